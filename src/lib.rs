@@ -1,0 +1,12 @@
+//! surge: a discrete-event capacity simulator for web services under traffic surges.
+//!
+//! The crate is a library with a thin binary (`src/main.rs`) so that tests and benchmarks can
+//! drive each part directly. One folder per concern:
+//! `engine` (events, clock, random streams; knows nothing of web servers), `model` (the TOML
+//! model), `system` (the simulated site), `metrics` (time series, histograms, outages),
+//! `experiment` (runs, replications), `analytic` (exact queueing results), `output` (files and
+//! charts) and `cli` (commands).
+
+pub mod analytic;
+pub mod engine;
+pub mod model;

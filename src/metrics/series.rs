@@ -1,0 +1,61 @@
+//! Per-bucket time series of one run (or the mean over replications): what `timeseries.csv`
+//! holds and what the timeline chart draws. Plain columns, one value per bucket.
+
+/// The per-tier columns of the time series.
+#[derive(Debug, Clone, Default)]
+pub struct TierSeries {
+    /// Tier name, as in the model.
+    pub name: String,
+    /// Worker threads per instance (constant), to draw capacity lines.
+    pub threads_per_instance: f64,
+    /// Instances up (not crashed or stopped) at the end of the bucket.
+    pub instances_up: Vec<f64>,
+    /// Time-averaged busy threads over the bucket, summed over the tier's instances.
+    pub busy_threads: Vec<f64>,
+    /// Time-averaged waiting requests over the bucket, summed over the tier's instances.
+    pub queued: Vec<f64>,
+    /// Largest memory use of any one instance during the bucket, bytes.
+    pub memory_max_bytes: Vec<f64>,
+}
+
+/// The whole time series: every `Vec` has one entry per bucket.
+#[derive(Debug, Clone, Default)]
+pub struct TimeSeries {
+    /// Bucket length, seconds.
+    pub bucket_s: f64,
+    /// Clock time of t = 0 in seconds after midnight (`scenario.start`), when set.
+    pub start_clock_s: Option<f64>,
+    /// Start of each bucket, seconds of simulated time.
+    pub t_s: Vec<f64>,
+    /// Time-averaged concurrent users on the site.
+    pub users: Vec<f64>,
+    /// Attempts offered in the bucket (first attempts plus retries and refreshes): counts per
+    /// bucket, divide by `bucket_s` for a rate. Same for the five columns below.
+    pub offered: Vec<f64>,
+    pub first_attempts: Vec<f64>,
+    pub retries: Vec<f64>,
+    pub succeeded: Vec<f64>,
+    pub rejected: Vec<f64>,
+    pub timed_out: Vec<f64>,
+    pub failed: Vec<f64>,
+    /// Latency percentiles of the requests that succeeded in the bucket, seconds (NaN if none).
+    pub p50_s: Vec<f64>,
+    pub p95_s: Vec<f64>,
+    pub p99_s: Vec<f64>,
+    /// Success rate over the SLO window ending with this bucket (NaN if nothing ended in it).
+    pub window_success_rate: Vec<f64>,
+    /// p95 latency of successes over the SLO window ending with this bucket, seconds.
+    pub window_p95_s: Vec<f64>,
+    pub tiers: Vec<TierSeries>,
+}
+
+impl TimeSeries {
+    /// Number of buckets.
+    pub fn len(&self) -> usize {
+        self.t_s.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.t_s.is_empty()
+    }
+}

@@ -1,0 +1,130 @@
+//! Errors in a model, told the way a planner can act on them: which file, which line and column
+//! (or which key path, or which `--set`), and what was expected. One paragraph, no backtrace.
+
+use std::fmt;
+
+/// Where a model error sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A position in the model file (1-based line and column).
+    File { line: usize, column: usize },
+    /// A `--set K=V` override from the command line.
+    Override(String),
+    /// Only the file as a whole is known.
+    Whole,
+}
+
+/// A model that cannot be used, and why.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ModelError {
+    /// The model file as the user named it.
+    pub file: String,
+    pub place: Place,
+    /// Dotted key path of the offending value, when known (`tier[0].threads`).
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.place {
+            Place::File { line, column } => write!(f, "{}:{line}:{column}", self.file)?,
+            Place::Override(s) => write!(f, "{} (in --set {s})", self.file)?,
+            Place::Whole => write!(f, "{}", self.file)?,
+        }
+        if let Some(k) = &self.key {
+            write!(f, ": at key `{k}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// 1-based line and column of a byte offset in `text` (columns count characters).
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    (line, column)
+}
+
+/// The closest candidate to `word`, if any is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // Close by edits (transpositions count as one), or by Jaro-Winkler for longer words.
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| {
+            let edits = strsim::damerau_levenshtein(word, c);
+            let score = if edits <= limit { 2.0 - edits as f64 / 100.0 } else { strsim::jaro_winkler(word, c) };
+            (score, *c)
+        })
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Names between backticks in a serde message: "unknown field `x`, expected one of `a`, `b`".
+fn backticked(msg: &str) -> Vec<&str> {
+    msg.split('`').skip(1).step_by(2).collect()
+}
+
+/// Reword serde's messages for people: unknown keys and variants get a "did you mean" hint,
+/// missing fields are called required keys.
+pub fn humanize(msg: &str) -> String {
+    let msg = msg.trim();
+    for (prefix, noun) in [("unknown field", "key"), ("unknown variant", "value")] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            let names = backticked(rest);
+            if let Some((word, expected)) = names.split_first() {
+                let hint = did_you_mean(word, expected)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                let list = if expected.is_empty() {
+                    "no keys are allowed here".to_string()
+                } else {
+                    format!(
+                        "expected one of {}",
+                        expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+                    )
+                };
+                return format!("unknown {noun} `{word}`{hint}; {list}");
+            }
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("missing field") {
+        if let Some(name) = backticked(rest).first() {
+            return format!("missing required key `{name}`");
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        return format!("wrong type: found {rest}");
+    }
+    msg.replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        let t = "a = 1\nbb = 2\n";
+        assert_eq!(line_column(t, 0), (1, 1));
+        assert_eq!(line_column(t, 6), (2, 1));
+        assert_eq!(line_column(t, 11), (2, 6));
+    }
+
+    #[test]
+    fn unknown_keys_get_a_hint() {
+        let m = humanize("unknown field `instnaces`, expected one of `name`, `instances`, `threads`");
+        assert_eq!(
+            m,
+            "unknown key `instnaces` (did you mean `instances`?); expected one of `name`, `instances`, `threads`"
+        );
+        assert_eq!(humanize("missing field `duration`"), "missing required key `duration`");
+        assert!(humanize("unknown variant `roundrobin`, expected one of `round_robin`, `random`")
+            .contains("did you mean `round_robin`"));
+    }
+}

@@ -1,0 +1,134 @@
+//! `--set K=V`: change one value of a model by dotted key path before it is checked. Tiers and
+//! sources are picked by name (`tier.web.instances=12`) or by index (`tier.0.instances=12`);
+//! missing tables on the way are created, so `--set tier.web.memory.base=1GiB` works on a model
+//! that has no `[tier.memory]` yet. A typo in the last key is caught afterwards as an unknown key.
+
+use toml_edit::{DocumentMut, Item, Table, Value};
+
+/// One parsed `--set`.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub raw: String,
+    pub path: Vec<String>,
+    pub value: Value,
+}
+
+/// Split `K=V` and read V as a TOML value, or as a string when it is not one (`2h`, `web`).
+pub fn parse(raw: &str) -> Result<Override, String> {
+    let (k, v) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("`{raw}` is not of the form KEY=VALUE (e.g. surge.peak=12)"))?;
+    let path: Vec<String> = k.trim().split('.').map(|s| s.trim().to_string()).collect();
+    if path.iter().any(|s| s.is_empty()) {
+        return Err(format!("`{k}` is not a dotted key path (e.g. tier.web.instances)"));
+    }
+    let v = v.trim();
+    let value = match v.parse::<Value>() {
+        Ok(Value::Datetime(_)) | Err(_) => Value::from(v),
+        Ok(x) => x,
+    };
+    Ok(Override { raw: raw.to_string(), path, value })
+}
+
+/// Apply the overrides to the model text, giving the text to check.
+pub fn apply(text: &str, sets: &[Override]) -> Result<String, (String, String)> {
+    let mut doc: DocumentMut = text.parse().map_err(|e| (String::new(), format!("{e}")))?;
+    for o in sets {
+        set_path(doc.as_table_mut(), &o.path, o.value.clone()).map_err(|e| (o.raw.clone(), e))?;
+    }
+    Ok(doc.to_string())
+}
+
+fn element_name(t: &Table, i: usize, what: &str) -> String {
+    t.get("name")
+        .and_then(|n| n.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{what}{}", i + 1))
+}
+
+fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), String> {
+    let (head, rest) = path.split_first().expect("path is not empty");
+    if rest.is_empty() {
+        match table.get_mut(head) {
+            Some(item) if item.is_table() || item.is_array_of_tables() => {
+                Err(format!("`{head}` is a table, not a value: name a key inside it"))
+            }
+            Some(item) => {
+                *item = Item::Value(value);
+                Ok(())
+            }
+            None => {
+                table.insert(head, Item::Value(value));
+                Ok(())
+            }
+        }
+    } else if table.get(head).is_some_and(Item::is_array_of_tables) {
+        let arr = table.get_mut(head).and_then(Item::as_array_of_tables_mut).expect("checked");
+        let (pick, rest2) = rest.split_first().expect("rest is not empty");
+        let names: Vec<String> = arr.iter().enumerate().map(|(i, t)| element_name(t, i, head)).collect();
+        let idx = names
+            .iter()
+            .position(|n| n == pick)
+            .or_else(|| pick.parse::<usize>().ok().filter(|i| *i < names.len()))
+            .ok_or_else(|| {
+                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                let hint = super::error::did_you_mean(pick, &refs)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                format!("there is no {head} named `{pick}`{hint}; the model has {}", names.join(", "))
+            })?;
+        if rest2.is_empty() {
+            return Err(format!("`{head}.{pick}` is a whole {head}: name a key inside it"));
+        }
+        set_path(arr.get_mut(idx).expect("index checked"), rest2, value)
+    } else {
+        match table.get_mut(head) {
+            Some(Item::Table(t)) => set_path(t, rest, value),
+            Some(Item::Value(Value::InlineTable(t))) => {
+                let mut owned = t.clone().into_table();
+                set_path(&mut owned, rest, value)?;
+                *table.get_mut(head).expect("present") = Item::Value(Value::InlineTable(owned.into_inline_table()));
+                Ok(())
+            }
+            Some(Item::ArrayOfTables(_)) => unreachable!("handled above"),
+            Some(_) => Err(format!("`{head}` holds a value, not a table, so `{head}.{}` does not exist", rest.join("."))),
+            None if matches!(head.as_str(), "tier" | "source") => {
+                Err(format!("the model has no [[{head}]], so `{head}.{}` does not exist", rest.join(".")))
+            }
+            None => {
+                let mut t = Table::new();
+                set_path(&mut t, rest, value)?;
+                table.insert(head, Item::Table(t));
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: &str = "[scenario]\nduration = \"1h\"\n[[tier]]\nname = \"web\"\ninstances = 2\nservice = { dist = \"exponential\", mean = \"1s\" }\n";
+
+    #[test]
+    fn sets_by_name_index_and_new_tables() {
+        let sets = [parse("tier.web.instances=5").unwrap(), parse("surge.peak=12").unwrap(), parse("tier.0.service.mean=2s").unwrap()];
+        let out = apply(M, &sets).unwrap();
+        let v: toml::Table = toml::from_str(&out).unwrap();
+        assert_eq!(v["tier"][0]["instances"].as_integer(), Some(5));
+        assert_eq!(v["surge"]["peak"].as_integer(), Some(12));
+        assert_eq!(v["tier"][0]["service"]["mean"].as_str(), Some("2s"));
+    }
+
+    #[test]
+    fn bad_paths_are_explained() {
+        let e = apply(M, &[parse("tier.wbe.instances=5").unwrap()]).unwrap_err();
+        assert!(e.1.contains("did you mean `web`"), "{e:?}");
+        let e = apply(M, &[parse("scenario.duration.x=5").unwrap()]).unwrap_err();
+        assert!(e.1.contains("holds a value"), "{e:?}");
+        assert!(parse("nonsense").is_err());
+        let e = apply(M, &[parse("source.x.rate=5").unwrap()]).unwrap_err();
+        assert!(e.1.contains("no [[source]]"), "{e:?}");
+    }
+}

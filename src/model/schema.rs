@@ -1,0 +1,129 @@
+//! The model file as written: serde structs mirroring the TOML keys of DESIGN.md section 2.
+//! Values are checked as they are read (units, signs, ranges), so an error points at its line;
+//! `super::build` then applies defaults and checks what spans several keys.
+
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use super::dist::{Dist, RawDist};
+use super::units::{Clock, Count, Duration, NonNegative, Places, Positive, Probability, Size};
+
+thread_local! {
+    /// Folder of the model file being read, for files a model refers to (empirical samples).
+    pub static BASE_DIR: RefCell<PathBuf> = RefCell::new(PathBuf::from("."));
+}
+
+/// A distribution, checked and built while it is read.
+#[derive(Debug, Clone)]
+pub struct DistSpec(pub Dist);
+
+impl<'de> Deserialize<'de> for DistSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = RawDist::deserialize(d)?;
+        let base = BASE_DIR.with(|b| b.borrow().clone());
+        raw.build(&base).map(DistSpec).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub scenario: RawScenario,
+    pub surge: Option<RawSurge>,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<RawSource>,
+    #[serde(default, rename = "tier")]
+    pub tiers: Vec<RawTier>,
+    pub slo: Option<RawSlo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<String>,
+    pub start: Option<Clock>,
+    pub duration: Duration,
+    pub warmup: Option<Duration>,
+    pub seed: Option<u64>,
+    pub bucket: Option<Duration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSurge {
+    pub peak: Option<Positive>,
+    pub start: Option<Duration>,
+    pub ramp: Option<Duration>,
+    pub hold: Option<Duration>,
+    pub decay: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Requests,
+    Users,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub name: Option<String>,
+    pub kind: SourceKind,
+    pub rate: Option<Positive>,
+    pub users: Option<Positive>,
+    pub profile: Option<Vec<(Duration, NonNegative)>>,
+    pub pages: Option<DistSpec>,
+    pub think: Option<DistSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Discipline {
+    #[default]
+    Fifo,
+    Lifo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Balancer {
+    #[default]
+    RoundRobin,
+    LeastConnections,
+    Random,
+    PowerOfTwo,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTier {
+    pub name: Option<String>,
+    pub instances: Count,
+    pub threads: Count,
+    pub queue: Option<Places>,
+    pub discipline: Option<Discipline>,
+    pub service: DistSpec,
+    pub contention: Option<NonNegative>,
+    pub visit: Option<Probability>,
+    pub balancer: Option<Balancer>,
+    pub memory: Option<RawMemory>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemory {
+    pub base: Option<Size>,
+    pub per_request: Option<Size>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub success_rate: Option<Probability>,
+    pub latency: Option<Duration>,
+    pub window: Option<Duration>,
+    pub outage_below: Option<Probability>,
+    pub stable: Option<Duration>,
+}
