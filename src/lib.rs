@@ -8,5 +8,11 @@
 //! charts) and `cli` (commands).
 
 pub mod analytic;
+pub mod cli;
+pub mod commands;
 pub mod engine;
+pub mod experiment;
+pub mod metrics;
 pub mod model;
+pub mod output;
+pub mod system;

@@ -37,7 +37,12 @@ impl<E: Copy> Calendar<E> {
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        Calendar { heap: Vec::with_capacity(n), seq: 0, now: Time::ZERO, popped: 0 }
+        Calendar {
+            heap: Vec::with_capacity(n),
+            seq: 0,
+            now: Time::ZERO,
+            popped: 0,
+        }
     }
 
     /// The time of the last event popped.
@@ -154,7 +159,9 @@ mod tests {
         let mut cal = Calendar::new();
         let mut x: u64 = 12345;
         for i in 0..10_000u32 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             cal.schedule(Time(x >> 50), i);
         }
         cal.schedule(Time(7), 100_000);

@@ -21,7 +21,9 @@ fn mix(mut z: u64) -> u64 {
 /// A seed derived from a base seed and a path of indices (e.g. sweep point, replication): the
 /// same inputs give the same seed whatever the order of execution.
 pub fn derive_seed(base: u64, path: &[u64]) -> u64 {
-    path.iter().fold(mix(base), |acc, &p| mix(acc ^ mix(p.wrapping_add(0x632B_E59B_D9B4_E019))))
+    path.iter().fold(mix(base), |acc, &p| {
+        mix(acc ^ mix(p.wrapping_add(0x632B_E59B_D9B4_E019)))
+    })
 }
 
 /// The generator for stream `id` of a replication seeded with `seed`.

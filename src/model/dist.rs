@@ -35,19 +35,50 @@ pub struct RawDist {
 /// A ready-to-sample distribution.
 #[derive(Debug, Clone)]
 pub enum Dist {
-    Exponential { mean: f64 },
-    Deterministic { value: f64 },
-    Uniform { min: f64, max: f64 },
+    Exponential {
+        mean: f64,
+    },
+    Deterministic {
+        value: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
     /// Normal truncated at 0 (negative draws are redrawn).
-    Normal { mean: f64, sd: f64 },
-    LogNormal { mu: f64, sigma: f64 },
-    Gamma { gamma: Gamma<f64>, shape: f64, scale: f64 },
-    Weibull { shape: f64, scale: f64 },
-    Pareto { shape: f64, scale: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Gamma {
+        gamma: Gamma<f64>,
+        shape: f64,
+        scale: f64,
+    },
+    Weibull {
+        shape: f64,
+        scale: f64,
+    },
+    Pareto {
+        shape: f64,
+        scale: f64,
+    },
     /// Counts 1, 2, ... with success probability `p` (mean 1/p).
-    Geometric { p: f64, ln_q: f64 },
-    HyperExponential { p: Vec<f64>, means: Vec<f64> },
-    Empirical { samples: Vec<f64> },
+    Geometric {
+        p: f64,
+        ln_q: f64,
+    },
+    HyperExponential {
+        p: Vec<f64>,
+        means: Vec<f64>,
+    },
+    Empirical {
+        samples: Vec<f64>,
+    },
 }
 
 pub const KINDS: &[&str] = &[
@@ -173,14 +204,18 @@ impl RawDist {
             match v {
                 None => Err(format!("the {kind} distribution needs `{name}`")),
                 Some(x) if x.is_finite() && x > 0.0 => Ok(x),
-                Some(x) => Err(format!("`{name}` of the {kind} distribution must be greater than 0, got {x}")),
+                Some(x) => Err(format!(
+                    "`{name}` of the {kind} distribution must be greater than 0, got {x}"
+                )),
             }
         };
         let nonneg = |name: &str, v: f64| -> Result<f64, String> {
             if v.is_finite() && v >= 0.0 {
                 Ok(v)
             } else {
-                Err(format!("`{name}` of the {kind} distribution must be at least 0, got {v}"))
+                Err(format!(
+                    "`{name}` of the {kind} distribution must be at least 0, got {v}"
+                ))
             }
         };
         let q = |x: Option<Quantity>| x.map(|q| q.0);
@@ -486,8 +521,12 @@ impl Dist {
                 }
             }
             Dist::Geometric { p, .. } => (2.0 - p) / (p * p),
-            Dist::HyperExponential { p, means } => p.iter().zip(means).map(|(p, m)| 2.0 * p * m * m).sum(),
-            Dist::Empirical { samples } => samples.iter().map(|x| x * x).sum::<f64>() / samples.len() as f64,
+            Dist::HyperExponential { p, means } => {
+                p.iter().zip(means).map(|(p, m)| 2.0 * p * m * m).sum()
+            }
+            Dist::Empirical { samples } => {
+                samples.iter().map(|x| x * x).sum::<f64>() / samples.len() as f64
+            }
         }
     }
 
@@ -515,14 +554,17 @@ fn std_normal_cdf(x: f64) -> f64 {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
@@ -550,10 +592,18 @@ mod tests {
         let m = s / n as f64;
         let var = s2 / n as f64 - m * m;
         let se = (var / n as f64).sqrt();
-        assert!((m - d.mean()).abs() <= 4.0 * se + 1e-12, "{d:?}: sample mean {m} vs {}", d.mean());
+        assert!(
+            (m - d.mean()).abs() <= 4.0 * se + 1e-12,
+            "{d:?}: sample mean {m} vs {}",
+            d.mean()
+        );
         let m2 = d.second_moment();
         if m2.is_finite() {
-            assert!(((s2 / n as f64) - m2).abs() <= 0.05 * m2 + 1e-12, "{d:?}: E[X^2] {} vs {m2}", s2 / n as f64);
+            assert!(
+                ((s2 / n as f64) - m2).abs() <= 0.05 * m2 + 1e-12,
+                "{d:?}: E[X^2] {} vs {m2}",
+                s2 / n as f64
+            );
         }
     }
 
@@ -576,7 +626,9 @@ mod tests {
             "dist='hyperexponential'\nmean=1\ncv=2",
             "dist='hyperexponential'\np=[0.3,0.7]\nmeans=['1s','200ms']",
         ] {
-            let d = raw(text).build(here).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let d = raw(text)
+                .build(here)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
             check(&d);
         }
     }
@@ -586,7 +638,9 @@ mod tests {
         let here = Path::new(".");
         let d = raw("dist='weibull'\nmean=2\ncv=0.7").build(here).unwrap();
         assert!((d.cv() - 0.7).abs() < 1e-6);
-        let d = raw("dist='hyperexponential'\nmean=1\ncv=2").build(here).unwrap();
+        let d = raw("dist='hyperexponential'\nmean=1\ncv=2")
+            .build(here)
+            .unwrap();
         assert!((d.cv() - 2.0).abs() < 1e-9 && (d.mean() - 1.0).abs() < 1e-12);
         let d = raw("dist='lognormal'\nmean=3\ncv=0.5").build(here).unwrap();
         assert!((d.mean() - 3.0).abs() < 1e-12 && (d.cv() - 0.5).abs() < 1e-12);
@@ -601,7 +655,9 @@ mod tests {
         assert!(e.contains("greater than 0"), "{e}");
         let e = raw("dist='exponential'\ncv=1").build(here).unwrap_err();
         assert!(e.contains("not a parameter"), "{e}");
-        let e = raw("dist='empirical'\nfile='no/such.csv'").build(here).unwrap_err();
+        let e = raw("dist='empirical'\nfile='no/such.csv'")
+            .build(here)
+            .unwrap_err();
         assert!(e.contains("cannot read samples file"), "{e}");
     }
 }

@@ -57,7 +57,11 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .iter()
         .map(|c| {
             let edits = strsim::damerau_levenshtein(word, c);
-            let score = if edits <= limit { 2.0 - edits as f64 / 100.0 } else { strsim::jaro_winkler(word, c) };
+            let score = if edits <= limit {
+                2.0 - edits as f64 / 100.0
+            } else {
+                strsim::jaro_winkler(word, c)
+            };
             (score, *c)
         })
         .filter(|(score, _)| *score > 0.85)
@@ -86,7 +90,11 @@ pub fn humanize(msg: &str) -> String {
                 } else {
                     format!(
                         "expected one of {}",
-                        expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+                        expected
+                            .iter()
+                            .map(|e| format!("`{e}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 };
                 return format!("unknown {noun} `{word}`{hint}; {list}");
@@ -118,13 +126,19 @@ mod tests {
 
     #[test]
     fn unknown_keys_get_a_hint() {
-        let m = humanize("unknown field `instnaces`, expected one of `name`, `instances`, `threads`");
+        let m =
+            humanize("unknown field `instnaces`, expected one of `name`, `instances`, `threads`");
         assert_eq!(
             m,
             "unknown key `instnaces` (did you mean `instances`?); expected one of `name`, `instances`, `threads`"
         );
-        assert_eq!(humanize("missing field `duration`"), "missing required key `duration`");
-        assert!(humanize("unknown variant `roundrobin`, expected one of `round_robin`, `random`")
-            .contains("did you mean `round_robin`"));
+        assert_eq!(
+            humanize("missing field `duration`"),
+            "missing required key `duration`"
+        );
+        assert!(
+            humanize("unknown variant `roundrobin`, expected one of `round_robin`, `random`")
+                .contains("did you mean `round_robin`")
+        );
     }
 }

@@ -77,7 +77,9 @@ pub struct Profile {
 
 impl Profile {
     pub fn flat() -> Profile {
-        Profile { points: vec![(0.0, 1.0)] }
+        Profile {
+            points: vec![(0.0, 1.0)],
+        }
     }
 
     pub fn at(&self, t: f64) -> f64 {
@@ -88,7 +90,11 @@ impl Profile {
         for w in p.windows(2) {
             let ((t0, v0), (t1, v1)) = (w[0], w[1]);
             if t < t1 {
-                return if t1 > t0 { v0 + (v1 - v0) * (t - t0) / (t1 - t0) } else { v1 };
+                return if t1 > t0 {
+                    v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+                } else {
+                    v1
+                };
             }
         }
         p[p.len() - 1].1
@@ -164,14 +170,20 @@ impl Model {
 
     /// Number of time-series buckets.
     pub fn buckets(&self) -> usize {
-        (self.scenario.duration_s / self.scenario.bucket_s).ceil().max(1.0) as usize
+        (self.scenario.duration_s / self.scenario.bucket_s)
+            .ceil()
+            .max(1.0) as usize
     }
 }
 
 /// Read, override and check a model. `path = None` loads the built-in default model.
 pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
     let (file, text, base) = match path {
-        None => (BUILTIN_NAME.to_string(), BUILTIN_TEXT.to_string(), PathBuf::from(".")),
+        None => (
+            BUILTIN_NAME.to_string(),
+            BUILTIN_TEXT.to_string(),
+            PathBuf::from("."),
+        ),
         Some(p) => {
             let file = p.display().to_string();
             let text = std::fs::read_to_string(p).map_err(|e| ModelError {
@@ -180,7 +192,10 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
                 key: None,
                 message: format!("cannot read the model file: {e}"),
             })?;
-            let base = p.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+            let base = p
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
             (file, text, base)
         }
     };
@@ -192,7 +207,12 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
         .iter()
         .map(|s| overrides::parse(s))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|message| ModelError { file: file.clone(), place: Place::Whole, key: None, message })?;
+        .map_err(|message| ModelError {
+            file: file.clone(),
+            place: Place::Whole,
+            key: None,
+            message,
+        })?;
     let new_text = overrides::apply(&text, &parsed).map_err(|(raw, message)| ModelError {
         file: file.clone(),
         place: Place::Override(raw),
@@ -246,33 +266,56 @@ pub fn parse_text(text: &str, file: &str, base: &Path) -> Result<Model, ModelErr
 /// Apply defaults and check what spans several keys.
 fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelError> {
     let fail = |key: &str, message: String| {
-        let place = locate(text, key).map_or(Place::Whole, |(line, column)| Place::File { line, column });
-        ModelError { file: file.to_string(), place, key: Some(key.to_string()), message }
+        let place =
+            locate(text, key).map_or(Place::Whole, |(line, column)| Place::File { line, column });
+        ModelError {
+            file: file.to_string(),
+            place,
+            key: Some(key.to_string()),
+            message,
+        }
     };
     let sc = raw.scenario;
     let duration_s = sc.duration.0;
     if duration_s <= 0.0 {
-        return Err(fail("scenario.duration", "the simulated horizon must be longer than 0".into()));
+        return Err(fail(
+            "scenario.duration",
+            "the simulated horizon must be longer than 0".into(),
+        ));
     }
     if duration_s > 400.0 * 86_400.0 {
-        return Err(fail("scenario.duration", format!("{duration_s} s is absurdly long (at most 400 days)")));
+        return Err(fail(
+            "scenario.duration",
+            format!("{duration_s} s is absurdly long (at most 400 days)"),
+        ));
     }
     let warmup_s = sc.warmup.map_or(0.0, |d| d.0);
     if warmup_s >= duration_s {
-        return Err(fail("scenario.warmup", format!("warm-up ({warmup_s} s) must end before the horizon ({duration_s} s)")));
+        return Err(fail(
+            "scenario.warmup",
+            format!("warm-up ({warmup_s} s) must end before the horizon ({duration_s} s)"),
+        ));
     }
     let bucket_s = sc.bucket.map_or(60.0, |d| d.0).min(duration_s);
     if bucket_s <= 0.0 {
-        return Err(fail("scenario.bucket", "a time-series bucket must be longer than 0".into()));
+        return Err(fail(
+            "scenario.bucket",
+            "a time-series bucket must be longer than 0".into(),
+        ));
     }
     if duration_s / bucket_s > 2_000_000.0 {
         return Err(fail(
             "scenario.bucket",
-            format!("{:.0} buckets is too many (at most 2,000,000): use a longer bucket", duration_s / bucket_s),
+            format!(
+                "{:.0} buckets is too many (at most 2,000,000): use a longer bucket",
+                duration_s / bucket_s
+            ),
         ));
     }
     let name = sc.name.unwrap_or_else(|| {
-        Path::new(file).file_stem().map_or("model".into(), |s| s.to_string_lossy().replace(" (built in)", ""))
+        Path::new(file).file_stem().map_or("model".into(), |s| {
+            s.to_string_lossy().replace(" (built in)", "")
+        })
     });
     let scenario = Scenario {
         name,
@@ -283,7 +326,13 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
         bucket_s,
     };
     let surge = match raw.surge {
-        None => Surge { peak: 1.0, start_s: 0.0, ramp_s: 0.0, hold_s: f64::INFINITY, decay_s: 0.0 },
+        None => Surge {
+            peak: 1.0,
+            start_s: 0.0,
+            ramp_s: 0.0,
+            hold_s: f64::INFINITY,
+            decay_s: 0.0,
+        },
         Some(s) => Surge {
             peak: s.peak.map_or(1.0, |p| p.0),
             start_s: s.start.map_or(0.0, |d| d.0),
@@ -293,11 +342,17 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
         },
     };
     if surge.peak > 10_000.0 {
-        return Err(fail("surge.peak", format!("a surge of {}x is absurd (at most 10,000x)", surge.peak)));
+        return Err(fail(
+            "surge.peak",
+            format!("a surge of {}x is absurd (at most 10,000x)", surge.peak),
+        ));
     }
 
     if raw.sources.is_empty() {
-        return Err(fail("source", "the model has no [[source]]: add one with kind = \"requests\" or \"users\"".into()));
+        return Err(fail(
+            "source",
+            "the model has no [[source]]: add one with kind = \"requests\" or \"users\"".into(),
+        ));
     }
     let mut sources = Vec::new();
     for (i, s) in raw.sources.into_iter().enumerate() {
@@ -305,43 +360,90 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
         let name = s.name.unwrap_or_else(|| format!("source{}", i + 1));
         let profile = match s.profile {
             None => Profile::flat(),
-            Some(p) if p.is_empty() => return Err(fail(&format!("{key}.profile"), "a profile needs at least one [time, factor] point".into())),
+            Some(p) if p.is_empty() => {
+                return Err(fail(
+                    &format!("{key}.profile"),
+                    "a profile needs at least one [time, factor] point".into(),
+                ));
+            }
             Some(p) => {
                 let points: Vec<(f64, f64)> = p.iter().map(|(t, f)| (t.0, f.0)).collect();
                 if points.windows(2).any(|w| w[1].0 < w[0].0) {
-                    return Err(fail(&format!("{key}.profile"), "profile times must not go backwards".into()));
+                    return Err(fail(
+                        &format!("{key}.profile"),
+                        "profile times must not go backwards".into(),
+                    ));
                 }
                 Profile { points }
             }
         };
         let (baseline, pages, think) = match s.kind {
             SourceKind::Requests => {
-                for (k, present) in [("users", s.users.is_some()), ("pages", s.pages.is_some()), ("think", s.think.is_some())] {
+                for (k, present) in [
+                    ("users", s.users.is_some()),
+                    ("pages", s.pages.is_some()),
+                    ("think", s.think.is_some()),
+                ] {
                     if present {
-                        return Err(fail(&format!("{key}.{k}"), format!("`{k}` belongs to kind = \"users\"; a requests source takes `rate`")));
+                        return Err(fail(
+                            &format!("{key}.{k}"),
+                            format!(
+                                "`{k}` belongs to kind = \"users\"; a requests source takes `rate`"
+                            ),
+                        ));
                     }
                 }
-                let rate = s.rate.ok_or_else(|| fail(&key, "a source of kind \"requests\" needs `rate` (requests per second)".into()))?;
+                let rate = s.rate.ok_or_else(|| {
+                    fail(
+                        &key,
+                        "a source of kind \"requests\" needs `rate` (requests per second)".into(),
+                    )
+                })?;
                 (rate.0, None, None)
             }
             SourceKind::Users => {
                 if s.rate.is_some() {
                     return Err(fail(&format!("{key}.rate"), "`rate` belongs to kind = \"requests\"; a users source takes `users`, `pages` and `think`".into()));
                 }
-                let users = s.users.ok_or_else(|| fail(&key, "a source of kind \"users\" needs `users` (baseline concurrent users)".into()))?;
+                let users = s.users.ok_or_else(|| {
+                    fail(
+                        &key,
+                        "a source of kind \"users\" needs `users` (baseline concurrent users)"
+                            .into(),
+                    )
+                })?;
                 let pages = s.pages.ok_or_else(|| fail(&key, "a source of kind \"users\" needs `pages` (a distribution of pages per visit)".into()))?;
-                let think = s.think.ok_or_else(|| fail(&key, "a source of kind \"users\" needs `think` (a distribution of think time)".into()))?;
+                let think = s.think.ok_or_else(|| {
+                    fail(
+                        &key,
+                        "a source of kind \"users\" needs `think` (a distribution of think time)"
+                            .into(),
+                    )
+                })?;
                 (users.0, Some(pages.0), Some(think.0))
             }
         };
         if sources.iter().any(|o: &Source| o.name == name) {
-            return Err(fail(&format!("{key}.name"), format!("two sources are named `{name}`")));
+            return Err(fail(
+                &format!("{key}.name"),
+                format!("two sources are named `{name}`"),
+            ));
         }
-        sources.push(Source { name, kind: s.kind, baseline, profile, pages, think });
+        sources.push(Source {
+            name,
+            kind: s.kind,
+            baseline,
+            profile,
+            pages,
+            think,
+        });
     }
 
     if raw.tiers.is_empty() {
-        return Err(fail("tier", "the model has no [[tier]]: add one with `instances`, `threads` and `service`".into()));
+        return Err(fail(
+            "tier",
+            "the model has no [[tier]]: add one with `instances`, `threads` and `service`".into(),
+        ));
     }
     if raw.tiers.len() > 64 {
         return Err(fail("tier", "at most 64 tiers are supported".into()));
@@ -351,18 +453,30 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
         let key = format!("tier[{i}]");
         let name = t.name.unwrap_or_else(|| format!("tier{}", i + 1));
         if tiers.iter().any(|o: &Tier| o.name == name) {
-            return Err(fail(&format!("{key}.name"), format!("two tiers are named `{name}`")));
+            return Err(fail(
+                &format!("{key}.name"),
+                format!("two tiers are named `{name}`"),
+            ));
         }
         let mean = t.service.0.mean();
         if !(mean.is_finite() && mean > 0.0) {
-            return Err(fail(&format!("{key}.service"), format!("service time needs a finite mean above 0 (it is {mean})")));
+            return Err(fail(
+                &format!("{key}.service"),
+                format!("service time needs a finite mean above 0 (it is {mean})"),
+            ));
         }
         if u64::from(t.instances.0) * u64::from(t.threads.0) > 50_000_000 {
-            return Err(fail(&key, "instances x threads is absurdly large (at most 50,000,000)".into()));
+            return Err(fail(
+                &key,
+                "instances x threads is absurdly large (at most 50,000,000)".into(),
+            ));
         }
-        let (memory_base, memory_per_request) = t
-            .memory
-            .map_or((0.0, 0.0), |m| (m.base.map_or(0.0, |s| s.0), m.per_request.map_or(0.0, |s| s.0)));
+        let (memory_base, memory_per_request) = t.memory.map_or((0.0, 0.0), |m| {
+            (
+                m.base.map_or(0.0, |s| s.0),
+                m.per_request.map_or(0.0, |s| s.0),
+            )
+        });
         tiers.push(Tier {
             name,
             instances: t.instances.0,
@@ -379,7 +493,13 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
     }
 
     let slo = raw.slo.map_or(
-        Slo { success_rate: 0.99, latency_s: 2.0, window_s: 300.0, outage_below: 0.5, stable_s: 3600.0 },
+        Slo {
+            success_rate: 0.99,
+            latency_s: 2.0,
+            window_s: 300.0,
+            outage_below: 0.5,
+            stable_s: 3600.0,
+        },
         |s| Slo {
             success_rate: s.success_rate.map_or(0.99, |p| p.0),
             latency_s: s.latency.map_or(2.0, |d| d.0),
@@ -389,9 +509,19 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
         },
     );
     if slo.window_s <= 0.0 {
-        return Err(fail("slo.window", "the SLO window must be longer than 0".into()));
+        return Err(fail(
+            "slo.window",
+            "the SLO window must be longer than 0".into(),
+        ));
     }
-    Ok(Model { file: file.to_string(), scenario, surge, sources, tiers, slo })
+    Ok(Model {
+        file: file.to_string(),
+        scenario,
+        surge,
+        sources,
+        tiers,
+        slo,
+    })
 }
 
 /// Line and column of a key path such as `tier[1].threads` in the model text, if it is there.

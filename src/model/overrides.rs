@@ -20,14 +20,20 @@ pub fn parse(raw: &str) -> Result<Override, String> {
         .ok_or_else(|| format!("`{raw}` is not of the form KEY=VALUE (e.g. surge.peak=12)"))?;
     let path: Vec<String> = k.trim().split('.').map(|s| s.trim().to_string()).collect();
     if path.iter().any(|s| s.is_empty()) {
-        return Err(format!("`{k}` is not a dotted key path (e.g. tier.web.instances)"));
+        return Err(format!(
+            "`{k}` is not a dotted key path (e.g. tier.web.instances)"
+        ));
     }
     let v = v.trim();
     let value = match v.parse::<Value>() {
         Ok(Value::Datetime(_)) | Err(_) => Value::from(v),
         Ok(x) => x,
     };
-    Ok(Override { raw: raw.to_string(), path, value })
+    Ok(Override {
+        raw: raw.to_string(),
+        path,
+        value,
+    })
 }
 
 /// Apply the overrides to the model text, giving the text to check.
@@ -50,9 +56,9 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
     let (head, rest) = path.split_first().expect("path is not empty");
     if rest.is_empty() {
         match table.get_mut(head) {
-            Some(item) if item.is_table() || item.is_array_of_tables() => {
-                Err(format!("`{head}` is a table, not a value: name a key inside it"))
-            }
+            Some(item) if item.is_table() || item.is_array_of_tables() => Err(format!(
+                "`{head}` is a table, not a value: name a key inside it"
+            )),
             Some(item) => {
                 *item = Item::Value(value);
                 Ok(())
@@ -63,9 +69,16 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
             }
         }
     } else if table.get(head).is_some_and(Item::is_array_of_tables) {
-        let arr = table.get_mut(head).and_then(Item::as_array_of_tables_mut).expect("checked");
+        let arr = table
+            .get_mut(head)
+            .and_then(Item::as_array_of_tables_mut)
+            .expect("checked");
         let (pick, rest2) = rest.split_first().expect("rest is not empty");
-        let names: Vec<String> = arr.iter().enumerate().map(|(i, t)| element_name(t, i, head)).collect();
+        let names: Vec<String> = arr
+            .iter()
+            .enumerate()
+            .map(|(i, t)| element_name(t, i, head))
+            .collect();
         let idx = names
             .iter()
             .position(|n| n == pick)
@@ -75,10 +88,15 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
                 let hint = super::error::did_you_mean(pick, &refs)
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
-                format!("there is no {head} named `{pick}`{hint}; the model has {}", names.join(", "))
+                format!(
+                    "there is no {head} named `{pick}`{hint}; the model has {}",
+                    names.join(", ")
+                )
             })?;
         if rest2.is_empty() {
-            return Err(format!("`{head}.{pick}` is a whole {head}: name a key inside it"));
+            return Err(format!(
+                "`{head}.{pick}` is a whole {head}: name a key inside it"
+            ));
         }
         set_path(arr.get_mut(idx).expect("index checked"), rest2, value)
     } else {
@@ -87,14 +105,19 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
             Some(Item::Value(Value::InlineTable(t))) => {
                 let mut owned = t.clone().into_table();
                 set_path(&mut owned, rest, value)?;
-                *table.get_mut(head).expect("present") = Item::Value(Value::InlineTable(owned.into_inline_table()));
+                *table.get_mut(head).expect("present") =
+                    Item::Value(Value::InlineTable(owned.into_inline_table()));
                 Ok(())
             }
             Some(Item::ArrayOfTables(_)) => unreachable!("handled above"),
-            Some(_) => Err(format!("`{head}` holds a value, not a table, so `{head}.{}` does not exist", rest.join("."))),
-            None if matches!(head.as_str(), "tier" | "source") => {
-                Err(format!("the model has no [[{head}]], so `{head}.{}` does not exist", rest.join(".")))
-            }
+            Some(_) => Err(format!(
+                "`{head}` holds a value, not a table, so `{head}.{}` does not exist",
+                rest.join(".")
+            )),
+            None if matches!(head.as_str(), "tier" | "source") => Err(format!(
+                "the model has no [[{head}]], so `{head}.{}` does not exist",
+                rest.join(".")
+            )),
             None => {
                 let mut t = Table::new();
                 set_path(&mut t, rest, value)?;
@@ -113,7 +136,11 @@ mod tests {
 
     #[test]
     fn sets_by_name_index_and_new_tables() {
-        let sets = [parse("tier.web.instances=5").unwrap(), parse("surge.peak=12").unwrap(), parse("tier.0.service.mean=2s").unwrap()];
+        let sets = [
+            parse("tier.web.instances=5").unwrap(),
+            parse("surge.peak=12").unwrap(),
+            parse("tier.0.service.mean=2s").unwrap(),
+        ];
         let out = apply(M, &sets).unwrap();
         let v: toml::Table = toml::from_str(&out).unwrap();
         assert_eq!(v["tier"][0]["instances"].as_integer(), Some(5));

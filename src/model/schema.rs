@@ -22,7 +22,9 @@ impl<'de> Deserialize<'de> for DistSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = RawDist::deserialize(d)?;
         let base = BASE_DIR.with(|b| b.borrow().clone());
-        raw.build(&base).map(DistSpec).map_err(serde::de::Error::custom)
+        raw.build(&base)
+            .map(DistSpec)
+            .map_err(serde::de::Error::custom)
     }
 }
 

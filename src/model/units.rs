@@ -3,8 +3,8 @@
 //! (`"18:00"`), and numbers that must be positive, non-negative or probabilities. Each type checks
 //! its value while it is read, so a bad value is reported at its place in the file.
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
 /// Parse a duration: a number (seconds) followed by a unit, possibly several (`"1h30m"`).
@@ -30,7 +30,9 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
             .parse()
             .map_err(|_| format!("`{}` in `{s}` is not a number", &rest[..num_len]))?;
         rest = rest[num_len..].trim_start();
-        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         let scale = match unit {
             "ns" => 1e-9,
@@ -70,7 +72,9 @@ pub fn parse_size(s: &str) -> Result<f64, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
         .unwrap_or(t.len());
     if split == 0 {
-        return Err(format!("`{s}` is not a size (expected e.g. \"512MiB\" or \"4GiB\")"));
+        return Err(format!(
+            "`{s}` is not a size (expected e.g. \"512MiB\" or \"4GiB\")"
+        ));
     }
     let num: f64 = t[..split]
         .replace('_', "")
@@ -145,7 +149,8 @@ pub struct Duration(pub f64);
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        const EXPECT: &str = "a duration such as \"120ms\", \"30s\", \"5m\", \"1h30m\" or a number of seconds";
+        const EXPECT: &str =
+            "a duration such as \"120ms\", \"30s\", \"5m\", \"1h30m\" or a number of seconds";
         impl Visitor<'_> for V {
             type Value = Duration;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -161,7 +166,9 @@ impl<'de> Deserialize<'de> for Duration {
                 check_span(v).map(Duration).map_err(E::custom)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
-                parse_duration(v).map(Duration).map_err(|m| E::custom(format!("{m}; expected {EXPECT}")))
+                parse_duration(v)
+                    .map(Duration)
+                    .map_err(|m| E::custom(format!("{m}; expected {EXPECT}")))
             }
         }
         d.deserialize_any(V)
@@ -187,10 +194,12 @@ impl<'de> Deserialize<'de> for Size {
                 self.visit_f64(v as f64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Size, E> {
-                if v.is_finite() && v >= 0.0 && v <= 1e18 {
+                if v.is_finite() && (0.0..=1e18).contains(&v) {
                     Ok(Size(v))
                 } else {
-                    Err(E::custom(format!("a size must be between 0 and 1e18 bytes, got {v}")))
+                    Err(E::custom(format!(
+                        "a size must be between 0 and 1e18 bytes, got {v}"
+                    )))
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
@@ -225,7 +234,10 @@ macro_rules! checked_number {
                 if v.is_finite() && ok(v) {
                     Ok($name(v))
                 } else {
-                    Err(de::Error::custom(format!(concat!("expected a number ", $expect, ", got {}"), v)))
+                    Err(de::Error::custom(format!(
+                        concat!("expected a number ", $expect, ", got {}"),
+                        v
+                    )))
                 }
             }
         }
@@ -257,7 +269,11 @@ impl<'de> Deserialize<'de> for Places {
 }
 
 fn whole<'de, D: Deserializer<'de>>(d: D, min: u32) -> Result<u32, D::Error> {
-    let what = if min == 0 { "a whole number, 0 or more" } else { "a whole number, 1 or more" };
+    let what = if min == 0 {
+        "a whole number, 0 or more"
+    } else {
+        "a whole number, 1 or more"
+    };
     let v = number_visitor(d, what)?;
     if v.fract() != 0.0 || !v.is_finite() {
         return Err(de::Error::custom(format!("expected {what}, got {v}")));
@@ -266,7 +282,9 @@ fn whole<'de, D: Deserializer<'de>>(d: D, min: u32) -> Result<u32, D::Error> {
         return Err(de::Error::custom(format!("expected {what}, got {v}")));
     }
     if v > 10_000_000.0 {
-        return Err(de::Error::custom(format!("{v} is absurdly large (at most 10,000,000)")));
+        return Err(de::Error::custom(format!(
+            "{v} is absurdly large (at most 10,000,000)"
+        )));
     }
     Ok(v as u32)
 }
@@ -314,7 +332,11 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(5400.0));
         assert_eq!(parse_duration("2.5"), Ok(2.5));
         assert_eq!(parse_duration("1d"), Ok(86_400.0));
-        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown time unit"));
+        assert!(
+            parse_duration("5 parsecs")
+                .unwrap_err()
+                .contains("unknown time unit")
+        );
         assert!(parse_duration("5").is_ok());
         assert!(parse_duration("-3s").is_err());
         assert!(parse_duration("").is_err());

@@ -1,0 +1,153 @@
+//! `surge check`: validate a model and print, per tier, the offered load and utilisation at
+//! baseline and at the surge's peak, and, for a model that is a single stationary open queue,
+//! the exact M/M/c, M/M/c/K, Erlang B or M/G/1 predictions to compare a run with.
+
+use anyhow::Result;
+
+use crate::analytic;
+use crate::cli::CheckArgs;
+use crate::model::{self, Model, SourceKind};
+
+pub fn check(args: &CheckArgs) -> Result<()> {
+    let model = model::load(args.model.as_deref(), &args.sets)?;
+    print!("{}", describe(&model));
+    Ok(())
+}
+
+/// Requests per second offered to the first tier at time `t`, at nominal speed.
+fn request_rate(model: &Model, t: f64, surge: bool) -> f64 {
+    let factor = if surge { model.surge.factor(t) } else { 1.0 };
+    model
+        .sources
+        .iter()
+        .map(|s| {
+            let base = s.baseline * s.profile.at(t) * factor;
+            match s.kind {
+                SourceKind::Requests => base,
+                SourceKind::Users => {
+                    let think = s.think.as_ref().map_or(0.0, |d| d.mean());
+                    base / (model.nominal_response_s() + think)
+                }
+            }
+        })
+        .sum()
+}
+
+/// The text `surge check` prints.
+pub fn describe(model: &Model) -> String {
+    let mut s = String::new();
+    let sc = &model.scenario;
+    s.push_str(&format!(
+        "model {} is valid: {} sources, {} tiers, horizon {} s\n",
+        sc.name,
+        model.sources.len(),
+        model.tiers.len(),
+        sc.duration_s
+    ));
+    // The busiest moment of the surge (its hold), and the baseline at the same moment.
+    let peak_t = {
+        let [_, top, _, _] = model.surge.breakpoints();
+        top.min(sc.duration_s)
+    };
+    let base = request_rate(model, peak_t, false);
+    let peak = request_rate(model, peak_t, true);
+    s.push_str(&format!(
+        "offered requests: {base:.1}/s at baseline, {peak:.1}/s at the surge peak ({}x)\n",
+        model.surge.peak
+    ));
+    for (i, t) in model.tiers.iter().enumerate() {
+        // Each tier sees the share of requests that visit it.
+        let rate = |r: f64| r * t.visit;
+        // A thread is held through this tier's service and every later tier's.
+        let hold: f64 = t.service.mean()
+            + model.tiers[i + 1..]
+                .iter()
+                .map(|u| u.visit * u.service.mean())
+                .sum::<f64>();
+        let threads = f64::from(t.instances) * f64::from(t.threads);
+        let (a0, a1) = (rate(base) * hold, rate(peak) * hold);
+        s.push_str(&format!(
+            "tier {}: {} instances x {} threads; mean service {:.4} s (cv {:.2}), thread held {:.4} s; offered load {:.1} Erlangs at baseline (utilisation {:.1}%), {:.1} at peak ({:.1}%){}\n",
+            t.name,
+            t.instances,
+            t.threads,
+            t.service.mean(),
+            t.service.cv(),
+            hold,
+            a0,
+            100.0 * a0 / threads,
+            a1,
+            100.0 * a1 / threads,
+            if a1 >= threads { " — overloaded at peak" } else { "" }
+        ));
+    }
+    s.push_str(&predictions(model));
+    s
+}
+
+/// Exact predictions where the model is one of the textbook queues, else an explanation.
+pub fn predictions(model: &Model) -> String {
+    let single = model.tiers.len() == 1
+        && model.sources.len() == 1
+        && model.sources[0].kind == SourceKind::Requests
+        && model.sources[0].profile.is_flat()
+        && (model.surge.peak == 1.0 || model.surge.start_s >= model.scenario.duration_s)
+        && model.tiers[0].contention == 0.0
+        && model.tiers[0].visit == 1.0;
+    if !single {
+        return "no exact prediction: that needs one open requests source with a constant rate and one tier without contention\n".into();
+    }
+    let t = &model.tiers[0];
+    let l = model.sources[0].baseline;
+    let m = 1.0 / t.service.mean();
+    let c = t.instances * t.threads;
+    if t.instances > 1 && (t.queue.is_some() || t.balancer != model::Balancer::LeastConnections) {
+        return format!(
+            "no exact prediction: {} instances behind a {:?} balancer are not one M/M/c queue (use instances = 1)\n",
+            t.instances, t.balancer
+        );
+    }
+    let mut s = String::new();
+    let fmt = |name: &str, v: Option<f64>| match v {
+        Some(v) => format!("  {name:<28} {v:.6}\n"),
+        None => format!("  {name:<28} - (unstable)\n"),
+    };
+    match (t.service.is_exponential(), t.queue) {
+        (true, Some(0)) => {
+            let a = l / m;
+            s.push_str(&format!("exact prediction (Erlang B, M/M/{c}/{c}): l = {l}, m = {m:.6}, a = {a:.4}\n"));
+            s.push_str(&fmt("blocking_probability", Some(analytic::erlang_b(c, a))));
+            s.push_str(&fmt("utilization", Some(a * (1.0 - analytic::erlang_b(c, a)) / f64::from(c))));
+            s.push_str(&fmt("mean_response_s", Some(1.0 / m)));
+        }
+        (true, Some(q)) => {
+            let k = c + q;
+            let x = analytic::Mmck { l, m, c, k };
+            s.push_str(&format!("exact prediction (M/M/{c}/{k}): l = {l}, m = {m:.6}, a = {:.4}\n", l / m));
+            s.push_str(&fmt("blocking_probability", x.blocking()));
+            s.push_str(&fmt("utilization", x.utilization()));
+            s.push_str(&fmt("mean_in_system", x.mean_in_system()));
+            s.push_str(&fmt("mean_queue_wait_s", x.mean_wait_queue()));
+            s.push_str(&fmt("mean_response_s", x.mean_response()));
+        }
+        (true, None) => {
+            let x = analytic::Mmc { l, m, c };
+            s.push_str(&format!("exact prediction (M/M/{c}, Erlang C): l = {l}, m = {m:.6}, a = {:.4}\n", l / m));
+            s.push_str(&fmt("utilization", Some(x.utilization())));
+            s.push_str(&fmt("prob_wait", x.prob_wait()));
+            s.push_str(&fmt("mean_in_system", x.mean_in_system()));
+            s.push_str(&fmt("mean_queue_wait_s", x.mean_wait_queue()));
+            s.push_str(&fmt("mean_response_s", x.mean_response()));
+        }
+        (false, None) if c == 1 => {
+            let (mean, cv) = (t.service.mean(), t.service.cv());
+            s.push_str(&format!("exact prediction (M/G/1, Pollaczek-Khinchine): l = {l}, E[S] = {mean:.6}, cv = {cv:.4}\n"));
+            s.push_str(&fmt("utilization", Some(l * mean)));
+            s.push_str(&fmt("mean_queue_wait_s", analytic::mg1_mean_wait_queue(l, mean, cv)));
+            s.push_str(&fmt("mean_response_s", analytic::mg1_mean_response(l, mean, cv)));
+            s.push_str(&fmt("mean_in_system", analytic::mg1_mean_response(l, mean, cv).map(|w| l * w)));
+        }
+        _ => s.push_str("no exact prediction for a general service time with several threads or a bounded queue\n"),
+    }
+    s
+}

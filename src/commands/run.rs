@@ -1,0 +1,208 @@
+//! `surge run` (and `surge` with no arguments): simulate, write `summary.json`,
+//! `timeseries.csv`, `timeline.png` and `timeline.svg`, and tell the planner what happened.
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Value, json};
+
+use super::{human_count, human_duration, out_dir};
+use crate::cli::RunArgs;
+use crate::experiment::{RunOutput, mean_series, replicate};
+use crate::metrics::summary::aggregate;
+use crate::model::{self, Model};
+use crate::output::{self, chart};
+
+pub fn run(args: &RunArgs) -> Result<()> {
+    let model = model::load(args.model.as_deref(), &args.sets)?;
+    let seed = args.seed.unwrap_or(model.scenario.seed);
+    let dir = out_dir(&args.out, &model, "run");
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+
+    let progress = (args.reps > 1 && !args.quiet).then(|| {
+        let p =
+            ProgressBar::with_draw_target(Some(u64::from(args.reps)), ProgressDrawTarget::stderr());
+        p.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} replications, ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        p.set_message(model.scenario.name.clone());
+        p
+    });
+    let outs = replicate(&model, seed, args.reps, progress.as_ref());
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+
+    let summary = summary_json(&outs)?;
+    let series = mean_series(&outs);
+    let first = &outs[0].summary.outage;
+    output::write_json(&dir.join("summary.json"), &summary)?;
+    output::write_atomic(
+        &dir.join("timeseries.csv"),
+        &output::timeseries_csv(&series)?,
+    )?;
+    let outages: Vec<(f64, f64)> = first.intervals.iter().map(|i| (i[0], i[1])).collect();
+    let title = if args.reps > 1 {
+        format!(
+            "{} — mean of {} replications (outages of replication 0 shaded)",
+            model.scenario.name, args.reps
+        )
+    } else {
+        format!("{} — seed {seed}", model.scenario.name)
+    };
+    let timeline = chart::Timeline {
+        title: &title,
+        series: &series,
+        outages: &outages,
+        crash_time_s: first.crash_time_s,
+        recovered_at_s: first.recovered_at_s,
+    };
+    chart::draw_timeline(
+        &timeline,
+        &dir.join("timeline.png"),
+        &dir.join("timeline.svg"),
+    )?;
+    if !args.quiet {
+        print!("{}", report(&model, &outs, &summary));
+        println!(
+            "outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg)",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `summary.json`: one replication's summary, or the mean, `ci95` and the replications.
+pub fn summary_json(outs: &[RunOutput]) -> Result<Value> {
+    let reps: Vec<Value> = outs
+        .iter()
+        .map(|o| serde_json::to_value(&o.summary))
+        .collect::<Result<_, _>>()?;
+    if reps.len() == 1 {
+        return Ok(reps.into_iter().next().expect("one replication"));
+    }
+    let (mut mean, ci) = aggregate(&reps);
+    let obj = mean.as_object_mut().expect("a summary is an object");
+    obj.insert("seed".into(), reps[0]["seed"].clone());
+    obj.insert("ci95".into(), ci);
+    obj.insert("replications".into(), Value::Array(reps));
+    obj.insert("reps".into(), json!(outs.len()));
+    Ok(mean)
+}
+
+fn pct(x: f64) -> String {
+    if x > 0.0 && x < 0.001 {
+        "<0.1%".into()
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
+/// The human summary printed after a run.
+pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
+    let mut s = String::new();
+    let n = outs.len();
+    let f = |path: &[&str]| path.iter().fold(summary, |v, k| &v[*k]).as_f64();
+    let ci = |path: &[&str]| path.iter().fold(&summary["ci95"], |v, k| &v[*k]).as_f64();
+    let with_ci = |v: Option<f64>, c: Option<f64>, fmt: &dyn Fn(f64) -> String| match (v, c) {
+        (Some(v), Some(c)) if n > 1 && c.is_finite() => format!("{} ± {}", fmt(v), fmt(c)),
+        (Some(v), _) => fmt(v),
+        _ => "-".into(),
+    };
+    let sc = &model.scenario;
+    let wall: f64 = outs.iter().map(|o| o.summary.wall_s).sum();
+    let events: u64 = outs.iter().map(|o| o.summary.events).sum();
+    s.push_str(&format!(
+        "{}: {} simulated{}, {} events in {:.2} s of CPU ({:.1} M events/s)\n",
+        sc.name,
+        human_duration(sc.duration_s),
+        if n > 1 {
+            format!(", {n} replications")
+        } else {
+            format!(", seed {}", outs[0].summary.seed)
+        },
+        human_count(events as f64),
+        wall,
+        events as f64 / wall.max(1e-9) / 1e6
+    ));
+    let offered = f(&["requests", "offered"]).unwrap_or(0.0);
+    let share = |k: &str| f(&["requests", k]).unwrap_or(0.0) / offered.max(1.0);
+    s.push_str(&format!(
+        "requests: {} offered; {} succeeded, {} rejected, {} timed out, {} failed; latency p50 {}, p95 {}, p99 {}\n",
+        human_count(offered),
+        pct(share("succeeded")),
+        pct(share("rejected")),
+        pct(share("timed_out")),
+        pct(share("failed")),
+        with_ci(f(&["latency_s", "p50"]), ci(&["latency_s", "p50"]), &human_duration),
+        with_ci(f(&["latency_s", "p95"]), ci(&["latency_s", "p95"]), &human_duration),
+        with_ci(f(&["latency_s", "p99"]), ci(&["latency_s", "p99"]), &human_duration),
+    ));
+    for (i, t) in model.tiers.iter().enumerate() {
+        let g = |k: &str| summary["tiers"][i][k].as_f64();
+        let c = |k: &str| summary["ci95"]["tiers"][i][k].as_f64();
+        s.push_str(&format!(
+            "tier {}: {} x {} threads, utilisation {}, mean in tier {}, mean wait {}, blocking {}\n",
+            t.name,
+            t.instances,
+            t.threads,
+            with_ci(g("utilization"), c("utilization"), &pct),
+            with_ci(g("mean_in_system"), c("mean_in_system"), &|x| format!("{x:.2}")),
+            with_ci(g("mean_queue_wait_s"), c("mean_queue_wait_s"), &human_duration),
+            with_ci(g("blocking_probability"), c("blocking_probability"), &pct),
+        ));
+    }
+    // The outage story, told from replication 0 (and the share of replications that crashed).
+    let o = &outs[0].summary.outage;
+    let label = |t: f64| chart::clock_label(t, sc.start_clock_s);
+    let crashed_share = outs.iter().filter(|o| o.summary.outage.crashed).count();
+    match o.crash_time_s {
+        None => s.push_str(&format!(
+            "the site stayed up: the success rate never fell below {} over a {} window\n",
+            pct(model.slo.outage_below),
+            human_duration(model.slo.window_s)
+        )),
+        Some(crash) => {
+            let series = &outs[0].series;
+            let b = ((crash / series.bucket_s) as usize).min(series.len().saturating_sub(1));
+            let users = series.users.get(b).copied().unwrap_or(0.0);
+            let lost = o_lost(&outs[0]);
+            let back = match (o.recovered, o.recovered_at_s) {
+                (Some(true), Some(at)) => {
+                    format!(
+                        "back at {}, {} later",
+                        label(at),
+                        human_duration(o.recovery_time_s.unwrap_or(0.0))
+                    )
+                }
+                _ => format!(
+                    "not recovered by the end ({} after the crash, at least)",
+                    human_duration(o.recovery_time_s.unwrap_or(0.0))
+                ),
+            };
+            s.push_str(&format!(
+                "down at {} with {} users on the site; {}; {} outage episode{}, {} down in all; {} requests failed\n",
+                label(crash),
+                human_count(users),
+                back,
+                o.episodes,
+                if o.episodes == 1 { "" } else { "s" },
+                human_duration(o.downtime_s),
+                human_count(lost),
+            ));
+        }
+    }
+    if n > 1 {
+        s.push_str(&format!(
+            "{crashed_share} of {n} replications had an outage\n"
+        ));
+    }
+    s
+}
+
+fn o_lost(out: &RunOutput) -> f64 {
+    let r = &out.summary.requests;
+    (r.rejected + r.timed_out + r.failed) as f64
+}

@@ -1,0 +1,179 @@
+//! Running experiments: one replication of a model (`run_once`), several in parallel with
+//! means and 95% intervals (`replicate`), and the seeds that make them reproducible.
+
+use rayon::prelude::*;
+use std::time::Instant;
+
+use crate::engine::{Calendar, derive_seed};
+use crate::metrics::outage;
+use crate::metrics::summary::{Latency, RequestCounts, TierSummary};
+use crate::metrics::{Summary, TimeSeries};
+use crate::model::Model;
+use crate::system::World;
+
+/// What one replication produces.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub summary: Summary,
+    pub series: TimeSeries,
+}
+
+/// Seed of replication `rep` of a run seeded with `seed`. Replication 0 uses the seed itself,
+/// so `--reps 1` and a plain run agree.
+pub fn replication_seed(seed: u64, rep: u64) -> u64 {
+    if rep == 0 {
+        seed
+    } else {
+        derive_seed(seed, &[rep])
+    }
+}
+
+/// Simulate the model once with `seed`.
+pub fn run_once(model: &Model, seed: u64) -> RunOutput {
+    let wall = Instant::now();
+    let mut world = World::new(model, seed);
+    let mut cal = Calendar::with_capacity(4096);
+    world.start(&mut cal);
+    while let Some((now, ev)) = cal.pop() {
+        world.handle(now, ev, &mut cal);
+        if world.finished() {
+            break;
+        }
+    }
+    let events = cal.events_handled();
+    let in_flight = world.in_flight() as u64;
+    let horizon = world.horizon();
+    let wall_s = wall.elapsed().as_secs_f64();
+    let m = &world.metrics;
+    let sc = &model.scenario;
+    let span_s = horizon.secs() - sc.warmup_s;
+    let t = m.totals;
+    let ended = t.succeeded + t.rejected + t.timed_out + t.failed;
+    let q = |x: f64| (!m.latency.is_empty()).then(|| m.latency.value_at_quantile(x) as f64 / 1e9);
+    let tiers = model
+        .tiers
+        .iter()
+        .zip(&m.tiers)
+        .map(|(tier, s)| {
+            let capacity = f64::from(tier.instances) * f64::from(tier.threads);
+            TierSummary {
+                name: tier.name.clone(),
+                utilization: s.busy.mean(span_s) / capacity,
+                mean_in_system: s.in_tier.mean(span_s),
+                mean_queue_wait_s: (s.started > 0).then(|| s.wait_sum_s / s.started as f64),
+                mean_response_s: (s.served > 0).then(|| s.response_sum_s / s.served as f64),
+                blocking_probability: (s.arrivals > 0)
+                    .then(|| s.rejected as f64 / s.arrivals as f64),
+                crashes: s.crashes,
+                throughput_per_s: s.served as f64 / span_s,
+                mean_busy_threads: s.busy.mean(span_s),
+                mean_queued: s.queued.mean(span_s),
+            }
+        })
+        .collect();
+    let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, sc.duration_s);
+    let summary = Summary {
+        model: sc.name.clone(),
+        seed,
+        sim_time_s: horizon.secs(),
+        wall_s,
+        events,
+        events_per_s: events as f64 / wall_s.max(1e-9),
+        requests: RequestCounts {
+            offered: t.offered,
+            first_attempts: t.first_attempts,
+            retries: t.retries,
+            succeeded: t.succeeded,
+            rejected: t.rejected,
+            timed_out: t.timed_out,
+            failed: t.failed,
+            in_flight: t.offered - ended,
+        },
+        latency_s: Latency {
+            mean: (t.succeeded > 0).then(|| m.latency_sum_s / m.latency.len().max(1) as f64),
+            p50: q(0.50),
+            p95: q(0.95),
+            p99: q(0.99),
+        },
+        peak_concurrent_users: m.users.peak,
+        mean_concurrent_users: m.users.mean(span_s),
+        outage,
+        tiers,
+    };
+    debug_assert!(in_flight >= summary.requests.in_flight);
+    RunOutput {
+        summary,
+        series: m.series.clone(),
+    }
+}
+
+/// Several replications, in parallel, each with its own derived seed. The result is the same
+/// for any number of threads: replication r always uses `replication_seed(seed, r)`.
+pub fn replicate(
+    model: &Model,
+    seed: u64,
+    reps: u32,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Vec<RunOutput> {
+    (0..reps)
+        .into_par_iter()
+        .map(|r| {
+            let out = run_once(model, replication_seed(seed, u64::from(r)));
+            if let Some(p) = progress {
+                p.inc(1);
+            }
+            out
+        })
+        .collect()
+}
+
+/// The time series averaged over replications, bucket by bucket (NaN-aware for latencies).
+pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
+    let mut s = outs[0].series.clone();
+    if outs.len() == 1 {
+        return s;
+    }
+    fn avg(cols: Vec<&Vec<f64>>) -> Vec<f64> {
+        let n = cols[0].len();
+        (0..n)
+            .map(|i| {
+                let vals: Vec<f64> = cols.iter().map(|c| c[i]).filter(|x| !x.is_nan()).collect();
+                if vals.is_empty() {
+                    f64::NAN
+                } else {
+                    vals.iter().sum::<f64>() / vals.len() as f64
+                }
+            })
+            .collect()
+    }
+    macro_rules! col {
+        ($f:ident) => {
+            s.$f = avg(outs.iter().map(|o| &o.series.$f).collect());
+        };
+    }
+    col!(users);
+    col!(offered);
+    col!(first_attempts);
+    col!(retries);
+    col!(succeeded);
+    col!(rejected);
+    col!(timed_out);
+    col!(failed);
+    col!(p50_s);
+    col!(p95_s);
+    col!(p99_s);
+    col!(window_success_rate);
+    col!(window_p95_s);
+    for k in 0..s.tiers.len() {
+        macro_rules! tcol {
+            ($f:ident) => {
+                s.tiers[k].$f = avg(outs.iter().map(|o| &o.series.tiers[k].$f).collect());
+            };
+        }
+        tcol!(instances_up);
+        tcol!(busy_threads);
+        tcol!(queued);
+        tcol!(memory_max_bytes);
+    }
+    s
+}

@@ -1,0 +1,360 @@
+//! The streaming collector the simulated system reports to: request outcomes, latencies and the
+//! levels (busy threads, queue, users) whose time averages the summary and time series need.
+//!
+//! Two views are kept at once. Per bucket, by the time things happen (the time series and the
+//! outage detection). For the summary, by cohort: a request counts if it was offered at or after
+//! the warm-up, so every counted request ends in exactly one outcome or is still in flight.
+
+use crate::engine::Time;
+use hdrhistogram::Histogram;
+
+use super::series::{TierSeries, TimeSeries};
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Queue full, instance down or load shed.
+    Rejected,
+    /// The client gave up waiting.
+    TimedOut,
+    /// The server failed it (crash, server timeout).
+    Failed,
+}
+
+/// Request counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counts {
+    pub offered: u64,
+    pub first_attempts: u64,
+    pub retries: u64,
+    pub succeeded: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    pub failed: u64,
+}
+
+impl Counts {
+    fn add_outcome(&mut self, o: Outcome) {
+        match o {
+            Outcome::Succeeded => self.succeeded += 1,
+            Outcome::Rejected => self.rejected += 1,
+            Outcome::TimedOut => self.timed_out += 1,
+            Outcome::Failed => self.failed += 1,
+        }
+    }
+
+    pub fn ended(&self) -> u64 {
+        self.succeeded + self.rejected + self.timed_out + self.failed
+    }
+}
+
+/// A quantity that changes at events, integrated over time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Level {
+    pub value: f64,
+    last: Time,
+    /// Integral over the current bucket.
+    bucket_area: f64,
+    /// Integral since the warm-up ended.
+    total_area: f64,
+    counting: bool,
+    /// Largest value seen since the warm-up.
+    pub peak: f64,
+}
+
+impl Level {
+    #[inline]
+    fn advance(&mut self, now: Time) {
+        let dt = now.since(self.last);
+        let a = self.value * dt;
+        self.bucket_area += a;
+        if self.counting {
+            self.total_area += a;
+        }
+        self.last = now;
+    }
+
+    #[inline]
+    pub fn add(&mut self, now: Time, delta: f64) {
+        self.advance(now);
+        self.value += delta;
+        if self.counting && self.value > self.peak {
+            self.peak = self.value;
+        }
+    }
+
+    /// Close the bucket ending at `now`: its time average.
+    fn close_bucket(&mut self, now: Time, length_s: f64) -> f64 {
+        self.advance(now);
+        let avg = self.bucket_area / length_s;
+        self.bucket_area = 0.0;
+        avg
+    }
+
+    fn start_counting(&mut self, now: Time) {
+        self.advance(now);
+        self.counting = true;
+        self.total_area = 0.0;
+        self.peak = self.value;
+    }
+
+    /// Time average since the warm-up.
+    pub fn mean(&self, span_s: f64) -> f64 {
+        if span_s > 0.0 {
+            self.total_area / span_s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Per-tier measures.
+#[derive(Debug, Clone, Default)]
+pub struct TierStats {
+    pub busy: Level,
+    pub queued: Level,
+    /// Requests in the tier: waiting, in service, or holding a thread while later tiers work.
+    pub in_tier: Level,
+    /// Cohort counts (arrived at the tier after the warm-up).
+    pub arrivals: u64,
+    pub rejected: u64,
+    pub served: u64,
+    pub response_sum_s: f64,
+    pub started: u64,
+    pub wait_sum_s: f64,
+    pub crashes: u64,
+    /// Largest number of requests in one instance during the current bucket.
+    pub bucket_max_in_instance: u32,
+    pub instances_up: u32,
+}
+
+/// Latency histogram in nanoseconds with two significant digits (1% relative error).
+fn new_histogram() -> Histogram<u64> {
+    // 1 ns to 10^15 ns (11.5 days); longer latencies saturate at the top.
+    Histogram::new_with_bounds(1, 1_000_000_000_000_000, 2).expect("valid histogram bounds")
+}
+
+fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
+    if h.is_empty() {
+        f64::NAN
+    } else {
+        h.value_at_quantile(q) as f64 / 1e9
+    }
+}
+
+/// Collects everything one replication measures.
+pub struct Collector {
+    bucket: Time,
+    warmup: Time,
+    window_buckets: usize,
+    now_bucket: Counts,
+    bucket_hist: Histogram<u64>,
+    /// The last `window_buckets` buckets' counts and histograms, for the sliding SLO window.
+    window_ring: Vec<(Counts, Histogram<u64>)>,
+    window_hist: Histogram<u64>,
+    window_counts: Counts,
+    pub totals: Counts,
+    pub latency: Histogram<u64>,
+    pub latency_sum_s: f64,
+    pub users: Level,
+    pub tiers: Vec<TierStats>,
+    pub series: TimeSeries,
+}
+
+impl Collector {
+    /// `tiers` gives each tier's name, threads per instance and instance count.
+    pub fn new(
+        bucket_s: f64,
+        warmup_s: f64,
+        window_s: f64,
+        start_clock_s: Option<f64>,
+        tiers: &[(String, u32, u32)],
+    ) -> Collector {
+        let window_buckets = ((window_s / bucket_s).round() as usize).max(1);
+        let series = TimeSeries {
+            start_clock_s,
+            tiers: tiers
+                .iter()
+                .map(|(name, threads, _)| TierSeries {
+                    name: name.clone(),
+                    threads_per_instance: f64::from(*threads),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut c = Collector {
+            bucket: Time::from_secs(bucket_s),
+            warmup: Time::from_secs(warmup_s),
+            window_buckets,
+            now_bucket: Counts::default(),
+            bucket_hist: new_histogram(),
+            window_ring: Vec::with_capacity(window_buckets),
+            window_hist: new_histogram(),
+            window_counts: Counts::default(),
+            totals: Counts::default(),
+            latency: new_histogram(),
+            latency_sum_s: 0.0,
+            users: Level::default(),
+            tiers: tiers
+                .iter()
+                .map(|(_, _, n)| TierStats {
+                    instances_up: *n,
+                    ..Default::default()
+                })
+                .collect(),
+            series,
+        };
+        if warmup_s <= 0.0 {
+            c.start_counting(Time::ZERO);
+        }
+        c
+    }
+
+    /// Bucket length.
+    pub fn bucket(&self) -> Time {
+        self.bucket
+    }
+
+    pub fn warmup(&self) -> Time {
+        self.warmup
+    }
+
+    #[inline]
+    pub fn counts(&self, offered_at: Time) -> bool {
+        offered_at >= self.warmup
+    }
+
+    /// The warm-up ends: summary statistics start here.
+    pub fn start_counting(&mut self, now: Time) {
+        self.users.start_counting(now);
+        for t in &mut self.tiers {
+            t.busy.start_counting(now);
+            t.queued.start_counting(now);
+            t.in_tier.start_counting(now);
+        }
+    }
+
+    /// An attempt is offered (a first attempt, or a retry or refresh).
+    #[inline]
+    pub fn offered(&mut self, now: Time, retry: bool) {
+        let c = &mut self.now_bucket;
+        c.offered += 1;
+        if retry {
+            c.retries += 1
+        } else {
+            c.first_attempts += 1
+        }
+        if now >= self.warmup {
+            let t = &mut self.totals;
+            t.offered += 1;
+            if retry {
+                t.retries += 1
+            } else {
+                t.first_attempts += 1
+            }
+        }
+    }
+
+    /// An attempt offered at `offered_at` ends now.
+    #[inline]
+    pub fn ended(&mut self, now: Time, offered_at: Time, outcome: Outcome) {
+        self.now_bucket.add_outcome(outcome);
+        let latency_ns = now.0.saturating_sub(offered_at.0).max(1);
+        if outcome == Outcome::Succeeded {
+            self.bucket_hist.saturating_record(latency_ns);
+        }
+        if offered_at >= self.warmup {
+            self.totals.add_outcome(outcome);
+            if outcome == Outcome::Succeeded {
+                self.latency.saturating_record(latency_ns);
+                self.latency_sum_s += latency_ns as f64 / 1e9;
+            }
+        }
+    }
+
+    /// Close the bucket that ends at `now` and append its row to the series.
+    pub fn close_bucket(&mut self, now: Time, bucket_start: Time, memory: &[(f64, f64)]) {
+        let len_s = now.since(bucket_start).max(1e-12);
+        let s = &mut self.series;
+        s.t_s.push(bucket_start.secs());
+        s.users.push(self.users.close_bucket(now, len_s));
+        let c = self.now_bucket;
+        s.offered.push(c.offered as f64);
+        s.first_attempts.push(c.first_attempts as f64);
+        s.retries.push(c.retries as f64);
+        s.succeeded.push(c.succeeded as f64);
+        s.rejected.push(c.rejected as f64);
+        s.timed_out.push(c.timed_out as f64);
+        s.failed.push(c.failed as f64);
+        s.p50_s.push(quantile_s(&self.bucket_hist, 0.50));
+        s.p95_s.push(quantile_s(&self.bucket_hist, 0.95));
+        s.p99_s.push(quantile_s(&self.bucket_hist, 0.99));
+
+        // Slide the SLO window: drop the oldest bucket once it is full, add this one.
+        if self.window_ring.len() == self.window_buckets {
+            let (old_c, old_h) = self.window_ring.remove(0);
+            let w = &mut self.window_counts;
+            w.offered -= old_c.offered;
+            w.succeeded -= old_c.succeeded;
+            w.rejected -= old_c.rejected;
+            w.timed_out -= old_c.timed_out;
+            w.failed -= old_c.failed;
+            self.window_hist
+                .subtract(&old_h)
+                .expect("a bucket is part of its window");
+            let mut recycled = old_h;
+            recycled.reset();
+            recycled
+                .add(&self.bucket_hist)
+                .expect("histograms share their settings");
+            self.window_ring.push((c, recycled));
+        } else {
+            let mut h = new_histogram();
+            h.add(&self.bucket_hist)
+                .expect("histograms share their settings");
+            self.window_ring.push((c, h));
+        }
+        self.window_hist
+            .add(&self.bucket_hist)
+            .expect("histograms share their settings");
+        let w = &mut self.window_counts;
+        w.offered += c.offered;
+        w.succeeded += c.succeeded;
+        w.rejected += c.rejected;
+        w.timed_out += c.timed_out;
+        w.failed += c.failed;
+        let ended = w.ended();
+        let rate = if ended > 0 {
+            w.succeeded as f64 / ended as f64
+        } else if w.offered > 0 {
+            0.0 // work offered and nothing came back: down
+        } else {
+            f64::NAN // nothing offered: no verdict
+        };
+        s.window_success_rate.push(rate);
+        s.window_p95_s.push(quantile_s(&self.window_hist, 0.95));
+
+        for ((stats, ts), (base, per_req)) in self.tiers.iter_mut().zip(&mut s.tiers).zip(memory) {
+            ts.busy_threads.push(stats.busy.close_bucket(now, len_s));
+            ts.queued.push(stats.queued.close_bucket(now, len_s));
+            stats.in_tier.close_bucket(now, len_s);
+            ts.instances_up.push(f64::from(stats.instances_up));
+            ts.memory_max_bytes
+                .push(base + per_req * f64::from(stats.bucket_max_in_instance));
+        }
+        self.now_bucket = Counts::default();
+        self.bucket_hist.reset();
+    }
+
+    /// Bring the time averages up to the horizon.
+    pub fn finish(&mut self, now: Time) {
+        self.users.add(now, 0.0);
+        for t in &mut self.tiers {
+            t.busy.add(now, 0.0);
+            t.queued.add(now, 0.0);
+            t.in_tier.add(now, 0.0);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! What a run measures: per-bucket time series, streamed latency histograms, time-weighted
+//! levels, the summary of a run, and outage and recovery detection from the SLO. Nothing here
+//! keeps a list of every request: counts, sums and histograms are updated as events happen.
+
+pub mod collector;
+pub mod outage;
+pub mod series;
+pub mod summary;
+
+pub use collector::{Collector, Outcome};
+pub use series::{TierSeries, TimeSeries};
+pub use summary::Summary;
