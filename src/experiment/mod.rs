@@ -49,7 +49,7 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
     let span_s = horizon.secs() - sc.warmup_s;
     let t = m.totals;
     let ended = t.succeeded + t.rejected + t.timed_out + t.failed;
-    let q = |x: f64| (!m.latency.is_empty()).then(|| m.latency.value_at_quantile(x) as f64 / 1e9);
+    let q = |x: f64| (!m.latency.is_empty()).then(|| crate::metrics::collector::quantile_s(&m.latency, x));
     let tiers = model
         .tiers
         .iter()
@@ -68,6 +68,10 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
                 throughput_per_s: s.served as f64 / span_s,
                 mean_busy_threads: s.busy.mean(span_s),
                 mean_queued: s.queued.mean(span_s),
+                prob_wait: (s.started > 0).then(|| s.waited as f64 / s.started as f64),
+                wait_p50_s: wait_q(s, 0.50),
+                wait_p90_s: wait_q(s, 0.90),
+                wait_p99_s: wait_q(s, 0.99),
             }
         })
         .collect();
@@ -105,6 +109,15 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
         summary,
         series: m.series.clone(),
     }
+}
+
+/// A quantile of a tier's queue wait; waits of 1 ns stand for "did not wait".
+fn wait_q(s: &crate::metrics::collector::TierStats, q: f64) -> Option<f64> {
+    if s.started == 0 {
+        return None;
+    }
+    let v = s.wait.median_equivalent(s.wait.value_at_quantile(q));
+    Some(if v <= 1 { 0.0 } else { v as f64 / 1e9 })
 }
 
 /// Several replications, in parallel, each with its own derived seed. The result is the same

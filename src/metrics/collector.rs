@@ -110,7 +110,7 @@ impl Level {
 }
 
 /// Per-tier measures.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TierStats {
     pub busy: Level,
     pub queued: Level,
@@ -123,10 +123,48 @@ pub struct TierStats {
     pub response_sum_s: f64,
     pub started: u64,
     pub wait_sum_s: f64,
+    /// Of the cohort requests that started service, those that waited at all.
+    pub waited: u64,
+    /// Queue waits of the cohort, nanoseconds (zero waits recorded as 1 ns).
+    pub wait: Histogram<u64>,
     pub crashes: u64,
     /// Largest number of requests in one instance during the current bucket.
     pub bucket_max_in_instance: u32,
     pub instances_up: u32,
+}
+
+impl Default for TierStats {
+    fn default() -> Self {
+        TierStats {
+            busy: Level::default(),
+            queued: Level::default(),
+            in_tier: Level::default(),
+            arrivals: 0,
+            rejected: 0,
+            served: 0,
+            response_sum_s: 0.0,
+            started: 0,
+            wait_sum_s: 0.0,
+            waited: 0,
+            wait: new_histogram(),
+            crashes: 0,
+            bucket_max_in_instance: 0,
+            instances_up: 0,
+        }
+    }
+}
+
+impl TierStats {
+    /// A cohort request waited `wait` before its service started.
+    #[inline]
+    pub fn record_wait(&mut self, wait: Time) {
+        self.started += 1;
+        self.wait_sum_s += wait.secs();
+        if wait.0 > 0 {
+            self.waited += 1;
+        }
+        self.wait.saturating_record(wait.0.max(1));
+    }
 }
 
 /// Latency histogram in nanoseconds with two significant digits (1% relative error).
@@ -135,11 +173,11 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 1_000_000_000_000_000, 2).expect("valid histogram bounds")
 }
 
-fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
+pub fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
     if h.is_empty() {
         f64::NAN
     } else {
-        h.value_at_quantile(q) as f64 / 1e9
+        h.median_equivalent(h.value_at_quantile(q)) as f64 / 1e9
     }
 }
 

@@ -41,6 +41,12 @@ pub struct TierSummary {
     pub throughput_per_s: f64,
     pub mean_busy_threads: f64,
     pub mean_queued: f64,
+    /// Share of the requests served that waited for a thread at all.
+    pub prob_wait: Option<f64>,
+    /// Quantiles of the queue wait, seconds.
+    pub wait_p50_s: Option<f64>,
+    pub wait_p90_s: Option<f64>,
+    pub wait_p99_s: Option<f64>,
 }
 
 /// The summary of one replication.

@@ -354,9 +354,7 @@ impl<'m> World<'m> {
         stats.busy.add(now, 1.0);
         let enter = self.slots[req as usize * self.n_tiers + t].enter;
         if self.metrics.counts(enter) {
-            let stats = &mut self.metrics.tiers[t];
-            stats.started += 1;
-            stats.wait_sum_s += now.since(enter);
+            self.metrics.tiers[t].record_wait(Time(now.0 - enter.0));
         }
         self.requests[req as usize].held |= 1 << t;
         cal.schedule(now.after(service), Event::Done { req, tier: t as u8 });
