@@ -1,0 +1,658 @@
+//! Bad input gets a clear one-paragraph error and exit code 2 (DESIGN.md section 1): the message
+//! starts with `error: `, names the model file (with the line and column where the TOML position
+//! is known), says what was expected, and nothing panics or is written.
+//!
+//! Every case is the small valid model `BASE` with a few edits, run as `surge run MODEL --out
+//! DIR/out --quiet` (or `surge check MODEL`) in a fresh temporary folder. `valid_base_model_runs`
+//! is the positive control: without it a broken `BASE` would make every case "pass".
+
+use assert_cmd::Command;
+use std::path::Path;
+
+/// A small valid model (line numbers matter: the cases below expect positions in it).
+const BASE: &str = r#"[scenario]
+duration = "10m"
+
+[[source]]
+kind = "requests"
+rate = 5
+
+[[tier]]
+name = "web"
+instances = 1
+threads = 2
+service = { dist = "exponential", mean = "100ms" }
+"#;
+
+/// The last line of `BASE`, to append tables after it.
+const LAST: &str = r#"service = { dist = "exponential", mean = "100ms" }"#;
+
+/// The model file of a case.
+enum Model {
+    /// `BASE` with each `(find, replace)` applied in turn; `find` must occur exactly once.
+    Edit(&'static [(&'static str, &'static str)]),
+    /// As `Edit`, with extra files `(name, contents)` next to the model.
+    EditWith(
+        &'static [(&'static str, &'static str)],
+        &'static [(&'static str, &'static str)],
+    ),
+    /// No model file at all.
+    Missing,
+}
+
+#[derive(Clone, Copy)]
+enum Cmd {
+    Run,
+    Check,
+}
+
+struct Case {
+    name: &'static str,
+    cmd: Cmd,
+    model: Model,
+    /// Arguments after the model (and after `--out DIR --quiet` for `run`).
+    args: &'static [&'static str],
+    /// Fragments stderr must contain; `{file}` stands for the model path as given to surge.
+    expect: &'static [&'static str],
+}
+
+const fn run(
+    name: &'static str,
+    model: Model,
+    args: &'static [&'static str],
+    expect: &'static [&'static str],
+) -> Case {
+    Case {
+        name,
+        cmd: Cmd::Run,
+        model,
+        args,
+        expect,
+    }
+}
+
+const fn check(
+    name: &'static str,
+    model: Model,
+    args: &'static [&'static str],
+    expect: &'static [&'static str],
+) -> Case {
+    Case {
+        name,
+        cmd: Cmd::Check,
+        model,
+        args,
+        expect,
+    }
+}
+
+use Model::{Edit, EditWith, Missing};
+
+/// (name, model, extra args, expected fragments of stderr).
+const CASES: &[Case] = &[
+    // TOML syntax.
+    run(
+        "toml_unclosed_table_header",
+        Edit(&[("[scenario]", "[scenario")]),
+        &[],
+        &["{file}:1:10:", "not valid TOML", "`]`"],
+    ),
+    run(
+        "toml_unterminated_string",
+        Edit(&[(r#"name = "web""#, r#"name = "web"#)]),
+        &[],
+        &["{file}:9:", "not valid TOML"],
+    ),
+    run(
+        "toml_unclosed_inline_table",
+        Edit(&[(r#""100ms" }"#, r#""100ms""#)]),
+        &[],
+        &["{file}:12:", "not valid TOML", "`}`"],
+    ),
+    run(
+        "toml_duplicate_key",
+        Edit(&[("threads = 2", "threads = 2\nthreads = 3")]),
+        &[],
+        &["{file}:12:1:", "duplicate key"],
+    ),
+    run(
+        "empty_file",
+        Edit(&[(BASE, "")]),
+        &[],
+        &["missing required key `scenario`"],
+    ),
+    // Unknown keys and tables.
+    run(
+        "unknown_key_typo_in_tier",
+        Edit(&[("instances = 1", "instnaces = 2")]),
+        &[],
+        &["{file}:10:1:", "instnaces", "did you mean `instances`"],
+    ),
+    check(
+        "check_unknown_key_typo_in_tier",
+        Edit(&[("instances = 1", "instnaces = 2")]),
+        &[],
+        &["{file}:10:1:", "instnaces", "did you mean `instances`"],
+    ),
+    run(
+        "unknown_top_level_table",
+        Edit(&[(
+            LAST,
+            "service = { dist = \"exponential\", mean = \"100ms\" }\n\n[sruge]\npeak = 2",
+        )]),
+        &[],
+        &["{file}:14:", "sruge", "did you mean `surge`"],
+    ),
+    run(
+        "unknown_key_in_scenario",
+        Edit(&[(r#"duration = "10m""#, "duration = \"10m\"\nseeed = 7")]),
+        &[],
+        &["{file}:3:1:", "seeed", "did you mean `seed`"],
+    ),
+    run(
+        "unknown_value_with_hint",
+        Edit(&[("threads = 2", "threads = 2\nbalancer = \"roundrobin\"")]),
+        &[],
+        &["{file}:12:", "roundrobin", "did you mean `round_robin`"],
+    ),
+    run(
+        "unknown_source_kind",
+        Edit(&[(r#"kind = "requests""#, r#"kind = "request""#)]),
+        &[],
+        &["{file}:5:", "did you mean `requests`"],
+    ),
+    // Wrong types.
+    run(
+        "threads_is_a_string",
+        Edit(&[("threads = 2", r#"threads = "many""#)]),
+        &[],
+        &["{file}:11:11:", "threads", "whole number"],
+    ),
+    run(
+        "threads_is_fractional",
+        Edit(&[("threads = 2", "threads = 2.5")]),
+        &[],
+        &["{file}:11:11:", "threads", "whole number"],
+    ),
+    run(
+        "duration_is_a_boolean",
+        Edit(&[(r#"duration = "10m""#, "duration = true")]),
+        &[],
+        &["{file}:2:12:", "duration", "wrong type"],
+    ),
+    run(
+        "service_is_a_duration_not_a_distribution",
+        Edit(&[(LAST, r#"service = "100ms""#)]),
+        &[],
+        &["{file}:12:", "service", "distribution"],
+    ),
+    run(
+        "scenario_is_an_array_of_tables",
+        Edit(&[("[scenario]", "[[scenario]]")]),
+        &[],
+        &["{file}:1:", "scenario", "table"],
+    ),
+    // Missing required keys.
+    run(
+        "missing_scenario_duration",
+        Edit(&[("duration = \"10m\"\n", "")]),
+        &[],
+        &["scenario", "missing required key `duration`"],
+    ),
+    run(
+        "tier_without_service",
+        Edit(&[(LAST, "")]),
+        &[],
+        &["tier", "missing required key `service`"],
+    ),
+    run(
+        "tier_without_threads",
+        Edit(&[("threads = 2\n", "")]),
+        &[],
+        &["tier", "missing required key `threads`"],
+    ),
+    run(
+        "source_without_kind",
+        Edit(&[("kind = \"requests\"\n", "")]),
+        &[],
+        &["source", "missing required key `kind`"],
+    ),
+    // Signs and ranges.
+    run(
+        "threads_zero",
+        Edit(&[("threads = 2", "threads = 0")]),
+        &[],
+        &["{file}:11:11:", "threads", "1 or more"],
+    ),
+    run(
+        "instances_negative",
+        Edit(&[("instances = 1", "instances = -1")]),
+        &[],
+        &["{file}:10:13:", "instances", "1 or more"],
+    ),
+    run(
+        "rate_zero",
+        Edit(&[("rate = 5", "rate = 0")]),
+        &[],
+        &["{file}:6:8:", "rate", "greater than 0"],
+    ),
+    run(
+        "rate_negative",
+        Edit(&[("rate = 5", "rate = -5")]),
+        &[],
+        &["{file}:6:8:", "rate", "greater than 0"],
+    ),
+    run(
+        "service_mean_negative",
+        Edit(&[(r#"mean = "100ms""#, "mean = -1")]),
+        &[],
+        &["{file}:12:", "mean", "greater than 0"],
+    ),
+    run(
+        "rate_nan",
+        Edit(&[("rate = 5", "rate = nan")]),
+        &[],
+        &["{file}:6:8:", "rate", "greater than 0"],
+    ),
+    run(
+        "rate_inf",
+        Edit(&[("rate = 5", "rate = inf")]),
+        &[],
+        &["{file}:6:8:", "rate", "greater than 0"],
+    ),
+    run(
+        "instances_absurd",
+        Edit(&[("instances = 1", "instances = 1e10")]),
+        &[],
+        &["{file}:10:13:", "instances", "absurdly large"],
+    ),
+    run(
+        "visit_above_one",
+        Edit(&[("threads = 2", "threads = 2\nvisit = 1.5")]),
+        &[],
+        &["{file}:12:9:", "visit", "between 0 and 1"],
+    ),
+    run(
+        "outage_below_negative",
+        Edit(&[(
+            LAST,
+            "service = { dist = \"exponential\", mean = \"100ms\" }\n\n[slo]\noutage_below = -0.1",
+        )]),
+        &[],
+        &["{file}:15:16:", "outage_below", "between 0 and 1"],
+    ),
+    // Units.
+    run(
+        "duration_unknown_unit",
+        Edit(&[(r#""10m""#, r#""5 parsecs""#)]),
+        &[],
+        &["{file}:2:12:", "unknown time unit `parsecs`"],
+    ),
+    run(
+        "duration_not_a_duration",
+        Edit(&[(r#""10m""#, r#""abc""#)]),
+        &[],
+        &["{file}:2:12:", "`abc` is not a duration"],
+    ),
+    run(
+        "duration_missing_last_unit",
+        Edit(&[(r#""10m""#, r#""1h30""#)]),
+        &[],
+        &["{file}:2:12:", "needs a unit"],
+    ),
+    run(
+        "duration_negative_number",
+        Edit(&[(r#""10m""#, "-3")]),
+        &[],
+        &["{file}:2:12:", "negative"],
+    ),
+    // "-3s" is a negative duration: say so, as for `duration = -3`, not just "not a duration".
+    run(
+        "duration_negative_string",
+        Edit(&[(r#""10m""#, r#""-3s""#)]),
+        &[],
+        &["{file}:2:12:", "-3s", "negative"],
+    ),
+    run(
+        "memory_size_misspelled_unit",
+        Edit(&[(
+            LAST,
+            "service = { dist = \"exponential\", mean = \"100ms\" }\n\n[tier.memory]\nper_request = \"4MB8\"",
+        )]),
+        &[],
+        &["{file}:15:15:", "per_request", "unknown size unit", "4MB8"],
+    ),
+    // Distributions.
+    run(
+        "unknown_distribution",
+        Edit(&[(r#""exponential""#, r#""exponental""#)]),
+        &[],
+        &[
+            "{file}:12:",
+            "unknown distribution `exponental`",
+            "did you mean `exponential`",
+        ],
+    ),
+    run(
+        "wrong_distribution_parameter",
+        Edit(&[(r#"mean = "100ms""#, r#"mean = "100ms", cv = 1.0"#)]),
+        &[],
+        &[
+            "{file}:12:",
+            "`cv` is not a parameter of the exponential distribution",
+        ],
+    ),
+    run(
+        "empirical_file_missing",
+        Edit(&[(
+            LAST,
+            r#"service = { dist = "empirical", file = "no-such-samples.csv" }"#,
+        )]),
+        &[],
+        &[
+            "{file}:12:",
+            "cannot read samples file",
+            "no-such-samples.csv",
+        ],
+    ),
+    run(
+        "empirical_file_bad_sample",
+        EditWith(
+            &[(
+                LAST,
+                r#"service = { dist = "empirical", file = "samples.csv" }"#,
+            )],
+            &[("samples.csv", "0.1\nfast\n")],
+        ),
+        &[],
+        &["{file}:12:", "samples.csv:2", "`fast` is not a sample"],
+    ),
+    // Sources and tiers.
+    run(
+        "no_source",
+        Edit(&[("[[source]]\nkind = \"requests\"\nrate = 5\n", "")]),
+        &[],
+        &["no [[source]]"],
+    ),
+    run(
+        "no_tier",
+        Edit(&[
+            ("[[tier]]\nname = \"web\"\ninstances = 1\nthreads = 2\n", ""),
+            (LAST, ""),
+        ]),
+        &[],
+        &["no [[tier]]"],
+    ),
+    run(
+        "requests_source_without_rate",
+        Edit(&[("rate = 5\n", "")]),
+        &[],
+        &["{file}:4:", "needs `rate`"],
+    ),
+    run(
+        "users_source_without_pages",
+        Edit(&[(
+            "kind = \"requests\"\nrate = 5",
+            "kind = \"users\"\nusers = 100\nthink = { dist = \"exponential\", mean = \"30s\" }",
+        )]),
+        &[],
+        &["{file}:4:", "needs `pages`"],
+    ),
+    // --set.
+    run(
+        "set_unknown_tier",
+        Edit(&[]),
+        &["--set", "tier.nosuch.instances=3"],
+        &[
+            "--set tier.nosuch.instances=3",
+            "no tier named `nosuch`",
+            "web",
+        ],
+    ),
+    run(
+        "set_bad_value",
+        Edit(&[]),
+        &["--set", "tier.web.threads=0"],
+        &["--set tier.web.threads=0", "threads", "1 or more"],
+    ),
+    check(
+        "check_set_bad_value",
+        Edit(&[]),
+        &["--set", "tier.web.instances=0"],
+        &["--set tier.web.instances=0", "instances", "1 or more"],
+    ),
+    run(
+        "set_unknown_key_typo",
+        Edit(&[]),
+        &["--set", "tier.web.thraeds=4"],
+        &["--set tier.web.thraeds=4", "did you mean `threads`"],
+    ),
+    run(
+        "set_into_a_value",
+        Edit(&[]),
+        &["--set", "scenario.duration.x=5"],
+        &["--set scenario.duration.x=5", "holds a value"],
+    ),
+    // A malformed --set is reported as a --set, like every other override error.
+    run(
+        "set_without_equals",
+        Edit(&[]),
+        &["--set", "tier.web.threads"],
+        &["--set", "tier.web.threads", "KEY=VALUE"],
+    ),
+    run(
+        "set_empty_key",
+        Edit(&[]),
+        &["--set", "=5"],
+        &["--set", "=5", "key path"],
+    ),
+    // The model file itself.
+    run(
+        "model_file_missing",
+        Missing,
+        &[],
+        &["cannot read the model file"],
+    ),
+];
+
+/// Markers of a crash or of internals leaking into a message for people.
+const FORBIDDEN: &[&str] = &["panicked", "backtrace", "struct Raw", "RUST_BACKTRACE"];
+
+/// The model text of a case.
+fn model_text(edits: &[(&str, &str)]) -> Result<String, String> {
+    let mut text = BASE.to_string();
+    for (find, replace) in edits {
+        let n = text.matches(find).count();
+        if n != 1 {
+            return Err(format!(
+                "test bug: `{find}` occurs {n} times in the model, expected once"
+            ));
+        }
+        text = text.replacen(find, replace, 1);
+    }
+    if !edits.is_empty() && text == BASE {
+        return Err("test bug: the edits leave the model unchanged".into());
+    }
+    Ok(text)
+}
+
+/// The names in a folder, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn surge() -> Command {
+    let mut cmd = Command::cargo_bin("surge").expect("the surge binary is built");
+    // A panic would print its backtrace: make sure it shows up in stderr if one happens.
+    cmd.env("RUST_BACKTRACE", "1").env_remove("RUST_LOG");
+    cmd
+}
+
+/// Run one case; `Err` lists what is wrong with surge's answer.
+fn run_case(case: &Case) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temp dir: {e}"))?;
+    let file = dir.path().join(format!("{}.toml", case.name));
+    let mut expected_files = Vec::new();
+    let edits = match &case.model {
+        Edit(edits) => Some((*edits, &[][..])),
+        EditWith(edits, files) => Some((*edits, *files)),
+        Missing => None,
+    };
+    if let Some((edits, files)) = edits {
+        std::fs::write(&file, model_text(edits)?).map_err(|e| e.to_string())?;
+        expected_files.push(format!("{}.toml", case.name));
+        for (name, contents) in files {
+            std::fs::write(dir.path().join(name), contents).map_err(|e| e.to_string())?;
+            expected_files.push((*name).to_string());
+        }
+    }
+    expected_files.sort();
+
+    let out = dir.path().join("out");
+    let mut cmd = surge();
+    cmd.current_dir(dir.path());
+    match case.cmd {
+        Cmd::Run => cmd
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet"),
+        Cmd::Check => cmd.arg("check").arg(&file),
+    };
+    cmd.args(case.args);
+    let output = cmd.output().map_err(|e| format!("cannot run surge: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let shown = file.display().to_string();
+
+    let mut problems = Vec::new();
+    if output.status.code() != Some(2) {
+        problems.push(format!("exit code {:?}, expected 2", output.status.code()));
+    }
+    if !stderr.starts_with("error: ") {
+        problems.push("stderr does not start with `error: `".to_string());
+    }
+    if !stderr.ends_with('\n') || stderr.trim_end_matches('\n').contains('\n') {
+        problems.push("stderr is not exactly one line".to_string());
+    }
+    if !stderr.contains(&shown) {
+        problems.push(format!("stderr does not name the model file {shown}"));
+    }
+    for fragment in case.expect {
+        let fragment = fragment.replace("{file}", &shown);
+        if !stderr.contains(&fragment) {
+            problems.push(format!("stderr lacks `{fragment}`"));
+        }
+    }
+    let lower = stderr.to_lowercase();
+    for bad in FORBIDDEN {
+        if lower.contains(&bad.to_lowercase()) {
+            problems.push(format!("stderr contains `{bad}`"));
+        }
+    }
+    if !stdout.is_empty() {
+        problems.push(format!("stdout is not empty: {stdout:?}"));
+    }
+    let written = listing(&out);
+    if !written.is_empty() {
+        problems.push(format!("the output folder holds {written:?}"));
+    }
+    let mut left = listing(dir.path());
+    left.retain(|n| n != "out");
+    if left != expected_files {
+        problems.push(format!(
+            "the folder holds {left:?}, expected only {expected_files:?}"
+        ));
+    }
+
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}:\n    - {}\n    stderr: {:?}\n    exit code: {:?}",
+            case.name,
+            problems.join("\n    - "),
+            stderr,
+            output.status.code()
+        ))
+    }
+}
+
+#[test]
+fn bad_input_gets_one_paragraph_and_exit_code_2() {
+    let mut failures = Vec::new();
+    for case in CASES {
+        match run_case(case) {
+            Ok(()) => println!("ok   {}", case.name),
+            Err(e) => {
+                println!("FAIL {e}");
+                failures.push(e);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} bad-input cases are not reported as they should be:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn case_names_are_unique() {
+    let mut names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(before, names.len(), "two cases share a name");
+}
+
+/// Positive control: the model every case starts from is valid, runs, and writes its summary.
+#[test]
+fn valid_base_model_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("base.toml");
+    std::fs::write(&file, BASE).expect("write model");
+    let out = dir.path().join("out");
+    let output = surge()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .expect("run surge");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+    let summary = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
+    let v: serde_json::Value = serde_json::from_str(&summary).expect("summary.json is JSON");
+    assert!(
+        v["requests"]["offered"].as_f64().is_some_and(|n| n > 0.0),
+        "{summary}"
+    );
+
+    let output = surge()
+        .current_dir(dir.path())
+        .arg("check")
+        .arg(&file)
+        .output()
+        .expect("run surge check");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
