@@ -192,6 +192,13 @@ const CASES: &[Case] = &[
         &[],
         &["{file}:1:", "scenario", "table"],
     ),
+    // `[tier]` for `[[tier]]` is an easy slip: say so in TOML's words, not serde's "map"/"sequence".
+    run(
+        "tier_is_a_single_table",
+        Edit(&[("[[tier]]", "[tier]")]),
+        &[],
+        &["{file}:8:1:", "[[tier]]"],
+    ),
     // Missing required keys.
     run(
         "missing_scenario_duration",

@@ -84,3 +84,46 @@ fn mg1_with_lognormal_service_matches_pollaczek_khinchine() {
     assert_exact(&s, "tiers.0.mean_queue_wait_s", analytic::mg1_mean_wait_queue(l, es, cv).unwrap());
     assert_exact(&s, "tiers.0.mean_response_s", analytic::mg1_mean_response(l, es, cv).unwrap());
 }
+
+/// Two single-thread instances behind a balancer, l = 1,000/s in all, m = 1,000/s each.
+fn two_instances(balancer: &str) -> String {
+    open_queue(1000.0, 1, None, "{ dist = \"exponential\", mean = \"1ms\" }", "5m")
+        .replace("instances = 1", &format!("instances = 2\nbalancer = \"{balancer}\""))
+}
+
+#[test]
+fn random_balancer_splits_into_independent_mm1_queues() {
+    // A random split of a Poisson stream is Poisson: each instance is M/M/1 with l = 500/s.
+    let s = run_model(&two_instances("random"), &["--reps", REPS]);
+    let (l, m) = (500.0, 1000.0);
+    assert_exact(&s, "tiers.0.mean_response_s", 1.0 / (m - l));
+    assert_exact(&s, "tiers.0.mean_queue_wait_s", (l / m) / (m - l));
+}
+
+#[test]
+fn round_robin_balancer_gives_each_instance_erlang_2_arrivals() {
+    // Every second arrival of a Poisson stream of rate 2l: Erlang-2 gaps, an E2/M/1 queue.
+    // GI/M/1: sigma solves sigma = A*(m (1 - sigma)) with A*(s) = (2l / (2l + s))^2;
+    // W = 1 / (m (1 - sigma)), Wq = sigma / (m (1 - sigma)).
+    let (l, m) = (500.0, 1000.0);
+    let mut sigma: f64 = 0.5;
+    for _ in 0..200 {
+        sigma = (2.0 * l / (2.0 * l + m * (1.0 - sigma))).powi(2);
+    }
+    let s = run_model(&two_instances("round_robin"), &["--reps", REPS]);
+    assert_exact(&s, "tiers.0.mean_response_s", 1.0 / (m * (1.0 - sigma)));
+    assert_exact(&s, "tiers.0.mean_queue_wait_s", sigma / (m * (1.0 - sigma)));
+    assert_exact(&s, "tiers.0.prob_wait", sigma);
+}
+
+#[test]
+fn load_aware_balancers_beat_random_splitting() {
+    // Join-the-shortest-queue and power-of-two choices must wait less than a random split
+    // (M/M/1 each: Wq = 1 ms); they differ from it by far more than the intervals.
+    let random = run_model(&two_instances("random"), &["--reps", "10"]);
+    let wq = |s: &serde_json::Value| s["tiers"][0]["mean_queue_wait_s"].as_f64().unwrap();
+    for b in ["least_connections", "power_of_two"] {
+        let s = run_model(&two_instances(b), &["--reps", "10"]);
+        assert!(wq(&s) < 0.6 * wq(&random), "{b}: Wq {} vs random {}", wq(&s), wq(&random));
+    }
+}
