@@ -36,7 +36,11 @@ fn without_wall_clock(mut v: Value) -> Value {
 
 #[test]
 fn check_agrees_with_run_on_the_mmck_model() {
-    let out = surge().arg("check").arg(repo("models/mmck.toml")).output().unwrap();
+    let out = surge()
+        .arg("check")
+        .arg(repo("models/mmck.toml"))
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("M/M/10/20"), "{text}");
@@ -58,7 +62,13 @@ fn check_agrees_with_run_on_the_mmck_model() {
 
 #[test]
 fn same_seed_same_results() {
-    let model = open_queue(50.0, 4, Some(5), "{ dist = \"lognormal\", mean = \"70ms\", cv = 2 }", "20m");
+    let model = open_queue(
+        50.0,
+        4,
+        Some(5),
+        "{ dist = \"lognormal\", mean = \"70ms\", cv = 2 }",
+        "20m",
+    );
     let a = without_wall_clock(run_model(&model, &["--seed", "5"]));
     let b = without_wall_clock(run_model(&model, &["--seed", "5"]));
     assert_eq!(a, b);
@@ -95,17 +105,55 @@ fn run_writes_the_documented_outputs() {
         ])
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    let summary: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     check_invariants(&summary);
-    for k in ["model", "seed", "sim_time_s", "wall_s", "events", "events_per_s", "requests", "latency_s", "peak_concurrent_users", "outage", "tiers"] {
+    for k in [
+        "model",
+        "seed",
+        "sim_time_s",
+        "wall_s",
+        "events",
+        "events_per_s",
+        "requests",
+        "latency_s",
+        "peak_concurrent_users",
+        "outage",
+        "tiers",
+    ] {
         assert!(summary.get(k).is_some(), "summary.json lacks `{k}`");
     }
-    for k in ["crashed", "crash_time_s", "recovered", "recovery_time_s", "downtime_s", "episodes"] {
-        assert!(summary["outage"].get(k).is_some(), "summary.json lacks `outage.{k}`");
+    for k in [
+        "crashed",
+        "crash_time_s",
+        "recovered",
+        "recovery_time_s",
+        "downtime_s",
+        "episodes",
+    ] {
+        assert!(
+            summary["outage"].get(k).is_some(),
+            "summary.json lacks `outage.{k}`"
+        );
     }
-    for k in ["name", "utilization", "mean_in_system", "mean_queue_wait_s", "mean_response_s", "blocking_probability", "crashes"] {
-        assert!(summary["tiers"][0].get(k).is_some(), "summary.json lacks `tiers[].{k}`");
+    for k in [
+        "name",
+        "utilization",
+        "mean_in_system",
+        "mean_queue_wait_s",
+        "mean_response_s",
+        "blocking_probability",
+        "crashes",
+    ] {
+        assert!(
+            summary["tiers"][0].get(k).is_some(),
+            "summary.json lacks `tiers[].{k}`"
+        );
     }
     assert_eq!(summary["sim_time_s"].as_f64(), Some(21_600.0));
     // The surge overloads the scaled-down site: requests are rejected.
@@ -132,24 +180,38 @@ fn run_writes_the_documented_outputs() {
 
 #[test]
 fn set_overrides_change_the_model() {
-    let model = open_queue(50.0, 10, None, "{ dist = \"exponential\", mean = \"100ms\" }", "10m");
+    let model = open_queue(
+        50.0,
+        10,
+        None,
+        "{ dist = \"exponential\", mean = \"100ms\" }",
+        "10m",
+    );
     let ten = run_model(&model, &[]);
     let five = run_model(&model, &["--set", "tier.server.threads=5"]);
     let u10 = ten["tiers"][0]["utilization"].as_f64().unwrap();
     let u5 = five["tiers"][0]["utilization"].as_f64().unwrap();
-    assert!((u5 / u10 - 2.0).abs() < 0.05, "halving threads doubles utilisation: {u10} -> {u5}");
+    assert!(
+        (u5 / u10 - 2.0).abs() < 0.05,
+        "halving threads doubles utilisation: {u10} -> {u5}"
+    );
 }
 
 #[test]
 fn bare_surge_runs_the_election_night_model() {
     let dir = tempfile::tempdir().unwrap();
     let out = surge().current_dir(dir.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("ircc-2016"), "{text}");
     assert!(text.contains("outputs/ircc-2016/run"), "{text}");
     let dir = dir.path().join("outputs/ircc-2016/run");
-    let summary: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     check_invariants(&summary);
     // 17,000 users at baseline, about 200,000 offered at the 12x peak.
     assert!(summary["requests"]["offered"].as_u64().unwrap() > 10_000_000);

@@ -12,7 +12,16 @@ const REPS: &str = "20";
 #[test]
 fn mm1_matches_l_w_and_wq() {
     // l = 500/s, m = 1000/s: r = 0.5, L = 1, W = 2 ms, Wq = 1 ms.
-    let s = run_model(&open_queue(500.0, 1, None, "{ dist = \"exponential\", mean = \"1ms\" }", "10m"), &["--reps", REPS]);
+    let s = run_model(
+        &open_queue(
+            500.0,
+            1,
+            None,
+            "{ dist = \"exponential\", mean = \"1ms\" }",
+            "10m",
+        ),
+        &["--reps", REPS],
+    );
     let (l, m) = (500.0, 1000.0);
     let r = l / m;
     assert_exact(&s, "tiers.0.mean_in_system", r / (1.0 - r));
@@ -24,11 +33,28 @@ fn mm1_matches_l_w_and_wq() {
 #[test]
 fn mmc_matches_erlang_c_and_the_wait_distribution() {
     // c = 10, l = 800/s, m = 100/s: a = 8, r = 0.8.
-    let q = Mmc { l: 800.0, m: 100.0, c: 10 };
-    let s = run_model(&open_queue(800.0, 10, None, "{ dist = \"exponential\", mean = \"10ms\" }", "10m"), &["--reps", REPS]);
+    let q = Mmc {
+        l: 800.0,
+        m: 100.0,
+        c: 10,
+    };
+    let s = run_model(
+        &open_queue(
+            800.0,
+            10,
+            None,
+            "{ dist = \"exponential\", mean = \"10ms\" }",
+            "10m",
+        ),
+        &["--reps", REPS],
+    );
     let c = q.prob_wait().unwrap();
     assert_exact(&s, "tiers.0.prob_wait", c);
-    assert_exact(&s, "tiers.0.mean_queue_wait_s", q.mean_wait_queue().unwrap());
+    assert_exact(
+        &s,
+        "tiers.0.mean_queue_wait_s",
+        q.mean_wait_queue().unwrap(),
+    );
     assert_exact(&s, "tiers.0.mean_response_s", q.mean_response().unwrap());
     assert_exact(&s, "tiers.0.mean_in_system", q.mean_in_system().unwrap());
     // P(wait > t) = C exp(-(c m - l) t): the q-quantile of the wait is ln(C / (1 - q)) / (c m - l).
@@ -43,8 +69,22 @@ fn mmc_matches_erlang_c_and_the_wait_distribution() {
 #[test]
 fn mmck_matches_blocking_and_response() {
     // c = 10, K = 20, l = 95/s, m = 10/s: a = 9.5, blocking about 5%.
-    let q = Mmck { l: 95.0, m: 10.0, c: 10, k: 20 };
-    let s = run_model(&open_queue(95.0, 10, Some(10), "{ dist = \"exponential\", mean = \"100ms\" }", "1h"), &["--reps", REPS]);
+    let q = Mmck {
+        l: 95.0,
+        m: 10.0,
+        c: 10,
+        k: 20,
+    };
+    let s = run_model(
+        &open_queue(
+            95.0,
+            10,
+            Some(10),
+            "{ dist = \"exponential\", mean = \"100ms\" }",
+            "1h",
+        ),
+        &["--reps", REPS],
+    );
     assert_exact(&s, "tiers.0.blocking_probability", q.blocking().unwrap());
     assert_exact(&s, "tiers.0.mean_response_s", q.mean_response().unwrap());
     assert_exact(&s, "tiers.0.mean_in_system", q.mean_in_system().unwrap());
@@ -54,7 +94,16 @@ fn mmck_matches_blocking_and_response() {
 #[test]
 fn erlang_b_loss_system() {
     // c = 10, no waiting room, a = 8: B(10, 8) = 0.1217.
-    let s = run_model(&open_queue(80.0, 10, Some(0), "{ dist = \"exponential\", mean = \"100ms\" }", "1h"), &["--reps", REPS]);
+    let s = run_model(
+        &open_queue(
+            80.0,
+            10,
+            Some(0),
+            "{ dist = \"exponential\", mean = \"100ms\" }",
+            "1h",
+        ),
+        &["--reps", REPS],
+    );
     let b = analytic::erlang_b(10, 8.0);
     assert!((b - 0.12166).abs() < 1e-4);
     assert_exact(&s, "tiers.0.blocking_probability", b);
@@ -65,30 +114,78 @@ fn erlang_b_loss_system() {
 fn md1_waits_half_as_long_as_mm1() {
     // r = 0.7 with a 1 ms service: Pollaczek-Khinchine gives Wq(M/D/1) = Wq(M/M/1) / 2.
     let (l, es) = (700.0, 0.001);
-    let md1 = run_model(&open_queue(l, 1, None, "{ dist = \"deterministic\", value = \"1ms\" }", "10m"), &["--reps", REPS]);
-    let mm1 = run_model(&open_queue(l, 1, None, "{ dist = \"exponential\", mean = \"1ms\" }", "10m"), &["--reps", REPS]);
+    let md1 = run_model(
+        &open_queue(
+            l,
+            1,
+            None,
+            "{ dist = \"deterministic\", value = \"1ms\" }",
+            "10m",
+        ),
+        &["--reps", REPS],
+    );
+    let mm1 = run_model(
+        &open_queue(
+            l,
+            1,
+            None,
+            "{ dist = \"exponential\", mean = \"1ms\" }",
+            "10m",
+        ),
+        &["--reps", REPS],
+    );
     let wq_d = analytic::mg1_mean_wait_queue(l, es, 0.0).unwrap();
     let wq_m = analytic::mg1_mean_wait_queue(l, es, 1.0).unwrap();
     assert!((wq_m / wq_d - 2.0).abs() < 1e-12);
     assert_exact(&md1, "tiers.0.mean_queue_wait_s", wq_d);
     assert_exact(&mm1, "tiers.0.mean_queue_wait_s", wq_m);
-    let ratio = md1["tiers"][0]["mean_queue_wait_s"].as_f64().unwrap() / mm1["tiers"][0]["mean_queue_wait_s"].as_f64().unwrap();
-    assert!((ratio - 0.5).abs() < 0.03, "M/D/1 over M/M/1 wait ratio {ratio}");
+    let ratio = md1["tiers"][0]["mean_queue_wait_s"].as_f64().unwrap()
+        / mm1["tiers"][0]["mean_queue_wait_s"].as_f64().unwrap();
+    assert!(
+        (ratio - 0.5).abs() < 0.03,
+        "M/D/1 over M/M/1 wait ratio {ratio}"
+    );
 }
 
 #[test]
 fn mg1_with_lognormal_service_matches_pollaczek_khinchine() {
     // r = 0.6, lognormal service with mean 1 ms and cv 1.5.
     let (l, es, cv) = (600.0, 0.001, 1.5);
-    let s = run_model(&open_queue(l, 1, None, "{ dist = \"lognormal\", mean = \"1ms\", cv = 1.5 }", "20m"), &["--reps", REPS]);
-    assert_exact(&s, "tiers.0.mean_queue_wait_s", analytic::mg1_mean_wait_queue(l, es, cv).unwrap());
-    assert_exact(&s, "tiers.0.mean_response_s", analytic::mg1_mean_response(l, es, cv).unwrap());
+    let s = run_model(
+        &open_queue(
+            l,
+            1,
+            None,
+            "{ dist = \"lognormal\", mean = \"1ms\", cv = 1.5 }",
+            "20m",
+        ),
+        &["--reps", REPS],
+    );
+    assert_exact(
+        &s,
+        "tiers.0.mean_queue_wait_s",
+        analytic::mg1_mean_wait_queue(l, es, cv).unwrap(),
+    );
+    assert_exact(
+        &s,
+        "tiers.0.mean_response_s",
+        analytic::mg1_mean_response(l, es, cv).unwrap(),
+    );
 }
 
 /// Two single-thread instances behind a balancer, l = 1,000/s in all, m = 1,000/s each.
 fn two_instances(balancer: &str) -> String {
-    open_queue(1000.0, 1, None, "{ dist = \"exponential\", mean = \"1ms\" }", "5m")
-        .replace("instances = 1", &format!("instances = 2\nbalancer = \"{balancer}\""))
+    open_queue(
+        1000.0,
+        1,
+        None,
+        "{ dist = \"exponential\", mean = \"1ms\" }",
+        "5m",
+    )
+    .replace(
+        "instances = 1",
+        &format!("instances = 2\nbalancer = \"{balancer}\""),
+    )
 }
 
 #[test]
@@ -124,6 +221,11 @@ fn load_aware_balancers_beat_random_splitting() {
     let wq = |s: &serde_json::Value| s["tiers"][0]["mean_queue_wait_s"].as_f64().unwrap();
     for b in ["least_connections", "power_of_two"] {
         let s = run_model(&two_instances(b), &["--reps", "10"]);
-        assert!(wq(&s) < 0.6 * wq(&random), "{b}: Wq {} vs random {}", wq(&s), wq(&random));
+        assert!(
+            wq(&s) < 0.6 * wq(&random),
+            "{b}: Wq {} vs random {}",
+            wq(&s),
+            wq(&random)
+        );
     }
 }

@@ -49,7 +49,9 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
     let span_s = horizon.secs() - sc.warmup_s;
     let t = m.totals;
     let ended = t.succeeded + t.rejected + t.timed_out + t.failed;
-    let q = |x: f64| (!m.latency.is_empty()).then(|| crate::metrics::collector::quantile_s(&m.latency, x));
+    let q = |x: f64| {
+        (!m.latency.is_empty()).then(|| crate::metrics::collector::quantile_s(&m.latency, x))
+    };
     let tiers = model
         .tiers
         .iter()

@@ -12,7 +12,10 @@ use super::units::Quantity;
 
 /// A distribution as written: `{ dist = "lognormal", mean = "120ms", cv = 1.0 }`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a distribution such as { dist = \"exponential\", mean = \"100ms\" }"
+)]
 pub struct RawDist {
     pub dist: String,
     pub mean: Option<Quantity>,

@@ -107,6 +107,19 @@ pub fn humanize(msg: &str) -> String {
         }
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        let rest = rest
+            .replacen("found map", "found a table", 1)
+            .replacen("sequence", "list", 1);
+        let rest = if rest.starts_with("map") {
+            rest.replacen("map", "a table", 1)
+        } else {
+            rest
+        };
+        let rest = if rest.starts_with("sequence") {
+            rest.replacen("sequence", "a list", 1)
+        } else {
+            rest
+        };
         return format!("wrong type: found {rest}");
     }
     msg.replace('\n', " ")

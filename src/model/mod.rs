@@ -205,11 +205,11 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
     }
     let parsed = sets
         .iter()
-        .map(|s| overrides::parse(s))
+        .map(|s| overrides::parse(s).map_err(|m| (s.clone(), m)))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|message| ModelError {
+        .map_err(|(raw, message)| ModelError {
             file: file.clone(),
-            place: Place::Whole,
+            place: Place::Override(raw),
             key: None,
             message,
         })?;
@@ -249,6 +249,7 @@ pub fn parse_text(text: &str, file: &str, base: &Path) -> Result<Model, ModelErr
         key: None,
         message: format!("not valid TOML: {}", error::humanize(e.message())),
     })?;
+    check_shape(text, file)?;
     schema::BASE_DIR.with(|b| *b.borrow_mut() = base.to_path_buf());
     let raw: schema::RawModel = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -261,6 +262,46 @@ pub fn parse_text(text: &str, file: &str, base: &Path) -> Result<Model, ModelErr
         }
     })?;
     build(raw, text, file)
+}
+
+/// Tables written as arrays of tables or the other way round (`[[scenario]]`, `[tier]`): say so
+/// plainly rather than in serde's words.
+fn check_shape(text: &str, file: &str) -> Result<(), ModelError> {
+    let Ok(doc) = toml_edit::Document::parse(text.to_string()) else {
+        return Ok(());
+    };
+    let root = doc.as_table();
+    for (key, item) in root.iter() {
+        let (single, many) = (
+            item.is_table() || item.is_inline_table(),
+            item.is_array_of_tables() || item.is_array(),
+        );
+        let message = match key {
+            "scenario" | "surge" | "slo" if many => {
+                format!("`{key}` must be one table, written [{key}], not [[{key}]]")
+            }
+            "tier" | "source" if single => {
+                format!(
+                    "`{key}` is a list: write each one as [[{key}]] (with double brackets), not [{key}]"
+                )
+            }
+            _ => continue,
+        };
+        let place = item
+            .span()
+            .or_else(|| root.key(key).and_then(|k| k.span()))
+            .map_or(Place::Whole, |s| {
+                let (line, column) = error::line_column(text, s.start);
+                Place::File { line, column }
+            });
+        return Err(ModelError {
+            file: file.to_string(),
+            place,
+            key: Some(key.to_string()),
+            message,
+        });
+    }
+    Ok(())
 }
 
 /// Apply defaults and check what spans several keys.

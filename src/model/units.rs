@@ -16,6 +16,9 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
     if let Ok(v) = t.parse::<f64>() {
         return check_span(v);
     }
+    if t.starts_with('-') {
+        return Err(format!("a duration cannot be negative (got `{s}`)"));
+    }
     let mut total = 0.0;
     let mut rest = t;
     while !rest.is_empty() {

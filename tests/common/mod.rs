@@ -29,7 +29,11 @@ pub fn run_file(file: &Path, dir: &Path, args: &[&str]) -> Value {
         .args(args)
         .assert();
     let output = assert.get_output();
-    assert!(output.status.success(), "surge failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "surge failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
     let summary: Value = serde_json::from_str(&text).unwrap();
     check_invariants(&summary);
@@ -44,22 +48,37 @@ pub fn check_invariants(summary: &Value) {
     };
     for s in reps {
         let r = &s["requests"];
-        let n = |k: &str| r[k].as_u64().unwrap_or_else(|| panic!("requests.{k} is not a count: {r}"));
+        let n = |k: &str| {
+            r[k].as_u64()
+                .unwrap_or_else(|| panic!("requests.{k} is not a count: {r}"))
+        };
         assert_eq!(
             n("offered"),
             n("succeeded") + n("rejected") + n("timed_out") + n("failed") + n("in_flight"),
             "conservation: every offered request ends in one outcome or is in flight: {r}"
         );
-        assert_eq!(n("offered"), n("first_attempts") + n("retries"), "offered = first attempts + retries: {r}");
+        assert_eq!(
+            n("offered"),
+            n("first_attempts") + n("retries"),
+            "offered = first attempts + retries: {r}"
+        );
         for t in s["tiers"].as_array().unwrap() {
             let l = t["mean_in_system"].as_f64().unwrap();
             let x = t["throughput_per_s"].as_f64().unwrap();
-            let Some(w) = t["mean_response_s"].as_f64() else { continue };
+            let Some(w) = t["mean_response_s"].as_f64() else {
+                continue;
+            };
             if l < 1e-3 {
                 continue;
             }
             let rel = (l - x * w).abs() / l;
-            assert!(rel < 0.02, "Little's law in tier {}: L = {l}, lambda W = {} ({:.2}% apart)", t["name"], x * w, rel * 100.0);
+            assert!(
+                rel < 0.02,
+                "Little's law in tier {}: L = {l}, lambda W = {} ({:.2}% apart)",
+                t["name"],
+                x * w,
+                rel * 100.0
+            );
         }
     }
 }
@@ -75,18 +94,34 @@ pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
 /// The exact value lies inside the simulator's 95% interval, and that interval is narrower than
 /// 3% of the value (no passing by a wide interval).
 pub fn assert_exact(summary: &Value, path: &str, exact: f64) {
-    let mean = at(summary, path).as_f64().unwrap_or_else(|| panic!("{path} missing"));
-    let half = at(&summary["ci95"], path).as_f64().unwrap_or_else(|| panic!("ci95.{path} missing"));
+    let mean = at(summary, path)
+        .as_f64()
+        .unwrap_or_else(|| panic!("{path} missing"));
+    let half = at(&summary["ci95"], path)
+        .as_f64()
+        .unwrap_or_else(|| panic!("ci95.{path} missing"));
     assert!(
         (mean - exact).abs() <= half,
         "{path}: exact {exact:.6} is outside the 95% interval {mean:.6} ± {half:.6}"
     );
-    assert!(half < 0.03 * exact.abs(), "{path}: the 95% interval ± {half:.6} is wider than 3% of {exact:.6}");
-    eprintln!("{path}: exact {exact:.6}, simulated {mean:.6} ± {half:.6} ({:.2}%)", 100.0 * half / exact.abs());
+    assert!(
+        half < 0.03 * exact.abs(),
+        "{path}: the 95% interval ± {half:.6} is wider than 3% of {exact:.6}"
+    );
+    eprintln!(
+        "{path}: exact {exact:.6}, simulated {mean:.6} ± {half:.6} ({:.2}%)",
+        100.0 * half / exact.abs()
+    );
 }
 
 /// A one-tier open model: Poisson arrivals at `rate`, `threads` servers, a service distribution.
-pub fn open_queue(rate: f64, threads: u32, queue: Option<u32>, service: &str, duration: &str) -> String {
+pub fn open_queue(
+    rate: f64,
+    threads: u32,
+    queue: Option<u32>,
+    service: &str,
+    duration: &str,
+) -> String {
     let queue = queue.map(|q| format!("queue = {q}\n")).unwrap_or_default();
     format!(
         "[scenario]\nname = \"q\"\nduration = \"{duration}\"\nwarmup = \"30s\"\nseed = 11\nbucket = \"1m\"\n\n\
