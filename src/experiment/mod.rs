@@ -67,6 +67,7 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
                 blocking_probability: (s.arrivals > 0)
                     .then(|| s.rejected as f64 / s.arrivals as f64),
                 crashes: s.crashes,
+                first_crash_s: s.first_crash.map(|t| t.secs()),
                 throughput_per_s: s.served as f64 / span_s,
                 mean_busy_threads: s.busy.mean(span_s),
                 mean_queued: s.queued.mean(span_s),
@@ -94,6 +95,7 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
             timed_out: t.timed_out,
             failed: t.failed,
             in_flight: t.offered - ended,
+            wasted: world.wasted,
         },
         latency_s: Latency {
             mean: (t.succeeded > 0).then(|| m.latency_sum_s / m.latency.len().max(1) as f64),

@@ -128,6 +128,8 @@ pub struct TierStats {
     /// Queue waits of the cohort, nanoseconds (zero waits recorded as 1 ns).
     pub wait: Histogram<u64>,
     pub crashes: u64,
+    pub first_crash: Option<Time>,
+    pub in_rotation: u32,
     /// Largest number of requests in one instance during the current bucket.
     pub bucket_max_in_instance: u32,
     pub instances_up: u32,
@@ -148,6 +150,8 @@ impl Default for TierStats {
             waited: 0,
             wait: new_histogram(),
             crashes: 0,
+            first_crash: None,
+            in_rotation: 0,
             bucket_max_in_instance: 0,
             instances_up: 0,
         }
@@ -239,6 +243,7 @@ impl Collector {
                 .iter()
                 .map(|(_, _, n)| TierStats {
                     instances_up: *n,
+                    in_rotation: *n,
                     ..Default::default()
                 })
                 .collect(),
@@ -379,6 +384,7 @@ impl Collector {
             ts.queued.push(stats.queued.close_bucket(now, len_s));
             stats.in_tier.close_bucket(now, len_s);
             ts.instances_up.push(f64::from(stats.instances_up));
+            ts.in_rotation.push(f64::from(stats.in_rotation));
             ts.memory_max_bytes
                 .push(base + per_req * f64::from(stats.bucket_max_in_instance));
         }

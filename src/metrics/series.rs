@@ -10,6 +10,8 @@ pub struct TierSeries {
     pub threads_per_instance: f64,
     /// Instances up (not crashed or stopped) at the end of the bucket.
     pub instances_up: Vec<f64>,
+    /// Instances the balancer sends to (up or not: without health checks it cannot tell).
+    pub in_rotation: Vec<f64>,
     /// Time-averaged busy threads over the bucket, summed over the tier's instances.
     pub busy_threads: Vec<f64>,
     /// Time-averaged waiting requests over the bucket, summed over the tier's instances.

@@ -18,6 +18,8 @@ pub struct RequestCounts {
     pub timed_out: u64,
     pub failed: u64,
     pub in_flight: u64,
+    /// Attempts the server completed after their client had left (wasted work); not an outcome.
+    pub wasted: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
@@ -37,6 +39,8 @@ pub struct TierSummary {
     pub mean_response_s: Option<f64>,
     pub blocking_probability: Option<f64>,
     pub crashes: u64,
+    /// Time of the tier's first crash, seconds.
+    pub first_crash_s: Option<f64>,
     /// Requests that left the tier after service (cohort), per second: Little's law's rate.
     pub throughput_per_s: f64,
     pub mean_busy_threads: f64,

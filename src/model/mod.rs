@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub use dist::Dist;
 pub use error::{ModelError, Place};
-pub use schema::{Balancer, Discipline, SourceKind};
+pub use schema::{Action, Backoff, Balancer, Discipline, Jitter, SourceKind};
 
 /// The default model, embedded so that `surge` with no arguments runs it.
 pub const BUILTIN_NAME: &str = "models/ircc-2016.toml (built in)";
@@ -105,6 +105,37 @@ impl Profile {
     }
 }
 
+/// Automatic retries of a requests source.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    pub base_s: f64,
+    pub cap_s: f64,
+    pub jitter: Jitter,
+    /// Retry token bucket: each success earns `budget` tokens, each retry spends one.
+    pub budget: Option<f64>,
+}
+
+/// How clients behave when the site is slow or failing. Every part is off by default.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// A response not back by then counts as timed out; the server may keep working on it.
+    pub timeout_s: Option<f64>,
+    /// A client whose request is still waiting for a thread after this long abandons it.
+    pub patience: Option<Dist>,
+    /// Probability that a user who saw an error or a timeout asks for the page again.
+    pub refresh: f64,
+    pub refresh_after: Option<Dist>,
+    /// Consecutive failures after which a user leaves.
+    pub give_up_after: Option<u32>,
+    /// Probability that a user who left after failures comes back later, and when.
+    pub return_probability: f64,
+    pub return_after: Option<Dist>,
+    pub retry: Option<Retry>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Source {
     pub name: String,
@@ -116,6 +147,50 @@ pub struct Source {
     pub pages: Option<Dist>,
     /// Think time between pages, seconds (users).
     pub think: Option<Dist>,
+    pub client: Client,
+}
+
+/// Crash recovery of an instance.
+#[derive(Debug, Clone, Copy)]
+pub struct Restart {
+    pub after_s: f64,
+    /// Service slower by this factor right after a restart, decaying linearly to 1 over
+    /// `cold_warmup_s`.
+    pub cold_factor: f64,
+    pub cold_warmup_s: f64,
+    /// More crashes than this within `window_s` stop the instance until an operator restarts
+    /// it (rapid-fail protection); `None` restarts for ever.
+    pub max_crashes: Option<u32>,
+    pub window_s: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct HealthCheck {
+    pub interval_s: f64,
+    pub timeout_s: f64,
+    pub unhealthy_after: u32,
+    pub healthy_after: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Autoscale {
+    pub target_utilization: f64,
+    pub max_instances: u32,
+    pub provision_s: f64,
+    pub cooldown_s: f64,
+}
+
+/// People on call and what they do once an outage is noticed.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub detect_s: f64,
+    pub action: Action,
+    pub instances: u32,
+    pub delay_s: f64,
+    /// Tier index acted on; `None` is every tier (restart) or the first (add_instances).
+    pub tier: Option<usize>,
+    pub fraction: f64,
+    pub duration_s: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +207,12 @@ pub struct Tier {
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,
+    /// The instance crashes when its memory passes this many bytes.
+    pub memory_limit: Option<f64>,
+    pub request_timeout_s: Option<f64>,
+    pub restart: Restart,
+    pub health_check: Option<HealthCheck>,
+    pub autoscale: Option<Autoscale>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -153,6 +234,7 @@ pub struct Model {
     pub sources: Vec<Source>,
     pub tiers: Vec<Tier>,
     pub slo: Slo,
+    pub operators: Vec<Operator>,
 }
 
 impl Model {
@@ -395,6 +477,7 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
             "the model has no [[source]]: add one with kind = \"requests\" or \"users\"".into(),
         ));
     }
+    let global_client = raw.client.unwrap_or_default();
     let mut sources = Vec::new();
     for (i, s) in raw.sources.into_iter().enumerate() {
         let key = format!("source[{i}]");
@@ -470,6 +553,8 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
                 format!("two sources are named `{name}`"),
             ));
         }
+        let client = client(&global_client, s.client.as_ref(), s.kind, &key)
+            .map_err(|(k, m)| fail(&k, m))?;
         sources.push(Source {
             name,
             kind: s.kind,
@@ -477,6 +562,7 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
             profile,
             pages,
             think,
+            client,
         });
     }
 
@@ -512,12 +598,101 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
                 "instances x threads is absurdly large (at most 50,000,000)".into(),
             ));
         }
-        let (memory_base, memory_per_request) = t.memory.map_or((0.0, 0.0), |m| {
-            (
-                m.base.map_or(0.0, |s| s.0),
-                m.per_request.map_or(0.0, |s| s.0),
-            )
-        });
+        let (memory_base, memory_per_request, memory_limit) =
+            t.memory.map_or((0.0, 0.0, None), |m| {
+                (
+                    m.base.map_or(0.0, |s| s.0),
+                    m.per_request.map_or(0.0, |s| s.0),
+                    m.limit.map(|s| s.0),
+                )
+            });
+        if let Some(limit) = memory_limit {
+            if limit <= memory_base {
+                return Err(fail(
+                    &format!("{key}.memory.limit"),
+                    format!(
+                        "the memory limit ({limit} bytes) must be above the base ({memory_base} bytes)"
+                    ),
+                ));
+            }
+            if memory_per_request <= 0.0 {
+                return Err(fail(
+                    &format!("{key}.memory.per_request"),
+                    "a memory limit needs `per_request` above 0 (memory grows with the requests held)".into(),
+                ));
+            }
+        }
+        let restart = match t.restart {
+            None => Restart {
+                after_s: 120.0,
+                cold_factor: 1.0,
+                cold_warmup_s: 0.0,
+                max_crashes: None,
+                window_s: 300.0,
+            },
+            Some(r) => {
+                let (cold_factor, cold_warmup_s) =
+                    r.cold.map_or((1.0, 0.0), |c| (c.factor.0, c.warmup.0));
+                if cold_factor < 1.0 {
+                    return Err(fail(
+                        &format!("{key}.restart.cold.factor"),
+                        format!(
+                            "a cold-start factor slows service, so it must be at least 1 (got {cold_factor})"
+                        ),
+                    ));
+                }
+                Restart {
+                    after_s: r.after.map_or(120.0, |d| d.0),
+                    cold_factor,
+                    cold_warmup_s,
+                    max_crashes: r.max_crashes.map(|c| c.0),
+                    window_s: r.window.map_or(300.0, |d| d.0),
+                }
+            }
+        };
+        let health_check = match t.health_check {
+            None => None,
+            Some(h) => {
+                if h.interval.0 <= 0.0 || h.timeout.0 <= 0.0 {
+                    return Err(fail(
+                        &format!("{key}.health_check"),
+                        "health-check `interval` and `timeout` must be longer than 0".into(),
+                    ));
+                }
+                Some(HealthCheck {
+                    interval_s: h.interval.0,
+                    timeout_s: h.timeout.0,
+                    unhealthy_after: h.unhealthy_after.map_or(3, |c| c.0),
+                    healthy_after: h.healthy_after.map_or(2, |c| c.0),
+                })
+            }
+        };
+        let autoscale = match t.autoscale {
+            None => None,
+            Some(a) => {
+                if a.target_utilization.0 <= 0.0 {
+                    return Err(fail(
+                        &format!("{key}.autoscale.target_utilization"),
+                        "the target utilisation must be above 0".into(),
+                    ));
+                }
+                if a.max_instances.0 < t.instances.0 {
+                    return Err(fail(
+                        &format!("{key}.autoscale.max_instances"),
+                        format!(
+                            "max_instances ({}) is below the starting instances ({})",
+                            a.max_instances.0, t.instances.0
+                        ),
+                    ));
+                }
+                Some(Autoscale {
+                    target_utilization: a.target_utilization.0,
+                    max_instances: a.max_instances.0,
+                    provision_s: a.provision.map_or(300.0, |d| d.0),
+                    cooldown_s: a.cooldown.map_or(120.0, |d| d.0),
+                })
+            }
+        };
         tiers.push(Tier {
             name,
             instances: t.instances.0,
@@ -530,6 +705,11 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
             balancer: t.balancer.unwrap_or_default(),
             memory_base,
             memory_per_request,
+            memory_limit,
+            request_timeout_s: t.request_timeout.map(|d| d.0).filter(|d| *d > 0.0),
+            restart,
+            health_check,
+            autoscale,
         });
     }
 
@@ -555,6 +735,38 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
             "the SLO window must be longer than 0".into(),
         ));
     }
+    let mut operators = Vec::new();
+    for (i, o) in raw.operators.into_iter().enumerate() {
+        let key = format!("operator[{i}]");
+        let tier = match &o.tier {
+            None => None,
+            Some(name) => Some(tiers.iter().position(|t| &t.name == name).ok_or_else(|| {
+                let names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
+                let hint = error::did_you_mean(name, &names)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                fail(
+                    &format!("{key}.tier"),
+                    format!("there is no tier named `{name}`{hint}"),
+                )
+            })?),
+        };
+        if o.action == Action::AddInstances && o.instances.is_none_or(|n| n.0 == 0) {
+            return Err(fail(
+                &key,
+                "action = \"add_instances\" needs `instances` (how many to add, at least 1)".into(),
+            ));
+        }
+        operators.push(Operator {
+            detect_s: o.detect.map_or(0.0, |d| d.0),
+            action: o.action,
+            instances: o.instances.map_or(0, |n| n.0),
+            delay_s: o.delay.map_or(0.0, |d| d.0),
+            tier,
+            fraction: o.fraction.map_or(0.5, |p| p.0),
+            duration_s: o.duration.map(|d| d.0),
+        });
+    }
     Ok(Model {
         file: file.to_string(),
         scenario,
@@ -562,6 +774,80 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
         sources,
         tiers,
         slo,
+        operators,
+    })
+}
+
+/// A source's client: its own `client` keys over the model's `[client]`.
+fn client(
+    global: &schema::RawClient,
+    own: Option<&schema::RawClient>,
+    kind: SourceKind,
+    key: &str,
+) -> Result<Client, (String, String)> {
+    let pick = |f: fn(&schema::RawClient) -> bool| own.is_some_and(f);
+    let c = |k: &str| {
+        if pick(|_| true) {
+            format!("{key}.client.{k}")
+        } else {
+            format!("client.{k}")
+        }
+    };
+    let merged = schema::RawClient {
+        timeout: own.and_then(|o| o.timeout).or(global.timeout),
+        patience: own
+            .and_then(|o| o.patience.clone())
+            .or_else(|| global.patience.clone()),
+        refresh: own.and_then(|o| o.refresh).or(global.refresh),
+        refresh_after: own
+            .and_then(|o| o.refresh_after.clone())
+            .or_else(|| global.refresh_after.clone()),
+        give_up_after: own.and_then(|o| o.give_up_after).or(global.give_up_after),
+        come_back: own
+            .and_then(|o| o.come_back.clone())
+            .or_else(|| global.come_back.clone()),
+        retry: own
+            .and_then(|o| o.retry.clone())
+            .or_else(|| global.retry.clone()),
+    };
+    let retry = match merged.retry {
+        None => None,
+        Some(r) => {
+            if kind == SourceKind::Users && own.is_some_and(|o| o.retry.is_some()) {
+                return Err((c("retry"), "automatic retries are for kind = \"requests\"; users refresh instead (`refresh`)".into()));
+            }
+            let base_s = r.base.map_or(1.0, |d| d.0);
+            let cap_s = r.cap.map_or(f64::INFINITY, |d| d.0);
+            if cap_s < base_s {
+                return Err((
+                    c("retry.cap"),
+                    format!("the backoff cap ({cap_s} s) is below its base ({base_s} s)"),
+                ));
+            }
+            Some(Retry {
+                max_attempts: r.max_attempts.0,
+                backoff: r.backoff.unwrap_or_default(),
+                base_s,
+                cap_s,
+                jitter: r.jitter.unwrap_or_default(),
+                budget: r.budget.map(|b| b.0),
+            })
+        }
+    };
+    let refresh = merged.refresh.map_or(0.0, |p| p.0);
+    Ok(Client {
+        timeout_s: merged.timeout.map(|d| d.0).filter(|d| *d > 0.0),
+        patience: merged.patience.map(|d| d.0),
+        refresh,
+        refresh_after: merged.refresh_after.map(|d| d.0),
+        give_up_after: merged.give_up_after.map(|c| c.0),
+        return_probability: merged.come_back.as_ref().map_or(0.0, |r| r.probability.0),
+        return_after: merged.come_back.map(|r| r.after.0),
+        retry: if kind == SourceKind::Requests {
+            retry
+        } else {
+            None
+        },
     })
 }
 

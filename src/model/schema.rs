@@ -38,6 +38,84 @@ pub struct RawModel {
     #[serde(default, rename = "tier")]
     pub tiers: Vec<RawTier>,
     pub slo: Option<RawSlo>,
+    pub client: Option<RawClient>,
+    #[serde(default, rename = "operator")]
+    pub operators: Vec<RawOperator>,
+}
+
+/// Client behaviour: in `[client]` for every source, or inside a `[[source]]` to override keys.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClient {
+    pub timeout: Option<Duration>,
+    pub patience: Option<DistSpec>,
+    pub refresh: Option<Probability>,
+    pub refresh_after: Option<DistSpec>,
+    pub give_up_after: Option<Count>,
+    #[serde(rename = "return")]
+    pub come_back: Option<RawReturn>,
+    pub retry: Option<RawRetry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReturn {
+    pub probability: Probability,
+    pub after: DistSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backoff {
+    None,
+    Fixed,
+    #[default]
+    Exponential,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Jitter {
+    #[default]
+    None,
+    Full,
+    Equal,
+    Decorrelated,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    pub max_attempts: Count,
+    pub backoff: Option<Backoff>,
+    pub base: Option<Duration>,
+    pub cap: Option<Duration>,
+    pub jitter: Option<Jitter>,
+    pub budget: Option<NonNegative>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Restart,
+    AddInstances,
+    ShedLoad,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOperator {
+    pub detect: Option<Duration>,
+    pub action: Action,
+    pub instances: Option<Places>,
+    pub delay: Option<Duration>,
+    /// The tier acted on (default: every tier for restart, the first for add_instances).
+    pub tier: Option<String>,
+    /// Share of new arrivals turned away by shed_load (default 0.5).
+    pub fraction: Option<Probability>,
+    /// How long shed_load stays on (default: until the site has recovered).
+    #[serde(rename = "for")]
+    pub duration: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +156,7 @@ pub struct RawSource {
     pub profile: Option<Vec<(Duration, NonNegative)>>,
     pub pages: Option<DistSpec>,
     pub think: Option<DistSpec>,
+    pub client: Option<RawClient>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -110,12 +189,51 @@ pub struct RawTier {
     pub contention: Option<NonNegative>,
     pub visit: Option<Probability>,
     pub balancer: Option<Balancer>,
+    pub request_timeout: Option<Duration>,
     pub memory: Option<RawMemory>,
+    pub restart: Option<RawRestart>,
+    pub health_check: Option<RawHealthCheck>,
+    pub autoscale: Option<RawAutoscale>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRestart {
+    pub after: Option<Duration>,
+    pub cold: Option<RawCold>,
+    pub max_crashes: Option<Count>,
+    pub window: Option<Duration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCold {
+    pub factor: Positive,
+    pub warmup: Duration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub unhealthy_after: Option<Count>,
+    pub healthy_after: Option<Count>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoscale {
+    pub target_utilization: Probability,
+    pub max_instances: Count,
+    pub provision: Option<Duration>,
+    pub cooldown: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMemory {
+    pub limit: Option<Size>,
     pub base: Option<Size>,
     pub per_request: Option<Size>,
 }

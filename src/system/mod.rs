@@ -1,59 +1,105 @@
-//! The simulated site: traffic sources (open request streams and user sessions), the tiers a
-//! request walks through in order (a thread held in each while later tiers work), the instances
-//! of each tier with their threads and bounded queues, and the balancer in front of them.
+//! The simulated site: traffic sources (open request streams and user sessions), the clients
+//! behind them (timeouts, patience, refreshes, retries, coming back later), the tiers a request
+//! walks through in order (a thread held in each while later tiers work), the instances of each
+//! tier with their threads, bounded queues, memory and crashes, health checks and the balancer
+//! in front of them, autoscaling, and the operators who act once an outage is noticed.
 //!
-//! `World` owns all entity state in arenas indexed by `u32` (requests, users) and reports to a
-//! `metrics::Collector`; the engine's `Calendar` orders its events. Nothing here allocates per
-//! event once the arenas and queues have grown to the run's high-water mark.
+//! Server-side work is an *attempt*: what holds threads and queue places. A client may give up
+//! on an attempt (timeout) while the server keeps working on it: the outcome is recorded when
+//! the client leaves, the thread is freed only when the server is done (wasted work).
+//!
+//! `World` owns all entity state in arenas indexed by `u32` (attempts, calls, users) and reports
+//! to a `metrics::Collector`; the engine's `Calendar` orders its events. Events that may become
+//! stale (a timeout for an attempt that already ended) carry the attempt's generation and are
+//! ignored when they no longer match: lazy cancellation, no search in the event set.
 
 pub mod arrivals;
+pub mod client;
 pub mod tier;
 
 use crate::engine::rng::{open01, stream};
 use crate::engine::{Calendar, Stream, Time};
 use crate::metrics::{Collector, Outcome};
-use crate::model::{Dist, Model, SourceKind};
+use crate::model::{Action, Dist, Model, SourceKind};
 use arrivals::Arrivals;
+use client::{Call, backoff_delay};
 use tier::TierState;
 
-/// Everything that can happen. Small and `Copy`: 8 bytes.
+/// Everything that can happen. Small and `Copy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
     /// The next request of an open source arrives.
     Arrival { source: u16 },
     /// The next user session of a users source begins.
     Session { source: u16 },
-    /// A user has finished reading (thinking) and asks for the next page, or leaves.
+    /// A user who left after errors comes back: a new session.
+    Return { source: u16 },
+    /// A user asks for the next page (after reading), asks again (refresh), or leaves.
     Page { user: u32 },
-    /// A request's service at a tier is complete.
-    Done { req: u32, tier: u8 },
+    /// An automatic retry of a requests-source call.
+    Retry { call: u32 },
+    /// An attempt's service at its current tier is complete.
+    Done { req: u32, epoch: u32 },
+    /// The client stops waiting for the attempt.
+    ClientTimeout { req: u32, epoch: u32 },
+    /// The client abandons the attempt if it is still waiting for a thread.
+    Abandon { req: u32, epoch: u32 },
+    /// The server stops working on the attempt in `tier` (request_timeout).
+    ServerTimeout { req: u32, epoch: u32, tier: u8 },
+    /// A crashed (or operator-restarted) instance is up again.
+    Restart { tier: u8, instance: u32 },
+    /// The balancer's health check of an instance.
+    Probe { tier: u8, instance: u32 },
+    /// A health-check probe gets no answer in time.
+    ProbeTimeout { req: u32, epoch: u32 },
+    /// An instance ordered by the autoscaler is ready.
+    Provisioned { tier: u8 },
+    /// An operator carries out an action.
+    Operate { operator: u16 },
+    /// Load shedding ends.
+    ShedEnd,
     /// A time-series bucket ends.
     Bucket,
     /// The warm-up ends: summary statistics start.
     Warmup,
 }
 
-const NO_USER: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
 
+/// Server-side work for one request attempt (or one health-check probe).
 #[derive(Debug, Clone, Copy)]
-struct Request {
+struct Attempt {
     created: Time,
     user: u32,
-    /// Tiers where the request holds a thread (bit t for tier t).
+    call: u32,
+    source: u16,
+    epoch: u32,
+    /// Tiers where the attempt holds a thread (bit t for tier t).
     held: u64,
+    /// The tier it is in now (waiting there, or in service).
+    at: u8,
+    waiting: bool,
+    /// The client has already given up (its outcome is recorded); the server may still work.
+    client_gone: bool,
+    probe: bool,
 }
 
-/// Where a request sits in one tier.
+/// Where an attempt sits in one tier.
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
     instance: u32,
     enter: Time,
+    /// Index in the instance's list of attempts holding a thread.
+    pos: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct User {
-    pages_left: u32,
     source: u16,
+    pages_left: u32,
+    failures: u32,
+    /// The next page request repeats a failed one.
+    refreshing: bool,
 }
 
 struct SourceState {
@@ -62,7 +108,20 @@ struct SourceState {
     rng: Stream,
     pages: Option<Dist>,
     think: Option<Dist>,
+    /// Retry tokens (when the client has a retry budget).
+    tokens: f64,
 }
+
+/// Online view of the outage, as the operators see it at bucket ends.
+#[derive(Debug, Clone, Default)]
+struct Watch {
+    down_since: Option<Time>,
+    acted: Vec<bool>,
+    healthy_since: Option<Time>,
+}
+
+/// Tokens a retry budget can bank.
+const TOKEN_CAP: f64 = 10.0;
 
 /// The simulated site during one replication.
 pub struct World<'m> {
@@ -71,21 +130,30 @@ pub struct World<'m> {
     sources: Vec<SourceState>,
     tiers: Vec<TierState>,
     n_tiers: usize,
-    requests: Vec<Request>,
+    attempts: Vec<Attempt>,
     slots: Vec<Slot>,
-    free_requests: Vec<u32>,
+    free_attempts: Vec<u32>,
+    calls: Vec<Call>,
+    free_calls: Vec<u32>,
     users: Vec<User>,
     free_users: Vec<u32>,
     rng_route: Stream,
     rng_users: Stream,
+    rng_client: Stream,
     bucket_start: Time,
     finished: bool,
+    shed_fraction: f64,
+    shed_until_recovered: bool,
+    watch: Watch,
+    /// Attempts the server finished after their client had left.
+    pub wasted: u64,
     pub metrics: Collector,
 }
 
-/// Random stream ids: sources 0.., tiers 1000.., routing and users fixed.
+/// Random stream ids: sources 0.., tiers 1000.., the rest fixed.
 const STREAM_ROUTE: u64 = 900;
 const STREAM_USERS: u64 = 901;
+const STREAM_CLIENT: u64 = 902;
 const STREAM_TIER: u64 = 1000;
 
 impl<'m> World<'m> {
@@ -107,6 +175,7 @@ impl<'m> World<'m> {
                     rng: stream(seed, i as u64),
                     pages: s.pages.clone(),
                     think: s.think.clone(),
+                    tokens: TOKEN_CAP,
                 }
             })
             .collect();
@@ -134,15 +203,25 @@ impl<'m> World<'m> {
             sources,
             n_tiers: tiers.len(),
             tiers,
-            requests: Vec::new(),
+            attempts: Vec::new(),
             slots: Vec::new(),
-            free_requests: Vec::new(),
+            free_attempts: Vec::new(),
+            calls: Vec::new(),
+            free_calls: Vec::new(),
             users: Vec::new(),
             free_users: Vec::new(),
             rng_route: stream(seed, STREAM_ROUTE),
             rng_users: stream(seed, STREAM_USERS),
+            rng_client: stream(seed, STREAM_CLIENT),
             bucket_start: Time::ZERO,
             finished: false,
+            shed_fraction: 0.0,
+            shed_until_recovered: false,
+            watch: Watch {
+                acted: vec![false; model.operators.len()],
+                ..Watch::default()
+            },
+            wasted: 0,
             metrics,
         }
     }
@@ -160,32 +239,41 @@ impl<'m> World<'m> {
     /// the site at t = 0, each about to ask for a page after a think time (exactly the stationary
     /// state when think times are exponential and pages geometric).
     pub fn start(&mut self, cal: &mut Calendar<Event>) {
-        let horizon = self.horizon.secs();
         for i in 0..self.sources.len() {
-            let src = &mut self.sources[i];
-            if let Some(t) = src.arrivals.next(&mut src.rng, horizon) {
-                let ev = match src.kind {
-                    SourceKind::Requests => Event::Arrival { source: i as u16 },
-                    SourceKind::Users => Event::Session { source: i as u16 },
-                };
-                cal.schedule(Time::from_secs(t), ev);
-            }
-            if src.kind == SourceKind::Users {
+            self.schedule_next(i as u16, cal);
+            if self.sources[i].kind == SourceKind::Users {
                 let s = &self.model.sources[i];
                 let n =
                     (s.baseline * s.profile.at(0.0) * self.model.surge.factor(0.0)).round() as u64;
                 for _ in 0..n {
-                    let pages = self.sources[i]
+                    let src = &self.sources[i];
+                    let pages = src
                         .pages
                         .as_ref()
                         .map_or(1.0, |d| d.sample(&mut self.rng_users));
-                    let think = self.sources[i]
+                    let think = src
                         .think
                         .as_ref()
                         .map_or(0.0, |d| d.sample(&mut self.rng_users));
                     let user = self.new_user(i as u16, pages);
                     self.metrics.users.add(Time::ZERO, 1.0);
                     cal.schedule(Time::from_secs(think), Event::Page { user });
+                }
+            }
+        }
+        for (t, tier) in self.tiers.iter().enumerate() {
+            if let Some(hc) = tier.health_check {
+                let n = tier.instances.len();
+                for i in 0..n {
+                    // Stagger the probes of the instances over one interval.
+                    let at = hc.interval_s * (i as f64 + 1.0) / n as f64;
+                    cal.schedule(
+                        Time::from_secs(at),
+                        Event::Probe {
+                            tier: t as u8,
+                            instance: i as u32,
+                        },
+                    );
                 }
             }
         }
@@ -201,27 +289,93 @@ impl<'m> World<'m> {
     pub fn handle(&mut self, now: Time, ev: Event, cal: &mut Calendar<Event>) {
         match ev {
             Event::Arrival { source } => {
-                let req = self.new_request(now, NO_USER);
-                self.metrics.offered(now, false);
-                self.advance(now, req, 0, cal);
                 self.schedule_next(source, cal);
+                let call = if self.model.sources[source as usize].client.retry.is_some() {
+                    self.new_call(source)
+                } else {
+                    NONE
+                };
+                self.offer(now, source, NONE, call, false, cal);
             }
             Event::Session { source } => {
-                let src = &mut self.sources[source as usize];
-                let pages = src.pages.as_ref().map_or(1.0, |d| d.sample(&mut src.rng));
-                let user = self.new_user(source, pages);
-                self.metrics.users.add(now, 1.0);
-                self.page(now, user, cal);
                 self.schedule_next(source, cal);
+                self.begin_session(now, source, cal);
             }
+            Event::Return { source } => self.begin_session(now, source, cal),
             Event::Page { user } => {
-                if self.users[user as usize].pages_left == 0 {
+                let u = self.users[user as usize];
+                if u.pages_left == 0 {
                     self.leave(now, user);
                 } else {
-                    self.page(now, user, cal);
+                    self.users[user as usize].refreshing = false;
+                    self.offer(now, u.source, user, NONE, u.refreshing, cal);
                 }
             }
-            Event::Done { req, tier } => self.advance(now, req, tier as usize + 1, cal),
+            Event::Retry { call } => {
+                let source = self.calls[call as usize].source;
+                self.offer(now, source, NONE, call, true, cal);
+            }
+            Event::Done { req, epoch } => {
+                let a = self.attempts[req as usize];
+                if a.epoch != epoch {
+                    return;
+                }
+                if a.probe {
+                    self.probe_answered(now, req, cal);
+                } else {
+                    self.advance(now, req, a.at as usize + 1, cal);
+                }
+            }
+            Event::ClientTimeout { req, epoch } => {
+                let a = self.attempts[req as usize];
+                if a.epoch == epoch && !a.client_gone {
+                    self.attempts[req as usize].client_gone = true;
+                    self.client_outcome(now, req, Outcome::TimedOut, cal);
+                }
+            }
+            Event::Abandon { req, epoch } => {
+                let a = self.attempts[req as usize];
+                if a.epoch == epoch && !a.client_gone && a.waiting {
+                    self.finish(now, req, Some(Outcome::TimedOut), cal);
+                }
+            }
+            Event::ServerTimeout { req, epoch, tier } => {
+                let a = self.attempts[req as usize];
+                if a.epoch == epoch && a.held & (1 << tier) != 0 {
+                    self.finish(now, req, Some(Outcome::Failed), cal);
+                }
+            }
+            Event::Restart { tier, instance } => {
+                let inst = &mut self.tiers[tier as usize].instances[instance as usize];
+                if !inst.up && !inst.stopped {
+                    inst.up = true;
+                    inst.restarted_at = now;
+                    self.metrics.tiers[tier as usize].instances_up += 1;
+                }
+            }
+            Event::Probe { tier, instance } => self.probe(now, tier as usize, instance, cal),
+            Event::ProbeTimeout { req, epoch } => {
+                let a = self.attempts[req as usize];
+                if a.epoch == epoch && !a.client_gone {
+                    self.attempts[req as usize].client_gone = true;
+                    let t = a.at as usize;
+                    let i = self.slots[req as usize * self.n_tiers + t].instance;
+                    self.health_result(t, i, false);
+                }
+            }
+            Event::Provisioned { tier } => {
+                let t = tier as usize;
+                let i = self.tiers[t].add_instance(now);
+                self.tiers[t].pending -= 1;
+                let stats = &mut self.metrics.tiers[t];
+                stats.instances_up += 1;
+                stats.in_rotation += 1;
+                if let Some(hc) = self.tiers[t].health_check {
+                    cal.schedule(now.after(hc.interval_s), Event::Probe { tier, instance: i });
+                }
+            }
+            Event::Operate { operator } => self.operate(now, operator as usize, cal),
+            Event::ShedEnd => self.shed_fraction = 0.0,
             Event::Bucket => self.close_bucket(now, cal),
             Event::Warmup => self.metrics.start_counting(now),
         }
@@ -239,10 +393,20 @@ impl<'m> World<'m> {
         }
     }
 
+    fn begin_session(&mut self, now: Time, source: u16, cal: &mut Calendar<Event>) {
+        let src = &mut self.sources[source as usize];
+        let pages = src.pages.as_ref().map_or(1.0, |d| d.sample(&mut src.rng));
+        let user = self.new_user(source, pages);
+        self.metrics.users.add(now, 1.0);
+        self.offer(now, source, user, NONE, false, cal);
+    }
+
     fn new_user(&mut self, source: u16, pages: f64) -> u32 {
         let u = User {
-            pages_left: pages.max(1.0) as u32,
             source,
+            pages_left: pages.max(1.0) as u32,
+            failures: 0,
+            refreshing: false,
         };
         match self.free_users.pop() {
             Some(i) => {
@@ -256,39 +420,89 @@ impl<'m> World<'m> {
         }
     }
 
+    fn new_call(&mut self, source: u16) -> u32 {
+        let c = Call {
+            source,
+            attempts: 0,
+            last_delay_s: 0.0,
+        };
+        match self.free_calls.pop() {
+            Some(i) => {
+                self.calls[i as usize] = c;
+                i
+            }
+            None => {
+                self.calls.push(c);
+                (self.calls.len() - 1) as u32
+            }
+        }
+    }
+
     fn leave(&mut self, now: Time, user: u32) {
         self.metrics.users.add(now, -1.0);
         self.free_users.push(user);
     }
 
-    /// A user asks for a page: one request.
-    fn page(&mut self, now: Time, user: u32, cal: &mut Calendar<Event>) {
-        let req = self.new_request(now, user);
-        self.metrics.offered(now, false);
-        self.advance(now, req, 0, cal);
-    }
-
-    fn new_request(&mut self, now: Time, user: u32) -> u32 {
-        let r = Request {
+    fn new_attempt(&mut self, now: Time, source: u16, user: u32, call: u32, probe: bool) -> u32 {
+        let mut a = Attempt {
             created: now,
             user,
+            call,
+            source,
+            epoch: 0,
             held: 0,
+            at: 0,
+            waiting: false,
+            client_gone: false,
+            probe,
         };
-        match self.free_requests.pop() {
+        match self.free_attempts.pop() {
             Some(i) => {
-                self.requests[i as usize] = r;
+                a.epoch = self.attempts[i as usize].epoch;
+                self.attempts[i as usize] = a;
                 i
             }
             None => {
-                self.requests.push(r);
+                self.attempts.push(a);
                 self.slots
-                    .resize(self.requests.len() * self.n_tiers, Slot::default());
-                (self.requests.len() - 1) as u32
+                    .resize(self.attempts.len() * self.n_tiers, Slot::default());
+                (self.attempts.len() - 1) as u32
             }
         }
     }
 
-    /// Send a request on to the next tier it visits at or after `from`, or complete it.
+    /// A client sends an attempt: a user's page (or its refresh), or a call (or its retry).
+    fn offer(
+        &mut self,
+        now: Time,
+        source: u16,
+        user: u32,
+        call: u32,
+        retry: bool,
+        cal: &mut Calendar<Event>,
+    ) {
+        if call != NONE {
+            self.calls[call as usize].attempts += 1;
+        }
+        let req = self.new_attempt(now, source, user, call, false);
+        self.metrics.offered(now, retry);
+        if self.shed_fraction > 0.0 && open01(&mut self.rng_route) < self.shed_fraction {
+            self.finish(now, req, Some(Outcome::Rejected), cal);
+            return;
+        }
+        let client = &self.model.sources[source as usize].client;
+        let epoch = self.attempts[req as usize].epoch;
+        if let Some(t) = client.timeout_s {
+            cal.schedule(now.after(t), Event::ClientTimeout { req, epoch });
+        }
+        if let Some(p) = &client.patience {
+            let wait = p.sample(&mut self.rng_client);
+            cal.schedule(now.after(wait), Event::Abandon { req, epoch });
+        }
+        self.advance(now, req, 0, cal);
+    }
+
+    /// Send an attempt on to the next tier it visits at or after `from`, or complete it.
     fn advance(&mut self, now: Time, req: u32, from: usize, cal: &mut Calendar<Event>) {
         for t in from..self.n_tiers {
             let visit = self.tiers[t].visit;
@@ -297,50 +511,73 @@ impl<'m> World<'m> {
                 return;
             }
         }
-        self.end(now, req, Outcome::Succeeded, cal);
+        self.finish(now, req, Some(Outcome::Succeeded), cal);
     }
 
-    /// A request arrives at tier `t`: balancer, then a thread, a queue place, or rejection.
+    /// An attempt arrives at tier `t`: the balancer picks an instance, then a thread, a queue
+    /// place, or rejection.
     fn enter(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
         let counted = self.metrics.counts(now);
         if counted {
             self.metrics.tiers[t].arrivals += 1;
         }
-        let tier = &mut self.tiers[t];
-        let Some(i) = tier.pick(&mut self.rng_route) else {
-            if counted {
+        let picked = self.tiers[t].pick(&mut self.rng_route);
+        match picked {
+            Some(i) if self.tiers[t].instances[i as usize].up => {
+                self.admit(now, req, t, i, cal);
+            }
+            _ => {
+                // No instance in rotation, or the balancer chose one that is down.
+                if counted {
+                    self.metrics.tiers[t].rejected += 1;
+                }
+                self.finish(now, req, Some(Outcome::Rejected), cal);
+            }
+        }
+    }
+
+    /// Put an attempt into instance `i` of tier `t`: a thread, a queue place, or rejection.
+    /// Returns false if it was turned away.
+    fn admit(&mut self, now: Time, req: u32, t: usize, i: u32, cal: &mut Calendar<Event>) -> bool {
+        let tier = &self.tiers[t];
+        let inst = &tier.instances[i as usize];
+        let serve_now = inst.busy < tier.threads;
+        if !serve_now && inst.live_waiting >= tier.queue {
+            if self.metrics.counts(now) && !self.attempts[req as usize].probe {
                 self.metrics.tiers[t].rejected += 1;
             }
-            self.end(now, req, Outcome::Rejected, cal);
-            return;
-        };
-        let inst = &mut tier.instances[i as usize];
-        let stats = &mut self.metrics.tiers[t];
-        if inst.busy < tier.threads {
-            inst.in_instance += 1;
-            stats.in_tier.add(now, 1.0);
-            stats.bucket_max_in_instance = stats.bucket_max_in_instance.max(inst.in_instance);
-            self.slots[req as usize * self.n_tiers + t] = Slot {
-                instance: i,
-                enter: now,
-            };
-            self.serve(now, req, t, i, cal);
-        } else if (inst.waiting.len() as u32) < tier.queue {
-            inst.in_instance += 1;
-            inst.waiting.push_back(req);
-            stats.in_tier.add(now, 1.0);
-            stats.queued.add(now, 1.0);
-            stats.bucket_max_in_instance = stats.bucket_max_in_instance.max(inst.in_instance);
-            self.slots[req as usize * self.n_tiers + t] = Slot {
-                instance: i,
-                enter: now,
-            };
-        } else {
-            if counted {
-                stats.rejected += 1;
-            }
-            self.end(now, req, Outcome::Rejected, cal);
+            self.finish(now, req, Some(Outcome::Rejected), cal);
+            return false;
         }
+        let inst = &mut self.tiers[t].instances[i as usize];
+        inst.in_instance += 1;
+        let in_instance = inst.in_instance;
+        let stats = &mut self.metrics.tiers[t];
+        stats.in_tier.add(now, 1.0);
+        stats.bucket_max_in_instance = stats.bucket_max_in_instance.max(in_instance);
+        self.slots[req as usize * self.n_tiers + t] = Slot {
+            instance: i,
+            enter: now,
+            pos: 0,
+        };
+        self.attempts[req as usize].at = t as u8;
+        if serve_now {
+            self.serve(now, req, t, i, cal);
+        } else {
+            let a = &mut self.attempts[req as usize];
+            a.waiting = true;
+            inst.waiting.push_back((req, a.epoch));
+            inst.live_waiting += 1;
+            stats.queued.add(now, 1.0);
+        }
+        // Past its memory limit the process dies, with everything in it.
+        let tier = &self.tiers[t];
+        if let Some(limit) = tier.memory_limit {
+            if tier.memory_base + tier.memory_per_request * f64::from(in_instance) > limit {
+                self.crash(now, t, i, cal);
+            }
+        }
+        true
     }
 
     /// A thread of instance `i` of tier `t` starts serving `req`.
@@ -348,30 +585,56 @@ impl<'m> World<'m> {
         let tier = &mut self.tiers[t];
         let inst = &mut tier.instances[i as usize];
         inst.busy += 1;
-        let factor = 1.0 + tier.contention * f64::from(inst.busy);
+        let slot = &mut self.slots[req as usize * self.n_tiers + t];
+        slot.pos = inst.active.len() as u32;
+        inst.active.push(req);
+        let mut factor = 1.0 + tier.contention * f64::from(inst.busy);
+        if tier.cold_factor > 1.0 && tier.cold_warmup_s > 0.0 {
+            let since = now.since(inst.restarted_at);
+            if since < tier.cold_warmup_s {
+                factor *= 1.0 + (tier.cold_factor - 1.0) * (1.0 - since / tier.cold_warmup_s);
+            }
+        }
         let service = tier.service.sample(&mut tier.rng) * factor;
+        let request_timeout = tier.request_timeout_s;
+        let enter = slot.enter;
         let stats = &mut self.metrics.tiers[t];
         stats.busy.add(now, 1.0);
-        let enter = self.slots[req as usize * self.n_tiers + t].enter;
         if self.metrics.counts(enter) {
             self.metrics.tiers[t].record_wait(Time(now.0 - enter.0));
         }
-        self.requests[req as usize].held |= 1 << t;
-        cal.schedule(now.after(service), Event::Done { req, tier: t as u8 });
+        let a = &mut self.attempts[req as usize];
+        a.held |= 1 << t;
+        a.waiting = false;
+        let epoch = a.epoch;
+        let probe = a.probe;
+        cal.schedule(now.after(service), Event::Done { req, epoch });
+        if let (Some(rt), false) = (request_timeout, probe) {
+            cal.schedule(
+                now.after(rt),
+                Event::ServerTimeout {
+                    req,
+                    epoch,
+                    tier: t as u8,
+                },
+            );
+        }
     }
 
-    /// Free the thread `req` holds in tier `t` and give it to the next waiting request.
+    /// Free the thread `req` holds in tier `t` and give it to the next live waiting attempt.
     fn release(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
         let slot = self.slots[req as usize * self.n_tiers + t];
         let tier = &mut self.tiers[t];
         let inst = &mut tier.instances[slot.instance as usize];
         inst.busy -= 1;
         inst.in_instance -= 1;
-        let next = if tier.lifo {
-            inst.waiting.pop_back()
-        } else {
-            inst.waiting.pop_front()
-        };
+        if inst.up {
+            let pos = slot.pos as usize;
+            inst.active.swap_remove(pos);
+            if let Some(&moved) = inst.active.get(pos) {
+                self.slots[moved as usize * self.n_tiers + t].pos = pos as u32;
+            }
+        }
         let stats = &mut self.metrics.tiers[t];
         stats.busy.add(now, -1.0);
         stats.in_tier.add(now, -1.0);
@@ -380,35 +643,309 @@ impl<'m> World<'m> {
             stats.served += 1;
             stats.response_sum_s += now.since(slot.enter);
         }
-        if let Some(next) = next {
+        if !self.tiers[t].instances[slot.instance as usize].up {
+            return;
+        }
+        if let Some(next) = self.next_waiting(t, slot.instance) {
             self.metrics.tiers[t].queued.add(now, -1.0);
             self.serve(now, next, t, slot.instance, cal);
         }
     }
 
-    /// The request ends with `outcome`: its threads are freed, deepest first, and its user
-    /// (if any) reads the page or leaves.
-    fn end(&mut self, now: Time, req: u32, outcome: Outcome, cal: &mut Calendar<Event>) {
-        let r = self.requests[req as usize];
-        let mut held = r.held;
+    /// Pop the next live attempt from an instance's queue (stale entries are skipped).
+    fn next_waiting(&mut self, t: usize, i: u32) -> Option<u32> {
+        let tier = &mut self.tiers[t];
+        let lifo = tier.lifo;
+        let inst = &mut tier.instances[i as usize];
+        loop {
+            let (req, epoch) = if lifo {
+                inst.waiting.pop_back()?
+            } else {
+                inst.waiting.pop_front()?
+            };
+            let a = &self.attempts[req as usize];
+            if a.epoch == epoch && a.waiting {
+                inst.live_waiting -= 1;
+                return Some(req);
+            }
+        }
+    }
+
+    /// The attempt ends on the server side: its threads are freed (deepest first), it leaves any
+    /// queue, and, unless its client already left, `outcome` is recorded and the client reacts.
+    fn finish(&mut self, now: Time, req: u32, outcome: Option<Outcome>, cal: &mut Calendar<Event>) {
+        let a = self.attempts[req as usize];
+        if a.waiting {
+            let t = a.at as usize;
+            let slot = self.slots[req as usize * self.n_tiers + t];
+            let inst = &mut self.tiers[t].instances[slot.instance as usize];
+            inst.live_waiting -= 1;
+            inst.in_instance -= 1;
+            self.attempts[req as usize].waiting = false;
+            let stats = &mut self.metrics.tiers[t];
+            stats.queued.add(now, -1.0);
+            stats.in_tier.add(now, -1.0);
+            if self.metrics.counts(slot.enter) {
+                let stats = &mut self.metrics.tiers[t];
+                stats.served += 1;
+                stats.response_sum_s += now.since(slot.enter);
+            }
+        }
+        let mut held = a.held;
+        self.attempts[req as usize].held = 0;
+        // The generation changes first, so queue entries and events of this attempt go stale.
+        self.attempts[req as usize].epoch = a.epoch.wrapping_add(1);
         while held != 0 {
             let t = 63 - held.leading_zeros() as usize;
             held &= !(1 << t);
             self.release(now, req, t, cal);
         }
-        self.metrics.ended(now, r.created, outcome);
-        self.free_requests.push(req);
-        if r.user != NO_USER {
-            let user = r.user;
+        self.free_attempts.push(req);
+        if a.probe {
+            return;
+        }
+        if a.client_gone {
+            if outcome == Some(Outcome::Succeeded) && self.metrics.counts(a.created) {
+                self.wasted += 1;
+            }
+            return;
+        }
+        if let Some(o) = outcome {
+            self.metrics.ended(now, a.created, o);
+            self.react(now, a, o, cal);
+        }
+    }
+
+    /// The client gives up on an attempt the server keeps working on.
+    fn client_outcome(&mut self, now: Time, req: u32, outcome: Outcome, cal: &mut Calendar<Event>) {
+        let a = self.attempts[req as usize];
+        self.metrics.ended(now, a.created, outcome);
+        self.react(now, a, outcome, cal);
+    }
+
+    /// What the client does after an outcome: read the page, refresh, retry, leave, come back.
+    fn react(&mut self, now: Time, a: Attempt, outcome: Outcome, cal: &mut Calendar<Event>) {
+        let client = &self.model.sources[a.source as usize].client;
+        if a.user != NONE {
+            let user = a.user;
+            let u = &mut self.users[user as usize];
             if outcome == Outcome::Succeeded {
-                let u = &mut self.users[user as usize];
+                u.failures = 0;
                 u.pages_left -= 1;
                 let think = self.sources[u.source as usize].think.as_ref();
                 let think = think.map_or(0.0, |d| d.sample(&mut self.rng_users));
                 cal.schedule(now.after(think), Event::Page { user });
+                return;
+            }
+            u.failures += 1;
+            let gave_up = client.give_up_after.is_some_and(|n| u.failures >= n);
+            if !gave_up && client.refresh > 0.0 && open01(&mut self.rng_client) < client.refresh {
+                u.refreshing = true;
+                let wait = client
+                    .refresh_after
+                    .as_ref()
+                    .map_or(0.0, |d| d.sample(&mut self.rng_client));
+                cal.schedule(now.after(wait), Event::Page { user });
+                return;
+            }
+            self.leave(now, user);
+            if client.return_probability > 0.0
+                && open01(&mut self.rng_client) < client.return_probability
+            {
+                let wait = client
+                    .return_after
+                    .as_ref()
+                    .map_or(0.0, |d| d.sample(&mut self.rng_client));
+                cal.schedule(now.after(wait), Event::Return { source: a.source });
+            }
+        } else if a.call != NONE {
+            let call = a.call;
+            let retry = client.retry.expect("calls exist only with retries");
+            let src = &mut self.sources[a.source as usize];
+            if outcome == Outcome::Succeeded {
+                if let Some(b) = retry.budget {
+                    src.tokens = (src.tokens + b).min(TOKEN_CAP);
+                }
+                self.free_calls.push(call);
+                return;
+            }
+            let c = &mut self.calls[call as usize];
+            let budget_ok = retry.budget.is_none_or(|_| src.tokens >= 1.0);
+            if c.attempts < retry.max_attempts && budget_ok {
+                if retry.budget.is_some() {
+                    src.tokens -= 1.0;
+                }
+                let delay = backoff_delay(&retry, c, &mut self.rng_client);
+                cal.schedule(now.after(delay), Event::Retry { call });
             } else {
-                // Without client behaviour (refresh, retry), a user who sees an error leaves.
-                self.leave(now, user);
+                self.free_calls.push(call);
+            }
+        }
+    }
+
+    /// Instance `i` of tier `t` dies: everything in it fails; it restarts later, or stays down
+    /// once rapid-fail protection trips.
+    fn crash(&mut self, now: Time, t: usize, i: u32, cal: &mut Calendar<Event>) {
+        let restart = self.tiers[t].restart;
+        let inst = &mut self.tiers[t].instances[i as usize];
+        inst.up = false;
+        let active = std::mem::take(&mut inst.active);
+        let waiting = std::mem::take(&mut inst.waiting);
+        inst.recent_crashes.push_back(now);
+        while inst
+            .recent_crashes
+            .front()
+            .is_some_and(|&c| now.since(c) > restart.window_s)
+        {
+            inst.recent_crashes.pop_front();
+        }
+        let stop = restart
+            .max_crashes
+            .is_some_and(|m| inst.recent_crashes.len() as u32 > m);
+        if stop {
+            inst.stopped = true;
+        }
+        let stats = &mut self.metrics.tiers[t];
+        stats.instances_up -= 1;
+        if self.metrics.counts(now) {
+            let stats = &mut self.metrics.tiers[t];
+            stats.crashes += 1;
+            stats.first_crash.get_or_insert(now);
+        }
+        for (req, epoch) in waiting {
+            let a = self.attempts[req as usize];
+            if a.epoch == epoch && a.waiting {
+                self.finish(now, req, Some(Outcome::Failed), cal);
+            }
+        }
+        for req in active {
+            if self.attempts[req as usize].held & (1 << t) != 0 {
+                self.finish(now, req, Some(Outcome::Failed), cal);
+            }
+        }
+        let inst = &mut self.tiers[t].instances[i as usize];
+        inst.active.clear();
+        if !stop {
+            cal.schedule(
+                now.after(restart.after_s),
+                Event::Restart {
+                    tier: t as u8,
+                    instance: i,
+                },
+            );
+        }
+    }
+
+    /// A health check of instance `i` of tier `t`: a probe that queues like a request.
+    fn probe(&mut self, now: Time, t: usize, i: u32, cal: &mut Calendar<Event>) {
+        let Some(hc) = self.tiers[t].health_check else {
+            return;
+        };
+        cal.schedule(
+            now.after(hc.interval_s),
+            Event::Probe {
+                tier: t as u8,
+                instance: i,
+            },
+        );
+        if !self.tiers[t].instances[i as usize].up {
+            self.health_result(t, i, false);
+            return;
+        }
+        let req = self.new_attempt(now, 0, NONE, NONE, true);
+        let epoch = self.attempts[req as usize].epoch;
+        if self.admit(now, req, t, i, cal) {
+            if self.attempts[req as usize].epoch == epoch {
+                cal.schedule(now.after(hc.timeout_s), Event::ProbeTimeout { req, epoch });
+            }
+        } else {
+            self.health_result(t, i, false);
+        }
+    }
+
+    /// A probe's service is complete: a pass unless it already timed out.
+    fn probe_answered(&mut self, now: Time, req: u32, cal: &mut Calendar<Event>) {
+        let a = self.attempts[req as usize];
+        let t = a.at as usize;
+        let i = self.slots[req as usize * self.n_tiers + t].instance;
+        if !a.client_gone {
+            self.health_result(t, i, true);
+        }
+        self.finish(now, req, None, cal);
+    }
+
+    fn health_result(&mut self, t: usize, i: u32, ok: bool) {
+        let Some(hc) = self.tiers[t].health_check else {
+            return;
+        };
+        let inst = &mut self.tiers[t].instances[i as usize];
+        if ok {
+            inst.checks_failed = 0;
+            inst.checks_passed += 1;
+            if !inst.in_rotation && inst.checks_passed >= hc.healthy_after {
+                inst.in_rotation = true;
+                self.metrics.tiers[t].in_rotation += 1;
+            }
+        } else {
+            inst.checks_passed = 0;
+            inst.checks_failed += 1;
+            if inst.in_rotation && inst.checks_failed >= hc.unhealthy_after {
+                inst.in_rotation = false;
+                self.metrics.tiers[t].in_rotation -= 1;
+            }
+        }
+    }
+
+    /// An operator's action.
+    fn operate(&mut self, now: Time, operator: usize, cal: &mut Calendar<Event>) {
+        let op = self.model.operators[operator].clone();
+        match op.action {
+            Action::Restart => {
+                let tiers: Vec<usize> = op
+                    .tier
+                    .map_or_else(|| (0..self.n_tiers).collect(), |t| vec![t]);
+                for t in tiers {
+                    let after = self.tiers[t].restart.after_s;
+                    for i in 0..self.tiers[t].instances.len() {
+                        let inst = &mut self.tiers[t].instances[i];
+                        if !inst.up {
+                            inst.stopped = false;
+                            inst.recent_crashes.clear();
+                            cal.schedule(
+                                now.after(after),
+                                Event::Restart {
+                                    tier: t as u8,
+                                    instance: i as u32,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            Action::AddInstances => {
+                let t = op.tier.unwrap_or(0);
+                for _ in 0..op.instances {
+                    let i = self.tiers[t].add_instance(now);
+                    let stats = &mut self.metrics.tiers[t];
+                    stats.instances_up += 1;
+                    stats.in_rotation += 1;
+                    if let Some(hc) = self.tiers[t].health_check {
+                        cal.schedule(
+                            now.after(hc.interval_s),
+                            Event::Probe {
+                                tier: t as u8,
+                                instance: i,
+                            },
+                        );
+                    }
+                }
+            }
+            Action::ShedLoad => {
+                self.shed_fraction = op.fraction;
+                match op.duration_s {
+                    Some(d) => cal.schedule(now.after(d), Event::ShedEnd),
+                    None => self.shed_until_recovered = true,
+                }
             }
         }
     }
@@ -419,15 +956,55 @@ impl<'m> World<'m> {
             .iter()
             .map(|t| (t.memory_base, t.memory_per_request))
             .collect();
+        let len_s = now.since(self.bucket_start);
         self.metrics.close_bucket(now, self.bucket_start, &memory);
-        for (tier, stats) in self.tiers.iter().zip(&mut self.metrics.tiers) {
+        for (t, (tier, stats)) in self
+            .tiers
+            .iter_mut()
+            .zip(&mut self.metrics.tiers)
+            .enumerate()
+        {
             stats.bucket_max_in_instance = tier
                 .instances
                 .iter()
                 .map(|i| i.in_instance)
                 .max()
                 .unwrap_or(0);
+            // Autoscaling looks at the bucket's utilisation of the instances that are up.
+            if let Some(auto) = tier.autoscale {
+                let busy = self.metrics.series.tiers[t]
+                    .busy_threads
+                    .last()
+                    .copied()
+                    .unwrap_or(0.0);
+                let up = tier.instances.iter().filter(|i| i.up).count() as f64;
+                let util = busy / (up.max(1.0) * f64::from(tier.threads));
+                let total = tier.instances.len() as u32 + tier.pending;
+                let cooled = tier
+                    .last_scaled
+                    .is_none_or(|l| now.since(l) >= auto.cooldown_s);
+                if util > auto.target_utilization
+                    && cooled
+                    && total < auto.max_instances
+                    && len_s > 0.0
+                {
+                    let want = (up.max(1.0) * util / auto.target_utilization).ceil() as u32;
+                    let add = want
+                        .saturating_sub(total)
+                        .max(1)
+                        .min(auto.max_instances - total);
+                    for _ in 0..add {
+                        cal.schedule(
+                            now.after(auto.provision_s),
+                            Event::Provisioned { tier: t as u8 },
+                        );
+                    }
+                    tier.pending += add;
+                    tier.last_scaled = Some(now);
+                }
+            }
         }
+        self.watch_outage(now, cal);
         self.bucket_start = now;
         if now >= self.horizon {
             self.finished = true;
@@ -440,8 +1017,51 @@ impl<'m> World<'m> {
         }
     }
 
-    /// Requests still in the system.
+    /// The operators' view: the success rate over the SLO window, as of this bucket's end.
+    fn watch_outage(&mut self, now: Time, cal: &mut Calendar<Event>) {
+        let slo = self.model.slo;
+        let rate = self
+            .metrics
+            .series
+            .window_success_rate
+            .last()
+            .copied()
+            .unwrap_or(f64::NAN);
+        let p95 = self
+            .metrics
+            .series
+            .window_p95_s
+            .last()
+            .copied()
+            .unwrap_or(f64::NAN);
+        let down = rate < slo.outage_below;
+        let healthy =
+            (rate.is_nan() || rate >= slo.success_rate) && (p95.is_nan() || p95 <= slo.latency_s);
+        if healthy {
+            let since = *self.watch.healthy_since.get_or_insert(now);
+            if self.shed_until_recovered && now.since(since) >= slo.stable_s {
+                self.shed_fraction = 0.0;
+                self.shed_until_recovered = false;
+            }
+        } else {
+            self.watch.healthy_since = None;
+        }
+        if !down {
+            self.watch.down_since = None;
+            self.watch.acted.iter_mut().for_each(|a| *a = false);
+            return;
+        }
+        let since = *self.watch.down_since.get_or_insert(now);
+        for (k, op) in self.model.operators.iter().enumerate() {
+            if !self.watch.acted[k] && now.since(since) >= op.detect_s {
+                self.watch.acted[k] = true;
+                cal.schedule(now.after(op.delay_s), Event::Operate { operator: k as u16 });
+            }
+        }
+    }
+
+    /// Attempts still in the system.
     pub fn in_flight(&self) -> usize {
-        self.requests.len() - self.free_requests.len()
+        self.attempts.len() - self.free_attempts.len()
     }
 }

@@ -2,18 +2,45 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::Stream;
 use crate::engine::rng::open01;
-use crate::model::{Balancer, Discipline, Dist, Tier};
+use crate::engine::{Stream, Time};
+use crate::model::{Autoscale, Balancer, Discipline, Dist, HealthCheck, Restart, Tier};
 
-/// One server process: its threads and its queue.
+/// One server process: its threads, its queue, its health.
 #[derive(Debug, Clone, Default)]
 pub struct Instance {
     pub busy: u32,
-    pub waiting: VecDeque<u32>,
-    /// Requests in the instance: waiting, in service or holding a thread for a later tier.
+    /// Waiting attempts as (attempt, generation); entries whose attempt has moved on are stale
+    /// and skipped when popped.
+    pub waiting: VecDeque<(u32, u32)>,
+    /// Waiting attempts that are still live.
+    pub live_waiting: u32,
+    /// Attempts holding a thread here.
+    pub active: Vec<u32>,
+    /// Attempts in the instance: waiting, in service or holding a thread for a later tier.
     pub in_instance: u32,
+    /// Running (not crashed, not stopped).
     pub up: bool,
+    /// Stopped by rapid-fail protection until an operator restarts it.
+    pub stopped: bool,
+    /// The balancer sends to it (health checks take it out and put it back).
+    pub in_rotation: bool,
+    pub checks_passed: u32,
+    pub checks_failed: u32,
+    pub recent_crashes: VecDeque<Time>,
+    /// When it last (re)started, for the cold-start slowdown.
+    pub restarted_at: Time,
+}
+
+impl Instance {
+    fn new(now: Time) -> Instance {
+        Instance {
+            up: true,
+            in_rotation: true,
+            restarted_at: now,
+            ..Default::default()
+        }
+    }
 }
 
 /// A tier during a run.
@@ -29,6 +56,16 @@ pub struct TierState {
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,
+    pub memory_limit: Option<f64>,
+    pub request_timeout_s: Option<f64>,
+    pub restart: Restart,
+    pub cold_factor: f64,
+    pub cold_warmup_s: f64,
+    pub health_check: Option<HealthCheck>,
+    pub autoscale: Option<Autoscale>,
+    /// Instances ordered by the autoscaler and not ready yet.
+    pub pending: u32,
+    pub last_scaled: Option<Time>,
     pub rng: Stream,
     next: u32,
 }
@@ -36,11 +73,9 @@ pub struct TierState {
 impl TierState {
     pub fn new(t: &Tier, rng: Stream) -> TierState {
         TierState {
+            // Instances up before the run began are warm: their cold start lies in the past.
             instances: (0..t.instances)
-                .map(|_| Instance {
-                    up: true,
-                    ..Default::default()
-                })
+                .map(|_| Instance::new(Time::ZERO))
                 .collect(),
             threads: t.threads,
             queue: t.queue.unwrap_or(u32::MAX),
@@ -51,24 +86,41 @@ impl TierState {
             balancer: t.balancer,
             memory_base: t.memory_base,
             memory_per_request: t.memory_per_request,
+            memory_limit: t.memory_limit,
+            request_timeout_s: t.request_timeout_s,
+            restart: t.restart,
+            cold_factor: t.restart.cold_factor,
+            cold_warmup_s: t.restart.cold_warmup_s,
+            health_check: t.health_check,
+            autoscale: t.autoscale,
+            pending: 0,
+            last_scaled: None,
             rng,
             next: 0,
         }
     }
 
-    /// The instance the balancer sends the next request to, or `None` if none is up.
+    /// A new instance joins (autoscaling, an operator): cold, and in rotation at once.
+    pub fn add_instance(&mut self, now: Time) -> u32 {
+        self.instances.push(Instance::new(now));
+        (self.instances.len() - 1) as u32
+    }
+
+    /// The instance the balancer sends the next request to, or `None` if none is in rotation.
+    /// Without health checks an instance stays in rotation when it is down: the request sent
+    /// there is refused.
     #[inline]
     pub fn pick(&mut self, rng: &mut Stream) -> Option<u32> {
         let n = self.instances.len() as u32;
         if n == 1 {
-            return self.instances[0].up.then_some(0);
+            return self.instances[0].in_rotation.then_some(0);
         }
         match self.balancer {
             Balancer::RoundRobin => {
                 for _ in 0..n {
                     let i = self.next;
                     self.next = (self.next + 1) % n;
-                    if self.instances[i as usize].up {
+                    if self.instances[i as usize].in_rotation {
                         return Some(i);
                     }
                 }
@@ -76,10 +128,10 @@ impl TierState {
             }
             Balancer::Random => {
                 let i = (open01(rng) * f64::from(n)) as u32 % n;
-                if self.instances[i as usize].up {
+                if self.instances[i as usize].in_rotation {
                     Some(i)
                 } else {
-                    self.first_up_after(i)
+                    self.first_in_rotation_after(i)
                 }
             }
             Balancer::LeastConnections => {
@@ -90,7 +142,7 @@ impl TierState {
                 for k in 0..n {
                     let i = (start + k) % n;
                     let inst = &self.instances[i as usize];
-                    if inst.up && best.is_none_or(|(_, load)| inst.in_instance < load) {
+                    if inst.in_rotation && best.is_none_or(|(_, load)| inst.in_instance < load) {
                         best = Some((i, inst.in_instance));
                     }
                 }
@@ -103,7 +155,7 @@ impl TierState {
                     b += 1;
                 }
                 let (ia, ib) = (&self.instances[a as usize], &self.instances[b as usize]);
-                match (ia.up, ib.up) {
+                match (ia.in_rotation, ib.in_rotation) {
                     (true, true) => Some(if ib.in_instance < ia.in_instance {
                         b
                     } else {
@@ -111,16 +163,16 @@ impl TierState {
                     }),
                     (true, false) => Some(a),
                     (false, true) => Some(b),
-                    (false, false) => self.first_up_after(a),
+                    (false, false) => self.first_in_rotation_after(a),
                 }
             }
         }
     }
 
-    fn first_up_after(&self, i: u32) -> Option<u32> {
+    fn first_in_rotation_after(&self, i: u32) -> Option<u32> {
         let n = self.instances.len() as u32;
         (1..n)
             .map(|k| (i + k) % n)
-            .find(|&j| self.instances[j as usize].up)
+            .find(|&j| self.instances[j as usize].in_rotation)
     }
 }
