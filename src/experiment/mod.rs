@@ -188,6 +188,7 @@ pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
             };
         }
         tcol!(instances_up);
+        tcol!(in_rotation);
         tcol!(busy_threads);
         tcol!(queued);
         tcol!(memory_max_bytes);

@@ -67,6 +67,9 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     }
     header.push("window_success_rate".into());
     header.push("window_p95_s".into());
+    for t in &s.tiers {
+        header.push(format!("{}.in_rotation", t.name));
+    }
     w.write_record(&header)?;
     for i in 0..s.len() {
         let mut row = vec![
@@ -100,6 +103,9 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
         }
         row.push(cell(s.window_success_rate[i]));
         row.push(cell(s.window_p95_s[i]));
+        for t in &s.tiers {
+            row.push(cell(t.in_rotation[i]));
+        }
         w.write_record(&row)?;
     }
     Ok(w.into_inner()?)

@@ -129,3 +129,27 @@ pub fn open_queue(
          [[tier]]\nname = \"server\"\ninstances = 1\nthreads = {threads}\n{queue}service = {service}\n"
     )
 }
+
+/// Like `run_model`, but keep the output folder (for `timeseries.csv`).
+pub fn run_model_keep(model: &str, args: &[&str]) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.toml");
+    std::fs::write(&file, model).unwrap();
+    let s = run_file(&file, dir.path(), args);
+    (dir, s)
+}
+
+/// A column of `timeseries.csv` in a run's output folder.
+pub fn column(dir: &Path, name: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(dir.join("out").join("timeseries.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let k = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    lines.map(|l| l.split(',').nth(k).unwrap().parse().unwrap_or(f64::NAN)).collect()
+}
+
+/// Mean and 95% half-width over the replications of a quantity computed from each one.
+pub fn over_reps(summary: &Value, f: impl Fn(&Value) -> f64) -> (f64, f64) {
+    let xs: Vec<f64> = summary["replications"].as_array().expect("replications").iter().map(f).collect();
+    surge::analytic::mean_ci95(&xs)
+}
