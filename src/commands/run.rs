@@ -182,10 +182,15 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
                     human_duration(o.recovery_time_s.unwrap_or(0.0))
                 ),
             };
+            let on_site = if users > 0.0 {
+                format!(" with {} users on the site", human_count(users))
+            } else {
+                String::new()
+            };
             s.push_str(&format!(
-                "down at {} with {} users on the site; {}; {} outage episode{}, {} down in all; {} requests failed\n",
+                "down at {}{}; {}; {} outage episode{}, {} down in all; {} requests failed\n",
                 label(crash),
-                human_count(users),
+                on_site,
                 back,
                 o.episodes,
                 if o.episodes == 1 { "" } else { "s" },

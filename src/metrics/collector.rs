@@ -121,6 +121,11 @@ pub struct TierStats {
     pub rejected: u64,
     pub served: u64,
     pub response_sum_s: f64,
+    /// Time spent in the tier inside [warm-up, horizon] by every visit, those still there at the
+    /// horizon included: equals the time integral of `in_tier`, whatever the run did.
+    pub time_in_tier_s: f64,
+    /// Requests in the tier at the horizon.
+    pub in_tier_at_end: u64,
     pub started: u64,
     pub wait_sum_s: f64,
     /// Of the cohort requests that started service, those that waited at all.
@@ -145,6 +150,8 @@ impl Default for TierStats {
             rejected: 0,
             served: 0,
             response_sum_s: 0.0,
+            time_in_tier_s: 0.0,
+            in_tier_at_end: 0,
             started: 0,
             wait_sum_s: 0.0,
             waited: 0,
@@ -159,6 +166,14 @@ impl Default for TierStats {
 }
 
 impl TierStats {
+    /// A visit that entered at `enter` leaves (or is cut off by the horizon) at `now`.
+    #[inline]
+    pub fn visit_time(&mut self, enter: Time, now: Time, warmup: Time) {
+        if now > warmup {
+            self.time_in_tier_s += now.since(enter.max(warmup));
+        }
+    }
+
     /// A cohort request waited `wait` before its service started.
     #[inline]
     pub fn record_wait(&mut self, wait: Time) {
@@ -215,6 +230,7 @@ impl Collector {
     ) -> Collector {
         let window_buckets = ((window_s / bucket_s).round() as usize).max(1);
         let series = TimeSeries {
+            bucket_s,
             start_clock_s,
             tiers: tiers
                 .iter()

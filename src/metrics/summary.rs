@@ -43,6 +43,11 @@ pub struct TierSummary {
     pub first_crash_s: Option<f64>,
     /// Requests that left the tier after service (cohort), per second: Little's law's rate.
     pub throughput_per_s: f64,
+    /// Time spent in the tier within [warm-up, horizon] by all visits, seconds: equal to
+    /// `mean_in_system` x that span (the exact, finite-horizon form of Little's law).
+    pub time_in_tier_s: f64,
+    /// Requests in the tier at the horizon.
+    pub in_tier_at_end: u64,
     pub mean_busy_threads: f64,
     pub mean_queued: f64,
     /// Share of the requests served that waited for a thread at all.
@@ -59,6 +64,8 @@ pub struct Summary {
     pub model: String,
     pub seed: u64,
     pub sim_time_s: f64,
+    /// Statistics cover [warmup_s, sim_time_s).
+    pub warmup_s: f64,
     pub wall_s: f64,
     pub events: u64,
     pub events_per_s: f64,

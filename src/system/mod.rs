@@ -82,6 +82,8 @@ struct Attempt {
     /// The client has already given up (its outcome is recorded); the server may still work.
     client_gone: bool,
     probe: bool,
+    /// In use (not on the free list).
+    live: bool,
 }
 
 /// Where an attempt sits in one tier.
@@ -455,6 +457,7 @@ impl<'m> World<'m> {
             waiting: false,
             client_gone: false,
             probe,
+            live: true,
         };
         match self.free_attempts.pop() {
             Some(i) => {
@@ -635,9 +638,11 @@ impl<'m> World<'m> {
                 self.slots[moved as usize * self.n_tiers + t].pos = pos as u32;
             }
         }
+        let warmup = self.metrics.warmup();
         let stats = &mut self.metrics.tiers[t];
         stats.busy.add(now, -1.0);
         stats.in_tier.add(now, -1.0);
+        stats.visit_time(slot.enter, now, warmup);
         if self.metrics.counts(slot.enter) {
             let stats = &mut self.metrics.tiers[t];
             stats.served += 1;
@@ -682,9 +687,11 @@ impl<'m> World<'m> {
             inst.live_waiting -= 1;
             inst.in_instance -= 1;
             self.attempts[req as usize].waiting = false;
+            let warmup = self.metrics.warmup();
             let stats = &mut self.metrics.tiers[t];
             stats.queued.add(now, -1.0);
             stats.in_tier.add(now, -1.0);
+            stats.visit_time(slot.enter, now, warmup);
             if self.metrics.counts(slot.enter) {
                 let stats = &mut self.metrics.tiers[t];
                 stats.served += 1;
@@ -700,6 +707,7 @@ impl<'m> World<'m> {
             held &= !(1 << t);
             self.release(now, req, t, cal);
         }
+        self.attempts[req as usize].live = false;
         self.free_attempts.push(req);
         if a.probe {
             return;
@@ -1009,6 +1017,7 @@ impl<'m> World<'m> {
         if now >= self.horizon {
             self.finished = true;
             self.metrics.finish(now);
+            self.count_visits_at_horizon(now);
         } else {
             cal.schedule(
                 now.after(self.metrics.bucket().secs()).min(self.horizon),
@@ -1056,6 +1065,28 @@ impl<'m> World<'m> {
             if !self.watch.acted[k] && now.since(since) >= op.detect_s {
                 self.watch.acted[k] = true;
                 cal.schedule(now.after(op.delay_s), Event::Operate { operator: k as u16 });
+            }
+        }
+    }
+
+    /// Visits still in progress at the horizon: their time so far, for the area identity.
+    fn count_visits_at_horizon(&mut self, now: Time) {
+        let warmup = self.metrics.warmup();
+        for (k, a) in self.attempts.iter().enumerate() {
+            if !a.live {
+                continue;
+            }
+            let mut tiers = a.held;
+            if a.waiting {
+                tiers |= 1 << a.at;
+            }
+            while tiers != 0 {
+                let t = tiers.trailing_zeros() as usize;
+                tiers &= tiers - 1;
+                let enter = self.slots[k * self.n_tiers + t].enter;
+                let stats = &mut self.metrics.tiers[t];
+                stats.visit_time(enter, now, warmup);
+                stats.in_tier_at_end += 1;
             }
         }
     }

@@ -62,13 +62,26 @@ pub fn check_invariants(summary: &Value) {
             n("first_attempts") + n("retries"),
             "offered = first attempts + retries: {r}"
         );
+        let span = s["sim_time_s"].as_f64().unwrap() - s["warmup_s"].as_f64().unwrap();
         for t in s["tiers"].as_array().unwrap() {
             let l = t["mean_in_system"].as_f64().unwrap();
+            // Little's law over a finite horizon, exactly: the time integral of the number in
+            // the tier equals the time every visit spent there (those still in it included).
+            let area = t["time_in_tier_s"].as_f64().unwrap();
+            assert!(
+                (l * span - area).abs() <= 1e-6 * area.max(1.0),
+                "Little's law (area) in tier {}: L x T = {} but visits spent {area} s",
+                t["name"],
+                l * span
+            );
+            // And L = lambda W for departures, where the run ends near a steady state (few
+            // requests left in the tier at the horizon).
             let x = t["throughput_per_s"].as_f64().unwrap();
             let Some(w) = t["mean_response_s"].as_f64() else {
                 continue;
             };
-            if l < 1e-3 {
+            let left = t["in_tier_at_end"].as_f64().unwrap();
+            if l < 1e-3 || left > 0.001 * x * span {
                 continue;
             }
             let rel = (l - x * w).abs() / l;
@@ -144,12 +157,22 @@ pub fn column(dir: &Path, name: &str) -> Vec<f64> {
     let text = std::fs::read_to_string(dir.join("out").join("timeseries.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let k = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
-    lines.map(|l| l.split(',').nth(k).unwrap().parse().unwrap_or(f64::NAN)).collect()
+    let k = header
+        .iter()
+        .position(|h| *h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    lines
+        .map(|l| l.split(',').nth(k).unwrap().parse().unwrap_or(f64::NAN))
+        .collect()
 }
 
 /// Mean and 95% half-width over the replications of a quantity computed from each one.
 pub fn over_reps(summary: &Value, f: impl Fn(&Value) -> f64) -> (f64, f64) {
-    let xs: Vec<f64> = summary["replications"].as_array().expect("replications").iter().map(f).collect();
+    let xs: Vec<f64> = summary["replications"]
+        .as_array()
+        .expect("replications")
+        .iter()
+        .map(f)
+        .collect();
     surge::analytic::mean_ci95(&xs)
 }
