@@ -99,7 +99,7 @@ fn run_writes_the_documented_outputs() {
             "--set",
             "tier.web.instances=1",
             "--set",
-            "tier.app.instances=1",
+            "tier.content.instances=1",
             "--set",
             "scenario.duration=6h",
         ])
@@ -163,7 +163,7 @@ fn run_writes_the_documented_outputs() {
     assert!(header.starts_with(
         "t_s,clock,users,offered,first_attempts,retries,succeeded,rejected,timed_out,failed,p50_s,p95_s,p99_s,\
          web.instances_up,web.busy_threads,web.queued,web.memory_max_bytes,\
-         app.instances_up,app.busy_threads,app.queued,app.memory_max_bytes"
+         content.instances_up,content.busy_threads,content.queued,content.memory_max_bytes"
     ), "{header}");
     assert_eq!(csv.lines().count(), 1 + 360, "one row per 1-minute bucket");
     assert!(csv.lines().nth(1).unwrap().starts_with("0,18:00,"));

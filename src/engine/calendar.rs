@@ -5,6 +5,13 @@
 //! `Vec` that grows to the largest number of pending events and is then reused: scheduling and
 //! popping allocate nothing in steady state. Cancellation is lazy: the caller tags events and
 //! ignores stale ones when they come out.
+//!
+//! Events that always fire a fixed delay after they are scheduled (a client timeout, say) come
+//! out in the order they went in, so they need no heap: each such stream is a *delay line*, a
+//! FIFO whose front is compared with the heap's top. Most timeouts are cancelled long before
+//! they fire; in a line they cost a push and a pop instead of bloating the heap.
+
+use std::collections::VecDeque;
 
 use super::time::Time;
 
@@ -18,9 +25,11 @@ struct Entry<E> {
 /// Pending events and the clock.
 pub struct Calendar<E> {
     heap: Vec<Entry<E>>,
+    lines: Vec<VecDeque<Entry<E>>>,
     seq: u64,
     now: Time,
     popped: u64,
+    peak_heap: usize,
 }
 
 const ARITY: usize = 4;
@@ -39,9 +48,11 @@ impl<E: Copy> Calendar<E> {
     pub fn with_capacity(n: usize) -> Self {
         Calendar {
             heap: Vec::with_capacity(n),
+            lines: Vec::new(),
             seq: 0,
             now: Time::ZERO,
             popped: 0,
+            peak_heap: 0,
         }
     }
 
@@ -51,20 +62,48 @@ impl<E: Copy> Calendar<E> {
         self.now
     }
 
+    /// The most events the heap has held at once (delay lines not counted).
+    pub fn peak_heap(&self) -> usize {
+        self.peak_heap
+    }
+
     /// Events popped so far.
     #[inline]
     pub fn events_handled(&self) -> u64 {
         self.popped
     }
 
+    /// Pending events.
     #[inline]
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lines.iter().map(VecDeque::len).sum::<usize>()
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
+    }
+
+    /// A new delay line; returns its index for `schedule_line`.
+    pub fn add_line(&mut self) -> usize {
+        self.lines.push(VecDeque::new());
+        self.lines.len() - 1
+    }
+
+    /// Schedule `event` at `at` on delay line `line`. Events of one line must be scheduled in
+    /// the order of their times (a fixed delay from now guarantees it); one that is not goes to
+    /// the heap instead, so order is always kept.
+    #[inline]
+    pub fn schedule_line(&mut self, line: usize, at: Time, event: E) {
+        let at = at.max(self.now);
+        let key = ((at.0 as u128) << 64) | self.seq as u128;
+        let l = &mut self.lines[line];
+        if l.back().is_some_and(|b| b.key > key) {
+            self.schedule(at, event);
+            return;
+        }
+        self.seq += 1;
+        l.push_back(Entry { key, event });
     }
 
     /// Schedule `event` at `at` (never earlier than now: past times are clamped to now).
@@ -74,6 +113,7 @@ impl<E: Copy> Calendar<E> {
         let key = ((at.0 as u128) << 64) | self.seq as u128;
         self.seq += 1;
         self.heap.push(Entry { key, event });
+        self.peak_heap = self.peak_heap.max(self.heap.len());
         self.sift_up(self.heap.len() - 1);
     }
 
@@ -86,12 +126,40 @@ impl<E: Copy> Calendar<E> {
     /// Time of the earliest pending event.
     #[inline]
     pub fn peek_time(&self) -> Option<Time> {
-        self.heap.first().map(|e| Time((e.key >> 64) as u64))
+        let heap = self.heap.first().map(|e| e.key);
+        let line = self
+            .lines
+            .iter()
+            .filter_map(|l| l.front().map(|e| e.key))
+            .min();
+        match (heap, line) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|k| Time((k >> 64) as u64))
     }
 
     /// Remove the earliest event and advance the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
+        // The earliest line front, if it comes before the heap's top.
+        let mut best_line = None;
+        let mut best = self.heap.first().map_or(u128::MAX, |e| e.key);
+        for (i, l) in self.lines.iter().enumerate() {
+            if let Some(f) = l.front() {
+                if f.key < best {
+                    best = f.key;
+                    best_line = Some(i);
+                }
+            }
+        }
+        if let Some(i) = best_line {
+            let e = self.lines[i].pop_front().expect("front exists");
+            let t = Time((e.key >> 64) as u64);
+            self.now = t;
+            self.popped += 1;
+            return Some((t, e.event));
+        }
         let last = self.heap.pop()?;
         let top = if self.heap.is_empty() {
             last
@@ -182,6 +250,35 @@ mod tests {
         }
         assert_eq!(n, 10_002);
         assert_eq!(cal.events_handled(), 10_002);
+    }
+
+    #[test]
+    fn delay_lines_merge_with_the_heap_in_order() {
+        let mut cal = Calendar::new();
+        let a = cal.add_line();
+        let b = cal.add_line();
+        let mut x: u64 = 99;
+        let mut expected = Vec::new();
+        for i in 0..3000u32 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let t = Time(u64::from(i) * 10 + (x >> 60));
+            match i % 3 {
+                0 => cal.schedule(Time(x >> 52), i),
+                1 => cal.schedule_line(a, t, i),
+                _ => cal.schedule_line(b, Time(u64::from(i) * 7), i),
+            }
+        }
+        // An out-of-order line entry falls back to the heap.
+        cal.schedule_line(a, Time(5), 7777);
+        let mut last = Time::ZERO;
+        while let Some((t, e)) = cal.pop() {
+            assert!(t >= last, "time went backwards at {e}");
+            last = t;
+            expected.push(e);
+        }
+        assert_eq!(expected.len(), 3001);
     }
 
     #[test]

@@ -89,6 +89,7 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
         wall_s,
         events,
         events_per_s: events as f64 / wall_s.max(1e-9),
+        peak_pending_events: cal.peak_heap() as u64,
         requests: RequestCounts {
             offered: t.offered,
             first_attempts: t.first_attempts,

@@ -69,6 +69,8 @@ pub struct Summary {
     pub wall_s: f64,
     pub events: u64,
     pub events_per_s: f64,
+    /// The most events pending in the event heap at once.
+    pub peak_pending_events: u64,
     pub requests: RequestCounts,
     pub latency_s: Latency,
     pub peak_concurrent_users: f64,

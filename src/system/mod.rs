@@ -34,6 +34,12 @@ pub enum Event {
     Session { source: u16 },
     /// A user who left after errors comes back: a new session.
     Return { source: u16 },
+    /// Some member of one of a source's pools is due (see `Pool`).
+    Pool {
+        source: u16,
+        pool: PoolKind,
+        epoch: u32,
+    },
     /// A user asks for the next page (after reading), asks again (refresh), or leaves.
     Page { user: u32 },
     /// An automatic retry of a requests-source call.
@@ -102,6 +108,8 @@ struct User {
     failures: u32,
     /// The next page request repeats a failed one.
     refreshing: bool,
+    /// Index in its source's thinking pool while it reads.
+    pool_pos: u32,
 }
 
 struct SourceState {
@@ -112,6 +120,69 @@ struct SourceState {
     think: Option<Dist>,
     /// Retry tokens (when the client has a retry budget).
     tokens: f64,
+    /// Users reading a page, when think times are exponential.
+    thinking: Pool,
+    /// Users about to refresh, when the refresh delay is exponential.
+    refreshing: Pool,
+    /// Users who will come back, when the return delay is exponential.
+    returning: Pool,
+}
+
+impl SourceState {
+    fn pool(&mut self, kind: PoolKind) -> &mut Pool {
+        match kind {
+            PoolKind::Thinking => &mut self.thinking,
+            PoolKind::Refreshing => &mut self.refreshing,
+            PoolKind::Returning => &mut self.returning,
+        }
+    }
+}
+
+/// The pools of users waiting out an exponential delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    /// Reading a page (think time): then the next page.
+    Thinking,
+    /// About to press refresh after an error: then the same page again.
+    Refreshing,
+    /// Gone after errors, coming back later: then a new session.
+    Returning,
+}
+
+/// Users waiting for an exponential delay, held as one pool instead of one event each: with N
+/// members of mean delay m, the next one leaves after Exp(N / m) and is any member with equal
+/// chance, exactly as if each had its own exponential clock (memorylessness). The pool has one
+/// pending event, rescheduled (and the old one made stale) whenever N changes; with N large,
+/// that event is due within a fraction of a millisecond, so stale ones never pile up. This
+/// keeps hundreds of thousands of reading users out of the event heap.
+#[derive(Debug, Clone, Default)]
+struct Pool {
+    /// Mean delay, seconds; 0 when the delay is not exponential (members get their own events).
+    mean_s: f64,
+    members: Vec<u32>,
+    /// Members without identity (returning users are only a count).
+    count: u64,
+    epoch: u32,
+}
+
+impl Pool {
+    fn for_dist(d: Option<&Dist>) -> Pool {
+        match d {
+            Some(Dist::Exponential { mean }) => Pool {
+                mean_s: *mean,
+                ..Pool::default()
+            },
+            _ => Pool::default(),
+        }
+    }
+
+    fn active(&self) -> bool {
+        self.mean_s > 0.0
+    }
+
+    fn size(&self) -> u64 {
+        self.members.len() as u64 + self.count
+    }
 }
 
 /// Online view of the outage, as the operators see it at bucket ends.
@@ -147,6 +218,11 @@ pub struct World<'m> {
     shed_fraction: f64,
     shed_until_recovered: bool,
     watch: Watch,
+    /// Delay lines of the calendar: client timeouts per source, server and probe timeouts per
+    /// tier (each a fixed delay, so their events fire in the order they were scheduled).
+    line_client: Vec<usize>,
+    line_server: Vec<usize>,
+    line_probe: Vec<usize>,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
     pub metrics: Collector,
@@ -178,6 +254,9 @@ impl<'m> World<'m> {
                     pages: s.pages.clone(),
                     think: s.think.clone(),
                     tokens: TOKEN_CAP,
+                    thinking: Pool::for_dist(s.think.as_ref()),
+                    refreshing: Pool::for_dist(s.client.refresh_after.as_ref()),
+                    returning: Pool::for_dist(s.client.return_after.as_ref()),
                 }
             })
             .collect();
@@ -223,6 +302,9 @@ impl<'m> World<'m> {
                 acted: vec![false; model.operators.len()],
                 ..Watch::default()
             },
+            line_client: Vec::new(),
+            line_server: Vec::new(),
+            line_probe: Vec::new(),
             wasted: 0,
             metrics,
         }
@@ -241,6 +323,9 @@ impl<'m> World<'m> {
     /// the site at t = 0, each about to ask for a page after a think time (exactly the stationary
     /// state when think times are exponential and pages geometric).
     pub fn start(&mut self, cal: &mut Calendar<Event>) {
+        self.line_client = (0..self.sources.len()).map(|_| cal.add_line()).collect();
+        self.line_server = (0..self.n_tiers).map(|_| cal.add_line()).collect();
+        self.line_probe = (0..self.n_tiers).map(|_| cal.add_line()).collect();
         for i in 0..self.sources.len() {
             self.schedule_next(i as u16, cal);
             if self.sources[i].kind == SourceKind::Users {
@@ -253,13 +338,9 @@ impl<'m> World<'m> {
                         .pages
                         .as_ref()
                         .map_or(1.0, |d| d.sample(&mut self.rng_users));
-                    let think = src
-                        .think
-                        .as_ref()
-                        .map_or(0.0, |d| d.sample(&mut self.rng_users));
                     let user = self.new_user(i as u16, pages);
                     self.metrics.users.add(Time::ZERO, 1.0);
-                    cal.schedule(Time::from_secs(think), Event::Page { user });
+                    self.wait_then_page(Time::ZERO, user, PoolKind::Thinking, cal);
                 }
             }
         }
@@ -304,14 +385,31 @@ impl<'m> World<'m> {
                 self.begin_session(now, source, cal);
             }
             Event::Return { source } => self.begin_session(now, source, cal),
-            Event::Page { user } => {
-                let u = self.users[user as usize];
-                if u.pages_left == 0 {
-                    self.leave(now, user);
-                } else {
-                    self.users[user as usize].refreshing = false;
-                    self.offer(now, u.source, user, NONE, u.refreshing, cal);
+            Event::Page { user } => self.page_due(now, user, cal),
+            Event::Pool {
+                source,
+                pool,
+                epoch,
+            } => {
+                let p = self.sources[source as usize].pool(pool);
+                if p.epoch != epoch || p.size() == 0 {
+                    return;
                 }
+                if pool == PoolKind::Returning {
+                    p.count -= 1;
+                    self.reschedule_pool(now, source, pool, cal);
+                    self.begin_session(now, source, cal);
+                    return;
+                }
+                let k = (open01(&mut self.rng_users) * p.members.len() as f64) as usize;
+                let k = k.min(p.members.len() - 1);
+                let user = p.members.swap_remove(k);
+                if let Some(&moved) = p.members.get(k) {
+                    self.users[moved as usize].pool_pos = k as u32;
+                }
+                self.users[user as usize].pool_pos = NONE;
+                self.reschedule_pool(now, source, pool, cal);
+                self.page_due(now, user, cal);
             }
             Event::Retry { call } => {
                 let source = self.calls[call as usize].source;
@@ -383,6 +481,71 @@ impl<'m> World<'m> {
         }
     }
 
+    /// A user is due to ask for a page: the next one, a refresh, or none (it leaves).
+    fn page_due(&mut self, now: Time, user: u32, cal: &mut Calendar<Event>) {
+        let u = self.users[user as usize];
+        if u.pages_left == 0 {
+            self.leave(now, user);
+        } else {
+            self.users[user as usize].refreshing = false;
+            self.offer(now, u.source, user, NONE, u.refreshing, cal);
+        }
+    }
+
+    /// A user starts waiting (reading, or before a refresh): in its source's pool, or with its
+    /// own event when the delay is not exponential.
+    fn wait_then_page(&mut self, now: Time, user: u32, kind: PoolKind, cal: &mut Calendar<Event>) {
+        let source = self.users[user as usize].source;
+        let src = &mut self.sources[source as usize];
+        let pool = src.pool(kind);
+        if pool.active() {
+            self.users[user as usize].pool_pos = pool.members.len() as u32;
+            pool.members.push(user);
+            self.reschedule_pool(now, source, kind, cal);
+        } else {
+            let wait = match kind {
+                PoolKind::Thinking => src
+                    .think
+                    .as_ref()
+                    .map_or(0.0, |d| d.sample(&mut self.rng_users)),
+                _ => {
+                    let c = &self.model.sources[source as usize].client;
+                    c.refresh_after
+                        .as_ref()
+                        .map_or(0.0, |d| d.sample(&mut self.rng_client))
+                }
+            };
+            cal.schedule(now.after(wait), Event::Page { user });
+        }
+    }
+
+    /// A pool changed size: its next departure is Exp(size / mean) from now.
+    fn reschedule_pool(
+        &mut self,
+        now: Time,
+        source: u16,
+        kind: PoolKind,
+        cal: &mut Calendar<Event>,
+    ) {
+        let pool = self.sources[source as usize].pool(kind);
+        pool.epoch = pool.epoch.wrapping_add(1);
+        let n = pool.size();
+        if n == 0 {
+            return;
+        }
+        let mean = pool.mean_s;
+        let epoch = pool.epoch;
+        let wait = -open01(&mut self.rng_users).ln() * mean / n as f64;
+        cal.schedule(
+            now.after(wait),
+            Event::Pool {
+                source,
+                pool: kind,
+                epoch,
+            },
+        );
+    }
+
     fn schedule_next(&mut self, source: u16, cal: &mut Calendar<Event>) {
         let horizon = self.horizon.secs();
         let src = &mut self.sources[source as usize];
@@ -409,6 +572,7 @@ impl<'m> World<'m> {
             pages_left: pages.max(1.0) as u32,
             failures: 0,
             refreshing: false,
+            pool_pos: NONE,
         };
         match self.free_users.pop() {
             Some(i) => {
@@ -496,7 +660,11 @@ impl<'m> World<'m> {
         let client = &self.model.sources[source as usize].client;
         let epoch = self.attempts[req as usize].epoch;
         if let Some(t) = client.timeout_s {
-            cal.schedule(now.after(t), Event::ClientTimeout { req, epoch });
+            cal.schedule_line(
+                self.line_client[source as usize],
+                now.after(t),
+                Event::ClientTimeout { req, epoch },
+            );
         }
         if let Some(p) = &client.patience {
             let wait = p.sample(&mut self.rng_client);
@@ -613,7 +781,8 @@ impl<'m> World<'m> {
         let probe = a.probe;
         cal.schedule(now.after(service), Event::Done { req, epoch });
         if let (Some(rt), false) = (request_timeout, probe) {
-            cal.schedule(
+            cal.schedule_line(
+                self.line_server[t],
                 now.after(rt),
                 Event::ServerTimeout {
                     req,
@@ -740,31 +909,30 @@ impl<'m> World<'m> {
             if outcome == Outcome::Succeeded {
                 u.failures = 0;
                 u.pages_left -= 1;
-                let think = self.sources[u.source as usize].think.as_ref();
-                let think = think.map_or(0.0, |d| d.sample(&mut self.rng_users));
-                cal.schedule(now.after(think), Event::Page { user });
+                self.wait_then_page(now, user, PoolKind::Thinking, cal);
                 return;
             }
             u.failures += 1;
             let gave_up = client.give_up_after.is_some_and(|n| u.failures >= n);
             if !gave_up && client.refresh > 0.0 && open01(&mut self.rng_client) < client.refresh {
                 u.refreshing = true;
-                let wait = client
-                    .refresh_after
-                    .as_ref()
-                    .map_or(0.0, |d| d.sample(&mut self.rng_client));
-                cal.schedule(now.after(wait), Event::Page { user });
+                self.wait_then_page(now, user, PoolKind::Refreshing, cal);
                 return;
             }
             self.leave(now, user);
             if client.return_probability > 0.0
                 && open01(&mut self.rng_client) < client.return_probability
             {
-                let wait = client
-                    .return_after
-                    .as_ref()
-                    .map_or(0.0, |d| d.sample(&mut self.rng_client));
-                cal.schedule(now.after(wait), Event::Return { source: a.source });
+                if self.sources[a.source as usize].returning.active() {
+                    self.sources[a.source as usize].returning.count += 1;
+                    self.reschedule_pool(now, a.source, PoolKind::Returning, cal);
+                } else {
+                    let wait = client
+                        .return_after
+                        .as_ref()
+                        .map_or(0.0, |d| d.sample(&mut self.rng_client));
+                    cal.schedule(now.after(wait), Event::Return { source: a.source });
+                }
             }
         } else if a.call != NONE {
             let call = a.call;
@@ -864,7 +1032,11 @@ impl<'m> World<'m> {
         let epoch = self.attempts[req as usize].epoch;
         if self.admit(now, req, t, i, cal) {
             if self.attempts[req as usize].epoch == epoch {
-                cal.schedule(now.after(hc.timeout_s), Event::ProbeTimeout { req, epoch });
+                cal.schedule_line(
+                    self.line_probe[t],
+                    now.after(hc.timeout_s),
+                    Event::ProbeTimeout { req, epoch },
+                );
             }
         } else {
             self.health_result(t, i, false);
