@@ -213,9 +213,62 @@ fn bare_surge_runs_the_election_night_model() {
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     check_invariants(&summary);
-    // 17,000 users at baseline, about 200,000 offered at the 12x peak.
+    // 17,000 users at baseline, about 200,000 at the 12x peak.
     assert!(summary["requests"]["offered"].as_u64().unwrap() > 10_000_000);
+    let users = summary["peak_concurrent_users"].as_f64().unwrap();
+    assert!(
+        (170_000.0..240_000.0).contains(&users),
+        "peak users {users}"
+    );
+    // The night as it happened (t = 0 is 18:00): down between 22:30 and 23:30, flapping and
+    // degraded for hours, healthy again between 07:30 and 09:30.
+    let o = &summary["outage"];
+    let crash = o["crash_time_s"].as_f64().expect("the site goes down");
+    assert!(
+        (4.5 * 3600.0..=5.5 * 3600.0).contains(&crash),
+        "crash at {crash} s"
+    );
+    assert_eq!(o["recovered"].as_bool(), Some(true));
+    let back = o["recovered_at_s"].as_f64().unwrap();
+    assert!(
+        (13.5 * 3600.0..=15.5 * 3600.0).contains(&back),
+        "recovered at {back} s"
+    );
+    assert!(o["episodes"].as_u64().unwrap() >= 2, "it flaps: {o}");
+    assert!(
+        o["downtime_s"].as_f64().unwrap() > 4.0 * 3600.0,
+        "down for hours: {o}"
+    );
+    assert!(summary["tiers"][0]["crashes"].as_u64().unwrap() > 10);
+    // The human summary tells it.
+    assert!(text.contains("down at 22:"), "{text}");
+    assert!(text.contains("users on the site; back at 0"), "{text}");
     for f in ["timeseries.csv", "timeline.png", "timeline.svg"] {
         assert!(dir.join(f).exists(), "{f} missing");
     }
+}
+
+#[test]
+fn without_the_surge_the_election_night_site_is_healthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let status = surge()
+        .args(["run", "--quiet", "--set", "surge.peak=1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    check_invariants(&summary);
+    let r = &summary["requests"];
+    let success = r["succeeded"].as_f64().unwrap() / r["offered"].as_f64().unwrap();
+    assert!(success > 0.99, "success {success}");
+    assert_eq!(summary["outage"]["crashed"].as_bool(), Some(false));
+    assert_eq!(summary["tiers"][0]["crashes"].as_u64(), Some(0));
+    assert!(summary["tiers"][0]["utilization"].as_f64().unwrap() < 0.2);
 }

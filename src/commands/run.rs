@@ -166,8 +166,11 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
         )),
         Some(crash) => {
             let series = &outs[0].series;
+            // Users on the site as it went down: the most in the quarter hour before the crash
+            // (once errors begin, users leave fast).
             let b = ((crash / series.bucket_s) as usize).min(series.len().saturating_sub(1));
-            let users = series.users.get(b).copied().unwrap_or(0.0);
+            let from = b.saturating_sub((900.0 / series.bucket_s).ceil() as usize);
+            let users = series.users[from..=b].iter().copied().fold(0.0, f64::max);
             let lost = o_lost(&outs[0]);
             let back = match (o.recovered, o.recovered_at_s) {
                 (Some(true), Some(at)) => {

@@ -189,7 +189,9 @@ impl Pool {
 #[derive(Debug, Clone, Default)]
 struct Watch {
     down_since: Option<Time>,
-    acted: Vec<bool>,
+    /// Per operator: not before this time may it act again (it acted, and gives its action one
+    /// detection period to work before it looks again).
+    next_look: Vec<Option<Time>>,
     healthy_since: Option<Time>,
 }
 
@@ -299,7 +301,7 @@ impl<'m> World<'m> {
             shed_fraction: 0.0,
             shed_until_recovered: false,
             watch: Watch {
-                acted: vec![false; model.operators.len()],
+                next_look: vec![None; model.operators.len()],
                 ..Watch::default()
             },
             line_client: Vec::new(),
@@ -1229,13 +1231,16 @@ impl<'m> World<'m> {
         }
         if !down {
             self.watch.down_since = None;
-            self.watch.acted.iter_mut().for_each(|a| *a = false);
+            self.watch.next_look.iter_mut().for_each(|a| *a = None);
             return;
         }
+        // Down: each operator acts once the outage has lasted `detect`, and again every
+        // `delay + detect` while it lasts.
         let since = *self.watch.down_since.get_or_insert(now);
         for (k, op) in self.model.operators.iter().enumerate() {
-            if !self.watch.acted[k] && now.since(since) >= op.detect_s {
-                self.watch.acted[k] = true;
+            let ready = self.watch.next_look[k].is_none_or(|t| now >= t);
+            if ready && now.since(since) >= op.detect_s {
+                self.watch.next_look[k] = Some(now.after(op.delay_s + op.detect_s));
                 cal.schedule(now.after(op.delay_s), Event::Operate { operator: k as u16 });
             }
         }
