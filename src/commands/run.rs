@@ -156,7 +156,10 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
     }
     // The outage story, told from replication 0 (and the share of replications that crashed).
     let o = &outs[0].summary.outage;
-    let label = |t: f64| chart::clock_label(t, sc.start_clock_s);
+    let label = |t: f64| match sc.start_clock_s {
+        Some(_) => chart::clock_label(t, sc.start_clock_s),
+        None => format!("t = {}", human_duration(t)),
+    };
     let crashed_share = outs.iter().filter(|o| o.summary.outage.crashed).count();
     match o.crash_time_s {
         None => s.push_str(&format!(

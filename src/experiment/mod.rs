@@ -57,10 +57,17 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
         .iter()
         .zip(&m.tiers)
         .map(|(tier, s)| {
-            let capacity = f64::from(tier.instances) * f64::from(tier.threads);
             TierSummary {
                 name: tier.name.clone(),
-                utilization: s.busy.mean(span_s) / capacity,
+                // Busy threads over the threads of the instances that were up (time averages).
+                utilization: {
+                    let up = s.up_threads.mean(span_s);
+                    if up > 0.0 {
+                        s.busy.mean(span_s) / up
+                    } else {
+                        0.0
+                    }
+                },
                 mean_in_system: s.in_tier.mean(span_s),
                 mean_queue_wait_s: (s.started > 0).then(|| s.wait_sum_s / s.started as f64),
                 mean_response_s: (s.served > 0).then(|| s.response_sum_s / s.served as f64),

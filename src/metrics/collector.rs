@@ -113,6 +113,8 @@ impl Level {
 #[derive(Debug, Clone)]
 pub struct TierStats {
     pub busy: Level,
+    /// Threads of the instances that are up (the capacity utilisation is measured against).
+    pub up_threads: Level,
     pub queued: Level,
     /// Requests in the tier: waiting, in service, or holding a thread while later tiers work.
     pub in_tier: Level,
@@ -144,6 +146,7 @@ impl Default for TierStats {
     fn default() -> Self {
         TierStats {
             busy: Level::default(),
+            up_threads: Level::default(),
             queued: Level::default(),
             in_tier: Level::default(),
             arrivals: 0,
@@ -166,6 +169,14 @@ impl Default for TierStats {
 }
 
 impl TierStats {
+    /// `delta` instances of `threads` threads each came up (positive) or went down (negative).
+    #[inline]
+    pub fn instances_changed(&mut self, now: Time, threads: u32, delta: i32) {
+        self.instances_up = self.instances_up.saturating_add_signed(delta);
+        self.up_threads
+            .add(now, f64::from(delta) * f64::from(threads));
+    }
+
     /// A visit that entered at `enter` leaves (or is cut off by the horizon) at `now`.
     #[inline]
     pub fn visit_time(&mut self, enter: Time, now: Time, warmup: Time) {
@@ -257,10 +268,15 @@ impl Collector {
             users: Level::default(),
             tiers: tiers
                 .iter()
-                .map(|(_, _, n)| TierStats {
-                    instances_up: *n,
-                    in_rotation: *n,
-                    ..Default::default()
+                .map(|(_, threads, n)| {
+                    let mut t = TierStats {
+                        instances_up: *n,
+                        in_rotation: *n,
+                        ..Default::default()
+                    };
+                    t.up_threads
+                        .add(Time::ZERO, f64::from(*n) * f64::from(*threads));
+                    t
                 })
                 .collect(),
             series,
@@ -289,6 +305,7 @@ impl Collector {
     pub fn start_counting(&mut self, now: Time) {
         self.users.start_counting(now);
         for t in &mut self.tiers {
+            t.up_threads.start_counting(now);
             t.busy.start_counting(now);
             t.queued.start_counting(now);
             t.in_tier.start_counting(now);
@@ -412,6 +429,7 @@ impl Collector {
     pub fn finish(&mut self, now: Time) {
         self.users.add(now, 0.0);
         for t in &mut self.tiers {
+            t.up_threads.add(now, 0.0);
             t.busy.add(now, 0.0);
             t.queued.add(now, 0.0);
             t.in_tier.add(now, 0.0);

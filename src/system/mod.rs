@@ -452,7 +452,8 @@ impl<'m> World<'m> {
                 if !inst.up && !inst.stopped {
                     inst.up = true;
                     inst.restarted_at = now;
-                    self.metrics.tiers[tier as usize].instances_up += 1;
+                    let threads = self.tiers[tier as usize].threads;
+                    self.metrics.tiers[tier as usize].instances_changed(now, threads, 1);
                 }
             }
             Event::Probe { tier, instance } => self.probe(now, tier as usize, instance, cal),
@@ -469,8 +470,9 @@ impl<'m> World<'m> {
                 let t = tier as usize;
                 let i = self.tiers[t].add_instance(now);
                 self.tiers[t].pending -= 1;
+                let threads = self.tiers[t].threads;
                 let stats = &mut self.metrics.tiers[t];
-                stats.instances_up += 1;
+                stats.instances_changed(now, threads, 1);
                 stats.in_rotation += 1;
                 if let Some(hc) = self.tiers[t].health_check {
                     cal.schedule(now.after(hc.interval_s), Event::Probe { tier, instance: i });
@@ -984,7 +986,7 @@ impl<'m> World<'m> {
             inst.stopped = true;
         }
         let stats = &mut self.metrics.tiers[t];
-        stats.instances_up -= 1;
+        stats.instances_changed(now, self.tiers[t].threads, -1);
         if self.metrics.counts(now) {
             let stats = &mut self.metrics.tiers[t];
             stats.crashes += 1;
@@ -1108,8 +1110,9 @@ impl<'m> World<'m> {
                 let t = op.tier.unwrap_or(0);
                 for _ in 0..op.instances {
                     let i = self.tiers[t].add_instance(now);
+                    let threads = self.tiers[t].threads;
                     let stats = &mut self.metrics.tiers[t];
-                    stats.instances_up += 1;
+                    stats.instances_changed(now, threads, 1);
                     stats.in_rotation += 1;
                     if let Some(hc) = self.tiers[t].health_check {
                         cal.schedule(

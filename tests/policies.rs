@@ -1,0 +1,138 @@
+//! What a planner can change: autoscaling, operators' actions (add instances, shed load,
+//! restart), retry budgets and backoff. Each test checks that the policy does what its keys say,
+//! with numbers, and every run is checked for conservation and Little's law.
+
+mod common;
+
+use common::{column, run_model, run_model_keep};
+
+/// Two instances of 10 threads (200 req/s) offered 300 req/s.
+fn overloaded(extra: &str) -> String {
+    format!(
+        r#"
+[scenario]
+duration = "1h"
+[[source]]
+kind = "requests"
+rate = 300
+[[tier]]
+name = "web"
+instances = 2
+threads = 10
+service = {{ dist = "exponential", mean = "100ms" }}
+{extra}
+"#
+    )
+}
+
+#[test]
+fn autoscaling_adds_instances_up_to_the_target_and_no_further() {
+    let (dir, s) = run_model_keep(
+        &overloaded(
+            "[tier.autoscale]\ntarget_utilization = 0.6\nmax_instances = 8\nprovision = \"2m\"\ncooldown = \"3m\"",
+        ),
+        &["--reps", "4"],
+    );
+    let up = column(dir.path(), "web.instances_up");
+    // 300 req/s at 60% of 100 req/s per instance needs 5 instances; never more than 8.
+    let last = *up.last().unwrap();
+    assert!((5.0..=8.0).contains(&last), "instances at the end: {last}");
+    assert!(up.iter().all(|&n| n <= 8.0));
+    // The first new instances arrive after the first bucket plus the provisioning delay.
+    assert_eq!(up[1], 2.0);
+    assert!(up[3] > 2.0, "{:?}", &up[..6]);
+    // Once scaled, the backlog is gone: the last quarter hour waits little.
+    let p95 = column(dir.path(), "p95_s");
+    assert!(p95[45..].iter().all(|&x| x < 0.5), "{:?}", &p95[45..]);
+    assert!(
+        s["requests"]["succeeded"].as_f64().unwrap() / s["requests"]["offered"].as_f64().unwrap()
+            > 0.99
+    );
+}
+
+#[test]
+fn an_operator_adds_instances_and_the_site_recovers() {
+    // Without waiting room (queue 0) a third of the requests are refused: an outage once the SLO
+    // says so. The operator adds three instances 20 minutes after it starts.
+    let model = overloaded("queue = 0\n").replace(
+        "[[tier]]",
+        "[slo]\nsuccess_rate = 0.9\noutage_below = 0.9\nstable = \"10m\"\n[[operator]]\ndetect = \"10m\"\naction = \"add_instances\"\ninstances = 3\ndelay = \"10m\"\n\n[[tier]]",
+    );
+    let (dir, s) = run_model_keep(&model, &["--reps", "4"]);
+    assert_eq!(s["outage"]["crashed"].as_f64(), Some(1.0));
+    assert_eq!(s["outage"]["recovered"].as_f64(), Some(1.0));
+    let up = column(dir.path(), "web.instances_up");
+    assert_eq!(up[0], 2.0);
+    assert_eq!(*up.last().unwrap(), 5.0);
+    let back = s["outage"]["recovered_at_s"].as_f64().unwrap();
+    let crash = s["outage"]["crash_time_s"].as_f64().unwrap();
+    // Detected after 10 minutes, acted on 10 minutes later.
+    assert!(
+        back - crash >= 19.0 * 60.0 && back - crash <= 25.0 * 60.0,
+        "crash {crash}, back {back}"
+    );
+}
+
+#[test]
+fn shedding_turns_away_the_share_it_is_told() {
+    let model = overloaded("queue = 0\n").replace(
+        "[[tier]]",
+        "[slo]\noutage_below = 0.9\n[[operator]]\ndetect = \"5m\"\naction = \"shed_load\"\nfraction = 0.5\ndelay = \"0s\"\nfor = \"20m\"\n\n[[tier]]",
+    );
+    let (dir, _) = run_model_keep(&model, &[]);
+    let offered = column(dir.path(), "offered");
+    let rejected = column(dir.path(), "rejected");
+    // Before shedding a third is refused (queue full); while shedding half is turned away at
+    // the door and the servers, at 150 req/s of 200, refuse few of the rest.
+    let share =
+        |a: usize, b: usize| rejected[a..b].iter().sum::<f64>() / offered[a..b].iter().sum::<f64>();
+    let before = share(1, 4);
+    let during = share(10, 20);
+    let after = share(35, 60);
+    assert!((0.3..0.45).contains(&before), "before {before}");
+    assert!((0.5..0.6).contains(&during), "during {during}");
+    assert!(after > 0.3, "after {after}");
+}
+
+#[test]
+fn a_retry_budget_caps_retries_at_its_share_of_successes() {
+    // A backend that refuses most requests (1 thread, no queue, 10x overloaded), clients that
+    // would retry up to 5 times: the budget lets through at most 0.1 retry per success (plus the
+    // 10 tokens banked at the start).
+    let model = r#"
+[scenario]
+duration = "10m"
+[[source]]
+kind = "requests"
+rate = 100
+[client.retry]
+max_attempts = 5
+backoff = "exponential"
+base = "100ms"
+cap = "2s"
+jitter = "full"
+budget = 0.1
+[[tier]]
+instances = 1
+threads = 1
+queue = 0
+service = { dist = "exponential", mean = "100ms" }
+"#;
+    let s = run_model(model, &["--reps", "4"]);
+    for r in s["replications"].as_array().unwrap() {
+        let retries = r["requests"]["retries"].as_f64().unwrap();
+        let ok = r["requests"]["succeeded"].as_f64().unwrap();
+        assert!(
+            retries <= 0.1 * ok + 10.0,
+            "retries {retries}, successes {ok}"
+        );
+        assert!(
+            retries > 0.05 * ok,
+            "the budget is used: retries {retries}, successes {ok}"
+        );
+    }
+    // Without the budget the same clients retry far more.
+    let s = run_model(&model.replace("budget = 0.1\n", ""), &["--reps", "2"]);
+    let r = &s["requests"];
+    assert!(r["retries"].as_f64().unwrap() > 2.0 * r["succeeded"].as_f64().unwrap());
+}
