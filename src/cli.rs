@@ -28,6 +28,81 @@ pub enum Command {
     Run(RunArgs),
     /// Check a model and print offered load, utilisation and exact queueing predictions.
     Check(CheckArgs),
+    /// Vary model keys over a grid, with replications, in parallel: points.csv, sweep.json, charts.
+    Sweep(SweepArgs),
+    /// Find where the outage probability crosses 0.5 as one parameter varies.
+    Crashpoint(CrashpointArgs),
+    /// Redraw the charts of a finished run, sweep or crash-point search from its data files.
+    Plot(PlotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The output folder of a run, sweep or crashpoint command.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CrashpointArgs {
+    /// Model file (TOML).
+    pub model: PathBuf,
+    /// The parameter and the range to search: K=LO..HI (integers for counts), e.g. surge.peak=2..20.
+    #[arg(long, value_name = "K=LO..HI")]
+    pub vary: String,
+    /// Replications at each value tried (more are added near the crossing).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub reps: u32,
+    /// Confidence of the crash point's interval.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Stop once the interval is narrower than this share of the crash point.
+    #[arg(long, default_value_t = 0.03)]
+    pub tolerance: f64,
+    /// At most this many runs in all.
+    #[arg(long, default_value_t = 2000)]
+    pub max_runs: u32,
+    /// Parallel runs (default: every core).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub jobs: Option<usize>,
+    #[arg(long = "set", value_name = "K=V")]
+    pub sets: Vec<String>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default: outputs/<model name>/crashpoint/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Model file (TOML).
+    pub model: PathBuf,
+    /// A key path and its values: K=a..b:step, K=a..b (with --points), or K=v1,v2,v3. Repeat for a grid.
+    #[arg(long, value_name = "K=SPEC", required = true)]
+    pub vary: Vec<String>,
+    /// Values of a range given without a step.
+    #[arg(long, default_value_t = 10)]
+    pub points: usize,
+    /// Replications per point.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub reps: u32,
+    /// Parallel runs (default: every core).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub jobs: Option<usize>,
+    /// Override a model value for every point.
+    #[arg(long = "set", value_name = "K=V")]
+    pub sets: Vec<String>,
+    /// Base seed (default: scenario.seed); point p, replication r uses a seed derived from it.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default: outputs/<model name>/sweep/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no table.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -59,10 +134,7 @@ pub struct CheckArgs {
     pub sets: Vec<String>,
 }
 
-/// Input the user must fix (exit code 2), as opposed to a failure of the machine (exit code 1).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
+pub use crate::model::error::BadInput;
 
 /// Parse the command line, run the command, and return the process exit code.
 pub fn main() -> i32 {
@@ -74,6 +146,9 @@ pub fn main() -> i32 {
         }),
         Some(Command::Run(a)) => commands::run::run(&a),
         Some(Command::Check(a)) => commands::check::check(&a),
+        Some(Command::Sweep(a)) => commands::sweep::sweep(&a),
+        Some(Command::Crashpoint(a)) => commands::crashpoint::crashpoint(&a),
+        Some(Command::Plot(a)) => commands::plot::plot(&a),
     };
     match result {
         Ok(()) => 0,

@@ -2,7 +2,10 @@
 //! and prints what a planner needs to see.
 
 pub mod check;
+pub mod crashpoint;
+pub mod plot;
 pub mod run;
+pub mod sweep;
 
 use std::path::PathBuf;
 

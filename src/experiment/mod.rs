@@ -1,6 +1,9 @@
 //! Running experiments: one replication of a model (`run_once`), several in parallel with
 //! means and 95% intervals (`replicate`), and the seeds that make them reproducible.
 
+pub mod crashpoint;
+pub mod sweep;
+
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -59,6 +62,8 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
         .map(|(tier, s)| {
             TierSummary {
                 name: tier.name.clone(),
+                threads: tier.threads,
+                instances: tier.instances,
                 // Busy threads over the threads of the instances that were up (time averages).
                 utilization: {
                     let up = s.up_threads.mean(span_s);

@@ -33,6 +33,9 @@ pub struct Latency {
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
 pub struct TierSummary {
     pub name: String,
+    /// Worker threads per instance, and instances at the start.
+    pub threads: u32,
+    pub instances: u32,
     pub utilization: f64,
     pub mean_in_system: f64,
     pub mean_queue_wait_s: Option<f64>,

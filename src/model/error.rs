@@ -3,6 +3,12 @@
 
 use std::fmt;
 
+/// Input the user must fix (exit code 2), as opposed to a failure of the machine (exit code 1):
+/// a bad command-line value, say.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
 /// Where a model error sits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {

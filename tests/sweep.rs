@@ -1,0 +1,237 @@
+//! Sweeps and the crash point: results do not depend on `--jobs`, one row per point and
+//! replication, a 2-D sweep draws its heatmap, and the crash point of a model whose answer is
+//! known from theory is found within 3%.
+
+mod common;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// One instance of c = 10 threads at m = 10 req/s each (capacity c m = 100 req/s), base load
+/// l = 50 req/s, and a memory limit reached once 200 requests are in it. A surge held for 30
+/// minutes crashes it once the offered load passes c m: the crash point in `surge.peak` is
+/// c m / l = 2.
+const THEORY: &str = r#"
+[scenario]
+duration = "40m"
+seed = 3
+[surge]
+start = "5m"
+ramp = "0s"
+hold = "30m"
+decay = "0s"
+[[source]]
+kind = "requests"
+rate = 50
+[[tier]]
+name = "app"
+instances = 1
+threads = 10
+service = { dist = "exponential", mean = "100ms" }
+[tier.memory]
+base = "0"
+per_request = "1MiB"
+limit = "200MiB"
+"#;
+
+fn surge(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let file = dir.join("model.toml");
+    std::fs::write(&file, THEORY).unwrap();
+    let out = Command::cargo_bin("surge")
+        .unwrap()
+        .arg(args[0])
+        .arg(&file)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn sweeps_are_identical_for_any_number_of_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |jobs: &str, out: &str| {
+        let out_dir = dir.path().join(out);
+        surge(
+            dir.path(),
+            &[
+                "sweep",
+                "--vary",
+                "surge.peak=1.6..2.2:0.2",
+                "--reps",
+                "3",
+                "--jobs",
+                jobs,
+                "--quiet",
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
+        );
+        std::fs::read_to_string(out_dir.join("points.csv")).unwrap()
+    };
+    let one = run("1", "one");
+    let two = run("2", "two");
+    assert_eq!(one, two, "points.csv must not depend on --jobs");
+    // One row per point and replication, the documented leading columns.
+    let lines: Vec<&str> = one.lines().collect();
+    assert_eq!(lines.len(), 1 + 4 * 3);
+    assert!(
+        lines[0].starts_with("point,surge.peak,rep,seed,"),
+        "{}",
+        lines[0]
+    );
+    for k in [
+        "outage.crashed",
+        "outage.recovery_time_s",
+        "requests.succeeded",
+        "latency_s.p95",
+    ] {
+        assert!(lines[0].split(',').any(|c| c == k), "points.csv lacks {k}");
+    }
+    let pairs: std::collections::BTreeSet<(String, String)> = lines[1..]
+        .iter()
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_string(), c[2].to_string())
+        })
+        .collect();
+    assert_eq!(pairs.len(), 12, "each (point, rep) exactly once");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("one/sweep.json")).unwrap())
+            .unwrap();
+    assert_eq!(doc["points"].as_array().unwrap().len(), 4);
+    assert!(doc["points"][3]["ci95"]["outage.crashed"].is_number());
+    for f in ["sweep.png", "sweep.svg"] {
+        assert!(
+            std::fs::metadata(dir.path().join("one").join(f))
+                .unwrap()
+                .len()
+                > 5_000,
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_two_dimensional_sweep_draws_its_heatmap() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("grid");
+    surge(
+        dir.path(),
+        &[
+            "sweep",
+            "--vary",
+            "surge.peak=1.5,2.5",
+            "--vary",
+            "tier.app.threads=8,12,16",
+            "--reps",
+            "2",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let csv = std::fs::read_to_string(out.join("points.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6 * 2);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .starts_with("point,surge.peak,tier.app.threads,rep,seed,")
+    );
+    for f in ["heatmap.png", "heatmap.svg"] {
+        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 5_000, "{f}");
+    }
+}
+
+#[test]
+fn the_crash_point_is_found_where_theory_puts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cp");
+    surge(
+        dir.path(),
+        &[
+            "crashpoint",
+            "--vary",
+            "surge.peak=1..4",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let cp: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("crashpoint.json")).unwrap())
+            .unwrap();
+    let x = cp["crash_point"].as_f64().unwrap();
+    let ci = cp["ci95"].as_array().unwrap();
+    let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+    eprintln!("crash point {x} in [{lo}, {hi}]; theory 2");
+    assert!((x - 2.0).abs() <= 0.03 * 2.0, "crash point {x}");
+    assert!(hi - lo <= 0.03 * x, "interval [{lo}, {hi}] is not tight");
+    assert_eq!(cp["direction"], "larger crashes");
+    // More threads save it: the direction is found from the ends.
+    let out = dir.path().join("cp2");
+    surge(
+        dir.path(),
+        &[
+            "crashpoint",
+            "--vary",
+            "tier.app.threads=5..40",
+            "--set",
+            "surge.peak=3",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let cp: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("crashpoint.json")).unwrap())
+            .unwrap();
+    assert_eq!(cp["direction"], "larger saves");
+    // 150 req/s needs 15 threads of 10 req/s.
+    let x = cp["crash_point"].as_f64().unwrap();
+    assert!((14.0..=16.0).contains(&x), "threads crash point {x}");
+    for f in ["crashpoint.png", "crashpoint.svg"] {
+        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 5_000, "{f}");
+    }
+}
+
+#[test]
+fn bad_sweep_specs_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.toml");
+    std::fs::write(&file, THEORY).unwrap();
+    for (args, fragment) in [
+        (vec!["sweep", "--vary", "surge.peak=3..1"], "ends"),
+        (
+            vec!["sweep", "--vary", "tier.nosuch.threads=1,2"],
+            "no tier named",
+        ),
+        (
+            vec!["sweep", "--vary", "tier.app.threads=0,2"],
+            "whole number",
+        ),
+        (
+            vec!["crashpoint", "--vary", "surge.peak=1..1.2"],
+            "does not cross 0.5",
+        ),
+    ] {
+        let out = Command::cargo_bin("surge")
+            .unwrap()
+            .arg(args[0])
+            .arg(&file)
+            .args(&args[1..])
+            .args(["--quiet", "--out"])
+            .arg(dir.path().join("o"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(fragment), "{args:?}: {err}");
+    }
+}
