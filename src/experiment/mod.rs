@@ -81,6 +81,9 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
                 crashes: s.crashes,
                 first_crash_s: s.first_crash.map(|t| t.secs()),
                 throughput_per_s: s.served as f64 / span_s,
+                departures_per_s: s.departures as f64 / span_s,
+                mean_time_in_tier_s: (s.departures > 0)
+                    .then(|| s.departure_time_s / s.departures as f64),
                 time_in_tier_s: s.time_in_tier_s,
                 in_tier_at_end: s.in_tier_at_end,
                 mean_busy_threads: s.busy.mean(span_s),

@@ -47,8 +47,9 @@ pub fn parse_vary(raw: &str, points: usize) -> Result<Vary, BadInput> {
                 "the range ends ({hi}) before it starts ({lo})"
             )));
         }
-        let integer = [a, b].iter().all(|s| s.trim().parse::<i64>().is_ok())
-            && step.is_none_or(|s| s.trim().parse::<i64>().is_ok());
+        // Counts (instances, threads, queue places...) take whole values.
+        let last = key.rsplit('.').next().unwrap_or("");
+        let integer = super::crashpoint::COUNT_KEYS.contains(&last);
         let xs: Vec<f64> = match step {
             Some(s) => {
                 let st = num(s, "step")?;

@@ -123,6 +123,10 @@ pub struct TierStats {
     pub rejected: u64,
     pub served: u64,
     pub response_sum_s: f64,
+    /// Every visit that left the tier (served, left the queue unserved, or a probe), cohort, and
+    /// the time they spent in it: Little's law's rate and time.
+    pub departures: u64,
+    pub departure_time_s: f64,
     /// Time spent in the tier inside [warm-up, horizon] by every visit, those still there at the
     /// horizon included: equals the time integral of `in_tier`, whatever the run did.
     pub time_in_tier_s: f64,
@@ -153,6 +157,8 @@ impl Default for TierStats {
             rejected: 0,
             served: 0,
             response_sum_s: 0.0,
+            departures: 0,
+            departure_time_s: 0.0,
             time_in_tier_s: 0.0,
             in_tier_at_end: 0,
             started: 0,

@@ -44,8 +44,12 @@ pub struct TierSummary {
     pub crashes: u64,
     /// Time of the tier's first crash, seconds.
     pub first_crash_s: Option<f64>,
-    /// Requests that left the tier after service (cohort), per second: Little's law's rate.
+    /// Requests served by the tier (cohort), per second.
     pub throughput_per_s: f64,
+    /// Every visit that left the tier (served, left its queue unserved, or a health-check
+    /// probe), per second, and the mean time they spent in it: L = departures x time.
+    pub departures_per_s: f64,
+    pub mean_time_in_tier_s: Option<f64>,
     /// Time spent in the tier within [warm-up, horizon] by all visits, seconds: equal to
     /// `mean_in_system` x that span (the exact, finite-horizon form of Little's law).
     pub time_in_tier_s: f64,

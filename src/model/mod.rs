@@ -190,7 +190,8 @@ pub struct Operator {
     /// Tier index acted on; `None` is every tier (restart) or the first (add_instances).
     pub tier: Option<usize>,
     pub fraction: f64,
-    pub duration_s: Option<f64>,
+    /// How long shed_load lasts (default 1 h; a repeated action extends it).
+    pub duration_s: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -764,7 +765,7 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
             delay_s: o.delay.map_or(0.0, |d| d.0),
             tier,
             fraction: o.fraction.map_or(0.5, |p| p.0),
-            duration_s: o.duration.map(|d| d.0),
+            duration_s: o.duration.map_or(3600.0, |d| d.0),
         });
     }
     Ok(Model {

@@ -113,7 +113,7 @@ pub struct RawOperator {
     pub tier: Option<String>,
     /// Share of new arrivals turned away by shed_load (default 0.5).
     pub fraction: Option<Probability>,
-    /// How long shed_load stays on (default: until the site has recovered).
+    /// How long shed_load stays on (default 1 h).
     #[serde(rename = "for")]
     pub duration: Option<Duration>,
 }

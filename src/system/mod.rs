@@ -53,7 +53,7 @@ pub enum Event {
     /// The server stops working on the attempt in `tier` (request_timeout).
     ServerTimeout { req: u32, epoch: u32, tier: u8 },
     /// A crashed (or operator-restarted) instance is up again.
-    Restart { tier: u8, instance: u32 },
+    Restart { tier: u8, instance: u32, epoch: u32 },
     /// The balancer's health check of an instance.
     Probe { tier: u8, instance: u32 },
     /// A health-check probe gets no answer in time.
@@ -192,7 +192,6 @@ struct Watch {
     /// Per operator: not before this time may it act again (it acted, and gives its action one
     /// detection period to work before it looks again).
     next_look: Vec<Option<Time>>,
-    healthy_since: Option<Time>,
 }
 
 /// Tokens a retry budget can bank.
@@ -218,7 +217,7 @@ pub struct World<'m> {
     bucket_start: Time,
     finished: bool,
     shed_fraction: f64,
-    shed_until_recovered: bool,
+    shed_until: Time,
     watch: Watch,
     /// Delay lines of the calendar: client timeouts per source, server and probe timeouts per
     /// tier (each a fixed delay, so their events fire in the order they were scheduled).
@@ -299,7 +298,7 @@ impl<'m> World<'m> {
             bucket_start: Time::ZERO,
             finished: false,
             shed_fraction: 0.0,
-            shed_until_recovered: false,
+            shed_until: Time::ZERO,
             watch: Watch {
                 next_look: vec![None; model.operators.len()],
                 ..Watch::default()
@@ -447,11 +446,15 @@ impl<'m> World<'m> {
                     self.finish(now, req, Some(Outcome::Failed), cal);
                 }
             }
-            Event::Restart { tier, instance } => {
+            Event::Restart {
+                tier,
+                instance,
+                epoch,
+            } => {
                 let inst = &mut self.tiers[tier as usize].instances[instance as usize];
-                if !inst.up && !inst.stopped {
+                if inst.restart_epoch == epoch && !inst.up && !inst.stopped {
                     inst.up = true;
-                    inst.restarted_at = now;
+                    inst.restarted_at = Some(now);
                     let threads = self.tiers[tier as usize].threads;
                     self.metrics.tiers[tier as usize].instances_changed(now, threads, 1);
                 }
@@ -479,7 +482,11 @@ impl<'m> World<'m> {
                 }
             }
             Event::Operate { operator } => self.operate(now, operator as usize, cal),
-            Event::ShedEnd => self.shed_fraction = 0.0,
+            Event::ShedEnd => {
+                if now >= self.shed_until {
+                    self.shed_fraction = 0.0;
+                }
+            }
             Event::Bucket => self.close_bucket(now, cal),
             Event::Warmup => self.metrics.start_counting(now),
         }
@@ -571,9 +578,13 @@ impl<'m> World<'m> {
     }
 
     fn new_user(&mut self, source: u16, pages: f64) -> u32 {
+        // Whole pages: a fractional draw rounds up with the probability of its fraction, so the
+        // mean number of pages is the distribution's.
+        let whole =
+            pages.floor() + f64::from(u8::from(open01(&mut self.rng_users) < pages.fract()));
         let u = User {
             source,
-            pages_left: pages.max(1.0) as u32,
+            pages_left: whole.max(1.0) as u32,
             failures: 0,
             refreshing: false,
             pool_pos: NONE,
@@ -764,8 +775,11 @@ impl<'m> World<'m> {
         slot.pos = inst.active.len() as u32;
         inst.active.push(req);
         let mut factor = 1.0 + tier.contention * f64::from(inst.busy);
-        if tier.cold_factor > 1.0 && tier.cold_warmup_s > 0.0 {
-            let since = now.since(inst.restarted_at);
+        if let (true, Some(started)) = (
+            tier.cold_factor > 1.0 && tier.cold_warmup_s > 0.0,
+            inst.restarted_at,
+        ) {
+            let since = now.since(started);
             if since < tier.cold_warmup_s {
                 factor *= 1.0 + (tier.cold_factor - 1.0) * (1.0 - since / tier.cold_warmup_s);
             }
@@ -775,7 +789,7 @@ impl<'m> World<'m> {
         let enter = slot.enter;
         let stats = &mut self.metrics.tiers[t];
         stats.busy.add(now, 1.0);
-        if self.metrics.counts(enter) {
+        if self.metrics.counts(enter) && !self.attempts[req as usize].probe {
             self.metrics.tiers[t].record_wait(Time(now.0 - enter.0));
         }
         let a = &mut self.attempts[req as usize];
@@ -818,8 +832,14 @@ impl<'m> World<'m> {
         stats.visit_time(slot.enter, now, warmup);
         if self.metrics.counts(slot.enter) {
             let stats = &mut self.metrics.tiers[t];
-            stats.served += 1;
-            stats.response_sum_s += now.since(slot.enter);
+            let in_tier = now.since(slot.enter);
+            stats.departures += 1;
+            stats.departure_time_s += in_tier;
+            // Health-check probes use threads but are not requests the tier served.
+            if !self.attempts[req as usize].probe {
+                stats.served += 1;
+                stats.response_sum_s += in_tier;
+            }
         }
         if !self.tiers[t].instances[slot.instance as usize].up {
             return;
@@ -865,10 +885,12 @@ impl<'m> World<'m> {
             stats.queued.add(now, -1.0);
             stats.in_tier.add(now, -1.0);
             stats.visit_time(slot.enter, now, warmup);
+            // It leaves the queue unserved (abandoned, its instance crashed, or cut off by a
+            // timeout upstream): a departure, not a request served.
             if self.metrics.counts(slot.enter) {
                 let stats = &mut self.metrics.tiers[t];
-                stats.served += 1;
-                stats.response_sum_s += now.since(slot.enter);
+                stats.departures += 1;
+                stats.departure_time_s += now.since(slot.enter);
             }
         }
         let mut held = a.held;
@@ -883,6 +905,11 @@ impl<'m> World<'m> {
         self.attempts[req as usize].live = false;
         self.free_attempts.push(req);
         if a.probe {
+            // A probe that dies with its instance is a failed check.
+            if outcome == Some(Outcome::Failed) && !a.client_gone {
+                let i = self.slots[req as usize * self.n_tiers + a.at as usize].instance;
+                self.health_result(a.at as usize, i, false);
+            }
             return;
         }
         if a.client_gone {
@@ -966,12 +993,30 @@ impl<'m> World<'m> {
     /// Instance `i` of tier `t` dies: everything in it fails; it restarts later, or stays down
     /// once rapid-fail protection trips.
     fn crash(&mut self, now: Time, t: usize, i: u32, cal: &mut Calendar<Event>) {
+        self.take_down(now, t, i, false, cal);
+    }
+
+    /// Take instance `i` of tier `t` down: everything in it fails. A crash counts towards
+    /// rapid-fail protection; an operator's restart (`deliberate`) does not.
+    fn take_down(
+        &mut self,
+        now: Time,
+        t: usize,
+        i: u32,
+        deliberate: bool,
+        cal: &mut Calendar<Event>,
+    ) {
         let restart = self.tiers[t].restart;
         let inst = &mut self.tiers[t].instances[i as usize];
+        if !inst.up {
+            return;
+        }
         inst.up = false;
         let active = std::mem::take(&mut inst.active);
         let waiting = std::mem::take(&mut inst.waiting);
-        inst.recent_crashes.push_back(now);
+        if !deliberate {
+            inst.recent_crashes.push_back(now);
+        }
         while inst
             .recent_crashes
             .front()
@@ -987,7 +1032,7 @@ impl<'m> World<'m> {
         }
         let stats = &mut self.metrics.tiers[t];
         stats.instances_changed(now, self.tiers[t].threads, -1);
-        if self.metrics.counts(now) {
+        if self.metrics.counts(now) && !deliberate {
             let stats = &mut self.metrics.tiers[t];
             stats.crashes += 1;
             stats.first_crash.get_or_insert(now);
@@ -1005,15 +1050,26 @@ impl<'m> World<'m> {
         }
         let inst = &mut self.tiers[t].instances[i as usize];
         inst.active.clear();
-        if !stop {
-            cal.schedule(
-                now.after(restart.after_s),
-                Event::Restart {
-                    tier: t as u8,
-                    instance: i,
-                },
-            );
+        if !stop && !deliberate {
+            self.schedule_restart(now, t, i, cal);
         }
+    }
+
+    /// Instance `i` of tier `t` comes back after the restart time (any earlier restart on the
+    /// way is superseded).
+    fn schedule_restart(&mut self, now: Time, t: usize, i: u32, cal: &mut Calendar<Event>) {
+        let after = self.tiers[t].restart.after_s;
+        let inst = &mut self.tiers[t].instances[i as usize];
+        inst.restart_epoch = inst.restart_epoch.wrapping_add(1);
+        let epoch = inst.restart_epoch;
+        cal.schedule(
+            now.after(after),
+            Event::Restart {
+                tier: t as u8,
+                instance: i,
+                epoch,
+            },
+        );
     }
 
     /// A health check of instance `i` of tier `t`: a probe that queues like a request.
@@ -1088,21 +1144,15 @@ impl<'m> World<'m> {
                 let tiers: Vec<usize> = op
                     .tier
                     .map_or_else(|| (0..self.n_tiers).collect(), |t| vec![t]);
+                // The whole farm is restarted together: every instance is taken down (its
+                // requests fail), stopped ones are released, and all come back at once.
                 for t in tiers {
-                    let after = self.tiers[t].restart.after_s;
-                    for i in 0..self.tiers[t].instances.len() {
-                        let inst = &mut self.tiers[t].instances[i];
-                        if !inst.up {
-                            inst.stopped = false;
-                            inst.recent_crashes.clear();
-                            cal.schedule(
-                                now.after(after),
-                                Event::Restart {
-                                    tier: t as u8,
-                                    instance: i as u32,
-                                },
-                            );
-                        }
+                    for i in 0..self.tiers[t].instances.len() as u32 {
+                        self.take_down(now, t, i, true, cal);
+                        let inst = &mut self.tiers[t].instances[i as usize];
+                        inst.stopped = false;
+                        inst.recent_crashes.clear();
+                        self.schedule_restart(now, t, i, cal);
                     }
                 }
             }
@@ -1126,11 +1176,11 @@ impl<'m> World<'m> {
                 }
             }
             Action::ShedLoad => {
+                // A new action extends the shedding; the first one's end does not cut it short.
                 self.shed_fraction = op.fraction;
-                match op.duration_s {
-                    Some(d) => cal.schedule(now.after(d), Event::ShedEnd),
-                    None => self.shed_until_recovered = true,
-                }
+                let until = now.after(op.duration_s);
+                self.shed_until = self.shed_until.max(until);
+                cal.schedule(until, Event::ShedEnd);
             }
         }
     }
@@ -1213,33 +1263,18 @@ impl<'m> World<'m> {
             .last()
             .copied()
             .unwrap_or(f64::NAN);
-        let p95 = self
-            .metrics
-            .series
-            .window_p95_s
-            .last()
-            .copied()
-            .unwrap_or(f64::NAN);
         let down = rate < slo.outage_below;
-        let healthy =
-            (rate.is_nan() || rate >= slo.success_rate) && (p95.is_nan() || p95 <= slo.latency_s);
-        if healthy {
-            let since = *self.watch.healthy_since.get_or_insert(now);
-            if self.shed_until_recovered && now.since(since) >= slo.stable_s {
-                self.shed_fraction = 0.0;
-                self.shed_until_recovered = false;
-            }
-        } else {
-            self.watch.healthy_since = None;
-        }
         if !down {
             self.watch.down_since = None;
             self.watch.next_look.iter_mut().for_each(|a| *a = None);
             return;
         }
         // Down: each operator acts once the outage has lasted `detect`, and again every
-        // `delay + detect` while it lasts.
-        let since = *self.watch.down_since.get_or_insert(now);
+        // `delay + detect` while it lasts. The window stands for its centre (as in the outage
+        // analysis), so the outage began about half a window ago.
+        let since = *self.watch.down_since.get_or_insert(Time(
+            now.0.saturating_sub(Time::from_secs(slo.window_s / 2.0).0),
+        ));
         for (k, op) in self.model.operators.iter().enumerate() {
             let ready = self.watch.next_look[k].is_none_or(|t| now >= t);
             if ready && now.since(since) >= op.detect_s {

@@ -28,16 +28,19 @@ pub struct Instance {
     pub checks_passed: u32,
     pub checks_failed: u32,
     pub recent_crashes: VecDeque<Time>,
-    /// When it last (re)started, for the cold-start slowdown.
-    pub restarted_at: Time,
+    /// When it last (re)started, for the cold-start slowdown; `None`: warm from the start.
+    pub restarted_at: Option<Time>,
+    /// Generation of scheduled restarts: a restart event whose generation is not this one is
+    /// stale (an operator restarted the instance in the meantime).
+    pub restart_epoch: u32,
 }
 
 impl Instance {
-    fn new(now: Time) -> Instance {
+    fn new(started: Option<Time>) -> Instance {
         Instance {
             up: true,
             in_rotation: true,
-            restarted_at: now,
+            restarted_at: started,
             ..Default::default()
         }
     }
@@ -74,9 +77,7 @@ impl TierState {
     pub fn new(t: &Tier, rng: Stream) -> TierState {
         TierState {
             // Instances up before the run began are warm: their cold start lies in the past.
-            instances: (0..t.instances)
-                .map(|_| Instance::new(Time::ZERO))
-                .collect(),
+            instances: (0..t.instances).map(|_| Instance::new(None)).collect(),
             threads: t.threads,
             queue: t.queue.unwrap_or(u32::MAX),
             lifo: t.discipline == Discipline::Lifo,
@@ -102,7 +103,7 @@ impl TierState {
 
     /// A new instance joins (autoscaling, an operator): cold, and in rotation at once.
     pub fn add_instance(&mut self, now: Time) -> u32 {
-        self.instances.push(Instance::new(now));
+        self.instances.push(Instance::new(Some(now)));
         (self.instances.len() - 1) as u32
     }
 

@@ -76,8 +76,8 @@ pub fn check_invariants(summary: &Value) {
             );
             // And L = lambda W for departures, where the run ends near a steady state (few
             // requests left in the tier at the horizon).
-            let x = t["throughput_per_s"].as_f64().unwrap();
-            let Some(w) = t["mean_response_s"].as_f64() else {
+            let x = t["departures_per_s"].as_f64().unwrap();
+            let Some(w) = t["mean_time_in_tier_s"].as_f64() else {
                 continue;
             };
             let left = t["in_tier_at_end"].as_f64().unwrap();
