@@ -407,7 +407,7 @@ fn build_panels(ts: &TimeSeries, bucket: f64) -> Vec<Panel> {
 // Axes
 // ---------------------------------------------------------------------------------------------
 
-fn lin_map(v: f64, lo: f64, hi: f64, limit: (i32, i32)) -> i32 {
+pub(super) fn lin_map(v: f64, lo: f64, hi: f64, limit: (i32, i32)) -> i32 {
     let f = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
     let f = if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) };
     limit.0 + (f * f64::from(limit.1 - limit.0)).round() as i32
@@ -673,7 +673,7 @@ impl ValueFormatter<f64> for YAxis {
 }
 
 /// 1, 2, 2.5 or 5 times a power of ten, at least `raw`.
-fn nice_step(raw: f64) -> f64 {
+pub(super) fn nice_step(raw: f64) -> f64 {
     if !(raw.is_finite() && raw > 0.0) {
         return 1.0;
     }
@@ -686,7 +686,7 @@ fn nice_step(raw: f64) -> f64 {
 }
 
 /// Digits after the point needed to print multiples of `step` exactly.
-fn decimals_for(step: f64) -> usize {
+pub(super) fn decimals_for(step: f64) -> usize {
     (0..6)
         .find(|&d| {
             let scaled = step * 10f64.powi(d as i32);
@@ -696,7 +696,7 @@ fn decimals_for(step: f64) -> usize {
 }
 
 /// `v` with at most `decimals` digits after the point, trailing zeros removed.
-fn trim_float(v: f64, decimals: usize) -> String {
+pub(super) fn trim_float(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -709,7 +709,7 @@ fn trim_float(v: f64, decimals: usize) -> String {
 // Drawing
 // ---------------------------------------------------------------------------------------------
 
-fn style<'a>(size: f64, color: &'a RGBColor) -> TextStyle<'a> {
+pub(super) fn style<'a>(size: f64, color: &'a RGBColor) -> TextStyle<'a> {
     TextStyle::from((FONT, size).into_font()).color(color)
 }
 

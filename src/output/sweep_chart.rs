@@ -28,7 +28,9 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{register_embedded_font, write_atomically};
+use super::chart::{
+    decimals_for, lin_map, nice_step, register_embedded_font, style, trim_float, write_atomically,
+};
 
 /// One metric against the varied parameter: mean and 95% half-width at each point.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,9 +66,6 @@ pub struct CrashTry {
 // ---------------------------------------------------------------------------------------------
 // Look (the same as `chart.rs`)
 // ---------------------------------------------------------------------------------------------
-
-/// Font family the embedded font is registered under.
-const FONT: &str = "sans-serif";
 
 const WIDTH: u32 = 1400;
 /// Height of the heatmap and crash-point charts.
@@ -336,43 +335,6 @@ fn sci(v: f64, digits: usize) -> String {
     }
 }
 
-/// 1, 2, 2.5 or 5 times a power of ten, at least `raw`.
-fn nice_step(raw: f64) -> f64 {
-    if !(raw.is_finite() && raw > 0.0) {
-        return 1.0;
-    }
-    let mag = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|&s| s >= raw * (1.0 - 1e-9))
-        .unwrap_or(10.0 * mag)
-}
-
-/// Digits after the point needed to print multiples of `step` exactly.
-fn decimals_for(step: f64) -> usize {
-    (0..6)
-        .find(|&d| {
-            let scaled = step * 10f64.powi(d as i32);
-            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
-        })
-        .unwrap_or(6)
-}
-
-/// `v` with at most `decimals` digits after the point, trailing zeros removed.
-fn trim_float(v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-fn style<'a>(size: f64, color: &'a RGBColor) -> TextStyle<'a> {
-    TextStyle::from((FONT, size).into_font()).color(color)
-}
-
 /// Size of `text` in pixels at font size `size` (estimated from its length if the font fails).
 fn text_size<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -406,12 +368,6 @@ fn fit_text(text: &str, max_w: u32, width: &dyn Fn(&str) -> u32) -> String {
 // ---------------------------------------------------------------------------------------------
 // Scales
 // ---------------------------------------------------------------------------------------------
-
-fn lin_map(v: f64, lo: f64, hi: f64, limit: (i32, i32)) -> i32 {
-    let f = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
-    let f = if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) };
-    limit.0 + (f * f64::from(limit.1 - limit.0)).round() as i32
-}
 
 /// Linear axis with given ticks and labels. Values outside the range are clamped to its edges.
 #[derive(Clone)]
