@@ -29,7 +29,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{
-    decimals_for, lin_map, nice_step, register_embedded_font, style, trim_float, write_atomically,
+    AXIS, BLUE, BROWN, DESC_SIZE, GREEN, GRID, LEGEND_SIZE, ORANGE, PANEL_TITLE_SIZE, PURPLE, TEXT,
+    TEXT_DIM, TICK_SIZE, TITLE_SIZE, decimals_for, lin_map, nice_step, register_embedded_font,
+    style, trim_float, write_atomically,
 };
 
 /// One metric against the varied parameter: mean and 95% half-width at each point.
@@ -95,22 +97,8 @@ const LINE_LABEL_BAND: u32 = 64;
 /// Half-width of the whisker caps, pixels.
 const CAP: i32 = 7;
 
-const TITLE_SIZE: f64 = 28.0;
-const PANEL_TITLE_SIZE: f64 = 22.0;
-const TICK_SIZE: f64 = 17.0;
-const DESC_SIZE: f64 = 18.0;
-const LEGEND_SIZE: f64 = 18.0;
 const NOTE_SIZE: f64 = 16.0;
 
-const TEXT: RGBColor = RGBColor(30, 30, 30);
-const TEXT_DIM: RGBColor = RGBColor(90, 90, 90);
-const GRID: RGBColor = RGBColor(225, 225, 225);
-const AXIS: RGBColor = RGBColor(120, 120, 120);
-const BLUE: RGBColor = RGBColor(31, 119, 180);
-const BROWN: RGBColor = RGBColor(140, 86, 75);
-const GREEN: RGBColor = RGBColor(44, 160, 44);
-const ORANGE: RGBColor = RGBColor(255, 127, 14);
-const PURPLE: RGBColor = RGBColor(148, 103, 189);
 const TEAL: RGBColor = RGBColor(23, 150, 165);
 const CRASH: RGBColor = RGBColor(178, 24, 43);
 /// Crash boundary on the heatmap.
