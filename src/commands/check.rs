@@ -24,6 +24,7 @@ fn request_rate(model: &Model, t: f64, surge: bool) -> f64 {
             let base = s.baseline * s.profile.at(t) * factor;
             match s.kind {
                 SourceKind::Requests => base,
+                SourceKind::Trace => s.trace.as_ref().map_or(0.0, |tr| tr.rate_at(t)),
                 SourceKind::Users => {
                     let think = s.think.as_ref().map_or(0.0, |d| d.mean());
                     base / (model.nominal_response_s() + think)

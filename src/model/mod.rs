@@ -6,6 +6,7 @@ pub mod dist;
 pub mod error;
 pub mod overrides;
 pub mod schema;
+pub mod trace;
 pub mod units;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 pub use dist::Dist;
 pub use error::{ModelError, Place};
 pub use schema::{Action, Backoff, Balancer, Discipline, Jitter, SourceKind};
+pub use trace::Trace;
 
 /// The default model, embedded so that `surge` with no arguments runs it.
 pub const BUILTIN_NAME: &str = "models/ircc-2016.toml (built in)";
@@ -140,13 +142,16 @@ pub struct Client {
 pub struct Source {
     pub name: String,
     pub kind: SourceKind,
-    /// Baseline requests per second (`requests`) or concurrent users (`users`).
+    /// Baseline requests per second (`requests`) or concurrent users (`users`); for a trace,
+    /// its mean rate over the horizon.
     pub baseline: f64,
     pub profile: Profile,
     /// Pages per session (users).
     pub pages: Option<Dist>,
     /// Think time between pages, seconds (users).
     pub think: Option<Dist>,
+    /// The recorded arrivals of a trace source.
+    pub trace: Option<Trace>,
     pub client: Client,
 }
 
@@ -483,6 +488,7 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
     for (i, s) in raw.sources.into_iter().enumerate() {
         let key = format!("source[{i}]");
         let name = s.name.unwrap_or_else(|| format!("source{}", i + 1));
+        let has_profile = s.profile.is_some();
         let profile = match s.profile {
             None => Profile::flat(),
             Some(p) if p.is_empty() => {
@@ -502,7 +508,41 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
                 Profile { points }
             }
         };
+        if s.kind != SourceKind::Trace && s.file.is_some() {
+            return Err(fail(
+                &format!("{key}.file"),
+                "`file` belongs to kind = \"trace\" (arrivals read from a CSV file)".into(),
+            ));
+        }
+        let mut trace = None;
         let (baseline, pages, think) = match s.kind {
+            SourceKind::Trace => {
+                for (k, present) in [
+                    ("rate", s.rate.is_some()),
+                    ("users", s.users.is_some()),
+                    ("pages", s.pages.is_some()),
+                    ("think", s.think.is_some()),
+                    ("profile", has_profile),
+                ] {
+                    if present {
+                        return Err(fail(
+                            &format!("{key}.{k}"),
+                            format!(
+                                "`{k}` does not apply to kind = \"trace\": its arrivals are replayed as recorded in `file`"
+                            ),
+                        ));
+                    }
+                }
+                let t = s.file.map(|f| f.0).ok_or_else(|| {
+                    fail(
+                        &key,
+                        "a source of kind \"trace\" needs `file` (a CSV of arrival times, or `start,count` per bucket)".into(),
+                    )
+                })?;
+                let rate = t.count_before(duration_s) / duration_s;
+                trace = Some(t);
+                (rate, None, None)
+            }
             SourceKind::Requests => {
                 for (k, present) in [
                     ("users", s.users.is_some()),
@@ -563,6 +603,7 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
             profile,
             pages,
             think,
+            trace,
             client,
         });
     }
@@ -844,7 +885,7 @@ fn client(
         give_up_after: merged.give_up_after.map(|c| c.0),
         return_probability: merged.come_back.as_ref().map_or(0.0, |r| r.probability.0),
         return_after: merged.come_back.map(|r| r.after.0),
-        retry: if kind == SourceKind::Requests {
+        retry: if kind != SourceKind::Users {
             retry
         } else {
             None

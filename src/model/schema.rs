@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 
 use super::dist::{Dist, RawDist};
+use super::trace::Trace;
 use super::units::{Clock, Count, Duration, NonNegative, Places, Positive, Probability, Size};
 
 thread_local! {
@@ -24,6 +25,20 @@ impl<'de> Deserialize<'de> for DistSpec {
         let base = BASE_DIR.with(|b| b.borrow().clone());
         raw.build(&base)
             .map(DistSpec)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A trace file, read and checked while it is read (its path is relative to the model file).
+#[derive(Debug, Clone)]
+pub struct TraceSpec(pub Trace);
+
+impl<'de> Deserialize<'de> for TraceSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let file = String::deserialize(d)?;
+        let base = BASE_DIR.with(|b| b.borrow().clone());
+        super::trace::read(&base.join(file))
+            .map(TraceSpec)
             .map_err(serde::de::Error::custom)
     }
 }
@@ -144,6 +159,8 @@ pub struct RawSurge {
 pub enum SourceKind {
     Requests,
     Users,
+    /// Arrivals replayed from a CSV file (`file`).
+    Trace,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +173,8 @@ pub struct RawSource {
     pub profile: Option<Vec<(Duration, NonNegative)>>,
     pub pages: Option<DistSpec>,
     pub think: Option<DistSpec>,
+    /// The CSV of a trace source.
+    pub file: Option<TraceSpec>,
     pub client: Option<RawClient>,
 }
 

@@ -3,15 +3,94 @@
 //! each piece (between two breakpoints both factors are linear, so each reaches its maximum at
 //! an end of the piece and the product of those maxima bounds the rate). Where the rate is
 //! constant over a piece, no candidate is thrown away.
+//!
+//! A trace source replays recorded arrivals instead (`Replay`): instants as they are, or each
+//! bucket's count spread uniformly over the bucket, drawn in order one at a time (the sorted
+//! uniforms come from successive order statistics, so a bucket costs no memory).
 
 use crate::engine::Stream;
 use crate::engine::rng::open01;
-use crate::model::{Profile, Surge};
+use crate::model::{Profile, Surge, Trace};
 use rand_distr::{Distribution, Exp1};
 
 /// One source's arrival process.
 #[derive(Debug, Clone)]
-pub struct Arrivals {
+pub enum Arrivals {
+    Poisson(Poisson),
+    Replay(Replay),
+}
+
+impl Arrivals {
+    /// Poisson arrivals at `scale` x profile(t) x surge(t) per second.
+    pub fn new(scale: f64, profile: &Profile, surge: &Surge) -> Arrivals {
+        Arrivals::Poisson(Poisson::new(scale, profile, surge))
+    }
+
+    /// The arrivals of a trace, replayed.
+    pub fn replay(trace: &Trace) -> Arrivals {
+        Arrivals::Replay(Replay {
+            trace: trace.clone(),
+            next: 0,
+            left: 0,
+            u: 0.0,
+        })
+    }
+
+    /// The time of the next arrival after the previous one, or `None` past `horizon`.
+    #[inline]
+    pub fn next(&mut self, rng: &mut Stream, horizon: f64) -> Option<f64> {
+        match self {
+            Arrivals::Poisson(p) => p.next(rng, horizon),
+            Arrivals::Replay(r) => r.next(rng, horizon),
+        }
+    }
+}
+
+/// Recorded arrivals.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    trace: Trace,
+    /// The next instant, or the bucket being drawn from.
+    next: usize,
+    /// Arrivals still to draw in the current bucket.
+    left: u64,
+    /// The last uniform drawn in it (order statistics on [0, 1)).
+    u: f64,
+}
+
+impl Replay {
+    fn next(&mut self, rng: &mut Stream, horizon: f64) -> Option<f64> {
+        match &self.trace {
+            Trace::Times(times) => {
+                let t = *times.get(self.next)?;
+                self.next += 1;
+                (t < horizon).then_some(t)
+            }
+            Trace::Buckets(buckets) => {
+                while self.left == 0 {
+                    let &(start, _, n) = buckets.get(self.next)?;
+                    if start >= horizon {
+                        return None;
+                    }
+                    self.next += 1;
+                    self.left = n;
+                    self.u = 0.0;
+                }
+                let (start, end, _) = buckets[self.next - 1];
+                // The smallest of `left` uniforms on [u, 1): u + (1 - u)(1 - V^(1/left)).
+                let v = open01(rng);
+                self.u += (1.0 - self.u) * (1.0 - v.powf(1.0 / self.left as f64));
+                self.left -= 1;
+                let t = start + (end - start) * self.u.min(1.0);
+                (t < horizon).then_some(t)
+            }
+        }
+    }
+}
+
+/// A non-homogeneous Poisson process.
+#[derive(Debug, Clone)]
+pub struct Poisson {
     scale: f64,
     profile: Profile,
     surge: Surge,
@@ -23,9 +102,9 @@ pub struct Arrivals {
     t: f64,
 }
 
-impl Arrivals {
+impl Poisson {
     /// Rate at time t = `scale` x profile(t) x surge(t) per second.
-    pub fn new(scale: f64, profile: &Profile, surge: &Surge) -> Arrivals {
+    pub fn new(scale: f64, profile: &Profile, surge: &Surge) -> Poisson {
         let mut cuts: Vec<f64> = profile.points.iter().map(|p| p.0).collect();
         cuts.extend(
             surge
@@ -56,7 +135,7 @@ impl Arrivals {
             lo = hi;
         }
         cuts.push(f64::INFINITY);
-        Arrivals {
+        Poisson {
             scale,
             profile: profile.clone(),
             surge: *surge,
@@ -114,7 +193,7 @@ mod tests {
     use super::*;
     use crate::engine::rng::stream;
 
-    fn count(a: &mut Arrivals, seed: u64, horizon: f64, bins: usize) -> Vec<u64> {
+    fn count(a: &mut Poisson, seed: u64, horizon: f64, bins: usize) -> Vec<u64> {
         let mut rng = stream(seed, 0);
         let mut c = vec![0u64; bins];
         while let Some(t) = a.next(&mut rng, horizon) {
@@ -138,7 +217,7 @@ mod tests {
         };
         let horizon = 1200.0;
         let bins = 12;
-        let a0 = Arrivals::new(10.0, &profile, &surge);
+        let a0 = Poisson::new(10.0, &profile, &surge);
         let mut totals = vec![0u64; bins];
         let reps = 40;
         for seed in 0..reps {

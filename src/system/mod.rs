@@ -244,13 +244,16 @@ impl<'m> World<'m> {
             .enumerate()
             .map(|(i, s)| {
                 let per_s = match s.kind {
-                    SourceKind::Requests => s.baseline,
+                    SourceKind::Requests | SourceKind::Trace => s.baseline,
                     // Sessions begin at users / E[session length] (Little's law).
                     SourceKind::Users => s.baseline / model.session_length_s(s),
                 };
                 SourceState {
                     kind: s.kind,
-                    arrivals: Arrivals::new(per_s, &s.profile, &model.surge),
+                    arrivals: match &s.trace {
+                        Some(trace) => Arrivals::replay(trace),
+                        None => Arrivals::new(per_s, &s.profile, &model.surge),
+                    },
                     rng: stream(seed, i as u64),
                     pages: s.pages.clone(),
                     think: s.think.clone(),
@@ -562,7 +565,7 @@ impl<'m> World<'m> {
         let src = &mut self.sources[source as usize];
         if let Some(t) = src.arrivals.next(&mut src.rng, horizon) {
             let ev = match src.kind {
-                SourceKind::Requests => Event::Arrival { source },
+                SourceKind::Requests | SourceKind::Trace => Event::Arrival { source },
                 SourceKind::Users => Event::Session { source },
             };
             cal.schedule(Time::from_secs(t), ev);
