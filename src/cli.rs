@@ -124,6 +124,40 @@ pub struct RunArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+}
+
+/// Guard rails of a run (see `experiment::guard`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct BoundArgs {
+    /// Stop each replication after N events; its results are written, marked partial.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_events: Option<u64>,
+    /// Stop each replication after this much wall-clock time (e.g. 90s, 10m); results marked partial.
+    #[arg(long, value_name = "DURATION", value_parser = wall_duration)]
+    pub max_wall: Option<f64>,
+    /// Run a model even when its estimated event count is absurd (above 5e9 events).
+    #[arg(long)]
+    pub allow_huge: bool,
+}
+
+impl BoundArgs {
+    pub fn limits(&self) -> crate::experiment::guard::Limits {
+        crate::experiment::guard::Limits {
+            max_events: self.max_events,
+            max_wall_s: self.max_wall,
+        }
+    }
+}
+
+fn wall_duration(s: &str) -> Result<f64, String> {
+    let v = crate::model::units::parse_duration(s)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err("the wall-clock bound must be longer than 0".into())
+    }
 }
 
 #[derive(Debug, Args)]

@@ -7,13 +7,20 @@ use serde_json::{Value, json};
 
 use super::{human_count, human_duration, out_dir};
 use crate::cli::RunArgs;
-use crate::experiment::{RunOutput, mean_series, replicate};
+use crate::experiment::{RunOutput, guard, mean_series, replicate};
 use crate::metrics::summary::aggregate;
 use crate::model::{self, Model};
 use crate::output::{self, chart};
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let model = model::load(args.model.as_deref(), &args.sets)?;
+    let limits = args.bounds.limits();
+    guard::check_size(
+        &model,
+        u64::from(args.reps),
+        &limits,
+        args.bounds.allow_huge,
+    )?;
     let seed = args.seed.unwrap_or(model.scenario.seed);
     let dir = out_dir(&args.out, &model, "run");
     std::fs::create_dir_all(&dir)
@@ -30,7 +37,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         p.set_message(model.scenario.name.clone());
         p
     });
-    let outs = replicate(&model, seed, args.reps, progress.as_ref());
+    let outs = replicate(&model, seed, args.reps, &limits, progress.as_ref());
     if let Some(p) = progress {
         p.finish_and_clear();
     }
@@ -127,6 +134,21 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
         wall,
         events as f64 / wall.max(1e-9) / 1e6
     ));
+    let stopped: Vec<&RunOutput> = outs.iter().filter(|o| o.summary.partial).collect();
+    if let Some(first) = stopped.first() {
+        let by = first.summary.ended_by.map_or("a bound", |b| b.option());
+        let until = first
+            .summary
+            .simulated_until_s
+            .unwrap_or(first.summary.sim_time_s);
+        s.push_str(&format!(
+            "PARTIAL: {} of {n} replication{} stopped at {by} (the first after {} of {} simulated); figures cover only the time simulated\n",
+            stopped.len(),
+            if n == 1 { "" } else { "s" },
+            human_duration(until),
+            human_duration(sc.duration_s),
+        ));
+    }
     let offered = f(&["requests", "offered"]).unwrap_or(0.0);
     let share = |k: &str| f(&["requests", k]).unwrap_or(0.0) / offered.max(1.0);
     s.push_str(&format!(

@@ -49,6 +49,21 @@ mod tests {
     }
 
     #[test]
+    fn microsecond_steps_near_thirty_days_are_exact() {
+        let base_s = 30.0 * 86_400.0;
+        let base = Time::from_secs(base_s);
+        for k in 0..10_000u64 {
+            let step = k as f64 * 1e-6;
+            // By adding a span, and from an absolute time in seconds.
+            assert_eq!(base.after(step).0 - base.0, k * 1000);
+            assert_eq!(Time::from_secs(base_s + step).0 - base.0, k * 1000);
+            assert!((base.after(step).since(base) - step).abs() < 1e-15);
+        }
+        // The longest horizon allowed (400 days) is far from the end of u64 nanoseconds.
+        assert!(Time::from_secs(400.0 * 86_400.0) < Time(u64::MAX / 100));
+    }
+
+    #[test]
     fn bad_floats_saturate() {
         assert_eq!(Time::from_secs(-1.0), Time::ZERO);
         assert_eq!(Time::from_secs(f64::NAN), Time::ZERO);

@@ -2,6 +2,7 @@
 //! means and 95% intervals (`replicate`), and the seeds that make them reproducible.
 
 pub mod crashpoint;
+pub mod guard;
 pub mod sweep;
 
 use rayon::prelude::*;
@@ -9,10 +10,11 @@ use std::time::Instant;
 
 use crate::engine::{Calendar, derive_seed};
 use crate::metrics::outage;
-use crate::metrics::summary::{Latency, RequestCounts, TierSummary};
+use crate::metrics::summary::{EndedBy, Latency, RequestCounts, TierSummary};
 use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::system::World;
+use guard::Limits;
 
 /// What one replication produces.
 #[derive(Debug, Clone)]
@@ -33,14 +35,49 @@ pub fn replication_seed(seed: u64, rep: u64) -> u64 {
 
 /// Simulate the model once with `seed`.
 pub fn run_once(model: &Model, seed: u64) -> RunOutput {
+    run_bounded(model, seed, &Limits::default())
+}
+
+/// Events between two looks at the wall clock.
+const WALL_CHECK_EVERY: u64 = 1 << 16;
+
+/// Simulate the model once with `seed`, stopping early (results marked partial) at `limits`.
+pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
     let wall = Instant::now();
     let mut world = World::new(model, seed);
     let mut cal = Calendar::with_capacity(4096);
     world.start(&mut cal);
+    // One comparison per event: `handled` against `next_check`, the nearer of the event bound
+    // and the next look at the clock.
+    let max_events = limits.max_events.unwrap_or(u64::MAX);
+    let step = if limits.max_wall_s.is_some() {
+        WALL_CHECK_EVERY
+    } else {
+        u64::MAX
+    };
+    let mut next_check = max_events.min(step);
+    let mut handled: u64 = 0;
+    let mut ended_by = None;
     while let Some((now, ev)) = cal.pop() {
         world.handle(now, ev, &mut cal);
         if world.finished() {
             break;
+        }
+        handled += 1;
+        if handled >= next_check {
+            if handled >= max_events {
+                ended_by = Some(EndedBy::MaxEvents);
+            } else if limits
+                .max_wall_s
+                .is_some_and(|w| wall.elapsed().as_secs_f64() >= w)
+            {
+                ended_by = Some(EndedBy::MaxWall);
+            }
+            if ended_by.is_some() {
+                world.stop_early(now, &mut cal);
+                break;
+            }
+            next_check = max_events.min(handled.saturating_add(step));
         }
     }
     let events = cal.events_handled();
@@ -49,7 +86,12 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
     let wall_s = wall.elapsed().as_secs_f64();
     let m = &world.metrics;
     let sc = &model.scenario;
-    let span_s = horizon.secs() - sc.warmup_s;
+    let span_s = (horizon.secs() - sc.warmup_s).max(0.0);
+    let until_s = if ended_by.is_some() {
+        horizon.secs()
+    } else {
+        sc.duration_s
+    };
     let t = m.totals;
     let ended = t.succeeded + t.rejected + t.timed_out + t.failed;
     let q = |x: f64| {
@@ -95,10 +137,13 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
             }
         })
         .collect();
-    let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, sc.duration_s);
+    let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, until_s);
     let summary = Summary {
         model: sc.name.clone(),
         seed,
+        partial: ended_by.is_some(),
+        ended_by,
+        simulated_until_s: ended_by.map(|_| until_s),
         sim_time_s: horizon.secs(),
         warmup_s: sc.warmup_s,
         wall_s,
@@ -149,12 +194,13 @@ pub fn replicate(
     model: &Model,
     seed: u64,
     reps: u32,
+    limits: &Limits,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Vec<RunOutput> {
     (0..reps)
         .into_par_iter()
         .map(|r| {
-            let out = run_once(model, replication_seed(seed, u64::from(r)));
+            let out = run_bounded(model, replication_seed(seed, u64::from(r)), limits);
             if let Some(p) = progress {
                 p.inc(1);
             }

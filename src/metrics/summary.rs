@@ -65,11 +65,42 @@ pub struct TierSummary {
     pub wait_p99_s: Option<f64>,
 }
 
+/// Why a run ended before its horizon (a guard rail: `--max-events`, `--max-wall`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndedBy {
+    MaxEvents,
+    MaxWall,
+}
+
+impl EndedBy {
+    /// The command-line option that set the bound.
+    pub fn option(self) -> &'static str {
+        match self {
+            EndedBy::MaxEvents => "--max-events",
+            EndedBy::MaxWall => "--max-wall",
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// The summary of one replication.
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
 pub struct Summary {
     pub model: String,
     pub seed: u64,
+    /// The run stopped at a bound before its horizon: every figure covers
+    /// [warmup_s, simulated_until_s) only. Absent from complete runs.
+    #[serde(skip_serializing_if = "is_false")]
+    pub partial: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<EndedBy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub simulated_until_s: Option<f64>,
+    /// The horizon simulated (the model's, or where a bound stopped the run).
     pub sim_time_s: f64,
     /// Statistics cover [warmup_s, sim_time_s).
     pub warmup_s: f64,

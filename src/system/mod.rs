@@ -1287,6 +1287,19 @@ impl<'m> World<'m> {
         }
     }
 
+    /// End the run at `now`, before the horizon (a guard rail was hit): `now` becomes the
+    /// horizon and the last bucket closes there, as it would at the model's horizon.
+    pub fn stop_early(&mut self, now: Time, cal: &mut Calendar<Event>) {
+        self.horizon = now;
+        if now > self.bucket_start {
+            self.close_bucket(now, cal);
+        } else {
+            self.finished = true;
+            self.metrics.finish(now);
+            self.count_visits_at_horizon(now);
+        }
+    }
+
     /// Visits still in progress at the horizon: their time so far, for the area identity.
     fn count_visits_at_horizon(&mut self, now: Time) {
         let warmup = self.metrics.warmup();

@@ -1,0 +1,188 @@
+//! Guard rails around a run: a rough count of the events a model will take, checked before
+//! running so that an absurd model (a rate or a horizon off by a few orders of magnitude) is
+//! refused with a clear message instead of running for days; and the bounds (`--max-events`,
+//! `--max-wall`) that end a run early, cleanly, with its results marked partial.
+//!
+//! The estimate is nominal, not a promise: arrivals integrated over the horizon (baseline x
+//! profile x surge; users sources at users / (response + think) pages per second; trace sources
+//! their recorded count) times the events one request takes when nothing fails (its arrival, a
+//! completion per tier visited, the timers it sets), plus health-check probes. Retries and
+//! refreshes in an outage can add to it; a refusal only needs the order of magnitude.
+
+pub use crate::metrics::summary::EndedBy;
+use crate::model::{Model, ModelError, Place, SourceKind};
+
+/// Events above which a run is refused unless bounded or allowed (about 10 minutes of CPU).
+pub const HUGE_EVENTS: f64 = 5e9;
+
+/// Events per second of CPU assumed when telling the user how long a run would take.
+pub const EVENTS_PER_S: f64 = 8e6;
+
+/// Bounds on one replication. The default bounds nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    /// Stop after this many events.
+    pub max_events: Option<u64>,
+    /// Stop after this many seconds of wall-clock time (checked every 65,536 events).
+    pub max_wall_s: Option<f64>,
+}
+
+impl Limits {
+    /// Does this bound a run, so that its size needs no check?
+    pub fn bounded(&self) -> bool {
+        self.max_events.is_some() || self.max_wall_s.is_some()
+    }
+}
+
+/// Rough number of events one replication of `model` takes (see the module comment).
+pub fn estimate_events(model: &Model) -> f64 {
+    let d = model.scenario.duration_s;
+    let steps = 4000;
+    let dt = d / steps as f64;
+    let response = model.nominal_response_s();
+    let mut requests = 0.0;
+    for s in &model.sources {
+        match s.kind {
+            SourceKind::Trace => {
+                requests += s.trace.as_ref().map_or(0.0, |t| t.count_before(d));
+                continue;
+            }
+            SourceKind::Requests | SourceKind::Users => {}
+        }
+        let per_s = match s.kind {
+            SourceKind::Users => {
+                let think = s.think.as_ref().map_or(0.0, |t| t.mean());
+                // Pages per second of the users on the site; a session's first page included.
+                1.0 / (response + think).max(1e-9)
+            }
+            _ => 1.0,
+        };
+        // Midpoint rule; the surge's and profile's kinks make it rough, which is enough here.
+        let integral: f64 = (0..steps)
+            .map(|k| {
+                let t = (k as f64 + 0.5) * dt;
+                s.profile.at(t) * model.surge.factor(t)
+            })
+            .sum::<f64>()
+            * dt;
+        requests += s.baseline * per_s * integral;
+    }
+    // Events of one request: its arrival (or page), the client's timers, and at each tier it
+    // visits a completion and the server's timer.
+    let client_timers = model
+        .sources
+        .iter()
+        .map(|s| {
+            f64::from(u8::from(s.client.timeout_s.is_some()))
+                + f64::from(u8::from(s.client.patience.is_some()))
+        })
+        .fold(0.0, f64::max);
+    let per_request = 1.0
+        + client_timers
+        + model
+            .tiers
+            .iter()
+            .map(|t| t.visit * (1.0 + f64::from(u8::from(t.request_timeout_s.is_some()))))
+            .sum::<f64>();
+    let probes: f64 = model
+        .tiers
+        .iter()
+        .filter_map(|t| {
+            t.health_check
+                .map(|h| 3.0 * f64::from(t.instances) * d / h.interval_s)
+        })
+        .sum();
+    let buckets = model.buckets() as f64;
+    requests * per_request + probes + buckets
+}
+
+/// Refuse a run of `runs` replications that would take absurdly many events, unless it is
+/// bounded by `limits` or allowed (`--allow-huge`).
+pub fn check_size(
+    model: &Model,
+    runs: u64,
+    limits: &Limits,
+    allow: bool,
+) -> Result<(), ModelError> {
+    if allow || limits.bounded() {
+        return Ok(());
+    }
+    let each = estimate_events(model);
+    let total = each * runs as f64;
+    if total.is_finite() && total <= HUGE_EVENTS {
+        return Ok(());
+    }
+    let runs_text = if runs > 1 {
+        format!(" ({} per replication, {runs} replications)", sci(each))
+    } else {
+        String::new()
+    };
+    Err(ModelError {
+        file: model.file.clone(),
+        place: Place::Whole,
+        key: None,
+        message: format!(
+            "this run would take about {} events{runs_text}, roughly {} of CPU at {} M events/s, \
+             above the limit of {} events: check the rates, users and `scenario.duration` for a \
+             unit slip; to run it anyway pass --allow-huge, or bound it with --max-events N or \
+             --max-wall DURATION (the results are then marked partial)",
+            sci(total),
+            crate::commands::human_duration(total / EVENTS_PER_S),
+            EVENTS_PER_S / 1e6,
+            sci(HUGE_EVENTS),
+        ),
+    })
+}
+
+/// A big number for people: 5e9 -> "5.0e9".
+fn sci(x: f64) -> String {
+    if !x.is_finite() {
+        return "infinitely many".into();
+    }
+    let e = x.abs().max(1.0).log10().floor() as i32;
+    format!("{:.1}e{e}", x / 10f64.powi(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn model(text: &str) -> Model {
+        crate::model::parse_text(text, "m.toml", Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn estimates_follow_rate_and_horizon() {
+        let m = model(
+            "[scenario]\nduration = \"1h\"\n[[source]]\nkind = \"requests\"\nrate = 100\n\
+             [[tier]]\ninstances = 1\nthreads = 10\nservice = { dist = \"exponential\", mean = \"10ms\" }\n",
+        );
+        // 360,000 requests x (arrival + completion) + 60 buckets.
+        let e = estimate_events(&m);
+        assert!((e - 720_060.0).abs() < 1.0, "{e}");
+        assert!(check_size(&m, 1, &Limits::default(), false).is_ok());
+    }
+
+    #[test]
+    fn absurd_models_are_refused_unless_bounded() {
+        let m = model(
+            "[scenario]\nduration = \"30d\"\nbucket = \"1h\"\n[[source]]\nkind = \"requests\"\nrate = 1e6\n\
+             [[tier]]\ninstances = 1\nthreads = 10\nservice = { dist = \"exponential\", mean = \"10ms\" }\n",
+        );
+        let e = check_size(&m, 1, &Limits::default(), false).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("5.2e12 events"), "{text}");
+        assert!(
+            text.contains("--allow-huge") && text.contains("--max-events"),
+            "{text}"
+        );
+        assert!(check_size(&m, 1, &Limits::default(), true).is_ok());
+        let bounded = Limits {
+            max_events: Some(1000),
+            max_wall_s: None,
+        };
+        assert!(check_size(&m, 1, &bounded, false).is_ok());
+        assert_eq!(sci(5e9), "5.0e9");
+    }
+}
