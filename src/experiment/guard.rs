@@ -34,39 +34,44 @@ impl Limits {
     }
 }
 
-/// Rough number of events one replication of `model` takes (see the module comment).
-pub fn estimate_events(model: &Model) -> f64 {
+/// Requests (pages, for users) each source offers over the horizon at nominal speed.
+pub fn requests_per_source(model: &Model) -> Vec<f64> {
     let d = model.scenario.duration_s;
     let steps = 4000;
     let dt = d / steps as f64;
     let response = model.nominal_response_s();
-    let mut requests = 0.0;
-    for s in &model.sources {
-        match s.kind {
-            SourceKind::Trace => {
-                requests += s.trace.as_ref().map_or(0.0, |t| t.count_before(d));
-                continue;
-            }
-            SourceKind::Requests | SourceKind::Users => {}
-        }
-        let per_s = match s.kind {
-            SourceKind::Users => {
-                let think = s.think.as_ref().map_or(0.0, |t| t.mean());
-                // Pages per second of the users on the site; a session's first page included.
-                1.0 / (response + think).max(1e-9)
-            }
-            _ => 1.0,
-        };
-        // Midpoint rule; the surge's and profile's kinks make it rough, which is enough here.
-        let integral: f64 = (0..steps)
-            .map(|k| {
-                let t = (k as f64 + 0.5) * dt;
-                s.profile.at(t) * model.surge.factor(t)
-            })
-            .sum::<f64>()
-            * dt;
-        requests += s.baseline * per_s * integral;
-    }
+    model
+        .sources
+        .iter()
+        .map(|s| {
+            let per_s = match s.kind {
+                SourceKind::Trace => {
+                    return s.trace.as_ref().map_or(0.0, |t| t.count_before(d));
+                }
+                SourceKind::Requests => 1.0,
+                SourceKind::Users => {
+                    let think = s.think.as_ref().map_or(0.0, |t| t.mean());
+                    // Pages per second of the users on the site.
+                    1.0 / (response + think).max(1e-9)
+                }
+            };
+            // Midpoint rule; the surge's and profile's kinks make it rough, enough here.
+            let integral: f64 = (0..steps)
+                .map(|k| {
+                    let t = (k as f64 + 0.5) * dt;
+                    s.profile.at(t) * model.surge.factor(t)
+                })
+                .sum::<f64>()
+                * dt;
+            s.baseline * per_s * integral
+        })
+        .collect()
+}
+
+/// Rough number of events one replication of `model` takes (see the module comment).
+pub fn estimate_events(model: &Model) -> f64 {
+    let d = model.scenario.duration_s;
+    let requests: f64 = requests_per_source(model).iter().sum();
     // Events of one request: its arrival (or page), the client's timers, and at each tier it
     // visits a completion and the server's timer.
     let client_timers = model
@@ -117,13 +122,19 @@ pub fn check_size(
     } else {
         String::new()
     };
+    // Name the source that brings the most traffic: that is where a slip usually is.
+    let busiest = requests_per_source(model)
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| format!("source[{i}]"));
     Err(ModelError {
         file: model.file.clone(),
         place: Place::Whole,
-        key: None,
+        key: busiest,
         message: format!(
             "this run would take about {} events{runs_text}, roughly {} of CPU at {} M events/s, \
-             above the limit of {} events: check the rates, users and `scenario.duration` for a \
+             above the limit of {} events: check this source's rate or users and `scenario.duration` for a \
              unit slip; to run it anyway pass --allow-huge, or bound it with --max-events N or \
              --max-wall DURATION (the results are then marked partial)",
             sci(total),

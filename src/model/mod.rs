@@ -274,11 +274,22 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
         ),
         Some(p) => {
             let file = p.display().to_string();
-            let text = std::fs::read_to_string(p).map_err(|e| ModelError {
+            let bytes = std::fs::read(p).map_err(|e| ModelError {
                 file: file.clone(),
                 place: Place::Whole,
                 key: None,
                 message: format!("cannot read the model file: {e}"),
+            })?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let good = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(&e.as_bytes()[..good]);
+                let (line, column) = error::line_column(&text, good);
+                ModelError {
+                    file: file.clone(),
+                    place: Place::File { line, column },
+                    key: None,
+                    message: "the model file is not UTF-8 text (a TOML file must be)".into(),
+                }
             })?;
             let base = p
                 .parent()

@@ -106,7 +106,10 @@ fn plain(e: &csv::Error) -> String {
         csv::ErrorKind::Utf8 { .. } => "it is not UTF-8 text".into(),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => format!("{len} fields where the header has {expected_len}"),
+        } => format!(
+            "the row has {len} field{} but the header has {expected_len}",
+            if *len == 1 { "" } else { "s" }
+        ),
         _ => e.to_string().replace('\n', " "),
     }
 }

@@ -22,9 +22,7 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
     let mut total = 0.0;
     let mut rest = t;
     while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
-            .unwrap_or(rest.len());
+        let num_len = number_len(rest);
         if num_len == 0 {
             return Err(format!("`{s}` is not a duration"));
         }
@@ -55,7 +53,31 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
         total += num * scale;
         rest = rest[unit_len..].trim_start();
     }
+    if total.is_infinite() {
+        return Err(format!("`{s}` is too long to be a duration (it overflows)"));
+    }
     check_span(total)
+}
+
+/// Length of the number at the start of `s`: digits, `.`, `_`, and an exponent (`1e6`, `2.5E-3`)
+/// when digits follow the `e`.
+fn number_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut n = b
+        .iter()
+        .position(|c| !(c.is_ascii_digit() || *c == b'.' || *c == b'_'))
+        .unwrap_or(b.len());
+    if n > 0 && n < b.len() && (b[n] == b'e' || b[n] == b'E') {
+        let mut k = n + 1;
+        if k < b.len() && (b[k] == b'+' || b[k] == b'-') {
+            k += 1;
+        }
+        let digits = b[k..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 {
+            n = k + digits;
+        }
+    }
+    n
 }
 
 fn check_span(v: f64) -> Result<f64, String> {
@@ -71,9 +93,7 @@ fn check_span(v: f64) -> Result<f64, String> {
 /// Parse a size in bytes: `"512MiB"`, `"4GiB"`, `"4GB"`, `"100kB"`, or a plain number.
 pub fn parse_size(s: &str) -> Result<f64, String> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
-        .unwrap_or(t.len());
+    let split = number_len(t);
     if split == 0 {
         return Err(format!(
             "`{s}` is not a size (expected e.g. \"512MiB\" or \"4GiB\")"
@@ -344,6 +364,9 @@ mod tests {
         assert!(parse_duration("-3s").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("h").is_err());
+        assert_eq!(parse_duration("30d"), Ok(2_592_000.0));
+        assert_eq!(parse_duration("1.5e3ms"), Ok(1.5));
+        assert!(parse_duration("1e400d").unwrap_err().contains("overflows"));
     }
 
     #[test]
@@ -351,6 +374,12 @@ mod tests {
         assert_eq!(parse_size("4GiB"), Ok(4.0 * 1024.0 * 1024.0 * 1024.0));
         assert_eq!(parse_size("512MB"), Ok(512e6));
         assert!(parse_size("4 gigs").is_err());
+        assert_eq!(parse_size("1e3MB"), Ok(1e9));
+        assert!(
+            parse_size("1e30GiB")
+                .unwrap_err()
+                .contains("absurdly large")
+        );
         assert_eq!(parse_clock("18:00"), Ok(64_800.0));
         assert_eq!(parse_clock("08:30:15"), Ok(30_615.0));
         assert!(parse_clock("25:00").is_err());
