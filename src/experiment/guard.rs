@@ -9,6 +9,9 @@
 //! completion per tier visited, the timers it sets), plus health-check probes. Retries and
 //! refreshes in an outage can add to it; a refusal only needs the order of magnitude.
 
+use std::path::Path;
+
+use crate::metrics::Summary;
 pub use crate::metrics::summary::EndedBy;
 use crate::model::{Model, ModelError, Place, SourceKind};
 
@@ -143,6 +146,32 @@ pub fn check_size(
             sci(HUGE_EVENTS),
         ),
     })
+}
+
+/// The body of the fuzz target (`fuzz/fuzz_targets/model.rs`) and of its regression test: read
+/// `text` as a model (files it names are looked up under `base`) and, if it is valid and small
+/// enough to run in a moment, run it for at most `max_events` events. Whatever the text, this
+/// must return, soon, without a panic: that is what the fuzzer checks.
+pub fn try_text(text: &str, base: &Path, max_events: u64) -> Result<Option<Summary>, ModelError> {
+    let model = crate::model::parse_text(text, "fuzz.toml", base)?;
+    // Models that are valid but need a big world just to start (millions of instances or users
+    // set up at t = 0) are slow by design, not broken: the fuzzer skips running them.
+    let instances: u64 = model.tiers.iter().map(|t| u64::from(t.instances)).sum();
+    let users: f64 = model
+        .sources
+        .iter()
+        .filter(|s| s.kind == SourceKind::Users)
+        .map(|s| s.baseline * s.profile.at(0.0) * model.surge.factor(0.0))
+        .sum();
+    if instances > 10_000 || users > 100_000.0 || model.buckets() > 100_000 {
+        return Ok(None);
+    }
+    let limits = Limits {
+        max_events: Some(max_events),
+        max_wall_s: None,
+    };
+    let out = super::run_bounded(&model, model.scenario.seed, &limits);
+    Ok(Some(out.summary))
 }
 
 /// A big number for people: 5e9 -> "5.0e9".

@@ -265,7 +265,7 @@ impl Collector {
             window_buckets,
             now_bucket: Counts::default(),
             bucket_hist: new_histogram(),
-            window_ring: Vec::with_capacity(window_buckets),
+            window_ring: Vec::with_capacity(window_buckets.min(4096)),
             window_hist: new_histogram(),
             window_counts: Counts::default(),
             totals: Counts::default(),

@@ -384,6 +384,8 @@ impl RawDist {
 /// Read a CSV column of non-negative samples (the first column unless `column` names one).
 fn read_samples(path: &Path, column: Option<&str>) -> Result<Vec<f64>, String> {
     let shown = path.display();
+    super::trace::regular_file(path)
+        .map_err(|e| format!("cannot read samples file {shown}: {e}"))?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(column.is_some())
         .from_path(path)

@@ -588,6 +588,15 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
                             .into(),
                     )
                 })?;
+                if users.0 > 10_000_000.0 {
+                    return Err(fail(
+                        &format!("{key}.users"),
+                        format!(
+                            "{} concurrent users is absurdly many (at most 10,000,000)",
+                            users.0
+                        ),
+                    ));
+                }
                 let pages = s.pages.ok_or_else(|| fail(&key, "a source of kind \"users\" needs `pages` (a distribution of pages per visit)".into()))?;
                 let think = s.think.ok_or_else(|| {
                     fail(

@@ -67,6 +67,7 @@ impl Trace {
 /// Read and check the trace at `path` (`shown` names it in messages).
 pub fn read(path: &Path) -> Result<Trace, String> {
     let shown = path.display().to_string();
+    regular_file(path).map_err(|e| format!("cannot read trace file {shown}: {e}"))?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -97,6 +98,19 @@ pub fn read(path: &Path) -> Result<Trace, String> {
         return Err(format!("{shown} holds no arrivals"));
     }
     Ok(trace)
+}
+
+/// Files a model may name: regular files of at most 4 GiB (not a device such as /dev/zero,
+/// which would be read for ever).
+pub fn regular_file(path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if meta.len() > 4 << 30 {
+        return Err(format!("it is {} bytes, more than 4 GiB", meta.len()));
+    }
+    Ok(())
 }
 
 /// The csv crate's message without its own position (we give ours).
