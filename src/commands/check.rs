@@ -83,6 +83,13 @@ pub fn describe(model: &Model) -> String {
         ));
     }
     s.push_str(&predictions(model));
+    let events = crate::experiment::guard::estimate_events(model);
+    s.push_str(&format!(
+        "estimated events per run: {events:.2e} (about {} of CPU at {} M events/s; refused above {:.0e} without --allow-huge)\n",
+        super::human_duration(events / crate::experiment::guard::EVENTS_PER_S),
+        crate::experiment::guard::EVENTS_PER_S / 1e6,
+        crate::experiment::guard::HUGE_EVENTS,
+    ));
     s
 }
 
