@@ -10,7 +10,8 @@ use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;
 
-use surge::experiment::run_once;
+use surge::experiment::guard::Limits;
+use surge::experiment::run_bounded;
 use surge::metrics::summary::WALL_CLOCK_FIELDS;
 
 #[derive(Debug, Clone)]
@@ -172,10 +173,14 @@ fn text(m: &ModelSpec) -> String {
 }
 
 /// The summary as JSON without the fields that measure the computer.
-fn summary(text: &str) -> Value {
+fn summary(text: &str, max_events: Option<u64>) -> Value {
     let model = surge::model::parse_text(text, "prop.toml", Path::new("."))
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let out = run_once(&model, model.scenario.seed);
+    let limits = Limits {
+        max_events,
+        max_wall_s: None,
+    };
+    let out = run_bounded(&model, model.scenario.seed, &limits);
     let mut v = serde_json::to_value(&out.summary).unwrap();
     for k in WALL_CLOCK_FIELDS {
         v.as_object_mut().unwrap().remove(*k);
@@ -190,15 +195,22 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
-    /// Conservation and Little's law hold, and the same seed gives the same summary.
+    /// Conservation and Little's law hold, and the same seed gives the same summary; also for
+    /// a run cut short by `--max-events` (its partial summary balances its books too).
     #[test]
-    fn random_models_conserve_obey_littles_law_and_repeat(m in model()) {
+    fn random_models_conserve_obey_littles_law_and_repeat(
+        m in model(),
+        cut in proptest::option::of(500u64..20_000),
+    ) {
         let t = text(&m);
-        let a = summary(&t);
+        let a = summary(&t, cut);
         prop_assert!(a["events"].as_u64().unwrap() > 0);
         common::check_invariants(&a);
-        let b = summary(&t);
+        let b = summary(&t, cut);
         prop_assert_eq!(&a, &b, "same model and seed, different summaries:\n{}", t);
+        if a["partial"] == true {
+            prop_assert_eq!(a["events"].as_u64(), cut);
+        }
     }
 }
 

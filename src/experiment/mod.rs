@@ -122,8 +122,9 @@ pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
                     .then(|| s.rejected as f64 / s.arrivals as f64),
                 crashes: s.crashes,
                 first_crash_s: s.first_crash.map(|t| t.secs()),
-                throughput_per_s: s.served as f64 / span_s,
-                departures_per_s: s.departures as f64 / span_s,
+                // A run stopped by a bound before the warm-up ended has no span to divide by.
+                throughput_per_s: s.served as f64 / span_s.max(f64::MIN_POSITIVE),
+                departures_per_s: s.departures as f64 / span_s.max(f64::MIN_POSITIVE),
                 mean_time_in_tier_s: (s.departures > 0)
                     .then(|| s.departure_time_s / s.departures as f64),
                 time_in_tier_s: s.time_in_tier_s,
