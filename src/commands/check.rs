@@ -10,7 +10,7 @@ use crate::model::{self, Model, SourceKind};
 
 pub fn check(args: &CheckArgs) -> Result<()> {
     let model = model::load(args.model.as_deref(), &args.sets)?;
-    print!("{}", describe(&model));
+    super::run::say(&describe(&model));
     Ok(())
 }
 

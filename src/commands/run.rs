@@ -72,13 +72,21 @@ pub fn run(args: &RunArgs) -> Result<()> {
         &dir.join("timeline.svg"),
     )?;
     if !args.quiet {
-        print!("{}", report(&model, &outs, &summary));
-        println!(
-            "outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg)",
+        say(&format!(
+            "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg)\n",
+            report(&model, &outs, &summary),
             dir.display()
-        );
+        ));
     }
     Ok(())
+}
+
+/// Print to stdout; a reader that went away (`surge run | head`) is not an error worth a panic:
+/// the outputs are already written.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// `summary.json`: one replication's summary, or the mean, `ci95` and the replications.
@@ -96,6 +104,11 @@ pub fn summary_json(outs: &[RunOutput]) -> Result<Value> {
     obj.insert("ci95".into(), ci);
     obj.insert("replications".into(), Value::Array(reps));
     obj.insert("reps".into(), json!(outs.len()));
+    // Partial if any replication stopped at a bound (not the share that did).
+    if let Some(p) = outs.iter().find(|o| o.summary.partial) {
+        obj.insert("partial".into(), json!(true));
+        obj.insert("ended_by".into(), json!(p.summary.ended_by));
+    }
     Ok(mean)
 }
 
