@@ -15,7 +15,7 @@ cp tests/fuzz-regressions/* "$corpus"/ 2>/dev/null || true
 # Relative files named by a model (traces, samples) are looked up from tests/bad-models.
 status=0
 (cd fuzz && cargo +nightly fuzz run model "corpus/model" -- \
-    -max_total_time="$seconds" -jobs=1 -workers=1 -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=4096 -print_final_stats=1) || status=$?
 for f in fuzz/artifacts/model/*; do
     [ -e "$f" ] || continue
