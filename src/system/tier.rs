@@ -119,8 +119,9 @@ impl TierState {
         match self.balancer {
             Balancer::RoundRobin => {
                 for _ in 0..n {
-                    let i = self.next;
-                    self.next = (self.next + 1) % n;
+                    // Next in turn, wrapping without a division (this runs per request).
+                    let i = if self.next >= n { 0 } else { self.next };
+                    self.next = if i + 1 == n { 0 } else { i + 1 };
                     if self.instances[i as usize].in_rotation {
                         return Some(i);
                     }
