@@ -34,6 +34,27 @@ pub enum Command {
     Crashpoint(CrashpointArgs),
     /// Redraw the charts of a finished run, sweep or crash-point search from its data files.
     Plot(PlotArgs),
+    /// Measure speed: the event set alone, an M/M/c/K reference, the IRCC night, a sweep.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Small sizes, no IRCC night: a check that the benchmarks run, in seconds.
+    #[arg(long)]
+    pub quick: bool,
+    /// Runs of each workload (each in a fresh process); the table shows medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
+    /// SimPy's M/M/c/K arrivals per second measured on this machine (bench/peers/run.sh).
+    #[arg(long)]
+    pub simpy_rate: Option<f64>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Run one workload in this process and print its measure (used by `surge bench` itself).
+    #[arg(long, hide = true)]
+    pub workload: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +170,7 @@ pub fn main() -> i32 {
         Some(Command::Sweep(a)) => commands::sweep::sweep(&a),
         Some(Command::Crashpoint(a)) => commands::crashpoint::crashpoint(&a),
         Some(Command::Plot(a)) => commands::plot::plot(&a),
+        Some(Command::Bench(a)) => commands::bench::bench(&a),
     };
     match result {
         Ok(()) => 0,

@@ -218,7 +218,9 @@ impl<E: Copy> Calendar<E> {
                 }
                 Channel::Slot(s) => {
                     self.fronts[best_channel] = EMPTY;
-                    self.slots[s].take().expect("a slot with a key has an event")
+                    self.slots[s]
+                        .take()
+                        .expect("a slot with a key has an event")
                 }
             };
             let t = Time((best >> 64) as u64);

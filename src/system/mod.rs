@@ -434,7 +434,10 @@ impl<'m> World<'m> {
                 }
                 // Members are kept in uniformly random order (see `wait_then_page`), so the
                 // last one is a uniform pick, and taking it touches only hot memory.
-                let u = p.members.pop().expect("a pool of size > 0 with no count has members");
+                let u = p
+                    .members
+                    .pop()
+                    .expect("a pool of size > 0 with no count has members");
                 p.firing = true;
                 let user = self.place_user(u);
                 self.page_due(now, user, cal);
