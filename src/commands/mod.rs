@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod crashpoint;
+pub mod merge;
 pub mod plot;
 pub mod run;
 pub mod sweep;
