@@ -106,7 +106,7 @@ pub struct SweepArgs {
     /// Replications per point.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
-    /// Parallel runs (default: every core).
+    /// Parallel runs (default: SLURM_CPUS_PER_TASK where Slurm sets it, else every core).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
     /// Override a model value for every point.

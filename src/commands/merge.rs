@@ -148,6 +148,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
 
     let keys = m0.sweep.vary.len();
     let reps = m0.sweep.reps;
+    let grid = crate::experiment::sweep::grid(&m0.sweep.vary);
     let mut header: Option<(PathBuf, Vec<String>)> = None;
     let mut records: Vec<Record> = Vec::new();
     for (index, copies) in &by_index {
@@ -180,10 +181,13 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
             .flat_map(|p| (0..reps).map(move |r| (p, r)))
             .collect();
         let got: BTreeSet<(usize, u32)> = recs.iter().map(|r| (r.point, r.rep)).collect();
-        if got != expected || recs.len() != expected.len() {
+        let values_match = recs
+            .iter()
+            .all(|r| r.fields.get(1..=keys) == grid.get(r.point).map(|p| &p[..]));
+        if got != expected || recs.len() != expected.len() || !values_match {
             bail!(BadInput(format!(
                 "{} does not hold exactly the runs of shard {index} of {count} ({} rows for {} \
-                 points x {reps} replications); rerun that shard",
+                 points x {reps} replications, with their points' values); rerun that shard",
                 path.display(),
                 recs.len(),
                 expected.len() / reps as usize
