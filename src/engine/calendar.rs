@@ -193,7 +193,7 @@ impl<E: Copy> Calendar<E> {
     pub fn peek_time(&self) -> Option<Time> {
         let heap = self.heap.first().map_or(EMPTY, |e| e.key);
         let key = self.fronts.iter().copied().fold(heap, u128::min);
-        (key != EMPTY).then(|| Time((key >> 64) as u64))
+        (key != EMPTY).then_some(Time((key >> 64) as u64))
     }
 
     /// Remove the earliest event and advance the clock to its time.
