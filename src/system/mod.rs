@@ -96,6 +96,8 @@ struct Attempt {
 struct Slot {
     instance: u32,
     enter: Time,
+    /// When its service began (for the request timeout).
+    started: Time,
     /// Index in the instance's list of attempts holding a thread.
     pos: u32,
 }
@@ -455,8 +457,29 @@ impl<'m> World<'m> {
                 }
                 if a.probe {
                     self.probe_answered(now, req, cal);
-                } else {
-                    self.advance(now, req, a.at as usize + 1, cal);
+                    return;
+                }
+                let t = a.at as usize;
+                self.advance(now, req, t + 1, cal);
+                // Still holding this tier's thread while a later tier works: the request
+                // timeout `serve` left out (its service ended first) now matters.
+                let b = self.attempts[req as usize];
+                if let (true, Some(rt)) = (
+                    b.epoch == epoch && b.held & (1 << t) != 0,
+                    self.tiers[t].request_timeout_s,
+                ) {
+                    let at = self.slots[req as usize * self.n_tiers + t].started.after(rt);
+                    if now < at {
+                        cal.schedule_line(
+                            self.line_server[t],
+                            at,
+                            Event::ServerTimeout {
+                                req,
+                                epoch,
+                                tier: t as u8,
+                            },
+                        );
+                    }
                 }
             }
             Event::ClientTimeout { req, epoch } => {
@@ -794,6 +817,7 @@ impl<'m> World<'m> {
         self.slots[req as usize * self.n_tiers + t] = Slot {
             instance: i,
             enter: now,
+            started: now,
             pos: 0,
         };
         self.attempts[req as usize].at = t as u8;
@@ -842,13 +866,19 @@ impl<'m> World<'m> {
         if self.metrics.counts(enter) && !self.attempts[req as usize].probe {
             self.metrics.tiers[t].record_wait(Time(now.0 - enter.0));
         }
+        self.slots[req as usize * self.n_tiers + t].started = now;
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
         let epoch = a.epoch;
         let probe = a.probe;
         cal.schedule(now.after(service), Event::Done { req, epoch });
-        if let (Some(rt), false) = (request_timeout, probe) {
+        // A service that ends before the request timeout cannot be cut off by it unless the
+        // attempt then holds this thread while later tiers work: that case schedules the
+        // timeout when it arises (`Event::Done`), so most requests never leave a stale one.
+        if let (Some(rt), false) = (request_timeout, probe)
+            && service >= rt
+        {
             cal.schedule_line(
                 self.line_server[t],
                 now.after(rt),
