@@ -203,10 +203,10 @@ impl<E: Copy> Calendar<E> {
         let mut best_channel = usize::MAX;
         let mut best = self.heap.first().map_or(EMPTY, |e| e.key);
         for (i, &k) in self.fronts.iter().enumerate() {
-            if k < best {
-                best = k;
-                best_channel = i;
-            }
+            // Selects rather than jumps: which channel is next is not predictable.
+            let earlier = k < best;
+            best = if earlier { k } else { best };
+            best_channel = if earlier { i } else { best_channel };
         }
         if best_channel != usize::MAX {
             let event = match self.channels[best_channel] {
@@ -266,14 +266,25 @@ impl<E: Copy> Calendar<E> {
             if first >= n {
                 break;
             }
-            let end = (first + ARITY).min(n);
             let mut best = first;
             let mut best_key = self.heap[first].key;
-            for c in first + 1..end {
-                let k = self.heap[c].key;
-                if k < best_key {
-                    best = c;
-                    best_key = k;
+            if first + ARITY <= n {
+                // All four children: a branch-free pick (selects, not jumps), since which child
+                // is smallest is a coin toss the branch predictor cannot learn.
+                let kids = &self.heap[first..first + ARITY];
+                let (a, b, c, d) = (kids[0].key, kids[1].key, kids[2].key, kids[3].key);
+                let (ab, kab) = if b < a { (1, b) } else { (0, a) };
+                let (cd, kcd) = if d < c { (3, d) } else { (2, c) };
+                let (pick, key) = if kcd < kab { (cd, kcd) } else { (ab, kab) };
+                best = first + pick;
+                best_key = key;
+            } else {
+                for c in first + 1..n {
+                    let k = self.heap[c].key;
+                    if k < best_key {
+                        best = c;
+                        best_key = k;
+                    }
                 }
             }
             if best_key >= item.key {
