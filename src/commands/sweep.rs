@@ -350,9 +350,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             )
         });
         eprintln!(
-            "sweep: {} points x {} replications{share}, on {jobs} threads ({jobs_from})",
+            "sweep: {} points x {} replications{share}, on {jobs} thread{} ({jobs_from})",
             points.len(),
-            args.reps
+            args.reps,
+            if jobs == 1 { "" } else { "s" }
         );
         if args.resume {
             eprintln!(
