@@ -231,6 +231,8 @@ pub struct World<'m> {
     watch: Watch,
     /// Calendar slot of each source's next arrival (request or session).
     arrival_slot: Vec<usize>,
+    /// Waiting attempts CoDel turns away, as (attempt, generation, tier).
+    late: Vec<(u32, u32, u8)>,
     /// Delay lines of the calendar: client timeouts per source, server and probe timeouts per
     /// tier (each a fixed delay, so their events fire in the order they were scheduled); only
     /// the ones a model uses exist (`NO_LINE` otherwise).
@@ -331,6 +333,7 @@ impl<'m> World<'m> {
                 ..Watch::default()
             },
             arrival_slot: Vec::new(),
+            late: Vec::new(),
             line_client: Vec::new(),
             line_server: Vec::new(),
             line_probe: Vec::new(),
@@ -468,7 +471,9 @@ impl<'m> World<'m> {
                     b.epoch == epoch && b.held & (1 << t) != 0,
                     self.tiers[t].request_timeout_s,
                 ) {
-                    let at = self.slots[req as usize * self.n_tiers + t].started.after(rt);
+                    let at = self.slots[req as usize * self.n_tiers + t]
+                        .started
+                        .after(rt);
                     if now < at {
                         cal.schedule_line(
                             self.line_server[t],
@@ -827,6 +832,9 @@ impl<'m> World<'m> {
             let a = &mut self.attempts[req as usize];
             a.waiting = true;
             inst.waiting.push_back((req, a.epoch));
+            if inst.live_waiting == 0 {
+                inst.queued_since = now;
+            }
             inst.live_waiting += 1;
             stats.queued.add(now, 1.0);
         }
@@ -924,16 +932,35 @@ impl<'m> World<'m> {
         if !self.tiers[t].instances[slot.instance as usize].up {
             return;
         }
-        if let Some(next) = self.next_waiting(t, slot.instance) {
+        if let Some(next) = self.next_waiting(now, t, slot.instance) {
             self.metrics.tiers[t].queued.add(now, -1.0);
             self.serve(now, next, t, slot.instance, cal);
+        }
+        self.drop_late(now, cal);
+    }
+
+    /// CoDel: turn away (503) the attempts `next_waiting` found had waited too long.
+    fn drop_late(&mut self, now: Time, cal: &mut Calendar<Event>) {
+        while let Some((req, epoch, t)) = self.late.pop() {
+            let a = self.attempts[req as usize];
+            if a.epoch != epoch || !a.waiting {
+                continue;
+            }
+            let enter = self.slots[req as usize * self.n_tiers + t as usize].enter;
+            if self.metrics.counts(enter) && !a.probe {
+                self.metrics.tiers[t as usize].rejected += 1;
+            }
+            self.finish(now, req, Some(Outcome::Rejected), cal);
         }
     }
 
     /// Pop the next live attempt from an instance's queue (stale entries are skipped).
-    fn next_waiting(&mut self, t: usize, i: u32) -> Option<u32> {
+    /// Under CoDel, live attempts that waited too long are set aside in `late` (to be turned
+    /// away by `drop_late`) and the next one is tried.
+    fn next_waiting(&mut self, now: Time, t: usize, i: u32) -> Option<u32> {
         let tier = &mut self.tiers[t];
         let lifo = tier.lifo;
+        let codel = tier.codel;
         let inst = &mut tier.instances[i as usize];
         loop {
             let (req, epoch) = if lifo {
@@ -943,6 +970,17 @@ impl<'m> World<'m> {
             };
             let a = &self.attempts[req as usize];
             if a.epoch == epoch && a.waiting {
+                if let Some(c) = codel {
+                    // A queue that has not emptied for an interval is a standing queue: then
+                    // only `target` of waiting is allowed, else a whole interval.
+                    let standing = now.since(inst.queued_since) > c.interval_s;
+                    let allowed = if standing { c.target_s } else { c.interval_s };
+                    let enter = self.slots[req as usize * self.n_tiers + t].enter;
+                    if now.since(enter) > allowed {
+                        self.late.push((req, epoch, t as u8));
+                        continue;
+                    }
+                }
                 inst.live_waiting -= 1;
                 return Some(req);
             }
