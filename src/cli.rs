@@ -1,10 +1,12 @@
 //! The command line: clap definitions of DESIGN.md section 1, and the dispatch that turns an
-//! error into a one-paragraph message and an exit code (2 for bad input, 1 otherwise).
+//! error into a one-paragraph message and an exit code (2 for bad input, 130 for a sweep
+//! interrupted by Ctrl-C or a termination signal, 1 otherwise).
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 use crate::commands;
+use crate::experiment::sweep::Interrupted;
 use crate::model::ModelError;
 
 #[derive(Debug, Parser)]
@@ -34,6 +36,43 @@ pub enum Command {
     Crashpoint(CrashpointArgs),
     /// Redraw the charts of a finished run, sweep or crash-point search from its data files.
     Plot(PlotArgs),
+    /// Measure speed: the event set alone, an M/M/c/K reference, the IRCC night, a sweep.
+    Bench(BenchArgs),
+    /// Combine the shard files of one sweep (run with --shard or a job array) into points.csv,
+    /// sweep.json and charts, checking that every shard is there once.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Small sizes, no IRCC night: a check that the benchmarks run, in seconds.
+    #[arg(long)]
+    pub quick: bool,
+    /// Runs of each workload (each in a fresh process); the table shows medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
+    /// SimPy's M/M/c/K arrivals per second measured on this machine (bench/peers/run.sh).
+    #[arg(long)]
+    pub simpy_rate: Option<f64>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Run one workload in this process and print its measure (used by `surge bench` itself).
+    #[arg(long, hide = true)]
+    pub workload: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Folders holding shard files (shard-I-of-N.csv and .json) of one sweep.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder (default: the first DIR).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No table on the terminal.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -88,7 +127,7 @@ pub struct SweepArgs {
     /// Replications per point.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
-    /// Parallel runs (default: every core).
+    /// Parallel runs (default: SLURM_CPUS_PER_TASK where Slurm sets it, else every core).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
     /// Override a model value for every point.
@@ -103,6 +142,27 @@ pub struct SweepArgs {
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,
+    /// Run only shard I of N (0-based): the points p with p mod N = I, written to
+    /// shard-I-of-N.csv/.json for `surge merge`. Without it, the shard comes from a job array:
+    /// SLURM_ARRAY_TASK_ID (index ID - SLURM_ARRAY_TASK_MIN, count SLURM_ARRAY_TASK_COUNT),
+    /// JOB_COMPLETION_INDEX (Kubernetes; count from --shards) or AWS_BATCH_JOB_ARRAY_INDEX (count
+    /// AWS_BATCH_JOB_ARRAY_SIZE or --shards).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The number of shards, for a job array that passes only the index (Kubernetes Indexed
+    /// Jobs: the Job's completions); checked against the array's own count where it has one.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// Continue an interrupted sweep (or shard) from its journal in the output folder, running
+    /// only the (point, replication) pairs not yet done.
+    #[arg(long)]
+    pub resume: bool,
+    /// Print the points (index and values), one per line, and run nothing.
+    #[arg(long, conflicts_with = "count_points")]
+    pub list_points: bool,
+    /// Print the number of points (to size a job array) and run nothing.
+    #[arg(long)]
+    pub count_points: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -183,6 +243,8 @@ pub fn main() -> i32 {
         Some(Command::Sweep(a)) => commands::sweep::sweep(&a),
         Some(Command::Crashpoint(a)) => commands::crashpoint::crashpoint(&a),
         Some(Command::Plot(a)) => commands::plot::plot(&a),
+        Some(Command::Bench(a)) => commands::bench::bench(&a),
+        Some(Command::Merge(a)) => commands::merge::merge(&a),
     };
     match result {
         Ok(()) => 0,
@@ -195,7 +257,13 @@ pub fn main() -> i32 {
                 .collect::<Vec<_>>()
                 .join(": ");
             eprintln!("error: {msg}");
-            if bad_input { 2 } else { 1 }
+            if e.downcast_ref::<Interrupted>().is_some() {
+                130
+            } else if bad_input {
+                2
+            } else {
+                1
+            }
         }
     }
 }

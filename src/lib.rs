@@ -5,9 +5,10 @@
 //! `engine` (events, clock, random streams; knows nothing of web servers), `model` (the TOML
 //! model), `system` (the simulated site), `metrics` (time series, histograms, outages),
 //! `experiment` (runs, replications), `analytic` (exact queueing results), `output` (files and
-//! charts) and `cli` (commands).
+//! charts), `bench` (the benchmark workloads) and `cli` (commands).
 
 pub mod analytic;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -229,3 +229,47 @@ fn load_aware_balancers_beat_random_splitting() {
         );
     }
 }
+
+#[test]
+fn codel_with_target_equal_to_interval_is_mm1_with_deterministic_patience() {
+    // M/M/1, l = 12/s, m = 10/s (overloaded: only CoDel's drops keep it stable), target =
+    // interval = 100 ms: a request that waited over 100 ms when it reaches the head is turned
+    // away, so the drop probability is P(V > d) of M/M/1+D and utilisation 1 - P(V = 0).
+    let model = open_queue(
+        12.0,
+        1,
+        None,
+        "{ dist = \"exponential\", mean = \"100ms\" }",
+        "2h",
+    ) + "discipline = \"codel\"\ncodel = { target = \"100ms\", interval = \"100ms\" }\n";
+    let s = run_model(&model, &["--reps", REPS]);
+    let (p0, drop) = analytic::mm1_deterministic_patience(12.0, 10.0, 0.1);
+    assert_exact(&s, "tiers.0.blocking_probability", drop);
+    assert_exact(&s, "tiers.0.utilization", 1.0 - p0);
+    // Nobody served waited longer than the limit (histogram resolution 1%).
+    let p99 = s["tiers"][0]["wait_p99_s"].as_f64().unwrap();
+    assert!(p99 <= 0.101, "p99 wait {p99}");
+}
+
+#[test]
+fn codel_bounds_the_wait_under_overload_where_fifo_grows() {
+    // Ten threads at 120% load for ten minutes. FIFO's queue grows without bound; CoDel (5 ms
+    // target, 100 ms interval) serves no request that waited over the interval, turns away at
+    // least the excess (1/6 of the offered load) and not much more, and keeps the threads busy.
+    let base = open_queue(
+        120.0,
+        10,
+        None,
+        "{ dist = \"exponential\", mean = \"100ms\" }",
+        "10m",
+    );
+    let fifo = run_model(&base, &[]);
+    let codel = run_model(&(base + "discipline = \"codel\"\n"), &[]);
+    let tier = |s: &serde_json::Value, k: &str| s["tiers"][0][k].as_f64().unwrap();
+    assert!(tier(&fifo, "mean_queue_wait_s") > 10.0, "{fifo}");
+    assert!(tier(&codel, "mean_queue_wait_s") < 0.05, "{codel}");
+    assert!(tier(&codel, "wait_p99_s") <= 0.101, "{codel}");
+    let shed = tier(&codel, "blocking_probability");
+    assert!((0.15..0.30).contains(&shed), "turned away {shed}");
+    assert!(tier(&codel, "utilization") > 0.9, "{codel}");
+}

@@ -432,6 +432,25 @@ impl ErlangA {
     }
 }
 
+/// M/M/1 whose waiting requests are dropped once they have waited longer than `d` (M/M/1+D:
+/// deterministic patience, or a CoDel queue whose target equals its interval, where a request
+/// is turned away when it reaches the head after waiting more than `d`: in FIFO, dropped
+/// requests take no service, so who is served and how long they wait is the same).
+/// Level crossing on the virtual waiting time V: density l P0 e^-(m-l)x up to d, then
+/// f(d) e^-m(x-d); returns (P(V = 0), P(dropped) = P(V > d)), valid for any l, m > 0 (l > m too).
+pub fn mm1_deterministic_patience(l: f64, m: f64, d: f64) -> (f64, f64) {
+    let k = m - l;
+    // integral of e^-(m-l)x over [0, d], without dividing by 0 when l = m.
+    let ramp = if k.abs() < 1e-12 {
+        d
+    } else {
+        (1.0 - (-k * d).exp()) / k
+    };
+    let tail = l * (-k * d).exp() / m;
+    let p0 = 1.0 / (1.0 + l * ramp + tail);
+    (p0, p0 * tail)
+}
+
 /// Pollaczek-Khinchine mean waiting time in queue of an M/G/1 queue with
 /// arrival rate `l`, mean service time `mean_s` and coefficient of variation
 /// of service time `cv`:
@@ -550,6 +569,21 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deterministic_patience_balances_and_tends_to_mm1() {
+        // Served throughput equals the busy fraction times m, for over- and underload.
+        for (l, m, d) in [(12.0, 10.0, 0.1), (5.0, 10.0, 0.3), (10.0, 10.0, 1.0)] {
+            let (p0, drop) = mm1_deterministic_patience(l, m, d);
+            assert!((l * (1.0 - drop) - m * (1.0 - p0)).abs() < 1e-12);
+        }
+        // Infinite patience: plain M/M/1.
+        let (p0, drop) = mm1_deterministic_patience(5.0, 10.0, 1e3);
+        assert!((p0 - 0.5).abs() < 1e-12 && drop < 1e-12);
+        // Worked example for the CoDel test: l = 12, m = 10, d = 100 ms.
+        let (p0, drop) = mm1_deterministic_patience(12.0, 10.0, 0.1);
+        assert!((p0 - 0.263_57).abs() < 1e-5 && (drop - 0.386_31).abs() < 1e-5);
+    }
 
     fn close(x: f64, y: f64, tol: f64) -> bool {
         (x - y).abs() <= tol * (1.0 + y.abs())

@@ -1,8 +1,10 @@
 //! One file per command: each reads its arguments, calls the experiment and output modules,
 //! and prints what a planner needs to see.
 
+pub mod bench;
 pub mod check;
 pub mod crashpoint;
+pub mod merge;
 pub mod plot;
 pub mod run;
 pub mod sweep;

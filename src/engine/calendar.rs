@@ -10,6 +10,13 @@
 //! out in the order they went in, so they need no heap: each such stream is a *delay line*, a
 //! FIFO whose front is compared with the heap's top. Most timeouts are cancelled long before
 //! they fire; in a line they cost a push and a pop instead of bloating the heap.
+//!
+//! A process that always has exactly one next event and moves it often (the next arrival of a
+//! source, the next departure from a pool of waiting users) owns a *slot*: one pending event
+//! that `set_slot` overwrites in place, so a rescheduled event leaves nothing stale behind.
+//!
+//! Lines and slots are *channels*; the key of each channel's earliest event sits in one small
+//! contiguous array that `pop` scans next to the heap's top.
 
 use std::collections::VecDeque;
 
@@ -22,10 +29,27 @@ struct Entry<E> {
     event: E,
 }
 
+/// What a channel is: a delay line or a slot (index into `lines` or `slots`).
+#[derive(Clone, Copy)]
+enum Channel {
+    Line(usize),
+    Slot(usize),
+}
+
+/// No pending event on a channel.
+const EMPTY: u128 = u128::MAX;
+
 /// Pending events and the clock.
 pub struct Calendar<E> {
     heap: Vec<Entry<E>>,
     lines: Vec<VecDeque<Entry<E>>>,
+    slots: Vec<Option<E>>,
+    /// Key of the earliest event of each channel (`EMPTY` when none), in channel order.
+    fronts: Vec<u128>,
+    channels: Vec<Channel>,
+    /// Channel index of each line and each slot.
+    line_channel: Vec<usize>,
+    slot_channel: Vec<usize>,
     seq: u64,
     now: Time,
     popped: u64,
@@ -49,6 +73,11 @@ impl<E: Copy> Calendar<E> {
         Calendar {
             heap: Vec::with_capacity(n),
             lines: Vec::new(),
+            slots: Vec::new(),
+            fronts: Vec::new(),
+            channels: Vec::new(),
+            line_channel: Vec::new(),
+            slot_channel: Vec::new(),
             seq: 0,
             now: Time::ZERO,
             popped: 0,
@@ -76,7 +105,9 @@ impl<E: Copy> Calendar<E> {
     /// Pending events.
     #[inline]
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lines.iter().map(VecDeque::len).sum::<usize>()
+        self.heap.len()
+            + self.lines.iter().map(VecDeque::len).sum::<usize>()
+            + self.slots.iter().filter(|s| s.is_some()).count()
     }
 
     #[inline]
@@ -87,7 +118,38 @@ impl<E: Copy> Calendar<E> {
     /// A new delay line; returns its index for `schedule_line`.
     pub fn add_line(&mut self) -> usize {
         self.lines.push(VecDeque::new());
+        self.line_channel.push(self.channels.len());
+        self.channels.push(Channel::Line(self.lines.len() - 1));
+        self.fronts.push(EMPTY);
         self.lines.len() - 1
+    }
+
+    /// A new slot, empty; returns its index for `set_slot` and `clear_slot`.
+    pub fn add_slot(&mut self) -> usize {
+        self.slots.push(None);
+        self.slot_channel.push(self.channels.len());
+        self.channels.push(Channel::Slot(self.slots.len() - 1));
+        self.fronts.push(EMPTY);
+        self.slots.len() - 1
+    }
+
+    /// Make `event` at `at` the one pending event of slot `slot`, replacing any earlier one
+    /// (past times are clamped to now). Ties with other events resolve in scheduling order, as
+    /// for `schedule`.
+    #[inline]
+    pub fn set_slot(&mut self, slot: usize, at: Time, event: E) {
+        let at = at.max(self.now);
+        let key = ((at.0 as u128) << 64) | self.seq as u128;
+        self.seq += 1;
+        self.slots[slot] = Some(event);
+        self.fronts[self.slot_channel[slot]] = key;
+    }
+
+    /// Drop the pending event of slot `slot`, if any.
+    #[inline]
+    pub fn clear_slot(&mut self, slot: usize) {
+        self.slots[slot] = None;
+        self.fronts[self.slot_channel[slot]] = EMPTY;
     }
 
     /// Schedule `event` at `at` on delay line `line`. Events of one line must be scheduled in
@@ -103,6 +165,9 @@ impl<E: Copy> Calendar<E> {
             return;
         }
         self.seq += 1;
+        if l.is_empty() {
+            self.fronts[self.line_channel[line]] = key;
+        }
         l.push_back(Entry { key, event });
     }
 
@@ -126,39 +191,42 @@ impl<E: Copy> Calendar<E> {
     /// Time of the earliest pending event.
     #[inline]
     pub fn peek_time(&self) -> Option<Time> {
-        let heap = self.heap.first().map(|e| e.key);
-        let line = self
-            .lines
-            .iter()
-            .filter_map(|l| l.front().map(|e| e.key))
-            .min();
-        match (heap, line) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-        .map(|k| Time((k >> 64) as u64))
+        let heap = self.heap.first().map_or(EMPTY, |e| e.key);
+        let key = self.fronts.iter().copied().fold(heap, u128::min);
+        (key != EMPTY).then_some(Time((key >> 64) as u64))
     }
 
     /// Remove the earliest event and advance the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        // The earliest line front, if it comes before the heap's top.
-        let mut best_line = None;
-        let mut best = self.heap.first().map_or(u128::MAX, |e| e.key);
-        for (i, l) in self.lines.iter().enumerate() {
-            if let Some(f) = l.front() {
-                if f.key < best {
-                    best = f.key;
-                    best_line = Some(i);
-                }
-            }
+        // The earliest channel front, if it comes before the heap's top.
+        let mut best_channel = usize::MAX;
+        let mut best = self.heap.first().map_or(EMPTY, |e| e.key);
+        for (i, &k) in self.fronts.iter().enumerate() {
+            // Selects rather than jumps: which channel is next is not predictable.
+            let earlier = k < best;
+            best = if earlier { k } else { best };
+            best_channel = if earlier { i } else { best_channel };
         }
-        if let Some(i) = best_line {
-            let e = self.lines[i].pop_front().expect("front exists");
-            let t = Time((e.key >> 64) as u64);
+        if best_channel != usize::MAX {
+            let event = match self.channels[best_channel] {
+                Channel::Line(l) => {
+                    let line = &mut self.lines[l];
+                    let e = line.pop_front().expect("a line with a front has an entry");
+                    self.fronts[best_channel] = line.front().map_or(EMPTY, |f| f.key);
+                    e.event
+                }
+                Channel::Slot(s) => {
+                    self.fronts[best_channel] = EMPTY;
+                    self.slots[s]
+                        .take()
+                        .expect("a slot with a key has an event")
+                }
+            };
+            let t = Time((best >> 64) as u64);
             self.now = t;
             self.popped += 1;
-            return Some((t, e.event));
+            return Some((t, event));
         }
         let last = self.heap.pop()?;
         let top = if self.heap.is_empty() {
@@ -198,14 +266,25 @@ impl<E: Copy> Calendar<E> {
             if first >= n {
                 break;
             }
-            let end = (first + ARITY).min(n);
             let mut best = first;
             let mut best_key = self.heap[first].key;
-            for c in first + 1..end {
-                let k = self.heap[c].key;
-                if k < best_key {
-                    best = c;
-                    best_key = k;
+            if first + ARITY <= n {
+                // All four children: a branch-free pick (selects, not jumps), since which child
+                // is smallest is a coin toss the branch predictor cannot learn.
+                let kids = &self.heap[first..first + ARITY];
+                let (a, b, c, d) = (kids[0].key, kids[1].key, kids[2].key, kids[3].key);
+                let (ab, kab) = if b < a { (1, b) } else { (0, a) };
+                let (cd, kcd) = if d < c { (3, d) } else { (2, c) };
+                let (pick, key) = if kcd < kab { (cd, kcd) } else { (ab, kab) };
+                best = first + pick;
+                best_key = key;
+            } else {
+                for c in first + 1..n {
+                    let k = self.heap[c].key;
+                    if k < best_key {
+                        best = c;
+                        best_key = k;
+                    }
                 }
             }
             if best_key >= item.key {
@@ -279,6 +358,30 @@ mod tests {
             expected.push(e);
         }
         assert_eq!(expected.len(), 3001);
+    }
+
+    #[test]
+    fn slots_hold_one_event_each_and_merge_in_order() {
+        let mut cal = Calendar::new();
+        let a = cal.add_slot();
+        let line = cal.add_line();
+        let b = cal.add_slot();
+        cal.schedule(Time(50), 1u32);
+        cal.set_slot(a, Time(30), 2);
+        cal.set_slot(a, Time(70), 3); // replaces 2: nothing stale is left
+        cal.set_slot(b, Time(40), 4);
+        cal.schedule_line(line, Time(45), 5);
+        cal.set_slot(b, Time(60), 6);
+        cal.clear_slot(b);
+        cal.set_slot(b, Time(50), 7); // ties with the heap's 50: scheduled later, pops later
+        assert_eq!(cal.len(), 4);
+        let order: Vec<_> = std::iter::from_fn(|| cal.pop()).collect();
+        assert_eq!(
+            order,
+            vec![(Time(45), 5), (Time(50), 1), (Time(50), 7), (Time(70), 3)]
+        );
+        assert_eq!(cal.peek_time(), None);
+        assert!(cal.is_empty());
     }
 
     #[test]

@@ -15,8 +15,10 @@ impl Time {
     /// From seconds; negative or NaN becomes 0, huge values saturate.
     #[inline]
     pub fn from_secs(s: f64) -> Time {
-        // `as` saturates for floats: NaN -> 0, negative -> 0, too large -> u64::MAX.
-        Time((s * NANOS_PER_S).round() as u64)
+        // `as` saturates for floats: NaN -> 0, negative -> 0, too large -> u64::MAX. Adding a
+        // half and truncating rounds to the nearest nanosecond without a libm call (`round` is
+        // not an instruction on baseline x86-64, and this sits on every scheduled event).
+        Time((s * NANOS_PER_S + 0.5) as u64)
     }
 
     #[inline]

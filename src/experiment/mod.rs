@@ -3,6 +3,7 @@
 
 pub mod crashpoint;
 pub mod guard;
+pub mod shard;
 pub mod sweep;
 
 use rayon::prelude::*;

@@ -4,7 +4,9 @@
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::run_once;
 use crate::engine::derive_seed;
@@ -12,7 +14,7 @@ use crate::model::error::BadInput;
 use crate::model::{self, Model};
 
 /// One varied key and its values (as they are passed to `--set`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vary {
     pub key: String,
     pub values: Vec<String>,
@@ -164,29 +166,85 @@ pub fn run_points(
     jobs: usize,
     done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Row>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()?;
     let tasks: Vec<(usize, u32)> = (0..models.len())
         .flat_map(|p| (0..reps).map(move |r| (p, r)))
         .collect();
+    run_tasks(models, seed, &tasks, jobs, &AtomicBool::new(false), &|_| {
+        done();
+        Ok(())
+    })
+}
+
+/// Run the given (point, replication) pairs on `jobs` threads. `finished` sees each row as soon
+/// as its run ends (in any order: the sweep journals it there); once `stop` is set no new run
+/// starts. The rows that ran come back in the order of `tasks`; an error from `finished` stops
+/// the work and is returned.
+pub fn run_tasks(
+    models: &[Model],
+    seed: u64,
+    tasks: &[(usize, u32)],
+    jobs: usize,
+    stop: &AtomicBool,
+    finished: &(dyn Fn(&Row) -> Result<()> + Sync),
+) -> Result<Vec<Row>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()?;
     let rows = pool.install(|| {
         tasks
             .par_iter()
             .map(|&(p, r)| {
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
                 let s = point_seed(seed, p as u64, u64::from(r));
                 let out = run_once(&models[p], s);
-                done();
-                serde_json::to_value(&out.summary).map(|summary| Row {
+                let row = Row {
                     point: p,
                     rep: r,
                     seed: s,
-                    summary,
-                })
+                    summary: serde_json::to_value(&out.summary)?,
+                };
+                if let Err(e) = finished(&row) {
+                    stop.store(true, Ordering::SeqCst);
+                    return Err(e);
+                }
+                Ok(Some(row))
             })
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Vec<_>>>()
     })?;
-    Ok(rows)
+    Ok(rows.into_iter().flatten().collect())
+}
+
+/// A sweep stopped by Ctrl-C or a termination signal before every run was done (exit code 130).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
+/// The fingerprint of everything that decides a sweep's results: the effective model of its
+/// first point (after `--set`; the other points differ from it only in the varied keys), the
+/// grid, the replications and the seed. Shards of one sweep, and a journal and the sweep that
+/// resumes it, must agree on it. 16 hex digits of FNV-1a over a canonical text of those inputs,
+/// the same on every platform and run of one surge version.
+pub fn fingerprint(first_point: &Model, varies: &[Vary], reps: u32, seed: u64) -> String {
+    let mut model = first_point.clone();
+    model.file.clear(); // the same model under another path is the same sweep
+    let mut text = format!("{model:?}\n");
+    for v in varies {
+        text.push_str(&format!("vary {}={}\n", v.key, v.values.join(",")));
+    }
+    text.push_str(&format!("reps {reps}\nseed {seed}\n"));
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+/// 64-bit FNV-1a: small, stable, and enough to tell two sweeps apart.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// Fields left out of `points.csv`: they describe the computer or the run's identity, not the
@@ -269,6 +327,13 @@ mod tests {
         assert!(parse_vary("nothing", 10).is_err());
         assert!(parse_vary("x=5..1", 10).is_err());
         assert!(parse_vary("x=1..5:0", 10).is_err());
+    }
+
+    #[test]
+    fn fnv1a_is_the_published_function() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
     }
 
     #[test]

@@ -207,6 +207,8 @@ pub struct Tier {
     /// Waiting places per instance beyond the busy threads; `None` is unbounded.
     pub queue: Option<u32>,
     pub discipline: Discipline,
+    /// CoDel's settings, when the discipline is CoDel.
+    pub codel: Option<Codel>,
     pub service: Dist,
     pub contention: f64,
     pub visit: f64,
@@ -219,6 +221,15 @@ pub struct Tier {
     pub restart: Restart,
     pub health_check: Option<HealthCheck>,
     pub autoscale: Option<Autoscale>,
+}
+
+/// Controlled delay (Nichols and Jacobson's CoDel, as servers use it): a waiting request is
+/// dropped when a thread would take it if it waited longer than `target_s` while the queue has
+/// been non-empty for over `interval_s` (a standing queue), or longer than `interval_s` otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Codel {
+    pub target_s: f64,
+    pub interval_s: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -755,12 +766,38 @@ fn build(raw: schema::RawModel, text: &str, file: &str) -> Result<Model, ModelEr
                 })
             }
         };
+        let codel = match (t.discipline, &t.codel) {
+            (Some(Discipline::Codel), c) => {
+                let target_s = c.as_ref().and_then(|c| c.target).map_or(0.005, |d| d.0);
+                let interval_s = c.as_ref().and_then(|c| c.interval).map_or(0.1, |d| d.0);
+                if !(target_s > 0.0 && target_s <= interval_s) {
+                    return Err(fail(
+                        &format!("{key}.codel.target"),
+                        format!(
+                            "CoDel's target ({target_s} s) must be above 0 and at most its interval ({interval_s} s)"
+                        ),
+                    ));
+                }
+                Some(Codel {
+                    target_s,
+                    interval_s,
+                })
+            }
+            (_, Some(_)) => {
+                return Err(fail(
+                    &format!("{key}.codel"),
+                    "`codel` settings need discipline = \"codel\" in the same tier".into(),
+                ));
+            }
+            _ => None,
+        };
         tiers.push(Tier {
             name,
             instances: t.instances.0,
             threads: t.threads.0,
             queue: t.queue.map(|q| q.0),
             discipline: t.discipline.unwrap_or_default(),
+            codel,
             service: t.service.0,
             contention: t.contention.map_or(0.0, |c| c.0),
             visit: t.visit.map_or(1.0, |v| v.0),

@@ -184,6 +184,10 @@ pub enum Discipline {
     #[default]
     Fifo,
     Lifo,
+    /// Controlled delay: a request that waited too long is dropped (503) when a thread would
+    /// take it; "too long" is `codel.target` once the queue has stayed non-empty for
+    /// `codel.interval`, else `codel.interval`.
+    Codel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
@@ -204,6 +208,7 @@ pub struct RawTier {
     pub threads: Count,
     pub queue: Option<Places>,
     pub discipline: Option<Discipline>,
+    pub codel: Option<RawCodel>,
     pub service: DistSpec,
     pub contention: Option<NonNegative>,
     pub visit: Option<Probability>,
@@ -213,6 +218,13 @@ pub struct RawTier {
     pub restart: Option<RawRestart>,
     pub health_check: Option<RawHealthCheck>,
     pub autoscale: Option<RawAutoscale>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCodel {
+    pub target: Option<Duration>,
+    pub interval: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 //! never leaves a half-written file.
 
 pub mod chart;
+pub mod journal;
 pub mod sweep_chart;
 
 use anyhow::{Context, Result};

@@ -23,6 +23,7 @@ use crate::metrics::{Collector, Outcome};
 use crate::model::{Action, Dist, Model, SourceKind};
 use arrivals::Arrivals;
 use client::{Call, backoff_delay};
+use rand_distr::{Distribution, Exp1};
 use tier::TierState;
 
 /// Everything that can happen. Small and `Copy`.
@@ -35,11 +36,7 @@ pub enum Event {
     /// A user who left after errors comes back: a new session.
     Return { source: u16 },
     /// Some member of one of a source's pools is due (see `Pool`).
-    Pool {
-        source: u16,
-        pool: PoolKind,
-        epoch: u32,
-    },
+    Pool { source: u16, pool: PoolKind },
     /// A user asks for the next page (after reading), asks again (refresh), or leaves.
     Page { user: u32 },
     /// An automatic retry of a requests-source call.
@@ -71,6 +68,8 @@ pub enum Event {
 }
 
 const NONE: u32 = u32::MAX;
+/// A delay line the model does not use.
+const NO_LINE: usize = usize::MAX;
 
 /// Server-side work for one request attempt (or one health-check probe).
 #[derive(Debug, Clone, Copy)]
@@ -97,10 +96,15 @@ struct Attempt {
 struct Slot {
     instance: u32,
     enter: Time,
+    /// When its service began (for the request timeout).
+    started: Time,
     /// Index in the instance's list of attempts holding a thread.
     pos: u32,
 }
 
+/// A user's session state. It lives in the users arena while the user has a request in flight
+/// or an event of its own, and moves by value into a pool while it waits there, so the arena
+/// stays as small as the users in flight (and in cache) however many users read.
 #[derive(Debug, Clone, Copy)]
 struct User {
     source: u16,
@@ -108,8 +112,6 @@ struct User {
     failures: u32,
     /// The next page request repeats a failed one.
     refreshing: bool,
-    /// Index in its source's thinking pool while it reads.
-    pool_pos: u32,
 }
 
 struct SourceState {
@@ -151,18 +153,26 @@ pub enum PoolKind {
 
 /// Users waiting for an exponential delay, held as one pool instead of one event each: with N
 /// members of mean delay m, the next one leaves after Exp(N / m) and is any member with equal
-/// chance, exactly as if each had its own exponential clock (memorylessness). The pool has one
-/// pending event, rescheduled (and the old one made stale) whenever N changes; with N large,
-/// that event is due within a fraction of a millisecond, so stale ones never pile up. This
-/// keeps hundreds of thousands of reading users out of the event heap.
+/// chance, exactly as if each had its own exponential clock (memorylessness). The pool's one
+/// pending event lives in a calendar slot and is redrawn in place whenever N changes, so
+/// nothing stale is left behind. This keeps hundreds of thousands of reading users out of the
+/// event heap.
 #[derive(Debug, Clone, Default)]
 struct Pool {
     /// Mean delay, seconds; 0 when the delay is not exponential (members get their own events).
     mean_s: f64,
-    members: Vec<u32>,
+    members: Vec<User>,
     /// Members without identity (returning users are only a count).
     count: u64,
-    epoch: u32,
+    /// The calendar slot of the pool's next departure, once it has had members.
+    slot: Option<usize>,
+    /// The uniform draw that places the next newcomer, drawn one insertion ahead so the place
+    /// can be fetched into cache before it is needed (it is independent of everything in
+    /// between, so the place is still uniform).
+    next_place: f64,
+    /// A member is leaving right now: redraw the next departure once the event is handled, not
+    /// at each change within it (the member often comes straight back to the same pool).
+    firing: bool,
 }
 
 impl Pool {
@@ -219,14 +229,33 @@ pub struct World<'m> {
     shed_fraction: f64,
     shed_until: Time,
     watch: Watch,
+    /// Calendar slot of each source's next arrival (request or session).
+    arrival_slot: Vec<usize>,
+    /// Waiting attempts CoDel turns away, as (attempt, generation, tier).
+    late: Vec<(u32, u32, u8)>,
     /// Delay lines of the calendar: client timeouts per source, server and probe timeouts per
-    /// tier (each a fixed delay, so their events fire in the order they were scheduled).
+    /// tier (each a fixed delay, so their events fire in the order they were scheduled); only
+    /// the ones a model uses exist (`NO_LINE` otherwise).
     line_client: Vec<usize>,
     line_server: Vec<usize>,
     line_probe: Vec<usize>,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
     pub metrics: Collector,
+}
+
+/// Ask the processor to bring `v[i]` into cache (a hint: no effect on results).
+#[inline]
+fn prefetch<T>(v: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if i < v.len() {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch never faults and reads nothing the program sees; SSE is part of
+        // every x86-64 processor, and the address lies inside `v`.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(v[i..].as_ptr().cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (v, i);
 }
 
 /// Random stream ids: sources 0.., tiers 1000.., the rest fixed.
@@ -306,6 +335,8 @@ impl<'m> World<'m> {
                 next_look: vec![None; model.operators.len()],
                 ..Watch::default()
             },
+            arrival_slot: Vec::new(),
+            late: Vec::new(),
             line_client: Vec::new(),
             line_server: Vec::new(),
             line_probe: Vec::new(),
@@ -327,9 +358,17 @@ impl<'m> World<'m> {
     /// the site at t = 0, each about to ask for a page after a think time (exactly the stationary
     /// state when think times are exponential and pages geometric).
     pub fn start(&mut self, cal: &mut Calendar<Event>) {
-        self.line_client = (0..self.sources.len()).map(|_| cal.add_line()).collect();
-        self.line_server = (0..self.n_tiers).map(|_| cal.add_line()).collect();
-        self.line_probe = (0..self.n_tiers).map(|_| cal.add_line()).collect();
+        let mut line_if = |used: bool| if used { cal.add_line() } else { NO_LINE };
+        self.line_client = (self.model.sources.iter())
+            .map(|s| line_if(s.client.timeout_s.is_some()))
+            .collect();
+        self.line_server = (self.tiers.iter())
+            .map(|t| line_if(t.request_timeout_s.is_some()))
+            .collect();
+        self.line_probe = (self.tiers.iter())
+            .map(|t| line_if(t.health_check.is_some()))
+            .collect();
+        self.arrival_slot = (0..self.sources.len()).map(|_| cal.add_slot()).collect();
         for i in 0..self.sources.len() {
             self.schedule_next(i as u16, cal);
             if self.sources[i].kind == SourceKind::Users {
@@ -390,13 +429,9 @@ impl<'m> World<'m> {
             }
             Event::Return { source } => self.begin_session(now, source, cal),
             Event::Page { user } => self.page_due(now, user, cal),
-            Event::Pool {
-                source,
-                pool,
-                epoch,
-            } => {
+            Event::Pool { source, pool } => {
                 let p = self.sources[source as usize].pool(pool);
-                if p.epoch != epoch || p.size() == 0 {
+                if p.size() == 0 {
                     return;
                 }
                 if pool == PoolKind::Returning {
@@ -405,15 +440,17 @@ impl<'m> World<'m> {
                     self.begin_session(now, source, cal);
                     return;
                 }
-                let k = (open01(&mut self.rng_users) * p.members.len() as f64) as usize;
-                let k = k.min(p.members.len() - 1);
-                let user = p.members.swap_remove(k);
-                if let Some(&moved) = p.members.get(k) {
-                    self.users[moved as usize].pool_pos = k as u32;
-                }
-                self.users[user as usize].pool_pos = NONE;
-                self.reschedule_pool(now, source, pool, cal);
+                // Members are kept in uniformly random order (see `wait_then_page`), so the
+                // last one is a uniform pick, and taking it touches only hot memory.
+                let u = p
+                    .members
+                    .pop()
+                    .expect("a pool of size > 0 with no count has members");
+                p.firing = true;
+                let user = self.place_user(u);
                 self.page_due(now, user, cal);
+                self.sources[source as usize].pool(pool).firing = false;
+                self.reschedule_pool(now, source, pool, cal);
             }
             Event::Retry { call } => {
                 let source = self.calls[call as usize].source;
@@ -426,8 +463,31 @@ impl<'m> World<'m> {
                 }
                 if a.probe {
                     self.probe_answered(now, req, cal);
-                } else {
-                    self.advance(now, req, a.at as usize + 1, cal);
+                    return;
+                }
+                let t = a.at as usize;
+                self.advance(now, req, t + 1, cal);
+                // Still holding this tier's thread while a later tier works: the request
+                // timeout `serve` left out (its service ended first) now matters.
+                let b = self.attempts[req as usize];
+                if let (true, Some(rt)) = (
+                    b.epoch == epoch && b.held & (1 << t) != 0,
+                    self.tiers[t].request_timeout_s,
+                ) {
+                    let at = self.slots[req as usize * self.n_tiers + t]
+                        .started
+                        .after(rt);
+                    if now < at {
+                        cal.schedule_line(
+                            self.line_server[t],
+                            at,
+                            Event::ServerTimeout {
+                                req,
+                                epoch,
+                                tier: t as u8,
+                            },
+                        );
+                    }
                 }
             }
             Event::ClientTimeout { req, epoch } => {
@@ -513,9 +573,25 @@ impl<'m> World<'m> {
         let src = &mut self.sources[source as usize];
         let pool = src.pool(kind);
         if pool.active() {
-            self.users[user as usize].pool_pos = pool.members.len() as u32;
-            pool.members.push(user);
-            self.reschedule_pool(now, source, kind, cal);
+            // Inside-out Fisher-Yates: the newcomer takes a uniform place among the n + 1 and
+            // the member there moves to the end, so the order stays a uniform permutation and
+            // the member at the end is a uniform pick. (The random access here is a store the
+            // processor need not wait for; a random pick at departure would be a load it must.)
+            let u = self.users[user as usize];
+            let n = pool.members.len();
+            let j = ((pool.next_place * (n + 1) as f64) as usize).min(n);
+            if j == n {
+                pool.members.push(u);
+            } else {
+                let displaced = std::mem::replace(&mut pool.members[j], u);
+                pool.members.push(displaced);
+            }
+            pool.next_place = open01(&mut self.rng_users);
+            prefetch(&pool.members, (pool.next_place * (n + 2) as f64) as usize);
+            self.free_users.push(user);
+            if !pool.firing {
+                self.reschedule_pool(now, source, kind, cal);
+            }
         } else {
             let wait = match kind {
                 PoolKind::Thinking => src
@@ -533,7 +609,8 @@ impl<'m> World<'m> {
         }
     }
 
-    /// A pool changed size: its next departure is Exp(size / mean) from now.
+    /// A pool changed size: its next departure is Exp(size / mean) from now, in the pool's
+    /// calendar slot (which replaces the departure planned before the change).
     fn reschedule_pool(
         &mut self,
         now: Time,
@@ -542,22 +619,15 @@ impl<'m> World<'m> {
         cal: &mut Calendar<Event>,
     ) {
         let pool = self.sources[source as usize].pool(kind);
-        pool.epoch = pool.epoch.wrapping_add(1);
+        let slot = *pool.slot.get_or_insert_with(|| cal.add_slot());
         let n = pool.size();
         if n == 0 {
+            cal.clear_slot(slot);
             return;
         }
-        let mean = pool.mean_s;
-        let epoch = pool.epoch;
-        let wait = -open01(&mut self.rng_users).ln() * mean / n as f64;
-        cal.schedule(
-            now.after(wait),
-            Event::Pool {
-                source,
-                pool: kind,
-                epoch,
-            },
-        );
+        let e: f64 = Exp1.sample(&mut self.rng_users);
+        let wait = e * pool.mean_s / n as f64;
+        cal.set_slot(slot, now.after(wait), Event::Pool { source, pool: kind });
     }
 
     fn schedule_next(&mut self, source: u16, cal: &mut Calendar<Event>) {
@@ -568,7 +638,7 @@ impl<'m> World<'m> {
                 SourceKind::Requests | SourceKind::Trace => Event::Arrival { source },
                 SourceKind::Users => Event::Session { source },
             };
-            cal.schedule(Time::from_secs(t), ev);
+            cal.set_slot(self.arrival_slot[source as usize], Time::from_secs(t), ev);
         }
     }
 
@@ -585,13 +655,16 @@ impl<'m> World<'m> {
         // mean number of pages is the distribution's.
         let whole =
             pages.floor() + f64::from(u8::from(open01(&mut self.rng_users) < pages.fract()));
-        let u = User {
+        self.place_user(User {
             source,
             pages_left: whole.max(1.0) as u32,
             failures: 0,
             refreshing: false,
-            pool_pos: NONE,
-        };
+        })
+    }
+
+    /// Put a user into the arena (the most recently freed place first: likely in cache).
+    fn place_user(&mut self, u: User) -> u32 {
         match self.free_users.pop() {
             Some(i) => {
                 self.users[i as usize] = u;
@@ -675,8 +748,14 @@ impl<'m> World<'m> {
             self.finish(now, req, Some(Outcome::Rejected), cal);
             return;
         }
-        let client = &self.model.sources[source as usize].client;
         let epoch = self.attempts[req as usize].epoch;
+        self.advance(now, req, 0, cal);
+        // The client's clocks start now, but only an attempt still open needs them: one turned
+        // away at once (a full queue, no instance) would leave a stale timeout behind.
+        if self.attempts[req as usize].epoch != epoch {
+            return;
+        }
+        let client = &self.model.sources[source as usize].client;
         if let Some(t) = client.timeout_s {
             cal.schedule_line(
                 self.line_client[source as usize],
@@ -688,7 +767,6 @@ impl<'m> World<'m> {
             let wait = p.sample(&mut self.rng_client);
             cal.schedule(now.after(wait), Event::Abandon { req, epoch });
         }
-        self.advance(now, req, 0, cal);
     }
 
     /// Send an attempt on to the next tier it visits at or after `from`, or complete it.
@@ -747,6 +825,7 @@ impl<'m> World<'m> {
         self.slots[req as usize * self.n_tiers + t] = Slot {
             instance: i,
             enter: now,
+            started: now,
             pos: 0,
         };
         self.attempts[req as usize].at = t as u8;
@@ -756,6 +835,9 @@ impl<'m> World<'m> {
             let a = &mut self.attempts[req as usize];
             a.waiting = true;
             inst.waiting.push_back((req, a.epoch));
+            if inst.live_waiting == 0 {
+                inst.queued_since = now;
+            }
             inst.live_waiting += 1;
             stats.queued.add(now, 1.0);
         }
@@ -795,13 +877,19 @@ impl<'m> World<'m> {
         if self.metrics.counts(enter) && !self.attempts[req as usize].probe {
             self.metrics.tiers[t].record_wait(Time(now.0 - enter.0));
         }
+        self.slots[req as usize * self.n_tiers + t].started = now;
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
         let epoch = a.epoch;
         let probe = a.probe;
         cal.schedule(now.after(service), Event::Done { req, epoch });
-        if let (Some(rt), false) = (request_timeout, probe) {
+        // A service that ends before the request timeout cannot be cut off by it unless the
+        // attempt then holds this thread while later tiers work: that case schedules the
+        // timeout when it arises (`Event::Done`), so most requests never leave a stale one.
+        if let (Some(rt), false) = (request_timeout, probe)
+            && service >= rt
+        {
             cal.schedule_line(
                 self.line_server[t],
                 now.after(rt),
@@ -847,16 +935,35 @@ impl<'m> World<'m> {
         if !self.tiers[t].instances[slot.instance as usize].up {
             return;
         }
-        if let Some(next) = self.next_waiting(t, slot.instance) {
+        if let Some(next) = self.next_waiting(now, t, slot.instance) {
             self.metrics.tiers[t].queued.add(now, -1.0);
             self.serve(now, next, t, slot.instance, cal);
+        }
+        self.drop_late(now, cal);
+    }
+
+    /// CoDel: turn away (503) the attempts `next_waiting` found had waited too long.
+    fn drop_late(&mut self, now: Time, cal: &mut Calendar<Event>) {
+        while let Some((req, epoch, t)) = self.late.pop() {
+            let a = self.attempts[req as usize];
+            if a.epoch != epoch || !a.waiting {
+                continue;
+            }
+            let enter = self.slots[req as usize * self.n_tiers + t as usize].enter;
+            if self.metrics.counts(enter) && !a.probe {
+                self.metrics.tiers[t as usize].rejected += 1;
+            }
+            self.finish(now, req, Some(Outcome::Rejected), cal);
         }
     }
 
     /// Pop the next live attempt from an instance's queue (stale entries are skipped).
-    fn next_waiting(&mut self, t: usize, i: u32) -> Option<u32> {
+    /// Under CoDel, live attempts that waited too long are set aside in `late` (to be turned
+    /// away by `drop_late`) and the next one is tried.
+    fn next_waiting(&mut self, now: Time, t: usize, i: u32) -> Option<u32> {
         let tier = &mut self.tiers[t];
         let lifo = tier.lifo;
+        let codel = tier.codel;
         let inst = &mut tier.instances[i as usize];
         loop {
             let (req, epoch) = if lifo {
@@ -866,6 +973,17 @@ impl<'m> World<'m> {
             };
             let a = &self.attempts[req as usize];
             if a.epoch == epoch && a.waiting {
+                if let Some(c) = codel {
+                    // A queue that has not emptied for an interval is a standing queue: then
+                    // only `target` of waiting is allowed, else a whole interval.
+                    let standing = now.since(inst.queued_since) > c.interval_s;
+                    let allowed = if standing { c.target_s } else { c.interval_s };
+                    let enter = self.slots[req as usize * self.n_tiers + t].enter;
+                    if now.since(enter) > allowed {
+                        self.late.push((req, epoch, t as u8));
+                        continue;
+                    }
+                }
                 inst.live_waiting -= 1;
                 return Some(req);
             }

@@ -28,6 +28,8 @@ pub struct Instance {
     pub checks_passed: u32,
     pub checks_failed: u32,
     pub recent_crashes: VecDeque<Time>,
+    /// Since when its queue has held a live waiting attempt (CoDel's standing-queue test).
+    pub queued_since: Time,
     /// When it last (re)started, for the cold-start slowdown; `None`: warm from the start.
     pub restarted_at: Option<Time>,
     /// Generation of scheduled restarts: a restart event whose generation is not this one is
@@ -53,6 +55,7 @@ pub struct TierState {
     /// Waiting places per instance (`u32::MAX` when unbounded).
     pub queue: u32,
     pub lifo: bool,
+    pub codel: Option<crate::model::Codel>,
     pub service: Dist,
     pub contention: f64,
     pub visit: f64,
@@ -81,6 +84,7 @@ impl TierState {
             threads: t.threads,
             queue: t.queue.unwrap_or(u32::MAX),
             lifo: t.discipline == Discipline::Lifo,
+            codel: t.codel,
             service: t.service.clone(),
             contention: t.contention,
             visit: t.visit,
@@ -119,8 +123,9 @@ impl TierState {
         match self.balancer {
             Balancer::RoundRobin => {
                 for _ in 0..n {
-                    let i = self.next;
-                    self.next = (self.next + 1) % n;
+                    // Next in turn, wrapping without a division (this runs per request).
+                    let i = if self.next >= n { 0 } else { self.next };
+                    self.next = if i + 1 == n { 0 } else { i + 1 };
                     if self.instances[i as usize].in_rotation {
                         return Some(i);
                     }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Peers for issue 5: the same M/M/c/K reference (l = 900/s, m = 10/s, c = 100, K = 1,000) in
+# SimPy 4.1.2 and Ciw 3.2.7, in a virtual environment (not part of CI), then surge's own run of it,
+# all on this machine in one go, and the ratios of arrivals per second.
+#   bench/peers/run.sh [SIMPY_ARRIVALS] [CIW_ARRIVALS] [SURGE_ARRIVALS]
+set -euo pipefail
+cd "$(dirname "$0")"
+simpy_n=${1:-1000000}
+ciw_n=${2:-100000}
+surge_n=${3:-10000000}
+venv=${PEERS_VENV:-.venv}
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet simpy==4.1.2 ciw==3.2.7
+fi
+(cd ../.. && cargo build --release --quiet)
+surge=../../target/release/surge
+simpy_json=$("$venv/bin/python" mmck_simpy.py "$simpy_n")
+echo "$simpy_json"
+ciw_json=$("$venv/bin/python" mmck_ciw.py "$ciw_n")
+echo "$ciw_json"
+surge_json=$("$surge" bench --workload "{\"Mmck\":{\"arrivals\":$surge_n}}")
+echo "{\"peer\": \"surge\", \"measure\": $surge_json}"
+python3 - "$simpy_json" "$ciw_json" "$surge_json" <<'PY'
+import json, sys
+simpy, ciw, surge = (json.loads(a) for a in sys.argv[1:])
+s = surge["work"] / surge["wall_s"]
+print(f"arrivals/s: surge {s:,.0f}; SimPy {simpy['arrivals_per_s']:,.0f} (surge {s / simpy['arrivals_per_s']:.0f}x); "
+      f"Ciw {ciw['arrivals_per_s']:,.0f} (surge {s / ciw['arrivals_per_s']:.0f}x)")
+print(f"blocking: SimPy {simpy['blocking']:.4f}, Ciw {ciw['blocking']:.4f} (exact M/M/c/K: see `surge check`)")
+PY

@@ -1,0 +1,234 @@
+//! Benchmark workloads of issue 5: the event set alone (the hold model), the M/M/c/K reference,
+//! the IRCC full night, and a sweep at one and at two threads. Each workload measures one run
+//! and reports wall time, work done and the process's peak memory; `surge bench` runs each in a
+//! child process of its own (so peak memory belongs to that workload alone), repeats it, and
+//! prints medians. `benches/` holds the divan suite over the same workloads, smaller.
+
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand_distr::{Distribution, Exp1};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Calendar, Stream, Time};
+use crate::experiment::run_once;
+use crate::experiment::sweep::run_points;
+use crate::model::{self, Model};
+
+/// The M/M/c/K reference of issue 5: l = 900/s, m = 10/s per thread, c = 100, K = 1,000 (100
+/// threads and 900 waiting places), run until `arrivals` requests are expected.
+pub const MMCK_TEXT: &str = r#"
+[scenario]
+name = "bench-mmck"
+duration = "1h"
+seed = 1
+bucket = "1m"
+
+[[source]]
+name = "clients"
+kind = "requests"
+rate = 900
+
+[[tier]]
+name = "server"
+instances = 1
+threads = 100
+queue = 900
+service = { dist = "exponential", mean = "100ms" }
+"#;
+
+/// Arrival rate of the M/M/c/K reference, per second.
+pub const MMCK_RATE: f64 = 900.0;
+
+/// One workload, sized.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Workload {
+    /// The event set alone: `pending` events; pop the earliest, push it back at t + Exp(1),
+    /// `ops` times.
+    Hold { pending: usize, ops: u64 },
+    /// The M/M/c/K reference for about `arrivals` arrivals.
+    Mmck { arrivals: u64 },
+    /// The built-in IRCC model, the full night at full scale.
+    Ircc,
+    /// `runs` M/M/c/K runs of `arrivals` arrivals each, as one sweep on `jobs` threads.
+    Sweep {
+        runs: u32,
+        arrivals: u64,
+        jobs: usize,
+    },
+}
+
+/// What one run of a workload measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Measure {
+    pub wall_s: f64,
+    /// Events handled (the hold model: pops).
+    pub events: u64,
+    /// Requests offered (M/M/c/K, IRCC), or runs (sweep), or pops (hold).
+    pub work: u64,
+    /// Peak resident memory of the process, bytes (None where the OS does not say).
+    pub peak_rss: Option<u64>,
+}
+
+impl Workload {
+    /// A short name for tables and for the child process's command line.
+    pub fn label(&self) -> String {
+        match *self {
+            Workload::Hold { pending, .. } => format!("hold model, {pending} pending events"),
+            Workload::Mmck { arrivals } => format!("M/M/c/K, {} arrivals", count(arrivals)),
+            Workload::Ircc => "IRCC full night, full scale".to_string(),
+            Workload::Sweep { runs, jobs, .. } => format!("sweep of {runs} runs, --jobs {jobs}"),
+        }
+    }
+
+    /// Run the workload once, in this process.
+    pub fn measure(&self) -> anyhow::Result<Measure> {
+        let m = match *self {
+            Workload::Hold { pending, ops } => {
+                let wall = Instant::now();
+                let popped = hold(pending, ops, 1);
+                Measure {
+                    wall_s: wall.elapsed().as_secs_f64(),
+                    events: popped,
+                    work: popped,
+                    peak_rss: None,
+                }
+            }
+            Workload::Mmck { arrivals } => {
+                let model = mmck_model(arrivals)?;
+                let out = run_once(&model, model.scenario.seed);
+                Measure {
+                    wall_s: out.summary.wall_s,
+                    events: out.summary.events,
+                    work: out.summary.requests.offered,
+                    peak_rss: None,
+                }
+            }
+            Workload::Ircc => {
+                let model = model::load(None, &[])?;
+                let out = run_once(&model, model.scenario.seed);
+                Measure {
+                    wall_s: out.summary.wall_s,
+                    events: out.summary.events,
+                    work: out.summary.requests.offered,
+                    peak_rss: None,
+                }
+            }
+            Workload::Sweep {
+                runs,
+                arrivals,
+                jobs,
+            } => {
+                let model = mmck_model(arrivals)?;
+                let wall = Instant::now();
+                let rows = run_points(std::slice::from_ref(&model), 1, runs, jobs, &|| {})?;
+                let events = rows
+                    .iter()
+                    .map(|r| r.summary["events"].as_u64().unwrap_or(0))
+                    .sum();
+                Measure {
+                    wall_s: wall.elapsed().as_secs_f64(),
+                    events,
+                    work: u64::from(runs),
+                    peak_rss: None,
+                }
+            }
+        };
+        Ok(Measure {
+            peak_rss: peak_rss(),
+            ..m
+        })
+    }
+}
+
+/// The M/M/c/K reference model, with its horizon set for `arrivals` expected arrivals.
+pub fn mmck_model(arrivals: u64) -> anyhow::Result<Model> {
+    let horizon = arrivals as f64 / MMCK_RATE;
+    let text = MMCK_TEXT.replace("duration = \"1h\"", &format!("duration = {horizon}"));
+    Ok(model::parse_text(
+        &text,
+        "bench-mmck",
+        std::path::Path::new("."),
+    )?)
+}
+
+/// The hold model over the calendar: `pending` events in the set; each step pops the earliest
+/// and schedules it again Exp(1) seconds later. Returns the number of pops (= `ops`).
+pub fn hold(pending: usize, ops: u64, seed: u64) -> u64 {
+    let mut rng = Stream::seed_from_u64(seed);
+    let mut cal: Calendar<u32> = Calendar::with_capacity(pending);
+    for i in 0..pending {
+        let e: f64 = Exp1.sample(&mut rng);
+        cal.schedule(Time::from_secs(e), i as u32);
+    }
+    let mut checksum = 0u64;
+    for _ in 0..ops {
+        let Some((now, ev)) = cal.pop() else { break };
+        checksum = checksum.wrapping_add(u64::from(ev));
+        let e: f64 = Exp1.sample(&mut rng);
+        cal.schedule(now.after(e), ev);
+    }
+    std::hint::black_box(checksum);
+    cal.events_handled()
+}
+
+/// Peak resident memory of this process so far (Linux: VmHWM), bytes.
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// 10000000 -> "10 M", 100000 -> "100 k".
+pub fn count(n: u64) -> String {
+    if n >= 1_000_000 && n % 1_000_000 == 0 {
+        format!("{} M", n / 1_000_000)
+    } else if n >= 1_000 && n % 1_000 == 0 {
+        format!("{} k", n / 1_000)
+    } else {
+        n.to_string()
+    }
+}
+
+/// The median of some measurements (the mean of the middle two for an even count).
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hold_pops_as_many_as_asked_and_keeps_the_set_full() {
+        assert_eq!(hold(1000, 50_000, 3), 50_000);
+    }
+
+    #[test]
+    fn mmck_horizon_matches_the_arrivals_asked_for() {
+        let m = mmck_model(90_000).unwrap();
+        assert!((m.scenario.duration_s - 100.0).abs() < 1e-9);
+        let measure = Workload::Mmck { arrivals: 90_000 }.measure().unwrap();
+        // Poisson count with mean 90,000: within 5 sd (1,500).
+        assert!(measure.work.abs_diff(90_000) < 1_500, "{}", measure.work);
+        assert!(measure.events >= measure.work);
+    }
+
+    #[test]
+    fn median_of_odd_and_even() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+}

@@ -1,0 +1,258 @@
+//! `surge bench`: run the benchmark workloads of `crate::bench`, each repeated in fresh child
+//! processes, and print a table of medians with the issue's targets (met or the gap).
+
+use std::io::Write;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+
+use crate::bench::{Measure, Workload, count, median};
+use crate::cli::BenchArgs;
+use crate::output;
+
+/// SimPy's M/M/c/K arrivals per second on the project's 2-core machine (issue 5; measured again
+/// by `bench/peers/run.sh`). `--simpy-rate` replaces it with a figure from the same machine.
+const SIMPY_RATE: f64 = 60_000.0;
+
+pub fn bench(args: &BenchArgs) -> Result<()> {
+    if let Some(w) = &args.workload {
+        // A child: run one workload here and report it as one JSON line.
+        let w: Workload = serde_json::from_str(w).context("bad --workload")?;
+        let m = w.measure()?;
+        println!("{}", serde_json::to_string(&m)?);
+        return Ok(());
+    }
+    let quick = args.quick;
+    let big = if quick { 1_000_000 } else { 10_000_000 };
+    let small = big / 10;
+    let sweep_arrivals = if quick { 20_000 } else { 1_000_000 };
+    let sweep_runs = if quick { 4 } else { 20 };
+    let hold_ops = if quick { 1_000_000 } else { 20_000_000 };
+    let mut plan = vec![
+        Workload::Hold {
+            pending: 1_000,
+            ops: hold_ops,
+        },
+        Workload::Hold {
+            pending: 100_000,
+            ops: hold_ops,
+        },
+        Workload::Mmck { arrivals: big },
+        Workload::Mmck { arrivals: small },
+    ];
+    if !quick {
+        plan.push(Workload::Ircc);
+    }
+    for jobs in [1, 2] {
+        plan.push(Workload::Sweep {
+            runs: sweep_runs,
+            arrivals: sweep_arrivals,
+            jobs,
+        });
+    }
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "surge bench {}: {}, {cores} cores; medians of {} runs, each in a process of its own{}",
+        env!("CARGO_PKG_VERSION"),
+        cpu_name(),
+        args.repeat,
+        if quick { " (--quick: small sizes)" } else { "" }
+    )?;
+    writeln!(
+        out,
+        "{:<38} {:>9} {:>13} {:>16} {:>11}",
+        "workload", "wall", "events/s", "work/s", "peak memory"
+    )?;
+    let mut results = Vec::new();
+    for w in &plan {
+        let runs: Vec<Measure> = (0..args.repeat)
+            .map(|_| in_child(w))
+            .collect::<Result<_>>()?;
+        let wall = median(&runs.iter().map(|m| m.wall_s).collect::<Vec<_>>());
+        let events = runs[0].events as f64;
+        let work = runs[0].work as f64;
+        let rss = median(
+            &runs
+                .iter()
+                .filter_map(|m| m.peak_rss.map(|b| b as f64))
+                .collect::<Vec<_>>(),
+        );
+        let (work_rate, unit) = match w {
+            Workload::Hold { .. } => (f64::NAN, ""),
+            Workload::Sweep { .. } => (work / wall, " runs/s"),
+            _ => (work / wall, " req/s"),
+        };
+        writeln!(
+            out,
+            "{:<38} {:>7.2} s {:>11}/s {:>16} {:>11}",
+            w.label(),
+            wall,
+            rate(events / wall),
+            if work_rate.is_finite() {
+                format!("{}{unit}", rate(work_rate))
+            } else {
+                "-".to_string()
+            },
+            if rss.is_finite() {
+                format!("{:.0} MiB", rss / (1024.0 * 1024.0))
+            } else {
+                "n/a".to_string()
+            }
+        )?;
+        out.flush()?;
+        results.push(json!({
+            "workload": w,
+            "label": w.label(),
+            "wall_s_median": wall,
+            "wall_s": runs.iter().map(|m| m.wall_s).collect::<Vec<_>>(),
+            "events": runs[0].events,
+            "work": runs[0].work,
+            "events_per_s": events / wall,
+            "work_per_s": work_rate.is_finite().then_some(work_rate),
+            "peak_rss_bytes": rss.is_finite().then_some(rss),
+        }));
+    }
+
+    // The targets of issue 5.
+    let get = |pred: &dyn Fn(&Workload) -> bool, key: &str| {
+        plan.iter()
+            .zip(&results)
+            .find(|(w, _)| pred(w))
+            .and_then(|(_, r)| r[key].as_f64())
+    };
+    let simpy = args.simpy_rate.unwrap_or(SIMPY_RATE);
+    let mut targets = Vec::new();
+    let big_w = |w: &Workload| *w == Workload::Mmck { arrivals: big };
+    if let Some(req_s) = get(&big_w, "work_per_s") {
+        let x = req_s / simpy;
+        targets.push((
+            format!("M/M/c/K arrivals/s vs SimPy ({} /s): {x:.0}x", rate(simpy)),
+            "100x".to_string(),
+            x >= 100.0,
+        ));
+    }
+    if let (Some(ev), Some(hold)) = (
+        get(&big_w, "events_per_s"),
+        get(
+            &|w| matches!(w, Workload::Hold { pending: 1_000, .. }),
+            "events_per_s",
+        ),
+    ) {
+        let x = ev / hold;
+        targets.push((
+            format!(
+                "M/M/c/K events/s vs hold model (1,000 pending): {:.0}%",
+                100.0 * x
+            ),
+            "50%".to_string(),
+            x >= 0.5,
+        ));
+    }
+    if let (Some(a), Some(b)) = (
+        get(&big_w, "peak_rss_bytes"),
+        get(
+            &|w| *w == Workload::Mmck { arrivals: small },
+            "peak_rss_bytes",
+        ),
+    ) {
+        let x = a / b;
+        targets.push((
+            format!(
+                "peak memory, 10x the horizon: {:+.1}% ({} vs {} arrivals)",
+                100.0 * (x - 1.0),
+                count(big),
+                count(small)
+            ),
+            "+10%".to_string(),
+            x <= 1.10,
+        ));
+    }
+    let sweep_w = |jobs: usize| move |w: &Workload| matches!(w, Workload::Sweep { jobs: j, .. } if *j == jobs);
+    if let (Some(one), Some(two)) = (
+        get(&sweep_w(1), "wall_s_median"),
+        get(&sweep_w(2), "wall_s_median"),
+    ) {
+        let x = one / two;
+        targets.push((
+            format!("sweep speedup, --jobs 2 over --jobs 1: {x:.2}x"),
+            "1.8x".to_string(),
+            x >= 1.8,
+        ));
+    }
+    if let Some(wall) = get(&|w| *w == Workload::Ircc, "wall_s_median") {
+        targets.push((
+            format!("IRCC full night: {wall:.1} s"),
+            "20 s".to_string(),
+            wall < 20.0,
+        ));
+    }
+    writeln!(out, "targets:")?;
+    for (what, target, met) in &targets {
+        writeln!(
+            out,
+            "  {:<64} target {:<5} {}",
+            what,
+            target,
+            if *met { "met" } else { "NOT met" }
+        )?;
+    }
+    if let Some(path) = &args.json {
+        let doc = json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "cpu": cpu_name(),
+            "cores": cores,
+            "repeat": args.repeat,
+            "quick": quick,
+            "results": results,
+            "targets": targets.iter().map(|(w, t, m)| json!({"what": w, "target": t, "met": m})).collect::<Vec<_>>(),
+        });
+        output::write_json(path, &doc)?;
+    }
+    Ok(())
+}
+
+/// Run one workload in a fresh `surge bench --workload` process.
+fn in_child(w: &Workload) -> Result<Measure> {
+    let exe = std::env::current_exe().context("cannot find the surge executable")?;
+    let out = Command::new(exe)
+        .args(["bench", "--workload", &serde_json::to_string(w)?])
+        .output()
+        .context("cannot start a benchmark process")?;
+    if !out.status.success() {
+        bail!(
+            "the benchmark of {} failed: {}",
+            w.label(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).with_context(|| format!("bad benchmark output: {text}"))
+}
+
+/// 12345678.0 -> "12.3 M".
+fn rate(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{:.1} M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1} k", x / 1e3)
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// The processor's model name (Linux), for the table's header.
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|x| x.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}

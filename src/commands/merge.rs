@@ -1,0 +1,224 @@
+//! `surge merge DIR... --out DIR`: put the shards of one sweep back together. It reads every
+//! `shard-I-of-N.json` in the folders, checks that they belong to one sweep (same surge version,
+//! model hash, grid, replications and seed, same number of shards) and that every shard is there
+//! (a copy with the same bytes, say from a re-run pod, is harmless; two different results for
+//! one shard are an error), then writes `points.csv`, `sweep.json` and the charts through the
+//! sweep's own writer, so the result is the same, byte for byte, as the sweep run on one machine.
+//!
+//! It simulates nothing; running the shards is `surge sweep --shard` (see `experiment::shard`).
+
+use anyhow::{Context, Result, bail};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::sweep::{self, Record, ShardManifest};
+use crate::cli::MergeArgs;
+use crate::model::error::BadInput;
+
+/// Whether `name` is a shard's manifest: `shard-<digits>-of-<digits>.json`.
+fn is_manifest(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    name.strip_prefix("shard-")
+        .and_then(|s| s.strip_suffix(".json"))
+        .and_then(|s| s.split_once("-of-"))
+        .is_some_and(|(i, n)| digits(i) && digits(n))
+}
+
+/// Every shard manifest in the folders, in name order.
+fn find(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, ShardManifest)>> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            BadInput(format!(
+                "cannot read the folder {}: {e}; name the folders the shards wrote to",
+                dir.display()
+            ))
+        })?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_manifest)
+            })
+            .collect();
+        paths.sort();
+        for p in paths {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            let m: ShardManifest = serde_json::from_str(&text).map_err(|e| {
+                BadInput(format!(
+                    "{}: not the manifest of a sweep shard ({e}); remove it or rerun that shard",
+                    p.display()
+                ))
+            })?;
+            found.push((p, m));
+        }
+    }
+    Ok(found)
+}
+
+/// Check that two manifests describe shards of one sweep.
+fn same_sweep(a: &(PathBuf, ShardManifest), b: &(PathBuf, ShardManifest)) -> Result<(), BadInput> {
+    let (pa, ma) = (a.0.display(), &a.1);
+    let (pb, mb) = (b.0.display(), &b.1);
+    let differ = |what: String| {
+        Err(BadInput(format!(
+            "{pa} and {pb} are shards of different sweeps ({what}); merge only the shards of one \
+             sweep, run with one surge version, model, --set, --vary, --reps and --seed"
+        )))
+    };
+    if ma.sweep.surge_version != mb.sweep.surge_version {
+        return differ(format!(
+            "surge {} and {}",
+            ma.sweep.surge_version, mb.sweep.surge_version
+        ));
+    }
+    if ma.sweep.model_hash != mb.sweep.model_hash {
+        return differ(format!(
+            "model hash {} and {}",
+            ma.sweep.model_hash, mb.sweep.model_hash
+        ));
+    }
+    if ma.sweep != mb.sweep || ma.points != mb.points {
+        return differ("the same model hash but another grid, seed or replications".into());
+    }
+    if ma.shard.count != mb.shard.count {
+        return differ(format!(
+            "split into {} and {} shards",
+            ma.shard.count, mb.shard.count
+        ));
+    }
+    Ok(())
+}
+
+/// The CSV a manifest names, read whole.
+fn shard_csv(manifest: &Path, m: &ShardManifest) -> Result<(PathBuf, Vec<u8>)> {
+    let path = manifest.with_file_name(&m.file);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        BadInput(format!(
+            "{} names {}, which cannot be read ({e}); rerun shard {}/{}",
+            manifest.display(),
+            path.display(),
+            m.shard.index,
+            m.shard.count
+        ))
+    })?;
+    Ok((path, bytes))
+}
+
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let found = find(&args.dirs)?;
+    let shown: Vec<String> = args.dirs.iter().map(|d| d.display().to_string()).collect();
+    let Some(first) = found.first() else {
+        bail!(BadInput(format!(
+            "no shard files (shard-I-of-N.json beside shard-I-of-N.csv) in {}: run the shards \
+             first with `surge sweep ... --shard I/N` or in a job array",
+            shown.join(", ")
+        )));
+    };
+    for other in &found[1..] {
+        same_sweep(first, other)?;
+    }
+    let m0 = &first.1;
+    let count = m0.shard.count;
+    let mut by_index: BTreeMap<u32, Vec<&(PathBuf, ShardManifest)>> = BTreeMap::new();
+    for f in &found {
+        by_index.entry(f.1.shard.index).or_default().push(f);
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|i| !by_index.contains_key(i))
+        .map(|i| i.to_string())
+        .collect();
+    if !missing.is_empty() {
+        let list = if missing.len() > 20 {
+            format!("{}, ...", missing[..20].join(", "))
+        } else {
+            missing.join(", ")
+        };
+        bail!(BadInput(format!(
+            "the sweep has {count} shards but {} of them are missing from {} (shard {list}); run \
+             them (e.g. `surge sweep ... --shard {}/{count}`, or resubmit those array tasks) and \
+             merge again",
+            missing.len(),
+            shown.join(", "),
+            missing[0]
+        )));
+    }
+
+    let keys = m0.sweep.vary.len();
+    let reps = m0.sweep.reps;
+    let grid = crate::experiment::sweep::grid(&m0.sweep.vary);
+    let mut header: Option<(PathBuf, Vec<String>)> = None;
+    let mut records: Vec<Record> = Vec::new();
+    for (index, copies) in &by_index {
+        let (path, bytes) = shard_csv(&copies[0].0, &copies[0].1)?;
+        for c in &copies[1..] {
+            let (other, more) = shard_csv(&c.0, &c.1)?;
+            if more != bytes {
+                bail!(BadInput(format!(
+                    "{} and {} are two different results for shard {index} of {count} \
+                     (conflicting duplicates: same sweep, different rows); keep the right one, \
+                     remove the other, and merge again",
+                    path.display(),
+                    other.display()
+                )));
+            }
+        }
+        let (h, recs) = sweep::read_records(&bytes, keys, &path.display().to_string())?;
+        match &header {
+            None => header = Some((path.clone(), h)),
+            Some((p, first)) if *first != h => bail!(BadInput(format!(
+                "{} and {} have different columns: not shards of one sweep",
+                p.display(),
+                path.display()
+            ))),
+            Some(_) => {}
+        }
+        // Exactly this shard's (point, rep) pairs, each once.
+        let expected: BTreeSet<(usize, u32)> = (0..m0.points)
+            .filter(|&p| p % count as usize == *index as usize)
+            .flat_map(|p| (0..reps).map(move |r| (p, r)))
+            .collect();
+        let got: BTreeSet<(usize, u32)> = recs.iter().map(|r| (r.point, r.rep)).collect();
+        let values_match = recs
+            .iter()
+            .all(|r| r.fields.get(1..=keys) == grid.get(r.point).map(|p| &p[..]));
+        if got != expected || recs.len() != expected.len() || !values_match {
+            bail!(BadInput(format!(
+                "{} does not hold exactly the runs of shard {index} of {count} ({} rows for {} \
+                 points x {reps} replications, with their points' values); rerun that shard",
+                path.display(),
+                recs.len(),
+                expected.len() / reps as usize
+            )));
+        }
+        records.extend(recs);
+    }
+    records.sort_by_key(|r| (r.point, r.rep));
+    let (_, header) = header.context("no shard rows")?;
+    let out = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    if !args.quiet {
+        eprintln!(
+            "merging {count} shards of {} ({} points x {reps} replications, model hash {})",
+            m0.sweep.model, m0.points, m0.sweep.model_hash
+        );
+    }
+    sweep::write_outputs(&out, &m0.sweep, &header, &records, args.quiet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_are_recognised_by_name() {
+        assert!(is_manifest("shard-0001-of-0004.json"));
+        assert!(!is_manifest("shard-0001-of-0004.csv"));
+        assert!(!is_manifest("shard-0001-of-0004.partial.csv"));
+        assert!(!is_manifest("shard--of-4.json"));
+        assert!(!is_manifest("sweep.json"));
+    }
+}
