@@ -107,10 +107,7 @@ fn shards_from_the_flag_and_job_arrays_merge_into_the_single_machine_sweep() {
     );
     let said = stderr(&slurm);
     assert!(said.contains("shard 1 of 3"), "{said}");
-    assert!(
-        said.contains("on 1 threads (SLURM_CPUS_PER_TASK)"),
-        "{said}"
-    );
+    assert!(said.contains("on 1 thread (SLURM_CPUS_PER_TASK)"), "{said}");
     sweep(
         &shared,
         &["--shards", "3", "--quiet"],
