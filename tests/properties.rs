@@ -188,9 +188,17 @@ fn summary(text: &str, max_events: Option<u64>) -> Value {
     v
 }
 
+/// Cases of a property: `default`, or PROPTEST_CASES for a longer run by hand.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 64,
+        cases: cases(64),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
@@ -284,7 +292,7 @@ fn mutation() -> impl Strategy<Value = (usize, usize, &'static str)> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 256,
+        cases: cases(256),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

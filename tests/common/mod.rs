@@ -81,7 +81,11 @@ pub fn check_invariants(summary: &Value) {
                 continue;
             };
             let left = t["in_tier_at_end"].as_f64().unwrap();
-            if l < 1e-3 || left > 0.001 * x * span {
+            // Visits under way at the warm-up or at the horizon are in the area but not in the
+            // departures, an error of a few visits' time: with fewer than 1,000 departures
+            // (a short run, found by the property tests) it can pass 2%, so only the exact
+            // area form above applies there.
+            if l < 1e-3 || left > 0.001 * x * span || x * span < 1000.0 {
                 continue;
             }
             let rel = (l - x * w).abs() / l;
