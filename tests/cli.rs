@@ -274,3 +274,39 @@ fn without_the_surge_the_election_night_site_is_healthy() {
     assert_eq!(summary["tiers"][0]["crashes"].as_u64(), Some(0));
     assert!(summary["tiers"][0]["utilization"].as_f64().unwrap() < 0.2);
 }
+
+#[test]
+fn bench_quick_prints_its_table_and_the_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let out = surge()
+        .args(["bench", "--quick", "--repeat", "1", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for row in [
+        "hold model, 1000 pending events",
+        "hold model, 100000 pending events",
+        "M/M/c/K, 1 M arrivals",
+        "sweep of 4 runs, --jobs 2",
+        "targets:",
+        "M/M/c/K arrivals/s vs SimPy",
+        "peak memory, 10x the horizon",
+        "sweep speedup",
+    ] {
+        assert!(text.contains(row), "{row} missing from\n{text}");
+    }
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    for r in results {
+        assert!(r["events"].as_u64().unwrap() > 0, "{r}");
+        assert!(r["wall_s_median"].as_f64().unwrap() > 0.0, "{r}");
+    }
+}
