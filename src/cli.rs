@@ -110,6 +110,9 @@ pub struct CrashpointArgs {
     /// Output folder (default: outputs/<model name>/crashpoint/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run even if a run's estimated event count is absurd.
+    #[arg(long)]
+    pub allow_huge: bool,
     #[arg(long)]
     pub quiet: bool,
 }
@@ -139,6 +142,9 @@ pub struct SweepArgs {
     /// Output folder (default: outputs/<model name>/sweep/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run even if a point's estimated event count is absurd.
+    #[arg(long)]
+    pub allow_huge: bool,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,

@@ -235,3 +235,39 @@ fn bad_sweep_specs_are_input_errors() {
         assert!(err.contains(fragment), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_sweep_with_an_absurd_point_is_refused_before_any_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for cmd in [
+        vec![
+            "sweep",
+            "--vary",
+            "source.clients.rate=95,1e9",
+            "--reps",
+            "1",
+        ],
+        vec!["crashpoint", "--vary", "source.clients.rate=95..1e9"],
+    ] {
+        let o = Command::cargo_bin("surge")
+            .unwrap()
+            .args(&cmd)
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mmck.toml"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("source[0]") && err.contains("--allow-huge"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("--max-events"),
+            "sweeps take no bounds: {err}"
+        );
+        assert!(!out.exists(), "nothing may be written");
+    }
+}

@@ -37,6 +37,13 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         .into());
     }
     let base = model::load(Some(&args.model), &args.sets)?;
+    // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
+    for end in [lo, hi] {
+        let mut sets = args.sets.clone();
+        sets.push(format!("{}={}", key.trim(), end.trim()));
+        let m = model::load(Some(&args.model), &sets)?;
+        crate::experiment::guard::check_run_size(&m, args.allow_huge)?;
+    }
     let dir = out_dir(&args.out, &base, "crashpoint");
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;

@@ -244,6 +244,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let env = shard::process_env;
     let shard = shard::resolve(args.shard.as_deref(), args.shards, &env)?;
     let (points, models) = sweep::load_points(&args.model, &args.sets, &varies)?;
+    // The guard rail of `surge run`, per point: one run of absurd size is refused before any.
+    for m in &models {
+        crate::experiment::guard::check_run_size(m, args.allow_huge)?;
+    }
     let keys: Vec<&str> = varies.iter().map(|v| v.key.as_str()).collect();
     if args.count_points {
         println!("{}", points.len());

@@ -115,6 +115,19 @@ pub fn check_size(
     if allow || limits.bounded() {
         return Ok(());
     }
+    refuse_huge(model, runs, true)
+}
+
+/// The same check for one run of a sweep or crash-point search, which take no bounds:
+/// `--allow-huge` is the way out.
+pub fn check_run_size(model: &Model, allow: bool) -> Result<(), ModelError> {
+    if allow {
+        return Ok(());
+    }
+    refuse_huge(model, 1, false)
+}
+
+fn refuse_huge(model: &Model, runs: u64, boundable: bool) -> Result<(), ModelError> {
     let each = estimate_events(model);
     let total = each * runs as f64;
     if total.is_finite() && total <= HUGE_EVENTS {
@@ -138,12 +151,17 @@ pub fn check_size(
         message: format!(
             "this run would take about {} events{runs_text}, roughly {} of CPU at {} M events/s, \
              above the limit of {} events: check this source's rate or users and `scenario.duration` for a \
-             unit slip; to run it anyway pass --allow-huge, or bound it with --max-events N or \
-             --max-wall DURATION (the results are then marked partial)",
+             unit slip; to run it anyway pass --allow-huge{}",
             sci(total),
             crate::commands::human_duration(total / EVENTS_PER_S),
             EVENTS_PER_S / 1e6,
             sci(HUGE_EVENTS),
+            if boundable {
+                ", or bound it with --max-events N or --max-wall DURATION (the results are then \
+                 marked partial)"
+            } else {
+                ""
+            },
         ),
     })
 }
