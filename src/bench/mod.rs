@@ -94,26 +94,8 @@ impl Workload {
                     peak_rss: None,
                 }
             }
-            Workload::Mmck { arrivals } => {
-                let model = mmck_model(arrivals)?;
-                let out = run_once(&model, model.scenario.seed);
-                Measure {
-                    wall_s: out.summary.wall_s,
-                    events: out.summary.events,
-                    work: out.summary.requests.offered,
-                    peak_rss: None,
-                }
-            }
-            Workload::Ircc => {
-                let model = model::load(None, &[])?;
-                let out = run_once(&model, model.scenario.seed);
-                Measure {
-                    wall_s: out.summary.wall_s,
-                    events: out.summary.events,
-                    work: out.summary.requests.offered,
-                    peak_rss: None,
-                }
-            }
+            Workload::Mmck { arrivals } => one_run(&mmck_model(arrivals)?),
+            Workload::Ircc => one_run(&model::load(None, &[])?),
             Workload::Sweep {
                 runs,
                 arrivals,
@@ -138,6 +120,17 @@ impl Workload {
             peak_rss: peak_rss(),
             ..m
         })
+    }
+}
+
+/// One run of `model` with its own seed: requests offered are the work.
+fn one_run(model: &Model) -> Measure {
+    let out = run_once(model, model.scenario.seed);
+    Measure {
+        wall_s: out.summary.wall_s,
+        events: out.summary.events,
+        work: out.summary.requests.offered,
+        peak_rss: None,
     }
 }
 

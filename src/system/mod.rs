@@ -478,15 +478,7 @@ impl<'m> World<'m> {
                         .started
                         .after(rt);
                     if now < at {
-                        cal.schedule_line(
-                            self.line_server[t],
-                            at,
-                            Event::ServerTimeout {
-                                req,
-                                epoch,
-                                tier: t as u8,
-                            },
-                        );
+                        self.schedule_server_timeout(req, epoch, t, at, cal);
                     }
                 }
             }
@@ -890,16 +882,25 @@ impl<'m> World<'m> {
         if let (Some(rt), false) = (request_timeout, probe)
             && service >= rt
         {
-            cal.schedule_line(
-                self.line_server[t],
-                now.after(rt),
-                Event::ServerTimeout {
-                    req,
-                    epoch,
-                    tier: t as u8,
-                },
-            );
+            self.schedule_server_timeout(req, epoch, t, now.after(rt), cal);
         }
+    }
+
+    /// Tier `t` abandons the attempt at `at` if it still holds a thread there (request_timeout).
+    fn schedule_server_timeout(
+        &self,
+        req: u32,
+        epoch: u32,
+        t: usize,
+        at: Time,
+        cal: &mut Calendar<Event>,
+    ) {
+        let tier = t as u8;
+        cal.schedule_line(
+            self.line_server[t],
+            at,
+            Event::ServerTimeout { req, epoch, tier },
+        );
     }
 
     /// Free the thread `req` holds in tier `t` and give it to the next live waiting attempt.
