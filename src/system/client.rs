@@ -1,10 +1,19 @@
 //! Client-side state between attempts of a requests-source call, and the retry backoff:
 //! none, fixed or exponential (capped), with no, full, equal or decorrelated jitter (the
-//! variants of the AWS Architecture Blog's "Exponential Backoff and Jitter").
+//! variants of the AWS Architecture Blog's "Exponential Backoff and Jitter"); and what a client
+//! does after each outcome of an attempt (read on, refresh, retry, leave, come back later).
+//! Not here: the pools users wait in (`users`) or the attempt on the server side (`attempts`).
 
 use crate::engine::Stream;
 use crate::engine::rng::open01;
 use crate::model::{Backoff, Jitter, Retry};
+
+use super::attempts::Attempt;
+use super::events::Event;
+use super::users::PoolKind;
+use super::{NONE, TOKEN_CAP, World};
+use crate::engine::{Calendar, Time};
+use crate::metrics::Outcome;
 
 /// A call of a requests source: one logical request and its attempts.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +49,104 @@ pub fn backoff_delay(retry: &Retry, call: &mut Call, rng: &mut Stream) -> f64 {
     };
     call.last_delay_s = d;
     d
+}
+
+impl World<'_> {
+    pub(super) fn new_call(&mut self, source: u16) -> u32 {
+        let c = Call {
+            source,
+            attempts: 0,
+            last_delay_s: 0.0,
+        };
+        match self.free_calls.pop() {
+            Some(i) => {
+                self.calls[i as usize] = c;
+                i
+            }
+            None => {
+                self.calls.push(c);
+                (self.calls.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The client gives up on an attempt the server keeps working on.
+    pub(super) fn client_outcome(
+        &mut self,
+        now: Time,
+        req: u32,
+        outcome: Outcome,
+        cal: &mut Calendar<Event>,
+    ) {
+        let a = self.attempts[req as usize];
+        self.metrics.ended(now, a.created, outcome);
+        self.react(now, a, outcome, cal);
+    }
+
+    /// What the client does after an outcome: read the page, refresh, retry, leave, come back.
+    pub(super) fn react(
+        &mut self,
+        now: Time,
+        a: Attempt,
+        outcome: Outcome,
+        cal: &mut Calendar<Event>,
+    ) {
+        let client = &self.model.sources[a.source as usize].client;
+        if a.user != NONE {
+            let user = a.user;
+            let u = &mut self.users[user as usize];
+            if outcome == Outcome::Succeeded {
+                u.failures = 0;
+                u.pages_left -= 1;
+                self.wait_then_page(now, user, PoolKind::Thinking, cal);
+                return;
+            }
+            u.failures += 1;
+            let gave_up = client.give_up_after.is_some_and(|n| u.failures >= n);
+            if !gave_up && client.refresh > 0.0 && open01(&mut self.rng_client) < client.refresh {
+                u.refreshing = true;
+                self.wait_then_page(now, user, PoolKind::Refreshing, cal);
+                return;
+            }
+            self.leave(now, user);
+            if client.return_probability > 0.0
+                && open01(&mut self.rng_client) < client.return_probability
+            {
+                if self.sources[a.source as usize].returning.active() {
+                    self.sources[a.source as usize].returning.count += 1;
+                    self.reschedule_pool(now, a.source, PoolKind::Returning, cal);
+                } else {
+                    let wait = client
+                        .return_after
+                        .as_ref()
+                        .map_or(0.0, |d| d.sample(&mut self.rng_client));
+                    cal.schedule(now.after(wait), Event::Return { source: a.source });
+                }
+            }
+        } else if a.call != NONE {
+            let call = a.call;
+            let retry = client.retry.expect("calls exist only with retries");
+            let src = &mut self.sources[a.source as usize];
+            if outcome == Outcome::Succeeded {
+                if let Some(b) = retry.budget {
+                    src.tokens = (src.tokens + b).min(TOKEN_CAP);
+                }
+                self.free_calls.push(call);
+                return;
+            }
+            let c = &mut self.calls[call as usize];
+            let budget_ok = retry.budget.is_none_or(|_| src.tokens >= 1.0);
+            if c.attempts < retry.max_attempts && budget_ok {
+                if retry.budget.is_some() {
+                    src.tokens -= 1.0;
+                }
+                let delay = backoff_delay(&retry, c, &mut self.rng_client);
+                cal.schedule(now.after(delay), Event::Retry { call });
+            } else {
+                self.free_calls.push(call);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

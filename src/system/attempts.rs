@@ -1,0 +1,425 @@
+//! Server-side work for one request attempt: the client sends it, the balancer of each tier it
+//! visits picks an instance, it takes a thread or a queue place (or is turned away), holds its
+//! threads while later tiers work, and ends (served, refused, cut off, or with its instance).
+//! Not here: what the client then does (`client`), crashes and health checks (`crashes`).
+
+use super::{NONE, World};
+use crate::engine::rng::open01;
+use crate::engine::{Calendar, Time};
+use crate::metrics::Outcome;
+
+use super::events::Event;
+
+/// Server-side work for one request attempt (or one health-check probe).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Attempt {
+    pub(super) created: Time,
+    pub(super) user: u32,
+    pub(super) call: u32,
+    pub(super) source: u16,
+    pub(super) epoch: u32,
+    /// Tiers where the attempt holds a thread (bit t for tier t).
+    pub(super) held: u64,
+    /// The tier it is in now (waiting there, or in service).
+    pub(super) at: u8,
+    pub(super) waiting: bool,
+    /// The client has already given up (its outcome is recorded); the server may still work.
+    pub(super) client_gone: bool,
+    pub(super) probe: bool,
+    /// In use (not on the free list).
+    pub(super) live: bool,
+}
+
+/// Where an attempt sits in one tier.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Slot {
+    pub(super) instance: u32,
+    pub(super) enter: Time,
+    /// When its service began (for the request timeout).
+    pub(super) started: Time,
+    /// Index in the instance's list of attempts holding a thread.
+    pub(super) pos: u32,
+}
+
+impl World<'_> {
+    pub(super) fn new_attempt(
+        &mut self,
+        now: Time,
+        source: u16,
+        user: u32,
+        call: u32,
+        probe: bool,
+    ) -> u32 {
+        let mut a = Attempt {
+            created: now,
+            user,
+            call,
+            source,
+            epoch: 0,
+            held: 0,
+            at: 0,
+            waiting: false,
+            client_gone: false,
+            probe,
+            live: true,
+        };
+        match self.free_attempts.pop() {
+            Some(i) => {
+                a.epoch = self.attempts[i as usize].epoch;
+                self.attempts[i as usize] = a;
+                i
+            }
+            None => {
+                self.attempts.push(a);
+                self.slots
+                    .resize(self.attempts.len() * self.n_tiers, Slot::default());
+                (self.attempts.len() - 1) as u32
+            }
+        }
+    }
+
+    /// A client sends an attempt: a user's page (or its refresh), or a call (or its retry).
+    pub(super) fn offer(
+        &mut self,
+        now: Time,
+        source: u16,
+        user: u32,
+        call: u32,
+        retry: bool,
+        cal: &mut Calendar<Event>,
+    ) {
+        if call != NONE {
+            self.calls[call as usize].attempts += 1;
+        }
+        let req = self.new_attempt(now, source, user, call, false);
+        self.metrics.offered(now, retry);
+        if self.shed_fraction > 0.0 && open01(&mut self.rng_route) < self.shed_fraction {
+            self.finish(now, req, Some(Outcome::Rejected), cal);
+            return;
+        }
+        let epoch = self.attempts[req as usize].epoch;
+        self.advance(now, req, 0, cal);
+        // The client's clocks start now, but only an attempt still open needs them: one turned
+        // away at once (a full queue, no instance) would leave a stale timeout behind.
+        if self.attempts[req as usize].epoch != epoch {
+            return;
+        }
+        let client = &self.model.sources[source as usize].client;
+        if let Some(t) = client.timeout_s {
+            cal.schedule_line(
+                self.line_client[source as usize],
+                now.after(t),
+                Event::ClientTimeout { req, epoch },
+            );
+        }
+        if let Some(p) = &client.patience {
+            let wait = p.sample(&mut self.rng_client);
+            cal.schedule(now.after(wait), Event::Abandon { req, epoch });
+        }
+    }
+
+    /// Send an attempt on to the next tier it visits at or after `from`, or complete it.
+    pub(super) fn advance(&mut self, now: Time, req: u32, from: usize, cal: &mut Calendar<Event>) {
+        for t in from..self.n_tiers {
+            let visit = self.tiers[t].visit;
+            if visit >= 1.0 || open01(&mut self.rng_route) < visit {
+                self.enter(now, req, t, cal);
+                return;
+            }
+        }
+        self.finish(now, req, Some(Outcome::Succeeded), cal);
+    }
+
+    /// An attempt arrives at tier `t`: the balancer picks an instance, then a thread, a queue
+    /// place, or rejection.
+    pub(super) fn enter(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
+        let counted = self.metrics.counts(now);
+        if counted {
+            self.metrics.tiers[t].arrivals += 1;
+        }
+        let picked = self.tiers[t].pick(&mut self.rng_route);
+        match picked {
+            Some(i) if self.tiers[t].instances[i as usize].up => {
+                self.admit(now, req, t, i, cal);
+            }
+            _ => {
+                // No instance in rotation, or the balancer chose one that is down.
+                if counted {
+                    self.metrics.tiers[t].rejected += 1;
+                }
+                self.finish(now, req, Some(Outcome::Rejected), cal);
+            }
+        }
+    }
+
+    /// Put an attempt into instance `i` of tier `t`: a thread, a queue place, or rejection.
+    /// Returns false if it was turned away.
+    pub(super) fn admit(
+        &mut self,
+        now: Time,
+        req: u32,
+        t: usize,
+        i: u32,
+        cal: &mut Calendar<Event>,
+    ) -> bool {
+        let tier = &self.tiers[t];
+        let inst = &tier.instances[i as usize];
+        let serve_now = inst.busy < tier.threads;
+        if !serve_now && inst.live_waiting >= tier.queue {
+            if self.metrics.counts(now) && !self.attempts[req as usize].probe {
+                self.metrics.tiers[t].rejected += 1;
+            }
+            self.finish(now, req, Some(Outcome::Rejected), cal);
+            return false;
+        }
+        let inst = &mut self.tiers[t].instances[i as usize];
+        inst.in_instance += 1;
+        let in_instance = inst.in_instance;
+        let stats = &mut self.metrics.tiers[t];
+        stats.in_tier.add(now, 1.0);
+        stats.bucket_max_in_instance = stats.bucket_max_in_instance.max(in_instance);
+        self.slots[req as usize * self.n_tiers + t] = Slot {
+            instance: i,
+            enter: now,
+            started: now,
+            pos: 0,
+        };
+        self.attempts[req as usize].at = t as u8;
+        if serve_now {
+            self.serve(now, req, t, i, cal);
+        } else {
+            let a = &mut self.attempts[req as usize];
+            a.waiting = true;
+            inst.waiting.push_back((req, a.epoch));
+            if inst.live_waiting == 0 {
+                inst.queued_since = now;
+            }
+            inst.live_waiting += 1;
+            stats.queued.add(now, 1.0);
+        }
+        // Past its memory limit the process dies, with everything in it.
+        let tier = &self.tiers[t];
+        if let Some(limit) = tier.memory_limit {
+            if tier.memory_base + tier.memory_per_request * f64::from(in_instance) > limit {
+                self.crash(now, t, i, cal);
+            }
+        }
+        true
+    }
+
+    /// A thread of instance `i` of tier `t` starts serving `req`.
+    pub(super) fn serve(
+        &mut self,
+        now: Time,
+        req: u32,
+        t: usize,
+        i: u32,
+        cal: &mut Calendar<Event>,
+    ) {
+        let tier = &mut self.tiers[t];
+        let inst = &mut tier.instances[i as usize];
+        inst.busy += 1;
+        let slot = &mut self.slots[req as usize * self.n_tiers + t];
+        slot.pos = inst.active.len() as u32;
+        inst.active.push(req);
+        let mut factor = 1.0 + tier.contention * f64::from(inst.busy);
+        if let (true, Some(started)) = (
+            tier.cold_factor > 1.0 && tier.cold_warmup_s > 0.0,
+            inst.restarted_at,
+        ) {
+            let since = now.since(started);
+            if since < tier.cold_warmup_s {
+                factor *= 1.0 + (tier.cold_factor - 1.0) * (1.0 - since / tier.cold_warmup_s);
+            }
+        }
+        let service = tier.service.sample(&mut tier.rng) * factor;
+        let request_timeout = tier.request_timeout_s;
+        let enter = slot.enter;
+        let stats = &mut self.metrics.tiers[t];
+        stats.busy.add(now, 1.0);
+        if self.metrics.counts(enter) && !self.attempts[req as usize].probe {
+            self.metrics.tiers[t].record_wait(Time(now.0 - enter.0));
+        }
+        self.slots[req as usize * self.n_tiers + t].started = now;
+        let a = &mut self.attempts[req as usize];
+        a.held |= 1 << t;
+        a.waiting = false;
+        let epoch = a.epoch;
+        let probe = a.probe;
+        cal.schedule(now.after(service), Event::Done { req, epoch });
+        // A service that ends before the request timeout cannot be cut off by it unless the
+        // attempt then holds this thread while later tiers work: that case schedules the
+        // timeout when it arises (`Event::Done`), so most requests never leave a stale one.
+        if let (Some(rt), false) = (request_timeout, probe)
+            && service >= rt
+        {
+            self.schedule_server_timeout(req, epoch, t, now.after(rt), cal);
+        }
+    }
+
+    /// Tier `t` abandons the attempt at `at` if it still holds a thread there (request_timeout).
+    pub(super) fn schedule_server_timeout(
+        &self,
+        req: u32,
+        epoch: u32,
+        t: usize,
+        at: Time,
+        cal: &mut Calendar<Event>,
+    ) {
+        let tier = t as u8;
+        cal.schedule_line(
+            self.line_server[t],
+            at,
+            Event::ServerTimeout { req, epoch, tier },
+        );
+    }
+
+    /// Free the thread `req` holds in tier `t` and give it to the next live waiting attempt.
+    pub(super) fn release(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
+        let slot = self.slots[req as usize * self.n_tiers + t];
+        let tier = &mut self.tiers[t];
+        let inst = &mut tier.instances[slot.instance as usize];
+        inst.busy -= 1;
+        inst.in_instance -= 1;
+        if inst.up {
+            let pos = slot.pos as usize;
+            inst.active.swap_remove(pos);
+            if let Some(&moved) = inst.active.get(pos) {
+                self.slots[moved as usize * self.n_tiers + t].pos = pos as u32;
+            }
+        }
+        let warmup = self.metrics.warmup();
+        let stats = &mut self.metrics.tiers[t];
+        stats.busy.add(now, -1.0);
+        stats.in_tier.add(now, -1.0);
+        stats.visit_time(slot.enter, now, warmup);
+        if self.metrics.counts(slot.enter) {
+            let stats = &mut self.metrics.tiers[t];
+            let in_tier = now.since(slot.enter);
+            stats.departures += 1;
+            stats.departure_time_s += in_tier;
+            // Health-check probes use threads but are not requests the tier served.
+            if !self.attempts[req as usize].probe {
+                stats.served += 1;
+                stats.response_sum_s += in_tier;
+            }
+        }
+        if !self.tiers[t].instances[slot.instance as usize].up {
+            return;
+        }
+        if let Some(next) = self.next_waiting(now, t, slot.instance) {
+            self.metrics.tiers[t].queued.add(now, -1.0);
+            self.serve(now, next, t, slot.instance, cal);
+        }
+        self.drop_late(now, cal);
+    }
+
+    /// CoDel: turn away (503) the attempts `next_waiting` found had waited too long.
+    pub(super) fn drop_late(&mut self, now: Time, cal: &mut Calendar<Event>) {
+        while let Some((req, epoch, t)) = self.late.pop() {
+            let a = self.attempts[req as usize];
+            if a.epoch != epoch || !a.waiting {
+                continue;
+            }
+            let enter = self.slots[req as usize * self.n_tiers + t as usize].enter;
+            if self.metrics.counts(enter) && !a.probe {
+                self.metrics.tiers[t as usize].rejected += 1;
+            }
+            self.finish(now, req, Some(Outcome::Rejected), cal);
+        }
+    }
+
+    /// Pop the next live attempt from an instance's queue (stale entries are skipped).
+    /// Under CoDel, live attempts that waited too long are set aside in `late` (to be turned
+    /// away by `drop_late`) and the next one is tried.
+    pub(super) fn next_waiting(&mut self, now: Time, t: usize, i: u32) -> Option<u32> {
+        let tier = &mut self.tiers[t];
+        let lifo = tier.lifo;
+        let codel = tier.codel;
+        let inst = &mut tier.instances[i as usize];
+        loop {
+            let (req, epoch) = if lifo {
+                inst.waiting.pop_back()?
+            } else {
+                inst.waiting.pop_front()?
+            };
+            let a = &self.attempts[req as usize];
+            if a.epoch == epoch && a.waiting {
+                if let Some(c) = codel {
+                    // A queue that has not emptied for an interval is a standing queue: then
+                    // only `target` of waiting is allowed, else a whole interval.
+                    let standing = now.since(inst.queued_since) > c.interval_s;
+                    let allowed = if standing { c.target_s } else { c.interval_s };
+                    let enter = self.slots[req as usize * self.n_tiers + t].enter;
+                    if now.since(enter) > allowed {
+                        self.late.push((req, epoch, t as u8));
+                        continue;
+                    }
+                }
+                inst.live_waiting -= 1;
+                return Some(req);
+            }
+        }
+    }
+
+    /// The attempt ends on the server side: its threads are freed (deepest first), it leaves any
+    /// queue, and, unless its client already left, `outcome` is recorded and the client reacts.
+    pub(super) fn finish(
+        &mut self,
+        now: Time,
+        req: u32,
+        outcome: Option<Outcome>,
+        cal: &mut Calendar<Event>,
+    ) {
+        let a = self.attempts[req as usize];
+        if a.waiting {
+            let t = a.at as usize;
+            let slot = self.slots[req as usize * self.n_tiers + t];
+            let inst = &mut self.tiers[t].instances[slot.instance as usize];
+            inst.live_waiting -= 1;
+            inst.in_instance -= 1;
+            self.attempts[req as usize].waiting = false;
+            let warmup = self.metrics.warmup();
+            let stats = &mut self.metrics.tiers[t];
+            stats.queued.add(now, -1.0);
+            stats.in_tier.add(now, -1.0);
+            stats.visit_time(slot.enter, now, warmup);
+            // It leaves the queue unserved (abandoned, its instance crashed, or cut off by a
+            // timeout upstream): a departure, not a request served.
+            if self.metrics.counts(slot.enter) {
+                let stats = &mut self.metrics.tiers[t];
+                stats.departures += 1;
+                stats.departure_time_s += now.since(slot.enter);
+            }
+        }
+        let mut held = a.held;
+        self.attempts[req as usize].held = 0;
+        // The generation changes first, so queue entries and events of this attempt go stale.
+        self.attempts[req as usize].epoch = a.epoch.wrapping_add(1);
+        while held != 0 {
+            let t = 63 - held.leading_zeros() as usize;
+            held &= !(1 << t);
+            self.release(now, req, t, cal);
+        }
+        self.attempts[req as usize].live = false;
+        self.free_attempts.push(req);
+        if a.probe {
+            // A probe that dies with its instance is a failed check.
+            if outcome == Some(Outcome::Failed) && !a.client_gone {
+                let i = self.slots[req as usize * self.n_tiers + a.at as usize].instance;
+                self.health_result(a.at as usize, i, false);
+            }
+            return;
+        }
+        if a.client_gone {
+            if outcome == Some(Outcome::Succeeded) && self.metrics.counts(a.created) {
+                self.wasted += 1;
+            }
+            return;
+        }
+        if let Some(o) = outcome {
+            self.metrics.ended(now, a.created, o);
+            self.react(now, a, o, cal);
+        }
+    }
+}

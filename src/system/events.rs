@@ -1,0 +1,189 @@
+//! The events of the simulated site and their dispatch: what can happen (`Event`) and which part
+//! of the world handles each. This file decides nothing itself beyond the generation checks that
+//! drop stale events; the handlers live with their concern (users, attempts, crashes and probes,
+//! operators, observation).
+
+use super::users::PoolKind;
+use super::{NONE, World};
+use crate::engine::{Calendar, Time};
+use crate::metrics::Outcome;
+
+/// Everything that can happen. Small and `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The next request of an open source arrives.
+    Arrival { source: u16 },
+    /// The next user session of a users source begins.
+    Session { source: u16 },
+    /// A user who left after errors comes back: a new session.
+    Return { source: u16 },
+    /// Some member of one of a source's pools is due (see `Pool`).
+    Pool { source: u16, pool: PoolKind },
+    /// A user asks for the next page (after reading), asks again (refresh), or leaves.
+    Page { user: u32 },
+    /// An automatic retry of a requests-source call.
+    Retry { call: u32 },
+    /// An attempt's service at its current tier is complete.
+    Done { req: u32, epoch: u32 },
+    /// The client stops waiting for the attempt.
+    ClientTimeout { req: u32, epoch: u32 },
+    /// The client abandons the attempt if it is still waiting for a thread.
+    Abandon { req: u32, epoch: u32 },
+    /// The server stops working on the attempt in `tier` (request_timeout).
+    ServerTimeout { req: u32, epoch: u32, tier: u8 },
+    /// A crashed (or operator-restarted) instance is up again.
+    Restart { tier: u8, instance: u32, epoch: u32 },
+    /// The balancer's health check of an instance.
+    Probe { tier: u8, instance: u32 },
+    /// A health-check probe gets no answer in time.
+    ProbeTimeout { req: u32, epoch: u32 },
+    /// An instance ordered by the autoscaler is ready.
+    Provisioned { tier: u8 },
+    /// An operator carries out an action.
+    Operate { operator: u16 },
+    /// Load shedding ends.
+    ShedEnd,
+    /// A time-series bucket ends.
+    Bucket,
+    /// The warm-up ends: summary statistics start.
+    Warmup,
+}
+
+impl World<'_> {
+    /// Handle one event.
+    #[inline]
+    pub fn handle(&mut self, now: Time, ev: Event, cal: &mut Calendar<Event>) {
+        match ev {
+            Event::Arrival { source } => {
+                self.schedule_next(source, cal);
+                let call = if self.model.sources[source as usize].client.retry.is_some() {
+                    self.new_call(source)
+                } else {
+                    NONE
+                };
+                self.offer(now, source, NONE, call, false, cal);
+            }
+            Event::Session { source } => {
+                self.schedule_next(source, cal);
+                self.begin_session(now, source, cal);
+            }
+            Event::Return { source } => self.begin_session(now, source, cal),
+            Event::Page { user } => self.page_due(now, user, cal),
+            Event::Pool { source, pool } => {
+                let p = self.sources[source as usize].pool(pool);
+                if p.size() == 0 {
+                    return;
+                }
+                if pool == PoolKind::Returning {
+                    p.count -= 1;
+                    self.reschedule_pool(now, source, pool, cal);
+                    self.begin_session(now, source, cal);
+                    return;
+                }
+                // Members are kept in uniformly random order (see `wait_then_page`), so the
+                // last one is a uniform pick, and taking it touches only hot memory.
+                let u = p
+                    .members
+                    .pop()
+                    .expect("a pool of size > 0 with no count has members");
+                p.firing = true;
+                let user = self.place_user(u);
+                self.page_due(now, user, cal);
+                self.sources[source as usize].pool(pool).firing = false;
+                self.reschedule_pool(now, source, pool, cal);
+            }
+            Event::Retry { call } => {
+                let source = self.calls[call as usize].source;
+                self.offer(now, source, NONE, call, true, cal);
+            }
+            Event::Done { req, epoch } => {
+                let a = self.attempts[req as usize];
+                if a.epoch != epoch {
+                    return;
+                }
+                if a.probe {
+                    self.probe_answered(now, req, cal);
+                    return;
+                }
+                let t = a.at as usize;
+                self.advance(now, req, t + 1, cal);
+                // Still holding this tier's thread while a later tier works: the request
+                // timeout `serve` left out (its service ended first) now matters.
+                let b = self.attempts[req as usize];
+                if let (true, Some(rt)) = (
+                    b.epoch == epoch && b.held & (1 << t) != 0,
+                    self.tiers[t].request_timeout_s,
+                ) {
+                    let at = self.slots[req as usize * self.n_tiers + t]
+                        .started
+                        .after(rt);
+                    if now < at {
+                        self.schedule_server_timeout(req, epoch, t, at, cal);
+                    }
+                }
+            }
+            Event::ClientTimeout { req, epoch } => {
+                let a = self.attempts[req as usize];
+                if a.epoch == epoch && !a.client_gone {
+                    self.attempts[req as usize].client_gone = true;
+                    self.client_outcome(now, req, Outcome::TimedOut, cal);
+                }
+            }
+            Event::Abandon { req, epoch } => {
+                let a = self.attempts[req as usize];
+                if a.epoch == epoch && !a.client_gone && a.waiting {
+                    self.finish(now, req, Some(Outcome::TimedOut), cal);
+                }
+            }
+            Event::ServerTimeout { req, epoch, tier } => {
+                let a = self.attempts[req as usize];
+                if a.epoch == epoch && a.held & (1 << tier) != 0 {
+                    self.finish(now, req, Some(Outcome::Failed), cal);
+                }
+            }
+            Event::Restart {
+                tier,
+                instance,
+                epoch,
+            } => {
+                let inst = &mut self.tiers[tier as usize].instances[instance as usize];
+                if inst.restart_epoch == epoch && !inst.up && !inst.stopped {
+                    inst.up = true;
+                    inst.restarted_at = Some(now);
+                    let threads = self.tiers[tier as usize].threads;
+                    self.metrics.tiers[tier as usize].instances_changed(now, threads, 1);
+                }
+            }
+            Event::Probe { tier, instance } => self.probe(now, tier as usize, instance, cal),
+            Event::ProbeTimeout { req, epoch } => {
+                let a = self.attempts[req as usize];
+                if a.epoch == epoch && !a.client_gone {
+                    self.attempts[req as usize].client_gone = true;
+                    let t = a.at as usize;
+                    let i = self.slots[req as usize * self.n_tiers + t].instance;
+                    self.health_result(t, i, false);
+                }
+            }
+            Event::Provisioned { tier } => {
+                let t = tier as usize;
+                let i = self.tiers[t].add_instance(now);
+                self.tiers[t].pending -= 1;
+                let threads = self.tiers[t].threads;
+                let stats = &mut self.metrics.tiers[t];
+                stats.instances_changed(now, threads, 1);
+                stats.in_rotation += 1;
+                if let Some(hc) = self.tiers[t].health_check {
+                    cal.schedule(now.after(hc.interval_s), Event::Probe { tier, instance: i });
+                }
+            }
+            Event::Operate { operator } => self.operate(now, operator as usize, cal),
+            Event::ShedEnd => {
+                if now >= self.shed_until {
+                    self.shed_fraction = 0.0;
+                }
+            }
+            Event::Bucket => self.close_bucket(now, cal),
+            Event::Warmup => self.metrics.start_counting(now),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Observation: closing each time-series bucket (and the actions that look at it), ending the
+//! run at the horizon or at a bound, and counting the visits still in progress then. The
+//! measures themselves are kept by `crate::metrics::Collector`; this file only feeds it.
+
+use super::World;
+use crate::engine::{Calendar, Time};
+
+use super::events::Event;
+
+impl World<'_> {
+    /// The bucket ending at `now` closes: its row of the time series, then the autoscaler and
+    /// the operators look at it, and the next bucket is scheduled (or the run ends).
+    pub(super) fn close_bucket(&mut self, now: Time, cal: &mut Calendar<Event>) {
+        let memory: Vec<(f64, f64)> = self
+            .tiers
+            .iter()
+            .map(|t| (t.memory_base, t.memory_per_request))
+            .collect();
+        let len_s = now.since(self.bucket_start);
+        self.metrics.close_bucket(now, self.bucket_start, &memory);
+        for (tier, stats) in self.tiers.iter().zip(&mut self.metrics.tiers) {
+            stats.bucket_max_in_instance = tier
+                .instances
+                .iter()
+                .map(|i| i.in_instance)
+                .max()
+                .unwrap_or(0);
+        }
+        self.autoscale(now, len_s, cal);
+        self.watch_outage(now, cal);
+        self.bucket_start = now;
+        if now >= self.horizon {
+            self.finished = true;
+            self.metrics.finish(now);
+            self.count_visits_at_horizon(now);
+        } else {
+            cal.schedule(
+                now.after(self.metrics.bucket().secs()).min(self.horizon),
+                Event::Bucket,
+            );
+        }
+    }
+
+    /// End the run at `now`, before the horizon (a guard rail was hit): `now` becomes the
+    /// horizon and the last bucket closes there, as it would at the model's horizon.
+    pub fn stop_early(&mut self, now: Time, cal: &mut Calendar<Event>) {
+        self.horizon = now;
+        if now > self.bucket_start {
+            self.close_bucket(now, cal);
+        } else {
+            self.finished = true;
+            self.metrics.finish(now);
+            self.count_visits_at_horizon(now);
+        }
+    }
+
+    /// Visits still in progress at the horizon: their time so far, for the area identity.
+    pub(super) fn count_visits_at_horizon(&mut self, now: Time) {
+        let warmup = self.metrics.warmup();
+        for (k, a) in self.attempts.iter().enumerate() {
+            if !a.live {
+                continue;
+            }
+            let mut tiers = a.held;
+            if a.waiting {
+                tiers |= 1 << a.at;
+            }
+            while tiers != 0 {
+                let t = tiers.trailing_zeros() as usize;
+                tiers &= tiers - 1;
+                let enter = self.slots[k * self.n_tiers + t].enter;
+                let stats = &mut self.metrics.tiers[t];
+                stats.visit_time(enter, now, warmup);
+                stats.in_tier_at_end += 1;
+            }
+        }
+    }
+}
