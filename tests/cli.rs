@@ -310,3 +310,62 @@ fn bench_quick_prints_its_table_and_the_targets() {
         assert!(r["wall_s_median"].as_f64().unwrap() > 0.0, "{r}");
     }
 }
+
+/// Durations read in the words people type, and `check` showing every one it read, so that a
+/// bare `30000` meant as milliseconds is seen as 8 h 20 min.
+#[test]
+fn durations_in_words_and_check_shows_each_duration_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("words.toml");
+    std::fs::write(
+        &model,
+        r#"[scenario]
+duration = "1 hour 30 minutes"
+warmup = "10 seconds"
+bucket = "2 minutes"
+
+[client]
+timeout = 30000
+
+[[source]]
+kind = "requests"
+rate = 5
+
+[[tier]]
+name = "web"
+instances = 1
+threads = 2
+service = { dist = "exponential", mean = "500 milliseconds" }
+restart = { after = "1.5 hours" }
+"#,
+    )
+    .unwrap();
+    let out = surge().arg("check").arg(&model).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("horizon 5400 s"), "{stdout}");
+    let line = |key: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no line for {key} in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(line("scenario.duration").contains("1 h 30 min"), "{stdout}");
+    assert!(line("scenario.warmup").contains("10 s"), "{stdout}");
+    assert!(line("scenario.bucket").contains("2 min"), "{stdout}");
+    assert!(line("tier[0].service.mean").contains("500 ms"), "{stdout}");
+    assert!(
+        line("tier[0].restart.after").contains("1 h 30 min"),
+        "{stdout}"
+    );
+    let timeout = line("client.timeout");
+    assert!(timeout.contains("8 h 20 min"), "{timeout}");
+    assert!(timeout.contains("a bare number is seconds"), "{timeout}");
+    assert!(timeout.contains("30000ms"), "{timeout}");
+}

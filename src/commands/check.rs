@@ -9,9 +9,43 @@ use crate::cli::CheckArgs;
 use crate::model::{self, Model, SourceKind};
 
 pub fn check(args: &CheckArgs) -> Result<()> {
-    let model = model::load(args.model.as_deref(), &args.sets)?;
+    let (model, text) = model::load_with_text(args.model.as_deref(), &args.sets)?;
     super::run::say(&describe(&model));
+    super::run::say(&durations_read(&text));
     Ok(())
+}
+
+/// A bare number this large in a duration key is more likely milliseconds than seconds.
+const SUSPICIOUS_BARE_S: f64 = 1000.0;
+
+/// Every duration the model states, with its key path, as written and in human units, so that a
+/// unit mistake (`timeout = 30000` meant as milliseconds) shows.
+pub fn durations_read(text: &str) -> String {
+    let all = model::durations::written_durations(text);
+    if all.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("durations read (a bare number is seconds):\n");
+    let width = all.iter().map(|d| d.key.len()).max().unwrap_or(0);
+    for d in &all {
+        let Some(v) = d.seconds else { continue };
+        let shown = crate::fmt::exact_duration(v);
+        let note = if d.bare && v >= SUSPICIOUS_BARE_S {
+            format!(
+                " (a bare number is seconds): if you meant milliseconds, write \"{}ms\"",
+                d.written
+            )
+        } else if d.bare && v != 0.0 {
+            " (a bare number is seconds)".to_string()
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "  {:<width$} = {shown:<14} written {}{note}\n",
+            d.key, d.written
+        ));
+    }
+    s
 }
 
 /// Requests per second offered to the first tier at time `t`, at nominal speed.
@@ -86,7 +120,7 @@ pub fn describe(model: &Model) -> String {
     let events = crate::experiment::guard::estimate_events(model);
     s.push_str(&format!(
         "estimated events per run: {events:.2e} (about {} of CPU at {} M events/s; refused above {:.0e} without --allow-huge)\n",
-        super::human_duration(events / crate::experiment::guard::EVENTS_PER_S),
+        crate::fmt::human_duration(events / crate::experiment::guard::EVENTS_PER_S),
         crate::experiment::guard::EVENTS_PER_S / 1e6,
         crate::experiment::guard::HUGE_EVENTS,
     ));

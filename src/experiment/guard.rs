@@ -153,7 +153,7 @@ fn refuse_huge(model: &Model, runs: u64, boundable: bool) -> Result<(), ModelErr
              above the limit of {} events: check this source's rate or users and `scenario.duration` for a \
              unit slip; to run it anyway pass --allow-huge{}",
             sci(total),
-            crate::commands::human_duration(total / EVENTS_PER_S),
+            crate::fmt::human_duration(total / EVENTS_PER_S),
             EVENTS_PER_S / 1e6,
             sci(HUGE_EVENTS),
             if boundable {

@@ -97,12 +97,7 @@ pub fn parse_vary(raw: &str, points: usize) -> Result<Vary, BadInput> {
     Ok(Vary { key, values })
 }
 
-/// A number written without noise: 12, 0.25, 1.3333333.
-pub fn format_number(x: f64) -> String {
-    let s = format!("{:.9}", x);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
-}
+pub use crate::fmt::format_number;
 
 /// The grid: every combination of the varied values, the first key varying slowest.
 pub fn grid(varies: &[Vary]) -> Vec<Vec<String>> {

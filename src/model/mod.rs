@@ -3,6 +3,7 @@
 //! overrides and error messages each have their own file.
 
 pub mod dist;
+pub mod durations;
 pub mod error;
 pub mod overrides;
 pub mod schema;
@@ -277,6 +278,11 @@ impl Model {
 
 /// Read, override and check a model. `path = None` loads the built-in default model.
 pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
+    load_with_text(path, sets).map(|(model, _)| model)
+}
+
+/// [`load`], also returning the effective model text (the file with every `--set` applied).
+pub fn load_with_text(path: Option<&Path>, sets: &[String]) -> Result<(Model, String), ModelError> {
     let (file, text, base) = match path {
         None => (
             BUILTIN_NAME.to_string(),
@@ -311,7 +317,7 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
     };
     let model = parse_text(&text, &file, &base)?;
     if sets.is_empty() {
-        return Ok(model);
+        return Ok((model, text));
     }
     let parsed = sets
         .iter()
@@ -329,7 +335,7 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
         key: None,
         message,
     })?;
-    parse_text(&new_text, &file, &base).map_err(|mut e| {
+    let model = parse_text(&new_text, &file, &base).map_err(|mut e| {
         // The file itself was fine, so the fault lies with an override.
         let key = e.key.clone().unwrap_or_default();
         let culprit = parsed
@@ -341,7 +347,8 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Model, ModelError> {
             .unwrap_or(&parsed[parsed.len() - 1]);
         e.place = Place::Override(culprit.raw.clone());
         e
-    })
+    })?;
+    Ok((model, new_text))
 }
 
 /// Parse and check model text; `file` names it in errors, `base` resolves files it refers to.

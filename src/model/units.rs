@@ -1,7 +1,8 @@
-//! Quantities with units as they appear in model files: durations (`"120ms"`, `"1h30m"`, or a
-//! plain number of seconds), sizes (`"512MiB"`, `"4GiB"`, or plain bytes), clock times
-//! (`"18:00"`), and numbers that must be positive, non-negative or probabilities. Each type checks
-//! its value while it is read, so a bad value is reported at its place in the file.
+//! Quantities with units as they appear in model files: durations (`"120ms"`, `"1h30m"`,
+//! `"10 seconds"`, `"1 hour 30 minutes"`, or a plain number of seconds), sizes (`"512MiB"`,
+//! `"4GiB"`, or plain bytes), clock times (`"18:00"`), and numbers that must be positive,
+//! non-negative or probabilities. Each type checks its value while it is read, so a bad value is
+//! reported at its place in the file.
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -32,31 +33,54 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
             .map_err(|_| format!("`{}` in `{s}` is not a number", &rest[..num_len]))?;
         rest = rest[num_len..].trim_start();
         let unit_len = rest
-            .find(|c: char| !c.is_ascii_alphabetic())
+            .find(|c: char| !c.is_alphabetic())
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
-        let scale = match unit {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" | "sec" | "secs" => 1.0,
-            "m" | "min" | "mins" => 60.0,
-            "h" | "hr" | "hrs" => 3600.0,
-            "d" | "day" | "days" => 86_400.0,
-            "" => return Err(format!("`{s}` needs a unit after {num} (ms, s, m, h or d)")),
-            other => {
+        let scale = match time_unit(unit) {
+            Some(scale) => scale,
+            None if unit.is_empty() => {
                 return Err(format!(
-                    "unknown time unit `{other}` in `{s}` (use ns, us, ms, s, m, h or d)"
+                    "`{s}` needs a unit after {num} (ms, s, min, h or d; or words: seconds, minutes, hours)"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "unknown time unit `{unit}` in `{s}` (use ns, us, ms, s, min, h, d or w, or the words: milliseconds, seconds, minutes, hours, days, weeks)"
                 ));
             }
         };
         total += num * scale;
         rest = rest[unit_len..].trim_start();
+        // "1 hour, 30 minutes" and "1 hour and 30 minutes" read as "1 hour 30 minutes".
+        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+        if let Some(after) = rest.strip_prefix("and") {
+            if after.starts_with(|c: char| c.is_whitespace() || c.is_ascii_digit()) {
+                rest = after.trim_start();
+            }
+        }
     }
     if total.is_infinite() {
         return Err(format!("`{s}` is too long to be a duration (it overflows)"));
     }
     check_span(total)
+}
+
+/// Seconds in one `unit`: the short forms (`ms`, `s`, `m`, `min`, `h`, `d`) and the words people
+/// type, singular or plural, in any case (`second`, `Seconds`, `mins`, `hours`, `days`).
+pub fn time_unit(unit: &str) -> Option<f64> {
+    let u = unit.to_lowercase();
+    let scale = match u.as_str() {
+        "ns" | "nsec" | "nsecs" | "nanosecond" | "nanoseconds" => 1e-9,
+        "us" | "µs" | "usec" | "usecs" | "microsecond" | "microseconds" => 1e-6,
+        "ms" | "msec" | "msecs" | "milli" | "millis" | "millisecond" | "milliseconds" => 1e-3,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+        "d" | "day" | "days" => 86_400.0,
+        "w" | "wk" | "wks" | "week" | "weeks" => 604_800.0,
+        _ => return None,
+    };
+    Some(scale)
 }
 
 /// Length of the number at the start of `s`: digits, `.`, `_`, and an exponent (`1e6`, `2.5E-3`)
@@ -172,8 +196,7 @@ pub struct Duration(pub f64);
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        const EXPECT: &str =
-            "a duration such as \"120ms\", \"30s\", \"5m\", \"1h30m\" or a number of seconds";
+        const EXPECT: &str = "a duration such as \"120ms\", \"30s\", \"10 seconds\", \"1 hour 30 minutes\" or a number of seconds";
         impl Visitor<'_> for V {
             type Value = Duration;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -367,6 +390,37 @@ mod tests {
         assert_eq!(parse_duration("30d"), Ok(2_592_000.0));
         assert_eq!(parse_duration("1.5e3ms"), Ok(1.5));
         assert!(parse_duration("1e400d").unwrap_err().contains("overflows"));
+    }
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(parse_duration("10 seconds"), Ok(10.0));
+        assert_eq!(parse_duration("1 second"), Ok(1.0));
+        assert_eq!(parse_duration("10seconds"), Ok(10.0));
+        assert_eq!(parse_duration("1 hour"), Ok(3600.0));
+        assert_eq!(parse_duration("2 minutes"), Ok(120.0));
+        assert_eq!(parse_duration("1 minute"), Ok(60.0));
+        assert_eq!(parse_duration("1.5 hours"), Ok(5400.0));
+        assert_eq!(parse_duration("500 milliseconds"), Ok(0.5));
+        assert_eq!(parse_duration("3 days"), Ok(259_200.0));
+        assert_eq!(parse_duration("1 day"), Ok(86_400.0));
+        assert_eq!(parse_duration("1 hour 30 minutes"), Ok(5400.0));
+        assert_eq!(parse_duration("1 hour, 30 minutes"), Ok(5400.0));
+        assert_eq!(parse_duration("1 hour and 30 minutes"), Ok(5400.0));
+        assert_eq!(parse_duration("2 Hours"), Ok(7200.0));
+        assert_eq!(parse_duration("10 sec"), Ok(10.0));
+        assert_eq!(parse_duration("1 week"), Ok(604_800.0));
+        assert!(
+            parse_duration("1 hour 30")
+                .unwrap_err()
+                .contains("needs a unit")
+        );
+        assert!(
+            parse_duration("1 fortnight")
+                .unwrap_err()
+                .contains("unknown time unit")
+        );
+        assert!(parse_duration("1 hour and").is_err());
     }
 
     #[test]

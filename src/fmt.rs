@@ -1,0 +1,118 @@
+//! Numbers, counts and durations written for people (the terminal, chart labels, messages) and
+//! numbers written without noise for files. Formatting only: nothing here parses (durations and
+//! sizes are read in `model::units`).
+
+/// A duration for people: "9 h 37 min", "4 min 10 s", "850 ms".
+pub fn human_duration(s: f64) -> String {
+    if !s.is_finite() {
+        return "-".into();
+    }
+    if s < 1.0 {
+        return format!("{:.0} ms", s * 1000.0);
+    }
+    if s < 60.0 {
+        return format!("{s:.1} s");
+    }
+    let m = (s / 60.0).round() as u64;
+    if m < 60 {
+        let sec = (s - (s / 60.0).floor() * 60.0).round() as u64;
+        return if sec > 0 && m < 10 {
+            format!("{} min {sec} s", (s / 60.0).floor())
+        } else {
+            format!("{m} min")
+        };
+    }
+    format!("{} h {} min", m / 60, m % 60)
+}
+
+/// A duration written in full, nothing rounded away beyond a microsecond: "8 h 20 min",
+/// "1 d 2 h", "1 min 30.5 s", "120 ms", "250 µs". For showing back a value as it was read.
+pub fn exact_duration(s: f64) -> String {
+    if !s.is_finite() {
+        return "unbounded".into();
+    }
+    if s == 0.0 {
+        return "0 s".into();
+    }
+    if s < 1e-3 {
+        return format!("{} µs", format_number(s * 1e6));
+    }
+    if s < 1.0 {
+        return format!("{} ms", format_number(s * 1e3));
+    }
+    let whole = s.trunc() as u64;
+    let frac = s - s.trunc();
+    let (d, h, m, sec) = (
+        whole / 86_400,
+        whole % 86_400 / 3600,
+        whole % 3600 / 60,
+        whole % 60,
+    );
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(format!("{d} d"));
+    }
+    if h > 0 {
+        parts.push(format!("{h} h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m} min"));
+    }
+    if sec > 0 || frac > 1e-9 {
+        parts.push(format!("{} s", format_number(sec as f64 + frac)));
+    }
+    parts.join(" ")
+}
+
+/// A count for people: 1,234 / 1.9 M.
+pub fn human_count(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{:.1} M", x / 1e6)
+    } else {
+        let n = x.round() as u64;
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out
+    }
+}
+
+/// A number written without noise: 12, 0.25, 1.3333333.
+pub fn format_number(x: f64) -> String {
+    let s = format!("{:.9}", x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_durations() {
+        assert_eq!(exact_duration(30_000.0), "8 h 20 min");
+        assert_eq!(exact_duration(5400.0), "1 h 30 min");
+        assert_eq!(exact_duration(90.5), "1 min 30.5 s");
+        assert_eq!(exact_duration(0.12), "120 ms");
+        assert_eq!(exact_duration(0.00025), "250 µs");
+        assert_eq!(exact_duration(93_600.0), "1 d 2 h");
+        assert_eq!(exact_duration(30.0), "30 s");
+        assert_eq!(exact_duration(0.0), "0 s");
+    }
+
+    #[test]
+    fn counts_and_numbers() {
+        assert_eq!(human_count(1234.0), "1,234");
+        assert_eq!(human_count(1_900_000.0), "1.9 M");
+        assert_eq!(format_number(0.25), "0.25");
+        assert_eq!(format_number(12.0), "12");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(human_duration(0.85), "850 ms");
+        assert_eq!(human_duration(250.0), "4 min 10 s");
+    }
+}
