@@ -3,8 +3,8 @@
 # after `cargo test --release`. Two submissions of deploy/slurm/submit.sh, each a 4-task job
 # array (2 CPUs a task) and its merge job (--dependency=afterok), for a sweep of
 # models/mmck.toml over 12 thread counts, 2 replications each, 8 simulated hours a run (1 to 3 s
-# on one core): each task runs 3 points, 6 runs, 2 at a time, so a task lasts a few seconds
-# and the tasks queue on a 2-CPU machine.
+# on one core): each task runs 3 points, 6 runs, 2 at a time, so it lasts a few seconds (on a
+# 2-CPU machine the tasks queue and run one at a time).
 #
 # 1. The array and the merge finish (every task COMPLETED, then the merge), and the merged
 #    points.csv and sweep.json are byte for byte those of `surge sweep` on this machine.
@@ -165,7 +165,8 @@ journal_rows() {
 # --- The reference: the same sweep on this machine.
 log "single machine: surge sweep models/mmck.toml $SWEEP_ARGS"
 t=$SECONDS
-"$SURGE" sweep "$MODEL" $SWEEP_ARGS --quiet --out "$work/one-machine"
+read -ra sweep_args <<<"$SWEEP_ARGS" # split as deploy/slurm/sweep.sbatch splits it
+"$SURGE" sweep "$MODEL" "${sweep_args[@]}" --quiet --out "$work/one-machine"
 log "single machine: done in $((SECONDS - t))s ($(($(wc -l <"$work/one-machine/points.csv") - 1)) runs)"
 
 # --- 1. The array and its merge, on the cluster.
