@@ -169,6 +169,9 @@ pub struct SweepArgs {
     /// Print the number of points (to size a job array) and run nothing.
     #[arg(long)]
     pub count_points: bool,
+    /// Start a sweep of 1,000 runs or more without asking (on a pipe it never asks).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args, Default)]

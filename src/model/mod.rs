@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use dist::Dist;
 pub use error::{ModelError, Place};
-pub use schema::{Action, Backoff, Balancer, Discipline, Jitter, SourceKind};
+pub use schema::{Action, Backoff, Balancer, COUNT_KEYS, Discipline, Jitter, SourceKind};
 pub use trace::Trace;
 
 /// The default model, embedded so that `surge` with no arguments runs it.

@@ -43,6 +43,20 @@ impl<'de> Deserialize<'de> for TraceSpec {
     }
 }
 
+/// Keys whose values are whole numbers (a sweep or crash-point search tries only whole values).
+pub const COUNT_KEYS: &[&str] = &[
+    "instances",
+    "threads",
+    "queue",
+    "max_crashes",
+    "max_attempts",
+    "give_up_after",
+    "unhealthy_after",
+    "healthy_after",
+    "max_instances",
+    "k",
+];
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
