@@ -1,13 +1,8 @@
-//! The command line: clap definitions of DESIGN.md section 1, and the dispatch that turns an
-//! error into a one-paragraph message and an exit code (2 for bad input, 130 for a sweep
-//! interrupted by Ctrl-C or a termination signal, 1 otherwise).
+//! The command line: the clap definitions of every command and its options, and nothing else.
+//! `src/main.rs` parses them and dispatches to `commands`.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-
-use crate::commands;
-use crate::experiment::sweep::Interrupted;
-use crate::model::ModelError;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,7 +59,7 @@ pub struct BenchArgs {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// Folders holding shard files (shard-I-of-N.csv and .json) of one sweep.
+    /// Folders holding the shard files of one sweep (shard-000I-of-000N.csv and .json).
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
     /// Output folder (default: the first DIR).
@@ -103,8 +98,11 @@ pub struct CrashpointArgs {
     /// Parallel runs (default: every core).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
+    /// Override a model value for every run, e.g. --set tier.web.instances=12.
     #[arg(long = "set", value_name = "K=V")]
     pub sets: Vec<String>,
+    /// Base seed (default: scenario.seed); replication r at a value tried uses a seed derived
+    /// from (seed, value, r).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Output folder (default: outputs/<model name>/crashpoint/).
@@ -113,6 +111,7 @@ pub struct CrashpointArgs {
     /// Run even if a run's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
+    /// Nothing on the terminal (the results are in the output folder).
     #[arg(long)]
     pub quiet: bool,
 }
@@ -149,7 +148,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub quiet: bool,
     /// Run only shard I of N (0-based): the points p with p mod N = I, written to
-    /// shard-I-of-N.csv/.json for `surge merge`. Without it, the shard comes from a job array:
+    /// shard-000I-of-000N.csv and .json (4 digits, more past 9999) for `surge merge`. Without it, the shard comes from a job array:
     /// SLURM_ARRAY_TASK_ID (index ID - SLURM_ARRAY_TASK_MIN, count SLURM_ARRAY_TASK_COUNT),
     /// JOB_COMPLETION_INDEX (Kubernetes; count from --shards) or AWS_BATCH_JOB_ARRAY_INDEX (count
     /// AWS_BATCH_JOB_ARRAY_SIZE or --shards).
@@ -169,6 +168,9 @@ pub struct SweepArgs {
     /// Print the number of points (to size a job array) and run nothing.
     #[arg(long)]
     pub count_points: bool,
+    /// Start a sweep of 1,000 runs or more without asking (on a pipe it never asks).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -228,48 +230,9 @@ fn wall_duration(s: &str) -> Result<f64, String> {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Model file (TOML).
+    /// Model file (TOML); the built-in models/ircc-2016.toml when left out.
     pub model: Option<PathBuf>,
+    /// Override a model value by key path, e.g. --set surge.peak=6 --set tier.web.instances=12.
     #[arg(long = "set", value_name = "K=V")]
     pub sets: Vec<String>,
-}
-
-pub use crate::model::error::BadInput;
-
-/// Parse the command line, run the command, and return the process exit code.
-pub fn main() -> i32 {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        None => commands::run::run(&RunArgs {
-            reps: 1,
-            ..RunArgs::default()
-        }),
-        Some(Command::Run(a)) => commands::run::run(&a),
-        Some(Command::Check(a)) => commands::check::check(&a),
-        Some(Command::Sweep(a)) => commands::sweep::sweep(&a),
-        Some(Command::Crashpoint(a)) => commands::crashpoint::crashpoint(&a),
-        Some(Command::Plot(a)) => commands::plot::plot(&a),
-        Some(Command::Bench(a)) => commands::bench::bench(&a),
-        Some(Command::Merge(a)) => commands::merge::merge(&a),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            let bad_input =
-                e.downcast_ref::<ModelError>().is_some() || e.downcast_ref::<BadInput>().is_some();
-            let msg = e
-                .chain()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(": ");
-            eprintln!("error: {msg}");
-            if e.downcast_ref::<Interrupted>().is_some() {
-                130
-            } else if bad_input {
-                2
-            } else {
-                1
-            }
-        }
-    }
 }

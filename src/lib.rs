@@ -12,6 +12,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod engine;
+pub mod error;
 pub mod experiment;
 pub mod fmt;
 pub mod metrics;

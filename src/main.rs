@@ -1,5 +1,54 @@
-//! The `surge` binary: everything lives in the library; see `surge::cli`.
+//! The `surge` binary: parse the command line (`surge::cli`), run the command (`surge::commands`),
+//! and turn an error into a one-paragraph message and an exit code: 2 for bad input (a model
+//! error or `BadInput`), 130 for a sweep interrupted by Ctrl-C or a termination signal, 1
+//! otherwise.
+
+use clap::Parser;
+
+use surge::cli::{Cli, Command, RunArgs};
+use surge::commands;
+use surge::error::BadInput;
+use surge::experiment::sweep::Interrupted;
+use surge::model::ModelError;
 
 fn main() {
-    std::process::exit(surge::cli::main());
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => commands::run::run(&RunArgs {
+            reps: 1,
+            ..RunArgs::default()
+        }),
+        Some(Command::Run(a)) => commands::run::run(&a),
+        Some(Command::Check(a)) => commands::check::check(&a),
+        Some(Command::Sweep(a)) => commands::sweep::sweep(&a),
+        Some(Command::Crashpoint(a)) => commands::crashpoint::crashpoint(&a),
+        Some(Command::Plot(a)) => commands::plot::plot(&a),
+        Some(Command::Bench(a)) => commands::bench::bench(&a),
+        Some(Command::Merge(a)) => commands::merge::merge(&a),
+    };
+    std::process::exit(match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {}", message(&e));
+            exit_code(&e)
+        }
+    });
+}
+
+/// The error and its causes in one paragraph.
+fn message(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<Interrupted>().is_some() {
+        130
+    } else if e.downcast_ref::<ModelError>().is_some() || e.downcast_ref::<BadInput>().is_some() {
+        2
+    } else {
+        1
+    }
 }

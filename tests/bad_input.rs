@@ -671,3 +671,87 @@ fn valid_base_model_runs() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `surge sweep MODEL ARGS...` on `BASE` in a fresh folder: (exit code, stdout, stderr).
+fn sweep(args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join(MODEL_FILE);
+    std::fs::write(&file, BASE).expect("write model");
+    let out = surge()
+        .current_dir(dir.path())
+        .arg("sweep")
+        .arg(&file)
+        .args(["--out", "out"])
+        .args(args)
+        .output()
+        .expect("run surge sweep");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    for f in FORBIDDEN {
+        assert!(!stderr.contains(f), "{stderr}");
+    }
+    (out.status.code(), stdout, stderr)
+}
+
+/// A step that does not divide its range is refused, not rounded; errors name the `--vary`.
+#[test]
+fn vary_refuses_a_step_that_does_not_divide_the_range() {
+    let (code, _, err) = sweep(&["--vary", "tier.web.threads=1..6:2", "--count-points"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("does not divide the range 1..6"), "{err}");
+    assert!(err.contains("(in --vary tier.web.threads=1..6:2)"), "{err}");
+    // Counts are whole: 10 points over 1..6 are not.
+    let (code, _, err) = sweep(&["--vary", "tier.web.threads=1..6", "--count-points"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("takes whole numbers"), "{err}");
+    // A value the model refuses names the --vary it came from, not a --set.
+    let (code, _, err) = sweep(&["--vary", "tier.web.threads=0,2", "--count-points"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("(in --vary tier.web.threads, at the value 0)"),
+        "{err}"
+    );
+}
+
+/// Durations and sizes as ranges: `50ms..200ms:50ms`, `1GiB..4GiB:1GiB`.
+#[test]
+fn vary_takes_duration_and_size_ranges() {
+    let (code, out, err) = sweep(&["--vary", "client.timeout=50ms..200ms:50ms", "--list-points"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        "0 client.timeout=0.05\n1 client.timeout=0.1\n2 client.timeout=0.15\n3 client.timeout=0.2\n"
+    );
+    let (code, out, err) = sweep(&[
+        "--vary",
+        "tier.web.memory.base=1GiB..4GiB:1GiB",
+        "--count-points",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "4\n");
+}
+
+/// A sweep of 1,000 runs or more says its size and estimated time first; on a pipe (as here)
+/// nobody can answer, so it runs.
+#[test]
+fn a_large_sweep_says_its_size_and_runs_on_a_pipe() {
+    let (code, _, err) = sweep(&[
+        "--vary",
+        "scenario.duration=10s,20s",
+        "--reps",
+        "500",
+        "--quiet",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.is_empty(), "--quiet on a pipe says nothing: {err}");
+    let (code, _, err) = sweep(&["--vary", "scenario.duration=10s,20s", "--reps", "500"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("1,000 runs (2 points x 500 replications)"),
+        "{err}"
+    );
+    assert!(err.contains("about "), "{err}");
+    assert!(!err.contains("Start it?"), "{err}");
+}

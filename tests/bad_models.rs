@@ -7,7 +7,7 @@
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
-/// The corpus must stay at least this large (issue 6).
+/// The corpus must stay at least this large.
 const MIN_CASES: usize = 40;
 
 const FORBIDDEN: &[&str] = &["panicked", "backtrace", "struct Raw", "RUST_BACKTRACE"];
@@ -193,4 +193,27 @@ fn the_corpus_base_model_runs() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(dir.path().join("out/summary.json").exists());
+}
+
+/// The README states the size of the corpus: it must be the number of files here.
+#[test]
+fn the_readme_states_the_corpus_size() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let marker = "the corpus `tests/bad-models/` (";
+    let at = readme
+        .find(marker)
+        .expect("the README describes the corpus")
+        + marker.len();
+    let stated: usize = readme[at..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("the README gives the corpus size as `(N files`");
+    assert_eq!(
+        stated,
+        cases().len(),
+        "README.md says the corpus has {stated} files; tests/bad-models/ has {}",
+        cases().len()
+    );
 }

@@ -369,3 +369,189 @@ restart = { after = "1.5 hours" }
     assert!(timeout.contains("a bare number is seconds"), "{timeout}");
     assert!(timeout.contains("30000ms"), "{timeout}");
 }
+
+/// `surge check` on a trace takes the offered load from the trace (its mean and its busiest
+/// bucket), not from the rate at the surge's hold; a surge does not scale a trace, and says so.
+#[test]
+fn check_reads_a_traces_load_from_the_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("buckets.csv"),
+        "start,count\n0m,60\n1m,600\n2m,60\n3m,60\n4m,60\n",
+    )
+    .unwrap();
+    let model = dir.path().join("trace.toml");
+    std::fs::write(
+        &model,
+        r#"[scenario]
+duration = "5m"
+bucket = "1m"
+
+[surge]
+peak = 4
+start = "3m"
+ramp = "30s"
+
+[[source]]
+kind = "trace"
+file = "buckets.csv"
+
+[[tier]]
+name = "web"
+instances = 1
+threads = 50
+service = { dist = "deterministic", value = "10ms" }
+"#,
+    )
+    .unwrap();
+    let out = surge().arg("check").arg(&model).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    // 840 arrivals over 300 s; the busiest minute has 600.
+    assert!(
+        stdout.contains("2.8/s on average over the horizon, 10.0/s in the busiest 1 min"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("surge.peak = 4 does not apply to trace sources"),
+        "{stdout}"
+    );
+    // The tier sees the busiest minute: 10/s x 10 ms = 0.1 Erlangs.
+    assert!(stdout.contains("0.1 at peak (0.2%)"), "{stdout}");
+}
+
+/// The README lists the columns of `timeseries.csv` in order: they must be the header
+/// `surge run` writes (`TIER.` stands for each tier's name, in the order listed per tier).
+#[test]
+fn the_readme_lists_the_timeseries_columns_in_order() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let marker = "columns, in order: ";
+    let at = readme
+        .find(marker)
+        .expect("the README lists the timeseries columns")
+        + marker.len();
+    let text = &readme[at..at + readme[at..].find(")").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("two.toml");
+    std::fs::write(
+        &model,
+        "[scenario]\nduration = \"2m\"\n\n[[source]]\nkind = \"requests\"\nrate = 2\n\n\
+[[tier]]\nname = \"front\"\ninstances = 1\nthreads = 2\nservice = { dist = \"exponential\", mean = \"10ms\" }\n\n\
+[[tier]]\nname = \"db\"\ninstances = 1\nthreads = 2\nservice = { dist = \"exponential\", mean = \"10ms\" }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    surge()
+        .arg("run")
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    // Expand the README's list: a run of `TIER.x` names repeats for each tier.
+    let names: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
+    let mut want = Vec::new();
+    let mut i = 0;
+    while i < names.len() {
+        if names[i].starts_with("TIER.") {
+            let j = (i..names.len())
+                .find(|&j| !names[j].starts_with("TIER."))
+                .unwrap_or(names.len());
+            for tier in ["front", "db"] {
+                for n in &names[i..j] {
+                    want.push(n.replacen("TIER", tier, 1));
+                }
+            }
+            i = j;
+        } else {
+            want.push(names[i].to_string());
+            i += 1;
+        }
+    }
+    assert_eq!(
+        header, want,
+        "README.md's timeseries columns are not the header"
+    );
+}
+
+/// Every option of every command says what it does in `--help`.
+#[test]
+fn every_option_has_a_help_line() {
+    for cmd in [
+        "run",
+        "check",
+        "sweep",
+        "crashpoint",
+        "plot",
+        "bench",
+        "merge",
+    ] {
+        let out = surge().args([cmd, "-h"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = help.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            let t = l.trim_start();
+            if !t.starts_with('-') {
+                continue;
+            }
+            // "--set <K=V>  Override ..." or the text on the next, more indented line.
+            let same_line = t
+                .split_once("  ")
+                .is_some_and(|(_, h)| !h.trim().is_empty());
+            let next_line = lines.get(i + 1).is_some_and(|n| {
+                let nt = n.trim_start();
+                !nt.is_empty() && !nt.starts_with('-') && n.len() - nt.len() > l.len() - t.len()
+            });
+            assert!(
+                same_line || next_line,
+                "`surge {cmd} -h`: `{}` has no help text:\n{help}",
+                t.trim()
+            );
+        }
+    }
+}
+
+/// Layers point one way: library code (everything but `src/commands/` and `src/main.rs`) never
+/// calls into `commands`, and `src/cli.rs` holds the clap definitions only.
+#[test]
+fn library_code_never_calls_into_commands() {
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = repo("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let mut offenders = Vec::new();
+    for f in all {
+        let rel = f
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with("commands/") || rel == "main.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains("commands::") || code.contains("crate::commands") {
+                offenders.push(format!("src/{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "library code calls into commands:\n{}",
+        offenders.join("\n")
+    );
+}

@@ -48,9 +48,12 @@ pub fn durations_read(text: &str) -> String {
     s
 }
 
-/// Requests per second offered to the first tier at time `t`, at nominal speed.
-fn request_rate(model: &Model, t: f64, surge: bool) -> f64 {
-    let factor = if surge { model.surge.factor(t) } else { 1.0 };
+/// Requests per second offered to the first tier at time `t`, at nominal speed. A trace is
+/// replayed as recorded (no profile, no surge): it offers its mean rate over the horizon at
+/// baseline and its busiest bucket's rate at peak, whatever `t`.
+fn request_rate(model: &Model, t: f64, peak: bool) -> f64 {
+    let factor = if peak { model.surge.factor(t) } else { 1.0 };
+    let (horizon, bucket) = (model.scenario.duration_s, model.scenario.bucket_s);
     model
         .sources
         .iter()
@@ -58,7 +61,13 @@ fn request_rate(model: &Model, t: f64, surge: bool) -> f64 {
             let base = s.baseline * s.profile.at(t) * factor;
             match s.kind {
                 SourceKind::Requests => base,
-                SourceKind::Trace => s.trace.as_ref().map_or(0.0, |tr| tr.rate_at(t)),
+                SourceKind::Trace => s.trace.as_ref().map_or(0.0, |tr| {
+                    if peak {
+                        tr.peak_rate(horizon, bucket)
+                    } else {
+                        tr.mean_rate(horizon)
+                    }
+                }),
                 SourceKind::Users => {
                     let think = s.think.as_ref().map_or(0.0, |d| d.mean());
                     base / (model.nominal_response_s() + think)
@@ -86,10 +95,39 @@ pub fn describe(model: &Model) -> String {
     };
     let base = request_rate(model, peak_t, false);
     let peak = request_rate(model, peak_t, true);
-    s.push_str(&format!(
-        "offered requests: {base:.1}/s at baseline, {peak:.1}/s at the surge peak ({}x)\n",
-        model.surge.peak
-    ));
+    let traces = model
+        .sources
+        .iter()
+        .filter(|s| s.kind == SourceKind::Trace)
+        .count();
+    if traces == model.sources.len() {
+        s.push_str(&format!(
+            "offered requests (from the trace{}): {base:.1}/s on average over the horizon, {peak:.1}/s in the busiest {} (its peak bucket)\n",
+            if traces > 1 { "s" } else { "" },
+            crate::fmt::human_duration(sc.bucket_s),
+        ));
+    } else {
+        s.push_str(&format!(
+            "offered requests: {base:.1}/s at baseline, {peak:.1}/s at the surge peak ({}x){}\n",
+            model.surge.peak,
+            if traces > 0 {
+                "; trace sources at their mean and at their busiest bucket"
+            } else {
+                ""
+            }
+        ));
+    }
+    if traces > 0 && model.surge.peak != 1.0 {
+        s.push_str(&format!(
+            "note: surge.peak = {} does not apply to trace sources (replayed as recorded): ignored for {}\n",
+            model.surge.peak,
+            if traces == model.sources.len() {
+                "every source of this model"
+            } else {
+                "them"
+            }
+        ));
+    }
     for (i, t) in model.tiers.iter().enumerate() {
         // Each tier sees the share of requests that visit it.
         let rate = |r: f64| r * t.visit;

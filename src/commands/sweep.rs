@@ -280,6 +280,13 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         reps: args.reps,
         vary: varies.clone(),
     };
+    let mine_models: Vec<&crate::model::Model> = (0..points.len())
+        .filter(|&p| mine(p))
+        .map(|p| &models[p])
+        .collect();
+    if !super::confirm::confirm_sweep(&mine_models, args.reps, jobs, args.yes, args.quiet)? {
+        return Ok(());
+    }
     let dir = out_dir(&args.out, base, "sweep");
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;

@@ -12,19 +12,7 @@ use super::sweep::{format_number, point_seed};
 use crate::model::error::BadInput;
 use crate::model::{self, Model};
 
-/// Keys whose values are whole numbers: the search tries only those.
-pub const COUNT_KEYS: &[&str] = &[
-    "instances",
-    "threads",
-    "queue",
-    "max_crashes",
-    "max_attempts",
-    "give_up_after",
-    "unhealthy_after",
-    "healthy_after",
-    "max_instances",
-    "k",
-];
+pub use crate::model::COUNT_KEYS;
 
 /// One value tried.
 #[derive(Debug, Clone, Serialize, PartialEq)]

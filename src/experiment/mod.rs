@@ -5,6 +5,7 @@ pub mod crashpoint;
 pub mod guard;
 pub mod shard;
 pub mod sweep;
+pub mod vary;
 
 use rayon::prelude::*;
 use std::time::Instant;

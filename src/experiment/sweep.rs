@@ -4,99 +4,15 @@
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::run_once;
 use crate::engine::derive_seed;
+use crate::model::Model;
 use crate::model::error::BadInput;
-use crate::model::{self, Model};
 
-/// One varied key and its values (as they are passed to `--set`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Vary {
-    pub key: String,
-    pub values: Vec<String>,
-}
-
-/// Parse `K=SPEC`: `a..b:step`, `a..b` (with `points` values), or a list `v1,v2,v3`.
-pub fn parse_vary(raw: &str, points: usize) -> Result<Vary, BadInput> {
-    let bad = |why: String| BadInput(format!("--vary {raw}: {why}"));
-    let (key, spec) = raw.split_once('=').ok_or_else(|| {
-        bad("expected KEY=SPEC, e.g. tier.web.instances=4..20:2 or surge.peak=6,9,12".into())
-    })?;
-    let key = key.trim().to_string();
-    let spec = spec.trim();
-    if key.is_empty() || spec.is_empty() {
-        return Err(bad("expected KEY=SPEC".into()));
-    }
-    let values = if let Some((a, rest)) = spec.split_once("..") {
-        let (b, step) = match rest.split_once(':') {
-            Some((b, s)) => (b, Some(s)),
-            None => (rest, None),
-        };
-        let num = |s: &str, what: &str| {
-            s.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| bad(format!("the range {what} `{s}` is not a number")))
-        };
-        let (lo, hi) = (num(a, "start")?, num(b, "end")?);
-        if hi < lo {
-            return Err(bad(format!(
-                "the range ends ({hi}) before it starts ({lo})"
-            )));
-        }
-        // Counts (instances, threads, queue places...) take whole values.
-        let last = key.rsplit('.').next().unwrap_or("");
-        let integer = super::crashpoint::COUNT_KEYS.contains(&last);
-        let xs: Vec<f64> = match step {
-            Some(s) => {
-                let st = num(s, "step")?;
-                if st <= 0.0 {
-                    return Err(bad(format!("the step must be above 0, got {st}")));
-                }
-                let n = ((hi - lo) / st + 1e-9).floor() as usize + 1;
-                if n > 100_000 {
-                    return Err(bad(format!("{n} values are too many")));
-                }
-                (0..n).map(|i| lo + st * i as f64).collect()
-            }
-            None => {
-                if points < 2 {
-                    return Err(bad("a range without a step needs --points 2 or more".into()));
-                }
-                (0..points)
-                    .map(|i| lo + (hi - lo) * i as f64 / (points - 1) as f64)
-                    .collect()
-            }
-        };
-        let mut out: Vec<String> = xs
-            .iter()
-            .map(|x| {
-                if integer {
-                    format!("{}", x.round() as i64)
-                } else {
-                    format_number(*x)
-                }
-            })
-            .collect();
-        out.dedup();
-        out
-    } else {
-        spec.split(',')
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect()
-    };
-    if values.is_empty() {
-        return Err(bad("no values".into()));
-    }
-    Ok(Vary { key, values })
-}
-
+pub use super::vary::{Vary, parse_vary};
 pub use crate::fmt::format_number;
 
 /// The grid: every combination of the varied values, the first key varying slowest.
@@ -146,9 +62,7 @@ pub fn load_points(
     }
     let mut models = Vec::with_capacity(points.len());
     for p in &points {
-        let mut all = sets.to_vec();
-        all.extend(varies.iter().zip(p).map(|(v, x)| format!("{}={x}", v.key)));
-        models.push(model::load(Some(path), &all)?);
+        models.push(super::vary::load_point(path, sets, varies, p)?);
     }
     Ok((points, models))
 }
@@ -298,31 +212,6 @@ pub fn flatten(summary: &Value) -> Vec<(String, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn specs() {
-        assert_eq!(
-            parse_vary("tier.web.instances=4..10:2", 10).unwrap().values,
-            ["4", "6", "8", "10"]
-        );
-        assert_eq!(
-            parse_vary("surge.peak=1..2", 5).unwrap().values,
-            ["1", "1.25", "1.5", "1.75", "2"]
-        );
-        assert_eq!(
-            parse_vary("x=0..9", 4).unwrap().values,
-            ["0", "3", "6", "9"]
-        );
-        assert_eq!(
-            parse_vary("tier.web.balancer=random,round_robin", 10)
-                .unwrap()
-                .values,
-            ["random", "round_robin"]
-        );
-        assert!(parse_vary("nothing", 10).is_err());
-        assert!(parse_vary("x=5..1", 10).is_err());
-        assert!(parse_vary("x=1..5:0", 10).is_err());
-    }
 
     #[test]
     fn fnv1a_is_the_published_function() {

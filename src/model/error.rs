@@ -3,11 +3,7 @@
 
 use std::fmt;
 
-/// Input the user must fix (exit code 2), as opposed to a failure of the machine (exit code 1):
-/// a bad command-line value, say.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
+pub use crate::error::BadInput;
 
 /// Where a model error sits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +12,8 @@ pub enum Place {
     File { line: usize, column: usize },
     /// A `--set K=V` override from the command line.
     Override(String),
+    /// One value of a sweep's `--vary K=SPEC`.
+    Vary { key: String, value: String },
     /// Only the file as a whole is known.
     Whole,
 }
@@ -36,6 +34,9 @@ impl fmt::Display for ModelError {
         match &self.place {
             Place::File { line, column } => write!(f, "{}:{line}:{column}", self.file)?,
             Place::Override(s) => write!(f, "{} (in --set {s})", self.file)?,
+            Place::Vary { key, value } => {
+                write!(f, "{} (in --vary {key}, at the value {value})", self.file)?
+            }
             Place::Whole => write!(f, "{}", self.file)?,
         }
         if let Some(k) = &self.key {

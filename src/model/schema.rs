@@ -1,47 +1,26 @@
-//! The model file as written: serde structs mirroring the TOML keys of DESIGN.md section 2.
+//! The model file as written: serde structs mirroring the TOML keys, one struct per table.
 //! Values are checked as they are read (units, signs, ranges), so an error points at its line;
-//! `super::build` then applies defaults and checks what spans several keys.
+//! distributions and trace files stay as written here. `super::build` then builds them (reading
+//! files relative to the model's folder), applies defaults and checks what spans several keys.
 
 use serde::Deserialize;
-use std::cell::RefCell;
-use std::path::PathBuf;
 
-use super::dist::{Dist, RawDist};
-use super::trace::Trace;
+use super::dist::RawDist;
 use super::units::{Clock, Count, Duration, NonNegative, Places, Positive, Probability, Size};
 
-thread_local! {
-    /// Folder of the model file being read, for files a model refers to (empirical samples).
-    pub static BASE_DIR: RefCell<PathBuf> = RefCell::new(PathBuf::from("."));
-}
-
-/// A distribution, checked and built while it is read.
-#[derive(Debug, Clone)]
-pub struct DistSpec(pub Dist);
-
-impl<'de> Deserialize<'de> for DistSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = RawDist::deserialize(d)?;
-        let base = BASE_DIR.with(|b| b.borrow().clone());
-        raw.build(&base)
-            .map(DistSpec)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// A trace file, read and checked while it is read (its path is relative to the model file).
-#[derive(Debug, Clone)]
-pub struct TraceSpec(pub Trace);
-
-impl<'de> Deserialize<'de> for TraceSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let file = String::deserialize(d)?;
-        let base = BASE_DIR.with(|b| b.borrow().clone());
-        super::trace::read(&base.join(file))
-            .map(TraceSpec)
-            .map_err(serde::de::Error::custom)
-    }
-}
+/// Keys whose values are whole numbers (a sweep or crash-point search tries only whole values).
+pub const COUNT_KEYS: &[&str] = &[
+    "instances",
+    "threads",
+    "queue",
+    "max_crashes",
+    "max_attempts",
+    "give_up_after",
+    "unhealthy_after",
+    "healthy_after",
+    "max_instances",
+    "k",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,9 +42,9 @@ pub struct RawModel {
 #[serde(deny_unknown_fields)]
 pub struct RawClient {
     pub timeout: Option<Duration>,
-    pub patience: Option<DistSpec>,
+    pub patience: Option<RawDist>,
     pub refresh: Option<Probability>,
-    pub refresh_after: Option<DistSpec>,
+    pub refresh_after: Option<RawDist>,
     pub give_up_after: Option<Count>,
     #[serde(rename = "return")]
     pub come_back: Option<RawReturn>,
@@ -76,7 +55,7 @@ pub struct RawClient {
 #[serde(deny_unknown_fields)]
 pub struct RawReturn {
     pub probability: Probability,
-    pub after: DistSpec,
+    pub after: RawDist,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
@@ -171,10 +150,10 @@ pub struct RawSource {
     pub rate: Option<Positive>,
     pub users: Option<Positive>,
     pub profile: Option<Vec<(Duration, NonNegative)>>,
-    pub pages: Option<DistSpec>,
-    pub think: Option<DistSpec>,
-    /// The CSV of a trace source.
-    pub file: Option<TraceSpec>,
+    pub pages: Option<RawDist>,
+    pub think: Option<RawDist>,
+    /// The CSV of a trace source, relative to the model file's folder (read by `build`).
+    pub file: Option<String>,
     pub client: Option<RawClient>,
 }
 
@@ -209,7 +188,7 @@ pub struct RawTier {
     pub queue: Option<Places>,
     pub discipline: Option<Discipline>,
     pub codel: Option<RawCodel>,
-    pub service: DistSpec,
+    pub service: RawDist,
     pub contention: Option<NonNegative>,
     pub visit: Option<Probability>,
     pub balancer: Option<Balancer>,

@@ -47,19 +47,32 @@ impl Trace {
         }
     }
 
-    /// Arrivals per second around time `t`: the bucket's rate, or the arrivals within a minute
-    /// centred on `t` (for `surge check`).
-    pub fn rate_at(&self, t: f64) -> f64 {
+    /// Arrivals per second over `[0, horizon_s)`.
+    pub fn mean_rate(&self, horizon_s: f64) -> f64 {
+        self.count_before(horizon_s) / horizon_s
+    }
+
+    /// Arrivals per second in the busiest stretch before `horizon_s`: the busiest bucket of a
+    /// per-bucket trace, or the busiest `window_s` (counted from t = 0) of a trace of instants.
+    pub fn peak_rate(&self, horizon_s: f64, window_s: f64) -> f64 {
         match self {
             Trace::Times(times) => {
-                let lo = times.partition_point(|x| *x < t - 30.0);
-                let hi = times.partition_point(|x| *x < t + 30.0);
-                (hi - lo) as f64 / 60.0
+                let windows = (horizon_s / window_s).ceil().max(1.0) as usize;
+                (0..windows)
+                    .map(|k| {
+                        let (a, b) = (k as f64 * window_s, (k as f64 + 1.0) * window_s);
+                        let b = b.min(horizon_s);
+                        let n =
+                            times.partition_point(|x| *x < b) - times.partition_point(|x| *x < a);
+                        n as f64 / (b - a)
+                    })
+                    .fold(0.0, f64::max)
             }
             Trace::Buckets(b) => b
                 .iter()
-                .find(|(s, e, _)| *s <= t && t < *e)
-                .map_or(0.0, |&(s, e, n)| n as f64 / (e - s)),
+                .filter(|(s, e, _)| *s < horizon_s && e > s)
+                .map(|&(s, e, n)| n as f64 / (e - s))
+                .fold(0.0, f64::max),
         }
     }
 }
