@@ -16,4 +16,5 @@ pub mod experiment;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod stats;
 pub mod system;

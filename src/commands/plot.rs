@@ -11,6 +11,7 @@ use crate::experiment::sweep::Vary;
 use crate::metrics::{TierSeries, TimeSeries};
 use crate::model::error::BadInput;
 use crate::model::units::parse_clock;
+use crate::output::points::SweepDoc;
 use crate::output::{chart, sweep_chart};
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
@@ -41,27 +42,21 @@ fn read_json(path: &Path) -> Result<Value> {
 }
 
 fn sweep_from(dir: &Path) -> Result<()> {
-    let doc = read_json(&dir.join("sweep.json"))?;
-    let keys: Vec<String> = doc["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|k| k.as_str().map(String::from))
-        .collect();
-    let points = doc["points"].as_array().cloned().unwrap_or_default();
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => crate::experiment::sweep::format_number(n.as_f64().unwrap_or(f64::NAN)),
-        other => other.to_string(),
-    };
-    let varies: Vec<Vary> = keys
+    let path = dir.join("sweep.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: SweepDoc = serde_json::from_str(&text)
+        .map_err(|e| BadInput(format!("{}: not a sweep's sweep.json: {e}", path.display())))?;
+    let varies: Vec<Vary> = doc
+        .parameters
         .iter()
         .map(|k| {
             let mut values: Vec<String> = Vec::new();
-            for p in &points {
-                let v = text(&p["values"][k]);
-                if !values.contains(&v) {
-                    values.push(v);
+            for p in &doc.points {
+                if let Some(v) = p.values.get(k).map(|v| v.text()) {
+                    if !values.contains(&v) {
+                        values.push(v);
+                    }
                 }
             }
             Vary {
@@ -70,22 +65,13 @@ fn sweep_from(dir: &Path) -> Result<()> {
             }
         })
         .collect();
-    let per_point: Vec<super::sweep::PointStats> = points
-        .iter()
-        .map(|p| {
-            (
-                p["mean"].as_object().cloned().unwrap_or_default(),
-                p["ci95"].as_object().cloned().unwrap_or_default(),
-            )
-        })
-        .collect();
     let title = format!(
         "{} — {} points x {} replications",
-        doc["model"].as_str().unwrap_or("model"),
-        points.len(),
-        doc["reps"].as_u64().unwrap_or(0)
+        doc.model,
+        doc.points.len(),
+        doc.reps
     );
-    super::sweep::draw(&title, &varies, &per_point, dir)
+    super::sweep::draw(&title, &varies, &doc.points, dir)
 }
 
 fn crashpoint_from(dir: &Path) -> Result<()> {

@@ -46,6 +46,13 @@ pub struct MetricSeries {
     pub mean: Vec<f64>,
     /// Half-width of the 95% confidence interval of `mean`; NaN (or 0) for no whisker.
     pub ci95: Vec<f64>,
+    /// The values are probabilities or shares: drawn on a fixed 0..1 axis.
+    pub probability: bool,
+    /// What the mean at each point leaves out, written beside it (empty: nothing), e.g.
+    /// "not recovered in 1 of 4".
+    pub notes: Vec<String>,
+    /// The mean at each point is only a lower bound (drawn as "≥", an upward triangle).
+    pub at_least: Vec<bool>,
 }
 
 /// The varied parameter: numeric values, or categories (then `x` is 0..n and `labels` names them).
@@ -263,18 +270,6 @@ fn with_unit(label: &str, unit: &str) -> String {
     } else {
         format!("{label} ({unit})")
     }
-}
-
-/// A metric whose values are probabilities or rates of 0..1 (drawn on a fixed 0..1 axis).
-fn is_probability(label: &str, unit: &str, values: &[f64]) -> bool {
-    let label = label.to_lowercase();
-    let unitless = matches!(unit, "" | "1" | "fraction" | "probability" | "ratio");
-    let named = ["probab", "fraction", "share", "rate", "ratio"]
-        .iter()
-        .any(|w| label.contains(w))
-        || matches!(unit, "fraction" | "probability" | "ratio");
-    let mut finite = values.iter().filter(|v| v.is_finite()).peekable();
-    unitless && named && finite.peek().is_some() && finite.all(|v| (0.0..=1.0).contains(v))
 }
 
 /// `v` with about four significant digits, `k` / `M` for thousands / millions.
@@ -704,6 +699,23 @@ where
     Ok(())
 }
 
+/// An upward triangle: the value is at least this.
+fn draw_lower_bound<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    p: (f64, f64),
+    r: i32,
+    color: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart.draw_series([
+        TriangleMarker::new(p, r + 3, WHITE.filled()),
+        TriangleMarker::new(p, r, color.filled()),
+    ])?;
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 enum Dash {
     Solid,
@@ -721,6 +733,8 @@ enum Glyph {
     /// Filled box with a border.
     Band(RGBAColor, RGBColor),
     Marker(RGBColor, i32),
+    /// The triangle of a lower bound.
+    LowerBound(RGBColor),
     Swatch(RGBColor),
     /// The heatmap's crash boundary: a thick dark line with a white halo.
     Boundary,
@@ -797,6 +811,10 @@ where
             Glyph::Marker(c, r) => {
                 area.draw(&Circle::new((gm, cy), r + 2, WHITE.filled()))?;
                 area.draw(&Circle::new((gm, cy), r, c.filled()))?;
+            }
+            Glyph::LowerBound(c) => {
+                area.draw(&TriangleMarker::new((gm, cy), 10, WHITE.filled()))?;
+                area.draw(&TriangleMarker::new((gm, cy), 7, c.filled()))?;
             }
             Glyph::Swatch(c) => {
                 let corners = [(gx0 + 6, cy - 10), (gx1 - 6, cy + 10)];
@@ -923,12 +941,13 @@ impl Figure for SweepFig<'_> {
         draw_title(
             &title_area,
             self.title,
-            Some("mean of replications · whiskers: 95% confidence interval"),
+            Some("mean of replications · whiskers: 95% interval"),
             WIDTH - LEGEND_W - PLOT_MARGIN_RIGHT,
         )?;
         let width = |s: &str| text_size(root, s, TICK_SIZE).0;
         let plot_w = WIDTH - LEGEND_W - Y_LABEL_AREA - PLOT_MARGIN_RIGHT;
         let (x, xs) = sweep_x(self.axis, plot_w, &width);
+        let categories = self.axis.labels.is_some();
         let x_desc = if self.axis.name.is_empty() {
             "parameter"
         } else {
@@ -940,14 +959,20 @@ impl Figure for SweepFig<'_> {
                 label: "no metrics".to_string(),
                 ..MetricSeries::default()
             };
-            return draw_sweep_panel(&area, &none, &x, &xs, BLUE, Some(x_desc));
+            return draw_sweep_panel(&area, &none, (&x, &xs, categories), BLUE, Some(x_desc));
         }
         let last = self.metrics.len() - 1;
         for (i, m) in self.metrics.iter().enumerate() {
             let h = PANEL_H + if i == last { X_DESC_EXTRA } else { 0 };
             let (area, below) = rest.split_vertically(h);
             let color = PALETTE[i % PALETTE.len()];
-            draw_sweep_panel(&area, m, &x, &xs, color, (i == last).then_some(x_desc))?;
+            draw_sweep_panel(
+                &area,
+                m,
+                (&x, &xs, categories),
+                color,
+                (i == last).then_some(x_desc),
+            )?;
             rest = below;
         }
         Ok(())
@@ -957,8 +982,7 @@ impl Figure for SweepFig<'_> {
 fn draw_sweep_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     metric: &MetricSeries,
-    x: &Scale,
-    xs: &[f64],
+    (x, xs, categories): (&Scale, &[f64], bool),
     color: RGBColor,
     x_desc: Option<&str>,
 ) -> Result<()>
@@ -976,20 +1000,27 @@ where
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max);
     let (div, unit) = display_unit(&metric.unit, max_abs);
-    let mut points: Vec<(f64, f64, f64)> = xs
+    // (x, mean, half-width, index of the point)
+    let mut points: Vec<(f64, f64, f64, usize)> = xs
         .iter()
         .enumerate()
         .filter(|(_, x)| x.is_finite())
         .map(|(i, &x)| {
             let m = metric.mean.get(i).copied().unwrap_or(f64::NAN) / div;
             let c = metric.ci95.get(i).copied().unwrap_or(f64::NAN) / div;
-            (x, m, c)
+            (x, m, c, i)
         })
         .collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let means: Vec<f64> = points.iter().map(|p| p.1).collect();
-    let prob = is_probability(&metric.label, &unit, &means);
-    let y = metric_y(&points, prob);
+    let prob = metric.probability;
+    let noted = |i: usize| metric.notes.get(i).is_some_and(|n| !n.is_empty());
+    let any_note = points.iter().any(|p| noted(p.3));
+    let spans: Vec<(f64, f64, f64)> = points.iter().map(|p| (p.0, p.1, p.2)).collect();
+    let mut y = metric_y(&spans, prob);
+    if any_note && !prob {
+        // Room at the top for the notes.
+        y.hi += 0.3 * (y.hi - y.lo);
+    }
     let desc = with_unit(&metric.label, &unit);
 
     let w = |s: &str| text_size(area, s, PANEL_TITLE_SIZE).0;
@@ -1023,42 +1054,108 @@ where
     };
     draw_y_desc(&chart_area, &y_desc, &rows)?;
 
-    // Line (broken where there is no value), whiskers, then markers on top.
-    for seg in points.split(|p| !p.1.is_finite()) {
-        if seg.len() >= 2 {
-            chart.draw_series(LineSeries::new(
-                seg.iter().map(|p| (p.0, p.1)),
-                color.stroke_width(2),
-            ))?;
+    // Line (broken where there is no value; none between categories), whiskers, then markers
+    // on top: a triangle pointing up where the mean is only a lower bound.
+    if !categories {
+        for seg in points.split(|p| !p.1.is_finite()) {
+            if seg.len() >= 2 {
+                chart.draw_series(LineSeries::new(
+                    seg.iter().map(|p| (p.0, p.1)),
+                    color.stroke_width(2),
+                ))?;
+            }
         }
     }
     let clip = if prob { (0.0, 1.0) } else { (y.lo, y.hi) };
-    for &(px, m, c) in &points {
+    for &(px, m, c, _) in &points {
         if m.is_finite() && c.is_finite() && c > 0.0 {
             draw_whisker(&mut chart, px, (m - c, m + c), clip, color)?;
         }
     }
+    let lower_bound = |i: usize| metric.at_least.get(i).copied().unwrap_or(false);
     let mut any = false;
-    for &(px, m, _) in &points {
+    for &(px, m, _, i) in &points {
         if m.is_finite() {
             any = true;
-            draw_marker(&mut chart, (px, m), 5, color)?;
+            if lower_bound(i) {
+                draw_lower_bound(&mut chart, (px, m), 7, color)?;
+            } else {
+                draw_marker(&mut chart, (px, m), 5, color)?;
+            }
         }
     }
-    if !any {
+    draw_notes(&chart, area, metric, &points)?;
+    if !any && !any_note {
         draw_no_data(&chart, "no data")?;
         return Ok(());
     }
 
     let top = (PANEL_TITLE_H + PLOT_MARGIN_TOP) as i32 + 16;
-    draw_legend(
-        &legend_area,
-        &[
-            entry(Glyph::LineMarker(color), "mean", None),
-            entry(Glyph::Whisker(color), "95% CI", None),
-        ],
-        top,
-    )?;
+    let mut entries = vec![
+        entry(
+            if categories {
+                Glyph::Marker(color, 5)
+            } else {
+                Glyph::LineMarker(color)
+            },
+            "mean",
+            None,
+        ),
+        entry(Glyph::Whisker(color), "95% interval", None),
+    ];
+    if points.iter().any(|p| lower_bound(p.3) && p.1.is_finite()) {
+        entries.push(entry(
+            Glyph::LowerBound(color),
+            "at least",
+            Some("still down at the end".to_string()),
+        ));
+    }
+    draw_legend(&legend_area, &entries, top)?;
+    Ok(())
+}
+
+/// The notes of a metric's points, in the band at the top of the plot: each centred above its
+/// point, a row lower when it would overlap an earlier one, left out when no row is free.
+fn draw_notes<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    area: &DrawingArea<DB, Shift>,
+    metric: &MetricSeries,
+    points: &[(f64, f64, f64, usize)],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (cols, rows) = chart.plotting_area().get_pixel_range();
+    let mut placed: Vec<PxBox> = Vec::new();
+    for &(px, _, _, i) in points {
+        let Some(text) = metric.notes.get(i).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let (tw, th) = text_size(area, text, NOTE_SIZE);
+        let (w, h) = (tw as i32 + 8, th as i32 + 4);
+        let cx = chart.backend_coord(&(px, 0.0)).0;
+        let x0 = (cx - w / 2).clamp(cols.start, (cols.end - w).max(cols.start));
+        let spot = (0..3)
+            .map(|row| {
+                let y0 = rows.start + 4 + row * (h + 2);
+                PxBox {
+                    x0,
+                    y0,
+                    x1: x0 + w,
+                    y1: y0 + h,
+                }
+            })
+            .find(|b| placed.iter().all(|o| !o.overlaps(b)));
+        if let Some(b) = spot {
+            let base = area.get_base_pixel();
+            area.draw(&Text::new(
+                text.clone(),
+                (b.x0 + 4 - base.0, (b.y0 + b.y1) / 2 - base.1),
+                style(NOTE_SIZE, &CRASH).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            placed.push(b);
+        }
+    }
     Ok(())
 }
 
@@ -2106,20 +2203,25 @@ mod tests {
             MetricSeries {
                 label: "outage probability".to_string(),
                 unit: String::new(),
+                probability: true,
                 mean: p,
                 ci95: p_ci,
+                ..MetricSeries::default()
             },
             MetricSeries {
                 label: "recovery time".to_string(),
                 unit: "s".to_string(),
                 mean: rec,
                 ci95: rec_ci,
+                notes: vec!["not recovered in 1 of 4".to_string()],
+                ..MetricSeries::default()
             },
             MetricSeries {
                 label: "p95 latency".to_string(),
                 unit: "s".to_string(),
                 mean: lat,
                 ci95: lat_ci,
+                ..MetricSeries::default()
             },
         ];
         (axis, metrics)
@@ -2258,6 +2360,7 @@ mod tests {
             unit: "s".to_string(),
             mean,
             ci95,
+            ..MetricSeries::default()
         };
         let nan = f64::NAN;
         draw(&Axis::default(), &[]);
@@ -2291,8 +2394,10 @@ mod tests {
         let p = MetricSeries {
             label: "outage probability".to_string(),
             unit: String::new(),
+            probability: true,
             mean: vec![1.0, 1.0, 0.0, 0.0],
             ci95: vec![0.3, 0.0, 0.2, nan],
+            ..MetricSeries::default()
         };
         let four = Axis {
             name: "x".to_string(),
@@ -2336,6 +2441,7 @@ mod tests {
             unit: "req/s".to_string(),
             mean: vec![1200.0, 15_000.0, 16_500.0],
             ci95: vec![100.0, 800.0, 900.0],
+            ..MetricSeries::default()
         };
         let (png, svg) = (dir.path().join("c.png"), dir.path().join("c.svg"));
         draw_sweep("retry policies", &axis, &[m], &png, &svg).unwrap();
