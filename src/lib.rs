@@ -18,4 +18,5 @@ pub mod fmt;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod stats;
 pub mod system;

@@ -271,3 +271,157 @@ fn a_sweep_with_an_absurd_point_is_refused_before_any_run() {
         assert!(!out.exists(), "nothing may be written");
     }
 }
+
+/// Column `name` of every row of a `points.csv`.
+fn column(csv: &str, name: &str) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let i = header
+        .iter()
+        .position(|c| *c == name)
+        .unwrap_or_else(|| panic!("points.csv has no column {name}: {header:?}"));
+    lines
+        .map(|l| l.split(',').nth(i).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least() {
+    // Past the crash point the site stays down until the surge ends at 35 min: a 20-minute
+    // horizon ends during the outage; a 40-minute one ends after it, before the SLO holds again.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nr");
+    let o = surge(
+        dir.path(),
+        &[
+            "sweep",
+            "--set",
+            "surge.peak=2.4",
+            "--vary",
+            "scenario.duration=20m,40m",
+            "--reps",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let csv = std::fs::read_to_string(out.join("points.csv")).unwrap();
+    let recovered = column(&csv, "outage.recovered");
+    let recovery = column(&csv, "outage.recovery_time_s");
+    let down_at_end = column(&csv, "outage.downtime_censored");
+    assert!(recovered.iter().all(|r| r == "0"), "{recovered:?}");
+    assert!(
+        recovery.iter().all(String::is_empty),
+        "a run that did not recover has no recovery time: {recovery:?}"
+    );
+    assert_eq!(down_at_end, ["1", "1", "0", "0"]);
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    for p in doc["points"].as_array().unwrap() {
+        assert!(p["mean"]["outage.recovery_time_s"].is_null(), "{p}");
+        assert_eq!(p["outage"]["not_recovered"], 2);
+        assert_eq!(p["outage"]["with_outage"], 2);
+    }
+    assert_eq!(doc["points"][0]["outage"]["still_down_at_end"], 2);
+    assert_eq!(doc["points"][1]["outage"]["still_down_at_end"], 0);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("not recovered in 2 of 2"), "{text}");
+    let first = text.lines().nth(1).unwrap();
+    assert!(first.contains("≥"), "censored downtime is at least: {first}");
+    let second = text.lines().nth(2).unwrap();
+    assert!(!second.contains("≥"), "{second}");
+    let svg = std::fs::read_to_string(out.join("sweep.svg")).unwrap();
+    assert!(svg.contains("not recovered in 2 of 2"), "the chart says it");
+    assert!(svg.contains("at least"), "the chart marks censored downtime");
+}
+
+#[test]
+fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |out: &std::path::Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join("crashpoint.json")).unwrap())
+            .unwrap()
+    };
+    // Mixed outcomes near the crossing: a logistic fit, its curve, and a 95% interval.
+    let out = dir.path().join("fit");
+    let o = surge(
+        dir.path(),
+        &[
+            "crashpoint",
+            "--vary",
+            "surge.peak=1..4",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let cp = read(&out);
+    assert_eq!(cp["method"], "logistic fit");
+    let tries: Vec<f64> = cp["tries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["value"].as_f64().unwrap())
+        .collect();
+    // The ends first, then bisection: in the order tried, not sorted.
+    assert_eq!(tries[..2], [1.0, 4.0], "{tries:?}");
+    assert!(tries[2] < tries[1], "{tries:?}");
+    let reps: u64 = cp["tries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["reps"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reps, cp["runs"].as_u64().unwrap());
+    let curve = &cp["logistic"];
+    let (a, b) = (
+        curve["intercept"].as_f64().unwrap(),
+        curve["slope"].as_f64().unwrap(),
+    );
+    let x = cp["crash_point"].as_f64().unwrap();
+    assert!((a + b * x).abs() < 1e-6, "the curve crosses 0.5 at the crash point");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("95% interval") && !text.contains("bracket"), "{text}");
+    // Not a terminal: no progress lines.
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("try 1:"));
+    let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
+    assert!(svg.contains("logistic fit") && svg.contains("95% interval"));
+    assert!(!svg.contains("CI"), "a bracket or interval, never a bare CI");
+
+    // Two replications per value of a sharp threshold: every value is all-or-nothing, so the
+    // answer is a bracket.
+    let out = dir.path().join("bracket");
+    let o = surge(
+        dir.path(),
+        &[
+            "crashpoint",
+            "--vary",
+            "tier.app.threads=5..40",
+            "--set",
+            "surge.peak=3",
+            "--reps",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let cp = read(&out);
+    assert_eq!(cp["method"], "bracket");
+    assert!(cp["logistic"].is_null());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("between") && text.contains("bracket"), "{text}");
+    assert!(!text.contains("interval"), "{text}");
+    let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
+    assert!(svg.contains("crash point bracket"));
+    assert!(!svg.contains("95% interval"));
+    // plot redraws it from crashpoint.json alone.
+    std::fs::remove_file(out.join("crashpoint.svg")).unwrap();
+    let o = Command::cargo_bin("surge")
+        .unwrap()
+        .arg("plot")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
+    assert!(svg.contains("crash point bracket"));
+}

@@ -16,6 +16,10 @@
 //! Results that do not exist (an unstable queue, invalid parameters) are
 //! reported as `None` rather than as NaN or infinity.
 
+/// The confidence intervals of simulated means live in `crate::stats`; re-exported here for the
+/// tests that compare simulated means with these results.
+pub use crate::stats::{mean_ci95, t_quantile_975};
+
 /// Relative tail mass (and tail first moment) left out when truncating an
 /// infinite birth-death chain.
 const TRUNCATION_EPS: f64 = 1e-14;
@@ -485,85 +489,6 @@ pub fn fluid_drain_time(backlog: f64, capacity: f64, l: f64) -> Option<f64> {
         return None;
     }
     Some(backlog / (capacity - l))
-}
-
-/// Two-sided 95% Student t quantiles `t_{0.975, df}` for `df = 1..=30`.
-const T975: [f64; 30] = [
-    12.706_204_74,
-    4.302_652_73,
-    3.182_446_305,
-    2.776_445_105,
-    2.570_581_836,
-    2.446_911_851,
-    2.364_624_252,
-    2.306_004_135,
-    2.262_157_163,
-    2.228_138_852,
-    2.200_985_160,
-    2.178_812_830,
-    2.160_368_656,
-    2.144_786_688,
-    2.131_449_546,
-    2.119_905_299,
-    2.109_815_578,
-    2.100_922_040,
-    2.093_024_054,
-    2.085_963_447,
-    2.079_613_845,
-    2.073_873_068,
-    2.068_657_610,
-    2.063_898_562,
-    2.059_538_553,
-    2.055_529_439,
-    2.051_830_516,
-    2.048_407_142,
-    2.045_229_642,
-    2.042_272_456,
-];
-
-/// The 0.975 quantile of Student's t distribution with `df` degrees of
-/// freedom (the multiplier of a two-sided 95% confidence interval).
-///
-/// Exact table values for `df = 1..=30` (e.g. `df = 1` gives 12.706,
-/// `df = 9` gives 2.262); above that the Cornish-Fisher expansion in `1/df`
-/// about the normal quantile 1.959964, accurate to better than `1e-6`, which
-/// tends to 1.960 as `df` grows. `df = 0` is undefined and gives NaN.
-pub fn t_quantile_975(df: u32) -> f64 {
-    if df == 0 {
-        return f64::NAN;
-    }
-    if let Some(&t) = T975.get(df as usize - 1) {
-        return t;
-    }
-    let z = 1.959_963_984_540_054_f64;
-    let z2 = z * z;
-    let g1 = (z2 + 1.0) * z / 4.0;
-    let g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0;
-    let g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0;
-    let g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92_160.0;
-    let v = 1.0 / f64::from(df);
-    z + v * (g1 + v * (g2 + v * (g3 + v * g4)))
-}
-
-/// Sample mean and half-width of its 95% confidence interval,
-/// `t_{0.975, n-1} s / sqrt(n)` with `s` the sample standard deviation.
-///
-/// With fewer than two values the half-width is undefined and returned as
-/// `f64::NAN` (the mean of an empty slice is NaN as well).
-pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len();
-    if n == 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    let nf = n as f64;
-    let mean = xs.iter().sum::<f64>() / nf;
-    if n < 2 {
-        return (mean, f64::NAN);
-    }
-    let ss: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
-    let sd = (ss / (nf - 1.0)).sqrt();
-    let df = u32::try_from(n - 1).unwrap_or(u32::MAX);
-    (mean, t_quantile_975(df) * sd / nf.sqrt())
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ impl Workload {
                 let rows = run_points(std::slice::from_ref(&model), 1, runs, jobs, &|| {})?;
                 let events = rows
                     .iter()
-                    .map(|r| r.summary["events"].as_u64().unwrap_or(0))
+                    .map(|r| r.summary.events)
                     .sum();
                 Measure {
                     wall_s: wall.elapsed().as_secs_f64(),

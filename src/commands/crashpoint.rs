@@ -1,12 +1,14 @@
 //! `surge crashpoint`: where the outage probability crosses 0.5 as one parameter varies, with
-//! its interval and the 10% and 90% points; `crashpoint.json` and a chart.
+//! its interval (a logistic fit's confidence interval, or the bracket between all-or-nothing
+//! values) and the 10% and 90% points; `crashpoint.json` and a chart. On a terminal each try is
+//! printed as it ends.
 
 use anyhow::{Context, Result};
-use serde_json::json;
+use std::io::IsTerminal;
 
 use super::out_dir;
 use crate::cli::CrashpointArgs;
-use crate::experiment::crashpoint::{self, Search};
+use crate::experiment::crashpoint::{self, CrashPoint, Method, Search, Try};
 use crate::model::{self, error::BadInput};
 use crate::output::{self, sweep_chart};
 
@@ -62,42 +64,31 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         confidence: args.confidence,
+        on_try: None,
+    };
+    // Each try as it ends, on a terminal only (silent on a pipe and with --quiet).
+    let count = std::sync::atomic::AtomicU32::new(0);
+    let show = |t: &Try| {
+        let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        eprintln!(
+            "try {n}: {} = {} -> {} of {} replications had an outage",
+            key.trim(),
+            crate::experiment::sweep::format_number(t.value),
+            t.outages,
+            t.reps
+        );
+    };
+    let live = !args.quiet && std::io::stderr().is_terminal();
+    let search = Search {
+        on_try: live.then_some(&show as &(dyn Fn(&Try) + Sync)),
+        ..search
     };
     let cp = crashpoint::search(&search)?;
-    output::write_json(&dir.join("crashpoint.json"), &json!(cp))?;
-    let tries: Vec<sweep_chart::CrashTry> = cp
-        .points
-        .iter()
-        .map(|t| sweep_chart::CrashTry {
-            value: t.value,
-            reps: t.reps,
-            outages: t.outages,
-        })
-        .collect();
+    output::write_json(&dir.join("crashpoint.json"), &serde_json::to_value(&cp)?)?;
     let title = format!("{} — crash point in {}", base.scenario.name, cp.parameter);
-    sweep_chart::draw_crashpoint(
-        &title,
-        &cp.parameter,
-        &tries,
-        cp.crash_point,
-        cp.ci95.map(|c| (c[0], c[1])),
-        cp.p10,
-        cp.p90,
-        &dir.join("crashpoint.png"),
-        &dir.join("crashpoint.svg"),
-    )?;
+    draw(&title, &cp, &dir)?;
     if !args.quiet {
-        match (cp.crash_point, cp.ci95) {
-            (Some(x), Some([a, b])) => println!(
-                "crash point of {}: {x:.3} ({}% interval {a:.3} to {b:.3}, {}; {}), after {} runs",
-                cp.parameter,
-                (args.confidence * 100.0).round(),
-                cp.method,
-                cp.direction,
-                cp.runs
-            ),
-            _ => println!("no crash point found for {}", cp.parameter),
-        }
+        println!("{}", answer(&cp));
         if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
             println!("outage probability 10% at {p10:.3}, 90% at {p90:.3}");
         }
@@ -107,4 +98,54 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The chart of a crash-point search (also used by `surge plot`).
+pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
+    let tries = |ts: &[Try]| -> Vec<sweep_chart::CrashTry> {
+        ts.iter()
+            .map(|t| sweep_chart::CrashTry {
+                value: t.value,
+                reps: t.reps,
+                outages: t.outages,
+            })
+            .collect()
+    };
+    let curve = cp.logistic.map(|c| move |x: f64| c.probability(x));
+    let chart = sweep_chart::CrashChart {
+        title,
+        parameter: &cp.parameter,
+        points: &tries(&cp.points),
+        in_order: &tries(&cp.tries),
+        crash_point: cp.crash_point,
+        interval: cp.ci95.map(|c| (c[0], c[1])),
+        interval_name: cp.method.interval_name(cp.confidence),
+        p10: cp.p10,
+        p90: cp.p90,
+        curve: curve.as_ref().map(|c| c as &dyn Fn(f64) -> f64),
+    };
+    sweep_chart::draw_crashpoint(
+        &chart,
+        &dir.join("crashpoint.png"),
+        &dir.join("crashpoint.svg"),
+    )
+}
+
+/// The answer, in one line: the crash point with its interval and how it was found.
+fn answer(cp: &CrashPoint) -> String {
+    match (cp.crash_point, cp.ci95, cp.method) {
+        (Some(x), Some([a, b]), Method::LogisticFit) => format!(
+            "crash point of {}: {x:.3} ({} {a:.3} to {b:.3}, logistic fit; {}), after {} runs",
+            cp.parameter,
+            cp.method.interval_name(cp.confidence),
+            cp.direction,
+            cp.runs
+        ),
+        (Some(x), Some([a, b]), Method::Bracket) => format!(
+            "crash point of {}: between {a:.3} and {b:.3} (bracket: every value tried had all or \
+             none of its replications crash; midpoint {x:.3}; {}), after {} runs",
+            cp.parameter, cp.direction, cp.runs
+        ),
+        _ => format!("no crash point found for {}", cp.parameter),
+    }
 }

@@ -11,7 +11,8 @@ use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::sweep::{self, Record, ShardManifest};
+use super::sweep::{self, ShardManifest};
+use crate::output::points::{self, Header, Record};
 use crate::cli::MergeArgs;
 use crate::model::error::BadInput;
 
@@ -149,7 +150,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     let keys = m0.sweep.vary.len();
     let reps = m0.sweep.reps;
     let grid = crate::experiment::sweep::grid(&m0.sweep.vary);
-    let mut header: Option<(PathBuf, Vec<String>)> = None;
+    let mut header: Option<(PathBuf, Header)> = None;
     let mut records: Vec<Record> = Vec::new();
     for (index, copies) in &by_index {
         let (path, bytes) = shard_csv(&copies[0].0, &copies[0].1)?;
@@ -165,7 +166,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
                 )));
             }
         }
-        let (h, recs) = sweep::read_records(&bytes, keys, &path.display().to_string())?;
+        let (h, recs) = points::read_csv(&bytes, keys, &path.display().to_string())?;
         match &header {
             None => header = Some((path.clone(), h)),
             Some((p, first)) if *first != h => bail!(BadInput(format!(
@@ -183,7 +184,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         let got: BTreeSet<(usize, u32)> = recs.iter().map(|r| (r.point, r.rep)).collect();
         let values_match = recs
             .iter()
-            .all(|r| r.fields.get(1..=keys) == grid.get(r.point).map(|p| &p[..]));
+            .all(|r| grid.get(r.point) == Some(&r.values));
         if got != expected || recs.len() != expected.len() || !values_match {
             bail!(BadInput(format!(
                 "{} does not hold exactly the runs of shard {index} of {count} ({} rows for {} \

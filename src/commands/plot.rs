@@ -3,15 +3,17 @@
 //! `summary.json`, without simulating again.
 
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
+use serde::Deserialize;
 use std::path::Path;
 
 use crate::cli::PlotArgs;
+use crate::experiment::crashpoint::CrashPoint;
 use crate::experiment::sweep::Vary;
 use crate::metrics::{TierSeries, TimeSeries};
 use crate::model::error::BadInput;
 use crate::model::units::parse_clock;
-use crate::output::{chart, sweep_chart};
+use crate::output::points::SweepDoc;
+use crate::output::chart;
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;
@@ -33,35 +35,22 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
     Ok(())
 }
 
-fn read_json(path: &Path) -> Result<Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| BadInput(format!("{}: not valid JSON: {e}", path.display())).into())
-}
-
 fn sweep_from(dir: &Path) -> Result<()> {
-    let doc = read_json(&dir.join("sweep.json"))?;
-    let keys: Vec<String> = doc["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|k| k.as_str().map(String::from))
-        .collect();
-    let points = doc["points"].as_array().cloned().unwrap_or_default();
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => crate::experiment::sweep::format_number(n.as_f64().unwrap_or(f64::NAN)),
-        other => other.to_string(),
-    };
-    let varies: Vec<Vary> = keys
+    let path = dir.join("sweep.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: SweepDoc = serde_json::from_str(&text)
+        .map_err(|e| BadInput(format!("{}: not a sweep's sweep.json: {e}", path.display())))?;
+    let varies: Vec<Vary> = doc
+        .parameters
         .iter()
         .map(|k| {
             let mut values: Vec<String> = Vec::new();
-            for p in &points {
-                let v = text(&p["values"][k]);
-                if !values.contains(&v) {
-                    values.push(v);
+            for p in &doc.points {
+                if let Some(v) = p.values.get(k).map(|v| v.text()) {
+                    if !values.contains(&v) {
+                        values.push(v);
+                    }
                 }
             }
             Vary {
@@ -70,51 +59,27 @@ fn sweep_from(dir: &Path) -> Result<()> {
             }
         })
         .collect();
-    let per_point: Vec<super::sweep::PointStats> = points
-        .iter()
-        .map(|p| {
-            (
-                p["mean"].as_object().cloned().unwrap_or_default(),
-                p["ci95"].as_object().cloned().unwrap_or_default(),
-            )
-        })
-        .collect();
     let title = format!(
         "{} — {} points x {} replications",
-        doc["model"].as_str().unwrap_or("model"),
-        points.len(),
-        doc["reps"].as_u64().unwrap_or(0)
+        doc.model,
+        doc.points.len(),
+        doc.reps
     );
-    super::sweep::draw(&title, &varies, &per_point, dir)
+    super::sweep::draw(&title, &varies, &doc.points, dir)
 }
 
 fn crashpoint_from(dir: &Path) -> Result<()> {
-    let cp = read_json(&dir.join("crashpoint.json"))?;
-    let tries: Vec<sweep_chart::CrashTry> = cp["points"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| sweep_chart::CrashTry {
-            value: t["value"].as_f64().unwrap_or(f64::NAN),
-            reps: t["reps"].as_u64().unwrap_or(0) as u32,
-            outages: t["outages"].as_u64().unwrap_or(0) as u32,
-        })
-        .collect();
-    let ci = cp["ci95"]
-        .as_array()
-        .and_then(|c| Some((c.first()?.as_f64()?, c.get(1)?.as_f64()?)));
-    let parameter = cp["parameter"].as_str().unwrap_or("parameter");
-    sweep_chart::draw_crashpoint(
-        &format!("crash point in {parameter}"),
-        parameter,
-        &tries,
-        cp["crash_point"].as_f64(),
-        ci,
-        cp["p10"].as_f64(),
-        cp["p90"].as_f64(),
-        &dir.join("crashpoint.png"),
-        &dir.join("crashpoint.svg"),
-    )
+    let path = dir.join("crashpoint.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let cp: CrashPoint = serde_json::from_str(&text).map_err(|e| {
+        BadInput(format!(
+            "{}: not a crash-point search's crashpoint.json: {e}",
+            path.display()
+        ))
+    })?;
+    let title = format!("crash point in {}", cp.parameter);
+    super::crashpoint::draw(&title, &cp, dir)
 }
 
 fn timeline_from(dir: &Path) -> Result<()> {
@@ -145,16 +110,19 @@ fn timeline_from(dir: &Path) -> Result<()> {
     let start_clock_s = first_clock
         .and_then(|c| parse_clock(&c).ok())
         .map(|c| c - t_s.first().copied().unwrap_or(0.0));
+    // What the timeline needs of `summary.json` (absent or unreadable: drawn without it).
+    let summary: SummaryView = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     let mut tiers: Vec<TierSeries> = Vec::new();
     for h in &header {
         if let Some(name) = h.strip_suffix(".busy_threads") {
-            let summary = read_json(&dir.join("summary.json")).ok();
             let threads = summary
-                .as_ref()
-                .and_then(|s| s["tiers"].as_array().cloned())
-                .and_then(|ts| ts.into_iter().find(|t| t["name"] == name))
-                .and_then(|t| t["threads"].as_f64())
-                .unwrap_or(f64::NAN);
+                .tiers
+                .iter()
+                .find(|t| t.name == name)
+                .map_or(f64::NAN, |t| f64::from(t.threads));
             tiers.push(TierSeries {
                 name: name.to_string(),
                 threads_per_instance: threads,
@@ -185,25 +153,58 @@ fn timeline_from(dir: &Path) -> Result<()> {
         tiers,
         t_s,
     };
-    let summary = read_json(&dir.join("summary.json")).unwrap_or(Value::Null);
-    let o = &summary["outage"];
-    let outages: Vec<(f64, f64)> = o["intervals"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|i| Some((i.get(0)?.as_f64()?, i.get(1)?.as_f64()?)))
-        .collect();
+    let o = &summary.outage;
+    let outages: Vec<(f64, f64)> = o.intervals.iter().map(|i| (i[0], i[1])).collect();
     let title = format!(
         "{} — seed {}",
-        summary["model"].as_str().unwrap_or("run"),
-        summary["seed"]
+        summary.model.as_deref().unwrap_or("run"),
+        summary.seed.map_or("?".to_string(), |s| s.to_string())
     );
     let t = chart::Timeline {
         title: &title,
         series: &series,
         outages: &outages,
-        crash_time_s: o["crash_time_s"].as_f64(),
-        recovered_at_s: o["recovered_at_s"].as_f64(),
+        crash_time_s: o.crash_time_s,
+        recovered_at_s: o.recovered_at_s,
+        instance_crashes: summary
+            .tiers
+            .iter()
+            .filter_map(|t| {
+                Some(chart::InstanceCrash {
+                    tier: t.name.clone(),
+                    t_s: t.first_crash_s?,
+                    crashes: t.crashes,
+                })
+            })
+            .collect(),
     };
     chart::draw_timeline(&t, &dir.join("timeline.png"), &dir.join("timeline.svg"))
+}
+
+/// The fields of `summary.json` the timeline draws (a view: the summary is written by `run`).
+#[derive(Debug, Default, Deserialize)]
+struct SummaryView {
+    model: Option<String>,
+    seed: Option<u64>,
+    #[serde(default)]
+    outage: OutageView,
+    #[serde(default)]
+    tiers: Vec<TierView>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OutageView {
+    crash_time_s: Option<f64>,
+    recovered_at_s: Option<f64>,
+    #[serde(default)]
+    intervals: Vec<[f64; 2]>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TierView {
+    name: String,
+    threads: u32,
+    #[serde(default)]
+    crashes: u64,
+    first_crash_s: Option<f64>,
 }

@@ -65,6 +65,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         outages: &outages,
         crash_time_s: first.crash_time_s,
         recovered_at_s: first.recovered_at_s,
+        instance_crashes: chart::first_crashes(&outs[0].summary.tiers),
     };
     chart::draw_timeline(
         &timeline,

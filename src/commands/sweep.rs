@@ -14,7 +14,6 @@
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,25 +23,19 @@ use super::{human_duration, out_dir};
 use crate::cli::SweepArgs;
 use crate::experiment::shard::{self, Shard};
 use crate::experiment::sweep::{self, Interrupted, Row, Vary};
-use crate::metrics::summary::aggregate;
+use crate::metrics::table::{self, Column, Run};
 use crate::model::error::BadInput;
 use crate::output::journal::{self, Journal};
+use crate::output::points::{self, GridValue, Header, OutageCounts, PointStats, Record, SweepDoc};
 use crate::output::{self, sweep_chart};
 
-/// Per point: mean and 95% half-width of every metric, by flat metric name.
-pub type PointStats = (Map<String, Value>, Map<String, Value>);
-
-/// Metrics drawn against the varied key: (metric, label, unit).
-const KEY_METRICS: &[(&str, &str, &str)] = &[
-    ("outage.crashed", "outage probability", ""),
-    ("outage.recovery_time_s", "recovery time", "s"),
-    ("outage.downtime_s", "downtime", "s"),
-    (
-        "requests.lost",
-        "requests lost (rejected, timed out, failed)",
-        "requests",
-    ),
-    ("latency_s.p95", "p95 latency", "s"),
+/// Metrics drawn against the varied key, in panel order.
+const KEY_METRICS: &[&str] = &[
+    table::OUTAGE_CRASHED,
+    table::RECOVERY_TIME,
+    table::DOWNTIME,
+    table::REQUESTS_LOST,
+    table::LATENCY_P95,
 ];
 
 /// What makes two runs parts of one sweep: the shards of a sweep share it, and a journal must
@@ -88,91 +81,23 @@ pub struct ShardManifest {
     pub file: String,
 }
 
-/// One finished (point, replication): its record in `points.csv` (point, the varied values,
-/// rep, seed, then the metrics).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Record {
-    pub point: usize,
-    pub rep: u32,
-    pub fields: Vec<String>,
-}
-
-impl Record {
-    /// Read back a record of a sweep varying `keys` keys.
-    fn parse(fields: Vec<String>, keys: usize) -> Option<Record> {
-        let point = fields.first()?.parse().ok()?;
-        let rep = fields.get(keys + 1)?.parse().ok()?;
-        Some(Record { point, rep, fields })
-    }
-}
-
-/// The `points.csv` header: point, the varied keys, rep, seed, the metric names.
-fn header(keys: &[&str], names: Vec<String>) -> Vec<String> {
-    let mut h = vec!["point".to_string()];
-    h.extend(keys.iter().map(|k| k.to_string()));
-    h.extend(["rep".to_string(), "seed".to_string()]);
-    h.extend(names);
-    h
-}
-
 /// The header and record of one run.
-fn record(keys: &[&str], points: &[Vec<String>], r: &Row) -> (Vec<String>, Record) {
-    let m = metrics(&r.summary);
-    let mut fields = vec![r.point.to_string()];
-    fields.extend(points[r.point].iter().cloned());
-    fields.extend([r.rep.to_string(), r.seed.to_string()]);
-    fields.extend(m.iter().map(|(_, x)| {
-        if x.is_nan() {
-            String::new()
-        } else {
-            sweep::format_number(*x)
-        }
-    }));
-    let names = m.into_iter().map(|(k, _)| k).collect();
+fn record(keys: &[&str], points: &[Vec<String>], r: &Row) -> (Header, Record) {
+    let columns = Column::of(&r.summary);
     (
-        header(keys, names),
-        Record {
-            point: r.point,
-            rep: r.rep,
-            fields,
-        },
+        Header::new(keys, &columns),
+        Record::of_run(
+            r.point,
+            &points[r.point],
+            r.rep,
+            r.seed,
+            &Run {
+                summary: &r.summary,
+                down_at_end: r.down_at_end,
+            },
+            &columns,
+        ),
     )
-}
-
-/// Read the records of a `points.csv` or shard CSV; `place` names it in errors.
-pub fn read_records(bytes: &[u8], keys: usize, place: &str) -> Result<(Vec<String>, Vec<Record>)> {
-    let bad = |why: String| BadInput(format!("{place}: {why}"));
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(bytes);
-    let mut header: Option<Vec<String>> = None;
-    let mut records = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| bad(format!("not a CSV of sweep rows: {e}")))?;
-        let fields: Vec<String> = rec.iter().map(String::from).collect();
-        if header.is_none() {
-            header = Some(fields);
-            continue;
-        }
-        records.push(Record::parse(fields, keys).ok_or_else(|| {
-            bad(format!(
-                "line {}: the point or rep column is not a whole number",
-                i + 1
-            ))
-        })?);
-    }
-    let header = header.ok_or_else(|| bad("empty: no header".into()))?;
-    Ok((header, records))
-}
-
-/// `points.csv` (or a shard's CSV): the header and the records as they are.
-fn points_csv(header: &[String], records: &[Record]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)?;
-    for r in records {
-        w.write_record(&r.fields)?;
-    }
-    Ok(w.into_inner()?)
 }
 
 /// Write a finished sweep, from one machine or merged from shards: `points.csv`, `sweep.json`
@@ -181,41 +106,33 @@ fn points_csv(header: &[String], records: &[Record]) -> Result<Vec<u8>> {
 pub fn write_outputs(
     dir: &Path,
     id: &SweepId,
-    header: &[String],
+    header: &Header,
     records: &[Record],
     quiet: bool,
 ) -> Result<()> {
     let keys = id.keys();
-    let points = sweep::grid(&id.vary);
-    output::write_atomic(&dir.join("points.csv"), &points_csv(header, records)?)?;
-    let per_point = summarise(points.len(), keys.len(), header, records);
-    let doc = json!({
-        "model": id.model,
-        "seed": id.seed,
-        "reps": id.reps,
-        "surge_version": id.surge_version,
-        "model_hash": id.model_hash,
-        "parameters": keys,
-        "points": points
-            .iter()
-            .zip(&per_point)
-            .enumerate()
-            .map(|(i, (p, (mean, ci)))| {
-                let values: Map<String, Value> = keys.iter().zip(p).map(|(k, v)| (k.to_string(), typed(v))).collect();
-                json!({ "point": i, "values": values, "mean": mean, "ci95": ci })
-            })
-            .collect::<Vec<_>>(),
-    });
-    output::write_json(&dir.join("sweep.json"), &doc)?;
+    let grid = sweep::grid(&id.vary);
+    output::write_atomic(&dir.join("points.csv"), &points::write_csv(header, records)?)?;
+    let per_point = points::summarise(&grid, header, records);
+    let doc = SweepDoc {
+        model: id.model.clone(),
+        model_hash: id.model_hash.clone(),
+        parameters: keys.iter().map(|k| k.to_string()).collect(),
+        points: per_point,
+        reps: id.reps,
+        seed: id.seed,
+        surge_version: id.surge_version.clone(),
+    };
+    output::write_json(&dir.join("sweep.json"), &serde_json::to_value(&doc)?)?;
     let title = format!(
         "{} — {} points x {} replications",
         id.model,
-        points.len(),
+        grid.len(),
         id.reps
     );
-    draw(&title, &id.vary, &per_point, dir)?;
+    draw(&title, &id.vary, &doc.points, dir)?;
     if !quiet {
-        print!("{}", table(&keys, &points, &per_point));
+        print!("{}", table(&keys, &grid, &doc.points));
         println!(
             "outputs: {}/ (points.csv, sweep.json, charts)",
             dir.display()
@@ -229,10 +146,16 @@ fn already_done(path: &Path, id: &SweepId) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return false;
     };
-    let Ok(doc) = serde_json::from_str::<Value>(&text) else {
+    /// The two fields that name a sweep, in `sweep.json` or a shard's manifest.
+    #[derive(Deserialize)]
+    struct Named {
+        surge_version: String,
+        model_hash: String,
+    }
+    let Ok(doc) = serde_json::from_str::<Named>(&text) else {
         return false;
     };
-    doc["surge_version"] == id.surge_version.as_str() && doc["model_hash"] == id.model_hash.as_str()
+    doc.surge_version == id.surge_version && doc.model_hash == id.model_hash
 }
 
 pub fn sweep(args: &SweepArgs) -> Result<()> {
@@ -314,7 +237,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             Some(c) => {
                 done = resumable(&c, &id, &points, &tasks, &journal_path)?;
                 kept.header = c.header;
-                kept.rows = done.values().map(|r| r.fields.clone()).collect();
+                kept.rows = done.values().map(Record::fields).collect();
             }
             None if already_done(&done_path, &id) => {
                 if !args.quiet {
@@ -403,7 +326,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         journal
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .append(&h, &rec.fields)?;
+            .append(&h.fields(), &rec.fields())?;
         bar.inc(1);
         Ok(())
     })?;
@@ -419,7 +342,15 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         )));
     }
 
-    let mut header = kept.header;
+    let mut header = match &kept.header {
+        Some(h) => Some(Header::parse(h, keys.len()).with_context(|| {
+            format!(
+                "the journal {} has a header that is not a sweep's",
+                journal_path.display()
+            )
+        })?),
+        None => None,
+    };
     for row in &rows {
         let (h, rec) = record(&keys, &points, row);
         header.get_or_insert(h);
@@ -431,7 +362,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         None => write_outputs(&dir, &id, &header, &records, args.quiet)?,
         Some((s, _)) => {
             let file = format!("{stem}.csv");
-            output::write_atomic(&dir.join(&file), &points_csv(&header, &records)?)?;
+            output::write_atomic(&dir.join(&file), &points::write_csv(&header, &records)?)?;
             let manifest = ShardManifest {
                 sweep: id,
                 points: points.len(),
@@ -484,10 +415,9 @@ fn resumable(
     let keys = id.vary.len();
     let mut done = BTreeMap::new();
     for fields in &c.rows {
-        let rec = Record::parse(fields.clone(), keys)
+        let rec = Record::parse(fields, keys)
             .filter(|r| {
-                wanted.contains(&(r.point, r.rep))
-                    && r.fields.get(1..=keys) == Some(&points[r.point][..])
+                wanted.contains(&(r.point, r.rep)) && points.get(r.point) == Some(&r.values)
             })
             .ok_or_else(|| {
                 BadInput(format!(
@@ -533,58 +463,15 @@ fn on_interrupt(stop: Arc<AtomicBool>, journal: Arc<Mutex<Journal>>) -> Result<(
     .context("cannot install the Ctrl-C handler")
 }
 
-/// A grid value as JSON: a number when it is one.
-fn typed(v: &str) -> Value {
-    v.parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .map_or(Value::String(v.to_string()), Value::Number)
-}
-
-/// Metrics of one run, with `requests.lost` added.
-fn metrics(summary: &Value) -> Vec<(String, f64)> {
-    let mut m = sweep::flatten(summary);
-    let get = |k: &str| summary["requests"][k].as_f64().unwrap_or(0.0);
-    m.push((
-        "requests.lost".into(),
-        get("rejected") + get("timed_out") + get("failed"),
-    ));
-    m
-}
-
-/// Per point: mean and 95% half-width of every metric (flat names), from the records.
-fn summarise(points: usize, keys: usize, header: &[String], records: &[Record]) -> Vec<PointStats> {
-    let names = header.get(keys + 3..).unwrap_or_default();
-    (0..points)
-        .map(|p| {
-            let runs: Vec<Value> = records
-                .iter()
-                .filter(|r| r.point == p)
-                .map(|r| {
-                    let cells = r.fields.get(keys + 3..).unwrap_or_default();
-                    let flat: Map<String, Value> = names
-                        .iter()
-                        .zip(cells)
-                        .map(|(k, x)| {
-                            let number =
-                                x.parse::<f64>().ok().and_then(serde_json::Number::from_f64);
-                            (k.clone(), number.map_or(Value::Null, Value::Number))
-                        })
-                        .collect();
-                    Value::Object(flat)
-                })
-                .collect();
-            let (mean, ci) = aggregate(&runs);
-            (
-                mean.as_object().cloned().unwrap_or_default(),
-                ci.as_object().cloned().unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
 fn axis(v: &Vary) -> sweep_chart::Axis {
-    let nums: Option<Vec<f64>> = v.values.iter().map(|x| x.parse::<f64>().ok()).collect();
+    let nums: Option<Vec<f64>> = v
+        .values
+        .iter()
+        .map(|x| match GridValue::of(x) {
+            GridValue::Number(n) => Some(n),
+            GridValue::Text(_) => None,
+        })
+        .collect();
     match nums {
         Some(x) => sweep_chart::Axis {
             name: v.key.clone(),
@@ -599,19 +486,44 @@ fn axis(v: &Vary) -> sweep_chart::Axis {
     }
 }
 
+/// What the replications of a point leave out of a metric's mean, or make a lower bound, said
+/// on the chart and in the terminal: "not recovered in 1 of 4", "at least: 2 of 4 still down
+/// at the end".
+fn caveat(key: &str, o: &OutageCounts) -> Option<String> {
+    match key {
+        table::RECOVERY_TIME if o.not_recovered > 0 => Some(format!(
+            "not recovered in {} of {}",
+            o.not_recovered, o.runs
+        )),
+        table::DOWNTIME if o.still_down_at_end > 0 => Some(format!(
+            "at least: {} of {} still down at the end",
+            o.still_down_at_end, o.runs
+        )),
+        _ => None,
+    }
+}
+
 /// The sweep's charts (also used by `surge plot`).
 pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) -> Result<()> {
-    let get =
-        |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
     match varies {
         [one] => {
             let series: Vec<sweep_chart::MetricSeries> = KEY_METRICS
                 .iter()
-                .map(|(k, label, unit)| sweep_chart::MetricSeries {
-                    label: label.to_string(),
-                    unit: unit.to_string(),
-                    mean: per_point.iter().map(|(m, _)| get(m, k)).collect(),
-                    ci95: per_point.iter().map(|(_, c)| get(c, k)).collect(),
+                .filter_map(|k| table::metric(k))
+                .map(|m| sweep_chart::MetricSeries {
+                    label: m.label.to_string(),
+                    unit: m.unit.to_string(),
+                    probability: m.probability,
+                    mean: per_point.iter().map(|p| p.mean(m.key)).collect(),
+                    ci95: per_point.iter().map(|p| p.ci95(m.key)).collect(),
+                    notes: per_point
+                        .iter()
+                        .map(|p| caveat(m.key, &p.outage).unwrap_or_default())
+                        .collect(),
+                    at_least: per_point
+                        .iter()
+                        .map(|p| m.key == table::DOWNTIME && p.outage.still_down_at_end > 0)
+                        .collect(),
                 })
                 .collect();
             sweep_chart::draw_sweep(
@@ -628,7 +540,7 @@ pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) 
             let z: Vec<Vec<f64>> = (0..ny)
                 .map(|iy| {
                     (0..nx)
-                        .map(|ix| get(&per_point[ix * ny + iy].0, "outage.crashed"))
+                        .map(|ix| per_point[ix * ny + iy].mean(table::OUTAGE_CRASHED))
                         .collect()
                 })
                 .collect();
@@ -645,26 +557,43 @@ pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) 
     }
 }
 
-/// The table printed after a sweep.
+/// The table printed after a sweep: the outage probability, the recovery time of the runs that
+/// recovered (and how many did not), the downtime ("≥" when an outage was still on at the end)
+/// and the p95 latency.
 fn table(keys: &[&str], points: &[Vec<String>], per_point: &[PointStats]) -> String {
-    let get = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_f64);
+    let cell = |x: f64, f: &dyn Fn(f64) -> String| {
+        if x.is_finite() { f(x) } else { "-".into() }
+    };
     let mut s = format!("{:<6}", "point");
     for k in keys {
         s.push_str(&format!("{k:>22}"));
     }
     s.push_str(&format!(
-        "{:>12}{:>18}{:>14}\n",
-        "P(outage)", "recovery", "p95"
+        "{:>12}  {:<36}{:>14}{:>14}\n",
+        "P(outage)", "recovery (runs that recovered)", "downtime", "p95"
     ));
-    for (i, (p, (m, _))) in points.iter().zip(per_point).enumerate() {
+    for (i, (p, st)) in points.iter().zip(per_point).enumerate() {
         s.push_str(&format!("{i:<6}"));
         for v in p {
             s.push_str(&format!("{v:>22}"));
         }
-        let outage = get(m, "outage.crashed").map_or("-".into(), |x| format!("{:.2}", x));
-        let rec = get(m, "outage.recovery_time_s").map_or("-".into(), human_duration);
-        let p95 = get(m, "latency_s.p95").map_or("-".into(), human_duration);
-        s.push_str(&format!("{outage:>12}{rec:>18}{p95:>14}\n"));
+        let outage = cell(st.mean(table::OUTAGE_CRASHED), &|x| format!("{x:.2}"));
+        let mut rec = cell(st.mean(table::RECOVERY_TIME), &human_duration);
+        if let Some(c) = caveat(table::RECOVERY_TIME, &st.outage) {
+            rec = format!("{rec}; {c}");
+        }
+        let mut down = cell(st.mean(table::DOWNTIME), &human_duration);
+        if st.outage.still_down_at_end > 0 {
+            down = format!("≥ {down}");
+        }
+        let p95 = cell(st.mean(table::LATENCY_P95), &human_duration);
+        s.push_str(&format!("{outage:>12}  {rec:<36}{down:>14}{p95:>14}\n"));
+    }
+    if per_point.iter().any(|p| p.outage.still_down_at_end > 0) {
+        s.push_str(
+            "≥: at least; some runs were still down at the end, so their downtime is cut by the \
+             horizon\n",
+        );
     }
     s
 }

@@ -3,19 +3,23 @@
 //! each value tried, then fit a logistic curve to every replication's outcome and add
 //! replications near the crossing until its 95% interval is narrower than the tolerance.
 //! Whether a larger value crashes (surge peak) or saves (instances) is found from the ends.
+//! When every value tried was all-or-nothing there is nothing to fit: the answer is then the
+//! bracket between the nearest safe and down values, and says so.
 
 use anyhow::{Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::run_once;
 use super::sweep::{format_number, point_seed};
 use crate::model::error::BadInput;
 use crate::model::{self, Model};
+use crate::stats::Logistic;
 
 pub use crate::model::COUNT_KEYS;
 
-/// One value tried.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// One value tried: in `points`, every replication run there; in `tries`, one batch of
+/// replications, in the order the search ran them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Try {
     pub value: f64,
     pub reps: u32,
@@ -23,20 +27,72 @@ pub struct Try {
     pub probability: f64,
 }
 
+/// How the crash point and its interval were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// A logistic curve fitted to every replication: `ci95` is its confidence interval.
+    #[serde(rename = "logistic fit")]
+    LogisticFit,
+    /// Every value tried was all-or-nothing: `ci95` is the bracket between the nearest value
+    /// where no replication crashed and the nearest where all did, and the crash point its
+    /// midpoint. Not a confidence interval.
+    #[serde(rename = "bracket")]
+    Bracket,
+}
+
+impl Method {
+    /// How the interval is named in print and on the chart.
+    pub fn interval_name(self, confidence: f64) -> String {
+        match self {
+            Method::LogisticFit => format!("{}% interval", (confidence * 100.0).round()),
+            Method::Bracket => "bracket".to_string(),
+        }
+    }
+}
+
+/// The fitted curve, in the parameter's units: P(outage at x) = 1 / (1 + exp(-(intercept +
+/// slope x))).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    pub intercept: f64,
+    pub slope: f64,
+}
+
+impl Curve {
+    pub fn probability(&self, x: f64) -> f64 {
+        1.0 / (1.0 + (-(self.intercept + self.slope * x)).exp())
+    }
+}
+
 /// What `crashpoint.json` holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CrashPoint {
     pub parameter: String,
     /// "larger crashes" or "larger saves".
     pub direction: String,
     pub crash_point: Option<f64>,
+    /// The interval of the crash point: a confidence interval of `confidence` for a logistic
+    /// fit, the bracket otherwise (see `method`). The name is kept for existing readers.
     pub ci95: Option<[f64; 2]>,
     pub p10: Option<f64>,
     pub p90: Option<f64>,
-    /// How the interval was obtained: "logistic fit" or "bracket" (no mixed outcomes to fit).
-    pub method: String,
+    pub method: Method,
+    /// Two-sided confidence of the interval of a logistic fit (0.95).
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+    /// The fitted curve (absent for a bracket).
+    #[serde(default)]
+    pub logistic: Option<Curve>,
     pub runs: u32,
+    /// Every value tried, with all its replications, by value.
     pub points: Vec<Try>,
+    /// Each batch of replications, in the order the search ran them.
+    #[serde(default)]
+    pub tries: Vec<Try>,
+}
+
+fn default_confidence() -> f64 {
+    0.95
 }
 
 /// Search settings.
@@ -55,54 +111,8 @@ pub struct Search<'a> {
     pub jobs: usize,
     /// Two-sided confidence of the interval (0.95).
     pub confidence: f64,
-}
-
-/// The standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
-pub fn normal_quantile(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969683028665376e1,
-        2.209460984245205e2,
-        -2.759285104469687e2,
-        1.38357751867269e2,
-        -3.066479806614716e1,
-        2.506628277459239,
-    ];
-    const B: [f64; 5] = [
-        -5.447609879822406e1,
-        1.615858368580409e2,
-        -1.556989798598866e2,
-        6.680131188771972e1,
-        -1.328068155288572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784894002430293e-3,
-        -3.223964580411365e-1,
-        -2.400758277161838,
-        -2.549732539343734,
-        4.374664141464968,
-        2.938163982698783,
-    ];
-    const D: [f64; 4] = [
-        7.784695709041462e-3,
-        3.224671290700398e-1,
-        2.445134137142996,
-        3.754408661907416,
-    ];
-    let p = p.clamp(1e-300, 1.0 - 1e-16);
-    let tail = |q: f64| {
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    if p < 0.02425 {
-        tail((-2.0 * p.ln()).sqrt())
-    } else if p > 1.0 - 0.02425 {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    }
+    /// Called as each batch of replications ends (to show progress).
+    pub on_try: Option<&'a (dyn Fn(&Try) + Sync)>,
 }
 
 struct State<'a> {
@@ -110,6 +120,8 @@ struct State<'a> {
     seed: u64,
     /// Every replication's (value, outage) so far, per value tried.
     tries: Vec<(f64, Vec<bool>)>,
+    /// Each batch, in order.
+    order: Vec<Try>,
     runs: u32,
     pool: rayon::ThreadPool,
 }
@@ -146,8 +158,19 @@ impl State<'_> {
                 })
                 .collect()
         });
+        let outages = outs.iter().filter(|x| **x).count() as u32;
         self.tries[idx].1.extend(outs);
         self.runs += n;
+        let batch = Try {
+            value: v,
+            reps: n,
+            outages,
+            probability: f64::from(outages) / f64::from(n.max(1)),
+        };
+        if let Some(f) = self.s.on_try {
+            f(&batch);
+        }
+        self.order.push(batch);
         Ok(())
     }
 
@@ -155,41 +178,6 @@ impl State<'_> {
         let t = self.tries.iter().find(|t| t.0 == v).expect("value was run");
         t.1.iter().filter(|x| **x).count() as f64 / t.1.len() as f64
     }
-}
-
-/// Logistic regression of outage (0/1) on the value by Newton's method: (b0, b1, covariance).
-fn logistic(data: &[(f64, bool)], centre: f64, scale: f64) -> Option<(f64, f64, [[f64; 2]; 2])> {
-    let (mut b0, mut b1) = (0.0_f64, 0.0_f64);
-    for _ in 0..100 {
-        let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for &(x, y) in data {
-            let z = (x - centre) / scale;
-            let p = 1.0 / (1.0 + (-(b0 + b1 * z)).exp());
-            let r = f64::from(u8::from(y)) - p;
-            g0 += r;
-            g1 += r * z;
-            let w = (p * (1.0 - p)).max(1e-12);
-            h00 += w;
-            h01 += w * z;
-            h11 += w * z * z;
-        }
-        let det = h00 * h11 - h01 * h01;
-        if det.abs() < 1e-12 {
-            return None;
-        }
-        let d0 = (h11 * g0 - h01 * g1) / det;
-        let d1 = (h00 * g1 - h01 * g0) / det;
-        b0 += d0;
-        b1 += d1;
-        if !(b0.is_finite() && b1.is_finite()) || b1.abs() > 1e3 {
-            return None;
-        }
-        if d0.abs() + d1.abs() < 1e-10 {
-            let cov = [[h11 / det, -h01 / det], [-h01 / det, h00 / det]];
-            return Some((b0, b1, cov));
-        }
-    }
-    None
 }
 
 /// Find the crash point.
@@ -208,6 +196,7 @@ pub fn search(s: &Search) -> Result<CrashPoint> {
         s,
         seed: s.seed.unwrap_or(base.scenario.seed),
         tries: Vec::new(),
+        order: Vec::new(),
         runs: 0,
         pool,
     };
@@ -260,22 +249,15 @@ pub fn search(s: &Search) -> Result<CrashPoint> {
     };
     let centre = 0.5 * (safe + down);
     let scale = ((s.hi - s.lo) / 10.0).max(1e-9);
-    let estimate = |st: &State| -> Option<(f64, [f64; 2], f64, f64)> {
-        let (b0, b1, cov) = logistic(&data(st), centre, scale)?;
-        if b1 == 0.0 {
-            return None;
-        }
-        let at = |p: f64| centre + scale * (((p / (1.0 - p)).ln() - b0) / b1);
-        let z50 = -b0 / b1;
-        // Delta method for z50 = -b0 / b1.
-        let (d0, d1) = (-1.0 / b1, b0 / (b1 * b1));
-        let var = d0 * d0 * cov[0][0] + 2.0 * d0 * d1 * cov[0][1] + d1 * d1 * cov[1][1];
-        let half = normal_quantile(0.5 + s.confidence / 2.0) * var.max(0.0).sqrt() * scale;
-        let x50 = centre + scale * z50;
-        Some((x50, [x50 - half, x50 + half], at(0.1), at(0.9)))
+    let estimate = |st: &State| -> Option<(f64, [f64; 2], f64, f64, Curve)> {
+        let fit = Logistic::fit(&data(st), centre, scale)?;
+        let (x50, ci) = fit.crossing(s.confidence)?;
+        let (intercept, slope) = fit.natural();
+        let curve = Curve { intercept, slope };
+        Some((x50, ci, fit.at(0.1)?, fit.at(0.9)?, curve))
     };
     let mut fit = estimate(&st);
-    while let Some((x50, ci, _, _)) = fit {
+    while let Some((x50, ci, _, _, _)) = fit {
         let tight = ci[1] - ci[0] <= s.tolerance * x50.abs().max(1e-9);
         if tight || st.runs >= s.max_runs {
             break;
@@ -310,16 +292,19 @@ pub fn search(s: &Search) -> Result<CrashPoint> {
     .to_string();
     let inside = |x: f64| x >= s.lo && x <= s.hi;
     Ok(match fit.filter(|f| inside(f.0)) {
-        Some((x50, ci, p10, p90)) => CrashPoint {
+        Some((x50, ci, p10, p90, curve)) => CrashPoint {
             parameter: s.key.to_string(),
             direction,
             crash_point: Some(x50),
             ci95: Some(ci),
             p10: Some(p10),
             p90: Some(p90),
-            method: "logistic fit".into(),
+            method: Method::LogisticFit,
+            confidence: s.confidence,
+            logistic: Some(curve),
             runs: st.runs,
             points,
+            tries: st.order,
         },
         None => {
             // Every value tried was all-or-nothing: the crossing lies between the nearest two.
@@ -331,9 +316,12 @@ pub fn search(s: &Search) -> Result<CrashPoint> {
                 ci95: Some([a, b]),
                 p10: None,
                 p90: None,
-                method: "bracket".into(),
+                method: Method::Bracket,
+                confidence: s.confidence,
+                logistic: None,
                 runs: st.runs,
                 points,
+                tries: st.order,
             }
         }
     })
@@ -344,28 +332,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn normal_quantiles() {
-        assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
-        assert!((normal_quantile(0.5)).abs() < 1e-12);
-        assert!((normal_quantile(0.005) + 2.575829).abs() < 1e-5);
-    }
-
-    #[test]
-    fn logistic_fit_finds_a_known_crossing() {
-        // p(x) = 1 / (1 + exp(-(x - 3) * 2)), sampled deterministically.
-        let mut data = Vec::new();
-        let mut u: u64 = 7;
-        for i in 0..4000 {
-            let x = f64::from(i % 40) * 0.15;
-            u = u
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let r = (u >> 11) as f64 / (1u64 << 53) as f64;
-            let p = 1.0 / (1.0 + (-(x - 3.0) * 2.0).exp());
-            data.push((x, r < p));
-        }
-        let (b0, b1, _) = logistic(&data, 3.0, 1.0).unwrap();
-        assert!((-b0 / b1).abs() < 0.1, "crossing at {}", 3.0 - b0 / b1);
-        assert!((b1 - 2.0).abs() < 0.3, "slope {b1}");
+    fn the_method_names_its_interval() {
+        assert_eq!(Method::LogisticFit.interval_name(0.95), "95% interval");
+        assert_eq!(Method::Bracket.interval_name(0.95), "bracket");
+        assert_eq!(
+            serde_json::to_value(Method::Bracket).unwrap(),
+            serde_json::json!("bracket")
+        );
+        let c = Curve {
+            intercept: -4.0,
+            slope: 2.0,
+        };
+        assert!((c.probability(2.0) - 0.5).abs() < 1e-12);
     }
 }

@@ -4,13 +4,13 @@
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
-use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::run_once;
 use crate::engine::derive_seed;
-use crate::model::Model;
+use crate::metrics::Summary;
 use crate::model::error::BadInput;
+use crate::model::Model;
 
 pub use super::vary::{Vary, parse_vary};
 pub use crate::fmt::format_number;
@@ -44,7 +44,9 @@ pub struct Row {
     pub point: usize,
     pub rep: u32,
     pub seed: u64,
-    pub summary: Value,
+    pub summary: Summary,
+    /// The outage was still on when the run ended (its last SLO window was down).
+    pub down_at_end: bool,
 }
 
 /// Load the model of every point (checking each), then run them all.
@@ -108,11 +110,18 @@ pub fn run_tasks(
                 }
                 let s = point_seed(seed, p as u64, u64::from(r));
                 let out = run_once(&models[p], s);
+                let below = models[p].slo.outage_below;
                 let row = Row {
                     point: p,
                     rep: r,
                     seed: s,
-                    summary: serde_json::to_value(&out.summary)?,
+                    down_at_end: out.summary.outage.crashed
+                        && out
+                            .series
+                            .window_success_rate
+                            .last()
+                            .is_some_and(|rate| *rate < below),
+                    summary: out.summary,
                 };
                 if let Err(e) = finished(&row) {
                     stop.store(true, Ordering::SeqCst);
@@ -154,59 +163,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
-}
-
-/// Fields left out of `points.csv`: they describe the computer or the run's identity, not the
-/// model's behaviour, or are lists.
-const SKIP: &[&str] = &[
-    "model",
-    "seed",
-    "wall_s",
-    "events_per_s",
-    "intervals",
-    "peak_pending_events",
-];
-
-/// Flatten a summary into dotted metric names (tiers by name), numbers only (booleans as 0/1,
-/// null as NaN).
-pub fn flatten(summary: &Value) -> Vec<(String, f64)> {
-    fn go(prefix: &str, v: &Value, out: &mut Vec<(String, f64)>) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    if SKIP.contains(&k.as_str()) {
-                        continue;
-                    }
-                    let name = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    if k == "tiers" {
-                        for t in x.as_array().into_iter().flatten() {
-                            let tier = t["name"].as_str().unwrap_or("tier");
-                            let mut inner = Map::new();
-                            for (tk, tv) in t.as_object().into_iter().flatten() {
-                                if tk != "name" {
-                                    inner.insert(tk.clone(), tv.clone());
-                                }
-                            }
-                            go(&format!("tiers.{tier}"), &Value::Object(inner), out);
-                        }
-                    } else {
-                        go(&name, x, out);
-                    }
-                }
-            }
-            Value::Number(n) => out.push((prefix.to_string(), n.as_f64().unwrap_or(f64::NAN))),
-            Value::Bool(b) => out.push((prefix.to_string(), if *b { 1.0 } else { 0.0 })),
-            Value::Null => out.push((prefix.to_string(), f64::NAN)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    go("", summary, &mut out);
-    out
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod collector;
 pub mod outage;
 pub mod series;
 pub mod summary;
+pub mod table;
 
 pub use collector::{Collector, Outcome};
 pub use series::{TierSeries, TimeSeries};

@@ -2,8 +2,10 @@
 //!
 //! [`draw_timeline`] draws stacked panels that share one time axis: concurrent users, offered
 //! load, request outcomes per second, latency percentiles and one panel per tier (busy threads,
-//! queued requests, thread capacity). Outage episodes are shaded in every panel and the crash and
-//! recovery moments are marked with labelled vertical lines. The same layout is written as a PNG
+//! queued requests, thread capacity). Outage episodes are shaded in every panel; the start of the
+//! outage (the site failing its SLO, whether or not anything crashed), its recovery, and the
+//! first crash of an instance in each tier are marked with labelled vertical lines. The same
+//! layout is written as a PNG
 //! and as an SVG, each atomically (see [`write_atomically`]).
 //!
 //! The font (DejaVu Sans) is embedded in the binary and registered with plotters under the
@@ -31,10 +33,36 @@ pub struct Timeline<'a> {
     pub series: &'a TimeSeries,
     /// Outage episodes `[start_s, end_s)` in simulated seconds; shaded in every panel.
     pub outages: &'a [(f64, f64)],
-    /// Moment of the crash, simulated seconds.
+    /// Start of the first outage, simulated seconds (labelled "outage": a site can fail its SLO
+    /// by plain overload, without any instance crashing).
     pub crash_time_s: Option<f64>,
     /// Moment of recovery, simulated seconds.
     pub recovered_at_s: Option<f64>,
+    /// The first instance crash of each tier that had one.
+    pub instance_crashes: Vec<InstanceCrash>,
+}
+
+/// The first crash of an instance in a tier (out of memory, or a failure the model injects).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceCrash {
+    pub tier: String,
+    pub t_s: f64,
+    /// Instance crashes in the tier over the whole run.
+    pub crashes: u64,
+}
+
+/// The first instance crash of each tier of a run that had one.
+pub fn first_crashes(tiers: &[crate::metrics::summary::TierSummary]) -> Vec<InstanceCrash> {
+    tiers
+        .iter()
+        .filter_map(|t| {
+            Some(InstanceCrash {
+                tier: t.name.clone(),
+                t_s: t.first_crash_s?,
+                crashes: t.crashes,
+            })
+        })
+        .collect()
 }
 
 /// Font family name the embedded font is registered under (plotters' default family).
@@ -88,6 +116,8 @@ const CAPACITY: RGBColor = RGBColor(40, 40, 40);
 const OUTAGE: RGBAColor = RGBAColor(214, 39, 40, 0.13);
 const CRASH: RGBColor = RGBColor(178, 24, 43);
 const RECOVERED: RGBColor = RGBColor(27, 120, 55);
+/// Instance crashes: apart from the outage (an outage needs no crash, a crash no outage).
+const INSTANCE_CRASH: RGBColor = RGBColor(166, 86, 40);
 
 /// Registers the embedded DejaVu Sans with plotters under the family `sans-serif`. Idempotent and
 /// thread-safe; the draw functions call it themselves.
@@ -741,10 +771,26 @@ where
         ))?;
     }
 
+    let crashes = t.instance_crashes.iter().map(|c| {
+        let times = if c.crashes > 1 {
+            format!(" (of {})", c.crashes)
+        } else {
+            String::new()
+        };
+        Some(Event {
+            t: c.t_s,
+            label: format!(
+                "first {} instance crash {}{times}",
+                c.tier,
+                layout.x.event_label(c.t_s)
+            ),
+            color: INSTANCE_CRASH,
+        })
+    });
     let events: Vec<Event> = [
         t.crash_time_s.map(|s| Event {
             t: s,
-            label: format!("crash {}", layout.x.event_label(s)),
+            label: format!("outage {}", layout.x.event_label(s)),
             color: CRASH,
         }),
         t.recovered_at_s.map(|s| Event {
@@ -754,6 +800,7 @@ where
         }),
     ]
     .into_iter()
+    .chain(crashes)
     .flatten()
     .filter(|e| e.t.is_finite() && layout.x.contains(e.t))
     .collect();
@@ -1123,12 +1170,18 @@ mod tests {
             outages: &[(5.0 * 3600.0, 14.0 * 3600.0)],
             crash_time_s: Some(5.0 * 3600.0),
             recovered_at_s: Some(14.0 * 3600.0),
+            instance_crashes: vec![InstanceCrash {
+                tier: "web".to_string(),
+                t_s: 6.0 * 3600.0,
+                crashes: 3,
+            }],
         };
         draw_timeline(&t, &png, &svg).unwrap();
         assert!(size_of(&png) > 50_000, "png is {} bytes", size_of(&png));
         assert!(size_of(&svg) > 50_000, "svg is {} bytes", size_of(&svg));
         let svg_text = std::fs::read_to_string(&svg).unwrap();
-        assert!(svg_text.contains("crash 23:00"));
+        assert!(svg_text.contains("outage 23:00"));
+        assert!(svg_text.contains("first web instance crash 00:00 (of 3)"));
         assert!(svg_text.contains("recovered 08:00"));
         assert!(svg_text.contains("tier web"));
         // No temporary files left behind.
@@ -1157,6 +1210,7 @@ mod tests {
             outages: &[],
             crash_time_s: None,
             recovered_at_s: None,
+            instance_crashes: Vec::new(),
         };
         draw_timeline(&t, &dir.path().join("a.png"), &dir.path().join("a.svg")).unwrap();
 
@@ -1183,6 +1237,7 @@ mod tests {
             outages: &[(-100.0, 50.0), (400.0, 1e9), (f64::NAN, 3.0), (30.0, 10.0)],
             crash_time_s: Some(-5.0),
             recovered_at_s: Some(f64::NAN),
+            instance_crashes: Vec::new(),
         };
         draw_timeline(&t, &dir.path().join("b.png"), &dir.path().join("b.svg")).unwrap();
         assert!(size_of(&dir.path().join("b.png")) > 1000);

@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod journal;
+pub mod points;
 pub mod sweep_chart;
 
 use anyhow::{Context, Result};

@@ -17,7 +17,6 @@
 //! Values in seconds are shown in minutes when the largest exceeds 2 minutes and in hours when it
 //! exceeds 2 hours, with the unit in the axis description (`"recovery time (h)"`).
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -46,6 +45,13 @@ pub struct MetricSeries {
     pub mean: Vec<f64>,
     /// Half-width of the 95% confidence interval of `mean`; NaN (or 0) for no whisker.
     pub ci95: Vec<f64>,
+    /// The values are probabilities or shares: drawn on a fixed 0..1 axis.
+    pub probability: bool,
+    /// What the mean at each point leaves out, written beside it (empty: nothing), e.g.
+    /// "not recovered in 1 of 4".
+    pub notes: Vec<String>,
+    /// The mean at each point is only a lower bound (drawn as "≥", an upward triangle).
+    pub at_least: Vec<bool>,
 }
 
 /// The varied parameter: numeric values, or categories (then `x` is 0..n and `labels` names them).
@@ -107,6 +113,8 @@ const BOUNDARY: RGBColor = RGBColor(20, 20, 45);
 const NO_DATA: RGBColor = RGBColor(190, 190, 190);
 /// p10 / p90 lines of the crash-point chart.
 const QUANTILE: RGBColor = RGBColor(117, 80, 160);
+/// The fitted logistic curve of the crash-point chart.
+const CURVE: RGBColor = RGBColor(60, 60, 60);
 /// One colour per sweep panel, in turn.
 const PALETTE: [RGBColor; 6] = [BLUE, ORANGE, GREEN, PURPLE, BROWN, TEAL];
 
@@ -159,39 +167,51 @@ pub fn draw_heatmap(
     write_figure(&HeatFig { title, x, y, z }, png, svg)
 }
 
+/// What [`draw_crashpoint`] draws.
+pub struct CrashChart<'a> {
+    pub title: &'a str,
+    pub parameter: &'a str,
+    /// Every value tried, with all its replications: the markers.
+    pub points: &'a [CrashTry],
+    /// Each batch of replications in the order it was run: the table of tries.
+    pub in_order: &'a [CrashTry],
+    pub crash_point: Option<f64>,
+    /// The crash point's interval, and its name: "95% interval" for a confidence interval,
+    /// "bracket" for the span between all-or-nothing values.
+    pub interval: Option<(f64, f64)>,
+    pub interval_name: String,
+    pub p10: Option<f64>,
+    pub p90: Option<f64>,
+    /// The fitted outage probability against the parameter, drawn as a curve.
+    pub curve: Option<&'a dyn Fn(f64) -> f64>,
+}
+
 /// Draws a crash-point search: outage probability (0..1) against the parameter, each tried value
-/// a marker with a 95% Wilson interval whisker; a vertical line at the crash point with a shaded
-/// band for its 95% interval, dashed lines at p10 and p90 (where the outage probability is 0.1
-/// and 0.9), a horizontal dotted line at 0.5, and a table of the tries in the legend column.
+/// a marker with a 95% Wilson interval whisker; the fitted curve; a vertical line at the crash
+/// point with a shaded band for its interval (named as `interval_name` says), dashed lines at
+/// p10 and p90, a horizontal dotted line at 0.5, and the table of the tries in the order run.
 ///
 /// About 1400 x 960 px. Each marker's area grows with its replications and, where there is
 /// room, it is labelled `outages/reps`. Tries with no replications or a non-finite value are
 /// left out of the plot (not of the table). Both files are written atomically.
-#[allow(clippy::too_many_arguments)]
-pub fn draw_crashpoint(
-    title: &str,
-    parameter: &str,
-    tries: &[CrashTry],
-    crash_point: Option<f64>,
-    ci95: Option<(f64, f64)>,
-    p10: Option<f64>,
-    p90: Option<f64>,
-    png: &Path,
-    svg: &Path,
-) -> Result<()> {
+pub fn draw_crashpoint(c: &CrashChart, png: &Path, svg: &Path) -> Result<()> {
     let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
-    let ci95 = ci95
+    let interval = c
+        .interval
         .filter(|(a, b)| a.is_finite() && b.is_finite())
         .map(|(a, b)| (a.min(b), a.max(b)));
     write_figure(
         &CrashFig {
-            title,
-            parameter,
-            tries,
-            crash_point: finite(crash_point),
-            ci95,
-            p10: finite(p10),
-            p90: finite(p90),
+            title: c.title,
+            parameter: c.parameter,
+            tries: c.points,
+            in_order: c.in_order,
+            crash_point: finite(c.crash_point),
+            ci95: interval,
+            interval_name: &c.interval_name,
+            p10: finite(c.p10),
+            p90: finite(c.p90),
+            curve: c.curve,
         },
         png,
         svg,
@@ -263,18 +283,6 @@ fn with_unit(label: &str, unit: &str) -> String {
     } else {
         format!("{label} ({unit})")
     }
-}
-
-/// A metric whose values are probabilities or rates of 0..1 (drawn on a fixed 0..1 axis).
-fn is_probability(label: &str, unit: &str, values: &[f64]) -> bool {
-    let label = label.to_lowercase();
-    let unitless = matches!(unit, "" | "1" | "fraction" | "probability" | "ratio");
-    let named = ["probab", "fraction", "share", "rate", "ratio"]
-        .iter()
-        .any(|w| label.contains(w))
-        || matches!(unit, "fraction" | "probability" | "ratio");
-    let mut finite = values.iter().filter(|v| v.is_finite()).peekable();
-    unitless && named && finite.peek().is_some() && finite.all(|v| (0.0..=1.0).contains(v))
 }
 
 /// `v` with about four significant digits, `k` / `M` for thousands / millions.
@@ -704,6 +712,23 @@ where
     Ok(())
 }
 
+/// An upward triangle: the value is at least this.
+fn draw_lower_bound<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    p: (f64, f64),
+    r: i32,
+    color: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart.draw_series([
+        TriangleMarker::new(p, r + 3, WHITE.filled()),
+        TriangleMarker::new(p, r, color.filled()),
+    ])?;
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 enum Dash {
     Solid,
@@ -721,6 +746,8 @@ enum Glyph {
     /// Filled box with a border.
     Band(RGBAColor, RGBColor),
     Marker(RGBColor, i32),
+    /// The triangle of a lower bound.
+    LowerBound(RGBColor),
     Swatch(RGBColor),
     /// The heatmap's crash boundary: a thick dark line with a white halo.
     Boundary,
@@ -797,6 +824,10 @@ where
             Glyph::Marker(c, r) => {
                 area.draw(&Circle::new((gm, cy), r + 2, WHITE.filled()))?;
                 area.draw(&Circle::new((gm, cy), r, c.filled()))?;
+            }
+            Glyph::LowerBound(c) => {
+                area.draw(&TriangleMarker::new((gm, cy), 10, WHITE.filled()))?;
+                area.draw(&TriangleMarker::new((gm, cy), 7, c.filled()))?;
             }
             Glyph::Swatch(c) => {
                 let corners = [(gx0 + 6, cy - 10), (gx1 - 6, cy + 10)];
@@ -923,12 +954,13 @@ impl Figure for SweepFig<'_> {
         draw_title(
             &title_area,
             self.title,
-            Some("mean of replications · whiskers: 95% confidence interval"),
+            Some("mean of replications · whiskers: 95% interval"),
             WIDTH - LEGEND_W - PLOT_MARGIN_RIGHT,
         )?;
         let width = |s: &str| text_size(root, s, TICK_SIZE).0;
         let plot_w = WIDTH - LEGEND_W - Y_LABEL_AREA - PLOT_MARGIN_RIGHT;
         let (x, xs) = sweep_x(self.axis, plot_w, &width);
+        let categories = self.axis.labels.is_some();
         let x_desc = if self.axis.name.is_empty() {
             "parameter"
         } else {
@@ -940,14 +972,20 @@ impl Figure for SweepFig<'_> {
                 label: "no metrics".to_string(),
                 ..MetricSeries::default()
             };
-            return draw_sweep_panel(&area, &none, &x, &xs, BLUE, Some(x_desc));
+            return draw_sweep_panel(&area, &none, (&x, &xs, categories), BLUE, Some(x_desc));
         }
         let last = self.metrics.len() - 1;
         for (i, m) in self.metrics.iter().enumerate() {
             let h = PANEL_H + if i == last { X_DESC_EXTRA } else { 0 };
             let (area, below) = rest.split_vertically(h);
             let color = PALETTE[i % PALETTE.len()];
-            draw_sweep_panel(&area, m, &x, &xs, color, (i == last).then_some(x_desc))?;
+            draw_sweep_panel(
+                &area,
+                m,
+                (&x, &xs, categories),
+                color,
+                (i == last).then_some(x_desc),
+            )?;
             rest = below;
         }
         Ok(())
@@ -957,8 +995,7 @@ impl Figure for SweepFig<'_> {
 fn draw_sweep_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     metric: &MetricSeries,
-    x: &Scale,
-    xs: &[f64],
+    (x, xs, categories): (&Scale, &[f64], bool),
     color: RGBColor,
     x_desc: Option<&str>,
 ) -> Result<()>
@@ -976,20 +1013,27 @@ where
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max);
     let (div, unit) = display_unit(&metric.unit, max_abs);
-    let mut points: Vec<(f64, f64, f64)> = xs
+    // (x, mean, half-width, index of the point)
+    let mut points: Vec<(f64, f64, f64, usize)> = xs
         .iter()
         .enumerate()
         .filter(|(_, x)| x.is_finite())
         .map(|(i, &x)| {
             let m = metric.mean.get(i).copied().unwrap_or(f64::NAN) / div;
             let c = metric.ci95.get(i).copied().unwrap_or(f64::NAN) / div;
-            (x, m, c)
+            (x, m, c, i)
         })
         .collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let means: Vec<f64> = points.iter().map(|p| p.1).collect();
-    let prob = is_probability(&metric.label, &unit, &means);
-    let y = metric_y(&points, prob);
+    let prob = metric.probability;
+    let noted = |i: usize| metric.notes.get(i).is_some_and(|n| !n.is_empty());
+    let any_note = points.iter().any(|p| noted(p.3));
+    let spans: Vec<(f64, f64, f64)> = points.iter().map(|p| (p.0, p.1, p.2)).collect();
+    let mut y = metric_y(&spans, prob);
+    if any_note && !prob {
+        // Room at the top for the notes.
+        y.hi += 0.3 * (y.hi - y.lo);
+    }
     let desc = with_unit(&metric.label, &unit);
 
     let w = |s: &str| text_size(area, s, PANEL_TITLE_SIZE).0;
@@ -1023,42 +1067,108 @@ where
     };
     draw_y_desc(&chart_area, &y_desc, &rows)?;
 
-    // Line (broken where there is no value), whiskers, then markers on top.
-    for seg in points.split(|p| !p.1.is_finite()) {
-        if seg.len() >= 2 {
-            chart.draw_series(LineSeries::new(
-                seg.iter().map(|p| (p.0, p.1)),
-                color.stroke_width(2),
-            ))?;
+    // Line (broken where there is no value; none between categories), whiskers, then markers
+    // on top: a triangle pointing up where the mean is only a lower bound.
+    if !categories {
+        for seg in points.split(|p| !p.1.is_finite()) {
+            if seg.len() >= 2 {
+                chart.draw_series(LineSeries::new(
+                    seg.iter().map(|p| (p.0, p.1)),
+                    color.stroke_width(2),
+                ))?;
+            }
         }
     }
     let clip = if prob { (0.0, 1.0) } else { (y.lo, y.hi) };
-    for &(px, m, c) in &points {
+    for &(px, m, c, _) in &points {
         if m.is_finite() && c.is_finite() && c > 0.0 {
             draw_whisker(&mut chart, px, (m - c, m + c), clip, color)?;
         }
     }
+    let lower_bound = |i: usize| metric.at_least.get(i).copied().unwrap_or(false);
     let mut any = false;
-    for &(px, m, _) in &points {
+    for &(px, m, _, i) in &points {
         if m.is_finite() {
             any = true;
-            draw_marker(&mut chart, (px, m), 5, color)?;
+            if lower_bound(i) {
+                draw_lower_bound(&mut chart, (px, m), 7, color)?;
+            } else {
+                draw_marker(&mut chart, (px, m), 5, color)?;
+            }
         }
     }
-    if !any {
+    draw_notes(&chart, area, metric, &points)?;
+    if !any && !any_note {
         draw_no_data(&chart, "no data")?;
         return Ok(());
     }
 
     let top = (PANEL_TITLE_H + PLOT_MARGIN_TOP) as i32 + 16;
-    draw_legend(
-        &legend_area,
-        &[
-            entry(Glyph::LineMarker(color), "mean", None),
-            entry(Glyph::Whisker(color), "95% CI", None),
-        ],
-        top,
-    )?;
+    let mut entries = vec![
+        entry(
+            if categories {
+                Glyph::Marker(color, 5)
+            } else {
+                Glyph::LineMarker(color)
+            },
+            "mean",
+            None,
+        ),
+        entry(Glyph::Whisker(color), "95% interval", None),
+    ];
+    if points.iter().any(|p| lower_bound(p.3) && p.1.is_finite()) {
+        entries.push(entry(
+            Glyph::LowerBound(color),
+            "at least",
+            Some("still down at the end".to_string()),
+        ));
+    }
+    draw_legend(&legend_area, &entries, top)?;
+    Ok(())
+}
+
+/// The notes of a metric's points, in the band at the top of the plot: each centred above its
+/// point, a row lower when it would overlap an earlier one, left out when no row is free.
+fn draw_notes<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    area: &DrawingArea<DB, Shift>,
+    metric: &MetricSeries,
+    points: &[(f64, f64, f64, usize)],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (cols, rows) = chart.plotting_area().get_pixel_range();
+    let mut placed: Vec<PxBox> = Vec::new();
+    for &(px, _, _, i) in points {
+        let Some(text) = metric.notes.get(i).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let (tw, th) = text_size(area, text, NOTE_SIZE);
+        let (w, h) = (tw as i32 + 8, th as i32 + 4);
+        let cx = chart.backend_coord(&(px, 0.0)).0;
+        let x0 = (cx - w / 2).clamp(cols.start, (cols.end - w).max(cols.start));
+        let spot = (0..3)
+            .map(|row| {
+                let y0 = rows.start + 4 + row * (h + 2);
+                PxBox {
+                    x0,
+                    y0,
+                    x1: x0 + w,
+                    y1: y0 + h,
+                }
+            })
+            .find(|b| placed.iter().all(|o| !o.overlaps(b)));
+        if let Some(b) = spot {
+            let base = area.get_base_pixel();
+            area.draw(&Text::new(
+                text.clone(),
+                (b.x0 + 4 - base.0, (b.y0 + b.y1) / 2 - base.1),
+                style(NOTE_SIZE, &CRASH).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            placed.push(b);
+        }
+    }
     Ok(())
 }
 
@@ -1198,124 +1308,63 @@ fn heat_color(p: f64) -> RGBColor {
     RGBColor(c.0 as u8, c.1 as u8, c.2 as u8)
 }
 
-/// An edge of the contour grid: between point (i, j) and (i + 1, j), or (i, j + 1) if vertical.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct EdgeId {
-    vertical: bool,
-    i: usize,
-    j: usize,
-}
-
-/// Lines where the field `v[j][i]`, given at the points `(px[i], py[j])`, crosses `level`
-/// (marching squares with linear interpolation along the grid edges). Points at or above `level`
-/// are inside; squares with a NaN corner have no line; saddles are resolved by the square's mean.
-fn contour(px: &[f64], py: &[f64], v: &[Vec<f64>], level: f64) -> Vec<Vec<(f64, f64)>> {
-    let (nx, ny) = (px.len(), py.len());
-    if nx < 2 || ny < 2 || v.len() < ny || v.iter().any(|row| row.len() < nx) {
-        return Vec::new();
-    }
-    let val = |i: usize, j: usize| v[j][i];
-    let mut segs: Vec<(EdgeId, EdgeId)> = Vec::new();
-    for j in 0..ny - 1 {
-        for i in 0..nx - 1 {
-            let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
-            let values = corners.map(|(a, b)| val(a, b));
-            if values.iter().any(|x| x.is_nan()) {
-                continue;
+/// The crash boundary on a grid of cells: the cell edges between a cell whose value is `level`
+/// or more and a neighbour whose value is below (a cell without a value has no edge), joined
+/// into polylines. `xs[i]` and `ys[j]` are the extents of the columns and rows in increasing
+/// order and `v(i, j)` the value of the cell in column i and row j. The line follows the cells
+/// and never crosses one: no cell is drawn on the failing side unless at least half its runs
+/// failed.
+fn cell_boundary(
+    xs: &[(f64, f64)],
+    ys: &[(f64, f64)],
+    v: &dyn Fn(usize, usize) -> f64,
+    level: f64,
+) -> Vec<Vec<(f64, f64)>> {
+    let differ = |a: f64, b: f64| !a.is_nan() && !b.is_nan() && (a >= level) != (b >= level);
+    let mut segs: Vec<[(f64, f64); 2]> = Vec::new();
+    for j in 0..ys.len() {
+        for i in 0..xs.len() {
+            if i + 1 < xs.len() && differ(v(i, j), v(i + 1, j)) {
+                let x = xs[i].1;
+                segs.push([(x, ys[j].0), (x, ys[j].1)]);
             }
-            let inside = values.map(|x| x >= level);
-            // Edge k joins corners k and k + 1.
-            let edges = [
-                EdgeId {
-                    vertical: false,
-                    i,
-                    j,
-                },
-                EdgeId {
-                    vertical: true,
-                    i: i + 1,
-                    j,
-                },
-                EdgeId {
-                    vertical: false,
-                    i,
-                    j: j + 1,
-                },
-                EdgeId {
-                    vertical: true,
-                    i,
-                    j,
-                },
-            ];
-            let crossed: Vec<usize> = (0..4)
-                .filter(|&k| inside[k] != inside[(k + 1) % 4])
-                .collect();
-            match crossed[..] {
-                [a, b] => segs.push((edges[a], edges[b])),
-                [_, _, _, _] => {
-                    let centre = values.iter().sum::<f64>() / 4.0 >= level;
-                    if inside[1] != centre {
-                        segs.push((edges[0], edges[1]));
-                        segs.push((edges[2], edges[3]));
-                    } else {
-                        segs.push((edges[3], edges[0]));
-                        segs.push((edges[1], edges[2]));
-                    }
-                }
-                _ => {}
+            if j + 1 < ys.len() && differ(v(i, j), v(i, j + 1)) {
+                let y = ys[j].1;
+                segs.push([(xs[i].0, y), (xs[i].1, y)]);
             }
         }
     }
-    let point = |e: EdgeId| {
-        let (a, b) = if e.vertical {
-            ((e.i, e.j), (e.i, e.j + 1))
-        } else {
-            ((e.i, e.j), (e.i + 1, e.j))
-        };
-        let (va, vb) = (val(a.0, a.1), val(b.0, b.1));
-        let t = (level - va) / (vb - va);
-        let t = if t.is_finite() {
-            t.clamp(0.0, 1.0)
-        } else {
-            0.5
-        };
-        (
-            px[a.0] + t * (px[b.0] - px[a.0]),
-            py[a.1] + t * (py[b.1] - py[a.1]),
-        )
-    };
-    chain(&segs)
-        .into_iter()
-        .map(|line| line.into_iter().map(point).collect())
-        .collect()
-}
-
-/// Joins segments that share an edge into polylines: open lines from their ends, then loops.
-fn chain(segs: &[(EdgeId, EdgeId)]) -> Vec<Vec<EdgeId>> {
-    let mut at: HashMap<EdgeId, Vec<usize>> = HashMap::new();
-    for (k, &(a, b)) in segs.iter().enumerate() {
-        at.entry(a).or_default().push(k);
-        at.entry(b).or_default().push(k);
-    }
-    let ends = segs
-        .iter()
-        .flat_map(|&(a, b)| [a, b])
-        .filter(|e| at[e].len() == 1);
-    let starts: Vec<EdgeId> = ends.chain(segs.iter().map(|s| s.0)).collect();
+    // Join segments end to end (corners are shared exactly: both come from the same extents).
+    let key = |p: (f64, f64)| (p.0.to_bits(), p.1.to_bits());
     let mut used = vec![false; segs.len()];
     let mut lines = Vec::new();
-    for start in starts {
-        let mut line = vec![start];
-        let mut cur = start;
-        while let Some(&k) = at[&cur].iter().find(|&&k| !used[k]) {
-            used[k] = true;
-            let (a, b) = segs[k];
-            cur = if a == cur { b } else { a };
-            line.push(cur);
+    for k in 0..segs.len() {
+        if used[k] {
+            continue;
         }
-        if line.len() >= 2 {
-            lines.push(line);
+        used[k] = true;
+        let mut line = vec![segs[k][0], segs[k][1]];
+        for forward in [true, false] {
+            loop {
+                let end = if forward { line[line.len() - 1] } else { line[0] };
+                let next = (0..segs.len()).find(|&m| {
+                    !used[m] && (key(segs[m][0]) == key(end) || key(segs[m][1]) == key(end))
+                });
+                let Some(m) = next else { break };
+                used[m] = true;
+                let far = if key(segs[m][0]) == key(end) {
+                    segs[m][1]
+                } else {
+                    segs[m][0]
+                };
+                if forward {
+                    line.push(far);
+                } else {
+                    line.insert(0, far);
+                }
+            }
         }
+        lines.push(line);
     }
     lines
 }
@@ -1329,30 +1378,12 @@ impl HeatFig<'_> {
             .unwrap_or(f64::NAN)
     }
 
-    /// The crash boundary: the 0.5 contour of the cell values, sorted by position, with the
-    /// outer values repeated at the outer cell edges so that the line reaches the plot's border.
+    /// The crash boundary: the cell edges between cells whose outage probability is 0.5 or
+    /// more and those below ([`cell_boundary`]).
     fn boundary(&self, gx: &Grid, gy: &Grid) -> Vec<Vec<(f64, f64)>> {
-        if gx.n == 0 || gy.n == 0 {
-            return Vec::new();
-        }
-        let padded = |g: &Grid| -> (Vec<f64>, Vec<usize>) {
-            let mut pos = vec![g.lo];
-            let mut idx = vec![g.order[0]];
-            for &i in &g.order {
-                pos.push(g.pos[i]);
-                idx.push(i);
-            }
-            pos.push(g.hi);
-            idx.push(g.order[g.n - 1]);
-            (pos, idx)
-        };
-        let (px, ix) = padded(gx);
-        let (py, iy) = padded(gy);
-        let v: Vec<Vec<f64>> = iy
-            .iter()
-            .map(|&j| ix.iter().map(|&i| self.z(i, j)).collect())
-            .collect();
-        contour(&px, &py, &v, 0.5)
+        let xs: Vec<(f64, f64)> = gx.order.iter().map(|&i| gx.cells[i]).collect();
+        let ys: Vec<(f64, f64)> = gy.order.iter().map(|&j| gy.cells[j]).collect();
+        cell_boundary(&xs, &ys, &|i, j| self.z(gx.order[i], gy.order[j]), 0.5)
     }
 }
 
@@ -1582,37 +1613,16 @@ struct CrashFig<'a> {
     title: &'a str,
     parameter: &'a str,
     tries: &'a [CrashTry],
+    in_order: &'a [CrashTry],
     crash_point: Option<f64>,
     ci95: Option<(f64, f64)>,
+    interval_name: &'a str,
     p10: Option<f64>,
     p90: Option<f64>,
+    curve: Option<&'a dyn Fn(f64) -> f64>,
 }
 
-/// Observed proportion `k / n` and its 95% Wilson score interval; `None` without replications.
-fn wilson(outages: u32, reps: u32) -> Option<(f64, f64, f64)> {
-    if reps == 0 {
-        return None;
-    }
-    let n = f64::from(reps);
-    let k = f64::from(outages.min(reps));
-    let p = k / n;
-    let z = 1.959_963_984_540_054_f64;
-    let z2 = z * z;
-    let denom = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    let lo = if k == 0.0 {
-        0.0
-    } else {
-        (centre - half).max(0.0)
-    };
-    let hi = if k == n {
-        1.0
-    } else {
-        (centre + half).min(1.0)
-    };
-    Some((p, lo, hi))
-}
+use crate::stats::wilson;
 
 /// Marker radius for a try with `reps` replications (area grows with the replications).
 fn marker_radius(reps: u32) -> i32 {
@@ -1795,8 +1805,9 @@ impl Figure for CrashFig<'_> {
         let (title_area, rest) = root.split_vertically(TITLE_H);
         let note = match (self.crash_point, self.ci95) {
             (Some(c), Some((a, b))) => format!(
-                "crash point {} (95% CI {} – {})",
+                "crash point {} ({} {} – {})",
                 fmt_num(c),
+                self.interval_name,
                 fmt_num(a),
                 fmt_num(b)
             ),
@@ -1922,6 +1933,19 @@ impl Figure for CrashFig<'_> {
             ))?;
         }
 
+        // The fitted curve, under the tries.
+        if let Some(f) = self.curve {
+            let n = 240;
+            let pts: Vec<(f64, f64)> = (0..=n)
+                .map(|i| {
+                    let v = x.lo + (x.hi - x.lo) * f64::from(i) / f64::from(n);
+                    (v, f(v))
+                })
+                .filter(|p| p.1.is_finite())
+                .collect();
+            chart.draw_series(LineSeries::new(pts, CURVE.stroke_width(2)))?;
+        }
+
         // Tries: Wilson whiskers, then markers sized by replications, then `outages/reps` labels.
         for (t, (_, a, b)) in &tries {
             draw_whisker(&mut chart, t.value, (*a, *b), (0.0, 1.0), BLUE)?;
@@ -2033,8 +2057,15 @@ impl Figure for CrashFig<'_> {
         if let Some((a, b)) = self.ci95 {
             entries.push(entry(
                 Glyph::Band(band, RGBColor(216, 140, 148)),
-                "crash point 95% CI",
+                &format!("crash point {}", self.interval_name),
                 Some(format!("{} – {}", fmt_num(a), fmt_num(b))),
+            ));
+        }
+        if self.curve.is_some() {
+            entries.push(entry(
+                Glyph::Line(CURVE, 2, Dash::Solid),
+                "logistic fit",
+                Some("outage probability".to_string()),
             ));
         }
         for (name, q, share) in [("p10", self.p10, "0.1"), ("p90", self.p90, "0.9")] {
@@ -2052,7 +2083,7 @@ impl Figure for CrashFig<'_> {
             None,
         ));
         let below = draw_legend(&legend_area, &entries, rows.start - TITLE_H as i32 + 12)?;
-        draw_try_table(&legend_area, self.tries, below + 6)?;
+        draw_try_table(&legend_area, self.in_order, below + 6)?;
         Ok(())
     }
 }
@@ -2106,20 +2137,25 @@ mod tests {
             MetricSeries {
                 label: "outage probability".to_string(),
                 unit: String::new(),
+                probability: true,
                 mean: p,
                 ci95: p_ci,
+                ..MetricSeries::default()
             },
             MetricSeries {
                 label: "recovery time".to_string(),
                 unit: "s".to_string(),
                 mean: rec,
                 ci95: rec_ci,
+                notes: vec!["not recovered in 1 of 4".to_string()],
+                ..MetricSeries::default()
             },
             MetricSeries {
                 label: "p95 latency".to_string(),
                 unit: "s".to_string(),
                 mean: lat,
                 ci95: lat_ci,
+                ..MetricSeries::default()
             },
         ];
         (axis, metrics)
@@ -2220,22 +2256,28 @@ mod tests {
     fn draws_sample_crashpoint() {
         let dir = tempfile::tempdir().unwrap();
         let (png, svg) = (dir.path().join("crash.png"), dir.path().join("crash.svg"));
-        draw_crashpoint(
-            "ircc-2016 — crash point of web instances",
-            "tier.web.instances",
-            &sample_tries(),
-            Some(11.3),
-            Some((10.9, 11.75)),
-            Some(12.6),
-            Some(10.1),
-            &png,
-            &svg,
-        )
-        .unwrap();
+        let tries = sample_tries();
+        let curve = |x: f64| 1.0 / (1.0 + (-(x - 11.3) * -2.0).exp());
+        let chart = CrashChart {
+            title: "ircc-2016 — crash point of web instances",
+            parameter: "tier.web.instances",
+            points: &tries,
+            in_order: &tries,
+            crash_point: Some(11.3),
+            interval: Some((10.9, 11.75)),
+            interval_name: "95% interval".to_string(),
+            p10: Some(12.6),
+            p90: Some(10.1),
+            curve: Some(&curve),
+        };
+        draw_crashpoint(&chart, &png, &svg).unwrap();
         assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
         assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(text.contains("crash point 11.3"));
+        assert!(text.contains("crash point 95% interval"));
+        assert!(text.contains("logistic fit"));
+        assert!(!text.contains("CI"), "a 95% interval is not called a CI here");
         assert!(text.contains("outage probability"));
         assert!(text.contains("tier.web.instances"));
         keep_sample(&png, &svg, "sample-crashpoint");
@@ -2258,6 +2300,7 @@ mod tests {
             unit: "s".to_string(),
             mean,
             ci95,
+            ..MetricSeries::default()
         };
         let nan = f64::NAN;
         draw(&Axis::default(), &[]);
@@ -2291,8 +2334,10 @@ mod tests {
         let p = MetricSeries {
             label: "outage probability".to_string(),
             unit: String::new(),
+            probability: true,
             mean: vec![1.0, 1.0, 0.0, 0.0],
             ci95: vec![0.3, 0.0, 0.2, nan],
+            ..MetricSeries::default()
         };
         let four = Axis {
             name: "x".to_string(),
@@ -2336,13 +2381,32 @@ mod tests {
             unit: "req/s".to_string(),
             mean: vec![1200.0, 15_000.0, 16_500.0],
             ci95: vec![100.0, 800.0, 900.0],
+            ..MetricSeries::default()
         };
         let (png, svg) = (dir.path().join("c.png"), dir.path().join("c.svg"));
-        draw_sweep("retry policies", &axis, &[m], &png, &svg).unwrap();
+        draw_sweep("retry policies", &axis, std::slice::from_ref(&m), &png, &svg).unwrap();
         let text = std::fs::read_to_string(&svg).unwrap();
         for name in ["none", "exponential", "jittered", "goodput (req/s)"] {
             assert!(text.contains(name), "{name} missing");
         }
+        // Categories are not joined by a line (the same values on a numeric axis are).
+        let lines = |svg: &str| {
+            svg.split("<polyline")
+                .skip(1)
+                .filter(|el| {
+                    let points = el.split("points=\"").nth(1).unwrap_or("");
+                    let points = points.split('"').next().unwrap_or("");
+                    points.split_whitespace().count() > 2
+                })
+                .count()
+        };
+        assert_eq!(lines(&text), 0, "a line joins the categories");
+        let numeric = Axis {
+            labels: None,
+            ..axis
+        };
+        draw_sweep("retry policies", &numeric, &[m], &png, &svg).unwrap();
+        assert!(lines(&std::fs::read_to_string(&svg).unwrap()) > 0);
     }
 
     #[test]
@@ -2420,7 +2484,19 @@ mod tests {
             n += 1;
             let png = dir.path().join(format!("c{n}.png"));
             let svg = dir.path().join(format!("c{n}.svg"));
-            draw_crashpoint("degenerate", "", tries, c, ci, p10, p90, &png, &svg).unwrap();
+            let chart = CrashChart {
+                title: "degenerate",
+                parameter: "",
+                points: tries,
+                in_order: tries,
+                crash_point: c,
+                interval: ci,
+                interval_name: "bracket".to_string(),
+                p10,
+                p90,
+                curve: None,
+            };
+            draw_crashpoint(&chart, &png, &svg).unwrap();
             keep_sample(&png, &svg, &format!("degenerate-crashpoint-{n}"));
             assert!(size_of(&png) > 1000 && size_of(&svg) > 1000);
         };
@@ -2502,58 +2578,28 @@ mod tests {
     }
 
     #[test]
-    fn wilson_intervals() {
-        let (p, lo, hi) = wilson(0, 10).unwrap();
-        assert_eq!((p, lo), (0.0, 0.0));
-        assert!((hi - 0.2775).abs() < 1e-3, "{hi}");
-        let (p, lo, hi) = wilson(10, 10).unwrap();
-        assert_eq!((p, hi), (1.0, 1.0));
-        assert!((lo - 0.7225).abs() < 1e-3, "{lo}");
-        let (_, lo, hi) = wilson(21, 40).unwrap();
-        assert!(lo < 0.525 && hi > 0.525);
-        assert!(wilson(3, 0).is_none());
-        assert_eq!(wilson(9, 5).unwrap().0, 1.0);
-    }
-
-    #[test]
-    fn contour_between_cells() {
-        // A step from 0 to 1 between x = 1 and x = 2: a vertical line at x = 1.5.
-        let px = [0.0, 1.0, 2.0, 3.0];
-        let py = [0.0, 1.0, 2.0];
-        let v = vec![vec![0.0, 0.0, 1.0, 1.0]; 3];
-        let lines = contour(&px, &py, &v, 0.5);
+    fn the_boundary_follows_the_cells() {
+        let cells = [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)];
+        // Failing cells (1) in the bottom right corner of a 3 x 3 grid.
+        let v = [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]];
+        let at = |i: usize, j: usize| v[j][i];
+        let lines = cell_boundary(&cells, &cells, &at, 0.5);
         assert_eq!(lines.len(), 1, "{lines:?}");
-        assert_eq!(lines[0].len(), 3);
-        assert!(lines[0].iter().all(|p| (p.0 - 1.5).abs() < 1e-12));
-        // Linear interpolation: 0.2 -> 0.7 crosses 0.5 at 60% of the way.
-        let lines = contour(
-            &[0.0, 10.0],
-            &[0.0, 1.0],
-            &[vec![0.2, 0.7], vec![0.2, 0.7]],
-            0.5,
-        );
-        assert!((lines[0][0].0 - 6.0).abs() < 1e-12, "{lines:?}");
-        // A peak in the middle: one closed loop around it.
-        let v = vec![
-            vec![0.0, 0.0, 0.0],
-            vec![0.0, 1.0, 0.0],
-            vec![0.0, 0.0, 0.0],
-        ];
-        let lines = contour(&py, &py, &v, 0.5);
-        assert_eq!(lines.len(), 1, "{lines:?}");
-        assert_eq!(lines[0].first(), lines[0].last());
-        assert_eq!(lines[0].len(), 5);
-        // NaN corners and too-small grids give no line.
-        assert!(
-            contour(
-                &[0.0, 1.0],
-                &[0.0, 1.0],
-                &[vec![f64::NAN, 1.0], vec![0.0, 1.0]],
-                0.5
-            )
-            .is_empty()
-        );
-        assert!(contour(&[0.0], &[0.0], &[vec![1.0]], 0.5).is_empty());
+        let line = &lines[0];
+        // A staircase along cell edges: every step is horizontal or vertical, and on a grid line.
+        for w in line.windows(2) {
+            assert!(w[0].0 == w[1].0 || w[0].1 == w[1].1, "{line:?}");
+        }
+        for p in line {
+            assert!(p.0.fract() == 0.0 && p.1.fract() == 0.0, "{line:?}");
+        }
+        let mut ends = [line[0], line[line.len() - 1]];
+        ends.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(ends, [(1.0, 0.0), (3.0, 2.0)], "{line:?}");
+        assert_eq!(line.len(), 5, "{line:?}");
+        // No failing cell, or cells without values: no boundary.
+        assert!(cell_boundary(&cells, &cells, &|_, _| 0.2, 0.5).is_empty());
+        assert!(cell_boundary(&cells, &cells, &|i, _| if i == 0 { f64::NAN } else { 1.0 }, 0.5).is_empty());
     }
 
     #[test]

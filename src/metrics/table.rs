@@ -1,0 +1,400 @@
+//! The table of metrics a sweep reports for each run: key (the column of `points.csv` and the
+//! name in `sweep.json`), label and unit (what charts and the terminal say), how replications
+//! combine, whether the value is a probability (drawn on a fixed 0..1 axis), and how it is read
+//! from a run's [`Summary`]. The terminal report, `points.csv`, `sweep.json`, the sweep charts
+//! and `surge plot` all read this one table; nothing guesses a metric's meaning from its name.
+//!
+//! It is not the summary of a run (`summary.rs`, whose every field `summary.json` holds): it
+//! lists the fields a sweep compares across points, in the order of the `points.csv` columns.
+//! A value a run does not have (no latency without a success, no recovery time for a run that
+//! did not recover) is `None`: an empty cell, left out of the means.
+
+use super::summary::{Summary, TierSummary};
+
+/// How the values of replications combine into one figure per point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    /// The mean, with its 95% confidence interval (Student t).
+    Mean,
+    /// A yes/no outcome stored as 1/0: the mean is the share of replications where it held.
+    Share,
+}
+
+/// One metric of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Metric {
+    /// Column of `points.csv` and name in `sweep.json`, e.g. `outage.recovery_time_s`.
+    pub key: &'static str,
+    /// What is measured, for charts and the terminal, e.g. `recovery time`.
+    pub label: &'static str,
+    /// Unit of the values: `s`, `req/s`, `requests`...; empty for a share or a probability.
+    pub unit: &'static str,
+    pub aggregate: Aggregate,
+    /// The values are probabilities or shares, 0..1.
+    pub probability: bool,
+    pub value: fn(&Run) -> Option<f64>,
+}
+
+/// One metric of each tier; its column is `tiers.<tier>.<field>`.
+#[derive(Debug, Clone, Copy)]
+pub struct TierMetric {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub aggregate: Aggregate,
+    pub probability: bool,
+    pub value: fn(&TierSummary) -> Option<f64>,
+}
+
+const fn mean(
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    value: fn(&Run) -> Option<f64>,
+) -> Metric {
+    Metric {
+        key,
+        label,
+        unit,
+        aggregate: Aggregate::Mean,
+        probability: false,
+        value,
+    }
+}
+
+const fn share(key: &'static str, label: &'static str, value: fn(&Run) -> Option<f64>) -> Metric {
+    Metric {
+        key,
+        label,
+        unit: "",
+        aggregate: Aggregate::Share,
+        probability: true,
+        value,
+    }
+}
+
+const fn tier(
+    field: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    probability: bool,
+    value: fn(&TierSummary) -> Option<f64>,
+) -> TierMetric {
+    TierMetric {
+        field,
+        label,
+        unit,
+        aggregate: Aggregate::Mean,
+        probability,
+        value,
+    }
+}
+
+fn yes(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
+fn count(n: u64) -> Option<f64> {
+    Some(n as f64)
+}
+
+/// What the table reads of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    pub summary: &'a Summary,
+    /// The run's outage was still on when it ended (its last SLO window was down): its
+    /// downtime is only a lower bound, cut by the horizon.
+    pub down_at_end: bool,
+}
+
+/// The time from the crash to recovery, only for a run that recovered.
+fn recovery_time(r: &Run) -> Option<f64> {
+    r.summary
+        .outage
+        .recovered
+        .filter(|r| *r)
+        .and(r.summary.outage.recovery_time_s)
+}
+
+pub const OUTAGE_CRASHED: &str = "outage.crashed";
+pub const OUTAGE_RECOVERED: &str = "outage.recovered";
+pub const RECOVERY_TIME: &str = "outage.recovery_time_s";
+pub const DOWNTIME: &str = "outage.downtime_s";
+pub const DOWNTIME_CENSORED: &str = "outage.downtime_censored";
+pub const REQUESTS_LOST: &str = "requests.lost";
+pub const LATENCY_P95: &str = "latency_s.p95";
+
+/// The metrics of the whole run that come before the tiers' columns.
+pub const BEFORE_TIERS: &[Metric] = &[
+    mean("events", "events simulated", "events", |r| count(r.summary.events)),
+    mean("latency_s.mean", "mean latency", "s", |r| r.summary.latency_s.mean),
+    mean("latency_s.p50", "p50 latency", "s", |r| r.summary.latency_s.p50),
+    mean(LATENCY_P95, "p95 latency", "s", |r| r.summary.latency_s.p95),
+    mean("latency_s.p99", "p99 latency", "s", |r| r.summary.latency_s.p99),
+    mean("mean_concurrent_users", "mean concurrent users", "users", |r| {
+        Some(r.summary.mean_concurrent_users)
+    }),
+    mean("outage.crash_time_s", "time of the crash", "s", |r| {
+        r.summary.outage.crash_time_s
+    }),
+    share(OUTAGE_CRASHED, "outage probability", |r| {
+        Some(yes(r.summary.outage.crashed))
+    }),
+    share(
+        DOWNTIME_CENSORED,
+        "share of runs still down at the end",
+        |r| Some(yes(r.down_at_end)),
+    ),
+    mean(DOWNTIME, "downtime", "s", |r| Some(r.summary.outage.downtime_s)),
+    mean("outage.episodes", "outage episodes", "episodes", |r| {
+        Some(f64::from(r.summary.outage.episodes))
+    }),
+    share(OUTAGE_RECOVERED, "share of outages recovered", |r| {
+        r.summary.outage.recovered.map(yes)
+    }),
+    mean("outage.recovered_at_s", "time of recovery", "s", |r| {
+        r.summary.outage.recovered_at_s
+    }),
+    mean(RECOVERY_TIME, "recovery time", "s", recovery_time),
+    mean("peak_concurrent_users", "peak concurrent users", "users", |r| {
+        Some(r.summary.peak_concurrent_users)
+    }),
+    mean("requests.failed", "requests failed", "requests", |r| {
+        count(r.summary.requests.failed)
+    }),
+    mean(
+        "requests.first_attempts",
+        "first attempts",
+        "requests",
+        |r| count(r.summary.requests.first_attempts),
+    ),
+    mean("requests.in_flight", "requests in flight at the end", "requests", |r| {
+        count(r.summary.requests.in_flight)
+    }),
+    mean("requests.offered", "requests offered", "requests", |r| {
+        count(r.summary.requests.offered)
+    }),
+    mean("requests.rejected", "requests rejected", "requests", |r| {
+        count(r.summary.requests.rejected)
+    }),
+    mean("requests.retries", "retries", "requests", |r| {
+        count(r.summary.requests.retries)
+    }),
+    mean("requests.succeeded", "requests succeeded", "requests", |r| {
+        count(r.summary.requests.succeeded)
+    }),
+    mean("requests.timed_out", "requests timed out", "requests", |r| {
+        count(r.summary.requests.timed_out)
+    }),
+    mean(
+        "requests.wasted",
+        "attempts served after their client left",
+        "requests",
+        |r| count(r.summary.requests.wasted),
+    ),
+    mean("sim_time_s", "time simulated", "s", |r| Some(r.summary.sim_time_s)),
+];
+
+/// The metrics of each tier, in column order.
+pub const TIER: &[TierMetric] = &[
+    tier("blocking_probability", "blocking probability", "", true, |t| {
+        t.blocking_probability
+    }),
+    tier("crashes", "instance crashes", "crashes", false, |t| {
+        count(t.crashes)
+    }),
+    tier("departures_per_s", "departures", "req/s", false, |t| {
+        Some(t.departures_per_s)
+    }),
+    tier("first_crash_s", "time of the first crash", "s", false, |t| {
+        t.first_crash_s
+    }),
+    tier("in_tier_at_end", "requests in the tier at the end", "requests", false, |t| {
+        count(t.in_tier_at_end)
+    }),
+    tier("instances", "instances", "instances", false, |t| {
+        Some(f64::from(t.instances))
+    }),
+    tier("mean_busy_threads", "mean busy threads", "threads", false, |t| {
+        Some(t.mean_busy_threads)
+    }),
+    tier("mean_in_system", "mean requests in the tier", "requests", false, |t| {
+        Some(t.mean_in_system)
+    }),
+    tier("mean_queue_wait_s", "mean queue wait", "s", false, |t| {
+        t.mean_queue_wait_s
+    }),
+    tier("mean_queued", "mean requests queued", "requests", false, |t| {
+        Some(t.mean_queued)
+    }),
+    tier("mean_response_s", "mean response time", "s", false, |t| {
+        t.mean_response_s
+    }),
+    tier("mean_time_in_tier_s", "mean time in the tier", "s", false, |t| {
+        t.mean_time_in_tier_s
+    }),
+    tier("prob_wait", "probability of waiting", "", true, |t| t.prob_wait),
+    tier("threads", "threads per instance", "threads", false, |t| {
+        Some(f64::from(t.threads))
+    }),
+    tier("throughput_per_s", "throughput", "req/s", false, |t| {
+        Some(t.throughput_per_s)
+    }),
+    tier("time_in_tier_s", "time spent in the tier", "s", false, |t| {
+        Some(t.time_in_tier_s)
+    }),
+    tier("utilization", "utilisation", "", true, |t| Some(t.utilization)),
+    tier("wait_p50_s", "p50 queue wait", "s", false, |t| t.wait_p50_s),
+    tier("wait_p90_s", "p90 queue wait", "s", false, |t| t.wait_p90_s),
+    tier("wait_p99_s", "p99 queue wait", "s", false, |t| t.wait_p99_s),
+];
+
+/// The metrics of the whole run that come after the tiers' columns.
+pub const AFTER_TIERS: &[Metric] = &[
+    mean("warmup_s", "warm-up", "s", |r| Some(r.summary.warmup_s)),
+    mean(
+        REQUESTS_LOST,
+        "requests lost (rejected, timed out, failed)",
+        "requests",
+        |r| count(r.summary.requests.rejected + r.summary.requests.timed_out + r.summary.requests.failed),
+    ),
+];
+
+/// A column of `points.csv`: a metric of the run, or a metric of one tier.
+#[derive(Debug, Clone)]
+pub enum Column {
+    Run(&'static Metric),
+    Tier(String, &'static TierMetric),
+}
+
+/// What a column measures, whichever kind it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Meaning {
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub aggregate: Aggregate,
+    pub probability: bool,
+}
+
+impl Column {
+    /// The columns of a run whose tiers are named `tiers`, in order.
+    pub fn all(tiers: &[String]) -> Vec<Column> {
+        let mut out: Vec<Column> = BEFORE_TIERS.iter().map(Column::Run).collect();
+        for t in tiers {
+            out.extend(TIER.iter().map(|m| Column::Tier(t.clone(), m)));
+        }
+        out.extend(AFTER_TIERS.iter().map(Column::Run));
+        out
+    }
+
+    /// The columns of one run's summary.
+    pub fn of(s: &Summary) -> Vec<Column> {
+        let names: Vec<String> = s.tiers.iter().map(|t| t.name.clone()).collect();
+        Column::all(&names)
+    }
+
+    /// The column named `key` (as in a `points.csv` header).
+    pub fn parse(key: &str) -> Option<Column> {
+        if let Some(m) = BEFORE_TIERS.iter().chain(AFTER_TIERS).find(|m| m.key == key) {
+            return Some(Column::Run(m));
+        }
+        let (tier, field) = key.strip_prefix("tiers.")?.rsplit_once('.')?;
+        let m = TIER.iter().find(|m| m.field == field)?;
+        Some(Column::Tier(tier.to_string(), m))
+    }
+
+    pub fn key(&self) -> String {
+        match self {
+            Column::Run(m) => m.key.to_string(),
+            Column::Tier(t, m) => format!("tiers.{t}.{}", m.field),
+        }
+    }
+
+    pub fn meaning(&self) -> Meaning {
+        match self {
+            Column::Run(m) => Meaning {
+                label: m.label,
+                unit: m.unit,
+                aggregate: m.aggregate,
+                probability: m.probability,
+            },
+            Column::Tier(_, m) => Meaning {
+                label: m.label,
+                unit: m.unit,
+                aggregate: m.aggregate,
+                probability: m.probability,
+            },
+        }
+    }
+
+    /// The value of this column for a run (`None`: the run has none).
+    pub fn value(&self, r: &Run) -> Option<f64> {
+        match self {
+            Column::Run(m) => (m.value)(r),
+            Column::Tier(name, m) => r
+                .summary
+                .tiers
+                .iter()
+                .find(|t| &t.name == name)
+                .and_then(|t| (m.value)(t)),
+        }
+    }
+}
+
+/// The metric with key `key` among the run's metrics.
+pub fn metric(key: &str) -> Option<&'static Metric> {
+    BEFORE_TIERS.iter().chain(AFTER_TIERS).find(|m| m.key == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::outage::Outage;
+
+    #[test]
+    fn every_column_reads_back_by_its_key() {
+        let cols = Column::all(&["web".into(), "db.main".into()]);
+        for c in &cols {
+            let back = Column::parse(&c.key()).expect("parses");
+            assert_eq!(back.key(), c.key());
+        }
+        let keys: Vec<String> = cols.iter().map(Column::key).collect();
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "duplicate keys");
+        assert!(Column::parse("tiers.web.nothing").is_none());
+        assert!(Column::parse("nothing").is_none());
+    }
+
+    #[test]
+    fn recovery_time_only_for_runs_that_recovered() {
+        let mut s = Summary {
+            outage: Outage {
+                crashed: true,
+                crash_time_s: Some(100.0),
+                recovered: Some(false),
+                recovery_time_s: Some(500.0),
+                downtime_s: 500.0,
+                episodes: 1,
+                intervals: vec![[100.0, 600.0]],
+                recovered_at_s: None,
+            },
+            ..Summary::default()
+        };
+        let get = |s: &Summary, down_at_end, k: &str| {
+            (metric(k).unwrap().value)(&Run {
+                summary: s,
+                down_at_end,
+            })
+        };
+        assert_eq!(get(&s, true, RECOVERY_TIME), None);
+        assert_eq!(get(&s, true, DOWNTIME_CENSORED), Some(1.0));
+        assert_eq!(get(&s, true, OUTAGE_RECOVERED), Some(0.0));
+        s.outage.recovered = Some(true);
+        s.outage.recovery_time_s = Some(200.0);
+        s.outage.intervals = vec![[100.0, 300.0]];
+        assert_eq!(get(&s, false, RECOVERY_TIME), Some(200.0));
+        assert_eq!(get(&s, false, DOWNTIME_CENSORED), Some(0.0));
+    }
+}

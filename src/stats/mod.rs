@@ -1,0 +1,269 @@
+//! Statistics of simulated results: the t and normal quantiles, the mean of replications with
+//! its 95% confidence interval, the Wilson interval of a share, and the logistic fit of an
+//! outcome (outage or not) against a parameter. Pure functions on numbers; nothing here knows
+//! what a run or a model is. The normal distribution comes from `statrs`; the t quantile keeps
+//! its exact table (and so the bytes of every interval written so far).
+
+use statrs::distribution::{ContinuousCDF, Normal};
+
+/// Two-sided 95% Student t quantiles `t_{0.975, df}` for `df = 1..=30`.
+const T975: [f64; 30] = [
+    12.706_204_74,
+    4.302_652_73,
+    3.182_446_305,
+    2.776_445_105,
+    2.570_581_836,
+    2.446_911_851,
+    2.364_624_252,
+    2.306_004_135,
+    2.262_157_163,
+    2.228_138_852,
+    2.200_985_160,
+    2.178_812_830,
+    2.160_368_656,
+    2.144_786_688,
+    2.131_449_546,
+    2.119_905_299,
+    2.109_815_578,
+    2.100_922_040,
+    2.093_024_054,
+    2.085_963_447,
+    2.079_613_845,
+    2.073_873_068,
+    2.068_657_610,
+    2.063_898_562,
+    2.059_538_553,
+    2.055_529_439,
+    2.051_830_516,
+    2.048_407_142,
+    2.045_229_642,
+    2.042_272_456,
+];
+
+/// The 0.975 quantile of Student's t distribution with `df` degrees of
+/// freedom (the multiplier of a two-sided 95% confidence interval).
+///
+/// Exact table values for `df = 1..=30` (e.g. `df = 1` gives 12.706,
+/// `df = 9` gives 2.262); above that the Cornish-Fisher expansion in `1/df`
+/// about the normal quantile 1.959964, accurate to better than `1e-6`, which
+/// tends to 1.960 as `df` grows. `df = 0` is undefined and gives NaN.
+pub fn t_quantile_975(df: u32) -> f64 {
+    if df == 0 {
+        return f64::NAN;
+    }
+    if let Some(&t) = T975.get(df as usize - 1) {
+        return t;
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let z2 = z * z;
+    let g1 = (z2 + 1.0) * z / 4.0;
+    let g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0;
+    let g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0;
+    let g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92_160.0;
+    let v = 1.0 / f64::from(df);
+    z + v * (g1 + v * (g2 + v * (g3 + v * g4)))
+}
+
+/// Sample mean and half-width of its 95% confidence interval,
+/// `t_{0.975, n-1} s / sqrt(n)` with `s` the sample standard deviation.
+///
+/// With fewer than two values the half-width is undefined and returned as
+/// `f64::NAN` (the mean of an empty slice is NaN as well).
+pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let nf = n as f64;
+    let mean = xs.iter().sum::<f64>() / nf;
+    if n < 2 {
+        return (mean, f64::NAN);
+    }
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (nf - 1.0);
+    let df = u32::try_from(n - 1).unwrap_or(u32::MAX);
+    (mean, t_quantile_975(df) * (var / nf).sqrt())
+}
+
+/// The quantile of the standard normal distribution at `p` (0 < p < 1).
+pub fn normal_quantile(p: f64) -> f64 {
+    Normal::standard().inverse_cdf(p)
+}
+
+/// The observed share `k / n` and its 95% Wilson score interval; `None` without any trial.
+/// `k` above `n` counts as `n`.
+pub fn wilson(k: u32, n: u32) -> Option<(f64, f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let nf = f64::from(n);
+    let kf = f64::from(k.min(n));
+    let p = kf / nf;
+    let z = normal_quantile(0.975);
+    let z2 = z * z;
+    let denom = 1.0 + z2 / nf;
+    let centre = (p + z2 / (2.0 * nf)) / denom;
+    let half = z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / denom;
+    let lo = if kf == 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if kf == nf {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    Some((p, lo, hi))
+}
+
+/// A fitted logistic curve `p(x) = 1 / (1 + exp(-(b0 + b1 (x - centre) / scale)))`, with the
+/// covariance of (b0, b1) from the observed information.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Logistic {
+    pub b0: f64,
+    pub b1: f64,
+    pub centre: f64,
+    pub scale: f64,
+    pub cov: [[f64; 2]; 2],
+}
+
+impl Logistic {
+    /// Maximum-likelihood fit of 0/1 outcomes against `x` by Newton's method; `x` is centred
+    /// and scaled by `centre` and `scale` for the numerics. `None` when the outcomes are
+    /// separated (every value all-or-nothing on either side), or the fit does not converge.
+    pub fn fit(data: &[(f64, bool)], centre: f64, scale: f64) -> Option<Logistic> {
+        let (mut b0, mut b1) = (0.0_f64, 0.0_f64);
+        for _ in 0..100 {
+            let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for &(x, y) in data {
+                let z = (x - centre) / scale;
+                let p = 1.0 / (1.0 + (-(b0 + b1 * z)).exp());
+                let r = f64::from(u8::from(y)) - p;
+                g0 += r;
+                g1 += r * z;
+                let w = (p * (1.0 - p)).max(1e-12);
+                h00 += w;
+                h01 += w * z;
+                h11 += w * z * z;
+            }
+            let det = h00 * h11 - h01 * h01;
+            if det.abs() < 1e-12 {
+                return None;
+            }
+            let d0 = (h11 * g0 - h01 * g1) / det;
+            let d1 = (h00 * g1 - h01 * g0) / det;
+            b0 += d0;
+            b1 += d1;
+            if !(b0.is_finite() && b1.is_finite()) || b1.abs() > 1e3 {
+                return None;
+            }
+            if d0.abs() + d1.abs() < 1e-10 {
+                let cov = [[h11 / det, -h01 / det], [-h01 / det, h00 / det]];
+                return Some(Logistic {
+                    b0,
+                    b1,
+                    centre,
+                    scale,
+                    cov,
+                });
+            }
+        }
+        None
+    }
+
+    /// The fitted probability at `x`.
+    pub fn probability(&self, x: f64) -> f64 {
+        let z = (x - self.centre) / self.scale;
+        1.0 / (1.0 + (-(self.b0 + self.b1 * z)).exp())
+    }
+
+    /// Where the fitted probability is `p`; `None` for a flat curve.
+    pub fn at(&self, p: f64) -> Option<f64> {
+        (self.b1 != 0.0)
+            .then(|| self.centre + self.scale * (((p / (1.0 - p)).ln() - self.b0) / self.b1))
+    }
+
+    /// The crossing of 0.5 with its two-sided interval of `confidence` (delta method).
+    pub fn crossing(&self, confidence: f64) -> Option<(f64, [f64; 2])> {
+        let (b0, b1) = (self.b0, self.b1);
+        if b1 == 0.0 {
+            return None;
+        }
+        let (d0, d1) = (-1.0 / b1, b0 / (b1 * b1));
+        let c = &self.cov;
+        let var = d0 * d0 * c[0][0] + 2.0 * d0 * d1 * c[0][1] + d1 * d1 * c[1][1];
+        let half = normal_quantile(0.5 + confidence / 2.0) * var.max(0.0).sqrt() * self.scale;
+        let x50 = self.centre + self.scale * (-b0 / b1);
+        Some((x50, [x50 - half, x50 + half]))
+    }
+
+    /// The curve in the parameter's own units: `p(x) = 1 / (1 + exp(-(intercept + slope x)))`.
+    pub fn natural(&self) -> (f64, f64) {
+        let slope = self.b1 / self.scale;
+        (self.b0 - slope * self.centre, slope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_quantiles() {
+        assert!((normal_quantile(0.975) - 1.959_964).abs() < 1e-6);
+        assert!(normal_quantile(0.5).abs() < 1e-12);
+        assert!((normal_quantile(0.005) + 2.575_829).abs() < 1e-6);
+    }
+
+    #[test]
+    fn means_and_intervals() {
+        let (mean, half) = mean_ci95(&[1.0, 2.0, 3.0]);
+        assert_eq!(mean, 2.0);
+        assert!((half - 4.302_652_73 / 3f64.sqrt()).abs() < 1e-9);
+        let (_, half) = mean_ci95(&[5.0]);
+        assert!(half.is_nan());
+        assert!(mean_ci95(&[]).0.is_nan());
+    }
+
+    #[test]
+    fn wilson_intervals() {
+        let (p, lo, hi) = wilson(0, 10).unwrap();
+        assert_eq!((p, lo), (0.0, 0.0));
+        assert!((hi - 0.2775).abs() < 1e-3, "{hi}");
+        let (p, lo, hi) = wilson(10, 10).unwrap();
+        assert_eq!((p, hi), (1.0, 1.0));
+        assert!((lo - 0.7225).abs() < 1e-3, "{lo}");
+        let (_, lo, hi) = wilson(21, 40).unwrap();
+        assert!(lo < 0.525 && hi > 0.525);
+        assert!(wilson(3, 0).is_none());
+        assert_eq!(wilson(9, 5).unwrap().0, 1.0);
+    }
+
+    #[test]
+    fn logistic_fit_finds_a_known_crossing() {
+        // p(x) = 1 / (1 + exp(-(x - 3) * 2)), sampled deterministically.
+        let mut data = Vec::new();
+        let mut u: u64 = 7;
+        for i in 0..4000 {
+            let x = f64::from(i % 40) * 0.15;
+            u = u
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (u >> 11) as f64 / (1u64 << 53) as f64;
+            let p = 1.0 / (1.0 + (-(x - 3.0) * 2.0).exp());
+            data.push((x, r < p));
+        }
+        let fit = Logistic::fit(&data, 2.0, 0.5).unwrap();
+        let (x50, [a, b]) = fit.crossing(0.95).unwrap();
+        assert!((x50 - 3.0).abs() < 0.1, "crossing at {x50}");
+        assert!(a < x50 && x50 < b);
+        let (intercept, slope) = fit.natural();
+        assert!((slope - 2.0).abs() < 0.3, "slope {slope}");
+        assert!((-intercept / slope - x50).abs() < 1e-9);
+        assert!((fit.probability(x50) - 0.5).abs() < 1e-9);
+        assert!((fit.at(0.5).unwrap() - x50).abs() < 1e-9);
+        // Separated outcomes have no fit.
+        let separated = [(1.0, false), (2.0, false), (3.0, true), (4.0, true)];
+        assert!(Logistic::fit(&separated, 2.5, 1.0).is_none());
+    }
+}
