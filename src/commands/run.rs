@@ -59,6 +59,17 @@ pub fn run(args: &RunArgs) -> Result<()> {
     } else {
         format!("{} — seed {seed}", model.scenario.name)
     };
+    let span = Simulated::of(&model, &outs);
+    let title = if span.stopped > 0 {
+        format!(
+            "{title} — PARTIAL: {}",
+            span.describe(&model)
+                .replace(" (stopped", ", stopped")
+                .replace(')', "")
+        )
+    } else {
+        title
+    };
     let timeline = chart::Timeline {
         title: &title,
         series: &series,
@@ -134,10 +145,15 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
     let sc = &model.scenario;
     let wall: f64 = outs.iter().map(|o| o.summary.wall_s).sum();
     let events: u64 = outs.iter().map(|o| o.summary.events).sum();
+    let label = |t: f64| match sc.start_clock_s {
+        Some(_) => chart::clock_label(t, sc.start_clock_s),
+        None => format!("t = {}", human_duration(t)),
+    };
+    let span = Simulated::of(model, outs);
     s.push_str(&format!(
-        "{}: {} simulated{}, {} events in {:.2} s of CPU ({:.1} M events/s)\n",
+        "{}: {}{}, {} events in {:.2} s of CPU ({:.1} M events/s)\n",
         sc.name,
-        human_duration(sc.duration_s),
+        span.describe(model),
         if n > 1 {
             format!(", {n} replications")
         } else {
@@ -147,20 +163,10 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
         wall,
         events as f64 / wall.max(1e-9) / 1e6
     ));
-    let stopped: Vec<&RunOutput> = outs.iter().filter(|o| o.summary.partial).collect();
-    if let Some(first) = stopped.first() {
-        let by = first.summary.ended_by.map_or("a bound", |b| b.option());
-        let until = first
-            .summary
-            .simulated_until_s
-            .unwrap_or(first.summary.sim_time_s);
-        s.push_str(&format!(
-            "PARTIAL: {} of {n} replication{} stopped at {by} (the first after {} of {} simulated); figures cover only the time simulated\n",
-            stopped.len(),
-            if n == 1 { "" } else { "s" },
-            human_duration(until),
-            human_duration(sc.duration_s),
-        ));
+    if span.stopped > 0 {
+        s.push_str(
+            "PARTIAL: every figure below covers only the time simulated; nothing is said about the rest\n",
+        );
     }
     let offered = f(&["requests", "offered"]).unwrap_or(0.0);
     let share = |k: &str| f(&["requests", k]).unwrap_or(0.0) / offered.max(1.0);
@@ -191,12 +197,15 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
     }
     // The outage story, told from replication 0 (and the share of replications that crashed).
     let o = &outs[0].summary.outage;
-    let label = |t: f64| match sc.start_clock_s {
-        Some(_) => chart::clock_label(t, sc.start_clock_s),
-        None => format!("t = {}", human_duration(t)),
-    };
     let crashed_share = outs.iter().filter(|o| o.summary.outage.crashed).count();
     match o.crash_time_s {
+        None if span.stopped > 0 => s.push_str(&format!(
+            "no outage in the simulated time (the success rate never fell below {} over a {} window before {}); {}\n",
+            pct(model.slo.outage_below),
+            human_duration(model.slo.window_s),
+            label(span.until_s),
+            span.not_simulated(model, &label),
+        )),
         None => s.push_str(&format!(
             "the site stayed up: the success rate never fell below {} over a {} window\n",
             pct(model.slo.outage_below),
@@ -251,4 +260,73 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
 fn o_lost(out: &RunOutput) -> f64 {
     let r = &out.summary.requests;
     (r.rejected + r.timed_out + r.failed) as f64
+}
+
+/// How much of the horizon the replications simulated: all of it, or (stopped at a bound) up to
+/// `until_s`, the earliest stop among the replications that stopped.
+struct Simulated {
+    until_s: f64,
+    /// Replications stopped at a bound, and the option that stopped the first of them.
+    stopped: usize,
+    by: &'static str,
+}
+
+impl Simulated {
+    fn of(model: &Model, outs: &[RunOutput]) -> Simulated {
+        let stopped: Vec<&RunOutput> = outs.iter().filter(|o| o.summary.partial).collect();
+        let until_s = stopped
+            .iter()
+            .map(|o| o.summary.simulated_until_s.unwrap_or(o.summary.sim_time_s))
+            .fold(model.scenario.duration_s, f64::min);
+        Simulated {
+            until_s,
+            stopped: stopped.len(),
+            by: stopped
+                .first()
+                .and_then(|o| o.summary.ended_by)
+                .map_or("a bound", |b| b.option()),
+        }
+    }
+
+    /// "16 h 0 min simulated", or "simulated 18:00-19:23 (1 h 23 min) of 16 h 0 min (stopped
+    /// by --max-events)".
+    fn describe(&self, model: &Model) -> String {
+        let sc = &model.scenario;
+        if self.stopped == 0 {
+            return format!("{} simulated", human_duration(sc.duration_s));
+        }
+        let span = match sc.start_clock_s {
+            Some(_) => format!(
+                "{}-{} ({})",
+                chart::clock_label(0.0, sc.start_clock_s),
+                chart::clock_label(self.until_s, sc.start_clock_s),
+                human_duration(self.until_s)
+            ),
+            None => format!("the first {}", human_duration(self.until_s)),
+        };
+        let whose = if self.stopped == 1 {
+            String::new()
+        } else {
+            format!(" in the shortest of {} stopped replications", self.stopped)
+        };
+        format!(
+            "simulated {span} of {}{whose} (stopped by {})",
+            human_duration(sc.duration_s),
+            self.by
+        )
+    }
+
+    /// What was not simulated, so no conclusion is drawn about it.
+    fn not_simulated(&self, model: &Model, label: &dyn Fn(f64) -> String) -> String {
+        let rest = human_duration(model.scenario.duration_s - self.until_s);
+        let surge = &model.surge;
+        if surge.peak != 1.0 && surge.start_s >= self.until_s {
+            format!(
+                "the surge starting at {} was not simulated ({rest} of the horizon left)",
+                label(surge.start_s)
+            )
+        } else {
+            format!("the last {rest} of the horizon were not simulated")
+        }
+    }
 }
