@@ -73,3 +73,96 @@ fn a_partial_run_says_what_it_simulated_and_concludes_nothing_about_the_rest() {
         "the unsimulated surge is not named:\n{text}"
     );
 }
+
+/// `surging` with a light base load (5 req/s against 20) and a short `slo.stable`, so that the
+/// site recovers once the surge is over.
+fn recovering(hold: &str, duration: &str) -> String {
+    surging("20m", 10.0, hold, duration).replace("rate = 10", "rate = 5")
+        + "\n[slo]\nstable = \"5m\"\n"
+}
+
+fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn replicated_outage_figures_are_means_over_replications() {
+    let (dir, text) = run_text(&recovering("15m", "1h"), &["--reps", "4"]);
+    let s = summary(dir.path());
+    let reps = s["replications"].as_array().unwrap();
+    assert!(reps.iter().all(|r| r["outage"]["crashed"] == true));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("down "))
+        .unwrap_or_else(|| panic!("no outage line:\n{text}"));
+    assert!(
+        line.starts_with("down in 4 of 4 replications, at t = ")
+            && line.contains(" ± ")
+            && line.contains("(mean, 95% interval)"),
+        "the crash is not a mean with its interval over replications: {line}"
+    );
+    assert!(
+        line.contains("(mean over the 4 recovered)") && !line.contains("not recovered"),
+        "{line}"
+    );
+    // The mean crash time printed is the mean of the replications' crash times.
+    let crash: Vec<f64> = reps
+        .iter()
+        .map(|r| r["outage"]["crash_time_s"].as_f64().unwrap())
+        .collect();
+    let mean_min = (crash.iter().sum::<f64>() / crash.len() as f64 / 60.0).round();
+    assert!(
+        line.contains(&format!("at t = {mean_min} min ±")),
+        "mean crash at {mean_min} min not printed: {line}"
+    );
+}
+
+#[test]
+fn recovery_is_averaged_over_recovered_replications_only() {
+    // The surge holds to the end: no replication recovers.
+    let (_dir, text) = run_text(&recovering("5h", "50m"), &["--reps", "3"]);
+    let line = text.lines().find(|l| l.starts_with("down ")).unwrap();
+    assert!(
+        line.contains("not recovered in 3 of 3 by the end") && !line.contains("back at"),
+        "{line}"
+    );
+    assert!(
+        line.contains("at least"),
+        "downtime cut by the horizon not marked: {line}"
+    );
+}
+
+#[test]
+fn lost_means_rejected_timed_out_or_failed_on_every_line() {
+    let (dir, text) = run_text(&recovering("15m", "1h"), &[]);
+    let s = summary(dir.path());
+    let r = &s["requests"];
+    let n = |k: &str| r[k].as_u64().unwrap();
+    let lost = n("rejected") + n("timed_out") + n("failed");
+    let line = text.lines().find(|l| l.starts_with("down ")).unwrap();
+    assert!(
+        !line.contains("failed;") && !line.ends_with("requests failed"),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(&format!(
+            "{} requests lost (rejected, timed out or failed)",
+            grouped(lost)
+        )),
+        "{line}"
+    );
+    let requests = text.lines().find(|l| l.starts_with("requests:")).unwrap();
+    let share = 100.0 * lost as f64 / n("offered") as f64;
+    assert!(
+        requests.contains(&format!("{share:.1}% lost (")),
+        "{requests}"
+    );
+}
