@@ -6,6 +6,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::{human_count, human_duration, out_dir};
+use crate::analytic::mean_ci95;
 use crate::cli::RunArgs;
 use crate::experiment::{RunOutput, guard, mean_series, replicate};
 use crate::metrics::summary::aggregate;
@@ -58,6 +59,17 @@ pub fn run(args: &RunArgs) -> Result<()> {
         )
     } else {
         format!("{} — seed {seed}", model.scenario.name)
+    };
+    let span = Simulated::of(&model, &outs);
+    let title = if span.stopped > 0 {
+        format!(
+            "{title} — PARTIAL: {}",
+            span.describe(&model)
+                .replace(" (stopped", ", stopped")
+                .replace(')', "")
+        )
+    } else {
+        title
     };
     let timeline = chart::Timeline {
         title: &title,
@@ -135,10 +147,15 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
     let sc = &model.scenario;
     let wall: f64 = outs.iter().map(|o| o.summary.wall_s).sum();
     let events: u64 = outs.iter().map(|o| o.summary.events).sum();
+    let label = |t: f64| match sc.start_clock_s {
+        Some(_) => chart::clock_label(t, sc.start_clock_s),
+        None => format!("t = {}", human_duration(t)),
+    };
+    let span = Simulated::of(model, outs);
     s.push_str(&format!(
-        "{}: {} simulated{}, {} events in {:.2} s of CPU ({:.1} M events/s)\n",
+        "{}: {}{}, {} events in {:.2} s of CPU ({:.1} M events/s)\n",
         sc.name,
-        human_duration(sc.duration_s),
+        span.describe(model),
         if n > 1 {
             format!(", {n} replications")
         } else {
@@ -148,27 +165,18 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
         wall,
         events as f64 / wall.max(1e-9) / 1e6
     ));
-    let stopped: Vec<&RunOutput> = outs.iter().filter(|o| o.summary.partial).collect();
-    if let Some(first) = stopped.first() {
-        let by = first.summary.ended_by.map_or("a bound", |b| b.option());
-        let until = first
-            .summary
-            .simulated_until_s
-            .unwrap_or(first.summary.sim_time_s);
-        s.push_str(&format!(
-            "PARTIAL: {} of {n} replication{} stopped at {by} (the first after {} of {} simulated); figures cover only the time simulated\n",
-            stopped.len(),
-            if n == 1 { "" } else { "s" },
-            human_duration(until),
-            human_duration(sc.duration_s),
-        ));
+    if span.stopped > 0 {
+        s.push_str(
+            "PARTIAL: every figure below covers only the time simulated; nothing is said about the rest\n",
+        );
     }
     let offered = f(&["requests", "offered"]).unwrap_or(0.0);
     let share = |k: &str| f(&["requests", k]).unwrap_or(0.0) / offered.max(1.0);
     s.push_str(&format!(
-        "requests: {} offered; {} succeeded, {} rejected, {} timed out, {} failed; latency p50 {}, p95 {}, p99 {}\n",
+        "requests: {} offered; {} succeeded, {} lost ({} rejected, {} timed out, {} failed); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
         pct(share("succeeded")),
+        pct(share("rejected") + share("timed_out") + share("failed")),
         pct(share("rejected")),
         pct(share("timed_out")),
         pct(share("failed")),
@@ -190,66 +198,224 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
             with_ci(g("blocking_probability"), c("blocking_probability"), &pct),
         ));
     }
-    // The outage story, told from replication 0 (and the share of replications that crashed).
-    let o = &outs[0].summary.outage;
-    let label = |t: f64| match sc.start_clock_s {
-        Some(_) => chart::clock_label(t, sc.start_clock_s),
-        None => format!("t = {}", human_duration(t)),
-    };
-    let crashed_share = outs.iter().filter(|o| o.summary.outage.crashed).count();
-    match o.crash_time_s {
-        None => s.push_str(&format!(
-            "the site stayed up: the success rate never fell below {} over a {} window\n",
-            pct(model.slo.outage_below),
-            human_duration(model.slo.window_s)
-        )),
-        Some(crash) => {
-            let series = &outs[0].series;
-            // Users on the site as it went down: the most in the quarter hour before the crash
-            // (once errors begin, users leave fast).
-            let b = ((crash / series.bucket_s) as usize).min(series.len().saturating_sub(1));
-            let from = b.saturating_sub((900.0 / series.bucket_s).ceil() as usize);
-            let users = series.users[from..=b].iter().copied().fold(0.0, f64::max);
-            let lost = o_lost(&outs[0]);
-            let back = match (o.recovered, o.recovered_at_s) {
-                (Some(true), Some(at)) => {
-                    format!(
-                        "back at {}, {} later",
-                        label(at),
-                        human_duration(o.recovery_time_s.unwrap_or(0.0))
-                    )
-                }
-                _ => format!(
-                    "not recovered by the end ({} after the crash, at least)",
-                    human_duration(o.recovery_time_s.unwrap_or(0.0))
-                ),
-            };
-            let on_site = if users > 0.0 {
-                format!(" with {} users on the site", human_count(users))
-            } else {
-                String::new()
-            };
-            s.push_str(&format!(
-                "down at {}{}; {}; {} outage episode{}, {} down in all; {} requests failed\n",
-                label(crash),
-                on_site,
-                back,
-                o.episodes,
-                if o.episodes == 1 { "" } else { "s" },
-                human_duration(o.downtime_s),
-                human_count(lost),
-            ));
-        }
-    }
-    if n > 1 {
-        s.push_str(&format!(
-            "{crashed_share} of {n} replications had an outage\n"
-        ));
-    }
+    s.push_str(&outage_story(model, outs, &span, &label));
     s
 }
 
-fn o_lost(out: &RunOutput) -> f64 {
+/// Users on the site as it went down: the most in the quarter hour before the crash (once
+/// errors begin, users leave fast).
+fn users_at(out: &RunOutput, crash: f64) -> f64 {
+    let series = &out.series;
+    if series.is_empty() {
+        return 0.0;
+    }
+    let b = ((crash / series.bucket_s) as usize).min(series.len() - 1);
+    let from = b.saturating_sub((900.0 / series.bucket_s).ceil() as usize);
+    series.users[from..=b].iter().copied().fold(0.0, f64::max)
+}
+
+/// "x", or "x +- h" when there are replications to give an interval.
+fn with_interval(xs: &[f64], fmt: &dyn Fn(f64) -> String) -> String {
+    let (mean, half) = mean_ci95(xs);
+    if half.is_finite() {
+        format!("{} ± {}", fmt(mean), human_duration(half))
+    } else {
+        fmt(mean)
+    }
+}
+
+/// The outage line: one replication's story, or over replications the share that went down,
+/// the mean crash time with its 95% interval, and recovery over the recovered ones only.
+fn outage_story(
+    model: &Model,
+    outs: &[RunOutput],
+    span: &Simulated,
+    label: &dyn Fn(f64) -> String,
+) -> String {
+    let n = outs.len();
+    let slo = &model.slo;
+    let down: Vec<&RunOutput> = outs.iter().filter(|o| o.summary.outage.crashed).collect();
+    if down.is_empty() {
+        let all = if n > 1 {
+            format!(" in all {n} replications")
+        } else {
+            String::new()
+        };
+        return if span.stopped > 0 {
+            format!(
+                "no outage in the simulated time{all} (the success rate never fell below {} over a {} window before {}); {}\n",
+                pct(slo.outage_below),
+                human_duration(slo.window_s),
+                label(span.until_s),
+                span.not_simulated(model, label),
+            )
+        } else {
+            format!(
+                "the site stayed up{all}: the success rate never fell below {} over a {} window\n",
+                pct(slo.outage_below),
+                human_duration(slo.window_s)
+            )
+        };
+    }
+    let crash: Vec<f64> = down
+        .iter()
+        .filter_map(|o| o.summary.outage.crash_time_s)
+        .collect();
+    let users: Vec<f64> = down
+        .iter()
+        .zip(&crash)
+        .map(|(o, &c)| users_at(o, c))
+        .collect();
+    let back: Vec<(f64, f64)> = down
+        .iter()
+        .filter_map(|o| {
+            let o = &o.summary.outage;
+            match (o.recovered, o.recovered_at_s, o.recovery_time_s) {
+                (Some(true), Some(at), Some(took)) => Some((at, took)),
+                _ => None,
+            }
+        })
+        .collect();
+    let stuck = down.len() - back.len();
+    let episodes: Vec<f64> = outs
+        .iter()
+        .map(|o| f64::from(o.summary.outage.episodes))
+        .collect();
+    let downtime: Vec<f64> = outs.iter().map(|o| o.summary.outage.downtime_s).collect();
+    let lost: Vec<f64> = outs.iter().map(lost).collect();
+    let mean = |xs: &[f64]| mean_ci95(xs).0;
+    let users_mean = mean(&users);
+    let on_site = if users_mean > 0.0 {
+        format!(" with {} users on the site", human_count(users_mean))
+    } else {
+        String::new()
+    };
+    // Downtime of a run still down at the end is cut by the horizon: a lower bound.
+    let at_least = if stuck > 0 { "at least " } else { "" };
+    if n == 1 {
+        let o = &outs[0].summary.outage;
+        let back = match back.first() {
+            Some(&(at, took)) => format!("back at {}, {} later", label(at), human_duration(took)),
+            None => format!(
+                "not recovered by the end ({} after the crash, at least)",
+                human_duration(o.recovery_time_s.unwrap_or(0.0))
+            ),
+        };
+        return format!(
+            "down at {}{on_site}; {back}; {} outage episode{}, {at_least}{} down in all; {} requests lost (rejected, timed out or failed)\n",
+            label(crash[0]),
+            o.episodes,
+            if o.episodes == 1 { "" } else { "s" },
+            human_duration(o.downtime_s),
+            human_count(lost[0]),
+        );
+    }
+    let mut s = format!(
+        "down in {} of {n} replications, at {} (mean, 95% interval){}",
+        down.len(),
+        with_interval(&crash, label),
+        if users_mean > 0.0 {
+            format!("{on_site} (mean)")
+        } else {
+            String::new()
+        },
+    );
+    if !back.is_empty() {
+        let at: Vec<f64> = back.iter().map(|b| b.0).collect();
+        let took: Vec<f64> = back.iter().map(|b| b.1).collect();
+        s.push_str(&format!(
+            "; back at {}, {} after the crash (mean over the {} recovered)",
+            with_interval(&at, label),
+            with_interval(&took, &human_duration),
+            back.len()
+        ));
+    }
+    if stuck > 0 {
+        s.push_str(&format!(
+            "; not recovered in {stuck} of {} by the end",
+            down.len()
+        ));
+    }
+    s.push_str(&format!(
+        "; per replication (mean of {n}): {:.1} outage episodes, {at_least}{} down, {} requests lost (rejected, timed out or failed)\n",
+        mean(&episodes),
+        human_duration(mean(&downtime)),
+        human_count(mean(&lost)),
+    ));
+    s
+}
+
+/// Requests that did not succeed: rejected, timed out or failed.
+fn lost(out: &RunOutput) -> f64 {
     let r = &out.summary.requests;
     (r.rejected + r.timed_out + r.failed) as f64
+}
+
+/// How much of the horizon the replications simulated: all of it, or (stopped at a bound) up to
+/// `until_s`, the earliest stop among the replications that stopped.
+struct Simulated {
+    until_s: f64,
+    /// Replications stopped at a bound, and the option that stopped the first of them.
+    stopped: usize,
+    by: &'static str,
+}
+
+impl Simulated {
+    fn of(model: &Model, outs: &[RunOutput]) -> Simulated {
+        let stopped: Vec<&RunOutput> = outs.iter().filter(|o| o.summary.partial).collect();
+        let until_s = stopped
+            .iter()
+            .map(|o| o.summary.simulated_until_s.unwrap_or(o.summary.sim_time_s))
+            .fold(model.scenario.duration_s, f64::min);
+        Simulated {
+            until_s,
+            stopped: stopped.len(),
+            by: stopped
+                .first()
+                .and_then(|o| o.summary.ended_by)
+                .map_or("a bound", |b| b.option()),
+        }
+    }
+
+    /// "16 h 0 min simulated", or "simulated 18:00-19:23 (1 h 23 min) of 16 h 0 min (stopped
+    /// by --max-events)".
+    fn describe(&self, model: &Model) -> String {
+        let sc = &model.scenario;
+        if self.stopped == 0 {
+            return format!("{} simulated", human_duration(sc.duration_s));
+        }
+        let span = match sc.start_clock_s {
+            Some(_) => format!(
+                "{}-{} ({})",
+                chart::clock_label(0.0, sc.start_clock_s),
+                chart::clock_label(self.until_s, sc.start_clock_s),
+                human_duration(self.until_s)
+            ),
+            None => format!("the first {}", human_duration(self.until_s)),
+        };
+        let whose = if self.stopped == 1 {
+            String::new()
+        } else {
+            format!(" in the shortest of {} stopped replications", self.stopped)
+        };
+        format!(
+            "simulated {span} of {}{whose} (stopped by {})",
+            human_duration(sc.duration_s),
+            self.by
+        )
+    }
+
+    /// What was not simulated, so no conclusion is drawn about it.
+    fn not_simulated(&self, model: &Model, label: &dyn Fn(f64) -> String) -> String {
+        let rest = human_duration(model.scenario.duration_s - self.until_s);
+        let surge = &model.surge;
+        if surge.peak != 1.0 && surge.start_s >= self.until_s {
+            format!(
+                "the surge starting at {} was not simulated ({rest} of the horizon left)",
+                label(surge.start_s)
+            )
+        } else {
+            format!("the last {rest} of the horizon were not simulated")
+        }
+    }
 }
