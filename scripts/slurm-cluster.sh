@@ -32,12 +32,12 @@ die() {
     exit 1
 }
 
-# The pid recorded for a daemon, if that process is still alive.
+# The pid recorded for a daemon, if that process is still alive and still that daemon.
 alive() {
     local f=$dir/pids/$1 pid
     [ -s "$f" ] || return 1
     pid=$(cat "$f")
-    kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] && echo "$pid"
 }
 
 is_up() { alive munged >/dev/null && alive slurmctld >/dev/null && alive slurmd >/dev/null; }
