@@ -2,6 +2,7 @@
 //! means and 95% intervals (`replicate`), and the seeds that make them reproducible.
 
 pub mod crashpoint;
+pub mod fingerprint;
 pub mod guard;
 pub mod shard;
 pub mod sweep;

@@ -12,6 +12,7 @@ use crate::metrics::Summary;
 use crate::model::error::BadInput;
 use crate::model::Model;
 
+pub use super::fingerprint::fingerprint;
 pub use super::vary::{Vary, parse_vary};
 pub use crate::fmt::format_number;
 
@@ -139,42 +140,9 @@ pub fn run_tasks(
 #[error("{0}")]
 pub struct Interrupted(pub String);
 
-/// The fingerprint of everything that decides a sweep's results: the effective model of its
-/// first point (after `--set`; the other points differ from it only in the varied keys), the
-/// grid, the replications and the seed. Shards of one sweep, and a journal and the sweep that
-/// resumes it, must agree on it. 16 hex digits of FNV-1a over a canonical text of those inputs,
-/// the same on every platform and run of one surge version.
-pub fn fingerprint(first_point: &Model, varies: &[Vary], reps: u32, seed: u64) -> String {
-    let mut model = first_point.clone();
-    model.file.clear(); // the same model under another path is the same sweep
-    let mut text = format!("{model:?}\n");
-    for v in varies {
-        text.push_str(&format!("vary {}={}\n", v.key, v.values.join(",")));
-    }
-    text.push_str(&format!("reps {reps}\nseed {seed}\n"));
-    format!("{:016x}", fnv1a(text.as_bytes()))
-}
-
-/// 64-bit FNV-1a: small, stable, and enough to tell two sweeps apart.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv1a_is_the_published_function() {
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn grids_vary_the_last_key_fastest() {

@@ -69,6 +69,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
         tiers,
         slo,
         operators,
+        canonical: super::canonical::canonical(ctx.text, ctx.base),
     })
 }
 

@@ -5,6 +5,7 @@
 
 mod build;
 mod build_tier;
+pub mod canonical;
 pub mod dist;
 pub mod durations;
 pub mod error;

@@ -239,6 +239,9 @@ pub struct Model {
     pub tiers: Vec<Tier>,
     pub slo: Slo,
     pub operators: Vec<Operator>,
+    /// The effective model text (after `--set`) in canonical form (`canonical`): what a sweep's
+    /// fingerprint hashes.
+    pub canonical: String,
 }
 
 impl Model {

@@ -13,16 +13,30 @@ use std::path::Path;
 
 use crate::metrics::TimeSeries;
 
-/// Write `bytes` to `path` atomically (temporary file, then rename).
+/// Write `bytes` to `path` atomically: to a temporary file in the same folder (`tempfile`), synced,
+/// then renamed over `path` (`persist`); on any failure the temporary file is removed and `path`
+/// keeps what it held.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    chart::write_atomically(path, |tmp| {
-        let mut f = std::fs::File::create(tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} does not name a file", path.display()))?
+        .to_string_lossy();
+    let write = || -> Result<()> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
-    })
-    .with_context(|| format!("cannot write {}", path.display()))
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Serialise `value` as pretty JSON into `path`, atomically.
@@ -42,7 +56,7 @@ fn cell(x: f64) -> String {
     }
 }
 
-/// The time series as CSV, columns as in DESIGN.md section 4 (then extra columns).
+/// The time series as CSV, columns in the order README.md lists (a test holds them to it).
 pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
@@ -112,4 +126,26 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
         w.write_record(&row)?;
     }
     Ok(w.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_the_file_and_leave_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("summary.json");
+        write_atomic(&target, b"first").unwrap();
+        write_atomic(&target, b"second").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["summary.json"]);
+        // A folder that does not exist: an error naming the file, nothing written.
+        let err = write_atomic(&dir.path().join("no/such.json"), b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("such.json"), "{err:#}");
+    }
 }
