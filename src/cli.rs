@@ -171,6 +171,29 @@ pub struct SweepArgs {
     /// Start a sweep of 1,000 runs or more without asking (on a pipe it never asks).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Stop each run as soon as it answers the one question of the sweep: at its first outage
+    /// (`outage`) or its first window that breaks the SLO (`slo`). Runs that stop are marked
+    /// partial; only the outage probability (or SLO breach) of the points is then complete.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub until: Option<UntilArg>,
+}
+
+/// The question that ends a run early (`sweep --until`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UntilArg {
+    /// The first outage (success rate below slo.outage_below over a window).
+    Outage,
+    /// The first window that breaks the SLO (success rate or p95 latency).
+    Slo,
+}
+
+impl From<UntilArg> for crate::experiment::guard::Until {
+    fn from(u: UntilArg) -> Self {
+        match u {
+            UntilArg::Outage => Self::FirstOutage,
+            UntilArg::Slo => Self::FirstSloBreach,
+        }
+    }
 }
 
 #[derive(Debug, Args, Default)]
@@ -215,6 +238,7 @@ impl BoundArgs {
         crate::experiment::guard::Limits {
             max_events: self.max_events,
             max_wall_s: self.max_wall,
+            until: None,
         }
     }
 }

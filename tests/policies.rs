@@ -136,3 +136,61 @@ service = { dist = "exponential", mean = "100ms" }
     let r = &s["requests"];
     assert!(r["retries"].as_f64().unwrap() > 2.0 * r["succeeded"].as_f64().unwrap());
 }
+
+#[test]
+fn a_restart_brings_back_what_is_down_and_leaves_healthy_instances_serving() {
+    // The web tier runs out of memory, crashes and, at its second crash within 10 minutes, is
+    // stopped by rapid-fail protection; the content tier behind it never crashes. An operator
+    // restart that names no tier must bring the stopped web servers back without touching the
+    // content servers, which keep all their instances up throughout.
+    let model = r#"
+[scenario]
+duration = "1h"
+bucket = "30s"
+[[source]]
+kind = "requests"
+rate = 300
+[[tier]]
+name = "web"
+instances = 2
+threads = 10
+queue = 100
+service = { dist = "exponential", mean = "100ms" }
+[tier.memory]
+base = "100MiB"
+per_request = "1MiB"
+limit = "150MiB"
+[tier.restart]
+after = "30s"
+max_crashes = 1
+window = "10m"
+[[tier]]
+name = "content"
+instances = 3
+threads = 50
+service = { dist = "exponential", mean = "10ms" }
+[[operator]]
+detect = "2m"
+action = "restart"
+delay = "3m"
+"#;
+    let (dir, s) = run_model_keep(model, &[]);
+    let web = column(dir.path(), "web.instances_up");
+    let content = column(dir.path(), "content.instances_up");
+    assert!(
+        content.iter().all(|&n| n == 3.0),
+        "healthy content servers were taken down: {content:?}"
+    );
+    assert_eq!(s["tiers"][1]["crashes"].as_f64(), Some(0.0));
+    // The web tier is stopped (no instance up) and the operator brings it back: an empty bucket
+    // is followed later by one with web servers up again.
+    let stopped = web
+        .iter()
+        .position(|&n| n == 0.0)
+        .expect("web never stopped");
+    assert!(
+        web[stopped..].iter().any(|&n| n > 0.0),
+        "the stopped web servers never came back: {web:?}"
+    );
+    assert!(s["tiers"][0]["crashes"].as_f64().unwrap() >= 2.0);
+}

@@ -178,7 +178,7 @@ fn summary(text: &str, max_events: Option<u64>) -> Value {
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
     let limits = Limits {
         max_events,
-        max_wall_s: None,
+        ..Limits::default()
     };
     let out = run_bounded(&model, model.scenario.seed, &limits);
     let mut v = serde_json::to_value(&out.summary).unwrap();

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{human_duration, out_dir};
 use crate::cli::SweepArgs;
+use crate::experiment::guard::Limits;
 use crate::experiment::shard::{self, Shard};
 use crate::experiment::sweep::{self, Interrupted, Row, Vary};
 use crate::metrics::table::{self, Column, Run};
@@ -197,7 +198,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let (jobs, jobs_from) = shard::jobs(args.jobs, &env);
     let id = SweepId {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
-        model_hash: sweep::fingerprint(base, &varies, args.reps, seed),
+        // Runs stopped at their first outage are not those of a full sweep: not one journal.
+        model_hash: sweep::fingerprint(base, &varies, args.reps, seed)
+            + &args
+                .until
+                .map_or(String::new(), |u| format!("-until-{u:?}")),
         model: base.scenario.name.clone(),
         seed,
         reps: args.reps,
@@ -321,7 +326,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .expect("valid template")
         .progress_chars("=> "),
     );
-    let rows = sweep::run_tasks(&models, seed, &todo, jobs, &stop, &|row| {
+    let limits = Limits {
+        until: args.until.map(Into::into),
+        ..Limits::default()
+    };
+    let rows = sweep::run_tasks(&models, seed, &todo, jobs, &limits, &stop, &|row| {
         let (h, rec) = record(&keys, &points, row);
         journal
             .lock()

@@ -9,7 +9,8 @@
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::run_once;
+use super::guard::{Limits, Until};
+use super::run_bounded;
 use super::sweep::{format_number, point_seed};
 use crate::model::error::BadInput;
 use crate::model::{self, Model};
@@ -151,7 +152,9 @@ impl State<'_> {
             (start..start + u64::from(n))
                 .into_par_iter()
                 .map(|r| {
-                    run_once(&model, point_seed(seed, v.to_bits(), r))
+                    // Whether it crashes is all a try needs: stop at the first outage.
+                    let stop = Limits::until(Until::FirstOutage);
+                    run_bounded(&model, point_seed(seed, v.to_bits(), r), &stop)
                         .summary
                         .outage
                         .crashed

@@ -1,7 +1,8 @@
 //! Guard rails around a run: a rough count of the events a model will take, checked before
 //! running so that an absurd model (a rate or a horizon off by a few orders of magnitude) is
 //! refused with a clear message instead of running for days; and the bounds (`--max-events`,
-//! `--max-wall`) that end a run early, cleanly, with its results marked partial.
+//! `--max-wall`, and `until`: the first outage or SLO breach, once a yes/no answer is all that
+//! is wanted) that end a run early, cleanly, with its results marked partial.
 //!
 //! The estimate is nominal, not a promise: arrivals integrated over the horizon (baseline x
 //! profile x surge; users sources at users / (response + think) pages per second; trace sources
@@ -14,6 +15,7 @@ use std::path::Path;
 use crate::metrics::Summary;
 pub use crate::metrics::summary::EndedBy;
 use crate::model::{Model, ModelError, Place, SourceKind};
+pub use crate::system::Until;
 
 /// Events above which a run is refused unless bounded or allowed (about 10 minutes of CPU).
 pub const HUGE_EVENTS: f64 = 5e9;
@@ -28,10 +30,22 @@ pub struct Limits {
     pub max_events: Option<u64>,
     /// Stop after this many seconds of wall-clock time (checked every 65,536 events).
     pub max_wall_s: Option<f64>,
+    /// Stop at the end of the first SLO window that answers this question with yes: whether
+    /// the run crashes (or breaks the SLO) is then known and cannot change.
+    pub until: Option<Until>,
 }
 
 impl Limits {
-    /// Does this bound a run, so that its size needs no check?
+    /// No bound but `until`.
+    pub fn until(until: Until) -> Limits {
+        Limits {
+            until: Some(until),
+            ..Limits::default()
+        }
+    }
+
+    /// Does this bound a run, so that its size needs no check? (`until` does not: a run that
+    /// never goes down runs to its horizon.)
     pub fn bounded(&self) -> bool {
         self.max_events.is_some() || self.max_wall_s.is_some()
     }
@@ -186,7 +200,7 @@ pub fn try_text(text: &str, base: &Path, max_events: u64) -> Result<Option<Summa
     }
     let limits = Limits {
         max_events: Some(max_events),
-        max_wall_s: None,
+        ..Limits::default()
     };
     let out = super::run_bounded(&model, model.scenario.seed, &limits);
     Ok(Some(out.summary))
@@ -238,7 +252,7 @@ mod tests {
         assert!(check_size(&m, 1, &Limits::default(), true).is_ok());
         let bounded = Limits {
             max_events: Some(1000),
-            max_wall_s: None,
+            ..Limits::default()
         };
         assert!(check_size(&m, 1, &bounded, false).is_ok());
         assert_eq!(sci(5e9), "5.0e9");

@@ -17,7 +17,7 @@ use crate::metrics::summary::{EndedBy, Latency, RequestCounts, TierSummary};
 use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::system::World;
-use guard::Limits;
+use guard::{Limits, Until};
 
 /// What one replication produces.
 #[derive(Debug, Clone)]
@@ -44,10 +44,14 @@ pub fn run_once(model: &Model, seed: u64) -> RunOutput {
 /// Events between two looks at the wall clock.
 const WALL_CHECK_EVERY: u64 = 1 << 16;
 
-/// Simulate the model once with `seed`, stopping early (results marked partial) at `limits`.
+/// Simulate the model once with `seed`, stopping early (results marked partial) at `limits`:
+/// an event or wall-clock bound, or the first outage (or SLO breach) when only whether there is
+/// one is wanted. The summary then says where and why it stopped (`ended_by`,
+/// `simulated_until_s`), and the time series ends there.
 pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
     let wall = Instant::now();
     let mut world = World::new(model, seed);
+    world.stop_when(limits.until);
     let mut cal = Calendar::with_capacity(4096);
     world.start(&mut cal);
     // One comparison per event: `handled` against `next_check`, the nearer of the event bound
@@ -64,6 +68,12 @@ pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
     while let Some((now, ev)) = cal.pop() {
         world.handle(now, ev, &mut cal);
         if world.finished() {
+            if world.answered_at().is_some() {
+                ended_by = Some(match limits.until {
+                    Some(Until::FirstSloBreach) => EndedBy::FirstSloBreach,
+                    _ => EndedBy::FirstOutage,
+                });
+            }
             break;
         }
         handled += 1;

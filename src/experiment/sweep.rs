@@ -6,7 +6,8 @@ use anyhow::{Result, bail};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::run_once;
+use super::guard::Limits;
+use super::run_bounded;
 use crate::engine::derive_seed;
 use crate::metrics::Summary;
 use crate::model::error::BadInput;
@@ -81,7 +82,8 @@ pub fn run_points(
     let tasks: Vec<(usize, u32)> = (0..models.len())
         .flat_map(|p| (0..reps).map(move |r| (p, r)))
         .collect();
-    run_tasks(models, seed, &tasks, jobs, &AtomicBool::new(false), &|_| {
+    let (stop, limits) = (AtomicBool::new(false), Limits::default());
+    run_tasks(models, seed, &tasks, jobs, &limits, &stop, &|_| {
         done();
         Ok(())
     })
@@ -89,13 +91,14 @@ pub fn run_points(
 
 /// Run the given (point, replication) pairs on `jobs` threads. `finished` sees each row as soon
 /// as its run ends (in any order: the sweep journals it there); once `stop` is set no new run
-/// starts. The rows that ran come back in the order of `tasks`; an error from `finished` stops
+/// starts; `limits` may end each run early (`--until`). The rows that ran come back in the order of `tasks`; an error from `finished` stops
 /// the work and is returned.
 pub fn run_tasks(
     models: &[Model],
     seed: u64,
     tasks: &[(usize, u32)],
     jobs: usize,
+    limits: &Limits,
     stop: &AtomicBool,
     finished: &(dyn Fn(&Row) -> Result<()> + Sync),
 ) -> Result<Vec<Row>> {
@@ -110,7 +113,7 @@ pub fn run_tasks(
                     return Ok(None);
                 }
                 let s = point_seed(seed, p as u64, u64::from(r));
-                let out = run_once(&models[p], s);
+                let out = run_bounded(&models[p], s, limits);
                 let below = models[p].slo.outage_below;
                 let row = Row {
                     point: p,

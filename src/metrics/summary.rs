@@ -65,12 +65,15 @@ pub struct TierSummary {
     pub wait_p99_s: Option<f64>,
 }
 
-/// Why a run ended before its horizon (a guard rail: `--max-events`, `--max-wall`).
+/// Why a run ended before its horizon: a guard rail (`--max-events`, `--max-wall`), or the
+/// answer it was run for became known (its first outage, or its first SLO breach).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndedBy {
     MaxEvents,
     MaxWall,
+    FirstOutage,
+    FirstSloBreach,
 }
 
 impl EndedBy {
@@ -79,6 +82,8 @@ impl EndedBy {
         match self {
             EndedBy::MaxEvents => "--max-events",
             EndedBy::MaxWall => "--max-wall",
+            EndedBy::FirstOutage => "--until outage",
+            EndedBy::FirstSloBreach => "--until slo",
         }
     }
 }

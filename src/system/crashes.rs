@@ -1,5 +1,5 @@
-//! Crashes, restarts and health checks: an instance dies (memory, or an operator takes it down)
-//! with everything in it, comes back after its restart time unless rapid-fail protection stops
+//! Crashes, restarts and health checks: an instance dies (past its memory limit) with everything
+//! in it, comes back after its restart time unless rapid-fail protection stops
 //! it, and the balancer's probes take instances out of rotation and put them back. Not here:
 //! why an instance is over its memory limit (`attempts`), or when operators act (`operators`).
 
@@ -11,21 +11,8 @@ use super::events::Event;
 
 impl World<'_> {
     /// Instance `i` of tier `t` dies: everything in it fails; it restarts later, or stays down
-    /// once rapid-fail protection trips.
+    /// once rapid-fail protection trips (too many crashes within its window).
     pub(super) fn crash(&mut self, now: Time, t: usize, i: u32, cal: &mut Calendar<Event>) {
-        self.take_down(now, t, i, false, cal);
-    }
-
-    /// Take instance `i` of tier `t` down: everything in it fails. A crash counts towards
-    /// rapid-fail protection; an operator's restart (`deliberate`) does not.
-    pub(super) fn take_down(
-        &mut self,
-        now: Time,
-        t: usize,
-        i: u32,
-        deliberate: bool,
-        cal: &mut Calendar<Event>,
-    ) {
         let restart = self.tiers[t].restart;
         let inst = &mut self.tiers[t].instances[i as usize];
         if !inst.up {
@@ -34,9 +21,7 @@ impl World<'_> {
         inst.up = false;
         let active = std::mem::take(&mut inst.active);
         let waiting = std::mem::take(&mut inst.waiting);
-        if !deliberate {
-            inst.recent_crashes.push_back(now);
-        }
+        inst.recent_crashes.push_back(now);
         while inst
             .recent_crashes
             .front()
@@ -52,7 +37,7 @@ impl World<'_> {
         }
         let stats = &mut self.metrics.tiers[t];
         stats.instances_changed(now, self.tiers[t].threads, -1);
-        if self.metrics.counts(now) && !deliberate {
+        if self.metrics.counts(now) {
             let stats = &mut self.metrics.tiers[t];
             stats.crashes += 1;
             stats.first_crash.get_or_insert(now);
@@ -70,7 +55,7 @@ impl World<'_> {
         }
         let inst = &mut self.tiers[t].instances[i as usize];
         inst.active.clear();
-        if !stop && !deliberate {
+        if !stop {
             self.schedule_restart(now, t, i, cal);
         }
     }

@@ -38,6 +38,7 @@ use arrivals::Arrivals;
 use attempts::{Attempt, Slot};
 use client::Call;
 pub use events::Event;
+pub use observe::Until;
 use operators::Watch;
 use tier::TierState;
 pub use users::PoolKind;
@@ -82,6 +83,10 @@ pub struct World<'m> {
     line_client: Vec<usize>,
     line_server: Vec<usize>,
     line_probe: Vec<usize>,
+    /// End the run as soon as this question is answered with yes (see `Until`).
+    until: Option<Until>,
+    /// Where the run ended because `until` was answered.
+    answered_at: Option<Time>,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
     pub metrics: Collector,
@@ -169,6 +174,8 @@ impl<'m> World<'m> {
             line_client: Vec::new(),
             line_server: Vec::new(),
             line_probe: Vec::new(),
+            until: None,
+            answered_at: None,
             wasted: 0,
             metrics,
         }
@@ -176,6 +183,17 @@ impl<'m> World<'m> {
 
     pub fn horizon(&self) -> Time {
         self.horizon
+    }
+
+    /// End the run at the first bucket end where `until` is answered with yes (set before
+    /// `start`).
+    pub fn stop_when(&mut self, until: Option<Until>) {
+        self.until = until;
+    }
+
+    /// Where the run ended because its `until` question was answered, if it did.
+    pub fn answered_at(&self) -> Option<Time> {
+        self.answered_at
     }
 
     /// True once the last bucket has been closed at the horizon.

@@ -1,11 +1,27 @@
 //! Observation: closing each time-series bucket (and the actions that look at it), ending the
 //! run at the horizon or at a bound, and counting the visits still in progress then. The
 //! measures themselves are kept by `crate::metrics::Collector`; this file only feeds it.
+//!
+//! A run may also end as soon as the answer to a yes/no question is known (`Until`): at the end
+//! of the first SLO window, past the warm-up, that is down (or breaks the SLO). The outage
+//! analysis (`crate::metrics::outage`) reads the same windows with the same tests, so a run
+//! stopped there has crashed (or broken the SLO) exactly when the full run would have.
 
 use super::World;
 use crate::engine::{Calendar, Time};
 
 use super::events::Event;
+
+/// A question whose answer ends a run as soon as it is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Did the site go down? Yes at the first completed SLO window whose success rate is below
+    /// `slo.outage_below` (an outage, as `crate::metrics::outage` defines it).
+    FirstOutage,
+    /// Did the site break its SLO? Yes at the first completed window with a success rate below
+    /// `slo.success_rate` or a p95 latency above `slo.latency`.
+    FirstSloBreach,
+}
 
 impl World<'_> {
     /// The bucket ending at `now` closes: its row of the time series, then the autoscaler and
@@ -29,6 +45,11 @@ impl World<'_> {
         self.autoscale(now, len_s, cal);
         self.watch_outage(now, cal);
         self.bucket_start = now;
+        if now < self.horizon && self.until.is_some_and(|u| self.answered(u)) {
+            // The answer cannot change: this bucket's end becomes the horizon.
+            self.horizon = now;
+            self.answered_at = Some(now);
+        }
         if now >= self.horizon {
             self.finished = true;
             self.metrics.finish(now);
@@ -38,6 +59,27 @@ impl World<'_> {
                 now.after(self.metrics.bucket().secs()).min(self.horizon),
                 Event::Bucket,
             );
+        }
+    }
+
+    /// Does the window that ends with the bucket just closed answer `until` with yes? Windows
+    /// that end within the warm-up say nothing, as in the outage analysis.
+    fn answered(&self, until: Until) -> bool {
+        let s = &self.metrics.series;
+        let n = s.len();
+        if n == 0 || n as f64 * s.bucket_s <= self.model.scenario.warmup_s + 1e-9 {
+            return false;
+        }
+        let slo = &self.model.slo;
+        let rate = s.window_success_rate[n - 1];
+        match until {
+            Until::FirstOutage => rate < slo.outage_below,
+            Until::FirstSloBreach => {
+                let p95 = s.window_p95_s[n - 1];
+                let holds = (rate.is_nan() || rate >= slo.success_rate)
+                    && (p95.is_nan() || p95 <= slo.latency_s);
+                !holds
+            }
         }
     }
 

@@ -26,14 +26,18 @@ impl World<'_> {
                 let tiers: Vec<usize> = op
                     .tier
                     .map_or_else(|| (0..self.n_tiers).collect(), |t| vec![t]);
-                // The whole farm is restarted together: every instance is taken down (its
-                // requests fail), stopped ones are released, and all come back at once.
+                // What is down (crashed, or stopped by rapid-fail protection) is restarted, all
+                // together: each comes back after its restart time from now (superseding a
+                // restart already on its way) with a clean crash history, as a pool started
+                // by hand does. Instances that are up keep serving.
                 for t in tiers {
                     for i in 0..self.tiers[t].instances.len() as u32 {
-                        self.take_down(now, t, i, true, cal);
                         let inst = &mut self.tiers[t].instances[i as usize];
-                        inst.stopped = false;
+                        if inst.up {
+                            continue;
+                        }
                         inst.recent_crashes.clear();
+                        inst.stopped = false;
                         self.schedule_restart(now, t, i, cal);
                     }
                 }
