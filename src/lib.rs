@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod experiment;
+pub mod fit;
 pub mod metrics;
 pub mod model;
 pub mod output;
