@@ -36,6 +36,35 @@ pub enum Command {
     /// Combine the shard files of one sweep (run with --shard or a job array) into points.csv,
     /// sweep.json and charts, checking that every shard is there once.
     Merge(MergeArgs),
+    /// Fit a starting model to access logs (nginx, Apache) or load-test results (JMeter JTL,
+    /// k6, Locust, vegeta): model.toml, arrivals.csv, fit.json and fit.png.
+    Fit(FitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Access logs or load-test result files, plain or gzip; several are merged in time order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The files' format (auto: told from the first line).
+    #[arg(long, value_enum, default_value_t = crate::fit::Format::Auto)]
+    pub format: crate::fit::Format,
+    /// An access-log format in nginx variable syntax or Apache's, e.g.
+    /// '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time'.
+    #[arg(long, value_name = "F")]
+    pub log_format: Option<String>,
+    /// Width of the arrival buckets (whole seconds).
+    #[arg(long, default_value = "1m")]
+    pub bucket: String,
+    /// The busiest endpoints (path without query string) fitted on their own.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub endpoints: usize,
+    /// Output folder (default: outputs/fit/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No summary on the terminal.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

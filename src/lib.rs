@@ -14,6 +14,7 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod fit;
 pub mod fmt;
 pub mod metrics;
 pub mod model;

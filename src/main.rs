@@ -25,6 +25,7 @@ fn main() {
         Some(Command::Plot(a)) => commands::plot::plot(&a),
         Some(Command::Bench(a)) => commands::bench::bench(&a),
         Some(Command::Merge(a)) => commands::merge::merge(&a),
+        Some(Command::Fit(a)) => commands::fit::fit(&a),
     };
     std::process::exit(match result {
         Ok(()) => 0,

@@ -56,6 +56,9 @@ pub enum Workload {
         arrivals: u64,
         jobs: usize,
     },
+    /// `surge fit` reading an nginx access log of `lines` lines (written first, not timed) on
+    /// one core: parsing and the streaming summaries.
+    FitRead { lines: u64 },
 }
 
 /// What one run of a workload measured.
@@ -78,6 +81,7 @@ impl Workload {
             Workload::Mmck { arrivals } => format!("M/M/c/K, {} arrivals", count(arrivals)),
             Workload::Ircc => "IRCC full night, full scale".to_string(),
             Workload::Sweep { runs, jobs, .. } => format!("sweep of {runs} runs, --jobs {jobs}"),
+            Workload::FitRead { lines } => format!("fit: read {} log lines", count(lines)),
         }
     }
 
@@ -115,6 +119,7 @@ impl Workload {
                     peak_rss: None,
                 }
             }
+            Workload::FitRead { lines } => fit_read(lines)?,
         };
         Ok(Measure {
             peak_rss: peak_rss(),
@@ -132,6 +137,67 @@ fn one_run(model: &Model) -> Measure {
         work: out.summary.requests.offered,
         peak_rss: None,
     }
+}
+
+/// Write an nginx access log (combined + `$request_time`) of `lines` lines, 200 a second, to
+/// `path`, streaming.
+pub fn write_access_log(path: &std::path::Path, lines: u64) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut rng = Stream::seed_from_u64(7);
+    let paths = ["/", "/search", "/item/42", "/cart", "/static/app.js"];
+    let mut clock = (i64::MIN, String::new());
+    for i in 0..lines {
+        let sec = 1_700_000_000 + (i / 200) as i64;
+        if sec != clock.0 {
+            clock = (sec, crate::fit::timefmt::format_clf(sec));
+        }
+        let e: f64 = Exp1.sample(&mut rng);
+        writeln!(
+            w,
+            "10.{}.{}.{} - - [{}] \"GET {}?id={} HTTP/1.1\" {} {} \"https://example.org/\" \"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\" {:.3}",
+            i % 7,
+            i % 250,
+            i % 199,
+            clock.1,
+            paths[(i % 5) as usize],
+            i % 1000,
+            if i % 50 == 0 { 503 } else { 200 },
+            500 + i % 3000,
+            0.1 * e
+        )?;
+    }
+    w.flush()
+}
+
+/// Read a generated log of `lines` lines as `surge fit` does; the reading is timed.
+fn fit_read(lines: u64) -> anyhow::Result<Measure> {
+    let dir = tempfile_dir()?;
+    let path = dir.join("access.log");
+    write_access_log(&path, lines)?;
+    let opts = crate::fit::Options {
+        format: crate::fit::Format::Nginx,
+        log_format: None,
+        bucket_s: 60.0,
+        endpoints: 5,
+    };
+    let wall = Instant::now();
+    let reading = crate::fit::read(std::slice::from_ref(&path), &opts)?;
+    let wall_s = wall.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Measure {
+        wall_s,
+        events: reading.files[0].counts.read,
+        work: reading.files[0].counts.read,
+        peak_rss: None,
+    })
+}
+
+/// A fresh folder under the system's temporary folder.
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("surge-bench-fit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 /// The M/M/c/K reference model, with its horizon set for `arrivals` expected arrivals.

@@ -44,6 +44,11 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     if !quick {
         plan.push(Workload::Ircc);
     }
+    let fit_lines = if quick { 200_000 } else { 2_000_000 };
+    plan.push(Workload::FitRead { lines: fit_lines });
+    plan.push(Workload::FitRead {
+        lines: fit_lines / 10,
+    });
     for jobs in [1, 2] {
         plan.push(Workload::Sweep {
             runs: sweep_runs,
@@ -84,6 +89,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         let (work_rate, unit) = match w {
             Workload::Hold { .. } => (f64::NAN, ""),
             Workload::Sweep { .. } => (work / wall, " runs/s"),
+            Workload::FitRead { .. } => (work / wall, " lines/s"),
             _ => (work / wall, " req/s"),
         };
         writeln!(
@@ -188,6 +194,40 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             format!("IRCC full night: {wall:.1} s"),
             "20 s".to_string(),
             wall < 20.0,
+        ));
+    }
+    let fit_big = |w: &Workload| *w == Workload::FitRead { lines: fit_lines };
+    if let Some(lines_s) = get(&fit_big, "work_per_s") {
+        targets.push((
+            format!(
+                "fit: log lines read per second, one core: {}",
+                rate(lines_s)
+            ),
+            "1 M/s".to_string(),
+            lines_s >= 1e6,
+        ));
+    }
+    if let (Some(a), Some(b)) = (
+        get(&fit_big, "peak_rss_bytes"),
+        get(
+            &|w| {
+                *w == Workload::FitRead {
+                    lines: fit_lines / 10,
+                }
+            },
+            "peak_rss_bytes",
+        ),
+    ) {
+        let x = a / b;
+        targets.push((
+            format!(
+                "fit: peak memory, 10x the log: {:+.1}% ({} vs {} lines)",
+                100.0 * (x - 1.0),
+                count(fit_lines),
+                count(fit_lines / 10)
+            ),
+            "+10%".to_string(),
+            x <= 1.10,
         ));
     }
     writeln!(out, "targets:")?;

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod check;
 pub mod confirm;
 pub mod crashpoint;
+pub mod fit;
 pub mod merge;
 pub mod plot;
 pub mod run;

@@ -1,0 +1,184 @@
+//! Arrivals of the data: exact requests per bucket (aligned on the first request's second),
+//! written as the `start,count` trace a `kind = "trace"` source replays, and summarised as a
+//! baseline rate (the median bucket's) with a profile of at most 24 knots that follows the
+//! buckets; the busiest bucket against the median one is the surge the data already hold.
+
+use serde::Serialize;
+
+use super::collect::Grid;
+
+/// Most knots of the profile.
+pub const MAX_KNOTS: usize = 24;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Arrivals {
+    pub requests: u64,
+    /// First and last arrival, seconds since 1970.
+    pub first_s: f64,
+    pub last_s: f64,
+    pub bucket_s: f64,
+    /// Whole seconds from the first arrival's second to the end of the last arrival's.
+    pub span_s: f64,
+    pub mean_rate_per_s: f64,
+    pub peak_rate_per_s: f64,
+    pub median_rate_per_s: f64,
+    /// Busiest bucket over the median one.
+    pub surge_in_data: f64,
+    /// The model's `rate`: the median bucket's rate.
+    pub baseline_rate_per_s: f64,
+    /// `[seconds since the first arrival, factor]`, factors scaled (see `profile_scale`) so
+    /// that baseline x profile holds exactly the requests counted.
+    pub profile: Vec<(f64, f64)>,
+    pub profile_scale: f64,
+    /// Requests per bucket; the last bucket may be partial (`span_s` says how much).
+    #[serde(skip)]
+    pub counts: Vec<u64>,
+}
+
+impl Arrivals {
+    /// Length of bucket `i` covered by the data, seconds.
+    pub fn covered(&self, i: usize) -> f64 {
+        (self.span_s - i as f64 * self.bucket_s).clamp(0.0, self.bucket_s)
+    }
+    pub fn rate(&self, i: usize) -> f64 {
+        self.counts[i] as f64 / self.covered(i).max(1.0)
+    }
+
+    /// The `start,count` trace.
+    pub fn trace_csv(&self) -> String {
+        let mut s = String::from("start,count\n");
+        for (i, c) in self.counts.iter().enumerate() {
+            s.push_str(&format!("{},{c}\n", i as f64 * self.bucket_s));
+        }
+        s
+    }
+
+    /// Baseline x profile at `t` seconds after the first arrival (as the model replays it).
+    pub fn profile_rate(&self, t: f64) -> f64 {
+        self.baseline_rate_per_s * interp(&self.profile, t)
+    }
+}
+
+fn interp(p: &[(f64, f64)], t: f64) -> f64 {
+    if p.is_empty() {
+        return 1.0;
+    }
+    if t <= p[0].0 {
+        return p[0].1;
+    }
+    for w in p.windows(2) {
+        if t < w[1].0 {
+            let ((t0, v0), (t1, v1)) = (w[0], w[1]);
+            return v0 + (v1 - v0) * (t - t0) / (t1 - t0);
+        }
+    }
+    p[p.len() - 1].1
+}
+
+/// Integral of the piecewise-linear profile over [0, end].
+fn integral(p: &[(f64, f64)], end: f64) -> f64 {
+    let steps = 4000;
+    let h = end / steps as f64;
+    (0..steps)
+        .map(|i| interp(p, (i as f64 + 0.5) * h) * h)
+        .sum()
+}
+
+/// Buckets and profile from counts per second.
+pub fn from_seconds(per_second: &Grid<u32>, first_s: f64, last_s: f64, bucket_s: f64) -> Arrivals {
+    let origin = first_s.floor() as i64;
+    let span_s = (last_s.floor() as i64 - origin + 1) as f64;
+    let b = bucket_s as i64;
+    let n = ((span_s as i64 - 1) / b + 1) as usize;
+    let mut counts = vec![0u64; n];
+    for (k, c) in per_second.cells.iter().enumerate() {
+        let sec = per_second.origin + k as i64;
+        if *c > 0 {
+            let i = ((sec - origin) / b) as usize;
+            counts[i.min(n - 1)] += u64::from(*c);
+        }
+    }
+    let requests: u64 = counts.iter().sum();
+    let mut a = Arrivals {
+        requests,
+        first_s,
+        last_s,
+        bucket_s,
+        span_s,
+        mean_rate_per_s: requests as f64 / span_s,
+        peak_rate_per_s: 0.0,
+        median_rate_per_s: 0.0,
+        surge_in_data: 1.0,
+        baseline_rate_per_s: 0.0,
+        profile: Vec::new(),
+        profile_scale: 1.0,
+        counts,
+    };
+    // Rates of the whole buckets (a partial last bucket only when it is the only one).
+    let whole: Vec<f64> = (0..n)
+        .filter(|&i| a.covered(i) >= bucket_s || n == 1)
+        .map(|i| a.rate(i))
+        .collect();
+    let mut sorted = whole.clone();
+    sorted.sort_by(f64::total_cmp);
+    a.peak_rate_per_s = sorted.last().copied().unwrap_or(a.mean_rate_per_s);
+    a.median_rate_per_s = if sorted.is_empty() {
+        a.mean_rate_per_s
+    } else if sorted.len() % 2 == 1 {
+        sorted[sorted.len() / 2]
+    } else {
+        0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
+    };
+    let base = if a.median_rate_per_s > 0.0 {
+        a.median_rate_per_s
+    } else {
+        a.mean_rate_per_s
+    };
+    a.baseline_rate_per_s = base;
+    a.surge_in_data = a.peak_rate_per_s / base;
+    // Knots: the mean rate of each of at most 24 runs of buckets, at the middle of the run.
+    let groups = n.min(MAX_KNOTS);
+    let mut knots = Vec::new();
+    for g in 0..groups {
+        let lo = g * n / groups;
+        let hi = (g + 1) * n / groups;
+        let count: u64 = a.counts[lo..hi].iter().sum();
+        let covered: f64 = (lo..hi).map(|i| a.covered(i)).sum();
+        let t0 = lo as f64 * bucket_s;
+        let mid = t0 + covered / 2.0;
+        knots.push((mid, count as f64 / covered.max(1.0) / base));
+    }
+    let total = integral(&knots, span_s) * base;
+    a.profile_scale = if total > 0.0 {
+        requests as f64 / total
+    } else {
+        1.0
+    };
+    a.profile = knots
+        .into_iter()
+        .map(|(t, f)| (t, f * a.profile_scale))
+        .collect();
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_and_profile_hold_every_request() {
+        let mut g = Grid::<u32>::default();
+        // 10 minutes: 1 request/s for 5 minutes, then 3/s
+        for s in 0..600 {
+            *g.cell(1000 + s, 10_000).unwrap() = if s < 300 { 1 } else { 3 };
+        }
+        let a = from_seconds(&g, 1000.2, 1599.9, 60.0);
+        assert_eq!(a.requests, 1200);
+        assert_eq!(a.counts.len(), 10);
+        assert_eq!(a.counts[0], 60);
+        assert_eq!(a.peak_rate_per_s, 3.0);
+        assert_eq!(a.median_rate_per_s, 2.0);
+        assert!((integral(&a.profile, a.span_s) * a.baseline_rate_per_s - 1200.0).abs() < 1e-6);
+        assert!(a.trace_csv().starts_with("start,count\n0,60\n60,60\n"));
+    }
+}

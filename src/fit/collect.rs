@@ -1,0 +1,251 @@
+//! Streaming summaries of the requests read by `surge fit`, with memory flat in the number of
+//! lines: exact counts per second (for the arrivals), per concurrency window (for contention),
+//! exact running mean and variance of the response times, and fixed-size seeded reservoir
+//! samples of them for the distribution fits (whole data when it fits in the reservoir).
+//!
+//! What the summaries mean (fits, profile, contention) is decided elsewhere in `fit`.
+
+use std::collections::VecDeque;
+
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::{Endpoints, Record};
+
+/// Responses kept for the overall fits.
+pub const RESERVOIR: usize = 100_000;
+/// Responses kept per endpoint.
+pub const ENDPOINT_RESERVOIR: usize = 2_000;
+/// Length of a concurrency window, seconds.
+pub const WINDOW_S: i64 = 10;
+/// Most seconds between the earliest and the latest request (a stray date is a bad line).
+pub const MAX_SPAN_S: i64 = 400 * 86_400;
+
+/// Cells indexed by an integer key, grown at either end as keys arrive.
+#[derive(Debug, Clone, Default)]
+pub struct Grid<T> {
+    pub origin: i64,
+    pub cells: VecDeque<T>,
+}
+
+impl<T: Default + Clone> Grid<T> {
+    /// The cell of `key`, growing the grid; `None` when that would span more than `max` cells.
+    pub fn cell(&mut self, key: i64, max: usize) -> Option<&mut T> {
+        if self.cells.is_empty() {
+            self.origin = key;
+            self.cells.push_back(T::default());
+        }
+        if key < self.origin {
+            let grow = (self.origin - key) as usize;
+            if grow + self.cells.len() > max {
+                return None;
+            }
+            for _ in 0..grow {
+                self.cells.push_front(T::default());
+            }
+            self.origin = key;
+        }
+        let i = (key - self.origin) as usize;
+        if i >= self.cells.len() {
+            if i >= max {
+                return None;
+            }
+            self.cells.resize(i + 1, T::default());
+        }
+        self.cells.get_mut(i)
+    }
+}
+
+/// Running mean and variance (Welford).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Running {
+    pub n: u64,
+    pub mean: f64,
+    m2: f64,
+}
+
+impl Running {
+    pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+    pub fn sd(&self) -> f64 {
+        if self.n < 2 {
+            0.0
+        } else {
+            (self.m2 / (self.n - 1) as f64).sqrt()
+        }
+    }
+    pub fn cv(&self) -> f64 {
+        self.sd() / self.mean
+    }
+}
+
+/// One kept response: its time, and where to find its concurrency afterwards.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub time_s: f64,
+    /// Concurrency the file recorded (JMeter allThreads, k6 VUs, Locust users), or NaN.
+    pub concurrency: f32,
+    /// Its concurrency window.
+    pub window: i64,
+}
+
+/// A seeded reservoir sample (algorithm R).
+#[derive(Debug, Clone)]
+pub struct Reservoir {
+    pub cap: usize,
+    pub seen: u64,
+    pub items: Vec<Sample>,
+}
+
+impl Reservoir {
+    pub fn new(cap: usize) -> Reservoir {
+        Reservoir {
+            cap,
+            seen: 0,
+            items: Vec::new(),
+        }
+    }
+    fn add(&mut self, s: Sample, rng: &mut Xoshiro256PlusPlus) {
+        self.seen += 1;
+        if self.items.len() < self.cap {
+            self.items.push(s);
+        } else {
+            let j = rng.random_range(0..self.seen);
+            if (j as usize) < self.cap {
+                self.items[j as usize] = s;
+            }
+        }
+    }
+    /// Whether every response is in the sample.
+    pub fn complete(&self) -> bool {
+        self.seen as usize == self.items.len()
+    }
+}
+
+/// Counts in one concurrency window (requests by start time).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub requests: u32,
+    pub ok: u32,
+    /// Sum of the response times of every request with a known time (Little's law: / window).
+    pub sum_time_all: f64,
+    pub timed_all: u32,
+    pub sum_time_ok: f64,
+    pub timed_ok: u32,
+    /// Sum and count of recorded concurrency.
+    pub sum_conc: f64,
+    pub n_conc: u32,
+}
+
+/// Per-endpoint summaries.
+#[derive(Debug, Clone)]
+pub struct EndpointStats {
+    pub requests: u64,
+    pub ok: u64,
+    pub times: Running,
+    pub sample: Reservoir,
+}
+
+/// Everything kept while reading.
+pub struct Collected {
+    pub requests: u64,
+    pub ok: u64,
+    /// Successful requests with a known time.
+    pub times: Running,
+    pub sample: Reservoir,
+    pub first_s: f64,
+    pub last_s: f64,
+    pub per_second: Grid<u32>,
+    pub windows: Grid<Window>,
+    pub endpoints: Vec<EndpointStats>,
+    /// Requests dropped for a time too far from the others.
+    pub out_of_span: u64,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl Default for Collected {
+    fn default() -> Self {
+        Collected {
+            requests: 0,
+            ok: 0,
+            times: Running::default(),
+            sample: Reservoir::new(RESERVOIR),
+            first_s: f64::INFINITY,
+            last_s: f64::NEG_INFINITY,
+            per_second: Grid::default(),
+            windows: Grid::default(),
+            endpoints: Vec::new(),
+            out_of_span: 0,
+            rng: Xoshiro256PlusPlus::seed_from_u64(0x05ee_df17),
+        }
+    }
+}
+
+impl Collected {
+    /// Take one request into the summaries (false: its time is out of span, not counted).
+    pub fn add(&mut self, r: &Record, endpoints: &Endpoints) -> bool {
+        let sec = r.start_s.floor() as i64;
+        let Some(c) = self.per_second.cell(sec, MAX_SPAN_S as usize) else {
+            self.out_of_span += 1;
+            return false;
+        };
+        *c += 1;
+        self.requests += 1;
+        self.first_s = self.first_s.min(r.start_s);
+        self.last_s = self.last_s.max(r.start_s);
+        let wkey = sec.div_euclid(WINDOW_S);
+        let timed = r.time_s.is_finite();
+        if let Some(w) = self
+            .windows
+            .cell(wkey, (MAX_SPAN_S / WINDOW_S + 2) as usize)
+        {
+            w.requests += 1;
+            if timed {
+                w.sum_time_all += r.time_s;
+                w.timed_all += 1;
+            }
+            if r.ok {
+                w.ok += 1;
+                if timed {
+                    w.sum_time_ok += r.time_s;
+                    w.timed_ok += 1;
+                }
+            }
+            if r.concurrency.is_finite() {
+                w.sum_conc += f64::from(r.concurrency);
+                w.n_conc += 1;
+            }
+        }
+        let e = r.endpoint as usize;
+        while self.endpoints.len() <= e.min(endpoints.len()) {
+            self.endpoints.push(EndpointStats {
+                requests: 0,
+                ok: 0,
+                times: Running::default(),
+                sample: Reservoir::new(ENDPOINT_RESERVOIR),
+            });
+        }
+        let ep = &mut self.endpoints[e];
+        ep.requests += 1;
+        if r.ok {
+            self.ok += 1;
+            ep.ok += 1;
+            if timed {
+                let s = Sample {
+                    time_s: r.time_s,
+                    concurrency: r.concurrency,
+                    window: wkey,
+                };
+                self.times.add(r.time_s);
+                ep.times.add(r.time_s);
+                self.sample.add(s, &mut self.rng);
+                ep.sample.add(s, &mut self.rng);
+            }
+        }
+        true
+    }
+}

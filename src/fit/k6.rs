@@ -1,0 +1,132 @@
+//! k6 results written with `--out csv`: a header (`metric_name,timestamp,metric_value,check,
+//! error,error_code,expected_response,group,method,name,proto,scenario,service,status,...`),
+//! then one metric sample a line. A request is its `http_req_duration` sample (ms; the
+//! timestamp, whole seconds since 1970 or RFC 3339, is when it ended); `http_req_waiting`
+//! (time to first byte) is averaged for fit.json; `vus` samples give the concurrency of the
+//! requests that follow. Other metrics are read and set aside.
+
+use super::input::{LineParser, path_of, split_csv};
+use super::jtl::column;
+use super::timefmt::parse_iso;
+use super::{Endpoints, Record};
+
+#[derive(Debug, Default)]
+pub struct K6 {
+    metric: usize,
+    time: usize,
+    value: usize,
+    name: Option<usize>,
+    url: Option<usize>,
+    status: Option<usize>,
+    expected: Option<usize>,
+    vus: f32,
+    waiting_sum: f64,
+    waiting_n: u64,
+    fields: Vec<(usize, usize)>,
+}
+
+impl LineParser for K6 {
+    fn describe(&self) -> String {
+        "k6 (--out csv)".into()
+    }
+    fn resolution_s(&self) -> f64 {
+        1e-6
+    }
+    fn header(&mut self, line: &str) -> Result<bool, String> {
+        let cols: Vec<&str> = line.split(',').collect();
+        let need = |n: &str| {
+            column(&cols, n)
+                .ok_or_else(|| format!("a k6 CSV header needs a `{n}` column; got `{line}`"))
+        };
+        self.metric = need("metric_name")?;
+        self.time = need("timestamp")?;
+        self.value = need("metric_value")?;
+        self.name = column(&cols, "name");
+        self.url = column(&cols, "url");
+        self.status = column(&cols, "status");
+        self.expected = column(&cols, "expected_response");
+        self.vus = f32::NAN;
+        Ok(true)
+    }
+    fn notes(&self) -> Vec<(String, f64)> {
+        if self.waiting_n == 0 {
+            return Vec::new();
+        }
+        vec![
+            (
+                "http_req_waiting_mean_s".into(),
+                self.waiting_sum / self.waiting_n as f64 / 1000.0,
+            ),
+            ("http_req_waiting_samples".into(), self.waiting_n as f64),
+        ]
+    }
+    fn parse(
+        &mut self,
+        line: &str,
+        eps: &mut Endpoints,
+        out: &mut Vec<Record>,
+    ) -> Result<(), String> {
+        split_csv(line, &mut self.fields);
+        let need = self.metric.max(self.time).max(self.value);
+        if self.fields.len() <= need {
+            return Err(format!(
+                "{} fields, fewer than the header's",
+                self.fields.len()
+            ));
+        }
+        let fields = &self.fields;
+        let f = |i: usize| fields.get(i).map_or("", |&(s, e)| &line[s..e]);
+        let metric = f(self.metric);
+        let value = || -> Result<f64, String> {
+            f(self.value)
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("metric_value `{}` is not a number", f(self.value)))
+        };
+        match metric {
+            "http_req_duration" => {
+                let t = f(self.time);
+                let end = t
+                    .parse::<f64>()
+                    .ok()
+                    .or_else(|| parse_iso(t))
+                    .ok_or_else(|| {
+                        format!("timestamp `{t}` is neither seconds since 1970 nor RFC 3339")
+                    })?;
+                let ms = value()?;
+                let ok = match self.expected.map(f) {
+                    Some("true") => true,
+                    Some("false") => false,
+                    _ => self
+                        .status
+                        .map(f)
+                        .and_then(|s| s.parse::<u16>().ok())
+                        .is_none_or(|s| (1..400).contains(&s)),
+                };
+                let target = self
+                    .name
+                    .map(f)
+                    .filter(|s| !s.is_empty())
+                    .or_else(|| self.url.map(f))
+                    .unwrap_or("(all)");
+                let endpoint = eps.id(path_of(target));
+                out.push(Record {
+                    start_s: end - ms / 1000.0,
+                    time_s: ms / 1000.0,
+                    ok,
+                    endpoint,
+                    concurrency: self.vus,
+                });
+            }
+            "http_req_waiting" => {
+                self.waiting_sum += value()?;
+                self.waiting_n += 1;
+            }
+            "vus" => self.vus = value()? as f32,
+            "" => return Err("no metric_name".into()),
+            _ => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! Locust's `*_stats_history.csv`: one row a second per request name, with the user count, the
+//! response-time percentiles of the last seconds (ms) and cumulative request and failure
+//! counts. Only the `Aggregated` rows are read. Locust keeps no request-level times, so each
+//! row becomes as many requests as its cumulative count grew by (exact counts), ending evenly
+//! over the interval since the row before, with response times read off the row's percentiles
+//! at evenly spaced levels (linear between the given percentiles, from the minimum so far to
+//! the maximum): the fits are fits to that reconstruction, as fit.json says.
+
+use super::input::{LineParser, split_csv};
+use super::jtl::column;
+use super::{Endpoints, Record};
+
+const LEVELS: [(&str, f64); 11] = [
+    ("50%", 0.5),
+    ("66%", 0.66),
+    ("75%", 0.75),
+    ("80%", 0.8),
+    ("90%", 0.9),
+    ("95%", 0.95),
+    ("98%", 0.98),
+    ("99%", 0.99),
+    ("99.9%", 0.999),
+    ("99.99%", 0.9999),
+    ("100%", 1.0),
+];
+
+#[derive(Debug, Default)]
+pub struct Locust {
+    time: usize,
+    users: usize,
+    name: usize,
+    total: usize,
+    failures: usize,
+    min: Option<usize>,
+    levels: Vec<(usize, f64)>,
+    prev: Option<(f64, u64, u64)>,
+    fields: Vec<(usize, usize)>,
+    knots: Vec<(f64, f64)>,
+}
+
+impl LineParser for Locust {
+    fn describe(&self) -> String {
+        "locust (*_stats_history.csv)".into()
+    }
+    fn resolution_s(&self) -> f64 {
+        1e-3
+    }
+    fn header(&mut self, line: &str) -> Result<bool, String> {
+        let mut f = Vec::new();
+        split_csv(line, &mut f);
+        let cols: Vec<&str> = f.iter().map(|&(s, e)| &line[s..e]).collect();
+        let need = |n: &str| {
+            column(&cols, n).ok_or_else(|| {
+                format!("a Locust stats history header needs a `{n}` column; got `{line}`")
+            })
+        };
+        self.time = need("Timestamp")?;
+        self.users = need("User Count")?;
+        self.name = need("Name")?;
+        self.total = need("Total Request Count")?;
+        self.failures = need("Total Failure Count")?;
+        self.min = column(&cols, "Total Min Response Time");
+        self.levels = LEVELS
+            .iter()
+            .filter_map(|&(n, p)| column(&cols, n).map(|i| (i, p)))
+            .collect();
+        if self.levels.is_empty() {
+            return Err(format!(
+                "a Locust stats history header needs percentile columns (50%, 95%, ...); got `{line}`"
+            ));
+        }
+        Ok(true)
+    }
+    fn parse(
+        &mut self,
+        line: &str,
+        eps: &mut Endpoints,
+        out: &mut Vec<Record>,
+    ) -> Result<(), String> {
+        split_csv(line, &mut self.fields);
+        let fields = &self.fields;
+        let f = |i: usize| fields.get(i).map_or("", |&(s, e)| &line[s..e]);
+        if f(self.name) != "Aggregated" {
+            return Ok(());
+        }
+        let num = |i: usize, what: &str| -> Result<f64, String> {
+            f(i).parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| format!("{what} `{}` is not a number", f(i)))
+        };
+        let t = num(self.time, "Timestamp")?;
+        let users = num(self.users, "User Count")?;
+        let total = num(self.total, "Total Request Count")? as u64;
+        let fails = num(self.failures, "Total Failure Count")? as u64;
+        let (t0, total0, fails0) = self.prev.unwrap_or((t - 1.0, 0, 0));
+        self.prev = Some((t, total, fails));
+        if total < total0 || fails < fails0 || t < t0 {
+            return Err("the cumulative counts or the time went backwards".into());
+        }
+        let n = total - total0;
+        let nf = (fails - fails0).min(n);
+        if n == 0 {
+            return Ok(());
+        }
+        self.knots.clear();
+        let lo = self
+            .min
+            .and_then(|i| f(i).parse::<f64>().ok())
+            .unwrap_or(0.0);
+        self.knots.push((0.0, lo));
+        for &(i, p) in &self.levels {
+            if let Ok(q) = f(i).parse::<f64>() {
+                let q = q.max(self.knots.last().map_or(0.0, |k| k.1));
+                self.knots.push((p, q));
+            }
+        }
+        let endpoint = eps.id("(all)");
+        let span = (t - t0).max(0.0);
+        for k in 0..n {
+            let u = (k as f64 + 0.5) / n as f64;
+            let time_s = if self.knots.len() < 2 {
+                f64::NAN
+            } else {
+                quantile(&self.knots, u) / 1000.0
+            };
+            let end = t0 + span * u;
+            // Failures spread evenly among the row's requests.
+            let ok = (k * nf / n) == ((k + 1) * nf / n);
+            out.push(Record {
+                start_s: end - if time_s.is_finite() { time_s } else { 0.0 },
+                time_s,
+                ok,
+                endpoint,
+                concurrency: users as f32,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn quantile(knots: &[(f64, f64)], u: f64) -> f64 {
+    for w in knots.windows(2) {
+        let ((p0, q0), (p1, q1)) = (w[0], w[1]);
+        if u <= p1 {
+            return if p1 > p0 {
+                q0 + (q1 - q0) * (u - p0) / (p1 - p0)
+            } else {
+                q1
+            };
+        }
+    }
+    knots.last().map_or(f64::NAN, |k| k.1)
+}

@@ -1,0 +1,275 @@
+//! `surge fit`: a starting model of a real site from its access logs (nginx, Apache) or the
+//! results of its load tests (JMeter JTL, k6, Locust, vegeta). The files are read once,
+//! streaming (`input`, one module per format), into summaries of flat memory (`collect`); from
+//! those come the arrivals per bucket and a profile (`arrivals`), maximum-likelihood service-time
+//! fits (`dists`), the contention coefficient and the knee (`concurrency`); `report` gathers
+//! them into fit.json, `model_toml` writes a runnable model and `chart` draws fit.png/.svg.
+//!
+//! This module reads; it does not simulate. Exit codes and printing are `commands::fit`'s.
+
+pub mod access_log;
+pub mod arrivals;
+pub mod chart;
+pub mod collect;
+pub mod concurrency;
+pub mod dists;
+pub mod input;
+pub mod jtl;
+pub mod k6;
+pub mod locust;
+pub mod model_toml;
+pub mod report;
+pub mod timefmt;
+pub mod vegeta;
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use crate::model::error::BadInput;
+use access_log::AccessLog;
+use collect::Collected;
+use input::{FileReader, LineCounts, LineParser, Merged};
+
+/// One request as a file records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Record {
+    /// When it arrived, seconds since 1970.
+    pub start_s: f64,
+    /// Its response time, seconds (NaN when the file does not say).
+    pub time_s: f64,
+    /// A success (status below 400, or the tool's own verdict).
+    pub ok: bool,
+    pub endpoint: u32,
+    /// Concurrency the file records with it (JMeter allThreads, k6 VUs, Locust users), or NaN.
+    pub concurrency: f32,
+}
+
+/// Most endpoints told apart; requests to further paths count as `(other paths)`.
+pub const MAX_ENDPOINTS: usize = 5_000;
+pub const OTHER: &str = "(other paths)";
+
+/// Endpoint names (path without query string, or the tool's label), interned.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Endpoints {
+            ids: HashMap::new(),
+            names: vec![OTHER.into()],
+        }
+    }
+}
+
+impl Endpoints {
+    pub fn id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.ids.get(name) {
+            return i;
+        }
+        if self.names.len() > MAX_ENDPOINTS {
+            return 0;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.into());
+        self.ids.insert(name.into(), i);
+        i
+    }
+    pub fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.names.len() <= 1
+    }
+}
+
+/// The formats `surge fit` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Auto,
+    Nginx,
+    Apache,
+    Jtl,
+    K6,
+    Locust,
+    Vegeta,
+}
+
+/// What `surge fit` was asked.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: Format,
+    pub log_format: Option<String>,
+    /// Whole seconds, at least 1.
+    pub bucket_s: f64,
+    /// Busiest endpoints fitted on their own.
+    pub endpoints: usize,
+}
+
+/// Most unparsed lines tolerated, as a share of a file's lines.
+pub const MAX_BAD_SHARE: f64 = 0.05;
+
+/// One file as read.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub path: PathBuf,
+    pub format: String,
+    pub counts: LineCounts,
+    pub zero_times: u64,
+    pub resolution_s: f64,
+    pub notes: Vec<(String, f64)>,
+}
+
+/// The files read and their summaries.
+pub struct Reading {
+    pub files: Vec<FileInfo>,
+    pub collected: Collected,
+    pub endpoints: Endpoints,
+    /// Whether the files record concurrency with each request.
+    pub recorded_concurrency: bool,
+}
+
+/// The parser for `path` under `opts` (auto: told from the first non-blank line).
+fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String> {
+    let access = |default: fn() -> AccessLog| -> Result<Box<dyn LineParser>, String> {
+        match &opts.log_format {
+            Some(f) => Ok(Box::new(AccessLog::compile(f)?)),
+            None => Ok(Box::new(default())),
+        }
+    };
+    match opts.format {
+        Format::Nginx => return access(AccessLog::nginx_default),
+        Format::Apache => return access(AccessLog::apache_default),
+        Format::Jtl => return Ok(Box::new(jtl::Jtl::default())),
+        Format::K6 => return Ok(Box::new(k6::K6::default())),
+        Format::Locust => return Ok(Box::new(locust::Locust::default())),
+        Format::Vegeta => return Ok(Box::new(vegeta::Vegeta::default())),
+        Format::Auto => {}
+    }
+    if let Some(f) = &opts.log_format {
+        return Ok(Box::new(AccessLog::compile(f)?));
+    }
+    let mut first = String::new();
+    let mut r = input::open(path)?;
+    loop {
+        first.clear();
+        let n = r
+            .read_line(&mut first)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if n == 0 {
+            return Err(format!("{} is empty", path.display()));
+        }
+        if !first.trim().is_empty() {
+            break;
+        }
+    }
+    let line = first.trim_end();
+    if line.starts_with("timeStamp") {
+        return Ok(Box::new(jtl::Jtl::default()));
+    }
+    if line.starts_with("metric_name") {
+        return Ok(Box::new(k6::K6::default()));
+    }
+    if line.contains("User Count") && line.contains("Timestamp") {
+        return Ok(Box::new(locust::Locust::default()));
+    }
+    let first_field = line.split(',').next().unwrap_or("");
+    if first_field.len() >= 16
+        && first_field.bytes().all(|b| b.is_ascii_digit())
+        && line.matches(',').count() >= 5
+    {
+        return Ok(Box::new(vegeta::Vegeta::default()));
+    }
+    let last = line.rsplit(' ').next().unwrap_or("");
+    let mut eps = Endpoints::default();
+    let mut out = Vec::new();
+    let mut nginx = AccessLog::nginx_default();
+    let mut apache = AccessLog::apache_default();
+    if last.contains('.') && nginx.parse(line, &mut eps, &mut out).is_ok() {
+        return Ok(Box::new(nginx));
+    }
+    if apache.parse(line, &mut eps, &mut out).is_ok() {
+        return Ok(Box::new(apache));
+    }
+    if nginx.parse(line, &mut eps, &mut out).is_ok() {
+        return Ok(Box::new(nginx));
+    }
+    let shown: String = line.chars().take(160).collect();
+    Err(format!(
+        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL or k6 CSV header, a Locust stats history, vegeta CSV, or an nginx/Apache combined log line followed by the request time; give --format (and --log-format for another log layout)",
+        path.display()
+    ))
+}
+
+/// Read every file, merged in time order, into summaries. Errors are bad input: a missing
+/// file, an unknown format, or a file with more than 5% unparsed lines.
+pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
+    if files.is_empty() {
+        return Err(BadInput("give at least one file to fit".into()));
+    }
+    let mut readers = Vec::new();
+    for path in files {
+        let parser = parser_for(path, opts).map_err(BadInput)?;
+        readers.push(FileReader::new(path, parser).map_err(BadInput)?);
+    }
+    let mut merged = Merged::new(readers);
+    let mut endpoints = Endpoints::default();
+    let mut collected = Collected::default();
+    let mut recorded_concurrency = false;
+    while let Some(r) = merged.next_record(&mut endpoints).map_err(BadInput)? {
+        recorded_concurrency |= r.concurrency.is_finite();
+        collected.add(&r, &endpoints);
+    }
+    let mut infos = Vec::new();
+    for f in &merged.files {
+        let c = &f.counts;
+        let format = f.parser.describe();
+        if c.read > 0 && c.skipped as f64 > MAX_BAD_SHARE * c.read as f64 {
+            let quoted: Vec<String> = c
+                .bad
+                .iter()
+                .map(|(n, text, why)| format!("  line {n}: {why}: {text}"))
+                .collect();
+            return Err(BadInput(format!(
+                "{}: {} of {} lines ({:.1}%) did not parse as {format} (at most {:.0}% may be skipped); the first:\n{}\ngive --format, or --log-format for another log layout",
+                f.path.display(),
+                c.skipped,
+                c.read,
+                100.0 * c.skipped as f64 / c.read as f64,
+                MAX_BAD_SHARE * 100.0,
+                quoted.join("\n")
+            )));
+        }
+        infos.push(FileInfo {
+            path: f.path.clone(),
+            format,
+            counts: c.clone(),
+            zero_times: f.zero_times,
+            resolution_s: f.parser.resolution_s(),
+            notes: f.parser.notes(),
+        });
+    }
+    if collected.requests == 0 {
+        return Err(BadInput(format!(
+            "no requests in {}",
+            files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(Reading {
+        files: infos,
+        collected,
+        endpoints,
+        recorded_concurrency,
+    })
+}

@@ -1,0 +1,313 @@
+//! From the summaries of the files read to what `surge fit` reports (fit.json): line counts,
+//! arrivals, the service-time fit of successful requests, the endpoints, and contention.
+//!
+//! The service fit in the model is the fit of the responses below the knee (all when there is
+//! none), each divided by 1 + contention x its concurrency when contention is significant: the
+//! time a thread would take alone, which the simulator multiplies back by 1 + contention x busy.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::arrivals::{self, Arrivals};
+use super::collect::{Reservoir, Sample};
+use super::concurrency::{self, Contention};
+use super::dists::{Candidate, Fitted, fit_all};
+use super::{Options, Reading};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Lines {
+    pub read: u64,
+    pub parsed: u64,
+    pub skipped: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BadLine {
+    pub line: u64,
+    pub why: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub format: String,
+    pub lines: Lines,
+    pub bad_lines: Vec<BadLine>,
+    /// Responses recorded as 0, read as half the format's resolution.
+    pub zero_times: u64,
+    pub notes: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Observed {
+    pub responses: u64,
+    pub mean_s: f64,
+    pub cv: f64,
+    pub p50_s: f64,
+    pub p95_s: f64,
+    pub p99_s: f64,
+    /// Whether the percentiles come from every response or from the seeded sample.
+    pub percentiles_from: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub dist: String,
+    pub mean_s: f64,
+    pub cv: f64,
+    pub params: BTreeMap<String, f64>,
+    pub aic: f64,
+    pub ks: f64,
+    /// What was fitted.
+    pub basis: String,
+    /// Responses the fit used (a seeded uniform sample when there are more than 100,000).
+    pub fitted_on: usize,
+    pub candidates: Vec<Candidate>,
+    /// The successful responses as measured (exact mean and cv).
+    pub observed: Observed,
+    #[serde(skip)]
+    pub fitted: Fitted,
+    /// The times fitted, sorted (for the chart).
+    #[serde(skip)]
+    pub sorted: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointFit {
+    pub endpoint: String,
+    pub requests: u64,
+    pub share: f64,
+    pub succeeded: u64,
+    pub mean_s: Option<f64>,
+    pub cv: Option<f64>,
+    pub dist: Option<String>,
+    pub params: Option<BTreeMap<String, f64>>,
+    pub aic: Option<f64>,
+    pub ks: Option<f64>,
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Requests {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Requests dropped for a time more than 400 days from the others.
+    pub out_of_span: u64,
+}
+
+/// fit.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fit {
+    pub files: Vec<FileReport>,
+    pub lines: Lines,
+    pub requests: Requests,
+    pub arrivals: Arrivals,
+    pub service: Option<Service>,
+    pub endpoints: Vec<EndpointFit>,
+    pub contention: Option<Contention>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn sorted_times(r: &Reservoir) -> Vec<f64> {
+    let mut v: Vec<f64> = r.items.iter().map(|s| s.time_s).collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Everything fit.json says, from the files read.
+pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
+    let c = &reading.collected;
+    let mut lines = Lines {
+        read: 0,
+        parsed: 0,
+        skipped: 0,
+    };
+    let files = reading
+        .files
+        .iter()
+        .map(|f| {
+            lines.read += f.counts.read;
+            lines.parsed += f.counts.parsed;
+            lines.skipped += f.counts.skipped;
+            FileReport {
+                path: f.path.clone(),
+                format: f.format.clone(),
+                lines: Lines {
+                    read: f.counts.read,
+                    parsed: f.counts.parsed,
+                    skipped: f.counts.skipped,
+                },
+                bad_lines: f
+                    .counts
+                    .bad
+                    .iter()
+                    .map(|(n, t, w)| BadLine {
+                        line: *n,
+                        why: w.clone(),
+                        text: t.clone(),
+                    })
+                    .collect(),
+                zero_times: f.zero_times,
+                notes: f.notes.iter().cloned().collect(),
+            }
+        })
+        .collect();
+    let arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, opts.bucket_s);
+    let contention = concurrency::analyse(&c.windows, reading.recorded_concurrency);
+
+    // Concurrency of a kept response, as the contention fit saw it.
+    let conc_of = |s: &Sample| -> Option<f64> {
+        if s.concurrency.is_finite() {
+            return Some(f64::from(s.concurrency));
+        }
+        let i = s.window - c.windows.origin;
+        let w = c.windows.cells.get(usize::try_from(i).ok()?)?;
+        concurrency::window_concurrency(w, false)
+    };
+    let knee = contention.as_ref().and_then(|k| k.knee);
+    let coef = contention
+        .as_ref()
+        .filter(|k| k.significant)
+        .and_then(|k| k.coefficient);
+    let mut basis: Vec<f64> = Vec::with_capacity(c.sample.items.len());
+    for s in &c.sample.items {
+        let n = conc_of(s);
+        if let (Some(k), Some(n)) = (knee, n) {
+            if n > k {
+                continue;
+            }
+        }
+        basis.push(match (coef, n) {
+            (Some(cf), Some(n)) => s.time_s / (1.0 + cf * n),
+            _ => s.time_s,
+        });
+    }
+    let mut what = String::from("response times of successful requests");
+    if let Some(k) = knee {
+        what.push_str(&format!(", at most {k:.0} in progress (below the knee)"));
+    }
+    if let Some(cf) = coef {
+        what.push_str(&format!(
+            ", each divided by 1 + {cf:.4} x its concurrency (the service time before contention)"
+        ));
+    }
+    let raw = sorted_times(&c.sample);
+    let observed = Observed {
+        responses: c.times.n,
+        mean_s: c.times.mean,
+        cv: c.times.cv(),
+        p50_s: percentile(&raw, 0.5),
+        p95_s: percentile(&raw, 0.95),
+        p99_s: percentile(&raw, 0.99),
+        percentiles_from: if c.sample.complete() {
+            "every response".into()
+        } else {
+            format!(
+                "a seeded uniform sample of {} responses",
+                c.sample.items.len()
+            )
+        },
+    };
+    let service = fit_all(&basis).map(|cands| {
+        let best = cands[0].clone();
+        basis.sort_by(f64::total_cmp);
+        Service {
+            dist: best.dist.clone(),
+            mean_s: best.mean_s,
+            cv: best.cv,
+            params: best.params.clone(),
+            aic: best.aic,
+            ks: best.ks,
+            basis: what,
+            fitted_on: basis.len(),
+            candidates: cands,
+            observed,
+            fitted: best.fitted,
+            sorted: std::mem::take(&mut basis),
+        }
+    });
+
+    let mut order: Vec<usize> = (0..c.endpoints.len())
+        .filter(|&i| c.endpoints[i].requests > 0)
+        .collect();
+    order.sort_by(|&a, &b| {
+        c.endpoints[b]
+            .requests
+            .cmp(&c.endpoints[a].requests)
+            .then(a.cmp(&b))
+    });
+    let total = c.requests.max(1) as f64;
+    let mut endpoints: Vec<EndpointFit> = order
+        .iter()
+        .take(opts.endpoints)
+        .map(|&i| {
+            let e = &c.endpoints[i];
+            let times: Vec<f64> = e.sample.items.iter().map(|s| s.time_s).collect();
+            let cands = fit_all(&times).unwrap_or_default();
+            let best = cands.first();
+            EndpointFit {
+                endpoint: reading.endpoints.name(i as u32).to_string(),
+                requests: e.requests,
+                share: e.requests as f64 / total,
+                succeeded: e.ok,
+                mean_s: (e.times.n > 0).then_some(e.times.mean),
+                cv: (e.times.n > 1).then(|| e.times.cv()),
+                dist: best.map(|b| b.dist.clone()),
+                params: best.map(|b| b.params.clone()),
+                aic: best.map(|b| b.aic),
+                ks: best.map(|b| b.ks),
+                candidates: cands,
+            }
+        })
+        .collect();
+    let rest: u64 = order
+        .iter()
+        .skip(opts.endpoints)
+        .map(|&i| c.endpoints[i].requests)
+        .sum();
+    if rest > 0 {
+        let ok: u64 = order
+            .iter()
+            .skip(opts.endpoints)
+            .map(|&i| c.endpoints[i].ok)
+            .sum();
+        endpoints.push(EndpointFit {
+            endpoint: format!("(the other {} endpoints)", order.len() - opts.endpoints),
+            requests: rest,
+            share: rest as f64 / total,
+            succeeded: ok,
+            mean_s: None,
+            cv: None,
+            dist: None,
+            params: None,
+            aic: None,
+            ks: None,
+            candidates: Vec::new(),
+        });
+    }
+    Fit {
+        files,
+        lines,
+        requests: Requests {
+            total: c.requests,
+            succeeded: c.ok,
+            failed: c.requests - c.ok,
+            out_of_span: c.out_of_span,
+        },
+        arrivals,
+        service,
+        endpoints,
+        contention,
+    }
+}

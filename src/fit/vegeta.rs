@@ -1,0 +1,63 @@
+//! vegeta results written with `vegeta encode --to csv`: no header, one request a line:
+//! `timestamp,code,latency,bytes_out,bytes_in,error,body,attack,seq,method,url,headers`, the
+//! timestamp (when the request was sent) and the latency in nanoseconds. A request is a success
+//! when its code is below 400 and its error empty.
+
+use super::input::{LineParser, path_of, split_csv};
+use super::{Endpoints, Record};
+
+#[derive(Debug, Default)]
+pub struct Vegeta {
+    fields: Vec<(usize, usize)>,
+}
+
+impl LineParser for Vegeta {
+    fn describe(&self) -> String {
+        "vegeta (encode --to csv)".into()
+    }
+    fn resolution_s(&self) -> f64 {
+        1e-9
+    }
+    fn parse(
+        &mut self,
+        line: &str,
+        eps: &mut Endpoints,
+        out: &mut Vec<Record>,
+    ) -> Result<(), String> {
+        split_csv(line, &mut self.fields);
+        if self.fields.len() < 6 {
+            return Err(format!(
+                "{} fields; vegeta CSV has at least 6",
+                self.fields.len()
+            ));
+        }
+        let fields = &self.fields;
+        let f = |i: usize| fields.get(i).map_or("", |&(s, e)| &line[s..e]);
+        let ts: i64 = f(0)
+            .parse()
+            .map_err(|_| format!("timestamp `{}` is not nanoseconds since 1970", f(0)))?;
+        let code: u16 = f(1)
+            .parse()
+            .map_err(|_| format!("code `{}` is not a status", f(1)))?;
+        let lat: i64 = f(2)
+            .parse()
+            .ok()
+            .filter(|x: &i64| *x >= 0)
+            .ok_or_else(|| format!("latency `{}` is not nanoseconds", f(2)))?;
+        let ok = (1..400).contains(&code) && f(5).is_empty();
+        let url = f(10);
+        let endpoint = eps.id(if url.is_empty() {
+            "(all)"
+        } else {
+            path_of(url)
+        });
+        out.push(Record {
+            start_s: (ts / 1_000_000_000) as f64 + (ts % 1_000_000_000) as f64 * 1e-9,
+            time_s: lat as f64 * 1e-9,
+            ok,
+            endpoint,
+            concurrency: f32::NAN,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,492 @@
+//! `surge fit`: parameters recovered from data generated with known parameters (Poisson
+//! arrivals with a profile, lognormal service, contention), the round trip through `surge run`,
+//! each tool's format from a small sample in its exact layout (tests/fit-data/), gzip, garbage
+//! lines and errors kept out of the service fit.
+
+use assert_cmd::Command;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Exp1, LogNormal, StandardUniform};
+use serde_json::Value;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+mod common;
+
+/// A generated request.
+#[derive(Debug, Clone)]
+struct Req {
+    start: f64,
+    time: f64,
+    ok: bool,
+    path: &'static str,
+}
+
+/// Known parameters of generated traffic.
+struct Truth {
+    /// Requests per second at t seconds.
+    rate: fn(f64) -> f64,
+    max_rate: f64,
+    duration: f64,
+    mean: f64,
+    cv: f64,
+    contention: f64,
+    error_rate: f64,
+    seed: u64,
+}
+
+const EPOCH: f64 = 1_700_000_000.0; // 2023-11-14 22:13:20 UTC
+
+/// Poisson arrivals (thinning) served without queueing, each taking s x (1 + contention x n)
+/// with n the requests in progress counting itself, as the simulator does.
+fn generate(t: &Truth) -> Vec<Req> {
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(t.seed);
+    let s2 = (1.0 + t.cv * t.cv).ln();
+    let ln = LogNormal::new(t.mean.ln() - s2 / 2.0, s2.sqrt()).unwrap();
+    let mut now = 0.0;
+    let mut ends: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+    let mut out = Vec::new();
+    let paths = ["/", "/search", "/item", "/cart"];
+    loop {
+        let e: f64 = Exp1.sample(&mut rng);
+        now += e / t.max_rate;
+        if now >= t.duration {
+            break;
+        }
+        let u: f64 = StandardUniform.sample(&mut rng);
+        if u * t.max_rate > (t.rate)(now) {
+            continue;
+        }
+        while ends
+            .peek()
+            .is_some_and(|Reverse(x)| (*x as f64) * 1e-9 <= now)
+        {
+            ends.pop();
+        }
+        let n = ends.len() as f64 + 1.0;
+        let err: f64 = StandardUniform.sample(&mut rng);
+        let ok = err >= t.error_rate;
+        let time = if ok {
+            ln.sample(&mut rng) * (1.0 + t.contention * n)
+        } else {
+            5.0 // errors are slow, so that letting them into the fit would show
+        };
+        ends.push(Reverse(((now + time) * 1e9) as u64));
+        let which: f64 = StandardUniform.sample(&mut rng);
+        let path = paths[((which * which) * 4.0) as usize];
+        out.push(Req {
+            start: now,
+            time,
+            ok,
+            path,
+        });
+    }
+    out
+}
+
+fn clf(epoch: f64) -> String {
+    let secs = epoch.floor() as i64;
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    // civil from days (Howard Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
+    format!(
+        "{d:02}/{mon}/{y}:{:02}:{:02}:{:02} +0000",
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    )
+}
+
+/// nginx combined + $request_time, one line per request written when it ends (in end order).
+fn nginx_log(reqs: &[Req]) -> String {
+    let mut by_end: Vec<&Req> = reqs.iter().collect();
+    by_end.sort_by(|a, b| (a.start + a.time).total_cmp(&(b.start + b.time)));
+    let mut s = String::with_capacity(reqs.len() * 150);
+    for (i, r) in by_end.iter().enumerate() {
+        s.push_str(&format!(
+            "10.0.{}.{} - - [{}] \"GET {}?id={i} HTTP/1.1\" {} 512 \"-\" \"Mozilla/5.0 (gen)\" {:.3}\n",
+            i % 200,
+            i % 250,
+            clf(EPOCH + r.start + r.time),
+            r.path,
+            if r.ok { 200 } else { 503 },
+            r.time
+        ));
+    }
+    s
+}
+
+fn surge() -> Command {
+    Command::cargo_bin("surge").unwrap()
+}
+
+/// Run `surge fit` and return fit.json.
+fn fit(files: &[&Path], extra: &[&str], out: &Path) -> Value {
+    let a = surge()
+        .arg("fit")
+        .args(files)
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .assert();
+    let o = a.get_output();
+    assert!(
+        o.status.success(),
+        "surge fit failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(out.join("fit.json")).unwrap()).unwrap()
+}
+
+fn within(got: f64, want: f64, tol: f64, what: &str) {
+    let rel = (got - want).abs() / want.abs();
+    assert!(
+        rel <= tol,
+        "{what}: got {got}, want {want} within {:.0}% (off {:.2}%)",
+        tol * 100.0,
+        rel * 100.0
+    );
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn percentile(mut x: Vec<f64>, p: f64) -> f64 {
+    x.sort_by(f64::total_cmp);
+    x[((p * x.len() as f64).ceil() as usize).clamp(1, x.len()) - 1]
+}
+
+fn daily(t: f64) -> f64 {
+    // a morning rise and an afternoon fall over one hour: 20/s to 60/s and back to 30/s
+    20.0 + 40.0 * (t / 1500.0).min(1.0) - 30.0 * ((t - 2400.0) / 1200.0).clamp(0.0, 1.0)
+}
+
+#[test]
+fn recovers_arrivals_and_lognormal_service_from_an_nginx_log() {
+    let truth = Truth {
+        rate: daily,
+        max_rate: 60.0,
+        duration: 3600.0,
+        mean: 0.120,
+        cv: 1.5,
+        contention: 0.0,
+        error_rate: 0.05,
+        seed: 11,
+    };
+    let reqs = generate(&truth);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, nginx_log(&reqs)).unwrap();
+    let j = fit(&[&log], &[], &dir.path().join("out"));
+    // every request counted, errors counted and kept out of the fit
+    assert_eq!(j["lines"]["read"], reqs.len() as u64);
+    assert_eq!(j["lines"]["skipped"], 0);
+    assert_eq!(j["arrivals"]["requests"], reqs.len() as u64);
+    let failed = reqs.iter().filter(|r| !r.ok).count() as u64;
+    assert_eq!(j["requests"]["failed"], failed);
+    let s = &j["service"];
+    assert_eq!(s["dist"], "lognormal", "{s}");
+    within(f(&s["mean_s"]), truth.mean, 0.03, "service mean");
+    within(f(&s["cv"]), truth.cv, 0.05, "service cv");
+    assert_eq!(s["candidates"].as_array().unwrap().len(), 4);
+    assert!(f(&s["ks"]) < 0.01, "KS {}", s["ks"]);
+    // the profile follows the known rate (Poisson error of a 150 s run of buckets is ~2%)
+    let base = f(&j["arrivals"]["baseline_rate_per_s"]);
+    for k in j["arrivals"]["profile"].as_array().unwrap() {
+        let (t, factor) = (f(&k[0]), f(&k[1]));
+        within(base * factor, daily(t), 0.12, &format!("rate at {t} s"));
+    }
+    within(f(&j["arrivals"]["peak_rate_per_s"]), 60.0, 0.1, "peak rate");
+    assert!(j["arrivals"]["profile"].as_array().unwrap().len() <= 24);
+    // endpoint shares
+    let eps = j["endpoints"].as_array().unwrap();
+    assert_eq!(eps[0]["endpoint"], "/");
+    within(f(&eps[0]["share"]), 0.5, 0.05, "share of /");
+    // arrivals.csv replays: a trace source reads it and holds every request
+    let csv = std::fs::read_to_string(dir.path().join("out/arrivals.csv")).unwrap();
+    let total: u64 = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, reqs.len() as u64);
+    assert!(dir.path().join("out/fit.png").exists() && dir.path().join("out/fit.svg").exists());
+}
+
+#[test]
+fn recovers_contention_and_the_knee_is_absent_below_saturation() {
+    let truth = Truth {
+        rate: |t| 10.0 + 290.0 * t / 3600.0,
+        max_rate: 300.0,
+        duration: 3600.0,
+        mean: 0.050,
+        cv: 1.0,
+        contention: 0.02,
+        error_rate: 0.0,
+        seed: 5,
+    };
+    let reqs = generate(&truth);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, nginx_log(&reqs)).unwrap();
+    let j = fit(&[&log], &[], &dir.path().join("out"));
+    let c = &j["contention"];
+    within(f(&c["coefficient"]), truth.contention, 0.10, "contention");
+    assert_eq!(c["significant"], true);
+    assert!(c["knee"].is_null(), "{c}");
+    // the model's service is the time before contention
+    within(
+        f(&j["service"]["mean_s"]),
+        truth.mean,
+        0.03,
+        "base service mean",
+    );
+    within(f(&j["service"]["cv"]), truth.cv, 0.05, "base service cv");
+    let model = std::fs::read_to_string(dir.path().join("out/model.toml")).unwrap();
+    assert!(model.contains("contention = 0.0"), "{model}");
+}
+
+#[test]
+fn round_trip_the_written_model_reproduces_throughput_and_latency() {
+    let truth = Truth {
+        rate: daily,
+        max_rate: 60.0,
+        duration: 3600.0,
+        mean: 0.120,
+        cv: 1.5,
+        contention: 0.0,
+        error_rate: 0.0,
+        seed: 21,
+    };
+    let reqs = generate(&truth);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, nginx_log(&reqs)).unwrap();
+    // The README's example is this log: SURGE_FIT_EXAMPLE=access.log keeps a copy.
+    if let Ok(keep) = std::env::var("SURGE_FIT_EXAMPLE") {
+        std::fs::copy(&log, keep).unwrap();
+    }
+    let out = dir.path().join("out");
+    let j = fit(&[&log], &[], &out);
+    let times: Vec<f64> = reqs
+        .iter()
+        .map(|r| (r.time * 1000.0).round() / 1000.0)
+        .collect();
+    let data_p50 = percentile(times.clone(), 0.5);
+    let data_p95 = percentile(times, 0.95);
+    let data_rate = f(&j["arrivals"]["mean_rate_per_s"]);
+    let summary = common::run_file(&out.join("model.toml"), dir.path(), &[]);
+    let sim = &summary["tiers"][0];
+    within(f(&sim["throughput_per_s"]), data_rate, 0.05, "throughput");
+    within(f(&summary["latency_s"]["p50"]), data_p50, 0.05, "p50");
+    within(f(&summary["latency_s"]["p95"]), data_p95, 0.05, "p95");
+    // the recorded arrivals replay through a trace source too
+    let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
+    let traced: String = model
+        .lines()
+        .map(|l| match l {
+            "kind = \"requests\"" => "kind = \"trace\"\nfile = \"arrivals.csv\"".to_string(),
+            l if l.starts_with("rate = ") || l.starts_with("profile = ") => String::new(),
+            l => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let traced_file = out.join("traced.toml");
+    std::fs::write(&traced_file, traced).unwrap();
+    let summary = common::run_file(&traced_file, dir.path(), &[]);
+    within(
+        f(&summary["requests"]["offered"]),
+        reqs.len() as f64,
+        0.01,
+        "trace replay",
+    );
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fit-data")
+        .join(name)
+}
+
+/// fit.json of one sample file.
+fn sample(name: &str, extra: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    fit(&[&data(name)], extra, &dir.path().join("out"))
+}
+
+#[test]
+fn each_tool_format_is_read_from_its_own_layout() {
+    // (file, format named in fit.json, requests, failed)
+    let cases = [
+        ("nginx.log", "nginx", 40, 1),
+        ("apache.log", "apache", 40, 1),
+        ("results.jtl", "jtl", 120, 1),
+        ("k6.csv", "k6", 30, 1),
+        ("locust_stats_history.csv", "locust", 1240, 4),
+        ("vegeta.csv", "vegeta", 40, 1),
+    ];
+    for (file, format, requests, failed) in cases {
+        // auto-detected, then named
+        for extra in [vec![], vec!["--format", format]] {
+            let j = sample(file, &extra);
+            let shown = j["files"][0]["format"].as_str().unwrap().to_string();
+            assert!(shown.starts_with(format), "{file}: read as {shown}");
+            assert_eq!(
+                j["lines"]["skipped"], 0,
+                "{file}: {}",
+                j["files"][0]["bad_lines"]
+            );
+            if format != "locust" {
+                assert_eq!(j["arrivals"]["requests"], requests, "{file}");
+            }
+            assert_eq!(j["requests"]["failed"], failed, "{file}");
+            assert!(j["service"]["mean_s"].as_f64().unwrap() > 0.0, "{file}");
+        }
+    }
+}
+
+#[test]
+fn formats_read_the_right_figures() {
+    // nginx: the first line's time, end less request time
+    let j = sample("nginx.log", &[]);
+    assert_eq!(
+        j["arrivals"]["first_s"].as_f64().unwrap().floor(),
+        1_700_000_000.0 - 1.0
+    );
+    // Apache: %D microseconds; the path without query string
+    let j = sample("apache.log", &[]);
+    assert_eq!(j["endpoints"][0]["endpoint"], "/api/orders");
+    assert!(j["service"]["observed"]["mean_s"].as_f64().unwrap() < 1.0);
+    // JMeter: allThreads is the concurrency, labels are endpoints
+    let j = sample("results.jtl", &[]);
+    assert_eq!(j["endpoints"][0]["endpoint"], "Home page");
+    assert!(
+        j["contention"]["concurrency_from"]
+            .as_str()
+            .unwrap()
+            .contains("recorded")
+    );
+    // k6: http_req_waiting averaged; requests are http_req_duration samples
+    let j = sample("k6.csv", &[]);
+    assert!(
+        j["files"][0]["notes"]["http_req_waiting_mean_s"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert_eq!(j["endpoints"][0]["endpoint"], "/news.php");
+    // Locust: counts from the cumulative totals of the Aggregated rows
+    let j = sample("locust_stats_history.csv", &[]);
+    let expected: u64 = (1..=20).map(|i: u64| 8 * (i * 5).min(50) / 5).sum();
+    assert_eq!(j["arrivals"]["requests"], expected);
+    let p50 = j["service"]["observed"]["p50_s"].as_f64().unwrap();
+    assert!((p50 - 0.110).abs() < 0.002, "p50 {p50}");
+    // vegeta: ns latencies, the refused connection is a failure
+    let j = sample("vegeta.csv", &[]);
+    assert_eq!(j["requests"]["failed"], 1);
+    assert!(j["service"]["observed"]["mean_s"].as_f64().unwrap() < 0.1);
+}
+
+#[test]
+fn gzip_and_several_files_merge_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = fit(&[&data("nginx.log.1.gz")], &[], &dir.path().join("a"));
+    assert_eq!(j["arrivals"]["requests"], 40);
+    // a rotated pair: the same lines twice, merged
+    let j = fit(
+        &[&data("nginx.log"), &data("nginx.log.1.gz")],
+        &[],
+        &dir.path().join("b"),
+    );
+    assert_eq!(j["arrivals"]["requests"], 80);
+    assert_eq!(j["lines"]["read"], 80);
+    assert_eq!(j["files"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_few_garbage_lines_are_skipped_and_quoted_too_many_are_an_error() {
+    let j = sample("nginx-some-garbage.log", &[]);
+    assert_eq!(j["lines"]["read"], 41);
+    assert_eq!(j["lines"]["parsed"], 40);
+    assert_eq!(j["lines"]["skipped"], 1);
+    assert_eq!(j["files"][0]["bad_lines"][0]["line"], 21);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let a = surge()
+        .args(["fit", "--format", "nginx"])
+        .arg(data("nginx-mostly-garbage.log"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("5 of 25 lines"), "{err}");
+    assert!(
+        err.contains("nginx (combined followed by $request_time)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 21:") && err.contains("<html>oops</html>"),
+        "{err}"
+    );
+    assert!(!out.join("model.toml").exists(), "no half-written output");
+    // a missing file
+    let a = surge().args(["fit", "no-such-file.log"]).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("no-such-file.log"), "{err}");
+}
+
+#[test]
+fn a_custom_log_format_is_compiled_from_nginx_or_apache_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("custom.log");
+    let mut f = std::fs::File::create(&log).unwrap();
+    for i in 0..30 {
+        writeln!(
+            f,
+            "{}.{:03} {} \"GET /x/{}?q HTTP/2.0\" up={}, 0.010",
+            1_700_000_000 + i,
+            i * 7,
+            if i == 5 { 502 } else { 200 },
+            i % 2,
+            0.05 + f64::from(i) / 1000.0
+        )
+        .unwrap();
+    }
+    drop(f);
+    let j = fit(
+        &[&log],
+        &[
+            "--log-format",
+            "$msec $status \"$request\" up=$upstream_response_time",
+        ],
+        &dir.path().join("out"),
+    );
+    assert_eq!(j["arrivals"]["requests"], 30);
+    assert_eq!(j["requests"]["failed"], 1);
+    // upstream times are a comma list: added
+    let mean = j["service"]["observed"]["mean_s"].as_f64().unwrap();
+    assert!((mean - 0.0745).abs() < 1e-3, "mean {mean}");
+    let a = surge()
+        .args(["fit", "--log-format", "$status $body_bytes_sent"])
+        .arg(&log)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("no time field"), "{err}");
+}
