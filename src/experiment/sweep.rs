@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::run_once;
 use crate::engine::derive_seed;
-use crate::model::error::BadInput;
 use crate::metrics::Summary;
+use crate::model::error::BadInput;
 use crate::model::{self, Model};
 
 /// One varied key and its values (as they are passed to `--set`).
