@@ -327,12 +327,18 @@ fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least(
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("not recovered in 2 of 2"), "{text}");
     let first = text.lines().nth(1).unwrap();
-    assert!(first.contains("≥"), "censored downtime is at least: {first}");
+    assert!(
+        first.contains("≥"),
+        "censored downtime is at least: {first}"
+    );
     let second = text.lines().nth(2).unwrap();
     assert!(!second.contains("≥"), "{second}");
     let svg = std::fs::read_to_string(out.join("sweep.svg")).unwrap();
     assert!(svg.contains("not recovered in 2 of 2"), "the chart says it");
-    assert!(svg.contains("at least"), "the chart marks censored downtime");
+    assert!(
+        svg.contains("at least"),
+        "the chart marks censored downtime"
+    );
 }
 
 #[test]
@@ -378,14 +384,23 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
         curve["slope"].as_f64().unwrap(),
     );
     let x = cp["crash_point"].as_f64().unwrap();
-    assert!((a + b * x).abs() < 1e-6, "the curve crosses 0.5 at the crash point");
+    assert!(
+        (a + b * x).abs() < 1e-6,
+        "the curve crosses 0.5 at the crash point"
+    );
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("95% interval") && !text.contains("bracket"), "{text}");
+    assert!(
+        text.contains("95% interval") && !text.contains("bracket"),
+        "{text}"
+    );
     // Not a terminal: no progress lines.
     assert!(!String::from_utf8_lossy(&o.stderr).contains("try 1:"));
     let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
     assert!(svg.contains("logistic fit") && svg.contains("95% interval"));
-    assert!(!svg.contains("CI"), "a bracket or interval, never a bare CI");
+    assert!(
+        !svg.contains("CI"),
+        "a bracket or interval, never a bare CI"
+    );
 
     // Two replications per value of a sharp threshold: every value is all-or-nothing, so the
     // answer is a bracket.
@@ -408,7 +423,10 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     assert_eq!(cp["method"], "bracket");
     assert!(cp["logistic"].is_null());
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("between") && text.contains("bracket"), "{text}");
+    assert!(
+        text.contains("between") && text.contains("bracket"),
+        "{text}"
+    );
     assert!(!text.contains("interval"), "{text}");
     let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
     assert!(svg.contains("crash point bracket"));

@@ -108,10 +108,7 @@ impl Workload {
                 let model = mmck_model(arrivals)?;
                 let wall = Instant::now();
                 let rows = run_points(std::slice::from_ref(&model), 1, runs, jobs, &|| {})?;
-                let events = rows
-                    .iter()
-                    .map(|r| r.summary.events)
-                    .sum();
+                let events = rows.iter().map(|r| r.summary.events).sum();
                 Measure {
                     wall_s: wall.elapsed().as_secs_f64(),
                     events,

@@ -10,7 +10,7 @@ use super::out_dir;
 use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method, Search, Try};
 use crate::model::{self, error::BadInput};
-use crate::output::{self, sweep_chart};
+use crate::output::{self, chart};
 
 pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     let bad = |why: &str| BadInput(format!("--vary {}: {why}", args.vary));
@@ -102,9 +102,9 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
 
 /// The chart of a crash-point search (also used by `surge plot`).
 pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
-    let tries = |ts: &[Try]| -> Vec<sweep_chart::CrashTry> {
+    let tries = |ts: &[Try]| -> Vec<chart::CrashTry> {
         ts.iter()
-            .map(|t| sweep_chart::CrashTry {
+            .map(|t| chart::CrashTry {
                 value: t.value,
                 reps: t.reps,
                 outages: t.outages,
@@ -112,7 +112,7 @@ pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
             .collect()
     };
     let curve = cp.logistic.map(|c| move |x: f64| c.probability(x));
-    let chart = sweep_chart::CrashChart {
+    let spec = chart::CrashChart {
         title,
         parameter: &cp.parameter,
         points: &tries(&cp.points),
@@ -124,8 +124,8 @@ pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
         p90: cp.p90,
         curve: curve.as_ref().map(|c| c as &dyn Fn(f64) -> f64),
     };
-    sweep_chart::draw_crashpoint(
-        &chart,
+    chart::draw_crashpoint(
+        &spec,
         &dir.join("crashpoint.png"),
         &dir.join("crashpoint.svg"),
     )

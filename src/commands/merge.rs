@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::sweep::{self, ShardManifest};
-use crate::output::points::{self, Header, Record};
 use crate::cli::MergeArgs;
 use crate::model::error::BadInput;
+use crate::output::points::{self, Header, Record};
 
 /// Whether `name` is a shard's manifest: `shard-<digits>-of-<digits>.json`.
 fn is_manifest(name: &str) -> bool {
@@ -182,9 +182,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
             .flat_map(|p| (0..reps).map(move |r| (p, r)))
             .collect();
         let got: BTreeSet<(usize, u32)> = recs.iter().map(|r| (r.point, r.rep)).collect();
-        let values_match = recs
-            .iter()
-            .all(|r| grid.get(r.point) == Some(&r.values));
+        let values_match = recs.iter().all(|r| grid.get(r.point) == Some(&r.values));
         if got != expected || recs.len() != expected.len() || !values_match {
             bail!(BadInput(format!(
                 "{} does not hold exactly the runs of shard {index} of {count} ({} rows for {} \

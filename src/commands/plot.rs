@@ -12,8 +12,8 @@ use crate::experiment::sweep::Vary;
 use crate::metrics::{TierSeries, TimeSeries};
 use crate::model::error::BadInput;
 use crate::model::units::parse_clock;
-use crate::output::points::SweepDoc;
 use crate::output::chart;
+use crate::output::points::SweepDoc;
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;

@@ -28,7 +28,7 @@ use crate::metrics::table::{self, Column, Run};
 use crate::model::error::BadInput;
 use crate::output::journal::{self, Journal};
 use crate::output::points::{self, GridValue, Header, OutageCounts, PointStats, Record, SweepDoc};
-use crate::output::{self, sweep_chart};
+use crate::output::{self, chart};
 
 /// Metrics drawn against the varied key, in panel order.
 const KEY_METRICS: &[&str] = &[
@@ -113,7 +113,10 @@ pub fn write_outputs(
 ) -> Result<()> {
     let keys = id.keys();
     let grid = sweep::grid(&id.vary);
-    output::write_atomic(&dir.join("points.csv"), &points::write_csv(header, records)?)?;
+    output::write_atomic(
+        &dir.join("points.csv"),
+        &points::write_csv(header, records)?,
+    )?;
     let per_point = points::summarise(&grid, header, records);
     let doc = SweepDoc {
         model: id.model.clone(),
@@ -472,7 +475,7 @@ fn on_interrupt(stop: Arc<AtomicBool>, journal: Arc<Mutex<Journal>>) -> Result<(
     .context("cannot install the Ctrl-C handler")
 }
 
-fn axis(v: &Vary) -> sweep_chart::Axis {
+fn axis(v: &Vary) -> chart::Axis {
     let nums: Option<Vec<f64>> = v
         .values
         .iter()
@@ -482,12 +485,12 @@ fn axis(v: &Vary) -> sweep_chart::Axis {
         })
         .collect();
     match nums {
-        Some(x) => sweep_chart::Axis {
+        Some(x) => chart::Axis {
             name: v.key.clone(),
             x,
             labels: None,
         },
-        None => sweep_chart::Axis {
+        None => chart::Axis {
             name: v.key.clone(),
             x: (0..v.values.len()).map(|i| i as f64).collect(),
             labels: Some(v.values.clone()),
@@ -516,10 +519,10 @@ fn caveat(key: &str, o: &OutageCounts) -> Option<String> {
 pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) -> Result<()> {
     match varies {
         [one] => {
-            let series: Vec<sweep_chart::MetricSeries> = KEY_METRICS
+            let series: Vec<chart::MetricSeries> = KEY_METRICS
                 .iter()
                 .filter_map(|k| table::metric(k))
-                .map(|m| sweep_chart::MetricSeries {
+                .map(|m| chart::MetricSeries {
                     label: m.label.to_string(),
                     unit: m.unit.to_string(),
                     probability: m.probability,
@@ -535,7 +538,7 @@ pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) 
                         .collect(),
                 })
                 .collect();
-            sweep_chart::draw_sweep(
+            chart::draw_sweep(
                 title,
                 &axis(one),
                 &series,
@@ -553,7 +556,7 @@ pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) 
                         .collect()
                 })
                 .collect();
-            sweep_chart::draw_heatmap(
+            chart::draw_heatmap(
                 title,
                 &axis(x),
                 &axis(y),

@@ -126,14 +126,25 @@ pub const LATENCY_P95: &str = "latency_s.p95";
 
 /// The metrics of the whole run that come before the tiers' columns.
 pub const BEFORE_TIERS: &[Metric] = &[
-    mean("events", "events simulated", "events", |r| count(r.summary.events)),
-    mean("latency_s.mean", "mean latency", "s", |r| r.summary.latency_s.mean),
-    mean("latency_s.p50", "p50 latency", "s", |r| r.summary.latency_s.p50),
-    mean(LATENCY_P95, "p95 latency", "s", |r| r.summary.latency_s.p95),
-    mean("latency_s.p99", "p99 latency", "s", |r| r.summary.latency_s.p99),
-    mean("mean_concurrent_users", "mean concurrent users", "users", |r| {
-        Some(r.summary.mean_concurrent_users)
+    mean("events", "events simulated", "events", |r| {
+        count(r.summary.events)
     }),
+    mean("latency_s.mean", "mean latency", "s", |r| {
+        r.summary.latency_s.mean
+    }),
+    mean("latency_s.p50", "p50 latency", "s", |r| {
+        r.summary.latency_s.p50
+    }),
+    mean(LATENCY_P95, "p95 latency", "s", |r| r.summary.latency_s.p95),
+    mean("latency_s.p99", "p99 latency", "s", |r| {
+        r.summary.latency_s.p99
+    }),
+    mean(
+        "mean_concurrent_users",
+        "mean concurrent users",
+        "users",
+        |r| Some(r.summary.mean_concurrent_users),
+    ),
     mean("outage.crash_time_s", "time of the crash", "s", |r| {
         r.summary.outage.crash_time_s
     }),
@@ -145,7 +156,9 @@ pub const BEFORE_TIERS: &[Metric] = &[
         "share of runs still down at the end",
         |r| Some(yes(r.down_at_end)),
     ),
-    mean(DOWNTIME, "downtime", "s", |r| Some(r.summary.outage.downtime_s)),
+    mean(DOWNTIME, "downtime", "s", |r| {
+        Some(r.summary.outage.downtime_s)
+    }),
     mean("outage.episodes", "outage episodes", "episodes", |r| {
         Some(f64::from(r.summary.outage.episodes))
     }),
@@ -156,9 +169,12 @@ pub const BEFORE_TIERS: &[Metric] = &[
         r.summary.outage.recovered_at_s
     }),
     mean(RECOVERY_TIME, "recovery time", "s", recovery_time),
-    mean("peak_concurrent_users", "peak concurrent users", "users", |r| {
-        Some(r.summary.peak_concurrent_users)
-    }),
+    mean(
+        "peak_concurrent_users",
+        "peak concurrent users",
+        "users",
+        |r| Some(r.summary.peak_concurrent_users),
+    ),
     mean("requests.failed", "requests failed", "requests", |r| {
         count(r.summary.requests.failed)
     }),
@@ -168,9 +184,12 @@ pub const BEFORE_TIERS: &[Metric] = &[
         "requests",
         |r| count(r.summary.requests.first_attempts),
     ),
-    mean("requests.in_flight", "requests in flight at the end", "requests", |r| {
-        count(r.summary.requests.in_flight)
-    }),
+    mean(
+        "requests.in_flight",
+        "requests in flight at the end",
+        "requests",
+        |r| count(r.summary.requests.in_flight),
+    ),
     mean("requests.offered", "requests offered", "requests", |r| {
         count(r.summary.requests.offered)
     }),
@@ -180,70 +199,114 @@ pub const BEFORE_TIERS: &[Metric] = &[
     mean("requests.retries", "retries", "requests", |r| {
         count(r.summary.requests.retries)
     }),
-    mean("requests.succeeded", "requests succeeded", "requests", |r| {
-        count(r.summary.requests.succeeded)
-    }),
-    mean("requests.timed_out", "requests timed out", "requests", |r| {
-        count(r.summary.requests.timed_out)
-    }),
+    mean(
+        "requests.succeeded",
+        "requests succeeded",
+        "requests",
+        |r| count(r.summary.requests.succeeded),
+    ),
+    mean(
+        "requests.timed_out",
+        "requests timed out",
+        "requests",
+        |r| count(r.summary.requests.timed_out),
+    ),
     mean(
         "requests.wasted",
         "attempts served after their client left",
         "requests",
         |r| count(r.summary.requests.wasted),
     ),
-    mean("sim_time_s", "time simulated", "s", |r| Some(r.summary.sim_time_s)),
+    mean("sim_time_s", "time simulated", "s", |r| {
+        Some(r.summary.sim_time_s)
+    }),
 ];
 
 /// The metrics of each tier, in column order.
 pub const TIER: &[TierMetric] = &[
-    tier("blocking_probability", "blocking probability", "", true, |t| {
-        t.blocking_probability
-    }),
+    tier(
+        "blocking_probability",
+        "blocking probability",
+        "",
+        true,
+        |t| t.blocking_probability,
+    ),
     tier("crashes", "instance crashes", "crashes", false, |t| {
         count(t.crashes)
     }),
     tier("departures_per_s", "departures", "req/s", false, |t| {
         Some(t.departures_per_s)
     }),
-    tier("first_crash_s", "time of the first crash", "s", false, |t| {
-        t.first_crash_s
-    }),
-    tier("in_tier_at_end", "requests in the tier at the end", "requests", false, |t| {
-        count(t.in_tier_at_end)
-    }),
+    tier(
+        "first_crash_s",
+        "time of the first crash",
+        "s",
+        false,
+        |t| t.first_crash_s,
+    ),
+    tier(
+        "in_tier_at_end",
+        "requests in the tier at the end",
+        "requests",
+        false,
+        |t| count(t.in_tier_at_end),
+    ),
     tier("instances", "instances", "instances", false, |t| {
         Some(f64::from(t.instances))
     }),
-    tier("mean_busy_threads", "mean busy threads", "threads", false, |t| {
-        Some(t.mean_busy_threads)
-    }),
-    tier("mean_in_system", "mean requests in the tier", "requests", false, |t| {
-        Some(t.mean_in_system)
-    }),
+    tier(
+        "mean_busy_threads",
+        "mean busy threads",
+        "threads",
+        false,
+        |t| Some(t.mean_busy_threads),
+    ),
+    tier(
+        "mean_in_system",
+        "mean requests in the tier",
+        "requests",
+        false,
+        |t| Some(t.mean_in_system),
+    ),
     tier("mean_queue_wait_s", "mean queue wait", "s", false, |t| {
         t.mean_queue_wait_s
     }),
-    tier("mean_queued", "mean requests queued", "requests", false, |t| {
-        Some(t.mean_queued)
-    }),
+    tier(
+        "mean_queued",
+        "mean requests queued",
+        "requests",
+        false,
+        |t| Some(t.mean_queued),
+    ),
     tier("mean_response_s", "mean response time", "s", false, |t| {
         t.mean_response_s
     }),
-    tier("mean_time_in_tier_s", "mean time in the tier", "s", false, |t| {
-        t.mean_time_in_tier_s
+    tier(
+        "mean_time_in_tier_s",
+        "mean time in the tier",
+        "s",
+        false,
+        |t| t.mean_time_in_tier_s,
+    ),
+    tier("prob_wait", "probability of waiting", "", true, |t| {
+        t.prob_wait
     }),
-    tier("prob_wait", "probability of waiting", "", true, |t| t.prob_wait),
     tier("threads", "threads per instance", "threads", false, |t| {
         Some(f64::from(t.threads))
     }),
     tier("throughput_per_s", "throughput", "req/s", false, |t| {
         Some(t.throughput_per_s)
     }),
-    tier("time_in_tier_s", "time spent in the tier", "s", false, |t| {
-        Some(t.time_in_tier_s)
+    tier(
+        "time_in_tier_s",
+        "time spent in the tier",
+        "s",
+        false,
+        |t| Some(t.time_in_tier_s),
+    ),
+    tier("utilization", "utilisation", "", true, |t| {
+        Some(t.utilization)
     }),
-    tier("utilization", "utilisation", "", true, |t| Some(t.utilization)),
     tier("wait_p50_s", "p50 queue wait", "s", false, |t| t.wait_p50_s),
     tier("wait_p90_s", "p90 queue wait", "s", false, |t| t.wait_p90_s),
     tier("wait_p99_s", "p99 queue wait", "s", false, |t| t.wait_p99_s),
@@ -256,7 +319,13 @@ pub const AFTER_TIERS: &[Metric] = &[
         REQUESTS_LOST,
         "requests lost (rejected, timed out, failed)",
         "requests",
-        |r| count(r.summary.requests.rejected + r.summary.requests.timed_out + r.summary.requests.failed),
+        |r| {
+            count(
+                r.summary.requests.rejected
+                    + r.summary.requests.timed_out
+                    + r.summary.requests.failed,
+            )
+        },
     ),
 ];
 
@@ -295,7 +364,11 @@ impl Column {
 
     /// The column named `key` (as in a `points.csv` header).
     pub fn parse(key: &str) -> Option<Column> {
-        if let Some(m) = BEFORE_TIERS.iter().chain(AFTER_TIERS).find(|m| m.key == key) {
+        if let Some(m) = BEFORE_TIERS
+            .iter()
+            .chain(AFTER_TIERS)
+            .find(|m| m.key == key)
+        {
             return Some(Column::Run(m));
         }
         let (tier, field) = key.strip_prefix("tiers.")?.rsplit_once('.')?;
@@ -343,7 +416,10 @@ impl Column {
 
 /// The metric with key `key` among the run's metrics.
 pub fn metric(key: &str) -> Option<&'static Metric> {
-    BEFORE_TIERS.iter().chain(AFTER_TIERS).find(|m| m.key == key)
+    BEFORE_TIERS
+        .iter()
+        .chain(AFTER_TIERS)
+        .find(|m| m.key == key)
 }
 
 #[cfg(test)]

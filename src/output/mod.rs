@@ -5,7 +5,6 @@
 pub mod chart;
 pub mod journal;
 pub mod points;
-pub mod sweep_chart;
 
 use anyhow::{Context, Result};
 use std::io::Write;

@@ -45,10 +45,12 @@ impl Header {
         let (lead, rest) = fields.split_first()?;
         let (varied, rest) = (rest.get(..keys)?, rest.get(keys..)?);
         match (lead.as_str(), rest) {
-            ("point", [rep, seed, metrics @ ..]) if rep == "rep" && seed == "seed" => Some(Header {
-                keys: varied.to_vec(),
-                metrics: metrics.to_vec(),
-            }),
+            ("point", [rep, seed, metrics @ ..]) if rep == "rep" && seed == "seed" => {
+                Some(Header {
+                    keys: varied.to_vec(),
+                    metrics: metrics.to_vec(),
+                })
+            }
             _ => None,
         }
     }
@@ -264,7 +266,8 @@ pub fn summarise(grid: &[Vec<String>], header: &Header, records: &[Record]) -> V
                     .filter_map(|r| r.cells.get(i).and_then(|c| number(c)))
                     .collect();
                 let (mean, half) = crate::stats::mean_ci95(&xs);
-                st.mean.insert(key.clone(), mean.is_finite().then_some(mean));
+                st.mean
+                    .insert(key.clone(), mean.is_finite().then_some(mean));
                 if half.is_finite() {
                     st.ci95.insert(key.clone(), half);
                 }

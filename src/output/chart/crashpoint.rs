@@ -1,0 +1,598 @@
+//! The chart of a crash-point search: the outage probability of each value tried (markers sized
+//! by replications, with Wilson intervals), the fitted logistic curve, the crash point with its
+//! interval (a 95% interval of the fit, or the bracket between all-or-nothing values, named as
+//! such), p10 and p90, and the tries in the order they were run.
+
+use std::path::Path;
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::parts::*;
+use super::scale::*;
+use super::theme::BLUE;
+use super::theme::*;
+use super::{Figure, write_figure};
+use crate::stats::wilson;
+
+/// Band above the crash-point plot holding the labels of its vertical lines (two rows).
+const LINE_LABEL_BAND: u32 = 64;
+/// p10 / p90 lines of the crash-point chart.
+const QUANTILE: RGBColor = RGBColor(117, 80, 160);
+/// The fitted logistic curve of the crash-point chart.
+const CURVE: RGBColor = RGBColor(60, 60, 60);
+
+/// One tried value of a crash-point search: `outages` of `reps` replications had an outage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CrashTry {
+    pub value: f64,
+    pub reps: u32,
+    pub outages: u32,
+}
+
+/// What [`draw_crashpoint`] draws.
+pub struct CrashChart<'a> {
+    pub title: &'a str,
+    pub parameter: &'a str,
+    /// Every value tried, with all its replications: the markers.
+    pub points: &'a [CrashTry],
+    /// Each batch of replications in the order it was run: the table of tries.
+    pub in_order: &'a [CrashTry],
+    pub crash_point: Option<f64>,
+    /// The crash point's interval, and its name: "95% interval" for a confidence interval,
+    /// "bracket" for the span between all-or-nothing values.
+    pub interval: Option<(f64, f64)>,
+    pub interval_name: String,
+    pub p10: Option<f64>,
+    pub p90: Option<f64>,
+    /// The fitted outage probability against the parameter, drawn as a curve.
+    pub curve: Option<&'a dyn Fn(f64) -> f64>,
+}
+
+/// Draws a crash-point search: outage probability (0..1) against the parameter, each tried value
+/// a marker with a 95% Wilson interval whisker; the fitted curve; a vertical line at the crash
+/// point with a shaded band for its interval (named as `interval_name` says), dashed lines at
+/// p10 and p90, a horizontal dotted line at 0.5, and the table of the tries in the order run.
+///
+/// About 1400 x 960 px. Each marker's area grows with its replications and, where there is
+/// room, it is labelled `outages/reps`. Tries with no replications or a non-finite value are
+/// left out of the plot (not of the table). Both files are written atomically.
+pub fn draw_crashpoint(c: &CrashChart, png: &Path, svg: &Path) -> Result<()> {
+    let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
+    let interval = c
+        .interval
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .map(|(a, b)| (a.min(b), a.max(b)));
+    write_figure(
+        &CrashFig {
+            title: c.title,
+            parameter: c.parameter,
+            tries: c.points,
+            in_order: c.in_order,
+            crash_point: finite(c.crash_point),
+            ci95: interval,
+            interval_name: &c.interval_name,
+            p10: finite(c.p10),
+            p90: finite(c.p90),
+            curve: c.curve,
+        },
+        png,
+        svg,
+    )
+}
+
+struct CrashFig<'a> {
+    title: &'a str,
+    parameter: &'a str,
+    tries: &'a [CrashTry],
+    in_order: &'a [CrashTry],
+    crash_point: Option<f64>,
+    ci95: Option<(f64, f64)>,
+    interval_name: &'a str,
+    p10: Option<f64>,
+    p90: Option<f64>,
+    curve: Option<&'a dyn Fn(f64) -> f64>,
+}
+
+/// The tries in the order they were made, as a table in the legend column from `top`: number,
+/// value and `outages/reps`. Rows that do not fit are summed up in a last row.
+fn draw_try_table<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    tries: &[CrashTry],
+    top: i32,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    if tries.is_empty() {
+        return Ok(());
+    }
+    let (_, area_h) = area.dim_in_pixel();
+    let row_h = 22;
+    let left = Pos::new(HPos::Left, VPos::Center);
+    let right = Pos::new(HPos::Right, VPos::Center);
+    area.draw(&Text::new(
+        "tries, in order",
+        (8, top),
+        style(LEGEND_SIZE, &TEXT).pos(left),
+    ))?;
+    let mut y = top + 26;
+    let heads = [
+        ("#", 36, right),
+        ("value", 140, right),
+        ("outages / reps", 160, left),
+    ];
+    for (text, x, pos) in heads {
+        area.draw(&Text::new(
+            text,
+            (x, y),
+            style(NOTE_SIZE, &TEXT_DIM).pos(pos),
+        ))?;
+    }
+    let fits = ((area_h as i32 - 8 - y) / row_h).max(0) as usize;
+    let shown = if tries.len() <= fits {
+        tries.len()
+    } else {
+        fits.saturating_sub(1)
+    };
+    for (i, t) in tries.iter().take(shown).enumerate() {
+        y += row_h;
+        let k = t.outages.min(t.reps);
+        let pct = 100.0 * f64::from(k) / f64::from(t.reps.max(1));
+        let pct = match k {
+            0 => "0%".to_string(),
+            k if k == t.reps => "100%".to_string(),
+            _ if pct < 1.0 => "<1%".to_string(),
+            _ if pct > 99.0 => ">99%".to_string(),
+            _ => format!("{pct:.0}%"),
+        };
+        let share = if t.reps > 0 {
+            format!("{k}/{}  ({pct})", t.reps)
+        } else {
+            "no replications".to_string()
+        };
+        let cells = [
+            (format!("{}", i + 1), 36, right),
+            (fmt_sig(t.value, 6), 140, right),
+            (share, 160, left),
+        ];
+        for (text, x, pos) in cells {
+            area.draw(&Text::new(text, (x, y), style(NOTE_SIZE, &TEXT).pos(pos)))?;
+        }
+    }
+    if shown < tries.len() {
+        y += row_h;
+        area.draw(&Text::new(
+            format!("… and {} more", tries.len() - shown),
+            (8, y),
+            style(NOTE_SIZE, &TEXT_DIM).pos(left),
+        ))?;
+    }
+    Ok(())
+}
+
+impl Figure for CrashFig<'_> {
+    fn size(&self) -> (u32, u32) {
+        (FIG_W, FIG_H)
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let (title_area, rest) = root.split_vertically(TITLE_H);
+        let note = match (self.crash_point, self.ci95) {
+            (Some(c), Some((a, b))) => format!(
+                "crash point {} ({} {} – {})",
+                fmt_num(c),
+                self.interval_name,
+                fmt_num(a),
+                fmt_num(b)
+            ),
+            (Some(c), None) => format!("crash point {}", fmt_num(c)),
+            (None, _) => "no crash point found".to_string(),
+        };
+        draw_title(
+            &title_area,
+            self.title,
+            Some(&note),
+            FIG_W - WIDE_LEGEND_W - PLOT_MARGIN_RIGHT,
+        )?;
+        let (body, _) = rest.split_vertically(FIG_H - TITLE_H - BOTTOM_PAD);
+        let (plot_area, legend_area) = body.split_horizontally(FIG_W - WIDE_LEGEND_W);
+
+        let tries: Vec<(CrashTry, (f64, f64, f64))> = self
+            .tries
+            .iter()
+            .filter(|t| t.value.is_finite())
+            .filter_map(|t| wilson(t.outages, t.reps).map(|w| (*t, w)))
+            .collect();
+        let values = tries
+            .iter()
+            .map(|t| t.0.value)
+            .chain(self.crash_point)
+            .chain(self.ci95.into_iter().flat_map(|(a, b)| [a, b]))
+            .chain(self.p10)
+            .chain(self.p90);
+        let (lo, hi) = padded_range(values, 0.05);
+        let width = |s: &str| text_size(root, s, TICK_SIZE).0;
+        let plot_w = FIG_W - WIDE_LEGEND_W - Y_LABEL_AREA - PLOT_MARGIN_RIGHT;
+        let x = Scale {
+            log: false,
+            lo,
+            hi,
+            ticks: thin_ticks(nice_ticks(lo, hi, 10), (lo, hi), plot_w, &width, 14),
+        };
+        let y = Scale {
+            log: false,
+            lo: -0.04,
+            hi: 1.04,
+            ticks: nice_ticks(0.0, 1.0, 10),
+        };
+        let x_desc = if self.parameter.is_empty() {
+            "parameter"
+        } else {
+            self.parameter
+        };
+        let mut chart = ChartBuilder::on(&plot_area)
+            .margin_top(LINE_LABEL_BAND)
+            .margin_right(PLOT_MARGIN_RIGHT)
+            .x_label_area_size(X_LABEL_AREA + X_DESC_EXTRA)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(x.clone(), y.clone())?;
+        draw_mesh(&mut chart, Some(x_desc), true)?;
+        let (cols, rows) = chart.plotting_area().get_pixel_range();
+        draw_y_desc(&plot_area, "outage probability", &rows)?;
+
+        // Interval band, quantile lines, the 0.5 level and the crash point, under the data.
+        let band = CRASH.mix(0.13);
+        if let Some((a, b)) = self.ci95 {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(a, y.lo), (b, y.hi)],
+                band.filled(),
+            )))?;
+        }
+        chart.draw_series(DashedLineSeries::new(
+            vec![(x.lo, 0.5), (x.hi, 0.5)],
+            3,
+            5,
+            TEXT_DIM.stroke_width(2),
+        ))?;
+        for q in [self.p10, self.p90].into_iter().flatten() {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(q, y.lo), (q, y.hi)],
+                10,
+                6,
+                QUANTILE.stroke_width(2),
+            ))?;
+        }
+        if let Some(c) = self.crash_point {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(c, y.lo), (c, y.hi)],
+                CRASH.stroke_width(3),
+            )))?;
+        }
+
+        // Labels of the vertical lines, in the band above the plot, each joined to its line.
+        let mut line_labels: Vec<(f64, String, RGBColor)> = Vec::new();
+        if let Some(c) = self.crash_point {
+            line_labels.push((c, format!("crash point {}", fmt_num(c)), CRASH));
+        }
+        if let Some(q) = self.p90 {
+            line_labels.push((q, format!("p90 {}", fmt_num(q)), QUANTILE));
+        }
+        if let Some(q) = self.p10 {
+            line_labels.push((q, format!("p10 {}", fmt_num(q)), QUANTILE));
+        }
+        let specs: Vec<LineLabel> = line_labels
+            .iter()
+            .map(|(v, text, _)| {
+                let (tw, th) = text_size(root, text, NOTE_SIZE);
+                LineLabel {
+                    x: chart.backend_coord(&(*v, y.hi)).0,
+                    w: tw as i32 + 12,
+                    h: th as i32 + 8,
+                    right: self.crash_point.is_none_or(|c| *v >= c),
+                }
+            })
+            .collect();
+        let boxes = place_line_labels(&specs, &cols, rows.start - 6);
+        for ((_, text, color), (spec, b)) in line_labels.iter().zip(specs.iter().zip(&boxes)) {
+            let Some(b) = b else { continue };
+            root.draw(&PathElement::new(
+                vec![(spec.x, b.y0), (spec.x, rows.start)],
+                color.stroke_width(2),
+            ))?;
+            let corners = [(b.x0, b.y0), (b.x1, b.y1)];
+            root.draw(&Rectangle::new(corners, WHITE.filled()))?;
+            root.draw(&Rectangle::new(corners, color.stroke_width(1)))?;
+            root.draw(&Text::new(
+                text.clone(),
+                (b.x0 + 6, (b.y0 + b.y1) / 2),
+                style(NOTE_SIZE, color).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+
+        // The fitted curve, under the tries.
+        if let Some(f) = self.curve {
+            let n = 240;
+            let pts: Vec<(f64, f64)> = (0..=n)
+                .map(|i| {
+                    let v = x.lo + (x.hi - x.lo) * f64::from(i) / f64::from(n);
+                    (v, f(v))
+                })
+                .filter(|p| p.1.is_finite())
+                .collect();
+            chart.draw_series(LineSeries::new(pts, CURVE.stroke_width(2)))?;
+        }
+
+        // Tries: Wilson whiskers, then markers sized by replications, then `outages/reps` labels.
+        for (t, (_, a, b)) in &tries {
+            draw_whisker(&mut chart, t.value, (*a, *b), (0.0, 1.0), BLUE)?;
+        }
+        let mut obstacles: Vec<PxBox> = Vec::new();
+        for (t, (_, a, b)) in &tries {
+            let (wx, wy0) = chart.backend_coord(&(t.value, *b));
+            let (_, wy1) = chart.backend_coord(&(t.value, *a));
+            obstacles.push(PxBox {
+                x0: wx - CAP - 1,
+                y0: wy0 - 1,
+                x1: wx + CAP + 1,
+                y1: wy1 + 1,
+            });
+        }
+        for v in [self.crash_point, self.p10, self.p90].into_iter().flatten() {
+            let lx = chart.backend_coord(&(v, y.hi)).0;
+            obstacles.push(PxBox {
+                x0: lx - 2,
+                y0: rows.start,
+                x1: lx + 2,
+                y1: rows.end,
+            });
+        }
+        let half = chart.backend_coord(&(x.lo, 0.5)).1;
+        obstacles.push(PxBox {
+            x0: cols.start,
+            y0: half - 1,
+            x1: cols.end,
+            y1: half + 1,
+        });
+        for (t, (p, _, _)) in &tries {
+            let r = marker_radius(t.reps);
+            draw_marker(&mut chart, (t.value, *p), r, BLUE)?;
+            let (cx, cy) = chart.backend_coord(&(t.value, *p));
+            obstacles.push(PxBox {
+                x0: cx - r - 2,
+                y0: cy - r - 2,
+                x1: cx + r + 2,
+                y1: cy + r + 2,
+            });
+        }
+        let mut labels: Vec<PxBox> = Vec::new();
+        for (t, (p, _, _)) in &tries {
+            let text = format!("{}/{}", t.outages.min(t.reps), t.reps);
+            let (tw, th) = text_size(root, &text, NOTE_SIZE);
+            let (w, h) = (tw as i32 + 4, th as i32 + 2);
+            let r = marker_radius(t.reps);
+            let (cx, cy) = chart.backend_coord(&(t.value, *p));
+            let candidates = [
+                (cx + r + 5, cy - h / 2),
+                (cx - r - 5 - w, cy - h / 2),
+                (cx - w / 2, cy - r - 6 - h),
+                (cx - w / 2, cy + r + 6),
+                (cx + r + 3, cy - r - h),
+                (cx - r - 3 - w, cy - r - h),
+                (cx + r + 3, cy + r),
+                (cx - r - 3 - w, cy + r),
+            ];
+            let fits = |b: &PxBox| {
+                b.x0 >= cols.start
+                    && b.x1 <= cols.end
+                    && b.y0 >= rows.start
+                    && b.y1 <= rows.end
+                    && obstacles.iter().chain(&labels).all(|o| !o.overlaps(b))
+            };
+            let spot = candidates
+                .iter()
+                .map(|&(x0, y0)| PxBox {
+                    x0,
+                    y0,
+                    x1: x0 + w,
+                    y1: y0 + h,
+                })
+                .find(fits);
+            if let Some(b) = spot {
+                root.draw(&Text::new(
+                    text,
+                    (b.x0 + 2, (b.y0 + b.y1) / 2),
+                    style(NOTE_SIZE, &TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+                ))?;
+                labels.push(b);
+            }
+        }
+        if tries.is_empty() {
+            draw_no_data(&chart, "no tries")?;
+        }
+
+        // Legend.
+        let mut entries = vec![
+            entry(
+                Glyph::Marker(BLUE, 7),
+                "tried value",
+                Some("size ∝ replications".to_string()),
+            ),
+            entry(
+                Glyph::Whisker(BLUE),
+                "95% Wilson interval",
+                Some("label: outages / replications".to_string()),
+            ),
+        ];
+        if let Some(c) = self.crash_point {
+            entries.push(entry(
+                Glyph::Line(CRASH, 3, Dash::Solid),
+                &format!("crash point {}", fmt_num(c)),
+                Some("outage probability 0.5".to_string()),
+            ));
+        }
+        if let Some((a, b)) = self.ci95 {
+            entries.push(entry(
+                Glyph::Band(band, RGBColor(216, 140, 148)),
+                &format!("crash point {}", self.interval_name),
+                Some(format!("{} – {}", fmt_num(a), fmt_num(b))),
+            ));
+        }
+        if self.curve.is_some() {
+            entries.push(entry(
+                Glyph::Line(CURVE, 2, Dash::Solid),
+                "logistic fit",
+                Some("outage probability".to_string()),
+            ));
+        }
+        for (name, q, share) in [("p10", self.p10, "0.1"), ("p90", self.p90, "0.9")] {
+            if let Some(q) = q {
+                entries.push(entry(
+                    Glyph::Line(QUANTILE, 2, Dash::Dashed),
+                    &format!("{name} {}", fmt_num(q)),
+                    Some(format!("outage probability {share}")),
+                ));
+            }
+        }
+        entries.push(entry(
+            Glyph::Line(TEXT_DIM, 2, Dash::Dotted),
+            "outage probability 0.5",
+            None,
+        ));
+        let below = draw_legend(&legend_area, &entries, rows.start - TITLE_H as i32 + 12)?;
+        draw_try_table(&legend_area, self.in_order, below + 6)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::samples::{keep_sample, size_of};
+    use super::*;
+
+    fn sample_tries() -> Vec<CrashTry> {
+        let t = |value, reps, outages| CrashTry {
+            value,
+            reps,
+            outages,
+        };
+        vec![
+            t(4.0, 10, 10),
+            t(22.0, 10, 0),
+            t(13.0, 20, 3),
+            t(8.5, 20, 19),
+            t(10.75, 30, 19),
+            t(11.875, 30, 10),
+            t(11.3, 40, 21),
+            t(11.6, 40, 15),
+        ]
+    }
+
+    #[test]
+    fn draws_sample_crashpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let (png, svg) = (dir.path().join("crash.png"), dir.path().join("crash.svg"));
+        let tries = sample_tries();
+        let curve = |x: f64| 1.0 / (1.0 + (-(x - 11.3) * -2.0).exp());
+        let chart = CrashChart {
+            title: "ircc-2016 — crash point of web instances",
+            parameter: "tier.web.instances",
+            points: &tries,
+            in_order: &tries,
+            crash_point: Some(11.3),
+            interval: Some((10.9, 11.75)),
+            interval_name: "95% interval".to_string(),
+            p10: Some(12.6),
+            p90: Some(10.1),
+            curve: Some(&curve),
+        };
+        draw_crashpoint(&chart, &png, &svg).unwrap();
+        assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
+        assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.contains("crash point 11.3"));
+        assert!(text.contains("crash point 95% interval"));
+        assert!(text.contains("logistic fit"));
+        assert!(
+            !text.contains("CI"),
+            "a 95% interval is not called a CI here"
+        );
+        assert!(text.contains("outage probability"));
+        assert!(text.contains("tier.web.instances"));
+        keep_sample(&png, &svg, "sample-crashpoint");
+    }
+
+    #[test]
+    fn degenerate_crashpoints_do_not_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut n = 0;
+        let mut draw = |tries: &[CrashTry],
+                        c: Option<f64>,
+                        ci: Option<(f64, f64)>,
+                        p10: Option<f64>,
+                        p90: Option<f64>| {
+            n += 1;
+            let png = dir.path().join(format!("c{n}.png"));
+            let svg = dir.path().join(format!("c{n}.svg"));
+            let chart = CrashChart {
+                title: "degenerate",
+                parameter: "",
+                points: tries,
+                in_order: tries,
+                crash_point: c,
+                interval: ci,
+                interval_name: "bracket".to_string(),
+                p10,
+                p90,
+                curve: None,
+            };
+            draw_crashpoint(&chart, &png, &svg).unwrap();
+            keep_sample(&png, &svg, &format!("degenerate-crashpoint-{n}"));
+            assert!(size_of(&png) > 1000 && size_of(&svg) > 1000);
+        };
+        let t = |value, reps, outages| CrashTry {
+            value,
+            reps,
+            outages,
+        };
+        draw(&[], None, None, None, None);
+        draw(&[], Some(5.0), Some((6.0, 4.0)), Some(f64::NAN), None);
+        draw(&[t(3.0, 0, 0)], None, None, None, None);
+        draw(
+            &[t(3.0, 5, 9), t(3.0, 5, 0), t(3.0, 1, 1)],
+            Some(3.0),
+            None,
+            None,
+            None,
+        );
+        draw(
+            &[
+                t(f64::NAN, 5, 1),
+                t(f64::INFINITY, 5, 1),
+                t(1e300, 2, 1),
+                t(-1e300, 2, 1),
+            ],
+            Some(f64::INFINITY),
+            Some((f64::NAN, 1.0)),
+            Some(1.0),
+            Some(1.0),
+        );
+        // Many crowded tries.
+        let many: Vec<CrashTry> = (0..200)
+            .map(|i| t(10.0 + f64::from(i) * 0.001, 1000, i * 5))
+            .collect();
+        draw(
+            &many,
+            Some(10.1),
+            Some((10.05, 10.15)),
+            Some(10.2),
+            Some(10.0),
+        );
+    }
+}

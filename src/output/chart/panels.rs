@@ -1,0 +1,205 @@
+//! What the timeline plots: its layout and the contents of each panel (the curves and how each
+//! is read from the time series).
+
+use plotters::prelude::*;
+
+use super::Timeline;
+use super::scale::TimeAxis;
+use super::theme::*;
+use super::theme::{BLUE, GREEN, RED};
+use crate::metrics::series::TimeSeries;
+
+/// Width of the timeline.
+pub(super) const WIDTH: u32 = 1600;
+pub(super) const MIN_HEIGHT: u32 = 1800;
+/// Smallest height of a full-weight panel, pixels; the image grows when many tiers need it.
+pub(super) const MIN_PANEL_UNIT: f64 = 250.0;
+pub(super) const P50: RGBColor = RGBColor(107, 174, 214);
+pub(super) const P95: RGBColor = RGBColor(33, 113, 181);
+pub(super) const P99: RGBColor = RGBColor(8, 48, 107);
+pub(super) const CAPACITY: RGBColor = RGBColor(40, 40, 40);
+
+/// One line of a panel. Non-finite `y` values break the line.
+pub(super) struct Curve {
+    pub(super) label: String,
+    pub(super) points: Vec<(f64, f64)>,
+    pub(super) color: RGBColor,
+    pub(super) width: u32,
+    pub(super) dashed: bool,
+}
+
+pub(super) struct Panel {
+    pub(super) title: String,
+    pub(super) y_desc: &'static str,
+    pub(super) curves: Vec<Curve>,
+    /// Use a log scale when the data spans a wide range.
+    pub(super) log_if_wide: bool,
+    /// Relative height.
+    pub(super) weight: f64,
+}
+
+pub(super) struct Layout {
+    pub(super) height: u32,
+    pub(super) x: TimeAxis,
+    pub(super) panels: Vec<Panel>,
+    pub(super) heights: Vec<u32>,
+}
+
+impl Layout {
+    pub(super) fn new(t: &Timeline) -> Layout {
+        let ts = t.series;
+        let bucket = bucket_len(ts);
+        let x = TimeAxis::new(time_range(t, bucket), ts.start_clock_s);
+        let panels = build_panels(ts, bucket);
+        let total_w: f64 = panels.iter().map(|p| p.weight).sum();
+        let fixed = TITLE_H + BOTTOM_PAD + X_DESC_EXTRA;
+        let height = MIN_HEIGHT.max(fixed + (total_w * MIN_PANEL_UNIT).ceil() as u32);
+        let unit = f64::from(height - fixed) / total_w;
+        let mut heights: Vec<u32> = panels
+            .iter()
+            .map(|p| (p.weight * unit).floor() as u32)
+            .collect();
+        // The bottom panel gets the leftover pixels and the room for the x axis description.
+        let used: u32 = heights.iter().sum();
+        if let Some(last) = heights.last_mut() {
+            *last += height - TITLE_H - BOTTOM_PAD - used;
+        }
+        Layout {
+            height,
+            x,
+            panels,
+            heights,
+        }
+    }
+}
+
+pub(super) fn bucket_len(ts: &TimeSeries) -> f64 {
+    if ts.bucket_s.is_finite() && ts.bucket_s > 0.0 {
+        return ts.bucket_s;
+    }
+    if let [a, b, ..] = ts.t_s[..] {
+        let d = b - a;
+        if d.is_finite() && d > 0.0 {
+            return d;
+        }
+    }
+    1.0
+}
+
+/// Time range shown: the buckets, or (without data) the markers.
+pub(super) fn time_range(t: &Timeline, bucket: f64) -> (f64, f64) {
+    let finite = || t.series.t_s.iter().copied().filter(|v| v.is_finite());
+    let lo = finite().fold(f64::INFINITY, f64::min);
+    let hi = finite().fold(f64::NEG_INFINITY, f64::max);
+    if lo.is_finite() && hi.is_finite() {
+        return (lo, hi + bucket);
+    }
+    let markers = t
+        .outages
+        .iter()
+        .flat_map(|&(a, b)| [a, b])
+        .chain(t.crash_time_s)
+        .chain(t.recovered_at_s)
+        .filter(|v| v.is_finite());
+    let end = markers.fold(0.0_f64, f64::max);
+    (0.0, if end > 0.0 { end * 1.05 } else { 3600.0 })
+}
+
+/// Points of one column at the bucket midpoints, divided by `div`.
+pub(super) fn column(ts: &TimeSeries, col: &[f64], bucket: f64, div: f64) -> Vec<(f64, f64)> {
+    ts.t_s
+        .iter()
+        .zip(col)
+        .map(|(&t, &v)| (t + bucket / 2.0, v / div))
+        .collect()
+}
+
+/// Step line of a per-bucket value held over each whole bucket.
+pub(super) fn steps(
+    ts: &TimeSeries,
+    col: impl Iterator<Item = f64>,
+    bucket: f64,
+) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for (&t, v) in ts.t_s.iter().zip(col) {
+        out.push((t, v));
+        out.push((t + bucket, v));
+    }
+    out
+}
+
+pub(super) fn curve(label: &str, points: Vec<(f64, f64)>, color: RGBColor) -> Curve {
+    Curve {
+        label: label.to_string(),
+        points,
+        color,
+        width: 2,
+        dashed: false,
+    }
+}
+
+pub(super) fn build_panels(ts: &TimeSeries, bucket: f64) -> Vec<Panel> {
+    let rate = |col: &[f64]| column(ts, col, bucket, bucket);
+    let level = |col: &[f64]| column(ts, col, bucket, 1.0);
+    let mut retries = curve("retries", rate(&ts.retries), BROWN);
+    retries.dashed = true;
+    let mut panels = vec![
+        Panel {
+            title: "Traffic: concurrent users".to_string(),
+            y_desc: "users",
+            curves: vec![curve("concurrent users", level(&ts.users), BLUE)],
+            log_if_wide: false,
+            weight: 0.75,
+        },
+        Panel {
+            title: "Offered load: attempts per second (first attempts + retries)".to_string(),
+            y_desc: "req/s",
+            curves: vec![curve("offered", rate(&ts.offered), BLUE), retries],
+            log_if_wide: false,
+            weight: 0.75,
+        },
+        Panel {
+            title: "Outcomes per second".to_string(),
+            y_desc: "req/s",
+            curves: vec![
+                curve("succeeded", rate(&ts.succeeded), GREEN),
+                curve("rejected", rate(&ts.rejected), ORANGE),
+                curve("timed out", rate(&ts.timed_out), PURPLE),
+                curve("failed", rate(&ts.failed), RED),
+            ],
+            log_if_wide: false,
+            weight: 1.0,
+        },
+        Panel {
+            title: "Latency of successful requests".to_string(),
+            y_desc: "latency (s)",
+            curves: vec![
+                curve("p50", level(&ts.p50_s), P50),
+                curve("p95", level(&ts.p95_s), P95),
+                curve("p99", level(&ts.p99_s), P99),
+            ],
+            log_if_wide: true,
+            weight: 1.0,
+        },
+    ];
+    for tier in &ts.tiers {
+        let capacity = tier
+            .instances_up
+            .iter()
+            .map(|&n| n * tier.threads_per_instance);
+        let mut cap = curve("thread capacity", steps(ts, capacity, bucket), CAPACITY);
+        cap.dashed = true;
+        panels.push(Panel {
+            title: format!("tier {}", tier.name),
+            y_desc: "threads / requests",
+            curves: vec![
+                curve("busy threads", level(&tier.busy_threads), BLUE),
+                curve("queued requests", level(&tier.queued), ORANGE),
+                cap,
+            ],
+            log_if_wide: false,
+            weight: 1.0,
+        });
+    }
+    panels
+}

@@ -1,0 +1,598 @@
+//! Pieces every chart draws the same way: titles, axis descriptions, the mesh, whiskers,
+//! markers, legends, labels placed clear of each other, and numbers and units written for
+//! people.
+
+use std::ops::Range;
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::scale::{Scale, trim_float};
+use super::theme::*;
+
+/// Divisor and unit to show values in `unit` whose largest magnitude is `max_abs`: seconds
+/// (or milliseconds) above 2 hours are shown in hours, above 2 minutes in minutes, and
+/// milliseconds from 2 s in seconds. Other units are kept.
+pub(super) fn display_unit(unit: &str, max_abs: f64) -> (f64, String) {
+    let secs_per_unit = match unit {
+        "s" => 1.0,
+        "ms" => 1e-3,
+        _ => return (1.0, unit.to_string()),
+    };
+    let max_s = max_abs * secs_per_unit;
+    if !max_s.is_finite() {
+        (1.0, unit.to_string())
+    } else if max_s > 7200.0 {
+        (3600.0 / secs_per_unit, "h".to_string())
+    } else if max_s > 120.0 {
+        (60.0 / secs_per_unit, "min".to_string())
+    } else if unit == "ms" && max_s >= 2.0 {
+        (1e3, "s".to_string())
+    } else {
+        (1.0, unit.to_string())
+    }
+}
+
+/// `"label (unit)"`, or the label alone without a unit.
+pub(super) fn with_unit(label: &str, unit: &str) -> String {
+    if unit.is_empty() {
+        label.to_string()
+    } else {
+        format!("{label} ({unit})")
+    }
+}
+
+/// `v` with about four significant digits, `k` / `M` for thousands / millions.
+pub(super) fn fmt_num(v: f64) -> String {
+    fmt_sig(v, 4)
+}
+
+/// `v` with about `sig` significant digits, `k` / `M` for thousands / millions.
+pub(super) fn fmt_sig(v: f64, sig: i32) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
+    let a = v.abs();
+    if a >= 1e9 {
+        return sci(v, 3);
+    }
+    let (x, suffix) = if a >= 1e6 {
+        (v / 1e6, "M")
+    } else if a >= 1e4 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let ax = x.abs();
+    let decimals = if ax < 1e-9 {
+        0
+    } else {
+        (sig - 1 - ax.log10().floor() as i32).clamp(0, 9) as usize
+    };
+    let s = trim_float(x, decimals);
+    if s == "-0" || s == "0" {
+        return "0".to_string();
+    }
+    format!("{s}{suffix}")
+}
+
+/// `v` in scientific notation with at most `digits` digits after the point: `"2.5e11"`.
+pub(super) fn sci(v: f64, digits: usize) -> String {
+    let s = format!("{v:.digits$e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) if mantissa.contains('.') => {
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{mantissa}e{exp}")
+        }
+        _ => s,
+    }
+}
+
+/// Size of `text` in pixels at font size `size` (estimated from its length if the font fails).
+pub(super) fn text_size<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    size: f64,
+) -> (u32, u32) {
+    area.estimate_text_size(text, &style(size, &TEXT))
+        .unwrap_or_else(|_| {
+            (
+                (text.chars().count() as f64 * size * 0.6) as u32,
+                size as u32,
+            )
+        })
+}
+
+/// `text`, cut short with "…" so that `width(text) <= max_w`.
+pub(super) fn fit_text(text: &str, max_w: u32, width: &dyn Fn(&str) -> u32) -> String {
+    if width(text) <= max_w {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for n in (1..chars.len()).rev() {
+        let cut: String = chars[..n].iter().collect::<String>().trim_end().to_string() + "…";
+        if width(&cut) <= max_w {
+            return cut;
+        }
+    }
+    "…".to_string()
+}
+
+/// The chart title at the left of `area` (aligned with the plots), and a dim note right-aligned
+/// at `right_x` when both fit.
+pub(super) fn draw_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    note: Option<&str>,
+    right_x: u32,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let centre = (TITLE_H / 2) as i32;
+    let left = Y_LABEL_AREA;
+    let title_w = |s: &str| text_size(area, s, TITLE_SIZE).0;
+    let title = fit_text(title, FIG_W - left - 20, &title_w);
+    let used = title_w(&title);
+    area.draw(&Text::new(
+        title,
+        (left as i32, centre),
+        style(TITLE_SIZE, &TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+    if let Some(note) = note {
+        let note_w = text_size(area, note, TICK_SIZE).0;
+        if left + used + 40 + note_w <= right_x {
+            area.draw(&Text::new(
+                note.to_string(),
+                (right_x as i32, centre),
+                style(TICK_SIZE, &TEXT_DIM).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// The y axis description, rotated, centred on the plot's rows (`rows`, backend pixels), at the
+/// left edge of `area`.
+pub(super) fn draw_y_desc<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    rows: &Range<i32>,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let cy = (rows.start + rows.end) / 2 - area.get_base_pixel().1;
+    area.draw(&Text::new(
+        text.to_string(),
+        (Y_DESC_X, cy),
+        style(DESC_SIZE, &TEXT)
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    Ok(())
+}
+
+/// "no data" in the middle of a chart's plotting area.
+pub(super) fn draw_no_data<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    text: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let plot = chart.plotting_area().strip_coord_spec();
+    let (pw, ph) = plot.dim_in_pixel();
+    plot.draw(&Text::new(
+        text.to_string(),
+        ((pw / 2) as i32, (ph / 2) as i32),
+        style(DESC_SIZE, &TEXT_DIM).pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    Ok(())
+}
+
+/// The mesh (grid lines unless `grid` is false, ticks, labels, x description) in the common style.
+pub(super) fn draw_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    x_desc: Option<&str>,
+    grid: bool,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(200)
+        .y_labels(200)
+        .x_label_style(style(TICK_SIZE, &TEXT))
+        .y_label_style(style(TICK_SIZE, &TEXT))
+        .axis_desc_style(style(DESC_SIZE, &TEXT))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(AXIS);
+    if !grid {
+        mesh.disable_mesh();
+    }
+    if let Some(desc) = x_desc {
+        mesh.x_desc(desc);
+    }
+    mesh.draw()?;
+    Ok(())
+}
+
+/// A vertical whisker from `lo` to `hi` at `x` (already clipped to `clip`), with caps at the ends
+/// that were not clipped.
+pub(super) fn draw_whisker<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    x: f64,
+    (lo, hi): (f64, f64),
+    clip: (f64, f64),
+    color: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    if !(x.is_finite() && lo.is_finite() && hi.is_finite() && hi > lo) {
+        return Ok(());
+    }
+    let (a, b) = (lo.max(clip.0), hi.min(clip.1));
+    if a >= b {
+        return Ok(());
+    }
+    let line = color.stroke_width(2);
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(x, a), (x, b)],
+        line,
+    )))?;
+    for (end, clipped) in [(lo, lo < clip.0), (hi, hi > clip.1)] {
+        if !clipped {
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x, end)) + PathElement::new(vec![(-CAP, 0), (CAP, 0)], line),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// A filled marker with a white ring, so that it stands out from lines and whiskers.
+pub(super) fn draw_marker<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    p: (f64, f64),
+    r: i32,
+    color: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart.draw_series([
+        Circle::new(p, r + 2, WHITE.filled()),
+        Circle::new(p, r, color.filled()),
+    ])?;
+    Ok(())
+}
+
+/// An upward triangle: the value is at least this.
+pub(super) fn draw_lower_bound<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    p: (f64, f64),
+    r: i32,
+    color: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart.draw_series([
+        TriangleMarker::new(p, r + 3, WHITE.filled()),
+        TriangleMarker::new(p, r, color.filled()),
+    ])?;
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum Dash {
+    Solid,
+    Dashed,
+    Dotted,
+}
+
+/// What a legend entry shows.
+pub(super) enum Glyph {
+    /// Line with a marker on it.
+    LineMarker(RGBColor),
+    /// Vertical whisker with caps.
+    Whisker(RGBColor),
+    Line(RGBColor, u32, Dash),
+    /// Filled box with a border.
+    Band(RGBAColor, RGBColor),
+    Marker(RGBColor, i32),
+    /// The triangle of a lower bound.
+    LowerBound(RGBColor),
+    Swatch(RGBColor),
+    /// The heatmap's crash boundary: a thick dark line with a white halo.
+    Boundary,
+}
+
+pub(super) struct Entry {
+    pub(super) glyph: Glyph,
+    pub(super) text: String,
+    /// A second, dim line under the text.
+    pub(super) sub: Option<String>,
+}
+
+pub(super) fn entry(glyph: Glyph, text: &str, sub: Option<String>) -> Entry {
+    Entry {
+        glyph,
+        text: text.to_string(),
+        sub,
+    }
+}
+
+/// Draws the entries in a column from `top` (pixels in `area`); returns the y below the last.
+pub(super) fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[Entry],
+    top: i32,
+) -> Result<i32>
+where
+    DB::ErrorType: 'static,
+{
+    let (gx0, gx1) = (8, 44);
+    let gm = (gx0 + gx1) / 2;
+    let (area_w, _) = area.dim_in_pixel();
+    let max_w = area_w.saturating_sub(gx1 as u32 + 16);
+    let mut cy = top;
+    for e in entries {
+        match e.glyph {
+            Glyph::LineMarker(c) => {
+                area.draw(&PathElement::new(
+                    vec![(gx0, cy), (gx1, cy)],
+                    c.stroke_width(2),
+                ))?;
+                area.draw(&Circle::new((gm, cy), 7, WHITE.filled()))?;
+                area.draw(&Circle::new((gm, cy), 5, c.filled()))?;
+            }
+            Glyph::Whisker(c) => {
+                let s = c.stroke_width(2);
+                area.draw(&PathElement::new(vec![(gm, cy - 11), (gm, cy + 11)], s))?;
+                area.draw(&PathElement::new(
+                    vec![(gm - CAP, cy - 11), (gm + CAP, cy - 11)],
+                    s,
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(gm - CAP, cy + 11), (gm + CAP, cy + 11)],
+                    s,
+                ))?;
+            }
+            Glyph::Line(c, w, dash) => {
+                let pts = vec![(gx0, cy), (gx1, cy)];
+                match dash {
+                    Dash::Solid => area.draw(&PathElement::new(pts, c.stroke_width(w)))?,
+                    Dash::Dashed => {
+                        area.draw(&DashedPathElement::new(pts, 8, 5, c.stroke_width(w)))?
+                    }
+                    Dash::Dotted => {
+                        area.draw(&DashedPathElement::new(pts, 3, 4, c.stroke_width(w)))?
+                    }
+                }
+            }
+            Glyph::Band(fill, border) => {
+                let corners = [(gx0, cy - 9), (gx1, cy + 9)];
+                area.draw(&Rectangle::new(corners, fill.filled()))?;
+                area.draw(&Rectangle::new(corners, border.stroke_width(1)))?;
+            }
+            Glyph::Marker(c, r) => {
+                area.draw(&Circle::new((gm, cy), r + 2, WHITE.filled()))?;
+                area.draw(&Circle::new((gm, cy), r, c.filled()))?;
+            }
+            Glyph::LowerBound(c) => {
+                area.draw(&TriangleMarker::new((gm, cy), 10, WHITE.filled()))?;
+                area.draw(&TriangleMarker::new((gm, cy), 7, c.filled()))?;
+            }
+            Glyph::Swatch(c) => {
+                let corners = [(gx0 + 6, cy - 10), (gx1 - 6, cy + 10)];
+                area.draw(&Rectangle::new(corners, c.filled()))?;
+                area.draw(&Rectangle::new(corners, AXIS.stroke_width(1)))?;
+            }
+            Glyph::Boundary => {
+                let pts = vec![(gx0, cy), (gx1, cy)];
+                area.draw(&PathElement::new(pts.clone(), WHITE.stroke_width(9)))?;
+                area.draw(&PathElement::new(pts, BOUNDARY.stroke_width(5)))?;
+            }
+        }
+        let w = |s: &str| text_size(area, s, LEGEND_SIZE).0;
+        area.draw(&Text::new(
+            fit_text(&e.text, max_w, &w),
+            (gx1 + 10, cy),
+            style(LEGEND_SIZE, &TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        if let Some(sub) = &e.sub {
+            cy += 22;
+            let w = |s: &str| text_size(area, s, NOTE_SIZE).0;
+            area.draw(&Text::new(
+                fit_text(sub, max_w, &w),
+                (gx1 + 10, cy),
+                style(NOTE_SIZE, &TEXT_DIM).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+        cy += 34;
+    }
+    Ok(cy)
+}
+
+/// The notes of a panel's points (`notes[i]` for the point of index i; empty: none), in the band at the top of the plot: each centred above its
+/// point, a row lower when it would overlap an earlier one, left out when no row is free.
+pub(super) fn draw_notes<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
+    area: &DrawingArea<DB, Shift>,
+    notes: &[String],
+    points: &[(f64, f64, f64, usize)],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (cols, rows) = chart.plotting_area().get_pixel_range();
+    let mut placed: Vec<PxBox> = Vec::new();
+    for &(px, _, _, i) in points {
+        let Some(text) = notes.get(i).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let (tw, th) = text_size(area, text, NOTE_SIZE);
+        let (w, h) = (tw as i32 + 8, th as i32 + 4);
+        let cx = chart.backend_coord(&(px, 0.0)).0;
+        let x0 = (cx - w / 2).clamp(cols.start, (cols.end - w).max(cols.start));
+        let spot = (0..3)
+            .map(|row| {
+                let y0 = rows.start + 4 + row * (h + 2);
+                PxBox {
+                    x0,
+                    y0,
+                    x1: x0 + w,
+                    y1: y0 + h,
+                }
+            })
+            .find(|b| placed.iter().all(|o| !o.overlaps(b)));
+        if let Some(b) = spot {
+            let base = area.get_base_pixel();
+            area.draw(&Text::new(
+                text.clone(),
+                (b.x0 + 4 - base.0, (b.y0 + b.y1) / 2 - base.1),
+                style(NOTE_SIZE, &CRASH).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            placed.push(b);
+        }
+    }
+    Ok(())
+}
+
+/// A pixel box (backend coordinates).
+#[derive(Clone, Copy)]
+pub(super) struct PxBox {
+    pub(super) x0: i32,
+    pub(super) y0: i32,
+    pub(super) x1: i32,
+    pub(super) y1: i32,
+}
+
+impl PxBox {
+    pub(super) fn overlaps(&self, o: &PxBox) -> bool {
+        self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
+    }
+}
+
+/// A label for a vertical line at pixel column `x`: its box size, and whether it belongs on the
+/// line's right.
+pub(super) struct LineLabel {
+    pub(super) x: i32,
+    pub(super) w: i32,
+    pub(super) h: i32,
+    pub(super) right: bool,
+}
+
+/// Places the labels of vertical lines in the band above the plot whose bottom is `bottom`:
+/// each beside its line (right or left) in the first or second row, or left out. Boxes stay
+/// within `cols` and do not overlap, and a line drawn up to its label does not cross another
+/// label. Picks the placement leaving out fewest labels, then with fewest labels in the second
+/// row or on the unusual side. Only the first three labels are placed.
+pub(super) fn place_line_labels(
+    labels: &[LineLabel],
+    cols: &Range<i32>,
+    bottom: i32,
+) -> Vec<Option<PxBox>> {
+    let n = labels.len().min(3);
+    let spot = |l: &LineLabel, option: usize| -> Option<PxBox> {
+        if option >= 4 {
+            return None;
+        }
+        let row = (option / 2) as i32;
+        let right = (option % 2 == 0) == l.right;
+        let y1 = bottom - row * (l.h + 4);
+        let x0 = if right { l.x + 3 } else { l.x - 3 - l.w };
+        Some(PxBox {
+            x0,
+            y0: y1 - l.h,
+            x1: x0 + l.w,
+            y1,
+        })
+    };
+    let mut best: Option<(u32, Vec<Option<PxBox>>)> = None;
+    for combo in 0..5usize.pow(n as u32) {
+        let options: Vec<usize> = (0..n).map(|i| combo / 5usize.pow(i as u32) % 5).collect();
+        let boxes: Vec<Option<PxBox>> = (0..n).map(|i| spot(&labels[i], options[i])).collect();
+        let inside = boxes
+            .iter()
+            .flatten()
+            .all(|b| b.x0 >= cols.start && b.x1 <= cols.end);
+        let apart = (0..n).all(|i| {
+            (0..n).all(|j| {
+                let (Some(a), Some(b)) = (boxes[i], boxes[j]) else {
+                    return true;
+                };
+                // Boxes apart, and line i (from its box down to the plot) clear of box j.
+                let x = labels[i].x;
+                let line_hits_b = b.x0 - 2 <= x && x <= b.x1 + 2 && a.y0 < b.y1;
+                i == j || !(a.overlaps(&b) || line_hits_b)
+            })
+        });
+        if !(inside && apart) {
+            continue;
+        }
+        let cost: u32 = options
+            .iter()
+            .map(|&o| match o {
+                4 => 1000,
+                o => 10 * (o / 2) as u32 + (o % 2) as u32,
+            })
+            .sum();
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+            best = Some((cost, boxes));
+        }
+    }
+    let mut boxes = best.map(|b| b.1).unwrap_or_default();
+    boxes.resize(labels.len(), None);
+    boxes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::chart::scale::*;
+
+    #[test]
+    fn units_scale_with_the_values() {
+        assert_eq!(display_unit("s", 9.0 * 3600.0), (3600.0, "h".to_string()));
+        assert_eq!(display_unit("s", 7200.0), (60.0, "min".to_string()));
+        assert_eq!(display_unit("s", 600.0), (60.0, "min".to_string()));
+        assert_eq!(display_unit("s", 120.0), (1.0, "s".to_string()));
+        assert_eq!(display_unit("s", f64::NAN), (1.0, "s".to_string()));
+        assert_eq!(display_unit("ms", 450.0), (1.0, "ms".to_string()));
+        assert_eq!(display_unit("ms", 5000.0), (1000.0, "s".to_string()));
+        assert_eq!(display_unit("ms", 3e5), (60_000.0, "min".to_string()));
+        assert_eq!(display_unit("req/s", 1e9), (1.0, "req/s".to_string()));
+        assert_eq!(with_unit("recovery time", "h"), "recovery time (h)");
+        assert_eq!(with_unit("outage probability", ""), "outage probability");
+    }
+
+    #[test]
+    fn numbers_and_ticks() {
+        assert_eq!(fmt_num(11.3), "11.3");
+        assert_eq!(fmt_num(4.0), "4");
+        assert_eq!(fmt_num(40_000.0), "40k");
+        assert_eq!(fmt_num(-0.0), "0");
+        assert_eq!(fmt_num(0.05), "0.05");
+        assert_eq!(fmt_num(f64::NAN), "n/a");
+        let labels: Vec<String> = nice_ticks(0.0, 1.0, 5).into_iter().map(|t| t.1).collect();
+        assert_eq!(labels, ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
+        let labels: Vec<String> = nice_ticks(0.0, 60_000.0, 6)
+            .into_iter()
+            .map(|t| t.1)
+            .collect();
+        assert_eq!(labels[1], "10k");
+        let labels: Vec<String> = nice_ticks(0.0, 1e12, 5).into_iter().map(|t| t.1).collect();
+        assert_eq!(labels, ["0", "2e11", "4e11", "6e11", "8e11", "1e12"]);
+        assert_eq!(fmt_num(2.5e11), "2.5e11");
+        assert!(nice_ticks(f64::NAN, 1.0, 5).is_empty());
+        assert!(nice_ticks(0.0, f64::INFINITY, 5).is_empty());
+    }
+}

@@ -1,0 +1,579 @@
+//! The sweep chart: stacked panels sharing the varied parameter as x axis, one per metric, each
+//! the mean over replications with its 95% interval; what a mean leaves out is written beside
+//! it ("not recovered in 1 of 4") and a mean that is only a lower bound is an upward triangle.
+//! Categories (a varied policy) are points, never joined by a line.
+
+use std::path::Path;
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::parts::*;
+use super::scale::*;
+use super::theme::*;
+use super::theme::{BLUE, GREEN};
+use super::{Figure, write_figure};
+
+/// One colour per sweep panel, in turn.
+const PALETTE: [RGBColor; 6] = [BLUE, ORANGE, GREEN, PURPLE, BROWN, TEAL];
+/// Height of one sweep panel, its title included.
+const PANEL_H: u32 = 300;
+
+/// One metric against the varied parameter: mean and 95% half-width at each point.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricSeries {
+    /// What is measured, e.g. `"recovery time"`.
+    pub label: String,
+    /// Unit of `mean` and `ci95`, e.g. `"s"`, `"req/s"`; empty for none. Seconds (and
+    /// milliseconds) are shown in larger units when the values are large.
+    pub unit: String,
+    /// Mean over replications at each point of the varied parameter; NaN for no value.
+    pub mean: Vec<f64>,
+    /// Half-width of the 95% confidence interval of `mean`; NaN (or 0) for no whisker.
+    pub ci95: Vec<f64>,
+    /// The values are probabilities or shares: drawn on a fixed 0..1 axis.
+    pub probability: bool,
+    /// What the mean at each point leaves out, written beside it (empty: nothing), e.g.
+    /// "not recovered in 1 of 4".
+    pub notes: Vec<String>,
+    /// The mean at each point is only a lower bound (drawn as "≥", an upward triangle).
+    pub at_least: Vec<bool>,
+}
+
+/// The varied parameter: numeric values, or categories (then `x` is 0..n and `labels` names them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Axis {
+    /// Parameter name, shown as the axis description, e.g. `"tier.web.instances"`.
+    pub name: String,
+    pub x: Vec<f64>,
+    pub labels: Option<Vec<String>>,
+}
+
+/// Draws a sweep: stacked panels sharing the x axis, one per metric, each a line with markers and
+/// 95% error bars (vertical whiskers with caps). NaN means no value: the point is skipped (and
+/// breaks the line); a NaN (or zero) half-width draws no whisker.
+///
+/// About 1400 px wide and 300 px per panel. Metrics whose values
+/// are all in 0..1 and that have no unit and a name like "... probability" / "... rate" get a
+/// fixed 0..1 axis. Both files are written atomically.
+pub fn draw_sweep(
+    title: &str,
+    axis: &Axis,
+    metrics: &[MetricSeries],
+    png: &Path,
+    svg: &Path,
+) -> Result<()> {
+    write_figure(
+        &SweepFig {
+            title,
+            axis,
+            metrics,
+        },
+        png,
+        svg,
+    )
+}
+
+struct SweepFig<'a> {
+    title: &'a str,
+    axis: &'a Axis,
+    metrics: &'a [MetricSeries],
+}
+
+/// The sweep's x scale and the position of each point (NaN: left out).
+fn sweep_x(axis: &Axis, plot_w: u32, width: &dyn Fn(&str) -> u32) -> (Scale, Vec<f64>) {
+    let xs: Vec<f64> = axis.x.clone();
+    match &axis.labels {
+        Some(labels) => {
+            let finite = || xs.iter().copied().filter(|v| v.is_finite());
+            let last = labels.len().max(1) as f64 - 1.0;
+            let lo = finite().fold(0.0_f64, f64::min) - 0.5;
+            let hi = finite().fold(last, f64::max) + 0.5;
+            let (lo, hi) = if (hi - lo).is_finite() {
+                (lo, hi)
+            } else {
+                (-0.5, last + 0.5)
+            };
+            let px_per = f64::from(plot_w) / (hi - lo);
+            let max_w = category_label_width(px_per);
+            let names: Vec<(f64, String)> = labels
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (i as f64, n.clone()))
+                .collect();
+            let ticks = category_ticks(&names, (lo, hi), plot_w, max_w, width, width);
+            (
+                Scale {
+                    lo,
+                    hi,
+                    log: false,
+                    ticks,
+                },
+                xs,
+            )
+        }
+        None => {
+            let (lo, hi) = padded_range(xs.iter().copied(), 0.04);
+            let ticks = grid_or_nice_ticks(&xs, (lo, hi), plot_w, width, 14, 12);
+            (
+                Scale {
+                    lo,
+                    hi,
+                    log: false,
+                    ticks,
+                },
+                xs,
+            )
+        }
+    }
+}
+
+/// The y scale of one metric panel: fixed 0..1 for probabilities, else from zero (or the lowest
+/// value when negative) to the top of the highest whisker.
+fn metric_y(points: &[(f64, f64, f64)], prob: bool) -> Scale {
+    if prob {
+        return Scale {
+            log: false,
+            lo: -0.04,
+            hi: 1.04,
+            ticks: nice_ticks(0.0, 1.0, 5),
+        };
+    }
+    let has_data = points.iter().any(|p| p.1.is_finite());
+    if !has_data {
+        return Scale {
+            log: false,
+            lo: 0.0,
+            hi: 1.0,
+            ticks: nice_ticks(0.0, 1.0, 5),
+        };
+    }
+    let values = points.iter().flat_map(|&(_, m, c)| {
+        let c = if c.is_finite() && c > 0.0 { c } else { 0.0 };
+        [m, m - c, m + c]
+    });
+    let (lo, hi) = if values.clone().all(|v| v == 0.0 || v.is_nan()) {
+        (-0.05, 1.05)
+    } else {
+        padded_range(values.chain(std::iter::once(0.0)), 0.05)
+    };
+    Scale {
+        log: false,
+        lo,
+        hi,
+        ticks: nice_ticks(lo, hi, 5),
+    }
+}
+
+impl Figure for SweepFig<'_> {
+    fn size(&self) -> (u32, u32) {
+        let panels = self.metrics.len().max(1) as u32;
+        (
+            FIG_W,
+            TITLE_H + panels * PANEL_H + X_DESC_EXTRA + BOTTOM_PAD,
+        )
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let (title_area, mut rest) = root.split_vertically(TITLE_H);
+        draw_title(
+            &title_area,
+            self.title,
+            Some("mean of replications · whiskers: 95% interval"),
+            FIG_W - LEGEND_W - PLOT_MARGIN_RIGHT,
+        )?;
+        let width = |s: &str| text_size(root, s, TICK_SIZE).0;
+        let plot_w = FIG_W - LEGEND_W - Y_LABEL_AREA - PLOT_MARGIN_RIGHT;
+        let (x, xs) = sweep_x(self.axis, plot_w, &width);
+        let categories = self.axis.labels.is_some();
+        let x_desc = if self.axis.name.is_empty() {
+            "parameter"
+        } else {
+            self.axis.name.as_str()
+        };
+        if self.metrics.is_empty() {
+            let (area, _) = rest.split_vertically(PANEL_H + X_DESC_EXTRA);
+            let none = MetricSeries {
+                label: "no metrics".to_string(),
+                ..MetricSeries::default()
+            };
+            return draw_sweep_panel(&area, &none, (&x, &xs, categories), BLUE, Some(x_desc));
+        }
+        let last = self.metrics.len() - 1;
+        for (i, m) in self.metrics.iter().enumerate() {
+            let h = PANEL_H + if i == last { X_DESC_EXTRA } else { 0 };
+            let (area, below) = rest.split_vertically(h);
+            let color = PALETTE[i % PALETTE.len()];
+            draw_sweep_panel(
+                &area,
+                m,
+                (&x, &xs, categories),
+                color,
+                (i == last).then_some(x_desc),
+            )?;
+            rest = below;
+        }
+        Ok(())
+    }
+}
+
+fn draw_sweep_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    metric: &MetricSeries,
+    (x, xs, categories): (&Scale, &[f64], bool),
+    color: RGBColor,
+    x_desc: Option<&str>,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (chart_area, legend_area) = area.split_horizontally(FIG_W - LEGEND_W);
+    let (title_area, body) = chart_area.split_vertically(PANEL_TITLE_H);
+
+    let max_abs = metric
+        .mean
+        .iter()
+        .zip(metric.ci95.iter().chain(std::iter::repeat(&0.0)))
+        .map(|(&m, &c)| m.abs() + if c.is_finite() { c.abs() } else { 0.0 })
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    let (div, unit) = display_unit(&metric.unit, max_abs);
+    // (x, mean, half-width, index of the point)
+    let mut points: Vec<(f64, f64, f64, usize)> = xs
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.is_finite())
+        .map(|(i, &x)| {
+            let m = metric.mean.get(i).copied().unwrap_or(f64::NAN) / div;
+            let c = metric.ci95.get(i).copied().unwrap_or(f64::NAN) / div;
+            (x, m, c, i)
+        })
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let prob = metric.probability;
+    let noted = |i: usize| metric.notes.get(i).is_some_and(|n| !n.is_empty());
+    let any_note = points.iter().any(|p| noted(p.3));
+    let spans: Vec<(f64, f64, f64)> = points.iter().map(|p| (p.0, p.1, p.2)).collect();
+    let mut y = metric_y(&spans, prob);
+    if any_note && !prob {
+        // Room at the top for the notes.
+        y.hi += 0.3 * (y.hi - y.lo);
+    }
+    let desc = with_unit(&metric.label, &unit);
+
+    let w = |s: &str| text_size(area, s, PANEL_TITLE_SIZE).0;
+    title_area.draw(&Text::new(
+        fit_text(
+            &desc,
+            FIG_W - LEGEND_W - Y_LABEL_AREA - PLOT_MARGIN_RIGHT,
+            &w,
+        ),
+        (Y_LABEL_AREA as i32, (PANEL_TITLE_H / 2 + 2) as i32),
+        style(PANEL_TITLE_SIZE, &TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+
+    let x_area = X_LABEL_AREA + if x_desc.is_some() { X_DESC_EXTRA } else { 0 };
+    let mut chart = ChartBuilder::on(&body)
+        .margin_top(PLOT_MARGIN_TOP)
+        .margin_right(PLOT_MARGIN_RIGHT)
+        .x_label_area_size(x_area)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(x.clone(), y.clone())?;
+    draw_mesh(&mut chart, x_desc, true)?;
+
+    // The y description: "label (unit)" when it fits along the plot, else the unit alone.
+    let (_, rows) = chart.plotting_area().get_pixel_range();
+    let room = (rows.end - rows.start - 8).max(0) as u32;
+    let dw = |s: &str| text_size(area, s, DESC_SIZE).0;
+    let y_desc = if dw(&desc) <= room || unit.is_empty() {
+        fit_text(&desc, room, &dw)
+    } else {
+        fit_text(&unit, room, &dw)
+    };
+    draw_y_desc(&chart_area, &y_desc, &rows)?;
+
+    // Line (broken where there is no value; none between categories), whiskers, then markers
+    // on top: a triangle pointing up where the mean is only a lower bound.
+    if !categories {
+        for seg in points.split(|p| !p.1.is_finite()) {
+            if seg.len() >= 2 {
+                chart.draw_series(LineSeries::new(
+                    seg.iter().map(|p| (p.0, p.1)),
+                    color.stroke_width(2),
+                ))?;
+            }
+        }
+    }
+    let clip = if prob { (0.0, 1.0) } else { (y.lo, y.hi) };
+    for &(px, m, c, _) in &points {
+        if m.is_finite() && c.is_finite() && c > 0.0 {
+            draw_whisker(&mut chart, px, (m - c, m + c), clip, color)?;
+        }
+    }
+    let lower_bound = |i: usize| metric.at_least.get(i).copied().unwrap_or(false);
+    let mut any = false;
+    for &(px, m, _, i) in &points {
+        if m.is_finite() {
+            any = true;
+            if lower_bound(i) {
+                draw_lower_bound(&mut chart, (px, m), 7, color)?;
+            } else {
+                draw_marker(&mut chart, (px, m), 5, color)?;
+            }
+        }
+    }
+    draw_notes(&chart, area, &metric.notes, &points)?;
+    if !any && !any_note {
+        draw_no_data(&chart, "no data")?;
+        return Ok(());
+    }
+
+    let top = (PANEL_TITLE_H + PLOT_MARGIN_TOP) as i32 + 16;
+    let mut entries = vec![
+        entry(
+            if categories {
+                Glyph::Marker(color, 5)
+            } else {
+                Glyph::LineMarker(color)
+            },
+            "mean",
+            None,
+        ),
+        entry(Glyph::Whisker(color), "95% interval", None),
+    ];
+    if points.iter().any(|p| lower_bound(p.3) && p.1.is_finite()) {
+        entries.push(entry(
+            Glyph::LowerBound(color),
+            "at least",
+            Some("still down at the end".to_string()),
+        ));
+    }
+    draw_legend(&legend_area, &entries, top)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::samples::{keep_sample, size_of};
+    use super::*;
+
+    fn logistic(x: f64) -> f64 {
+        1.0 / (1.0 + (-x).exp())
+    }
+
+    /// 10 points of `tier.web.instances` 4..22: outages vanish around 11.
+    fn sample_sweep() -> (Axis, Vec<MetricSeries>) {
+        let x: Vec<f64> = (0..10).map(|i| 4.0 + 2.0 * f64::from(i)).collect();
+        let p: Vec<f64> = x.iter().map(|&v| logistic((11.3 - v) * 1.1)).collect();
+        let p_ci: Vec<f64> = p
+            .iter()
+            .map(|&p| 1.96 * (p * (1.0 - p) / 40.0).sqrt())
+            .collect();
+        let rec: Vec<f64> = x
+            .iter()
+            .map(|&v| (9.0 * 3600.0 * (1.0 - (v - 4.0) / 12.0)).max(0.0))
+            .collect();
+        let rec_ci: Vec<f64> = rec.iter().map(|&r| 0.12 * r).collect();
+        let lat: Vec<f64> = x
+            .iter()
+            .map(|&v| 0.25 + 30.0 * logistic((10.0 - v) * 0.9))
+            .collect();
+        let lat_ci: Vec<f64> = lat.iter().map(|&l| 0.15 * l).collect();
+        let axis = Axis {
+            name: "tier.web.instances".to_string(),
+            x,
+            labels: None,
+        };
+        let metrics = vec![
+            MetricSeries {
+                label: "outage probability".to_string(),
+                unit: String::new(),
+                probability: true,
+                mean: p,
+                ci95: p_ci,
+                ..MetricSeries::default()
+            },
+            MetricSeries {
+                label: "recovery time".to_string(),
+                unit: "s".to_string(),
+                mean: rec,
+                ci95: rec_ci,
+                notes: vec!["not recovered in 1 of 4".to_string()],
+                ..MetricSeries::default()
+            },
+            MetricSeries {
+                label: "p95 latency".to_string(),
+                unit: "s".to_string(),
+                mean: lat,
+                ci95: lat_ci,
+                ..MetricSeries::default()
+            },
+        ];
+        (axis, metrics)
+    }
+
+    #[test]
+    fn draws_sample_sweep() {
+        let (axis, metrics) = sample_sweep();
+        let dir = tempfile::tempdir().unwrap();
+        let (png, svg) = (dir.path().join("sweep.png"), dir.path().join("sweep.svg"));
+        draw_sweep(
+            "ircc-2016 — sweep of web instances",
+            &axis,
+            &metrics,
+            &png,
+            &svg,
+        )
+        .unwrap();
+        assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
+        assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.contains("recovery time (h)"), "seconds shown in hours");
+        assert!(text.contains("p95 latency (s)"));
+        assert!(text.contains("outage probability"));
+        assert!(text.contains("tier.web.instances"));
+        // No temporary files left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        keep_sample(&png, &svg, "sample-sweep");
+    }
+
+    /// 6 x 5 grid of web instances against the surge peak.
+    #[test]
+    fn degenerate_sweeps_do_not_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut n = 0;
+        let mut draw = |axis: &Axis, metrics: &[MetricSeries]| {
+            n += 1;
+            let png = dir.path().join(format!("s{n}.png"));
+            let svg = dir.path().join(format!("s{n}.svg"));
+            draw_sweep("degenerate", axis, metrics, &png, &svg).unwrap();
+            keep_sample(&png, &svg, &format!("degenerate-sweep-{n}"));
+            assert!(size_of(&png) > 1000 && size_of(&svg) > 1000);
+        };
+        let metric = |mean: Vec<f64>, ci95: Vec<f64>| MetricSeries {
+            label: "m".to_string(),
+            unit: "s".to_string(),
+            mean,
+            ci95,
+            ..MetricSeries::default()
+        };
+        let nan = f64::NAN;
+        draw(&Axis::default(), &[]);
+        draw(&Axis::default(), &[metric(vec![], vec![])]);
+        let one = Axis {
+            name: "x".to_string(),
+            x: vec![3.0],
+            labels: None,
+        };
+        draw(&one, &[metric(vec![5.0], vec![1.0])]);
+        draw(&one, &[metric(vec![nan], vec![nan])]);
+        let equal = Axis {
+            name: "x".to_string(),
+            x: vec![2.0, 2.0, 2.0],
+            labels: None,
+        };
+        draw(&equal, &[metric(vec![0.0, 0.0, 0.0], vec![0.0, nan, -1.0])]);
+        let odd = Axis {
+            name: String::new(),
+            x: vec![nan, 1.0, f64::INFINITY, -4.0, 1e12],
+            labels: None,
+        };
+        draw(
+            &odd,
+            &[
+                metric(vec![1.0, nan, 3.0], vec![nan; 7]),
+                metric(vec![-5.0, 1e300, f64::INFINITY, -1e-300, 0.0, 9.0], vec![]),
+            ],
+        );
+        // Probabilities exactly 0 and 1 with whiskers past the ends.
+        let p = MetricSeries {
+            label: "outage probability".to_string(),
+            unit: String::new(),
+            probability: true,
+            mean: vec![1.0, 1.0, 0.0, 0.0],
+            ci95: vec![0.3, 0.0, 0.2, nan],
+            ..MetricSeries::default()
+        };
+        let four = Axis {
+            name: "x".to_string(),
+            x: vec![1.0, 2.0, 3.0, 4.0],
+            labels: None,
+        };
+        draw(&four, std::slice::from_ref(&p));
+        // Categories, with more labels than points and very long names.
+        let cats = Axis {
+            name: "retry.policy".to_string(),
+            x: vec![0.0, 1.0, 2.0],
+            labels: Some(vec![
+                "none".to_string(),
+                "exponential backoff with full jitter and a budget".to_string(),
+                "fixed 1 s".to_string(),
+                "unused".to_string(),
+            ]),
+        };
+        draw(
+            &cats,
+            &[p.clone(), metric(vec![1.0, 2.0, 3.0], vec![0.1; 3])],
+        );
+        let many = Axis {
+            name: "x".to_string(),
+            x: (0..300).map(f64::from).collect(),
+            labels: Some((0..300).map(|i| format!("category number {i}")).collect()),
+        };
+        draw(&many, &[p]);
+    }
+
+    #[test]
+    fn sweep_shows_category_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let axis = Axis {
+            name: "retry.policy".to_string(),
+            x: vec![0.0, 1.0, 2.0],
+            labels: Some(vec!["none".into(), "exponential".into(), "jittered".into()]),
+        };
+        let m = MetricSeries {
+            label: "goodput".to_string(),
+            unit: "req/s".to_string(),
+            mean: vec![1200.0, 15_000.0, 16_500.0],
+            ci95: vec![100.0, 800.0, 900.0],
+            ..MetricSeries::default()
+        };
+        let (png, svg) = (dir.path().join("c.png"), dir.path().join("c.svg"));
+        draw_sweep(
+            "retry policies",
+            &axis,
+            std::slice::from_ref(&m),
+            &png,
+            &svg,
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        for name in ["none", "exponential", "jittered", "goodput (req/s)"] {
+            assert!(text.contains(name), "{name} missing");
+        }
+        // Categories are not joined by a line (the same values on a numeric axis are).
+        let lines = |svg: &str| {
+            svg.split("<polyline")
+                .skip(1)
+                .filter(|el| {
+                    let points = el.split("points=\"").nth(1).unwrap_or("");
+                    let points = points.split('"').next().unwrap_or("");
+                    points.split_whitespace().count() > 2
+                })
+                .count()
+        };
+        assert_eq!(lines(&text), 0, "a line joins the categories");
+        let numeric = Axis {
+            labels: None,
+            ..axis
+        };
+        draw_sweep("retry policies", &numeric, &[m], &png, &svg).unwrap();
+        assert!(lines(&std::fs::read_to_string(&svg).unwrap()) > 0);
+    }
+}
