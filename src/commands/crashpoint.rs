@@ -1,7 +1,7 @@
 //! `surge crashpoint`: where the outage probability crosses 0.5 as one parameter varies, with
 //! its interval and the 10% and 90% points; `crashpoint.json` and a chart.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::json;
 
 use super::out_dir;
@@ -45,8 +45,8 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         crate::experiment::guard::check_run_size(&m, args.allow_huge)?;
     }
     let dir = out_dir(&args.out, &base, "crashpoint");
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    let _lock = output::lock::lock(&dir)?;
+    let provenance = output::provenance::Provenance::of(Some(&args.model), &args.sets)?;
     let search = Search {
         path: &args.model,
         sets: &args.sets,
@@ -62,9 +62,13 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         confidence: args.confidence,
+        criterion: args.criterion,
     };
     let cp = crashpoint::search(&search)?;
-    output::write_json(&dir.join("crashpoint.json"), &json!(cp))?;
+    let mut doc = json!(cp);
+    doc["provenance"] = serde_json::to_value(&provenance)?;
+    doc["criterion"] = json!(args.criterion.metric());
+    output::write_json(&dir.join("crashpoint.json"), &doc)?;
     let tries: Vec<sweep_chart::CrashTry> = cp
         .points
         .iter()

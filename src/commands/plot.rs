@@ -15,6 +15,10 @@ use crate::output::{chart, sweep_chart};
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;
+    let _lock = match dir.is_dir() {
+        true => Some(crate::output::lock::lock(dir)?),
+        false => None,
+    };
     if dir.join("sweep.json").exists() {
         sweep_from(dir)?;
         println!("redrew the sweep charts in {}", dir.display());
@@ -85,7 +89,8 @@ fn sweep_from(dir: &Path) -> Result<()> {
         points.len(),
         doc["reps"].as_u64().unwrap_or(0)
     );
-    super::sweep::draw(&title, &varies, &per_point, dir)
+    let criterion = serde_json::from_value(doc["criterion"].clone()).unwrap_or_default();
+    super::sweep::draw(&title, &varies, &per_point, criterion, dir)
 }
 
 fn crashpoint_from(dir: &Path) -> Result<()> {
@@ -204,6 +209,7 @@ fn timeline_from(dir: &Path) -> Result<()> {
         outages: &outages,
         crash_time_s: o["crash_time_s"].as_f64(),
         recovered_at_s: o["recovered_at_s"].as_f64(),
+        slo_lines: None,
     };
     chart::draw_timeline(&t, &dir.join("timeline.png"), &dir.join("timeline.svg"))
 }

@@ -24,6 +24,7 @@ use super::{human_duration, out_dir};
 use crate::cli::SweepArgs;
 use crate::experiment::shard::{self, Shard};
 use crate::experiment::sweep::{self, Interrupted, Row, Vary};
+use crate::metrics::slo::Criterion;
 use crate::metrics::summary::aggregate;
 use crate::model::error::BadInput;
 use crate::output::journal::{self, Journal};
@@ -56,6 +57,12 @@ pub struct SweepId {
     pub seed: u64,
     pub reps: u32,
     pub vary: Vec<Vary>,
+    /// The `--set` overrides applied to every point.
+    #[serde(default)]
+    pub overrides: Vec<String>,
+    /// When a run counts as failed on the charts and in the table.
+    #[serde(default)]
+    pub criterion: Criterion,
 }
 
 impl SweepId {
@@ -195,6 +202,8 @@ pub fn write_outputs(
         "reps": id.reps,
         "surge_version": id.surge_version,
         "model_hash": id.model_hash,
+        "overrides": id.overrides,
+        "criterion": id.criterion,
         "parameters": keys,
         "points": points
             .iter()
@@ -213,9 +222,9 @@ pub fn write_outputs(
         points.len(),
         id.reps
     );
-    draw(&title, &id.vary, &per_point, dir)?;
+    draw(&title, &id.vary, &per_point, id.criterion, dir)?;
     if !quiet {
-        print!("{}", table(&keys, &points, &per_point));
+        print!("{}", table(&keys, &points, &per_point, id.criterion));
         println!(
             "outputs: {}/ (points.csv, sweep.json, charts)",
             dir.display()
@@ -279,10 +288,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         seed,
         reps: args.reps,
         vary: varies.clone(),
+        overrides: args.sets.clone(),
+        criterion: args.criterion,
     };
     let dir = out_dir(&args.out, base, "sweep");
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    let _lock = output::lock::lock(&dir)?;
     let stem = shard.map_or("points".to_string(), |(s, _)| s.stem());
     let journal_path = dir.join(format!("{stem}.partial.csv"));
     let done_path = dir.join(if shard.is_some() {
@@ -593,13 +603,23 @@ fn axis(v: &Vary) -> sweep_chart::Axis {
 }
 
 /// The sweep's charts (also used by `surge plot`).
-pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) -> Result<()> {
+pub fn draw(
+    title: &str,
+    varies: &[Vary],
+    per_point: &[PointStats],
+    criterion: Criterion,
+    dir: &Path,
+) -> Result<()> {
     let get =
         |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
     match varies {
         [one] => {
             let series: Vec<sweep_chart::MetricSeries> = KEY_METRICS
                 .iter()
+                .map(|&(k, label, unit)| match k {
+                    "outage.crashed" => (criterion.metric(), criterion.probability_label(), unit),
+                    _ => (k, label, unit),
+                })
                 .map(|(k, label, unit)| sweep_chart::MetricSeries {
                     label: label.to_string(),
                     unit: unit.to_string(),
@@ -621,7 +641,7 @@ pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) 
             let z: Vec<Vec<f64>> = (0..ny)
                 .map(|iy| {
                     (0..nx)
-                        .map(|ix| get(&per_point[ix * ny + iy].0, "outage.crashed"))
+                        .map(|ix| get(&per_point[ix * ny + iy].0, criterion.metric()))
                         .collect()
                 })
                 .collect();
@@ -639,7 +659,12 @@ pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) 
 }
 
 /// The table printed after a sweep.
-fn table(keys: &[&str], points: &[Vec<String>], per_point: &[PointStats]) -> String {
+fn table(
+    keys: &[&str],
+    points: &[Vec<String>],
+    per_point: &[PointStats],
+    criterion: Criterion,
+) -> String {
     let get = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_f64);
     let mut s = format!("{:<6}", "point");
     for k in keys {
@@ -647,14 +672,19 @@ fn table(keys: &[&str], points: &[Vec<String>], per_point: &[PointStats]) -> Str
     }
     s.push_str(&format!(
         "{:>12}{:>18}{:>14}\n",
-        "P(outage)", "recovery", "p95"
+        match criterion {
+            Criterion::Outage => "P(outage)",
+            Criterion::Slo => "P(SLO broken)",
+        },
+        "recovery",
+        "p95"
     ));
     for (i, (p, (m, _))) in points.iter().zip(per_point).enumerate() {
         s.push_str(&format!("{i:<6}"));
         for v in p {
             s.push_str(&format!("{v:>22}"));
         }
-        let outage = get(m, "outage.crashed").map_or("-".into(), |x| format!("{:.2}", x));
+        let outage = get(m, criterion.metric()).map_or("-".into(), |x| format!("{:.2}", x));
         let rec = get(m, "outage.recovery_time_s").map_or("-".into(), human_duration);
         let p95 = get(m, "latency_s.p95").map_or("-".into(), human_duration);
         s.push_str(&format!("{outage:>12}{rec:>18}{p95:>14}\n"));

@@ -67,6 +67,8 @@ pub struct Search<'a> {
     pub jobs: usize,
     /// Two-sided confidence of the interval (0.95).
     pub confidence: f64,
+    /// When a run counts as failed (an outage, or any break of the SLO).
+    pub criterion: crate::metrics::slo::Criterion,
 }
 
 /// The standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
@@ -147,14 +149,12 @@ impl State<'_> {
         };
         let start = self.tries[idx].1.len() as u64;
         let seed = self.seed;
+        let criterion = self.s.criterion;
         let outs: Vec<bool> = self.pool.install(|| {
             (start..start + u64::from(n))
                 .into_par_iter()
                 .map(|r| {
-                    run_once(&model, point_seed(seed, v.to_bits(), r))
-                        .summary
-                        .outage
-                        .crashed
+                    criterion.failed(&run_once(&model, point_seed(seed, v.to_bits(), r)).summary)
                 })
                 .collect()
         });

@@ -35,6 +35,9 @@ pub struct Timeline<'a> {
     pub crash_time_s: Option<f64>,
     /// Moment of recovery, simulated seconds.
     pub recovered_at_s: Option<f64>,
+    /// The SLO's success-rate target and the outage threshold, drawn as levels on the panel of
+    /// the window success rate.
+    pub slo_lines: Option<(f64, f64)>,
 }
 
 /// Font family name the embedded font is registered under (plotters' default family).
@@ -253,7 +256,7 @@ impl Layout {
         let ts = t.series;
         let bucket = bucket_len(ts);
         let x = TimeAxis::new(time_range(t, bucket), ts.start_clock_s);
-        let panels = build_panels(ts, bucket);
+        let panels = build_panels(ts, bucket, t.slo_lines);
         let total_w: f64 = panels.iter().map(|p| p.weight).sum();
         let fixed = TITLE_H + BOTTOM_PAD + X_DESC_EXTRA;
         let height = MIN_HEIGHT.max(fixed + (total_w * MIN_PANEL_UNIT).ceil() as u32);
@@ -337,7 +340,7 @@ fn curve(label: &str, points: Vec<(f64, f64)>, color: RGBColor) -> Curve {
     }
 }
 
-fn build_panels(ts: &TimeSeries, bucket: f64) -> Vec<Panel> {
+fn build_panels(ts: &TimeSeries, bucket: f64, slo_lines: Option<(f64, f64)>) -> Vec<Panel> {
     let rate = |col: &[f64]| column(ts, col, bucket, bucket);
     let level = |col: &[f64]| column(ts, col, bucket, 1.0);
     let mut retries = curve("retries", rate(&ts.retries), BROWN);
@@ -381,6 +384,32 @@ fn build_panels(ts: &TimeSeries, bucket: f64) -> Vec<Panel> {
             weight: 1.0,
         },
     ];
+    // The success rate the SLO and the outage analysis judge, with their levels.
+    let mut success = vec![curve(
+        "window success rate",
+        level(&ts.window_success_rate),
+        GREEN,
+    )];
+    if let (Some((target, outage)), Some(&t0), Some(&t1)) =
+        (slo_lines, ts.t_s.first(), ts.t_s.last())
+    {
+        for (label, y, color) in [("SLO target", target, BLUE), ("outage below", outage, RED)] {
+            let mut c = curve(
+                &format!("{label} ({:.1}%)", 100.0 * y),
+                vec![(t0, y), (t1 + bucket, y)],
+                color,
+            );
+            c.dashed = true;
+            success.push(c);
+        }
+    }
+    panels.push(Panel {
+        title: "Success rate over the SLO window ending with each bucket".to_string(),
+        y_desc: "success rate",
+        curves: success,
+        log_if_wide: false,
+        weight: 0.75,
+    });
     for tier in &ts.tiers {
         let capacity = tier
             .instances_up
@@ -1123,6 +1152,7 @@ mod tests {
             outages: &[(5.0 * 3600.0, 14.0 * 3600.0)],
             crash_time_s: Some(5.0 * 3600.0),
             recovered_at_s: Some(14.0 * 3600.0),
+            slo_lines: None,
         };
         draw_timeline(&t, &png, &svg).unwrap();
         assert!(size_of(&png) > 50_000, "png is {} bytes", size_of(&png));
@@ -1157,6 +1187,7 @@ mod tests {
             outages: &[],
             crash_time_s: None,
             recovered_at_s: None,
+            slo_lines: None,
         };
         draw_timeline(&t, &dir.path().join("a.png"), &dir.path().join("a.svg")).unwrap();
 
@@ -1183,6 +1214,7 @@ mod tests {
             outages: &[(-100.0, 50.0), (400.0, 1e9), (f64::NAN, 3.0), (30.0, 10.0)],
             crash_time_s: Some(-5.0),
             recovered_at_s: Some(f64::NAN),
+            slo_lines: None,
         };
         draw_timeline(&t, &dir.path().join("b.png"), &dir.path().join("b.svg")).unwrap();
         assert!(size_of(&dir.path().join("b.png")) > 1000);

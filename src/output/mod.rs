@@ -4,6 +4,8 @@
 
 pub mod chart;
 pub mod journal;
+pub mod lock;
+pub mod provenance;
 pub mod sweep_chart;
 
 use anyhow::{Context, Result};
