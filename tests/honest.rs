@@ -197,7 +197,7 @@ fn the_slo_of_an_mm13_queue_is_exact() {
         assert_eq!(r["slo"]["broken"], false);
     }
     assert!(
-        text.contains("100.0% of windows met the SLO, 0 ms out of it"),
+        text.contains("100.0% ± 0.0% of windows met the SLO, 0 ms ± 0 ms out of it"),
         "{text}"
     );
 }
