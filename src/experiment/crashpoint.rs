@@ -14,6 +14,7 @@ use super::run_bounded;
 use super::sweep::{format_number, point_seed};
 use crate::model::error::BadInput;
 use crate::model::{self, Model};
+use crate::metrics::slo::Criterion;
 use crate::stats::Logistic;
 
 pub use crate::model::COUNT_KEYS;
@@ -114,6 +115,8 @@ pub struct Search<'a> {
     pub confidence: f64,
     /// Called as each batch of replications ends (to show progress).
     pub on_try: Option<&'a (dyn Fn(&Try) + Sync)>,
+    /// When a run counts as failed (an outage, or any break of the SLO).
+    pub criterion: crate::metrics::slo::Criterion,
 }
 
 struct State<'a> {
@@ -148,16 +151,20 @@ impl State<'_> {
         };
         let start = self.tries[idx].1.len() as u64;
         let seed = self.seed;
+        let criterion = self.s.criterion;
         let outs: Vec<bool> = self.pool.install(|| {
             (start..start + u64::from(n))
                 .into_par_iter()
                 .map(|r| {
-                    // Whether it crashes is all a try needs: stop at the first outage.
-                    let stop = Limits::until(Until::FirstOutage);
-                    run_bounded(&model, point_seed(seed, v.to_bits(), r), &stop)
-                        .summary
-                        .outage
-                        .crashed
+                    // Whether it fails is all a try needs: with the outage criterion, stop at
+                    // the first outage (the answer cannot change after it).
+                    let stop = match criterion {
+                        Criterion::Outage => Limits::until(Until::FirstOutage),
+                        Criterion::Slo => Limits::default(),
+                    };
+                    criterion.failed(
+                        &run_bounded(&model, point_seed(seed, v.to_bits(), r), &stop).summary,
+                    )
                 })
                 .collect()
         });

@@ -234,6 +234,12 @@ pub struct SweepDoc {
     pub points: Vec<PointStats>,
     pub reps: u32,
     pub seed: u64,
+    /// The `--set` overrides applied to every point.
+    #[serde(default)]
+    pub overrides: Vec<String>,
+    /// When a run counted as failed: "outage" or "slo".
+    #[serde(default)]
+    pub criterion: crate::metrics::slo::Criterion,
     pub surge_version: String,
 }
 
