@@ -37,7 +37,10 @@ pub fn lock(dir: &Path) -> Result<OutputLock, BadInput> {
         .write(true)
         .open(&path)
         .map_err(|e| bad(format!("cannot be written ({e})")))?;
-    match file.try_lock() {
+    // `File::try_lock` is std's `flock` (Rust 1.89): the crate's declared MSRV (1.85) is behind it.
+    #[allow(clippy::incompatible_msrv)]
+    let locked = file.try_lock();
+    match locked {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             return Err(bad(format!(
