@@ -71,6 +71,10 @@ pub struct Measure {
     pub work: u64,
     /// Peak resident memory of the process, bytes (None where the OS does not say).
     pub peak_rss: Option<u64>,
+    /// CPU time of the measured thread, seconds, where the workload reads it (fit reading):
+    /// on a shared machine the wall clock also counts other processes' turns.
+    #[serde(default)]
+    pub cpu_s: Option<f64>,
 }
 
 impl Workload {
@@ -96,6 +100,7 @@ impl Workload {
                     events: popped,
                     work: popped,
                     peak_rss: None,
+                    cpu_s: None,
                 }
             }
             Workload::Mmck { arrivals } => one_run(&mmck_model(arrivals)?),
@@ -114,6 +119,7 @@ impl Workload {
                     events,
                     work: u64::from(runs),
                     peak_rss: None,
+                    cpu_s: None,
                 }
             }
             Workload::FitRead { lines } => fit_read(lines)?,
@@ -133,6 +139,7 @@ fn one_run(model: &Model) -> Measure {
         events: out.summary.events,
         work: out.summary.requests.offered,
         peak_rss: None,
+        cpu_s: None,
     }
 }
 
@@ -178,16 +185,26 @@ fn fit_read(lines: u64) -> anyhow::Result<Measure> {
         bucket_s: 60.0,
         endpoints: 5,
     };
+    let cpu0 = thread_cpu_s();
     let wall = Instant::now();
     let reading = crate::fit::read(std::slice::from_ref(&path), &opts)?;
     let wall_s = wall.elapsed().as_secs_f64();
+    let cpu_s = thread_cpu_s().zip(cpu0).map(|(b, a)| b - a);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Measure {
         wall_s,
         events: reading.files[0].counts.read,
         work: reading.files[0].counts.read,
         peak_rss: None,
+        cpu_s,
     })
+}
+
+/// CPU time of this thread so far, seconds (Linux: /proc/thread-self/schedstat).
+fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns * 1e-9)
 }
 
 /// A fresh folder under the system's temporary folder.

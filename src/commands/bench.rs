@@ -120,6 +120,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             "events_per_s": events / wall,
             "work_per_s": work_rate.is_finite().then_some(work_rate),
             "peak_rss_bytes": rss.is_finite().then_some(rss),
+            "cpu_s_median": runs.iter().all(|m| m.cpu_s.is_some()).then(|| median(&runs.iter().filter_map(|m| m.cpu_s).collect::<Vec<_>>())),
         }));
     }
 
