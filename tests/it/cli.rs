@@ -1,16 +1,10 @@
 //! The commands end to end: `surge` with no arguments, `surge run` outputs and their names,
 //! `surge check` against `surge run`, `--set`, replications and determinism.
 
-mod common;
-
-use assert_cmd::Command;
-use common::{assert_exact, check_invariants, open_queue, run_file, run_model};
+use crate::common::{assert_exact, check_invariants, open_queue, run_file, run_model, surge};
 use serde_json::Value;
 use std::path::Path;
 
-fn surge() -> Command {
-    Command::cargo_bin("surge").unwrap()
-}
 
 fn repo(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
