@@ -499,7 +499,6 @@ fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
-
 /// Run one case; `Err` lists what is wrong with surge's answer.
 fn run_case(case: &Case) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temp dir: {e}"))?;

@@ -5,7 +5,6 @@ use crate::common::{assert_exact, check_invariants, open_queue, run_file, run_mo
 use serde_json::Value;
 use std::path::Path;
 
-
 fn repo(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }

@@ -127,7 +127,6 @@ fn nginx_log(reqs: &[Req]) -> String {
     s
 }
 
-
 /// Run `surge fit` and return fit.json.
 fn fit(files: &[&Path], extra: &[&str], out: &Path) -> Value {
     let a = surge()

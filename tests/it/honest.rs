@@ -5,7 +5,6 @@
 use crate::common::surge;
 use std::path::Path;
 
-
 /// One server of capacity 20 req/s offered 10 req/s, with a surge from `surge_at` to `peak`x
 /// lasting `hold` (then back over a minute), over `duration`.
 fn surging(surge_at: &str, peak: f64, hold: &str, duration: &str) -> String {

@@ -428,11 +428,7 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     assert!(!svg.contains("95% interval"));
     // plot redraws it from crashpoint.json alone.
     std::fs::remove_file(out.join("crashpoint.svg")).unwrap();
-    let o = surge()
-        .arg("plot")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge().arg("plot").arg(&out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
     assert!(svg.contains("crash point bracket"));
