@@ -287,6 +287,7 @@ fn bench_quick_prints_its_table_and_the_targets() {
         "hold model, 1000 pending events",
         "hold model, 100000 pending events",
         "M/M/c/K, 1 M arrivals",
+        "fit: read 200 k log lines",
         "sweep of 4 runs, --jobs 2",
         "targets:",
         "M/M/c/K arrivals/s vs SimPy",
@@ -297,7 +298,8 @@ fn bench_quick_prints_its_table_and_the_targets() {
     }
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let results = doc["results"].as_array().unwrap();
-    assert_eq!(results.len(), 6);
+    // Two hold models, two M/M/c/K sizes, two log-reading sizes, two sweeps.
+    assert_eq!(results.len(), 8);
     for r in results {
         assert!(r["events"].as_u64().unwrap() > 0, "{r}");
         assert!(r["wall_s_median"].as_f64().unwrap() > 0.0, "{r}");
