@@ -2,12 +2,8 @@
 //! about the rest; replicated outage figures are means with intervals; "lost" means rejected,
 //! timed out or failed; the SLO figures; provenance; the output folder checked and locked.
 
-use assert_cmd::Command;
+use crate::common::surge;
 use std::path::Path;
-
-fn surge() -> Command {
-    Command::cargo_bin("surge").unwrap()
-}
 
 /// One server of capacity 20 req/s offered 10 req/s, with a surge from `surge_at` to `peak`x
 /// lasting `hold` (then back over a minute), over `duration`.

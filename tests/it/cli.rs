@@ -1,16 +1,9 @@
 //! The commands end to end: `surge` with no arguments, `surge run` outputs and their names,
 //! `surge check` against `surge run`, `--set`, replications and determinism.
 
-mod common;
-
-use assert_cmd::Command;
-use common::{assert_exact, check_invariants, open_queue, run_file, run_model};
+use crate::common::{assert_exact, check_invariants, open_queue, run_file, run_model, surge};
 use serde_json::Value;
 use std::path::Path;
-
-fn surge() -> Command {
-    Command::cargo_bin("surge").unwrap()
-}
 
 fn repo(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -297,6 +290,7 @@ fn bench_quick_prints_its_table_and_the_targets() {
         "hold model, 1000 pending events",
         "hold model, 100000 pending events",
         "M/M/c/K, 1 M arrivals",
+        "fit: read 200 k log lines",
         "sweep of 4 runs, --jobs 2",
         "targets:",
         "M/M/c/K arrivals/s vs SimPy",
@@ -307,7 +301,8 @@ fn bench_quick_prints_its_table_and_the_targets() {
     }
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let results = doc["results"].as_array().unwrap();
-    assert_eq!(results.len(), 6);
+    // Two hold models, two M/M/c/K sizes, two log-reading sizes, two sweeps.
+    assert_eq!(results.len(), 8);
     for r in results {
         assert!(r["events"].as_u64().unwrap() > 0, "{r}");
         assert!(r["wall_s_median"].as_f64().unwrap() > 0.0, "{r}");

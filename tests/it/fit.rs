@@ -3,7 +3,7 @@
 //! each tool's format from a small sample in its exact layout (tests/fit-data/), gzip, garbage
 //! lines and errors kept out of the service fit.
 
-use assert_cmd::Command;
+use crate::common::surge;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, LogNormal, StandardUniform};
 use serde_json::Value;
@@ -11,8 +11,6 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-mod common;
 
 /// A generated request.
 #[derive(Debug, Clone)]
@@ -137,10 +135,6 @@ fn nginx_log(reqs: &[Req]) -> String {
         ));
     }
     s
-}
-
-fn surge() -> Command {
-    Command::cargo_bin("surge").unwrap()
 }
 
 /// Run `surge fit` and return fit.json.
@@ -340,7 +334,7 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
     let data_p50 = percentile(times.clone(), 0.5);
     let data_p95 = percentile(times, 0.95);
     let data_rate = f(&j["arrivals"]["mean_rate_per_s"]);
-    let summary = common::run_file(&out.join("model.toml"), dir.path(), &[]);
+    let summary = crate::common::run_file(&out.join("model.toml"), dir.path(), &[]);
     let sim = &summary["tiers"][0];
     within(f(&sim["throughput_per_s"]), data_rate, 0.05, "throughput");
     within(f(&summary["latency_s"]["p50"]), data_p50, 0.05, "p50");
@@ -358,7 +352,7 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
         .join("\n");
     let traced_file = out.join("traced.toml");
     std::fs::write(&traced_file, traced).unwrap();
-    let summary = common::run_file(&traced_file, dir.path(), &[]);
+    let summary = crate::common::run_file(&traced_file, dir.path(), &[]);
     within(
         f(&summary["requests"]["offered"]),
         reqs.len() as f64,
