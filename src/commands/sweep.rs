@@ -24,8 +24,8 @@ use crate::cli::SweepArgs;
 use crate::experiment::guard::Limits;
 use crate::experiment::shard::{self, Shard};
 use crate::experiment::sweep::{self, Interrupted, Row, Vary};
-use crate::metrics::table::{self, Column, Run};
 use crate::metrics::slo::Criterion;
+use crate::metrics::table::{self, Column, Run};
 use crate::model::error::BadInput;
 use crate::output::journal::{self, Journal};
 use crate::output::points::{self, GridValue, Header, OutageCounts, PointStats, Record, SweepDoc};
@@ -615,7 +615,10 @@ fn table(
         match criterion {
             Criterion::Outage => "P(outage)",
             Criterion::Slo => "P(SLO broken)",
-        }, "recovery (runs that recovered)", "downtime", "p95"
+        },
+        "recovery (runs that recovered)",
+        "downtime",
+        "p95"
     ));
     for (i, (p, st)) in points.iter().zip(per_point).enumerate() {
         s.push_str(&format!("{i:<6}"));

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::guard::{Limits, Until};
 use super::run_bounded;
 use super::sweep::{format_number, point_seed};
+use crate::metrics::slo::Criterion;
 use crate::model::error::BadInput;
 use crate::model::{self, Model};
-use crate::metrics::slo::Criterion;
 use crate::stats::Logistic;
 
 pub use crate::model::COUNT_KEYS;

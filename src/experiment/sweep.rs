@@ -10,8 +10,8 @@ use super::guard::Limits;
 use super::run_bounded;
 use crate::engine::derive_seed;
 use crate::metrics::Summary;
-use crate::model::error::BadInput;
 use crate::model::Model;
+use crate::model::error::BadInput;
 
 pub use super::fingerprint::fingerprint;
 pub use super::vary::{Vary, parse_vary};
