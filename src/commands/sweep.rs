@@ -230,8 +230,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         return Ok(());
     }
     let dir = out_dir(&args.out, base, "sweep");
-    let _lock = output::lock::lock(&dir)?;
     let stem = shard.map_or("points".to_string(), |(s, _)| s.stem());
+    let _lock = match shard {
+        Some(_) => output::lock::lock_as(&dir, &format!(".{stem}.lock"))?,
+        None => output::lock::lock(&dir)?,
+    };
     let journal_path = dir.join(format!("{stem}.partial.csv"));
     let done_path = dir.join(if shard.is_some() {
         format!("{stem}.json")

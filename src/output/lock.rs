@@ -25,12 +25,19 @@ pub struct OutputLock {
 
 /// Create `dir` if needed, check that files can be written in it, and lock it for this command.
 pub fn lock(dir: &Path) -> Result<OutputLock, BadInput> {
+    lock_as(dir, LOCK_FILE)
+}
+
+/// As [`lock`], with a lock file of its own: the shards of one sweep share a folder (each
+/// writes only its own files), so each locks `.<shard stem>.lock` and they run side by side,
+/// while two commands running the same shard are still refused.
+pub fn lock_as(dir: &Path, name: &str) -> Result<OutputLock, BadInput> {
     let bad = |why: String| BadInput(format!("the output folder {}: {why}", dir.display()));
     std::fs::create_dir_all(dir).map_err(|e| bad(format!("cannot be created ({e})")))?;
     if !dir.is_dir() {
         return Err(bad("is not a folder".into()));
     }
-    let path = dir.join(LOCK_FILE);
+    let path = dir.join(name);
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
