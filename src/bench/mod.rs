@@ -1,4 +1,4 @@
-//! Benchmark workloads of issue 5: the event set alone (the hold model), the M/M/c/K reference,
+//! Benchmark workloads: the event set alone (the hold model), the M/M/c/K reference,
 //! the IRCC full night, and a sweep at one and at two threads. Each workload measures one run
 //! and reports wall time, work done and the process's peak memory; `surge bench` runs each in a
 //! child process of its own (so peak memory belongs to that workload alone), repeats it, and
@@ -15,7 +15,7 @@ use crate::experiment::run_once;
 use crate::experiment::sweep::run_points;
 use crate::model::{self, Model};
 
-/// The M/M/c/K reference of issue 5: l = 900/s, m = 10/s per thread, c = 100, K = 1,000 (100
+/// The M/M/c/K reference: l = 900/s, m = 10/s per thread, c = 100, K = 1,000 (100
 /// threads and 900 waiting places), run until `arrivals` requests are expected.
 pub const MMCK_TEXT: &str = r#"
 [scenario]

@@ -1,4 +1,4 @@
-//! Outage and recovery detection from the SLO (DESIGN.md section 3).
+//! Outage and recovery detection from the SLO (the rules are written out in docs/model.md).
 //!
 //! The success rate and p95 latency are measured over a sliding window of `slo.window` that
 //! advances one bucket at a time. A window whose success rate is below `slo.outage_below` is

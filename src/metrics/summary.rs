@@ -1,4 +1,4 @@
-//! `summary.json`: the stable fields of DESIGN.md section 4 for one run, and the mean and 95%
+//! `summary.json`: the stable fields (listed in docs/outputs.md) for one run, and the mean and 95%
 //! confidence half-width over replications (computed field by field on the JSON tree, so every
 //! numeric field gets its interval without a hand-written list).
 

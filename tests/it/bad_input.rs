@@ -1,4 +1,4 @@
-//! Bad input gets a clear one-paragraph error and exit code 2 (DESIGN.md section 1): the message
+//! Bad input gets a clear one-paragraph error and exit code 2: the message
 //! starts with `error: `, names the model file (with the line and column where the TOML position
 //! is known), says what was expected, and nothing panics or is written.
 //!
