@@ -3,13 +3,12 @@
 //! streaming (`input`, one module per format), into summaries of flat memory (`collect`); from
 //! those come the arrivals per bucket and a profile (`arrivals`), maximum-likelihood service-time
 //! fits (`dists`), the contention coefficient and the knee (`concurrency`); `report` gathers
-//! them into fit.json, `model_toml` writes a runnable model and `chart` draws fit.png/.svg.
+//! them into fit.json, `model_toml` writes a runnable model; fit.png/.svg are drawn by `output::chart`.
 //!
 //! This module reads; it does not simulate. Exit codes and printing are `commands::fit`'s.
 
 pub mod access_log;
 pub mod arrivals;
-pub mod chart;
 pub mod collect;
 pub mod concurrency;
 pub mod dists;

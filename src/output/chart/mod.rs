@@ -1,6 +1,7 @@
 //! Charts, for capacity planners: the timeline of a run ([`draw_timeline`]), a sweep over one
 //! parameter ([`draw_sweep`]), a heatmap over two ([`draw_heatmap`]) and a crash-point search
-//! ([`draw_crashpoint`]); one file per figure, on a shared look (`theme`), one axis type
+//! ([`draw_crashpoint`]) and how `surge fit`'s model matches its data ([`draw_fit`]); one file
+//! per figure, on a shared look (`theme`), one axis type
 //! (`scale`), shared pieces (`parts`: titles, legends, whiskers) and the heatmap boundary's
 //! geometry (`contour`).
 //!
@@ -14,6 +15,7 @@
 
 mod contour;
 mod crashpoint;
+mod fit;
 mod heatmap;
 mod panels;
 mod parts;
@@ -50,6 +52,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub use crashpoint::{CrashChart, CrashTry, draw_crashpoint};
+pub use fit::draw_fit;
 pub use heatmap::draw_heatmap;
 pub use scale::clock_label;
 pub use sweep::{Axis, MetricSeries, draw_sweep};
