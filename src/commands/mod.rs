@@ -3,7 +3,7 @@
 
 pub mod bench;
 pub mod check;
-pub mod confirm;
+pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
 pub mod merge;

@@ -104,9 +104,6 @@ impl Endpoints {
     pub fn len(&self) -> usize {
         self.names.len()
     }
-    pub fn is_empty(&self) -> bool {
-        self.names.len() <= 1
-    }
 }
 
 /// The formats `surge fit` reads.
@@ -143,7 +140,6 @@ pub struct FileInfo {
     pub format: String,
     pub counts: LineCounts,
     pub zero_times: u64,
-    pub resolution_s: f64,
     pub notes: Vec<(String, f64)>,
 }
 
@@ -272,7 +268,6 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
             format,
             counts: c.clone(),
             zero_times: f.zero_times,
-            resolution_s: f.parser.resolution_s(),
             notes: f.parser.notes(),
         });
     }
