@@ -4,6 +4,7 @@
 
 pub mod collector;
 pub mod outage;
+pub mod replicated;
 pub mod series;
 pub mod slo;
 pub mod summary;

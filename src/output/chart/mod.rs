@@ -1,6 +1,6 @@
 //! Charts, for capacity planners: the timeline of a run ([`draw_timeline`]), a sweep over one
-//! parameter ([`draw_sweep`]), a heatmap over two ([`draw_heatmap`]) and a crash-point search
-//! ([`draw_crashpoint`]); one file per figure, on a shared look (`theme`), one axis type
+//! parameter ([`draw_sweep`]), a heatmap over two ([`draw_heatmap`]), a crash-point search
+//! ([`draw_crashpoint`]) and a comparison of variants ([`draw_compare`]); one file per figure, on a shared look (`theme`), one axis type
 //! (`scale`), shared pieces (`parts`: titles, legends, whiskers) and the heatmap boundary's
 //! geometry (`contour`).
 //!
@@ -12,6 +12,7 @@
 //! Values in seconds are shown in minutes above 2 minutes and in hours above 2 hours, with the
 //! unit in the axis description (`"recovery time (h)"`).
 
+mod compare;
 mod contour;
 mod crashpoint;
 mod heatmap;
@@ -49,6 +50,7 @@ use anyhow::{Context, Result, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub use compare::{CompareChart, draw_compare};
 pub use crashpoint::{CrashChart, CrashTry, draw_crashpoint};
 pub use heatmap::draw_heatmap;
 pub use scale::clock_label;
