@@ -26,10 +26,10 @@ use crate::experiment::shard;
 use crate::experiment::sweep::{self, Interrupted, Row, Vary};
 use crate::metrics::table::{Column, Run};
 use crate::model::error::BadInput;
+use crate::output;
 use crate::output::journal::{self, Journal};
 use crate::output::points::{self, Header, Record};
 use crate::output::sweep::{ShardManifest, SweepId, write_outputs};
-use crate::output;
 
 /// The header and record of one run.
 fn record(keys: &[&str], points: &[Vec<String>], r: &Row) -> (Header, Record) {
