@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod compare;
 pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;

@@ -4,6 +4,7 @@
 
 pub(crate) mod collector;
 pub(crate) mod outage;
+pub mod replicated;
 pub(crate) mod series;
 pub mod slo;
 pub mod summary;
