@@ -158,25 +158,32 @@ pub struct CrashpointArgs {
     /// At most this many runs in all.
     #[arg(long, default_value_t = 2000)]
     pub max_runs: u32,
-    /// Parallel runs (default: every core).
+    #[command(flatten)]
+    pub runs: ManyRuns,
+    /// Nothing on the terminal (the results are in the output folder).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The options of the commands that run a model many times (`sweep`, `crashpoint`).
+#[derive(Debug, Args)]
+pub struct ManyRuns {
+    /// Parallel runs (default: every core; a sweep in a Slurm job: SLURM_CPUS_PER_TASK).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
     /// Override a model value for every run, e.g. --set tier.web.instances=12.
     #[arg(long = "set", value_name = "K=V")]
     pub sets: Vec<String>,
-    /// Base seed (default: scenario.seed); replication r at a value tried uses a seed derived
-    /// from (seed, value, r).
+    /// Base seed (default: scenario.seed); each run uses a seed derived from it, its point (or
+    /// value tried) and its replication.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output folder (default: outputs/<model name>/crashpoint/).
+    /// Output folder (default: outputs/<model name>/<command>/, e.g. .../sweep/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run even if a run's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
-    /// Nothing on the terminal (the results are in the output folder).
-    #[arg(long)]
-    pub quiet: bool,
     /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
     /// break of the SLO (a window below the success target or above the latency target).
     #[arg(long, value_enum, default_value_t)]
@@ -196,25 +203,8 @@ pub struct SweepArgs {
     /// Replications per point.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
-    /// Parallel runs (default: SLURM_CPUS_PER_TASK where Slurm sets it, else every core).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
-    pub jobs: Option<usize>,
-    /// Override a model value for every point.
-    #[arg(long = "set", value_name = "K=V")]
-    pub sets: Vec<String>,
-    /// Base seed (default: scenario.seed); point p, replication r uses a seed derived from it.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Output folder (default: outputs/<model name>/sweep/).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Run even if a point's estimated event count is absurd.
-    #[arg(long)]
-    pub allow_huge: bool,
-    /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
-    /// break of the SLO (a window below the success target or above the latency target).
-    #[arg(long, value_enum, default_value_t)]
-    pub criterion: crate::metrics::slo::Criterion,
+    #[command(flatten)]
+    pub runs: ManyRuns,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,

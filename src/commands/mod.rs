@@ -4,7 +4,7 @@
 pub mod bench;
 pub mod check;
 pub mod compare;
-pub mod confirm;
+pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
 pub mod merge;

@@ -208,6 +208,7 @@ impl Logistic {
     }
 
     /// The fitted probability at `x`.
+    #[cfg(test)]
     pub fn probability(&self, x: f64) -> f64 {
         let z = (x - self.centre) / self.scale;
         1.0 / (1.0 + (-(self.b0 + self.b1 * z)).exp())

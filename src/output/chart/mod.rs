@@ -1,6 +1,7 @@
 //! Charts, for capacity planners: the timeline of a run ([`draw_timeline`]), a sweep over one
 //! parameter ([`draw_sweep`]), a heatmap over two ([`draw_heatmap`]), a crash-point search
-//! ([`draw_crashpoint`]) and a comparison of variants ([`draw_compare`]); one file per figure, on a shared look (`theme`), one axis type
+//! ([`draw_crashpoint`]), a comparison of variants ([`draw_compare`]) and how `surge fit`'s model
+//! matches its data ([`draw_fit`]); one file per figure, on a shared look (`theme`), one axis type
 //! (`scale`), shared pieces (`parts`: titles, legends, whiskers) and the heatmap boundary's
 //! geometry (`contour`).
 //!
@@ -15,6 +16,7 @@
 mod compare;
 mod contour;
 mod crashpoint;
+mod fit;
 mod heatmap;
 mod panels;
 mod parts;
@@ -52,6 +54,7 @@ use plotters::prelude::*;
 
 pub use compare::{CompareChart, draw_compare};
 pub use crashpoint::{CrashChart, CrashTry, draw_crashpoint};
+pub use fit::draw_fit;
 pub use heatmap::draw_heatmap;
 pub use scale::clock_label;
 pub use sweep::{Axis, MetricSeries, draw_sweep};
