@@ -25,6 +25,7 @@
 //!   the service and contention without waiting. With concurrency recorded by a load tool (a
 //!   closed test: n users, each with one request) nobody waits below the knee, and the split
 //!   stands as it is.
+//!
 //! What the model makes of it is `model_toml`'s business.
 
 use serde::Serialize;
@@ -309,10 +310,7 @@ pub fn service_part(threads: u32, x: f64, w: f64) -> f64 {
 /// from 1 to the most requests in progress of a bin below the knee: with more threads than that
 /// hardly anyone there waited, and the line through the times as they are (`as_measured`, the
 /// limit of ever more threads) is the candidate for all of them; None when it fits best.
-fn fit_threads(
-    below: &[Point],
-    as_measured: (f64, f64, f64),
-) -> Option<(u32, (f64, f64, f64))> {
+fn fit_threads(below: &[Point], as_measured: (f64, f64, f64)) -> Option<(u32, (f64, f64, f64))> {
     let most = below.iter().map(|p| p.n).fold(1.0, f64::max);
     let mut best: Option<(f64, u32, (f64, f64, f64))> = None;
     for threads in 1..=(most.ceil() as u32) {
