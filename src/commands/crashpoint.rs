@@ -62,8 +62,17 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         confidence: args.confidence,
+        seeds: args.seeds,
+        journal: Some(&dir.join("crashpoint.partial.csv")),
+        resume: args.resume,
     };
     let cp = crashpoint::search(&search)?;
+    if !args.quiet && cp.runs_from_journal > 0 {
+        eprintln!(
+            "resumed: {} runs read back from the journal, {} simulated now",
+            cp.runs_from_journal, cp.runs_simulated
+        );
+    }
     output::write_json(&dir.join("crashpoint.json"), &json!(cp))?;
     let tries: Vec<sweep_chart::CrashTry> = cp
         .points

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use super::{human_duration, out_dir};
 use crate::cli::SweepArgs;
 use crate::experiment::shard::{self, Shard};
-use crate::experiment::sweep::{self, Interrupted, Row, Vary};
+use crate::experiment::sweep::{self, Interrupted, Row, Seeds, Vary};
 use crate::metrics::summary::aggregate;
 use crate::model::error::BadInput;
 use crate::output::journal::{self, Journal};
@@ -56,6 +56,9 @@ pub struct SweepId {
     pub seed: u64,
     pub reps: u32,
     pub vary: Vec<Vary>,
+    /// Replication r's seed at each point (shards written before `--seeds` were independent).
+    #[serde(default)]
+    pub seeds: Seeds,
 }
 
 impl SweepId {
@@ -192,6 +195,7 @@ pub fn write_outputs(
     let doc = json!({
         "model": id.model,
         "seed": id.seed,
+        "seeds": id.seeds.name(),
         "reps": id.reps,
         "surge_version": id.surge_version,
         "model_hash": id.model_hash,
@@ -274,11 +278,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let (jobs, jobs_from) = shard::jobs(args.jobs, &env);
     let id = SweepId {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
-        model_hash: sweep::fingerprint(base, &varies, args.reps, seed),
+        model_hash: sweep::fingerprint(base, &varies, args.reps, seed, args.seeds),
         model: base.scenario.name.clone(),
         seed,
         reps: args.reps,
         vary: varies.clone(),
+        seeds: args.seeds,
     };
     let dir = out_dir(&args.out, base, "sweep");
     std::fs::create_dir_all(&dir)
@@ -391,7 +396,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .expect("valid template")
         .progress_chars("=> "),
     );
-    let rows = sweep::run_tasks(&models, seed, &todo, jobs, &stop, &|row| {
+    let rows = sweep::run_tasks(&models, seed, id.seeds, &todo, jobs, &stop, &|row| {
         let (h, rec) = record(&keys, &points, row);
         journal
             .lock()

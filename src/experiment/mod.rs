@@ -3,6 +3,7 @@
 
 pub mod crashpoint;
 pub mod guard;
+pub mod search;
 pub mod shard;
 pub mod sweep;
 

@@ -127,6 +127,37 @@ pub fn point_seed(seed: u64, point: u64, rep: u64) -> u64 {
     derive_seed(seed, &[point, rep])
 }
 
+/// Which seed replication r of a point (a sweep's point, a crash-point search's value) uses.
+/// `Common`: the same at every point (common random numbers: a comparison between points is
+/// paired, the noise each replication brings is shared); `Independent`: one of its own per
+/// point and replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Seeds {
+    Common,
+    #[default]
+    Independent,
+}
+
+impl Seeds {
+    /// The seed of replication `rep` at the point identified by `point` (a sweep's point index,
+    /// a crash-point value's bits). Common seeds are those of `surge run --reps`: replication 0
+    /// uses `seed` itself.
+    pub fn seed(self, seed: u64, point: u64, rep: u64) -> u64 {
+        match self {
+            Seeds::Common => super::replication_seed(seed, rep),
+            Seeds::Independent => point_seed(seed, point, rep),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Seeds::Common => "common",
+            Seeds::Independent => "independent",
+        }
+    }
+}
+
 /// The summary of one (point, replication).
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -169,10 +200,19 @@ pub fn run_points(
     let tasks: Vec<(usize, u32)> = (0..models.len())
         .flat_map(|p| (0..reps).map(move |r| (p, r)))
         .collect();
-    run_tasks(models, seed, &tasks, jobs, &AtomicBool::new(false), &|_| {
-        done();
-        Ok(())
-    })
+    let no_stop = AtomicBool::new(false);
+    run_tasks(
+        models,
+        seed,
+        Seeds::Independent,
+        &tasks,
+        jobs,
+        &no_stop,
+        &|_| {
+            done();
+            Ok(())
+        },
+    )
 }
 
 /// Run the given (point, replication) pairs on `jobs` threads. `finished` sees each row as soon
@@ -182,6 +222,7 @@ pub fn run_points(
 pub fn run_tasks(
     models: &[Model],
     seed: u64,
+    seeds: Seeds,
     tasks: &[(usize, u32)],
     jobs: usize,
     stop: &AtomicBool,
@@ -197,7 +238,7 @@ pub fn run_tasks(
                 if stop.load(Ordering::SeqCst) {
                     return Ok(None);
                 }
-                let s = point_seed(seed, p as u64, u64::from(r));
+                let s = seeds.seed(seed, p as u64, u64::from(r));
                 let out = run_once(&models[p], s);
                 let row = Row {
                     point: p,
@@ -225,8 +266,15 @@ pub struct Interrupted(pub String);
 /// first point (after `--set`; the other points differ from it only in the varied keys), the
 /// grid, the replications and the seed. Shards of one sweep, and a journal and the sweep that
 /// resumes it, must agree on it. 16 hex digits of FNV-1a over a canonical text of those inputs,
-/// the same on every platform and run of one surge version.
-pub fn fingerprint(first_point: &Model, varies: &[Vary], reps: u32, seed: u64) -> String {
+/// the same on every platform and run of one surge version. Independent seeds add nothing to the
+/// text (the fingerprints of sweeps from before `--seeds` stay as they were).
+pub fn fingerprint(
+    first_point: &Model,
+    varies: &[Vary],
+    reps: u32,
+    seed: u64,
+    seeds: Seeds,
+) -> String {
     let mut model = first_point.clone();
     model.file.clear(); // the same model under another path is the same sweep
     let mut text = format!("{model:?}\n");
@@ -234,6 +282,9 @@ pub fn fingerprint(first_point: &Model, varies: &[Vary], reps: u32, seed: u64) -
         text.push_str(&format!("vary {}={}\n", v.key, v.values.join(",")));
     }
     text.push_str(&format!("reps {reps}\nseed {seed}\n"));
+    if seeds == Seeds::Common {
+        text.push_str("seeds common\n");
+    }
     format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
