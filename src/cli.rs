@@ -4,6 +4,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use crate::experiment::sweep::Seeds;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "surge",
@@ -112,7 +114,9 @@ pub struct CrashpointArgs {
     /// The parameter and the range to search: K=LO..HI (integers for counts), e.g. surge.peak=2..20.
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: String,
-    /// Replications at each value tried (more are added near the crossing).
+    /// Replications at each end when one each does not tell the direction, and replications added
+    /// per value near the crossing while a logistic fit is too wide (the bracket takes one per
+    /// value, its two final values enough to tell each from 0.5 at the confidence).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub reps: u32,
     /// Confidence of the crash point's interval.
@@ -137,6 +141,14 @@ pub struct CrashpointArgs {
     /// Output folder (default: outputs/<model name>/crashpoint/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replication r's seed: the same at every value tried (common, paired comparisons) or one
+    /// of its own per value (independent).
+    #[arg(long, value_enum, default_value = "common")]
+    pub seeds: Seeds,
+    /// Continue an interrupted search from its journal in the output folder, running only the
+    /// runs it does not hold.
+    #[arg(long)]
+    pub resume: bool,
     /// Run even if a run's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
@@ -170,6 +182,10 @@ pub struct SweepArgs {
     /// Output folder (default: outputs/<model name>/sweep/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replication r's seed: one of its own per point (independent) or the same at every point
+    /// (common, paired comparisons between points).
+    #[arg(long, value_enum, default_value = "independent")]
+    pub seeds: Seeds,
     /// Run even if a point's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,

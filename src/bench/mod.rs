@@ -1,5 +1,6 @@
-//! Benchmark workloads of issue 5: the event set alone (the hold model), the M/M/c/K reference,
-//! the IRCC full night, and a sweep at one and at two threads. Each workload measures one run
+//! Benchmark workloads: the event set alone (the hold model), the M/M/c/K reference, the IRCC
+//! full night (crashing, and healthy with 12 web instances), the IRCC crash point in web
+//! instances, and a sweep at one and at two threads. Each workload measures one run
 //! and reports wall time, work done and the process's peak memory; `surge bench` runs each in a
 //! child process of its own (so peak memory belongs to that workload alone), repeats it, and
 //! prints medians. `benches/` holds the divan suite over the same workloads, smaller.
@@ -59,7 +60,18 @@ pub enum Workload {
     /// `surge fit` reading an nginx access log of `lines` lines (written first, not timed) on
     /// one core: parsing and the streaming summaries.
     FitRead { lines: u64 },
+    /// The built-in IRCC night with 12 web instances, which holds the surge.
+    IrccHealthy,
+    /// `surge crashpoint` on the built-in model, `--vary tier.web.instances=8..20`, on `jobs`
+    /// threads.
+    IrccCrashPoint { jobs: usize },
 }
+
+/// The instances that hold the built-in night's surge (`IrccHealthy`).
+pub const HEALTHY_WEB_INSTANCES: u32 = 12;
+
+/// The range of the crash-point workload.
+pub const CRASH_POINT_RANGE: (f64, f64) = (8.0, 20.0);
 
 /// What one run of a workload measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +83,11 @@ pub struct Measure {
     pub work: u64,
     /// Peak resident memory of the process, bytes (None where the OS does not say).
     pub peak_rss: Option<u64>,
+    /// The crash-point workload: the interval found and how ("bracket" or "logistic fit").
+    #[serde(default)]
+    pub interval: Option<(f64, f64)>,
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 impl Workload {
@@ -82,6 +99,12 @@ impl Workload {
             Workload::Ircc => "IRCC full night, full scale".to_string(),
             Workload::Sweep { runs, jobs, .. } => format!("sweep of {runs} runs, --jobs {jobs}"),
             Workload::FitRead { lines } => format!("fit: read {} log lines", count(lines)),
+            Workload::IrccHealthy => {
+                format!("IRCC healthy night ({HEALTHY_WEB_INSTANCES} web instances)")
+            }
+            Workload::IrccCrashPoint { jobs } => {
+                format!("IRCC crash point in web instances, --jobs {jobs}")
+            }
         }
     }
 
@@ -96,10 +119,17 @@ impl Workload {
                     events: popped,
                     work: popped,
                     peak_rss: None,
+                    interval: None,
+                    method: None,
                 }
             }
             Workload::Mmck { arrivals } => one_run(&mmck_model(arrivals)?),
             Workload::Ircc => one_run(&model::load(None, &[])?),
+            Workload::IrccHealthy => one_run(&model::load(
+                None,
+                &[format!("tier.web.instances={HEALTHY_WEB_INSTANCES}")],
+            )?),
+            Workload::IrccCrashPoint { jobs } => crash_point(jobs)?,
             Workload::Sweep {
                 runs,
                 arrivals,
@@ -114,6 +144,8 @@ impl Workload {
                     events,
                     work: u64::from(runs),
                     peak_rss: None,
+                    interval: None,
+                    method: None,
                 }
             }
             Workload::FitRead { lines } => fit_read(lines)?,
@@ -125,6 +157,49 @@ impl Workload {
     }
 }
 
+/// The crash-point search of `surge crashpoint models/ircc-2016.toml --vary
+/// tier.web.instances=8..20` (its default settings): the runs are the work, the interval the
+/// answer.
+fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
+    use crate::experiment::crashpoint::{Search, search};
+    // The built-in model, as a file the search can load at each value.
+    let dir = std::env::temp_dir().join(format!("surge-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("ircc-2016.toml");
+    std::fs::write(&path, model::BUILTIN_TEXT)?;
+    let wall = Instant::now();
+    let cp = search(&Search {
+        path: &path,
+        sets: &[],
+        key: "tier.web.instances",
+        lo: CRASH_POINT_RANGE.0,
+        hi: CRASH_POINT_RANGE.1,
+        integer: true,
+        reps: 10,
+        seed: None,
+        tolerance: 0.03,
+        max_runs: 2000,
+        jobs,
+        confidence: 0.95,
+        on_try: None,
+        seeds: crate::experiment::sweep::Seeds::Common,
+        journal: None,
+        resume: false,
+    });
+    let wall_s = wall.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    let cp = cp?;
+    let interval = cp.ci95.map(|[a, b]| (a, b));
+    Ok(Measure {
+        wall_s,
+        events: u64::from(cp.runs_simulated),
+        work: u64::from(cp.runs),
+        peak_rss: None,
+        interval,
+        method: Some(cp.method.interval_name(cp.confidence)),
+    })
+}
+
 /// One run of `model` with its own seed: requests offered are the work.
 fn one_run(model: &Model) -> Measure {
     let out = run_once(model, model.scenario.seed);
@@ -133,6 +208,8 @@ fn one_run(model: &Model) -> Measure {
         events: out.summary.events,
         work: out.summary.requests.offered,
         peak_rss: None,
+        interval: None,
+        method: None,
     }
 }
 
@@ -187,6 +264,8 @@ fn fit_read(lines: u64) -> anyhow::Result<Measure> {
         events: reading.files[0].counts.read,
         work: reading.files[0].counts.read,
         peak_rss: None,
+        interval: None,
+        method: None,
     })
 }
 

@@ -65,17 +65,19 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         confidence: args.confidence,
         on_try: None,
+        seeds: args.seeds,
+        journal: Some(&dir.join("crashpoint.partial.csv")),
+        resume: args.resume,
     };
-    // Each try as it ends, on a terminal only (silent on a pipe and with --quiet).
+    // Each run as it ends, on a terminal only (silent on a pipe and with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);
     let show = |t: &Try| {
         let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         eprintln!(
-            "try {n}: {} = {} -> {} of {} replications had an outage",
+            "run {n}: {} = {} -> {}",
             key.trim(),
             crate::experiment::sweep::format_number(t.value),
-            t.outages,
-            t.reps
+            if t.outages > 0 { "outage" } else { "no outage" }
         );
     };
     let live = !args.quiet && std::io::stderr().is_terminal();
@@ -84,6 +86,12 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         ..search
     };
     let cp = crashpoint::search(&search)?;
+    if !args.quiet && cp.runs_from_journal > 0 {
+        eprintln!(
+            "resumed: {} runs read back from the journal, {} simulated now",
+            cp.runs_from_journal, cp.runs_simulated
+        );
+    }
     output::write_json(&dir.join("crashpoint.json"), &serde_json::to_value(&cp)?)?;
     let title = format!("{} — crash point in {}", base.scenario.name, cp.parameter);
     draw(&title, &cp, &dir)?;

@@ -23,7 +23,7 @@ use super::{human_duration, out_dir};
 use crate::cli::SweepArgs;
 use crate::experiment::guard::Limits;
 use crate::experiment::shard::{self, Shard};
-use crate::experiment::sweep::{self, Interrupted, Row, Vary};
+use crate::experiment::sweep::{self, Interrupted, Row, Seeds, Vary};
 use crate::metrics::table::{self, Column, Run};
 use crate::model::error::BadInput;
 use crate::output::journal::{self, Journal};
@@ -50,6 +50,9 @@ pub struct SweepId {
     pub seed: u64,
     pub reps: u32,
     pub vary: Vec<Vary>,
+    /// Replication r's seed at each point (shards written before `--seeds` were independent).
+    #[serde(default)]
+    pub seeds: Seeds,
 }
 
 impl SweepId {
@@ -125,6 +128,7 @@ pub fn write_outputs(
         points: per_point,
         reps: id.reps,
         seed: id.seed,
+        seeds: id.seeds.name().to_string(),
         surge_version: id.surge_version.clone(),
     };
     output::write_json(&dir.join("sweep.json"), &serde_json::to_value(&doc)?)?;
@@ -202,7 +206,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let id = SweepId {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
         // Runs stopped at their first outage are not those of a full sweep: not one journal.
-        model_hash: sweep::fingerprint(base, &varies, args.reps, seed)
+        model_hash: sweep::fingerprint(base, &varies, args.reps, seed, args.seeds)
             + &args
                 .until
                 .map_or(String::new(), |u| format!("-until-{u:?}")),
@@ -210,6 +214,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         seed,
         reps: args.reps,
         vary: varies.clone(),
+        seeds: args.seeds,
     };
     let mine_models: Vec<&crate::model::Model> = (0..points.len())
         .filter(|&p| mine(p))
@@ -333,15 +338,24 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         until: args.until.map(Into::into),
         ..Limits::default()
     };
-    let rows = sweep::run_tasks(&models, seed, &todo, jobs, &limits, &stop, &|row| {
-        let (h, rec) = record(&keys, &points, row);
-        journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .append(&h.fields(), &rec.fields())?;
-        bar.inc(1);
-        Ok(())
-    })?;
+    let rows = sweep::run_tasks(
+        &models,
+        seed,
+        id.seeds,
+        &todo,
+        jobs,
+        &limits,
+        &stop,
+        &|row| {
+            let (h, rec) = record(&keys, &points, row);
+            journal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .append(&h.fields(), &rec.fields())?;
+            bar.inc(1);
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     if rows.len() < todo.len() {
         bail!(Interrupted(format!(

@@ -4,6 +4,7 @@
 pub mod crashpoint;
 pub mod fingerprint;
 pub mod guard;
+pub mod search;
 pub mod shard;
 pub mod sweep;
 pub mod vary;
