@@ -1,4 +1,4 @@
-//! The divan suite of issue 5, over the workloads of `surge::bench` at sizes that run in seconds
+//! The divan suite, over the workloads of `surge::bench` at sizes that run in seconds
 //! (`surge bench` runs the full sizes and prints the table with the targets):
 //! `cargo bench --bench engine`.
 

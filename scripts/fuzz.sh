@@ -4,7 +4,7 @@
 #   rustup toolchain install nightly --profile minimal && cargo install cargo-fuzz
 # The corpus is seeded from models/*.toml, tests/bad-models/*.toml and the saved regressions.
 # Inputs that crash are copied to tests/fuzz-regressions/, which `cargo test` replays
-# (tests/fuzz_regressions.rs): fix the crash, keep the file.
+# (tests/it/fuzz_regressions.rs): fix the crash, keep the file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-300}"

@@ -155,6 +155,10 @@ pub struct CrashpointArgs {
     /// Nothing on the terminal (the results are in the output folder).
     #[arg(long)]
     pub quiet: bool,
+    /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
+    /// break of the SLO (a window below the success target or above the latency target).
+    #[arg(long, value_enum, default_value_t)]
+    pub criterion: crate::metrics::slo::Criterion,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +193,10 @@ pub struct SweepArgs {
     /// Run even if a point's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
+    /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
+    /// break of the SLO (a window below the success target or above the latency target).
+    #[arg(long, value_enum, default_value_t)]
+    pub criterion: crate::metrics::slo::Criterion,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,
@@ -260,6 +268,9 @@ pub struct RunArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Also write the effective model (after --set) to this file, as TOML `surge run` reads.
+    #[arg(long, value_name = "FILE")]
+    pub save_model: Option<PathBuf>,
     #[command(flatten)]
     pub bounds: BoundArgs,
 }

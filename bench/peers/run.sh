@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Peers for issue 5: the same M/M/c/K reference (l = 900/s, m = 10/s, c = 100, K = 1,000) in
+# Peers: the same M/M/c/K reference (l = 900/s, m = 10/s, c = 100, K = 1,000) in
 # SimPy 4.1.2 and Ciw 3.2.7, in a virtual environment (not part of CI), then surge's own run of it,
 # all on this machine in one go, and the ratios of arrivals per second.
 #   bench/peers/run.sh [SIMPY_ARRIVALS] [CIW_ARRIVALS] [SURGE_ARRIVALS]

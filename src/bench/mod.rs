@@ -16,7 +16,7 @@ use crate::experiment::run_once;
 use crate::experiment::sweep::run_points;
 use crate::model::{self, Model};
 
-/// The M/M/c/K reference of issue 5: l = 900/s, m = 10/s per thread, c = 100, K = 1,000 (100
+/// The M/M/c/K reference: l = 900/s, m = 10/s per thread, c = 100, K = 1,000 (100
 /// threads and 900 waiting places), run until `arrivals` requests are expected.
 pub const MMCK_TEXT: &str = r#"
 [scenario]
@@ -88,6 +88,10 @@ pub struct Measure {
     pub interval: Option<(f64, f64)>,
     #[serde(default)]
     pub method: Option<String>,
+    /// CPU time of the measured thread, seconds, where the workload reads it (fit reading):
+    /// on a shared machine the wall clock also counts other processes' turns.
+    #[serde(default)]
+    pub cpu_s: Option<f64>,
 }
 
 impl Workload {
@@ -121,6 +125,7 @@ impl Workload {
                     peak_rss: None,
                     interval: None,
                     method: None,
+                    cpu_s: None,
                 }
             }
             Workload::Mmck { arrivals } => one_run(&mmck_model(arrivals)?),
@@ -146,6 +151,7 @@ impl Workload {
                     peak_rss: None,
                     interval: None,
                     method: None,
+                    cpu_s: None,
                 }
             }
             Workload::FitRead { lines } => fit_read(lines)?,
@@ -168,6 +174,7 @@ fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
     let path = dir.join("ircc-2016.toml");
     std::fs::write(&path, model::BUILTIN_TEXT)?;
     let wall = Instant::now();
+    let cpu0 = process_cpu_s();
     let cp = search(&Search {
         path: &path,
         sets: &[],
@@ -185,8 +192,10 @@ fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
         seeds: crate::experiment::sweep::Seeds::Common,
         journal: None,
         resume: false,
+        criterion: crate::metrics::slo::Criterion::Outage,
     });
     let wall_s = wall.elapsed().as_secs_f64();
+    let cpu_s = process_cpu_s().zip(cpu0).map(|(b, a)| b - a);
     let _ = std::fs::remove_dir_all(&dir);
     let cp = cp?;
     let interval = cp.ci95.map(|[a, b]| (a, b));
@@ -197,6 +206,7 @@ fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
         peak_rss: None,
         interval,
         method: Some(cp.method.interval_name(cp.confidence)),
+        cpu_s,
     })
 }
 
@@ -210,6 +220,7 @@ fn one_run(model: &Model) -> Measure {
         peak_rss: None,
         interval: None,
         method: None,
+        cpu_s: None,
     }
 }
 
@@ -255,18 +266,39 @@ fn fit_read(lines: u64) -> anyhow::Result<Measure> {
         bucket_s: 60.0,
         endpoints: 5,
     };
+    let cpu0 = thread_cpu_s();
     let wall = Instant::now();
     let reading = crate::fit::read(std::slice::from_ref(&path), &opts)?;
     let wall_s = wall.elapsed().as_secs_f64();
+    let cpu_s = thread_cpu_s().zip(cpu0).map(|(b, a)| b - a);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Measure {
         wall_s,
         events: reading.files[0].counts.read,
         work: reading.files[0].counts.read,
         peak_rss: None,
+        cpu_s,
         interval: None,
         method: None,
     })
+}
+
+/// CPU time of this thread so far, seconds (Linux: /proc/thread-self/schedstat).
+fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns * 1e-9)
+}
+
+/// CPU time of the whole process so far (every thread, ended ones included), seconds (Linux:
+/// utime + stime of /proc/self/stat, in the kernel's fixed 100 ticks a second).
+fn process_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = s.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// A fresh folder under the system's temporary folder.

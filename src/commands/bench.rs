@@ -1,5 +1,5 @@
 //! `surge bench`: run the benchmark workloads of `crate::bench`, each repeated in fresh child
-//! processes, and print a table of medians with the issue's targets (met or the gap).
+//! processes, and print a table of medians with the speed targets (met or the gap).
 
 use std::io::Write;
 use std::process::Command;
@@ -11,7 +11,7 @@ use crate::bench::{Measure, Workload, count, median};
 use crate::cli::BenchArgs;
 use crate::output;
 
-/// SimPy's M/M/c/K arrivals per second on the project's 2-core machine (issue 5; measured again
+/// SimPy's M/M/c/K arrivals per second on the project's 2-core machine (measured again
 /// by `bench/peers/run.sh`). `--simpy-rate` replaces it with a figure from the same machine.
 const SIMPY_RATE: f64 = 60_000.0;
 
@@ -130,10 +130,11 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             "peak_rss_bytes": rss.is_finite().then_some(rss),
             "interval": runs[0].interval,
             "method": runs[0].method,
+            "cpu_s_median": runs.iter().all(|m| m.cpu_s.is_some()).then(|| median(&runs.iter().filter_map(|m| m.cpu_s).collect::<Vec<_>>())),
         }));
     }
 
-    // The targets of issue 5.
+    // The speed targets (docs/performance.md).
     let get = |pred: &dyn Fn(&Workload) -> bool, key: &str| {
         plan.iter()
             .zip(&results)

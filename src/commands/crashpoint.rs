@@ -3,7 +3,8 @@
 //! values) and the 10% and 90% points; `crashpoint.json` and a chart. On a terminal each try is
 //! printed as it ends.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use serde_json::json;
 use std::io::IsTerminal;
 
 use super::out_dir;
@@ -47,8 +48,8 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         crate::experiment::guard::check_run_size(&m, args.allow_huge)?;
     }
     let dir = out_dir(&args.out, &base, "crashpoint");
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    let _lock = output::lock::lock(&dir)?;
+    let provenance = output::provenance::Provenance::of(Some(&args.model), &args.sets)?;
     let search = Search {
         path: &args.model,
         sets: &args.sets,
@@ -68,6 +69,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         seeds: args.seeds,
         journal: Some(&dir.join("crashpoint.partial.csv")),
         resume: args.resume,
+        criterion: args.criterion,
     };
     // Each run as it ends, on a terminal only (silent on a pipe and with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);
@@ -92,7 +94,10 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
             cp.runs_from_journal, cp.runs_simulated
         );
     }
-    output::write_json(&dir.join("crashpoint.json"), &serde_json::to_value(&cp)?)?;
+    let mut doc = json!(cp);
+    doc["provenance"] = serde_json::to_value(&provenance)?;
+    doc["criterion"] = json!(args.criterion.metric());
+    output::write_json(&dir.join("crashpoint.json"), &doc)?;
     let title = format!("{} — crash point in {}", base.scenario.name, cp.parameter);
     draw(&title, &cp, &dir)?;
     if !args.quiet {

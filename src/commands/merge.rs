@@ -197,8 +197,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     records.sort_by_key(|r| (r.point, r.rep));
     let (_, header) = header.context("no shard rows")?;
     let out = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let _lock = crate::output::lock::lock(&out)?;
     if !args.quiet {
         eprintln!(
             "merging {count} shards of {} ({} points x {reps} replications, model hash {})",

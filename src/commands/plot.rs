@@ -17,6 +17,10 @@ use crate::output::points::SweepDoc;
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;
+    let _lock = match dir.is_dir() {
+        true => Some(crate::output::lock::lock(dir)?),
+        false => None,
+    };
     if dir.join("sweep.json").exists() {
         sweep_from(dir)?;
         println!("redrew the sweep charts in {}", dir.display());
@@ -65,7 +69,7 @@ fn sweep_from(dir: &Path) -> Result<()> {
         doc.points.len(),
         doc.reps
     );
-    super::sweep::draw(&title, &varies, &doc.points, dir)
+    super::sweep::draw(&title, &varies, &doc.points, doc.criterion, dir)
 }
 
 fn crashpoint_from(dir: &Path) -> Result<()> {
@@ -177,6 +181,7 @@ fn timeline_from(dir: &Path) -> Result<()> {
                 })
             })
             .collect(),
+        slo_lines: None,
     };
     chart::draw_timeline(&t, &dir.join("timeline.png"), &dir.join("timeline.svg"))
 }

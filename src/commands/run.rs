@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 use super::{human_count, human_duration, out_dir};
 use crate::analytic::mean_ci95;
 use crate::cli::RunArgs;
-use crate::experiment::{RunOutput, guard, mean_series, replicate};
+use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
 use crate::metrics::summary::aggregate;
 use crate::model::{self, Model};
+use crate::output::provenance::{self, Provenance};
 use crate::output::{self, chart};
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -24,8 +25,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
     )?;
     let seed = args.seed.unwrap_or(model.scenario.seed);
     let dir = out_dir(&args.out, &model, "run");
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    let _lock = output::lock::lock(&dir)?;
+    let provenance = Provenance::of(args.model.as_deref(), &args.sets)?;
+    if let Some(file) = &args.save_model {
+        let text = provenance::effective_text(args.model.as_deref(), &args.sets)?;
+        output::write_atomic(file, text.as_bytes())
+            .with_context(|| format!("--save-model {}", file.display()))?;
+    }
 
     let progress = (args.reps > 1 && !args.quiet).then(|| {
         let p =
@@ -38,12 +44,19 @@ pub fn run(args: &RunArgs) -> Result<()> {
         p.set_message(model.scenario.name.clone());
         p
     });
-    let outs = replicate(&model, seed, args.reps, &limits, progress.as_ref());
+    let outs = if args.reps == 1 {
+        vec![run_with_bar(&model, seed, &limits, args.quiet)]
+    } else {
+        replicate(&model, seed, args.reps, &limits, progress.as_ref())
+    };
     if let Some(p) = progress {
         p.finish_and_clear();
     }
 
-    let summary = summary_json(&outs)?;
+    let mut summary = summary_json(&outs)?;
+    if let Value::Object(m) = &mut summary {
+        m.insert("provenance".into(), serde_json::to_value(&provenance)?);
+    }
     let series = mean_series(&outs);
     let first = &outs[0].summary.outage;
     output::write_json(&dir.join("summary.json"), &summary)?;
@@ -78,6 +91,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         crash_time_s: first.crash_time_s,
         recovered_at_s: first.recovered_at_s,
         instance_crashes: chart::first_crashes(&outs[0].summary.tiers),
+        slo_lines: Some((model.slo.success_rate, model.slo.outage_below)),
     };
     chart::draw_timeline(
         &timeline,
@@ -92,6 +106,35 @@ pub fn run(args: &RunArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// One replication, with a bar over simulated time on a terminal (none on a pipe or `--quiet`).
+fn run_with_bar(model: &Model, seed: u64, limits: &guard::Limits, quiet: bool) -> RunOutput {
+    let horizon = model.scenario.duration_s;
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(horizon.ceil() as u64), target);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {msg}, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(model.scenario.name.clone());
+    let total = human_duration(horizon);
+    let show = |t: f64| {
+        bar.set_position(t as u64);
+        bar.set_message(format!("simulated {} of {total}", human_duration(t)));
+    };
+    let out = if bar.is_hidden() {
+        run_watched(model, seed, limits, None)
+    } else {
+        run_watched(model, seed, limits, Some(&show))
+    };
+    bar.finish_and_clear();
+    out
 }
 
 /// Print to stdout; a reader that went away (`surge run | head`) is not an error worth a panic:
@@ -198,8 +241,38 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
             with_ci(g("blocking_probability"), c("blocking_probability"), &pct),
         ));
     }
+    s.push_str(&slo_line(model, outs));
     s.push_str(&outage_story(model, outs, &span, &label));
     s
+}
+
+/// The SLO line: success rate over the measured period, share of windows that met the SLO,
+/// time out of it and error budget used (means and 95% intervals over replications).
+fn slo_line(model: &Model, outs: &[RunOutput]) -> String {
+    let slo = &model.slo;
+    let est = |f: &dyn Fn(&RunOutput) -> Option<f64>, fmt: &dyn Fn(f64) -> String| {
+        let xs: Vec<f64> = outs.iter().filter_map(f).collect();
+        let (mean, half) = mean_ci95(&xs);
+        match (xs.is_empty(), half.is_finite()) {
+            (true, _) => "-".to_string(),
+            (false, true) => format!("{} ± {}", fmt(mean), fmt(half)),
+            (false, false) => fmt(mean),
+        }
+    };
+    let percent = |x: f64| format!("{:.1}%", 100.0 * x);
+    format!(
+        "SLO (success rate at least {}, p95 at most {}, over {} windows): success rate {} over the measured period; {} of windows met the SLO, {} out of it; error budget used {}\n",
+        pct(slo.success_rate),
+        human_duration(slo.latency_s),
+        human_duration(slo.window_s),
+        est(&|o| o.summary.slo.success_rate, &pct),
+        est(&|o| o.summary.slo.windows_met_share, &percent),
+        est(&|o| Some(o.summary.slo.time_out_of_slo_s), &human_duration),
+        est(&|o| o.summary.slo.error_budget_used, &|x| format!(
+            "{:.0}%",
+            100.0 * x
+        )),
+    )
 }
 
 /// Users on the site as it went down: the most in the quarter hour before the crash (once

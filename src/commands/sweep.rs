@@ -24,6 +24,7 @@ use crate::cli::SweepArgs;
 use crate::experiment::guard::Limits;
 use crate::experiment::shard::{self, Shard};
 use crate::experiment::sweep::{self, Interrupted, Row, Seeds, Vary};
+use crate::metrics::slo::Criterion;
 use crate::metrics::table::{self, Column, Run};
 use crate::model::error::BadInput;
 use crate::output::journal::{self, Journal};
@@ -53,6 +54,12 @@ pub struct SweepId {
     /// Replication r's seed at each point (shards written before `--seeds` were independent).
     #[serde(default)]
     pub seeds: Seeds,
+    /// The `--set` overrides applied to every point.
+    #[serde(default)]
+    pub overrides: Vec<String>,
+    /// When a run counts as failed on the charts and in the table.
+    #[serde(default)]
+    pub criterion: Criterion,
 }
 
 impl SweepId {
@@ -129,6 +136,8 @@ pub fn write_outputs(
         reps: id.reps,
         seed: id.seed,
         seeds: id.seeds.name().to_string(),
+        overrides: id.overrides.clone(),
+        criterion: id.criterion,
         surge_version: id.surge_version.clone(),
     };
     output::write_json(&dir.join("sweep.json"), &serde_json::to_value(&doc)?)?;
@@ -138,9 +147,9 @@ pub fn write_outputs(
         grid.len(),
         id.reps
     );
-    draw(&title, &id.vary, &doc.points, dir)?;
+    draw(&title, &id.vary, &doc.points, id.criterion, dir)?;
     if !quiet {
-        print!("{}", table(&keys, &grid, &doc.points));
+        print!("{}", table(&keys, &grid, &doc.points, id.criterion));
         println!(
             "outputs: {}/ (points.csv, sweep.json, charts)",
             dir.display()
@@ -215,6 +224,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         reps: args.reps,
         vary: varies.clone(),
         seeds: args.seeds,
+        overrides: args.sets.clone(),
+        criterion: args.criterion,
     };
     let mine_models: Vec<&crate::model::Model> = (0..points.len())
         .filter(|&p| mine(p))
@@ -224,9 +235,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         return Ok(());
     }
     let dir = out_dir(&args.out, base, "sweep");
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     let stem = shard.map_or("points".to_string(), |(s, _)| s.stem());
+    let _lock = match shard {
+        Some(_) => output::lock::lock_as(&dir, &format!(".{stem}.lock"))?,
+        None => output::lock::lock(&dir)?,
+    };
     let journal_path = dir.join(format!("{stem}.partial.csv"));
     let done_path = dir.join(if shard.is_some() {
         format!("{stem}.json")
@@ -530,18 +543,33 @@ fn caveat(key: &str, o: &OutageCounts) -> Option<String> {
 }
 
 /// The sweep's charts (also used by `surge plot`).
-pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) -> Result<()> {
+pub fn draw(
+    title: &str,
+    varies: &[Vary],
+    per_point: &[PointStats],
+    criterion: Criterion,
+    dir: &Path,
+) -> Result<()> {
     match varies {
         [one] => {
             let series: Vec<chart::MetricSeries> = KEY_METRICS
                 .iter()
                 .filter_map(|k| table::metric(k))
-                .map(|m| chart::MetricSeries {
-                    label: m.label.to_string(),
+                .map(|m| {
+                    // The failure share is that of the criterion the sweep was run with.
+                    let (key, label) = if m.key == table::OUTAGE_CRASHED {
+                        (criterion.metric(), criterion.probability_label())
+                    } else {
+                        (m.key, m.label)
+                    };
+                    (m, key, label)
+                })
+                .map(|(m, key, label)| chart::MetricSeries {
+                    label: label.to_string(),
                     unit: m.unit.to_string(),
                     probability: m.probability,
-                    mean: per_point.iter().map(|p| p.mean(m.key)).collect(),
-                    ci95: per_point.iter().map(|p| p.ci95(m.key)).collect(),
+                    mean: per_point.iter().map(|p| p.mean(key)).collect(),
+                    ci95: per_point.iter().map(|p| p.ci95(key)).collect(),
                     notes: per_point
                         .iter()
                         .map(|p| caveat(m.key, &p.outage).unwrap_or_default())
@@ -566,7 +594,7 @@ pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) 
             let z: Vec<Vec<f64>> = (0..ny)
                 .map(|iy| {
                     (0..nx)
-                        .map(|ix| per_point[ix * ny + iy].mean(table::OUTAGE_CRASHED))
+                        .map(|ix| per_point[ix * ny + iy].mean(criterion.metric()))
                         .collect()
                 })
                 .collect();
@@ -586,7 +614,12 @@ pub fn draw(title: &str, varies: &[Vary], per_point: &[PointStats], dir: &Path) 
 /// The table printed after a sweep: the outage probability, the recovery time of the runs that
 /// recovered (and how many did not), the downtime ("≥" when an outage was still on at the end)
 /// and the p95 latency.
-fn table(keys: &[&str], points: &[Vec<String>], per_point: &[PointStats]) -> String {
+fn table(
+    keys: &[&str],
+    points: &[Vec<String>],
+    per_point: &[PointStats],
+    criterion: Criterion,
+) -> String {
     let cell = |x: f64, f: &dyn Fn(f64) -> String| {
         if x.is_finite() { f(x) } else { "-".into() }
     };
@@ -596,14 +629,20 @@ fn table(keys: &[&str], points: &[Vec<String>], per_point: &[PointStats]) -> Str
     }
     s.push_str(&format!(
         "{:>12}  {:<36}{:>14}{:>14}\n",
-        "P(outage)", "recovery (runs that recovered)", "downtime", "p95"
+        match criterion {
+            Criterion::Outage => "P(outage)",
+            Criterion::Slo => "P(SLO broken)",
+        },
+        "recovery (runs that recovered)",
+        "downtime",
+        "p95"
     ));
     for (i, (p, st)) in points.iter().zip(per_point).enumerate() {
         s.push_str(&format!("{i:<6}"));
         for v in p {
             s.push_str(&format!("{v:>22}"));
         }
-        let outage = cell(st.mean(table::OUTAGE_CRASHED), &|x| format!("{x:.2}"));
+        let outage = cell(st.mean(criterion.metric()), &|x| format!("{x:.2}"));
         let mut rec = cell(st.mean(table::RECOVERY_TIME), &human_duration);
         if let Some(c) = caveat(table::RECOVERY_TIME, &st.outage) {
             rec = format!("{rec}; {c}");

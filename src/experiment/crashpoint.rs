@@ -128,6 +128,8 @@ pub struct Search<'a> {
     pub journal: Option<&'a std::path::Path>,
     /// Read the journal back instead of starting over.
     pub resume: bool,
+    /// When a run counts as failed (an outage, or any break of the SLO).
+    pub criterion: crate::metrics::slo::Criterion,
 }
 
 /// Find the crash point (see `super::search`).

@@ -50,6 +50,16 @@ const WALL_CHECK_EVERY: u64 = 1 << 16;
 /// one is wanted. The summary then says where and why it stopped (`ended_by`,
 /// `simulated_until_s`), and the time series ends there.
 pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
+    run_watched(model, seed, limits, None)
+}
+
+/// `run_bounded`, calling `progress` with the simulated time every `WALL_CHECK_EVERY` events.
+pub fn run_watched(
+    model: &Model,
+    seed: u64,
+    limits: &Limits,
+    progress: Option<&dyn Fn(f64)>,
+) -> RunOutput {
     let wall = Instant::now();
     let mut world = World::new(model, seed);
     world.stop_when(limits.until);
@@ -58,7 +68,7 @@ pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
     // One comparison per event: `handled` against `next_check`, the nearer of the event bound
     // and the next look at the clock.
     let max_events = limits.max_events.unwrap_or(u64::MAX);
-    let step = if limits.max_wall_s.is_some() {
+    let step = if limits.max_wall_s.is_some() || progress.is_some() {
         WALL_CHECK_EVERY
     } else {
         u64::MAX
@@ -79,6 +89,9 @@ pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
         }
         handled += 1;
         if handled >= next_check {
+            if let Some(p) = progress {
+                p(now.secs());
+            }
             if handled >= max_events {
                 ended_by = Some(EndedBy::MaxEvents);
             } else if limits
@@ -153,7 +166,7 @@ pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
         })
         .collect();
     let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, until_s);
-    let summary = Summary {
+    let mut summary = Summary {
         model: sc.name.clone(),
         seed,
         partial: ended_by.is_some(),
@@ -185,8 +198,16 @@ pub fn run_bounded(model: &Model, seed: u64, limits: &Limits) -> RunOutput {
         peak_concurrent_users: m.users.peak,
         mean_concurrent_users: m.users.mean(span_s),
         outage,
+        slo: Default::default(),
         tiers,
     };
+    summary.slo = crate::metrics::slo::measure(
+        &m.series,
+        &model.slo,
+        &summary.requests,
+        sc.warmup_s,
+        until_s,
+    );
     debug_assert!(in_flight >= summary.requests.in_flight);
     RunOutput {
         summary,

@@ -216,17 +216,29 @@ impl AccessLog {
     }
 }
 
+/// Whether `hay` holds `lit` at `at` (a byte loop: the literals are a few bytes long).
+#[inline]
+fn holds(hay: &[u8], at: usize, lit: &[u8]) -> bool {
+    hay.len() >= at + lit.len() && hay[at..at + lit.len()].iter().zip(lit).all(|(a, b)| a == b)
+}
+
 fn find(hay: &[u8], from: usize, lit: &[u8]) -> Option<usize> {
     let first = lit[0];
     let mut i = from;
     while i < hay.len() {
         let p = hay[i..].iter().position(|&c| c == first)? + i;
-        if hay[p..].starts_with(lit) {
+        if holds(hay, p, lit) {
             return Some(p);
         }
         i = p + 1;
     }
     None
+}
+
+/// `s` without ASCII blanks at either end.
+#[inline]
+fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c == ' ' || c == '\t')
 }
 
 impl LineParser for AccessLog {
@@ -263,7 +275,7 @@ impl LineParser for AccessLog {
         for k in 0..n {
             match &self.toks[k] {
                 Tok::Lit(l) => {
-                    if !b[pos..].starts_with(l.as_bytes()) {
+                    if !holds(b, pos, l.as_bytes()) {
                         return Err(format!("expected `{l}` at column {}", pos + 1));
                     }
                     pos += l.len();
@@ -275,7 +287,7 @@ impl LineParser for AccessLog {
                             .ok_or_else(|| format!("expected `{l}` after column {}", pos + 1))?,
                         _ => b.len(),
                     };
-                    let v = line[pos..end].trim();
+                    let v = trim(&line[pos..end]);
                     let bad = |what: &str| format!("{what} `{v}` at column {}", pos + 1);
                     match f {
                         Field::Skip => {}
@@ -300,9 +312,11 @@ impl LineParser for AccessLog {
                         }
                         Field::Request => {
                             // METHOD TARGET PROTOCOL; "-" for a request that never came.
-                            let mut parts = v.split(' ');
-                            let _method = parts.next();
-                            path = Some(parts.next().map_or("-", path_of));
+                            let target = v.find(' ').map_or("-", |i| {
+                                let rest = &v[i + 1..];
+                                &rest[..rest.find(' ').unwrap_or(rest.len())]
+                            });
+                            path = Some(path_of(target));
                         }
                         Field::Path => path = Some(path_of(v)),
                         Field::Status => {

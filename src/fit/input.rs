@@ -244,6 +244,9 @@ impl Merged {
     }
 
     pub fn next_record(&mut self, endpoints: &mut Endpoints) -> Result<Option<Record>, String> {
+        if self.files.len() == 1 {
+            return self.files[0].next_record(endpoints);
+        }
         if !self.started {
             self.started = true;
             for i in 0..self.files.len() {
@@ -318,11 +321,16 @@ pub fn split_csv(line: &str, out: &mut Vec<(usize, usize)>) {
 /// The path of a URL or request target, without scheme, host or query string.
 pub fn path_of(target: &str) -> &str {
     let mut t = target;
-    if let Some(p) = t.find("://") {
-        t = &t[p + 3..];
-        t = t.find('/').map_or("/", |s| &t[s..]);
+    if !t.starts_with('/') {
+        if let Some(p) = t.find("://") {
+            t = &t[p + 3..];
+            t = t.find('/').map_or("/", |s| &t[s..]);
+        }
     }
-    let end = t.find(['?', '#']).unwrap_or(t.len());
+    let end = t
+        .bytes()
+        .position(|c| c == b'?' || c == b'#')
+        .unwrap_or(t.len());
     let p = &t[..end];
     if p.is_empty() { "/" } else { p }
 }

@@ -49,17 +49,38 @@ pub struct Record {
 pub const MAX_ENDPOINTS: usize = 5_000;
 pub const OTHER: &str = "(other paths)";
 
+/// FNV-1a: endpoint names are short and this is hashed once a line.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 /// Endpoint names (path without query string, or the tool's label), interned.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
-    ids: HashMap<Box<str>, u32>,
+    ids: HashMap<Box<str>, u32, std::hash::BuildHasherDefault<Fnv>>,
     names: Vec<Box<str>>,
 }
 
 impl Default for Endpoints {
     fn default() -> Self {
         Endpoints {
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             names: vec![OTHER.into()],
         }
     }

@@ -5,6 +5,7 @@
 pub mod collector;
 pub mod outage;
 pub mod series;
+pub mod slo;
 pub mod summary;
 pub mod table;
 

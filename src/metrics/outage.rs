@@ -1,4 +1,4 @@
-//! Outage and recovery detection from the SLO (DESIGN.md section 3).
+//! Outage and recovery detection from the SLO (the rules are written out in docs/model.md).
 //!
 //! The success rate and p95 latency are measured over a sliding window of `slo.window` that
 //! advances one bucket at a time. A window whose success rate is below `slo.outage_below` is
@@ -8,12 +8,12 @@
 //! over which the full SLO (success rate and latency) holds without a break for `slo.stable`.
 
 use crate::model::Slo;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::series::TimeSeries;
 
 /// What the outage analysis found.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Outage {
     pub crashed: bool,
     pub crash_time_s: Option<f64>,
@@ -40,15 +40,9 @@ pub fn detect(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) ->
         let covered = (i + 1).min(k) as f64;
         (i + 1) as f64 * b - covered * b / 2.0
     };
-    let first = (0..n)
-        .find(|&i| (i + 1) as f64 * b > warmup_s + 1e-9)
-        .unwrap_or(n);
+    let first = super::slo::first_measured(series, warmup_s);
     let down = |i: usize| series.window_success_rate[i] < slo.outage_below;
-    let holds = |i: usize| {
-        let r = series.window_success_rate[i];
-        let p95 = series.window_p95_s[i];
-        (r.is_nan() || r >= slo.success_rate) && (p95.is_nan() || p95 <= slo.latency_s)
-    };
+    let holds = |i: usize| super::slo::window_meets(series, slo, i);
     let mut out = Outage::default();
     let mut i = first;
     while i < n {

@@ -1,14 +1,15 @@
-//! `summary.json`: the stable fields of DESIGN.md section 4 for one run, and the mean and 95%
+//! `summary.json`: the stable fields (listed in docs/outputs.md) for one run, and the mean and 95%
 //! confidence half-width over replications (computed field by field on the JSON tree, so every
 //! numeric field gets its interval without a hand-written list).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::outage::Outage;
+use super::slo::SloSummary;
 use crate::analytic::t_quantile_975;
 
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct RequestCounts {
     pub offered: u64,
     pub first_attempts: u64,
@@ -22,7 +23,7 @@ pub struct RequestCounts {
     pub wasted: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Latency {
     pub mean: Option<f64>,
     pub p50: Option<f64>,
@@ -30,7 +31,7 @@ pub struct Latency {
     pub p99: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct TierSummary {
     pub name: String,
     /// Worker threads per instance, and instances at the start.
@@ -67,7 +68,7 @@ pub struct TierSummary {
 
 /// Why a run ended before its horizon: a guard rail (`--max-events`, `--max-wall`), or the
 /// answer it was run for became known (its first outage, or its first SLO breach).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndedBy {
     MaxEvents,
@@ -93,17 +94,17 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// The summary of one replication.
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Summary {
     pub model: String,
     pub seed: u64,
     /// The run stopped at a bound before its horizon: every figure covers
     /// [warmup_s, simulated_until_s) only. Absent from complete runs.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub partial: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_by: Option<EndedBy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulated_until_s: Option<f64>,
     /// The horizon simulated (the model's, or where a bound stopped the run).
     pub sim_time_s: f64,
@@ -119,11 +120,14 @@ pub struct Summary {
     pub peak_concurrent_users: f64,
     pub mean_concurrent_users: f64,
     pub outage: Outage,
+    /// The SLO over the measured period (`metrics::slo`).
+    pub slo: SloSummary,
     pub tiers: Vec<TierSummary>,
 }
 
-/// Fields that describe the computer, not the model: left out when comparing runs.
-pub const WALL_CLOCK_FIELDS: &[&str] = &["wall_s", "events_per_s"];
+/// Fields that describe the computer or the invocation (the command line names the output
+/// folder), not the model: left out when comparing runs.
+pub const WALL_CLOCK_FIELDS: &[&str] = &["wall_s", "events_per_s", "command_line"];
 
 /// Keys whose value is not averaged: the first replication's is kept.
 const KEEP_FIRST: &[&str] = &["seed", "intervals", "name", "model"];

@@ -169,6 +169,26 @@ pub const BEFORE_TIERS: &[Metric] = &[
         r.summary.outage.recovered_at_s
     }),
     mean(RECOVERY_TIME, "recovery time", "s", recovery_time),
+    share(
+        "slo.success_rate",
+        "success rate over the measured period",
+        |r| r.summary.slo.success_rate,
+    ),
+    share("slo.windows_met_share", "share of SLO windows met", |r| {
+        r.summary.slo.windows_met_share
+    }),
+    mean("slo.time_out_of_slo_s", "time out of SLO", "s", |r| {
+        Some(r.summary.slo.time_out_of_slo_s)
+    }),
+    mean(
+        "slo.error_budget_used",
+        "error budget used",
+        "budgets",
+        |r| r.summary.slo.error_budget_used,
+    ),
+    share("slo.broken", "probability of breaking the SLO", |r| {
+        Some(yes(r.summary.slo.broken))
+    }),
     mean(
         "peak_concurrent_users",
         "peak concurrent users",

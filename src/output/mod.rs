@@ -4,7 +4,9 @@
 
 pub mod chart;
 pub mod journal;
+pub mod lock;
 pub mod points;
+pub mod provenance;
 
 use anyhow::{Context, Result};
 use std::io::Write;

@@ -238,6 +238,12 @@ pub struct SweepDoc {
     /// seed at every point).
     #[serde(default = "independent")]
     pub seeds: String,
+    /// The `--set` overrides applied to every point.
+    #[serde(default)]
+    pub overrides: Vec<String>,
+    /// When a run counted as failed: "outage" or "slo".
+    #[serde(default)]
+    pub criterion: crate::metrics::slo::Criterion,
     pub surge_version: String,
 }
 

@@ -50,7 +50,7 @@ impl Layout {
         let ts = t.series;
         let bucket = bucket_len(ts);
         let x = TimeAxis::new(time_range(t, bucket), ts.start_clock_s);
-        let panels = build_panels(ts, bucket);
+        let panels = build_panels(ts, bucket, t.slo_lines);
         let total_w: f64 = panels.iter().map(|p| p.weight).sum();
         let fixed = TITLE_H + BOTTOM_PAD + X_DESC_EXTRA;
         let height = MIN_HEIGHT.max(fixed + (total_w * MIN_PANEL_UNIT).ceil() as u32);
@@ -138,7 +138,11 @@ pub(super) fn curve(label: &str, points: Vec<(f64, f64)>, color: RGBColor) -> Cu
     }
 }
 
-pub(super) fn build_panels(ts: &TimeSeries, bucket: f64) -> Vec<Panel> {
+pub(super) fn build_panels(
+    ts: &TimeSeries,
+    bucket: f64,
+    slo_lines: Option<(f64, f64)>,
+) -> Vec<Panel> {
     let rate = |col: &[f64]| column(ts, col, bucket, bucket);
     let level = |col: &[f64]| column(ts, col, bucket, 1.0);
     let mut retries = curve("retries", rate(&ts.retries), BROWN);
@@ -182,6 +186,32 @@ pub(super) fn build_panels(ts: &TimeSeries, bucket: f64) -> Vec<Panel> {
             weight: 1.0,
         },
     ];
+    // The success rate the SLO and the outage analysis judge, with their levels.
+    let mut success = vec![curve(
+        "window success rate",
+        level(&ts.window_success_rate),
+        GREEN,
+    )];
+    if let (Some((target, outage)), Some(&t0), Some(&t1)) =
+        (slo_lines, ts.t_s.first(), ts.t_s.last())
+    {
+        for (label, y, color) in [("SLO target", target, BLUE), ("outage below", outage, RED)] {
+            let mut c = curve(
+                &format!("{label} ({:.1}%)", 100.0 * y),
+                vec![(t0, y), (t1 + bucket, y)],
+                color,
+            );
+            c.dashed = true;
+            success.push(c);
+        }
+    }
+    panels.push(Panel {
+        title: "Success rate over the SLO window ending with each bucket".to_string(),
+        y_desc: "success rate",
+        curves: success,
+        log_if_wide: false,
+        weight: 0.75,
+    });
     for tier in &ts.tiers {
         let capacity = tier
             .instances_up

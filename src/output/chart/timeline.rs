@@ -43,6 +43,9 @@ pub struct Timeline<'a> {
     pub recovered_at_s: Option<f64>,
     /// The first instance crash of each tier that had one.
     pub instance_crashes: Vec<InstanceCrash>,
+    /// The SLO's success-rate target and the outage threshold, drawn as levels on the panel of
+    /// the window success rate.
+    pub slo_lines: Option<(f64, f64)>,
 }
 
 /// The first crash of an instance in a tier (out of memory, or a failure the model injects).
@@ -524,6 +527,7 @@ mod tests {
                 t_s: 6.0 * 3600.0,
                 crashes: 3,
             }],
+            slo_lines: Some((0.99, 0.5)),
         };
         draw_timeline(&t, &png, &svg).unwrap();
         assert!(size_of(&png) > 50_000, "png is {} bytes", size_of(&png));
@@ -560,6 +564,7 @@ mod tests {
             crash_time_s: None,
             recovered_at_s: None,
             instance_crashes: Vec::new(),
+            slo_lines: None,
         };
         draw_timeline(&t, &dir.path().join("a.png"), &dir.path().join("a.svg")).unwrap();
 
@@ -587,6 +592,7 @@ mod tests {
             crash_time_s: Some(-5.0),
             recovered_at_s: Some(f64::NAN),
             instance_crashes: Vec::new(),
+            slo_lines: None,
         };
         draw_timeline(&t, &dir.path().join("b.png"), &dir.path().join("b.svg")).unwrap();
         assert!(size_of(&dir.path().join("b.png")) > 1000);

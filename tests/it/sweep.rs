@@ -2,9 +2,7 @@
 //! replication, a 2-D sweep draws its heatmap, and the crash point of a model whose answer is
 //! known from theory is found within 3%.
 
-mod common;
-
-use assert_cmd::Command;
+use crate::common::surge;
 use serde_json::Value;
 
 /// One instance of c = 10 threads at m = 10 req/s each (capacity c m = 100 req/s), base load
@@ -34,11 +32,10 @@ per_request = "1MiB"
 limit = "200MiB"
 "#;
 
-fn surge(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+fn run_theory(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     let file = dir.join("model.toml");
     std::fs::write(&file, THEORY).unwrap();
-    let out = Command::cargo_bin("surge")
-        .unwrap()
+    let out = surge()
         .arg(args[0])
         .arg(&file)
         .args(&args[1..])
@@ -57,7 +54,7 @@ fn sweeps_are_identical_for_any_number_of_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let run = |jobs: &str, out: &str| {
         let out_dir = dir.path().join(out);
-        surge(
+        run_theory(
             dir.path(),
             &[
                 "sweep",
@@ -121,7 +118,7 @@ fn sweeps_are_identical_for_any_number_of_jobs() {
 fn a_two_dimensional_sweep_draws_its_heatmap() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("grid");
-    surge(
+    run_theory(
         dir.path(),
         &[
             "sweep",
@@ -153,7 +150,7 @@ fn a_two_dimensional_sweep_draws_its_heatmap() {
 fn the_crash_point_is_found_where_theory_puts_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cp");
-    surge(
+    run_theory(
         dir.path(),
         &[
             "crashpoint",
@@ -176,7 +173,7 @@ fn the_crash_point_is_found_where_theory_puts_it() {
     assert_eq!(cp["direction"], "larger crashes");
     // More threads save it: the direction is found from the ends.
     let out = dir.path().join("cp2");
-    surge(
+    run_theory(
         dir.path(),
         &[
             "crashpoint",
@@ -221,8 +218,7 @@ fn bad_sweep_specs_are_input_errors() {
             "does not cross 0.5",
         ),
     ] {
-        let out = Command::cargo_bin("surge")
-            .unwrap()
+        let out = surge()
             .arg(args[0])
             .arg(&file)
             .args(&args[1..])
@@ -250,8 +246,7 @@ fn a_sweep_with_an_absurd_point_is_refused_before_any_run() {
         ],
         vec!["crashpoint", "--vary", "source.clients.rate=95..1e9"],
     ] {
-        let o = Command::cargo_bin("surge")
-            .unwrap()
+        let o = surge()
             .args(&cmd)
             .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mmck.toml"))
             .arg("--out")
@@ -291,7 +286,7 @@ fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least(
     // horizon ends during the outage; a 40-minute one ends after it, before the SLO holds again.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nr");
-    let o = surge(
+    let o = run_theory(
         dir.path(),
         &[
             "sweep",
@@ -350,7 +345,7 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     };
     // Mixed outcomes near the crossing: a logistic fit, its curve, and a 95% interval.
     let out = dir.path().join("fit");
-    let o = surge(
+    let o = run_theory(
         dir.path(),
         &[
             "crashpoint",
@@ -405,7 +400,7 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     // Two replications per value of a sharp threshold: every value is all-or-nothing, so the
     // answer is a bracket.
     let out = dir.path().join("bracket");
-    let o = surge(
+    let o = run_theory(
         dir.path(),
         &[
             "crashpoint",
@@ -433,12 +428,7 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     assert!(!svg.contains("95% interval"));
     // plot redraws it from crashpoint.json alone.
     std::fs::remove_file(out.join("crashpoint.svg")).unwrap();
-    let o = Command::cargo_bin("surge")
-        .unwrap()
-        .arg("plot")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge().arg("plot").arg(&out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
     assert!(svg.contains("crash point bracket"));

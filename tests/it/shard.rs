@@ -546,3 +546,43 @@ fn a_killed_shard_resumes_and_merges() {
         read(&whole.join("points.csv"))
     );
 }
+
+/// The shards of one sweep share a folder, as a job array writes them: each locks only its own
+/// files, so they run side by side (while the folder's lock would refuse the second), and the
+/// same shard twice at once is still refused.
+#[test]
+fn shards_run_side_by_side_in_one_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let model = mmck();
+    let args = |shard: &'static str| {
+        let mut a = vec!["sweep", model.to_str().unwrap()];
+        a.extend(SWEEP);
+        a.extend(["--out", out.to_str().unwrap(), "--quiet", "--shard", shard]);
+        surge(&a, &[])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b, again) = (args("0/2"), args("1/2"), args("1/2"));
+    let (a, b, again) = (
+        a.wait_with_output().unwrap(),
+        b.wait_with_output().unwrap(),
+        again.wait_with_output().unwrap(),
+    );
+    assert!(a.status.success(), "{a:?}");
+    // The same shard twice at once: one runs it, the other runs it after or is refused.
+    assert!(
+        b.status.success() || again.status.success(),
+        "{b:?} {again:?}"
+    );
+    for o in [&b, &again] {
+        let refused = o.status.code() == Some(2)
+            && String::from_utf8_lossy(&o.stderr).contains("another surge command");
+        assert!(o.status.success() || refused, "{o:?}");
+    }
+    for f in ["shard-0000-of-0002.csv", "shard-0001-of-0002.csv"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+}

@@ -1,9 +1,7 @@
 //! Trace sources replay recorded arrivals: a column of instants gives exactly those arrivals,
 //! and per-bucket counts come back bucket by bucket in the run's time series.
 
-mod common;
-
-use common::{column, run_file};
+use crate::common::{column, run_file};
 
 const TIERS: &str = "[[tier]]\nname = \"web\"\ninstances = 1\nthreads = 50\nservice = { dist = \"deterministic\", value = \"10ms\" }\n";
 

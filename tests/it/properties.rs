@@ -4,8 +4,6 @@
 //! requests and satisfies Little's law (`common::check_invariants`), and a run is a pure
 //! function of (model, seed). And random mutations of model text never make surge panic.
 
-mod common;
-
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;
@@ -213,7 +211,7 @@ proptest! {
         let t = text(&m);
         let a = summary(&t, cut);
         prop_assert!(a["events"].as_u64().unwrap() > 0);
-        common::check_invariants(&a);
+        crate::common::check_invariants(&a);
         let b = summary(&t, cut);
         prop_assert_eq!(&a, &b, "same model and seed, different summaries:\n{}", t);
         if a["partial"] == true {

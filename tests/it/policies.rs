@@ -2,9 +2,7 @@
 //! restart), retry budgets and backoff. Each test checks that the policy does what its keys say,
 //! with numbers, and every run is checked for conservation and Little's law.
 
-mod common;
-
-use common::{column, run_model, run_model_keep};
+use crate::common::{column, run_model, run_model_keep};
 
 /// Two instances of 10 threads (200 req/s) offered 300 req/s.
 fn overloaded(extra: &str) -> String {

@@ -1,11 +1,9 @@
-//! How sites fall over and stay down (reference/queueing.md, reference/ircc-2016.md): patience
+//! How sites fall over and stay down, against exact results from the literature: patience
 //! against Erlang A, Brooker's bistable collapse, the SRE chapter's retry growth, a memory crash
 //! at the load memory theory predicts, and a health-check cascade. Every run is checked for
 //! conservation and Little's law; random results are judged by 95% intervals.
 
-mod common;
-
-use common::{assert_exact, column, over_reps, run_model, run_model_keep};
+use crate::common::{assert_exact, column, over_reps, run_model, run_model_keep};
 use serde_json::Value;
 use surge::analytic::{ErlangA, mean_ci95};
 

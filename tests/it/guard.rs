@@ -2,10 +2,7 @@
 //! such; an absurd model is refused before it runs (unless allowed or bounded); and a 30-day
 //! horizon keeps nanosecond resolution.
 
-mod common;
-
-use assert_cmd::Command;
-use common::{check_invariants, run_model, run_model_keep};
+use crate::common::{check_invariants, run_model, run_model_keep, surge};
 
 const BUSY: &str = "[scenario]\nduration = \"1h\"\nbucket = \"1m\"\nseed = 5\n\n\
     [[source]]\nkind = \"requests\"\nrate = 20000\n\n\
@@ -23,7 +20,7 @@ fn max_events_ends_the_run_with_partial_results() {
     assert_eq!(s["sim_time_s"].as_f64(), Some(until));
     // The partial run still balances its books (run_model_keep checked the invariants), and its
     // time series stops where the run did.
-    let t = common::column(dir.path(), "t_s");
+    let t = crate::common::column(dir.path(), "t_s");
     assert!(*t.last().unwrap() <= until, "{t:?}");
     assert!(t.len() <= (until / 60.0).ceil() as usize);
 }
@@ -56,8 +53,7 @@ fn an_absurd_model_is_refused_unless_allowed() {
     let file = dir.path().join("huge.toml");
     std::fs::write(&file, BUSY.replace("\"1h\"", "\"300d\"")).unwrap();
     let out = dir.path().join("out");
-    let o = Command::cargo_bin("surge")
-        .unwrap()
+    let o = surge()
         .args(["run"])
         .arg(&file)
         .arg("--out")

@@ -8,6 +8,14 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
 
+/// The `surge` binary built for these tests, with `RUST_BACKTRACE=1` so that a panic would show
+/// its backtrace in stderr (where the tests look for one).
+pub fn surge() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_surge"));
+    cmd.env("RUST_BACKTRACE", "1").env_remove("RUST_LOG");
+    cmd
+}
+
 /// Run `surge run` on `model` (TOML text) with extra arguments; return `summary.json`.
 pub fn run_model(model: &str, args: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
@@ -19,8 +27,7 @@ pub fn run_model(model: &str, args: &[&str]) -> Value {
 /// Run `surge run FILE --out DIR/out --quiet ARGS` and return `summary.json`, checking invariants.
 pub fn run_file(file: &Path, dir: &Path, args: &[&str]) -> Value {
     let out = dir.join("out");
-    let assert = Command::cargo_bin("surge")
-        .unwrap()
+    let assert = surge()
         .arg("run")
         .arg(file)
         .arg("--out")

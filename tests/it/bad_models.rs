@@ -4,7 +4,7 @@
 //! file, the place (line and column, key path or `--set`) and the expected text, with no panic
 //! or backtrace, nothing on stdout, and no file written.
 
-use assert_cmd::Command;
+use crate::common::surge;
 use std::path::{Path, PathBuf};
 
 /// The corpus must stay at least this large.
@@ -83,10 +83,8 @@ fn run_case(case: &Case) -> Result<(), Vec<String>> {
     let place = place_text(&case.place, &file).map_err(|e| vec![e])?;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let output = Command::cargo_bin("surge")
-        .unwrap()
+    let output = surge()
         .current_dir(dir.path())
-        .env("RUST_BACKTRACE", "1")
         .arg("run")
         .arg(&case.path)
         .arg("--out")
@@ -177,8 +175,7 @@ fn the_corpus_base_model_runs() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fixed.toml");
     std::fs::write(&file, fixed).unwrap();
-    let output = Command::cargo_bin("surge")
-        .unwrap()
+    let output = surge()
         .arg("run")
         .arg(&file)
         .arg("--out")

@@ -1,4 +1,4 @@
-//! Bad input gets a clear one-paragraph error and exit code 2 (DESIGN.md section 1): the message
+//! Bad input gets a clear one-paragraph error and exit code 2: the message
 //! starts with `error: `, names the model file (with the line and column where the TOML position
 //! is known), says what was expected, and nothing panics or is written.
 //!
@@ -6,7 +6,7 @@
 //! DIR/out --quiet` (or `surge check MODEL`) in a fresh temporary folder. `valid_base_model_runs`
 //! is the positive control: without it a broken `BASE` would make every case "pass".
 
-use assert_cmd::Command;
+use crate::common::surge;
 use std::path::Path;
 
 /// A small valid model (line numbers matter: the cases below expect positions in it).
@@ -497,13 +497,6 @@ fn listing(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
-}
-
-fn surge() -> Command {
-    let mut cmd = Command::cargo_bin("surge").expect("the surge binary is built");
-    // A panic would print its backtrace: make sure it shows up in stderr if one happens.
-    cmd.env("RUST_BACKTRACE", "1").env_remove("RUST_LOG");
-    cmd
 }
 
 /// Run one case; `Err` lists what is wrong with surge's answer.

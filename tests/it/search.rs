@@ -1,13 +1,13 @@
 //! The crash-point search spends its runs around the crossing, resumes from its journal, and
 //! uses common seeds (recorded); common seeds make a difference between two points sharper for
 //! the same replications than independent ones, measured on the memory-crash model of
-//! tests/sweep.rs.
+//! tests/it/sweep.rs.
 
-use assert_cmd::Command;
+use crate::common::surge;
 use serde_json::Value;
 use std::path::Path;
 
-/// The model of tests/sweep.rs: one instance of c = 10 threads at m = 10 req/s each, base load
+/// The model of tests/it/sweep.rs: one instance of c = 10 threads at m = 10 req/s each, base load
 /// 50 req/s, a memory limit reached once 200 requests are in it; a 30-minute surge crashes it
 /// once the offered load passes c m, so the crash point in `surge.peak` is 2 and, at peak 3
 /// (150 req/s), the crash point in threads lies between 15 and 16.
@@ -34,11 +34,10 @@ per_request = "1MiB"
 limit = "200MiB"
 "#;
 
-fn surge(dir: &Path, args: &[&str]) -> std::process::Output {
+fn surge_on(dir: &Path, args: &[&str]) -> std::process::Output {
     let file = dir.join("model.toml");
     std::fs::write(&file, THEORY).unwrap();
-    let out = Command::cargo_bin("surge")
-        .unwrap()
+    let out = surge()
         .arg(args[0])
         .arg(&file)
         .args(&args[1..])
@@ -71,7 +70,7 @@ fn an_all_or_nothing_count_is_bracketed_with_one_replication_per_value_but_two()
     let out = dir.path().join("cp");
     let mut args = THREADS.to_vec();
     args.extend(["--out", out.to_str().unwrap()]);
-    surge(dir.path(), &args);
+    surge_on(dir.path(), &args);
     let cp = json(&out.join("crashpoint.json"));
     assert_eq!(cp["method"], "bracket");
     assert_eq!(cp["ci95"], serde_json::json!([15.0, 16.0]));
@@ -95,11 +94,11 @@ fn an_interrupted_search_resumes_from_its_journal_with_the_same_answer() {
     let whole = dir.path().join("whole");
     let mut args = THREADS.to_vec();
     args.extend(["--jobs", "1", "--out", whole.to_str().unwrap()]);
-    surge(dir.path(), &args);
+    surge_on(dir.path(), &args);
     // The same search, killed once its journal holds a few runs.
     let cut = dir.path().join("cut");
     let file = dir.path().join("model.toml");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("surge"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_surge"))
         .arg("crashpoint")
         .arg(&file)
         .args(&THREADS[1..])
@@ -123,7 +122,7 @@ fn an_interrupted_search_resumes_from_its_journal_with_the_same_answer() {
     assert!(!cut.join("crashpoint.json").exists() || kept > 0);
     let mut again = THREADS.to_vec();
     again.extend(["--jobs", "1", "--resume", "--out", cut.to_str().unwrap()]);
-    surge(dir.path(), &again);
+    surge_on(dir.path(), &again);
     let (a, b) = (
         json(&whole.join("crashpoint.json")),
         json(&cut.join("crashpoint.json")),
@@ -145,8 +144,7 @@ fn an_interrupted_search_resumes_from_its_journal_with_the_same_answer() {
         "# surge crashpoint journal: surge_version=0 model_hash=0\n",
     )
     .unwrap();
-    let o = Command::cargo_bin("surge")
-        .unwrap()
+    let o = surge()
         .arg("crashpoint")
         .arg(&file)
         .args(&THREADS[1..])
@@ -161,7 +159,7 @@ fn an_interrupted_search_resumes_from_its_journal_with_the_same_answer() {
 /// (seed, metric) at each point.
 fn pairs(dir: &Path, mode: &str, reps: &str, metric: &str) -> Vec<[(String, f64); 2]> {
     let out = dir.join(mode);
-    surge(
+    surge_on(
         dir,
         &[
             "sweep",
@@ -231,7 +229,7 @@ fn crashpoint_records_independent_seeds_when_asked() {
     let out = dir.path().join("cp");
     let mut args = THREADS.to_vec();
     args.extend(["--seeds", "independent", "--out", out.to_str().unwrap()]);
-    surge(dir.path(), &args);
+    surge_on(dir.path(), &args);
     let cp = json(&out.join("crashpoint.json"));
     assert_eq!(cp["seeds"], "independent");
     assert_eq!(cp["ci95"], serde_json::json!([15.0, 16.0]));

@@ -1,10 +1,8 @@
-//! The simulator against exact queueing results (reference/queueing.md): each exact value must
+//! The simulator against exact queueing results: each exact value must
 //! lie inside the 95% interval of 20 replications, and that interval must be narrower than 3% of
 //! the value. Every run is also checked for conservation and Little's law.
 
-mod common;
-
-use common::{assert_exact, open_queue, run_model};
+use crate::common::{assert_exact, open_queue, run_model};
 use surge::analytic::{self, Mmc, Mmck};
 
 const REPS: &str = "20";

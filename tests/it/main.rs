@@ -1,0 +1,22 @@
+//! The integration tests, as one test binary (`cargo test --release --test it`): each module is
+//! one concern, and `common` holds what they share (the `surge` command, running a model,
+//! the invariants every run must satisfy).
+
+mod bad_input;
+mod bad_models;
+mod cli;
+mod common;
+mod early_stop;
+mod failure;
+mod fit;
+mod fuzz_regressions;
+mod guard;
+mod honest;
+mod policies;
+mod properties;
+mod queueing;
+mod search;
+mod shard;
+mod snapshots;
+mod sweep;
+mod trace;
