@@ -88,8 +88,9 @@ pub struct Measure {
     pub interval: Option<(f64, f64)>,
     #[serde(default)]
     pub method: Option<String>,
-    /// CPU time of the measured thread, seconds, where the workload reads it (fit reading):
-    /// on a shared machine the wall clock also counts other processes' turns.
+    /// CPU time, seconds, where the workload reads it (one run and fit reading: the measured
+    /// thread; the crash point: the whole process): on a shared machine the wall clock also
+    /// counts other processes' turns.
     #[serde(default)]
     pub cpu_s: Option<f64>,
 }
@@ -212,7 +213,9 @@ fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
 
 /// One run of `model` with its own seed: requests offered are the work.
 fn one_run(model: &Model) -> Measure {
+    let cpu0 = thread_cpu_s();
     let out = run_once(model, model.scenario.seed);
+    let cpu_s = thread_cpu_s().zip(cpu0).map(|(b, a)| b - a);
     Measure {
         wall_s: out.summary.wall_s,
         events: out.summary.events,
@@ -220,7 +223,7 @@ fn one_run(model: &Model) -> Measure {
         peak_rss: None,
         interval: None,
         method: None,
-        cpu_s: None,
+        cpu_s,
     }
 }
 

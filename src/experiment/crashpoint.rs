@@ -10,6 +10,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use super::sweep::Seeds;
+use crate::metrics::slo::Criterion;
 
 pub use crate::model::COUNT_KEYS;
 
@@ -64,7 +65,8 @@ impl Curve {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CrashPoint {
     pub parameter: String,
-    /// "larger crashes" or "larger saves".
+    /// "larger crashes" or "larger saves" (with `--criterion slo`: "larger breaks the SLO" or
+    /// "larger keeps the SLO").
     pub direction: String,
     pub crash_point: Option<f64>,
     /// The interval of the crash point: a confidence interval of `confidence` for a logistic
@@ -98,6 +100,69 @@ pub struct CrashPoint {
     /// Runs done that the answer does not rest on: speculation (a run started on a spare core
     /// for a step that the outcomes did not take).
     pub runs_unused: u32,
+    /// What counted as a failure: "outage" (the crash point) or "slo" (any break of the SLO:
+    /// the SLO-breaking point).
+    #[serde(default, deserialize_with = "criterion_or_metric")]
+    pub criterion: Criterion,
+}
+
+/// A criterion as written ("outage", "slo") or as the metric it reads ("outage.crashed",
+/// "slo.broken", as `crashpoint.json` wrote it before).
+fn criterion_or_metric<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Criterion, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.as_str() {
+        "outage" | "outage.crashed" => Ok(Criterion::Outage),
+        "slo" | "slo.broken" => Ok(Criterion::Slo),
+        other => Err(serde::de::Error::custom(format!(
+            "unknown criterion `{other}` (expected outage or slo)"
+        ))),
+    }
+}
+
+impl CrashPoint {
+    /// The words for what this search looked for.
+    pub fn words(&self) -> Words {
+        words(self.criterion)
+    }
+}
+
+/// How a search names what it looks for, by criterion: an outage and the crash point, or an SLO
+/// breach and the SLO-breaking point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    /// "crash point" or "SLO-breaking point".
+    pub point: &'static str,
+    /// "outage" or "SLO breach".
+    pub failure: &'static str,
+    /// "outages" or "SLO breaches".
+    pub failures: &'static str,
+    /// "outage probability" or "SLO-breach probability".
+    pub probability: &'static str,
+    /// The two directions: a larger value fails more, or less.
+    pub larger_fails: &'static str,
+    pub larger_holds: &'static str,
+}
+
+/// The words of `criterion`.
+pub fn words(criterion: Criterion) -> Words {
+    match criterion {
+        Criterion::Outage => Words {
+            point: "crash point",
+            failure: "outage",
+            failures: "outages",
+            probability: "outage probability",
+            larger_fails: "larger crashes",
+            larger_holds: "larger saves",
+        },
+        Criterion::Slo => Words {
+            point: "SLO-breaking point",
+            failure: "SLO breach",
+            failures: "SLO breaches",
+            probability: "SLO-breach probability",
+            larger_fails: "larger breaks the SLO",
+            larger_holds: "larger keeps the SLO",
+        },
+    }
 }
 
 fn default_confidence() -> f64 {

@@ -49,7 +49,7 @@ use anyhow::{Context, Result, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use crashpoint::{CrashChart, CrashTry, draw_crashpoint};
+pub use crashpoint::{CrashChart, CrashTry, Words as CrashWords, draw_crashpoint};
 pub use heatmap::draw_heatmap;
 pub use scale::clock_label;
 pub use sweep::{Axis, MetricSeries, draw_sweep};
