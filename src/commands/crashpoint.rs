@@ -19,7 +19,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     // counts (instances, threads, queue places, attempts...) take whole values.
     let range = crate::experiment::vary::parse_range(&args.vary)?;
     let key = range.key.as_str();
-    let words = crashpoint::words(args.criterion);
+    let words = crashpoint::words(args.runs.criterion);
     if !(args.confidence > 0.0 && args.confidence < 1.0) {
         return Err(BadInput(format!(
             "--confidence must be between 0 and 1, got {}",
@@ -27,29 +27,30 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         ))
         .into());
     }
-    let base = model::load(Some(&args.model), &args.sets)?;
+    let base = model::load(Some(&args.model), &args.runs.sets)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
     for end in [range.lo, range.hi] {
-        let mut sets = args.sets.clone();
+        let mut sets = args.runs.sets.clone();
         sets.push(format!("{key}={}", format_number(end)));
         let m = model::load(Some(&args.model), &sets)?;
-        crate::experiment::guard::check_run_size(&m, args.allow_huge)?;
+        crate::experiment::guard::check_run_size(&m, args.runs.allow_huge)?;
     }
-    let dir = out_dir(&args.out, &base, "crashpoint");
+    let dir = out_dir(&args.runs.out, &base, "crashpoint");
     let _lock = output::lock::lock(&dir)?;
-    let provenance = output::provenance::Provenance::of(Some(&args.model), &args.sets)?;
+    let provenance = output::provenance::Provenance::of(Some(&args.model), &args.runs.sets)?;
     let search = Search {
         path: &args.model,
-        sets: &args.sets,
+        sets: &args.runs.sets,
         key,
         lo: range.lo,
         hi: range.hi,
         integer: range.whole,
         reps: args.reps,
-        seed: args.seed,
+        seed: args.runs.seed,
         tolerance: args.tolerance,
         max_runs: args.max_runs,
         jobs: args
+            .runs
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         confidence: args.confidence,
@@ -57,7 +58,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         seeds: args.seeds,
         journal: Some(&dir.join("crashpoint.partial.csv")),
         resume: args.resume,
-        criterion: args.criterion,
+        criterion: args.runs.criterion,
     };
     // Each run as it ends, on a terminal only (silent on a pipe and with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);
