@@ -4,6 +4,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use crate::experiment::sweep::Seeds;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "surge",
@@ -146,7 +148,9 @@ pub struct CrashpointArgs {
     /// The parameter and the range to search: K=LO..HI (integers for counts), e.g. surge.peak=2..20.
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: String,
-    /// Replications at each value tried (more are added near the crossing).
+    /// Replications at each end when one each does not tell the direction, and replications added
+    /// per value near the crossing while a logistic fit is too wide (the bracket takes one per
+    /// value, its two final values enough to tell each from 0.5 at the confidence).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub reps: u32,
     /// Confidence of the crash point's interval.
@@ -158,6 +162,14 @@ pub struct CrashpointArgs {
     /// At most this many runs in all.
     #[arg(long, default_value_t = 2000)]
     pub max_runs: u32,
+    /// Replication r's seed: the same at every value tried (common, paired comparisons) or one
+    /// of its own per value (independent).
+    #[arg(long, value_enum, default_value = "common")]
+    pub seeds: Seeds,
+    /// Continue an interrupted search from its journal in the output folder, running only the
+    /// runs it does not hold.
+    #[arg(long)]
+    pub resume: bool,
     #[command(flatten)]
     pub runs: ManyRuns,
     /// Nothing on the terminal (the results are in the output folder).
@@ -203,6 +215,10 @@ pub struct SweepArgs {
     /// Replications per point.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
+    /// Replication r's seed: one of its own per point (independent) or the same at every point
+    /// (common, paired comparisons between points).
+    #[arg(long, value_enum, default_value = "independent")]
+    pub seeds: Seeds,
     #[command(flatten)]
     pub runs: ManyRuns,
     /// No progress bar and no table.

@@ -38,6 +38,9 @@ pub struct SweepId {
     pub seed: u64,
     pub reps: u32,
     pub vary: Vec<Vary>,
+    /// Replication r's seed at each point (shards written before `--seeds` were independent).
+    #[serde(default)]
+    pub seeds: crate::experiment::sweep::Seeds,
     /// The `--set` overrides applied to every point.
     #[serde(default)]
     pub overrides: Vec<String>,
@@ -100,6 +103,7 @@ pub fn write_outputs(
         points: per_point,
         reps: id.reps,
         seed: id.seed,
+        seeds: id.seeds.name().to_string(),
         overrides: id.overrides.clone(),
         criterion: id.criterion,
         surge_version: id.surge_version.clone(),

@@ -16,6 +16,7 @@ mod honest;
 mod policies;
 mod properties;
 mod queueing;
+mod search;
 mod shard;
 mod snapshots;
 mod sweep;
