@@ -17,5 +17,6 @@ mod properties;
 mod queueing;
 mod shard;
 mod snapshots;
+mod streams;
 mod sweep;
 mod trace;
