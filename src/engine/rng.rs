@@ -27,7 +27,9 @@ pub fn derive_seed(base: u64, path: &[u64]) -> u64 {
     })
 }
 
-/// The generator for stream `id` of a replication seeded with `seed`.
+/// The generator for stream `id` of a replication seeded with `seed` (unit tests' shorthand for
+/// `substream(seed, &[id])`).
+#[cfg(test)]
 pub fn stream(seed: u64, id: u64) -> Stream {
     Stream::seed_from_u64(derive_seed(seed, &[id]))
 }

@@ -71,6 +71,8 @@ impl World<'_> {
             Event::Page { user } => self.page_due(now, user, cal),
             Event::Pool { source, pool } => {
                 let p = self.sources[source as usize].pool(pool);
+                // The pending departure is this one: the next needs a draw of its own.
+                p.left = None;
                 if p.size() == 0 {
                     return;
                 }

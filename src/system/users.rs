@@ -113,11 +113,17 @@ pub enum PoolKind {
 }
 
 /// Users waiting for an exponential delay, held as one pool instead of one event each: with N
-/// members of mean delay m, the next one leaves after Exp(N / m) and is any member with equal
+/// members of mean delay m, the next one leaves at rate N / m and is any member with equal
 /// chance, exactly as if each had its own exponential clock (memorylessness). The pool's one
-/// pending event lives in a calendar slot and is redrawn in place whenever N changes, so
-/// nothing stale is left behind. This keeps hundreds of thousands of reading users out of the
-/// event heap.
+/// pending event lives in a calendar slot, so nothing stale is left behind. This keeps hundreds
+/// of thousands of reading users out of the event heap.
+///
+/// One exponential draw per departure (the next reaction method of Gibson and Bruck, as
+/// modified by Anderson): the next departure comes when the rate, integrated from the last one,
+/// reaches a unit exponential drawn then. When N changes, the part of that draw not yet used
+/// up (`left`) carries over at the new rate instead of a new draw; the time of the departure is
+/// then exactly as likely as with a fresh draw, since the rate changes only at events that do
+/// not depend on this draw.
 #[derive(Debug, Clone)]
 pub(super) struct Pool {
     /// The stream of this pool's purpose: departures, places, and the delays and decisions of
@@ -134,9 +140,15 @@ pub(super) struct Pool {
     /// can be fetched into cache before it is needed (it is independent of everything in
     /// between, so the place is still uniform).
     pub(super) next_place: f64,
-    /// A member is leaving right now: redraw the next departure once the event is handled, not
+    /// A member is leaving right now: set the next departure once the event is handled, not
     /// at each change within it (the member often comes straight back to the same pool).
     pub(super) firing: bool,
+    /// The unit exponential of the pending departure not yet used up at `since`; `None` when no
+    /// departure is pending (the pool was empty, or its departure has just fired).
+    pub(super) left: Option<f64>,
+    /// When `left` was last brought up to date, and the rate (members / mean) from then on.
+    pub(super) since: Time,
+    pub(super) rate: f64,
 }
 
 impl Pool {
@@ -153,6 +165,9 @@ impl Pool {
             slot: None,
             next_place: 0.0,
             firing: false,
+            left: None,
+            since: Time::ZERO,
+            rate: 0.0,
         }
     }
 
@@ -240,8 +255,10 @@ impl World<'_> {
         }
     }
 
-    /// A pool changed size: its next departure is Exp(size / mean) from now, in the pool's
-    /// calendar slot (which replaces the departure planned before the change).
+    /// A pool changed size, or its departure has just fired: its next departure, in the pool's
+    /// calendar slot (which replaces the departure planned before). The unit exponential still
+    /// left of the pending departure carries over at the new rate; only a pool with none pending
+    /// draws a new one.
     pub(super) fn reschedule_pool(
         &mut self,
         now: Time,
@@ -253,12 +270,22 @@ impl World<'_> {
         let slot = *pool.slot.get_or_insert_with(|| cal.add_slot());
         let n = pool.size();
         if n == 0 {
+            pool.left = None;
             cal.clear_slot(slot);
             return;
         }
-        let e: f64 = Exp1.sample(&mut pool.rng);
-        let wait = e * pool.mean_s / n as f64;
-        cal.set_slot(slot, now.after(wait), Event::Pool { source, pool: kind });
+        let left = match pool.left {
+            Some(left) => (left - pool.rate * now.since(pool.since)).max(0.0),
+            None => Exp1.sample(&mut pool.rng),
+        };
+        pool.left = Some(left);
+        pool.since = now;
+        pool.rate = n as f64 / pool.mean_s;
+        cal.set_slot(
+            slot,
+            now.after(left / pool.rate),
+            Event::Pool { source, pool: kind },
+        );
     }
 
     pub(super) fn schedule_next(&mut self, source: u16, cal: &mut Calendar<Event>) {

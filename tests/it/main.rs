@@ -14,6 +14,7 @@ mod fuzz_regressions;
 mod guard;
 mod honest;
 mod policies;
+mod pools;
 mod properties;
 mod queueing;
 mod shard;
