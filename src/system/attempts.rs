@@ -108,11 +108,7 @@ impl World<'_> {
         }
         let client = &self.model.sources[source as usize].client;
         if let Some(t) = client.timeout_s {
-            cal.schedule_line(
-                self.line_client[source as usize],
-                now.after(t),
-                Event::ClientTimeout { req, epoch },
-            );
+            self.start_client_clock(source, now.after(t), req, epoch, cal);
         }
         if let Some(p) = &client.patience {
             let wait = p.sample(&mut self.sources[source as usize].rng_patience);

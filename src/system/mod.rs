@@ -33,6 +33,7 @@
 pub mod arrivals;
 mod attempts;
 pub mod client;
+mod clocks;
 mod crashes;
 mod events;
 mod observe;
@@ -83,10 +84,11 @@ pub struct World<'m> {
     arrival_slot: Vec<usize>,
     /// Waiting attempts CoDel turns away, as (attempt, generation, tier).
     late: Vec<(u32, u32, u8)>,
-    /// Delay lines of the calendar: client timeouts per source, server and probe timeouts per
-    /// tier (each a fixed delay, so their events fire in the order they were scheduled); only
-    /// the ones a model uses exist (`NO_LINE` otherwise).
-    line_client: Vec<usize>,
+    /// Client timeouts, per source (see `clocks`).
+    clocks: Vec<clocks::Clocks>,
+    /// Delay lines of the calendar: server and probe timeouts per tier (each a fixed delay, so
+    /// their events fire in the order they were scheduled); only the ones a model uses exist
+    /// (`NO_LINE` otherwise).
     line_server: Vec<usize>,
     line_probe: Vec<usize>,
     /// End the run as soon as this question is answered with yes (see `Until`).
@@ -155,7 +157,9 @@ impl<'m> World<'m> {
             },
             arrival_slot: Vec::new(),
             late: Vec::new(),
-            line_client: Vec::new(),
+            clocks: (model.sources.iter())
+                .map(|_| clocks::Clocks::default())
+                .collect(),
             line_server: Vec::new(),
             line_probe: Vec::new(),
             until: None,
@@ -190,9 +194,6 @@ impl<'m> World<'m> {
     /// state when think times are exponential and pages geometric).
     pub fn start(&mut self, cal: &mut Calendar<Event>) {
         let mut line_if = |used: bool| if used { cal.add_line() } else { NO_LINE };
-        self.line_client = (self.model.sources.iter())
-            .map(|s| line_if(s.client.timeout_s.is_some()))
-            .collect();
         self.line_server = (self.tiers.iter())
             .map(|t| line_if(t.request_timeout_s.is_some()))
             .collect();
