@@ -1,7 +1,8 @@
-//! Seeded random streams. Each replication owns its generators; each concern (a source's
-//! arrivals, a tier's service times, the balancer) draws from its own stream, so changing one
-//! part of a model leaves the random numbers of the others unchanged (common random numbers
-//! across the points of a sweep).
+//! Seeded random streams. Each replication owns its generators, and the caller names each one
+//! by a path of numbers (`substream`): the stream depends on the seed and its path only, never
+//! on how many other streams exist or in which order they are made. A caller that gives every
+//! purpose of every part its own path keeps the random numbers of one part where they were when
+//! another part changes (common random numbers across the points of a sweep).
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -26,9 +27,17 @@ pub fn derive_seed(base: u64, path: &[u64]) -> u64 {
     })
 }
 
-/// The generator for stream `id` of a replication seeded with `seed`.
+/// The generator for stream `id` of a replication seeded with `seed` (unit tests' shorthand for
+/// `substream(seed, &[id])`).
+#[cfg(test)]
 pub fn stream(seed: u64, id: u64) -> Stream {
     Stream::seed_from_u64(derive_seed(seed, &[id]))
+}
+
+/// The generator named by `path` (e.g. part kind, part index, purpose) in a replication seeded
+/// with `seed`.
+pub fn substream(seed: u64, path: &[u64]) -> Stream {
+    Stream::seed_from_u64(derive_seed(seed, path))
 }
 
 /// A uniform draw in the open interval (0, 1): safe for `ln`.

@@ -223,12 +223,18 @@ pub struct Collector {
     warmup: Time,
     window_buckets: usize,
     now_bucket: Counts,
+    /// Latencies of the successes that ended in the current bucket.
     bucket_hist: Histogram<u64>,
+    /// Those of them offered before the warm-up (left out of `latency`), kept only when the
+    /// bucket can end after the warm-up.
+    pre_warmup_hist: Histogram<u64>,
     /// The last `window_buckets` buckets' counts and histograms, for the sliding SLO window.
     window_ring: Vec<(Counts, Histogram<u64>)>,
     window_hist: Histogram<u64>,
     window_counts: Counts,
     pub totals: Counts,
+    /// Latencies of the cohort's successes, complete up to the last bucket closed (each success
+    /// is recorded once, in its bucket's histogram, which is added here when the bucket closes).
     pub latency: Histogram<u64>,
     pub latency_sum_s: f64,
     pub users: Level,
@@ -265,6 +271,7 @@ impl Collector {
             window_buckets,
             now_bucket: Counts::default(),
             bucket_hist: new_histogram(),
+            pre_warmup_hist: new_histogram(),
             window_ring: Vec::with_capacity(window_buckets.min(4096)),
             window_hist: new_histogram(),
             window_counts: Counts::default(),
@@ -343,17 +350,37 @@ impl Collector {
     #[inline]
     pub fn ended(&mut self, now: Time, offered_at: Time, outcome: Outcome) {
         self.now_bucket.add_outcome(outcome);
-        let latency_ns = now.0.saturating_sub(offered_at.0).max(1);
-        if outcome == Outcome::Succeeded {
-            self.bucket_hist.saturating_record(latency_ns);
-        }
-        if offered_at >= self.warmup {
+        let counted = offered_at >= self.warmup;
+        if counted {
             self.totals.add_outcome(outcome);
-            if outcome == Outcome::Succeeded {
-                self.latency.saturating_record(latency_ns);
+        }
+        if outcome == Outcome::Succeeded {
+            let latency_ns = now.0.saturating_sub(offered_at.0).max(1);
+            // One record per success: the cohort's histogram is the sum of the buckets' (see
+            // `close_bucket`), less the successes offered before the warm-up.
+            self.bucket_hist.saturating_record(latency_ns);
+            if counted {
                 self.latency_sum_s += latency_ns as f64 / 1e9;
+            } else if now.0.saturating_add(self.bucket.0) > self.warmup.0 {
+                self.pre_warmup_hist.saturating_record(latency_ns);
             }
         }
+    }
+
+    /// Add the current bucket's successes to the cohort's latencies (those offered before the
+    /// warm-up left out), when the bucket, ending at `now`, reaches past the warm-up.
+    fn flush_latencies(&mut self, now: Time) {
+        if now > self.warmup {
+            self.latency
+                .add(&self.bucket_hist)
+                .expect("histograms share their settings");
+            if !self.pre_warmup_hist.is_empty() {
+                self.latency
+                    .subtract(&self.pre_warmup_hist)
+                    .expect("successes offered before the warm-up are in their bucket's");
+            }
+        }
+        self.pre_warmup_hist.reset();
     }
 
     /// Close the bucket that ends at `now` and append its row to the series.
@@ -427,12 +454,16 @@ impl Collector {
             ts.memory_max_bytes
                 .push(base + per_req * f64::from(stats.bucket_max_in_instance));
         }
+        self.flush_latencies(now);
         self.now_bucket = Counts::default();
         self.bucket_hist.reset();
     }
 
     /// Bring the time averages up to the horizon.
     pub fn finish(&mut self, now: Time) {
+        // Successes since the last bucket closed (none unless the run stopped on a bucket's end).
+        self.flush_latencies(now);
+        self.bucket_hist.reset();
         self.users.add(now, 0.0);
         for t in &mut self.tiers {
             t.up_threads.add(now, 0.0);

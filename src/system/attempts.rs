@@ -93,7 +93,9 @@ impl World<'_> {
         }
         let req = self.new_attempt(now, source, user, call, false);
         self.metrics.offered(now, retry);
-        if self.shed_fraction > 0.0 && open01(&mut self.rng_route) < self.shed_fraction {
+        if self.shed_fraction > 0.0
+            && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
+        {
             self.finish(now, req, Some(Outcome::Rejected), cal);
             return;
         }
@@ -106,14 +108,10 @@ impl World<'_> {
         }
         let client = &self.model.sources[source as usize].client;
         if let Some(t) = client.timeout_s {
-            cal.schedule_line(
-                self.line_client[source as usize],
-                now.after(t),
-                Event::ClientTimeout { req, epoch },
-            );
+            self.start_client_clock(source, now.after(t), req, epoch, cal);
         }
         if let Some(p) = &client.patience {
-            let wait = p.sample(&mut self.rng_client);
+            let wait = p.sample(&mut self.sources[source as usize].rng_patience);
             cal.schedule(now.after(wait), Event::Abandon { req, epoch });
         }
     }
@@ -122,7 +120,7 @@ impl World<'_> {
     pub(super) fn advance(&mut self, now: Time, req: u32, from: usize, cal: &mut Calendar<Event>) {
         for t in from..self.n_tiers {
             let visit = self.tiers[t].visit;
-            if visit >= 1.0 || open01(&mut self.rng_route) < visit {
+            if visit >= 1.0 || open01(&mut self.tiers[t].rng_visit) < visit {
                 self.enter(now, req, t, cal);
                 return;
             }
@@ -137,7 +135,7 @@ impl World<'_> {
         if counted {
             self.metrics.tiers[t].arrivals += 1;
         }
-        let picked = self.tiers[t].pick(&mut self.rng_route);
+        let picked = self.tiers[t].pick();
         match picked {
             Some(i) if self.tiers[t].instances[i as usize].up => {
                 self.admit(now, req, t, i, cal);
@@ -232,7 +230,7 @@ impl World<'_> {
                 factor *= 1.0 + (tier.cold_factor - 1.0) * (1.0 - since / tier.cold_warmup_s);
             }
         }
-        let service = tier.service.sample(&mut tier.rng) * factor;
+        let service = tier.service.sample(&mut tier.rng_service) * factor;
         let request_timeout = tier.request_timeout_s;
         let enter = slot.enter;
         let stats = &mut self.metrics.tiers[t];

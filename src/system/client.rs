@@ -103,23 +103,25 @@ impl World<'_> {
             }
             u.failures += 1;
             let gave_up = client.give_up_after.is_some_and(|n| u.failures >= n);
-            if !gave_up && client.refresh > 0.0 && open01(&mut self.rng_client) < client.refresh {
+            let src = &mut self.sources[a.source as usize];
+            if !gave_up && client.refresh > 0.0 && open01(&mut src.refreshing.rng) < client.refresh
+            {
                 u.refreshing = true;
                 self.wait_then_page(now, user, PoolKind::Refreshing, cal);
                 return;
             }
             self.leave(now, user);
             if client.return_probability > 0.0
-                && open01(&mut self.rng_client) < client.return_probability
+                && open01(&mut self.sources[a.source as usize].returning.rng)
+                    < client.return_probability
             {
                 if self.sources[a.source as usize].returning.active() {
                     self.sources[a.source as usize].returning.count += 1;
                     self.reschedule_pool(now, a.source, PoolKind::Returning, cal);
                 } else {
-                    let wait = client
-                        .return_after
-                        .as_ref()
-                        .map_or(0.0, |d| d.sample(&mut self.rng_client));
+                    let wait = client.return_after.as_ref().map_or(0.0, |d| {
+                        d.sample(&mut self.sources[a.source as usize].returning.rng)
+                    });
                     cal.schedule(now.after(wait), Event::Return { source: a.source });
                 }
             }
@@ -140,7 +142,7 @@ impl World<'_> {
                 if retry.budget.is_some() {
                     src.tokens -= 1.0;
                 }
-                let delay = backoff_delay(&retry, c, &mut self.rng_client);
+                let delay = backoff_delay(&retry, c, &mut src.rng_retry);
                 cal.schedule(now.after(delay), Event::Retry { call });
             } else {
                 self.free_calls.push(call);

@@ -25,8 +25,8 @@ pub enum Event {
     Retry { call: u32 },
     /// An attempt's service at its current tier is complete.
     Done { req: u32, epoch: u32 },
-    /// The client stops waiting for the attempt.
-    ClientTimeout { req: u32, epoch: u32 },
+    /// The earliest running client clock of a source rings (see `clocks`).
+    ClientTimeout { source: u16 },
     /// The client abandons the attempt if it is still waiting for a thread.
     Abandon { req: u32, epoch: u32 },
     /// The server stops working on the attempt in `tier` (request_timeout).
@@ -71,6 +71,8 @@ impl World<'_> {
             Event::Page { user } => self.page_due(now, user, cal),
             Event::Pool { source, pool } => {
                 let p = self.sources[source as usize].pool(pool);
+                // The pending departure is this one: the next needs a draw of its own.
+                p.left = None;
                 if p.size() == 0 {
                     return;
                 }
@@ -122,13 +124,7 @@ impl World<'_> {
                     }
                 }
             }
-            Event::ClientTimeout { req, epoch } => {
-                let a = self.attempts[req as usize];
-                if a.epoch == epoch && !a.client_gone {
-                    self.attempts[req as usize].client_gone = true;
-                    self.client_outcome(now, req, Outcome::TimedOut, cal);
-                }
-            }
+            Event::ClientTimeout { source } => self.client_clock_rings(now, source, cal),
             Event::Abandon { req, epoch } => {
                 let a = self.attempts[req as usize];
                 if a.epoch == epoch && !a.client_gone && a.waiting {

@@ -13,6 +13,16 @@
 //! stale (a timeout for an attempt that already ended) carry the attempt's generation and are
 //! ignored when they no longer match: lazy cancellation, no search in the event set.
 //!
+//! Random numbers: one stream per part and per purpose, named by (part kind, index, purpose)
+//! and the replication's seed (`crate::engine::rng::substream`). Each source has its own
+//! streams for arrival times, session lengths, think times, refreshes, returns, patience,
+//! retry jitter and load shedding; each tier for service times, visits and its balancer. No
+//! stream is shared between parts or purposes, and none depends on how many parts there are,
+//! so changing one tier (its instances, threads, queue) leaves every other stream where it
+//! was: the arrivals of two runs that differ only in capacity are the same, draw for draw, and
+//! a comparison between them is paired (common random numbers). Draws that depend on what
+//! happened (a refresh after an error) stay in step only as far as the runs do.
+//!
 //! One file per concern: `events` (what can happen, and who handles it), `users` (sources,
 //! sessions and the pools of waiting users), `attempts` (a request on the server side),
 //! `client` (what a client does after an outcome, retries and backoff), `crashes` (crashes,
@@ -23,6 +33,7 @@
 pub mod arrivals;
 mod attempts;
 pub mod client;
+mod clocks;
 mod crashes;
 mod events;
 mod observe;
@@ -30,11 +41,10 @@ mod operators;
 pub mod tier;
 mod users;
 
-use crate::engine::rng::stream;
-use crate::engine::{Calendar, Stream, Time};
+use crate::engine::rng::substream;
+use crate::engine::{Calendar, Time};
 use crate::metrics::Collector;
 use crate::model::{Model, SourceKind};
-use arrivals::Arrivals;
 use attempts::{Attempt, Slot};
 use client::Call;
 pub use events::Event;
@@ -42,7 +52,7 @@ pub use observe::Until;
 use operators::Watch;
 use tier::TierState;
 pub use users::PoolKind;
-use users::{Pool, SourceState, User};
+use users::{SourceState, User};
 
 const NONE: u32 = u32::MAX;
 /// A delay line the model does not use.
@@ -65,9 +75,6 @@ pub struct World<'m> {
     free_calls: Vec<u32>,
     users: Vec<User>,
     free_users: Vec<u32>,
-    rng_route: Stream,
-    rng_users: Stream,
-    rng_client: Stream,
     bucket_start: Time,
     finished: bool,
     shed_fraction: f64,
@@ -77,10 +84,11 @@ pub struct World<'m> {
     arrival_slot: Vec<usize>,
     /// Waiting attempts CoDel turns away, as (attempt, generation, tier).
     late: Vec<(u32, u32, u8)>,
-    /// Delay lines of the calendar: client timeouts per source, server and probe timeouts per
-    /// tier (each a fixed delay, so their events fire in the order they were scheduled); only
-    /// the ones a model uses exist (`NO_LINE` otherwise).
-    line_client: Vec<usize>,
+    /// Client timeouts, per source (see `clocks`).
+    clocks: Vec<clocks::Clocks>,
+    /// Delay lines of the calendar: server and probe timeouts per tier (each a fixed delay, so
+    /// their events fire in the order they were scheduled); only the ones a model uses exist
+    /// (`NO_LINE` otherwise).
     line_server: Vec<usize>,
     line_probe: Vec<usize>,
     /// End the run as soon as this question is answered with yes (see `Until`).
@@ -92,46 +100,27 @@ pub struct World<'m> {
     pub metrics: Collector,
 }
 
-/// Random stream ids: sources 0.., tiers 1000.., the rest fixed.
-const STREAM_ROUTE: u64 = 900;
-const STREAM_USERS: u64 = 901;
-const STREAM_CLIENT: u64 = 902;
-const STREAM_TIER: u64 = 1000;
+/// Purposes of a tier's random streams: stream (TIER, tier index, purpose). Those of a source
+/// are in `users`.
+const TIER: u64 = 2;
+const SERVICE: u64 = 1;
+const VISIT: u64 = 2;
+const BALANCER: u64 = 3;
 
 impl<'m> World<'m> {
     pub fn new(model: &'m Model, seed: u64) -> World<'m> {
         let sc = &model.scenario;
-        let sources = model
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let per_s = match s.kind {
-                    SourceKind::Requests | SourceKind::Trace => s.baseline,
-                    // Sessions begin at users / E[session length] (Little's law).
-                    SourceKind::Users => s.baseline / model.session_length_s(s),
-                };
-                SourceState {
-                    kind: s.kind,
-                    arrivals: match &s.trace {
-                        Some(trace) => Arrivals::replay(trace),
-                        None => Arrivals::new(per_s, &s.profile, &model.surge),
-                    },
-                    rng: stream(seed, i as u64),
-                    pages: s.pages.clone(),
-                    think: s.think.clone(),
-                    tokens: TOKEN_CAP,
-                    thinking: Pool::for_dist(s.think.as_ref()),
-                    refreshing: Pool::for_dist(s.client.refresh_after.as_ref()),
-                    returning: Pool::for_dist(s.client.return_after.as_ref()),
-                }
-            })
+        let sources = (0..model.sources.len())
+            .map(|i| SourceState::new(model, i, seed))
             .collect();
         let tiers: Vec<TierState> = model
             .tiers
             .iter()
             .enumerate()
-            .map(|(i, t)| TierState::new(t, stream(seed, STREAM_TIER + i as u64)))
+            .map(|(i, t)| {
+                let rng = |purpose: u64| substream(seed, &[TIER, i as u64, purpose]);
+                TierState::new(t, [rng(SERVICE), rng(VISIT), rng(BALANCER)])
+            })
             .collect();
         let info: Vec<(String, u32, u32)> = model
             .tiers
@@ -158,9 +147,6 @@ impl<'m> World<'m> {
             free_calls: Vec::new(),
             users: Vec::new(),
             free_users: Vec::new(),
-            rng_route: stream(seed, STREAM_ROUTE),
-            rng_users: stream(seed, STREAM_USERS),
-            rng_client: stream(seed, STREAM_CLIENT),
             bucket_start: Time::ZERO,
             finished: false,
             shed_fraction: 0.0,
@@ -171,7 +157,9 @@ impl<'m> World<'m> {
             },
             arrival_slot: Vec::new(),
             late: Vec::new(),
-            line_client: Vec::new(),
+            clocks: (model.sources.iter())
+                .map(|_| clocks::Clocks::default())
+                .collect(),
             line_server: Vec::new(),
             line_probe: Vec::new(),
             until: None,
@@ -206,9 +194,6 @@ impl<'m> World<'m> {
     /// state when think times are exponential and pages geometric).
     pub fn start(&mut self, cal: &mut Calendar<Event>) {
         let mut line_if = |used: bool| if used { cal.add_line() } else { NO_LINE };
-        self.line_client = (self.model.sources.iter())
-            .map(|s| line_if(s.client.timeout_s.is_some()))
-            .collect();
         self.line_server = (self.tiers.iter())
             .map(|t| line_if(t.request_timeout_s.is_some()))
             .collect();
@@ -223,11 +208,9 @@ impl<'m> World<'m> {
                 let n =
                     (s.baseline * s.profile.at(0.0) * self.model.surge.factor(0.0)).round() as u64;
                 for _ in 0..n {
-                    let src = &self.sources[i];
-                    let pages = src
-                        .pages
-                        .as_ref()
-                        .map_or(1.0, |d| d.sample(&mut self.rng_users));
+                    let src = &mut self.sources[i];
+                    let pages =
+                        (src.pages.as_ref()).map_or(1.0, |d| d.sample(&mut src.rng_sessions));
                     let user = self.new_user(i as u16, pages);
                     self.metrics.users.add(Time::ZERO, 1.0);
                     self.wait_then_page(Time::ZERO, user, PoolKind::Thinking, cal);
@@ -260,5 +243,72 @@ impl<'m> World<'m> {
     /// Attempts still in the system.
     pub fn in_flight(&self) -> usize {
         self.attempts.len() - self.free_attempts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Stream;
+    use rand::Rng;
+    use std::path::Path;
+
+    fn model(instances: u32, tiers: usize) -> Model {
+        let mut text = String::from(
+            "[scenario]\nduration = \"1m\"\n[[source]]\nkind = \"users\"\nusers = 10\n\
+             pages = { dist = \"geometric\", mean = 3 }\n\
+             think = { dist = \"exponential\", mean = \"5s\" }\n\
+             [[source]]\nkind = \"requests\"\nrate = 5\n",
+        );
+        for t in 0..tiers {
+            text.push_str(&format!(
+                "[[tier]]\nname = \"t{t}\"\ninstances = {instances}\nthreads = 4\n\
+                 balancer = \"random\"\nservice = {{ dist = \"exponential\", mean = \"10ms\" }}\n"
+            ));
+        }
+        crate::model::parse_text(&text, "m.toml", Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn streams_stay_aligned_when_capacity_changes() {
+        let (a, b) = (model(2, 1), model(7, 3));
+        let (wa, wb) = (World::new(&a, 5), World::new(&b, 5));
+        let draw = |r: &Stream| r.clone().next_u64();
+        for (sa, sb) in wa.sources.iter().zip(&wb.sources) {
+            assert_eq!(draw(&sa.rng_arrivals), draw(&sb.rng_arrivals));
+            assert_eq!(draw(&sa.rng_sessions), draw(&sb.rng_sessions));
+            assert_eq!(draw(&sa.thinking.rng), draw(&sb.thinking.rng));
+            assert_eq!(draw(&sa.rng_retry), draw(&sb.rng_retry));
+        }
+        let (ta, tb) = (&wa.tiers[0], &wb.tiers[0]);
+        assert_eq!(draw(&ta.rng_service), draw(&tb.rng_service));
+        assert_eq!(draw(&ta.rng_balancer), draw(&tb.rng_balancer));
+        // Every part and purpose has a stream of its own.
+        let s = &wa.sources;
+        let mut firsts: Vec<u64> = s
+            .iter()
+            .flat_map(|s| {
+                [
+                    &s.rng_arrivals,
+                    &s.rng_sessions,
+                    &s.rng_patience,
+                    &s.rng_retry,
+                    &s.rng_shed,
+                    &s.thinking.rng,
+                    &s.refreshing.rng,
+                    &s.returning.rng,
+                ]
+            })
+            .chain(
+                wb.tiers
+                    .iter()
+                    .flat_map(|t| [&t.rng_service, &t.rng_visit, &t.rng_balancer]),
+            )
+            .map(draw)
+            .collect();
+        let n = firsts.len();
+        firsts.sort_unstable();
+        firsts.dedup();
+        assert_eq!(firsts.len(), n);
     }
 }

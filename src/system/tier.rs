@@ -72,12 +72,19 @@ pub struct TierState {
     /// Instances ordered by the autoscaler and not ready yet.
     pub pending: u32,
     pub last_scaled: Option<Time>,
-    pub rng: Stream,
+    /// Service times.
+    pub rng_service: Stream,
+    /// Whether a request visits this tier (`visit` below 1).
+    pub rng_visit: Stream,
+    /// The balancer's random picks.
+    pub rng_balancer: Stream,
     next: u32,
 }
 
 impl TierState {
-    pub fn new(t: &Tier, rng: Stream) -> TierState {
+    /// A tier at the start of a run; `streams` are its service, visit and balancer streams.
+    pub fn new(t: &Tier, streams: [Stream; 3]) -> TierState {
+        let [rng_service, rng_visit, rng_balancer] = streams;
         TierState {
             // Instances up before the run began are warm: their cold start lies in the past.
             instances: (0..t.instances).map(|_| Instance::new(None)).collect(),
@@ -100,7 +107,9 @@ impl TierState {
             autoscale: t.autoscale,
             pending: 0,
             last_scaled: None,
-            rng,
+            rng_service,
+            rng_visit,
+            rng_balancer,
             next: 0,
         }
     }
@@ -115,7 +124,8 @@ impl TierState {
     /// Without health checks an instance stays in rotation when it is down: the request sent
     /// there is refused.
     #[inline]
-    pub fn pick(&mut self, rng: &mut Stream) -> Option<u32> {
+    pub fn pick(&mut self) -> Option<u32> {
+        let rng = &mut self.rng_balancer;
         let n = self.instances.len() as u32;
         if n == 1 {
             return self.instances[0].in_rotation.then_some(0);

@@ -4,10 +4,10 @@
 //! how a client reacts to an outcome is `client`'s.
 
 use super::arrivals::Arrivals;
-use super::{NONE, World};
-use crate::engine::rng::open01;
+use super::{NONE, TOKEN_CAP, World};
+use crate::engine::rng::{open01, substream};
 use crate::engine::{Calendar, Stream, Time};
-use crate::model::{Dist, SourceKind};
+use crate::model::{Dist, Model, SourceKind};
 use rand_distr::{Distribution, Exp1};
 
 use super::events::Event;
@@ -27,17 +27,68 @@ pub(super) struct User {
 pub(super) struct SourceState {
     pub(super) kind: SourceKind,
     pub(super) arrivals: Arrivals,
-    pub(super) rng: Stream,
+    /// Arrival times (of requests, or of sessions).
+    pub(super) rng_arrivals: Stream,
+    /// Session lengths (pages per visit).
+    pub(super) rng_sessions: Stream,
+    /// Patience: how long a client waits for a thread before abandoning.
+    pub(super) rng_patience: Stream,
+    /// Retry backoff jitter.
+    pub(super) rng_retry: Stream,
+    /// Which requests load shedding turns away.
+    pub(super) rng_shed: Stream,
     pub(super) pages: Option<Dist>,
     pub(super) think: Option<Dist>,
     /// Retry tokens (when the client has a retry budget).
     pub(super) tokens: f64,
-    /// Users reading a page, when think times are exponential.
+    /// Users reading a page (its stream: think times).
     pub(super) thinking: Pool,
-    /// Users about to refresh, when the refresh delay is exponential.
+    /// Users about to refresh (its stream: whether to refresh, and when).
     pub(super) refreshing: Pool,
-    /// Users who will come back, when the return delay is exponential.
+    /// Users who will come back (its stream: whether to come back, and when).
     pub(super) returning: Pool,
+}
+
+/// Purposes of a source's random streams: stream (SOURCE, source index, purpose).
+const SOURCE: u64 = 1;
+const ARRIVALS: u64 = 1;
+const SESSIONS: u64 = 2;
+const THINK: u64 = 3;
+const REFRESH: u64 = 4;
+const RETURN: u64 = 5;
+const PATIENCE: u64 = 6;
+const RETRY: u64 = 7;
+const SHED: u64 = 8;
+
+impl SourceState {
+    /// Source `i` of `model` at the start of a run seeded with `seed`.
+    pub(super) fn new(model: &Model, i: usize, seed: u64) -> SourceState {
+        let s = &model.sources[i];
+        let per_s = match s.kind {
+            SourceKind::Requests | SourceKind::Trace => s.baseline,
+            // Sessions begin at users / E[session length] (Little's law).
+            SourceKind::Users => s.baseline / model.session_length_s(s),
+        };
+        let rng = |purpose: u64| substream(seed, &[SOURCE, i as u64, purpose]);
+        SourceState {
+            kind: s.kind,
+            arrivals: match &s.trace {
+                Some(trace) => Arrivals::replay(trace),
+                None => Arrivals::new(per_s, &s.profile, &model.surge),
+            },
+            rng_arrivals: rng(ARRIVALS),
+            rng_sessions: rng(SESSIONS),
+            rng_patience: rng(PATIENCE),
+            rng_retry: rng(RETRY),
+            rng_shed: rng(SHED),
+            pages: s.pages.clone(),
+            think: s.think.clone(),
+            tokens: TOKEN_CAP,
+            thinking: Pool::for_dist(s.think.as_ref(), rng(THINK)),
+            refreshing: Pool::for_dist(s.client.refresh_after.as_ref(), rng(REFRESH)),
+            returning: Pool::for_dist(s.client.return_after.as_ref(), rng(RETURN)),
+        }
+    }
 }
 
 impl SourceState {
@@ -62,13 +113,22 @@ pub enum PoolKind {
 }
 
 /// Users waiting for an exponential delay, held as one pool instead of one event each: with N
-/// members of mean delay m, the next one leaves after Exp(N / m) and is any member with equal
+/// members of mean delay m, the next one leaves at rate N / m and is any member with equal
 /// chance, exactly as if each had its own exponential clock (memorylessness). The pool's one
-/// pending event lives in a calendar slot and is redrawn in place whenever N changes, so
-/// nothing stale is left behind. This keeps hundreds of thousands of reading users out of the
-/// event heap.
-#[derive(Debug, Clone, Default)]
+/// pending event lives in a calendar slot, so nothing stale is left behind. This keeps hundreds
+/// of thousands of reading users out of the event heap.
+///
+/// One exponential draw per departure (the next reaction method of Gibson and Bruck, as
+/// modified by Anderson): the next departure comes when the rate, integrated from the last one,
+/// reaches a unit exponential drawn then. When N changes, the part of that draw not yet used
+/// up (`left`) carries over at the new rate instead of a new draw; the time of the departure is
+/// then exactly as likely as with a fresh draw, since the rate changes only at events that do
+/// not depend on this draw.
+#[derive(Debug, Clone)]
 pub(super) struct Pool {
+    /// The stream of this pool's purpose: departures, places, and the delays and decisions of
+    /// its kind when they are not exponential.
+    pub(super) rng: Stream,
     /// Mean delay, seconds; 0 when the delay is not exponential (members get their own events).
     pub(super) mean_s: f64,
     pub(super) members: Vec<User>,
@@ -80,19 +140,34 @@ pub(super) struct Pool {
     /// can be fetched into cache before it is needed (it is independent of everything in
     /// between, so the place is still uniform).
     pub(super) next_place: f64,
-    /// A member is leaving right now: redraw the next departure once the event is handled, not
+    /// A member is leaving right now: set the next departure once the event is handled, not
     /// at each change within it (the member often comes straight back to the same pool).
     pub(super) firing: bool,
+    /// The unit exponential of the pending departure not yet used up at `since`; `None` when no
+    /// departure is pending (the pool was empty, or its departure has just fired).
+    pub(super) left: Option<f64>,
+    /// When `left` was last brought up to date, and the rate (members / mean) from then on.
+    pub(super) since: Time,
+    pub(super) rate: f64,
 }
 
 impl Pool {
-    pub(super) fn for_dist(d: Option<&Dist>) -> Pool {
-        match d {
-            Some(Dist::Exponential { mean }) => Pool {
-                mean_s: *mean,
-                ..Pool::default()
+    pub(super) fn for_dist(d: Option<&Dist>, rng: Stream) -> Pool {
+        Pool {
+            rng,
+            // Only exponential delays can be pooled.
+            mean_s: match d {
+                Some(Dist::Exponential { mean }) => *mean,
+                _ => 0.0,
             },
-            _ => Pool::default(),
+            members: Vec::new(),
+            count: 0,
+            slot: None,
+            next_place: 0.0,
+            firing: false,
+            left: None,
+            since: Time::ZERO,
+            rate: 0.0,
         }
     }
 
@@ -157,7 +232,7 @@ impl World<'_> {
                 let displaced = std::mem::replace(&mut pool.members[j], u);
                 pool.members.push(displaced);
             }
-            pool.next_place = open01(&mut self.rng_users);
+            pool.next_place = open01(&mut pool.rng);
             prefetch(&pool.members, (pool.next_place * (n + 2) as f64) as usize);
             self.free_users.push(user);
             if !pool.firing {
@@ -168,20 +243,22 @@ impl World<'_> {
                 PoolKind::Thinking => src
                     .think
                     .as_ref()
-                    .map_or(0.0, |d| d.sample(&mut self.rng_users)),
+                    .map_or(0.0, |d| d.sample(&mut src.thinking.rng)),
                 _ => {
                     let c = &self.model.sources[source as usize].client;
                     c.refresh_after
                         .as_ref()
-                        .map_or(0.0, |d| d.sample(&mut self.rng_client))
+                        .map_or(0.0, |d| d.sample(&mut src.refreshing.rng))
                 }
             };
             cal.schedule(now.after(wait), Event::Page { user });
         }
     }
 
-    /// A pool changed size: its next departure is Exp(size / mean) from now, in the pool's
-    /// calendar slot (which replaces the departure planned before the change).
+    /// A pool changed size, or its departure has just fired: its next departure, in the pool's
+    /// calendar slot (which replaces the departure planned before). The unit exponential still
+    /// left of the pending departure carries over at the new rate; only a pool with none pending
+    /// draws a new one.
     pub(super) fn reschedule_pool(
         &mut self,
         now: Time,
@@ -193,18 +270,28 @@ impl World<'_> {
         let slot = *pool.slot.get_or_insert_with(|| cal.add_slot());
         let n = pool.size();
         if n == 0 {
+            pool.left = None;
             cal.clear_slot(slot);
             return;
         }
-        let e: f64 = Exp1.sample(&mut self.rng_users);
-        let wait = e * pool.mean_s / n as f64;
-        cal.set_slot(slot, now.after(wait), Event::Pool { source, pool: kind });
+        let left = match pool.left {
+            Some(left) => (left - pool.rate * now.since(pool.since)).max(0.0),
+            None => Exp1.sample(&mut pool.rng),
+        };
+        pool.left = Some(left);
+        pool.since = now;
+        pool.rate = n as f64 / pool.mean_s;
+        cal.set_slot(
+            slot,
+            now.after(left / pool.rate),
+            Event::Pool { source, pool: kind },
+        );
     }
 
     pub(super) fn schedule_next(&mut self, source: u16, cal: &mut Calendar<Event>) {
         let horizon = self.horizon.secs();
         let src = &mut self.sources[source as usize];
-        if let Some(t) = src.arrivals.next(&mut src.rng, horizon) {
+        if let Some(t) = src.arrivals.next(&mut src.rng_arrivals, horizon) {
             let ev = match src.kind {
                 SourceKind::Requests | SourceKind::Trace => Event::Arrival { source },
                 SourceKind::Users => Event::Session { source },
@@ -215,7 +302,7 @@ impl World<'_> {
 
     pub(super) fn begin_session(&mut self, now: Time, source: u16, cal: &mut Calendar<Event>) {
         let src = &mut self.sources[source as usize];
-        let pages = src.pages.as_ref().map_or(1.0, |d| d.sample(&mut src.rng));
+        let pages = (src.pages.as_ref()).map_or(1.0, |d| d.sample(&mut src.rng_sessions));
         let user = self.new_user(source, pages);
         self.metrics.users.add(now, 1.0);
         self.offer(now, source, user, NONE, false, cal);
@@ -224,8 +311,8 @@ impl World<'_> {
     pub(super) fn new_user(&mut self, source: u16, pages: f64) -> u32 {
         // Whole pages: a fractional draw rounds up with the probability of its fraction, so the
         // mean number of pages is the distribution's.
-        let whole =
-            pages.floor() + f64::from(u8::from(open01(&mut self.rng_users) < pages.fract()));
+        let rng = &mut self.sources[source as usize].rng_sessions;
+        let whole = pages.floor() + f64::from(u8::from(open01(rng) < pages.fract()));
         self.place_user(User {
             source,
             pages_left: whole.max(1.0) as u32,

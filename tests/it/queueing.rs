@@ -1,6 +1,6 @@
 //! The simulator against exact queueing results: each exact value must
-//! lie inside the 95% interval of 20 replications, and that interval must be narrower than 3% of
-//! the value. Every run is also checked for conservation and Little's law.
+//! lie inside the 99.9% interval of 20 replications, and the 95% interval must be narrower than
+//! 3% of the value. Every run is also checked for conservation and Little's law.
 
 use crate::common::{assert_exact, open_queue, run_model};
 use surge::analytic::{self, Mmc, Mmck};
