@@ -181,7 +181,12 @@ fn timeline_from(dir: &Path) -> Result<()> {
                 })
             })
             .collect(),
-        slo_lines: None,
+        // The targets recorded in summary.json (absent from a summary of an earlier surge:
+        // drawn without them).
+        slo_lines: summary
+            .slo
+            .target_success_rate
+            .zip(summary.slo.outage_below),
     };
     chart::draw_timeline(&t, &dir.join("timeline.png"), &dir.join("timeline.svg"))
 }
@@ -195,6 +200,14 @@ struct SummaryView {
     outage: OutageView,
     #[serde(default)]
     tiers: Vec<TierView>,
+    #[serde(default)]
+    slo: SloView,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SloView {
+    target_success_rate: Option<f64>,
+    outage_below: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
