@@ -92,13 +92,19 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     output::write_json(&dir.join("crashpoint.json"), &doc)?;
     let title = format!("{} — crash point in {}", base.scenario.name, cp.parameter);
     draw(&title, &cp, &dir)?;
+    let model_text = output::provenance::effective_text(Some(&args.model), &args.sets)?;
+    let folder = crate::report::crashpoint::CrashFolder::read(&dir)?;
+    crate::report::write(
+        &dir,
+        &crate::report::crashpoint::build(&folder, Some(&model_text)),
+    )?;
     if !args.quiet {
         println!("{}", answer(&cp));
         if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
             println!("outage probability 10% at {p10:.3}, 90% at {p90:.3}");
         }
         println!(
-            "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg)",
+            "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg, report.html, report.md)",
             dir.display()
         );
     }

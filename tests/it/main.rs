@@ -15,6 +15,7 @@ mod honest;
 mod policies;
 mod properties;
 mod queueing;
+mod report;
 mod shard;
 mod snapshots;
 mod sweep;
