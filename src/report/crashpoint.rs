@@ -147,13 +147,17 @@ pub fn build(f: &CrashFolder, model_text: Option<&str>) -> Report {
         ));
     }
     answer.push(format!(
-        "A run counts as failed when {} ({}).",
+        "A run counts as failed when {}; {}.",
         if f.criterion == "slo.broken" {
             "any SLO window broke the SLO"
         } else {
             "the success rate fell below the outage line over an SLO window"
         },
-        cp.direction
+        if cp.direction == "larger saves" {
+            format!("more {} fail less", parameter_words(&cp.parameter))
+        } else {
+            format!("a larger {} fails more", parameter_words(&cp.parameter))
+        }
     ));
     let mut sections = vec![
         Section {

@@ -70,6 +70,10 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; }
   .answer p { font-size: 1rem; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin-bottom: .4rem; }
+  th, td { padding: .25rem .35rem; }
+  td code { overflow-wrap: anywhere; word-break: break-all; }
+  td.num { white-space: normal; }
+  table { font-size: .85rem; }
 }
 @page { margin: 14mm 12mm; }
 @media print {

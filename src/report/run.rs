@@ -177,8 +177,11 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
         let crash = num(s, "outage.crash_time_s").unwrap_or(f64::NAN);
         let episodes = num(s, "outage.episodes").unwrap_or(0.0);
         let down = num(s, "outage.downtime_s").unwrap_or(0.0);
-        let back = match (num(s, "outage.recovered"), num(s, "outage.recovered_at_s")) {
-            (Some(r), Some(at)) if r == 1.0 => format!(
+        let back = match (
+            s["outage"]["recovered"].as_bool(),
+            num(s, "outage.recovered_at_s"),
+        ) {
+            (Some(true), Some(at)) => format!(
                 "back at {}, {} later",
                 clock(at),
                 human_duration(at - crash)
@@ -217,8 +220,10 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
     }
     let interval = |xs: &[f64], f: &dyn Fn(f64) -> String| {
         let (m, h) = mean_ci95(xs);
-        if h.is_finite() {
+        if h.is_finite() && h > 0.0 {
             format!("{} ± {}", f(m), human_duration(h))
+        } else if h == 0.0 {
+            format!("{} (the same in every one)", f(m))
         } else {
             f(m)
         }
@@ -296,7 +301,13 @@ fn metrics_table(s: &Value, reps: u64) -> Table {
     let count: Fmt = human_count;
     let dur: Fmt = human_duration;
     let share: Fmt = pct;
-    let plain: Fmt = |x| format!("{x:.2}");
+    let plain: Fmt = |x| {
+        if x.fract() == 0.0 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.2}")
+        }
+    };
     let mut rows_spec: Vec<(String, String, Fmt, String)> = vec![
         (
             "requests offered".into(),
@@ -421,6 +432,7 @@ fn metrics_table(s: &Value, reps: u64) -> Table {
         .map(|(label, path, f, meaning)| {
             let value = num(s, &path).map_or("-".to_string(), f);
             let interval = match (reps > 1, num(&s["ci95"], &path)) {
+                (true, Some(0.0)) => "± 0 (the same in every replication)".to_string(),
                 (true, Some(h)) if h.is_finite() => format!("± {}", f(h)),
                 (true, _) => "-".to_string(),
                 (false, _) => "one run".to_string(),

@@ -47,7 +47,9 @@ fn with_ci(p: &PointStats, key: &str, f: &dyn Fn(f64) -> String) -> String {
         return "-".into();
     }
     let h = p.ci95(key);
-    if h.is_finite() {
+    if h == 0.0 {
+        format!("{} ± 0", f(m))
+    } else if h.is_finite() {
         format!("{} ± {}", f(m), f(h))
     } else {
         f(m)
@@ -115,13 +117,12 @@ pub fn build(f: &SweepFolder) -> Report {
                 (share(p) * f64::from(p.outage.runs)).round(),
                 p.outage.runs
             ));
-            let mut rec = with_ci(p, table::RECOVERY_TIME, &human_duration);
-            if p.outage.not_recovered > 0 {
-                rec = format!(
-                    "{rec}; not recovered in {} of {}",
-                    p.outage.not_recovered, p.outage.runs
-                );
-            }
+            let rec = with_ci(p, table::RECOVERY_TIME, &human_duration);
+            let rec = match (p.outage.not_recovered, rec.as_str()) {
+                (0, _) => rec,
+                (n, "-") => format!("none: not recovered in {n} of {}", p.outage.runs),
+                (n, _) => format!("{rec}; not recovered in {n} of {}", p.outage.runs),
+            };
             row.push(rec);
             let mut down = with_ci(p, table::DOWNTIME, &human_duration);
             if p.outage.still_down_at_end > 0 {
@@ -141,11 +142,16 @@ pub fn build(f: &SweepFolder) -> Report {
             ),
             header,
             rows,
-            note: Some(
-                "≥: at least, some runs were still down at the end so their downtime is cut by \
-                 the horizon. Recovery time is the mean over the runs that recovered only."
-                    .into(),
-            ),
+            note: Some(format!(
+                "{}Recovery time is the mean over the runs that recovered only; \"-\" is a value \
+                 that does not exist.",
+                if doc.points.iter().any(|p| p.outage.still_down_at_end > 0) {
+                    "≥: at least, some runs were still down at the end so their downtime is cut \
+                     by the horizon. "
+                } else {
+                    ""
+                }
+            )),
         })],
     }];
     sections.push(Section {
