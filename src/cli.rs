@@ -42,6 +42,9 @@ pub enum Command {
     /// The planner's one command: run the model, find its crash point, and write one report
     /// (report.html, report.md) of the whole, within a time budget.
     Report(ReportArgs),
+    /// Compare policies on the same random numbers: the model as written (baseline) and its
+    /// variants, each over the same replication seeds: compare.csv, compare.json, compare.png.
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,7 +52,7 @@ pub struct ReportArgs {
     /// Model file (TOML); the built-in models/ircc-2016.toml when left out.
     pub model: Option<PathBuf>,
     /// The parameter and range of the crash-point search, K=LO..HI (default: the first tier's
-    /// instances, from 1 up to the model's count if the run held, else from it up to 4 times it).
+    /// instances, from 1 up to the model's count if the run held, else from it up to 3 times it).
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: Option<String>,
     /// Wall-clock time for the whole report (e.g. 10m, 1h); steps that would not fit are
@@ -74,6 +77,41 @@ pub struct ReportArgs {
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
     /// Nothing on the terminal but the checks (the report is in the output folder).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Model file (TOML); its [[variant]] tables are compared unless --variant is given.
+    pub model: PathBuf,
+    /// A variant instead of the model's own: NAME:KEY=VALUE,KEY=VALUE with keys as --set takes
+    /// them, e.g. --variant "11 servers:tier.web.instances=11". Repeat for several.
+    #[arg(long = "variant", value_name = "NAME:K=V,...")]
+    pub variants: Vec<String>,
+    /// Replications of each variant (the same seeds for every variant, as `surge run --reps N`).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub reps: u32,
+    /// Output folder (default: outputs/<model name>/compare/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Parallel runs (default: SLURM_CPUS_PER_TASK where Slurm sets it, else every core).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub jobs: Option<usize>,
+    /// Override a model value for every variant, the baseline included.
+    #[arg(long = "set", value_name = "K=V")]
+    pub sets: Vec<String>,
+    /// Base seed (default: scenario.seed); replication r uses the seed `surge run --reps N` gives it.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run even if a variant's estimated event count is absurd.
+    #[arg(long)]
+    pub allow_huge: bool,
+    /// A check on compare.json's keys, e.g. --assert 'variants.baseline.outage.crashed<0.5'
+    /// (repeatable; exit code 1 when any fails).
+    #[arg(long = "assert", value_name = "EXPR")]
+    pub asserts: Vec<String>,
+    /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,
 }
@@ -161,25 +199,32 @@ pub struct CrashpointArgs {
     /// At most this many runs in all.
     #[arg(long, default_value_t = 2000)]
     pub max_runs: u32,
-    /// Parallel runs (default: every core).
+    #[command(flatten)]
+    pub runs: ManyRuns,
+    /// Nothing on the terminal (the results are in the output folder).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The options of the commands that run a model many times (`sweep`, `crashpoint`).
+#[derive(Debug, Args)]
+pub struct ManyRuns {
+    /// Parallel runs (default: every core; a sweep in a Slurm job: SLURM_CPUS_PER_TASK).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
     /// Override a model value for every run, e.g. --set tier.web.instances=12.
     #[arg(long = "set", value_name = "K=V")]
     pub sets: Vec<String>,
-    /// Base seed (default: scenario.seed); replication r at a value tried uses a seed derived
-    /// from (seed, value, r).
+    /// Base seed (default: scenario.seed); each run uses a seed derived from it, its point (or
+    /// value tried) and its replication.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output folder (default: outputs/<model name>/crashpoint/).
+    /// Output folder (default: outputs/<model name>/<command>/, e.g. .../sweep/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run even if a run's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
-    /// Nothing on the terminal (the results are in the output folder).
-    #[arg(long)]
-    pub quiet: bool,
     /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
     /// break of the SLO (a window below the success target or above the latency target).
     #[arg(long, value_enum, default_value_t)]
@@ -199,25 +244,8 @@ pub struct SweepArgs {
     /// Replications per point.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
-    /// Parallel runs (default: SLURM_CPUS_PER_TASK where Slurm sets it, else every core).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
-    pub jobs: Option<usize>,
-    /// Override a model value for every point.
-    #[arg(long = "set", value_name = "K=V")]
-    pub sets: Vec<String>,
-    /// Base seed (default: scenario.seed); point p, replication r uses a seed derived from it.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Output folder (default: outputs/<model name>/sweep/).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Run even if a point's estimated event count is absurd.
-    #[arg(long)]
-    pub allow_huge: bool,
-    /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
-    /// break of the SLO (a window below the success target or above the latency target).
-    #[arg(long, value_enum, default_value_t)]
-    pub criterion: crate::metrics::slo::Criterion,
+    #[command(flatten)]
+    pub runs: ManyRuns,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,

@@ -5,7 +5,7 @@ use anyhow::Result;
 use std::path::PathBuf;
 
 use crate::cli::FitArgs;
-use crate::fit::{self, Options, chart, model_toml, report};
+use crate::fit::{self, Options, model_toml, report};
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
 use crate::output::{write_atomic, write_json};
@@ -46,7 +46,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     write_atomic(&out.join("model.toml"), model.as_bytes())?;
     let doc = serde_json::to_value(&fitted)?;
     write_json(&out.join("fit.json"), &doc)?;
-    chart::draw(
+    crate::output::chart::draw_fit(
         &fitted,
         &format!("surge fit: {}", files.join(", ")),
         &out.join("fit.png"),

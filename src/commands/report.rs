@@ -158,13 +158,15 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                     confidence: 0.95,
                     tolerance: 0.03,
                     max_runs,
-                    jobs: Some(jobs),
-                    sets,
-                    seed: args.seed,
-                    out: Some(out.clone()),
-                    allow_huge: false,
+                    runs: crate::cli::ManyRuns {
+                        jobs: Some(jobs),
+                        sets,
+                        seed: args.seed,
+                        out: Some(out.clone()),
+                        allow_huge: false,
+                        criterion: crate::metrics::slo::Criterion::Outage,
+                    },
                     quiet: args.quiet,
-                    criterion: crate::metrics::slo::Criterion::Outage,
                 });
                 let took = t1.elapsed().as_secs_f64();
                 let name = format!("crash point in {key} ({lo}..{hi})");
