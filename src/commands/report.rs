@@ -8,7 +8,7 @@ use anyhow::Result;
 use std::time::Instant;
 
 use super::{human_duration, out_dir};
-use crate::cli::{BoundArgs, CrashpointArgs, ReportArgs, RunArgs};
+use crate::cli::{BoundArgs, CompareArgs, CrashpointArgs, ReportArgs, RunArgs};
 use crate::error::BadInput;
 use crate::model::{self, Model};
 use crate::output::provenance::{self, Provenance};
@@ -195,12 +195,72 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         },
     }
 
-    // 3. The variants.
-    steps.push(Step {
-        name: "variants".into(),
-        result: variants_note(&model_text),
-        wall_s: None,
-    });
+    // 3. The variants, if the model declares some and they fit.
+    let declared = variants_declared(&model_text);
+    let mut compare_report = None;
+    let left = args.budget - started.elapsed().as_secs_f64();
+    // Every variant and the baseline run `reps` replications, `jobs` at a time.
+    let compare_s = |reps: u32| {
+        f64::from((declared as u32 + 1) * reps)
+            .div_euclid(jobs as f64)
+            .ceil()
+            * run_s
+    };
+    let fit_reps = (FEWEST_REPS..=MOST_REPS)
+        .rev()
+        .find(|&r| compare_s(r) <= left);
+    match (declared, fit_reps) {
+        (0, _) => steps.push(Step {
+            name: "variants".into(),
+            result: "none declared ([[variant]]): nothing to compare".into(),
+            wall_s: None,
+        }),
+        (n, None) => steps.push(Step {
+            name: format!("{n} variants and the baseline"),
+            result: format!(
+                "skipped for lack of time: {} of the budget left; {FEWEST_REPS} replications of \
+                 each take about {}",
+                human_duration(left.max(0.0)),
+                human_duration(compare_s(FEWEST_REPS))
+            ),
+            wall_s: None,
+        }),
+        (n, Some(reps)) => {
+            let t2 = Instant::now();
+            let out = dir.join("compare");
+            let path = match &args.model {
+                Some(p) => p.clone(),
+                None => dir.join("model.toml"),
+            };
+            if args.model.is_none() {
+                crate::output::write_atomic(&path, model_text.as_bytes())?;
+            }
+            super::compare::compare(&CompareArgs {
+                model: path,
+                variants: Vec::new(),
+                reps,
+                out: Some(out.clone()),
+                jobs: Some(jobs),
+                sets: if args.model.is_some() {
+                    args.sets.clone()
+                } else {
+                    Vec::new()
+                },
+                seed: args.seed,
+                allow_huge: false,
+                asserts: Vec::new(),
+                quiet: args.quiet,
+            })?;
+            steps.push(Step {
+                name: format!("{n} variants and the baseline"),
+                result: format!("done: compare/ ({reps} replications each, common seeds)"),
+                wall_s: Some(t2.elapsed().as_secs_f64()),
+            });
+            compare_report = Some(report::compare::build(
+                &report::compare::CompareFolder::read(&out)?,
+            ));
+        }
+    }
 
     let checks = assert::evaluate_all(&asserts, &run_folder.summary);
     let page = compose(
@@ -212,6 +272,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         started.elapsed().as_secs_f64(),
         report::run::build(&run_folder, None, checks.clone()),
         crash_report,
+        compare_report,
         &steps,
     );
     report::write(&dir, &page)?;
@@ -241,20 +302,13 @@ fn budget_hint(spent_s: f64, run_s: f64, jobs: usize, lo: f64, hi: f64) -> Strin
     format!("{}m", (need / 60.0).ceil())
 }
 
-/// What the model's variants came to.
-fn variants_note(model_text: &str) -> String {
-    let declared = model_text
+/// How many variants the model declares (`[[variant]]`).
+fn variants_declared(model_text: &str) -> usize {
+    model_text
         .parse::<toml::Table>()
         .ok()
         .and_then(|t| t.get("variant").and_then(|v| v.as_array()).map(Vec::len))
-        .unwrap_or(0);
-    match (declared, report::compare::AVAILABLE) {
-        (0, _) => "none declared ([[variant]]): nothing to compare".into(),
-        (n, false) => {
-            format!("skipped: the model declares {n}, but this build has no `surge compare`")
-        }
-        (n, true) => format!("{n} declared"),
-    }
+        .unwrap_or(0)
 }
 
 /// The report of the whole: the answers first, then what was done, the run, the search, and the
@@ -269,9 +323,13 @@ fn compose(
     took_s: f64,
     run: Report,
     crash: Option<Report>,
+    compare: Option<Report>,
     steps: &[Step],
 ) -> Report {
     let mut answer = run.answer.clone();
+    if let Some(c) = &compare {
+        answer.extend(c.answer.iter().cloned());
+    }
     match &crash {
         Some(c) => answer.extend(c.answer.iter().take(1).cloned()),
         None => {
@@ -317,6 +375,9 @@ fn compose(
     sections.extend(keep(run, "run", "Run"));
     if let Some(c) = crash {
         sections.extend(keep(c, "crashpoint", "Crash point"));
+    }
+    if let Some(c) = compare {
+        sections.extend(keep(c, "compare", "Variants"));
     }
     sections.extend(report::model_and_provenance(
         Some(model_text),

@@ -215,3 +215,40 @@ fn sweeps_and_plots_write_reports_and_plot_keeps_the_model() {
     );
     assert!(after.contains("Down at 18:0"));
 }
+
+#[test]
+fn compare_writes_a_report_and_checks_every_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = model(dir.path());
+    let out = dir.path().join("compare");
+    let o = surge()
+        .arg("compare")
+        .arg(&file)
+        .args([
+            "--variant",
+            "two:tier.app.instances=2",
+            "--reps",
+            "2",
+            "--quiet",
+            "--assert",
+            "outage.crashed==false",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    // The baseline (one instance) goes down, two instances hold: one check of two fails.
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAILED: [baseline] outage.crashed==false (actual 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("passed: [two] outage.crashed==false (actual 0)"),
+        "{text}"
+    );
+    let (html, md) = self_contained(&out);
+    assert!(html.contains("Up in every replication: two."), "no answer");
+    assert!(md.contains("(compare.png)"));
+}
