@@ -91,6 +91,12 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         base.scenario.name, words.point, cp.parameter
     );
     draw(&title, &cp, &dir)?;
+    let model_text = output::provenance::effective_text(Some(&args.model), &args.runs.sets)?;
+    let folder = crate::report::crashpoint::CrashFolder::read(&dir)?;
+    crate::report::write(
+        &dir,
+        &crate::report::crashpoint::build(&folder, Some(&model_text)),
+    )?;
     if !args.quiet {
         println!("{}", answer(&cp));
         if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
@@ -104,7 +110,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
             );
         }
         println!(
-            "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg)",
+            "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg, report.html, report.md)",
             dir.display()
         );
     }

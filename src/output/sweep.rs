@@ -116,10 +116,12 @@ pub fn write_outputs(
         id.reps
     );
     draw(&title, &id.vary, &doc.points, id.criterion, dir)?;
+    let folder = crate::report::sweep::SweepFolder::read(dir)?;
+    crate::report::write(dir, &crate::report::sweep::build(&folder))?;
     if !quiet {
         print!("{}", table(&keys, &grid, &doc.points, id.criterion));
         println!(
-            "outputs: {}/ (points.csv, sweep.json, charts)",
+            "outputs: {}/ (points.csv, sweep.json, charts, report.html, report.md)",
             dir.display()
         );
     }
