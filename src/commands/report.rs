@@ -158,6 +158,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                     confidence: 0.95,
                     tolerance: 0.03,
                     max_runs,
+                    seeds: crate::experiment::sweep::Seeds::Common,
+                    resume: false,
                     runs: crate::cli::ManyRuns {
                         jobs: Some(jobs),
                         sets,

@@ -31,11 +31,8 @@ impl CrashFolder {
         let cp: CrashPoint = serde_json::from_value(v.clone())
             .with_context(|| format!("{}: not a crash-point search", path.display()))?;
         Ok(CrashFolder {
+            criterion: cp.criterion.metric().to_string(),
             cp,
-            criterion: v["criterion"]
-                .as_str()
-                .unwrap_or("outage.crashed")
-                .to_string(),
             provenance: serde_json::from_value(v["provenance"].clone()).ok(),
             chart: Chart::from_dir(
                 dir,
@@ -226,6 +223,13 @@ mod tests {
             runs: 40,
             points: vec![],
             tries: vec![],
+            seed: 1,
+            seeds: "common".into(),
+            max_runs_reached: false,
+            runs_simulated: 40,
+            runs_from_journal: 0,
+            runs_unused: 0,
+            criterion: Default::default(),
         };
         let s = sentence(&cp, "outage.crashed");
         assert!(
