@@ -4,6 +4,7 @@
 
 pub mod collector;
 pub mod outage;
+pub mod room;
 pub mod series;
 pub mod slo;
 pub mod summary;

@@ -35,6 +35,7 @@ pub struct RawModel {
     pub client: Option<RawClient>,
     #[serde(default, rename = "operator")]
     pub operators: Vec<RawOperator>,
+    pub waiting_room: Option<super::waiting_room::RawWaitingRoom>,
 }
 
 /// Client behaviour: in `[client]` for every source, or inside a `[[source]]` to override keys.

@@ -108,7 +108,7 @@ impl World<'_> {
                 self.wait_then_page(now, user, PoolKind::Refreshing, cal);
                 return;
             }
-            self.leave(now, user);
+            self.leave(now, user, cal);
             if client.return_probability > 0.0
                 && open01(&mut self.rng_client) < client.return_probability
             {

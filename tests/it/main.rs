@@ -19,3 +19,4 @@ mod shard;
 mod snapshots;
 mod sweep;
 mod trace;
+mod waiting_room;
