@@ -117,3 +117,67 @@ pub(super) fn build(
         patience,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_text;
+    use std::path::Path;
+
+    const SITE: &str = "[scenario]\nduration = \"10m\"\n\n[[source]]\nkind = \"users\"\nusers = 10\n\
+        pages = { dist = \"geometric\", mean = 3 }\nthink = { dist = \"exponential\", mean = \"20s\" }\n\n\
+        [[tier]]\ninstances = 1\nthreads = 4\nservice = { dist = \"exponential\", mean = \"100ms\" }\n";
+
+    fn room(table: &str) -> Result<Option<WaitingRoom>, String> {
+        parse_text(&format!("{SITE}\n{table}"), "m.toml", Path::new("."))
+            .map(|m| m.waiting_room)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_apply_and_no_table_means_no_room() {
+        assert!(room("").unwrap().is_none());
+        let r = room("[waiting_room]\nactive_users = 5").unwrap().unwrap();
+        assert_eq!(r.active_users, Some(5));
+        assert_eq!(r.admit_per_minute, None);
+        assert_eq!(r.session_s, 300.0);
+        assert_eq!(r.method, RoomMethod::Fifo);
+        assert!(r.patience.is_none());
+        let r =
+            room("[waiting_room]\nadmit_per_minute = 120\nsession = \"2m\"\nmethod = \"random\"")
+                .unwrap()
+                .unwrap();
+        assert_eq!(r.spacing_s(), Some(0.5));
+        assert_eq!(r.session_s, 120.0);
+        assert_eq!(r.method, RoomMethod::Random);
+    }
+
+    #[test]
+    fn bad_rooms_name_their_key() {
+        for (table, key, text) in [
+            (
+                "[waiting_room]\nmethod = \"fifo\"",
+                "`waiting_room`",
+                "needs `active_users`",
+            ),
+            (
+                "[waiting_room]\nadmit_per_minute = 0",
+                "waiting_room.admit_per_minute",
+                "greater than 0",
+            ),
+            (
+                "[waiting_room]\nactive_users = 3\nmethod = \"reject\"\npatience = { dist = \"exponential\", mean = \"1m\" }",
+                "waiting_room.patience",
+                "does not apply",
+            ),
+            (
+                "[waiting_room]\nactive_users = 3\npatience = { dist = \"exponential\", mean = -1 }",
+                "waiting_room.patience",
+                "greater than 0",
+            ),
+        ] {
+            let e = room(table).unwrap_err();
+            assert!(e.contains(key) && e.contains(text), "{table}: {e}");
+        }
+    }
+}

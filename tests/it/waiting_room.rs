@@ -53,7 +53,7 @@ fn users_on_the_site_never_exceed_active_users() {
             peak, 100.0,
             "{method}: peak users on the site {peak}: {room}"
         );
-        let users = column(&dir, "users");
+        let users = column(dir.path(), "users");
         let most = users.iter().copied().fold(0.0, f64::max);
         assert!(
             most <= 100.0 + 1e-9,
@@ -63,12 +63,12 @@ fn users_on_the_site_never_exceed_active_users() {
         if method == "reject" {
             assert!(room["rejected"].as_u64().unwrap() > 0, "{room}");
             assert_eq!(room["max_waiting"], 0, "{room}");
-            assert!(column(&dir, "room.waiting").iter().all(|w| *w == 0.0));
+            assert!(column(dir.path(), "room.waiting").iter().all(|w| *w == 0.0));
         } else {
             assert!(room["abandoned"].as_u64().unwrap() > 0, "{room}");
             assert!(room["max_waiting"].as_u64().unwrap() > 0, "{room}");
             assert_eq!(room["rejected"], 0, "{room}");
-            assert!(column(&dir, "room.waiting").iter().any(|w| *w > 0.0));
+            assert!(column(dir.path(), "room.waiting").iter().any(|w| *w > 0.0));
             let (p50, p95) = (room["wait_p50_s"].as_f64(), room["wait_p95_s"].as_f64());
             assert!(p50.unwrap() <= p95.unwrap(), "{room}");
         }
@@ -107,8 +107,8 @@ fn rate_based_admission_lets_in_admit_per_minute() {
     );
     assert!((admitted - mean).abs() <= 1.0, "admitted {admitted}");
     // And minute by minute while users wait.
-    let per_minute = column(&dir, "room.admitted");
-    let waiting = column(&dir, "room.waiting");
+    let per_minute = column(dir.path(), "room.admitted");
+    let waiting = column(dir.path(), "room.waiting");
     for (i, (a, w)) in per_minute.iter().zip(&waiting).enumerate().skip(1) {
         assert!(*w > 0.0, "minute {i}: nobody waits");
         assert!((a - 30.0).abs() <= 1.0, "minute {i}: {a} admitted");
