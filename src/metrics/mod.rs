@@ -2,10 +2,11 @@
 //! levels, the summary of a run, and outage and recovery detection from the SLO. Nothing here
 //! keeps a list of every request: counts, sums and histograms are updated as events happen.
 
-pub mod collector;
-pub mod outage;
+pub(crate) mod collector;
+pub(crate) mod outage;
+pub mod replicated;
 pub mod room;
-pub mod series;
+pub(crate) mod series;
 pub mod slo;
 pub mod summary;
 pub mod table;

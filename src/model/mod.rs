@@ -5,16 +5,16 @@
 
 mod build;
 mod build_tier;
-pub mod canonical;
+pub(crate) mod canonical;
 pub mod dist;
-pub mod durations;
+pub(crate) mod durations;
 pub mod error;
 mod load;
-pub mod overrides;
+pub(crate) mod overrides;
 pub mod schema;
 pub mod spec;
 pub mod trace;
-pub mod units;
+pub(crate) mod units;
 pub mod waiting_room;
 
 pub use dist::Dist;
