@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::cli::PlotArgs;
 use crate::experiment::crashpoint::CrashPoint;
 use crate::experiment::sweep::Vary;
+use crate::metrics::room::RoomSeries;
 use crate::metrics::{TierSeries, TimeSeries};
 use crate::model::error::BadInput;
 use crate::model::units::parse_clock;
@@ -182,6 +183,15 @@ fn timeline_from(dir: &Path) -> Result<()> {
         window_success_rate: col("window_success_rate"),
         window_p95_s: col("window_p95_s"),
         tiers,
+        room: header
+            .iter()
+            .any(|h| h == "room.waiting")
+            .then(|| RoomSeries {
+                waiting: col("room.waiting"),
+                admitted: col("room.admitted"),
+                abandoned: col("room.abandoned"),
+                rejected: col("room.rejected"),
+            }),
         t_s,
     };
     let o = &summary.outage;

@@ -223,6 +223,7 @@ pub fn run_watched(
         outage,
         slo: Default::default(),
         tiers,
+        waiting_room: world.room_summary(span_s),
     };
     summary.slo = crate::metrics::slo::measure(
         &m.series,
@@ -316,6 +317,10 @@ pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
         tcol!(busy_threads);
         tcol!(queued);
         tcol!(memory_max_bytes);
+    }
+    if s.room.is_some() {
+        let all: Vec<_> = outs.iter().filter_map(|o| o.series.room.as_ref()).collect();
+        s.room = Some(crate::metrics::room::RoomSeries::mean(&all));
     }
     s
 }

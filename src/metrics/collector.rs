@@ -8,6 +8,7 @@
 use crate::engine::Time;
 use hdrhistogram::Histogram;
 
+use super::room::{RoomSeries, RoomStats};
 use super::series::{TierSeries, TimeSeries};
 
 /// How a request ended.
@@ -85,14 +86,14 @@ impl Level {
     }
 
     /// Close the bucket ending at `now`: its time average.
-    fn close_bucket(&mut self, now: Time, length_s: f64) -> f64 {
+    pub(super) fn close_bucket(&mut self, now: Time, length_s: f64) -> f64 {
         self.advance(now);
         let avg = self.bucket_area / length_s;
         self.bucket_area = 0.0;
         avg
     }
 
-    fn start_counting(&mut self, now: Time) {
+    pub(super) fn start_counting(&mut self, now: Time) {
         self.advance(now);
         self.counting = true;
         self.total_area = 0.0;
@@ -204,7 +205,7 @@ impl TierStats {
 }
 
 /// Latency histogram in nanoseconds with two significant digits (1% relative error).
-fn new_histogram() -> Histogram<u64> {
+pub(super) fn new_histogram() -> Histogram<u64> {
     // 1 ns to 10^15 ns (11.5 days); longer latencies saturate at the top.
     Histogram::new_with_bounds(1, 1_000_000_000_000_000, 2).expect("valid histogram bounds")
 }
@@ -240,6 +241,8 @@ pub struct Collector {
     pub users: Level,
     pub tiers: Vec<TierStats>,
     pub series: TimeSeries,
+    /// The waiting room's measures, when the model has one (`with_room`).
+    pub room: Option<RoomStats>,
 }
 
 impl Collector {
@@ -293,11 +296,18 @@ impl Collector {
                 })
                 .collect(),
             series,
+            room: None,
         };
         if warmup_s <= 0.0 {
             c.start_counting(Time::ZERO);
         }
         c
+    }
+
+    /// Measure a waiting room too (before the first bucket closes).
+    pub fn with_room(&mut self) {
+        self.room = Some(RoomStats::default());
+        self.series.room = Some(RoomSeries::default());
     }
 
     /// Bucket length.
@@ -454,6 +464,9 @@ impl Collector {
             ts.memory_max_bytes
                 .push(base + per_req * f64::from(stats.bucket_max_in_instance));
         }
+        if let (Some(r), Some(rs)) = (&mut self.room, &mut s.room) {
+            r.close_bucket(now, len_s, rs);
+        }
         self.flush_latencies(now);
         self.now_bucket = Counts::default();
         self.bucket_hist.reset();
@@ -465,6 +478,9 @@ impl Collector {
         self.flush_latencies(now);
         self.bucket_hist.reset();
         self.users.add(now, 0.0);
+        if let Some(r) = &mut self.room {
+            r.waiting.add(now, 0.0);
+        }
         for t in &mut self.tiers {
             t.up_threads.add(now, 0.0);
             t.busy.add(now, 0.0);

@@ -5,6 +5,7 @@
 pub(crate) mod collector;
 pub(crate) mod outage;
 pub mod replicated;
+pub mod room;
 pub(crate) mod series;
 pub mod slo;
 pub mod summary;

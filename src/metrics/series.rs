@@ -49,6 +49,8 @@ pub struct TimeSeries {
     /// p95 latency of successes over the SLO window ending with this bucket, seconds.
     pub window_p95_s: Vec<f64>,
     pub tiers: Vec<TierSeries>,
+    /// The waiting room's columns, when the model has a room.
+    pub room: Option<super::room::RoomSeries>,
 }
 
 impl TimeSeries {

@@ -123,6 +123,9 @@ pub struct Summary {
     /// The SLO over the measured period (`metrics::slo`).
     pub slo: SloSummary,
     pub tiers: Vec<TierSummary>,
+    /// The waiting room (`metrics::room`), when the model has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_room: Option<super::room::RoomSummary>,
 }
 
 /// Fields that describe the computer or the invocation (the command line names the output

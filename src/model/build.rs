@@ -61,6 +61,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     let tiers = tiers(raw.tiers, ctx)?;
     let slo = slo(raw.slo, ctx)?;
     let operators = operators(raw.operators, &tiers, ctx)?;
+    let waiting_room = super::waiting_room::build(raw.waiting_room, &sources, ctx)?;
     Ok(Model {
         file: ctx.file.to_string(),
         scenario,
@@ -69,6 +70,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
         tiers,
         slo,
         operators,
+        waiting_room,
         canonical: super::canonical::canonical(ctx.text, ctx.base),
     })
 }

@@ -35,6 +35,7 @@ const DURATION_KEYS: &[&str] = &[
     "operator[].detect",
     "operator[].delay",
     "operator[].for",
+    "waiting_room.session",
 ];
 
 /// Distributions of a time (their `mean`, `sd`, `value`, `min`, `max`, `scale` and `means` are
@@ -45,6 +46,7 @@ const TIME_DISTRIBUTIONS: &[&str] = &[
     "client.patience",
     "client.refresh_after",
     "client.return.after",
+    "waiting_room.patience",
 ];
 
 const TIME_PARAMETERS: &[&str] = &["mean", "sd", "value", "min", "max", "scale", "means"];

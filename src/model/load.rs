@@ -125,7 +125,7 @@ fn check_shape(text: &str, file: &str) -> Result<(), ModelError> {
             item.is_array_of_tables() || item.is_array(),
         );
         let message = match key {
-            "scenario" | "surge" | "slo" if many => {
+            "scenario" | "surge" | "slo" | "waiting_room" if many => {
                 format!("`{key}` must be one table, written [{key}], not [[{key}]]")
             }
             "tier" | "source" if single => {

@@ -1,7 +1,7 @@
 //! The model: what a planner writes in TOML (`schema`), how it is read (`load`) and checked and
 //! defaulted (`build`, `build_tier`), and the checked form the simulator runs (`spec`, with
 //! `Model` at its top). Units, distributions, traces, `--set` overrides, the durations a file
-//! states and error messages each have their own file.
+//! states, error messages and the waiting room each have their own file.
 
 mod build;
 mod build_tier;
@@ -15,6 +15,7 @@ pub mod schema;
 pub mod spec;
 pub mod trace;
 pub(crate) mod units;
+pub mod waiting_room;
 
 pub use dist::Dist;
 pub use error::{ModelError, Place};
@@ -25,6 +26,7 @@ pub use spec::{
     Source, Surge, Tier,
 };
 pub use trace::Trace;
+pub use waiting_room::{RoomMethod, WaitingRoom};
 
 /// The default model, embedded so that `surge` with no arguments runs it.
 pub const BUILTIN_NAME: &str = "models/ircc-2016.toml (built in)";

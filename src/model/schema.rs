@@ -39,6 +39,7 @@ pub struct RawModel {
     /// (`experiment::variant`); a run of the model itself ignores them.
     #[serde(default, rename = "variant")]
     pub variants: Option<serde::de::IgnoredAny>,
+    pub waiting_room: Option<super::waiting_room::RawWaitingRoom>,
 }
 
 /// Client behaviour: in `[client]` for every source, or inside a `[[source]]` to override keys.

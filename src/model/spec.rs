@@ -239,6 +239,8 @@ pub struct Model {
     pub tiers: Vec<Tier>,
     pub slo: Slo,
     pub operators: Vec<Operator>,
+    /// The site-wide waiting room in front of the users sources, if any.
+    pub waiting_room: Option<super::waiting_room::WaitingRoom>,
     /// The effective model text (after `--set`) in canonical form (`canonical`): what a sweep's
     /// fingerprint hashes.
     pub canonical: String,

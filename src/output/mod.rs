@@ -89,6 +89,11 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     for t in &s.tiers {
         header.push(format!("{}.in_rotation", t.name));
     }
+    if s.room.is_some() {
+        for c in ["waiting", "admitted", "abandoned", "rejected"] {
+            header.push(format!("room.{c}"));
+        }
+    }
     w.write_record(&header)?;
     for i in 0..s.len() {
         let mut row = vec![
@@ -124,6 +129,11 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
         row.push(cell(s.window_p95_s[i]));
         for t in &s.tiers {
             row.push(cell(t.in_rotation[i]));
+        }
+        if let Some(r) = &s.room {
+            for col in [&r.waiting, &r.admitted, &r.abandoned, &r.rejected] {
+                row.push(cell(col[i]));
+            }
         }
         w.write_record(&row)?;
     }

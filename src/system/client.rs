@@ -110,7 +110,7 @@ impl World<'_> {
                 self.wait_then_page(now, user, PoolKind::Refreshing, cal);
                 return;
             }
-            self.leave(now, user);
+            self.leave(now, user, cal);
             if client.return_probability > 0.0
                 && open01(&mut self.sources[a.source as usize].returning.rng)
                     < client.return_probability

@@ -1,7 +1,7 @@
 //! The events of the simulated site and their dispatch: what can happen (`Event`) and which part
 //! of the world handles each. This file decides nothing itself beyond the generation checks that
 //! drop stale events; the handlers live with their concern (users, attempts, crashes and probes,
-//! operators, observation).
+//! operators, observation, the waiting room).
 
 use super::users::PoolKind;
 use super::{NONE, World};
@@ -47,6 +47,12 @@ pub enum Event {
     Bucket,
     /// The warm-up ends: summary statistics start.
     Warmup,
+    /// The waiting room may let its next users in (`waiting_room`).
+    RoomAdmit,
+    /// An idle user's place on the site lapses, unless it asked for a page since.
+    RoomLapse { pass: u32, epoch: u32 },
+    /// A user waiting in the room runs out of patience.
+    RoomAbandon { waiter: u32, generation: u32 },
 }
 
 impl World<'_> {
@@ -179,7 +185,15 @@ impl World<'_> {
                 }
             }
             Event::Bucket => self.close_bucket(now, cal),
-            Event::Warmup => self.metrics.start_counting(now),
+            Event::Warmup => {
+                self.metrics.start_counting(now);
+                self.room_start_counting(now);
+            }
+            Event::RoomAdmit => self.room_admit_waiting(now, cal),
+            Event::RoomLapse { pass, epoch } => self.room_lapse(now, pass, epoch, cal),
+            Event::RoomAbandon { waiter, generation } => {
+                self.room_abandon(now, waiter, generation, cal)
+            }
         }
     }
 }

@@ -27,8 +27,8 @@
 //! sessions and the pools of waiting users), `attempts` (a request on the server side),
 //! `client` (what a client does after an outcome, retries and backoff), `crashes` (crashes,
 //! restarts, health checks), `operators` (operators' actions and the autoscaler), `observe`
-//! (bucket ends and the end of the run), `tier` (instances and balancers) and `arrivals`
-//! (arrival times). This file holds the world's state and sets it up.
+//! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
+//! (arrival times) and `waiting_room` (the room in front of the users sources). This file holds the world's state and sets it up.
 
 pub mod arrivals;
 mod attempts;
@@ -40,6 +40,7 @@ mod observe;
 mod operators;
 pub mod tier;
 mod users;
+mod waiting_room;
 
 use crate::engine::rng::substream;
 use crate::engine::{Calendar, Time};
@@ -53,6 +54,7 @@ use operators::Watch;
 use tier::TierState;
 pub use users::PoolKind;
 use users::{SourceState, User};
+use waiting_room::Room;
 
 const NONE: u32 = u32::MAX;
 /// A delay line the model does not use.
@@ -95,6 +97,8 @@ pub struct World<'m> {
     until: Option<Until>,
     /// Where the run ended because `until` was answered.
     answered_at: Option<Time>,
+    /// The waiting room, when the model has one.
+    room: Option<Room>,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
     pub metrics: Collector,
@@ -106,6 +110,8 @@ const TIER: u64 = 2;
 const SERVICE: u64 = 1;
 const VISIT: u64 = 2;
 const BALANCER: u64 = 3;
+/// The waiting room's stream: (ROOM, 0, 0).
+const ROOM: u64 = 3;
 
 impl<'m> World<'m> {
     pub fn new(model: &'m Model, seed: u64) -> World<'m> {
@@ -127,13 +133,17 @@ impl<'m> World<'m> {
             .iter()
             .map(|t| (t.name.clone(), t.threads, t.instances))
             .collect();
-        let metrics = Collector::new(
+        let mut metrics = Collector::new(
             sc.bucket_s,
             sc.warmup_s,
             model.slo.window_s,
             sc.start_clock_s,
             &info,
         );
+        let room = (model.waiting_room.as_ref()).map(|r| Room::new(r, substream(seed, &[ROOM, 0, 0])));
+        if room.is_some() {
+            metrics.with_room();
+        }
         World {
             model,
             horizon: Time::from_secs(sc.duration_s),
@@ -164,6 +174,7 @@ impl<'m> World<'m> {
             line_probe: Vec::new(),
             until: None,
             answered_at: None,
+            room,
             wasted: 0,
             metrics,
         }
@@ -201,6 +212,9 @@ impl<'m> World<'m> {
             .map(|t| line_if(t.health_check.is_some()))
             .collect();
         self.arrival_slot = (0..self.sources.len()).map(|_| cal.add_slot()).collect();
+        if let Some(room) = &mut self.room {
+            room.attach(cal);
+        }
         for i in 0..self.sources.len() {
             self.schedule_next(i as u16, cal);
             if self.sources[i].kind == SourceKind::Users {
@@ -212,10 +226,18 @@ impl<'m> World<'m> {
                     let pages =
                         (src.pages.as_ref()).map_or(1.0, |d| d.sample(&mut src.rng_sessions));
                     let user = self.new_user(i as u16, pages);
+                    if self.room.is_some() {
+                        self.room_start_user(user, cal);
+                        continue;
+                    }
                     self.metrics.users.add(Time::ZERO, 1.0);
                     self.wait_then_page(Time::ZERO, user, PoolKind::Thinking, cal);
                 }
             }
+        }
+        if self.metrics.counts(Time::ZERO) {
+            // No warm-up: the measured period starts with the users placed above.
+            self.room_start_counting(Time::ZERO);
         }
         for (t, tier) in self.tiers.iter().enumerate() {
             if let Some(hc) = tier.health_check {

@@ -22,6 +22,8 @@ pub(super) struct User {
     pub(super) failures: u32,
     /// The next page request repeats a failed one.
     pub(super) refreshing: bool,
+    /// Its place on the site when there is a waiting room (`waiting_room`), else `NONE`.
+    pub(super) pass: u32,
 }
 
 pub(super) struct SourceState {
@@ -199,8 +201,11 @@ impl World<'_> {
     pub(super) fn page_due(&mut self, now: Time, user: u32, cal: &mut Calendar<Event>) {
         let u = self.users[user as usize];
         if u.pages_left == 0 {
-            self.leave(now, user);
+            self.leave(now, user, cal);
         } else {
+            if self.room.is_some() && !self.room_check_in(now, user, cal) {
+                return;
+            }
             self.users[user as usize].refreshing = false;
             self.offer(now, u.source, user, NONE, u.refreshing, cal);
         }
@@ -215,6 +220,9 @@ impl World<'_> {
         kind: PoolKind,
         cal: &mut Calendar<Event>,
     ) {
+        if self.room.is_some() {
+            self.room_idle(now, user, cal);
+        }
         let source = self.users[user as usize].source;
         let src = &mut self.sources[source as usize];
         let pool = src.pool(kind);
@@ -304,6 +312,10 @@ impl World<'_> {
         let src = &mut self.sources[source as usize];
         let pages = (src.pages.as_ref()).map_or(1.0, |d| d.sample(&mut src.rng_sessions));
         let user = self.new_user(source, pages);
+        if self.room.is_some() {
+            self.room_arrive(now, user, cal);
+            return;
+        }
         self.metrics.users.add(now, 1.0);
         self.offer(now, source, user, NONE, false, cal);
     }
@@ -318,6 +330,7 @@ impl World<'_> {
             pages_left: whole.max(1.0) as u32,
             failures: 0,
             refreshing: false,
+            pass: NONE,
         })
     }
 
@@ -335,8 +348,12 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn leave(&mut self, now: Time, user: u32) {
-        self.metrics.users.add(now, -1.0);
+    pub(super) fn leave(&mut self, now: Time, user: u32, cal: &mut Calendar<Event>) {
+        if self.room.is_some() {
+            self.room_leave(now, user, cal);
+        } else {
+            self.metrics.users.add(now, -1.0);
+        }
         self.free_users.push(user);
     }
 }

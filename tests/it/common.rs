@@ -1,6 +1,6 @@
 //! Shared helpers of the integration tests: run the `surge` binary on a model text, read its
-//! `summary.json`, and check the invariants every run must satisfy (conservation of requests
-//! and Little's law per tier).
+//! `summary.json`, and check the invariants every run must satisfy (conservation of requests,
+//! of users through a waiting room, and Little's law per tier).
 
 #![allow(dead_code)]
 
@@ -79,6 +79,9 @@ pub fn check_invariants(summary: &Value) {
             n("first_attempts") + n("retries"),
             "offered = first attempts + retries: {r}"
         );
+        if let Some(room) = s.get("waiting_room") {
+            check_room_balance(room);
+        }
         let span = s["sim_time_s"].as_f64().unwrap() - s["warmup_s"].as_f64().unwrap();
         for t in s["tiers"].as_array().unwrap() {
             let l = t["mean_in_system"].as_f64().unwrap();
@@ -115,6 +118,24 @@ pub fn check_invariants(summary: &Value) {
             );
         }
     }
+}
+
+/// Conservation of user sessions through a waiting room: those there when the measured period
+/// starts, plus those that arrived, are there at its end (on the site, waiting, or away after
+/// their place lapsed) or left, abandoned the room, or were turned away.
+pub fn check_room_balance(room: &Value) {
+    let n = |k: &str| {
+        at(room, k)
+            .as_u64()
+            .unwrap_or_else(|| panic!("waiting_room.{k} is not a count: {room}"))
+    };
+    let state =
+        |s: &str| n(&format!("{s}.on_site")) + n(&format!("{s}.waiting")) + n(&format!("{s}.away"));
+    assert_eq!(
+        state("at_start") + n("arrived"),
+        state("at_end") + n("left") + n("abandoned") + n("rejected"),
+        "conservation of users: at start + arrived = at end + left + abandoned + rejected: {room}"
+    );
 }
 
 /// Follow a dotted path (`tiers.0.mean_response_s`) into a JSON value.

@@ -24,3 +24,4 @@ mod snapshots;
 mod streams;
 mod sweep;
 mod trace;
+mod waiting_room;

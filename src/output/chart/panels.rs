@@ -147,14 +147,22 @@ pub(super) fn build_panels(
     let level = |col: &[f64]| column(ts, col, bucket, 1.0);
     let mut retries = curve("retries", rate(&ts.retries), BROWN);
     retries.dashed = true;
+    let mut traffic = Panel {
+        title: "Traffic: concurrent users".to_string(),
+        y_desc: "users",
+        curves: vec![curve("concurrent users", level(&ts.users), BLUE)],
+        log_if_wide: false,
+        weight: 0.75,
+    };
+    if let Some(room) = &ts.room {
+        traffic.title = "Traffic: users on the site and in the waiting room".to_string();
+        traffic.curves[0].label = "on the site".to_string();
+        traffic
+            .curves
+            .push(curve("waiting in the room", level(&room.waiting), ORANGE));
+    }
     let mut panels = vec![
-        Panel {
-            title: "Traffic: concurrent users".to_string(),
-            y_desc: "users",
-            curves: vec![curve("concurrent users", level(&ts.users), BLUE)],
-            log_if_wide: false,
-            weight: 0.75,
-        },
+        traffic,
         Panel {
             title: "Offered load: attempts per second (first attempts + retries)".to_string(),
             y_desc: "req/s",
