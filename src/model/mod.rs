@@ -6,6 +6,7 @@
 mod build;
 mod build_tier;
 pub mod canonical;
+pub mod client_policies;
 pub mod dist;
 pub mod durations;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod spec;
 pub mod trace;
 pub mod units;
 
+pub use client_policies::{Breaker, BudgetKind, RetryRatio, Throttle};
 pub use dist::Dist;
 pub use error::{ModelError, Place};
 pub use load::{load, load_with_text, parse_text};

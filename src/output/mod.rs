@@ -88,6 +88,12 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     for t in &s.tiers {
         header.push(format!("{}.in_rotation", t.name));
     }
+    if s.has_breaker {
+        header.push("short_circuited".into());
+    }
+    if s.has_throttle {
+        header.push("throttled".into());
+    }
     w.write_record(&header)?;
     for i in 0..s.len() {
         let mut row = vec![
@@ -123,6 +129,12 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
         row.push(cell(s.window_p95_s[i]));
         for t in &s.tiers {
             row.push(cell(t.in_rotation[i]));
+        }
+        if s.has_breaker {
+            row.push(cell(s.short_circuited[i]));
+        }
+        if s.has_throttle {
+            row.push(cell(s.throttled[i]));
         }
         w.write_record(&row)?;
     }

@@ -22,13 +22,18 @@
 
 pub mod arrivals;
 mod attempts;
+pub mod breaker;
 pub mod client;
+mod client_policies;
 mod crashes;
 mod events;
 mod observe;
 mod operators;
+pub mod retry_budget;
+pub mod throttle;
 pub mod tier;
 mod users;
+pub mod window;
 
 use crate::engine::rng::stream;
 use crate::engine::{Calendar, Stream, Time};
@@ -37,6 +42,7 @@ use crate::model::{Model, SourceKind};
 use arrivals::Arrivals;
 use attempts::{Attempt, Slot};
 use client::Call;
+use client_policies::ClientPolicies;
 pub use events::Event;
 pub use observe::Until;
 use operators::Watch;
@@ -56,6 +62,8 @@ pub struct World<'m> {
     model: &'m Model,
     horizon: Time,
     sources: Vec<SourceState>,
+    /// Each source's circuit breaker, throttle and ratio retry budget (`client_policies`).
+    policies: Vec<ClientPolicies>,
     tiers: Vec<TierState>,
     n_tiers: usize,
     attempts: Vec<Attempt>,
@@ -92,7 +100,8 @@ pub struct World<'m> {
     pub metrics: Collector,
 }
 
-/// Random stream ids: sources 0.., tiers 1000.., the rest fixed.
+/// Random stream ids: sources 0.., tiers 1000.., client throttles 3000.. (`client_policies`),
+/// the rest fixed.
 const STREAM_ROUTE: u64 = 900;
 const STREAM_USERS: u64 = 901;
 const STREAM_CLIENT: u64 = 902;
@@ -138,17 +147,24 @@ impl<'m> World<'m> {
             .iter()
             .map(|t| (t.name.clone(), t.threads, t.instances))
             .collect();
-        let metrics = Collector::new(
+        let policies = (model.sources.iter().enumerate())
+            .map(|(i, s)| ClientPolicies::new(s, i, seed))
+            .collect();
+        let mut metrics = Collector::new(
             sc.bucket_s,
             sc.warmup_s,
             model.slo.window_s,
             sc.start_clock_s,
             &info,
         );
+        let any = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
+        metrics.series.has_breaker = any(|c| c.breaker.is_some());
+        metrics.series.has_throttle = any(|c| c.throttle.is_some());
         World {
             model,
             horizon: Time::from_secs(sc.duration_s),
             sources,
+            policies,
             n_tiers: tiers.len(),
             tiers,
             attempts: Vec::new(),

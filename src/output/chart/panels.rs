@@ -147,6 +147,19 @@ pub(super) fn build_panels(
     let level = |col: &[f64]| column(ts, col, bucket, 1.0);
     let mut retries = curve("retries", rate(&ts.retries), BROWN);
     retries.dashed = true;
+    // The clients' own failures, where the model has a breaker or a throttle.
+    let mut outcomes = vec![
+        curve("succeeded", rate(&ts.succeeded), GREEN),
+        curve("rejected", rate(&ts.rejected), ORANGE),
+        curve("timed out", rate(&ts.timed_out), PURPLE),
+        curve("failed", rate(&ts.failed), RED),
+    ];
+    if ts.has_breaker {
+        outcomes.push(curve("short-circuited", rate(&ts.short_circuited), TEAL));
+    }
+    if ts.has_throttle {
+        outcomes.push(curve("throttled", rate(&ts.throttled), BROWN));
+    }
     let mut panels = vec![
         Panel {
             title: "Traffic: concurrent users".to_string(),
@@ -165,12 +178,7 @@ pub(super) fn build_panels(
         Panel {
             title: "Outcomes per second".to_string(),
             y_desc: "req/s",
-            curves: vec![
-                curve("succeeded", rate(&ts.succeeded), GREEN),
-                curve("rejected", rate(&ts.rejected), ORANGE),
-                curve("timed out", rate(&ts.timed_out), PURPLE),
-                curve("failed", rate(&ts.failed), RED),
-            ],
+            curves: outcomes,
             log_if_wide: false,
             weight: 1.0,
         },
