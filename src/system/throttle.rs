@@ -61,8 +61,8 @@ mod tests {
             t.settled(now, i < 30);
         }
         assert!((t.reject_probability(now) - 40.0 / 101.0).abs() < 1e-12);
-        // Half accepted: 100 - 2 x 50 = 0.
-        for _ in 0..20 {
+        // 50 more, all accepted: 150 - 2 x 80 < 0.
+        for _ in 0..50 {
             t.settled(now, true);
         }
         assert_eq!(t.reject_probability(now), 0.0);
