@@ -7,6 +7,7 @@ mod bad_models;
 mod cli;
 mod client_policies;
 mod common;
+mod compare;
 mod early_stop;
 mod failure;
 mod fit;
