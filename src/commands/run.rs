@@ -240,11 +240,23 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
     }
     let offered = f("requests.offered").unwrap_or(0.0);
     let share = |k: &str| f(&format!("requests.{k}")).unwrap_or(0.0) / offered.max(1.0);
+    // The clients' own failures, where the model has a breaker or a throttle.
+    let mut local = String::new();
+    let mut local_share = 0.0;
+    for (k, what) in [
+        ("short_circuited", "short-circuited"),
+        ("throttled", "throttled"),
+    ] {
+        if f(&format!("requests.{k}")).is_some() {
+            local.push_str(&format!(", {} {what}", pct(share(k))));
+            local_share += share(k);
+        }
+    }
     s.push_str(&format!(
-        "requests: {} offered; {} succeeded, {} lost ({} rejected, {} timed out, {} failed); latency p50 {}, p95 {}, p99 {}\n",
+        "requests: {} offered; {} succeeded, {} lost ({} rejected, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
         pct(share("succeeded")),
-        pct(share("rejected") + share("timed_out") + share("failed")),
+        pct(share("rejected") + share("timed_out") + share("failed") + local_share),
         pct(share("rejected")),
         pct(share("timed_out")),
         pct(share("failed")),
@@ -400,12 +412,13 @@ fn outage_story(
             ),
         };
         return format!(
-            "down at {}{on_site}; {back}; {} outage episode{}, {at_least}{} down in all; {} requests lost (rejected, timed out or failed)\n",
+            "down at {}{on_site}; {back}; {} outage episode{}, {at_least}{} down in all; {} requests lost ({})\n",
             label(crash[0]),
             o.episodes,
             if o.episodes == 1 { "" } else { "s" },
             human_duration(o.downtime_s),
             human_count(lost[0]),
+            lost_kinds(model),
         );
     }
     let mut s = format!(
@@ -435,18 +448,30 @@ fn outage_story(
         ));
     }
     s.push_str(&format!(
-        "; per replication (mean of {n}): {:.1} outage episodes, {at_least}{} down, {} requests lost (rejected, timed out or failed)\n",
+        "; per replication (mean of {n}): {:.1} outage episodes, {at_least}{} down, {} requests lost ({})\n",
         mean(&episodes),
         human_duration(mean(&downtime)),
         human_count(mean(&lost)),
+        lost_kinds(model),
     ));
     s
 }
 
-/// Requests that did not succeed: rejected, timed out or failed.
+/// What "lost" counts in this model: the clients' own failures too where it has them.
+fn lost_kinds(model: &Model) -> &'static str {
+    let any = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
+    match (any(|c| c.breaker.is_some()), any(|c| c.throttle.is_some())) {
+        (false, false) => "rejected, timed out or failed",
+        (true, false) => "rejected, timed out, failed or short-circuited",
+        (false, true) => "rejected, timed out, failed or throttled",
+        (true, true) => "rejected, timed out, failed, short-circuited or throttled",
+    }
+}
+
+/// Requests that did not succeed: rejected, timed out, failed, short-circuited or throttled.
 fn lost(out: &RunOutput) -> f64 {
     let r = &out.summary.requests;
-    (r.rejected + r.timed_out + r.failed) as f64
+    r.lost() as f64
 }
 
 /// How much of the horizon the replications simulated: all of it, or (stopped at a bound) up to

@@ -143,7 +143,8 @@ pub fn run_watched(
         sc.duration_s
     };
     let t = m.totals;
-    let ended = t.succeeded + t.rejected + t.timed_out + t.failed;
+    let ended = t.ended();
+    let has = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
     let q = |x: f64| {
         (!m.latency.is_empty()).then(|| crate::metrics::collector::quantile_s(&m.latency, x))
     };
@@ -209,6 +210,8 @@ pub fn run_watched(
             rejected: t.rejected,
             timed_out: t.timed_out,
             failed: t.failed,
+            short_circuited: has(|c| c.breaker.is_some()).then_some(t.short_circuited),
+            throttled: has(|c| c.throttle.is_some()).then_some(t.throttled),
             in_flight: t.offered - ended,
             wasted: world.wasted,
         },
@@ -301,6 +304,8 @@ pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
     col!(rejected);
     col!(timed_out);
     col!(failed);
+    col!(short_circuited);
+    col!(throttled);
     col!(p50_s);
     col!(p95_s);
     col!(p99_s);

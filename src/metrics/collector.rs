@@ -21,6 +21,10 @@ pub enum Outcome {
     TimedOut,
     /// The server failed it (crash, server timeout).
     Failed,
+    /// The client's circuit breaker was open: failed at the client, never sent.
+    ShortCircuited,
+    /// The client's adaptive throttle rejected it locally, never sent.
+    Throttled,
 }
 
 /// Request counts.
@@ -33,6 +37,8 @@ pub struct Counts {
     pub rejected: u64,
     pub timed_out: u64,
     pub failed: u64,
+    pub short_circuited: u64,
+    pub throttled: u64,
 }
 
 impl Counts {
@@ -42,11 +48,18 @@ impl Counts {
             Outcome::Rejected => self.rejected += 1,
             Outcome::TimedOut => self.timed_out += 1,
             Outcome::Failed => self.failed += 1,
+            Outcome::ShortCircuited => self.short_circuited += 1,
+            Outcome::Throttled => self.throttled += 1,
         }
     }
 
     pub fn ended(&self) -> u64 {
-        self.succeeded + self.rejected + self.timed_out + self.failed
+        self.succeeded
+            + self.rejected
+            + self.timed_out
+            + self.failed
+            + self.short_circuited
+            + self.throttled
     }
 }
 
@@ -407,6 +420,8 @@ impl Collector {
         s.rejected.push(c.rejected as f64);
         s.timed_out.push(c.timed_out as f64);
         s.failed.push(c.failed as f64);
+        s.short_circuited.push(c.short_circuited as f64);
+        s.throttled.push(c.throttled as f64);
         s.p50_s.push(quantile_s(&self.bucket_hist, 0.50));
         s.p95_s.push(quantile_s(&self.bucket_hist, 0.95));
         s.p99_s.push(quantile_s(&self.bucket_hist, 0.99));
@@ -420,6 +435,8 @@ impl Collector {
             w.rejected -= old_c.rejected;
             w.timed_out -= old_c.timed_out;
             w.failed -= old_c.failed;
+            w.short_circuited -= old_c.short_circuited;
+            w.throttled -= old_c.throttled;
             self.window_hist
                 .subtract(&old_h)
                 .expect("a bucket is part of its window");
@@ -444,6 +461,8 @@ impl Collector {
         w.rejected += c.rejected;
         w.timed_out += c.timed_out;
         w.failed += c.failed;
+        w.short_circuited += c.short_circuited;
+        w.throttled += c.throttled;
         let ended = w.ended();
         let rate = if ended > 0 {
             w.succeeded as f64 / ended as f64

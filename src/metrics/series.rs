@@ -40,6 +40,13 @@ pub struct TimeSeries {
     pub rejected: Vec<f64>,
     pub timed_out: Vec<f64>,
     pub failed: Vec<f64>,
+    /// Attempts failed at the client by an open circuit breaker, and rejected locally by the
+    /// client's adaptive throttle (counts per bucket; written only when the model has a breaker,
+    /// a throttle: `has_breaker`, `has_throttle`).
+    pub short_circuited: Vec<f64>,
+    pub throttled: Vec<f64>,
+    pub has_breaker: bool,
+    pub has_throttle: bool,
     /// Latency percentiles of the requests that succeeded in the bucket, seconds (NaN if none).
     pub p50_s: Vec<f64>,
     pub p95_s: Vec<f64>,

@@ -83,7 +83,7 @@ pub fn measure(
         }
     }
     let r = requests;
-    let ended = r.succeeded + r.rejected + r.timed_out + r.failed;
+    let ended = r.ended();
     let not_ok = ended - r.succeeded;
     let allowed = (1.0 - slo.success_rate) * ended as f64;
     SloSummary {

@@ -18,9 +18,32 @@ pub struct RequestCounts {
     pub rejected: u64,
     pub timed_out: u64,
     pub failed: u64,
+    /// Failed at the client by an open circuit breaker (present when a source has a breaker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_circuited: Option<u64>,
+    /// Rejected locally by the client's adaptive throttle (present when a source has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled: Option<u64>,
     pub in_flight: u64,
     /// Attempts the server completed after their client had left (wasted work); not an outcome.
     pub wasted: u64,
+}
+
+impl RequestCounts {
+    /// Attempts that ended in any outcome.
+    pub fn ended(&self) -> u64 {
+        self.succeeded + self.lost()
+    }
+
+    /// Attempts that ended without success: rejected, timed out, failed, short-circuited or
+    /// throttled.
+    pub fn lost(&self) -> u64 {
+        self.rejected
+            + self.timed_out
+            + self.failed
+            + self.short_circuited.unwrap_or(0)
+            + self.throttled.unwrap_or(0)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]

@@ -337,15 +337,9 @@ pub const AFTER_TIERS: &[Metric] = &[
     mean("warmup_s", "warm-up", "s", |r| Some(r.summary.warmup_s)),
     mean(
         REQUESTS_LOST,
-        "requests lost (rejected, timed out, failed)",
+        "requests lost (rejected, timed out, failed, short-circuited, throttled)",
         "requests",
-        |r| {
-            count(
-                r.summary.requests.rejected
-                    + r.summary.requests.timed_out
-                    + r.summary.requests.failed,
-            )
-        },
+        |r| count(r.summary.requests.lost()),
     ),
 ];
 

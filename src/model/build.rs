@@ -415,16 +415,19 @@ fn client(
                     format!("the backoff cap ({cap_s} s) is below its base ({base_s} s)"),
                 ));
             }
+            let (budget, ratio_budget) = super::client_policies::retry_budget(r, &c)?;
             Some(Retry {
                 max_attempts: r.max_attempts.0,
                 backoff: r.backoff.unwrap_or_default(),
                 base_s,
                 cap_s,
                 jitter: r.jitter.unwrap_or_default(),
-                budget: r.budget.map(|b| b.0),
+                budget,
+                ratio_budget,
             })
         }
     };
+    let (breaker, throttle) = super::client_policies::policies(global, own, &c)?;
     let timeout = own.and_then(|o| o.timeout).or(global.timeout);
     let refresh = own.and_then(|o| o.refresh).or(global.refresh);
     let give_up_after = own.and_then(|o| o.give_up_after).or(global.give_up_after);
@@ -441,6 +444,8 @@ fn client(
         } else {
             None
         },
+        breaker,
+        throttle,
     })
 }
 

@@ -6,6 +6,7 @@
 mod build;
 mod build_tier;
 pub(crate) mod canonical;
+pub mod client_policies;
 pub mod dist;
 pub(crate) mod durations;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod trace;
 pub(crate) mod units;
 pub mod waiting_room;
 
+pub use client_policies::{Breaker, BudgetKind, RetryRatio, Throttle};
 pub use dist::Dist;
 pub use error::{ModelError, Place};
 pub use load::{load, load_with_text, parse_text};

@@ -20,6 +20,8 @@ pub const COUNT_KEYS: &[&str] = &[
     "healthy_after",
     "max_instances",
     "k",
+    "min_requests",
+    "half_open_requests",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +56,8 @@ pub struct RawClient {
     #[serde(rename = "return")]
     pub come_back: Option<RawReturn>,
     pub retry: Option<RawRetry>,
+    pub breaker: Option<super::client_policies::RawBreaker>,
+    pub throttle: Option<super::client_policies::RawThrottle>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +95,10 @@ pub struct RawRetry {
     pub cap: Option<Duration>,
     pub jitter: Option<Jitter>,
     pub budget: Option<NonNegative>,
+    pub budget_kind: Option<super::client_policies::BudgetKind>,
+    pub ratio: Option<NonNegative>,
+    pub ttl: Option<Duration>,
+    pub min_per_s: Option<NonNegative>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -3,6 +3,7 @@
 //! holds the types and the little arithmetic they carry (the surge's factor, a profile's value);
 //! it reads nothing.
 
+use super::client_policies::{Breaker, RetryRatio, Throttle};
 use super::dist::Dist;
 use super::schema::{Action, Backoff, Balancer, Discipline, Jitter, SourceKind};
 use super::trace::Trace;
@@ -105,6 +106,8 @@ pub struct Retry {
     pub jitter: Jitter,
     /// Retry token bucket: each success earns `budget` tokens, each retry spends one.
     pub budget: Option<f64>,
+    /// The ratio retry budget (`budget_kind = "ratio"`), instead of the token bucket.
+    pub ratio_budget: Option<RetryRatio>,
 }
 
 /// How clients behave when the site is slow or failing. Every part is off by default.
@@ -123,6 +126,10 @@ pub struct Client {
     pub return_probability: f64,
     pub return_after: Option<Dist>,
     pub retry: Option<Retry>,
+    /// A circuit breaker in front of every attempt (one per source).
+    pub breaker: Option<Breaker>,
+    /// Client-side adaptive throttling of every attempt (one per source).
+    pub throttle: Option<Throttle>,
 }
 
 #[derive(Debug, Clone)]

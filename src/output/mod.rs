@@ -94,6 +94,12 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
             header.push(format!("room.{c}"));
         }
     }
+    if s.has_breaker {
+        header.push("short_circuited".into());
+    }
+    if s.has_throttle {
+        header.push("throttled".into());
+    }
     w.write_record(&header)?;
     for i in 0..s.len() {
         let mut row = vec![
@@ -134,6 +140,12 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
             for col in [&r.waiting, &r.admitted, &r.abandoned, &r.rejected] {
                 row.push(cell(col[i]));
             }
+        }
+        if s.has_breaker {
+            row.push(cell(s.short_circuited[i]));
+        }
+        if s.has_throttle {
+            row.push(cell(s.throttled[i]));
         }
         w.write_record(&row)?;
     }

@@ -93,6 +93,14 @@ impl World<'_> {
         }
         let req = self.new_attempt(now, source, user, call, false);
         self.metrics.offered(now, retry);
+        if call != NONE && !retry {
+            self.retry_deposit(now, source);
+        }
+        // The client's breaker and throttle may fail it before it is sent.
+        if let Some(o) = self.client_gate(now, source) {
+            self.finish(now, req, Some(o), cal);
+            return;
+        }
         if self.shed_fraction > 0.0
             && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
         {

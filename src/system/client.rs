@@ -91,6 +91,7 @@ impl World<'_> {
         outcome: Outcome,
         cal: &mut Calendar<Event>,
     ) {
+        self.client_learns(now, a.source, outcome);
         let client = &self.model.sources[a.source as usize].client;
         if a.user != NONE {
             let user = a.user;
@@ -136,13 +137,17 @@ impl World<'_> {
                 self.free_calls.push(call);
                 return;
             }
-            let c = &mut self.calls[call as usize];
             let budget_ok = retry.budget.is_none_or(|_| src.tokens >= 1.0);
-            if c.attempts < retry.max_attempts && budget_ok {
+            let may_retry = self.calls[call as usize].attempts < retry.max_attempts
+                && budget_ok
+                && (retry.ratio_budget.is_none() || self.ratio_budget_allows(now, a.source));
+            if may_retry {
                 if retry.budget.is_some() {
-                    src.tokens -= 1.0;
+                    self.sources[a.source as usize].tokens -= 1.0;
                 }
-                let delay = backoff_delay(&retry, c, &mut src.rng_retry);
+                let c = &mut self.calls[call as usize];
+                let delay =
+                    backoff_delay(&retry, c, &mut self.sources[a.source as usize].rng_retry);
                 cal.schedule(now.after(delay), Event::Retry { call });
             } else {
                 self.free_calls.push(call);
@@ -164,6 +169,7 @@ mod tests {
             cap_s: 8.0,
             jitter,
             budget: None,
+            ratio_budget: None,
         }
     }
 

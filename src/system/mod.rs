@@ -32,15 +32,20 @@
 
 pub mod arrivals;
 mod attempts;
+pub mod breaker;
 pub mod client;
+mod client_policies;
 mod clocks;
 mod crashes;
 mod events;
 mod observe;
 mod operators;
+pub mod retry_budget;
+pub mod throttle;
 pub mod tier;
 mod users;
 mod waiting_room;
+pub mod window;
 
 use crate::engine::rng::substream;
 use crate::engine::{Calendar, Time};
@@ -48,6 +53,7 @@ use crate::metrics::Collector;
 use crate::model::{Model, SourceKind};
 use attempts::{Attempt, Slot};
 use client::Call;
+use client_policies::ClientPolicies;
 pub use events::Event;
 pub use observe::Until;
 use operators::Watch;
@@ -68,6 +74,8 @@ pub struct World<'m> {
     model: &'m Model,
     horizon: Time,
     sources: Vec<SourceState>,
+    /// Each source's circuit breaker, throttle and ratio retry budget (`client_policies`).
+    policies: Vec<ClientPolicies>,
     tiers: Vec<TierState>,
     n_tiers: usize,
     attempts: Vec<Attempt>,
@@ -110,7 +118,8 @@ const TIER: u64 = 2;
 const SERVICE: u64 = 1;
 const VISIT: u64 = 2;
 const BALANCER: u64 = 3;
-/// The waiting room's stream: (ROOM, 0, 0).
+/// The waiting room's stream: (ROOM, 0, 0). Kinds 1 (sources) and 4 (client throttles) are
+/// in `users` and `client_policies`.
 const ROOM: u64 = 3;
 
 impl<'m> World<'m> {
@@ -133,6 +142,9 @@ impl<'m> World<'m> {
             .iter()
             .map(|t| (t.name.clone(), t.threads, t.instances))
             .collect();
+        let policies = (model.sources.iter().enumerate())
+            .map(|(i, s)| ClientPolicies::new(s, i, seed))
+            .collect();
         let mut metrics = Collector::new(
             sc.bucket_s,
             sc.warmup_s,
@@ -140,14 +152,19 @@ impl<'m> World<'m> {
             sc.start_clock_s,
             &info,
         );
-        let room = (model.waiting_room.as_ref()).map(|r| Room::new(r, substream(seed, &[ROOM, 0, 0])));
+        let room =
+            (model.waiting_room.as_ref()).map(|r| Room::new(r, substream(seed, &[ROOM, 0, 0])));
         if room.is_some() {
             metrics.with_room();
         }
+        let any = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
+        metrics.series.has_breaker = any(|c| c.breaker.is_some());
+        metrics.series.has_throttle = any(|c| c.throttle.is_some());
         World {
             model,
             horizon: Time::from_secs(sc.duration_s),
             sources,
+            policies,
             n_tiers: tiers.len(),
             tiers,
             attempts: Vec::new(),

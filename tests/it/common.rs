@@ -69,9 +69,17 @@ pub fn check_invariants(summary: &Value) {
             r[k].as_u64()
                 .unwrap_or_else(|| panic!("requests.{k} is not a count: {r}"))
         };
+        // The clients' own outcomes, present when the model has a breaker or a throttle.
+        let local = |k: &str| r.get(k).map_or(0, |_| n(k));
         assert_eq!(
             n("offered"),
-            n("succeeded") + n("rejected") + n("timed_out") + n("failed") + n("in_flight"),
+            n("succeeded")
+                + n("rejected")
+                + n("timed_out")
+                + n("failed")
+                + local("short_circuited")
+                + local("throttled")
+                + n("in_flight"),
             "conservation: every offered request ends in one outcome or is in flight: {r}"
         );
         assert_eq!(

@@ -5,6 +5,7 @@
 mod bad_input;
 mod bad_models;
 mod cli;
+mod client_policies;
 mod common;
 mod compare;
 mod early_stop;

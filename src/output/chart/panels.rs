@@ -161,6 +161,19 @@ pub(super) fn build_panels(
             .curves
             .push(curve("waiting in the room", level(&room.waiting), ORANGE));
     }
+    // The clients' own failures, where the model has a breaker or a throttle.
+    let mut outcomes = vec![
+        curve("succeeded", rate(&ts.succeeded), GREEN),
+        curve("rejected", rate(&ts.rejected), ORANGE),
+        curve("timed out", rate(&ts.timed_out), PURPLE),
+        curve("failed", rate(&ts.failed), RED),
+    ];
+    if ts.has_breaker {
+        outcomes.push(curve("short-circuited", rate(&ts.short_circuited), TEAL));
+    }
+    if ts.has_throttle {
+        outcomes.push(curve("throttled", rate(&ts.throttled), BROWN));
+    }
     let mut panels = vec![
         traffic,
         Panel {
@@ -173,12 +186,7 @@ pub(super) fn build_panels(
         Panel {
             title: "Outcomes per second".to_string(),
             y_desc: "req/s",
-            curves: vec![
-                curve("succeeded", rate(&ts.succeeded), GREEN),
-                curve("rejected", rate(&ts.rejected), ORANGE),
-                curve("timed out", rate(&ts.timed_out), PURPLE),
-                curve("failed", rate(&ts.failed), RED),
-            ],
+            curves: outcomes,
             log_if_wide: false,
             weight: 1.0,
         },
