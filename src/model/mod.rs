@@ -13,6 +13,7 @@ mod load;
 pub mod overrides;
 pub mod schema;
 pub mod spec;
+pub mod tier_policies;
 pub mod trace;
 pub mod units;
 
@@ -24,6 +25,7 @@ pub use spec::{
     Autoscale, Client, Codel, HealthCheck, Model, Operator, Profile, Restart, Retry, Scenario, Slo,
     Source, Surge, Tier,
 };
+pub use tier_policies::{ConcurrencyLimit, LimitAlgorithm, OutlierDetection, ScaleIn};
 pub use trace::Trace;
 
 /// The default model, embedded so that `surge` with no arguments runs it.

@@ -20,6 +20,12 @@ pub const COUNT_KEYS: &[&str] = &[
     "healthy_after",
     "max_instances",
     "k",
+    "min_instances",
+    "initial_limit",
+    "min_limit",
+    "max_limit",
+    "consecutive_5xx",
+    "max_ejection_percent",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +203,10 @@ pub struct RawTier {
     pub restart: Option<RawRestart>,
     pub health_check: Option<RawHealthCheck>,
     pub autoscale: Option<RawAutoscale>,
+    pub concurrency_limit: Option<super::tier_policies::RawConcurrencyLimit>,
+    pub outlier_detection: Option<super::tier_policies::RawOutlierDetection>,
+    /// Price of one instance for one hour, any currency (summary.json's `cost`).
+    pub cost_per_instance_hour: Option<NonNegative>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,6 +248,9 @@ pub struct RawAutoscale {
     pub max_instances: Count,
     pub provision: Option<Duration>,
     pub cooldown: Option<Duration>,
+    pub scale_in_below: Option<Probability>,
+    pub min_instances: Option<Count>,
+    pub scale_in_after: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -88,6 +88,15 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     for t in &s.tiers {
         header.push(format!("{}.in_rotation", t.name));
     }
+    // Columns of the policies a tier has, only where it has them.
+    for t in &s.tiers {
+        if !t.concurrency_limit.is_empty() {
+            header.push(format!("{}.concurrency_limit", t.name));
+        }
+        if !t.ejected.is_empty() {
+            header.push(format!("{}.ejected", t.name));
+        }
+    }
     w.write_record(&header)?;
     for i in 0..s.len() {
         let mut row = vec![
@@ -123,6 +132,13 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
         row.push(cell(s.window_p95_s[i]));
         for t in &s.tiers {
             row.push(cell(t.in_rotation[i]));
+        }
+        for t in &s.tiers {
+            for col in [&t.concurrency_limit, &t.ejected] {
+                if !col.is_empty() {
+                    row.push(cell(col[i]));
+                }
+            }
         }
         w.write_record(&row)?;
     }

@@ -18,16 +18,22 @@
 //! `client` (what a client does after an outcome, retries and backoff), `crashes` (crashes,
 //! restarts, health checks), `operators` (operators' actions and the autoscaler), `observe`
 //! (bucket ends and the end of the run), `tier` (instances and balancers) and `arrivals`
-//! (arrival times). This file holds the world's state and sets it up.
+//! (arrival times); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the
+//! balancer's outlier detection), `scale_in` (scaling in and instance-hours) and
+//! `tier_policies` (where attempts meet them). This file holds the world's state and sets it up.
 
 pub mod arrivals;
 mod attempts;
 pub mod client;
+mod concurrency_limit;
 mod crashes;
 mod events;
 mod observe;
 mod operators;
+mod outlier;
+mod scale_in;
 pub mod tier;
+mod tier_policies;
 mod users;
 
 use crate::engine::rng::stream;
@@ -97,6 +103,8 @@ const STREAM_ROUTE: u64 = 900;
 const STREAM_USERS: u64 = 901;
 const STREAM_CLIENT: u64 = 902;
 const STREAM_TIER: u64 = 1000;
+/// Concurrency limiters of tiers: 2000.. (only Vegas draws from its stream).
+const STREAM_LIMIT: u64 = 2000;
 
 impl<'m> World<'m> {
     pub fn new(model: &'m Model, seed: u64) -> World<'m> {
@@ -131,7 +139,13 @@ impl<'m> World<'m> {
             .tiers
             .iter()
             .enumerate()
-            .map(|(i, t)| TierState::new(t, stream(seed, STREAM_TIER + i as u64)))
+            .map(|(i, t)| {
+                let mut state = TierState::new(t, stream(seed, STREAM_TIER + i as u64));
+                state.limiter = t.concurrency_limit.map(|c| {
+                    concurrency_limit::TierLimiter::new(c, stream(seed, STREAM_LIMIT + i as u64))
+                });
+                state
+            })
             .collect();
         let info: Vec<(String, u32, u32)> = model
             .tiers

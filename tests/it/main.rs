@@ -18,4 +18,5 @@ mod queueing;
 mod shard;
 mod snapshots;
 mod sweep;
+mod tier_policies;
 mod trace;
