@@ -4,7 +4,7 @@
 //! bounds that follow from the definitions; every run is checked for conservation and Little's
 //! law (`common::check_invariants`).
 
-use crate::common::{column, run_model, run_model_keep};
+use crate::common::{column, run_model, run_model_keep, surge};
 
 /// One instance of `threads` threads, service exponential with mean `service`, Poisson arrivals.
 fn one_instance(rate: f64, threads: u32, service: &str, extra: &str) -> String {
@@ -289,4 +289,85 @@ scale_in_after = "5m"
     // Instance-hours: between the minimum's and the peak's for two hours.
     let hours = s["tiers"][0]["instance_hours"].as_f64().unwrap();
     assert!(hours > 4.0 && hours < peak * 2.0, "{hours}");
+}
+
+#[test]
+fn bad_policy_keys_exit_2_naming_the_key_path() {
+    let tier = "[scenario]\nduration = \"10m\"\n[[source]]\nkind = \"requests\"\nrate = 5\n\
+                [[tier]]\nname = \"web\"\ninstances = 2\nthreads = 2\n\
+                service = { dist = \"exponential\", mean = \"100ms\" }\n";
+    let autoscale = "[tier.autoscale]\ntarget_utilization = 0.6\nmax_instances = 4\n";
+    let cases = [
+        (
+            "[tier.concurrency_limit]\nalgorithm = \"bbr\"".to_string(),
+            "tier[0].concurrency_limit.algorithm",
+            "expected one of `aimd`, `gradient2`, `vegas`",
+        ),
+        (
+            "[tier.concurrency_limit]\nalgorithm = \"vegas\"\nbackoff_ratio = 0.8".into(),
+            "tier[0].concurrency_limit.backoff_ratio",
+            "does not apply to algorithm = \"vegas\"",
+        ),
+        (
+            "[tier.concurrency_limit]\nalgorithm = \"aimd\"\ninitial_limit = 5".into(),
+            "tier[0].concurrency_limit.initial_limit",
+            "must lie within [min_limit, max_limit] = [20, 200]",
+        ),
+        (
+            "[tier.concurrency_limit]\nalgorithm = \"aimd\"\nbackoff_ratio = 0.3".into(),
+            "tier[0].concurrency_limit.backoff_ratio",
+            "in [0.5, 1)",
+        ),
+        (
+            "[tier.outlier_detection]\nconsecutive_500 = 3".into(),
+            "tier[0].outlier_detection.consecutive_500",
+            "did you mean `consecutive_5xx`?",
+        ),
+        (
+            "[tier.outlier_detection]\nmax_ejection_percent = 150".into(),
+            "tier[0].outlier_detection.max_ejection_percent",
+            "at most 100",
+        ),
+        (
+            format!("{autoscale}scale_in_below = 0.7"),
+            "tier[0].autoscale.scale_in_below",
+            "must be under target_utilization (0.6)",
+        ),
+        (
+            format!("{autoscale}scale_in_below = 0.2\nmin_instances = 3"),
+            "tier[0].autoscale.min_instances",
+            "min_instances (3) is above the starting instances (2)",
+        ),
+        (
+            format!("{autoscale}min_instances = 1"),
+            "tier[0].autoscale.min_instances",
+            "needs `scale_in_below`",
+        ),
+        (
+            "cost_per_instance_hour = -1".into(),
+            "tier[0].cost_per_instance_hour",
+            "at least 0",
+        ),
+    ];
+    for (extra, key, expect) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("model.toml");
+        std::fs::write(&file, format!("{tier}{extra}\n")).unwrap();
+        let out = surge()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .arg("--quiet")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra}: {stderr}");
+        assert!(
+            stderr.contains(&format!("at key `{key}`")),
+            "{extra}: {stderr}"
+        );
+        assert!(stderr.contains(expect), "{extra}: {stderr}");
+        assert!(!dir.path().join("out").exists(), "{extra}: output written");
+    }
 }
