@@ -39,6 +39,40 @@ pub enum Command {
     /// Fit a starting model to access logs (nginx, Apache) or load-test results (JMeter JTL,
     /// k6, Locust, vegeta): model.toml, arrivals.csv, fit.json and fit.png.
     Fit(FitArgs),
+    /// Compare policies on the same random numbers: the model as written (baseline) and its
+    /// variants, each over the same replication seeds: compare.csv, compare.json, compare.png.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Model file (TOML); its [[variant]] tables are compared unless --variant is given.
+    pub model: PathBuf,
+    /// A variant instead of the model's own: NAME:KEY=VALUE,KEY=VALUE with keys as --set takes
+    /// them, e.g. --variant "11 servers:tier.web.instances=11". Repeat for several.
+    #[arg(long = "variant", value_name = "NAME:K=V,...")]
+    pub variants: Vec<String>,
+    /// Replications of each variant (the same seeds for every variant, as `surge run --reps N`).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub reps: u32,
+    /// Output folder (default: outputs/<model name>/compare/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Parallel runs (default: SLURM_CPUS_PER_TASK where Slurm sets it, else every core).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub jobs: Option<usize>,
+    /// Override a model value for every variant, the baseline included.
+    #[arg(long = "set", value_name = "K=V")]
+    pub sets: Vec<String>,
+    /// Base seed (default: scenario.seed); replication r uses the seed `surge run --reps N` gives it.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run even if a variant's estimated event count is absurd.
+    #[arg(long)]
+    pub allow_huge: bool,
+    /// No progress bar and no table.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -124,25 +158,32 @@ pub struct CrashpointArgs {
     /// At most this many runs in all.
     #[arg(long, default_value_t = 2000)]
     pub max_runs: u32,
-    /// Parallel runs (default: every core).
+    #[command(flatten)]
+    pub runs: ManyRuns,
+    /// Nothing on the terminal (the results are in the output folder).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The options of the commands that run a model many times (`sweep`, `crashpoint`).
+#[derive(Debug, Args)]
+pub struct ManyRuns {
+    /// Parallel runs (default: every core; a sweep in a Slurm job: SLURM_CPUS_PER_TASK).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
     /// Override a model value for every run, e.g. --set tier.web.instances=12.
     #[arg(long = "set", value_name = "K=V")]
     pub sets: Vec<String>,
-    /// Base seed (default: scenario.seed); replication r at a value tried uses a seed derived
-    /// from (seed, value, r).
+    /// Base seed (default: scenario.seed); each run uses a seed derived from it, its point (or
+    /// value tried) and its replication.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output folder (default: outputs/<model name>/crashpoint/).
+    /// Output folder (default: outputs/<model name>/<command>/, e.g. .../sweep/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run even if a run's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
-    /// Nothing on the terminal (the results are in the output folder).
-    #[arg(long)]
-    pub quiet: bool,
     /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
     /// break of the SLO (a window below the success target or above the latency target).
     #[arg(long, value_enum, default_value_t)]
@@ -162,25 +203,8 @@ pub struct SweepArgs {
     /// Replications per point.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
-    /// Parallel runs (default: SLURM_CPUS_PER_TASK where Slurm sets it, else every core).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
-    pub jobs: Option<usize>,
-    /// Override a model value for every point.
-    #[arg(long = "set", value_name = "K=V")]
-    pub sets: Vec<String>,
-    /// Base seed (default: scenario.seed); point p, replication r uses a seed derived from it.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Output folder (default: outputs/<model name>/sweep/).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Run even if a point's estimated event count is absurd.
-    #[arg(long)]
-    pub allow_huge: bool,
-    /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
-    /// break of the SLO (a window below the success target or above the latency target).
-    #[arg(long, value_enum, default_value_t)]
-    pub criterion: crate::metrics::slo::Criterion,
+    #[command(flatten)]
+    pub runs: ManyRuns,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,

@@ -39,34 +39,35 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         ))
         .into());
     }
-    let base = model::load(Some(&args.model), &args.sets)?;
+    let base = model::load(Some(&args.model), &args.runs.sets)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
     for end in [lo, hi] {
-        let mut sets = args.sets.clone();
+        let mut sets = args.runs.sets.clone();
         sets.push(format!("{}={}", key.trim(), end.trim()));
         let m = model::load(Some(&args.model), &sets)?;
-        crate::experiment::guard::check_run_size(&m, args.allow_huge)?;
+        crate::experiment::guard::check_run_size(&m, args.runs.allow_huge)?;
     }
-    let dir = out_dir(&args.out, &base, "crashpoint");
+    let dir = out_dir(&args.runs.out, &base, "crashpoint");
     let _lock = output::lock::lock(&dir)?;
-    let provenance = output::provenance::Provenance::of(Some(&args.model), &args.sets)?;
+    let provenance = output::provenance::Provenance::of(Some(&args.model), &args.runs.sets)?;
     let search = Search {
         path: &args.model,
-        sets: &args.sets,
+        sets: &args.runs.sets,
         key: key.trim(),
         lo: num(lo)?,
         hi: num(hi)?,
         integer,
         reps: args.reps,
-        seed: args.seed,
+        seed: args.runs.seed,
         tolerance: args.tolerance,
         max_runs: args.max_runs,
         jobs: args
+            .runs
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         confidence: args.confidence,
         on_try: None,
-        criterion: args.criterion,
+        criterion: args.runs.criterion,
     };
     // Each try as it ends, on a terminal only (silent on a pipe and with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);
@@ -88,7 +89,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     let cp = crashpoint::search(&search)?;
     let mut doc = json!(cp);
     doc["provenance"] = serde_json::to_value(&provenance)?;
-    doc["criterion"] = json!(args.criterion.metric());
+    doc["criterion"] = json!(args.runs.criterion.metric());
     output::write_json(&dir.join("crashpoint.json"), &doc)?;
     let title = format!("{} — crash point in {}", base.scenario.name, cp.parameter);
     draw(&title, &cp, &dir)?;

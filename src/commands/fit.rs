@@ -5,7 +5,7 @@ use anyhow::Result;
 use std::path::PathBuf;
 
 use crate::cli::FitArgs;
-use crate::fit::{self, Options, chart, model_toml, report};
+use crate::fit::{self, Options, model_toml, report};
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
 use crate::output::{write_atomic, write_json};
@@ -45,7 +45,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     )?;
     write_atomic(&out.join("model.toml"), model.as_bytes())?;
     write_json(&out.join("fit.json"), &serde_json::to_value(&fitted)?)?;
-    chart::draw(
+    crate::output::chart::draw_fit(
         &fitted,
         &format!("surge fit: {}", files.join(", ")),
         &out.join("fit.png"),

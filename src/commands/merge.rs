@@ -11,10 +11,10 @@ use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::sweep::{self, ShardManifest};
 use crate::cli::MergeArgs;
 use crate::model::error::BadInput;
 use crate::output::points::{self, Header, Record};
+use crate::output::sweep::{self, ShardManifest};
 
 /// Whether `name` is a shard's manifest: `shard-<digits>-of-<digits>.json`.
 fn is_manifest(name: &str) -> bool {

@@ -3,7 +3,8 @@
 
 pub mod bench;
 pub mod check;
-pub mod confirm;
+pub mod compare;
+pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
 pub mod merge;

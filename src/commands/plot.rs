@@ -69,7 +69,7 @@ fn sweep_from(dir: &Path) -> Result<()> {
         doc.points.len(),
         doc.reps
     );
-    super::sweep::draw(&title, &varies, &doc.points, doc.criterion, dir)
+    crate::output::sweep::draw(&title, &varies, &doc.points, doc.criterion, dir)
 }
 
 fn crashpoint_from(dir: &Path) -> Result<()> {

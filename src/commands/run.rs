@@ -6,13 +6,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::{human_count, human_duration, out_dir};
-use crate::analytic::mean_ci95;
 use crate::cli::RunArgs;
 use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
+use crate::metrics::replicated::Replicated;
 use crate::metrics::summary::aggregate;
 use crate::model::{self, Model};
 use crate::output::provenance::{self, Provenance};
 use crate::output::{self, chart};
+use crate::stats::mean_ci95;
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let model = model::load(args.model.as_deref(), &args.sets)?;
@@ -101,7 +102,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if !args.quiet {
         say(&format!(
             "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg)\n",
-            report(&model, &outs, &summary),
+            report(&model, &outs),
             dir.display()
         ));
     }
@@ -176,12 +177,18 @@ fn pct(x: f64) -> String {
     }
 }
 
-/// The human summary printed after a run.
-pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
+/// The human summary printed after a run: means and 95% intervals over the replications
+/// (`metrics::replicated`).
+pub fn report(model: &Model, outs: &[RunOutput]) -> String {
     let mut s = String::new();
     let n = outs.len();
-    let f = |path: &[&str]| path.iter().fold(summary, |v, k| &v[*k]).as_f64();
-    let ci = |path: &[&str]| path.iter().fold(&summary["ci95"], |v, k| &v[*k]).as_f64();
+    let runs: Vec<_> = outs
+        .iter()
+        .map(|o| o.as_run(model.slo.outage_below))
+        .collect();
+    let est = Replicated::of(&runs);
+    let f = |key: &str| est.mean(key);
+    let ci = |key: &str| est.get(key).and_then(|e| e.ci95);
     let with_ci = |v: Option<f64>, c: Option<f64>, fmt: &dyn Fn(f64) -> String| match (v, c) {
         (Some(v), Some(c)) if n > 1 && c.is_finite() => format!("{} ± {}", fmt(v), fmt(c)),
         (Some(v), _) => fmt(v),
@@ -213,8 +220,8 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
             "PARTIAL: every figure below covers only the time simulated; nothing is said about the rest\n",
         );
     }
-    let offered = f(&["requests", "offered"]).unwrap_or(0.0);
-    let share = |k: &str| f(&["requests", k]).unwrap_or(0.0) / offered.max(1.0);
+    let offered = f("requests.offered").unwrap_or(0.0);
+    let share = |k: &str| f(&format!("requests.{k}")).unwrap_or(0.0) / offered.max(1.0);
     s.push_str(&format!(
         "requests: {} offered; {} succeeded, {} lost ({} rejected, {} timed out, {} failed); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
@@ -223,13 +230,13 @@ pub fn report(model: &Model, outs: &[RunOutput], summary: &Value) -> String {
         pct(share("rejected")),
         pct(share("timed_out")),
         pct(share("failed")),
-        with_ci(f(&["latency_s", "p50"]), ci(&["latency_s", "p50"]), &human_duration),
-        with_ci(f(&["latency_s", "p95"]), ci(&["latency_s", "p95"]), &human_duration),
-        with_ci(f(&["latency_s", "p99"]), ci(&["latency_s", "p99"]), &human_duration),
+        with_ci(f("latency_s.p50"), ci("latency_s.p50"), &human_duration),
+        with_ci(f("latency_s.p95"), ci("latency_s.p95"), &human_duration),
+        with_ci(f("latency_s.p99"), ci("latency_s.p99"), &human_duration),
     ));
-    for (i, t) in model.tiers.iter().enumerate() {
-        let g = |k: &str| summary["tiers"][i][k].as_f64();
-        let c = |k: &str| summary["ci95"]["tiers"][i][k].as_f64();
+    for t in &model.tiers {
+        let g = |k: &str| f(&format!("tiers.{}.{k}", t.name));
+        let c = |k: &str| ci(&format!("tiers.{}.{k}", t.name));
         s.push_str(&format!(
             "tier {}: {} x {} threads, utilisation {}, mean in tier {}, mean wait {}, blocking {}\n",
             t.name,

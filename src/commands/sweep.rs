@@ -6,88 +6,30 @@
 //! A sweep also runs in shares across machines: with `--shard I/N` (or inside a Slurm, Kubernetes
 //! or AWS Batch job array, see `experiment::shard`) it runs only its points and writes
 //! `shard-I-of-N.csv` (rows as in `points.csv`) with `shard-I-of-N.json` (which sweep, which
-//! share); `surge merge` checks them and writes the final files through [`write_outputs`], the
-//! one writer of a finished sweep. Every finished run is appended to a journal
+//! share); `surge merge` checks them and both write the final files through
+//! `output::sweep::write_outputs`, the one writer of a finished sweep. Every finished run is appended to a journal
 //! (`output::journal`) as it ends, so Ctrl-C or a kill loses none and `--resume` runs only what is
 //! missing; the final files are written atomically and the journal removed.
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{human_duration, out_dir};
+use super::out_dir;
 use crate::cli::SweepArgs;
 use crate::experiment::guard::Limits;
-use crate::experiment::shard::{self, Shard};
+use crate::experiment::shard;
 use crate::experiment::sweep::{self, Interrupted, Row, Vary};
-use crate::metrics::slo::Criterion;
-use crate::metrics::table::{self, Column, Run};
+use crate::metrics::table::{Column, Run};
 use crate::model::error::BadInput;
+use crate::output;
 use crate::output::journal::{self, Journal};
-use crate::output::points::{self, GridValue, Header, OutageCounts, PointStats, Record, SweepDoc};
-use crate::output::{self, chart};
-
-/// Metrics drawn against the varied key, in panel order.
-const KEY_METRICS: &[&str] = &[
-    table::OUTAGE_CRASHED,
-    table::RECOVERY_TIME,
-    table::DOWNTIME,
-    table::REQUESTS_LOST,
-    table::LATENCY_P95,
-];
-
-/// What makes two runs parts of one sweep: the shards of a sweep share it, and a journal must
-/// match it to be resumed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepId {
-    pub surge_version: String,
-    /// `experiment::sweep::fingerprint` of the effective model, grid, reps and seed.
-    pub model_hash: String,
-    pub model: String,
-    pub seed: u64,
-    pub reps: u32,
-    pub vary: Vec<Vary>,
-    /// The `--set` overrides applied to every point.
-    #[serde(default)]
-    pub overrides: Vec<String>,
-    /// When a run counts as failed on the charts and in the table.
-    #[serde(default)]
-    pub criterion: Criterion,
-}
-
-impl SweepId {
-    /// The first line of the sweep's journal.
-    fn marker(&self) -> String {
-        format!(
-            "surge sweep journal: surge_version={} model_hash={}",
-            self.surge_version, self.model_hash
-        )
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.vary.iter().map(|v| v.key.as_str()).collect()
-    }
-}
-
-/// The file beside a shard's CSV (`shard-0001-of-0004.json`): which sweep, which share.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShardManifest {
-    #[serde(flatten)]
-    pub sweep: SweepId,
-    /// Points in the whole sweep.
-    pub points: usize,
-    pub shard: Shard,
-    /// The points of this shard (p with p mod count = index).
-    pub shard_points: Vec<usize>,
-    /// Rows in the CSV (points x reps).
-    pub rows: usize,
-    /// The CSV, in the same folder.
-    pub file: String,
-}
+use crate::output::points::{self, Header, Record};
+use crate::output::sweep::{ShardManifest, SweepId, write_outputs};
 
 /// The header and record of one run.
 fn record(keys: &[&str], points: &[Vec<String>], r: &Row) -> (Header, Record) {
@@ -106,52 +48,6 @@ fn record(keys: &[&str], points: &[Vec<String>], r: &Row) -> (Header, Record) {
             &columns,
         ),
     )
-}
-
-/// Write a finished sweep, from one machine or merged from shards: `points.csv`, `sweep.json`
-/// and the charts, and the table unless `quiet`. The statistics come from the records as
-/// written, so a merged sweep gives the same bytes as one run on one machine.
-pub fn write_outputs(
-    dir: &Path,
-    id: &SweepId,
-    header: &Header,
-    records: &[Record],
-    quiet: bool,
-) -> Result<()> {
-    let keys = id.keys();
-    let grid = sweep::grid(&id.vary);
-    output::write_atomic(
-        &dir.join("points.csv"),
-        &points::write_csv(header, records)?,
-    )?;
-    let per_point = points::summarise(&grid, header, records);
-    let doc = SweepDoc {
-        model: id.model.clone(),
-        model_hash: id.model_hash.clone(),
-        parameters: keys.iter().map(|k| k.to_string()).collect(),
-        points: per_point,
-        reps: id.reps,
-        seed: id.seed,
-        overrides: id.overrides.clone(),
-        criterion: id.criterion,
-        surge_version: id.surge_version.clone(),
-    };
-    output::write_json(&dir.join("sweep.json"), &serde_json::to_value(&doc)?)?;
-    let title = format!(
-        "{} — {} points x {} replications",
-        id.model,
-        grid.len(),
-        id.reps
-    );
-    draw(&title, &id.vary, &doc.points, id.criterion, dir)?;
-    if !quiet {
-        print!("{}", table(&keys, &grid, &doc.points, id.criterion));
-        println!(
-            "outputs: {}/ (points.csv, sweep.json, charts)",
-            dir.display()
-        );
-    }
-    Ok(())
 }
 
 /// Whether the finished outputs in `path` (`sweep.json` or a shard's `.json`) are this sweep's.
@@ -179,10 +75,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .collect::<Result<_, _>>()?;
     let env = shard::process_env;
     let shard = shard::resolve(args.shard.as_deref(), args.shards, &env)?;
-    let (points, models) = sweep::load_points(&args.model, &args.sets, &varies)?;
+    let (points, models) = sweep::load_points(&args.model, &args.runs.sets, &varies)?;
     // The guard rail of `surge run`, per point: one run of absurd size is refused before any.
     for m in &models {
-        crate::experiment::guard::check_run_size(m, args.allow_huge)?;
+        crate::experiment::guard::check_run_size(m, args.runs.allow_huge)?;
     }
     let keys: Vec<&str> = varies.iter().map(|v| v.key.as_str()).collect();
     if args.count_points {
@@ -206,8 +102,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
 
     let base = &models[0];
-    let seed = args.seed.unwrap_or(base.scenario.seed);
-    let (jobs, jobs_from) = shard::jobs(args.jobs, &env);
+    let seed = args.runs.seed.unwrap_or(base.scenario.seed);
+    let (jobs, jobs_from) = shard::jobs(args.runs.jobs, &env);
     let id = SweepId {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
         // Runs stopped at their first outage are not those of a full sweep: not one journal.
@@ -219,8 +115,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         seed,
         reps: args.reps,
         vary: varies.clone(),
-        overrides: args.sets.clone(),
-        criterion: args.criterion,
+        overrides: args.runs.sets.clone(),
+        criterion: args.runs.criterion,
     };
     let mine_models: Vec<&crate::model::Model> = (0..points.len())
         .filter(|&p| mine(p))
@@ -229,7 +125,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     if !super::confirm::confirm_sweep(&mine_models, args.reps, jobs, args.yes, args.quiet)? {
         return Ok(());
     }
-    let dir = out_dir(&args.out, base, "sweep");
+    let dir = out_dir(&args.runs.out, base, "sweep");
     let stem = shard.map_or("points".to_string(), |(s, _)| s.stem());
     let _lock = match shard {
         Some(_) => output::lock::lock_as(&dir, &format!(".{stem}.lock"))?,
@@ -486,165 +382,4 @@ fn on_interrupt(stop: Arc<AtomicBool>, journal: Arc<Mutex<Journal>>) -> Result<(
         );
     })
     .context("cannot install the Ctrl-C handler")
-}
-
-fn axis(v: &Vary) -> chart::Axis {
-    let nums: Option<Vec<f64>> = v
-        .values
-        .iter()
-        .map(|x| match GridValue::of(x) {
-            GridValue::Number(n) => Some(n),
-            GridValue::Text(_) => None,
-        })
-        .collect();
-    match nums {
-        Some(x) => chart::Axis {
-            name: v.key.clone(),
-            x,
-            labels: None,
-        },
-        None => chart::Axis {
-            name: v.key.clone(),
-            x: (0..v.values.len()).map(|i| i as f64).collect(),
-            labels: Some(v.values.clone()),
-        },
-    }
-}
-
-/// What the replications of a point leave out of a metric's mean, or make a lower bound, said
-/// on the chart and in the terminal: "not recovered in 1 of 4", "at least: 2 of 4 still down
-/// at the end".
-fn caveat(key: &str, o: &OutageCounts) -> Option<String> {
-    match key {
-        table::RECOVERY_TIME if o.not_recovered > 0 => Some(format!(
-            "not recovered in {} of {}",
-            o.not_recovered, o.runs
-        )),
-        table::DOWNTIME if o.still_down_at_end > 0 => Some(format!(
-            "at least: {} of {} still down at the end",
-            o.still_down_at_end, o.runs
-        )),
-        _ => None,
-    }
-}
-
-/// The sweep's charts (also used by `surge plot`).
-pub fn draw(
-    title: &str,
-    varies: &[Vary],
-    per_point: &[PointStats],
-    criterion: Criterion,
-    dir: &Path,
-) -> Result<()> {
-    match varies {
-        [one] => {
-            let series: Vec<chart::MetricSeries> = KEY_METRICS
-                .iter()
-                .filter_map(|k| table::metric(k))
-                .map(|m| {
-                    // The failure share is that of the criterion the sweep was run with.
-                    let (key, label) = if m.key == table::OUTAGE_CRASHED {
-                        (criterion.metric(), criterion.probability_label())
-                    } else {
-                        (m.key, m.label)
-                    };
-                    (m, key, label)
-                })
-                .map(|(m, key, label)| chart::MetricSeries {
-                    label: label.to_string(),
-                    unit: m.unit.to_string(),
-                    probability: m.probability,
-                    mean: per_point.iter().map(|p| p.mean(key)).collect(),
-                    ci95: per_point.iter().map(|p| p.ci95(key)).collect(),
-                    notes: per_point
-                        .iter()
-                        .map(|p| caveat(m.key, &p.outage).unwrap_or_default())
-                        .collect(),
-                    at_least: per_point
-                        .iter()
-                        .map(|p| m.key == table::DOWNTIME && p.outage.still_down_at_end > 0)
-                        .collect(),
-                })
-                .collect();
-            chart::draw_sweep(
-                title,
-                &axis(one),
-                &series,
-                &dir.join("sweep.png"),
-                &dir.join("sweep.svg"),
-            )
-        }
-        [x, y] => {
-            let (nx, ny) = (x.values.len(), y.values.len());
-            // Points run with the first key slowest: point = ix * ny + iy.
-            let z: Vec<Vec<f64>> = (0..ny)
-                .map(|iy| {
-                    (0..nx)
-                        .map(|ix| per_point[ix * ny + iy].mean(criterion.metric()))
-                        .collect()
-                })
-                .collect();
-            chart::draw_heatmap(
-                title,
-                &axis(x),
-                &axis(y),
-                &z,
-                &dir.join("heatmap.png"),
-                &dir.join("heatmap.svg"),
-            )
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The table printed after a sweep: the outage probability, the recovery time of the runs that
-/// recovered (and how many did not), the downtime ("≥" when an outage was still on at the end)
-/// and the p95 latency.
-fn table(
-    keys: &[&str],
-    points: &[Vec<String>],
-    per_point: &[PointStats],
-    criterion: Criterion,
-) -> String {
-    let cell = |x: f64, f: &dyn Fn(f64) -> String| {
-        if x.is_finite() { f(x) } else { "-".into() }
-    };
-    let mut s = format!("{:<6}", "point");
-    for k in keys {
-        s.push_str(&format!("{k:>22}"));
-    }
-    s.push_str(&format!(
-        "{:>12}  {:<36}{:>14}{:>14}\n",
-        match criterion {
-            Criterion::Outage => "P(outage)",
-            Criterion::Slo => "P(SLO broken)",
-        },
-        "recovery (runs that recovered)",
-        "downtime",
-        "p95"
-    ));
-    for (i, (p, st)) in points.iter().zip(per_point).enumerate() {
-        s.push_str(&format!("{i:<6}"));
-        for v in p {
-            s.push_str(&format!("{v:>22}"));
-        }
-        let outage = cell(st.mean(criterion.metric()), &|x| format!("{x:.2}"));
-        let mut rec = cell(st.mean(table::RECOVERY_TIME), &human_duration);
-        if let Some(c) = caveat(table::RECOVERY_TIME, &st.outage) {
-            rec = format!("{rec}; {c}");
-        }
-        let mut down = cell(st.mean(table::DOWNTIME), &human_duration);
-        if st.outage.still_down_at_end > 0 {
-            down = format!("≥ {down}");
-        }
-        let p95 = cell(st.mean(table::LATENCY_P95), &human_duration);
-        s.push_str(&format!("{outage:>12}  {rec:<36}{down:>14}{p95:>14}\n"));
-    }
-    if per_point.iter().any(|p| p.outage.still_down_at_end > 0) {
-        s.push_str(
-            "≥: at least; some runs were still down at the end, so their downtime is cut by the \
-             horizon\n",
-        );
-    }
-    s
 }

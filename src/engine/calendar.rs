@@ -85,12 +85,6 @@ impl<E: Copy> Calendar<E> {
         }
     }
 
-    /// The time of the last event popped.
-    #[inline]
-    pub fn now(&self) -> Time {
-        self.now
-    }
-
     /// The most events the heap has held at once (delay lines not counted).
     pub fn peak_heap(&self) -> usize {
         self.peak_heap
@@ -103,14 +97,14 @@ impl<E: Copy> Calendar<E> {
     }
 
     /// Pending events.
-    #[inline]
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.heap.len()
             + self.lines.iter().map(VecDeque::len).sum::<usize>()
             + self.slots.iter().filter(|s| s.is_some()).count()
     }
 
-    #[inline]
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -182,14 +176,8 @@ impl<E: Copy> Calendar<E> {
         self.sift_up(self.heap.len() - 1);
     }
 
-    /// Schedule `event` `delay_s` seconds from now.
-    #[inline]
-    pub fn schedule_in(&mut self, delay_s: f64, event: E) {
-        self.schedule(self.now.after(delay_s), event);
-    }
-
     /// Time of the earliest pending event.
-    #[inline]
+    #[cfg(test)]
     pub fn peek_time(&self) -> Option<Time> {
         let heap = self.heap.first().map_or(EMPTY, |e| e.key);
         let key = self.fronts.iter().copied().fold(heap, u128::min);

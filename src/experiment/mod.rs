@@ -1,11 +1,13 @@
 //! Running experiments: one replication of a model (`run_once`), several in parallel with
 //! means and 95% intervals (`replicate`), and the seeds that make them reproducible.
 
+pub mod compare;
 pub mod crashpoint;
 pub mod fingerprint;
 pub mod guard;
 pub mod shard;
 pub mod sweep;
+pub mod variant;
 pub mod vary;
 
 use rayon::prelude::*;
@@ -24,6 +26,27 @@ use guard::{Limits, Until};
 pub struct RunOutput {
     pub summary: Summary,
     pub series: TimeSeries,
+}
+
+impl RunOutput {
+    /// The run's outage was still on when it ended (its last SLO window was down, below
+    /// `outage_below`): its downtime is only a lower bound, cut by the horizon.
+    pub fn down_at_end(&self, outage_below: f64) -> bool {
+        self.summary.outage.crashed
+            && self
+                .series
+                .window_success_rate
+                .last()
+                .is_some_and(|rate| *rate < outage_below)
+    }
+
+    /// What the metrics table reads of this run.
+    pub fn as_run(&self, outage_below: f64) -> crate::metrics::table::Run<'_> {
+        crate::metrics::table::Run {
+            summary: &self.summary,
+            down_at_end: self.down_at_end(outage_below),
+        }
+    }
 }
 
 /// Seed of replication `rep` of a run seeded with `seed`. Replication 0 uses the seed itself,

@@ -114,17 +114,11 @@ pub fn run_tasks(
                 }
                 let s = point_seed(seed, p as u64, u64::from(r));
                 let out = run_bounded(&models[p], s, limits);
-                let below = models[p].slo.outage_below;
                 let row = Row {
                     point: p,
                     rep: r,
                     seed: s,
-                    down_at_end: out.summary.outage.crashed
-                        && out
-                            .series
-                            .window_success_rate
-                            .last()
-                            .is_some_and(|rate| *rate < below),
+                    down_at_end: out.down_at_end(models[p].slo.outage_below),
                     summary: out.summary,
                 };
                 if let Err(e) = finished(&row) {

@@ -14,7 +14,17 @@
 //!   requests only wait, Little's law) with X_max = N / (s (1 + contention N)); N is the split
 //!   that fits best, kept only when it halves the misfit of the straight line and at least two
 //!   bins lie above it.
-//!
+//! - With n from Little's law (open arrivals, as in an access log) the times below the knee
+//!   include waiting too: arrivals at random find every thread busy now and then well before the
+//!   threads are saturated, more often the nearer they are, so a line through them reads the
+//!   waiting as contention and puts s too low. There the thread count N is fitted: for each N,
+//!   the mean wait of M/M/N (Erlang C, exact for exponential service, an approximation for
+//!   others) is taken out of each bin's mean time (the service part S with S + wait(N, X, S) =
+//!   W), the line is fitted to what is left against 1 + X S (requests in service), and the N
+//!   whose remainder is straightest (least misfit) is kept: the knee is then N and the line is
+//!   the service and contention without waiting. With concurrency recorded by a load tool (a
+//!   closed test: n users, each with one request) nobody waits below the knee, and the split
+//!   stands as it is.
 //! What the model makes of it is `model_toml`'s business.
 
 use serde::Serialize;
@@ -53,6 +63,9 @@ pub struct Contention {
     /// instances. None when the data never reach it.
     pub knee: Option<f64>,
     pub knee_throughput_per_s: Option<f64>,
+    /// Threads whose M/M/N waiting was taken out of the times below the knee (n from Little's
+    /// law only; None with concurrency recorded by the tool, or with no knee).
+    pub threads_fitted: Option<u32>,
     pub max_concurrency_seen: f64,
     pub note: String,
     pub points: Vec<Point>,
@@ -168,6 +181,7 @@ pub fn analyse(windows: &Grid<Window>, recorded: bool) -> Option<Contention> {
         low_concurrency_mean_s: None,
         knee: None,
         knee_throughput_per_s: None,
+        threads_fitted: None,
         max_concurrency_seen: max_seen,
         note: String::new(),
         points: bins.clone(),
@@ -209,14 +223,26 @@ pub fn analyse(windows: &Grid<Window>, recorded: bool) -> Option<Contention> {
     }
     let (a, b, se_b) = match best {
         Some((j, m)) if m < 0.5 * straight => {
-            let fit = line(&bins[..=j], recorded).expect("fitted above");
-            let n_k = bins[j].n;
+            let mut fit = line(&bins[..=j], recorded).expect("fitted above");
+            let mut n_k = bins[j].n;
+            if !recorded {
+                if let Some((threads, without_waiting)) = fit_threads(&bins[..=j], fit) {
+                    c.threads_fitted = Some(threads);
+                    n_k = f64::from(threads);
+                    fit = without_waiting;
+                }
+            }
             c.knee = Some(n_k);
             c.knee_throughput_per_s = Some(n_k / (fit.0 + fit.1 * n_k));
             c.note = format!(
                 "throughput stops growing at about {n_k:.0} requests in progress ({:.1}/s); above it requests wait",
                 n_k / (fit.0 + fit.1 * n_k)
             );
+            if let Some(t) = c.threads_fitted {
+                c.note.push_str(&format!(
+                    "; below it, the waiting of {t} threads (M/M/{t}) is taken out of the times"
+                ));
+            }
             fit
         }
         _ => {
@@ -239,6 +265,83 @@ pub fn analyse(windows: &Grid<Window>, recorded: bool) -> Option<Contention> {
     c.base_service_s = Some(a);
     c.low_concurrency_mean_s = Some(a + b);
     Some(c)
+}
+
+/// Erlang C: the probability that an arrival waits in M/M/`threads` with offered load `a` (in
+/// threads) below `threads`; Erlang B by its recursion, then C from B.
+fn erlang_c(threads: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=threads {
+        b = a * b / (f64::from(k) + a * b);
+    }
+    let n = f64::from(threads);
+    n * b / (n - a * (1.0 - b))
+}
+
+/// Mean wait in M/M/`threads` with `x` arrivals a second and a mean service of `s` seconds;
+/// infinite at and past saturation.
+pub fn mmn_wait(threads: u32, x: f64, s: f64) -> f64 {
+    let a = x * s;
+    if a >= f64::from(threads) {
+        return f64::INFINITY;
+    }
+    erlang_c(threads, a) * s / (f64::from(threads) - a)
+}
+
+/// The service part of a mean response time `w` at `x` arrivals a second with `threads`
+/// threads: the S with S + wait(threads, x, S) = w (bisection to the float's resolution; the
+/// wait grows with S).
+pub fn service_part(threads: u32, x: f64, w: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0, w);
+    while hi - lo > w * f64::EPSILON * 4.0 {
+        let m = 0.5 * (lo + hi);
+        if m + mmn_wait(threads, x, m) > w {
+            hi = m;
+        } else {
+            lo = m;
+        }
+    }
+    lo
+}
+
+/// The thread count whose M/M/N waiting, taken out of the bins below the knee, leaves the
+/// straightest line (least misfit) of time against requests in service; with that line. Counts
+/// from 1 to the most requests in progress of a bin below the knee: with more threads than that
+/// hardly anyone there waited, and the line through the times as they are (`as_measured`, the
+/// limit of ever more threads) is the candidate for all of them; None when it fits best.
+fn fit_threads(
+    below: &[Point],
+    as_measured: (f64, f64, f64),
+) -> Option<(u32, (f64, f64, f64))> {
+    let most = below.iter().map(|p| p.n).fold(1.0, f64::max);
+    let mut best: Option<(f64, u32, (f64, f64, f64))> = None;
+    for threads in 1..=(most.ceil() as u32) {
+        let served: Vec<Point> = below
+            .iter()
+            .map(|p| {
+                let s = service_part(threads, p.throughput_per_s, p.mean_s);
+                Point {
+                    n: 1.0 + p.throughput_per_s * s,
+                    mean_s: s,
+                    ..*p
+                }
+            })
+            .collect();
+        let Some(fit) = line(&served, false) else {
+            continue;
+        };
+        if fit.0 <= 0.0 {
+            continue;
+        }
+        let m = misfit(&served, |n| fit.0 + fit.1 * n);
+        if best.as_ref().is_none_or(|(bm, _, _)| m < *bm) {
+            best = Some((m, threads, fit));
+        }
+    }
+    let (a, b, _) = as_measured;
+    let unbounded = misfit(below, |n| a + b * n);
+    best.filter(|(m, _, _)| *m < unbounded)
+        .map(|(_, t, f)| (t, f))
 }
 
 /// At most 30 bins of consecutive points, of equal numbers of points.

@@ -66,25 +66,6 @@ impl Fitted {
         }
     }
 
-    /// The same shape scaled by `f` (every time multiplied by `f`).
-    pub fn scaled(&self, f: f64) -> Fitted {
-        match *self {
-            Fitted::Exponential { mean } => Fitted::Exponential { mean: mean * f },
-            Fitted::LogNormal { mu, sigma } => Fitted::LogNormal {
-                mu: mu + f.ln(),
-                sigma,
-            },
-            Fitted::Gamma { shape, scale } => Fitted::Gamma {
-                shape,
-                scale: scale * f,
-            },
-            Fitted::Weibull { shape, scale } => Fitted::Weibull {
-                shape,
-                scale: scale * f,
-            },
-        }
-    }
-
     /// Parameters by the names a model file uses (seconds for scale and mean).
     pub fn params(&self) -> BTreeMap<String, f64> {
         let v: Vec<(&str, f64)> = match *self {

@@ -3,13 +3,12 @@
 //! streaming (`input`, one module per format), into summaries of flat memory (`collect`); from
 //! those come the arrivals per bucket and a profile (`arrivals`), maximum-likelihood service-time
 //! fits (`dists`), the contention coefficient and the knee (`concurrency`); `report` gathers
-//! them into fit.json, `model_toml` writes a runnable model and `chart` draws fit.png/.svg.
+//! them into fit.json, `model_toml` writes a runnable model; fit.png/.svg are drawn by `output::chart`.
 //!
 //! This module reads; it does not simulate. Exit codes and printing are `commands::fit`'s.
 
 pub mod access_log;
 pub mod arrivals;
-pub mod chart;
 pub mod collect;
 pub mod concurrency;
 pub mod dists;
@@ -105,9 +104,6 @@ impl Endpoints {
     pub fn len(&self) -> usize {
         self.names.len()
     }
-    pub fn is_empty(&self) -> bool {
-        self.names.len() <= 1
-    }
 }
 
 /// The formats `surge fit` reads.
@@ -144,7 +140,6 @@ pub struct FileInfo {
     pub format: String,
     pub counts: LineCounts,
     pub zero_times: u64,
-    pub resolution_s: f64,
     pub notes: Vec<(String, f64)>,
 }
 
@@ -273,7 +268,6 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
             format,
             counts: c.clone(),
             zero_times: f.zero_times,
-            resolution_s: f.parser.resolution_s(),
             notes: f.parser.notes(),
         });
     }

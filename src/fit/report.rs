@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::arrivals::{self, Arrivals};
-use super::collect::{Reservoir, Sample};
+use super::collect::{Reservoir, Sample, WINDOW_S};
 use super::concurrency::{self, Contention};
 use super::dists::{Candidate, Fitted, fit_all};
 use super::{Options, Reading};
@@ -176,6 +176,23 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
         concurrency::window_concurrency(w, false)
     };
     let knee = contention.as_ref().and_then(|k| k.knee);
+    let threads = contention.as_ref().and_then(|k| k.threads_fitted);
+    // With threads fitted (n from Little's law), the share of a response's window mean that is
+    // service, and that window's requests in service: the M/M/N wait taken out as in the fit.
+    let served = |s: &Sample| -> Option<(f64, f64)> {
+        let t = threads?;
+        if s.concurrency.is_finite() {
+            return None;
+        }
+        let w = c
+            .windows
+            .cells
+            .get(usize::try_from(s.window - c.windows.origin).ok()?)?;
+        let x = f64::from(w.requests) / WINDOW_S as f64;
+        let mean = w.sum_time_ok / f64::from(w.timed_ok);
+        let part = concurrency::service_part(t, x, mean);
+        Some((part / mean, 1.0 + x * part))
+    };
     let coef = contention
         .as_ref()
         .filter(|k| k.significant)
@@ -188,14 +205,24 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
                 continue;
             }
         }
+        let (share, n) = match served(s) {
+            Some((share, in_service)) => (share, Some(in_service)),
+            None => (1.0, n),
+        };
         basis.push(match (coef, n) {
-            (Some(cf), Some(n)) => s.time_s / (1.0 + cf * n),
-            _ => s.time_s,
+            (Some(cf), Some(n)) => share * s.time_s / (1.0 + cf * n),
+            _ => share * s.time_s,
         });
     }
     let mut what = String::from("response times of successful requests");
     if let Some(k) = knee {
         what.push_str(&format!(", at most {k:.0} in progress (below the knee)"));
+    }
+    if let Some(t) = threads {
+        what.push_str(&format!(
+            ", each scaled by the share of its 10 s window's mean that is service once the wait \
+             for {t} threads (M/M/{t}) is taken out"
+        ));
     }
     if let Some(cf) = coef {
         what.push_str(&format!(

@@ -2,9 +2,10 @@
 //! levels, the summary of a run, and outage and recovery detection from the SLO. Nothing here
 //! keeps a list of every request: counts, sums and histograms are updated as events happen.
 
-pub mod collector;
-pub mod outage;
-pub mod series;
+pub(crate) mod collector;
+pub(crate) mod outage;
+pub mod replicated;
+pub(crate) mod series;
 pub mod slo;
 pub mod summary;
 pub mod table;

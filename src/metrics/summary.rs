@@ -1,13 +1,13 @@
 //! `summary.json`: the stable fields (listed in docs/outputs.md) for one run, and the mean and 95%
 //! confidence half-width over replications (computed field by field on the JSON tree, so every
-//! numeric field gets its interval without a hand-written list).
+//! numeric field gets its interval without a hand-written list, with `stats::mean_ci95`). Code
+//! that reads figures over replications uses the typed `metrics::replicated` instead.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::outage::Outage;
 use super::slo::SloSummary;
-use crate::analytic::t_quantile_975;
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct RequestCounts {
@@ -193,14 +193,7 @@ pub fn aggregate(reps: &[Value]) -> (Value, Value) {
                 if nums.is_empty() || matches!(first, Value::String(_)) {
                     return (first.clone(), Value::Null);
                 }
-                let n = nums.len() as f64;
-                let mean = nums.iter().sum::<f64>() / n;
-                let half = if nums.len() > 1 {
-                    let var = nums.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
-                    t_quantile_975(nums.len() as u32 - 1) * (var / n).sqrt()
-                } else {
-                    f64::NAN
-                };
+                let (mean, half) = crate::stats::mean_ci95(&nums);
                 let num =
                     |x: f64| serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number);
                 (num(mean), num(half))

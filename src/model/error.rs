@@ -14,6 +14,8 @@ pub enum Place {
     Override(String),
     /// One value of a sweep's `--vary K=SPEC`.
     Vary { key: String, value: String },
+    /// One `KEY=VALUE` of a variant compared by `surge compare` (`[[variant]]` or `--variant`).
+    Variant { name: String, set: String },
     /// Only the file as a whole is known.
     Whole,
 }
@@ -36,6 +38,9 @@ impl fmt::Display for ModelError {
             Place::Override(s) => write!(f, "{} (in --set {s})", self.file)?,
             Place::Vary { key, value } => {
                 write!(f, "{} (in --vary {key}, at the value {value})", self.file)?
+            }
+            Place::Variant { name, set } => {
+                write!(f, "{} (in variant \"{name}\", at {set})", self.file)?
             }
             Place::Whole => write!(f, "{}", self.file)?,
         }

@@ -5,17 +5,17 @@
 
 mod build;
 mod build_tier;
-pub mod canonical;
+pub(crate) mod canonical;
 pub mod dist;
-pub mod durations;
+pub(crate) mod durations;
 pub mod error;
 mod load;
-pub mod overrides;
+pub(crate) mod overrides;
 pub mod schema;
 pub mod spec;
 pub mod tier_policies;
 pub mod trace;
-pub mod units;
+pub(crate) mod units;
 
 pub use dist::Dist;
 pub use error::{ModelError, Place};

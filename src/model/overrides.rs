@@ -1,7 +1,8 @@
 //! `--set K=V`: change one value of a model by dotted key path before it is checked. Tiers and
 //! sources are picked by name (`tier.web.instances=12`) or by index (`tier.0.instances=12`);
 //! missing tables on the way are created, so `--set tier.web.memory.base=1GiB` works on a model
-//! that has no `[tier.memory]` yet. A typo in the last key is caught afterwards as an unknown key.
+//! that has no `[tier.memory]` yet, and `operator.N.action=...` with N the number of operators adds
+//! one. A typo in the last key is caught afterwards as an unknown key.
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
@@ -74,6 +75,11 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
             .and_then(Item::as_array_of_tables_mut)
             .expect("checked");
         let (pick, rest2) = rest.split_first().expect("rest is not empty");
+        // Operators have no name: the index one past the last adds one (`operator.1.action=...`
+        // on a model with one operator).
+        if head == "operator" && pick.parse::<usize>().ok() == Some(arr.len()) {
+            arr.push(Table::new());
+        }
         let names: Vec<String> = arr
             .iter()
             .enumerate()
@@ -146,6 +152,16 @@ mod tests {
         assert_eq!(v["tier"][0]["instances"].as_integer(), Some(5));
         assert_eq!(v["surge"]["peak"].as_integer(), Some(12));
         assert_eq!(v["tier"][0]["service"]["mean"].as_str(), Some("2s"));
+        // One past the last operator adds one; further past is an error.
+        let ops = format!("{M}[[operator]]\naction = \"restart\"\n");
+        let two = [
+            parse("operator.1.action=shed_load").unwrap(),
+            parse("operator.1.detect=10m").unwrap(),
+        ];
+        let v: toml::Table = toml::from_str(&apply(&ops, &two).unwrap()).unwrap();
+        assert_eq!(v["operator"][1]["action"].as_str(), Some("shed_load"));
+        assert_eq!(v["operator"][1]["detect"].as_str(), Some("10m"));
+        assert!(apply(&ops, &[parse("operator.2.action=restart").unwrap()]).is_err());
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub struct RawModel {
     pub client: Option<RawClient>,
     #[serde(default, rename = "operator")]
     pub operators: Vec<RawOperator>,
+    /// `[[variant]]`: alternatives for `surge compare`, read and checked there
+    /// (`experiment::variant`); a run of the model itself ignores them.
+    #[serde(default, rename = "variant")]
+    pub variants: Option<serde::de::IgnoredAny>,
 }
 
 /// Client behaviour: in `[client]` for every source, or inside a `[[source]]` to override keys.

@@ -8,7 +8,8 @@
 //! just removed sees that the name no longer leads to its file and counts the folder as busy.
 //! It is not a lock against other programs, nor across machines on file systems without `flock`.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use fs4::{FileExt, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use crate::model::error::BadInput;
@@ -44,10 +45,8 @@ pub fn lock_as(dir: &Path, name: &str) -> Result<OutputLock, BadInput> {
         .write(true)
         .open(&path)
         .map_err(|e| bad(format!("cannot be written ({e})")))?;
-    // `File::try_lock` is std's `flock` (Rust 1.89): the crate's declared MSRV (1.85) is behind it.
-    #[allow(clippy::incompatible_msrv)]
-    let locked = file.try_lock();
-    match locked {
+    // `fs4`'s `flock` (std's own `File::try_lock` needs Rust 1.89, past the declared MSRV).
+    match FileExt::try_lock(&file) {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             return Err(bad(format!(

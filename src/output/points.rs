@@ -5,7 +5,8 @@
 //!
 //! The statistics are computed from the CSV cells as written, so a sweep merged from shards and
 //! one run on one machine give the same bytes. This module knows the formats, not how the runs
-//! were made: `commands::sweep` and `commands::merge` write through it, `commands::plot` reads.
+//! were made: `output::sweep` writes through it (for `surge sweep` and `surge merge`), `surge
+//! plot` reads.
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};

@@ -84,6 +84,42 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
     (mean, t_quantile_975(df) * (var / nf).sqrt())
 }
 
+/// A mean over replications and the half-width of its 95% confidence interval (Student t);
+/// `ci95` is `None` with fewer than two values.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Estimate {
+    pub mean: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<f64>,
+}
+
+impl Estimate {
+    /// The estimate from `xs` ([`mean_ci95`]); `None` without any value.
+    pub fn of(xs: &[f64]) -> Option<Estimate> {
+        let (mean, half) = mean_ci95(xs);
+        mean.is_finite().then(|| Estimate {
+            mean,
+            ci95: half.is_finite().then_some(half),
+        })
+    }
+
+    /// The paired difference `b - a` over the pairs where both have a value: its mean and
+    /// interval (a paired t interval), and the number of pairs used.
+    pub fn paired(a: &[Option<f64>], b: &[Option<f64>]) -> (Option<Estimate>, usize) {
+        let d: Vec<f64> = a
+            .iter()
+            .zip(b)
+            .filter_map(|(x, y)| Some((*y)? - (*x)?))
+            .collect();
+        (Estimate::of(&d), d.len())
+    }
+
+    /// The interval's ends, `None` without an interval.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        self.ci95.map(|h| (self.mean - h, self.mean + h))
+    }
+}
+
 /// The quantile of the standard normal distribution at `p` (0 < p < 1).
 pub fn normal_quantile(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p)
@@ -172,6 +208,7 @@ impl Logistic {
     }
 
     /// The fitted probability at `x`.
+    #[cfg(test)]
     pub fn probability(&self, x: f64) -> f64 {
         let z = (x - self.centre) / self.scale;
         1.0 / (1.0 + (-(self.b0 + self.b1 * z)).exp())
@@ -223,6 +260,28 @@ mod tests {
         let (_, half) = mean_ci95(&[5.0]);
         assert!(half.is_nan());
         assert!(mean_ci95(&[]).0.is_nan());
+        let e = Estimate::of(&[1.0, 2.0, 3.0]).unwrap();
+        assert_eq!((e.mean, e.ci95.unwrap()), (2.0, half_of_three()));
+        assert_eq!(Estimate::of(&[5.0]).unwrap().ci95, None);
+        assert!(Estimate::of(&[]).is_none());
+    }
+
+    fn half_of_three() -> f64 {
+        mean_ci95(&[1.0, 2.0, 3.0]).1
+    }
+
+    #[test]
+    fn paired_differences_use_complete_pairs_only() {
+        let a = [Some(1.0), Some(2.0), None, Some(4.0)];
+        let b = [Some(2.0), Some(4.0), Some(9.0), None];
+        let (d, n) = Estimate::paired(&a, &b);
+        assert_eq!(n, 2);
+        assert_eq!(d.unwrap().mean, 1.5);
+        let (same, n) = Estimate::paired(&a, &a);
+        assert_eq!(
+            (same.unwrap().mean, same.unwrap().ci95, n),
+            (0.0, Some(0.0), 3)
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The commands end to end: `surge` with no arguments, `surge run` outputs and their names,
 //! `surge check` against `surge run`, `--set`, replications and determinism.
 
-use crate::common::{assert_exact, check_invariants, open_queue, run_file, run_model, surge};
+use crate::common::{
+    assert_exact, assert_success, check_invariants, open_queue, read_json, run_file, run_model,
+    surge,
+};
 use serde_json::Value;
 use std::path::Path;
 
@@ -101,13 +104,8 @@ fn run_writes_the_documented_outputs() {
         ])
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_success(&status);
+    let summary: Value = read_json(&out.join("summary.json"));
     check_invariants(&summary);
     for k in [
         "model",
@@ -197,17 +195,12 @@ fn set_overrides_change_the_model() {
 fn bare_surge_runs_the_election_night_model() {
     let dir = tempfile::tempdir().unwrap();
     let out = surge().current_dir(dir.path()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("ircc-2016"), "{text}");
     assert!(text.contains("outputs/ircc-2016/run"), "{text}");
     let dir = dir.path().join("outputs/ircc-2016/run");
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: Value = read_json(&dir.join("summary.json"));
     check_invariants(&summary);
     // 17,000 users at baseline, about 200,000 at the 12x peak.
     assert!(summary["requests"]["offered"].as_u64().unwrap() > 10_000_000);
@@ -255,13 +248,8 @@ fn without_the_surge_the_election_night_site_is_healthy() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_success(&status);
+    let summary: Value = read_json(&out.join("summary.json"));
     check_invariants(&summary);
     let r = &summary["requests"];
     let success = r["succeeded"].as_f64().unwrap() / r["offered"].as_f64().unwrap();
@@ -280,11 +268,7 @@ fn bench_quick_prints_its_table_and_the_targets() {
         .arg(&json)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     for row in [
         "hold model, 1000 pending events",
@@ -299,7 +283,7 @@ fn bench_quick_prints_its_table_and_the_targets() {
     ] {
         assert!(text.contains(row), "{row} missing from\n{text}");
     }
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let doc: Value = read_json(&json);
     let results = doc["results"].as_array().unwrap();
     // Two hold models, two M/M/c/K sizes, two log-reading sizes, two sweeps.
     assert_eq!(results.len(), 8);

@@ -16,6 +16,22 @@ pub fn surge() -> Command {
     cmd
 }
 
+/// The command succeeded; else fail with its stderr.
+pub fn assert_success(o: &std::process::Output) {
+    assert!(
+        o.status.success(),
+        "surge failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Run `surge run` on `model` (TOML text) with extra arguments; return `summary.json`.
 pub fn run_model(model: &str, args: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
@@ -35,14 +51,8 @@ pub fn run_file(file: &Path, dir: &Path, args: &[&str]) -> Value {
         .arg("--quiet")
         .args(args)
         .assert();
-    let output = assert.get_output();
-    assert!(
-        output.status.success(),
-        "surge failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
-    let summary: Value = serde_json::from_str(&text).unwrap();
+    assert_success(assert.get_output());
+    let summary = read_json(&out.join("summary.json"));
     check_invariants(&summary);
     summary
 }

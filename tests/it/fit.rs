@@ -3,7 +3,7 @@
 //! each tool's format from a small sample in its exact layout (tests/fit-data/), gzip, garbage
 //! lines and errors kept out of the service fit.
 
-use crate::common::surge;
+use crate::common::{assert_success, read_json, surge};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, LogNormal, StandardUniform};
 use serde_json::Value;
@@ -137,6 +137,15 @@ fn nginx_log(reqs: &[Req]) -> String {
     s
 }
 
+/// Requests generated from `truth`, written as an nginx log `access.log` in a fresh folder.
+fn generated_log(truth: &Truth) -> (tempfile::TempDir, PathBuf, Vec<Req>) {
+    let reqs = generate(truth);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, nginx_log(&reqs)).unwrap();
+    (dir, log, reqs)
+}
+
 /// Run `surge fit` and return fit.json.
 fn fit(files: &[&Path], extra: &[&str], out: &Path) -> Value {
     let a = surge()
@@ -147,13 +156,8 @@ fn fit(files: &[&Path], extra: &[&str], out: &Path) -> Value {
         .arg(out)
         .arg("--quiet")
         .assert();
-    let o = a.get_output();
-    assert!(
-        o.status.success(),
-        "surge fit failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_str(&std::fs::read_to_string(out.join("fit.json")).unwrap()).unwrap()
+    assert_success(a.get_output());
+    read_json(&out.join("fit.json"))
 }
 
 fn within(got: f64, want: f64, tol: f64, what: &str) {
@@ -193,10 +197,7 @@ fn recovers_arrivals_and_lognormal_service_from_an_nginx_log() {
         threads: 0,
         seed: 11,
     };
-    let reqs = generate(&truth);
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("access.log");
-    std::fs::write(&log, nginx_log(&reqs)).unwrap();
+    let (dir, log, reqs) = generated_log(&truth);
     let j = fit(&[&log], &[], &dir.path().join("out"));
     // every request counted, errors counted and kept out of the fit
     assert_eq!(j["lines"]["read"], reqs.len() as u64);
@@ -246,10 +247,7 @@ fn recovers_contention_and_the_knee_is_absent_below_saturation() {
         threads: 0,
         seed: 5,
     };
-    let reqs = generate(&truth);
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("access.log");
-    std::fs::write(&log, nginx_log(&reqs)).unwrap();
+    let (dir, log, _) = generated_log(&truth);
     let j = fit(&[&log], &[], &dir.path().join("out"));
     let c = &j["contention"];
     within(f(&c["coefficient"]), truth.contention, 0.10, "contention");
@@ -281,10 +279,7 @@ fn the_knee_is_found_where_throughput_stops_growing() {
         threads: 10,
         seed: 8,
     };
-    let reqs = generate(&truth);
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("access.log");
-    std::fs::write(&log, nginx_log(&reqs)).unwrap();
+    let (dir, log, _) = generated_log(&truth);
     let j = fit(&[&log], &[], &dir.path().join("out"));
     let c = &j["contention"];
     let knee = c["knee"].as_f64().unwrap_or_else(|| panic!("no knee: {c}"));
@@ -300,8 +295,22 @@ fn the_knee_is_found_where_throughput_stops_growing() {
         model.contains(&format!("threads = {}", knee.round())),
         "{model}"
     );
-    // Not checked: below the knee, waiting that grows with load is taken for contention, so
-    // the base service and the time of a request alone come out low (88 ms for 100 ms here).
+    // a request alone takes the service time, not the waiting: the M/M/N waiting of the fitted
+    // threads is taken out below the knee (about 3,500 responses in the lowest bins: the
+    // standard error of their mean is under 2%)
+    assert_eq!(c["threads_fitted"], 10, "{c}");
+    within(
+        f(&c["low_concurrency_mean_s"]),
+        truth.mean,
+        0.05,
+        "time of a request alone",
+    );
+    within(
+        f(&j["service"]["mean_s"]),
+        truth.mean,
+        0.05,
+        "service mean below the knee",
+    );
 }
 
 #[test]
@@ -317,10 +326,7 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
         threads: 0,
         seed: 21,
     };
-    let reqs = generate(&truth);
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("access.log");
-    std::fs::write(&log, nginx_log(&reqs)).unwrap();
+    let (dir, log, reqs) = generated_log(&truth);
     // The README's example is this log: SURGE_FIT_EXAMPLE=access.log keeps a copy.
     if let Ok(keep) = std::env::var("SURGE_FIT_EXAMPLE") {
         std::fs::copy(&log, keep).unwrap();

@@ -2,7 +2,7 @@
 //! about the rest; replicated outage figures are means with intervals; "lost" means rejected,
 //! timed out or failed; the SLO figures; provenance; the output folder checked and locked.
 
-use crate::common::surge;
+use crate::common::{read_json, surge};
 use std::path::Path;
 
 /// One server of capacity 20 req/s offered 10 req/s, with a surge from `surge_at` to `peak`x
@@ -39,7 +39,7 @@ fn run_text(model: &str, args: &[&str]) -> (tempfile::TempDir, String) {
 }
 
 fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap()
+    read_json(&dir.join("out/summary.json"))
 }
 
 #[test]
@@ -234,8 +234,7 @@ fn a_sweep_can_count_slo_breaks_as_failures() {
         .arg(&out)
         .assert()
         .success();
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let doc: serde_json::Value = read_json(&out.join("sweep.json"));
     assert_eq!(doc["criterion"], "slo");
     assert_eq!(doc["overrides"], serde_json::json!([]));
     let p = |i: usize| doc["points"][i]["mean"]["slo.broken"].as_f64().unwrap();
@@ -366,7 +365,7 @@ fn a_second_command_on_a_locked_folder_is_refused() {
     std::fs::create_dir_all(&out).unwrap();
     // Another surge command holds the folder.
     let held = std::fs::File::create(out.join(".surge.lock")).unwrap();
-    held.lock().unwrap();
+    fs4::FileExt::lock(&held).unwrap();
     let o = surge()
         .arg("run")
         .arg(&file)

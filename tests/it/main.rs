@@ -6,6 +6,7 @@ mod bad_input;
 mod bad_models;
 mod cli;
 mod common;
+mod compare;
 mod early_stop;
 mod failure;
 mod fit;

@@ -2,7 +2,7 @@
 //! replication, a 2-D sweep draws its heatmap, and the crash point of a model whose answer is
 //! known from theory is found within 3%.
 
-use crate::common::surge;
+use crate::common::{assert_success, read_json, surge};
 use serde_json::Value;
 
 /// One instance of c = 10 threads at m = 10 req/s each (capacity c m = 100 req/s), base load
@@ -41,11 +41,7 @@ fn run_theory(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         .args(&args[1..])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     out
 }
 
@@ -98,9 +94,7 @@ fn sweeps_are_identical_for_any_number_of_jobs() {
         })
         .collect();
     assert_eq!(pairs.len(), 12, "each (point, rep) exactly once");
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("one/sweep.json")).unwrap())
-            .unwrap();
+    let doc: Value = read_json(&dir.path().join("one/sweep.json"));
     assert_eq!(doc["points"].as_array().unwrap().len(), 4);
     assert!(doc["points"][3]["ci95"]["outage.crashed"].is_number());
     for f in ["sweep.png", "sweep.svg"] {
@@ -161,9 +155,7 @@ fn the_crash_point_is_found_where_theory_puts_it() {
             out.to_str().unwrap(),
         ],
     );
-    let cp: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("crashpoint.json")).unwrap())
-            .unwrap();
+    let cp: Value = read_json(&out.join("crashpoint.json"));
     let x = cp["crash_point"].as_f64().unwrap();
     let ci = cp["ci95"].as_array().unwrap();
     let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
@@ -186,9 +178,7 @@ fn the_crash_point_is_found_where_theory_puts_it() {
             out.to_str().unwrap(),
         ],
     );
-    let cp: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("crashpoint.json")).unwrap())
-            .unwrap();
+    let cp: Value = read_json(&out.join("crashpoint.json"));
     assert_eq!(cp["direction"], "larger saves");
     // 150 req/s needs 15 threads of 10 req/s.
     let x = cp["crash_point"].as_f64().unwrap();
@@ -310,8 +300,7 @@ fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least(
         "a run that did not recover has no recovery time: {recovery:?}"
     );
     assert_eq!(down_at_end, ["1", "1", "0", "0"]);
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let doc: Value = read_json(&out.join("sweep.json"));
     for p in doc["points"].as_array().unwrap() {
         assert!(p["mean"]["outage.recovery_time_s"].is_null(), "{p}");
         assert_eq!(p["outage"]["not_recovered"], 2);
@@ -339,10 +328,7 @@ fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least(
 #[test]
 fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let read = |out: &std::path::Path| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(out.join("crashpoint.json")).unwrap())
-            .unwrap()
-    };
+    let read = |out: &std::path::Path| -> Value { read_json(&out.join("crashpoint.json")) };
     // Mixed outcomes near the crossing: a logistic fit, its curve, and a 95% interval.
     let out = dir.path().join("fit");
     let o = run_theory(

@@ -182,8 +182,6 @@ impl Figure for CrashFig<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let (title_area, rest) = root.split_vertically(TITLE_H);
         let note = match (self.crash_point, self.ci95) {
             (Some(c), Some((a, b))) => format!(
                 "crash point {} ({} {} – {})",
@@ -195,14 +193,12 @@ impl Figure for CrashFig<'_> {
             (Some(c), None) => format!("crash point {}", fmt_num(c)),
             (None, _) => "no crash point found".to_string(),
         };
-        draw_title(
-            &title_area,
+        let (plot_area, legend_area) = draw_frame(
+            root,
             self.title,
             Some(&note),
             FIG_W - WIDE_LEGEND_W - PLOT_MARGIN_RIGHT,
         )?;
-        let (body, _) = rest.split_vertically(FIG_H - TITLE_H - BOTTOM_PAD);
-        let (plot_area, legend_area) = body.split_horizontally(FIG_W - WIDE_LEGEND_W);
 
         let tries: Vec<(CrashTry, (f64, f64, f64))> = self
             .tries
@@ -237,15 +233,15 @@ impl Figure for CrashFig<'_> {
         } else {
             self.parameter
         };
-        let mut chart = ChartBuilder::on(&plot_area)
-            .margin_top(LINE_LABEL_BAND)
-            .margin_right(PLOT_MARGIN_RIGHT)
-            .x_label_area_size(X_LABEL_AREA + X_DESC_EXTRA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(x.clone(), y.clone())?;
-        draw_mesh(&mut chart, Some(x_desc), true)?;
-        let (cols, rows) = chart.plotting_area().get_pixel_range();
-        draw_y_desc(&plot_area, "outage probability", &rows)?;
+        let (mut chart, cols, rows) = draw_plot(
+            &plot_area,
+            &x,
+            &y,
+            LINE_LABEL_BAND,
+            Y_LABEL_AREA,
+            (x_desc, "outage probability"),
+            true,
+        )?;
 
         // Interval band, quantile lines, the 0.5 level and the crash point, under the data.
         let band = CRASH.mix(0.13);

@@ -202,11 +202,7 @@ impl Figure for HeatFig<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let (title_area, rest) = root.split_vertically(TITLE_H);
-        draw_title(&title_area, self.title, None, FIG_W - WIDE_LEGEND_W)?;
-        let (body, _) = rest.split_vertically(FIG_H - TITLE_H - BOTTOM_PAD);
-        let (plot_area, legend_area) = body.split_horizontally(FIG_W - WIDE_LEGEND_W);
+        let (plot_area, legend_area) = draw_frame(root, self.title, None, FIG_W - WIDE_LEGEND_W)?;
 
         let gx = Grid::new(self.x);
         let gy = Grid::new(self.y);
@@ -239,15 +235,15 @@ impl Figure for HeatFig<'_> {
         } else {
             &self.x.name
         };
-        let mut chart = ChartBuilder::on(&plot_area)
-            .margin_top(HEAT_MARGIN_TOP)
-            .margin_right(PLOT_MARGIN_RIGHT)
-            .x_label_area_size(X_LABEL_AREA + X_DESC_EXTRA)
-            .y_label_area_size(y_area)
-            .build_cartesian_2d(xs.clone(), ys.clone())?;
-        draw_mesh(&mut chart, Some(x_desc), false)?;
-        let (cols, rows) = chart.plotting_area().get_pixel_range();
-        draw_y_desc(&plot_area, &self.y.name, &rows)?;
+        let (mut chart, cols, rows) = draw_plot(
+            &plot_area,
+            &xs,
+            &ys,
+            HEAT_MARGIN_TOP,
+            y_area,
+            (x_desc, &self.y.name),
+            false,
+        )?;
 
         // Cells.
         let mut any_nan = false;

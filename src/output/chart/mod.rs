@@ -1,6 +1,7 @@
 //! Charts, for capacity planners: the timeline of a run ([`draw_timeline`]), a sweep over one
-//! parameter ([`draw_sweep`]), a heatmap over two ([`draw_heatmap`]) and a crash-point search
-//! ([`draw_crashpoint`]); one file per figure, on a shared look (`theme`), one axis type
+//! parameter ([`draw_sweep`]), a heatmap over two ([`draw_heatmap`]), a crash-point search
+//! ([`draw_crashpoint`]), a comparison of variants ([`draw_compare`]) and how `surge fit`'s model
+//! matches its data ([`draw_fit`]); one file per figure, on a shared look (`theme`), one axis type
 //! (`scale`), shared pieces (`parts`: titles, legends, whiskers) and the heatmap boundary's
 //! geometry (`contour`).
 //!
@@ -12,8 +13,10 @@
 //! Values in seconds are shown in minutes above 2 minutes and in hours above 2 hours, with the
 //! unit in the axis description (`"recovery time (h)"`).
 
+mod compare;
 mod contour;
 mod crashpoint;
+mod fit;
 mod heatmap;
 mod panels;
 mod parts;
@@ -49,7 +52,9 @@ use anyhow::{Context, Result, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub use compare::{CompareChart, draw_compare};
 pub use crashpoint::{CrashChart, CrashTry, draw_crashpoint};
+pub use fit::draw_fit;
 pub use heatmap::draw_heatmap;
 pub use scale::clock_label;
 pub use sweep::{Axis, MetricSeries, draw_sweep};

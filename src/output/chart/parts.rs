@@ -155,6 +155,55 @@ where
     Ok(())
 }
 
+/// The page of a figure with one plot and a legend column (heatmap, crash point): white, the
+/// title band, then the body split into the plot's area and the legend's; returns both.
+pub(super) fn draw_frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    note: Option<&str>,
+    note_right_x: u32,
+) -> Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>)>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (title_area, rest) = root.split_vertically(TITLE_H);
+    draw_title(&title_area, title, note, note_right_x)?;
+    let (body, _) = rest.split_vertically(FIG_H - TITLE_H - BOTTOM_PAD);
+    Ok(body.split_horizontally(FIG_W - WIDE_LEGEND_W))
+}
+
+/// The chart of a plot area on `x` and `y`: room for the tick labels and the x description
+/// below (`y_area` wide on the left), the mesh (`grid` lines or none) and the rotated y
+/// description; returns it with its plotting area's pixel columns and rows.
+pub(super) fn draw_plot<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: &Scale,
+    y: &Scale,
+    margin_top: u32,
+    y_area: u32,
+    (x_desc, y_desc): (&str, &str),
+    grid: bool,
+) -> Result<(
+    ChartContext<'a, DB, Cartesian2d<Scale, Scale>>,
+    Range<i32>,
+    Range<i32>,
+)>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(margin_top)
+        .margin_right(PLOT_MARGIN_RIGHT)
+        .x_label_area_size(X_LABEL_AREA + X_DESC_EXTRA)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(x.clone(), y.clone())?;
+    draw_mesh(&mut chart, Some(x_desc), grid)?;
+    let (cols, rows) = chart.plotting_area().get_pixel_range();
+    draw_y_desc(area, y_desc, &rows)?;
+    Ok((chart, cols, rows))
+}
+
 /// The y axis description, rotated, centred on the plot's rows (`rows`, backend pixels), at the
 /// left edge of `area`.
 pub(super) fn draw_y_desc<DB: DrawingBackend>(

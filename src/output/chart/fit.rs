@@ -1,64 +1,50 @@
-//! fit.png and fit.svg: how well the fitted model matches the data, in three panels: the
-//! empirical CDF of the times fitted against each candidate's CDF (log time axis), requests per
-//! second per bucket with the profile the model replays, and mean response time against
-//! concurrency with the fitted contention line and the knee.
-//!
-//! Theme constants are copied from the run charts (`output::chart`) to keep the look.
+//! fit.png and fit.svg (`surge fit`): how well the fitted model matches the data, in three
+//! panels: the empirical CDF of the times fitted against each candidate's CDF (log time axis),
+//! requests per second per bucket with the profile the model replays, and mean response time
+//! against concurrency with the fitted curve (contention, the wait for the fitted threads where
+//! there are some) and the knee. On the shared look (`theme`); plotters' own axes (one of them
+//! logarithmic) rather than `scale`.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
-use super::report::Fit;
+use super::theme::{
+    BLUE, DESC_SIZE, FIG_W, GREEN, GRID, NOTE_SIZE, PANEL_TITLE_SIZE, PURPLE, RED, TEXT, TEXT_DIM,
+    TITLE_SIZE, style,
+};
+use super::{Figure, write_figure};
+use crate::fit::concurrency;
+use crate::fit::report::Fit;
 
-const FONT: &str = "sans-serif";
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const W: u32 = 1400;
 const H: u32 = 1650;
-const TEXT: RGBColor = RGBColor(30, 30, 30);
-const TEXT_DIM: RGBColor = RGBColor(90, 90, 90);
-const GRID: RGBColor = RGBColor(225, 225, 225);
-const COLORS: [RGBColor; 4] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-];
-const DATA: RGBColor = RGBColor(30, 30, 30);
+const COLORS: [RGBColor; 4] = [BLUE, RED, GREEN, PURPLE];
+const DATA: RGBColor = TEXT;
 
-fn font() {
-    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
-    });
+struct FitChart<'a> {
+    fit: &'a Fit,
+    title: &'a str,
 }
 
-/// Draw the chart into `png` and `svg` (each written under a temporary name, then renamed).
-pub fn draw(fit: &Fit, title: &str, png: &Path, svg: &Path) -> Result<()> {
-    font();
-    for (path, is_png) in [(png, true), (svg, false)] {
-        // plotters tells the image format by the extension, so the temporary name keeps it.
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("fit");
-        let ext = if is_png { "png" } else { "svg" };
-        let tmp = path.with_file_name(format!(".{stem}.{}.tmp.{ext}", std::process::id()));
-        let r = if is_png {
-            let root = BitMapBackend::new(&tmp, (W, H)).into_drawing_area();
-            panels(&root, fit, title)
-                .and_then(|()| root.present().map_err(|e| anyhow::anyhow!("{e}")))
-        } else {
-            let root = SVGBackend::new(&tmp, (W, H)).into_drawing_area();
-            panels(&root, fit, title)
-                .and_then(|()| root.present().map_err(|e| anyhow::anyhow!("{e}")))
-        };
-        if let Err(e) = r {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e).with_context(|| format!("cannot draw {}", path.display()));
-        }
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+impl Figure for FitChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        (FIG_W, H)
     }
-    Ok(())
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        panels(root, self.fit, self.title)
+    }
+}
+
+/// Draw the chart into `png` and `svg`, each atomically.
+pub fn draw_fit(fit: &Fit, title: &str, png: &Path, svg: &Path) -> Result<()> {
+    write_figure(&FitChart { fit, title }, png, svg)
 }
 
 type Area<'a, DB> = DrawingArea<DB, Shift>;
@@ -67,10 +53,60 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
 }
 
+/// A panel's chart: its title above, room for the tick labels.
+fn panel<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
+    area: &'a Area<DB>,
+    title: impl AsRef<str>,
+    x: X,
+    y: Y,
+) -> Result<ChartContext<'a, DB, Cartesian2d<X::CoordDescType, Y::CoordDescType>>> {
+    ChartBuilder::on(area)
+        .caption(title.as_ref(), style(PANEL_TITLE_SIZE, &TEXT))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(err)
+}
+
+/// The grid, the tick labels and the axis descriptions, in the chart look.
+fn axes<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    x_desc: &str,
+    y_desc: &str,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+    DB: DrawingBackend,
+{
+    mesh.light_line_style(GRID)
+        .bold_line_style(GRID)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(style(NOTE_SIZE, &TEXT))
+        .axis_desc_style(style(DESC_SIZE, &TEXT))
+}
+
+/// The series' legend, boxed, at `at`.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GRID)
+        .label_font(style(NOTE_SIZE, &TEXT))
+        .draw()
+        .map_err(err)
+}
+
 fn panels<DB: DrawingBackend>(root: &Area<DB>, fit: &Fit, title: &str) -> Result<()> {
     root.fill(&WHITE).map_err(err)?;
     let (head, body) = root.split_vertically(60);
-    head.draw_text(title, &(FONT, 28).into_font().color(&TEXT), (30, 18))
+    head.draw_text(title, &style(TITLE_SIZE, &TEXT), (30, 18))
         .map_err(err)?;
     let parts = body.split_evenly((3, 1));
     cdf_panel(&parts[0], fit)?;
@@ -80,9 +116,9 @@ fn panels<DB: DrawingBackend>(root: &Area<DB>, fit: &Fit, title: &str) -> Result
 }
 
 fn note<DB: DrawingBackend>(area: &Area<DB>, title: &str, text: &str) -> Result<()> {
-    area.draw_text(title, &(FONT, 22).into_font().color(&TEXT), (30, 10))
+    area.draw_text(title, &style(PANEL_TITLE_SIZE, &TEXT), (30, 10))
         .map_err(err)?;
-    area.draw_text(text, &(FONT, 18).into_font().color(&TEXT_DIM), (30, 60))
+    area.draw_text(text, &style(DESC_SIZE, &TEXT_DIM), (30, 60))
         .map_err(err)?;
     Ok(())
 }
@@ -100,24 +136,15 @@ fn cdf_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> {
     let n = x.len();
     let lo = x[n / 1000].max(x[0]).max(1e-9) * 0.8;
     let hi = x[(n - 1).min(n - n / 1000)] * 1.25;
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 22).into_font().color(&TEXT))
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(GRID)
-        .bold_line_style(GRID)
-        .x_desc("time (s, log scale)")
-        .y_desc("share of responses at or below")
-        .label_style((FONT, 16).into_font().color(&TEXT))
-        .axis_desc_style((FONT, 18).into_font().color(&TEXT))
-        .x_label_formatter(&|v| format_s(*v))
-        .draw()
-        .map_err(err)?;
+    let mut chart = panel(area, title, (lo..hi).log_scale(), 0.0..1.0)?;
+    axes(
+        &mut chart.configure_mesh(),
+        "time (s, log scale)",
+        "share of responses at or below",
+    )
+    .x_label_formatter(&|v| format_s(*v))
+    .draw()
+    .map_err(err)?;
     let step = (n / 600).max(1);
     let emp: Vec<(f64, f64)> = (0..n)
         .step_by(step)
@@ -147,14 +174,7 @@ fn cdf_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(GRID)
-        .label_font((FONT, 16).into_font().color(&TEXT))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
@@ -182,33 +202,26 @@ fn arrivals_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> 
             .map(|k| k.1 * a.baseline_rate_per_s)
             .fold(0.0, f64::max),
     ) * 1.15;
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!(
-                "Arrivals: requests per second in each {} s bucket, and the model's rate x profile",
-                a.bucket_s
-            ),
-            (FONT, 22).into_font().color(&TEXT),
-        )
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..end.max(1e-9), 0.0..top.max(1e-9))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(GRID)
-        .bold_line_style(GRID)
-        .x_desc(if minutes {
+    let mut chart = panel(
+        area,
+        format!(
+            "Arrivals: requests per second in each {} s bucket, and the model's rate x profile",
+            a.bucket_s
+        ),
+        0.0..end.max(1e-9),
+        0.0..top.max(1e-9),
+    )?;
+    axes(
+        &mut chart.configure_mesh(),
+        if minutes {
             "minutes since the first request"
         } else {
             "hours since the first request"
-        })
-        .y_desc("requests per second")
-        .label_style((FONT, 16).into_font().color(&TEXT))
-        .axis_desc_style((FONT, 18).into_font().color(&TEXT))
-        .draw()
-        .map_err(err)?;
+        },
+        "requests per second",
+    )
+    .draw()
+    .map_err(err)?;
     let bar = RGBColor(158, 202, 225);
     chart
         .draw_series((0..a.counts.len()).map(|i| {
@@ -245,14 +258,7 @@ fn arrivals_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> 
                 .map(|&(t, f)| Circle::new((t / unit, f * a.baseline_rate_per_s), 5, red.filled())),
         )
         .map_err(err)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(GRID)
-        .label_font((FONT, 16).into_font().color(&TEXT))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -272,23 +278,14 @@ fn contention_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()
         .map(|p| p.mean_s * 1000.0)
         .fold(0.0, f64::max)
         * 1.2;
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 22).into_font().color(&TEXT))
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..nmax.max(1.0), 0.0..tmax.max(1e-6))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(GRID)
-        .bold_line_style(GRID)
-        .x_desc("concurrency n: requests in progress, counting the one arriving")
-        .y_desc("mean response time (ms)")
-        .label_style((FONT, 16).into_font().color(&TEXT))
-        .axis_desc_style((FONT, 18).into_font().color(&TEXT))
-        .draw()
-        .map_err(err)?;
+    let mut chart = panel(area, title, 0.0..nmax.max(1.0), 0.0..tmax.max(1e-6))?;
+    axes(
+        &mut chart.configure_mesh(),
+        "concurrency n: requests in progress, counting the one arriving",
+        "mean response time (ms)",
+    )
+    .draw()
+    .map_err(err)?;
     chart
         .draw_series(
             c.points
@@ -301,23 +298,51 @@ fn contention_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()
     if let (Some(k), Some(s)) = (c.coefficient, c.base_service_s) {
         let blue = COLORS[0];
         let x_max = c.knee_throughput_per_s;
-        let curve: Vec<(f64, f64)> = (0..=300)
-            .map(|i| {
-                let n = nmax * i as f64 / 300.0;
-                let t = match (c.knee, x_max) {
-                    (Some(kn), Some(x)) if n > kn => n / x,
-                    _ => s * (1.0 + k * n),
-                };
-                (n, t * 1000.0)
-            })
-            .collect();
-        let label = match c.knee {
-            Some(kn) => format!(
+        let curve: Vec<(f64, f64)> = match (c.threads_fitted, x_max) {
+            // The fitted queue: at x arrivals a second, service S = s (1 + k (1 + x S)) and the
+            // M/M/N wait, at n = 1 + x W; saturated beyond (n / X_max).
+            (Some(threads), Some(xm)) => {
+                let mut pts: Vec<(f64, f64)> = (0..300)
+                    .filter_map(|i| {
+                        let x = xm * i as f64 / 300.0;
+                        let served = s * (1.0 + k) / (1.0 - s * k * x);
+                        let w = served + concurrency::mmn_wait(threads, x, served);
+                        let n = 1.0 + x * w;
+                        (w.is_finite() && served > 0.0 && n <= nmax).then_some((n, w * 1000.0))
+                    })
+                    .collect();
+                let from = pts.last().map_or(1.0, |p| p.0);
+                pts.extend((0..=100).map(|i| {
+                    let n = from + (nmax - from) * i as f64 / 100.0;
+                    (n, n / xm * 1000.0)
+                }));
+                pts
+            }
+            _ => (0..=300)
+                .map(|i| {
+                    let n = nmax * i as f64 / 300.0;
+                    let t = match (c.knee, x_max) {
+                        (Some(kn), Some(x)) if n > kn => n / x,
+                        _ => s * (1.0 + k * n),
+                    };
+                    (n, t * 1000.0)
+                })
+                .collect(),
+        };
+        let label = match (c.knee, c.threads_fitted) {
+            (Some(_), Some(threads)) => format!(
+                "fit: service {:.1} ms x (1 + {k:.4} n) and the wait for {threads} threads \
+                 (M/M/{threads}), up to {:.1} per s, then n / {:.1} per s",
+                s * 1000.0,
+                x_max.unwrap_or(f64::NAN),
+                x_max.unwrap_or(f64::NAN)
+            ),
+            (Some(kn), None) => format!(
                 "fit: {:.1} ms x (1 + {k:.4} n) up to the knee at n = {kn:.0}, then n / {:.1} per s",
                 s * 1000.0,
                 x_max.unwrap_or(f64::NAN)
             ),
-            None => format!(
+            (None, _) => format!(
                 "fit: {:.1} ms x (1 + {k:.4} n) (+- {:.4}){}",
                 s * 1000.0,
                 c.coefficient_se.unwrap_or(f64::NAN),
@@ -349,13 +374,6 @@ fn contention_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()
                 });
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(GRID)
-        .label_font((FONT, 16).into_font().color(&TEXT))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }

@@ -1,0 +1,258 @@
+//! `surge compare`: load the baseline and its variants (`experiment::variant`), run them on the
+//! same seeds (`experiment::compare`), write `compare.csv`, `compare.json`, `compare.png` and
+//! `compare.svg`, and print a table ranked by downtime that says what each column measures.
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::run::say;
+use super::{human_count, human_duration, out_dir};
+use crate::cli::CompareArgs;
+use crate::error::BadInput;
+use crate::experiment::compare::{Comparison, KeyStat, VariantResult};
+use crate::experiment::variant::{self, Variant};
+use crate::experiment::{guard, shard};
+use crate::fmt::format_number;
+use crate::metrics::table::{self, Column, Run};
+use crate::model::Model;
+use crate::output::{self, chart, points};
+
+pub fn compare(args: &CompareArgs) -> Result<()> {
+    let baseline = crate::model::load(Some(&args.model), &args.sets)?;
+    let variants: Vec<Variant> = if args.variants.is_empty() {
+        let text = std::fs::read_to_string(&args.model)?;
+        variant::declared(&text, &args.model.display().to_string())?
+    } else {
+        args.variants
+            .iter()
+            .map(|v| variant::parse_cli(v))
+            .collect::<Result<_, _>>()?
+    };
+    if variants.is_empty() {
+        anyhow::bail!(BadInput(format!(
+            "{}: nothing to compare: the model has no [[variant]] and no --variant was given",
+            args.model.display()
+        )));
+    }
+    let all = variant::load_all(&args.model, &args.sets, &variants)?;
+    for (_, m) in &all {
+        guard::check_size(
+            m,
+            u64::from(args.reps),
+            &guard::Limits::default(),
+            args.allow_huge,
+        )?;
+    }
+    let seed = args.seed.unwrap_or(baseline.scenario.seed);
+    let dir = out_dir(&args.out, &baseline, "compare");
+    let _lock = output::lock::lock(&dir)?;
+    let (jobs, _) = shard::jobs(args.jobs, &|k| std::env::var(k).ok());
+
+    let total = (all.len() as u64) * u64::from(args.reps);
+    let target = if args.quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} runs, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("compare {} variants", all.len()));
+    let wall = std::time::Instant::now();
+    let cmp =
+        crate::experiment::compare::compare(&all, seed, args.reps, jobs, &args.sets, &|| {
+            bar.inc(1)
+        })?;
+    bar.finish_and_clear();
+    let wall_s = wall.elapsed().as_secs_f64();
+
+    output::write_atomic(&dir.join("compare.csv"), &csv(&cmp, &all)?)?;
+    output::write_json(&dir.join("compare.json"), &serde_json::to_value(&cmp)?)?;
+    chart::draw_compare(
+        &chart::CompareChart {
+            comparison: &cmp,
+            start_clock_s: baseline.scenario.start_clock_s,
+            outage_below: baseline.slo.outage_below,
+            window_s: baseline.slo.window_s,
+        },
+        &dir.join("compare.png"),
+        &dir.join("compare.svg"),
+    )?;
+    if !args.quiet {
+        let cpu: f64 = cmp
+            .variants
+            .iter()
+            .flat_map(|v| &v.replications)
+            .map(|s| s.wall_s)
+            .sum();
+        say(&format!(
+            "{}: {} variants x {} replications on the same seeds, {} runs in {} ({} of simulation on {jobs} thread{})\n{}outputs: {}/ (compare.csv, compare.json, compare.png, compare.svg)\n",
+            cmp.model,
+            all.len(),
+            args.reps,
+            total,
+            human_duration(wall_s),
+            human_duration(cpu),
+            if jobs == 1 { "" } else { "s" },
+            table_text(&cmp, &baseline),
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the
+/// metrics of `points.csv` (the baseline's columns, in its order).
+fn csv(cmp: &Comparison, all: &[(Variant, Model)]) -> Result<Vec<u8>> {
+    let columns = cmp.variants[0]
+        .replications
+        .first()
+        .map(Column::of)
+        .unwrap_or_default();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["variant".to_string(), "rep".into(), "seed".into()];
+    header.extend(columns.iter().map(Column::key));
+    w.write_record(&header)?;
+    for (v, _) in cmp.variants.iter().zip(all) {
+        for (r, (s, down)) in v.replications.iter().zip(&v.down_at_end).enumerate() {
+            let run = Run {
+                summary: s,
+                down_at_end: *down,
+            };
+            let rec = points::Record::of_run(0, &[], r as u32, s.seed, &run, &columns);
+            let mut row = vec![v.name.clone(), r.to_string(), rec.seed];
+            row.extend(rec.cells);
+            w.write_record(&row)?;
+        }
+    }
+    Ok(w.into_inner()?)
+}
+
+fn duration(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else {
+        human_duration(x)
+    }
+}
+
+fn signed(x: f64, fmt: &dyn Fn(f64) -> String) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else if x < 0.0 {
+        format!("-{}", fmt(-x))
+    } else {
+        format!("+{}", fmt(x))
+    }
+}
+
+/// "mean ± half" of a key metric, "≥" before a lower bound, "-" without a value.
+fn cell(k: Option<&KeyStat>, fmt: &dyn Fn(f64) -> String) -> String {
+    let Some(e) = k.and_then(|k| k.estimate) else {
+        return "-".into();
+    };
+    let at_least = if k.is_some_and(|k| k.lower_bound) {
+        "≥ "
+    } else {
+        ""
+    };
+    match e.ci95 {
+        Some(h) if h > 0.0 => format!("{at_least}{} ± {}", fmt(e.mean), fmt(h)),
+        _ => format!("{at_least}{}", fmt(e.mean)),
+    }
+}
+
+/// The paired difference from the baseline: "-2 h 10 min ± 15 min", with the pairs it used.
+fn difference(v: &VariantResult, key: &str, fmt: &dyn Fn(f64) -> String) -> String {
+    let Some(d) = v.stat(key).and_then(|k| k.difference.as_ref()) else {
+        return "(baseline)".into();
+    };
+    let Some(e) = d.estimate else {
+        return "n/a".into();
+    };
+    let mut s = signed(e.mean, fmt);
+    if let Some(h) = e.ci95.filter(|h| *h > 0.0) {
+        s.push_str(&format!(" ± {}", fmt(h)));
+    }
+    if d.left_out > 0 {
+        s.push_str(&format!(" ({} of {})", d.pairs, d.pairs + d.left_out));
+    }
+    s
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+/// The table ranked by downtime, and what each column measures.
+fn table_text(cmp: &Comparison, model: &Model) -> String {
+    let slo = &model.slo;
+    let mut rows = vec![[
+        "rank".to_string(),
+        "variant".into(),
+        "down".into(),
+        "downtime".into(),
+        "downtime vs baseline".into(),
+        "recovery".into(),
+        "recovery vs baseline".into(),
+        "lost".into(),
+        "success".into(),
+        "p95".into(),
+    ]];
+    for (rank, &i) in cmp.ranking().iter().enumerate() {
+        let v = &cmp.variants[i];
+        let o = &v.outage;
+        let recovery = if o.with_outage == 0 {
+            "no outage".to_string()
+        } else {
+            let c = cell(v.stat(table::RECOVERY_TIME), &duration);
+            let stuck = v.stat(table::RECOVERY_TIME).map_or(0, |k| k.censored);
+            if stuck > 0 {
+                format!("{c} ({stuck} not recovered)")
+            } else {
+                c
+            }
+        };
+        rows.push([
+            (rank + 1).to_string(),
+            v.name.clone(),
+            format!("{} of {}", o.with_outage, o.runs),
+            cell(v.stat(table::DOWNTIME), &duration),
+            difference(v, table::DOWNTIME, &duration),
+            recovery,
+            difference(v, table::RECOVERY_TIME, &duration),
+            cell(v.stat(table::REQUESTS_LOST), &human_count),
+            cell(v.stat("slo.success_rate"), &pct),
+            cell(v.stat(table::LATENCY_P95), &human_duration),
+        ]);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(x, w)| format!("{x:<w$}"))
+            .collect();
+        s.push_str(line.join("  ").trim_end());
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "Means per replication with 95% intervals over {} replications; every variant ran the same seeds.\n\
+         down: replications with an outage (success rate below {} over a {} window)\n\
+         downtime: time down per replication; ≥: some replication was still down at the end, so the mean is a lower bound\n\
+         vs baseline: paired difference, replication by replication, with its 95% paired t interval, over the replications where both have a complete value ((k of n): the others left out; n/a: none)\n\
+         recovery: from the first crash to the SLO holding for {}, over the replications that recovered\n\
+         lost: requests rejected, timed out or failed per replication; success: share of requests that succeeded; p95: latency of successful requests\n",
+        cmp.reps,
+        format_number(100.0 * slo.outage_below) + "%",
+        human_duration(slo.window_s),
+        human_duration(slo.stable_s),
+    ));
+    s
+}

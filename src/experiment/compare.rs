@@ -1,0 +1,360 @@
+//! Comparing policies on the same random numbers: every variant (`experiment::variant`) runs
+//! the replication seeds of `surge run MODEL --reps N` (common random numbers), all variant x
+//! replication runs in parallel; the result is the same whatever the number of threads. Per
+//! variant: every metric's mean and 95% interval (`metrics::replicated`), and for the key
+//! metrics the paired difference from the baseline with its paired t interval. Censored values
+//! (a run still down at the end, an outage not recovered) are counted and marked, never averaged
+//! as if complete. This module computes [`Comparison`]; `commands::compare` writes and prints it.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::variant::Variant;
+use super::{RunOutput, mean_series, replication_seed, run_once};
+use crate::metrics::replicated::{self, Replicated};
+use crate::metrics::table::{self, Column, Run};
+use crate::metrics::{Summary, TimeSeries};
+use crate::model::Model;
+use crate::output::points::OutageCounts;
+use crate::stats::Estimate;
+
+/// A finished comparison: `compare.json`, and what the chart and the table read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comparison {
+    pub model: String,
+    pub reps: u32,
+    /// The base seed; replication r of every variant uses `seeds[r]`.
+    pub seed: u64,
+    pub seeds: Vec<u64>,
+    /// The `--set` overrides applied to every variant, the baseline included.
+    pub overrides: Vec<String>,
+    /// The baseline first, then the variants in the order given.
+    pub variants: Vec<VariantResult>,
+    pub surge_version: String,
+}
+
+/// One variant's results.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantResult {
+    pub name: String,
+    /// The keys it changes, as `--set` takes them (empty for the baseline).
+    pub set: Vec<String>,
+    /// How its replications ended: outages, recoveries, runs still down at the end.
+    pub outage: OutageCounts,
+    /// Every metric of `points.csv`: mean and 95% interval over the replications that have a
+    /// value (`null`: none has).
+    pub metrics: BTreeMap<String, Option<Estimate>>,
+    /// The key metrics, with the paired difference from the baseline.
+    pub key: Vec<KeyStat>,
+    /// Each replication's summary, as `surge run --reps N` writes it in `replications`.
+    pub replications: Vec<Summary>,
+    /// Each replication's outage still on at the end (its downtime a lower bound).
+    pub down_at_end: Vec<bool>,
+    /// The time series averaged over the replications (for the chart; not in compare.json).
+    #[serde(skip)]
+    pub series: TimeSeries,
+}
+
+/// A key metric of one variant.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyStat {
+    /// Its column of `compare.csv`, e.g. `outage.downtime_s`.
+    pub key: String,
+    pub label: String,
+    pub unit: String,
+    /// Mean and 95% interval over the replications that have a value.
+    pub estimate: Option<Estimate>,
+    /// Replications with a value.
+    pub values: u32,
+    /// Replications whose value is censored: for downtime, still down at the end (the value,
+    /// included in the mean, is a lower bound, so the mean is too); for recovery time, an outage
+    /// not recovered (no value: left out of the mean, which covers the recovered only).
+    pub censored: u32,
+    /// The mean is only a lower bound (some value in it is).
+    pub lower_bound: bool,
+    /// The paired difference (this variant minus the baseline, replication by replication),
+    /// over the replications where both have a complete value; absent for the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<Difference>,
+}
+
+/// A paired difference from the baseline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Difference {
+    /// Mean and 95% paired t interval; `None` without any complete pair.
+    pub estimate: Option<Estimate>,
+    /// Pairs used.
+    pub pairs: u32,
+    /// Pairs left out because one side's value was censored or missing.
+    pub left_out: u32,
+}
+
+/// What a key metric is, and which values of it are censored.
+struct KeyMetric {
+    column: Column,
+    censored: fn(&Run) -> bool,
+}
+
+fn never(_: &Run) -> bool {
+    false
+}
+
+/// The key metrics of runs with these columns: downtime, recovery time, requests lost, success
+/// rate, p95 latency, and each tier's instance-hours where the summary has them.
+fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
+    let find = |key: &str| columns.iter().find(|c| c.key() == key).cloned();
+    let mut out = Vec::new();
+    let fixed: [(&str, fn(&Run) -> bool); 5] = [
+        (table::DOWNTIME, |r| r.down_at_end),
+        (table::RECOVERY_TIME, |r| {
+            r.summary.outage.crashed && r.summary.outage.recovered != Some(true)
+        }),
+        (table::REQUESTS_LOST, never),
+        ("slo.success_rate", never),
+        (table::LATENCY_P95, never),
+    ];
+    for (key, censored) in fixed {
+        if let Some(column) = find(key) {
+            out.push(KeyMetric { column, censored });
+        }
+    }
+    for c in columns {
+        if c.key().starts_with("tiers.") && c.key().ends_with(".instance_hours") {
+            out.push(KeyMetric {
+                column: c.clone(),
+                censored: never,
+            });
+        }
+    }
+    out
+}
+
+/// Run every variant (`variants[0]` is the baseline) `reps` times on `jobs` threads, replication
+/// r with `replication_seed(seed, r)`; `done` is called after each run.
+pub fn compare(
+    variants: &[(Variant, Model)],
+    seed: u64,
+    reps: u32,
+    jobs: usize,
+    overrides: &[String],
+    done: &(dyn Fn() + Sync),
+) -> anyhow::Result<Comparison> {
+    let seeds: Vec<u64> = (0..reps)
+        .map(|r| replication_seed(seed, u64::from(r)))
+        .collect();
+    let tasks: Vec<(usize, usize)> = (0..variants.len())
+        .flat_map(|v| (0..seeds.len()).map(move |r| (v, r)))
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()?;
+    let outs: Vec<RunOutput> = pool.install(|| {
+        tasks
+            .par_iter()
+            .map(|&(v, r)| {
+                let out = run_once(&variants[v].1, seeds[r]);
+                done();
+                out
+            })
+            .collect()
+    });
+    let per_variant: Vec<&[RunOutput]> = outs.chunks(seeds.len().max(1)).collect();
+    let model = &variants[0].1;
+    let results = summarise(variants, &per_variant);
+    Ok(Comparison {
+        model: model.scenario.name.clone(),
+        reps,
+        seed,
+        seeds,
+        overrides: overrides.to_vec(),
+        variants: results,
+        surge_version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+/// The statistics of each variant's runs (`outs[v]`: variant v's replications in order).
+fn summarise(variants: &[(Variant, Model)], outs: &[&[RunOutput]]) -> Vec<VariantResult> {
+    let runs: Vec<Vec<Run>> = variants
+        .iter()
+        .zip(outs)
+        .map(|((_, m), os)| os.iter().map(|o| o.as_run(m.slo.outage_below)).collect())
+        .collect();
+    let base_cols = runs[0]
+        .first()
+        .map(|r| Column::of(r.summary))
+        .unwrap_or_default();
+    let keys = key_metrics(&base_cols);
+    // Complete values of each key metric in the baseline, replication by replication.
+    let complete = |rs: &[Run], k: &KeyMetric| -> Vec<Option<f64>> {
+        replicated::values(rs, &k.column)
+            .into_iter()
+            .zip(rs)
+            .map(|(x, r)| x.filter(|_| !(k.censored)(r)))
+            .collect()
+    };
+    let base: Vec<Vec<Option<f64>>> = keys.iter().map(|k| complete(&runs[0], k)).collect();
+    variants
+        .iter()
+        .zip(&runs)
+        .zip(outs)
+        .enumerate()
+        .map(|(v, (((variant, _), rs), os))| {
+            let key = keys
+                .iter()
+                .zip(&base)
+                .map(|(k, b)| {
+                    let xs: Vec<f64> = replicated::values(rs, &k.column)
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    let censored = rs.iter().filter(|r| (k.censored)(r)).count() as u32;
+                    let mine = complete(rs, k);
+                    let difference = (v > 0).then(|| {
+                        let (estimate, pairs) = Estimate::paired(b, &mine);
+                        Difference {
+                            estimate,
+                            pairs: pairs as u32,
+                            left_out: (rs.len() - pairs) as u32,
+                        }
+                    });
+                    let meaning = k.column.meaning();
+                    KeyStat {
+                        key: k.column.key(),
+                        label: meaning.label.to_string(),
+                        unit: meaning.unit.to_string(),
+                        estimate: Estimate::of(&xs),
+                        values: xs.len() as u32,
+                        censored,
+                        // Downtime keeps its censored values: the mean is then a lower bound.
+                        lower_bound: censored > 0 && k.column.key() == table::DOWNTIME,
+                        difference,
+                    }
+                })
+                .collect();
+            VariantResult {
+                name: variant.name.clone(),
+                set: variant.set.clone(),
+                outage: outage_counts(rs),
+                metrics: Replicated::of(rs).by_key(),
+                key,
+                replications: rs.iter().map(|r| r.summary.clone()).collect(),
+                down_at_end: rs.iter().map(|r| r.down_at_end).collect(),
+                series: if os.is_empty() {
+                    TimeSeries::default()
+                } else {
+                    mean_series(os)
+                },
+            }
+        })
+        .collect()
+}
+
+fn outage_counts(rs: &[Run]) -> OutageCounts {
+    let n = |f: &dyn Fn(&Run) -> bool| rs.iter().filter(|r| f(r)).count() as u32;
+    OutageCounts {
+        runs: rs.len() as u32,
+        with_outage: n(&|r| r.summary.outage.crashed),
+        recovered: n(&|r| r.summary.outage.recovered == Some(true)),
+        not_recovered: n(&|r| r.summary.outage.recovered == Some(false)),
+        still_down_at_end: n(&|r| r.down_at_end),
+    }
+}
+
+impl VariantResult {
+    /// The key metric `key`, when the runs have it.
+    pub fn stat(&self, key: &str) -> Option<&KeyStat> {
+        self.key.iter().find(|k| k.key == key)
+    }
+
+    /// The mean of key metric `key`.
+    pub fn mean(&self, key: &str) -> Option<f64> {
+        self.stat(key).and_then(|k| k.estimate).map(|e| e.mean)
+    }
+}
+
+impl Comparison {
+    /// The variants' indices ranked by mean downtime (least first), then requests lost; the
+    /// order given breaks ties.
+    pub fn ranking(&self) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.variants.len()).collect();
+        let key = |i: usize, k: &str| self.variants[i].mean(k).unwrap_or(f64::INFINITY);
+        idx.sort_by(|&a, &b| {
+            key(a, table::DOWNTIME)
+                .total_cmp(&key(b, table::DOWNTIME))
+                .then(key(a, table::REQUESTS_LOST).total_cmp(&key(b, table::REQUESTS_LOST)))
+                .then(a.cmp(&b))
+        });
+        idx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::variant::{self, BASELINE};
+
+    const M: &str = r#"
+[scenario]
+name = "cmp"
+duration = "40m"
+bucket = "1m"
+seed = 7
+[[source]]
+name = "load"
+kind = "requests"
+rate = 18.0
+[[tier]]
+name = "web"
+instances = 1
+threads = 2
+queue = 0
+service = { dist = "exponential", mean = "100ms" }
+[slo]
+window = "5m"
+"#;
+
+    fn variants(extra: &[Variant]) -> Vec<(Variant, Model)> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        std::fs::write(&file, M).unwrap();
+        variant::load_all(&file, &[], extra).unwrap()
+    }
+
+    #[test]
+    fn same_results_whatever_the_threads_and_zero_difference_for_no_change() {
+        let vs = variants(&[
+            Variant {
+                name: "same".into(),
+                set: vec![],
+            },
+            Variant {
+                name: "more".into(),
+                set: vec!["tier.web.threads=4".into()],
+            },
+        ]);
+        let one = compare(&vs, 7, 3, 1, &[], &|| ()).unwrap();
+        let two = compare(&vs, 7, 3, 2, &[], &|| ()).unwrap();
+        assert_eq!(one.variants[0].name, BASELINE);
+        for (a, b) in one.variants.iter().zip(&two.variants) {
+            assert_eq!(a.key, b.key);
+            assert_eq!(a.metrics, b.metrics);
+        }
+        for k in &one.variants[1].key {
+            let d = k.difference.as_ref().unwrap();
+            if d.pairs > 0 {
+                assert_eq!(d.estimate.unwrap().mean, 0.0, "{}", k.key);
+                assert_eq!(d.estimate.unwrap().ci95, Some(0.0), "{}", k.key);
+            }
+        }
+        // More threads lose fewer requests, on the same random numbers.
+        let lost = |v: &VariantResult| v.mean(table::REQUESTS_LOST).unwrap();
+        assert!(lost(&one.variants[2]) < lost(&one.variants[0]));
+        let d = one.variants[2].stat(table::REQUESTS_LOST).unwrap();
+        assert!(d.difference.as_ref().unwrap().estimate.unwrap().mean < 0.0);
+        assert_eq!(
+            one.seeds,
+            [7, replication_seed(7, 1), replication_seed(7, 2)]
+        );
+    }
+}

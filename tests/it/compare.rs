@@ -1,0 +1,248 @@
+//! `surge compare`: the baseline is `surge run --reps N` replication by replication, every
+//! variant runs the same seeds, a variant that changes nothing differs by exactly 0, bad variant
+//! keys exit 2 naming the variant, and a ranking whose answer is known comes out right.
+
+use serde_json::Value;
+use std::path::Path;
+
+use crate::common::surge;
+
+/// One web tier of 2 threads, no queue, 40 requests/s of 100 ms: offered load 4 erlangs on 2
+/// servers loses 8/13 of the requests (Erlang B), so the site is down throughout; round robin
+/// over 4 instances (1 erlang on each) loses about a tenth and stays up.
+const MODEL: &str = r#"
+[scenario]
+name = "compare-test"
+duration = "30m"
+bucket = "1m"
+seed = 11
+
+[[source]]
+name = "load"
+kind = "requests"
+rate = 40.0
+
+[[tier]]
+name = "web"
+instances = 1
+threads = 2
+queue = 0
+service = { dist = "exponential", mean = "100ms" }
+
+[slo]
+window = "5m"
+outage_below = 0.5
+
+[[variant]]
+name = "4 instances"
+set = { "tier.web.instances" = 4 }
+
+[[variant]]
+name = "unchanged"
+
+[[variant]]
+name = "2 instances"
+set = { tier.web.instances = 2 }
+"#;
+
+fn write_model(dir: &Path, text: &str) -> std::path::PathBuf {
+    let file = dir.join("model.toml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+fn compare(file: &Path, out: &Path, args: &[&str]) -> Value {
+    let assert = surge()
+        .arg("compare")
+        .arg(file)
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .assert();
+    let o = assert.get_output();
+    assert!(
+        o.status.success(),
+        "surge compare failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap()
+}
+
+/// A summary without the fields that measure the computer rather than the model.
+fn without_wall_clock(s: &Value) -> String {
+    let mut s = s.clone();
+    let m = s.as_object_mut().unwrap();
+    for k in surge::metrics::summary::WALL_CLOCK_FIELDS {
+        m.remove(*k);
+    }
+    serde_json::to_string(&s).unwrap()
+}
+
+fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no variant {name}"))
+}
+
+#[test]
+fn variants_share_seeds_baseline_equals_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_model(dir.path(), MODEL);
+    let run_out = dir.path().join("run");
+    let ok = surge()
+        .arg("run")
+        .arg(&file)
+        .args(["--reps", "3", "--quiet", "--out"])
+        .arg(&run_out)
+        .assert();
+    assert!(ok.get_output().status.success());
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(run_out.join("summary.json")).unwrap())
+            .unwrap();
+    let out = dir.path().join("cmp");
+    let doc = compare(&file, &out, &["--reps", "3", "--quiet", "--jobs", "2"]);
+    let base = variant(&doc, "baseline");
+    let run_reps = run["replications"].as_array().unwrap();
+    let cmp_reps = base["replications"].as_array().unwrap();
+    assert_eq!(run_reps.len(), 3);
+    assert_eq!(cmp_reps.len(), 3);
+    for (a, b) in run_reps.iter().zip(cmp_reps) {
+        assert_eq!(without_wall_clock(a), without_wall_clock(b));
+    }
+    // Every variant ran the seeds of `run --reps 3`, replication by replication.
+    let seeds: Vec<&Value> = run_reps.iter().map(|s| &s["seed"]).collect();
+    for v in doc["variants"].as_array().unwrap() {
+        let theirs: Vec<&Value> = v["replications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| &s["seed"])
+            .collect();
+        assert_eq!(theirs, seeds, "variant {}", v["name"]);
+    }
+    // compare.csv: the same seeds in every variant's rows, and the same bytes with one thread.
+    let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("variant,rep,seed,events,")
+    );
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let rep: usize = f[1].parse().unwrap();
+        assert_eq!(f[2], seeds[rep].to_string(), "{line}");
+    }
+    let one = dir.path().join("cmp1");
+    compare(&file, &one, &["--reps", "3", "--quiet", "--jobs", "1"]);
+    assert_eq!(
+        csv,
+        std::fs::read_to_string(one.join("compare.csv")).unwrap()
+    );
+    for f in ["compare.png", "compare.svg"] {
+        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 1000, "{f}");
+    }
+}
+
+#[test]
+fn a_variant_that_changes_nothing_differs_by_exactly_zero_and_ranking_is_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_model(dir.path(), MODEL);
+    let out = dir.path().join("cmp");
+    let assert = surge()
+        .arg("compare")
+        .arg(&file)
+        .args(["--reps", "3", "--out"])
+        .arg(&out)
+        .assert();
+    let o = assert.get_output();
+    assert!(o.status.success());
+    let table = String::from_utf8_lossy(&o.stdout).to_string();
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let same = variant(&doc, "unchanged");
+    let mut checked = 0;
+    for k in same["key"].as_array().unwrap() {
+        let d = &k["difference"];
+        if d["pairs"].as_u64().unwrap() > 0 {
+            assert_eq!(d["estimate"]["mean"].as_f64(), Some(0.0), "{k}");
+            assert_eq!(d["estimate"]["ci95"].as_f64(), Some(0.0), "{k}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "{same}");
+    // One instance is down throughout (Erlang B loses 8/13); four never go down.
+    let down = |name: &str| {
+        let v = variant(&doc, name);
+        let k = v["key"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["key"] == "outage.downtime_s")
+            .unwrap();
+        (
+            k["estimate"]["mean"].as_f64().unwrap(),
+            v["outage"]["with_outage"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(down("4 instances"), (0.0, 0));
+    assert_eq!(down("baseline").1, 3);
+    assert!(down("baseline").0 > 20.0 * 60.0, "{:?}", down("baseline"));
+    // The table ranks by downtime: 4 instances first, and says what its columns measure.
+    let rows: Vec<&str> = table.lines().collect();
+    let first = rows.iter().position(|l| l.starts_with("1 ")).unwrap();
+    assert!(rows[first].contains("4 instances"), "{table}");
+    assert!(
+        table.contains("downtime: time down per replication"),
+        "{table}"
+    );
+    let base_rank = rows.iter().find(|l| l.contains("baseline")).unwrap();
+    assert!(!base_rank.starts_with("1 "), "{table}");
+}
+
+#[test]
+fn bad_variant_keys_exit_2_naming_the_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = MODEL.replace(
+        "set = { \"tier.web.instances\" = 4 }",
+        "set = { \"tier.web.instanses\" = 4 }",
+    );
+    let file = write_model(dir.path(), &bad);
+    let out = dir.path().join("cmp");
+    let assert = surge()
+        .arg("compare")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("4 instances"), "{err}");
+    assert!(err.contains("tier.web.instanses"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.join("compare.json").exists());
+
+    // On the command line: a bad value, and a malformed variant.
+    let good = write_model(dir.path(), MODEL);
+    for (arg, want) in [
+        ("wide:tier.web.threads=-3", "wide"),
+        ("wide:tier.wbe.threads=3", "did you mean `web`"),
+        ("no-colon", "NAME:KEY=VALUE"),
+        ("baseline:tier.web.threads=3", "baseline"),
+    ] {
+        let assert = surge()
+            .arg("compare")
+            .arg(&good)
+            .args(["--variant", arg, "--out"])
+            .arg(&out)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(err.contains(want), "--variant {arg}: {err}");
+    }
+    assert!(!out.join("compare.json").exists());
+}
