@@ -163,6 +163,8 @@ fn timeline_from(dir: &Path) -> Result<()> {
                 busy_threads: col(h),
                 queued: col(&format!("{name}.queued")),
                 memory_max_bytes: col(&format!("{name}.memory_max_bytes")),
+                concurrency_limit: col(&format!("{name}.concurrency_limit")),
+                ejected: col(&format!("{name}.ejected")),
             });
         }
     }

@@ -152,7 +152,8 @@ pub fn run_watched(
         .tiers
         .iter()
         .zip(&m.tiers)
-        .map(|(tier, s)| {
+        .enumerate()
+        .map(|(k, (tier, s))| {
             TierSummary {
                 name: tier.name.clone(),
                 threads: tier.threads,
@@ -186,6 +187,12 @@ pub fn run_watched(
                 wait_p50_s: wait_q(s, 0.50),
                 wait_p90_s: wait_q(s, 0.90),
                 wait_p99_s: wait_q(s, 0.99),
+                instance_hours: world.instance_hours(k),
+                cost: tier
+                    .cost_per_instance_hour
+                    .map(|price| price * world.instance_hours(k)),
+                ejections: world.ejections(k),
+                limited: world.limited(k),
             }
         })
         .collect();
@@ -322,6 +329,8 @@ pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
         tcol!(busy_threads);
         tcol!(queued);
         tcol!(memory_max_bytes);
+        tcol!(concurrency_limit);
+        tcol!(ejected);
     }
     if s.room.is_some() {
         let all: Vec<_> = outs.iter().filter_map(|o| o.series.room.as_ref()).collect();

@@ -18,6 +18,12 @@ pub struct TierSeries {
     pub queued: Vec<f64>,
     /// Largest memory use of any one instance during the bucket, bytes.
     pub memory_max_bytes: Vec<f64>,
+    /// The concurrency limits of the instances up at the bucket's end, summed (empty without
+    /// `[tier.concurrency_limit]`).
+    pub concurrency_limit: Vec<f64>,
+    /// Instances ejected by outlier detection at the bucket's end (empty without
+    /// `[tier.outlier_detection]`).
+    pub ejected: Vec<f64>,
 }
 
 /// The whole time series: every `Vec` has one entry per bucket.

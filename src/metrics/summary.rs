@@ -87,6 +87,20 @@ pub struct TierSummary {
     pub wait_p50_s: Option<f64>,
     pub wait_p90_s: Option<f64>,
     pub wait_p99_s: Option<f64>,
+    /// Instances x hours over the measured period, each instance from when it joined until it
+    /// was scaled in (crashed ones included).
+    #[serde(default)]
+    pub instance_hours: f64,
+    /// `instance_hours` x `cost_per_instance_hour`, when the model sets a price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// Ejections by outlier detection, when the tier has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ejections: Option<u64>,
+    /// Requests turned away by the concurrency limit (503), when the tier has one; they are
+    /// among the tier's rejections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limited: Option<u64>,
 }
 
 /// Why a run ended before its horizon: a guard rail (`--max-events`, `--max-wall`), or the

@@ -6,6 +6,7 @@ use super::build::Ctx;
 use super::error::ModelError;
 use super::schema::{self, Discipline};
 use super::spec::{Autoscale, Codel, HealthCheck, Restart, Tier};
+use super::tier_policies;
 
 pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, ModelError> {
     if raw.is_empty() {
@@ -69,6 +70,10 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
         let health_check = health_check(t.health_check, &key, ctx)?;
         let autoscale = autoscale(t.autoscale, t.instances.0, &key, ctx)?;
         let codel = codel(t.discipline, t.codel.as_ref(), &key, ctx)?;
+        let concurrency_limit =
+            tier_policies::concurrency_limit(t.concurrency_limit.as_ref(), &key, ctx)?;
+        let outlier_detection =
+            tier_policies::outlier_detection(t.outlier_detection.as_ref(), &key, ctx)?;
         tiers.push(Tier {
             name,
             instances: t.instances.0,
@@ -87,6 +92,9 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
             restart,
             health_check,
             autoscale,
+            concurrency_limit,
+            outlier_detection,
+            cost_per_instance_hour: tier_policies::cost(t.cost_per_instance_hour),
         });
     }
 
@@ -178,6 +186,15 @@ fn autoscale(
                 max_instances: a.max_instances.0,
                 provision_s: a.provision.map_or(300.0, |d| d.0),
                 cooldown_s: a.cooldown.map_or(120.0, |d| d.0),
+                scale_in: tier_policies::scale_in(
+                    a.scale_in_below,
+                    a.min_instances,
+                    a.scale_in_after,
+                    a.target_utilization.0,
+                    instances,
+                    key,
+                    ctx,
+                )?,
             })
         }
     })

@@ -14,6 +14,7 @@ mod load;
 pub(crate) mod overrides;
 pub mod schema;
 pub mod spec;
+pub mod tier_policies;
 pub mod trace;
 pub(crate) mod units;
 pub mod waiting_room;
@@ -27,6 +28,7 @@ pub use spec::{
     Autoscale, Client, Codel, HealthCheck, Model, Operator, Profile, Restart, Retry, Scenario, Slo,
     Source, Surge, Tier,
 };
+pub use tier_policies::{ConcurrencyLimit, LimitAlgorithm, OutlierDetection, ScaleIn};
 pub use trace::Trace;
 pub use waiting_room::{RoomMethod, WaitingRoom};
 

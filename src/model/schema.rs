@@ -22,6 +22,12 @@ pub const COUNT_KEYS: &[&str] = &[
     "k",
     "min_requests",
     "half_open_requests",
+    "min_instances",
+    "initial_limit",
+    "min_limit",
+    "max_limit",
+    "consecutive_5xx",
+    "max_ejection_percent",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -210,6 +216,10 @@ pub struct RawTier {
     pub restart: Option<RawRestart>,
     pub health_check: Option<RawHealthCheck>,
     pub autoscale: Option<RawAutoscale>,
+    pub concurrency_limit: Option<super::tier_policies::RawConcurrencyLimit>,
+    pub outlier_detection: Option<super::tier_policies::RawOutlierDetection>,
+    /// Price of one instance for one hour, any currency (summary.json's `cost`).
+    pub cost_per_instance_hour: Option<NonNegative>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,6 +261,9 @@ pub struct RawAutoscale {
     pub max_instances: Count,
     pub provision: Option<Duration>,
     pub cooldown: Option<Duration>,
+    pub scale_in_below: Option<Probability>,
+    pub min_instances: Option<Count>,
+    pub scale_in_after: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -177,6 +177,8 @@ pub struct Autoscale {
     pub max_instances: u32,
     pub provision_s: f64,
     pub cooldown_s: f64,
+    /// Scaling in, when `scale_in_below` is set.
+    pub scale_in: Option<super::tier_policies::ScaleIn>,
 }
 
 /// People on call and what they do once an outage is noticed.
@@ -215,6 +217,9 @@ pub struct Tier {
     pub restart: Restart,
     pub health_check: Option<HealthCheck>,
     pub autoscale: Option<Autoscale>,
+    pub concurrency_limit: Option<super::tier_policies::ConcurrencyLimit>,
+    pub outlier_detection: Option<super::tier_policies::OutlierDetection>,
+    pub cost_per_instance_hour: Option<f64>,
 }
 
 /// Controlled delay (Nichols and Jacobson's CoDel, as servers use it): a waiting request is

@@ -100,6 +100,15 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     if s.has_throttle {
         header.push("throttled".into());
     }
+    // Columns of the policies a tier has, only where it has them.
+    for t in &s.tiers {
+        if !t.concurrency_limit.is_empty() {
+            header.push(format!("{}.concurrency_limit", t.name));
+        }
+        if !t.ejected.is_empty() {
+            header.push(format!("{}.ejected", t.name));
+        }
+    }
     w.write_record(&header)?;
     for i in 0..s.len() {
         let mut row = vec![
@@ -146,6 +155,13 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
         }
         if s.has_throttle {
             row.push(cell(s.throttled[i]));
+        }
+        for t in &s.tiers {
+            for col in [&t.concurrency_limit, &t.ejected] {
+                if !col.is_empty() {
+                    row.push(cell(col[i]));
+                }
+            }
         }
         w.write_record(&row)?;
     }

@@ -153,6 +153,9 @@ impl World<'_> {
                 if counted {
                     self.metrics.tiers[t].rejected += 1;
                 }
+                if let Some(i) = picked {
+                    self.instance_result(now, t, i, false, cal);
+                }
                 self.finish(now, req, Some(Outcome::Rejected), cal);
             }
         }
@@ -168,15 +171,25 @@ impl World<'_> {
         i: u32,
         cal: &mut Calendar<Event>,
     ) -> bool {
+        let probe = self.attempts[req as usize].probe;
+        if !probe && self.refused_by_limit(now, req, t, i, cal) {
+            return false;
+        }
         let tier = &self.tiers[t];
         let inst = &tier.instances[i as usize];
         let serve_now = inst.busy < tier.threads;
         if !serve_now && inst.live_waiting >= tier.queue {
-            if self.metrics.counts(now) && !self.attempts[req as usize].probe {
+            if self.metrics.counts(now) && !probe {
                 self.metrics.tiers[t].rejected += 1;
+            }
+            if !probe {
+                self.instance_result(now, t, i, false, cal);
             }
             self.finish(now, req, Some(Outcome::Rejected), cal);
             return false;
+        }
+        if !probe {
+            self.limit_acquire(req, t, i);
         }
         let inst = &mut self.tiers[t].instances[i as usize];
         inst.in_instance += 1;
@@ -378,6 +391,7 @@ impl World<'_> {
         cal: &mut Calendar<Event>,
     ) {
         let a = self.attempts[req as usize];
+        self.report_end(now, req, &a, outcome, cal);
         if a.waiting {
             let t = a.at as usize;
             let slot = self.slots[req as usize * self.n_tiers + t];

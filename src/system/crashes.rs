@@ -88,6 +88,10 @@ impl World<'_> {
         let Some(hc) = self.tiers[t].health_check else {
             return;
         };
+        // An instance being scaled in is no longer checked.
+        if self.tiers[t].instances[i as usize].retired {
+            return;
+        }
         cal.schedule(
             now.after(hc.interval_s),
             Event::Probe {
@@ -130,19 +134,24 @@ impl World<'_> {
             return;
         };
         let inst = &mut self.tiers[t].instances[i as usize];
+        if inst.retired {
+            return;
+        }
+        // An ejected instance is out of the rotation count already (`outlier`).
+        let counted = u32::from(!inst.ejected);
         if ok {
             inst.checks_failed = 0;
             inst.checks_passed += 1;
             if !inst.in_rotation && inst.checks_passed >= hc.healthy_after {
                 inst.in_rotation = true;
-                self.metrics.tiers[t].in_rotation += 1;
+                self.metrics.tiers[t].in_rotation += counted;
             }
         } else {
             inst.checks_passed = 0;
             inst.checks_failed += 1;
             if inst.in_rotation && inst.checks_failed >= hc.unhealthy_after {
                 inst.in_rotation = false;
-                self.metrics.tiers[t].in_rotation -= 1;
+                self.metrics.tiers[t].in_rotation -= counted;
             }
         }
     }

@@ -39,6 +39,8 @@ pub enum Event {
     ProbeTimeout { req: u32, epoch: u32 },
     /// An instance ordered by the autoscaler is ready.
     Provisioned { tier: u8 },
+    /// An instance's ejection by outlier detection ends.
+    Uneject { tier: u8, instance: u32 },
     /// An operator carries out an action.
     Operate { operator: u16 },
     /// Load shedding ends.
@@ -178,6 +180,7 @@ impl World<'_> {
                     cal.schedule(now.after(hc.interval_s), Event::Probe { tier, instance: i });
                 }
             }
+            Event::Uneject { tier, instance } => self.uneject(now, tier as usize, instance),
             Event::Operate { operator } => self.operate(now, operator as usize, cal),
             Event::ShedEnd => {
                 if now >= self.shed_until {

@@ -28,7 +28,11 @@
 //! `client` (what a client does after an outcome, retries and backoff), `crashes` (crashes,
 //! restarts, health checks), `operators` (operators' actions and the autoscaler), `observe`
 //! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
-//! (arrival times) and `waiting_room` (the room in front of the users sources). This file holds the world's state and sets it up.
+//! (arrival times) and `waiting_room` (the room in front of the users sources); the clients'
+//! policies: `breaker`, `throttle`, `retry_budget` (`client_policies` where attempts meet
+//! them); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the balancer's
+//! outlier detection), `scale_in` (scaling in and instance-hours) and `tier_policies` (where
+//! attempts meet them). This file holds the world's state and sets it up.
 
 pub mod arrivals;
 mod attempts;
@@ -36,13 +40,17 @@ pub mod breaker;
 pub mod client;
 mod client_policies;
 mod clocks;
+mod concurrency_limit;
 mod crashes;
 mod events;
 mod observe;
 mod operators;
+mod outlier;
 pub mod retry_budget;
+mod scale_in;
 pub mod throttle;
 pub mod tier;
+mod tier_policies;
 mod users;
 mod waiting_room;
 pub mod window;
@@ -118,6 +126,8 @@ const TIER: u64 = 2;
 const SERVICE: u64 = 1;
 const VISIT: u64 = 2;
 const BALANCER: u64 = 3;
+/// A tier's concurrency limiter (only Vegas draws from its stream).
+const LIMIT: u64 = 4;
 /// The waiting room's stream: (ROOM, 0, 0). Kinds 1 (sources) and 4 (client throttles) are
 /// in `users` and `client_policies`.
 const ROOM: u64 = 3;
@@ -134,7 +144,10 @@ impl<'m> World<'m> {
             .enumerate()
             .map(|(i, t)| {
                 let rng = |purpose: u64| substream(seed, &[TIER, i as u64, purpose]);
-                TierState::new(t, [rng(SERVICE), rng(VISIT), rng(BALANCER)])
+                let mut state = TierState::new(t, [rng(SERVICE), rng(VISIT), rng(BALANCER)]);
+                state.limiter = (t.concurrency_limit)
+                    .map(|c| concurrency_limit::TierLimiter::new(c, rng(LIMIT)));
+                state
             })
             .collect();
         let info: Vec<(String, u32, u32)> = model

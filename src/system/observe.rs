@@ -42,7 +42,9 @@ impl World<'_> {
                 .max()
                 .unwrap_or(0);
         }
+        self.record_policies();
         self.autoscale(now, len_s, cal);
+        self.scale_in(now, self.bucket_start);
         self.watch_outage(now, cal);
         self.bucket_start = now;
         if now < self.horizon && self.until.is_some_and(|u| self.answered(u)) {

@@ -33,7 +33,7 @@ impl World<'_> {
                 for t in tiers {
                     for i in 0..self.tiers[t].instances.len() as u32 {
                         let inst = &mut self.tiers[t].instances[i as usize];
-                        if inst.up {
+                        if inst.up || inst.gone.is_some() {
                             continue;
                         }
                         inst.recent_crashes.clear();
@@ -116,7 +116,7 @@ impl World<'_> {
                 .unwrap_or(0.0);
             let up = tier.instances.iter().filter(|i| i.up).count() as f64;
             let util = busy / (up.max(1.0) * f64::from(tier.threads));
-            let total = tier.instances.len() as u32 + tier.pending;
+            let total = tier.live_instances() + tier.pending;
             let cooled = tier
                 .last_scaled
                 .is_none_or(|l| now.since(l) >= auto.cooldown_s);
@@ -135,6 +135,7 @@ impl World<'_> {
                 }
                 tier.pending += add;
                 tier.last_scaled = Some(now);
+                tier.quiet_since = None;
             }
         }
     }

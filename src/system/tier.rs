@@ -35,6 +35,13 @@ pub struct Instance {
     /// Generation of scheduled restarts: a restart event whose generation is not this one is
     /// stale (an operator restarted the instance in the meantime).
     pub restart_epoch: u32,
+    /// Ejected by the balancer's outlier detection (`outlier`): out of rotation until it ends.
+    pub ejected: bool,
+    /// Being scaled in (`scale_in`): out of rotation for good, terminated once drained.
+    pub retired: bool,
+    /// When it joined the tier, and when it was terminated (for instance-hours).
+    pub joined: Time,
+    pub gone: Option<Time>,
 }
 
 impl Instance {
@@ -43,8 +50,15 @@ impl Instance {
             up: true,
             in_rotation: true,
             restarted_at: started,
+            joined: started.unwrap_or(Time::ZERO),
             ..Default::default()
         }
+    }
+
+    /// The balancer may send to it: in rotation and not ejected.
+    #[inline]
+    pub fn routable(&self) -> bool {
+        self.in_rotation && !self.ejected
     }
 }
 
@@ -78,6 +92,10 @@ pub struct TierState {
     pub rng_visit: Stream,
     /// The balancer's random picks.
     pub rng_balancer: Stream,
+    /// Start of the bucket since which utilisation has stayed below `scale_in_below`.
+    pub quiet_since: Option<Time>,
+    pub limiter: Option<super::concurrency_limit::TierLimiter>,
+    pub outlier: Option<super::outlier::TierOutlier>,
     next: u32,
 }
 
@@ -110,6 +128,10 @@ impl TierState {
             rng_service,
             rng_visit,
             rng_balancer,
+            quiet_since: None,
+            // The limiter needs its own random stream: `World::new` sets it.
+            limiter: None,
+            outlier: t.outlier_detection.map(super::outlier::TierOutlier::new),
             next: 0,
         }
     }
@@ -120,6 +142,11 @@ impl TierState {
         (self.instances.len() - 1) as u32
     }
 
+    /// Instances not being scaled in (or gone).
+    pub fn live_instances(&self) -> u32 {
+        self.instances.iter().filter(|i| !i.retired).count() as u32
+    }
+
     /// The instance the balancer sends the next request to, or `None` if none is in rotation.
     /// Without health checks an instance stays in rotation when it is down: the request sent
     /// there is refused.
@@ -128,7 +155,7 @@ impl TierState {
         let rng = &mut self.rng_balancer;
         let n = self.instances.len() as u32;
         if n == 1 {
-            return self.instances[0].in_rotation.then_some(0);
+            return self.instances[0].routable().then_some(0);
         }
         match self.balancer {
             Balancer::RoundRobin => {
@@ -136,7 +163,7 @@ impl TierState {
                     // Next in turn, wrapping without a division (this runs per request).
                     let i = if self.next >= n { 0 } else { self.next };
                     self.next = if i + 1 == n { 0 } else { i + 1 };
-                    if self.instances[i as usize].in_rotation {
+                    if self.instances[i as usize].routable() {
                         return Some(i);
                     }
                 }
@@ -144,7 +171,7 @@ impl TierState {
             }
             Balancer::Random => {
                 let i = (open01(rng) * f64::from(n)) as u32 % n;
-                if self.instances[i as usize].in_rotation {
+                if self.instances[i as usize].routable() {
                     Some(i)
                 } else {
                     self.first_in_rotation_after(i)
@@ -158,7 +185,7 @@ impl TierState {
                 for k in 0..n {
                     let i = (start + k) % n;
                     let inst = &self.instances[i as usize];
-                    if inst.in_rotation && best.is_none_or(|(_, load)| inst.in_instance < load) {
+                    if inst.routable() && best.is_none_or(|(_, load)| inst.in_instance < load) {
                         best = Some((i, inst.in_instance));
                     }
                 }
@@ -171,7 +198,7 @@ impl TierState {
                     b += 1;
                 }
                 let (ia, ib) = (&self.instances[a as usize], &self.instances[b as usize]);
-                match (ia.in_rotation, ib.in_rotation) {
+                match (ia.routable(), ib.routable()) {
                     (true, true) => Some(if ib.in_instance < ia.in_instance {
                         b
                     } else {
@@ -189,6 +216,6 @@ impl TierState {
         let n = self.instances.len() as u32;
         (1..n)
             .map(|k| (i + k) % n)
-            .find(|&j| self.instances[j as usize].in_rotation)
+            .find(|&j| self.instances[j as usize].routable())
     }
 }

@@ -24,5 +24,6 @@ mod shard;
 mod snapshots;
 mod streams;
 mod sweep;
+mod tier_policies;
 mod trace;
 mod waiting_room;
