@@ -4,6 +4,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use crate::experiment::sweep::Seeds;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "surge",
@@ -39,9 +41,46 @@ pub enum Command {
     /// Fit a starting model to access logs (nginx, Apache) or load-test results (JMeter JTL,
     /// k6, Locust, vegeta): model.toml, arrivals.csv, fit.json and fit.png.
     Fit(FitArgs),
+    /// The planner's one command: run the model, find its crash point, and write one report
+    /// (report.html, report.md) of the whole, within a time budget.
+    Report(ReportArgs),
     /// Compare policies on the same random numbers: the model as written (baseline) and its
     /// variants, each over the same replication seeds: compare.csv, compare.json, compare.png.
     Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Model file (TOML); the built-in models/ircc-2016.toml when left out.
+    pub model: Option<PathBuf>,
+    /// The parameter and range of the crash-point search, K=LO..HI (default: the first tier's
+    /// instances, from 1 up to the model's count if the run held, else from it up to 3 times it).
+    #[arg(long, value_name = "K=LO..HI")]
+    pub vary: Option<String>,
+    /// Wall-clock time for the whole report (e.g. 10m, 1h); steps that would not fit are
+    /// skipped, and the report says which and why.
+    #[arg(long, default_value = "10m", value_parser = wall_duration)]
+    pub budget: f64,
+    /// Override a model value by key path, e.g. --set surge.peak=6.
+    #[arg(long = "set", value_name = "K=V")]
+    pub sets: Vec<String>,
+    /// Random seed (default: scenario.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Parallel runs in the crash-point search (default: every core).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub jobs: Option<usize>,
+    /// Output folder (default: outputs/<model name>/report/); the run and the search write
+    /// their own files in run/ and crashpoint/ inside it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A check on the run's summary.json keys, e.g. --assert 'slo.success_rate>=0.99'
+    /// (repeatable; exit code 1 when any fails).
+    #[arg(long = "assert", value_name = "EXPR")]
+    pub asserts: Vec<String>,
+    /// Nothing on the terminal but the checks (the report is in the output folder).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +109,10 @@ pub struct CompareArgs {
     /// Run even if a variant's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
+    /// A check on compare.json's keys, e.g. --assert 'variants.baseline.outage.crashed<0.5'
+    /// (repeatable; exit code 1 when any fails).
+    #[arg(long = "assert", value_name = "EXPR")]
+    pub asserts: Vec<String>,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,
@@ -146,7 +189,9 @@ pub struct CrashpointArgs {
     /// The parameter and the range to search: K=LO..HI (integers for counts), e.g. surge.peak=2..20.
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: String,
-    /// Replications at each value tried (more are added near the crossing).
+    /// Replications at each end when one each does not tell the direction, and replications added
+    /// per value near the crossing while a logistic fit is too wide (the bracket takes one per
+    /// value, its two final values enough to tell each from 0.5 at the confidence).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub reps: u32,
     /// Confidence of the crash point's interval.
@@ -158,6 +203,14 @@ pub struct CrashpointArgs {
     /// At most this many runs in all.
     #[arg(long, default_value_t = 2000)]
     pub max_runs: u32,
+    /// Replication r's seed: the same at every value tried (common, paired comparisons) or one
+    /// of its own per value (independent).
+    #[arg(long, value_enum, default_value = "common")]
+    pub seeds: Seeds,
+    /// Continue an interrupted search from its journal in the output folder, running only the
+    /// runs it does not hold.
+    #[arg(long)]
+    pub resume: bool,
     #[command(flatten)]
     pub runs: ManyRuns,
     /// Nothing on the terminal (the results are in the output folder).
@@ -203,6 +256,10 @@ pub struct SweepArgs {
     /// Replications per point.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
+    /// Replication r's seed: one of its own per point (independent) or the same at every point
+    /// (common, paired comparisons between points).
+    #[arg(long, value_enum, default_value = "independent")]
+    pub seeds: Seeds,
     #[command(flatten)]
     pub runs: ManyRuns,
     /// No progress bar and no table.
@@ -279,6 +336,11 @@ pub struct RunArgs {
     /// Also write the effective model (after --set) to this file, as TOML `surge run` reads.
     #[arg(long, value_name = "FILE")]
     pub save_model: Option<PathBuf>,
+    /// A check on summary.json's keys, e.g. --assert 'slo.success_rate>=0.99' --assert
+    /// 'tiers.web.utilization<0.7' (repeatable): each is printed passed or failed with the actual
+    /// value, and the exit code is 1 when any fails.
+    #[arg(long = "assert", value_name = "EXPR")]
+    pub asserts: Vec<String>,
     #[command(flatten)]
     pub bounds: BoundArgs,
 }

@@ -5,7 +5,7 @@
 //! `engine` (events, clock, random streams; knows nothing of web servers), `model` (the TOML
 //! model), `system` (the simulated site), `metrics` (time series, histograms, outages),
 //! `experiment` (runs, replications), `analytic` (exact queueing results), `output` (files and
-//! charts), `bench` (the benchmark workloads) and `cli` (commands).
+//! charts), `report` (report.html and report.md, `--assert` checks), `bench` (the benchmark workloads) and `cli` (commands).
 
 pub mod analytic;
 pub mod bench;
@@ -19,5 +19,6 @@ pub(crate) mod fmt;
 pub mod metrics;
 pub mod model;
 pub(crate) mod output;
+pub mod report;
 pub(crate) mod stats;
 pub(crate) mod system;

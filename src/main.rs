@@ -26,6 +26,7 @@ fn main() {
         Some(Command::Bench(a)) => commands::bench::bench(&a),
         Some(Command::Merge(a)) => commands::merge::merge(&a),
         Some(Command::Fit(a)) => commands::fit::fit(&a),
+        Some(Command::Report(a)) => commands::report::report(&a),
         Some(Command::Compare(a)) => commands::compare::compare(&a),
     };
     std::process::exit(match result {

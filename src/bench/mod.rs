@@ -1,5 +1,6 @@
-//! Benchmark workloads: the event set alone (the hold model), the M/M/c/K reference,
-//! the IRCC full night, and a sweep at one and at two threads. Each workload measures one run
+//! Benchmark workloads: the event set alone (the hold model), the M/M/c/K reference, the IRCC
+//! full night (crashing, and healthy with 12 web instances), the IRCC crash point in web
+//! instances, and a sweep at one and at two threads. Each workload measures one run
 //! and reports wall time, work done and the process's peak memory; `surge bench` runs each in a
 //! child process of its own (so peak memory belongs to that workload alone), repeats it, and
 //! prints medians. `benches/` holds the divan suite over the same workloads, smaller.
@@ -59,7 +60,18 @@ pub enum Workload {
     /// `surge fit` reading an nginx access log of `lines` lines (written first, not timed) on
     /// one core: parsing and the streaming summaries.
     FitRead { lines: u64 },
+    /// The built-in IRCC night with 12 web instances, which holds the surge.
+    IrccHealthy,
+    /// `surge crashpoint` on the built-in model, `--vary tier.web.instances=8..20`, on `jobs`
+    /// threads.
+    IrccCrashPoint { jobs: usize },
 }
+
+/// The instances that hold the built-in night's surge (`IrccHealthy`).
+pub const HEALTHY_WEB_INSTANCES: u32 = 12;
+
+/// The range of the crash-point workload.
+pub const CRASH_POINT_RANGE: (f64, f64) = (8.0, 20.0);
 
 /// What one run of a workload measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,8 +83,14 @@ pub struct Measure {
     pub work: u64,
     /// Peak resident memory of the process, bytes (None where the OS does not say).
     pub peak_rss: Option<u64>,
-    /// CPU time of the measured thread, seconds, where the workload reads it (fit reading):
-    /// on a shared machine the wall clock also counts other processes' turns.
+    /// The crash-point workload: the interval found and how ("bracket" or "logistic fit").
+    #[serde(default)]
+    pub interval: Option<(f64, f64)>,
+    #[serde(default)]
+    pub method: Option<String>,
+    /// CPU time, seconds, where the workload reads it (one run and fit reading: the measured
+    /// thread; the crash point: the whole process): on a shared machine the wall clock also
+    /// counts other processes' turns.
     #[serde(default)]
     pub cpu_s: Option<f64>,
 }
@@ -86,6 +104,12 @@ impl Workload {
             Workload::Ircc => "IRCC full night, full scale".to_string(),
             Workload::Sweep { runs, jobs, .. } => format!("sweep of {runs} runs, --jobs {jobs}"),
             Workload::FitRead { lines } => format!("fit: read {} log lines", count(lines)),
+            Workload::IrccHealthy => {
+                format!("IRCC healthy night ({HEALTHY_WEB_INSTANCES} web instances)")
+            }
+            Workload::IrccCrashPoint { jobs } => {
+                format!("IRCC crash point in web instances, --jobs {jobs}")
+            }
         }
     }
 
@@ -100,11 +124,18 @@ impl Workload {
                     events: popped,
                     work: popped,
                     peak_rss: None,
+                    interval: None,
+                    method: None,
                     cpu_s: None,
                 }
             }
             Workload::Mmck { arrivals } => one_run(&mmck_model(arrivals)?),
             Workload::Ircc => one_run(&model::load(None, &[])?),
+            Workload::IrccHealthy => one_run(&model::load(
+                None,
+                &[format!("tier.web.instances={HEALTHY_WEB_INSTANCES}")],
+            )?),
+            Workload::IrccCrashPoint { jobs } => crash_point(jobs)?,
             Workload::Sweep {
                 runs,
                 arrivals,
@@ -119,6 +150,8 @@ impl Workload {
                     events,
                     work: u64::from(runs),
                     peak_rss: None,
+                    interval: None,
+                    method: None,
                     cpu_s: None,
                 }
             }
@@ -131,15 +164,66 @@ impl Workload {
     }
 }
 
+/// The crash-point search of `surge crashpoint models/ircc-2016.toml --vary
+/// tier.web.instances=8..20` (its default settings): the runs are the work, the interval the
+/// answer.
+fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
+    use crate::experiment::crashpoint::{Search, search};
+    // The built-in model, as a file the search can load at each value.
+    let dir = std::env::temp_dir().join(format!("surge-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("ircc-2016.toml");
+    std::fs::write(&path, model::BUILTIN_TEXT)?;
+    let wall = Instant::now();
+    let cpu0 = process_cpu_s();
+    let cp = search(&Search {
+        path: &path,
+        sets: &[],
+        key: "tier.web.instances",
+        lo: CRASH_POINT_RANGE.0,
+        hi: CRASH_POINT_RANGE.1,
+        integer: true,
+        reps: 10,
+        seed: None,
+        tolerance: 0.03,
+        max_runs: 2000,
+        jobs,
+        confidence: 0.95,
+        on_try: None,
+        seeds: crate::experiment::sweep::Seeds::Common,
+        journal: None,
+        resume: false,
+        criterion: crate::metrics::slo::Criterion::Outage,
+    });
+    let wall_s = wall.elapsed().as_secs_f64();
+    let cpu_s = process_cpu_s().zip(cpu0).map(|(b, a)| b - a);
+    let _ = std::fs::remove_dir_all(&dir);
+    let cp = cp?;
+    let interval = cp.ci95.map(|[a, b]| (a, b));
+    Ok(Measure {
+        wall_s,
+        events: u64::from(cp.runs_simulated),
+        work: u64::from(cp.runs),
+        peak_rss: None,
+        interval,
+        method: Some(cp.method.interval_name(cp.confidence)),
+        cpu_s,
+    })
+}
+
 /// One run of `model` with its own seed: requests offered are the work.
 fn one_run(model: &Model) -> Measure {
+    let cpu0 = thread_cpu_s();
     let out = run_once(model, model.scenario.seed);
+    let cpu_s = thread_cpu_s().zip(cpu0).map(|(b, a)| b - a);
     Measure {
         wall_s: out.summary.wall_s,
         events: out.summary.events,
         work: out.summary.requests.offered,
         peak_rss: None,
-        cpu_s: None,
+        interval: None,
+        method: None,
+        cpu_s,
     }
 }
 
@@ -197,6 +281,8 @@ fn fit_read(lines: u64) -> anyhow::Result<Measure> {
         work: reading.files[0].counts.read,
         peak_rss: None,
         cpu_s,
+        interval: None,
+        method: None,
     })
 }
 
@@ -205,6 +291,17 @@ fn thread_cpu_s() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
     Some(ns * 1e-9)
+}
+
+/// CPU time of the whole process so far (every thread, ended ones included), seconds (Linux:
+/// utime + stime of /proc/self/stat, in the kernel's fixed 100 ticks a second).
+fn process_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = s.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// A fresh folder under the system's temporary folder.

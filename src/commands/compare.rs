@@ -35,6 +35,12 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         )));
     }
     let all = variant::load_all(&args.model, &args.sets, &variants)?;
+    // Each check applies to every variant's means (keys as in summary.json).
+    let asserts = crate::report::assert::prepare(
+        &args.asserts,
+        &crate::report::assert::summary_template(&baseline),
+        "a variant's summary",
+    )?;
     for (_, m) in &all {
         guard::check_size(
             m,
@@ -81,6 +87,17 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &dir.join("compare.png"),
         &dir.join("compare.svg"),
     )?;
+    let folder = crate::report::compare::CompareFolder::read(&dir)?;
+    let mut checks = Vec::new();
+    for (name, doc) in crate::report::compare::variant_docs(&folder.doc) {
+        for mut o in crate::report::assert::evaluate_all(&asserts, &doc) {
+            o.expression = format!("[{name}] {}", o.expression);
+            checks.push(o);
+        }
+    }
+    let mut page = crate::report::compare::build(&folder);
+    page.checks = checks.clone();
+    crate::report::write(&dir, &page)?;
     if !args.quiet {
         let cpu: f64 = cmp
             .variants
@@ -89,7 +106,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             .map(|s| s.wall_s)
             .sum();
         say(&format!(
-            "{}: {} variants x {} replications on the same seeds, {} runs in {} ({} of simulation on {jobs} thread{})\n{}outputs: {}/ (compare.csv, compare.json, compare.png, compare.svg)\n",
+            "{}: {} variants x {} replications on the same seeds, {} runs in {} ({} of simulation on {jobs} thread{})\n{}outputs: {}/ (compare.csv, compare.json, compare.png, compare.svg, report.html, report.md)\n",
             cmp.model,
             all.len(),
             args.reps,
@@ -101,7 +118,12 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             dir.display()
         ));
     }
-    Ok(())
+    let (lines, failed) = crate::report::assert::verdict(&checks);
+    say(&lines);
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the

@@ -1,7 +1,7 @@
-//! `surge crashpoint`: where the outage probability crosses 0.5 as one parameter varies, with
-//! its interval (a logistic fit's confidence interval, or the bracket between all-or-nothing
-//! values) and the 10% and 90% points; `crashpoint.json` and a chart. On a terminal each try is
-//! printed as it ends.
+//! `surge crashpoint`: where the outage probability (with `--criterion slo`, the probability of
+//! breaking the SLO) crosses 0.5 as one parameter varies, with its interval (a logistic fit's
+//! confidence interval, or the bracket between all-or-nothing values) and the 10% and 90%
+//! points; `crashpoint.json` and a chart. On a terminal each run is printed as it ends.
 
 use anyhow::Result;
 use serde_json::json;
@@ -10,28 +10,16 @@ use std::io::IsTerminal;
 use super::out_dir;
 use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method, Search, Try};
+use crate::fmt::format_number;
 use crate::model::{self, error::BadInput};
 use crate::output::{self, chart};
 
 pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
-    let bad = |why: &str| BadInput(format!("--vary {}: {why}", args.vary));
-    let (key, range) = args
-        .vary
-        .split_once('=')
-        .ok_or_else(|| bad("expected KEY=LO..HI, e.g. surge.peak=2..20"))?;
-    let (lo, hi) = range
-        .split_once("..")
-        .ok_or_else(|| bad("expected a range LO..HI"))?;
-    let num = |s: &str| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| bad("LO and HI must be numbers"))
-    };
-    // Counts (instances, threads, queue places, attempts...) take whole values.
-    let last = key.trim().rsplit('.').next().unwrap_or("");
-    let integer = crashpoint::COUNT_KEYS.contains(&last);
+    // Numbers, durations (in seconds) or sizes (in bytes), read as `sweep --vary` reads them;
+    // counts (instances, threads, queue places, attempts...) take whole values.
+    let range = crate::experiment::vary::parse_range(&args.vary)?;
+    let key = range.key.as_str();
+    let words = crashpoint::words(args.runs.criterion);
     if !(args.confidence > 0.0 && args.confidence < 1.0) {
         return Err(BadInput(format!(
             "--confidence must be between 0 and 1, got {}",
@@ -41,9 +29,9 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     }
     let base = model::load(Some(&args.model), &args.runs.sets)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
-    for end in [lo, hi] {
+    for end in [range.lo, range.hi] {
         let mut sets = args.runs.sets.clone();
-        sets.push(format!("{}={}", key.trim(), end.trim()));
+        sets.push(format!("{key}={}", format_number(end)));
         let m = model::load(Some(&args.model), &sets)?;
         crate::experiment::guard::check_run_size(&m, args.runs.allow_huge)?;
     }
@@ -53,10 +41,10 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     let search = Search {
         path: &args.model,
         sets: &args.runs.sets,
-        key: key.trim(),
-        lo: num(lo)?,
-        hi: num(hi)?,
-        integer,
+        key,
+        lo: range.lo,
+        hi: range.hi,
+        integer: range.whole,
         reps: args.reps,
         seed: args.runs.seed,
         tolerance: args.tolerance,
@@ -67,18 +55,20 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         confidence: args.confidence,
         on_try: None,
+        seeds: args.seeds,
+        journal: Some(&dir.join("crashpoint.partial.csv")),
+        resume: args.resume,
         criterion: args.runs.criterion,
     };
-    // Each try as it ends, on a terminal only (silent on a pipe and with --quiet).
+    // Each run as it ends, on a terminal only (silent on a pipe and with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);
     let show = |t: &Try| {
         let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         eprintln!(
-            "try {n}: {} = {} -> {} of {} replications had an outage",
-            key.trim(),
-            crate::experiment::sweep::format_number(t.value),
-            t.outages,
-            t.reps
+            "run {n}: {key} = {} -> {}{}",
+            format_number(t.value),
+            if t.outages > 0 { "" } else { "no " },
+            words.failure
         );
     };
     let live = !args.quiet && std::io::stderr().is_terminal();
@@ -87,19 +77,40 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         ..search
     };
     let cp = crashpoint::search(&search)?;
+    if !args.quiet && cp.runs_from_journal > 0 {
+        eprintln!(
+            "resumed: {} runs read back from the journal, {} simulated now",
+            cp.runs_from_journal, cp.runs_simulated
+        );
+    }
     let mut doc = json!(cp);
     doc["provenance"] = serde_json::to_value(&provenance)?;
-    doc["criterion"] = json!(args.runs.criterion.metric());
     output::write_json(&dir.join("crashpoint.json"), &doc)?;
-    let title = format!("{} — crash point in {}", base.scenario.name, cp.parameter);
+    let title = format!(
+        "{} — {} in {}",
+        base.scenario.name, words.point, cp.parameter
+    );
     draw(&title, &cp, &dir)?;
+    let model_text = output::provenance::effective_text(Some(&args.model), &args.runs.sets)?;
+    let folder = crate::report::crashpoint::CrashFolder::read(&dir)?;
+    crate::report::write(
+        &dir,
+        &crate::report::crashpoint::build(&folder, Some(&model_text)),
+    )?;
     if !args.quiet {
         println!("{}", answer(&cp));
         if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
-            println!("outage probability 10% at {p10:.3}, 90% at {p90:.3}");
+            println!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
+        }
+        if cp.max_runs_reached {
+            println!(
+                "stopped at --max-runs {}: the interval is not as tight as asked (raise \
+                 --max-runs, or widen --tolerance)",
+                args.max_runs
+            );
         }
         println!(
-            "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg)",
+            "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg, report.html, report.md)",
             dir.display()
         );
     }
@@ -118,6 +129,7 @@ pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
             .collect()
     };
     let curve = cp.logistic.map(|c| move |x: f64| c.probability(x));
+    let w = cp.words();
     let spec = chart::CrashChart {
         title,
         parameter: &cp.parameter,
@@ -129,6 +141,11 @@ pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
         p10: cp.p10,
         p90: cp.p90,
         curve: curve.as_ref().map(|c| c as &dyn Fn(f64) -> f64),
+        words: chart::CrashWords {
+            point: w.point,
+            failures: w.failures,
+            probability: w.probability,
+        },
     };
     chart::draw_crashpoint(
         &spec,
@@ -137,21 +154,24 @@ pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
     )
 }
 
-/// The answer, in one line: the crash point with its interval and how it was found.
+/// The answer, in one line: the crash point (or SLO-breaking point) with its interval and how
+/// it was found.
 fn answer(cp: &CrashPoint) -> String {
+    let w = cp.words();
     match (cp.crash_point, cp.ci95, cp.method) {
         (Some(x), Some([a, b]), Method::LogisticFit) => format!(
-            "crash point of {}: {x:.3} ({} {a:.3} to {b:.3}, logistic fit; {}), after {} runs",
+            "{} of {}: {x:.3} ({} {a:.3} to {b:.3}, logistic fit; {}), after {} runs",
+            w.point,
             cp.parameter,
             cp.method.interval_name(cp.confidence),
             cp.direction,
             cp.runs
         ),
         (Some(x), Some([a, b]), Method::Bracket) => format!(
-            "crash point of {}: between {a:.3} and {b:.3} (bracket: every value tried had all or \
-             none of its replications crash; midpoint {x:.3}; {}), after {} runs",
-            cp.parameter, cp.direction, cp.runs
+            "{} of {}: between {a:.3} and {b:.3} (bracket: at each value tried, all replications \
+             or none had an {}; midpoint {x:.3}; {}), after {} runs",
+            w.point, cp.parameter, w.failure, cp.direction, cp.runs
         ),
-        _ => format!("no crash point found for {}", cp.parameter),
+        _ => format!("no {} found for {}", w.point, cp.parameter),
     }
 }

@@ -44,17 +44,19 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         fitted.arrivals.trace_csv().as_bytes(),
     )?;
     write_atomic(&out.join("model.toml"), model.as_bytes())?;
-    write_json(&out.join("fit.json"), &serde_json::to_value(&fitted)?)?;
+    let doc = serde_json::to_value(&fitted)?;
+    write_json(&out.join("fit.json"), &doc)?;
     crate::output::chart::draw_fit(
         &fitted,
         &format!("surge fit: {}", files.join(", ")),
         &out.join("fit.png"),
         &out.join("fit.svg"),
     )?;
+    crate::report::write(&out, &crate::report::fit::build(&doc, &model, &out))?;
     if !args.quiet {
         print_summary(&fitted);
         println!(
-            "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg)",
+            "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg, report.html, report.md)",
             out.display()
         );
     }

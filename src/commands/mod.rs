@@ -9,6 +9,7 @@ pub mod crashpoint;
 pub mod fit;
 pub mod merge;
 pub mod plot;
+pub mod report;
 pub mod run;
 pub mod sweep;
 

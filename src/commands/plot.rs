@@ -36,7 +36,34 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
             dir.display()
         )));
     }
+    rewrite_report(dir)?;
+    println!("rewrote report.html and report.md in {}", dir.display());
     Ok(())
+}
+
+/// The report of the folder again, from its data files and the charts just drawn. The model text
+/// is not among the data files: it is kept from the report.md written by the command, if any.
+fn rewrite_report(dir: &Path) -> Result<()> {
+    use crate::report;
+    let model_text = std::fs::read_to_string(dir.join("report.md"))
+        .ok()
+        .and_then(|md| report::markdown::model_text_of(&md));
+    let page = if dir.join("sweep.json").exists() {
+        report::sweep::build(&report::sweep::SweepFolder::read(dir)?)
+    } else if dir.join("crashpoint.json").exists() {
+        report::crashpoint::build(
+            &report::crashpoint::CrashFolder::read(dir)?,
+            model_text.as_deref(),
+        )
+    } else {
+        // The checks of the run are not kept: a redrawn report shows none.
+        report::run::build(
+            &report::run::RunFolder::read(dir)?,
+            model_text.as_deref(),
+            Vec::new(),
+        )
+    };
+    report::write(dir, &page)
 }
 
 fn sweep_from(dir: &Path) -> Result<()> {
@@ -181,7 +208,12 @@ fn timeline_from(dir: &Path) -> Result<()> {
                 })
             })
             .collect(),
-        slo_lines: None,
+        // The targets recorded in summary.json (absent from a summary of an earlier surge:
+        // drawn without them).
+        slo_lines: summary
+            .slo
+            .target_success_rate
+            .zip(summary.slo.outage_below),
     };
     chart::draw_timeline(&t, &dir.join("timeline.png"), &dir.join("timeline.svg"))
 }
@@ -195,6 +227,14 @@ struct SummaryView {
     outage: OutageView,
     #[serde(default)]
     tiers: Vec<TierView>,
+    #[serde(default)]
+    slo: SloView,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SloView {
+    target_success_rate: Option<f64>,
+    outage_below: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

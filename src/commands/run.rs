@@ -24,6 +24,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
         &limits,
         args.bounds.allow_huge,
     )?;
+    let asserts = crate::report::assert::prepare(
+        &args.asserts,
+        &crate::report::assert::summary_template(&model),
+        "summary.json",
+    )?;
     let seed = args.seed.unwrap_or(model.scenario.seed);
     let dir = out_dir(&args.out, &model, "run");
     let _lock = output::lock::lock(&dir)?;
@@ -99,14 +104,27 @@ pub fn run(args: &RunArgs) -> Result<()> {
         &dir.join("timeline.png"),
         &dir.join("timeline.svg"),
     )?;
+    let checks = crate::report::assert::evaluate_all(&asserts, &summary);
+    let model_text = provenance::effective_text(args.model.as_deref(), &args.sets)?;
+    let page = crate::report::run::build(
+        &crate::report::run::RunFolder::read(&dir)?,
+        Some(&model_text),
+        checks.clone(),
+    );
+    crate::report::write(&dir, &page)?;
     if !args.quiet {
         say(&format!(
-            "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg)\n",
+            "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg, report.html, report.md)\n",
             report(&model, &outs),
             dir.display()
         ));
     }
-    Ok(())
+    let (lines, failed) = crate::report::assert::verdict(&checks);
+    say(&lines);
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// One replication, with a bar over simulated time on a terminal (none on a pipe or `--quiet`).

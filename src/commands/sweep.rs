@@ -107,7 +107,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let id = SweepId {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
         // Runs stopped at their first outage are not those of a full sweep: not one journal.
-        model_hash: sweep::fingerprint(base, &varies, args.reps, seed)
+        model_hash: sweep::fingerprint(base, &varies, args.reps, seed, args.seeds)
             + &args
                 .until
                 .map_or(String::new(), |u| format!("-until-{u:?}")),
@@ -115,6 +115,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         seed,
         reps: args.reps,
         vary: varies.clone(),
+        seeds: args.seeds,
         overrides: args.runs.sets.clone(),
         criterion: args.runs.criterion,
     };
@@ -242,15 +243,24 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         until: args.until.map(Into::into),
         ..Limits::default()
     };
-    let rows = sweep::run_tasks(&models, seed, &todo, jobs, &limits, &stop, &|row| {
-        let (h, rec) = record(&keys, &points, row);
-        journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .append(&h.fields(), &rec.fields())?;
-        bar.inc(1);
-        Ok(())
-    })?;
+    let rows = sweep::run_tasks(
+        &models,
+        seed,
+        id.seeds,
+        &todo,
+        jobs,
+        &limits,
+        &stop,
+        &|row| {
+            let (h, rec) = record(&keys, &points, row);
+            journal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .append(&h.fields(), &rec.fields())?;
+            bar.inc(1);
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     if rows.len() < todo.len() {
         bail!(Interrupted(format!(

@@ -105,7 +105,8 @@ fn never(_: &Run) -> bool {
 fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
     let find = |key: &str| columns.iter().find(|c| c.key() == key).cloned();
     let mut out = Vec::new();
-    let fixed: [(&str, fn(&Run) -> bool); 5] = [
+    type Censored = fn(&Run) -> bool;
+    let fixed: [(&str, Censored); 5] = [
         (table::DOWNTIME, |r| r.down_at_end),
         (table::RECOVERY_TIME, |r| {
             r.summary.outage.crashed && r.summary.outage.recovered != Some(true)

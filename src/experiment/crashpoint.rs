@@ -1,21 +1,16 @@
 //! The crash point: the value of a monotone parameter (surge peak, instances, threads, memory)
-//! at which the probability of an outage crosses 0.5. Bracket it, bisect with replications at
-//! each value tried, then fit a logistic curve to every replication's outcome and add
-//! replications near the crossing until its 95% interval is narrower than the tolerance.
+//! at which the probability of an outage crosses 0.5. The search itself (bracket with one
+//! replication per value, then replications only around the crossing, a logistic fit where a
+//! value is too near 0.5 to tell) is in `super::search`; here are its settings and its result.
 //! Whether a larger value crashes (surge peak) or saves (instances) is found from the ends.
-//! When every value tried was all-or-nothing there is nothing to fit: the answer is then the
-//! bracket between the nearest safe and down values, and says so.
+//! When every value the answer rests on was all-or-nothing there is nothing to fit: the answer
+//! is then the bracket between the nearest safe and down values, and says so.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::guard::{Limits, Until};
-use super::run_bounded;
-use super::sweep::{format_number, point_seed};
+use super::sweep::Seeds;
 use crate::metrics::slo::Criterion;
-use crate::model::error::BadInput;
-use crate::model::{self, Model};
-use crate::stats::Logistic;
 
 pub use crate::model::COUNT_KEYS;
 
@@ -70,7 +65,8 @@ impl Curve {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CrashPoint {
     pub parameter: String,
-    /// "larger crashes" or "larger saves".
+    /// "larger crashes" or "larger saves" (with `--criterion slo`: "larger breaks the SLO" or
+    /// "larger keeps the SLO").
     pub direction: String,
     pub crash_point: Option<f64>,
     /// The interval of the crash point: a confidence interval of `confidence` for a logistic
@@ -88,9 +84,85 @@ pub struct CrashPoint {
     pub runs: u32,
     /// Every value tried, with all its replications, by value.
     pub points: Vec<Try>,
-    /// Each batch of replications, in the order the search ran them.
+    /// Each batch of replications, in the order the search asked for them.
     #[serde(default)]
     pub tries: Vec<Try>,
+    /// The base seed, and whether replication r used the same seed at every value ("common")
+    /// or one of its own per value ("independent").
+    pub seed: u64,
+    pub seeds: String,
+    /// `--max-runs` was reached before the interval was as tight as asked.
+    pub max_runs_reached: bool,
+    /// Runs simulated by this command, speculative ones included.
+    pub runs_simulated: u32,
+    /// Runs read back from the journal of an interrupted try (`--resume`).
+    pub runs_from_journal: u32,
+    /// Runs done that the answer does not rest on: speculation (a run started on a spare core
+    /// for a step that the outcomes did not take).
+    pub runs_unused: u32,
+    /// What counted as a failure: "outage" (the crash point) or "slo" (any break of the SLO:
+    /// the SLO-breaking point).
+    #[serde(default, deserialize_with = "criterion_or_metric")]
+    pub criterion: Criterion,
+}
+
+/// A criterion as written ("outage", "slo") or as the metric it reads ("outage.crashed",
+/// "slo.broken", as `crashpoint.json` wrote it before).
+fn criterion_or_metric<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Criterion, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.as_str() {
+        "outage" | "outage.crashed" => Ok(Criterion::Outage),
+        "slo" | "slo.broken" => Ok(Criterion::Slo),
+        other => Err(serde::de::Error::custom(format!(
+            "unknown criterion `{other}` (expected outage or slo)"
+        ))),
+    }
+}
+
+impl CrashPoint {
+    /// The words for what this search looked for.
+    pub fn words(&self) -> Words {
+        words(self.criterion)
+    }
+}
+
+/// How a search names what it looks for, by criterion: an outage and the crash point, or an SLO
+/// breach and the SLO-breaking point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    /// "crash point" or "SLO-breaking point".
+    pub point: &'static str,
+    /// "outage" or "SLO breach".
+    pub failure: &'static str,
+    /// "outages" or "SLO breaches".
+    pub failures: &'static str,
+    /// "outage probability" or "SLO-breach probability".
+    pub probability: &'static str,
+    /// The two directions: a larger value fails more, or less.
+    pub larger_fails: &'static str,
+    pub larger_holds: &'static str,
+}
+
+/// The words of `criterion`.
+pub fn words(criterion: Criterion) -> Words {
+    match criterion {
+        Criterion::Outage => Words {
+            point: "crash point",
+            failure: "outage",
+            failures: "outages",
+            probability: "outage probability",
+            larger_fails: "larger crashes",
+            larger_holds: "larger saves",
+        },
+        Criterion::Slo => Words {
+            point: "SLO-breaking point",
+            failure: "SLO breach",
+            failures: "SLO breaches",
+            probability: "SLO-breach probability",
+            larger_fails: "larger breaks the SLO",
+            larger_holds: "larger keeps the SLO",
+        },
+    }
 }
 
 fn default_confidence() -> f64 {
@@ -113,228 +185,21 @@ pub struct Search<'a> {
     pub jobs: usize,
     /// Two-sided confidence of the interval (0.95).
     pub confidence: f64,
-    /// Called as each batch of replications ends (to show progress).
+    /// Called as each run ends (to show progress), as a try of one replication.
     pub on_try: Option<&'a (dyn Fn(&Try) + Sync)>,
+    /// Replication r's seed: the same at every value (common) or per value (independent).
+    pub seeds: Seeds,
+    /// The journal of finished runs (`crashpoint.partial.csv`), if any.
+    pub journal: Option<&'a std::path::Path>,
+    /// Read the journal back instead of starting over.
+    pub resume: bool,
     /// When a run counts as failed (an outage, or any break of the SLO).
     pub criterion: crate::metrics::slo::Criterion,
 }
 
-struct State<'a> {
-    s: &'a Search<'a>,
-    seed: u64,
-    /// Every replication's (value, outage) so far, per value tried.
-    tries: Vec<(f64, Vec<bool>)>,
-    /// Each batch, in order.
-    order: Vec<Try>,
-    runs: u32,
-    pool: rayon::ThreadPool,
-}
-
-impl State<'_> {
-    fn model_at(&self, v: f64) -> Result<Model> {
-        let mut sets = self.s.sets.to_vec();
-        sets.push(format!("{}={}", self.s.key, format_number(v)));
-        Ok(model::load(Some(self.s.path), &sets)?)
-    }
-
-    /// Run `n` more replications at `v`. Replication r of a value uses the seed derived from
-    /// (seed, the value's bits, r): the same however the search got there.
-    fn run(&mut self, v: f64, n: u32) -> Result<()> {
-        use rayon::prelude::*;
-        let model = self.model_at(v)?;
-        let idx = match self.tries.iter().position(|t| t.0 == v) {
-            Some(i) => i,
-            None => {
-                self.tries.push((v, Vec::new()));
-                self.tries.len() - 1
-            }
-        };
-        let start = self.tries[idx].1.len() as u64;
-        let seed = self.seed;
-        let criterion = self.s.criterion;
-        let outs: Vec<bool> = self.pool.install(|| {
-            (start..start + u64::from(n))
-                .into_par_iter()
-                .map(|r| {
-                    // Whether it fails is all a try needs: with the outage criterion, stop at
-                    // the first outage (the answer cannot change after it).
-                    let stop = match criterion {
-                        Criterion::Outage => Limits::until(Until::FirstOutage),
-                        Criterion::Slo => Limits::default(),
-                    };
-                    criterion.failed(
-                        &run_bounded(&model, point_seed(seed, v.to_bits(), r), &stop).summary,
-                    )
-                })
-                .collect()
-        });
-        let outages = outs.iter().filter(|x| **x).count() as u32;
-        self.tries[idx].1.extend(outs);
-        self.runs += n;
-        let batch = Try {
-            value: v,
-            reps: n,
-            outages,
-            probability: f64::from(outages) / f64::from(n.max(1)),
-        };
-        if let Some(f) = self.s.on_try {
-            f(&batch);
-        }
-        self.order.push(batch);
-        Ok(())
-    }
-
-    fn prob(&self, v: f64) -> f64 {
-        let t = self.tries.iter().find(|t| t.0 == v).expect("value was run");
-        t.1.iter().filter(|x| **x).count() as f64 / t.1.len() as f64
-    }
-}
-
-/// Find the crash point.
+/// Find the crash point (see `super::search`).
 pub fn search(s: &Search) -> Result<CrashPoint> {
-    if s.hi <= s.lo || s.hi.is_nan() || s.lo.is_nan() {
-        bail!(BadInput(format!(
-            "--vary {}: the range must go up (got {}..{})",
-            s.key, s.lo, s.hi
-        )));
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.jobs.max(1))
-        .build()?;
-    let base = model::load(Some(s.path), s.sets)?;
-    let mut st = State {
-        s,
-        seed: s.seed.unwrap_or(base.scenario.seed),
-        tries: Vec::new(),
-        order: Vec::new(),
-        runs: 0,
-        pool,
-    };
-    st.run(s.lo, s.reps)?;
-    st.run(s.hi, s.reps)?;
-    let (plo, phi) = (st.prob(s.lo), st.prob(s.hi));
-    if plo == phi || (plo < 0.5) == (phi < 0.5) {
-        bail!(BadInput(format!(
-            "the outage probability does not cross 0.5 between {} = {} ({plo:.2}) and {} ({phi:.2}): widen the range",
-            s.key, s.lo, s.hi
-        )));
-    }
-    let larger_crashes = phi > plo;
-    // Bisection: keep `safe` (below 0.5) and `down` (at or above) on either side.
-    let (mut safe, mut down) = if larger_crashes {
-        (s.lo, s.hi)
-    } else {
-        (s.hi, s.lo)
-    };
-    let close_enough = |a: f64, b: f64| {
-        let width = (a - b).abs();
-        if s.integer {
-            width <= 1.0
-        } else {
-            width <= s.tolerance * 0.5 * (a.abs() + b.abs()) / 2.0
-        }
-    };
-    while !close_enough(safe, down) && st.runs < s.max_runs {
-        let mut m = 0.5 * (safe + down);
-        if s.integer {
-            m = m.round();
-            if m == safe || m == down {
-                break;
-            }
-        }
-        st.run(m, s.reps)?;
-        if st.prob(m) >= 0.5 {
-            down = m;
-        } else {
-            safe = m;
-        }
-    }
-    // Fit a logistic curve to every replication; add replications near the crossing until the
-    // interval is tight.
-    let data = |st: &State| -> Vec<(f64, bool)> {
-        st.tries
-            .iter()
-            .flat_map(|(v, outs)| outs.iter().map(move |o| (*v, *o)))
-            .collect()
-    };
-    let centre = 0.5 * (safe + down);
-    let scale = ((s.hi - s.lo) / 10.0).max(1e-9);
-    let estimate = |st: &State| -> Option<(f64, [f64; 2], f64, f64, Curve)> {
-        let fit = Logistic::fit(&data(st), centre, scale)?;
-        let (x50, ci) = fit.crossing(s.confidence)?;
-        let (intercept, slope) = fit.natural();
-        let curve = Curve { intercept, slope };
-        Some((x50, ci, fit.at(0.1)?, fit.at(0.9)?, curve))
-    };
-    let mut fit = estimate(&st);
-    while let Some((x50, ci, _, _, _)) = fit {
-        let tight = ci[1] - ci[0] <= s.tolerance * x50.abs().max(1e-9);
-        if tight || st.runs >= s.max_runs {
-            break;
-        }
-        let around = [x50, ci[0], ci[1]];
-        for v in around {
-            let v = if s.integer { v.round() } else { v };
-            let v = v.clamp(s.lo, s.hi);
-            st.run(v, s.reps)?;
-        }
-        fit = estimate(&st);
-    }
-    let mut points: Vec<Try> = st
-        .tries
-        .iter()
-        .map(|(v, outs)| {
-            let outages = outs.iter().filter(|x| **x).count() as u32;
-            Try {
-                value: *v,
-                reps: outs.len() as u32,
-                outages,
-                probability: f64::from(outages) / outs.len() as f64,
-            }
-        })
-        .collect();
-    points.sort_by(|a, b| a.value.total_cmp(&b.value));
-    let direction = if larger_crashes {
-        "larger crashes"
-    } else {
-        "larger saves"
-    }
-    .to_string();
-    let inside = |x: f64| x >= s.lo && x <= s.hi;
-    Ok(match fit.filter(|f| inside(f.0)) {
-        Some((x50, ci, p10, p90, curve)) => CrashPoint {
-            parameter: s.key.to_string(),
-            direction,
-            crash_point: Some(x50),
-            ci95: Some(ci),
-            p10: Some(p10),
-            p90: Some(p90),
-            method: Method::LogisticFit,
-            confidence: s.confidence,
-            logistic: Some(curve),
-            runs: st.runs,
-            points,
-            tries: st.order,
-        },
-        None => {
-            // Every value tried was all-or-nothing: the crossing lies between the nearest two.
-            let (a, b) = (safe.min(down), safe.max(down));
-            CrashPoint {
-                parameter: s.key.to_string(),
-                direction,
-                crash_point: Some(0.5 * (a + b)),
-                ci95: Some([a, b]),
-                p10: None,
-                p90: None,
-                method: Method::Bracket,
-                confidence: s.confidence,
-                logistic: None,
-                runs: st.runs,
-                points,
-                tries: st.order,
-            }
-        }
-    })
+    super::search::crash_point(s)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! keys), the grid, the replications and the seed: not a Rust structure's debug text, so a field
 //! added to a struct does not change it, while any value in the model does.
 
+use super::sweep::Seeds;
 use super::vary::Vary;
 use crate::model::Model;
 use crate::model::canonical::fnv1a;
@@ -12,12 +13,22 @@ use crate::model::canonical::fnv1a;
 /// 16 hex digits of FNV-1a over the canonical model, the grid, `reps` and `seed`; the same on
 /// every platform and run. The model file's name does not count (the same model under another
 /// path is the same sweep).
-pub fn fingerprint(first_point: &Model, varies: &[Vary], reps: u32, seed: u64) -> String {
+pub fn fingerprint(
+    first_point: &Model,
+    varies: &[Vary],
+    reps: u32,
+    seed: u64,
+    seeds: Seeds,
+) -> String {
     let mut text = format!("model {}\n", first_point.canonical);
     for v in varies {
         text.push_str(&format!("vary {}={}\n", v.key, v.values.join(",")));
     }
     text.push_str(&format!("reps {reps}\nseed {seed}\n"));
+    // Independent seeds add nothing, so sweeps from before `--seeds` keep their fingerprint.
+    if seeds == Seeds::Common {
+        text.push_str("seeds common\n");
+    }
     format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
@@ -65,7 +76,7 @@ duration = "10m"   # ten minutes
             key: "tier.web.instances".into(),
             values: vec!["2".into(), "3".into()],
         };
-        fingerprint(&m, &[v], 3, 7)
+        fingerprint(&m, &[v], 3, 7, Seeds::Independent)
     }
 
     #[test]
@@ -102,7 +113,13 @@ duration = "10m"   # ten minutes
             hash(&MODEL.replace("seed = 4", "seed = 4\nwarmup = 0"), "a.toml")
         );
         let m = parse_text(MODEL, "a.toml", Path::new(".")).unwrap();
-        assert_ne!(fingerprint(&m, &[], 3, 7), fingerprint(&m, &[], 4, 7));
-        assert_ne!(fingerprint(&m, &[], 3, 7), fingerprint(&m, &[], 3, 8));
+        assert_ne!(
+            fingerprint(&m, &[], 3, 7, Seeds::Independent),
+            fingerprint(&m, &[], 4, 7, Seeds::Independent)
+        );
+        assert_ne!(
+            fingerprint(&m, &[], 3, 7, Seeds::Independent),
+            fingerprint(&m, &[], 3, 8, Seeds::Independent)
+        );
     }
 }

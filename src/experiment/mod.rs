@@ -5,6 +5,7 @@ pub mod compare;
 pub mod crashpoint;
 pub mod fingerprint;
 pub mod guard;
+pub mod search;
 pub mod shard;
 pub mod sweep;
 pub mod variant;

@@ -4,6 +4,7 @@
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::guard::Limits;
@@ -38,6 +39,37 @@ pub fn grid(varies: &[Vary]) -> Vec<Vec<String>> {
 /// Seed of replication `rep` of point `point`.
 pub fn point_seed(seed: u64, point: u64, rep: u64) -> u64 {
     derive_seed(seed, &[point, rep])
+}
+
+/// Which seed replication r of a point (a sweep's point, a crash-point search's value) uses.
+/// `Common`: the same at every point (common random numbers: a comparison between points is
+/// paired, the noise each replication brings is shared); `Independent`: one of its own per
+/// point and replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Seeds {
+    Common,
+    #[default]
+    Independent,
+}
+
+impl Seeds {
+    /// The seed of replication `rep` at the point identified by `point` (a sweep's point index,
+    /// a crash-point value's bits). Common seeds are those of `surge run --reps`: replication 0
+    /// uses `seed` itself.
+    pub fn seed(self, seed: u64, point: u64, rep: u64) -> u64 {
+        match self {
+            Seeds::Common => super::replication_seed(seed, rep),
+            Seeds::Independent => point_seed(seed, point, rep),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Seeds::Common => "common",
+            Seeds::Independent => "independent",
+        }
+    }
 }
 
 /// The summary of one (point, replication).
@@ -83,19 +115,32 @@ pub fn run_points(
         .flat_map(|p| (0..reps).map(move |r| (p, r)))
         .collect();
     let (stop, limits) = (AtomicBool::new(false), Limits::default());
-    run_tasks(models, seed, &tasks, jobs, &limits, &stop, &|_| {
-        done();
-        Ok(())
-    })
+    run_tasks(
+        models,
+        seed,
+        Seeds::Independent,
+        &tasks,
+        jobs,
+        &limits,
+        &stop,
+        &|_| {
+            done();
+            Ok(())
+        },
+    )
 }
 
 /// Run the given (point, replication) pairs on `jobs` threads. `finished` sees each row as soon
 /// as its run ends (in any order: the sweep journals it there); once `stop` is set no new run
 /// starts; `limits` may end each run early (`--until`). The rows that ran come back in the order of `tasks`; an error from `finished` stops
 /// the work and is returned.
+// Each argument is a separate decision of the caller (which runs, how seeded, how bounded, when
+// to stop, what to do with each row); a struct for them would only be filled once, here.
+#[allow(clippy::too_many_arguments)]
 pub fn run_tasks(
     models: &[Model],
     seed: u64,
+    seeds: Seeds,
     tasks: &[(usize, u32)],
     jobs: usize,
     limits: &Limits,
@@ -112,7 +157,7 @@ pub fn run_tasks(
                 if stop.load(Ordering::SeqCst) {
                     return Ok(None);
                 }
-                let s = point_seed(seed, p as u64, u64::from(r));
+                let s = seeds.seed(seed, p as u64, u64::from(r));
                 let out = run_bounded(&models[p], s, limits);
                 let row = Row {
                     point: p,

@@ -209,10 +209,7 @@ pub fn load_all(
         let m = model::load(Some(path), &all).map_err(|mut e| {
             if let Place::Override(raw) = &e.place {
                 if v.set.contains(raw) {
-                    e.place = Place::Variant {
-                        name: v.name.clone(),
-                        set: raw.clone(),
-                    };
+                    e.place = Place::Variant(format!("variant \"{}\", at {raw}", v.name));
                 }
             }
             e

@@ -151,6 +151,44 @@ pub fn parse_vary(raw: &str, points: usize) -> Result<Vary, BadInput> {
     Ok(Vary { key, values })
 }
 
+/// The range of `crashpoint --vary K=LO..HI`: its ends in the model's units (seconds for
+/// durations, bytes for sizes) and whether the key takes whole values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Range {
+    pub key: String,
+    pub lo: f64,
+    pub hi: f64,
+    pub whole: bool,
+}
+
+/// Parse `K=LO..HI` (numbers, durations or sizes, as `parse_vary` reads them, with its errors).
+pub fn parse_range(raw: &str) -> Result<Range, BadInput> {
+    let bad = |why: String| BadInput(format!("{why} (in --vary {raw})"));
+    let expected = "expected KEY=LO..HI, e.g. tier.web.instances=8..20 or \
+                    tier.web.request_timeout=5s..30s";
+    let (key, spec) = raw.split_once('=').ok_or_else(|| bad(expected.into()))?;
+    let key = key.trim().to_string();
+    let (a, b) = spec.split_once("..").ok_or_else(|| bad(expected.into()))?;
+    if key.is_empty() || b.contains(':') || b.contains("..") {
+        return Err(bad(expected.into()));
+    }
+    let (kind, v) = quantities(&[a, b]).map_err(bad)?;
+    let (lo, hi, u) = (v[0], v[1], kind.unit());
+    if hi <= lo {
+        return Err(bad(format!(
+            "the range must go up: it ends ({}{u}) where or before it starts ({}{u})",
+            format_number(hi),
+            format_number(lo)
+        )));
+    }
+    let last = key.rsplit('.').next().unwrap_or("");
+    let whole = COUNT_KEYS.contains(&last);
+    if whole && (lo.fract() != 0.0 || hi.fract() != 0.0) {
+        return Err(bad(format!("`{last}` takes whole numbers: use whole ends")));
+    }
+    Ok(Range { key, lo, hi, whole })
+}
+
 /// The values `lo, lo + step, ..., hi`; the step must divide `hi - lo`.
 fn stepped(lo: f64, hi: f64, step: f64, unit: &str) -> Result<Vec<f64>, String> {
     if step <= 0.0 {
@@ -241,6 +279,27 @@ mod tests {
         assert!(parse_vary("nothing", 10).is_err());
         assert!(parse_vary("x=5..1", 10).is_err());
         assert!(parse_vary("x=1..5:0", 10).is_err());
+    }
+
+    #[test]
+    fn a_crash_point_range_reads_durations_and_sizes() {
+        let r = parse_range("tier.web.request_timeout=5s..30s").unwrap();
+        assert_eq!(
+            (r.key.as_str(), r.lo, r.hi, r.whole),
+            ("tier.web.request_timeout", 5.0, 30.0, false)
+        );
+        let r = parse_range("tier.web.instances=8..20").unwrap();
+        assert_eq!((r.lo, r.hi, r.whole), (8.0, 20.0, true));
+        assert_eq!(
+            parse_range("tier.app.memory.limit=1GiB..2GiB").unwrap().hi,
+            2147483648.0
+        );
+        let e = |raw: &str| parse_range(raw).unwrap_err().0;
+        assert!(e("x=30s..5s").contains("must go up"), "{}", e("x=30s..5s"));
+        assert!(e("x=5s..1GiB").contains("mixes kinds (in --vary x=5s..1GiB)"));
+        assert!(e("x=1..5:1").contains("expected KEY=LO..HI"));
+        assert!(e("x=1,5").contains("expected KEY=LO..HI"));
+        assert!(e("tier.web.instances=8.5..20").contains("whole numbers"));
     }
 
     #[test]

@@ -25,6 +25,7 @@
 //!   the service and contention without waiting. With concurrency recorded by a load tool (a
 //!   closed test: n users, each with one request) nobody waits below the knee, and the split
 //!   stands as it is.
+//!
 //! What the model makes of it is `model_toml`'s business.
 
 use serde::Serialize;
@@ -226,7 +227,7 @@ pub fn analyse(windows: &Grid<Window>, recorded: bool) -> Option<Contention> {
             let mut fit = line(&bins[..=j], recorded).expect("fitted above");
             let mut n_k = bins[j].n;
             if !recorded {
-                if let Some((threads, without_waiting)) = fit_threads(&bins[..=j], max_seen) {
+                if let Some((threads, without_waiting)) = fit_threads(&bins[..=j], fit) {
                     c.threads_fitted = Some(threads);
                     n_k = f64::from(threads);
                     fit = without_waiting;
@@ -306,11 +307,13 @@ pub fn service_part(threads: u32, x: f64, w: f64) -> f64 {
 
 /// The thread count whose M/M/N waiting, taken out of the bins below the knee, leaves the
 /// straightest line (least misfit) of time against requests in service; with that line. Counts
-/// from 1 to the most requests ever seen in progress (a knee was found, so threads were all
-/// busy at times).
-fn fit_threads(below: &[Point], max_seen: f64) -> Option<(u32, (f64, f64, f64))> {
+/// from 1 to the most requests in progress of a bin below the knee: with more threads than that
+/// hardly anyone there waited, and the line through the times as they are (`as_measured`, the
+/// limit of ever more threads) is the candidate for all of them; None when it fits best.
+fn fit_threads(below: &[Point], as_measured: (f64, f64, f64)) -> Option<(u32, (f64, f64, f64))> {
+    let most = below.iter().map(|p| p.n).fold(1.0, f64::max);
     let mut best: Option<(f64, u32, (f64, f64, f64))> = None;
-    for threads in 1..=(max_seen.ceil() as u32) {
+    for threads in 1..=(most.ceil() as u32) {
         let served: Vec<Point> = below
             .iter()
             .map(|p| {
@@ -333,7 +336,10 @@ fn fit_threads(below: &[Point], max_seen: f64) -> Option<(u32, (f64, f64, f64))>
             best = Some((m, threads, fit));
         }
     }
-    best.map(|(_, t, f)| (t, f))
+    let (a, b, _) = as_measured;
+    let unbounded = misfit(below, |n| a + b * n);
+    best.filter(|(m, _, _)| *m < unbounded)
+        .map(|(_, t, f)| (t, f))
 }
 
 /// At most 30 bins of consecutive points, of equal numbers of points.

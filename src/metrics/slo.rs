@@ -30,6 +30,16 @@ pub struct SloSummary {
     pub error_budget_used: Option<f64>,
     /// Some window broke the SLO.
     pub broken: bool,
+    /// The targets measured against (the model's `[slo]`), so a reader of `summary.json` (and
+    /// `surge plot`) knows them without the model. Absent from a summary of an earlier surge.
+    #[serde(default)]
+    pub target_success_rate: Option<f64>,
+    #[serde(default)]
+    pub target_latency_s: Option<f64>,
+    #[serde(default)]
+    pub window_s: Option<f64>,
+    #[serde(default)]
+    pub outage_below: Option<f64>,
 }
 
 /// Whether the SLO window ending with bucket `i` meets both targets.
@@ -82,6 +92,10 @@ pub fn measure(
         time_out_of_slo_s: out_s,
         error_budget_used: (ended > 0 && allowed > 0.0).then(|| not_ok as f64 / allowed),
         broken: met < windows,
+        target_success_rate: Some(slo.success_rate),
+        target_latency_s: Some(slo.latency_s),
+        window_s: Some(slo.window_s),
+        outage_below: Some(slo.outage_below),
     }
 }
 

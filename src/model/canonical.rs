@@ -1,8 +1,9 @@
 //! The canonical form of an effective model (the file with every `--set` applied): its TOML as a
 //! JSON value with keys sorted, with the bytes of every file it names (traces, empirical
 //! samples) digested in. Key order, comments, spacing and quoting style do not change it; any
-//! value, and any byte of a named file, does; a field added to a Rust struct does not. Sweeps
-//! fingerprint it (`experiment::fingerprint`).
+//! value, and any byte of a named file, does; a field added to a Rust struct does not, nor do the
+//! model's `[[variant]]` tables (`surge compare` reads them; a run does not). Sweeps fingerprint
+//! it (`experiment::fingerprint`).
 
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -10,9 +11,11 @@ use std::path::Path;
 /// The canonical text of model `text` whose files are read from `base`. A text that is not TOML
 /// (never the case for a loaded model) gives itself.
 pub fn canonical(text: &str, base: &Path) -> String {
-    let Ok(doc) = toml::from_str::<toml::Table>(text) else {
+    let Ok(mut doc) = toml::from_str::<toml::Table>(text) else {
         return text.to_string();
     };
+    // `[[variant]]` tables are alternatives for `surge compare`, not part of a run of the model.
+    doc.remove("variant");
     // serde_json's maps keep keys sorted.
     let Ok(model) = serde_json::to_value(&doc) else {
         return text.to_string();

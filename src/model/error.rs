@@ -14,8 +14,9 @@ pub enum Place {
     Override(String),
     /// One value of a sweep's `--vary K=SPEC`.
     Vary { key: String, value: String },
-    /// One `KEY=VALUE` of a variant compared by `surge compare` (`[[variant]]` or `--variant`).
-    Variant { name: String, set: String },
+    /// One `KEY=VALUE` of a variant compared by `surge compare` (`[[variant]]` or `--variant`):
+    /// `variant "NAME", at KEY=VALUE` (one string, so that the error stays small).
+    Variant(String),
     /// Only the file as a whole is known.
     Whole,
 }
@@ -39,9 +40,7 @@ impl fmt::Display for ModelError {
             Place::Vary { key, value } => {
                 write!(f, "{} (in --vary {key}, at the value {value})", self.file)?
             }
-            Place::Variant { name, set } => {
-                write!(f, "{} (in variant \"{name}\", at {set})", self.file)?
-            }
+            Place::Variant(v) => write!(f, "{} (in {v})", self.file)?,
             Place::Whole => write!(f, "{}", self.file)?,
         }
         if let Some(k) = &self.key {

@@ -235,6 +235,10 @@ pub struct SweepDoc {
     pub points: Vec<PointStats>,
     pub reps: u32,
     pub seed: u64,
+    /// "independent" (replication r of each point has its own seed) or "common" (the same
+    /// seed at every point).
+    #[serde(default = "independent")]
+    pub seeds: String,
     /// The `--set` overrides applied to every point.
     #[serde(default)]
     pub overrides: Vec<String>,
@@ -242,6 +246,10 @@ pub struct SweepDoc {
     #[serde(default)]
     pub criterion: crate::metrics::slo::Criterion,
     pub surge_version: String,
+}
+
+fn independent() -> String {
+    "independent".to_string()
 }
 
 /// Per point of `grid` (the varied values of each point): the statistics of its records.

@@ -38,6 +38,9 @@ pub struct SweepId {
     pub seed: u64,
     pub reps: u32,
     pub vary: Vec<Vary>,
+    /// Replication r's seed at each point (shards written before `--seeds` were independent).
+    #[serde(default)]
+    pub seeds: crate::experiment::sweep::Seeds,
     /// The `--set` overrides applied to every point.
     #[serde(default)]
     pub overrides: Vec<String>,
@@ -100,6 +103,7 @@ pub fn write_outputs(
         points: per_point,
         reps: id.reps,
         seed: id.seed,
+        seeds: id.seeds.name().to_string(),
         overrides: id.overrides.clone(),
         criterion: id.criterion,
         surge_version: id.surge_version.clone(),
@@ -112,10 +116,12 @@ pub fn write_outputs(
         id.reps
     );
     draw(&title, &id.vary, &doc.points, id.criterion, dir)?;
+    let folder = crate::report::sweep::SweepFolder::read(dir)?;
+    crate::report::write(dir, &crate::report::sweep::build(&folder))?;
     if !quiet {
         print!("{}", table(&keys, &grid, &doc.points, id.criterion));
         println!(
-            "outputs: {}/ (points.csv, sweep.json, charts)",
+            "outputs: {}/ (points.csv, sweep.json, charts, report.html, report.md)",
             dir.display()
         );
     }

@@ -17,6 +17,8 @@ mod policies;
 mod pools;
 mod properties;
 mod queueing;
+mod report;
+mod search;
 mod shard;
 mod snapshots;
 mod streams;

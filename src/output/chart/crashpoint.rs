@@ -49,6 +49,17 @@ pub struct CrashChart<'a> {
     pub p90: Option<f64>,
     /// The fitted outage probability against the parameter, drawn as a curve.
     pub curve: Option<&'a dyn Fn(f64) -> f64>,
+    /// What the search looked for, in words: the point ("crash point", "SLO-breaking point"),
+    /// the failures ("outages", "SLO breaches") and their probability.
+    pub words: Words<'a>,
+}
+
+/// The words of a crash-point chart for what counts as a failure.
+#[derive(Debug, Clone, Copy)]
+pub struct Words<'a> {
+    pub point: &'a str,
+    pub failures: &'a str,
+    pub probability: &'a str,
 }
 
 /// Draws a crash-point search: outage probability (0..1) against the parameter, each tried value
@@ -77,6 +88,7 @@ pub fn draw_crashpoint(c: &CrashChart, png: &Path, svg: &Path) -> Result<()> {
             p10: finite(c.p10),
             p90: finite(c.p90),
             curve: c.curve,
+            words: c.words,
         },
         png,
         svg,
@@ -94,6 +106,7 @@ struct CrashFig<'a> {
     p10: Option<f64>,
     p90: Option<f64>,
     curve: Option<&'a dyn Fn(f64) -> f64>,
+    words: Words<'a>,
 }
 
 /// The tries in the order they were made, as a table in the legend column from `top`: number,
@@ -102,6 +115,7 @@ fn draw_try_table<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     tries: &[CrashTry],
     top: i32,
+    failures: &str,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -122,7 +136,7 @@ where
     let heads = [
         ("#", 36, right),
         ("value", 140, right),
-        ("outages / reps", 160, left),
+        (&format!("{failures} / reps") as &str, 160, left),
     ];
     for (text, x, pos) in heads {
         area.draw(&Text::new(
@@ -184,14 +198,15 @@ impl Figure for CrashFig<'_> {
     {
         let note = match (self.crash_point, self.ci95) {
             (Some(c), Some((a, b))) => format!(
-                "crash point {} ({} {} – {})",
+                "{} {} ({} {} – {})",
+                self.words.point,
                 fmt_num(c),
                 self.interval_name,
                 fmt_num(a),
                 fmt_num(b)
             ),
-            (Some(c), None) => format!("crash point {}", fmt_num(c)),
-            (None, _) => "no crash point found".to_string(),
+            (Some(c), None) => format!("{} {}", self.words.point, fmt_num(c)),
+            (None, _) => format!("no {} found", self.words.point),
         };
         let (plot_area, legend_area) = draw_frame(
             root,
@@ -239,7 +254,7 @@ impl Figure for CrashFig<'_> {
             &y,
             LINE_LABEL_BAND,
             Y_LABEL_AREA,
-            (x_desc, "outage probability"),
+            (x_desc, self.words.probability),
             true,
         )?;
 
@@ -275,7 +290,7 @@ impl Figure for CrashFig<'_> {
         // Labels of the vertical lines, in the band above the plot, each joined to its line.
         let mut line_labels: Vec<(f64, String, RGBColor)> = Vec::new();
         if let Some(c) = self.crash_point {
-            line_labels.push((c, format!("crash point {}", fmt_num(c)), CRASH));
+            line_labels.push((c, format!("{} {}", self.words.point, fmt_num(c)), CRASH));
         }
         if let Some(q) = self.p90 {
             line_labels.push((q, format!("p90 {}", fmt_num(q)), QUANTILE));
@@ -423,20 +438,20 @@ impl Figure for CrashFig<'_> {
             entry(
                 Glyph::Whisker(BLUE),
                 "95% Wilson interval",
-                Some("label: outages / replications".to_string()),
+                Some(format!("label: {} / replications", self.words.failures)),
             ),
         ];
         if let Some(c) = self.crash_point {
             entries.push(entry(
                 Glyph::Line(CRASH, 3, Dash::Solid),
-                &format!("crash point {}", fmt_num(c)),
-                Some("outage probability 0.5".to_string()),
+                &format!("{} {}", self.words.point, fmt_num(c)),
+                Some(format!("{} 0.5", self.words.probability)),
             ));
         }
         if let Some((a, b)) = self.ci95 {
             entries.push(entry(
                 Glyph::Band(band, RGBColor(216, 140, 148)),
-                &format!("crash point {}", self.interval_name),
+                &format!("{} {}", self.words.point, self.interval_name),
                 Some(format!("{} – {}", fmt_num(a), fmt_num(b))),
             ));
         }
@@ -444,7 +459,7 @@ impl Figure for CrashFig<'_> {
             entries.push(entry(
                 Glyph::Line(CURVE, 2, Dash::Solid),
                 "logistic fit",
-                Some("outage probability".to_string()),
+                Some(self.words.probability.to_string()),
             ));
         }
         for (name, q, share) in [("p10", self.p10, "0.1"), ("p90", self.p90, "0.9")] {
@@ -452,17 +467,17 @@ impl Figure for CrashFig<'_> {
                 entries.push(entry(
                     Glyph::Line(QUANTILE, 2, Dash::Dashed),
                     &format!("{name} {}", fmt_num(q)),
-                    Some(format!("outage probability {share}")),
+                    Some(format!("{} {share}", self.words.probability)),
                 ));
             }
         }
         entries.push(entry(
             Glyph::Line(TEXT_DIM, 2, Dash::Dotted),
-            "outage probability 0.5",
+            &format!("{} 0.5", self.words.probability),
             None,
         ));
         let below = draw_legend(&legend_area, &entries, rows.start - TITLE_H as i32 + 12)?;
-        draw_try_table(&legend_area, self.in_order, below + 6)?;
+        draw_try_table(&legend_area, self.in_order, below + 6, self.words.failures)?;
         Ok(())
     }
 }
@@ -471,6 +486,12 @@ impl Figure for CrashFig<'_> {
 mod tests {
     use super::super::samples::{keep_sample, size_of};
     use super::*;
+
+    const OUTAGE: Words = Words {
+        point: "crash point",
+        failures: "outages",
+        probability: "outage probability",
+    };
 
     fn sample_tries() -> Vec<CrashTry> {
         let t = |value, reps, outages| CrashTry {
@@ -507,6 +528,7 @@ mod tests {
             p10: Some(12.6),
             p90: Some(10.1),
             curve: Some(&curve),
+            words: OUTAGE,
         };
         draw_crashpoint(&chart, &png, &svg).unwrap();
         assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
@@ -547,6 +569,7 @@ mod tests {
                 p10,
                 p90,
                 curve: None,
+                words: OUTAGE,
             };
             draw_crashpoint(&chart, &png, &svg).unwrap();
             keep_sample(&png, &svg, &format!("degenerate-crashpoint-{n}"));

@@ -53,13 +53,16 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
 }
 
+/// A panel's chart on plotters' own axes.
+type Panel<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+
 /// A panel's chart: its title above, room for the tick labels.
 fn panel<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
     area: &'a Area<DB>,
     title: impl AsRef<str>,
     x: X,
     y: Y,
-) -> Result<ChartContext<'a, DB, Cartesian2d<X::CoordDescType, Y::CoordDescType>>> {
+) -> Result<Panel<'a, DB, X::CoordDescType, Y::CoordDescType>> {
     ChartBuilder::on(area)
         .caption(title.as_ref(), style(PANEL_TITLE_SIZE, &TEXT))
         .margin(16)

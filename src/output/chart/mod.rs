@@ -53,7 +53,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub use compare::{CompareChart, draw_compare};
-pub use crashpoint::{CrashChart, CrashTry, draw_crashpoint};
+pub use crashpoint::{CrashChart, CrashTry, Words as CrashWords, draw_crashpoint};
 pub use fit::draw_fit;
 pub use heatmap::draw_heatmap;
 pub use scale::clock_label;

@@ -173,6 +173,9 @@ where
     Ok(body.split_horizontally(FIG_W - WIDE_LEGEND_W))
 }
 
+/// A chart on two ticked axes.
+pub(super) type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale, Scale>>;
+
 /// The chart of a plot area on `x` and `y`: room for the tick labels and the x description
 /// below (`y_area` wide on the left), the mesh (`grid` lines or none) and the rotated y
 /// description; returns it with its plotting area's pixel columns and rows.
@@ -184,11 +187,7 @@ pub(super) fn draw_plot<'a, DB: DrawingBackend>(
     y_area: u32,
     (x_desc, y_desc): (&str, &str),
     grid: bool,
-) -> Result<(
-    ChartContext<'a, DB, Cartesian2d<Scale, Scale>>,
-    Range<i32>,
-    Range<i32>,
-)>
+) -> Result<(Plot<'a, DB>, Range<i32>, Range<i32>)>
 where
     DB::ErrorType: 'static,
 {

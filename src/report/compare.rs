@@ -1,0 +1,261 @@
+//! The report of `surge compare`, from `compare.json` and `compare.svg`: the variants ranked by
+//! mean downtime with how many replications went down, the key metrics of each with their 95%
+//! intervals and the paired difference from the baseline, and the chart. Also the documents the
+//! `--assert` checks of a comparison read: per variant, its metric means under the keys of
+//! `summary.json` (`slo.success_rate`, `outage.crashed`, `tiers.web.utilization`, ...).
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+use super::{Block, Chart, Report, Section, Table};
+use crate::fmt::{human_count, human_duration};
+
+/// Whether this build can compare variants (`surge compare`).
+pub const AVAILABLE: bool = true;
+
+/// A comparison's folder.
+pub struct CompareFolder {
+    pub doc: Value,
+    pub chart: Option<Chart>,
+}
+
+impl CompareFolder {
+    pub fn read(dir: &Path) -> Result<CompareFolder> {
+        let path = dir.join("compare.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(CompareFolder {
+            doc: serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", path.display()))?,
+            chart: Chart::from_dir(
+                dir,
+                "compare",
+                "The variants on the same seeds: window success rate over time, each replication's \
+                 outages, and the key metrics (bars at the mean, whiskers the 95% interval).",
+            ),
+        })
+    }
+}
+
+/// Per variant, its name and its metric means as a document with the keys of `summary.json`.
+pub fn variant_docs(doc: &Value) -> Vec<(String, Value)> {
+    doc["variants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            let mut root = Map::new();
+            for (key, est) in v["metrics"].as_object().into_iter().flatten() {
+                let mean = est.get("mean").cloned().unwrap_or(Value::Null);
+                let parts: Vec<&str> = key.split('.').collect();
+                let mut node = &mut root;
+                for p in &parts[..parts.len() - 1] {
+                    node = node
+                        .entry(p.to_string())
+                        .or_insert_with(|| Value::Object(Map::new()))
+                        .as_object_mut()
+                        .expect("an object");
+                }
+                node.insert(parts[parts.len() - 1].to_string(), mean);
+            }
+            (
+                v["name"].as_str().unwrap_or("?").to_string(),
+                Value::Object(root),
+            )
+        })
+        .collect()
+}
+
+fn format_value(x: f64, unit: &str) -> String {
+    match unit {
+        "s" => human_duration(x),
+        "share" | "probability" => format!("{:.1}%", 100.0 * x),
+        _ if x.abs() >= 1000.0 => human_count(x),
+        _ => format!("{x:.2}"),
+    }
+}
+
+fn estimate(e: &Value, unit: &str) -> String {
+    match e["mean"].as_f64() {
+        None => "-".into(),
+        Some(m) => match e["ci95"].as_f64() {
+            Some(h) => format!("{} ± {}", format_value(m, unit), format_value(h, unit)),
+            None => format_value(m, unit),
+        },
+    }
+}
+
+/// The report of the comparison in `f`.
+pub fn build(f: &CompareFolder) -> Report {
+    let doc = &f.doc;
+    let variants: Vec<&Value> = doc["variants"].as_array().into_iter().flatten().collect();
+    let downtime = |v: &Value| {
+        v["key"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|k| k["key"] == "outage.downtime_s")
+            .and_then(|k| k["estimate"]["mean"].as_f64())
+            .unwrap_or(f64::INFINITY)
+    };
+    let mut ranked = variants.clone();
+    ranked.sort_by(|a, b| downtime(a).total_cmp(&downtime(b)));
+    let mut answer = vec![format!(
+        "{} variants on the same {} seeds, ranked by mean downtime: {}.",
+        variants.len(),
+        doc["reps"],
+        ranked
+            .iter()
+            .map(|v| format!(
+                "{} (down in {} of {})",
+                v["name"].as_str().unwrap_or("?"),
+                v["outage"]["with_outage"],
+                v["outage"]["runs"]
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    let held: Vec<&str> = variants
+        .iter()
+        .filter(|v| v["outage"]["with_outage"] == 0)
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    answer.push(if held.is_empty() {
+        "No variant kept the site up in every replication.".to_string()
+    } else {
+        format!("Up in every replication: {}.", held.join(", "))
+    });
+    let keys: Vec<&Value> = variants
+        .first()
+        .and_then(|v| v["key"].as_array())
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let mut header = vec!["variant".to_string(), "replications down".to_string()];
+    header.extend(
+        keys.iter()
+            .map(|k| k["label"].as_str().unwrap_or("?").to_string()),
+    );
+    let rows = ranked
+        .iter()
+        .map(|v| {
+            let mut row = vec![
+                v["name"].as_str().unwrap_or("?").to_string(),
+                format!("{} of {}", v["outage"]["with_outage"], v["outage"]["runs"]),
+            ];
+            for k in &keys {
+                let stat = v["key"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|s| s["key"] == k["key"]);
+                let unit = k["unit"].as_str().unwrap_or("");
+                row.push(match stat {
+                    None => "-".into(),
+                    Some(s) => {
+                        let mut cell = estimate(&s["estimate"], unit);
+                        if s["lower_bound"] == true {
+                            cell = format!("≥ {cell}");
+                        }
+                        if let Some(d) = s["difference"]["estimate"].as_object() {
+                            let d = Value::Object(d.clone());
+                            cell = format!("{cell}; vs baseline {}", estimate(&d, unit));
+                        }
+                        cell
+                    }
+                });
+            }
+            row
+        })
+        .collect();
+    let mut sections = vec![Section {
+        heading: "Variants".into(),
+        blocks: vec![Block::Table(Table {
+            caption: "Means over the replications ± the half-width of their 95% interval; the \
+                      difference from the baseline is paired, replication by replication"
+                .into(),
+            header,
+            rows,
+            note: Some(
+                "≥: a lower bound, some replications were still down at the end. Recovery time \
+                 covers the replications that recovered only."
+                    .into(),
+            ),
+        })],
+    }];
+    if let Some(c) = &f.chart {
+        sections.push(Section {
+            heading: "Chart".into(),
+            blocks: vec![Block::Chart(c.clone())],
+        });
+    }
+    sections.push(Section {
+        heading: "Provenance".into(),
+        blocks: vec![Block::Facts(vec![
+            (
+                "surge version".into(),
+                doc["surge_version"].as_str().unwrap_or("?").into(),
+            ),
+            ("base seed".into(), doc["seed"].to_string()),
+            ("replications per variant".into(), doc["reps"].to_string()),
+            (
+                "variants".into(),
+                variants
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "{} [{}]",
+                            v["name"].as_str().unwrap_or("?"),
+                            v["set"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            (
+                "command line".into(),
+                super::command_line(&std::env::args().collect::<Vec<_>>()),
+            ),
+        ])],
+    });
+    Report {
+        title: format!(
+            "{}: surge compare",
+            doc["model"].as_str().unwrap_or("model")
+        ),
+        subtitle: format!(
+            "surge compare · {} variants x {} replications on common random numbers",
+            variants.len(),
+            doc["reps"]
+        ),
+        answer,
+        checks: Vec::new(),
+        sections,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn variant_documents_have_the_keys_of_a_summary() {
+        let doc = json!({"variants": [{"name": "baseline", "metrics": {
+            "slo.success_rate": {"mean": 0.5, "ci95": 0.1},
+            "tiers.web.utilization": {"mean": 0.7},
+            "outage.crashed": null}}]});
+        let docs = variant_docs(&doc);
+        assert_eq!(docs[0].0, "baseline");
+        let d = &docs[0].1;
+        assert_eq!(d["slo"]["success_rate"], 0.5);
+        assert_eq!(d["tiers"]["web"]["utilization"], 0.7);
+        assert!(d["outage"]["crashed"].is_null());
+    }
+}

@@ -1,0 +1,198 @@
+//! The report of a sweep (run on one machine or merged from shards), from `sweep.json` and the
+//! chart beside it: which points failed (by the sweep's criterion), where the failure share
+//! crosses one half along a single varied key, and per point the failure share, recovery time
+//! (over the runs that recovered), downtime ("at least" where cut by the horizon) and p95
+//! latency, each with its 95% interval.
+
+use anyhow::{Context, Result};
+use std::path::Path;
+
+use super::{Block, Chart, Report, Section, Table};
+use crate::fmt::human_duration;
+use crate::metrics::table;
+use crate::output::points::{PointStats, SweepDoc};
+
+/// A sweep's folder: `sweep.json` and its chart (`sweep.svg` for one key, `heatmap.svg` for two).
+pub struct SweepFolder {
+    pub doc: SweepDoc,
+    pub chart: Option<Chart>,
+}
+
+impl SweepFolder {
+    pub fn read(dir: &Path) -> Result<SweepFolder> {
+        let path = dir.join("sweep.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let doc: SweepDoc = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a sweep's sweep.json", path.display()))?;
+        let chart = Chart::from_dir(
+            dir,
+            "sweep",
+            "The key metrics against the varied key: means with 95% intervals.",
+        )
+        .or_else(|| {
+            Chart::from_dir(
+                dir,
+                "heatmap",
+                "The failure share over the two varied keys, with the boundary where it crosses 0.5.",
+            )
+        });
+        Ok(SweepFolder { doc, chart })
+    }
+}
+
+fn with_ci(p: &PointStats, key: &str, f: &dyn Fn(f64) -> String) -> String {
+    let m = p.mean(key);
+    if !m.is_finite() {
+        return "-".into();
+    }
+    let h = p.ci95(key);
+    if h == 0.0 {
+        format!("{} ± 0", f(m))
+    } else if h.is_finite() {
+        format!("{} ± {}", f(m), f(h))
+    } else {
+        f(m)
+    }
+}
+
+/// The report of the sweep in `f`.
+pub fn build(f: &SweepFolder) -> Report {
+    let doc = &f.doc;
+    let metric = doc.criterion.metric();
+    let label = doc.criterion.probability_label();
+    let share = |p: &PointStats| p.mean(metric);
+    let never: Vec<&PointStats> = doc.points.iter().filter(|p| share(p) == 0.0).collect();
+    let always: Vec<&PointStats> = doc.points.iter().filter(|p| share(p) == 1.0).collect();
+    let failed_word = match doc.criterion {
+        crate::metrics::slo::Criterion::Outage => "had an outage",
+        crate::metrics::slo::Criterion::Slo => "broke the SLO",
+    };
+    let mut answer = vec![format!(
+        "{} points x {} replications: {} point{} {failed_word} in no replication, {} in every one.",
+        doc.points.len(),
+        doc.reps,
+        never.len(),
+        if never.len() == 1 { "" } else { "s" },
+        always.len()
+    )];
+    if let [key] = doc.parameters.as_slice() {
+        // Where the share crosses 0.5 between neighbours along the one key.
+        for w in doc.points.windows(2) {
+            let (a, b) = (share(&w[0]), share(&w[1]));
+            if a.is_finite() && b.is_finite() && (a < 0.5) != (b < 0.5) {
+                answer.push(format!(
+                    "The {label} crosses 0.5 between {key} = {} ({a:.2}) and {} ({b:.2}).",
+                    w[0].values[key].text(),
+                    w[1].values[key].text()
+                ));
+            }
+        }
+        if let Some(p) = never.first() {
+            answer.push(format!(
+                "First value with no failure in any replication: {key} = {}.",
+                p.values[key].text()
+            ));
+        }
+    }
+    let mut header: Vec<String> = doc.parameters.clone();
+    header.extend([
+        label.to_string(),
+        "recovery time (runs that recovered)".into(),
+        "downtime".into(),
+        "latency p95".into(),
+    ]);
+    let rows: Vec<Vec<String>> = doc
+        .points
+        .iter()
+        .map(|p| {
+            let mut row: Vec<String> = doc
+                .parameters
+                .iter()
+                .map(|k| p.values.get(k).map_or("?".into(), |v| v.text()))
+                .collect();
+            row.push(format!(
+                "{} ({} of {})",
+                with_ci(p, metric, &|x| format!("{x:.2}")),
+                (share(p) * f64::from(p.outage.runs)).round(),
+                p.outage.runs
+            ));
+            let rec = with_ci(p, table::RECOVERY_TIME, &human_duration);
+            let rec = match (p.outage.not_recovered, rec.as_str()) {
+                (0, _) => rec,
+                (n, "-") => format!("none: not recovered in {n} of {}", p.outage.runs),
+                (n, _) => format!("{rec}; not recovered in {n} of {}", p.outage.runs),
+            };
+            row.push(rec);
+            let mut down = with_ci(p, table::DOWNTIME, &human_duration);
+            if p.outage.still_down_at_end > 0 {
+                down = format!("≥ {down}");
+            }
+            row.push(down);
+            row.push(with_ci(p, table::LATENCY_P95, &human_duration));
+            row
+        })
+        .collect();
+    let mut sections = vec![Section {
+        heading: "Points".into(),
+        blocks: vec![Block::Table(Table {
+            caption: format!(
+                "Per point: means over {} replications ± the half-width of their 95% interval",
+                doc.reps
+            ),
+            header,
+            rows,
+            note: Some(format!(
+                "{}Recovery time is the mean over the runs that recovered only; \"-\" is a value \
+                 that does not exist.",
+                if doc.points.iter().any(|p| p.outage.still_down_at_end > 0) {
+                    "≥: at least, some runs were still down at the end so their downtime is cut \
+                     by the horizon. "
+                } else {
+                    ""
+                }
+            )),
+        })],
+    }];
+    sections.push(Section {
+        heading: "Chart".into(),
+        blocks: vec![match &f.chart {
+            Some(c) => Block::Chart(c.clone()),
+            None => Block::Text("No chart in the folder (more than two varied keys).".into()),
+        }],
+    });
+    sections.push(Section {
+        heading: "Provenance".into(),
+        blocks: vec![Block::Facts(vec![
+            ("surge version".into(), doc.surge_version.clone()),
+            ("sweep fingerprint".into(), doc.model_hash.clone()),
+            ("base seed".into(), doc.seed.to_string()),
+            ("replications per point".into(), doc.reps.to_string()),
+            ("criterion".into(), metric.to_string()),
+            (
+                "overrides (--set)".into(),
+                if doc.overrides.is_empty() {
+                    "none".into()
+                } else {
+                    doc.overrides.join(" ")
+                },
+            ),
+        ])],
+    });
+    Report {
+        title: format!(
+            "{}: surge sweep over {}",
+            doc.model,
+            doc.parameters.join(" x ")
+        ),
+        subtitle: format!(
+            "surge sweep · {} points x {} replications · failure = {}",
+            doc.points.len(),
+            doc.reps,
+            metric
+        ),
+        answer,
+        checks: Vec::new(),
+        sections,
+    }
+}

@@ -1,0 +1,254 @@
+//! Reports and checks: every command that writes results writes a self-contained report.html
+//! and a report.md beside them; `--assert` prints each check and exits 1 when one fails (2 for
+//! a bad expression or an unknown key, before anything runs); `surge report` writes one report of
+//! a run and its crash point; `surge plot` redraws the SLO lines from the targets in summary.json.
+//! The browser side (layout, console, screenshots) is tests/browser/run.sh.
+
+use crate::common::surge;
+use std::path::Path;
+
+const SMALL: &str = include_str!("../browser/small.toml");
+
+fn model(dir: &Path) -> std::path::PathBuf {
+    let file = dir.join("small.toml");
+    std::fs::write(&file, SMALL).unwrap();
+    file
+}
+
+/// report.html names nothing to fetch and runs nothing; report.md references the PNG files.
+fn self_contained(dir: &Path) -> (String, String) {
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let lower = html.to_lowercase();
+    for bad in [
+        "<script",
+        "src=\"http",
+        "href=\"http",
+        "<link",
+        "@import",
+        "url(",
+    ] {
+        assert!(!lower.contains(bad), "report.html contains {bad}");
+    }
+    assert!(html.contains("@media print"));
+    assert!(!md.contains("<svg"));
+    (html, md)
+}
+
+#[test]
+fn a_run_writes_a_report_with_the_answer_the_charts_and_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = model(dir.path());
+    let out = dir.path().join("run");
+    let o = surge()
+        .arg("run")
+        .arg(&file)
+        .args(["--set", "surge.peak=3", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (html, md) = self_contained(&out);
+    // The answer in words, with clock times: down at 18:05, never back before 18:40.
+    assert!(html.contains("Down at 18:0"), "no answer sentence");
+    assert!(html.contains("not back by the end of the run"));
+    assert!(html.contains("requests lost (rejected, timed out or failed)"));
+    // The chart inline, scaled to the page; its PNG in the Markdown.
+    assert_eq!(html.matches("<svg ").count(), 1);
+    assert!(md.contains("![Timeline"), "{md}");
+    assert!(md.contains("(timeline.png)"));
+    // The model as run (after --set) and its provenance.
+    assert!(html.contains("peak = 3"), "the model as run");
+    assert!(html.contains("surge.peak=3"), "the overrides");
+    assert!(html.contains("model hash"));
+    // summary.json records the SLO targets the report and `surge plot` use.
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["slo"]["target_success_rate"], 0.99);
+    assert_eq!(s["slo"]["outage_below"], 0.5);
+}
+
+#[test]
+fn checks_pass_fail_and_refuse_bad_expressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = model(dir.path());
+    let out = dir.path().join("run");
+    let run = |checks: &[&str]| {
+        let mut c = surge();
+        c.arg("run")
+            .arg(&file)
+            .arg("--quiet")
+            .arg("--out")
+            .arg(&out);
+        for a in checks {
+            c.args(["--assert", a]);
+        }
+        c.output().unwrap()
+    };
+    let o = run(&["outage.crashed==true", "tiers.app.utilization<=1"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("passed: outage.crashed==true (actual true)"),
+        "{text}"
+    );
+    let o = run(&["outage.crashed==false", "latency_s.p95<10s"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAILED: outage.crashed==false (actual true)"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 of 2 --assert checks failed"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("1 of 2 checks failed"));
+    assert!(html.contains("outage.crashed==false"));
+    // Bad input: exit 2 before anything runs, nothing written.
+    let fresh = dir.path().join("never");
+    for (expr, says) in [
+        ("slo.sucess_rate>=0.99", "did you mean slo.success_rate"),
+        ("tiers.web.utilization<0.7", "has no key"),
+        ("latency_s.p95<<1", "not a comparison"),
+    ] {
+        let o = surge()
+            .arg("run")
+            .arg(&file)
+            .args(["--quiet", "--assert", expr, "--out"])
+            .arg(&fresh)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{expr}: {err}");
+        assert!(err.contains(says), "{expr}: {err}");
+        assert!(!fresh.exists(), "{expr}: wrote outputs");
+    }
+}
+
+#[test]
+fn surge_report_writes_one_report_of_the_run_and_its_crash_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = model(dir.path());
+    let out = dir.path().join("report");
+    let o = surge()
+        .arg("report")
+        .arg(&file)
+        .args(["--budget", "10m", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (html, md) = self_contained(&out);
+    assert!(html.contains("small-site: capacity report"));
+    // One instance goes down under the 3x surge, two hold: the default search of the first
+    // tier's instances brackets the crash point.
+    assert!(
+        html.contains("Crash point between 1 and 2 app instances"),
+        "no crash point sentence"
+    );
+    assert!(html.contains("What was done"));
+    assert!(html.contains("none declared ([[variant]])"));
+    assert_eq!(html.matches("<svg ").count(), 2, "timeline and crash point");
+    assert!(md.contains("(run/timeline.png)") && md.contains("(crashpoint/crashpoint.png)"));
+    for sub in ["run", "crashpoint"] {
+        assert!(
+            out.join(sub).join("report.html").exists(),
+            "{sub}/report.html"
+        );
+    }
+    // Too small a budget: the run is done, the search skipped, and the report says why.
+    let out = dir.path().join("hurried");
+    let o = surge()
+        .arg("report")
+        .arg(&file)
+        .args(["--budget", "1ms", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("skipped for lack of time"), "no skip note");
+    assert!(!out.join("crashpoint").exists());
+}
+
+#[test]
+fn sweeps_and_plots_write_reports_and_plot_keeps_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = model(dir.path());
+    let out = dir.path().join("sweep");
+    let o = surge()
+        .arg("sweep")
+        .arg(&file)
+        .args([
+            "--vary",
+            "tier.app.instances=1,2",
+            "--reps",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (html, _) = self_contained(&out);
+    assert!(
+        html.contains("crosses 0.5 between tier.app.instances = 1 (1.00) and 2 (0.00)"),
+        "no crossing sentence"
+    );
+    // A run's report redrawn by `surge plot` keeps its model text.
+    let run = dir.path().join("run");
+    let o = surge()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    std::fs::remove_file(run.join("report.html")).unwrap();
+    let o = surge().arg("plot").arg(&run).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let after = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(
+        after.contains("name = &quot;small-site&quot;"),
+        "model text lost"
+    );
+    assert!(after.contains("Down at 18:0"));
+}
+
+#[test]
+fn compare_writes_a_report_and_checks_every_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = model(dir.path());
+    let out = dir.path().join("compare");
+    let o = surge()
+        .arg("compare")
+        .arg(&file)
+        .args([
+            "--variant",
+            "two:tier.app.instances=2",
+            "--reps",
+            "2",
+            "--quiet",
+            "--assert",
+            "outage.crashed==false",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    // The baseline (one instance) goes down, two instances hold: one check of two fails.
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAILED: [baseline] outage.crashed==false (actual 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("passed: [two] outage.crashed==false (actual 0)"),
+        "{text}"
+    );
+    let (html, md) = self_contained(&out);
+    assert!(html.contains("Up in every replication: two."), "no answer");
+    assert!(md.contains("(compare.png)"));
+}
