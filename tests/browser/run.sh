@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every kind of report surge writes, opened in a real headless browser (tests/browser/check.py):
 # run (one replication, and replicated with --assert checks, one failing), sweep (one key and
-# two), crashpoint, fit, merge, plot and `surge report`, on tests/browser/small.toml and
+# two), crashpoint, fit, merge, plot, compare and `surge report`, on tests/browser/small.toml and
 # tests/fit-data/. Installs Debian's chromium when it is missing (needs root).
 #
 #   tests/browser/run.sh            # the reports above, in a temporary folder
@@ -47,10 +47,11 @@ cp -r "$work/run" "$work/plot"
 rm "$work/plot/report.html" "$work/plot/report.md"
 "$surge" plot "$work/plot" >/dev/null
 "$surge" fit tests/fit-data/k6.csv --out "$work/fit" --quiet
+"$surge" compare "$model" --variant "two:tier.app.instances=2" --reps 2 --out "$work/compare" --quiet
 "$surge" report "$model" --budget 5m --out "$work/report" --quiet --assert 'outage.crashed==true'
 
 reports=()
-for d in run run-reps sweep heatmap crashpoint merge plot fit report; do
+for d in run run-reps sweep heatmap crashpoint merge plot fit compare report; do
   reports+=("$work/$d/report.html")
 done
 grep -q 'FAILED' "$work/run-reps/report.html" || { echo "FAILED: the failing check is not in report.html"; exit 1; }
