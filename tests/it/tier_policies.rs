@@ -255,8 +255,7 @@ fn instance_hours_are_always_reported_and_cost_only_with_a_price() {
 #[test]
 fn scale_in_follows_the_load_down_and_stops_at_the_minimum() {
     // 300 req/s for 20 minutes, then 30 req/s: out to about five instances, then back in.
-    let model = format!(
-        r#"
+    let model = r#"
 [scenario]
 duration = "2h"
 bucket = "1m"
@@ -268,7 +267,7 @@ profile = [["0s", 1.0], ["20m", 1.0], ["21m", 0.1]]
 name = "web"
 instances = 2
 threads = 10
-service = {{ dist = "exponential", mean = "100ms" }}
+service = { dist = "exponential", mean = "100ms" }
 [tier.autoscale]
 target_utilization = 0.6
 max_instances = 8
@@ -276,9 +275,8 @@ provision = "2m"
 scale_in_below = 0.2
 min_instances = 2
 scale_in_after = "5m"
-"#
-    );
-    let (dir, s) = run_model_keep(&model, &["--reps", "3"]);
+"#;
+    let (dir, s) = run_model_keep(model, &["--reps", "3"]);
     let up = column(dir.path(), "web.instances_up");
     let peak = up.iter().cloned().fold(0.0, f64::max);
     assert!(peak >= 5.0, "{up:?}");
