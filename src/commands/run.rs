@@ -221,7 +221,7 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
     };
     let span = Simulated::of(model, outs);
     s.push_str(&format!(
-        "{}: {}{}, {} events in {:.2} s of CPU ({:.1} M events/s)\n",
+        "{}: {}{}, {} events in {:.2} s{} ({:.1} M events/s)\n",
         sc.name,
         span.describe(model),
         if n > 1 {
@@ -231,6 +231,12 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
         },
         human_count(events as f64),
         wall,
+        // Wall-clock time of the simulation loop (not CPU time: a loaded machine shows here).
+        if n > 1 {
+            " of simulation, the replications' wall times summed"
+        } else {
+            " of simulation wall time"
+        },
         events as f64 / wall.max(1e-9) / 1e6
     ));
     if span.stopped > 0 {

@@ -154,10 +154,11 @@ pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     })
 }
 
-/// The exact value lies inside the simulator's 99.9% interval (the 95% interval `ci95` widened
-/// by 3.29 / 1.96), and the 95% interval is narrower than 3% of the value (no passing by a wide
-/// interval). 99.9%, not 95%: the suite checks some thirty exact values, and at 95% each, about
-/// four seeds in five would fail one of them by chance alone.
+/// The exact value lies inside the simulator's 95% interval `ci95` widened by 3.29 / 1.96 (the
+/// normal 99.9% over 95% ratio; with the Student t of 20 replications that is about a 99.7%
+/// interval), and the 95% interval is narrower than 3% of the value (no passing by a wide
+/// interval). Not 95%: the suite checks some thirty exact values, and at 95% each, about four
+/// seeds in five would fail one of them by chance alone.
 pub fn assert_exact(summary: &Value, path: &str, exact: f64) {
     let mean = at(summary, path)
         .as_f64()
