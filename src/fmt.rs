@@ -7,6 +7,10 @@ pub fn human_duration(s: f64) -> String {
     if !s.is_finite() {
         return "-".into();
     }
+    // A difference may be negative: the sign, then the magnitude in the same words.
+    if s < 0.0 {
+        return format!("-{}", human_duration(-s));
+    }
     if s < 1.0 {
         return format!("{:.0} ms", s * 1000.0);
     }
@@ -66,6 +70,10 @@ pub fn exact_duration(s: f64) -> String {
 
 /// A count for people: 1,234 / 1.9 M.
 pub fn human_count(x: f64) -> String {
+    // A difference may be negative: the sign, then the magnitude in the same words.
+    if x < 0.0 && x.round() != 0.0 {
+        return format!("-{}", human_count(-x));
+    }
     if x >= 1e6 {
         format!("{:.1} M", x / 1e6)
     } else {
@@ -114,5 +122,21 @@ mod tests {
         assert_eq!(format_number(-0.0), "0");
         assert_eq!(human_duration(0.85), "850 ms");
         assert_eq!(human_duration(250.0), "4 min 10 s");
+    }
+}
+
+#[cfg(test)]
+mod negative_tests {
+    use super::*;
+
+    #[test]
+    fn differences_below_zero_keep_their_sign() {
+        assert_eq!(human_count(-144.5e6), "-144.5 M");
+        assert_eq!(human_count(-1234.0), "-1,234");
+        assert_eq!(
+            human_duration(-3600.0 * 9.1),
+            format!("-{}", human_duration(3600.0 * 9.1))
+        );
+        assert_eq!(human_duration(-0.5), "-500 ms");
     }
 }

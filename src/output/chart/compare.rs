@@ -352,6 +352,10 @@ impl CompareChart<'_> {
         };
         let name = if key == table::RECOVERY_TIME {
             "recovery time (recovered runs)".to_string()
+        } else if key == table::REQUESTS_LOST {
+            // The full label (what counts as lost) is the axis description below; a title as
+            // long would run into the panel beside it.
+            "requests lost per replication".to_string()
         } else {
             format!("{}{per}", first.label)
         };
