@@ -304,37 +304,29 @@ where
     Ok(())
 }
 
-/// A filled marker with a white ring, so that it stands out from lines and whiskers.
+/// A filled marker with a white ring, so that it stands out from lines and whiskers: a dot, or
+/// an upward triangle where the value is at least this (`lower_bound`).
 pub(super) fn draw_marker<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
     p: (f64, f64),
     r: i32,
     color: RGBColor,
+    lower_bound: bool,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    chart.draw_series([
-        Circle::new(p, r + 2, WHITE.filled()),
-        Circle::new(p, r, color.filled()),
-    ])?;
-    Ok(())
-}
-
-/// An upward triangle: the value is at least this.
-pub(super) fn draw_lower_bound<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
-    p: (f64, f64),
-    r: i32,
-    color: RGBColor,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    chart.draw_series([
-        TriangleMarker::new(p, r + 3, WHITE.filled()),
-        TriangleMarker::new(p, r, color.filled()),
-    ])?;
+    if lower_bound {
+        chart.draw_series([
+            TriangleMarker::new(p, r + 3, WHITE.filled()),
+            TriangleMarker::new(p, r, color.filled()),
+        ])?;
+    } else {
+        chart.draw_series([
+            Circle::new(p, r + 2, WHITE.filled()),
+            Circle::new(p, r, color.filled()),
+        ])?;
+    }
     Ok(())
 }
 
