@@ -30,6 +30,18 @@ pub(super) struct Attempt {
     pub(super) live: bool,
 }
 
+impl Attempt {
+    /// The tiers it is in (bit t for tier t): those where it holds a thread, and the one where
+    /// it waits.
+    pub(super) fn occupied(&self) -> u64 {
+        if self.waiting {
+            self.held | 1 << self.at
+        } else {
+            self.held
+        }
+    }
+}
+
 /// Where an attempt sits in one tier.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Slot {
