@@ -179,7 +179,7 @@ impl CompareChart<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let (plot, body, legend) = panel(
+        let [plot, body, legend] = panel(
             area,
             &format!(
                 "success rate over a {} window (mean over the replications)",
@@ -261,7 +261,7 @@ impl CompareChart<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let (_, body, legend) = panel(
+        let [_, body, legend] = panel(
             area,
             &format!(
                 "outages: success rate below {:.0}% (each line one replication, seeds shared)",
@@ -422,18 +422,14 @@ fn row_of(i: usize, n: usize) -> f64 {
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
-) -> Result<(
-    DrawingArea<DB, Shift>,
-    DrawingArea<DB, Shift>,
-    DrawingArea<DB, Shift>,
-)>
+) -> Result<[DrawingArea<DB, Shift>; 3]>
 where
     DB::ErrorType: 'static,
 {
     let (plot, legend) = area.split_horizontally(FIG_W - LEGEND_W);
     let (title, body) = plot.split_vertically(PANEL_TITLE_H);
     panel_title(&title, text)?;
-    Ok((plot, body, legend))
+    Ok([plot, body, legend])
 }
 
 fn panel_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str) -> Result<()>
