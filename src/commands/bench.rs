@@ -169,25 +169,15 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             x >= 0.5,
         ));
     }
-    if let (Some(a), Some(b)) = (
+    targets.extend(memory_target(
+        "peak memory, 10x the horizon",
         get(&big_w, "peak_rss_bytes"),
         get(
             &|w| *w == Workload::Mmck { arrivals: small },
             "peak_rss_bytes",
         ),
-    ) {
-        let x = a / b;
-        targets.push((
-            format!(
-                "peak memory, 10x the horizon: {:+.1}% ({} vs {} arrivals)",
-                100.0 * (x - 1.0),
-                count(big),
-                count(small)
-            ),
-            "+10%".to_string(),
-            x <= 1.10,
-        ));
-    }
+        (big, small, "arrivals"),
+    ));
     let sweep_w = |jobs: usize| move |w: &Workload| matches!(w, Workload::Sweep { jobs: j, .. } if *j == jobs);
     if let (Some(one), Some(two)) = (
         get(&sweep_w(1), "wall_s_median"),
@@ -222,7 +212,8 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             lines_s >= 1e6,
         ));
     }
-    if let (Some(a), Some(b)) = (
+    targets.extend(memory_target(
+        "fit: peak memory, 10x the log",
         get(&fit_big, "peak_rss_bytes"),
         get(
             &|w| {
@@ -232,19 +223,8 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             },
             "peak_rss_bytes",
         ),
-    ) {
-        let x = a / b;
-        targets.push((
-            format!(
-                "fit: peak memory, 10x the log: {:+.1}% ({} vs {} lines)",
-                100.0 * (x - 1.0),
-                count(fit_lines),
-                count(fit_lines / 10)
-            ),
-            "+10%".to_string(),
-            x <= 1.10,
-        ));
-    }
+        (fit_lines, fit_lines / 10, "lines"),
+    ));
     targets.extend(night_targets(&plan, &results));
     writeln!(out, "targets:")?;
     for (what, target, met) in &targets {
@@ -332,6 +312,28 @@ fn night_targets(plan: &[Workload], results: &[serde_json::Value]) -> Vec<(Strin
 
 /// ", CPU 12.3 s" where the CPU time was read: on a loaded machine the wall time also counts
 /// other processes' turns, the CPU time does not.
+/// The target on the peak memory of a workload ten times the size of another (`sizes`: the two
+/// sizes and their unit): at most 10% more.
+fn memory_target(
+    what: &str,
+    big_rss: Option<f64>,
+    small_rss: Option<f64>,
+    sizes: (u64, u64, &str),
+) -> Option<(String, String, bool)> {
+    let x = big_rss? / small_rss?;
+    let (big, small, unit) = sizes;
+    Some((
+        format!(
+            "{what}: {:+.1}% ({} vs {} {unit})",
+            100.0 * (x - 1.0),
+            count(big),
+            count(small)
+        ),
+        "+10%".to_string(),
+        x <= 1.10,
+    ))
+}
+
 fn cpu_note(cpu_s: Option<f64>) -> String {
     cpu_s.map_or(String::new(), |c| format!(" (CPU {c:.1} s)"))
 }

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::run::say;
+use super::run::{say, say_verdict};
 use super::{human_count, human_duration, out_dir};
 use crate::cli::CompareArgs;
 use crate::error::BadInput;
@@ -118,12 +118,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             dir.display()
         ));
     }
-    let (lines, failed) = crate::report::assert::verdict(&checks);
-    say(&lines);
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+    say_verdict(&checks)
 }
 
 /// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the

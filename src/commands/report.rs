@@ -289,12 +289,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             human_duration(args.budget)
         );
     }
-    let (lines, failed) = assert::verdict(&checks);
-    super::run::say(&lines);
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+    super::run::say_verdict(&checks)
 }
 
 /// The budget the search would need after a run of `run_s`, rounded up to a whole minute.

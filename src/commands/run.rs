@@ -119,12 +119,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             dir.display()
         ));
     }
-    let (lines, failed) = crate::report::assert::verdict(&checks);
-    say(&lines);
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+    say_verdict(&checks)
 }
 
 /// One replication, with a bar over simulated time on a terminal (none on a pipe or `--quiet`).
@@ -162,6 +157,16 @@ pub fn say(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Print the lines of the `--assert` checks; an error when any failed.
+pub fn say_verdict(checks: &[crate::report::assert::Outcome]) -> Result<()> {
+    let (lines, failed) = crate::report::assert::verdict(checks);
+    say(&lines);
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// `summary.json`: one replication's summary, or the mean, `ci95` and the replications.

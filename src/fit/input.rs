@@ -272,6 +272,30 @@ impl Merged {
     }
 }
 
+/// Column `name` in a header's fields (case and surrounding blanks ignored).
+pub fn column(cols: &[&str], name: &str) -> Option<usize> {
+    cols.iter()
+        .position(|c| c.trim().eq_ignore_ascii_case(name))
+}
+
+/// Column `name`, which the header `line` must have: the error says `{header} needs a `name`
+/// column{hint}; got `line``.
+pub fn need_column(
+    cols: &[&str],
+    name: &str,
+    line: &str,
+    header: &str,
+    hint: &str,
+) -> Result<usize, String> {
+    column(cols, name)
+        .ok_or_else(|| format!("{header} needs a `{name}` column{hint}; got `{line}`"))
+}
+
+/// Field `i` of `line` as `split_csv` split it (empty where the line has fewer fields).
+pub fn field<'l>(line: &'l str, fields: &[(usize, usize)], i: usize) -> &'l str {
+    fields.get(i).map_or("", |&(s, e)| &line[s..e])
+}
+
 /// Split one CSV line into fields (double quotes around a field, `""` inside it), into `out`
 /// as byte ranges of `line` without the quotes (a quoted field's `""` stays doubled: the fields
 /// read by number never hold quotes).

@@ -4,7 +4,7 @@
 //! `true` or `false`; `allThreads` the threads active in every thread group (the concurrency).
 //! Only CSV with a header is read (JMeter's default); XML JTL is not.
 
-use super::input::{LineParser, split_csv};
+use super::input::{LineParser, column, need_column, split_csv};
 use super::{Endpoints, Record};
 
 #[derive(Debug, Default)]
@@ -19,12 +19,6 @@ pub struct Jtl {
     fields: Vec<(usize, usize)>,
 }
 
-/// Column `name` in a header's fields.
-pub fn column(cols: &[&str], name: &str) -> Option<usize> {
-    cols.iter()
-        .position(|c| c.trim().eq_ignore_ascii_case(name))
-}
-
 impl LineParser for Jtl {
     fn describe(&self) -> String {
         "jtl (JMeter CSV results with a header)".into()
@@ -35,9 +29,13 @@ impl LineParser for Jtl {
     fn header(&mut self, line: &str) -> Result<bool, String> {
         let cols: Vec<&str> = line.split(',').collect();
         let need = |n: &str| {
-            column(&cols, n).ok_or_else(|| {
-                format!("a JTL header needs a `{n}` column (JMeter CSV with fieldNames=true); got `{line}`")
-            })
+            need_column(
+                &cols,
+                n,
+                line,
+                "a JTL header",
+                " (JMeter CSV with fieldNames=true)",
+            )
         };
         self.time = need("timeStamp")?;
         self.elapsed = need("elapsed")?;

@@ -5,8 +5,7 @@
 //! (time to first byte) is averaged for fit.json; `vus` samples give the concurrency of the
 //! requests that follow. Other metrics are read and set aside.
 
-use super::input::{LineParser, path_of, split_csv};
-use super::jtl::column;
+use super::input::{LineParser, column, field, need_column, path_of, split_csv};
 use super::timefmt::parse_iso;
 use super::{Endpoints, Record};
 
@@ -34,10 +33,7 @@ impl LineParser for K6 {
     }
     fn header(&mut self, line: &str) -> Result<bool, String> {
         let cols: Vec<&str> = line.split(',').collect();
-        let need = |n: &str| {
-            column(&cols, n)
-                .ok_or_else(|| format!("a k6 CSV header needs a `{n}` column; got `{line}`"))
-        };
+        let need = |n: &str| need_column(&cols, n, line, "a k6 CSV header", "");
         self.metric = need("metric_name")?;
         self.time = need("timestamp")?;
         self.value = need("metric_value")?;
@@ -75,7 +71,7 @@ impl LineParser for K6 {
             ));
         }
         let fields = &self.fields;
-        let f = |i: usize| fields.get(i).map_or("", |&(s, e)| &line[s..e]);
+        let f = |i: usize| field(line, fields, i);
         let metric = f(self.metric);
         let value = || -> Result<f64, String> {
             f(self.value)

@@ -6,8 +6,7 @@
 //! at evenly spaced levels (linear between the given percentiles, from the minimum so far to
 //! the maximum): the fits are fits to that reconstruction, as fit.json says.
 
-use super::input::{LineParser, split_csv};
-use super::jtl::column;
+use super::input::{LineParser, column, field, need_column, split_csv};
 use super::{Endpoints, Record};
 
 const LEVELS: [(&str, f64); 11] = [
@@ -49,11 +48,7 @@ impl LineParser for Locust {
         let mut f = Vec::new();
         split_csv(line, &mut f);
         let cols: Vec<&str> = f.iter().map(|&(s, e)| &line[s..e]).collect();
-        let need = |n: &str| {
-            column(&cols, n).ok_or_else(|| {
-                format!("a Locust stats history header needs a `{n}` column; got `{line}`")
-            })
-        };
+        let need = |n: &str| need_column(&cols, n, line, "a Locust stats history header", "");
         self.time = need("Timestamp")?;
         self.users = need("User Count")?;
         self.name = need("Name")?;
@@ -79,7 +74,7 @@ impl LineParser for Locust {
     ) -> Result<(), String> {
         split_csv(line, &mut self.fields);
         let fields = &self.fields;
-        let f = |i: usize| fields.get(i).map_or("", |&(s, e)| &line[s..e]);
+        let f = |i: usize| field(line, fields, i);
         if f(self.name) != "Aggregated" {
             return Ok(());
         }

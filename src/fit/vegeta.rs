@@ -3,7 +3,7 @@
 //! timestamp (when the request was sent) and the latency in nanoseconds. A request is a success
 //! when its code is below 400 and its error empty.
 
-use super::input::{LineParser, path_of, split_csv};
+use super::input::{LineParser, field, path_of, split_csv};
 use super::{Endpoints, Record};
 
 #[derive(Debug, Default)]
@@ -32,7 +32,7 @@ impl LineParser for Vegeta {
             ));
         }
         let fields = &self.fields;
-        let f = |i: usize| fields.get(i).map_or("", |&(s, e)| &line[s..e]);
+        let f = |i: usize| field(line, fields, i);
         let ts: i64 = f(0)
             .parse()
             .map_err(|_| format!("timestamp `{}` is not nanoseconds since 1970", f(0)))?;

@@ -266,15 +266,7 @@ pub fn check_keys(asserts: &[Assertion], template: &Value, what: &str) -> Result
             .filter(|k| k.starts_with(&format!("{}.", a.key)))
             .collect();
         let hint = if !under.is_empty() {
-            format!(
-                "it is a group of keys; name one: {}",
-                under
-                    .iter()
-                    .take(8)
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("it is a group of keys; name one: {}", first_keys(under, 8))
         } else {
             let mut close: Vec<(f64, &String)> = known
                 .iter()
@@ -283,24 +275,11 @@ pub fn check_keys(asserts: &[Assertion], template: &Value, what: &str) -> Result
                 .collect();
             close.sort_by(|x, y| y.0.total_cmp(&x.0));
             if close.is_empty() {
-                format!(
-                    "keys include {}",
-                    known
-                        .iter()
-                        .take(8)
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("keys include {}", first_keys(known.iter(), 8))
             } else {
                 format!(
                     "did you mean {}?",
-                    close
-                        .iter()
-                        .take(5)
-                        .map(|(_, k)| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    first_keys(close.iter().map(|(_, k)| *k), 5)
                 )
             }
         };
@@ -311,6 +290,15 @@ pub fn check_keys(asserts: &[Assertion], template: &Value, what: &str) -> Result
         )));
     }
     Ok(())
+}
+
+/// The first `n` of `keys`, joined by commas.
+fn first_keys<'k>(keys: impl IntoIterator<Item = &'k String>, n: usize) -> String {
+    keys.into_iter()
+        .take(n)
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Parse every expression and check its key against `template`.

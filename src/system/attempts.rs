@@ -30,6 +30,18 @@ pub(super) struct Attempt {
     pub(super) live: bool,
 }
 
+impl Attempt {
+    /// The tiers it is in (bit t for tier t): those where it holds a thread, and the one where
+    /// it waits.
+    pub(super) fn occupied(&self) -> u64 {
+        if self.waiting {
+            self.held | 1 << self.at
+        } else {
+            self.held
+        }
+    }
+}
+
 /// Where an attempt sits in one tier.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Slot {
@@ -293,6 +305,28 @@ impl World<'_> {
         );
     }
 
+    /// An attempt that entered tier `t` at `enter` leaves it at `now`, from a thread (`busy`)
+    /// or from the queue: the tier's counts and times. Whether the visit counts (it entered
+    /// after the warm-up).
+    fn leave_tier(&mut self, now: Time, t: usize, enter: Time, busy: bool) -> bool {
+        let warmup = self.metrics.warmup();
+        let stats = &mut self.metrics.tiers[t];
+        if busy {
+            stats.busy.add(now, -1.0);
+        } else {
+            stats.queued.add(now, -1.0);
+        }
+        stats.in_tier.add(now, -1.0);
+        stats.visit_time(enter, now, warmup);
+        let counts = self.metrics.counts(enter);
+        if counts {
+            let stats = &mut self.metrics.tiers[t];
+            stats.departures += 1;
+            stats.departure_time_s += now.since(enter);
+        }
+        counts
+    }
+
     /// Free the thread `req` holds in tier `t` and give it to the next live waiting attempt.
     pub(super) fn release(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
         let slot = self.slots[req as usize * self.n_tiers + t];
@@ -307,21 +341,11 @@ impl World<'_> {
                 self.slots[moved as usize * self.n_tiers + t].pos = pos as u32;
             }
         }
-        let warmup = self.metrics.warmup();
-        let stats = &mut self.metrics.tiers[t];
-        stats.busy.add(now, -1.0);
-        stats.in_tier.add(now, -1.0);
-        stats.visit_time(slot.enter, now, warmup);
-        if self.metrics.counts(slot.enter) {
+        // Health-check probes use threads but are not requests the tier served.
+        if self.leave_tier(now, t, slot.enter, true) && !self.attempts[req as usize].probe {
             let stats = &mut self.metrics.tiers[t];
-            let in_tier = now.since(slot.enter);
-            stats.departures += 1;
-            stats.departure_time_s += in_tier;
-            // Health-check probes use threads but are not requests the tier served.
-            if !self.attempts[req as usize].probe {
-                stats.served += 1;
-                stats.response_sum_s += in_tier;
-            }
+            stats.served += 1;
+            stats.response_sum_s += now.since(slot.enter);
         }
         if !self.tiers[t].instances[slot.instance as usize].up {
             return;
@@ -399,18 +423,9 @@ impl World<'_> {
             inst.live_waiting -= 1;
             inst.in_instance -= 1;
             self.attempts[req as usize].waiting = false;
-            let warmup = self.metrics.warmup();
-            let stats = &mut self.metrics.tiers[t];
-            stats.queued.add(now, -1.0);
-            stats.in_tier.add(now, -1.0);
-            stats.visit_time(slot.enter, now, warmup);
             // It leaves the queue unserved (abandoned, its instance crashed, or cut off by a
             // timeout upstream): a departure, not a request served.
-            if self.metrics.counts(slot.enter) {
-                let stats = &mut self.metrics.tiers[t];
-                stats.departures += 1;
-                stats.departure_time_s += now.since(slot.enter);
-            }
+            self.leave_tier(now, t, slot.enter, false);
         }
         let mut held = a.held;
         self.attempts[req as usize].held = 0;

@@ -105,10 +105,7 @@ impl World<'_> {
             if !a.live {
                 continue;
             }
-            let mut tiers = a.held;
-            if a.waiting {
-                tiers |= 1 << a.at;
-            }
+            let mut tiers = a.occupied();
             while tiers != 0 {
                 let t = tiers.trailing_zeros() as usize;
                 tiers &= tiers - 1;

@@ -179,10 +179,8 @@ impl CompareChart<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let (plot, legend) = area.split_horizontally(FIG_W - LEGEND_W);
-        let (title, body) = plot.split_vertically(PANEL_TITLE_H);
-        panel_title(
-            &title,
+        let [plot, body, legend] = panel(
+            area,
             &format!(
                 "success rate over a {} window (mean over the replications)",
                 crate::fmt::human_duration(self.window_s)
@@ -263,10 +261,8 @@ impl CompareChart<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let (plot, legend) = area.split_horizontally(FIG_W - LEGEND_W);
-        let (title, body) = plot.split_vertically(PANEL_TITLE_H);
-        panel_title(
-            &title,
+        let [_, body, legend] = panel(
+            area,
             &format!(
                 "outages: success rate below {:.0}% (each line one replication, seeds shared)",
                 100.0 * self.outage_below
@@ -423,6 +419,21 @@ impl CompareChart<'_> {
 /// Row of variant `i` of `n` on a category axis: the first at the top.
 fn row_of(i: usize, n: usize) -> f64 {
     (n - 1 - i) as f64
+}
+
+/// A panel's areas: the plot (left of the legend's column) with its title drawn on top, the
+/// body of the plot under the title, and the legend's column.
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+) -> Result<[DrawingArea<DB, Shift>; 3]>
+where
+    DB::ErrorType: 'static,
+{
+    let (plot, legend) = area.split_horizontally(FIG_W - LEGEND_W);
+    let (title, body) = plot.split_vertically(PANEL_TITLE_H);
+    panel_title(&title, text)?;
+    Ok([plot, body, legend])
 }
 
 fn panel_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str) -> Result<()>

@@ -373,7 +373,7 @@ impl Figure for CrashFig<'_> {
         });
         for (t, (p, _, _)) in &tries {
             let r = marker_radius(t.reps);
-            draw_marker(&mut chart, (t.value, *p), r, BLUE)?;
+            draw_marker(&mut chart, (t.value, *p), r, BLUE, false)?;
             let (cx, cy) = chart.backend_coord(&(t.value, *p));
             obstacles.push(PxBox {
                 x0: cx - r - 2,

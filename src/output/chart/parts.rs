@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use anyhow::Result;
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -242,6 +243,25 @@ where
     Ok(())
 }
 
+/// A mesh in the common style (tick labels, grid, axis), `x_labels` and `y_labels` ticks at
+/// most, for the caller to describe and draw.
+pub(super) fn themed_mesh<'a, 'b, DB: DrawingBackend>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<Scale, Scale>>,
+    x_labels: usize,
+    y_labels: usize,
+) -> MeshStyle<'a, 'b, Scale, Scale, DB> {
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(x_labels)
+        .y_labels(y_labels)
+        .x_label_style(style(TICK_SIZE, &TEXT))
+        .y_label_style(style(TICK_SIZE, &TEXT))
+        .axis_desc_style(style(DESC_SIZE, &TEXT))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(AXIS);
+    mesh
+}
+
 /// The mesh (grid lines unless `grid` is false, ticks, labels, x description) in the common style.
 pub(super) fn draw_mesh<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
@@ -251,15 +271,7 @@ pub(super) fn draw_mesh<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let mut mesh = chart.configure_mesh();
-    mesh.x_labels(200)
-        .y_labels(200)
-        .x_label_style(style(TICK_SIZE, &TEXT))
-        .y_label_style(style(TICK_SIZE, &TEXT))
-        .axis_desc_style(style(DESC_SIZE, &TEXT))
-        .bold_line_style(GRID)
-        .light_line_style(TRANSPARENT)
-        .axis_style(AXIS);
+    let mut mesh = themed_mesh(chart, 200, 200);
     if !grid {
         mesh.disable_mesh();
     }
@@ -304,37 +316,29 @@ where
     Ok(())
 }
 
-/// A filled marker with a white ring, so that it stands out from lines and whiskers.
+/// A filled marker with a white ring, so that it stands out from lines and whiskers: a dot, or
+/// an upward triangle where the value is at least this (`lower_bound`).
 pub(super) fn draw_marker<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
     p: (f64, f64),
     r: i32,
     color: RGBColor,
+    lower_bound: bool,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    chart.draw_series([
-        Circle::new(p, r + 2, WHITE.filled()),
-        Circle::new(p, r, color.filled()),
-    ])?;
-    Ok(())
-}
-
-/// An upward triangle: the value is at least this.
-pub(super) fn draw_lower_bound<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<Scale, Scale>>,
-    p: (f64, f64),
-    r: i32,
-    color: RGBColor,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    chart.draw_series([
-        TriangleMarker::new(p, r + 3, WHITE.filled()),
-        TriangleMarker::new(p, r, color.filled()),
-    ])?;
+    if lower_bound {
+        chart.draw_series([
+            TriangleMarker::new(p, r + 3, WHITE.filled()),
+            TriangleMarker::new(p, r, color.filled()),
+        ])?;
+    } else {
+        chart.draw_series([
+            Circle::new(p, r + 2, WHITE.filled()),
+            Circle::new(p, r, color.filled()),
+        ])?;
+    }
     Ok(())
 }
 

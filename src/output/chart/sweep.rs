@@ -321,11 +321,8 @@ where
     for &(px, m, _, i) in &points {
         if m.is_finite() {
             any = true;
-            if lower_bound(i) {
-                draw_lower_bound(&mut chart, (px, m), 7, color)?;
-            } else {
-                draw_marker(&mut chart, (px, m), 5, color)?;
-            }
+            let r = if lower_bound(i) { 7 } else { 5 };
+            draw_marker(&mut chart, (px, m), r, color, lower_bound(i))?;
         }
     }
     draw_notes(&chart, area, &metric.notes, &points)?;

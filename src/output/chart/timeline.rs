@@ -15,6 +15,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::panels::{Layout, Panel, WIDTH, bucket_len};
+use super::parts::themed_mesh;
 use super::scale::{TimeAxis, YAxis, elapsed_label, lin_map};
 use super::theme::RED;
 use super::theme::*;
@@ -293,15 +294,7 @@ where
         .y_label_area_size(Y_LABEL_AREA)
         .build_cartesian_2d(ctx.x.scale(), y.scale())?;
 
-    let mut mesh = chart.configure_mesh();
-    mesh.x_labels(4 * MAX_X_TICKS)
-        .y_labels(4 * Y_TICKS)
-        .x_label_style(style(TICK_SIZE, &TEXT))
-        .y_label_style(style(TICK_SIZE, &TEXT))
-        .axis_desc_style(style(DESC_SIZE, &TEXT))
-        .bold_line_style(GRID)
-        .light_line_style(TRANSPARENT)
-        .axis_style(AXIS);
+    let mut mesh = themed_mesh(&mut chart, 4 * MAX_X_TICKS, 4 * Y_TICKS);
     if let Some(desc) = ctx.x_desc {
         mesh.x_desc(desc);
     }

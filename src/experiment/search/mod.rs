@@ -1,0 +1,204 @@
+//! The crash-point search: which runs to do, in which order, on every core. A decision
+//! procedure (`decide`) sees only the outcomes of the runs it asked for, and asks in a fixed
+//! order, so its answer depends on the model, the seed and the settings alone. The executor
+//! (`find`) runs what it asks for on `jobs` threads and, while a step waits on fewer runs than
+//! there are threads, runs speculatively what the next step would ask for under each outcome of
+//! the runs still out. Replication r at a value always uses the seed from (seed, value, r) (or
+//! (seed, r) with common seeds), so a speculative run's outcome is the one the procedure would
+//! get by asking: speculation changes the wall time, never the answer.
+//!
+//! The procedure: one replication at each end of the range (more only where they do not tell
+//! which way the outage goes), bisection with one replication per value (most values are
+//! all-or-nothing), then replications at the two values around the crossing until each is told
+//! from 0.5 at the confidence. Where a value is too close to 0.5 to tell, a logistic curve
+//! fitted to every replication, and more replications near its crossing until its interval is
+//! narrower than the tolerance (or, for counts, lies between two adjacent whole values).
+//!
+//! Every finished run can be appended to a journal (`output::journal`) as it ends; a search
+//! started again with the journal's runs reads them instead of running them again.
+//!
+//! Not here: the result types (`super::crashpoint`), the logistic fit (`crate::stats`), the files
+//! written.
+//!
+//! Split by concern: `plan` (the decision procedure), `run` (the executor and speculation),
+//! `journal` (the search's journal); here, the search put together from a `Search`.
+
+mod journal;
+mod plan;
+mod run;
+#[cfg(test)]
+mod tests;
+
+use anyhow::{Result, bail};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::crashpoint::{CrashPoint, Method, Search, Try};
+use super::guard::{Limits, Until};
+use super::sweep::format_number;
+use crate::metrics::slo::Criterion;
+use crate::model::error::BadInput;
+use crate::model::{self, Model};
+
+use journal::{JOURNAL_HEADER, journal_marker, open_journal};
+pub use plan::{Plan, RunId, Verdict};
+pub use run::{Found, Job, find};
+
+/// Find the crash point of `s` (see `super::crashpoint::search`).
+pub fn crash_point(s: &Search) -> Result<CrashPoint> {
+    if s.hi <= s.lo || s.hi.is_nan() || s.lo.is_nan() {
+        bail!(BadInput(format!(
+            "--vary {}: the range must go up (got {}..{})",
+            s.key, s.lo, s.hi
+        )));
+    }
+    let base = model::load(Some(s.path), s.sets)?;
+    let seed = s.seed.unwrap_or(base.scenario.seed);
+    let plan = Plan {
+        lo: s.lo,
+        hi: s.hi,
+        integer: s.integer,
+        reps: s.reps,
+        tolerance: s.tolerance,
+        confidence: s.confidence,
+        max_runs: s.max_runs,
+    };
+    let marker = journal_marker(s, &base, seed);
+    let (mut journal, known) = match s.journal {
+        Some(path) => {
+            let (j, known) = open_journal(path, &marker, s.resume)?;
+            (Some(j), known)
+        }
+        None => (None, BTreeMap::new()),
+    };
+    let mut models: BTreeMap<RunId, Arc<Model>> = BTreeMap::new();
+    let seeds = s.seeds;
+    let criterion = s.criterion;
+    let mut make = |id: RunId| -> Result<Job> {
+        let key = RunId::new(id.value(), 0);
+        let model = match models.get(&key) {
+            Some(m) => m.clone(),
+            None => {
+                let mut sets = s.sets.to_vec();
+                sets.push(format!("{}={}", s.key, format_number(id.value())));
+                let m = Arc::new(model::load(Some(s.path), &sets)?);
+                models.insert(key, m.clone());
+                m
+            }
+        };
+        let run_seed = seeds.seed(seed, id.bits, u64::from(id.rep));
+        Ok(Box::new(move || failed(&model, run_seed, criterion)))
+    };
+    let mut finished = |id: RunId, crashed: bool| -> Result<()> {
+        if let Some(show) = s.on_try {
+            show(&Try {
+                value: id.value(),
+                reps: 1,
+                outages: u32::from(crashed),
+                probability: f64::from(u8::from(crashed)),
+            });
+        }
+        match journal.as_mut() {
+            Some(j) => j.append(
+                &JOURNAL_HEADER.map(String::from),
+                &[
+                    format_number(id.value()),
+                    id.rep.to_string(),
+                    seeds.seed(seed, id.bits, u64::from(id.rep)).to_string(),
+                    u8::from(crashed).to_string(),
+                ],
+            ),
+            None => Ok(()),
+        }
+    };
+    let found = find(&plan, s.jobs, known, &mut make, &mut finished)?;
+    let to_try = |(v, outs): &(f64, Vec<bool>)| {
+        let outages = outs.iter().filter(|x| **x).count() as u32;
+        Try {
+            value: *v,
+            reps: outs.len() as u32,
+            outages,
+            probability: f64::from(outages) / outs.len().max(1) as f64,
+        }
+    };
+    let points: Vec<Try> = found.tries.iter().map(to_try).collect();
+    let tries: Vec<Try> = found.batches.iter().map(to_try).collect();
+    let runs = points.iter().map(|t| t.reps).sum();
+    let words = super::crashpoint::words(s.criterion);
+    let direction = if found.larger_crashes {
+        words.larger_fails
+    } else {
+        words.larger_holds
+    }
+    .to_string();
+    let (verdict, max_runs_reached) = match found.verdict {
+        Verdict::NoCrossing { plo, phi } => bail!(BadInput(format!(
+            "the {} does not cross 0.5 between {} = {} ({plo:.2}) and {} ({phi:.2}): widen \
+             the range",
+            words.probability,
+            s.key,
+            format_number(s.lo),
+            format_number(s.hi)
+        ))),
+        Verdict::MaxRuns(v) => (*v, true),
+        v => (v, false),
+    };
+    let mut cp = CrashPoint {
+        parameter: s.key.to_string(),
+        direction,
+        crash_point: None,
+        ci95: None,
+        p10: None,
+        p90: None,
+        method: Method::Bracket,
+        confidence: s.confidence,
+        logistic: None,
+        runs,
+        points,
+        tries,
+        seed,
+        seeds: seeds.name().to_string(),
+        max_runs_reached,
+        runs_simulated: found.simulated,
+        runs_from_journal: found.from_journal,
+        runs_unused: found.unused,
+        criterion: s.criterion,
+    };
+    match verdict {
+        Verdict::Logistic {
+            x50,
+            ci,
+            p10,
+            p90,
+            curve,
+        } => {
+            cp.crash_point = Some(x50);
+            cp.ci95 = Some(ci);
+            cp.p10 = Some(p10);
+            cp.p90 = Some(p90);
+            cp.method = Method::LogisticFit;
+            cp.logistic = Some(curve);
+        }
+        Verdict::Bracket { crashes, holds } => {
+            let (a, b) = (crashes.min(holds), crashes.max(holds));
+            cp.crash_point = Some(0.5 * (a + b));
+            cp.ci95 = Some([a, b]);
+            cp.method = Method::Bracket;
+        }
+        other => bail!("the crash-point search ended without an answer: {other:?}"),
+    }
+    if let Some(path) = s.journal {
+        crate::output::journal::remove(path)?;
+    }
+    Ok(cp)
+}
+
+/// Whether the run fails by `criterion` (an outage, or any break of the SLO, as the model's SLO
+/// section defines them). The run stops at its first failure: the answer cannot change after it.
+fn failed(model: &Model, seed: u64, criterion: Criterion) -> bool {
+    let stop = Limits::until(match criterion {
+        Criterion::Outage => Until::FirstOutage,
+        Criterion::Slo => Until::FirstSloBreach,
+    });
+    criterion.failed(&super::run_bounded(model, seed, &stop).summary)
+}

@@ -1,0 +1,415 @@
+//! The decision procedure of the crash-point search: which runs to ask for next, given the
+//! outcomes of the runs asked for so far, and when the answer is told (`decide`). It sees only
+//! the outcomes it asked for, and asks in a fixed order, so its answer depends on the model, the
+//! seed and the settings alone.
+//!
+//! Not here: running the runs (`super::run`), the journal (`super::journal`), the logistic fit
+//! (`crate::stats`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::super::crashpoint::Curve;
+use super::super::sweep::format_number;
+use crate::stats::Logistic;
+
+/// One run: a value of the parameter and a replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId {
+    pub(super) bits: u64,
+    pub rep: u32,
+}
+
+impl RunId {
+    /// The run at `value` as the model is given it (`format_number`, 9 decimals at most, as
+    /// the journal writes it back).
+    pub fn new(value: f64, rep: u32) -> RunId {
+        let value = format_number(value).parse::<f64>().unwrap_or(value);
+        // -0 and 0 are one value.
+        let value = if value == 0.0 { 0.0 } else { value };
+        RunId {
+            bits: value.to_bits(),
+            rep,
+        }
+    }
+
+    pub fn value(&self) -> f64 {
+        f64::from_bits(self.bits)
+    }
+}
+
+/// What the procedure needs to know.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub lo: f64,
+    pub hi: f64,
+    /// Whole values only (counts).
+    pub integer: bool,
+    /// Replications at the ends when one each does not tell the direction, and replications
+    /// added per value per step of the logistic phase.
+    pub reps: u32,
+    /// Stop once the interval is narrower than this share of the crash point.
+    pub tolerance: f64,
+    /// Two-sided confidence (0.95).
+    pub confidence: f64,
+    pub max_runs: u32,
+}
+
+impl Plan {
+    /// Replications that, all alike, tell a value's outage probability from 0.5 at the
+    /// confidence, one side of the bracket each: 0.5^n <= (1 - confidence) / 2 (6 at 95%).
+    pub fn confirm_reps(&self) -> u32 {
+        let alpha = ((1.0 - self.confidence) / 2.0).clamp(1e-12, 0.5);
+        (alpha.ln() / 0.5_f64.ln()).ceil().max(1.0) as u32
+    }
+
+    /// Two values close enough to answer: adjacent whole values, or nearer than the tolerance.
+    pub(super) fn close(&self, a: f64, b: f64) -> bool {
+        let width = (a - b).abs();
+        if self.integer {
+            width <= 1.0
+        } else {
+            width <= self.tolerance * (0.5 * (a + b)).abs()
+        }
+    }
+}
+
+/// How the search ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Two neighbouring values, each told from 0.5: `crashes` at or above, `holds` below.
+    Bracket { crashes: f64, holds: f64 },
+    /// A logistic curve's crossing with its interval and its 10% and 90% points.
+    Logistic {
+        x50: f64,
+        ci: [f64; 2],
+        p10: f64,
+        p90: f64,
+        curve: Curve,
+    },
+    /// `--max-runs` reached first: the best estimate so far (a fit, else the bracket by one
+    /// replication per value).
+    MaxRuns(Box<Verdict>),
+    /// The outage probability does not cross 0.5 between the ends.
+    NoCrossing { plo: f64, phi: f64 },
+}
+
+/// Whether a value's outage probability is told above or below 0.5.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Side {
+    Above,
+    Below,
+    Unsure,
+}
+
+/// The procedure's view of the runs: it asks for replications 0..n at values and sees only
+/// those.
+pub(super) struct Asker<'a> {
+    pub(super) known: &'a BTreeMap<RunId, bool>,
+    /// Replications asked for, per value (always 0..n).
+    pub(super) asked: BTreeMap<RunId, u32>,
+    pub(super) missing: Vec<RunId>,
+    /// Whether a larger value crashes, once the ends told.
+    pub(super) larger_crashes: Option<bool>,
+    /// Each batch asked for, in order: (value, first replication, end).
+    pub(super) batches: Vec<(f64, u32, u32)>,
+}
+
+impl<'a> Asker<'a> {
+    pub(super) fn new(known: &'a BTreeMap<RunId, bool>) -> Self {
+        Asker {
+            known,
+            asked: BTreeMap::new(),
+            missing: Vec::new(),
+            larger_crashes: None,
+            batches: Vec::new(),
+        }
+    }
+
+    /// Ask for replications 0..n at each value: `None` (the missing runs noted) until every one
+    /// is known.
+    pub(super) fn ask(&mut self, wants: &[(f64, u32)]) -> Option<()> {
+        for &(v, n) in wants {
+            let e = self.asked.entry(RunId::new(v, 0)).or_insert(0);
+            if n > *e {
+                self.batches.push((v, *e, n));
+            }
+            *e = (*e).max(n);
+        }
+        for &(v, n) in wants {
+            for r in 0..n {
+                let id = RunId::new(v, r);
+                if !self.known.contains_key(&id) && !self.missing.contains(&id) {
+                    self.missing.push(id);
+                }
+            }
+        }
+        self.missing.is_empty().then_some(())
+    }
+
+    pub(super) fn runs(&self) -> u32 {
+        self.asked.values().sum()
+    }
+
+    /// (replications, outages) at `v`.
+    pub(super) fn count(&self, v: f64) -> (u32, u32) {
+        let n = self.asked.get(&RunId::new(v, 0)).copied().unwrap_or(0);
+        let k = (0..n).filter(|&r| self.known[&RunId::new(v, r)]).count() as u32;
+        (n, k)
+    }
+
+    pub(super) fn prob(&self, v: f64) -> f64 {
+        let (n, k) = self.count(v);
+        f64::from(k) / f64::from(n.max(1))
+    }
+
+    pub(super) fn side(&self, v: f64, confidence: f64) -> Side {
+        let (n, k) = self.count(v);
+        let alpha = (1.0 - confidence) / 2.0;
+        if binomial_tail_half(n, k) <= alpha {
+            Side::Above
+        } else if binomial_tail_half(n, n - k) <= alpha {
+            Side::Below
+        } else {
+            Side::Unsure
+        }
+    }
+
+    pub(super) fn values(&self) -> Vec<f64> {
+        let mut v: Vec<f64> = self.asked.keys().map(RunId::value).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    /// Every replication asked for, as (value, outage).
+    pub(super) fn data(&self) -> Vec<(f64, bool)> {
+        self.asked
+            .iter()
+            .flat_map(|(id, &n)| {
+                (0..n).map(move |r| (id.value(), self.known[&RunId::new(id.value(), r)]))
+            })
+            .collect()
+    }
+}
+
+/// P(X >= k) for X ~ Binomial(n, 1/2): how surprising k or more outages of n would be were
+/// the probability 0.5.
+pub(super) fn binomial_tail_half(n: u32, k: u32) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    // Sum of C(n, j) / 2^n for j >= k, in logs to stay finite for large n.
+    let ln_c = |j: u32| -> f64 {
+        (1..=j)
+            .map(|i| (f64::from(n - j + i) / f64::from(i)).ln())
+            .sum()
+    };
+    (k..=n)
+        .map(|j| (ln_c(j) - f64::from(n) * 2f64.ln()).exp())
+        .sum::<f64>()
+        .min(1.0)
+}
+
+/// The fit of a logistic curve to every replication, if there is one: (x50, interval, p10, p90,
+/// the curve in the parameter's units).
+pub(super) fn estimate(
+    p: &Plan,
+    data: &[(f64, bool)],
+    centre: f64,
+) -> Option<(f64, [f64; 2], f64, f64, Curve)> {
+    let scale = ((p.hi - p.lo) / 10.0).max(1e-9);
+    let fit = Logistic::fit(data, centre, scale)?;
+    let (x50, ci) = fit.crossing(p.confidence)?;
+    let (intercept, slope) = fit.natural();
+    (x50 >= p.lo && x50 <= p.hi).then_some((
+        x50,
+        ci,
+        fit.at(0.1)?,
+        fit.at(0.9)?,
+        Curve { intercept, slope },
+    ))
+}
+
+/// The crossing of two neighbouring values tried, the one at the crash side told above 0.5
+/// and the other below, close enough to answer.
+pub(super) fn told_bracket(p: &Plan, a: &Asker, larger_crashes: bool) -> Option<Verdict> {
+    let values = a.values();
+    values.windows(2).find_map(|w| {
+        let (crashes, holds) = if larger_crashes {
+            (w[1], w[0])
+        } else {
+            (w[0], w[1])
+        };
+        (p.close(crashes, holds)
+            && a.side(crashes, p.confidence) == Side::Above
+            && a.side(holds, p.confidence) == Side::Below)
+            .then_some(Verdict::Bracket { crashes, holds })
+    })
+}
+
+/// The decision procedure: `None` while it waits on runs (noted in `a.missing`).
+pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
+    let (lo, hi) = (p.lo, p.hi);
+    a.ask(&[(lo, 1), (hi, 1)])?;
+    let larger_crashes = if a.count(lo).1 != a.count(hi).1 {
+        a.count(hi).1 > 0
+    } else {
+        a.ask(&[(lo, p.reps), (hi, p.reps)])?;
+        let (plo, phi) = (a.prob(lo), a.prob(hi));
+        if plo == phi || (plo < 0.5) == (phi < 0.5) {
+            return Some(Verdict::NoCrossing { plo, phi });
+        }
+        phi > plo
+    };
+    a.larger_crashes = Some(larger_crashes);
+    // `down` at or above 0.5, `safe` below; `beyond(x, y)`: y is further to the crash side.
+    let beyond = |x: f64, y: f64| if larger_crashes { y > x } else { y < x };
+    let (mut safe, mut down) = if larger_crashes { (lo, hi) } else { (hi, lo) };
+    let nc = p.confirm_reps();
+    let max_runs = |a: &Asker, safe: f64, down: f64| {
+        let best = estimate(p, &a.data(), 0.5 * (safe + down))
+            .map(|(x50, ci, p10, p90, curve)| Verdict::Logistic {
+                x50,
+                ci,
+                p10,
+                p90,
+                curve,
+            })
+            .unwrap_or(Verdict::Bracket {
+                crashes: down,
+                holds: safe,
+            });
+        Verdict::MaxRuns(Box::new(best))
+    };
+    // Bisect with one replication per value, then tell both ends from 0.5 (more replications
+    // at an end that its first ones do not tell); an end told on the wrong side moves the
+    // bracket past it and the bisection goes on. An end that many replications do not tell is
+    // near 0.5: then a logistic curve over every replication. Every pass either adds runs or
+    // reaches a bracket not seen with these runs, so the search ends; `max_runs` bounds it.
+    let mut seen: BTreeSet<(u64, u64, u32)> = BTreeSet::new();
+    'bracket: loop {
+        while !p.close(safe, down) {
+            if a.runs() >= p.max_runs {
+                return Some(max_runs(a, safe, down));
+            }
+            let mut m = 0.5 * (safe + down);
+            if p.integer {
+                m = m.round();
+            }
+            let m = RunId::new(m, 0).value();
+            if m == safe || m == down {
+                break;
+            }
+            a.ask(&[(m, 1)])?;
+            if a.prob(m) >= 0.5 {
+                down = m;
+            } else {
+                safe = m;
+            }
+        }
+        if a.runs() >= p.max_runs {
+            return Some(max_runs(a, safe, down));
+        }
+        a.ask(&[(down, nc), (safe, nc)])?;
+        let untold: Vec<(f64, u32)> = [down, safe]
+            .into_iter()
+            .filter(|&v| a.side(v, p.confidence) == Side::Unsure && a.count(v).0 < 2 * nc)
+            .map(|v| (v, 2 * nc))
+            .collect();
+        a.ask(&untold)?;
+        // Back at a bracket already seen, with no new run: moving again would go round in a
+        // circle, so the logistic curve decides (it adds runs).
+        let again = !seen.insert((safe.to_bits(), down.to_bits(), a.runs()));
+        match (a.side(down, p.confidence), a.side(safe, p.confidence)) {
+            _ if again => {}
+            (Side::Above, Side::Below) if p.close(safe, down) => {
+                return Some(Verdict::Bracket {
+                    crashes: down,
+                    holds: safe,
+                });
+            }
+            (Side::Below, _) => {
+                // The crossing lies past `down`: the nearest value tried beyond it not told
+                // below 0.5 is the new crash side.
+                safe = down;
+                let next = a
+                    .values()
+                    .into_iter()
+                    .filter(|&v| beyond(safe, v) && a.side(v, p.confidence) != Side::Below)
+                    .min_by(|x, y| (x - safe).abs().total_cmp(&(y - safe).abs()));
+                match next {
+                    Some(v) => down = v,
+                    None => {
+                        return Some(Verdict::NoCrossing {
+                            plo: a.prob(lo),
+                            phi: a.prob(hi),
+                        });
+                    }
+                }
+                continue 'bracket;
+            }
+            (_, Side::Above) => {
+                down = safe;
+                let next = a
+                    .values()
+                    .into_iter()
+                    .filter(|&v| beyond(v, down) && a.side(v, p.confidence) != Side::Above)
+                    .min_by(|x, y| (x - down).abs().total_cmp(&(y - down).abs()));
+                match next {
+                    Some(v) => safe = v,
+                    None => {
+                        return Some(Verdict::NoCrossing {
+                            plo: a.prob(lo),
+                            phi: a.prob(hi),
+                        });
+                    }
+                }
+                continue 'bracket;
+            }
+            _ => {}
+        }
+        // An end near 0.5: fit a logistic curve to every replication and add replications near
+        // its crossing, until its interval is tight, two neighbours are told apart, or an end
+        // is told on the wrong side after all (then the bracket moves, as above).
+        let centre = 0.5 * (safe + down);
+        let runs_before = a.runs();
+        loop {
+            if let Some(v) = told_bracket(p, a, larger_crashes) {
+                return Some(v);
+            }
+            let fit = estimate(p, &a.data(), centre);
+            if let Some((x50, ci, p10, p90, curve)) = fit {
+                let width = ci[1] - ci[0];
+                let between_neighbours = p.integer && ci[0].floor() >= ci[1].ceil() - 1.0;
+                if width <= p.tolerance * x50.abs().max(1e-9) || between_neighbours {
+                    return Some(Verdict::Logistic {
+                        x50,
+                        ci,
+                        p10,
+                        p90,
+                        curve,
+                    });
+                }
+            }
+            if a.runs() >= p.max_runs {
+                return Some(max_runs(a, safe, down));
+            }
+            let wrong_side = a.side(down, p.confidence) == Side::Below
+                || a.side(safe, p.confidence) == Side::Above;
+            if wrong_side && a.runs() > runs_before {
+                continue 'bracket;
+            }
+            let (around, more) = match fit {
+                Some((x50, ci, _, _, _)) => (vec![x50, ci[0], ci[1]], p.reps),
+                None => (vec![down, safe], nc),
+            };
+            let mut wants: Vec<(f64, u32)> = Vec::new();
+            for v in around {
+                let v = RunId::new(if p.integer { v.round() } else { v }.clamp(lo, hi), 0).value();
+                if !wants.iter().any(|w| w.0 == v) {
+                    wants.push((v, a.count(v).0 + more));
+                }
+            }
+            a.ask(&wants)?;
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The executor of the crash-point search: runs what the decision procedure (`super::plan`)
+//! asks for on `jobs` threads and, while a step waits on fewer runs than there are threads,
+//! runs speculatively what the next step would ask for under each outcome of the runs still
+//! out. A speculative run's outcome is the one the procedure would get by asking: speculation
+//! changes the wall time, never the answer.
+//!
+//! Not here: the procedure itself (`super::plan`), how a run is prepared or journaled
+//! (`super`, `super::journal`).
+
+use anyhow::{Result, anyhow, bail};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc;
+
+use super::super::sweep::format_number;
+use super::plan::{Asker, Plan, RunId, Verdict, decide};
+
+/// What the search found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub verdict: Verdict,
+    pub larger_crashes: bool,
+    /// Every run the answer rests on, per value in increasing order: the outages of
+    /// replications 0..n.
+    pub tries: Vec<(f64, Vec<bool>)>,
+    /// Each batch of replications asked for, in the order asked: (value, outages of those
+    /// replications).
+    pub batches: Vec<(f64, Vec<bool>)>,
+    /// Runs simulated here, the speculative ones included.
+    pub simulated: u32,
+    /// Runs taken from the journal of an earlier try.
+    pub from_journal: u32,
+    /// Runs done (here or in the earlier try) that the answer does not rest on: speculation
+    /// that the outcomes made useless.
+    pub unused: u32,
+    /// Times the search waited on a run with a thread idle (nothing useful left to start).
+    pub idle_waits: u32,
+}
+
+/// One run to do: the outage of replication `rep` at `value`, ready to go to a thread.
+pub type Job = Box<dyn FnOnce() -> bool + Send>;
+
+/// Run the procedure to its end on `jobs` threads. `known`: runs done before (a journal);
+/// `make` prepares a run (loading the model at a new value: its errors stop the search);
+/// `finished` sees each run as it ends.
+pub fn find(
+    p: &Plan,
+    jobs: usize,
+    mut known: BTreeMap<RunId, bool>,
+    make: &mut dyn FnMut(RunId) -> Result<Job>,
+    finished: &mut dyn FnMut(RunId, bool) -> Result<()>,
+) -> Result<Found> {
+    let jobs = jobs.max(1);
+    let from_journal = known.len() as u32;
+    let (tx, rx) = mpsc::channel::<(RunId, std::thread::Result<bool>)>();
+    let mut running: BTreeSet<RunId> = BTreeSet::new();
+    let mut simulated = 0;
+    let mut idle_waits = 0;
+    loop {
+        let mut a = Asker::new(&known);
+        if let Some(verdict) = decide(p, &mut a) {
+            let tries: Vec<(f64, Vec<bool>)> = a
+                .values()
+                .into_iter()
+                .map(|v| {
+                    let n = a.count(v).0;
+                    (v, (0..n).map(|r| known[&RunId::new(v, r)]).collect())
+                })
+                .collect();
+            let batches = a
+                .batches
+                .iter()
+                .map(|&(v, from, to)| (v, (from..to).map(|r| known[&RunId::new(v, r)]).collect()))
+                .collect();
+            let larger_crashes = a.larger_crashes.unwrap_or(false);
+            // Runs still going are speculation whose answer is not needed: left to end
+            // unheard (the threads are not joined).
+            return Ok(Found {
+                larger_crashes,
+                unused: known.len() as u32 - a.runs(),
+                verdict,
+                tries,
+                batches,
+                simulated,
+                from_journal,
+                idle_waits,
+            });
+        }
+        // `decide` stops itself at `max_runs`; this bound only guards against a search that
+        // would not (a fault in it), so that no command runs for ever.
+        let cap = u64::from(p.max_runs) * 3 + 100;
+        if known.len() as u64 >= cap {
+            bail!(
+                "the crash-point search did {} runs without an answer, three times --max-runs \
+                 ({}): it is stuck (a fault in surge, please report it with the model and the \
+                 command); the runs so far are in the journal",
+                known.len(),
+                p.max_runs
+            );
+        }
+        let free = jobs.saturating_sub(running.len());
+        let mut start: Vec<RunId> = a
+            .missing
+            .iter()
+            .copied()
+            .filter(|id| !running.contains(id))
+            .take(free)
+            .collect();
+        if start.len() < free {
+            let out: Vec<RunId> = running.iter().chain(&a.missing).copied().collect();
+            start.extend(speculate(p, &known, &out, free - start.len()));
+        }
+        for id in start {
+            let job = make(id)?;
+            running.insert(id);
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                let _ = tx.send((id, out));
+            });
+        }
+        if running.len() < jobs {
+            idle_waits += 1;
+        }
+        let (id, out) = rx.recv().map_err(|_| anyhow!("every run thread is gone"))?;
+        running.remove(&id);
+        let crashed = out.map_err(|_| {
+            anyhow!(
+                "the run at {} replication {} panicked",
+                format_number(id.value()),
+                id.rep
+            )
+        })?;
+        simulated += 1;
+        known.insert(id, crashed);
+        finished(id, crashed)?;
+    }
+}
+
+/// Up to `k` runs the procedure would ask for next under some outcome of the runs `out` (in
+/// flight or wanted), the likeliest outcomes first (each run guessed like the nearest value
+/// known, an end of the range unlike the other end), looking up to three steps ahead.
+pub(super) fn speculate(
+    p: &Plan,
+    known: &BTreeMap<RunId, bool>,
+    out: &[RunId],
+    k: usize,
+) -> Vec<RunId> {
+    const MAX_UNKNOWN: usize = 6;
+    let guess = |id: &RunId| -> bool {
+        let v = id.value();
+        // The range is given to cross: an end is guessed unlike the other end.
+        let other = if v == p.lo {
+            Some(p.hi)
+        } else if v == p.hi {
+            Some(p.lo)
+        } else {
+            None
+        };
+        if let Some(y) = other.and_then(|o| known.get(&RunId::new(o, id.rep))) {
+            return !y;
+        }
+        let mut by_value: BTreeMap<RunId, (u32, u32)> = BTreeMap::new();
+        for (kid, &y) in known {
+            let e = by_value.entry(RunId::new(kid.value(), 0)).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += u32::from(y);
+        }
+        by_value
+            .iter()
+            .min_by(|x, y| (x.0.value() - v).abs().total_cmp(&(y.0.value() - v).abs()))
+            .is_some_and(|(_, &(n, c))| 2 * c >= n)
+    };
+    let mut frontier: Vec<RunId> = out.iter().copied().take(MAX_UNKNOWN).collect();
+    let mut found: Vec<RunId> = Vec::new();
+    for _ in 0..3 {
+        let n = frontier.len().min(MAX_UNKNOWN);
+        let guessed: u32 = (0..n).map(|i| u32::from(guess(&frontier[i])) << i).sum();
+        let mut masks: Vec<u32> = (0..1u32 << n).collect();
+        masks.sort_by_key(|m| ((m ^ guessed).count_ones(), *m));
+        let mut new = Vec::new();
+        for m in masks {
+            let mut hyp = known.clone();
+            for (i, id) in frontier.iter().take(n).enumerate() {
+                hyp.insert(*id, m >> i & 1 == 1);
+            }
+            let mut a = Asker::new(&hyp);
+            if decide(p, &mut a).is_none() {
+                for id in a.missing {
+                    if !out.contains(&id) && !found.contains(&id) && !new.contains(&id) {
+                        new.push(id);
+                    }
+                }
+            }
+            if found.len() + new.len() >= k {
+                break;
+            }
+        }
+        if new.is_empty() {
+            break;
+        }
+        found.extend(&new);
+        if found.len() >= k {
+            break;
+        }
+        frontier.extend(new);
+    }
+    found.truncate(k);
+    found
+}
