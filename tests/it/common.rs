@@ -230,3 +230,30 @@ pub fn over_reps(summary: &Value, f: impl Fn(&Value) -> f64) -> (f64, f64) {
         .collect();
     surge::analytic::mean_ci95(&xs)
 }
+
+/// The memory-crash model of the sweep and crash-point tests: one instance of c = 10 threads at
+/// m = 10 req/s each (capacity c m = 100 req/s), base load l = 50 req/s, and a memory limit
+/// reached once 200 requests are in it. A surge held for 30 minutes crashes it once the offered
+/// load passes c m: the crash point in `surge.peak` is c m / l = 2.
+pub const MEMORY_CRASH: &str = r#"
+[scenario]
+duration = "40m"
+seed = 3
+[surge]
+start = "5m"
+ramp = "0s"
+hold = "30m"
+decay = "0s"
+[[source]]
+kind = "requests"
+rate = 50
+[[tier]]
+name = "app"
+instances = 1
+threads = 10
+service = { dist = "exponential", mean = "100ms" }
+[tier.memory]
+base = "0"
+per_request = "1MiB"
+limit = "200MiB"
+"#;

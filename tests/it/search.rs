@@ -12,28 +12,7 @@ use std::path::Path;
 /// 50 req/s, a memory limit reached once 200 requests are in it; a 30-minute surge crashes it
 /// once the offered load passes c m, so the crash point in `surge.peak` is 2 and, at peak 3
 /// (150 req/s), the crash point in threads lies between 15 and 16.
-const THEORY: &str = r#"
-[scenario]
-duration = "40m"
-seed = 3
-[surge]
-start = "5m"
-ramp = "0s"
-hold = "30m"
-decay = "0s"
-[[source]]
-kind = "requests"
-rate = 50
-[[tier]]
-name = "app"
-instances = 1
-threads = 10
-service = { dist = "exponential", mean = "100ms" }
-[tier.memory]
-base = "0"
-per_request = "1MiB"
-limit = "200MiB"
-"#;
+const THEORY: &str = crate::common::MEMORY_CRASH;
 
 fn surge_on(dir: &Path, args: &[&str]) -> std::process::Output {
     let file = dir.join("model.toml");

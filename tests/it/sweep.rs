@@ -9,28 +9,7 @@ use serde_json::Value;
 /// l = 50 req/s, and a memory limit reached once 200 requests are in it. A surge held for 30
 /// minutes crashes it once the offered load passes c m: the crash point in `surge.peak` is
 /// c m / l = 2.
-const THEORY: &str = r#"
-[scenario]
-duration = "40m"
-seed = 3
-[surge]
-start = "5m"
-ramp = "0s"
-hold = "30m"
-decay = "0s"
-[[source]]
-kind = "requests"
-rate = 50
-[[tier]]
-name = "app"
-instances = 1
-threads = 10
-service = { dist = "exponential", mean = "100ms" }
-[tier.memory]
-base = "0"
-per_request = "1MiB"
-limit = "200MiB"
-"#;
+const THEORY: &str = crate::common::MEMORY_CRASH;
 
 fn run_theory(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     let file = dir.join("model.toml");
