@@ -28,6 +28,10 @@ pub(super) struct Attempt {
     pub(super) probe: bool,
     /// In use (not on the free list).
     pub(super) live: bool,
+    /// Tiers where it holds a thread whose request timeout is not scheduled yet (bit t for
+    /// tier t): its service at a later tier ends before that timeout could ring (see
+    /// `Event::Done`).
+    pub(super) deferred: u64,
 }
 
 impl Attempt {
@@ -49,6 +53,8 @@ pub(super) struct Slot {
     pub(super) enter: Time,
     /// When its service began (for the request timeout).
     pub(super) started: Time,
+    /// When its service ends, once it has begun.
+    pub(super) done: Time,
     /// Index in the instance's list of attempts holding a thread.
     pub(super) pos: u32,
 }
@@ -74,6 +80,7 @@ impl World<'_> {
             client_gone: false,
             probe,
             live: true,
+            deferred: 0,
         };
         match self.free_attempts.pop() {
             Some(i) => {
@@ -91,6 +98,11 @@ impl World<'_> {
     }
 
     /// A client sends an attempt: a user's page (or its refresh), or a call (or its retry).
+    ///
+    /// An attempt that never reaches a server (failed by the client's breaker or throttle, shed
+    /// at the door, or refused at once because the first tier has no instance in rotation) takes
+    /// no place in the attempts arena: its outcome is recorded and its client reacts at once,
+    /// exactly as `finish` would for an attempt that holds nothing.
     pub(super) fn offer(
         &mut self,
         now: Time,
@@ -103,22 +115,40 @@ impl World<'_> {
         if call != NONE {
             self.calls[call as usize].attempts += 1;
         }
-        let req = self.new_attempt(now, source, user, call, false);
+        let a = Attempt {
+            created: now,
+            user,
+            call,
+            source,
+            epoch: 0,
+            held: 0,
+            at: 0,
+            waiting: false,
+            client_gone: false,
+            probe: false,
+            live: true,
+            deferred: 0,
+        };
         self.metrics.offered(now, retry);
         if call != NONE && !retry {
             self.retry_deposit(now, source);
         }
         // The client's breaker and throttle may fail it before it is sent.
         if let Some(o) = self.client_gate(now, source) {
-            self.finish(now, req, Some(o), cal);
+            self.turned_away(now, a, o, cal);
             return;
         }
         if self.shed_fraction > 0.0
             && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
         {
-            self.finish(now, req, Some(Outcome::Rejected), cal);
+            self.turned_away(now, a, Outcome::Rejected, cal);
             return;
         }
+        if self.first_tier_closed() {
+            self.refused_at_door(now, a, cal);
+            return;
+        }
+        let req = self.new_attempt(now, source, user, call, false);
         let epoch = self.attempts[req as usize].epoch;
         self.advance(now, req, 0, cal);
         // The client's clocks start now, but only an attempt still open needs them: one turned
@@ -134,6 +164,48 @@ impl World<'_> {
             let wait = p.sample(&mut self.sources[source as usize].rng_patience);
             cal.schedule(now.after(wait), Event::Abandon { req, epoch });
         }
+    }
+
+    /// Every request visits the first tier and none of its instances is in rotation: the
+    /// balancer has nowhere to send the next one.
+    #[inline]
+    fn first_tier_closed(&self) -> bool {
+        #[cfg(test)]
+        if self.one_by_one {
+            return false;
+        }
+        let tier = &self.tiers[0];
+        let closed = tier.visit >= 1.0 && self.metrics.tiers[0].in_rotation == 0;
+        debug_assert!(
+            !closed || !tier.instances.iter().any(|i| i.routable()),
+            "the rotation count of the first tier is out of step with its instances"
+        );
+        closed
+    }
+
+    /// An attempt refused at once by the first tier's balancer, with no instance in rotation:
+    /// the same counts, draws and reaction as `advance` then `enter` then `finish`, without an
+    /// attempt in the arena. (The balancer still picks, so that its state and random stream
+    /// move as they would; round robin with nothing in rotation comes back where it started.)
+    fn refused_at_door(&mut self, now: Time, a: Attempt, cal: &mut Calendar<Event>) {
+        if self.metrics.counts(now) {
+            let stats = &mut self.metrics.tiers[0];
+            stats.arrivals += 1;
+            stats.rejected += 1;
+        }
+        let tier = &mut self.tiers[0];
+        if tier.balancer != crate::model::Balancer::RoundRobin {
+            let picked = tier.pick();
+            debug_assert!(picked.is_none());
+        }
+        self.turned_away(now, a, Outcome::Rejected, cal);
+    }
+
+    /// An attempt ends before reaching a server: its outcome is recorded and its client
+    /// reacts (what `finish` does for an attempt that holds nothing).
+    fn turned_away(&mut self, now: Time, a: Attempt, outcome: Outcome, cal: &mut Calendar<Event>) {
+        self.metrics.ended(now, a.created, outcome);
+        self.react(now, a, outcome, cal);
     }
 
     /// Send an attempt on to the next tier it visits at or after `from`, or complete it.
@@ -213,6 +285,7 @@ impl World<'_> {
             instance: i,
             enter: now,
             started: now,
+            done: now,
             pos: 0,
         };
         self.attempts[req as usize].at = t as u8;
@@ -271,13 +344,16 @@ impl World<'_> {
         if self.metrics.counts(enter) && !self.attempts[req as usize].probe {
             self.metrics.tiers[t].record_wait(Time(now.0 - enter.0));
         }
-        self.slots[req as usize * self.n_tiers + t].started = now;
+        let done = now.after(service);
+        let slot = &mut self.slots[req as usize * self.n_tiers + t];
+        slot.started = now;
+        slot.done = done;
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
         let epoch = a.epoch;
         let probe = a.probe;
-        cal.schedule(now.after(service), Event::Done { req, epoch });
+        cal.schedule(done, Event::Done { req, epoch });
         // A service that ends before the request timeout cannot be cut off by it unless the
         // attempt then holds this thread while later tiers work: that case schedules the
         // timeout when it arises (`Event::Done`), so most requests never leave a stale one.
@@ -303,6 +379,50 @@ impl World<'_> {
             at,
             Event::ServerTimeout { req, epoch, tier },
         );
+    }
+
+    /// The attempt `req` (generation `epoch`) has moved on from tier `t` (`ended` is bit t) to
+    /// later tiers, or has ended. Where it still holds a thread, that tier's request timeout
+    /// (which `serve` left out, as the service there ended first) now matters, but only if the
+    /// attempt may still hold the thread when it rings: it waits in a queue (no known end), or
+    /// its service at the tier it is in now ends at or after that time. Otherwise the timeout
+    /// is deferred to the end of that service, where this is asked again: its event would be
+    /// stale when popped (the thread is given back first), so most attempts that visit a later
+    /// tier never leave one in the event set.
+    pub(super) fn held_timeouts(
+        &mut self,
+        now: Time,
+        req: u32,
+        epoch: u32,
+        ended: u64,
+        cal: &mut Calendar<Event>,
+    ) {
+        let b = self.attempts[req as usize];
+        if b.epoch != epoch {
+            return;
+        }
+        let mut pending = (b.deferred | ended) & b.held;
+        let mut deferred = 0;
+        let base = req as usize * self.n_tiers;
+        let until = if b.waiting {
+            Time(u64::MAX)
+        } else {
+            self.slots[base + b.at as usize].done
+        };
+        while pending != 0 {
+            let t = pending.trailing_zeros() as usize;
+            pending &= pending - 1;
+            let Some(rt) = self.tiers[t].request_timeout_s else {
+                continue;
+            };
+            let at = self.slots[base + t].started.after(rt);
+            if until < at {
+                deferred |= 1 << t;
+            } else if now < at {
+                self.schedule_server_timeout(req, epoch, t, at, cal);
+            }
+        }
+        self.attempts[req as usize].deferred = deferred;
     }
 
     /// An attempt that entered tier `t` at `enter` leaves it at `now`, from a thread (`busy`)

@@ -117,20 +117,7 @@ impl World<'_> {
                 }
                 let t = a.at as usize;
                 self.advance(now, req, t + 1, cal);
-                // Still holding this tier's thread while a later tier works: the request
-                // timeout `serve` left out (its service ended first) now matters.
-                let b = self.attempts[req as usize];
-                if let (true, Some(rt)) = (
-                    b.epoch == epoch && b.held & (1 << t) != 0,
-                    self.tiers[t].request_timeout_s,
-                ) {
-                    let at = self.slots[req as usize * self.n_tiers + t]
-                        .started
-                        .after(rt);
-                    if now < at {
-                        self.schedule_server_timeout(req, epoch, t, at, cal);
-                    }
-                }
+                self.held_timeouts(now, req, epoch, 1 << t, cal);
             }
             Event::ClientTimeout { source } => self.client_clock_rings(now, source, cal),
             Event::Abandon { req, epoch } => {

@@ -117,6 +117,10 @@ pub struct World<'m> {
     room: Option<Room>,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
+    /// Tests only: send every attempt through the arena and the balancer, even when the first
+    /// tier has no instance in rotation (`attempts::offer`'s shortcut off), to compare the two.
+    #[cfg(test)]
+    one_by_one: bool,
     pub metrics: Collector,
 }
 
@@ -206,6 +210,8 @@ impl<'m> World<'m> {
             answered_at: None,
             room,
             wasted: 0,
+            #[cfg(test)]
+            one_by_one: false,
             metrics,
         }
     }
@@ -319,6 +325,68 @@ mod tests {
             ));
         }
         crate::model::parse_text(&text, "m.toml", Path::new(".")).unwrap()
+    }
+
+    /// A night where the first tier leaves the rotation one second in and never comes back
+    /// (every health-check probe outlasts its timeout), for `balancer`.
+    fn dead_tier(balancer: &str) -> Model {
+        let text = format!(
+            "[scenario]\nduration = \"20m\"\nwarmup = \"1m\"\n[[source]]\nkind = \"users\"\n\
+             users = 300\npages = {{ dist = \"geometric\", mean = 4 }}\n\
+             think = {{ dist = \"exponential\", mean = \"5s\" }}\n\
+             [[source]]\nkind = \"requests\"\nrate = 20\n\
+             [[tier]]\nname = \"web\"\ninstances = 3\nthreads = 400\nbalancer = \"{balancer}\"\n\
+             service = {{ dist = \"deterministic\", value = \"2s\" }}\n\
+             [tier.health_check]\ninterval = \"1s\"\ntimeout = \"500ms\"\nunhealthy_after = 1\n\
+             [[tier]]\nname = \"db\"\ninstances = 1\nthreads = 10\n\
+             service = {{ dist = \"exponential\", mean = \"10ms\" }}\n\
+             [client]\nrefresh = 0.8\nrefresh_after = {{ dist = \"exponential\", mean = \"3s\" }}\n\
+             give_up_after = 4\nreturn = {{ probability = 0.5, after = {{ dist = \"exponential\", mean = \"1m\" }} }}\n\
+             retry = {{ max_attempts = 3, backoff = \"fixed\", base = \"1s\", jitter = \"full\" }}\n"
+        );
+        crate::model::parse_text(&text, "dead.toml", Path::new(".")).unwrap()
+    }
+
+    /// Run `model` to its horizon, every attempt through the arena when `one_by_one`; the
+    /// totals, the web tier's arrivals and refusals, and the offered series.
+    fn run_dead(model: &Model, seed: u64, one_by_one: bool) -> (String, u64) {
+        let mut w = World::new(model, seed);
+        w.one_by_one = one_by_one;
+        let mut cal = Calendar::new();
+        w.start(&mut cal);
+        while let Some((now, ev)) = cal.pop() {
+            w.handle(now, ev, &mut cal);
+            if w.finished() {
+                break;
+            }
+        }
+        let web = &w.metrics.tiers[0];
+        let out = format!(
+            "{:?} arrivals {} rejected {} served {} users {:?} offered {:?}",
+            w.metrics.totals,
+            web.arrivals,
+            web.rejected,
+            web.served,
+            w.metrics.users.value,
+            w.metrics.series.offered,
+        );
+        (out, w.metrics.totals.rejected)
+    }
+
+    /// Refusals while the first tier has no instance in rotation skip the arena and the
+    /// balancer: the run must be the same, draw for draw, as when each goes through them.
+    #[test]
+    fn refusals_with_no_instance_in_rotation_match_the_one_by_one_path() {
+        for balancer in ["round_robin", "random", "least_connections", "power_of_two"] {
+            let m = dead_tier(balancer);
+            for seed in [1, 2] {
+                let (fast, rejected) = run_dead(&m, seed, false);
+                let (slow, _) = run_dead(&m, seed, true);
+                assert_eq!(fast, slow, "{balancer}, seed {seed}");
+                // The tier was dead for most of the run: the shortcut was taken.
+                assert!(rejected > 10_000, "{balancer}: {rejected} refusals");
+            }
+        }
     }
 
     #[test]
