@@ -122,13 +122,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
 }
 
 /// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the
-/// metrics of `points.csv` (the baseline's columns, in its order).
+/// metrics of `points.csv` (the baseline's columns in its order, then those only other variants
+/// have: `Comparison::columns`).
 fn csv(cmp: &Comparison, all: &[(Variant, Model)]) -> Result<Vec<u8>> {
-    let columns = cmp.variants[0]
-        .replications
-        .first()
-        .map(Column::of)
-        .unwrap_or_default();
+    let columns = cmp.columns();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["variant".to_string(), "rep".into(), "seed".into()];
     header.extend(columns.iter().map(Column::key));
@@ -207,7 +204,14 @@ fn pct(x: f64) -> String {
 /// The table ranked by downtime, and what each column measures.
 fn table_text(cmp: &Comparison, model: &Model) -> String {
     let slo = &model.slo;
-    let mut rows = vec![[
+    // What capacity costs: each tier's instance-hours, and the cost where a tier has a price.
+    let spend: Vec<(String, String)> = cmp.variants[0]
+        .key
+        .iter()
+        .filter(|k| k.unit == "instance-hours" || k.key == table::COST)
+        .map(|k| (k.key.clone(), k.label.replace("instance-hours", "inst-h")))
+        .collect();
+    let mut rows = vec![vec![
         "rank".to_string(),
         "variant".into(),
         "down".into(),
@@ -219,6 +223,7 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
         "success".into(),
         "p95".into(),
     ]];
+    rows[0].extend(spend.iter().map(|(_, label)| label.clone()));
     for (rank, &i) in cmp.ranking().iter().enumerate() {
         let v = &cmp.variants[i];
         let o = &v.outage;
@@ -233,7 +238,7 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
                 c
             }
         };
-        rows.push([
+        let mut row = vec![
             (rank + 1).to_string(),
             v.name.clone(),
             format!("{} of {}", o.with_outage, o.runs),
@@ -244,7 +249,15 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
             cell(v.stat(table::REQUESTS_LOST), &human_count),
             cell(v.stat("slo.success_rate"), &pct),
             cell(v.stat(table::LATENCY_P95), &human_duration),
-        ]);
+        ];
+        row.extend(spend.iter().map(|(key, _)| {
+            let c = cell(v.stat(key), &|x| format!("{x:.1}"));
+            match v.stat(key).and_then(|k| k.difference.as_ref()) {
+                Some(_) => format!("{c} ({})", difference(v, key, &|x| format!("{x:.1}"))),
+                None => c,
+            }
+        }));
+        rows.push(row);
     }
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
@@ -265,7 +278,8 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
          downtime: time down per replication; ≥: some replication was still down at the end, so the mean is a lower bound\n\
          vs baseline: paired difference, replication by replication, with its 95% paired t interval, over the replications where both have a complete value ((k of n): the others left out; n/a: none)\n\
          recovery: from the first crash to the SLO holding for {}, over the replications that recovered\n\
-         lost: requests rejected, timed out or failed per replication; success: share of requests that succeeded; p95: latency of successful requests\n",
+         lost: requests rejected, timed out or failed per replication; success: share of requests that succeeded; p95: latency of successful requests\n\
+         inst-h: instances x hours each tier had up over the measured period (vs baseline in brackets); cost: inst-h x the tier's price, where the model sets one\n",
         cmp.reps,
         format_number(100.0 * slo.outage_below) + "%",
         human_duration(slo.window_s),

@@ -6,6 +6,7 @@ mod bad_input;
 mod bad_models;
 mod cli;
 mod client_policies;
+mod columns;
 mod common;
 mod compare;
 mod early_stop;
