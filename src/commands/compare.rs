@@ -209,7 +209,10 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
         .key
         .iter()
         .filter(|k| k.unit == "instance-hours" || k.key == table::COST)
-        .map(|k| (k.key.clone(), k.label.replace("instance-hours", "inst-h")))
+        .map(|k| match k.key.as_str() {
+            table::COST => (k.key.clone(), "cost".to_string()),
+            _ => (k.key.clone(), k.label.replace("instance-hours", "inst-h")),
+        })
         .collect();
     let mut rows = vec![vec![
         "rank".to_string(),
@@ -251,9 +254,13 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
             cell(v.stat(table::LATENCY_P95), &human_duration),
         ];
         row.extend(spend.iter().map(|(key, _)| {
-            let c = cell(v.stat(key), &|x| format!("{x:.1}"));
+            let fmt = |x: f64| match key.as_str() {
+                table::COST => format!("{x:.2}"),
+                _ => format!("{x:.1}"),
+            };
+            let c = cell(v.stat(key), &fmt);
             match v.stat(key).and_then(|k| k.difference.as_ref()) {
-                Some(_) => format!("{c} ({})", difference(v, key, &|x| format!("{x:.1}"))),
+                Some(_) => format!("{c} ({})", difference(v, key, &fmt)),
                 None => c,
             }
         }));
@@ -279,7 +286,7 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
          vs baseline: paired difference, replication by replication, with its 95% paired t interval, over the replications where both have a complete value ((k of n): the others left out; n/a: none)\n\
          recovery: from the first crash to the SLO holding for {}, over the replications that recovered\n\
          lost: requests rejected, timed out or failed per replication; success: share of requests that succeeded; p95: latency of successful requests\n\
-         inst-h: instances x hours each tier had up over the measured period (vs baseline in brackets); cost: inst-h x the tier's price, where the model sets one\n",
+         inst-h: instances x hours each tier had up over the measured period (vs baseline in brackets); cost: inst-h x price summed over the tiers with a price, where the model sets one\n",
         cmp.reps,
         format_number(100.0 * slo.outage_below) + "%",
         human_duration(slo.window_s),

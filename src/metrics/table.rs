@@ -281,7 +281,7 @@ pub const TIER: &[TierMetric] = &[
     ),
     TierMetric {
         field: "cost",
-        label: "cost (instance-hours x price)",
+        label: "cost",
         unit: "currency units",
         probability: false,
         value: |t| t.cost,
@@ -386,7 +386,7 @@ pub const AFTER_TIERS: &[Metric] = &[
     ),
     Metric {
         key: COST,
-        label: "cost of the priced tiers (instance-hours x price)",
+        label: "cost of all priced tiers",
         unit: "currency units",
         probability: false,
         value: |r| total_cost(r.summary),

@@ -67,7 +67,7 @@ fn color(i: usize) -> RGBColor {
 }
 
 /// The key metrics drawn as bars: the four named, then each tier's instance-hours, then the
-/// cost (each priced tier's and the total) where the model sets a price.
+/// cost of each priced tier, and their total when there are several.
 fn bar_keys(v: &VariantResult) -> Vec<&KeyStat> {
     let mut keys: Vec<&KeyStat> = [
         table::DOWNTIME,
@@ -78,12 +78,18 @@ fn bar_keys(v: &VariantResult) -> Vec<&KeyStat> {
     .iter()
     .filter_map(|k| v.stat(k))
     .collect();
-    let spend = |k: &&KeyStat| {
-        k.key.ends_with(&format!(".{}", table::INSTANCE_HOURS))
-            || k.key.ends_with(&format!(".{}", table::COST))
-            || k.key == table::COST
+    let tier = |field: &str| {
+        let end = format!(".{field}");
+        v.key
+            .iter()
+            .filter(move |k| k.key.starts_with("tiers.") && k.key.ends_with(&end))
     };
-    keys.extend(v.key.iter().filter(spend));
+    keys.extend(tier(table::INSTANCE_HOURS));
+    keys.extend(tier(table::COST));
+    // The total only adds to a tier's own cost when several tiers have a price.
+    if tier(table::COST).count() > 1 {
+        keys.extend(v.stat(table::COST));
+    }
     keys
 }
 
