@@ -499,3 +499,28 @@ fn metrics_table(s: &Value, reps: u64) -> Table {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A 20-minute run, 5-minute SLO windows over 1-minute buckets: an episode that reaches the
+    /// last window ends at 20 - 2.5 + 0.5 = 18 min; one that ended a window earlier, at 17 min.
+    #[test]
+    fn an_outage_that_reaches_the_last_window_is_still_on_at_the_end() {
+        let run = |end_s: f64| {
+            json!({"sim_time_s": 1200.0, "slo": {"window_s": 300.0},
+                   "outage": {"crashed": true, "intervals": [[240.0, end_s]]}})
+        };
+        assert!(down_at_end(&run(1080.0)));
+        assert!(!down_at_end(&run(1020.0)));
+        // A partial run ends where it stopped.
+        let mut partial = run(480.0);
+        partial["simulated_until_s"] = json!(600.0);
+        assert!(down_at_end(&partial));
+        assert!(!down_at_end(
+            &json!({"sim_time_s": 1200.0, "outage": {"crashed": false}})
+        ));
+    }
+}

@@ -49,8 +49,9 @@ fn assert_no_zero_interval(md: &str) {
             .chars()
             .take_while(|c| c.is_ascii_digit() || *c == '.')
             .collect();
+        // "± the half-width of ..." in a caption is no value.
         assert!(
-            number.parse::<f64>().is_ok_and(|x| x > 0.0),
+            number.is_empty() || number.parse::<f64>().is_ok_and(|x| x > 0.0),
             "a zero interval printed: `{}`\n{md}",
             md[i..].chars().take(12).collect::<String>()
         );
@@ -118,4 +119,31 @@ fn a_single_run_report_says_at_least() {
         "{md}"
     );
     assert!(md.contains("not back by the end of the run"), "{md}");
+}
+
+#[test]
+fn a_compare_report_says_at_least_and_not_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = surge_in(
+        dir.path(),
+        &[
+            "compare",
+            "--set",
+            "surge.peak=3",
+            "--variant",
+            "calm:surge.peak=1",
+            "--reps",
+            "3",
+        ],
+    );
+    let down = row(&md, "baseline");
+    assert_eq!(down[1], "3 of 3", "{md}");
+    assert!(
+        down[2].starts_with("at least ") && down[2].ends_with("(3 of 3 still down at the end)"),
+        "{md}"
+    );
+    assert_eq!(down[3], "not recovered in 3 of 3", "{md}");
+    let calm = row(&md, "calm");
+    assert!(calm[2].starts_with("0 ms (all 3 alike)"), "{md}");
+    assert_no_zero_interval(&md);
 }
