@@ -18,7 +18,7 @@ use crate::model::Model;
 use crate::output::{self, chart, points};
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
-    let baseline = crate::model::load(Some(&args.model), &args.sets)?;
+    let baseline = crate::model::load(Some(&args.model), &args.runs.sets)?;
     let variants: Vec<Variant> = if args.variants.is_empty() {
         let text = std::fs::read_to_string(&args.model)?;
         variant::declared(&text, &args.model.display().to_string())?
@@ -34,7 +34,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             args.model.display()
         )));
     }
-    let all = variant::load_all(&args.model, &args.sets, &variants)?;
+    let all = variant::load_all(&args.model, &args.runs.sets, &variants)?;
     // Each check applies to every variant's means (keys as in summary.json).
     let asserts = crate::report::assert::prepare(
         &args.asserts,
@@ -46,13 +46,13 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             m,
             u64::from(args.reps),
             &guard::Limits::default(),
-            args.allow_huge,
+            args.runs.allow_huge,
         )?;
     }
-    let seed = args.seed.unwrap_or(baseline.scenario.seed);
-    let dir = out_dir(&args.out, &baseline, "compare");
+    let seed = args.runs.seed.unwrap_or(baseline.scenario.seed);
+    let dir = out_dir(&args.runs.out, &baseline, "compare");
     let _lock = output::lock::lock(&dir)?;
-    let (jobs, _) = shard::jobs(args.jobs, &|k| std::env::var(k).ok());
+    let (jobs, _) = shard::jobs(args.runs.jobs, &|k| std::env::var(k).ok());
 
     let total = (all.len() as u64) * u64::from(args.reps);
     let target = if args.quiet {
@@ -69,7 +69,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     bar.set_message(format!("compare {} variants", all.len()));
     let wall = std::time::Instant::now();
     let cmp =
-        crate::experiment::compare::compare(&all, seed, args.reps, jobs, &args.sets, &|| {
+        crate::experiment::compare::compare(&all, seed, args.reps, jobs, &args.runs.sets, &|| {
             bar.inc(1)
         })?;
     bar.finish_and_clear();

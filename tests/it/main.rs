@@ -20,6 +20,7 @@ mod pools;
 mod properties;
 mod queueing;
 mod report;
+mod report_censored;
 mod search;
 mod shard;
 mod snapshots;
