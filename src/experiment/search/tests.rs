@@ -293,8 +293,31 @@ fn the_spare_thread_bisects_while_the_other_end_runs() {
     // of an end.
     let p = plan(8.0, 20.0, true);
     let known = BTreeMap::from([(RunId::new(8.0, 0), true)]);
-    let next = speculate(&p, &known, &[RunId::new(20.0, 0)], 1);
+    let next = speculate(&p, &known, &[RunId::new(20.0, 0)], &[], 1);
     assert_eq!(next, [RunId::new(9.0, 0)]);
+}
+
+#[test]
+fn a_run_that_outlasts_every_failing_one_is_guessed_to_hold() {
+    // 8 and 9 crashed, 20 held, 11 is in flight. Nearest to 9, 11 would be guessed to crash
+    // and the spare thread would gallop on to 15 (a whole night, useless if 11 holds); once
+    // 11 has run longer than any failing run took, it is guessed to hold: the spare thread
+    // takes 10, the bisection between 9 and 11.
+    let p = plan(8.0, 20.0, true);
+    let known = BTreeMap::from([
+        (RunId::new(8.0, 0), true),
+        (RunId::new(20.0, 0), false),
+        (RunId::new(9.0, 0), true),
+    ]);
+    let eleven = RunId::new(11.0, 0);
+    assert_eq!(
+        speculate(&p, &known, &[eleven], &[], 1),
+        [RunId::new(15.0, 0)]
+    );
+    assert_eq!(
+        speculate(&p, &known, &[eleven], &[eleven], 1),
+        [RunId::new(10.0, 0)]
+    );
 }
 
 #[test]
