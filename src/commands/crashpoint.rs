@@ -167,11 +167,35 @@ fn answer(cp: &CrashPoint) -> String {
             cp.direction,
             cp.runs
         ),
-        (Some(x), Some([a, b]), Method::Bracket) => format!(
-            "{} of {}: between {a:.3} and {b:.3} (bracket: at each value tried, all replications \
-             or none had an {}; midpoint {x:.3}; {}), after {} runs",
-            w.point, cp.parameter, w.failure, cp.direction, cp.runs
+        (Some(x), Some([a, b]), Method::Bracket) if cp.max_runs_reached => format!(
+            "{} of {}: between {a:.3} and {b:.3} (bracket of one replication per value, not told \
+             from 0.5: --max-runs reached; midpoint {x:.3}; {}), after {} runs",
+            w.point, cp.parameter, cp.direction, cp.runs
         ),
+        (Some(x), Some([a, b]), Method::Bracket) => {
+            let at = |v: f64| {
+                cp.points
+                    .iter()
+                    .find(|t| t.value == v)
+                    .map_or((0, 0), |t| (t.outages, t.reps))
+            };
+            let ((ka, na), (kb, nb)) = (at(a), at(b));
+            let split = crate::experiment::search::ErrorSplit::of(cp.confidence);
+            format!(
+                "{} of {}: between {a:.3} and {b:.3} (bracket at {}%: {} in {ka} of {na} runs at \
+                 {a:.3}, {kb} of {nb} at {b:.3}; one-sided binomial tests against 0.5, errors \
+                 {:.1}% on the failing side and {:.1}% on the holding side; midpoint {x:.3}; {}), \
+                 after {} runs",
+                w.point,
+                cp.parameter,
+                (cp.confidence * 100.0).round(),
+                w.failures,
+                split.fail_alpha * 100.0,
+                split.hold_alpha * 100.0,
+                cp.direction,
+                cp.runs
+            )
+        }
         _ => format!("no {} found for {}", w.point, cp.parameter),
     }
 }

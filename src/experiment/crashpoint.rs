@@ -30,9 +30,11 @@ pub enum Method {
     /// A logistic curve fitted to every replication: `ci95` is its confidence interval.
     #[serde(rename = "logistic fit")]
     LogisticFit,
-    /// Every value tried was all-or-nothing: `ci95` is the bracket between the nearest value
-    /// where no replication crashed and the nearest where all did, and the crash point its
-    /// midpoint. Not a confidence interval.
+    /// Two neighbouring values (adjacent counts, or nearer than the tolerance) each told from
+    /// 0.5 by a one-sided binomial test, the two tests' errors adding up to at most 1 -
+    /// `confidence` (`search::ErrorSplit`: at 95%, 6 of 6 failing and 5 of 5 holding runs
+    /// suffice): `ci95` is that bracket, and the crash point its midpoint. With
+    /// `max_runs_reached`, the bracket of one replication per value, not told from 0.5.
     #[serde(rename = "bracket")]
     Bracket,
 }

@@ -8,11 +8,13 @@
 //! get by asking: speculation changes the wall time, never the answer.
 //!
 //! The procedure: one replication at each end of the range (more only where they do not tell
-//! which way the outage goes), bisection with one replication per value (most values are
-//! all-or-nothing), then replications at the two values around the crossing until each is told
-//! from 0.5 at the confidence. Where a value is too close to 0.5 to tell, a logistic curve
-//! fitted to every replication, and more replications near its crossing until its interval is
-//! narrower than the tolerance (or, for counts, lies between two adjacent whole values).
+//! which way the outage goes), then one replication per value, galloping from the failing end
+//! (failing runs stop at their first failure: they are the cheap ones) and bisecting once a
+//! value holds, then replications at the two values around the crossing until each is told
+//! from 0.5, the two claims' errors adding up to at most 1 - confidence (`ErrorSplit`). Where a
+//! value is too close to 0.5 to tell, a logistic curve fitted to every replication, and more
+//! replications near its crossing until its interval is narrower than the tolerance (or, for
+//! counts, lies between two adjacent whole values).
 //!
 //! Every finished run can be appended to a journal (`output::journal`) as it ends; a search
 //! started again with the journal's runs reads them instead of running them again.
@@ -41,7 +43,7 @@ use crate::model::error::BadInput;
 use crate::model::{self, Model};
 
 use journal::{JOURNAL_HEADER, journal_marker, open_journal};
-pub use plan::{Plan, RunId, Verdict};
+pub use plan::{ErrorSplit, Plan, RunId, Verdict};
 pub use run::{Found, Job, find};
 
 /// Find the crash point of `s` (see `super::crashpoint::search`).

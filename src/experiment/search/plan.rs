@@ -55,11 +55,20 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Replications that, all alike, tell a value's outage probability from 0.5 at the
-    /// confidence, one side of the bracket each: 0.5^n <= (1 - confidence) / 2 (6 at 95%).
-    pub fn confirm_reps(&self) -> u32 {
-        let alpha = ((1.0 - self.confidence) / 2.0).clamp(1e-12, 0.5);
-        (alpha.ln() / 0.5_f64.ln()).ceil().max(1.0) as u32
+    /// How a bracket's error is split between its two claims (see `ErrorSplit`).
+    pub fn split(&self) -> ErrorSplit {
+        ErrorSplit::of(self.confidence)
+    }
+
+    /// The gallop's step from `v`: one for counts, else the tolerance's share of `v` (none
+    /// where that is not a positive number: at 0 the search bisects).
+    pub(super) fn step(&self, v: f64) -> Option<f64> {
+        let s = if self.integer {
+            1.0
+        } else {
+            self.tolerance * v.abs()
+        };
+        (s.is_finite() && s > 0.0).then_some(s)
     }
 
     /// Two values close enough to answer: adjacent whole values, or nearer than the tolerance.
@@ -69,6 +78,60 @@ impl Plan {
             width <= 1.0
         } else {
             width <= self.tolerance * (0.5 * (a + b)).abs()
+        }
+    }
+}
+
+/// How a bracket's error is split between its two claims. A bracket says two things: the value on
+/// the failing side fails with a probability above 0.5, and its neighbour on the holding side
+/// with a probability below 0.5. Each claim rests on a one-sided binomial test against 0.5 (k of
+/// n runs alike: wrong with probability at most P(X >= k), X ~ Binomial(n, 1/2)), and the two
+/// errors add up (Bonferroni) to at most 1 - confidence. A run that fails stops at its first
+/// failure, so failing runs are the cheap ones and holding runs (a whole night) the dear ones:
+/// the holding claim takes the share that the fewest holding runs all alike can reach, 0.5^n
+/// for the least n with 0.5^n < 1 - confidence (5 runs, 3.1%, at 95%), and the failing claim
+/// the rest (1.9% at 95%: 6 runs all alike, 0.5^6 = 1.6%).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ErrorSplit {
+    /// The error allowed the claim "fails with probability above 0.5".
+    pub fail_alpha: f64,
+    /// The error allowed the claim "fails with probability below 0.5".
+    pub hold_alpha: f64,
+    /// Failing runs, all alike, that make the first claim.
+    pub fail_reps: u32,
+    /// Holding runs, all alike, that make the second.
+    pub hold_reps: u32,
+}
+
+impl ErrorSplit {
+    pub fn of(confidence: f64) -> ErrorSplit {
+        let alpha = (1.0 - confidence).clamp(1e-12, 1.0);
+        // The least n with 0.5^n < alpha (strictly: the failing claim needs a share too).
+        let mut hold_reps = 1;
+        while 0.5_f64.powi(hold_reps as i32) >= alpha {
+            hold_reps += 1;
+        }
+        let hold_alpha = 0.5_f64.powi(hold_reps as i32);
+        let fail_alpha = alpha - hold_alpha;
+        let mut fail_reps = 1;
+        while 0.5_f64.powi(fail_reps as i32) > fail_alpha {
+            fail_reps += 1;
+        }
+        ErrorSplit {
+            fail_alpha,
+            hold_alpha,
+            fail_reps,
+            hold_reps,
+        }
+    }
+
+    /// The runs that, all alike, tell a value on the failing side (`fails`) or on the holding
+    /// side.
+    pub fn reps(&self, fails: bool) -> u32 {
+        if fails {
+            self.fail_reps
+        } else {
+            self.hold_reps
         }
     }
 }
@@ -112,6 +175,8 @@ pub(super) struct Asker<'a> {
     pub(super) larger_crashes: Option<bool>,
     /// Each batch asked for, in order: (value, first replication, end).
     pub(super) batches: Vec<(f64, u32, u32)>,
+    /// The most runs asked for in all (`--max-runs`; the two ends' first runs whatever it is).
+    pub(super) budget: u32,
 }
 
 impl<'a> Asker<'a> {
@@ -122,20 +187,26 @@ impl<'a> Asker<'a> {
             missing: Vec::new(),
             larger_crashes: None,
             batches: Vec::new(),
+            budget: u32::MAX,
         }
     }
 
-    /// Ask for replications 0..n at each value: `None` (the missing runs noted) until every one
-    /// is known.
+    /// Ask for replications 0..n at each value, in order, as far as the budget goes (the
+    /// runs asked for in all never pass `budget`): `None` (the missing runs noted) until every
+    /// one asked for is known.
     pub(super) fn ask(&mut self, wants: &[(f64, u32)]) -> Option<()> {
+        let mut granted: Vec<(f64, u32)> = Vec::new();
         for &(v, n) in wants {
+            let room = self.budget.saturating_sub(self.runs());
             let e = self.asked.entry(RunId::new(v, 0)).or_insert(0);
+            let n = n.min(*e + room);
             if n > *e {
                 self.batches.push((v, *e, n));
             }
             *e = (*e).max(n);
+            granted.push((v, n));
         }
-        for &(v, n) in wants {
+        for (v, n) in granted {
             for r in 0..n {
                 let id = RunId::new(v, r);
                 if !self.known.contains_key(&id) && !self.missing.contains(&id) {
@@ -162,12 +233,13 @@ impl<'a> Asker<'a> {
         f64::from(k) / f64::from(n.max(1))
     }
 
-    pub(super) fn side(&self, v: f64, confidence: f64) -> Side {
+    /// Whether `v`'s outage probability is told above or below 0.5, each claim at its share of
+    /// the error (`ErrorSplit`).
+    pub(super) fn side(&self, v: f64, split: &ErrorSplit) -> Side {
         let (n, k) = self.count(v);
-        let alpha = (1.0 - confidence) / 2.0;
-        if binomial_tail_half(n, k) <= alpha {
+        if binomial_tail_half(n, k) <= split.fail_alpha {
             Side::Above
-        } else if binomial_tail_half(n, n - k) <= alpha {
+        } else if binomial_tail_half(n, n - k) <= split.hold_alpha {
             Side::Below
         } else {
             Side::Unsure
@@ -233,6 +305,7 @@ pub(super) fn estimate(
 /// and the other below, close enough to answer.
 pub(super) fn told_bracket(p: &Plan, a: &Asker, larger_crashes: bool) -> Option<Verdict> {
     let values = a.values();
+    let split = p.split();
     values.windows(2).find_map(|w| {
         let (crashes, holds) = if larger_crashes {
             (w[1], w[0])
@@ -240,8 +313,8 @@ pub(super) fn told_bracket(p: &Plan, a: &Asker, larger_crashes: bool) -> Option<
             (w[0], w[1])
         };
         (p.close(crashes, holds)
-            && a.side(crashes, p.confidence) == Side::Above
-            && a.side(holds, p.confidence) == Side::Below)
+            && a.side(crashes, &split) == Side::Above
+            && a.side(holds, &split) == Side::Below)
             .then_some(Verdict::Bracket { crashes, holds })
     })
 }
@@ -249,6 +322,7 @@ pub(super) fn told_bracket(p: &Plan, a: &Asker, larger_crashes: bool) -> Option<
 /// The decision procedure: `None` while it waits on runs (noted in `a.missing`).
 pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
     let (lo, hi) = (p.lo, p.hi);
+    a.budget = p.max_runs.max(2);
     a.ask(&[(lo, 1), (hi, 1)])?;
     let larger_crashes = if a.count(lo).1 != a.count(hi).1 {
         a.count(hi).1 > 0
@@ -264,7 +338,6 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
     // `down` at or above 0.5, `safe` below; `beyond(x, y)`: y is further to the crash side.
     let beyond = |x: f64, y: f64| if larger_crashes { y > x } else { y < x };
     let (mut safe, mut down) = if larger_crashes { (lo, hi) } else { (hi, lo) };
-    let nc = p.confirm_reps();
     let max_runs = |a: &Asker, safe: f64, down: f64| {
         let best = estimate(p, &a.data(), 0.5 * (safe + down))
             .map(|(x50, ci, p10, p90, curve)| Verdict::Logistic {
@@ -280,20 +353,41 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
             });
         Verdict::MaxRuns(Box::new(best))
     };
-    // Bisect with one replication per value, then tell both ends from 0.5 (more replications
+    // Close in with one replication per value, then tell both ends from 0.5 (more replications
     // at an end that its first ones do not tell); an end told on the wrong side moves the
-    // bracket past it and the bisection goes on. An end that many replications do not tell is
+    // bracket past it and the search goes on. An end that many replications do not tell is
     // near 0.5: then a logistic curve over every replication. Every pass either adds runs or
     // reaches a bracket not seen with these runs, so the search ends; `max_runs` bounds it.
+    //
+    // Closing in gallops from the failing side before it bisects: probes at 1, 2, 4, ... steps
+    // of the resolution (`Plan::step`) past the last value that failed, while they fail and
+    // stay nearer to it than the middle of the bracket; the first that holds (or would pass
+    // the middle) hands over to bisection. A failing run stops at its first failure and a
+    // holding one runs the whole night, so the search meets the crossing from the cheap side:
+    // its first holding run is past the crossing by less than the distance from the failing
+    // end, where bisection's first is the middle of the range.
+    let split = p.split();
+    let (nf, nh) = (split.fail_reps, split.hold_reps);
     let mut seen: BTreeSet<(u64, u64, u32)> = BTreeSet::new();
     'bracket: loop {
+        let mut gallop = p.step(down).map(|s| (s, 1.0));
         while !p.close(safe, down) {
             if a.runs() >= p.max_runs {
                 return Some(max_runs(a, safe, down));
             }
-            let mut m = 0.5 * (safe + down);
+            let mut half = 0.5 * (safe + down);
             if p.integer {
-                m = m.round();
+                half = half.round();
+            }
+            let mut m = half;
+            if let Some((step, k)) = gallop {
+                let g = down + (safe - down).signum() * step * k;
+                if (g - down).abs() < (half - down).abs() {
+                    m = g;
+                    gallop = Some((step, 2.0 * k));
+                } else {
+                    gallop = None;
+                }
             }
             let m = RunId::new(m, 0).value();
             if m == safe || m == down {
@@ -304,22 +398,25 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
                 down = m;
             } else {
                 safe = m;
+                gallop = None;
             }
         }
         if a.runs() >= p.max_runs {
             return Some(max_runs(a, safe, down));
         }
-        a.ask(&[(down, nc), (safe, nc)])?;
-        let untold: Vec<(f64, u32)> = [down, safe]
+        // The holding side first: its runs are the long ones, and the short failing ones fill
+        // the cores around them.
+        a.ask(&[(safe, nh), (down, nf)])?;
+        let untold: Vec<(f64, u32)> = [(safe, nh), (down, nf)]
             .into_iter()
-            .filter(|&v| a.side(v, p.confidence) == Side::Unsure && a.count(v).0 < 2 * nc)
-            .map(|v| (v, 2 * nc))
+            .filter(|&(v, n)| a.side(v, &split) == Side::Unsure && a.count(v).0 < 2 * n)
+            .map(|(v, n)| (v, 2 * n))
             .collect();
         a.ask(&untold)?;
         // Back at a bracket already seen, with no new run: moving again would go round in a
         // circle, so the logistic curve decides (it adds runs).
         let again = !seen.insert((safe.to_bits(), down.to_bits(), a.runs()));
-        match (a.side(down, p.confidence), a.side(safe, p.confidence)) {
+        match (a.side(down, &split), a.side(safe, &split)) {
             _ if again => {}
             (Side::Above, Side::Below) if p.close(safe, down) => {
                 return Some(Verdict::Bracket {
@@ -334,7 +431,7 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
                 let next = a
                     .values()
                     .into_iter()
-                    .filter(|&v| beyond(safe, v) && a.side(v, p.confidence) != Side::Below)
+                    .filter(|&v| beyond(safe, v) && a.side(v, &split) != Side::Below)
                     .min_by(|x, y| (x - safe).abs().total_cmp(&(y - safe).abs()));
                 match next {
                     Some(v) => down = v,
@@ -352,7 +449,7 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
                 let next = a
                     .values()
                     .into_iter()
-                    .filter(|&v| beyond(v, down) && a.side(v, p.confidence) != Side::Above)
+                    .filter(|&v| beyond(v, down) && a.side(v, &split) != Side::Above)
                     .min_by(|x, y| (x - down).abs().total_cmp(&(y - down).abs()));
                 match next {
                     Some(v) => safe = v,
@@ -393,17 +490,17 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
             if a.runs() >= p.max_runs {
                 return Some(max_runs(a, safe, down));
             }
-            let wrong_side = a.side(down, p.confidence) == Side::Below
-                || a.side(safe, p.confidence) == Side::Above;
+            let wrong_side =
+                a.side(down, &split) == Side::Below || a.side(safe, &split) == Side::Above;
             if wrong_side && a.runs() > runs_before {
                 continue 'bracket;
             }
-            let (around, more) = match fit {
-                Some((x50, ci, _, _, _)) => (vec![x50, ci[0], ci[1]], p.reps),
-                None => (vec![down, safe], nc),
+            let around = match fit {
+                Some((x50, ci, _, _, _)) => vec![(x50, p.reps), (ci[0], p.reps), (ci[1], p.reps)],
+                None => vec![(safe, nh), (down, nf)],
             };
             let mut wants: Vec<(f64, u32)> = Vec::new();
-            for v in around {
+            for (v, more) in around {
                 let v = RunId::new(if p.integer { v.round() } else { v }.clamp(lo, hi), 0).value();
                 if !wants.iter().any(|w| w.0 == v) {
                     wants.push((v, a.count(v).0 + more));

@@ -53,6 +53,11 @@ pub fn find(
     let from_journal = known.len() as u32;
     let (tx, rx) = mpsc::channel::<(RunId, std::thread::Result<bool>)>();
     let mut running: BTreeSet<RunId> = BTreeSet::new();
+    // When each run in flight started, and the longest a failing run has taken here: a run
+    // in flight for longer than that is guessed to hold (a failing run stops at its first
+    // failure). Wall time steers speculation only, never the answer.
+    let mut started: BTreeMap<RunId, std::time::Instant> = BTreeMap::new();
+    let mut longest_failing: Option<std::time::Duration> = None;
     let mut simulated = 0;
     let mut idle_waits = 0;
     loop {
@@ -107,11 +112,20 @@ pub fn find(
             .collect();
         if start.len() < free {
             let out: Vec<RunId> = running.iter().chain(&a.missing).copied().collect();
-            start.extend(speculate(p, &known, &out, free - start.len()));
+            let outlasting: Vec<RunId> = match longest_failing {
+                Some(d) => started
+                    .iter()
+                    .filter(|(_, t)| t.elapsed() > d)
+                    .map(|(id, _)| *id)
+                    .collect(),
+                None => Vec::new(),
+            };
+            start.extend(speculate(p, &known, &out, &outlasting, free - start.len()));
         }
         for id in start {
             let job = make(id)?;
             running.insert(id);
+            started.insert(id, std::time::Instant::now());
             let tx = tx.clone();
             std::thread::spawn(move || {
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
@@ -123,6 +137,7 @@ pub fn find(
         }
         let (id, out) = rx.recv().map_err(|_| anyhow!("every run thread is gone"))?;
         running.remove(&id);
+        let took = started.remove(&id).map(|t| t.elapsed());
         let crashed = out.map_err(|_| {
             anyhow!(
                 "the run at {} replication {} panicked",
@@ -131,22 +146,30 @@ pub fn find(
             )
         })?;
         simulated += 1;
+        if crashed {
+            longest_failing = longest_failing.max(took);
+        }
         known.insert(id, crashed);
         finished(id, crashed)?;
     }
 }
 
 /// Up to `k` runs the procedure would ask for next under some outcome of the runs `out` (in
-/// flight or wanted), the likeliest outcomes first (each run guessed like the nearest value
-/// known, an end of the range unlike the other end), looking up to three steps ahead.
+/// flight or wanted), the likeliest outcomes first, looking up to three steps ahead. Each run
+/// is guessed to hold if it is in `outlasting` (in flight for longer than any failing run
+/// took), else like the nearest value known, an end of the range unlike the other end.
 pub(super) fn speculate(
     p: &Plan,
     known: &BTreeMap<RunId, bool>,
     out: &[RunId],
+    outlasting: &[RunId],
     k: usize,
 ) -> Vec<RunId> {
     const MAX_UNKNOWN: usize = 6;
     let guess = |id: &RunId| -> bool {
+        if outlasting.contains(id) {
+            return false;
+        }
         let v = id.value();
         // The range is given to cross: an end is guessed unlike the other end.
         let other = if v == p.lo {

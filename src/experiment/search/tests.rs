@@ -35,11 +35,44 @@ fn run(p: &Plan, jobs: usize, outcome: fn(f64) -> f64) -> Found {
 }
 
 #[test]
-fn six_alike_tell_a_probability_from_one_half_at_95_percent() {
-    assert_eq!(plan(0.0, 1.0, false).confirm_reps(), 6);
+fn a_bracket_spends_its_error_where_runs_are_cheap() {
+    // At 95%: the holding claim takes 0.5^5 (five holding nights), the failing claim the rest,
+    // 5% - 3.125% = 1.875%, which six failing runs reach (0.5^6 = 1.5625%).
+    let s = plan(0.0, 1.0, false).split();
+    assert_eq!((s.fail_reps, s.hold_reps), (6, 5));
+    assert!((s.hold_alpha - 1.0 / 32.0).abs() < 1e-12);
+    assert!((s.fail_alpha - (0.05 - 1.0 / 32.0)).abs() < 1e-12);
+    assert!(s.fail_alpha + s.hold_alpha <= 0.05 + 1e-12);
+    // At 99%: 0.5^7 = 0.78%, then 0.5^9 = 0.195% <= 0.22%.
+    let s = ErrorSplit::of(0.99);
+    assert_eq!((s.fail_reps, s.hold_reps), (9, 7));
     assert!((binomial_tail_half(6, 6) - 1.0 / 64.0).abs() < 1e-12);
     assert!((binomial_tail_half(4, 2) - 11.0 / 16.0).abs() < 1e-12);
     assert_eq!(binomial_tail_half(5, 0), 1.0);
+}
+
+/// The side told at a value with `outages` of `runs`.
+fn side_of(runs: u32, outages: u32) -> Side {
+    let known: BTreeMap<RunId, bool> = (0..runs)
+        .map(|r| (RunId::new(1.0, r), r < outages))
+        .collect();
+    let mut a = Asker::new(&known);
+    a.ask(&[(1.0, runs)]).unwrap();
+    a.side(1.0, &ErrorSplit::of(0.95))
+}
+
+#[test]
+fn five_holding_runs_tell_a_value_below_one_half_and_four_do_not() {
+    // The rule must stop: 0 of 5 (chance 3.1% at 0.5), 6 of 6 (1.6%).
+    assert_eq!(side_of(5, 0), Side::Below);
+    assert_eq!(side_of(6, 6), Side::Above);
+    // And must not: 0 of 4 (6.25%), 5 of 5 (3.1% > 1.9%), 1 of 5 (18.75%).
+    assert_eq!(side_of(4, 0), Side::Unsure);
+    assert_eq!(side_of(5, 5), Side::Unsure);
+    assert_eq!(side_of(5, 1), Side::Unsure);
+    // Not all alike, still told: 1 of 10 (1.07%), 9 of 10 failing (1.07% <= 1.9%).
+    assert_eq!(side_of(10, 1), Side::Below);
+    assert_eq!(side_of(10, 9), Side::Above);
 }
 
 #[test]
@@ -55,16 +88,75 @@ fn an_all_or_nothing_count_is_bracketed_with_few_runs() {
         }
     );
     assert!(!f.larger_crashes);
-    let runs: usize = f.tries.iter().map(|t| t.1.len()).sum();
-    // Two ends, three bisection steps, then six replications at 10 and at 11.
-    assert_eq!(runs, 2 + 3 + 10, "{:?}", f.tries);
-    assert!(f.tries.iter().all(|t| t.1.len() == 1 || t.1.len() == 6));
+    // The two ends; a gallop up from 8 (9 crashes, 11 holds); bisection of 9..11 (10); then
+    // six failing runs at 10 and five holding ones at 11.
+    let reps: Vec<(f64, usize)> = f.tries.iter().map(|t| (t.0, t.1.len())).collect();
+    assert_eq!(
+        reps,
+        [(8.0, 1), (9.0, 1), (10.0, 6), (11.0, 5), (20.0, 1)],
+        "{:?}",
+        f.batches
+    );
+    // The holding nights (the dear ones): the far end, and the five that tell 11.
+    let holding = f.tries.iter().flat_map(|t| &t.1).filter(|c| !**c).count();
+    assert_eq!(holding, 6);
     // Both threads busy but at the very end: speculation fills the second one.
     assert!(
         f.idle_waits <= 1,
         "{} waits with an idle thread",
         f.idle_waits
     );
+}
+
+#[test]
+fn a_holding_run_short_of_five_alike_does_not_end_the_search() {
+    // 11 holds but in replication 4: 4 of 5 holding is no answer (a chance of 19% at 0.5), so
+    // 11 gets ten runs (9 of 10 holding: 1.1%) before the bracket is said.
+    let p = plan(8.0, 20.0, true);
+    let mut make = |id: RunId| -> Result<Job> {
+        let v = id.value();
+        let crash = v <= 10.0 || (v == 11.0 && id.rep == 4);
+        Ok(Box::new(move || crash) as Job)
+    };
+    let f = find(&p, 2, BTreeMap::new(), &mut make, &mut |_, _| Ok(())).unwrap();
+    assert_eq!(
+        f.verdict,
+        Verdict::Bracket {
+            crashes: 10.0,
+            holds: 11.0
+        }
+    );
+    let at_11 = f.tries.iter().find(|t| t.0 == 11.0).unwrap();
+    assert_eq!(at_11.1.len(), 10, "{:?}", f.batches);
+}
+
+#[test]
+fn the_gallop_meets_a_crossing_near_either_end() {
+    // Larger crashes (a surge peak in whole steps): 37 and more crash, from 1 to 40. The gallop
+    // goes down from 40: 39, 37, 33 (holds), then bisection of 33..37.
+    let p = plan(1.0, 40.0, true);
+    let f = run(&p, 2, |v| if v >= 37.0 { 1.0 } else { 0.0 });
+    assert_eq!(
+        f.verdict,
+        Verdict::Bracket {
+            crashes: 37.0,
+            holds: 36.0
+        }
+    );
+    assert!(f.larger_crashes);
+    let probed: Vec<f64> = f.batches.iter().map(|b| b.0).collect();
+    assert_eq!(probed[..5], [1.0, 40.0, 39.0, 37.0, 33.0], "{probed:?}");
+    // A crossing far from the failing end: the gallop hands over to bisection at the middle.
+    let f = run(&p, 2, |v| if v >= 4.0 { 1.0 } else { 0.0 });
+    assert_eq!(
+        f.verdict,
+        Verdict::Bracket {
+            crashes: 4.0,
+            holds: 3.0
+        }
+    );
+    let runs: usize = f.tries.iter().map(|t| t.1.len()).sum();
+    assert!(runs <= 2 + 12 + 11, "{runs} runs: {:?}", f.batches);
 }
 
 #[test]
@@ -163,26 +255,69 @@ fn a_fluke_at_any_value_is_undone_in_few_runs() {
 }
 
 #[test]
-#[ignore = "fails: the verdict at --max-runs 40 on this curve is not yet understood"]
 fn a_search_stops_at_max_runs_and_says_so() {
-    // A gradual crossing at 2 needs more than 40 runs for a 3% interval: the search stops
-    // at --max-runs with its best estimate, and says so.
+    // A gradual crossing at 2 (slope 5: from 10% to 90% in 0.9) needs hundreds of runs for a
+    // 3% interval: the search stops at --max-runs 40 with its best estimate, and says so.
+    //
+    // This test once asked for a stop at 40 runs and failed with a logistic fit: the search
+    // looked at the budget only before asking for a batch, and at 30 runs asked ten more at
+    // each of three values, ran 60 (past `--max-runs 40`, which promises at most that many
+    // runs in all), and those 60 gave an interval as tight as asked. The test was right about
+    // the flag and the search wrong: every batch is now cut to the runs left in the budget.
+    // (The search now meets that curve, slope 20, with 31 runs, so its test is the loop below
+    // and a shallower curve stands in for the stop.)
     let mut p = plan(1.0, 4.0, false);
     p.max_runs = 40;
-    let f = run(&p, 2, |v| 1.0 / (1.0 + (-(v - 2.0) * 20.0).exp()));
+    let f = run(&p, 2, |v| 1.0 / (1.0 + (-(v - 2.0) * 5.0).exp()));
     assert!(matches!(f.verdict, Verdict::MaxRuns(_)), "{:?}", f.verdict);
     let runs: u32 = f.tries.iter().map(|t| t.1.len() as u32).sum();
-    assert!(runs <= p.max_runs + 3 * p.reps, "{runs} runs");
+    assert!(runs <= p.max_runs, "{runs} runs");
+    // Whatever the budget, never a run past it; a verdict that is not `MaxRuns` is as tight as
+    // asked.
+    let curve = |v: f64| 1.0 / (1.0 + (-(v - 2.0) * 20.0).exp());
+    for max_runs in (10..=70).step_by(5) {
+        p.max_runs = max_runs;
+        let f = run(&p, 2, curve);
+        let runs: u32 = f.tries.iter().map(|t| t.1.len() as u32).sum();
+        assert!(runs <= max_runs, "--max-runs {max_runs}: {runs} runs");
+        if let Verdict::Logistic { x50, ci, .. } = f.verdict {
+            assert!(ci[1] - ci[0] <= p.tolerance * x50, "{ci:?}");
+        }
+    }
 }
 
 #[test]
 fn the_spare_thread_bisects_while_the_other_end_runs() {
     // The low end is known to crash; the high end is running: the spare thread takes the
-    // first bisection value (the ends are guessed unlike), not more replications of an end.
+    // first value of the gallop up from 8 (the ends are guessed unlike), not more replications
+    // of an end.
     let p = plan(8.0, 20.0, true);
     let known = BTreeMap::from([(RunId::new(8.0, 0), true)]);
-    let next = speculate(&p, &known, &[RunId::new(20.0, 0)], 1);
-    assert_eq!(next, [RunId::new(14.0, 0)]);
+    let next = speculate(&p, &known, &[RunId::new(20.0, 0)], &[], 1);
+    assert_eq!(next, [RunId::new(9.0, 0)]);
+}
+
+#[test]
+fn a_run_that_outlasts_every_failing_one_is_guessed_to_hold() {
+    // 8 and 9 crashed, 20 held, 11 is in flight. Nearest to 9, 11 would be guessed to crash
+    // and the spare thread would gallop on to 15 (a whole night, useless if 11 holds); once
+    // 11 has run longer than any failing run took, it is guessed to hold: the spare thread
+    // takes 10, the bisection between 9 and 11.
+    let p = plan(8.0, 20.0, true);
+    let known = BTreeMap::from([
+        (RunId::new(8.0, 0), true),
+        (RunId::new(20.0, 0), false),
+        (RunId::new(9.0, 0), true),
+    ]);
+    let eleven = RunId::new(11.0, 0);
+    assert_eq!(
+        speculate(&p, &known, &[eleven], &[], 1),
+        [RunId::new(15.0, 0)]
+    );
+    assert_eq!(
+        speculate(&p, &known, &[eleven], &[eleven], 1),
+        [RunId::new(10.0, 0)]
+    );
 }
 
 #[test]
