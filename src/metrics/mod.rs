@@ -4,6 +4,7 @@
 
 pub(crate) mod collector;
 pub(crate) mod outage;
+mod record;
 pub mod replicated;
 pub mod room;
 pub(crate) mod series;
