@@ -94,21 +94,8 @@ pub struct CompareArgs {
     /// Replications of each variant (the same seeds for every variant, as `surge run --reps N`).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
-    /// Output folder (default: outputs/<model name>/compare/).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Parallel runs (default: SLURM_CPUS_PER_TASK where Slurm sets it, else every core).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
-    pub jobs: Option<usize>,
-    /// Override a model value for every variant, the baseline included.
-    #[arg(long = "set", value_name = "K=V")]
-    pub sets: Vec<String>,
-    /// Base seed (default: scenario.seed); replication r uses the seed `surge run --reps N` gives it.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Run even if a variant's estimated event count is absurd.
-    #[arg(long)]
-    pub allow_huge: bool,
+    #[command(flatten)]
+    pub runs: ManyRuns,
     /// A check on compare.json's keys, e.g. --assert 'variants.baseline.outage.crashed<0.5'
     /// (repeatable; exit code 1 when any fails).
     #[arg(long = "assert", value_name = "EXPR")]
@@ -213,22 +200,26 @@ pub struct CrashpointArgs {
     pub resume: bool,
     #[command(flatten)]
     pub runs: ManyRuns,
+    #[command(flatten)]
+    pub failure: Failure,
     /// Nothing on the terminal (the results are in the output folder).
     #[arg(long)]
     pub quiet: bool,
 }
 
-/// The options of the commands that run a model many times (`sweep`, `crashpoint`).
+/// The options of the commands that run a model many times (`compare`, `sweep`, `crashpoint`).
 #[derive(Debug, Args)]
 pub struct ManyRuns {
-    /// Parallel runs (default: every core; a sweep in a Slurm job: SLURM_CPUS_PER_TASK).
+    /// Parallel runs (default: every core; a compare or sweep in a Slurm job:
+    /// SLURM_CPUS_PER_TASK).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
-    /// Override a model value for every run, e.g. --set tier.web.instances=12.
+    /// Override a model value for every run (in compare: every variant, the baseline included),
+    /// e.g. --set tier.web.instances=12.
     #[arg(long = "set", value_name = "K=V")]
     pub sets: Vec<String>,
-    /// Base seed (default: scenario.seed); each run uses a seed derived from it, its point (or
-    /// value tried) and its replication.
+    /// Base seed (default: scenario.seed): every run's seed is derived from it (in compare,
+    /// replication r gets the seed `surge run --reps N` gives it).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Output folder (default: outputs/<model name>/<command>/, e.g. .../sweep/).
@@ -237,6 +228,11 @@ pub struct ManyRuns {
     /// Run even if a run's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
+}
+
+/// When a run of a sweep or crash-point search counts as failed.
+#[derive(Debug, Args)]
+pub struct Failure {
     /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
     /// break of the SLO (a window below the success target or above the latency target).
     #[arg(long, value_enum, default_value_t)]
@@ -262,6 +258,8 @@ pub struct SweepArgs {
     pub seeds: Seeds,
     #[command(flatten)]
     pub runs: ManyRuns,
+    #[command(flatten)]
+    pub failure: Failure,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,

@@ -18,7 +18,7 @@ use crate::model::Model;
 use crate::output::{self, chart, points};
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
-    let baseline = crate::model::load(Some(&args.model), &args.sets)?;
+    let baseline = crate::model::load(Some(&args.model), &args.runs.sets)?;
     let variants: Vec<Variant> = if args.variants.is_empty() {
         let text = std::fs::read_to_string(&args.model)?;
         variant::declared(&text, &args.model.display().to_string())?
@@ -34,7 +34,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             args.model.display()
         )));
     }
-    let all = variant::load_all(&args.model, &args.sets, &variants)?;
+    let all = variant::load_all(&args.model, &args.runs.sets, &variants)?;
     // Each check applies to every variant's means (keys as in summary.json).
     let asserts = crate::report::assert::prepare(
         &args.asserts,
@@ -46,13 +46,13 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             m,
             u64::from(args.reps),
             &guard::Limits::default(),
-            args.allow_huge,
+            args.runs.allow_huge,
         )?;
     }
-    let seed = args.seed.unwrap_or(baseline.scenario.seed);
-    let dir = out_dir(&args.out, &baseline, "compare");
+    let seed = args.runs.seed.unwrap_or(baseline.scenario.seed);
+    let dir = out_dir(&args.runs.out, &baseline, "compare");
     let _lock = output::lock::lock(&dir)?;
-    let (jobs, _) = shard::jobs(args.jobs, &|k| std::env::var(k).ok());
+    let (jobs, _) = shard::jobs(args.runs.jobs, &|k| std::env::var(k).ok());
 
     let total = (all.len() as u64) * u64::from(args.reps);
     let target = if args.quiet {
@@ -69,7 +69,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     bar.set_message(format!("compare {} variants", all.len()));
     let wall = std::time::Instant::now();
     let cmp =
-        crate::experiment::compare::compare(&all, seed, args.reps, jobs, &args.sets, &|| {
+        crate::experiment::compare::compare(&all, seed, args.reps, jobs, &args.runs.sets, &|| {
             bar.inc(1)
         })?;
     bar.finish_and_clear();
@@ -122,13 +122,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
 }
 
 /// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the
-/// metrics of `points.csv` (the baseline's columns, in its order).
+/// metrics of `points.csv` (the baseline's columns in its order, then those only other variants
+/// have: `Comparison::columns`).
 fn csv(cmp: &Comparison, all: &[(Variant, Model)]) -> Result<Vec<u8>> {
-    let columns = cmp.variants[0]
-        .replications
-        .first()
-        .map(Column::of)
-        .unwrap_or_default();
+    let columns = cmp.columns();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["variant".to_string(), "rep".into(), "seed".into()];
     header.extend(columns.iter().map(Column::key));
@@ -207,7 +204,17 @@ fn pct(x: f64) -> String {
 /// The table ranked by downtime, and what each column measures.
 fn table_text(cmp: &Comparison, model: &Model) -> String {
     let slo = &model.slo;
-    let mut rows = vec![[
+    // What capacity costs: each tier's instance-hours, and the cost where a tier has a price.
+    let spend: Vec<(String, String)> = cmp.variants[0]
+        .key
+        .iter()
+        .filter(|k| k.unit == "instance-hours" || k.key == table::COST)
+        .map(|k| match k.key.as_str() {
+            table::COST => (k.key.clone(), "cost".to_string()),
+            _ => (k.key.clone(), k.label.replace("instance-hours", "inst-h")),
+        })
+        .collect();
+    let mut rows = vec![vec![
         "rank".to_string(),
         "variant".into(),
         "down".into(),
@@ -219,6 +226,7 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
         "success".into(),
         "p95".into(),
     ]];
+    rows[0].extend(spend.iter().map(|(_, label)| label.clone()));
     for (rank, &i) in cmp.ranking().iter().enumerate() {
         let v = &cmp.variants[i];
         let o = &v.outage;
@@ -233,7 +241,7 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
                 c
             }
         };
-        rows.push([
+        let mut row = vec![
             (rank + 1).to_string(),
             v.name.clone(),
             format!("{} of {}", o.with_outage, o.runs),
@@ -244,7 +252,19 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
             cell(v.stat(table::REQUESTS_LOST), &human_count),
             cell(v.stat("slo.success_rate"), &pct),
             cell(v.stat(table::LATENCY_P95), &human_duration),
-        ]);
+        ];
+        row.extend(spend.iter().map(|(key, _)| {
+            let fmt = |x: f64| match key.as_str() {
+                table::COST => format!("{x:.2}"),
+                _ => format!("{x:.1}"),
+            };
+            let c = cell(v.stat(key), &fmt);
+            match v.stat(key).and_then(|k| k.difference.as_ref()) {
+                Some(_) => format!("{c} ({})", difference(v, key, &fmt)),
+                None => c,
+            }
+        }));
+        rows.push(row);
     }
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
@@ -265,7 +285,8 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
          downtime: time down per replication; ≥: some replication was still down at the end, so the mean is a lower bound\n\
          vs baseline: paired difference, replication by replication, with its 95% paired t interval, over the replications where both have a complete value ((k of n): the others left out; n/a: none)\n\
          recovery: from the first crash to the SLO holding for {}, over the replications that recovered\n\
-         lost: requests rejected, timed out or failed per replication; success: share of requests that succeeded; p95: latency of successful requests\n",
+         lost: requests rejected, timed out or failed per replication; success: share of requests that succeeded; p95: latency of successful requests\n\
+         inst-h: instances x hours each tier had up over the measured period (vs baseline in brackets); cost: inst-h x price summed over the tiers with a price, where the model sets one\n",
         cmp.reps,
         format_number(100.0 * slo.outage_below) + "%",
         human_duration(slo.window_s),

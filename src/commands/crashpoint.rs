@@ -19,7 +19,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     // counts (instances, threads, queue places, attempts...) take whole values.
     let range = crate::experiment::vary::parse_range(&args.vary)?;
     let key = range.key.as_str();
-    let words = crashpoint::words(args.runs.criterion);
+    let words = crashpoint::words(args.failure.criterion);
     if !(args.confidence > 0.0 && args.confidence < 1.0) {
         return Err(BadInput(format!(
             "--confidence must be between 0 and 1, got {}",
@@ -58,7 +58,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         seeds: args.seeds,
         journal: Some(&dir.join("crashpoint.partial.csv")),
         resume: args.resume,
-        criterion: args.runs.criterion,
+        criterion: args.failure.criterion,
     };
     // Each run as it ends, on a terminal only (silent on a pipe and with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);

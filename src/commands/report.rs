@@ -166,6 +166,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                         seed: args.seed,
                         out: Some(out.clone()),
                         allow_huge: false,
+                    },
+                    failure: crate::cli::Failure {
                         criterion: crate::metrics::slo::Criterion::Outage,
                     },
                     quiet: args.quiet,
@@ -241,15 +243,17 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                 model: path,
                 variants: Vec::new(),
                 reps,
-                out: Some(out.clone()),
-                jobs: Some(jobs),
-                sets: if args.model.is_some() {
-                    args.sets.clone()
-                } else {
-                    Vec::new()
+                runs: crate::cli::ManyRuns {
+                    out: Some(out.clone()),
+                    jobs: Some(jobs),
+                    sets: if args.model.is_some() {
+                        args.sets.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    seed: args.seed,
+                    allow_huge: false,
                 },
-                seed: args.seed,
-                allow_huge: false,
                 asserts: Vec::new(),
                 quiet: args.quiet,
             })?;

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::{human_count, human_duration, out_dir};
 use crate::cli::RunArgs;
 use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
+use crate::metrics::means;
 use crate::metrics::replicated::Replicated;
-use crate::metrics::summary::aggregate;
 use crate::model::{self, Model};
 use crate::output::provenance::{self, Provenance};
 use crate::output::{self, chart};
@@ -178,7 +178,9 @@ pub fn summary_json(outs: &[RunOutput]) -> Result<Value> {
     if reps.len() == 1 {
         return Ok(reps.into_iter().next().expect("one replication"));
     }
-    let (mut mean, ci) = aggregate(&reps);
+    let summaries: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
+    let (mean, ci) = means::over_replications(&summaries);
+    let (mut mean, ci) = (serde_json::to_value(mean)?, serde_json::to_value(ci)?);
     let obj = mean.as_object_mut().expect("a summary is an object");
     obj.insert("seed".into(), reps[0]["seed"].clone());
     obj.insert("ci95".into(), ci);

@@ -117,7 +117,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         vary: varies.clone(),
         seeds: args.seeds,
         overrides: args.runs.sets.clone(),
-        criterion: args.runs.criterion,
+        criterion: args.failure.criterion,
     };
     let mine_models: Vec<&crate::model::Model> = (0..points.len())
         .filter(|&p| mine(p))

@@ -101,7 +101,8 @@ fn never(_: &Run) -> bool {
 }
 
 /// The key metrics of runs with these columns: downtime, recovery time, requests lost, success
-/// rate, p95 latency, and each tier's instance-hours where the summary has them.
+/// rate, p95 latency, each tier's instance-hours, and the cost (each priced tier's, and their
+/// total) where a tier has a price.
 fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
     let find = |key: &str| columns.iter().find(|c| c.key() == key).cloned();
     let mut out = Vec::new();
@@ -120,13 +121,23 @@ fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
             out.push(KeyMetric { column, censored });
         }
     }
-    for c in columns {
-        if c.key().starts_with("tiers.") && c.key().ends_with(".instance_hours") {
-            out.push(KeyMetric {
-                column: c.clone(),
-                censored: never,
-            });
-        }
+    let tier_field = |c: &Column, field: &str| matches!(c, Column::Tier(_, m) if m.field == field);
+    for field in [table::INSTANCE_HOURS, table::COST] {
+        out.extend(
+            columns
+                .iter()
+                .filter(|c| tier_field(c, field))
+                .map(|c| KeyMetric {
+                    column: c.clone(),
+                    censored: never,
+                }),
+        );
+    }
+    if let Some(column) = find(table::COST) {
+        out.push(KeyMetric {
+            column,
+            censored: never,
+        });
     }
     out
 }
@@ -181,11 +192,9 @@ fn summarise(variants: &[(Variant, Model)], outs: &[&[RunOutput]]) -> Vec<Varian
         .zip(outs)
         .map(|((_, m), os)| os.iter().map(|o| o.as_run(m.slo.outage_below)).collect())
         .collect();
-    let base_cols = runs[0]
-        .first()
-        .map(|r| Column::of(r.summary))
-        .unwrap_or_default();
-    let keys = key_metrics(&base_cols);
+    // Every variant's columns: a variant may add a waiting room or a price the baseline lacks.
+    let columns = Column::union(runs.iter().filter_map(|rs| rs.first()).map(|r| r.summary));
+    let keys = key_metrics(&columns);
     // Complete values of each key metric in the baseline, replication by replication.
     let complete = |rs: &[Run], k: &KeyMetric| -> Vec<Option<f64>> {
         replicated::values(rs, &k.column)
@@ -219,11 +228,10 @@ fn summarise(variants: &[(Variant, Model)], outs: &[&[RunOutput]]) -> Vec<Varian
                             left_out: (rs.len() - pairs) as u32,
                         }
                     });
-                    let meaning = k.column.meaning();
                     KeyStat {
                         key: k.column.key(),
-                        label: meaning.label.to_string(),
-                        unit: meaning.unit.to_string(),
+                        label: k.column.label(),
+                        unit: k.column.unit().to_string(),
                         estimate: Estimate::of(&xs),
                         values: xs.len() as u32,
                         censored,
@@ -275,6 +283,12 @@ impl VariantResult {
 }
 
 impl Comparison {
+    /// The columns of `compare.csv`: the baseline's, then those only other variants have (a
+    /// waiting room, a price), in order; a replication without one has an empty cell.
+    pub fn columns(&self) -> Vec<Column> {
+        Column::union(self.variants.iter().filter_map(|v| v.replications.first()))
+    }
+
     /// The variants' indices ranked by mean downtime (least first), then requests lost; the
     /// order given breaks ties.
     pub fn ranking(&self) -> Vec<usize> {

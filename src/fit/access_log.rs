@@ -9,9 +9,8 @@
 //! it arrived (`%t`); the start of an nginx request is its end less its request time.
 //! `$upstream_response_time` may be a comma list (one per upstream tried): the times are added.
 
-use super::input::{LineParser, path_of};
+use super::input::{FormatInfo, LineParser, Requests, path_of};
 use super::timefmt::{parse_clf, parse_iso};
-use super::{Endpoints, Record};
 
 pub const NGINX_DEFAULT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#;
 pub const APACHE_DEFAULT: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i" %D"#;
@@ -242,30 +241,22 @@ fn trim(s: &str) -> &str {
 }
 
 impl LineParser for AccessLog {
-    fn describe(&self) -> String {
+    fn format(&self) -> FormatInfo {
         let name = match self.flavour {
             Flavour::Nginx => "nginx",
             Flavour::Apache => "apache",
         };
-        if self.text == NGINX_DEFAULT {
+        let name = if self.text == NGINX_DEFAULT {
             "nginx (combined followed by $request_time)".into()
         } else if self.text == APACHE_DEFAULT {
             "apache (combined followed by %D)".into()
         } else {
             format!("{name} log format `{}`", self.text)
-        }
+        };
+        FormatInfo::new(name, self.resolution)
     }
 
-    fn resolution_s(&self) -> f64 {
-        self.resolution
-    }
-
-    fn parse(
-        &mut self,
-        line: &str,
-        eps: &mut Endpoints,
-        out: &mut Vec<Record>,
-    ) -> Result<(), String> {
+    fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         let b = line.as_bytes();
         let mut pos = 0;
         let (mut end_s, mut start_s, mut time_s, mut upstream) = (None, None, None, None);
@@ -360,13 +351,8 @@ impl LineParser for AccessLog {
             (None, None) => return Err("no time".into()),
         };
         let ok = status.is_none_or(|s| s < 400);
-        out.push(Record {
-            start_s: start,
-            time_s: time.unwrap_or(f64::NAN),
-            ok,
-            endpoint: eps.id(path.unwrap_or("(all)")),
-            concurrency: f32::NAN,
-        });
+        let label = path.unwrap_or("(all)");
+        to.push(label, start, time.unwrap_or(f64::NAN), ok, f32::NAN);
         Ok(())
     }
 }
@@ -374,6 +360,7 @@ impl LineParser for AccessLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fit::Endpoints;
 
     #[test]
     fn default_nginx_line() {
@@ -381,7 +368,8 @@ mod tests {
         let mut eps = Endpoints::default();
         let mut out = Vec::new();
         let line = r#"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a/b?x=1 HTTP/1.1" 200 2326 "http://x/" "Mozilla/5.0 (X11; Linux)" 0.125"#;
-        p.parse(line, &mut eps, &mut out).unwrap();
+        p.parse(line, &mut Requests::new(&mut eps, &mut out))
+            .unwrap();
         assert_eq!(out[0].time_s, 0.125);
         assert_eq!(out[0].start_s, 971_211_336.0 - 0.125);
         assert_eq!(eps.name(out[0].endpoint), "/a/b");
@@ -394,15 +382,17 @@ mod tests {
             AccessLog::compile("$msec $status $request_uri $upstream_response_time").unwrap();
         let mut eps = Endpoints::default();
         let mut out = Vec::new();
-        p.parse("1000.5 503 /x?y 0.100, 0.050", &mut eps, &mut out)
-            .unwrap();
+        p.parse(
+            "1000.5 503 /x?y 0.100, 0.050",
+            &mut Requests::new(&mut eps, &mut out),
+        )
+        .unwrap();
         assert!((out[0].time_s - 0.15).abs() < 1e-12);
         assert!(!out[0].ok);
         let mut a = AccessLog::compile(r#"%h %t "%r" %>s %{ms}T"#).unwrap();
         a.parse(
             r#"h [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 12"#,
-            &mut eps,
-            &mut out,
+            &mut Requests::new(&mut eps, &mut out),
         )
         .unwrap();
         assert_eq!(out[1].start_s, 971_211_336.0);

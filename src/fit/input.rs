@@ -22,23 +22,61 @@ pub const QUOTED_BAD_LINES: usize = 5;
 /// A format's reader of one line: push the requests it holds (none for a line that holds no
 /// request, such as a k6 `vus` sample), or say why it does not parse.
 pub trait LineParser {
-    /// The format's name in messages, e.g. `nginx (combined followed by $request_time)`.
-    fn describe(&self) -> String;
+    /// The format's name in messages, e.g. `nginx (combined followed by $request_time)`, and
+    /// the smallest time step it records.
+    fn format(&self) -> FormatInfo;
     /// Whether this line is the header (CSV formats read their column names from it).
     fn header(&mut self, _line: &str) -> Result<bool, String> {
         Ok(false)
     }
-    fn parse(
-        &mut self,
-        line: &str,
-        endpoints: &mut Endpoints,
-        out: &mut Vec<Record>,
-    ) -> Result<(), String>;
-    /// Smallest time step the format records, seconds (a zero time is read as half of it).
-    fn resolution_s(&self) -> f64;
+    fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String>;
     /// Extra figures the format carries (k6: the mean of `http_req_waiting`), for fit.json.
     fn notes(&self) -> Vec<(String, f64)> {
         Vec::new()
+    }
+}
+
+/// What a reader says of its format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormatInfo {
+    /// Its name in messages.
+    pub name: String,
+    /// Smallest time step the format records, seconds (a zero time is read as half of it).
+    pub resolution_s: f64,
+}
+
+impl FormatInfo {
+    pub fn new(name: impl Into<String>, resolution_s: f64) -> FormatInfo {
+        FormatInfo {
+            name: name.into(),
+            resolution_s,
+        }
+    }
+}
+
+/// Where a reader puts the requests of a line: their records, their endpoints named in
+/// `endpoints`.
+pub struct Requests<'a> {
+    pub endpoints: &'a mut Endpoints,
+    pub records: &'a mut Vec<Record>,
+}
+
+impl<'a> Requests<'a> {
+    pub fn new(endpoints: &'a mut Endpoints, records: &'a mut Vec<Record>) -> Requests<'a> {
+        Requests { endpoints, records }
+    }
+
+    /// A request of the endpoint `label`: started at `start_s`, answered (or failed) after
+    /// `time_s`, with `concurrency` in flight where the format records it (else NaN).
+    pub fn push(&mut self, label: &str, start_s: f64, time_s: f64, ok: bool, concurrency: f32) {
+        let endpoint = self.endpoints.id(label);
+        self.records.push(Record {
+            start_s,
+            time_s,
+            ok,
+            endpoint,
+            concurrency,
+        });
     }
 }
 
@@ -98,7 +136,7 @@ pub struct FileReader {
 
 impl FileReader {
     pub fn new(path: &Path, parser: Box<dyn LineParser>) -> Result<FileReader, String> {
-        let zero_time = parser.resolution_s() / 2.0;
+        let zero_time = parser.format().resolution_s / 2.0;
         Ok(FileReader {
             path: path.to_path_buf(),
             input: open(path)?,
@@ -163,7 +201,10 @@ impl FileReader {
             }
             self.counts.read += 1;
             self.scratch.clear();
-            match self.parser.parse(line, endpoints, &mut self.scratch) {
+            match self
+                .parser
+                .parse(line, &mut Requests::new(endpoints, &mut self.scratch))
+            {
                 Ok(()) => {
                     self.counts.parsed += 1;
                     for mut r in self.scratch.drain(..) {
@@ -273,22 +314,52 @@ impl Merged {
 }
 
 /// Column `name` in a header's fields (case and surrounding blanks ignored).
-pub fn column(cols: &[&str], name: &str) -> Option<usize> {
+fn column(cols: &[&str], name: &str) -> Option<usize> {
     cols.iter()
         .position(|c| c.trim().eq_ignore_ascii_case(name))
 }
 
-/// Column `name`, which the header `line` must have: the error says `{header} needs a `name`
-/// column{hint}; got `line``.
-pub fn need_column(
-    cols: &[&str],
-    name: &str,
-    line: &str,
-    header: &str,
-    hint: &str,
-) -> Result<usize, String> {
-    column(cols, name)
-        .ok_or_else(|| format!("{header} needs a `{name}` column{hint}; got `{line}`"))
+/// A CSV header line's column names, for a reader to find its columns in. `what` names the
+/// header in errors ("a JTL header"), `hint` follows a missing column's name.
+pub struct Header<'l> {
+    line: &'l str,
+    cols: Vec<&'l str>,
+    what: &'static str,
+    hint: &'static str,
+}
+
+impl<'l> Header<'l> {
+    pub fn of(line: &'l str, what: &'static str, hint: &'static str) -> Header<'l> {
+        let mut fields = Vec::new();
+        split_csv(line, &mut fields);
+        Header {
+            line,
+            cols: fields.iter().map(|&(s, e)| &line[s..e]).collect(),
+            what,
+            hint,
+        }
+    }
+
+    /// The column `name`, if the header has it.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        column(&self.cols, name)
+    }
+
+    /// The column `name`, which the header must have: the error says `{what} needs a `name`
+    /// column{hint}; got `line``.
+    pub fn need(&self, name: &str) -> Result<usize, String> {
+        self.find(name).ok_or_else(|| {
+            format!(
+                "{} needs a `{name}` column{}; got `{}`",
+                self.what, self.hint, self.line
+            )
+        })
+    }
+
+    /// How many columns it names.
+    pub fn width(&self) -> usize {
+        self.cols.len()
+    }
 }
 
 /// Field `i` of `line` as `split_csv` split it (empty where the line has fewer fields).

@@ -4,8 +4,7 @@
 //! `true` or `false`; `allThreads` the threads active in every thread group (the concurrency).
 //! Only CSV with a header is read (JMeter's default); XML JTL is not.
 
-use super::input::{LineParser, column, need_column, split_csv};
-use super::{Endpoints, Record};
+use super::input::{FormatInfo, Header, LineParser, Requests, field, split_csv};
 
 #[derive(Debug, Default)]
 pub struct Jtl {
@@ -20,38 +19,21 @@ pub struct Jtl {
 }
 
 impl LineParser for Jtl {
-    fn describe(&self) -> String {
-        "jtl (JMeter CSV results with a header)".into()
-    }
-    fn resolution_s(&self) -> f64 {
-        1e-3
+    fn format(&self) -> FormatInfo {
+        FormatInfo::new("jtl (JMeter CSV results with a header)", 1e-3)
     }
     fn header(&mut self, line: &str) -> Result<bool, String> {
-        let cols: Vec<&str> = line.split(',').collect();
-        let need = |n: &str| {
-            need_column(
-                &cols,
-                n,
-                line,
-                "a JTL header",
-                " (JMeter CSV with fieldNames=true)",
-            )
-        };
-        self.time = need("timeStamp")?;
-        self.elapsed = need("elapsed")?;
-        self.label = column(&cols, "label");
-        self.success = column(&cols, "success");
-        self.code = column(&cols, "responseCode");
-        self.threads = column(&cols, "allThreads");
-        self.width = cols.len();
+        let h = Header::of(line, "a JTL header", " (JMeter CSV with fieldNames=true)");
+        self.time = h.need("timeStamp")?;
+        self.elapsed = h.need("elapsed")?;
+        self.label = h.find("label");
+        self.success = h.find("success");
+        self.code = h.find("responseCode");
+        self.threads = h.find("allThreads");
+        self.width = h.width();
         Ok(true)
     }
-    fn parse(
-        &mut self,
-        line: &str,
-        eps: &mut Endpoints,
-        out: &mut Vec<Record>,
-    ) -> Result<(), String> {
+    fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_csv(line, &mut self.fields);
         if self.fields.len() != self.width {
             return Err(format!(
@@ -60,7 +42,8 @@ impl LineParser for Jtl {
                 self.width
             ));
         }
-        let f = |i: usize| &line[self.fields[i].0..self.fields[i].1];
+        let fields = &self.fields;
+        let f = |i: usize| field(line, fields, i);
         let ts: f64 = f(self.time)
             .parse()
             .map_err(|_| format!("timeStamp `{}` is not a number of ms", f(self.time)))?;
@@ -85,13 +68,7 @@ impl LineParser for Jtl {
             None => f32::NAN,
         };
         let label = self.label.map_or("(all)", f);
-        out.push(Record {
-            start_s: ts / 1000.0,
-            time_s: el / 1000.0,
-            ok,
-            endpoint: eps.id(label),
-            concurrency,
-        });
+        to.push(label, ts / 1000.0, el / 1000.0, ok, concurrency);
         Ok(())
     }
 }

@@ -5,9 +5,8 @@
 //! (time to first byte) is averaged for fit.json; `vus` samples give the concurrency of the
 //! requests that follow. Other metrics are read and set aside.
 
-use super::input::{LineParser, column, field, need_column, path_of, split_csv};
+use super::input::{FormatInfo, Header, LineParser, Requests, field, path_of, split_csv};
 use super::timefmt::parse_iso;
-use super::{Endpoints, Record};
 
 #[derive(Debug, Default)]
 pub struct K6 {
@@ -25,22 +24,18 @@ pub struct K6 {
 }
 
 impl LineParser for K6 {
-    fn describe(&self) -> String {
-        "k6 (--out csv)".into()
-    }
-    fn resolution_s(&self) -> f64 {
-        1e-6
+    fn format(&self) -> FormatInfo {
+        FormatInfo::new("k6 (--out csv)", 1e-6)
     }
     fn header(&mut self, line: &str) -> Result<bool, String> {
-        let cols: Vec<&str> = line.split(',').collect();
-        let need = |n: &str| need_column(&cols, n, line, "a k6 CSV header", "");
-        self.metric = need("metric_name")?;
-        self.time = need("timestamp")?;
-        self.value = need("metric_value")?;
-        self.name = column(&cols, "name");
-        self.url = column(&cols, "url");
-        self.status = column(&cols, "status");
-        self.expected = column(&cols, "expected_response");
+        let h = Header::of(line, "a k6 CSV header", "");
+        self.metric = h.need("metric_name")?;
+        self.time = h.need("timestamp")?;
+        self.value = h.need("metric_value")?;
+        self.name = h.find("name");
+        self.url = h.find("url");
+        self.status = h.find("status");
+        self.expected = h.find("expected_response");
         self.vus = f32::NAN;
         Ok(true)
     }
@@ -56,12 +51,7 @@ impl LineParser for K6 {
             ("http_req_waiting_samples".into(), self.waiting_n as f64),
         ]
     }
-    fn parse(
-        &mut self,
-        line: &str,
-        eps: &mut Endpoints,
-        out: &mut Vec<Record>,
-    ) -> Result<(), String> {
+    fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_csv(line, &mut self.fields);
         let need = self.metric.max(self.time).max(self.value);
         if self.fields.len() <= need {
@@ -106,14 +96,13 @@ impl LineParser for K6 {
                     .filter(|s| !s.is_empty())
                     .or_else(|| self.url.map(f))
                     .unwrap_or("(all)");
-                let endpoint = eps.id(path_of(target));
-                out.push(Record {
-                    start_s: end - ms / 1000.0,
-                    time_s: ms / 1000.0,
+                to.push(
+                    path_of(target),
+                    end - ms / 1000.0,
+                    ms / 1000.0,
                     ok,
-                    endpoint,
-                    concurrency: self.vus,
-                });
+                    self.vus,
+                );
             }
             "http_req_waiting" => {
                 self.waiting_sum += value()?;

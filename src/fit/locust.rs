@@ -6,8 +6,7 @@
 //! at evenly spaced levels (linear between the given percentiles, from the minimum so far to
 //! the maximum): the fits are fits to that reconstruction, as fit.json says.
 
-use super::input::{LineParser, column, field, need_column, split_csv};
-use super::{Endpoints, Record};
+use super::input::{FormatInfo, Header, LineParser, Requests, field, split_csv};
 
 const LEVELS: [(&str, f64); 11] = [
     ("50%", 0.5),
@@ -38,26 +37,20 @@ pub struct Locust {
 }
 
 impl LineParser for Locust {
-    fn describe(&self) -> String {
-        "locust (*_stats_history.csv)".into()
-    }
-    fn resolution_s(&self) -> f64 {
-        1e-3
+    fn format(&self) -> FormatInfo {
+        FormatInfo::new("locust (*_stats_history.csv)", 1e-3)
     }
     fn header(&mut self, line: &str) -> Result<bool, String> {
-        let mut f = Vec::new();
-        split_csv(line, &mut f);
-        let cols: Vec<&str> = f.iter().map(|&(s, e)| &line[s..e]).collect();
-        let need = |n: &str| need_column(&cols, n, line, "a Locust stats history header", "");
-        self.time = need("Timestamp")?;
-        self.users = need("User Count")?;
-        self.name = need("Name")?;
-        self.total = need("Total Request Count")?;
-        self.failures = need("Total Failure Count")?;
-        self.min = column(&cols, "Total Min Response Time");
+        let h = Header::of(line, "a Locust stats history header", "");
+        self.time = h.need("Timestamp")?;
+        self.users = h.need("User Count")?;
+        self.name = h.need("Name")?;
+        self.total = h.need("Total Request Count")?;
+        self.failures = h.need("Total Failure Count")?;
+        self.min = h.find("Total Min Response Time");
         self.levels = LEVELS
             .iter()
-            .filter_map(|&(n, p)| column(&cols, n).map(|i| (i, p)))
+            .filter_map(|&(n, p)| h.find(n).map(|i| (i, p)))
             .collect();
         if self.levels.is_empty() {
             return Err(format!(
@@ -66,12 +59,7 @@ impl LineParser for Locust {
         }
         Ok(true)
     }
-    fn parse(
-        &mut self,
-        line: &str,
-        eps: &mut Endpoints,
-        out: &mut Vec<Record>,
-    ) -> Result<(), String> {
+    fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_csv(line, &mut self.fields);
         let fields = &self.fields;
         let f = |i: usize| field(line, fields, i);
@@ -110,7 +98,6 @@ impl LineParser for Locust {
                 self.knots.push((p, q));
             }
         }
-        let endpoint = eps.id("(all)");
         let span = (t - t0).max(0.0);
         for k in 0..n {
             let u = (k as f64 + 0.5) / n as f64;
@@ -122,13 +109,8 @@ impl LineParser for Locust {
             let end = t0 + span * u;
             // Failures spread evenly among the row's requests.
             let ok = (k * nf / n) == ((k + 1) * nf / n);
-            out.push(Record {
-                start_s: end - if time_s.is_finite() { time_s } else { 0.0 },
-                time_s,
-                ok,
-                endpoint,
-                concurrency: users as f32,
-            });
+            let start_s = end - if time_s.is_finite() { time_s } else { 0.0 };
+            to.push("(all)", start_s, time_s, ok, users as f32);
         }
         Ok(())
     }

@@ -204,17 +204,17 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
         return Ok(Box::new(vegeta::Vegeta::default()));
     }
     let last = line.rsplit(' ').next().unwrap_or("");
-    let mut eps = Endpoints::default();
-    let mut out = Vec::new();
+    let (mut eps, mut out) = (Endpoints::default(), Vec::new());
+    let mut to = input::Requests::new(&mut eps, &mut out);
     let mut nginx = AccessLog::nginx_default();
     let mut apache = AccessLog::apache_default();
-    if last.contains('.') && nginx.parse(line, &mut eps, &mut out).is_ok() {
+    if last.contains('.') && nginx.parse(line, &mut to).is_ok() {
         return Ok(Box::new(nginx));
     }
-    if apache.parse(line, &mut eps, &mut out).is_ok() {
+    if apache.parse(line, &mut to).is_ok() {
         return Ok(Box::new(apache));
     }
-    if nginx.parse(line, &mut eps, &mut out).is_ok() {
+    if nginx.parse(line, &mut to).is_ok() {
         return Ok(Box::new(nginx));
     }
     let shown: String = line.chars().take(160).collect();
@@ -246,7 +246,7 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
     let mut infos = Vec::new();
     for f in &merged.files {
         let c = &f.counts;
-        let format = f.parser.describe();
+        let format = f.parser.format().name;
         if c.read > 0 && c.skipped as f64 > MAX_BAD_SHARE * c.read as f64 {
             let quoted: Vec<String> = c
                 .bad

@@ -3,8 +3,7 @@
 //! timestamp (when the request was sent) and the latency in nanoseconds. A request is a success
 //! when its code is below 400 and its error empty.
 
-use super::input::{LineParser, field, path_of, split_csv};
-use super::{Endpoints, Record};
+use super::input::{FormatInfo, LineParser, Requests, field, path_of, split_csv};
 
 #[derive(Debug, Default)]
 pub struct Vegeta {
@@ -12,18 +11,10 @@ pub struct Vegeta {
 }
 
 impl LineParser for Vegeta {
-    fn describe(&self) -> String {
-        "vegeta (encode --to csv)".into()
+    fn format(&self) -> FormatInfo {
+        FormatInfo::new("vegeta (encode --to csv)", 1e-9)
     }
-    fn resolution_s(&self) -> f64 {
-        1e-9
-    }
-    fn parse(
-        &mut self,
-        line: &str,
-        eps: &mut Endpoints,
-        out: &mut Vec<Record>,
-    ) -> Result<(), String> {
+    fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_csv(line, &mut self.fields);
         if self.fields.len() < 6 {
             return Err(format!(
@@ -46,18 +37,13 @@ impl LineParser for Vegeta {
             .ok_or_else(|| format!("latency `{}` is not nanoseconds", f(2)))?;
         let ok = (1..400).contains(&code) && f(5).is_empty();
         let url = f(10);
-        let endpoint = eps.id(if url.is_empty() {
+        let label = if url.is_empty() {
             "(all)"
         } else {
             path_of(url)
-        });
-        out.push(Record {
-            start_s: (ts / 1_000_000_000) as f64 + (ts % 1_000_000_000) as f64 * 1e-9,
-            time_s: lat as f64 * 1e-9,
-            ok,
-            endpoint,
-            concurrency: f32::NAN,
-        });
+        };
+        let start_s = (ts / 1_000_000_000) as f64 + (ts % 1_000_000_000) as f64 * 1e-9;
+        to.push(label, start_s, lat as f64 * 1e-9, ok, f32::NAN);
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! The typed aggregate over replications: every metric of the table (`metrics::table`) with its
 //! mean and 95% interval ([`Estimate`], from `stats`) over the replications that have a value.
 //! The terminal report of `surge run` and `surge compare` read it; `summary.json`'s mean tree is
-//! `summary::aggregate`, which uses the same interval. It is not a file format: `points.csv`
+//! `metrics::means`, which uses the same interval. It is not a file format: `points.csv`
 //! and `sweep.json` are computed from their CSV cells (`output::points`).
 
 use std::collections::BTreeMap;

@@ -1,10 +1,8 @@
-//! `summary.json`: the stable fields (listed in docs/outputs.md) for one run, and the mean and 95%
-//! confidence half-width over replications (computed field by field on the JSON tree, so every
-//! numeric field gets its interval without a hand-written list, with `stats::mean_ci95`). Code
-//! that reads figures over replications uses the typed `metrics::replicated` instead.
+//! `summary.json`: the stable fields (listed in docs/outputs.md) for one run. The mean and 95%
+//! half-width of every field over replications are `metrics::means`; the metrics that reports,
+//! sweeps and comparisons read over replications are `metrics::replicated`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::outage::Outage;
 use super::slo::SloSummary;
@@ -168,86 +166,3 @@ pub struct Summary {
 /// Fields that describe the computer or the invocation (the command line names the output
 /// folder), not the model: left out when comparing runs.
 pub const WALL_CLOCK_FIELDS: &[&str] = &["wall_s", "events_per_s", "command_line"];
-
-/// Keys whose value is not averaged: the first replication's is kept.
-const KEEP_FIRST: &[&str] = &["seed", "intervals", "name", "model"];
-
-/// Mean and 95% half-width over replications, mirroring the summary's shape. Numbers are
-/// averaged, booleans give the share that were true, nulls are skipped, strings and the
-/// replication list keep the first value.
-pub fn aggregate(reps: &[Value]) -> (Value, Value) {
-    fn go(items: &[&Value]) -> (Value, Value) {
-        let first = items[0];
-        match first {
-            Value::Object(m) => {
-                let mut mean = Map::new();
-                let mut ci = Map::new();
-                for k in m.keys() {
-                    if KEEP_FIRST.contains(&k.as_str()) {
-                        mean.insert(k.clone(), m[k].clone());
-                        continue;
-                    }
-                    let sub: Vec<&Value> = items.iter().filter_map(|v| v.get(k)).collect();
-                    let (a, b) = go(&sub);
-                    mean.insert(k.clone(), a);
-                    if !b.is_null() {
-                        ci.insert(k.clone(), b);
-                    }
-                }
-                (Value::Object(mean), Value::Object(ci))
-            }
-            Value::Array(a) => {
-                let mut mean = Vec::new();
-                let mut ci = Vec::new();
-                for i in 0..a.len() {
-                    let sub: Vec<&Value> = items.iter().filter_map(|v| v.get(i)).collect();
-                    let (x, y) = go(&sub);
-                    mean.push(x);
-                    ci.push(y);
-                }
-                (Value::Array(mean), Value::Array(ci))
-            }
-            _ => {
-                let nums: Vec<f64> = items
-                    .iter()
-                    .filter_map(|v| match v {
-                        Value::Number(n) => n.as_f64(),
-                        Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-                        _ => None,
-                    })
-                    .collect();
-                if nums.is_empty() || matches!(first, Value::String(_)) {
-                    return (first.clone(), Value::Null);
-                }
-                let (mean, half) = crate::stats::mean_ci95(&nums);
-                let num =
-                    |x: f64| serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number);
-                (num(mean), num(half))
-            }
-        }
-    }
-    let refs: Vec<&Value> = reps.iter().collect();
-    go(&refs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn aggregates_numbers_booleans_and_nulls() {
-        let reps = [
-            json!({"a": 1.0, "b": true, "c": null, "s": "x", "t": [{"u": 2}]}),
-            json!({"a": 3.0, "b": false, "c": 4.0, "s": "x", "t": [{"u": 4}]}),
-        ];
-        let (m, ci) = aggregate(&reps);
-        assert_eq!(m["a"], json!(2.0));
-        assert_eq!(m["b"], json!(0.5));
-        assert_eq!(m["c"], json!(4.0));
-        assert_eq!(m["s"], json!("x"));
-        assert_eq!(m["t"][0]["u"], json!(3.0));
-        // two values: t(1) = 12.706, sd = sqrt(2), se = 1
-        assert!((ci["a"].as_f64().unwrap() - 12.706).abs() < 1e-3);
-    }
-}

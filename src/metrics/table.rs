@@ -1,24 +1,20 @@
-//! The table of metrics a sweep reports for each run: key (the column of `points.csv` and the
-//! name in `sweep.json`), label and unit (what charts and the terminal say), how replications
-//! combine, whether the value is a probability (drawn on a fixed 0..1 axis), and how it is read
-//! from a run's [`Summary`]. The terminal report, `points.csv`, `sweep.json`, the sweep charts
-//! and `surge plot` all read this one table; nothing guesses a metric's meaning from its name.
+//! The table of metrics a sweep or a comparison reports for each run: key (the column of
+//! `points.csv` and `compare.csv`, the name in `sweep.json` and `compare.json`), label and unit
+//! (what charts and the terminal say), whether the value is a probability (drawn on a fixed 0..1
+//! axis), how it is read from a run's [`Summary`], and whether a run has it at all (the waiting
+//! room's metrics only with a room, the cost only with a price). Every metric combines over
+//! replications the same way, a mean with its 95% interval: a yes/no outcome is stored as 1/0,
+//! so its mean is the share of replications where it held. The terminal reports,
+//! `points.csv`, `sweep.json`, `compare.csv`, `compare.json`, the charts and `surge plot` all
+//! read this one table; nothing guesses a metric's meaning from its name.
 //!
 //! It is not the summary of a run (`summary.rs`, whose every field `summary.json` holds): it
-//! lists the fields a sweep compares across points, in the order of the `points.csv` columns.
+//! lists the fields compared across points and variants, in the order of the columns.
 //! A value a run does not have (no latency without a success, no recovery time for a run that
 //! did not recover) is `None`: an empty cell, left out of the means.
 
+use super::room::RoomSummary;
 use super::summary::{Summary, TierSummary};
-
-/// How the values of replications combine into one figure per point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Aggregate {
-    /// The mean, with its 95% confidence interval (Student t).
-    Mean,
-    /// A yes/no outcome stored as 1/0: the mean is the share of replications where it held.
-    Share,
-}
 
 /// One metric of a run.
 #[derive(Debug, Clone, Copy)]
@@ -29,10 +25,14 @@ pub struct Metric {
     pub label: &'static str,
     /// Unit of the values: `s`, `req/s`, `requests`...; empty for a share or a probability.
     pub unit: &'static str,
-    pub aggregate: Aggregate,
-    /// The values are probabilities or shares, 0..1.
+    /// The values are probabilities or shares, 0..1 (a yes/no outcome is stored as 1/0, so its
+    /// mean over replications is the share where it held).
     pub probability: bool,
     pub value: fn(&Run) -> Option<f64>,
+    /// Whether a run has this column at all: the waiting room's only where the model has a
+    /// room, the total cost only where a tier has a price, so the columns of models without
+    /// them stay as they were.
+    pub present: fn(&Summary) -> bool,
 }
 
 /// One metric of each tier; its column is `tiers.<tier>.<field>`.
@@ -41,9 +41,11 @@ pub struct TierMetric {
     pub field: &'static str,
     pub label: &'static str,
     pub unit: &'static str,
-    pub aggregate: Aggregate,
     pub probability: bool,
     pub value: fn(&TierSummary) -> Option<f64>,
+    /// Whether a tier has this column at all: a price-dependent `cost` only where the model
+    /// sets one, so the columns of models without it stay as they were.
+    pub present: fn(&TierSummary) -> bool,
 }
 
 const fn mean(
@@ -56,9 +58,9 @@ const fn mean(
         key,
         label,
         unit,
-        aggregate: Aggregate::Mean,
         probability: false,
         value,
+        present: |_| true,
     }
 }
 
@@ -67,9 +69,9 @@ const fn share(key: &'static str, label: &'static str, value: fn(&Run) -> Option
         key,
         label,
         unit: "",
-        aggregate: Aggregate::Share,
         probability: true,
         value,
+        present: |_| true,
     }
 }
 
@@ -84,10 +86,32 @@ const fn tier(
         field,
         label,
         unit,
-        aggregate: Aggregate::Mean,
         probability,
         value,
+        present: |_| true,
     }
+}
+
+/// A metric of the waiting room, present only when the run has one.
+const fn room(
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    value: fn(&Run) -> Option<f64>,
+) -> Metric {
+    Metric {
+        key,
+        label,
+        unit,
+        probability: false,
+        value,
+        present: |s| s.waiting_room.is_some(),
+    }
+}
+
+/// The value `f` of the run's waiting room, when it has one.
+fn of_room(r: &Run, f: fn(&RoomSummary) -> Option<f64>) -> Option<f64> {
+    r.summary.waiting_room.as_ref().and_then(f)
 }
 
 fn yes(b: bool) -> f64 {
@@ -123,6 +147,10 @@ pub const DOWNTIME: &str = "outage.downtime_s";
 pub const DOWNTIME_CENSORED: &str = "outage.downtime_censored";
 pub const REQUESTS_LOST: &str = "requests.lost";
 pub const LATENCY_P95: &str = "latency_s.p95";
+/// The field of a tier's instance-hours (its column is `tiers.<tier>.instance_hours`).
+pub const INSTANCE_HOURS: &str = "instance_hours";
+/// The field of a tier's cost, and the key of the total over the tiers with a price.
+pub const COST: &str = "cost";
 
 /// The metrics of the whole run that come before the tiers' columns.
 pub const BEFORE_TIERS: &[Metric] = &[
@@ -251,6 +279,14 @@ pub const TIER: &[TierMetric] = &[
         true,
         |t| t.blocking_probability,
     ),
+    TierMetric {
+        field: "cost",
+        label: "cost",
+        unit: "currency units",
+        probability: false,
+        value: |t| t.cost,
+        present: |t| t.cost.is_some(),
+    },
     tier("crashes", "instance crashes", "crashes", false, |t| {
         count(t.crashes)
     }),
@@ -270,6 +306,13 @@ pub const TIER: &[TierMetric] = &[
         "requests",
         false,
         |t| count(t.in_tier_at_end),
+    ),
+    tier(
+        INSTANCE_HOURS,
+        "instance-hours",
+        "instance-hours",
+        false,
+        |t| Some(t.instance_hours),
     ),
     tier("instances", "instances", "instances", false, |t| {
         Some(f64::from(t.instances))
@@ -341,7 +384,62 @@ pub const AFTER_TIERS: &[Metric] = &[
         "requests",
         |r| count(r.summary.requests.lost()),
     ),
+    Metric {
+        key: COST,
+        label: "cost of all priced tiers",
+        unit: "currency units",
+        probability: false,
+        value: |r| total_cost(r.summary),
+        present: |s| total_cost(s).is_some(),
+    },
+    room(
+        "waiting_room.admitted",
+        "users admitted from the room",
+        "users",
+        |r| of_room(r, |w| count(w.admitted)),
+    ),
+    room(
+        "waiting_room.abandoned",
+        "users who left the room before their turn",
+        "users",
+        |r| of_room(r, |w| count(w.abandoned)),
+    ),
+    room(
+        "waiting_room.rejected",
+        "users turned away by the room",
+        "users",
+        |r| of_room(r, |w| count(w.rejected)),
+    ),
+    room(
+        "waiting_room.wait_p50_s",
+        "p50 wait in the room (users admitted)",
+        "s",
+        |r| of_room(r, |w| w.wait_p50_s),
+    ),
+    room(
+        "waiting_room.wait_p95_s",
+        "p95 wait in the room (users admitted)",
+        "s",
+        |r| of_room(r, |w| w.wait_p95_s),
+    ),
+    room(
+        "waiting_room.max_waiting",
+        "most users waiting at once",
+        "users",
+        |r| of_room(r, |w| count(w.max_waiting)),
+    ),
+    room(
+        "waiting_room.mean_waiting",
+        "mean users waiting",
+        "users",
+        |r| of_room(r, |w| Some(w.mean_waiting)),
+    ),
 ];
+
+/// The cost of the tiers with a price, summed; `None` when no tier has one.
+fn total_cost(s: &Summary) -> Option<f64> {
+    s.tiers.iter().filter_map(|t| t.cost).reduce(|a, b| a + b)
+}
 
 /// A column of `points.csv`: a metric of the run, or a metric of one tier.
 #[derive(Debug, Clone)]
@@ -350,30 +448,44 @@ pub enum Column {
     Tier(String, &'static TierMetric),
 }
 
-/// What a column measures, whichever kind it is.
-#[derive(Debug, Clone, Copy)]
-pub struct Meaning {
-    pub label: &'static str,
-    pub unit: &'static str,
-    pub aggregate: Aggregate,
-    pub probability: bool,
-}
-
 impl Column {
-    /// The columns of a run whose tiers are named `tiers`, in order.
-    pub fn all(tiers: &[String]) -> Vec<Column> {
-        let mut out: Vec<Column> = BEFORE_TIERS.iter().map(Column::Run).collect();
-        for t in tiers {
-            out.extend(TIER.iter().map(|m| Column::Tier(t.clone(), m)));
+    /// The columns of one run's summary, in order: the run's metrics, each tier's, then the
+    /// run's metrics after the tiers; a metric only where the run has it (`present`).
+    pub fn of(s: &Summary) -> Vec<Column> {
+        let mut out: Vec<Column> = BEFORE_TIERS
+            .iter()
+            .filter(|m| (m.present)(s))
+            .map(Column::Run)
+            .collect();
+        for t in &s.tiers {
+            out.extend(
+                TIER.iter()
+                    .filter(|m| (m.present)(t))
+                    .map(|m| Column::Tier(t.name.clone(), m)),
+            );
         }
-        out.extend(AFTER_TIERS.iter().map(Column::Run));
+        out.extend(
+            AFTER_TIERS
+                .iter()
+                .filter(|m| (m.present)(s))
+                .map(Column::Run),
+        );
         out
     }
 
-    /// The columns of one run's summary.
-    pub fn of(s: &Summary) -> Vec<Column> {
-        let names: Vec<String> = s.tiers.iter().map(|t| t.name.clone()).collect();
-        Column::all(&names)
+    /// The columns of several runs that may differ (variants of a model: one with a waiting
+    /// room, one without): the first run's, then those of the others it lacks, in order.
+    pub fn union<'a>(summaries: impl IntoIterator<Item = &'a Summary>) -> Vec<Column> {
+        let mut out: Vec<Column> = Vec::new();
+        let mut keys = std::collections::HashSet::new();
+        for s in summaries {
+            for c in Column::of(s) {
+                if keys.insert(c.key()) {
+                    out.push(c);
+                }
+            }
+        }
+        out
     }
 
     /// The column named `key` (as in a `points.csv` header).
@@ -397,20 +509,19 @@ impl Column {
         }
     }
 
-    pub fn meaning(&self) -> Meaning {
+    /// What the column measures, with the tier's name for a tier's metric (`web: utilisation`).
+    pub fn label(&self) -> String {
         match self {
-            Column::Run(m) => Meaning {
-                label: m.label,
-                unit: m.unit,
-                aggregate: m.aggregate,
-                probability: m.probability,
-            },
-            Column::Tier(_, m) => Meaning {
-                label: m.label,
-                unit: m.unit,
-                aggregate: m.aggregate,
-                probability: m.probability,
-            },
+            Column::Run(m) => m.label.to_string(),
+            Column::Tier(t, m) => format!("{t}: {}", m.label),
+        }
+    }
+
+    /// The unit of the column's values (empty for a share or a probability).
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Column::Run(m) => m.unit,
+            Column::Tier(_, m) => m.unit,
         }
     }
 
@@ -443,7 +554,17 @@ mod tests {
 
     #[test]
     fn every_column_reads_back_by_its_key() {
-        let cols = Column::all(&["web".into(), "db.main".into()]);
+        let tier = |name: &str, cost| TierSummary {
+            name: name.into(),
+            cost,
+            ..TierSummary::default()
+        };
+        let s = Summary {
+            tiers: vec![tier("web", Some(1.0)), tier("db.main", None)],
+            waiting_room: Some(RoomSummary::default()),
+            ..Summary::default()
+        };
+        let cols = Column::of(&s);
         for c in &cols {
             let back = Column::parse(&c.key()).expect("parses");
             assert_eq!(back.key(), c.key());
@@ -455,6 +576,54 @@ mod tests {
         assert_eq!(unique.len(), keys.len(), "duplicate keys");
         assert!(Column::parse("tiers.web.nothing").is_none());
         assert!(Column::parse("nothing").is_none());
+        for k in ["tiers.web.cost", "cost", "waiting_room.wait_p95_s"] {
+            assert!(keys.iter().any(|x| x == k), "{k}");
+        }
+        assert!(!keys.iter().any(|x| x == "tiers.db.main.cost"));
+    }
+
+    #[test]
+    fn columns_of_what_a_model_does_not_have_are_left_out() {
+        let plain = Summary {
+            tiers: vec![TierSummary {
+                name: "web".into(),
+                instances: 3,
+                instance_hours: 6.0,
+                ..TierSummary::default()
+            }],
+            ..Summary::default()
+        };
+        let keys = |s: &Summary| -> Vec<String> { Column::of(s).iter().map(Column::key).collect() };
+        let k = keys(&plain);
+        assert!(k.contains(&"tiers.web.instance_hours".to_string()));
+        assert!(
+            !k.iter()
+                .any(|k| k.contains("cost") || k.starts_with("waiting_room"))
+        );
+        let roomy = Summary {
+            waiting_room: Some(RoomSummary {
+                admitted: 5,
+                ..RoomSummary::default()
+            }),
+            ..plain.clone()
+        };
+        // The room's columns come last, so the others keep their places.
+        let u = Column::union([&plain, &roomy]);
+        let uk: Vec<String> = u.iter().map(Column::key).collect();
+        assert_eq!(uk[..k.len()], k[..]);
+        assert_eq!(uk[k.len()], "waiting_room.admitted");
+        let run = |s| Run {
+            summary: s,
+            down_at_end: false,
+        };
+        assert_eq!(u[k.len()].value(&run(&roomy)), Some(5.0));
+        assert_eq!(u[k.len()].value(&run(&plain)), None);
+        let ih = u
+            .iter()
+            .find(|c| c.key() == "tiers.web.instance_hours")
+            .unwrap();
+        assert_eq!(ih.value(&run(&plain)), Some(6.0));
+        assert_eq!(ih.label(), "web: instance-hours");
     }
 
     #[test]

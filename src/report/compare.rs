@@ -8,8 +8,10 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::path::Path;
 
+use super::mean::{self, Mean};
 use super::{Block, Chart, Report, Section, Table};
 use crate::fmt::{human_count, human_duration};
+use crate::metrics::table;
 
 /// Whether this build can compare variants (`surge compare`).
 pub const AVAILABLE: bool = true;
@@ -76,14 +78,12 @@ fn format_value(x: f64, unit: &str) -> String {
     }
 }
 
-fn estimate(e: &Value, unit: &str) -> String {
-    match e["mean"].as_f64() {
-        None => "-".into(),
-        Some(m) => match e["ci95"].as_f64() {
-            Some(h) => format!("{} ± {}", format_value(m, unit), format_value(h, unit)),
-            None => format_value(m, unit),
-        },
-    }
+/// A mean and its interval (`{mean, ci95}` or null) over `values` replications, `censored` of
+/// them lower bounds.
+fn estimate(e: &Value, values: &Value, censored: u32) -> Mean {
+    let n = values.as_u64().map_or(0, |n| n as u32);
+    let get = |k: &str| e[k].as_f64().unwrap_or(f64::NAN);
+    Mean::of(get("mean"), get("ci95"), n).censored(censored)
 }
 
 /// The report of the comparison in `f`.
@@ -153,13 +153,24 @@ pub fn build(f: &CompareFolder) -> Report {
                 row.push(match stat {
                     None => "-".into(),
                     Some(s) => {
-                        let mut cell = estimate(&s["estimate"], unit);
-                        if s["lower_bound"] == true {
-                            cell = format!("≥ {cell}");
-                        }
-                        if let Some(d) = s["difference"]["estimate"].as_object() {
-                            let d = Value::Object(d.clone());
-                            cell = format!("{cell}; vs baseline {}", estimate(&d, unit));
+                        let f = |x: f64| format_value(x, unit);
+                        let censored = s["censored"].as_u64().map_or(0, |n| n as u32);
+                        let mut cell = if s["key"] == table::RECOVERY_TIME {
+                            let runs = v["outage"]["runs"].as_u64().map_or(0, |n| n as u32);
+                            let m = estimate(&s["estimate"], &s["values"], 0);
+                            mean::recovery(m, censored, runs, &f)
+                        } else {
+                            let cut = if s["lower_bound"] == true {
+                                censored
+                            } else {
+                                0
+                            };
+                            estimate(&s["estimate"], &s["values"], cut).text(&f)
+                        };
+                        let d = &s["difference"];
+                        if d["estimate"].is_object() {
+                            let m = estimate(&d["estimate"], &d["pairs"], 0);
+                            cell = format!("{cell}; vs baseline {}", m.text(&f));
                         }
                         cell
                     }
@@ -177,8 +188,9 @@ pub fn build(f: &CompareFolder) -> Report {
             header,
             rows,
             note: Some(
-                "≥: a lower bound, some replications were still down at the end. Recovery time \
-                 covers the replications that recovered only."
+                "\"at least\": a lower bound, some replications were still down at the end; \
+                 \"all n alike\": every replication gave the same value, so there is no interval. \
+                 Recovery time covers the replications that recovered only."
                     .into(),
             ),
         })],

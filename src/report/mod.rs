@@ -15,6 +15,7 @@ pub mod crashpoint;
 pub mod fit;
 pub mod html;
 pub mod markdown;
+pub mod mean;
 pub mod run;
 pub mod sweep;
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::path::Path;
 
 use super::assert::{Outcome, lookup};
+use super::mean::Mean;
 use super::{Block, Chart, Report, Section, Table};
 use crate::fmt::{human_count, human_duration};
 use crate::output::chart::clock_label;
@@ -69,6 +70,24 @@ fn num(v: &Value, path: &str) -> Option<f64> {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
         _ => None,
+    }
+}
+
+/// The outage of one run (a `summary.json` or one of its replications) was still on when the
+/// run ended, so its downtime is a lower bound cut by the horizon: its last episode reaches the
+/// last SLO window. A window stands for the bucket at its centre, so that episode ends within a
+/// bucket of half a window before the end (the last bucket's centre and half a bucket), while
+/// one that ended earlier stops at least a bucket before that: the middle, half a window before
+/// the end, tells them apart without the bucket size.
+fn down_at_end(run: &Value) -> bool {
+    let last_end = run["outage"]["intervals"]
+        .as_array()
+        .and_then(|a| a.last())
+        .and_then(|i| i[1].as_f64());
+    let end = num(run, "simulated_until_s").or_else(|| num(run, "sim_time_s"));
+    match (run["outage"]["crashed"].as_bool(), last_end, end) {
+        (Some(true), Some(e), Some(end)) => e > end - num(run, "slo.window_s").unwrap_or(0.0) / 2.0,
+        _ => false,
     }
 }
 
@@ -188,17 +207,13 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
             ),
             _ => "not back by the end of the run".to_string(),
         };
-        let at_least = if back.starts_with("not") {
-            "at least "
-        } else {
-            ""
-        };
+        let down = Mean::of(down, f64::NAN, 1).censored(u32::from(down_at_end(s)));
         return vec![format!(
-            "Down at {}, {back}; {} outage episode{}, {at_least}{} down in all; {lost_text}.",
+            "Down at {}, {back}; {} outage episode{}, {} down in all; {lost_text}.",
             clock(crash),
             episodes,
             if episodes == 1.0 { "" } else { "s" },
-            human_duration(down)
+            down.value(&human_duration)
         )];
     }
     let runs: Vec<&Value> = s["replications"].as_array().into_iter().flatten().collect();
@@ -220,13 +235,7 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
     }
     let interval = |xs: &[f64], f: &dyn Fn(f64) -> String| {
         let (m, h) = mean_ci95(xs);
-        if h.is_finite() && h > 0.0 {
-            format!("{} ± {}", f(m), human_duration(h))
-        } else if h == 0.0 {
-            format!("{} (the same in every one)", f(m))
-        } else {
-            f(m)
-        }
+        Mean::of(m, h, xs.len() as u32).text_with(f, &human_duration)
     };
     let crash: Vec<f64> = down
         .iter()
@@ -247,7 +256,7 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
         })
         .collect();
     let mut sentence = format!(
-        "Down in {} of {n} replications, at {} (mean, 95% interval)",
+        "Down in {} of {n} replications (means over those, with 95% intervals): down at {}",
         down.len(),
         interval(&crash, clock)
     );
@@ -261,6 +270,19 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
             back.len()
         ));
     }
+    let downtime: Vec<f64> = down
+        .iter()
+        .filter_map(|r| r["outage"]["downtime_s"].as_f64())
+        .collect();
+    let (m, h) = mean_ci95(&downtime);
+    let cut = down.iter().filter(|r| down_at_end(r)).count() as u32;
+    sentence.push_str(&format!(
+        "; {} down in all (over the {} that went down)",
+        Mean::of(m, h, downtime.len() as u32)
+            .censored(cut)
+            .text(&human_duration),
+        down.len()
+    ));
     let stuck = down.len() - back.len();
     if stuck > 0 {
         sentence.push_str(&format!(
@@ -427,17 +449,30 @@ fn metrics_table(s: &Value, reps: u64) -> Table {
             "out of memory or failed".into(),
         ));
     }
+    let runs: Vec<&Value> = s["replications"].as_array().into_iter().flatten().collect();
     let rows = rows_spec
         .into_iter()
         .map(|(label, path, f, meaning)| {
-            let value = num(s, &path).map_or("-".to_string(), f);
-            let interval = match (reps > 1, num(&s["ci95"], &path)) {
-                (true, Some(0.0)) => "± 0 (the same in every replication)".to_string(),
-                (true, Some(h)) if h.is_finite() => format!("± {}", f(h)),
-                (true, _) => "-".to_string(),
-                (false, _) => "one run".to_string(),
+            let values = runs.iter().filter(|r| num(r, &path).is_some()).count() as u32;
+            let cut = if path == "outage.downtime_s" {
+                if reps > 1 {
+                    runs.iter().filter(|r| down_at_end(r)).count() as u32
+                } else {
+                    u32::from(down_at_end(s))
+                }
+            } else {
+                0
             };
-            vec![label, value, interval, meaning]
+            let half = num(&s["ci95"], &path).unwrap_or(f64::NAN);
+            let m = Mean::of(num(s, &path).unwrap_or(f64::NAN), half, values.max(1)).censored(cut);
+            let interval = match (reps > 1, m.interval(&f)) {
+                (false, _) => "one run".to_string(),
+                (true, Some(h)) => h,
+                (true, None) if m.alike() => format!("none: all {} alike", m.values),
+                (true, None) if cut > 0 => "none: a lower bound".to_string(),
+                (true, None) => "-".to_string(),
+            };
+            vec![label, m.value(&f), interval, meaning]
         })
         .collect();
     Table {
@@ -457,8 +492,35 @@ fn metrics_table(s: &Value, reps: u64) -> Table {
         rows,
         note: Some(
             "Counts cover the attempts offered after the warm-up; \"-\" is a value that does not \
-             exist (no successes, so no latency)."
+             exist (no successes, so no latency); \"all n alike\": every replication gave the \
+             same value, so there is no interval; \"at least\": the outage was still on at the \
+             end, so the downtime is cut by the horizon."
                 .into(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A 20-minute run, 5-minute SLO windows over 1-minute buckets: an episode that reaches the
+    /// last window ends at 20 - 2.5 + 0.5 = 18 min; one that ended a window earlier, at 17 min.
+    #[test]
+    fn an_outage_that_reaches_the_last_window_is_still_on_at_the_end() {
+        let run = |end_s: f64| {
+            json!({"sim_time_s": 1200.0, "slo": {"window_s": 300.0},
+                   "outage": {"crashed": true, "intervals": [[240.0, end_s]]}})
+        };
+        assert!(down_at_end(&run(1080.0)));
+        assert!(!down_at_end(&run(1020.0)));
+        // A partial run ends where it stopped.
+        let mut partial = run(480.0);
+        partial["simulated_until_s"] = json!(600.0);
+        assert!(down_at_end(&partial));
+        assert!(!down_at_end(
+            &json!({"sim_time_s": 1200.0, "outage": {"crashed": false}})
+        ));
     }
 }

@@ -7,6 +7,7 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 
+use super::mean::{self, Mean};
 use super::{Block, Chart, Report, Section, Table};
 use crate::fmt::human_duration;
 use crate::metrics::table;
@@ -41,19 +42,9 @@ impl SweepFolder {
     }
 }
 
-fn with_ci(p: &PointStats, key: &str, f: &dyn Fn(f64) -> String) -> String {
-    let m = p.mean(key);
-    if !m.is_finite() {
-        return "-".into();
-    }
-    let h = p.ci95(key);
-    if h == 0.0 {
-        format!("{} ± 0", f(m))
-    } else if h.is_finite() {
-        format!("{} ± {}", f(m), f(h))
-    } else {
-        f(m)
-    }
+/// The mean of `key` at point `p`, over `values` replications.
+fn mean_of(p: &PointStats, key: &str, values: u32) -> Mean {
+    Mean::of(p.mean(key), p.ci95(key), values)
 }
 
 /// The report of the sweep in `f`.
@@ -111,25 +102,32 @@ pub fn build(f: &SweepFolder) -> Report {
                 .iter()
                 .map(|k| p.values.get(k).map_or("?".into(), |v| v.text()))
                 .collect();
+            // The share says its count, so an interval of zero adds nothing.
+            let counted = mean_of(p, metric, p.outage.runs);
+            let two = |x: f64| format!("{x:.2}");
             row.push(format!(
                 "{} ({} of {})",
-                with_ci(p, metric, &|x| format!("{x:.2}")),
+                counted
+                    .interval(&two)
+                    .map_or(counted.value(&two), |h| format!(
+                        "{} {h}",
+                        counted.value(&two)
+                    )),
                 (share(p) * f64::from(p.outage.runs)).round(),
                 p.outage.runs
             ));
-            let rec = with_ci(p, table::RECOVERY_TIME, &human_duration);
-            let rec = match (p.outage.not_recovered, rec.as_str()) {
-                (0, _) => rec,
-                (n, "-") => format!("none: not recovered in {n} of {}", p.outage.runs),
-                (n, _) => format!("{rec}; not recovered in {n} of {}", p.outage.runs),
-            };
-            row.push(rec);
-            let mut down = with_ci(p, table::DOWNTIME, &human_duration);
-            if p.outage.still_down_at_end > 0 {
-                down = format!("≥ {down}");
-            }
-            row.push(down);
-            row.push(with_ci(p, table::LATENCY_P95, &human_duration));
+            row.push(mean::recovery(
+                mean_of(p, table::RECOVERY_TIME, p.outage.recovered),
+                p.outage.not_recovered,
+                p.outage.runs,
+                &human_duration,
+            ));
+            row.push(
+                mean_of(p, table::DOWNTIME, p.outage.runs)
+                    .censored(p.outage.still_down_at_end)
+                    .text(&human_duration),
+            );
+            row.push(mean_of(p, table::LATENCY_P95, p.outage.runs).text(&human_duration));
             row
         })
         .collect();
@@ -142,16 +140,14 @@ pub fn build(f: &SweepFolder) -> Report {
             ),
             header,
             rows,
-            note: Some(format!(
-                "{}Recovery time is the mean over the runs that recovered only; \"-\" is a value \
-                 that does not exist.",
-                if doc.points.iter().any(|p| p.outage.still_down_at_end > 0) {
-                    "≥: at least, some runs were still down at the end so their downtime is cut \
-                     by the horizon. "
-                } else {
-                    ""
-                }
-            )),
+            note: Some(
+                "\"all n alike\": every replication gave the same value, so there is no interval; \
+                 \"at least\": some replications were still down at the end, so their downtime \
+                 is cut by the horizon and the mean is a lower bound (no interval). Recovery \
+                 time is the mean over the runs that recovered only; \"-\" is a value that does \
+                 not exist."
+                    .into(),
+            ),
         })],
     }];
     sections.push(Section {

@@ -6,7 +6,7 @@
 //! DIR/out --quiet` (or `surge check MODEL`) in a fresh temporary folder. `valid_base_model_runs`
 //! is the positive control: without it a broken `BASE` would make every case "pass".
 
-use crate::common::surge;
+use crate::common::{surge, write_file};
 use std::path::Path;
 
 /// A small valid model (line numbers matter: the cases below expect positions in it).
@@ -629,8 +629,7 @@ fn case_names_are_unique() {
 #[test]
 fn valid_base_model_runs() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("base.toml");
-    std::fs::write(&file, BASE).expect("write model");
+    let file = write_file(dir.path(), "base.toml", BASE);
     let out = dir.path().join("out");
     let output = surge()
         .current_dir(dir.path())
@@ -668,8 +667,7 @@ fn valid_base_model_runs() {
 /// `surge sweep MODEL ARGS...` on `BASE` in a fresh folder: (exit code, stdout, stderr).
 fn sweep(args: &[&str]) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join(MODEL_FILE);
-    std::fs::write(&file, BASE).expect("write model");
+    let file = write_file(dir.path(), MODEL_FILE, BASE);
     let out = surge()
         .current_dir(dir.path())
         .arg("sweep")

@@ -25,6 +25,33 @@ pub fn assert_success(o: &std::process::Output) {
     );
 }
 
+/// The stderr of a finished command, as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Bad input: exit code 2, no panic, and a message holding every fragment.
+pub fn assert_bad_input(o: &std::process::Output, fragments: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for f in fragments {
+        assert!(err.contains(f), "`{f}` not in: {err}");
+    }
+}
+
+/// A file of the repository, e.g. `models/mmck.toml`.
+pub fn repo_file(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Write `text` as the file `name` in `dir`; its path.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+    file
+}
+
 /// A JSON file, parsed.
 pub fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)

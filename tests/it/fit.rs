@@ -3,7 +3,7 @@
 //! each tool's format from a small sample in its exact layout (tests/fit-data/), gzip, garbage
 //! lines and errors kept out of the service fit.
 
-use crate::common::{assert_success, read_json, surge};
+use crate::common::{assert_success, read_json, repo_file, surge};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, LogNormal, StandardUniform};
 use serde_json::Value;
@@ -368,9 +368,7 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
 }
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fit-data")
-        .join(name)
+    repo_file("tests/fit-data").join(name)
 }
 
 /// fit.json of one sample file.

@@ -4,6 +4,7 @@
 //! conflicting duplicates; a sweep or shard killed midway (SIGKILL or Ctrl-C) resumes without
 //! redoing its finished runs and ends with the same `points.csv` as an uninterrupted one.
 
+use crate::common::{assert_bad_input, assert_success, repo_file, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ const ARRAY_VARS: &[&str] = &[
 ];
 
 fn mmck() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mmck.toml")
+    repo_file("models/mmck.toml")
 }
 
 /// `surge sweep models/mmck.toml` over 5 thread counts, 2 replications, 5 simulated minutes.
@@ -72,18 +73,21 @@ fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// The sweep in `dir` wrote the same `points.csv` as the one in `whole`, byte for byte.
+fn assert_same_points(dir: &Path, whole: &Path) {
+    assert_eq!(
+        read(&dir.join("points.csv")),
+        read(&whole.join("points.csv"))
+    );
 }
 
-/// Exit code 2 and a message holding every fragment.
-fn assert_bad_input(o: &Output, fragments: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    for f in fragments {
-        assert!(err.contains(f), "`{f}` not in: {err}");
-    }
+/// ... and the same `sweep.json`.
+fn assert_same_sweep(dir: &Path, whole: &Path) {
+    assert_same_points(dir, whole);
+    assert_eq!(
+        read(&dir.join("sweep.json")),
+        read(&whole.join("sweep.json"))
+    );
 }
 
 #[test]
@@ -139,15 +143,8 @@ fn shards_from_the_flag_and_job_arrays_merge_into_the_single_machine_sweep() {
 
     let merged = dir.path().join("merged");
     let o = merge(&[&shared], &merged);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        read(&merged.join("points.csv")),
-        read(&whole.join("points.csv"))
-    );
-    assert_eq!(
-        read(&merged.join("sweep.json")),
-        read(&whole.join("sweep.json"))
-    );
+    assert_success(&o);
+    assert_same_sweep(&merged, &whole);
     for f in ["sweep.png", "sweep.svg"] {
         assert!(
             std::fs::metadata(merged.join(f)).unwrap().len() > 5_000,
@@ -178,15 +175,8 @@ fn shards_from_the_flag_and_job_arrays_merge_into_the_single_machine_sweep() {
     )
     .output()
     .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        read(&a0.join("points.csv")),
-        read(&whole.join("points.csv"))
-    );
-    assert_eq!(
-        read(&a0.join("sweep.json")),
-        read(&whole.join("sweep.json"))
-    );
+    assert_success(&o);
+    assert_same_sweep(&a0, &whole);
 }
 
 #[test]
@@ -216,7 +206,7 @@ fn merge_refuses_mixed_missing_and_conflicting_shards() {
     let again = dir.path().join("again");
     copy(&again, 1);
     let o = merge(&[&all, &again], &dir.path().join("m2"));
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_success(&o);
 
     // Two different results for one shard are not.
     let forged = dir.path().join("forged");
@@ -322,7 +312,7 @@ fn points_are_listed_and_counted_without_running() {
         ];
         args.extend(extra);
         let o = surge(&args, &[]).output().unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
+        assert_success(&o);
         String::from_utf8(o.stdout).unwrap()
     };
     assert_eq!(run(&["--count-points"]), "6\n");
@@ -358,6 +348,16 @@ fn slow_args<'a>(model: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a s
     args.extend(["--out", out.to_str().unwrap()]);
     args.extend(extra);
     args
+}
+
+/// The slow sweep run whole, uninterrupted, into `dir/whole`: what an interrupted one must end as.
+fn slow_whole(dir: &Path, model: &Path) -> PathBuf {
+    let whole = dir.join("whole");
+    let o = surge(&slow_args(model, &whole, &["--quiet"]), &[])
+        .output()
+        .unwrap();
+    assert_success(&o);
+    whole
 }
 
 /// Whole rows in a journal (header and first line aside; a torn last row does not count).
@@ -418,11 +418,7 @@ fn resumed(o: &Output) -> (usize, usize) {
 fn a_killed_sweep_resumes_without_redoing_its_finished_runs() {
     let dir = tempfile::tempdir().unwrap();
     let model = mmck();
-    let whole = dir.path().join("whole");
-    let o = surge(&slow_args(&model, &whole, &["--quiet"]), &[])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    let whole = slow_whole(dir.path(), &model);
 
     // SIGKILL midway: the journal holds every finished run.
     let out = dir.path().join("killed");
@@ -439,20 +435,13 @@ fn a_killed_sweep_resumes_without_redoing_its_finished_runs() {
     let o = surge(&slow_args(&model, &out, &["--resume"]), &[])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_success(&o);
     assert_eq!(
         resumed(&o),
         (kept, 12),
         "resume reruns none of the finished runs"
     );
-    assert_eq!(
-        read(&out.join("points.csv")),
-        read(&whole.join("points.csv"))
-    );
-    assert_eq!(
-        read(&out.join("sweep.json")),
-        read(&whole.join("sweep.json"))
-    );
+    assert_same_sweep(&out, &whole);
     assert!(!journal.exists(), "the journal goes once the sweep is done");
     // Resuming a finished sweep does nothing.
     let o = surge(&slow_args(&model, &out, &["--resume"]), &[])
@@ -489,23 +478,16 @@ fn a_killed_sweep_resumes_without_redoing_its_finished_runs() {
     let o = surge(&slow_args(&model, &out, &["--resume", "--jobs", "2"]), &[])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_success(&o);
     assert_eq!(resumed(&o), (kept, 12));
-    assert_eq!(
-        read(&out.join("points.csv")),
-        read(&whole.join("points.csv"))
-    );
+    assert_same_points(&out, &whole);
 }
 
 #[test]
 fn a_killed_shard_resumes_and_merges() {
     let dir = tempfile::tempdir().unwrap();
     let model = mmck();
-    let whole = dir.path().join("whole");
-    let o = surge(&slow_args(&model, &whole, &["--quiet"]), &[])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    let whole = slow_whole(dir.path(), &model);
 
     let shared = dir.path().join("shared");
     let o = surge(
@@ -514,7 +496,7 @@ fn a_killed_shard_resumes_and_merges() {
     )
     .output()
     .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_success(&o);
     // Shard 1 of 2 (points 1 and 3, 6 runs) as Slurm task 1, killed midway and requeued.
     let slurm = [
         ("SLURM_ARRAY_TASK_ID", "1"),
@@ -536,15 +518,12 @@ fn a_killed_shard_resumes_and_merges() {
     let o = surge(&slow_args(&model, &shared, &["--resume"]), &slurm)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_success(&o);
     assert_eq!(resumed(&o), (kept, 6));
     let merged = dir.path().join("merged");
     let o = merge(&[&shared], &merged);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        read(&merged.join("points.csv")),
-        read(&whole.join("points.csv"))
-    );
+    assert_success(&o);
+    assert_same_points(&merged, &whole);
 }
 
 /// The shards of one sweep share a folder, as a job array writes them: each locks only its own

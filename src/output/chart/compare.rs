@@ -66,7 +66,8 @@ fn color(i: usize) -> RGBColor {
     }
 }
 
-/// The key metrics drawn as bars: the four named, then instance-hours where present.
+/// The key metrics drawn as bars: the four named, then each tier's instance-hours, then the
+/// cost of each priced tier, and their total when there are several.
 fn bar_keys(v: &VariantResult) -> Vec<&KeyStat> {
     let mut keys: Vec<&KeyStat> = [
         table::DOWNTIME,
@@ -77,7 +78,18 @@ fn bar_keys(v: &VariantResult) -> Vec<&KeyStat> {
     .iter()
     .filter_map(|k| v.stat(k))
     .collect();
-    keys.extend(v.key.iter().filter(|k| k.key.ends_with(".instance_hours")));
+    let tier = |field: &str| {
+        let end = format!(".{field}");
+        v.key
+            .iter()
+            .filter(move |k| k.key.starts_with("tiers.") && k.key.ends_with(&end))
+    };
+    keys.extend(tier(table::INSTANCE_HOURS));
+    keys.extend(tier(table::COST));
+    // The total only adds to a tier's own cost when several tiers have a price.
+    if tier(table::COST).count() > 1 {
+        keys.extend(v.stat(table::COST));
+    }
     keys
 }
 
@@ -369,7 +381,15 @@ impl CompareChart<'_> {
             .x_label_area_size(X_LABEL_AREA + X_DESC_EXTRA)
             .y_label_area_size(LABEL_W)
             .build_cartesian_2d(x, y)?;
-        let desc = with_unit(&first.label, if unit == "requests" { "" } else { &unit });
+        // A unit the label already says ("requests lost", "web: instance-hours") is not repeated.
+        let desc = with_unit(
+            &first.label,
+            if ["requests", "instance-hours"].contains(&unit.as_str()) {
+                ""
+            } else {
+                &unit
+            },
+        );
         draw_mesh(&mut chart, Some(&desc), true)?;
         let n = stats.len();
         for (i, k) in stats.iter().enumerate() {
