@@ -19,15 +19,16 @@ def main(arrivals: int, seed: int = 1) -> None:
     ciw.seed(seed)
     sim = ciw.Simulation(network)
     horizon = arrivals / LAM
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sim.simulate_until_max_time(horizon)
     wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     records = sim.get_all_records()
     ended = len(records)
     in_system = sum(len(n.all_individuals) for n in sim.transitive_nodes)
     arrived = ended + in_system
     rejected = sum(1 for r in records if getattr(r, "record_type", "service") == "rejection")
-    print(json.dumps({"peer": "ciw " + ciw.__version__, "wall_s": wall, "arrivals": arrived,
+    print(json.dumps({"peer": "ciw " + ciw.__version__, "wall_s": wall, "cpu_s": cpu, "arrivals": arrived,
                       "arrivals_per_s": arrived / wall, "blocking": rejected / max(1, arrived)}))
 
 

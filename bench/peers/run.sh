@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peers: the same M/M/c/K reference (l = 900/s, m = 10/s, c = 100, K = 1,000) in
 # SimPy 4.1.2 and Ciw 3.2.7, in a virtual environment (not part of CI), then surge's own run of it,
-# all on this machine in one go, and the ratios of arrivals per second.
+# all on this machine in one go, and the ratios of arrivals per second (of wall time, and of
+# CPU time, which a loaded machine disturbs less).
 #   bench/peers/run.sh [SIMPY_ARRIVALS] [CIW_ARRIVALS] [SURGE_ARRIVALS]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,5 +28,13 @@ simpy, ciw, surge = (json.loads(a) for a in sys.argv[1:])
 s = surge["work"] / surge["wall_s"]
 print(f"arrivals/s: surge {s:,.0f}; SimPy {simpy['arrivals_per_s']:,.0f} (surge {s / simpy['arrivals_per_s']:.0f}x); "
       f"Ciw {ciw['arrivals_per_s']:,.0f} (surge {s / ciw['arrivals_per_s']:.0f}x)")
+# Per CPU second as well: on a loaded machine the wall clock also counts other processes' turns.
+if surge.get("cpu_s"):
+    sc = surge["work"] / surge["cpu_s"]
+    sp = simpy["arrivals"] / simpy["cpu_s"]
+    cw = ciw["arrivals"] / ciw["cpu_s"]
+    print(f"arrivals per CPU second: surge {sc:,.0f}; SimPy {sp:,.0f} (surge {sc / sp:.0f}x); "
+          f"Ciw {cw:,.0f} (surge {sc / cw:.0f}x)")
+print(f"load average at the end: {open('/proc/loadavg').read().split()[0]}")
 print(f"blocking: SimPy {simpy['blocking']:.4f}, Ciw {ciw['blocking']:.4f} (exact M/M/c/K: see `surge check`)")
 PY

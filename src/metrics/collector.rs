@@ -6,8 +6,10 @@
 //! the warm-up, so every counted request ends in exactly one outcome or is still in flight.
 
 use crate::engine::Time;
+use crate::engine::time::NANOS_PER_S;
 use hdrhistogram::Histogram;
 
+use super::record::Pending;
 use super::room::{RoomSeries, RoomStats};
 use super::series::{TierSeries, TimeSeries};
 
@@ -68,9 +70,9 @@ impl Counts {
 pub struct Level {
     pub value: f64,
     last: Time,
-    /// Integral over the current bucket.
+    /// Integral over the current bucket, in value x nanoseconds (no division per change).
     bucket_area: f64,
-    /// Integral since the warm-up ended.
+    /// Integral since the warm-up ended, in value x nanoseconds.
     total_area: f64,
     counting: bool,
     /// Largest value seen since the warm-up.
@@ -80,8 +82,7 @@ pub struct Level {
 impl Level {
     #[inline]
     fn advance(&mut self, now: Time) {
-        let dt = now.since(self.last);
-        let a = self.value * dt;
+        let a = self.value * now.nanos_since(self.last);
         self.bucket_area += a;
         if self.counting {
             self.total_area += a;
@@ -101,7 +102,7 @@ impl Level {
     /// Close the bucket ending at `now`: its time average.
     pub(super) fn close_bucket(&mut self, now: Time, length_s: f64) -> f64 {
         self.advance(now);
-        let avg = self.bucket_area / length_s;
+        let avg = self.bucket_area / NANOS_PER_S / length_s;
         self.bucket_area = 0.0;
         avg
     }
@@ -116,7 +117,7 @@ impl Level {
     /// Time average since the warm-up.
     pub fn mean(&self, span_s: f64) -> f64 {
         if span_s > 0.0 {
-            self.total_area / span_s
+            self.total_area / NANOS_PER_S / span_s
         } else {
             0.0
         }
@@ -147,11 +148,16 @@ pub struct TierStats {
     /// Requests in the tier at the horizon.
     pub in_tier_at_end: u64,
     pub started: u64,
+    /// Sum of the cohort's queue waits, seconds: complete once the run has finished (it is
+    /// summed in nanoseconds, `wait_sum_ns`, and converted once by `Collector::finish`).
     pub wait_sum_s: f64,
+    wait_sum_ns: f64,
     /// Of the cohort requests that started service, those that waited at all.
     pub waited: u64,
-    /// Queue waits of the cohort, nanoseconds (zero waits recorded as 1 ns).
+    /// Queue waits of the cohort, nanoseconds (zero waits recorded as 1 ns); complete once the
+    /// run has finished (`Collector::finish` adds `wait_pending`).
     pub wait: Histogram<u64>,
+    wait_pending: Pending,
     pub crashes: u64,
     pub first_crash: Option<Time>,
     pub in_rotation: u32,
@@ -177,8 +183,10 @@ impl Default for TierStats {
             in_tier_at_end: 0,
             started: 0,
             wait_sum_s: 0.0,
+            wait_sum_ns: 0.0,
             waited: 0,
             wait: new_histogram(),
+            wait_pending: Pending::default(),
             crashes: 0,
             first_crash: None,
             in_rotation: 0,
@@ -209,11 +217,11 @@ impl TierStats {
     #[inline]
     pub fn record_wait(&mut self, wait: Time) {
         self.started += 1;
-        self.wait_sum_s += wait.secs();
+        self.wait_sum_ns += wait.nanos_since(Time::ZERO);
         if wait.0 > 0 {
             self.waited += 1;
         }
-        self.wait.saturating_record(wait.0.max(1));
+        self.wait_pending.record(wait.0.max(1), &mut self.wait);
     }
 }
 
@@ -237,8 +245,10 @@ pub struct Collector {
     warmup: Time,
     window_buckets: usize,
     now_bucket: Counts,
-    /// Latencies of the successes that ended in the current bucket.
+    /// Latencies of the successes that ended in the current bucket (those in `bucket_pending`
+    /// are added when the bucket closes).
     bucket_hist: Histogram<u64>,
+    bucket_pending: Pending,
     /// Those of them offered before the warm-up (left out of `latency`), kept only when the
     /// bucket can end after the warm-up.
     pre_warmup_hist: Histogram<u64>,
@@ -250,7 +260,10 @@ pub struct Collector {
     /// Latencies of the cohort's successes, complete up to the last bucket closed (each success
     /// is recorded once, in its bucket's histogram, which is added here when the bucket closes).
     pub latency: Histogram<u64>,
+    /// Sum of the cohort's latencies, seconds: complete once the run has finished (summed in
+    /// nanoseconds, `latency_sum_ns`, and converted once by `finish`).
     pub latency_sum_s: f64,
+    latency_sum_ns: f64,
     pub users: Level,
     pub tiers: Vec<TierStats>,
     pub series: TimeSeries,
@@ -287,6 +300,7 @@ impl Collector {
             window_buckets,
             now_bucket: Counts::default(),
             bucket_hist: new_histogram(),
+            bucket_pending: Pending::default(),
             pre_warmup_hist: new_histogram(),
             window_ring: Vec::with_capacity(window_buckets.min(4096)),
             window_hist: new_histogram(),
@@ -294,6 +308,7 @@ impl Collector {
             totals: Counts::default(),
             latency: new_histogram(),
             latency_sum_s: 0.0,
+            latency_sum_ns: 0.0,
             users: Level::default(),
             tiers: tiers
                 .iter()
@@ -381,9 +396,10 @@ impl Collector {
             let latency_ns = now.0.saturating_sub(offered_at.0).max(1);
             // One record per success: the cohort's histogram is the sum of the buckets' (see
             // `close_bucket`), less the successes offered before the warm-up.
-            self.bucket_hist.saturating_record(latency_ns);
+            self.bucket_pending
+                .record(latency_ns, &mut self.bucket_hist);
             if counted {
-                self.latency_sum_s += latency_ns as f64 / 1e9;
+                self.latency_sum_ns += Time(latency_ns).nanos_since(Time::ZERO);
             } else if now.0.saturating_add(self.bucket.0) > self.warmup.0 {
                 self.pre_warmup_hist.saturating_record(latency_ns);
             }
@@ -408,6 +424,7 @@ impl Collector {
 
     /// Close the bucket that ends at `now` and append its row to the series.
     pub fn close_bucket(&mut self, now: Time, bucket_start: Time, memory: &[(f64, f64)]) {
+        self.bucket_pending.flush(&mut self.bucket_hist);
         let len_s = now.since(bucket_start).max(1e-12);
         let s = &mut self.series;
         s.t_s.push(bucket_start.secs());
@@ -494,13 +511,17 @@ impl Collector {
     /// Bring the time averages up to the horizon.
     pub fn finish(&mut self, now: Time) {
         // Successes since the last bucket closed (none unless the run stopped on a bucket's end).
+        self.bucket_pending.flush(&mut self.bucket_hist);
         self.flush_latencies(now);
         self.bucket_hist.reset();
         self.users.add(now, 0.0);
         if let Some(r) = &mut self.room {
             r.waiting.add(now, 0.0);
         }
+        self.latency_sum_s = self.latency_sum_ns / NANOS_PER_S;
         for t in &mut self.tiers {
+            t.wait_pending.flush(&mut t.wait);
+            t.wait_sum_s = t.wait_sum_ns / NANOS_PER_S;
             t.up_threads.add(now, 0.0);
             t.busy.add(now, 0.0);
             t.queued.add(now, 0.0);

@@ -5,6 +5,7 @@
 pub(crate) mod collector;
 pub mod means;
 pub(crate) mod outage;
+mod record;
 pub mod replicated;
 pub mod room;
 pub(crate) mod series;

@@ -94,12 +94,24 @@ pub struct Poisson {
     scale: f64,
     profile: Profile,
     surge: Surge,
-    /// Piece boundaries: piece j is [ends[j-1], ends[j]); the last piece runs for ever.
-    ends: Vec<f64>,
-    bounds: Vec<f64>,
-    flat: Vec<bool>,
+    /// Piece j is [pieces[j-1].end, pieces[j].end); the last piece runs for ever.
+    pieces: Vec<Piece>,
     piece: usize,
     t: f64,
+}
+
+/// One piece of the rate's bound.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    end: f64,
+    /// The rate's bound over the piece, and 1 / bound (0 where the bound is 0): a candidate's
+    /// gap is a product, not a division.
+    bound: f64,
+    inv_bound: f64,
+    /// The rate is constant over the piece: no candidate is thrown away.
+    flat: bool,
+    /// Flat with a positive rate: `next`'s fast path.
+    steady: bool,
 }
 
 impl Poisson {
@@ -116,8 +128,7 @@ impl Poisson {
         cuts.retain(|x| *x > 0.0);
         cuts.sort_by(f64::total_cmp);
         cuts.dedup();
-        let mut bounds = Vec::with_capacity(cuts.len() + 1);
-        let mut flat = Vec::with_capacity(cuts.len() + 1);
+        let mut pieces = Vec::with_capacity(cuts.len() + 1);
         let mut lo = 0.0;
         for &hi in cuts.iter().chain(std::iter::once(&f64::INFINITY)) {
             // Sample just inside the piece so step changes at the ends are not mixed in.
@@ -130,18 +141,22 @@ impl Poisson {
             let b = if hi.is_finite() { hi - eps } else { lo + 1.0 };
             let (pa, pb) = (profile.at(a), profile.at(b));
             let (sa, sb) = (surge.factor(a), surge.factor(b));
-            bounds.push(scale * pa.max(pb) * sa.max(sb));
-            flat.push(pa == pb && sa == sb);
+            let bound = scale * pa.max(pb) * sa.max(sb);
+            let flat = pa == pb && sa == sb;
+            pieces.push(Piece {
+                end: hi,
+                bound,
+                inv_bound: if bound > 0.0 { 1.0 / bound } else { 0.0 },
+                flat,
+                steady: flat && bound > 0.0,
+            });
             lo = hi;
         }
-        cuts.push(f64::INFINITY);
         Poisson {
             scale,
             profile: profile.clone(),
             surge: *surge,
-            ends: cuts,
-            bounds,
-            flat,
+            pieces,
             piece: 0,
             t: 0.0,
         }
@@ -153,35 +168,57 @@ impl Poisson {
     }
 
     /// The time of the next arrival after the previous one, or `None` past `horizon`.
+    #[inline]
     pub fn next(&mut self, rng: &mut Stream, horizon: f64) -> Option<f64> {
+        // The fast path: inside a piece of constant, positive rate (the same draws and results
+        // as the first turn of `next_piecewise`'s loop).
+        let p = self.pieces[self.piece];
+        if p.steady && self.t < p.end {
+            let e: f64 = Exp1.sample(rng);
+            let cand = self.t + e * p.inv_bound;
+            if cand < p.end {
+                self.t = cand;
+                return (cand < horizon).then_some(cand);
+            }
+            // Memoryless: restart from the piece's end with the next bound.
+            if p.end >= horizon {
+                return None;
+            }
+            self.t = p.end;
+        }
+        self.next_piecewise(rng, horizon)
+    }
+
+    /// `next` in general: across pieces, and thinning where the rate changes within one.
+    #[inline(never)]
+    fn next_piecewise(&mut self, rng: &mut Stream, horizon: f64) -> Option<f64> {
         loop {
-            while self.t >= self.ends[self.piece] {
+            while self.t >= self.pieces[self.piece].end {
                 self.piece += 1;
             }
-            let end = self.ends[self.piece];
-            let bound = self.bounds[self.piece];
-            if bound <= 0.0 {
-                if !end.is_finite() || end >= horizon {
+            let p = self.pieces[self.piece];
+            if p.bound <= 0.0 {
+                if !p.end.is_finite() || p.end >= horizon {
                     return None;
                 }
-                self.t = end;
+                self.t = p.end;
                 continue;
             }
             let e: f64 = Exp1.sample(rng);
-            let cand = self.t + e / bound;
-            if cand >= end {
+            let cand = self.t + e * p.inv_bound;
+            if cand >= p.end {
                 // Memoryless: restart from the piece's end with the next bound.
-                if end >= horizon {
+                if p.end >= horizon {
                     return None;
                 }
-                self.t = end;
+                self.t = p.end;
                 continue;
             }
             self.t = cand;
             if self.t >= horizon {
                 return None;
             }
-            if self.flat[self.piece] || open01(rng) * bound <= self.rate(cand) {
+            if p.flat || open01(rng) * p.bound <= self.rate(cand) {
                 return Some(cand);
             }
         }
