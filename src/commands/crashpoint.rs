@@ -158,20 +158,31 @@ pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
 /// it was found.
 fn answer(cp: &CrashPoint) -> String {
     let w = cp.words();
+    // Three decimals, without trailing zeros: "between 10 and 11" for a count, 1.975 for a peak.
+    let num = |v: f64| {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
     match (cp.crash_point, cp.ci95, cp.method) {
-        (Some(x), Some([a, b]), Method::LogisticFit) => format!(
-            "{} of {}: {x:.3} ({} {a:.3} to {b:.3}, logistic fit; {}), after {} runs",
-            w.point,
-            cp.parameter,
-            cp.method.interval_name(cp.confidence),
-            cp.direction,
-            cp.runs
-        ),
-        (Some(x), Some([a, b]), Method::Bracket) if cp.max_runs_reached => format!(
-            "{} of {}: between {a:.3} and {b:.3} (bracket of one replication per value, not told \
-             from 0.5: --max-runs reached; midpoint {x:.3}; {}), after {} runs",
-            w.point, cp.parameter, cp.direction, cp.runs
-        ),
+        (Some(x), Some([a, b]), Method::LogisticFit) => {
+            let (x, a, b) = (num(x), num(a), num(b));
+            format!(
+                "{} of {}: {x} ({} {a} to {b}, logistic fit; {}), after {} runs",
+                w.point,
+                cp.parameter,
+                cp.method.interval_name(cp.confidence),
+                cp.direction,
+                cp.runs
+            )
+        }
+        (Some(x), Some([a, b]), Method::Bracket) if cp.max_runs_reached => {
+            let (x, a, b) = (num(x), num(a), num(b));
+            format!(
+                "{} of {}: between {a} and {b} (bracket of one replication per value, not told \
+                 from 0.5: --max-runs reached; midpoint {x}; {}), after {} runs",
+                w.point, cp.parameter, cp.direction, cp.runs
+            )
+        }
         (Some(x), Some([a, b]), Method::Bracket) => {
             let at = |v: f64| {
                 cp.points
@@ -181,10 +192,11 @@ fn answer(cp: &CrashPoint) -> String {
             };
             let ((ka, na), (kb, nb)) = (at(a), at(b));
             let split = crate::experiment::search::ErrorSplit::of(cp.confidence);
+            let (x, a, b) = (num(x), num(a), num(b));
             format!(
-                "{} of {}: between {a:.3} and {b:.3} (bracket at {}%: {} in {ka} of {na} runs at \
-                 {a:.3}, {kb} of {nb} at {b:.3}; one-sided binomial tests against 0.5, errors \
-                 {:.1}% on the failing side and {:.1}% on the holding side; midpoint {x:.3}; {}), \
+                "{} of {}: between {a} and {b} (bracket at {}%: {} in {ka} of {na} runs at \
+                 {a}, {kb} of {nb} at {b}; one-sided binomial tests against 0.5, errors \
+                 {:.1}% on the failing side and {:.1}% on the holding side; midpoint {x}; {}), \
                  after {} runs",
                 w.point,
                 cp.parameter,
