@@ -211,3 +211,25 @@ fn answer(cp: &CrashPoint) -> String {
         _ => format!("no {} found for {}", w.point, cp.parameter),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whole values are written without decimals: the built-in night's answer as recorded in
+    /// docs/ (a bracket between 10 and 11 web instances).
+    #[test]
+    fn the_answer_writes_counts_as_whole_numbers() {
+        let cp: CrashPoint =
+            serde_json::from_str(include_str!("../../docs/ircc-instances-crashpoint.json"))
+                .unwrap();
+        let text = answer(&cp);
+        assert!(
+            text.contains(
+                "between 10 and 11 (bracket at 95%: outages in 6 of 6 runs at 10, 0 of 5 at 11;"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("midpoint 10.5;"), "{text}");
+    }
+}
