@@ -14,9 +14,9 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::legend::{Dash, Glyph, draw_legend, entry};
 use super::parts::{
-    Dash, Glyph, display_unit, draw_legend, draw_mesh, draw_title, draw_y_desc, entry, fit_text,
-    text_size, with_unit,
+    display_unit, draw_mesh, draw_title, draw_y_desc, fit_text, text_size, with_unit,
 };
 use super::scale::{MAX_X_TICKS, Scale, TimeAxis, nice_ticks};
 use super::theme::*;
