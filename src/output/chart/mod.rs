@@ -15,6 +15,7 @@
 
 mod compare;
 mod contour;
+mod crash_table;
 mod crashpoint;
 mod fit;
 mod heatmap;
