@@ -121,7 +121,7 @@ fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
             out.push(KeyMetric { column, censored });
         }
     }
-    let tier_field = |c: &Column, field: &str| matches!(c, Column::Tier(_, m) if m.field == field);
+    let tier_field = |c: &Column, field: &str| matches!(c, Column::Tier(_, m) if m.key == field);
     for field in [table::INSTANCE_HOURS, table::COST] {
         out.extend(
             columns

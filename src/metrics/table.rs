@@ -16,10 +16,12 @@
 use super::room::RoomSummary;
 use super::summary::{Summary, TierSummary};
 
-/// One metric of a run.
+/// One metric: of a run ([`Metric`], the default) or of each tier ([`TierMetric`]), which
+/// differ only in what they read (`V`) and what decides whether the column exists (`P`).
 #[derive(Debug, Clone, Copy)]
-pub struct Metric {
-    /// Column of `points.csv` and name in `sweep.json`, e.g. `outage.recovery_time_s`.
+pub struct Metric<V = fn(&Run) -> Option<f64>, P = fn(&Summary) -> bool> {
+    /// Column of `points.csv` and name in `sweep.json`, e.g. `outage.recovery_time_s`; for a
+    /// tier's metric the field, its column being `tiers.<tier>.<key>`.
     pub key: &'static str,
     /// What is measured, for charts and the terminal, e.g. `recovery time`.
     pub label: &'static str,
@@ -28,24 +30,33 @@ pub struct Metric {
     /// The values are probabilities or shares, 0..1 (a yes/no outcome is stored as 1/0, so its
     /// mean over replications is the share where it held).
     pub probability: bool,
-    pub value: fn(&Run) -> Option<f64>,
-    /// Whether a run has this column at all: the waiting room's only where the model has a
-    /// room, the total cost only where a tier has a price, so the columns of models without
-    /// them stay as they were.
-    pub present: fn(&Summary) -> bool,
+    pub value: V,
+    /// Whether a run (or tier) has this column at all: the waiting room's only where the model
+    /// has a room, a cost only where a tier has a price, so the columns of models without them
+    /// stay as they were.
+    pub present: P,
 }
 
-/// One metric of each tier; its column is `tiers.<tier>.<field>`.
-#[derive(Debug, Clone, Copy)]
-pub struct TierMetric {
-    pub field: &'static str,
-    pub label: &'static str,
-    pub unit: &'static str,
-    pub probability: bool,
-    pub value: fn(&TierSummary) -> Option<f64>,
-    /// Whether a tier has this column at all: a price-dependent `cost` only where the model
-    /// sets one, so the columns of models without it stay as they were.
-    pub present: fn(&TierSummary) -> bool,
+/// One metric of each tier; its column is `tiers.<tier>.<key>`.
+pub type TierMetric = Metric<fn(&TierSummary) -> Option<f64>, fn(&TierSummary) -> bool>;
+
+/// A metric of the run.
+const fn run(
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    probability: bool,
+    value: fn(&Run) -> Option<f64>,
+    present: fn(&Summary) -> bool,
+) -> Metric {
+    Metric {
+        key,
+        label,
+        unit,
+        probability,
+        value,
+        present,
+    }
 }
 
 const fn mean(
@@ -54,36 +65,22 @@ const fn mean(
     unit: &'static str,
     value: fn(&Run) -> Option<f64>,
 ) -> Metric {
-    Metric {
-        key,
-        label,
-        unit,
-        probability: false,
-        value,
-        present: |_| true,
-    }
+    run(key, label, unit, false, value, |_| true)
 }
 
 const fn share(key: &'static str, label: &'static str, value: fn(&Run) -> Option<f64>) -> Metric {
-    Metric {
-        key,
-        label,
-        unit: "",
-        probability: true,
-        value,
-        present: |_| true,
-    }
+    run(key, label, "", true, value, |_| true)
 }
 
 const fn tier(
-    field: &'static str,
+    key: &'static str,
     label: &'static str,
     unit: &'static str,
     probability: bool,
     value: fn(&TierSummary) -> Option<f64>,
 ) -> TierMetric {
     TierMetric {
-        field,
+        key,
         label,
         unit,
         probability,
@@ -99,14 +96,7 @@ const fn room(
     unit: &'static str,
     value: fn(&Run) -> Option<f64>,
 ) -> Metric {
-    Metric {
-        key,
-        label,
-        unit,
-        probability: false,
-        value,
-        present: |s| s.waiting_room.is_some(),
-    }
+    run(key, label, unit, false, value, |s| s.waiting_room.is_some())
 }
 
 /// The value `f` of the run's waiting room, when it has one.
@@ -280,7 +270,7 @@ pub const TIER: &[TierMetric] = &[
         |t| t.blocking_probability,
     ),
     TierMetric {
-        field: "cost",
+        key: "cost",
         label: "cost",
         unit: "currency units",
         probability: false,
@@ -384,14 +374,14 @@ pub const AFTER_TIERS: &[Metric] = &[
         "requests",
         |r| count(r.summary.requests.lost()),
     ),
-    Metric {
-        key: COST,
-        label: "cost of all priced tiers",
-        unit: "currency units",
-        probability: false,
-        value: |r| total_cost(r.summary),
-        present: |s| total_cost(s).is_some(),
-    },
+    run(
+        COST,
+        "cost of all priced tiers",
+        "currency units",
+        false,
+        |r| total_cost(r.summary),
+        |s| total_cost(s).is_some(),
+    ),
     room(
         "waiting_room.admitted",
         "users admitted from the room",
@@ -498,14 +488,14 @@ impl Column {
             return Some(Column::Run(m));
         }
         let (tier, field) = key.strip_prefix("tiers.")?.rsplit_once('.')?;
-        let m = TIER.iter().find(|m| m.field == field)?;
+        let m = TIER.iter().find(|m| m.key == field)?;
         Some(Column::Tier(tier.to_string(), m))
     }
 
     pub fn key(&self) -> String {
         match self {
             Column::Run(m) => m.key.to_string(),
-            Column::Tier(t, m) => format!("tiers.{t}.{}", m.field),
+            Column::Tier(t, m) => format!("tiers.{t}.{}", m.key),
         }
     }
 
@@ -548,112 +538,4 @@ pub fn metric(key: &str) -> Option<&'static Metric> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::metrics::outage::Outage;
-
-    #[test]
-    fn every_column_reads_back_by_its_key() {
-        let tier = |name: &str, cost| TierSummary {
-            name: name.into(),
-            cost,
-            ..TierSummary::default()
-        };
-        let s = Summary {
-            tiers: vec![tier("web", Some(1.0)), tier("db.main", None)],
-            waiting_room: Some(RoomSummary::default()),
-            ..Summary::default()
-        };
-        let cols = Column::of(&s);
-        for c in &cols {
-            let back = Column::parse(&c.key()).expect("parses");
-            assert_eq!(back.key(), c.key());
-        }
-        let keys: Vec<String> = cols.iter().map(Column::key).collect();
-        let mut unique = keys.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), keys.len(), "duplicate keys");
-        assert!(Column::parse("tiers.web.nothing").is_none());
-        assert!(Column::parse("nothing").is_none());
-        for k in ["tiers.web.cost", "cost", "waiting_room.wait_p95_s"] {
-            assert!(keys.iter().any(|x| x == k), "{k}");
-        }
-        assert!(!keys.iter().any(|x| x == "tiers.db.main.cost"));
-    }
-
-    #[test]
-    fn columns_of_what_a_model_does_not_have_are_left_out() {
-        let plain = Summary {
-            tiers: vec![TierSummary {
-                name: "web".into(),
-                instances: 3,
-                instance_hours: 6.0,
-                ..TierSummary::default()
-            }],
-            ..Summary::default()
-        };
-        let keys = |s: &Summary| -> Vec<String> { Column::of(s).iter().map(Column::key).collect() };
-        let k = keys(&plain);
-        assert!(k.contains(&"tiers.web.instance_hours".to_string()));
-        assert!(
-            !k.iter()
-                .any(|k| k.contains("cost") || k.starts_with("waiting_room"))
-        );
-        let roomy = Summary {
-            waiting_room: Some(RoomSummary {
-                admitted: 5,
-                ..RoomSummary::default()
-            }),
-            ..plain.clone()
-        };
-        // The room's columns come last, so the others keep their places.
-        let u = Column::union([&plain, &roomy]);
-        let uk: Vec<String> = u.iter().map(Column::key).collect();
-        assert_eq!(uk[..k.len()], k[..]);
-        assert_eq!(uk[k.len()], "waiting_room.admitted");
-        let run = |s| Run {
-            summary: s,
-            down_at_end: false,
-        };
-        assert_eq!(u[k.len()].value(&run(&roomy)), Some(5.0));
-        assert_eq!(u[k.len()].value(&run(&plain)), None);
-        let ih = u
-            .iter()
-            .find(|c| c.key() == "tiers.web.instance_hours")
-            .unwrap();
-        assert_eq!(ih.value(&run(&plain)), Some(6.0));
-        assert_eq!(ih.label(), "web: instance-hours");
-    }
-
-    #[test]
-    fn recovery_time_only_for_runs_that_recovered() {
-        let mut s = Summary {
-            outage: Outage {
-                crashed: true,
-                crash_time_s: Some(100.0),
-                recovered: Some(false),
-                recovery_time_s: Some(500.0),
-                downtime_s: 500.0,
-                episodes: 1,
-                intervals: vec![[100.0, 600.0]],
-                recovered_at_s: None,
-            },
-            ..Summary::default()
-        };
-        let get = |s: &Summary, down_at_end, k: &str| {
-            (metric(k).unwrap().value)(&Run {
-                summary: s,
-                down_at_end,
-            })
-        };
-        assert_eq!(get(&s, true, RECOVERY_TIME), None);
-        assert_eq!(get(&s, true, DOWNTIME_CENSORED), Some(1.0));
-        assert_eq!(get(&s, true, OUTAGE_RECOVERED), Some(0.0));
-        s.outage.recovered = Some(true);
-        s.outage.recovery_time_s = Some(200.0);
-        s.outage.intervals = vec![[100.0, 300.0]];
-        assert_eq!(get(&s, false, RECOVERY_TIME), Some(200.0));
-        assert_eq!(get(&s, false, DOWNTIME_CENSORED), Some(0.0));
-    }
-}
+mod tests;

@@ -14,9 +14,9 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::legend::{Dash, Glyph, draw_legend, entry};
 use super::parts::{
-    Dash, Glyph, display_unit, draw_legend, draw_mesh, draw_title, draw_y_desc, entry, fit_text,
-    text_size, with_unit,
+    Plot, display_unit, draw_mesh, draw_title, draw_y_desc, fit_text, text_size, with_unit,
 };
 use super::scale::{MAX_X_TICKS, Scale, TimeAxis, nice_ticks};
 use super::theme::*;
@@ -207,12 +207,12 @@ impl CompareChart<'_> {
             log: false,
             ticks,
         };
-        let mut chart = ChartBuilder::on(&body)
-            .margin_top(PLOT_MARGIN_TOP)
-            .margin_right(PLOT_MARGIN_RIGHT)
-            .x_label_area_size(X_LABEL_AREA + X_DESC_EXTRA)
-            .y_label_area_size(LABEL_W)
-            .build_cartesian_2d(x.scale(), y)?;
+        let mut chart = chart_on(
+            &body,
+            (x.scale(), y),
+            PLOT_MARGIN_RIGHT,
+            X_LABEL_AREA + X_DESC_EXTRA,
+        )?;
         let x_desc = if self.start_clock_s.is_some() {
             "time (clock)"
         } else {
@@ -282,12 +282,7 @@ impl CompareChart<'_> {
         )?;
         let n = self.variants().len();
         let y = self.category_axis(&body);
-        let mut chart = ChartBuilder::on(&body)
-            .margin_top(PLOT_MARGIN_TOP)
-            .margin_right(PLOT_MARGIN_RIGHT)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(LABEL_W)
-            .build_cartesian_2d(x.scale(), y)?;
+        let mut chart = chart_on(&body, (x.scale(), y), PLOT_MARGIN_RIGHT, X_LABEL_AREA)?;
         draw_mesh(&mut chart, None, false)?;
         let reps = self.comparison.reps.max(1) as f64;
         for (i, v) in self.variants().iter().enumerate() {
@@ -375,12 +370,12 @@ impl CompareChart<'_> {
             log: false,
             ticks: nice_ticks(0.0, hi, 5.min(MAX_X_TICKS)),
         };
-        let mut chart = ChartBuilder::on(&body)
-            .margin_top(PLOT_MARGIN_TOP)
-            .margin_right(PLOT_MARGIN_RIGHT + 60)
-            .x_label_area_size(X_LABEL_AREA + X_DESC_EXTRA)
-            .y_label_area_size(LABEL_W)
-            .build_cartesian_2d(x, y)?;
+        let mut chart = chart_on(
+            &body,
+            (x, y),
+            PLOT_MARGIN_RIGHT + 60,
+            X_LABEL_AREA + X_DESC_EXTRA,
+        )?;
         // A unit the label already says ("requests lost", "web: instance-hours") is not repeated.
         let desc = with_unit(
             &first.label,
@@ -439,6 +434,25 @@ impl CompareChart<'_> {
 /// Row of variant `i` of `n` on a category axis: the first at the top.
 fn row_of(i: usize, n: usize) -> f64 {
     (n - 1 - i) as f64
+}
+
+/// A chart on `body` (the panel under its title) with the `LABEL_W` column on its left for the
+/// variants' names or the y ticks, and `x_label_area` pixels below for the x ticks and description.
+fn chart_on<'a, DB: DrawingBackend>(
+    body: &'a DrawingArea<DB, Shift>,
+    (x, y): (Scale, Scale),
+    margin_right: u32,
+    x_label_area: u32,
+) -> Result<Plot<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    Ok(ChartBuilder::on(body)
+        .margin_top(PLOT_MARGIN_TOP)
+        .margin_right(margin_right)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(LABEL_W)
+        .build_cartesian_2d(x, y)?)
 }
 
 /// A panel's areas: the plot (left of the legend's column) with its title drawn on top, the

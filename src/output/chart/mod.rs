@@ -2,8 +2,8 @@
 //! parameter ([`draw_sweep`]), a heatmap over two ([`draw_heatmap`]), a crash-point search
 //! ([`draw_crashpoint`]), a comparison of variants ([`draw_compare`]) and how `surge fit`'s model
 //! matches its data ([`draw_fit`]); one file per figure, on a shared look (`theme`), one axis type
-//! (`scale`), shared pieces (`parts`: titles, legends, whiskers) and the heatmap boundary's
-//! geometry (`contour`).
+//! (`scale`), shared pieces (`parts`: titles, whiskers, markers; `legend`) and the heatmap
+//! boundary's geometry (`contour`).
 //!
 //! Each chart is written as a PNG and as an SVG of the same layout, each atomically
 //! ([`write_atomically`]). The font (DejaVu Sans) is embedded in the binary and registered with
@@ -15,9 +15,11 @@
 
 mod compare;
 mod contour;
+mod crash_table;
 mod crashpoint;
 mod fit;
 mod heatmap;
+mod legend;
 mod panels;
 mod parts;
 mod scale;

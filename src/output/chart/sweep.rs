@@ -10,6 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::legend::{Glyph, draw_legend, entry};
 use super::parts::*;
 use super::scale::*;
 use super::theme::*;
