@@ -173,8 +173,11 @@ fn cell(k: Option<&KeyStat>, fmt: &dyn Fn(f64) -> String) -> String {
     } else {
         ""
     };
+    // An interval that rounds to nothing in the cell's unit ("± 0 ms") is left out.
     match e.ci95 {
-        Some(h) if h > 0.0 => format!("{at_least}{} ± {}", fmt(e.mean), fmt(h)),
+        Some(h) if h > 0.0 && fmt(h) != fmt(0.0) => {
+            format!("{at_least}{} ± {}", fmt(e.mean), fmt(h))
+        }
         _ => format!("{at_least}{}", fmt(e.mean)),
     }
 }
@@ -188,7 +191,7 @@ fn difference(v: &VariantResult, key: &str, fmt: &dyn Fn(f64) -> String) -> Stri
         return "n/a".into();
     };
     let mut s = signed(e.mean, fmt);
-    if let Some(h) = e.ci95.filter(|h| *h > 0.0) {
+    if let Some(h) = e.ci95.filter(|h| *h > 0.0 && fmt(*h) != fmt(0.0)) {
         s.push_str(&format!(" ± {}", fmt(h)));
     }
     if d.left_out > 0 {
