@@ -35,6 +35,24 @@ pub(super) struct Attempt {
 }
 
 impl Attempt {
+    /// A new attempt created at `now`, in no tier and holding nothing.
+    fn fresh(now: Time, source: u16, user: u32, call: u32, probe: bool) -> Self {
+        Attempt {
+            created: now,
+            user,
+            call,
+            source,
+            epoch: 0,
+            held: 0,
+            at: 0,
+            waiting: false,
+            client_gone: false,
+            probe,
+            live: true,
+            deferred: 0,
+        }
+    }
+
     /// The tiers it is in (bit t for tier t): those where it holds a thread, and the one where
     /// it waits.
     pub(super) fn occupied(&self) -> u64 {
@@ -68,20 +86,7 @@ impl World<'_> {
         call: u32,
         probe: bool,
     ) -> u32 {
-        let mut a = Attempt {
-            created: now,
-            user,
-            call,
-            source,
-            epoch: 0,
-            held: 0,
-            at: 0,
-            waiting: false,
-            client_gone: false,
-            probe,
-            live: true,
-            deferred: 0,
-        };
+        let mut a = Attempt::fresh(now, source, user, call, probe);
         match self.free_attempts.pop() {
             Some(i) => {
                 a.epoch = self.attempts[i as usize].epoch;
@@ -115,20 +120,7 @@ impl World<'_> {
         if call != NONE {
             self.calls[call as usize].attempts += 1;
         }
-        let a = Attempt {
-            created: now,
-            user,
-            call,
-            source,
-            epoch: 0,
-            held: 0,
-            at: 0,
-            waiting: false,
-            client_gone: false,
-            probe: false,
-            live: true,
-            deferred: 0,
-        };
+        let a = Attempt::fresh(now, source, user, call, false);
         self.metrics.offered(now, retry);
         if call != NONE && !retry {
             self.retry_deposit(now, source);
