@@ -77,31 +77,7 @@ impl World<'_> {
             }
             Event::Return { source } => self.begin_session(now, source, cal),
             Event::Page { user } => self.page_due(now, user, cal),
-            Event::Pool { source, pool } => {
-                let p = self.sources[source as usize].pool(pool);
-                // The pending departure is this one: the next needs a draw of its own.
-                p.left = None;
-                if p.size() == 0 {
-                    return;
-                }
-                if pool == PoolKind::Returning {
-                    p.count -= 1;
-                    self.reschedule_pool(now, source, pool, cal);
-                    self.begin_session(now, source, cal);
-                    return;
-                }
-                // Members are kept in uniformly random order (see `wait_then_page`), so the
-                // last one is a uniform pick, and taking it touches only hot memory.
-                let u = p
-                    .members
-                    .pop()
-                    .expect("a pool of size > 0 with no count has members");
-                p.firing = true;
-                let user = self.place_user(u);
-                self.page_due(now, user, cal);
-                self.sources[source as usize].pool(pool).firing = false;
-                self.reschedule_pool(now, source, pool, cal);
-            }
+            Event::Pool { source, pool } => self.pool_fires(now, source, pool, cal),
             Event::Retry { call } => {
                 let source = self.calls[call as usize].source;
                 self.offer(now, source, NONE, call, true, cal);

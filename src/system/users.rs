@@ -8,6 +8,7 @@ use super::{NONE, TOKEN_CAP, World};
 use crate::engine::rng::{open01, substream};
 use crate::engine::{Calendar, Stream, Time};
 use crate::model::{Dist, Model, SourceKind};
+use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
 use super::events::Event;
@@ -72,6 +73,7 @@ impl SourceState {
             SourceKind::Users => s.baseline / model.session_length_s(s),
         };
         let rng = |purpose: u64| substream(seed, &[SOURCE, i as u64, purpose]);
+        let pool = |d, purpose, kind| Pool::for_dist(d, rng(purpose), i as u16, kind);
         SourceState {
             kind: s.kind,
             arrivals: match &s.trace {
@@ -86,9 +88,13 @@ impl SourceState {
             pages: s.pages.clone(),
             think: s.think.clone(),
             tokens: TOKEN_CAP,
-            thinking: Pool::for_dist(s.think.as_ref(), rng(THINK)),
-            refreshing: Pool::for_dist(s.client.refresh_after.as_ref(), rng(REFRESH)),
-            returning: Pool::for_dist(s.client.return_after.as_ref(), rng(RETURN)),
+            thinking: pool(s.think.as_ref(), THINK, PoolKind::Thinking),
+            refreshing: pool(
+                s.client.refresh_after.as_ref(),
+                REFRESH,
+                PoolKind::Refreshing,
+            ),
+            returning: pool(s.client.return_after.as_ref(), RETURN, PoolKind::Returning),
         }
     }
 }
@@ -120,41 +126,103 @@ pub enum PoolKind {
 /// pending event lives in a calendar slot, so nothing stale is left behind. This keeps hundreds
 /// of thousands of reading users out of the event heap.
 ///
-/// One exponential draw per departure (the next reaction method of Gibson and Bruck, as
-/// modified by Anderson): the next departure comes when the rate, integrated from the last one,
-/// reaches a unit exponential drawn then. When N changes, the part of that draw not yet used
-/// up (`left`) carries over at the new rate instead of a new draw; the time of the departure is
-/// then exactly as likely as with a fresh draw, since the rate changes only at events that do
-/// not depend on this draw.
+/// Departures by thinning: the pool's event is a *candidate* of a Poisson process at the rate
+/// B / m of a bound B >= N, and the candidate is a departure with probability N / B (a place
+/// drawn uniformly in [0, B) falls below N), when the member at that place leaves (so it is a
+/// uniform pick). Since N
+/// may only rise above B at an insertion, where B is raised and the candidate drawn afresh
+/// (memoryless), the departures have the rate N / m at every instant, exactly. B keeps a slack
+/// over N (`slack`), so most insertions and departures leave the pending candidate as it is:
+/// no reschedule per change of size, and about one candidate in 250 is thrown away.
+///
+/// Members are kept by *class* where their state is one of a few (`Classes`): the users of a
+/// pool differ only by their pages left and failures in a row, so a pool of 200,000 readers is
+/// a table of counts that stays in cache, and a uniform pick is a walk over the counts. The
+/// others (a user with a place in a waiting room, or with many pages left) are kept one by one.
 #[derive(Debug, Clone)]
 pub(super) struct Pool {
-    /// The stream of this pool's purpose: departures, places, and the delays and decisions of
+    /// The stream of this pool's purpose: departures, picks, and the delays and decisions of
     /// its kind when they are not exponential.
     pub(super) rng: Stream,
     /// Mean delay, seconds; 0 when the delay is not exponential (members get their own events).
     pub(super) mean_s: f64,
-    pub(super) members: Vec<User>,
+    /// The source whose users wait here, and whether they are refreshing (the pool's kind).
+    source: u16,
+    refreshing: bool,
+    /// Members by class.
+    classes: Classes,
+    /// Members that fit no class, in no particular order.
+    others: Vec<User>,
     /// Members without identity (returning users are only a count).
     pub(super) count: u64,
-    /// The calendar slot of the pool's next departure, once it has had members.
+    /// The calendar slot of the pool's next candidate, once it has had members.
     pub(super) slot: Option<usize>,
-    /// The uniform draw that places the next newcomer, drawn one insertion ahead so the place
-    /// can be fetched into cache before it is needed (it is independent of everything in
-    /// between, so the place is still uniform).
-    pub(super) next_place: f64,
-    /// A member is leaving right now: set the next departure once the event is handled, not
-    /// at each change within it (the member often comes straight back to the same pool).
-    pub(super) firing: bool,
-    /// The unit exponential of the pending departure not yet used up at `since`; `None` when no
-    /// departure is pending (the pool was empty, or its departure has just fired).
-    pub(super) left: Option<f64>,
-    /// When `left` was last brought up to date, and the rate (members / mean) from then on.
-    pub(super) since: Time,
-    pub(super) rate: f64,
+    /// A candidate is pending in the slot, drawn at the rate `bound` / `mean_s`.
+    pending: bool,
+    /// The bound B on the size that the pending candidate's rate was drawn with; `mean_s / B`.
+    bound: u64,
+    scale_s: f64,
+    /// The pending candidate's place, uniform in [0, `bound`): a departure when it is below
+    /// the size at the candidate's time, then the place of the member who leaves.
+    place: u64,
+    /// A member is leaving right now: draw the next candidate once the event is handled, not
+    /// at each change within it.
+    firing: bool,
+}
+
+/// Classes of members: pages left (0 to `PAGES - 1`) x failures in a row (0 to `FAILURES - 1`).
+const PAGES: u32 = 64;
+const FAILURES: u32 = 4;
+const CLASSES: usize = (PAGES * FAILURES) as usize;
+/// Counts are summed by blocks of `BLOCK` classes, so a pick walks blocks, then one block.
+const BLOCK: usize = 16;
+
+/// Members counted by class: which class, not which user, is all a departure needs to know.
+#[derive(Debug, Clone)]
+struct Classes {
+    total: u64,
+    count: [u32; CLASSES],
+    block: [u32; CLASSES / BLOCK],
+}
+
+impl Classes {
+    fn new() -> Classes {
+        Classes {
+            total: 0,
+            count: [0; CLASSES],
+            block: [0; CLASSES / BLOCK],
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, class: usize) {
+        self.total += 1;
+        self.count[class] += 1;
+        self.block[class / BLOCK] += 1;
+    }
+
+    /// Remove the member at place `r` (< `total`) in class order; its class.
+    #[inline]
+    fn take(&mut self, mut r: u64) -> usize {
+        let mut b = 0;
+        while r >= u64::from(self.block[b]) {
+            r -= u64::from(self.block[b]);
+            b += 1;
+        }
+        let mut c = b * BLOCK;
+        while r >= u64::from(self.count[c]) {
+            r -= u64::from(self.count[c]);
+            c += 1;
+        }
+        self.total -= 1;
+        self.count[c] -= 1;
+        self.block[b] -= 1;
+        c
+    }
 }
 
 impl Pool {
-    pub(super) fn for_dist(d: Option<&Dist>, rng: Stream) -> Pool {
+    pub(super) fn for_dist(d: Option<&Dist>, rng: Stream, source: u16, kind: PoolKind) -> Pool {
         Pool {
             rng,
             // Only exponential delays can be pooled.
@@ -162,14 +230,17 @@ impl Pool {
                 Some(Dist::Exponential { mean }) => *mean,
                 _ => 0.0,
             },
-            members: Vec::new(),
+            source,
+            refreshing: kind == PoolKind::Refreshing,
+            classes: Classes::new(),
+            others: Vec::new(),
             count: 0,
             slot: None,
-            next_place: 0.0,
+            pending: false,
+            bound: 0,
+            scale_s: 0.0,
+            place: 0,
             firing: false,
-            left: None,
-            since: Time::ZERO,
-            rate: 0.0,
         }
     }
 
@@ -178,8 +249,119 @@ impl Pool {
     }
 
     pub(super) fn size(&self) -> u64 {
-        self.members.len() as u64 + self.count
+        self.classes.total + self.others.len() as u64 + self.count
     }
+
+    /// A user joins (in no order: departures pick uniformly).
+    #[inline]
+    pub(super) fn insert(&mut self, u: User) {
+        let plain = u.pass == NONE && u.refreshing == self.refreshing && u.source == self.source;
+        if plain && u.pages_left < PAGES && u.failures < FAILURES {
+            self.classes
+                .add((u.failures * PAGES + u.pages_left) as usize);
+        } else {
+            self.others.push(u);
+        }
+    }
+
+    /// The pending candidate fires: is it a departure (its place falls among the members)?
+    /// If so, `leave` takes the member; in any case `next_candidate` follows.
+    #[inline]
+    fn fires(&mut self) -> bool {
+        self.pending = false;
+        self.place < self.size()
+    }
+
+    /// The member at the fired candidate's place leaves: by class first, then the others, then
+    /// those without identity (`None`: a returning user).
+    #[inline]
+    fn leave(&mut self) -> Option<User> {
+        let r = self.place;
+        if r < self.classes.total {
+            let c = self.classes.take(r) as u32;
+            Some(User {
+                source: self.source,
+                pages_left: c % PAGES,
+                failures: c / PAGES,
+                refreshing: self.refreshing,
+                pass: NONE,
+            })
+        } else if let Some(i) = (r - self.classes.total).checked_sub(self.others.len() as u64) {
+            debug_assert!(i < self.count);
+            self.count -= 1;
+            None
+        } else {
+            Some(self.others.swap_remove((r - self.classes.total) as usize))
+        }
+    }
+
+    /// After a candidate: the next one, the bound kept while it still fits the size within
+    /// twice its slack; none while the pool is empty.
+    #[inline]
+    fn next_candidate(&mut self, now: Time, cal: &mut Calendar<Event>, kind: PoolKind) {
+        let n = self.size();
+        if n == 0 {
+            if let Some(slot) = self.slot {
+                cal.clear_slot(slot);
+            }
+            return;
+        }
+        if n > self.bound || self.bound > n + 2 * slack(n) {
+            self.set_bound(n);
+        }
+        self.draw_candidate(now, cal, kind);
+    }
+
+    /// The pool may have grown: a fresh candidate when the bound no longer covers its size.
+    #[inline]
+    fn grew(&mut self, now: Time, cal: &mut Calendar<Event>, kind: PoolKind) {
+        let n = self.size();
+        if self.firing || (self.pending && n <= self.bound) {
+            return;
+        }
+        if n == 0 {
+            self.pending = false;
+            let slot = *self.slot.get_or_insert_with(|| cal.add_slot());
+            cal.clear_slot(slot);
+            return;
+        }
+        self.set_bound(n);
+        self.draw_candidate(now, cal, kind);
+    }
+
+    /// A new candidate from `now` at the rate of the bound (drawn afresh: memoryless).
+    fn draw_candidate(&mut self, now: Time, cal: &mut Calendar<Event>, kind: PoolKind) {
+        let slot = *self.slot.get_or_insert_with(|| cal.add_slot());
+        let e: f64 = Exp1.sample(&mut self.rng);
+        self.place = self.rng.random_range(0..self.bound);
+        self.pending = true;
+        // The member this candidate would take, when kept one by one: into cache ahead.
+        if let Some(i) = self.place.checked_sub(self.classes.total) {
+            prefetch(&self.others, i as usize);
+        }
+        cal.set_slot(
+            slot,
+            now.after(e * self.scale_s),
+            Event::Pool {
+                source: self.source,
+                pool: kind,
+            },
+        );
+    }
+
+    /// Set the bound to the size plus its slack.
+    fn set_bound(&mut self, n: u64) {
+        self.bound = n + slack(n);
+        self.scale_s = self.mean_s / self.bound as f64;
+    }
+}
+
+/// The bound's margin over a size of `n`: about 0.4% (none below 256 members). The bound stays
+/// within twice that of the size, so at most one candidate in 128 is thrown away (one in 250 or
+/// so on average), and the bound moves only when the size has drifted by hundreds.
+#[inline]
+fn slack(n: u64) -> u64 {
+    n / 256
 }
 
 /// Ask the processor to bring `v[i]` into cache (a hint: no effect on results).
@@ -227,25 +409,9 @@ impl World<'_> {
         let src = &mut self.sources[source as usize];
         let pool = src.pool(kind);
         if pool.active() {
-            // Inside-out Fisher-Yates: the newcomer takes a uniform place among the n + 1 and
-            // the member there moves to the end, so the order stays a uniform permutation and
-            // the member at the end is a uniform pick. (The random access here is a store the
-            // processor need not wait for; a random pick at departure would be a load it must.)
-            let u = self.users[user as usize];
-            let n = pool.members.len();
-            let j = ((pool.next_place * (n + 1) as f64) as usize).min(n);
-            if j == n {
-                pool.members.push(u);
-            } else {
-                let displaced = std::mem::replace(&mut pool.members[j], u);
-                pool.members.push(displaced);
-            }
-            pool.next_place = open01(&mut pool.rng);
-            prefetch(&pool.members, (pool.next_place * (n + 2) as f64) as usize);
+            pool.insert(self.users[user as usize]);
             self.free_users.push(user);
-            if !pool.firing {
-                self.reschedule_pool(now, source, kind, cal);
-            }
+            self.reschedule_pool(now, source, kind, cal);
         } else {
             let wait = match kind {
                 PoolKind::Thinking => src
@@ -263,10 +429,9 @@ impl World<'_> {
         }
     }
 
-    /// A pool changed size, or its departure has just fired: its next departure, in the pool's
-    /// calendar slot (which replaces the departure planned before). The unit exponential still
-    /// left of the pending departure carries over at the new rate; only a pool with none pending
-    /// draws a new one.
+    /// A pool has grown: a fresh candidate when the bound no longer covers its size (see
+    /// `Pool`); nothing while a member is leaving, as `pool_fires` draws the next candidate then.
+    #[inline]
     pub(super) fn reschedule_pool(
         &mut self,
         now: Time,
@@ -274,26 +439,35 @@ impl World<'_> {
         kind: PoolKind,
         cal: &mut Calendar<Event>,
     ) {
-        let pool = self.sources[source as usize].pool(kind);
-        let slot = *pool.slot.get_or_insert_with(|| cal.add_slot());
-        let n = pool.size();
-        if n == 0 {
-            pool.left = None;
-            cal.clear_slot(slot);
-            return;
+        self.sources[source as usize]
+            .pool(kind)
+            .grew(now, cal, kind);
+    }
+
+    /// The pool's candidate fires: a departure with probability size / bound (see `Pool`), then
+    /// the next candidate.
+    pub(super) fn pool_fires(
+        &mut self,
+        now: Time,
+        source: u16,
+        kind: PoolKind,
+        cal: &mut Calendar<Event>,
+    ) {
+        let p = self.sources[source as usize].pool(kind);
+        if p.fires() {
+            p.firing = true;
+            match p.leave() {
+                Some(u) => {
+                    let user = self.place_user(u);
+                    self.page_due(now, user, cal);
+                }
+                None => self.begin_session(now, source, cal),
+            }
+            self.sources[source as usize].pool(kind).firing = false;
         }
-        let left = match pool.left {
-            Some(left) => (left - pool.rate * now.since(pool.since)).max(0.0),
-            None => Exp1.sample(&mut pool.rng),
-        };
-        pool.left = Some(left);
-        pool.since = now;
-        pool.rate = n as f64 / pool.mean_s;
-        cal.set_slot(
-            slot,
-            now.after(left / pool.rate),
-            Event::Pool { source, pool: kind },
-        );
+        self.sources[source as usize]
+            .pool(kind)
+            .next_candidate(now, cal, kind);
     }
 
     pub(super) fn schedule_next(&mut self, source: u16, cal: &mut Calendar<Event>) {
@@ -357,3 +531,6 @@ impl World<'_> {
         self.free_users.push(user);
     }
 }
+
+#[cfg(test)]
+mod tests;
