@@ -232,16 +232,24 @@ impl<E: Copy> Calendar<E> {
 
     #[inline]
     fn sift_up(&mut self, mut i: usize) {
-        let item = self.heap[i];
-        while i > 0 {
-            let parent = (i - 1) / ARITY;
-            if self.heap[parent].key <= item.key {
-                break;
+        assert!(i < self.heap.len());
+        let heap = self.heap.as_mut_ptr();
+        // SAFETY: `i` < len (asserted above) and every index below is a parent of an index
+        // < len, so smaller: each read and write is inside the heap's initialised length, and
+        // nothing else touches `self.heap` while `heap` is used.
+        unsafe {
+            let item = *heap.add(i);
+            while i > 0 {
+                let parent = (i - 1) / ARITY;
+                let p = *heap.add(parent);
+                if p.key <= item.key {
+                    break;
+                }
+                *heap.add(i) = p;
+                i = parent;
             }
-            self.heap[i] = self.heap[parent];
-            i = parent;
+            *heap.add(i) = item;
         }
-        self.heap[i] = item;
     }
 
     /// The root has been taken out: move its hole down to a leaf along the smallest children,
@@ -251,34 +259,42 @@ impl<E: Copy> Calendar<E> {
     #[inline]
     fn refill_root(&mut self, last: Entry<E>) {
         let n = self.heap.len();
+        assert!(n > 0);
+        let heap = self.heap.as_mut_ptr();
         let mut i = 0;
-        loop {
-            let first = i * ARITY + 1;
-            if first + ARITY <= n {
-                // All four children: a branch-free pick (selects, not jumps), since which child
-                // is smallest is a coin toss the branch predictor cannot learn.
-                let kids = &self.heap[first..first + ARITY];
-                let (a, b, c, d) = (kids[0].key, kids[1].key, kids[2].key, kids[3].key);
-                let (ab, kab) = if b < a { (1, b) } else { (0, a) };
-                let (cd, kcd) = if d < c { (3, d) } else { (2, c) };
-                let pick = if kcd < kab { cd } else { ab };
-                self.heap[i] = self.heap[first + pick];
-                i = first + pick;
-            } else {
-                if first < n {
-                    let mut best = first;
-                    for c in first + 1..n {
-                        if self.heap[c].key < self.heap[best].key {
-                            best = c;
+        // SAFETY: `i` starts at 0 < n and only ever becomes a child index that was checked
+        // to be < n (`first + ARITY <= n` for the four, `c < n` in the scan), so every access
+        // is inside the heap's initialised length; `sift_up` gets an index < n.
+        unsafe {
+            loop {
+                let first = i * ARITY + 1;
+                if first + ARITY <= n {
+                    // All four children: a branch-free pick (selects, not jumps), since which
+                    // child is smallest is a coin toss the branch predictor cannot learn.
+                    let kids = heap.add(first);
+                    let (a, b) = ((*kids).key, (*kids.add(1)).key);
+                    let (c, d) = ((*kids.add(2)).key, (*kids.add(3)).key);
+                    let (ab, kab) = if b < a { (1, b) } else { (0, a) };
+                    let (cd, kcd) = if d < c { (3, d) } else { (2, c) };
+                    let pick = if kcd < kab { cd } else { ab };
+                    *heap.add(i) = *kids.add(pick);
+                    i = first + pick;
+                } else {
+                    if first < n {
+                        let mut best = first;
+                        for c in first + 1..n {
+                            if (*heap.add(c)).key < (*heap.add(best)).key {
+                                best = c;
+                            }
                         }
+                        *heap.add(i) = *heap.add(best);
+                        i = best;
                     }
-                    self.heap[i] = self.heap[best];
-                    i = best;
+                    break;
                 }
-                break;
             }
+            *heap.add(i) = last;
         }
-        self.heap[i] = last;
         self.sift_up(i);
     }
 }

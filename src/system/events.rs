@@ -107,7 +107,7 @@ impl World<'_> {
                 self.offer(now, source, NONE, call, true, cal);
             }
             Event::Done { req, epoch } => {
-                let a = self.attempts[req as usize];
+                let a = &self.attempts[req as usize];
                 if a.epoch != epoch {
                     return;
                 }

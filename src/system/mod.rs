@@ -48,6 +48,7 @@ mod operators;
 mod outlier;
 pub mod retry_budget;
 mod scale_in;
+mod shortcuts;
 pub mod throttle;
 pub mod tier;
 mod tier_policies;
@@ -115,6 +116,8 @@ pub struct World<'m> {
     answered_at: Option<Time>,
     /// The waiting room, when the model has one.
     room: Option<Room>,
+    /// Features of the request path the model leaves out (`shortcuts`).
+    shortcuts: shortcuts::Shortcuts,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
     /// Tests only: send every attempt through the arena and the balancer, even when the first
@@ -209,6 +212,7 @@ impl<'m> World<'m> {
             until: None,
             answered_at: None,
             room,
+            shortcuts: shortcuts::Shortcuts::of(model),
             wasted: 0,
             #[cfg(test)]
             one_by_one: false,

@@ -81,6 +81,8 @@ pub struct TierState {
     pub restart: Restart,
     pub cold_factor: f64,
     pub cold_warmup_s: f64,
+    /// No contention and no cold start: a service time is its draw (`slowdown` is 1).
+    pub plain_service: bool,
     pub health_check: Option<HealthCheck>,
     pub autoscale: Option<Autoscale>,
     /// Instances ordered by the autoscaler and not ready yet.
@@ -97,6 +99,11 @@ pub struct TierState {
     pub limiter: Option<super::concurrency_limit::TierLimiter>,
     pub outlier: Option<super::outlier::TierOutlier>,
     next: u32,
+}
+
+/// A restart slows service down for a while.
+fn cold_start(factor: f64, warmup_s: f64) -> bool {
+    factor > 1.0 && warmup_s > 0.0
 }
 
 impl TierState {
@@ -121,6 +128,8 @@ impl TierState {
             restart: t.restart,
             cold_factor: t.restart.cold_factor,
             cold_warmup_s: t.restart.cold_warmup_s,
+            plain_service: t.contention == 0.0
+                && !cold_start(t.restart.cold_factor, t.restart.cold_warmup_s),
             health_check: t.health_check,
             autoscale: t.autoscale,
             pending: 0,
@@ -140,6 +149,23 @@ impl TierState {
     pub fn add_instance(&mut self, now: Time) -> u32 {
         self.instances.push(Instance::new(Some(now)));
         (self.instances.len() - 1) as u32
+    }
+
+    /// What a service starting at `now` on instance `i` (its busy threads counted, this one
+    /// included) is multiplied by: contention, and the cold start after a restart.
+    pub fn slowdown(&self, now: Time, i: u32) -> f64 {
+        let inst = &self.instances[i as usize];
+        let mut factor = 1.0 + self.contention * f64::from(inst.busy);
+        if let (true, Some(started)) = (
+            cold_start(self.cold_factor, self.cold_warmup_s),
+            inst.restarted_at,
+        ) {
+            let since = now.since(started);
+            if since < self.cold_warmup_s {
+                factor *= 1.0 + (self.cold_factor - 1.0) * (1.0 - since / self.cold_warmup_s);
+            }
+        }
+        factor
     }
 
     /// Instances not being scaled in (or gone).
@@ -212,6 +238,7 @@ impl TierState {
         }
     }
 
+    #[inline]
     fn first_in_rotation_after(&self, i: u32) -> Option<u32> {
         let n = self.instances.len() as u32;
         (1..n)
