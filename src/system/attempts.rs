@@ -78,6 +78,7 @@ pub(super) struct Slot {
 }
 
 impl World<'_> {
+    #[inline]
     pub(super) fn new_attempt(
         &mut self,
         now: Time,
@@ -124,7 +125,8 @@ impl World<'_> {
         if call != NONE {
             self.calls[call as usize].attempts += 1;
         }
-        let a = Attempt::fresh(now, source, user, call, false);
+        // What it is until it gets a place in the arena (made only if it is turned away).
+        let a = || Attempt::fresh(now, source, user, call, false);
         self.metrics.offered(now, retry);
         if call != NONE && !retry {
             self.retry_deposit(now, source);
@@ -133,17 +135,17 @@ impl World<'_> {
         if self.shortcuts.client_policies
             && let Some(o) = self.client_gate(now, source)
         {
-            self.turned_away(now, &a, o, cal);
+            self.turned_away(now, &a(), o, cal);
             return;
         }
         if self.shed_fraction > 0.0
             && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
         {
-            self.turned_away(now, &a, Outcome::Rejected, cal);
+            self.turned_away(now, &a(), Outcome::Rejected, cal);
             return;
         }
         if self.first_tier_closed() {
-            self.refused_at_door(now, &a, cal);
+            self.refused_at_door(now, &a(), cal);
             return;
         }
         let req = self.new_attempt(now, source, user, call, false);
@@ -209,6 +211,7 @@ impl World<'_> {
     }
 
     /// Send an attempt on to the next tier it visits at or after `from`, or complete it.
+    #[inline(always)]
     pub(super) fn advance(&mut self, now: Time, req: u32, from: usize, cal: &mut Calendar<Event>) {
         for t in from..self.n_tiers {
             let visit = self.tiers[t].visit;
@@ -222,6 +225,7 @@ impl World<'_> {
 
     /// An attempt arrives at tier `t`: the balancer picks an instance, then a thread, a queue
     /// place, or rejection.
+    #[inline(always)]
     pub(super) fn enter(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
         let counted = self.metrics.counts(now);
         if counted {
@@ -247,6 +251,7 @@ impl World<'_> {
 
     /// Put an attempt into instance `i` of tier `t`: a thread, a queue place, or rejection.
     /// Returns false if it was turned away.
+    #[inline]
     pub(super) fn admit(
         &mut self,
         now: Time,
@@ -324,8 +329,10 @@ impl World<'_> {
         let inst = &mut tier.instances[i as usize];
         inst.busy += 1;
         let pos = inst.active.len() as u32;
-        inst.active.push(req);
-        let draw = tier.service.sample(&mut tier.rng_service);
+        if tier.crashes {
+            inst.active.push(req);
+        }
+        let draw = tier.draw_service();
         // Without contention or a cold start the factor is exactly 1 (and x 1 changes nothing).
         let service = if tier.plain_service {
             draw
@@ -439,7 +446,7 @@ impl World<'_> {
     /// An attempt that entered tier `t` at `enter` leaves it at `now`, from a thread (`busy`)
     /// or from the queue: the tier's counts and times. If the visit counts (it entered after
     /// the warm-up), its length in seconds.
-    #[inline]
+    #[inline(always)]
     fn leave_tier(&mut self, now: Time, t: usize, enter: Time, busy: bool) -> Option<f64> {
         let warmup = self.metrics.warmup();
         let stats = &mut self.metrics.tiers[t];
@@ -465,19 +472,28 @@ impl World<'_> {
         Some(span_s)
     }
 
-    /// Free the thread `req` holds in tier `t` and give it to the next live waiting attempt.
-    pub(super) fn release(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
+    /// Free the thread `req` (a health-check probe if `probe`) holds in tier `t` and give it to
+    /// the next live waiting attempt.
+    pub(super) fn release(
+        &mut self,
+        now: Time,
+        req: u32,
+        probe: bool,
+        t: usize,
+        cal: &mut Calendar<Event>,
+    ) {
         let Slot {
             instance,
             enter,
             pos,
             ..
         } = self.slots[req as usize * self.n_tiers + t];
-        let inst = &mut self.tiers[t].instances[instance as usize];
+        let tier = &mut self.tiers[t];
+        let inst = &mut tier.instances[instance as usize];
         inst.busy -= 1;
         inst.in_instance -= 1;
         let up = inst.up;
-        if up {
+        if up && tier.crashes {
             let pos = pos as usize;
             inst.active.swap_remove(pos);
             if let Some(&moved) = inst.active.get(pos) {
@@ -486,7 +502,7 @@ impl World<'_> {
         }
         // Health-check probes use threads but are not requests the tier served.
         if let Some(span_s) = self.leave_tier(now, t, enter, true)
-            && !self.attempts[req as usize].probe
+            && !probe
         {
             let stats = &mut self.metrics.tiers[t];
             stats.served += 1;
@@ -580,13 +596,13 @@ impl World<'_> {
         b.held = 0;
         // The generation changes first, so queue entries and events of this attempt go stale.
         b.epoch = a.epoch.wrapping_add(1);
+        b.live = false;
         let mut held = a.held;
         while held != 0 {
             let t = 63 - held.leading_zeros() as usize;
             held &= !(1 << t);
-            self.release(now, req, t, cal);
+            self.release(now, req, a.probe, t, cal);
         }
-        self.attempts[req as usize].live = false;
         self.free_attempts.push(req);
         if a.probe {
             // A probe that dies with its instance is a failed check.

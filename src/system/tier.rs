@@ -2,6 +2,8 @@
 
 use std::collections::VecDeque;
 
+use rand_distr::{Distribution, Exp1};
+
 use crate::engine::rng::open01;
 use crate::engine::{Stream, Time};
 use crate::model::{Autoscale, Balancer, Discipline, Dist, HealthCheck, Restart, Tier};
@@ -15,7 +17,8 @@ pub struct Instance {
     pub waiting: VecDeque<(u32, u32)>,
     /// Waiting attempts that are still live.
     pub live_waiting: u32,
-    /// Attempts holding a thread here.
+    /// Attempts holding a thread here, kept only where the tier can crash (`TierState::crashes`):
+    /// a crash fails them all.
     pub active: Vec<u32>,
     /// Attempts in the instance: waiting, in service or holding a thread for a later tier.
     pub in_instance: u32,
@@ -71,12 +74,17 @@ pub struct TierState {
     pub lifo: bool,
     pub codel: Option<crate::model::Codel>,
     pub service: Dist,
+    /// The mean of `service` when it is exponential: `draw_service` then samples it inline, the
+    /// same draw as `Dist::sample` without its dispatch.
+    exponential_mean: Option<f64>,
     pub contention: f64,
     pub visit: f64,
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,
     pub memory_limit: Option<f64>,
+    /// An instance can crash (a memory limit): `Instance::active` is kept.
+    pub crashes: bool,
     pub request_timeout_s: Option<f64>,
     pub restart: Restart,
     pub cold_factor: f64,
@@ -118,12 +126,17 @@ impl TierState {
             lifo: t.discipline == Discipline::Lifo,
             codel: t.codel,
             service: t.service.clone(),
+            exponential_mean: match t.service {
+                Dist::Exponential { mean } => Some(mean),
+                _ => None,
+            },
             contention: t.contention,
             visit: t.visit,
             balancer: t.balancer,
             memory_base: t.memory_base,
             memory_per_request: t.memory_per_request,
             memory_limit: t.memory_limit,
+            crashes: t.memory_limit.is_some(),
             request_timeout_s: t.request_timeout_s,
             restart: t.restart,
             cold_factor: t.restart.cold_factor,
@@ -149,6 +162,18 @@ impl TierState {
     pub fn add_instance(&mut self, now: Time) -> u32 {
         self.instances.push(Instance::new(Some(now)));
         (self.instances.len() - 1) as u32
+    }
+
+    /// A service time from the tier's distribution (before any slowdown).
+    #[inline]
+    pub fn draw_service(&mut self) -> f64 {
+        match self.exponential_mean {
+            Some(mean) => {
+                let e: f64 = Exp1.sample(&mut self.rng_service);
+                e * mean
+            }
+            None => self.service.sample(&mut self.rng_service),
+        }
     }
 
     /// What a service starting at `now` on instance `i` (its busy threads counted, this one
