@@ -197,18 +197,25 @@ impl<E: Copy> Calendar<E> {
             best_channel = if earlier { i } else { best_channel };
         }
         if best_channel != usize::MAX {
-            let event = match self.channels[best_channel] {
-                Channel::Line(l) => {
-                    let line = &mut self.lines[l];
-                    let e = line.pop_front().expect("a line with a front has an entry");
-                    self.fronts[best_channel] = line.front().map_or(EMPTY, |f| f.key);
-                    e.event
-                }
-                Channel::Slot(s) => {
-                    self.fronts[best_channel] = EMPTY;
-                    self.slots[s]
-                        .take()
-                        .expect("a slot with a key has an event")
+            // SAFETY: `best_channel` is an index of `fronts` (the loop above), and `fronts`,
+            // `channels` have one entry per channel (`add_line` and `add_slot` push to both), so
+            // it indexes `channels`; a channel's line or slot index was that of a line or slot
+            // pushed when the channel was added, and neither list ever shrinks.
+            let event = unsafe {
+                let front = self.fronts.get_unchecked_mut(best_channel);
+                match *self.channels.get_unchecked(best_channel) {
+                    Channel::Line(l) => {
+                        let line = self.lines.get_unchecked_mut(l);
+                        let e = line.pop_front().expect("a line with a front has an entry");
+                        *front = line.front().map_or(EMPTY, |f| f.key);
+                        e.event
+                    }
+                    Channel::Slot(s) => {
+                        let event = (self.slots.get_unchecked_mut(s).take())
+                            .expect("a slot with a key has an event");
+                        *front = EMPTY;
+                        event
+                    }
                 }
             };
             let t = Time((best >> 64) as u64);

@@ -76,7 +76,7 @@ pub struct TierState {
     pub service: Dist,
     /// The mean of `service` when it is exponential: `draw_service` then samples it inline, the
     /// same draw as `Dist::sample` without its dispatch.
-    exponential_mean: Option<f64>,
+    pub(super) exponential_mean: Option<f64>,
     pub contention: f64,
     pub visit: f64,
     pub balancer: Balancer,
@@ -201,13 +201,18 @@ impl TierState {
     /// The instance the balancer sends the next request to, or `None` if none is in rotation.
     /// Without health checks an instance stays in rotation when it is down: the request sent
     /// there is refused.
-    #[inline]
+    #[inline(always)]
     pub fn pick(&mut self) -> Option<u32> {
+        match self.instances.as_slice() {
+            [only] => only.routable().then_some(0),
+            _ => self.pick_among_many(),
+        }
+    }
+
+    /// `pick` when the tier has other than one instance.
+    fn pick_among_many(&mut self) -> Option<u32> {
         let rng = &mut self.rng_balancer;
         let n = self.instances.len() as u32;
-        if n == 1 {
-            return self.instances[0].routable().then_some(0);
-        }
         match self.balancer {
             Balancer::RoundRobin => {
                 for _ in 0..n {
