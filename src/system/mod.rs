@@ -32,7 +32,8 @@
 //! policies: `breaker`, `throttle`, `retry_budget` (`client_policies` where attempts meet
 //! them); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the balancer's
 //! outlier detection), `scale_in` (scaling in and instance-hours) and `tier_policies` (where
-//! attempts meet them). This file holds the world's state and sets it up.
+//! attempts meet them); `shortcuts` (the features a model leaves out, which the request path
+//! then skips). This file holds the world's state and sets it up.
 
 pub mod arrivals;
 mod attempts;
