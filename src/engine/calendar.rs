@@ -184,6 +184,25 @@ impl<E: Copy> Calendar<E> {
         (key != EMPTY).then_some(Time((key >> 64) as u64))
     }
 
+    /// Time of the earliest pending event, leaving out the events of the slots in `skip`
+    /// (a process advanced by other means up to that time).
+    pub fn earliest_except(&self, skip: &[usize]) -> Option<Time> {
+        let mut best = self.heap.first().map_or(EMPTY, |e| e.key);
+        for (i, &k) in self.fronts.iter().enumerate() {
+            if k < best && !matches!(self.channels[i], Channel::Slot(s) if skip.contains(&s)) {
+                best = k;
+            }
+        }
+        (best != EMPTY).then_some(Time((best >> 64) as u64))
+    }
+
+    /// Time of slot `slot`'s pending event, if it has one.
+    #[inline]
+    pub fn slot_time(&self, slot: usize) -> Option<Time> {
+        let key = self.fronts[self.slot_channel[slot]];
+        (key != EMPTY).then_some(Time((key >> 64) as u64))
+    }
+
     /// Remove the earliest event and advance the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {

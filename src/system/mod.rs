@@ -37,6 +37,7 @@
 pub mod arrivals;
 mod attempts;
 pub mod breaker;
+mod bulk;
 pub mod client;
 mod client_policies;
 mod clocks;
@@ -115,6 +116,8 @@ pub struct World<'m> {
     answered_at: Option<Time>,
     /// The waiting room, when the model has one.
     room: Option<Room>,
+    /// Users refused at once, advanced as a group (`bulk`).
+    group: bulk::Group,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
     /// Tests only: send every attempt through the arena and the balancer, even when the first
@@ -139,7 +142,7 @@ const ROOM: u64 = 3;
 impl<'m> World<'m> {
     pub fn new(model: &'m Model, seed: u64) -> World<'m> {
         let sc = &model.scenario;
-        let sources = (0..model.sources.len())
+        let sources: Vec<SourceState> = (0..model.sources.len())
             .map(|i| SourceState::new(model, i, seed))
             .collect();
         let tiers: Vec<TierState> = model
@@ -177,6 +180,7 @@ impl<'m> World<'m> {
         let any = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
         metrics.series.has_breaker = any(|c| c.breaker.is_some());
         metrics.series.has_throttle = any(|c| c.throttle.is_some());
+        let group = bulk::Group::new(model, &sources);
         World {
             model,
             horizon: Time::from_secs(sc.duration_s),
@@ -209,6 +213,7 @@ impl<'m> World<'m> {
             until: None,
             answered_at: None,
             room,
+            group,
             wasted: 0,
             #[cfg(test)]
             one_by_one: false,
@@ -352,6 +357,8 @@ mod tests {
     fn run_dead(model: &Model, seed: u64, one_by_one: bool) -> (String, u64) {
         let mut w = World::new(model, seed);
         w.one_by_one = one_by_one;
+        // The per-request shortcut against the arena: the group advance (`bulk`) off.
+        w.group.on = false;
         let mut cal = Calendar::new();
         w.start(&mut cal);
         while let Some((now, ev)) = cal.pop() {
