@@ -42,6 +42,9 @@ pub(super) struct Group {
     due: Vec<Due>,
     /// Changes of the users level within the window: (time, +1 or -1).
     changes: Vec<(Time, f64)>,
+    /// Per source: users going back to its refresh pool past the window, placed at its end
+    /// (`Pool::insert_batch`).
+    back: Vec<Vec<User>>,
     /// The calendar slots of the qualifying sources (their arrivals and pools).
     skip: Vec<usize>,
     /// Requests refused through the group advance.
@@ -77,6 +80,7 @@ impl Group {
         let entry = model.tiers.first().is_some_and(|t| t.visit >= 1.0);
         Group {
             on: entry && model.waiting_room.is_none() && source_ok.iter().any(|&ok| ok),
+            back: vec![Vec::new(); sources.len()],
             source_ok,
             ..Group::default()
         }
@@ -270,7 +274,7 @@ impl World<'_> {
                         user: Some(u),
                     });
                 } else {
-                    p.insert(u);
+                    g.back[i].push(u);
                 }
                 continue;
             }
@@ -326,8 +330,10 @@ impl World<'_> {
             level.add_settled(end, sum, weighted_ns, peak);
         }
 
-        // Every pool's next departure, fresh from `end` (memoryless).
+        // Every pool's next departure, fresh from `end` (memoryless), once the users going back
+        // to it have their places.
         for (i, _) in g.source_ok.iter().enumerate().filter(|(_, ok)| **ok) {
+            self.sources[i].refreshing.insert_batch(&mut g.back[i]);
             for kind in KINDS {
                 let p = self.sources[i].pool(kind);
                 if p.active() && (p.size() > 0 || p.slot.is_some()) {

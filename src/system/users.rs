@@ -197,6 +197,33 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// Users join one after another, each at a uniform place among the members, as `insert`
+    /// would put them (the order of their arrivals does not matter: each takes a uniform place
+    /// among those there); `users` is left empty. The places are drawn a few users ahead and
+    /// fetched into cache together, so the misses of a large pool overlap.
+    pub(super) fn insert_batch(&mut self, users: &mut Vec<User>) {
+        const AHEAD: usize = 16;
+        let mut places = [0usize; AHEAD];
+        for chunk in users.chunks(AHEAD) {
+            let n = self.members.len();
+            for (k, j) in places.iter_mut().enumerate().take(chunk.len()) {
+                *j = ((open01(&mut self.rng) * (n + k + 1) as f64) as usize).min(n + k);
+                prefetch(&self.members, *j);
+            }
+            for (&u, &j) in chunk.iter().zip(&places) {
+                if j == self.members.len() {
+                    self.members.push(u);
+                } else {
+                    let displaced = std::mem::replace(&mut self.members[j], u);
+                    self.members.push(displaced);
+                }
+            }
+        }
+        users.clear();
+    }
+}
+
 /// A session's length in whole pages, at least one: a fractional draw `pages` rounds up with
 /// the probability of its fraction, so the mean number of pages is the distribution's.
 #[inline]
