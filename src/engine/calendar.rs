@@ -337,6 +337,28 @@ mod tests {
     }
 
     #[test]
+    fn earliest_except_leaves_out_the_given_slots_only() {
+        let mut cal = Calendar::new();
+        let line = cal.add_line();
+        let (a, b) = (cal.add_slot(), cal.add_slot());
+        assert_eq!(cal.earliest_except(&[]), None);
+        cal.set_slot(a, Time(5), 1u32);
+        cal.set_slot(b, Time(7), 2);
+        cal.schedule(Time(9), 3);
+        cal.schedule_line(line, Time(8), 4);
+        assert_eq!(cal.slot_time(a), Some(Time(5)));
+        assert_eq!(cal.earliest_except(&[]), Some(Time(5)));
+        assert_eq!(cal.earliest_except(&[a]), Some(Time(7)));
+        assert_eq!(cal.earliest_except(&[a, b]), Some(Time(8)));
+        cal.clear_slot(a);
+        assert_eq!(cal.slot_time(a), None);
+        assert_eq!(cal.earliest_except(&[b]), Some(Time(8)));
+        assert_eq!(cal.pop(), Some((Time(7), 2)));
+        assert_eq!(cal.pop(), Some((Time(8), 4)));
+        assert_eq!(cal.earliest_except(&[a, b]), Some(Time(9)));
+    }
+
+    #[test]
     fn interleaved_schedules_and_pops_match_a_sorted_reference() {
         // Heaps of every size from 0 to a few hundred, with ties, against a BTreeSet of
         // (time, scheduling order).
