@@ -184,6 +184,25 @@ impl<E: Copy> Calendar<E> {
         (key != EMPTY).then_some(Time((key >> 64) as u64))
     }
 
+    /// Time of the earliest pending event, leaving out the events of the slots in `skip`
+    /// (a process advanced by other means up to that time).
+    pub fn earliest_except(&self, skip: &[usize]) -> Option<Time> {
+        let mut best = self.heap.first().map_or(EMPTY, |e| e.key);
+        for (i, &k) in self.fronts.iter().enumerate() {
+            if k < best && !matches!(self.channels[i], Channel::Slot(s) if skip.contains(&s)) {
+                best = k;
+            }
+        }
+        (best != EMPTY).then_some(Time((best >> 64) as u64))
+    }
+
+    /// Time of slot `slot`'s pending event, if it has one.
+    #[inline]
+    pub fn slot_time(&self, slot: usize) -> Option<Time> {
+        let key = self.fronts[self.slot_channel[slot]];
+        (key != EMPTY).then_some(Time((key >> 64) as u64))
+    }
+
     /// Remove the earliest event and advance the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
@@ -338,6 +357,28 @@ mod tests {
         }
         assert_eq!(n, 10_002);
         assert_eq!(cal.events_handled(), 10_002);
+    }
+
+    #[test]
+    fn earliest_except_leaves_out_the_given_slots_only() {
+        let mut cal = Calendar::new();
+        let line = cal.add_line();
+        let (a, b) = (cal.add_slot(), cal.add_slot());
+        assert_eq!(cal.earliest_except(&[]), None);
+        cal.set_slot(a, Time(5), 1u32);
+        cal.set_slot(b, Time(7), 2);
+        cal.schedule(Time(9), 3);
+        cal.schedule_line(line, Time(8), 4);
+        assert_eq!(cal.slot_time(a), Some(Time(5)));
+        assert_eq!(cal.earliest_except(&[]), Some(Time(5)));
+        assert_eq!(cal.earliest_except(&[a]), Some(Time(7)));
+        assert_eq!(cal.earliest_except(&[a, b]), Some(Time(8)));
+        cal.clear_slot(a);
+        assert_eq!(cal.slot_time(a), None);
+        assert_eq!(cal.earliest_except(&[b]), Some(Time(8)));
+        assert_eq!(cal.pop(), Some((Time(7), 2)));
+        assert_eq!(cal.pop(), Some((Time(8), 4)));
+        assert_eq!(cal.earliest_except(&[a, b]), Some(Time(9)));
     }
 
     #[test]

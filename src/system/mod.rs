@@ -38,6 +38,7 @@
 pub mod arrivals;
 mod attempts;
 pub mod breaker;
+mod bulk;
 pub mod client;
 mod client_policies;
 mod clocks;
@@ -119,6 +120,8 @@ pub struct World<'m> {
     room: Option<Room>,
     /// Features of the request path the model leaves out (`shortcuts`).
     shortcuts: shortcuts::Shortcuts,
+    /// Users refused at once, advanced as a group (`bulk`).
+    group: bulk::Group,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
     /// Tests only: send every attempt through the arena and the balancer, even when the first
@@ -143,7 +146,7 @@ const ROOM: u64 = 3;
 impl<'m> World<'m> {
     pub fn new(model: &'m Model, seed: u64) -> World<'m> {
         let sc = &model.scenario;
-        let sources = (0..model.sources.len())
+        let sources: Vec<SourceState> = (0..model.sources.len())
             .map(|i| SourceState::new(model, i, seed))
             .collect();
         let tiers: Vec<TierState> = model
@@ -181,6 +184,7 @@ impl<'m> World<'m> {
         let any = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
         metrics.series.has_breaker = any(|c| c.breaker.is_some());
         metrics.series.has_throttle = any(|c| c.throttle.is_some());
+        let group = bulk::Group::new(model, &sources);
         World {
             model,
             horizon: Time::from_secs(sc.duration_s),
@@ -214,6 +218,7 @@ impl<'m> World<'m> {
             answered_at: None,
             room,
             shortcuts: shortcuts::Shortcuts::of(model),
+            group,
             wasted: 0,
             #[cfg(test)]
             one_by_one: false,
@@ -357,6 +362,8 @@ mod tests {
     fn run_dead(model: &Model, seed: u64, one_by_one: bool) -> (String, u64) {
         let mut w = World::new(model, seed);
         w.one_by_one = one_by_one;
+        // The per-request shortcut against the arena: the group advance (`bulk`) off.
+        w.group.on = false;
         let mut cal = Calendar::new();
         w.start(&mut cal);
         while let Some((now, ev)) = cal.pop() {

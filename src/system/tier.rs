@@ -268,6 +268,17 @@ impl TierState {
         }
     }
 
+    /// The balancer's state after `k` picks with no instance in rotation, without making them:
+    /// round robin comes back where it started, least connections moves its starting point by
+    /// one per pick, and the random balancers' draws are left out (their stream's position does
+    /// not change what is drawn later in distribution).
+    pub(super) fn skip_empty_picks(&mut self, k: u64) {
+        let n = self.instances.len() as u64;
+        if self.balancer == Balancer::LeastConnections && n > 1 {
+            self.next = ((u64::from(self.next) + k) % n) as u32;
+        }
+    }
+
     #[inline]
     fn first_in_rotation_after(&self, i: u32) -> Option<u32> {
         let n = self.instances.len() as u32;
