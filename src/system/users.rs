@@ -267,7 +267,7 @@ impl Pool {
     /// The pending candidate fires: is it a departure (its place falls among the members)?
     /// If so, `leave` takes the member; in any case `next_candidate` follows.
     #[inline]
-    fn fires(&mut self) -> bool {
+    pub(super) fn fires(&mut self) -> bool {
         self.pending = false;
         self.place < self.size()
     }
@@ -275,8 +275,13 @@ impl Pool {
     /// The member at the fired candidate's place leaves: by class first, then the others, then
     /// those without identity (`None`: a returning user).
     #[inline]
-    fn leave(&mut self) -> Option<User> {
-        let r = self.place;
+    pub(super) fn leave(&mut self) -> Option<User> {
+        self.leave_at(self.place)
+    }
+
+    /// The member at place `r` (< size) leaves.
+    #[inline]
+    fn leave_at(&mut self, r: u64) -> Option<User> {
         if r < self.classes.total {
             let c = self.classes.take(r) as u32;
             Some(User {
@@ -293,6 +298,29 @@ impl Pool {
         } else {
             Some(self.others.swap_remove((r - self.classes.total) as usize))
         }
+    }
+
+    /// Users join (`insert` each); `users` is left empty.
+    pub(super) fn insert_batch(&mut self, users: &mut Vec<User>) {
+        for u in users.drain(..) {
+            self.insert(u);
+        }
+    }
+
+    /// A member picked uniformly leaves (one draw), if the pool has any: by class, one of the
+    /// others, or one without identity (`Some(None)`: a returning user).
+    pub(super) fn take_uniform(&mut self) -> Option<Option<User>> {
+        let n = self.size();
+        (n > 0).then(|| {
+            let r = self.rng.random_range(0..n);
+            self.leave_at(r)
+        })
+    }
+
+    /// Forget the pending candidate: the next `reschedule_pool` draws a fresh one from its time
+    /// (as after the pool's members were advanced to then without it).
+    pub(super) fn drop_pending(&mut self) {
+        self.pending = false;
     }
 
     /// After a candidate: the next one, the bound kept while it still fits the size within
@@ -362,6 +390,14 @@ impl Pool {
 #[inline]
 fn slack(n: u64) -> u64 {
     n / 256
+}
+
+/// A session's length in whole pages, at least one: a fractional draw `pages` rounds up with
+/// the probability of its fraction, so the mean number of pages is the distribution's.
+#[inline]
+pub(super) fn whole_pages(pages: f64, rng: &mut Stream) -> u32 {
+    let whole = pages.floor() + f64::from(u8::from(open01(rng) < pages.fract()));
+    whole.max(1.0) as u32
 }
 
 /// Ask the processor to bring `v[i]` into cache (a hint: no effect on results).
@@ -495,13 +531,10 @@ impl World<'_> {
     }
 
     pub(super) fn new_user(&mut self, source: u16, pages: f64) -> u32 {
-        // Whole pages: a fractional draw rounds up with the probability of its fraction, so the
-        // mean number of pages is the distribution's.
-        let rng = &mut self.sources[source as usize].rng_sessions;
-        let whole = pages.floor() + f64::from(u8::from(open01(rng) < pages.fract()));
+        let pages_left = whole_pages(pages, &mut self.sources[source as usize].rng_sessions);
         self.place_user(User {
             source,
-            pages_left: whole.max(1.0) as u32,
+            pages_left,
             failures: 0,
             refreshing: false,
             pass: NONE,
