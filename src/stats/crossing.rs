@@ -15,9 +15,9 @@
 //! The interval is every crossing `m` whose profile log-likelihood (the most over `s`) is
 //! within `t^2 / 2` of the best (t, the two-sided quantile of Student's t at `confidence` with
 //! the replications less two for degrees of freedom: chi2_1 for many replications, wider for
-//! few), clipped to the range searched: unlike the
-//! delta method it needs no curvature at the best fit, so it stays honest with few runs,
-//! nearly separated outcomes, and a slope poorly known.
+//! few), clipped to the range searched: unlike the delta method it needs no curvature at the
+//! best fit, so it stays honest with few runs, nearly separated outcomes, and a slope poorly
+//! known. Its coverage, measured, is in `docs/crashpoint-search.md`.
 //!
 //! Not here: which runs to do (`crate::experiment::search`).
 
