@@ -184,6 +184,25 @@ impl<E: Copy> Calendar<E> {
         (key != EMPTY).then_some(Time((key >> 64) as u64))
     }
 
+    /// Time of the earliest pending event, leaving out the events of the slots in `skip`
+    /// (a process advanced by other means up to that time).
+    pub fn earliest_except(&self, skip: &[usize]) -> Option<Time> {
+        let mut best = self.heap.first().map_or(EMPTY, |e| e.key);
+        for (i, &k) in self.fronts.iter().enumerate() {
+            if k < best && !matches!(self.channels[i], Channel::Slot(s) if skip.contains(&s)) {
+                best = k;
+            }
+        }
+        (best != EMPTY).then_some(Time((best >> 64) as u64))
+    }
+
+    /// Time of slot `slot`'s pending event, if it has one.
+    #[inline]
+    pub fn slot_time(&self, slot: usize) -> Option<Time> {
+        let key = self.fronts[self.slot_channel[slot]];
+        (key != EMPTY).then_some(Time((key >> 64) as u64))
+    }
+
     /// Remove the earliest event and advance the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
@@ -197,18 +216,25 @@ impl<E: Copy> Calendar<E> {
             best_channel = if earlier { i } else { best_channel };
         }
         if best_channel != usize::MAX {
-            let event = match self.channels[best_channel] {
-                Channel::Line(l) => {
-                    let line = &mut self.lines[l];
-                    let e = line.pop_front().expect("a line with a front has an entry");
-                    self.fronts[best_channel] = line.front().map_or(EMPTY, |f| f.key);
-                    e.event
-                }
-                Channel::Slot(s) => {
-                    self.fronts[best_channel] = EMPTY;
-                    self.slots[s]
-                        .take()
-                        .expect("a slot with a key has an event")
+            // SAFETY: `best_channel` is an index of `fronts` (the loop above), and `fronts`,
+            // `channels` have one entry per channel (`add_line` and `add_slot` push to both), so
+            // it indexes `channels`; a channel's line or slot index was that of a line or slot
+            // pushed when the channel was added, and neither list ever shrinks.
+            let event = unsafe {
+                let front = self.fronts.get_unchecked_mut(best_channel);
+                match *self.channels.get_unchecked(best_channel) {
+                    Channel::Line(l) => {
+                        let line = self.lines.get_unchecked_mut(l);
+                        let e = line.pop_front().expect("a line with a front has an entry");
+                        *front = line.front().map_or(EMPTY, |f| f.key);
+                        e.event
+                    }
+                    Channel::Slot(s) => {
+                        let event = (self.slots.get_unchecked_mut(s).take())
+                            .expect("a slot with a key has an event");
+                        *front = EMPTY;
+                        event
+                    }
                 }
             };
             let t = Time((best >> 64) as u64);
@@ -232,16 +258,24 @@ impl<E: Copy> Calendar<E> {
 
     #[inline]
     fn sift_up(&mut self, mut i: usize) {
-        let item = self.heap[i];
-        while i > 0 {
-            let parent = (i - 1) / ARITY;
-            if self.heap[parent].key <= item.key {
-                break;
+        assert!(i < self.heap.len());
+        let heap = self.heap.as_mut_ptr();
+        // SAFETY: `i` < len (asserted above) and every index below is a parent of an index
+        // < len, so smaller: each read and write is inside the heap's initialised length, and
+        // nothing else touches `self.heap` while `heap` is used.
+        unsafe {
+            let item = *heap.add(i);
+            while i > 0 {
+                let parent = (i - 1) / ARITY;
+                let p = *heap.add(parent);
+                if p.key <= item.key {
+                    break;
+                }
+                *heap.add(i) = p;
+                i = parent;
             }
-            self.heap[i] = self.heap[parent];
-            i = parent;
+            *heap.add(i) = item;
         }
-        self.heap[i] = item;
     }
 
     /// The root has been taken out: move its hole down to a leaf along the smallest children,
@@ -251,34 +285,42 @@ impl<E: Copy> Calendar<E> {
     #[inline]
     fn refill_root(&mut self, last: Entry<E>) {
         let n = self.heap.len();
+        assert!(n > 0);
+        let heap = self.heap.as_mut_ptr();
         let mut i = 0;
-        loop {
-            let first = i * ARITY + 1;
-            if first + ARITY <= n {
-                // All four children: a branch-free pick (selects, not jumps), since which child
-                // is smallest is a coin toss the branch predictor cannot learn.
-                let kids = &self.heap[first..first + ARITY];
-                let (a, b, c, d) = (kids[0].key, kids[1].key, kids[2].key, kids[3].key);
-                let (ab, kab) = if b < a { (1, b) } else { (0, a) };
-                let (cd, kcd) = if d < c { (3, d) } else { (2, c) };
-                let pick = if kcd < kab { cd } else { ab };
-                self.heap[i] = self.heap[first + pick];
-                i = first + pick;
-            } else {
-                if first < n {
-                    let mut best = first;
-                    for c in first + 1..n {
-                        if self.heap[c].key < self.heap[best].key {
-                            best = c;
+        // SAFETY: `i` starts at 0 < n and only ever becomes a child index that was checked
+        // to be < n (`first + ARITY <= n` for the four, `c < n` in the scan), so every access
+        // is inside the heap's initialised length; `sift_up` gets an index < n.
+        unsafe {
+            loop {
+                let first = i * ARITY + 1;
+                if first + ARITY <= n {
+                    // All four children: a branch-free pick (selects, not jumps), since which
+                    // child is smallest is a coin toss the branch predictor cannot learn.
+                    let kids = heap.add(first);
+                    let (a, b) = ((*kids).key, (*kids.add(1)).key);
+                    let (c, d) = ((*kids.add(2)).key, (*kids.add(3)).key);
+                    let (ab, kab) = if b < a { (1, b) } else { (0, a) };
+                    let (cd, kcd) = if d < c { (3, d) } else { (2, c) };
+                    let pick = if kcd < kab { cd } else { ab };
+                    *heap.add(i) = *kids.add(pick);
+                    i = first + pick;
+                } else {
+                    if first < n {
+                        let mut best = first;
+                        for c in first + 1..n {
+                            if (*heap.add(c)).key < (*heap.add(best)).key {
+                                best = c;
+                            }
                         }
+                        *heap.add(i) = *heap.add(best);
+                        i = best;
                     }
-                    self.heap[i] = self.heap[best];
-                    i = best;
+                    break;
                 }
-                break;
             }
+            *heap.add(i) = last;
         }
-        self.heap[i] = last;
         self.sift_up(i);
     }
 }
@@ -315,6 +357,28 @@ mod tests {
         }
         assert_eq!(n, 10_002);
         assert_eq!(cal.events_handled(), 10_002);
+    }
+
+    #[test]
+    fn earliest_except_leaves_out_the_given_slots_only() {
+        let mut cal = Calendar::new();
+        let line = cal.add_line();
+        let (a, b) = (cal.add_slot(), cal.add_slot());
+        assert_eq!(cal.earliest_except(&[]), None);
+        cal.set_slot(a, Time(5), 1u32);
+        cal.set_slot(b, Time(7), 2);
+        cal.schedule(Time(9), 3);
+        cal.schedule_line(line, Time(8), 4);
+        assert_eq!(cal.slot_time(a), Some(Time(5)));
+        assert_eq!(cal.earliest_except(&[]), Some(Time(5)));
+        assert_eq!(cal.earliest_except(&[a]), Some(Time(7)));
+        assert_eq!(cal.earliest_except(&[a, b]), Some(Time(8)));
+        cal.clear_slot(a);
+        assert_eq!(cal.slot_time(a), None);
+        assert_eq!(cal.earliest_except(&[b]), Some(Time(8)));
+        assert_eq!(cal.pop(), Some((Time(7), 2)));
+        assert_eq!(cal.pop(), Some((Time(8), 4)));
+        assert_eq!(cal.earliest_except(&[a, b]), Some(Time(9)));
     }
 
     #[test]

@@ -99,6 +99,26 @@ impl Level {
         }
     }
 
+    /// Changes made at times in [the last update, `end`], applied at once in any order:
+    /// `sum` their total, `weighted_ns` the sum of each change x (`end` - its time) in
+    /// nanoseconds, and `peak` the largest value reached among them (the caller finds it, in
+    /// time order, when it could exceed the peak so far). The same areas and peak as adding
+    /// them one by one, then `add(end, 0.0)`.
+    pub fn add_settled(&mut self, end: Time, sum: f64, weighted_ns: f64, peak: f64) {
+        self.advance(end);
+        self.bucket_area += weighted_ns;
+        if self.counting {
+            self.total_area += weighted_ns;
+            self.peak = self.peak.max(peak);
+        }
+        self.value += sum;
+    }
+
+    /// Summary statistics have started (its peak is tracked).
+    pub fn counting(&self) -> bool {
+        self.counting
+    }
+
     /// Close the bucket ending at `now`: its time average.
     pub(super) fn close_bucket(&mut self, now: Time, length_s: f64) -> f64 {
         self.advance(now);
@@ -384,6 +404,25 @@ impl Collector {
         }
     }
 
+    /// `first` first attempts and `retries` repeats offered and refused at once, all at times
+    /// in the bucket of `now` and on the same side of the warm-up: the counts of as many
+    /// `offered` then `ended(.., Rejected)`, in one step.
+    pub fn refused_many(&mut self, now: Time, first: u64, retries: u64) {
+        let n = first + retries;
+        let c = &mut self.now_bucket;
+        c.offered += n;
+        c.first_attempts += first;
+        c.retries += retries;
+        c.rejected += n;
+        if now >= self.warmup {
+            let t = &mut self.totals;
+            t.offered += n;
+            t.first_attempts += first;
+            t.retries += retries;
+            t.rejected += n;
+        }
+    }
+
     /// An attempt offered at `offered_at` ends now.
     #[inline]
     pub fn ended(&mut self, now: Time, offered_at: Time, outcome: Outcome) {
@@ -529,3 +568,6 @@ impl Collector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -78,6 +78,7 @@ pub(super) struct Slot {
 }
 
 impl World<'_> {
+    #[inline]
     pub(super) fn new_attempt(
         &mut self,
         now: Time,
@@ -86,15 +87,19 @@ impl World<'_> {
         call: u32,
         probe: bool,
     ) -> u32 {
-        let mut a = Attempt::fresh(now, source, user, call, probe);
         match self.free_attempts.pop() {
             Some(i) => {
-                a.epoch = self.attempts[i as usize].epoch;
-                self.attempts[i as usize] = a;
+                let place = &mut self.attempts[i as usize];
+                // The generation carries over: events of its last use stay stale.
+                *place = Attempt {
+                    epoch: place.epoch,
+                    ..Attempt::fresh(now, source, user, call, probe)
+                };
                 i
             }
             None => {
-                self.attempts.push(a);
+                self.attempts
+                    .push(Attempt::fresh(now, source, user, call, probe));
                 self.slots
                     .resize(self.attempts.len() * self.n_tiers, Slot::default());
                 (self.attempts.len() - 1) as u32
@@ -120,35 +125,40 @@ impl World<'_> {
         if call != NONE {
             self.calls[call as usize].attempts += 1;
         }
-        let a = Attempt::fresh(now, source, user, call, false);
+        // What it is until it gets a place in the arena (made only if it is turned away).
+        let a = || Attempt::fresh(now, source, user, call, false);
         self.metrics.offered(now, retry);
         if call != NONE && !retry {
             self.retry_deposit(now, source);
         }
         // The client's breaker and throttle may fail it before it is sent.
-        if let Some(o) = self.client_gate(now, source) {
-            self.turned_away(now, a, o, cal);
+        if self.shortcuts.client_policies
+            && let Some(o) = self.client_gate(now, source)
+        {
+            self.turned_away(now, &a(), o, cal);
             return;
         }
         if self.shed_fraction > 0.0
             && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
         {
-            self.turned_away(now, a, Outcome::Rejected, cal);
+            self.turned_away(now, &a(), Outcome::Rejected, cal);
             return;
         }
         if self.first_tier_closed() {
-            self.refused_at_door(now, a, cal);
+            self.refused_at_door(now, &a(), cal);
             return;
         }
         let req = self.new_attempt(now, source, user, call, false);
         let epoch = self.attempts[req as usize].epoch;
         self.advance(now, req, 0, cal);
+        let client = &self.model.sources[source as usize].client;
         // The client's clocks start now, but only an attempt still open needs them: one turned
         // away at once (a full queue, no instance) would leave a stale timeout behind.
-        if self.attempts[req as usize].epoch != epoch {
+        if (client.timeout_s.is_none() && client.patience.is_none())
+            || self.attempts[req as usize].epoch != epoch
+        {
             return;
         }
-        let client = &self.model.sources[source as usize].client;
         if let Some(t) = client.timeout_s {
             self.start_client_clock(source, now.after(t), req, epoch, cal);
         }
@@ -179,7 +189,7 @@ impl World<'_> {
     /// the same counts, draws and reaction as `advance` then `enter` then `finish`, without an
     /// attempt in the arena. (The balancer still picks, so that its state and random stream
     /// move as they would; round robin with nothing in rotation comes back where it started.)
-    fn refused_at_door(&mut self, now: Time, a: Attempt, cal: &mut Calendar<Event>) {
+    fn refused_at_door(&mut self, now: Time, a: &Attempt, cal: &mut Calendar<Event>) {
         if self.metrics.counts(now) {
             let stats = &mut self.metrics.tiers[0];
             stats.arrivals += 1;
@@ -195,12 +205,13 @@ impl World<'_> {
 
     /// An attempt ends before reaching a server: its outcome is recorded and its client
     /// reacts (what `finish` does for an attempt that holds nothing).
-    fn turned_away(&mut self, now: Time, a: Attempt, outcome: Outcome, cal: &mut Calendar<Event>) {
+    fn turned_away(&mut self, now: Time, a: &Attempt, outcome: Outcome, cal: &mut Calendar<Event>) {
         self.metrics.ended(now, a.created, outcome);
         self.react(now, a, outcome, cal);
     }
 
     /// Send an attempt on to the next tier it visits at or after `from`, or complete it.
+    #[inline(always)]
     pub(super) fn advance(&mut self, now: Time, req: u32, from: usize, cal: &mut Calendar<Event>) {
         for t in from..self.n_tiers {
             let visit = self.tiers[t].visit;
@@ -214,6 +225,7 @@ impl World<'_> {
 
     /// An attempt arrives at tier `t`: the balancer picks an instance, then a thread, a queue
     /// place, or rejection.
+    #[inline(always)]
     pub(super) fn enter(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
         let counted = self.metrics.counts(now);
         if counted {
@@ -239,6 +251,7 @@ impl World<'_> {
 
     /// Put an attempt into instance `i` of tier `t`: a thread, a queue place, or rejection.
     /// Returns false if it was turned away.
+    #[inline]
     pub(super) fn admit(
         &mut self,
         now: Time,
@@ -248,7 +261,7 @@ impl World<'_> {
         cal: &mut Calendar<Event>,
     ) -> bool {
         let probe = self.attempts[req as usize].probe;
-        if !probe && self.refused_by_limit(now, req, t, i, cal) {
+        if !probe && self.shortcuts.tier_policies && self.refused_by_limit(now, req, t, i, cal) {
             return false;
         }
         let tier = &self.tiers[t];
@@ -264,7 +277,7 @@ impl World<'_> {
             self.finish(now, req, Some(Outcome::Rejected), cal);
             return false;
         }
-        if !probe {
+        if !probe && self.shortcuts.tier_policies {
             self.limit_acquire(req, t, i);
         }
         let inst = &mut self.tiers[t].instances[i as usize];
@@ -315,36 +328,34 @@ impl World<'_> {
         let tier = &mut self.tiers[t];
         let inst = &mut tier.instances[i as usize];
         inst.busy += 1;
-        let slot = &mut self.slots[req as usize * self.n_tiers + t];
-        slot.pos = inst.active.len() as u32;
-        inst.active.push(req);
-        let mut factor = 1.0 + tier.contention * f64::from(inst.busy);
-        if let (true, Some(started)) = (
-            tier.cold_factor > 1.0 && tier.cold_warmup_s > 0.0,
-            inst.restarted_at,
-        ) {
-            let since = now.since(started);
-            if since < tier.cold_warmup_s {
-                factor *= 1.0 + (tier.cold_factor - 1.0) * (1.0 - since / tier.cold_warmup_s);
-            }
+        let pos = inst.active.len() as u32;
+        if tier.crashes {
+            inst.active.push(req);
         }
-        let service = tier.service.sample(&mut tier.rng_service) * factor;
+        let draw = tier.draw_service();
+        // Without contention or a cold start the factor is exactly 1 (and x 1 changes nothing).
+        let service = if tier.plain_service {
+            draw
+        } else {
+            draw * tier.slowdown(now, i)
+        };
         let request_timeout = tier.request_timeout_s;
-        let enter = slot.enter;
-        let stats = &mut self.metrics.tiers[t];
-        stats.busy.add(now, 1.0);
-        if self.metrics.counts(enter) && !self.attempts[req as usize].probe {
-            self.metrics.tiers[t].record_wait(Time(now.0 - enter.0));
-        }
-        let done = now.after(service);
-        let slot = &mut self.slots[req as usize * self.n_tiers + t];
-        slot.started = now;
-        slot.done = done;
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
-        let epoch = a.epoch;
-        let probe = a.probe;
+        let (epoch, probe) = (a.epoch, a.probe);
+        let done = now.after(service);
+        let slot = &mut self.slots[req as usize * self.n_tiers + t];
+        slot.pos = pos;
+        slot.started = now;
+        slot.done = done;
+        let enter = slot.enter;
+        let counted = self.metrics.counts(enter) && !probe;
+        let stats = &mut self.metrics.tiers[t];
+        stats.busy.add(now, 1.0);
+        if counted {
+            stats.record_wait(Time(now.0 - enter.0));
+        }
         cal.schedule(done, Event::Done { req, epoch });
         // A service that ends before the request timeout cannot be cut off by it unless the
         // attempt then holds this thread while later tiers work: that case schedules the
@@ -381,7 +392,22 @@ impl World<'_> {
     /// is deferred to the end of that service, where this is asked again: its event would be
     /// stale when popped (the thread is given back first), so most attempts that visit a later
     /// tier never leave one in the event set.
+    #[inline]
     pub(super) fn held_timeouts(
+        &mut self,
+        now: Time,
+        req: u32,
+        epoch: u32,
+        ended: u64,
+        cal: &mut Calendar<Event>,
+    ) {
+        // Without request timeouts nothing is ever deferred (`deferred` stays 0).
+        if self.shortcuts.request_timeouts {
+            self.schedule_held_timeouts(now, req, epoch, ended, cal);
+        }
+    }
+
+    fn schedule_held_timeouts(
         &mut self,
         now: Time,
         req: u32,
@@ -418,9 +444,10 @@ impl World<'_> {
     }
 
     /// An attempt that entered tier `t` at `enter` leaves it at `now`, from a thread (`busy`)
-    /// or from the queue: the tier's counts and times. Whether the visit counts (it entered
-    /// after the warm-up).
-    fn leave_tier(&mut self, now: Time, t: usize, enter: Time, busy: bool) -> bool {
+    /// or from the queue: the tier's counts and times. If the visit counts (it entered after
+    /// the warm-up), its length in seconds.
+    #[inline(always)]
+    fn leave_tier(&mut self, now: Time, t: usize, enter: Time, busy: bool) -> Option<f64> {
         let warmup = self.metrics.warmup();
         let stats = &mut self.metrics.tiers[t];
         if busy {
@@ -429,44 +456,68 @@ impl World<'_> {
             stats.queued.add(now, -1.0);
         }
         stats.in_tier.add(now, -1.0);
-        stats.visit_time(enter, now, warmup);
-        let counts = self.metrics.counts(enter);
-        if counts {
-            let stats = &mut self.metrics.tiers[t];
-            stats.departures += 1;
-            stats.departure_time_s += now.since(enter);
+        // `Collector::counts`: the visit counts if it entered at or after the warm-up.
+        if enter < warmup {
+            stats.visit_time(enter, now, warmup);
+            return None;
         }
-        counts
+        // All of the visit lies after the warm-up: one span for the three sums (the same value
+        // `visit_time` would add).
+        let span_s = now.since(enter);
+        if now > warmup {
+            stats.time_in_tier_s += span_s;
+        }
+        stats.departures += 1;
+        stats.departure_time_s += span_s;
+        Some(span_s)
     }
 
-    /// Free the thread `req` holds in tier `t` and give it to the next live waiting attempt.
-    pub(super) fn release(&mut self, now: Time, req: u32, t: usize, cal: &mut Calendar<Event>) {
-        let slot = self.slots[req as usize * self.n_tiers + t];
+    /// Free the thread `req` (a health-check probe if `probe`) holds in tier `t` and give it to
+    /// the next live waiting attempt.
+    pub(super) fn release(
+        &mut self,
+        now: Time,
+        req: u32,
+        probe: bool,
+        t: usize,
+        cal: &mut Calendar<Event>,
+    ) {
+        let Slot {
+            instance,
+            enter,
+            pos,
+            ..
+        } = self.slots[req as usize * self.n_tiers + t];
         let tier = &mut self.tiers[t];
-        let inst = &mut tier.instances[slot.instance as usize];
+        let inst = &mut tier.instances[instance as usize];
         inst.busy -= 1;
         inst.in_instance -= 1;
-        if inst.up {
-            let pos = slot.pos as usize;
+        let up = inst.up;
+        if up && tier.crashes {
+            let pos = pos as usize;
             inst.active.swap_remove(pos);
             if let Some(&moved) = inst.active.get(pos) {
                 self.slots[moved as usize * self.n_tiers + t].pos = pos as u32;
             }
         }
         // Health-check probes use threads but are not requests the tier served.
-        if self.leave_tier(now, t, slot.enter, true) && !self.attempts[req as usize].probe {
+        if let Some(span_s) = self.leave_tier(now, t, enter, true)
+            && !probe
+        {
             let stats = &mut self.metrics.tiers[t];
             stats.served += 1;
-            stats.response_sum_s += now.since(slot.enter);
+            stats.response_sum_s += span_s;
         }
-        if !self.tiers[t].instances[slot.instance as usize].up {
+        if !up {
             return;
         }
-        if let Some(next) = self.next_waiting(now, t, slot.instance) {
+        if let Some(next) = self.next_waiting(now, t, instance) {
             self.metrics.tiers[t].queued.add(now, -1.0);
-            self.serve(now, next, t, slot.instance, cal);
+            self.serve(now, next, t, instance, cal);
         }
-        self.drop_late(now, cal);
+        if !self.late.is_empty() {
+            self.drop_late(now, cal);
+        }
     }
 
     /// CoDel: turn away (503) the attempts `next_waiting` found had waited too long.
@@ -527,28 +578,31 @@ impl World<'_> {
         cal: &mut Calendar<Event>,
     ) {
         let a = self.attempts[req as usize];
-        self.report_end(now, req, &a, outcome, cal);
+        if self.shortcuts.tier_policies {
+            self.report_end(now, req, &a, outcome, cal);
+        }
         if a.waiting {
             let t = a.at as usize;
             let slot = self.slots[req as usize * self.n_tiers + t];
             let inst = &mut self.tiers[t].instances[slot.instance as usize];
             inst.live_waiting -= 1;
             inst.in_instance -= 1;
-            self.attempts[req as usize].waiting = false;
             // It leaves the queue unserved (abandoned, its instance crashed, or cut off by a
             // timeout upstream): a departure, not a request served.
             self.leave_tier(now, t, slot.enter, false);
         }
-        let mut held = a.held;
-        self.attempts[req as usize].held = 0;
+        let b = &mut self.attempts[req as usize];
+        b.waiting = false;
+        b.held = 0;
         // The generation changes first, so queue entries and events of this attempt go stale.
-        self.attempts[req as usize].epoch = a.epoch.wrapping_add(1);
+        b.epoch = a.epoch.wrapping_add(1);
+        b.live = false;
+        let mut held = a.held;
         while held != 0 {
             let t = 63 - held.leading_zeros() as usize;
             held &= !(1 << t);
-            self.release(now, req, t, cal);
+            self.release(now, req, a.probe, t, cal);
         }
-        self.attempts[req as usize].live = false;
         self.free_attempts.push(req);
         if a.probe {
             // A probe that dies with its instance is a failed check.
@@ -566,7 +620,11 @@ impl World<'_> {
         }
         if let Some(o) = outcome {
             self.metrics.ended(now, a.created, o);
-            self.react(now, a, o, cal);
+            // An attempt of neither a user nor a call, with no client policy to learn from it,
+            // leaves its client nothing to do.
+            if a.user != NONE || a.call != NONE || self.shortcuts.client_policies {
+                self.react(now, &a, o, cal);
+            }
         }
     }
 }

@@ -80,14 +80,14 @@ impl World<'_> {
     ) {
         let a = self.attempts[req as usize];
         self.metrics.ended(now, a.created, outcome);
-        self.react(now, a, outcome, cal);
+        self.react(now, &a, outcome, cal);
     }
 
     /// What the client does after an outcome: read the page, refresh, retry, leave, come back.
     pub(super) fn react(
         &mut self,
         now: Time,
-        a: Attempt,
+        a: &Attempt,
         outcome: Outcome,
         cal: &mut Calendar<Event>,
     ) {

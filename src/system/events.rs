@@ -61,6 +61,15 @@ impl World<'_> {
     /// Handle one event.
     #[inline]
     pub fn handle(&mut self, now: Time, ev: Event, cal: &mut Calendar<Event>) {
+        // While no instance is in rotation, users' events advance them all as a group (`bulk`).
+        if let Event::Arrival { source } | Event::Session { source } | Event::Pool { source, .. } =
+            ev
+        {
+            if self.grouped(source) {
+                self.advance_group(now, ev, cal);
+                return;
+            }
+        }
         match ev {
             Event::Arrival { source } => {
                 self.schedule_next(source, cal);
@@ -107,7 +116,7 @@ impl World<'_> {
                 self.offer(now, source, NONE, call, true, cal);
             }
             Event::Done { req, epoch } => {
-                let a = self.attempts[req as usize];
+                let a = &self.attempts[req as usize];
                 if a.epoch != epoch {
                     return;
                 }

@@ -32,11 +32,13 @@
 //! policies: `breaker`, `throttle`, `retry_budget` (`client_policies` where attempts meet
 //! them); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the balancer's
 //! outlier detection), `scale_in` (scaling in and instance-hours) and `tier_policies` (where
-//! attempts meet them). This file holds the world's state and sets it up.
+//! attempts meet them); `shortcuts` (the features a model leaves out, which the request path
+//! then skips). This file holds the world's state and sets it up.
 
 pub mod arrivals;
 mod attempts;
 pub mod breaker;
+mod bulk;
 pub mod client;
 mod client_policies;
 mod clocks;
@@ -48,6 +50,7 @@ mod operators;
 mod outlier;
 pub mod retry_budget;
 mod scale_in;
+mod shortcuts;
 pub mod throttle;
 pub mod tier;
 mod tier_policies;
@@ -115,6 +118,10 @@ pub struct World<'m> {
     answered_at: Option<Time>,
     /// The waiting room, when the model has one.
     room: Option<Room>,
+    /// Features of the request path the model leaves out (`shortcuts`).
+    shortcuts: shortcuts::Shortcuts,
+    /// Users refused at once, advanced as a group (`bulk`).
+    group: bulk::Group,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
     /// Tests only: send every attempt through the arena and the balancer, even when the first
@@ -139,7 +146,7 @@ const ROOM: u64 = 3;
 impl<'m> World<'m> {
     pub fn new(model: &'m Model, seed: u64) -> World<'m> {
         let sc = &model.scenario;
-        let sources = (0..model.sources.len())
+        let sources: Vec<SourceState> = (0..model.sources.len())
             .map(|i| SourceState::new(model, i, seed))
             .collect();
         let tiers: Vec<TierState> = model
@@ -177,6 +184,7 @@ impl<'m> World<'m> {
         let any = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
         metrics.series.has_breaker = any(|c| c.breaker.is_some());
         metrics.series.has_throttle = any(|c| c.throttle.is_some());
+        let group = bulk::Group::new(model, &sources);
         World {
             model,
             horizon: Time::from_secs(sc.duration_s),
@@ -209,6 +217,8 @@ impl<'m> World<'m> {
             until: None,
             answered_at: None,
             room,
+            shortcuts: shortcuts::Shortcuts::of(model),
+            group,
             wasted: 0,
             #[cfg(test)]
             one_by_one: false,
@@ -352,6 +362,8 @@ mod tests {
     fn run_dead(model: &Model, seed: u64, one_by_one: bool) -> (String, u64) {
         let mut w = World::new(model, seed);
         w.one_by_one = one_by_one;
+        // The per-request shortcut against the arena: the group advance (`bulk`) off.
+        w.group.on = false;
         let mut cal = Calendar::new();
         w.start(&mut cal);
         while let Some((now, ev)) = cal.pop() {

@@ -2,6 +2,8 @@
 
 use std::collections::VecDeque;
 
+use rand_distr::{Distribution, Exp1};
+
 use crate::engine::rng::open01;
 use crate::engine::{Stream, Time};
 use crate::model::{Autoscale, Balancer, Discipline, Dist, HealthCheck, Restart, Tier};
@@ -15,7 +17,8 @@ pub struct Instance {
     pub waiting: VecDeque<(u32, u32)>,
     /// Waiting attempts that are still live.
     pub live_waiting: u32,
-    /// Attempts holding a thread here.
+    /// Attempts holding a thread here, kept only where the tier can crash (`TierState::crashes`):
+    /// a crash fails them all.
     pub active: Vec<u32>,
     /// Attempts in the instance: waiting, in service or holding a thread for a later tier.
     pub in_instance: u32,
@@ -71,16 +74,23 @@ pub struct TierState {
     pub lifo: bool,
     pub codel: Option<crate::model::Codel>,
     pub service: Dist,
+    /// The mean of `service` when it is exponential: `draw_service` then samples it inline, the
+    /// same draw as `Dist::sample` without its dispatch.
+    pub(super) exponential_mean: Option<f64>,
     pub contention: f64,
     pub visit: f64,
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,
     pub memory_limit: Option<f64>,
+    /// An instance can crash (a memory limit): `Instance::active` is kept.
+    pub crashes: bool,
     pub request_timeout_s: Option<f64>,
     pub restart: Restart,
     pub cold_factor: f64,
     pub cold_warmup_s: f64,
+    /// No contention and no cold start: a service time is its draw (`slowdown` is 1).
+    pub plain_service: bool,
     pub health_check: Option<HealthCheck>,
     pub autoscale: Option<Autoscale>,
     /// Instances ordered by the autoscaler and not ready yet.
@@ -99,6 +109,11 @@ pub struct TierState {
     next: u32,
 }
 
+/// A restart slows service down for a while.
+fn cold_start(factor: f64, warmup_s: f64) -> bool {
+    factor > 1.0 && warmup_s > 0.0
+}
+
 impl TierState {
     /// A tier at the start of a run; `streams` are its service, visit and balancer streams.
     pub fn new(t: &Tier, streams: [Stream; 3]) -> TierState {
@@ -111,16 +126,23 @@ impl TierState {
             lifo: t.discipline == Discipline::Lifo,
             codel: t.codel,
             service: t.service.clone(),
+            exponential_mean: match t.service {
+                Dist::Exponential { mean } => Some(mean),
+                _ => None,
+            },
             contention: t.contention,
             visit: t.visit,
             balancer: t.balancer,
             memory_base: t.memory_base,
             memory_per_request: t.memory_per_request,
             memory_limit: t.memory_limit,
+            crashes: t.memory_limit.is_some(),
             request_timeout_s: t.request_timeout_s,
             restart: t.restart,
             cold_factor: t.restart.cold_factor,
             cold_warmup_s: t.restart.cold_warmup_s,
+            plain_service: t.contention == 0.0
+                && !cold_start(t.restart.cold_factor, t.restart.cold_warmup_s),
             health_check: t.health_check,
             autoscale: t.autoscale,
             pending: 0,
@@ -142,6 +164,35 @@ impl TierState {
         (self.instances.len() - 1) as u32
     }
 
+    /// A service time from the tier's distribution (before any slowdown).
+    #[inline]
+    pub fn draw_service(&mut self) -> f64 {
+        match self.exponential_mean {
+            Some(mean) => {
+                let e: f64 = Exp1.sample(&mut self.rng_service);
+                e * mean
+            }
+            None => self.service.sample(&mut self.rng_service),
+        }
+    }
+
+    /// What a service starting at `now` on instance `i` (its busy threads counted, this one
+    /// included) is multiplied by: contention, and the cold start after a restart.
+    pub fn slowdown(&self, now: Time, i: u32) -> f64 {
+        let inst = &self.instances[i as usize];
+        let mut factor = 1.0 + self.contention * f64::from(inst.busy);
+        if let (true, Some(started)) = (
+            cold_start(self.cold_factor, self.cold_warmup_s),
+            inst.restarted_at,
+        ) {
+            let since = now.since(started);
+            if since < self.cold_warmup_s {
+                factor *= 1.0 + (self.cold_factor - 1.0) * (1.0 - since / self.cold_warmup_s);
+            }
+        }
+        factor
+    }
+
     /// Instances not being scaled in (or gone).
     pub fn live_instances(&self) -> u32 {
         self.instances.iter().filter(|i| !i.retired).count() as u32
@@ -150,13 +201,18 @@ impl TierState {
     /// The instance the balancer sends the next request to, or `None` if none is in rotation.
     /// Without health checks an instance stays in rotation when it is down: the request sent
     /// there is refused.
-    #[inline]
+    #[inline(always)]
     pub fn pick(&mut self) -> Option<u32> {
+        match self.instances.as_slice() {
+            [only] => only.routable().then_some(0),
+            _ => self.pick_among_many(),
+        }
+    }
+
+    /// `pick` when the tier has other than one instance.
+    fn pick_among_many(&mut self) -> Option<u32> {
         let rng = &mut self.rng_balancer;
         let n = self.instances.len() as u32;
-        if n == 1 {
-            return self.instances[0].routable().then_some(0);
-        }
         match self.balancer {
             Balancer::RoundRobin => {
                 for _ in 0..n {
@@ -212,6 +268,18 @@ impl TierState {
         }
     }
 
+    /// The balancer's state after `k` picks with no instance in rotation, without making them:
+    /// round robin comes back where it started, least connections moves its starting point by
+    /// one per pick, and the random balancers' draws are left out (their stream's position does
+    /// not change what is drawn later in distribution).
+    pub(super) fn skip_empty_picks(&mut self, k: u64) {
+        let n = self.instances.len() as u64;
+        if self.balancer == Balancer::LeastConnections && n > 1 {
+            self.next = ((u64::from(self.next) + k) % n) as u32;
+        }
+    }
+
+    #[inline]
     fn first_in_rotation_after(&self, i: u32) -> Option<u32> {
         let n = self.instances.len() as u32;
         (1..n)

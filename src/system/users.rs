@@ -180,6 +180,56 @@ impl Pool {
     pub(super) fn size(&self) -> u64 {
         self.members.len() as u64 + self.count
     }
+
+    /// A user joins at a uniform place among the members (see `World::wait_then_page`).
+    #[inline]
+    pub(super) fn insert(&mut self, u: User) {
+        let n = self.members.len();
+        let j = ((self.next_place * (n + 1) as f64) as usize).min(n);
+        if j == n {
+            self.members.push(u);
+        } else {
+            let displaced = std::mem::replace(&mut self.members[j], u);
+            self.members.push(displaced);
+        }
+        self.next_place = open01(&mut self.rng);
+        prefetch(&self.members, (self.next_place * (n + 2) as f64) as usize);
+    }
+}
+
+impl Pool {
+    /// Users join one after another, each at a uniform place among the members, as `insert`
+    /// would put them (the order of their arrivals does not matter: each takes a uniform place
+    /// among those there); `users` is left empty. The places are drawn a few users ahead and
+    /// fetched into cache together, so the misses of a large pool overlap.
+    pub(super) fn insert_batch(&mut self, users: &mut Vec<User>) {
+        const AHEAD: usize = 16;
+        let mut places = [0usize; AHEAD];
+        for chunk in users.chunks(AHEAD) {
+            let n = self.members.len();
+            for (k, j) in places.iter_mut().enumerate().take(chunk.len()) {
+                *j = ((open01(&mut self.rng) * (n + k + 1) as f64) as usize).min(n + k);
+                prefetch(&self.members, *j);
+            }
+            for (&u, &j) in chunk.iter().zip(&places) {
+                if j == self.members.len() {
+                    self.members.push(u);
+                } else {
+                    let displaced = std::mem::replace(&mut self.members[j], u);
+                    self.members.push(displaced);
+                }
+            }
+        }
+        users.clear();
+    }
+}
+
+/// A session's length in whole pages, at least one: a fractional draw `pages` rounds up with
+/// the probability of its fraction, so the mean number of pages is the distribution's.
+#[inline]
+pub(super) fn whole_pages(pages: f64, rng: &mut Stream) -> u32 {
+    let whole = pages.floor() + f64::from(u8::from(open01(rng) < pages.fract()));
+    whole.max(1.0) as u32
 }
 
 /// Ask the processor to bring `v[i]` into cache (a hint: no effect on results).
@@ -231,17 +281,7 @@ impl World<'_> {
             // the member there moves to the end, so the order stays a uniform permutation and
             // the member at the end is a uniform pick. (The random access here is a store the
             // processor need not wait for; a random pick at departure would be a load it must.)
-            let u = self.users[user as usize];
-            let n = pool.members.len();
-            let j = ((pool.next_place * (n + 1) as f64) as usize).min(n);
-            if j == n {
-                pool.members.push(u);
-            } else {
-                let displaced = std::mem::replace(&mut pool.members[j], u);
-                pool.members.push(displaced);
-            }
-            pool.next_place = open01(&mut pool.rng);
-            prefetch(&pool.members, (pool.next_place * (n + 2) as f64) as usize);
+            pool.insert(self.users[user as usize]);
             self.free_users.push(user);
             if !pool.firing {
                 self.reschedule_pool(now, source, kind, cal);
@@ -321,13 +361,10 @@ impl World<'_> {
     }
 
     pub(super) fn new_user(&mut self, source: u16, pages: f64) -> u32 {
-        // Whole pages: a fractional draw rounds up with the probability of its fraction, so the
-        // mean number of pages is the distribution's.
-        let rng = &mut self.sources[source as usize].rng_sessions;
-        let whole = pages.floor() + f64::from(u8::from(open01(rng) < pages.fract()));
+        let pages_left = whole_pages(pages, &mut self.sources[source as usize].rng_sessions);
         self.place_user(User {
             source,
-            pages_left: whole.max(1.0) as u32,
+            pages_left,
             failures: 0,
             refreshing: false,
             pass: NONE,

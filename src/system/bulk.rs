@@ -1,0 +1,349 @@
+//! Users refused at once, advanced as a group. While the first tier has no instance in rotation
+//! every request is refused the moment it is sent, and nothing a user does can change that: only
+//! an event that is not a user's (a health-check probe or its answer, a restart, an operator's
+//! action, a bucket's end, an attempt still in flight) can put an instance back. So when a
+//! user's event fires in that state, every user of every source that qualifies is advanced at
+//! once up to the next such event, `end`, without the event set:
+//!
+//! - a pool of n members with exponential delays of mean m loses Binomial(n, 1 - e^(-Δ/m))
+//!   of them in the Δ until `end` (each member's delay is memoryless), a uniform subset (the
+//!   last ones of its array, which is in uniform random order), each due at a time drawn from
+//!   the exponential truncated to [0, Δ); the returning pool likewise, from its count;
+//! - sessions and open requests arrive from their source's arrival process until `end`;
+//! - each due user does exactly what the one-by-one path does with a refused page (`react`): a
+//!   refresh due before `end` is handled in the window, a later one joins its pool at a uniform
+//!   place; a return due before `end` is a session in the window, a later one joins the count;
+//! - every pool then gets a fresh pending departure from `end`.
+//!
+//! The counts are the same sums as one by one (a window lies inside one bucket and on one side
+//! of the warm-up, since both end at events); the users level is settled at `end` from its
+//! changes' times (`Level::add_settled`), in time order only when a new peak is possible. Not
+//! here, and not grouped: a source whose refused requests need state of their own (retries, a
+//! breaker or throttle, a refresh or return delay that is not exponential), a model with a
+//! waiting room or whose first tier is not visited by every request, and load shedding while it
+//! is on; their events stay one by one and bound the windows of the others.
+
+use super::events::Event;
+use super::users::{PoolKind, SourceState, User, whole_pages};
+use super::{NONE, World};
+use crate::engine::rng::open01;
+use crate::engine::{Calendar, Time};
+use crate::model::{Model, SourceKind};
+use rand_distr::{Binomial, Distribution, Exp1};
+
+/// The group advance's state: which sources qualify, and reused work space.
+#[derive(Debug, Default)]
+pub(super) struct Group {
+    /// The model allows it at all (tests may turn it off, to compare).
+    pub(super) on: bool,
+    /// Per source: its refused requests need no state of their own.
+    source_ok: Vec<bool>,
+    /// Users due within the window, in no particular order.
+    due: Vec<Due>,
+    /// Changes of the users level within the window: (time, +1 or -1).
+    changes: Vec<(Time, f64)>,
+    /// Per source: users going back to its refresh pool past the window, placed at its end
+    /// (`Pool::insert_batch`).
+    back: Vec<Vec<User>>,
+    /// The calendar slots of the qualifying sources (their arrivals and pools).
+    skip: Vec<usize>,
+    /// Requests refused through the group advance.
+    pub(super) refused: u64,
+}
+
+/// A user due within the window: one who was waiting (`Some`), or a session to begin (`None`).
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    at: Time,
+    source: u16,
+    user: Option<User>,
+}
+
+impl Group {
+    pub(super) fn new(model: &Model, sources: &[SourceState]) -> Group {
+        let source_ok: Vec<bool> = (model.sources.iter().zip(sources))
+            .map(|(s, state)| {
+                let c = &s.client;
+                let plain = c.breaker.is_none() && c.throttle.is_none();
+                plain
+                    && match s.kind {
+                        SourceKind::Users => {
+                            let may_refresh =
+                                c.refresh > 0.0 && c.give_up_after.is_none_or(|n| n > 1);
+                            (!may_refresh || state.refreshing.active())
+                                && (c.return_probability <= 0.0 || state.returning.active())
+                        }
+                        SourceKind::Requests | SourceKind::Trace => c.retry.is_none(),
+                    }
+            })
+            .collect();
+        let entry = model.tiers.first().is_some_and(|t| t.visit >= 1.0);
+        Group {
+            on: entry && model.waiting_room.is_none() && source_ok.iter().any(|&ok| ok),
+            back: vec![Vec::new(); sources.len()],
+            source_ok,
+            ..Group::default()
+        }
+    }
+}
+
+const KINDS: [PoolKind; 3] = [
+    PoolKind::Thinking,
+    PoolKind::Refreshing,
+    PoolKind::Returning,
+];
+
+impl World<'_> {
+    /// Is an event of `source` to be handled by advancing the group (`advance_group`)?
+    #[inline]
+    pub(super) fn grouped(&self, source: u16) -> bool {
+        #[cfg(test)]
+        if self.one_by_one {
+            return false;
+        }
+        self.group.on
+            && self.metrics.tiers[0].in_rotation == 0
+            && self.shed_fraction == 0.0
+            && self.group.source_ok[source as usize]
+    }
+
+    /// `ev` (an arrival, a session or a pool departure of a qualifying source) fires at `t0`
+    /// with no instance of the first tier in rotation: advance every qualifying source's users
+    /// to the next event that is not theirs (see the module's notes).
+    pub(super) fn advance_group(&mut self, t0: Time, ev: Event, cal: &mut Calendar<Event>) {
+        let mut g = std::mem::take(&mut self.group);
+        g.due.clear();
+        g.changes.clear();
+        g.skip.clear();
+        for (i, _) in g.source_ok.iter().enumerate().filter(|(_, ok)| **ok) {
+            g.skip.push(self.arrival_slot[i]);
+            let s = &mut self.sources[i];
+            g.skip.extend(KINDS.iter().filter_map(|&k| s.pool(k).slot));
+        }
+        let end = cal
+            .earliest_except(&g.skip)
+            .map_or(self.horizon, |t| t.min(self.horizon))
+            .max(t0);
+
+        // The event that fired.
+        let mut fired_arrival = None;
+        match ev {
+            Event::Arrival { source } | Event::Session { source } => fired_arrival = Some(source),
+            Event::Pool { source, pool } => {
+                let p = self.sources[source as usize].pool(pool);
+                let (user, any) = if pool == PoolKind::Returning {
+                    let any = p.count > 0;
+                    p.count -= u64::from(any);
+                    (None, any)
+                } else {
+                    let u = p.members.pop();
+                    (u, u.is_some())
+                };
+                if any {
+                    g.due.push(Due {
+                        at: t0,
+                        source,
+                        user,
+                    });
+                }
+            }
+            _ => unreachable!("only users' events are grouped"),
+        }
+
+        // Arrivals until `end`; open requests are only counted.
+        let mut open_requests = 0u64;
+        let horizon = self.horizon.secs();
+        for (i, _) in g.source_ok.iter().enumerate().filter(|(_, ok)| **ok) {
+            let source = i as u16;
+            let slot = self.arrival_slot[i];
+            let src = &mut self.sources[i];
+            let users = src.kind == SourceKind::Users;
+            let draw = |src: &mut SourceState| {
+                (src.arrivals.next(&mut src.rng_arrivals, horizon)).map(Time::from_secs)
+            };
+            let (mut next, mut moved) = if fired_arrival == Some(source) {
+                (Some(t0), true)
+            } else {
+                (cal.slot_time(slot), false)
+            };
+            while let Some(at) = next.filter(|&at| at < end) {
+                if users {
+                    g.due.push(Due {
+                        at,
+                        source,
+                        user: None,
+                    });
+                } else {
+                    open_requests += 1;
+                }
+                next = draw(src);
+                moved = true;
+            }
+            if moved {
+                match next {
+                    Some(at) => {
+                        let ev = if users {
+                            Event::Session { source }
+                        } else {
+                            Event::Arrival { source }
+                        };
+                        cal.set_slot(slot, at, ev);
+                    }
+                    None => cal.clear_slot(slot),
+                }
+            }
+        }
+
+        // Departures from the pools before `end`.
+        let span_s = end.since(t0);
+        let last = Time(end.0.saturating_sub(1)).max(t0);
+        for (i, _) in g.source_ok.iter().enumerate().filter(|(_, ok)| **ok) {
+            let src = &mut self.sources[i];
+            for kind in KINDS {
+                let p = src.pool(kind);
+                p.left = None;
+                let n = p.size();
+                if !p.active() || n == 0 || span_s <= 0.0 {
+                    continue;
+                }
+                let m = p.mean_s;
+                let q = -(-span_s / m).exp_m1();
+                let d = Binomial::new(n, q).map_or(0, |b| b.sample(&mut p.rng));
+                for _ in 0..d {
+                    // Exponential truncated to [0, span): inverse of its distribution function.
+                    let x = -m * (-(open01(&mut p.rng) * q)).ln_1p();
+                    let at = t0.after(x).min(last);
+                    let user = if kind == PoolKind::Returning {
+                        p.count -= 1;
+                        None
+                    } else {
+                        p.members.pop()
+                    };
+                    g.due.push(Due {
+                        at,
+                        source: i as u16,
+                        user,
+                    });
+                }
+            }
+        }
+
+        // Each due user, as the one-by-one path would handle it.
+        let (mut first, mut repeats) = (open_requests, 0u64);
+        while let Some(d) = g.due.pop() {
+            let i = d.source as usize;
+            let src = &mut self.sources[i];
+            let client = &self.model.sources[i].client;
+            let mut u = match d.user {
+                Some(u) => u,
+                None => {
+                    let pages =
+                        (src.pages.as_ref()).map_or(1.0, |p| p.sample(&mut src.rng_sessions));
+                    g.changes.push((d.at, 1.0));
+                    User {
+                        source: d.source,
+                        pages_left: whole_pages(pages, &mut src.rng_sessions),
+                        failures: 0,
+                        refreshing: false,
+                        pass: NONE,
+                    }
+                }
+            };
+            if u.pages_left == 0 {
+                g.changes.push((d.at, -1.0));
+                continue;
+            }
+            // Its page is sent and refused at once; then the client reacts.
+            if u.refreshing {
+                repeats += 1;
+            } else {
+                first += 1;
+            }
+            u.failures += 1;
+            let gave_up = client.give_up_after.is_some_and(|n| u.failures >= n);
+            if !gave_up && client.refresh > 0.0 && open01(&mut src.refreshing.rng) < client.refresh
+            {
+                u.refreshing = true;
+                let p = &mut src.refreshing;
+                let delay: f64 = Exp1.sample(&mut p.rng);
+                let at = d.at.after(delay * p.mean_s);
+                if at < end {
+                    g.due.push(Due {
+                        at,
+                        source: d.source,
+                        user: Some(u),
+                    });
+                } else {
+                    g.back[i].push(u);
+                }
+                continue;
+            }
+            g.changes.push((d.at, -1.0));
+            if client.return_probability > 0.0
+                && open01(&mut src.returning.rng) < client.return_probability
+            {
+                let p = &mut src.returning;
+                let delay: f64 = Exp1.sample(&mut p.rng);
+                let at = d.at.after(delay * p.mean_s);
+                if at < end {
+                    g.due.push(Due {
+                        at,
+                        source: d.source,
+                        user: None,
+                    });
+                } else {
+                    p.count += 1;
+                }
+            }
+        }
+
+        // Settle the counts and the users level at `end`.
+        let n = first + repeats;
+        if n > 0 {
+            self.metrics.refused_many(t0, first, repeats);
+            if self.metrics.counts(t0) {
+                let stats = &mut self.metrics.tiers[0];
+                stats.arrivals += n;
+                stats.rejected += n;
+            }
+            self.tiers[0].skip_empty_picks(n);
+            g.refused += n;
+        }
+        if !g.changes.is_empty() {
+            let level = &mut self.metrics.users;
+            let (mut sum, mut weighted_ns, mut ups) = (0.0, 0.0, 0.0);
+            for &(at, delta) in &g.changes {
+                sum += delta;
+                weighted_ns += delta * end.nanos_since(at);
+                ups += delta.max(0.0);
+            }
+            let mut peak = level.value;
+            if level.counting() && level.value + ups > level.peak {
+                // A new peak is possible: find it in time order.
+                g.changes.sort_unstable_by_key(|c| c.0);
+                let mut v = level.value;
+                for &(_, delta) in &g.changes {
+                    v += delta;
+                    peak = peak.max(v);
+                }
+            }
+            level.add_settled(end, sum, weighted_ns, peak);
+        }
+
+        // Every pool's next departure, fresh from `end` (memoryless), once the users going back
+        // to it have their places.
+        for (i, _) in g.source_ok.iter().enumerate().filter(|(_, ok)| **ok) {
+            self.sources[i].refreshing.insert_batch(&mut g.back[i]);
+            for kind in KINDS {
+                let p = self.sources[i].pool(kind);
+                if p.active() && (p.size() > 0 || p.slot.is_some()) {
+                    self.reschedule_pool(end, i as u16, kind, cal);
+                }
+            }
+        }
+        self.group = g;
+    }
+}
+
+#[cfg(test)]
+mod tests;
