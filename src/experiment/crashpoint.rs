@@ -27,7 +27,8 @@ pub struct Try {
 /// How the crash point and its interval were found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
-    /// A logistic curve fitted to every replication: `ci95` is its confidence interval.
+    /// A logistic curve fitted to the replications (`crate::stats::fit_crossing`): `ci95` is
+    /// the profile-likelihood interval of its crossing.
     #[serde(rename = "logistic fit")]
     LogisticFit,
     /// Two neighbouring values (adjacent counts, or nearer than the tolerance) each told from

@@ -1,10 +1,14 @@
 //! Statistics of simulated results: the t and normal quantiles, the mean of replications with
 //! its 95% confidence interval, the Wilson interval of a share, and the logistic fit of an
-//! outcome (outage or not) against a parameter. Pure functions on numbers; nothing here knows
-//! what a run or a model is. The normal distribution comes from `statrs`; the t quantile keeps
-//! its exact table (and so the bytes of every interval written so far).
+//! outcome (outage or not) against a parameter (`crossing`). Pure functions on numbers; nothing
+//! here knows what a run or a model is. The normal distribution comes from `statrs`; the t
+//! quantile keeps its exact table (and so the bytes of every interval written so far).
 
 use statrs::distribution::{ContinuousCDF, Normal};
+
+mod crossing;
+
+pub use crossing::fit_crossing;
 
 /// Two-sided 95% Student t quantiles `t_{0.975, df}` for `df = 1..=30`.
 const T975: [f64; 30] = [
@@ -152,95 +156,6 @@ pub fn wilson(k: u32, n: u32) -> Option<(f64, f64, f64)> {
     Some((p, lo, hi))
 }
 
-/// A fitted logistic curve `p(x) = 1 / (1 + exp(-(b0 + b1 (x - centre) / scale)))`, with the
-/// covariance of (b0, b1) from the observed information.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Logistic {
-    pub b0: f64,
-    pub b1: f64,
-    pub centre: f64,
-    pub scale: f64,
-    pub cov: [[f64; 2]; 2],
-}
-
-impl Logistic {
-    /// Maximum-likelihood fit of 0/1 outcomes against `x` by Newton's method; `x` is centred
-    /// and scaled by `centre` and `scale` for the numerics. `None` when the outcomes are
-    /// separated (every value all-or-nothing on either side), or the fit does not converge.
-    pub fn fit(data: &[(f64, bool)], centre: f64, scale: f64) -> Option<Logistic> {
-        let (mut b0, mut b1) = (0.0_f64, 0.0_f64);
-        for _ in 0..100 {
-            let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
-            for &(x, y) in data {
-                let z = (x - centre) / scale;
-                let p = 1.0 / (1.0 + (-(b0 + b1 * z)).exp());
-                let r = f64::from(u8::from(y)) - p;
-                g0 += r;
-                g1 += r * z;
-                let w = (p * (1.0 - p)).max(1e-12);
-                h00 += w;
-                h01 += w * z;
-                h11 += w * z * z;
-            }
-            let det = h00 * h11 - h01 * h01;
-            if det.abs() < 1e-12 {
-                return None;
-            }
-            let d0 = (h11 * g0 - h01 * g1) / det;
-            let d1 = (h00 * g1 - h01 * g0) / det;
-            b0 += d0;
-            b1 += d1;
-            if !(b0.is_finite() && b1.is_finite()) || b1.abs() > 1e3 {
-                return None;
-            }
-            if d0.abs() + d1.abs() < 1e-10 {
-                let cov = [[h11 / det, -h01 / det], [-h01 / det, h00 / det]];
-                return Some(Logistic {
-                    b0,
-                    b1,
-                    centre,
-                    scale,
-                    cov,
-                });
-            }
-        }
-        None
-    }
-
-    /// The fitted probability at `x`.
-    #[cfg(test)]
-    pub fn probability(&self, x: f64) -> f64 {
-        let z = (x - self.centre) / self.scale;
-        1.0 / (1.0 + (-(self.b0 + self.b1 * z)).exp())
-    }
-
-    /// Where the fitted probability is `p`; `None` for a flat curve.
-    pub fn at(&self, p: f64) -> Option<f64> {
-        (self.b1 != 0.0)
-            .then(|| self.centre + self.scale * (((p / (1.0 - p)).ln() - self.b0) / self.b1))
-    }
-
-    /// The crossing of 0.5 with its two-sided interval of `confidence` (delta method).
-    pub fn crossing(&self, confidence: f64) -> Option<(f64, [f64; 2])> {
-        let (b0, b1) = (self.b0, self.b1);
-        if b1 == 0.0 {
-            return None;
-        }
-        let (d0, d1) = (-1.0 / b1, b0 / (b1 * b1));
-        let c = &self.cov;
-        let var = d0 * d0 * c[0][0] + 2.0 * d0 * d1 * c[0][1] + d1 * d1 * c[1][1];
-        let half = normal_quantile(0.5 + confidence / 2.0) * var.max(0.0).sqrt() * self.scale;
-        let x50 = self.centre + self.scale * (-b0 / b1);
-        Some((x50, [x50 - half, x50 + half]))
-    }
-
-    /// The curve in the parameter's own units: `p(x) = 1 / (1 + exp(-(intercept + slope x)))`.
-    pub fn natural(&self) -> (f64, f64) {
-        let slope = self.b1 / self.scale;
-        (self.b0 - slope * self.centre, slope)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,33 +211,5 @@ mod tests {
         assert!(lo < 0.525 && hi > 0.525);
         assert!(wilson(3, 0).is_none());
         assert_eq!(wilson(9, 5).unwrap().0, 1.0);
-    }
-
-    #[test]
-    fn logistic_fit_finds_a_known_crossing() {
-        // p(x) = 1 / (1 + exp(-(x - 3) * 2)), sampled deterministically.
-        let mut data = Vec::new();
-        let mut u: u64 = 7;
-        for i in 0..4000 {
-            let x = f64::from(i % 40) * 0.15;
-            u = u
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let r = (u >> 11) as f64 / (1u64 << 53) as f64;
-            let p = 1.0 / (1.0 + (-(x - 3.0) * 2.0).exp());
-            data.push((x, r < p));
-        }
-        let fit = Logistic::fit(&data, 2.0, 0.5).unwrap();
-        let (x50, [a, b]) = fit.crossing(0.95).unwrap();
-        assert!((x50 - 3.0).abs() < 0.1, "crossing at {x50}");
-        assert!(a < x50 && x50 < b);
-        let (intercept, slope) = fit.natural();
-        assert!((slope - 2.0).abs() < 0.3, "slope {slope}");
-        assert!((-intercept / slope - x50).abs() < 1e-9);
-        assert!((fit.probability(x50) - 0.5).abs() < 1e-9);
-        assert!((fit.at(0.5).unwrap() - x50).abs() < 1e-9);
-        // Separated outcomes have no fit.
-        let separated = [(1.0, false), (2.0, false), (3.0, true), (4.0, true)];
-        assert!(Logistic::fit(&separated, 2.5, 1.0).is_none());
     }
 }

@@ -8,7 +8,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-use crate::common::{assert_success, read_json, surge};
+use crate::common::{assert_success, compare_in_temp, read_json, surge, variant, write_file};
 
 /// Users reading pages from one web tier of `instances` fixed instances, 2 h simulated after a
 /// 30 min warm-up: 1.5 measured hours. Light load (about 5 pages a second on 60 threads), so
@@ -56,9 +56,7 @@ const ROOM_KEYS: [&str; 5] = [
 ];
 
 fn write(dir: &Path, text: &str) -> PathBuf {
-    let file = dir.join("model.toml");
-    std::fs::write(&file, text).unwrap();
-    file
+    write_file(dir, "model.toml", text)
 }
 
 /// A CSV's header and rows, split on commas (no cell here holds one).
@@ -172,15 +170,6 @@ fn points_csv_of_a_model_with_a_room_has_its_columns() {
     );
 }
 
-fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["variants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap_or_else(|| panic!("no variant {name}"))
-}
-
 fn key<'a>(v: &'a Value, key: &str) -> &'a Value {
     v["key"]
         .as_array()
@@ -192,18 +181,9 @@ fn key<'a>(v: &'a Value, key: &str) -> &'a Value {
 
 #[test]
 fn compare_has_instance_hours_and_cost_with_paired_differences_and_room_columns() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), MODEL);
-    let out = dir.path().join("cmp");
-    let o = surge()
-        .arg("compare")
-        .arg(&file)
-        .args(["--reps", "3", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_success(&o);
-    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let cmp = compare_in_temp(MODEL, &["--reps", "3"]);
+    let out = &cmp.out;
+    let text = String::from_utf8_lossy(&cmp.output.stdout).to_string();
 
     let (header, rows) = table(&out.join("compare.csv"));
     assert_eq!(rows.len(), 9);

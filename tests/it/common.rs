@@ -59,6 +59,54 @@ pub fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// What `compare_in_temp` ran: the temp folder (removed when this is dropped), the model file
+/// in it, the output folder and the command's output.
+pub struct Compared {
+    pub dir: tempfile::TempDir,
+    pub file: std::path::PathBuf,
+    pub out: std::path::PathBuf,
+    pub output: std::process::Output,
+}
+
+/// `surge compare` on `model` (TOML text), written as `model.toml` in a new temp folder, with
+/// `--out FOLDER/cmp` and `args`; checked to succeed.
+pub fn compare_in_temp(model: &str, args: &[&str]) -> Compared {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "model.toml", model);
+    let out = dir.path().join("cmp");
+    let output = run_compare(&file, &out, args);
+    Compared {
+        dir,
+        file,
+        out,
+        output,
+    }
+}
+
+/// `surge compare FILE --out OUT ARGS`, checked to succeed: its output.
+pub fn run_compare(file: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    let o = surge()
+        .arg("compare")
+        .arg(file)
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert_success(&o);
+    o
+}
+
+/// The variant `name` of a `compare.json`.
+pub fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no variant {name}"))
+}
+
 /// Run `surge run` on `model` (TOML text) with extra arguments; return `summary.json`.
 pub fn run_model(model: &str, args: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::path::Path;
 
-use crate::common::surge;
+use crate::common::{compare_in_temp, read_json, run_compare, surge, variant, write_file};
 
 /// One web tier of 2 threads, no queue, 40 requests/s of 100 ms: offered load 4 erlangs on 2
 /// servers loses 8/13 of the requests (Erlang B), so the site is down throughout; round robin
@@ -46,26 +46,7 @@ set = { tier.web.instances = 2 }
 "#;
 
 fn write_model(dir: &Path, text: &str) -> std::path::PathBuf {
-    let file = dir.join("model.toml");
-    std::fs::write(&file, text).unwrap();
-    file
-}
-
-fn compare(file: &Path, out: &Path, args: &[&str]) -> Value {
-    let assert = surge()
-        .arg("compare")
-        .arg(file)
-        .arg("--out")
-        .arg(out)
-        .args(args)
-        .assert();
-    let o = assert.get_output();
-    assert!(
-        o.status.success(),
-        "surge compare failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap()
+    write_file(dir, "model.toml", text)
 }
 
 /// A summary without the fields that measure the computer rather than the model.
@@ -78,23 +59,14 @@ fn without_wall_clock(s: &Value) -> String {
     serde_json::to_string(&s).unwrap()
 }
 
-fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["variants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap_or_else(|| panic!("no variant {name}"))
-}
-
 #[test]
 fn variants_share_seeds_baseline_equals_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_model(dir.path(), MODEL);
+    let cmp = compare_in_temp(MODEL, &["--reps", "3", "--quiet", "--jobs", "2"]);
+    let (dir, file, out) = (&cmp.dir, &cmp.file, &cmp.out);
     let run_out = dir.path().join("run");
     let ok = surge()
         .arg("run")
-        .arg(&file)
+        .arg(file)
         .args(["--reps", "3", "--quiet", "--out"])
         .arg(&run_out)
         .assert();
@@ -102,8 +74,7 @@ fn variants_share_seeds_baseline_equals_run() {
     let run: Value =
         serde_json::from_str(&std::fs::read_to_string(run_out.join("summary.json")).unwrap())
             .unwrap();
-    let out = dir.path().join("cmp");
-    let doc = compare(&file, &out, &["--reps", "3", "--quiet", "--jobs", "2"]);
+    let doc = read_json(&out.join("compare.json"));
     let base = variant(&doc, "baseline");
     let run_reps = run["replications"].as_array().unwrap();
     let cmp_reps = base["replications"].as_array().unwrap();
@@ -138,7 +109,7 @@ fn variants_share_seeds_baseline_equals_run() {
         assert_eq!(f[2], seeds[rep].to_string(), "{line}");
     }
     let one = dir.path().join("cmp1");
-    compare(&file, &one, &["--reps", "3", "--quiet", "--jobs", "1"]);
+    run_compare(file, &one, &["--reps", "3", "--quiet", "--jobs", "1"]);
     assert_eq!(
         csv,
         std::fs::read_to_string(one.join("compare.csv")).unwrap()
@@ -150,20 +121,9 @@ fn variants_share_seeds_baseline_equals_run() {
 
 #[test]
 fn a_variant_that_changes_nothing_differs_by_exactly_zero_and_ranking_is_known() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_model(dir.path(), MODEL);
-    let out = dir.path().join("cmp");
-    let assert = surge()
-        .arg("compare")
-        .arg(&file)
-        .args(["--reps", "3", "--out"])
-        .arg(&out)
-        .assert();
-    let o = assert.get_output();
-    assert!(o.status.success());
-    let table = String::from_utf8_lossy(&o.stdout).to_string();
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let cmp = compare_in_temp(MODEL, &["--reps", "3"]);
+    let table = String::from_utf8_lossy(&cmp.output.stdout).to_string();
+    let doc = read_json(&cmp.out.join("compare.json"));
     let same = variant(&doc, "unchanged");
     let mut checked = 0;
     for k in same["key"].as_array().unwrap() {

@@ -12,9 +12,10 @@
 //! (failing runs stop at their first failure: they are the cheap ones) and bisecting once a
 //! value holds, then replications at the two values around the crossing until each is told
 //! from 0.5, the two claims' errors adding up to at most 1 - confidence (`ErrorSplit`). Where a
-//! value is too close to 0.5 to tell, a logistic curve fitted to every replication, and more
-//! replications near its crossing until its interval is narrower than the tolerance (or, for
-//! counts, lies between two adjacent whole values).
+//! value is too close to 0.5 to tell, a logistic curve fitted to the replications (each counted
+//! once, the runs that steered the search left out: `Asker::groups`), and more replications
+//! near its crossing until its profile-likelihood interval is narrower than the tolerance (or,
+//! for counts, lies between two adjacent whole values).
 //!
 //! Every finished run can be appended to a journal (`output::journal`) as it ends; a search
 //! started again with the journal's runs reads them instead of running them again.
@@ -64,6 +65,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         tolerance: s.tolerance,
         confidence: s.confidence,
         max_runs: s.max_runs,
+        paired: s.seeds == super::sweep::Seeds::Common,
     };
     let marker = journal_marker(s, &base, seed);
     let (mut journal, known) = match s.journal {

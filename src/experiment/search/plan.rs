@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::crashpoint::Curve;
 use super::super::sweep::format_number;
-use crate::stats::Logistic;
+use crate::stats::fit_crossing;
 
 /// One run: a value of the parameter and a replication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,6 +52,9 @@ pub struct Plan {
     /// Two-sided confidence (0.95).
     pub confidence: f64,
     pub max_runs: u32,
+    /// Replication r has the same seed at every value (common seeds): its runs are alike at
+    /// neighbouring values, and count as one replication in the logistic fit.
+    pub paired: bool,
 }
 
 impl Plan {
@@ -252,14 +255,32 @@ impl<'a> Asker<'a> {
         v
     }
 
-    /// Every replication asked for, as (value, outage).
-    pub(super) fn data(&self) -> Vec<(f64, bool)> {
-        self.asked
-            .iter()
-            .flat_map(|(id, &n)| {
-                (0..n).map(move |r| (id.value(), self.known[&RunId::new(id.value(), r)]))
-            })
-            .collect()
+    /// The replications the logistic fit rests on, as (value, outage), in groups that it counts
+    /// as one replication each: the runs of replication r at every value with common seeds
+    /// (`Plan::paired`), else each run on its own. The first replication at each value but the
+    /// two ends is left out: it steered the search there (a value becomes an end of the
+    /// bracket because its first run failed, or held), so those runs look like a step at the
+    /// bracket by construction, and a fit on them found the curve steeper, and its interval
+    /// narrower, than the runs tell. The replications asked for after a value was chosen are
+    /// fresh.
+    pub(super) fn groups(&self, p: &Plan) -> Vec<Vec<(f64, bool)>> {
+        let mut groups: BTreeMap<(u32, u64), Vec<(f64, bool)>> = BTreeMap::new();
+        for (id, &n) in &self.asked {
+            let first = if id.value() == p.lo || id.value() == p.hi {
+                0
+            } else {
+                1
+            };
+            for r in first..n {
+                let run = RunId::new(id.value(), r);
+                let key = if p.paired { (r, 0) } else { (r, run.bits) };
+                groups
+                    .entry(key)
+                    .or_default()
+                    .push((id.value(), self.known[&run]));
+            }
+        }
+        groups.into_values().collect()
     }
 }
 
@@ -281,23 +302,24 @@ pub(super) fn binomial_tail_half(n: u32, k: u32) -> f64 {
         .min(1.0)
 }
 
-/// The fit of a logistic curve to every replication, if there is one: (x50, interval, p10, p90,
-/// the curve in the parameter's units).
+/// The fit of a logistic curve to the replications (`Asker::groups`), if there is one
+/// (`crate::stats::fit_crossing`: none where the outcomes are separated): (x50, its
+/// profile-likelihood interval, p10, p90, the curve in the parameter's units).
 pub(super) fn estimate(
     p: &Plan,
-    data: &[(f64, bool)],
-    centre: f64,
+    a: &Asker,
+    larger_crashes: bool,
 ) -> Option<(f64, [f64; 2], f64, f64, Curve)> {
-    let scale = ((p.hi - p.lo) / 10.0).max(1e-9);
-    let fit = Logistic::fit(data, centre, scale)?;
-    let (x50, ci) = fit.crossing(p.confidence)?;
-    let (intercept, slope) = fit.natural();
-    (x50 >= p.lo && x50 <= p.hi).then_some((
-        x50,
-        ci,
-        fit.at(0.1)?,
-        fit.at(0.9)?,
-        Curve { intercept, slope },
+    let fit = fit_crossing(&a.groups(p), larger_crashes, p.lo, p.hi, p.confidence)?;
+    (fit.x50 >= p.lo && fit.x50 <= p.hi).then_some((
+        fit.x50,
+        fit.ci,
+        fit.at(0.1),
+        fit.at(0.9),
+        Curve {
+            intercept: fit.intercept,
+            slope: fit.slope,
+        },
     ))
 }
 
@@ -339,7 +361,7 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
     let beyond = |x: f64, y: f64| if larger_crashes { y > x } else { y < x };
     let (mut safe, mut down) = if larger_crashes { (lo, hi) } else { (hi, lo) };
     let max_runs = |a: &Asker, safe: f64, down: f64| {
-        let best = estimate(p, &a.data(), 0.5 * (safe + down))
+        let best = estimate(p, a, larger_crashes)
             .map(|(x50, ci, p10, p90, curve)| Verdict::Logistic {
                 x50,
                 ci,
@@ -356,7 +378,7 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
     // Close in with one replication per value, then tell both ends from 0.5 (more replications
     // at an end that its first ones do not tell); an end told on the wrong side moves the
     // bracket past it and the search goes on. An end that many replications do not tell is
-    // near 0.5: then a logistic curve over every replication. Every pass either adds runs or
+    // near 0.5: then a logistic curve over the replications. Every pass either adds runs or
     // reaches a bracket not seen with these runs, so the search ends; `max_runs` bounds it.
     //
     // Closing in gallops from the failing side before it bisects: probes at 1, 2, 4, ... steps
@@ -464,16 +486,15 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
             }
             _ => {}
         }
-        // An end near 0.5: fit a logistic curve to every replication and add replications near
+        // An end near 0.5: fit a logistic curve to the replications and add replications near
         // its crossing, until its interval is tight, two neighbours are told apart, or an end
         // is told on the wrong side after all (then the bracket moves, as above).
-        let centre = 0.5 * (safe + down);
         let runs_before = a.runs();
         loop {
             if let Some(v) = told_bracket(p, a, larger_crashes) {
                 return Some(v);
             }
-            let fit = estimate(p, &a.data(), centre);
+            let fit = estimate(p, a, larger_crashes);
             if let Some((x50, ci, p10, p90, curve)) = fit {
                 let width = ci[1] - ci[0];
                 let between_neighbours = p.integer && ci[0].floor() >= ci[1].ceil() - 1.0;
