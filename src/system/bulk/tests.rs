@@ -178,32 +178,3 @@ fn group_advance_matches_the_one_by_one_path_in_distribution() {
     eprintln!("{report}");
     assert!(ok, "{report}");
 }
-
-/// The built-in night, for the record (`cargo test --release --lib grouped_share -- --ignored
-/// --nocapture`): its events, and the share of its refusals that went through the group.
-#[test]
-#[ignore = "a full night: about a minute"]
-fn grouped_share_of_the_built_in_night() {
-    let m = crate::model::load(None, &[]).unwrap();
-    let mut w = World::new(&m, m.scenario.seed);
-    let mut cal = Calendar::new();
-    w.start(&mut cal);
-    while let Some((now, ev)) = cal.pop() {
-        w.handle(now, ev, &mut cal);
-        if w.finished() {
-            break;
-        }
-    }
-    let t = &w.metrics.totals;
-    eprintln!(
-        "events {}, offered {}, rejected {}, refused as a group {} ({:.1}% of the rejected, \
-         {:.1}% of the offered)",
-        cal.events_handled(),
-        t.offered,
-        t.rejected,
-        w.group.refused,
-        100.0 * w.group.refused as f64 / t.rejected as f64,
-        100.0 * w.group.refused as f64 / t.offered as f64,
-    );
-    assert!(w.group.refused > 0);
-}
