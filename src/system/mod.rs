@@ -314,6 +314,19 @@ impl<'m> World<'m> {
     }
 }
 
+/// Tests: run a world from its start to its horizon (or its stop condition).
+#[cfg(test)]
+pub(super) fn run_to_end(w: &mut World<'_>) {
+    let mut cal = Calendar::new();
+    w.start(&mut cal);
+    while let Some((now, ev)) = cal.pop() {
+        w.handle(now, ev, &mut cal);
+        if w.finished() {
+            break;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,14 +377,7 @@ mod tests {
         w.one_by_one = one_by_one;
         // The per-request shortcut against the arena: the group advance (`bulk`) off.
         w.group.on = false;
-        let mut cal = Calendar::new();
-        w.start(&mut cal);
-        while let Some((now, ev)) = cal.pop() {
-            w.handle(now, ev, &mut cal);
-            if w.finished() {
-                break;
-            }
-        }
+        super::run_to_end(&mut w);
         let web = &w.metrics.tiers[0];
         let out = format!(
             "{:?} arrivals {} rejected {} served {} users {:?} offered {:?}",

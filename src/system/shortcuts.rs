@@ -34,7 +34,6 @@ impl Shortcuts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Calendar;
     use crate::system::World;
     use std::path::Path;
 
@@ -62,14 +61,7 @@ mod tests {
         if !shortcuts {
             full_path(&mut w);
         }
-        let mut cal = Calendar::new();
-        w.start(&mut cal);
-        while let Some((now, ev)) = cal.pop() {
-            w.handle(now, ev, &mut cal);
-            if w.finished() {
-                break;
-            }
-        }
+        crate::system::run_to_end(&mut w);
         let m = &w.metrics;
         let tiers: Vec<String> = (m.tiers.iter())
             .map(|s| {

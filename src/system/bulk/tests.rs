@@ -1,7 +1,6 @@
 //! The group advance against exact results, and against the one-by-one path.
 
 use super::super::World;
-use crate::engine::Calendar;
 use crate::model::Model;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::path::Path;
@@ -23,14 +22,7 @@ struct Run {
 fn run(model: &Model, seed: u64, grouped: bool) -> Run {
     let mut w = World::new(model, seed);
     w.one_by_one = !grouped;
-    let mut cal = Calendar::new();
-    w.start(&mut cal);
-    while let Some((now, ev)) = cal.pop() {
-        w.handle(now, ev, &mut cal);
-        if w.finished() {
-            break;
-        }
-    }
+    crate::system::run_to_end(&mut w);
     let sc = &model.scenario;
     let span_s = sc.duration_s - sc.warmup_s;
     let outage =
