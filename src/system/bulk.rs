@@ -23,9 +23,9 @@
 //! waiting room or whose first tier is not visited by every request, and load shedding while it
 //! is on; their events stay one by one and bound the windows of the others.
 
+use super::World;
 use super::events::Event;
-use super::users::{PoolKind, SourceState, User, whole_pages};
-use super::{NONE, World};
+use super::users::{Pool, PoolKind, SourceState, User, whole_pages};
 use crate::engine::rng::open01;
 use crate::engine::{Calendar, Time};
 use crate::model::{Model, SourceKind};
@@ -85,6 +85,14 @@ impl Group {
             ..Group::default()
         }
     }
+}
+
+/// A user who joins pool `p` at `at`: the time its delay ends, if that is before `end` (it is
+/// due again within the window); `None` when it stays in the pool past the window.
+fn due_in_window(p: &mut Pool, at: Time, end: Time) -> Option<Time> {
+    let delay: f64 = Exp1.sample(&mut p.rng);
+    let due = at.after(delay * p.mean_s);
+    (due < end).then_some(due)
 }
 
 const KINDS: [PoolKind; 3] = [
@@ -229,13 +237,7 @@ impl World<'_> {
                     let pages =
                         (src.pages.as_ref()).map_or(1.0, |p| p.sample(&mut src.rng_sessions));
                     g.changes.push((d.at, 1.0));
-                    User {
-                        source: d.source,
-                        pages_left: whole_pages(pages, &mut src.rng_sessions),
-                        failures: 0,
-                        refreshing: false,
-                        pass: NONE,
-                    }
+                    User::arriving(d.source, whole_pages(pages, &mut src.rng_sessions))
                 }
             };
             if u.pages_left == 0 {
@@ -253,17 +255,13 @@ impl World<'_> {
             if !gave_up && client.refresh > 0.0 && open01(&mut src.refreshing.rng) < client.refresh
             {
                 u.refreshing = true;
-                let p = &mut src.refreshing;
-                let delay: f64 = Exp1.sample(&mut p.rng);
-                let at = d.at.after(delay * p.mean_s);
-                if at < end {
-                    g.due.push(Due {
+                match due_in_window(&mut src.refreshing, d.at, end) {
+                    Some(at) => g.due.push(Due {
                         at,
                         source: d.source,
                         user: Some(u),
-                    });
-                } else {
-                    g.back[i].push(u);
+                    }),
+                    None => g.back[i].push(u),
                 }
                 continue;
             }
@@ -271,17 +269,13 @@ impl World<'_> {
             if client.return_probability > 0.0
                 && open01(&mut src.returning.rng) < client.return_probability
             {
-                let p = &mut src.returning;
-                let delay: f64 = Exp1.sample(&mut p.rng);
-                let at = d.at.after(delay * p.mean_s);
-                if at < end {
-                    g.due.push(Due {
+                match due_in_window(&mut src.returning, d.at, end) {
+                    Some(at) => g.due.push(Due {
                         at,
                         source: d.source,
                         user: None,
-                    });
-                } else {
-                    p.count += 1;
+                    }),
+                    None => src.returning.count += 1,
                 }
             }
         }

@@ -27,6 +27,19 @@ pub(super) struct User {
     pub(super) pass: u32,
 }
 
+impl User {
+    /// A user at the start of a session of `pages_left` pages.
+    pub(super) fn arriving(source: u16, pages_left: u32) -> User {
+        User {
+            source,
+            pages_left,
+            failures: 0,
+            refreshing: false,
+            pass: NONE,
+        }
+    }
+}
+
 pub(super) struct SourceState {
     pub(super) kind: SourceKind,
     pub(super) arrivals: Arrivals,
@@ -532,13 +545,7 @@ impl World<'_> {
 
     pub(super) fn new_user(&mut self, source: u16, pages: f64) -> u32 {
         let pages_left = whole_pages(pages, &mut self.sources[source as usize].rng_sessions);
-        self.place_user(User {
-            source,
-            pages_left,
-            failures: 0,
-            refreshing: false,
-            pass: NONE,
-        })
+        self.place_user(User::arriving(source, pages_left))
     }
 
     /// Put a user into the arena (the most recently freed place first: likely in cache).
