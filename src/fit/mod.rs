@@ -1,5 +1,5 @@
 //! `surge fit`: a starting model of a real site from its access logs (nginx, Apache) or the
-//! results of its load tests (JMeter JTL, k6, Locust, vegeta). The files are read once,
+//! results of its load tests (JMeter JTL in CSV or XML, k6, Locust, vegeta). The files are read once,
 //! streaming (`input`, one module per format), into summaries of flat memory (`collect`); from
 //! those come the arrivals per bucket and a profile (`arrivals`), maximum-likelihood service-time
 //! fits (`dists`), the contention coefficient and the knee (`concurrency`); `report` gathers
@@ -14,6 +14,7 @@ pub mod concurrency;
 pub mod dists;
 pub mod input;
 pub mod jtl;
+pub mod jtl_xml;
 pub mod k6;
 pub mod locust;
 pub mod logs_fit;
@@ -27,7 +28,7 @@ pub mod timefmt;
 pub mod vegeta;
 
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::model::error::BadInput;
@@ -190,7 +191,13 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
         Format::Apache => return access(AccessLog::apache_default),
         Format::Clf => return access(AccessLog::clf),
         Format::Combined => return access(AccessLog::combined),
-        Format::Jtl => return Ok(Box::new(jtl::Jtl::default())),
+        Format::Jtl => {
+            return Ok(if first_lines(path)?.0.starts_with('<') {
+                Box::new(jtl_xml::JtlXml::default())
+            } else {
+                Box::new(jtl::Jtl::default())
+            });
+        }
         Format::K6 => return Ok(Box::new(k6::K6::default())),
         Format::Locust => return Ok(Box::new(locust::Locust::default())),
         Format::Vegeta => return Ok(Box::new(vegeta::Vegeta::default())),
@@ -199,21 +206,14 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     if let Some(f) = &opts.log_format {
         return Ok(log(AccessLog::compile(f)?));
     }
-    let mut first = String::new();
-    let mut r = input::open(path)?;
-    loop {
-        first.clear();
-        let n = r
-            .read_line(&mut first)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        if n == 0 {
-            return Err(format!("{} is empty", path.display()));
-        }
-        if !first.trim().is_empty() {
-            break;
-        }
+    let (first, second) = first_lines(path)?;
+    let line = first.as_str();
+    if line.starts_with("<testResults")
+        || (line.starts_with("<?xml")
+            && (line.contains("<testResults") || second.starts_with("<testResults")))
+    {
+        return Ok(Box::new(jtl_xml::JtlXml::default()));
     }
-    let line = first.trim_end();
     if line.starts_with("timeStamp") {
         return Ok(Box::new(jtl::Jtl::default()));
     }
@@ -253,9 +253,42 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     }
     let shown: String = line.chars().take(160).collect();
     Err(format!(
-        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL or k6 CSV header, a Locust stats history, vegeta CSV, or an nginx/Apache log line (combined followed by the request time, combined, or Common Log Format); give --format (and --log-format for another log layout)",
+        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL (CSV header or XML) or k6 CSV header, a Locust stats history, vegeta CSV, or an nginx/Apache log line (combined followed by the request time, combined, or Common Log Format); give --format (and --log-format for another log layout)",
         path.display()
     ))
+}
+
+/// The first two non-blank lines of `path` (the second empty if there is none), trimmed and
+/// without a byte-order mark: enough to tell its format.
+fn first_lines(path: &Path) -> Result<(String, String), String> {
+    let mut r = input::open(path)?;
+    let mut found = Vec::with_capacity(2);
+    let mut buf = Vec::new();
+    while found.len() < 2 {
+        buf.clear();
+        // at most 64 KiB a line: a format is told by its first characters
+        let n = (&mut r)
+            .take(1 << 16)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let line = line.trim_start_matches('\u{feff}').trim();
+        if !line.is_empty() {
+            found.push(line.to_string());
+        }
+        if !buf.ends_with(b"\n") {
+            // a line longer than 64 KiB: the rest of it is not needed
+            break;
+        }
+    }
+    let mut found = found.into_iter();
+    match found.next() {
+        Some(first) => Ok((first, found.next().unwrap_or_default())),
+        None => Err(format!("{} is empty", path.display())),
+    }
 }
 
 /// Read every file, merged in time order, into summaries. Errors are bad input: a missing
