@@ -24,9 +24,10 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         log_format: args.log_format.clone(),
         bucket_s,
         endpoints: args.endpoints,
+        threads: args.threads,
     };
     let reading = fit::read(&args.files, &opts)?;
-    let fitted = report::analyse(&reading, &opts);
+    let mut fitted = report::analyse(&reading, &opts);
     let files: Vec<String> = reading
         .files
         .iter()
@@ -37,6 +38,10 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("outputs/fit"));
+    let round_trip = fit::roundtrip::check(&model, &out, &reading.collected);
+    if let Ok(rt) = &round_trip {
+        fitted.round_trip = Some(rt.clone());
+    }
     std::fs::create_dir_all(&out)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
     write_atomic(
@@ -55,6 +60,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     crate::report::write(&out, &crate::report::fit::build(&doc, &model, &out))?;
     if !args.quiet {
         print_summary(&fitted);
+        print_population(&fitted, round_trip.as_ref().err());
         println!(
             "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg, report.html, report.md)",
             out.display()
@@ -156,5 +162,42 @@ fn print_summary(f: &report::Fit) {
             println!("concurrency: {}", c.note);
         }
         None => println!("contention: too few 10 s windows with responses to tell"),
+    }
+}
+
+/// What the load and the threads are and where each figure comes from, and the round trip.
+fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
+    if let Some(c) = &f.closed {
+        println!(
+            "users: a closed test, {} users at most ({}; {:.1} on average), each thinking {:.3} s (cv {:.2}) between requests, from {}",
+            c.users, c.users_from, c.mean_users, c.think_mean_s, c.think_cv, c.think_from
+        );
+    }
+    let cap = &f.capacity;
+    let source = match cap.from {
+        fit::capacity::ThreadsFrom::Flag => "from --threads",
+        fit::capacity::ThreadsFrom::Data => "from the data",
+        fit::capacity::ThreadsFrom::Assumption => "ASSUMED (confirm with --threads N)",
+    };
+    println!(
+        "threads: {} {source}; the data show {:.1} requests in progress on average (Little's law over the span){}",
+        cap.threads,
+        cap.in_progress_whole_span,
+        cap.recorded_users
+            .map(|u| format!(", {u} users recorded"))
+            .unwrap_or_default()
+    );
+    if let Some(w) = &cap.warning {
+        println!("WARNING: {w}");
+    }
+    match (&f.round_trip, round_trip_failed) {
+        (Some(rt), _) => {
+            println!("{}", rt.line());
+            if let Some(w) = rt.warning() {
+                println!("{w}");
+            }
+        }
+        (None, Some(e)) => println!("WARNING: the fitted model could not be simulated: {e}"),
+        (None, None) => {}
     }
 }

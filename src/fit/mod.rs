@@ -9,8 +9,12 @@
 
 pub mod access_log;
 pub mod arrivals;
+pub(crate) mod capacity;
+pub(crate) mod closed;
 pub mod collect;
 pub mod concurrency;
+#[cfg(test)]
+mod contention_tests;
 pub mod dists;
 pub mod input;
 pub mod jtl;
@@ -18,6 +22,9 @@ pub mod k6;
 pub mod locust;
 pub mod model_toml;
 pub mod report;
+pub(crate) mod roundtrip;
+#[cfg(test)]
+pub(crate) mod synth;
 pub mod timefmt;
 pub mod vegeta;
 
@@ -128,6 +135,8 @@ pub struct Options {
     pub bucket_s: f64,
     /// Busiest endpoints fitted on their own.
     pub endpoints: usize,
+    /// Threads x instances as the user knows them (`--threads`), else None: assumed.
+    pub threads: Option<u32>,
 }
 
 /// Most unparsed lines tolerated, as a share of a file's lines.

@@ -7,13 +7,13 @@ use super::dists::Fitted;
 use super::report::Fit;
 
 /// Seconds as a model duration: `"123.456s"`.
-fn secs(s: f64) -> String {
+pub(crate) fn secs(s: f64) -> String {
     let t = format!("{s:.6}");
     let t = t.trim_end_matches('0').trim_end_matches('.');
     format!("\"{t}s\"")
 }
 
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     format!("{x:.6}")
         .trim_end_matches('0')
         .trim_end_matches('.')
@@ -74,10 +74,6 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         .as_ref()
         .ok_or("fewer than 10 successful requests with a response time: no service fit")?;
     let mut t = String::new();
-    let p = |t: &mut String, line: &str| {
-        t.push_str(line);
-        t.push('\n');
-    };
     p(&mut t, &format!("# Fitted by `surge fit` from {files}."));
     p(
         &mut t,
@@ -127,67 +123,16 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     p(&mut t, "# hold = \"10m\"");
     p(&mut t, "# decay = \"5m\"");
     p(&mut t, "");
-    p(
-        &mut t,
-        &format!(
-            "# Measured: requests per second, the median {} bucket's rate ({} buckets; mean {:.3}/s,",
-            span(a.bucket_s),
-            a.counts.len(),
-            a.mean_rate_per_s
-        ),
-    );
-    p(
-        &mut t,
-        &format!(
-            "# peak {:.3}/s); the profile follows the buckets in {} knots, scaled by {:.4} so that it holds",
-            a.peak_rate_per_s,
-            a.profile.len(),
-            a.profile_scale
-        ),
-    );
-    p(
-        &mut t,
-        "# exactly the requests counted. ASSUMPTION: arrivals are Poisson around that rate.",
-    );
-    p(
-        &mut t,
-        "# To replay the recorded arrivals per bucket instead, replace this [[source]] by:",
-    );
-    p(&mut t, "#   [[source]]");
-    p(&mut t, "#   name = \"recorded\"");
-    p(&mut t, "#   kind = \"trace\"");
-    p(&mut t, "#   file = \"arrivals.csv\"");
-    p(&mut t, "[[source]]");
-    p(&mut t, "name = \"recorded\"");
-    p(&mut t, "kind = \"requests\"");
-    p(&mut t, &format!("rate = {}", num(a.baseline_rate_per_s)));
-    let knots: Vec<String> = a
-        .profile
-        .iter()
-        .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
-        .collect();
-    p(&mut t, &format!("profile = [{}]", knots.join(", ")));
+    match &fit.closed {
+        Some(c) => closed_source(&mut t, c),
+        None => open_source(&mut t, a),
+    }
     p(&mut t, "");
 
     let c = fit.contention.as_ref();
     let coef = c.filter(|c| c.significant).and_then(|c| c.coefficient);
-    let (threads, why) = match c.and_then(|c| c.knee) {
-        Some(k) => (
-            k.round().max(1.0),
-            format!(
-                "measured: throughput stops growing at about {k:.0} requests in progress (the knee); threads x instances"
-            ),
-        ),
-        None => {
-            let n = c.map_or(1.0, |c| c.max_concurrency_seen).max(1.0);
-            (
-                (n + 6.0 * n.sqrt() + 10.0).ceil(),
-                format!(
-                    "ASSUMPTION: the data never saturate (at most {n:.1} in progress in a 10 s window), so capacity is unknown; this is enough not to queue at that load"
-                ),
-            )
-        }
-    };
+    let threads = fit.capacity.threads;
+    let why = &fit.capacity.why;
     p(
         &mut t,
         &format!(
@@ -221,39 +166,22 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         p(
             &mut t,
             &format!(
-                "# {} failed requests are left out of the fit; the model has no error process of its own.",
+                "# {} failed requests are left out of the service fit; `errors` below fails as many.",
                 fit.requests.failed
             ),
         );
     }
-    let contention_comment = match c {
-        Some(c) => match (c.coefficient, c.significant) {
-            (Some(k), true) => format!(
-                "measured: time = s x (1 + {k:.5} x n) against concurrency n ({}), standard error {:.5}",
-                c.concurrency_from,
-                c.coefficient_se.unwrap_or(f64::NAN)
-            ),
-            (Some(k), false) => format!(
-                "measured: {k:.5} +- {:.5}, not distinguishable from 0, so 0",
-                c.coefficient_se.unwrap_or(f64::NAN)
-            ),
-            (None, _) => format!("not measurable: {}", c.note),
-        },
-        None => "not measurable: too few 10 s windows with responses".into(),
-    };
+    let contention_comment = contention_comment(c);
     p(&mut t, "[[tier]]");
     p(&mut t, "name = \"site\"");
     p(
         &mut t,
         "instances = 1   # ASSUMPTION: all threads in one instance; split threads x instances as your site is",
     );
-    p(&mut t, &format!("threads = {}   # {why}", threads as u64));
+    p(&mut t, &format!("threads = {threads}   # {why}"));
     p(
         &mut t,
-        &format!(
-            "queue = {}   # ASSUMPTION: as many waiting places as threads",
-            threads as u64
-        ),
+        &format!("queue = {threads}   # ASSUMPTION: as many waiting places as threads"),
     );
     p(&mut t, &format!("service = {}", dist_line(&s.fitted)));
     p(
@@ -263,8 +191,144 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
             num(coef.unwrap_or(0.0))
         ),
     );
+    if fit.requests.failed > 0 {
+        let share = fit.requests.failed as f64 / fit.requests.total.max(1) as f64;
+        p(
+            &mut t,
+            &format!(
+                "errors = {}   # measured: {:.2}% of the requests failed; ASSUMPTION: whatever the load (overload losses come on top)",
+                num(share),
+                100.0 * share
+            ),
+        );
+    }
     // The model must load as written.
     crate::model::parse_text(&t, "model.toml", std::path::Path::new("."))
         .map_err(|e| format!("the fitted model does not load: {e}"))?;
     Ok(t)
+}
+
+/// The comment after `contention = `: measured, not distinguishable from 0, or not told.
+fn contention_comment(c: Option<&super::concurrency::Contention>) -> String {
+    let Some(c) = c else {
+        return "ASSUMPTION: 0; not measurable: too few 10 s windows with responses".into();
+    };
+    let se = c.coefficient_se.unwrap_or(f64::NAN);
+    match c.coefficient {
+        Some(k) if c.significant => format!(
+            "measured: time = s x (1 + {k:.5} x n), n requests in progress, standard error {se:.5}; tested against the {}{}",
+            c.load_from,
+            if c.waiting_taken_out_for.is_none() {
+                " (ASSUMPTION: all of it contention, none waiting for threads)"
+            } else {
+                ""
+            }
+        ),
+        Some(k) if c.verdict == "not distinguishable from 0" => {
+            format!("measured: {k:.5} +- {se:.5}, not distinguishable from 0, so 0")
+        }
+        _ => format!(
+            "ASSUMPTION: 0; contention cannot be told from these data: {}",
+            c.note
+        ),
+    }
+}
+
+fn p(t: &mut String, line: &str) {
+    t.push_str(line);
+    t.push('\n');
+}
+
+/// Open arrivals: a requests source at the median bucket's rate with the profile.
+fn open_source(t: &mut String, a: &super::arrivals::Arrivals) {
+    p(
+        t,
+        &format!(
+            "# Measured: requests per second, the median {} bucket's rate ({} buckets; mean {:.3}/s,",
+            span(a.bucket_s),
+            a.counts.len(),
+            a.mean_rate_per_s
+        ),
+    );
+    p(
+        t,
+        &format!(
+            "# peak {:.3}/s); the profile follows the buckets in {} knots, scaled by {:.4} so that it holds",
+            a.peak_rate_per_s,
+            a.profile.len(),
+            a.profile_scale
+        ),
+    );
+    p(
+        t,
+        "# exactly the requests counted. ASSUMPTION: arrivals are Poisson around that rate.",
+    );
+    p(
+        t,
+        "# To replay the recorded arrivals per bucket instead, replace this [[source]] by:",
+    );
+    p(t, "#   [[source]]");
+    p(t, "#   name = \"recorded\"");
+    p(t, "#   kind = \"trace\"");
+    p(t, "#   file = \"arrivals.csv\"");
+    p(t, "[[source]]");
+    p(t, "name = \"recorded\"");
+    p(t, "kind = \"requests\"");
+    p(t, &format!("rate = {}", num(a.baseline_rate_per_s)));
+    let knots: Vec<String> = a
+        .profile
+        .iter()
+        .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
+        .collect();
+    p(t, &format!("profile = [{}]", knots.join(", ")));
+}
+
+/// A closed load test: its users, their think time and how they ramped.
+fn closed_source(t: &mut String, c: &super::closed::Closed) {
+    p(
+        t,
+        &format!(
+            "# Measured: a closed load test. {} recorded at most {} users at once ({:.1} on average);",
+            c.users_from, c.users, c.mean_users
+        ),
+    );
+    p(
+        t,
+        &format!(
+            "# the profile follows them in {} knots. Little's law over the span, N = X (R + Z): X = {:.3}/s,",
+            c.profile.len(),
+            c.throughput_per_s
+        ),
+    );
+    p(
+        t,
+        &format!(
+            "# R = {} (every request), Z = {:.3} s. Think time: mean {:.3} s, cv {:.2}, from {}.",
+            ms(c.mean_response_s),
+            c.think_little_s,
+            c.think_mean_s,
+            c.think_cv,
+            c.think_from
+        ),
+    );
+    p(
+        t,
+        "# Each user loops think -> request, and one who leaves is replaced at once (population = \"closed\").",
+    );
+    p(t, "[[source]]");
+    p(t, "name = \"recorded\"");
+    p(t, "kind = \"users\"");
+    p(t, "population = \"closed\"");
+    p(t, &format!("users = {}", c.users));
+    p(
+        t,
+        "pages = { dist = \"deterministic\", value = 1 }   # a session a request: the same loop for a closed user",
+    );
+    p(t, &format!("think = {}", c.think.toml()));
+    let knots: Vec<String> = c
+        .profile
+        .iter()
+        .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
+        .collect();
+    p(t, &format!("profile = [{}]", knots.join(", ")));
 }
