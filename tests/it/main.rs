@@ -13,6 +13,7 @@ mod early_stop;
 mod failure;
 mod fit;
 mod fit_closed;
+mod fit_real;
 mod fuzz_regressions;
 mod guard;
 mod honest;
