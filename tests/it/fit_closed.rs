@@ -225,3 +225,48 @@ fn a_tier_errors_share_fails_that_share_of_requests() {
         0.0
     );
 }
+
+/// fit.json, model.toml and the terminal of `surge fit` on a file of the corpus.
+fn fit_corpus(name: &str) -> (Value, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::common::repo_file(&format!("tests/fit-data/real/{name}"));
+    fit_dir(dir.path(), &file, &[])
+}
+
+#[test]
+fn a_real_one_thread_jmeter_run_is_one_closed_user_and_passes_the_round_trip() {
+    let (j, model, stdout) = fit_corpus("jmeter-htmlreport.csv");
+    let c = &j["closed"];
+    assert_eq!(c["users"], 1, "{c}");
+    // 254 gaps between the thread's samples, 139 ms in all (Python over the file)
+    assert_eq!(c["gaps"]["count"], 254, "{c}");
+    assert!(
+        (f(&c["gaps"]["mean_s"]) - 0.000_547_244).abs() < 1e-6,
+        "{c}"
+    );
+    // a test without timers: the least think time a model takes
+    assert_eq!(f(&c["think_mean_s"]), 0.001, "{c}");
+    assert_eq!(j["capacity"]["threads"], 1, "{}", j["capacity"]);
+    assert!(model.contains("errors = 0.011765"), "{model}");
+    let rt = &j["round_trip"];
+    assert!(
+        (f(&rt["data"]["success_rate"]) - 252.0 / 255.0).abs() < 1e-12,
+        "{rt}"
+    );
+    assert_eq!(rt["within"], true, "{rt}\n{stdout}");
+}
+
+#[test]
+fn a_real_overloaded_locust_run_is_its_50_users_and_passes_the_round_trip() {
+    let (j, model, stdout) = fit_corpus("locust-bitcoin-api_stats_history.csv");
+    let c = &j["closed"];
+    assert_eq!(c["users"], 50, "{c}");
+    assert!(c["users_from"].as_str().unwrap().contains("Locust"), "{c}");
+    assert!(model.contains("population = \"closed\""), "{model}");
+    let rt = &j["round_trip"];
+    assert!(
+        (f(&rt["data"]["success_rate"]) - 554.0 / 2050.0).abs() < 1e-12,
+        "{rt}"
+    );
+    assert_eq!(rt["within"], true, "{rt}\n{stdout}");
+}
