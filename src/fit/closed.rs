@@ -227,3 +227,93 @@ pub(crate) fn gaps_from_notes(notes: &[(String, f64)]) -> Option<Gaps> {
         overlaps: get(GAP_OVERLAPS).unwrap_or(0.0) as u64,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Users recorded in seconds 0..100: 10 in 0..20 rising by 1 a second to 30, then 30, with
+    /// a second without requests (carried over).
+    fn track() -> UsersTrack {
+        let mut t = UsersTrack::default();
+        for s in 0..100i64 {
+            if s == 50 {
+                continue;
+            }
+            let users = if s < 20 { 10 + s } else { 30 } as f32;
+            // two requests a second, recording the same count
+            t.add(1_000 + s, users, 1000);
+            t.add(1_000 + s, users, 1000);
+        }
+        t
+    }
+
+    #[test]
+    fn users_profile_and_think_time_by_littles_law() {
+        let c = analyse(
+            &track(),
+            "JMeter allThreads",
+            1000.0,
+            100.0,
+            2000,
+            200.0,
+            2000,
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.users, 30);
+        // user-seconds: 10 + ... + 29 (= 390) + 80 x 30 (= 2400): 2790
+        assert!((c.mean_users - 27.9).abs() < 1e-9);
+        // Z = 2790 / 2000 - 0.1
+        assert!((c.think_little_s - 1.295).abs() < 1e-9);
+        assert_eq!(c.think, Think::Exponential(c.think_little_s));
+        assert!(c.think_from.contains("ASSUMPTION: exponential"));
+        // 24 knots over 100 s: the first group (seconds 0..4) holds 10..13, mean 11.5 of 30
+        assert_eq!(c.profile.len(), 24);
+        assert_eq!(c.profile[0], (2.0, 0.3833));
+        assert_eq!(c.profile[23], (97.5, 1.0));
+        assert_eq!(
+            c.think.toml(),
+            "{ dist = \"exponential\", mean = \"1.295s\" }"
+        );
+    }
+
+    #[test]
+    fn the_gaps_between_a_users_samples_give_the_think_time_when_there_are_some() {
+        let gaps = Gaps {
+            mean_s: 0.5,
+            cv: 0.02,
+            count: 500,
+            overlaps: 3,
+        };
+        let c = analyse(&track(), "x", 1000.0, 100.0, 2000, 200.0, 2000, Some(gaps)).unwrap();
+        assert_eq!(c.think, Think::Deterministic(0.5));
+        assert_eq!(c.think_cv, 0.0);
+        let g = |mean_s, cv| Gaps {
+            mean_s,
+            cv,
+            count: 500,
+            overlaps: 0,
+        };
+        let think = |gaps| {
+            analyse(&track(), "x", 1000.0, 100.0, 2000, 200.0, 2000, Some(gaps))
+                .unwrap()
+                .think
+        };
+        assert_eq!(think(g(0.5, 1.02)), Think::Exponential(0.5));
+        assert_eq!(think(g(0.5, 0.4)), Think::Gamma { mean: 0.5, cv: 0.4 });
+        // no timers: the least a closed population takes
+        assert_eq!(think(g(0.0003, 0.9)), Think::Exponential(MIN_THINK_S));
+        // too few gaps: Little's law
+        let few = Gaps {
+            count: 5,
+            ..g(0.5, 0.0)
+        };
+        assert_eq!(think(few), Think::Exponential(c.think_little_s));
+    }
+
+    #[test]
+    fn no_recorded_users_no_closed_population() {
+        assert!(analyse(&UsersTrack::default(), "x", 0.0, 10.0, 10, 1.0, 10, None).is_none());
+    }
+}
