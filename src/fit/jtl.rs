@@ -2,9 +2,9 @@
 //! responseCode,...,success,...,allThreads,...,Latency`), then one sample a line. `timeStamp`
 //! is when the sample started, in ms since 1970; `elapsed` its response time in ms; `success`
 //! `true` or `false`; `allThreads` the threads active in every thread group (the concurrency).
-//! Only CSV with a header is read (JMeter's default); XML JTL is not. With `threadName`, the
-//! gap from the end of a thread's sample to the start of its next one (its timers and JMeter's
-//! own time: the think time of a closed test) is summarised for `closed`.
+//! This reads CSV with a header (JMeter's default); `jtl_xml` reads JMeter's XML results. With
+//! `threadName`, the gap from the end of a thread's sample to the start of its next one (its
+//! timers and JMeter's own time: the think time of a closed test) is summarised for `closed`.
 
 use std::collections::HashMap;
 

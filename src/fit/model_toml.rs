@@ -2,8 +2,13 @@
 //! of recorded arrivals in a comment to swap in), one tier with the fitted service, contention
 //! and a thread estimate, and comments saying what came from which data, how well it fits, and
 //! what is an assumption to edit. The text is checked by loading it before it is written.
+//! The users source of an access log's sessions, and a service given rather than fitted, are
+//! written by `model_logs`; a closed load test's users source here (`closed_source`). The threads
+//! are `capacity`'s.
 
 use super::dists::Fitted;
+use super::logs_fit::SourceKind;
+use super::model_logs;
 use super::report::Fit;
 
 /// Seconds as a model duration: `"123.456s"`.
@@ -20,7 +25,7 @@ pub(crate) fn num(x: f64) -> String {
         .to_string()
 }
 
-fn dist_line(f: &Fitted) -> String {
+pub(crate) fn dist_line(f: &Fitted) -> String {
     match *f {
         Fitted::Exponential { mean } => {
             format!("{{ dist = \"exponential\", mean = {} }}", secs(mean))
@@ -43,7 +48,7 @@ fn dist_line(f: &Fitted) -> String {
     }
 }
 
-fn ms(s: f64) -> String {
+pub(crate) fn ms(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.2} s")
     } else {
@@ -52,7 +57,7 @@ fn ms(s: f64) -> String {
 }
 
 /// A bucket or span for a comment: "1 min", "2 h 5 min", "30 s".
-fn span(s: f64) -> String {
+pub(crate) fn span(s: f64) -> String {
     if s < 60.0 {
         format!("{s:.0} s")
     } else if s < 3600.0 {
@@ -69,10 +74,14 @@ fn span(s: f64) -> String {
 /// The model text. `files` names the inputs for the header comment.
 pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     let a = &fit.arrivals;
-    let s = fit
-        .service
-        .as_ref()
-        .ok_or("fewer than 10 successful requests with a response time: no service fit")?;
+    let given = model_logs::given_service(fit);
+    let fitted = fit.service.as_ref();
+    if given.is_none() && fitted.is_none() {
+        return Err(
+            "fewer than 10 successful requests with a response time: no service fit".into(),
+        );
+    }
+    let users = fit.logs.model_source.kind == SourceKind::Users;
     let mut t = String::new();
     p(&mut t, &format!("# Fitted by `surge fit` from {files}."));
     p(
@@ -89,7 +98,20 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     );
     p(
         &mut t,
-        "# Measured: the arrivals (source), the service time and contention (tier). Assumed:",
+        match (&given, users) {
+            (None, false) => {
+                "# Measured: the arrivals (source), the service time and contention (tier). Assumed:"
+            }
+            (None, true) => {
+                "# Measured: the sessions (source), the service time and contention (tier). Assumed:"
+            }
+            (Some(_), false) => {
+                "# Measured: the arrivals (source). Given or assumed: the service (tier) and"
+            }
+            (Some(_), true) => {
+                "# Measured: the sessions (source). Given or assumed: the service (tier) and"
+            }
+        },
     );
     p(
         &mut t,
@@ -124,54 +146,36 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     p(&mut t, "# decay = \"5m\"");
     p(&mut t, "");
     match &fit.closed {
-        Some(c) => closed_source(&mut t, c),
-        None => open_source(&mut t, a),
+        Some(c) => {
+            closed_source(&mut t, c);
+            p(&mut t, "");
+        }
+        None if users => model_logs::users_sources(&mut t, fit)?,
+        None => requests_source(&mut t, a),
     }
-    p(&mut t, "");
 
     let c = fit.contention.as_ref();
     let coef = c.filter(|c| c.significant).and_then(|c| c.coefficient);
     let threads = fit.capacity.threads;
     let why = &fit.capacity.why;
-    p(
-        &mut t,
-        &format!(
-            "# Service: {} fitted by maximum likelihood to {} {} (best AIC of exponential, lognormal,",
-            s.dist, s.fitted_on, s.basis
-        ),
-    );
-    let others: Vec<String> = s
-        .candidates
-        .iter()
-        .map(|c| format!("{} AIC {:.1} KS {:.4}", c.dist, c.aic, c.ks))
-        .collect();
-    p(
-        &mut t,
-        &format!("# gamma, Weibull: {}).", others.join("; ")),
-    );
-    p(
-        &mut t,
-        &format!(
-            "# Fitted mean {}, cv {:.3}; the data: mean {}, cv {:.3}, p50 {}, p95 {} ({} responses).",
-            ms(s.mean_s),
-            s.cv,
-            ms(s.observed.mean_s),
-            s.observed.cv,
-            ms(s.observed.p50_s),
-            ms(s.observed.p95_s),
-            s.observed.responses
-        ),
-    );
-    if fit.requests.failed > 0 {
-        p(
-            &mut t,
-            &format!(
-                "# {} failed requests are left out of the service fit; `errors` below fails as many.",
-                fit.requests.failed
-            ),
-        );
-    }
-    let contention_comment = contention_comment(c);
+    let service_line = match (&given, fitted) {
+        (Some(g), _) => {
+            for line in &g.comments {
+                p(&mut t, line);
+            }
+            g.dist.clone()
+        }
+        (None, Some(s)) => {
+            fitted_service_comments(&mut t, fit, s);
+            dist_line(&s.fitted)
+        }
+        (None, None) => unreachable!("checked above"),
+    };
+    let contention_comment = if c.is_none() && given.is_some() && fitted.is_none() {
+        "not measurable: no response times".to_string()
+    } else {
+        contention_comment(c)
+    };
     p(&mut t, "[[tier]]");
     p(&mut t, "name = \"site\"");
     p(
@@ -183,7 +187,7 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         &mut t,
         &format!("queue = {threads}   # ASSUMPTION: as many waiting places as threads"),
     );
-    p(&mut t, &format!("service = {}", dist_line(&s.fitted)));
+    p(&mut t, &format!("service = {service_line}"));
     p(
         &mut t,
         &format!(
@@ -191,56 +195,19 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
             num(coef.unwrap_or(0.0))
         ),
     );
-    if fit.requests.failed > 0 {
-        let share = fit.requests.failed as f64 / fit.requests.total.max(1) as f64;
-        p(
-            &mut t,
-            &format!(
-                "errors = {}   # measured: {:.2}% of the requests failed; ASSUMPTION: whatever the load (overload losses come on top)",
-                num(share),
-                100.0 * share
-            ),
-        );
-    }
+    errors_line(&mut t, fit);
     // The model must load as written.
-    crate::model::parse_text(&t, "model.toml", std::path::Path::new("."))
+    let folder = model_logs::check_folder(fit)?;
+    let base = folder
+        .as_ref()
+        .map_or(std::path::Path::new("."), |d| d.path());
+    crate::model::parse_text(&t, "model.toml", base)
         .map_err(|e| format!("the fitted model does not load: {e}"))?;
     Ok(t)
 }
 
-/// The comment after `contention = `: measured, not distinguishable from 0, or not told.
-fn contention_comment(c: Option<&super::concurrency::Contention>) -> String {
-    let Some(c) = c else {
-        return "ASSUMPTION: 0; not measurable: too few 10 s windows with responses".into();
-    };
-    let se = c.coefficient_se.unwrap_or(f64::NAN);
-    match c.coefficient {
-        Some(k) if c.significant => format!(
-            "measured: time = s x (1 + {k:.5} x n), n requests in progress, standard error {se:.5}; tested against the {}{}",
-            c.load_from,
-            if c.waiting_taken_out_for.is_none() {
-                " (ASSUMPTION: all of it contention, none waiting for threads)"
-            } else {
-                ""
-            }
-        ),
-        Some(k) if c.verdict == "not distinguishable from 0" => {
-            format!("measured: {k:.5} +- {se:.5}, not distinguishable from 0, so 0")
-        }
-        _ => format!(
-            "ASSUMPTION: 0; contention cannot be told from these data: {}",
-            c.note
-        ),
-    }
-}
-
-fn p(t: &mut String, line: &str) {
-    t.push_str(line);
-    t.push('\n');
-}
-
-/// Open arrivals: a requests source at the median bucket's rate with the profile.
-fn open_source(t: &mut String, a: &super::arrivals::Arrivals) {
+/// The `[[source]]` of requests: the baseline rate with its profile, the trace in a comment.
+fn requests_source(t: &mut String, a: &super::arrivals::Arrivals) {
     p(
         t,
         &format!(
@@ -281,6 +248,77 @@ fn open_source(t: &mut String, a: &super::arrivals::Arrivals) {
         .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
         .collect();
     p(t, &format!("profile = [{}]", knots.join(", ")));
+    p(t, "");
+}
+
+/// The comments on a fitted service: the candidates, the data, the failures left out.
+fn fitted_service_comments(t: &mut String, fit: &Fit, s: &super::report::Service) {
+    p(
+        t,
+        &format!(
+            "# Service: {} fitted by maximum likelihood to {} {} (best AIC of exponential, lognormal,",
+            s.dist, s.fitted_on, s.basis
+        ),
+    );
+    let others: Vec<String> = s
+        .candidates
+        .iter()
+        .map(|c| format!("{} AIC {:.1} KS {:.4}", c.dist, c.aic, c.ks))
+        .collect();
+    p(t, &format!("# gamma, Weibull: {}).", others.join("; ")));
+    p(
+        t,
+        &format!(
+            "# Fitted mean {}, cv {:.3}; the data: mean {}, cv {:.3}, p50 {}, p95 {} ({} responses).",
+            ms(s.mean_s),
+            s.cv,
+            ms(s.observed.mean_s),
+            s.observed.cv,
+            ms(s.observed.p50_s),
+            ms(s.observed.p95_s),
+            s.observed.responses
+        ),
+    );
+    if fit.requests.failed > 0 {
+        p(
+            t,
+            &format!(
+                "# {} failed requests are left out of the service fit; `errors` below fails as many.",
+                fit.requests.failed
+            ),
+        );
+    }
+}
+
+/// The comment after `contention = `: measured, not distinguishable from 0, or not told.
+fn contention_comment(c: Option<&super::concurrency::Contention>) -> String {
+    let Some(c) = c else {
+        return "ASSUMPTION: 0; not measurable: too few 10 s windows with responses".into();
+    };
+    let se = c.coefficient_se.unwrap_or(f64::NAN);
+    match c.coefficient {
+        Some(k) if c.significant => format!(
+            "measured: time = s x (1 + {k:.5} x n), n requests in progress, standard error {se:.5}; tested against the {}{}",
+            c.load_from,
+            if c.waiting_taken_out_for.is_none() {
+                " (ASSUMPTION: all of it contention, none waiting for threads)"
+            } else {
+                ""
+            }
+        ),
+        Some(k) if c.verdict == "not distinguishable from 0" => {
+            format!("measured: {k:.5} +- {se:.5}, not distinguishable from 0, so 0")
+        }
+        _ => format!(
+            "ASSUMPTION: 0; contention cannot be told from these data: {}",
+            c.note
+        ),
+    }
+}
+
+fn p(t: &mut String, line: &str) {
+    t.push_str(line);
+    t.push('\n');
 }
 
 /// A closed load test: its users, their think time and how they ramped.
@@ -331,4 +369,20 @@ fn closed_source(t: &mut String, c: &super::closed::Closed) {
         .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
         .collect();
     p(t, &format!("profile = [{}]", knots.join(", ")));
+}
+
+/// The tier's `errors`: the share of the requests that failed, when some did.
+fn errors_line(t: &mut String, fit: &Fit) {
+    if fit.requests.failed == 0 {
+        return;
+    }
+    let share = fit.requests.failed as f64 / fit.requests.total.max(1) as f64;
+    p(
+        t,
+        &format!(
+            "errors = {}   # measured: {:.2}% of the requests failed; ASSUMPTION: whatever the load (overload losses come on top)",
+            num(share),
+            100.0 * share
+        ),
+    );
 }

@@ -116,6 +116,9 @@ pub struct Fit {
     /// The fitted model simulated against the data (filled in by `surge fit` once the model
     /// is written).
     pub round_trip: Option<super::roundtrip::RoundTrip>,
+    /// Status codes, sessions, a service given rather than fitted, provenance, the source.
+    #[serde(flatten)]
+    pub logs: super::logs_fit::LogsFit,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -344,6 +347,7 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
         closed,
         capacity,
         round_trip: None,
+        logs: Default::default(),
     }
 }
 

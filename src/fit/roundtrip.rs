@@ -49,7 +49,8 @@ pub(crate) struct RoundTrip {
     pub success_points: f64,
     /// Simulated p95 over the data's, minus 1.
     pub p95_off: Option<f64>,
-    /// Whether the model stays within 5 points and 25%.
+    /// Whether the model stays within 5 points and 25% (success alone when the data hold no
+    /// response times).
     pub within: bool,
     /// Whether a replication was cut short by the wall-clock bound.
     pub partial: bool,
@@ -71,7 +72,10 @@ impl RoundTrip {
             100.0 * self.simulated.success_rate,
             100.0 * self.data.success_rate,
             secs(self.simulated.p95_s),
-            secs(self.data.p95_s),
+            match self.data.p95_s {
+                Some(_) => secs(self.data.p95_s),
+                None => "none (the data hold no response times)".into(),
+            },
             self.replications,
             if self.partial {
                 ", cut short by the time bound"
@@ -105,7 +109,9 @@ impl RoundTrip {
                 if off > 0.0 { "above" } else { "below" },
                 100.0 * MAX_P95_RATIO
             )),
-            None => why.push("no successful response to take a p95 of".into()),
+            None if self.data.p95_s.is_some() => {
+                why.push("no successful response in the simulation to take a p95 of".into())
+            }
             _ => {}
         }
         Some(format!(
@@ -190,8 +196,9 @@ pub(crate) fn check(
         (Some(s), Some(d)) if d > 0.0 => Some(s / d - 1.0),
         _ => None,
     };
+    // Data without response times (a log without them) are compared on success alone.
     let within = success_points.abs() <= MAX_SUCCESS_POINTS
-        && p95_off.is_some_and(|o| o.abs() <= MAX_P95_RATIO);
+        && (data.p95_s.is_none() || p95_off.is_some_and(|o| o.abs() <= MAX_P95_RATIO));
     Ok(RoundTrip {
         horizon_s: horizon,
         whole_span,
