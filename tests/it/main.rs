@@ -12,6 +12,7 @@ mod compare;
 mod early_stop;
 mod failure;
 mod fit;
+mod fit_closed;
 mod fit_real;
 mod fit_sessions;
 mod fuzz_regressions;
