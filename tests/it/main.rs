@@ -19,6 +19,7 @@ mod policies;
 mod pools;
 mod properties;
 mod queueing;
+mod refused;
 mod report;
 mod report_censored;
 mod search;

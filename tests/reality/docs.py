@@ -99,13 +99,19 @@ def _config_table(results):
     svc = cal["service"]
     svc_text = ", ".join(f"{k} = {v}" for k, v in svc.items())
     think = cal["think_fitted"]
+    if cal.get("service_from") == "measured":
+        src = ("fit: the lognormal `surge fit` gives the logged response times of its one endpoint "
+               "(the harness's `--service measured`)")
+        csrc = "set to 0 by `--service measured` (the fit's own is in its output above)"
+    else:
+        src, csrc = "fit (`surge fit`'s model.toml)", "fit"
     return "\n".join([
         "| number | value | from |",
         "| --- | --- | --- |",
         f"| gunicorn sync workers (threads) | {c['workers']} | config (`--workers`); the fit guessed {cal['threads_fitted']} |",
         f"| listen backlog (queue) | {c['backlog']} (+1: Linux holds backlog + 1) | config (`--backlog`) |",
-        f"| service time | `{{ {svc_text} }}` | fit (`surge fit`'s model.toml); the app draws lognormal mean {1000 * c['service_mean']:.0f} ms, cv {c['service_cv']} |",
-        f"| contention | {cal['contention']:.4g} | fit |",
+        f"| service time | `{{ {svc_text} }}` | {src}; the app draws lognormal mean {1000 * c['service_mean']:.0f} ms, cv {c['service_cv']} |",
+        f"| contention | {cal['contention']:.4g} | {csrc} |",
         f"| users | per load, see below | config (Locust's user count) |",
         f"| think time | exponential, mean {c['think']:g} s | config (locustfile); from Locust's users and the log by Little's law: {think:.2f} s |",
         f"| client timeout | {c['client_timeout']:g} s | config (FastHttpUser `network_timeout`, `connection_timeout`) |",

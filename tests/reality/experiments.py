@@ -15,10 +15,10 @@ import surgemodel
 
 
 class Env:
-    def __init__(self, out, surge_bin, venv_bin, cfg, slo, bucket, reps, users_for):
+    def __init__(self, out, surge_bin, venv_bin, cfg, slo, bucket, reps, users_for, service):
         self.out, self.surge_bin, self.venv_bin = out, surge_bin, venv_bin
         self.cfg, self.slo, self.bucket, self.reps = cfg, slo, bucket, reps
-        self.users_for = users_for
+        self.users_for, self.service_from = users_for, service
         self.procs = stack.Processes()
         self.closed = _has_closed_population(surge_bin)
 
@@ -89,13 +89,13 @@ def calibrate(env, plan):
         raise RuntimeError(f"surge fit failed ({proc.returncode}):\n{proc.stderr}")
     with open(os.path.join(fit_dir, "fit.txt"), "w") as f:
         f.write(proc.stdout)
-    fitted = surgemodel.read_fit(fit_dir)
+    fitted = surgemodel.read_fit(fit_dir, env.service_from)
     # The think time from Locust's user count and the log (Little's law over the cycle).
     mean_rt = _mean_time(run, c["warmup"], c["seconds"])
     think_fitted = users / real["attempts_per_s"] - mean_rt if real["attempts_per_s"] else None
     return {
         "users": users, "load": c["load"], "seconds": c["seconds"], "real": real,
-        "fit_stdout": proc.stdout, "fit_argv": argv[1:],
+        "fit_stdout": proc.stdout, "fit_argv": argv[1:], "service_from": env.service_from,
         "service": fitted["service"], "contention": fitted["contention"],
         "threads_fitted": fitted["threads"], "think_fitted": think_fitted,
         "locust_cpu": cpu_over(cpu, c["warmup"], c["seconds"]), "statuses": run.statuses,
@@ -156,6 +156,7 @@ def surge_experiment(env, fitted, plan):
     predicted_at = time.time()
     summary, rows = surgemodel.predict(env.surge_bin, text, os.path.join(env.out, "surge", "surge"),
                                        env.reps)
+    transcription = _check_transcription(env, text, horizon)
     folder, run, cpu, started = real_run(env, "surge", stages)
     real_outage = _real_outage(env, run, horizon, 0)
     windows = [(0, t1), (t1, t2), (t2, horizon)]
@@ -169,8 +170,28 @@ def surge_experiment(env, fitted, plan):
         "phases": [{"from": a, "to": b, "real": measure.summary(run, a, b),
                     "locust_cpu": cpu_over(cpu, a, b)} for a, b in windows],
         "statuses": run.statuses, "predicted_at": predicted_at, "started": started,
-        "cpu": cpu,
+        "cpu": cpu, "transcription_agrees": transcription,
     }
+
+
+def _check_transcription(env, text, horizon):
+    """measure.outage on one surge replication's own window columns finds what surge found."""
+    summary, rows = surgemodel.predict(env.surge_bin, text,
+                                       os.path.join(env.out, "surge", "surge-rep0"), 1)
+    rates = [float(r["window_success_rate"] or "nan") for r in rows]
+    p95s = [float(r["window_p95_s"] or "nan") for r in rows]
+    mine = measure.outage(rates, p95s, env.bucket, env.slo, 0, horizon)
+    theirs = summary["outage"]
+    same = (mine["crashed"] == bool(theirs["crashed"])
+            and _close(mine["crash_time_s"], theirs["crash_time_s"])
+            and _close(mine["recovered_at_s"], theirs["recovered_at_s"]))
+    return {"agrees": same, "harness": {k: mine[k] for k in ("crashed", "crash_time_s",
+                                                             "recovered_at_s")},
+            "surge": {k: theirs[k] for k in ("crashed", "crash_time_s", "recovered_at_s")}}
+
+
+def _close(a, b):
+    return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-6)
 
 
 def run_all(env, plan):

@@ -11,8 +11,8 @@ the log itself: Locust's own percentiles are cumulative and are not used.
 `outage` is a transcription of src/metrics/outage.rs (the rules of docs/model.md): windows of
 k buckets, a window stands for its centre, down below `outage_below`, recovery at the start of
 the first stretch of `stable` over which the full SLO holds. The harness applies it to the real
-buckets; for surge it reads summary.json (and `tests/reality/selftest.py` checks that this
-transcription finds in surge's own time series what surge found).
+buckets; for surge it reads summary.json (and each run checks that this transcription finds in
+one replication's own window columns what surge found: `experiments._check_transcription`).
 """
 
 import glob

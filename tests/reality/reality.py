@@ -110,6 +110,9 @@ def parse_args():
     p.add_argument("--short", action="store_true", help="CI's version: three loads, no charts")
     p.add_argument("--out", help="results folder (default target/reality/full or short)")
     p.add_argument("--surge", help="the surge binary (default: cargo build --release)")
+    p.add_argument("--service", choices=["fitted", "measured"], default="fitted",
+                   help="fitted: the service and contention of surge fit's model.toml; measured: "
+                        "the fit's distribution of the response times as logged, contention 0")
     p.add_argument("--docs", action="store_true",
                    help="write docs/reality.md and its charts (the full run does by default)")
     return p.parse_args()
@@ -126,14 +129,15 @@ def main():
     import experiments
     import report
     plan = SHORT if args.short else FULL
-    out = args.out or os.path.join(ROOT, "target", "reality", "short" if args.short else "full")
+    out = os.path.abspath(args.out or os.path.join(ROOT, "target", "reality",
+                                                   "short" if args.short else "full"))
     if os.path.exists(out):
         shutil.rmtree(out)
     os.makedirs(out)
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(s, on_signal)
     env = experiments.Env(out, surge_binary(args), os.path.join(VENV, "bin"), CONFIG, SLO,
-                          BUCKET, plan["reps"], users_for)
+                          BUCKET, plan["reps"], users_for, args.service)
     try:
         results = experiments.run_all(env, plan)
     finally:

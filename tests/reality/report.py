@@ -73,6 +73,8 @@ def ci_checks(results):
     su = results["surge"]
     checks.append(("the surge: surge and the real stack agree on whether the site goes down",
                    crashed(su["surge_outage"], True) == crashed(su["real_outage"], False)))
+    checks.append(("tests/reality/measure.py's outage rules find in surge's own time series what "
+                   "surge found", su["transcription_agrees"]["agrees"]))
     for st in results["steady"]:
         label = f"{100 * st['load']:.0f}%"
         checks.append((f"steady {label}: agree on whether the site goes down",

@@ -29,15 +29,24 @@ def _toml_value(v):
     raise TypeError(v)
 
 
-def read_fit(fit_folder):
-    """The fitted tier: service distribution, contention and threads as `surge fit` wrote them."""
+def read_fit(fit_folder, service_from="fitted"):
+    """The fitted tier: service distribution, contention and threads as `surge fit` wrote them
+    (`fitted`), or (`measured`) the lognormal the fit gives the response times of its one
+    endpoint as they were logged, with no contention taken out."""
     with open(os.path.join(fit_folder, "model.toml"), "rb") as f:
         model = tomllib.load(f)
     tier = model["tier"][0]
     with open(os.path.join(fit_folder, "fit.json")) as f:
         fit = json.load(f)
-    return {"service": tier["service"], "contention": tier.get("contention", 0.0),
-            "threads": tier["threads"], "fit_json": fit}
+    out = {"service": tier["service"], "contention": tier.get("contention", 0.0),
+           "threads": tier["threads"], "fit_json": fit}
+    if service_from == "measured":
+        e = fit["endpoints"][0]
+        ln = next(c for c in e["candidates"] if c["dist"] == "lognormal")
+        out["service"] = {"dist": "lognormal", "mu": round(ln["params"]["mu"], 6),
+                          "sigma": round(ln["params"]["sigma"], 6)}
+        out["contention"] = 0.0
+    return out
 
 
 def duration(s):
@@ -82,6 +91,7 @@ def model_text(name, cfg, fitted, users, horizon_s, warmup_s, bucket_s, slo, sur
         "instances = 1",
         f"threads = {cfg['workers']}                    # CONFIG: gunicorn --workers (sync: one request each)",
         f"queue = {cfg['backlog'] + 1}                   # CONFIG: gunicorn --backlog {cfg['backlog']} (Linux holds backlog + 1)",
+        f"refused_after = \"{duration(cfg['nginx_connect_timeout'])}\"   # CONFIG: nginx proxy_connect_timeout (a full backlog drops the SYN: 504)",
         f"service = {_toml_value(fitted['service'])}   # FIT",
         f"contention = {fitted['contention']!r}          # FIT",
         "",
