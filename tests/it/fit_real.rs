@@ -1,0 +1,113 @@
+//! `surge fit` on the real files of tests/fit-data/real/ (their sources, licences and facts are
+//! in that folder's README.md): one test per file asserting what the fit must find, each figure
+//! computed independently of surge (Python over the same bytes). The Common Log Format and
+//! combined logs wait for CLF support (issue 24 item 1) and are ignored until it lands.
+
+use crate::common::{assert_success, read_json, repo_file, surge};
+use serde_json::Value;
+
+/// `surge fit FILE --out TMP`: the parsed fit.json (the command must succeed).
+fn fit_real(name: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fit");
+    let file = repo_file(&format!("tests/fit-data/real/{name}"));
+    let o = surge()
+        .arg("fit")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_success(&o);
+    assert!(out.join("model.toml").is_file(), "no model.toml for {name}");
+    read_json(&out.join("fit.json"))
+}
+
+fn num(v: &Value, path: &str) -> f64 {
+    let mut at = v;
+    for key in path.split('.') {
+        at = &at[key];
+    }
+    at.as_f64()
+        .unwrap_or_else(|| panic!("{path} is not a number: {at}"))
+}
+
+fn close(got: f64, want: f64, tol: f64, what: &str) {
+    assert!((got - want).abs() <= tol, "{what}: {got} (want {want} +- {tol})");
+}
+
+#[test]
+fn jmeter_csv_report_generator_run() {
+    let f = fit_real("jmeter-htmlreport.csv");
+    assert_eq!(num(&f, "lines.read"), 255.0);
+    assert_eq!(num(&f, "lines.skipped"), 0.0);
+    assert_eq!(num(&f, "requests.total"), 255.0);
+    assert_eq!(num(&f, "requests.failed"), 3.0);
+    close(num(&f, "arrivals.first_s"), 1551783627.191, 1e-6, "first");
+    close(num(&f, "arrivals.last_s"), 1551783687.071, 1e-6, "last");
+    close(
+        num(&f, "service.observed.mean_s"),
+        0.235_900_793_650_793_64,
+        1e-12,
+        "mean elapsed of the successful samples",
+    );
+    assert_eq!(num(&f, "contention.max_concurrency_seen"), 1.0);
+}
+
+#[test]
+fn locust_stats_history_overloaded_run() {
+    let f = fit_real("locust-bitcoin-api_stats_history.csv");
+    assert_eq!(num(&f, "lines.read"), 56.0);
+    assert_eq!(num(&f, "lines.skipped"), 0.0);
+    assert_eq!(num(&f, "requests.total"), 2050.0);
+    assert_eq!(num(&f, "requests.failed"), 1496.0);
+    assert_eq!(num(&f, "contention.max_concurrency_seen"), 50.0);
+}
+
+#[test]
+#[ignore = "needs JMeter XML support (issue 24 item 4)"]
+fn jmeter_xml_two_threads() {
+    let f = fit_real("jmeter-sample_log1.jtl");
+    assert_eq!(num(&f, "requests.total"), 126.0);
+    assert_eq!(num(&f, "requests.failed"), 0.0);
+    close(num(&f, "arrivals.first_s"), 1132021485.561, 1e-6, "first");
+    close(num(&f, "arrivals.last_s"), 1132021509.525, 1e-6, "last");
+    close(
+        num(&f, "service.observed.mean_s"),
+        0.286_682_539_682_539_7,
+        1e-12,
+        "mean t",
+    );
+    let eps = f["endpoints"].as_array().unwrap();
+    for label in ["jakarta_home", "jmeter_home"] {
+        let e = eps
+            .iter()
+            .find(|e| e["endpoint"] == label)
+            .unwrap_or_else(|| panic!("no endpoint {label}: {eps:?}"));
+        close(e["share"].as_f64().unwrap(), 0.5, 1e-12, label);
+    }
+}
+
+#[test]
+#[ignore = "needs CLF support (issue 24 item 1)"]
+fn nasa_kennedy_common_log_format() {
+    let f = fit_real("nasa-kennedy-aug95-clf.log");
+    assert_eq!(num(&f, "lines.read"), 292.0);
+    assert_eq!(num(&f, "lines.skipped"), 0.0);
+    assert_eq!(num(&f, "requests.total"), 292.0);
+    assert_eq!(num(&f, "requests.failed"), 0.0);
+    close(num(&f, "arrivals.first_s"), 807249601.0, 1e-6, "first");
+    close(num(&f, "arrivals.last_s"), 807249995.0, 1e-6, "last");
+}
+
+#[test]
+#[ignore = "needs CLF support (issue 24 item 1)"]
+fn semicomplete_combined_unsorted() {
+    let f = fit_real("semicomplete-combined.log");
+    assert_eq!(num(&f, "lines.read"), 63.0);
+    assert_eq!(num(&f, "lines.skipped"), 0.0);
+    assert_eq!(num(&f, "requests.total"), 63.0);
+    assert_eq!(num(&f, "requests.failed"), 1.0);
+    close(num(&f, "arrivals.first_s"), 1431857100.0, 1e-6, "first");
+    close(num(&f, "arrivals.last_s"), 1431857159.0, 1e-6, "last");
+}
