@@ -3,7 +3,7 @@
 stack on this machine's loopback, side by side. The one entry point:
 
     python3 tests/reality/reality.py            # the full benchmark (about 17 min): docs/reality.md
-    python3 tests/reality/reality.py --short    # CI's version (under 5 min): checks, no charts
+    python3 tests/reality/reality.py --short    # CI's version (about 4 min): checks, no charts
 
 Run as any user that can start nginx (root installs Debian's nginx when it is missing). It makes
 a venv under target/reality-venv with the pinned requirements.txt (and matplotlib for the charts
@@ -55,10 +55,10 @@ FULL = {
     "reps": 10,
 }
 SHORT = {
-    "calibration": {"load": 0.30, "seconds": 50, "warmup": 10},
-    "steady": [(0.80, 45), (1.50, 45)],
-    "steady_warmup": 15,
-    "surge": {"base": 0.30, "factor": 4.0, "before": 30, "hold": 40, "after": 60},
+    "calibration": {"load": 0.30, "seconds": 40, "warmup": 8},
+    "steady": [(0.80, 35), (1.50, 35)],
+    "steady_warmup": 12,
+    "surge": {"base": 0.30, "factor": 4.0, "before": 20, "hold": 40, "after": 50},
     "reps": 5,
 }
 

@@ -102,11 +102,37 @@ def model_text(name, cfg, fitted, users, horizon_s, warmup_s, bucket_s, slo, sur
         f"outage_below = {slo['outage_below']}",
         f"stable = \"{duration(slo['stable'])}\"",
     ]
-    if surge:
+    if surge and closed:
         start, factor, hold = surge
-        lines += ["", "[surge]", f"peak = {factor!r}", f"start = \"{duration(start)}\"",
+        lines += ["", "[surge]             # CONFIG: the LoadTestShape's stages",
+                  f"peak = {factor!r}", f"start = \"{duration(start)}\"",
                   "ramp = \"0s\"", f"hold = \"{duration(hold)}\"", "decay = \"0s\""]
+    elif surge:
+        lines += _surge_users_open(cfg, users, surge)
     return "\n".join(lines) + "\n"
+
+
+def _surge_users_open(cfg, users, surge):
+    """Without a closed population, the surge's extra users as a second source: sessions of
+    one page arriving, while the surge lasts, at the rate those users would ask for pages (their
+    first pages are Poisson too: Locust starts each in the middle of a think). An approximation:
+    a session still refreshing when the surge ends goes on, where Locust stops its user."""
+    start, factor, hold = surge
+    extra = round(users * factor) - users
+    end = start + hold
+    return [
+        "",
+        "# The surge's extra users, as open sessions of one page (this surge has no closed",
+        "# population): Locust adds them at the start and stops them at the end.",
+        "[[source]]",
+        "name = \"surge_users\"",
+        "kind = \"users\"",
+        f"users = {extra}",
+        "pages = { dist = \"deterministic\", value = 1 }",
+        f"think = {{ dist = \"exponential\", mean = \"{duration(cfg['think'])}\" }}",
+        f"profile = [[\"0s\", 0.0], [\"{duration(start)}\", 0.0], [\"{duration(start)}\", 1.0], "
+        f"[\"{duration(end)}\", 1.0], [\"{duration(end)}\", 0.0]]",
+    ]
 
 
 def predict(surge_bin, text, folder, reps):
