@@ -170,7 +170,9 @@ def generated(results):
         f"before and {' '.join(results['uptime_after'])} after (1, 5, 15 min). surge replications "
         f"per prediction: {results['reps']}. Population model of the surge: "
         + ("`population = \"closed\"`." if su["closed_population_in_surge"] else
-           "sessions of 1,000,000 pages (this surge has no closed population: a surge does not change the users on the site)."),
+           "Locust's users are sessions of 1,000,000 pages, and the surge's extra users a second "
+           "source of one-page sessions arriving while the surge lasts (this surge has no closed "
+           "population)."),
         "",
         f"Capacity: {c['workers']} workers / {1000 * c['service_mean']:.0f} ms = {cap:.0f} requests/s; "
         f"a load of x% is round(x% x {cap:.0f}/s x ({c['think']:g} s + {c['service_mean']:g} s)) Locust users.",
