@@ -129,6 +129,22 @@ pub struct FitArgs {
     /// No summary on the terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// The service time, for logs without response times: DIST:MEAN[:CV], e.g.
+    /// lognormal:120ms:0.8 (also exponential:MEAN, gamma, weibull, normal, hyperexponential
+    /// with MEAN:CV, erlang:MEAN:K, pareto:MEAN:SHAPE, uniform:MIN:MAX, deterministic:VALUE).
+    #[arg(long, value_name = "DIST")]
+    pub service: Option<String>,
+    /// Inactivity that ends a session (sessions: a client's requests in an access log).
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub session_gap: String,
+    /// Requests for assets rather than pages, by target (a regular expression); the default
+    /// matches images, style sheets, scripts, fonts and icons.
+    #[arg(long, value_name = "REGEX")]
+    pub assets: Option<String>,
+    /// The model's source: requests (open arrivals) or users (sessions); the default is users
+    /// where the data show sessions.
+    #[arg(long, value_enum)]
+    pub source: Option<crate::fit::logs_fit::SourceKind>,
 }
 
 #[derive(Debug, Args)]

@@ -24,12 +24,21 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         log_format: args.log_format.clone(),
         bucket_s,
         endpoints: args.endpoints,
+        session_gap_s: super::fit_logs::session_gap(&args.session_gap)?,
+        assets: super::fit_logs::assets(args.assets.as_deref())?,
     };
-    let reading = fit::read(&args.files, &opts)?;
-    let fitted = report::analyse(&reading, &opts);
-    let files: Vec<String> = reading
+    let readings = fit::read_all(&args.files, &opts)?;
+    let mut fitted = report::analyse(&readings.traffic, &opts);
+    let asked = fit::logs_fit::Asked {
+        service: args.service.clone(),
+        source: args.source,
+    };
+    fit::logs_fit::complete(&mut fitted, &readings, &opts, &asked)?;
+    let files: Vec<String> = readings
+        .traffic
         .files
         .iter()
+        .chain(readings.timing.iter().flat_map(|r| r.files.iter()))
         .map(|f| format!("{} ({})", f.path.display(), f.format))
         .collect();
     let model = model_toml::write(&fitted, &files.join(", "), "fitted").map_err(BadInput)?;
@@ -43,6 +52,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         &out.join("arrivals.csv"),
         fitted.arrivals.trace_csv().as_bytes(),
     )?;
+    super::fit_logs::write_pages(&fitted, &out)?;
     write_atomic(&out.join("model.toml"), model.as_bytes())?;
     let doc = serde_json::to_value(&fitted)?;
     write_json(&out.join("fit.json"), &doc)?;
@@ -55,6 +65,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     crate::report::write(&out, &crate::report::fit::build(&doc, &model, &out))?;
     if !args.quiet {
         print_summary(&fitted);
+        super::fit_logs::print(&fitted);
         println!(
             "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg, report.html, report.md)",
             out.display()
@@ -127,7 +138,7 @@ fn print_summary(f: &report::Fit) {
                 ms(s.observed.p99_s)
             );
         }
-        None => println!("service: fewer than 10 successful responses with a time: no fit"),
+        None => {}
     }
     for e in &f.endpoints {
         let fit = match (&e.dist, e.mean_s, e.cv) {
@@ -155,6 +166,7 @@ fn print_summary(f: &report::Fit) {
             }
             println!("concurrency: {}", c.note);
         }
+        None if f.service.is_none() => {}
         None => println!("contention: too few 10 s windows with responses to tell"),
     }
 }

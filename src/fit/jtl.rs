@@ -2,7 +2,7 @@
 //! responseCode,...,success,...,allThreads,...,Latency`), then one sample a line. `timeStamp`
 //! is when the sample started, in ms since 1970; `elapsed` its response time in ms; `success`
 //! `true` or `false`; `allThreads` the threads active in every thread group (the concurrency).
-//! Only CSV with a header is read (JMeter's default); XML JTL is not.
+//! This reads CSV with a header (JMeter's default); `jtl_xml` reads JMeter's XML results.
 
 use super::input::{FormatInfo, Header, LineParser, Requests, field, split_csv};
 

@@ -2,25 +2,29 @@
 //! of recorded arrivals in a comment to swap in), one tier with the fitted service, contention
 //! and a thread estimate, and comments saying what came from which data, how well it fits, and
 //! what is an assumption to edit. The text is checked by loading it before it is written.
+//! The users source of an access log's sessions, and a service given rather than fitted, are
+//! written by `model_logs`.
 
 use super::dists::Fitted;
+use super::logs_fit::SourceKind;
+use super::model_logs;
 use super::report::Fit;
 
 /// Seconds as a model duration: `"123.456s"`.
-fn secs(s: f64) -> String {
+pub(crate) fn secs(s: f64) -> String {
     let t = format!("{s:.6}");
     let t = t.trim_end_matches('0').trim_end_matches('.');
     format!("\"{t}s\"")
 }
 
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     format!("{x:.6}")
         .trim_end_matches('0')
         .trim_end_matches('.')
         .to_string()
 }
 
-fn dist_line(f: &Fitted) -> String {
+pub(crate) fn dist_line(f: &Fitted) -> String {
     match *f {
         Fitted::Exponential { mean } => {
             format!("{{ dist = \"exponential\", mean = {} }}", secs(mean))
@@ -43,7 +47,7 @@ fn dist_line(f: &Fitted) -> String {
     }
 }
 
-fn ms(s: f64) -> String {
+pub(crate) fn ms(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.2} s")
     } else {
@@ -52,7 +56,7 @@ fn ms(s: f64) -> String {
 }
 
 /// A bucket or span for a comment: "1 min", "2 h 5 min", "30 s".
-fn span(s: f64) -> String {
+pub(crate) fn span(s: f64) -> String {
     if s < 60.0 {
         format!("{s:.0} s")
     } else if s < 3600.0 {
@@ -69,10 +73,14 @@ fn span(s: f64) -> String {
 /// The model text. `files` names the inputs for the header comment.
 pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     let a = &fit.arrivals;
-    let s = fit
-        .service
-        .as_ref()
-        .ok_or("fewer than 10 successful requests with a response time: no service fit")?;
+    let given = model_logs::given_service(fit);
+    let fitted = fit.service.as_ref();
+    if given.is_none() && fitted.is_none() {
+        return Err(
+            "fewer than 10 successful requests with a response time: no service fit".into(),
+        );
+    }
+    let users = fit.logs.model_source.kind == SourceKind::Users;
     let mut t = String::new();
     let p = |t: &mut String, line: &str| {
         t.push_str(line);
@@ -93,7 +101,20 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     );
     p(
         &mut t,
-        "# Measured: the arrivals (source), the service time and contention (tier). Assumed:",
+        match (&given, users) {
+            (None, false) => {
+                "# Measured: the arrivals (source), the service time and contention (tier). Assumed:"
+            }
+            (None, true) => {
+                "# Measured: the sessions (source), the service time and contention (tier). Assumed:"
+            }
+            (Some(_), false) => {
+                "# Measured: the arrivals (source). Given or assumed: the service (tier) and"
+            }
+            (Some(_), true) => {
+                "# Measured: the sessions (source). Given or assumed: the service (tier) and"
+            }
+        },
     );
     p(
         &mut t,
@@ -127,47 +148,15 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     p(&mut t, "# hold = \"10m\"");
     p(&mut t, "# decay = \"5m\"");
     p(&mut t, "");
-    p(
-        &mut t,
-        &format!(
-            "# Measured: requests per second, the median {} bucket's rate ({} buckets; mean {:.3}/s,",
-            span(a.bucket_s),
-            a.counts.len(),
-            a.mean_rate_per_s
-        ),
+    let service_mean_s = given.as_ref().map_or_else(
+        || fitted.map_or(f64::NAN, |s| s.fitted.mean()),
+        |g| g.mean_s,
     );
-    p(
-        &mut t,
-        &format!(
-            "# peak {:.3}/s); the profile follows the buckets in {} knots, scaled by {:.4} so that it holds",
-            a.peak_rate_per_s,
-            a.profile.len(),
-            a.profile_scale
-        ),
-    );
-    p(
-        &mut t,
-        "# exactly the requests counted. ASSUMPTION: arrivals are Poisson around that rate.",
-    );
-    p(
-        &mut t,
-        "# To replay the recorded arrivals per bucket instead, replace this [[source]] by:",
-    );
-    p(&mut t, "#   [[source]]");
-    p(&mut t, "#   name = \"recorded\"");
-    p(&mut t, "#   kind = \"trace\"");
-    p(&mut t, "#   file = \"arrivals.csv\"");
-    p(&mut t, "[[source]]");
-    p(&mut t, "name = \"recorded\"");
-    p(&mut t, "kind = \"requests\"");
-    p(&mut t, &format!("rate = {}", num(a.baseline_rate_per_s)));
-    let knots: Vec<String> = a
-        .profile
-        .iter()
-        .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
-        .collect();
-    p(&mut t, &format!("profile = [{}]", knots.join(", ")));
-    p(&mut t, "");
+    if users {
+        model_logs::users_sources(&mut t, fit)?;
+    } else {
+        requests_source(&mut t, a);
+    }
 
     let c = fit.contention.as_ref();
     let coef = c.filter(|c| c.significant).and_then(|c| c.coefficient);
@@ -178,6 +167,9 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
                 "measured: throughput stops growing at about {k:.0} requests in progress (the knee); threads x instances"
             ),
         ),
+        None if c.is_none() && given.is_some() => {
+            model_logs::threads_by_little(fit, service_mean_s)
+        }
         None => {
             let n = c.map_or(1.0, |c| c.max_concurrency_seen).max(1.0);
             (
@@ -188,44 +180,19 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
             )
         }
     };
-    p(
-        &mut t,
-        &format!(
-            "# Service: {} fitted by maximum likelihood to {} {} (best AIC of exponential, lognormal,",
-            s.dist, s.fitted_on, s.basis
-        ),
-    );
-    let others: Vec<String> = s
-        .candidates
-        .iter()
-        .map(|c| format!("{} AIC {:.1} KS {:.4}", c.dist, c.aic, c.ks))
-        .collect();
-    p(
-        &mut t,
-        &format!("# gamma, Weibull: {}).", others.join("; ")),
-    );
-    p(
-        &mut t,
-        &format!(
-            "# Fitted mean {}, cv {:.3}; the data: mean {}, cv {:.3}, p50 {}, p95 {} ({} responses).",
-            ms(s.mean_s),
-            s.cv,
-            ms(s.observed.mean_s),
-            s.observed.cv,
-            ms(s.observed.p50_s),
-            ms(s.observed.p95_s),
-            s.observed.responses
-        ),
-    );
-    if fit.requests.failed > 0 {
-        p(
-            &mut t,
-            &format!(
-                "# {} failed requests are left out of the fit; the model has no error process of its own.",
-                fit.requests.failed
-            ),
-        );
-    }
+    let service_line = match (&given, fitted) {
+        (Some(g), _) => {
+            for line in &g.comments {
+                p(&mut t, line);
+            }
+            g.dist.clone()
+        }
+        (None, Some(s)) => {
+            fitted_service_comments(&mut t, fit, s);
+            dist_line(&s.fitted)
+        }
+        (None, None) => unreachable!("checked above"),
+    };
     let contention_comment = match c {
         Some(c) => match (c.coefficient, c.significant) {
             (Some(k), true) => format!(
@@ -239,6 +206,7 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
             ),
             (None, _) => format!("not measurable: {}", c.note),
         },
+        None if given.is_some() && fitted.is_none() => "not measurable: no response times".into(),
         None => "not measurable: too few 10 s windows with responses".into(),
     };
     p(&mut t, "[[tier]]");
@@ -255,7 +223,7 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
             threads as u64
         ),
     );
-    p(&mut t, &format!("service = {}", dist_line(&s.fitted)));
+    p(&mut t, &format!("service = {service_line}"));
     p(
         &mut t,
         &format!(
@@ -264,7 +232,103 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         ),
     );
     // The model must load as written.
-    crate::model::parse_text(&t, "model.toml", std::path::Path::new("."))
+    let folder = model_logs::check_folder(fit)?;
+    let base = folder
+        .as_ref()
+        .map_or(std::path::Path::new("."), |d| d.path());
+    crate::model::parse_text(&t, "model.toml", base)
         .map_err(|e| format!("the fitted model does not load: {e}"))?;
     Ok(t)
+}
+
+/// The `[[source]]` of requests: the baseline rate with its profile, the trace in a comment.
+fn requests_source(t: &mut String, a: &super::arrivals::Arrivals) {
+    let p = |t: &mut String, line: &str| {
+        t.push_str(line);
+        t.push('\n');
+    };
+    p(
+        t,
+        &format!(
+            "# Measured: requests per second, the median {} bucket's rate ({} buckets; mean {:.3}/s,",
+            span(a.bucket_s),
+            a.counts.len(),
+            a.mean_rate_per_s
+        ),
+    );
+    p(
+        t,
+        &format!(
+            "# peak {:.3}/s); the profile follows the buckets in {} knots, scaled by {:.4} so that it holds",
+            a.peak_rate_per_s,
+            a.profile.len(),
+            a.profile_scale
+        ),
+    );
+    p(
+        t,
+        "# exactly the requests counted. ASSUMPTION: arrivals are Poisson around that rate.",
+    );
+    p(
+        t,
+        "# To replay the recorded arrivals per bucket instead, replace this [[source]] by:",
+    );
+    p(t, "#   [[source]]");
+    p(t, "#   name = \"recorded\"");
+    p(t, "#   kind = \"trace\"");
+    p(t, "#   file = \"arrivals.csv\"");
+    p(t, "[[source]]");
+    p(t, "name = \"recorded\"");
+    p(t, "kind = \"requests\"");
+    p(t, &format!("rate = {}", num(a.baseline_rate_per_s)));
+    let knots: Vec<String> = a
+        .profile
+        .iter()
+        .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
+        .collect();
+    p(t, &format!("profile = [{}]", knots.join(", ")));
+    p(t, "");
+}
+
+/// The comments on a fitted service: the candidates, the data, the failures left out.
+fn fitted_service_comments(t: &mut String, fit: &Fit, s: &super::report::Service) {
+    let p = |t: &mut String, line: &str| {
+        t.push_str(line);
+        t.push('\n');
+    };
+    p(
+        t,
+        &format!(
+            "# Service: {} fitted by maximum likelihood to {} {} (best AIC of exponential, lognormal,",
+            s.dist, s.fitted_on, s.basis
+        ),
+    );
+    let others: Vec<String> = s
+        .candidates
+        .iter()
+        .map(|c| format!("{} AIC {:.1} KS {:.4}", c.dist, c.aic, c.ks))
+        .collect();
+    p(t, &format!("# gamma, Weibull: {}).", others.join("; ")));
+    p(
+        t,
+        &format!(
+            "# Fitted mean {}, cv {:.3}; the data: mean {}, cv {:.3}, p50 {}, p95 {} ({} responses).",
+            ms(s.mean_s),
+            s.cv,
+            ms(s.observed.mean_s),
+            s.observed.cv,
+            ms(s.observed.p50_s),
+            ms(s.observed.p95_s),
+            s.observed.responses
+        ),
+    );
+    if fit.requests.failed > 0 {
+        p(
+            t,
+            &format!(
+                "# {} failed requests are left out of the fit; the model has no error process of its own.",
+                fit.requests.failed
+            ),
+        );
+    }
 }

@@ -109,6 +109,9 @@ pub struct Fit {
     pub service: Option<Service>,
     pub endpoints: Vec<EndpointFit>,
     pub contention: Option<Contention>,
+    /// Status codes, sessions, a service given rather than fitted, provenance, the source.
+    #[serde(flatten)]
+    pub logs: super::logs_fit::LogsFit,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -336,5 +339,6 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
         service,
         endpoints,
         contention,
+        logs: Default::default(),
     }
 }

@@ -65,7 +65,6 @@ fn locust_stats_history_overloaded_run() {
 }
 
 #[test]
-#[ignore = "needs JMeter XML support (issue 24 item 4)"]
 fn jmeter_xml_two_threads() {
     let f = fit_real("jmeter-sample_log1.jtl");
     assert_eq!(num(&f, "requests.total"), 126.0);
@@ -110,4 +109,57 @@ fn semicomplete_combined_unsorted() {
     assert_eq!(num(&f, "requests.failed"), 1.0);
     close(num(&f, "arrivals.first_s"), 1431857100.0, 1e-6, "first");
     close(num(&f, "arrivals.last_s"), 1431857159.0, 1e-6, "last");
+}
+
+/// `--format jtl` reads JMeter's CSV and its XML alike, and gives the same requests as
+/// auto-detection.
+#[test]
+fn format_jtl_reads_csv_and_xml() {
+    for (name, total) in [
+        ("jmeter-htmlreport.csv", 255.0),
+        ("jmeter-sample_log1.jtl", 126.0),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("fit");
+        let o = surge()
+            .args(["fit", "--format", "jtl", "--out"])
+            .arg(&out)
+            .arg(repo_file(&format!("tests/fit-data/real/{name}")))
+            .output()
+            .unwrap();
+        assert_success(&o);
+        let f = read_json(&out.join("fit.json"));
+        assert_eq!(num(&f, "requests.total"), total, "{name}");
+    }
+}
+
+/// A transaction controller's parent `<sample>` holding its `<httpSample>` children counts once
+/// (as JMeter's CSV counts it), with the parent's time.
+#[test]
+fn jmeter_xml_nested_samples_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testResults version=\"1.2\">\n");
+    for i in 0..60u64 {
+        let ts = 1_700_000_000_000 + i * 1000;
+        xml.push_str(&format!(
+            "<sample t=\"{}\" ts=\"{ts}\" s=\"true\" lb=\"checkout\" rc=\"200\" na=\"3\">\n  <httpSample t=\"100\" ts=\"{ts}\" s=\"true\" lb=\"cart\" rc=\"200\">\n    <responseData class=\"java.lang.String\">&lt;html&gt;\n</responseData>\n  </httpSample>\n  <httpSample t=\"{}\" ts=\"{}\" s=\"true\" lb=\"pay\"\n      rc=\"200\"/>\n</sample>\n",
+            300 + i,
+            200 + i,
+            ts + 100
+        ));
+    }
+    xml.push_str("</testResults>\n");
+    let file = dir.path().join("nested.jtl");
+    std::fs::write(&file, xml).unwrap();
+    let out = dir.path().join("fit");
+    let o = surge().arg("fit").arg(&file).arg("--out").arg(&out).output().unwrap();
+    assert_success(&o);
+    let f = read_json(&out.join("fit.json"));
+    assert_eq!(num(&f, "requests.total"), 60.0);
+    // mean of 300..=359 ms
+    close(num(&f, "service.observed.mean_s"), 0.3295, 1e-12, "parent times");
+    let eps = f["endpoints"].as_array().unwrap();
+    assert_eq!(eps.len(), 1, "{eps:?}");
+    assert_eq!(eps[0]["endpoint"], "checkout");
+    assert_eq!(num(&f, "contention.max_concurrency_seen"), 3.0);
 }
