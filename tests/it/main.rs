@@ -22,6 +22,7 @@ mod policies;
 mod pools;
 mod properties;
 mod queueing;
+mod refused;
 mod report;
 mod report_censored;
 mod search;
