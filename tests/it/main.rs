@@ -17,6 +17,7 @@ mod guard;
 mod honest;
 mod policies;
 mod pools;
+mod population;
 mod properties;
 mod queueing;
 mod report;
