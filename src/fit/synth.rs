@@ -144,7 +144,7 @@ fn record(at: f64, time: f64, concurrency: f32) -> Record {
         ok: true,
         endpoint: 0,
         concurrency,
-        visit: Default::default(),
+        visit: super::sessions::Visit::default(),
     }
 }
 

@@ -90,6 +90,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
             memory_per_request,
             memory_limit,
             request_timeout_s: t.request_timeout.map(|d| d.0).filter(|d| *d > 0.0),
+            refused_after_s: t.refused_after.map(|d| d.0).filter(|d| *d > 0.0),
             restart,
             health_check,
             autoscale,

@@ -216,6 +216,8 @@ pub struct Tier {
     /// The instance crashes when its memory passes this many bytes.
     pub memory_limit: Option<f64>,
     pub request_timeout_s: Option<f64>,
+    /// A request turned away by a full queue reaches its client this long after (`None`: at once).
+    pub refused_after_s: Option<f64>,
     pub restart: Restart,
     pub health_check: Option<HealthCheck>,
     pub autoscale: Option<Autoscale>,

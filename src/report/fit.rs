@@ -48,11 +48,12 @@ pub fn build(fit: &Value, model_text: &str, dir: &Path) -> Report {
             s["fitted_on"],
             s["basis"].as_str().unwrap_or("")
         ));
-    } else {
+    } else if !fit["service_given"].is_object() {
         answer.push(
             "Service time: fewer than 10 successful responses with a time, so no fit.".into(),
         );
     }
+    answer.extend(super::fit_sessions::answer(fit));
     let c = &fit["contention"];
     if let (Some(k), Some(se)) = (c["coefficient"].as_f64(), c["coefficient_se"].as_f64()) {
         answer.push(format!(
@@ -165,6 +166,7 @@ pub fn build(fit: &Value, model_text: &str, dir: &Path) -> Report {
             blocks: vec![Block::Chart(ch)],
         });
     }
+    sections.extend(super::fit_sessions::section(fit));
     if let Some(note) = c["note"].as_str() {
         sections.push(Section {
             heading: "Concurrency".into(),

@@ -89,6 +89,8 @@ pub struct TierState {
     /// An instance can crash (a memory limit): `Instance::active` is kept.
     pub crashes: bool,
     pub request_timeout_s: Option<f64>,
+    /// A rejection by a full queue reaches the client this long after (`refused_after`).
+    pub refused_after_s: Option<f64>,
     pub restart: Restart,
     pub cold_factor: f64,
     pub cold_warmup_s: f64,
@@ -143,6 +145,7 @@ impl TierState {
             memory_limit: t.memory_limit,
             crashes: t.memory_limit.is_some(),
             request_timeout_s: t.request_timeout_s,
+            refused_after_s: t.refused_after_s,
             restart: t.restart,
             cold_factor: t.restart.cold_factor,
             cold_warmup_s: t.restart.cold_warmup_s,

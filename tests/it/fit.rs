@@ -93,7 +93,7 @@ fn generate(t: &Truth) -> Vec<Req> {
     out
 }
 
-fn clf(epoch: f64) -> String {
+pub(crate) fn clf(epoch: f64) -> String {
     let secs = epoch.floor() as i64;
     let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);

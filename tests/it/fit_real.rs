@@ -1,7 +1,7 @@
 //! `surge fit` on the real files of tests/fit-data/real/ (their sources, licences and facts are
 //! in that folder's README.md): one test per file asserting what the fit must find, each figure
 //! computed independently of surge (Python over the same bytes). The Common Log Format and
-//! combined logs wait for CLF support (issue 24 item 1) and are ignored until it lands.
+//! combined logs also have their sessions counted (clients, pages, assets).
 
 use crate::common::{assert_success, read_json, repo_file, surge};
 use serde_json::Value;
@@ -91,8 +91,26 @@ fn jmeter_xml_two_threads() {
     }
 }
 
+/// The sessions of a log with no response time: 30 min apart, pages are what the default
+/// `--assets` does not match (counted independently with Python's `re` for the README facts).
+fn sessions(f: &Value, sessions: f64, asset_only: f64, pages: f64, assets: f64) {
+    assert!(
+        f["files"][0]["format"]
+            .as_str()
+            .unwrap()
+            .contains("no response time")
+    );
+    assert_eq!(num(f, "sessions.sessions"), sessions);
+    assert_eq!(num(f, "sessions.asset_only_visits"), asset_only);
+    assert_eq!(num(f, "sessions.page_views"), pages);
+    assert_eq!(num(f, "sessions.assets"), assets);
+    // a span shorter than the gap: every session may be cut, so no users source
+    assert_eq!(f["sessions"]["seen"], false);
+    assert_eq!(f["model_source"]["kind"], "requests");
+    assert_eq!(f["service_given"]["from"], "assumption");
+}
+
 #[test]
-#[ignore = "needs CLF support (issue 24 item 1)"]
 fn nasa_kennedy_common_log_format() {
     let f = fit_real("nasa-kennedy-aug95-clf.log");
     assert_eq!(num(&f, "lines.read"), 292.0);
@@ -101,10 +119,15 @@ fn nasa_kennedy_common_log_format() {
     assert_eq!(num(&f, "requests.failed"), 0.0);
     close(num(&f, "arrivals.first_s"), 807249601.0, 1e-6, "first");
     close(num(&f, "arrivals.last_s"), 807249995.0, 1e-6, "last");
+    // 39 hosts: 36 with a page, 3 with images only
+    sessions(&f, 36.0, 3.0, 110.0, 182.0);
+    assert_eq!(
+        num(&f, "status_codes.200") + num(&f, "status_codes.302") + num(&f, "status_codes.304"),
+        292.0
+    );
 }
 
 #[test]
-#[ignore = "needs CLF support (issue 24 item 1)"]
 fn semicomplete_combined_unsorted() {
     let f = fit_real("semicomplete-combined.log");
     assert_eq!(num(&f, "lines.read"), 63.0);
@@ -113,6 +136,9 @@ fn semicomplete_combined_unsorted() {
     assert_eq!(num(&f, "requests.failed"), 1.0);
     close(num(&f, "arrivals.first_s"), 1431857100.0, 1e-6, "first");
     close(num(&f, "arrivals.last_s"), 1431857159.0, 1e-6, "last");
+    // 20 clients (address and user agent): 14 with a page, 6 with assets only
+    sessions(&f, 14.0, 6.0, 19.0, 44.0);
+    assert_eq!(num(&f, "status_codes.404"), 1.0);
 }
 
 /// `--format jtl` reads JMeter's CSV and its XML alike, and gives the same requests as
