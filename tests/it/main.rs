@@ -12,6 +12,7 @@ mod compare;
 mod early_stop;
 mod failure;
 mod fit;
+mod fit_hostile;
 mod fit_real;
 mod fuzz_regressions;
 mod guard;
