@@ -20,6 +20,9 @@ pub const ENDPOINT_RESERVOIR: usize = 2_000;
 pub const WINDOW_S: i64 = 10;
 /// Most seconds between the earliest and the latest request (a stray date is a bad line).
 pub const MAX_SPAN_S: i64 = 400 * 86_400;
+/// Requests held before the span is anchored on the median of their starts (the bulk of the
+/// data), so that one stray first date (1970, 9999) cannot push the rest out of span.
+pub const ANCHOR_SAMPLE: usize = 1_000;
 
 /// Cells indexed by an integer key, grown at either end as keys arrive.
 #[derive(Debug, Clone, Default)]
@@ -160,10 +163,15 @@ pub struct Collected {
     pub per_second: Grid<u32>,
     pub windows: Grid<Window>,
     pub endpoints: Vec<EndpointStats>,
-    /// Requests dropped for a time too far from the others.
+    /// Requests dropped for a time more than [`MAX_SPAN_S`] from the anchor, or outside the
+    /// span the grid can hold.
     pub out_of_span: u64,
     /// Concurrency the files record, per second (closed load tests).
     pub users: super::closed::UsersTrack,
+    /// The first requests, held until the anchor is known.
+    early: Vec<Record>,
+    /// Median start of the first [`ANCHOR_SAMPLE`] requests, whole seconds.
+    pub anchor_s: Option<i64>,
     rng: Xoshiro256PlusPlus,
 }
 
@@ -181,15 +189,55 @@ impl Default for Collected {
             endpoints: Vec::new(),
             out_of_span: 0,
             users: Default::default(),
+            early: Vec::new(),
+            anchor_s: None,
             rng: Xoshiro256PlusPlus::seed_from_u64(0x05ee_df17),
         }
     }
 }
 
 impl Collected {
-    /// Take one request into the summaries (false: its time is out of span, not counted).
-    pub fn add(&mut self, r: &Record, endpoints: &Endpoints) -> bool {
+    /// Take one request into the summaries (the first [`ANCHOR_SAMPLE`] are held until the
+    /// anchor is known; [`Collected::finish`] takes the rest of them). `taken` sees every
+    /// request counted, in the order taken (the sessions are read from them).
+    pub fn add(&mut self, r: &Record, endpoints: &Endpoints, taken: &mut impl FnMut(&Record)) {
+        if self.anchor_s.is_some() {
+            if self.take(r, endpoints) {
+                taken(r);
+            }
+            return;
+        }
+        self.early.push(*r);
+        if self.early.len() >= ANCHOR_SAMPLE {
+            self.finish(endpoints, taken);
+        }
+    }
+
+    /// Anchor the span on the median start of the requests held, and take them.
+    pub fn finish(&mut self, endpoints: &Endpoints, taken: &mut impl FnMut(&Record)) {
+        if self.anchor_s.is_some() || self.early.is_empty() {
+            return;
+        }
+        let mut starts: Vec<f64> = self.early.iter().map(|r| r.start_s).collect();
+        starts.sort_by(f64::total_cmp);
+        self.anchor_s = Some(starts[starts.len() / 2].floor() as i64);
+        for r in std::mem::take(&mut self.early) {
+            if self.take(&r, endpoints) {
+                taken(&r);
+            }
+        }
+    }
+
+    /// One request into the summaries (false: its time is out of span, not counted).
+    fn take(&mut self, r: &Record, endpoints: &Endpoints) -> bool {
         let sec = r.start_s.floor() as i64;
+        if self
+            .anchor_s
+            .is_some_and(|a| sec.saturating_sub(a).abs() > MAX_SPAN_S)
+        {
+            self.out_of_span += 1;
+            return false;
+        }
         let Some(c) = self.per_second.cell(sec, MAX_SPAN_S as usize) else {
             self.out_of_span += 1;
             return false;
@@ -220,6 +268,9 @@ impl Collected {
                 w.sum_conc += f64::from(r.concurrency);
                 w.n_conc += 1;
             }
+        }
+        if r.concurrency.is_finite() {
+            self.users.add(sec, r.concurrency, MAX_SPAN_S as usize);
         }
         if r.concurrency.is_finite() {
             self.users.add(sec, r.concurrency, MAX_SPAN_S as usize);

@@ -153,7 +153,8 @@ pub(crate) fn collect(records: &[Record]) -> super::collect::Collected {
     let endpoints = super::Endpoints::default();
     let mut c = super::collect::Collected::default();
     for r in records {
-        c.add(r, &endpoints);
+        c.add(r, &endpoints, &mut |_| {});
     }
+    c.finish(&endpoints, &mut |_| {});
     c
 }
