@@ -123,6 +123,11 @@ pub struct FitArgs {
     /// The busiest endpoints (path without query string) fitted on their own.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub endpoints: usize,
+    /// Threads x instances of the site as you know them (its config): the model's threads,
+    /// and the waiting of that many threads is taken out before contention is measured.
+    /// Without it the thread count is an assumption.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=50_000_000))]
+    pub threads: Option<u32>,
     /// Output folder (default: outputs/fit/).
     #[arg(long)]
     pub out: Option<PathBuf>,

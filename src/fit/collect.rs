@@ -87,8 +87,6 @@ impl Running {
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub time_s: f64,
-    /// Concurrency the file recorded (JMeter allThreads, k6 VUs, Locust users), or NaN.
-    pub concurrency: f32,
     /// Its concurrency window.
     pub window: i64,
 }
@@ -164,6 +162,8 @@ pub struct Collected {
     pub endpoints: Vec<EndpointStats>,
     /// Requests dropped for a time too far from the others.
     pub out_of_span: u64,
+    /// Concurrency the files record, per second (closed load tests).
+    pub users: super::closed::UsersTrack,
     rng: Xoshiro256PlusPlus,
 }
 
@@ -180,6 +180,7 @@ impl Default for Collected {
             windows: Grid::default(),
             endpoints: Vec::new(),
             out_of_span: 0,
+            users: Default::default(),
             rng: Xoshiro256PlusPlus::seed_from_u64(0x05ee_df17),
         }
     }
@@ -220,6 +221,9 @@ impl Collected {
                 w.n_conc += 1;
             }
         }
+        if r.concurrency.is_finite() {
+            self.users.add(sec, r.concurrency, MAX_SPAN_S as usize);
+        }
         let e = r.endpoint as usize;
         while self.endpoints.len() <= e.min(endpoints.len()) {
             self.endpoints.push(EndpointStats {
@@ -237,7 +241,6 @@ impl Collected {
             if timed {
                 let s = Sample {
                     time_s: r.time_s,
-                    concurrency: r.concurrency,
                     window: wkey,
                 };
                 self.times.add(r.time_s);

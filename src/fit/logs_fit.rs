@@ -126,7 +126,7 @@ pub fn complete(
             spec: service_spec::parse(s).map_err(BadInput)?,
             from: "--service".into(),
         }),
-        None if fit.service.is_none() => Some(ServiceGiven {
+        None if fit.service.is_none() && timed_from.is_none() => Some(ServiceGiven {
             spec: service_spec::parse(service_spec::ASSUMED).expect("the placeholder parses"),
             from: "assumption".into(),
         }),

@@ -9,8 +9,12 @@
 
 pub mod access_log;
 pub mod arrivals;
+pub(crate) mod capacity;
+pub(crate) mod closed;
 pub mod collect;
 pub mod concurrency;
+#[cfg(test)]
+mod contention_tests;
 pub mod dists;
 pub mod input;
 pub mod jtl;
@@ -21,9 +25,12 @@ pub mod logs_fit;
 pub mod model_logs;
 pub mod model_toml;
 pub mod report;
+pub(crate) mod roundtrip;
 pub mod service_spec;
 pub mod sessions;
 pub mod sessions_fit;
+#[cfg(test)]
+pub(crate) mod synth;
 pub mod timefmt;
 pub mod vegeta;
 
@@ -140,6 +147,8 @@ pub struct Options {
     pub bucket_s: f64,
     /// Busiest endpoints fitted on their own.
     pub endpoints: usize,
+    /// Threads x instances as the user knows them (`--threads`), else None: assumed.
+    pub threads: Option<u32>,
     /// Inactivity that ends a session, seconds.
     pub session_gap_s: f64,
     /// Targets of asset requests (not pages) in access logs.

@@ -3,7 +3,8 @@
 //! and a thread estimate, and comments saying what came from which data, how well it fits, and
 //! what is an assumption to edit. The text is checked by loading it before it is written.
 //! The users source of an access log's sessions, and a service given rather than fitted, are
-//! written by `model_logs`.
+//! written by `model_logs`; a closed load test's users source here (`closed_source`). The threads
+//! are `capacity`'s.
 
 use super::dists::Fitted;
 use super::logs_fit::SourceKind;
@@ -82,10 +83,6 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     }
     let users = fit.logs.model_source.kind == SourceKind::Users;
     let mut t = String::new();
-    let p = |t: &mut String, line: &str| {
-        t.push_str(line);
-        t.push('\n');
-    };
     p(&mut t, &format!("# Fitted by `surge fit` from {files}."));
     p(
         &mut t,
@@ -148,38 +145,19 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     p(&mut t, "# hold = \"10m\"");
     p(&mut t, "# decay = \"5m\"");
     p(&mut t, "");
-    let service_mean_s = given.as_ref().map_or_else(
-        || fitted.map_or(f64::NAN, |s| s.fitted.mean()),
-        |g| g.mean_s,
-    );
-    if users {
-        model_logs::users_sources(&mut t, fit)?;
-    } else {
-        requests_source(&mut t, a);
+    match &fit.closed {
+        Some(c) => {
+            closed_source(&mut t, c);
+            p(&mut t, "");
+        }
+        None if users => model_logs::users_sources(&mut t, fit)?,
+        None => requests_source(&mut t, a),
     }
 
     let c = fit.contention.as_ref();
     let coef = c.filter(|c| c.significant).and_then(|c| c.coefficient);
-    let (threads, why) = match c.and_then(|c| c.knee) {
-        Some(k) => (
-            k.round().max(1.0),
-            format!(
-                "measured: throughput stops growing at about {k:.0} requests in progress (the knee); threads x instances"
-            ),
-        ),
-        None if c.is_none() && given.is_some() => {
-            model_logs::threads_by_little(fit, service_mean_s)
-        }
-        None => {
-            let n = c.map_or(1.0, |c| c.max_concurrency_seen).max(1.0);
-            (
-                (n + 6.0 * n.sqrt() + 10.0).ceil(),
-                format!(
-                    "ASSUMPTION: the data never saturate (at most {n:.1} in progress in a 10 s window), so capacity is unknown; this is enough not to queue at that load"
-                ),
-            )
-        }
-    };
+    let threads = fit.capacity.threads;
+    let why = &fit.capacity.why;
     let service_line = match (&given, fitted) {
         (Some(g), _) => {
             for line in &g.comments {
@@ -193,21 +171,10 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         }
         (None, None) => unreachable!("checked above"),
     };
-    let contention_comment = match c {
-        Some(c) => match (c.coefficient, c.significant) {
-            (Some(k), true) => format!(
-                "measured: time = s x (1 + {k:.5} x n) against concurrency n ({}), standard error {:.5}",
-                c.concurrency_from,
-                c.coefficient_se.unwrap_or(f64::NAN)
-            ),
-            (Some(k), false) => format!(
-                "measured: {k:.5} +- {:.5}, not distinguishable from 0, so 0",
-                c.coefficient_se.unwrap_or(f64::NAN)
-            ),
-            (None, _) => format!("not measurable: {}", c.note),
-        },
-        None if given.is_some() && fitted.is_none() => "not measurable: no response times".into(),
-        None => "not measurable: too few 10 s windows with responses".into(),
+    let contention_comment = if c.is_none() && given.is_some() && fitted.is_none() {
+        "not measurable: no response times".to_string()
+    } else {
+        contention_comment(c)
     };
     p(&mut t, "[[tier]]");
     p(&mut t, "name = \"site\"");
@@ -215,13 +182,10 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         &mut t,
         "instances = 1   # ASSUMPTION: all threads in one instance; split threads x instances as your site is",
     );
-    p(&mut t, &format!("threads = {}   # {why}", threads as u64));
+    p(&mut t, &format!("threads = {threads}   # {why}"));
     p(
         &mut t,
-        &format!(
-            "queue = {}   # ASSUMPTION: as many waiting places as threads",
-            threads as u64
-        ),
+        &format!("queue = {threads}   # ASSUMPTION: as many waiting places as threads"),
     );
     p(&mut t, &format!("service = {service_line}"));
     p(
@@ -231,6 +195,7 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
             num(coef.unwrap_or(0.0))
         ),
     );
+    errors_line(&mut t, fit);
     // The model must load as written.
     let folder = model_logs::check_folder(fit)?;
     let base = folder
@@ -243,10 +208,6 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
 
 /// The `[[source]]` of requests: the baseline rate with its profile, the trace in a comment.
 fn requests_source(t: &mut String, a: &super::arrivals::Arrivals) {
-    let p = |t: &mut String, line: &str| {
-        t.push_str(line);
-        t.push('\n');
-    };
     p(
         t,
         &format!(
@@ -292,10 +253,6 @@ fn requests_source(t: &mut String, a: &super::arrivals::Arrivals) {
 
 /// The comments on a fitted service: the candidates, the data, the failures left out.
 fn fitted_service_comments(t: &mut String, fit: &Fit, s: &super::report::Service) {
-    let p = |t: &mut String, line: &str| {
-        t.push_str(line);
-        t.push('\n');
-    };
     p(
         t,
         &format!(
@@ -326,9 +283,106 @@ fn fitted_service_comments(t: &mut String, fit: &Fit, s: &super::report::Service
         p(
             t,
             &format!(
-                "# {} failed requests are left out of the fit; the model has no error process of its own.",
+                "# {} failed requests are left out of the service fit; `errors` below fails as many.",
                 fit.requests.failed
             ),
         );
     }
+}
+
+/// The comment after `contention = `: measured, not distinguishable from 0, or not told.
+fn contention_comment(c: Option<&super::concurrency::Contention>) -> String {
+    let Some(c) = c else {
+        return "ASSUMPTION: 0; not measurable: too few 10 s windows with responses".into();
+    };
+    let se = c.coefficient_se.unwrap_or(f64::NAN);
+    match c.coefficient {
+        Some(k) if c.significant => format!(
+            "measured: time = s x (1 + {k:.5} x n), n requests in progress, standard error {se:.5}; tested against the {}{}",
+            c.load_from,
+            if c.waiting_taken_out_for.is_none() {
+                " (ASSUMPTION: all of it contention, none waiting for threads)"
+            } else {
+                ""
+            }
+        ),
+        Some(k) if c.verdict == "not distinguishable from 0" => {
+            format!("measured: {k:.5} +- {se:.5}, not distinguishable from 0, so 0")
+        }
+        _ => format!(
+            "ASSUMPTION: 0; contention cannot be told from these data: {}",
+            c.note
+        ),
+    }
+}
+
+fn p(t: &mut String, line: &str) {
+    t.push_str(line);
+    t.push('\n');
+}
+
+/// A closed load test: its users, their think time and how they ramped.
+fn closed_source(t: &mut String, c: &super::closed::Closed) {
+    p(
+        t,
+        &format!(
+            "# Measured: a closed load test. {} recorded at most {} users at once ({:.1} on average);",
+            c.users_from, c.users, c.mean_users
+        ),
+    );
+    p(
+        t,
+        &format!(
+            "# the profile follows them in {} knots. Little's law over the span, N = X (R + Z): X = {:.3}/s,",
+            c.profile.len(),
+            c.throughput_per_s
+        ),
+    );
+    p(
+        t,
+        &format!(
+            "# R = {} (every request), Z = {:.3} s. Think time: mean {:.3} s, cv {:.2}, from {}.",
+            ms(c.mean_response_s),
+            c.think_little_s,
+            c.think_mean_s,
+            c.think_cv,
+            c.think_from
+        ),
+    );
+    p(
+        t,
+        "# Each user loops think -> request, and one who leaves is replaced at once (population = \"closed\").",
+    );
+    p(t, "[[source]]");
+    p(t, "name = \"recorded\"");
+    p(t, "kind = \"users\"");
+    p(t, "population = \"closed\"");
+    p(t, &format!("users = {}", c.users));
+    p(
+        t,
+        "pages = { dist = \"deterministic\", value = 1 }   # a session a request: the same loop for a closed user",
+    );
+    p(t, &format!("think = {}", c.think.toml()));
+    let knots: Vec<String> = c
+        .profile
+        .iter()
+        .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
+        .collect();
+    p(t, &format!("profile = [{}]", knots.join(", ")));
+}
+
+/// The tier's `errors`: the share of the requests that failed, when some did.
+fn errors_line(t: &mut String, fit: &Fit) {
+    if fit.requests.failed == 0 {
+        return;
+    }
+    let share = fit.requests.failed as f64 / fit.requests.total.max(1) as f64;
+    p(
+        t,
+        &format!(
+            "errors = {}   # measured: {:.2}% of the requests failed; ASSUMPTION: whatever the load (overload losses come on top)",
+            num(share),
+            100.0 * share
+        ),
+    );
 }

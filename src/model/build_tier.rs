@@ -84,6 +84,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
             service,
             contention: t.contention.map_or(0.0, |c| c.0),
             visit: t.visit.map_or(1.0, |v| v.0),
+            errors: t.errors.map_or(0.0, |e| e.0),
             balancer: t.balancer.unwrap_or_default(),
             memory_base,
             memory_per_request,

@@ -208,6 +208,8 @@ pub struct Tier {
     pub service: Dist,
     pub contention: f64,
     pub visit: f64,
+    /// Share of the requests served here that fail at the end of their service (`errors`).
+    pub errors: f64,
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,

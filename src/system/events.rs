@@ -103,6 +103,10 @@ impl World<'_> {
                     return;
                 }
                 let t = a.at as usize;
+                if self.tiers[t].service_failed() {
+                    self.finish(now, req, Some(Outcome::Failed), cal);
+                    return;
+                }
                 self.advance(now, req, t + 1, cal);
                 self.held_timeouts(now, req, epoch, 1 << t, cal);
             }

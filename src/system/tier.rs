@@ -79,6 +79,9 @@ pub struct TierState {
     pub(super) exponential_mean: Option<f64>,
     pub contention: f64,
     pub visit: f64,
+    /// Share of services that end in an error, and its stream (set by `World::new` when above 0).
+    pub errors: f64,
+    pub rng_errors: Option<Stream>,
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,
@@ -134,6 +137,8 @@ impl TierState {
             },
             contention: t.contention,
             visit: t.visit,
+            errors: t.errors,
+            rng_errors: None,
             balancer: t.balancer,
             memory_base: t.memory_base,
             memory_per_request: t.memory_per_request,
@@ -165,6 +170,15 @@ impl TierState {
     pub fn add_instance(&mut self, now: Time) -> u32 {
         self.instances.push(Instance::new(Some(now)));
         (self.instances.len() - 1) as u32
+    }
+
+    /// Whether the service just ended is an error (`errors`): a draw only when above 0.
+    #[inline]
+    pub fn service_failed(&mut self) -> bool {
+        match &mut self.rng_errors {
+            Some(rng) => crate::engine::rng::open01(rng) < self.errors,
+            None => false,
+        }
     }
 
     /// A service time from the tier's distribution (before any slowdown).

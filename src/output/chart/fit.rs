@@ -279,7 +279,7 @@ fn arrivals_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> 
 }
 
 fn contention_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> {
-    let title = "Response time against concurrency (10 s windows pooled by concurrency)";
+    let title = "Response time against requests in progress (10 s windows pooled by load)";
     let Some(c) = fit.contention.as_ref().filter(|c| !c.points.is_empty()) else {
         let why = if fit.service.is_none() {
             "no response times in the data: no concurrency to show"
