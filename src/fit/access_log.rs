@@ -19,6 +19,9 @@ use super::sessions::{Visit, client_hash};
 use super::timefmt::{parse_clf, parse_iso};
 
 pub const NGINX_DEFAULT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#;
+/// nginx's combined format followed by `$request_time $upstream_response_time`, as a proxy in
+/// front of an application server logs both times.
+pub const NGINX_UPSTREAM: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time"#;
 pub const APACHE_DEFAULT: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i" %D"#;
 /// The Common Log Format (no response time, no user agent).
 pub const CLF: &str = r#"%h %l %u %t "%r" %>s %b"#;
@@ -80,6 +83,9 @@ pub struct AccessLog {
 impl AccessLog {
     pub fn nginx_default() -> AccessLog {
         AccessLog::compile(NGINX_DEFAULT).expect("the default nginx format compiles")
+    }
+    pub fn nginx_upstream() -> AccessLog {
+        AccessLog::compile(NGINX_UPSTREAM).expect("the nginx format with upstream time compiles")
     }
     pub fn apache_default() -> AccessLog {
         AccessLog::compile(APACHE_DEFAULT).expect("the default Apache format compiles")
@@ -317,6 +323,8 @@ impl LineParser for AccessLog {
         };
         let name = if self.text == NGINX_DEFAULT {
             "nginx (combined followed by $request_time)".into()
+        } else if self.text == NGINX_UPSTREAM {
+            "nginx (combined followed by $request_time $upstream_response_time)".into()
         } else if self.text == APACHE_DEFAULT {
             "apache (combined followed by %D)".into()
         } else if self.text == CLF {

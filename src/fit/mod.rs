@@ -249,6 +249,12 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     if last.contains('.') && nginx.parse(line, &mut to).is_ok() {
         return Ok(log(nginx));
     }
+    // A proxy's log: both times at the end (before the plain formats, whose last field would
+    // swallow them and leave the log without a response time).
+    let mut upstream = AccessLog::nginx_upstream();
+    if upstream.parse(line, &mut to).is_ok() {
+        return Ok(log(upstream));
+    }
     if apache.parse(line, &mut to).is_ok() {
         return Ok(log(apache));
     }

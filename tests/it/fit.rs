@@ -542,3 +542,39 @@ fn a_custom_log_format_is_compiled_from_nginx_or_apache_syntax() {
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("no time field"), "{err}");
 }
+
+#[test]
+fn a_proxy_log_with_both_times_is_read_with_its_response_times() {
+    // nginx in front of an application server, as the reality check's: the combined format
+    // followed by $request_time $upstream_response_time (a 499's upstream time may be "-").
+    // Read as a plain log, the times were lost and the service became an assumption.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for (i, (status, rt, urt)) in [
+        (200, "0.100", "0.099"),
+        (200, "0.300", "0.300"),
+        (499, "2.000", "-"),
+        (200, "0.200", "0.199"),
+    ]
+    .iter()
+    .cycle()
+    .take(40)
+    .enumerate()
+    {
+        text.push_str(&format!(
+            "127.0.0.1 - - [06/Dec/2026:23:12:{:02} +0000] \"GET / HTTP/1.1\" {status} 3 \"-\" \"locust\" {rt} {urt}\n",
+            10 + i
+        ));
+    }
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, text).unwrap();
+    let j = fit(&[&log], &[], &dir.path().join("out"));
+    let shown = j["files"][0]["format"].as_str().unwrap();
+    assert!(shown.contains("$upstream_response_time"), "read as {shown}");
+    assert_eq!(j["lines"]["skipped"], 0);
+    assert_eq!(j["arrivals"]["requests"], 40);
+    assert_eq!(j["requests"]["failed"], 10);
+    // The 30 successes' request times: 10 each of 100, 300 and 200 ms.
+    let mean = j["service"]["observed"]["mean_s"].as_f64().unwrap();
+    assert!((mean - 0.2).abs() < 1e-9, "mean {mean}");
+}
