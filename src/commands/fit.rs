@@ -24,12 +24,23 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         log_format: args.log_format.clone(),
         bucket_s,
         endpoints: args.endpoints,
+        threads: args.threads,
+        session_gap_s: super::fit_logs::session_gap(&args.session_gap)?,
+        assets: super::fit_logs::assets(args.assets.as_deref())?,
     };
-    let reading = fit::read(&args.files, &opts)?;
-    let fitted = report::analyse(&reading, &opts);
-    let files: Vec<String> = reading
+    let readings = fit::read_all(&args.files, &opts)?;
+    let mut fitted = report::analyse(&readings.traffic, &opts);
+    let asked = fit::logs_fit::Asked {
+        service: args.service.clone(),
+        source: args.source,
+    };
+    fit::logs_fit::complete(&mut fitted, &readings, &opts, &asked)?;
+    fit::capacity::without_times(&mut fitted);
+    let files: Vec<String> = readings
+        .traffic
         .files
         .iter()
+        .chain(readings.timing.iter().flat_map(|r| r.files.iter()))
         .map(|f| format!("{} ({})", f.path.display(), f.format))
         .collect();
     let model = model_toml::write(&fitted, &files.join(", "), "fitted").map_err(BadInput)?;
@@ -43,6 +54,11 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         &out.join("arrivals.csv"),
         fitted.arrivals.trace_csv().as_bytes(),
     )?;
+    super::fit_logs::write_pages(&fitted, &out)?;
+    let round_trip = fit::roundtrip::check(&model, &out, &readings.traffic.collected);
+    if let Ok(rt) = &round_trip {
+        fitted.round_trip = Some(rt.clone());
+    }
     write_atomic(&out.join("model.toml"), model.as_bytes())?;
     let doc = serde_json::to_value(&fitted)?;
     write_json(&out.join("fit.json"), &doc)?;
@@ -55,6 +71,8 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     crate::report::write(&out, &crate::report::fit::build(&doc, &model, &out))?;
     if !args.quiet {
         print_summary(&fitted);
+        super::fit_logs::print(&fitted);
+        print_population(&fitted, round_trip.as_ref().err());
         println!(
             "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg, report.html, report.md)",
             out.display()
@@ -141,7 +159,7 @@ fn print_summary(f: &report::Fit) {
                 ms(s.observed.p99_s)
             );
         }
-        None => println!("service: fewer than 10 successful responses with a time: no fit"),
+        None => {}
     }
     for e in &f.endpoints {
         let fit = match (&e.dist, e.mean_s, e.cv) {
@@ -169,6 +187,44 @@ fn print_summary(f: &report::Fit) {
             }
             println!("concurrency: {}", c.note);
         }
+        None if f.service.is_none() => {}
         None => println!("contention: too few 10 s windows with responses to tell"),
+    }
+}
+
+/// What the load and the threads are and where each figure comes from, and the round trip.
+fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
+    if let Some(c) = &f.closed {
+        println!(
+            "users: a closed test, {} users at most ({}; {:.1} on average), each thinking {:.3} s (cv {:.2}) between requests, from {}",
+            c.users, c.users_from, c.mean_users, c.think_mean_s, c.think_cv, c.think_from
+        );
+    }
+    let cap = &f.capacity;
+    let source = match cap.from {
+        fit::capacity::ThreadsFrom::Flag => "from --threads",
+        fit::capacity::ThreadsFrom::Data => "from the data",
+        fit::capacity::ThreadsFrom::Assumption => "ASSUMED (confirm with --threads N)",
+    };
+    println!(
+        "threads: {} {source}; the data show {:.1} requests in progress on average (Little's law over the span){}",
+        cap.threads,
+        cap.in_progress_whole_span,
+        cap.recorded_users
+            .map(|u| format!(", {u} users recorded"))
+            .unwrap_or_default()
+    );
+    if let Some(w) = &cap.warning {
+        println!("WARNING: {w}");
+    }
+    match (&f.round_trip, round_trip_failed) {
+        (Some(rt), _) => {
+            println!("{}", rt.line());
+            if let Some(w) = rt.warning() {
+                println!("{w}");
+            }
+        }
+        (None, Some(e)) => println!("WARNING: the fitted model could not be simulated: {e}"),
+        (None, None) => {}
     }
 }

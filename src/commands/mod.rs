@@ -7,6 +7,7 @@ pub mod compare;
 pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
+pub(crate) mod fit_logs;
 pub mod merge;
 pub mod plot;
 pub mod report;

@@ -35,6 +35,11 @@ pub trait LineParser {
     fn notes(&self) -> Vec<(String, f64)> {
         Vec::new()
     }
+    /// Whether the format records response times (an access log without `$request_time` or
+    /// `%D` does not: its service time comes from elsewhere).
+    fn timed(&self) -> bool {
+        true
+    }
 }
 
 /// What a reader says of its format.
@@ -70,6 +75,19 @@ impl<'a> Requests<'a> {
     /// A request of the endpoint `label`: started at `start_s`, answered (or failed) after
     /// `time_s`, with `concurrency` in flight where the format records it (else NaN).
     pub fn push(&mut self, label: &str, start_s: f64, time_s: f64, ok: bool, concurrency: f32) {
+        self.push_visit(label, start_s, time_s, ok, concurrency, Default::default());
+    }
+
+    /// A request as [`Requests::push`], with who asked (an access log's client, status, asset).
+    pub fn push_visit(
+        &mut self,
+        label: &str,
+        start_s: f64,
+        time_s: f64,
+        ok: bool,
+        concurrency: f32,
+        visit: super::sessions::Visit,
+    ) {
         let endpoint = self.endpoints.id(label);
         self.records.push(Record {
             start_s,
@@ -77,6 +95,7 @@ impl<'a> Requests<'a> {
             ok,
             endpoint,
             concurrency,
+            visit,
         });
     }
 }
@@ -181,7 +200,8 @@ impl FileReader {
             };
             self.line_no += 1;
             if over > 0 {
-                let text = String::from_utf8_lossy(&self.buf[..self.buf.len().min(200)]).into_owned();
+                let text =
+                    String::from_utf8_lossy(&self.buf[..self.buf.len().min(200)]).into_owned();
                 self.counts.read += 1;
                 let len = self.buf.len() as u64 + over;
                 self.bad(

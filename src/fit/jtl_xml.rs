@@ -50,7 +50,11 @@ impl LineParser for JtlXml {
         loop {
             match self.open {
                 Open::Comment | Open::Cdata => {
-                    let end = if self.open == Open::Comment { "-->" } else { "]]>" };
+                    let end = if self.open == Open::Comment {
+                        "-->"
+                    } else {
+                        "]]>"
+                    };
                     let Some(i) = rest.find(end) else {
                         return Ok(());
                     };

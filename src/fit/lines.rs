@@ -83,7 +83,10 @@ mod tests {
     use super::*;
 
     fn all(bytes: &[u8]) -> (Vec<(Vec<u8>, u64)>, u64) {
-        let mut l = Lines::new(Box::new(io::BufReader::with_capacity(7, bytes.to_vec().leak() as &[u8])));
+        let mut l = Lines::new(Box::new(io::BufReader::with_capacity(
+            7,
+            bytes.to_vec().leak() as &[u8],
+        )));
         let (mut out, mut buf) = (Vec::new(), Vec::new());
         while let Some(over) = l.next(&mut buf).unwrap() {
             out.push((buf.clone(), over));

@@ -9,18 +9,30 @@
 
 pub mod access_log;
 pub mod arrivals;
+pub(crate) mod capacity;
+pub(crate) mod closed;
 pub mod collect;
 pub mod concurrency;
+#[cfg(test)]
+mod contention_tests;
 pub mod dists;
 pub mod input;
 pub mod jtl;
 pub mod jtl_xml;
-pub mod lines;
 pub mod k6;
+pub mod lines;
 pub mod locust;
+pub mod logs_fit;
+pub mod model_logs;
 pub mod model_toml;
 pub mod report;
+pub(crate) mod roundtrip;
 pub mod sanity;
+pub mod service_spec;
+pub mod sessions;
+pub mod sessions_fit;
+#[cfg(test)]
+pub(crate) mod synth;
 pub mod timefmt;
 pub mod vegeta;
 
@@ -45,6 +57,8 @@ pub struct Record {
     pub endpoint: u32,
     /// Concurrency the file records with it (JMeter allThreads, k6 VUs, Locust users), or NaN.
     pub concurrency: f32,
+    /// Who asked, as an access log names it (`sessions::Visit`); all zero for other formats.
+    pub visit: sessions::Visit,
 }
 
 /// Most endpoints told apart; requests to further paths count as `(other paths)`.
@@ -116,6 +130,10 @@ pub enum Format {
     Auto,
     Nginx,
     Apache,
+    /// The Common Log Format: no response time.
+    Clf,
+    /// The combined log format: no response time.
+    Combined,
     Jtl,
     K6,
     Locust,
@@ -131,6 +149,17 @@ pub struct Options {
     pub bucket_s: f64,
     /// Busiest endpoints fitted on their own.
     pub endpoints: usize,
+    /// Threads x instances as the user knows them (`--threads`), else None: assumed.
+    pub threads: Option<u32>,
+    /// Inactivity that ends a session, seconds.
+    pub session_gap_s: f64,
+    /// Targets of asset requests (not pages) in access logs.
+    pub assets: regex_lite::Regex,
+}
+
+/// The default `--assets` pattern, compiled.
+pub fn default_assets() -> regex_lite::Regex {
+    regex_lite::Regex::new(access_log::DEFAULT_ASSETS).expect("the default assets pattern compiles")
 }
 
 /// Most unparsed lines tolerated, as a share of a file's lines.
@@ -153,19 +182,26 @@ pub struct Reading {
     pub endpoints: Endpoints,
     /// Whether the files record concurrency with each request.
     pub recorded_concurrency: bool,
+    /// Visits and sessions (access logs that name their clients).
+    pub visits: sessions::Visits,
+    /// Whether the files record response times.
+    pub timed: bool,
 }
 
 /// The parser for `path` under `opts` (auto: told from the first non-blank line).
 fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String> {
+    let log = |p: AccessLog| -> Box<dyn LineParser> { Box::new(p.with_assets(&opts.assets)) };
     let access = |default: fn() -> AccessLog| -> Result<Box<dyn LineParser>, String> {
         match &opts.log_format {
-            Some(f) => Ok(Box::new(AccessLog::compile(f)?)),
-            None => Ok(Box::new(default())),
+            Some(f) => Ok(log(AccessLog::compile(f)?)),
+            None => Ok(log(default())),
         }
     };
     match opts.format {
         Format::Nginx => return access(AccessLog::nginx_default),
         Format::Apache => return access(AccessLog::apache_default),
+        Format::Clf => return access(AccessLog::clf),
+        Format::Combined => return access(AccessLog::combined),
         Format::Jtl => {
             return Ok(if first_lines(path)?.0.starts_with('<') {
                 Box::new(jtl_xml::JtlXml::default())
@@ -179,7 +215,7 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
         Format::Auto => {}
     }
     if let Some(f) = &opts.log_format {
-        return Ok(Box::new(AccessLog::compile(f)?));
+        return Ok(log(AccessLog::compile(f)?));
     }
     let (first, second) = first_lines(path)?;
     let line = first.as_str();
@@ -211,17 +247,24 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     let mut nginx = AccessLog::nginx_default();
     let mut apache = AccessLog::apache_default();
     if last.contains('.') && nginx.parse(line, &mut to).is_ok() {
-        return Ok(Box::new(nginx));
+        return Ok(log(nginx));
     }
     if apache.parse(line, &mut to).is_ok() {
-        return Ok(Box::new(apache));
+        return Ok(log(apache));
     }
     if nginx.parse(line, &mut to).is_ok() {
-        return Ok(Box::new(nginx));
+        return Ok(log(nginx));
+    }
+    // Without a response time: combined first (the Common Log Format's last field, the byte
+    // count, would swallow the combined format's referrer and user agent).
+    for mut plain in [AccessLog::combined(), AccessLog::clf()] {
+        if plain.parse(line, &mut to).is_ok() {
+            return Ok(log(plain));
+        }
     }
     let shown: String = line.chars().take(160).collect();
     Err(format!(
-        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL (CSV header or XML) or k6 CSV header, a Locust stats history, vegeta CSV, or an nginx/Apache combined log line followed by the request time; give --format (and --log-format for another log layout)",
+        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL (CSV header or XML) or k6 CSV header, a Locust stats history, vegeta CSV, or an nginx/Apache log line (combined followed by the request time, combined, or Common Log Format); give --format (and --log-format for another log layout)",
         path.display()
     ))
 }
@@ -276,7 +319,9 @@ fn refuse_same_file(files: &[PathBuf]) -> Result<(), String> {
         let id = {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()).hash(&mut h);
+            std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.clone())
+                .hash(&mut h);
             (meta.len(), h.finish())
         };
         if let Some((_, first)) = seen.iter().find(|(s, _)| *s == id) {
@@ -303,15 +348,40 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
         let parser = parser_for(path, opts).map_err(BadInput)?;
         readers.push(FileReader::new(path, parser).map_err(BadInput)?);
     }
+    let timed = readers.iter().all(|r| r.parser.timed());
     let mut merged = Merged::new(readers);
     let mut endpoints = Endpoints::default();
     let mut collected = Collected::default();
+    let mut visits = sessions::Visits::new(opts.session_gap_s);
     let mut recorded_concurrency = false;
-    while let Some(r) = merged.next_record(&mut endpoints).map_err(BadInput)? {
-        recorded_concurrency |= r.concurrency.is_finite();
-        collected.add(&r, &endpoints);
+    // the first requests wait until the span is anchored on their median start
+    let mut early = Vec::with_capacity(collect::ANCHOR_SAMPLE);
+    loop {
+        let next = merged.next_record(&mut endpoints).map_err(BadInput)?;
+        if let Some(r) = next {
+            recorded_concurrency |= r.concurrency.is_finite();
+            if collected.anchor_s.is_none() {
+                early.push(r);
+                if early.len() < collect::ANCHOR_SAMPLE {
+                    continue;
+                }
+            } else if collected.add(&r, &endpoints) {
+                visits.add(&r);
+            }
+        }
+        if collected.anchor_s.is_none() {
+            collected.anchor_on(&early);
+            for r in early.drain(..) {
+                if collected.add(&r, &endpoints) {
+                    visits.add(&r);
+                }
+            }
+        }
+        if next.is_none() {
+            break;
+        }
     }
-    collected.finish(&endpoints);
+    visits.finish();
     let mut infos = Vec::new();
     for f in &merged.files {
         let c = &f.counts;
@@ -362,5 +432,40 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
         collected,
         endpoints,
         recorded_concurrency,
+        visits,
+        timed,
+    })
+}
+
+/// The files of one `surge fit` as read: the traffic (arrivals, endpoints, sessions) and,
+/// where some files record response times and others do not, the timed ones apart (the service
+/// time and contention come from them).
+pub struct Readings {
+    pub traffic: Reading,
+    pub timing: Option<Reading>,
+}
+
+/// Read the files; files without response times (CLF, combined) and files with them given
+/// together are read as two groups: the traffic from the first, the timing from the second.
+pub fn read_all(files: &[PathBuf], opts: &Options) -> Result<Readings, BadInput> {
+    let mut untimed = Vec::new();
+    let mut timed = Vec::new();
+    for path in files {
+        let parser = parser_for(path, opts).map_err(BadInput)?;
+        if parser.timed() {
+            timed.push(path.clone());
+        } else {
+            untimed.push(path.clone());
+        }
+    }
+    if untimed.is_empty() || timed.is_empty() {
+        return Ok(Readings {
+            traffic: read(files, opts)?,
+            timing: None,
+        });
+    }
+    Ok(Readings {
+        traffic: read(&untimed, opts)?,
+        timing: Some(read(&timed, opts)?),
     })
 }

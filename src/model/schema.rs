@@ -210,8 +210,12 @@ pub struct RawTier {
     pub service: RawDist,
     pub contention: Option<NonNegative>,
     pub visit: Option<Probability>,
+    /// Share of the requests served here that end in an error (load-independent failures).
+    pub errors: Option<Probability>,
     pub balancer: Option<Balancer>,
     pub request_timeout: Option<Duration>,
+    /// A request turned away by a full queue reaches its client as a rejection this long after.
+    pub refused_after: Option<Duration>,
     pub memory: Option<RawMemory>,
     pub restart: Option<RawRestart>,
     pub health_check: Option<RawHealthCheck>,

@@ -208,12 +208,16 @@ pub struct Tier {
     pub service: Dist,
     pub contention: f64,
     pub visit: f64,
+    /// Share of the requests served here that fail at the end of their service (`errors`).
+    pub errors: f64,
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,
     /// The instance crashes when its memory passes this many bytes.
     pub memory_limit: Option<f64>,
     pub request_timeout_s: Option<f64>,
+    /// A request turned away by a full queue reaches its client this long after (`None`: at once).
+    pub refused_after_s: Option<f64>,
     pub restart: Restart,
     pub health_check: Option<HealthCheck>,
     pub autoscale: Option<Autoscale>,

@@ -29,6 +29,8 @@ pub enum Event {
     ClientTimeout { source: u16 },
     /// The client abandons the attempt if it is still waiting for a thread.
     Abandon { req: u32, epoch: u32 },
+    /// A rejection by a full queue reaches the client (`refused_after` after it was turned away).
+    Refused { req: u32, epoch: u32 },
     /// The server stops working on the attempt in `tier` (request_timeout).
     ServerTimeout { req: u32, epoch: u32, tier: u8 },
     /// A crashed (or operator-restarted) instance is up again.
@@ -101,6 +103,10 @@ impl World<'_> {
                     return;
                 }
                 let t = a.at as usize;
+                if self.tiers[t].service_failed() {
+                    self.finish(now, req, Some(Outcome::Failed), cal);
+                    return;
+                }
                 self.advance(now, req, t + 1, cal);
                 self.held_timeouts(now, req, epoch, 1 << t, cal);
             }
@@ -109,6 +115,11 @@ impl World<'_> {
                 let a = self.attempts[req as usize];
                 if a.epoch == epoch && !a.client_gone && a.waiting {
                     self.finish(now, req, Some(Outcome::TimedOut), cal);
+                }
+            }
+            Event::Refused { req, epoch } => {
+                if self.attempts[req as usize].epoch == epoch {
+                    self.finish(now, req, Some(Outcome::Rejected), cal);
                 }
             }
             Event::ServerTimeout { req, epoch, tier } => {

@@ -139,6 +139,8 @@ const VISIT: u64 = 2;
 const BALANCER: u64 = 3;
 /// A tier's concurrency limiter (only Vegas draws from its stream).
 const LIMIT: u64 = 4;
+/// Whether a service ends in an error (`errors`; drawn only when above 0).
+const ERRORS: u64 = 5;
 /// The waiting room's stream: (ROOM, 0, 0). Kinds 1 (sources) and 4 (client throttles) are
 /// in `users` and `client_policies`.
 const ROOM: u64 = 3;
@@ -158,6 +160,7 @@ impl<'m> World<'m> {
                 let mut state = TierState::new(t, [rng(SERVICE), rng(VISIT), rng(BALANCER)]);
                 state.limiter = (t.concurrency_limit)
                     .map(|c| concurrency_limit::TierLimiter::new(c, rng(LIMIT)));
+                state.rng_errors = (t.errors > 0.0).then(|| rng(ERRORS));
                 state
             })
             .collect();

@@ -93,7 +93,7 @@ fn generate(t: &Truth) -> Vec<Req> {
     out
 }
 
-fn clf(epoch: f64) -> String {
+pub(crate) fn clf(epoch: f64) -> String {
     let secs = epoch.floor() as i64;
     let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);
@@ -333,6 +333,10 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
     }
     let out = dir.path().join("out");
     let j = fit(&[&log], &[], &out);
+    // fit's own round trip agrees
+    let rt = &j["round_trip"];
+    assert_eq!(rt["within"], true, "{rt}");
+    assert_eq!(rt["whole_span"], true, "{rt}");
     let times: Vec<f64> = reqs
         .iter()
         .map(|r| (r.time * 1000.0).round() / 1000.0)
@@ -424,7 +428,7 @@ fn formats_read_the_right_figures() {
     let j = sample("results.jtl", &[]);
     assert_eq!(j["endpoints"][0]["endpoint"], "Home page");
     assert!(
-        j["contention"]["concurrency_from"]
+        j["contention"]["load_from"]
             .as_str()
             .unwrap()
             .contains("recorded")

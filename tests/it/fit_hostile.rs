@@ -98,7 +98,10 @@ fn a_hole_of_8_gib_of_nuls_costs_no_memory() {
     // copytruncate: the writer goes on at its old offset, leaving a sparse hole of NULs
     let hole: u64 = 8 << 30;
     f.set_len(f.metadata().unwrap().len() + hole).unwrap();
-    let mut f = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
     writeln!(f, "{}", lines[61..].join("\n")).unwrap();
     drop(f);
     let out = dir.path().join("fit");
@@ -155,7 +158,12 @@ fn the_same_file_twice_is_refused() {
 fn values_absurd_for_their_unit_stop_the_fit_naming_the_format() {
     let cases: [(&str, usize, &str, &str); 4] = [
         ("nan.jtl", 0, "NaN", "start time NaN"),
-        ("1e20.jtl", 1, "1e20", "a response time of 100000000000000000 s"),
+        (
+            "1e20.jtl",
+            1,
+            "1e20",
+            "a response time of 100000000000000000 s",
+        ),
         ("zero.jtl", 1, "0", "are 0"),
         ("34h.jtl", 1, "122400000", "a response time of 122400 s"),
     ];
@@ -178,11 +186,16 @@ fn a_newline_in_a_file_name_does_not_inject_toml() {
     assert_success(&o);
     let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
     assert!(
-        model.lines().all(|l| l != "[surge]" && !l.starts_with("peak = 9")),
+        model
+            .lines()
+            .all(|l| l != "[surge]" && !l.starts_with("peak = 9")),
         "{model}"
     );
     let first = model.lines().next().unwrap();
-    assert!(first.contains("x\\n[surge]\\npeak = 9.0\\n#.jtl"), "{first}");
+    assert!(
+        first.contains("x\\n[surge]\\npeak = 9.0\\n#.jtl"),
+        "{first}"
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `surge fit` on the real files of tests/fit-data/real/ (their sources, licences and facts are
 //! in that folder's README.md): one test per file asserting what the fit must find, each figure
 //! computed independently of surge (Python over the same bytes). The Common Log Format and
-//! combined logs wait for CLF support (issue 24 item 1) and are ignored until it lands.
+//! combined logs also have their sessions counted (clients, pages, assets).
 
 use crate::common::{assert_success, read_json, repo_file, surge};
 use serde_json::Value;
@@ -33,7 +33,10 @@ fn num(v: &Value, path: &str) -> f64 {
 }
 
 fn close(got: f64, want: f64, tol: f64, what: &str) {
-    assert!((got - want).abs() <= tol, "{what}: {got} (want {want} +- {tol})");
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: {got} (want {want} +- {tol})"
+    );
 }
 
 #[test]
@@ -51,7 +54,8 @@ fn jmeter_csv_report_generator_run() {
         1e-12,
         "mean elapsed of the successful samples",
     );
-    assert_eq!(num(&f, "contention.max_concurrency_seen"), 1.0);
+    // the recorded threads are the load (requests in progress come from Little's law)
+    assert_eq!(num(&f, "contention.max_load_seen"), 1.0);
 }
 
 #[test]
@@ -61,7 +65,7 @@ fn locust_stats_history_overloaded_run() {
     assert_eq!(num(&f, "lines.skipped"), 0.0);
     assert_eq!(num(&f, "requests.total"), 2050.0);
     assert_eq!(num(&f, "requests.failed"), 1496.0);
-    assert_eq!(num(&f, "contention.max_concurrency_seen"), 50.0);
+    assert_eq!(num(&f, "contention.max_load_seen"), 50.0);
 }
 
 #[test]
@@ -87,8 +91,26 @@ fn jmeter_xml_two_threads() {
     }
 }
 
+/// The sessions of a log with no response time: 30 min apart, pages are what the default
+/// `--assets` does not match (counted independently with Python's `re` for the README facts).
+fn sessions(f: &Value, sessions: f64, asset_only: f64, pages: f64, assets: f64) {
+    assert!(
+        f["files"][0]["format"]
+            .as_str()
+            .unwrap()
+            .contains("no response time")
+    );
+    assert_eq!(num(f, "sessions.sessions"), sessions);
+    assert_eq!(num(f, "sessions.asset_only_visits"), asset_only);
+    assert_eq!(num(f, "sessions.page_views"), pages);
+    assert_eq!(num(f, "sessions.assets"), assets);
+    // a span shorter than the gap: every session may be cut, so no users source
+    assert_eq!(f["sessions"]["seen"], false);
+    assert_eq!(f["model_source"]["kind"], "requests");
+    assert_eq!(f["service_given"]["from"], "assumption");
+}
+
 #[test]
-#[ignore = "needs CLF support (issue 24 item 1)"]
 fn nasa_kennedy_common_log_format() {
     let f = fit_real("nasa-kennedy-aug95-clf.log");
     assert_eq!(num(&f, "lines.read"), 292.0);
@@ -97,10 +119,15 @@ fn nasa_kennedy_common_log_format() {
     assert_eq!(num(&f, "requests.failed"), 0.0);
     close(num(&f, "arrivals.first_s"), 807249601.0, 1e-6, "first");
     close(num(&f, "arrivals.last_s"), 807249995.0, 1e-6, "last");
+    // 39 hosts: 36 with a page, 3 with images only
+    sessions(&f, 36.0, 3.0, 110.0, 182.0);
+    assert_eq!(
+        num(&f, "status_codes.200") + num(&f, "status_codes.302") + num(&f, "status_codes.304"),
+        292.0
+    );
 }
 
 #[test]
-#[ignore = "needs CLF support (issue 24 item 1)"]
 fn semicomplete_combined_unsorted() {
     let f = fit_real("semicomplete-combined.log");
     assert_eq!(num(&f, "lines.read"), 63.0);
@@ -109,6 +136,9 @@ fn semicomplete_combined_unsorted() {
     assert_eq!(num(&f, "requests.failed"), 1.0);
     close(num(&f, "arrivals.first_s"), 1431857100.0, 1e-6, "first");
     close(num(&f, "arrivals.last_s"), 1431857159.0, 1e-6, "last");
+    // 20 clients (address and user agent): 14 with a page, 6 with assets only
+    sessions(&f, 14.0, 6.0, 19.0, 44.0);
+    assert_eq!(num(&f, "status_codes.404"), 1.0);
 }
 
 /// `--format jtl` reads JMeter's CSV and its XML alike, and gives the same requests as
@@ -138,7 +168,8 @@ fn format_jtl_reads_csv_and_xml() {
 #[test]
 fn jmeter_xml_nested_samples_count_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testResults version=\"1.2\">\n");
+    let mut xml =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testResults version=\"1.2\">\n");
     for i in 0..60u64 {
         let ts = 1_700_000_000_000 + i * 1000;
         xml.push_str(&format!(
@@ -152,12 +183,23 @@ fn jmeter_xml_nested_samples_count_once() {
     let file = dir.path().join("nested.jtl");
     std::fs::write(&file, xml).unwrap();
     let out = dir.path().join("fit");
-    let o = surge().arg("fit").arg(&file).arg("--out").arg(&out).output().unwrap();
+    let o = surge()
+        .arg("fit")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_success(&o);
     let f = read_json(&out.join("fit.json"));
     assert_eq!(num(&f, "requests.total"), 60.0);
     // mean of 300..=359 ms
-    close(num(&f, "service.observed.mean_s"), 0.3295, 1e-12, "parent times");
+    close(
+        num(&f, "service.observed.mean_s"),
+        0.3295,
+        1e-12,
+        "parent times",
+    );
     let eps = f["endpoints"].as_array().unwrap();
     assert_eq!(eps.len(), 1, "{eps:?}");
     assert_eq!(eps[0]["endpoint"], "checkout");
