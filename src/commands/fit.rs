@@ -129,37 +129,34 @@ fn print_summary(f: &report::Fit) {
         a.bucket_s,
         a.surge_in_data
     );
-    match &f.service {
-        Some(s) => {
+    if let Some(s) = &f.service {
+        println!(
+            "service: {} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",
+            s.dist,
+            ms(s.mean_s),
+            s.cv,
+            s.ks,
+            s.fitted_on,
+            s.basis
+        );
+        for c in &s.candidates {
             println!(
-                "service: {} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",
-                s.dist,
-                ms(s.mean_s),
-                s.cv,
-                s.ks,
-                s.fitted_on,
-                s.basis
-            );
-            for c in &s.candidates {
-                println!(
-                    "  {:<12} mean {:>9}  cv {:.2}  AIC {:>12.1}  KS {:.4}",
-                    c.dist,
-                    ms(c.mean_s),
-                    c.cv,
-                    c.aic,
-                    c.ks
-                );
-            }
-            println!(
-                "measured: mean {}, cv {:.2}, p50 {}, p95 {}, p99 {}",
-                ms(s.observed.mean_s),
-                s.observed.cv,
-                ms(s.observed.p50_s),
-                ms(s.observed.p95_s),
-                ms(s.observed.p99_s)
+                "  {:<12} mean {:>9}  cv {:.2}  AIC {:>12.1}  KS {:.4}",
+                c.dist,
+                ms(c.mean_s),
+                c.cv,
+                c.aic,
+                c.ks
             );
         }
-        None => {}
+        println!(
+            "measured: mean {}, cv {:.2}, p50 {}, p95 {}, p99 {}",
+            ms(s.observed.mean_s),
+            s.observed.cv,
+            ms(s.observed.p50_s),
+            ms(s.observed.p95_s),
+            ms(s.observed.p99_s)
+        );
     }
     for e in &f.endpoints {
         let fit = match (&e.dist, e.mean_s, e.cv) {

@@ -17,7 +17,7 @@ use crate::output::write_atomic;
 /// `--session-gap`: a duration of at least 1 s.
 pub(crate) fn session_gap(text: &str) -> Result<f64, BadInput> {
     let s = parse_duration(text).map_err(|e| BadInput(format!("--session-gap: {e}")))?;
-    if !(s >= 1.0 && s <= 400.0 * 86_400.0) {
+    if !(1.0..=400.0 * 86_400.0).contains(&s) {
         return Err(BadInput(format!(
             "--session-gap must be from 1 s to 400 days (got {text})"
         )));

@@ -177,20 +177,17 @@ pub(crate) fn users_sources(t: &mut String, fit: &Fit) -> Result<(), String> {
         push(t, l);
     }
     let r = &s.returning;
-    match (r.mapped, r.return_probability, &r.gap_fit) {
-        (true, Some(q), Some(g)) => {
-            push(t, &format!("# Returns: {}.", r.why));
-            push(t, "[source.client]");
-            push(
-                t,
-                &format!(
-                    "return = {{ probability = {}, after = {} }}",
-                    num(q),
-                    super::model_toml::dist_line(&g.fitted)
-                ),
-            );
-        }
-        _ => {}
+    if let (true, Some(q), Some(g)) = (r.mapped, r.return_probability, &r.gap_fit) {
+        push(t, &format!("# Returns: {}.", r.why));
+        push(t, "[source.client]");
+        push(
+            t,
+            &format!(
+                "return = {{ probability = {}, after = {} }}",
+                num(q),
+                super::model_toml::dist_line(&g.fitted)
+            ),
+        );
     }
     push(t, "");
     if s.assets > 0 {

@@ -144,6 +144,7 @@ fn record(at: f64, time: f64, concurrency: f32) -> Record {
         ok: true,
         endpoint: 0,
         concurrency,
+        visit: super::sessions::Visit::default(),
     }
 }
 

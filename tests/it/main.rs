@@ -21,6 +21,7 @@ mod guard;
 mod honest;
 mod policies;
 mod pools;
+mod population;
 mod properties;
 mod queueing;
 mod refused;
