@@ -166,12 +166,10 @@ pub struct Collected {
     /// Requests dropped for a time more than [`MAX_SPAN_S`] from the anchor, or outside the
     /// span the grid can hold.
     pub out_of_span: u64,
-    /// Concurrency the files record, per second (closed load tests).
-    pub users: super::closed::UsersTrack,
-    /// The first requests, held until the anchor is known.
-    early: Vec<Record>,
     /// Median start of the first [`ANCHOR_SAMPLE`] requests, whole seconds.
     pub anchor_s: Option<i64>,
+    /// Concurrency the files record, per second (closed load tests).
+    pub users: super::closed::UsersTrack,
     rng: Xoshiro256PlusPlus,
 }
 
@@ -188,48 +186,28 @@ impl Default for Collected {
             windows: Grid::default(),
             endpoints: Vec::new(),
             out_of_span: 0,
-            users: Default::default(),
-            early: Vec::new(),
             anchor_s: None,
+            users: Default::default(),
             rng: Xoshiro256PlusPlus::seed_from_u64(0x05ee_df17),
         }
     }
 }
 
 impl Collected {
-    /// Take one request into the summaries (the first [`ANCHOR_SAMPLE`] are held until the
-    /// anchor is known; [`Collected::finish`] takes the rest of them). `taken` sees every
-    /// request counted, in the order taken (the sessions are read from them).
-    pub fn add(&mut self, r: &Record, endpoints: &Endpoints, taken: &mut impl FnMut(&Record)) {
-        if self.anchor_s.is_some() {
-            if self.take(r, endpoints) {
-                taken(r);
-            }
+    /// Anchor the span on the median start of `early` (the first requests, held by the caller
+    /// until there are [`ANCHOR_SAMPLE`] of them or the data end); nothing when it is empty.
+    pub fn anchor_on(&mut self, early: &[Record]) {
+        if early.is_empty() {
             return;
         }
-        self.early.push(*r);
-        if self.early.len() >= ANCHOR_SAMPLE {
-            self.finish(endpoints, taken);
-        }
-    }
-
-    /// Anchor the span on the median start of the requests held, and take them.
-    pub fn finish(&mut self, endpoints: &Endpoints, taken: &mut impl FnMut(&Record)) {
-        if self.anchor_s.is_some() || self.early.is_empty() {
-            return;
-        }
-        let mut starts: Vec<f64> = self.early.iter().map(|r| r.start_s).collect();
+        let mut starts: Vec<f64> = early.iter().map(|r| r.start_s).collect();
         starts.sort_by(f64::total_cmp);
         self.anchor_s = Some(starts[starts.len() / 2].floor() as i64);
-        for r in std::mem::take(&mut self.early) {
-            if self.take(&r, endpoints) {
-                taken(&r);
-            }
-        }
     }
 
-    /// One request into the summaries (false: its time is out of span, not counted).
-    fn take(&mut self, r: &Record, endpoints: &Endpoints) -> bool {
+    /// One request into the summaries (false: its time is out of span, not counted). Until
+    /// [`Collected::anchor_on`] is called, only the grid's own span limits it.
+    pub fn add(&mut self, r: &Record, endpoints: &Endpoints) -> bool {
         let sec = r.start_s.floor() as i64;
         if self
             .anchor_s
@@ -268,9 +246,6 @@ impl Collected {
                 w.sum_conc += f64::from(r.concurrency);
                 w.n_conc += 1;
             }
-        }
-        if r.concurrency.is_finite() {
-            self.users.add(sec, r.concurrency, MAX_SPAN_S as usize);
         }
         if r.concurrency.is_finite() {
             self.users.add(sec, r.concurrency, MAX_SPAN_S as usize);

@@ -360,11 +360,33 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
     let mut collected = Collected::default();
     let mut visits = sessions::Visits::new(opts.session_gap_s);
     let mut recorded_concurrency = false;
-    while let Some(r) = merged.next_record(&mut endpoints).map_err(BadInput)? {
-        recorded_concurrency |= r.concurrency.is_finite();
-        collected.add(&r, &endpoints, &mut |t| visits.add(t));
+    // the first requests wait until the span is anchored on their median start
+    let mut early = Vec::with_capacity(collect::ANCHOR_SAMPLE);
+    loop {
+        let next = merged.next_record(&mut endpoints).map_err(BadInput)?;
+        if let Some(r) = next {
+            recorded_concurrency |= r.concurrency.is_finite();
+            if collected.anchor_s.is_none() {
+                early.push(r);
+                if early.len() < collect::ANCHOR_SAMPLE {
+                    continue;
+                }
+            } else if collected.add(&r, &endpoints) {
+                visits.add(&r);
+            }
+        }
+        if collected.anchor_s.is_none() {
+            collected.anchor_on(&early);
+            for r in early.drain(..) {
+                if collected.add(&r, &endpoints) {
+                    visits.add(&r);
+                }
+            }
+        }
+        if next.is_none() {
+            break;
+        }
     }
-    collected.finish(&endpoints, &mut |t| visits.add(t));
     visits.finish();
     let mut infos = Vec::new();
     for f in &merged.files {

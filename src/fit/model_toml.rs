@@ -73,7 +73,7 @@ pub(crate) fn span(s: f64) -> String {
 
 /// `text` made safe for a one-line TOML comment: control characters (a newline in a file name
 /// would end the comment and let the rest be read as TOML) are written as escapes.
-fn comment_safe(text: &str) -> String {
+pub(crate) fn comment_safe(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             let escaped: Vec<char> = if c.is_control() {

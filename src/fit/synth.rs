@@ -153,8 +153,7 @@ pub(crate) fn collect(records: &[Record]) -> super::collect::Collected {
     let endpoints = super::Endpoints::default();
     let mut c = super::collect::Collected::default();
     for r in records {
-        c.add(r, &endpoints, &mut |_| {});
+        c.add(r, &endpoints);
     }
-    c.finish(&endpoints, &mut |_| {});
     c
 }
