@@ -39,8 +39,12 @@ pub(super) fn population(
             return Err(ctx.fail(
                 &at,
                 format!(
-                    "`return` does not apply to {key}, whose population is \"closed\": a user who \
+                    "`return` does not apply to {}, whose population is \"closed\": a user who \
                      leaves is replaced at once, so none comes back later{}",
+                    match &s.name {
+                        Some(name) => format!("source `{name}` ({key})"),
+                        None => key.to_string(),
+                    },
                     if own {
                         ""
                     } else {

@@ -12,12 +12,25 @@ const REPS: &str = "20";
 /// N closed users of exponential think `z` in front of one instance of `c` threads with
 /// exponential service `s` and an unbounded queue.
 fn closed(n: u64, z: &str, c: u32, s: &str, duration: &str, population: &str) -> String {
+    let think = format!("{{ dist = \"exponential\", mean = \"{z}\" }}");
+    closed_thinking(n, &think, c, s, duration, population)
+}
+
+/// `closed` with any think distribution (`think`, an inline table).
+fn closed_thinking(
+    n: u64,
+    think: &str,
+    c: u32,
+    s: &str,
+    duration: &str,
+    population: &str,
+) -> String {
     format!(
         "[scenario]\nname = \"closed\"\nduration = \"{duration}\"\nwarmup = \"2m\"\nseed = 11\n\
          bucket = \"1m\"\n\n\
          [[source]]\nkind = \"users\"\npopulation = \"{population}\"\nusers = {n}\n\
          pages = {{ dist = \"geometric\", mean = 5 }}\n\
-         think = {{ dist = \"exponential\", mean = \"{z}\" }}\n\n\
+         think = {think}\n\n\
          [[tier]]\nname = \"server\"\ninstances = 1\nthreads = {c}\n\
          service = {{ dist = \"exponential\", mean = \"{s}\" }}\n"
     )
@@ -90,6 +103,27 @@ fn heavy_load_matches_the_finite_source_queue_where_open_arrivals_diverge() {
         left > 5_000.0 && users > 5_000.0,
         "open: {left} requests, {users} users"
     );
+}
+
+#[test]
+fn the_think_time_matters_only_by_its_mean() {
+    // The thinking users are an infinite-server station, whose service distribution does not
+    // change the stationary law of a product-form network (BCMP): lognormal thinks of cv 2,
+    // each user with an event of its own (no pool), give M/M/2//20 all the same. N = 20,
+    // Z = 1 s, c = 2, S = 100 ms: N S / (c Z) = 1, the knee.
+    let q = FiniteSource {
+        n: 20,
+        z: 1.0,
+        s: 0.1,
+        c: 2,
+        k: None,
+    };
+    let think = "{ dist = \"lognormal\", mean = \"1s\", cv = 2 }";
+    let s = run_model(
+        &closed_thinking(20, think, 2, "100ms", "30m", "closed"),
+        &["--reps", REPS],
+    );
+    assert_finite_source(&s, q);
 }
 
 #[test]
