@@ -272,9 +272,6 @@ impl Collected {
         if r.concurrency.is_finite() {
             self.users.add(sec, r.concurrency, MAX_SPAN_S as usize);
         }
-        if r.concurrency.is_finite() {
-            self.users.add(sec, r.concurrency, MAX_SPAN_S as usize);
-        }
         let e = r.endpoint as usize;
         while self.endpoints.len() <= e.min(endpoints.len()) {
             self.endpoints.push(EndpointStats {
