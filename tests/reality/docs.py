@@ -116,7 +116,8 @@ def _config_table(results):
         f"| think time | exponential, mean {c['think']:g} s | config (locustfile); from Locust's users and the log by Little's law: {think:.2f} s |",
         f"| client timeout | {c['client_timeout']:g} s | config (FastHttpUser `network_timeout`, `connection_timeout`) |",
         f"| refresh after an error | exponential, mean {c['refresh']:g} s, at most {c['give_up']} in a row | config (locustfile) |",
-        f"| nginx proxy_connect_timeout / proxy_read_timeout | {c['nginx_connect_timeout']:g} s / {c['nginx_read_timeout']:g} s | config (not in the model: see the misses) |",
+        f"| nginx proxy_connect_timeout | {c['nginx_connect_timeout']:g} s | config: `refused_after` (a full backlog's 504) |",
+        f"| nginx proxy_read_timeout | {c['nginx_read_timeout']:g} s | config (never reached: the client leaves at {c['client_timeout']:g} s) |",
         f"| gunicorn worker timeout | {c['worker_timeout']} s | config (never reached: the longest service is well under it) |",
     ])
 
