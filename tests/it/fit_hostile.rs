@@ -239,11 +239,12 @@ fn ragged_rows_are_skipped_never_read_as_zero() {
 fn a_bucket_longer_than_the_data_still_writes_a_trace_that_replays() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fit");
-    let jtl = repo_file("tests/fit-data/results.jtl");
-    let o = fit_out(&[&jtl], &out, &["--bucket", "1h"]);
+    // an open load test (no recorded users), so the model's source is `kind = "requests"`
+    let vegeta = repo_file("tests/fit-data/vegeta.csv");
+    let o = fit_out(&[&vegeta], &out, &["--bucket", "1h"]);
     assert_success(&o);
     let csv = std::fs::read_to_string(out.join("arrivals.csv")).unwrap();
-    assert_eq!(csv, "start,count\n0,120\n120,0\n");
+    assert_eq!(csv, "start,count\n0,40\n1,0\n");
     let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
     let traced: String = model
         .lines()
@@ -257,5 +258,5 @@ fn a_bucket_longer_than_the_data_still_writes_a_trace_that_replays() {
     let traced_file = out.join("traced.toml");
     std::fs::write(&traced_file, traced).unwrap();
     let summary = crate::common::run_file(&traced_file, dir.path(), &[]);
-    assert_eq!(num(&summary, "requests.offered"), 120.0);
+    assert_eq!(num(&summary, "requests.offered"), 40.0);
 }
