@@ -102,6 +102,20 @@ fn print_summary(f: &report::Fit) {
         for b in &file.bad_lines {
             println!("  skipped line {}: {}", b.line, b.why);
         }
+        if let Some(n) = file.notes.get("nul_bytes_dropped") {
+            println!(
+                "  dropped {} NUL bytes (the hole a copytruncate log rotation leaves)",
+                super::human_count(*n)
+            );
+        }
+    }
+    if f.requests.out_of_span > 0 {
+        println!(
+            "dropped {} requests dated more than {} days from the bulk of the data (the median start of the first {} requests): a stray clock or date, not traffic",
+            super::human_count(f.requests.out_of_span as f64),
+            crate::fit::collect::MAX_SPAN_S / 86_400,
+            crate::fit::collect::ANCHOR_SAMPLE
+        );
     }
     let a = &f.arrivals;
     println!(

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod check;
+mod check_closed;
 pub mod compare;
 pub(crate) mod confirm;
 pub mod crashpoint;

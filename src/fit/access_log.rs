@@ -244,6 +244,26 @@ impl AccessLog {
         })
     }
 
+    /// Who asked: the client (address and agent) hashed, the status, whether an asset.
+    fn visit(
+        &self,
+        client: Option<&str>,
+        agent: Option<&str>,
+        status: Option<u16>,
+        target: Option<&str>,
+    ) -> Visit {
+        let client = client.filter(|c| !c.is_empty() && *c != "-");
+        Visit {
+            client: client.map_or(0, |c| client_hash(c, agent)),
+            address: client.map_or(0, |c| client_hash(c, None)),
+            status: status.unwrap_or(0),
+            asset: match (&self.assets, target) {
+                (Some(re), Some(t)) => re.is_match(t),
+                _ => false,
+            },
+        }
+    }
+
     fn clock(&mut self, s: &str) -> Option<f64> {
         if s == self.cache.0 {
             return Some(self.cache.1);
@@ -432,19 +452,7 @@ impl LineParser for AccessLog {
         };
         let ok = status.is_none_or(|s| s < 400);
         let label = path.unwrap_or("(all)");
-        let visit = Visit {
-            client: client
-                .filter(|c| !c.is_empty() && *c != "-")
-                .map_or(0, |c| client_hash(c, agent)),
-            address: client
-                .filter(|c| !c.is_empty() && *c != "-")
-                .map_or(0, |c| client_hash(c, None)),
-            status: status.unwrap_or(0),
-            asset: match (&self.assets, target) {
-                (Some(re), Some(t)) => re.is_match(t),
-                _ => false,
-            },
-        };
+        let visit = self.visit(client, agent, status, target);
         to.push_visit(label, start, time.unwrap_or(f64::NAN), ok, f32::NAN, visit);
         Ok(())
     }

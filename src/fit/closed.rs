@@ -62,7 +62,54 @@ pub(crate) struct Gaps {
     pub overlaps: u64,
 }
 
-/// Keys of the notes a reader leaves for the gaps (see `jtl`).
+/// Most virtual users whose samples are followed for their gaps.
+const MAX_THREADS: usize = 100_000;
+
+/// The gaps between each virtual user's samples, as a reader meets them (in the file's order,
+/// which is each user's order: a user sends its next request once its last one ended).
+#[derive(Debug, Default)]
+pub(crate) struct ThreadGaps {
+    /// End of each user's last sample, seconds since 1970.
+    last_end: std::collections::HashMap<Box<str>, f64, std::hash::BuildHasherDefault<super::Fnv>>,
+    gaps: super::collect::Running,
+    overlaps: u64,
+}
+
+impl ThreadGaps {
+    /// User `name`'s sample from `start` to `end` (seconds): the gap since its last one ended.
+    pub(crate) fn sample(&mut self, name: &str, start: f64, end: f64) {
+        let room = self.last_end.len() < MAX_THREADS;
+        match self.last_end.get_mut(name) {
+            Some(last) => {
+                if start >= *last {
+                    self.gaps.add(start - *last);
+                } else {
+                    self.overlaps += 1;
+                }
+                *last = last.max(end);
+            }
+            None if room => {
+                self.last_end.insert(name.into(), end);
+            }
+            None => {}
+        }
+    }
+
+    /// The notes the reader leaves (none without a gap).
+    pub(crate) fn notes(&self) -> Vec<(String, f64)> {
+        if self.gaps.n == 0 {
+            return Vec::new();
+        }
+        vec![
+            (GAP_MEAN.into(), self.gaps.mean),
+            (GAP_CV.into(), self.gaps.cv()),
+            (GAP_COUNT.into(), self.gaps.n as f64),
+            (GAP_OVERLAPS.into(), self.overlaps as f64),
+        ]
+    }
+}
+
+/// Keys of the notes a reader leaves for the gaps (`ThreadGaps::notes`).
 pub(crate) const GAP_MEAN: &str = "think_gap_mean_s";
 pub(crate) const GAP_CV: &str = "think_gap_cv";
 pub(crate) const GAP_COUNT: &str = "think_gaps";

@@ -6,14 +6,8 @@
 //! `threadName`, the gap from the end of a thread's sample to the start of its next one (its
 //! timers and JMeter's own time: the think time of a closed test) is summarised for `closed`.
 
-use std::collections::HashMap;
-
-use super::closed::{GAP_COUNT, GAP_CV, GAP_MEAN, GAP_OVERLAPS};
-use super::collect::Running;
+use super::closed::ThreadGaps;
 use super::input::{FormatInfo, Header, LineParser, Requests, field, split_csv};
-
-/// Most threads whose samples are followed for their gaps.
-const MAX_THREADS: usize = 100_000;
 
 #[derive(Debug, Default)]
 pub struct Jtl {
@@ -26,10 +20,7 @@ pub struct Jtl {
     thread_name: Option<usize>,
     width: usize,
     fields: Vec<(usize, usize)>,
-    /// End of each thread's last sample, seconds since 1970.
-    last_end: HashMap<Box<str>, f64, std::hash::BuildHasherDefault<super::Fnv>>,
-    gaps: Running,
-    overlaps: u64,
+    gaps: ThreadGaps,
 }
 
 impl LineParser for Jtl {
@@ -49,15 +40,7 @@ impl LineParser for Jtl {
         Ok(true)
     }
     fn notes(&self) -> Vec<(String, f64)> {
-        if self.gaps.n == 0 {
-            return Vec::new();
-        }
-        vec![
-            (GAP_MEAN.into(), self.gaps.mean),
-            (GAP_CV.into(), self.gaps.cv()),
-            (GAP_COUNT.into(), self.gaps.n as f64),
-            (GAP_OVERLAPS.into(), self.overlaps as f64),
-        ]
+        self.gaps.notes()
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_csv(line, &mut self.fields);
@@ -96,29 +79,8 @@ impl LineParser for Jtl {
         let label = self.label.map_or("(all)", f);
         to.push(label, ts / 1000.0, el / 1000.0, ok, concurrency);
         if let Some(i) = self.thread_name {
-            self.gap(f(i), ts / 1000.0, (ts + el) / 1000.0);
+            self.gaps.sample(f(i), ts / 1000.0, (ts + el) / 1000.0);
         }
         Ok(())
-    }
-}
-
-impl Jtl {
-    /// Thread `name`'s sample from `start` to `end`: the gap since its last sample ended.
-    fn gap(&mut self, name: &str, start: f64, end: f64) {
-        let room = self.last_end.len() < MAX_THREADS;
-        match self.last_end.get_mut(name) {
-            Some(last) => {
-                if start >= *last {
-                    self.gaps.add(start - *last);
-                } else {
-                    self.overlaps += 1;
-                }
-                *last = last.max(end);
-            }
-            None if room => {
-                self.last_end.insert(name.into(), end);
-            }
-            None => {}
-        }
     }
 }

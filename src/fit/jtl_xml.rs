@@ -38,11 +38,17 @@ pub(crate) struct JtlXml {
     partial: String,
     /// Sample elements open around the current position.
     depth: u32,
+    /// The gaps between a thread's (`tn`) top-level samples: its think time.
+    gaps: super::closed::ThreadGaps,
 }
 
 impl LineParser for JtlXml {
     fn format(&self) -> FormatInfo {
         FormatInfo::new("jtl (JMeter XML results)", 1e-3)
+    }
+
+    fn notes(&self) -> Vec<(String, f64)> {
+        self.gaps.notes()
     }
 
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
@@ -128,7 +134,7 @@ impl JtlXml {
         let self_closing = text.trim_end().ends_with('/');
         if self.depth == 0 {
             let attrs = text[name_end..].trim_end().trim_end_matches('/');
-            sample(attrs, to)?;
+            sample(attrs, to, &mut self.gaps)?;
         }
         if !self_closing {
             self.depth += 1;
@@ -156,9 +162,13 @@ fn tag_end(s: &str) -> Option<usize> {
 }
 
 /// The attributes of one sample element: its request.
-fn sample(attrs: &str, to: &mut Requests) -> Result<(), String> {
-    let (mut ts, mut t, mut s, mut lb, mut rc, mut na, mut ng) =
-        (None, None, None, None, None, None, None);
+fn sample(
+    attrs: &str,
+    to: &mut Requests,
+    gaps: &mut super::closed::ThreadGaps,
+) -> Result<(), String> {
+    let (mut ts, mut t, mut s, mut lb, mut rc, mut na, mut ng, mut tn) =
+        (None, None, None, None, None, None, None, None);
     for (name, value) in Attributes(attrs) {
         let value = value?;
         match name {
@@ -169,6 +179,7 @@ fn sample(attrs: &str, to: &mut Requests) -> Result<(), String> {
             "rc" => rc = Some(value),
             "na" => na = Some(value),
             "ng" => ng = Some(value),
+            "tn" => tn = Some(value),
             _ => {}
         }
     }
@@ -197,6 +208,9 @@ fn sample(attrs: &str, to: &mut Requests) -> Result<(), String> {
     };
     let label = unescape(lb.unwrap_or("(all)"));
     to.push(&label, ts / 1000.0, t / 1000.0, ok, concurrency);
+    if let Some(tn) = tn {
+        gaps.sample(tn, ts / 1000.0, (ts + t) / 1000.0);
+    }
     Ok(())
 }
 

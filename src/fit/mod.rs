@@ -20,12 +20,14 @@ pub mod input;
 pub mod jtl;
 pub mod jtl_xml;
 pub mod k6;
+pub mod lines;
 pub mod locust;
 pub mod logs_fit;
 pub mod model_logs;
 pub mod model_toml;
 pub mod report;
 pub(crate) mod roundtrip;
+pub mod sanity;
 pub mod service_spec;
 pub mod sessions;
 pub mod sessions_fit;
@@ -306,12 +308,47 @@ fn first_lines(path: &Path) -> Result<(String, String), String> {
     }
 }
 
+/// Refuse a file given twice, by the same path or another (a link, `./a` and `a`): its requests
+/// would count twice. Files are told apart by device and inode where the system has them.
+fn refuse_same_file(files: &[PathBuf]) -> Result<(), String> {
+    let mut seen: Vec<((u64, u64), &PathBuf)> = Vec::new();
+    for path in files {
+        let Ok(meta) = std::fs::metadata(path) else {
+            continue; // opening it says why
+        };
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let id = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.clone())
+                .hash(&mut h);
+            (meta.len(), h.finish())
+        };
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == id) {
+            return Err(format!(
+                "{} is the same file as {} (given twice, or through another path or a link): give each file once, or its requests count twice",
+                path.display(),
+                first.display()
+            ));
+        }
+        seen.push((id, path));
+    }
+    Ok(())
+}
+
 /// Read every file, merged in time order, into summaries. Errors are bad input: a missing
 /// file, an unknown format, or a file with more than 5% unparsed lines.
 pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
     if files.is_empty() {
         return Err(BadInput("give at least one file to fit".into()));
     }
+    refuse_same_file(files).map_err(BadInput)?;
     let mut readers = Vec::new();
     for path in files {
         let parser = parser_for(path, opts).map_err(BadInput)?;
@@ -323,10 +360,31 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
     let mut collected = Collected::default();
     let mut visits = sessions::Visits::new(opts.session_gap_s);
     let mut recorded_concurrency = false;
-    while let Some(r) = merged.next_record(&mut endpoints).map_err(BadInput)? {
-        recorded_concurrency |= r.concurrency.is_finite();
-        if collected.add(&r, &endpoints) {
-            visits.add(&r);
+    // the first requests wait until the span is anchored on their median start
+    let mut early = Vec::with_capacity(collect::ANCHOR_SAMPLE);
+    loop {
+        let next = merged.next_record(&mut endpoints).map_err(BadInput)?;
+        if let Some(r) = next {
+            recorded_concurrency |= r.concurrency.is_finite();
+            if collected.anchor_s.is_none() {
+                early.push(r);
+                if early.len() < collect::ANCHOR_SAMPLE {
+                    continue;
+                }
+            } else if collected.add(&r, &endpoints) {
+                visits.add(&r);
+            }
+        }
+        if collected.anchor_s.is_none() {
+            collected.anchor_on(&early);
+            for r in early.drain(..) {
+                if collected.add(&r, &endpoints) {
+                    visits.add(&r);
+                }
+            }
+        }
+        if next.is_none() {
+            break;
         }
     }
     visits.finish();
@@ -350,13 +408,20 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
                 quoted.join("\n")
             )));
         }
-        infos.push(FileInfo {
+        let mut notes = f.parser.notes();
+        if f.nul_bytes() > 0 {
+            notes.push(("nul_bytes_dropped".into(), f.nul_bytes() as f64));
+        }
+        let info = FileInfo {
             path: f.path.clone(),
             format,
             counts: c.clone(),
             zero_times: f.zero_times,
-            notes: f.parser.notes(),
-        });
+            notes,
+        };
+        let mean = f.ok_time_sum / f.ok_timed as f64;
+        sanity::file(&info, f.timed, mean).map_err(BadInput)?;
+        infos.push(info);
     }
     if collected.requests == 0 {
         return Err(BadInput(format!(

@@ -96,7 +96,7 @@ pub(crate) fn users_sources(t: &mut String, fit: &Fit) -> Result<(), String> {
     let users = src.users.ok_or("a users source needs its users")?;
     let response = src.nominal_response_s.unwrap_or(f64::NAN);
     let st = &s.starts;
-    let files = fit.logs.provenance.sessions.join(", ");
+    let files = super::model_toml::comment_safe(&fit.logs.provenance.sessions.join(", "));
     let lines = [
         format!(
             "# Measured from {files}: sessions, a client's requests (address and user agent where the log"

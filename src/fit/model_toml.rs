@@ -71,8 +71,24 @@ pub(crate) fn span(s: f64) -> String {
     }
 }
 
+/// `text` made safe for a one-line TOML comment: control characters (a newline in a file name
+/// would end the comment and let the rest be read as TOML) are written as escapes.
+pub(crate) fn comment_safe(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 /// The model text. `files` names the inputs for the header comment.
 pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
+    let files = &comment_safe(files);
     let a = &fit.arrivals;
     let given = model_logs::given_service(fit);
     let fitted = fit.service.as_ref();

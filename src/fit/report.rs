@@ -372,6 +372,7 @@ fn population(
                 .find(|f| f.starts_with("jtl") || f.starts_with("k6") || f.starts_with("locust"))
                 .unwrap_or("");
             let from = match tool.split(' ').next() {
+                Some("jtl") if tool.contains("XML") => "JMeter na (allThreads)",
                 Some("jtl") => "JMeter allThreads",
                 Some("k6") => "k6 vus",
                 Some("locust") => "Locust User Count",

@@ -179,7 +179,7 @@ fn pages_fit(v: &Visits) -> PagesFit {
 }
 
 fn think_fit(v: &Visits) -> (Option<ThinkFit>, Vec<f64>) {
-    let Some(cands) = fit_all(&v.think.kept) else {
+    let Some(cands) = fit_all(&v.think.kept).filter(|c| !c.is_empty()) else {
         return (None, Vec::new());
     };
     let mut sorted = v.think.kept.clone();
@@ -206,7 +206,7 @@ fn share(returned: u64, of: u64) -> Option<f64> {
 fn returning(v: &Visits) -> Returning {
     let (e, o) = (v.after_error, v.after_success);
     let (re, ro) = (share(e.returned, e.sessions), share(o.returned, o.sessions));
-    let gap_fit = fit_all(&v.return_gaps.kept).map(|c| c[0].clone());
+    let gap_fit = fit_all(&v.return_gaps.kept).and_then(|c| c.first().cloned());
     let mut r = Returning {
         sessions: v.returning,
         share: v.returning as f64 / v.sessions.max(1) as f64,
@@ -366,5 +366,72 @@ impl Sessions {
                 (k, n)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::Record;
+    use crate::fit::sessions::Visit;
+
+    fn page(t: f64, address: u64, status: u16) -> Record {
+        Record {
+            start_s: t,
+            time_s: f64::NAN,
+            ok: status < 400,
+            endpoint: 1,
+            concurrency: f32::NAN,
+            visit: Visit {
+                client: address,
+                address,
+                status,
+                asset: false,
+            },
+        }
+    }
+
+    #[test]
+    fn returns_after_server_errors_are_mapped_only_when_they_stand_out() {
+        // 40 sessions end in a 503, 30 of them come back an hour later; 100 end well, 10 of
+        // them come back: 30/40 against 10/140 (the returns end well too)
+        let mut recs = Vec::new();
+        for a in 0..40u64 {
+            recs.push(page(a as f64, a + 1, 503));
+            if a < 30 {
+                recs.push(page(a as f64 + 3600.0, a + 1, 200));
+            }
+        }
+        for a in 0..100u64 {
+            recs.push(page(50.0 + a as f64, a + 1000, 200));
+            if a < 10 {
+                recs.push(page(3700.0 + a as f64, a + 1000, 200));
+            }
+        }
+        recs.sort_by(|x, y| x.start_s.total_cmp(&y.start_s));
+        let mut v = Visits::new(1800.0);
+        for r in &recs {
+            v.add(r);
+        }
+        v.finish();
+        let r = returning(&v);
+        assert_eq!((r.after_server_error, r.after_other), (40, 140));
+        assert_eq!(r.sessions, 40);
+        assert!(r.mapped, "{r:?}");
+        let (re, ro) = (30.0 / 40.0, 10.0 / 140.0);
+        assert!((r.return_probability.unwrap() - (re - ro) / (1.0 - ro)).abs() < 1e-12);
+        // the same share after both endings: reported only
+        let mut v = Visits::new(1800.0);
+        for a in 0..100u64 {
+            v.add(&page(a as f64, a + 1, if a < 50 { 503 } else { 200 }));
+        }
+        for a in 0..100u64 {
+            if a % 5 == 0 {
+                v.add(&page(3600.0 + a as f64, a + 1, 200));
+            }
+        }
+        v.finish();
+        let r = returning(&v);
+        assert!(!r.mapped && r.why.starts_with("reported only"), "{r:?}");
     }
 }

@@ -5,7 +5,7 @@
 
 use super::client_policies::{Breaker, RetryRatio, Throttle};
 use super::dist::Dist;
-use super::schema::{Action, Backoff, Balancer, Discipline, Jitter, SourceKind};
+use super::schema::{Action, Backoff, Balancer, Discipline, Jitter, Population, SourceKind};
 use super::trace::Trace;
 
 #[derive(Debug, Clone)]
@@ -139,6 +139,9 @@ pub struct Source {
     /// Baseline requests per second (`requests`) or concurrent users (`users`); for a trace,
     /// its mean rate over the horizon.
     pub baseline: f64,
+    /// Open (sessions arrive) or closed (a pool of users held at the target); `Open` for the
+    /// other kinds.
+    pub population: Population,
     pub profile: Profile,
     /// Pages per session (users).
     pub pages: Option<Dist>,

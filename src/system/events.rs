@@ -17,6 +17,8 @@ pub enum Event {
     Session { source: u16 },
     /// A user who left after errors comes back: a new session.
     Return { source: u16 },
+    /// The target of a closed population changes (`population`).
+    Population { source: u16 },
     /// Some member of one of a source's pools is due (see `Pool`).
     Pool { source: u16, pool: PoolKind },
     /// A user asks for the next page (after reading), asks again (refresh), or leaves.
@@ -87,6 +89,7 @@ impl World<'_> {
                 self.begin_session(now, source, cal);
             }
             Event::Return { source } => self.begin_session(now, source, cal),
+            Event::Population { source } => self.population_changes(now, source, cal),
             Event::Page { user } => self.page_due(now, user, cal),
             Event::Pool { source, pool } => self.pool_fires(now, source, pool, cal),
             Event::Retry { call } => {

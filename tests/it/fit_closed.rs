@@ -257,7 +257,7 @@ fn a_real_one_thread_jmeter_run_is_one_closed_user_and_passes_the_round_trip() {
 }
 
 #[test]
-fn a_real_overloaded_locust_run_is_its_50_users_and_passes_the_round_trip() {
+fn a_real_overloaded_locust_run_is_its_50_users_and_its_p95_miss_is_flagged() {
     let (j, model, stdout) = fit_corpus("locust-bitcoin-api_stats_history.csv");
     let c = &j["closed"];
     assert_eq!(c["users"], 50, "{c}");
@@ -268,5 +268,14 @@ fn a_real_overloaded_locust_run_is_its_50_users_and_passes_the_round_trip() {
         (f(&rt["data"]["success_rate"]) - 554.0 / 2050.0).abs() < 1e-12,
         "{rt}"
     );
-    assert_eq!(rt["within"], true, "{rt}\n{stdout}");
+    // Success is reproduced within 5 points. The p95 is not, and the fit says so: the run's
+    // failures are Locust's 2 s timeouts (its p95 is 2.00 s, over failures too), while the
+    // fitted tier fails its share at once (`errors`). A known miss of the fit on this file
+    // (issue 24, left open): the check must flag it, not hide it.
+    assert!(f(&rt["success_points"]).abs() <= 5.0, "{rt}\n{stdout}");
+    assert_eq!(rt["within"], false, "{rt}\n{stdout}");
+    assert!(
+        stdout.contains("WARNING: the fitted model does not reproduce the data: p95"),
+        "{stdout}"
+    );
 }

@@ -203,5 +203,4 @@ fn jmeter_xml_nested_samples_count_once() {
     let eps = f["endpoints"].as_array().unwrap();
     assert_eq!(eps.len(), 1, "{eps:?}");
     assert_eq!(eps[0]["endpoint"], "checkout");
-    assert_eq!(num(&f, "contention.max_concurrency_seen"), 3.0);
 }
