@@ -96,8 +96,10 @@ pub struct CompareArgs {
     pub reps: u32,
     #[command(flatten)]
     pub runs: ManyRuns,
-    /// A check on compare.json's keys, e.g. --assert 'variants.baseline.outage.crashed<0.5'
-    /// (repeatable; exit code 1 when any fails).
+    /// A check on the variants' metric means (keys as in compare.csv): on one variant, e.g.
+    /// --assert 'variants.baseline.outage.crashed<0.5', or on every variant, e.g. --assert
+    /// 'calls.success_rate>=0.9' or --assert 'variants.*.latency_s.p95<2s' (repeatable; exit
+    /// code 1 when any fails).
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
     /// No progress bar and no table.
@@ -233,8 +235,11 @@ pub struct ManyRuns {
 /// When a run of a sweep or crash-point search counts as failed.
 #[derive(Debug, Args)]
 pub struct Failure {
-    /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
-    /// break of the SLO (a window below the success target or above the latency target).
+    /// When a run counts as failed: an outage by requests (the attempts' success rate below
+    /// slo.outage_below over a window), any break of the SLO (a window below the success target
+    /// or above the latency target), an outage by calls (the share of calls, a request with its
+    /// retries or a page with its refreshes, that succeeded) or by users (the share of sessions
+    /// that got every page).
     #[arg(long, value_enum, default_value_t)]
     pub criterion: crate::metrics::slo::Criterion,
 }
@@ -301,6 +306,10 @@ pub enum UntilArg {
     Outage,
     /// The first window that breaks the SLO (success rate or p95 latency).
     Slo,
+    /// The first outage by calls (call success rate below slo.outage_below over a window).
+    CallOutage,
+    /// The first outage by users (share of sessions served below slo.outage_below).
+    UserOutage,
 }
 
 impl From<UntilArg> for crate::experiment::guard::Until {
@@ -308,6 +317,8 @@ impl From<UntilArg> for crate::experiment::guard::Until {
         match u {
             UntilArg::Outage => Self::FirstOutage,
             UntilArg::Slo => Self::FirstSloBreach,
+            UntilArg::CallOutage => Self::FirstCallOutage,
+            UntilArg::UserOutage => Self::FirstUserOutage,
         }
     }
 }

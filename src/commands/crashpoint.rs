@@ -28,6 +28,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         .into());
     }
     let base = model::load(Some(&args.model), &args.runs.sets)?;
+    args.failure.criterion.check(&base)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
     for end in [range.lo, range.hi] {
         let mut sets = args.runs.sets.clone();

@@ -113,13 +113,11 @@ pub struct CrashPoint {
 /// "slo.broken", as `crashpoint.json` wrote it before).
 fn criterion_or_metric<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Criterion, D::Error> {
     let s = String::deserialize(d)?;
-    match s.as_str() {
-        "outage" | "outage.crashed" => Ok(Criterion::Outage),
-        "slo" | "slo.broken" => Ok(Criterion::Slo),
-        other => Err(serde::de::Error::custom(format!(
-            "unknown criterion `{other}` (expected outage or slo)"
-        ))),
-    }
+    Criterion::parse(&s).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown criterion `{s}` (expected outage, slo, call-outage or user-outage)"
+        ))
+    })
 }
 
 impl CrashPoint {
@@ -164,6 +162,22 @@ pub fn words(criterion: Criterion) -> Words {
             probability: "SLO-breach probability",
             larger_fails: "larger breaks the SLO",
             larger_holds: "larger keeps the SLO",
+        },
+        Criterion::CallOutage => Words {
+            point: "crash point by calls",
+            failure: "outage by calls",
+            failures: "outages by calls",
+            probability: "outage probability (by calls)",
+            larger_fails: "larger crashes",
+            larger_holds: "larger saves",
+        },
+        Criterion::UserOutage => Words {
+            point: "crash point by users",
+            failure: "outage by users",
+            failures: "outages by users",
+            probability: "outage probability (by users)",
+            larger_fails: "larger crashes",
+            larger_holds: "larger saves",
         },
     }
 }

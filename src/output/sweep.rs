@@ -258,6 +258,8 @@ fn table(
         match criterion {
             Criterion::Outage => "P(outage)",
             Criterion::Slo => "P(SLO broken)",
+            Criterion::CallOutage => "P(call outage)",
+            Criterion::UserOutage => "P(user outage)",
         },
         "recovery (runs that recovered)",
         "downtime",

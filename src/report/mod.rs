@@ -14,6 +14,7 @@ pub mod compare;
 pub mod crashpoint;
 pub mod fit;
 pub mod html;
+mod levels;
 pub mod markdown;
 pub mod mean;
 pub mod run;

@@ -97,10 +97,10 @@ fn replicated_outage_figures_are_means_over_replications() {
     assert!(reps.iter().all(|r| r["outage"]["crashed"] == true));
     let line = text
         .lines()
-        .find(|l| l.starts_with("down "))
+        .find(|l| l.starts_with("outage by requests: down "))
         .unwrap_or_else(|| panic!("no outage line:\n{text}"));
     assert!(
-        line.starts_with("down in 4 of 4 replications, at t = ")
+        line.starts_with("outage by requests: down in 4 of 4 replications, at t = ")
             && line.contains(" ± ")
             && line.contains("(mean, 95% interval)"),
         "the crash is not a mean with its interval over replications: {line}"
@@ -125,7 +125,10 @@ fn replicated_outage_figures_are_means_over_replications() {
 fn recovery_is_averaged_over_recovered_replications_only() {
     // The surge holds to the end: no replication recovers.
     let (_dir, text) = run_text(&recovering("5h", "50m"), &["--reps", "3"]);
-    let line = text.lines().find(|l| l.starts_with("down ")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("outage by requests: down "))
+        .unwrap();
     assert!(
         line.contains("not recovered in 3 of 3 by the end") && !line.contains("back at"),
         "{line}"
@@ -143,7 +146,10 @@ fn lost_means_rejected_timed_out_or_failed_on_every_line() {
     let r = &s["requests"];
     let n = |k: &str| r[k].as_u64().unwrap();
     let lost = n("rejected") + n("timed_out") + n("failed");
-    let line = text.lines().find(|l| l.starts_with("down ")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("outage by requests: down "))
+        .unwrap();
     assert!(
         !line.contains("failed;") && !line.ends_with("requests failed"),
         "{line}"

@@ -49,9 +49,16 @@ fn a_run_writes_a_report_with_the_answer_the_charts_and_the_model() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (html, md) = self_contained(&out);
-    // The answer in words, with clock times: down at 18:05, never back before 18:40.
-    assert!(html.contains("Down at 18:0"), "no answer sentence");
-    assert!(html.contains("not back by the end of the run"));
+    // The answer in words, with clock times: down at 18:04, the outage over at 18:37 (the
+    // surge ends at 18:35) but the SLO not held again before the end at 18:40.
+    assert!(
+        html.contains("By requests: down at 18:0"),
+        "no answer sentence"
+    );
+    assert!(
+        html.contains("the outage over at 18:3") && html.contains("recovery not confirmed"),
+        "{html}"
+    );
     assert!(html.contains("requests lost (rejected, timed out or failed)"));
     // The chart inline, scaled to the page; its PNG in the Markdown.
     assert_eq!(html.matches("<svg ").count(), 1);
@@ -213,7 +220,7 @@ fn sweeps_and_plots_write_reports_and_plot_keeps_the_model() {
         after.contains("name = &quot;small-site&quot;"),
         "model text lost"
     );
-    assert!(after.contains("Down at 18:0"));
+    assert!(after.contains("By requests: down at 18:0"));
 }
 
 #[test]

@@ -37,7 +37,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::crashpoint::{CrashPoint, Method, Search, Try};
-use super::guard::{Limits, Until};
+use super::guard::Limits;
 use super::sweep::format_number;
 use crate::metrics::slo::Criterion;
 use crate::model::error::BadInput;
@@ -200,9 +200,6 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
 /// Whether the run fails by `criterion` (an outage, or any break of the SLO, as the model's SLO
 /// section defines them). The run stops at its first failure: the answer cannot change after it.
 fn failed(model: &Model, seed: u64, criterion: Criterion) -> bool {
-    let stop = Limits::until(match criterion {
-        Criterion::Outage => Until::FirstOutage,
-        Criterion::Slo => Until::FirstSloBreach,
-    });
+    let stop = Limits::until(criterion.until());
     criterion.failed(&super::run_bounded(model, seed, &stop).summary)
 }
