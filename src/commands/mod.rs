@@ -3,10 +3,12 @@
 
 pub mod bench;
 pub mod check;
+mod check_closed;
 pub mod compare;
 pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
+pub(crate) mod fit_logs;
 pub(crate) mod levels;
 pub mod merge;
 pub(crate) mod outage_line;

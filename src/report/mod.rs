@@ -13,6 +13,7 @@ pub mod assert;
 pub mod compare;
 pub mod crashpoint;
 pub mod fit;
+mod fit_sessions;
 pub mod html;
 mod levels;
 pub mod markdown;

@@ -117,6 +117,10 @@ impl World<'_> {
             // The user gives up: its page, and its session, are lost.
             self.metrics.call_lost(a.created);
             self.metrics.sessions(now, 0, 0, 1);
+            if self.sources[a.source as usize].closed.is_some() {
+                self.closed_session_ends(now, user, cal);
+                return;
+            }
             self.leave(now, user, cal);
             if client.return_probability > 0.0
                 && open01(&mut self.sources[a.source as usize].returning.rng)
