@@ -27,6 +27,7 @@
 //! `journal` (the search's journal); here, the search put together from a `Search`.
 
 mod journal;
+mod knife;
 mod plan;
 mod run;
 #[cfg(test)]
@@ -66,6 +67,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         confidence: s.confidence,
         max_runs: s.max_runs,
         paired: s.seeds == super::sweep::Seeds::Common,
+        deadline: s.deadline,
     };
     let marker = journal_marker(s, &base, seed);
     let (mut journal, known) = match s.journal {
@@ -163,6 +165,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         seed,
         seeds: seeds.name().to_string(),
         max_runs_reached,
+        budget_reached: found.budget_reached,
         runs_simulated: found.simulated,
         runs_from_journal: found.from_journal,
         runs_unused: found.unused,
@@ -188,6 +191,15 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             cp.crash_point = Some(0.5 * (a + b));
             cp.ci95 = Some([a, b]);
             cp.method = Method::Bracket;
+        }
+        Verdict::KnifeEdge {
+            value,
+            crashes,
+            holds,
+        } => {
+            cp.crash_point = Some(value);
+            cp.ci95 = Some([crashes.min(holds), crashes.max(holds)]);
+            cp.method = Method::KnifeEdge;
         }
         other => bail!("the crash-point search ended without an answer: {other:?}"),
     }
