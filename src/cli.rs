@@ -53,10 +53,13 @@ pub enum Command {
 pub struct ReportArgs {
     /// Model file (TOML); the built-in models/ircc-2016.toml when left out.
     pub model: Option<PathBuf>,
-    /// The parameter and range of the crash-point search, K=LO..HI (default: the first tier's
-    /// instances, from 1 up to the model's count if the run held, else from it up to 3 times it).
+    /// The parameter and range of the crash-point search, K=LO..HI (default: the instances of
+    /// the bottleneck `surge check` finds, the tier offered the largest share of its threads at
+    /// the surge peak, from 1 up to its count if the run held, else from it up to 3 times it).
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: Option<String>,
+    #[command(flatten)]
+    pub failure: Failure,
     /// Wall-clock time for the whole report (e.g. 10m, 1h); steps that would not fit are
     /// skipped, and the report says which and why.
     #[arg(long, default_value = "10m", value_parser = wall_duration)]
@@ -213,6 +216,10 @@ pub struct CrashpointArgs {
     /// At most this many runs in all.
     #[arg(long, default_value_t = 2000)]
     pub max_runs: u32,
+    /// Wall-clock time for the search (e.g. 20m, 1h): past it no new run is started; the runs
+    /// already asked for end, and the answer is the best so far, as at --max-runs, and says so.
+    #[arg(long, value_parser = wall_duration)]
+    pub budget: Option<f64>,
     /// Replication r's seed: the same at every value tried (common, paired comparisons) or one
     /// of its own per value (independent).
     #[arg(long, value_enum, default_value = "common")]

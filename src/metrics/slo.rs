@@ -162,7 +162,8 @@ impl Criterion {
         let users = (model.sources.iter()).any(|s| s.kind == crate::model::SourceKind::Users);
         if self == Criterion::UserOutage && !users {
             return Err(crate::error::BadInput(
-                "--criterion user-outage: the model has no users source, so no sessions to                  count; use outage (requests) or call-outage (calls)"
+                "--criterion user-outage: the model has no users source, so no sessions to \
+                 count; use outage (requests) or call-outage (calls)"
                     .into(),
             ));
         }
