@@ -47,8 +47,8 @@ pub(crate) fn calls_line(model: &Model, est: &Replicated, reps: usize) -> String
     let ended = ok + lost;
     let rate = est.get(table::CALLS_SUCCESS_RATE);
     let share = match rate {
-        Some(e) => match e.ci95.filter(|h| reps > 1 && h.is_finite()) {
-            Some(h) => format!("{} ± {}", pct(e.mean), pct(h)),
+        Some(e) => match e.ci95.filter(|_| reps > 1) {
+            Some(h) => crate::fmt::plus_minus(pct(e.mean), h, &pct),
             None => pct(e.mean),
         },
         None => "-".into(),

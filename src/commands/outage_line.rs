@@ -91,11 +91,7 @@ fn users_at(out: &RunOutput, crash: f64) -> f64 {
 /// "x", or "x +- h" when there are replications to give an interval.
 fn with_interval(xs: &[f64], fmt: &dyn Fn(f64) -> String) -> String {
     let (mean, half) = mean_ci95(xs);
-    if half.is_finite() {
-        format!("{} ± {}", fmt(mean), human_duration(half))
-    } else {
-        fmt(mean)
-    }
+    crate::fmt::plus_minus(fmt(mean), half, &human_duration)
 }
 
 /// The outage line at `level`: one replication's story, or over replications the share that

@@ -220,7 +220,7 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
     let f = |key: &str| est.mean(key);
     let ci = |key: &str| est.get(key).and_then(|e| e.ci95);
     let with_ci = |v: Option<f64>, c: Option<f64>, fmt: &dyn Fn(f64) -> String| match (v, c) {
-        (Some(v), Some(c)) if n > 1 && c.is_finite() => format!("{} ± {}", fmt(v), fmt(c)),
+        (Some(v), Some(c)) if n > 1 => crate::fmt::plus_minus(fmt(v), c, fmt),
         (Some(v), _) => fmt(v),
         _ => "-".into(),
     };
@@ -272,7 +272,7 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
         }
     }
     s.push_str(&format!(
-        "requests: {} offered; {} succeeded, {} lost ({} rejected, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
+        "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
         pct(share("succeeded")),
         pct(share("rejected") + share("timed_out") + share("failed") + local_share),
@@ -287,13 +287,25 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
     if let Some(users) = levels::users_line(model, &est, n) {
         s.push_str(&users);
     }
-    for t in &model.tiers {
+    // Over the replications: (a tier's summary) -> one figure, averaged.
+    let tier_mean = |k: usize, f: fn(&crate::metrics::summary::TierSummary) -> f64| {
+        let xs: Vec<f64> = (outs.iter())
+            .filter_map(|o| o.summary.tiers.get(k).map(f))
+            .collect();
+        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+    };
+    for (k, t) in model.tiers.iter().enumerate() {
         let g = |k: &str| f(&format!("tiers.{}.{k}", t.name));
         let c = |k: &str| ci(&format!("tiers.{}.{k}", t.name));
         s.push_str(&format!(
             "tier {}: {} x {} threads, utilisation {}, mean in tier {}, mean wait {}, blocking {}\n",
             t.name,
-            t.instances,
+            instances_text(
+                t.instances,
+                tier_mean(k, |s| f64::from(s.instances_min)),
+                tier_mean(k, |s| f64::from(s.instances_max)),
+                tier_mean(k, |s| s.instances_mean)
+            ),
             t.threads,
             with_ci(g("utilization"), c("utilization"), &pct),
             with_ci(g("mean_in_system"), c("mean_in_system"), &|x| format!("{x:.2}")),
@@ -312,6 +324,27 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
     s
 }
 
+/// A tier's instances: the count where it stayed at the model's, else the range over the
+/// measured period and the time-average ("4 to 16 instances (time-average 9.3; 4 at the
+/// start)"), means over replications.
+fn instances_text(start: u32, min: Option<f64>, max: Option<f64>, mean: Option<f64>) -> String {
+    let start_f = f64::from(start);
+    match (min, max, mean) {
+        (Some(lo), Some(hi), Some(m))
+            if lo != start_f || hi != start_f || (m - start_f).abs() > 0.005 =>
+        {
+            let n = |x: f64| crate::fmt::format_number((x * 10.0).round() / 10.0);
+            format!(
+                "{} to {} instances (time-average {}; {start} at the start)",
+                n(lo),
+                n(hi),
+                n(m)
+            )
+        }
+        _ => start.to_string(),
+    }
+}
+
 /// The SLO line: success rate over the measured period, share of windows that met the SLO,
 /// time out of it and error budget used (means and 95% intervals over replications).
 fn slo_line(model: &Model, outs: &[RunOutput]) -> String {
@@ -321,13 +354,13 @@ fn slo_line(model: &Model, outs: &[RunOutput]) -> String {
         let (mean, half) = mean_ci95(&xs);
         match (xs.is_empty(), half.is_finite()) {
             (true, _) => "-".to_string(),
-            (false, true) => format!("{} ± {}", fmt(mean), fmt(half)),
+            (false, true) => crate::fmt::plus_minus(fmt(mean), half, fmt),
             (false, false) => fmt(mean),
         }
     };
     let percent = |x: f64| format!("{:.1}%", 100.0 * x);
     format!(
-        "SLO (success rate at least {}, p95 at most {}, over {} windows): success rate {} over the measured period; {} of windows met the SLO, {} out of it; error budget used {}\n",
+        "SLO (success rate at least {}, p95 at most {}, over {} windows): success rate {} of the requests that ended in the measured period; {} of windows met the SLO, {} out of it; error budget used {}\n",
         pct(slo.success_rate),
         human_duration(slo.latency_s),
         human_duration(slo.window_s),

@@ -192,6 +192,9 @@ pub fn run_watched(
                 wait_p90_s: wait_q(s, 0.90),
                 wait_p99_s: wait_q(s, 0.99),
                 instance_hours: world.instance_hours(k),
+                instances_min: world.instance_range(k).0,
+                instances_max: world.instance_range(k).1,
+                instances_mean: world.instance_range(k).2,
                 cost: tier
                     .cost_per_instance_hour
                     .map(|price| price * world.instance_hours(k)),

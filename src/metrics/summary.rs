@@ -136,6 +136,15 @@ pub struct TierSummary {
     /// was scaled in (crashed ones included).
     #[serde(default)]
     pub instance_hours: f64,
+    /// The fewest and the most instances provisioned at any instant of the measured period,
+    /// and their time-average (`instance_hours` over the hours measured): with autoscaling or
+    /// scale-in they differ from `instances` (at the start).
+    #[serde(default)]
+    pub instances_min: u32,
+    #[serde(default)]
+    pub instances_max: u32,
+    #[serde(default)]
+    pub instances_mean: f64,
     /// `instance_hours` x `cost_per_instance_hour`, when the model sets a price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,

@@ -168,6 +168,16 @@ fn a_retry_that_succeeds_makes_a_call_that_succeeded() {
     );
     let lost: f64 = column(dir.path(), "calls_lost").iter().sum();
     assert_eq!(lost, 0.0);
+    // The two attempt-level shares say what they are over: the offered, and those that ended
+    // in the measured period (once "66.7% succeeded" and "success rate 66.7%" side by side).
+    assert!(
+        text.contains("requests: 300 offered; of the offered, 66.7% succeeded and 33.3% were lost"),
+        "{text}"
+    );
+    assert!(
+        text.contains("success rate 66.7% of the requests that ended in the measured period"),
+        "{text}"
+    );
 }
 
 #[test]
