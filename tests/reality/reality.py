@@ -55,10 +55,10 @@ FULL = {
     "reps": 10,
 }
 SHORT = {
-    "calibration": {"load": 0.30, "seconds": 40, "warmup": 8},
-    "steady": [(0.80, 35), (1.50, 35)],
-    "steady_warmup": 12,
-    "surge": {"base": 0.30, "factor": 4.0, "before": 20, "hold": 40, "after": 50},
+    "calibration": {"load": 0.30, "seconds": 30, "warmup": 6},
+    "steady": [(0.80, 30), (1.50, 30)],
+    "steady_warmup": 10,
+    "surge": {"base": 0.30, "factor": 4.0, "before": 20, "hold": 40, "after": 45},
     "reps": 5,
 }
 

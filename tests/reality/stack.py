@@ -72,8 +72,10 @@ class Processes:
 
     def start(self, name, argv, env=None, stdout=None):
         out = open(stdout, "w") if stdout else subprocess.DEVNULL
-        p = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                             preexec_fn=_child_setup)
+        # No standard input: Locust reads keys from a terminal, and a process group of its own
+        # reading the terminal would be stopped (SIGTTIN).
+        p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=subprocess.STDOUT, preexec_fn=_child_setup)
         self.procs.append((name, p))
         return p
 
