@@ -53,10 +53,13 @@ pub enum Command {
 pub struct ReportArgs {
     /// Model file (TOML); the built-in models/ircc-2016.toml when left out.
     pub model: Option<PathBuf>,
-    /// The parameter and range of the crash-point search, K=LO..HI (default: the first tier's
-    /// instances, from 1 up to the model's count if the run held, else from it up to 3 times it).
+    /// The parameter and range of the crash-point search, K=LO..HI (default: the instances of
+    /// the bottleneck `surge check` finds, the tier offered the largest share of its threads at
+    /// the surge peak, from 1 up to its count if the run held, else from it up to 3 times it).
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: Option<String>,
+    #[command(flatten)]
+    pub failure: Failure,
     /// Wall-clock time for the whole report (e.g. 10m, 1h); steps that would not fit are
     /// skipped, and the report says which and why.
     #[arg(long, default_value = "10m", value_parser = wall_duration)]
@@ -96,8 +99,10 @@ pub struct CompareArgs {
     pub reps: u32,
     #[command(flatten)]
     pub runs: ManyRuns,
-    /// A check on compare.json's keys, e.g. --assert 'variants.baseline.outage.crashed<0.5'
-    /// (repeatable; exit code 1 when any fails).
+    /// A check on the variants' metric means (keys as in compare.csv): on one variant, e.g.
+    /// --assert 'variants.baseline.outage.crashed<0.5', or on every variant, e.g. --assert
+    /// 'calls.success_rate>=0.9' or --assert 'variants.*.latency_s.p95<2s' (repeatable; exit
+    /// code 1 when any fails).
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
     /// No progress bar and no table.
@@ -211,6 +216,10 @@ pub struct CrashpointArgs {
     /// At most this many runs in all.
     #[arg(long, default_value_t = 2000)]
     pub max_runs: u32,
+    /// Wall-clock time for the search (e.g. 20m, 1h): past it no new run is started; the runs
+    /// already asked for end, and the answer is the best so far, as at --max-runs, and says so.
+    #[arg(long, value_parser = wall_duration)]
+    pub budget: Option<f64>,
     /// Replication r's seed: the same at every value tried (common, paired comparisons) or one
     /// of its own per value (independent).
     #[arg(long, value_enum, default_value = "common")]
@@ -254,8 +263,11 @@ pub struct ManyRuns {
 /// When a run of a sweep or crash-point search counts as failed.
 #[derive(Debug, Args)]
 pub struct Failure {
-    /// When a run counts as failed: an outage (success rate below slo.outage_below), or any
-    /// break of the SLO (a window below the success target or above the latency target).
+    /// When a run counts as failed: an outage by requests (the attempts' success rate below
+    /// slo.outage_below over a window), any break of the SLO (a window below the success target
+    /// or above the latency target), an outage by calls (the share of calls, a request with its
+    /// retries or a page with its refreshes, that succeeded) or by users (the share of sessions
+    /// that got every page).
     #[arg(long, value_enum, default_value_t)]
     pub criterion: crate::metrics::slo::Criterion,
 }
@@ -322,6 +334,10 @@ pub enum UntilArg {
     Outage,
     /// The first window that breaks the SLO (success rate or p95 latency).
     Slo,
+    /// The first outage by calls (call success rate below slo.outage_below over a window).
+    CallOutage,
+    /// The first outage by users (share of sessions served below slo.outage_below).
+    UserOutage,
 }
 
 impl From<UntilArg> for crate::experiment::guard::Until {
@@ -329,6 +345,8 @@ impl From<UntilArg> for crate::experiment::guard::Until {
         match u {
             UntilArg::Outage => Self::FirstOutage,
             UntilArg::Slo => Self::FirstSloBreach,
+            UntilArg::CallOutage => Self::FirstCallOutage,
+            UntilArg::UserOutage => Self::FirstUserOutage,
         }
     }
 }

@@ -90,6 +90,20 @@ pub fn human_count(x: f64) -> String {
     }
 }
 
+/// A mean (already written) and the half-width of its 95% interval written by `fmt`: "59 min ±
+/// 2 min"; "59 min (all alike)" where every replication gave the same value (a half-width of
+/// 0); the mean alone without an interval, or where the interval rounds to nothing in `fmt`
+/// (never "59 min ± 0 ms").
+pub fn plus_minus(mean: String, half: f64, fmt: &dyn Fn(f64) -> String) -> String {
+    if half == 0.0 {
+        format!("{mean} (all alike)")
+    } else if half.is_finite() && half > 0.0 && fmt(half) != fmt(0.0) {
+        format!("{mean} ± {}", fmt(half))
+    } else {
+        mean
+    }
+}
+
 /// A number written without noise: 12, 0.25, 1.3333333.
 pub fn format_number(x: f64) -> String {
     let s = format!("{:.9}", x);
@@ -111,6 +125,22 @@ mod tests {
         assert_eq!(exact_duration(93_600.0), "1 d 2 h");
         assert_eq!(exact_duration(30.0), "30 s");
         assert_eq!(exact_duration(0.0), "0 s");
+    }
+
+    #[test]
+    fn an_interval_of_nothing_is_not_written() {
+        // Every replication down for 59 min: not "59 min ± 0 ms".
+        assert_eq!(
+            plus_minus(human_duration(3540.0), 0.0, &human_duration),
+            "59 min (all alike)"
+        );
+        assert_eq!(
+            plus_minus(human_duration(3540.0), 120.0, &human_duration),
+            "59 min ± 2 min"
+        );
+        let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+        assert_eq!(plus_minus(pct(0.773), 0.0001, &pct), "77.3%");
+        assert_eq!(plus_minus(pct(0.773), f64::NAN, &pct), "77.3%");
     }
 
     #[test]

@@ -12,6 +12,9 @@ use crate::model::{self, Model, SourceKind};
 pub fn check(args: &CheckArgs) -> Result<()> {
     let (model, text) = model::load_with_text(args.model.as_deref(), &args.sets)?;
     super::run::say(&describe(&model));
+    for w in crate::model::warnings::warnings(&model) {
+        super::run::say(&format!("warning: {w}\n"));
+    }
     super::run::say(&durations_read(&text));
     Ok(())
 }
@@ -82,11 +85,12 @@ fn request_rate(model: &Model, t: f64, peak: bool) -> f64 {
 pub fn describe(model: &Model) -> String {
     let mut s = String::new();
     let sc = &model.scenario;
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     s.push_str(&format!(
-        "model {} is valid: {} sources, {} tiers, horizon {} s\n",
+        "model {} is valid: {}, {}, horizon {} s\n",
         sc.name,
-        model.sources.len(),
-        model.tiers.len(),
+        plural(model.sources.len(), "source"),
+        plural(model.tiers.len(), "tier"),
         sc.duration_s
     ));
     // The busiest moment of the surge (its hold), and the baseline at the same moment.
@@ -130,21 +134,12 @@ pub fn describe(model: &Model) -> String {
         ));
     }
     let closed = (model.sources.iter()).any(|s| s.population == model::Population::Closed);
-    for (i, t) in model.tiers.iter().enumerate() {
-        // Each tier sees the share of requests that visit it.
-        let rate = |r: f64| r * t.visit;
-        // A thread is held through this tier's service and every later tier's.
-        let hold: f64 = t.service.mean()
-            + model.tiers[i + 1..]
-                .iter()
-                .map(|u| u.visit * u.service.mean())
-                .sum::<f64>();
-        let threads = f64::from(t.instances) * f64::from(t.threads);
-        let (a0, a1) = (rate(base) * hold, rate(peak) * hold);
+    for (t, l) in model.tiers.iter().zip(tier_loads(model)) {
+        let (hold, threads, a0, a1) = (l.hold_s, l.threads, l.base, l.peak);
         s.push_str(&format!(
-            "tier {}: {} instances x {} threads; mean service {:.4} s (cv {:.2}), thread held {:.4} s; offered load {:.1} Erlangs at baseline (utilisation {:.1}%), {:.1} at peak ({:.1}%){}\n",
+            "tier {}: {} x {} threads; mean service {:.4} s (cv {:.2}), thread held {:.4} s; offered load {:.1} Erlangs at baseline (utilisation {:.1}%), {:.1} at peak ({:.1}%){}\n",
             t.name,
-            t.instances,
+            plural(t.instances as usize, "instance"),
             t.threads,
             t.service.mean(),
             t.service.cv(),
@@ -170,6 +165,81 @@ pub fn describe(model: &Model) -> String {
         crate::experiment::guard::HUGE_EVENTS,
     ));
     s
+}
+
+/// One tier's offered load as `check` prints it: the Erlangs it is offered at baseline and at
+/// the surge peak (each tier sees the share of requests that visit it; a thread is held through
+/// its own service and every later tier's), against its threads.
+pub(crate) struct TierLoad {
+    pub(crate) hold_s: f64,
+    pub(crate) threads: f64,
+    pub(crate) base: f64,
+    pub(crate) peak: f64,
+}
+
+impl TierLoad {
+    /// The share of its threads the tier is offered at the surge peak.
+    pub(crate) fn peak_utilisation(&self) -> f64 {
+        self.peak / self.threads
+    }
+}
+
+/// Every tier's offered load, in the model's order (at the busiest moment of the surge).
+pub(crate) fn tier_loads(model: &Model) -> Vec<TierLoad> {
+    let peak_t = {
+        let [_, top, _, _] = model.surge.breakpoints();
+        top.min(model.scenario.duration_s)
+    };
+    let (base, peak) = (
+        request_rate(model, peak_t, false),
+        request_rate(model, peak_t, true),
+    );
+    (model.tiers.iter().enumerate())
+        .map(|(i, t)| {
+            let hold_s: f64 = t.service.mean()
+                + (model.tiers[i + 1..].iter())
+                    .map(|u| u.visit * u.service.mean())
+                    .sum::<f64>();
+            TierLoad {
+                hold_s,
+                threads: f64::from(t.instances) * f64::from(t.threads),
+                base: base * t.visit * hold_s,
+                peak: peak * t.visit * hold_s,
+            }
+        })
+        .collect()
+}
+
+/// The bottleneck as `check` reads it: the tier offered the largest share of its threads at the
+/// surge peak (the first of equals), and why, in words ("offered 150% of its threads at the
+/// surge peak, the most of the 2 tiers (web 21%)").
+pub(crate) fn bottleneck(model: &Model) -> Option<(usize, String)> {
+    let loads = tier_loads(model);
+    let (i, top) = (loads.iter().enumerate()).reduce(|a, b| {
+        if b.1.peak_utilisation() > a.1.peak_utilisation() {
+            b
+        } else {
+            a
+        }
+    })?;
+    let others: Vec<String> = (model.tiers.iter().zip(&loads).enumerate())
+        .filter(|(j, _)| *j != i)
+        .map(|(_, (t, l))| format!("{} {:.0}%", t.name, 100.0 * l.peak_utilisation()))
+        .collect();
+    let why = if others.is_empty() {
+        format!(
+            "offered {:.0}% of its threads at the surge peak, the model's only tier",
+            100.0 * top.peak_utilisation()
+        )
+    } else {
+        format!(
+            "offered {:.0}% of its threads at the surge peak, the most of the {} tiers ({})",
+            100.0 * top.peak_utilisation(),
+            loads.len(),
+            others.join(", ")
+        )
+    };
+    Some((i, why))
 }
 
 /// Exact predictions where the model is one of the textbook queues, else an explanation.

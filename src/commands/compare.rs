@@ -35,11 +35,12 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         )));
     }
     let all = variant::load_all(&args.model, &args.runs.sets, &variants)?;
-    // Each check applies to every variant's means (keys as in summary.json).
-    let asserts = crate::report::assert::prepare(
+    // A check applies to one variant's means (variants.NAME.KEY) or to every variant's.
+    let names: Vec<String> = (all.iter()).map(|(v, _)| v.name.clone()).collect();
+    let asserts = crate::report::compare::prepare_checks(
         &args.asserts,
-        &crate::report::assert::summary_template(&baseline),
-        "a variant's summary",
+        &names,
+        &crate::report::compare::metrics_template(all.iter().map(|(_, m)| m)),
     )?;
     for (_, m) in &all {
         guard::check_size(
@@ -88,13 +89,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &dir.join("compare.svg"),
     )?;
     let folder = crate::report::compare::CompareFolder::read(&dir)?;
-    let mut checks = Vec::new();
-    for (name, doc) in crate::report::compare::variant_docs(&folder.doc) {
-        for mut o in crate::report::assert::evaluate_all(&asserts, &doc) {
-            o.expression = format!("[{name}] {}", o.expression);
-            checks.push(o);
-        }
-    }
+    let checks = crate::report::compare::evaluate_checks(
+        &asserts,
+        &crate::report::compare::variant_docs(&folder.doc),
+    );
     let mut page = crate::report::compare::build(&folder);
     page.checks = checks.clone();
     crate::report::write(&dir, &page)?;
@@ -225,11 +223,27 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
         "downtime vs baseline".into(),
         "recovery".into(),
         "recovery vs baseline".into(),
-        "lost".into(),
-        "success".into(),
-        "p95".into(),
     ]];
+    let users = cmp
+        .variants
+        .iter()
+        .any(|v| v.stat(table::USERS_LOST).is_some());
+    if users {
+        rows[0].push("users lost".into());
+    }
+    rows[0].extend([
+        "calls lost".to_string(),
+        "requests lost".into(),
+        "success: calls".into(),
+        "requests".into(),
+        "p95".into(),
+    ]);
     rows[0].extend(spend.iter().map(|(_, label)| label.clone()));
+    let users_words = if users {
+        "users lost: sessions given up after errors, turned away by the waiting room or out of patience in it; "
+    } else {
+        ""
+    };
     for (rank, &i) in cmp.ranking().iter().enumerate() {
         let v = &cmp.variants[i];
         let o = &v.outage;
@@ -252,10 +266,17 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
             difference(v, table::DOWNTIME, &duration),
             recovery,
             difference(v, table::RECOVERY_TIME, &duration),
+        ];
+        if users {
+            row.push(cell(v.stat(table::USERS_LOST), &human_count));
+        }
+        row.extend([
+            cell(v.stat(table::CALLS_LOST), &human_count),
             cell(v.stat(table::REQUESTS_LOST), &human_count),
+            cell(v.stat(table::CALLS_SUCCESS_RATE), &pct),
             cell(v.stat("slo.success_rate"), &pct),
             cell(v.stat(table::LATENCY_P95), &human_duration),
-        ];
+        ]);
         row.extend(spend.iter().map(|(key, _)| {
             let fmt = |x: f64| match key.as_str() {
                 table::COST => format!("{x:.2}"),
@@ -283,13 +304,15 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
         s.push('\n');
     }
     s.push_str(&format!(
-        "Means per replication with 95% intervals over {} replications; every variant ran the same seeds.\n\
-         down: replications with an outage (success rate below {} over a {} window)\n\
+        "Ranked by {}. Means per replication with 95% intervals over {} replications; every variant ran the same seeds.\n\
+         down: replications with an outage by requests (the attempts' success rate below {} over a {} window)\n\
          downtime: time down per replication; ≥: some replication was still down at the end, so the mean is a lower bound\n\
          vs baseline: paired difference, replication by replication, with its 95% paired t interval, over the replications where both have a complete value ((k of n): the others left out; n/a: none)\n\
          recovery: from the first crash to the SLO holding for {}, over the replications that recovered\n\
-         lost: requests rejected, timed out or failed per replication; success: share of requests that succeeded; p95: latency of successful requests\n\
+         {users_words}calls lost: a request whose every attempt failed, a page whose refreshes all failed, or a user the waiting room turned away before its page; requests lost: attempts rejected, timed out or failed (each retry and refresh is one)\n\
+         success: the share of the calls that ended that succeeded, and of the requests (attempts); p95: latency of successful requests\n\
          inst-h: instances x hours each tier had up over the measured period (vs baseline in brackets); cost: inst-h x price summed over the tiers with a price, where the model sets one\n",
+        cmp.ranked_by_words(),
         cmp.reps,
         format_number(100.0 * slo.outage_below) + "%",
         human_duration(slo.window_s),

@@ -5,7 +5,6 @@
 
 use anyhow::Result;
 use serde_json::json;
-use std::io::IsTerminal;
 
 use super::out_dir;
 use crate::cli::CrashpointArgs;
@@ -15,6 +14,7 @@ use crate::model::{self, error::BadInput};
 use crate::output::{self, chart};
 
 pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
+    let started = std::time::Instant::now();
     // Numbers, durations (in seconds) or sizes (in bytes), read as `sweep --vary` reads them;
     // counts (instances, threads, queue places, attempts...) take whole values.
     let range = crate::experiment::vary::parse_range(&args.vary)?;
@@ -28,6 +28,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         .into());
     }
     let base = model::load(Some(&args.model), &args.runs.sets)?;
+    args.failure.criterion.check(&base)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
     for end in [range.lo, range.hi] {
         let mut sets = args.runs.sets.clone();
@@ -59,19 +60,21 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         journal: Some(&dir.join("crashpoint.partial.csv")),
         resume: args.resume,
         criterion: args.failure.criterion,
+        deadline: (args.budget).map(|b| started + std::time::Duration::from_secs_f64(b)),
     };
-    // Each run as it ends, on a terminal only (silent on a pipe and with --quiet).
+    // Each run as it ends, on stderr (a terminal or a CI log alike; silent with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);
     let show = |t: &Try| {
         let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         eprintln!(
-            "run {n}: {key} = {} -> {}{}",
+            "run {n}: {key} = {} -> {}{} ({} elapsed)",
             format_number(t.value),
             if t.outages > 0 { "" } else { "no " },
-            words.failure
+            words.failure,
+            crate::fmt::human_duration(started.elapsed().as_secs_f64())
         );
     };
-    let live = !args.quiet && std::io::stderr().is_terminal();
+    let live = !args.quiet;
     let search = Search {
         on_try: live.then_some(&show as &(dyn Fn(&Try) + Sync)),
         ..search
@@ -102,7 +105,18 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
             println!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
         }
-        if cp.max_runs_reached {
+        if cp.budget_reached {
+            println!(
+                "stopped at --budget {}: no run started after it{} (give more time, or widen \
+                 --tolerance)",
+                crate::fmt::human_duration(args.budget.unwrap_or(0.0)),
+                if cp.max_runs_reached {
+                    "; the interval is not as tight as asked"
+                } else {
+                    ""
+                }
+            );
+        } else if cp.max_runs_reached {
             println!(
                 "stopped at --max-runs {}: the interval is not as tight as asked (raise \
                  --max-runs, or widen --tolerance)",
@@ -179,8 +193,16 @@ fn answer(cp: &CrashPoint) -> String {
             let (x, a, b) = (num(x), num(a), num(b));
             format!(
                 "{} of {}: between {a} and {b} (bracket of one replication per value, not told \
-                 from 0.5: --max-runs reached; midpoint {x}; {}), after {} runs",
-                w.point, cp.parameter, cp.direction, cp.runs
+                 from 0.5: {} reached; midpoint {x}; {}), after {} runs",
+                w.point,
+                cp.parameter,
+                if cp.budget_reached {
+                    "--budget"
+                } else {
+                    "--max-runs"
+                },
+                cp.direction,
+                cp.runs
             )
         }
         (Some(x), Some([a, b]), Method::Bracket) => {
@@ -192,11 +214,20 @@ fn answer(cp: &CrashPoint) -> String {
             };
             let ((ka, na), (kb, nb)) = (at(a), at(b));
             let split = crate::experiment::search::ErrorSplit::of(cp.confidence);
-            let (x, a, b) = (num(x), num(a), num(b));
+            // Two adjacent whole values: the answer is the first that holds, not a midpoint
+            // ("28.5 threads").
+            let whole = a.fract() == 0.0 && b.fract() == 0.0 && b - a == 1.0;
+            let holds = if cp.direction == w.larger_holds { b } else { a };
+            let point = if whole {
+                format!("{} holds", num(holds))
+            } else {
+                format!("midpoint {}", num(x))
+            };
+            let (a, b) = (num(a), num(b));
             format!(
                 "{} of {}: between {a} and {b} (bracket at {}%: {} in {ka} of {na} runs at \
                  {a}, {kb} of {nb} at {b}; one-sided binomial tests against 0.5, errors \
-                 {:.1}% on the failing side and {:.1}% on the holding side; midpoint {x}; {}), \
+                 {:.1}% on the failing side and {:.1}% on the holding side; {point}; {}), \
                  after {} runs",
                 w.point,
                 cp.parameter,
@@ -208,8 +239,41 @@ fn answer(cp: &CrashPoint) -> String {
                 cp.runs
             )
         }
+        (Some(_), Some(_), Method::KnifeEdge) => match cp.knife_edge() {
+            Some(k) => knife_answer(cp, &k),
+            None => format!("no {} found for {}", w.point, cp.parameter),
+        },
         _ => format!("no {} found for {}", w.point, cp.parameter),
     }
+}
+
+/// The answer of a knife edge: "at 29 the SLO breaks in 49% +/- 3% of runs; 30 holds".
+fn knife_answer(cp: &CrashPoint, k: &crashpoint::KnifeEdge) -> String {
+    let w = cp.words();
+    let (share, half) = k.probability(cp.confidence);
+    let (kf, nf) = cp.at(k.fails);
+    let (kh, nh) = cp.at(k.holds);
+    let (v, fails, holds) = (
+        format_number(k.value),
+        format_number(k.fails),
+        format_number(k.holds),
+    );
+    format!(
+        "{} of {}: {v}, a knife edge: at {v}, {:.0}% ± {:.0}% of runs have an {} ({} of {}, \
+         {}% interval); {holds} holds ({w_failures} in {kh} of {nh} runs), {fails} fails ({kf} \
+         of {nf}); {}, after {} runs",
+        w.point,
+        cp.parameter,
+        share * 100.0,
+        half * 100.0,
+        w.failure,
+        k.failures,
+        k.reps,
+        (cp.confidence * 100.0).round(),
+        cp.direction,
+        cp.runs,
+        w_failures = w.failures,
+    )
 }
 
 #[cfg(test)]
@@ -230,6 +294,62 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("midpoint 10.5;"), "{text}");
+        // No "10.5 instances": the first whole value that holds.
+        assert!(text.contains("; 11 holds; larger saves)"), "{text}");
+        assert!(!text.contains("10.5"), "{text}");
+    }
+
+    /// The knife edge of issue 26: at 29 threads the SLO broke in 458 of 930 runs, at 28 in
+    /// 6 of 6, at 30 in none of 5.
+    #[test]
+    fn a_knife_edge_says_the_share_at_the_value_and_its_neighbours() {
+        let point = |value: f64, reps: u32, outages: u32| Try {
+            value,
+            reps,
+            outages,
+            probability: f64::from(outages) / f64::from(reps),
+        };
+        let cp = CrashPoint {
+            parameter: "tier.db.threads".into(),
+            direction: "larger keeps the SLO".into(),
+            crash_point: Some(29.0),
+            ci95: Some([28.0, 30.0]),
+            p10: None,
+            p90: None,
+            method: Method::KnifeEdge,
+            confidence: 0.95,
+            logistic: None,
+            runs: 941,
+            points: vec![point(28.0, 6, 6), point(29.0, 930, 458), point(30.0, 5, 0)],
+            tries: vec![],
+            seed: 1,
+            seeds: "common".into(),
+            max_runs_reached: false,
+            budget_reached: false,
+            runs_simulated: 941,
+            runs_from_journal: 0,
+            runs_unused: 0,
+            criterion: crate::metrics::slo::Criterion::Slo,
+        };
+        let text = answer(&cp);
+        assert!(
+            text.starts_with(
+                "SLO-breaking point of tier.db.threads: 29, a knife edge: at 29, 49% ± 3% of \
+                 runs have an SLO breach (458 of 930, 95% interval); 30 holds (SLO breaches in \
+                 0 of 5 runs), 28 fails (6 of 6); larger keeps the SLO"
+            ),
+            "{text}"
+        );
+        let k = cp.knife_edge().unwrap();
+        assert_eq!((k.fails, k.holds), (28.0, 30.0));
+        let (p, half) = k.probability(0.95);
+        assert!((p - 458.0 / 930.0).abs() < 1e-12);
+        // 1.96 x sqrt(p (1 - p) / 930) = 0.0321.
+        assert!((half - 0.0321).abs() < 2e-4, "{half}");
+        let sentence = crate::report::crashpoint::sentence(&cp, "slo.broken");
+        assert!(
+            sentence.starts_with("SLO-breaking point at 29 db threads, a knife edge: 49% ± 3%"),
+            "{sentence}"
+        );
     }
 }

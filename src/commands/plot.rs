@@ -188,6 +188,12 @@ fn timeline_from(dir: &Path) -> Result<()> {
         p99_s: col("p99_s"),
         window_success_rate: col("window_success_rate"),
         window_p95_s: col("window_p95_s"),
+        calls_lost: col("calls_lost"),
+        window_call_success_rate: col("window_call_success_rate"),
+        has_users: header.iter().any(|h| h == "sessions_completed"),
+        sessions_completed: col("sessions_completed"),
+        sessions_lost: col("sessions_lost"),
+        window_user_success_rate: col("window_user_success_rate"),
         tiers,
         room: header
             .iter()

@@ -1,5 +1,6 @@
 //! `surge report MODEL`: the planner's one command. It runs the model (into `run/`), searches the
-//! crash point in the first tier's instances or the `--vary` key (into `crashpoint/`), compares
+//! crash point (by `--criterion`) in the instances of the bottleneck `surge check` finds, or in
+//! the `--vary` key (into `crashpoint/`), compares
 //! the model's variants where this build can, all within `--budget`, and writes one report of the
 //! whole (`report.html`, `report.md`) beside them. A step that would not fit in what is left of
 //! the budget is skipped, and the report says so with the time it would have needed.
@@ -25,19 +26,33 @@ struct Step {
     wall_s: Option<f64>,
 }
 
-/// The default search: the first tier's instances, from 1 up to its count if the run held, from
-/// it up to three times it if the run went down.
-fn default_vary(model: &Model, crashed: bool) -> Option<(String, f64, f64)> {
-    let t = model.tiers.first()?;
+/// The default search: the instances of the bottleneck `check` names (the tier offered the
+/// largest share of its threads at the surge peak), from 1 up to its count if the run held,
+/// from it up to three times it if the run failed; with why that tier.
+fn default_vary(model: &Model, failed: bool) -> Result<(String, f64, f64, String), String> {
+    let Some((i, why)) = super::check::bottleneck(model) else {
+        return Err("the model has no tier".into());
+    };
+    let t = &model.tiers[i];
     let n = f64::from(t.instances);
     let key = format!("tier.{}.instances", t.name);
-    if crashed {
-        Some((key, n, 3.0 * n))
+    let why = format!("tier {}, the bottleneck `surge check` finds: {why}", t.name);
+    if failed {
+        Ok((key, n, 3.0 * n, why))
     } else if t.instances > 1 {
-        Some((key, 1.0, n))
+        Ok((key, 1.0, n, why))
     } else {
-        None
+        Err(format!(
+            "{why}; it has 1 instance and the run held, so there is nothing to search below it; \
+             name a key with --vary"
+        ))
     }
+}
+
+/// Whether the run failed by `criterion`, read from its summary.json.
+fn run_failed(summary: &serde_json::Value, criterion: crate::metrics::slo::Criterion) -> bool {
+    let at = (criterion.metric().split('.')).fold(summary, |v, k| &v[k]);
+    at == &serde_json::Value::Bool(true)
 }
 
 fn parse_vary(v: &str) -> Result<(String, f64, f64), BadInput> {
@@ -72,6 +87,8 @@ fn plan_search(left_s: f64, run_s: f64, jobs: usize, lo: f64, hi: f64) -> Option
 pub fn report(args: &ReportArgs) -> Result<()> {
     let started = Instant::now();
     let model = model::load(args.model.as_deref(), &args.sets)?;
+    let criterion = args.failure.criterion;
+    criterion.check(&model)?;
     if let Some(v) = &args.vary {
         parse_vary(v)?;
     }
@@ -105,27 +122,31 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         wall_s: Some(run_s),
     });
     let run_folder = report::run::RunFolder::read(&dir.join("run"))?;
-    let crashed = run_folder.summary["outage"]["crashed"] == serde_json::Value::Bool(true);
+    let failed = run_failed(&run_folder.summary, criterion);
 
     // 2. The crash point, if it fits.
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let vary = match &args.vary {
-        Some(v) => Some(parse_vary(v)?),
-        None => default_vary(&model, crashed),
+        Some(v) => parse_vary(v).map(|(k, lo, hi)| (k, lo, hi, "named by --vary".to_string()))?,
+        None => match default_vary(&model, failed) {
+            Ok(v) => v,
+            Err(why) => {
+                steps.push(Step {
+                    name: "crash point".into(),
+                    result: format!("skipped: {why}"),
+                    wall_s: None,
+                });
+                (String::new(), 0.0, 0.0, why)
+            }
+        },
     };
     let mut crash_report = None;
     let left = args.budget - started.elapsed().as_secs_f64();
     match vary {
-        None => steps.push(Step {
-            name: "crash point".into(),
-            result: "skipped: the model's first tier has 1 instance and held; name a key with \
-                     --vary"
-                .into(),
-            wall_s: None,
-        }),
-        Some((key, lo, hi)) => match plan_search(left, run_s, jobs, lo, hi) {
+        (key, _, _, _) if key.is_empty() => {}
+        (key, lo, hi, why) => match plan_search(left, run_s, jobs, lo, hi) {
             None => steps.push(Step {
                 name: format!("crash point in {key} ({lo}..{hi})"),
                 result: format!(
@@ -158,6 +179,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                     confidence: 0.95,
                     tolerance: 0.03,
                     max_runs,
+                    budget: None,
                     seeds: crate::experiment::sweep::Seeds::Common,
                     resume: false,
                     runs: crate::cli::ManyRuns {
@@ -167,9 +189,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                         out: Some(out.clone()),
                         allow_huge: false,
                     },
-                    failure: crate::cli::Failure {
-                        criterion: crate::metrics::slo::Criterion::Outage,
-                    },
+                    failure: crate::cli::Failure { criterion },
                     quiet: args.quiet,
                 });
                 let took = t1.elapsed().as_secs_f64();
@@ -181,8 +201,10 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                             name,
                             result: format!(
                                 "done: crashpoint/ ({} runs, {reps} replications per value, \
-                                 at most {max_runs} runs to fit the budget)",
-                                f.cp.runs
+                                 at most {max_runs} runs to fit the budget; failure = {}; \
+                                 searched in {why})",
+                                f.cp.runs,
+                                criterion.name()
                             ),
                             wall_s: Some(took),
                         });

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use super::{human_count, human_duration, out_dir};
+use super::{human_count, human_duration, levels, out_dir, outage_line};
 use crate::cli::RunArgs;
 use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
 use crate::metrics::means;
@@ -17,6 +17,11 @@ use crate::stats::mean_ci95;
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let model = model::load(args.model.as_deref(), &args.sets)?;
+    if !args.quiet {
+        for w in model::warnings::warnings(&model) {
+            eprintln!("warning: {w}");
+        }
+    }
     let limits = args.bounds.limits();
     guard::check_size(
         &model,
@@ -215,7 +220,7 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
     let f = |key: &str| est.mean(key);
     let ci = |key: &str| est.get(key).and_then(|e| e.ci95);
     let with_ci = |v: Option<f64>, c: Option<f64>, fmt: &dyn Fn(f64) -> String| match (v, c) {
-        (Some(v), Some(c)) if n > 1 && c.is_finite() => format!("{} ± {}", fmt(v), fmt(c)),
+        (Some(v), Some(c)) if n > 1 => crate::fmt::plus_minus(fmt(v), c, fmt),
         (Some(v), _) => fmt(v),
         _ => "-".into(),
     };
@@ -251,6 +256,7 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
             "PARTIAL: every figure below covers only the time simulated; nothing is said about the rest\n",
         );
     }
+    s.push_str(&levels::levels_line(model));
     let offered = f("requests.offered").unwrap_or(0.0);
     let share = |k: &str| f(&format!("requests.{k}")).unwrap_or(0.0) / offered.max(1.0);
     // The clients' own failures, where the model has a breaker or a throttle.
@@ -266,7 +272,7 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
         }
     }
     s.push_str(&format!(
-        "requests: {} offered; {} succeeded, {} lost ({} rejected, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
+        "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
         pct(share("succeeded")),
         pct(share("rejected") + share("timed_out") + share("failed") + local_share),
@@ -277,13 +283,29 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
         with_ci(f("latency_s.p95"), ci("latency_s.p95"), &human_duration),
         with_ci(f("latency_s.p99"), ci("latency_s.p99"), &human_duration),
     ));
-    for t in &model.tiers {
+    s.push_str(&levels::calls_line(model, &est, n));
+    if let Some(users) = levels::users_line(model, &est, n) {
+        s.push_str(&users);
+    }
+    // Over the replications: (a tier's summary) -> one figure, averaged.
+    let tier_mean = |k: usize, f: fn(&crate::metrics::summary::TierSummary) -> f64| {
+        let xs: Vec<f64> = (outs.iter())
+            .filter_map(|o| o.summary.tiers.get(k).map(f))
+            .collect();
+        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+    };
+    for (k, t) in model.tiers.iter().enumerate() {
         let g = |k: &str| f(&format!("tiers.{}.{k}", t.name));
         let c = |k: &str| ci(&format!("tiers.{}.{k}", t.name));
         s.push_str(&format!(
             "tier {}: {} x {} threads, utilisation {}, mean in tier {}, mean wait {}, blocking {}\n",
             t.name,
-            t.instances,
+            instances_text(
+                t.instances,
+                tier_mean(k, |s| f64::from(s.instances_min)),
+                tier_mean(k, |s| f64::from(s.instances_max)),
+                tier_mean(k, |s| s.instances_mean)
+            ),
             t.threads,
             with_ci(g("utilization"), c("utilization"), &pct),
             with_ci(g("mean_in_system"), c("mean_in_system"), &|x| format!("{x:.2}")),
@@ -292,8 +314,35 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
         ));
     }
     s.push_str(&slo_line(model, outs));
-    s.push_str(&outage_story(model, outs, &span, &label));
+    let mut levels = vec![outage_line::Level::Requests, outage_line::Level::Calls];
+    if levels::has_users(model) {
+        levels.push(outage_line::Level::Users);
+    }
+    for level in levels {
+        s.push_str(&outage_line::story(model, outs, &span, &label, level));
+    }
     s
+}
+
+/// A tier's instances: the count where it stayed at the model's, else the range over the
+/// measured period and the time-average ("4 to 16 instances (time-average 9.3; 4 at the
+/// start)"), means over replications.
+fn instances_text(start: u32, min: Option<f64>, max: Option<f64>, mean: Option<f64>) -> String {
+    let start_f = f64::from(start);
+    match (min, max, mean) {
+        (Some(lo), Some(hi), Some(m))
+            if lo != start_f || hi != start_f || (m - start_f).abs() > 0.005 =>
+        {
+            let n = |x: f64| crate::fmt::format_number((x * 10.0).round() / 10.0);
+            format!(
+                "{} to {} instances (time-average {}; {start} at the start)",
+                n(lo),
+                n(hi),
+                n(m)
+            )
+        }
+        _ => start.to_string(),
+    }
 }
 
 /// The SLO line: success rate over the measured period, share of windows that met the SLO,
@@ -305,13 +354,13 @@ fn slo_line(model: &Model, outs: &[RunOutput]) -> String {
         let (mean, half) = mean_ci95(&xs);
         match (xs.is_empty(), half.is_finite()) {
             (true, _) => "-".to_string(),
-            (false, true) => format!("{} ± {}", fmt(mean), fmt(half)),
+            (false, true) => crate::fmt::plus_minus(fmt(mean), half, fmt),
             (false, false) => fmt(mean),
         }
     };
     let percent = |x: f64| format!("{:.1}%", 100.0 * x);
     format!(
-        "SLO (success rate at least {}, p95 at most {}, over {} windows): success rate {} over the measured period; {} of windows met the SLO, {} out of it; error budget used {}\n",
+        "SLO (success rate at least {}, p95 at most {}, over {} windows): success rate {} of the requests that ended in the measured period; {} of windows met the SLO, {} out of it; error budget used {}\n",
         pct(slo.success_rate),
         human_duration(slo.latency_s),
         human_duration(slo.window_s),
@@ -325,174 +374,12 @@ fn slo_line(model: &Model, outs: &[RunOutput]) -> String {
     )
 }
 
-/// Users on the site as it went down: the most in the quarter hour before the crash (once
-/// errors begin, users leave fast).
-fn users_at(out: &RunOutput, crash: f64) -> f64 {
-    let series = &out.series;
-    if series.is_empty() {
-        return 0.0;
-    }
-    let b = ((crash / series.bucket_s) as usize).min(series.len() - 1);
-    let from = b.saturating_sub((900.0 / series.bucket_s).ceil() as usize);
-    series.users[from..=b].iter().copied().fold(0.0, f64::max)
-}
-
-/// "x", or "x +- h" when there are replications to give an interval.
-fn with_interval(xs: &[f64], fmt: &dyn Fn(f64) -> String) -> String {
-    let (mean, half) = mean_ci95(xs);
-    if half.is_finite() {
-        format!("{} ± {}", fmt(mean), human_duration(half))
-    } else {
-        fmt(mean)
-    }
-}
-
-/// The outage line: one replication's story, or over replications the share that went down,
-/// the mean crash time with its 95% interval, and recovery over the recovered ones only.
-fn outage_story(
-    model: &Model,
-    outs: &[RunOutput],
-    span: &Simulated,
-    label: &dyn Fn(f64) -> String,
-) -> String {
-    let n = outs.len();
-    let slo = &model.slo;
-    let down: Vec<&RunOutput> = outs.iter().filter(|o| o.summary.outage.crashed).collect();
-    if down.is_empty() {
-        let all = if n > 1 {
-            format!(" in all {n} replications")
-        } else {
-            String::new()
-        };
-        return if span.stopped > 0 {
-            format!(
-                "no outage in the simulated time{all} (the success rate never fell below {} over a {} window before {}); {}\n",
-                pct(slo.outage_below),
-                human_duration(slo.window_s),
-                label(span.until_s),
-                span.not_simulated(model, label),
-            )
-        } else {
-            format!(
-                "the site stayed up{all}: the success rate never fell below {} over a {} window\n",
-                pct(slo.outage_below),
-                human_duration(slo.window_s)
-            )
-        };
-    }
-    let crash: Vec<f64> = down
-        .iter()
-        .filter_map(|o| o.summary.outage.crash_time_s)
-        .collect();
-    let users: Vec<f64> = down
-        .iter()
-        .zip(&crash)
-        .map(|(o, &c)| users_at(o, c))
-        .collect();
-    let back: Vec<(f64, f64)> = down
-        .iter()
-        .filter_map(|o| {
-            let o = &o.summary.outage;
-            match (o.recovered, o.recovered_at_s, o.recovery_time_s) {
-                (Some(true), Some(at), Some(took)) => Some((at, took)),
-                _ => None,
-            }
-        })
-        .collect();
-    let stuck = down.len() - back.len();
-    let episodes: Vec<f64> = outs
-        .iter()
-        .map(|o| f64::from(o.summary.outage.episodes))
-        .collect();
-    let downtime: Vec<f64> = outs.iter().map(|o| o.summary.outage.downtime_s).collect();
-    let lost: Vec<f64> = outs.iter().map(lost).collect();
-    let mean = |xs: &[f64]| mean_ci95(xs).0;
-    let users_mean = mean(&users);
-    let on_site = if users_mean > 0.0 {
-        format!(" with {} users on the site", human_count(users_mean))
-    } else {
-        String::new()
-    };
-    // Downtime of a run still down at the end is cut by the horizon: a lower bound.
-    let at_least = if stuck > 0 { "at least " } else { "" };
-    if n == 1 {
-        let o = &outs[0].summary.outage;
-        let back = match back.first() {
-            Some(&(at, took)) => format!("back at {}, {} later", label(at), human_duration(took)),
-            None => format!(
-                "not recovered by the end ({} after the crash, at least)",
-                human_duration(o.recovery_time_s.unwrap_or(0.0))
-            ),
-        };
-        return format!(
-            "down at {}{on_site}; {back}; {} outage episode{}, {at_least}{} down in all; {} requests lost ({})\n",
-            label(crash[0]),
-            o.episodes,
-            if o.episodes == 1 { "" } else { "s" },
-            human_duration(o.downtime_s),
-            human_count(lost[0]),
-            lost_kinds(model),
-        );
-    }
-    let mut s = format!(
-        "down in {} of {n} replications, at {} (mean, 95% interval){}",
-        down.len(),
-        with_interval(&crash, label),
-        if users_mean > 0.0 {
-            format!("{on_site} (mean)")
-        } else {
-            String::new()
-        },
-    );
-    if !back.is_empty() {
-        let at: Vec<f64> = back.iter().map(|b| b.0).collect();
-        let took: Vec<f64> = back.iter().map(|b| b.1).collect();
-        s.push_str(&format!(
-            "; back at {}, {} after the crash (mean over the {} recovered)",
-            with_interval(&at, label),
-            with_interval(&took, &human_duration),
-            back.len()
-        ));
-    }
-    if stuck > 0 {
-        s.push_str(&format!(
-            "; not recovered in {stuck} of {} by the end",
-            down.len()
-        ));
-    }
-    s.push_str(&format!(
-        "; per replication (mean of {n}): {:.1} outage episodes, {at_least}{} down, {} requests lost ({})\n",
-        mean(&episodes),
-        human_duration(mean(&downtime)),
-        human_count(mean(&lost)),
-        lost_kinds(model),
-    ));
-    s
-}
-
-/// What "lost" counts in this model: the clients' own failures too where it has them.
-fn lost_kinds(model: &Model) -> &'static str {
-    let any = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
-    match (any(|c| c.breaker.is_some()), any(|c| c.throttle.is_some())) {
-        (false, false) => "rejected, timed out or failed",
-        (true, false) => "rejected, timed out, failed or short-circuited",
-        (false, true) => "rejected, timed out, failed or throttled",
-        (true, true) => "rejected, timed out, failed, short-circuited or throttled",
-    }
-}
-
-/// Requests that did not succeed: rejected, timed out, failed, short-circuited or throttled.
-fn lost(out: &RunOutput) -> f64 {
-    let r = &out.summary.requests;
-    r.lost() as f64
-}
-
 /// How much of the horizon the replications simulated: all of it, or (stopped at a bound) up to
 /// `until_s`, the earliest stop among the replications that stopped.
-struct Simulated {
-    until_s: f64,
+pub(crate) struct Simulated {
+    pub(crate) until_s: f64,
     /// Replications stopped at a bound, and the option that stopped the first of them.
-    stopped: usize,
+    pub(crate) stopped: usize,
     by: &'static str,
 }
 
@@ -542,7 +429,7 @@ impl Simulated {
     }
 
     /// What was not simulated, so no conclusion is drawn about it.
-    fn not_simulated(&self, model: &Model, label: &dyn Fn(f64) -> String) -> String {
+    pub(crate) fn not_simulated(&self, model: &Model, label: &dyn Fn(f64) -> String) -> String {
         let rest = human_duration(model.scenario.duration_s - self.until_s);
         let surge = &model.surge;
         if surge.peak != 1.0 && surge.start_s >= self.until_s {

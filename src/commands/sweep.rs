@@ -80,6 +80,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     for m in &models {
         crate::experiment::guard::check_run_size(m, args.runs.allow_huge)?;
     }
+    args.failure.criterion.check(&models[0])?;
     let keys: Vec<&str> = varies.iter().map(|v| v.key.as_str()).collect();
     if args.count_points {
         println!("{}", points.len());

@@ -32,6 +32,13 @@ pub struct Comparison {
     /// The baseline first, then the variants in the order given.
     pub variants: Vec<VariantResult>,
     pub surge_version: String,
+    /// The variants' names, best first (`Comparison::ranking`): the terminal, the report and
+    /// the chart all read this order.
+    #[serde(default)]
+    pub ranking: Vec<String>,
+    /// What the ranking orders by, in words.
+    #[serde(default)]
+    pub ranked_by: String,
 }
 
 /// One variant's results.
@@ -107,7 +114,7 @@ fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
     let find = |key: &str| columns.iter().find(|c| c.key() == key).cloned();
     let mut out = Vec::new();
     type Censored = fn(&Run) -> bool;
-    let fixed: [(&str, Censored); 5] = [
+    let fixed: [(&str, Censored); 8] = [
         (table::DOWNTIME, |r| r.down_at_end),
         (table::RECOVERY_TIME, |r| {
             r.summary.outage.crashed && r.summary.outage.recovered != Some(true)
@@ -115,6 +122,9 @@ fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
         (table::REQUESTS_LOST, never),
         ("slo.success_rate", never),
         (table::LATENCY_P95, never),
+        (table::CALLS_LOST, never),
+        (table::CALLS_SUCCESS_RATE, never),
+        (table::USERS_LOST, never),
     ];
     for (key, censored) in fixed {
         if let Some(column) = find(key) {
@@ -174,7 +184,7 @@ pub fn compare(
     let per_variant: Vec<&[RunOutput]> = outs.chunks(seeds.len().max(1)).collect();
     let model = &variants[0].1;
     let results = summarise(variants, &per_variant);
-    Ok(Comparison {
+    let mut cmp = Comparison {
         model: model.scenario.name.clone(),
         reps,
         seed,
@@ -182,7 +192,14 @@ pub fn compare(
         overrides: overrides.to_vec(),
         variants: results,
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
-    })
+        ranking: Vec::new(),
+        ranked_by: String::new(),
+    };
+    cmp.ranking = (cmp.ranking().into_iter())
+        .map(|i| cmp.variants[i].name.clone())
+        .collect();
+    cmp.ranked_by = cmp.ranked_by_words().to_string();
+    Ok(cmp)
 }
 
 /// The statistics of each variant's runs (`outs[v]`: variant v's replications in order).
@@ -289,18 +306,45 @@ impl Comparison {
         Column::union(self.variants.iter().filter_map(|v| v.replications.first()))
     }
 
-    /// The variants' indices ranked by mean downtime (least first), then requests lost; the
-    /// order given breaks ties.
+    /// Some variant has a users source (so a user level to rank by).
+    fn has_users(&self) -> bool {
+        self.variants
+            .iter()
+            .any(|v| v.stat(table::USERS_LOST).is_some())
+    }
+
+    /// The variants' indices, best first, by what users got: the users lost (sessions given
+    /// up after errors, turned away by the waiting room or out of patience in it) where the
+    /// model has a users source, then the calls lost (a request whose every attempt failed, a
+    /// page whose refreshes all failed, a user turned away before its page), then the mean
+    /// downtime by requests; the order given breaks the remaining ties. A variant without a
+    /// value (no users source while another has one) ranks after those with one.
     pub fn ranking(&self) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..self.variants.len()).collect();
         let key = |i: usize, k: &str| self.variants[i].mean(k).unwrap_or(f64::INFINITY);
+        let users = self.has_users();
         idx.sort_by(|&a, &b| {
-            key(a, table::DOWNTIME)
-                .total_cmp(&key(b, table::DOWNTIME))
-                .then(key(a, table::REQUESTS_LOST).total_cmp(&key(b, table::REQUESTS_LOST)))
+            let by = |k: &str| key(a, k).total_cmp(&key(b, k));
+            let first = if users {
+                by(table::USERS_LOST)
+            } else {
+                std::cmp::Ordering::Equal
+            };
+            first
+                .then(by(table::CALLS_LOST))
+                .then(by(table::DOWNTIME))
                 .then(a.cmp(&b))
         });
         idx
+    }
+
+    /// What `ranking` orders by, in words.
+    pub fn ranked_by_words(&self) -> &'static str {
+        if self.has_users() {
+            "users lost, then calls lost, then downtime (least first)"
+        } else {
+            "calls lost, then downtime (least first)"
+        }
     }
 }
 

@@ -38,6 +38,12 @@ pub enum Method {
     /// `max_runs_reached`, the bracket of one replication per value, not told from 0.5.
     #[serde(rename = "bracket")]
     Bracket,
+    /// A whole value whose runs both fail and hold, its probability not told from 0.5, between
+    /// a neighbour told to fail and one told to hold (`search::knife`): the crash point is
+    /// that value, `ci95` its two neighbours, and the value's probability is read from its
+    /// point (`CrashPoint::knife_edge`).
+    #[serde(rename = "knife edge")]
+    KnifeEdge,
 }
 
 impl Method {
@@ -46,6 +52,7 @@ impl Method {
         match self {
             Method::LogisticFit => format!("{}% interval", (confidence * 100.0).round()),
             Method::Bracket => "bracket".to_string(),
+            Method::KnifeEdge => "neighbours".to_string(),
         }
     }
 }
@@ -96,6 +103,10 @@ pub struct CrashPoint {
     pub seeds: String,
     /// `--max-runs` was reached before the interval was as tight as asked.
     pub max_runs_reached: bool,
+    /// `--budget` ran out first: the search asked for no more runs (with `max_runs_reached`,
+    /// the answer is the best so far).
+    #[serde(default)]
+    pub budget_reached: bool,
     /// Runs simulated by this command, speculative ones included.
     pub runs_simulated: u32,
     /// Runs read back from the journal of an interrupted try (`--resume`).
@@ -113,19 +124,65 @@ pub struct CrashPoint {
 /// "slo.broken", as `crashpoint.json` wrote it before).
 fn criterion_or_metric<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Criterion, D::Error> {
     let s = String::deserialize(d)?;
-    match s.as_str() {
-        "outage" | "outage.crashed" => Ok(Criterion::Outage),
-        "slo" | "slo.broken" => Ok(Criterion::Slo),
-        other => Err(serde::de::Error::custom(format!(
-            "unknown criterion `{other}` (expected outage or slo)"
-        ))),
-    }
+    Criterion::parse(&s).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown criterion `{s}` (expected outage, slo, call-outage or user-outage)"
+        ))
+    })
 }
 
 impl CrashPoint {
     /// The words for what this search looked for.
     pub fn words(&self) -> Words {
         words(self.criterion)
+    }
+
+    /// The runs at `value`: (failures, replications).
+    pub fn at(&self, value: f64) -> (u32, u32) {
+        (self.points.iter())
+            .find(|t| t.value == value)
+            .map_or((0, 0), |t| (t.outages, t.reps))
+    }
+
+    /// The knife edge, if the search ended on one: its value, the failures and replications
+    /// there, and its neighbours on the failing and the holding side.
+    pub fn knife_edge(&self) -> Option<KnifeEdge> {
+        let (Method::KnifeEdge, Some(x), Some([a, b])) = (self.method, self.crash_point, self.ci95)
+        else {
+            return None;
+        };
+        let larger_fails = self.direction == words(self.criterion).larger_fails;
+        let (fails, holds) = if larger_fails { (b, a) } else { (a, b) };
+        let (k, n) = self.at(x);
+        Some(KnifeEdge {
+            value: x,
+            failures: k,
+            reps: n,
+            fails,
+            holds,
+        })
+    }
+}
+
+/// A knife edge (`Method::KnifeEdge`) read back from a `CrashPoint`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KnifeEdge {
+    pub value: f64,
+    pub failures: u32,
+    pub reps: u32,
+    /// The neighbour told to fail, and the one told to hold.
+    pub fails: f64,
+    pub holds: f64,
+}
+
+impl KnifeEdge {
+    /// The share of runs failing at the value, and the half-width of its normal interval at
+    /// `confidence`.
+    pub fn probability(&self, confidence: f64) -> (f64, f64) {
+        let n = f64::from(self.reps.max(1));
+        let p = f64::from(self.failures) / n;
+        let z = crate::stats::normal_quantile(0.5 + confidence / 2.0);
+        (p, z * (p * (1.0 - p) / n).sqrt())
     }
 }
 
@@ -165,6 +222,22 @@ pub fn words(criterion: Criterion) -> Words {
             larger_fails: "larger breaks the SLO",
             larger_holds: "larger keeps the SLO",
         },
+        Criterion::CallOutage => Words {
+            point: "crash point by calls",
+            failure: "outage by calls",
+            failures: "outages by calls",
+            probability: "outage probability (by calls)",
+            larger_fails: "larger crashes",
+            larger_holds: "larger saves",
+        },
+        Criterion::UserOutage => Words {
+            point: "crash point by users",
+            failure: "outage by users",
+            failures: "outages by users",
+            probability: "outage probability (by users)",
+            larger_fails: "larger crashes",
+            larger_holds: "larger saves",
+        },
     }
 }
 
@@ -198,6 +271,8 @@ pub struct Search<'a> {
     pub resume: bool,
     /// When a run counts as failed (an outage, or any break of the SLO).
     pub criterion: crate::metrics::slo::Criterion,
+    /// Past this instant no new run is asked for (`--budget`).
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// Find the crash point (see `super::search`).

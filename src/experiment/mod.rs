@@ -16,7 +16,9 @@ use std::time::Instant;
 
 use crate::engine::{Calendar, derive_seed};
 use crate::metrics::outage;
-use crate::metrics::summary::{EndedBy, Latency, RequestCounts, TierSummary};
+use crate::metrics::summary::{
+    CallCounts, EndedBy, Latency, RequestCounts, SessionCounts, TierSummary,
+};
 use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::system::World;
@@ -105,6 +107,8 @@ pub fn run_watched(
             if world.answered_at().is_some() {
                 ended_by = Some(match limits.until {
                     Some(Until::FirstSloBreach) => EndedBy::FirstSloBreach,
+                    Some(Until::FirstCallOutage) => EndedBy::FirstCallOutage,
+                    Some(Until::FirstUserOutage) => EndedBy::FirstUserOutage,
                     _ => EndedBy::FirstOutage,
                 });
             }
@@ -188,6 +192,9 @@ pub fn run_watched(
                 wait_p90_s: wait_q(s, 0.90),
                 wait_p99_s: wait_q(s, 0.99),
                 instance_hours: world.instance_hours(k),
+                instances_min: world.instance_range(k).0,
+                instances_max: world.instance_range(k).1,
+                instances_mean: world.instance_range(k).2,
                 cost: tier
                     .cost_per_instance_hour
                     .map(|price| price * world.instance_hours(k)),
@@ -197,6 +204,32 @@ pub fn run_watched(
         })
         .collect();
     let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, until_s);
+    let calls = CallCounts {
+        made: t.first_attempts + t.calls_unsent,
+        succeeded: t.succeeded,
+        lost: t.calls_lost,
+        success_rate: (t.succeeded + t.calls_lost > 0)
+            .then(|| t.succeeded as f64 / (t.succeeded + t.calls_lost) as f64),
+        outage: outage::detect_calls(&m.series, &model.slo, sc.warmup_s, until_s),
+    };
+    let has_users = (model.sources.iter()).any(|s| s.kind == crate::model::SourceKind::Users);
+    let room = world.room_summary(span_s);
+    let sessions = has_users.then(|| {
+        let s = m.sessions;
+        let (turned_away, left_room) = room.as_ref().map_or((0, 0), |r| (r.rejected, r.abandoned));
+        let lost = s.gave_up + turned_away + left_room;
+        SessionCounts {
+            arrived: s.arrived,
+            completed: s.completed,
+            gave_up: s.gave_up,
+            turned_away,
+            left_room,
+            lost,
+            success_rate: (s.completed + lost > 0)
+                .then(|| s.completed as f64 / (s.completed + lost) as f64),
+            outage: outage::detect_users(&m.series, &model.slo, sc.warmup_s, until_s),
+        }
+    });
     let mut summary = Summary {
         model: sc.name.clone(),
         seed,
@@ -222,6 +255,8 @@ pub fn run_watched(
             in_flight: t.offered - ended,
             wasted: world.wasted,
         },
+        calls,
+        sessions,
         latency_s: Latency {
             mean: (t.succeeded > 0).then(|| m.latency_sum_s / m.latency.len().max(1) as f64),
             p50: q(0.50),
@@ -233,7 +268,7 @@ pub fn run_watched(
         outage,
         slo: Default::default(),
         tiers,
-        waiting_room: world.room_summary(span_s),
+        waiting_room: room,
     };
     summary.slo = crate::metrics::slo::measure(
         &m.series,
@@ -318,6 +353,11 @@ pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
     col!(p99_s);
     col!(window_success_rate);
     col!(window_p95_s);
+    col!(calls_lost);
+    col!(window_call_success_rate);
+    col!(sessions_completed);
+    col!(sessions_lost);
+    col!(window_user_success_rate);
     for k in 0..s.tiers.len() {
         macro_rules! tcol {
             ($f:ident) => {

@@ -41,6 +41,31 @@ pub struct Counts {
     pub failed: u64,
     pub short_circuited: u64,
     pub throttled: u64,
+    /// Calls that ended without success: the client gave up on a request and its retries, or
+    /// on a page and its refreshes (every attempt failed), or a user the waiting room turned
+    /// away (or who left it) never got the page it came for. A call that succeeded is an
+    /// attempt that succeeded, so `succeeded` counts those.
+    pub calls_lost: u64,
+    /// Of `calls_lost`, pages asked for at the waiting room's door and never sent (a new page:
+    /// not a refresh of one already sent), so not among `first_attempts`.
+    pub calls_unsent: u64,
+    /// Sessions that ended: every page served, or lost (given up after errors, turned away by
+    /// the waiting room or out of patience in it). Per bucket, for the user-level window; the
+    /// summary's session counts are `Collector::sessions`.
+    pub sessions_completed: u64,
+    pub sessions_lost: u64,
+}
+
+/// Sessions of the users sources (counted when they happen, at or after the warm-up).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sessions {
+    /// Sessions begun: new visits and users coming back.
+    pub arrived: u64,
+    /// Sessions whose every page succeeded (counted at the last page's success).
+    pub completed: u64,
+    /// Sessions that ended after a failed page: the user gave up (no refresh, or
+    /// `give_up_after` failures in a row).
+    pub gave_up: u64,
 }
 
 impl Counts {
@@ -285,6 +310,8 @@ pub struct Collector {
     pub latency_sum_s: f64,
     latency_sum_ns: f64,
     pub users: Level,
+    /// The users sources' sessions (see [`Sessions`]).
+    pub sessions: Sessions,
     pub tiers: Vec<TierStats>,
     pub series: TimeSeries,
     /// The waiting room's measures, when the model has one (`with_room`).
@@ -330,6 +357,7 @@ impl Collector {
             latency_sum_s: 0.0,
             latency_sum_ns: 0.0,
             users: Level::default(),
+            sessions: Sessions::default(),
             tiers: tiers
                 .iter()
                 .map(|(_, threads, n)| {
@@ -406,20 +434,23 @@ impl Collector {
 
     /// `first` first attempts and `retries` repeats offered and refused at once, all at times
     /// in the bucket of `now` and on the same side of the warm-up: the counts of as many
-    /// `offered` then `ended(.., Rejected)`, in one step.
-    pub fn refused_many(&mut self, now: Time, first: u64, retries: u64) {
+    /// `offered` then `ended(.., Rejected)`, in one step; `lost` of them end their call (their
+    /// client gives up on it).
+    pub fn refused_many(&mut self, now: Time, first: u64, retries: u64, lost: u64) {
         let n = first + retries;
         let c = &mut self.now_bucket;
         c.offered += n;
         c.first_attempts += first;
         c.retries += retries;
         c.rejected += n;
+        c.calls_lost += lost;
         if now >= self.warmup {
             let t = &mut self.totals;
             t.offered += n;
             t.first_attempts += first;
             t.retries += retries;
             t.rejected += n;
+            t.calls_lost += lost;
         }
     }
 
@@ -442,6 +473,47 @@ impl Collector {
             } else if now.0.saturating_add(self.bucket.0) > self.warmup.0 {
                 self.pre_warmup_hist.saturating_record(latency_ns);
             }
+        }
+    }
+
+    /// A call whose last attempt was offered at `offered_at` ends without success: its client
+    /// gives up (no retry or refresh left, or none wanted). Two counters, no allocation.
+    #[inline]
+    pub fn call_lost(&mut self, offered_at: Time) {
+        self.now_bucket.calls_lost += 1;
+        if offered_at >= self.warmup {
+            self.totals.calls_lost += 1;
+        }
+    }
+
+    /// A user at the waiting room's door leaves without getting in (turned away, or out of
+    /// patience): the page it came for is a lost call; `fresh` when that page was never sent
+    /// (not a refresh), so it was not counted among the first attempts either. Counted in the
+    /// totals when the room's own counts are (`RoomStats::counting`), so the two agree.
+    pub fn call_lost_at_door(&mut self, fresh: bool) {
+        let counted = self.room.as_ref().is_some_and(RoomStats::counting);
+        let (b, t) = (&mut self.now_bucket, &mut self.totals);
+        b.calls_lost += 1;
+        b.calls_unsent += u64::from(fresh);
+        b.sessions_lost += 1;
+        if counted {
+            t.calls_lost += 1;
+            t.calls_unsent += u64::from(fresh);
+        }
+    }
+
+    /// Sessions begun, completed and given up at `now` (the group advance settles several at
+    /// once, all on one side of the warm-up).
+    #[inline]
+    pub fn sessions(&mut self, now: Time, arrived: u64, completed: u64, gave_up: u64) {
+        let b = &mut self.now_bucket;
+        b.sessions_completed += completed;
+        b.sessions_lost += gave_up;
+        if now >= self.warmup {
+            let s = &mut self.sessions;
+            s.arrived += arrived;
+            s.completed += completed;
+            s.gave_up += gave_up;
         }
     }
 
@@ -478,6 +550,9 @@ impl Collector {
         s.failed.push(c.failed as f64);
         s.short_circuited.push(c.short_circuited as f64);
         s.throttled.push(c.throttled as f64);
+        s.calls_lost.push(c.calls_lost as f64);
+        s.sessions_completed.push(c.sessions_completed as f64);
+        s.sessions_lost.push(c.sessions_lost as f64);
         s.p50_s.push(quantile_s(&self.bucket_hist, 0.50));
         s.p95_s.push(quantile_s(&self.bucket_hist, 0.95));
         s.p99_s.push(quantile_s(&self.bucket_hist, 0.99));
@@ -493,6 +568,9 @@ impl Collector {
             w.failed -= old_c.failed;
             w.short_circuited -= old_c.short_circuited;
             w.throttled -= old_c.throttled;
+            w.calls_lost -= old_c.calls_lost;
+            w.sessions_completed -= old_c.sessions_completed;
+            w.sessions_lost -= old_c.sessions_lost;
             self.window_hist
                 .subtract(&old_h)
                 .expect("a bucket is part of its window");
@@ -519,6 +597,9 @@ impl Collector {
         w.failed += c.failed;
         w.short_circuited += c.short_circuited;
         w.throttled += c.throttled;
+        w.calls_lost += c.calls_lost;
+        w.sessions_completed += c.sessions_completed;
+        w.sessions_lost += c.sessions_lost;
         let ended = w.ended();
         let rate = if ended > 0 {
             w.succeeded as f64 / ended as f64
@@ -528,6 +609,21 @@ impl Collector {
             f64::NAN // nothing offered: no verdict
         };
         s.window_success_rate.push(rate);
+        // Calls: each success ends one; a call lost ended when its client gave up.
+        let calls_ended = w.succeeded + w.calls_lost;
+        s.window_call_success_rate.push(if calls_ended > 0 {
+            w.succeeded as f64 / calls_ended as f64
+        } else if w.offered > 0 || w.calls_lost > 0 {
+            0.0
+        } else {
+            f64::NAN
+        });
+        let sessions_ended = w.sessions_completed + w.sessions_lost;
+        s.window_user_success_rate.push(if sessions_ended > 0 {
+            w.sessions_completed as f64 / sessions_ended as f64
+        } else {
+            f64::NAN
+        });
         s.window_p95_s.push(quantile_s(&self.window_hist, 0.95));
 
         for ((stats, ts), (base, per_req)) in self.tiers.iter_mut().zip(&mut s.tiers).zip(memory) {

@@ -16,7 +16,9 @@ use serde::Serialize;
 use super::outage::Outage;
 use super::room::{RoomState, RoomSummary};
 use super::slo::SloSummary;
-use super::summary::{EndedBy, Latency, RequestCounts, Summary, TierSummary};
+use super::summary::{
+    CallCounts, EndedBy, Latency, RequestCounts, SessionCounts, Summary, TierSummary,
+};
 
 /// A field that averages as a number; `None` where `summary.json` holds `null` (no value, or
 /// not a finite number).
@@ -201,10 +203,10 @@ averaged! {
         ],
         when_present: [simulated_until_s],
         nested: [
-            requests: RequestCounts, latency_s: Latency, outage: Outage, slo: SloSummary,
-            tiers: Vec<TierSummary>,
+            requests: RequestCounts, calls: CallCounts, latency_s: Latency, outage: Outage,
+            slo: SloSummary, tiers: Vec<TierSummary>,
         ],
-        optional: [waiting_room: RoomSummary],
+        optional: [sessions: SessionCounts, waiting_room: RoomSummary],
     }
 }
 
@@ -220,6 +222,34 @@ averaged! {
         ],
         when_present: [short_circuited, throttled],
         nested: [],
+        optional: [],
+    }
+}
+
+averaged! {
+    /// The means of the call counts, and of the call-level outage.
+    CallCounts => CallMeans, CallCi {
+        keep: [],
+        keep_present: [],
+        flags: [],
+        numbers: [made, succeeded, lost, success_rate],
+        when_present: [],
+        nested: [outage: Outage],
+        optional: [],
+    }
+}
+
+averaged! {
+    /// The means of the session counts.
+    SessionCounts => SessionMeans, SessionCi {
+        keep: [],
+        keep_present: [],
+        flags: [],
+        numbers: [
+            arrived, completed, gave_up, turned_away, left_room, lost, success_rate,
+        ],
+        when_present: [],
+        nested: [outage: Outage],
         optional: [],
     }
 }
@@ -245,7 +275,7 @@ averaged! {
         flags: [],
         numbers: [
             crashed, crash_time_s, recovered, recovery_time_s, downtime_s, episodes,
-            recovered_at_s,
+            recovered_at_s, down_at_end, held_at_end_s,
         ],
         when_present: [],
         nested: [],
@@ -261,7 +291,7 @@ averaged! {
         flags: [],
         numbers: [
             success_rate, windows_met_share, time_out_of_slo_s, error_budget_used, broken,
-            target_success_rate, target_latency_s, window_s, outage_below,
+            target_success_rate, target_latency_s, window_s, outage_below, stable_s,
         ],
         when_present: [],
         nested: [],
@@ -279,7 +309,8 @@ averaged! {
             threads, instances, utilization, mean_in_system, mean_queue_wait_s, mean_response_s,
             blocking_probability, crashes, first_crash_s, throughput_per_s, departures_per_s,
             mean_time_in_tier_s, time_in_tier_s, in_tier_at_end, mean_busy_threads, mean_queued,
-            prob_wait, wait_p50_s, wait_p90_s, wait_p99_s, instance_hours,
+            prob_wait, wait_p50_s, wait_p90_s, wait_p99_s, instance_hours, instances_min,
+            instances_max, instances_mean,
         ],
         when_present: [cost, ejections, limited],
         nested: [],

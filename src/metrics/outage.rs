@@ -27,22 +27,77 @@ pub struct Outage {
     pub intervals: Vec<[f64; 2]>,
     /// The moment of recovery, seconds.
     pub recovered_at_s: Option<f64>,
+    /// The last episode was still on when the run ended (its last SLO window was down): the
+    /// downtime is cut by the horizon, a lower bound. False without an episode, and for an
+    /// outage that was over by the end even when recovery was not confirmed.
+    #[serde(default)]
+    pub down_at_end: bool,
+    /// For an outage over by the end but not recovered: how long the full SLO had held, without
+    /// a break, when the run ended (shorter than `slo.stable`, or recovery would have been
+    /// confirmed), seconds. `null` otherwise.
+    #[serde(default)]
+    pub held_at_end_s: Option<f64>,
 }
 
-/// Analyse a time series. `window_buckets` is the window length in buckets; windows that end
-/// before `warmup_s` are ignored.
+/// Analyse a time series at the attempt level (`window_success_rate`); windows that end before
+/// `warmup_s` are ignored.
 pub fn detect(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) -> Outage {
+    detect_in(
+        series,
+        &series.window_success_rate,
+        slo,
+        warmup_s,
+        duration_s,
+    )
+}
+
+/// The same analysis at the call level (`window_call_success_rate`: calls that succeeded over
+/// the calls that ended, a call being a request and its retries or a page and its refreshes):
+/// a window is down when fewer than `slo.outage_below` of its calls succeeded, and the site
+/// has recovered once the call success rate meets `slo.success_rate` (and the p95 latency its
+/// target) for `slo.stable`.
+pub fn detect_calls(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) -> Outage {
+    detect_in(
+        series,
+        &series.window_call_success_rate,
+        slo,
+        warmup_s,
+        duration_s,
+    )
+}
+
+/// The same analysis at the user level (`window_user_success_rate`: sessions that got every
+/// page over the sessions that ended, those turned away or out of patience at the waiting room
+/// among the lost).
+pub fn detect_users(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) -> Outage {
+    detect_in(
+        series,
+        &series.window_user_success_rate,
+        slo,
+        warmup_s,
+        duration_s,
+    )
+}
+
+/// The analysis over `rates`, one window success rate per bucket.
+fn detect_in(
+    series: &TimeSeries,
+    rates: &[f64],
+    slo: &Slo,
+    warmup_s: f64,
+    duration_s: f64,
+) -> Outage {
     let b = series.bucket_s;
+    let n = series.len().min(rates.len());
     let k = ((slo.window_s / b).round() as usize).max(1);
-    let n = series.len();
     // Centre of the window ending with bucket i (partial at the start: it covers buckets 0..=i).
     let centre = |i: usize| {
         let covered = (i + 1).min(k) as f64;
         (i + 1) as f64 * b - covered * b / 2.0
     };
     let first = super::slo::first_measured(series, warmup_s);
-    let down = |i: usize| series.window_success_rate[i] < slo.outage_below;
-    let holds = |i: usize| super::slo::window_meets(series, slo, i);
+    let down = |i: usize| rates[i] < slo.outage_below;
+    let holds = |i: usize| super::slo::meets(rates[i], series.window_p95_s[i], slo);
     let mut out = Outage::default();
     let mut i = first;
     while i < n {
@@ -92,6 +147,17 @@ pub fn detect(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) ->
             None => {
                 out.recovered = Some(false);
                 out.recovery_time_s = Some(duration_s - crash);
+                out.down_at_end = n > first && down(n - 1);
+                if !out.down_at_end {
+                    // The stretch of windows meeting the SLO that reaches the end.
+                    let start = (first..n)
+                        .rev()
+                        .take_while(|&j| holds(j) && centre(j) >= first_episode[1])
+                        .last();
+                    out.held_at_end_s = Some(start.map_or(0.0, |s| {
+                        (duration_s - (centre(s) - b / 2.0).max(crash)).max(0.0)
+                    }));
+                }
             }
         }
     }
@@ -149,6 +215,30 @@ mod tests {
     }
 
     #[test]
+    fn an_outage_over_before_the_end_is_not_still_on() {
+        // Down from 4 to 6 min, then the SLO holds for the last 4 min of a 10-min run, short of
+        // a `stable` of 5 min: the outage is over, its recovery not confirmed.
+        let mut r = vec![1.0; 10];
+        for x in &mut r[4..6] {
+            *x = 0.2;
+        }
+        let slo = Slo {
+            stable_s: 300.0,
+            ..slo()
+        };
+        let o = detect(&series(&r), &slo, 0.0, 600.0);
+        assert_eq!(o.recovered, Some(false));
+        assert!(!o.down_at_end);
+        assert_eq!(o.intervals, vec![[240.0, 360.0]]);
+        assert_eq!(o.held_at_end_s, Some(240.0));
+        // Still down in the last window: on at the end, nothing held.
+        r[9] = 0.1;
+        let o = detect(&series(&r), &slo, 0.0, 600.0);
+        assert!(o.down_at_end);
+        assert_eq!(o.held_at_end_s, None);
+    }
+
+    #[test]
     fn never_recovering_is_censored() {
         let mut r = vec![1.0; 10];
         for x in &mut r[4..] {
@@ -157,6 +247,7 @@ mod tests {
         let o = detect(&series(&r), &slo(), 0.0, 600.0);
         assert_eq!(o.recovered, Some(false));
         assert_eq!(o.recovery_time_s, Some(360.0));
+        assert!(o.down_at_end && o.held_at_end_s.is_none());
         let healthy = detect(&series(&[1.0; 10]), &slo(), 0.0, 600.0);
         assert!(!healthy.crashed && healthy.recovered.is_none() && healthy.episodes == 0);
     }

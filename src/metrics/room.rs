@@ -143,6 +143,11 @@ impl RoomStats {
         self.at_start = state;
     }
 
+    /// The measured period has started: the totals count.
+    pub fn counting(&self) -> bool {
+        self.counting
+    }
+
     /// Count one event of the room's (not an admission: see `admitted`).
     #[inline]
     pub fn count(&mut self, what: RoomFlow) {

@@ -53,12 +53,29 @@ pub struct TimeSeries {
     pub throttled: Vec<f64>,
     pub has_breaker: bool,
     pub has_throttle: bool,
+    /// Calls that ended without success in the bucket (counts): a request whose retries all
+    /// failed, a page whose refreshes all failed (the user left), or a user the waiting room
+    /// turned away or who left it. A call that succeeded is an attempt that succeeded
+    /// (`succeeded`).
+    pub calls_lost: Vec<f64>,
+    /// Sessions that ended in the bucket with every page served, and lost (given up after
+    /// errors, turned away by the waiting room or out of patience in it): counts, written only
+    /// with a users source (`has_users`).
+    pub sessions_completed: Vec<f64>,
+    pub sessions_lost: Vec<f64>,
+    pub has_users: bool,
     /// Latency percentiles of the requests that succeeded in the bucket, seconds (NaN if none).
     pub p50_s: Vec<f64>,
     pub p95_s: Vec<f64>,
     pub p99_s: Vec<f64>,
     /// Success rate over the SLO window ending with this bucket (NaN if nothing ended in it).
     pub window_success_rate: Vec<f64>,
+    /// Calls that succeeded over the calls that ended (succeeded or lost) in the SLO window
+    /// ending with this bucket (NaN if nothing happened in it): the call-level outage reads it.
+    pub window_call_success_rate: Vec<f64>,
+    /// Sessions completed over the sessions that ended in the SLO window ending with this
+    /// bucket (NaN if none ended): the user-level outage reads it.
+    pub window_user_success_rate: Vec<f64>,
     /// p95 latency of successes over the SLO window ending with this bucket, seconds.
     pub window_p95_s: Vec<f64>,
     pub tiers: Vec<TierSeries>,

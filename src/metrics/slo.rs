@@ -40,12 +40,19 @@ pub struct SloSummary {
     pub window_s: Option<f64>,
     #[serde(default)]
     pub outage_below: Option<f64>,
+    /// How long the SLO must hold to call the site recovered (`slo.stable`), seconds.
+    #[serde(default)]
+    pub stable_s: Option<f64>,
 }
 
 /// Whether the SLO window ending with bucket `i` meets both targets.
 pub fn window_meets(series: &TimeSeries, slo: &Slo, i: usize) -> bool {
-    let r = series.window_success_rate[i];
-    let p95 = series.window_p95_s[i];
+    meets(series.window_success_rate[i], series.window_p95_s[i], slo)
+}
+
+/// Whether a window with success rate `r` and p95 latency `p95` meets both targets (NaN: no
+/// value, which breaks nothing).
+pub fn meets(r: f64, p95: f64, slo: &Slo) -> bool {
     (r.is_nan() || r >= slo.success_rate) && (p95.is_nan() || p95 <= slo.latency_s)
 }
 
@@ -96,6 +103,7 @@ pub fn measure(
         target_latency_s: Some(slo.latency_s),
         window_s: Some(slo.window_s),
         outage_below: Some(slo.outage_below),
+        stable_s: Some(slo.stable_s),
     }
 }
 
@@ -109,6 +117,14 @@ pub enum Criterion {
     /// Any break of the SLO: some window below the success-rate target or above the latency
     /// target.
     Slo,
+    /// An outage by calls: the share of the calls that ended in an SLO window (a request with
+    /// its retries, a page with its refreshes) that succeeded fell below `slo.outage_below`.
+    #[serde(rename = "call-outage")]
+    CallOutage,
+    /// An outage by users: the share of the sessions that ended in an SLO window that got every
+    /// page fell below `slo.outage_below` (a model with a users source only).
+    #[serde(rename = "user-outage")]
+    UserOutage,
 }
 
 impl Criterion {
@@ -117,7 +133,65 @@ impl Criterion {
         match self {
             Criterion::Outage => s.outage.crashed,
             Criterion::Slo => s.slo.broken,
+            Criterion::CallOutage => s.calls.outage.crashed,
+            Criterion::UserOutage => s.sessions.as_ref().is_some_and(|u| u.outage.crashed),
         }
+    }
+
+    /// The name `--criterion` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Criterion::Outage => "outage",
+            Criterion::Slo => "slo",
+            Criterion::CallOutage => "call-outage",
+            Criterion::UserOutage => "user-outage",
+        }
+    }
+
+    /// The level the criterion reads: requests (attempts), calls or users.
+    pub fn level(self) -> &'static str {
+        match self {
+            Criterion::Outage | Criterion::Slo => "requests",
+            Criterion::CallOutage => "calls",
+            Criterion::UserOutage => "users",
+        }
+    }
+
+    /// Refuse `user-outage` for a model without a users source (it has no sessions to count).
+    pub fn check(self, model: &crate::model::Model) -> Result<(), crate::error::BadInput> {
+        let users = (model.sources.iter()).any(|s| s.kind == crate::model::SourceKind::Users);
+        if self == Criterion::UserOutage && !users {
+            return Err(crate::error::BadInput(
+                "--criterion user-outage: the model has no users source, so no sessions to \
+                 count; use outage (requests) or call-outage (calls)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The question that stops a run as soon as it fails by this criterion.
+    pub fn until(self) -> crate::system::Until {
+        use crate::system::Until;
+        match self {
+            Criterion::Outage => Until::FirstOutage,
+            Criterion::Slo => Until::FirstSloBreach,
+            Criterion::CallOutage => Until::FirstCallOutage,
+            Criterion::UserOutage => Until::FirstUserOutage,
+        }
+    }
+
+    /// The criterion as `--criterion` or `crashpoint.json` names it, or as the metric it reads
+    /// (`outage.crashed`, as `crashpoint.json` wrote it before).
+    pub fn parse(s: &str) -> Option<Criterion> {
+        [
+            Criterion::Outage,
+            Criterion::Slo,
+            Criterion::CallOutage,
+            Criterion::UserOutage,
+        ]
+        .into_iter()
+        .find(|c| c.name() == s || c.metric() == s)
     }
 
     /// The per-run 0/1 metric (as `sweep` flattens a summary) that this criterion reads.
@@ -125,6 +199,8 @@ impl Criterion {
         match self {
             Criterion::Outage => "outage.crashed",
             Criterion::Slo => "slo.broken",
+            Criterion::CallOutage => "calls.outage.crashed",
+            Criterion::UserOutage => "sessions.outage.crashed",
         }
     }
 
@@ -133,6 +209,8 @@ impl Criterion {
         match self {
             Criterion::Outage => "outage probability",
             Criterion::Slo => "probability of breaking the SLO",
+            Criterion::CallOutage => "outage probability (by calls)",
+            Criterion::UserOutage => "outage probability (by users)",
         }
     }
 }

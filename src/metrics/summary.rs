@@ -44,6 +44,53 @@ impl RequestCounts {
     }
 }
 
+/// The call level: what clients asked for, whatever it took. A call is a request of a requests
+/// source with its automatic retries, or a page of a user with its refreshes; it succeeded if
+/// any of its attempts did, and it is lost when its client gave up on it (no retry or refresh
+/// left, or none wanted), or when the waiting room turned its user away (or the user left it)
+/// before the page was sent. Counted by the offer time of the attempt that ended the call (at
+/// the door, the time the user left), at or after the warm-up, as `requests` counts attempts.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct CallCounts {
+    /// Calls begun: first attempts, and pages asked for at the waiting room's door and never
+    /// sent.
+    pub made: u64,
+    /// Calls one of whose attempts succeeded (each success ends a call: `requests.succeeded`).
+    pub succeeded: u64,
+    /// Calls that ended without success.
+    pub lost: u64,
+    /// `succeeded` / (`succeeded` + `lost`): the share of the calls that ended that succeeded;
+    /// `None` when none ended.
+    pub success_rate: Option<f64>,
+    /// The outage analysis on the calls' window success rate (`outage::detect_calls`).
+    pub outage: Outage,
+}
+
+/// The user level, for models with a users source: sessions (a new visit, or a user coming
+/// back after leaving) and how they ended. Counted when they happen, at or after the warm-up.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct SessionCounts {
+    /// Sessions begun: new visits and users coming back (the users on the site at the start of
+    /// the measured period are not among them).
+    pub arrived: u64,
+    /// Sessions whose every page succeeded.
+    pub completed: u64,
+    /// Sessions given up after a failed page (no refresh, or `give_up_after` failures in a row).
+    pub gave_up: u64,
+    /// Users the waiting room turned away (`method = "reject"`).
+    pub turned_away: u64,
+    /// Users who left the waiting room before their turn (`patience`).
+    pub left_room: u64,
+    /// `gave_up` + `turned_away` + `left_room`: users who did not get what they came for.
+    pub lost: u64,
+    /// `completed` / (`completed` + `lost`): the share of the sessions that ended that got every
+    /// page; `None` when none ended.
+    pub success_rate: Option<f64>,
+    /// The outage analysis on the sessions' window success rate (`outage::detect_users`).
+    #[serde(default)]
+    pub outage: Outage,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Latency {
     pub mean: Option<f64>,
@@ -89,6 +136,15 @@ pub struct TierSummary {
     /// was scaled in (crashed ones included).
     #[serde(default)]
     pub instance_hours: f64,
+    /// The fewest and the most instances provisioned at any instant of the measured period,
+    /// and their time-average (`instance_hours` over the hours measured): with autoscaling or
+    /// scale-in they differ from `instances` (at the start).
+    #[serde(default)]
+    pub instances_min: u32,
+    #[serde(default)]
+    pub instances_max: u32,
+    #[serde(default)]
+    pub instances_mean: f64,
     /// `instance_hours` x `cost_per_instance_hour`, when the model sets a price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
@@ -110,6 +166,8 @@ pub enum EndedBy {
     MaxWall,
     FirstOutage,
     FirstSloBreach,
+    FirstCallOutage,
+    FirstUserOutage,
 }
 
 impl EndedBy {
@@ -120,6 +178,8 @@ impl EndedBy {
             EndedBy::MaxWall => "--max-wall",
             EndedBy::FirstOutage => "--until outage",
             EndedBy::FirstSloBreach => "--until slo",
+            EndedBy::FirstCallOutage => "--until call-outage",
+            EndedBy::FirstUserOutage => "--until user-outage",
         }
     }
 }
@@ -150,7 +210,14 @@ pub struct Summary {
     pub events_per_s: f64,
     /// The most events pending in the event heap at once.
     pub peak_pending_events: u64,
+    /// The attempt level: every attempt, retries and refreshes included.
     pub requests: RequestCounts,
+    /// The call level (`CallCounts`). Absent from a summary of an earlier surge.
+    #[serde(default)]
+    pub calls: CallCounts,
+    /// The user level, when the model has a users source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionCounts>,
     pub latency_s: Latency,
     pub peak_concurrent_users: f64,
     pub mean_concurrent_users: f64,

@@ -136,6 +136,15 @@ pub const RECOVERY_TIME: &str = "outage.recovery_time_s";
 pub const DOWNTIME: &str = "outage.downtime_s";
 pub const DOWNTIME_CENSORED: &str = "outage.downtime_censored";
 pub const REQUESTS_LOST: &str = "requests.lost";
+pub const CALLS_MADE: &str = "calls.made";
+pub const CALLS_LOST: &str = "calls.lost";
+pub const CALLS_SUCCESS_RATE: &str = "calls.success_rate";
+pub const CALLS_CRASHED: &str = "calls.outage.crashed";
+pub const CALLS_DOWNTIME: &str = "calls.outage.downtime_s";
+pub const USERS_LOST: &str = "sessions.lost";
+pub const USERS_SUCCESS_RATE: &str = "sessions.success_rate";
+pub const USERS_CRASHED: &str = "sessions.outage.crashed";
+pub const USERS_DOWNTIME: &str = "sessions.outage.downtime_s";
 pub const LATENCY_P95: &str = "latency_s.p95";
 /// The field of a tier's instance-hours (its column is `tiers.<tier>.instance_hours`).
 pub const INSTANCE_HOURS: &str = "instance_hours";
@@ -365,6 +374,21 @@ pub const TIER: &[TierMetric] = &[
     tier("wait_p99_s", "p99 queue wait", "s", false, |t| t.wait_p99_s),
 ];
 
+/// A count of the user level (a field of `sessions`), present only when the run has a users
+/// source.
+macro_rules! users {
+    ($key:expr, $label:expr, $field:ident) => {
+        run(
+            $key,
+            $label,
+            "users",
+            false,
+            |r| r.summary.sessions.as_ref().map(|s| s.$field as f64),
+            |s| s.sessions.is_some(),
+        )
+    };
+}
+
 /// The metrics of the whole run that come after the tiers' columns.
 pub const AFTER_TIERS: &[Metric] = &[
     mean("warmup_s", "warm-up", "s", |r| Some(r.summary.warmup_s)),
@@ -423,6 +447,83 @@ pub const AFTER_TIERS: &[Metric] = &[
         "mean users waiting",
         "users",
         |r| of_room(r, |w| Some(w.mean_waiting)),
+    ),
+    // The call level: a request with its retries, a page with its refreshes.
+    mean(CALLS_MADE, "calls made", "calls", |r| {
+        count(r.summary.calls.made)
+    }),
+    mean("calls.succeeded", "calls succeeded", "calls", |r| {
+        count(r.summary.calls.succeeded)
+    }),
+    mean(
+        CALLS_LOST,
+        "calls lost (every attempt failed, or turned away at the waiting room)",
+        "calls",
+        |r| count(r.summary.calls.lost),
+    ),
+    share(CALLS_SUCCESS_RATE, "share of calls that succeeded", |r| {
+        r.summary.calls.success_rate
+    }),
+    share(CALLS_CRASHED, "outage probability (by calls)", |r| {
+        Some(yes(r.summary.calls.outage.crashed))
+    }),
+    mean(CALLS_DOWNTIME, "downtime (by calls)", "s", |r| {
+        Some(r.summary.calls.outage.downtime_s)
+    }),
+    // The user level, with a users source.
+    users!(
+        "sessions.arrived",
+        "sessions begun (visits and returns)",
+        arrived
+    ),
+    users!(
+        "sessions.completed",
+        "sessions with every page served",
+        completed
+    ),
+    users!(
+        "sessions.gave_up",
+        "sessions given up after errors",
+        gave_up
+    ),
+    users!(
+        "sessions.turned_away",
+        "users turned away by the waiting room",
+        turned_away
+    ),
+    users!(
+        "sessions.left_room",
+        "users who left the waiting room",
+        left_room
+    ),
+    users!(
+        USERS_LOST,
+        "users lost (gave up, turned away or left the waiting room)",
+        lost
+    ),
+    run(
+        USERS_CRASHED,
+        "outage probability (by users)",
+        "",
+        true,
+        |r| (r.summary.sessions.as_ref()).map(|s| yes(s.outage.crashed)),
+        |s| s.sessions.is_some(),
+    ),
+    run(
+        USERS_DOWNTIME,
+        "downtime (by users)",
+        "s",
+        false,
+        |r| (r.summary.sessions.as_ref()).map(|s| s.outage.downtime_s),
+        |s| s.sessions.is_some(),
+    ),
+    run(
+        USERS_SUCCESS_RATE,
+        "share of sessions with every page served",
+        "",
+        true,
+        |r| r.summary.sessions.as_ref().and_then(|s| s.success_rate),
+        |s| s.sessions.is_some(),
     ),
 ];
 

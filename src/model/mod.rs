@@ -20,6 +20,7 @@ pub mod tier_policies;
 pub mod trace;
 pub(crate) mod units;
 pub mod waiting_room;
+pub(crate) mod warnings;
 
 pub use client_policies::{Breaker, BudgetKind, RetryRatio, Throttle};
 pub use dist::Dist;

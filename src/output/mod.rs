@@ -109,6 +109,18 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
             header.push(format!("{}.ejected", t.name));
         }
     }
+    // The call level, then the user level (with a users source), last.
+    header.push("calls_lost".into());
+    header.push("window_call_success_rate".into());
+    if s.has_users {
+        for c in [
+            "sessions_completed",
+            "sessions_lost",
+            "window_user_success_rate",
+        ] {
+            header.push(c.into());
+        }
+    }
     w.write_record(&header)?;
     for i in 0..s.len() {
         let mut row = vec![
@@ -161,6 +173,17 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
                 if !col.is_empty() {
                     row.push(cell(col[i]));
                 }
+            }
+        }
+        row.push(cell(s.calls_lost[i]));
+        row.push(cell(s.window_call_success_rate[i]));
+        if s.has_users {
+            for col in [
+                &s.sessions_completed,
+                &s.sessions_lost,
+                &s.window_user_success_rate,
+            ] {
+                row.push(cell(col[i]));
             }
         }
         w.write_record(&row)?;

@@ -204,6 +204,8 @@ pub fn draw(
                         .iter()
                         .map(|p| m.key == table::DOWNTIME && p.outage.still_down_at_end > 0)
                         .collect(),
+                    // Shares, times and counts: never below 0.
+                    nonnegative: true,
                 })
                 .collect();
             chart::draw_sweep(
@@ -249,24 +251,35 @@ fn table(
     let cell = |x: f64, f: &dyn Fn(f64) -> String| {
         if x.is_finite() { f(x) } else { "-".into() }
     };
+    // Every column at least two spaces from the one before it, however long its header.
+    let width = |j: usize, k: &str| {
+        (points.iter().filter_map(|p| p.get(j)))
+            .map(|v| v.chars().count())
+            .chain([k.chars().count(), 20])
+            .max()
+            .unwrap_or(20)
+            + 2
+    };
+    let widths: Vec<usize> = keys.iter().enumerate().map(|(j, k)| width(j, k)).collect();
+    let label = match criterion {
+        Criterion::Outage => "P(outage)",
+        Criterion::Slo => "P(SLO broken)",
+        Criterion::CallOutage => "P(call outage)",
+        Criterion::UserOutage => "P(user outage)",
+    };
+    let pw = label.len().max(10) + 2;
     let mut s = format!("{:<6}", "point");
-    for k in keys {
-        s.push_str(&format!("{k:>22}"));
+    for (k, w) in keys.iter().zip(&widths) {
+        s.push_str(&format!("{k:>w$}"));
     }
     s.push_str(&format!(
-        "{:>12}  {:<36}{:>14}{:>14}\n",
-        match criterion {
-            Criterion::Outage => "P(outage)",
-            Criterion::Slo => "P(SLO broken)",
-        },
-        "recovery (runs that recovered)",
-        "downtime",
-        "p95"
+        "{label:>pw$}  {:<36}{:>14}{:>14}\n",
+        "recovery (runs that recovered)", "downtime", "p95"
     ));
     for (i, (p, st)) in points.iter().zip(per_point).enumerate() {
         s.push_str(&format!("{i:<6}"));
-        for v in p {
-            s.push_str(&format!("{v:>22}"));
+        for (v, w) in p.iter().zip(&widths) {
+            s.push_str(&format!("{v:>w$}"));
         }
         let outage = cell(st.mean(criterion.metric()), &|x| format!("{x:.2}"));
         let mut rec = cell(st.mean(table::RECOVERY_TIME), &human_duration);
@@ -278,7 +291,7 @@ fn table(
             down = format!("≥ {down}");
         }
         let p95 = cell(st.mean(table::LATENCY_P95), &human_duration);
-        s.push_str(&format!("{outage:>12}  {rec:<36}{down:>14}{p95:>14}\n"));
+        s.push_str(&format!("{outage:>pw$}  {rec:<36}{down:>14}{p95:>14}\n"));
     }
     if per_point.iter().any(|p| p.outage.still_down_at_end > 0) {
         s.push_str(

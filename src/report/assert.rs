@@ -366,6 +366,9 @@ pub fn summary_template(model: &crate::model::Model) -> Value {
                 ..Default::default()
             })
             .collect(),
+        sessions: (model.sources.iter())
+            .any(|s| s.kind == crate::model::SourceKind::Users)
+            .then(Default::default),
         ..Default::default()
     };
     serde_json::to_value(s).unwrap_or(Value::Null)

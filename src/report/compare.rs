@@ -8,8 +8,10 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::path::Path;
 
+use super::assert::{self, Assertion, Outcome};
 use super::mean::{self, Mean};
 use super::{Block, Chart, Report, Section, Table};
+use crate::error::BadInput;
 use crate::fmt::{human_count, human_duration};
 use crate::metrics::table;
 
@@ -69,6 +71,124 @@ pub fn variant_docs(doc: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// ", 1,234 users lost, 5,678 calls lost" (means per replication), from a variant's key
+/// metrics.
+fn lost_words(v: &Value) -> String {
+    let mean = |key: &str| {
+        (v["key"].as_array().into_iter().flatten())
+            .find(|k| k["key"] == key)
+            .and_then(|k| k["estimate"]["mean"].as_f64())
+    };
+    let mut s = String::new();
+    if let Some(x) = mean(table::USERS_LOST) {
+        s.push_str(&format!(", {} users lost", human_count(x)));
+    }
+    if let Some(x) = mean(table::CALLS_LOST) {
+        s.push_str(&format!(", {} calls lost", human_count(x)));
+    }
+    s
+}
+
+/// A `--assert` of `surge compare`: a check on one variant's metric means
+/// (`variants.NAME.KEY OP VALUE`), or on every variant's (`KEY OP VALUE`, or
+/// `variants.*.KEY OP VALUE`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantCheck {
+    /// The variant checked; `None`: every variant.
+    pub variant: Option<String>,
+    pub check: Assertion,
+}
+
+/// Parse the checks of a comparison of the variants `names` (the baseline included), each key
+/// checked against `template` (a variant's document: its metrics under the keys of
+/// `summary.json`). A name may hold spaces or dots: the longest name that follows
+/// `variants.` and is followed by a dot is taken.
+pub fn prepare_checks(
+    exprs: &[String],
+    names: &[String],
+    template: &Value,
+) -> Result<Vec<VariantCheck>, BadInput> {
+    exprs
+        .iter()
+        .map(|e| {
+            let body = e.trim();
+            let (variant, rest) = match body.strip_prefix("variants.") {
+                None => (None, body.to_string()),
+                Some(after) => {
+                    if let Some(rest) = after.strip_prefix("*.") {
+                        (None, rest.to_string())
+                    } else {
+                        let name = (names.iter())
+                            .filter(|n| after.starts_with(&format!("{n}.")))
+                            .max_by_key(|n| n.len())
+                            .ok_or_else(|| {
+                                BadInput(format!(
+                                    "--assert {e:?}: no variant named there; the variants are \
+                                     {} (variants.NAME.KEY checks one, variants.*.KEY or a \
+                                     plain KEY every one)",
+                                    names.join(", ")
+                                ))
+                            })?;
+                        (Some(name.clone()), after[name.len() + 1..].to_string())
+                    }
+                }
+            };
+            let mut check = assert::parse(&rest)?;
+            assert::check_keys(
+                std::slice::from_ref(&check),
+                template,
+                "a variant's metrics",
+            )?;
+            check.expression = body.to_string();
+            Ok(VariantCheck { variant, check })
+        })
+        .collect()
+}
+
+/// Evaluate the checks on the variants' documents (`variant_docs`): a check on one variant
+/// gives one outcome, a check on every variant one per variant, each expression written
+/// `[variant] KEY OP VALUE`.
+pub fn evaluate_checks(checks: &[VariantCheck], docs: &[(String, Value)]) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for c in checks {
+        for (name, doc) in docs {
+            if c.variant.as_ref().is_some_and(|v| v != name) {
+                continue;
+            }
+            let mut o = assert::evaluate(&c.check, doc);
+            o.expression = format!("[{name}] {}", c.check.expression);
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// A variant's document with every metric a comparison of `models` (the baseline and its
+/// variants) reports, the columns of `compare.csv`, for checking `--assert` keys before
+/// anything runs.
+pub fn metrics_template<'m>(models: impl IntoIterator<Item = &'m crate::model::Model>) -> Value {
+    let summaries: Vec<crate::metrics::Summary> = models
+        .into_iter()
+        .map(|model| {
+            let mut s: crate::metrics::Summary =
+                serde_json::from_value(assert::summary_template(model)).unwrap_or_default();
+            if model.waiting_room.is_some() {
+                s.waiting_room = Some(Default::default());
+            }
+            for (t, spec) in s.tiers.iter_mut().zip(&model.tiers) {
+                t.cost = spec.cost_per_instance_hour;
+            }
+            s
+        })
+        .collect();
+    let metrics: Map<String, Value> = table::Column::union(&summaries)
+        .iter()
+        .map(|c| (c.key(), serde_json::json!({"mean": 0.0})))
+        .collect();
+    let doc = serde_json::json!({"variants": [{"name": "-", "metrics": metrics}]});
+    variant_docs(&doc).pop().map_or(Value::Null, |(_, d)| d)
+}
+
 fn format_value(x: f64, unit: &str) -> String {
     match unit {
         "s" => human_duration(x),
@@ -99,19 +219,32 @@ pub fn build(f: &CompareFolder) -> Report {
             .and_then(|k| k["estimate"]["mean"].as_f64())
             .unwrap_or(f64::INFINITY)
     };
+    // The order `compare` ranked them in (`compare.json`'s `ranking`); a comparison of an
+    // earlier surge, without one, by mean downtime.
+    let order: Vec<&str> = (doc["ranking"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
     let mut ranked = variants.clone();
-    ranked.sort_by(|a, b| downtime(a).total_cmp(&downtime(b)));
+    let ranked_by = if order.len() == variants.len() {
+        let pos = |v: &Value| order.iter().position(|n| v["name"] == **n);
+        ranked.sort_by_key(|v| pos(v));
+        doc["ranked_by"].as_str().unwrap_or("rank").to_string()
+    } else {
+        ranked.sort_by(|a, b| downtime(a).total_cmp(&downtime(b)));
+        "mean downtime".to_string()
+    };
     let mut answer = vec![format!(
-        "{} variants on the same {} seeds, ranked by mean downtime: {}.",
+        "{} variants on the same {} seeds, ranked by {ranked_by}: {}.",
         variants.len(),
         doc["reps"],
         ranked
             .iter()
             .map(|v| format!(
-                "{} (down in {} of {})",
+                "{} (down in {} of {}{})",
                 v["name"].as_str().unwrap_or("?"),
                 v["outage"]["with_outage"],
-                v["outage"]["runs"]
+                v["outage"]["runs"],
+                lost_words(v)
             ))
             .collect::<Vec<_>>()
             .join(", ")

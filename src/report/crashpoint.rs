@@ -62,18 +62,31 @@ pub fn sentence(cp: &CrashPoint, criterion: &str) -> String {
     };
     match (cp.crash_point, cp.ci95, cp.method) {
         (Some(_), Some([a, b]), Method::Bracket) => {
-            let (down, up) = if cp.direction == "larger saves" {
+            let (down, up) = if cp.direction == cp.words().larger_holds {
                 (a, b)
             } else {
                 (b, a)
             };
+            let ((kd, nd), (ku, nu)) = (cp.at(down), cp.at(up));
+            let told = if kd == nd && ku == 0 {
+                format!(
+                    "every replication at {} {fails}, none at {}",
+                    format_number(down),
+                    format_number(up)
+                )
+            } else {
+                format!(
+                    "{kd} of {nd} replications at {} {fails}, {ku} of {nu} at {}",
+                    format_number(down),
+                    format_number(up)
+                )
+            };
             format!(
-                "Crash point between {} and {} {what}: every replication at {} {fails}, none at \
-                 {} (a bracket between all-or-nothing values, {} runs).",
+                "{} between {} and {} {what}: {told} (a bracket, each end told from one half, \
+                 {} runs).",
+                capitalized(cp.words().point),
                 format_number(a),
                 format_number(b),
-                format_number(down),
-                format_number(up),
                 cp.runs
             )
         }
@@ -86,8 +99,36 @@ pub fn sentence(cp: &CrashPoint, criterion: &str) -> String {
             sig(b),
             cp.runs
         ),
+        (Some(_), Some(_), Method::KnifeEdge) => {
+            let Some(k) = cp.knife_edge() else {
+                return format!("No crash point found for {}.", cp.parameter);
+            };
+            let (share, half) = k.probability(cp.confidence);
+            format!(
+                "{} at {} {what}, a knife edge: {:.0}% ± {:.0}% of the replications there {fails} \
+                 ({} of {}, {}% interval), those at {} were told to fail and those at {} to \
+                 hold ({} runs): {} is the nearest whole value that holds.",
+                capitalized(cp.words().point),
+                format_number(k.value),
+                share * 100.0,
+                half * 100.0,
+                k.failures,
+                k.reps,
+                (cp.confidence * 100.0).round(),
+                format_number(k.fails),
+                format_number(k.holds),
+                cp.runs,
+                format_number(k.holds),
+            )
+        }
         _ => format!("No crash point found for {}.", cp.parameter),
     }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
 fn sig(x: f64) -> String {
@@ -194,6 +235,7 @@ pub fn build(f: &CrashFolder, model_text: Option<&str>) -> Report {
             match cp.method {
                 Method::LogisticFit => "logistic fit",
                 Method::Bracket => "bracket",
+                Method::KnifeEdge => "knife edge",
             },
             cp.runs,
             f.criterion
@@ -226,6 +268,7 @@ mod tests {
             seed: 1,
             seeds: "common".into(),
             max_runs_reached: false,
+            budget_reached: false,
             runs_simulated: 40,
             runs_from_journal: 0,
             runs_unused: 0,

@@ -15,6 +15,7 @@ pub mod crashpoint;
 pub mod fit;
 mod fit_sessions;
 pub mod html;
+mod levels;
 pub mod markdown;
 pub mod mean;
 pub mod run;

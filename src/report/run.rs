@@ -120,7 +120,9 @@ pub fn build(f: &RunFolder, model_text: Option<&str>, checks: Vec<Outcome>) -> R
             s["ended_by"].as_str().unwrap_or("a bound")
         ));
     }
+    answer.push(super::levels::levels_sentence(s));
     answer.extend(outage_sentences(s, reps, &clock));
+    answer.extend(super::levels::sentences(s, reps, &clock));
     answer.push(slo_sentence(s));
     for (i, t) in s["tiers"].as_array().into_iter().flatten().enumerate() {
         let crashes = num(s, &format!("tiers.{i}.crashes")).unwrap_or(0.0);
@@ -189,8 +191,8 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
     if reps <= 1 {
         if num(s, "outage.crashed") != Some(1.0) {
             return vec![format!(
-                "The site stayed up: the success rate never fell below {below} over a {window} \
-                 window; {lost_text}."
+                "By requests: the site stayed up, the success rate never fell below {below} over \
+                 a {window} window; {lost_text}."
             )];
         }
         let crash = num(s, "outage.crash_time_s").unwrap_or(f64::NAN);
@@ -205,11 +207,12 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
                 clock(at),
                 human_duration(at - crash)
             ),
-            _ => "not back by the end of the run".to_string(),
+            _ if down_at_end(s) => "not back by the end of the run: still down".to_string(),
+            _ => over_unconfirmed(s, clock),
         };
         let down = Mean::of(down, f64::NAN, 1).censored(u32::from(down_at_end(s)));
         return vec![format!(
-            "Down at {}, {back}; {} outage episode{}, {} down in all; {lost_text}.",
+            "By requests: down at {}, {back}; {} outage episode{}, {} down in all; {lost_text}.",
             clock(crash),
             episodes,
             if episodes == 1.0 { "" } else { "s" },
@@ -229,8 +232,8 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
     );
     if down.is_empty() {
         return vec![format!(
-            "The site stayed up in all {n} replications: the success rate never fell below \
-             {below} over a {window} window; {mean_lost}."
+            "By requests: the site stayed up in all {n} replications, the success rate never \
+             fell below {below} over a {window} window; {mean_lost}."
         )];
     }
     let interval = |xs: &[f64], f: &dyn Fn(f64) -> String| {
@@ -256,7 +259,8 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
         })
         .collect();
     let mut sentence = format!(
-        "Down in {} of {n} replications (means over those, with 95% intervals): down at {}",
+        "By requests: down in {} of {n} replications (means over those, with 95% intervals): \
+         down at {}",
         down.len(),
         interval(&crash, clock)
     );
@@ -283,15 +287,57 @@ fn outage_sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<
             .text(&human_duration),
         down.len()
     ));
-    let stuck = down.len() - back.len();
-    if stuck > 0 {
+    if cut > 0 {
         sentence.push_str(&format!(
-            "; not recovered by the end in {stuck} of {}",
+            "; not recovered by the end in {cut} of {} (still down)",
             down.len()
+        ));
+    }
+    let unconfirmed = down.len() - back.len() - cut as usize;
+    if unconfirmed > 0 {
+        sentence.push_str(&format!(
+            "; the outage over but recovery not confirmed in {unconfirmed} of {} (the SLO did \
+             not hold for {} before the end)",
+            down.len(),
+            num(s, "slo.stable_s").map_or("slo.stable".into(), human_duration)
         ));
     }
     sentence.push_str(&format!("; {mean_lost}."));
     vec![sentence]
+}
+
+/// How long the SLO held at the end of a run whose outage was over but not recovered: "the SLO
+/// held for 40 min of the 1 h 0 min slo.stable before the end", or that it had not held again.
+pub(crate) fn held_words(held_s: f64, stable_s: f64) -> String {
+    if held_s > 0.0 {
+        format!(
+            "the SLO held for {} of the {} slo.stable before the end",
+            human_duration(held_s),
+            human_duration(stable_s)
+        )
+    } else {
+        format!(
+            "the SLO had not held again by the end (slo.stable {})",
+            human_duration(stable_s)
+        )
+    }
+}
+
+/// "the outage over at 23:27; recovery not confirmed: the SLO held for 40 min of the 1 h
+/// slo.stable before the end", for one run whose outage ended but did not recover.
+fn over_unconfirmed(s: &Value, clock: &dyn Fn(f64) -> String) -> String {
+    let end = s["outage"]["intervals"]
+        .as_array()
+        .and_then(|a| a.last())
+        .and_then(|i| i[1].as_f64());
+    let held = match (num(s, "outage.held_at_end_s"), num(s, "slo.stable_s")) {
+        (Some(h), Some(stable)) => held_words(h, stable),
+        _ => "the SLO did not hold for slo.stable before the end".to_string(),
+    };
+    format!(
+        "the outage over at {}; recovery not confirmed: {held}",
+        end.map_or("-".into(), clock),
+    )
 }
 
 fn slo_sentence(s: &Value) -> String {
@@ -422,6 +468,7 @@ fn metrics_table(s: &Value, reps: u64) -> Table {
             "after the warm-up".into(),
         ),
     ];
+    rows_spec.extend(super::levels::rows(s));
     for (i, t) in s["tiers"].as_array().into_iter().flatten().enumerate() {
         let n = t["name"].as_str().unwrap_or("?");
         rows_spec.push((

@@ -58,6 +58,8 @@ pub fn build(f: &SweepFolder) -> Report {
     let failed_word = match doc.criterion {
         crate::metrics::slo::Criterion::Outage => "had an outage",
         crate::metrics::slo::Criterion::Slo => "broke the SLO",
+        crate::metrics::slo::Criterion::CallOutage => "had an outage by calls",
+        crate::metrics::slo::Criterion::UserOutage => "had an outage by users",
     };
     let mut answer = vec![format!(
         "{} points x {} replications: {} point{} {failed_word} in no replication, {} in every one.",

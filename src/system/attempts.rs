@@ -632,6 +632,9 @@ impl World<'_> {
             // leaves its client nothing to do.
             if a.user != NONE || a.call != NONE || self.shortcuts.client_policies {
                 self.react(now, &a, o, cal);
+            } else if o != Outcome::Succeeded {
+                // A request without retries: the attempt was the call (as `react` counts it).
+                self.metrics.call_lost(a.created);
             }
         }
     }

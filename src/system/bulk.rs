@@ -226,8 +226,10 @@ impl World<'_> {
             }
         }
 
-        // Each due user, as the one-by-one path would handle it.
+        // Each due user, as the one-by-one path would handle it. Every open request refused is
+        // a lost call (their sources have no retries).
         let (mut first, mut repeats) = (open_requests, 0u64);
+        let (mut lost, mut arrived, mut gave_ups) = (open_requests, 0u64, 0u64);
         while let Some(d) = g.due.pop() {
             let i = d.source as usize;
             let src = &mut self.sources[i];
@@ -238,6 +240,7 @@ impl World<'_> {
                     let pages =
                         (src.pages.as_ref()).map_or(1.0, |p| p.sample(&mut src.rng_sessions));
                     g.changes.push((d.at, 1.0));
+                    arrived += 1;
                     User::arriving(d.source, whole_pages(pages, &mut src.rng_sessions))
                 }
             };
@@ -266,7 +269,10 @@ impl World<'_> {
                 }
                 continue;
             }
+            // It gives up: its page and its session are lost.
             g.changes.push((d.at, -1.0));
+            lost += 1;
+            gave_ups += 1;
             if client.return_probability > 0.0
                 && open01(&mut src.returning.rng) < client.return_probability
             {
@@ -283,8 +289,9 @@ impl World<'_> {
 
         // Settle the counts and the users level at `end`.
         let n = first + repeats;
+        self.metrics.sessions(t0, arrived, 0, gave_ups);
         if n > 0 {
-            self.metrics.refused_many(t0, first, repeats);
+            self.metrics.refused_many(t0, first, repeats, lost);
             if self.metrics.counts(t0) {
                 let stats = &mut self.metrics.tiers[0];
                 stats.arrivals += n;

@@ -99,6 +99,9 @@ impl World<'_> {
             if outcome == Outcome::Succeeded {
                 u.failures = 0;
                 u.pages_left -= 1;
+                if u.pages_left == 0 {
+                    self.metrics.sessions(now, 0, 1, 0);
+                }
                 self.wait_then_page(now, user, PoolKind::Thinking, cal);
                 return;
             }
@@ -111,6 +114,9 @@ impl World<'_> {
                 self.wait_then_page(now, user, PoolKind::Refreshing, cal);
                 return;
             }
+            // The user gives up: its page, and its session, are lost.
+            self.metrics.call_lost(a.created);
+            self.metrics.sessions(now, 0, 0, 1);
             if self.sources[a.source as usize].closed.is_some() {
                 self.closed_session_ends(now, user, cal);
                 return;
@@ -154,8 +160,12 @@ impl World<'_> {
                     backoff_delay(&retry, c, &mut self.sources[a.source as usize].rng_retry);
                 cal.schedule(now.after(delay), Event::Retry { call });
             } else {
+                self.metrics.call_lost(a.created);
                 self.free_calls.push(call);
             }
+        } else if outcome != Outcome::Succeeded {
+            // A request without retries: the attempt was the call.
+            self.metrics.call_lost(a.created);
         }
     }
 }

@@ -21,6 +21,12 @@ pub enum Until {
     /// Did the site break its SLO? Yes at the first completed window with a success rate below
     /// `slo.success_rate` or a p95 latency above `slo.latency`.
     FirstSloBreach,
+    /// Did the site go down by calls? Yes at the first completed window whose call success
+    /// rate is below `slo.outage_below` (`crate::metrics::outage::detect_calls`).
+    FirstCallOutage,
+    /// Did it go down by users? Yes at the first completed window whose share of sessions that
+    /// got every page is below `slo.outage_below` (`crate::metrics::outage::detect_users`).
+    FirstUserOutage,
 }
 
 impl World<'_> {
@@ -76,6 +82,8 @@ impl World<'_> {
         let rate = s.window_success_rate[n - 1];
         match until {
             Until::FirstOutage => rate < slo.outage_below,
+            Until::FirstCallOutage => s.window_call_success_rate[n - 1] < slo.outage_below,
+            Until::FirstUserOutage => s.window_user_success_rate[n - 1] < slo.outage_below,
             Until::FirstSloBreach => {
                 let p95 = s.window_p95_s[n - 1];
                 let holds = (rate.is_nan() || rate >= slo.success_rate)

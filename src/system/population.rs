@@ -225,6 +225,7 @@ impl World<'_> {
             let pages = (src.pages.as_ref()).map_or(1.0, |d| d.sample(&mut src.rng_sessions));
             let pages_left = whole_pages(pages, &mut src.rng_sessions);
             self.users[user as usize] = User::arriving(source, pages_left);
+            self.metrics.sessions(now, 1, 0, 0);
         }
         true
     }

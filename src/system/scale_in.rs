@@ -100,6 +100,41 @@ impl World<'_> {
         seconds / 3600.0
     }
 
+    /// The fewest and the most instances of tier `t` provisioned at any instant of
+    /// [warm-up, horizon] (counted as `instance_hours` counts them: from joining until scaled
+    /// in), and their time-average (`instance_hours` over the hours measured).
+    pub fn instance_range(&self, t: usize) -> (u32, u32, f64) {
+        let (warmup, horizon) = (self.metrics.warmup(), self.horizon);
+        let present =
+            |i: &super::tier::Instance, at: Time| i.joined <= at && i.gone.is_none_or(|g| g > at);
+        let instances = &self.tiers[t].instances;
+        let mut n = instances.iter().filter(|i| present(i, warmup)).count() as i64;
+        // Changes inside the span, a leaving before a joining at the same instant.
+        let mut changes: Vec<(Time, i64)> = Vec::new();
+        for i in instances {
+            if i.joined > warmup && i.joined <= horizon {
+                changes.push((i.joined, 1));
+            }
+            if let Some(g) = i.gone.filter(|g| *g > warmup && *g <= horizon) {
+                changes.push((g, -1));
+            }
+        }
+        changes.sort();
+        let (mut lo, mut hi) = (n, n);
+        for (_, d) in changes {
+            n += d;
+            lo = lo.min(n);
+            hi = hi.max(n);
+        }
+        let hours = Time(horizon.0.saturating_sub(warmup.0)).secs() / 3600.0;
+        let mean = if hours > 0.0 {
+            self.instance_hours(t) / hours
+        } else {
+            n as f64
+        };
+        (lo.max(0) as u32, hi.max(0) as u32, mean)
+    }
+
     /// Ejections by tier `t`'s outlier detection since the warm-up, when it has one.
     pub fn ejections(&self, t: usize) -> Option<u64> {
         self.tiers[t].outlier.as_ref().map(|o| o.ejections)

@@ -545,6 +545,7 @@ impl World<'_> {
         let src = &mut self.sources[source as usize];
         let pages = (src.pages.as_ref()).map_or(1.0, |d| d.sample(&mut src.rng_sessions));
         let user = self.new_user(source, pages);
+        self.metrics.sessions(now, 1, 0, 0);
         if self.room.is_some() {
             self.room_arrive(now, user, cal);
             return;

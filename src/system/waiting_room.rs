@@ -434,6 +434,8 @@ impl World<'_> {
             self.users[user as usize].pass = NONE;
         }
         self.free_users.push(user);
+        // The page it came for is lost (never sent, unless it was a refresh).
+        self.metrics.call_lost_at_door(!u.refreshing);
         // As `client`'s `react` does for a user who leaves after errors.
         let client = &model.sources[u.source as usize].client;
         if client.return_probability > 0.0

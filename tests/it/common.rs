@@ -165,6 +165,7 @@ pub fn check_invariants(summary: &Value) {
         if let Some(room) = s.get("waiting_room") {
             check_room_balance(room);
         }
+        check_levels(s);
         let span = s["sim_time_s"].as_f64().unwrap() - s["warmup_s"].as_f64().unwrap();
         for t in s["tiers"].as_array().unwrap() {
             let l = t["mean_in_system"].as_f64().unwrap();
@@ -199,6 +200,40 @@ pub fn check_invariants(summary: &Value) {
                 x * w,
                 rel * 100.0
             );
+        }
+    }
+}
+
+/// The call and user levels agree with the attempts: each success ends one call; a call begun
+/// after the warm-up has ended (succeeded or lost) or is still going; the users lost are those
+/// who gave up, were turned away by the waiting room or left it, as the room counts them.
+pub fn check_levels(s: &Value) {
+    let c = &s["calls"];
+    let n = |v: &Value, k: &str| {
+        v[k].as_u64()
+            .unwrap_or_else(|| panic!("{k} is not a count: {v}"))
+    };
+    assert_eq!(
+        n(c, "succeeded"),
+        n(&s["requests"], "succeeded"),
+        "a call succeeds with its successful attempt: {c}"
+    );
+    if s["warmup_s"].as_f64() == Some(0.0) {
+        assert!(
+            n(c, "made") >= n(c, "succeeded") + n(c, "lost"),
+            "calls ended are calls made: {c}"
+        );
+    }
+    if let Some(u) = s.get("sessions") {
+        assert_eq!(
+            n(u, "lost"),
+            n(u, "gave_up") + n(u, "turned_away") + n(u, "left_room"),
+            "users lost: {u}"
+        );
+        if let Some(room) = s.get("waiting_room") {
+            assert_eq!(n(u, "turned_away"), n(room, "rejected"), "{u} {room}");
+            assert_eq!(n(u, "left_room"), n(room, "abandoned"), "{u} {room}");
+            assert_eq!(n(u, "arrived"), n(room, "arrived"), "{u} {room}");
         }
     }
 }

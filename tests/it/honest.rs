@@ -97,11 +97,11 @@ fn replicated_outage_figures_are_means_over_replications() {
     assert!(reps.iter().all(|r| r["outage"]["crashed"] == true));
     let line = text
         .lines()
-        .find(|l| l.starts_with("down "))
+        .find(|l| l.starts_with("outage by requests: down "))
         .unwrap_or_else(|| panic!("no outage line:\n{text}"));
     assert!(
-        line.starts_with("down in 4 of 4 replications, at t = ")
-            && line.contains(" ± ")
+        line.starts_with("outage by requests: down in 4 of 4 replications, at t = ")
+            && (line.contains(" ± ") || line.contains("(all alike)"))
             && line.contains("(mean, 95% interval)"),
         "the crash is not a mean with its interval over replications: {line}"
     );
@@ -116,7 +116,9 @@ fn replicated_outage_figures_are_means_over_replications() {
         .collect();
     let mean_min = (crash.iter().sum::<f64>() / crash.len() as f64 / 60.0).round();
     assert!(
-        line.contains(&format!("at t = {mean_min} min ±")),
+        // Every replication crashed in the same window here: "(all alike)", never "± 0 ms".
+        line.contains(&format!("at t = {mean_min} min ±"))
+            || line.contains(&format!("at t = {mean_min} min (all alike)")),
         "mean crash at {mean_min} min not printed: {line}"
     );
 }
@@ -125,7 +127,10 @@ fn replicated_outage_figures_are_means_over_replications() {
 fn recovery_is_averaged_over_recovered_replications_only() {
     // The surge holds to the end: no replication recovers.
     let (_dir, text) = run_text(&recovering("5h", "50m"), &["--reps", "3"]);
-    let line = text.lines().find(|l| l.starts_with("down ")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("outage by requests: down "))
+        .unwrap();
     assert!(
         line.contains("not recovered in 3 of 3 by the end") && !line.contains("back at"),
         "{line}"
@@ -143,7 +148,10 @@ fn lost_means_rejected_timed_out_or_failed_on_every_line() {
     let r = &s["requests"];
     let n = |k: &str| r[k].as_u64().unwrap();
     let lost = n("rejected") + n("timed_out") + n("failed");
-    let line = text.lines().find(|l| l.starts_with("down ")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("outage by requests: down "))
+        .unwrap();
     assert!(
         !line.contains("failed;") && !line.ends_with("requests failed"),
         "{line}"
@@ -158,7 +166,7 @@ fn lost_means_rejected_timed_out_or_failed_on_every_line() {
     let requests = text.lines().find(|l| l.starts_with("requests:")).unwrap();
     let share = 100.0 * lost as f64 / n("offered") as f64;
     assert!(
-        requests.contains(&format!("{share:.1}% lost (")),
+        requests.contains(&format!("{share:.1}% were lost (")),
         "{requests}"
     );
 }
@@ -193,7 +201,7 @@ fn the_slo_of_an_mm13_queue_is_exact() {
         assert_eq!(r["slo"]["broken"], false);
     }
     assert!(
-        text.contains("100.0% ± 0.0% of windows met the SLO, 0 ms ± 0 ms out of it"),
+        text.contains("100.0% (all alike) of windows met the SLO, 0 ms (all alike) out of it"),
         "{text}"
     );
 }

@@ -49,6 +49,47 @@ fn autoscaling_adds_instances_up_to_the_target_and_no_further() {
 }
 
 #[test]
+fn autoscaled_instances_are_reported_as_their_range_and_time_average() {
+    // `tiers[].instances` is the count at the start (2); the autoscaler takes the tier to 5..8.
+    let model = overloaded(
+        "[tier.autoscale]\ntarget_utilization = 0.6\nmax_instances = 8\nprovision = \"2m\"\ncooldown = \"3m\"",
+    );
+    let (dir, s) = run_model_keep(&model, &[]);
+    let t = &s["tiers"][0];
+    assert_eq!(t["instances"], 2);
+    assert_eq!(t["instances_min"], 2);
+    let max = t["instances_max"].as_f64().unwrap();
+    assert!((5.0..=8.0).contains(&max), "{t}");
+    // The time-average is the instance-hours over the hour measured, between the two.
+    let mean = t["instances_mean"].as_f64().unwrap();
+    let hours = t["instance_hours"].as_f64().unwrap();
+    assert!(
+        (mean - hours / 1.0).abs() < 1e-9,
+        "{mean} vs {hours} instance-hours in 1 h"
+    );
+    assert!(mean > 2.0 && mean < max, "{t}");
+    // The terminal says the same.
+    let o = crate::common::surge()
+        .arg("run")
+        .arg(dir.path().join("model.toml"))
+        .args(["--out"])
+        .arg(dir.path().join("again"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let again = crate::common::read_json(&dir.path().join("again").join("summary.json"));
+    let (max, mean) = (
+        again["tiers"][0]["instances_max"].as_f64().unwrap(),
+        again["tiers"][0]["instances_mean"].as_f64().unwrap(),
+    );
+    let want = format!(
+        "tier web: 2 to {max} instances (time-average {}; 2 at the start) x 10 threads",
+        (mean * 10.0).round() / 10.0
+    );
+    assert!(text.contains(&want), "{want}\n{text}");
+}
+
+#[test]
 fn an_operator_adds_instances_and_the_site_recovers() {
     // Without waiting room (queue 0) a third of the requests are refused: an outage once the SLO
     // says so. The operator adds three instances 20 minutes after it starts.

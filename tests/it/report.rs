@@ -49,9 +49,16 @@ fn a_run_writes_a_report_with_the_answer_the_charts_and_the_model() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (html, md) = self_contained(&out);
-    // The answer in words, with clock times: down at 18:05, never back before 18:40.
-    assert!(html.contains("Down at 18:0"), "no answer sentence");
-    assert!(html.contains("not back by the end of the run"));
+    // The answer in words, with clock times: down at 18:04, the outage over at 18:37 (the
+    // surge ends at 18:35) but the SLO not held again before the end at 18:40.
+    assert!(
+        html.contains("By requests: down at 18:0"),
+        "no answer sentence"
+    );
+    assert!(
+        html.contains("the outage over at 18:3") && html.contains("recovery not confirmed"),
+        "{html}"
+    );
     assert!(html.contains("requests lost (rejected, timed out or failed)"));
     // The chart inline, scaled to the page; its PNG in the Markdown.
     assert_eq!(html.matches("<svg ").count(), 1);
@@ -213,7 +220,7 @@ fn sweeps_and_plots_write_reports_and_plot_keeps_the_model() {
         after.contains("name = &quot;small-site&quot;"),
         "model text lost"
     );
-    assert!(after.contains("Down at 18:0"));
+    assert!(after.contains("By requests: down at 18:0"));
 }
 
 #[test]
@@ -251,4 +258,88 @@ fn compare_writes_a_report_and_checks_every_variant() {
     let (html, md) = self_contained(&out);
     assert!(html.contains("Up in every replication: two."), "no answer");
     assert!(md.contains("(compare.png)"));
+}
+
+/// Two tiers: a web tier of 4 x 200 threads (2% busy at peak) in front of one database of 10
+/// threads at 10 req/s each with a memory limit reached at 200 requests (the small site's
+/// instance): the 3x surge (150 req/s) overloads the database (150% of its threads), so one
+/// database goes down and two hold.
+const TWO_TIERS: &str = r#"
+[scenario]
+name = "two-tiers"
+start = "18:00"
+duration = "40m"
+seed = 3
+
+[surge]
+start = "5m"
+peak = 3.0
+ramp = "0s"
+hold = "30m"
+decay = "0s"
+
+[[source]]
+name = "clients"
+kind = "requests"
+rate = 50
+
+[[tier]]
+name = "web"
+instances = 4
+threads = 200
+service = { dist = "exponential", mean = "10ms" }
+
+[[tier]]
+name = "db"
+instances = 1
+threads = 10
+service = { dist = "exponential", mean = "100ms" }
+
+[tier.memory]
+base = "0"
+per_request = "1MiB"
+limit = "200MiB"
+"#;
+
+#[test]
+fn surge_report_searches_the_bottleneck_check_names_by_the_criterion_asked() {
+    // It once searched the first tier (web, 4 to 12 instances), which cannot save the
+    // database: no answer. It searches the database, says why, and takes --criterion.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two.toml");
+    std::fs::write(&file, TWO_TIERS).unwrap();
+    let out = dir.path().join("report");
+    let o = surge()
+        .arg("report")
+        .arg(&file)
+        .args(["--budget", "10m", "--criterion", "call-outage", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let cp: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("crashpoint").join("crashpoint.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cp["parameter"], "tier.db.instances");
+    assert_eq!(cp["criterion"], "call-outage");
+    assert_eq!(cp["ci95"], serde_json::json!([1.0, 2.0]));
+    let why = "tier db, the bottleneck `surge check` finds: offered 150% of its threads at the \
+               surge peak, the most of the 2 tiers (web 2%)";
+    assert!(text.contains(why), "{text}");
+    assert!(text.contains("failure = call-outage"), "{text}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("offered 150% of its threads at the surge peak"),
+        "{html}"
+    );
+    // `surge check` says the same of the two tiers.
+    let o = surge().arg("check").arg(&file).output().unwrap();
+    let check = String::from_utf8_lossy(&o.stdout);
+    assert!(check.contains("1 source, 2 tiers"), "{check}");
+    assert!(
+        check.contains("15.0 at peak (150.0%) — overloaded at peak"),
+        "{check}"
+    );
 }

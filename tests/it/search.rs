@@ -360,3 +360,47 @@ fn with_the_slo_criterion_every_word_says_slo_breach() {
         }
     }
 }
+
+#[test]
+fn crashpoint_shows_each_run_off_a_terminal_and_stops_at_its_budget() {
+    // Off a terminal (a pipe, as in CI) each run is a line on stderr. With a budget spent
+    // before the first run ends, the search asks for nothing after the two ends: the answer is
+    // the bracket of the range, marked as stopped by --budget.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cp");
+    let o = crashpoint_output(
+        dir.path(),
+        &[
+            "--vary",
+            "tier.app.threads=5..40",
+            "--set",
+            "surge.peak=3",
+            "--budget",
+            "1ms",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let cp = json(&out.join("crashpoint.json"));
+    assert_eq!(cp["budget_reached"], true);
+    assert_eq!(cp["max_runs_reached"], true);
+    assert_eq!(cp["runs"], 2);
+    assert_eq!(cp["ci95"], serde_json::json!([5.0, 40.0]));
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("run ")).collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("run 1: tier.app.threads = ")),
+        "{err}"
+    );
+    assert!(
+        err.contains("-> outage (") && err.contains("-> no outage ("),
+        "{err}"
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("--budget reached"), "{text}");
+    assert!(text.contains("stopped at --budget 1 ms"), "{text}");
+}

@@ -409,3 +409,43 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
     assert!(svg.contains("crash point bracket"));
 }
+
+#[test]
+fn the_sweep_table_keeps_its_headers_apart() {
+    // "tier.app.threads" (16 characters) and "P(SLO broken)" (13) once ran together in the
+    // header, "tier.app.threadsP(SLO broken)" less its padding.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let o = run_theory(
+        dir.path(),
+        &[
+            "sweep",
+            "--vary",
+            "tier.app.threads=8,12",
+            "--vary",
+            "tier.app.instances=1",
+            "--reps",
+            "1",
+            "--criterion",
+            "slo",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("point"))
+        .unwrap_or_else(|| panic!("no table: {text}"));
+    for (a, b) in [
+        ("point", "tier.app.threads"),
+        ("tier.app.threads", "tier.app.instances"),
+        ("tier.app.instances", "P(SLO broken)"),
+    ] {
+        let gap = &header[header.find(a).unwrap() + a.len()..header.find(b).unwrap()];
+        assert!(
+            gap.len() >= 2 && gap.trim().is_empty(),
+            "`{a}` and `{b}` run together: {header}"
+        );
+    }
+}

@@ -187,8 +187,12 @@ fn the_room_columns_come_only_with_a_room() {
     let (dir, _) = run_model_keep(&busy("fifo"), &[]);
     let header = std::fs::read_to_string(dir.path().join("out/timeseries.csv")).unwrap();
     let header = header.lines().next().unwrap();
+    // The room's columns, then the call and user levels' (last).
     assert!(
-        header.ends_with("room.waiting,room.admitted,room.abandoned,room.rejected"),
+        header.ends_with(
+            "room.waiting,room.admitted,room.abandoned,room.rejected,calls_lost,\
+             window_call_success_rate,sessions_completed,sessions_lost,window_user_success_rate"
+        ),
         "{header}"
     );
     let open = busy("fifo");

@@ -27,6 +27,7 @@
 //! `journal` (the search's journal); here, the search put together from a `Search`.
 
 mod journal;
+mod knife;
 mod plan;
 mod run;
 #[cfg(test)]
@@ -37,7 +38,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::crashpoint::{CrashPoint, Method, Search, Try};
-use super::guard::{Limits, Until};
+use super::guard::Limits;
 use super::sweep::format_number;
 use crate::metrics::slo::Criterion;
 use crate::model::error::BadInput;
@@ -66,6 +67,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         confidence: s.confidence,
         max_runs: s.max_runs,
         paired: s.seeds == super::sweep::Seeds::Common,
+        deadline: s.deadline,
     };
     let marker = journal_marker(s, &base, seed);
     let (mut journal, known) = match s.journal {
@@ -163,6 +165,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         seed,
         seeds: seeds.name().to_string(),
         max_runs_reached,
+        budget_reached: found.budget_reached,
         runs_simulated: found.simulated,
         runs_from_journal: found.from_journal,
         runs_unused: found.unused,
@@ -189,6 +192,15 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             cp.ci95 = Some([a, b]);
             cp.method = Method::Bracket;
         }
+        Verdict::KnifeEdge {
+            value,
+            crashes,
+            holds,
+        } => {
+            cp.crash_point = Some(value);
+            cp.ci95 = Some([crashes.min(holds), crashes.max(holds)]);
+            cp.method = Method::KnifeEdge;
+        }
         other => bail!("the crash-point search ended without an answer: {other:?}"),
     }
     if let Some(path) = s.journal {
@@ -200,9 +212,6 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
 /// Whether the run fails by `criterion` (an outage, or any break of the SLO, as the model's SLO
 /// section defines them). The run stops at its first failure: the answer cannot change after it.
 fn failed(model: &Model, seed: u64, criterion: Criterion) -> bool {
-    let stop = Limits::until(match criterion {
-        Criterion::Outage => Until::FirstOutage,
-        Criterion::Slo => Until::FirstSloBreach,
-    });
+    let stop = Limits::until(criterion.until());
     criterion.failed(&super::run_bounded(model, seed, &stop).summary)
 }

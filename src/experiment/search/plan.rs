@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::crashpoint::Curve;
 use super::super::sweep::format_number;
+use super::knife::{Knife, knife_edge};
 use crate::stats::fit_crossing;
 
 /// One run: a value of the parameter and a replication.
@@ -55,6 +56,9 @@ pub struct Plan {
     /// Replication r has the same seed at every value (common seeds): its runs are alike at
     /// neighbouring values, and count as one replication in the logistic fit.
     pub paired: bool,
+    /// Past this instant no new run is asked for (`--budget`): the runs already asked for
+    /// end, and the answer is the best so far, as at `max_runs` (`super::run::find`).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Plan {
@@ -151,6 +155,14 @@ pub enum Verdict {
         p10: f64,
         p90: f64,
         curve: Curve,
+    },
+    /// A whole value whose failure probability is not told from 0.5 (it has failing and
+    /// holding runs), between `crashes`, told above 0.5, and `holds`, told below
+    /// (`super::knife`): the crossing is at `value`.
+    KnifeEdge {
+        value: f64,
+        crashes: f64,
+        holds: f64,
     },
     /// `--max-runs` reached first: the best estimate so far (a fit, else the bracket by one
     /// replication per value).
@@ -494,6 +506,10 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
             if let Some(v) = told_bracket(p, a, larger_crashes) {
                 return Some(v);
             }
+            let knife = knife_edge(p, a, larger_crashes, safe, down);
+            if let Knife::Found(v) = knife {
+                return Some(v);
+            }
             let fit = estimate(p, a, larger_crashes);
             if let Some((x50, ci, p10, p90, curve)) = fit {
                 let width = ci[1] - ci[0];
@@ -510,6 +526,10 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
             }
             if a.runs() >= p.max_runs {
                 return Some(max_runs(a, safe, down));
+            }
+            if let Knife::Ask(wants) = knife {
+                a.ask(&wants)?;
+                continue;
             }
             let wrong_side =
                 a.side(down, &split) == Side::Below || a.side(safe, &split) == Side::Above;

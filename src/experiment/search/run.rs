@@ -34,6 +34,8 @@ pub struct Found {
     pub unused: u32,
     /// Times the search waited on a run with a thread idle (nothing useful left to start).
     pub idle_waits: u32,
+    /// The plan's deadline passed: no run was asked for after it.
+    pub budget_reached: bool,
 }
 
 /// One run to do: the outage of replication `rep` at `value`, ready to go to a thread.
@@ -50,6 +52,13 @@ pub fn find(
     finished: &mut dyn FnMut(RunId, bool) -> Result<()>,
 ) -> Result<Found> {
     let jobs = jobs.max(1);
+    // Past the deadline, `max_runs` is cut to the runs asked for so far: the procedure waits
+    // on those, then answers as at `--max-runs` (it asks in a fixed order, so the cut grants
+    // it the same runs again).
+    let cap = u64::from(p.max_runs) * 3 + 100;
+    let mut p = p.clone();
+    let p = &mut p;
+    let mut budget_reached = false;
     let from_journal = known.len() as u32;
     let (tx, rx) = mpsc::channel::<(RunId, std::thread::Result<bool>)>();
     let mut running: BTreeSet<RunId> = BTreeSet::new();
@@ -88,11 +97,16 @@ pub fn find(
                 simulated,
                 from_journal,
                 idle_waits,
+                budget_reached,
             });
+        }
+        if !budget_reached && p.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            budget_reached = true;
+            p.max_runs = p.max_runs.min(a.runs());
+            continue;
         }
         // `decide` stops itself at `max_runs`; this bound only guards against a search that
         // would not (a fault in it), so that no command runs for ever.
-        let cap = u64::from(p.max_runs) * 3 + 100;
         if known.len() as u64 >= cap {
             bail!(
                 "the crash-point search did {} runs without an answer, three times --max-runs \

@@ -14,6 +14,7 @@ fn plan(lo: f64, hi: f64, integer: bool) -> Plan {
         confidence: 0.95,
         max_runs: 2000,
         paired: false,
+        deadline: None,
     }
 }
 
@@ -249,6 +250,60 @@ fn a_fluke_at_any_value_is_undone_in_few_runs() {
 }
 
 #[test]
+fn a_knife_edge_at_a_whole_value_is_the_answer() {
+    // Threads 16..64 (larger holds): 28 or fewer break, 30 or more hold, 29 breaks in half of
+    // the runs. The crossing is on 29 itself: no logistic interval can lie between two adjacent
+    // whole values, and the search once ran past 1,700 runs (most of them at 29) without an
+    // answer. It stops at the knife edge, with twice --reps at 29.
+    for paired in [false, true] {
+        for jobs in [1, 2] {
+            let mut p = plan(16.0, 64.0, true);
+            p.paired = paired;
+            let f = run(&p, jobs, |v| match v {
+                v if v < 29.0 => 1.0,
+                29.0 => 0.5,
+                _ => 0.0,
+            });
+            assert_eq!(
+                f.verdict,
+                Verdict::KnifeEdge {
+                    value: 29.0,
+                    crashes: 28.0,
+                    holds: 30.0
+                },
+                "paired {paired}, {jobs} threads: {:?}",
+                f.batches
+            );
+            let at = |v: f64| f.tries.iter().find(|t| t.0 == v).map(|t| t.1.clone());
+            let at29 = at(29.0).unwrap();
+            assert_eq!(at29.len(), 20, "{:?}", f.batches);
+            let k = at29.iter().filter(|c| **c).count();
+            assert!(k > 0 && k < 20, "{k} of 20");
+            // 28 told to fail (6 of 6), 30 told to hold (5 of 5).
+            assert_eq!(at(28.0).unwrap(), vec![true; 6]);
+            assert_eq!(at(30.0).unwrap(), vec![false; 5]);
+            let runs: usize = f.tries.iter().map(|t| t.1.len()).sum();
+            assert!(runs <= 45, "{runs} runs: {:?}", f.batches);
+        }
+    }
+    // A value told above 0.5 (29 fails in 95%) is no knife edge: the bracket 29..30 answers.
+    let f = run(&plan(16.0, 64.0, true), 2, |v| match v {
+        v if v < 29.0 => 1.0,
+        29.0 => 0.95,
+        _ => 0.0,
+    });
+    assert_eq!(
+        f.verdict,
+        Verdict::Bracket {
+            crashes: 29.0,
+            holds: 30.0
+        },
+        "{:?}",
+        f.batches
+    );
+}
+
+#[test]
 fn a_search_stops_at_max_runs_and_says_so() {
     // A gradual crossing at 2 (slope 5: from 10% to 90% in 0.9) needs hundreds of runs for a
     // 3% interval: the search stops at --max-runs 40 with its best estimate, and says so.
@@ -373,6 +428,9 @@ fn reported(v: &Verdict) -> ([f64; 2], &'static str) {
     match v {
         Verdict::Logistic { ci, .. } => (*ci, "fit"),
         Verdict::Bracket { crashes, holds } => {
+            ([crashes.min(*holds), crashes.max(*holds)], "bracket")
+        }
+        Verdict::KnifeEdge { crashes, holds, .. } => {
             ([crashes.min(*holds), crashes.max(*holds)], "bracket")
         }
         Verdict::MaxRuns(inner) => match reported(inner) {

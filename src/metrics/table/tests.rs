@@ -90,6 +90,8 @@ fn recovery_time_only_for_runs_that_recovered() {
             episodes: 1,
             intervals: vec![[100.0, 600.0]],
             recovered_at_s: None,
+            down_at_end: true,
+            held_at_end_s: None,
         },
         ..Summary::default()
     };

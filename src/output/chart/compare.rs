@@ -1,8 +1,8 @@
 //! The comparison chart (`compare.png` / `.svg`): the success rate over a sliding SLO window
 //! against clock time, one line per variant (means over the replications); the outages of every
 //! replication of every variant, one row per variant; and horizontal bars of the key metrics
-//! (downtime, recovery time, requests lost, p95 latency, instance-hours where the runs have
-//! them) per variant, with 95% interval whiskers. Variants are categories: bars, never lines
+//! (downtime, recovery time, users lost where a source has users, calls lost, requests lost,
+//! p95 latency, instance-hours where the runs have them) per variant, with 95% interval whiskers. Variants are categories: bars, never lines
 //! joining them. A mean that is only a lower bound ends in a "≥" mark; a recovery time that
 //! leaves out runs not recovered says how many.
 
@@ -72,6 +72,8 @@ fn bar_keys(v: &VariantResult) -> Vec<&KeyStat> {
     let mut keys: Vec<&KeyStat> = [
         table::DOWNTIME,
         table::RECOVERY_TIME,
+        table::USERS_LOST,
+        table::CALLS_LOST,
         table::REQUESTS_LOST,
         table::LATENCY_P95,
     ]
@@ -348,7 +350,7 @@ impl CompareChart<'_> {
         let (div, unit) = display_unit(&first.unit, top);
         let hi = if top > 0.0 { top / div * 1.12 } else { 1.0 };
         let (title, body) = area.split_vertically(PANEL_TITLE_H);
-        let per = if first.unit == "requests" {
+        let per = if ["requests", "calls", "users"].contains(&first.unit.as_str()) {
             " per replication"
         } else {
             ""
@@ -359,6 +361,10 @@ impl CompareChart<'_> {
             // The full label (what counts as lost) is the axis description below; a title as
             // long would run into the panel beside it.
             "requests lost per replication".to_string()
+        } else if key == table::CALLS_LOST {
+            "calls lost per replication".to_string()
+        } else if key == table::USERS_LOST {
+            "users lost per replication".to_string()
         } else {
             format!("{}{per}", first.label)
         };

@@ -112,6 +112,24 @@ struct CrashFig<'a> {
     words: Words<'a>,
 }
 
+impl CrashFig<'_> {
+    /// The crash point in words: "between 10 and 11" for a bracket of two adjacent whole
+    /// values (its midpoint, 10.5, is no count), else the value.
+    fn point_text(&self, c: f64) -> String {
+        match self.ci95 {
+            Some((a, b))
+                if self.interval_name == "bracket"
+                    && a.fract() == 0.0
+                    && b.fract() == 0.0
+                    && (b - a).abs() == 1.0 =>
+            {
+                format!("between {} and {}", fmt_num(a), fmt_num(b))
+            }
+            _ => fmt_num(c),
+        }
+    }
+}
+
 impl Figure for CrashFig<'_> {
     fn size(&self) -> (u32, u32) {
         (FIG_W, FIG_H)
@@ -125,7 +143,7 @@ impl Figure for CrashFig<'_> {
             (Some(c), Some((a, b))) => format!(
                 "{} {} ({} {} – {})",
                 self.words.point,
-                fmt_num(c),
+                self.point_text(c),
                 self.interval_name,
                 fmt_num(a),
                 fmt_num(b)
@@ -215,7 +233,11 @@ impl Figure for CrashFig<'_> {
         // Labels of the vertical lines, in the band above the plot, each joined to its line.
         let mut line_labels: Vec<(f64, String, RGBColor)> = Vec::new();
         if let Some(c) = self.crash_point {
-            line_labels.push((c, format!("{} {}", self.words.point, fmt_num(c)), CRASH));
+            line_labels.push((
+                c,
+                format!("{} {}", self.words.point, self.point_text(c)),
+                CRASH,
+            ));
         }
         if let Some(q) = self.p90 {
             line_labels.push((q, format!("p90 {}", fmt_num(q)), QUANTILE));
@@ -369,7 +391,7 @@ impl Figure for CrashFig<'_> {
         if let Some(c) = self.crash_point {
             entries.push(entry(
                 Glyph::Line(CRASH, 3, Dash::Solid),
-                &format!("{} {}", self.words.point, fmt_num(c)),
+                &format!("{} {}", self.words.point, self.point_text(c)),
                 Some(format!("{} 0.5", self.words.probability)),
             ));
         }

@@ -112,7 +112,8 @@ pub(super) fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<(f64, String
             })
             .collect();
     }
-    let (unit, suffix) = if max_abs >= 1e7 {
+    // Millions from a million on: "8M", never "8000k".
+    let (unit, suffix) = if max_abs >= 1e6 {
         (1e6, "M")
     } else if max_abs >= 1e4 {
         (1e3, "k")
@@ -364,7 +365,7 @@ impl YAxis {
         let n = (top / step * (1.0 + 1e-9)).floor() as usize;
         let hi = top;
         let ticks = (0..=n).map(|i| i as f64 * step).collect();
-        let unit = if hi >= 1e7 {
+        let unit = if hi >= 1e6 {
             1e6
         } else if hi >= 1e4 {
             1e3
@@ -564,6 +565,12 @@ mod tests {
         assert_eq!((flat.lo, flat.hi), (0.0, 1.0));
         let big = YAxis::linear(43_000.0);
         assert_eq!(big.label(big.ticks[1]), "10k");
+        // Millions of requests: "5M", not "5000k".
+        let m = YAxis::linear(8.5e6);
+        let labels: Vec<String> = m.ticks.iter().map(|&t| m.label(t)).collect();
+        assert_eq!(labels, ["0", "2M", "4M", "6M", "8M"]);
+        let labels: Vec<String> = nice_ticks(0.0, 8.4e6, 4).into_iter().map(|t| t.1).collect();
+        assert_eq!(labels, ["0", "2.5M", "5M", "7.5M"]);
         let log = YAxis::log(0.05, 50.0);
         let labels: Vec<String> = log.ticks.iter().map(|&v| log.label(v)).collect();
         assert_eq!(labels, ["0.1", "1", "10"]);

@@ -41,6 +41,8 @@ pub struct MetricSeries {
     pub notes: Vec<String>,
     /// The mean at each point is only a lower bound (drawn as "≥", an upward triangle).
     pub at_least: Vec<bool>,
+    /// The quantity is never negative (a time, a count): whiskers and the axis stop at 0.
+    pub nonnegative: bool,
 }
 
 /// The varied parameter: numeric values, or categories (then `x` is 0..n and `labels` names them).
@@ -132,8 +134,8 @@ fn sweep_x(axis: &Axis, plot_w: u32, width: &dyn Fn(&str) -> u32) -> (Scale, Vec
 }
 
 /// The y scale of one metric panel: fixed 0..1 for probabilities, else from zero (or the lowest
-/// value when negative) to the top of the highest whisker.
-fn metric_y(points: &[(f64, f64, f64)], prob: bool) -> Scale {
+/// value or whisker when negative, none below `floor`) to the top of the highest whisker.
+fn metric_y(points: &[(f64, f64, f64)], prob: bool, floor: f64) -> Scale {
     if prob {
         return Scale {
             log: false,
@@ -153,7 +155,7 @@ fn metric_y(points: &[(f64, f64, f64)], prob: bool) -> Scale {
     }
     let values = points.iter().flat_map(|&(_, m, c)| {
         let c = if c.is_finite() && c > 0.0 { c } else { 0.0 };
-        [m, m - c, m + c]
+        [m, (m - c).max(floor), m + c]
     });
     let (lo, hi) = if values.clone().all(|v| v == 0.0 || v.is_nan()) {
         (-0.05, 1.05)
@@ -261,7 +263,12 @@ where
     let noted = |i: usize| metric.notes.get(i).is_some_and(|n| !n.is_empty());
     let any_note = points.iter().any(|p| noted(p.3));
     let spans: Vec<(f64, f64, f64)> = points.iter().map(|p| (p.0, p.1, p.2)).collect();
-    let mut y = metric_y(&spans, prob);
+    let floor = if metric.nonnegative {
+        0.0
+    } else {
+        f64::NEG_INFINITY
+    };
+    let mut y = metric_y(&spans, prob, floor);
     if any_note && !prob {
         // Room at the top for the notes.
         y.hi += 0.3 * (y.hi - y.lo);
@@ -311,7 +318,11 @@ where
             }
         }
     }
-    let clip = if prob { (0.0, 1.0) } else { (y.lo, y.hi) };
+    let clip = if prob {
+        (0.0, 1.0)
+    } else {
+        (y.lo.max(floor), y.hi)
+    };
     for &(px, m, c, _) in &points {
         if m.is_finite() && c.is_finite() && c > 0.0 {
             draw_whisker(&mut chart, px, (m - c, m + c), clip, color)?;
@@ -360,6 +371,18 @@ where
 mod tests {
     use super::super::samples::{keep_sample, size_of};
     use super::*;
+
+    #[test]
+    fn a_time_axis_stops_at_zero() {
+        // p95 of 0.1 s +/- 0.5 s (three skewed replications): the axis once went to -0.4 s.
+        let y = metric_y(&[(1.0, 0.1, 0.5), (2.0, 0.2, 0.05)], false, 0.0);
+        assert!(
+            y.ticks.iter().all(|t| t.0 >= 0.0) && y.lo > -0.05,
+            "{:?}",
+            y.ticks
+        );
+        assert!(metric_y(&[(1.0, 0.1, 0.5)], false, f64::NEG_INFINITY).lo < -0.3);
+    }
 
     fn logistic(x: f64) -> f64 {
         1.0 / (1.0 + (-x).exp())

@@ -1,0 +1,100 @@
+//! What a valid model may not mean: keys that are accepted but do nothing for the source they
+//! reach, and an SLO that the horizon cannot confirm. Each is a sentence `surge check` prints
+//! and `surge run` says on stderr; none stops a run. Not here: errors (`error`), which do.
+
+use super::{Model, SourceKind};
+use crate::fmt::human_duration;
+
+/// The warnings of `model`, one sentence each.
+pub(crate) fn warnings(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    let sc = &model.scenario;
+    let surge = &model.surge;
+    let stable = model.slo.stable_s;
+    let measured = sc.duration_s - sc.warmup_s;
+    let end = surge.breakpoints()[3];
+    if stable > measured {
+        out.push(format!(
+            "slo.stable ({}) is longer than the measured horizon ({}): no recovery can be \
+             confirmed, so an outage that ends is reported as over, its recovery not confirmed",
+            human_duration(stable),
+            human_duration(measured)
+        ));
+    } else if surge.peak != 1.0 && end < sc.duration_s && stable > sc.duration_s - end {
+        out.push(format!(
+            "slo.stable ({}) is longer than the {} the horizon leaves after the surge ends (at \
+             {}): a recovery after the surge cannot be confirmed; lengthen scenario.duration or \
+             shorten slo.stable",
+            human_duration(stable),
+            human_duration(sc.duration_s - end),
+            human_duration(end)
+        ));
+    }
+    // The model's `[client.retry]` (read from its canonical form) reaches every source, but a
+    // users source drops it (its own `[source.client.retry]` is an error).
+    let retry = serde_json::from_str::<serde_json::Value>(&model.canonical)
+        .is_ok_and(|v| !v["model"]["client"]["retry"].is_null());
+    for s in &model.sources {
+        if s.kind == SourceKind::Users && retry {
+            out.push(format!(
+                "[client.retry] does nothing for the users source {}: users repeat a failed \
+                 page by refreshing (client.refresh, refresh_after, give_up_after); retries \
+                 apply to requests and trace sources",
+                s.name
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn model(extra: &str) -> Model {
+        let text = format!(
+            "[scenario]\nduration = \"3h\"\n[[source]]\nname = \"visitors\"\nkind = \"users\"\n\
+             users = 10\npages = {{ dist = \"geometric\", mean = 2 }}\n\
+             think = {{ dist = \"exponential\", mean = \"5s\" }}\n\
+             [[tier]]\ninstances = 1\nthreads = 4\n\
+             service = {{ dist = \"exponential\", mean = \"10ms\" }}\n{extra}"
+        );
+        crate::model::parse_text(&text, "m.toml", Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn a_stable_longer_than_what_follows_the_surge_is_warned() {
+        // The surge ends at 2 h 30 min: 30 min left, against 1 h of slo.stable.
+        let m = model("[surge]\npeak = 4\nstart = \"1h\"\nhold = \"1h\"\ndecay = \"30m\"\n");
+        let w = warnings(&m);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains(
+                "slo.stable (1 h 0 min) is longer than the 30 min the horizon leaves \
+                           after the surge ends (at 2 h 30 min)"
+            ),
+            "{w:?}"
+        );
+        // 20 minutes of slo.stable fit.
+        let m = model(
+            "[surge]\npeak = 4\nstart = \"1h\"\nhold = \"1h\"\ndecay = \"30m\"\n\
+             [slo]\nstable = \"20m\"\n",
+        );
+        assert!(warnings(&m).is_empty());
+        // Longer than the horizon itself.
+        let m = model("[slo]\nstable = \"4h\"\n");
+        assert!(warnings(&m)[0].contains("longer than the measured horizon (3 h 0 min)"));
+    }
+
+    #[test]
+    fn retries_on_a_users_source_are_warned() {
+        let m = model("[client.retry]\nmax_attempts = 3\n");
+        let w = warnings(&m);
+        assert!(
+            w.iter()
+                .any(|w| w.contains("[client.retry] does nothing for the users source visitors")),
+            "{w:?}"
+        );
+    }
+}
