@@ -55,6 +55,12 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         fitted.arrivals.trace_csv().as_bytes(),
     )?;
     super::fit_logs::write_pages(&fitted, &out)?;
+    if let Some(s) = fit::service_choice::empirical(&fitted) {
+        write_atomic(
+            &out.join(fit::service_choice::SERVICE_CSV),
+            fit::service_choice::csv(s).as_bytes(),
+        )?;
+    }
     let round_trip = fit::roundtrip::check(&model, &out, &readings.traffic.collected);
     if let Ok(rt) = &round_trip {
         fitted.round_trip = Some(rt.clone());
@@ -196,6 +202,14 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
             "users: a closed test, {} users at most ({}; {:.1} on average), each thinking {:.3} s (cv {:.2}) between requests, from {}",
             c.users, c.users_from, c.mean_users, c.think_mean_s, c.think_cv, c.think_from
         );
+    }
+    if let Some(w) = f
+        .service
+        .as_ref()
+        .and_then(|s| s.written.as_ref())
+        .filter(|w| w.kind == "empirical")
+    {
+        println!("service in the model: {}", w.why);
     }
     let cap = &f.capacity;
     let source = match cap.from {
