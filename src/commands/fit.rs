@@ -217,10 +217,18 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
         fit::capacity::ThreadsFrom::Data => "from the data",
         fit::capacity::ThreadsFrom::Assumption => "ASSUMED (confirm with --threads N)",
     };
+    // a log without response times shows no requests in progress (its Little's law reads 0)
+    let shown = if f.service.is_none() && f.logs.service_given.is_some() {
+        "the data hold no response times, so they show no requests in progress".to_string()
+    } else {
+        format!(
+            "the data show {:.1} requests in progress on average (Little's law over the span)",
+            cap.in_progress_whole_span
+        )
+    };
     println!(
-        "threads: {} {source}; the data show {:.1} requests in progress on average (Little's law over the span){}",
+        "threads: {} {source}; {shown}{}",
         cap.threads,
-        cap.in_progress_whole_span,
         cap.recorded_users
             .map(|u| format!(", {u} users recorded"))
             .unwrap_or_default()
