@@ -218,7 +218,11 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
         fit::capacity::ThreadsFrom::Assumption => "ASSUMED (confirm with --threads N)",
     };
     // a log without response times shows no requests in progress (its Little's law reads 0)
-    let shown = if f.service.is_none() && f.logs.service_given.is_some() {
+    let untimed = !f.files.is_empty()
+        && f.files
+            .iter()
+            .all(|x| x.format.contains("no response time"));
+    let shown = if untimed && f.logs.service_given.is_some() {
         "the data hold no response times, so they show no requests in progress".to_string()
     } else {
         format!(
