@@ -55,6 +55,12 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         fitted.arrivals.trace_csv().as_bytes(),
     )?;
     super::fit_logs::write_pages(&fitted, &out)?;
+    if let Some(s) = fit::service_choice::empirical(&fitted) {
+        write_atomic(
+            &out.join(fit::service_choice::SERVICE_CSV),
+            fit::service_choice::csv(s).as_bytes(),
+        )?;
+    }
     let round_trip = fit::roundtrip::check(&model, &out, &readings.traffic.collected);
     if let Ok(rt) = &round_trip {
         fitted.round_trip = Some(rt.clone());
@@ -197,16 +203,36 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
             c.users, c.users_from, c.mean_users, c.think_mean_s, c.think_cv, c.think_from
         );
     }
+    if let Some(w) = f
+        .service
+        .as_ref()
+        .and_then(|s| s.written.as_ref())
+        .filter(|w| w.kind == "empirical")
+    {
+        println!("service in the model: {}", w.why);
+    }
     let cap = &f.capacity;
     let source = match cap.from {
         fit::capacity::ThreadsFrom::Flag => "from --threads",
         fit::capacity::ThreadsFrom::Data => "from the data",
         fit::capacity::ThreadsFrom::Assumption => "ASSUMED (confirm with --threads N)",
     };
+    // a log without response times shows no requests in progress (its Little's law reads 0)
+    let untimed = !f.files.is_empty()
+        && f.files
+            .iter()
+            .all(|x| x.format.contains("no response time"));
+    let shown = if untimed && f.logs.service_given.is_some() {
+        "the data hold no response times, so they show no requests in progress".to_string()
+    } else {
+        format!(
+            "the data show {:.1} requests in progress on average (Little's law over the span)",
+            cap.in_progress_whole_span
+        )
+    };
     println!(
-        "threads: {} {source}; the data show {:.1} requests in progress on average (Little's law over the span){}",
+        "threads: {} {source}; {shown}{}",
         cap.threads,
-        cap.in_progress_whole_span,
         cap.recorded_users
             .map(|u| format!(", {u} users recorded"))
             .unwrap_or_default()

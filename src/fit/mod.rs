@@ -28,6 +28,7 @@ pub mod model_toml;
 pub mod report;
 pub(crate) mod roundtrip;
 pub mod sanity;
+pub(crate) mod service_choice;
 pub mod service_spec;
 pub mod sessions;
 pub mod sessions_fit;

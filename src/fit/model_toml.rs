@@ -183,7 +183,16 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         }
         (None, Some(s)) => {
             fitted_service_comments(&mut t, fit, s);
-            dist_line(&s.fitted)
+            match &s.written {
+                Some(w) if w.kind == "empirical" => {
+                    p(&mut t, &format!("# The model's service: {}.", w.why));
+                    format!(
+                        "{{ dist = \"empirical\", file = \"{}\" }}",
+                        super::service_choice::SERVICE_CSV
+                    )
+                }
+                _ => dist_line(&s.fitted),
+            }
         }
         (None, None) => unreachable!("checked above"),
     };
@@ -213,7 +222,21 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     );
     errors_line(&mut t, fit);
     // The model must load as written.
-    let folder = model_logs::check_folder(fit)?;
+    let mut folder = model_logs::check_folder(fit)?;
+    if let Some(s) = super::service_choice::empirical(fit) {
+        let dir = match folder {
+            Some(d) => d,
+            None => {
+                tempfile::tempdir().map_err(|e| format!("cannot make a temporary folder: {e}"))?
+            }
+        };
+        std::fs::write(
+            dir.path().join(super::service_choice::SERVICE_CSV),
+            super::service_choice::csv(s),
+        )
+        .map_err(|e| format!("cannot write a temporary service.csv: {e}"))?;
+        folder = Some(dir);
+    }
     let base = folder
         .as_ref()
         .map_or(std::path::Path::new("."), |d| d.path());
@@ -368,6 +391,10 @@ fn closed_source(t: &mut String, c: &super::closed::Closed) {
     p(
         t,
         "# Each user loops think -> request, and one who leaves is replaced at once (population = \"closed\").",
+    );
+    p(
+        t,
+        "# arrivals.csv holds the requests per bucket: a kind = \"trace\" source replays them as open arrivals.",
     );
     p(t, "[[source]]");
     p(t, "name = \"recorded\"");

@@ -73,6 +73,8 @@ pub struct Service {
     /// The times fitted, sorted (for the chart).
     #[serde(skip)]
     pub sorted: Vec<f64>,
+    /// What the model's service is: the best fit, or the times themselves when it misses them.
+    pub written: Option<super::service_choice::Written>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -269,7 +271,12 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
             observed,
             fitted: best.fitted,
             sorted: std::mem::take(&mut basis),
+            written: None,
         }
+    });
+    let service = service.map(|mut s| {
+        s.written = Some(super::service_choice::choose(&s));
+        s
     });
 
     let mut order: Vec<usize> = (0..c.endpoints.len())

@@ -257,25 +257,29 @@ fn a_real_one_thread_jmeter_run_is_one_closed_user_and_passes_the_round_trip() {
 }
 
 #[test]
-fn a_real_overloaded_locust_run_is_its_50_users_and_its_p95_miss_is_flagged() {
+fn a_real_overloaded_locust_run_is_its_50_users_and_passes_the_round_trip() {
     let (j, model, stdout) = fit_corpus("locust-bitcoin-api_stats_history.csv");
     let c = &j["closed"];
     assert_eq!(c["users"], 50, "{c}");
     assert!(c["users_from"].as_str().unwrap().contains("Locust"), "{c}");
     assert!(model.contains("population = \"closed\""), "{model}");
+    // The run's failures are instant: 429 Too Many Requests of its rate limiter (its
+    // results_failures.csv), answered in about 3 ms (Locust's own average over all requests,
+    // failures included, is 53.8 ms), so the tier's `errors`, which fail at once, are right.
+    // The slow requests (about 2 s) are the first 188, before the limiter bit; Locust's
+    // percentile columns are over a window of several seconds and kept them long after, and
+    // read as each row's own they had made the data's p95 2.00 s. Read off the slice of the
+    // window that has each row's exact mean (from the cumulative average), the round trip holds.
+    assert!(model.contains("errors = 0.729756"), "{model}");
     let rt = &j["round_trip"];
     assert!(
         (f(&rt["data"]["success_rate"]) - 554.0 / 2050.0).abs() < 1e-12,
         "{rt}"
     );
-    // Success is reproduced within 5 points. The p95 is not, and the fit says so: the run's
-    // failures are Locust's 2 s timeouts (its p95 is 2.00 s, over failures too), while the
-    // fitted tier fails its share at once (`errors`). A known miss of the fit on this file
-    // (issue 24, left open): the check must flag it, not hide it.
+    // the successes' p95 of that reading (Python over the file, the same slices): 974.16 ms
+    assert!((f(&rt["data"]["p95_s"]) - 0.974_160).abs() < 1e-5, "{rt}");
     assert!(f(&rt["success_points"]).abs() <= 5.0, "{rt}\n{stdout}");
-    assert_eq!(rt["within"], false, "{rt}\n{stdout}");
-    assert!(
-        stdout.contains("WARNING: the fitted model does not reproduce the data: p95"),
-        "{stdout}"
-    );
+    assert!(f(&rt["p95_off"]).abs() <= 0.25, "{rt}\n{stdout}");
+    assert_eq!(rt["within"], true, "{rt}\n{stdout}");
+    assert!(!stdout.contains("WARNING"), "{stdout}");
 }

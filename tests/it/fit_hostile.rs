@@ -246,11 +246,26 @@ fn a_bucket_longer_than_the_data_still_writes_a_trace_that_replays() {
     let csv = std::fs::read_to_string(out.join("arrivals.csv")).unwrap();
     assert_eq!(csv, "start,count\n0,40\n1,0\n");
     let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
+    // a JMeter file is a closed test: its users source becomes the trace
     let traced: String = model
         .lines()
         .map(|l| match l {
-            "kind = \"requests\"" => "kind = \"trace\"\nfile = \"arrivals.csv\"".to_string(),
-            l if l.starts_with("rate = ") || l.starts_with("profile = ") => String::new(),
+            "kind = \"requests\"" | "kind = \"users\"" => {
+                "kind = \"trace\"\nfile = \"arrivals.csv\"".to_string()
+            }
+            l if [
+                "rate = ",
+                "profile = ",
+                "population = ",
+                "users = ",
+                "pages = ",
+                "think = ",
+            ]
+            .iter()
+            .any(|k| l.starts_with(k)) =>
+            {
+                String::new()
+            }
             l => l.to_string(),
         })
         .collect::<Vec<_>>()

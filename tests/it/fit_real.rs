@@ -203,4 +203,6 @@ fn jmeter_xml_nested_samples_count_once() {
     let eps = f["endpoints"].as_array().unwrap();
     assert_eq!(eps.len(), 1, "{eps:?}");
     assert_eq!(eps[0]["endpoint"], "checkout");
+    // the recorded threads are the load (requests in progress come from Little's law)
+    assert_eq!(num(&f, "contention.max_load_seen"), 3.0);
 }

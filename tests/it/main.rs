@@ -14,6 +14,7 @@ mod early_stop;
 mod failure;
 mod fit;
 mod fit_closed;
+mod fit_corpus;
 mod fit_hostile;
 mod fit_real;
 mod fit_sessions;

@@ -33,7 +33,11 @@ struct FitChart<'a> {
 
 impl Figure for FitChart<'_> {
     fn size(&self) -> (u32, u32) {
-        (FIG_W, H + super::fit_sessions::extra_height(self.fit))
+        let body: u32 = heights(self.fit).iter().sum();
+        (
+            FIG_W,
+            60 + body + super::fit_sessions::extra_height(self.fit),
+        )
     }
     fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
@@ -113,15 +117,37 @@ fn panels<DB: DrawingBackend>(root: &Area<DB>, fit: &Fit, title: &str) -> Result
     head.draw_text(title, &style(TITLE_SIZE, &TEXT), (30, 18))
         .map_err(err)?;
     let extra = super::fit_sessions::extra_height(fit);
-    let (body, sessions) = body.split_vertically(H - 60);
+    let [service_h, arrivals_h, contention_h] = heights(fit);
+    let (body, sessions) = body.split_vertically(service_h + arrivals_h + contention_h);
     if extra > 0 {
         super::fit_sessions::panels(&sessions, fit)?;
     }
-    let parts = body.split_evenly((3, 1));
-    cdf_panel(&parts[0], fit)?;
-    arrivals_panel(&parts[1], fit)?;
-    contention_panel(&parts[2], fit)?;
+    let (service, rest) = body.split_vertically(service_h);
+    let (arrivals, contention) = rest.split_vertically(arrivals_h);
+    cdf_panel(&service, fit)?;
+    arrivals_panel(&arrivals, fit)?;
+    contention_panel(&contention, fit)?;
     Ok(())
+}
+
+/// Height of a panel that only says why it has nothing to draw.
+const NOTE_H: u32 = 110;
+
+/// The heights of the service, arrivals and contention panels: a third of the chart each, a
+/// strip for a panel with nothing to draw (a log without response times has neither service
+/// nor contention).
+fn heights(fit: &Fit) -> [u32; 3] {
+    let full = (H - 60) / 3;
+    let service = fit.service.as_ref().is_some_and(|s| s.sorted.len() >= 10);
+    let contention = fit
+        .contention
+        .as_ref()
+        .is_some_and(|c| !c.points.is_empty());
+    [
+        if service { full } else { NOTE_H },
+        full,
+        if contention { full } else { NOTE_H },
+    ]
 }
 
 pub(super) fn note<DB: DrawingBackend>(area: &Area<DB>, title: &str, text: &str) -> Result<()> {
