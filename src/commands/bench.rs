@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::bench::{Measure, Workload, count, median};
 use crate::cli::BenchArgs;
 use crate::output;
+use crate::output::stdout::outln;
 
 /// SimPy's M/M/c/K arrivals per second on the project's 2-core machine (measured again
 /// by `bench/peers/run.sh`). `--simpy-rate` replaces it with a figure from the same machine.
@@ -20,7 +21,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         // A child: run one workload here and report it as one JSON line.
         let w: Workload = serde_json::from_str(w).context("bad --workload")?;
         let m = w.measure()?;
-        println!("{}", serde_json::to_string(&m)?);
+        outln!("{}", serde_json::to_string(&m)?);
         return Ok(());
     }
     let quick = args.quick;

@@ -116,7 +116,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             if jobs == 1 { "" } else { "s" },
             table_text(&cmp, &baseline),
             dir.display()
-        ));
+        ))?;
     }
     say_verdict(&checks)
 }

@@ -12,6 +12,7 @@ use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method, Search, Try};
 use crate::fmt::format_number;
 use crate::model::{self, error::BadInput};
+use crate::output::stdout::outln;
 use crate::output::{self, chart};
 
 pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
@@ -49,10 +50,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         seed: args.runs.seed,
         tolerance: args.tolerance,
         max_runs: args.max_runs,
-        jobs: args
-            .runs
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        jobs: crate::experiment::shard::jobs(args.runs.jobs, &|_| None).0,
         confidence: args.confidence,
         on_try: None,
         seeds: args.seeds,
@@ -98,18 +96,18 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         &crate::report::crashpoint::build(&folder, Some(&model_text)),
     )?;
     if !args.quiet {
-        println!("{}", answer(&cp));
+        outln!("{}", answer(&cp));
         if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
-            println!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
+            outln!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
         }
         if cp.max_runs_reached {
-            println!(
+            outln!(
                 "stopped at --max-runs {}: the interval is not as tight as asked (raise \
                  --max-runs, or widen --tolerance)",
                 args.max_runs
             );
         }
-        println!(
+        outln!(
             "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg, report.html, report.md)",
             dir.display()
         );

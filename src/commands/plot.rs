@@ -15,6 +15,7 @@ use crate::model::error::BadInput;
 use crate::model::units::parse_clock;
 use crate::output::chart;
 use crate::output::points::SweepDoc;
+use crate::output::stdout::outln;
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;
@@ -24,13 +25,13 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
     };
     if dir.join("sweep.json").exists() {
         sweep_from(dir)?;
-        println!("redrew the sweep charts in {}", dir.display());
+        outln!("redrew the sweep charts in {}", dir.display());
     } else if dir.join("crashpoint.json").exists() {
         crashpoint_from(dir)?;
-        println!("redrew the crash-point chart in {}", dir.display());
+        outln!("redrew the crash-point chart in {}", dir.display());
     } else if dir.join("timeseries.csv").exists() {
         timeline_from(dir)?;
-        println!("redrew the timeline in {}", dir.display());
+        outln!("redrew the timeline in {}", dir.display());
     } else {
         bail!(BadInput(format!(
             "{} holds no sweep.json, crashpoint.json or timeseries.csv: nothing to plot",
@@ -38,7 +39,7 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         )));
     }
     rewrite_report(dir)?;
-    println!("rewrote report.html and report.md in {}", dir.display());
+    outln!("rewrote report.html and report.md in {}", dir.display());
     Ok(())
 }
 

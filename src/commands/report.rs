@@ -12,6 +12,7 @@ use crate::cli::{BoundArgs, CompareArgs, CrashpointArgs, ReportArgs, RunArgs};
 use crate::error::BadInput;
 use crate::model::{self, Model};
 use crate::output::provenance::{self, Provenance};
+use crate::output::stdout::outln;
 use crate::report::{self, Block, Report, Section, Table, assert};
 
 /// Replications per value tried: the most that fit, within these bounds.
@@ -108,9 +109,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let crashed = run_folder.summary["outage"]["crashed"] == serde_json::Value::Bool(true);
 
     // 2. The crash point, if it fits.
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = crate::experiment::shard::jobs(args.jobs, &|_| None).0;
     let vary = match &args.vary {
         Some(v) => Some(parse_vary(v)?),
         None => default_vary(&model, crashed),
@@ -284,9 +283,9 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     report::write(&dir, &page)?;
     if !args.quiet {
         for s in &steps {
-            println!("{}: {}", s.name, s.result);
+            outln!("{}: {}", s.name, s.result);
         }
-        println!(
+        outln!(
             "report: {} (and report.md), in {} of a {} budget",
             dir.join("report.html").display(),
             human_duration(started.elapsed().as_secs_f64()),

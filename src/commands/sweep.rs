@@ -29,6 +29,7 @@ use crate::model::error::BadInput;
 use crate::output;
 use crate::output::journal::{self, Journal};
 use crate::output::points::{self, Header, Record};
+use crate::output::stdout::outln;
 use crate::output::sweep::{ShardManifest, SweepId, write_outputs};
 
 /// The header and record of one run.
@@ -82,13 +83,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
     let keys: Vec<&str> = varies.iter().map(|v| v.key.as_str()).collect();
     if args.count_points {
-        println!("{}", points.len());
+        outln!("{}", points.len());
         return Ok(());
     }
     if let Some((s, _)) = shard {
         s.check_points(points.len())?;
     }
     let mine = |p: usize| shard.is_none_or(|(s, _)| s.contains(p));
+    let mine_count = (0..points.len()).filter(|&p| mine(p)).count();
     if args.list_points {
         for (i, p) in points.iter().enumerate().filter(|(i, _)| mine(*i)) {
             let values: Vec<String> = keys
@@ -96,11 +98,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 .zip(p)
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            println!("{i} {}", values.join(" "));
+            outln!("{i} {}", values.join(" "));
         }
         return Ok(());
     }
 
+    sweep::check_runs(mine_count, args.reps)?;
     let base = &models[0];
     let seed = args.runs.seed.unwrap_or(base.scenario.seed);
     let (jobs, jobs_from) = shard::jobs(args.runs.jobs, &env);
@@ -289,7 +292,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
     let header = header.context("a sweep with no runs")?;
     let records: Vec<Record> = done.into_values().collect();
-    match shard {
+    let said = match shard {
         None => write_outputs(&dir, &id, &header, &records, args.quiet)?,
         Some((s, _)) => {
             let file = format!("{stem}.csv");
@@ -303,21 +306,26 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 file,
             };
             output::write_json(&done_path, &serde_json::to_value(&manifest)?)?;
-            if !args.quiet {
-                println!(
+            if args.quiet {
+                String::new()
+            } else {
+                format!(
                     "shard {} of {}: {} points x {} replications in {}; once every shard is done, \
-                    `surge merge {}` writes points.csv, sweep.json and the charts",
+                    `surge merge {}` writes points.csv, sweep.json and the charts\n",
                     s.index,
                     s.count,
                     manifest.shard_points.len(),
                     args.reps,
                     dir.join(&manifest.file).display(),
                     dir.display()
-                );
+                )
             }
         }
-    }
-    journal::remove(&journal_path)
+    };
+    // The journal goes before anything is printed: a closed or full stdout then loses only
+    // the table, never leaves a journal beside the final files.
+    journal::remove(&journal_path)?;
+    output::stdout::print(&said)
 }
 
 /// The runs a journal holds, checked against this sweep: same sweep, and only runs of this

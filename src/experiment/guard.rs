@@ -9,6 +9,9 @@
 //! their recorded count) times the events one request takes when nothing fails (its arrival, a
 //! completion per tier visited, the timers it sets), plus health-check probes. Retries and
 //! refreshes in an outage can add to it; a refusal only needs the order of magnitude.
+//!
+//! Memory is guarded beside events (`held`): a model that would hold more requests at once than
+//! `held::MAX_HELD` is refused first, so that the settings an event refusal suggests run.
 
 use std::path::Path;
 
@@ -33,6 +36,9 @@ pub struct Limits {
     /// Stop at the end of the first SLO window that answers this question with yes: whether
     /// the run crashes (or breaks the SLO) is then known and cannot change.
     pub until: Option<Until>,
+    /// Stop once this many requests are held at once (`None`: `held::MAX_HELD`, the cap that
+    /// keeps a run's memory bounded; tests set a small one).
+    pub max_held: Option<u64>,
 }
 
 impl Limits {
@@ -126,7 +132,14 @@ pub fn check_size(
     limits: &Limits,
     allow: bool,
 ) -> Result<(), ModelError> {
-    if allow || limits.bounded() {
+    if allow {
+        return Ok(());
+    }
+    // A run bounded by few enough events cannot hold more requests than it handles events.
+    if limits.max_events.is_none_or(|n| n > super::held::MAX_HELD) {
+        super::held::check_held(model)?;
+    }
+    if limits.bounded() {
         return Ok(());
     }
     refuse_huge(model, runs, true)
@@ -138,6 +151,7 @@ pub fn check_run_size(model: &Model, allow: bool) -> Result<(), ModelError> {
     if allow {
         return Ok(());
     }
+    super::held::check_held(model)?;
     refuse_huge(model, 1, false)
 }
 
@@ -240,7 +254,8 @@ mod tests {
     fn absurd_models_are_refused_unless_bounded() {
         let m = model(
             "[scenario]\nduration = \"30d\"\nbucket = \"1h\"\n[[source]]\nkind = \"requests\"\nrate = 1e6\n\
-             [[tier]]\ninstances = 1\nthreads = 10\nservice = { dist = \"exponential\", mean = \"10ms\" }\n",
+             [[tier]]\ninstances = 1\nthreads = 10\nqueue = 100\n\
+             service = { dist = \"exponential\", mean = \"10ms\" }\n",
         );
         let e = check_size(&m, 1, &Limits::default(), false).unwrap_err();
         let text = e.to_string();

@@ -109,6 +109,12 @@ pub fn parse_vary(raw: &str, points: usize) -> Result<Vary, BadInput> {
                 if points < 2 {
                     return Err(bad("a range without a step needs --points 2 or more".into()));
                 }
+                // Refused before the values are made: `--points` is the user's number.
+                if points > MAX_VALUES {
+                    return Err(bad(format!(
+                        "--points {points} is too many values (at most {MAX_VALUES})"
+                    )));
+                }
                 (0..points)
                     .map(|i| lo + (hi - lo) * i as f64 / (points - 1) as f64)
                     .collect()

@@ -110,6 +110,8 @@ pub enum EndedBy {
     MaxWall,
     FirstOutage,
     FirstSloBreach,
+    /// The run held `experiment::held::MAX_HELD` requests at once (its memory bound).
+    MaxHeld,
 }
 
 impl EndedBy {
@@ -120,6 +122,7 @@ impl EndedBy {
             EndedBy::MaxWall => "--max-wall",
             EndedBy::FirstOutage => "--until outage",
             EndedBy::FirstSloBreach => "--until slo",
+            EndedBy::MaxHeld => "the cap of 20,000,000 requests held at once",
         }
     }
 }

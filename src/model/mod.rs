@@ -10,6 +10,7 @@ pub mod client_policies;
 pub mod dist;
 pub(crate) mod durations;
 pub mod error;
+mod limits;
 mod load;
 pub(crate) mod overrides;
 pub mod schema;

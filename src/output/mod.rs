@@ -7,6 +7,7 @@ pub mod journal;
 pub mod lock;
 pub mod points;
 pub mod provenance;
+pub(crate) mod stdout;
 pub mod sweep;
 
 use anyhow::{Context, Result};
