@@ -78,6 +78,10 @@ pub struct ReportArgs {
     /// (repeatable; exit code 1 when any fails).
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
+    /// Continue an interrupted report: its crash-point search and comparison resume from their
+    /// journals (the run is done again).
+    #[arg(long)]
+    pub resume: bool,
     /// Nothing on the terminal but the checks (the report is in the output folder).
     #[arg(long)]
     pub quiet: bool,
@@ -100,6 +104,10 @@ pub struct CompareArgs {
     /// (repeatable; exit code 1 when any fails).
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
+    /// Continue an interrupted comparison from its journal in the output folder, running only
+    /// the (variant, replication) runs it does not hold.
+    #[arg(long)]
+    pub resume: bool,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,

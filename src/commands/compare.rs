@@ -1,20 +1,28 @@
 //! `surge compare`: load the baseline and its variants (`experiment::variant`), run them on the
 //! same seeds (`experiment::compare`), write `compare.csv`, `compare.json`, `compare.png` and
 //! `compare.svg`, and print a table ranked by downtime that says what each column measures.
+//! Every finished run is journaled (`compare_journal`) as it ends, so Ctrl-C, a termination
+//! signal (`interrupt`) or a kill loses none, and `--resume` runs only the others.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::sync::{Arc, Mutex};
 
+use super::compare_journal;
 use super::run::{say, say_verdict};
 use super::{human_count, human_duration, out_dir};
 use crate::cli::CompareArgs;
 use crate::error::BadInput;
-use crate::experiment::compare::{Comparison, KeyStat, VariantResult};
+use crate::experiment::compare::{
+    Comparison, Done, KeyStat, VariantResult, run_all, summarise_all,
+};
+use crate::experiment::sweep::Interrupted;
 use crate::experiment::variant::{self, Variant};
 use crate::experiment::{guard, shard};
 use crate::fmt::format_number;
 use crate::metrics::table::{self, Column, Run};
 use crate::model::Model;
+use crate::output::journal::{self, Journal};
 use crate::output::{self, chart, points};
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
@@ -34,7 +42,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             args.model.display()
         )));
     }
-    let all = variant::load_all(&args.model, &args.runs.sets, &variants)?;
+    let all = variant::load_all(Some(&args.model), &args.runs.sets, &variants)?;
     // Each check applies to every variant's means (keys as in summary.json).
     let asserts = crate::report::assert::prepare(
         &args.asserts,
@@ -55,12 +63,57 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let (jobs, _) = shard::jobs(args.runs.jobs, &|k| std::env::var(k).ok());
 
     let total = (all.len() as u64) * u64::from(args.reps);
+    // What an earlier, interrupted try finished (`--resume`), and the journal of this one.
+    let journal_path = dir.join("compare.partial.csv");
+    let marker = compare_journal::marker(&all, args.reps, seed);
+    let (kept, done) = match args
+        .resume
+        .then(|| compare_journal::read(&journal_path, &marker, &all, args.reps, seed))
+        .transpose()?
+        .flatten()
+    {
+        Some(k) => k,
+        None => {
+            if args.resume && !args.quiet {
+                eprintln!(
+                    "no journal {} to resume from: running every run",
+                    journal_path.display()
+                );
+            }
+            let empty = journal::Contents {
+                marker: marker.clone(),
+                header: None,
+                rows: Vec::new(),
+            };
+            (empty, Done::new())
+        }
+    };
+    if args.resume && !args.quiet && !done.is_empty() {
+        eprintln!(
+            "resuming: {} of {total} runs already done, running the other {}",
+            done.len(),
+            total - done.len() as u64
+        );
+    }
+    let from_journal = done.len() as u64;
+    let journal = Arc::new(Mutex::new(Journal::start(&journal_path, &marker, &kept)?));
+    super::interrupt::watch(
+        format!(
+            "the finished runs are kept in {}: run the same command with --resume to continue",
+            journal_path.display()
+        ),
+        Some(journal.clone()),
+    )?;
+    let header: Vec<String> = compare_journal::HEADER
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
     let target = if args.quiet {
         ProgressDrawTarget::hidden()
     } else {
         ProgressDrawTarget::stderr()
     };
-    let bar = ProgressBar::with_draw_target(Some(total), target);
+    let bar = ProgressBar::with_draw_target(Some(total - from_journal), target);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} runs, ETA {eta}")
             .expect("valid template")
@@ -68,11 +121,34 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     );
     bar.set_message(format!("compare {} variants", all.len()));
     let wall = std::time::Instant::now();
-    let cmp =
-        crate::experiment::compare::compare(&all, seed, args.reps, jobs, &args.runs.sets, &|| {
-            bar.inc(1)
-        })?;
+    let outs = run_all(
+        &all,
+        seed,
+        args.reps,
+        jobs,
+        done,
+        super::interrupt::stop_flag(),
+        &|v, r, out| {
+            let row = compare_journal::row(&all[v].0.name, r, out)?;
+            journal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .append(&header, &row)?;
+            bar.inc(1);
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
+    let Some(outs) = outs else {
+        let kept = journal::read(&journal_path)?.map_or(0, |c| c.rows.len());
+        bail!(Interrupted(format!(
+            "interrupted with {kept} of {total} runs done; they are kept in {}: run the same \
+             command with --resume to do only the other {}",
+            journal_path.display(),
+            total - kept as u64
+        )));
+    };
+    let cmp = summarise_all(&all, seed, args.reps, &args.runs.sets, outs);
     let wall_s = wall.elapsed().as_secs_f64();
 
     output::write_atomic(&dir.join("compare.csv"), &csv(&cmp, &all)?)?;
@@ -98,6 +174,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let mut page = crate::report::compare::build(&folder);
     page.checks = checks.clone();
     crate::report::write(&dir, &page)?;
+    journal::remove(&journal_path)?;
     if !args.quiet {
         let cpu: f64 = cmp
             .variants

@@ -57,7 +57,15 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         journal: Some(&dir.join("crashpoint.partial.csv")),
         resume: args.resume,
         criterion: args.failure.criterion,
+        stop: Some(super::interrupt::stop_flag()),
     };
+    super::interrupt::watch(
+        format!(
+            "the finished runs are kept in {}: run the same command with --resume to continue",
+            dir.join("crashpoint.partial.csv").display()
+        ),
+        None,
+    )?;
     // Each run as it ends, on a terminal only (silent on a pipe and with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);
     let show = |t: &Try| {

@@ -4,9 +4,11 @@
 pub mod bench;
 pub mod check;
 pub mod compare;
+mod compare_journal;
 pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
+pub(crate) mod interrupt;
 pub mod merge;
 pub mod plot;
 pub mod report;

@@ -7,16 +7,16 @@
 //! or AWS Batch job array, see `experiment::shard`) it runs only its points and writes
 //! `shard-I-of-N.csv` (rows as in `points.csv`) with `shard-I-of-N.json` (which sweep, which
 //! share); `surge merge` checks them and both write the final files through
-//! `output::sweep::write_outputs`, the one writer of a finished sweep. Every finished run is appended to a journal
-//! (`output::journal`) as it ends, so Ctrl-C or a kill loses none and `--resume` runs only what is
-//! missing; the final files are written atomically and the journal removed.
+//! `output::sweep::write_outputs`, the one writer of a finished sweep. Every finished run is
+//! appended to a journal (`output::journal`) as it ends, so Ctrl-C (`commands::interrupt`) or a
+//! kill loses none and `--resume` runs only what is missing; the final files are written
+//! atomically and the journal removed.
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::out_dir;
@@ -225,8 +225,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         &id.marker(),
         &kept,
     )?));
-    let stop = Arc::new(AtomicBool::new(false));
-    on_interrupt(stop.clone(), journal.clone())?;
+    super::interrupt::watch(
+        format!(
+            "the finished runs are kept in {}: run the same command with --resume to continue",
+            journal_path.display()
+        ),
+        Some(journal.clone()),
+    )?;
+    let stop = super::interrupt::stop_flag();
     let bar = ProgressBar::with_draw_target(
         Some(todo.len() as u64),
         if args.quiet {
@@ -253,7 +259,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         &todo,
         jobs,
         &limits,
-        &stop,
+        stop,
         &|row| {
             let (h, rec) = record(&keys, &points, row);
             journal
@@ -374,30 +380,4 @@ fn resumable(
         done.entry((rec.point, rec.rep)).or_insert(rec);
     }
     Ok(done)
-}
-
-/// Ctrl-C (or SIGTERM, SIGHUP): the first stops new runs and lets those in progress finish; a
-/// second stops at once, between two journal rows so none is torn.
-fn on_interrupt(stop: Arc<AtomicBool>, journal: Arc<Mutex<Journal>>) -> Result<()> {
-    let path = journal
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .path()
-        .display()
-        .to_string();
-    ctrlc::set_handler(move || {
-        if stop.swap(true, Ordering::SeqCst) {
-            let _no_torn_row = journal.lock();
-            eprintln!(
-                "\nstopped; the finished runs are kept in {path}: run the same command with \
-                --resume to continue"
-            );
-            std::process::exit(130);
-        }
-        eprintln!(
-            "\ninterrupted: letting the runs in progress finish (Ctrl-C again to stop at once); \
-            finished runs are kept in {path}"
-        );
-    })
-    .context("cannot install the Ctrl-C handler")
 }

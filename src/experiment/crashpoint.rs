@@ -198,6 +198,9 @@ pub struct Search<'a> {
     pub resume: bool,
     /// When a run counts as failed (an outage, or any break of the SLO).
     pub criterion: crate::metrics::slo::Criterion,
+    /// Once set (Ctrl-C), no new run starts: the search ends `Interrupted` when those in
+    /// flight are done, its runs in the journal.
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// Find the crash point (see `super::search`).

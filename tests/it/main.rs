@@ -11,6 +11,7 @@ mod common;
 mod compare;
 mod early_stop;
 mod failure;
+mod faults_lost;
 mod faults_memory;
 mod fit;
 mod fuzz_regressions;

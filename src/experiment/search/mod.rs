@@ -115,7 +115,26 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             None => Ok(()),
         }
     };
-    let found = find(&plan, s.jobs, known, &mut make, &mut finished)?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let found = find(
+        &plan,
+        s.jobs,
+        known,
+        s.stop.unwrap_or(&never),
+        &mut make,
+        &mut finished,
+    )
+    .map_err(
+        |e| match (e.downcast_ref::<super::sweep::Interrupted>(), s.journal) {
+            (Some(i), Some(path)) => super::sweep::Interrupted(format!(
+                "{}; they are kept in {}: run the same command with --resume to continue",
+                i.0,
+                path.display()
+            ))
+            .into(),
+            _ => e,
+        },
+    )?;
     let to_try = |(v, outs): &(f64, Vec<bool>)| {
         let outages = outs.iter().filter(|x| **x).count() as u32;
         Try {
