@@ -140,7 +140,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     )?;
     bar.finish_and_clear();
     let Some(outs) = outs else {
-        let kept = journal::read(&journal_path)?.map_or(0, |c| c.rows.len());
+        let kept = journal::read(&journal_path, "compare")?.map_or(0, |c| c.rows.len());
         bail!(Interrupted(format!(
             "interrupted with {kept} of {total} runs done; they are kept in {}: run the same \
              command with --resume to do only the other {}",

@@ -65,7 +65,7 @@ pub(crate) fn read(
     reps: u32,
     seed: u64,
 ) -> Result<Option<(journal::Contents, Done)>> {
-    let Some(c) = journal::read(path)? else {
+    let Some(c) = journal::read(path, "compare")? else {
         return Ok(None);
     };
     if c.marker != marker {

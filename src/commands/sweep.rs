@@ -154,7 +154,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     };
     let mut done: BTreeMap<(usize, u32), Record> = BTreeMap::new();
     if args.resume {
-        match journal::read(&journal_path)? {
+        match journal::read(&journal_path, "sweep")? {
             Some(c) => {
                 done = resumable(&c, &id, &points, &tasks, &journal_path)?;
                 kept.header = c.header;
@@ -180,7 +180,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         }
     }
     if !args.resume && !args.quiet {
-        if let Ok(Some(old)) = journal::read(&journal_path) {
+        if let Ok(Some(old)) = journal::read(&journal_path, "sweep") {
             eprintln!(
                 "starting over: the journal {} of an earlier try ({} runs) is replaced; pass \
                  --resume to keep its runs",
@@ -358,26 +358,49 @@ fn resumable(
     }
     let wanted: std::collections::BTreeSet<&(usize, u32)> = tasks.iter().collect();
     let keys = id.vary.len();
-    let mut done = BTreeMap::new();
+    let mut done: BTreeMap<(usize, u32), Record> = BTreeMap::new();
+    let shard = if tasks.len() < points.len() * id.reps as usize {
+        " shard"
+    } else {
+        ""
+    };
     for fields in &c.rows {
+        // A run of this sweep: its (point, rep) asked for, its point's values, the seed that
+        // replication has, and every metric a number or empty.
         let rec = Record::parse(fields, keys)
             .filter(|r| {
-                wanted.contains(&(r.point, r.rep)) && points.get(r.point) == Some(&r.values)
+                wanted.contains(&(r.point, r.rep))
+                    && points.get(r.point) == Some(&r.values)
+                    && r.seed
+                        == id
+                            .seeds
+                            .seed(id.seed, r.point as u64, u64::from(r.rep))
+                            .to_string()
+                    && r.cells
+                        .iter()
+                        .all(|x| x.is_empty() || x.parse::<f64>().is_ok_and(|v| !v.is_nan()))
             })
             .ok_or_else(|| {
                 BadInput(format!(
-                    "{}: the row `{}` is not a run of this sweep{}; run without --resume to start \
-                    over",
+                    "{}: the row `{}` is not a run of this sweep{shard} (its point, values, seed \
+                     or metrics); run without --resume to start over",
                     path.display(),
                     fields.join(","),
-                    if tasks.len() < points.len() * id.reps as usize {
-                        " shard"
-                    } else {
-                        ""
-                    }
                 ))
             })?;
-        done.entry((rec.point, rec.rep)).or_insert(rec);
+        match done.get(&(rec.point, rec.rep)) {
+            Some(before) if *before != rec => bail!(BadInput(format!(
+                "{}: two different rows for point {} replication {}; run without --resume to \
+                 start over",
+                path.display(),
+                rec.point,
+                rec.rep
+            ))),
+            Some(_) => {}
+            None => {
+                done.insert((rec.point, rec.rep), rec);
+            }
+        }
     }
     Ok(done)
 }

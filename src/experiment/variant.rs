@@ -206,6 +206,13 @@ pub fn load_all(
         if v.name.trim().is_empty() {
             anyhow::bail!(BadInput(format!("{file}: a variant's name is empty")));
         }
+        if v.name.chars().any(char::is_control) {
+            anyhow::bail!(BadInput(format!(
+                "{file}: the variant name {:?} has a control character (a newline, a tab...): \
+                 it would break the reports' lines and tables",
+                v.name
+            )));
+        }
         if v.name.contains('.') {
             anyhow::bail!(BadInput(format!(
                 "{file}: the variant name \"{}\" has a dot: names are keys of --assert paths \

@@ -200,6 +200,7 @@ fn source(
     ctx: &Ctx,
 ) -> Result<Source, ModelError> {
     let name = s.name.clone().unwrap_or_else(|| format!("source{}", i + 1));
+    super::limits::check_name("source", &name, &format!("{key}.name"), ctx)?;
     let has_profile = s.profile.is_some();
     let profile = match &s.profile {
         None => Profile::flat(),

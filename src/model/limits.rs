@@ -17,6 +17,25 @@ pub(crate) fn too_many_sources() -> String {
     )
 }
 
+/// Refuse a tier's or a source's name that cannot be a key: empty, with a dot (summary.json's
+/// keys and `--assert` paths such as `tiers.NAME.utilization` are dotted), or with a control
+/// character such as a newline (it would break the reports' lines and tables).
+pub(crate) fn check_name(kind: &str, name: &str, key: &str, ctx: &Ctx) -> Result<(), ModelError> {
+    let why = if name.trim().is_empty() {
+        "is empty"
+    } else if name.contains('.') {
+        "has a dot (names are keys of dotted paths: `--assert 'tiers.NAME.utilization<0.7'`)"
+    } else if name.chars().any(char::is_control) {
+        "has a control character (a newline, a tab...)"
+    } else {
+        return Ok(());
+    };
+    Err(ctx.fail(
+        key,
+        format!("the {kind} name {name:?} {why}: use letters, digits, `-` or `_`"),
+    ))
+}
+
 /// Most memory a replication's time series, or its SLO window's latency histograms, may take.
 const SERIES_MEMORY: f64 = 1024.0 * 1024.0 * 1024.0;
 const WINDOW_MEMORY: f64 = 256.0 * 1024.0 * 1024.0;

@@ -43,7 +43,7 @@ use crate::metrics::slo::Criterion;
 use crate::model::error::BadInput;
 use crate::model::{self, Model};
 
-use journal::{JOURNAL_HEADER, journal_marker, open_journal};
+use journal::{JOURNAL_HEADER, RowCheck, journal_marker, open_journal};
 pub use plan::{ErrorSplit, Plan, RunId, Verdict};
 pub use run::{Found, Job, find};
 
@@ -68,9 +68,18 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         paired: s.seeds == super::sweep::Seeds::Common,
     };
     let marker = journal_marker(s, &base, seed);
+    let seed_of = |id: RunId| s.seeds.seed(seed, id.bits, u64::from(id.rep));
+    let usable = |id: RunId| {
+        let v = id.value();
+        v >= s.lo && v <= s.hi && (!s.integer || v.fract() == 0.0) && id.rep < s.max_runs
+    };
+    let check = RowCheck {
+        seed_of: &seed_of,
+        usable: &usable,
+    };
     let (mut journal, known) = match s.journal {
         Some(path) => {
-            let (j, known) = open_journal(path, &marker, s.resume)?;
+            let (j, known) = open_journal(path, &marker, s.resume, &check)?;
             (Some(j), known)
         }
         None => (None, BTreeMap::new()),
