@@ -100,8 +100,9 @@ pub struct CompareArgs {
     pub reps: u32,
     #[command(flatten)]
     pub runs: ManyRuns,
-    /// A check on compare.json's keys, e.g. --assert 'variants.baseline.outage.crashed<0.5'
-    /// (repeatable; exit code 1 when any fails).
+    /// A check on every variant's means, keys as in summary.json, e.g. --assert
+    /// 'outage.crashed<0.5' (each variant's is printed as `[NAME] ...`; repeatable; exit code 1
+    /// when any fails).
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
     /// Continue an interrupted comparison from its journal in the output folder, running only

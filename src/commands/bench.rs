@@ -24,6 +24,11 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         outln!("{}", serde_json::to_string(&m)?);
         return Ok(());
     }
+    if let Some(r) = args.simpy_rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        bail!(crate::error::BadInput(format!(
+            "--simpy-rate must be SimPy's arrivals per second, a number above 0, got {r}"
+        )));
+    }
     let quick = args.quick;
     let big = if quick { 1_000_000 } else { 10_000_000 };
     let small = big / 10;

@@ -44,11 +44,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     }
     let all = variant::load_all(Some(&args.model), &args.runs.sets, &variants)?;
     // Each check applies to every variant's means (keys as in summary.json).
-    let asserts = crate::report::assert::prepare(
-        &args.asserts,
-        &crate::report::assert::summary_template(&baseline),
-        "a variant's summary",
-    )?;
+    let asserts = prepare_asserts(&args.asserts, &all)?;
     for (_, m) in &all {
         guard::check_size(
             m,
@@ -198,6 +194,60 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     say_verdict(&checks)
 }
 
+/// Parse the checks, each of which runs on every variant: its key must be in every variant's
+/// summary, and the error names the variants that lack it where only some have it (a variant
+/// may add a waiting room or a price the baseline lacks).
+fn prepare_asserts(
+    exprs: &[String],
+    all: &[(Variant, Model)],
+) -> Result<Vec<crate::report::assert::Assertion>> {
+    use crate::report::assert;
+    let parsed = exprs
+        .iter()
+        .map(|e| assert::parse(e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let templates: Vec<serde_json::Value> = all
+        .iter()
+        .map(|(_, m)| assert::summary_template(m))
+        .collect();
+    for a in &parsed {
+        let one = std::slice::from_ref(a);
+        let lacking: Vec<&str> = all
+            .iter()
+            .zip(&templates)
+            .filter(|(_, t)| assert::check_keys(one, t, "").is_err())
+            .map(|((v, _), _)| v.name.as_str())
+            .collect();
+        if lacking.len() == all.len() {
+            assert::check_keys(one, &templates[0], "a variant's summary")?;
+        } else if !lacking.is_empty() {
+            let having: Vec<&str> = all
+                .iter()
+                .map(|(v, _)| v.name.as_str())
+                .filter(|n| !lacking.contains(n))
+                .collect();
+            anyhow::bail!(BadInput(format!(
+                "--assert {:?}: a check runs on every variant, but the key {:?} is not in the \
+                 summary of {} (only of {}); check a key every variant has",
+                a.expression,
+                a.key,
+                quoted(&lacking),
+                quoted(&having)
+            )));
+        }
+    }
+    Ok(parsed)
+}
+
+/// "\"a\", \"b\"".
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the
 /// metrics of `points.csv` (the baseline's columns in its order, then those only other variants
 /// have: `Comparison::columns`).
@@ -214,7 +264,11 @@ fn csv(cmp: &Comparison, all: &[(Variant, Model)]) -> Result<Vec<u8>> {
                 down_at_end: *down,
             };
             let rec = points::Record::of_run(0, &[], r as u32, s.seed, &run, &columns);
-            let mut row = vec![v.name.clone(), r.to_string(), rec.seed];
+            let mut row = vec![
+                crate::output::csv_text(&v.name).into_owned(),
+                r.to_string(),
+                rec.seed,
+            ];
             row.extend(rec.cells);
             w.write_record(&row)?;
         }

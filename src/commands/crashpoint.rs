@@ -28,6 +28,13 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         ))
         .into());
     }
+    if !(args.tolerance > 0.0 && args.tolerance.is_finite()) {
+        return Err(BadInput(format!(
+            "--tolerance must be a share above 0 (0.03 is 3% of the crash point), got {}",
+            args.tolerance
+        ))
+        .into());
+    }
     let base = model::load(Some(&args.model), &args.runs.sets)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
     for end in [range.lo, range.hi] {

@@ -117,13 +117,22 @@ fn crashpoint_from(dir: &Path) -> Result<()> {
 
 fn timeline_from(dir: &Path) -> Result<()> {
     let path = dir.join("timeseries.csv");
-    let mut rdr =
-        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let header: Vec<String> = rdr.headers()?.iter().map(String::from).collect();
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bad = |why: String| BadInput(format!("{}: {why}; run the command again", path.display()));
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        return Err(bad("truncated (its last line has no end)".into()).into());
+    }
+    let mut rdr = csv::Reader::from_reader(&bytes[..]);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| bad(format!("not a time series: {e}")))?
+        .iter()
+        .map(|h| crate::output::csv_untext(h).to_string())
+        .collect();
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); header.len()];
     let mut first_clock = None;
     for rec in rdr.records() {
-        let rec = rec?;
+        let rec = rec.map_err(|e| bad(format!("not a time series: {e}")))?;
         for (i, cell) in rec.iter().enumerate() {
             if header[i] == "clock" {
                 first_clock.get_or_insert_with(|| cell.to_string());

@@ -127,6 +127,14 @@ pub fn load_points(
     sets: &[String],
     varies: &[Vary],
 ) -> Result<(Vec<Vec<String>>, Vec<Model>)> {
+    for (i, v) in varies.iter().enumerate() {
+        if varies[..i].iter().any(|w| w.key == v.key) {
+            bail!(BadInput(format!(
+                "--vary {} is given twice: give all its values in one --vary",
+                v.key
+            )));
+        }
+    }
     let count = grid_size(varies)?;
     if count > MAX_POINTS {
         bail!(BadInput(format!(

@@ -13,6 +13,7 @@ mod early_stop;
 mod failure;
 mod faults_lost;
 mod faults_memory;
+mod faults_misleading;
 mod faults_results;
 mod fit;
 mod fuzz_regressions;
