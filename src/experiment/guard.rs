@@ -200,6 +200,10 @@ fn refuse_huge(model: &Model, runs: u64, boundable: bool) -> Result<(), ModelErr
 /// must return, soon, without a panic: that is what the fuzzer checks.
 pub fn try_text(text: &str, base: &Path, max_events: u64) -> Result<Option<Summary>, ModelError> {
     let model = crate::model::parse_text(text, "fuzz.toml", base)?;
+    // The guards (`check_size` and the held-requests estimate) see every valid model; then its
+    // variants and a grid, as `compare` and `sweep --count-points` load them.
+    let _ = check_size(&model, 1, &Limits::default(), false);
+    try_variants_and_grid(text, base);
     // Models that are valid but need a big world just to start (millions of instances or users
     // set up at t = 0) are slow by design, not broken: the fuzzer skips running them.
     let instances: u64 = model.tiers.iter().map(|t| u64::from(t.instances)).sum();
@@ -218,6 +222,55 @@ pub fn try_text(text: &str, base: &Path, max_events: u64) -> Result<Option<Summa
     };
     let out = super::run_bounded(&model, model.scenario.seed, &limits);
     Ok(Some(out.summary))
+}
+
+/// The fuzz target's look at what a sweep and a comparison would load from `text`: its
+/// `[[variant]]` tables (each loaded, as `compare` does), and a grid from comment lines
+/// `# vary: K=SPEC` (with `# points: N`), counted as `sweep --count-points` counts it and, when
+/// small, each point loaded. Errors are expected; a panic, a hang or a runaway allocation is not.
+fn try_variants_and_grid(text: &str, base: &Path) {
+    use crate::model::overrides;
+    let load = |sets: &[String]| -> Option<()> {
+        let parsed: Vec<_> = sets
+            .iter()
+            .map(|s| overrides::parse(s).ok())
+            .collect::<Option<_>>()?;
+        let t = overrides::apply(text, &parsed).ok()?;
+        crate::model::parse_text(&t, "fuzz.toml", base)
+            .ok()
+            .map(|_| ())
+    };
+    if let Ok(variants) = super::variant::declared(text, "fuzz.toml") {
+        for v in variants.iter().take(16) {
+            load(&v.set);
+        }
+    }
+    let points = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# points: "))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(10);
+    let varies: Vec<super::vary::Vary> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# vary: "))
+        .filter_map(|spec| super::vary::parse_vary(spec, points).ok())
+        .collect();
+    if varies.is_empty() {
+        return;
+    }
+    match super::sweep::grid_size(&varies) {
+        Ok(n) if n <= 64 => {
+            for point in super::sweep::grid(&varies) {
+                let sets: Vec<String> = varies
+                    .iter()
+                    .zip(&point)
+                    .map(|(v, x)| format!("{}={x}", v.key))
+                    .collect();
+                load(&sets);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A big number for people: 5e9 -> "5.0e9".
