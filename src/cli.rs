@@ -132,12 +132,33 @@ pub struct FitArgs {
     /// The busiest endpoints (path without query string) fitted on their own.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub endpoints: usize,
+    /// Threads x instances of the site as you know them (its config): the model's threads,
+    /// and the waiting of that many threads is taken out before contention is measured.
+    /// Without it the thread count is an assumption.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=50_000_000))]
+    pub threads: Option<u32>,
     /// Output folder (default: outputs/fit/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No summary on the terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// The service time, for logs without response times: DIST:MEAN[:CV], e.g.
+    /// lognormal:120ms:0.8 (also exponential:MEAN, gamma, weibull, normal, hyperexponential
+    /// with MEAN:CV, erlang:MEAN:K, pareto:MEAN:SHAPE, uniform:MIN:MAX, deterministic:VALUE).
+    #[arg(long, value_name = "DIST")]
+    pub service: Option<String>,
+    /// Inactivity that ends a session (sessions: a client's requests in an access log).
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub session_gap: String,
+    /// Requests for assets rather than pages, by target (a regular expression); the default
+    /// matches images, style sheets, scripts, fonts and icons.
+    #[arg(long, value_name = "REGEX")]
+    pub assets: Option<String>,
+    /// The model's source: requests (open arrivals) or users (sessions); the default is users
+    /// where the data show sessions.
+    #[arg(long, value_enum)]
+    pub source: Option<crate::fit::logs_fit::SourceKind>,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,9 @@
 /// tests that compare simulated means with these results.
 pub use crate::stats::{mean_ci95, t_quantile_975};
 
+mod finite_source;
+pub use finite_source::{FiniteSource, FiniteSourceResult};
+
 /// Relative tail mass (and tail first moment) left out when truncating an
 /// infinite birth-death chain.
 const TRUNCATION_EPS: f64 = 1e-14;

@@ -269,6 +269,9 @@ fn fit_read(lines: u64) -> anyhow::Result<Measure> {
         log_format: None,
         bucket_s: 60.0,
         endpoints: 5,
+        threads: None,
+        session_gap_s: 1800.0,
+        assets: crate::fit::default_assets(),
     };
     let cpu0 = thread_cpu_s();
     let wall = Instant::now();

@@ -1,6 +1,7 @@
 //! `surge check`: validate a model and print, per tier, the offered load and utilisation at
 //! baseline and at the surge's peak, and, for a model that is a single stationary open queue,
-//! the exact M/M/c, M/M/c/K, Erlang B or M/G/1 predictions to compare a run with.
+//! the exact M/M/c, M/M/c/K, Erlang B or M/G/1 predictions to compare a run with (the closed
+//! populations' bounds and the finite-source M/M/c//N prediction are in `check_closed`).
 
 use anyhow::Result;
 
@@ -127,6 +128,7 @@ pub fn describe(model: &Model) -> String {
             }
         ));
     }
+    let closed = (model.sources.iter()).any(|s| s.population == model::Population::Closed);
     for (i, t) in model.tiers.iter().enumerate() {
         // Each tier sees the share of requests that visit it.
         let rate = |r: f64| r * t.visit;
@@ -150,9 +152,14 @@ pub fn describe(model: &Model) -> String {
             100.0 * a0 / threads,
             a1,
             100.0 * a1 / threads,
-            if a1 >= threads { " — overloaded at peak" } else { "" }
+            match (a1 >= threads, closed) {
+                (false, _) => "",
+                (true, false) => " — overloaded at peak",
+                (true, true) => " — short of threads at peak (closed users then wait, not pile up)",
+            }
         ));
     }
+    s.push_str(&super::check_closed::closed_lines(model));
     s.push_str(&predictions(model));
     let events = crate::experiment::guard::estimate_events(model);
     s.push_str(&format!(
@@ -166,6 +173,9 @@ pub fn describe(model: &Model) -> String {
 
 /// Exact predictions where the model is one of the textbook queues, else an explanation.
 pub fn predictions(model: &Model) -> String {
+    if let Some(closed) = super::check_closed::closed_prediction(model) {
+        return closed;
+    }
     let single = model.tiers.len() == 1
         && model.sources.len() == 1
         && model.sources[0].kind == SourceKind::Requests

@@ -24,12 +24,23 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         log_format: args.log_format.clone(),
         bucket_s,
         endpoints: args.endpoints,
+        threads: args.threads,
+        session_gap_s: super::fit_logs::session_gap(&args.session_gap)?,
+        assets: super::fit_logs::assets(args.assets.as_deref())?,
     };
-    let reading = fit::read(&args.files, &opts)?;
-    let fitted = report::analyse(&reading, &opts);
-    let files: Vec<String> = reading
+    let readings = fit::read_all(&args.files, &opts)?;
+    let mut fitted = report::analyse(&readings.traffic, &opts);
+    let asked = fit::logs_fit::Asked {
+        service: args.service.clone(),
+        source: args.source,
+    };
+    fit::logs_fit::complete(&mut fitted, &readings, &opts, &asked)?;
+    fit::capacity::without_times(&mut fitted);
+    let files: Vec<String> = readings
+        .traffic
         .files
         .iter()
+        .chain(readings.timing.iter().flat_map(|r| r.files.iter()))
         .map(|f| format!("{} ({})", f.path.display(), f.format))
         .collect();
     let model = model_toml::write(&fitted, &files.join(", "), "fitted").map_err(BadInput)?;
@@ -43,6 +54,11 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         &out.join("arrivals.csv"),
         fitted.arrivals.trace_csv().as_bytes(),
     )?;
+    super::fit_logs::write_pages(&fitted, &out)?;
+    let round_trip = fit::roundtrip::check(&model, &out, &readings.traffic.collected);
+    if let Ok(rt) = &round_trip {
+        fitted.round_trip = Some(rt.clone());
+    }
     write_atomic(&out.join("model.toml"), model.as_bytes())?;
     let doc = serde_json::to_value(&fitted)?;
     write_json(&out.join("fit.json"), &doc)?;
@@ -55,6 +71,8 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     crate::report::write(&out, &crate::report::fit::build(&doc, &model, &out))?;
     if !args.quiet {
         print_summary(&fitted);
+        super::fit_logs::print(&fitted);
+        print_population(&fitted, round_trip.as_ref().err());
         println!(
             "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg, report.html, report.md)",
             out.display()
@@ -84,6 +102,20 @@ fn print_summary(f: &report::Fit) {
         for b in &file.bad_lines {
             println!("  skipped line {}: {}", b.line, b.why);
         }
+        if let Some(n) = file.notes.get("nul_bytes_dropped") {
+            println!(
+                "  dropped {} NUL bytes (the hole a copytruncate log rotation leaves)",
+                super::human_count(*n)
+            );
+        }
+    }
+    if f.requests.out_of_span > 0 {
+        println!(
+            "dropped {} requests dated more than {} days from the bulk of the data (the median start of the first {} requests): a stray clock or date, not traffic",
+            super::human_count(f.requests.out_of_span as f64),
+            crate::fit::collect::MAX_SPAN_S / 86_400,
+            crate::fit::collect::ANCHOR_SAMPLE
+        );
     }
     let a = &f.arrivals;
     println!(
@@ -97,37 +129,34 @@ fn print_summary(f: &report::Fit) {
         a.bucket_s,
         a.surge_in_data
     );
-    match &f.service {
-        Some(s) => {
+    if let Some(s) = &f.service {
+        println!(
+            "service: {} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",
+            s.dist,
+            ms(s.mean_s),
+            s.cv,
+            s.ks,
+            s.fitted_on,
+            s.basis
+        );
+        for c in &s.candidates {
             println!(
-                "service: {} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",
-                s.dist,
-                ms(s.mean_s),
-                s.cv,
-                s.ks,
-                s.fitted_on,
-                s.basis
-            );
-            for c in &s.candidates {
-                println!(
-                    "  {:<12} mean {:>9}  cv {:.2}  AIC {:>12.1}  KS {:.4}",
-                    c.dist,
-                    ms(c.mean_s),
-                    c.cv,
-                    c.aic,
-                    c.ks
-                );
-            }
-            println!(
-                "measured: mean {}, cv {:.2}, p50 {}, p95 {}, p99 {}",
-                ms(s.observed.mean_s),
-                s.observed.cv,
-                ms(s.observed.p50_s),
-                ms(s.observed.p95_s),
-                ms(s.observed.p99_s)
+                "  {:<12} mean {:>9}  cv {:.2}  AIC {:>12.1}  KS {:.4}",
+                c.dist,
+                ms(c.mean_s),
+                c.cv,
+                c.aic,
+                c.ks
             );
         }
-        None => println!("service: fewer than 10 successful responses with a time: no fit"),
+        println!(
+            "measured: mean {}, cv {:.2}, p50 {}, p95 {}, p99 {}",
+            ms(s.observed.mean_s),
+            s.observed.cv,
+            ms(s.observed.p50_s),
+            ms(s.observed.p95_s),
+            ms(s.observed.p99_s)
+        );
     }
     for e in &f.endpoints {
         let fit = match (&e.dist, e.mean_s, e.cv) {
@@ -155,6 +184,44 @@ fn print_summary(f: &report::Fit) {
             }
             println!("concurrency: {}", c.note);
         }
+        None if f.service.is_none() => {}
         None => println!("contention: too few 10 s windows with responses to tell"),
+    }
+}
+
+/// What the load and the threads are and where each figure comes from, and the round trip.
+fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
+    if let Some(c) = &f.closed {
+        println!(
+            "users: a closed test, {} users at most ({}; {:.1} on average), each thinking {:.3} s (cv {:.2}) between requests, from {}",
+            c.users, c.users_from, c.mean_users, c.think_mean_s, c.think_cv, c.think_from
+        );
+    }
+    let cap = &f.capacity;
+    let source = match cap.from {
+        fit::capacity::ThreadsFrom::Flag => "from --threads",
+        fit::capacity::ThreadsFrom::Data => "from the data",
+        fit::capacity::ThreadsFrom::Assumption => "ASSUMED (confirm with --threads N)",
+    };
+    println!(
+        "threads: {} {source}; the data show {:.1} requests in progress on average (Little's law over the span){}",
+        cap.threads,
+        cap.in_progress_whole_span,
+        cap.recorded_users
+            .map(|u| format!(", {u} users recorded"))
+            .unwrap_or_default()
+    );
+    if let Some(w) = &cap.warning {
+        println!("WARNING: {w}");
+    }
+    match (&f.round_trip, round_trip_failed) {
+        (Some(rt), _) => {
+            println!("{}", rt.line());
+            if let Some(w) = rt.warning() {
+                println!("{w}");
+            }
+        }
+        (None, Some(e)) => println!("WARNING: the fitted model could not be simulated: {e}"),
+        (None, None) => {}
     }
 }

@@ -3,11 +3,13 @@
 
 pub mod bench;
 pub mod check;
+mod check_closed;
 pub mod compare;
 mod compare_journal;
 pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
+pub(crate) mod fit_logs;
 pub(crate) mod interrupt;
 pub mod merge;
 pub mod plot;

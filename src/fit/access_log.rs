@@ -3,17 +3,33 @@
 //! (`%h %l %u %t "%r" %>s %b ... %D`), compiled into literals and fields; a line is matched
 //! left to right, each field running up to the next literal. The defaults are the combined
 //! format followed by the request time (`$request_time` in seconds for nginx, `%D` in
-//! microseconds for Apache).
+//! microseconds for Apache); the Common Log Format and the combined format, the defaults of
+//! both servers, have no response time: their requests carry a NaN time and the fit takes the
+//! service time from elsewhere (`--service`, another file).
 //!
 //! Times: nginx logs when a request ends (`$time_local`, `$time_iso8601`, `$msec`), Apache when
 //! it arrived (`%t`); the start of an nginx request is its end less its request time.
 //! `$upstream_response_time` may be a comma list (one per upstream tried): the times are added.
+//! Each request also says who asked (`sessions::Visit`): the client's address (`$remote_addr`,
+//! `%h`) with its user agent where the format has one, the status, and whether the target is an
+//! asset (the `--assets` pattern).
 
 use super::input::{FormatInfo, LineParser, Requests, path_of};
+use super::sessions::{Visit, client_hash};
 use super::timefmt::{parse_clf, parse_iso};
 
 pub const NGINX_DEFAULT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#;
+/// nginx's combined format followed by `$request_time $upstream_response_time`, as a proxy in
+/// front of an application server logs both times.
+pub const NGINX_UPSTREAM: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time"#;
 pub const APACHE_DEFAULT: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i" %D"#;
+/// The Common Log Format (no response time, no user agent).
+pub const CLF: &str = r#"%h %l %u %t "%r" %>s %b"#;
+/// The combined log format (no response time).
+pub const COMBINED: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#;
+/// The default `--assets` pattern: images, style sheets, scripts, fonts, icons, source maps.
+pub const DEFAULT_ASSETS: &str =
+    r"(?i)\.(gif|jpe?g|png|webp|bmp|ico|svg|css|js|woff2?|ttf|otf|eot|map)(\?|$)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavour {
@@ -36,6 +52,10 @@ enum Field {
     Duration(f64),
     /// `$upstream_response_time`: a comma list of seconds.
     Upstream,
+    /// The client's address (`$remote_addr`, `%h`, `%a`).
+    Client,
+    /// Its user agent (`$http_user_agent`, `%{User-agent}i`).
+    Agent,
     Skip,
 }
 
@@ -54,14 +74,33 @@ pub struct AccessLog {
     resolution: f64,
     /// The last clock field read and its value (consecutive lines share their second).
     cache: (String, f64),
+    /// Whether the format has a response time.
+    timed: bool,
+    /// Requests for assets rather than pages, by their target (`None`: none are assets).
+    assets: Option<regex_lite::Regex>,
 }
 
 impl AccessLog {
     pub fn nginx_default() -> AccessLog {
         AccessLog::compile(NGINX_DEFAULT).expect("the default nginx format compiles")
     }
+    pub fn nginx_upstream() -> AccessLog {
+        AccessLog::compile(NGINX_UPSTREAM).expect("the nginx format with upstream time compiles")
+    }
     pub fn apache_default() -> AccessLog {
         AccessLog::compile(APACHE_DEFAULT).expect("the default Apache format compiles")
+    }
+    pub fn clf() -> AccessLog {
+        AccessLog::compile(CLF).expect("the Common Log Format compiles")
+    }
+    pub fn combined() -> AccessLog {
+        AccessLog::compile(COMBINED).expect("the combined format compiles")
+    }
+
+    /// Tell assets from pages by `pattern`, matched against each request's target.
+    pub fn with_assets(mut self, pattern: &regex_lite::Regex) -> AccessLog {
+        self.assets = Some(pattern.clone());
+        self
     }
 
     /// Compile a format; nginx syntax when it holds `$`, else Apache's.
@@ -106,6 +145,8 @@ impl AccessLog {
                     "status" => Field::Status,
                     "request_time" => Field::Duration(1.0),
                     "upstream_response_time" => Field::Upstream,
+                    "remote_addr" => Field::Client,
+                    "http_user_agent" => Field::Agent,
                     _ => Field::Skip,
                 })
             } else if flavour == Flavour::Apache && c == b'%' {
@@ -141,6 +182,8 @@ impl AccessLog {
                         ));
                     }
                     (b'r', _) => Field::Request,
+                    (b'h' | b'a', _) => Field::Client,
+                    (b'i', a) if a.eq_ignore_ascii_case("user-agent") => Field::Agent,
                     (b'U', _) => Field::Path,
                     (b's', _) => Field::Status,
                     (b'D', _) => {
@@ -189,18 +232,36 @@ impl AccessLog {
                 "log format `{format}` has no time field (nginx $time_local, $time_iso8601 or $msec; Apache %t)"
             ));
         }
-        if !has(|f| matches!(f, Field::Duration(_) | Field::Upstream)) {
-            return Err(format!(
-                "log format `{format}` has no response time (nginx $request_time or $upstream_response_time; Apache %D or %T)"
-            ));
-        }
+        let timed = has(|f| matches!(f, Field::Duration(_) | Field::Upstream));
         Ok(AccessLog {
             flavour,
             text: format.to_string(),
             toks,
-            resolution,
+            resolution: if timed { resolution } else { 1.0 },
             cache: (String::new(), 0.0),
+            timed,
+            assets: None,
         })
+    }
+
+    /// Who asked: the client (address and agent) hashed, the status, whether an asset.
+    fn visit(
+        &self,
+        client: Option<&str>,
+        agent: Option<&str>,
+        status: Option<u16>,
+        target: Option<&str>,
+    ) -> Visit {
+        let client = client.filter(|c| !c.is_empty() && *c != "-");
+        Visit {
+            client: client.map_or(0, |c| client_hash(c, agent)),
+            address: client.map_or(0, |c| client_hash(c, None)),
+            status: status.unwrap_or(0),
+            asset: match (&self.assets, target) {
+                (Some(re), Some(t)) => re.is_match(t),
+                _ => false,
+            },
+        }
     }
 
     fn clock(&mut self, s: &str) -> Option<f64> {
@@ -234,6 +295,20 @@ fn find(hay: &[u8], from: usize, lit: &[u8]) -> Option<usize> {
     None
 }
 
+/// Where the literal `lit` that ends a field starting at `from` is. After a request
+/// (`"%r" %>s`) it must be followed by a digit, so that a quote inside a malformed request
+/// string does not end it early.
+fn field_end(hay: &[u8], from: usize, lit: &[u8], digit_after: bool) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let p = find(hay, at, lit)?;
+        if !digit_after || hay.get(p + lit.len()).is_some_and(u8::is_ascii_digit) {
+            return Some(p);
+        }
+        at = p + 1;
+    }
+}
+
 /// `s` without ASCII blanks at either end.
 #[inline]
 fn trim(s: &str) -> &str {
@@ -248,12 +323,22 @@ impl LineParser for AccessLog {
         };
         let name = if self.text == NGINX_DEFAULT {
             "nginx (combined followed by $request_time)".into()
+        } else if self.text == NGINX_UPSTREAM {
+            "nginx (combined followed by $request_time $upstream_response_time)".into()
         } else if self.text == APACHE_DEFAULT {
             "apache (combined followed by %D)".into()
+        } else if self.text == CLF {
+            "common log format (no response time)".into()
+        } else if self.text == COMBINED {
+            "combined log format (no response time)".into()
         } else {
             format!("{name} log format `{}`", self.text)
         };
         FormatInfo::new(name, self.resolution)
+    }
+
+    fn timed(&self) -> bool {
+        self.timed
     }
 
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
@@ -262,6 +347,8 @@ impl LineParser for AccessLog {
         let (mut end_s, mut start_s, mut time_s, mut upstream) = (None, None, None, None);
         let mut status: Option<u16> = None;
         let mut path: Option<&str> = None;
+        let (mut target, mut client, mut agent): (Option<&str>, Option<&str>, Option<&str>) =
+            (None, None, None);
         let n = self.toks.len();
         for k in 0..n {
             match &self.toks[k] {
@@ -273,8 +360,10 @@ impl LineParser for AccessLog {
                 }
                 Tok::Field(f) => {
                     let f = *f;
+                    let digit_after = f == Field::Request
+                        && matches!(self.toks.get(k + 2), Some(Tok::Field(Field::Status)));
                     let end = match self.toks.get(k + 1) {
-                        Some(Tok::Lit(l)) => find(b, pos, l.as_bytes())
+                        Some(Tok::Lit(l)) => field_end(b, pos, l.as_bytes(), digit_after)
                             .ok_or_else(|| format!("expected `{l}` after column {}", pos + 1))?,
                         _ => b.len(),
                     };
@@ -302,14 +391,25 @@ impl LineParser for AccessLog {
                             );
                         }
                         Field::Request => {
-                            // METHOD TARGET PROTOCOL; "-" for a request that never came.
-                            let target = v.find(' ').map_or("-", |i| {
-                                let rest = &v[i + 1..];
-                                &rest[..rest.find(' ').unwrap_or(rest.len())]
-                            });
-                            path = Some(path_of(target));
+                            // METHOD TARGET PROTOCOL; "-" for a request that never came; a
+                            // bare target (no method) is read as the target.
+                            let t = match v.find(' ') {
+                                Some(i) => {
+                                    let rest = &v[i + 1..];
+                                    &rest[..rest.find(' ').unwrap_or(rest.len())]
+                                }
+                                None if v.starts_with('/') => v,
+                                None => "-",
+                            };
+                            target = Some(t);
+                            path = Some(path_of(t));
                         }
-                        Field::Path => path = Some(path_of(v)),
+                        Field::Path => {
+                            target = Some(v);
+                            path = Some(path_of(v));
+                        }
+                        Field::Client => client = Some(v),
+                        Field::Agent => agent = Some(v),
                         Field::Status => {
                             status = Some(v.parse::<u16>().map_err(|_| bad("bad status"))?);
                         }
@@ -352,7 +452,8 @@ impl LineParser for AccessLog {
         };
         let ok = status.is_none_or(|s| s < 400);
         let label = path.unwrap_or("(all)");
-        to.push(label, start, time.unwrap_or(f64::NAN), ok, f32::NAN);
+        let visit = self.visit(client, agent, status, target);
+        to.push_visit(label, start, time.unwrap_or(f64::NAN), ok, f32::NAN, visit);
         Ok(())
     }
 }
@@ -399,5 +500,43 @@ mod tests {
         assert!((out[1].time_s - 0.012).abs() < 1e-12);
         assert!(AccessLog::compile("$status$request_time").is_err());
         assert!(AccessLog::compile("$status $request_time").is_err());
+    }
+
+    #[test]
+    fn common_log_format_lines_without_response_times() {
+        let assets = regex_lite::Regex::new(DEFAULT_ASSETS).unwrap();
+        let mut p = AccessLog::clf().with_assets(&assets);
+        assert!(!p.timed());
+        let mut eps = Endpoints::default();
+        let mut out = Vec::new();
+        let mut to = Requests::new(&mut eps, &mut out);
+        // NASA's layout: a `-` byte count, a malformed request with a quote inside, a bare target
+        for line in [
+            r#"199.72.81.55 - - [01/Jul/1995:00:00:01 -0400] "GET /history/apollo/ HTTP/1.0" 200 6245"#,
+            r#"unicomp6.unicomp.net - - [01/Jul/1995:00:00:06 -0400] "GET /images/KSC-logosmall.GIF HTTP/1.0" 304 -"#,
+            r#"h1 - - [01/Jul/1995:00:00:07 -0400] "GET /a" b.html HTTP/1.0" 404 -"#,
+            r#"h2 - - [01/Jul/1995:00:00:08 -0400] "/shuttle/countdown/" 200 3985"#,
+        ] {
+            p.parse(line, &mut to).unwrap();
+        }
+        // 1995-07-01 04:00:01 UTC
+        assert_eq!(out[0].start_s, 804_571_201.0);
+        assert!(out[0].time_s.is_nan());
+        assert_eq!(out[0].visit.status, 200);
+        assert!(!out[0].visit.asset && out[1].visit.asset);
+        assert_eq!(out[0].visit.client, client_hash("199.72.81.55", None));
+        assert_eq!(out[2].visit.status, 404);
+        assert!(!out[2].ok);
+        assert_eq!(eps.name(out[3].endpoint), "/shuttle/countdown/");
+        // the combined format's user agent is part of the client
+        let mut c = AccessLog::combined();
+        let mut out = Vec::new();
+        c.parse(
+            r#"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 2326 "-" "UA 1""#,
+            &mut Requests::new(&mut eps, &mut out),
+        )
+        .unwrap();
+        assert_eq!(out[0].visit.client, client_hash("10.0.0.1", Some("UA 1")));
+        assert_eq!(out[0].visit.address, client_hash("10.0.0.1", None));
     }
 }

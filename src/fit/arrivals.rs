@@ -44,12 +44,16 @@ impl Arrivals {
         self.counts[i] as f64 / self.covered(i).max(1.0)
     }
 
-    /// The `start,count` trace.
+    /// The `start,count` trace, closed by a row `span,0`: the trace source takes a bucket to
+    /// run to the next row's start, so the last (partial) bucket ends where the data end, and a
+    /// bucket longer than the data still makes the two rows a trace needs.
     pub fn trace_csv(&self) -> String {
         let mut s = String::from("start,count\n");
         for (i, c) in self.counts.iter().enumerate() {
             s.push_str(&format!("{},{c}\n", i as f64 * self.bucket_s));
         }
+        let last = (self.counts.len().max(1) - 1) as f64 * self.bucket_s;
+        s.push_str(&format!("{},0\n", self.span_s.max(last + 1.0)));
         s
     }
 

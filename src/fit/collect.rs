@@ -20,6 +20,9 @@ pub const ENDPOINT_RESERVOIR: usize = 2_000;
 pub const WINDOW_S: i64 = 10;
 /// Most seconds between the earliest and the latest request (a stray date is a bad line).
 pub const MAX_SPAN_S: i64 = 400 * 86_400;
+/// Requests held before the span is anchored on the median of their starts (the bulk of the
+/// data), so that one stray first date (1970, 9999) cannot push the rest out of span.
+pub const ANCHOR_SAMPLE: usize = 1_000;
 
 /// Cells indexed by an integer key, grown at either end as keys arrive.
 #[derive(Debug, Clone, Default)]
@@ -87,8 +90,6 @@ impl Running {
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub time_s: f64,
-    /// Concurrency the file recorded (JMeter allThreads, k6 VUs, Locust users), or NaN.
-    pub concurrency: f32,
     /// Its concurrency window.
     pub window: i64,
 }
@@ -162,8 +163,13 @@ pub struct Collected {
     pub per_second: Grid<u32>,
     pub windows: Grid<Window>,
     pub endpoints: Vec<EndpointStats>,
-    /// Requests dropped for a time too far from the others.
+    /// Requests dropped for a time more than [`MAX_SPAN_S`] from the anchor, or outside the
+    /// span the grid can hold.
     pub out_of_span: u64,
+    /// Median start of the first [`ANCHOR_SAMPLE`] requests, whole seconds.
+    pub anchor_s: Option<i64>,
+    /// Concurrency the files record, per second (closed load tests).
+    pub users: super::closed::UsersTrack,
     rng: Xoshiro256PlusPlus,
 }
 
@@ -180,15 +186,36 @@ impl Default for Collected {
             windows: Grid::default(),
             endpoints: Vec::new(),
             out_of_span: 0,
+            anchor_s: None,
+            users: Default::default(),
             rng: Xoshiro256PlusPlus::seed_from_u64(0x05ee_df17),
         }
     }
 }
 
 impl Collected {
-    /// Take one request into the summaries (false: its time is out of span, not counted).
+    /// Anchor the span on the median start of `early` (the first requests, held by the caller
+    /// until there are [`ANCHOR_SAMPLE`] of them or the data end); nothing when it is empty.
+    pub fn anchor_on(&mut self, early: &[Record]) {
+        if early.is_empty() {
+            return;
+        }
+        let mut starts: Vec<f64> = early.iter().map(|r| r.start_s).collect();
+        starts.sort_by(f64::total_cmp);
+        self.anchor_s = Some(starts[starts.len() / 2].floor() as i64);
+    }
+
+    /// One request into the summaries (false: its time is out of span, not counted). Until
+    /// [`Collected::anchor_on`] is called, only the grid's own span limits it.
     pub fn add(&mut self, r: &Record, endpoints: &Endpoints) -> bool {
         let sec = r.start_s.floor() as i64;
+        if self
+            .anchor_s
+            .is_some_and(|a| sec.saturating_sub(a).abs() > MAX_SPAN_S)
+        {
+            self.out_of_span += 1;
+            return false;
+        }
         let Some(c) = self.per_second.cell(sec, MAX_SPAN_S as usize) else {
             self.out_of_span += 1;
             return false;
@@ -220,6 +247,9 @@ impl Collected {
                 w.n_conc += 1;
             }
         }
+        if r.concurrency.is_finite() {
+            self.users.add(sec, r.concurrency, MAX_SPAN_S as usize);
+        }
         let e = r.endpoint as usize;
         while self.endpoints.len() <= e.min(endpoints.len()) {
             self.endpoints.push(EndpointStats {
@@ -237,7 +267,6 @@ impl Collected {
             if timed {
                 let s = Sample {
                     time_s: r.time_s,
-                    concurrency: r.concurrency,
                     window: wkey,
                 };
                 self.times.add(r.time_s);

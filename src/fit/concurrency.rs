@@ -1,30 +1,33 @@
-//! Contention and the knee: response time against concurrency. Each 10 s window of the data
-//! gives one point: its concurrency n (the mean the file records with its requests, JMeter
-//! `allThreads`, k6 VUs, Locust users; else, for logs, 1 + the mean number of requests in
-//! progress by Little's law, sum of response times / window length: the requests an arrival
-//! finds plus itself), its mean successful response time W and its arrival rate X. Points are
-//! pooled into at most 30 bins of equal size, in the order of n where the tool records it, else
-//! of X. Then:
+//! Contention and the knee: response time against load. Each 10 s window of the data gives one
+//! point: its load z, which does not contain the response times (the concurrency the load tool
+//! records with its requests, JMeter `allThreads`, k6 VUs, Locust users; else, for logs, the
+//! arrival rate), the requests in progress n (1 + sum of response times / window length,
+//! Little's law: the requests an arrival finds plus itself, as the simulator counts busy
+//! threads), its mean successful response time W and its arrival rate X. Points are pooled into
+//! at most 30 bins of equal size in the order of z. Then:
 //!
-//! - time = s x (1 + contention x n) is fitted as a line (weights: requests; see [`line`] for
-//!   why n from Little's law needs the arrival rate as an instrument) over the bins up to the
-//!   knee, as in the simulator, where a thread's service is multiplied by 1 + contention x busy
-//!   threads;
+//! - whether response times grow with the load at all is the weighted least-squares slope of W
+//!   on z, with its standard error (exact under "no growth": z holds none of W's noise). Only a
+//!   slope more than two standard errors above 0 is significant (one-sided, about 2.3% of data
+//!   without contention are read as significant); when z hardly varies it cannot be told;
+//! - the coefficient of time = s x (1 + contention x n), as the simulator applies it (a
+//!   thread's service multiplied by 1 + contention x busy threads), is that slope carried over
+//!   to n by z as the instrument (see [`line`]): n holds W itself (a window of slow responses
+//!   has both a high W and a high n), so a regression on n would slope upward by construction;
 //! - the knee, where throughput stops growing: above N requests in progress W = n / X_max (more
 //!   requests only wait, Little's law) with X_max = N / (s (1 + contention N)); N is the split
 //!   that fits best, kept only when it halves the misfit of the straight line and at least two
 //!   bins lie above it.
-//! - With n from Little's law (open arrivals, as in an access log) the times below the knee
-//!   include waiting too: arrivals at random find every thread busy now and then well before the
-//!   threads are saturated, more often the nearer they are, so a line through them reads the
-//!   waiting as contention and puts s too low. There the thread count N is fitted: for each N,
-//!   the mean wait of M/M/N (Erlang C, exact for exponential service, an approximation for
-//!   others) is taken out of each bin's mean time (the service part S with S + wait(N, X, S) =
-//!   W), the line is fitted to what is left against 1 + X S (requests in service), and the N
-//!   whose remainder is straightest (least misfit) is kept: the knee is then N and the line is
-//!   the service and contention without waiting. With concurrency recorded by a load tool (a
-//!   closed test: n users, each with one request) nobody waits below the knee, and the split
-//!   stands as it is.
+//! - Waiting is not contention, but both make times grow with load. With open arrivals (logs)
+//!   arrivals at random find every thread busy now and then well before the threads are
+//!   saturated. With the thread count given (`--threads`), the mean wait of M/M/N (Erlang C,
+//!   exact for exponential service, an approximation for others) is taken out of each bin's
+//!   mean time first (the service part S with S + wait(N, X, S) = W) and the test and line are
+//!   about what is left. Below a knee without `--threads` the N whose remainder is straightest
+//!   is fitted (the capacity is then seen in the data). Otherwise a significant slope may be
+//!   waiting for threads the data do not show, and the note says so. With concurrency recorded
+//!   by a load tool (a closed test: n users, each with one request) nobody waits while the
+//!   threads are at least the users.
 //!
 //! What the model makes of it is `model_toml`'s business.
 
@@ -35,10 +38,14 @@ use super::collect::{Grid, WINDOW_S, Window};
 const MAX_BINS: usize = 30;
 /// Windows with fewer successful timed requests are left out.
 const MIN_PER_WINDOW: u32 = 5;
+/// A slope this many standard errors above 0 is significant (one-sided).
+const SIGNIFICANT_T: f64 = 2.0;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Point {
-    /// Concurrency (requests in progress, counting the one arriving).
+    /// The load that sets the window: recorded concurrency, or arrivals per second.
+    pub load: f64,
+    /// Requests in progress by Little's law, counting the one arriving.
     pub n: f64,
     /// Mean successful response time, s.
     pub mean_s: f64,
@@ -51,11 +58,22 @@ pub struct Point {
 pub struct Contention {
     /// Where n comes from.
     pub concurrency_from: String,
-    /// Contention per request in progress (None when the data do not vary enough in n).
+    /// What the load z against which growth is tested is.
+    pub load_from: String,
+    /// Contention per request in progress (None when it cannot be told).
     pub coefficient: Option<f64>,
     pub coefficient_se: Option<f64>,
+    /// Slope of the mean response time against the load z, s per unit of z, with its
+    /// standard error: the test of whether times grow with the load.
+    pub slope_vs_load: Option<f64>,
+    pub slope_vs_load_se: Option<f64>,
     /// Whether the coefficient is more than two standard errors above 0.
     pub significant: bool,
+    /// "significant", "not distinguishable from 0" or "cannot be told".
+    pub verdict: String,
+    /// Threads whose M/M/N waiting was taken out before the test (`--threads`, or fitted
+    /// below a knee); None when waiting was not taken out.
+    pub waiting_taken_out_for: Option<u32>,
     /// s: the service time before contention (the model's service mean).
     pub base_service_s: Option<f64>,
     /// s x (1 + contention): mean response time of a request alone.
@@ -64,68 +82,88 @@ pub struct Contention {
     /// instances. None when the data never reach it.
     pub knee: Option<f64>,
     pub knee_throughput_per_s: Option<f64>,
-    /// Threads whose M/M/N waiting was taken out of the times below the knee (n from Little's
-    /// law only; None with concurrency recorded by the tool, or with no knee).
+    /// Threads whose M/M/N waiting was taken out of the times below the knee (open arrivals
+    /// only, without `--threads`; None with concurrency recorded by the tool, or with no knee).
     pub threads_fitted: Option<u32>,
+    /// Most requests in progress of a window (Little's law), and of the load z.
     pub max_concurrency_seen: f64,
+    pub max_load_seen: f64,
     pub note: String,
     pub points: Vec<Point>,
 }
 
-/// Concurrency of each window (None for windows left out).
-pub fn window_concurrency(w: &Window, recorded: bool) -> Option<f64> {
+/// Requests in progress of a window by Little's law, counting the one arriving.
+pub fn window_concurrency(w: &Window) -> f64 {
+    1.0 + w.sum_time_all / WINDOW_S as f64
+}
+
+/// Load of a window: the concurrency the tool recorded (None where it recorded none in this
+/// window), or the arrival rate.
+fn window_load(w: &Window, recorded: bool) -> Option<f64> {
     if recorded {
         (w.n_conc > 0).then(|| w.sum_conc / f64::from(w.n_conc))
     } else {
-        Some(1.0 + w.sum_time_all / WINDOW_S as f64)
+        Some(f64::from(w.requests) / WINDOW_S as f64)
     }
 }
 
-/// The line W = a + b n through the bins, weighted by requests: (a, b, se of b). With
-/// concurrency recorded by the tool, n is set by the test and ordinary least squares serves.
-/// With n from Little's law, n carries the noise of W itself (a window of slow responses has
-/// both a high W and a high n), which would bias the slope up; the window's arrival rate,
-/// which that noise does not touch, is then the instrument: b = cov(W, X) / cov(n, X).
-fn line(pts: &[Point], recorded: bool) -> Option<(f64, f64, f64)> {
+/// A line fitted to the bins.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    /// W = a + b n: intercept and slope per request in progress, and the slope's s.e.
+    a: f64,
+    b: f64,
+    se_b: f64,
+    /// Slope of W on the load z and its standard error (the test).
+    slope_z: f64,
+    se_z: f64,
+}
+
+impl Line {
+    fn t(&self) -> f64 {
+        self.slope_z / self.se_z
+    }
+}
+
+/// The line W = a + b n through the bins, weighted by requests, with the load z as the
+/// instrument: b = cov(W, z) / cov(n, z). n holds the noise of W itself (by Little's law), z
+/// does not, so b is the slope of W on z (weighted least squares, whose standard error is exact
+/// when W does not grow with z) carried over to n by the slope of n on z. None when z or n do
+/// not vary, or do not vary together.
+fn line(pts: &[Point]) -> Option<Line> {
     let sw: f64 = pts.iter().map(|p| p.requests as f64).sum();
     if pts.len() < 3 || sw <= 0.0 {
         return None;
     }
     let mean =
         |f: &dyn Fn(&Point) -> f64| pts.iter().map(|p| p.requests as f64 * f(p)).sum::<f64>() / sw;
-    let z = |p: &Point| if recorded { p.n } else { p.throughput_per_s };
-    let (mn, mw, mz) = (mean(&|p| p.n), mean(&|p| p.mean_s), mean(&z));
-    let szn: f64 = pts
-        .iter()
-        .map(|p| p.requests as f64 * (z(p) - mz) * (p.n - mn))
-        .sum();
-    let szw: f64 = pts
-        .iter()
-        .map(|p| p.requests as f64 * (z(p) - mz) * (p.mean_s - mw))
-        .sum();
-    let szz: f64 = pts
-        .iter()
-        .map(|p| p.requests as f64 * (z(p) - mz).powi(2))
-        .sum();
-    let snn: f64 = pts
-        .iter()
-        .map(|p| p.requests as f64 * (p.n - mn).powi(2))
-        .sum();
-    // n must vary, and along the instrument
-    if snn <= 1e-12 * sw || szn.abs() <= 1e-9 * (szz * snn).sqrt() {
+    let (mn, mw, mz) = (mean(&|p| p.n), mean(&|p| p.mean_s), mean(&|p| p.load));
+    let sum = |f: &dyn Fn(&Point) -> f64| pts.iter().map(|p| p.requests as f64 * f(p)).sum::<f64>();
+    let szn = sum(&|p| (p.load - mz) * (p.n - mn));
+    let szw = sum(&|p| (p.load - mz) * (p.mean_s - mw));
+    let szz = sum(&|p| (p.load - mz).powi(2));
+    let snn = sum(&|p| (p.n - mn).powi(2));
+    // z must vary, and n with it
+    if szz <= 1e-12 * sw * mz.abs().max(1e-9).powi(2)
+        || snn <= 1e-12 * sw
+        || szn.abs() <= 1e-9 * (szz * snn).sqrt()
+    {
         return None;
     }
+    let slope_z = szw / szz;
+    // residual variance per unit weight (weights are requests: Var(mean) = sigma2 / requests)
+    let k = pts.len() as f64;
+    let rss_z = sum(&|p| (p.mean_s - mw - slope_z * (p.load - mz)).powi(2));
+    let se_z = (rss_z / (k - 2.0) / szz).sqrt();
     let b = szw / szn;
     let a = mw - b * mn;
-    let rss: f64 = pts
-        .iter()
-        .map(|p| p.requests as f64 * (p.mean_s - a - b * p.n).powi(2))
-        .sum();
-    // residual variance per unit weight, and the slope's variance (IV: s2 Szz / Szn^2)
-    let k = pts.len() as f64;
-    let s2 = rss / (k - 2.0) / (sw / k) * (sw / k);
-    let var_b = s2 * szz / (szn * szn);
-    Some((a, b, var_b.sqrt()))
+    Some(Line {
+        a,
+        b,
+        se_b: se_z * szz / szn.abs(),
+        slope_z,
+        se_z,
+    })
 }
 
 fn misfit(pts: &[Point], pred: impl Fn(f64) -> f64) -> f64 {
@@ -137,70 +175,163 @@ fn misfit(pts: &[Point], pred: impl Fn(f64) -> f64) -> f64 {
         .sum()
 }
 
-/// Contention and knee from the windows; None when fewer than 3 windows qualify.
-pub fn analyse(windows: &Grid<Window>, recorded: bool) -> Option<Contention> {
+/// The points of the windows (the first and last, partial, left out, and those with too few
+/// successful timed requests), sorted by load.
+fn points(windows: &Grid<Window>, recorded: bool) -> Vec<Point> {
     let len = windows.cells.len();
     let mut pts: Vec<Point> = windows
         .cells
         .iter()
         .enumerate()
-        // the first and last windows are partial
         .filter(|(i, w)| *i > 0 && *i + 1 < len && w.timed_ok >= MIN_PER_WINDOW)
         .filter_map(|(_, w)| {
             Some(Point {
-                n: window_concurrency(w, recorded)?,
+                load: window_load(w, recorded)?,
+                n: window_concurrency(w),
                 mean_s: w.sum_time_ok / f64::from(w.timed_ok),
                 throughput_per_s: f64::from(w.requests) / WINDOW_S as f64,
                 requests: u64::from(w.timed_ok),
             })
         })
         .collect();
+    pts.sort_by(|a, b| a.load.total_cmp(&b.load));
+    pts
+}
+
+/// The bins with the M/M/`threads` wait taken out of each mean time: the service part S and
+/// the requests in service 1 + X S.
+fn without_waiting(bins: &[Point], threads: u32) -> Vec<Point> {
+    bins.iter()
+        .map(|p| {
+            let s = service_part(threads, p.throughput_per_s, p.mean_s);
+            Point {
+                n: 1.0 + p.throughput_per_s * s,
+                mean_s: s,
+                ..*p
+            }
+        })
+        .collect()
+}
+
+/// Contention and knee from the windows; None when fewer than 3 windows qualify. `recorded`:
+/// the files record the concurrency (a closed test); `threads`: the thread count given with
+/// `--threads`, whose M/M/N wait is taken out of the times of open arrivals.
+pub fn analyse(windows: &Grid<Window>, recorded: bool, threads: Option<u32>) -> Option<Contention> {
+    let pts = points(windows, recorded);
     if pts.len() < 3 {
         return None;
     }
     let max_seen = pts.iter().map(|p| p.n).fold(0.0, f64::max);
-    let min_seen = pts.iter().map(|p| p.n).fold(f64::INFINITY, f64::min);
-    // Pool windows in the order of what sets their load: the recorded concurrency, or the
-    // arrival rate (sorting by n from Little's law would sort by the noise of W too).
-    if recorded {
-        pts.sort_by(|a, b| a.n.total_cmp(&b.n));
-    } else {
-        pts.sort_by(|a, b| a.throughput_per_s.total_cmp(&b.throughput_per_s));
-    }
+    let max_load = pts.iter().map(|p| p.load).fold(0.0, f64::max);
+    let min_load = pts.iter().map(|p| p.load).fold(f64::INFINITY, f64::min);
     let bins = pool(&pts);
-    let from = if recorded {
-        "concurrency recorded with each request (JMeter allThreads, k6 VUs or Locust users), mean per 10 s window".to_string()
+    let load_from = if recorded {
+        "concurrency recorded with each request (JMeter allThreads, k6 VUs or Locust users), mean per 10 s window"
     } else {
-        "1 + requests in progress by Little's law (sum of response times / 10 s window)".to_string()
+        "arrivals per second of the 10 s window"
     };
     let mut c = Contention {
-        concurrency_from: from,
+        concurrency_from:
+            "1 + requests in progress by Little's law (sum of response times / 10 s window)".into(),
+        load_from: load_from.into(),
         coefficient: None,
         coefficient_se: None,
+        slope_vs_load: None,
+        slope_vs_load_se: None,
         significant: false,
+        verdict: "cannot be told".into(),
+        waiting_taken_out_for: None,
         base_service_s: None,
         low_concurrency_mean_s: None,
         knee: None,
         knee_throughput_per_s: None,
         threads_fitted: None,
         max_concurrency_seen: max_seen,
+        max_load_seen: max_load,
         note: String::new(),
         points: bins.clone(),
     };
-    let Some(whole) = line(&bins, recorded) else {
+    let open_given = threads.filter(|_| !recorded);
+    let Some(whole) = line(&bins) else {
         c.note = format!(
-            "concurrency hardly varies in the data (n from {:.1} to {:.1}): contention cannot be told from service time",
-            min_seen, max_seen
+            "the load hardly varies in the data ({} from {min_load:.1} to {max_load:.1}): contention cannot be told from service time",
+            if recorded {
+                "concurrency"
+            } else {
+                "arrivals per second"
+            }
         );
         return Some(c);
     };
-    let straight = misfit(&bins, |n| whole.0 + whole.1 * n);
-    // The split that fits best, with at least 3 bins below and 2 above, where the bins above
-    // are slower than the line below would have them by at least a quarter on average (so
-    // that noise is not taken for a knee).
+    let (fit, below) = match knee(&bins, whole) {
+        Some(j) => {
+            let below = &bins[..=j];
+            let mut fit = line(below).expect("fitted in the knee search");
+            let mut n_k = bins[j].n;
+            let waited = match open_given {
+                Some(t) => Some(t),
+                None if !recorded => fit_threads(below, fit).map(|(t, _)| {
+                    c.threads_fitted = Some(t);
+                    t
+                }),
+                None => None,
+            };
+            let mut used = below.to_vec();
+            if let Some(t) = waited {
+                let served = without_waiting(below, t);
+                if let Some(f) = line(&served) {
+                    fit = f;
+                    used = served;
+                    n_k = f64::from(t);
+                    c.waiting_taken_out_for = Some(t);
+                }
+            }
+            let x_max = n_k / (fit.a + fit.b * n_k);
+            c.knee = Some(n_k);
+            c.knee_throughput_per_s = Some(x_max);
+            c.note = format!(
+                "throughput stops growing at about {n_k:.0} requests in progress ({x_max:.1}/s); above it requests wait"
+            );
+            if let Some(t) = c.waiting_taken_out_for {
+                c.note.push_str(&format!(
+                    "; below it, the waiting of {t} threads (M/M/{t}) is taken out of the times"
+                ));
+            }
+            (fit, used)
+        }
+        None => {
+            c.note = format!(
+                "no knee: throughput still grows at the highest concurrency seen (n = {max_seen:.1})"
+            );
+            let mut fit = whole;
+            let mut used = bins.clone();
+            if let Some(t) = open_given {
+                let served = without_waiting(&bins, t);
+                if let Some(f) = line(&served) {
+                    fit = f;
+                    used = served;
+                    c.waiting_taken_out_for = Some(t);
+                    c.note.push_str(&format!(
+                        "; the waiting of {t} threads (M/M/{t}, from --threads) is taken out of the times"
+                    ));
+                }
+            }
+            (fit, used)
+        }
+    };
+    judge(&mut c, fit, &below, recorded);
+    Some(c)
+}
+
+/// The bin at the knee: the split that fits best, with at least 3 bins below and 2 above,
+/// where the bins above are slower than the line below would have them by at least a quarter on
+/// average (so that noise is not taken for a knee), kept when it halves the straight line's
+/// misfit.
+fn knee(bins: &[Point], whole: Line) -> Option<usize> {
+    let straight = misfit(bins, |n| whole.a + whole.b * n);
     let mut best: Option<(usize, f64)> = None;
     for j in 2..bins.len().saturating_sub(2) {
-        let Some((a, b, _)) = line(&bins[..=j], recorded) else {
+        let Some(Line { a, b, .. }) = line(&bins[..=j]) else {
             continue;
         };
         let above = &bins[j + 1..];
@@ -222,50 +353,47 @@ pub fn analyse(windows: &Grid<Window>, recorded: bool) -> Option<Contention> {
             best = Some((j, m));
         }
     }
-    let (a, b, se_b) = match best {
-        Some((j, m)) if m < 0.5 * straight => {
-            let mut fit = line(&bins[..=j], recorded).expect("fitted above");
-            let mut n_k = bins[j].n;
-            if !recorded {
-                if let Some((threads, without_waiting)) = fit_threads(&bins[..=j], fit) {
-                    c.threads_fitted = Some(threads);
-                    n_k = f64::from(threads);
-                    fit = without_waiting;
-                }
-            }
-            c.knee = Some(n_k);
-            c.knee_throughput_per_s = Some(n_k / (fit.0 + fit.1 * n_k));
-            c.note = format!(
-                "throughput stops growing at about {n_k:.0} requests in progress ({:.1}/s); above it requests wait",
-                n_k / (fit.0 + fit.1 * n_k)
-            );
-            if let Some(t) = c.threads_fitted {
-                c.note.push_str(&format!(
-                    "; below it, the waiting of {t} threads (M/M/{t}) is taken out of the times"
-                ));
-            }
-            fit
-        }
-        _ => {
-            c.note = format!(
-                "no knee: throughput still grows at the highest concurrency seen (n = {max_seen:.1})"
-            );
-            whole
-        }
-    };
-    if a <= 0.0 {
+    best.filter(|&(_, m)| m < 0.5 * straight).map(|(j, _)| j)
+}
+
+/// The coefficient, its test and the verdict from the line fitted to `used`.
+fn judge(c: &mut Contention, fit: Line, used: &[Point], recorded: bool) {
+    c.slope_vs_load = Some(fit.slope_z);
+    c.slope_vs_load_se = Some(fit.se_z);
+    if fit.a <= 0.0 {
         c.note
             .push_str("; the fitted line crosses 0 before n = 0: no contention estimate");
-        return Some(c);
+        return;
     }
-    let coef = b / a;
-    let se = se_b / a;
+    let coef = fit.b / fit.a;
+    let se = fit.se_b / fit.a;
+    let hi = used.iter().map(|p| p.n).fold(0.0, f64::max);
     c.coefficient = Some(coef);
     c.coefficient_se = Some(se);
-    c.significant = coef > 2.0 * se && coef > 0.0;
-    c.base_service_s = Some(a);
-    c.low_concurrency_mean_s = Some(a + b);
-    Some(c)
+    c.base_service_s = Some(fit.a);
+    c.low_concurrency_mean_s = Some(fit.a + fit.b);
+    c.significant = fit.t() > SIGNIFICANT_T && coef > 0.0;
+    // Not significant, but the data cannot rule out a contention that slows the busiest
+    // window seen by half: it cannot be told.
+    c.verdict = if c.significant {
+        "significant".into()
+    } else if 2.0 * se * hi > 0.5 {
+        "cannot be told".into()
+    } else {
+        "not distinguishable from 0".into()
+    };
+    if c.significant && c.waiting_taken_out_for.is_none() {
+        c.note.push_str(if recorded {
+            "; times grow with the users: contention, or waiting for fewer threads than users (the data cannot tell which)"
+        } else {
+            "; times grow with the load: contention, or waiting for threads the data do not show (give --threads N to take the waiting of N threads out)"
+        });
+    }
+    if c.verdict == "cannot be told" {
+        c.note.push_str(&format!(
+            "; the load varies too little for contention to be told (+- {se:.4} per request in progress)"
+        ));
+    }
 }
 
 /// Erlang C: the probability that an arrival waits in M/M/`threads` with offered load `a` (in
@@ -310,34 +438,23 @@ pub fn service_part(threads: u32, x: f64, w: f64) -> f64 {
 /// from 1 to the most requests in progress of a bin below the knee: with more threads than that
 /// hardly anyone there waited, and the line through the times as they are (`as_measured`, the
 /// limit of ever more threads) is the candidate for all of them; None when it fits best.
-fn fit_threads(below: &[Point], as_measured: (f64, f64, f64)) -> Option<(u32, (f64, f64, f64))> {
+fn fit_threads(below: &[Point], as_measured: Line) -> Option<(u32, Line)> {
     let most = below.iter().map(|p| p.n).fold(1.0, f64::max);
-    let mut best: Option<(f64, u32, (f64, f64, f64))> = None;
+    let mut best: Option<(f64, u32, Line)> = None;
     for threads in 1..=(most.ceil() as u32) {
-        let served: Vec<Point> = below
-            .iter()
-            .map(|p| {
-                let s = service_part(threads, p.throughput_per_s, p.mean_s);
-                Point {
-                    n: 1.0 + p.throughput_per_s * s,
-                    mean_s: s,
-                    ..*p
-                }
-            })
-            .collect();
-        let Some(fit) = line(&served, false) else {
+        let served = without_waiting(below, threads);
+        let Some(fit) = line(&served) else {
             continue;
         };
-        if fit.0 <= 0.0 {
+        if fit.a <= 0.0 {
             continue;
         }
-        let m = misfit(&served, |n| fit.0 + fit.1 * n);
+        let m = misfit(&served, |n| fit.a + fit.b * n);
         if best.as_ref().is_none_or(|(bm, _, _)| m < *bm) {
             best = Some((m, threads, fit));
         }
     }
-    let (a, b, _) = as_measured;
-    let unbounded = misfit(below, |n| a + b * n);
+    let unbounded = misfit(below, |n| as_measured.a + as_measured.b * n);
     best.filter(|(m, _, _)| *m < unbounded)
         .map(|(_, t, f)| (t, f))
 }
@@ -352,6 +469,7 @@ fn pool(pts: &[Point]) -> Vec<Point> {
             let req: u64 = part.iter().map(|p| p.requests).sum();
             let w = req as f64;
             Point {
+                load: part.iter().map(|p| p.requests as f64 * p.load).sum::<f64>() / w,
                 n: part.iter().map(|p| p.requests as f64 * p.n).sum::<f64>() / w,
                 mean_s: part
                     .iter()

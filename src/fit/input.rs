@@ -14,7 +14,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use super::{Endpoints, Record};
+use super::lines::{Lines, MAX_LINE_BYTES};
+use super::{Endpoints, Record, sanity};
 
 /// Bad lines quoted in an error or in fit.json.
 pub const QUOTED_BAD_LINES: usize = 5;
@@ -33,6 +34,11 @@ pub trait LineParser {
     /// Extra figures the format carries (k6: the mean of `http_req_waiting`), for fit.json.
     fn notes(&self) -> Vec<(String, f64)> {
         Vec::new()
+    }
+    /// Whether the format records response times (an access log without `$request_time` or
+    /// `%D` does not: its service time comes from elsewhere).
+    fn timed(&self) -> bool {
+        true
     }
 }
 
@@ -69,6 +75,19 @@ impl<'a> Requests<'a> {
     /// A request of the endpoint `label`: started at `start_s`, answered (or failed) after
     /// `time_s`, with `concurrency` in flight where the format records it (else NaN).
     pub fn push(&mut self, label: &str, start_s: f64, time_s: f64, ok: bool, concurrency: f32) {
+        self.push_visit(label, start_s, time_s, ok, concurrency, Default::default());
+    }
+
+    /// A request as [`Requests::push`], with who asked (an access log's client, status, asset).
+    pub fn push_visit(
+        &mut self,
+        label: &str,
+        start_s: f64,
+        time_s: f64,
+        ok: bool,
+        concurrency: f32,
+        visit: super::sessions::Visit,
+    ) {
         let endpoint = self.endpoints.id(label);
         self.records.push(Record {
             start_s,
@@ -76,6 +95,7 @@ impl<'a> Requests<'a> {
             ok,
             endpoint,
             concurrency,
+            visit,
         });
     }
 }
@@ -120,7 +140,7 @@ pub struct LineCounts {
 /// One file being read: its lines through its parser, its requests buffered one line at a time.
 pub struct FileReader {
     pub path: PathBuf,
-    input: Box<dyn BufRead>,
+    input: Lines,
     pub parser: Box<dyn LineParser>,
     pub counts: LineCounts,
     line_no: u64,
@@ -131,6 +151,11 @@ pub struct FileReader {
     zero_time: f64,
     /// Requests whose time was recorded as 0 (read as half the resolution).
     pub zero_times: u64,
+    /// Requests with a response time (0 included).
+    pub timed: u64,
+    /// Sum and count of the response times of successful requests, seconds.
+    pub ok_time_sum: f64,
+    pub ok_timed: u64,
     done: bool,
 }
 
@@ -139,7 +164,7 @@ impl FileReader {
         let zero_time = parser.format().resolution_s / 2.0;
         Ok(FileReader {
             path: path.to_path_buf(),
-            input: open(path)?,
+            input: Lines::new(open(path)?),
             parser,
             counts: LineCounts::default(),
             line_no: 0,
@@ -149,6 +174,9 @@ impl FileReader {
             seen_data: false,
             zero_time,
             zero_times: 0,
+            timed: 0,
+            ok_time_sum: 0.0,
+            ok_timed: 0,
             done: false,
         })
     }
@@ -162,16 +190,26 @@ impl FileReader {
             if self.done {
                 return Ok(None);
             }
-            self.buf.clear();
-            let n = self
+            let over = self
                 .input
-                .read_until(b'\n', &mut self.buf)
+                .next(&mut self.buf)
                 .map_err(|e| format!("{}: line {}: {e}", self.path.display(), self.line_no + 1))?;
-            if n == 0 {
+            let Some(over) = over else {
                 self.done = true;
                 continue;
-            }
+            };
             self.line_no += 1;
+            if over > 0 {
+                let text =
+                    String::from_utf8_lossy(&self.buf[..self.buf.len().min(200)]).into_owned();
+                self.counts.read += 1;
+                let len = self.buf.len() as u64 + over;
+                self.bad(
+                    text,
+                    format!("a line of {len} bytes, longer than the {MAX_LINE_BYTES} a line may have: skipped"),
+                );
+                continue;
+            }
             let mut end = self.buf.len();
             while end > 0 && (self.buf[end - 1] == b'\n' || self.buf[end - 1] == b'\r') {
                 end -= 1;
@@ -206,8 +244,18 @@ impl FileReader {
                 .parse(line, &mut Requests::new(endpoints, &mut self.scratch))
             {
                 Ok(()) => {
+                    if let Some(why) = self.scratch.iter().find_map(|r| sanity::record(r).err()) {
+                        let text = line.to_string();
+                        self.bad(text, why);
+                        continue;
+                    }
                     self.counts.parsed += 1;
                     for mut r in self.scratch.drain(..) {
+                        self.timed += u64::from(r.time_s.is_finite());
+                        if r.ok && r.time_s.is_finite() {
+                            self.ok_time_sum += r.time_s;
+                            self.ok_timed += 1;
+                        }
                         if r.time_s == 0.0 {
                             r.time_s = self.zero_time;
                             self.zero_times += 1;
@@ -221,6 +269,11 @@ impl FileReader {
                 }
             }
         }
+    }
+
+    /// NUL bytes dropped from this file (a `copytruncate` hole).
+    pub fn nul_bytes(&self) -> u64 {
+        self.input.nul_bytes
     }
 
     fn bad(&mut self, text: String, why: String) {

@@ -2,8 +2,11 @@
 //! responseCode,...,success,...,allThreads,...,Latency`), then one sample a line. `timeStamp`
 //! is when the sample started, in ms since 1970; `elapsed` its response time in ms; `success`
 //! `true` or `false`; `allThreads` the threads active in every thread group (the concurrency).
-//! Only CSV with a header is read (JMeter's default); XML JTL is not.
+//! This reads CSV with a header (JMeter's default); `jtl_xml` reads JMeter's XML results. With
+//! `threadName`, the gap from the end of a thread's sample to the start of its next one (its
+//! timers and JMeter's own time: the think time of a closed test) is summarised for `closed`.
 
+use super::closed::ThreadGaps;
 use super::input::{FormatInfo, Header, LineParser, Requests, field, split_csv};
 
 #[derive(Debug, Default)]
@@ -14,8 +17,10 @@ pub struct Jtl {
     success: Option<usize>,
     code: Option<usize>,
     threads: Option<usize>,
+    thread_name: Option<usize>,
     width: usize,
     fields: Vec<(usize, usize)>,
+    gaps: ThreadGaps,
 }
 
 impl LineParser for Jtl {
@@ -29,9 +34,13 @@ impl LineParser for Jtl {
         self.label = h.find("label");
         self.success = h.find("success");
         self.code = h.find("responseCode");
-        self.threads = h.find("allThreads");
+        self.threads = h.find("allThreads").or_else(|| h.find("grpThreads"));
+        self.thread_name = h.find("threadName");
         self.width = h.width();
         Ok(true)
+    }
+    fn notes(&self) -> Vec<(String, f64)> {
+        self.gaps.notes()
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_csv(line, &mut self.fields);
@@ -69,6 +78,9 @@ impl LineParser for Jtl {
         };
         let label = self.label.map_or("(all)", f);
         to.push(label, ts / 1000.0, el / 1000.0, ok, concurrency);
+        if let Some(i) = self.thread_name {
+            self.gaps.sample(f(i), ts / 1000.0, (ts + el) / 1000.0);
+        }
         Ok(())
     }
 }

@@ -18,6 +18,7 @@ pub struct K6 {
     status: Option<usize>,
     expected: Option<usize>,
     vus: f32,
+    width: usize,
     waiting_sum: f64,
     waiting_n: u64,
     fields: Vec<(usize, usize)>,
@@ -37,6 +38,7 @@ impl LineParser for K6 {
         self.status = h.find("status");
         self.expected = h.find("expected_response");
         self.vus = f32::NAN;
+        self.width = h.width();
         Ok(true)
     }
     fn notes(&self) -> Vec<(String, f64)> {
@@ -53,11 +55,11 @@ impl LineParser for K6 {
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_csv(line, &mut self.fields);
-        let need = self.metric.max(self.time).max(self.value);
-        if self.fields.len() <= need {
+        if self.fields.len() != self.width {
             return Err(format!(
-                "{} fields, fewer than the header's",
-                self.fields.len()
+                "{} fields where the header has {}",
+                self.fields.len(),
+                self.width
             ));
         }
         let fields = &self.fields;

@@ -4,7 +4,9 @@
 //! row becomes as many requests as its cumulative count grew by (exact counts), ending evenly
 //! over the interval since the row before, with response times read off the row's percentiles
 //! at evenly spaced levels (linear between the given percentiles, from the minimum so far to
-//! the maximum): the fits are fits to that reconstruction, as fit.json says.
+//! the maximum): the fits are fits to that reconstruction, as fit.json says. A row whose
+//! width is not the header's, or whose count grew by more than [`MAX_REQUESTS_PER_S`] a second,
+//! is a bad line: never read as zeros, never a trillion records.
 
 use super::input::{FormatInfo, Header, LineParser, Requests, field, split_csv};
 
@@ -22,6 +24,9 @@ const LEVELS: [(&str, f64); 11] = [
     ("100%", 1.0),
 ];
 
+/// Most requests a second a row may add (more is a corrupt count, and would be as many records).
+pub const MAX_REQUESTS_PER_S: f64 = 1e6;
+
 #[derive(Debug, Default)]
 pub struct Locust {
     time: usize,
@@ -32,6 +37,7 @@ pub struct Locust {
     min: Option<usize>,
     levels: Vec<(usize, f64)>,
     prev: Option<(f64, u64, u64)>,
+    width: usize,
     fields: Vec<(usize, usize)>,
     knots: Vec<(f64, f64)>,
 }
@@ -47,6 +53,7 @@ impl LineParser for Locust {
         self.name = h.need("Name")?;
         self.total = h.need("Total Request Count")?;
         self.failures = h.need("Total Failure Count")?;
+        self.width = h.width();
         self.min = h.find("Total Min Response Time");
         self.levels = LEVELS
             .iter()
@@ -61,6 +68,13 @@ impl LineParser for Locust {
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_csv(line, &mut self.fields);
+        if self.fields.len() != self.width {
+            return Err(format!(
+                "{} fields where the header has {}",
+                self.fields.len(),
+                self.width
+            ));
+        }
         let fields = &self.fields;
         let f = |i: usize| field(line, fields, i);
         if f(self.name) != "Aggregated" {
@@ -77,11 +91,19 @@ impl LineParser for Locust {
         let total = num(self.total, "Total Request Count")? as u64;
         let fails = num(self.failures, "Total Failure Count")? as u64;
         let (t0, total0, fails0) = self.prev.unwrap_or((t - 1.0, 0, 0));
-        self.prev = Some((t, total, fails));
         if total < total0 || fails < fails0 || t < t0 {
             return Err("the cumulative counts or the time went backwards".into());
         }
         let n = total - total0;
+        let most = MAX_REQUESTS_PER_S * (t - t0).max(1.0);
+        if n as f64 > most {
+            // skipped without moving `prev`: the next row counts from the last good one
+            return Err(format!(
+                "the request count grew by {n} in {:.0} s, more than {MAX_REQUESTS_PER_S:.0} a second: not a count",
+                (t - t0).max(1.0)
+            ));
+        }
+        self.prev = Some((t, total, fails));
         let nf = (fails - fails0).min(n);
         if n == 0 {
             return Ok(());

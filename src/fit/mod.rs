@@ -1,5 +1,5 @@
 //! `surge fit`: a starting model of a real site from its access logs (nginx, Apache) or the
-//! results of its load tests (JMeter JTL, k6, Locust, vegeta). The files are read once,
+//! results of its load tests (JMeter JTL in CSV or XML, k6, Locust, vegeta). The files are read once,
 //! streaming (`input`, one module per format), into summaries of flat memory (`collect`); from
 //! those come the arrivals per bucket and a profile (`arrivals`), maximum-likelihood service-time
 //! fits (`dists`), the contention coefficient and the knee (`concurrency`); `report` gathers
@@ -9,20 +9,35 @@
 
 pub mod access_log;
 pub mod arrivals;
+pub(crate) mod capacity;
+pub(crate) mod closed;
 pub mod collect;
 pub mod concurrency;
+#[cfg(test)]
+mod contention_tests;
 pub mod dists;
 pub mod input;
 pub mod jtl;
+pub mod jtl_xml;
 pub mod k6;
+pub mod lines;
 pub mod locust;
+pub mod logs_fit;
+pub mod model_logs;
 pub mod model_toml;
 pub mod report;
+pub(crate) mod roundtrip;
+pub mod sanity;
+pub mod service_spec;
+pub mod sessions;
+pub mod sessions_fit;
+#[cfg(test)]
+pub(crate) mod synth;
 pub mod timefmt;
 pub mod vegeta;
 
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::model::error::BadInput;
@@ -42,6 +57,8 @@ pub struct Record {
     pub endpoint: u32,
     /// Concurrency the file records with it (JMeter allThreads, k6 VUs, Locust users), or NaN.
     pub concurrency: f32,
+    /// Who asked, as an access log names it (`sessions::Visit`); all zero for other formats.
+    pub visit: sessions::Visit,
 }
 
 /// Most endpoints told apart; requests to further paths count as `(other paths)`.
@@ -113,6 +130,10 @@ pub enum Format {
     Auto,
     Nginx,
     Apache,
+    /// The Common Log Format: no response time.
+    Clf,
+    /// The combined log format: no response time.
+    Combined,
     Jtl,
     K6,
     Locust,
@@ -128,6 +149,17 @@ pub struct Options {
     pub bucket_s: f64,
     /// Busiest endpoints fitted on their own.
     pub endpoints: usize,
+    /// Threads x instances as the user knows them (`--threads`), else None: assumed.
+    pub threads: Option<u32>,
+    /// Inactivity that ends a session, seconds.
+    pub session_gap_s: f64,
+    /// Targets of asset requests (not pages) in access logs.
+    pub assets: regex_lite::Regex,
+}
+
+/// The default `--assets` pattern, compiled.
+pub fn default_assets() -> regex_lite::Regex {
+    regex_lite::Regex::new(access_log::DEFAULT_ASSETS).expect("the default assets pattern compiles")
 }
 
 /// Most unparsed lines tolerated, as a share of a file's lines.
@@ -150,43 +182,49 @@ pub struct Reading {
     pub endpoints: Endpoints,
     /// Whether the files record concurrency with each request.
     pub recorded_concurrency: bool,
+    /// Visits and sessions (access logs that name their clients).
+    pub visits: sessions::Visits,
+    /// Whether the files record response times.
+    pub timed: bool,
 }
 
 /// The parser for `path` under `opts` (auto: told from the first non-blank line).
 fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String> {
+    let log = |p: AccessLog| -> Box<dyn LineParser> { Box::new(p.with_assets(&opts.assets)) };
     let access = |default: fn() -> AccessLog| -> Result<Box<dyn LineParser>, String> {
         match &opts.log_format {
-            Some(f) => Ok(Box::new(AccessLog::compile(f)?)),
-            None => Ok(Box::new(default())),
+            Some(f) => Ok(log(AccessLog::compile(f)?)),
+            None => Ok(log(default())),
         }
     };
     match opts.format {
         Format::Nginx => return access(AccessLog::nginx_default),
         Format::Apache => return access(AccessLog::apache_default),
-        Format::Jtl => return Ok(Box::new(jtl::Jtl::default())),
+        Format::Clf => return access(AccessLog::clf),
+        Format::Combined => return access(AccessLog::combined),
+        Format::Jtl => {
+            return Ok(if first_lines(path)?.0.starts_with('<') {
+                Box::new(jtl_xml::JtlXml::default())
+            } else {
+                Box::new(jtl::Jtl::default())
+            });
+        }
         Format::K6 => return Ok(Box::new(k6::K6::default())),
         Format::Locust => return Ok(Box::new(locust::Locust::default())),
         Format::Vegeta => return Ok(Box::new(vegeta::Vegeta::default())),
         Format::Auto => {}
     }
     if let Some(f) = &opts.log_format {
-        return Ok(Box::new(AccessLog::compile(f)?));
+        return Ok(log(AccessLog::compile(f)?));
     }
-    let mut first = String::new();
-    let mut r = input::open(path)?;
-    loop {
-        first.clear();
-        let n = r
-            .read_line(&mut first)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        if n == 0 {
-            return Err(format!("{} is empty", path.display()));
-        }
-        if !first.trim().is_empty() {
-            break;
-        }
+    let (first, second) = first_lines(path)?;
+    let line = first.as_str();
+    if line.starts_with("<testResults")
+        || (line.starts_with("<?xml")
+            && (line.contains("<testResults") || second.starts_with("<testResults")))
+    {
+        return Ok(Box::new(jtl_xml::JtlXml::default()));
     }
-    let line = first.trim_end();
     if line.starts_with("timeStamp") {
         return Ok(Box::new(jtl::Jtl::default()));
     }
@@ -209,19 +247,99 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     let mut nginx = AccessLog::nginx_default();
     let mut apache = AccessLog::apache_default();
     if last.contains('.') && nginx.parse(line, &mut to).is_ok() {
-        return Ok(Box::new(nginx));
+        return Ok(log(nginx));
+    }
+    // A proxy's log: both times at the end (before the plain formats, whose last field would
+    // swallow them and leave the log without a response time).
+    let mut upstream = AccessLog::nginx_upstream();
+    if upstream.parse(line, &mut to).is_ok() {
+        return Ok(log(upstream));
     }
     if apache.parse(line, &mut to).is_ok() {
-        return Ok(Box::new(apache));
+        return Ok(log(apache));
     }
     if nginx.parse(line, &mut to).is_ok() {
-        return Ok(Box::new(nginx));
+        return Ok(log(nginx));
+    }
+    // Without a response time: combined first (the Common Log Format's last field, the byte
+    // count, would swallow the combined format's referrer and user agent).
+    for mut plain in [AccessLog::combined(), AccessLog::clf()] {
+        if plain.parse(line, &mut to).is_ok() {
+            return Ok(log(plain));
+        }
     }
     let shown: String = line.chars().take(160).collect();
     Err(format!(
-        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL or k6 CSV header, a Locust stats history, vegeta CSV, or an nginx/Apache combined log line followed by the request time; give --format (and --log-format for another log layout)",
+        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL (CSV header or XML) or k6 CSV header, a Locust stats history, vegeta CSV, or an nginx/Apache log line (combined followed by the request time, combined, or Common Log Format); give --format (and --log-format for another log layout)",
         path.display()
     ))
+}
+
+/// The first two non-blank lines of `path` (the second empty if there is none), trimmed and
+/// without a byte-order mark: enough to tell its format.
+fn first_lines(path: &Path) -> Result<(String, String), String> {
+    let mut r = input::open(path)?;
+    let mut found = Vec::with_capacity(2);
+    let mut buf = Vec::new();
+    while found.len() < 2 {
+        buf.clear();
+        // at most 64 KiB a line: a format is told by its first characters
+        let n = (&mut r)
+            .take(1 << 16)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let line = line.trim_start_matches('\u{feff}').trim();
+        if !line.is_empty() {
+            found.push(line.to_string());
+        }
+        if !buf.ends_with(b"\n") {
+            // a line longer than 64 KiB: the rest of it is not needed
+            break;
+        }
+    }
+    let mut found = found.into_iter();
+    match found.next() {
+        Some(first) => Ok((first, found.next().unwrap_or_default())),
+        None => Err(format!("{} is empty", path.display())),
+    }
+}
+
+/// Refuse a file given twice, by the same path or another (a link, `./a` and `a`): its requests
+/// would count twice. Files are told apart by device and inode where the system has them.
+fn refuse_same_file(files: &[PathBuf]) -> Result<(), String> {
+    let mut seen: Vec<((u64, u64), &PathBuf)> = Vec::new();
+    for path in files {
+        let Ok(meta) = std::fs::metadata(path) else {
+            continue; // opening it says why
+        };
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let id = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.clone())
+                .hash(&mut h);
+            (meta.len(), h.finish())
+        };
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == id) {
+            return Err(format!(
+                "{} is the same file as {} (given twice, or through another path or a link): give each file once, or its requests count twice",
+                path.display(),
+                first.display()
+            ));
+        }
+        seen.push((id, path));
+    }
+    Ok(())
 }
 
 /// Read every file, merged in time order, into summaries. Errors are bad input: a missing
@@ -230,19 +348,46 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
     if files.is_empty() {
         return Err(BadInput("give at least one file to fit".into()));
     }
+    refuse_same_file(files).map_err(BadInput)?;
     let mut readers = Vec::new();
     for path in files {
         let parser = parser_for(path, opts).map_err(BadInput)?;
         readers.push(FileReader::new(path, parser).map_err(BadInput)?);
     }
+    let timed = readers.iter().all(|r| r.parser.timed());
     let mut merged = Merged::new(readers);
     let mut endpoints = Endpoints::default();
     let mut collected = Collected::default();
+    let mut visits = sessions::Visits::new(opts.session_gap_s);
     let mut recorded_concurrency = false;
-    while let Some(r) = merged.next_record(&mut endpoints).map_err(BadInput)? {
-        recorded_concurrency |= r.concurrency.is_finite();
-        collected.add(&r, &endpoints);
+    // the first requests wait until the span is anchored on their median start
+    let mut early = Vec::with_capacity(collect::ANCHOR_SAMPLE);
+    loop {
+        let next = merged.next_record(&mut endpoints).map_err(BadInput)?;
+        if let Some(r) = next {
+            recorded_concurrency |= r.concurrency.is_finite();
+            if collected.anchor_s.is_none() {
+                early.push(r);
+                if early.len() < collect::ANCHOR_SAMPLE {
+                    continue;
+                }
+            } else if collected.add(&r, &endpoints) {
+                visits.add(&r);
+            }
+        }
+        if collected.anchor_s.is_none() {
+            collected.anchor_on(&early);
+            for r in early.drain(..) {
+                if collected.add(&r, &endpoints) {
+                    visits.add(&r);
+                }
+            }
+        }
+        if next.is_none() {
+            break;
+        }
     }
+    visits.finish();
     let mut infos = Vec::new();
     for f in &merged.files {
         let c = &f.counts;
@@ -263,13 +408,20 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
                 quoted.join("\n")
             )));
         }
-        infos.push(FileInfo {
+        let mut notes = f.parser.notes();
+        if f.nul_bytes() > 0 {
+            notes.push(("nul_bytes_dropped".into(), f.nul_bytes() as f64));
+        }
+        let info = FileInfo {
             path: f.path.clone(),
             format,
             counts: c.clone(),
             zero_times: f.zero_times,
-            notes: f.parser.notes(),
-        });
+            notes,
+        };
+        let mean = f.ok_time_sum / f.ok_timed as f64;
+        sanity::file(&info, f.timed, mean).map_err(BadInput)?;
+        infos.push(info);
     }
     if collected.requests == 0 {
         return Err(BadInput(format!(
@@ -286,5 +438,40 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
         collected,
         endpoints,
         recorded_concurrency,
+        visits,
+        timed,
+    })
+}
+
+/// The files of one `surge fit` as read: the traffic (arrivals, endpoints, sessions) and,
+/// where some files record response times and others do not, the timed ones apart (the service
+/// time and contention come from them).
+pub struct Readings {
+    pub traffic: Reading,
+    pub timing: Option<Reading>,
+}
+
+/// Read the files; files without response times (CLF, combined) and files with them given
+/// together are read as two groups: the traffic from the first, the timing from the second.
+pub fn read_all(files: &[PathBuf], opts: &Options) -> Result<Readings, BadInput> {
+    let mut untimed = Vec::new();
+    let mut timed = Vec::new();
+    for path in files {
+        let parser = parser_for(path, opts).map_err(BadInput)?;
+        if parser.timed() {
+            timed.push(path.clone());
+        } else {
+            untimed.push(path.clone());
+        }
+    }
+    if untimed.is_empty() || timed.is_empty() {
+        return Ok(Readings {
+            traffic: read(files, opts)?,
+            timing: None,
+        });
+    }
+    Ok(Readings {
+        traffic: read(&untimed, opts)?,
+        timing: Some(read(&timed, opts)?),
     })
 }

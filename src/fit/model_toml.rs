@@ -2,25 +2,30 @@
 //! of recorded arrivals in a comment to swap in), one tier with the fitted service, contention
 //! and a thread estimate, and comments saying what came from which data, how well it fits, and
 //! what is an assumption to edit. The text is checked by loading it before it is written.
+//! The users source of an access log's sessions, and a service given rather than fitted, are
+//! written by `model_logs`; a closed load test's users source here (`closed_source`). The threads
+//! are `capacity`'s.
 
 use super::dists::Fitted;
+use super::logs_fit::SourceKind;
+use super::model_logs;
 use super::report::Fit;
 
 /// Seconds as a model duration: `"123.456s"`.
-fn secs(s: f64) -> String {
+pub(crate) fn secs(s: f64) -> String {
     let t = format!("{s:.6}");
     let t = t.trim_end_matches('0').trim_end_matches('.');
     format!("\"{t}s\"")
 }
 
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     format!("{x:.6}")
         .trim_end_matches('0')
         .trim_end_matches('.')
         .to_string()
 }
 
-fn dist_line(f: &Fitted) -> String {
+pub(crate) fn dist_line(f: &Fitted) -> String {
     match *f {
         Fitted::Exponential { mean } => {
             format!("{{ dist = \"exponential\", mean = {} }}", secs(mean))
@@ -43,7 +48,7 @@ fn dist_line(f: &Fitted) -> String {
     }
 }
 
-fn ms(s: f64) -> String {
+pub(crate) fn ms(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.2} s")
     } else {
@@ -52,7 +57,7 @@ fn ms(s: f64) -> String {
 }
 
 /// A bucket or span for a comment: "1 min", "2 h 5 min", "30 s".
-fn span(s: f64) -> String {
+pub(crate) fn span(s: f64) -> String {
     if s < 60.0 {
         format!("{s:.0} s")
     } else if s < 3600.0 {
@@ -66,18 +71,34 @@ fn span(s: f64) -> String {
     }
 }
 
+/// `text` made safe for a one-line TOML comment: control characters (a newline in a file name
+/// would end the comment and let the rest be read as TOML) are written as escapes.
+pub(crate) fn comment_safe(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 /// The model text. `files` names the inputs for the header comment.
 pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
+    let files = &comment_safe(files);
     let a = &fit.arrivals;
-    let s = fit
-        .service
-        .as_ref()
-        .ok_or("fewer than 10 successful requests with a response time: no service fit")?;
+    let given = model_logs::given_service(fit);
+    let fitted = fit.service.as_ref();
+    if given.is_none() && fitted.is_none() {
+        return Err(
+            "fewer than 10 successful requests with a response time: no service fit".into(),
+        );
+    }
+    let users = fit.logs.model_source.kind == SourceKind::Users;
     let mut t = String::new();
-    let p = |t: &mut String, line: &str| {
-        t.push_str(line);
-        t.push('\n');
-    };
     p(&mut t, &format!("# Fitted by `surge fit` from {files}."));
     p(
         &mut t,
@@ -93,7 +114,20 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     );
     p(
         &mut t,
-        "# Measured: the arrivals (source), the service time and contention (tier). Assumed:",
+        match (&given, users) {
+            (None, false) => {
+                "# Measured: the arrivals (source), the service time and contention (tier). Assumed:"
+            }
+            (None, true) => {
+                "# Measured: the sessions (source), the service time and contention (tier). Assumed:"
+            }
+            (Some(_), false) => {
+                "# Measured: the arrivals (source). Given or assumed: the service (tier) and"
+            }
+            (Some(_), true) => {
+                "# Measured: the sessions (source). Given or assumed: the service (tier) and"
+            }
+        },
     );
     p(
         &mut t,
@@ -127,8 +161,71 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     p(&mut t, "# hold = \"10m\"");
     p(&mut t, "# decay = \"5m\"");
     p(&mut t, "");
+    match &fit.closed {
+        Some(c) => {
+            closed_source(&mut t, c);
+            p(&mut t, "");
+        }
+        None if users => model_logs::users_sources(&mut t, fit)?,
+        None => requests_source(&mut t, a),
+    }
+
+    let c = fit.contention.as_ref();
+    let coef = c.filter(|c| c.significant).and_then(|c| c.coefficient);
+    let threads = fit.capacity.threads;
+    let why = &fit.capacity.why;
+    let service_line = match (&given, fitted) {
+        (Some(g), _) => {
+            for line in &g.comments {
+                p(&mut t, line);
+            }
+            g.dist.clone()
+        }
+        (None, Some(s)) => {
+            fitted_service_comments(&mut t, fit, s);
+            dist_line(&s.fitted)
+        }
+        (None, None) => unreachable!("checked above"),
+    };
+    let contention_comment = if c.is_none() && given.is_some() && fitted.is_none() {
+        "not measurable: no response times".to_string()
+    } else {
+        contention_comment(c)
+    };
+    p(&mut t, "[[tier]]");
+    p(&mut t, "name = \"site\"");
     p(
         &mut t,
+        "instances = 1   # ASSUMPTION: all threads in one instance; split threads x instances as your site is",
+    );
+    p(&mut t, &format!("threads = {threads}   # {why}"));
+    p(
+        &mut t,
+        &format!("queue = {threads}   # ASSUMPTION: as many waiting places as threads"),
+    );
+    p(&mut t, &format!("service = {service_line}"));
+    p(
+        &mut t,
+        &format!(
+            "contention = {}   # {contention_comment}",
+            num(coef.unwrap_or(0.0))
+        ),
+    );
+    errors_line(&mut t, fit);
+    // The model must load as written.
+    let folder = model_logs::check_folder(fit)?;
+    let base = folder
+        .as_ref()
+        .map_or(std::path::Path::new("."), |d| d.path());
+    crate::model::parse_text(&t, "model.toml", base)
+        .map_err(|e| format!("the fitted model does not load: {e}"))?;
+    Ok(t)
+}
+
+/// The `[[source]]` of requests: the baseline rate with its profile, the trace in a comment.
+fn requests_source(t: &mut String, a: &super::arrivals::Arrivals) {
+    p(
+        t,
         &format!(
             "# Measured: requests per second, the median {} bucket's rate ({} buckets; mean {:.3}/s,",
             span(a.bucket_s),
@@ -137,7 +234,7 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         ),
     );
     p(
-        &mut t,
+        t,
         &format!(
             "# peak {:.3}/s); the profile follows the buckets in {} knots, scaled by {:.4} so that it holds",
             a.peak_rate_per_s,
@@ -146,50 +243,34 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         ),
     );
     p(
-        &mut t,
+        t,
         "# exactly the requests counted. ASSUMPTION: arrivals are Poisson around that rate.",
     );
     p(
-        &mut t,
+        t,
         "# To replay the recorded arrivals per bucket instead, replace this [[source]] by:",
     );
-    p(&mut t, "#   [[source]]");
-    p(&mut t, "#   name = \"recorded\"");
-    p(&mut t, "#   kind = \"trace\"");
-    p(&mut t, "#   file = \"arrivals.csv\"");
-    p(&mut t, "[[source]]");
-    p(&mut t, "name = \"recorded\"");
-    p(&mut t, "kind = \"requests\"");
-    p(&mut t, &format!("rate = {}", num(a.baseline_rate_per_s)));
+    p(t, "#   [[source]]");
+    p(t, "#   name = \"recorded\"");
+    p(t, "#   kind = \"trace\"");
+    p(t, "#   file = \"arrivals.csv\"");
+    p(t, "[[source]]");
+    p(t, "name = \"recorded\"");
+    p(t, "kind = \"requests\"");
+    p(t, &format!("rate = {}", num(a.baseline_rate_per_s)));
     let knots: Vec<String> = a
         .profile
         .iter()
         .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
         .collect();
-    p(&mut t, &format!("profile = [{}]", knots.join(", ")));
-    p(&mut t, "");
+    p(t, &format!("profile = [{}]", knots.join(", ")));
+    p(t, "");
+}
 
-    let c = fit.contention.as_ref();
-    let coef = c.filter(|c| c.significant).and_then(|c| c.coefficient);
-    let (threads, why) = match c.and_then(|c| c.knee) {
-        Some(k) => (
-            k.round().max(1.0),
-            format!(
-                "measured: throughput stops growing at about {k:.0} requests in progress (the knee); threads x instances"
-            ),
-        ),
-        None => {
-            let n = c.map_or(1.0, |c| c.max_concurrency_seen).max(1.0);
-            (
-                (n + 6.0 * n.sqrt() + 10.0).ceil(),
-                format!(
-                    "ASSUMPTION: the data never saturate (at most {n:.1} in progress in a 10 s window), so capacity is unknown; this is enough not to queue at that load"
-                ),
-            )
-        }
-    };
+/// The comments on a fitted service: the candidates, the data, the failures left out.
+fn fitted_service_comments(t: &mut String, fit: &Fit, s: &super::report::Service) {
     p(
-        &mut t,
+        t,
         &format!(
             "# Service: {} fitted by maximum likelihood to {} {} (best AIC of exponential, lognormal,",
             s.dist, s.fitted_on, s.basis
@@ -200,12 +281,9 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         .iter()
         .map(|c| format!("{} AIC {:.1} KS {:.4}", c.dist, c.aic, c.ks))
         .collect();
+    p(t, &format!("# gamma, Weibull: {}).", others.join("; ")));
     p(
-        &mut t,
-        &format!("# gamma, Weibull: {}).", others.join("; ")),
-    );
-    p(
-        &mut t,
+        t,
         &format!(
             "# Fitted mean {}, cv {:.3}; the data: mean {}, cv {:.3}, p50 {}, p95 {} ({} responses).",
             ms(s.mean_s),
@@ -219,52 +297,108 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     );
     if fit.requests.failed > 0 {
         p(
-            &mut t,
+            t,
             &format!(
-                "# {} failed requests are left out of the fit; the model has no error process of its own.",
+                "# {} failed requests are left out of the service fit; `errors` below fails as many.",
                 fit.requests.failed
             ),
         );
     }
-    let contention_comment = match c {
-        Some(c) => match (c.coefficient, c.significant) {
-            (Some(k), true) => format!(
-                "measured: time = s x (1 + {k:.5} x n) against concurrency n ({}), standard error {:.5}",
-                c.concurrency_from,
-                c.coefficient_se.unwrap_or(f64::NAN)
-            ),
-            (Some(k), false) => format!(
-                "measured: {k:.5} +- {:.5}, not distinguishable from 0, so 0",
-                c.coefficient_se.unwrap_or(f64::NAN)
-            ),
-            (None, _) => format!("not measurable: {}", c.note),
-        },
-        None => "not measurable: too few 10 s windows with responses".into(),
+}
+
+/// The comment after `contention = `: measured, not distinguishable from 0, or not told.
+fn contention_comment(c: Option<&super::concurrency::Contention>) -> String {
+    let Some(c) = c else {
+        return "ASSUMPTION: 0; not measurable: too few 10 s windows with responses".into();
     };
-    p(&mut t, "[[tier]]");
-    p(&mut t, "name = \"site\"");
+    let se = c.coefficient_se.unwrap_or(f64::NAN);
+    match c.coefficient {
+        Some(k) if c.significant => format!(
+            "measured: time = s x (1 + {k:.5} x n), n requests in progress, standard error {se:.5}; tested against the {}{}",
+            c.load_from,
+            if c.waiting_taken_out_for.is_none() {
+                " (ASSUMPTION: all of it contention, none waiting for threads)"
+            } else {
+                ""
+            }
+        ),
+        Some(k) if c.verdict == "not distinguishable from 0" => {
+            format!("measured: {k:.5} +- {se:.5}, not distinguishable from 0, so 0")
+        }
+        _ => format!(
+            "ASSUMPTION: 0; contention cannot be told from these data: {}",
+            c.note
+        ),
+    }
+}
+
+fn p(t: &mut String, line: &str) {
+    t.push_str(line);
+    t.push('\n');
+}
+
+/// A closed load test: its users, their think time and how they ramped.
+fn closed_source(t: &mut String, c: &super::closed::Closed) {
     p(
-        &mut t,
-        "instances = 1   # ASSUMPTION: all threads in one instance; split threads x instances as your site is",
-    );
-    p(&mut t, &format!("threads = {}   # {why}", threads as u64));
-    p(
-        &mut t,
+        t,
         &format!(
-            "queue = {}   # ASSUMPTION: as many waiting places as threads",
-            threads as u64
+            "# Measured: a closed load test. {} recorded at most {} users at once ({:.1} on average);",
+            c.users_from, c.users, c.mean_users
         ),
     );
-    p(&mut t, &format!("service = {}", dist_line(&s.fitted)));
     p(
-        &mut t,
+        t,
         &format!(
-            "contention = {}   # {contention_comment}",
-            num(coef.unwrap_or(0.0))
+            "# the profile follows them in {} knots. Little's law over the span, N = X (R + Z): X = {:.3}/s,",
+            c.profile.len(),
+            c.throughput_per_s
         ),
     );
-    // The model must load as written.
-    crate::model::parse_text(&t, "model.toml", std::path::Path::new("."))
-        .map_err(|e| format!("the fitted model does not load: {e}"))?;
-    Ok(t)
+    p(
+        t,
+        &format!(
+            "# R = {} (every request), Z = {:.3} s. Think time: mean {:.3} s, cv {:.2}, from {}.",
+            ms(c.mean_response_s),
+            c.think_little_s,
+            c.think_mean_s,
+            c.think_cv,
+            c.think_from
+        ),
+    );
+    p(
+        t,
+        "# Each user loops think -> request, and one who leaves is replaced at once (population = \"closed\").",
+    );
+    p(t, "[[source]]");
+    p(t, "name = \"recorded\"");
+    p(t, "kind = \"users\"");
+    p(t, "population = \"closed\"");
+    p(t, &format!("users = {}", c.users));
+    p(
+        t,
+        "pages = { dist = \"deterministic\", value = 1 }   # a session a request: the same loop for a closed user",
+    );
+    p(t, &format!("think = {}", c.think.toml()));
+    let knots: Vec<String> = c
+        .profile
+        .iter()
+        .map(|(at, f)| format!("[{}, {}]", secs(*at), num(*f)))
+        .collect();
+    p(t, &format!("profile = [{}]", knots.join(", ")));
+}
+
+/// The tier's `errors`: the share of the requests that failed, when some did.
+fn errors_line(t: &mut String, fit: &Fit) {
+    if fit.requests.failed == 0 {
+        return;
+    }
+    let share = fit.requests.failed as f64 / fit.requests.total.max(1) as f64;
+    p(
+        t,
+        &format!(
+            "errors = {}   # measured: {:.2}% of the requests failed; ASSUMPTION: whatever the load (overload losses come on top)",
+            num(share),
+            100.0 * share
+        ),
+    );
 }

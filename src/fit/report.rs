@@ -109,6 +109,16 @@ pub struct Fit {
     pub service: Option<Service>,
     pub endpoints: Vec<EndpointFit>,
     pub contention: Option<Contention>,
+    /// The closed population of a load test that records its users (else None: open arrivals).
+    pub closed: Option<super::closed::Closed>,
+    /// The model's threads and where they come from.
+    pub capacity: super::capacity::Capacity,
+    /// The fitted model simulated against the data (filled in by `surge fit` once the model
+    /// is written).
+    pub round_trip: Option<super::roundtrip::RoundTrip>,
+    /// Status codes, sessions, a service given rather than fitted, provenance, the source.
+    #[serde(flatten)]
+    pub logs: super::logs_fit::LogsFit,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -164,24 +174,21 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
         })
         .collect();
     let arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, opts.bucket_s);
-    let contention = concurrency::analyse(&c.windows, reading.recorded_concurrency);
+    let contention = concurrency::analyse(&c.windows, reading.recorded_concurrency, opts.threads);
 
-    // Concurrency of a kept response, as the contention fit saw it.
+    // Requests in progress of a kept response's window, as the contention fit saw it.
     let conc_of = |s: &Sample| -> Option<f64> {
-        if s.concurrency.is_finite() {
-            return Some(f64::from(s.concurrency));
-        }
         let i = s.window - c.windows.origin;
         let w = c.windows.cells.get(usize::try_from(i).ok()?)?;
-        concurrency::window_concurrency(w, false)
+        Some(concurrency::window_concurrency(w))
     };
     let knee = contention.as_ref().and_then(|k| k.knee);
-    let threads = contention.as_ref().and_then(|k| k.threads_fitted);
-    // With threads fitted (n from Little's law), the share of a response's window mean that is
-    // service, and that window's requests in service: the M/M/N wait taken out as in the fit.
+    let threads = contention.as_ref().and_then(|k| k.waiting_taken_out_for);
+    // With the waiting of threads taken out (open arrivals), the share of a response's window
+    // mean that is service, and that window's requests in service, as in the fit.
     let served = |s: &Sample| -> Option<(f64, f64)> {
         let t = threads?;
-        if s.concurrency.is_finite() {
+        if reading.recorded_concurrency {
             return None;
         }
         let w = c
@@ -323,6 +330,7 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
             candidates: Vec::new(),
         });
     }
+    let (closed, capacity) = population(reading, &arrivals, contention.as_ref(), opts);
     Fit {
         files,
         lines,
@@ -336,5 +344,62 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
         service,
         endpoints,
         contention,
+        closed,
+        capacity,
+        round_trip: None,
+        logs: Default::default(),
     }
+}
+
+/// The closed population, when a file records users, and the threads.
+fn population(
+    reading: &Reading,
+    arrivals: &Arrivals,
+    contention: Option<&Contention>,
+    opts: &Options,
+) -> (Option<super::closed::Closed>, super::capacity::Capacity) {
+    let c = &reading.collected;
+    let (sum_time, timed) = c.windows.cells.iter().fold((0.0, 0u64), |(s, n), w| {
+        (s + w.sum_time_all, n + u64::from(w.timed_all))
+    });
+    let closed = reading
+        .recorded_concurrency
+        .then(|| {
+            let tool = reading
+                .files
+                .iter()
+                .map(|f| f.format.as_str())
+                .find(|f| f.starts_with("jtl") || f.starts_with("k6") || f.starts_with("locust"))
+                .unwrap_or("");
+            let from = match tool.split(' ').next() {
+                Some("jtl") if tool.contains("XML") => "JMeter na (allThreads)",
+                Some("jtl") => "JMeter allThreads",
+                Some("k6") => "k6 vus",
+                Some("locust") => "Locust User Count",
+                _ => "the concurrency the files record",
+            };
+            let gaps = reading
+                .files
+                .iter()
+                .find_map(|f| super::closed::gaps_from_notes(&f.notes));
+            super::closed::analyse(
+                &c.users,
+                from,
+                c.first_s,
+                arrivals.span_s,
+                c.requests,
+                sum_time,
+                timed,
+                gaps,
+            )
+        })
+        .flatten();
+    let capacity = super::capacity::decide(
+        opts.threads,
+        contention,
+        closed.as_ref(),
+        sum_time,
+        arrivals.span_s,
+    );
+    (closed, capacity)
 }

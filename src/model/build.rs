@@ -63,6 +63,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     let slo = slo(raw.slo, ctx)?;
     super::limits::series_memory(&scenario, &slo, tiers.len(), ctx)?;
     let operators = operators(raw.operators, &tiers, ctx)?;
+    super::population::check_room(&sources, raw.waiting_room.is_some(), ctx)?;
     let waiting_room = super::waiting_room::build(raw.waiting_room, &sources, ctx)?;
     Ok(Model {
         file: ctx.file.to_string(),
@@ -227,6 +228,7 @@ fn source(
             "`file` belongs to kind = \"trace\" (arrivals read from a CSV file)".into(),
         ));
     }
+    let population = super::population::population(&s, key, global, ctx)?;
     let (baseline, pages, think, trace) = match s.kind {
         SourceKind::Trace => trace_arrivals(&s, key, has_profile, duration_s, ctx)?,
         SourceKind::Requests => request_arrivals(&s, key, ctx)?,
@@ -244,16 +246,19 @@ fn source(
         key,
     )
     .map_err(|(k, m)| ctx.fail(&k, m))?;
-    Ok(Source {
+    let source = Source {
         name,
         kind: s.kind,
         baseline,
+        population,
         profile,
         pages,
         think,
         trace,
         client,
-    })
+    };
+    super::population::check_think(&source, key, ctx)?;
+    Ok(source)
 }
 
 fn trace_arrivals(

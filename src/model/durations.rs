@@ -20,6 +20,7 @@ const DURATION_KEYS: &[&str] = &[
     "client.retry.base",
     "client.retry.cap",
     "tier[].request_timeout",
+    "tier[].refused_after",
     "tier[].codel.target",
     "tier[].codel.interval",
     "tier[].restart.after",

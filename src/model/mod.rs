@@ -1,7 +1,8 @@
 //! The model: what a planner writes in TOML (`schema`), how it is read (`load`) and checked and
 //! defaulted (`build`, `build_tier`), and the checked form the simulator runs (`spec`, with
 //! `Model` at its top). Units, distributions, traces, `--set` overrides, the durations a file
-//! states, error messages and the waiting room each have their own file.
+//! states, error messages, the waiting room and the checks of a users source's `population` each
+//! have their own file.
 
 mod build;
 mod build_tier;
@@ -13,6 +14,7 @@ pub mod error;
 mod limits;
 mod load;
 pub(crate) mod overrides;
+mod population;
 pub mod schema;
 pub mod spec;
 pub mod tier_policies;
@@ -24,7 +26,9 @@ pub use client_policies::{Breaker, BudgetKind, RetryRatio, Throttle};
 pub use dist::Dist;
 pub use error::{ModelError, Place};
 pub use load::{load, load_with_text, parse_text};
-pub use schema::{Action, Backoff, Balancer, COUNT_KEYS, Discipline, Jitter, SourceKind};
+pub use schema::{
+    Action, Backoff, Balancer, COUNT_KEYS, Discipline, Jitter, Population, SourceKind,
+};
 pub use spec::{
     Autoscale, Client, Codel, HealthCheck, Model, Operator, Profile, Restart, Retry, Scenario, Slo,
     Source, Surge, Tier,

@@ -161,6 +161,17 @@ pub enum SourceKind {
     Trace,
 }
 
+/// Whether a users source's users come and go as they please (`open`: sessions begin as a
+/// Poisson process, so their number grows under overload) or are a fixed pool held at the
+/// target (`closed`: as a load generator's threads or virtual users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Population {
+    #[default]
+    Open,
+    Closed,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
@@ -168,6 +179,8 @@ pub struct RawSource {
     pub kind: SourceKind,
     pub rate: Option<Positive>,
     pub users: Option<Positive>,
+    /// Users only: `open` (the default) or `closed` (see `Population`).
+    pub population: Option<Population>,
     pub profile: Option<Vec<(Duration, NonNegative)>>,
     pub pages: Option<RawDist>,
     pub think: Option<RawDist>,
@@ -210,8 +223,12 @@ pub struct RawTier {
     pub service: RawDist,
     pub contention: Option<NonNegative>,
     pub visit: Option<Probability>,
+    /// Share of the requests served here that end in an error (load-independent failures).
+    pub errors: Option<Probability>,
     pub balancer: Option<Balancer>,
     pub request_timeout: Option<Duration>,
+    /// A request turned away by a full queue reaches its client as a rejection this long after.
+    pub refused_after: Option<Duration>,
     pub memory: Option<RawMemory>,
     pub restart: Option<RawRestart>,
     pub health_check: Option<RawHealthCheck>,

@@ -5,7 +5,7 @@
 
 use super::client_policies::{Breaker, RetryRatio, Throttle};
 use super::dist::Dist;
-use super::schema::{Action, Backoff, Balancer, Discipline, Jitter, SourceKind};
+use super::schema::{Action, Backoff, Balancer, Discipline, Jitter, Population, SourceKind};
 use super::trace::Trace;
 
 #[derive(Debug, Clone)]
@@ -139,6 +139,9 @@ pub struct Source {
     /// Baseline requests per second (`requests`) or concurrent users (`users`); for a trace,
     /// its mean rate over the horizon.
     pub baseline: f64,
+    /// Open (sessions arrive) or closed (a pool of users held at the target); `Open` for the
+    /// other kinds.
+    pub population: Population,
     pub profile: Profile,
     /// Pages per session (users).
     pub pages: Option<Dist>,
@@ -208,12 +211,16 @@ pub struct Tier {
     pub service: Dist,
     pub contention: f64,
     pub visit: f64,
+    /// Share of the requests served here that fail at the end of their service (`errors`).
+    pub errors: f64,
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,
     /// The instance crashes when its memory passes this many bytes.
     pub memory_limit: Option<f64>,
     pub request_timeout_s: Option<f64>,
+    /// A request turned away by a full queue reaches its client this long after (`None`: at once).
+    pub refused_after_s: Option<f64>,
     pub restart: Restart,
     pub health_check: Option<HealthCheck>,
     pub autoscale: Option<Autoscale>,

@@ -48,11 +48,12 @@ pub fn build(fit: &Value, model_text: &str, dir: &Path) -> Report {
             s["fitted_on"],
             s["basis"].as_str().unwrap_or("")
         ));
-    } else {
+    } else if !fit["service_given"].is_object() {
         answer.push(
             "Service time: fewer than 10 successful responses with a time, so no fit.".into(),
         );
     }
+    answer.extend(super::fit_sessions::answer(fit));
     let c = &fit["contention"];
     if let (Some(k), Some(se)) = (c["coefficient"].as_f64(), c["coefficient_se"].as_f64()) {
         answer.push(format!(
@@ -64,6 +65,7 @@ pub fn build(fit: &Value, model_text: &str, dir: &Path) -> Report {
             }
         ));
     }
+    answer.extend(population_answer(fit));
     let files = Table {
         caption: "Files read".into(),
         header: vec![
@@ -164,6 +166,7 @@ pub fn build(fit: &Value, model_text: &str, dir: &Path) -> Report {
             blocks: vec![Block::Chart(ch)],
         });
     }
+    sections.extend(super::fit_sessions::section(fit));
     if let Some(note) = c["note"].as_str() {
         sections.push(Section {
             heading: "Concurrency".into(),
@@ -194,4 +197,45 @@ pub fn build(fit: &Value, model_text: &str, dir: &Path) -> Report {
         checks: Vec::new(),
         sections,
     }
+}
+
+/// The closed population, the threads and where they come from, and the round trip, in
+/// sentences (fit.json's `closed`, `capacity` and `round_trip`).
+fn population_answer(fit: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let c = &fit["closed"];
+    if c.is_object() {
+        out.push(format!(
+            "A closed load test: {} users at most ({}), thinking {:.3} s between requests ({}).",
+            c["users"],
+            c["users_from"].as_str().unwrap_or("?"),
+            f(&c["think_mean_s"]),
+            c["think_from"].as_str().unwrap_or("")
+        ));
+    }
+    let cap = &fit["capacity"];
+    if cap.is_object() {
+        out.push(format!(
+            "Threads: {} ({}).",
+            cap["threads"],
+            cap["why"].as_str().unwrap_or("")
+        ));
+    }
+    let rt = &fit["round_trip"];
+    if rt.is_object() {
+        let p95 = |v: &Value| ms(v.as_f64().unwrap_or(f64::NAN));
+        out.push(format!(
+            "Simulated on the fitted model: {:.1}% success vs {:.1}% in the data; p95 {} vs {}{}.",
+            100.0 * f(&rt["simulated"]["success_rate"]),
+            100.0 * f(&rt["data"]["success_rate"]),
+            p95(&rt["simulated"]["p95_s"]),
+            p95(&rt["data"]["p95_s"]),
+            if rt["within"] == Value::Bool(true) {
+                ""
+            } else {
+                ": WARNING, the model does not reproduce the data (more than 5 points of success or 25% of p95 apart)"
+            }
+        ));
+    }
+    out
 }

@@ -13,6 +13,7 @@ pub mod assert;
 pub mod compare;
 pub mod crashpoint;
 pub mod fit;
+mod fit_sessions;
 pub mod html;
 pub mod markdown;
 pub mod mean;

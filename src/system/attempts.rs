@@ -274,7 +274,15 @@ impl World<'_> {
             if !probe {
                 self.instance_result(now, t, i, false, cal);
             }
-            self.finish(now, req, Some(Outcome::Rejected), cal);
+            match self.tiers[t].refused_after_s {
+                // The client learns of it later (a proxy's connect timeout on a full backlog):
+                // until then the attempt is live, holds what it held upstream and can time out.
+                Some(d) if !probe => {
+                    let epoch = self.attempts[req as usize].epoch;
+                    cal.schedule(now.after(d), Event::Refused { req, epoch });
+                }
+                _ => self.finish(now, req, Some(Outcome::Rejected), cal),
+            }
             return false;
         }
         if !probe && self.shortcuts.tier_policies {

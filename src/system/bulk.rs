@@ -64,7 +64,8 @@ impl Group {
         let source_ok: Vec<bool> = (model.sources.iter().zip(sources))
             .map(|(s, state)| {
                 let c = &s.client;
-                let plain = c.breaker.is_none() && c.throttle.is_none();
+                // A closed population's users keep their own events (`population`).
+                let plain = c.breaker.is_none() && c.throttle.is_none() && state.closed.is_none();
                 plain
                     && match s.kind {
                         SourceKind::Users => {

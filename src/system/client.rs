@@ -111,6 +111,10 @@ impl World<'_> {
                 self.wait_then_page(now, user, PoolKind::Refreshing, cal);
                 return;
             }
+            if self.sources[a.source as usize].closed.is_some() {
+                self.closed_session_ends(now, user, cal);
+                return;
+            }
             self.leave(now, user, cal);
             if client.return_probability > 0.0
                 && open01(&mut self.sources[a.source as usize].returning.rng)

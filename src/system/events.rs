@@ -17,6 +17,8 @@ pub enum Event {
     Session { source: u16 },
     /// A user who left after errors comes back: a new session.
     Return { source: u16 },
+    /// The target of a closed population changes (`population`).
+    Population { source: u16 },
     /// Some member of one of a source's pools is due (see `Pool`).
     Pool { source: u16, pool: PoolKind },
     /// A user asks for the next page (after reading), asks again (refresh), or leaves.
@@ -29,6 +31,8 @@ pub enum Event {
     ClientTimeout { source: u16 },
     /// The client abandons the attempt if it is still waiting for a thread.
     Abandon { req: u32, epoch: u32 },
+    /// A rejection by a full queue reaches the client (`refused_after` after it was turned away).
+    Refused { req: u32, epoch: u32 },
     /// The server stops working on the attempt in `tier` (request_timeout).
     ServerTimeout { req: u32, epoch: u32, tier: u8 },
     /// A crashed (or operator-restarted) instance is up again.
@@ -85,6 +89,7 @@ impl World<'_> {
                 self.begin_session(now, source, cal);
             }
             Event::Return { source } => self.begin_session(now, source, cal),
+            Event::Population { source } => self.population_changes(now, source, cal),
             Event::Page { user } => self.page_due(now, user, cal),
             Event::Pool { source, pool } => self.pool_fires(now, source, pool, cal),
             Event::Retry { call } => {
@@ -101,6 +106,10 @@ impl World<'_> {
                     return;
                 }
                 let t = a.at as usize;
+                if self.tiers[t].service_failed() {
+                    self.finish(now, req, Some(Outcome::Failed), cal);
+                    return;
+                }
                 self.advance(now, req, t + 1, cal);
                 self.held_timeouts(now, req, epoch, 1 << t, cal);
             }
@@ -109,6 +118,11 @@ impl World<'_> {
                 let a = self.attempts[req as usize];
                 if a.epoch == epoch && !a.client_gone && a.waiting {
                     self.finish(now, req, Some(Outcome::TimedOut), cal);
+                }
+            }
+            Event::Refused { req, epoch } => {
+                if self.attempts[req as usize].epoch == epoch {
+                    self.finish(now, req, Some(Outcome::Rejected), cal);
                 }
             }
             Event::ServerTimeout { req, epoch, tier } => {

@@ -28,7 +28,8 @@
 //! `client` (what a client does after an outcome, retries and backoff), `crashes` (crashes,
 //! restarts, health checks), `operators` (operators' actions and the autoscaler), `observe`
 //! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
-//! (arrival times) and `waiting_room` (the room in front of the users sources); the clients'
+//! (arrival times), `population` (a closed users source, held at its target) and
+//! `waiting_room` (the room in front of the users sources); the clients'
 //! policies: `breaker`, `throttle`, `retry_budget` (`client_policies` where attempts meet
 //! them); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the balancer's
 //! outlier detection), `scale_in` (scaling in and instance-hours) and `tier_policies` (where
@@ -48,6 +49,7 @@ mod events;
 mod observe;
 mod operators;
 mod outlier;
+mod population;
 pub mod retry_budget;
 mod scale_in;
 mod shortcuts;
@@ -139,6 +141,8 @@ const VISIT: u64 = 2;
 const BALANCER: u64 = 3;
 /// A tier's concurrency limiter (only Vegas draws from its stream).
 const LIMIT: u64 = 4;
+/// Whether a service ends in an error (`errors`; drawn only when above 0).
+const ERRORS: u64 = 5;
 /// The waiting room's stream: (ROOM, 0, 0). Kinds 1 (sources) and 4 (client throttles) are
 /// in `users` and `client_policies`.
 const ROOM: u64 = 3;
@@ -158,6 +162,7 @@ impl<'m> World<'m> {
                 let mut state = TierState::new(t, [rng(SERVICE), rng(VISIT), rng(BALANCER)]);
                 state.limiter = (t.concurrency_limit)
                     .map(|c| concurrency_limit::TierLimiter::new(c, rng(LIMIT)));
+                state.rng_errors = (t.errors > 0.0).then(|| rng(ERRORS));
                 state
             })
             .collect();
@@ -248,7 +253,8 @@ impl<'m> World<'m> {
 
     /// Schedule the first events. Users sources start warm: as many users as the model puts on
     /// the site at t = 0, each about to ask for a page after a think time (exactly the stationary
-    /// state when think times are exponential and pages geometric).
+    /// state when think times are exponential and pages geometric). A closed source has no
+    /// arrivals: its slot holds the next change of its target instead (`population`).
     pub fn start(&mut self, cal: &mut Calendar<Event>) {
         let mut line_if = |used: bool| if used { cal.add_line() } else { NO_LINE };
         self.line_server = (self.tiers.iter())
@@ -262,7 +268,10 @@ impl<'m> World<'m> {
             room.attach(cal);
         }
         for i in 0..self.sources.len() {
-            self.schedule_next(i as u16, cal);
+            let closed = self.sources[i].closed.is_some();
+            if !closed {
+                self.schedule_next(i as u16, cal);
+            }
             if self.sources[i].kind == SourceKind::Users {
                 let s = &self.model.sources[i];
                 let n =
@@ -278,6 +287,9 @@ impl<'m> World<'m> {
                     }
                     self.metrics.users.add(Time::ZERO, 1.0);
                     self.wait_then_page(Time::ZERO, user, PoolKind::Thinking, cal);
+                }
+                if closed {
+                    self.start_closed(i as u16, n, cal);
                 }
             }
         }

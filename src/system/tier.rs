@@ -79,6 +79,9 @@ pub struct TierState {
     pub(super) exponential_mean: Option<f64>,
     pub contention: f64,
     pub visit: f64,
+    /// Share of services that end in an error, and its stream (set by `World::new` when above 0).
+    pub errors: f64,
+    pub rng_errors: Option<Stream>,
     pub balancer: Balancer,
     pub memory_base: f64,
     pub memory_per_request: f64,
@@ -86,6 +89,8 @@ pub struct TierState {
     /// An instance can crash (a memory limit): `Instance::active` is kept.
     pub crashes: bool,
     pub request_timeout_s: Option<f64>,
+    /// A rejection by a full queue reaches the client this long after (`refused_after`).
+    pub refused_after_s: Option<f64>,
     pub restart: Restart,
     pub cold_factor: f64,
     pub cold_warmup_s: f64,
@@ -132,12 +137,15 @@ impl TierState {
             },
             contention: t.contention,
             visit: t.visit,
+            errors: t.errors,
+            rng_errors: None,
             balancer: t.balancer,
             memory_base: t.memory_base,
             memory_per_request: t.memory_per_request,
             memory_limit: t.memory_limit,
             crashes: t.memory_limit.is_some(),
             request_timeout_s: t.request_timeout_s,
+            refused_after_s: t.refused_after_s,
             restart: t.restart,
             cold_factor: t.restart.cold_factor,
             cold_warmup_s: t.restart.cold_warmup_s,
@@ -162,6 +170,15 @@ impl TierState {
     pub fn add_instance(&mut self, now: Time) -> u32 {
         self.instances.push(Instance::new(Some(now)));
         (self.instances.len() - 1) as u32
+    }
+
+    /// Whether the service just ended is an error (`errors`): a draw only when above 0.
+    #[inline]
+    pub fn service_failed(&mut self) -> bool {
+        match &mut self.rng_errors {
+            Some(rng) => crate::engine::rng::open01(rng) < self.errors,
+            None => false,
+        }
     }
 
     /// A service time from the tier's distribution (before any slowdown).

@@ -7,7 +7,7 @@ use super::arrivals::Arrivals;
 use super::{NONE, TOKEN_CAP, World};
 use crate::engine::rng::{open01, substream};
 use crate::engine::{Calendar, Stream, Time};
-use crate::model::{Dist, Model, SourceKind};
+use crate::model::{Dist, Model, Population, SourceKind};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
@@ -63,6 +63,8 @@ pub(super) struct SourceState {
     pub(super) refreshing: Pool,
     /// Users who will come back (its stream: whether to come back, and when).
     pub(super) returning: Pool,
+    /// A closed population's state (`population`); `None` for an open source.
+    pub(super) closed: Option<super::population::Closed>,
 }
 
 /// Purposes of a source's random streams: stream (SOURCE, source index, purpose).
@@ -108,6 +110,8 @@ impl SourceState {
                 PoolKind::Refreshing,
             ),
             returning: pool(s.client.return_after.as_ref(), RETURN, PoolKind::Returning),
+            closed: (s.population == Population::Closed)
+                .then(|| super::population::Closed::new(s, &model.surge)),
         }
     }
 }
@@ -430,7 +434,13 @@ fn prefetch<T>(v: &[T], i: usize) {
 impl World<'_> {
     /// A user is due to ask for a page: the next one, a refresh, or none (it leaves).
     pub(super) fn page_due(&mut self, now: Time, user: u32, cal: &mut Calendar<Event>) {
-        let u = self.users[user as usize];
+        let mut u = self.users[user as usize];
+        if self.sources[u.source as usize].closed.is_some() {
+            if !self.closed_page_due(now, user) {
+                return;
+            }
+            u = self.users[user as usize];
+        }
         if u.pages_left == 0 {
             self.leave(now, user, cal);
         } else {

@@ -93,7 +93,7 @@ fn generate(t: &Truth) -> Vec<Req> {
     out
 }
 
-fn clf(epoch: f64) -> String {
+pub(crate) fn clf(epoch: f64) -> String {
     let secs = epoch.floor() as i64;
     let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);
@@ -333,6 +333,10 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
     }
     let out = dir.path().join("out");
     let j = fit(&[&log], &[], &out);
+    // fit's own round trip agrees
+    let rt = &j["round_trip"];
+    assert_eq!(rt["within"], true, "{rt}");
+    assert_eq!(rt["whole_span"], true, "{rt}");
     let times: Vec<f64> = reqs
         .iter()
         .map(|r| (r.time * 1000.0).round() / 1000.0)
@@ -424,7 +428,7 @@ fn formats_read_the_right_figures() {
     let j = sample("results.jtl", &[]);
     assert_eq!(j["endpoints"][0]["endpoint"], "Home page");
     assert!(
-        j["contention"]["concurrency_from"]
+        j["contention"]["load_from"]
             .as_str()
             .unwrap()
             .contains("recorded")
@@ -537,4 +541,40 @@ fn a_custom_log_format_is_compiled_from_nginx_or_apache_syntax() {
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("no time field"), "{err}");
+}
+
+#[test]
+fn a_proxy_log_with_both_times_is_read_with_its_response_times() {
+    // nginx in front of an application server, as the reality check's: the combined format
+    // followed by $request_time $upstream_response_time (a 499's upstream time may be "-").
+    // Read as a plain log, the times were lost and the service became an assumption.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for (i, (status, rt, urt)) in [
+        (200, "0.100", "0.099"),
+        (200, "0.300", "0.300"),
+        (499, "2.000", "-"),
+        (200, "0.200", "0.199"),
+    ]
+    .iter()
+    .cycle()
+    .take(40)
+    .enumerate()
+    {
+        text.push_str(&format!(
+            "127.0.0.1 - - [06/Dec/2026:23:12:{:02} +0000] \"GET / HTTP/1.1\" {status} 3 \"-\" \"locust\" {rt} {urt}\n",
+            10 + i
+        ));
+    }
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, text).unwrap();
+    let j = fit(&[&log], &[], &dir.path().join("out"));
+    let shown = j["files"][0]["format"].as_str().unwrap();
+    assert!(shown.contains("$upstream_response_time"), "read as {shown}");
+    assert_eq!(j["lines"]["skipped"], 0);
+    assert_eq!(j["arrivals"]["requests"], 40);
+    assert_eq!(j["requests"]["failed"], 10);
+    // The 30 successes' request times: 10 each of 100, 300 and 200 ms.
+    let mean = j["service"]["observed"]["mean_s"].as_f64().unwrap();
+    assert!((mean - 0.2).abs() < 1e-9, "mean {mean}");
 }

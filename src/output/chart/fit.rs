@@ -2,7 +2,8 @@
 //! panels: the empirical CDF of the times fitted against each candidate's CDF (log time axis),
 //! requests per second per bucket with the profile the model replays, and mean response time
 //! against concurrency with the fitted curve (contention, the wait for the fitted threads where
-//! there are some) and the knee. On the shared look (`theme`); plotters' own axes (one of them
+//! there are some) and the knee; for an access log with sessions, two more (`fit_sessions`).
+//! On the shared look (`theme`); plotters' own axes (one of them
 //! logarithmic) rather than `scale`.
 
 use std::path::Path;
@@ -22,8 +23,8 @@ use crate::fit::concurrency;
 use crate::fit::report::Fit;
 
 const H: u32 = 1650;
-const COLORS: [RGBColor; 4] = [BLUE, RED, GREEN, PURPLE];
-const DATA: RGBColor = TEXT;
+pub(super) const COLORS: [RGBColor; 4] = [BLUE, RED, GREEN, PURPLE];
+pub(super) const DATA: RGBColor = TEXT;
 
 struct FitChart<'a> {
     fit: &'a Fit,
@@ -32,7 +33,7 @@ struct FitChart<'a> {
 
 impl Figure for FitChart<'_> {
     fn size(&self) -> (u32, u32) {
-        (FIG_W, H)
+        (FIG_W, H + super::fit_sessions::extra_height(self.fit))
     }
     fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
@@ -47,17 +48,17 @@ pub fn draw_fit(fit: &Fit, title: &str, png: &Path, svg: &Path) -> Result<()> {
     write_figure(&FitChart { fit, title }, png, svg)
 }
 
-type Area<'a, DB> = DrawingArea<DB, Shift>;
+pub(super) type Area<'a, DB> = DrawingArea<DB, Shift>;
 
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+pub(super) fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
 }
 
 /// A panel's chart on plotters' own axes.
-type Panel<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+pub(super) type Panel<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
 
 /// A panel's chart: its title above, room for the tick labels.
-fn panel<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
+pub(super) fn panel<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
     area: &'a Area<DB>,
     title: impl AsRef<str>,
     x: X,
@@ -73,7 +74,7 @@ fn panel<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
 }
 
 /// The grid, the tick labels and the axis descriptions, in the chart look.
-fn axes<'m, 'a, 'b, X, Y, DB>(
+pub(super) fn axes<'m, 'a, 'b, X, Y, DB>(
     mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
     x_desc: &str,
     y_desc: &str,
@@ -92,7 +93,7 @@ where
 }
 
 /// The series' legend, boxed, at `at`.
-fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+pub(super) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     at: SeriesLabelPosition,
 ) -> Result<()> {
@@ -111,6 +112,11 @@ fn panels<DB: DrawingBackend>(root: &Area<DB>, fit: &Fit, title: &str) -> Result
     let (head, body) = root.split_vertically(60);
     head.draw_text(title, &style(TITLE_SIZE, &TEXT), (30, 18))
         .map_err(err)?;
+    let extra = super::fit_sessions::extra_height(fit);
+    let (body, sessions) = body.split_vertically(H - 60);
+    if extra > 0 {
+        super::fit_sessions::panels(&sessions, fit)?;
+    }
     let parts = body.split_evenly((3, 1));
     cdf_panel(&parts[0], fit)?;
     arrivals_panel(&parts[1], fit)?;
@@ -118,7 +124,7 @@ fn panels<DB: DrawingBackend>(root: &Area<DB>, fit: &Fit, title: &str) -> Result
     Ok(())
 }
 
-fn note<DB: DrawingBackend>(area: &Area<DB>, title: &str, text: &str) -> Result<()> {
+pub(super) fn note<DB: DrawingBackend>(area: &Area<DB>, title: &str, text: &str) -> Result<()> {
     area.draw_text(title, &style(PANEL_TITLE_SIZE, &TEXT), (30, 10))
         .map_err(err)?;
     area.draw_text(text, &style(DESC_SIZE, &TEXT_DIM), (30, 60))
@@ -129,11 +135,18 @@ fn note<DB: DrawingBackend>(area: &Area<DB>, title: &str, text: &str) -> Result<
 fn cdf_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> {
     let title = "Service time: empirical CDF against the fitted candidates (lowest AIC first)";
     let Some(s) = fit.service.as_ref().filter(|s| s.sorted.len() >= 10) else {
-        return note(
-            area,
-            title,
-            "fewer than 10 successful responses with a time: nothing fitted",
-        );
+        let why = match &fit.logs.service_given {
+            Some(g) if g.from == "assumption" => format!(
+                "no response times in the data: the model's service {} is an ASSUMPTION",
+                g.spec.spec
+            ),
+            Some(g) => format!(
+                "no response times in the data: the model's service is --service {}",
+                g.spec.spec
+            ),
+            None => "fewer than 10 successful responses with a time: nothing fitted".into(),
+        };
+        return note(area, title, &why);
     };
     let x = &s.sorted;
     let n = x.len();
@@ -181,7 +194,7 @@ fn cdf_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> {
     Ok(())
 }
 
-fn format_s(v: f64) -> String {
+pub(super) fn format_s(v: f64) -> String {
     if v >= 1.0 {
         format!("{v:.3}")
             .trim_end_matches('0')
@@ -266,13 +279,14 @@ fn arrivals_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> 
 }
 
 fn contention_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> {
-    let title = "Response time against concurrency (10 s windows pooled by concurrency)";
+    let title = "Response time against requests in progress (10 s windows pooled by load)";
     let Some(c) = fit.contention.as_ref().filter(|c| !c.points.is_empty()) else {
-        return note(
-            area,
-            title,
-            "too few 10 s windows with responses to show concurrency",
-        );
+        let why = if fit.service.is_none() {
+            "no response times in the data: no concurrency to show"
+        } else {
+            "too few 10 s windows with responses to show concurrency"
+        };
+        return note(area, title, why);
     };
     let nmax = c.points.iter().map(|p| p.n).fold(0.0, f64::max) * 1.1;
     let tmax = c

@@ -18,6 +18,7 @@ mod contour;
 mod crash_table;
 mod crashpoint;
 mod fit;
+mod fit_sessions;
 mod heatmap;
 mod legend;
 mod panels;

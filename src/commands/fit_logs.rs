@@ -1,0 +1,182 @@
+//! `surge fit`'s flags and terminal lines for access logs: `--session-gap` and `--assets`
+//! checked, pages.csv written where the model draws pages from the counts, and what the
+//! terminal says of the service (given or ASSUMPTION), of where each figure came from, of the
+//! status codes, the sessions and the source the model uses.
+//!
+//! The fitting is `fit::logs_fit`'s and `fit::sessions_fit`'s; this file only checks and prints.
+
+use anyhow::Result;
+use std::path::Path;
+
+use crate::fit::logs_fit::SourceKind;
+use crate::fit::report::Fit;
+use crate::model::error::BadInput;
+use crate::model::units::parse_duration;
+use crate::output::write_atomic;
+
+/// `--session-gap`: a duration of at least 1 s.
+pub(crate) fn session_gap(text: &str) -> Result<f64, BadInput> {
+    let s = parse_duration(text).map_err(|e| BadInput(format!("--session-gap: {e}")))?;
+    if !(1.0..=400.0 * 86_400.0).contains(&s) {
+        return Err(BadInput(format!(
+            "--session-gap must be from 1 s to 400 days (got {text})"
+        )));
+    }
+    Ok(s)
+}
+
+/// `--assets`: a regular expression (the default when not given).
+pub(crate) fn assets(pattern: Option<&str>) -> Result<regex_lite::Regex, BadInput> {
+    match pattern {
+        None => Ok(crate::fit::default_assets()),
+        Some(p) => regex_lite::Regex::new(p)
+            .map_err(|e| BadInput(format!("--assets `{p}` is not a regular expression: {e}"))),
+    }
+}
+
+/// pages.csv, where the model draws pages per session from the counts.
+pub(crate) fn write_pages(fit: &Fit, out: &Path) -> Result<()> {
+    if let Some(s) = &fit.logs.sessions {
+        if fit.logs.model_source.kind == SourceKind::Users && s.pages.model == "empirical" {
+            write_atomic(&out.join("pages.csv"), s.pages_csv().as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn ms(s: f64) -> String {
+    crate::fit::model_toml::ms(s)
+}
+
+/// What the terminal says of the service given, the provenance, the sessions and the source.
+pub(crate) fn print(f: &Fit) {
+    let l = &f.logs;
+    if let Some(g) = &l.service_given {
+        let s = &g.spec;
+        if g.from == "assumption" {
+            println!(
+                "service: ASSUMPTION {} (mean {}, cv {:.2}): no file records response times and no --service was given; give --service DIST or a load test of the site",
+                s.spec,
+                ms(s.mean_s),
+                s.cv
+            );
+        } else {
+            println!(
+                "service: given by --service {} (mean {}, cv {:.2}), not fitted",
+                s.spec,
+                ms(s.mean_s),
+                s.cv
+            );
+        }
+    }
+    let p = &l.provenance;
+    let sessions = if p.sessions.is_empty() {
+        String::new()
+    } else {
+        format!("; sessions: {}", p.sessions.join(", "))
+    };
+    println!(
+        "from: arrivals, endpoints, status codes: {}{sessions}; service: {}; contention: {}",
+        p.arrivals.join(", "),
+        p.service,
+        p.contention
+    );
+    let total: u64 = l.status_codes.values().sum();
+    if total > 0 {
+        let mut codes: Vec<(&String, &u64)> = l.status_codes.iter().collect();
+        codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = codes
+            .iter()
+            .take(8)
+            .map(|(c, n)| format!("{c} {:.1}%", 100.0 * **n as f64 / total as f64))
+            .collect();
+        println!(
+            "status codes: {}{}",
+            shown.join(", "),
+            if codes.len() > 8 { ", ..." } else { "" }
+        );
+    }
+    if let Some(s) = &l.sessions {
+        print_sessions(s);
+    }
+    let src = &l.model_source;
+    match (src.kind, src.users) {
+        (SourceKind::Users, Some(u)) => println!(
+            "model source: users, {u:.2} on the site at baseline ({}); --source requests for open arrivals",
+            src.why
+        ),
+        _ => println!("model source: requests ({})", src.why),
+    }
+}
+
+fn print_sessions(s: &crate::fit::sessions_fit::Sessions) {
+    println!(
+        "sessions ({} gap): {} sessions, {} page views, {} assets ({:.2} per page); {} asset-only visits; {} sessions within a gap of either end",
+        crate::fmt::human_duration(s.gap_s),
+        s.sessions,
+        s.page_views,
+        s.assets,
+        s.assets_per_page,
+        s.asset_only_visits,
+        s.cut_at_ends
+    );
+    let st = &s.starts;
+    println!(
+        "  new sessions: median {:.4}/s per {} s bucket, mean {:.4}/s, peak {:.4}/s",
+        st.median_rate_per_s, st.bucket_s, st.mean_rate_per_s, st.peak_rate_per_s
+    );
+    let shares: Vec<String> = s
+        .pages
+        .shares
+        .iter()
+        .map(|x| {
+            format!(
+                "{} {:.1}% ({:.1}%)",
+                x.pages,
+                100.0 * x.data,
+                100.0 * x.geometric
+            )
+        })
+        .collect();
+    println!(
+        "  pages per session: mean {:.2}, cv {:.2}; geometric of that mean: KS {:.4} against the counts, model uses {}",
+        s.pages.mean, s.pages.cv, s.pages.geometric_ks, s.pages.model
+    );
+    println!(
+        "    sessions of n pages, data (geometric): {}",
+        shares.join(", ")
+    );
+    match &s.think {
+        Some(t) => println!(
+            "  think (between the starts of consecutive pages): {} mean {}, cv {:.2}, KS {:.4}, fitted to {} of {} gaps ({} in the same second, read as 0.5 s); data mean {}, cv {:.2}; {:.2}% of the fit lies beyond the gap",
+            t.best.dist,
+            ms(t.best.mean_s),
+            t.best.cv,
+            t.best.ks,
+            t.fitted_on,
+            t.gaps,
+            t.zero_gaps,
+            ms(t.mean_s),
+            t.cv,
+            100.0 * t.beyond_gap
+        ),
+        None => println!("  think: fewer than 10 gaps between pages, no fit"),
+    }
+    let r = &s.returning;
+    println!(
+        "  returning: {:.1}% of sessions from an address seen before{}; {}{}",
+        100.0 * r.share,
+        r.gap_mean_s
+            .map(|g| format!(", after {} on average", crate::fmt::human_duration(g)))
+            .unwrap_or_default(),
+        r.why,
+        if r.undercounted {
+            " (too many addresses to remember them all: undercounted)"
+        } else {
+            ""
+        }
+    );
+    if !s.seen {
+        println!("  no users source: {}", s.why);
+    }
+}

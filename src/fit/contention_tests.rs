@@ -1,0 +1,144 @@
+//! Tests of the contention fit on requests generated with known contention (`synth`): none must
+//! come out "not distinguishable from 0" in at least 95% of seeds, open or closed; a known
+//! contention must come out significant and within two standard errors of the truth; waiting
+//! for threads is told from contention once the threads are given; a load that does not vary
+//! cannot tell.
+
+use super::concurrency::{Contention, analyse};
+use super::synth::{self, Truth};
+
+fn open_fit(t: &Truth, rate: fn(f64) -> f64, max_rate: f64, threads: Option<u32>) -> Contention {
+    let c = synth::collect(&synth::open(t, rate, max_rate));
+    analyse(&c.windows, false, threads).expect("enough windows")
+}
+
+fn closed_fit(t: &Truth, users: fn(f64) -> usize, think_s: f64) -> Contention {
+    let c = synth::collect(&synth::closed(t, users, think_s));
+    analyse(&c.windows, true, None).expect("enough windows")
+}
+
+fn truth(seed: u64, contention: f64, threads: usize) -> Truth {
+    Truth {
+        seed,
+        duration_s: 1200.0,
+        mean_s: 0.1,
+        cv: 1.0,
+        contention,
+        threads,
+    }
+}
+
+/// Seeds whose verdict is not "not distinguishable from 0", with the contention fitted.
+fn false_alarms(fits: impl Iterator<Item = (u64, Contention)>) -> (usize, Vec<String>) {
+    let mut n = 0;
+    let mut bad = Vec::new();
+    for (seed, c) in fits {
+        n += 1;
+        eprintln!(
+            "seed {seed}: {} {:?} +- {:?}",
+            c.verdict, c.coefficient, c.coefficient_se
+        );
+        if c.verdict != "not distinguishable from 0" {
+            bad.push(format!(
+                "seed {seed}: {} {:?} +- {:?} ({})",
+                c.verdict, c.coefficient, c.coefficient_se, c.note
+            ));
+        }
+    }
+    (n, bad)
+}
+
+#[test]
+fn no_contention_in_open_arrivals_is_not_distinguishable_from_0_in_95_percent_of_seeds() {
+    // 20/s rising to 80/s over 20 min, 100 ms each, nobody waits
+    let rate = |t: f64| 20.0 + 60.0 * t / 1200.0;
+    let (n, bad) =
+        false_alarms((1..=40).map(|seed| (seed, open_fit(&truth(seed, 0.0, 0), rate, 80.0, None))));
+    assert!(
+        bad.len() * 20 <= n,
+        "{} of {n} seeds:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn no_contention_in_a_closed_test_is_not_distinguishable_from_0_in_95_percent_of_seeds() {
+    // 10 users rising to 100 over 20 min, thinking 1 s, 100 ms each, nobody waits
+    let users = |t: f64| 10 + (90.0 * t / 1200.0) as usize;
+    let (n, bad) =
+        false_alarms((1..=40).map(|seed| (seed, closed_fit(&truth(seed, 0.0, 0), users, 1.0))));
+    assert!(
+        bad.len() * 20 <= n,
+        "{} of {n} seeds:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+/// Each seed's contention is significant and, in all but one of 10 seeds, within two standard
+/// errors of the truth.
+fn recovered(fits: Vec<Contention>, want: f64) {
+    let mut outside = Vec::new();
+    for (i, c) in fits.iter().enumerate() {
+        assert!(c.significant, "seed {}: {c:?}", i + 1);
+        let (k, se) = (c.coefficient.unwrap(), c.coefficient_se.unwrap());
+        eprintln!("seed {}: {k:.5} +- {se:.5} (truth {want})", i + 1);
+        assert!(se < 0.25 * want, "seed {}: s.e. {se}", i + 1);
+        if (k - want).abs() > 2.0 * se {
+            outside.push(format!("seed {}: {k} +- {se}", i + 1));
+        }
+    }
+    assert!(outside.len() <= 1, "{}", outside.join("\n"));
+}
+
+#[test]
+fn known_contention_in_open_arrivals_is_recovered_within_its_interval() {
+    // 10/s rising to 300/s, 50 ms each, contention 0.02: up to about 20 in progress
+    let rate = |t: f64| 10.0 + 290.0 * t / 1200.0;
+    let fits = (1..=10)
+        .map(|seed| {
+            let t = Truth {
+                mean_s: 0.05,
+                ..truth(seed, 0.02, 0)
+            };
+            open_fit(&t, rate, 300.0, None)
+        })
+        .collect();
+    recovered(fits, 0.02);
+}
+
+#[test]
+fn known_contention_in_a_closed_test_is_recovered_within_its_interval() {
+    let users = |t: f64| 10 + (140.0 * t / 1200.0) as usize;
+    let fits = (1..=10)
+        .map(|seed| closed_fit(&truth(seed, 0.01, 0), users, 0.5))
+        .collect();
+    recovered(fits, 0.01);
+}
+
+#[test]
+fn waiting_for_threads_is_not_contention_once_the_threads_are_given() {
+    // 8 threads of 100 ms, arrivals from 20/s to 64/s (80% busy): times grow by waiting only
+    let rate = |t: f64| 20.0 + 44.0 * t / 1200.0;
+    let without = open_fit(&truth(3, 0.0, 8), rate, 64.0, None);
+    assert!(without.significant, "{without:?}");
+    assert!(without.note.contains("--threads"), "{}", without.note);
+    let (n, bad) = false_alarms(
+        (1..=20).map(|seed| (seed, open_fit(&truth(seed, 0.0, 8), rate, 64.0, Some(8)))),
+    );
+    assert!(
+        bad.len() * 20 <= n,
+        "{} of {n} seeds:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn a_load_that_does_not_vary_cannot_tell() {
+    let c = closed_fit(&truth(1, 0.0, 0), |_| 50, 1.0);
+    assert_eq!(c.verdict, "cannot be told", "{c:?}");
+    assert!(c.coefficient.is_none() && !c.significant);
+    assert!(c.note.contains("hardly varies"), "{}", c.note);
+}

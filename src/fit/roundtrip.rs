@@ -1,0 +1,250 @@
+//! The round trip: `surge fit` simulates the model it has just written, at the data's load
+//! (the model's own source: the rate and profile of the data, or its closed population), over
+//! the data's span or, when that would take more than a few seconds, over its first part, with
+//! a few replications, and sets the simulated success rate and p95 of successful responses
+//! beside the data's over the same span. A model that misses the data by more than
+//! [`MAX_SUCCESS_POINTS`] points of success or [`MAX_P95_RATIO`] of p95 is flagged.
+//!
+//! It runs the library (`experiment::replicate`), not the binary; it writes no file.
+
+use serde::Serialize;
+
+use super::collect::{Collected, WINDOW_S};
+use crate::experiment::{self, guard::Limits};
+
+/// Replications simulated.
+pub(crate) const REPLICATIONS: u32 = 3;
+/// Events one replication may take (about a second of CPU).
+const EVENT_BUDGET: f64 = 4e6;
+/// Wall-clock bound of one replication, seconds (the result is then partial, and said so).
+const MAX_WALL_S: f64 = 20.0;
+/// Most points of success rate between the model and the data before a warning.
+pub(crate) const MAX_SUCCESS_POINTS: f64 = 5.0;
+/// Most relative difference of p95 before a warning.
+pub(crate) const MAX_P95_RATIO: f64 = 0.25;
+
+/// One side of the comparison.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Side {
+    /// Requests that ended in the span compared (data: every request that started in it).
+    pub requests: f64,
+    pub success_rate: f64,
+    /// p50 and p95 of successful responses, s.
+    pub p50_s: Option<f64>,
+    pub p95_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RoundTrip {
+    /// Seconds simulated from the data's first second.
+    pub horizon_s: f64,
+    /// Whether that is the data's whole span (else its first part, for time).
+    pub whole_span: bool,
+    pub replications: u32,
+    pub seed: u64,
+    pub data: Side,
+    /// Pooled over the replications (p50 and p95: their mean).
+    pub simulated: Side,
+    /// Simulated minus data, in points of success rate.
+    pub success_points: f64,
+    /// Simulated p95 over the data's, minus 1.
+    pub p95_off: Option<f64>,
+    /// Whether the model stays within 5 points and 25% (success alone when the data hold no
+    /// response times).
+    pub within: bool,
+    /// Whether a replication was cut short by the wall-clock bound.
+    pub partial: bool,
+}
+
+impl RoundTrip {
+    /// "simulated on the fitted model: 88.0% success vs 89.0% in the data; p95 2.9 s vs 2.7 s".
+    pub(crate) fn line(&self) -> String {
+        let span = if self.whole_span {
+            format!("the data's {}", crate::fmt::human_duration(self.horizon_s))
+        } else {
+            format!(
+                "the data's first {}",
+                crate::fmt::human_duration(self.horizon_s)
+            )
+        };
+        format!(
+            "simulated on the fitted model: {:.1}% success vs {:.1}% in the data; p95 {} vs {} ({} replications over {span}{})",
+            100.0 * self.simulated.success_rate,
+            100.0 * self.data.success_rate,
+            secs(self.simulated.p95_s),
+            match self.data.p95_s {
+                Some(_) => secs(self.data.p95_s),
+                None => "none (the data hold no response times)".into(),
+            },
+            self.replications,
+            if self.partial {
+                ", cut short by the time bound"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// The WARNING when the model misses the data, else None.
+    pub(crate) fn warning(&self) -> Option<String> {
+        if self.within {
+            return None;
+        }
+        let mut why = Vec::new();
+        if self.success_points.abs() > MAX_SUCCESS_POINTS {
+            why.push(format!(
+                "success {:.1} points {} the data's (more than {MAX_SUCCESS_POINTS:.0})",
+                self.success_points.abs(),
+                if self.success_points > 0.0 {
+                    "above"
+                } else {
+                    "below"
+                }
+            ));
+        }
+        match self.p95_off {
+            Some(off) if off.abs() > MAX_P95_RATIO => why.push(format!(
+                "p95 {:.0}% {} the data's (more than {:.0}%)",
+                100.0 * off.abs(),
+                if off > 0.0 { "above" } else { "below" },
+                100.0 * MAX_P95_RATIO
+            )),
+            None if self.data.p95_s.is_some() => {
+                why.push("no successful response in the simulation to take a p95 of".into())
+            }
+            _ => {}
+        }
+        Some(format!(
+            "WARNING: the fitted model does not reproduce the data: {}; edit model.toml (threads, service, think time) before trusting its predictions",
+            why.join("; ")
+        ))
+    }
+}
+
+fn secs(s: Option<f64>) -> String {
+    match s {
+        Some(s) if s >= 1.0 => format!("{s:.2} s"),
+        Some(s) => format!("{:.1} ms", s * 1000.0),
+        None => "-".into(),
+    }
+}
+
+/// Simulate `model_text` (as written, `base` its folder) against the data kept in `collected`.
+pub(crate) fn check(
+    model_text: &str,
+    base: &std::path::Path,
+    collected: &Collected,
+) -> Result<RoundTrip, String> {
+    let load =
+        |text: &str| crate::model::parse_text(text, "model.toml", base).map_err(|e| e.to_string());
+    let full = load(model_text)?;
+    let span = full.scenario.duration_s;
+    let events = experiment::guard::estimate_events(&full).max(1.0);
+    let mut horizon = span;
+    if events > EVENT_BUDGET {
+        // a whole number of 10 s windows, so that the data's side is cut where the model's is
+        horizon = ((span * EVENT_BUDGET / events) / WINDOW_S as f64)
+            .floor()
+            .max(1.0)
+            * WINDOW_S as f64;
+    }
+    let whole_span = horizon >= span;
+    let model = if whole_span {
+        full
+    } else {
+        let sets = [
+            crate::model::overrides::parse(&format!("scenario.duration={horizon}s"))?,
+            crate::model::overrides::parse(&format!(
+                "scenario.bucket={}s",
+                full.scenario.bucket_s.min(horizon)
+            ))?,
+        ];
+        let text = crate::model::overrides::apply(model_text, &sets).map_err(|(_, e)| e)?;
+        load(&text)?
+    };
+    let limits = Limits {
+        max_wall_s: Some(MAX_WALL_S),
+        ..Limits::default()
+    };
+    let seed = model.scenario.seed;
+    let outs = experiment::replicate(&model, seed, REPLICATIONS, &limits, None);
+    let (mut ok, mut ended) = (0u64, 0u64);
+    let (mut p50, mut p95, mut with) = (0.0, 0.0, 0u32);
+    for o in &outs {
+        let r = &o.summary.requests;
+        ok += r.succeeded;
+        ended += r.succeeded + r.rejected + r.timed_out + r.failed;
+        if let (Some(a), Some(b)) = (o.summary.latency_s.p50, o.summary.latency_s.p95) {
+            p50 += a;
+            p95 += b;
+            with += 1;
+        }
+    }
+    let simulated = Side {
+        requests: ended as f64 / outs.len() as f64,
+        success_rate: if ended > 0 {
+            ok as f64 / ended as f64
+        } else {
+            0.0
+        },
+        p50_s: (with > 0).then(|| p50 / f64::from(with)),
+        p95_s: (with > 0).then(|| p95 / f64::from(with)),
+    };
+    let data = data_side(collected, horizon, whole_span);
+    let success_points = 100.0 * (simulated.success_rate - data.success_rate);
+    let p95_off = match (simulated.p95_s, data.p95_s) {
+        (Some(s), Some(d)) if d > 0.0 => Some(s / d - 1.0),
+        _ => None,
+    };
+    // Data without response times (a log without them) are compared on success alone.
+    let within = success_points.abs() <= MAX_SUCCESS_POINTS
+        && (data.p95_s.is_none() || p95_off.is_some_and(|o| o.abs() <= MAX_P95_RATIO));
+    Ok(RoundTrip {
+        horizon_s: horizon,
+        whole_span,
+        replications: REPLICATIONS,
+        seed,
+        data,
+        simulated,
+        success_points,
+        p95_off,
+        within,
+        partial: outs.iter().any(|o| o.summary.partial),
+    })
+}
+
+/// The data over its first `horizon` seconds (all of it when `whole`).
+fn data_side(c: &Collected, horizon: f64, whole: bool) -> Side {
+    let first = c.first_s.floor() as i64;
+    let cut = first + horizon as i64;
+    let in_span = |window: i64| whole || window * WINDOW_S < cut;
+    let (mut requests, mut ok) = (0u64, 0u64);
+    for (k, w) in c.windows.cells.iter().enumerate() {
+        if in_span(c.windows.origin + k as i64) {
+            requests += u64::from(w.requests);
+            ok += u64::from(w.ok);
+        }
+    }
+    let mut times: Vec<f64> = c
+        .sample
+        .items
+        .iter()
+        .filter(|s| in_span(s.window))
+        .map(|s| s.time_s)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        (!times.is_empty())
+            .then(|| times[((p * times.len() as f64).ceil() as usize).clamp(1, times.len()) - 1])
+    };
+    Side {
+        requests: requests as f64,
+        success_rate: if requests > 0 {
+            ok as f64 / requests as f64
+        } else {
+            0.0
+        },
+        p50_s: q(0.5),
+        p95_s: q(0.95),
+    }
+}
