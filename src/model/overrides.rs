@@ -129,10 +129,11 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
             // as `operator.N` adds one after N.
             None if head == "operator" => {
                 if rest[0] != "0" {
-                    return Err(format!(
+                    return Err(
                         "the model has no [[operator]]: the first is `operator.0` (e.g. \
-                         --set operator.0.action=restart)"
-                    ));
+                                --set operator.0.action=restart)"
+                            .into(),
+                    );
                 }
                 table.insert(head, Item::ArrayOfTables(Default::default()));
                 set_path(table, path, value)
