@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod bad_models;
+mod charts;
 mod cli;
 mod client_policies;
 mod columns;
@@ -35,6 +36,7 @@ mod search;
 mod shard;
 mod snapshots;
 mod streams;
+mod svg;
 mod sweep;
 mod tier_policies;
 mod trace;
