@@ -70,7 +70,7 @@ pub struct ReportArgs {
     /// Random seed (default: scenario.seed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Parallel runs in the crash-point search (default: every core).
+    /// Parallel runs in the crash-point search (default: every core; at most 4 per core).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
     /// Output folder (default: outputs/<model name>/report/); the run and the search write
@@ -81,6 +81,10 @@ pub struct ReportArgs {
     /// (repeatable; exit code 1 when any fails).
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
+    /// Continue an interrupted report: its crash-point search and comparison resume from their
+    /// journals (the run is done again).
+    #[arg(long)]
+    pub resume: bool,
     /// Nothing on the terminal but the checks (the report is in the output folder).
     #[arg(long)]
     pub quiet: bool,
@@ -105,6 +109,10 @@ pub struct CompareArgs {
     /// code 1 when any fails).
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
+    /// Continue an interrupted comparison from its journal in the output folder, running only
+    /// the (variant, replication) runs it does not hold.
+    #[arg(long)]
+    pub resume: bool,
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,
@@ -241,7 +249,7 @@ pub struct CrashpointArgs {
 #[derive(Debug, Args)]
 pub struct ManyRuns {
     /// Parallel runs (default: every core; a compare or sweep in a Slurm job:
-    /// SLURM_CPUS_PER_TASK).
+    /// SLURM_CPUS_PER_TASK); at most 4 per core (more is capped, with a note on stderr).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
     /// Override a model value for every run (in compare: every variant, the baseline included),
@@ -391,7 +399,8 @@ pub struct BoundArgs {
     /// Stop each replication after this much wall-clock time (e.g. 90s, 10m); results marked partial.
     #[arg(long, value_name = "DURATION", value_parser = wall_duration)]
     pub max_wall: Option<f64>,
-    /// Run a model even when its estimated event count is absurd (above 5e9 events).
+    /// Run a model even when its estimated event count is absurd (above 5e9 events) or it would
+    /// hold more than 20,000,000 requests at once (it then stops, marked partial, when it does).
     #[arg(long)]
     pub allow_huge: bool,
 }
@@ -401,7 +410,7 @@ impl BoundArgs {
         crate::experiment::guard::Limits {
             max_events: self.max_events,
             max_wall_s: self.max_wall,
-            until: None,
+            ..Default::default()
         }
     }
 }

@@ -104,6 +104,22 @@ pub fn plus_minus(mean: String, half: f64, fmt: &dyn Fn(f64) -> String) -> Strin
     }
 }
 
+/// A size in bytes for people: 512 bytes, 45 KiB, 1.3 GiB, 121 GiB.
+pub fn human_bytes(x: f64) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = x.max(0.0);
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 || v >= 10.0 {
+        format!("{:.0} {}", v, units[u])
+    } else {
+        format!("{:.1} {}", v, units[u])
+    }
+}
+
 /// A number written without noise: 12, 0.25, 1.3333333.
 pub fn format_number(x: f64) -> String {
     let s = format!("{:.9}", x);
@@ -152,6 +168,9 @@ mod tests {
         assert_eq!(format_number(-0.0), "0");
         assert_eq!(human_duration(0.85), "850 ms");
         assert_eq!(human_duration(250.0), "4 min 10 s");
+        assert_eq!(human_bytes(512.0), "512 bytes");
+        assert_eq!(human_bytes(46_080.0), "45 KiB");
+        assert_eq!(human_bytes(1.3 * 1024.0 * 1024.0 * 1024.0), "1.3 GiB");
     }
 }
 

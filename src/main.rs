@@ -1,7 +1,7 @@
 //! The `surge` binary: parse the command line (`surge::cli`), run the command (`surge::commands`),
 //! and turn an error into a one-paragraph message and an exit code: 2 for bad input (a model
-//! error or `BadInput`), 130 for a sweep interrupted by Ctrl-C or a termination signal, 1
-//! otherwise.
+//! error or `BadInput`), 130 for a command interrupted by Ctrl-C or a termination signal, 74 for
+//! a file that could not be read or written (a full disk), 1 otherwise (a failed `--assert`).
 
 use clap::Parser;
 
@@ -46,11 +46,20 @@ fn message(e: &anyhow::Error) -> String {
         .join(": ")
 }
 
+/// Exit code of a file that could not be read or written (a full disk, a folder gone):
+/// `EX_IOERR` of sysexits.h, distinct from 1, the code of a failed `--assert`.
+const IO_ERROR: i32 = 74;
+
 fn exit_code(e: &anyhow::Error) -> i32 {
     if e.downcast_ref::<Interrupted>().is_some() {
         130
     } else if e.downcast_ref::<ModelError>().is_some() || e.downcast_ref::<BadInput>().is_some() {
         2
+    } else if e
+        .chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some())
+    {
+        IO_ERROR
     } else {
         1
     }

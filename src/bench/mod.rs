@@ -195,6 +195,7 @@ fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
         resume: false,
         criterion: crate::metrics::slo::Criterion::Outage,
         deadline: None,
+        stop: None,
     });
     let wall_s = wall.elapsed().as_secs_f64();
     let cpu_s = process_cpu_s().zip(cpu0).map(|(b, a)| b - a);

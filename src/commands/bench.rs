@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::bench::{Measure, Workload, count, median};
 use crate::cli::BenchArgs;
 use crate::output;
+use crate::output::stdout::outln;
 
 /// SimPy's M/M/c/K arrivals per second on the project's 2-core machine (measured again
 /// by `bench/peers/run.sh`). `--simpy-rate` replaces it with a figure from the same machine.
@@ -20,8 +21,13 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         // A child: run one workload here and report it as one JSON line.
         let w: Workload = serde_json::from_str(w).context("bad --workload")?;
         let m = w.measure()?;
-        println!("{}", serde_json::to_string(&m)?);
+        outln!("{}", serde_json::to_string(&m)?);
         return Ok(());
+    }
+    if let Some(r) = args.simpy_rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        bail!(crate::error::BadInput(format!(
+            "--simpy-rate must be SimPy's arrivals per second, a number above 0, got {r}"
+        )));
     }
     let quick = args.quick;
     let big = if quick { 1_000_000 } else { 10_000_000 };

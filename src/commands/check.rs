@@ -11,12 +11,11 @@ use crate::model::{self, Model, SourceKind};
 
 pub fn check(args: &CheckArgs) -> Result<()> {
     let (model, text) = model::load_with_text(args.model.as_deref(), &args.sets)?;
-    super::run::say(&describe(&model));
+    super::run::say(&describe(&model))?;
     for w in crate::model::warnings::warnings(&model) {
-        super::run::say(&format!("warning: {w}\n"));
+        super::run::say(&format!("warning: {w}\n"))?;
     }
-    super::run::say(&durations_read(&text));
-    Ok(())
+    super::run::say(&durations_read(&text))
 }
 
 /// A bare number this large in a duration key is more likely milliseconds than seconds.

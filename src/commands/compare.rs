@@ -1,20 +1,28 @@
 //! `surge compare`: load the baseline and its variants (`experiment::variant`), run them on the
 //! same seeds (`experiment::compare`), write `compare.csv`, `compare.json`, `compare.png` and
 //! `compare.svg`, and print a table ranked by downtime that says what each column measures.
+//! Every finished run is journaled (`compare_journal`) as it ends, so Ctrl-C, a termination
+//! signal (`interrupt`) or a kill loses none, and `--resume` runs only the others.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::sync::{Arc, Mutex};
 
+use super::compare_journal;
 use super::run::{say, say_verdict};
 use super::{human_count, human_duration, out_dir};
 use crate::cli::CompareArgs;
 use crate::error::BadInput;
-use crate::experiment::compare::{Comparison, KeyStat, VariantResult};
+use crate::experiment::compare::{
+    Comparison, Done, KeyStat, VariantResult, run_all, summarise_all,
+};
+use crate::experiment::sweep::Interrupted;
 use crate::experiment::variant::{self, Variant};
 use crate::experiment::{guard, shard};
 use crate::fmt::format_number;
 use crate::metrics::table::{self, Column, Run};
 use crate::model::Model;
+use crate::output::journal::{self, Journal};
 use crate::output::{self, chart, points};
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
@@ -34,7 +42,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             args.model.display()
         )));
     }
-    let all = variant::load_all(&args.model, &args.runs.sets, &variants)?;
+    let all = variant::load_all(Some(&args.model), &args.runs.sets, &variants)?;
     // A check applies to one variant's means (variants.NAME.KEY) or to every variant's.
     let names: Vec<String> = (all.iter()).map(|(v, _)| v.name.clone()).collect();
     let asserts = crate::report::compare::prepare_checks(
@@ -42,6 +50,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &names,
         &crate::report::compare::metrics_template(all.iter().map(|(_, m)| m)),
     )?;
+    name_the_variants_lacking(&asserts, &all)?;
     for (_, m) in &all {
         guard::check_size(
             m,
@@ -56,12 +65,57 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let (jobs, _) = shard::jobs(args.runs.jobs, &|k| std::env::var(k).ok());
 
     let total = (all.len() as u64) * u64::from(args.reps);
+    // What an earlier, interrupted try finished (`--resume`), and the journal of this one.
+    let journal_path = dir.join("compare.partial.csv");
+    let marker = compare_journal::marker(&all, args.reps, seed);
+    let (kept, done) = match args
+        .resume
+        .then(|| compare_journal::read(&journal_path, &marker, &all, args.reps, seed))
+        .transpose()?
+        .flatten()
+    {
+        Some(k) => k,
+        None => {
+            if args.resume && !args.quiet {
+                eprintln!(
+                    "no journal {} to resume from: running every run",
+                    journal_path.display()
+                );
+            }
+            let empty = journal::Contents {
+                marker: marker.clone(),
+                header: None,
+                rows: Vec::new(),
+            };
+            (empty, Done::new())
+        }
+    };
+    if args.resume && !args.quiet && !done.is_empty() {
+        eprintln!(
+            "resuming: {} of {total} runs already done, running the other {}",
+            done.len(),
+            total - done.len() as u64
+        );
+    }
+    let from_journal = done.len() as u64;
+    let journal = Arc::new(Mutex::new(Journal::start(&journal_path, &marker, &kept)?));
+    super::interrupt::watch(
+        format!(
+            "the finished runs are kept in {}: run the same command with --resume to continue",
+            journal_path.display()
+        ),
+        Some(journal.clone()),
+    )?;
+    let header: Vec<String> = compare_journal::HEADER
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
     let target = if args.quiet {
         ProgressDrawTarget::hidden()
     } else {
         ProgressDrawTarget::stderr()
     };
-    let bar = ProgressBar::with_draw_target(Some(total), target);
+    let bar = ProgressBar::with_draw_target(Some(total - from_journal), target);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} runs, ETA {eta}")
             .expect("valid template")
@@ -69,11 +123,34 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     );
     bar.set_message(format!("compare {} variants", all.len()));
     let wall = std::time::Instant::now();
-    let cmp =
-        crate::experiment::compare::compare(&all, seed, args.reps, jobs, &args.runs.sets, &|| {
-            bar.inc(1)
-        })?;
+    let outs = run_all(
+        &all,
+        seed,
+        args.reps,
+        jobs,
+        done,
+        super::interrupt::stop_flag(),
+        &|v, r, out| {
+            let row = compare_journal::row(&all[v].0.name, r, out)?;
+            journal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .append(&header, &row)?;
+            bar.inc(1);
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
+    let Some(outs) = outs else {
+        let kept = journal::read(&journal_path, "compare")?.map_or(0, |c| c.rows.len());
+        bail!(Interrupted(format!(
+            "interrupted with {kept} of {total} runs done; they are kept in {}: run the same \
+             command with --resume to do only the other {}",
+            journal_path.display(),
+            total - kept as u64
+        )));
+    };
+    let cmp = summarise_all(&all, seed, args.reps, &args.runs.sets, outs);
     let wall_s = wall.elapsed().as_secs_f64();
 
     output::write_atomic(&dir.join("compare.csv"), &csv(&cmp, &all)?)?;
@@ -96,6 +173,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let mut page = crate::report::compare::build(&folder);
     page.checks = checks.clone();
     crate::report::write(&dir, &page)?;
+    journal::remove(&journal_path)?;
     if !args.quiet {
         let cpu: f64 = cmp
             .variants
@@ -114,9 +192,57 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             if jobs == 1 { "" } else { "s" },
             table_text(&cmp, &baseline),
             dir.display()
-        ));
+        ))?;
     }
     say_verdict(&checks)
+}
+
+/// A check on every variant whose key only some variants have (a policy's counter) names the
+/// variants that lack it, rather than failing on them after the runs.
+fn name_the_variants_lacking(
+    checks: &[crate::report::compare::VariantCheck],
+    all: &[(Variant, Model)],
+) -> Result<()> {
+    use crate::report::assert;
+    let templates: Vec<serde_json::Value> = all
+        .iter()
+        .map(|(_, m)| assert::summary_template(m))
+        .collect();
+    for c in checks.iter().filter(|c| c.variant.is_none()) {
+        let one = std::slice::from_ref(&c.check);
+        let lacking: Vec<&str> = all
+            .iter()
+            .zip(&templates)
+            .filter(|(_, t)| assert::check_keys(one, t, "").is_err())
+            .map(|((v, _), _)| v.name.as_str())
+            .collect();
+        if !lacking.is_empty() && lacking.len() < all.len() {
+            let having: Vec<&str> = all
+                .iter()
+                .map(|(v, _)| v.name.as_str())
+                .filter(|n| !lacking.contains(n))
+                .collect();
+            anyhow::bail!(BadInput(format!(
+                "--assert {:?}: a check runs on every variant, but the key {:?} is not in the \
+                 summary of {} (only of {}); check a key every variant has, or one variant's \
+                 with variants.NAME.KEY",
+                c.check.expression,
+                c.check.key,
+                quoted(&lacking),
+                quoted(&having)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// "\"a\", \"b\"".
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the
@@ -135,7 +261,11 @@ fn csv(cmp: &Comparison, all: &[(Variant, Model)]) -> Result<Vec<u8>> {
                 down_at_end: *down,
             };
             let rec = points::Record::of_run(0, &[], r as u32, s.seed, &run, &columns);
-            let mut row = vec![v.name.clone(), r.to_string(), rec.seed];
+            let mut row = vec![
+                crate::output::csv_text(&v.name).into_owned(),
+                r.to_string(),
+                rec.seed,
+            ];
             row.extend(rec.cells);
             w.write_record(&row)?;
         }

@@ -11,6 +11,7 @@ use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method, Search, Try};
 use crate::fmt::format_number;
 use crate::model::{self, error::BadInput};
+use crate::output::stdout::outln;
 use crate::output::{self, chart};
 
 pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
@@ -24,6 +25,13 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         return Err(BadInput(format!(
             "--confidence must be between 0 and 1, got {}",
             args.confidence
+        ))
+        .into());
+    }
+    if !(args.tolerance > 0.0 && args.tolerance.is_finite()) {
+        return Err(BadInput(format!(
+            "--tolerance must be a share above 0 (0.03 is 3% of the crash point), got {}",
+            args.tolerance
         ))
         .into());
     }
@@ -50,10 +58,7 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         seed: args.runs.seed,
         tolerance: args.tolerance,
         max_runs: args.max_runs,
-        jobs: args
-            .runs
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        jobs: crate::experiment::shard::jobs(args.runs.jobs, &|_| None).0,
         confidence: args.confidence,
         on_try: None,
         seeds: args.seeds,
@@ -61,7 +66,15 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         resume: args.resume,
         criterion: args.failure.criterion,
         deadline: (args.budget).map(|b| started + std::time::Duration::from_secs_f64(b)),
+        stop: Some(super::interrupt::stop_flag()),
     };
+    super::interrupt::watch(
+        format!(
+            "the finished runs are kept in {}: run the same command with --resume to continue",
+            dir.join("crashpoint.partial.csv").display()
+        ),
+        None,
+    )?;
     // Each run as it ends, on stderr (a terminal or a CI log alike; silent with --quiet).
     let count = std::sync::atomic::AtomicU32::new(0);
     let show = |t: &Try| {
@@ -101,12 +114,12 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         &crate::report::crashpoint::build(&folder, Some(&model_text)),
     )?;
     if !args.quiet {
-        println!("{}", answer(&cp));
+        outln!("{}", answer(&cp));
         if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
-            println!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
+            outln!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
         }
         if cp.budget_reached {
-            println!(
+            outln!(
                 "stopped at --budget {}: no run started after it{} (give more time, or widen \
                  --tolerance)",
                 crate::fmt::human_duration(args.budget.unwrap_or(0.0)),
@@ -117,13 +130,13 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
                 }
             );
         } else if cp.max_runs_reached {
-            println!(
+            outln!(
                 "stopped at --max-runs {}: the interval is not as tight as asked (raise \
                  --max-runs, or widen --tolerance)",
                 args.max_runs
             );
         }
-        println!(
+        outln!(
             "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg, report.html, report.md)",
             dir.display()
         );

@@ -53,6 +53,7 @@ fn find(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, ShardManifest)>> {
                     p.display()
                 ))
             })?;
+            check_manifest(&p, &m)?;
             found.push((p, m));
         }
     }
@@ -89,6 +90,59 @@ fn same_sweep(a: &(PathBuf, ShardManifest), b: &(PathBuf, ShardManifest)) -> Res
             "split into {} and {} shards",
             ma.shard.count, mb.shard.count
         ));
+    }
+    Ok(())
+}
+
+/// Check what a manifest claims before anything is sized by it: a file named bare (in the
+/// manifest's own folder, never a path), a shard within its count, a point count that is its
+/// grid's (multiplied without overflow, within a sweep's limit), and rows = its points x reps.
+fn check_manifest(path: &Path, m: &ShardManifest) -> Result<(), BadInput> {
+    let bad = |why: String| {
+        BadInput(format!(
+            "{}: {why}; it is not the manifest `surge sweep --shard` wrote: rerun that shard",
+            path.display()
+        ))
+    };
+    let bare = Path::new(&m.file)
+        .file_name()
+        .is_some_and(|n| n.to_str() == Some(m.file.as_str()))
+        && !m.file.contains(['/', '\\'])
+        && m.file != ".."
+        && m.file.ends_with(".csv");
+    if !bare {
+        return Err(bad(format!(
+            "it names the file `{}`, but a shard's CSV is named bare (shard-I-of-N.csv) in the \
+             manifest's own folder",
+            m.file
+        )));
+    }
+    if m.shard.count == 0 || m.shard.index >= m.shard.count {
+        return Err(bad(format!(
+            "shard {} of {} does not exist",
+            m.shard.index, m.shard.count
+        )));
+    }
+    let grid = crate::experiment::sweep::grid_size(&m.sweep.vary)?;
+    if m.points != grid || grid > crate::experiment::sweep::MAX_POINTS {
+        return Err(bad(format!(
+            "it claims {} points where its --vary values make {grid}",
+            m.points
+        )));
+    }
+    let mine = (0..m.points).filter(|&p| m.shard.contains(p)).count();
+    let rows = mine as u64 * u64::from(m.sweep.reps);
+    if m.shard_points.len() != mine || m.rows as u64 != rows {
+        return Err(bad(format!(
+            "it claims {} points and {} rows where shard {} of {} of {} points x {} replications \
+             has {mine} and {rows}",
+            m.shard_points.len(),
+            m.rows,
+            m.shard.index,
+            m.shard.count,
+            m.points,
+            m.sweep.reps
+        )));
     }
     Ok(())
 }
@@ -176,6 +230,16 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
             ))),
             Some(_) => {}
         }
+        // As many rows as the manifest says (checked against its grid), before any is compared.
+        if recs.len() != copies[0].1.rows {
+            bail!(BadInput(format!(
+                "{} holds {} rows where its manifest {} says {}; rerun shard {index} of {count}",
+                path.display(),
+                recs.len(),
+                copies[0].0.display(),
+                copies[0].1.rows
+            )));
+        }
         // Exactly this shard's (point, rep) pairs, each once.
         let expected: BTreeSet<(usize, u32)> = (0..m0.points)
             .filter(|&p| p % count as usize == *index as usize)
@@ -204,7 +268,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
             m0.sweep.model, m0.points, m0.sweep.model_hash
         );
     }
-    sweep::write_outputs(&out, &m0.sweep, &header, &records, args.quiet)
+    let table = sweep::write_outputs(&out, &m0.sweep, &header, &records, args.quiet)?;
+    crate::output::stdout::print(&table)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::model::error::BadInput;
 use crate::model::units::parse_clock;
 use crate::output::chart;
 use crate::output::points::SweepDoc;
+use crate::output::stdout::outln;
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;
@@ -24,13 +25,13 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
     };
     if dir.join("sweep.json").exists() {
         sweep_from(dir)?;
-        println!("redrew the sweep charts in {}", dir.display());
+        outln!("redrew the sweep charts in {}", dir.display());
     } else if dir.join("crashpoint.json").exists() {
         crashpoint_from(dir)?;
-        println!("redrew the crash-point chart in {}", dir.display());
+        outln!("redrew the crash-point chart in {}", dir.display());
     } else if dir.join("timeseries.csv").exists() {
         timeline_from(dir)?;
-        println!("redrew the timeline in {}", dir.display());
+        outln!("redrew the timeline in {}", dir.display());
     } else {
         bail!(BadInput(format!(
             "{} holds no sweep.json, crashpoint.json or timeseries.csv: nothing to plot",
@@ -38,7 +39,7 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         )));
     }
     rewrite_report(dir)?;
-    println!("rewrote report.html and report.md in {}", dir.display());
+    outln!("rewrote report.html and report.md in {}", dir.display());
     Ok(())
 }
 
@@ -116,13 +117,22 @@ fn crashpoint_from(dir: &Path) -> Result<()> {
 
 fn timeline_from(dir: &Path) -> Result<()> {
     let path = dir.join("timeseries.csv");
-    let mut rdr =
-        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let header: Vec<String> = rdr.headers()?.iter().map(String::from).collect();
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bad = |why: String| BadInput(format!("{}: {why}; run the command again", path.display()));
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        return Err(bad("truncated (its last line has no end)".into()).into());
+    }
+    let mut rdr = csv::Reader::from_reader(&bytes[..]);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| bad(format!("not a time series: {e}")))?
+        .iter()
+        .map(|h| crate::output::csv_untext(h).to_string())
+        .collect();
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); header.len()];
     let mut first_clock = None;
     for rec in rdr.records() {
-        let rec = rec?;
+        let rec = rec.map_err(|e| bad(format!("not a time series: {e}")))?;
         for (i, cell) in rec.iter().enumerate() {
             if header[i] == "clock" {
                 first_clock.get_or_insert_with(|| cell.to_string());

@@ -11,8 +11,10 @@ use std::time::Instant;
 use super::{human_duration, out_dir};
 use crate::cli::{BoundArgs, CompareArgs, CrashpointArgs, ReportArgs, RunArgs};
 use crate::error::BadInput;
+use crate::experiment::sweep::Interrupted;
 use crate::model::{self, Model};
 use crate::output::provenance::{self, Provenance};
+use crate::output::stdout::outln;
 use crate::report::{self, Block, Report, Section, Table, assert};
 
 /// Replications per value tried: the most that fit, within these bounds.
@@ -97,9 +99,29 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         &assert::summary_template(&model),
         "summary.json",
     )?;
+    let model_text = provenance::effective_text(args.model.as_deref(), &args.sets)?;
+    // Every variant is checked before anything runs: a typo in the last one must not cost the
+    // run and the crash-point search first.
+    let file = args
+        .model
+        .as_ref()
+        .map_or(model::BUILTIN_NAME.to_string(), |p| p.display().to_string());
+    let variants = crate::experiment::variant::declared(&model_text, &file)?;
+    crate::experiment::variant::load_all(args.model.as_deref(), &args.sets, &variants)?;
     let dir = out_dir(&args.out, &model, "report");
     let _lock = crate::output::lock::lock(&dir)?;
-    let model_text = provenance::effective_text(args.model.as_deref(), &args.sets)?;
+    let resume = format!(
+        "the finished steps are in {}: run the same command with --resume to continue (the \
+         crash-point search and the comparison resume from their journals)",
+        dir.display()
+    );
+    super::interrupt::watch(resume.clone(), None)?;
+    let stopped = |after: &str| -> Result<()> {
+        if super::interrupt::stopping() {
+            anyhow::bail!(Interrupted(format!("interrupted after {after}; {resume}")));
+        }
+        Ok(())
+    };
     let mut steps = Vec::new();
 
     // 1. The run.
@@ -121,13 +143,12 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         result: "done: run/".into(),
         wall_s: Some(run_s),
     });
+    stopped("the run")?;
     let run_folder = report::run::RunFolder::read(&dir.join("run"))?;
     let failed = run_failed(&run_folder.summary, criterion);
 
     // 2. The crash point, if it fits.
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = crate::experiment::shard::jobs(args.jobs, &|_| None).0;
     let vary = match &args.vary {
         Some(v) => parse_vary(v).map(|(k, lo, hi)| (k, lo, hi, "named by --vary".to_string()))?,
         None => match default_vary(&model, failed) {
@@ -181,7 +202,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                     max_runs,
                     budget: None,
                     seeds: crate::experiment::sweep::Seeds::Common,
-                    resume: false,
+                    resume: args.resume,
                     runs: crate::cli::ManyRuns {
                         jobs: Some(jobs),
                         sets,
@@ -222,7 +243,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     }
 
     // 3. The variants, if the model declares some and they fit.
-    let declared = variants_declared(&model_text);
+    stopped("the crash-point search")?;
+    let declared = variants.len();
     let mut compare_report = None;
     let left = args.budget - started.elapsed().as_secs_f64();
     // Every variant and the baseline run `reps` replications, `jobs` at a time.
@@ -277,6 +299,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                     allow_huge: false,
                 },
                 asserts: Vec::new(),
+                resume: args.resume,
                 quiet: args.quiet,
             })?;
             steps.push(Step {
@@ -306,9 +329,9 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     report::write(&dir, &page)?;
     if !args.quiet {
         for s in &steps {
-            println!("{}: {}", s.name, s.result);
+            outln!("{}: {}", s.name, s.result);
         }
-        println!(
+        outln!(
             "report: {} (and report.md), in {} of a {} budget",
             dir.join("report.html").display(),
             human_duration(started.elapsed().as_secs_f64()),
@@ -323,15 +346,6 @@ fn budget_hint(spent_s: f64, run_s: f64, jobs: usize, lo: f64, hi: f64) -> Strin
     let steps = 2 + ((hi - lo).max(1.0)).log2().ceil() as u32;
     let need = spent_s + f64::from(steps * FEWEST_REPS.div_ceil(jobs.max(1) as u32)) * run_s;
     format!("{}m", (need / 60.0).ceil())
-}
-
-/// How many variants the model declares (`[[variant]]`).
-fn variants_declared(model_text: &str) -> usize {
-    model_text
-        .parse::<toml::Table>()
-        .ok()
-        .and_then(|t| t.get("variant").and_then(|v| v.as_array()).map(Vec::len))
-        .unwrap_or(0)
 }
 
 /// The report of the whole: the answers first, then what was done, the run, the search, and the

@@ -122,7 +122,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg, report.html, report.md)\n",
             report(&model, &outs),
             dir.display()
-        ));
+        ))?;
     }
     say_verdict(&checks)
 }
@@ -158,16 +158,14 @@ fn run_with_bar(model: &Model, seed: u64, limits: &guard::Limits, quiet: bool) -
 
 /// Print to stdout; a reader that went away (`surge run | head`) is not an error worth a panic:
 /// the outputs are already written.
-pub fn say(text: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+pub fn say(text: &str) -> Result<()> {
+    crate::output::stdout::print(text)
 }
 
 /// Print the lines of the `--assert` checks; an error when any failed.
 pub fn say_verdict(checks: &[crate::report::assert::Outcome]) -> Result<()> {
     let (lines, failed) = crate::report::assert::verdict(checks);
-    say(&lines);
+    say(&lines)?;
     match failed {
         Some(e) => Err(e.into()),
         None => Ok(()),

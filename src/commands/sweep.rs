@@ -7,16 +7,16 @@
 //! or AWS Batch job array, see `experiment::shard`) it runs only its points and writes
 //! `shard-I-of-N.csv` (rows as in `points.csv`) with `shard-I-of-N.json` (which sweep, which
 //! share); `surge merge` checks them and both write the final files through
-//! `output::sweep::write_outputs`, the one writer of a finished sweep. Every finished run is appended to a journal
-//! (`output::journal`) as it ends, so Ctrl-C or a kill loses none and `--resume` runs only what is
-//! missing; the final files are written atomically and the journal removed.
+//! `output::sweep::write_outputs`, the one writer of a finished sweep. Every finished run is
+//! appended to a journal (`output::journal`) as it ends, so Ctrl-C (`commands::interrupt`) or a
+//! kill loses none and `--resume` runs only what is missing; the final files are written
+//! atomically and the journal removed.
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::out_dir;
@@ -29,6 +29,7 @@ use crate::model::error::BadInput;
 use crate::output;
 use crate::output::journal::{self, Journal};
 use crate::output::points::{self, Header, Record};
+use crate::output::stdout::outln;
 use crate::output::sweep::{ShardManifest, SweepId, write_outputs};
 
 /// The header and record of one run.
@@ -83,13 +84,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     args.failure.criterion.check(&models[0])?;
     let keys: Vec<&str> = varies.iter().map(|v| v.key.as_str()).collect();
     if args.count_points {
-        println!("{}", points.len());
+        outln!("{}", points.len());
         return Ok(());
     }
     if let Some((s, _)) = shard {
         s.check_points(points.len())?;
     }
     let mine = |p: usize| shard.is_none_or(|(s, _)| s.contains(p));
+    let mine_count = (0..points.len()).filter(|&p| mine(p)).count();
     if args.list_points {
         for (i, p) in points.iter().enumerate().filter(|(i, _)| mine(*i)) {
             let values: Vec<String> = keys
@@ -97,11 +99,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 .zip(p)
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            println!("{i} {}", values.join(" "));
+            outln!("{i} {}", values.join(" "));
         }
         return Ok(());
     }
 
+    sweep::check_runs(mine_count, args.reps)?;
     let base = &models[0];
     let seed = args.runs.seed.unwrap_or(base.scenario.seed);
     let (jobs, jobs_from) = shard::jobs(args.runs.jobs, &env);
@@ -152,7 +155,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     };
     let mut done: BTreeMap<(usize, u32), Record> = BTreeMap::new();
     if args.resume {
-        match journal::read(&journal_path)? {
+        match journal::read(&journal_path, "sweep")? {
             Some(c) => {
                 done = resumable(&c, &id, &points, &tasks, &journal_path)?;
                 kept.header = c.header;
@@ -178,7 +181,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         }
     }
     if !args.resume && !args.quiet {
-        if let Ok(Some(old)) = journal::read(&journal_path) {
+        if let Ok(Some(old)) = journal::read(&journal_path, "sweep") {
             eprintln!(
                 "starting over: the journal {} of an earlier try ({} runs) is replaced; pass \
                  --resume to keep its runs",
@@ -223,8 +226,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         &id.marker(),
         &kept,
     )?));
-    let stop = Arc::new(AtomicBool::new(false));
-    on_interrupt(stop.clone(), journal.clone())?;
+    super::interrupt::watch(
+        format!(
+            "the finished runs are kept in {}: run the same command with --resume to continue",
+            journal_path.display()
+        ),
+        Some(journal.clone()),
+    )?;
+    let stop = super::interrupt::stop_flag();
     let bar = ProgressBar::with_draw_target(
         Some(todo.len() as u64),
         if args.quiet {
@@ -251,7 +260,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         &todo,
         jobs,
         &limits,
-        &stop,
+        stop,
         &|row| {
             let (h, rec) = record(&keys, &points, row);
             journal
@@ -290,7 +299,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
     let header = header.context("a sweep with no runs")?;
     let records: Vec<Record> = done.into_values().collect();
-    match shard {
+    let said = match shard {
         None => write_outputs(&dir, &id, &header, &records, args.quiet)?,
         Some((s, _)) => {
             let file = format!("{stem}.csv");
@@ -304,21 +313,26 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 file,
             };
             output::write_json(&done_path, &serde_json::to_value(&manifest)?)?;
-            if !args.quiet {
-                println!(
+            if args.quiet {
+                String::new()
+            } else {
+                format!(
                     "shard {} of {}: {} points x {} replications in {}; once every shard is done, \
-                    `surge merge {}` writes points.csv, sweep.json and the charts",
+                    `surge merge {}` writes points.csv, sweep.json and the charts\n",
                     s.index,
                     s.count,
                     manifest.shard_points.len(),
                     args.reps,
                     dir.join(&manifest.file).display(),
                     dir.display()
-                );
+                )
             }
         }
-    }
-    journal::remove(&journal_path)
+    };
+    // The journal goes before anything is printed: a closed or full stdout then loses only
+    // the table, never leaves a journal beside the final files.
+    journal::remove(&journal_path)?;
+    output::stdout::print(&said)
 }
 
 /// The runs a journal holds, checked against this sweep: same sweep, and only runs of this
@@ -345,52 +359,49 @@ fn resumable(
     }
     let wanted: std::collections::BTreeSet<&(usize, u32)> = tasks.iter().collect();
     let keys = id.vary.len();
-    let mut done = BTreeMap::new();
+    let mut done: BTreeMap<(usize, u32), Record> = BTreeMap::new();
+    let shard = if tasks.len() < points.len() * id.reps as usize {
+        " shard"
+    } else {
+        ""
+    };
     for fields in &c.rows {
+        // A run of this sweep: its (point, rep) asked for, its point's values, the seed that
+        // replication has, and every metric a number or empty.
         let rec = Record::parse(fields, keys)
             .filter(|r| {
-                wanted.contains(&(r.point, r.rep)) && points.get(r.point) == Some(&r.values)
+                wanted.contains(&(r.point, r.rep))
+                    && points.get(r.point) == Some(&r.values)
+                    && r.seed
+                        == id
+                            .seeds
+                            .seed(id.seed, r.point as u64, u64::from(r.rep))
+                            .to_string()
+                    && r.cells
+                        .iter()
+                        .all(|x| x.is_empty() || x.parse::<f64>().is_ok_and(|v| !v.is_nan()))
             })
             .ok_or_else(|| {
                 BadInput(format!(
-                    "{}: the row `{}` is not a run of this sweep{}; run without --resume to start \
-                    over",
+                    "{}: the row `{}` is not a run of this sweep{shard} (its point, values, seed \
+                     or metrics); run without --resume to start over",
                     path.display(),
                     fields.join(","),
-                    if tasks.len() < points.len() * id.reps as usize {
-                        " shard"
-                    } else {
-                        ""
-                    }
                 ))
             })?;
-        done.entry((rec.point, rec.rep)).or_insert(rec);
+        match done.get(&(rec.point, rec.rep)) {
+            Some(before) if *before != rec => bail!(BadInput(format!(
+                "{}: two different rows for point {} replication {}; run without --resume to \
+                 start over",
+                path.display(),
+                rec.point,
+                rec.rep
+            ))),
+            Some(_) => {}
+            None => {
+                done.insert((rec.point, rec.rep), rec);
+            }
+        }
     }
     Ok(done)
-}
-
-/// Ctrl-C (or SIGTERM, SIGHUP): the first stops new runs and lets those in progress finish; a
-/// second stops at once, between two journal rows so none is torn.
-fn on_interrupt(stop: Arc<AtomicBool>, journal: Arc<Mutex<Journal>>) -> Result<()> {
-    let path = journal
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .path()
-        .display()
-        .to_string();
-    ctrlc::set_handler(move || {
-        if stop.swap(true, Ordering::SeqCst) {
-            let _no_torn_row = journal.lock();
-            eprintln!(
-                "\nstopped; the finished runs are kept in {path}: run the same command with \
-                --resume to continue"
-            );
-            std::process::exit(130);
-        }
-        eprintln!(
-            "\ninterrupted: letting the runs in progress finish (Ctrl-C again to stop at once); \
-            finished runs are kept in {path}"
-        );
-    })
-    .context("cannot install the Ctrl-C handler")
 }

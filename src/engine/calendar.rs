@@ -1,7 +1,8 @@
 //! The event set: a 4-ary min-heap of small `Copy` events keyed by (time, sequence number).
 //!
 //! Keys are integers, so ordering is exact and cheap; the sequence number makes ties resolve in
-//! the order events were scheduled, which keeps runs deterministic. The heap's storage is one
+//! the order events were scheduled, which keeps runs deterministic (one event at a time may go
+//! ahead of every tie: `schedule_first`, sequence number 0). The heap's storage is one
 //! `Vec` that grows to the largest number of pending events and is then reused: scheduling and
 //! popping allocate nothing in steady state. Cancellation is lazy: the caller tags events and
 //! ignores stale ones when they come out.
@@ -78,7 +79,8 @@ impl<E: Copy> Calendar<E> {
             channels: Vec::new(),
             line_channel: Vec::new(),
             slot_channel: Vec::new(),
-            seq: 0,
+            // 0 is kept for `schedule_first`.
+            seq: 1,
             now: Time::ZERO,
             popped: 0,
             peak_heap: 0,
@@ -172,6 +174,20 @@ impl<E: Copy> Calendar<E> {
         let key = ((at.0 as u128) << 64) | self.seq as u128;
         self.seq += 1;
         self.heap.push(Entry { key, event });
+        self.peak_heap = self.peak_heap.max(self.heap.len());
+        self.sift_up(self.heap.len() - 1);
+    }
+
+    /// Schedule `event` at `at` ahead of every other event at that time, whenever they were
+    /// scheduled (a bucket's end comes before what happens at the next bucket's first instant).
+    /// At most one such event may be pending at a time: two would share a key.
+    #[inline]
+    pub fn schedule_first(&mut self, at: Time, event: E) {
+        let at = at.max(self.now);
+        self.heap.push(Entry {
+            key: (at.0 as u128) << 64,
+            event,
+        });
         self.peak_heap = self.peak_heap.max(self.heap.len());
         self.sift_up(self.heap.len() - 1);
     }
@@ -328,6 +344,20 @@ impl<E: Copy> Calendar<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_scheduled_first_comes_before_its_ties() {
+        let mut cal = Calendar::new();
+        let line = cal.add_line();
+        let slot = cal.add_slot();
+        cal.schedule(Time(5), 1u32);
+        cal.schedule_line(line, Time(5), 2);
+        cal.set_slot(slot, Time(5), 3);
+        cal.schedule(Time(4), 4);
+        cal.schedule_first(Time(5), 0);
+        let order: Vec<u32> = std::iter::from_fn(|| cal.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, [4, 0, 1, 2, 3]);
+    }
 
     #[test]
     fn pops_in_time_then_schedule_order() {

@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::variant::Variant;
 use super::{RunOutput, mean_series, replication_seed, run_once};
@@ -162,25 +163,97 @@ pub fn compare(
     overrides: &[String],
     done: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Comparison> {
-    let seeds: Vec<u64> = (0..reps)
-        .map(|r| replication_seed(seed, u64::from(r)))
-        .collect();
-    let tasks: Vec<(usize, usize)> = (0..variants.len())
-        .flat_map(|v| (0..seeds.len()).map(move |r| (v, r)))
+    let stop = AtomicBool::new(false);
+    let outs = run_all(
+        variants,
+        seed,
+        reps,
+        jobs,
+        Done::new(),
+        &stop,
+        &|_, _, _| {
+            done();
+            Ok(())
+        },
+    )?
+    .expect("nothing stops it");
+    Ok(summarise_all(variants, seed, reps, overrides, outs))
+}
+
+/// Runs finished before (read back from a journal): (variant, replication) -> what it gave.
+pub type Done = BTreeMap<(usize, u32), RunOutput>;
+
+/// What a comparison keeps of a run's time series: the SLO windows' success rates (what the chart
+/// and `down_at_end` read), not every column of every run.
+fn kept(out: RunOutput) -> RunOutput {
+    let s = out.series;
+    RunOutput {
+        summary: out.summary,
+        series: TimeSeries {
+            bucket_s: s.bucket_s,
+            start_clock_s: s.start_clock_s,
+            window_success_rate: s.window_success_rate,
+            ..TimeSeries::default()
+        },
+    }
+}
+
+/// Run the (variant, replication) pairs not in `done` on `jobs` threads; `finished` sees each
+/// run as it ends (to journal it). Once `stop` is set no new run starts and `None` comes back;
+/// else every run, variant by variant and replication by replication.
+pub fn run_all(
+    variants: &[(Variant, Model)],
+    seed: u64,
+    reps: u32,
+    jobs: usize,
+    mut done: Done,
+    stop: &AtomicBool,
+    finished: &(dyn Fn(usize, u32, &RunOutput) -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<Option<Vec<RunOutput>>> {
+    let tasks: Vec<(usize, u32)> = (0..variants.len())
+        .flat_map(|v| (0..reps).map(move |r| (v, r)))
+        .filter(|t| !done.contains_key(t))
         .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()?;
-    let outs: Vec<RunOutput> = pool.install(|| {
+    let outs: Vec<Option<((usize, u32), RunOutput)>> = pool.install(|| {
         tasks
             .par_iter()
             .map(|&(v, r)| {
-                let out = run_once(&variants[v].1, seeds[r]);
-                done();
-                out
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+                let out = kept(run_once(
+                    &variants[v].1,
+                    replication_seed(seed, u64::from(r)),
+                ));
+                if let Err(e) = finished(v, r, &out) {
+                    stop.store(true, Ordering::SeqCst);
+                    return Err(e);
+                }
+                Ok(Some(((v, r), out)))
             })
-            .collect()
-    });
+            .collect::<anyhow::Result<_>>()
+    })?;
+    if outs.iter().any(Option::is_none) {
+        return Ok(None);
+    }
+    done.extend(outs.into_iter().flatten());
+    Ok(Some(done.into_values().collect()))
+}
+
+/// The comparison of every run (`outs`: variant by variant, replication by replication).
+pub fn summarise_all(
+    variants: &[(Variant, Model)],
+    seed: u64,
+    reps: u32,
+    overrides: &[String],
+    outs: Vec<RunOutput>,
+) -> Comparison {
+    let seeds: Vec<u64> = (0..reps)
+        .map(|r| replication_seed(seed, u64::from(r)))
+        .collect();
     let per_variant: Vec<&[RunOutput]> = outs.chunks(seeds.len().max(1)).collect();
     let model = &variants[0].1;
     let results = summarise(variants, &per_variant);
@@ -199,7 +272,7 @@ pub fn compare(
         .map(|i| cmp.variants[i].name.clone())
         .collect();
     cmp.ranked_by = cmp.ranked_by_words().to_string();
-    Ok(cmp)
+    cmp
 }
 
 /// The statistics of each variant's runs (`outs[v]`: variant v's replications in order).
@@ -377,7 +450,7 @@ window = "5m"
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m.toml");
         std::fs::write(&file, M).unwrap();
-        variant::load_all(&file, &[], extra).unwrap()
+        variant::load_all(Some(&file), &[], extra).unwrap()
     }
 
     #[test]

@@ -273,6 +273,9 @@ pub struct Search<'a> {
     pub criterion: crate::metrics::slo::Criterion,
     /// Past this instant no new run is asked for (`--budget`).
     pub deadline: Option<std::time::Instant>,
+    /// Once set (Ctrl-C), no new run starts: the search ends `Interrupted` when those in
+    /// flight are done, its runs in the journal.
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// Find the crash point (see `super::search`).

@@ -9,6 +9,9 @@
 //! their recorded count) times the events one request takes when nothing fails (its arrival, a
 //! completion per tier visited, the timers it sets), plus health-check probes. Retries and
 //! refreshes in an outage can add to it; a refusal only needs the order of magnitude.
+//!
+//! Memory is guarded beside events (`held`): a model that would hold more requests at once than
+//! `held::MAX_HELD` is refused first, so that the settings an event refusal suggests run.
 
 use std::path::Path;
 
@@ -33,6 +36,9 @@ pub struct Limits {
     /// Stop at the end of the first SLO window that answers this question with yes: whether
     /// the run crashes (or breaks the SLO) is then known and cannot change.
     pub until: Option<Until>,
+    /// Stop once this many requests are held at once (`None`: `held::MAX_HELD`, the cap that
+    /// keeps a run's memory bounded; tests set a small one).
+    pub max_held: Option<u64>,
 }
 
 impl Limits {
@@ -126,7 +132,14 @@ pub fn check_size(
     limits: &Limits,
     allow: bool,
 ) -> Result<(), ModelError> {
-    if allow || limits.bounded() {
+    if allow {
+        return Ok(());
+    }
+    // A run bounded by few enough events cannot hold more requests than it handles events.
+    if limits.max_events.is_none_or(|n| n > super::held::MAX_HELD) {
+        super::held::check_held(model)?;
+    }
+    if limits.bounded() {
         return Ok(());
     }
     refuse_huge(model, runs, true)
@@ -138,6 +151,7 @@ pub fn check_run_size(model: &Model, allow: bool) -> Result<(), ModelError> {
     if allow {
         return Ok(());
     }
+    super::held::check_held(model)?;
     refuse_huge(model, 1, false)
 }
 
@@ -186,6 +200,10 @@ fn refuse_huge(model: &Model, runs: u64, boundable: bool) -> Result<(), ModelErr
 /// must return, soon, without a panic: that is what the fuzzer checks.
 pub fn try_text(text: &str, base: &Path, max_events: u64) -> Result<Option<Summary>, ModelError> {
     let model = crate::model::parse_text(text, "fuzz.toml", base)?;
+    // The guards (`check_size` and the held-requests estimate) see every valid model; then its
+    // variants and a grid, as `compare` and `sweep --count-points` load them.
+    let _ = check_size(&model, 1, &Limits::default(), false);
+    try_variants_and_grid(text, base);
     // Models that are valid but need a big world just to start (millions of instances or users
     // set up at t = 0) are slow by design, not broken: the fuzzer skips running them.
     let instances: u64 = model.tiers.iter().map(|t| u64::from(t.instances)).sum();
@@ -204,6 +222,55 @@ pub fn try_text(text: &str, base: &Path, max_events: u64) -> Result<Option<Summa
     };
     let out = super::run_bounded(&model, model.scenario.seed, &limits);
     Ok(Some(out.summary))
+}
+
+/// The fuzz target's look at what a sweep and a comparison would load from `text`: its
+/// `[[variant]]` tables (each loaded, as `compare` does), and a grid from comment lines
+/// `# vary: K=SPEC` (with `# points: N`), counted as `sweep --count-points` counts it and, when
+/// small, each point loaded. Errors are expected; a panic, a hang or a runaway allocation is not.
+fn try_variants_and_grid(text: &str, base: &Path) {
+    use crate::model::overrides;
+    let load = |sets: &[String]| -> Option<()> {
+        let parsed: Vec<_> = sets
+            .iter()
+            .map(|s| overrides::parse(s).ok())
+            .collect::<Option<_>>()?;
+        let t = overrides::apply(text, &parsed).ok()?;
+        crate::model::parse_text(&t, "fuzz.toml", base)
+            .ok()
+            .map(|_| ())
+    };
+    if let Ok(variants) = super::variant::declared(text, "fuzz.toml") {
+        for v in variants.iter().take(16) {
+            load(&v.set);
+        }
+    }
+    let points = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# points: "))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(10);
+    let varies: Vec<super::vary::Vary> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# vary: "))
+        .filter_map(|spec| super::vary::parse_vary(spec, points).ok())
+        .collect();
+    if varies.is_empty() {
+        return;
+    }
+    match super::sweep::grid_size(&varies) {
+        Ok(n) if n <= 64 => {
+            for point in super::sweep::grid(&varies) {
+                let sets: Vec<String> = varies
+                    .iter()
+                    .zip(&point)
+                    .map(|(v, x)| format!("{}={x}", v.key))
+                    .collect();
+                load(&sets);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A big number for people: 5e9 -> "5.0e9".
@@ -240,7 +307,8 @@ mod tests {
     fn absurd_models_are_refused_unless_bounded() {
         let m = model(
             "[scenario]\nduration = \"30d\"\nbucket = \"1h\"\n[[source]]\nkind = \"requests\"\nrate = 1e6\n\
-             [[tier]]\ninstances = 1\nthreads = 10\nservice = { dist = \"exponential\", mean = \"10ms\" }\n",
+             [[tier]]\ninstances = 1\nthreads = 10\nqueue = 100\n\
+             service = { dist = \"exponential\", mean = \"10ms\" }\n",
         );
         let e = check_size(&m, 1, &Limits::default(), false).unwrap_err();
         let text = e.to_string();

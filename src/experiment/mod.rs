@@ -5,6 +5,7 @@ pub mod compare;
 pub mod crashpoint;
 pub mod fingerprint;
 pub mod guard;
+pub mod held;
 pub mod search;
 pub mod shard;
 pub mod sweep;
@@ -93,12 +94,11 @@ pub fn run_watched(
     // One comparison per event: `handled` against `next_check`, the nearer of the event bound
     // and the next look at the clock.
     let max_events = limits.max_events.unwrap_or(u64::MAX);
-    let step = if limits.max_wall_s.is_some() || progress.is_some() {
-        WALL_CHECK_EVERY
-    } else {
-        u64::MAX
-    };
-    let mut next_check = max_events.min(step);
+    // Every `WALL_CHECK_EVERY` events (sooner when few requests more would reach the cap on
+    // requests held at once): a look at the clock, the progress and the requests held.
+    let step = WALL_CHECK_EVERY;
+    let max_held = limits.max_held.unwrap_or(held::MAX_HELD);
+    let mut next_check = max_events.min(step).min(max_held.max(1));
     let mut handled: u64 = 0;
     let mut ended_by = None;
     while let Some((now, ev)) = cal.pop() {
@@ -119,8 +119,11 @@ pub fn run_watched(
             if let Some(p) = progress {
                 p(now.secs());
             }
+            let holding = world.in_flight() as u64;
             if handled >= max_events {
                 ended_by = Some(EndedBy::MaxEvents);
+            } else if holding >= max_held {
+                ended_by = Some(EndedBy::MaxHeld);
             } else if limits
                 .max_wall_s
                 .is_some_and(|w| wall.elapsed().as_secs_f64() >= w)
@@ -131,7 +134,8 @@ pub fn run_watched(
                 world.stop_early(now, &mut cal);
                 break;
             }
-            next_check = max_events.min(handled.saturating_add(step));
+            let headroom = (max_held - holding).max(1);
+            next_check = max_events.min(handled.saturating_add(step.min(headroom)));
         }
     }
     let events = cal.events_handled();

@@ -36,6 +36,44 @@ pub fn grid(varies: &[Vary]) -> Vec<Vec<String>> {
     points
 }
 
+/// Most points one sweep may have.
+pub const MAX_POINTS: usize = 100_000;
+
+/// Most runs (points x replications) one sweep (or shard) may have: each finished run's row is
+/// kept in memory until the sweep's files are written.
+pub const MAX_RUNS: u64 = 1_000_000;
+
+/// Refuse a sweep of more than `MAX_RUNS` runs before any is listed.
+pub fn check_runs(points: usize, reps: u32) -> Result<(), BadInput> {
+    let runs = points as u64 * u64::from(reps);
+    if runs > MAX_RUNS {
+        return Err(BadInput(format!(
+            "{points} points x {reps} replications is {runs} runs, more than one sweep takes \
+             (at most {MAX_RUNS}): vary fewer values, lower --reps, or split the sweep with \
+             --shard I/N"
+        )));
+    }
+    Ok(())
+}
+
+/// The number of points of the grid, multiplied without overflow and without making the grid:
+/// an error (naming each key's count) when the product passes `usize`.
+pub fn grid_size(varies: &[Vary]) -> Result<usize, BadInput> {
+    varies.iter().try_fold(1usize, |n, v| {
+        n.checked_mul(v.values.len()).ok_or_else(|| {
+            let counts: Vec<String> = varies
+                .iter()
+                .map(|v| format!("{} ({} values)", v.key, v.values.len()))
+                .collect();
+            BadInput(format!(
+                "the grid {} has more points than can be counted; a sweep takes at most \
+                 {MAX_POINTS}",
+                counts.join(" x ")
+            ))
+        })
+    })
+}
+
 /// Seed of replication `rep` of point `point`.
 pub fn point_seed(seed: u64, point: u64, rep: u64) -> u64 {
     derive_seed(seed, &[point, rep])
@@ -89,13 +127,21 @@ pub fn load_points(
     sets: &[String],
     varies: &[Vary],
 ) -> Result<(Vec<Vec<String>>, Vec<Model>)> {
-    let points = grid(varies);
-    if points.len() > 100_000 {
+    for (i, v) in varies.iter().enumerate() {
+        if varies[..i].iter().any(|w| w.key == v.key) {
+            bail!(BadInput(format!(
+                "--vary {} is given twice: give all its values in one --vary",
+                v.key
+            )));
+        }
+    }
+    let count = grid_size(varies)?;
+    if count > MAX_POINTS {
         bail!(BadInput(format!(
-            "{} points is too many for one sweep",
-            points.len()
+            "{count} points is too many for one sweep (at most {MAX_POINTS}): vary fewer values"
         )));
     }
+    let points = grid(varies);
     let mut models = Vec::with_capacity(points.len());
     for p in &points {
         models.push(super::vary::load_point(path, sets, varies, p)?);

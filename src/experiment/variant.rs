@@ -181,10 +181,16 @@ pub fn parse_cli(raw: &str) -> Result<Variant, BadInput> {
     })
 }
 
+/// Keys a variant may not change: every variant runs the same replication seeds over the same
+/// horizon and warm-up, so that its replications pair with the baseline's.
+pub const UNPAIRED_KEYS: [&str; 3] = ["scenario.duration", "scenario.warmup", "scenario.seed"];
+
 /// The variants to compare: `baseline` (the model with `sets` applied), then `variants`, each
-/// loaded with `sets` and its own keys and checked. Names must be unique and not `baseline`.
+/// loaded with `sets` and its own keys and checked (`path = None`: the built-in model). Names
+/// must be unique, not `baseline`, not empty and without dots (they are keys of `--assert`
+/// paths: `variants.NAME.KEY`); no variant may set an `UNPAIRED_KEYS` key.
 pub fn load_all(
-    path: &Path,
+    path: Option<&Path>,
     sets: &[String],
     variants: &[Variant],
 ) -> anyhow::Result<Vec<(Variant, Model)>> {
@@ -193,11 +199,37 @@ pub fn load_all(
             name: BASELINE.into(),
             set: Vec::new(),
         },
-        model::load(Some(path), sets)?,
+        model::load(path, sets)?,
     )];
+    let file = path.map_or(model::BUILTIN_NAME.to_string(), |p| p.display().to_string());
     for v in variants {
         if v.name.trim().is_empty() {
-            anyhow::bail!(BadInput("a variant's name is empty".into()));
+            anyhow::bail!(BadInput(format!("{file}: a variant's name is empty")));
+        }
+        if v.name.chars().any(char::is_control) {
+            anyhow::bail!(BadInput(format!(
+                "{file}: the variant name {:?} has a control character (a newline, a tab...): \
+                 it would break the reports' lines and tables",
+                v.name
+            )));
+        }
+        if v.name.contains('.') {
+            anyhow::bail!(BadInput(format!(
+                "{file}: the variant name \"{}\" has a dot: names are keys of --assert paths \
+                 (variants.NAME.KEY), so use another character",
+                v.name
+            )));
+        }
+        if let Some(k) = v.set.iter().find_map(|kv| {
+            let key = kv.split_once('=').map_or(kv.as_str(), |(k, _)| k).trim();
+            UNPAIRED_KEYS.contains(&key).then_some(key)
+        }) {
+            anyhow::bail!(BadInput(format!(
+                "{file}: variant \"{}\" sets `{k}`, but a comparison runs every variant on the same \
+                 seeds over the same horizon and warm-up, replication paired with replication: \
+                 set it for all with --set instead, or compare the two settings in separate runs",
+                v.name
+            )));
         }
         if out.iter().any(|(w, _)| w.name == v.name) {
             anyhow::bail!(BadInput(format!(
@@ -206,7 +238,7 @@ pub fn load_all(
             )));
         }
         let all: Vec<String> = sets.iter().chain(&v.set).cloned().collect();
-        let m = model::load(Some(path), &all).map_err(|mut e| {
+        let m = model::load(path, &all).map_err(|mut e| {
             if let Place::Override(raw) = &e.place {
                 if v.set.contains(raw) {
                     e.place = Place::Variant(format!("variant \"{}\", at {raw}", v.name));

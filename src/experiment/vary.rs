@@ -109,6 +109,12 @@ pub fn parse_vary(raw: &str, points: usize) -> Result<Vary, BadInput> {
                 if points < 2 {
                     return Err(bad("a range without a step needs --points 2 or more".into()));
                 }
+                // Refused before the values are made: `--points` is the user's number.
+                if points > MAX_VALUES {
+                    return Err(bad(format!(
+                        "--points {points} is too many values (at most {MAX_VALUES})"
+                    )));
+                }
                 (0..points)
                     .map(|i| lo + (hi - lo) * i as f64 / (points - 1) as f64)
                     .collect()
@@ -140,10 +146,17 @@ pub fn parse_vary(raw: &str, points: usize) -> Result<Vary, BadInput> {
         out.dedup();
         out
     } else {
-        spec.split(',')
+        let list: Vec<String> = spec
+            .split(',')
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
-            .collect()
+            .collect();
+        // The same value twice would be two points with one name, run twice.
+        let mut seen = std::collections::HashSet::new();
+        if let Some(v) = list.iter().find(|v| !seen.insert(v.as_str())) {
+            return Err(bad(format!("the value `{v}` is listed twice")));
+        }
+        list
     };
     if values.is_empty() {
         return Err(bad("no values".into()));
@@ -279,6 +292,7 @@ mod tests {
         assert!(parse_vary("nothing", 10).is_err());
         assert!(parse_vary("x=5..1", 10).is_err());
         assert!(parse_vary("x=1..5:0", 10).is_err());
+        assert!(error("x=1,1").contains("the value `1` is listed twice"));
     }
 
     #[test]

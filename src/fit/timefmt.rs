@@ -46,7 +46,18 @@ fn month(b: &[u8]) -> Option<u32> {
     })
 }
 
-/// Zone offset `+hhmm`, `-hh:mm` or `Z`, in seconds east of UTC.
+/// Days in month `m` of year `y` (proleptic Gregorian): a date past it (`31/Feb`) is no date.
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Zone offset `+hhmm`, `-hh:mm` or `Z`, in seconds east of UTC. Offsets in use run from -12:00
+/// to +14:00; hours past 14 or minutes past 59 (`+9999`) are no zone.
 fn zone(b: &[u8]) -> Option<i64> {
     if b == b"Z" {
         return Some(0);
@@ -61,6 +72,9 @@ fn zone(b: &[u8]) -> Option<i64> {
         5 if rest[2] == b':' => (digits(&rest[..2])?, digits(&rest[3..])?),
         _ => return None,
     };
+    if h > 14 || m > 59 {
+        return None;
+    }
     Some(sign * (h * 3600 + m * 60))
 }
 
@@ -76,7 +90,7 @@ pub fn parse_clf(s: &str) -> Option<f64> {
     let hh = digits(&b[12..14])?;
     let mm = digits(&b[15..17])?;
     let ss = digits(&b[18..20])?;
-    if !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+    if !(1..=days_in_month(y, m)).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
     let z = zone(&b[21..])?;
@@ -95,7 +109,10 @@ pub fn parse_iso(s: &str) -> Option<f64> {
     let hh = digits(&b[11..13])?;
     let mm = digits(&b[14..16])?;
     let ss = digits(&b[17..19])?;
-    if b[13] != b':' || b[16] != b':' || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if b[13] != b':' || b[16] != b':' || !(1..=12).contains(&m) {
+        return None;
+    }
+    if !(1..=days_in_month(y, m)).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
     let mut i = 19;
@@ -125,6 +142,16 @@ mod tests {
         assert_eq!(parse_iso("2000-10-10T20:55:36.5Z"), Some(utc + 0.5));
         assert_eq!(parse_clf("10/Foo/2000:13:55:36 -0700"), None);
         assert_eq!(days_from_civil(1970, 1, 1), 0);
+        // No such zone, no such day: not a time (the line is skipped and quoted).
+        assert_eq!(parse_clf("10/Oct/2000:13:55:36 +9999"), None);
+        assert_eq!(parse_clf("10/Oct/2000:13:55:36 -1500"), None);
+        assert_eq!(parse_iso("2000-10-10T13:55:36+09:99"), None);
+        assert_eq!(parse_clf("31/Feb/2023:13:55:36 +0000"), None);
+        assert_eq!(parse_clf("29/Feb/2023:13:55:36 +0000"), None);
+        assert!(parse_clf("29/Feb/2024:13:55:36 +0000").is_some());
+        assert_eq!(parse_iso("2023-04-31T00:00:00Z"), None);
+        assert_eq!(parse_iso("2023-04-30T24:00:00Z"), None);
+        assert!(parse_clf("14/Nov/2023:17:13:20 +1400").is_some());
     }
 }
 

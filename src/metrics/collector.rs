@@ -8,6 +8,7 @@
 use crate::engine::Time;
 use crate::engine::time::NANOS_PER_S;
 use hdrhistogram::Histogram;
+use std::collections::VecDeque;
 
 use super::record::Pending;
 use super::room::{RoomSeries, RoomStats};
@@ -276,6 +277,12 @@ pub(super) fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 1_000_000_000_000_000, 2).expect("valid histogram bounds")
 }
 
+/// Bytes one latency histogram takes (its counts, 8 bytes each): what the SLO window keeps per
+/// bucket, and what `model::build` bounds.
+pub(crate) fn histogram_bytes() -> usize {
+    new_histogram().distinct_values() * std::mem::size_of::<u64>()
+}
+
 pub fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
     if h.is_empty() {
         f64::NAN
@@ -298,7 +305,7 @@ pub struct Collector {
     /// bucket can end after the warm-up.
     pre_warmup_hist: Histogram<u64>,
     /// The last `window_buckets` buckets' counts and histograms, for the sliding SLO window.
-    window_ring: Vec<(Counts, Histogram<u64>)>,
+    window_ring: VecDeque<(Counts, Histogram<u64>)>,
     window_hist: Histogram<u64>,
     window_counts: Counts,
     pub totals: Counts,
@@ -349,7 +356,7 @@ impl Collector {
             bucket_hist: new_histogram(),
             bucket_pending: Pending::default(),
             pre_warmup_hist: new_histogram(),
-            window_ring: Vec::with_capacity(window_buckets.min(4096)),
+            window_ring: VecDeque::with_capacity(window_buckets.min(4096)),
             window_hist: new_histogram(),
             window_counts: Counts::default(),
             totals: Counts::default(),
@@ -559,7 +566,10 @@ impl Collector {
 
         // Slide the SLO window: drop the oldest bucket once it is full, add this one.
         if self.window_ring.len() == self.window_buckets {
-            let (old_c, old_h) = self.window_ring.remove(0);
+            let (old_c, old_h) = self
+                .window_ring
+                .pop_front()
+                .expect("a full window has buckets");
             let w = &mut self.window_counts;
             w.offered -= old_c.offered;
             w.succeeded -= old_c.succeeded;
@@ -579,12 +589,12 @@ impl Collector {
             recycled
                 .add(&self.bucket_hist)
                 .expect("histograms share their settings");
-            self.window_ring.push((c, recycled));
+            self.window_ring.push_back((c, recycled));
         } else {
             let mut h = new_histogram();
             h.add(&self.bucket_hist)
                 .expect("histograms share their settings");
-            self.window_ring.push((c, h));
+            self.window_ring.push_back((c, h));
         }
         self.window_hist
             .add(&self.bucket_hist)

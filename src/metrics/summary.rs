@@ -168,6 +168,8 @@ pub enum EndedBy {
     FirstSloBreach,
     FirstCallOutage,
     FirstUserOutage,
+    /// The run held `experiment::held::MAX_HELD` requests at once (its memory bound).
+    MaxHeld,
 }
 
 impl EndedBy {
@@ -180,6 +182,7 @@ impl EndedBy {
             EndedBy::FirstSloBreach => "--until slo",
             EndedBy::FirstCallOutage => "--until call-outage",
             EndedBy::FirstUserOutage => "--until user-outage",
+            EndedBy::MaxHeld => "the cap of 20,000,000 requests held at once",
         }
     }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 use super::build_tier::tiers;
 use super::dist::{Dist, RawDist};
 use super::error::{ModelError, Place};
+use super::limits::{MAX_SOURCES, too_many_sources};
 use super::load::locate;
 use super::schema::{self, Action, RawClient, SourceKind};
 use super::spec::{Client, Model, Operator, Profile, Retry, Scenario, Slo, Source, Surge, Tier};
@@ -60,6 +61,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     )?;
     let tiers = tiers(raw.tiers, ctx)?;
     let slo = slo(raw.slo, ctx)?;
+    super::limits::series_memory(&scenario, &slo, tiers.len(), ctx)?;
     let operators = operators(raw.operators, &tiers, ctx)?;
     super::population::check_room(&sources, raw.waiting_room.is_some(), ctx)?;
     let waiting_room = super::waiting_room::build(raw.waiting_room, &sources, ctx)?;
@@ -167,11 +169,15 @@ fn sources(
             "the model has no [[source]]: add one with kind = \"requests\" or \"users\"".into(),
         ));
     }
+    if raw.len() > MAX_SOURCES {
+        return Err(ctx.fail(&format!("source[{MAX_SOURCES}]"), too_many_sources()));
+    }
     let mut sources: Vec<Source> = Vec::new();
+    let mut names = std::collections::HashSet::new();
     for (i, s) in raw.into_iter().enumerate() {
         let key = format!("source[{i}]");
         let source = source(s, &key, i, global, global_dists, duration_s, ctx)?;
-        if sources.iter().any(|o| o.name == source.name) {
+        if !names.insert(source.name.clone()) {
             return Err(ctx.fail(
                 &format!("{key}.name"),
                 format!("two sources are named `{}`", source.name),
@@ -195,6 +201,7 @@ fn source(
     ctx: &Ctx,
 ) -> Result<Source, ModelError> {
     let name = s.name.clone().unwrap_or_else(|| format!("source{}", i + 1));
+    super::limits::check_name("source", &name, &format!("{key}.name"), ctx)?;
     let has_profile = s.profile.is_some();
     let profile = match &s.profile {
         None => Profile::flat(),

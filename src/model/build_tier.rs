@@ -22,6 +22,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
     for (i, t) in raw.into_iter().enumerate() {
         let key = format!("tier[{i}]");
         let name = t.name.unwrap_or_else(|| format!("tier{}", i + 1));
+        super::limits::check_name("tier", &name, &format!("{key}.name"), ctx)?;
         if tiers.iter().any(|o| o.name == name) {
             return Err(ctx.fail(
                 &format!("{key}.name"),

@@ -92,6 +92,7 @@ pub fn parse_text(text: &str, file: &str, base: &Path) -> Result<Model, ModelErr
         }
         None => Place::Whole,
     };
+    check_source_count(text, file)?;
     let de = toml::Deserializer::parse(text).map_err(|e| ModelError {
         file: file.to_string(),
         place: at(e.span().map(|s| s.start)),
@@ -110,6 +111,36 @@ pub fn parse_text(text: &str, file: &str, base: &Path) -> Result<Model, ModelErr
         }
     })?;
     build(raw, &Ctx { text, file, base })
+}
+
+/// Refuse a text with more `[[source]]` tables than a model may have before it is parsed, so that
+/// a file of a million sources costs one pass over its lines, not the parser's time and memory.
+/// (Sources written otherwise, say as an inline array, are counted by `build` after parsing.)
+fn check_source_count(text: &str, file: &str) -> Result<(), ModelError> {
+    let mut count = 0;
+    for (i, line) in text.lines().enumerate() {
+        let header: String = line
+            .trim_start()
+            .chars()
+            .take(32)
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if header.starts_with("[[source]]") {
+            count += 1;
+            if count > super::limits::MAX_SOURCES {
+                return Err(ModelError {
+                    file: file.to_string(),
+                    place: Place::File {
+                        line: i + 1,
+                        column: 1,
+                    },
+                    key: Some("source".into()),
+                    message: super::limits::too_many_sources(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Tables written as arrays of tables or the other way round (`[[scenario]]`, `[tier]`): say so

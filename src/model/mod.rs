@@ -11,6 +11,7 @@ pub mod client_policies;
 pub mod dist;
 pub(crate) mod durations;
 pub mod error;
+mod limits;
 mod load;
 pub(crate) mod overrides;
 mod population;

@@ -1,8 +1,9 @@
 //! `--set K=V`: change one value of a model by dotted key path before it is checked. Tiers and
 //! sources are picked by name (`tier.web.instances=12`) or by index (`tier.0.instances=12`);
 //! missing tables on the way are created, so `--set tier.web.memory.base=1GiB` works on a model
-//! that has no `[tier.memory]` yet, and `operator.N.action=...` with N the number of operators adds
-//! one. A typo in the last key is caught afterwards as an unknown key.
+//! that has no `[tier.memory]` yet, and `operator.N.action=...` with N the number of operators
+//! adds one (`operator.0` the first, on a model without any). A typo in the last key is caught
+//! afterwards as an unknown key.
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
@@ -124,6 +125,19 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
                 "the model has no [[{head}]], so `{head}.{}` does not exist",
                 rest.join(".")
             )),
+            // The first operator of a model without any: `operator.0.action=restart` adds it,
+            // as `operator.N` adds one after N.
+            None if head == "operator" => {
+                if rest[0] != "0" {
+                    return Err(
+                        "the model has no [[operator]]: the first is `operator.0` (e.g. \
+                                --set operator.0.action=restart)"
+                            .into(),
+                    );
+                }
+                table.insert(head, Item::ArrayOfTables(Default::default()));
+                set_path(table, path, value)
+            }
             None => {
                 let mut t = Table::new();
                 set_path(&mut t, rest, value)?;
@@ -162,6 +176,13 @@ mod tests {
         assert_eq!(v["operator"][1]["action"].as_str(), Some("shed_load"));
         assert_eq!(v["operator"][1]["detect"].as_str(), Some("10m"));
         assert!(apply(&ops, &[parse("operator.2.action=restart").unwrap()]).is_err());
+        // The first operator of a model without one.
+        let v: toml::Table =
+            toml::from_str(&apply(M, &[parse("operator.0.action=restart").unwrap()]).unwrap())
+                .unwrap();
+        assert_eq!(v["operator"][0]["action"].as_str(), Some("restart"));
+        let e = apply(M, &[parse("operator.1.action=restart").unwrap()]).unwrap_err();
+        assert!(e.1.contains("the first is `operator.0`"), "{e:?}");
     }
 
     #[test]

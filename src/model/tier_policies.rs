@@ -113,13 +113,26 @@ pub(super) fn concurrency_limit(
     // [20, 200], Vegas within [1, 1000] (it has no minimum setting).
     let min = r.min_limit.map_or(if vegas { 1 } else { 20 }, |c| c.0);
     let max = r.max_limit.map_or(if vegas { 1000 } else { 200 }, |c| c.0);
-    let initial = r.initial_limit.map_or(20u32.clamp(min, max), |c| c.0);
+    // Checked before the default initial limit is clamped into [min, max] (a clamp with
+    // min > max panics): blame the key that was set, and say which side is a default.
     if min > max {
+        let default = |set: bool| if set { "" } else { ", the default" };
+        let blamed = if r.min_limit.is_some() {
+            "min_limit"
+        } else {
+            "max_limit"
+        };
         return Err(ctx.fail(
-            &at("min_limit"),
-            format!("min_limit ({min}) is above max_limit ({max})"),
+            &at(blamed),
+            format!(
+                "min_limit ({min}{}) is above max_limit ({max}{}): set both so that min_limit <= \
+                 max_limit",
+                default(r.min_limit.is_some()),
+                default(r.max_limit.is_some())
+            ),
         ));
     }
+    let initial = r.initial_limit.map_or(20u32.clamp(min, max), |c| c.0);
     if !(min..=max).contains(&initial) {
         return Err(ctx.fail(
             &at("initial_limit"),

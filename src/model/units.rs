@@ -104,11 +104,21 @@ fn number_len(s: &str) -> usize {
     n
 }
 
+/// The longest duration the simulator's clock holds: 2^63 nanoseconds (292 years). Longer ones
+/// overflow it and are refused, wherever they are used (a horizon, a timeout, a wall-clock
+/// budget), rather than silently clamped.
+pub const MAX_DURATION_S: f64 = 9_223_372_036.0;
+
 fn check_span(v: f64) -> Result<f64, String> {
     if !v.is_finite() {
         Err("a duration must be finite".into())
     } else if v < 0.0 {
         Err(format!("a duration cannot be negative (got {v} s)"))
+    } else if v > MAX_DURATION_S {
+        Err(format!(
+            "{v:e} s is too long to be a duration (it overflows the simulator's clock: at most \
+             {MAX_DURATION_S:e} s, 292 years)"
+        ))
     } else {
         Ok(v)
     }
@@ -390,6 +400,10 @@ mod tests {
         assert_eq!(parse_duration("30d"), Ok(2_592_000.0));
         assert_eq!(parse_duration("1.5e3ms"), Ok(1.5));
         assert!(parse_duration("1e400d").unwrap_err().contains("overflows"));
+        assert!(parse_duration("1e308s").unwrap_err().contains("overflows"));
+        assert!(parse_duration("1e308").unwrap_err().contains("overflows"));
+        assert_eq!(parse_duration("292y").ok(), None);
+        assert!(parse_duration("100w").is_ok());
     }
 
     #[test]

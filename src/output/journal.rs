@@ -1,9 +1,9 @@
 //! The journal of a sweep in progress (`points.partial.csv`, or `shard-0001-of-0004.partial.csv`
-//! for a shard): a first line naming the sweep (`# surge sweep journal: surge_version=...
-//! model_hash=...`), then the CSV header and one row per finished run, appended and flushed to
-//! the operating system as each run ends, in whatever order they end. A Ctrl-C or a kill, even a
-//! SIGKILL, loses no finished run; `--resume` reads the journal back, ignoring a last row torn by
-//! a kill mid-write.
+//! for a shard; a crash-point search and a comparison keep theirs the same way): a first line
+//! naming the sweep (`# surge sweep journal: surge_version=... model_hash=...`), then the CSV
+//! header and one row per finished run, appended and flushed to the operating system as each
+//! run ends, in whatever order they end. A Ctrl-C or a kill, even a SIGKILL, loses no finished
+//! run; `--resume` reads the journal back, ignoring a last row torn by a kill mid-write.
 //!
 //! This module knows rows as CSV records and nothing of points or metrics; the sweep command
 //! decides what they mean. It is the one file that is appended to rather than written
@@ -86,15 +86,11 @@ impl Journal {
             .and_then(|()| self.file.flush())
             .with_context(|| format!("cannot append to the journal {}", self.path.display()))
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// Read a journal back; `None` when there is none. Only lines ended by a newline count, so a row
-/// torn by a kill mid-write is left out.
-pub fn read(path: &Path) -> Result<Option<Contents>> {
+/// torn by a kill mid-write is left out. `kind` names it in errors ("sweep", "crash-point").
+pub fn read(path: &Path, kind: &str) -> Result<Option<Contents>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -109,14 +105,14 @@ pub fn read(path: &Path) -> Result<Option<Contents>> {
     let text = String::from_utf8_lossy(whole);
     let bad = |why: &str| {
         crate::model::error::BadInput(format!(
-            "{} is not a sweep journal ({why}); remove it, or run without --resume to start over",
+            "{} is not a {kind} journal ({why}); remove it, or run without --resume to start over",
             path.display()
         ))
     };
     let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
     let marker = first
         .strip_prefix("# ")
-        .ok_or_else(|| bad("its first line is not `# surge sweep journal: ...`"))?
+        .ok_or_else(|| bad("its first line is not `# surge ... journal: ...`"))?
         .to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -169,7 +165,7 @@ mod tests {
     fn a_torn_last_row_is_left_out() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("points.partial.csv");
-        assert_eq!(read(&path).unwrap(), None);
+        assert_eq!(read(&path, "sweep").unwrap(), None);
         let empty = Contents {
             marker: String::new(),
             header: None,
@@ -183,7 +179,7 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"2,0,3.2").unwrap(); // killed mid-row
         drop(f);
-        let c = read(&path).unwrap().unwrap();
+        let c = read(&path, "sweep").unwrap().unwrap();
         assert_eq!(c.marker, "surge sweep journal: x");
         assert_eq!(c.header.as_deref(), Some(&h[..]));
         assert_eq!(
@@ -193,7 +189,7 @@ mod tests {
         // Starting again from what was kept drops the torn row for good.
         let mut j = Journal::start(&path, &c.marker, &c).unwrap();
         j.append(&h, &strings(&["2", "0", "3.25"])).unwrap();
-        assert_eq!(read(&path).unwrap().unwrap().rows.len(), 3);
+        assert_eq!(read(&path, "sweep").unwrap().unwrap().rows.len(), 3);
         remove(&path).unwrap();
         remove(&path).unwrap();
         assert!(!path.exists());

@@ -4,8 +4,10 @@
 //!
 //! The lock is an advisory `flock` on `.surge.lock` in the folder, held until the command ends
 //! (the operating system releases it if the process dies) and the file then removed, so a
-//! finished or refused command leaves nothing behind. A command that locked a file another has
-//! just removed sees that the name no longer leads to its file and counts the folder as busy.
+//! finished or refused command leaves nothing behind; a command stopped at once by a second
+//! Ctrl-C or termination signal removes the lock files it holds before it exits. A command that
+//! locked a file another has just removed sees that the name no longer leads to its file and
+//! counts the folder as busy.
 //! It is not a lock against other programs, nor across machines on file systems without `flock`.
 
 use fs4::{FileExt, TryLockError};
@@ -68,7 +70,22 @@ pub fn lock_as(dir: &Path, name: &str) -> Result<OutputLock, BadInput> {
             "another surge command was writing to it a moment ago; run again".into(),
         ));
     }
+    held().push(path.clone());
     Ok(OutputLock { _file: file, path })
+}
+
+/// The lock files this process holds, for `remove_held`.
+fn held() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Remove every lock file this process holds: for a command about to exit at once on a second
+/// Ctrl-C or termination signal (`commands::interrupt`), whose locks would not be dropped.
+pub fn remove_held() {
+    for path in held().iter() {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Whether `path` still names the open `file` (it was not removed and replaced meanwhile).
@@ -90,5 +107,9 @@ impl Drop for OutputLock {
     fn drop(&mut self) {
         // Removed while still locked, so no other command can hold it under this name.
         let _ = std::fs::remove_file(&self.path);
+        let mut held = held();
+        if let Some(i) = held.iter().position(|p| *p == self.path) {
+            held.swap_remove(i);
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! Files a command writes: `summary.json`, `timeseries.csv`, and charts. Every file is written
 //! under a temporary name in the same folder and renamed into place, so an interrupted command
-//! never leaves a half-written file.
+//! never leaves a half-written file; its mode is 0666 less the umask, as any file the user makes.
 
 pub mod chart;
 pub mod journal;
 pub mod lock;
 pub mod points;
 pub mod provenance;
+pub(crate) mod stdout;
 pub mod sweep;
 
 use anyhow::{Context, Result};
@@ -28,9 +29,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("{} does not name a file", path.display()))?
         .to_string_lossy();
     let write = || -> Result<()> {
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // Readable as any file the user makes (0666 less the umask), as the charts are: a
+        // temporary file is otherwise 0600, and the rename keeps it so.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder
             .tempfile_in(dir)
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
         tmp.write_all(bytes)?;
@@ -46,6 +52,27 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
+}
+
+/// A text cell a spreadsheet opens as text: one that begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return (which a spreadsheet would run as a formula) and is not a number gets a `'`
+/// before it, as OWASP advises and spreadsheets expect (they show the text without it).
+/// `csv_untext` reads it back.
+pub(crate) fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && s.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// The text of a cell `csv_text` wrote.
+pub(crate) fn csv_untext(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => s,
+    }
 }
 
 fn cell(x: f64) -> String {
@@ -79,15 +106,17 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    // Tier names head columns: written as text a spreadsheet will not run (`csv_text`).
+    let named = |name: &str, c: &str| csv_text(&format!("{name}.{c}")).into_owned();
     for t in &s.tiers {
         for c in ["instances_up", "busy_threads", "queued", "memory_max_bytes"] {
-            header.push(format!("{}.{c}", t.name));
+            header.push(named(&t.name, c));
         }
     }
     header.push("window_success_rate".into());
     header.push("window_p95_s".into());
     for t in &s.tiers {
-        header.push(format!("{}.in_rotation", t.name));
+        header.push(named(&t.name, "in_rotation"));
     }
     if s.room.is_some() {
         for c in ["waiting", "admitted", "abandoned", "rejected"] {
@@ -103,10 +132,10 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     // Columns of the policies a tier has, only where it has them.
     for t in &s.tiers {
         if !t.concurrency_limit.is_empty() {
-            header.push(format!("{}.concurrency_limit", t.name));
+            header.push(named(&t.name, "concurrency_limit"));
         }
         if !t.ejected.is_empty() {
-            header.push(format!("{}.ejected", t.name));
+            header.push(named(&t.name, "ejected"));
         }
     }
     // The call level, then the user level (with a users source), last.

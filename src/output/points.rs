@@ -139,6 +139,10 @@ pub fn read_csv(bytes: &[u8], keys: usize, place: &str) -> Result<(Header, Vec<R
             })?);
             continue;
         }
+        let mut fields = fields;
+        for v in fields.iter_mut().skip(1).take(keys) {
+            *v = super::csv_untext(v).to_string();
+        }
         records.push(Record::parse(&fields, keys).ok_or_else(|| {
             bad(format!(
                 "line {}: the point or rep column is not a whole number",
@@ -155,7 +159,12 @@ pub fn write_csv(header: &Header, records: &[Record]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header.fields())?;
     for r in records {
-        w.write_record(r.fields())?;
+        // The varied values are text a spreadsheet must not run (`output::csv_text`).
+        let mut f = r.fields();
+        for v in &mut f[1..=r.values.len()] {
+            *v = super::csv_text(v).into_owned();
+        }
+        w.write_record(f)?;
     }
     Ok(w.into_inner()?)
 }

@@ -80,15 +80,17 @@ pub struct ShardManifest {
 }
 
 /// Write a finished sweep, from one machine or merged from shards: `points.csv`, `sweep.json`
-/// and the charts, and the table unless `quiet`. The statistics come from the records as
-/// written, so a merged sweep gives the same bytes as one run on one machine.
+/// and the charts. The table to print (empty when `quiet`) comes back for the caller to print
+/// once its own files are in order (its journal removed), so that a closed or full stdout loses
+/// only the table. The statistics come from the records as written, so a merged sweep gives the
+/// same bytes as one run on one machine.
 pub fn write_outputs(
     dir: &Path,
     id: &SweepId,
     header: &Header,
     records: &[Record],
     quiet: bool,
-) -> Result<()> {
+) -> Result<String> {
     let keys = id.keys();
     let grid = sweep::grid(&id.vary);
     output::write_atomic(
@@ -118,14 +120,14 @@ pub fn write_outputs(
     draw(&title, &id.vary, &doc.points, id.criterion, dir)?;
     let folder = crate::report::sweep::SweepFolder::read(dir)?;
     crate::report::write(dir, &crate::report::sweep::build(&folder))?;
-    if !quiet {
-        print!("{}", table(&keys, &grid, &doc.points, id.criterion));
-        println!(
-            "outputs: {}/ (points.csv, sweep.json, charts, report.html, report.md)",
-            dir.display()
-        );
+    if quiet {
+        return Ok(String::new());
     }
-    Ok(())
+    Ok(format!(
+        "{}outputs: {}/ (points.csv, sweep.json, charts, report.html, report.md)\n",
+        table(&keys, &grid, &doc.points, id.criterion),
+        dir.display()
+    ))
 }
 
 fn axis(v: &Vary) -> chart::Axis {

@@ -117,12 +117,20 @@ pub struct Failed {
 
 /// Parse `KEY OP VALUE`.
 pub fn parse(expr: &str) -> Result<Assertion, BadInput> {
+    let shown = clip(expr, 80);
     let bad = |why: String| {
         BadInput(format!(
-            "--assert {expr:?}: {why}; expected KEY OP VALUE, e.g. slo.success_rate>=0.99 or \
-             outage.crashed==false (OP one of >= <= > < == !=)"
+            "--assert {shown:?}: {}; expected KEY OP VALUE, e.g. slo.success_rate>=0.99 or \
+             outage.crashed==false (OP one of >= <= > < == !=)",
+            clip(&why, 300)
         ))
     };
+    if expr.len() > MAX_EXPRESSION {
+        return Err(bad(format!(
+            "{} bytes is too long for a check (at most {MAX_EXPRESSION})",
+            expr.len()
+        )));
+    }
     let at = expr
         .find(['<', '>', '=', '!'])
         .ok_or_else(|| bad("no comparison".into()))?;
@@ -174,9 +182,47 @@ pub fn parse(expr: &str) -> Result<Assertion, BadInput> {
     })
 }
 
-/// A number, a percentage, or (for a key in seconds) a duration with a unit.
+/// Whether the key is a share, between 0 and 1 (a success rate, a utilisation, a probability).
+fn is_share(key: &str) -> bool {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    last.ends_with("_rate")
+        || last.ends_with("probability")
+        || last.ends_with("_share")
+        || matches!(last, "utilization" | "prob_wait" | "outage_below")
+}
+
+/// Whether the key is a ratio a percentage may be written for: a share, or the error budget
+/// used (1 = all of it).
+fn is_ratio(key: &str) -> bool {
+    is_share(key) || key.rsplit('.').next() == Some("error_budget_used")
+}
+
+/// The longest `--assert` expression taken.
+const MAX_EXPRESSION: usize = 1000;
+
+/// Text shown back in a message, cut to `n` characters.
+fn clip(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// A number, a percentage (for a share or a ratio only), or (for a key in seconds) a duration
+/// with a unit; a share above 1 (`slo.success_rate>=99`) is refused, as it could never hold.
 fn number(v: &str, key: &str) -> Result<f64, String> {
     if let Some(p) = v.strip_suffix('%') {
+        if !is_ratio(key) {
+            return Err(format!(
+                "{v:?} is a percentage, but `{key}` is not a share or a ratio (it counts, or \
+                 is in seconds): write a plain number{}",
+                if key.rsplit('.').any(|part| part.ends_with("_s")) {
+                    " or a duration such as 500ms"
+                } else {
+                    ""
+                }
+            ));
+        }
         return p
             .trim()
             .parse::<f64>()
@@ -186,6 +232,13 @@ fn number(v: &str, key: &str) -> Result<f64, String> {
             .ok_or_else(|| format!("{v:?} is not a percentage"));
     }
     if let Some(x) = v.parse::<f64>().ok().filter(|x| x.is_finite()) {
+        if is_share(key) && !(0.0..=1.0).contains(&x) {
+            return Err(format!(
+                "`{key}` is a share between 0 and 1, so {v} cannot be meant: write {} or {}%",
+                crate::fmt::format_number(x / 100.0),
+                v
+            ));
+        }
         return Ok(x);
     }
     let in_seconds = key.rsplit('.').any(|part| part.ends_with("_s"));
@@ -286,7 +339,8 @@ pub fn check_keys(asserts: &[Assertion], template: &Value, what: &str) -> Result
         return Err(BadInput(format!(
             "--assert {:?}: {what} has no key {:?}; {hint} (the keys are listed in \
              docs/outputs.md)",
-            a.expression, a.key
+            clip(&a.expression, 80),
+            clip(&a.key, 80)
         )));
     }
     Ok(())
@@ -357,18 +411,32 @@ pub fn verdict(outcomes: &[Outcome]) -> (String, Option<Failed>) {
 /// The shape of a run's `summary.json` for `model`, to check keys before running: every field,
 /// tiers by the model's names.
 pub fn summary_template(model: &crate::model::Model) -> Value {
-    let s = crate::metrics::summary::Summary {
+    use crate::metrics::summary::{RequestCounts, Summary, TierSummary};
+    let client = |f: fn(&crate::model::Client) -> bool| {
+        model.sources.iter().any(|s| f(&s.client)).then_some(0)
+    };
+    let s = Summary {
         tiers: model
             .tiers
             .iter()
-            .map(|t| crate::metrics::summary::TierSummary {
+            .map(|t| TierSummary {
                 name: t.name.clone(),
+                // The keys a tier's policies add, where it has them.
+                cost: t.cost_per_instance_hour.map(|_| 0.0),
+                ejections: t.outlier_detection.map(|_| 0),
+                limited: t.concurrency_limit.map(|_| 0),
                 ..Default::default()
             })
             .collect(),
         sessions: (model.sources.iter())
             .any(|s| s.kind == crate::model::SourceKind::Users)
             .then(Default::default),
+        requests: RequestCounts {
+            short_circuited: client(|c| c.breaker.is_some()),
+            throttled: client(|c| c.throttle.is_some()),
+            ..Default::default()
+        },
+        waiting_room: model.waiting_room.as_ref().map(|_| Default::default()),
         ..Default::default()
     };
     serde_json::to_value(s).unwrap_or(Value::Null)
@@ -422,7 +490,14 @@ mod tests {
             ("a b>=1", "not a key path"),
             ("a..b>=1", "not a key path"),
             ("a>=500ms", "not a number"),
-            ("a>=x%", "not a percentage"),
+            ("slo.success_rate>=x%", "not a percentage"),
+            (
+                "a>=5%",
+                "is a percentage, but `a` is not a share or a ratio",
+            ),
+            ("latency_s.p95<5%", "or a duration such as 500ms"),
+            ("slo.success_rate>=99", "write 0.99 or 99%"),
+            ("tiers.web.utilization<=1.5", "a share between 0 and 1"),
         ] {
             let err = parse(e).unwrap_err().0;
             assert!(err.contains(says), "{e}: {err}");

@@ -15,11 +15,19 @@ fn cell(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' => out.push(' '),
+            '\n' | '\r' => out.push(' '),
             _ => out.push(c),
         }
     }
     out
+}
+
+/// Text for an inline code span in a table: a backtick would end the span, a pipe the cell and
+/// a line break the row.
+fn code(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('`', "'")
+        .replace(['\n', '\r'], " ")
 }
 
 pub fn render(r: &Report) -> String {
@@ -48,7 +56,7 @@ pub fn render(r: &Report) -> String {
             m.push_str(&format!(
                 "| {} | `{}` | {} |\n",
                 if o.passed { "passed" } else { "**FAILED**" },
-                o.expression.replace('|', "\\|").replace('`', "'"),
+                code(&o.expression),
                 cell(&o.actual_text())
             ));
         }
@@ -67,7 +75,10 @@ pub fn render(r: &Report) -> String {
                     cell(&c.caption)
                 )),
                 Block::Code { language, text } => {
-                    let fence = if text.contains("```") { "~~~~" } else { "```" };
+                    // A fence longer than any run of backticks in the text (a name may hold
+                    // some), so the text cannot end it.
+                    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+                    let fence = "`".repeat(longest.max(2) + 1);
                     m.push_str(&format!("{fence}{language}\n{}", text));
                     if !text.ends_with('\n') {
                         m.push('\n');
@@ -77,11 +88,7 @@ pub fn render(r: &Report) -> String {
                 Block::Facts(f) => {
                     m.push_str("| | |\n| --- | --- |\n");
                     for (k, v) in f {
-                        m.push_str(&format!(
-                            "| {} | `{}` |\n",
-                            cell(k),
-                            v.replace('|', "\\|").replace('`', "'")
-                        ));
+                        m.push_str(&format!("| {} | `{}` |\n", cell(k), code(v)));
                     }
                     m.push('\n');
                 }
@@ -161,6 +168,15 @@ mod tests {
             ..r.clone()
         };
         assert_eq!(model_text_of(&render(&with_model)).as_deref(), Some(model));
+        // Backticks (and tildes) in the model's names cannot end its fence.
+        let odd = "[scenario]\nname = \"a```b ~~~~ c``\"\n```\n";
+        let with_odd = Report {
+            sections: crate::report::model_and_provenance(Some(odd), None, None),
+            ..r.clone()
+        };
+        let text = render(&with_odd);
+        assert!(text.contains("\n````toml\n"), "{text}");
+        assert_eq!(model_text_of(&text).as_deref(), Some(odd));
         assert_eq!(model_text_of(&md), None);
         assert!(!md.contains("<svg"));
         assert!(

@@ -318,7 +318,9 @@ impl<'m> World<'m> {
         if warmup > Time::ZERO {
             cal.schedule(warmup, Event::Warmup);
         }
-        cal.schedule(self.metrics.bucket().min(self.horizon), Event::Bucket);
+        // A bucket's end comes before any event at the same instant, which belongs to the next
+        // bucket ([start, end)).
+        cal.schedule_first(self.metrics.bucket().min(self.horizon), Event::Bucket);
     }
 
     /// Attempts still in the system.

@@ -63,7 +63,7 @@ impl World<'_> {
             self.metrics.finish(now);
             self.count_visits_at_horizon(now);
         } else {
-            cal.schedule(
+            cal.schedule_first(
                 now.after(self.metrics.bucket().secs()).min(self.horizon),
                 Event::Bucket,
             );

@@ -51,3 +51,27 @@ fn saved_fuzz_inputs_neither_panic_nor_hang() {
     let _ = std::panic::take_hook();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The policy seed of the fuzz corpus (every policy section, two variants, a grid in `# vary:`
+/// comments) is a valid model that runs, with variants that load and a grid that counts, so
+/// that mutations start from every policy key.
+#[test]
+fn the_policy_seed_is_valid_and_runs() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz-regressions/policies-every-section.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let ran = surge::experiment::guard::try_text(&text, path.parent().unwrap(), MAX_EVENTS)
+        .map(|s| s.is_some());
+    if let Err(e) = &ran {
+        panic!("{e}");
+    }
+    assert_eq!(ran.ok(), Some(true));
+    let variants = surge::experiment::variant::declared(&text, "p.toml").unwrap();
+    assert_eq!(variants.len(), 2);
+    let varies: Vec<_> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# vary: "))
+        .map(|v| surge::experiment::vary::parse_vary(v, 4).unwrap())
+        .collect();
+    assert_eq!(surge::experiment::sweep::grid_size(&varies).unwrap(), 12);
+}

@@ -2,7 +2,9 @@
 //! bounded queues, exponential, lognormal or deterministic service, open or user traffic,
 //! optional client timeout, retries and refreshes, short horizons): every run conserves
 //! requests and satisfies Little's law (`common::check_invariants`), and a run is a pure
-//! function of (model, seed). And random mutations of model text never make surge panic.
+//! function of (model, seed). And random mutations of model text never make surge panic: of a
+//! small model, and of one with every policy section, variants and a sweep grid (the fuzz
+//! target's `# vary:` comments, counted as `sweep --count-points` counts them).
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -299,6 +301,73 @@ proptest! {
     #[test]
     fn mutated_models_never_panic(edits in proptest::collection::vec(mutation(), 1..4)) {
         let mut text = SEED_MODEL.to_string();
+        for (at, len, token) in edits {
+            let at = at.min(text.len());
+            let end = (at + len).min(text.len());
+            if text.is_char_boundary(at) && text.is_char_boundary(end) {
+                text.replace_range(at..end, token);
+            }
+        }
+        let t = text.clone();
+        let r = std::panic::catch_unwind(move || {
+            surge::experiment::guard::try_text(&t, Path::new("."), 20_000).map(|s| s.is_some())
+        });
+        prop_assert!(r.is_ok(), "panicked on:\n{}", text);
+    }
+}
+
+/// Every policy section, two variants and a grid in `# vary:` comments (also a seed of the fuzz
+/// corpus).
+const POLICY_MODEL: &str = include_str!("../fuzz-regressions/policies-every-section.toml");
+
+/// Edits aimed at the policy keys, the variants and the grid: crossed bounds, extreme durations
+/// and grids past counting (issue 27, items 1-4).
+fn policy_mutation() -> impl Strategy<Value = (usize, usize, &'static str)> {
+    let tokens = prop::sample::select(vec![
+        "0",
+        "-1",
+        "1e308",
+        "nan",
+        "\"1e308s\"",
+        "\"1ns\"",
+        "\"0s\"",
+        "\"\"",
+        "\n",
+        "=",
+        "max_limit = 10\n",
+        "min_limit = 500\n",
+        "initial_limit = 0\n",
+        "algorithm = \"aimd\"\n",
+        "algorithm = \"vegas\"\n",
+        "backoff_ratio = 1\n",
+        "max_instances = 4294967295\n",
+        "window = \"1ns\"\n",
+        "bucket = \"1ns\"\n",
+        "active_users = 0\n",
+        "\n# vary: tier.web.threads=1..1000000000:1\n",
+        "\n# vary: surge.peak=1..2\n# points: 18446744073709551615\n",
+        "\n# vary: tier.api.instances=1,1\n",
+        "[tier.concurrency_limit]\n",
+        "[[variant]]\nname = \"x.y\"\nset = { \"scenario.seed\" = 3 }\n",
+        "set = { \"tier.web.autoscale.max_instances\" = 0 }\n",
+    ]);
+    (0usize..POLICY_MODEL.len(), 0usize..16, tokens)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(128),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Whatever the edit to a policy section, a variant or the grid, loading, the guards and a
+    /// bounded run return without a panic.
+    #[test]
+    fn mutated_policy_models_never_panic(
+        edits in proptest::collection::vec(policy_mutation(), 1..4)
+    ) {
+        let mut text = POLICY_MODEL.to_string();
         for (at, len, token) in edits {
             let at = at.min(text.len());
             let end = (at + len).min(text.len());

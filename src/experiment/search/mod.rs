@@ -44,7 +44,7 @@ use crate::metrics::slo::Criterion;
 use crate::model::error::BadInput;
 use crate::model::{self, Model};
 
-use journal::{JOURNAL_HEADER, journal_marker, open_journal};
+use journal::{JOURNAL_HEADER, RowCheck, journal_marker, open_journal};
 pub use plan::{ErrorSplit, Plan, RunId, Verdict};
 pub use run::{Found, Job, find};
 
@@ -70,9 +70,18 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         deadline: s.deadline,
     };
     let marker = journal_marker(s, &base, seed);
+    let seed_of = |id: RunId| s.seeds.seed(seed, id.bits, u64::from(id.rep));
+    let usable = |id: RunId| {
+        let v = id.value();
+        v >= s.lo && v <= s.hi && (!s.integer || v.fract() == 0.0) && id.rep < s.max_runs
+    };
+    let check = RowCheck {
+        seed_of: &seed_of,
+        usable: &usable,
+    };
     let (mut journal, known) = match s.journal {
         Some(path) => {
-            let (j, known) = open_journal(path, &marker, s.resume)?;
+            let (j, known) = open_journal(path, &marker, s.resume, &check)?;
             (Some(j), known)
         }
         None => (None, BTreeMap::new()),
@@ -117,7 +126,26 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             None => Ok(()),
         }
     };
-    let found = find(&plan, s.jobs, known, &mut make, &mut finished)?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let found = find(
+        &plan,
+        s.jobs,
+        known,
+        s.stop.unwrap_or(&never),
+        &mut make,
+        &mut finished,
+    )
+    .map_err(
+        |e| match (e.downcast_ref::<super::sweep::Interrupted>(), s.journal) {
+            (Some(i), Some(path)) => super::sweep::Interrupted(format!(
+                "{}; they are kept in {}: run the same command with --resume to continue",
+                i.0,
+                path.display()
+            ))
+            .into(),
+            _ => e,
+        },
+    )?;
     let to_try = |(v, outs): &(f64, Vec<bool>)| {
         let outages = outs.iter().filter(|x| **x).count() as u32;
         Try {

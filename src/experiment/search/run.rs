@@ -11,8 +11,9 @@ use anyhow::{Result, anyhow, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc;
 
-use super::super::sweep::format_number;
+use super::super::sweep::{Interrupted, format_number};
 use super::plan::{Asker, Plan, RunId, Verdict, decide};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the search found.
 #[derive(Debug, Clone)]
@@ -41,13 +42,15 @@ pub struct Found {
 /// One run to do: the outage of replication `rep` at `value`, ready to go to a thread.
 pub type Job = Box<dyn FnOnce() -> bool + Send>;
 
-/// Run the procedure to its end on `jobs` threads. `known`: runs done before (a journal);
+/// Run the procedure to its end on `jobs` threads (or, once `stop` is set, until the runs in
+/// flight are done: then `Interrupted`). `known`: runs done before (a journal);
 /// `make` prepares a run (loading the model at a new value: its errors stop the search);
 /// `finished` sees each run as it ends.
 pub fn find(
     p: &Plan,
     jobs: usize,
     mut known: BTreeMap<RunId, bool>,
+    stop: &AtomicBool,
     make: &mut dyn FnMut(RunId) -> Result<Job>,
     finished: &mut dyn FnMut(RunId, bool) -> Result<()>,
 ) -> Result<Found> {
@@ -116,7 +119,19 @@ pub fn find(
                 p.max_runs
             );
         }
-        let free = jobs.saturating_sub(running.len());
+        // Stopping (Ctrl-C): no new run; once those in flight are in, the search ends.
+        let stopping = stop.load(Ordering::SeqCst);
+        if stopping && running.is_empty() {
+            bail!(Interrupted(format!(
+                "interrupted with {} runs done",
+                known.len()
+            )));
+        }
+        let free = if stopping {
+            0
+        } else {
+            jobs.saturating_sub(running.len())
+        };
         let mut start: Vec<RunId> = a
             .missing
             .iter()

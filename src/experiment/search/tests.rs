@@ -3,6 +3,7 @@
 use super::plan::*;
 use super::run::*;
 use super::*;
+use std::sync::atomic::AtomicBool;
 
 fn plan(lo: f64, hi: f64, integer: bool) -> Plan {
     Plan {
@@ -30,9 +31,14 @@ fn coin(p: fn(f64) -> f64) -> impl FnMut(RunId) -> Result<Job> {
 }
 
 fn run(p: &Plan, jobs: usize, outcome: fn(f64) -> f64) -> Found {
-    find(p, jobs, BTreeMap::new(), &mut coin(outcome), &mut |_, _| {
-        Ok(())
-    })
+    find(
+        p,
+        jobs,
+        BTreeMap::new(),
+        &AtomicBool::new(false),
+        &mut coin(outcome),
+        &mut |_, _| Ok(()),
+    )
     .unwrap()
 }
 
@@ -45,7 +51,15 @@ fn bracket_of_10_and_11(jobs: usize, crash: impl Fn(f64, u32) -> bool, case: &st
         let crashed = crash(id.value(), id.rep);
         Ok(Box::new(move || crashed) as Job)
     };
-    let f = find(&p, jobs, BTreeMap::new(), &mut make, &mut |_, _| Ok(())).unwrap();
+    let f = find(
+        &p,
+        jobs,
+        BTreeMap::new(),
+        &AtomicBool::new(false),
+        &mut make,
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
     assert_eq!(
         f.verdict,
         Verdict::Bracket {
@@ -201,10 +215,17 @@ fn runs_already_known_are_not_run_again() {
     let p = plan(8.0, 20.0, true);
     let step = |v: f64| if v <= 10.0 { 1.0 } else { 0.0 };
     let mut all = BTreeMap::new();
-    let first = find(&p, 2, BTreeMap::new(), &mut coin(step), &mut |id, y| {
-        all.insert(id, y);
-        Ok(())
-    })
+    let first = find(
+        &p,
+        2,
+        BTreeMap::new(),
+        &AtomicBool::new(false),
+        &mut coin(step),
+        &mut |id, y| {
+            all.insert(id, y);
+            Ok(())
+        },
+    )
     .unwrap();
     // An interrupted try kept the first half of its runs.
     let kept: BTreeMap<RunId, bool> = all
@@ -212,10 +233,17 @@ fn runs_already_known_are_not_run_again() {
         .take(all.len() / 2)
         .map(|(k, v)| (*k, *v))
         .collect();
-    let again = find(&p, 2, kept.clone(), &mut coin(step), &mut |id, _| {
-        assert!(!kept.contains_key(&id), "{id:?} ran again");
-        Ok(())
-    })
+    let again = find(
+        &p,
+        2,
+        kept.clone(),
+        &AtomicBool::new(false),
+        &mut coin(step),
+        &mut |id, _| {
+            assert!(!kept.contains_key(&id), "{id:?} ran again");
+            Ok(())
+        },
+    )
     .unwrap();
     assert_eq!(again.verdict, first.verdict);
     assert_eq!(again.tries, first.tries);
