@@ -250,8 +250,17 @@ fn nginx_with_request_times_at_30_percent_load() {
     assert_eq!(num(&f, "requests.failed"), 0.0);
     // Python over the same bytes: mean $request_time 104.6 ms, p95 200 ms
     close(num(&f, "round_trip.data.p95_s"), 0.200, 1e-9, "data p95");
-    close(num(&f, "service.mean_s"), 0.100, 0.005, "service mean (the app's 100 ms)");
-    assert_ne!(f["contention"]["verdict"], "significant", "{}", f["contention"]);
+    close(
+        num(&f, "service.mean_s"),
+        0.100,
+        0.005,
+        "service mean (the app's 100 ms)",
+    );
+    assert_ne!(
+        f["contention"]["verdict"], "significant",
+        "{}",
+        f["contention"]
+    );
     round_trip_holds(&f, name);
 }
 
@@ -269,9 +278,21 @@ fn nginx_with_request_times_at_80_percent_load_needs_the_backlog_from_the_config
     // one 499: a client that gave up
     assert_eq!(num(&f, "requests.failed"), 1.0);
     close(num(&f, "round_trip.data.p95_s"), 0.418, 1e-9, "data p95");
-    close(num(&f, "service.mean_s"), 0.100, 0.005, "service mean (the app's 100 ms)");
-    assert_ne!(f["contention"]["verdict"], "significant", "{}", f["contention"]);
-    assert_eq!(f["round_trip"]["within"], false, "the queue ASSUMPTION's miss");
+    close(
+        num(&f, "service.mean_s"),
+        0.100,
+        0.005,
+        "service mean (the app's 100 ms)",
+    );
+    assert_ne!(
+        f["contention"]["verdict"], "significant",
+        "{}",
+        f["contention"]
+    );
+    assert_eq!(
+        f["round_trip"]["within"], false,
+        "the queue ASSUMPTION's miss"
+    );
     assert!(model.contains("queue = 4   # ASSUMPTION"), "{model}");
     let s = run_file(
         &dir.path().join("fit/model.toml"),
@@ -280,6 +301,7 @@ fn nginx_with_request_times_at_80_percent_load_needs_the_backlog_from_the_config
     );
     let p95 = s["latency_s"]["p95"].as_f64().unwrap();
     assert!((p95 / 0.418 - 1.0).abs() <= 0.25, "p95 {p95} against 0.418");
-    let ok = s["requests"]["succeeded"].as_f64().unwrap() / s["requests"]["offered"].as_f64().unwrap();
+    let ok =
+        s["requests"]["succeeded"].as_f64().unwrap() / s["requests"]["offered"].as_f64().unwrap();
     assert!(ok > 0.99, "success {ok}");
 }

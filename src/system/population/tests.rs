@@ -136,7 +136,11 @@ fn the_population_is_held_at_its_target_and_users_are_conserved() {
         let closes = matches!(ev, crate::system::Event::Bucket);
         w.handle(now, ev, &mut cal);
         let c = w.sources[0].closed.as_ref().unwrap();
-        let t = if closes { now.secs() - 1e-9 } else { now.secs() };
+        let t = if closes {
+            now.secs() - 1e-9
+        } else {
+            now.secs()
+        };
         // Every user is counted once: present = reading + refreshing + in flight.
         let s = &w.sources[0];
         let in_flight = (w.users.len() - w.free_users.len()) as u64;
