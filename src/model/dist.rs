@@ -381,11 +381,28 @@ impl RawDist {
     }
 }
 
+/// The most samples an empirical distribution holds (80 MB of memory), and the largest file read
+/// for them (a sample's line is seldom over 25 bytes).
+const MAX_SAMPLES: usize = 10_000_000;
+const MAX_SAMPLES_FILE_BYTES: u64 = 256 << 20;
+
 /// Read a CSV column of non-negative samples (the first column unless `column` names one).
 fn read_samples(path: &Path, column: Option<&str>) -> Result<Vec<f64>, String> {
     let shown = path.display();
     super::trace::regular_file(path)
         .map_err(|e| format!("cannot read samples file {shown}: {e}"))?;
+    // Samples are held in memory: a file past the cap (a log's leftovers, a hole of NULs) is
+    // refused before it is read, and so are more samples than the cap.
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    if size > MAX_SAMPLES_FILE_BYTES {
+        return Err(format!(
+            "samples file {shown} is {} bytes; a samples file is at most {} MiB ({} samples): \
+             draw a random subset of it",
+            size,
+            MAX_SAMPLES_FILE_BYTES >> 20,
+            MAX_SAMPLES
+        ));
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(column.is_some())
         .from_path(path)
@@ -407,6 +424,11 @@ fn read_samples(path: &Path, column: Option<&str>) -> Result<Vec<f64>, String> {
         let v = super::units::parse_duration(cell)
             .map_err(|e| format!("{shown}:{line}: `{cell}` is not a sample ({e})"))?;
         out.push(v);
+        if out.len() > MAX_SAMPLES {
+            return Err(format!(
+                "{shown}: more than {MAX_SAMPLES} samples; draw a random subset"
+            ));
+        }
     }
     if out.is_empty() {
         return Err(format!("{shown} holds no samples"));

@@ -91,3 +91,22 @@ fn bad_parameters_are_explained() {
         .unwrap_err();
     assert!(e.contains("cannot read samples file"), "{e}");
 }
+
+#[test]
+fn a_samples_file_past_the_cap_is_refused_before_it_is_read() {
+    // A hole of NULs (a sparse file: no disk used), as `copytruncate` leaves them: read whole,
+    // 4 GiB without a newline was one CSV record of 4 GiB in memory.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("samples.csv");
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let e = raw("dist='empirical'\nfile='samples.csv'")
+        .build(dir.path())
+        .unwrap_err();
+    assert!(
+        e.contains("is 4294967296 bytes") && e.contains("at most 256 MiB"),
+        "{e}"
+    );
+}
