@@ -76,6 +76,13 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .collect::<Result<_, _>>()?;
     let env = shard::process_env;
     let shard = shard::resolve(args.shard.as_deref(), args.shards, &env)?;
+    // Too many runs is refused before a model is made for each point (100,000 points took
+    // 600 MB and half a minute to load before the count of runs was checked).
+    let count = sweep::grid_size(&varies)?;
+    if !args.count_points && !args.list_points && count <= sweep::MAX_POINTS {
+        let mine = (0..count).filter(|&p| shard.is_none_or(|(s, _)| s.contains(p)));
+        sweep::check_runs(mine.count(), args.reps)?;
+    }
     let (points, models) = sweep::load_points(&args.model, &args.runs.sets, &varies)?;
     // The guard rail of `surge run`, per point: one run of absurd size is refused before any.
     for m in &models {

@@ -198,6 +198,15 @@ fn grids_past_counting_are_refused_before_they_are_made() {
         .output()
         .unwrap();
     assert_bad_input(&o, &["20 points x 100000 replications is 2000000 runs"]);
+    // The count of runs is checked before a model is made for each point: 100,000 points whose
+    // first is not even a valid model (0 threads) are refused for their runs, not for a point
+    // (each point's model was loaded first, 600 MB and half a minute for 100,000).
+    let o = surge()
+        .args(["sweep", m, "--vary", "tier.server.threads=0..99999:1"])
+        .args(["--reps", "100", "-y"])
+        .output()
+        .unwrap();
+    assert_bad_input(&o, &["100000 points x 100 replications is 10000000 runs"]);
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
