@@ -10,6 +10,8 @@ use crate::metrics::Outcome;
 
 use super::events::Event;
 
+mod timeouts;
+
 /// Server-side work for one request attempt (or one health-check probe).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Attempt {
@@ -373,82 +375,6 @@ impl World<'_> {
         {
             self.schedule_server_timeout(req, epoch, t, now.after(rt), cal);
         }
-    }
-
-    /// Tier `t` abandons the attempt at `at` if it still holds a thread there (request_timeout).
-    pub(super) fn schedule_server_timeout(
-        &self,
-        req: u32,
-        epoch: u32,
-        t: usize,
-        at: Time,
-        cal: &mut Calendar<Event>,
-    ) {
-        let tier = t as u8;
-        cal.schedule_line(
-            self.line_server[t],
-            at,
-            Event::ServerTimeout { req, epoch, tier },
-        );
-    }
-
-    /// The attempt `req` (generation `epoch`) has moved on from tier `t` (`ended` is bit t) to
-    /// later tiers, or has ended. Where it still holds a thread, that tier's request timeout
-    /// (which `serve` left out, as the service there ended first) now matters, but only if the
-    /// attempt may still hold the thread when it rings: it waits in a queue (no known end), or
-    /// its service at the tier it is in now ends at or after that time. Otherwise the timeout
-    /// is deferred to the end of that service, where this is asked again: its event would be
-    /// stale when popped (the thread is given back first), so most attempts that visit a later
-    /// tier never leave one in the event set.
-    #[inline]
-    pub(super) fn held_timeouts(
-        &mut self,
-        now: Time,
-        req: u32,
-        epoch: u32,
-        ended: u64,
-        cal: &mut Calendar<Event>,
-    ) {
-        // Without request timeouts nothing is ever deferred (`deferred` stays 0).
-        if self.shortcuts.request_timeouts {
-            self.schedule_held_timeouts(now, req, epoch, ended, cal);
-        }
-    }
-
-    fn schedule_held_timeouts(
-        &mut self,
-        now: Time,
-        req: u32,
-        epoch: u32,
-        ended: u64,
-        cal: &mut Calendar<Event>,
-    ) {
-        let b = self.attempts[req as usize];
-        if b.epoch != epoch {
-            return;
-        }
-        let mut pending = (b.deferred | ended) & b.held;
-        let mut deferred = 0;
-        let base = req as usize * self.n_tiers;
-        let until = if b.waiting {
-            Time(u64::MAX)
-        } else {
-            self.slots[base + b.at as usize].done
-        };
-        while pending != 0 {
-            let t = pending.trailing_zeros() as usize;
-            pending &= pending - 1;
-            let Some(rt) = self.tiers[t].request_timeout_s else {
-                continue;
-            };
-            let at = self.slots[base + t].started.after(rt);
-            if until < at {
-                deferred |= 1 << t;
-            } else if now < at {
-                self.schedule_server_timeout(req, epoch, t, at, cal);
-            }
-        }
-        self.attempts[req as usize].deferred = deferred;
     }
 
     /// An attempt that entered tier `t` at `enter` leaves it at `now`, from a thread (`busy`)
