@@ -257,6 +257,25 @@ pub fn check_room_balance(room: &Value) {
 }
 
 /// Follow a dotted path (`tiers.0.mean_response_s`) into a JSON value.
+/// The number at a dotted path of object keys (`status_codes.403` is a key, not an index), or
+/// fail naming the path.
+pub fn num(v: &Value, path: &str) -> f64 {
+    let mut at = v;
+    for key in path.split('.') {
+        at = &at[key];
+    }
+    at.as_f64()
+        .unwrap_or_else(|| panic!("{path} is not a number: {at}"))
+}
+
+/// `got` lies within `tol` (absolute) of `want`; else fail naming `what`.
+pub fn close(got: f64, want: f64, tol: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: {got} (want {want} +- {tol})"
+    );
+}
+
 pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| match k.parse::<usize>() {
         Ok(i) => &v[i],

@@ -5,7 +5,7 @@
 //! `Total Average Response Time`, its `locust_stats.csv`). The two real k6 files and the two
 //! real vegeta files found hold 4 requests each: they are read, and refused as too few to fit.
 
-use crate::common::{assert_success, read_json, repo_file, run_file, surge};
+use crate::common::{assert_success, close, num, read_json, repo_file, run_file, surge};
 use serde_json::Value;
 use std::path::Path;
 
@@ -23,22 +23,6 @@ fn fit_in(dir: &Path, name: &str, extra: &[&str]) -> (Value, String) {
     assert_success(&o);
     let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
     (read_json(&out.join("fit.json")), model)
-}
-
-fn num(v: &Value, path: &str) -> f64 {
-    let mut at = v;
-    for key in path.split('.') {
-        at = &at[key];
-    }
-    at.as_f64()
-        .unwrap_or_else(|| panic!("{path} is not a number: {at}"))
-}
-
-fn close(got: f64, want: f64, tol: f64, what: &str) {
-    assert!(
-        (got - want).abs() <= tol,
-        "{what}: {got} (want {want} +- {tol})"
-    );
 }
 
 /// The round trip `fit` ran on its own model holds (success within 5 points, p95 within 25%).

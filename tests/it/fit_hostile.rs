@@ -3,8 +3,7 @@
 //! given twice, values absurd for their unit, a file name holding a newline, ragged CSV rows, and
 //! a `--bucket` longer than the data. Each asserts exact counts or the error's words.
 
-use crate::common::{assert_bad_input, assert_success, read_json, repo_file, surge};
-use serde_json::Value;
+use crate::common::{assert_bad_input, assert_success, num, read_json, repo_file, surge};
 use std::path::{Path, PathBuf};
 
 fn real(name: &str) -> PathBuf {
@@ -56,15 +55,6 @@ fn set(row: &str, col: usize, value: &str) -> String {
     let mut c: Vec<&str> = row.split(',').collect();
     c[col] = value;
     c.join(",")
-}
-
-fn num(v: &Value, path: &str) -> f64 {
-    let mut at = v;
-    for key in path.split('.') {
-        at = &at[key];
-    }
-    at.as_f64()
-        .unwrap_or_else(|| panic!("{path} is not a number: {at}"))
 }
 
 #[test]

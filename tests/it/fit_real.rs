@@ -3,7 +3,7 @@
 //! computed independently of surge (Python over the same bytes). The Common Log Format and
 //! combined logs also have their sessions counted (clients, pages, assets).
 
-use crate::common::{assert_success, read_json, repo_file, surge};
+use crate::common::{assert_success, close, num, read_json, repo_file, surge};
 use serde_json::Value;
 
 /// `surge fit FILE --out TMP`: the parsed fit.json (the command must succeed).
@@ -21,22 +21,6 @@ fn fit_real(name: &str) -> Value {
     assert_success(&o);
     assert!(out.join("model.toml").is_file(), "no model.toml for {name}");
     read_json(&out.join("fit.json"))
-}
-
-fn num(v: &Value, path: &str) -> f64 {
-    let mut at = v;
-    for key in path.split('.') {
-        at = &at[key];
-    }
-    at.as_f64()
-        .unwrap_or_else(|| panic!("{path} is not a number: {at}"))
-}
-
-fn close(got: f64, want: f64, tol: f64, what: &str) {
-    assert!(
-        (got - want).abs() <= tol,
-        "{what}: {got} (want {want} +- {tol})"
-    );
 }
 
 #[test]
