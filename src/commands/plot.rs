@@ -16,6 +16,7 @@ use crate::model::units::parse_clock;
 use crate::output::chart;
 use crate::output::points::SweepDoc;
 use crate::output::stdout::outln;
+use crate::store::json::read_json;
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;
@@ -69,11 +70,7 @@ fn rewrite_report(dir: &Path) -> Result<()> {
 }
 
 fn sweep_from(dir: &Path) -> Result<()> {
-    let path = dir.join("sweep.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: SweepDoc = serde_json::from_str(&text)
-        .map_err(|e| BadInput(format!("{}: not a sweep's sweep.json: {e}", path.display())))?;
+    let doc: SweepDoc = read_json(&dir.join("sweep.json"))?;
     let varies: Vec<Vary> = doc
         .parameters
         .iter()
@@ -102,15 +99,7 @@ fn sweep_from(dir: &Path) -> Result<()> {
 }
 
 fn crashpoint_from(dir: &Path) -> Result<()> {
-    let path = dir.join("crashpoint.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let cp: CrashPoint = serde_json::from_str(&text).map_err(|e| {
-        BadInput(format!(
-            "{}: not a crash-point search's crashpoint.json: {e}",
-            path.display()
-        ))
-    })?;
+    let cp: CrashPoint = read_json(&dir.join("crashpoint.json"))?;
     let title = format!("crash point in {}", cp.parameter);
     super::crashpoint::draw(&title, &cp, dir)
 }

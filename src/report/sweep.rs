@@ -4,7 +4,7 @@
 //! (over the runs that recovered), downtime ("at least" where cut by the horizon) and p95
 //! latency, each with its 95% interval.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::Path;
 
 use super::mean::{self, Mean};
@@ -12,6 +12,7 @@ use super::{Block, Chart, Report, Section, Table};
 use crate::fmt::human_duration;
 use crate::metrics::table;
 use crate::output::points::{PointStats, SweepDoc};
+use crate::store::json::read_json;
 
 /// A sweep's folder: `sweep.json` and its chart (`sweep.svg` for one key, `heatmap.svg` for two).
 pub struct SweepFolder {
@@ -21,11 +22,7 @@ pub struct SweepFolder {
 
 impl SweepFolder {
     pub fn read(dir: &Path) -> Result<SweepFolder> {
-        let path = dir.join("sweep.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let doc: SweepDoc = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a sweep's sweep.json", path.display()))?;
+        let doc: SweepDoc = read_json(&dir.join("sweep.json"))?;
         let chart = Chart::from_dir(
             dir,
             "sweep",
