@@ -247,7 +247,7 @@ fn one_run_sentence(
     let episodes = o.episodes.unwrap_or(0.0);
     let still = v.one.is_some_and(down_at_end);
     let back = match (o.recovered, o.recovered_at_s) {
-        (Some(r), Some(at)) if r == 1.0 => format!(
+        (Some(1.0), Some(at)) => format!(
             "back at {}, {} later",
             clock(at),
             human_duration(at - crash)
