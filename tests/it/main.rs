@@ -10,6 +10,7 @@ mod client_policies;
 mod columns;
 mod common;
 mod compare;
+mod docs_links;
 mod early_stop;
 mod failure;
 mod faults_lost;
