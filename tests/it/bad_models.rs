@@ -175,14 +175,7 @@ fn the_corpus_base_model_runs() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fixed.toml");
     std::fs::write(&file, fixed).unwrap();
-    let output = surge()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .arg("--quiet")
-        .output()
-        .unwrap();
+    let output = crate::common::run_output(&file, dir.path(), &[]);
     assert_eq!(
         output.status.code(),
         Some(0),
