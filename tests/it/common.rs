@@ -84,7 +84,7 @@ pub fn compare_in_temp(model: &str, args: &[&str]) -> Compared {
 }
 
 /// `surge compare FILE --out OUT ARGS`: its output, whatever the outcome.
-pub fn compare_output(file: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn compare_output(file: &Path, out: &Path, args: &[&str]) -> std::process::Output {
     surge()
         .arg("compare")
         .arg(file)
@@ -121,7 +121,7 @@ pub fn run_model(model: &str, args: &[&str]) -> Value {
 }
 
 /// `surge run FILE --out DIR/out --quiet ARGS`: its output, whatever the outcome.
-pub fn run_output(file: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn run_output(file: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
     surge()
         .arg("run")
         .arg(file)
@@ -398,7 +398,7 @@ limit = "200MiB"
 
 /// Write `MEMORY_CRASH` as `dir/model.toml` and run `surge COMMAND model.toml REST...` on it
 /// (`args` is COMMAND then REST): its output, whatever the outcome.
-pub fn memory_crash_output(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn memory_crash_output(dir: &Path, args: &[&str]) -> std::process::Output {
     let file = write_file(dir, "model.toml", MEMORY_CRASH);
     surge()
         .arg(args[0])
@@ -409,7 +409,7 @@ pub fn memory_crash_output(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// `memory_crash_output`, checked to succeed.
-pub fn run_memory_crash(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn run_memory_crash(dir: &Path, args: &[&str]) -> std::process::Output {
     let out = memory_crash_output(dir, args);
     assert_success(&out);
     out
@@ -417,7 +417,7 @@ pub fn run_memory_crash(dir: &Path, args: &[&str]) -> std::process::Output {
 
 /// `surge run` on `model` (TOML text) written as `model.toml` in a new temp folder, with
 /// `--out FOLDER/out` and `args`, checked to succeed: (the folder, stdout).
-pub fn run_text(model: &str, args: &[&str]) -> (tempfile::TempDir, String) {
+pub(crate) fn run_text(model: &str, args: &[&str]) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = write_file(dir.path(), "model.toml", model);
     let out = surge()
@@ -434,7 +434,7 @@ pub fn run_text(model: &str, args: &[&str]) -> (tempfile::TempDir, String) {
 
 /// The command was refused as bad input (exit code 2; `what` says which case, may be empty):
 /// its stderr, for the caller's own checks on the message.
-pub fn refused(o: &std::process::Output, what: &str) -> String {
+pub(crate) fn refused(o: &std::process::Output, what: &str) -> String {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(2), "{what}: {err}");
     err

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 /// `got` lies within the relative tolerance `tol` of `want`; else fail naming `what`.
-pub fn within(got: f64, want: f64, tol: f64, what: &str) {
+pub(crate) fn within(got: f64, want: f64, tol: f64, what: &str) {
     let rel = (got - want).abs() / want.abs();
     assert!(
         rel <= tol,
@@ -19,14 +19,14 @@ pub fn within(got: f64, want: f64, tol: f64, what: &str) {
 }
 
 /// A JSON number, or fail showing the value.
-pub fn f(v: &Value) -> f64 {
+pub(crate) fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
 /// The fitted `model` (model.toml's text) with each source line `kind = "K"` for K in `kinds`
 /// replaced by the trace of its `arrivals.csv`, and the lines starting with any of `dropped`
 /// (the keys a trace source does not take) emptied.
-pub fn traced(model: &str, kinds: &[&str], dropped: &[&str]) -> String {
+pub(crate) fn traced(model: &str, kinds: &[&str], dropped: &[&str]) -> String {
     model
         .lines()
         .map(|l| {
@@ -43,12 +43,12 @@ pub fn traced(model: &str, kinds: &[&str], dropped: &[&str]) -> String {
 }
 
 /// A file of the real corpus, tests/fit-data/real/NAME.
-pub fn real(name: &str) -> PathBuf {
+pub(crate) fn real(name: &str) -> PathBuf {
     repo_file("tests/fit-data/real").join(name)
 }
 
 /// `surge fit FILES EXTRA --out OUT`: its output, whatever the outcome.
-pub fn fit_output(files: &[&Path], out: &Path, extra: &[&str]) -> Output {
+pub(crate) fn fit_output(files: &[&Path], out: &Path, extra: &[&str]) -> Output {
     surge()
         .arg("fit")
         .args(files)
@@ -60,7 +60,7 @@ pub fn fit_output(files: &[&Path], out: &Path, extra: &[&str]) -> Output {
 }
 
 /// `surge fit FILES EXTRA --out OUT`, checked to succeed: fit.json and the terminal output.
-pub fn fit_with_stdout(files: &[&Path], extra: &[&str], out: &Path) -> (Value, String) {
+pub(crate) fn fit_with_stdout(files: &[&Path], extra: &[&str], out: &Path) -> (Value, String) {
     let o = fit_output(files, out, extra);
     assert_success(&o);
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -68,7 +68,7 @@ pub fn fit_with_stdout(files: &[&Path], extra: &[&str], out: &Path) -> (Value, S
 }
 
 /// `fit_with_stdout`, and the model.toml it wrote: (fit.json, model.toml, terminal output).
-pub fn fit_model(files: &[&Path], extra: &[&str], out: &Path) -> (Value, String, String) {
+pub(crate) fn fit_model(files: &[&Path], extra: &[&str], out: &Path) -> (Value, String, String) {
     let (json, stdout) = fit_with_stdout(files, extra, out);
     let model = std::fs::read_to_string(out.join("model.toml"))
         .unwrap_or_else(|e| panic!("no model.toml in {}: {e}", out.display()));

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The surge binary, stdout and stderr piped.
-pub fn spawn(args: &[&str]) -> Child {
+pub(crate) fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_surge"))
         .args(args)
         .stdout(Stdio::piped())
@@ -18,12 +18,12 @@ pub fn spawn(args: &[&str]) -> Child {
 }
 
 /// The surge binary run to its end.
-pub fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     spawn(args).wait_with_output().unwrap()
 }
 
 /// Whole rows in a journal (its first line and header aside).
-pub fn rows(path: &Path) -> usize {
+pub(crate) fn rows(path: &Path) -> usize {
     std::fs::read(path)
         .unwrap_or_default()
         .iter()
@@ -33,7 +33,7 @@ pub fn rows(path: &Path) -> usize {
 }
 
 /// Wait until `ready` holds (at most a minute).
-pub fn wait_for(what: &str, ready: &dyn Fn() -> bool) {
+pub(crate) fn wait_for(what: &str, ready: &dyn Fn() -> bool) {
     let start = Instant::now();
     while !ready() {
         assert!(start.elapsed() < Duration::from_secs(60), "never: {what}");
@@ -42,7 +42,7 @@ pub fn wait_for(what: &str, ready: &dyn Fn() -> bool) {
 }
 
 /// Send `sig` (`-INT`, `-TERM`) to the child.
-pub fn signal(child: &Child, sig: &str) {
+pub(crate) fn signal(child: &Child, sig: &str) {
     let s = Command::new("kill")
         .args([sig, &child.id().to_string()])
         .status()
@@ -51,7 +51,7 @@ pub fn signal(child: &Child, sig: &str) {
 }
 
 /// Run `args` until `journal` holds `n` rows, then kill it: the journal's lines.
-pub fn journal_of_killed(args: &[&str], journal: &Path, n: usize) -> Vec<String> {
+pub(crate) fn journal_of_killed(args: &[&str], journal: &Path, n: usize) -> Vec<String> {
     let mut child = spawn(args);
     wait_for("journal rows", &|| rows(journal) >= n);
     child.kill().unwrap();
@@ -65,7 +65,7 @@ pub fn journal_of_killed(args: &[&str], journal: &Path, n: usize) -> Vec<String>
 
 /// The crash-point search these tests interrupt: `surge.peak` from 1 to 4 on the model in
 /// `file` (`common::MEMORY_CRASH`) over 6 hours, one run at a time, into `out`.
-pub fn crash_search_args<'a>(file: &'a str, out: &'a str) -> Vec<&'a str> {
+pub(crate) fn crash_search_args<'a>(file: &'a str, out: &'a str) -> Vec<&'a str> {
     vec![
         "crashpoint",
         file,
@@ -81,7 +81,7 @@ pub fn crash_search_args<'a>(file: &'a str, out: &'a str) -> Vec<&'a str> {
 }
 
 /// A finished two-shard sweep of mmck in `dir` (shards 0 and 1 of 2).
-pub fn two_shards(dir: &Path) {
+pub(crate) fn two_shards(dir: &Path) {
     let mmck = repo_file("models/mmck.toml");
     for s in ["0/2", "1/2"] {
         let o = surge()
