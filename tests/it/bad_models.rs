@@ -175,14 +175,7 @@ fn the_corpus_base_model_runs() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fixed.toml");
     std::fs::write(&file, fixed).unwrap();
-    let output = surge()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .arg("--quiet")
-        .output()
-        .unwrap();
+    let output = crate::common::run_output(&file, dir.path(), &[]);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -192,25 +185,27 @@ fn the_corpus_base_model_runs() {
     assert!(dir.path().join("out/summary.json").exists());
 }
 
-/// The README states the size of the corpus: it must be the number of files here.
+/// The guide (docs/guide.md, "How surge is checked") states the size of the corpus: it must be
+/// the number of files here.
 #[test]
-fn the_readme_states_the_corpus_size() {
+fn the_guide_states_the_corpus_size() {
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guide.md"))
+            .unwrap();
     let marker = "the corpus `tests/bad-models/` (";
     let at = readme
         .find(marker)
-        .expect("the README describes the corpus")
+        .expect("docs/guide.md describes the corpus")
         + marker.len();
     let stated: usize = readme[at..]
         .split(' ')
         .next()
         .and_then(|n| n.parse().ok())
-        .expect("the README gives the corpus size as `(N files`");
+        .expect("docs/guide.md gives the corpus size as `(N files`");
     assert_eq!(
         stated,
         cases().len(),
-        "README.md says the corpus has {stated} files; tests/bad-models/ has {}",
+        "docs/guide.md says the corpus has {stated} files; tests/bad-models/ has {}",
         cases().len()
     );
 }

@@ -402,15 +402,16 @@ service = { dist = "deterministic", value = "10ms" }
     assert!(stdout.contains("0.1 at peak (0.2%)"), "{stdout}");
 }
 
-/// The README lists the columns of `timeseries.csv` in order: they must be the header
-/// `surge run` writes (`TIER.` stands for each tier's name, in the order listed per tier).
+/// The guide (docs/guide.md, "Run it and read the answer") lists the columns of
+/// `timeseries.csv` in order: they must be the header `surge run` writes (`TIER.` stands for
+/// each tier's name, in the order listed per tier).
 #[test]
-fn the_readme_lists_the_timeseries_columns_in_order() {
-    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+fn the_guide_lists_the_timeseries_columns_in_order() {
+    let readme = std::fs::read_to_string(repo("docs/guide.md")).unwrap();
     let marker = "columns, in order: ";
     let at = readme
         .find(marker)
-        .expect("the README lists the timeseries columns")
+        .expect("docs/guide.md lists the timeseries columns")
         + marker.len();
     let text = &readme[at..at + readme[at..].find(")").unwrap()];
     let dir = tempfile::tempdir().unwrap();
@@ -433,7 +434,7 @@ fn the_readme_lists_the_timeseries_columns_in_order() {
         .success();
     let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-    // Expand the README's list: a run of `TIER.x` names repeats for each tier.
+    // Expand the guide's list: a run of `TIER.x` names repeats for each tier.
     let names: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
     let mut want = Vec::new();
     let mut i = 0;
@@ -455,7 +456,7 @@ fn the_readme_lists_the_timeseries_columns_in_order() {
     }
     assert_eq!(
         header, want,
-        "README.md's timeseries columns are not the header"
+        "docs/guide.md's timeseries columns are not the header"
     );
 }
 

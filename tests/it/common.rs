@@ -83,16 +83,21 @@ pub fn compare_in_temp(model: &str, args: &[&str]) -> Compared {
     }
 }
 
-/// `surge compare FILE --out OUT ARGS`, checked to succeed: its output.
-pub fn run_compare(file: &Path, out: &Path, args: &[&str]) -> std::process::Output {
-    let o = surge()
+/// `surge compare FILE --out OUT ARGS`: its output, whatever the outcome.
+pub(crate) fn compare_output(file: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    surge()
         .arg("compare")
         .arg(file)
         .arg("--out")
         .arg(out)
         .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// `surge compare FILE --out OUT ARGS`, checked to succeed: its output.
+pub fn run_compare(file: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    let o = compare_output(file, out, args);
     assert_success(&o);
     o
 }
@@ -115,19 +120,23 @@ pub fn run_model(model: &str, args: &[&str]) -> Value {
     run_file(&file, dir.path(), args)
 }
 
-/// Run `surge run FILE --out DIR/out --quiet ARGS` and return `summary.json`, checking invariants.
-pub fn run_file(file: &Path, dir: &Path, args: &[&str]) -> Value {
-    let out = dir.join("out");
-    let assert = surge()
+/// `surge run FILE --out DIR/out --quiet ARGS`: its output, whatever the outcome.
+pub(crate) fn run_output(file: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
+    surge()
         .arg("run")
         .arg(file)
         .arg("--out")
-        .arg(&out)
+        .arg(dir.join("out"))
         .arg("--quiet")
         .args(args)
-        .assert();
-    assert_success(assert.get_output());
-    let summary = read_json(&out.join("summary.json"));
+        .output()
+        .unwrap()
+}
+
+/// Run `surge run FILE --out DIR/out --quiet ARGS` and return `summary.json`, checking invariants.
+pub fn run_file(file: &Path, dir: &Path, args: &[&str]) -> Value {
+    assert_success(&run_output(file, dir, args));
+    let summary = read_json(&dir.join("out").join("summary.json"));
     check_invariants(&summary);
     summary
 }
@@ -386,3 +395,47 @@ base = "0"
 per_request = "1MiB"
 limit = "200MiB"
 "#;
+
+/// Write `MEMORY_CRASH` as `dir/model.toml` and run `surge COMMAND model.toml REST...` on it
+/// (`args` is COMMAND then REST): its output, whatever the outcome.
+pub(crate) fn memory_crash_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    let file = write_file(dir, "model.toml", MEMORY_CRASH);
+    surge()
+        .arg(args[0])
+        .arg(&file)
+        .args(&args[1..])
+        .output()
+        .unwrap()
+}
+
+/// `memory_crash_output`, checked to succeed.
+pub(crate) fn run_memory_crash(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = memory_crash_output(dir, args);
+    assert_success(&out);
+    out
+}
+
+/// `surge run` on `model` (TOML text) written as `model.toml` in a new temp folder, with
+/// `--out FOLDER/out` and `args`, checked to succeed: (the folder, stdout).
+pub(crate) fn run_text(model: &str, args: &[&str]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "model.toml", model);
+    let out = surge()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    (dir, String::from_utf8(out.stdout).unwrap())
+}
+
+/// The command was refused as bad input (exit code 2; `what` says which case, may be empty):
+/// its stderr, for the caller's own checks on the message.
+pub(crate) fn refused(o: &std::process::Output, what: &str) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+    err
+}

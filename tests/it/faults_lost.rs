@@ -7,50 +7,10 @@
 use crate::common::{
     MEMORY_CRASH, assert_bad_input, assert_success, repo_file, stderr, write_file,
 };
+use crate::journal_common::{crash_search_args, rows, run, signal, spawn, wait_for};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// The surge binary, stdout and stderr piped.
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_surge"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn run(args: &[&str]) -> Output {
-    spawn(args).wait_with_output().unwrap()
-}
-
-/// Whole rows in a journal (its first line and header aside).
-fn rows(path: &Path) -> usize {
-    std::fs::read(path)
-        .unwrap_or_default()
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        .saturating_sub(2)
-}
-
-/// Wait until `ready` holds (at most a minute).
-fn wait_for(what: &str, ready: &dyn Fn() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < Duration::from_secs(60), "never: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn signal(child: &Child, sig: &str) {
-    let s = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(s.success());
-}
 
 /// The compare of these tests: mmck and one variant with more threads, 6 replications of 2
 /// simulated hours each (12 runs of about 0.2 s), one at a time.
@@ -198,18 +158,7 @@ fn an_interrupted_crash_point_search_says_how_to_resume() {
     let file = write_file(dir.path(), "crash.toml", MEMORY_CRASH);
     let out = dir.path().join("cp");
     let journal = out.join("crashpoint.partial.csv");
-    let args = [
-        "crashpoint",
-        file.to_str().unwrap(),
-        "--vary",
-        "surge.peak=1..4",
-        "--jobs",
-        "1",
-        "--set",
-        "scenario.duration=6h",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let args = crash_search_args(file.to_str().unwrap(), out.to_str().unwrap());
     let child = spawn(&args);
     wait_for("1 journaled run", &|| rows(&journal) >= 1);
     signal(&child, "-INT");

@@ -6,6 +6,7 @@
 //! small here: the guards are computed from the model, not found by allocating.
 
 use crate::common::{assert_bad_input, assert_success, repo_file, stderr, surge, write_file};
+use crate::journal_common::two_shards;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -208,37 +209,6 @@ fn grids_past_counting_are_refused_before_they_are_made() {
         .unwrap();
     assert_bad_input(&o, &["100000 points x 100 replications is 10000000 runs"]);
     assert!(started.elapsed() < Duration::from_secs(20));
-}
-
-/// A finished two-shard sweep of mmck in `dir` (shards 0 and 1 of 2).
-fn two_shards(dir: &Path) {
-    let mmck = repo_file("models/mmck.toml");
-    for s in ["0/2", "1/2"] {
-        let o = surge()
-            .args([
-                "sweep",
-                mmck.to_str().unwrap(),
-                "--vary",
-                "tier.server.threads=8..11:1",
-            ])
-            .args([
-                "--reps",
-                "1",
-                "--set",
-                "scenario.duration=2m",
-                "--quiet",
-                "--shard",
-                s,
-            ])
-            .arg("--out")
-            .arg(dir)
-            .env_remove("SLURM_ARRAY_TASK_ID")
-            .env_remove("JOB_COMPLETION_INDEX")
-            .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
-            .output()
-            .unwrap();
-        assert_success(&o);
-    }
 }
 
 /// Edit shard 0's manifest with `edit` and merge: the output.

@@ -5,9 +5,8 @@
 
 use crate::common::{MEMORY_CRASH, assert_bad_input, assert_success, column, repo_file};
 use crate::common::{surge, write_file};
+use crate::journal_common::{crash_search_args, journal_of_killed, two_shards};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Item 11: a variant named with a dot (tier and source names: corpus cases faults-06..08).
 #[test]
@@ -88,42 +87,6 @@ fn a_model_name_is_one_folder_inside_outputs() {
     assert!(!Path::new("/surge-faults-abs").exists());
 }
 
-fn spawn(args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_surge"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Whole rows of a journal (its first line and header aside).
-fn rows(path: &Path) -> usize {
-    std::fs::read(path)
-        .unwrap_or_default()
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        .saturating_sub(2)
-}
-
-/// Run `args` until `journal` holds `n` rows, then kill it: the journal's lines.
-fn journal_of_killed(args: &[&str], journal: &Path, n: usize) -> Vec<String> {
-    let mut child = spawn(args);
-    let start = Instant::now();
-    while rows(journal) < n {
-        assert!(start.elapsed() < Duration::from_secs(60), "no journal rows");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    std::fs::read_to_string(journal)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 /// Item 14: crash-point journal rows with NaN, inf, another seed or a contradiction are refused
 /// and the journal named as the crash-point journal's.
 #[test]
@@ -132,18 +95,7 @@ fn a_crash_point_journal_row_that_is_not_a_run_is_refused() {
     let file = write_file(dir.path(), "crash.toml", MEMORY_CRASH);
     let out = dir.path().join("cp");
     let journal = out.join("crashpoint.partial.csv");
-    let args = [
-        "crashpoint",
-        file.to_str().unwrap(),
-        "--vary",
-        "surge.peak=1..4",
-        "--jobs",
-        "1",
-        "--set",
-        "scenario.duration=6h",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let args = crash_search_args(file.to_str().unwrap(), out.to_str().unwrap());
     let lines = journal_of_killed(&args, &journal, 2);
     let (head, row) = (&lines[..2], &lines[2]);
     let f: Vec<&str> = row.split(',').collect();
@@ -222,37 +174,6 @@ fn a_sweep_journal_row_with_an_edited_seed_is_refused() {
     let mut again = args.to_vec();
     again.push("--resume");
     assert_success(&surge().args(&again).output().unwrap());
-}
-
-/// A finished two-shard sweep of mmck in `dir`.
-fn two_shards(dir: &Path) {
-    let mmck = repo_file("models/mmck.toml");
-    for s in ["0/2", "1/2"] {
-        let o = surge()
-            .args([
-                "sweep",
-                mmck.to_str().unwrap(),
-                "--vary",
-                "tier.server.threads=8..11:1",
-            ])
-            .args([
-                "--reps",
-                "1",
-                "--set",
-                "scenario.duration=2m",
-                "--quiet",
-                "--shard",
-                s,
-            ])
-            .arg("--out")
-            .arg(dir)
-            .env_remove("SLURM_ARRAY_TASK_ID")
-            .env_remove("JOB_COMPLETION_INDEX")
-            .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
-            .output()
-            .unwrap();
-        assert_success(&o);
-    }
 }
 
 fn merge(dir: &Path) -> std::process::Output {

@@ -3,7 +3,8 @@
 //! each tool's format from a small sample in its exact layout (tests/fit-data/), gzip, garbage
 //! lines and errors kept out of the service fit.
 
-use crate::common::{assert_success, read_json, repo_file, surge};
+use crate::common::{repo_file, surge};
+use crate::fit_common::{f, traced, within};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, LogNormal, StandardUniform};
 use serde_json::Value;
@@ -146,32 +147,11 @@ fn generated_log(truth: &Truth) -> (tempfile::TempDir, PathBuf, Vec<Req>) {
     (dir, log, reqs)
 }
 
-/// Run `surge fit` and return fit.json.
+/// Run `surge fit --quiet` and return fit.json.
 fn fit(files: &[&Path], extra: &[&str], out: &Path) -> Value {
-    let a = surge()
-        .arg("fit")
-        .args(files)
-        .args(extra)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .assert();
-    assert_success(a.get_output());
-    read_json(&out.join("fit.json"))
-}
-
-fn within(got: f64, want: f64, tol: f64, what: &str) {
-    let rel = (got - want).abs() / want.abs();
-    assert!(
-        rel <= tol,
-        "{what}: got {got}, want {want} within {:.0}% (off {:.2}%)",
-        tol * 100.0,
-        rel * 100.0
-    );
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    let mut args = extra.to_vec();
+    args.push("--quiet");
+    crate::fit_common::fit_with_stdout(files, &args, out).0
 }
 
 fn percentile(mut x: Vec<f64>, p: f64) -> f64 {
@@ -351,15 +331,7 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
     within(f(&summary["latency_s"]["p95"]), data_p95, 0.05, "p95");
     // the recorded arrivals replay through a trace source too
     let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
-    let traced: String = model
-        .lines()
-        .map(|l| match l {
-            "kind = \"requests\"" => "kind = \"trace\"\nfile = \"arrivals.csv\"".to_string(),
-            l if l.starts_with("rate = ") || l.starts_with("profile = ") => String::new(),
-            l => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let traced = traced(&model, &["requests"], &["rate = ", "profile = "]);
     let traced_file = out.join("traced.toml");
     std::fs::write(&traced_file, traced).unwrap();
     let summary = crate::common::run_file(&traced_file, dir.path(), &[]);

@@ -4,7 +4,8 @@
 //! in progress, and a model that, simulated by `fit` itself, gives the data's success rate and
 //! p95; `--threads` sets the threads and says so; a tier's `errors` fail that share.
 
-use crate::common::{assert_success, read_json, run_file, surge, write_file};
+use crate::common::{run_file, surge, write_file};
+use crate::fit_common::f;
 use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal, StandardUniform};
 use serde_json::Value;
@@ -79,23 +80,9 @@ fn jmeter(p: &Plan) -> (String, Vec<(f64, bool)>) {
     (csv, samples)
 }
 
+/// `surge fit FILE EXTRA --out DIR/out`: (fit.json, model.toml, terminal output).
 fn fit_dir(dir: &Path, file: &Path, extra: &[&str]) -> (Value, String, String) {
-    let out = dir.join("out");
-    let a = surge()
-        .arg("fit")
-        .arg(file)
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .assert();
-    assert_success(a.get_output());
-    let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
-    let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
-    (read_json(&out.join("fit.json")), model, stdout)
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    crate::fit_common::fit_model(&[file], extra, &dir.join("out"))
 }
 
 /// 112 threads ramped up over 10 s, a 500 ms constant timer, 800 ms of service on 64 server
@@ -229,8 +216,7 @@ fn a_tier_errors_share_fails_that_share_of_requests() {
 /// fit.json, model.toml and the terminal of `surge fit` on a file of the corpus.
 fn fit_corpus(name: &str) -> (Value, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let file = crate::common::repo_file(&format!("tests/fit-data/real/{name}"));
-    fit_dir(dir.path(), &file, &[])
+    fit_dir(dir.path(), &crate::fit_common::real(name), &[])
 }
 
 #[test]

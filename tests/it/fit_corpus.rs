@@ -5,24 +5,16 @@
 //! `Total Average Response Time`, its `locust_stats.csv`). The two real k6 files and the two
 //! real vegeta files found hold 4 requests each: they are read, and refused as too few to fit.
 
-use crate::common::{assert_success, close, num, read_json, repo_file, run_file, surge};
+use crate::common::{close, num, repo_file, run_file, surge};
 use serde_json::Value;
 use std::path::Path;
 
 /// `surge fit FILE EXTRA --out DIR/fit`: fit.json and model.toml (the command must succeed).
 fn fit_in(dir: &Path, name: &str, extra: &[&str]) -> (Value, String) {
     let out = dir.join("fit");
-    let o = surge()
-        .arg("fit")
-        .arg(repo_file(&format!("tests/fit-data/real/{name}")))
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_success(&o);
-    let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
-    (read_json(&out.join("fit.json")), model)
+    let (json, model, _) =
+        crate::fit_common::fit_model(&[&crate::fit_common::real(name)], extra, &out);
+    (json, model)
 }
 
 /// The round trip `fit` ran on its own model holds (success within 5 points, p95 within 25%).
@@ -33,6 +25,28 @@ fn round_trip_holds(f: &Value, name: &str) {
         num(f, "round_trip.success_points").abs() <= 5.0,
         "{name}: {rt}"
     );
+}
+
+/// The fit of one of the reality check's nginx logs with `--threads 4`: `lines` read, `failed`
+/// requests, the data's p95 as Python reads it, the app's 100 ms service found and no
+/// significant contention. Returns fit.json and model.toml.
+fn reality_fit(dir: &Path, name: &str, lines: f64, failed: f64, data_p95: f64) -> (Value, String) {
+    let (f, model) = fit_in(dir, name, &["--threads", "4"]);
+    assert_eq!(num(&f, "lines.read"), lines);
+    assert_eq!(num(&f, "requests.failed"), failed);
+    close(num(&f, "round_trip.data.p95_s"), data_p95, 1e-9, "data p95");
+    close(
+        num(&f, "service.mean_s"),
+        0.100,
+        0.005,
+        "service mean (the app's 100 ms)",
+    );
+    assert_ne!(
+        f["contention"]["verdict"], "significant",
+        "{}",
+        f["contention"]
+    );
+    (f, model)
 }
 
 #[test]
@@ -205,8 +219,7 @@ fn four_request_k6_and_vegeta_runs_are_read_and_too_few_to_fit() {
             .arg(tempfile::tempdir().unwrap().path().join("fit"))
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(2), "{name}");
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = crate::common::refused(&o, name);
         assert!(
             err.contains("fewer than 10 successful requests"),
             "{name}: {err}"
@@ -228,23 +241,9 @@ fn four_request_k6_and_vegeta_runs_are_read_and_too_few_to_fit() {
 fn nginx_with_request_times_at_30_percent_load() {
     let dir = tempfile::tempdir().unwrap();
     let name = "reality-nginx-30pct.log";
-    let (f, _) = fit_in(dir.path(), name, &["--threads", "4"]);
-    assert_eq!(num(&f, "lines.read"), 1454.0);
-    assert_eq!(num(&f, "lines.skipped"), 0.0);
-    assert_eq!(num(&f, "requests.failed"), 0.0);
     // Python over the same bytes: mean $request_time 104.6 ms, p95 200 ms
-    close(num(&f, "round_trip.data.p95_s"), 0.200, 1e-9, "data p95");
-    close(
-        num(&f, "service.mean_s"),
-        0.100,
-        0.005,
-        "service mean (the app's 100 ms)",
-    );
-    assert_ne!(
-        f["contention"]["verdict"], "significant",
-        "{}",
-        f["contention"]
-    );
+    let (f, _) = reality_fit(dir.path(), name, 1454.0, 0.0, 0.200);
+    assert_eq!(num(&f, "lines.skipped"), 0.0);
     round_trip_holds(&f, name);
 }
 
@@ -257,22 +256,8 @@ fn nginx_with_request_times_at_30_percent_load() {
 fn nginx_with_request_times_at_80_percent_load_needs_the_backlog_from_the_config() {
     let dir = tempfile::tempdir().unwrap();
     let name = "reality-nginx-80pct.log";
-    let (f, model) = fit_in(dir.path(), name, &["--threads", "4"]);
-    assert_eq!(num(&f, "lines.read"), 3245.0);
     // one 499: a client that gave up
-    assert_eq!(num(&f, "requests.failed"), 1.0);
-    close(num(&f, "round_trip.data.p95_s"), 0.418, 1e-9, "data p95");
-    close(
-        num(&f, "service.mean_s"),
-        0.100,
-        0.005,
-        "service mean (the app's 100 ms)",
-    );
-    assert_ne!(
-        f["contention"]["verdict"], "significant",
-        "{}",
-        f["contention"]
-    );
+    let (f, model) = reality_fit(dir.path(), name, 3245.0, 1.0, 0.418);
     assert_eq!(
         f["round_trip"]["within"], false,
         "the queue ASSUMPTION's miss"

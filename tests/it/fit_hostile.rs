@@ -3,24 +3,9 @@
 //! given twice, values absurd for their unit, a file name holding a newline, ragged CSV rows, and
 //! a `--bucket` longer than the data. Each asserts exact counts or the error's words.
 
-use crate::common::{assert_bad_input, assert_success, num, read_json, repo_file, surge};
+use crate::common::{assert_bad_input, assert_success, num, read_json, repo_file};
+use crate::fit_common::{fit_output as fit_out, real};
 use std::path::{Path, PathBuf};
-
-fn real(name: &str) -> PathBuf {
-    repo_file("tests/fit-data/real").join(name)
-}
-
-/// `surge fit FILES --out OUT`: its output.
-fn fit_out(files: &[&Path], out: &Path, extra: &[&str]) -> std::process::Output {
-    surge()
-        .arg("fit")
-        .args(files)
-        .args(extra)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
-}
 
 /// The real Locust history with line `n` (1 = the first data row) changed by `edit`, written
 /// with the file's own CR CR LF line ends.
@@ -237,29 +222,18 @@ fn a_bucket_longer_than_the_data_still_writes_a_trace_that_replays() {
     assert_eq!(csv, "start,count\n0,40\n1,0\n");
     let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
     // a JMeter file is a closed test: its users source becomes the trace
-    let traced: String = model
-        .lines()
-        .map(|l| match l {
-            "kind = \"requests\"" | "kind = \"users\"" => {
-                "kind = \"trace\"\nfile = \"arrivals.csv\"".to_string()
-            }
-            l if [
-                "rate = ",
-                "profile = ",
-                "population = ",
-                "users = ",
-                "pages = ",
-                "think = ",
-            ]
-            .iter()
-            .any(|k| l.starts_with(k)) =>
-            {
-                String::new()
-            }
-            l => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let traced = crate::fit_common::traced(
+        &model,
+        &["requests", "users"],
+        &[
+            "rate = ",
+            "profile = ",
+            "population = ",
+            "users = ",
+            "pages = ",
+            "think = ",
+        ],
+    );
     let traced_file = out.join("traced.toml");
     std::fs::write(&traced_file, traced).unwrap();
     let summary = crate::common::run_file(&traced_file, dir.path(), &[]);

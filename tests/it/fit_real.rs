@@ -6,21 +6,12 @@
 use crate::common::{assert_success, close, num, read_json, repo_file, surge};
 use serde_json::Value;
 
-/// `surge fit FILE --out TMP`: the parsed fit.json (the command must succeed).
+/// `surge fit FILE --out TMP`: the parsed fit.json (the command must succeed and write a
+/// model.toml).
 fn fit_real(name: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fit");
-    let file = repo_file(&format!("tests/fit-data/real/{name}"));
-    let o = surge()
-        .arg("fit")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_success(&o);
-    assert!(out.join("model.toml").is_file(), "no model.toml for {name}");
-    read_json(&out.join("fit.json"))
+    crate::fit_common::fit_model(&[&crate::fit_common::real(name)], &[], &out).0
 }
 
 #[test]

@@ -5,10 +5,10 @@
 //! `--service`, from a load test given beside the log, or marked ASSUMPTION; the users source's
 //! model offering the log's page views when run.
 
-use crate::common::{assert_bad_input, assert_success, read_json, repo_file, surge};
+use crate::common::{assert_bad_input, repo_file, surge};
+use crate::fit_common::{f, fit_with_stdout as fit, within};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, StandardUniform};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Known parameters of generated browsing.
@@ -129,34 +129,6 @@ fn write_log(b: &Browsing, dir: &Path) -> (PathBuf, Counts) {
     let log = dir.join("access.log");
     std::fs::write(&log, text).unwrap();
     (log, c)
-}
-
-/// Run `surge fit`; fit.json and the terminal output.
-fn fit(files: &[&Path], extra: &[&str], out: &Path) -> (Value, String) {
-    let a = surge()
-        .arg("fit")
-        .args(files)
-        .args(extra)
-        .arg("--out")
-        .arg(out)
-        .assert();
-    assert_success(a.get_output());
-    let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
-    (read_json(&out.join("fit.json")), stdout)
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
-}
-
-fn within(got: f64, want: f64, tol: f64, what: &str) {
-    let rel = (got - want).abs() / want.abs();
-    assert!(
-        rel <= tol,
-        "{what}: got {got}, want {want} within {:.1}% (off {:.2}%)",
-        tol * 100.0,
-        rel * 100.0
-    );
 }
 
 const CLF_BROWSING: Browsing = Browsing {

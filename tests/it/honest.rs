@@ -2,7 +2,7 @@
 //! about the rest; replicated outage figures are means with intervals; "lost" means rejected,
 //! timed out or failed; the SLO figures; provenance; the output folder checked and locked.
 
-use crate::common::{read_json, surge};
+use crate::common::{read_json, run_text, surge};
 use std::path::Path;
 
 /// One server of capacity 20 req/s offered 10 req/s, with a surge from `surge_at` to `peak`x
@@ -15,27 +15,6 @@ fn surging(surge_at: &str, peak: f64, hold: &str, duration: &str) -> String {
          [[tier]]\nname = \"server\"\ninstances = 1\nthreads = 2\nqueue = 5\n\
          service = {{ dist = \"exponential\", mean = \"100ms\" }}\n"
     )
-}
-
-/// Run `surge run` on model text in a fresh folder; return (folder, stdout).
-fn run_text(model: &str, args: &[&str]) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("model.toml");
-    std::fs::write(&file, model).unwrap();
-    let out = surge()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "surge run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (dir, String::from_utf8(out.stdout).unwrap())
 }
 
 fn summary(dir: &Path) -> serde_json::Value {
@@ -347,13 +326,7 @@ fn an_output_folder_that_cannot_be_written_is_refused_before_running() {
                 .arg(&out)
                 .output()
                 .unwrap();
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert_eq!(
-                o.status.code(),
-                Some(2),
-                "{command:?} --out {}: {err}",
-                out.display()
-            );
+            let err = crate::common::refused(&o, &format!("{command:?} --out {}", out.display()));
             assert!(err.contains("the output folder"), "{err}");
             assert!(
                 o.stdout.is_empty(),
@@ -381,8 +354,7 @@ fn a_second_command_on_a_locked_folder_is_refused() {
         .arg(&out)
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = crate::common::refused(&o, "locked");
     assert!(
         err.contains("another surge command is writing to it"),
         "{err}"

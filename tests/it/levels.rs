@@ -132,11 +132,7 @@ fn pairs(max_attempts: u32) -> (tempfile::TempDir, Value, String) {
         .arg(dir.path().join("out"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::assert_success(&out);
     let s = crate::common::read_json(&dir.path().join("out/summary.json"));
     crate::common::check_invariants(&s);
     (dir, s, String::from_utf8(out.stdout).unwrap())

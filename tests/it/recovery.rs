@@ -15,23 +15,9 @@ const MODEL: &str = "[scenario]\nname = \"short-tail\"\nduration = \"1h\"\nseed 
      [[tier]]\nname = \"server\"\ninstances = 1\nthreads = 2\nqueue = 5\n\
      service = { dist = \"exponential\", mean = \"100ms\" }\n";
 
+/// `surge run` on `MODEL`: (its folder, stdout).
 fn run(args: &[&str]) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_file(dir.path(), "model.toml", MODEL);
-    let out = surge()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (dir, String::from_utf8(out.stdout).unwrap())
+    crate::common::run_text(MODEL, args)
 }
 
 #[test]

@@ -4,36 +4,14 @@
 //! tests/it/sweep.rs. `crashpoint --vary` reads its range as `sweep --vary` does, and with
 //! `--criterion slo` speaks of SLO breaches throughout.
 
-use crate::common::surge;
-use serde_json::Value;
+use crate::common::{memory_crash_output, read_json, run_memory_crash, surge};
 use std::path::Path;
 
-/// The model of tests/it/sweep.rs: one instance of c = 10 threads at m = 10 req/s each, base load
-/// 50 req/s, a memory limit reached once 200 requests are in it; a 30-minute surge crashes it
-/// once the offered load passes c m, so the crash point in `surge.peak` is 2 and, at peak 3
-/// (150 req/s), the crash point in threads lies between 15 and 16.
-const THEORY: &str = crate::common::MEMORY_CRASH;
-
-fn surge_on(dir: &Path, args: &[&str]) -> std::process::Output {
-    let file = dir.join("model.toml");
-    std::fs::write(&file, THEORY).unwrap();
-    let out = surge()
-        .arg(args[0])
-        .arg(&file)
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+// The model, `common::MEMORY_CRASH` (as in tests/it/sweep.rs): one instance of c = 10 threads
+// at m = 10 req/s each, base load 50 req/s, a memory limit reached once 200 requests are in
+// it; a 30-minute surge crashes it
+// once the offered load passes c m, so the crash point in `surge.peak` is 2 and, at peak 3
+// (150 req/s), the crash point in threads lies between 15 and 16.
 
 const THREADS: &[&str] = &[
     "crashpoint",
@@ -50,8 +28,8 @@ fn an_all_or_nothing_count_is_bracketed_with_one_replication_per_value_but_two()
     let out = dir.path().join("cp");
     let mut args = THREADS.to_vec();
     args.extend(["--out", out.to_str().unwrap()]);
-    surge_on(dir.path(), &args);
-    let cp = json(&out.join("crashpoint.json"));
+    run_memory_crash(dir.path(), &args);
+    let cp = read_json(&out.join("crashpoint.json"));
     assert_eq!(cp["method"], "bracket");
     assert_eq!(cp["ci95"], serde_json::json!([15.0, 16.0]));
     // One replication at each value of the gallop and the bisection; at the two values around
@@ -78,7 +56,7 @@ fn an_interrupted_search_resumes_from_its_journal_with_the_same_answer() {
     let whole = dir.path().join("whole");
     let mut args = THREADS.to_vec();
     args.extend(["--jobs", "1", "--out", whole.to_str().unwrap()]);
-    surge_on(dir.path(), &args);
+    run_memory_crash(dir.path(), &args);
     // The same search, killed once its journal holds a few runs.
     let cut = dir.path().join("cut");
     let file = dir.path().join("model.toml");
@@ -106,10 +84,10 @@ fn an_interrupted_search_resumes_from_its_journal_with_the_same_answer() {
     assert!(!cut.join("crashpoint.json").exists() || kept > 0);
     let mut again = THREADS.to_vec();
     again.extend(["--jobs", "1", "--resume", "--out", cut.to_str().unwrap()]);
-    surge_on(dir.path(), &again);
+    run_memory_crash(dir.path(), &again);
     let (a, b) = (
-        json(&whole.join("crashpoint.json")),
-        json(&cut.join("crashpoint.json")),
+        read_json(&whole.join("crashpoint.json")),
+        read_json(&cut.join("crashpoint.json")),
     );
     assert!(b["runs_from_journal"].as_u64().unwrap() >= 3, "{b}");
     for k in [
@@ -135,8 +113,7 @@ fn an_interrupted_search_resumes_from_its_journal_with_the_same_answer() {
         .args(["--resume", "--out", cut.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("another crash-point search"));
+    assert!(crate::common::refused(&o, "").contains("another crash-point search"));
 }
 
 /// The surge peaks around the crossing of this model's 40-minute run (1.975: the fluid limit
@@ -148,7 +125,7 @@ const NEAR_CROSSING: &str = "surge.peak=1.96,1.97,1.98,1.99";
 /// replication, the (seed, metric) at each point.
 fn per_rep(dir: &Path, mode: &str, reps: usize, metric: &str) -> Vec<Vec<(String, f64)>> {
     let out = dir.join(mode);
-    surge_on(
+    run_memory_crash(
         dir,
         &[
             "sweep",
@@ -163,7 +140,7 @@ fn per_rep(dir: &Path, mode: &str, reps: usize, metric: &str) -> Vec<Vec<(String
             out.to_str().unwrap(),
         ],
     );
-    assert_eq!(json(&out.join("sweep.json"))["seeds"], mode);
+    assert_eq!(read_json(&out.join("sweep.json"))["seeds"], mode);
     let mut rdr = csv::Reader::from_path(out.join("points.csv")).unwrap();
     let head = rdr.headers().unwrap().clone();
     let col = |k: &str| head.iter().position(|h| h == k).unwrap();
@@ -244,22 +221,17 @@ fn crashpoint_records_independent_seeds_when_asked() {
     let out = dir.path().join("cp");
     let mut args = THREADS.to_vec();
     args.extend(["--seeds", "independent", "--out", out.to_str().unwrap()]);
-    surge_on(dir.path(), &args);
-    let cp = json(&out.join("crashpoint.json"));
+    run_memory_crash(dir.path(), &args);
+    let cp = read_json(&out.join("crashpoint.json"));
     assert_eq!(cp["seeds"], "independent");
     assert_eq!(cp["ci95"], serde_json::json!([15.0, 16.0]));
 }
 
 /// Run `surge crashpoint` on the model of this file with `args`, whatever its exit code.
 fn crashpoint_output(dir: &Path, args: &[&str]) -> std::process::Output {
-    let file = dir.join("model.toml");
-    std::fs::write(&file, THEORY).unwrap();
-    surge()
-        .arg("crashpoint")
-        .arg(&file)
-        .args(args)
-        .output()
-        .unwrap()
+    let mut all = vec!["crashpoint"];
+    all.extend(args);
+    memory_crash_output(dir, &all)
 }
 
 #[test]
@@ -282,7 +254,7 @@ fn crashpoint_reads_a_duration_range_as_sweep_does() {
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let cp = json(&out.join("crashpoint.json"));
+    let cp = read_json(&out.join("crashpoint.json"));
     let values: Vec<f64> = cp["points"]
         .as_array()
         .unwrap()
@@ -307,8 +279,7 @@ fn crashpoint_reads_a_duration_range_as_sweep_does() {
             dir.path(),
             &["--vary", vary, "--quiet", "--out", out.to_str().unwrap()],
         );
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{vary}: {err}");
+        let err = crate::common::refused(&o, vary);
         assert!(err.contains(says), "{vary}: {err}");
         assert!(
             err.contains(&format!("(in --vary {vary})")),
@@ -324,8 +295,7 @@ fn crashpoint_reads_a_duration_range_as_sweep_does() {
         .args(["--vary", "surge.hold=5s..1GiB:1s", "--quiet"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("mixes kinds"));
+    assert!(crate::common::refused(&o, "").contains("mixes kinds"));
 }
 
 #[test]
@@ -342,7 +312,7 @@ fn with_the_slo_criterion_every_word_says_slo_breach() {
         text.contains("SLO-breaking point of tier.app.threads"),
         "{text}"
     );
-    let cp = json(&out.join("crashpoint.json"));
+    let cp = read_json(&out.join("crashpoint.json"));
     assert_eq!(cp["criterion"], "slo");
     assert_eq!(cp["direction"], "larger keeps the SLO");
     let svg = std::fs::read_to_string(out.join("crashpoint.svg")).unwrap();
@@ -383,7 +353,7 @@ fn crashpoint_shows_each_run_off_a_terminal_and_stops_at_its_budget() {
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
-    let cp = json(&out.join("crashpoint.json"));
+    let cp = read_json(&out.join("crashpoint.json"));
     assert_eq!(cp["budget_reached"], true);
     assert_eq!(cp["max_runs_reached"], true);
     assert_eq!(cp["runs"], 2);

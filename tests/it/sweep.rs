@@ -2,34 +2,20 @@
 //! replication, a 2-D sweep draws its heatmap, and the crash point of a model whose answer is
 //! known from theory is found within 3%.
 
-use crate::common::{assert_success, read_json, surge};
+use crate::common::{read_json, run_memory_crash, surge};
 use serde_json::Value;
 
-/// One instance of c = 10 threads at m = 10 req/s each (capacity c m = 100 req/s), base load
-/// l = 50 req/s, and a memory limit reached once 200 requests are in it. A surge held for 30
-/// minutes crashes it once the offered load passes c m: the crash point in `surge.peak` is
-/// c m / l = 2.
-const THEORY: &str = crate::common::MEMORY_CRASH;
-
-fn run_theory(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let file = dir.join("model.toml");
-    std::fs::write(&file, THEORY).unwrap();
-    let out = surge()
-        .arg(args[0])
-        .arg(&file)
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    assert_success(&out);
-    out
-}
+// The model is `common::MEMORY_CRASH`: one instance of c = 10 threads at m = 10 req/s each
+// (capacity c m = 100 req/s), base load l = 50 req/s, and a memory limit reached once 200
+// requests are in it. A surge held for 30 minutes crashes it once the offered load passes c m:
+// the crash point in `surge.peak` is c m / l = 2.
 
 #[test]
 fn sweeps_are_identical_for_any_number_of_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let run = |jobs: &str, out: &str| {
         let out_dir = dir.path().join(out);
-        run_theory(
+        run_memory_crash(
             dir.path(),
             &[
                 "sweep",
@@ -90,7 +76,7 @@ fn sweeps_are_identical_for_any_number_of_jobs() {
 fn a_two_dimensional_sweep_draws_its_heatmap() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("grid");
-    run_theory(
+    run_memory_crash(
         dir.path(),
         &[
             "sweep",
@@ -127,7 +113,7 @@ fn a_two_dimensional_sweep_draws_its_heatmap() {
 fn the_crash_point_is_found_where_theory_puts_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cp");
-    run_theory(
+    run_memory_crash(
         dir.path(),
         &[
             "crashpoint",
@@ -148,7 +134,7 @@ fn the_crash_point_is_found_where_theory_puts_it() {
     assert_eq!(cp["direction"], "larger crashes");
     // More threads save it: the direction is found from the ends.
     let out = dir.path().join("cp2");
-    run_theory(
+    run_memory_crash(
         dir.path(),
         &[
             "crashpoint",
@@ -175,7 +161,7 @@ fn the_crash_point_is_found_where_theory_puts_it() {
 fn bad_sweep_specs_are_input_errors() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("model.toml");
-    std::fs::write(&file, THEORY).unwrap();
+    std::fs::write(&file, crate::common::MEMORY_CRASH).unwrap();
     for (args, fragment) in [
         (vec!["sweep", "--vary", "surge.peak=3..1"], "ends"),
         (
@@ -199,8 +185,7 @@ fn bad_sweep_specs_are_input_errors() {
             .arg(dir.path().join("o"))
             .output()
             .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let err = crate::common::refused(&out, &format!("{args:?}"));
         assert!(err.contains(fragment), "{args:?}: {err}");
     }
 }
@@ -226,8 +211,7 @@ fn a_sweep_with_an_absurd_point_is_refused_before_any_run() {
             .arg(&out)
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(2), "{cmd:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = crate::common::refused(&o, &format!("{cmd:?}"));
         assert!(
             err.contains("source[0]") && err.contains("--allow-huge"),
             "{err}"
@@ -259,7 +243,7 @@ fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least(
     // horizon ends during the outage; a 40-minute one ends after it, before the SLO holds again.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nr");
-    let o = run_theory(
+    let o = run_memory_crash(
         dir.path(),
         &[
             "sweep",
@@ -317,7 +301,7 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     // told, a bracket; with common seeds the fit counts each replication once and its
     // interval narrows too slowly for a test (docs/crashpoint-search.md).
     let out = dir.path().join("fit");
-    let o = run_theory(
+    let o = run_memory_crash(
         dir.path(),
         &[
             "crashpoint",
@@ -376,7 +360,7 @@ fn the_crash_point_says_bracket_or_interval_and_lists_tries_in_order() {
     // Two replications per value of a sharp threshold: every value is all-or-nothing, so the
     // answer is a bracket.
     let out = dir.path().join("bracket");
-    let o = run_theory(
+    let o = run_memory_crash(
         dir.path(),
         &[
             "crashpoint",
@@ -416,7 +400,7 @@ fn the_sweep_table_keeps_its_headers_apart() {
     // header, "tier.app.threadsP(SLO broken)" less its padding.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
-    let o = run_theory(
+    let o = run_memory_crash(
         dir.path(),
         &[
             "sweep",

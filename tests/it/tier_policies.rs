@@ -4,7 +4,7 @@
 //! bounds that follow from the definitions; every run is checked for conservation and Little's
 //! law (`common::check_invariants`).
 
-use crate::common::{column, run_model, run_model_keep, surge};
+use crate::common::{column, run_model, run_model_keep};
 
 /// One instance of `threads` threads, service exponential with mean `service`, Poisson arrivals.
 fn one_instance(rate: f64, threads: u32, service: &str, extra: &str) -> String {
@@ -351,16 +351,8 @@ fn bad_policy_keys_exit_2_naming_the_key_path() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("model.toml");
         std::fs::write(&file, format!("{tier}{extra}\n")).unwrap();
-        let out = surge()
-            .arg("run")
-            .arg(&file)
-            .arg("--out")
-            .arg(dir.path().join("out"))
-            .arg("--quiet")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{extra}: {stderr}");
+        let out = crate::common::run_output(&file, dir.path(), &[]);
+        let stderr = crate::common::refused(&out, &extra);
         assert!(
             stderr.contains(&format!("at key `{key}`")),
             "{extra}: {stderr}"
