@@ -6,6 +6,11 @@ use std::path::PathBuf;
 
 use crate::experiment::sweep::Seeds;
 
+/// The crash-point search's defaults (`surge crashpoint`, and the search of `surge report`):
+/// the confidence of its interval, and the width it stops at, as a share of the crash point.
+pub(crate) const CONFIDENCE: f64 = 0.95;
+pub(crate) const TOLERANCE: f64 = 0.03;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "surge",
@@ -216,10 +221,10 @@ pub struct CrashpointArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub reps: u32,
     /// Confidence of the crash point's interval.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = CONFIDENCE)]
     pub confidence: f64,
     /// Stop once the interval is narrower than this share of the crash point.
-    #[arg(long, default_value_t = 0.03)]
+    #[arg(long, default_value_t = TOLERANCE)]
     pub tolerance: f64,
     /// At most this many runs in all.
     #[arg(long, default_value_t = 2000)]
@@ -431,4 +436,30 @@ pub struct CheckArgs {
     /// Override a model value by key path, e.g. --set surge.peak=6 --set tier.web.instances=12.
     #[arg(long = "set", value_name = "K=V")]
     pub sets: Vec<String>,
+}
+
+#[cfg(test)]
+mod defaults {
+    use super::*;
+    use clap::Parser;
+
+    fn crashpoint_args() -> CrashpointArgs {
+        match Cli::try_parse_from(["surge", "crashpoint", "m.toml", "--vary", "k=1..2"]) {
+            Ok(Cli {
+                command: Some(Command::Crashpoint(a)),
+                ..
+            }) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_confidence_is_the_one_default() {
+        assert_eq!(crashpoint_args().confidence, CONFIDENCE);
+    }
+
+    #[test]
+    fn the_tolerance_is_the_one_default() {
+        assert_eq!(crashpoint_args().tolerance, TOLERANCE);
+    }
 }

@@ -21,4 +21,5 @@ pub mod model;
 pub(crate) mod output;
 pub mod report;
 pub(crate) mod stats;
+pub(crate) mod store;
 pub(crate) mod system;

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::bench::{Measure, Workload, count, median};
 use crate::cli::BenchArgs;
@@ -124,33 +124,36 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             }
         )?;
         out.flush()?;
-        results.push(json!({
-            "workload": w,
-            "label": w.label(),
-            "wall_s_median": wall,
-            "wall_s": runs.iter().map(|m| m.wall_s).collect::<Vec<_>>(),
-            "events": runs[0].events,
-            "work": runs[0].work,
-            "events_per_s": events / wall,
-            "work_per_s": work_rate.is_finite().then_some(work_rate),
-            "peak_rss_bytes": rss.is_finite().then_some(rss),
-            "interval": runs[0].interval,
-            "method": runs[0].method,
-            "cpu_s_median": runs.iter().all(|m| m.cpu_s.is_some()).then(|| median(&runs.iter().filter_map(|m| m.cpu_s).collect::<Vec<_>>())),
-        }));
+        results.push(BenchResult {
+            workload: *w,
+            label: w.label(),
+            wall_s_median: wall,
+            wall_s: runs.iter().map(|m| m.wall_s).collect(),
+            events: runs[0].events,
+            work: runs[0].work,
+            events_per_s: events / wall,
+            work_per_s: work_rate.is_finite().then_some(work_rate),
+            peak_rss_bytes: rss.is_finite().then_some(rss),
+            interval: runs[0].interval,
+            method: runs[0].method.clone(),
+            cpu_s_median: runs
+                .iter()
+                .all(|m| m.cpu_s.is_some())
+                .then(|| median(&runs.iter().filter_map(|m| m.cpu_s).collect::<Vec<_>>())),
+        });
     }
 
     // The speed targets (docs/performance.md).
-    let get = |pred: &dyn Fn(&Workload) -> bool, key: &str| {
+    let get = |pred: &dyn Fn(&Workload) -> bool, key: Figure| {
         plan.iter()
             .zip(&results)
             .find(|(w, _)| pred(w))
-            .and_then(|(_, r)| r[key].as_f64())
+            .and_then(|(_, r)| finite(key(r)))
     };
     let simpy = args.simpy_rate.unwrap_or(SIMPY_RATE);
     let mut targets = Vec::new();
     let big_w = |w: &Workload| *w == Workload::Mmck { arrivals: big };
-    if let Some(req_s) = get(&big_w, "work_per_s") {
+    if let Some(req_s) = get(&big_w, |r: &BenchResult| r.work_per_s) {
         let x = req_s / simpy;
         targets.push((
             format!("M/M/c/K arrivals/s vs SimPy ({} /s): {x:.0}x", rate(simpy)),
@@ -159,10 +162,10 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         ));
     }
     if let (Some(ev), Some(hold)) = (
-        get(&big_w, "events_per_s"),
+        get(&big_w, |r: &BenchResult| Some(r.events_per_s)),
         get(
             &|w| matches!(w, Workload::Hold { pending: 1_000, .. }),
-            "events_per_s",
+            |r: &BenchResult| Some(r.events_per_s),
         ),
     ) {
         let x = ev / hold;
@@ -177,17 +180,17 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     }
     targets.extend(memory_target(
         "peak memory, 10x the horizon",
-        get(&big_w, "peak_rss_bytes"),
+        get(&big_w, |r: &BenchResult| r.peak_rss_bytes),
         get(
             &|w| *w == Workload::Mmck { arrivals: small },
-            "peak_rss_bytes",
+            |r: &BenchResult| r.peak_rss_bytes,
         ),
         (big, small, "arrivals"),
     ));
     let sweep_w = |jobs: usize| move |w: &Workload| matches!(w, Workload::Sweep { jobs: j, .. } if *j == jobs);
     if let (Some(one), Some(two)) = (
-        get(&sweep_w(1), "wall_s_median"),
-        get(&sweep_w(2), "wall_s_median"),
+        get(&sweep_w(1), |r: &BenchResult| Some(r.wall_s_median)),
+        get(&sweep_w(2), |r: &BenchResult| Some(r.wall_s_median)),
     ) {
         let x = one / two;
         targets.push((
@@ -196,8 +199,10 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             x >= 1.8,
         ));
     }
-    if let Some(wall) = get(&|w| *w == Workload::Ircc, "wall_s_median") {
-        let cpu = get(&|w| *w == Workload::Ircc, "cpu_s_median");
+    if let Some(wall) = get(&|w| *w == Workload::Ircc, |r: &BenchResult| {
+        Some(r.wall_s_median)
+    }) {
+        let cpu = get(&|w| *w == Workload::Ircc, |r: &BenchResult| r.cpu_s_median);
         targets.push((
             format!(
                 "IRCC crashing night (the default model): {wall:.1} s{}",
@@ -208,7 +213,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         ));
     }
     let fit_big = |w: &Workload| *w == Workload::FitRead { lines: fit_lines };
-    if let Some(lines_s) = get(&fit_big, "work_per_s") {
+    if let Some(lines_s) = get(&fit_big, |r: &BenchResult| r.work_per_s) {
         targets.push((
             format!(
                 "fit: log lines read per second, one core: {}",
@@ -220,14 +225,14 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     }
     targets.extend(memory_target(
         "fit: peak memory, 10x the log",
-        get(&fit_big, "peak_rss_bytes"),
+        get(&fit_big, |r: &BenchResult| r.peak_rss_bytes),
         get(
             &|w| {
                 *w == Workload::FitRead {
                     lines: fit_lines / 10,
                 }
             },
-            "peak_rss_bytes",
+            |r: &BenchResult| r.peak_rss_bytes,
         ),
         (fit_lines, fit_lines / 10, "lines"),
     ));
@@ -243,18 +248,65 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         )?;
     }
     if let Some(path) = &args.json {
-        let doc = json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "cpu": cpu_name(),
-            "cores": cores,
-            "repeat": args.repeat,
-            "quick": quick,
-            "results": results,
-            "targets": targets.iter().map(|(w, t, m)| json!({"what": w, "target": t, "met": m})).collect::<Vec<_>>(),
-        });
-        output::write_json(path, &doc)?;
+        let doc = BenchDoc {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            cpu: cpu_name(),
+            cores,
+            repeat: args.repeat,
+            quick,
+            results,
+            targets: (targets.into_iter())
+                .map(|(what, target, met)| Target { what, target, met })
+                .collect(),
+        };
+        output::write_json(path, &serde_json::to_value(&doc)?)?;
     }
     Ok(())
+}
+
+/// One workload's medians, as `--json` writes them under `results`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct BenchResult {
+    workload: Workload,
+    label: String,
+    wall_s_median: f64,
+    wall_s: Vec<f64>,
+    events: u64,
+    work: u64,
+    events_per_s: f64,
+    work_per_s: Option<f64>,
+    peak_rss_bytes: Option<f64>,
+    interval: Option<(f64, f64)>,
+    method: Option<String>,
+    cpu_s_median: Option<f64>,
+}
+
+/// A speed target, met or not.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Target {
+    what: String,
+    target: String,
+    met: bool,
+}
+
+/// What `surge bench --json FILE` writes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BenchDoc {
+    version: String,
+    cpu: String,
+    cores: usize,
+    repeat: u32,
+    quick: bool,
+    results: Vec<BenchResult>,
+    targets: Vec<Target>,
+}
+
+/// A figure of a workload's result.
+type Figure = fn(&BenchResult) -> Option<f64>;
+
+/// A figure as the JSON file holds it: none where it is not a finite number (`null`).
+fn finite(x: Option<f64>) -> Option<f64> {
+    x.filter(|x| x.is_finite())
 }
 
 /// The healthy night and the crash point of the built-in model (left out of `--quick`: the
@@ -269,13 +321,13 @@ fn night_workloads() -> Vec<Workload> {
 
 /// The targets of the healthy night (30 s) and of the crash point (4 minutes, answered between
 /// two adjacent instance counts or with a logistic interval narrower than one instance).
-fn night_targets(plan: &[Workload], results: &[serde_json::Value]) -> Vec<(String, String, bool)> {
+fn night_targets(plan: &[Workload], results: &[BenchResult]) -> Vec<(String, String, bool)> {
     let mut targets = Vec::new();
     for (w, r) in plan.iter().zip(results) {
-        let Some(wall) = r["wall_s_median"].as_f64() else {
+        let Some(wall) = finite(Some(r.wall_s_median)) else {
             continue;
         };
-        let cpu = cpu_note(r["cpu_s_median"].as_f64());
+        let cpu = cpu_note(finite(r.cpu_s_median));
         match w {
             Workload::IrccHealthy => targets.push((
                 format!(
@@ -286,10 +338,10 @@ fn night_targets(plan: &[Workload], results: &[serde_json::Value]) -> Vec<(Strin
                 wall < 30.0,
             )),
             Workload::IrccCrashPoint { .. } => {
-                let interval = r["interval"]
-                    .as_array()
-                    .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?)));
-                let method = r["method"].as_str().unwrap_or("?");
+                let interval = r
+                    .interval
+                    .and_then(|(a, b)| Some((finite(Some(a))?, finite(Some(b))?)));
+                let method = r.method.as_deref().unwrap_or("?");
                 let (answer, narrow) = match interval {
                     Some((a, b)) => (
                         format!("{method} {a:.2} to {b:.2}"),

@@ -74,7 +74,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         &out.join("fit.png"),
         &out.join("fit.svg"),
     )?;
-    crate::report::write(&out, &crate::report::fit::build(&doc, &model, &out))?;
+    crate::report::write(&out, &crate::report::fit::build(&fitted, &model, &out))?;
     if !args.quiet {
         print_summary(&fitted);
         super::fit_logs::print(&fitted);

@@ -3,19 +3,20 @@
 //! `summary.json`, without simulating again.
 
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
 use std::path::Path;
 
 use crate::cli::PlotArgs;
 use crate::experiment::crashpoint::CrashPoint;
 use crate::experiment::sweep::Vary;
 use crate::metrics::room::RoomSeries;
-use crate::metrics::{TierSeries, TimeSeries};
+use crate::metrics::run_summary::RunSummary;
+use crate::metrics::{Summary, TierSeries, TimeSeries};
 use crate::model::error::BadInput;
 use crate::model::units::parse_clock;
 use crate::output::chart;
 use crate::output::points::SweepDoc;
 use crate::output::stdout::outln;
+use crate::store::json::{Documented, read_json};
 
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;
@@ -69,11 +70,7 @@ fn rewrite_report(dir: &Path) -> Result<()> {
 }
 
 fn sweep_from(dir: &Path) -> Result<()> {
-    let path = dir.join("sweep.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: SweepDoc = serde_json::from_str(&text)
-        .map_err(|e| BadInput(format!("{}: not a sweep's sweep.json: {e}", path.display())))?;
+    let doc: SweepDoc = read_json(&dir.join("sweep.json"))?;
     let varies: Vec<Vary> = doc
         .parameters
         .iter()
@@ -102,22 +99,17 @@ fn sweep_from(dir: &Path) -> Result<()> {
 }
 
 fn crashpoint_from(dir: &Path) -> Result<()> {
-    let path = dir.join("crashpoint.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let cp: CrashPoint = serde_json::from_str(&text).map_err(|e| {
-        BadInput(format!(
-            "{}: not a crash-point search's crashpoint.json: {e}",
-            path.display()
-        ))
-    })?;
+    let cp: CrashPoint = read_json(&dir.join("crashpoint.json"))?;
     let title = format!("crash point in {}", cp.parameter);
     super::crashpoint::draw(&title, &cp, dir)
 }
 
-fn timeline_from(dir: &Path) -> Result<()> {
-    let path = dir.join("timeseries.csv");
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+/// The header, the columns and the first `clock` cell of a `timeseries.csv`.
+type Columns = (Vec<String>, Vec<Vec<f64>>, Option<String>);
+
+/// The columns of the time series at `path`: bad input when it is not one, or cut short.
+fn read_columns(path: &Path) -> Result<Columns> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let bad = |why: String| BadInput(format!("{}: {why}; run the command again", path.display()));
     if !bytes.is_empty() && !bytes.ends_with(b"\n") {
         return Err(bad("truncated (its last line has no end)".into()).into());
@@ -140,6 +132,11 @@ fn timeline_from(dir: &Path) -> Result<()> {
             cols[i].push(cell.parse().unwrap_or(f64::NAN));
         }
     }
+    Ok((header, cols, first_clock))
+}
+
+fn timeline_from(dir: &Path) -> Result<()> {
+    let (header, cols, first_clock) = read_columns(&dir.join("timeseries.csv"))?;
     let col = |name: &str| {
         header
             .iter()
@@ -152,11 +149,17 @@ fn timeline_from(dir: &Path) -> Result<()> {
     let start_clock_s = first_clock
         .and_then(|c| parse_clock(&c).ok())
         .map(|c| c - t_s.first().copied().unwrap_or(0.0));
-    // What the timeline needs of `summary.json` (absent or unreadable: drawn without it).
-    let summary: SummaryView = std::fs::read_to_string(dir.join("summary.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
+    // What the timeline needs of one run's `summary.json` (absent or unreadable, or the means
+    // over replications: drawn without it).
+    let one: Option<Summary> = match read_json::<Documented<RunSummary>>(&dir.join("summary.json"))
+    {
+        Ok(Documented {
+            doc: RunSummary::One(s),
+            ..
+        }) => Some(*s),
+        _ => None,
+    };
+    let summary = one.clone().unwrap_or_default();
     let mut tiers: Vec<TierSeries> = Vec::new();
     for h in &header {
         if let Some(name) = h.strip_suffix(".busy_threads") {
@@ -220,8 +223,8 @@ fn timeline_from(dir: &Path) -> Result<()> {
     let outages: Vec<(f64, f64)> = o.intervals.iter().map(|i| (i[0], i[1])).collect();
     let title = format!(
         "{} — seed {}",
-        summary.model.as_deref().unwrap_or("run"),
-        summary.seed.map_or("?".to_string(), |s| s.to_string())
+        one.as_ref().map_or("run", |s| s.model.as_str()),
+        one.as_ref().map_or("?".to_string(), |s| s.seed.to_string())
     );
     let t = chart::Timeline {
         title: &title,
@@ -248,40 +251,4 @@ fn timeline_from(dir: &Path) -> Result<()> {
             .zip(summary.slo.outage_below),
     };
     chart::draw_timeline(&t, &dir.join("timeline.png"), &dir.join("timeline.svg"))
-}
-
-/// The fields of `summary.json` the timeline draws (a view: the summary is written by `run`).
-#[derive(Debug, Default, Deserialize)]
-struct SummaryView {
-    model: Option<String>,
-    seed: Option<u64>,
-    #[serde(default)]
-    outage: OutageView,
-    #[serde(default)]
-    tiers: Vec<TierView>,
-    #[serde(default)]
-    slo: SloView,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct SloView {
-    target_success_rate: Option<f64>,
-    outage_below: Option<f64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct OutageView {
-    crash_time_s: Option<f64>,
-    recovered_at_s: Option<f64>,
-    #[serde(default)]
-    intervals: Vec<[f64; 2]>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct TierView {
-    name: String,
-    threads: u32,
-    #[serde(default)]
-    crashes: u64,
-    first_crash_s: Option<f64>,
 }

@@ -12,6 +12,7 @@ use super::{human_duration, out_dir};
 use crate::cli::{BoundArgs, CompareArgs, CrashpointArgs, ReportArgs, RunArgs};
 use crate::error::BadInput;
 use crate::experiment::sweep::Interrupted;
+use crate::metrics::run_summary::RunSummary;
 use crate::model::{self, Model};
 use crate::output::provenance::{self, Provenance};
 use crate::output::stdout::outln;
@@ -51,10 +52,13 @@ fn default_vary(model: &Model, failed: bool) -> Result<(String, f64, f64, String
     }
 }
 
-/// Whether the run failed by `criterion`, read from its summary.json.
-fn run_failed(summary: &serde_json::Value, criterion: crate::metrics::slo::Criterion) -> bool {
-    let at = (criterion.metric().split('.')).fold(summary, |v, k| &v[k]);
-    at == &serde_json::Value::Bool(true)
+/// Whether the run failed by `criterion`, read from its summary.json (one run: the report runs
+/// one replication).
+fn run_failed(summary: &RunSummary, criterion: crate::metrics::slo::Criterion) -> bool {
+    match summary {
+        RunSummary::One(s) => criterion.failed(s),
+        RunSummary::Mean(_) => false,
+    }
 }
 
 fn parse_vary(v: &str) -> Result<(String, f64, f64), BadInput> {
@@ -197,8 +201,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                     model: path,
                     vary: format!("{key}={lo}..{hi}"),
                     reps,
-                    confidence: 0.95,
-                    tolerance: 0.03,
+                    confidence: crate::cli::CONFIDENCE,
+                    tolerance: crate::cli::TOLERANCE,
                     max_runs,
                     budget: None,
                     seeds: crate::experiment::sweep::Seeds::Common,
@@ -313,12 +317,12 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         }
     }
 
-    let checks = assert::evaluate_all(&asserts, &run_folder.summary);
+    let checks = assert::evaluate_all(&asserts, &run_folder.document()?);
     let page = compose(
         &model,
         &model_text,
-        serde_json::from_value(run_folder.summary["provenance"].clone()).ok(),
-        run_folder.summary["seed"].as_u64(),
+        run_folder.provenance.clone(),
+        Some(run_folder.summary.seed()),
         args.budget,
         started.elapsed().as_secs_f64(),
         report::run::build(&run_folder, None, checks.clone()),

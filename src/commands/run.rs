@@ -3,17 +3,17 @@
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Value, json};
 
 use super::{human_count, human_duration, levels, out_dir, outage_line};
 use crate::cli::RunArgs;
 use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
-use crate::metrics::means;
 use crate::metrics::replicated::Replicated;
+use crate::metrics::run_summary::RunSummary;
 use crate::model::{self, Model};
 use crate::output::provenance::{self, Provenance};
 use crate::output::{self, chart};
 use crate::stats::mean_ci95;
+use crate::store::json::Documented;
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let model = model::load(args.model.as_deref(), &args.sets)?;
@@ -64,10 +64,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
         p.finish_and_clear();
     }
 
-    let mut summary = summary_json(&outs)?;
-    if let Value::Object(m) = &mut summary {
-        m.insert("provenance".into(), serde_json::to_value(&provenance)?);
-    }
+    let summaries: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
+    let summary = serde_json::to_value(Documented {
+        doc: RunSummary::of(&summaries),
+        provenance: Some(provenance),
+    })?;
     let series = mean_series(&outs);
     let first = &outs[0].summary.outage;
     output::write_json(&dir.join("summary.json"), &summary)?;
@@ -170,31 +171,6 @@ pub fn say_verdict(checks: &[crate::report::assert::Outcome]) -> Result<()> {
         Some(e) => Err(e.into()),
         None => Ok(()),
     }
-}
-
-/// `summary.json`: one replication's summary, or the mean, `ci95` and the replications.
-pub fn summary_json(outs: &[RunOutput]) -> Result<Value> {
-    let reps: Vec<Value> = outs
-        .iter()
-        .map(|o| serde_json::to_value(&o.summary))
-        .collect::<Result<_, _>>()?;
-    if reps.len() == 1 {
-        return Ok(reps.into_iter().next().expect("one replication"));
-    }
-    let summaries: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
-    let (mean, ci) = means::over_replications(&summaries);
-    let (mut mean, ci) = (serde_json::to_value(mean)?, serde_json::to_value(ci)?);
-    let obj = mean.as_object_mut().expect("a summary is an object");
-    obj.insert("seed".into(), reps[0]["seed"].clone());
-    obj.insert("ci95".into(), ci);
-    obj.insert("replications".into(), Value::Array(reps));
-    obj.insert("reps".into(), json!(outs.len()));
-    // Partial if any replication stopped at a bound (not the share that did).
-    if let Some(p) = outs.iter().find(|o| o.summary.partial) {
-        obj.insert("partial".into(), json!(true));
-        obj.insert("ended_by".into(), json!(p.summary.ended_by));
-    }
-    Ok(mean)
 }
 
 fn pct(x: f64) -> String {

@@ -3,14 +3,14 @@
 //! baseline rate (the median bucket's) with a profile of at most 24 knots that follows the
 //! buckets; the busiest bucket against the median one is the surge the data already hold.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::collect::Grid;
 
 /// Most knots of the profile.
 pub const MAX_KNOTS: usize = 24;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Arrivals {
     pub requests: u64,
     /// First and last arrival, seconds since 1970.

@@ -7,13 +7,13 @@
 //!
 //! It decides a number and says why; `model_toml` writes it and `commands::fit` prints it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::closed::Closed;
 use super::concurrency::Contention;
 
 /// Where the thread count comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum ThreadsFrom {
     /// `--threads`.
@@ -24,7 +24,7 @@ pub(crate) enum ThreadsFrom {
     Assumption,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Capacity {
     pub threads: u32,
     pub from: ThreadsFrom,

@@ -10,7 +10,7 @@
 //! This module reads what `collect` kept; it does not decide threads (`capacity`) nor write the
 //! model (`model_toml`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::collect::Grid;
 
@@ -53,7 +53,7 @@ impl UsersTrack {
 }
 
 /// Think times measured between one virtual user's consecutive samples.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Gaps {
     pub mean_s: f64,
     pub cv: f64,
@@ -116,7 +116,7 @@ pub(crate) const GAP_COUNT: &str = "think_gaps";
 pub(crate) const GAP_OVERLAPS: &str = "think_gap_overlaps";
 
 /// The closed population a load test ran.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Closed {
     /// What the users are (which column of which tool).
     pub users_from: String,
@@ -136,8 +136,14 @@ pub(crate) struct Closed {
     pub think_mean_s: f64,
     pub think_cv: f64,
     pub think_from: String,
-    #[serde(skip)]
+    /// (Not in fit.json: read back, a deterministic NaN.)
+    #[serde(skip, default = "unthought")]
     pub think: Think,
+}
+
+/// The think time of a fit read back from fit.json, which does not hold it.
+fn unthought() -> Think {
+    Think::Deterministic(f64::NAN)
 }
 
 /// The think-time distribution written to the model.

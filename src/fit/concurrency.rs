@@ -34,7 +34,7 @@
 //!
 //! What the model makes of it is `model_toml`'s business.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::collect::{Grid, WINDOW_S, Window};
@@ -45,7 +45,7 @@ const MIN_PER_WINDOW: u32 = 5;
 /// A slope is significant when its t lies above this quantile of Student's t (one-sided 2.5%).
 const SIGNIFICANT_QUANTILE: f64 = 0.975;
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Point {
     /// The load that sets the window: recorded concurrency, or arrivals per second.
     pub load: f64,
@@ -58,7 +58,7 @@ pub struct Point {
     pub requests: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Contention {
     /// Where n comes from.
     pub concurrency_from: String,

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::function::erf::erfc;
 use statrs::function::gamma::{digamma, gamma, gamma_lr, ln_gamma};
 
@@ -19,6 +19,12 @@ pub enum Fitted {
     LogNormal { mu: f64, sigma: f64 },
     Gamma { shape: f64, scale: f64 },
     Weibull { shape: f64, scale: f64 },
+}
+
+/// The distribution of a candidate read back from fit.json, which holds its name and parameters
+/// but not the distribution itself: an exponential of NaN mean (every probability NaN).
+pub(crate) fn unfitted() -> Fitted {
+    Fitted::Exponential { mean: f64::NAN }
 }
 
 impl Fitted {
@@ -112,7 +118,7 @@ impl Fitted {
 }
 
 /// One candidate's fit and how well it fits.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate {
     pub dist: String,
     pub mean_s: f64,
@@ -121,7 +127,7 @@ pub struct Candidate {
     pub log_likelihood: f64,
     pub aic: f64,
     pub ks: f64,
-    #[serde(skip)]
+    #[serde(skip, default = "unfitted")]
     pub fitted: Fitted,
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::report::{self, Fit};
 use super::service_spec::{self, ServiceSpec};
@@ -17,7 +17,7 @@ use super::{Options, Reading, Readings};
 use crate::model::error::BadInput;
 
 /// Which source the model uses (`--source`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Requests,
@@ -25,7 +25,7 @@ pub enum SourceKind {
 }
 
 /// A service time given rather than fitted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceGiven {
     #[serde(flatten)]
     pub spec: ServiceSpec,
@@ -34,7 +34,7 @@ pub struct ServiceGiven {
 }
 
 /// Which figure came from which file.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Provenance {
     /// Arrivals, profile, endpoints, status codes.
     pub arrivals: Vec<String>,
@@ -47,7 +47,7 @@ pub struct Provenance {
 }
 
 /// The source the model uses, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelSource {
     pub kind: SourceKind,
     pub why: String,
@@ -57,7 +57,7 @@ pub struct ModelSource {
 }
 
 /// fit.json's keys for access logs (flattened into `Fit`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogsFit {
     /// Requests by HTTP status, where the files record it.
     pub status_codes: BTreeMap<String, u64>,

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::arrivals::{self, Arrivals};
 use super::collect::{Reservoir, Sample, WINDOW_S};
@@ -16,21 +16,21 @@ use super::concurrency::{self, Contention};
 use super::dists::{Candidate, Fitted, fit_all};
 use super::{Options, Reading};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lines {
     pub read: u64,
     pub parsed: u64,
     pub skipped: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BadLine {
     pub line: u64,
     pub why: String,
     pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileReport {
     pub path: PathBuf,
     pub format: String,
@@ -41,7 +41,7 @@ pub struct FileReport {
     pub notes: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Observed {
     pub responses: u64,
     pub mean_s: f64,
@@ -53,7 +53,7 @@ pub struct Observed {
     pub percentiles_from: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Service {
     pub dist: String,
     pub mean_s: f64,
@@ -68,7 +68,7 @@ pub struct Service {
     pub candidates: Vec<Candidate>,
     /// The successful responses as measured (exact mean and cv).
     pub observed: Observed,
-    #[serde(skip)]
+    #[serde(skip, default = "super::dists::unfitted")]
     pub fitted: Fitted,
     /// The times fitted, sorted (for the chart).
     #[serde(skip)]
@@ -77,7 +77,7 @@ pub struct Service {
     pub written: Option<super::service_choice::Written>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EndpointFit {
     pub endpoint: String,
     pub requests: u64,
@@ -92,7 +92,7 @@ pub struct EndpointFit {
     pub candidates: Vec<Candidate>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Requests {
     pub total: u64,
     pub succeeded: u64,
@@ -102,7 +102,7 @@ pub struct Requests {
 }
 
 /// fit.json.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fit {
     pub files: Vec<FileReport>,
     pub lines: Lines,

@@ -7,7 +7,7 @@
 //!
 //! It runs the library (`experiment::replicate`), not the binary; it writes no file.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::collect::{Collected, WINDOW_S};
 use crate::experiment::{self, guard::Limits};
@@ -24,7 +24,7 @@ pub(crate) const MAX_SUCCESS_POINTS: f64 = 5.0;
 pub(crate) const MAX_P95_RATIO: f64 = 0.25;
 
 /// One side of the comparison.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Side {
     /// Requests that ended in the span compared (data: every request that started in it).
     pub requests: f64,
@@ -34,7 +34,7 @@ pub(crate) struct Side {
     pub p95_s: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RoundTrip {
     /// Seconds simulated from the data's first second.
     pub horizon_s: f64,

@@ -6,7 +6,7 @@
 //!
 //! It decides and writes the samples; `model_toml` writes the line, `commands::fit` the file.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::report::Service;
 
@@ -19,7 +19,7 @@ pub(crate) const MAX_OFF: f64 = 0.10;
 const MIN_TIMES: usize = 20;
 
 /// What the model's service is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Written {
     /// `"fitted"` (the best candidate) or `"empirical"` (the times, in service.csv).
     pub kind: String,

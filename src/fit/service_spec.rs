@@ -6,7 +6,7 @@
 //!
 //! It does not fit anything: fitted services are `dists`'.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::dist::RawDist;
 
@@ -20,7 +20,7 @@ pub const FORMS: &str = "exponential:MEAN, deterministic:VALUE, uniform:MIN:MAX,
 pub const ASSUMED: &str = "lognormal:100ms:1";
 
 /// A service time given rather than fitted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceSpec {
     /// As given: `lognormal:120ms:0.8`.
     pub spec: String,

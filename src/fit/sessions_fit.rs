@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::arrivals::{self, Arrivals};
 use super::dists::{Candidate, fit_all};
@@ -24,7 +24,7 @@ pub const PAGES_KS_MAX: f64 = 0.05;
 pub const MIN_ERROR_SESSIONS: u64 = 30;
 
 /// Pages per session: the counts and the distribution the model uses.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PagesFit {
     pub mean: f64,
     pub cv: f64,
@@ -38,7 +38,7 @@ pub struct PagesFit {
     pub shares: Vec<PagesShare>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PagesShare {
     pub pages: String,
     pub data: f64,
@@ -46,7 +46,7 @@ pub struct PagesShare {
 }
 
 /// Returning visitors: sessions from an address that had a session before.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Returning {
     pub sessions: u64,
     pub share: f64,
@@ -70,7 +70,7 @@ pub struct Returning {
 }
 
 /// The sessions of an access log, fitted (fit.json's `sessions`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sessions {
     pub gap_s: f64,
     pub assets_pattern: String,
@@ -106,7 +106,7 @@ pub struct Sessions {
     pub think_sorted: Vec<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThinkFit {
     /// Exact mean and cv of every think time.
     pub mean_s: f64,

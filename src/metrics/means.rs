@@ -11,7 +11,7 @@
 //! compile). It is not the table of metrics that sweeps and comparisons report (`table.rs`,
 //! read by `replicated.rs`): this is the whole summary, for `summary.json` only.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::outage::Outage;
 use super::room::{RoomState, RoomSummary};
@@ -114,7 +114,7 @@ macro_rules! averaged {
         }
     ) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         pub struct $mean {
             $(pub $k: $kt,)*
             $(#[serde(skip_serializing_if = "Option::is_none")] pub $kp: $kpt,)*
@@ -127,7 +127,7 @@ macro_rules! averaged {
         }
 
         #[doc = concat!("The 95% half-widths of [`", stringify!($mean), "`].")]
-        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         pub struct $ci {
             $(#[serde(skip_serializing_if = "Option::is_none")] pub $f: Option<f64>,)*
             $(#[serde(skip_serializing_if = "Option::is_none")] pub $n: Option<f64>,)*

@@ -8,6 +8,7 @@ pub(crate) mod outage;
 mod record;
 pub mod replicated;
 pub mod room;
+pub(crate) mod run_summary;
 pub(crate) mod series;
 pub mod slo;
 pub mod summary;

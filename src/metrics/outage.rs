@@ -21,6 +21,7 @@ pub struct Outage {
     pub recovered: Option<bool>,
     /// Time from crash to recovery; when not recovered, the censored lower bound (horizon - crash).
     pub recovery_time_s: Option<f64>,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub downtime_s: f64,
     pub episodes: u32,
     /// Each episode as [start_s, end_s).

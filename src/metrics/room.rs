@@ -51,6 +51,7 @@ pub struct RoomSummary {
     pub mean_wait_s: Option<f64>,
     /// Most users waiting at once, and the time average.
     pub max_waiting: u64,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub mean_waiting: f64,
     /// Sessions in each state when the measured period starts and when it ends: `at_start`
     /// total + `arrived` = `at_end` total + `left` + `abandoned` + `rejected`.

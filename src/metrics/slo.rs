@@ -23,6 +23,7 @@ pub struct SloSummary {
     /// Share of SLO windows meeting both the success-rate and the latency target.
     pub windows_met_share: Option<f64>,
     /// Time covered by windows that broke the SLO, seconds (each window stands for its bucket).
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub time_out_of_slo_s: f64,
     /// Requests that did not succeed over those the success target allows to fail
     /// ((1 - target) x ended): 1 means the budget is spent exactly. `None` when nothing ended or

@@ -105,7 +105,9 @@ pub struct TierSummary {
     /// Worker threads per instance, and instances at the start.
     pub threads: u32,
     pub instances: u32,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub utilization: f64,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub mean_in_system: f64,
     pub mean_queue_wait_s: Option<f64>,
     pub mean_response_s: Option<f64>,
@@ -114,17 +116,22 @@ pub struct TierSummary {
     /// Time of the tier's first crash, seconds.
     pub first_crash_s: Option<f64>,
     /// Requests served by the tier (cohort), per second.
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub throughput_per_s: f64,
     /// Every visit that left the tier (served, left its queue unserved, or a health-check
     /// probe), per second, and the mean time they spent in it: L = departures x time.
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub departures_per_s: f64,
     pub mean_time_in_tier_s: Option<f64>,
     /// Time spent in the tier within [warm-up, horizon] by all visits, seconds: equal to
     /// `mean_in_system` x that span (the exact, finite-horizon form of Little's law).
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub time_in_tier_s: f64,
     /// Requests in the tier at the horizon.
     pub in_tier_at_end: u64,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub mean_busy_threads: f64,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub mean_queued: f64,
     /// Share of the requests served that waited for a thread at all.
     pub prob_wait: Option<f64>,
@@ -135,6 +142,7 @@ pub struct TierSummary {
     /// Instances x hours over the measured period, each instance from when it joined until it
     /// was scaled in (crashed ones included).
     #[serde(default)]
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub instance_hours: f64,
     /// The fewest and the most instances provisioned at any instant of the measured period,
     /// and their time-average (`instance_hours` over the hours measured): with autoscaling or
@@ -144,6 +152,7 @@ pub struct TierSummary {
     #[serde(default)]
     pub instances_max: u32,
     #[serde(default)]
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub instances_mean: f64,
     /// `instance_hours` x `cost_per_instance_hour`, when the model sets a price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,11 +214,15 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulated_until_s: Option<f64>,
     /// The horizon simulated (the model's, or where a bound stopped the run).
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub sim_time_s: f64,
     /// Statistics cover [warmup_s, sim_time_s).
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub warmup_s: f64,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub wall_s: f64,
     pub events: u64,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub events_per_s: f64,
     /// The most events pending in the event heap at once.
     pub peak_pending_events: u64,
@@ -222,7 +235,9 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<SessionCounts>,
     pub latency_s: Latency,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub peak_concurrent_users: f64,
+    #[serde(deserialize_with = "crate::stats::number_or_null")]
     pub mean_concurrent_users: f64,
     pub outage: Outage,
     /// The SLO over the measured period (`metrics::slo`).

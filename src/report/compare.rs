@@ -4,7 +4,7 @@
 //! `--assert` checks of a comparison read: per variant, its metric means under the keys of
 //! `summary.json` (`slo.success_rate`, `outage.crashed`, `tiers.web.utilization`, ...).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -12,26 +12,25 @@ use super::assert::{self, Assertion, Outcome};
 use super::mean::{self, Mean};
 use super::{Block, Chart, Report, Section, Table};
 use crate::error::BadInput;
+use crate::experiment::compare::{Comparison, KeyStat, VariantResult};
 use crate::fmt::{human_count, human_duration};
 use crate::metrics::table;
+use crate::stats::Estimate;
+use crate::store::json::read_json;
 
 /// Whether this build can compare variants (`surge compare`).
 pub const AVAILABLE: bool = true;
 
 /// A comparison's folder.
 pub struct CompareFolder {
-    pub doc: Value,
+    pub doc: Comparison,
     pub chart: Option<Chart>,
 }
 
 impl CompareFolder {
     pub fn read(dir: &Path) -> Result<CompareFolder> {
-        let path = dir.join("compare.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
         Ok(CompareFolder {
-            doc: serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", path.display()))?,
+            doc: read_json(&dir.join("compare.json"))?,
             chart: Chart::from_dir(
                 dir,
                 "compare",
@@ -42,48 +41,60 @@ impl CompareFolder {
     }
 }
 
-/// Per variant, its name and its metric means as a document with the keys of `summary.json`.
-pub fn variant_docs(doc: &Value) -> Vec<(String, Value)> {
-    doc["variants"]
-        .as_array()
-        .into_iter()
-        .flatten()
+/// Per variant, its name and its metric means as a document with the keys of `summary.json`
+/// (for `--assert` to walk).
+pub fn variant_docs(doc: &Comparison) -> Vec<(String, Value)> {
+    doc.variants
+        .iter()
         .map(|v| {
-            let mut root = Map::new();
-            for (key, est) in v["metrics"].as_object().into_iter().flatten() {
-                let mean = est.get("mean").cloned().unwrap_or(Value::Null);
-                let parts: Vec<&str> = key.split('.').collect();
-                let mut node = &mut root;
-                for p in &parts[..parts.len() - 1] {
-                    node = node
-                        .entry(p.to_string())
-                        .or_insert_with(|| Value::Object(Map::new()))
-                        .as_object_mut()
-                        .expect("an object");
-                }
-                node.insert(parts[parts.len() - 1].to_string(), mean);
-            }
-            (
-                v["name"].as_str().unwrap_or("?").to_string(),
-                Value::Object(root),
-            )
+            let means = (v.metrics.iter()).map(|(k, e)| (k.as_str(), e.map(|e| e.mean)));
+            (v.name.clone(), nest(means))
         })
         .collect()
 }
 
+/// Dotted keys and their values as a tree (`slo.success_rate` under `slo`). A key under one
+/// that holds a value (`a.b` after `a`) cannot be reached by a key path: it is left out.
+fn nest<'k>(items: impl Iterator<Item = (&'k str, Option<f64>)>) -> Value {
+    let mut root = Map::new();
+    'items: for (key, mean) in items {
+        let parts: Vec<&str> = key.split('.').collect();
+        let mut node = &mut root;
+        for p in &parts[..parts.len() - 1] {
+            let next = node
+                .entry(p.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            match next.as_object_mut() {
+                Some(m) => node = m,
+                None => continue 'items,
+            }
+        }
+        let leaf = parts[parts.len() - 1].to_string();
+        if !node.get(&leaf).is_some_and(Value::is_object) {
+            node.insert(leaf, mean.map_or(Value::Null, Value::from));
+        }
+    }
+    Value::Object(root)
+}
+
+/// The key metric `key` of a variant.
+fn stat<'v>(v: &'v VariantResult, key: &str) -> Option<&'v KeyStat> {
+    v.key.iter().find(|k| k.key == key)
+}
+
+/// The mean of the key metric `key` of a variant, where it has one.
+fn key_mean(v: &VariantResult, key: &str) -> Option<f64> {
+    stat(v, key).and_then(|k| k.estimate).map(|e| e.mean)
+}
+
 /// ", 1,234 users lost, 5,678 calls lost" (means per replication), from a variant's key
 /// metrics.
-fn lost_words(v: &Value) -> String {
-    let mean = |key: &str| {
-        (v["key"].as_array().into_iter().flatten())
-            .find(|k| k["key"] == key)
-            .and_then(|k| k["estimate"]["mean"].as_f64())
-    };
+fn lost_words(v: &VariantResult) -> String {
     let mut s = String::new();
-    if let Some(x) = mean(table::USERS_LOST) {
+    if let Some(x) = key_mean(v, table::USERS_LOST) {
         s.push_str(&format!(", {} users lost", human_count(x)));
     }
-    if let Some(x) = mean(table::CALLS_LOST) {
+    if let Some(x) = key_mean(v, table::CALLS_LOST) {
         s.push_str(&format!(", {} calls lost", human_count(x)));
     }
     s
@@ -181,12 +192,9 @@ pub fn metrics_template<'m>(models: impl IntoIterator<Item = &'m crate::model::M
             s
         })
         .collect();
-    let metrics: Map<String, Value> = table::Column::union(&summaries)
-        .iter()
-        .map(|c| (c.key(), serde_json::json!({"mean": 0.0})))
-        .collect();
-    let doc = serde_json::json!({"variants": [{"name": "-", "metrics": metrics}]});
-    variant_docs(&doc).pop().map_or(Value::Null, |(_, d)| d)
+    let columns = table::Column::union(&summaries);
+    let keys: Vec<String> = columns.iter().map(|c| c.key()).collect();
+    nest(keys.iter().map(|k| (k.as_str(), Some(0.0))))
 }
 
 fn format_value(x: f64, unit: &str) -> String {
@@ -198,135 +206,145 @@ fn format_value(x: f64, unit: &str) -> String {
     }
 }
 
-/// A mean and its interval (`{mean, ci95}` or null) over `values` replications, `censored` of
-/// them lower bounds.
-fn estimate(e: &Value, values: &Value, censored: u32) -> Mean {
-    let n = values.as_u64().map_or(0, |n| n as u32);
-    let get = |k: &str| e[k].as_f64().unwrap_or(f64::NAN);
-    Mean::of(get("mean"), get("ci95"), n).censored(censored)
+/// A mean and its interval (or none) over `values` replications, `censored` of them lower
+/// bounds.
+fn estimate(e: Option<Estimate>, values: u32, censored: u32) -> Mean {
+    let mean = e.map_or(f64::NAN, |e| e.mean);
+    let half = e.and_then(|e| e.ci95).unwrap_or(f64::NAN);
+    Mean::of(mean, half, values).censored(censored)
 }
 
-/// The report of the comparison in `f`.
-pub fn build(f: &CompareFolder) -> Report {
-    let doc = &f.doc;
-    let variants: Vec<&Value> = doc["variants"].as_array().into_iter().flatten().collect();
-    let downtime = |v: &Value| {
-        v["key"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|k| k["key"] == "outage.downtime_s")
-            .and_then(|k| k["estimate"]["mean"].as_f64())
-            .unwrap_or(f64::INFINITY)
-    };
-    // The order `compare` ranked them in (`compare.json`'s `ranking`); a comparison of an
-    // earlier surge, without one, by mean downtime.
-    let order: Vec<&str> = (doc["ranking"].as_array().into_iter().flatten())
-        .filter_map(Value::as_str)
-        .collect();
-    let mut ranked = variants.clone();
-    let ranked_by = if order.len() == variants.len() {
-        let pos = |v: &Value| order.iter().position(|n| v["name"] == **n);
+/// The variants in the order `compare` ranked them (`compare.json`'s `ranking`), and what it
+/// ranked by; a comparison of an earlier surge, without one, by mean downtime.
+fn ranked(doc: &Comparison) -> (Vec<&VariantResult>, String) {
+    let mut ranked: Vec<&VariantResult> = doc.variants.iter().collect();
+    if doc.ranking.len() == doc.variants.len() {
+        let pos = |v: &VariantResult| doc.ranking.iter().position(|n| v.name == *n);
         ranked.sort_by_key(|v| pos(v));
-        doc["ranked_by"].as_str().unwrap_or("rank").to_string()
+        let by = if doc.ranked_by.is_empty() {
+            "rank"
+        } else {
+            &doc.ranked_by
+        };
+        (ranked, by.to_string())
     } else {
+        let downtime =
+            |v: &VariantResult| key_mean(v, "outage.downtime_s").unwrap_or(f64::INFINITY);
         ranked.sort_by(|a, b| downtime(a).total_cmp(&downtime(b)));
-        "mean downtime".to_string()
-    };
+        (ranked, "mean downtime".to_string())
+    }
+}
+
+/// The answer: the variants ranked, and those up in every replication.
+fn answer(doc: &Comparison, ranked: &[&VariantResult], ranked_by: &str) -> Vec<String> {
     let mut answer = vec![format!(
         "{} variants on the same {} seeds, ranked by {ranked_by}: {}.",
-        variants.len(),
-        doc["reps"],
+        doc.variants.len(),
+        doc.reps,
         ranked
             .iter()
             .map(|v| format!(
                 "{} (down in {} of {}{})",
-                v["name"].as_str().unwrap_or("?"),
-                v["outage"]["with_outage"],
-                v["outage"]["runs"],
+                v.name,
+                v.outage.with_outage,
+                v.outage.runs,
                 lost_words(v)
             ))
             .collect::<Vec<_>>()
             .join(", ")
     )];
-    let held: Vec<&str> = variants
-        .iter()
-        .filter(|v| v["outage"]["with_outage"] == 0)
-        .filter_map(|v| v["name"].as_str())
+    let held: Vec<&str> = (doc.variants.iter())
+        .filter(|v| v.outage.with_outage == 0)
+        .map(|v| v.name.as_str())
         .collect();
     answer.push(if held.is_empty() {
         "No variant kept the site up in every replication.".to_string()
     } else {
         format!("Up in every replication: {}.", held.join(", "))
     });
-    let keys: Vec<&Value> = variants
-        .first()
-        .and_then(|v| v["key"].as_array())
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
+    answer
+}
+
+/// A variant's cell for the key metric `k`: its mean and interval, and the paired difference
+/// from the baseline.
+fn cell(v: &VariantResult, k: &KeyStat) -> String {
+    let Some(s) = stat(v, &k.key) else {
+        return "-".into();
+    };
+    let f = |x: f64| format_value(x, &k.unit);
+    let mut cell = if s.key == table::RECOVERY_TIME {
+        let m = estimate(s.estimate, s.values, 0);
+        mean::recovery(m, s.censored, v.outage.runs, &f)
+    } else {
+        let cut = if s.lower_bound { s.censored } else { 0 };
+        estimate(s.estimate, s.values, cut).text(&f)
+    };
+    if let Some(d) = s.difference.as_ref().filter(|d| d.estimate.is_some()) {
+        let m = estimate(d.estimate, d.pairs, 0);
+        cell = format!("{cell}; vs baseline {}", m.text(&f));
+    }
+    cell
+}
+
+/// The table of the variants: each key metric of the first variant, per variant.
+fn variants_table(doc: &Comparison, ranked: &[&VariantResult]) -> Table {
+    let keys: &[KeyStat] = doc.variants.first().map_or(&[], |v| &v.key);
     let mut header = vec!["variant".to_string(), "replications down".to_string()];
-    header.extend(
-        keys.iter()
-            .map(|k| k["label"].as_str().unwrap_or("?").to_string()),
-    );
+    header.extend(keys.iter().map(|k| k.label.clone()));
     let rows = ranked
         .iter()
         .map(|v| {
             let mut row = vec![
-                v["name"].as_str().unwrap_or("?").to_string(),
-                format!("{} of {}", v["outage"]["with_outage"], v["outage"]["runs"]),
+                v.name.clone(),
+                format!("{} of {}", v.outage.with_outage, v.outage.runs),
             ];
-            for k in &keys {
-                let stat = v["key"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|s| s["key"] == k["key"]);
-                let unit = k["unit"].as_str().unwrap_or("");
-                row.push(match stat {
-                    None => "-".into(),
-                    Some(s) => {
-                        let f = |x: f64| format_value(x, unit);
-                        let censored = s["censored"].as_u64().map_or(0, |n| n as u32);
-                        let mut cell = if s["key"] == table::RECOVERY_TIME {
-                            let runs = v["outage"]["runs"].as_u64().map_or(0, |n| n as u32);
-                            let m = estimate(&s["estimate"], &s["values"], 0);
-                            mean::recovery(m, censored, runs, &f)
-                        } else {
-                            let cut = if s["lower_bound"] == true {
-                                censored
-                            } else {
-                                0
-                            };
-                            estimate(&s["estimate"], &s["values"], cut).text(&f)
-                        };
-                        let d = &s["difference"];
-                        if d["estimate"].is_object() {
-                            let m = estimate(&d["estimate"], &d["pairs"], 0);
-                            cell = format!("{cell}; vs baseline {}", m.text(&f));
-                        }
-                        cell
-                    }
-                });
-            }
+            row.extend(keys.iter().map(|k| cell(v, k)));
             row
         })
         .collect();
+    Table {
+        caption: "Means over the replications ± the half-width of their 95% interval; the \
+                  difference from the baseline is paired, replication by replication"
+            .into(),
+        header,
+        rows,
+        note: Some(
+            "\"at least\": a lower bound, some replications were still down at the end; \
+             \"all n alike\": every replication gave the same value, so there is no interval. \
+             Recovery time covers the replications that recovered only."
+                .into(),
+        ),
+    }
+}
+
+/// The provenance of the comparison.
+fn provenance(doc: &Comparison) -> Section {
+    let variants = (doc.variants.iter())
+        .map(|v| format!("{} [{}]", v.name, v.set.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Section {
+        heading: "Provenance".into(),
+        blocks: vec![Block::Facts(vec![
+            ("surge version".into(), doc.surge_version.clone()),
+            ("base seed".into(), doc.seed.to_string()),
+            ("replications per variant".into(), doc.reps.to_string()),
+            ("variants".into(), variants),
+            (
+                "command line".into(),
+                super::command_line(&std::env::args().collect::<Vec<_>>()),
+            ),
+        ])],
+    }
+}
+
+/// The report of the comparison in `f`.
+pub fn build(f: &CompareFolder) -> Report {
+    let doc = &f.doc;
+    let (ranked, ranked_by) = ranked(doc);
     let mut sections = vec![Section {
         heading: "Variants".into(),
-        blocks: vec![Block::Table(Table {
-            caption: "Means over the replications ± the half-width of their 95% interval; the \
-                      difference from the baseline is paired, replication by replication"
-                .into(),
-            header,
-            rows,
-            note: Some(
-                "\"at least\": a lower bound, some replications were still down at the end; \
-                 \"all n alike\": every replication gave the same value, so there is no interval. \
-                 Recovery time covers the replications that recovered only."
-                    .into(),
-            ),
-        })],
+        blocks: vec![Block::Table(variants_table(doc, &ranked))],
     }];
     if let Some(c) = &f.chart {
         sections.push(Section {
@@ -334,52 +352,15 @@ pub fn build(f: &CompareFolder) -> Report {
             blocks: vec![Block::Chart(c.clone())],
         });
     }
-    sections.push(Section {
-        heading: "Provenance".into(),
-        blocks: vec![Block::Facts(vec![
-            (
-                "surge version".into(),
-                doc["surge_version"].as_str().unwrap_or("?").into(),
-            ),
-            ("base seed".into(), doc["seed"].to_string()),
-            ("replications per variant".into(), doc["reps"].to_string()),
-            (
-                "variants".into(),
-                variants
-                    .iter()
-                    .map(|v| {
-                        format!(
-                            "{} [{}]",
-                            v["name"].as_str().unwrap_or("?"),
-                            v["set"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .filter_map(Value::as_str)
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            (
-                "command line".into(),
-                super::command_line(&std::env::args().collect::<Vec<_>>()),
-            ),
-        ])],
-    });
+    sections.push(provenance(doc));
     Report {
-        title: format!(
-            "{}: surge compare",
-            doc["model"].as_str().unwrap_or("model")
-        ),
+        title: format!("{}: surge compare", doc.model),
         subtitle: format!(
             "surge compare · {} variants x {} replications on common random numbers",
-            variants.len(),
-            doc["reps"]
+            doc.variants.len(),
+            doc.reps
         ),
-        answer,
+        answer: answer(doc, &ranked, &ranked_by),
         checks: Vec::new(),
         sections,
     }
@@ -390,17 +371,72 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn variant(name: &str, metrics: Value) -> Value {
+        let outage = json!({"runs": 2, "with_outage": 1, "recovered": 1, "not_recovered": 0,
+            "still_down_at_end": 0});
+        json!({"name": name, "set": [], "outage": outage, "metrics": metrics, "key": [
+            {"key": "outage.downtime_s", "label": "downtime", "unit": "s",
+             "estimate": {"mean": 60.0, "ci95": 1.0}, "values": 2, "censored": 0,
+             "lower_bound": false}],
+            "replications": [], "down_at_end": [false, false]})
+    }
+
+    fn comparison(variants: Vec<Value>) -> Comparison {
+        let names: Vec<Value> = variants.iter().map(|v| v["name"].clone()).collect();
+        serde_json::from_value(json!({"model": "m", "reps": 2, "seed": 1, "seeds": [1, 2],
+            "overrides": [], "variants": variants, "surge_version": "0",
+            "ranking": names, "ranked_by": "downtime"}))
+        .unwrap()
+    }
+
     #[test]
     fn variant_documents_have_the_keys_of_a_summary() {
-        let doc = json!({"variants": [{"name": "baseline", "metrics": {
-            "slo.success_rate": {"mean": 0.5, "ci95": 0.1},
-            "tiers.web.utilization": {"mean": 0.7},
-            "outage.crashed": null}}]});
+        let doc = comparison(vec![variant(
+            "baseline",
+            json!({"slo.success_rate": {"mean": 0.5, "ci95": 0.1},
+                   "tiers.web.utilization": {"mean": 0.7}, "outage.crashed": null}),
+        )]);
         let docs = variant_docs(&doc);
         assert_eq!(docs[0].0, "baseline");
         let d = &docs[0].1;
         assert_eq!(d["slo"]["success_rate"], 0.5);
         assert_eq!(d["tiers"]["web"]["utilization"], 0.7);
         assert!(d["outage"]["crashed"].is_null());
+    }
+
+    /// Variants named `a` and `a.b`, and metric keys `a` and `a.b` (one under the other's
+    /// value): read, reported and checked without a panic.
+    #[test]
+    fn a_comparison_with_a_and_a_dot_b_is_read_and_reported() {
+        let metrics = json!({"a": {"mean": 1.0}, "a.b": {"mean": 2.0}, "a.c.d": {"mean": 3.0}});
+        let doc = comparison(vec![variant("a", metrics.clone()), variant("a.b", metrics)]);
+        let dir = tempfile::tempdir().unwrap();
+        crate::output::write_json(
+            &dir.path().join("compare.json"),
+            &serde_json::to_value(&doc).unwrap(),
+        )
+        .unwrap();
+        let folder = CompareFolder::read(dir.path()).unwrap();
+        let page = build(&folder);
+        assert!(
+            page.answer[0].starts_with("2 variants"),
+            "{:?}",
+            page.answer
+        );
+        let docs = variant_docs(&folder.doc);
+        assert_eq!(docs[1].0, "a.b");
+        assert_eq!(docs[1].1["a"], 1.0);
+        let names = vec!["a".to_string(), "a.b".to_string()];
+        let template = docs[0].1.clone();
+        let checks = prepare_checks(
+            &["variants.a.b.a>=1".into(), "a>=1".into()],
+            &names,
+            &template,
+        )
+        .unwrap();
+        assert_eq!(checks[0].variant.as_deref(), Some("a.b"));
+        let outcomes = evaluate_checks(&checks, &docs);
+        assert_eq!(outcomes.len(), 3);
+        assert!(outcomes.iter().all(|o| o.passed), "{outcomes:?}");
     }
 }

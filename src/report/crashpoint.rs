@@ -3,14 +3,14 @@
 //! interval for a logistic fit), the values tried (by value, and in the order tried) and the
 //! chart.
 
-use anyhow::{Context, Result};
-use serde_json::Value;
+use anyhow::Result;
 use std::path::Path;
 
 use super::{Block, Chart, Report, Section, Table};
 use crate::experiment::crashpoint::{CrashPoint, Method, Try};
 use crate::experiment::sweep::format_number;
 use crate::output::provenance::Provenance;
+use crate::store::json::{Documented, read_json};
 
 /// A crash-point search's folder.
 pub struct CrashFolder {
@@ -23,17 +23,12 @@ pub struct CrashFolder {
 
 impl CrashFolder {
     pub fn read(dir: &Path) -> Result<CrashFolder> {
-        let path = dir.join("crashpoint.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let v: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
-        let cp: CrashPoint = serde_json::from_value(v.clone())
-            .with_context(|| format!("{}: not a crash-point search", path.display()))?;
+        let read: Documented<CrashPoint> = read_json(&dir.join("crashpoint.json"))?;
+        let cp = read.doc;
         Ok(CrashFolder {
             criterion: cp.criterion.metric().to_string(),
             cp,
-            provenance: serde_json::from_value(v["provenance"].clone()).ok(),
+            provenance: read.provenance,
             chart: Chart::from_dir(
                 dir,
                 "crashpoint",

@@ -4,34 +4,17 @@
 //! key-metrics table. Not here: the requests (attempt) level, the SLO and the table itself
 //! (`run`).
 
-use serde_json::Value;
-
-use super::assert::lookup;
+use super::run_table::{Fmt, Row, pct, pick, row};
 use crate::fmt::{human_count, human_duration};
-
-fn pct(x: f64) -> String {
-    if x > 0.0 && x < 0.001 {
-        "<0.1%".into()
-    } else {
-        format!("{:.1}%", 100.0 * x)
-    }
-}
-
-fn num(v: &Value, path: &str) -> Option<f64> {
-    match lookup(v, path)? {
-        Value::Number(n) => n.as_f64(),
-        Value::Bool(b) => Some(f64::from(u8::from(*b))),
-        _ => None,
-    }
-}
+use crate::metrics::means::{OutageMeans, SummaryMeans};
 
 /// The summary has a user level (a users source).
-fn has_users(s: &Value) -> bool {
-    s["sessions"].is_object()
+fn has_users(s: &SummaryMeans) -> bool {
+    s.sessions.is_some()
 }
 
 /// Which level each figure is.
-pub(super) fn levels_sentence(s: &Value) -> String {
+pub(super) fn levels_sentence(s: &SummaryMeans) -> String {
     format!(
         "Levels: \"requests\" are attempts (each retry and refresh is one); \"calls\" are what \
          clients asked for (a request with its retries, a page with its refreshes: a call \
@@ -45,103 +28,90 @@ pub(super) fn levels_sentence(s: &Value) -> String {
     )
 }
 
-/// "down by calls at 23:05, 35 min down in all" or "no outage by calls", from the outage at
-/// `path` (one run, or the means over replications).
-fn outage_words(
-    s: &Value,
-    path: &str,
-    level: &str,
-    reps: u64,
-    clock: &dyn Fn(f64) -> String,
-) -> String {
-    let crashed = num(s, &format!("{path}.crashed")).unwrap_or(0.0);
+/// "down by calls at 23:05, 35 min down in all" or "no outage by calls", from an outage (one
+/// run's, or the means over replications).
+fn outage_words(o: &OutageMeans, level: &str, reps: u64, clock: &dyn Fn(f64) -> String) -> String {
+    let crashed = o.crashed.unwrap_or(0.0);
     if crashed == 0.0 {
         return format!("no outage by {level}");
     }
-    let down = num(s, &format!("{path}.downtime_s")).map_or("-".into(), human_duration);
+    let down = o.downtime_s.map_or("-".into(), human_duration);
     if reps > 1 {
         return format!(
             "down by {level} in {:.0}% of the replications, {down} down per replication (mean)",
             100.0 * crashed
         );
     }
-    let at = num(s, &format!("{path}.crash_time_s")).map_or("-".into(), clock);
+    let at = o.crash_time_s.map_or("-".into(), clock);
     format!("down by {level} at {at}, {down} down in all")
 }
 
 /// The sentences of the call level and, with a users source, the user level.
-pub(super) fn sentences(s: &Value, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<String> {
+pub(super) fn sentences(s: &SummaryMeans, reps: u64, clock: &dyn Fn(f64) -> String) -> Vec<String> {
     let per = if reps > 1 {
         " per replication (means)"
     } else {
         ""
     };
-    let count = |k: &str| num(s, k).map_or("-".into(), human_count);
-    let share = |k: &str| num(s, k).map_or("-".into(), pct);
+    let count = |x: Option<f64>| x.map_or("-".into(), human_count);
+    let share = |x: Option<f64>| x.map_or("-".into(), pct);
+    let c = &s.calls;
     let mut out = vec![format!(
         "By calls{per}: {} made, {} of those that ended succeeded, {} lost (every attempt failed, \
          or the waiting room turned the user away); {}.",
-        count("calls.made"),
-        share("calls.success_rate"),
-        count("calls.lost"),
-        outage_words(s, "calls.outage", "calls", reps, clock),
+        count(c.made),
+        share(c.success_rate),
+        count(c.lost),
+        outage_words(&c.outage, "calls", reps, clock),
     )];
-    if has_users(s) {
+    if let Some(u) = &s.sessions {
         out.push(format!(
             "By users{per}: {} sessions begun, {} of those that ended got every page, {} lost \
              ({} gave up after errors, {} turned away by the waiting room, {} left it before \
              their turn); {}.",
-            count("sessions.arrived"),
-            share("sessions.success_rate"),
-            count("sessions.lost"),
-            count("sessions.gave_up"),
-            count("sessions.turned_away"),
-            count("sessions.left_room"),
-            outage_words(s, "sessions.outage", "users", reps, clock),
+            count(u.arrived),
+            share(u.success_rate),
+            count(u.lost),
+            count(u.gave_up),
+            count(u.turned_away),
+            count(u.left_room),
+            outage_words(&u.outage, "users", reps, clock),
         ));
     }
     out
 }
 
-/// A row of the key-metrics table: label, key, format, meaning.
-pub(super) type Row = (String, String, fn(f64) -> String, String);
-
 /// The rows of the call level and, with a users source, the user level.
-pub(super) fn rows(s: &Value) -> Vec<Row> {
-    let count: fn(f64) -> String = human_count;
-    let share: fn(f64) -> String = pct;
-    let dur: fn(f64) -> String = human_duration;
-    let row = |label: &str, key: &str, f: fn(f64) -> String, meaning: &str| {
-        (label.to_string(), key.to_string(), f, meaning.to_string())
-    };
+pub(super) fn rows(s: &SummaryMeans) -> Vec<Row> {
+    let (count, share, dur): (Fmt, Fmt, Fmt) = (human_count, pct, human_duration);
     let mut out = vec![
         row(
             "calls made",
-            "calls.made",
+            pick!(calls.made),
             count,
             "a request with its retries, a page with its refreshes",
         ),
         row(
             "calls succeeded",
-            "calls.succeeded",
+            pick!(calls.succeeded),
             count,
             "some attempt of the call succeeded",
         ),
         row(
             "calls lost",
-            "calls.lost",
+            pick!(calls.lost),
             count,
             "every attempt failed, or turned away at the waiting room",
         ),
         row(
             "call success rate",
-            "calls.success_rate",
+            pick!(calls.success_rate),
             share,
             "calls succeeded / calls that ended",
         ),
         row(
             "downtime by calls",
-            "calls.outage.downtime_s",
+            pick!(calls.outage.downtime_s),
             dur,
             "time the call success rate was below the outage line",
         ),
@@ -150,37 +120,37 @@ pub(super) fn rows(s: &Value) -> Vec<Row> {
         out.extend([
             row(
                 "sessions begun",
-                "sessions.arrived",
+                pick!(sessions? arrived),
                 count,
                 "visits and users coming back",
             ),
             row(
                 "sessions completed",
-                "sessions.completed",
+                pick!(sessions? completed),
                 count,
                 "every page served",
             ),
             row(
                 "users lost",
-                "sessions.lost",
+                pick!(sessions? lost),
                 count,
                 "gave up after errors, turned away by or left the waiting room",
             ),
             row(
                 "users turned away",
-                "sessions.turned_away",
+                pick!(sessions? turned_away),
                 count,
                 "by the waiting room",
             ),
             row(
                 "user success rate",
-                "sessions.success_rate",
+                pick!(sessions? success_rate),
                 share,
                 "sessions completed / sessions that ended",
             ),
             row(
                 "downtime by users",
-                "sessions.outage.downtime_s",
+                pick!(sessions? outage.downtime_s),
                 dur,
                 "time the user success rate was below the outage line",
             ),

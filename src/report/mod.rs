@@ -19,6 +19,7 @@ mod levels;
 pub mod markdown;
 pub mod mean;
 pub mod run;
+mod run_table;
 pub mod sweep;
 
 use anyhow::Result;

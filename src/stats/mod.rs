@@ -88,6 +88,12 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
     (mean, t_quantile_975(df) * (var / nf).sqrt())
 }
 
+/// An `f64` field as a result file holds it: a number, or `null` for one that was not finite
+/// (JSON has no NaN: serde_json writes NaN and the infinities as `null`), read back as NaN.
+pub(crate) fn number_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 /// A mean over replications and the half-width of its 95% confidence interval (Student t);
 /// `ci95` is `None` with fewer than two values.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

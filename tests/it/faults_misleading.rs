@@ -193,6 +193,36 @@ fn io_errors_have_their_own_exit_code_and_name_the_file() {
     assert_bad_input(&o, &["timeseries.csv: not a time series"]);
 }
 
+/// A sweep.json that is not what a sweep writes (a count written as text): `surge plot` names
+/// the file and the field, as bad input, and draws nothing.
+#[test]
+fn plot_names_the_file_and_the_field_of_a_corrupt_sweep_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let o = surge()
+        .arg("sweep")
+        .arg(mmck())
+        .args(["--quiet", "--set", "scenario.duration=10m", "--reps", "1"])
+        .args(["--vary", "tier.server.instances=1,2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_success(&o);
+    let path = out.join("sweep.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"runs\": 1,"), "{text}");
+    std::fs::write(
+        &path,
+        text.replacen("\"runs\": 1,", "\"runs\": \"one\",", 1),
+    )
+    .unwrap();
+    let o = surge().arg("plot").arg(&out).output().unwrap();
+    assert_bad_input(&o, &["sweep.json: at points[0].outage.runs: invalid type"]);
+    std::fs::write(&path, "{\"points\": [").unwrap();
+    let o = surge().arg("plot").arg(&out).output().unwrap();
+    assert_bad_input(&o, &["sweep.json: EOF while parsing"]);
+}
+
 /// Item 21: values that were accepted silently are refused, each naming itself.
 #[test]
 fn absurd_values_are_refused() {

@@ -1,0 +1,279 @@
+//! The key-metrics table of a run's report: each figure's mean (one run's value), its 95%
+//! interval over the replications, and what it measures, read from the typed summary
+//! (`run::View`). Not here: the sentences of the answer (`run`, `levels`).
+
+use super::Table;
+use super::levels;
+use super::mean::Mean;
+use super::run::{View, down_at_end};
+use crate::fmt::{human_count, human_duration};
+use crate::metrics::means::{SummaryCi, SummaryMeans};
+
+pub(super) type Fmt = fn(f64) -> String;
+
+/// A figure of the summary's means, and of its half-widths.
+pub(super) type Pick = Box<dyn Fn(&SummaryMeans) -> Option<f64>>;
+pub(super) type PickCi = Box<dyn Fn(&SummaryCi) -> Option<f64>>;
+
+/// A row of the key-metrics table: its label, where its figure is, how it is written and what
+/// it measures.
+pub(super) struct Row {
+    pub(super) label: String,
+    pub(super) mean: Pick,
+    pub(super) ci: PickCi,
+    pub(super) f: Fmt,
+    pub(super) meaning: String,
+    /// The downtime by requests: a lower bound where a run was still down at the end.
+    pub(super) downtime: bool,
+}
+
+/// The means and half-widths of a field, the same path in both trees: `pick!(slo.success_rate)`,
+/// or under an optional part, `pick!(sessions? lost)`.
+macro_rules! pick {
+    ($opt:ident ? $($f:ident).+) => {
+        (
+            Box::new(|m: &$crate::metrics::means::SummaryMeans| {
+                m.$opt.as_ref().and_then(|x| x.$($f).+)
+            }) as $crate::report::run_table::Pick,
+            Box::new(|c: &$crate::metrics::means::SummaryCi| {
+                c.$opt.as_ref().and_then(|x| x.$($f).+)
+            }) as $crate::report::run_table::PickCi,
+        )
+    };
+    ($($f:ident).+) => {
+        (
+            Box::new(|m: &$crate::metrics::means::SummaryMeans| m.$($f).+)
+                as $crate::report::run_table::Pick,
+            Box::new(|c: &$crate::metrics::means::SummaryCi| c.$($f).+)
+                as $crate::report::run_table::PickCi,
+        )
+    };
+}
+pub(super) use pick;
+
+/// A row from its label, figure, format and meaning.
+pub(super) fn row(label: &str, (mean, ci): (Pick, PickCi), f: Fmt, meaning: &str) -> Row {
+    Row {
+        label: label.to_string(),
+        mean,
+        ci,
+        f,
+        meaning: meaning.to_string(),
+        downtime: false,
+    }
+}
+
+pub(super) fn pct(x: f64) -> String {
+    if x > 0.0 && x < 0.001 {
+        "<0.1%".into()
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
+fn plain(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// The rows of the request level, the SLO and the outage by requests.
+fn request_rows() -> Vec<Row> {
+    let (count, dur, share): (Fmt, Fmt, Fmt) = (human_count, human_duration, pct);
+    let mut downtime = row(
+        "downtime",
+        pick!(outage.downtime_s),
+        dur,
+        "time below the outage line",
+    );
+    downtime.downtime = true;
+    vec![
+        row(
+            "requests offered",
+            pick!(requests.offered),
+            count,
+            "first attempts, retries and refreshes",
+        ),
+        row(
+            "requests succeeded",
+            pick!(requests.succeeded),
+            count,
+            "attempts that got an answer in time",
+        ),
+        row(
+            "requests rejected",
+            pick!(requests.rejected),
+            count,
+            "turned away: queue full or no instance",
+        ),
+        row(
+            "requests timed out",
+            pick!(requests.timed_out),
+            count,
+            "the client gave up waiting",
+        ),
+        row(
+            "requests failed",
+            pick!(requests.failed),
+            count,
+            "errors (crashed instance, failed dependency)",
+        ),
+        row(
+            "latency p50",
+            pick!(latency_s.p50),
+            dur,
+            "of successful requests",
+        ),
+        row(
+            "latency p95",
+            pick!(latency_s.p95),
+            dur,
+            "of successful requests",
+        ),
+        row(
+            "latency p99",
+            pick!(latency_s.p99),
+            dur,
+            "of successful requests",
+        ),
+        row(
+            "SLO success rate",
+            pick!(slo.success_rate),
+            share,
+            "succeeded / ended, measured period",
+        ),
+        row(
+            "SLO windows met",
+            pick!(slo.windows_met_share),
+            share,
+            "windows meeting success rate and latency",
+        ),
+        row(
+            "time out of SLO",
+            pick!(slo.time_out_of_slo_s),
+            dur,
+            "windows that broke the SLO",
+        ),
+        row(
+            "error budget used",
+            pick!(slo.error_budget_used),
+            share,
+            "failures over those the target allows",
+        ),
+        row(
+            "outage episodes",
+            pick!(outage.episodes),
+            plain,
+            "times the success rate fell below the outage line",
+        ),
+        downtime,
+        row(
+            "peak users on the site",
+            pick!(peak_concurrent_users),
+            count,
+            "after the warm-up",
+        ),
+    ]
+}
+
+/// The rows of tier `i`, named `name`.
+fn tier_rows(i: usize, name: &str) -> Vec<Row> {
+    type TierPick = fn(&crate::metrics::means::TierMeans) -> Option<f64>;
+    type TierPickCi = fn(&crate::metrics::means::TierCi) -> Option<f64>;
+    let at = |m: TierPick, c: TierPickCi| -> (Pick, PickCi) {
+        (
+            Box::new(move |s: &SummaryMeans| s.tiers.get(i).and_then(m)),
+            Box::new(move |s: &SummaryCi| s.tiers.get(i).and_then(c)),
+        )
+    };
+    let (dur, share): (Fmt, Fmt) = (human_duration, pct);
+    vec![
+        row(
+            &format!("{name}: utilisation"),
+            at(|t| t.utilization, |t| t.utilization),
+            share,
+            "busy threads / threads",
+        ),
+        row(
+            &format!("{name}: blocking"),
+            at(|t| t.blocking_probability, |t| t.blocking_probability),
+            share,
+            "arrivals turned away by the tier",
+        ),
+        row(
+            &format!("{name}: mean queue wait"),
+            at(|t| t.mean_queue_wait_s, |t| t.mean_queue_wait_s),
+            dur,
+            "wait for a thread",
+        ),
+        row(
+            &format!("{name}: instance crashes"),
+            at(|t| t.crashes, |t| t.crashes),
+            plain,
+            "out of memory or failed",
+        ),
+    ]
+}
+
+/// The key metrics with their 95% intervals (over replications; none for one run).
+pub(super) fn metrics_table(v: &View) -> Table {
+    let mut rows_spec = request_rows();
+    rows_spec.extend(levels::rows(&v.m));
+    for (i, t) in v.m.tiers.iter().enumerate() {
+        rows_spec.extend(tier_rows(i, &t.name));
+    }
+    let reps = v.reps;
+    // Each replication's own figures, shaped as the means.
+    let runs: Vec<SummaryMeans> = (v.runs.iter())
+        .map(|r| crate::metrics::means::over_replications(&[r]).0)
+        .collect();
+    let cut_downtime = if reps > 1 {
+        v.runs.iter().filter(|r| down_at_end(r)).count() as u32
+    } else {
+        u32::from(v.one.is_some_and(down_at_end))
+    };
+    let rows = rows_spec
+        .into_iter()
+        .map(|r| {
+            let values = runs.iter().filter(|x| (r.mean)(x).is_some()).count() as u32;
+            let cut = if r.downtime { cut_downtime } else { 0 };
+            let half = (r.ci)(&v.ci).unwrap_or(f64::NAN);
+            let mean = (r.mean)(&v.m).unwrap_or(f64::NAN);
+            let m = Mean::of(mean, half, values.max(1)).censored(cut);
+            let f = r.f;
+            let interval = match (reps > 1, m.interval(&f)) {
+                (false, _) => "one run".to_string(),
+                (true, Some(h)) => h,
+                (true, None) if m.alike() => format!("none: all {} alike", m.values),
+                (true, None) if cut > 0 => "none: a lower bound".to_string(),
+                (true, None) => "-".to_string(),
+            };
+            vec![r.label, m.value(&f), interval, r.meaning]
+        })
+        .collect();
+    Table {
+        caption: if reps > 1 {
+            format!(
+                "Means over {reps} replications, with the half-width of their 95% confidence interval"
+            )
+        } else {
+            "One replication: no interval (run with --reps to get one)".to_string()
+        },
+        header: vec![
+            "metric".into(),
+            "value".into(),
+            "95% interval".into(),
+            "what it measures".into(),
+        ],
+        rows,
+        note: Some(
+            "Counts cover the attempts offered after the warm-up; \"-\" is a value that does not \
+             exist (no successes, so no latency); \"all n alike\": every replication gave the \
+             same value, so there is no interval; \"at least\": the outage was still on at the \
+             end, so the downtime is cut by the horizon."
+                .into(),
+        ),
+    }
+}
