@@ -182,33 +182,6 @@ impl RawDist {
                 allowed.join(", ")
             ));
         }
-        let present: Vec<&str> = [
-            ("mean", self.mean.is_some()),
-            ("cv", self.cv.is_some()),
-            ("sd", self.sd.is_some()),
-            ("value", self.value.is_some()),
-            ("min", self.min.is_some()),
-            ("max", self.max.is_some()),
-            ("mu", self.mu.is_some()),
-            ("sigma", self.sigma.is_some()),
-            ("shape", self.shape.is_some()),
-            ("scale", self.scale.is_some()),
-            ("k", self.k.is_some()),
-            ("p", self.p.is_some()),
-            ("means", self.means.is_some()),
-            ("file", self.file.is_some()),
-            ("column", self.column.is_some()),
-        ]
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(n, _)| *n)
-        .collect();
-        if let Some(bad) = present.iter().find(|n| !allowed.contains(n)) {
-            return Err(format!(
-                "`{bad}` is not a parameter of the {kind} distribution (it takes {})",
-                allowed.join(", ")
-            ));
-        }
         Ok(())
     }
 
