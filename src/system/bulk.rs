@@ -141,12 +141,9 @@ impl World<'_> {
             let s = &mut self.sources[i];
             g.skip.extend(KINDS.iter().filter_map(|&k| s.pool(k).slot));
         }
-        let end = cal
-            .earliest_except(&g.skip)
+        cal.earliest_except(&g.skip)
             .map_or(self.horizon, |t| t.min(self.horizon))
-            .max(t0);
-
-        end
+            .max(t0)
     }
 
     /// The event that fired: the source of an arrival or session (whose arrivals are then
