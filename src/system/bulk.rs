@@ -121,6 +121,18 @@ impl World<'_> {
     /// to the next event that is not theirs (see the module's notes).
     pub(super) fn advance_group(&mut self, t0: Time, ev: Event, cal: &mut Calendar<Event>) {
         let mut g = std::mem::take(&mut self.group);
+        let end = self.window_end(&mut g, t0, cal);
+        let fired_arrival = self.fired(&mut g, t0, ev);
+        let open_requests = self.arrivals_until(&mut g, (t0, end), fired_arrival, cal);
+        self.departures_until(&mut g, t0, end);
+        let tally = self.react_all(&mut g, end, open_requests);
+        self.settle(&mut g, (t0, end), &tally);
+        self.reschedule_pools(&mut g, end, cal);
+        self.group = g;
+    }
+
+    /// The window's end: the next event that is not a qualifying source's (or the horizon).
+    fn window_end(&mut self, g: &mut Group, t0: Time, cal: &Calendar<Event>) -> Time {
         g.due.clear();
         g.changes.clear();
         g.skip.clear();
@@ -129,12 +141,14 @@ impl World<'_> {
             let s = &mut self.sources[i];
             g.skip.extend(KINDS.iter().filter_map(|&k| s.pool(k).slot));
         }
-        let end = cal
-            .earliest_except(&g.skip)
+        cal.earliest_except(&g.skip)
             .map_or(self.horizon, |t| t.min(self.horizon))
-            .max(t0);
+            .max(t0)
+    }
 
-        // The event that fired.
+    /// The event that fired: the source of an arrival or session (whose arrivals are then
+    /// drawn from `t0`), or a pool's departure, due at `t0`.
+    fn fired(&mut self, g: &mut Group, t0: Time, ev: Event) -> Option<u16> {
         let mut fired_arrival = None;
         match ev {
             Event::Arrival { source } | Event::Session { source } => fired_arrival = Some(source),
@@ -153,7 +167,17 @@ impl World<'_> {
             _ => unreachable!("only users' events are grouped"),
         }
 
-        // Arrivals until `end`; open requests are only counted.
+        fired_arrival
+    }
+
+    /// Arrivals until `end`: sessions are due users; open requests are only counted (returned).
+    fn arrivals_until(
+        &mut self,
+        g: &mut Group,
+        (t0, end): (Time, Time),
+        fired_arrival: Option<u16>,
+        cal: &mut Calendar<Event>,
+    ) -> u64 {
         let mut open_requests = 0u64;
         let horizon = self.horizon.secs();
         for (i, _) in g.source_ok.iter().enumerate().filter(|(_, ok)| **ok) {
@@ -197,7 +221,12 @@ impl World<'_> {
             }
         }
 
-        // Departures from the pools before `end`.
+        open_requests
+    }
+
+    /// Departures from the pools before `end`: Binomial counts, uniform members, truncated
+    /// exponential times.
+    fn departures_until(&mut self, g: &mut Group, t0: Time, end: Time) {
         let span_s = end.since(t0);
         let last = Time(end.0.saturating_sub(1)).max(t0);
         for (i, _) in g.source_ok.iter().enumerate().filter(|(_, ok)| **ok) {
@@ -225,9 +254,11 @@ impl World<'_> {
                 }
             }
         }
+    }
 
-        // Each due user, as the one-by-one path would handle it. Every open request refused is
-        // a lost call (their sources have no retries).
+    /// Each due user, as the one-by-one path would handle it. Every open request refused is
+    /// a lost call (their sources have no retries).
+    fn react_all(&mut self, g: &mut Group, end: Time, open_requests: u64) -> Tally {
         let (mut first, mut repeats) = (open_requests, 0u64);
         let (mut lost, mut arrived, mut gave_ups) = (open_requests, 0u64, 0u64);
         while let Some(d) = g.due.pop() {
@@ -287,7 +318,24 @@ impl World<'_> {
             }
         }
 
-        // Settle the counts and the users level at `end`.
+        Tally {
+            first,
+            repeats,
+            lost,
+            arrived,
+            gave_ups,
+        }
+    }
+
+    /// Settle the counts and the users level at `end`.
+    fn settle(&mut self, g: &mut Group, (t0, end): (Time, Time), tally: &Tally) {
+        let Tally {
+            first,
+            repeats,
+            lost,
+            arrived,
+            gave_ups,
+        } = *tally;
         let n = first + repeats;
         self.metrics.sessions(t0, arrived, 0, gave_ups);
         if n > 0 {
@@ -320,9 +368,11 @@ impl World<'_> {
             }
             level.add_settled(end, sum, weighted_ns, peak);
         }
+    }
 
-        // Every pool's next departure, fresh from `end` (memoryless), once the users going back
-        // to it have their places.
+    /// Every pool's next departure, fresh from `end` (memoryless), once the users going back
+    /// to it have their places.
+    fn reschedule_pools(&mut self, g: &mut Group, end: Time, cal: &mut Calendar<Event>) {
         for (i, _) in g.source_ok.iter().enumerate().filter(|(_, ok)| **ok) {
             self.sources[i].refreshing.insert_batch(&mut g.back[i]);
             for kind in KINDS {
@@ -332,8 +382,18 @@ impl World<'_> {
                 }
             }
         }
-        self.group = g;
     }
+}
+
+/// What the users of a window did: requests sent first and again, calls lost, sessions begun
+/// and given up.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    first: u64,
+    repeats: u64,
+    lost: u64,
+    arrived: u64,
+    gave_ups: u64,
 }
 
 #[cfg(test)]

@@ -96,23 +96,7 @@ impl World<'_> {
                 let source = self.calls[call as usize].source;
                 self.offer(now, source, NONE, call, true, cal);
             }
-            Event::Done { req, epoch } => {
-                let a = &self.attempts[req as usize];
-                if a.epoch != epoch {
-                    return;
-                }
-                if a.probe {
-                    self.probe_answered(now, req, cal);
-                    return;
-                }
-                let t = a.at as usize;
-                if self.tiers[t].service_failed() {
-                    self.finish(now, req, Some(Outcome::Failed), cal);
-                    return;
-                }
-                self.advance(now, req, t + 1, cal);
-                self.held_timeouts(now, req, epoch, 1 << t, cal);
-            }
+            Event::Done { req, epoch } => self.done(now, req, epoch, cal),
             Event::ClientTimeout { source } => self.client_clock_rings(now, source, cal),
             Event::Abandon { req, epoch } => {
                 let a = self.attempts[req as usize];
@@ -135,37 +119,10 @@ impl World<'_> {
                 tier,
                 instance,
                 epoch,
-            } => {
-                let inst = &mut self.tiers[tier as usize].instances[instance as usize];
-                if inst.restart_epoch == epoch && !inst.up && !inst.stopped {
-                    inst.up = true;
-                    inst.restarted_at = Some(now);
-                    let threads = self.tiers[tier as usize].threads;
-                    self.metrics.tiers[tier as usize].instances_changed(now, threads, 1);
-                }
-            }
+            } => self.restarted(now, tier as usize, instance, epoch),
             Event::Probe { tier, instance } => self.probe(now, tier as usize, instance, cal),
-            Event::ProbeTimeout { req, epoch } => {
-                let a = self.attempts[req as usize];
-                if a.epoch == epoch && !a.client_gone {
-                    self.attempts[req as usize].client_gone = true;
-                    let t = a.at as usize;
-                    let i = self.slots[req as usize * self.n_tiers + t].instance;
-                    self.health_result(t, i, false);
-                }
-            }
-            Event::Provisioned { tier } => {
-                let t = tier as usize;
-                let i = self.tiers[t].add_instance(now);
-                self.tiers[t].pending -= 1;
-                let threads = self.tiers[t].threads;
-                let stats = &mut self.metrics.tiers[t];
-                stats.instances_changed(now, threads, 1);
-                stats.in_rotation += 1;
-                if let Some(hc) = self.tiers[t].health_check {
-                    cal.schedule(now.after(hc.interval_s), Event::Probe { tier, instance: i });
-                }
-            }
+            Event::ProbeTimeout { req, epoch } => self.probe_timed_out(req, epoch),
+            Event::Provisioned { tier } => self.provisioned(now, tier, cal),
             Event::Uneject { tier, instance } => self.uneject(now, tier as usize, instance),
             Event::Operate { operator } => self.operate(now, operator as usize, cal),
             Event::ShedEnd => {
@@ -183,6 +140,66 @@ impl World<'_> {
             Event::RoomAbandon { waiter, generation } => {
                 self.room_abandon(now, waiter, generation, cal)
             }
+        }
+    }
+
+    /// An attempt's service at its tier ends (unless the attempt moved on since): a probe's
+    /// answer, a failed service, or on to the next tier.
+    #[inline]
+    fn done(&mut self, now: Time, req: u32, epoch: u32, cal: &mut Calendar<Event>) {
+        let a = &self.attempts[req as usize];
+        if a.epoch != epoch {
+            return;
+        }
+        if a.probe {
+            self.probe_answered(now, req, cal);
+            return;
+        }
+        let t = a.at as usize;
+        if self.tiers[t].service_failed() {
+            self.finish(now, req, Some(Outcome::Failed), cal);
+            return;
+        }
+        self.advance(now, req, t + 1, cal);
+        self.held_timeouts(now, req, epoch, 1 << t, cal);
+    }
+
+    /// A crashed instance's restart completes (unless superseded or stopped since).
+    #[inline]
+    fn restarted(&mut self, now: Time, tier: usize, instance: u32, epoch: u32) {
+        let inst = &mut self.tiers[tier].instances[instance as usize];
+        if inst.restart_epoch == epoch && !inst.up && !inst.stopped {
+            inst.up = true;
+            inst.restarted_at = Some(now);
+            let threads = self.tiers[tier].threads;
+            self.metrics.tiers[tier].instances_changed(now, threads, 1);
+        }
+    }
+
+    /// A health-check probe got no answer in time: the check fails.
+    #[inline]
+    fn probe_timed_out(&mut self, req: u32, epoch: u32) {
+        let a = self.attempts[req as usize];
+        if a.epoch == epoch && !a.client_gone {
+            self.attempts[req as usize].client_gone = true;
+            let t = a.at as usize;
+            let i = self.slots[req as usize * self.n_tiers + t].instance;
+            self.health_result(t, i, false);
+        }
+    }
+
+    /// A provisioned instance comes up, in rotation, with its health checks scheduled.
+    #[inline]
+    fn provisioned(&mut self, now: Time, tier: u8, cal: &mut Calendar<Event>) {
+        let t = tier as usize;
+        let i = self.tiers[t].add_instance(now);
+        self.tiers[t].pending -= 1;
+        let threads = self.tiers[t].threads;
+        let stats = &mut self.metrics.tiers[t];
+        stats.instances_changed(now, threads, 1);
+        stats.in_rotation += 1;
+        if let Some(hc) = self.tiers[t].health_check {
+            cal.schedule(now.after(hc.interval_s), Event::Probe { tier, instance: i });
         }
     }
 }

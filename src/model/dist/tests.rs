@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::engine::rng::stream;
+use std::path::Path;
 
 fn raw(toml_text: &str) -> RawDist {
     toml::from_str(toml_text).unwrap()

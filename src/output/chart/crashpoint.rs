@@ -4,6 +4,7 @@
 //! such), p10 and p90, and the tries in the order they were run (that table is drawn by
 //! `crash_table`). It is not the search itself (`experiment::crashpoint`) nor its report.
 
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Result;
@@ -12,7 +13,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::crash_table::draw_try_table;
-use super::legend::{Dash, Glyph, draw_legend, entry};
+use super::legend::{Dash, Entry, Glyph, draw_legend, entry};
 use super::parts::*;
 use super::scale::*;
 use super::theme::BLUE;
@@ -130,6 +131,9 @@ impl CrashFig<'_> {
     }
 }
 
+/// A tried value drawn on the chart: the try and its Wilson `(p, lo, hi)`.
+type Drawn = (CrashTry, (f64, f64, f64));
+
 impl Figure for CrashFig<'_> {
     fn size(&self) -> (u32, u32) {
         (FIG_W, FIG_H)
@@ -139,7 +143,63 @@ impl Figure for CrashFig<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let note = match (self.crash_point, self.ci95) {
+        let (plot_area, legend_area) = draw_frame(
+            root,
+            self.title,
+            Some(&self.note()),
+            FIG_W - WIDE_LEGEND_W - PLOT_MARGIN_RIGHT,
+        )?;
+        let tries: Vec<Drawn> = self
+            .tries
+            .iter()
+            .filter(|t| t.value.is_finite())
+            .filter_map(|t| wilson(t.outages, t.reps).map(|w| (*t, w)))
+            .collect();
+        let (x, y) = self.scales(root, &tries);
+        let x_desc = if self.parameter.is_empty() {
+            "parameter"
+        } else {
+            self.parameter
+        };
+        let (mut chart, cols, rows) = draw_plot(
+            &plot_area,
+            &x,
+            &y,
+            LINE_LABEL_BAND,
+            Y_LABEL_AREA,
+            (x_desc, self.words.probability),
+            true,
+        )?;
+        self.draw_guides(&mut chart, &x, &y)?;
+        self.draw_line_labels(root, &chart, &y, &cols, &rows)?;
+        self.draw_curve(&mut chart, &x)?;
+        for (t, (_, a, b)) in &tries {
+            draw_whisker(&mut chart, t.value, (*a, *b), (0.0, 1.0), BLUE)?;
+        }
+        let obstacles = self.obstacles(&chart, &tries, (&x, &y), (&cols, &rows));
+        self.draw_tries(root, &mut chart, &tries, obstacles, (&cols, &rows))?;
+        if tries.is_empty() {
+            draw_no_data(&chart, "no tries")?;
+        }
+        let below = draw_legend(
+            &legend_area,
+            &self.legend_entries(),
+            rows.start - TITLE_H as i32 + 12,
+        )?;
+        draw_try_table(&legend_area, self.in_order, below + 6, self.words.failures)?;
+        Ok(())
+    }
+}
+
+/// The band of the crash point's interval.
+fn band_color() -> RGBAColor {
+    CRASH.mix(0.13)
+}
+
+impl CrashFig<'_> {
+    /// The line under the title: the crash point with its interval, or that none was found.
+    fn note(&self) -> String {
+        match (self.crash_point, self.ci95) {
             (Some(c), Some((a, b))) => format!(
                 "{} {} ({} {} – {})",
                 self.words.point,
@@ -150,20 +210,16 @@ impl Figure for CrashFig<'_> {
             ),
             (Some(c), None) => format!("{} {}", self.words.point, fmt_num(c)),
             (None, _) => format!("no {} found", self.words.point),
-        };
-        let (plot_area, legend_area) = draw_frame(
-            root,
-            self.title,
-            Some(&note),
-            FIG_W - WIDE_LEGEND_W - PLOT_MARGIN_RIGHT,
-        )?;
+        }
+    }
 
-        let tries: Vec<(CrashTry, (f64, f64, f64))> = self
-            .tries
-            .iter()
-            .filter(|t| t.value.is_finite())
-            .filter_map(|t| wilson(t.outages, t.reps).map(|w| (*t, w)))
-            .collect();
+    /// The x scale over the tries, the crash point, its interval and the quantiles; the y scale
+    /// of a probability.
+    fn scales<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        tries: &[Drawn],
+    ) -> (Scale, Scale) {
         let values = tries
             .iter()
             .map(|t| t.0.value)
@@ -186,27 +242,23 @@ impl Figure for CrashFig<'_> {
             hi: 1.04,
             ticks: nice_ticks(0.0, 1.0, 10),
         };
-        let x_desc = if self.parameter.is_empty() {
-            "parameter"
-        } else {
-            self.parameter
-        };
-        let (mut chart, cols, rows) = draw_plot(
-            &plot_area,
-            &x,
-            &y,
-            LINE_LABEL_BAND,
-            Y_LABEL_AREA,
-            (x_desc, self.words.probability),
-            true,
-        )?;
+        (x, y)
+    }
 
-        // Interval band, quantile lines, the 0.5 level and the crash point, under the data.
-        let band = CRASH.mix(0.13);
+    /// Interval band, quantile lines, the 0.5 level and the crash point, under the data.
+    fn draw_guides<DB: DrawingBackend>(
+        &self,
+        chart: &mut Plot<'_, DB>,
+        x: &Scale,
+        y: &Scale,
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
         if let Some((a, b)) = self.ci95 {
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(a, y.lo), (b, y.hi)],
-                band.filled(),
+                band_color().filled(),
             )))?;
         }
         chart.draw_series(DashedLineSeries::new(
@@ -229,8 +281,21 @@ impl Figure for CrashFig<'_> {
                 CRASH.stroke_width(3),
             )))?;
         }
+        Ok(())
+    }
 
-        // Labels of the vertical lines, in the band above the plot, each joined to its line.
+    /// Labels of the vertical lines, in the band above the plot, each joined to its line.
+    fn draw_line_labels<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Plot<'_, DB>,
+        y: &Scale,
+        cols: &Range<i32>,
+        rows: &Range<i32>,
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
         let mut line_labels: Vec<(f64, String, RGBColor)> = Vec::new();
         if let Some(c) = self.crash_point {
             line_labels.push((
@@ -257,7 +322,7 @@ impl Figure for CrashFig<'_> {
                 }
             })
             .collect();
-        let boxes = place_line_labels(&specs, &cols, rows.start - 6);
+        let boxes = place_line_labels(&specs, cols, rows.start - 6);
         for ((_, text, color), (spec, b)) in line_labels.iter().zip(specs.iter().zip(&boxes)) {
             let Some(b) = b else { continue };
             root.draw(&PathElement::new(
@@ -273,8 +338,14 @@ impl Figure for CrashFig<'_> {
                 style(NOTE_SIZE, color).pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
         }
+        Ok(())
+    }
 
-        // The fitted curve, under the tries.
+    /// The fitted curve, under the tries.
+    fn draw_curve<DB: DrawingBackend>(&self, chart: &mut Plot<'_, DB>, x: &Scale) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
         if let Some(f) = self.curve {
             let n = 240;
             let pts: Vec<(f64, f64)> = (0..=n)
@@ -286,13 +357,20 @@ impl Figure for CrashFig<'_> {
                 .collect();
             chart.draw_series(LineSeries::new(pts, CURVE.stroke_width(2)))?;
         }
+        Ok(())
+    }
 
-        // Tries: Wilson whiskers, then markers sized by replications, then `outages/reps` labels.
-        for (t, (_, a, b)) in &tries {
-            draw_whisker(&mut chart, t.value, (*a, *b), (0.0, 1.0), BLUE)?;
-        }
+    /// What a try's label must not cover: the whiskers, the vertical lines, the 0.5 level and
+    /// the markers.
+    fn obstacles<DB: DrawingBackend>(
+        &self,
+        chart: &Plot<'_, DB>,
+        tries: &[Drawn],
+        (x, y): (&Scale, &Scale),
+        (cols, rows): (&Range<i32>, &Range<i32>),
+    ) -> Vec<PxBox> {
         let mut obstacles: Vec<PxBox> = Vec::new();
-        for (t, (_, a, b)) in &tries {
+        for (t, (_, a, b)) in tries {
             let (wx, wy0) = chart.backend_coord(&(t.value, *b));
             let (_, wy1) = chart.backend_coord(&(t.value, *a));
             obstacles.push(PxBox {
@@ -318,9 +396,8 @@ impl Figure for CrashFig<'_> {
             x1: cols.end,
             y1: half + 1,
         });
-        for (t, (p, _, _)) in &tries {
+        for (t, (p, _, _)) in tries {
             let r = marker_radius(t.reps);
-            draw_marker(&mut chart, (t.value, *p), r, BLUE, false)?;
             let (cx, cy) = chart.backend_coord(&(t.value, *p));
             obstacles.push(PxBox {
                 x0: cx - r - 2,
@@ -329,8 +406,26 @@ impl Figure for CrashFig<'_> {
                 y1: cy + r + 2,
             });
         }
+        obstacles
+    }
+
+    /// Tries: markers sized by replications, then `outages/reps` labels where they fit.
+    fn draw_tries<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &mut Plot<'_, DB>,
+        tries: &[Drawn],
+        obstacles: Vec<PxBox>,
+        (cols, rows): (&Range<i32>, &Range<i32>),
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        for (t, (p, _, _)) in tries {
+            draw_marker(chart, (t.value, *p), marker_radius(t.reps), BLUE, false)?;
+        }
         let mut labels: Vec<PxBox> = Vec::new();
-        for (t, (p, _, _)) in &tries {
+        for (t, (p, _, _)) in tries {
             let text = format!("{}/{}", t.outages.min(t.reps), t.reps);
             let (tw, th) = text_size(root, &text, NOTE_SIZE);
             let (w, h) = (tw as i32 + 4, th as i32 + 2);
@@ -371,11 +466,11 @@ impl Figure for CrashFig<'_> {
                 labels.push(b);
             }
         }
-        if tries.is_empty() {
-            draw_no_data(&chart, "no tries")?;
-        }
+        Ok(())
+    }
 
-        // Legend.
+    /// The legend's entries: tries, intervals, the crash point, the curve, quantiles, 0.5.
+    fn legend_entries(&self) -> Vec<Entry> {
         let mut entries = vec![
             entry(
                 Glyph::Marker(BLUE, 7),
@@ -397,7 +492,7 @@ impl Figure for CrashFig<'_> {
         }
         if let Some((a, b)) = self.ci95 {
             entries.push(entry(
-                Glyph::Band(band, RGBColor(216, 140, 148)),
+                Glyph::Band(band_color(), RGBColor(216, 140, 148)),
                 &format!("{} {}", self.words.point, self.interval_name),
                 Some(format!("{} – {}", fmt_num(a), fmt_num(b))),
             ));
@@ -423,9 +518,7 @@ impl Figure for CrashFig<'_> {
             &format!("{} 0.5", self.words.probability),
             None,
         ));
-        let below = draw_legend(&legend_area, &entries, rows.start - TITLE_H as i32 + 12)?;
-        draw_try_table(&legend_area, self.in_order, below + 6, self.words.failures)?;
-        Ok(())
+        entries
     }
 }
 

@@ -2,6 +2,7 @@
 //! white→red cell, with a colour bar, and the crash boundary along the cell edges between points
 //! where at least half the runs had an outage and points where fewer did.
 
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Result;
@@ -204,9 +205,55 @@ impl Figure for HeatFig<'_> {
         DB::ErrorType: 'static,
     {
         let (plot_area, legend_area) = draw_frame(root, self.title, None, FIG_W - WIDE_LEGEND_W)?;
-
         let gx = Grid::new(self.x);
         let gy = Grid::new(self.y);
+        let (xs, ys, y_area) = self.scales(root, &gx, &gy);
+        let x_desc = if self.x.name.is_empty() {
+            "parameter"
+        } else {
+            &self.x.name
+        };
+        let (mut chart, cols, rows) = draw_plot(
+            &plot_area,
+            &xs,
+            &ys,
+            HEAT_MARGIN_TOP,
+            y_area,
+            (x_desc, &self.y.name),
+            false,
+        )?;
+        let (any_nan, any_value) = self.draw_cells(root, &mut chart, (&gx, &gy), (&cols, &rows))?;
+        let plot_px = (cols.end - cols.start, rows.end - rows.start);
+        let lines = self.draw_boundary(&mut chart, (&gx, &gy), plot_px)?;
+        if any_value {
+            self.draw_values(root, &chart, (&gx, &gy), plot_px)?;
+        }
+        let bar_bottom = draw_colour_bar(&legend_area)?;
+        let mut entries = vec![entry(
+            Glyph::Boundary,
+            "crash boundary",
+            Some(if lines.is_empty() {
+                "(not crossed in this grid)".to_string()
+            } else {
+                "outage probability = 0.5".to_string()
+            }),
+        )];
+        if any_nan {
+            entries.push(entry(Glyph::Swatch(NO_DATA), "no data", None));
+        }
+        draw_legend(&legend_area, &entries, bar_bottom + 48)?;
+        Ok(())
+    }
+}
+
+impl HeatFig<'_> {
+    /// The category scales of the two keys, and the width of the y tick labels' area.
+    fn scales<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        gx: &Grid,
+        gy: &Grid,
+    ) -> (Scale, Scale, u32) {
         let width = |s: &str| text_size(root, s, TICK_SIZE).0;
         let label_h = text_size(root, "0.9", TICK_SIZE).1;
         let height = move |_: &str| label_h;
@@ -231,22 +278,21 @@ impl Figure for HeatFig<'_> {
             ticks: y_ticks,
         };
 
-        let x_desc = if self.x.name.is_empty() {
-            "parameter"
-        } else {
-            &self.x.name
-        };
-        let (mut chart, cols, rows) = draw_plot(
-            &plot_area,
-            &xs,
-            &ys,
-            HEAT_MARGIN_TOP,
-            y_area,
-            (x_desc, &self.y.name),
-            false,
-        )?;
+        (xs, ys, y_area)
+    }
 
-        // Cells.
+    /// The cells, coloured by outage probability, and the plot's frame; says whether any cell
+    /// has no data and whether any has a value.
+    fn draw_cells<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &mut Plot<'_, DB>,
+        (gx, gy): (&Grid, &Grid),
+        (cols, rows): (&Range<i32>, &Range<i32>),
+    ) -> Result<(bool, bool)>
+    where
+        DB::ErrorType: 'static,
+    {
         let mut any_nan = false;
         let mut any_value = false;
         for iy in 0..gy.n {
@@ -263,15 +309,27 @@ impl Figure for HeatFig<'_> {
             }
         }
         if gx.n == 0 || gy.n == 0 || !any_value {
-            draw_no_data(&chart, "no data")?;
+            draw_no_data(chart, "no data")?;
         }
         root.draw(&Rectangle::new(
             [(cols.start, rows.start), (cols.end - 1, rows.end - 1)],
             AXIS.stroke_width(1),
         ))?;
 
-        // Crash boundary: a dark line with a white halo, over the cells; thinner on fine grids.
-        let plot_px = (cols.end - cols.start, rows.end - rows.start);
+        Ok((any_nan, any_value))
+    }
+
+    /// The crash boundary: a dark line with a white halo, over the cells; thinner on fine
+    /// grids. Returns its lines (none where the grid does not cross 0.5).
+    fn draw_boundary<DB: DrawingBackend>(
+        &self,
+        chart: &mut Plot<'_, DB>,
+        (gx, gy): (&Grid, &Grid),
+        plot_px: (i32, i32),
+    ) -> Result<Vec<Vec<(f64, f64)>>>
+    where
+        DB::ErrorType: 'static,
+    {
         let smallest = |g: &Grid, len: i32| {
             let span = g.hi - g.lo;
             g.cells
@@ -280,13 +338,13 @@ impl Figure for HeatFig<'_> {
                 .filter(|v| v.is_finite())
                 .fold(f64::INFINITY, f64::min)
         };
-        let cell_min = smallest(&gx, plot_px.0).min(smallest(&gy, plot_px.1));
+        let cell_min = smallest(gx, plot_px.0).min(smallest(gy, plot_px.1));
         let line_w = if cell_min.is_finite() {
             (cell_min / 8.0).clamp(2.0, 5.0) as u32
         } else {
             5
         };
-        let lines = self.boundary(&gx, &gy);
+        let lines = self.boundary(gx, gy);
         for line in &lines {
             chart.draw_series(std::iter::once(PathElement::new(
                 line.clone(),
@@ -300,7 +358,21 @@ impl Figure for HeatFig<'_> {
             )))?;
         }
 
-        // Cell values, where the cells are big enough.
+        Ok(lines)
+    }
+
+    /// Cell values, where the cells are big enough, each on a patch of its cell's colour so
+    /// that the boundary passes under it.
+    fn draw_values<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Plot<'_, DB>,
+        (gx, gy): (&Grid, &Grid),
+        plot_px: (i32, i32),
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
         let cell_px = |lo: f64, hi: f64, span: f64, len: i32| {
             if span > 0.0 {
                 (hi - lo) / span * f64::from(len)
@@ -315,7 +387,7 @@ impl Figure for HeatFig<'_> {
             let (a, b) = gy.cells[iy];
             cell_px(a, b, gy.hi - gy.lo, plot_px.1) >= 30.0
         });
-        if big_enough && any_value {
+        if big_enough {
             for iy in 0..gy.n {
                 for ix in 0..gx.n {
                     let p = self.z(ix, iy);
@@ -343,71 +415,65 @@ impl Figure for HeatFig<'_> {
             }
         }
 
-        // Colour bar and legend.
-        let bar_top = HEAT_MARGIN_TOP as i32 + 40;
-        legend_area.draw(&Text::new(
-            "outage probability",
-            (8, HEAT_MARGIN_TOP as i32 + 12),
-            style(LEGEND_SIZE, &TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-        let bar_h = 360;
-        let (bx0, bx1) = (14, 48);
-        let bar_bottom = bar_top + bar_h;
-        for k in 0..bar_h {
-            let p = (f64::from(k) + 0.5) / f64::from(bar_h);
-            let yk = bar_bottom - k;
-            legend_area.draw(&Rectangle::new(
-                [(bx0, yk - 1), (bx1, yk)],
-                heat_color(p).filled(),
-            ))?;
-        }
-        legend_area.draw(&Rectangle::new(
-            [(bx0, bar_top), (bx1, bar_bottom)],
-            AXIS.stroke_width(1),
-        ))?;
-        for i in 0..=4 {
-            let p = f64::from(i) / 4.0;
-            let yp = bar_bottom - (p * f64::from(bar_h)).round() as i32;
-            legend_area.draw(&PathElement::new(
-                vec![(bx1, yp), (bx1 + 6, yp)],
-                AXIS.stroke_width(1),
-            ))?;
-            legend_area.draw(&Text::new(
-                trim_float(p, 2),
-                (bx1 + 10, yp),
-                style(TICK_SIZE, &TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
-            ))?;
-        }
-        let mid = bar_bottom - bar_h / 2;
-        legend_area.draw(&PathElement::new(
-            vec![(bx0 - 4, mid), (bx1 + 4, mid)],
-            WHITE.stroke_width(7),
-        ))?;
-        legend_area.draw(&PathElement::new(
-            vec![(bx0 - 4, mid), (bx1 + 4, mid)],
-            BOUNDARY.stroke_width(4),
-        ))?;
-        legend_area.draw(&Text::new(
-            "crash",
-            (bx1 + 54, mid),
-            style(NOTE_SIZE, &TEXT_DIM).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-
-        let mut entries = vec![entry(
-            Glyph::Boundary,
-            "crash boundary",
-            Some(if lines.is_empty() {
-                "(not crossed in this grid)".to_string()
-            } else {
-                "outage probability = 0.5".to_string()
-            }),
-        )];
-        if any_nan {
-            entries.push(entry(Glyph::Swatch(NO_DATA), "no data", None));
-        }
-        draw_legend(&legend_area, &entries, bar_bottom + 48)?;
         Ok(())
     }
+}
+
+/// The colour bar of outage probability, with the crash level marked; returns its bottom.
+fn draw_colour_bar<DB: DrawingBackend>(legend_area: &DrawingArea<DB, Shift>) -> Result<i32>
+where
+    DB::ErrorType: 'static,
+{
+    let bar_top = HEAT_MARGIN_TOP as i32 + 40;
+    legend_area.draw(&Text::new(
+        "outage probability",
+        (8, HEAT_MARGIN_TOP as i32 + 12),
+        style(LEGEND_SIZE, &TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+    let bar_h = 360;
+    let (bx0, bx1) = (14, 48);
+    let bar_bottom = bar_top + bar_h;
+    for k in 0..bar_h {
+        let p = (f64::from(k) + 0.5) / f64::from(bar_h);
+        let yk = bar_bottom - k;
+        legend_area.draw(&Rectangle::new(
+            [(bx0, yk - 1), (bx1, yk)],
+            heat_color(p).filled(),
+        ))?;
+    }
+    legend_area.draw(&Rectangle::new(
+        [(bx0, bar_top), (bx1, bar_bottom)],
+        AXIS.stroke_width(1),
+    ))?;
+    for i in 0..=4 {
+        let p = f64::from(i) / 4.0;
+        let yp = bar_bottom - (p * f64::from(bar_h)).round() as i32;
+        legend_area.draw(&PathElement::new(
+            vec![(bx1, yp), (bx1 + 6, yp)],
+            AXIS.stroke_width(1),
+        ))?;
+        legend_area.draw(&Text::new(
+            trim_float(p, 2),
+            (bx1 + 10, yp),
+            style(TICK_SIZE, &TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    let mid = bar_bottom - bar_h / 2;
+    legend_area.draw(&PathElement::new(
+        vec![(bx0 - 4, mid), (bx1 + 4, mid)],
+        WHITE.stroke_width(7),
+    ))?;
+    legend_area.draw(&PathElement::new(
+        vec![(bx0 - 4, mid), (bx1 + 4, mid)],
+        BOUNDARY.stroke_width(4),
+    ))?;
+    legend_area.draw(&Text::new(
+        "crash",
+        (bx1 + 54, mid),
+        style(NOTE_SIZE, &TEXT_DIM).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+
+    Ok(bar_bottom)
 }
 
 #[cfg(test)]

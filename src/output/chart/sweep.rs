@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::legend::{Glyph, draw_legend, entry};
+use super::legend::{Entry, Glyph, draw_legend, entry};
 use super::parts::*;
 use super::scale::*;
 use super::theme::*;
@@ -239,26 +239,7 @@ where
     let (chart_area, legend_area) = area.split_horizontally(FIG_W - LEGEND_W);
     let (title_area, body) = chart_area.split_vertically(PANEL_TITLE_H);
 
-    let max_abs = metric
-        .mean
-        .iter()
-        .zip(metric.ci95.iter().chain(std::iter::repeat(&0.0)))
-        .map(|(&m, &c)| m.abs() + if c.is_finite() { c.abs() } else { 0.0 })
-        .filter(|v| v.is_finite())
-        .fold(0.0_f64, f64::max);
-    let (div, unit) = display_unit(&metric.unit, max_abs);
-    // (x, mean, half-width, index of the point)
-    let mut points: Vec<(f64, f64, f64, usize)> = xs
-        .iter()
-        .enumerate()
-        .filter(|(_, x)| x.is_finite())
-        .map(|(i, &x)| {
-            let m = metric.mean.get(i).copied().unwrap_or(f64::NAN) / div;
-            let c = metric.ci95.get(i).copied().unwrap_or(f64::NAN) / div;
-            (x, m, c, i)
-        })
-        .collect();
-    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (points, unit) = scaled_points(metric, xs);
     let prob = metric.probability;
     let noted = |i: usize| metric.notes.get(i).is_some_and(|n| !n.is_empty());
     let any_note = points.iter().any(|p| noted(p.3));
@@ -308,6 +289,70 @@ where
 
     // Line (broken where there is no value; none between categories), whiskers, then markers
     // on top: a triangle pointing up where the mean is only a lower bound.
+    let clip = if prob {
+        (0.0, 1.0)
+    } else {
+        (y.lo.max(floor), y.hi)
+    };
+    let any = draw_marks(&mut chart, metric, &points, (categories, color), clip)?;
+    draw_notes(&chart, area, &metric.notes, &points)?;
+    if !any && !any_note {
+        draw_no_data(&chart, "no data")?;
+        return Ok(());
+    }
+
+    let top = (PANEL_TITLE_H + PLOT_MARGIN_TOP) as i32 + 16;
+    let any_lower = points
+        .iter()
+        .any(|p| lower_bound(metric, p.3) && p.1.is_finite());
+    let entries = legend_entries(categories, color, any_lower);
+    draw_legend(&legend_area, &entries, top)?;
+    Ok(())
+}
+
+/// A metric's points in display units, sorted by x: (x, mean, half-width, index of the point),
+/// and the display unit.
+fn scaled_points(metric: &MetricSeries, xs: &[f64]) -> (Vec<(f64, f64, f64, usize)>, String) {
+    let max_abs = metric
+        .mean
+        .iter()
+        .zip(metric.ci95.iter().chain(std::iter::repeat(&0.0)))
+        .map(|(&m, &c)| m.abs() + if c.is_finite() { c.abs() } else { 0.0 })
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    let (div, unit) = display_unit(&metric.unit, max_abs);
+    let mut points: Vec<(f64, f64, f64, usize)> = xs
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.is_finite())
+        .map(|(i, &x)| {
+            let m = metric.mean.get(i).copied().unwrap_or(f64::NAN) / div;
+            let c = metric.ci95.get(i).copied().unwrap_or(f64::NAN) / div;
+            (x, m, c, i)
+        })
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (points, unit)
+}
+
+/// Whether the metric's value at point `i` is only a lower bound (still down at the end).
+fn lower_bound(metric: &MetricSeries, i: usize) -> bool {
+    metric.at_least.get(i).copied().unwrap_or(false)
+}
+
+/// Line (broken where there is no value; none between categories), whiskers, then markers on
+/// top: a triangle pointing up where the mean is only a lower bound. Says whether any mean was
+/// drawn.
+fn draw_marks<DB: DrawingBackend>(
+    chart: &mut Plot<'_, DB>,
+    metric: &MetricSeries,
+    points: &[(f64, f64, f64, usize)],
+    (categories, color): (bool, RGBColor),
+    clip: (f64, f64),
+) -> Result<bool>
+where
+    DB::ErrorType: 'static,
+{
     if !categories {
         for seg in points.split(|p| !p.1.is_finite()) {
             if seg.len() >= 2 {
@@ -318,32 +363,24 @@ where
             }
         }
     }
-    let clip = if prob {
-        (0.0, 1.0)
-    } else {
-        (y.lo.max(floor), y.hi)
-    };
-    for &(px, m, c, _) in &points {
+    for &(px, m, c, _) in points {
         if m.is_finite() && c.is_finite() && c > 0.0 {
-            draw_whisker(&mut chart, px, (m - c, m + c), clip, color)?;
+            draw_whisker(chart, px, (m - c, m + c), clip, color)?;
         }
     }
-    let lower_bound = |i: usize| metric.at_least.get(i).copied().unwrap_or(false);
     let mut any = false;
-    for &(px, m, _, i) in &points {
+    for &(px, m, _, i) in points {
         if m.is_finite() {
             any = true;
-            let r = if lower_bound(i) { 7 } else { 5 };
-            draw_marker(&mut chart, (px, m), r, color, lower_bound(i))?;
+            let r = if lower_bound(metric, i) { 7 } else { 5 };
+            draw_marker(chart, (px, m), r, color, lower_bound(metric, i))?;
         }
     }
-    draw_notes(&chart, area, &metric.notes, &points)?;
-    if !any && !any_note {
-        draw_no_data(&chart, "no data")?;
-        return Ok(());
-    }
+    Ok(any)
+}
 
-    let top = (PANEL_TITLE_H + PLOT_MARGIN_TOP) as i32 + 16;
+/// The panel's legend: mean, interval, and "at least" where a mean is a lower bound.
+fn legend_entries(categories: bool, color: RGBColor, any_lower: bool) -> Vec<Entry> {
     let mut entries = vec![
         entry(
             if categories {
@@ -356,245 +393,15 @@ where
         ),
         entry(Glyph::Whisker(color), "95% interval", None),
     ];
-    if points.iter().any(|p| lower_bound(p.3) && p.1.is_finite()) {
+    if any_lower {
         entries.push(entry(
             Glyph::LowerBound(color),
             "at least",
             Some("still down at the end".to_string()),
         ));
     }
-    draw_legend(&legend_area, &entries, top)?;
-    Ok(())
+    entries
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::samples::{keep_sample, size_of};
-    use super::*;
-
-    #[test]
-    fn a_time_axis_stops_at_zero() {
-        // p95 of 0.1 s +/- 0.5 s (three skewed replications): the axis once went to -0.4 s.
-        let y = metric_y(&[(1.0, 0.1, 0.5), (2.0, 0.2, 0.05)], false, 0.0);
-        assert!(
-            y.ticks.iter().all(|t| t.0 >= 0.0) && y.lo > -0.05,
-            "{:?}",
-            y.ticks
-        );
-        assert!(metric_y(&[(1.0, 0.1, 0.5)], false, f64::NEG_INFINITY).lo < -0.3);
-    }
-
-    fn logistic(x: f64) -> f64 {
-        1.0 / (1.0 + (-x).exp())
-    }
-
-    /// 10 points of `tier.web.instances` 4..22: outages vanish around 11.
-    fn sample_sweep() -> (Axis, Vec<MetricSeries>) {
-        let x: Vec<f64> = (0..10).map(|i| 4.0 + 2.0 * f64::from(i)).collect();
-        let p: Vec<f64> = x.iter().map(|&v| logistic((11.3 - v) * 1.1)).collect();
-        let p_ci: Vec<f64> = p
-            .iter()
-            .map(|&p| 1.96 * (p * (1.0 - p) / 40.0).sqrt())
-            .collect();
-        let rec: Vec<f64> = x
-            .iter()
-            .map(|&v| (9.0 * 3600.0 * (1.0 - (v - 4.0) / 12.0)).max(0.0))
-            .collect();
-        let rec_ci: Vec<f64> = rec.iter().map(|&r| 0.12 * r).collect();
-        let lat: Vec<f64> = x
-            .iter()
-            .map(|&v| 0.25 + 30.0 * logistic((10.0 - v) * 0.9))
-            .collect();
-        let lat_ci: Vec<f64> = lat.iter().map(|&l| 0.15 * l).collect();
-        let axis = Axis {
-            name: "tier.web.instances".to_string(),
-            x,
-            labels: None,
-        };
-        let metrics = vec![
-            MetricSeries {
-                label: "outage probability".to_string(),
-                unit: String::new(),
-                probability: true,
-                mean: p,
-                ci95: p_ci,
-                ..MetricSeries::default()
-            },
-            MetricSeries {
-                label: "recovery time".to_string(),
-                unit: "s".to_string(),
-                mean: rec,
-                ci95: rec_ci,
-                notes: vec!["not recovered in 1 of 4".to_string()],
-                ..MetricSeries::default()
-            },
-            MetricSeries {
-                label: "p95 latency".to_string(),
-                unit: "s".to_string(),
-                mean: lat,
-                ci95: lat_ci,
-                ..MetricSeries::default()
-            },
-        ];
-        (axis, metrics)
-    }
-
-    #[test]
-    fn draws_sample_sweep() {
-        let (axis, metrics) = sample_sweep();
-        let dir = tempfile::tempdir().unwrap();
-        let (png, svg) = (dir.path().join("sweep.png"), dir.path().join("sweep.svg"));
-        draw_sweep(
-            "ircc-2016 — sweep of web instances",
-            &axis,
-            &metrics,
-            &png,
-            &svg,
-        )
-        .unwrap();
-        assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
-        assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
-        let text = std::fs::read_to_string(&svg).unwrap();
-        assert!(text.contains("recovery time (h)"), "seconds shown in hours");
-        assert!(text.contains("p95 latency (s)"));
-        assert!(text.contains("outage probability"));
-        assert!(text.contains("tier.web.instances"));
-        // No temporary files left behind.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
-        keep_sample(&png, &svg, "sample-sweep");
-    }
-
-    /// 6 x 5 grid of web instances against the surge peak.
-    #[test]
-    fn degenerate_sweeps_do_not_panic() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut n = 0;
-        let mut draw = |axis: &Axis, metrics: &[MetricSeries]| {
-            n += 1;
-            let png = dir.path().join(format!("s{n}.png"));
-            let svg = dir.path().join(format!("s{n}.svg"));
-            draw_sweep("degenerate", axis, metrics, &png, &svg).unwrap();
-            keep_sample(&png, &svg, &format!("degenerate-sweep-{n}"));
-            assert!(size_of(&png) > 1000 && size_of(&svg) > 1000);
-        };
-        let metric = |mean: Vec<f64>, ci95: Vec<f64>| MetricSeries {
-            label: "m".to_string(),
-            unit: "s".to_string(),
-            mean,
-            ci95,
-            ..MetricSeries::default()
-        };
-        let nan = f64::NAN;
-        draw(&Axis::default(), &[]);
-        draw(&Axis::default(), &[metric(vec![], vec![])]);
-        let one = Axis {
-            name: "x".to_string(),
-            x: vec![3.0],
-            labels: None,
-        };
-        draw(&one, &[metric(vec![5.0], vec![1.0])]);
-        draw(&one, &[metric(vec![nan], vec![nan])]);
-        let equal = Axis {
-            name: "x".to_string(),
-            x: vec![2.0, 2.0, 2.0],
-            labels: None,
-        };
-        draw(&equal, &[metric(vec![0.0, 0.0, 0.0], vec![0.0, nan, -1.0])]);
-        let odd = Axis {
-            name: String::new(),
-            x: vec![nan, 1.0, f64::INFINITY, -4.0, 1e12],
-            labels: None,
-        };
-        draw(
-            &odd,
-            &[
-                metric(vec![1.0, nan, 3.0], vec![nan; 7]),
-                metric(vec![-5.0, 1e300, f64::INFINITY, -1e-300, 0.0, 9.0], vec![]),
-            ],
-        );
-        // Probabilities exactly 0 and 1 with whiskers past the ends.
-        let p = MetricSeries {
-            label: "outage probability".to_string(),
-            unit: String::new(),
-            probability: true,
-            mean: vec![1.0, 1.0, 0.0, 0.0],
-            ci95: vec![0.3, 0.0, 0.2, nan],
-            ..MetricSeries::default()
-        };
-        let four = Axis {
-            name: "x".to_string(),
-            x: vec![1.0, 2.0, 3.0, 4.0],
-            labels: None,
-        };
-        draw(&four, std::slice::from_ref(&p));
-        // Categories, with more labels than points and very long names.
-        let cats = Axis {
-            name: "retry.policy".to_string(),
-            x: vec![0.0, 1.0, 2.0],
-            labels: Some(vec![
-                "none".to_string(),
-                "exponential backoff with full jitter and a budget".to_string(),
-                "fixed 1 s".to_string(),
-                "unused".to_string(),
-            ]),
-        };
-        draw(
-            &cats,
-            &[p.clone(), metric(vec![1.0, 2.0, 3.0], vec![0.1; 3])],
-        );
-        let many = Axis {
-            name: "x".to_string(),
-            x: (0..300).map(f64::from).collect(),
-            labels: Some((0..300).map(|i| format!("category number {i}")).collect()),
-        };
-        draw(&many, &[p]);
-    }
-
-    #[test]
-    fn sweep_shows_category_names() {
-        let dir = tempfile::tempdir().unwrap();
-        let axis = Axis {
-            name: "retry.policy".to_string(),
-            x: vec![0.0, 1.0, 2.0],
-            labels: Some(vec!["none".into(), "exponential".into(), "jittered".into()]),
-        };
-        let m = MetricSeries {
-            label: "goodput".to_string(),
-            unit: "req/s".to_string(),
-            mean: vec![1200.0, 15_000.0, 16_500.0],
-            ci95: vec![100.0, 800.0, 900.0],
-            ..MetricSeries::default()
-        };
-        let (png, svg) = (dir.path().join("c.png"), dir.path().join("c.svg"));
-        draw_sweep(
-            "retry policies",
-            &axis,
-            std::slice::from_ref(&m),
-            &png,
-            &svg,
-        )
-        .unwrap();
-        let text = std::fs::read_to_string(&svg).unwrap();
-        for name in ["none", "exponential", "jittered", "goodput (req/s)"] {
-            assert!(text.contains(name), "{name} missing");
-        }
-        // Categories are not joined by a line (the same values on a numeric axis are).
-        let lines = |svg: &str| {
-            svg.split("<polyline")
-                .skip(1)
-                .filter(|el| {
-                    let points = el.split("points=\"").nth(1).unwrap_or("");
-                    let points = points.split('"').next().unwrap_or("");
-                    points.split_whitespace().count() > 2
-                })
-                .count()
-        };
-        assert_eq!(lines(&text), 0, "a line joins the categories");
-        let numeric = Axis {
-            labels: None,
-            ..axis
-        };
-        draw_sweep("retry policies", &numeric, &[m], &png, &svg).unwrap();
-        assert!(lines(&std::fs::read_to_string(&svg).unwrap()) > 0);
-    }
-}
+mod tests;

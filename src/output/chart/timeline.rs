@@ -14,7 +14,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::panels::{Layout, Panel, WIDTH, bucket_len};
+use super::panels::{Curve, Layout, Panel, WIDTH, bucket_len};
+use super::parts::Plot;
 use super::parts::themed_mesh;
 use super::scale::{TimeAxis, YAxis, elapsed_label, lin_map};
 use super::theme::RED;
@@ -318,8 +319,29 @@ where
             .map(|&(a, b)| Rectangle::new([(a, y.lo), (b, y.hi)], OUTAGE.filled())),
     )?;
 
+    let any_data = draw_curves(&mut chart, &panel.curves)?;
+    let plot = chart.plotting_area().strip_coord_spec();
+    let (pw, ph) = plot.dim_in_pixel();
+    if !any_data {
+        plot.draw(&Text::new(
+            "no data",
+            ((pw / 2) as i32, (ph / 2) as i32),
+            style(DESC_SIZE, &TEXT_DIM).pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
+    }
+
+    draw_events(&mut chart, &plot, ctx.events, &labels, &y)?;
+    draw_panel_legend(&legend_area, panel, ctx)
+}
+
+/// The panel's curves, each split at its missing points (a lone point is a dot); says whether
+/// anything was drawn.
+fn draw_curves<DB: DrawingBackend>(chart: &mut Plot<'_, DB>, curves: &[Curve]) -> Result<bool>
+where
+    DB::ErrorType: 'static,
+{
     let mut any_data = false;
-    for c in &panel.curves {
+    for c in curves {
         let line_style = c.color.stroke_width(c.width);
         for seg in c.points.split(|p| !(p.0.is_finite() && p.1.is_finite())) {
             match seg {
@@ -345,24 +367,27 @@ where
         }
     }
 
-    let plot = chart.plotting_area().strip_coord_spec();
-    let (pw, ph) = plot.dim_in_pixel();
-    if !any_data {
-        plot.draw(&Text::new(
-            "no data",
-            ((pw / 2) as i32, (ph / 2) as i32),
-            style(DESC_SIZE, &TEXT_DIM).pos(Pos::new(HPos::Center, VPos::Center)),
-        ))?;
-    }
+    Ok(any_data)
+}
 
-    // Crash / recovery markers: a vertical line and its boxed label.
-    for e in ctx.events {
+/// Crash / recovery markers: a vertical line each, and the boxed labels placed above.
+fn draw_events<DB: DrawingBackend>(
+    chart: &mut Plot<'_, DB>,
+    plot: &DrawingArea<DB, Shift>,
+    events: &[Event],
+    labels: &[LabelBox],
+    y: &YAxis,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    for e in events {
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(e.t, y.lo), (e.t, y.hi)],
             e.color.stroke_width(2),
         )))?;
     }
-    for l in &labels {
+    for l in labels {
         let corners = [(l.x0, l.y0), (l.x0 + l.w, l.y0 + l.h)];
         plot.draw(&Rectangle::new(corners, WHITE.mix(0.9).filled()))?;
         plot.draw(&Rectangle::new(corners, l.color.stroke_width(1)))?;
@@ -373,7 +398,18 @@ where
         ))?;
     }
 
-    // Legend, in its own column to the right of the plot.
+    Ok(())
+}
+
+/// The panel's legend, in its own column to the right of the plot.
+fn draw_panel_legend<DB: DrawingBackend>(
+    legend_area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    ctx: &PanelCtx,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     let mut entries: Vec<(&str, Key)> = panel
         .curves
         .iter()
