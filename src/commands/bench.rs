@@ -9,7 +9,6 @@ use serde_json::json;
 
 use crate::bench::{Measure, Workload, count, median};
 use crate::cli::BenchArgs;
-use crate::output;
 use crate::output::stdout::outln;
 
 /// SimPy's M/M/c/K arrivals per second on the project's 2-core machine (measured again
@@ -252,7 +251,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             "results": results,
             "targets": targets.iter().map(|(w, t, m)| json!({"what": w, "target": t, "met": m})).collect::<Vec<_>>(),
         });
-        output::write_json(path, &doc)?;
+        crate::store::atomic::write_json(path, &doc)?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! the command to stop: no new run starts, the runs in progress finish and are journaled, and
 //! the command ends with `Interrupted` (exit code 130) saying how to resume. A second signal stops
 //! at once, between two journal rows so that none is torn, with the output folders' lock files
-//! removed (`output::lock`), so that nothing is left that the next command would trip on.
+//! removed (`store::lock`), so that nothing is left that the next command would trip on.
 //!
 //! Not here: what each command journals and how it resumes (its own module).
 
@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::output::journal::Journal;
+use crate::store::journal::Journal;
 
 /// Set by the first signal: start no new run.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -56,7 +56,7 @@ fn on_signal() {
             .as_ref()
             .and_then(|w| w.journal.as_ref())
             .map(|j| j.lock());
-        crate::output::lock::remove_held();
+        crate::store::lock::remove_held();
         eprintln!("\nstopped; {resume}");
         std::process::exit(130);
     }

@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::variant::Variant;
 use super::{RunOutput, mean_series, replication_seed, run_once};
+use crate::metrics::outage::OutageCounts;
 use crate::metrics::replicated::{self, Replicated};
 use crate::metrics::table::{self, Column, Run};
 use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
-use crate::output::points::OutageCounts;
 use crate::stats::Estimate;
 
 /// A finished comparison: `compare.json`, and what the chart and the table read.

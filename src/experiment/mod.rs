@@ -154,7 +154,7 @@ pub fn run_watched(
     let ended = t.ended();
     let has = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
     let q = |x: f64| {
-        (!m.latency.is_empty()).then(|| crate::metrics::collector::quantile_s(&m.latency, x))
+        (!m.latency.is_empty()).then(|| crate::stats::histogram::quantile_s(&m.latency, x))
     };
     let tiers = model
         .tiers

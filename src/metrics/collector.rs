@@ -10,6 +10,8 @@ use crate::engine::time::NANOS_PER_S;
 use hdrhistogram::Histogram;
 use std::collections::VecDeque;
 
+use crate::stats::histogram::{new_histogram, quantile_s};
+
 use super::record::Pending;
 use super::room::{RoomSeries, RoomStats};
 use super::series::{TierSeries, TimeSeries};
@@ -167,26 +169,6 @@ impl Level {
         } else {
             0.0
         }
-    }
-}
-
-/// Latency histogram in nanoseconds with two significant digits (1% relative error).
-pub(super) fn new_histogram() -> Histogram<u64> {
-    // 1 ns to 10^15 ns (11.5 days); longer latencies saturate at the top.
-    Histogram::new_with_bounds(1, 1_000_000_000_000_000, 2).expect("valid histogram bounds")
-}
-
-/// Bytes one latency histogram takes (its counts, 8 bytes each): what the SLO window keeps per
-/// bucket, and what `model::build` bounds.
-pub(crate) fn histogram_bytes() -> usize {
-    new_histogram().distinct_values() * std::mem::size_of::<u64>()
-}
-
-pub fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
-    if h.is_empty() {
-        f64::NAN
-    } else {
-        h.median_equivalent(h.value_at_quantile(q)) as f64 / 1e9
     }
 }
 

@@ -170,17 +170,6 @@ impl Criterion {
         Ok(())
     }
 
-    /// The question that stops a run as soon as it fails by this criterion.
-    pub fn until(self) -> crate::system::Until {
-        use crate::system::Until;
-        match self {
-            Criterion::Outage => Until::FirstOutage,
-            Criterion::Slo => Until::FirstSloBreach,
-            Criterion::CallOutage => Until::FirstCallOutage,
-            Criterion::UserOutage => Until::FirstUserOutage,
-        }
-    }
-
     /// The criterion as `--criterion` or `crashpoint.json` names it, or as the metric it reads
     /// (`outage.crashed`, as `crashpoint.json` wrote it before).
     pub fn parse(s: &str) -> Option<Criterion> {

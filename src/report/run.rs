@@ -12,8 +12,8 @@ use super::mean::Mean;
 use super::{Block, Chart, Report, Section, Table};
 use crate::fmt::{human_count, human_duration};
 use crate::output::chart::clock_label;
-use crate::output::provenance::Provenance;
 use crate::stats::mean_ci95;
+use crate::store::provenance::Provenance;
 
 /// What a run's folder holds that the report reads.
 pub struct RunFolder {

@@ -25,6 +25,7 @@ mod fit_sessions;
 mod fuzz_regressions;
 mod guard;
 mod honest;
+mod layers;
 mod levels;
 mod levels_compare;
 mod policies;

@@ -17,7 +17,7 @@
 //! near its crossing until its profile-likelihood interval is narrower than the tolerance (or,
 //! for counts, lies between two adjacent whole values).
 //!
-//! Every finished run can be appended to a journal (`output::journal`) as it ends; a search
+//! Every finished run can be appended to a journal (`store::journal`) as it ends; a search
 //! started again with the journal's runs reads them instead of running them again.
 //!
 //! Not here: the result types (`super::crashpoint`), the logistic fit (`crate::stats`), the files
@@ -232,7 +232,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         other => bail!("the crash-point search ended without an answer: {other:?}"),
     }
     if let Some(path) = s.journal {
-        crate::output::journal::remove(path)?;
+        crate::store::journal::remove(path)?;
     }
     Ok(cp)
 }
@@ -240,6 +240,6 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
 /// Whether the run fails by `criterion` (an outage, or any break of the SLO, as the model's SLO
 /// section defines them). The run stops at its first failure: the answer cannot change after it.
 fn failed(model: &Model, seed: u64, criterion: Criterion) -> bool {
-    let stop = Limits::until(criterion.until());
+    let stop = Limits::until(crate::system::Until::first_failure(criterion));
     criterion.failed(&super::run_bounded(model, seed, &stop).summary)
 }

@@ -1,0 +1,11 @@
+//! The low-level files every command shares: atomic writes (`atomic`), the output folder's lock
+//! (`lock`), the journals of runs in progress (`journal`) and where a result came from
+//! (`provenance`).
+//!
+//! Not here: rendering (CSV writers, charts: `output`), what a result document holds (its type
+//! lives in the layer that produces it: `metrics::summary`, `experiment`, `fit`).
+
+pub(crate) mod atomic;
+pub(crate) mod journal;
+pub(crate) mod lock;
+pub(crate) mod provenance;
