@@ -5,7 +5,9 @@ Each .rs file under src/ is a node; an edge a -> b means a names b in a path: `u
 `crate::model::b::Item`, `self::b`, `super::super::b`, or a child module `b::` declared by
 `mod b;` in a. Comments and string literals are skipped. A folder's `mod.rs` is the folder's
 face (it declares and re-exports its children), so edges into and out of a `mod.rs` are left
-out: what this lists are the cycles between sibling files, which make a folder one tangle.
+out, as are a child's edges to the file that declares it (`collector/tier_stats.rs` naming
+`collector.rs`): what this lists are the cycles between sibling files, which make a folder one
+tangle.
 
 Usage: python3 scripts/import_cycles.py [src] [--layers]
 Prints each strongly connected group of files (two or more files that reach one another) and,
@@ -150,7 +152,9 @@ def edges_of(path, src, files):
             else:
                 target = own + segs
             f = file_of(target, files)
-            if f and f != path:
+            if f and module_of(f, src) == me[:len(module_of(f, src))]:
+                continue  # the file itself, or the parent that declares it (its face)
+            if f:
                 found.append((f, line))
     return found
 

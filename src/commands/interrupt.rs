@@ -8,13 +8,13 @@
 //! Not here: what each command journals and how it resumes (its own module).
 
 use anyhow::{Context, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::experiment::runner::Stop;
 use crate::store::journal::Journal;
 
 /// Set by the first signal: start no new run.
-static STOP: AtomicBool = AtomicBool::new(false);
+static STOP: Stop = Stop::new();
 
 /// What the handler says and guards for the command now running.
 struct Watch {
@@ -28,13 +28,13 @@ static WATCH: Mutex<Option<Watch>> = Mutex::new(None);
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
 
 /// The flag the run loops read: set once a signal asked to stop.
-pub(crate) fn stop_flag() -> &'static AtomicBool {
+pub(crate) fn stop_flag() -> &'static Stop {
     &STOP
 }
 
 /// Whether a signal asked to stop.
 pub(crate) fn stopping() -> bool {
-    STOP.load(Ordering::SeqCst)
+    STOP.is_set()
 }
 
 /// Install the handler (once per process) and say what the command keeps: `resume` ends both
@@ -51,7 +51,7 @@ pub(crate) fn watch(resume: String, journal: Option<Arc<Mutex<Journal>>>) -> Res
 fn on_signal() {
     let watch = WATCH.lock().unwrap_or_else(|e| e.into_inner());
     let resume = watch.as_ref().map_or("", |w| w.resume.as_str());
-    if STOP.swap(true, Ordering::SeqCst) {
+    if STOP.set() {
         let _no_torn_row = watch
             .as_ref()
             .and_then(|w| w.journal.as_ref())

@@ -3,12 +3,10 @@
 //! not depend on the number of threads or the order of execution.
 
 use anyhow::{Result, bail};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::guard::Limits;
-use super::run_bounded;
+use super::runner::{Runner, Stop};
 use crate::engine::derive_seed;
 use crate::metrics::Summary;
 use crate::model::Model;
@@ -160,7 +158,7 @@ pub fn run_points(
     let tasks: Vec<(usize, u32)> = (0..models.len())
         .flat_map(|p| (0..reps).map(move |r| (p, r)))
         .collect();
-    let (stop, limits) = (AtomicBool::new(false), Limits::default());
+    let (stop, limits) = (Stop::new(), Limits::default());
     run_tasks(
         models,
         seed,
@@ -176,10 +174,11 @@ pub fn run_points(
     )
 }
 
-/// Run the given (point, replication) pairs on `jobs` threads. `finished` sees each row as soon
-/// as its run ends (in any order: the sweep journals it there); once `stop` is set no new run
-/// starts; `limits` may end each run early (`--until`). The rows that ran come back in the order of `tasks`; an error from `finished` stops
-/// the work and is returned.
+/// Run the given (point, replication) pairs on `jobs` threads (`super::runner`). `finished`
+/// sees each row as soon as its run ends (in any order: the sweep journals it there); once
+/// `stop` is set no new run starts; `limits` may end each run early (`--until`). The rows that
+/// ran come back in the order of `tasks`; an error from `finished` stops the work and is
+/// returned.
 // Each argument is a separate decision of the caller (which runs, how seeded, how bounded, when
 // to stop, what to do with each row); a struct for them would only be filled once, here.
 #[allow(clippy::too_many_arguments)]
@@ -190,35 +189,25 @@ pub fn run_tasks(
     tasks: &[(usize, u32)],
     jobs: usize,
     limits: &Limits,
-    stop: &AtomicBool,
+    stop: &Stop,
     finished: &(dyn Fn(&Row) -> Result<()> + Sync),
 ) -> Result<Vec<Row>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()?;
-    let rows = pool.install(|| {
-        tasks
-            .par_iter()
-            .map(|&(p, r)| {
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(None);
-                }
-                let s = seeds.seed(seed, p as u64, u64::from(r));
-                let out = run_bounded(&models[p], s, limits);
-                let row = Row {
-                    point: p,
-                    rep: r,
-                    seed: s,
-                    down_at_end: out.down_at_end(models[p].slo.outage_below),
-                    summary: out.summary,
-                };
-                if let Err(e) = finished(&row) {
-                    stop.store(true, Ordering::SeqCst);
-                    return Err(e);
-                }
-                Ok(Some(row))
-            })
-            .collect::<Result<Vec<_>>>()
+    let runner = Runner {
+        limits: *limits,
+        ..Runner::new(jobs, stop)
+    };
+    let rows = runner.each(tasks, &|&(p, r)| {
+        let s = seeds.seed(seed, p as u64, u64::from(r));
+        let out = runner.run(&models[p], s);
+        let row = Row {
+            point: p,
+            rep: r,
+            seed: s,
+            down_at_end: out.down_at_end(models[p].slo.outage_below),
+            summary: out.summary,
+        };
+        finished(&row)?;
+        Ok(row)
     })?;
     Ok(rows.into_iter().flatten().collect())
 }

@@ -7,7 +7,7 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::collector::Level;
+use super::level::Level;
 use crate::engine::Time;
 use crate::stats::histogram::{new_histogram, quantile_s};
 

@@ -3,7 +3,7 @@
 //! that says which longer bucket would do. Not here: the limits on requests held at once and on
 //! events, which depend on the traffic (`experiment::held`, `experiment::guard`).
 
-use super::build::Ctx;
+use super::ctx::Ctx;
 use super::error::ModelError;
 use super::spec::{Scenario, Slo};
 

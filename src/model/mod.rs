@@ -8,6 +8,7 @@ mod build;
 mod build_tier;
 pub(crate) mod canonical;
 pub mod client_policies;
+mod ctx;
 pub mod dist;
 pub(crate) mod durations;
 pub mod error;

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::build::Ctx;
+use super::ctx::Ctx;
 use super::dist::{Dist, RawDist};
 use super::error::ModelError;
 use super::schema::SourceKind;

@@ -126,7 +126,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             None => Ok(()),
         }
     };
-    let never = std::sync::atomic::AtomicBool::new(false);
+    let never = super::runner::Stop::new();
     let found = find(
         &plan,
         s.jobs,
@@ -146,6 +146,16 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             _ => e,
         },
     )?;
+    let cp = answer(s, seed, found)?;
+    if let Some(path) = s.journal {
+        crate::store::journal::remove(path)?;
+    }
+    Ok(cp)
+}
+
+/// The crash point of `s` (seeded with `seed`) from what the search `found`; an error when
+/// the probability did not cross, or the procedure gave no answer.
+fn answer(s: &Search, seed: u64, found: Found) -> Result<CrashPoint> {
     let to_try = |(v, outs): &(f64, Vec<bool>)| {
         let outages = outs.iter().filter(|x| **x).count() as u32;
         Try {
@@ -191,7 +201,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         points,
         tries,
         seed,
-        seeds: seeds.name().to_string(),
+        seeds: s.seeds.name().to_string(),
         max_runs_reached,
         budget_reached: found.budget_reached,
         runs_simulated: found.simulated,
@@ -230,9 +240,6 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             cp.method = Method::KnifeEdge;
         }
         other => bail!("the crash-point search ended without an answer: {other:?}"),
-    }
-    if let Some(path) = s.journal {
-        crate::store::journal::remove(path)?;
     }
     Ok(cp)
 }

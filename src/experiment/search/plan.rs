@@ -7,6 +7,7 @@
 //! (`crate::stats`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 
 use super::super::crashpoint::Curve;
 use super::super::sweep::format_number;
@@ -372,21 +373,6 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
     // `down` at or above 0.5, `safe` below; `beyond(x, y)`: y is further to the crash side.
     let beyond = |x: f64, y: f64| if larger_crashes { y > x } else { y < x };
     let (mut safe, mut down) = if larger_crashes { (lo, hi) } else { (hi, lo) };
-    let max_runs = |a: &Asker, safe: f64, down: f64| {
-        let best = estimate(p, a, larger_crashes)
-            .map(|(x50, ci, p10, p90, curve)| Verdict::Logistic {
-                x50,
-                ci,
-                p10,
-                p90,
-                curve,
-            })
-            .unwrap_or(Verdict::Bracket {
-                crashes: down,
-                holds: safe,
-            });
-        Verdict::MaxRuns(Box::new(best))
-    };
     // Close in with one replication per value, then tell both ends from 0.5 (more replications
     // at an end that its first ones do not tell); an end told on the wrong side moves the
     // bracket past it and the search goes on. An end that many replications do not tell is
@@ -404,39 +390,12 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
     let (nf, nh) = (split.fail_reps, split.hold_reps);
     let mut seen: BTreeSet<(u64, u64, u32)> = BTreeSet::new();
     'bracket: loop {
-        let mut gallop = p.step(down).map(|s| (s, 1.0));
-        while !p.close(safe, down) {
-            if a.runs() >= p.max_runs {
-                return Some(max_runs(a, safe, down));
-            }
-            let mut half = 0.5 * (safe + down);
-            if p.integer {
-                half = half.round();
-            }
-            let mut m = half;
-            if let Some((step, k)) = gallop {
-                let g = down + (safe - down).signum() * step * k;
-                if (g - down).abs() < (half - down).abs() {
-                    m = g;
-                    gallop = Some((step, 2.0 * k));
-                } else {
-                    gallop = None;
-                }
-            }
-            let m = RunId::new(m, 0).value();
-            if m == safe || m == down {
-                break;
-            }
-            a.ask(&[(m, 1)])?;
-            if a.prob(m) >= 0.5 {
-                down = m;
-            } else {
-                safe = m;
-                gallop = None;
-            }
+        match close_in(p, a, larger_crashes, (safe, down)) {
+            ControlFlow::Continue(bracket) => (safe, down) = bracket,
+            ControlFlow::Break(verdict) => return verdict,
         }
         if a.runs() >= p.max_runs {
-            return Some(max_runs(a, safe, down));
+            return Some(max_runs(p, a, larger_crashes, safe, down));
         }
         // The holding side first: its runs are the long ones, and the short failing ones fill
         // the cores around them.
@@ -501,53 +460,137 @@ pub(super) fn decide(p: &Plan, a: &mut Asker) -> Option<Verdict> {
         // An end near 0.5: fit a logistic curve to the replications and add replications near
         // its crossing, until its interval is tight, two neighbours are told apart, or an end
         // is told on the wrong side after all (then the bracket moves, as above).
-        let runs_before = a.runs();
-        loop {
-            if let Some(v) = told_bracket(p, a, larger_crashes) {
-                return Some(v);
-            }
-            let knife = knife_edge(p, a, larger_crashes, safe, down);
-            if let Knife::Found(v) = knife {
-                return Some(v);
-            }
-            let fit = estimate(p, a, larger_crashes);
-            if let Some((x50, ci, p10, p90, curve)) = fit {
-                let width = ci[1] - ci[0];
-                let between_neighbours = p.integer && ci[0].floor() >= ci[1].ceil() - 1.0;
-                if width <= p.tolerance * x50.abs().max(1e-9) || between_neighbours {
-                    return Some(Verdict::Logistic {
-                        x50,
-                        ci,
-                        p10,
-                        p90,
-                        curve,
-                    });
-                }
-            }
-            if a.runs() >= p.max_runs {
-                return Some(max_runs(a, safe, down));
-            }
-            if let Knife::Ask(wants) = knife {
-                a.ask(&wants)?;
-                continue;
-            }
-            let wrong_side =
-                a.side(down, &split) == Side::Below || a.side(safe, &split) == Side::Above;
-            if wrong_side && a.runs() > runs_before {
-                continue 'bracket;
-            }
-            let around = match fit {
-                Some((x50, ci, _, _, _)) => vec![(x50, p.reps), (ci[0], p.reps), (ci[1], p.reps)],
-                None => vec![(safe, nh), (down, nf)],
-            };
-            let mut wants: Vec<(f64, u32)> = Vec::new();
-            for (v, more) in around {
-                let v = RunId::new(if p.integer { v.round() } else { v }.clamp(lo, hi), 0).value();
-                if !wants.iter().any(|w| w.0 == v) {
-                    wants.push((v, a.count(v).0 + more));
-                }
-            }
-            a.ask(&wants)?;
+        if let ControlFlow::Break(verdict) = near_half(p, a, larger_crashes, safe, down) {
+            return verdict;
         }
     }
+}
+
+/// Close in on the crossing from the bracket `(safe, down)` with one replication per value
+/// (galloping from the failing side, then bisecting) until the two are neighbours: the new
+/// bracket, or what `decide` answers now (`None`: it waits on a run).
+fn close_in(
+    p: &Plan,
+    a: &mut Asker,
+    larger_crashes: bool,
+    (mut safe, mut down): (f64, f64),
+) -> ControlFlow<Option<Verdict>, (f64, f64)> {
+    let mut gallop = p.step(down).map(|s| (s, 1.0));
+    while !p.close(safe, down) {
+        if a.runs() >= p.max_runs {
+            return ControlFlow::Break(Some(max_runs(p, a, larger_crashes, safe, down)));
+        }
+        let mut half = 0.5 * (safe + down);
+        if p.integer {
+            half = half.round();
+        }
+        let mut m = half;
+        if let Some((step, k)) = gallop {
+            let g = down + (safe - down).signum() * step * k;
+            if (g - down).abs() < (half - down).abs() {
+                m = g;
+                gallop = Some((step, 2.0 * k));
+            } else {
+                gallop = None;
+            }
+        }
+        let m = RunId::new(m, 0).value();
+        if m == safe || m == down {
+            break;
+        }
+        if a.ask(&[(m, 1)]).is_none() {
+            return ControlFlow::Break(None);
+        }
+        if a.prob(m) >= 0.5 {
+            down = m;
+        } else {
+            safe = m;
+            gallop = None;
+        }
+    }
+    ControlFlow::Continue((safe, down))
+}
+
+/// An end near 0.5: fit a logistic curve to the replications and add replications near its
+/// crossing, until its interval is tight, two neighbours are told apart, or an end is told on
+/// the wrong side after all (`Continue`: the bracket moves, as in `decide`). `Break`: what
+/// `decide` answers now (`None`: it waits on runs).
+fn near_half(
+    p: &Plan,
+    a: &mut Asker,
+    larger_crashes: bool,
+    safe: f64,
+    down: f64,
+) -> ControlFlow<Option<Verdict>> {
+    let (lo, hi) = (p.lo, p.hi);
+    let split = p.split();
+    let (nf, nh) = (split.fail_reps, split.hold_reps);
+    let runs_before = a.runs();
+    loop {
+        if let Some(v) = told_bracket(p, a, larger_crashes) {
+            return ControlFlow::Break(Some(v));
+        }
+        let knife = knife_edge(p, a, larger_crashes, safe, down);
+        if let Knife::Found(v) = knife {
+            return ControlFlow::Break(Some(v));
+        }
+        let fit = estimate(p, a, larger_crashes);
+        if let Some((x50, ci, p10, p90, curve)) = fit {
+            let width = ci[1] - ci[0];
+            let between_neighbours = p.integer && ci[0].floor() >= ci[1].ceil() - 1.0;
+            if width <= p.tolerance * x50.abs().max(1e-9) || between_neighbours {
+                return ControlFlow::Break(Some(Verdict::Logistic {
+                    x50,
+                    ci,
+                    p10,
+                    p90,
+                    curve,
+                }));
+            }
+        }
+        if a.runs() >= p.max_runs {
+            return ControlFlow::Break(Some(max_runs(p, a, larger_crashes, safe, down)));
+        }
+        if let Knife::Ask(wants) = knife {
+            if a.ask(&wants).is_none() {
+                return ControlFlow::Break(None);
+            }
+            continue;
+        }
+        let wrong_side = a.side(down, &split) == Side::Below || a.side(safe, &split) == Side::Above;
+        if wrong_side && a.runs() > runs_before {
+            return ControlFlow::Continue(());
+        }
+        let around = match fit {
+            Some((x50, ci, _, _, _)) => vec![(x50, p.reps), (ci[0], p.reps), (ci[1], p.reps)],
+            None => vec![(safe, nh), (down, nf)],
+        };
+        let mut wants: Vec<(f64, u32)> = Vec::new();
+        for (v, more) in around {
+            let v = RunId::new(if p.integer { v.round() } else { v }.clamp(lo, hi), 0).value();
+            if !wants.iter().any(|w| w.0 == v) {
+                wants.push((v, a.count(v).0 + more));
+            }
+        }
+        if a.ask(&wants).is_none() {
+            return ControlFlow::Break(None);
+        }
+    }
+}
+
+/// The answer at `--max-runs`: the logistic fit when there is one, else the bracket.
+fn max_runs(p: &Plan, a: &Asker, larger_crashes: bool, safe: f64, down: f64) -> Verdict {
+    let best = estimate(p, a, larger_crashes)
+        .map(|(x50, ci, p10, p90, curve)| Verdict::Logistic {
+            x50,
+            ci,
+            p10,
+            p90,
+            curve,
+        })
+        .unwrap_or(Verdict::Bracket {
+            crashes: down,
+            holds: safe,
+        });
+    Verdict::MaxRuns(Box::new(best))
 }
