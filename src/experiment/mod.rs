@@ -8,6 +8,7 @@ pub mod guard;
 pub mod held;
 pub(crate) mod runner;
 pub mod search;
+pub mod seeds;
 pub mod shard;
 pub mod sweep;
 pub mod variant;

@@ -220,15 +220,10 @@ mod tests {
         s.window_success_rate[3] = 0.8; // success rate broken
         s.window_p95_s[6] = 1.5; // latency broken
         s.window_success_rate[8] = f64::NAN; // nothing ended: breaks nothing
-        let r = RequestCounts {
-            succeeded: 940,
-            rejected: 40,
-            timed_out: 15,
-            failed: 5,
-            ..Default::default()
-        };
+        // 940 succeeded; 40 rejected, 15 timed out and 5 failed: 1,000 ended.
+        let r = (940, 1000);
         // Warm-up of 1 min: the first window does not count; 9 windows, 2 broken.
-        let m = measure(&s, &slo(), (r.succeeded, r.ended()), 60.0, 600.0);
+        let m = measure(&s, &slo(), r, 60.0, 600.0);
         assert_eq!(m.windows_met_share, Some(7.0 / 9.0));
         assert_eq!(m.time_out_of_slo_s, 120.0);
         assert_eq!(m.success_rate, Some(0.94));
@@ -236,7 +231,7 @@ mod tests {
         assert!((m.error_budget_used.unwrap() - 0.6).abs() < 1e-12);
         assert!(m.broken);
         // A run stopped at 7.5 min counts half of its last bucket.
-        let partial = measure(&s, &slo(), (r.succeeded, r.ended()), 60.0, 390.0);
+        let partial = measure(&s, &slo(), r, 60.0, 390.0);
         assert_eq!(partial.time_out_of_slo_s, 90.0);
     }
 }

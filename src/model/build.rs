@@ -33,7 +33,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     super::limits::series_memory(&scenario, &slo, tiers.len(), ctx)?;
     let operators = operators(raw.operators, &tiers, ctx)?;
     super::population::check_room(&sources, raw.waiting_room.is_some(), ctx)?;
-    let waiting_room = super::waiting_room::build(raw.waiting_room, &sources, ctx)?;
+    let waiting_room = super::build_room::build(raw.waiting_room, &sources, ctx)?;
     Ok(Model {
         file: ctx.file.to_string(),
         scenario,
@@ -396,7 +396,7 @@ fn client(
                     format!("the backoff cap ({cap_s} s) is below its base ({base_s} s)"),
                 ));
             }
-            let (budget, ratio_budget) = super::client_policies::retry_budget(r, &c)?;
+            let (budget, ratio_budget) = super::build_client::retry_budget(r, &c)?;
             Some(Retry {
                 max_attempts: r.max_attempts.0,
                 backoff: r.backoff.unwrap_or_default(),
@@ -408,7 +408,7 @@ fn client(
             })
         }
     };
-    let (breaker, throttle) = super::client_policies::policies(global, own, &c)?;
+    let (breaker, throttle) = super::build_client::policies(global, own, &c)?;
     let timeout = own.and_then(|o| o.timeout).or(global.timeout);
     let refresh = own.and_then(|o| o.refresh).or(global.refresh);
     let give_up_after = own.and_then(|o| o.give_up_after).or(global.give_up_after);

@@ -5,6 +5,8 @@
 //! have their own file.
 
 mod build;
+mod build_client;
+mod build_room;
 mod build_tier;
 pub(crate) mod canonical;
 pub mod client_policies;
