@@ -26,6 +26,7 @@
 //! Split by concern: `plan` (the decision procedure), `run` (the executor and speculation),
 //! `journal` (the search's journal); here, the search put together from a `Search`.
 
+mod decide;
 mod journal;
 mod knife;
 mod plan;

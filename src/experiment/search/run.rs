@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::runner::{Runner, Stop};
 use super::super::sweep::{Interrupted, format_number};
-use super::plan::{Asker, Plan, RunId, Verdict, decide};
+use super::decide::decide;
+use super::plan::{Asker, Plan, RunId, Verdict};
 
 /// What the search found.
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 //! Tests of the crash-point search: the procedure, speculation and the executor.
 
+use super::decide::decide;
 use super::plan::*;
 use super::run::*;
 use super::*;
