@@ -4,8 +4,10 @@
 //! drive each part directly. One folder per concern:
 //! `engine` (events, clock, random streams; knows nothing of web servers), `model` (the TOML
 //! model), `system` (the simulated site), `metrics` (time series, histograms, outages),
-//! `experiment` (runs, replications), `analytic` (exact queueing results), `output` (files and
-//! charts), `report` (report.html and report.md, `--assert` checks), `bench` (the benchmark workloads) and `cli` (commands).
+//! `experiment` (runs, replications), `analytic` (exact queueing results), `store` (atomic
+//! writes, locks, journals, provenance), `output` (CSV files and charts), `report` (report.html
+//! and report.md, `--assert` checks), `bench` (the benchmark workloads) and `cli` (commands).
+//! The layers between them, and the test that keeps them, are in `tests/it/layers.rs`.
 
 pub mod analytic;
 pub mod bench;

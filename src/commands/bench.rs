@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::bench::{Measure, Workload, count, median};
 use crate::cli::BenchArgs;
-use crate::output;
 use crate::output::stdout::outln;
 
 /// SimPy's M/M/c/K arrivals per second on the project's 2-core machine (measured again
@@ -259,7 +258,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
                 .map(|(what, target, met)| Target { what, target, met })
                 .collect(),
         };
-        output::write_json(path, &serde_json::to_value(&doc)?)?;
+        crate::store::atomic::write_json(path, &serde_json::to_value(&doc)?)?;
     }
     Ok(())
 }

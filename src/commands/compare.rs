@@ -22,8 +22,8 @@ use crate::experiment::{guard, shard};
 use crate::fmt::format_number;
 use crate::metrics::table::{self, Column, Run};
 use crate::model::Model;
-use crate::output::journal::{self, Journal};
-use crate::output::{self, chart, points};
+use crate::output::{chart, points};
+use crate::store::journal::{self, Journal};
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
     let baseline = crate::model::load(Some(&args.model), &args.runs.sets)?;
@@ -61,7 +61,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     }
     let seed = args.runs.seed.unwrap_or(baseline.scenario.seed);
     let dir = out_dir(&args.runs.out, &baseline, "compare");
-    let _lock = output::lock::lock(&dir)?;
+    let _lock = crate::store::lock::lock(&dir)?;
     let (jobs, _) = shard::jobs(args.runs.jobs, &|k| std::env::var(k).ok());
 
     let total = (all.len() as u64) * u64::from(args.reps);
@@ -153,8 +153,8 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let cmp = summarise_all(&all, seed, args.reps, &args.runs.sets, outs);
     let wall_s = wall.elapsed().as_secs_f64();
 
-    output::write_atomic(&dir.join("compare.csv"), &csv(&cmp, &all)?)?;
-    output::write_json(&dir.join("compare.json"), &serde_json::to_value(&cmp)?)?;
+    crate::store::atomic::write_atomic(&dir.join("compare.csv"), &csv(&cmp, &all)?)?;
+    crate::store::atomic::write_json(&dir.join("compare.json"), &serde_json::to_value(&cmp)?)?;
     chart::draw_compare(
         &chart::CompareChart {
             comparison: &cmp,

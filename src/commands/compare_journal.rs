@@ -7,7 +7,7 @@
 //! against the comparison (its variant, a replication within `--reps`, the seed that replication
 //! must have, a summary of that seed), and runs only the others.
 //!
-//! Not here: the journal file itself (`output::journal`), running and summarising
+//! Not here: the journal file itself (`store::journal`), running and summarising
 //! (`experiment::compare`).
 
 use anyhow::{Result, bail};
@@ -21,7 +21,7 @@ use crate::experiment::{RunOutput, replication_seed};
 use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::model::canonical::fnv1a;
-use crate::output::journal;
+use crate::store::journal;
 
 /// The journal's columns.
 pub(crate) const HEADER: [&str; 5] = ["variant", "rep", "seed", "window_success_rate", "summary"];

@@ -11,8 +11,8 @@ use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method, Search, Try};
 use crate::fmt::format_number;
 use crate::model::{self, error::BadInput};
+use crate::output::chart;
 use crate::output::stdout::outln;
-use crate::output::{self, chart};
 
 pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     let started = std::time::Instant::now();
@@ -45,8 +45,8 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         crate::experiment::guard::check_run_size(&m, args.runs.allow_huge)?;
     }
     let dir = out_dir(&args.runs.out, &base, "crashpoint");
-    let _lock = output::lock::lock(&dir)?;
-    let provenance = output::provenance::Provenance::of(Some(&args.model), &args.runs.sets)?;
+    let _lock = crate::store::lock::lock(&dir)?;
+    let provenance = crate::store::provenance::Provenance::of(Some(&args.model), &args.runs.sets)?;
     let search = Search {
         path: &args.model,
         sets: &args.runs.sets,
@@ -101,13 +101,13 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
     }
     let mut doc = json!(cp);
     doc["provenance"] = serde_json::to_value(&provenance)?;
-    output::write_json(&dir.join("crashpoint.json"), &doc)?;
+    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &doc)?;
     let title = format!(
         "{} — {} in {}",
         base.scenario.name, words.point, cp.parameter
     );
     draw(&title, &cp, &dir)?;
-    let model_text = output::provenance::effective_text(Some(&args.model), &args.runs.sets)?;
+    let model_text = crate::store::provenance::effective_text(Some(&args.model), &args.runs.sets)?;
     let folder = crate::report::crashpoint::CrashFolder::read(&dir)?;
     crate::report::write(
         &dir,

@@ -8,7 +8,7 @@ use crate::cli::FitArgs;
 use crate::fit::{self, Options, model_toml, report};
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
-use crate::output::{write_atomic, write_json};
+use crate::store::atomic::{write_atomic, write_json};
 
 pub fn fit(args: &FitArgs) -> Result<()> {
     let bucket_s = parse_duration(&args.bucket).map_err(|e| BadInput(format!("--bucket: {e}")))?;

@@ -12,7 +12,7 @@ use crate::fit::logs_fit::SourceKind;
 use crate::fit::report::Fit;
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
-use crate::output::write_atomic;
+use crate::store::atomic::write_atomic;
 
 /// `--session-gap`: a duration of at least 1 s.
 pub(crate) fn session_gap(text: &str) -> Result<f64, BadInput> {

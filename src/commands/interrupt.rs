@@ -3,18 +3,18 @@
 //! the command to stop: no new run starts, the runs in progress finish and are journaled, and
 //! the command ends with `Interrupted` (exit code 130) saying how to resume. A second signal stops
 //! at once, between two journal rows so that none is torn, with the output folders' lock files
-//! removed (`output::lock`), so that nothing is left that the next command would trip on.
+//! removed (`store::lock`), so that nothing is left that the next command would trip on.
 //!
 //! Not here: what each command journals and how it resumes (its own module).
 
 use anyhow::{Context, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::output::journal::Journal;
+use crate::experiment::runner::Stop;
+use crate::store::journal::Journal;
 
 /// Set by the first signal: start no new run.
-static STOP: AtomicBool = AtomicBool::new(false);
+static STOP: Stop = Stop::new();
 
 /// What the handler says and guards for the command now running.
 struct Watch {
@@ -28,13 +28,13 @@ static WATCH: Mutex<Option<Watch>> = Mutex::new(None);
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
 
 /// The flag the run loops read: set once a signal asked to stop.
-pub(crate) fn stop_flag() -> &'static AtomicBool {
+pub(crate) fn stop_flag() -> &'static Stop {
     &STOP
 }
 
 /// Whether a signal asked to stop.
 pub(crate) fn stopping() -> bool {
-    STOP.load(Ordering::SeqCst)
+    STOP.is_set()
 }
 
 /// Install the handler (once per process) and say what the command keeps: `resume` ends both
@@ -51,12 +51,12 @@ pub(crate) fn watch(resume: String, journal: Option<Arc<Mutex<Journal>>>) -> Res
 fn on_signal() {
     let watch = WATCH.lock().unwrap_or_else(|e| e.into_inner());
     let resume = watch.as_ref().map_or("", |w| w.resume.as_str());
-    if STOP.swap(true, Ordering::SeqCst) {
+    if STOP.set() {
         let _no_torn_row = watch
             .as_ref()
             .and_then(|w| w.journal.as_ref())
             .map(|j| j.lock());
-        crate::output::lock::remove_held();
+        crate::store::lock::remove_held();
         eprintln!("\nstopped; {resume}");
         std::process::exit(130);
     }

@@ -261,7 +261,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     records.sort_by_key(|r| (r.point, r.rep));
     let (_, header) = header.context("no shard rows")?;
     let out = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
-    let _lock = crate::output::lock::lock(&out)?;
+    let _lock = crate::store::lock::lock(&out)?;
     if !args.quiet {
         eprintln!(
             "merging {count} shards of {} ({} points x {reps} replications, model hash {})",
@@ -269,6 +269,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         );
     }
     let table = sweep::write_outputs(&out, &m0.sweep, &header, &records, args.quiet)?;
+    let folder = crate::report::sweep::SweepFolder::read(&out)?;
+    crate::report::write(&out, &crate::report::sweep::build(&folder))?;
     crate::output::stdout::print(&table)
 }
 

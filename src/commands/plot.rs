@@ -21,7 +21,7 @@ use crate::store::json::{Documented, read_json};
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let dir = &args.dir;
     let _lock = match dir.is_dir() {
-        true => Some(crate::output::lock::lock(dir)?),
+        true => Some(crate::store::lock::lock(dir)?),
         false => None,
     };
     if dir.join("sweep.json").exists() {

@@ -14,9 +14,9 @@ use crate::error::BadInput;
 use crate::experiment::sweep::Interrupted;
 use crate::metrics::run_summary::RunSummary;
 use crate::model::{self, Model};
-use crate::output::provenance::{self, Provenance};
 use crate::output::stdout::outln;
 use crate::report::{self, Block, Report, Section, Table, assert};
+use crate::store::provenance::{self, Provenance};
 
 /// Replications per value tried: the most that fit, within these bounds.
 const MOST_REPS: u32 = 10;
@@ -113,7 +113,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let variants = crate::experiment::variant::declared(&model_text, &file)?;
     crate::experiment::variant::load_all(args.model.as_deref(), &args.sets, &variants)?;
     let dir = out_dir(&args.out, &model, "report");
-    let _lock = crate::output::lock::lock(&dir)?;
+    let _lock = crate::store::lock::lock(&dir)?;
     let resume = format!(
         "the finished steps are in {}: run the same command with --resume to continue (the \
          crash-point search and the comparison resume from their journals)",
@@ -193,7 +193,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                     Some(p) => (p.clone(), args.sets.clone()),
                     None => {
                         let p = dir.join("model.toml");
-                        crate::output::write_atomic(&p, model_text.as_bytes())?;
+                        crate::store::atomic::write_atomic(&p, model_text.as_bytes())?;
                         (p, Vec::new())
                     }
                 };
@@ -285,7 +285,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                 None => dir.join("model.toml"),
             };
             if args.model.is_none() {
-                crate::output::write_atomic(&path, model_text.as_bytes())?;
+                crate::store::atomic::write_atomic(&path, model_text.as_bytes())?;
             }
             super::compare::compare(&CompareArgs {
                 model: path,

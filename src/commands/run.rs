@@ -10,10 +10,10 @@ use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
 use crate::metrics::replicated::Replicated;
 use crate::metrics::run_summary::RunSummary;
 use crate::model::{self, Model};
-use crate::output::provenance::{self, Provenance};
 use crate::output::{self, chart};
 use crate::stats::mean_ci95;
 use crate::store::json::Documented;
+use crate::store::provenance::{self, Provenance};
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let model = model::load(args.model.as_deref(), &args.sets)?;
@@ -36,11 +36,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
     )?;
     let seed = args.seed.unwrap_or(model.scenario.seed);
     let dir = out_dir(&args.out, &model, "run");
-    let _lock = output::lock::lock(&dir)?;
+    let _lock = crate::store::lock::lock(&dir)?;
     let provenance = Provenance::of(args.model.as_deref(), &args.sets)?;
     if let Some(file) = &args.save_model {
         let text = provenance::effective_text(args.model.as_deref(), &args.sets)?;
-        output::write_atomic(file, text.as_bytes())
+        crate::store::atomic::write_atomic(file, text.as_bytes())
             .with_context(|| format!("--save-model {}", file.display()))?;
     }
 
@@ -71,8 +71,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
     })?;
     let series = mean_series(&outs);
     let first = &outs[0].summary.outage;
-    output::write_json(&dir.join("summary.json"), &summary)?;
-    output::write_atomic(
+    crate::store::atomic::write_json(&dir.join("summary.json"), &summary)?;
+    crate::store::atomic::write_atomic(
         &dir.join("timeseries.csv"),
         &output::timeseries_csv(&series)?,
     )?;

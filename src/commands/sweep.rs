@@ -8,7 +8,7 @@
 //! `shard-I-of-N.csv` (rows as in `points.csv`) with `shard-I-of-N.json` (which sweep, which
 //! share); `surge merge` checks them and both write the final files through
 //! `output::sweep::write_outputs`, the one writer of a finished sweep. Every finished run is
-//! appended to a journal (`output::journal`) as it ends, so Ctrl-C (`commands::interrupt`) or a
+//! appended to a journal (`store::journal`) as it ends, so Ctrl-C (`commands::interrupt`) or a
 //! kill loses none and `--resume` runs only what is missing; the final files are written
 //! atomically and the journal removed.
 
@@ -27,10 +27,10 @@ use crate::experiment::sweep::{self, Interrupted, Row, Vary};
 use crate::metrics::table::{Column, Run};
 use crate::model::error::BadInput;
 use crate::output;
-use crate::output::journal::{self, Journal};
 use crate::output::points::{self, Header, Record};
 use crate::output::stdout::outln;
 use crate::output::sweep::{ShardManifest, SweepId, write_outputs};
+use crate::store::journal::{self, Journal};
 
 /// The header and record of one run.
 fn record(keys: &[&str], points: &[Vec<String>], r: &Row) -> (Header, Record) {
@@ -140,8 +140,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let dir = out_dir(&args.runs.out, base, "sweep");
     let stem = shard.map_or("points".to_string(), |(s, _)| s.stem());
     let _lock = match shard {
-        Some(_) => output::lock::lock_as(&dir, &format!(".{stem}.lock"))?,
-        None => output::lock::lock(&dir)?,
+        Some(_) => crate::store::lock::lock_as(&dir, &format!(".{stem}.lock"))?,
+        None => crate::store::lock::lock(&dir)?,
     };
     let journal_path = dir.join(format!("{stem}.partial.csv"));
     let done_path = dir.join(if shard.is_some() {
@@ -307,10 +307,18 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let header = header.context("a sweep with no runs")?;
     let records: Vec<Record> = done.into_values().collect();
     let said = match shard {
-        None => write_outputs(&dir, &id, &header, &records, args.quiet)?,
+        None => {
+            let said = write_outputs(&dir, &id, &header, &records, args.quiet)?;
+            let folder = crate::report::sweep::SweepFolder::read(&dir)?;
+            crate::report::write(&dir, &crate::report::sweep::build(&folder))?;
+            said
+        }
         Some((s, _)) => {
             let file = format!("{stem}.csv");
-            output::write_atomic(&dir.join(&file), &points::write_csv(&header, &records)?)?;
+            crate::store::atomic::write_atomic(
+                &dir.join(&file),
+                &points::write_csv(&header, &records)?,
+            )?;
             let manifest = ShardManifest {
                 sweep: id,
                 points: points.len(),
@@ -319,7 +327,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 rows: records.len(),
                 file,
             };
-            output::write_json(&done_path, &serde_json::to_value(&manifest)?)?;
+            crate::store::atomic::write_json(&done_path, &serde_json::to_value(&manifest)?)?;
             if args.quiet {
                 String::new()
             } else {

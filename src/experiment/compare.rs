@@ -6,18 +6,17 @@
 //! (a run still down at the end, an outage not recovered) are counted and marked, never averaged
 //! as if complete. This module computes [`Comparison`]; `commands::compare` writes and prints it.
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::runner::{Runner, Stop};
 use super::variant::Variant;
-use super::{RunOutput, mean_series, replication_seed, run_once};
+use super::{RunOutput, mean_series, replication_seed};
+use crate::metrics::outage::OutageCounts;
 use crate::metrics::replicated::{self, Replicated};
 use crate::metrics::table::{self, Column, Run};
 use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
-use crate::output::points::OutageCounts;
 use crate::stats::Estimate;
 
 /// A finished comparison: `compare.json`, and what the chart and the table read.
@@ -163,7 +162,7 @@ pub fn compare(
     overrides: &[String],
     done: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Comparison> {
-    let stop = AtomicBool::new(false);
+    let stop = Stop::new();
     let outs = run_all(
         variants,
         seed,
@@ -207,34 +206,18 @@ pub fn run_all(
     reps: u32,
     jobs: usize,
     mut done: Done,
-    stop: &AtomicBool,
+    stop: &Stop,
     finished: &(dyn Fn(usize, u32, &RunOutput) -> anyhow::Result<()> + Sync),
 ) -> anyhow::Result<Option<Vec<RunOutput>>> {
     let tasks: Vec<(usize, u32)> = (0..variants.len())
         .flat_map(|v| (0..reps).map(move |r| (v, r)))
         .filter(|t| !done.contains_key(t))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()?;
-    let outs: Vec<Option<((usize, u32), RunOutput)>> = pool.install(|| {
-        tasks
-            .par_iter()
-            .map(|&(v, r)| {
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(None);
-                }
-                let out = kept(run_once(
-                    &variants[v].1,
-                    replication_seed(seed, u64::from(r)),
-                ));
-                if let Err(e) = finished(v, r, &out) {
-                    stop.store(true, Ordering::SeqCst);
-                    return Err(e);
-                }
-                Ok(Some(((v, r), out)))
-            })
-            .collect::<anyhow::Result<_>>()
+    let runner = Runner::new(jobs, stop);
+    let outs = runner.each(&tasks, &|&(v, r)| {
+        let out = kept(runner.run(&variants[v].1, replication_seed(seed, u64::from(r))));
+        finished(v, r, &out)?;
+        Ok(((v, r), out))
     })?;
     if outs.iter().any(Option::is_none) {
         return Ok(None);

@@ -275,7 +275,7 @@ pub struct Search<'a> {
     pub deadline: Option<std::time::Instant>,
     /// Once set (Ctrl-C), no new run starts: the search ends `Interrupted` when those in
     /// flight are done, its runs in the journal.
-    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+    pub stop: Option<&'a super::runner::Stop>,
 }
 
 /// Find the crash point (see `super::search`).

@@ -5,7 +5,7 @@
 //! keys), the grid, the replications and the seed: not a Rust structure's debug text, so a field
 //! added to a struct does not change it, while any value in the model does.
 
-use super::sweep::Seeds;
+use super::seeds::Seeds;
 use super::vary::Vary;
 use crate::model::Model;
 use crate::model::canonical::fnv1a;

@@ -258,9 +258,9 @@ fn try_variants_and_grid(text: &str, base: &Path) {
     if varies.is_empty() {
         return;
     }
-    match super::sweep::grid_size(&varies) {
+    match super::vary::grid_size(&varies) {
         Ok(n) if n <= 64 => {
-            for point in super::sweep::grid(&varies) {
+            for point in super::vary::grid(&varies) {
                 let sets: Vec<String> = varies
                     .iter()
                     .zip(&point)

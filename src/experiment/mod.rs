@@ -6,13 +6,14 @@ pub mod crashpoint;
 pub mod fingerprint;
 pub mod guard;
 pub mod held;
+pub(crate) mod runner;
 pub mod search;
+pub mod seeds;
 pub mod shard;
 pub mod sweep;
 pub mod variant;
 pub mod vary;
 
-use rayon::prelude::*;
 use std::time::Instant;
 
 use crate::engine::{Calendar, derive_seed};
@@ -24,6 +25,7 @@ use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::system::World;
 use guard::{Limits, Until};
+use runner::{Runner, Stop};
 
 /// What one replication produces.
 #[derive(Debug, Clone)]
@@ -91,6 +93,23 @@ pub fn run_watched(
     world.stop_when(limits.until);
     let mut cal = Calendar::with_capacity(4096);
     world.start(&mut cal);
+    let ended_by = simulate(&mut world, &mut cal, limits, progress, wall);
+    let summary = summarise(model, seed, &world, &cal, ended_by, wall);
+    RunOutput {
+        summary,
+        series: world.metrics.series.clone(),
+    }
+}
+
+/// Handle events until the run ends: at its horizon, at the answer to its question
+/// (`limits.until`), or at a bound (`EndedBy`, then the run is partial).
+fn simulate(
+    world: &mut World,
+    cal: &mut Calendar<crate::system::Event>,
+    limits: &Limits,
+    progress: Option<&dyn Fn(f64)>,
+    wall: Instant,
+) -> Option<EndedBy> {
     // One comparison per event: `handled` against `next_check`, the nearer of the event bound
     // and the next look at the clock.
     let max_events = limits.max_events.unwrap_or(u64::MAX);
@@ -102,7 +121,7 @@ pub fn run_watched(
     let mut handled: u64 = 0;
     let mut ended_by = None;
     while let Some((now, ev)) = cal.pop() {
-        world.handle(now, ev, &mut cal);
+        world.handle(now, ev, cal);
         if world.finished() {
             if world.answered_at().is_some() {
                 ended_by = Some(match limits.until {
@@ -131,13 +150,25 @@ pub fn run_watched(
                 ended_by = Some(EndedBy::MaxWall);
             }
             if ended_by.is_some() {
-                world.stop_early(now, &mut cal);
+                world.stop_early(now, cal);
                 break;
             }
             let headroom = (max_held - holding).max(1);
             next_check = max_events.min(handled.saturating_add(step.min(headroom)));
         }
     }
+    ended_by
+}
+
+/// The summary of a run that `simulate` ended (`ended_by`), begun at `wall`.
+fn summarise(
+    model: &Model,
+    seed: u64,
+    world: &World,
+    cal: &Calendar<crate::system::Event>,
+    ended_by: Option<EndedBy>,
+    wall: Instant,
+) -> Summary {
     let events = cal.events_handled();
     let in_flight = world.in_flight() as u64;
     let horizon = world.horizon();
@@ -154,59 +185,9 @@ pub fn run_watched(
     let ended = t.ended();
     let has = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
     let q = |x: f64| {
-        (!m.latency.is_empty()).then(|| crate::metrics::collector::quantile_s(&m.latency, x))
+        (!m.latency.is_empty()).then(|| crate::stats::histogram::quantile_s(&m.latency, x))
     };
-    let tiers = model
-        .tiers
-        .iter()
-        .zip(&m.tiers)
-        .enumerate()
-        .map(|(k, (tier, s))| {
-            TierSummary {
-                name: tier.name.clone(),
-                threads: tier.threads,
-                instances: tier.instances,
-                // Busy threads over the threads of the instances that were up (time averages).
-                utilization: {
-                    let up = s.up_threads.mean(span_s);
-                    if up > 0.0 {
-                        s.busy.mean(span_s) / up
-                    } else {
-                        0.0
-                    }
-                },
-                mean_in_system: s.in_tier.mean(span_s),
-                mean_queue_wait_s: (s.started > 0).then(|| s.wait_sum_s / s.started as f64),
-                mean_response_s: (s.served > 0).then(|| s.response_sum_s / s.served as f64),
-                blocking_probability: (s.arrivals > 0)
-                    .then(|| s.rejected as f64 / s.arrivals as f64),
-                crashes: s.crashes,
-                first_crash_s: s.first_crash.map(|t| t.secs()),
-                // A run stopped by a bound before the warm-up ended has no span to divide by.
-                throughput_per_s: s.served as f64 / span_s.max(f64::MIN_POSITIVE),
-                departures_per_s: s.departures as f64 / span_s.max(f64::MIN_POSITIVE),
-                mean_time_in_tier_s: (s.departures > 0)
-                    .then(|| s.departure_time_s / s.departures as f64),
-                time_in_tier_s: s.time_in_tier_s,
-                in_tier_at_end: s.in_tier_at_end,
-                mean_busy_threads: s.busy.mean(span_s),
-                mean_queued: s.queued.mean(span_s),
-                prob_wait: (s.started > 0).then(|| s.waited as f64 / s.started as f64),
-                wait_p50_s: wait_q(s, 0.50),
-                wait_p90_s: wait_q(s, 0.90),
-                wait_p99_s: wait_q(s, 0.99),
-                instance_hours: world.instance_hours(k),
-                instances_min: world.instance_range(k).0,
-                instances_max: world.instance_range(k).1,
-                instances_mean: world.instance_range(k).2,
-                cost: tier
-                    .cost_per_instance_hour
-                    .map(|price| price * world.instance_hours(k)),
-                ejections: world.ejections(k),
-                limited: world.limited(k),
-            }
-        })
-        .collect();
+    let tiers = tier_summaries(model, world, span_s);
     let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, until_s);
     let calls = CallCounts {
         made: t.first_attempts + t.calls_unsent,
@@ -277,15 +258,67 @@ pub fn run_watched(
     summary.slo = crate::metrics::slo::measure(
         &m.series,
         &model.slo,
-        &summary.requests,
+        (summary.requests.succeeded, summary.requests.ended()),
         sc.warmup_s,
         until_s,
     );
     debug_assert!(in_flight >= summary.requests.in_flight);
-    RunOutput {
-        summary,
-        series: m.series.clone(),
-    }
+    summary
+}
+
+/// Each tier's figures over the measured span (`span_s`, seconds).
+fn tier_summaries(model: &Model, world: &World, span_s: f64) -> Vec<TierSummary> {
+    model
+        .tiers
+        .iter()
+        .zip(&world.metrics.tiers)
+        .enumerate()
+        .map(|(k, (tier, s))| {
+            TierSummary {
+                name: tier.name.clone(),
+                threads: tier.threads,
+                instances: tier.instances,
+                // Busy threads over the threads of the instances that were up (time averages).
+                utilization: {
+                    let up = s.up_threads.mean(span_s);
+                    if up > 0.0 {
+                        s.busy.mean(span_s) / up
+                    } else {
+                        0.0
+                    }
+                },
+                mean_in_system: s.in_tier.mean(span_s),
+                mean_queue_wait_s: (s.started > 0).then(|| s.wait_sum_s / s.started as f64),
+                mean_response_s: (s.served > 0).then(|| s.response_sum_s / s.served as f64),
+                blocking_probability: (s.arrivals > 0)
+                    .then(|| s.rejected as f64 / s.arrivals as f64),
+                crashes: s.crashes,
+                first_crash_s: s.first_crash.map(|t| t.secs()),
+                // A run stopped by a bound before the warm-up ended has no span to divide by.
+                throughput_per_s: s.served as f64 / span_s.max(f64::MIN_POSITIVE),
+                departures_per_s: s.departures as f64 / span_s.max(f64::MIN_POSITIVE),
+                mean_time_in_tier_s: (s.departures > 0)
+                    .then(|| s.departure_time_s / s.departures as f64),
+                time_in_tier_s: s.time_in_tier_s,
+                in_tier_at_end: s.in_tier_at_end,
+                mean_busy_threads: s.busy.mean(span_s),
+                mean_queued: s.queued.mean(span_s),
+                prob_wait: (s.started > 0).then(|| s.waited as f64 / s.started as f64),
+                wait_p50_s: wait_q(s, 0.50),
+                wait_p90_s: wait_q(s, 0.90),
+                wait_p99_s: wait_q(s, 0.99),
+                instance_hours: world.instance_hours(k),
+                instances_min: world.instance_range(k).0,
+                instances_max: world.instance_range(k).1,
+                instances_mean: world.instance_range(k).2,
+                cost: tier
+                    .cost_per_instance_hour
+                    .map(|price| price * world.instance_hours(k)),
+                ejections: world.ejections(k),
+                limited: world.limited(k),
+            }
+        })
+        .collect()
 }
 
 /// A quantile of a tier's queue wait; waits of 1 ns stand for "did not wait".
@@ -297,8 +330,9 @@ fn wait_q(s: &crate::metrics::collector::TierStats, q: f64) -> Option<f64> {
     Some(if v <= 1 { 0.0 } else { v as f64 / 1e9 })
 }
 
-/// Several replications, in parallel, each with its own derived seed. The result is the same
-/// for any number of threads: replication r always uses `replication_seed(seed, r)`.
+/// Several replications, in parallel (as many threads as the machine has), each with its own
+/// derived seed. The result is the same for any number of threads: replication r always uses
+/// `replication_seed(seed, r)`.
 pub fn replicate(
     model: &Model,
     seed: u64,
@@ -306,15 +340,23 @@ pub fn replicate(
     limits: &Limits,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Vec<RunOutput> {
-    (0..reps)
-        .into_par_iter()
-        .map(|r| {
-            let out = run_bounded(model, replication_seed(seed, u64::from(r)), limits);
-            if let Some(p) = progress {
-                p.inc(1);
-            }
-            out
-        })
+    let stop = Stop::new();
+    let tick = || {
+        if let Some(p) = progress {
+            p.inc(1);
+        }
+    };
+    let runner = Runner {
+        limits: *limits,
+        progress: Some(&tick),
+        ..Runner::new(rayon::current_num_threads(), &stop)
+    };
+    let reps: Vec<u32> = (0..reps).collect();
+    let run = |&r: &u32| Ok(runner.run(model, replication_seed(seed, u64::from(r))));
+    let outs = runner.each(&reps, &run);
+    outs.expect("replications cannot fail")
+        .into_iter()
+        .flatten()
         .collect()
 }
 

@@ -3,41 +3,17 @@
 //! not depend on the number of threads or the order of execution.
 
 use anyhow::{Result, bail};
-use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::guard::Limits;
-use super::run_bounded;
-use crate::engine::derive_seed;
+use super::runner::{Runner, Stop};
 use crate::metrics::Summary;
 use crate::model::Model;
 use crate::model::error::BadInput;
 
 pub use super::fingerprint::fingerprint;
-pub use super::vary::{Vary, parse_vary};
+pub use super::seeds::{Seeds, point_seed};
+pub use super::vary::{MAX_POINTS, Vary, grid, grid_size, parse_vary};
 pub use crate::fmt::format_number;
-
-/// The grid: every combination of the varied values, the first key varying slowest.
-pub fn grid(varies: &[Vary]) -> Vec<Vec<String>> {
-    let mut points = vec![Vec::new()];
-    for v in varies {
-        points = points
-            .into_iter()
-            .flat_map(|p| {
-                v.values.iter().map(move |x| {
-                    let mut q = p.clone();
-                    q.push(x.clone());
-                    q
-                })
-            })
-            .collect();
-    }
-    points
-}
-
-/// Most points one sweep may have.
-pub const MAX_POINTS: usize = 100_000;
 
 /// Most runs (points x replications) one sweep (or shard) may have: each finished run's row is
 /// kept in memory until the sweep's files are written.
@@ -54,60 +30,6 @@ pub fn check_runs(points: usize, reps: u32) -> Result<(), BadInput> {
         )));
     }
     Ok(())
-}
-
-/// The number of points of the grid, multiplied without overflow and without making the grid:
-/// an error (naming each key's count) when the product passes `usize`.
-pub fn grid_size(varies: &[Vary]) -> Result<usize, BadInput> {
-    varies.iter().try_fold(1usize, |n, v| {
-        n.checked_mul(v.values.len()).ok_or_else(|| {
-            let counts: Vec<String> = varies
-                .iter()
-                .map(|v| format!("{} ({} values)", v.key, v.values.len()))
-                .collect();
-            BadInput(format!(
-                "the grid {} has more points than can be counted; a sweep takes at most \
-                 {MAX_POINTS}",
-                counts.join(" x ")
-            ))
-        })
-    })
-}
-
-/// Seed of replication `rep` of point `point`.
-pub fn point_seed(seed: u64, point: u64, rep: u64) -> u64 {
-    derive_seed(seed, &[point, rep])
-}
-
-/// Which seed replication r of a point (a sweep's point, a crash-point search's value) uses.
-/// `Common`: the same at every point (common random numbers: a comparison between points is
-/// paired, the noise each replication brings is shared); `Independent`: one of its own per
-/// point and replication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Seeds {
-    Common,
-    #[default]
-    Independent,
-}
-
-impl Seeds {
-    /// The seed of replication `rep` at the point identified by `point` (a sweep's point index,
-    /// a crash-point value's bits). Common seeds are those of `surge run --reps`: replication 0
-    /// uses `seed` itself.
-    pub fn seed(self, seed: u64, point: u64, rep: u64) -> u64 {
-        match self {
-            Seeds::Common => super::replication_seed(seed, rep),
-            Seeds::Independent => point_seed(seed, point, rep),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Seeds::Common => "common",
-            Seeds::Independent => "independent",
-        }
-    }
 }
 
 /// The summary of one (point, replication).
@@ -160,7 +82,7 @@ pub fn run_points(
     let tasks: Vec<(usize, u32)> = (0..models.len())
         .flat_map(|p| (0..reps).map(move |r| (p, r)))
         .collect();
-    let (stop, limits) = (AtomicBool::new(false), Limits::default());
+    let (stop, limits) = (Stop::new(), Limits::default());
     run_tasks(
         models,
         seed,
@@ -176,10 +98,11 @@ pub fn run_points(
     )
 }
 
-/// Run the given (point, replication) pairs on `jobs` threads. `finished` sees each row as soon
-/// as its run ends (in any order: the sweep journals it there); once `stop` is set no new run
-/// starts; `limits` may end each run early (`--until`). The rows that ran come back in the order of `tasks`; an error from `finished` stops
-/// the work and is returned.
+/// Run the given (point, replication) pairs on `jobs` threads (`super::runner`). `finished`
+/// sees each row as soon as its run ends (in any order: the sweep journals it there); once
+/// `stop` is set no new run starts; `limits` may end each run early (`--until`). The rows that
+/// ran come back in the order of `tasks`; an error from `finished` stops the work and is
+/// returned.
 // Each argument is a separate decision of the caller (which runs, how seeded, how bounded, when
 // to stop, what to do with each row); a struct for them would only be filled once, here.
 #[allow(clippy::too_many_arguments)]
@@ -190,35 +113,25 @@ pub fn run_tasks(
     tasks: &[(usize, u32)],
     jobs: usize,
     limits: &Limits,
-    stop: &AtomicBool,
+    stop: &Stop,
     finished: &(dyn Fn(&Row) -> Result<()> + Sync),
 ) -> Result<Vec<Row>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()?;
-    let rows = pool.install(|| {
-        tasks
-            .par_iter()
-            .map(|&(p, r)| {
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(None);
-                }
-                let s = seeds.seed(seed, p as u64, u64::from(r));
-                let out = run_bounded(&models[p], s, limits);
-                let row = Row {
-                    point: p,
-                    rep: r,
-                    seed: s,
-                    down_at_end: out.down_at_end(models[p].slo.outage_below),
-                    summary: out.summary,
-                };
-                if let Err(e) = finished(&row) {
-                    stop.store(true, Ordering::SeqCst);
-                    return Err(e);
-                }
-                Ok(Some(row))
-            })
-            .collect::<Result<Vec<_>>>()
+    let runner = Runner {
+        limits: *limits,
+        ..Runner::new(jobs, stop)
+    };
+    let rows = runner.each(tasks, &|&(p, r)| {
+        let s = seeds.seed(seed, p as u64, u64::from(r));
+        let out = runner.run(&models[p], s);
+        let row = Row {
+            point: p,
+            rep: r,
+            seed: s,
+            down_at_end: out.down_at_end(models[p].slo.outage_below),
+            summary: out.summary,
+        };
+        finished(&row)?;
+        Ok(row)
     })?;
     Ok(rows.into_iter().flatten().collect())
 }

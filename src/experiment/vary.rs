@@ -261,6 +261,45 @@ pub fn load_point(
     })
 }
 
+/// The grid: every combination of the varied values, the first key varying slowest.
+pub fn grid(varies: &[Vary]) -> Vec<Vec<String>> {
+    let mut points = vec![Vec::new()];
+    for v in varies {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                v.values.iter().map(move |x| {
+                    let mut q = p.clone();
+                    q.push(x.clone());
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// Most points one sweep may have.
+pub const MAX_POINTS: usize = 100_000;
+
+/// The number of points of the grid, multiplied without overflow and without making the grid:
+/// an error (naming each key's count) when the product passes `usize`.
+pub fn grid_size(varies: &[Vary]) -> Result<usize, BadInput> {
+    varies.iter().try_fold(1usize, |n, v| {
+        n.checked_mul(v.values.len()).ok_or_else(|| {
+            let counts: Vec<String> = varies
+                .iter()
+                .map(|v| format!("{} ({} values)", v.key, v.values.len()))
+                .collect();
+            BadInput(format!(
+                "the grid {} has more points than can be counted; a sweep takes at most \
+                 {MAX_POINTS}",
+                counts.join(" x ")
+            ))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

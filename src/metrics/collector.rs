@@ -10,6 +10,9 @@ use crate::engine::time::NANOS_PER_S;
 use hdrhistogram::Histogram;
 use std::collections::VecDeque;
 
+use crate::stats::histogram::{new_histogram, quantile_s};
+
+pub use super::level::Level;
 use super::record::Pending;
 use super::room::{RoomSeries, RoomStats};
 use super::series::{TierSeries, TimeSeries};
@@ -88,105 +91,6 @@ impl Counts {
             + self.failed
             + self.short_circuited
             + self.throttled
-    }
-}
-
-/// A quantity that changes at events, integrated over time.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Level {
-    pub value: f64,
-    last: Time,
-    /// Integral over the current bucket, in value x nanoseconds (no division per change).
-    bucket_area: f64,
-    /// Integral since the warm-up ended, in value x nanoseconds.
-    total_area: f64,
-    counting: bool,
-    /// Largest value seen since the warm-up.
-    pub peak: f64,
-}
-
-impl Level {
-    #[inline]
-    fn advance(&mut self, now: Time) {
-        let a = self.value * now.nanos_since(self.last);
-        self.bucket_area += a;
-        if self.counting {
-            self.total_area += a;
-        }
-        self.last = now;
-    }
-
-    #[inline]
-    pub fn add(&mut self, now: Time, delta: f64) {
-        self.advance(now);
-        self.value += delta;
-        if self.counting && self.value > self.peak {
-            self.peak = self.value;
-        }
-    }
-
-    /// Changes made at times in [the last update, `end`], applied at once in any order:
-    /// `sum` their total, `weighted_ns` the sum of each change x (`end` - its time) in
-    /// nanoseconds, and `peak` the largest value reached among them (the caller finds it, in
-    /// time order, when it could exceed the peak so far). The same areas and peak as adding
-    /// them one by one, then `add(end, 0.0)`.
-    pub fn add_settled(&mut self, end: Time, sum: f64, weighted_ns: f64, peak: f64) {
-        self.advance(end);
-        self.bucket_area += weighted_ns;
-        if self.counting {
-            self.total_area += weighted_ns;
-            self.peak = self.peak.max(peak);
-        }
-        self.value += sum;
-    }
-
-    /// Summary statistics have started (its peak is tracked).
-    pub fn counting(&self) -> bool {
-        self.counting
-    }
-
-    /// Close the bucket ending at `now`: its time average.
-    pub(super) fn close_bucket(&mut self, now: Time, length_s: f64) -> f64 {
-        self.advance(now);
-        let avg = self.bucket_area / NANOS_PER_S / length_s;
-        self.bucket_area = 0.0;
-        avg
-    }
-
-    pub(super) fn start_counting(&mut self, now: Time) {
-        self.advance(now);
-        self.counting = true;
-        self.total_area = 0.0;
-        self.peak = self.value;
-    }
-
-    /// Time average since the warm-up.
-    pub fn mean(&self, span_s: f64) -> f64 {
-        if span_s > 0.0 {
-            self.total_area / NANOS_PER_S / span_s
-        } else {
-            0.0
-        }
-    }
-}
-
-/// Latency histogram in nanoseconds with two significant digits (1% relative error).
-pub(super) fn new_histogram() -> Histogram<u64> {
-    // 1 ns to 10^15 ns (11.5 days); longer latencies saturate at the top.
-    Histogram::new_with_bounds(1, 1_000_000_000_000_000, 2).expect("valid histogram bounds")
-}
-
-/// Bytes one latency histogram takes (its counts, 8 bytes each): what the SLO window keeps per
-/// bucket, and what `model::build` bounds.
-pub(crate) fn histogram_bytes() -> usize {
-    new_histogram().distinct_values() * std::mem::size_of::<u64>()
-}
-
-pub fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
-    if h.is_empty() {
-        f64::NAN
-    } else {
-        h.median_equivalent(h.value_at_quantile(q)) as f64 / 1e9
     }
 }
 

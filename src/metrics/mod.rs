@@ -3,6 +3,7 @@
 //! keeps a list of every request: counts, sums and histograms are updated as events happen.
 
 pub(crate) mod collector;
+pub(crate) mod level;
 pub mod means;
 pub(crate) mod outage;
 mod record;

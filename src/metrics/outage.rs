@@ -40,6 +40,20 @@ pub struct Outage {
     pub held_at_end_s: Option<f64>,
 }
 
+/// How the replications of one sweep point or one compared variant ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct OutageCounts {
+    /// Replications run.
+    pub runs: u32,
+    /// Replications with an outage.
+    pub with_outage: u32,
+    /// Of those, the ones that recovered before the end, and the ones that did not.
+    pub recovered: u32,
+    pub not_recovered: u32,
+    /// Replications whose outage was still on at the end: their downtime is a lower bound.
+    pub still_down_at_end: u32,
+}
+
 /// Analyse a time series at the attempt level (`window_success_rate`); windows that end before
 /// `warmup_s` are ignored.
 pub fn detect(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) -> Outage {

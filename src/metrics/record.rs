@@ -1,4 +1,4 @@
-//! Recording latencies cheaply into the run's HDR histograms (`collector::new_histogram`: 1 ns to
+//! Recording latencies cheaply into the run's HDR histograms (`stats::histogram::new_histogram`: 1 ns to
 //! 10^15 ns, two significant digits). A value goes first into a plain array of counters indexed
 //! exactly as `hdrhistogram` indexes its own, and the counters are added to the histogram in one
 //! pass (`flush`) before the histogram is read. The histogram then holds the same counts as if
@@ -67,7 +67,7 @@ impl fmt::Debug for Pending {
 }
 
 impl Pending {
-    /// Record `v` for `into` (a histogram of `collector::new_histogram`'s settings); it is
+    /// Record `v` for `into` (a histogram of `stats::histogram::new_histogram`'s settings); it is
     /// there once `flush` has run.
     #[inline]
     pub fn record(&mut self, v: u64, into: &mut Histogram<u64>) {
@@ -99,7 +99,7 @@ impl Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::collector::new_histogram;
+    use crate::stats::histogram::new_histogram;
 
     #[test]
     fn index_and_value_agree_with_hdrhistogram() {

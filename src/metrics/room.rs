@@ -7,8 +7,9 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::collector::{Level, new_histogram, quantile_s};
+use super::level::Level;
 use crate::engine::Time;
+use crate::stats::histogram::{new_histogram, quantile_s};
 
 /// Where the user sessions of a site with a waiting room are at one moment.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq)]

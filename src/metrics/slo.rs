@@ -2,7 +2,8 @@
 //! the share of SLO windows that met both the success rate and the latency target, the time out
 //! of SLO, and the error budget used. Also the criterion by which `sweep` and `crashpoint` call a
 //! run failed: an outage (the success rate fell below `slo.outage_below`), or any break of the
-//! SLO at all.
+//! SLO at all (whether a run's summary failed by it is `Criterion::failed`, in
+//! `metrics::summary`).
 //!
 //! Windows are those of the outage analysis (`metrics::outage`): one per bucket, the SLO window
 //! ending with it, from the first bucket that ends after the warm-up. A window in which nothing
@@ -11,7 +12,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::series::TimeSeries;
-use super::summary::{RequestCounts, Summary};
 use crate::model::Slo;
 
 /// The SLO figures of one run.
@@ -65,11 +65,12 @@ pub fn first_measured(series: &TimeSeries, warmup_s: f64) -> usize {
         .unwrap_or(n)
 }
 
-/// Measure the SLO of a run over [warmup_s, until_s).
+/// Measure the SLO of a run over [warmup_s, until_s), of whose measured requests `succeeded` of
+/// `ended` succeeded (`summary::RequestCounts`).
 pub fn measure(
     series: &TimeSeries,
     slo: &Slo,
-    requests: &RequestCounts,
+    (succeeded, ended): (u64, u64),
     warmup_s: f64,
     until_s: f64,
 ) -> SloSummary {
@@ -90,12 +91,10 @@ pub fn measure(
             out_s += end - start;
         }
     }
-    let r = requests;
-    let ended = r.ended();
-    let not_ok = ended - r.succeeded;
+    let not_ok = ended - succeeded;
     let allowed = (1.0 - slo.success_rate) * ended as f64;
     SloSummary {
-        success_rate: (ended > 0).then(|| r.succeeded as f64 / ended as f64),
+        success_rate: (ended > 0).then(|| succeeded as f64 / ended as f64),
         windows_met_share: (windows > 0).then(|| met as f64 / windows as f64),
         time_out_of_slo_s: out_s,
         error_budget_used: (ended > 0 && allowed > 0.0).then(|| not_ok as f64 / allowed),
@@ -129,16 +128,6 @@ pub enum Criterion {
 }
 
 impl Criterion {
-    /// Whether the run failed by this criterion.
-    pub fn failed(self, s: &Summary) -> bool {
-        match self {
-            Criterion::Outage => s.outage.crashed,
-            Criterion::Slo => s.slo.broken,
-            Criterion::CallOutage => s.calls.outage.crashed,
-            Criterion::UserOutage => s.sessions.as_ref().is_some_and(|u| u.outage.crashed),
-        }
-    }
-
     /// The name `--criterion` takes.
     pub fn name(self) -> &'static str {
         match self {
@@ -169,17 +158,6 @@ impl Criterion {
             ));
         }
         Ok(())
-    }
-
-    /// The question that stops a run as soon as it fails by this criterion.
-    pub fn until(self) -> crate::system::Until {
-        use crate::system::Until;
-        match self {
-            Criterion::Outage => Until::FirstOutage,
-            Criterion::Slo => Until::FirstSloBreach,
-            Criterion::CallOutage => Until::FirstCallOutage,
-            Criterion::UserOutage => Until::FirstUserOutage,
-        }
     }
 
     /// The criterion as `--criterion` or `crashpoint.json` names it, or as the metric it reads
@@ -243,15 +221,10 @@ mod tests {
         s.window_success_rate[3] = 0.8; // success rate broken
         s.window_p95_s[6] = 1.5; // latency broken
         s.window_success_rate[8] = f64::NAN; // nothing ended: breaks nothing
-        let r = RequestCounts {
-            succeeded: 940,
-            rejected: 40,
-            timed_out: 15,
-            failed: 5,
-            ..Default::default()
-        };
+        // 940 succeeded; 40 rejected, 15 timed out and 5 failed: 1,000 ended.
+        let r = (940, 1000);
         // Warm-up of 1 min: the first window does not count; 9 windows, 2 broken.
-        let m = measure(&s, &slo(), &r, 60.0, 600.0);
+        let m = measure(&s, &slo(), r, 60.0, 600.0);
         assert_eq!(m.windows_met_share, Some(7.0 / 9.0));
         assert_eq!(m.time_out_of_slo_s, 120.0);
         assert_eq!(m.success_rate, Some(0.94));
@@ -259,7 +232,7 @@ mod tests {
         assert!((m.error_budget_used.unwrap() - 0.6).abs() < 1e-12);
         assert!(m.broken);
         // A run stopped at 7.5 min counts half of its last bucket.
-        let partial = measure(&s, &slo(), &r, 60.0, 390.0);
+        let partial = measure(&s, &slo(), r, 60.0, 390.0);
         assert_eq!(partial.time_out_of_slo_s, 90.0);
     }
 }

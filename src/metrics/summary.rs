@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::outage::Outage;
-use super::slo::SloSummary;
+use super::slo::{Criterion, SloSummary};
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct RequestCounts {
@@ -251,3 +251,15 @@ pub struct Summary {
 /// Fields that describe the computer or the invocation (the command line names the output
 /// folder), not the model: left out when comparing runs.
 pub const WALL_CLOCK_FIELDS: &[&str] = &["wall_s", "events_per_s", "command_line"];
+
+impl Criterion {
+    /// Whether the run failed by this criterion.
+    pub fn failed(self, s: &Summary) -> bool {
+        match self {
+            Criterion::Outage => s.outage.crashed,
+            Criterion::Slo => s.slo.broken,
+            Criterion::CallOutage => s.calls.outage.crashed,
+            Criterion::UserOutage => s.sessions.as_ref().is_some_and(|u| u.outage.crashed),
+        }
+    }
+}

@@ -7,44 +7,13 @@
 use std::path::Path;
 
 use super::build_tier::tiers;
+use super::ctx::Ctx;
 use super::dist::{Dist, RawDist};
-use super::error::{ModelError, Place};
+use super::error::ModelError;
 use super::limits::{MAX_SOURCES, too_many_sources};
-use super::load::locate;
 use super::schema::{self, Action, RawClient, SourceKind};
 use super::spec::{Client, Model, Operator, Profile, Retry, Scenario, Slo, Source, Surge, Tier};
 use super::trace::Trace;
-
-/// What every part of the build needs: the text (to place errors), the file's name (to name it)
-/// and the folder that files named in the model are read from.
-pub(super) struct Ctx<'a> {
-    pub text: &'a str,
-    pub file: &'a str,
-    pub base: &'a Path,
-}
-
-impl Ctx<'_> {
-    /// An error about `key`, placed at its line and column in the text when it is there.
-    pub fn fail(&self, key: &str, message: String) -> ModelError {
-        let place = locate(self.text, key)
-            .map_or(Place::Whole, |(line, column)| Place::File { line, column });
-        ModelError {
-            file: self.file.to_string(),
-            place,
-            key: Some(key.to_string()),
-            message,
-        }
-    }
-
-    /// Check and build the distribution at `key`.
-    pub fn dist(&self, raw: &RawDist, key: &str) -> Result<Dist, ModelError> {
-        raw.build(self.base).map_err(|m| self.fail(key, m))
-    }
-
-    fn trace(&self, file: &str, key: &str) -> Result<Trace, ModelError> {
-        super::trace::read(&self.base.join(file)).map_err(|m| self.fail(key, m))
-    }
-}
 
 /// Apply defaults and check what spans several keys.
 pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelError> {
@@ -64,7 +33,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     super::limits::series_memory(&scenario, &slo, tiers.len(), ctx)?;
     let operators = operators(raw.operators, &tiers, ctx)?;
     super::population::check_room(&sources, raw.waiting_room.is_some(), ctx)?;
-    let waiting_room = super::waiting_room::build(raw.waiting_room, &sources, ctx)?;
+    let waiting_room = super::build_room::build(raw.waiting_room, &sources, ctx)?;
     Ok(Model {
         file: ctx.file.to_string(),
         scenario,
@@ -427,7 +396,7 @@ fn client(
                     format!("the backoff cap ({cap_s} s) is below its base ({base_s} s)"),
                 ));
             }
-            let (budget, ratio_budget) = super::client_policies::retry_budget(r, &c)?;
+            let (budget, ratio_budget) = super::build_client::retry_budget(r, &c)?;
             Some(Retry {
                 max_attempts: r.max_attempts.0,
                 backoff: r.backoff.unwrap_or_default(),
@@ -439,7 +408,7 @@ fn client(
             })
         }
     };
-    let (breaker, throttle) = super::client_policies::policies(global, own, &c)?;
+    let (breaker, throttle) = super::build_client::policies(global, own, &c)?;
     let timeout = own.and_then(|o| o.timeout).or(global.timeout);
     let refresh = own.and_then(|o| o.refresh).or(global.refresh);
     let give_up_after = own.and_then(|o| o.give_up_after).or(global.give_up_after);

@@ -2,7 +2,7 @@
 //! and the checks that span a tier's keys (a memory limit above the base, CoDel's target within
 //! its interval). Part of `build`.
 
-use super::build::Ctx;
+use super::ctx::Ctx;
 use super::error::ModelError;
 use super::schema::{self, Discipline};
 use super::spec::{Autoscale, Codel, HealthCheck, Restart, Tier};

@@ -136,6 +136,28 @@ pub fn humanize(msg: &str) -> String {
     msg.replace('\n', " ")
 }
 
+/// Line and column of a key path such as `tier[1].threads` in the model text, if it is there.
+pub(crate) fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
+    let doc: toml_edit::Document<String> = toml_edit::Document::parse(text.to_string()).ok()?;
+    let mut item: &toml_edit::Item = doc.as_item();
+    let mut span = None;
+    for seg in key.split('.') {
+        let (name, idx) = match seg.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        let next = item.get(name)?;
+        span = next.span().or(span);
+        item = next;
+        if let Some(i) = idx {
+            let elem = item.get(i)?;
+            span = elem.span().or(span);
+            item = elem;
+        }
+    }
+    span.map(|s| line_column(text, s.start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! that says which longer bucket would do. Not here: the limits on requests held at once and on
 //! events, which depend on the traffic (`experiment::held`, `experiment::guard`).
 
-use super::build::Ctx;
+use super::ctx::Ctx;
 use super::error::ModelError;
 use super::spec::{Scenario, Slo};
 
@@ -54,7 +54,7 @@ pub(super) fn series_memory(
     let series = buckets * columns * 8.0;
     // The window keeps its last buckets, no more than the horizon has.
     let in_window = (slo.window_s / sc.bucket_s).round().clamp(1.0, buckets);
-    let histogram = crate::metrics::collector::histogram_bytes() as f64;
+    let histogram = crate::stats::histogram::histogram_bytes() as f64;
     let window = in_window * histogram;
     let bytes = crate::fmt::human_bytes;
     let count = crate::fmt::human_count;

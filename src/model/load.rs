@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::build::{Ctx, build};
+use super::build::build;
+use super::ctx::Ctx;
 use super::error::{self, ModelError, Place};
 use super::{BUILTIN_NAME, BUILTIN_TEXT, Model, overrides, schema};
 
@@ -181,26 +182,4 @@ fn check_shape(text: &str, file: &str) -> Result<(), ModelError> {
         });
     }
     Ok(())
-}
-
-/// Line and column of a key path such as `tier[1].threads` in the model text, if it is there.
-pub(super) fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
-    let doc: toml_edit::Document<String> = toml_edit::Document::parse(text.to_string()).ok()?;
-    let mut item: &toml_edit::Item = doc.as_item();
-    let mut span = None;
-    for seg in key.split('.') {
-        let (name, idx) = match seg.split_once('[') {
-            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (seg, None),
-        };
-        let next = item.get(name)?;
-        span = next.span().or(span);
-        item = next;
-        if let Some(i) = idx {
-            let elem = item.get(i)?;
-            span = elem.span().or(span);
-            item = elem;
-        }
-    }
-    span.map(|s| error::line_column(text, s.start))
 }

@@ -5,9 +5,12 @@
 //! have their own file.
 
 mod build;
+mod build_client;
+mod build_room;
 mod build_tier;
 pub(crate) mod canonical;
 pub mod client_policies;
+mod ctx;
 pub mod dist;
 pub(crate) mod durations;
 pub mod error;

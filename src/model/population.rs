@@ -5,7 +5,7 @@
 //! and cannot stand behind a waiting room. What a closed population does is `crate::system`'s
 //! business (`population`), not this file's.
 
-use super::build::Ctx;
+use super::ctx::Ctx;
 use super::error::ModelError;
 use super::schema::{Population, RawClient, RawSource, SourceKind};
 use super::spec::Source;

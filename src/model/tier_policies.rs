@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::build::Ctx;
+use super::ctx::Ctx;
 use super::error::ModelError;
 use super::units::{Count, Duration, NonNegative, Places, Probability};
 

@@ -1,58 +1,16 @@
-//! Files a command writes: `summary.json`, `timeseries.csv`, and charts. Every file is written
-//! under a temporary name in the same folder and renamed into place, so an interrupted command
-//! never leaves a half-written file; its mode is 0666 less the umask, as any file the user makes.
+//! Rendering what a command writes: `timeseries.csv`, the sweep's `points.csv`, and charts.
+//!
+//! Not here: how the files reach the disk (atomically, under the folder's lock: `store`), the
+//! report pages (`report`, which draws with these charts).
 
 pub mod chart;
-pub mod journal;
-pub mod lock;
 pub mod points;
-pub mod provenance;
 pub(crate) mod stdout;
 pub mod sweep;
 
-use anyhow::{Context, Result};
-use std::io::Write;
-use std::path::Path;
+use anyhow::Result;
 
 use crate::metrics::TimeSeries;
-
-/// Write `bytes` to `path` atomically: to a temporary file in the same folder (`tempfile`), synced,
-/// then renamed over `path` (`persist`); on any failure the temporary file is removed and `path`
-/// keeps what it held.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} does not name a file", path.display()))?
-        .to_string_lossy();
-    let write = || -> Result<()> {
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        // Readable as any file the user makes (0666 less the umask), as the charts are: a
-        // temporary file is otherwise 0600, and the rename keeps it so.
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let mut tmp = builder
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
-    };
-    write().with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Serialise `value` as pretty JSON into `path`, atomically.
-pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value)?;
-    text.push('\n');
-    write_atomic(path, text.as_bytes())
-}
 
 /// A text cell a spreadsheet opens as text: one that begins with `=`, `+`, `-`, `@`, a tab or a
 /// carriage return (which a spreadsheet would run as a formula) and is not a number gets a `'`
@@ -88,6 +46,15 @@ fn cell(x: f64) -> String {
 /// The time series as CSV, columns in the order README.md lists (a test holds them to it).
 pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(timeseries_header(s))?;
+    for i in 0..s.len() {
+        w.write_record(timeseries_row(s, i))?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// The header of `timeseries.csv`: the columns of `s`, its tiers' and policies' included.
+fn timeseries_header(s: &TimeSeries) -> Vec<String> {
     let mut header: Vec<String> = [
         "t_s",
         "clock",
@@ -150,94 +117,73 @@ pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
             header.push(c.into());
         }
     }
-    w.write_record(&header)?;
-    for i in 0..s.len() {
-        let mut row = vec![
-            cell(s.t_s[i]),
-            chart::clock_label(s.t_s[i], s.start_clock_s),
-        ];
+    header
+}
+
+/// Row `i` of `timeseries.csv`, in the columns of `timeseries_header`.
+fn timeseries_row(s: &TimeSeries, i: usize) -> Vec<String> {
+    let mut row = vec![
+        cell(s.t_s[i]),
+        chart::clock_label(s.t_s[i], s.start_clock_s),
+    ];
+    for col in [
+        &s.users,
+        &s.offered,
+        &s.first_attempts,
+        &s.retries,
+        &s.succeeded,
+        &s.rejected,
+        &s.timed_out,
+        &s.failed,
+        &s.p50_s,
+        &s.p95_s,
+        &s.p99_s,
+    ] {
+        row.push(cell(col[i]));
+    }
+    for t in &s.tiers {
         for col in [
-            &s.users,
-            &s.offered,
-            &s.first_attempts,
-            &s.retries,
-            &s.succeeded,
-            &s.rejected,
-            &s.timed_out,
-            &s.failed,
-            &s.p50_s,
-            &s.p95_s,
-            &s.p99_s,
+            &t.instances_up,
+            &t.busy_threads,
+            &t.queued,
+            &t.memory_max_bytes,
         ] {
             row.push(cell(col[i]));
         }
-        for t in &s.tiers {
-            for col in [
-                &t.instances_up,
-                &t.busy_threads,
-                &t.queued,
-                &t.memory_max_bytes,
-            ] {
-                row.push(cell(col[i]));
-            }
-        }
-        row.push(cell(s.window_success_rate[i]));
-        row.push(cell(s.window_p95_s[i]));
-        for t in &s.tiers {
-            row.push(cell(t.in_rotation[i]));
-        }
-        if let Some(r) = &s.room {
-            for col in [&r.waiting, &r.admitted, &r.abandoned, &r.rejected] {
-                row.push(cell(col[i]));
-            }
-        }
-        if s.has_breaker {
-            row.push(cell(s.short_circuited[i]));
-        }
-        if s.has_throttle {
-            row.push(cell(s.throttled[i]));
-        }
-        for t in &s.tiers {
-            for col in [&t.concurrency_limit, &t.ejected] {
-                if !col.is_empty() {
-                    row.push(cell(col[i]));
-                }
-            }
-        }
-        row.push(cell(s.calls_lost[i]));
-        row.push(cell(s.window_call_success_rate[i]));
-        if s.has_users {
-            for col in [
-                &s.sessions_completed,
-                &s.sessions_lost,
-                &s.window_user_success_rate,
-            ] {
-                row.push(cell(col[i]));
-            }
-        }
-        w.write_record(&row)?;
     }
-    Ok(w.into_inner()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atomic_writes_replace_the_file_and_leave_nothing_else() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("summary.json");
-        write_atomic(&target, b"first").unwrap();
-        write_atomic(&target, b"second").unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"second");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["summary.json"]);
-        // A folder that does not exist: an error naming the file, nothing written.
-        let err = write_atomic(&dir.path().join("no/such.json"), b"x").unwrap_err();
-        assert!(format!("{err:#}").contains("such.json"), "{err:#}");
+    row.push(cell(s.window_success_rate[i]));
+    row.push(cell(s.window_p95_s[i]));
+    for t in &s.tiers {
+        row.push(cell(t.in_rotation[i]));
     }
+    if let Some(r) = &s.room {
+        for col in [&r.waiting, &r.admitted, &r.abandoned, &r.rejected] {
+            row.push(cell(col[i]));
+        }
+    }
+    if s.has_breaker {
+        row.push(cell(s.short_circuited[i]));
+    }
+    if s.has_throttle {
+        row.push(cell(s.throttled[i]));
+    }
+    for t in &s.tiers {
+        for col in [&t.concurrency_limit, &t.ejected] {
+            if !col.is_empty() {
+                row.push(cell(col[i]));
+            }
+        }
+    }
+    row.push(cell(s.calls_lost[i]));
+    row.push(cell(s.window_call_success_rate[i]));
+    if s.has_users {
+        for col in [
+            &s.sessions_completed,
+            &s.sessions_lost,
+            &s.window_user_success_rate,
+        ] {
+            row.push(cell(col[i]));
+        }
+    }
+    row
 }

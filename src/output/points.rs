@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use crate::experiment::sweep::format_number;
+use crate::metrics::outage::OutageCounts;
 use crate::metrics::table::{self, Column, Run};
 use crate::model::error::BadInput;
 
@@ -167,20 +168,6 @@ pub fn write_csv(header: &Header, records: &[Record]) -> Result<Vec<u8>> {
         w.write_record(f)?;
     }
     Ok(w.into_inner()?)
-}
-
-/// How the replications of one point ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct OutageCounts {
-    /// Replications run.
-    pub runs: u32,
-    /// Replications with an outage.
-    pub with_outage: u32,
-    /// Of those, the ones that recovered before the end, and the ones that did not.
-    pub recovered: u32,
-    pub not_recovered: u32,
-    /// Replications whose outage was still on at the end: their downtime is a lower bound.
-    pub still_down_at_end: u32,
 }
 
 /// One point of `sweep.json`.

@@ -4,7 +4,7 @@
 //! finishes its files and removes its journal), and any other failure is an error naming
 //! standard output, which `main` gives the exit code of an I/O error.
 //!
-//! Not here: files (`output::write_atomic`), stderr (messages; `eprintln!` ignores errors).
+//! Not here: files (`store::atomic::write_atomic`), stderr (messages; `eprintln!` ignores errors).
 
 use anyhow::{Context, Result};
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! of its `sweep.json` and shard manifests), the manifest beside a shard's CSV
 //! ([`ShardManifest`]), and [`write_outputs`], the one writer of a finished sweep (`points.csv`,
 //! `sweep.json`, the charts and the terminal table), used by `surge sweep` on one machine and by
-//! `surge merge` for shards.
+//! `surge merge` for shards, which then write the report pages (`report::sweep`).
 //!
 //! Running the points, journaling them and finding the shards are the commands' business.
 
@@ -13,10 +13,11 @@ use std::path::Path;
 use crate::experiment::shard::Shard;
 use crate::experiment::sweep::{self, Vary};
 use crate::fmt::human_duration;
+use crate::metrics::outage::OutageCounts;
 use crate::metrics::slo::Criterion;
 use crate::metrics::table;
-use crate::output::points::{self, GridValue, Header, OutageCounts, PointStats, Record, SweepDoc};
-use crate::output::{self, chart};
+use crate::output::chart;
+use crate::output::points::{self, GridValue, Header, PointStats, Record, SweepDoc};
 
 /// Metrics drawn against the varied key, in panel order.
 const KEY_METRICS: &[&str] = &[
@@ -80,9 +81,9 @@ pub struct ShardManifest {
 }
 
 /// Write a finished sweep, from one machine or merged from shards: `points.csv`, `sweep.json`
-/// and the charts. The table to print (empty when `quiet`) comes back for the caller to print
-/// once its own files are in order (its journal removed), so that a closed or full stdout loses
-/// only the table. The statistics come from the records as written, so a merged sweep gives the
+/// and the charts (the caller then writes the report pages from these files). The table to print
+/// (empty when `quiet`) comes back for the caller to print once its own files are in order (its
+/// journal removed), so that a closed or full stdout loses only the table. The statistics come from the records as written, so a merged sweep gives the
 /// same bytes as one run on one machine.
 pub fn write_outputs(
     dir: &Path,
@@ -93,7 +94,7 @@ pub fn write_outputs(
 ) -> Result<String> {
     let keys = id.keys();
     let grid = sweep::grid(&id.vary);
-    output::write_atomic(
+    crate::store::atomic::write_atomic(
         &dir.join("points.csv"),
         &points::write_csv(header, records)?,
     )?;
@@ -110,7 +111,7 @@ pub fn write_outputs(
         criterion: id.criterion,
         surge_version: id.surge_version.clone(),
     };
-    output::write_json(&dir.join("sweep.json"), &serde_json::to_value(&doc)?)?;
+    crate::store::atomic::write_json(&dir.join("sweep.json"), &serde_json::to_value(&doc)?)?;
     let title = format!(
         "{} — {} points x {} replications",
         id.model,
@@ -118,8 +119,6 @@ pub fn write_outputs(
         id.reps
     );
     draw(&title, &id.vary, &doc.points, id.criterion, dir)?;
-    let folder = crate::report::sweep::SweepFolder::read(dir)?;
-    crate::report::write(dir, &crate::report::sweep::build(&folder))?;
     if quiet {
         return Ok(String::new());
     }

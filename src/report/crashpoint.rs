@@ -9,8 +9,8 @@ use std::path::Path;
 use super::{Block, Chart, Report, Section, Table};
 use crate::experiment::crashpoint::{CrashPoint, Method, Try};
 use crate::experiment::sweep::format_number;
-use crate::output::provenance::Provenance;
 use crate::store::json::{Documented, read_json};
+use crate::store::provenance::Provenance;
 
 /// A crash-point search's folder.
 pub struct CrashFolder {

@@ -25,7 +25,7 @@ pub mod sweep;
 use anyhow::Result;
 use std::path::Path;
 
-use crate::output::provenance::Provenance;
+use crate::store::provenance::Provenance;
 
 /// A report: what `report.html` and `report.md` show, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -246,8 +246,8 @@ pub fn model_and_provenance(
 
 /// Write `report.html` and `report.md` into `dir`, each atomically.
 pub fn write(dir: &Path, report: &Report) -> Result<()> {
-    crate::output::write_atomic(&dir.join("report.html"), html::render(report).as_bytes())?;
-    crate::output::write_atomic(&dir.join("report.md"), markdown::render(report).as_bytes())
+    crate::store::atomic::write_atomic(&dir.join("report.html"), html::render(report).as_bytes())?;
+    crate::store::atomic::write_atomic(&dir.join("report.md"), markdown::render(report).as_bytes())
 }
 
 #[cfg(test)]

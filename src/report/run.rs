@@ -16,9 +16,9 @@ use crate::metrics::Summary;
 use crate::metrics::means::{SummaryCi, SummaryMeans};
 use crate::metrics::run_summary::RunSummary;
 use crate::output::chart::clock_label;
-use crate::output::provenance::Provenance;
 use crate::stats::mean_ci95;
 use crate::store::json::{Documented, read_json};
+use crate::store::provenance::Provenance;
 
 /// What a run's folder holds that the report reads.
 pub struct RunFolder {

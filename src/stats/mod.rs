@@ -7,6 +7,7 @@
 use statrs::distribution::{ContinuousCDF, Normal};
 
 mod crossing;
+pub(crate) mod histogram;
 
 pub use crossing::fit_crossing;
 

@@ -3,7 +3,7 @@
 //! and [`Documented`], a document with the provenance written beside its fields. An error names
 //! the file, and for a field of the wrong shape its JSON path (`variants[1].key[0].values`); a
 //! file that is not the document it should be is bad input (exit code 2). It is not the writer
-//! (`output::write_json`), and it reads no CSV.
+//! (`store::atomic::write_json`), and it reads no CSV.
 
 use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::error::BadInput;
-use crate::output::provenance::Provenance;
+use crate::store::provenance::Provenance;
 
 /// The document of type `T` in the JSON file `path`.
 pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {

@@ -9,6 +9,7 @@
 
 use super::World;
 use crate::engine::{Calendar, Time};
+use crate::metrics::slo::Criterion;
 
 use super::events::Event;
 
@@ -27,6 +28,18 @@ pub enum Until {
     /// Did it go down by users? Yes at the first completed window whose share of sessions that
     /// got every page is below `slo.outage_below` (`crate::metrics::outage::detect_users`).
     FirstUserOutage,
+}
+
+impl Until {
+    /// The question that stops a run as soon as it fails by `criterion`.
+    pub(crate) fn first_failure(criterion: Criterion) -> Until {
+        match criterion {
+            Criterion::Outage => Until::FirstOutage,
+            Criterion::Slo => Until::FirstSloBreach,
+            Criterion::CallOutage => Until::FirstCallOutage,
+            Criterion::UserOutage => Until::FirstUserOutage,
+        }
+    }
 }
 
 impl World<'_> {

@@ -28,6 +28,7 @@ mod fuzz_regressions;
 mod guard;
 mod honest;
 mod journal_common;
+mod layers;
 mod levels;
 mod levels_compare;
 mod policies;

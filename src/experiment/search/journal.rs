@@ -1,7 +1,7 @@
 //! The crash-point search's journal: its first line (which search it belongs to), its columns,
 //! and reading an earlier try's runs back so a search started again does not run them again.
 //!
-//! Not here: the journal file's format and atomic writes (`crate::output::journal`).
+//! Not here: the journal file's format and atomic writes (`store::journal`).
 
 use anyhow::{Result, bail};
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use super::super::crashpoint::Search;
 use super::plan::RunId;
 use crate::model::Model;
 use crate::model::error::BadInput;
-use crate::output::journal::{self, Journal};
+use crate::store::journal::{self, Journal};
 
 /// The columns of a crash-point journal.
 pub(super) const JOURNAL_HEADER: [&str; 4] = ["value", "rep", "seed", "outage"];

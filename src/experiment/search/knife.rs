@@ -6,7 +6,7 @@
 //! two adjacent whole values would never end: the crossing is on the value itself). The answer
 //! is the value, its probability with its interval, and its two neighbours.
 //!
-//! Not here: the rest of the procedure (`super::plan::decide`), the words printed
+//! Not here: the rest of the procedure (`super::decide`), the words printed
 //! (`crate::commands::crashpoint`).
 
 use super::plan::{Asker, Plan, Side, Verdict};

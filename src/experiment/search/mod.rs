@@ -17,7 +17,7 @@
 //! near its crossing until its profile-likelihood interval is narrower than the tolerance (or,
 //! for counts, lies between two adjacent whole values).
 //!
-//! Every finished run can be appended to a journal (`output::journal`) as it ends; a search
+//! Every finished run can be appended to a journal (`store::journal`) as it ends; a search
 //! started again with the journal's runs reads them instead of running them again.
 //!
 //! Not here: the result types (`super::crashpoint`), the logistic fit (`crate::stats`), the files
@@ -26,6 +26,7 @@
 //! Split by concern: `plan` (the decision procedure), `run` (the executor and speculation),
 //! `journal` (the search's journal); here, the search put together from a `Search`.
 
+mod decide;
 mod journal;
 mod knife;
 mod plan;
@@ -126,7 +127,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             None => Ok(()),
         }
     };
-    let never = std::sync::atomic::AtomicBool::new(false);
+    let never = super::runner::Stop::new();
     let found = find(
         &plan,
         s.jobs,
@@ -146,6 +147,16 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
             _ => e,
         },
     )?;
+    let cp = answer(s, seed, found)?;
+    if let Some(path) = s.journal {
+        crate::store::journal::remove(path)?;
+    }
+    Ok(cp)
+}
+
+/// The crash point of `s` (seeded with `seed`) from what the search `found`; an error when
+/// the probability did not cross, or the procedure gave no answer.
+fn answer(s: &Search, seed: u64, found: Found) -> Result<CrashPoint> {
     let to_try = |(v, outs): &(f64, Vec<bool>)| {
         let outages = outs.iter().filter(|x| **x).count() as u32;
         Try {
@@ -191,7 +202,7 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         points,
         tries,
         seed,
-        seeds: seeds.name().to_string(),
+        seeds: s.seeds.name().to_string(),
         max_runs_reached,
         budget_reached: found.budget_reached,
         runs_simulated: found.simulated,
@@ -231,15 +242,12 @@ pub fn crash_point(s: &Search) -> Result<CrashPoint> {
         }
         other => bail!("the crash-point search ended without an answer: {other:?}"),
     }
-    if let Some(path) = s.journal {
-        crate::output::journal::remove(path)?;
-    }
     Ok(cp)
 }
 
 /// Whether the run fails by `criterion` (an outage, or any break of the SLO, as the model's SLO
 /// section defines them). The run stops at its first failure: the answer cannot change after it.
 fn failed(model: &Model, seed: u64, criterion: Criterion) -> bool {
-    let stop = Limits::until(criterion.until());
+    let stop = Limits::until(crate::system::Until::first_failure(criterion));
     criterion.failed(&super::run_bounded(model, seed, &stop).summary)
 }

@@ -9,11 +9,11 @@
 
 use anyhow::{Result, anyhow, bail};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::mpsc;
 
+use super::super::runner::{Runner, Stop};
 use super::super::sweep::{Interrupted, format_number};
-use super::plan::{Asker, Plan, RunId, Verdict, decide};
-use std::sync::atomic::{AtomicBool, Ordering};
+use super::decide::decide;
+use super::plan::{Asker, Plan, RunId, Verdict};
 
 /// What the search found.
 #[derive(Debug, Clone)]
@@ -42,69 +42,45 @@ pub struct Found {
 /// One run to do: the outage of replication `rep` at `value`, ready to go to a thread.
 pub type Job = Box<dyn FnOnce() -> bool + Send>;
 
-/// Run the procedure to its end on `jobs` threads (or, once `stop` is set, until the runs in
-/// flight are done: then `Interrupted`). `known`: runs done before (a journal);
-/// `make` prepares a run (loading the model at a new value: its errors stop the search);
-/// `finished` sees each run as it ends.
+/// Run the procedure to its end on `jobs` threads (`super::super::runner`; once `stop` is set,
+/// until the runs in flight are done: then `Interrupted`). `known`: runs done before (a
+/// journal); `make` prepares a run (loading the model at a new value: its errors stop the
+/// search); `finished` sees each run as it ends.
 pub fn find(
     p: &Plan,
     jobs: usize,
     mut known: BTreeMap<RunId, bool>,
-    stop: &AtomicBool,
+    stop: &Stop,
     make: &mut dyn FnMut(RunId) -> Result<Job>,
     finished: &mut dyn FnMut(RunId, bool) -> Result<()>,
 ) -> Result<Found> {
-    let jobs = jobs.max(1);
+    let runner = Runner::new(jobs, stop);
+    let mut flight = runner.flight::<RunId, bool>();
     // Past the deadline, `max_runs` is cut to the runs asked for so far: the procedure waits
     // on those, then answers as at `--max-runs` (it asks in a fixed order, so the cut grants
     // it the same runs again).
     let cap = u64::from(p.max_runs) * 3 + 100;
     let mut p = p.clone();
     let p = &mut p;
-    let mut budget_reached = false;
-    let from_journal = known.len() as u32;
-    let (tx, rx) = mpsc::channel::<(RunId, std::thread::Result<bool>)>();
+    let mut tally = Tally {
+        from_journal: known.len() as u32,
+        ..Tally::default()
+    };
     let mut running: BTreeSet<RunId> = BTreeSet::new();
     // When each run in flight started, and the longest a failing run has taken here: a run
     // in flight for longer than that is guessed to hold (a failing run stops at its first
     // failure). Wall time steers speculation only, never the answer.
     let mut started: BTreeMap<RunId, std::time::Instant> = BTreeMap::new();
     let mut longest_failing: Option<std::time::Duration> = None;
-    let mut simulated = 0;
-    let mut idle_waits = 0;
     loop {
         let mut a = Asker::new(&known);
         if let Some(verdict) = decide(p, &mut a) {
-            let tries: Vec<(f64, Vec<bool>)> = a
-                .values()
-                .into_iter()
-                .map(|v| {
-                    let n = a.count(v).0;
-                    (v, (0..n).map(|r| known[&RunId::new(v, r)]).collect())
-                })
-                .collect();
-            let batches = a
-                .batches
-                .iter()
-                .map(|&(v, from, to)| (v, (from..to).map(|r| known[&RunId::new(v, r)]).collect()))
-                .collect();
-            let larger_crashes = a.larger_crashes.unwrap_or(false);
             // Runs still going are speculation whose answer is not needed: left to end
             // unheard (the threads are not joined).
-            return Ok(Found {
-                larger_crashes,
-                unused: known.len() as u32 - a.runs(),
-                verdict,
-                tries,
-                batches,
-                simulated,
-                from_journal,
-                idle_waits,
-                budget_reached,
-            });
+            return Ok(found(&a, &known, verdict, tally));
         }
-        if !budget_reached && p.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-            budget_reached = true;
+        if !tally.budget_reached && p.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            tally.budget_reached = true;
             p.max_runs = p.max_runs.min(a.runs());
             continue;
         }
@@ -120,66 +96,100 @@ pub fn find(
             );
         }
         // Stopping (Ctrl-C): no new run; once those in flight are in, the search ends.
-        let stopping = stop.load(Ordering::SeqCst);
-        if stopping && running.is_empty() {
+        if stop.is_set() && running.is_empty() {
             bail!(Interrupted(format!(
                 "interrupted with {} runs done",
                 known.len()
             )));
         }
-        let free = if stopping {
-            0
-        } else {
-            jobs.saturating_sub(running.len())
+        let outlasting: Vec<RunId> = match longest_failing {
+            Some(d) => (started.iter())
+                .filter(|(_, t)| t.elapsed() > d)
+                .map(|(id, _)| *id)
+                .collect(),
+            None => Vec::new(),
         };
-        let mut start: Vec<RunId> = a
-            .missing
-            .iter()
-            .copied()
-            .filter(|id| !running.contains(id))
-            .take(free)
-            .collect();
-        if start.len() < free {
-            let out: Vec<RunId> = running.iter().chain(&a.missing).copied().collect();
-            let outlasting: Vec<RunId> = match longest_failing {
-                Some(d) => started
-                    .iter()
-                    .filter(|(_, t)| t.elapsed() > d)
-                    .map(|(id, _)| *id)
-                    .collect(),
-                None => Vec::new(),
-            };
-            start.extend(speculate(p, &known, &out, &outlasting, free - start.len()));
-        }
-        for id in start {
-            let job = make(id)?;
+        for id in to_start(p, &a, &known, &running, &outlasting, flight.free()) {
+            flight.start(id, make(id)?);
             running.insert(id);
             started.insert(id, std::time::Instant::now());
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-                let _ = tx.send((id, out));
-            });
         }
-        if running.len() < jobs {
-            idle_waits += 1;
+        if flight.running() == 0 && stop.is_set() {
+            continue; // stopped since the look above: nothing to wait for
         }
-        let (id, out) = rx.recv().map_err(|_| anyhow!("every run thread is gone"))?;
+        if flight.running() < runner.jobs {
+            tally.idle_waits += 1;
+        }
+        let (id, out) = flight.wait()?;
         running.remove(&id);
         let took = started.remove(&id).map(|t| t.elapsed());
-        let crashed = out.map_err(|_| {
+        let crashed = out.map_err(|()| {
             anyhow!(
                 "the run at {} replication {} panicked",
                 format_number(id.value()),
                 id.rep
             )
         })?;
-        simulated += 1;
+        tally.simulated += 1;
         if crashed {
             longest_failing = longest_failing.max(took);
         }
         known.insert(id, crashed);
         finished(id, crashed)?;
+    }
+}
+
+/// What `find` counts as it goes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    simulated: u32,
+    from_journal: u32,
+    idle_waits: u32,
+    budget_reached: bool,
+}
+
+/// The runs to start now, `free` at most: those the procedure asks for and are not in flight,
+/// then, while threads would idle, what it would ask for next (`speculate`).
+fn to_start(
+    p: &Plan,
+    a: &Asker,
+    known: &BTreeMap<RunId, bool>,
+    running: &BTreeSet<RunId>,
+    outlasting: &[RunId],
+    free: usize,
+) -> Vec<RunId> {
+    let mut start: Vec<RunId> = (a.missing.iter().copied())
+        .filter(|id| !running.contains(id))
+        .take(free)
+        .collect();
+    if start.len() < free {
+        let out: Vec<RunId> = running.iter().chain(&a.missing).copied().collect();
+        start.extend(speculate(p, known, &out, outlasting, free - start.len()));
+    }
+    start
+}
+
+/// What the search found, once the procedure answered `verdict` from the runs `known`.
+fn found(a: &Asker, known: &BTreeMap<RunId, bool>, verdict: Verdict, tally: Tally) -> Found {
+    let tries: Vec<(f64, Vec<bool>)> = (a.values().into_iter())
+        .map(|v| {
+            let n = a.count(v).0;
+            (v, (0..n).map(|r| known[&RunId::new(v, r)]).collect())
+        })
+        .collect();
+    let batches = (a.batches.iter())
+        .map(|&(v, from, to)| (v, (from..to).map(|r| known[&RunId::new(v, r)]).collect()))
+        .collect();
+    Found {
+        larger_crashes: a.larger_crashes.unwrap_or(false),
+        unused: known.len() as u32 - a.runs(),
+        verdict,
+        tries,
+        batches,
+        simulated: tally.simulated,
+        from_journal: tally.from_journal,
+        idle_waits: tally.idle_waits,
+        budget_reached: tally.budget_reached,
     }
 }
 

@@ -1,9 +1,10 @@
 //! Tests of the crash-point search: the procedure, speculation and the executor.
 
+use super::decide::decide;
 use super::plan::*;
 use super::run::*;
 use super::*;
-use std::sync::atomic::AtomicBool;
+use crate::experiment::runner::Stop;
 
 fn plan(lo: f64, hi: f64, integer: bool) -> Plan {
     Plan {
@@ -35,7 +36,7 @@ fn run(p: &Plan, jobs: usize, outcome: fn(f64) -> f64) -> Found {
         p,
         jobs,
         BTreeMap::new(),
-        &AtomicBool::new(false),
+        &Stop::new(),
         &mut coin(outcome),
         &mut |_, _| Ok(()),
     )
@@ -55,7 +56,7 @@ fn bracket_of_10_and_11(jobs: usize, crash: impl Fn(f64, u32) -> bool, case: &st
         &p,
         jobs,
         BTreeMap::new(),
-        &AtomicBool::new(false),
+        &Stop::new(),
         &mut make,
         &mut |_, _| Ok(()),
     )
@@ -219,7 +220,7 @@ fn runs_already_known_are_not_run_again() {
         &p,
         2,
         BTreeMap::new(),
-        &AtomicBool::new(false),
+        &Stop::new(),
         &mut coin(step),
         &mut |id, y| {
             all.insert(id, y);
@@ -237,7 +238,7 @@ fn runs_already_known_are_not_run_again() {
         &p,
         2,
         kept.clone(),
-        &AtomicBool::new(false),
+        &Stop::new(),
         &mut coin(step),
         &mut |id, _| {
             assert!(!kept.contains_key(&id), "{id:?} ran again");

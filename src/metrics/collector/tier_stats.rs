@@ -4,8 +4,9 @@
 use crate::engine::Time;
 use hdrhistogram::Histogram;
 
-use super::{Level, new_histogram};
+use super::Level;
 use crate::metrics::record::Pending;
+use crate::stats::histogram::new_histogram;
 
 /// Per-tier measures.
 #[derive(Debug, Clone)]

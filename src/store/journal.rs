@@ -52,7 +52,7 @@ impl Journal {
                 bytes.extend(line(r)?);
             }
         }
-        super::write_atomic(path, &bytes)?;
+        super::atomic::write_atomic(path, &bytes)?;
         let file = OpenOptions::new()
             .append(true)
             .open(path)
