@@ -88,7 +88,7 @@ struct SweepFig<'a> {
 /// The sweep's x scale and the position of each point (NaN: left out).
 fn sweep_x(axis: &Axis, plot_w: u32, width: &dyn Fn(&str) -> u32) -> (Scale, Vec<f64>) {
     let xs: Vec<f64> = axis.x.clone();
-    match &axis.labels {
+    let (lo, hi, ticks) = match &axis.labels {
         Some(labels) => {
             let finite = || xs.iter().copied().filter(|v| v.is_finite());
             let last = labels.len().max(1) as f64 - 1.0;
@@ -107,30 +107,23 @@ fn sweep_x(axis: &Axis, plot_w: u32, width: &dyn Fn(&str) -> u32) -> (Scale, Vec
                 .map(|(i, n)| (i as f64, n.clone()))
                 .collect();
             let ticks = category_ticks(&names, (lo, hi), plot_w, max_w, width, width);
-            (
-                Scale {
-                    lo,
-                    hi,
-                    log: false,
-                    ticks,
-                },
-                xs,
-            )
+            (lo, hi, ticks)
         }
         None => {
             let (lo, hi) = padded_range(xs.iter().copied(), 0.04);
             let ticks = grid_or_nice_ticks(&xs, (lo, hi), plot_w, width, 14, 12);
-            (
-                Scale {
-                    lo,
-                    hi,
-                    log: false,
-                    ticks,
-                },
-                xs,
-            )
+            (lo, hi, ticks)
         }
-    }
+    };
+    (
+        Scale {
+            lo,
+            hi,
+            log: false,
+            ticks,
+        },
+        xs,
+    )
 }
 
 /// The y scale of one metric panel: fixed 0..1 for probabilities, else from zero (or the lowest
@@ -369,7 +362,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::super::samples::{keep_sample, size_of};
+    use super::super::samples::{draw_sample, keep_sample, size_of};
     use super::*;
 
     #[test]
@@ -442,26 +435,19 @@ mod tests {
     #[test]
     fn draws_sample_sweep() {
         let (axis, metrics) = sample_sweep();
-        let dir = tempfile::tempdir().unwrap();
-        let (png, svg) = (dir.path().join("sweep.png"), dir.path().join("sweep.svg"));
-        draw_sweep(
-            "ircc-2016 — sweep of web instances",
-            &axis,
-            &metrics,
-            &png,
-            &svg,
-        )
-        .unwrap();
-        assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
-        assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
-        let text = std::fs::read_to_string(&svg).unwrap();
+        let text = draw_sample("sample-sweep", |png, svg| {
+            draw_sweep(
+                "ircc-2016 — sweep of web instances",
+                &axis,
+                &metrics,
+                png,
+                svg,
+            )
+        });
         assert!(text.contains("recovery time (h)"), "seconds shown in hours");
         assert!(text.contains("p95 latency (s)"));
         assert!(text.contains("outage probability"));
         assert!(text.contains("tier.web.instances"));
-        // No temporary files left behind.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
-        keep_sample(&png, &svg, "sample-sweep");
     }
 
     /// 6 x 5 grid of web instances against the surge peak.
