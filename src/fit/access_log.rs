@@ -122,85 +122,16 @@ impl AccessLog {
         while i < b.len() {
             let c = b[i];
             let field = if flavour == Flavour::Nginx && c == b'$' {
-                let braced = b.get(i + 1) == Some(&b'{');
-                let start = if braced { i + 2 } else { i + 1 };
-                let mut j = start;
-                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
-                    j += 1;
-                }
-                if j == start {
-                    return Err(format!(
-                        "log format: `$` at column {} names no variable",
-                        i + 1
-                    ));
-                }
-                let name = &format[start..j];
-                i = if braced { j + 1 } else { j };
-                Some(match name {
-                    "time_local" => Field::ClockEnd,
-                    "time_iso8601" => Field::IsoEnd,
-                    "msec" => Field::MsecEnd,
-                    "request" => Field::Request,
-                    "request_uri" | "uri" => Field::Path,
-                    "status" => Field::Status,
-                    "request_time" => Field::Duration(1.0),
-                    "upstream_response_time" => Field::Upstream,
-                    "remote_addr" => Field::Client,
-                    "http_user_agent" => Field::Agent,
-                    _ => Field::Skip,
-                })
+                let (f, next) = nginx_variable(format, i)?;
+                i = next;
+                Some(f)
             } else if flavour == Flavour::Apache && c == b'%' {
-                let mut j = i + 1;
-                if b.get(j) == Some(&b'%') {
+                let (f, next) = apache_directive(format, i, &mut resolution)?;
+                i = next;
+                if f.is_none() {
                     lit.push('%');
-                    i = j + 1;
-                    continue;
                 }
-                let mut last = false;
-                while j < b.len() && (b[j] == b'<' || b[j] == b'>') {
-                    last = b[j] == b'>';
-                    j += 1;
-                }
-                let mut arg = "";
-                if b.get(j) == Some(&b'{') {
-                    let close = format[j..].find('}').ok_or_else(|| {
-                        format!("log format: `{{` at column {} is not closed", j + 1)
-                    })?;
-                    arg = &format[j + 1..j + close];
-                    j += close + 1;
-                }
-                let Some(&d) = b.get(j) else {
-                    return Err("log format ends in `%`".into());
-                };
-                i = j + 1;
-                let _ = last;
-                Some(match (d, arg) {
-                    (b't', "") => Field::ClockStart,
-                    (b't', _) => {
-                        return Err(format!(
-                            "log format: %{{{arg}}}t (a custom time format) is not supported; use %t"
-                        ));
-                    }
-                    (b'r', _) => Field::Request,
-                    (b'h' | b'a', _) => Field::Client,
-                    (b'i', a) if a.eq_ignore_ascii_case("user-agent") => Field::Agent,
-                    (b'U', _) => Field::Path,
-                    (b's', _) => Field::Status,
-                    (b'D', _) => {
-                        resolution = 1e-6;
-                        Field::Duration(1e-6)
-                    }
-                    (b'T', "" | "s") => {
-                        resolution = 1.0;
-                        Field::Duration(1.0)
-                    }
-                    (b'T', "ms") => Field::Duration(1e-3),
-                    (b'T', "us") => {
-                        resolution = 1e-6;
-                        Field::Duration(1e-6)
-                    }
-                    _ => Field::Skip,
-                })
+                f
             } else {
                 lit.push(c as char);
                 i += 1;
@@ -274,6 +205,97 @@ impl AccessLog {
         self.cache.1 = v;
         Some(v)
     }
+}
+
+/// The nginx variable (`$name` or `${name}`) at byte `i` of `format`: its field, and the byte
+/// after it.
+fn nginx_variable(format: &str, i: usize) -> Result<(Field, usize), String> {
+    let b = format.as_bytes();
+    let braced = b.get(i + 1) == Some(&b'{');
+    let start = if braced { i + 2 } else { i + 1 };
+    let mut j = start;
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+        j += 1;
+    }
+    if j == start {
+        return Err(format!(
+            "log format: `$` at column {} names no variable",
+            i + 1
+        ));
+    }
+    let name = &format[start..j];
+    let next = if braced { j + 1 } else { j };
+    let field = match name {
+        "time_local" => Field::ClockEnd,
+        "time_iso8601" => Field::IsoEnd,
+        "msec" => Field::MsecEnd,
+        "request" => Field::Request,
+        "request_uri" | "uri" => Field::Path,
+        "status" => Field::Status,
+        "request_time" => Field::Duration(1.0),
+        "upstream_response_time" => Field::Upstream,
+        "remote_addr" => Field::Client,
+        "http_user_agent" => Field::Agent,
+        _ => Field::Skip,
+    };
+    Ok((field, next))
+}
+
+/// The Apache directive (`%x`, `%>x`, `%{arg}x`) at byte `i` of `format`: its field (none for
+/// `%%`, a literal `%`), and the byte after it. A duration directive sets the `resolution` of
+/// the times read.
+fn apache_directive(
+    format: &str,
+    i: usize,
+    resolution: &mut f64,
+) -> Result<(Option<Field>, usize), String> {
+    let b = format.as_bytes();
+    let mut j = i + 1;
+    if b.get(j) == Some(&b'%') {
+        return Ok((None, j + 1));
+    }
+    while j < b.len() && (b[j] == b'<' || b[j] == b'>') {
+        j += 1;
+    }
+    let mut arg = "";
+    if b.get(j) == Some(&b'{') {
+        let close = format[j..]
+            .find('}')
+            .ok_or_else(|| format!("log format: `{{` at column {} is not closed", j + 1))?;
+        arg = &format[j + 1..j + close];
+        j += close + 1;
+    }
+    let Some(&d) = b.get(j) else {
+        return Err("log format ends in `%`".into());
+    };
+    let field = match (d, arg) {
+        (b't', "") => Field::ClockStart,
+        (b't', _) => {
+            return Err(format!(
+                "log format: %{{{arg}}}t (a custom time format) is not supported; use %t"
+            ));
+        }
+        (b'r', _) => Field::Request,
+        (b'h' | b'a', _) => Field::Client,
+        (b'i', a) if a.eq_ignore_ascii_case("user-agent") => Field::Agent,
+        (b'U', _) => Field::Path,
+        (b's', _) => Field::Status,
+        (b'D', _) => {
+            *resolution = 1e-6;
+            Field::Duration(1e-6)
+        }
+        (b'T', "" | "s") => {
+            *resolution = 1.0;
+            Field::Duration(1.0)
+        }
+        (b'T', "ms") => Field::Duration(1e-3),
+        (b'T', "us") => {
+            *resolution = 1e-6;
+            Field::Duration(1e-6)
+        }
+        _ => Field::Skip,
+    };
+    Ok((Some(field), j + 1))
 }
 
 /// Whether `hay` holds `lit` at `at` (a byte loop: the literals are a few bytes long).

@@ -420,6 +420,24 @@ pub fn field<'l>(line: &'l str, fields: &[(usize, usize)], i: usize) -> &'l str 
     fields.get(i).map_or("", |&(s, e)| &line[s..e])
 }
 
+/// Split one CSV row of a file with a header into `out` (as `split_csv`), which must have as
+/// many fields as the header has columns (`width`).
+pub(crate) fn split_row(
+    line: &str,
+    out: &mut Vec<(usize, usize)>,
+    width: usize,
+) -> Result<(), String> {
+    split_csv(line, out);
+    if out.len() != width {
+        return Err(format!(
+            "{} fields where the header has {}",
+            out.len(),
+            width
+        ));
+    }
+    Ok(())
+}
+
 /// Split one CSV line into fields (double quotes around a field, `""` inside it), into `out`
 /// as byte ranges of `line` without the quotes (a quoted field's `""` stays doubled: the fields
 /// read by number never hold quotes).

@@ -7,7 +7,7 @@
 //! timers and JMeter's own time: the think time of a closed test) is summarised for `closed`.
 
 use super::closed::ThreadGaps;
-use super::input::{FormatInfo, Header, LineParser, Requests, field, split_csv};
+use super::input::{FormatInfo, Header, LineParser, Requests, field, split_row};
 
 #[derive(Debug, Default)]
 pub struct Jtl {
@@ -43,14 +43,7 @@ impl LineParser for Jtl {
         self.gaps.notes()
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
-        split_csv(line, &mut self.fields);
-        if self.fields.len() != self.width {
-            return Err(format!(
-                "{} fields where the header has {}",
-                self.fields.len(),
-                self.width
-            ));
-        }
+        split_row(line, &mut self.fields, self.width)?;
         let fields = &self.fields;
         let f = |i: usize| field(line, fields, i);
         let ts: f64 = f(self.time)

@@ -5,7 +5,7 @@
 //! (time to first byte) is averaged for fit.json; `vus` samples give the concurrency of the
 //! requests that follow. Other metrics are read and set aside.
 
-use super::input::{FormatInfo, Header, LineParser, Requests, field, path_of, split_csv};
+use super::input::{FormatInfo, Header, LineParser, Requests, field, path_of, split_row};
 use super::timefmt::parse_iso;
 
 #[derive(Debug, Default)]
@@ -54,14 +54,7 @@ impl LineParser for K6 {
         ]
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
-        split_csv(line, &mut self.fields);
-        if self.fields.len() != self.width {
-            return Err(format!(
-                "{} fields where the header has {}",
-                self.fields.len(),
-                self.width
-            ));
-        }
+        split_row(line, &mut self.fields, self.width)?;
         let fields = &self.fields;
         let f = |i: usize| field(line, fields, i);
         let metric = f(self.metric);

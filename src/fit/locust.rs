@@ -14,7 +14,7 @@
 //! width is not the header's, or whose count grew by more than [`MAX_REQUESTS_PER_S`] a second,
 //! is a bad line: never read as zeros, never a trillion records.
 
-use super::input::{FormatInfo, Header, LineParser, Requests, field, split_csv};
+use super::input::{FormatInfo, Header, LineParser, Requests, field, split_row};
 
 const LEVELS: [(&str, f64); 11] = [
     ("50%", 0.5),
@@ -76,14 +76,7 @@ impl LineParser for Locust {
         Ok(true)
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
-        split_csv(line, &mut self.fields);
-        if self.fields.len() != self.width {
-            return Err(format!(
-                "{} fields where the header has {}",
-                self.fields.len(),
-                self.width
-            ));
-        }
+        split_row(line, &mut self.fields, self.width)?;
         let fields = &self.fields;
         let f = |i: usize| field(line, fields, i);
         if f(self.name) != "Aggregated" {

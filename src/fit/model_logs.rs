@@ -7,7 +7,7 @@
 use super::logs_fit::ServiceGiven;
 use super::model_toml::{ms, num, secs, span};
 use super::report::Fit;
-use super::sessions_fit::Sessions;
+use super::sessions_fit::{Sessions, ThinkFit};
 
 /// A service given rather than fitted: its comment lines and its distribution.
 pub(crate) struct GivenLines {
@@ -95,9 +95,20 @@ pub(crate) fn users_sources(t: &mut String, fit: &Fit) -> Result<(), String> {
     let src = &fit.logs.model_source;
     let users = src.users.ok_or("a users source needs its users")?;
     let response = src.nominal_response_s.unwrap_or(f64::NAN);
-    let st = &s.starts;
     let files = super::model_toml::comment_safe(&fit.logs.provenance.sessions.join(", "));
-    let lines = [
+    for l in &sessions_comment(s, think, &files, response) {
+        push(t, l);
+    }
+    visitors_source(t, s, think, users);
+    assets_source(t, s);
+    Ok(())
+}
+
+/// The comment above the users source: what was measured of the sessions (starts, pages,
+/// think) and how Little's law gives the users.
+fn sessions_comment(s: &Sessions, think: &ThinkFit, files: &str, response: f64) -> Vec<String> {
+    let st = &s.starts;
+    vec![
         format!(
             "# Measured from {files}: sessions, a client's requests (address and user agent where the log"
         ),
@@ -162,6 +173,13 @@ pub(crate) fn users_sources(t: &mut String, fit: &Fit) -> Result<(), String> {
             ms(think.best.mean_s)
         ),
         "# ASSUMPTION: sessions begin as a Poisson process around that rate.".into(),
+    ]
+}
+
+/// The `kind = "users"` source of the visitors, with their returns when the data map them.
+fn visitors_source(t: &mut String, s: &Sessions, think: &ThinkFit, users: f64) {
+    let st = &s.starts;
+    let lines = [
         "[[source]]".into(),
         "name = \"visitors\"".into(),
         "kind = \"users\"".into(),
@@ -190,6 +208,12 @@ pub(crate) fn users_sources(t: &mut String, fit: &Fit) -> Result<(), String> {
         );
     }
     push(t, "");
+}
+
+/// The assets as a requests source at so many per page view with the sessions' profile, when
+/// the log holds any.
+fn assets_source(t: &mut String, s: &Sessions) {
+    let st = &s.starts;
     if s.assets > 0 {
         let rate = st.baseline_rate_per_s * s.pages.mean * s.assets_per_page;
         push(
@@ -211,7 +235,6 @@ pub(crate) fn users_sources(t: &mut String, fit: &Fit) -> Result<(), String> {
         push(t, &format!("profile = [{}]", knots(st)));
         push(t, "");
     }
-    Ok(())
 }
 
 fn knots(a: &super::arrivals::Arrivals) -> String {

@@ -88,24 +88,39 @@ pub(crate) fn comment_safe(text: &str) -> String {
 
 /// The model text. `files` names the inputs for the header comment.
 pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
-    let files = &comment_safe(files);
-    let a = &fit.arrivals;
     let given = model_logs::given_service(fit);
-    let fitted = fit.service.as_ref();
-    if given.is_none() && fitted.is_none() {
+    if given.is_none() && fit.service.is_none() {
         return Err(
             "fewer than 10 successful requests with a response time: no service fit".into(),
         );
     }
     let users = fit.logs.model_source.kind == SourceKind::Users;
     let mut t = String::new();
-    p(&mut t, &format!("# Fitted by `surge fit` from {files}."));
+    header(&mut t, fit, &comment_safe(files), given.is_some(), users);
+    scenario(&mut t, fit, name);
+    match &fit.closed {
+        Some(c) => {
+            closed_source(&mut t, c);
+            p(&mut t, "");
+        }
+        None if users => model_logs::users_sources(&mut t, fit)?,
+        None => requests_source(&mut t, &fit.arrivals),
+    }
+    tier(&mut t, fit, given.as_ref());
+    check_loads(&t, fit)?;
+    Ok(t)
+}
+
+/// The header comment: where the data came from, how much there was, what was measured and
+/// what is given or assumed.
+fn header(t: &mut String, fit: &Fit, files: &str, given: bool, users: bool) {
+    p(t, &format!("# Fitted by `surge fit` from {files}."));
     p(
-        &mut t,
+        t,
         &format!(
             "# {} requests over {} ({} succeeded, {:.2}% failed), read from {} lines ({} skipped).",
             fit.requests.total,
-            span(a.span_s),
+            span(fit.arrivals.span_s),
             fit.requests.succeeded,
             100.0 * fit.requests.failed as f64 / fit.requests.total.max(1) as f64,
             fit.lines.read,
@@ -113,79 +128,81 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
         ),
     );
     p(
-        &mut t,
-        match (&given, users) {
-            (None, false) => {
+        t,
+        match (given, users) {
+            (false, false) => {
                 "# Measured: the arrivals (source), the service time and contention (tier). Assumed:"
             }
-            (None, true) => {
+            (false, true) => {
                 "# Measured: the sessions (source), the service time and contention (tier). Assumed:"
             }
-            (Some(_), false) => {
+            (true, false) => {
                 "# Measured: the arrivals (source). Given or assumed: the service (tier) and"
             }
-            (Some(_), true) => {
+            (true, true) => {
                 "# Measured: the sessions (source). Given or assumed: the service (tier) and"
             }
         },
     );
     p(
-        &mut t,
+        t,
         "# every line marked ASSUMPTION. fit.json has every figure and fit.png shows the fits.",
     );
-    p(&mut t, "");
-    p(&mut t, "[scenario]");
-    p(&mut t, &format!("name = \"{name}\""));
+    p(t, "");
+}
+
+/// The `[scenario]` over the span of the data, and a commented-out `[surge]` to try a bigger day.
+fn scenario(t: &mut String, fit: &Fit, name: &str) {
+    let a = &fit.arrivals;
+    p(t, "[scenario]");
+    p(t, &format!("name = \"{name}\""));
     p(
-        &mut t,
+        t,
         &format!("duration = {}   # the span of the data", secs(a.span_s)),
     );
-    p(&mut t, "seed = 1");
-    p(&mut t, &format!("bucket = {}", secs(a.bucket_s)));
-    p(&mut t, "");
+    p(t, "seed = 1");
+    p(t, &format!("bucket = {}", secs(a.bucket_s)));
+    p(t, "");
     p(
-        &mut t,
+        t,
         "# To try a bigger day, add a surge (ASSUMPTION: yours to choose), e.g.",
     );
-    p(&mut t, "# [surge]");
+    p(t, "# [surge]");
     p(
-        &mut t,
+        t,
         &format!(
             "# peak = 3.0   # the data already hold a {:.2}x surge (busiest {} bucket over the median one)",
             a.surge_in_data,
             span(a.bucket_s)
         ),
     );
-    p(&mut t, "# start = \"10m\"");
-    p(&mut t, "# ramp = \"5m\"");
-    p(&mut t, "# hold = \"10m\"");
-    p(&mut t, "# decay = \"5m\"");
-    p(&mut t, "");
-    match &fit.closed {
-        Some(c) => {
-            closed_source(&mut t, c);
-            p(&mut t, "");
-        }
-        None if users => model_logs::users_sources(&mut t, fit)?,
-        None => requests_source(&mut t, a),
-    }
+    p(t, "# start = \"10m\"");
+    p(t, "# ramp = \"5m\"");
+    p(t, "# hold = \"10m\"");
+    p(t, "# decay = \"5m\"");
+    p(t, "");
+}
 
+/// The `[[tier]]`: threads and queue from the capacity estimate, the given or fitted service
+/// with the comments that explain it, contention and the error rate.
+fn tier(t: &mut String, fit: &Fit, given: Option<&model_logs::GivenLines>) {
+    let fitted = fit.service.as_ref();
     let c = fit.contention.as_ref();
     let coef = c.filter(|c| c.significant).and_then(|c| c.coefficient);
     let threads = fit.capacity.threads;
     let why = &fit.capacity.why;
-    let service_line = match (&given, fitted) {
+    let service_line = match (given, fitted) {
         (Some(g), _) => {
             for line in &g.comments {
-                p(&mut t, line);
+                p(t, line);
             }
             g.dist.clone()
         }
         (None, Some(s)) => {
-            fitted_service_comments(&mut t, fit, s);
+            fitted_service_comments(t, fit, s);
             match &s.written {
                 Some(w) if w.kind == "empirical" => {
-                    p(&mut t, &format!("# The model's service: {}.", w.why));
+                    p(t, &format!("# The model's service: {}.", w.why));
                     format!(
                         "{{ dist = \"empirical\", file = \"{}\" }}",
                         super::service_choice::SERVICE_CSV
@@ -194,34 +211,38 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
                 _ => dist_line(&s.fitted),
             }
         }
-        (None, None) => unreachable!("checked above"),
+        (None, None) => unreachable!("checked by write"),
     };
     let contention_comment = if c.is_none() && given.is_some() && fitted.is_none() {
         "not measurable: no response times".to_string()
     } else {
         contention_comment(c)
     };
-    p(&mut t, "[[tier]]");
-    p(&mut t, "name = \"site\"");
+    p(t, "[[tier]]");
+    p(t, "name = \"site\"");
     p(
-        &mut t,
+        t,
         "instances = 1   # ASSUMPTION: all threads in one instance; split threads x instances as your site is",
     );
-    p(&mut t, &format!("threads = {threads}   # {why}"));
+    p(t, &format!("threads = {threads}   # {why}"));
     p(
-        &mut t,
+        t,
         &format!("queue = {threads}   # ASSUMPTION: as many waiting places as threads"),
     );
-    p(&mut t, &format!("service = {service_line}"));
+    p(t, &format!("service = {service_line}"));
     p(
-        &mut t,
+        t,
         &format!(
             "contention = {}   # {contention_comment}",
             num(coef.unwrap_or(0.0))
         ),
     );
-    errors_line(&mut t, fit);
-    // The model must load as written.
+    errors_line(t, fit);
+}
+
+/// The model must load as written: parse it beside the files it names (the sessions' and an
+/// empirical service.csv), written to a temporary folder.
+fn check_loads(t: &str, fit: &Fit) -> Result<(), String> {
     let mut folder = model_logs::check_folder(fit)?;
     if let Some(s) = super::service_choice::empirical(fit) {
         let dir = match folder {
@@ -240,9 +261,9 @@ pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     let base = folder
         .as_ref()
         .map_or(std::path::Path::new("."), |d| d.path());
-    crate::model::parse_text(&t, "model.toml", base)
+    crate::model::parse_text(t, "model.toml", base)
         .map_err(|e| format!("the fitted model does not load: {e}"))?;
-    Ok(t)
+    Ok(())
 }
 
 /// The `[[source]]` of requests: the baseline rate with its profile, the trace in a comment.

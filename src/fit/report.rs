@@ -140,6 +140,35 @@ fn sorted_times(r: &Reservoir) -> Vec<f64> {
 /// Everything fit.json says, from the files read.
 pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
     let c = &reading.collected;
+    let (files, lines) = file_reports(reading);
+    let arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, opts.bucket_s);
+    let contention = concurrency::analyse(&c.windows, reading.recorded_concurrency, opts.threads);
+    let (basis, what) = service_basis(reading, contention.as_ref());
+    let service = fit_service(basis, what, observed(reading));
+    let endpoints = endpoint_fits(reading, opts);
+    let (closed, capacity) = population(reading, &arrivals, contention.as_ref(), opts);
+    Fit {
+        files,
+        lines,
+        requests: Requests {
+            total: c.requests,
+            succeeded: c.ok,
+            failed: c.requests - c.ok,
+            out_of_span: c.out_of_span,
+        },
+        arrivals,
+        service,
+        endpoints,
+        contention,
+        closed,
+        capacity,
+        round_trip: None,
+        logs: Default::default(),
+    }
+}
+
+/// Each file's line counts, bad lines and notes, and the line counts of all files together.
+fn file_reports(reading: &Reading) -> (Vec<FileReport>, Lines) {
     let mut lines = Lines {
         read: 0,
         parsed: 0,
@@ -175,17 +204,21 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
             }
         })
         .collect();
-    let arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, opts.bucket_s);
-    let contention = concurrency::analyse(&c.windows, reading.recorded_concurrency, opts.threads);
+    (files, lines)
+}
 
+/// The times the service distribution is fitted on (the sampled successful responses below the
+/// knee, with the wait for threads and the contention taken out), and a sentence saying so.
+fn service_basis(reading: &Reading, contention: Option<&Contention>) -> (Vec<f64>, String) {
+    let c = &reading.collected;
     // Requests in progress of a kept response's window, as the contention fit saw it.
     let conc_of = |s: &Sample| -> Option<f64> {
         let i = s.window - c.windows.origin;
         let w = c.windows.cells.get(usize::try_from(i).ok()?)?;
         Some(concurrency::window_concurrency(w))
     };
-    let knee = contention.as_ref().and_then(|k| k.knee);
-    let threads = contention.as_ref().and_then(|k| k.waiting_taken_out_for);
+    let knee = contention.and_then(|k| k.knee);
+    let threads = contention.and_then(|k| k.waiting_taken_out_for);
     // With the waiting of threads taken out (open arrivals), the share of a response's window
     // mean that is service, and that window's requests in service, as in the fit.
     let served = |s: &Sample| -> Option<(f64, f64)> {
@@ -203,7 +236,6 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
         Some((part / mean, 1.0 + x * part))
     };
     let coef = contention
-        .as_ref()
         .filter(|k| k.significant)
         .and_then(|k| k.coefficient);
     let mut basis: Vec<f64> = Vec::with_capacity(c.sample.items.len());
@@ -223,6 +255,11 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
             _ => share * s.time_s,
         });
     }
+    (basis, basis_sentence(knee, threads, coef))
+}
+
+/// What the service fit was fitted on, in words: which responses, and what was taken out.
+fn basis_sentence(knee: Option<f64>, threads: Option<u32>, coef: Option<f64>) -> String {
     let mut what = String::from("response times of successful requests");
     if let Some(k) = knee {
         what.push_str(&format!(", at most {k:.0} in progress (below the knee)"));
@@ -238,8 +275,14 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
             ", each divided by 1 + {cf:.4} x its concurrency (the service time before contention)"
         ));
     }
+    what
+}
+
+/// The response times as observed: count, mean, variation and percentiles.
+fn observed(reading: &Reading) -> Observed {
+    let c = &reading.collected;
     let raw = sorted_times(&c.sample);
-    let observed = Observed {
+    Observed {
         responses: c.times.n,
         mean_s: c.times.mean,
         cv: c.times.cv(),
@@ -254,7 +297,11 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
                 c.sample.items.len()
             )
         },
-    };
+    }
+}
+
+/// The best distribution fitted on the basis, its rivals, and the one the model is written with.
+fn fit_service(mut basis: Vec<f64>, what: String, observed: Observed) -> Option<Service> {
     let service = fit_all(&basis).map(|cands| {
         let best = cands[0].clone();
         basis.sort_by(f64::total_cmp);
@@ -274,11 +321,15 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
             written: None,
         }
     });
-    let service = service.map(|mut s| {
+    service.map(|mut s| {
         s.written = Some(super::service_choice::choose(&s));
         s
-    });
+    })
+}
 
+/// The busiest endpoints, each with its own fit, then one row for all the others together.
+fn endpoint_fits(reading: &Reading, opts: &Options) -> Vec<EndpointFit> {
+    let c = &reading.collected;
     let mut order: Vec<usize> = (0..c.endpoints.len())
         .filter(|&i| c.endpoints[i].requests > 0)
         .collect();
@@ -337,25 +388,7 @@ pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
             candidates: Vec::new(),
         });
     }
-    let (closed, capacity) = population(reading, &arrivals, contention.as_ref(), opts);
-    Fit {
-        files,
-        lines,
-        requests: Requests {
-            total: c.requests,
-            succeeded: c.ok,
-            failed: c.requests - c.ok,
-            out_of_span: c.out_of_span,
-        },
-        arrivals,
-        service,
-        endpoints,
-        contention,
-        closed,
-        capacity,
-        round_trip: None,
-        logs: Default::default(),
-    }
+    endpoints
 }
 
 /// The closed population, when a file records users, and the threads.

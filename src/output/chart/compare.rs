@@ -161,10 +161,18 @@ impl Figure for CompareChart<'_> {
         )?;
         let x = self.time_axis();
         let (rate, rest) = rest.split_vertically(RATE_H);
-        self.draw_rates(&rate, &x)?;
+        let rate_title = format!(
+            "success rate over a {} window (mean over the replications)",
+            crate::fmt::human_duration(self.window_s)
+        );
+        self.draw_rates(&panel(&rate, &rate_title)?, &x)?;
         let (_, rest) = rest.split_vertically(GAP);
         let (strips, mut rest) = rest.split_vertically(self.strips_h());
-        self.draw_strips(&strips, &x)?;
+        let strips_title = format!(
+            "outages: success rate below {:.0}% (each line one replication, seeds shared)",
+            100.0 * self.outage_below
+        );
+        self.draw_strips(&panel(&strips, &strips_title)?, &x)?;
         let Some(first) = self.variants().first() else {
             return Ok(());
         };
@@ -185,21 +193,11 @@ impl Figure for CompareChart<'_> {
 
 impl CompareChart<'_> {
     /// Success rate over the SLO window, one line per variant, against clock time.
-    fn draw_rates<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        x: &TimeAxis,
-    ) -> Result<()>
+    fn draw_rates<DB: DrawingBackend>(&self, parts: &Panel<DB>, x: &TimeAxis) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let [plot, body, legend] = panel(
-            area,
-            &format!(
-                "success rate over a {} window (mean over the replications)",
-                crate::fmt::human_duration(self.window_s)
-            ),
-        )?;
+        let [plot, body, legend] = parts;
         let ticks: Vec<(f64, String)> = (0..=5)
             .map(|i| (f64::from(i) / 5.0, format!("{}%", i * 20)))
             .collect();
@@ -210,7 +208,7 @@ impl CompareChart<'_> {
             ticks,
         };
         let mut chart = chart_on(
-            &body,
+            body,
             (x.scale(), y),
             PLOT_MARGIN_RIGHT,
             X_LABEL_AREA + X_DESC_EXTRA,
@@ -222,7 +220,7 @@ impl CompareChart<'_> {
         };
         draw_mesh(&mut chart, Some(x_desc), true)?;
         let (_, rows) = chart.plotting_area().get_pixel_range();
-        draw_y_desc(&plot, "success rate", &rows)?;
+        draw_y_desc(plot, "success rate", &rows)?;
         let threshold = vec![(x.lo, self.outage_below), (x.hi, self.outage_below)];
         chart.draw_series(std::iter::once(DashedPathElement::new(
             threshold,
@@ -262,29 +260,19 @@ impl CompareChart<'_> {
             &format!("down below {:.0}%", 100.0 * self.outage_below),
             None,
         ));
-        draw_legend(&legend, &entries, (PANEL_TITLE_H + 20) as i32)?;
+        draw_legend(legend, &entries, (PANEL_TITLE_H + 20) as i32)?;
         Ok(())
     }
 
     /// Each replication's outages, one row per variant (a thin line per replication).
-    fn draw_strips<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        x: &TimeAxis,
-    ) -> Result<()>
+    fn draw_strips<DB: DrawingBackend>(&self, parts: &Panel<DB>, x: &TimeAxis) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let [_, body, legend] = panel(
-            area,
-            &format!(
-                "outages: success rate below {:.0}% (each line one replication, seeds shared)",
-                100.0 * self.outage_below
-            ),
-        )?;
+        let [_, body, legend] = parts;
         let n = self.variants().len();
-        let y = self.category_axis(&body);
-        let mut chart = chart_on(&body, (x.scale(), y), PLOT_MARGIN_RIGHT, X_LABEL_AREA)?;
+        let y = self.category_axis(body);
+        let mut chart = chart_on(body, (x.scale(), y), PLOT_MARGIN_RIGHT, X_LABEL_AREA)?;
         draw_mesh(&mut chart, None, false)?;
         let reps = self.comparison.reps.max(1) as f64;
         for (i, v) in self.variants().iter().enumerate() {
@@ -311,7 +299,7 @@ impl CompareChart<'_> {
             "down",
             Some("one line per replication".into()),
         )];
-        draw_legend(&legend, &entries, (PANEL_TITLE_H + 20) as i32)?;
+        draw_legend(legend, &entries, (PANEL_TITLE_H + 20) as i32)?;
         Ok(())
     }
 
@@ -463,10 +451,10 @@ where
 
 /// A panel's areas: the plot (left of the legend's column) with its title drawn on top, the
 /// body of the plot under the title, and the legend's column.
-fn panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    text: &str,
-) -> Result<[DrawingArea<DB, Shift>; 3]>
+type Panel<DB> = [DrawingArea<DB, Shift>; 3];
+
+/// A panel titled `text`, split into its areas (`Panel`).
+fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str) -> Result<Panel<DB>>
 where
     DB::ErrorType: 'static,
 {

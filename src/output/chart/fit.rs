@@ -20,6 +20,7 @@ use super::theme::{
 };
 use super::{Figure, write_figure};
 use crate::fit::concurrency;
+use crate::fit::dists::Candidate;
 use crate::fit::report::Fit;
 
 const H: u32 = 1650;
@@ -174,19 +175,50 @@ fn cdf_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> {
         };
         return note(area, title, &why);
     };
-    let x = &s.sorted;
-    let n = x.len();
-    let lo = x[n / 1000].max(x[0]).max(1e-9) * 0.8;
-    let hi = x[(n - 1).min(n - n / 1000)] * 1.25;
-    let mut chart = panel(area, title, (lo..hi).log_scale(), 0.0..1.0)?;
-    axes(
-        &mut chart.configure_mesh(),
-        "time (s, log scale)",
-        "share of responses at or below",
+    cdf_against_fits(
+        area,
+        &Cdf {
+            title,
+            sorted: &s.sorted,
+            floor_s: 1e-9,
+            x_desc: "time (s, log scale)",
+            y_desc: "share of responses at or below",
+            what: "responses",
+            candidates: &s.candidates,
+            label: &|c| format!("{} (AIC {:.0}, KS {:.3})", c.dist, c.aic, c.ks),
+        },
     )
-    .x_label_formatter(&|v| format_s(*v))
-    .draw()
-    .map_err(err)?;
+}
+
+/// An empirical CDF drawn against fitted candidates' CDFs: what it shows and how it is labelled.
+pub(super) struct Cdf<'a> {
+    pub(super) title: &'a str,
+    /// The data, sorted (at least 10).
+    pub(super) sorted: &'a [f64],
+    /// The least the log time axis may start at.
+    pub(super) floor_s: f64,
+    pub(super) x_desc: &'a str,
+    pub(super) y_desc: &'a str,
+    /// What the data are, for the legend: "responses", "gaps".
+    pub(super) what: &'a str,
+    /// Best first: drawn thicker.
+    pub(super) candidates: &'a [Candidate],
+    /// A candidate's legend entry.
+    pub(super) label: &'a dyn Fn(&Candidate) -> String,
+}
+
+/// The panel of an empirical CDF (at most about 600 points, log time axis trimmed to the
+/// middle 99.8%) against each fitted candidate's CDF, the best drawn thicker.
+pub(super) fn cdf_against_fits<DB: DrawingBackend>(area: &Area<DB>, c: &Cdf) -> Result<()> {
+    let x = c.sorted;
+    let n = x.len();
+    let lo = x[n / 1000].max(x[0]).max(c.floor_s) * 0.8;
+    let hi = x[(n - 1).min(n - n / 1000)] * 1.25;
+    let mut chart = panel(area, c.title, (lo..hi).log_scale(), 0.0..1.0)?;
+    axes(&mut chart.configure_mesh(), c.x_desc, c.y_desc)
+        .x_label_formatter(&|v| format_s(*v))
+        .draw()
+        .map_err(err)?;
     let step = (n / 600).max(1);
     let emp: Vec<(f64, f64)> = (0..n)
         .step_by(step)
@@ -197,21 +229,21 @@ fn cdf_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> {
     chart
         .draw_series(emp.iter().map(|&p| Circle::new(p, 2, DATA.filled())))
         .map_err(err)?
-        .label(format!("data ({n} responses)"))
+        .label(format!("data ({n} {})", c.what))
         .legend(|(x, y)| Circle::new((x + 10, y), 4, DATA.filled()));
-    for (k, c) in s.candidates.iter().enumerate() {
+    for (k, cand) in c.candidates.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
         let pts: Vec<(f64, f64)> = (0..=300)
             .map(|i| {
                 let v = lo * (hi / lo).powf(i as f64 / 300.0);
-                (v, c.fitted.cdf(v))
+                (v, cand.fitted.cdf(v))
             })
             .collect();
         let width = if k == 0 { 3 } else { 1 };
         chart
             .draw_series(LineSeries::new(pts, color.stroke_width(width)))
             .map_err(err)?
-            .label(format!("{} (AIC {:.0}, KS {:.3})", c.dist, c.aic, c.ks))
+            .label((c.label)(cand))
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::fit::{Area, COLORS, DATA, axes, err, format_s, legend, panel};
+use super::fit::{Area, COLORS, Cdf, axes, cdf_against_fits, err, legend, panel};
 use crate::fit::report::Fit;
 use crate::fit::sessions_fit::Sessions;
 
@@ -38,60 +38,31 @@ pub(super) fn panels<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<(
 
 fn think_panel<DB: DrawingBackend>(area: &Area<DB>, s: &Sessions) -> Result<()> {
     let t = s.think.as_ref().expect("shown only with a think time");
-    let x = &s.think_sorted;
-    let n = x.len();
-    let lo = x[n / 1000].max(x[0]).max(1e-3) * 0.8;
-    let hi = x[(n - 1).min(n - n / 1000)] * 1.25;
     let title = format!(
         "Think time between the starts of consecutive pages ({} gaps), against the fitted candidates",
         t.gaps
     );
-    let mut chart = panel(area, title, (lo..hi).log_scale(), 0.0..1.0)?;
-    axes(
-        &mut chart.configure_mesh(),
-        "think time (s, log scale)",
-        "share of gaps at or below",
+    cdf_against_fits(
+        area,
+        &Cdf {
+            title: &title,
+            sorted: &s.think_sorted,
+            floor_s: 1e-3,
+            x_desc: "think time (s, log scale)",
+            y_desc: "share of gaps at or below",
+            what: "gaps",
+            candidates: &t.candidates,
+            label: &|c| {
+                format!(
+                    "{} mean {} (AIC {:.0}, KS {:.3})",
+                    c.dist,
+                    crate::fit::model_toml::ms(c.mean_s),
+                    c.aic,
+                    c.ks
+                )
+            },
+        },
     )
-    .x_label_formatter(&|v| format_s(*v))
-    .draw()
-    .map_err(err)?;
-    let step = (n / 600).max(1);
-    let emp: Vec<(f64, f64)> = (0..n)
-        .step_by(step)
-        .chain(std::iter::once(n - 1))
-        .map(|i| (x[i], (i + 1) as f64 / n as f64))
-        .filter(|(v, _)| *v >= lo && *v <= hi)
-        .collect();
-    chart
-        .draw_series(emp.iter().map(|&p| Circle::new(p, 2, DATA.filled())))
-        .map_err(err)?
-        .label(format!("data ({n} gaps)"))
-        .legend(|(x, y)| Circle::new((x + 10, y), 4, DATA.filled()));
-    for (k, c) in t.candidates.iter().enumerate() {
-        let color = COLORS[k % COLORS.len()];
-        let pts: Vec<(f64, f64)> = (0..=300)
-            .map(|i| {
-                let v = lo * (hi / lo).powf(i as f64 / 300.0);
-                (v, c.fitted.cdf(v))
-            })
-            .collect();
-        let width = if k == 0 { 3 } else { 1 };
-        chart
-            .draw_series(LineSeries::new(pts, color.stroke_width(width)))
-            .map_err(err)?
-            .label(format!(
-                "{} mean {} (AIC {:.0}, KS {:.3})",
-                c.dist,
-                crate::fit::model_toml::ms(c.mean_s),
-                c.aic,
-                c.ks
-            ))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-            });
-    }
-    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
-    Ok(())
 }
 
 fn pages_panel<DB: DrawingBackend>(area: &Area<DB>, s: &Sessions) -> Result<()> {

@@ -46,6 +46,27 @@ mod samples {
             std::fs::copy(svg, dir.join(format!("{name}.svg"))).unwrap();
         }
     }
+
+    /// Draws a full-sized sample chart with `draw(png, svg)` in a temporary folder: both files
+    /// must be full-sized (PNG over 30 kB, SVG over 20 kB) and nothing else left behind. Keeps
+    /// it as `name` (`keep_sample`) and returns the SVG's text.
+    pub(super) fn draw_sample(
+        name: &str,
+        draw: impl FnOnce(&Path, &Path) -> anyhow::Result<()>,
+    ) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let (png, svg) = (
+            dir.path().join(format!("{name}.png")),
+            dir.path().join(format!("{name}.svg")),
+        );
+        draw(&png, &svg).unwrap();
+        assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
+        assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
+        // No temporary files left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        keep_sample(&png, &svg, name);
+        std::fs::read_to_string(&svg).unwrap()
+    }
 }
 
 use std::path::{Path, PathBuf};

@@ -88,7 +88,7 @@ struct SweepFig<'a> {
 /// The sweep's x scale and the position of each point (NaN: left out).
 fn sweep_x(axis: &Axis, plot_w: u32, width: &dyn Fn(&str) -> u32) -> (Scale, Vec<f64>) {
     let xs: Vec<f64> = axis.x.clone();
-    match &axis.labels {
+    let (lo, hi, ticks) = match &axis.labels {
         Some(labels) => {
             let finite = || xs.iter().copied().filter(|v| v.is_finite());
             let last = labels.len().max(1) as f64 - 1.0;
@@ -107,30 +107,23 @@ fn sweep_x(axis: &Axis, plot_w: u32, width: &dyn Fn(&str) -> u32) -> (Scale, Vec
                 .map(|(i, n)| (i as f64, n.clone()))
                 .collect();
             let ticks = category_ticks(&names, (lo, hi), plot_w, max_w, width, width);
-            (
-                Scale {
-                    lo,
-                    hi,
-                    log: false,
-                    ticks,
-                },
-                xs,
-            )
+            (lo, hi, ticks)
         }
         None => {
             let (lo, hi) = padded_range(xs.iter().copied(), 0.04);
             let ticks = grid_or_nice_ticks(&xs, (lo, hi), plot_w, width, 14, 12);
-            (
-                Scale {
-                    lo,
-                    hi,
-                    log: false,
-                    ticks,
-                },
-                xs,
-            )
+            (lo, hi, ticks)
         }
-    }
+    };
+    (
+        Scale {
+            lo,
+            hi,
+            log: false,
+            ticks,
+        },
+        xs,
+    )
 }
 
 /// The y scale of one metric panel: fixed 0..1 for probabilities, else from zero (or the lowest

@@ -1,5 +1,6 @@
 //! Tests of the sweep chart: axes, scales and sample drawings.
-use super::super::samples::{keep_sample, size_of};
+
+use super::super::samples::{draw_sample, keep_sample, size_of};
 use super::*;
 
 #[test]
@@ -72,26 +73,19 @@ fn sample_sweep() -> (Axis, Vec<MetricSeries>) {
 #[test]
 fn draws_sample_sweep() {
     let (axis, metrics) = sample_sweep();
-    let dir = tempfile::tempdir().unwrap();
-    let (png, svg) = (dir.path().join("sweep.png"), dir.path().join("sweep.svg"));
-    draw_sweep(
-        "ircc-2016 — sweep of web instances",
-        &axis,
-        &metrics,
-        &png,
-        &svg,
-    )
-    .unwrap();
-    assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
-    assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
-    let text = std::fs::read_to_string(&svg).unwrap();
+    let text = draw_sample("sample-sweep", |png, svg| {
+        draw_sweep(
+            "ircc-2016 — sweep of web instances",
+            &axis,
+            &metrics,
+            png,
+            svg,
+        )
+    });
     assert!(text.contains("recovery time (h)"), "seconds shown in hours");
     assert!(text.contains("p95 latency (s)"));
     assert!(text.contains("outage probability"));
     assert!(text.contains("tier.web.instances"));
-    // No temporary files left behind.
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
-    keep_sample(&png, &svg, "sample-sweep");
 }
 
 /// 6 x 5 grid of web instances against the surge peak.
