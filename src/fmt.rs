@@ -31,7 +31,7 @@ pub fn human_duration(s: f64) -> String {
 
 /// A duration written in full, nothing rounded away beyond a microsecond: "8 h 20 min",
 /// "1 d 2 h", "1 min 30.5 s", "120 ms", "250 µs". For showing back a value as it was read.
-pub fn exact_duration(s: f64) -> String {
+pub(crate) fn exact_duration(s: f64) -> String {
     if !s.is_finite() {
         return "unbounded".into();
     }
@@ -94,7 +94,7 @@ pub fn human_count(x: f64) -> String {
 /// 2 min"; "59 min (all alike)" where every replication gave the same value (a half-width of
 /// 0); the mean alone without an interval, or where the interval rounds to nothing in `fmt`
 /// (never "59 min ± 0 ms").
-pub fn plus_minus(mean: String, half: f64, fmt: &dyn Fn(f64) -> String) -> String {
+pub(crate) fn plus_minus(mean: String, half: f64, fmt: &dyn Fn(f64) -> String) -> String {
     if half == 0.0 {
         format!("{mean} (all alike)")
     } else if half.is_finite() && half > 0.0 && fmt(half) != fmt(0.0) {
@@ -105,7 +105,7 @@ pub fn plus_minus(mean: String, half: f64, fmt: &dyn Fn(f64) -> String) -> Strin
 }
 
 /// A size in bytes for people: 512 bytes, 45 KiB, 1.3 GiB, 121 GiB.
-pub fn human_bytes(x: f64) -> String {
+pub(crate) fn human_bytes(x: f64) -> String {
     let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut v = x.max(0.0);
     let mut u = 0;

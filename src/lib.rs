@@ -9,6 +9,8 @@
 //! and report.md, `--assert` checks), `bench` (the benchmark workloads) and `cli` (commands).
 //! The layers between them, and the test that keeps them, are in `tests/it/layers.rs`.
 
+#![deny(unreachable_pub)]
+
 pub mod analytic;
 pub mod bench;
 pub mod cli;
@@ -21,7 +23,7 @@ pub(crate) mod fmt;
 pub mod metrics;
 pub mod model;
 pub(crate) mod output;
-pub mod report;
+pub(crate) mod report;
 pub(crate) mod stats;
 pub(crate) mod store;
 pub(crate) mod system;

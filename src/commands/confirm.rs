@@ -11,11 +11,11 @@ use crate::fmt::{human_count, human_duration};
 use crate::model::Model;
 
 /// Sweeps of this many runs or more are announced, and asked about on a terminal.
-pub const ASK_FROM_RUNS: usize = 1000;
+pub(crate) const ASK_FROM_RUNS: usize = 1000;
 
 /// Announce a sweep of `reps` replications of each of `points` on `jobs` threads and, on a
 /// terminal, ask whether to start. `Ok(false)`: the user said no.
-pub fn confirm_sweep(
+pub(crate) fn confirm_sweep(
     points: &[&Model],
     reps: u32,
     jobs: usize,
@@ -38,7 +38,7 @@ pub fn confirm_sweep(
 
 /// The size of a sweep, as announced.
 #[derive(Debug, Clone, Copy)]
-pub struct Ask {
+pub(crate) struct Ask {
     pub runs: usize,
     pub points: usize,
     pub reps: u32,
@@ -49,7 +49,7 @@ pub struct Ask {
 
 impl Ask {
     /// The announcement: "12,000 runs (1,200 points x 10 replications), about 2 h 5 min ...".
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         format!(
             "this sweep is {} runs ({} points x {} replications), about {} on {} threads (estimated from the model's event count at {} M events/s per thread)",
             human_count(self.runs as f64),
@@ -63,7 +63,7 @@ impl Ask {
 
     /// Announce and ask; `interactive` is a terminal on both ends. Answers other than y/yes
     /// (an empty line or end of input included) decline.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         yes: bool,
         quiet: bool,

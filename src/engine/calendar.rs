@@ -41,7 +41,7 @@ enum Channel {
 const EMPTY: u128 = u128::MAX;
 
 /// Pending events and the clock.
-pub struct Calendar<E> {
+pub(crate) struct Calendar<E> {
     heap: Vec<Entry<E>>,
     lines: Vec<VecDeque<Entry<E>>>,
     slots: Vec<Option<E>>,
@@ -66,11 +66,11 @@ impl<E: Copy> Default for Calendar<E> {
 }
 
 impl<E: Copy> Calendar<E> {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_capacity(1024)
     }
 
-    pub fn with_capacity(n: usize) -> Self {
+    pub(crate) fn with_capacity(n: usize) -> Self {
         Calendar {
             heap: Vec::with_capacity(n),
             lines: Vec::new(),
@@ -88,31 +88,31 @@ impl<E: Copy> Calendar<E> {
     }
 
     /// The most events the heap has held at once (delay lines not counted).
-    pub fn peak_heap(&self) -> usize {
+    pub(crate) fn peak_heap(&self) -> usize {
         self.peak_heap
     }
 
     /// Events popped so far.
     #[inline]
-    pub fn events_handled(&self) -> u64 {
+    pub(crate) fn events_handled(&self) -> u64 {
         self.popped
     }
 
     /// Pending events.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.heap.len()
             + self.lines.iter().map(VecDeque::len).sum::<usize>()
             + self.slots.iter().filter(|s| s.is_some()).count()
     }
 
     #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// A new delay line; returns its index for `schedule_line`.
-    pub fn add_line(&mut self) -> usize {
+    pub(crate) fn add_line(&mut self) -> usize {
         self.lines.push(VecDeque::new());
         self.line_channel.push(self.channels.len());
         self.channels.push(Channel::Line(self.lines.len() - 1));
@@ -121,7 +121,7 @@ impl<E: Copy> Calendar<E> {
     }
 
     /// A new slot, empty; returns its index for `set_slot` and `clear_slot`.
-    pub fn add_slot(&mut self) -> usize {
+    pub(crate) fn add_slot(&mut self) -> usize {
         self.slots.push(None);
         self.slot_channel.push(self.channels.len());
         self.channels.push(Channel::Slot(self.slots.len() - 1));
@@ -133,7 +133,7 @@ impl<E: Copy> Calendar<E> {
     /// (past times are clamped to now). Ties with other events resolve in scheduling order, as
     /// for `schedule`.
     #[inline]
-    pub fn set_slot(&mut self, slot: usize, at: Time, event: E) {
+    pub(crate) fn set_slot(&mut self, slot: usize, at: Time, event: E) {
         let at = at.max(self.now);
         let key = ((at.0 as u128) << 64) | self.seq as u128;
         self.seq += 1;
@@ -143,7 +143,7 @@ impl<E: Copy> Calendar<E> {
 
     /// Drop the pending event of slot `slot`, if any.
     #[inline]
-    pub fn clear_slot(&mut self, slot: usize) {
+    pub(crate) fn clear_slot(&mut self, slot: usize) {
         self.slots[slot] = None;
         self.fronts[self.slot_channel[slot]] = EMPTY;
     }
@@ -152,7 +152,7 @@ impl<E: Copy> Calendar<E> {
     /// the order of their times (a fixed delay from now guarantees it); one that is not goes to
     /// the heap instead, so order is always kept.
     #[inline]
-    pub fn schedule_line(&mut self, line: usize, at: Time, event: E) {
+    pub(crate) fn schedule_line(&mut self, line: usize, at: Time, event: E) {
         let at = at.max(self.now);
         let key = ((at.0 as u128) << 64) | self.seq as u128;
         let l = &mut self.lines[line];
@@ -169,7 +169,7 @@ impl<E: Copy> Calendar<E> {
 
     /// Schedule `event` at `at` (never earlier than now: past times are clamped to now).
     #[inline]
-    pub fn schedule(&mut self, at: Time, event: E) {
+    pub(crate) fn schedule(&mut self, at: Time, event: E) {
         let at = at.max(self.now);
         let key = ((at.0 as u128) << 64) | self.seq as u128;
         self.seq += 1;
@@ -182,7 +182,7 @@ impl<E: Copy> Calendar<E> {
     /// scheduled (a bucket's end comes before what happens at the next bucket's first instant).
     /// At most one such event may be pending at a time: two would share a key.
     #[inline]
-    pub fn schedule_first(&mut self, at: Time, event: E) {
+    pub(crate) fn schedule_first(&mut self, at: Time, event: E) {
         let at = at.max(self.now);
         self.heap.push(Entry {
             key: (at.0 as u128) << 64,
@@ -194,7 +194,7 @@ impl<E: Copy> Calendar<E> {
 
     /// Time of the earliest pending event.
     #[cfg(test)]
-    pub fn peek_time(&self) -> Option<Time> {
+    pub(crate) fn peek_time(&self) -> Option<Time> {
         let heap = self.heap.first().map_or(EMPTY, |e| e.key);
         let key = self.fronts.iter().copied().fold(heap, u128::min);
         (key != EMPTY).then_some(Time((key >> 64) as u64))
@@ -202,7 +202,7 @@ impl<E: Copy> Calendar<E> {
 
     /// Time of the earliest pending event, leaving out the events of the slots in `skip`
     /// (a process advanced by other means up to that time).
-    pub fn earliest_except(&self, skip: &[usize]) -> Option<Time> {
+    pub(crate) fn earliest_except(&self, skip: &[usize]) -> Option<Time> {
         let mut best = self.heap.first().map_or(EMPTY, |e| e.key);
         for (i, &k) in self.fronts.iter().enumerate() {
             if k < best && !matches!(self.channels[i], Channel::Slot(s) if skip.contains(&s)) {
@@ -214,14 +214,14 @@ impl<E: Copy> Calendar<E> {
 
     /// Time of slot `slot`'s pending event, if it has one.
     #[inline]
-    pub fn slot_time(&self, slot: usize) -> Option<Time> {
+    pub(crate) fn slot_time(&self, slot: usize) -> Option<Time> {
         let key = self.fronts[self.slot_channel[slot]];
         (key != EMPTY).then_some(Time((key >> 64) as u64))
     }
 
     /// Remove the earliest event and advance the clock to its time.
     #[inline]
-    pub fn pop(&mut self) -> Option<(Time, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(Time, E)> {
         // The earliest channel front, if it comes before the heap's top.
         let mut best_channel = usize::MAX;
         let mut best = self.heap.first().map_or(EMPTY, |e| e.key);

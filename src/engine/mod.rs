@@ -3,10 +3,10 @@
 //! The engine knows nothing of web servers: events are any small `Copy` type chosen by the
 //! caller, and the world that handles them lives in `crate::system`.
 
-pub mod calendar;
-pub mod rng;
-pub mod time;
+pub(crate) mod calendar;
+pub(crate) mod rng;
+pub(crate) mod time;
 
-pub use calendar::Calendar;
-pub use rng::{Stream, derive_seed};
-pub use time::Time;
+pub(crate) use calendar::Calendar;
+pub(crate) use rng::{Stream, derive_seed};
+pub(crate) use time::Time;

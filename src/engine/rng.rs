@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// A fast seeded generator (xoshiro256++), portable across platforms and versions.
-pub type Stream = Xoshiro256PlusPlus;
+pub(crate) type Stream = Xoshiro256PlusPlus;
 
 /// SplitMix64 finaliser: a good 64-bit mixer.
 #[inline]
@@ -21,7 +21,7 @@ fn mix(mut z: u64) -> u64 {
 
 /// A seed derived from a base seed and a path of indices (e.g. sweep point, replication): the
 /// same inputs give the same seed whatever the order of execution.
-pub fn derive_seed(base: u64, path: &[u64]) -> u64 {
+pub(crate) fn derive_seed(base: u64, path: &[u64]) -> u64 {
     path.iter().fold(mix(base), |acc, &p| {
         mix(acc ^ mix(p.wrapping_add(0x632B_E59B_D9B4_E019)))
     })
@@ -30,19 +30,19 @@ pub fn derive_seed(base: u64, path: &[u64]) -> u64 {
 /// The generator for stream `id` of a replication seeded with `seed` (unit tests' shorthand for
 /// `substream(seed, &[id])`).
 #[cfg(test)]
-pub fn stream(seed: u64, id: u64) -> Stream {
+pub(crate) fn stream(seed: u64, id: u64) -> Stream {
     Stream::seed_from_u64(derive_seed(seed, &[id]))
 }
 
 /// The generator named by `path` (e.g. part kind, part index, purpose) in a replication seeded
 /// with `seed`.
-pub fn substream(seed: u64, path: &[u64]) -> Stream {
+pub(crate) fn substream(seed: u64, path: &[u64]) -> Stream {
     Stream::seed_from_u64(derive_seed(seed, path))
 }
 
 /// A uniform draw in the open interval (0, 1): safe for `ln`.
 #[inline]
-pub fn open01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+pub(crate) fn open01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     // 53 random bits, offset by half a step so neither 0 nor 1 can come out.
     ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }

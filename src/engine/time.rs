@@ -6,7 +6,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Time(pub u64);
 
-pub const NANOS_PER_S: f64 = 1e9;
+pub(crate) const NANOS_PER_S: f64 = 1e9;
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
 impl Time {

@@ -21,7 +21,7 @@ use crate::stats::Estimate;
 
 /// A finished comparison: `compare.json`, and what the chart and the table read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub model: String,
     pub reps: u32,
     /// The base seed; replication r of every variant uses `seeds[r]`.
@@ -43,7 +43,7 @@ pub struct Comparison {
 
 /// One variant's results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VariantResult {
+pub(crate) struct VariantResult {
     pub name: String,
     /// The keys it changes, as `--set` takes them (empty for the baseline).
     pub set: Vec<String>,
@@ -65,7 +65,7 @@ pub struct VariantResult {
 
 /// A key metric of one variant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct KeyStat {
+pub(crate) struct KeyStat {
     /// Its column of `compare.csv`, e.g. `outage.downtime_s`.
     pub key: String,
     pub label: String,
@@ -88,7 +88,7 @@ pub struct KeyStat {
 
 /// A paired difference from the baseline.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Difference {
+pub(crate) struct Difference {
     /// Mean and 95% paired t interval; `None` without any complete pair.
     pub estimate: Option<Estimate>,
     /// Pairs used.
@@ -154,7 +154,8 @@ fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
 
 /// Run every variant (`variants[0]` is the baseline) `reps` times on `jobs` threads, replication
 /// r with `replication_seed(seed, r)`; `done` is called after each run.
-pub fn compare(
+#[cfg(test)]
+pub(crate) fn compare(
     variants: &[(Variant, Model)],
     seed: u64,
     reps: u32,
@@ -180,7 +181,7 @@ pub fn compare(
 }
 
 /// Runs finished before (read back from a journal): (variant, replication) -> what it gave.
-pub type Done = BTreeMap<(usize, u32), RunOutput>;
+pub(crate) type Done = BTreeMap<(usize, u32), RunOutput>;
 
 /// What a comparison keeps of a run's time series: the SLO windows' success rates (what the chart
 /// and `down_at_end` read), not every column of every run.
@@ -200,7 +201,7 @@ fn kept(out: RunOutput) -> RunOutput {
 /// Run the (variant, replication) pairs not in `done` on `jobs` threads; `finished` sees each
 /// run as it ends (to journal it). Once `stop` is set no new run starts and `None` comes back;
 /// else every run, variant by variant and replication by replication.
-pub fn run_all(
+pub(crate) fn run_all(
     variants: &[(Variant, Model)],
     seed: u64,
     reps: u32,
@@ -227,7 +228,7 @@ pub fn run_all(
 }
 
 /// The comparison of every run (`outs`: variant by variant, replication by replication).
-pub fn summarise_all(
+pub(crate) fn summarise_all(
     variants: &[(Variant, Model)],
     seed: u64,
     reps: u32,
@@ -345,12 +346,12 @@ fn outage_counts(rs: &[Run]) -> OutageCounts {
 
 impl VariantResult {
     /// The key metric `key`, when the runs have it.
-    pub fn stat(&self, key: &str) -> Option<&KeyStat> {
+    pub(crate) fn stat(&self, key: &str) -> Option<&KeyStat> {
         self.key.iter().find(|k| k.key == key)
     }
 
     /// The mean of key metric `key`.
-    pub fn mean(&self, key: &str) -> Option<f64> {
+    pub(crate) fn mean(&self, key: &str) -> Option<f64> {
         self.stat(key).and_then(|k| k.estimate).map(|e| e.mean)
     }
 }
@@ -358,7 +359,7 @@ impl VariantResult {
 impl Comparison {
     /// The columns of `compare.csv`: the baseline's, then those only other variants have (a
     /// waiting room, a price), in order; a replication without one has an empty cell.
-    pub fn columns(&self) -> Vec<Column> {
+    pub(crate) fn columns(&self) -> Vec<Column> {
         Column::union(self.variants.iter().filter_map(|v| v.replications.first()))
     }
 
@@ -375,7 +376,7 @@ impl Comparison {
     /// page whose refreshes all failed, a user turned away before its page), then the mean
     /// downtime by requests; the order given breaks the remaining ties. A variant without a
     /// value (no users source while another has one) ranks after those with one.
-    pub fn ranking(&self) -> Vec<usize> {
+    pub(crate) fn ranking(&self) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..self.variants.len()).collect();
         let key = |i: usize, k: &str| self.variants[i].mean(k).unwrap_or(f64::INFINITY);
         let users = self.has_users();
@@ -395,7 +396,7 @@ impl Comparison {
     }
 
     /// What `ranking` orders by, in words.
-    pub fn ranked_by_words(&self) -> &'static str {
+    pub(crate) fn ranked_by_words(&self) -> &'static str {
         if self.has_users() {
             "users lost, then calls lost, then downtime (least first)"
         } else {

@@ -12,8 +12,6 @@ use serde::{Deserialize, Serialize};
 use super::sweep::Seeds;
 use crate::metrics::slo::Criterion;
 
-pub use crate::model::COUNT_KEYS;
-
 /// One value tried: in `points`, every replication run there; in `tries`, one batch of
 /// replications, in the order the search ran them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -204,7 +202,7 @@ pub struct Words {
 }
 
 /// The words of `criterion`.
-pub fn words(criterion: Criterion) -> Words {
+pub(crate) fn words(criterion: Criterion) -> Words {
     match criterion {
         Criterion::Outage => Words {
             point: "crash point",
@@ -246,7 +244,7 @@ fn default_confidence() -> f64 {
 }
 
 /// Search settings.
-pub struct Search<'a> {
+pub(crate) struct Search<'a> {
     pub path: &'a std::path::Path,
     pub sets: &'a [String],
     pub key: &'a str,
@@ -279,7 +277,7 @@ pub struct Search<'a> {
 }
 
 /// Find the crash point (see `super::search`).
-pub fn search(s: &Search) -> Result<CrashPoint> {
+pub(crate) fn search(s: &Search) -> Result<CrashPoint> {
     super::search::crash_point(s)
 }
 

@@ -18,12 +18,12 @@ use crate::model::{Model, ModelError, Place, SourceKind, Tier};
 
 /// Requests held at once (in flight anywhere in the site) above which a run is refused before it
 /// starts, and at which a run that gets there anyway is stopped (results marked partial).
-pub const MAX_HELD: u64 = 20_000_000;
+pub(crate) const MAX_HELD: u64 = 20_000_000;
 
 /// Bytes one held request takes, measured: a tier of 1 thread and a 1 s service offered
 /// 100,000 requests/s holds 2 M requests after 20 s (peak resident memory 180 MB) and 4 M after
 /// 40 s (352 MB), 86 bytes each; rounded up.
-pub const BYTES_PER_HELD: f64 = 90.0;
+pub(crate) const BYTES_PER_HELD: f64 = 90.0;
 
 /// Steps of the fluid integration over the horizon.
 const STEPS: usize = 4000;

@@ -1,15 +1,15 @@
 //! Running experiments: one replication of a model (`run_once`), several in parallel with
 //! means and 95% intervals (`replicate`), and the seeds that make them reproducible.
 
-pub mod compare;
-pub mod crashpoint;
-pub mod fingerprint;
+pub(crate) mod compare;
+pub(crate) mod crashpoint;
+pub(crate) mod fingerprint;
 pub mod guard;
-pub mod held;
+pub(crate) mod held;
 pub(crate) mod runner;
-pub mod search;
-pub mod seeds;
-pub mod shard;
+pub(crate) mod search;
+pub(crate) mod seeds;
+pub(crate) mod shard;
 pub mod sweep;
 pub mod variant;
 pub mod vary;

@@ -13,14 +13,14 @@ use crate::model::error::BadInput;
 
 /// One share of a sweep: shard `index` of `count` (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
+pub(crate) struct Shard {
     pub index: u32,
     pub count: u32,
 }
 
 /// Where the shard was read from, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShardSource {
+pub(crate) enum ShardSource {
     Flag,
     Slurm,
     Kubernetes,
@@ -28,7 +28,7 @@ pub enum ShardSource {
 }
 
 impl ShardSource {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             ShardSource::Flag => "--shard",
             ShardSource::Slurm => "the Slurm job array (SLURM_ARRAY_TASK_ID)",
@@ -40,13 +40,13 @@ impl ShardSource {
 
 impl Shard {
     /// Whether point `p` is this shard's.
-    pub fn contains(&self, point: usize) -> bool {
+    pub(crate) fn contains(&self, point: usize) -> bool {
         point % self.count as usize == self.index as usize
     }
 
     /// The file stem of this shard's outputs: `shard-0007-of-0100` (wider for 10,000 shards and
     /// more, so names sort in order).
-    pub fn stem(&self) -> String {
+    pub(crate) fn stem(&self) -> String {
         let width = self.count.to_string().len().max(4);
         format!(
             "shard-{:0width$}-of-{:0width$}",
@@ -57,7 +57,7 @@ impl Shard {
     }
 
     /// Check that every shard has a point to run.
-    pub fn check_points(&self, points: usize) -> Result<(), BadInput> {
+    pub(crate) fn check_points(&self, points: usize) -> Result<(), BadInput> {
         if self.count as usize > points {
             return Err(BadInput(format!(
                 "{} shards for a sweep of {points} points: shards {} to {} would have nothing to \
@@ -73,7 +73,7 @@ impl Shard {
 }
 
 /// `I/N` as given to `--shard`.
-pub fn parse_shard(raw: &str) -> Result<Shard, BadInput> {
+pub(crate) fn parse_shard(raw: &str) -> Result<Shard, BadInput> {
     let bad = |why: &str| {
         BadInput(format!(
             "--shard {raw}: {why}; expected I/N with 0 <= I < N, e.g. --shard 0/4 for the first \
@@ -127,7 +127,7 @@ fn env_number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option
 /// Which shard this process is: `--shard I/N` if given, else the first job-array index found in
 /// the environment (`env` looks a variable up). `shards` is `--shards N`, the count for
 /// Kubernetes (which passes only the index) and a check on the others. `None`: the whole sweep.
-pub fn resolve(
+pub(crate) fn resolve(
     flag: Option<&str>,
     shards: Option<u32>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -216,7 +216,10 @@ pub fn resolve(
 
 /// Parallel runs: `--jobs`, else the CPUs Slurm granted the task (`SLURM_CPUS_PER_TASK`), else
 /// every core. The second value says where the number came from.
-pub fn jobs(flag: Option<usize>, env: &dyn Fn(&str) -> Option<String>) -> (usize, &'static str) {
+pub(crate) fn jobs(
+    flag: Option<usize>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (usize, &'static str) {
     if let Some(j) = flag {
         let (j, note) = cap_jobs(j, cores());
         if let Some(n) = note {
@@ -235,15 +238,15 @@ pub fn jobs(flag: Option<usize>, env: &dyn Fn(&str) -> Option<String>) -> (usize
 
 /// Most parallel runs per core: more only adds threads that wait (4,096 threads on 2 cores took
 /// 140 s for what 2 did in 0.5 s), while a few per core still hide a stalled one.
-pub const JOBS_PER_CORE: usize = 4;
+pub(crate) const JOBS_PER_CORE: usize = 4;
 
 /// The cores this process may use.
-pub fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// `--jobs` capped at `JOBS_PER_CORE` x `cores`, with the note that says so when it is.
-pub fn cap_jobs(jobs: usize, cores: usize) -> (usize, Option<String>) {
+pub(crate) fn cap_jobs(jobs: usize, cores: usize) -> (usize, Option<String>) {
     let cap = JOBS_PER_CORE * cores.max(1);
     if jobs <= cap {
         return (jobs, None);
@@ -259,7 +262,7 @@ pub fn cap_jobs(jobs: usize, cores: usize) -> (usize, Option<String>) {
 }
 
 /// The process environment, for `resolve` and `jobs`.
-pub fn process_env(name: &str) -> Option<String> {
+pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 

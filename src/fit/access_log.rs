@@ -18,21 +18,22 @@ use super::input::{FormatInfo, LineParser, Requests, path_of};
 use super::sessions::{Visit, client_hash};
 use super::timefmt::{parse_clf, parse_iso};
 
-pub const NGINX_DEFAULT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#;
+pub(crate) const NGINX_DEFAULT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#;
 /// nginx's combined format followed by `$request_time $upstream_response_time`, as a proxy in
 /// front of an application server logs both times.
-pub const NGINX_UPSTREAM: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time"#;
-pub const APACHE_DEFAULT: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i" %D"#;
+pub(crate) const NGINX_UPSTREAM: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time"#;
+pub(crate) const APACHE_DEFAULT: &str =
+    r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i" %D"#;
 /// The Common Log Format (no response time, no user agent).
-pub const CLF: &str = r#"%h %l %u %t "%r" %>s %b"#;
+pub(crate) const CLF: &str = r#"%h %l %u %t "%r" %>s %b"#;
 /// The combined log format (no response time).
-pub const COMBINED: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#;
+pub(crate) const COMBINED: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#;
 /// The default `--assets` pattern: images, style sheets, scripts, fonts, icons, source maps.
-pub const DEFAULT_ASSETS: &str =
+pub(crate) const DEFAULT_ASSETS: &str =
     r"(?i)\.(gif|jpe?g|png|webp|bmp|ico|svg|css|js|woff2?|ttf|otf|eot|map)(\?|$)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavour {
+pub(crate) enum Flavour {
     Nginx,
     Apache,
 }
@@ -67,7 +68,7 @@ enum Tok {
 
 /// A compiled access-log format.
 #[derive(Debug, Clone)]
-pub struct AccessLog {
+pub(crate) struct AccessLog {
     pub flavour: Flavour,
     text: String,
     toks: Vec<Tok>,
@@ -81,30 +82,30 @@ pub struct AccessLog {
 }
 
 impl AccessLog {
-    pub fn nginx_default() -> AccessLog {
+    pub(crate) fn nginx_default() -> AccessLog {
         AccessLog::compile(NGINX_DEFAULT).expect("the default nginx format compiles")
     }
-    pub fn nginx_upstream() -> AccessLog {
+    pub(crate) fn nginx_upstream() -> AccessLog {
         AccessLog::compile(NGINX_UPSTREAM).expect("the nginx format with upstream time compiles")
     }
-    pub fn apache_default() -> AccessLog {
+    pub(crate) fn apache_default() -> AccessLog {
         AccessLog::compile(APACHE_DEFAULT).expect("the default Apache format compiles")
     }
-    pub fn clf() -> AccessLog {
+    pub(crate) fn clf() -> AccessLog {
         AccessLog::compile(CLF).expect("the Common Log Format compiles")
     }
-    pub fn combined() -> AccessLog {
+    pub(crate) fn combined() -> AccessLog {
         AccessLog::compile(COMBINED).expect("the combined format compiles")
     }
 
     /// Tell assets from pages by `pattern`, matched against each request's target.
-    pub fn with_assets(mut self, pattern: &regex_lite::Regex) -> AccessLog {
+    pub(crate) fn with_assets(mut self, pattern: &regex_lite::Regex) -> AccessLog {
         self.assets = Some(pattern.clone());
         self
     }
 
     /// Compile a format; nginx syntax when it holds `$`, else Apache's.
-    pub fn compile(format: &str) -> Result<AccessLog, String> {
+    pub(crate) fn compile(format: &str) -> Result<AccessLog, String> {
         let flavour = if format.contains('$') {
             Flavour::Nginx
         } else if format.contains('%') {

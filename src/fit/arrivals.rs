@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::collect::Grid;
 
 /// Most knots of the profile.
-pub const MAX_KNOTS: usize = 24;
+pub(crate) const MAX_KNOTS: usize = 24;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Arrivals {
+pub(crate) struct Arrivals {
     pub requests: u64,
     /// First and last arrival, seconds since 1970.
     pub first_s: f64,
@@ -37,17 +37,17 @@ pub struct Arrivals {
 
 impl Arrivals {
     /// Length of bucket `i` covered by the data, seconds.
-    pub fn covered(&self, i: usize) -> f64 {
+    pub(crate) fn covered(&self, i: usize) -> f64 {
         (self.span_s - i as f64 * self.bucket_s).clamp(0.0, self.bucket_s)
     }
-    pub fn rate(&self, i: usize) -> f64 {
+    pub(crate) fn rate(&self, i: usize) -> f64 {
         self.counts[i] as f64 / self.covered(i).max(1.0)
     }
 
     /// The `start,count` trace, closed by a row `span,0`: the trace source takes a bucket to
     /// run to the next row's start, so the last (partial) bucket ends where the data end, and a
     /// bucket longer than the data still makes the two rows a trace needs.
-    pub fn trace_csv(&self) -> String {
+    pub(crate) fn trace_csv(&self) -> String {
         let mut s = String::from("start,count\n");
         for (i, c) in self.counts.iter().enumerate() {
             s.push_str(&format!("{},{c}\n", i as f64 * self.bucket_s));
@@ -58,7 +58,7 @@ impl Arrivals {
     }
 
     /// Baseline x profile at `t` seconds after the first arrival (as the model replays it).
-    pub fn profile_rate(&self, t: f64) -> f64 {
+    pub(crate) fn profile_rate(&self, t: f64) -> f64 {
         self.baseline_rate_per_s * interp(&self.profile, t)
     }
 }
@@ -89,7 +89,12 @@ fn integral(p: &[(f64, f64)], end: f64) -> f64 {
 }
 
 /// Buckets and profile from counts per second.
-pub fn from_seconds(per_second: &Grid<u32>, first_s: f64, last_s: f64, bucket_s: f64) -> Arrivals {
+pub(crate) fn from_seconds(
+    per_second: &Grid<u32>,
+    first_s: f64,
+    last_s: f64,
+    bucket_s: f64,
+) -> Arrivals {
     let origin = first_s.floor() as i64;
     let span_s = (last_s.floor() as i64 - origin + 1) as f64;
     let b = bucket_s as i64;

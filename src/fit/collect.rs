@@ -13,27 +13,27 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::{Endpoints, Record};
 
 /// Responses kept for the overall fits.
-pub const RESERVOIR: usize = 100_000;
+pub(crate) const RESERVOIR: usize = 100_000;
 /// Responses kept per endpoint.
-pub const ENDPOINT_RESERVOIR: usize = 2_000;
+pub(crate) const ENDPOINT_RESERVOIR: usize = 2_000;
 /// Length of a concurrency window, seconds.
-pub const WINDOW_S: i64 = 10;
+pub(crate) const WINDOW_S: i64 = 10;
 /// Most seconds between the earliest and the latest request (a stray date is a bad line).
-pub const MAX_SPAN_S: i64 = 400 * 86_400;
+pub(crate) const MAX_SPAN_S: i64 = 400 * 86_400;
 /// Requests held before the span is anchored on the median of their starts (the bulk of the
 /// data), so that one stray first date (1970, 9999) cannot push the rest out of span.
-pub const ANCHOR_SAMPLE: usize = 1_000;
+pub(crate) const ANCHOR_SAMPLE: usize = 1_000;
 
 /// Cells indexed by an integer key, grown at either end as keys arrive.
 #[derive(Debug, Clone, Default)]
-pub struct Grid<T> {
+pub(crate) struct Grid<T> {
     pub origin: i64,
     pub cells: VecDeque<T>,
 }
 
 impl<T: Default + Clone> Grid<T> {
     /// The cell of `key`, growing the grid; `None` when that would span more than `max` cells.
-    pub fn cell(&mut self, key: i64, max: usize) -> Option<&mut T> {
+    pub(crate) fn cell(&mut self, key: i64, max: usize) -> Option<&mut T> {
         if self.cells.is_empty() {
             self.origin = key;
             self.cells.push_back(T::default());
@@ -61,34 +61,34 @@ impl<T: Default + Clone> Grid<T> {
 
 /// Running mean and variance (Welford).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Running {
+pub(crate) struct Running {
     pub n: u64,
     pub mean: f64,
     m2: f64,
 }
 
 impl Running {
-    pub fn add(&mut self, x: f64) {
+    pub(crate) fn add(&mut self, x: f64) {
         self.n += 1;
         let d = x - self.mean;
         self.mean += d / self.n as f64;
         self.m2 += d * (x - self.mean);
     }
-    pub fn sd(&self) -> f64 {
+    pub(crate) fn sd(&self) -> f64 {
         if self.n < 2 {
             0.0
         } else {
             (self.m2 / (self.n - 1) as f64).sqrt()
         }
     }
-    pub fn cv(&self) -> f64 {
+    pub(crate) fn cv(&self) -> f64 {
         self.sd() / self.mean
     }
 }
 
 /// One kept response: its time, and where to find its concurrency afterwards.
 #[derive(Debug, Clone, Copy)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub time_s: f64,
     /// Its concurrency window.
     pub window: i64,
@@ -96,14 +96,14 @@ pub struct Sample {
 
 /// A seeded reservoir sample (algorithm R).
 #[derive(Debug, Clone)]
-pub struct Reservoir {
+pub(crate) struct Reservoir {
     pub cap: usize,
     pub seen: u64,
     pub items: Vec<Sample>,
 }
 
 impl Reservoir {
-    pub fn new(cap: usize) -> Reservoir {
+    pub(crate) fn new(cap: usize) -> Reservoir {
         Reservoir {
             cap,
             seen: 0,
@@ -122,14 +122,14 @@ impl Reservoir {
         }
     }
     /// Whether every response is in the sample.
-    pub fn complete(&self) -> bool {
+    pub(crate) fn complete(&self) -> bool {
         self.seen as usize == self.items.len()
     }
 }
 
 /// Counts in one concurrency window (requests by start time).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Window {
+pub(crate) struct Window {
     pub requests: u32,
     pub ok: u32,
     /// Sum of the response times of every request with a known time (Little's law: / window).
@@ -144,7 +144,7 @@ pub struct Window {
 
 /// Per-endpoint summaries.
 #[derive(Debug, Clone)]
-pub struct EndpointStats {
+pub(crate) struct EndpointStats {
     pub requests: u64,
     pub ok: u64,
     pub times: Running,
@@ -152,7 +152,7 @@ pub struct EndpointStats {
 }
 
 /// Everything kept while reading.
-pub struct Collected {
+pub(crate) struct Collected {
     pub requests: u64,
     pub ok: u64,
     /// Successful requests with a known time.
@@ -196,7 +196,7 @@ impl Default for Collected {
 impl Collected {
     /// Anchor the span on the median start of `early` (the first requests, held by the caller
     /// until there are [`ANCHOR_SAMPLE`] of them or the data end); nothing when it is empty.
-    pub fn anchor_on(&mut self, early: &[Record]) {
+    pub(crate) fn anchor_on(&mut self, early: &[Record]) {
         if early.is_empty() {
             return;
         }
@@ -207,7 +207,7 @@ impl Collected {
 
     /// One request into the summaries (false: its time is out of span, not counted). Until
     /// [`Collected::anchor_on`] is called, only the grid's own span limits it.
-    pub fn add(&mut self, r: &Record, endpoints: &Endpoints) -> bool {
+    pub(crate) fn add(&mut self, r: &Record, endpoints: &Endpoints) -> bool {
         let sec = r.start_s.floor() as i64;
         if self
             .anchor_s

@@ -46,7 +46,7 @@ const MIN_PER_WINDOW: u32 = 5;
 const SIGNIFICANT_QUANTILE: f64 = 0.975;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Point {
+pub(crate) struct Point {
     /// The load that sets the window: recorded concurrency, or arrivals per second.
     pub load: f64,
     /// Requests in progress by Little's law, counting the one arriving.
@@ -59,7 +59,7 @@ pub struct Point {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Contention {
+pub(crate) struct Contention {
     /// Where n comes from.
     pub concurrency_from: String,
     /// What the load z against which growth is tested is.
@@ -97,7 +97,7 @@ pub struct Contention {
 }
 
 /// Requests in progress of a window by Little's law, counting the one arriving.
-pub fn window_concurrency(w: &Window) -> f64 {
+pub(crate) fn window_concurrency(w: &Window) -> f64 {
     1.0 + w.sum_time_all / WINDOW_S as f64
 }
 
@@ -230,7 +230,11 @@ fn without_waiting(bins: &[Point], threads: u32) -> Vec<Point> {
 /// Contention and knee from the windows; None when fewer than 3 windows qualify. `recorded`:
 /// the files record the concurrency (a closed test); `threads`: the thread count given with
 /// `--threads`, whose M/M/N wait is taken out of the times of open arrivals.
-pub fn analyse(windows: &Grid<Window>, recorded: bool, threads: Option<u32>) -> Option<Contention> {
+pub(crate) fn analyse(
+    windows: &Grid<Window>,
+    recorded: bool,
+    threads: Option<u32>,
+) -> Option<Contention> {
     let pts = points(windows, recorded);
     if pts.len() < 3 {
         return None;
@@ -423,7 +427,7 @@ fn erlang_c(threads: u32, a: f64) -> f64 {
 
 /// Mean wait in M/M/`threads` with `x` arrivals a second and a mean service of `s` seconds;
 /// infinite at and past saturation.
-pub fn mmn_wait(threads: u32, x: f64, s: f64) -> f64 {
+pub(crate) fn mmn_wait(threads: u32, x: f64, s: f64) -> f64 {
     let a = x * s;
     if a >= f64::from(threads) {
         return f64::INFINITY;
@@ -434,7 +438,7 @@ pub fn mmn_wait(threads: u32, x: f64, s: f64) -> f64 {
 /// The service part of a mean response time `w` at `x` arrivals a second with `threads`
 /// threads: the S with S + wait(threads, x, S) = w (bisection to the float's resolution; the
 /// wait grows with S).
-pub fn service_part(threads: u32, x: f64, w: f64) -> f64 {
+pub(crate) fn service_part(threads: u32, x: f64, w: f64) -> f64 {
     let (mut lo, mut hi) = (0.0, w);
     while hi - lo > w * f64::EPSILON * 4.0 {
         let m = 0.5 * (lo + hi);

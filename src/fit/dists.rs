@@ -14,7 +14,7 @@ use statrs::function::gamma::{digamma, gamma, gamma_lr, ln_gamma};
 
 /// A fitted distribution of times in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Fitted {
+pub(crate) enum Fitted {
     Exponential { mean: f64 },
     LogNormal { mu: f64, sigma: f64 },
     Gamma { shape: f64, scale: f64 },
@@ -28,7 +28,7 @@ pub(crate) fn unfitted() -> Fitted {
 }
 
 impl Fitted {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Fitted::Exponential { .. } => "exponential",
             Fitted::LogNormal { .. } => "lognormal",
@@ -37,7 +37,7 @@ impl Fitted {
         }
     }
 
-    pub fn cdf(&self, x: f64) -> f64 {
+    pub(crate) fn cdf(&self, x: f64) -> f64 {
         if x <= 0.0 {
             return 0.0;
         }
@@ -51,7 +51,7 @@ impl Fitted {
         }
     }
 
-    pub fn mean(&self) -> f64 {
+    pub(crate) fn mean(&self) -> f64 {
         match *self {
             Fitted::Exponential { mean } => mean,
             Fitted::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
@@ -60,7 +60,7 @@ impl Fitted {
         }
     }
 
-    pub fn cv(&self) -> f64 {
+    pub(crate) fn cv(&self) -> f64 {
         match *self {
             Fitted::Exponential { .. } => 1.0,
             Fitted::LogNormal { sigma, .. } => ((sigma * sigma).exp() - 1.0).sqrt(),
@@ -73,7 +73,7 @@ impl Fitted {
     }
 
     /// Parameters by the names a model file uses (seconds for scale and mean).
-    pub fn params(&self) -> BTreeMap<String, f64> {
+    pub(crate) fn params(&self) -> BTreeMap<String, f64> {
         let v: Vec<(&str, f64)> = match *self {
             Fitted::Exponential { mean } => vec![("mean", mean)],
             Fitted::LogNormal { mu, sigma } => vec![("mu", mu), ("sigma", sigma)],
@@ -119,7 +119,7 @@ impl Fitted {
 
 /// One candidate's fit and how well it fits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub dist: String,
     pub mean_s: f64,
     pub cv: f64,
@@ -139,7 +139,7 @@ struct Stats {
 
 /// Fit every candidate to `x` (times in seconds, all > 0), best (lowest AIC) first; `None` for
 /// fewer than 10 values.
-pub fn fit_all(x: &[f64]) -> Option<Vec<Candidate>> {
+pub(crate) fn fit_all(x: &[f64]) -> Option<Vec<Candidate>> {
     if x.len() < 10 || x.iter().any(|v| !(*v > 0.0 && v.is_finite())) {
         return None;
     }
@@ -191,7 +191,7 @@ pub fn fit_all(x: &[f64]) -> Option<Vec<Candidate>> {
 }
 
 /// Kolmogorov-Smirnov distance of a sorted sample from `cdf`.
-pub fn ks_distance(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
+pub(crate) fn ks_distance(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
     let n = sorted.len() as f64;
     let mut d: f64 = 0.0;
     let mut i = 0;

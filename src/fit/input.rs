@@ -18,11 +18,11 @@ use super::lines::{Lines, MAX_LINE_BYTES};
 use super::{Endpoints, Record, sanity};
 
 /// Bad lines quoted in an error or in fit.json.
-pub const QUOTED_BAD_LINES: usize = 5;
+pub(crate) const QUOTED_BAD_LINES: usize = 5;
 
 /// A format's reader of one line: push the requests it holds (none for a line that holds no
 /// request, such as a k6 `vus` sample), or say why it does not parse.
-pub trait LineParser {
+pub(crate) trait LineParser {
     /// The format's name in messages, e.g. `nginx (combined followed by $request_time)`, and
     /// the smallest time step it records.
     fn format(&self) -> FormatInfo;
@@ -44,7 +44,7 @@ pub trait LineParser {
 
 /// What a reader says of its format.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FormatInfo {
+pub(crate) struct FormatInfo {
     /// Its name in messages.
     pub name: String,
     /// Smallest time step the format records, seconds (a zero time is read as half of it).
@@ -52,7 +52,7 @@ pub struct FormatInfo {
 }
 
 impl FormatInfo {
-    pub fn new(name: impl Into<String>, resolution_s: f64) -> FormatInfo {
+    pub(crate) fn new(name: impl Into<String>, resolution_s: f64) -> FormatInfo {
         FormatInfo {
             name: name.into(),
             resolution_s,
@@ -62,24 +62,31 @@ impl FormatInfo {
 
 /// Where a reader puts the requests of a line: their records, their endpoints named in
 /// `endpoints`.
-pub struct Requests<'a> {
+pub(crate) struct Requests<'a> {
     pub endpoints: &'a mut Endpoints,
     pub records: &'a mut Vec<Record>,
 }
 
 impl<'a> Requests<'a> {
-    pub fn new(endpoints: &'a mut Endpoints, records: &'a mut Vec<Record>) -> Requests<'a> {
+    pub(crate) fn new(endpoints: &'a mut Endpoints, records: &'a mut Vec<Record>) -> Requests<'a> {
         Requests { endpoints, records }
     }
 
     /// A request of the endpoint `label`: started at `start_s`, answered (or failed) after
     /// `time_s`, with `concurrency` in flight where the format records it (else NaN).
-    pub fn push(&mut self, label: &str, start_s: f64, time_s: f64, ok: bool, concurrency: f32) {
+    pub(crate) fn push(
+        &mut self,
+        label: &str,
+        start_s: f64,
+        time_s: f64,
+        ok: bool,
+        concurrency: f32,
+    ) {
         self.push_visit(label, start_s, time_s, ok, concurrency, Default::default());
     }
 
     /// A request as [`Requests::push`], with who asked (an access log's client, status, asset).
-    pub fn push_visit(
+    pub(crate) fn push_visit(
         &mut self,
         label: &str,
         start_s: f64,
@@ -101,7 +108,7 @@ impl<'a> Requests<'a> {
 }
 
 /// Open `path` for reading, decompressing gzip.
-pub fn open(path: &Path) -> Result<Box<dyn BufRead>, String> {
+pub(crate) fn open(path: &Path) -> Result<Box<dyn BufRead>, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !meta.is_file() {
@@ -128,7 +135,7 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>, String> {
 
 /// Line counts of one file.
 #[derive(Debug, Clone, Default)]
-pub struct LineCounts {
+pub(crate) struct LineCounts {
     /// Data lines read (not the header, not blank lines).
     pub read: u64,
     pub parsed: u64,
@@ -138,7 +145,7 @@ pub struct LineCounts {
 }
 
 /// One file being read: its lines through its parser, its requests buffered one line at a time.
-pub struct FileReader {
+pub(crate) struct FileReader {
     pub path: PathBuf,
     input: Lines,
     pub parser: Box<dyn LineParser>,
@@ -160,7 +167,7 @@ pub struct FileReader {
 }
 
 impl FileReader {
-    pub fn new(path: &Path, parser: Box<dyn LineParser>) -> Result<FileReader, String> {
+    pub(crate) fn new(path: &Path, parser: Box<dyn LineParser>) -> Result<FileReader, String> {
         let zero_time = parser.format().resolution_s / 2.0;
         Ok(FileReader {
             path: path.to_path_buf(),
@@ -182,7 +189,10 @@ impl FileReader {
     }
 
     /// The next request of this file, in the file's order; `Err` on a read error.
-    pub fn next_record(&mut self, endpoints: &mut Endpoints) -> Result<Option<Record>, String> {
+    pub(crate) fn next_record(
+        &mut self,
+        endpoints: &mut Endpoints,
+    ) -> Result<Option<Record>, String> {
         loop {
             if let Some(r) = self.pending.pop_front() {
                 return Ok(Some(r));
@@ -272,7 +282,7 @@ impl FileReader {
     }
 
     /// NUL bytes dropped from this file (a `copytruncate` hole).
-    pub fn nul_bytes(&self) -> u64 {
+    pub(crate) fn nul_bytes(&self) -> u64 {
         self.input.nul_bytes
     }
 
@@ -322,14 +332,14 @@ impl Ord for Head {
 }
 
 /// The requests of several files merged in time order.
-pub struct Merged {
+pub(crate) struct Merged {
     pub files: Vec<FileReader>,
     heap: BinaryHeap<Head>,
     started: bool,
 }
 
 impl Merged {
-    pub fn new(files: Vec<FileReader>) -> Merged {
+    pub(crate) fn new(files: Vec<FileReader>) -> Merged {
         Merged {
             files,
             heap: BinaryHeap::new(),
@@ -337,7 +347,10 @@ impl Merged {
         }
     }
 
-    pub fn next_record(&mut self, endpoints: &mut Endpoints) -> Result<Option<Record>, String> {
+    pub(crate) fn next_record(
+        &mut self,
+        endpoints: &mut Endpoints,
+    ) -> Result<Option<Record>, String> {
         if self.files.len() == 1 {
             return self.files[0].next_record(endpoints);
         }
@@ -374,7 +387,7 @@ fn column(cols: &[&str], name: &str) -> Option<usize> {
 
 /// A CSV header line's column names, for a reader to find its columns in. `what` names the
 /// header in errors ("a JTL header"), `hint` follows a missing column's name.
-pub struct Header<'l> {
+pub(crate) struct Header<'l> {
     line: &'l str,
     cols: Vec<&'l str>,
     what: &'static str,
@@ -382,7 +395,7 @@ pub struct Header<'l> {
 }
 
 impl<'l> Header<'l> {
-    pub fn of(line: &'l str, what: &'static str, hint: &'static str) -> Header<'l> {
+    pub(crate) fn of(line: &'l str, what: &'static str, hint: &'static str) -> Header<'l> {
         let mut fields = Vec::new();
         split_csv(line, &mut fields);
         Header {
@@ -394,13 +407,13 @@ impl<'l> Header<'l> {
     }
 
     /// The column `name`, if the header has it.
-    pub fn find(&self, name: &str) -> Option<usize> {
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
         column(&self.cols, name)
     }
 
     /// The column `name`, which the header must have: the error says `{what} needs a `name`
     /// column{hint}; got `line``.
-    pub fn need(&self, name: &str) -> Result<usize, String> {
+    pub(crate) fn need(&self, name: &str) -> Result<usize, String> {
         self.find(name).ok_or_else(|| {
             format!(
                 "{} needs a `{name}` column{}; got `{}`",
@@ -410,13 +423,13 @@ impl<'l> Header<'l> {
     }
 
     /// How many columns it names.
-    pub fn width(&self) -> usize {
+    pub(crate) fn width(&self) -> usize {
         self.cols.len()
     }
 }
 
 /// Field `i` of `line` as `split_csv` split it (empty where the line has fewer fields).
-pub fn field<'l>(line: &'l str, fields: &[(usize, usize)], i: usize) -> &'l str {
+pub(crate) fn field<'l>(line: &'l str, fields: &[(usize, usize)], i: usize) -> &'l str {
     fields.get(i).map_or("", |&(s, e)| &line[s..e])
 }
 
@@ -441,7 +454,7 @@ pub(crate) fn split_row(
 /// Split one CSV line into fields (double quotes around a field, `""` inside it), into `out`
 /// as byte ranges of `line` without the quotes (a quoted field's `""` stays doubled: the fields
 /// read by number never hold quotes).
-pub fn split_csv(line: &str, out: &mut Vec<(usize, usize)>) {
+pub(crate) fn split_csv(line: &str, out: &mut Vec<(usize, usize)>) {
     out.clear();
     let b = line.as_bytes();
     let mut i = 0;
@@ -485,7 +498,7 @@ pub fn split_csv(line: &str, out: &mut Vec<(usize, usize)>) {
 }
 
 /// The path of a URL or request target, without scheme, host or query string.
-pub fn path_of(target: &str) -> &str {
+pub(crate) fn path_of(target: &str) -> &str {
     let mut t = target;
     if !t.starts_with('/') {
         if let Some(p) = t.find("://") {

@@ -10,7 +10,7 @@ use super::closed::ThreadGaps;
 use super::input::{FormatInfo, Header, LineParser, Requests, field, split_row};
 
 #[derive(Debug, Default)]
-pub struct Jtl {
+pub(crate) struct Jtl {
     time: usize,
     elapsed: usize,
     label: Option<usize>,

@@ -9,7 +9,7 @@ use super::input::{FormatInfo, Header, LineParser, Requests, field, path_of, spl
 use super::timefmt::parse_iso;
 
 #[derive(Debug, Default)]
-pub struct K6 {
+pub(crate) struct K6 {
     metric: usize,
     time: usize,
     value: usize,

@@ -9,7 +9,7 @@
 use std::io::{self, BufRead};
 
 /// Longest line kept, bytes (NULs not counted). JMeter XML can hold a response body on one line.
-pub const MAX_LINE_BYTES: usize = 16 << 20;
+pub(crate) const MAX_LINE_BYTES: usize = 16 << 20;
 
 /// A source of lines.
 pub(crate) struct Lines {

@@ -31,10 +31,10 @@ const LEVELS: [(&str, f64); 11] = [
 ];
 
 /// Most requests a second a row may add (more is a corrupt count, and would be as many records).
-pub const MAX_REQUESTS_PER_S: f64 = 1e6;
+pub(crate) const MAX_REQUESTS_PER_S: f64 = 1e6;
 
 #[derive(Debug, Default)]
-pub struct Locust {
+pub(crate) struct Locust {
     time: usize,
     users: usize,
     name: usize,

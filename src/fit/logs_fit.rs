@@ -26,7 +26,7 @@ pub enum SourceKind {
 
 /// A service time given rather than fitted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ServiceGiven {
+pub(crate) struct ServiceGiven {
     #[serde(flatten)]
     pub spec: ServiceSpec,
     /// `"--service"`, or `"assumption"` (a placeholder: nothing said what it is).
@@ -35,7 +35,7 @@ pub struct ServiceGiven {
 
 /// Which figure came from which file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Provenance {
+pub(crate) struct Provenance {
     /// Arrivals, profile, endpoints, status codes.
     pub arrivals: Vec<String>,
     /// Sessions (pages, think, returns), where the data name their clients.
@@ -48,7 +48,7 @@ pub struct Provenance {
 
 /// The source the model uses, and why.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModelSource {
+pub(crate) struct ModelSource {
     pub kind: SourceKind,
     pub why: String,
     /// A users source's `users` (Little's law), and the response time it counts per page.
@@ -58,7 +58,7 @@ pub struct ModelSource {
 
 /// fit.json's keys for access logs (flattened into `Fit`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LogsFit {
+pub(crate) struct LogsFit {
     /// Requests by HTTP status, where the files record it.
     pub status_codes: BTreeMap<String, u64>,
     pub sessions: Option<Sessions>,
@@ -86,7 +86,7 @@ impl Default for LogsFit {
 
 /// What `surge fit` was asked about the service and the source.
 #[derive(Debug, Clone, Default)]
-pub struct Asked {
+pub(crate) struct Asked {
     /// `--service DIST`.
     pub service: Option<String>,
     /// `--source`.
@@ -103,7 +103,7 @@ fn names(r: &Reading) -> Vec<String> {
 /// Complete the fit of `readings.traffic` (already analysed into `fit`): the service and
 /// contention of the timed files, `--service`, the sessions, the source. Errors are bad input
 /// (a bad `--service`, `--source users` on data without sessions).
-pub fn complete(
+pub(crate) fn complete(
     fit: &mut Fit,
     readings: &Readings,
     opts: &Options,

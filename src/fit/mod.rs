@@ -7,35 +7,35 @@
 //!
 //! This module reads; it does not simulate. Exit codes and printing are `commands::fit`'s.
 
-pub mod access_log;
-pub mod arrivals;
+pub(crate) mod access_log;
+pub(crate) mod arrivals;
 pub(crate) mod capacity;
 pub(crate) mod closed;
-pub mod collect;
-pub mod concurrency;
+pub(crate) mod collect;
+pub(crate) mod concurrency;
 #[cfg(test)]
 mod contention_tests;
-pub mod dists;
-pub mod input;
-pub mod jtl;
-pub mod jtl_xml;
-pub mod k6;
-pub mod lines;
-pub mod locust;
-pub mod logs_fit;
-pub mod model_logs;
-pub mod model_toml;
-pub mod report;
+pub(crate) mod dists;
+pub(crate) mod input;
+pub(crate) mod jtl;
+pub(crate) mod jtl_xml;
+pub(crate) mod k6;
+pub(crate) mod lines;
+pub(crate) mod locust;
+pub(crate) mod logs_fit;
+pub(crate) mod model_logs;
+pub(crate) mod model_toml;
+pub(crate) mod report;
 pub(crate) mod roundtrip;
-pub mod sanity;
+pub(crate) mod sanity;
 pub(crate) mod service_choice;
-pub mod service_spec;
-pub mod sessions;
-pub mod sessions_fit;
+pub(crate) mod service_spec;
+pub(crate) mod sessions;
+pub(crate) mod sessions_fit;
 #[cfg(test)]
 pub(crate) mod synth;
-pub mod timefmt;
-pub mod vegeta;
+pub(crate) mod timefmt;
+pub(crate) mod vegeta;
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read};
@@ -48,7 +48,7 @@ use input::{FileReader, LineCounts, LineParser, Merged};
 
 /// One request as a file records it.
 #[derive(Debug, Clone, Copy)]
-pub struct Record {
+pub(crate) struct Record {
     /// When it arrived, seconds since 1970.
     pub start_s: f64,
     /// Its response time, seconds (NaN when the file does not say).
@@ -63,12 +63,12 @@ pub struct Record {
 }
 
 /// Most endpoints told apart; requests to further paths count as `(other paths)`.
-pub const MAX_ENDPOINTS: usize = 5_000;
-pub const OTHER: &str = "(other paths)";
+pub(crate) const MAX_ENDPOINTS: usize = 5_000;
+pub(crate) const OTHER: &str = "(other paths)";
 
 /// FNV-1a: endpoint names are short and this is hashed once a line.
 #[derive(Debug, Clone, Copy)]
-pub struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Self {
@@ -89,7 +89,7 @@ impl std::hash::Hasher for Fnv {
 
 /// Endpoint names (path without query string, or the tool's label), interned.
 #[derive(Debug, Clone)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     ids: HashMap<Box<str>, u32, std::hash::BuildHasherDefault<Fnv>>,
     names: Vec<Box<str>>,
 }
@@ -104,7 +104,7 @@ impl Default for Endpoints {
 }
 
 impl Endpoints {
-    pub fn id(&mut self, name: &str) -> u32 {
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.ids.get(name) {
             return i;
         }
@@ -116,10 +116,10 @@ impl Endpoints {
         self.ids.insert(name.into(), i);
         i
     }
-    pub fn name(&self, id: u32) -> &str {
+    pub(crate) fn name(&self, id: u32) -> &str {
         &self.names[id as usize]
     }
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
 }
@@ -145,7 +145,7 @@ pub enum Format {
 
 /// What `surge fit` was asked.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub format: Format,
     pub log_format: Option<String>,
     /// Whole seconds, at least 1.
@@ -161,16 +161,16 @@ pub struct Options {
 }
 
 /// The default `--assets` pattern, compiled.
-pub fn default_assets() -> regex_lite::Regex {
+pub(crate) fn default_assets() -> regex_lite::Regex {
     regex_lite::Regex::new(access_log::DEFAULT_ASSETS).expect("the default assets pattern compiles")
 }
 
 /// Most unparsed lines tolerated, as a share of a file's lines.
-pub const MAX_BAD_SHARE: f64 = 0.05;
+pub(crate) const MAX_BAD_SHARE: f64 = 0.05;
 
 /// One file as read.
 #[derive(Debug, Clone)]
-pub struct FileInfo {
+pub(crate) struct FileInfo {
     pub path: PathBuf,
     pub format: String,
     pub counts: LineCounts,
@@ -179,7 +179,7 @@ pub struct FileInfo {
 }
 
 /// The files read and their summaries.
-pub struct Reading {
+pub(crate) struct Reading {
     pub files: Vec<FileInfo>,
     pub collected: Collected,
     pub endpoints: Endpoints,
@@ -347,7 +347,7 @@ fn refuse_same_file(files: &[PathBuf]) -> Result<(), String> {
 
 /// Read every file, merged in time order, into summaries. Errors are bad input: a missing
 /// file, an unknown format, or a file with more than 5% unparsed lines.
-pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
+pub(crate) fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
     if files.is_empty() {
         return Err(BadInput("give at least one file to fit".into()));
     }
@@ -449,14 +449,14 @@ pub fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInput> {
 /// The files of one `surge fit` as read: the traffic (arrivals, endpoints, sessions) and,
 /// where some files record response times and others do not, the timed ones apart (the service
 /// time and contention come from them).
-pub struct Readings {
+pub(crate) struct Readings {
     pub traffic: Reading,
     pub timing: Option<Reading>,
 }
 
 /// Read the files; files without response times (CLF, combined) and files with them given
 /// together are read as two groups: the traffic from the first, the timing from the second.
-pub fn read_all(files: &[PathBuf], opts: &Options) -> Result<Readings, BadInput> {
+pub(crate) fn read_all(files: &[PathBuf], opts: &Options) -> Result<Readings, BadInput> {
     let mut untimed = Vec::new();
     let mut timed = Vec::new();
     for path in files {

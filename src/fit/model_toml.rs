@@ -87,7 +87,7 @@ pub(crate) fn comment_safe(text: &str) -> String {
 }
 
 /// The model text. `files` names the inputs for the header comment.
-pub fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
+pub(crate) fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     let given = model_logs::given_service(fit);
     if given.is_none() && fit.service.is_none() {
         return Err(

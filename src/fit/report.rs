@@ -17,21 +17,21 @@ use super::dists::{Candidate, Fitted, fit_all};
 use super::{Options, Reading};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Lines {
+pub(crate) struct Lines {
     pub read: u64,
     pub parsed: u64,
     pub skipped: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BadLine {
+pub(crate) struct BadLine {
     pub line: u64,
     pub why: String,
     pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     pub path: PathBuf,
     pub format: String,
     pub lines: Lines,
@@ -42,7 +42,7 @@ pub struct FileReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Observed {
+pub(crate) struct Observed {
     pub responses: u64,
     pub mean_s: f64,
     pub cv: f64,
@@ -54,7 +54,7 @@ pub struct Observed {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Service {
+pub(crate) struct Service {
     pub dist: String,
     pub mean_s: f64,
     pub cv: f64,
@@ -78,7 +78,7 @@ pub struct Service {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EndpointFit {
+pub(crate) struct EndpointFit {
     pub endpoint: String,
     pub requests: u64,
     pub share: f64,
@@ -93,7 +93,7 @@ pub struct EndpointFit {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Requests {
+pub(crate) struct Requests {
     pub total: u64,
     pub succeeded: u64,
     pub failed: u64,
@@ -103,7 +103,7 @@ pub struct Requests {
 
 /// fit.json.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Fit {
+pub(crate) struct Fit {
     pub files: Vec<FileReport>,
     pub lines: Lines,
     pub requests: Requests,
@@ -138,7 +138,7 @@ fn sorted_times(r: &Reservoir) -> Vec<f64> {
 }
 
 /// Everything fit.json says, from the files read.
-pub fn analyse(reading: &Reading, opts: &Options) -> Fit {
+pub(crate) fn analyse(reading: &Reading, opts: &Options) -> Fit {
     let c = &reading.collected;
     let (files, lines) = file_reports(reading);
     let arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, opts.bucket_s);

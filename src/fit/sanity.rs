@@ -10,14 +10,14 @@
 use super::{FileInfo, Record};
 
 /// Longest response time a web request is taken to have, seconds.
-pub const MAX_RESPONSE_S: f64 = 86_400.0;
+pub(crate) const MAX_RESPONSE_S: f64 = 86_400.0;
 /// Latest start accepted, seconds since 1970 (the year 10000).
-pub const MAX_START_S: f64 = 253_402_300_800.0;
+pub(crate) const MAX_START_S: f64 = 253_402_300_800.0;
 /// Longest mean response time of a whole file, seconds.
-pub const MAX_MEAN_RESPONSE_S: f64 = 3_600.0;
+pub(crate) const MAX_MEAN_RESPONSE_S: f64 = 3_600.0;
 
 /// Whether one request's values can be a web request's; why not.
-pub fn record(r: &Record) -> Result<(), String> {
+pub(crate) fn record(r: &Record) -> Result<(), String> {
     if !r.start_s.is_finite() || r.start_s < 0.0 || r.start_s >= MAX_START_S {
         return Err(format!(
             "start time {} s since 1970 is not a date between 1970 and 9999",
@@ -38,7 +38,7 @@ pub fn record(r: &Record) -> Result<(), String> {
 
 /// Whether a whole file's response times can be a web site's: `mean_s` is the mean over its
 /// successful requests with a time (NaN when none).
-pub fn file(f: &FileInfo, timed: u64, mean_s: f64) -> Result<(), String> {
+pub(crate) fn file(f: &FileInfo, timed: u64, mean_s: f64) -> Result<(), String> {
     let hint = "the file was probably read with the wrong format or unit: give --format (and --log-format for another log layout)";
     if timed >= 10 && f.zero_times == timed {
         return Err(format!(

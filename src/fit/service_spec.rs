@@ -11,17 +11,17 @@ use serde::{Deserialize, Serialize};
 use crate::model::dist::RawDist;
 
 /// The forms `--service` takes, for messages.
-pub const FORMS: &str = "exponential:MEAN, deterministic:VALUE, uniform:MIN:MAX, \
+pub(crate) const FORMS: &str = "exponential:MEAN, deterministic:VALUE, uniform:MIN:MAX, \
     lognormal:MEAN:CV, gamma:MEAN:CV, weibull:MEAN:CV, normal:MEAN:CV, \
     hyperexponential:MEAN:CV, erlang:MEAN:K or pareto:MEAN:SHAPE (durations such as 120ms or \
     0.12s; CV, K and SHAPE plain numbers)";
 
 /// The placeholder service when nothing says what it is.
-pub const ASSUMED: &str = "lognormal:100ms:1";
+pub(crate) const ASSUMED: &str = "lognormal:100ms:1";
 
 /// A service time given rather than fitted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ServiceSpec {
+pub(crate) struct ServiceSpec {
     /// As given: `lognormal:120ms:0.8`.
     pub spec: String,
     pub dist: String,
@@ -52,7 +52,7 @@ fn duration(s: &str) -> String {
 }
 
 /// Parse `--service`: `NAME:A[:B]` as listed in [`FORMS`].
-pub fn parse(spec: &str) -> Result<ServiceSpec, String> {
+pub(crate) fn parse(spec: &str) -> Result<ServiceSpec, String> {
     let parts: Vec<&str> = spec.split(':').collect();
     let name = parts[0].trim().to_ascii_lowercase();
     let args = &parts[1..];

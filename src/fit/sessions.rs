@@ -21,7 +21,7 @@ use super::{Fnv, Record};
 
 /// Who asked for a request, as an access log says: all zero where the format does not.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Visit {
+pub(crate) struct Visit {
     /// The client: its address and user agent, hashed (0: unknown).
     pub client: u64,
     /// The client's address alone, hashed (0: unknown).
@@ -44,15 +44,15 @@ pub(crate) fn client_hash(address: &str, agent: Option<&str>) -> u64 {
 }
 
 /// Clients with a session open at once, at most; a request of a further client is not sessioned.
-pub const MAX_OPEN: usize = 2_000_000;
+pub(crate) const MAX_OPEN: usize = 2_000_000;
 /// Addresses remembered for returns, at most.
-pub const MAX_ADDRESSES: usize = 4_000_000;
+pub(crate) const MAX_ADDRESSES: usize = 4_000_000;
 /// Gaps kept for the fits (think times, return gaps).
-pub const GAP_RESERVOIR: usize = 100_000;
+pub(crate) const GAP_RESERVOIR: usize = 100_000;
 /// Pages per session counted one by one; longer sessions share the last count.
-pub const MAX_PAGES_COUNTED: usize = 10_000;
+pub(crate) const MAX_PAGES_COUNTED: usize = 10_000;
 /// A think time recorded as 0 (two pages in the same second) is read as this, seconds.
-pub const ZERO_THINK_S: f64 = 0.5;
+pub(crate) const ZERO_THINK_S: f64 = 0.5;
 
 type FnvMap<V> = HashMap<u64, V, BuildHasherDefault<Fnv>>;
 
@@ -79,7 +79,7 @@ struct Past {
 
 /// A seeded reservoir of numbers (algorithm R) with their exact running mean.
 #[derive(Debug, Clone)]
-pub struct Gaps {
+pub(crate) struct Gaps {
     pub all: Running,
     pub kept: Vec<f64>,
     rng: Xoshiro256PlusPlus,
@@ -109,14 +109,14 @@ impl Gaps {
 /// Returns after one kind of ending: sessions that ended so, and how many of their addresses
 /// came back for another session within the data.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Ending {
+pub(crate) struct Ending {
     pub sessions: u64,
     pub returned: u64,
 }
 
 /// Everything kept of an access log's visits while reading.
 #[derive(Debug, Clone)]
-pub struct Visits {
+pub(crate) struct Visits {
     pub gap_s: f64,
     /// Requests with a client named.
     pub requests: u64,
@@ -160,7 +160,7 @@ pub struct Visits {
 }
 
 impl Visits {
-    pub fn new(gap_s: f64) -> Visits {
+    pub(crate) fn new(gap_s: f64) -> Visits {
         Visits {
             gap_s,
             requests: 0,
@@ -191,12 +191,12 @@ impl Visits {
     }
 
     /// Whether any request named its client.
-    pub fn seen(&self) -> bool {
+    pub(crate) fn seen(&self) -> bool {
         self.requests > 0
     }
 
     /// Take one request (in time order, give or take the lines a log writes out of order).
-    pub fn add(&mut self, r: &Record) {
+    pub(crate) fn add(&mut self, r: &Record) {
         let v = r.visit;
         if v.status > 0 || v.client != 0 {
             let i = usize::from(v.status).min(self.statuses.len() - 1);
@@ -334,7 +334,7 @@ impl Visits {
     }
 
     /// Close every session still open: the end of the data.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         let mut rest: Vec<Open> = self.open.drain().map(|(_, o)| o).collect();
         rest.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
         for o in rest {

@@ -17,15 +17,15 @@ use super::dists::{Candidate, fit_all};
 use super::sessions::{MAX_PAGES_COUNTED, Visits};
 
 /// Sessions needed, and the share of them the data hold whole, for a users source.
-pub const MIN_SESSIONS: u64 = 30;
+pub(crate) const MIN_SESSIONS: u64 = 30;
 /// Largest KS distance of the geometric against the pages counted for the model to use it.
-pub const PAGES_KS_MAX: f64 = 0.05;
+pub(crate) const PAGES_KS_MAX: f64 = 0.05;
 /// Sessions ending in a server error needed before their returns can mean anything.
-pub const MIN_ERROR_SESSIONS: u64 = 30;
+pub(crate) const MIN_ERROR_SESSIONS: u64 = 30;
 
 /// Pages per session: the counts and the distribution the model uses.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PagesFit {
+pub(crate) struct PagesFit {
     pub mean: f64,
     pub cv: f64,
     /// The geometric of the same mean (its maximum-likelihood fit): p = 1 / mean.
@@ -39,7 +39,7 @@ pub struct PagesFit {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PagesShare {
+pub(crate) struct PagesShare {
     pub pages: String,
     pub data: f64,
     pub geometric: f64,
@@ -47,7 +47,7 @@ pub struct PagesShare {
 
 /// Returning visitors: sessions from an address that had a session before.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Returning {
+pub(crate) struct Returning {
     pub sessions: u64,
     pub share: f64,
     /// From the end of the address's previous session to the start of this one.
@@ -71,7 +71,7 @@ pub struct Returning {
 
 /// The sessions of an access log, fitted (fit.json's `sessions`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     pub gap_s: f64,
     pub assets_pattern: String,
     /// Requests that named their client.
@@ -107,7 +107,7 @@ pub struct Sessions {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ThinkFit {
+pub(crate) struct ThinkFit {
     /// Exact mean and cv of every think time.
     pub mean_s: f64,
     pub cv: f64,
@@ -259,7 +259,7 @@ fn returning(v: &Visits) -> Returning {
 
 /// The sessions of `v`, their starts bucketed by `bucket_s` over the data's span
 /// [`first_s`, `last_s`]; `None` when no request named its client.
-pub fn fit(
+pub(crate) fn fit(
     v: &Visits,
     first_s: f64,
     last_s: f64,
@@ -328,19 +328,19 @@ pub fn fit(
 
 impl Sessions {
     /// Mean pages per session in the model: the geometric's mean, or the counts' own mean.
-    pub fn model_pages_mean(&self) -> f64 {
+    pub(crate) fn model_pages_mean(&self) -> f64 {
         self.pages.mean
     }
 
     /// The model's `users`: baseline sessions per second x pages x (response + think), with
     /// `response_s` the model's mean response time when nothing queues.
-    pub fn users(&self, response_s: f64) -> f64 {
+    pub(crate) fn users(&self, response_s: f64) -> f64 {
         let think = self.think.as_ref().map_or(0.0, |t| t.best.mean_s);
         self.starts.baseline_rate_per_s * self.model_pages_mean() * (response_s + think)
     }
 
     /// pages.csv: every session's count of pages, one a line (the model's empirical pages).
-    pub fn pages_csv(&self) -> String {
+    pub(crate) fn pages_csv(&self) -> String {
         let mut s = String::with_capacity(self.sessions as usize * 3);
         for (k, &c) in self.page_counts.iter().enumerate().skip(1) {
             for _ in 0..c {
@@ -352,7 +352,7 @@ impl Sessions {
     }
 
     /// The status codes as fit.json lists them.
-    pub fn statuses(v: &Visits) -> BTreeMap<String, u64> {
+    pub(crate) fn statuses(v: &Visits) -> BTreeMap<String, u64> {
         v.statuses
             .iter()
             .enumerate()

@@ -4,7 +4,7 @@
 //! format modules.
 
 /// Days from 1970-01-01 to the civil date (proleptic Gregorian).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -79,7 +79,7 @@ fn zone(b: &[u8]) -> Option<i64> {
 }
 
 /// `10/Oct/2000:13:55:36 -0700` (the brackets already removed).
-pub fn parse_clf(s: &str) -> Option<f64> {
+pub(crate) fn parse_clf(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     if b.len() < 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
         return None;
@@ -98,7 +98,7 @@ pub fn parse_clf(s: &str) -> Option<f64> {
 }
 
 /// `2000-10-10T13:55:36-07:00`, `2000-10-10T13:55:36.123Z`, `2000-10-10 13:55:36+00:00`.
-pub fn parse_iso(s: &str) -> Option<f64> {
+pub(crate) fn parse_iso(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
         return None;
@@ -156,7 +156,7 @@ mod tests {
 }
 
 /// Seconds since 1970 as the access-log clock in UTC: `14/Nov/2023:22:13:20 +0000`.
-pub fn format_clf(epoch_s: i64) -> String {
+pub(crate) fn format_clf(epoch_s: i64) -> String {
     let days = epoch_s.div_euclid(86_400);
     let tod = epoch_s.rem_euclid(86_400);
     let z = days + 719_468;

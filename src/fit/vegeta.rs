@@ -6,7 +6,7 @@
 use super::input::{FormatInfo, LineParser, Requests, field, path_of, split_csv};
 
 #[derive(Debug, Default)]
-pub struct Vegeta {
+pub(crate) struct Vegeta {
     fields: Vec<(usize, usize)>,
 }
 

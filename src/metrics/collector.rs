@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 
 use crate::stats::histogram::{new_histogram, quantile_s};
 
-pub use super::level::Level;
+pub(crate) use super::level::Level;
 use super::record::Pending;
 use super::room::{RoomSeries, RoomStats};
 use super::series::{TierSeries, TimeSeries};
@@ -479,7 +479,7 @@ impl Collector {
 }
 
 mod tier_stats;
-pub use tier_stats::TierStats;
+pub(crate) use tier_stats::TierStats;
 
 #[cfg(test)]
 mod tests;

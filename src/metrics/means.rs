@@ -71,7 +71,7 @@ fn estimate(values: impl Iterator<Item = Option<f64>>) -> (Option<f64>, Option<f
 }
 
 /// A part of the summary with its means and intervals over replications.
-pub trait Averaged {
+pub(crate) trait Averaged {
     /// The means, shaped as the part (`null` where no replication has a value).
     type Mean: Serialize;
     /// The 95% half-widths, shaped as the part (absent where fewer than two have a value).
@@ -115,26 +115,26 @@ macro_rules! averaged {
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        pub struct $mean {
-            $(pub $k: $kt,)*
-            $(#[serde(skip_serializing_if = "Option::is_none")] pub $kp: $kpt,)*
-            $(#[serde(skip_serializing_if = "Option::is_none")] pub $f: Option<f64>,)*
-            $(pub $n: Option<f64>,)*
-            $(#[serde(skip_serializing_if = "Option::is_none")] pub $p: Option<f64>,)*
-            $(pub $s: <$st as Averaged>::Mean,)*
+        pub(crate) struct $mean {
+            $(pub(crate) $k: $kt,)*
+            $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $kp: $kpt,)*
+            $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $f: Option<f64>,)*
+            $(pub(crate) $n: Option<f64>,)*
+            $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $p: Option<f64>,)*
+            $(pub(crate) $s: <$st as Averaged>::Mean,)*
             $(#[serde(skip_serializing_if = "Option::is_none")]
-              pub $o: Option<<$ot as Averaged>::Mean>,)*
+              pub(crate) $o: Option<<$ot as Averaged>::Mean>,)*
         }
 
         #[doc = concat!("The 95% half-widths of [`", stringify!($mean), "`].")]
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        pub struct $ci {
-            $(#[serde(skip_serializing_if = "Option::is_none")] pub $f: Option<f64>,)*
-            $(#[serde(skip_serializing_if = "Option::is_none")] pub $n: Option<f64>,)*
-            $(#[serde(skip_serializing_if = "Option::is_none")] pub $p: Option<f64>,)*
-            $(pub $s: <$st as Averaged>::Ci,)*
+        pub(crate) struct $ci {
+            $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $f: Option<f64>,)*
+            $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $n: Option<f64>,)*
+            $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $p: Option<f64>,)*
+            $(pub(crate) $s: <$st as Averaged>::Ci,)*
             $(#[serde(skip_serializing_if = "Option::is_none")]
-              pub $o: Option<<$ot as Averaged>::Ci>,)*
+              pub(crate) $o: Option<<$ot as Averaged>::Ci>,)*
         }
 
         impl Averaged for $ty {
@@ -348,7 +348,7 @@ averaged! {
 }
 
 /// The means and 95% half-widths of `reps` (at least one), each shaped as a summary.
-pub fn over_replications(reps: &[&Summary]) -> (SummaryMeans, SummaryCi) {
+pub(crate) fn over_replications(reps: &[&Summary]) -> (SummaryMeans, SummaryCi) {
     Summary::average(reps)
 }
 

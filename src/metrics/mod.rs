@@ -4,16 +4,16 @@
 
 pub(crate) mod collector;
 pub(crate) mod level;
-pub mod means;
+pub(crate) mod means;
 pub(crate) mod outage;
 mod record;
-pub mod replicated;
-pub mod room;
+pub(crate) mod replicated;
+pub(crate) mod room;
 pub(crate) mod run_summary;
 pub(crate) mod series;
-pub mod slo;
+pub(crate) mod slo;
 pub mod summary;
-pub mod table;
+pub(crate) mod table;
 
 pub use collector::{Collector, Outcome};
 pub use series::{TierSeries, TimeSeries};

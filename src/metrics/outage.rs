@@ -42,7 +42,7 @@ pub struct Outage {
 
 /// How the replications of one sweep point or one compared variant ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct OutageCounts {
+pub(crate) struct OutageCounts {
     /// Replications run.
     pub runs: u32,
     /// Replications with an outage.
@@ -56,7 +56,7 @@ pub struct OutageCounts {
 
 /// Analyse a time series at the attempt level (`window_success_rate`); windows that end before
 /// `warmup_s` are ignored.
-pub fn detect(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) -> Outage {
+pub(crate) fn detect(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) -> Outage {
     detect_in(
         series,
         &series.window_success_rate,
@@ -71,7 +71,12 @@ pub fn detect(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) ->
 /// a window is down when fewer than `slo.outage_below` of its calls succeeded, and the site
 /// has recovered once the call success rate meets `slo.success_rate` (and the p95 latency its
 /// target) for `slo.stable`.
-pub fn detect_calls(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) -> Outage {
+pub(crate) fn detect_calls(
+    series: &TimeSeries,
+    slo: &Slo,
+    warmup_s: f64,
+    duration_s: f64,
+) -> Outage {
     detect_in(
         series,
         &series.window_call_success_rate,
@@ -84,7 +89,12 @@ pub fn detect_calls(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f
 /// The same analysis at the user level (`window_user_success_rate`: sessions that got every
 /// page over the sessions that ended, those turned away or out of patience at the waiting room
 /// among the lost).
-pub fn detect_users(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: f64) -> Outage {
+pub(crate) fn detect_users(
+    series: &TimeSeries,
+    slo: &Slo,
+    warmup_s: f64,
+    duration_s: f64,
+) -> Outage {
     detect_in(
         series,
         &series.window_user_success_rate,

@@ -44,7 +44,7 @@ fn value_of(i: usize) -> u64 {
 
 /// Counts recorded but not yet added to their histogram.
 #[derive(Clone)]
-pub struct Pending {
+pub(super) struct Pending {
     counts: Box<[u32]>,
     dirty: bool,
 }
@@ -70,7 +70,7 @@ impl Pending {
     /// Record `v` for `into` (a histogram of `stats::histogram::new_histogram`'s settings); it is
     /// there once `flush` has run.
     #[inline]
-    pub fn record(&mut self, v: u64, into: &mut Histogram<u64>) {
+    pub(super) fn record(&mut self, v: u64, into: &mut Histogram<u64>) {
         let i = index_of(v);
         let c = &mut self.counts[i];
         *c = c.wrapping_add(1);
@@ -82,7 +82,7 @@ impl Pending {
     }
 
     /// Add the pending counts to `into` and clear them.
-    pub fn flush(&mut self, into: &mut Histogram<u64>) {
+    pub(super) fn flush(&mut self, into: &mut Histogram<u64>) {
         if !self.dirty {
             return;
         }

@@ -11,7 +11,7 @@ use crate::stats::Estimate;
 
 /// Each metric's estimate over a set of replications of one model.
 #[derive(Debug, Clone)]
-pub struct Replicated {
+pub(crate) struct Replicated {
     pub columns: Vec<Column>,
     /// One per column: `None` when no replication has a value.
     pub estimates: Vec<Option<Estimate>>,
@@ -19,7 +19,7 @@ pub struct Replicated {
 
 impl Replicated {
     /// The estimates over `runs` (the columns are those of the first run's tiers).
-    pub fn of(runs: &[Run]) -> Replicated {
+    pub(crate) fn of(runs: &[Run]) -> Replicated {
         let columns = runs
             .first()
             .map(|r| Column::of(r.summary))
@@ -35,7 +35,7 @@ impl Replicated {
     }
 
     /// The estimate of the metric with key `key` (as in `points.csv`).
-    pub fn get(&self, key: &str) -> Option<Estimate> {
+    pub(crate) fn get(&self, key: &str) -> Option<Estimate> {
         self.columns
             .iter()
             .position(|c| c.key() == key)
@@ -43,12 +43,12 @@ impl Replicated {
     }
 
     /// The mean of `key`, when some replication has a value.
-    pub fn mean(&self, key: &str) -> Option<f64> {
+    pub(crate) fn mean(&self, key: &str) -> Option<f64> {
         self.get(key).map(|e| e.mean)
     }
 
     /// Every metric by key.
-    pub fn by_key(&self) -> BTreeMap<String, Option<Estimate>> {
+    pub(crate) fn by_key(&self) -> BTreeMap<String, Option<Estimate>> {
         self.columns
             .iter()
             .zip(&self.estimates)
@@ -58,7 +58,7 @@ impl Replicated {
 }
 
 /// The value of `column` in each run (`None`: the run has none, or it is not a number).
-pub fn values(runs: &[Run], column: &Column) -> Vec<Option<f64>> {
+pub(crate) fn values(runs: &[Run], column: &Column) -> Vec<Option<f64>> {
     runs.iter()
         .map(|r| column.value(r).filter(|x| !x.is_nan()))
         .collect()

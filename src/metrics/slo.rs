@@ -47,18 +47,18 @@ pub struct SloSummary {
 }
 
 /// Whether the SLO window ending with bucket `i` meets both targets.
-pub fn window_meets(series: &TimeSeries, slo: &Slo, i: usize) -> bool {
+pub(crate) fn window_meets(series: &TimeSeries, slo: &Slo, i: usize) -> bool {
     meets(series.window_success_rate[i], series.window_p95_s[i], slo)
 }
 
 /// Whether a window with success rate `r` and p95 latency `p95` meets both targets (NaN: no
 /// value, which breaks nothing).
-pub fn meets(r: f64, p95: f64, slo: &Slo) -> bool {
+pub(crate) fn meets(r: f64, p95: f64, slo: &Slo) -> bool {
     (r.is_nan() || r >= slo.success_rate) && (p95.is_nan() || p95 <= slo.latency_s)
 }
 
 /// The first bucket whose window counts: the first that ends after the warm-up.
-pub fn first_measured(series: &TimeSeries, warmup_s: f64) -> usize {
+pub(crate) fn first_measured(series: &TimeSeries, warmup_s: f64) -> usize {
     let n = series.len();
     (0..n)
         .find(|&i| (i + 1) as f64 * series.bucket_s > warmup_s + 1e-9)
@@ -67,7 +67,7 @@ pub fn first_measured(series: &TimeSeries, warmup_s: f64) -> usize {
 
 /// Measure the SLO of a run over [warmup_s, until_s), of whose measured requests `succeeded` of
 /// `ended` succeeded (`summary::RequestCounts`).
-pub fn measure(
+pub(crate) fn measure(
     series: &TimeSeries,
     slo: &Slo,
     (succeeded, ended): (u64, u64),

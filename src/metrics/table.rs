@@ -19,7 +19,7 @@ use super::summary::{Summary, TierSummary};
 /// One metric: of a run ([`Metric`], the default) or of each tier ([`TierMetric`]), which
 /// differ only in what they read (`V`) and what decides whether the column exists (`P`).
 #[derive(Debug, Clone, Copy)]
-pub struct Metric<V = fn(&Run) -> Option<f64>, P = fn(&Summary) -> bool> {
+pub(crate) struct Metric<V = fn(&Run) -> Option<f64>, P = fn(&Summary) -> bool> {
     /// Column of `points.csv` and name in `sweep.json`, e.g. `outage.recovery_time_s`; for a
     /// tier's metric the field, its column being `tiers.<tier>.<key>`.
     pub key: &'static str,
@@ -38,7 +38,7 @@ pub struct Metric<V = fn(&Run) -> Option<f64>, P = fn(&Summary) -> bool> {
 }
 
 /// One metric of each tier; its column is `tiers.<tier>.<key>`.
-pub type TierMetric = Metric<fn(&TierSummary) -> Option<f64>, fn(&TierSummary) -> bool>;
+pub(crate) type TierMetric = Metric<fn(&TierSummary) -> Option<f64>, fn(&TierSummary) -> bool>;
 
 /// A metric of the run.
 const fn run(
@@ -130,29 +130,29 @@ fn recovery_time(r: &Run) -> Option<f64> {
         .and(r.summary.outage.recovery_time_s)
 }
 
-pub const OUTAGE_CRASHED: &str = "outage.crashed";
-pub const OUTAGE_RECOVERED: &str = "outage.recovered";
-pub const RECOVERY_TIME: &str = "outage.recovery_time_s";
-pub const DOWNTIME: &str = "outage.downtime_s";
-pub const DOWNTIME_CENSORED: &str = "outage.downtime_censored";
-pub const REQUESTS_LOST: &str = "requests.lost";
-pub const CALLS_MADE: &str = "calls.made";
-pub const CALLS_LOST: &str = "calls.lost";
-pub const CALLS_SUCCESS_RATE: &str = "calls.success_rate";
-pub const CALLS_CRASHED: &str = "calls.outage.crashed";
-pub const CALLS_DOWNTIME: &str = "calls.outage.downtime_s";
-pub const USERS_LOST: &str = "sessions.lost";
-pub const USERS_SUCCESS_RATE: &str = "sessions.success_rate";
-pub const USERS_CRASHED: &str = "sessions.outage.crashed";
-pub const USERS_DOWNTIME: &str = "sessions.outage.downtime_s";
-pub const LATENCY_P95: &str = "latency_s.p95";
+pub(crate) const OUTAGE_CRASHED: &str = "outage.crashed";
+pub(crate) const OUTAGE_RECOVERED: &str = "outage.recovered";
+pub(crate) const RECOVERY_TIME: &str = "outage.recovery_time_s";
+pub(crate) const DOWNTIME: &str = "outage.downtime_s";
+pub(crate) const DOWNTIME_CENSORED: &str = "outage.downtime_censored";
+pub(crate) const REQUESTS_LOST: &str = "requests.lost";
+pub(crate) const CALLS_MADE: &str = "calls.made";
+pub(crate) const CALLS_LOST: &str = "calls.lost";
+pub(crate) const CALLS_SUCCESS_RATE: &str = "calls.success_rate";
+pub(crate) const CALLS_CRASHED: &str = "calls.outage.crashed";
+pub(crate) const CALLS_DOWNTIME: &str = "calls.outage.downtime_s";
+pub(crate) const USERS_LOST: &str = "sessions.lost";
+pub(crate) const USERS_SUCCESS_RATE: &str = "sessions.success_rate";
+pub(crate) const USERS_CRASHED: &str = "sessions.outage.crashed";
+pub(crate) const USERS_DOWNTIME: &str = "sessions.outage.downtime_s";
+pub(crate) const LATENCY_P95: &str = "latency_s.p95";
 /// The field of a tier's instance-hours (its column is `tiers.<tier>.instance_hours`).
-pub const INSTANCE_HOURS: &str = "instance_hours";
+pub(crate) const INSTANCE_HOURS: &str = "instance_hours";
 /// The field of a tier's cost, and the key of the total over the tiers with a price.
-pub const COST: &str = "cost";
+pub(crate) const COST: &str = "cost";
 
 /// The metrics of the whole run that come before the tiers' columns.
-pub const BEFORE_TIERS: &[Metric] = &[
+pub(crate) const BEFORE_TIERS: &[Metric] = &[
     mean("events", "events simulated", "events", |r| {
         count(r.summary.events)
     }),
@@ -269,7 +269,7 @@ pub const BEFORE_TIERS: &[Metric] = &[
     }),
 ];
 
-pub use tier_columns::TIER;
+pub(crate) use tier_columns::TIER;
 
 /// A count of the user level (a field of `sessions`), present only when the run has a users
 /// source.
@@ -287,7 +287,7 @@ macro_rules! users {
 }
 
 /// The metrics of the whole run that come after the tiers' columns.
-pub const AFTER_TIERS: &[Metric] = &[
+pub(crate) const AFTER_TIERS: &[Metric] = &[
     mean("warmup_s", "warm-up", "s", |r| Some(r.summary.warmup_s)),
     mean(
         REQUESTS_LOST,
@@ -431,7 +431,7 @@ fn total_cost(s: &Summary) -> Option<f64> {
 
 /// A column of `points.csv`: a metric of the run, or a metric of one tier.
 #[derive(Debug, Clone)]
-pub enum Column {
+pub(crate) enum Column {
     Run(&'static Metric),
     Tier(String, &'static TierMetric),
 }
@@ -439,7 +439,7 @@ pub enum Column {
 impl Column {
     /// The columns of one run's summary, in order: the run's metrics, each tier's, then the
     /// run's metrics after the tiers; a metric only where the run has it (`present`).
-    pub fn of(s: &Summary) -> Vec<Column> {
+    pub(crate) fn of(s: &Summary) -> Vec<Column> {
         let mut out: Vec<Column> = BEFORE_TIERS
             .iter()
             .filter(|m| (m.present)(s))
@@ -463,7 +463,7 @@ impl Column {
 
     /// The columns of several runs that may differ (variants of a model: one with a waiting
     /// room, one without): the first run's, then those of the others it lacks, in order.
-    pub fn union<'a>(summaries: impl IntoIterator<Item = &'a Summary>) -> Vec<Column> {
+    pub(crate) fn union<'a>(summaries: impl IntoIterator<Item = &'a Summary>) -> Vec<Column> {
         let mut out: Vec<Column> = Vec::new();
         let mut keys = std::collections::HashSet::new();
         for s in summaries {
@@ -477,7 +477,8 @@ impl Column {
     }
 
     /// The column named `key` (as in a `points.csv` header).
-    pub fn parse(key: &str) -> Option<Column> {
+    #[cfg(test)]
+    pub(crate) fn parse(key: &str) -> Option<Column> {
         if let Some(m) = BEFORE_TIERS
             .iter()
             .chain(AFTER_TIERS)
@@ -490,7 +491,7 @@ impl Column {
         Some(Column::Tier(tier.to_string(), m))
     }
 
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Column::Run(m) => m.key.to_string(),
             Column::Tier(t, m) => format!("tiers.{t}.{}", m.key),
@@ -498,7 +499,7 @@ impl Column {
     }
 
     /// What the column measures, with the tier's name for a tier's metric (`web: utilisation`).
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Column::Run(m) => m.label.to_string(),
             Column::Tier(t, m) => format!("{t}: {}", m.label),
@@ -506,7 +507,7 @@ impl Column {
     }
 
     /// The unit of the column's values (empty for a share or a probability).
-    pub fn unit(&self) -> &'static str {
+    pub(crate) fn unit(&self) -> &'static str {
         match self {
             Column::Run(m) => m.unit,
             Column::Tier(_, m) => m.unit,
@@ -514,7 +515,7 @@ impl Column {
     }
 
     /// The value of this column for a run (`None`: the run has none).
-    pub fn value(&self, r: &Run) -> Option<f64> {
+    pub(crate) fn value(&self, r: &Run) -> Option<f64> {
         match self {
             Column::Run(m) => (m.value)(r),
             Column::Tier(name, m) => r
@@ -528,7 +529,7 @@ impl Column {
 }
 
 /// The metric with key `key` among the run's metrics.
-pub fn metric(key: &str) -> Option<&'static Metric> {
+pub(crate) fn metric(key: &str) -> Option<&'static Metric> {
     BEFORE_TIERS
         .iter()
         .chain(AFTER_TIERS)

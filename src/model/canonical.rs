@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// The canonical text of model `text` whose files are read from `base`. A text that is not TOML
 /// (never the case for a loaded model) gives itself.
-pub fn canonical(text: &str, base: &Path) -> String {
+pub(crate) fn canonical(text: &str, base: &Path) -> String {
     let Ok(mut doc) = toml::from_str::<toml::Table>(text) else {
         return text.to_string();
     };
@@ -51,7 +51,7 @@ fn named_files(v: &Value, found: &mut dyn FnMut(&str)) {
 }
 
 /// 64-bit FNV-1a: small, stable across platforms and versions, enough to tell inputs apart.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

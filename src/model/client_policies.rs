@@ -12,7 +12,7 @@ use super::units::{Count, Duration, Positive, Probability};
 /// `[client.breaker]` as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawBreaker {
+pub(crate) struct RawBreaker {
     pub window: Option<Duration>,
     pub min_requests: Option<Count>,
     pub failure_rate: Option<Probability>,
@@ -23,7 +23,7 @@ pub struct RawBreaker {
 /// `[client.throttle]` as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawThrottle {
+pub(crate) struct RawThrottle {
     pub window: Option<Duration>,
     pub k: Option<Positive>,
 }

@@ -21,7 +21,7 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// An error about `key`, placed at its line and column in the text when it is there.
-    pub fn fail(&self, key: &str, message: String) -> ModelError {
+    pub(super) fn fail(&self, key: &str, message: String) -> ModelError {
         let place = locate(self.text, key)
             .map_or(Place::Whole, |(line, column)| Place::File { line, column });
         ModelError {
@@ -33,7 +33,7 @@ impl Ctx<'_> {
     }
 
     /// Check and build the distribution at `key`.
-    pub fn dist(&self, raw: &RawDist, key: &str) -> Result<Dist, ModelError> {
+    pub(super) fn dist(&self, raw: &RawDist, key: &str) -> Result<Dist, ModelError> {
         raw.build(self.base).map_err(|m| self.fail(key, m))
     }
 

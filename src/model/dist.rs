@@ -15,7 +15,7 @@ use super::units::Quantity;
     deny_unknown_fields,
     expecting = "a distribution such as { dist = \"exponential\", mean = \"100ms\" }"
 )]
-pub struct RawDist {
+pub(crate) struct RawDist {
     pub dist: String,
     pub mean: Option<Quantity>,
     pub cv: Option<f64>,
@@ -83,7 +83,7 @@ pub enum Dist {
     },
 }
 
-pub const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     "exponential",
     "deterministic",
     "uniform",

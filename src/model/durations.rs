@@ -54,7 +54,7 @@ const TIME_PARAMETERS: &[&str] = &["mean", "sd", "value", "min", "max", "scale",
 
 /// One duration as the file states it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WrittenDuration {
+pub(crate) struct WrittenDuration {
     /// Key path, `tier[0].restart.after`.
     pub key: String,
     /// The value as written in the file: `"2 min"`, `30000`.
@@ -66,7 +66,7 @@ pub struct WrittenDuration {
 }
 
 /// The durations stated in model `text`, in file order. A text that is not TOML gives none.
-pub fn written_durations(text: &str) -> Vec<WrittenDuration> {
+pub(crate) fn written_durations(text: &str) -> Vec<WrittenDuration> {
     let Ok(doc) = Document::parse(text.to_string()) else {
         return Vec::new();
     };

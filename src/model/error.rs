@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-pub use crate::error::BadInput;
+pub(crate) use crate::error::BadInput;
 
 /// Where a model error sits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl fmt::Display for ModelError {
 }
 
 /// 1-based line and column of a byte offset in `text` (columns count characters).
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
@@ -61,7 +61,7 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The closest candidate to `word`, if any is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     // Close by edits (transpositions count as one), or by Jaro-Winkler for longer words.
     let limit = (word.chars().count() / 3).max(1);
     candidates
@@ -87,7 +87,7 @@ fn backticked(msg: &str) -> Vec<&str> {
 
 /// Reword serde's messages for people: unknown keys and variants get a "did you mean" hint,
 /// missing fields are called required keys.
-pub fn humanize(msg: &str) -> String {
+pub(crate) fn humanize(msg: &str) -> String {
     let msg = msg.trim();
     for (prefix, noun) in [("unknown field", "key"), ("unknown variant", "value")] {
         if let Some(rest) = msg.strip_prefix(prefix) {

@@ -9,14 +9,14 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 
 /// One parsed `--set`.
 #[derive(Debug, Clone)]
-pub struct Override {
+pub(crate) struct Override {
     pub raw: String,
     pub path: Vec<String>,
     pub value: Value,
 }
 
 /// Split `K=V` and read V as a TOML value, or as a string when it is not one (`2h`, `web`).
-pub fn parse(raw: &str) -> Result<Override, String> {
+pub(crate) fn parse(raw: &str) -> Result<Override, String> {
     let (k, v) = raw
         .split_once('=')
         .ok_or_else(|| format!("`{raw}` is not of the form KEY=VALUE (e.g. surge.peak=12)"))?;
@@ -39,7 +39,7 @@ pub fn parse(raw: &str) -> Result<Override, String> {
 }
 
 /// Apply the overrides to the model text, giving the text to check.
-pub fn apply(text: &str, sets: &[Override]) -> Result<String, (String, String)> {
+pub(crate) fn apply(text: &str, sets: &[Override]) -> Result<String, (String, String)> {
     let mut doc: DocumentMut = text.parse().map_err(|e| (String::new(), format!("{e}")))?;
     for o in sets {
         set_path(doc.as_table_mut(), &o.path, o.value.clone()).map_err(|e| (o.raw.clone(), e))?;

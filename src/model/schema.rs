@@ -32,7 +32,7 @@ pub const COUNT_KEYS: &[&str] = &[
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawModel {
+pub(crate) struct RawModel {
     pub scenario: RawScenario,
     pub surge: Option<RawSurge>,
     #[serde(default, rename = "source")]
@@ -46,6 +46,7 @@ pub struct RawModel {
     /// `[[variant]]`: alternatives for `surge compare`, read and checked there
     /// (`experiment::variant`); a run of the model itself ignores them.
     #[serde(default, rename = "variant")]
+    #[allow(dead_code)] // read only so that the key is accepted
     pub variants: Option<serde::de::IgnoredAny>,
     pub waiting_room: Option<super::waiting_room::RawWaitingRoom>,
 }
@@ -53,7 +54,7 @@ pub struct RawModel {
 /// Client behaviour: in `[client]` for every source, or inside a `[[source]]` to override keys.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawClient {
+pub(crate) struct RawClient {
     pub timeout: Option<Duration>,
     pub patience: Option<RawDist>,
     pub refresh: Option<Probability>,
@@ -68,7 +69,7 @@ pub struct RawClient {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawReturn {
+pub(crate) struct RawReturn {
     pub probability: Probability,
     pub after: RawDist,
 }
@@ -94,7 +95,7 @@ pub enum Jitter {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRetry {
+pub(crate) struct RawRetry {
     pub max_attempts: Count,
     pub backoff: Option<Backoff>,
     pub base: Option<Duration>,
@@ -117,7 +118,7 @@ pub enum Action {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawOperator {
+pub(crate) struct RawOperator {
     pub detect: Option<Duration>,
     pub action: Action,
     pub instances: Option<Places>,
@@ -133,7 +134,7 @@ pub struct RawOperator {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario {
+pub(crate) struct RawScenario {
     pub name: Option<String>,
     pub start: Option<Clock>,
     pub duration: Duration,
@@ -144,7 +145,7 @@ pub struct RawScenario {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSurge {
+pub(crate) struct RawSurge {
     pub peak: Option<Positive>,
     pub start: Option<Duration>,
     pub ramp: Option<Duration>,
@@ -174,7 +175,7 @@ pub enum Population {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSource {
+pub(crate) struct RawSource {
     pub name: Option<String>,
     pub kind: SourceKind,
     pub rate: Option<Positive>,
@@ -213,7 +214,7 @@ pub enum Balancer {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTier {
+pub(crate) struct RawTier {
     pub name: Option<String>,
     pub instances: Count,
     pub threads: Count,
@@ -241,14 +242,14 @@ pub struct RawTier {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCodel {
+pub(crate) struct RawCodel {
     pub target: Option<Duration>,
     pub interval: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRestart {
+pub(crate) struct RawRestart {
     pub after: Option<Duration>,
     pub cold: Option<RawCold>,
     pub max_crashes: Option<Count>,
@@ -257,14 +258,14 @@ pub struct RawRestart {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCold {
+pub(crate) struct RawCold {
     pub factor: Positive,
     pub warmup: Duration,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawHealthCheck {
+pub(crate) struct RawHealthCheck {
     pub interval: Duration,
     pub timeout: Duration,
     pub unhealthy_after: Option<Count>,
@@ -273,7 +274,7 @@ pub struct RawHealthCheck {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawAutoscale {
+pub(crate) struct RawAutoscale {
     pub target_utilization: Probability,
     pub max_instances: Count,
     pub provision: Option<Duration>,
@@ -285,7 +286,7 @@ pub struct RawAutoscale {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawMemory {
+pub(crate) struct RawMemory {
     pub limit: Option<Size>,
     pub base: Option<Size>,
     pub per_request: Option<Size>,
@@ -293,7 +294,7 @@ pub struct RawMemory {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSlo {
+pub(crate) struct RawSlo {
     pub success_rate: Option<Probability>,
     pub latency: Option<Duration>,
     pub window: Option<Duration>,

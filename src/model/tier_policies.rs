@@ -22,7 +22,7 @@ pub enum LimitAlgorithm {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConcurrencyLimit {
+pub(crate) struct RawConcurrencyLimit {
     pub algorithm: LimitAlgorithm,
     pub initial_limit: Option<Count>,
     pub min_limit: Option<Count>,
@@ -49,7 +49,7 @@ pub struct ConcurrencyLimit {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawOutlierDetection {
+pub(crate) struct RawOutlierDetection {
     pub consecutive_5xx: Option<Count>,
     pub base_ejection: Option<Duration>,
     pub max_ejection: Option<Duration>,

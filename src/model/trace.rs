@@ -78,7 +78,7 @@ impl Trace {
 }
 
 /// Read and check the trace at `path` (`shown` names it in messages).
-pub fn read(path: &Path) -> Result<Trace, String> {
+pub(crate) fn read(path: &Path) -> Result<Trace, String> {
     let shown = path.display().to_string();
     regular_file(path).map_err(|e| format!("cannot read trace file {shown}: {e}"))?;
     let mut rdr = csv::ReaderBuilder::new()
@@ -115,7 +115,7 @@ pub fn read(path: &Path) -> Result<Trace, String> {
 
 /// Files a model may name: regular files of at most 4 GiB (not a device such as /dev/zero,
 /// which would be read for ever).
-pub fn regular_file(path: &Path) -> Result<(), String> {
+pub(crate) fn regular_file(path: &Path) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {
         return Err("it is not a regular file".into());

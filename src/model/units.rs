@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
 /// Parse a duration: a number (seconds) followed by a unit, possibly several (`"1h30m"`).
-pub fn parse_duration(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     let t = s.trim();
     if t.is_empty() {
         return Err("an empty string is not a duration".into());
@@ -67,7 +67,7 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
 
 /// Seconds in one `unit`: the short forms (`ms`, `s`, `m`, `min`, `h`, `d`) and the words people
 /// type, singular or plural, in any case (`second`, `Seconds`, `mins`, `hours`, `days`).
-pub fn time_unit(unit: &str) -> Option<f64> {
+pub(crate) fn time_unit(unit: &str) -> Option<f64> {
     let u = unit.to_lowercase();
     let scale = match u.as_str() {
         "ns" | "nsec" | "nsecs" | "nanosecond" | "nanoseconds" => 1e-9,
@@ -107,7 +107,7 @@ fn number_len(s: &str) -> usize {
 /// The longest duration the simulator's clock holds: 2^63 nanoseconds (292 years). Longer ones
 /// overflow it and are refused, wherever they are used (a horizon, a timeout, a wall-clock
 /// budget), rather than silently clamped.
-pub const MAX_DURATION_S: f64 = 9_223_372_036.0;
+pub(crate) const MAX_DURATION_S: f64 = 9_223_372_036.0;
 
 fn check_span(v: f64) -> Result<f64, String> {
     if !v.is_finite() {
@@ -125,7 +125,7 @@ fn check_span(v: f64) -> Result<f64, String> {
 }
 
 /// Parse a size in bytes: `"512MiB"`, `"4GiB"`, `"4GB"`, `"100kB"`, or a plain number.
-pub fn parse_size(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let split = number_len(t);
     if split == 0 {
@@ -162,7 +162,7 @@ pub fn parse_size(s: &str) -> Result<f64, String> {
 }
 
 /// Parse a clock time `"HH:MM"` or `"HH:MM:SS"` into seconds after midnight.
-pub fn parse_clock(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_clock(s: &str) -> Result<f64, String> {
     let parts: Vec<&str> = s.trim().split(':').collect();
     let bad = || format!("`{s}` is not a clock time (expected \"HH:MM\" or \"HH:MM:SS\")");
     if !(2..=3).contains(&parts.len()) {
@@ -201,7 +201,7 @@ fn number_visitor<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result
 
 /// A duration in seconds, non-negative and finite.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
-pub struct Duration(pub f64);
+pub(crate) struct Duration(pub f64);
 
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -233,7 +233,7 @@ impl<'de> Deserialize<'de> for Duration {
 
 /// A size in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
-pub struct Size(pub f64);
+pub(crate) struct Size(pub f64);
 
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -268,7 +268,7 @@ impl<'de> Deserialize<'de> for Size {
 
 /// A clock time of day, seconds after midnight.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Clock(pub f64);
+pub(crate) struct Clock(pub f64);
 
 impl<'de> Deserialize<'de> for Clock {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -281,7 +281,7 @@ macro_rules! checked_number {
     ($name:ident, $expect:literal, $ok:expr) => {
         #[doc = concat!("A number that must be ", $expect, ".")]
         #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
-        pub struct $name(pub f64);
+        pub(crate) struct $name(pub(crate) f64);
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -306,7 +306,7 @@ checked_number!(Probability, "between 0 and 1", |v| (0.0..=1.0).contains(&v));
 
 /// A whole number that must be at least 1 (instances, threads, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Count(pub u32);
+pub(crate) struct Count(pub u32);
 
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -316,7 +316,7 @@ impl<'de> Deserialize<'de> for Count {
 
 /// A whole number that may be 0 (queue places, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Places(pub u32);
+pub(crate) struct Places(pub u32);
 
 impl<'de> Deserialize<'de> for Places {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -347,7 +347,7 @@ fn whole<'de, D: Deserializer<'de>>(d: D, min: u32) -> Result<u32, D::Error> {
 
 /// A number or a duration string, for distribution parameters (a mean may be `"30s"` or `6`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Quantity(pub f64);
+pub(crate) struct Quantity(pub f64);
 
 impl<'de> Deserialize<'de> for Quantity {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -25,7 +25,7 @@ pub enum RoomMethod {
 /// `[waiting_room]` as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWaitingRoom {
+pub(crate) struct RawWaitingRoom {
     pub active_users: Option<Count>,
     pub admit_per_minute: Option<Positive>,
     pub session: Option<Duration>,

@@ -3,10 +3,10 @@
 //! Not here: how the files reach the disk (atomically, under the folder's lock: `store`), the
 //! report pages (`report`, which draws with these charts).
 
-pub mod chart;
-pub mod points;
+pub(crate) mod chart;
+pub(crate) mod points;
 pub(crate) mod stdout;
-pub mod sweep;
+pub(crate) mod sweep;
 
 use anyhow::Result;
 
@@ -44,7 +44,7 @@ fn cell(x: f64) -> String {
 }
 
 /// The time series as CSV, columns in the order README.md lists (a test holds them to it).
-pub fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
+pub(crate) fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(timeseries_header(s))?;
     for i in 0..s.len() {

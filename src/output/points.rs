@@ -12,21 +12,21 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use crate::experiment::sweep::format_number;
+pub(crate) use crate::experiment::sweep::format_number;
 use crate::metrics::outage::OutageCounts;
 use crate::metrics::table::{self, Column, Run};
 use crate::model::error::BadInput;
 
 /// The columns of `points.csv`: `point`, the varied keys, `rep`, `seed`, then the metrics.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Header {
+pub(crate) struct Header {
     pub keys: Vec<String>,
     pub metrics: Vec<String>,
 }
 
 impl Header {
     /// The header of a run with these metric columns.
-    pub fn new(keys: &[&str], metrics: &[Column]) -> Header {
+    pub(crate) fn new(keys: &[&str], metrics: &[Column]) -> Header {
         Header {
             keys: keys.iter().map(|k| k.to_string()).collect(),
             metrics: metrics.iter().map(Column::key).collect(),
@@ -34,7 +34,7 @@ impl Header {
     }
 
     /// The header line's fields.
-    pub fn fields(&self) -> Vec<String> {
+    pub(crate) fn fields(&self) -> Vec<String> {
         let mut h = vec!["point".to_string()];
         h.extend(self.keys.iter().cloned());
         h.extend(["rep".to_string(), "seed".to_string()]);
@@ -43,7 +43,7 @@ impl Header {
     }
 
     /// Read a header line of a sweep varying `keys` keys.
-    pub fn parse(fields: &[String], keys: usize) -> Option<Header> {
+    pub(crate) fn parse(fields: &[String], keys: usize) -> Option<Header> {
         let (lead, rest) = fields.split_first()?;
         let (varied, rest) = (rest.get(..keys)?, rest.get(keys..)?);
         match (lead.as_str(), rest) {
@@ -60,7 +60,7 @@ impl Header {
 
 /// One finished (point, replication): its row of `points.csv`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Record {
+pub(crate) struct Record {
     pub point: usize,
     /// The varied values of its point, as passed to `--set`.
     pub values: Vec<String>,
@@ -72,7 +72,7 @@ pub struct Record {
 
 impl Record {
     /// The record of a run: its metrics in the order of `columns`.
-    pub fn of_run(
+    pub(crate) fn of_run(
         point: usize,
         values: &[String],
         rep: u32,
@@ -97,7 +97,7 @@ impl Record {
     }
 
     /// Read back a row of a sweep varying `keys` keys.
-    pub fn parse(fields: &[String], keys: usize) -> Option<Record> {
+    pub(crate) fn parse(fields: &[String], keys: usize) -> Option<Record> {
         let (point, rest) = fields.split_first()?;
         let (values, rest) = (rest.get(..keys)?, rest.get(keys..)?);
         let [rep, seed, cells @ ..] = rest else {
@@ -113,7 +113,7 @@ impl Record {
     }
 
     /// The row's fields.
-    pub fn fields(&self) -> Vec<String> {
+    pub(crate) fn fields(&self) -> Vec<String> {
         let mut f = vec![self.point.to_string()];
         f.extend(self.values.iter().cloned());
         f.extend([self.rep.to_string(), self.seed.clone()]);
@@ -124,7 +124,7 @@ impl Record {
 
 /// Read the records of a `points.csv` or shard CSV of a sweep varying `keys` keys; `place`
 /// names it in errors.
-pub fn read_csv(bytes: &[u8], keys: usize, place: &str) -> Result<(Header, Vec<Record>)> {
+pub(crate) fn read_csv(bytes: &[u8], keys: usize, place: &str) -> Result<(Header, Vec<Record>)> {
     let bad = |why: String| BadInput(format!("{place}: {why}"));
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -156,7 +156,7 @@ pub fn read_csv(bytes: &[u8], keys: usize, place: &str) -> Result<(Header, Vec<R
 }
 
 /// `points.csv` (or a shard's CSV): the header and the records as they are.
-pub fn write_csv(header: &Header, records: &[Record]) -> Result<Vec<u8>> {
+pub(crate) fn write_csv(header: &Header, records: &[Record]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header.fields())?;
     for r in records {
@@ -172,7 +172,7 @@ pub fn write_csv(header: &Header, records: &[Record]) -> Result<Vec<u8>> {
 
 /// One point of `sweep.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PointStats {
+pub(crate) struct PointStats {
     /// Half-width of the 95% interval of each mean (metrics with two values or more).
     pub ci95: BTreeMap<String, f64>,
     /// Mean over the replications that have a value; `null` when none has.
@@ -187,12 +187,12 @@ pub struct PointStats {
 
 impl PointStats {
     /// The mean of `key`, NaN when there is none.
-    pub fn mean(&self, key: &str) -> f64 {
+    pub(crate) fn mean(&self, key: &str) -> f64 {
         self.mean.get(key).copied().flatten().unwrap_or(f64::NAN)
     }
 
     /// The 95% half-width of `key`, NaN when there is none.
-    pub fn ci95(&self, key: &str) -> f64 {
+    pub(crate) fn ci95(&self, key: &str) -> f64 {
         self.ci95.get(key).copied().unwrap_or(f64::NAN)
     }
 }
@@ -200,13 +200,13 @@ impl PointStats {
 /// A value of a varied key in `sweep.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum GridValue {
+pub(crate) enum GridValue {
     Number(f64),
     Text(String),
 }
 
 impl GridValue {
-    pub fn of(v: &str) -> GridValue {
+    pub(crate) fn of(v: &str) -> GridValue {
         match v.parse::<f64>() {
             Ok(x) if x.is_finite() => GridValue::Number(x),
             _ => GridValue::Text(v.to_string()),
@@ -214,7 +214,7 @@ impl GridValue {
     }
 
     /// The value as `--set` takes it.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             GridValue::Number(x) => format_number(*x),
             GridValue::Text(s) => s.clone(),
@@ -224,7 +224,7 @@ impl GridValue {
 
 /// `sweep.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepDoc {
+pub(crate) struct SweepDoc {
     pub model: String,
     pub model_hash: String,
     pub parameters: Vec<String>,
@@ -249,7 +249,11 @@ fn independent() -> String {
 }
 
 /// Per point of `grid` (the varied values of each point): the statistics of its records.
-pub fn summarise(grid: &[Vec<String>], header: &Header, records: &[Record]) -> Vec<PointStats> {
+pub(crate) fn summarise(
+    grid: &[Vec<String>],
+    header: &Header,
+    records: &[Record],
+) -> Vec<PointStats> {
     let column = |key: &str| header.metrics.iter().position(|m| m == key);
     let (crashed, recovered, censored) = (
         column(table::OUTAGE_CRASHED),

@@ -31,7 +31,7 @@ const KEY_METRICS: &[&str] = &[
 /// What makes two runs parts of one sweep: the shards of a sweep share it, and a journal must
 /// match it to be resumed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepId {
+pub(crate) struct SweepId {
     pub surge_version: String,
     /// `experiment::sweep::fingerprint` of the effective model, grid, reps and seed.
     pub model_hash: String,
@@ -52,21 +52,21 @@ pub struct SweepId {
 
 impl SweepId {
     /// The first line of the sweep's journal.
-    pub fn marker(&self) -> String {
+    pub(crate) fn marker(&self) -> String {
         format!(
             "surge sweep journal: surge_version={} model_hash={}",
             self.surge_version, self.model_hash
         )
     }
 
-    pub fn keys(&self) -> Vec<&str> {
+    pub(crate) fn keys(&self) -> Vec<&str> {
         self.vary.iter().map(|v| v.key.as_str()).collect()
     }
 }
 
 /// The file beside a shard's CSV (`shard-0001-of-0004.json`): which sweep, which share.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShardManifest {
+pub(crate) struct ShardManifest {
     #[serde(flatten)]
     pub sweep: SweepId,
     /// Points in the whole sweep.
@@ -85,7 +85,7 @@ pub struct ShardManifest {
 /// (empty when `quiet`) comes back for the caller to print once its own files are in order (its
 /// journal removed), so that a closed or full stdout loses only the table. The statistics come from the records as written, so a merged sweep gives the
 /// same bytes as one run on one machine.
-pub fn write_outputs(
+pub(crate) fn write_outputs(
     dir: &Path,
     id: &SweepId,
     header: &Header,
@@ -170,7 +170,7 @@ fn caveat(key: &str, o: &OutageCounts) -> Option<String> {
 }
 
 /// The sweep's charts (also used by `surge plot`).
-pub fn draw(
+pub(crate) fn draw(
     title: &str,
     varies: &[Vary],
     per_point: &[PointStats],

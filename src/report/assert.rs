@@ -19,7 +19,7 @@ use crate::error::BadInput;
 
 /// A comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Op {
+pub(crate) enum Op {
     Ge,
     Le,
     Gt,
@@ -39,10 +39,6 @@ impl Op {
         ("<", Op::Lt),
     ];
 
-    pub fn symbol(self) -> &'static str {
-        Op::ALL.iter().find(|(_, o)| *o == self).expect("listed").0
-    }
-
     fn holds(self, a: f64, b: f64) -> bool {
         match self {
             Op::Ge => a >= b,
@@ -57,7 +53,7 @@ impl Op {
 
 /// The value a key is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub enum Expected {
+pub(crate) enum Expected {
     Number(f64),
     Bool(bool),
     Null,
@@ -65,7 +61,7 @@ pub enum Expected {
 
 /// One parsed `--assert`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Assertion {
+pub(crate) struct Assertion {
     /// As typed.
     pub expression: String,
     pub key: String,
@@ -110,13 +106,13 @@ impl Outcome {
 /// Some checks failed (exit code 1): the outputs are written, the pipeline should stop.
 #[derive(Debug, thiserror::Error)]
 #[error("{failed} of {total} --assert checks failed")]
-pub struct Failed {
+pub(crate) struct Failed {
     pub failed: usize,
     pub total: usize,
 }
 
 /// Parse `KEY OP VALUE`.
-pub fn parse(expr: &str) -> Result<Assertion, BadInput> {
+pub(crate) fn parse(expr: &str) -> Result<Assertion, BadInput> {
     let shown = clip(expr, 80);
     let bad = |why: String| {
         BadInput(format!(
@@ -259,7 +255,7 @@ fn number(v: &str, key: &str) -> Result<f64, String> {
 
 /// Step into `doc` along a dotted path; in a list, a step names an element by its `name` (or
 /// its index).
-pub fn lookup<'a>(doc: &'a Value, key: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(doc: &'a Value, key: &str) -> Option<&'a Value> {
     key.split('.').try_fold(doc, |v, step| match v {
         Value::Object(m) => m.get(step),
         Value::Array(a) => a
@@ -272,7 +268,7 @@ pub fn lookup<'a>(doc: &'a Value, key: &str) -> Option<&'a Value> {
 
 /// Every key a check can name in `doc`: paths to numbers, booleans and nulls, list elements by
 /// name. Lists of plain values (outage intervals) and the replications are left out.
-pub fn keys(doc: &Value) -> Vec<String> {
+pub(crate) fn keys(doc: &Value) -> Vec<String> {
     fn go(v: &Value, path: &str, out: &mut Vec<String>) {
         let join = |k: &str| {
             if path.is_empty() {
@@ -308,7 +304,11 @@ pub fn keys(doc: &Value) -> Vec<String> {
 
 /// Check that every assertion names a key of `template` (a document of the shape the result will
 /// have); `what` names the document in the error ("summary.json").
-pub fn check_keys(asserts: &[Assertion], template: &Value, what: &str) -> Result<(), BadInput> {
+pub(crate) fn check_keys(
+    asserts: &[Assertion],
+    template: &Value,
+    what: &str,
+) -> Result<(), BadInput> {
     let known = keys(template);
     for a in asserts {
         if known.contains(&a.key) {
@@ -356,7 +356,11 @@ fn first_keys<'k>(keys: impl IntoIterator<Item = &'k String>, n: usize) -> Strin
 }
 
 /// Parse every expression and check its key against `template`.
-pub fn prepare(exprs: &[String], template: &Value, what: &str) -> Result<Vec<Assertion>, BadInput> {
+pub(crate) fn prepare(
+    exprs: &[String],
+    template: &Value,
+    what: &str,
+) -> Result<Vec<Assertion>, BadInput> {
     let parsed = exprs
         .iter()
         .map(|e| parse(e))
@@ -366,7 +370,7 @@ pub fn prepare(exprs: &[String], template: &Value, what: &str) -> Result<Vec<Ass
 }
 
 /// Evaluate one check against the result document.
-pub fn evaluate(a: &Assertion, doc: &Value) -> Outcome {
+pub(crate) fn evaluate(a: &Assertion, doc: &Value) -> Outcome {
     let actual = lookup(doc, &a.key).cloned().unwrap_or(Value::Null);
     let as_number = |v: &Value| match v {
         Value::Number(n) => n.as_f64(),
@@ -389,12 +393,12 @@ pub fn evaluate(a: &Assertion, doc: &Value) -> Outcome {
 }
 
 /// Evaluate every check.
-pub fn evaluate_all(asserts: &[Assertion], doc: &Value) -> Vec<Outcome> {
+pub(crate) fn evaluate_all(asserts: &[Assertion], doc: &Value) -> Vec<Outcome> {
     asserts.iter().map(|a| evaluate(a, doc)).collect()
 }
 
 /// The lines printed for the checks, and the error to return when any failed.
-pub fn verdict(outcomes: &[Outcome]) -> (String, Option<Failed>) {
+pub(crate) fn verdict(outcomes: &[Outcome]) -> (String, Option<Failed>) {
     let mut s = String::new();
     for o in outcomes {
         s.push_str(&o.line());
@@ -410,7 +414,7 @@ pub fn verdict(outcomes: &[Outcome]) -> (String, Option<Failed>) {
 
 /// The shape of a run's `summary.json` for `model`, to check keys before running: every field,
 /// tiers by the model's names.
-pub fn summary_template(model: &crate::model::Model) -> Value {
+pub(crate) fn summary_template(model: &crate::model::Model) -> Value {
     use crate::metrics::summary::{RequestCounts, Summary, TierSummary};
     let client = |f: fn(&crate::model::Client) -> bool| {
         model.sources.iter().any(|s| f(&s.client)).then_some(0)

@@ -18,17 +18,14 @@ use crate::metrics::table;
 use crate::stats::Estimate;
 use crate::store::json::read_json;
 
-/// Whether this build can compare variants (`surge compare`).
-pub const AVAILABLE: bool = true;
-
 /// A comparison's folder.
-pub struct CompareFolder {
+pub(crate) struct CompareFolder {
     pub doc: Comparison,
     pub chart: Option<Chart>,
 }
 
 impl CompareFolder {
-    pub fn read(dir: &Path) -> Result<CompareFolder> {
+    pub(crate) fn read(dir: &Path) -> Result<CompareFolder> {
         Ok(CompareFolder {
             doc: read_json(&dir.join("compare.json"))?,
             chart: Chart::from_dir(
@@ -43,7 +40,7 @@ impl CompareFolder {
 
 /// Per variant, its name and its metric means as a document with the keys of `summary.json`
 /// (for `--assert` to walk).
-pub fn variant_docs(doc: &Comparison) -> Vec<(String, Value)> {
+pub(crate) fn variant_docs(doc: &Comparison) -> Vec<(String, Value)> {
     doc.variants
         .iter()
         .map(|v| {
@@ -104,7 +101,7 @@ fn lost_words(v: &VariantResult) -> String {
 /// (`variants.NAME.KEY OP VALUE`), or on every variant's (`KEY OP VALUE`, or
 /// `variants.*.KEY OP VALUE`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct VariantCheck {
+pub(crate) struct VariantCheck {
     /// The variant checked; `None`: every variant.
     pub variant: Option<String>,
     pub check: Assertion,
@@ -114,7 +111,7 @@ pub struct VariantCheck {
 /// checked against `template` (a variant's document: its metrics under the keys of
 /// `summary.json`). A name may hold spaces or dots: the longest name that follows
 /// `variants.` and is followed by a dot is taken.
-pub fn prepare_checks(
+pub(crate) fn prepare_checks(
     exprs: &[String],
     names: &[String],
     template: &Value,
@@ -159,7 +156,7 @@ pub fn prepare_checks(
 /// Evaluate the checks on the variants' documents (`variant_docs`): a check on one variant
 /// gives one outcome, a check on every variant one per variant, each expression written
 /// `[variant] KEY OP VALUE`.
-pub fn evaluate_checks(checks: &[VariantCheck], docs: &[(String, Value)]) -> Vec<Outcome> {
+pub(crate) fn evaluate_checks(checks: &[VariantCheck], docs: &[(String, Value)]) -> Vec<Outcome> {
     let mut out = Vec::new();
     for c in checks {
         for (name, doc) in docs {
@@ -177,7 +174,9 @@ pub fn evaluate_checks(checks: &[VariantCheck], docs: &[(String, Value)]) -> Vec
 /// A variant's document with every metric a comparison of `models` (the baseline and its
 /// variants) reports, the columns of `compare.csv`, for checking `--assert` keys before
 /// anything runs.
-pub fn metrics_template<'m>(models: impl IntoIterator<Item = &'m crate::model::Model>) -> Value {
+pub(crate) fn metrics_template<'m>(
+    models: impl IntoIterator<Item = &'m crate::model::Model>,
+) -> Value {
     let summaries: Vec<crate::metrics::Summary> = models
         .into_iter()
         .map(|model| {
@@ -339,7 +338,7 @@ fn provenance(doc: &Comparison) -> Section {
 }
 
 /// The report of the comparison in `f`.
-pub fn build(f: &CompareFolder) -> Report {
+pub(crate) fn build(f: &CompareFolder) -> Report {
     let doc = &f.doc;
     let (ranked, ranked_by) = ranked(doc);
     let mut sections = vec![Section {

@@ -13,7 +13,7 @@ use crate::store::json::{Documented, read_json};
 use crate::store::provenance::Provenance;
 
 /// A crash-point search's folder.
-pub struct CrashFolder {
+pub(crate) struct CrashFolder {
     pub cp: CrashPoint,
     /// `outage.crashed` or `slo.broken`.
     pub criterion: String,
@@ -22,7 +22,7 @@ pub struct CrashFolder {
 }
 
 impl CrashFolder {
-    pub fn read(dir: &Path) -> Result<CrashFolder> {
+    pub(crate) fn read(dir: &Path) -> Result<CrashFolder> {
         let read: Documented<CrashPoint> = read_json(&dir.join("crashpoint.json"))?;
         let cp = read.doc;
         Ok(CrashFolder {
@@ -40,7 +40,7 @@ impl CrashFolder {
 }
 
 /// "web instances" for `tier.web.instances`, the key itself otherwise.
-pub fn parameter_words(key: &str) -> String {
+pub(crate) fn parameter_words(key: &str) -> String {
     match key.split('.').collect::<Vec<_>>().as_slice() {
         ["tier", name, field] => format!("{name} {}", field.replace('_', " ")),
         _ => key.to_string(),
@@ -48,7 +48,7 @@ pub fn parameter_words(key: &str) -> String {
 }
 
 /// The answer in one sentence.
-pub fn sentence(cp: &CrashPoint, criterion: &str) -> String {
+pub(crate) fn sentence(cp: &CrashPoint, criterion: &str) -> String {
     let what = parameter_words(&cp.parameter);
     let fails = if criterion == "slo.broken" {
         "broke the SLO"
@@ -168,7 +168,7 @@ fn tries_table(caption: &str, ts: &[Try], key: &str, numbered: bool) -> Table {
 }
 
 /// The report of the search in `f`.
-pub fn build(f: &CrashFolder, model_text: Option<&str>) -> Report {
+pub(crate) fn build(f: &CrashFolder, model_text: Option<&str>) -> Report {
     let cp = &f.cp;
     let mut answer = vec![sentence(cp, &f.criterion)];
     if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {

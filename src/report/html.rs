@@ -7,7 +7,7 @@ use super::assert::Outcome;
 use super::{Block, Report, Section, Table};
 
 /// Escape text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -89,7 +89,7 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; }
 "#;
 
 /// The page.
-pub fn render(r: &Report) -> String {
+pub(crate) fn render(r: &Report) -> String {
     let mut h = String::with_capacity(64 * 1024);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");

@@ -30,7 +30,7 @@ fn code(s: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
-pub fn render(r: &Report) -> String {
+pub(crate) fn render(r: &Report) -> String {
     let mut m = String::new();
     m.push_str(&format!("# {}\n\n", cell(&r.title)));
     if !r.subtitle.is_empty() {
@@ -100,7 +100,7 @@ pub fn render(r: &Report) -> String {
 
 /// The model text of a report written by [`render`]: the fenced TOML block under "Model as
 /// run" (so `surge plot` can write the report again without the model file).
-pub fn model_text_of(md: &str) -> Option<String> {
+pub(crate) fn model_text_of(md: &str) -> Option<String> {
     let after = md.split_once("\n## Model as run\n")?.1;
     let (fence, body) = after.trim_start().split_once('\n')?;
     let fence = fence.strip_suffix("toml")?;

@@ -7,7 +7,7 @@
 
 /// A mean over replications, as read from a result.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Mean {
+pub(crate) struct Mean {
     /// NaN when no replication has a value.
     pub mean: f64,
     /// Half-width of the 95% interval; NaN when there is none (fewer than two values).
@@ -20,7 +20,7 @@ pub struct Mean {
 
 impl Mean {
     /// A mean of complete values.
-    pub fn of(mean: f64, half: f64, values: u32) -> Mean {
+    pub(crate) fn of(mean: f64, half: f64, values: u32) -> Mean {
         Mean {
             mean,
             half,
@@ -30,7 +30,7 @@ impl Mean {
     }
 
     /// The same mean, `censored` of its values being lower bounds.
-    pub fn censored(self, censored: u32) -> Mean {
+    pub(crate) fn censored(self, censored: u32) -> Mean {
         Mean { censored, ..self }
     }
 
@@ -39,7 +39,7 @@ impl Mean {
     }
 
     /// The value: "14 min", "at least 14 min (2 of 3 still down at the end)", "-" for none.
-    pub fn value(&self, f: &dyn Fn(f64) -> String) -> String {
+    pub(crate) fn value(&self, f: &dyn Fn(f64) -> String) -> String {
         if !self.exists() {
             return "-".into();
         }
@@ -55,25 +55,29 @@ impl Mean {
 
     /// "± 3 ms": the half-width of the 95% interval where there is a positive one around a mean
     /// of complete values; `None` otherwise.
-    pub fn interval(&self, f: &dyn Fn(f64) -> String) -> Option<String> {
+    pub(crate) fn interval(&self, f: &dyn Fn(f64) -> String) -> Option<String> {
         (self.exists() && self.censored == 0 && self.half.is_finite() && self.half > 0.0)
             .then(|| format!("± {}", f(self.half)))
     }
 
     /// Every replication gave the same value (two or more of them, all complete).
-    pub fn alike(&self) -> bool {
+    pub(crate) fn alike(&self) -> bool {
         self.exists() && self.censored == 0 && self.half == 0.0 && self.values >= 2
     }
 
     /// Value and interval in one: "302 ms ± 3 ms", "0 ms (all 3 alike)", "at least 14 min (3 of
     /// 3 still down at the end)".
-    pub fn text(&self, f: &dyn Fn(f64) -> String) -> String {
+    pub(crate) fn text(&self, f: &dyn Fn(f64) -> String) -> String {
         self.text_with(f, f)
     }
 
     /// As [`Mean::text`], the half-width written by `half` (a clock time's spread is a
     /// duration).
-    pub fn text_with(&self, f: &dyn Fn(f64) -> String, half: &dyn Fn(f64) -> String) -> String {
+    pub(crate) fn text_with(
+        &self,
+        f: &dyn Fn(f64) -> String,
+        half: &dyn Fn(f64) -> String,
+    ) -> String {
         let v = self.value(f);
         match self.interval(half) {
             Some(h) => format!("{v} {h}"),
@@ -86,7 +90,7 @@ impl Mean {
 /// A recovery time: the mean over the replications that recovered (`recovered`, whose `values`
 /// counts them), and "not recovered in k of n" for the others, never a number for those.
 /// "-" when no replication had an outage.
-pub fn recovery(
+pub(crate) fn recovery(
     recovered: Mean,
     not_recovered: u32,
     runs: u32,

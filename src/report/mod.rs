@@ -9,18 +9,18 @@
 //! report from the data files as it redraws the charts. This module renders and writes; it
 //! simulates nothing and prints nothing.
 
-pub mod assert;
-pub mod compare;
-pub mod crashpoint;
-pub mod fit;
+pub(crate) mod assert;
+pub(crate) mod compare;
+pub(crate) mod crashpoint;
+pub(crate) mod fit;
 mod fit_sessions;
-pub mod html;
+pub(crate) mod html;
 mod levels;
-pub mod markdown;
-pub mod mean;
-pub mod run;
+pub(crate) mod markdown;
+pub(crate) mod mean;
+pub(crate) mod run;
 mod run_table;
-pub mod sweep;
+pub(crate) mod sweep;
 
 use anyhow::Result;
 use std::path::Path;
@@ -29,7 +29,7 @@ use crate::store::provenance::Provenance;
 
 /// A report: what `report.html` and `report.md` show, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Report {
+pub(crate) struct Report {
     /// The page title, e.g. "ircc-2016: surge run".
     pub title: String,
     /// One line under the title: which command on which model.
@@ -43,14 +43,14 @@ pub struct Report {
 
 /// A titled part of a report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Section {
+pub(crate) struct Section {
     pub heading: String,
     pub blocks: Vec<Block>,
 }
 
 /// One element of a section.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Block {
+pub(crate) enum Block {
     /// A paragraph of plain text.
     Text(String),
     Table(Table),
@@ -66,7 +66,7 @@ pub enum Block {
 
 /// A table: every cell already written for people (units and intervals in the text).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Table {
+pub(crate) struct Table {
     pub caption: String,
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -76,7 +76,7 @@ pub struct Table {
 
 /// A chart: its SVG inline in HTML, its PNG (relative to the report) in Markdown.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Chart {
+pub(crate) struct Chart {
     pub caption: String,
     /// The `<svg>` element, ready to inline (see [`inline_svg`]).
     pub svg: String,
@@ -86,7 +86,7 @@ pub struct Chart {
 
 impl Chart {
     /// The chart `<stem>.svg` / `<stem>.png` in `dir`, if its SVG is there.
-    pub fn from_dir(dir: &Path, stem: &str, caption: &str) -> Option<Chart> {
+    pub(crate) fn from_dir(dir: &Path, stem: &str, caption: &str) -> Option<Chart> {
         let text = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).ok()?;
         Some(Chart {
             caption: caption.to_string(),
@@ -99,7 +99,7 @@ impl Chart {
 impl Report {
     /// The report of a part of a larger report, its files in the subfolder `sub`: chart paths
     /// are prefixed with it.
-    pub fn nested(mut self, sub: &str) -> Report {
+    pub(crate) fn nested(mut self, sub: &str) -> Report {
         for s in &mut self.sections {
             for b in &mut s.blocks {
                 if let Block::Chart(c) = b {
@@ -109,22 +109,12 @@ impl Report {
         }
         self
     }
-
-    /// Every chart of the report.
-    pub fn charts(&self) -> impl Iterator<Item = &Chart> {
-        self.sections.iter().flat_map(|s| {
-            s.blocks.iter().filter_map(|b| match b {
-                Block::Chart(c) => Some(c),
-                _ => None,
-            })
-        })
-    }
 }
 
 /// An SVG file as an element to inline in HTML: no XML declaration or doctype, and the root's
 /// fixed width and height dropped (its `viewBox` kept) so that it scales to the page; labelled
 /// for screen readers.
-pub fn inline_svg(text: &str, label: &str) -> String {
+pub(crate) fn inline_svg(text: &str, label: &str) -> String {
     let start = text.find("<svg").unwrap_or(0);
     let body = &text[start..];
     let Some(end) = body.find('>') else {
@@ -175,7 +165,7 @@ fn attributes(s: &str) -> Vec<(String, String)> {
 }
 
 /// The provenance of a result as name and value pairs.
-pub fn provenance_facts(p: &Provenance, seed: Option<u64>) -> Vec<(String, String)> {
+pub(crate) fn provenance_facts(p: &Provenance, seed: Option<u64>) -> Vec<(String, String)> {
     let mut f = vec![
         ("surge version".to_string(), p.surge_version.clone()),
         (
@@ -199,7 +189,7 @@ pub fn provenance_facts(p: &Provenance, seed: Option<u64>) -> Vec<(String, Strin
 }
 
 /// A command line as a shell would take it back: arguments with spaces or quotes quoted.
-pub fn command_line(args: &[String]) -> String {
+pub(crate) fn command_line(args: &[String]) -> String {
     args.iter()
         .map(|a| {
             if !a.is_empty()
@@ -216,7 +206,7 @@ pub fn command_line(args: &[String]) -> String {
 }
 
 /// The sections every report ends with: the model as run and where the result came from.
-pub fn model_and_provenance(
+pub(crate) fn model_and_provenance(
     model_text: Option<&str>,
     provenance: Option<&Provenance>,
     seed: Option<u64>,
@@ -245,7 +235,7 @@ pub fn model_and_provenance(
 }
 
 /// Write `report.html` and `report.md` into `dir`, each atomically.
-pub fn write(dir: &Path, report: &Report) -> Result<()> {
+pub(crate) fn write(dir: &Path, report: &Report) -> Result<()> {
     crate::store::atomic::write_atomic(&dir.join("report.html"), html::render(report).as_bytes())?;
     crate::store::atomic::write_atomic(&dir.join("report.md"), markdown::render(report).as_bytes())
 }

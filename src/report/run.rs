@@ -21,7 +21,7 @@ use crate::store::json::{Documented, read_json};
 use crate::store::provenance::Provenance;
 
 /// What a run's folder holds that the report reads.
-pub struct RunFolder {
+pub(crate) struct RunFolder {
     pub(crate) summary: RunSummary,
     pub provenance: Option<Provenance>,
     /// Clock time of t = 0, seconds after midnight, when the model gives one.
@@ -30,7 +30,7 @@ pub struct RunFolder {
 }
 
 impl RunFolder {
-    pub fn read(dir: &Path) -> Result<RunFolder> {
+    pub(crate) fn read(dir: &Path) -> Result<RunFolder> {
         let read: Documented<RunSummary> = read_json(&dir.join("summary.json"))?;
         Ok(RunFolder {
             summary: read.doc,
@@ -122,7 +122,7 @@ fn ended_by_name(s: &SummaryMeans) -> String {
 }
 
 /// The report of the run in `f`.
-pub fn build(f: &RunFolder, model_text: Option<&str>, checks: Vec<Outcome>) -> Report {
+pub(crate) fn build(f: &RunFolder, model_text: Option<&str>, checks: Vec<Outcome>) -> Report {
     let v = View::of(&f.summary);
     let reps = v.reps;
     let seed = f.summary.seed();

@@ -15,13 +15,13 @@ use crate::output::points::{PointStats, SweepDoc};
 use crate::store::json::read_json;
 
 /// A sweep's folder: `sweep.json` and its chart (`sweep.svg` for one key, `heatmap.svg` for two).
-pub struct SweepFolder {
+pub(crate) struct SweepFolder {
     pub doc: SweepDoc,
     pub chart: Option<Chart>,
 }
 
 impl SweepFolder {
-    pub fn read(dir: &Path) -> Result<SweepFolder> {
+    pub(crate) fn read(dir: &Path) -> Result<SweepFolder> {
         let doc: SweepDoc = read_json(&dir.join("sweep.json"))?;
         let chart = Chart::from_dir(
             dir,
@@ -159,7 +159,7 @@ fn points_table(doc: &SweepDoc) -> Table {
 }
 
 /// The report of the sweep in `f`.
-pub fn build(f: &SweepFolder) -> Report {
+pub(crate) fn build(f: &SweepFolder) -> Report {
     let doc = &f.doc;
     let metric = doc.criterion.metric();
     let mut sections = vec![Section {

@@ -26,7 +26,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 /// A fitted crossing: the crossing, its interval, and the curve in the parameter's units,
 /// `P(failure at x) = 1 / (1 + exp(-(intercept + slope x)))`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Crossing {
+pub(crate) struct Crossing {
     pub x50: f64,
     pub ci: [f64; 2],
     pub intercept: f64,
@@ -35,7 +35,7 @@ pub struct Crossing {
 
 impl Crossing {
     /// Where the fitted failure probability is `p`.
-    pub fn at(&self, p: f64) -> f64 {
+    pub(crate) fn at(&self, p: f64) -> f64 {
         ((p / (1.0 - p)).ln() - self.intercept) / self.slope
     }
 }
@@ -110,7 +110,7 @@ fn profile(data: &[Runs], m: f64) -> (f64, f64) {
 /// `[lo, hi]`, larger values failing more if `larger_fails`, with the interval of its crossing
 /// at `confidence`. `None` where the outcomes are separated (the slope is unbounded: no curve
 /// to fit, the search brackets instead) or there are no runs.
-pub fn fit_crossing(
+pub(crate) fn fit_crossing(
     groups: &[Vec<(f64, bool)>],
     larger_fails: bool,
     lo: f64,

@@ -9,7 +9,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 mod crossing;
 pub(crate) mod histogram;
 
-pub use crossing::fit_crossing;
+pub(crate) use crossing::fit_crossing;
 
 /// Two-sided 95% Student t quantiles `t_{0.975, df}` for `df = 1..=30`.
 const T975: [f64; 30] = [
@@ -98,7 +98,7 @@ pub(crate) fn number_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f
 /// A mean over replications and the half-width of its 95% confidence interval (Student t);
 /// `ci95` is `None` with fewer than two values.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     pub mean: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci95: Option<f64>,
@@ -106,7 +106,7 @@ pub struct Estimate {
 
 impl Estimate {
     /// The estimate from `xs` ([`mean_ci95`]); `None` without any value.
-    pub fn of(xs: &[f64]) -> Option<Estimate> {
+    pub(crate) fn of(xs: &[f64]) -> Option<Estimate> {
         let (mean, half) = mean_ci95(xs);
         mean.is_finite().then(|| Estimate {
             mean,
@@ -116,7 +116,7 @@ impl Estimate {
 
     /// The paired difference `b - a` over the pairs where both have a value: its mean and
     /// interval (a paired t interval), and the number of pairs used.
-    pub fn paired(a: &[Option<f64>], b: &[Option<f64>]) -> (Option<Estimate>, usize) {
+    pub(crate) fn paired(a: &[Option<f64>], b: &[Option<f64>]) -> (Option<Estimate>, usize) {
         let d: Vec<f64> = a
             .iter()
             .zip(b)
@@ -126,19 +126,19 @@ impl Estimate {
     }
 
     /// The interval's ends, `None` without an interval.
-    pub fn interval(&self) -> Option<(f64, f64)> {
+    pub(crate) fn interval(&self) -> Option<(f64, f64)> {
         self.ci95.map(|h| (self.mean - h, self.mean + h))
     }
 }
 
 /// The quantile of the standard normal distribution at `p` (0 < p < 1).
-pub fn normal_quantile(p: f64) -> f64 {
+pub(crate) fn normal_quantile(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p)
 }
 
 /// The observed share `k / n` and its 95% Wilson score interval; `None` without any trial.
 /// `k` above `n` counts as `n`.
-pub fn wilson(k: u32, n: u32) -> Option<(f64, f64, f64)> {
+pub(crate) fn wilson(k: u32, n: u32) -> Option<(f64, f64, f64)> {
     if n == 0 {
         return None;
     }

@@ -13,7 +13,7 @@ use std::path::Path;
 /// Write `bytes` to `path` atomically: to a temporary file in the same folder (`tempfile`), synced,
 /// then renamed over `path` (`persist`); on any failure the temporary file is removed and `path`
 /// keeps what it held.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -42,7 +42,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Serialise `value` as pretty JSON into `path`, atomically.
-pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
     write_atomic(path, text.as_bytes())

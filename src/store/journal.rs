@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// What a journal holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Contents {
+pub(crate) struct Contents {
     /// The first line, without `# `.
     pub marker: String,
     /// The CSV header, once a row has been written.
@@ -27,7 +27,7 @@ pub struct Contents {
 
 /// A journal open for appending.
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
     file: File,
     header: Option<Vec<String>>,
@@ -44,7 +44,7 @@ impl Journal {
     /// Start the journal at `path` afresh with `marker` and the rows kept from an earlier try
     /// (written atomically, so a torn row of that try is dropped for good), then open it for
     /// appending.
-    pub fn start(path: &Path, marker: &str, kept: &Contents) -> Result<Journal> {
+    pub(crate) fn start(path: &Path, marker: &str, kept: &Contents) -> Result<Journal> {
         let mut bytes = format!("# {marker}\n").into_bytes();
         if let Some(h) = &kept.header {
             bytes.extend(line(h)?);
@@ -65,7 +65,7 @@ impl Journal {
     }
 
     /// Append one finished row (and the header before the first), in one write.
-    pub fn append(&mut self, header: &[String], record: &[String]) -> Result<()> {
+    pub(crate) fn append(&mut self, header: &[String], record: &[String]) -> Result<()> {
         let mut bytes = Vec::new();
         match &self.header {
             None => {
@@ -90,7 +90,7 @@ impl Journal {
 
 /// Read a journal back; `None` when there is none. Only lines ended by a newline count, so a row
 /// torn by a kill mid-write is left out. `kind` names it in errors ("sweep", "crash-point").
-pub fn read(path: &Path, kind: &str) -> Result<Option<Contents>> {
+pub(crate) fn read(path: &Path, kind: &str) -> Result<Option<Contents>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -144,7 +144,7 @@ pub fn read(path: &Path, kind: &str) -> Result<Option<Contents>> {
 }
 
 /// Remove the journal of a finished sweep (none there is fine).
-pub fn remove(path: &Path) -> Result<()> {
+pub(crate) fn remove(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(e).with_context(|| format!("cannot remove the journal {}", path.display()))

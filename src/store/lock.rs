@@ -17,24 +17,24 @@ use std::path::{Path, PathBuf};
 use crate::model::error::BadInput;
 
 /// Name of the lock file inside an output folder.
-pub const LOCK_FILE: &str = ".surge.lock";
+pub(crate) const LOCK_FILE: &str = ".surge.lock";
 
 /// The held lock on an output folder; released when dropped.
 #[derive(Debug)]
-pub struct OutputLock {
+pub(crate) struct OutputLock {
     _file: File,
     pub path: PathBuf,
 }
 
 /// Create `dir` if needed, check that files can be written in it, and lock it for this command.
-pub fn lock(dir: &Path) -> Result<OutputLock, BadInput> {
+pub(crate) fn lock(dir: &Path) -> Result<OutputLock, BadInput> {
     lock_as(dir, LOCK_FILE)
 }
 
 /// As [`lock`], with a lock file of its own: the shards of one sweep share a folder (each
 /// writes only its own files), so each locks `.<shard stem>.lock` and they run side by side,
 /// while two commands running the same shard are still refused.
-pub fn lock_as(dir: &Path, name: &str) -> Result<OutputLock, BadInput> {
+pub(crate) fn lock_as(dir: &Path, name: &str) -> Result<OutputLock, BadInput> {
     let bad = |why: String| BadInput(format!("the output folder {}: {why}", dir.display()));
     std::fs::create_dir_all(dir).map_err(|e| bad(format!("cannot be created ({e})")))?;
     if !dir.is_dir() {
@@ -82,7 +82,7 @@ fn held() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 
 /// Remove every lock file this process holds: for a command about to exit at once on a second
 /// Ctrl-C or termination signal (`commands::interrupt`), whose locks would not be dropped.
-pub fn remove_held() {
+pub(crate) fn remove_held() {
     for path in held().iter() {
         let _ = std::fs::remove_file(path);
     }

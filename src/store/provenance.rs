@@ -13,7 +13,7 @@ use crate::model::{self, ModelError, Place, overrides};
 
 /// What `summary.json` and `crashpoint.json` record under `provenance`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Provenance {
+pub(crate) struct Provenance {
     pub surge_version: String,
     /// FNV-1a (64 bits, hex) of the effective model in canonical form: keys sorted, comments and
     /// layout dropped, after the overrides.
@@ -26,7 +26,7 @@ pub struct Provenance {
 
 impl Provenance {
     /// Provenance of a command on the model at `path` (the built-in one when `None`).
-    pub fn of(path: Option<&Path>, sets: &[String]) -> Result<Provenance, ModelError> {
+    pub(crate) fn of(path: Option<&Path>, sets: &[String]) -> Result<Provenance, ModelError> {
         let text = effective_text(path, sets)?;
         Ok(Provenance {
             surge_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -38,7 +38,7 @@ impl Provenance {
 }
 
 /// The model text after the overrides, as `surge run` reads it again.
-pub fn effective_text(path: Option<&Path>, sets: &[String]) -> Result<String, ModelError> {
+pub(crate) fn effective_text(path: Option<&Path>, sets: &[String]) -> Result<String, ModelError> {
     let (file, text) = match path {
         None => (
             model::BUILTIN_NAME.to_string(),
@@ -73,7 +73,7 @@ pub fn effective_text(path: Option<&Path>, sets: &[String]) -> Result<String, Mo
 
 /// FNV-1a 64 of the canonical form of model text (keys sorted, no comments), as 16 hex digits;
 /// of the text itself if it is not TOML.
-pub fn model_hash(text: &str) -> String {
+pub(crate) fn model_hash(text: &str) -> String {
     let canonical = text
         .parse::<toml::Table>()
         .ok()

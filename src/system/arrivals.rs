@@ -15,19 +15,19 @@ use rand_distr::{Distribution, Exp1};
 
 /// One source's arrival process.
 #[derive(Debug, Clone)]
-pub enum Arrivals {
+pub(crate) enum Arrivals {
     Poisson(Poisson),
     Replay(Replay),
 }
 
 impl Arrivals {
     /// Poisson arrivals at `scale` x profile(t) x surge(t) per second.
-    pub fn new(scale: f64, profile: &Profile, surge: &Surge) -> Arrivals {
+    pub(crate) fn new(scale: f64, profile: &Profile, surge: &Surge) -> Arrivals {
         Arrivals::Poisson(Poisson::new(scale, profile, surge))
     }
 
     /// The arrivals of a trace, replayed.
-    pub fn replay(trace: &Trace) -> Arrivals {
+    pub(crate) fn replay(trace: &Trace) -> Arrivals {
         Arrivals::Replay(Replay {
             trace: trace.clone(),
             next: 0,
@@ -38,7 +38,7 @@ impl Arrivals {
 
     /// The time of the next arrival after the previous one, or `None` past `horizon`.
     #[inline]
-    pub fn next(&mut self, rng: &mut Stream, horizon: f64) -> Option<f64> {
+    pub(crate) fn next(&mut self, rng: &mut Stream, horizon: f64) -> Option<f64> {
         match self {
             Arrivals::Poisson(p) => p.next(rng, horizon),
             Arrivals::Replay(r) => r.next(rng, horizon),
@@ -48,7 +48,7 @@ impl Arrivals {
 
 /// Recorded arrivals.
 #[derive(Debug, Clone)]
-pub struct Replay {
+pub(crate) struct Replay {
     trace: Trace,
     /// The next instant, or the bucket being drawn from.
     next: usize,
@@ -90,7 +90,7 @@ impl Replay {
 
 /// A non-homogeneous Poisson process.
 #[derive(Debug, Clone)]
-pub struct Poisson {
+pub(crate) struct Poisson {
     scale: f64,
     profile: Profile,
     surge: Surge,
@@ -116,7 +116,7 @@ struct Piece {
 
 impl Poisson {
     /// Rate at time t = `scale` x profile(t) x surge(t) per second.
-    pub fn new(scale: f64, profile: &Profile, surge: &Surge) -> Poisson {
+    pub(crate) fn new(scale: f64, profile: &Profile, surge: &Surge) -> Poisson {
         let mut cuts: Vec<f64> = profile.points.iter().map(|p| p.0).collect();
         cuts.extend(
             surge
@@ -163,13 +163,13 @@ impl Poisson {
     }
 
     #[inline]
-    pub fn rate(&self, t: f64) -> f64 {
+    pub(crate) fn rate(&self, t: f64) -> f64 {
         self.scale * self.profile.at(t) * self.surge.factor(t)
     }
 
     /// The time of the next arrival after the previous one, or `None` past `horizon`.
     #[inline]
-    pub fn next(&mut self, rng: &mut Stream, horizon: f64) -> Option<f64> {
+    pub(crate) fn next(&mut self, rng: &mut Stream, horizon: f64) -> Option<f64> {
         // The fast path: inside a piece of constant, positive rate (the same draws and results
         // as the first turn of `next_piecewise`'s loop).
         let p = self.pieces[self.piece];

@@ -14,7 +14,7 @@ use crate::model::Breaker;
 
 /// Where the breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum State {
+pub(crate) enum State {
     Closed,
     /// Failing attempts at the client until `until`.
     Open {
@@ -30,7 +30,7 @@ pub enum State {
 
 /// One breaker (per source).
 #[derive(Debug, Clone)]
-pub struct CircuitBreaker {
+pub(crate) struct CircuitBreaker {
     spec: Breaker,
     pub state: State,
     /// Outcomes (0) and failures (1) per second, while closed.
@@ -40,7 +40,7 @@ pub struct CircuitBreaker {
 }
 
 impl CircuitBreaker {
-    pub fn new(spec: Breaker) -> CircuitBreaker {
+    pub(crate) fn new(spec: Breaker) -> CircuitBreaker {
         CircuitBreaker {
             spec,
             state: State::Closed,
@@ -51,7 +51,7 @@ impl CircuitBreaker {
 
     /// May an attempt go to the site now? False: it is short-circuited.
     #[inline]
-    pub fn permit(&mut self, now: Time) -> bool {
+    pub(crate) fn permit(&mut self, now: Time) -> bool {
         match &mut self.state {
             State::Closed => true,
             State::Open { until } => {
@@ -79,7 +79,7 @@ impl CircuitBreaker {
     /// An attempt that was permitted did not go out after all (throttled): give back its trial
     /// place, as resilience4j's `releasePermission`.
     #[inline]
-    pub fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         if let State::HalfOpen { permitted, .. } = &mut self.state {
             *permitted = permitted.saturating_sub(1);
         }
@@ -87,7 +87,7 @@ impl CircuitBreaker {
 
     /// The outcome of an attempt that reached the site arrives.
     #[inline]
-    pub fn record(&mut self, now: Time, failed: bool) {
+    pub(crate) fn record(&mut self, now: Time, failed: bool) {
         let spec = self.spec;
         match &mut self.state {
             State::Closed => {

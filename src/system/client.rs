@@ -17,7 +17,7 @@ use crate::metrics::Outcome;
 
 /// A call of a requests source: one logical request and its attempts.
 #[derive(Debug, Clone, Copy)]
-pub struct Call {
+pub(crate) struct Call {
     pub source: u16,
     /// Attempts made so far.
     pub attempts: u32,
@@ -26,7 +26,7 @@ pub struct Call {
 }
 
 /// The wait before the next attempt of `call`, which has made `call.attempts` attempts.
-pub fn backoff_delay(retry: &Retry, call: &mut Call, rng: &mut Stream) -> f64 {
+pub(crate) fn backoff_delay(retry: &Retry, call: &mut Call, rng: &mut Stream) -> f64 {
     let n = call.attempts.max(1);
     let ceiling = match retry.backoff {
         Backoff::None => 0.0,

@@ -40,7 +40,7 @@ const VEGAS_PROBE_MULTIPLIER: f64 = 30.0;
 
 /// One instance's limiter.
 #[derive(Debug, Clone)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     cfg: ConcurrencyLimit,
     /// The limit as a real number (Gradient2 and Vegas keep fractions; AIMD whole numbers).
     estimate: f64,
@@ -56,7 +56,7 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    pub fn new(cfg: ConcurrencyLimit, rng: &mut Stream) -> Limiter {
+    pub(crate) fn new(cfg: ConcurrencyLimit, rng: &mut Stream) -> Limiter {
         Limiter {
             cfg,
             estimate: f64::from(cfg.initial),
@@ -75,12 +75,12 @@ impl Limiter {
     }
 
     /// The limit now: attempts the instance may hold.
-    pub fn limit(&self) -> u32 {
+    pub(crate) fn limit(&self) -> u32 {
         self.estimate as u32
     }
 
     /// One sample: `rtt_s` seconds in the instance, `inflight` when it was let in, a drop or not.
-    pub fn sample(&mut self, rtt_s: f64, inflight: u32, drop: bool, rng: &mut Stream) {
+    pub(crate) fn sample(&mut self, rtt_s: f64, inflight: u32, drop: bool, rng: &mut Stream) {
         match self.cfg.algorithm {
             LimitAlgorithm::Aimd => self.aimd(rtt_s, inflight, drop),
             LimitAlgorithm::Gradient2 => self.gradient2(rtt_s, inflight),
@@ -177,7 +177,7 @@ fn log10_root(n: u32) -> f64 {
 
 /// A tier's limiters, one per instance (made as instances first receive traffic), and the
 /// in-flight count each attempt was let in with.
-pub struct TierLimiter {
+pub(crate) struct TierLimiter {
     cfg: ConcurrencyLimit,
     instances: Vec<Limiter>,
     inflight_at: Vec<u32>,
@@ -187,7 +187,7 @@ pub struct TierLimiter {
 }
 
 impl TierLimiter {
-    pub fn new(cfg: ConcurrencyLimit, rng: Stream) -> TierLimiter {
+    pub(crate) fn new(cfg: ConcurrencyLimit, rng: Stream) -> TierLimiter {
         TierLimiter {
             cfg,
             instances: Vec::new(),
@@ -197,7 +197,7 @@ impl TierLimiter {
         }
     }
 
-    pub fn instance(&mut self, i: u32) -> &mut Limiter {
+    pub(crate) fn instance(&mut self, i: u32) -> &mut Limiter {
         while self.instances.len() <= i as usize {
             let l = Limiter::new(self.cfg, &mut self.rng);
             self.instances.push(l);
@@ -206,7 +206,7 @@ impl TierLimiter {
     }
 
     /// The limit of instance `i` (the initial limit before its first attempt).
-    pub fn limit_of(&self, i: usize) -> u32 {
+    pub(crate) fn limit_of(&self, i: usize) -> u32 {
         self.instances
             .get(i)
             .map_or(self.cfg.initial, Limiter::limit)

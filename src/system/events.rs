@@ -10,7 +10,7 @@ use crate::metrics::Outcome;
 
 /// Everything that can happen. Small and `Copy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     /// The next request of an open source arrives.
     Arrival { source: u16 },
     /// The next user session of a users source begins.
@@ -64,7 +64,7 @@ pub enum Event {
 impl World<'_> {
     /// Handle one event.
     #[inline]
-    pub fn handle(&mut self, now: Time, ev: Event, cal: &mut Calendar<Event>) {
+    pub(crate) fn handle(&mut self, now: Time, ev: Event, cal: &mut Calendar<Event>) {
         // While no instance is in rotation, users' events advance them all as a group (`bulk`).
         if let Event::Arrival { source } | Event::Session { source } | Event::Pool { source, .. } =
             ev

@@ -36,11 +36,11 @@
 //! attempts meet them); `shortcuts` (the features a model leaves out, which the request path
 //! then skips). This file holds the world's state and sets it up.
 
-pub mod arrivals;
+pub(crate) mod arrivals;
 mod attempts;
-pub mod breaker;
+pub(crate) mod breaker;
 mod bulk;
-pub mod client;
+pub(crate) mod client;
 mod client_policies;
 mod clocks;
 mod concurrency_limit;
@@ -50,15 +50,15 @@ mod observe;
 mod operators;
 mod outlier;
 mod population;
-pub mod retry_budget;
+pub(crate) mod retry_budget;
 mod scale_in;
 mod shortcuts;
-pub mod throttle;
-pub mod tier;
+pub(crate) mod throttle;
+pub(crate) mod tier;
 mod tier_policies;
 mod users;
 mod waiting_room;
-pub mod window;
+pub(crate) mod window;
 
 use crate::engine::rng::substream;
 use crate::engine::{Calendar, Time};
@@ -67,11 +67,11 @@ use crate::model::{Model, SourceKind};
 use attempts::{Attempt, Slot};
 use client::Call;
 use client_policies::ClientPolicies;
-pub use events::Event;
+pub(crate) use events::Event;
 pub use observe::Until;
 use operators::Watch;
 use tier::TierState;
-pub use users::PoolKind;
+pub(crate) use users::PoolKind;
 use users::{SourceState, User};
 use waiting_room::Room;
 
@@ -83,7 +83,7 @@ const NO_LINE: usize = usize::MAX;
 const TOKEN_CAP: f64 = 10.0;
 
 /// The simulated site during one replication.
-pub struct World<'m> {
+pub(crate) struct World<'m> {
     model: &'m Model,
     horizon: Time,
     sources: Vec<SourceState>,
@@ -148,7 +148,7 @@ const ERRORS: u64 = 5;
 const ROOM: u64 = 3;
 
 impl<'m> World<'m> {
-    pub fn new(model: &'m Model, seed: u64) -> World<'m> {
+    pub(crate) fn new(model: &'m Model, seed: u64) -> World<'m> {
         let sc = &model.scenario;
         let sources: Vec<SourceState> = (0..model.sources.len())
             .map(|i| SourceState::new(model, i, seed))
@@ -232,23 +232,23 @@ impl<'m> World<'m> {
         }
     }
 
-    pub fn horizon(&self) -> Time {
+    pub(crate) fn horizon(&self) -> Time {
         self.horizon
     }
 
     /// End the run at the first bucket end where `until` is answered with yes (set before
     /// `start`).
-    pub fn stop_when(&mut self, until: Option<Until>) {
+    pub(crate) fn stop_when(&mut self, until: Option<Until>) {
         self.until = until;
     }
 
     /// Where the run ended because its `until` question was answered, if it did.
-    pub fn answered_at(&self) -> Option<Time> {
+    pub(crate) fn answered_at(&self) -> Option<Time> {
         self.answered_at
     }
 
     /// True once the last bucket has been closed at the horizon.
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.finished
     }
 
@@ -256,7 +256,7 @@ impl<'m> World<'m> {
     /// the site at t = 0, each about to ask for a page after a think time (exactly the stationary
     /// state when think times are exponential and pages geometric). A closed source has no
     /// arrivals: its slot holds the next change of its target instead (`population`).
-    pub fn start(&mut self, cal: &mut Calendar<Event>) {
+    pub(crate) fn start(&mut self, cal: &mut Calendar<Event>) {
         let mut line_if = |used: bool| if used { cal.add_line() } else { NO_LINE };
         self.line_server = (self.tiers.iter())
             .map(|t| line_if(t.request_timeout_s.is_some()))
@@ -324,7 +324,7 @@ impl<'m> World<'m> {
     }
 
     /// Attempts still in the system.
-    pub fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.attempts.len() - self.free_attempts.len()
     }
 }

@@ -108,7 +108,7 @@ impl World<'_> {
 
     /// End the run at `now`, before the horizon (a guard rail was hit): `now` becomes the
     /// horizon and the last bucket closes there, as it would at the model's horizon.
-    pub fn stop_early(&mut self, now: Time, cal: &mut Calendar<Event>) {
+    pub(crate) fn stop_early(&mut self, now: Time, cal: &mut Calendar<Event>) {
         self.horizon = now;
         if now > self.bucket_start {
             self.close_bucket(now, cal);

@@ -34,7 +34,7 @@ struct Host {
 }
 
 /// A tier's outlier detector.
-pub struct TierOutlier {
+pub(crate) struct TierOutlier {
     cfg: OutlierDetection,
     hosts: Vec<Host>,
     /// Instances ejected now.
@@ -44,7 +44,7 @@ pub struct TierOutlier {
 }
 
 impl TierOutlier {
-    pub fn new(cfg: OutlierDetection) -> TierOutlier {
+    pub(crate) fn new(cfg: OutlierDetection) -> TierOutlier {
         TierOutlier {
             cfg,
             hosts: Vec::new(),

@@ -10,14 +10,14 @@ use crate::model::RetryRatio;
 
 /// One ratio budget (per source).
 #[derive(Debug, Clone)]
-pub struct RatioBudget {
+pub(crate) struct RatioBudget {
     spec: RetryRatio,
     /// Requests (0) and retries (1) per second.
     window: SecondsWindow,
 }
 
 impl RatioBudget {
-    pub fn new(spec: RetryRatio) -> RatioBudget {
+    pub(crate) fn new(spec: RetryRatio) -> RatioBudget {
         RatioBudget {
             spec,
             window: SecondsWindow::new(spec.ttl_s),
@@ -26,13 +26,13 @@ impl RatioBudget {
 
     /// A call's first attempt is sent.
     #[inline]
-    pub fn deposit(&mut self, now: Time) {
+    pub(crate) fn deposit(&mut self, now: Time) {
         self.window.add(now, 0, 1);
     }
 
     /// May a call retry now? If so, the retry is counted.
     #[inline]
-    pub fn withdraw(&mut self, now: Time) -> bool {
+    pub(crate) fn withdraw(&mut self, now: Time) -> bool {
         let [requests, retries] = self.window.sums(now);
         let allowed =
             self.spec.ratio * requests as f64 + self.spec.min_per_s * f64::from(self.spec.ttl_s);

@@ -85,7 +85,7 @@ impl World<'_> {
     }
 
     /// Instance-hours of tier `t` over [warm-up, horizon].
-    pub fn instance_hours(&self, t: usize) -> f64 {
+    pub(crate) fn instance_hours(&self, t: usize) -> f64 {
         let warmup = self.metrics.warmup();
         let horizon = self.horizon;
         let seconds: f64 = self.tiers[t]
@@ -103,7 +103,7 @@ impl World<'_> {
     /// The fewest and the most instances of tier `t` provisioned at any instant of
     /// [warm-up, horizon] (counted as `instance_hours` counts them: from joining until scaled
     /// in), and their time-average (`instance_hours` over the hours measured).
-    pub fn instance_range(&self, t: usize) -> (u32, u32, f64) {
+    pub(crate) fn instance_range(&self, t: usize) -> (u32, u32, f64) {
         let (warmup, horizon) = (self.metrics.warmup(), self.horizon);
         let present =
             |i: &super::tier::Instance, at: Time| i.joined <= at && i.gone.is_none_or(|g| g > at);
@@ -136,12 +136,12 @@ impl World<'_> {
     }
 
     /// Ejections by tier `t`'s outlier detection since the warm-up, when it has one.
-    pub fn ejections(&self, t: usize) -> Option<u64> {
+    pub(crate) fn ejections(&self, t: usize) -> Option<u64> {
         self.tiers[t].outlier.as_ref().map(|o| o.ejections)
     }
 
     /// Attempts tier `t`'s concurrency limit turned away since the warm-up, when it has one.
-    pub fn limited(&self, t: usize) -> Option<u64> {
+    pub(crate) fn limited(&self, t: usize) -> Option<u64> {
         self.tiers[t].limiter.as_ref().map(|l| l.limited)
     }
 }

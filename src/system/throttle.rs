@@ -12,14 +12,14 @@ use crate::model::Throttle;
 
 /// One throttle (per source).
 #[derive(Debug, Clone)]
-pub struct AdaptiveThrottle {
+pub(crate) struct AdaptiveThrottle {
     k: f64,
     /// Requests (0) and accepts (1) per second.
     window: SecondsWindow,
 }
 
 impl AdaptiveThrottle {
-    pub fn new(spec: Throttle) -> AdaptiveThrottle {
+    pub(crate) fn new(spec: Throttle) -> AdaptiveThrottle {
         AdaptiveThrottle {
             k: spec.k,
             window: SecondsWindow::new(spec.window_s),
@@ -28,7 +28,7 @@ impl AdaptiveThrottle {
 
     /// The probability that an attempt sent now is rejected locally.
     #[inline]
-    pub fn reject_probability(&mut self, now: Time) -> f64 {
+    pub(crate) fn reject_probability(&mut self, now: Time) -> f64 {
         let [requests, accepts] = self.window.sums(now);
         let r = requests as f64;
         ((r - self.k * accepts as f64) / (r + 1.0)).max(0.0)
@@ -36,7 +36,7 @@ impl AdaptiveThrottle {
 
     /// A request is settled now: throttled, or answered (`accepted` if it succeeded).
     #[inline]
-    pub fn settled(&mut self, now: Time, accepted: bool) {
+    pub(crate) fn settled(&mut self, now: Time, accepted: bool) {
         self.window.add(now, 0, 1);
         if accepted {
             self.window.add(now, 1, 1);

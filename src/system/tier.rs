@@ -10,7 +10,7 @@ use crate::model::{Autoscale, Balancer, Discipline, Dist, HealthCheck, Restart, 
 
 /// One server process: its threads, its queue, its health.
 #[derive(Debug, Clone, Default)]
-pub struct Instance {
+pub(crate) struct Instance {
     pub busy: u32,
     /// Waiting attempts as (attempt, generation); entries whose attempt has moved on are stale
     /// and skipped when popped.
@@ -60,13 +60,13 @@ impl Instance {
 
     /// The balancer may send to it: in rotation and not ejected.
     #[inline]
-    pub fn routable(&self) -> bool {
+    pub(crate) fn routable(&self) -> bool {
         self.in_rotation && !self.ejected
     }
 }
 
 /// A tier during a run.
-pub struct TierState {
+pub(crate) struct TierState {
     pub instances: Vec<Instance>,
     pub threads: u32,
     /// Waiting places per instance (`u32::MAX` when unbounded).
@@ -121,7 +121,7 @@ fn cold_start(factor: f64, warmup_s: f64) -> bool {
 
 impl TierState {
     /// A tier at the start of a run; `streams` are its service, visit and balancer streams.
-    pub fn new(t: &Tier, streams: [Stream; 3]) -> TierState {
+    pub(crate) fn new(t: &Tier, streams: [Stream; 3]) -> TierState {
         let [rng_service, rng_visit, rng_balancer] = streams;
         TierState {
             // Instances up before the run began are warm: their cold start lies in the past.
@@ -167,14 +167,14 @@ impl TierState {
     }
 
     /// A new instance joins (autoscaling, an operator): cold, and in rotation at once.
-    pub fn add_instance(&mut self, now: Time) -> u32 {
+    pub(crate) fn add_instance(&mut self, now: Time) -> u32 {
         self.instances.push(Instance::new(Some(now)));
         (self.instances.len() - 1) as u32
     }
 
     /// Whether the service just ended is an error (`errors`): a draw only when above 0.
     #[inline]
-    pub fn service_failed(&mut self) -> bool {
+    pub(crate) fn service_failed(&mut self) -> bool {
         match &mut self.rng_errors {
             Some(rng) => crate::engine::rng::open01(rng) < self.errors,
             None => false,
@@ -183,7 +183,7 @@ impl TierState {
 
     /// A service time from the tier's distribution (before any slowdown).
     #[inline]
-    pub fn draw_service(&mut self) -> f64 {
+    pub(crate) fn draw_service(&mut self) -> f64 {
         match self.exponential_mean {
             Some(mean) => {
                 let e: f64 = Exp1.sample(&mut self.rng_service);
@@ -195,7 +195,7 @@ impl TierState {
 
     /// What a service starting at `now` on instance `i` (its busy threads counted, this one
     /// included) is multiplied by: contention, and the cold start after a restart.
-    pub fn slowdown(&self, now: Time, i: u32) -> f64 {
+    pub(crate) fn slowdown(&self, now: Time, i: u32) -> f64 {
         let inst = &self.instances[i as usize];
         let mut factor = 1.0 + self.contention * f64::from(inst.busy);
         if let (true, Some(started)) = (
@@ -211,7 +211,7 @@ impl TierState {
     }
 
     /// Instances not being scaled in (or gone).
-    pub fn live_instances(&self) -> u32 {
+    pub(crate) fn live_instances(&self) -> u32 {
         self.instances.iter().filter(|i| !i.retired).count() as u32
     }
 
@@ -219,7 +219,7 @@ impl TierState {
     /// Without health checks an instance stays in rotation when it is down: the request sent
     /// there is refused.
     #[inline(always)]
-    pub fn pick(&mut self) -> Option<u32> {
+    pub(crate) fn pick(&mut self) -> Option<u32> {
         match self.instances.as_slice() {
             [only] => only.routable().then_some(0),
             _ => self.pick_among_many(),

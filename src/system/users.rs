@@ -128,7 +128,7 @@ impl SourceState {
 
 /// The pools of users waiting out an exponential delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolKind {
+pub(crate) enum PoolKind {
     /// Reading a page (think time): then the next page.
     Thinking,
     /// About to press refresh after an error: then the same page again.

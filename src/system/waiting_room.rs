@@ -262,7 +262,7 @@ impl World<'_> {
     }
 
     /// `waiting_room` for `summary.json`, over the measured period `span_s` long.
-    pub fn room_summary(&self, span_s: f64) -> Option<RoomSummary> {
+    pub(crate) fn room_summary(&self, span_s: f64) -> Option<RoomSummary> {
         let room = self.room.as_ref()?;
         let stats = self.metrics.room.as_ref()?;
         Some(stats.summary(span_s, room.state()))

@@ -9,7 +9,7 @@ const NANOS_PER_S: u64 = 1_000_000_000;
 
 /// Two counts per second over the last `len` seconds (the current second included).
 #[derive(Debug, Clone)]
-pub struct SecondsWindow {
+pub(crate) struct SecondsWindow {
     buckets: Vec<[u64; 2]>,
     sums: [u64; 2],
     /// The second the newest bucket holds.
@@ -18,7 +18,7 @@ pub struct SecondsWindow {
 
 impl SecondsWindow {
     /// A window over `len` seconds (at least 1).
-    pub fn new(len: u32) -> SecondsWindow {
+    pub(crate) fn new(len: u32) -> SecondsWindow {
         SecondsWindow {
             buckets: vec![[0, 0]; len.max(1) as usize],
             sums: [0, 0],
@@ -50,7 +50,7 @@ impl SecondsWindow {
 
     /// Count `n` of kind `which` (0 or 1) at `now` (never earlier than the last call).
     #[inline]
-    pub fn add(&mut self, now: Time, which: usize, n: u64) {
+    pub(crate) fn add(&mut self, now: Time, which: usize, n: u64) {
         self.slide(now);
         let len = self.buckets.len() as u64;
         self.buckets[(self.second % len) as usize][which] += n;
@@ -59,13 +59,13 @@ impl SecondsWindow {
 
     /// Both counts over the window ending at `now`.
     #[inline]
-    pub fn sums(&mut self, now: Time) -> [u64; 2] {
+    pub(crate) fn sums(&mut self, now: Time) -> [u64; 2] {
         self.slide(now);
         self.sums
     }
 
     /// Forget everything counted so far.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.buckets.iter_mut().for_each(|b| *b = [0, 0]);
         self.sums = [0, 0];
     }

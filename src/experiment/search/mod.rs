@@ -46,11 +46,11 @@ use crate::model::error::BadInput;
 use crate::model::{self, Model};
 
 use journal::{JOURNAL_HEADER, RowCheck, journal_marker, open_journal};
-pub use plan::{ErrorSplit, Plan, RunId, Verdict};
-pub use run::{Found, Job, find};
+pub(crate) use plan::{ErrorSplit, Plan, RunId, Verdict};
+pub(crate) use run::{Found, Job, find};
 
 /// Find the crash point of `s` (see `super::crashpoint::search`).
-pub fn crash_point(s: &Search) -> Result<CrashPoint> {
+pub(crate) fn crash_point(s: &Search) -> Result<CrashPoint> {
     if s.hi <= s.lo || s.hi.is_nan() || s.lo.is_nan() {
         bail!(BadInput(format!(
             "--vary {}: the range must go up (got {}..{})",

@@ -13,7 +13,7 @@ use crate::stats::fit_crossing;
 
 /// One run: a value of the parameter and a replication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RunId {
+pub(crate) struct RunId {
     pub(super) bits: u64,
     pub rep: u32,
 }
@@ -21,7 +21,7 @@ pub struct RunId {
 impl RunId {
     /// The run at `value` as the model is given it (`format_number`, 9 decimals at most, as
     /// the journal writes it back).
-    pub fn new(value: f64, rep: u32) -> RunId {
+    pub(crate) fn new(value: f64, rep: u32) -> RunId {
         let value = format_number(value).parse::<f64>().unwrap_or(value);
         // -0 and 0 are one value.
         let value = if value == 0.0 { 0.0 } else { value };
@@ -31,14 +31,14 @@ impl RunId {
         }
     }
 
-    pub fn value(&self) -> f64 {
+    pub(crate) fn value(&self) -> f64 {
         f64::from_bits(self.bits)
     }
 }
 
 /// What the procedure needs to know.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub lo: f64,
     pub hi: f64,
     /// Whole values only (counts).
@@ -61,7 +61,7 @@ pub struct Plan {
 
 impl Plan {
     /// How a bracket's error is split between its two claims (see `ErrorSplit`).
-    pub fn split(&self) -> ErrorSplit {
+    pub(crate) fn split(&self) -> ErrorSplit {
         ErrorSplit::of(self.confidence)
     }
 
@@ -97,7 +97,7 @@ impl Plan {
 /// for the least n with 0.5^n < 1 - confidence (5 runs, 3.1%, at 95%), and the failing claim
 /// the rest (1.9% at 95%: 6 runs all alike, 0.5^6 = 1.6%).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ErrorSplit {
+pub(crate) struct ErrorSplit {
     /// The error allowed the claim "fails with probability above 0.5".
     pub fail_alpha: f64,
     /// The error allowed the claim "fails with probability below 0.5".
@@ -109,7 +109,7 @@ pub struct ErrorSplit {
 }
 
 impl ErrorSplit {
-    pub fn of(confidence: f64) -> ErrorSplit {
+    pub(crate) fn of(confidence: f64) -> ErrorSplit {
         let alpha = (1.0 - confidence).clamp(1e-12, 1.0);
         // The least n with 0.5^n < alpha (strictly: the failing claim needs a share too).
         let mut hold_reps = 1;
@@ -129,21 +129,11 @@ impl ErrorSplit {
             hold_reps,
         }
     }
-
-    /// The runs that, all alike, tell a value on the failing side (`fails`) or on the holding
-    /// side.
-    pub fn reps(&self, fails: bool) -> u32 {
-        if fails {
-            self.fail_reps
-        } else {
-            self.hold_reps
-        }
-    }
 }
 
 /// How the search ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Two neighbouring values, each told from 0.5: `crashes` at or above, `holds` below.
     Bracket { crashes: f64, holds: f64 },
     /// A logistic curve's crossing with its interval and its 10% and 90% points.

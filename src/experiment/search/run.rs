@@ -17,7 +17,7 @@ use super::plan::{Asker, Plan, RunId, Verdict};
 
 /// What the search found.
 #[derive(Debug, Clone)]
-pub struct Found {
+pub(crate) struct Found {
     pub verdict: Verdict,
     pub larger_crashes: bool,
     /// Every run the answer rests on, per value in increasing order: the outages of
@@ -34,19 +34,20 @@ pub struct Found {
     /// that the outcomes made useless.
     pub unused: u32,
     /// Times the search waited on a run with a thread idle (nothing useful left to start).
+    #[cfg_attr(not(test), allow(dead_code))] // a measure of the search, read by its tests
     pub idle_waits: u32,
     /// The plan's deadline passed: no run was asked for after it.
     pub budget_reached: bool,
 }
 
 /// One run to do: the outage of replication `rep` at `value`, ready to go to a thread.
-pub type Job = Box<dyn FnOnce() -> bool + Send>;
+pub(crate) type Job = Box<dyn FnOnce() -> bool + Send>;
 
 /// Run the procedure to its end on `jobs` threads (`super::super::runner`; once `stop` is set,
 /// until the runs in flight are done: then `Interrupted`). `known`: runs done before (a
 /// journal); `make` prepares a run (loading the model at a new value: its errors stop the
 /// search); `finished` sees each run as it ends.
-pub fn find(
+pub(crate) fn find(
     p: &Plan,
     jobs: usize,
     mut known: BTreeMap<RunId, bool>,

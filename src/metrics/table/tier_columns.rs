@@ -4,7 +4,7 @@
 use super::{INSTANCE_HOURS, TierMetric, count, tier};
 
 /// The metrics of each tier, in column order.
-pub const TIER: &[TierMetric] = &[
+pub(crate) const TIER: &[TierMetric] = &[
     tier(
         "blocking_probability",
         "blocking probability",

@@ -68,7 +68,7 @@ fn q(x: Option<Quantity>) -> Option<f64> {
 
 impl RawDist {
     /// Check the parameters and build the sampler. `base_dir` resolves `file` for `empirical`.
-    pub fn build(&self, base_dir: &Path) -> Result<Dist, String> {
+    pub(crate) fn build(&self, base_dir: &Path) -> Result<Dist, String> {
         let kind = self.dist.as_str();
         self.check_names(kind)?;
         let c = Check { kind };

@@ -25,7 +25,7 @@ use crate::experiment::compare::{Comparison, KeyStat, VariantResult};
 use crate::metrics::table;
 
 /// What the comparison chart shows.
-pub struct CompareChart<'a> {
+pub(crate) struct CompareChart<'a> {
     pub comparison: &'a Comparison,
     /// Clock time of t = 0 (`scenario.start`), for a clock-time axis.
     pub start_clock_s: Option<f64>,
@@ -35,7 +35,7 @@ pub struct CompareChart<'a> {
 }
 
 /// Draws the comparison chart to `png` and `svg`.
-pub fn draw_compare(c: &CompareChart, png: &Path, svg: &Path) -> Result<()> {
+pub(crate) fn draw_compare(c: &CompareChart, png: &Path, svg: &Path) -> Result<()> {
     write_figure(c, png, svg)
 }
 

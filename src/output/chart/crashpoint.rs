@@ -30,14 +30,14 @@ const CURVE: RGBColor = RGBColor(60, 60, 60);
 
 /// One tried value of a crash-point search: `outages` of `reps` replications had an outage.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CrashTry {
+pub(crate) struct CrashTry {
     pub value: f64,
     pub reps: u32,
     pub outages: u32,
 }
 
 /// What [`draw_crashpoint`] draws.
-pub struct CrashChart<'a> {
+pub(crate) struct CrashChart<'a> {
     pub title: &'a str,
     pub parameter: &'a str,
     /// Every value tried, with all its replications: the markers.
@@ -60,7 +60,7 @@ pub struct CrashChart<'a> {
 
 /// The words of a crash-point chart for what counts as a failure.
 #[derive(Debug, Clone, Copy)]
-pub struct Words<'a> {
+pub(crate) struct Words<'a> {
     pub point: &'a str,
     pub failures: &'a str,
     pub probability: &'a str,
@@ -74,7 +74,7 @@ pub struct Words<'a> {
 /// About 1400 x 960 px. Each marker's area grows with its replications and, where there is
 /// room, it is labelled `outages/reps`. Tries with no replications or a non-finite value are
 /// left out of the plot (not of the table). Both files are written atomically.
-pub fn draw_crashpoint(c: &CrashChart, png: &Path, svg: &Path) -> Result<()> {
+pub(crate) fn draw_crashpoint(c: &CrashChart, png: &Path, svg: &Path) -> Result<()> {
     let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
     let interval = c
         .interval

@@ -49,7 +49,7 @@ impl Figure for FitChart<'_> {
 }
 
 /// Draw the chart into `png` and `svg`, each atomically.
-pub fn draw_fit(fit: &Fit, title: &str, png: &Path, svg: &Path) -> Result<()> {
+pub(crate) fn draw_fit(fit: &Fit, title: &str, png: &Path, svg: &Path) -> Result<()> {
     write_figure(&FitChart { fit, title }, png, svg)
 }
 

@@ -34,7 +34,7 @@ const NO_DATA: RGBColor = RGBColor(190, 190, 190);
 /// distinct place the cells at their values (edges half-way between neighbours); category axes,
 /// or values with NaN or duplicates, give every cell the same width. Cells wide enough show their
 /// value. Missing rows or columns of `z` count as NaN. Both files are written atomically.
-pub fn draw_heatmap(
+pub(crate) fn draw_heatmap(
     title: &str,
     x: &Axis,
     y: &Axis,

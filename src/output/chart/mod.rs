@@ -76,14 +76,14 @@ use anyhow::{Context, Result, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use compare::{CompareChart, draw_compare};
-pub use crashpoint::{CrashChart, CrashTry, Words as CrashWords, draw_crashpoint};
-pub use fit::draw_fit;
-pub use heatmap::draw_heatmap;
-pub use scale::clock_label;
-pub use sweep::{Axis, MetricSeries, draw_sweep};
-pub use theme::register_embedded_font;
-pub use timeline::{InstanceCrash, Timeline, draw_timeline, first_crashes};
+pub(crate) use compare::{CompareChart, draw_compare};
+pub(crate) use crashpoint::{CrashChart, CrashTry, Words as CrashWords, draw_crashpoint};
+pub(crate) use fit::draw_fit;
+pub(crate) use heatmap::draw_heatmap;
+pub(crate) use scale::clock_label;
+pub(crate) use sweep::{Axis, MetricSeries, draw_sweep};
+pub(crate) use theme::register_embedded_font;
+pub(crate) use timeline::{InstanceCrash, Timeline, draw_timeline, first_crashes};
 
 /// A chart that can be drawn on any plotters backend.
 pub(super) trait Figure {
@@ -116,7 +116,7 @@ pub(super) fn write_figure(fig: &impl Figure, png: &Path, svg: &Path) -> Result<
 /// (`.timeline.png.tmp-<pid>-<n>.png`, so that plotters picks the right format from it), then
 /// renames the temporary file over `path`. If `draw` fails (or panics) the temporary file is
 /// removed and `path` is left as it was.
-pub fn write_atomically(path: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let file_name = path
         .file_name()

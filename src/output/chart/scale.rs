@@ -478,7 +478,7 @@ pub(super) fn trim_float(v: f64, decimals: usize) -> String {
 /// With a clock start (seconds after midnight) it is the wall-clock time, `"23:00"`, wrapping past
 /// midnight (`"08:30"`), with seconds only when they are not zero (`"23:00:30"`). Without one it
 /// is the elapsed time: `"0"`, `"90s"`, `"45m"`, `"4h"`, `"4h30m"`.
-pub fn clock_label(t_s: f64, start_clock_s: Option<f64>) -> String {
+pub(crate) fn clock_label(t_s: f64, start_clock_s: Option<f64>) -> String {
     match start_clock_s {
         Some(start) => clock_of_day(t_s + start),
         None => elapsed_label(t_s),

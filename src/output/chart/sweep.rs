@@ -24,7 +24,7 @@ const PANEL_H: u32 = 300;
 
 /// One metric against the varied parameter: mean and 95% half-width at each point.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MetricSeries {
+pub(crate) struct MetricSeries {
     /// What is measured, e.g. `"recovery time"`.
     pub label: String,
     /// Unit of `mean` and `ci95`, e.g. `"s"`, `"req/s"`; empty for none. Seconds (and
@@ -47,7 +47,7 @@ pub struct MetricSeries {
 
 /// The varied parameter: numeric values, or categories (then `x` is 0..n and `labels` names them).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Axis {
+pub(crate) struct Axis {
     /// Parameter name, shown as the axis description, e.g. `"tier.web.instances"`.
     pub name: String,
     pub x: Vec<f64>,
@@ -61,7 +61,7 @@ pub struct Axis {
 /// About 1400 px wide and 300 px per panel. Metrics whose values
 /// are all in 0..1 and that have no unit and a name like "... probability" / "... rate" get a
 /// fixed 0..1 axis. Both files are written atomically.
-pub fn draw_sweep(
+pub(crate) fn draw_sweep(
     title: &str,
     axis: &Axis,
     metrics: &[MetricSeries],

@@ -11,7 +11,7 @@ static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf"
 
 /// Registers the embedded DejaVu Sans with plotters under the family `sans-serif`. Idempotent and
 /// thread-safe; the draw functions call it themselves.
-pub fn register_embedded_font() {
+pub(crate) fn register_embedded_font() {
     font_registered();
 }
 

@@ -32,7 +32,7 @@ const MAX_X_TICKS: usize = super::scale::MAX_X_TICKS;
 const Y_TICKS: usize = super::scale::Y_TICKS;
 
 /// What [`draw_timeline`] draws: the series plus the episode markers of the run.
-pub struct Timeline<'a> {
+pub(crate) struct Timeline<'a> {
     /// Chart title, e.g. `"ircc-2016 — seed 2016"`.
     pub title: &'a str,
     pub series: &'a TimeSeries,
@@ -52,7 +52,7 @@ pub struct Timeline<'a> {
 
 /// The first crash of an instance in a tier (out of memory, or a failure the model injects).
 #[derive(Debug, Clone, PartialEq)]
-pub struct InstanceCrash {
+pub(crate) struct InstanceCrash {
     pub tier: String,
     pub t_s: f64,
     /// Instance crashes in the tier over the whole run.
@@ -60,7 +60,7 @@ pub struct InstanceCrash {
 }
 
 /// The first instance crash of each tier of a run that had one.
-pub fn first_crashes(tiers: &[crate::metrics::summary::TierSummary]) -> Vec<InstanceCrash> {
+pub(crate) fn first_crashes(tiers: &[crate::metrics::summary::TierSummary]) -> Vec<InstanceCrash> {
     tiers
         .iter()
         .filter_map(|t| {
@@ -75,7 +75,7 @@ pub fn first_crashes(tiers: &[crate::metrics::summary::TierSummary]) -> Vec<Inst
 
 /// Draws the timeline of `t` to `png` and to `svg` (same layout, about 1600 x 1800 px; taller
 /// when there are many tiers). Each file is written atomically.
-pub fn draw_timeline(t: &Timeline, png: &Path, svg: &Path) -> Result<()> {
+pub(crate) fn draw_timeline(t: &Timeline, png: &Path, svg: &Path) -> Result<()> {
     if !font_registered() {
         bail!("could not load the embedded chart font");
     }
