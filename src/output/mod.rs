@@ -43,7 +43,7 @@ fn cell(x: f64) -> String {
     }
 }
 
-/// The time series as CSV, columns in the order README.md lists (a test holds them to it).
+/// The time series as CSV, columns in the order docs/guide.md lists (a test holds them to it).
 pub(crate) fn timeseries_csv(s: &TimeSeries) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(timeseries_header(s))?;
