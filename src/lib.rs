@@ -12,6 +12,7 @@
 #![deny(unreachable_pub)]
 
 pub mod analytic;
+pub(crate) mod app;
 pub mod bench;
 pub mod cli;
 pub mod commands;

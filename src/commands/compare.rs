@@ -99,7 +99,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     }
     let from_journal = done.len() as u64;
     let journal = Arc::new(Mutex::new(Journal::start(&journal_path, &marker, &kept)?));
-    super::interrupt::watch(
+    crate::app::interrupt::watch(
         format!(
             "the finished runs are kept in {}: run the same command with --resume to continue",
             journal_path.display()
@@ -129,7 +129,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         args.reps,
         jobs,
         done,
-        super::interrupt::stop_flag(),
+        crate::app::interrupt::stop_flag(),
         &|v, r, out| {
             let row = compare_journal::row(&all[v].0.name, r, out)?;
             journal

@@ -10,7 +10,7 @@ use super::out_dir;
 use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method, Search, Try};
 use crate::fmt::format_number;
-use crate::model::{self, error::BadInput};
+use crate::model::error::BadInput;
 use crate::output::chart;
 use crate::output::stdout::outln;
 
@@ -35,18 +35,17 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         ))
         .into());
     }
-    let base = model::load(Some(&args.model), &args.runs.sets)?;
+    let source = crate::app::ModelSource::new(Some(&args.model), &args.runs.sets);
+    let base = source.load()?;
     args.failure.criterion.check(&base)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
     for end in [range.lo, range.hi] {
-        let mut sets = args.runs.sets.clone();
-        sets.push(format!("{key}={}", format_number(end)));
-        let m = model::load(Some(&args.model), &sets)?;
+        let m = source.load_with(&[format!("{key}={}", format_number(end))])?;
         crate::experiment::guard::check_run_size(&m, args.runs.allow_huge)?;
     }
     let dir = out_dir(&args.runs.out, &base, "crashpoint");
     let _lock = crate::store::lock::lock(&dir)?;
-    let provenance = crate::store::provenance::Provenance::of(Some(&args.model), &args.runs.sets)?;
+    let provenance = source.provenance()?;
     let search = Search {
         path: &args.model,
         sets: &args.runs.sets,
@@ -66,9 +65,9 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
         resume: args.resume,
         criterion: args.failure.criterion,
         deadline: (args.budget).map(|b| started + std::time::Duration::from_secs_f64(b)),
-        stop: Some(super::interrupt::stop_flag()),
+        stop: Some(crate::app::interrupt::stop_flag()),
     };
-    super::interrupt::watch(
+    crate::app::interrupt::watch(
         format!(
             "the finished runs are kept in {}: run the same command with --resume to continue",
             dir.join("crashpoint.partial.csv").display()

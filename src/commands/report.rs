@@ -13,10 +13,10 @@ use crate::cli::{BoundArgs, CompareArgs, CrashpointArgs, ReportArgs, RunArgs};
 use crate::error::BadInput;
 use crate::experiment::sweep::Interrupted;
 use crate::metrics::run_summary::RunSummary;
-use crate::model::{self, Model};
+use crate::model::Model;
 use crate::output::stdout::outln;
 use crate::report::{self, Block, Report, Section, Table, assert};
-use crate::store::provenance::{self, Provenance};
+use crate::store::provenance::Provenance;
 
 /// Replications per value tried: the most that fit, within these bounds.
 const MOST_REPS: u32 = 10;
@@ -92,7 +92,8 @@ fn plan_search(left_s: f64, run_s: f64, jobs: usize, lo: f64, hi: f64) -> Option
 
 pub fn report(args: &ReportArgs) -> Result<()> {
     let started = Instant::now();
-    let model = model::load(args.model.as_deref(), &args.sets)?;
+    let source = crate::app::ModelSource::new(args.model.as_deref(), &args.sets);
+    let model = source.load()?;
     let criterion = args.failure.criterion;
     criterion.check(&model)?;
     if let Some(v) = &args.vary {
@@ -103,13 +104,10 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         &assert::summary_template(&model),
         "summary.json",
     )?;
-    let model_text = provenance::effective_text(args.model.as_deref(), &args.sets)?;
+    let model_text = source.text()?;
     // Every variant is checked before anything runs: a typo in the last one must not cost the
     // run and the crash-point search first.
-    let file = args
-        .model
-        .as_ref()
-        .map_or(model::BUILTIN_NAME.to_string(), |p| p.display().to_string());
+    let file = source.file_name();
     let variants = crate::experiment::variant::declared(&model_text, &file)?;
     crate::experiment::variant::load_all(args.model.as_deref(), &args.sets, &variants)?;
     let dir = out_dir(&args.out, &model, "report");
@@ -119,9 +117,9 @@ pub fn report(args: &ReportArgs) -> Result<()> {
          crash-point search and the comparison resume from their journals)",
         dir.display()
     );
-    super::interrupt::watch(resume.clone(), None)?;
+    crate::app::interrupt::watch(resume.clone(), None)?;
     let stopped = |after: &str| -> Result<()> {
-        if super::interrupt::stopping() {
+        if crate::app::interrupt::stopping() {
             anyhow::bail!(Interrupted(format!("interrupted after {after}; {resume}")));
         }
         Ok(())

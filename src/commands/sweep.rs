@@ -8,7 +8,7 @@
 //! `shard-I-of-N.csv` (rows as in `points.csv`) with `shard-I-of-N.json` (which sweep, which
 //! share); `surge merge` checks them and both write the final files through
 //! `output::sweep::write_outputs`, the one writer of a finished sweep. Every finished run is
-//! appended to a journal (`store::journal`) as it ends, so Ctrl-C (`commands::interrupt`) or a
+//! appended to a journal (`store::journal`) as it ends, so Ctrl-C (`app::interrupt`) or a
 //! kill loses none and `--resume` runs only what is missing; the final files are written
 //! atomically and the journal removed.
 
@@ -233,14 +233,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         &id.marker(),
         &kept,
     )?));
-    super::interrupt::watch(
+    crate::app::interrupt::watch(
         format!(
             "the finished runs are kept in {}: run the same command with --resume to continue",
             journal_path.display()
         ),
         Some(journal.clone()),
     )?;
-    let stop = super::interrupt::stop_flag();
+    let stop = crate::app::interrupt::stop_flag();
     let bar = ProgressBar::with_draw_target(
         Some(todo.len() as u64),
         if args.quiet {

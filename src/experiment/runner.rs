@@ -11,7 +11,7 @@
 //! waited for as they end (the crash-point search decides what to run next from what ended).
 //!
 //! Not here: what a task does (simulating a model: `super::run_bounded`), journaling its result
-//! (the caller's `finished`), the signal handler that sets the stop (`commands::interrupt`).
+//! (the caller's `finished`), the signal handler that sets the stop (`app::interrupt`).
 
 use anyhow::{Result, anyhow};
 use rayon::prelude::*;
@@ -23,7 +23,7 @@ use super::{RunOutput, run_bounded};
 use crate::model::Model;
 
 /// Asked to stop: once set, no new task starts and those running finish. Set by the first
-/// Ctrl-C (`commands::interrupt`) or by a task whose result could not be kept.
+/// Ctrl-C (`app::interrupt`) or by a task whose result could not be kept.
 #[derive(Debug, Default)]
 pub struct Stop(AtomicBool);
 

@@ -81,7 +81,7 @@ fn held() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 }
 
 /// Remove every lock file this process holds: for a command about to exit at once on a second
-/// Ctrl-C or termination signal (`commands::interrupt`), whose locks would not be dropped.
+/// Ctrl-C or termination signal (`app::interrupt`), whose locks would not be dropped.
 pub(crate) fn remove_held() {
     for path in held().iter() {
         let _ = std::fs::remove_file(path);

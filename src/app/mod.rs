@@ -1,0 +1,96 @@
+//! The service layer: one function per command that does the work (`run`, `sweep`,
+//! `crashpoint`, `compare`, `fit`, `report`), taking settings resolved once from the flags and
+//! returning a typed result; the output folder it writes is part of that result. It prints
+//! nothing but progress (a bar, a line per run on stderr) when its settings ask for it.
+//!
+//! Not here: the command line (`cli`), and what a command prints from the result
+//! (`commands/`); nor the simulation, the experiments or the renderers it calls (the layers
+//! below, in `tests/it/layers.rs`).
+
+pub(crate) mod interrupt;
+
+use std::path::{Path, PathBuf};
+
+use crate::model::{self, Model, ModelError};
+use crate::store::provenance::{self, Provenance};
+
+/// Where a command's model comes from: a file or, with none, the built-in night; and the
+/// `--set K=V` overrides on it, in order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ModelSource {
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) sets: Vec<String>,
+}
+
+impl ModelSource {
+    pub(crate) fn new(file: Option<&Path>, sets: &[String]) -> Self {
+        Self {
+            file: file.map(Path::to_path_buf),
+            sets: sets.to_vec(),
+        }
+    }
+
+    /// The model, checked.
+    pub(crate) fn load(&self) -> Result<Model, ModelError> {
+        model::load(self.file.as_deref(), &self.sets)
+    }
+
+    /// The model with `extra` overrides after the source's own.
+    pub(crate) fn load_with(&self, extra: &[String]) -> Result<Model, ModelError> {
+        let mut sets = self.sets.clone();
+        sets.extend_from_slice(extra);
+        model::load(self.file.as_deref(), &sets)
+    }
+
+    /// The effective model as TOML (the file, or the built-in text, with the overrides applied).
+    pub(crate) fn text(&self) -> Result<String, ModelError> {
+        provenance::effective_text(self.file.as_deref(), &self.sets)
+    }
+
+    /// Where the results came from: the version, the model's file and hash, the overrides.
+    pub(crate) fn provenance(&self) -> Result<Provenance, ModelError> {
+        Provenance::of(self.file.as_deref(), &self.sets)
+    }
+
+    /// The model's file as the user named it, or the built-in model's name.
+    pub(crate) fn file_name(&self) -> String {
+        self.file
+            .as_ref()
+            .map_or(model::BUILTIN_NAME.to_string(), |p| p.display().to_string())
+    }
+}
+
+/// The output folder of `command` for `model`: `--out`, or `outputs/<model name>/<command>/`
+/// with the name made one safe folder name (`folder_name`).
+pub(crate) fn out_dir(out: &Option<PathBuf>, model: &Model, command: &str) -> PathBuf {
+    out.clone().unwrap_or_else(|| {
+        PathBuf::from("outputs")
+            .join(folder_name(&model.scenario.name))
+            .join(command)
+    })
+}
+
+/// A model's name as one folder name that stays inside `outputs/`: path separators, `:` and
+/// control characters become `_`, a leading dot gets a `_` before it (so `..` is no parent and
+/// nothing is hidden), an empty name is `model`, and at most 100 characters are kept.
+/// `../../x` is `_.._.._x`; `/etc` is `_etc`.
+pub(crate) fn folder_name(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .take(100)
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':') || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if s.starts_with('.') {
+        s.insert(0, '_');
+    }
+    if s.trim().is_empty() {
+        s = "model".into();
+    }
+    s
+}
