@@ -7,6 +7,7 @@
 //! (`commands/`); nor the simulation, the experiments or the renderers it calls (the layers
 //! below, in `tests/it/layers.rs`).
 
+pub(crate) mod fit;
 pub(crate) mod interrupt;
 
 use std::path::{Path, PathBuf};
