@@ -8,6 +8,7 @@
 //! below, in `tests/it/layers.rs`).
 
 pub(crate) mod interrupt;
+pub(crate) mod run;
 
 use std::path::{Path, PathBuf};
 
