@@ -9,6 +9,7 @@
 
 pub(crate) mod fit;
 pub(crate) mod interrupt;
+pub(crate) mod run;
 
 use std::path::{Path, PathBuf};
 
