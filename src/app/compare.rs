@@ -68,7 +68,11 @@ pub(crate) struct CompareOutcome {
 
 /// Compare the variants of `s` (see the module's comment).
 pub(crate) fn compare(s: &CompareSettings) -> Result<CompareOutcome> {
-    let (baseline, all, asserts) = load(s)?;
+    let Loaded {
+        baseline,
+        all,
+        asserts,
+    } = load(s)?;
     let seed = s.runs.seed.unwrap_or(baseline.scenario.seed);
     let dir = out_dir(&s.runs.out, &baseline, "compare");
     let _lock = crate::store::lock::lock(&dir)?;
@@ -112,9 +116,19 @@ pub(crate) fn compare(s: &CompareSettings) -> Result<CompareOutcome> {
     })
 }
 
-/// The baseline, every variant's model (the baseline first) and the checks, each checked and
-/// each model within the guard rail of `surge run`.
-fn load(s: &CompareSettings) -> Result<(Model, Vec<(Variant, Model)>, Vec<VariantCheck>)> {
+/// What a comparison runs, loaded and checked.
+struct Loaded {
+    /// The model as written (with the settings' overrides).
+    baseline: Model,
+    /// Every variant's model, the baseline first.
+    all: Vec<(Variant, Model)>,
+    /// The `--assert` checks, parsed.
+    asserts: Vec<VariantCheck>,
+}
+
+/// The baseline, every variant's model and the checks, each checked and each model within the
+/// guard rail of `surge run`.
+fn load(s: &CompareSettings) -> Result<Loaded> {
     let baseline = s.source.load()?;
     let variants: Vec<Variant> = if s.variants.is_empty() {
         let text = match &s.source.file {
@@ -150,7 +164,11 @@ fn load(s: &CompareSettings) -> Result<(Model, Vec<(Variant, Model)>, Vec<Varian
             s.runs.allow_huge,
         )?;
     }
-    Ok((baseline, all, asserts))
+    Ok(Loaded {
+        baseline,
+        all,
+        asserts,
+    })
 }
 
 /// What an earlier, interrupted try finished (with `resume`), as the journal's rows to keep and
