@@ -11,6 +11,7 @@ pub(crate) mod compare;
 pub(crate) mod crashpoint;
 pub(crate) mod fit;
 pub(crate) mod interrupt;
+pub(crate) mod report;
 pub(crate) mod run;
 
 use std::path::{Path, PathBuf};

@@ -19,13 +19,18 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let s = settings(args);
     let done = app::run::run(&s)?;
     if !s.quiet {
-        say(&format!(
-            "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg, report.html, report.md)\n",
-            report(&done.model, &done.outs),
-            done.dir.display()
-        ))?;
+        tell(&done)?;
     }
     say_verdict(&done.checks)
+}
+
+/// What happened in the run, and where its files are (also `surge report`'s first lines).
+pub(crate) fn tell(done: &app::run::RunOutcome) -> Result<()> {
+    say(&format!(
+        "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg, report.html, report.md)\n",
+        report(&done.model, &done.outs),
+        done.dir.display()
+    ))
 }
 
 /// The flags as `app::run` reads them (`surge` with no arguments is a plain run of the

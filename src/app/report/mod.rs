@@ -17,9 +17,9 @@ use anyhow::Result;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::compare::CompareSettings;
-use super::crashpoint::{CONFIDENCE, CrashpointSettings, TOLERANCE};
-use super::run::RunSettings;
+use super::compare::{CompareOutcome, CompareSettings};
+use super::crashpoint::{CONFIDENCE, CrashpointOutcome, CrashpointSettings, TOLERANCE};
+use super::run::{RunOutcome, RunSettings};
 use super::{ManyRuns, ModelSource, interrupt, out_dir};
 use crate::error::BadInput;
 use crate::experiment::sweep::{Interrupted, Seeds};
@@ -30,8 +30,19 @@ use crate::model::Model;
 use crate::report::{self, Report, assert};
 use plan::{FEWEST_REPS, MOST_REPS};
 
+/// A step just done, for the caller to tell as it happens (the terminal prints what the step's
+/// own command would have printed).
+pub(crate) enum Done<'a> {
+    Run(&'a RunOutcome),
+    Crash(&'a CrashpointSettings, &'a CrashpointOutcome),
+    Compare(&'a CompareSettings, &'a CompareOutcome),
+}
+
+/// What is called as each step ends.
+pub(crate) type OnDone<'a> = &'a dyn Fn(Done) -> Result<()>;
+
 /// What `surge report` was asked, resolved from its flags.
-pub(crate) struct ReportSettings {
+pub(crate) struct ReportSettings<'a> {
     pub(crate) source: ModelSource,
     /// `--vary K=LO..HI`, else the bottleneck's instances.
     pub(crate) vary: Option<String>,
@@ -44,6 +55,8 @@ pub(crate) struct ReportSettings {
     pub(crate) asserts: Vec<String>,
     pub(crate) resume: bool,
     pub(crate) quiet: bool,
+    /// Called as each step ends.
+    pub(crate) on_done: Option<OnDone<'a>>,
 }
 
 /// What became of one step: its name, its result in words, and its wall-clock time (none for
@@ -65,7 +78,8 @@ impl Step {
     }
 }
 
-/// The report written, the steps and the run's `--assert` checks.
+/// The report written, the steps and the run's `--assert` checks (each step's own outcome went
+/// to `on_done` as it ended).
 pub(crate) struct ReportOutcome {
     pub(crate) dir: PathBuf,
     pub(crate) steps: Vec<Step>,
@@ -76,7 +90,7 @@ pub(crate) struct ReportOutcome {
 
 /// The state shared by the steps.
 struct Ctx<'a> {
-    s: &'a ReportSettings,
+    s: &'a ReportSettings<'a>,
     model: Model,
     dir: PathBuf,
     started: Instant,
@@ -85,6 +99,11 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Tell the caller a step is done.
+    fn tell(&self, done: Done) -> Result<()> {
+        self.s.on_done.map_or(Ok(()), |f| f(done))
+    }
+
     /// Seconds of the budget left.
     fn left(&self) -> f64 {
         self.s.budget_s - self.started.elapsed().as_secs_f64()
@@ -141,12 +160,8 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
         jobs,
         steps: Vec::new(),
     };
-    let (run_folder, run_s) = run_step(&mut cx)?;
+    let (run_folder, run_s, failed) = run_step(&mut cx)?;
     stopped("the run")?;
-    let failed = match &run_folder.summary {
-        RunSummary::One(one) => s.criterion.failed(one),
-        RunSummary::Mean(_) => false,
-    };
     let crash = crash_step(&mut cx, run_s, failed)?;
     stopped("the crash-point search")?;
     let compare = compare_step(&mut cx, run_s, variants.len())?;
@@ -174,9 +189,9 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
 }
 
 /// 1. The run (one replication), into `run/`; its folder read back and its wall-clock time.
-fn run_step(cx: &mut Ctx) -> Result<(report::run::RunFolder, f64)> {
+fn run_step(cx: &mut Ctx) -> Result<(report::run::RunFolder, f64, bool)> {
     let t0 = Instant::now();
-    super::run::run(&RunSettings {
+    let done = super::run::run(&RunSettings {
         source: cx.s.source.clone(),
         seed: cx.s.seed,
         reps: 1,
@@ -189,7 +204,14 @@ fn run_step(cx: &mut Ctx) -> Result<(report::run::RunFolder, f64)> {
     })?;
     let run_s = t0.elapsed().as_secs_f64();
     cx.steps.push(Step::new("run", "done: run/", Some(run_s)));
-    Ok((report::run::RunFolder::read(&cx.dir.join("run"))?, run_s))
+    // Whether the run failed by the criterion (one replication: never a mean).
+    let failed = match &done.summary {
+        RunSummary::One(one) => cx.s.criterion.failed(one),
+        RunSummary::Mean(_) => false,
+    };
+    let folder = report::run::RunFolder::read(&done.dir)?;
+    cx.tell(Done::Run(&done))?;
+    Ok((folder, run_s, failed))
 }
 
 /// 2. The crash point, if it fits in what is left of the budget: its report section.
@@ -199,7 +221,8 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
         None => match plan::default_vary(&cx.model, failed) {
             Ok(v) => v,
             Err(why) => {
-                cx.steps.push(Step::new("crash point", format!("skipped: {why}"), None));
+                cx.steps
+                    .push(Step::new("crash point", format!("skipped: {why}"), None));
                 return Ok(None);
             }
         },
@@ -224,7 +247,7 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
         return Ok(None);
     };
     let t1 = Instant::now();
-    let result = super::crashpoint::crashpoint(&CrashpointSettings {
+    let settings = CrashpointSettings {
         source: cx.s.source.clone(),
         vary: format!("{key}={lo}..{hi}"),
         reps,
@@ -237,7 +260,8 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
         runs: cx.many("crashpoint"),
         criterion: cx.s.criterion,
         quiet: cx.s.quiet,
-    });
+    };
+    let result = super::crashpoint::crashpoint(&settings);
     let took = Some(t1.elapsed().as_secs_f64());
     match result {
         Ok(done) => {
@@ -251,11 +275,13 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
                 ),
                 took,
             ));
-            let f = report::crashpoint::CrashFolder::read(&done.dir)?;
-            Ok(Some(report::crashpoint::build(&f, None)))
+            let section = report::crashpoint::build(&done.folder, None);
+            cx.tell(Done::Crash(&settings, &done))?;
+            Ok(Some(section))
         }
         Err(e) if e.downcast_ref::<BadInput>().is_some() => {
-            cx.steps.push(Step::new(name, format!("no answer: {e}"), took));
+            cx.steps
+                .push(Step::new(name, format!("no answer: {e}"), took));
             Ok(None)
         }
         Err(e) => Err(e),
@@ -295,7 +321,7 @@ fn compare_step(cx: &mut Ctx, run_s: f64, declared: usize) -> Result<Option<Repo
         (_, Some(reps)) => reps,
     };
     let t2 = Instant::now();
-    let done = super::compare::compare(&CompareSettings {
+    let settings = CompareSettings {
         source: cx.s.source.clone(),
         variants: Vec::new(),
         reps,
@@ -303,12 +329,14 @@ fn compare_step(cx: &mut Ctx, run_s: f64, declared: usize) -> Result<Option<Repo
         asserts: Vec::new(),
         resume: cx.s.resume,
         quiet: cx.s.quiet,
-    })?;
+    };
+    let done = super::compare::compare(&settings)?;
     cx.steps.push(Step::new(
         name,
         format!("done: compare/ ({reps} replications each, common seeds)"),
         Some(t2.elapsed().as_secs_f64()),
     ));
-    let folder = report::compare::CompareFolder::read(&done.dir)?;
-    Ok(Some(report::compare::build(&folder)))
+    let section = report::compare::build(&done.folder);
+    cx.tell(Done::Compare(&settings, &done))?;
+    Ok(Some(section))
 }

@@ -15,7 +15,10 @@ pub(crate) const FEWEST_REPS: u32 = 2;
 /// The default search: the instances of the bottleneck `check` names (the tier offered the
 /// largest share of its threads at the surge peak), from 1 up to its count if the run held,
 /// from it up to three times it if the run failed; with why that tier.
-pub(crate) fn default_vary(model: &Model, failed: bool) -> Result<(String, f64, f64, String), String> {
+pub(crate) fn default_vary(
+    model: &Model,
+    failed: bool,
+) -> Result<(String, f64, f64, String), String> {
     let Some((i, why)) = crate::model::offered::bottleneck(model) else {
         return Err("the model has no tier".into());
     };
@@ -53,10 +56,15 @@ pub(crate) fn parse_vary(v: &str) -> Result<(String, f64, f64), BadInput> {
     Ok((k.trim().to_string(), num(lo)?, num(hi)?))
 }
 
-
 /// How many replications per value, and runs in all, fit in `left_s` when one run takes
 /// `run_s` and `jobs` run at once; `None` when not even the two ends and one bisection step fit.
-pub(crate) fn plan_search(left_s: f64, run_s: f64, jobs: usize, lo: f64, hi: f64) -> Option<(u32, u32)> {
+pub(crate) fn plan_search(
+    left_s: f64,
+    run_s: f64,
+    jobs: usize,
+    lo: f64,
+    hi: f64,
+) -> Option<(u32, u32)> {
     let steps = 2 + ((hi - lo).max(1.0)).log2().ceil() as u32;
     (FEWEST_REPS..=MOST_REPS).rev().find_map(|reps| {
         let batch_s = f64::from(reps.div_ceil(jobs.max(1) as u32)) * run_s;
