@@ -342,3 +342,47 @@ fn surge_report_searches_the_bottleneck_check_names_by_the_criterion_asked() {
         "{check}"
     );
 }
+
+/// `surge report` on the built-in model searches it as it is (`app::ModelSource`): no model
+/// file is written into the report's folder to be searched, and the search's journal names the
+/// same overrides as the run.
+#[test]
+fn surge_report_searches_the_built_in_model_without_writing_it_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("builtin");
+    let o = surge()
+        .arg("report")
+        .args(["--set", "scenario.duration=20m", "--vary"])
+        .arg("tier.web.instances=1..2")
+        .args(["--budget", "10s", "--jobs", "2", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("crash point in tier.web.instances (1..2)"),
+        "the search ran: {md}"
+    );
+    let files: Vec<_> = walk(&out);
+    assert!(
+        !files.iter().any(|f| f.ends_with(".toml")),
+        "a model file was written: {files:?}"
+    );
+    let summary = std::fs::read_to_string(out.join("run/summary.json")).unwrap();
+    assert!(summary.contains("scenario.duration=20m"), "{summary}");
+}
+
+/// Every file under `dir`, as paths relative to it.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p.display().to_string());
+        }
+    }
+    files
+}
