@@ -8,6 +8,8 @@
 //! below, in `tests/it/layers.rs`).
 
 pub(crate) mod interrupt;
+pub(crate) mod progress;
+pub(crate) mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -93,4 +95,15 @@ pub(crate) fn folder_name(name: &str) -> String {
         s = "model".into();
     }
     s
+}
+
+/// The options of the commands that run a model many times (`compare`, `sweep`, `crashpoint`):
+/// parallel runs (`None`: `--jobs` not given), the base seed (`None`: the scenario's), the output
+/// folder (`None`: `out_dir`'s default) and whether a run of absurd size may run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ManyRuns {
+    pub(crate) jobs: Option<usize>,
+    pub(crate) seed: Option<u64>,
+    pub(crate) out: Option<PathBuf>,
+    pub(crate) allow_huge: bool,
 }

@@ -6,7 +6,6 @@ pub mod check;
 mod check_closed;
 pub mod compare;
 mod compare_journal;
-pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
 pub(crate) mod fit_logs;
