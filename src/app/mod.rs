@@ -7,8 +7,10 @@
 //! (`commands/`); nor the simulation, the experiments or the renderers it calls (the layers
 //! below, in `tests/it/layers.rs`).
 
+pub(crate) mod fit;
 pub(crate) mod interrupt;
 pub(crate) mod progress;
+pub(crate) mod run;
 pub(crate) mod sweep;
 
 use std::path::{Path, PathBuf};

@@ -19,8 +19,6 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         return Ok(());
     }
     crate::output::stdout::print(&crate::output::sweep::said(
-        &files.id,
-        &files.doc,
-        &files.dir,
+        &files.id, &files.doc, &files.dir,
     ))
 }

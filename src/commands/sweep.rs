@@ -44,9 +44,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     match &outcome.ending {
         Ending::Declined | Ending::AlreadyComplete => Ok(()),
         Ending::Finished(files) => stdout::print(&crate::output::sweep::said(
-            &files.id,
-            &files.doc,
-            &files.dir,
+            &files.id, &files.doc, &files.dir,
         )),
         Ending::Shard(m) => stdout::print(&format!(
             "shard {} of {}: {} points x {} replications in {}; once every shard is done, \

@@ -127,7 +127,12 @@ pub(crate) fn write_outputs(
 pub(crate) fn said(id: &SweepId, doc: &SweepDoc, dir: &Path) -> String {
     format!(
         "{}outputs: {}/ (points.csv, sweep.json, charts, report.html, report.md)\n",
-        table(&id.keys(), &sweep::grid(&id.vary), &doc.points, id.criterion),
+        table(
+            &id.keys(),
+            &sweep::grid(&id.vary),
+            &doc.points,
+            id.criterion
+        ),
         dir.display()
     )
 }

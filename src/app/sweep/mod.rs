@@ -255,7 +255,8 @@ fn sweep_id(s: &SweepSettings, grid: &Grid, seed: u64) -> SweepId {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
         // Runs stopped at their first outage are not those of a full sweep: not one journal.
         model_hash: sweep::fingerprint(base, &grid.varies, s.reps, seed, s.seeds)
-            + &s.until.map_or(String::new(), |u| format!("-until-{}", until_name(u))),
+            + &s.until
+                .map_or(String::new(), |u| format!("-until-{}", until_name(u))),
         model: base.scenario.name.clone(),
         seed,
         reps: s.reps,
