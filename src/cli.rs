@@ -4,12 +4,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use crate::app::crashpoint::{CONFIDENCE, TOLERANCE};
 use crate::experiment::sweep::Seeds;
-
-/// The crash-point search's defaults (`surge crashpoint`, and the search of `surge report`):
-/// the confidence of its interval, and the width it stops at, as a share of the crash point.
-pub(crate) const CONFIDENCE: f64 = 0.95;
-pub(crate) const TOLERANCE: f64 = 0.03;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -274,6 +270,7 @@ pub struct ManyRuns {
 }
 
 impl From<&ManyRuns> for crate::app::ManyRuns {
+    /// The resolved options (the `--set` overrides go in the command's `app::ModelSource`).
     fn from(r: &ManyRuns) -> Self {
         Self {
             jobs: r.jobs,

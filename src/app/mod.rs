@@ -7,6 +7,8 @@
 //! (`commands/`); nor the simulation, the experiments or the renderers it calls (the layers
 //! below, in `tests/it/layers.rs`).
 
+pub(crate) mod compare;
+pub(crate) mod crashpoint;
 pub(crate) mod fit;
 pub(crate) mod interrupt;
 pub(crate) mod progress;
@@ -64,6 +66,20 @@ impl ModelSource {
     }
 }
 
+/// How a command that runs a model many times (`compare`, `sweep`, `crashpoint`) runs them:
+/// the resolved form of `cli::ManyRuns` (its `--set` overrides go in [`ModelSource`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ManyRuns {
+    /// Parallel runs (`None`: every core, or the job's share in a Slurm job).
+    pub(crate) jobs: Option<usize>,
+    /// The base seed (`None`: the model's `scenario.seed`).
+    pub(crate) seed: Option<u64>,
+    /// The output folder (`None`: `outputs/<model name>/<command>/`, see [`out_dir`]).
+    pub(crate) out: Option<PathBuf>,
+    /// Run even if a run's estimated event count is absurd.
+    pub(crate) allow_huge: bool,
+}
+
 /// The output folder of `command` for `model`: `--out`, or `outputs/<model name>/<command>/`
 /// with the name made one safe folder name (`folder_name`).
 pub(crate) fn out_dir(out: &Option<PathBuf>, model: &Model, command: &str) -> PathBuf {
@@ -97,15 +113,4 @@ pub(crate) fn folder_name(name: &str) -> String {
         s = "model".into();
     }
     s
-}
-
-/// The options of the commands that run a model many times (`compare`, `sweep`, `crashpoint`):
-/// parallel runs (`None`: `--jobs` not given), the base seed (`None`: the scenario's), the output
-/// folder (`None`: `out_dir`'s default) and whether a run of absurd size may run.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ManyRuns {
-    pub(crate) jobs: Option<usize>,
-    pub(crate) seed: Option<u64>,
-    pub(crate) out: Option<PathBuf>,
-    pub(crate) allow_huge: bool,
 }

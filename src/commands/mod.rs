@@ -5,7 +5,6 @@ pub mod bench;
 pub mod check;
 mod check_closed;
 pub mod compare;
-mod compare_journal;
 pub mod crashpoint;
 pub mod fit;
 pub(crate) mod fit_logs;
