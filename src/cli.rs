@@ -301,10 +301,10 @@ pub struct SweepArgs {
     #[arg(long, value_name = "K=SPEC", required = true)]
     pub vary: Vec<String>,
     /// Values of a range given without a step.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = crate::app::sweep::POINTS)]
     pub points: usize,
     /// Replications per point.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, default_value_t = crate::app::sweep::REPS, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
     /// Replication r's seed: one of its own per point (independent) or the same at every point
     /// (common, paired comparisons between points).

@@ -11,9 +11,8 @@
 mod journal;
 
 use anyhow::{Result, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use super::{ManyRuns, ModelSource, out_dir};
 use crate::error::BadInput;
@@ -26,7 +25,7 @@ use crate::model::Model;
 use crate::output::{chart, points};
 use crate::report::assert::Outcome;
 use crate::report::compare::{CompareFolder, VariantCheck};
-use crate::store::journal::{self as store_journal, Journal};
+use crate::store::journal as store_journal;
 
 /// A comparison, resolved from the flags.
 #[derive(Debug, Clone)]
@@ -222,14 +221,7 @@ fn run(
         );
     }
     let from_journal = done.len() as u64;
-    let writer = Arc::new(Mutex::new(Journal::start(&journal_path, &marker, &kept)?));
-    crate::app::interrupt::watch(
-        format!(
-            "the finished runs are kept in {}: run the same command with --resume to continue",
-            journal_path.display()
-        ),
-        Some(writer.clone()),
-    )?;
+    let writer = super::progress::journal(&journal_path, &marker, &kept)?;
     let header: Vec<String> = journal::HEADER.iter().map(|h| h.to_string()).collect();
     let bar = progress_bar(s.quiet, total - from_journal, all.len());
     let outs = run_all(
@@ -264,17 +256,7 @@ fn run(
 
 /// The bar of `runs` runs of `variants` variants on stderr (hidden when quiet).
 fn progress_bar(quiet: bool, runs: u64, variants: usize) -> ProgressBar {
-    let target = if quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(Some(runs), target);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} runs, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    let bar = super::progress::bar(runs, quiet, "{msg} [{bar:30}] {pos}/{len} runs, ETA {eta}");
     bar.set_message(format!("compare {variants} variants"));
     bar
 }

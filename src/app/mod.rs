@@ -11,8 +11,10 @@ pub(crate) mod compare;
 pub(crate) mod crashpoint;
 pub(crate) mod fit;
 pub(crate) mod interrupt;
+pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod run;
+pub(crate) mod sweep;
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,6 @@ pub mod bench;
 pub mod check;
 mod check_closed;
 pub mod compare;
-pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;
 pub(crate) mod fit_logs;
@@ -17,5 +16,4 @@ pub mod report;
 pub mod run;
 pub mod sweep;
 
-pub(crate) use crate::app::out_dir;
 pub use crate::fmt::{human_count, human_duration};

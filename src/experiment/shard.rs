@@ -5,7 +5,7 @@
 //! thread count a Slurm task was granted (`SLURM_CPUS_PER_TASK`).
 //!
 //! This module only decides; running the points and writing the shard files is the sweep's
-//! business (`commands::sweep`), and putting shards back together is `commands::merge`.
+//! business (`app::sweep`), and putting shards back together is `app::sweep::merge`.
 
 use serde::{Deserialize, Serialize};
 

@@ -43,9 +43,10 @@ pub struct Row {
     pub down_at_end: bool,
 }
 
-/// Load the model of every point (checking each), then run them all.
+/// Load the model of every point (checking each) from the file `path` (`None`: the built-in
+/// model), with the overrides `sets` before each point's values.
 pub fn load_points(
-    path: &std::path::Path,
+    path: Option<&std::path::Path>,
     sets: &[String],
     varies: &[Vary],
 ) -> Result<(Vec<Vec<String>>, Vec<Model>)> {

@@ -235,7 +235,7 @@ fn stepped(lo: f64, hi: f64, step: f64, unit: &str) -> Result<Vec<f64>, String> 
 /// Load the model of one point: `sets`, then each varied key at this point's value. An error in
 /// a varied value names the `--vary` it came from, not a `--set`.
 pub fn load_point(
-    path: &std::path::Path,
+    path: Option<&std::path::Path>,
     sets: &[String],
     varies: &[Vary],
     point: &[String],
@@ -247,7 +247,7 @@ pub fn load_point(
         .map(|(v, x)| format!("{}={x}", v.key))
         .collect();
     all.extend(from_vary.iter().cloned());
-    model::load(Some(path), &all).map_err(|mut e| {
+    model::load(path, &all).map_err(|mut e| {
         if let Place::Override(raw) = &e.place {
             if let Some(i) = from_vary.iter().position(|s| s == raw) {
                 let v = &varies[i];

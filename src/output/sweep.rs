@@ -1,10 +1,11 @@
 //! A sweep's files: what names a sweep ([`SweepId`], the first line of its journal and the head
 //! of its `sweep.json` and shard manifests), the manifest beside a shard's CSV
-//! ([`ShardManifest`]), and [`write_outputs`], the one writer of a finished sweep (`points.csv`,
-//! `sweep.json`, the charts and the terminal table), used by `surge sweep` on one machine and by
-//! `surge merge` for shards, which then write the report pages (`report::sweep`).
+//! ([`ShardManifest`]), [`write_outputs`], the one writer of a finished sweep (`points.csv`,
+//! `sweep.json`, the charts), used by `surge sweep` on one machine and by `surge merge` for
+//! shards (`app::sweep`, which then writes the report pages, `report::sweep`), and [`said`], the
+//! table those commands print.
 //!
-//! Running the points, journaling them and finding the shards are the commands' business.
+//! Running the points, journaling them and finding the shards are `app::sweep`'s business.
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -81,17 +82,15 @@ pub(crate) struct ShardManifest {
 }
 
 /// Write a finished sweep, from one machine or merged from shards: `points.csv`, `sweep.json`
-/// and the charts (the caller then writes the report pages from these files). The table to print
-/// (empty when `quiet`) comes back for the caller to print once its own files are in order (its
-/// journal removed), so that a closed or full stdout loses only the table. The statistics come from the records as written, so a merged sweep gives the
-/// same bytes as one run on one machine.
+/// and the charts (the caller then writes the report pages from these files), and return the
+/// `sweep.json` written, for [`said`]. The statistics come from the records as written, so a
+/// merged sweep gives the same bytes as one run on one machine.
 pub(crate) fn write_outputs(
     dir: &Path,
     id: &SweepId,
     header: &Header,
     records: &[Record],
-    quiet: bool,
-) -> Result<String> {
+) -> Result<SweepDoc> {
     let keys = id.keys();
     let grid = sweep::grid(&id.vary);
     crate::store::atomic::write_atomic(
@@ -119,14 +118,23 @@ pub(crate) fn write_outputs(
         id.reps
     );
     draw(&title, &id.vary, &doc.points, id.criterion, dir)?;
-    if quiet {
-        return Ok(String::new());
-    }
-    Ok(format!(
+    Ok(doc)
+}
+
+/// What the terminal shows of a finished sweep `id` written to `dir` with `doc` as its
+/// `sweep.json`: the table of its points, and where its files are. The caller prints it once its
+/// own files are in order (its journal removed), so that a closed or full stdout loses only this.
+pub(crate) fn said(id: &SweepId, doc: &SweepDoc, dir: &Path) -> String {
+    format!(
         "{}outputs: {}/ (points.csv, sweep.json, charts, report.html, report.md)\n",
-        table(&keys, &grid, &doc.points, id.criterion),
+        table(
+            &id.keys(),
+            &sweep::grid(&id.vary),
+            &doc.points,
+            id.criterion
+        ),
         dir.display()
-    ))
+    )
 }
 
 fn axis(v: &Vary) -> chart::Axis {

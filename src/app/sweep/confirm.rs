@@ -1,7 +1,11 @@
 //! The question before a long sweep: from `ASK_FROM_RUNS` runs, say how many runs and about how
 //! long they take, and on a terminal ask before starting (`--yes` answers for the user). On a
 //! pipe or in a batch job nobody can answer, so the sweep just runs (the line is still printed
-//! unless `--quiet`).
+//! unless `--quiet`). It stays with the sweep (`app::sweep`) because it is asked after the grid
+//! is loaded and the threads counted, and before anything is locked or written.
+//!
+//! Not here: the guard rails that refuse a run or a sweep whatever the answer
+//! (`experiment::guard`, `experiment::sweep::check_runs`).
 
 use anyhow::Result;
 use std::io::{BufRead, IsTerminal, Write};
