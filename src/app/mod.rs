@@ -9,7 +9,9 @@
 
 pub(crate) mod compare;
 pub(crate) mod crashpoint;
+pub(crate) mod fit;
 pub(crate) mod interrupt;
+pub(crate) mod run;
 
 use std::path::{Path, PathBuf};
 

@@ -33,7 +33,7 @@ struct Step {
 /// largest share of its threads at the surge peak), from 1 up to its count if the run held,
 /// from it up to three times it if the run failed; with why that tier.
 fn default_vary(model: &Model, failed: bool) -> Result<(String, f64, f64, String), String> {
-    let Some((i, why)) = super::check::bottleneck(model) else {
+    let Some((i, why)) = crate::model::offered::bottleneck(model) else {
         return Err("the model has no tier".into());
     };
     let t = &model.tiers[i];
