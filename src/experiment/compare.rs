@@ -4,7 +4,8 @@
 //! variant: every metric's mean and 95% interval (`metrics::replicated`), and for the key
 //! metrics the paired difference from the baseline with its paired t interval. Censored values
 //! (a run still down at the end, an outage not recovered) are counted and marked, never averaged
-//! as if complete. This module computes [`Comparison`]; `commands::compare` writes and prints it.
+//! as if complete. This module computes [`Comparison`]; `app::compare` writes it and `commands::compare`
+//! prints it.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
