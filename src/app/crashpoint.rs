@@ -8,7 +8,6 @@
 //! answer lines a command prints (`commands::crashpoint`), the flags (`cli`).
 
 use anyhow::Result;
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -75,9 +74,11 @@ pub(crate) fn crashpoint(s: &CrashpointSettings) -> Result<CrashpointOutcome> {
     let _lock = crate::store::lock::lock(&dir)?;
     let provenance = s.source.provenance()?;
     let cp = search(s, &range, &dir, started)?;
-    let mut doc = json!(cp);
-    doc["provenance"] = serde_json::to_value(&provenance)?;
-    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &doc)?;
+    let doc = crate::store::json::Documented {
+        doc: &cp,
+        provenance: Some(provenance),
+    };
+    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &serde_json::to_value(doc)?)?;
     let words = crashpoint::words(s.criterion);
     let title = format!(
         "{} — {} in {}",
