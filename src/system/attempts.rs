@@ -179,7 +179,7 @@ impl World<'_> {
             return false;
         }
         let tier = &self.tiers[0];
-        let closed = tier.visit >= 1.0 && self.metrics.tiers[0].in_rotation == 0;
+        let closed = tier.spec.visit >= 1.0 && self.metrics.tiers[0].in_rotation == 0;
         debug_assert!(
             !closed || !tier.instances.iter().any(|i| i.routable()),
             "the rotation count of the first tier is out of step with its instances"
@@ -198,7 +198,7 @@ impl World<'_> {
             stats.rejected += 1;
         }
         let tier = &mut self.tiers[0];
-        if tier.balancer != crate::model::Balancer::RoundRobin {
+        if tier.spec.balancer != crate::model::Balancer::RoundRobin {
             let picked = tier.pick();
             debug_assert!(picked.is_none());
         }
@@ -216,7 +216,7 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn advance(&mut self, now: Time, req: u32, from: usize, cal: &mut Calendar<Event>) {
         for t in from..self.n_tiers {
-            let visit = self.tiers[t].visit;
+            let visit = self.tiers[t].spec.visit;
             if visit >= 1.0 || open01(&mut self.tiers[t].rng_visit) < visit {
                 self.enter(now, req, t, cal);
                 return;
@@ -268,7 +268,7 @@ impl World<'_> {
         }
         let tier = &self.tiers[t];
         let inst = &tier.instances[i as usize];
-        let serve_now = inst.busy < tier.threads;
+        let serve_now = inst.busy < tier.spec.threads;
         if !serve_now && inst.live_waiting >= tier.queue {
             if self.metrics.counts(now) && !probe {
                 self.metrics.tiers[t].rejected += 1;
@@ -276,7 +276,7 @@ impl World<'_> {
             if !probe {
                 self.instance_result(now, t, i, false, cal);
             }
-            match self.tiers[t].refused_after_s {
+            match self.tiers[t].spec.refused_after_s {
                 // The client learns of it later (a proxy's connect timeout on a full backlog):
                 // until then the attempt is live, holds what it held upstream and can time out.
                 Some(d) if !probe => {
@@ -317,9 +317,9 @@ impl World<'_> {
             stats.queued.add(now, 1.0);
         }
         // Past its memory limit the process dies, with everything in it.
-        let tier = &self.tiers[t];
-        if let Some(limit) = tier.memory_limit {
-            if tier.memory_base + tier.memory_per_request * f64::from(in_instance) > limit {
+        let spec = self.tiers[t].spec;
+        if let Some(limit) = spec.memory_limit {
+            if spec.memory_base + spec.memory_per_request * f64::from(in_instance) > limit {
                 self.crash(now, t, i, cal);
             }
         }
@@ -349,7 +349,7 @@ impl World<'_> {
         } else {
             draw * tier.slowdown(now, i)
         };
-        let request_timeout = tier.request_timeout_s;
+        let request_timeout = tier.spec.request_timeout_s;
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
@@ -475,7 +475,7 @@ impl World<'_> {
     pub(super) fn next_waiting(&mut self, now: Time, t: usize, i: u32) -> Option<u32> {
         let tier = &mut self.tiers[t];
         let lifo = tier.lifo;
-        let codel = tier.codel;
+        let codel = tier.spec.codel;
         let inst = &mut tier.instances[i as usize];
         loop {
             let (req, epoch) = if lifo {

@@ -89,7 +89,7 @@ pub(crate) struct World<'m> {
     sources: Vec<SourceState>,
     /// Each source's circuit breaker, throttle and ratio retry budget (`client_policies`).
     policies: Vec<ClientPolicies>,
-    tiers: Vec<TierState>,
+    tiers: Vec<TierState<'m>>,
     n_tiers: usize,
     attempts: Vec<Attempt>,
     slots: Vec<Slot>,
@@ -153,7 +153,7 @@ impl<'m> World<'m> {
         let sources: Vec<SourceState> = (0..model.sources.len())
             .map(|i| SourceState::new(model, i, seed))
             .collect();
-        let tiers: Vec<TierState> = model
+        let tiers: Vec<TierState<'m>> = model
             .tiers
             .iter()
             .enumerate()
@@ -259,10 +259,10 @@ impl<'m> World<'m> {
     pub(crate) fn start(&mut self, cal: &mut Calendar<Event>) {
         let mut line_if = |used: bool| if used { cal.add_line() } else { NO_LINE };
         self.line_server = (self.tiers.iter())
-            .map(|t| line_if(t.request_timeout_s.is_some()))
+            .map(|t| line_if(t.spec.request_timeout_s.is_some()))
             .collect();
         self.line_probe = (self.tiers.iter())
-            .map(|t| line_if(t.health_check.is_some()))
+            .map(|t| line_if(t.spec.health_check.is_some()))
             .collect();
         self.arrival_slot = (0..self.sources.len()).map(|_| cal.add_slot()).collect();
         if let Some(room) = &mut self.room {
@@ -299,7 +299,7 @@ impl<'m> World<'m> {
             self.room_start_counting(Time::ZERO);
         }
         for (t, tier) in self.tiers.iter().enumerate() {
-            if let Some(hc) = tier.health_check {
+            if let Some(hc) = tier.spec.health_check {
                 let n = tier.instances.len();
                 for i in 0..n {
                     // Stagger the probes of the instances over one interval.

@@ -49,7 +49,7 @@ impl World<'_> {
         let memory: Vec<(f64, f64)> = self
             .tiers
             .iter()
-            .map(|t| (t.memory_base, t.memory_per_request))
+            .map(|t| (t.spec.memory_base, t.spec.memory_per_request))
             .collect();
         let len_s = now.since(self.bucket_start);
         self.metrics.close_bucket(now, self.bucket_start, &memory);

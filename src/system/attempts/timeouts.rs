@@ -71,7 +71,7 @@ impl World<'_> {
         while pending != 0 {
             let t = pending.trailing_zeros() as usize;
             pending &= pending - 1;
-            let Some(rt) = self.tiers[t].request_timeout_s else {
+            let Some(rt) = self.tiers[t].spec.request_timeout_s else {
                 continue;
             };
             let at = self.slots[base + t].started.after(rt);
