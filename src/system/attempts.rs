@@ -13,7 +13,7 @@ use super::events::Event;
 mod timeouts;
 
 /// Server-side work for one request attempt (or one health-check probe).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Attempt {
     pub(super) created: Time,
     pub(super) user: u32,
@@ -44,14 +44,9 @@ impl Attempt {
             user,
             call,
             source,
-            epoch: 0,
-            held: 0,
-            at: 0,
-            waiting: false,
-            client_gone: false,
             probe,
             live: true,
-            deferred: 0,
+            ..Attempt::default()
         }
     }
 
@@ -263,13 +258,12 @@ impl World<'_> {
         cal: &mut Calendar<Event>,
     ) -> bool {
         let probe = self.attempts[req as usize].probe;
-        if !probe && self.shortcuts.tier_policies && self.refused_by_limit(now, req, t, i, cal) {
-            return false;
-        }
+        // A policy (the concurrency limit) may turn it away at once (503).
+        let limited = !probe && self.shortcuts.tier_policies && self.limit_refuses(now, t, i);
         let tier = &self.tiers[t];
         let inst = &tier.instances[i as usize];
         let serve_now = inst.busy < tier.spec.threads;
-        if !serve_now && inst.live_waiting >= tier.queue {
+        if limited || (!serve_now && inst.live_waiting >= tier.queue) {
             if self.metrics.counts(now) && !probe {
                 self.metrics.tiers[t].rejected += 1;
             }
@@ -277,9 +271,10 @@ impl World<'_> {
                 self.instance_result(now, t, i, false, cal);
             }
             match self.tiers[t].spec.refused_after_s {
-                // The client learns of it later (a proxy's connect timeout on a full backlog):
-                // until then the attempt is live, holds what it held upstream and can time out.
-                Some(d) if !probe => {
+                // The client learns of a full queue later (a proxy's connect timeout on a full
+                // backlog): until then the attempt is live, holds what it held upstream and can
+                // time out.
+                Some(d) if !probe && !limited => {
                     let epoch = self.attempts[req as usize].epoch;
                     cal.schedule(now.after(d), Event::Refused { req, epoch });
                 }

@@ -161,7 +161,10 @@ impl World<'_> {
             return;
         }
         self.advance(now, req, t + 1, cal);
-        self.held_timeouts(now, req, epoch, 1 << t, cal);
+        // Without request timeouts nothing is ever deferred (`deferred` stays 0).
+        if self.shortcuts.request_timeouts {
+            self.held_timeouts(now, req, epoch, 1 << t, cal);
+        }
     }
 
     /// A crashed instance's restart completes (unless superseded or stopped since).
