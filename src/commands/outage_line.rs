@@ -3,10 +3,10 @@
 //! that went down with mean times and their 95% intervals. Not here: the outage analysis itself
 //! (`metrics::outage`) and the other lines of the report (`run`, `levels`).
 
-use super::run::Simulated;
 use crate::experiment::RunOutput;
 use crate::fmt::{human_count, human_duration};
 use crate::model::Model;
+use crate::report::simulated::Simulated;
 use crate::stats::mean_ci95;
 
 fn pct(x: f64) -> String {

@@ -1,160 +1,52 @@
-//! `surge run` (and `surge` with no arguments): simulate, write `summary.json`,
-//! `timeseries.csv`, `timeline.png` and `timeline.svg`, and tell the planner what happened.
+//! `surge run` (and `surge` with no arguments): the flags resolved into `app::run::RunSettings`,
+//! the run done by `app::run` (which writes the folder), and what happened told to the planner:
+//! the summary lines (means and 95% intervals over the replications, the SLO and the outage
+//! lines) and the verdict of the `--assert` checks. Not here: the simulation and the files.
 
-use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use anyhow::Result;
 
-use super::{human_count, human_duration, levels, out_dir, outage_line};
+use super::{human_count, human_duration, levels, outage_line};
+use crate::app::{self, ModelSource, run::RunSettings};
 use crate::cli::RunArgs;
-use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
+use crate::experiment::RunOutput;
 use crate::metrics::replicated::Replicated;
-use crate::metrics::run_summary::RunSummary;
-use crate::model::{self, Model};
-use crate::output::{self, chart};
+use crate::model::Model;
+use crate::output::chart;
+use crate::report::simulated::Simulated;
 use crate::stats::mean_ci95;
-use crate::store::json::Documented;
-use crate::store::provenance::{self, Provenance};
 
 pub fn run(args: &RunArgs) -> Result<()> {
-    let model = model::load(args.model.as_deref(), &args.sets)?;
-    if !args.quiet {
-        for w in model::warnings::warnings(&model) {
-            eprintln!("warning: {w}");
-        }
+    let s = settings(args);
+    let done = app::run::run(&s)?;
+    if !s.quiet {
+        tell(&done)?;
     }
-    let limits = args.bounds.limits();
-    guard::check_size(
-        &model,
-        u64::from(args.reps),
-        &limits,
-        args.bounds.allow_huge,
-    )?;
-    let asserts = crate::report::assert::prepare(
-        &args.asserts,
-        &crate::report::assert::summary_template(&model),
-        "summary.json",
-    )?;
-    let seed = args.seed.unwrap_or(model.scenario.seed);
-    let dir = out_dir(&args.out, &model, "run");
-    let _lock = crate::store::lock::lock(&dir)?;
-    let provenance = Provenance::of(args.model.as_deref(), &args.sets)?;
-    if let Some(file) = &args.save_model {
-        let text = provenance::effective_text(args.model.as_deref(), &args.sets)?;
-        crate::store::atomic::write_atomic(file, text.as_bytes())
-            .with_context(|| format!("--save-model {}", file.display()))?;
-    }
-
-    let progress = (args.reps > 1 && !args.quiet).then(|| {
-        let p =
-            ProgressBar::with_draw_target(Some(u64::from(args.reps)), ProgressDrawTarget::stderr());
-        p.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} replications, ETA {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        p.set_message(model.scenario.name.clone());
-        p
-    });
-    let outs = if args.reps == 1 {
-        vec![run_with_bar(&model, seed, &limits, args.quiet)]
-    } else {
-        replicate(&model, seed, args.reps, &limits, progress.as_ref())
-    };
-    if let Some(p) = progress {
-        p.finish_and_clear();
-    }
-
-    let summaries: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
-    let summary = serde_json::to_value(Documented {
-        doc: RunSummary::of(&summaries),
-        provenance: Some(provenance),
-    })?;
-    let series = mean_series(&outs);
-    let first = &outs[0].summary.outage;
-    crate::store::atomic::write_json(&dir.join("summary.json"), &summary)?;
-    crate::store::atomic::write_atomic(
-        &dir.join("timeseries.csv"),
-        &output::timeseries_csv(&series)?,
-    )?;
-    let outages: Vec<(f64, f64)> = first.intervals.iter().map(|i| (i[0], i[1])).collect();
-    let title = if args.reps > 1 {
-        format!(
-            "{} — mean of {} replications (outages of replication 0 shaded)",
-            model.scenario.name, args.reps
-        )
-    } else {
-        format!("{} — seed {seed}", model.scenario.name)
-    };
-    let span = Simulated::of(&model, &outs);
-    let title = if span.stopped > 0 {
-        format!(
-            "{title} — PARTIAL: {}",
-            span.describe(&model)
-                .replace(" (stopped", ", stopped")
-                .replace(')', "")
-        )
-    } else {
-        title
-    };
-    let timeline = chart::Timeline {
-        title: &title,
-        series: &series,
-        outages: &outages,
-        crash_time_s: first.crash_time_s,
-        recovered_at_s: first.recovered_at_s,
-        instance_crashes: chart::first_crashes(&outs[0].summary.tiers),
-        slo_lines: Some((model.slo.success_rate, model.slo.outage_below)),
-    };
-    chart::draw_timeline(
-        &timeline,
-        &dir.join("timeline.png"),
-        &dir.join("timeline.svg"),
-    )?;
-    let checks = crate::report::assert::evaluate_all(&asserts, &summary);
-    let model_text = provenance::effective_text(args.model.as_deref(), &args.sets)?;
-    let page = crate::report::run::build(
-        &crate::report::run::RunFolder::read(&dir)?,
-        Some(&model_text),
-        checks.clone(),
-    );
-    crate::report::write(&dir, &page)?;
-    if !args.quiet {
-        say(&format!(
-            "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg, report.html, report.md)\n",
-            report(&model, &outs),
-            dir.display()
-        ))?;
-    }
-    say_verdict(&checks)
+    say_verdict(&done.checks)
 }
 
-/// One replication, with a bar over simulated time on a terminal (none on a pipe or `--quiet`).
-fn run_with_bar(model: &Model, seed: u64, limits: &guard::Limits, quiet: bool) -> RunOutput {
-    let horizon = model.scenario.duration_s;
-    let target = if quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(Some(horizon.ceil() as u64), target);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {msg}, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(model.scenario.name.clone());
-    let total = human_duration(horizon);
-    let show = |t: f64| {
-        bar.set_position(t as u64);
-        bar.set_message(format!("simulated {} of {total}", human_duration(t)));
-    };
-    let out = if bar.is_hidden() {
-        run_watched(model, seed, limits, None)
-    } else {
-        run_watched(model, seed, limits, Some(&show))
-    };
-    bar.finish_and_clear();
-    out
+/// What happened in the run, and where its files are (also `surge report`'s first lines).
+pub(crate) fn tell(done: &app::run::RunOutcome) -> Result<()> {
+    say(&format!(
+        "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg, report.html, report.md)\n",
+        report(&done.model, &done.outs),
+        done.dir.display()
+    ))
+}
+
+/// The flags as `app::run` reads them (`surge` with no arguments is a plain run of the
+/// built-in model: `RunArgs` with one replication).
+fn settings(args: &RunArgs) -> RunSettings {
+    RunSettings {
+        source: ModelSource::new(args.model.as_deref(), &args.sets),
+        seed: args.seed,
+        reps: args.reps,
+        out: args.out.clone(),
+        save_model: args.save_model.clone(),
+        asserts: args.asserts.clone(),
+        limits: args.bounds.limits(),
+        allow_huge: args.bounds.allow_huge,
+        quiet: args.quiet,
+    }
 }
 
 /// Print to stdout; a reader that went away (`surge run | head`) is not an error worth a panic:
@@ -205,7 +97,8 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
         Some(_) => chart::clock_label(t, sc.start_clock_s),
         None => format!("t = {}", human_duration(t)),
     };
-    let span = Simulated::of(model, outs);
+    let runs: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
+    let span = Simulated::of(model, &runs);
     s.push_str(&format!(
         "{}: {}{}, {} events in {:.2} s{} ({:.1} M events/s)\n",
         sc.name,
@@ -346,73 +239,4 @@ fn slo_line(model: &Model, outs: &[RunOutput]) -> String {
             100.0 * x
         )),
     )
-}
-
-/// How much of the horizon the replications simulated: all of it, or (stopped at a bound) up to
-/// `until_s`, the earliest stop among the replications that stopped.
-pub(crate) struct Simulated {
-    pub(crate) until_s: f64,
-    /// Replications stopped at a bound, and the option that stopped the first of them.
-    pub(crate) stopped: usize,
-    by: &'static str,
-}
-
-impl Simulated {
-    fn of(model: &Model, outs: &[RunOutput]) -> Simulated {
-        let stopped: Vec<&RunOutput> = outs.iter().filter(|o| o.summary.partial).collect();
-        let until_s = stopped
-            .iter()
-            .map(|o| o.summary.simulated_until_s.unwrap_or(o.summary.sim_time_s))
-            .fold(model.scenario.duration_s, f64::min);
-        Simulated {
-            until_s,
-            stopped: stopped.len(),
-            by: stopped
-                .first()
-                .and_then(|o| o.summary.ended_by)
-                .map_or("a bound", |b| b.option()),
-        }
-    }
-
-    /// "16 h 0 min simulated", or "simulated 18:00-19:23 (1 h 23 min) of 16 h 0 min (stopped
-    /// by --max-events)".
-    fn describe(&self, model: &Model) -> String {
-        let sc = &model.scenario;
-        if self.stopped == 0 {
-            return format!("{} simulated", human_duration(sc.duration_s));
-        }
-        let span = match sc.start_clock_s {
-            Some(_) => format!(
-                "{}-{} ({})",
-                chart::clock_label(0.0, sc.start_clock_s),
-                chart::clock_label(self.until_s, sc.start_clock_s),
-                human_duration(self.until_s)
-            ),
-            None => format!("the first {}", human_duration(self.until_s)),
-        };
-        let whose = if self.stopped == 1 {
-            String::new()
-        } else {
-            format!(" in the shortest of {} stopped replications", self.stopped)
-        };
-        format!(
-            "simulated {span} of {}{whose} (stopped by {})",
-            human_duration(sc.duration_s),
-            self.by
-        )
-    }
-
-    /// What was not simulated, so no conclusion is drawn about it.
-    pub(crate) fn not_simulated(&self, model: &Model, label: &dyn Fn(f64) -> String) -> String {
-        let rest = human_duration(model.scenario.duration_s - self.until_s);
-        let surge = &model.surge;
-        if surge.peak != 1.0 && surge.start_s >= self.until_s {
-            format!(
-                "the surge starting at {} was not simulated ({rest} of the horizon left)",
-                label(surge.start_s)
-            )
-        } else {
-            format!("the last {rest} of the horizon were not simulated")
-        }
-    }
 }

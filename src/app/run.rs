@@ -1,0 +1,201 @@
+//! `app::run`: one model simulated once or over replications, and its output folder written
+//! (`summary.json`, `timeseries.csv`, `timeline.png`, `timeline.svg`, `report.html`,
+//! `report.md`), with the `--assert` checks evaluated on the summary. It shows the model's
+//! warnings and a progress bar on stderr unless `quiet`; it prints nothing on stdout.
+//!
+//! Not here: the flags (`cli::RunArgs`, resolved into [`RunSettings`] by `commands/run.rs`)
+//! and the summary a planner reads on the terminal, nor the verdict of the checks
+//! (`commands/run.rs`, from the [`RunOutcome`]).
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::{Path, PathBuf};
+
+use super::{ModelSource, out_dir};
+use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
+use crate::fmt::human_duration;
+use crate::metrics::run_summary::RunSummary;
+use crate::model::{self, Model};
+use crate::output::{self, chart};
+use crate::report::assert::Outcome;
+use crate::report::simulated::Simulated;
+use crate::store::json::Documented;
+
+/// What `surge run` was asked: the model, the seed (the model's when `None`), the replications,
+/// the folder (`outputs/<model>/run/` when `None`), where to save the effective model, the
+/// `--assert` checks, the guard rails, and whether to show progress and warnings.
+#[derive(Debug, Clone)]
+pub(crate) struct RunSettings {
+    pub(crate) source: ModelSource,
+    pub(crate) seed: Option<u64>,
+    pub(crate) reps: u32,
+    pub(crate) out: Option<PathBuf>,
+    pub(crate) save_model: Option<PathBuf>,
+    pub(crate) asserts: Vec<String>,
+    pub(crate) limits: guard::Limits,
+    pub(crate) allow_huge: bool,
+    pub(crate) quiet: bool,
+}
+
+/// What a run gave: its folder, the model as run, the typed `summary.json`, the checks, and
+/// every replication's output (summary and time series) for the terminal's summary.
+pub(crate) struct RunOutcome {
+    pub(crate) dir: PathBuf,
+    pub(crate) model: Model,
+    pub(crate) summary: RunSummary,
+    pub(crate) checks: Vec<Outcome>,
+    pub(crate) outs: Vec<RunOutput>,
+}
+
+/// Load and check the model, run it, write the folder and its report.
+pub(crate) fn run(s: &RunSettings) -> Result<RunOutcome> {
+    let model = s.source.load()?;
+    if !s.quiet {
+        for w in model::warnings::warnings(&model) {
+            eprintln!("warning: {w}");
+        }
+    }
+    guard::check_size(&model, u64::from(s.reps), &s.limits, s.allow_huge)?;
+    let asserts = crate::report::assert::prepare(
+        &s.asserts,
+        &crate::report::assert::summary_template(&model),
+        "summary.json",
+    )?;
+    let seed = s.seed.unwrap_or(model.scenario.seed);
+    let dir = out_dir(&s.out, &model, "run");
+    let _lock = crate::store::lock::lock(&dir)?;
+    let provenance = s.source.provenance()?;
+    if let Some(file) = &s.save_model {
+        let text = s.source.text()?;
+        crate::store::atomic::write_atomic(file, text.as_bytes())
+            .with_context(|| format!("--save-model {}", file.display()))?;
+    }
+    let outs = simulate(&model, seed, s);
+    let summaries: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
+    let summary = RunSummary::of(&summaries);
+    let document = serde_json::to_value(Documented {
+        doc: &summary,
+        provenance: Some(provenance),
+    })?;
+    crate::store::atomic::write_json(&dir.join("summary.json"), &document)?;
+    write_timeline(&model, (seed, s.reps), &outs, &dir)?;
+    let checks = crate::report::assert::evaluate_all(&asserts, &document);
+    let model_text = s.source.text()?;
+    let page = crate::report::run::build(
+        &crate::report::run::RunFolder::read(&dir)?,
+        Some(&model_text),
+        checks.clone(),
+    );
+    crate::report::write(&dir, &page)?;
+    Ok(RunOutcome {
+        dir,
+        model,
+        summary,
+        checks,
+        outs,
+    })
+}
+
+/// The replications, with a bar over them on stderr (over simulated time for one), unless
+/// `quiet`.
+fn simulate(model: &Model, seed: u64, s: &RunSettings) -> Vec<RunOutput> {
+    if s.reps == 1 {
+        return vec![run_with_bar(model, seed, &s.limits, s.quiet)];
+    }
+    let progress = (!s.quiet).then(|| {
+        let p =
+            ProgressBar::with_draw_target(Some(u64::from(s.reps)), ProgressDrawTarget::stderr());
+        p.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} replications, ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        p.set_message(model.scenario.name.clone());
+        p
+    });
+    let outs = replicate(model, seed, s.reps, &s.limits, progress.as_ref());
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    outs
+}
+
+/// `timeseries.csv` (the mean series over the replications) and the timeline chart, with
+/// replication 0's outages shaded, titled with the seed and the replications asked for.
+fn write_timeline(
+    model: &Model,
+    (seed, reps): (u64, u32),
+    outs: &[RunOutput],
+    dir: &Path,
+) -> Result<()> {
+    let series = mean_series(outs);
+    let first = &outs[0].summary.outage;
+    crate::store::atomic::write_atomic(
+        &dir.join("timeseries.csv"),
+        &output::timeseries_csv(&series)?,
+    )?;
+    let outages: Vec<(f64, f64)> = first.intervals.iter().map(|i| (i[0], i[1])).collect();
+    let title = if reps > 1 {
+        format!(
+            "{} — mean of {reps} replications (outages of replication 0 shaded)",
+            model.scenario.name
+        )
+    } else {
+        format!("{} — seed {seed}", model.scenario.name)
+    };
+    let summaries: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
+    let span = Simulated::of(model, &summaries);
+    let title = if span.stopped > 0 {
+        format!(
+            "{title} — PARTIAL: {}",
+            span.describe(model)
+                .replace(" (stopped", ", stopped")
+                .replace(')', "")
+        )
+    } else {
+        title
+    };
+    let timeline = chart::Timeline {
+        title: &title,
+        series: &series,
+        outages: &outages,
+        crash_time_s: first.crash_time_s,
+        recovered_at_s: first.recovered_at_s,
+        instance_crashes: chart::first_crashes(&outs[0].summary.tiers),
+        slo_lines: Some((model.slo.success_rate, model.slo.outage_below)),
+    };
+    chart::draw_timeline(
+        &timeline,
+        &dir.join("timeline.png"),
+        &dir.join("timeline.svg"),
+    )
+}
+
+/// One replication, with a bar over simulated time on a terminal (none on a pipe or `--quiet`).
+fn run_with_bar(model: &Model, seed: u64, limits: &guard::Limits, quiet: bool) -> RunOutput {
+    let horizon = model.scenario.duration_s;
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(horizon.ceil() as u64), target);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {msg}, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(model.scenario.name.clone());
+    let total = human_duration(horizon);
+    let show = |t: f64| {
+        bar.set_position(t as u64);
+        bar.set_message(format!("simulated {} of {total}", human_duration(t)));
+    };
+    let out = if bar.is_hidden() {
+        run_watched(model, seed, limits, None)
+    } else {
+        run_watched(model, seed, limits, Some(&show))
+    };
+    bar.finish_and_clear();
+    out
+}
