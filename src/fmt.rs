@@ -120,6 +120,15 @@ pub(crate) fn human_bytes(x: f64) -> String {
     }
 }
 
+/// A big number for people, two significant figures: 5e9 -> "5.0e9", 1.44e9 -> "1.4e9".
+pub(crate) fn sci(x: f64) -> String {
+    if !x.is_finite() {
+        return "infinitely many".into();
+    }
+    let e = x.abs().max(1.0).log10().floor() as i32;
+    format!("{:.1}e{e}", x / 10f64.powi(e))
+}
+
 /// A number written without noise: 12, 0.25, 1.3333333.
 pub fn format_number(x: f64) -> String {
     let s = format!("{:.9}", x);
@@ -130,6 +139,13 @@ pub fn format_number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn big_numbers() {
+        assert_eq!(sci(5e9), "5.0e9");
+        assert_eq!(sci(1.44e9), "1.4e9");
+        assert_eq!(sci(f64::INFINITY), "infinitely many");
+    }
 
     #[test]
     fn exact_durations() {
