@@ -4,12 +4,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use crate::app::crashpoint::{CONFIDENCE, TOLERANCE};
 use crate::experiment::sweep::Seeds;
-
-/// The crash-point search's defaults (`surge crashpoint`, and the search of `surge report`):
-/// the confidence of its interval, and the width it stops at, as a share of the crash point.
-pub(crate) const CONFIDENCE: f64 = 0.95;
-pub(crate) const TOLERANCE: f64 = 0.03;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -271,6 +267,18 @@ pub struct ManyRuns {
     /// Run even if a run's estimated event count is absurd.
     #[arg(long)]
     pub allow_huge: bool,
+}
+
+impl From<&ManyRuns> for crate::app::ManyRuns {
+    /// The resolved options (the `--set` overrides go in the command's `app::ModelSource`).
+    fn from(r: &ManyRuns) -> Self {
+        Self {
+            jobs: r.jobs,
+            seed: r.seed,
+            out: r.out.clone(),
+            allow_huge: r.allow_huge,
+        }
+    }
 }
 
 /// When a run of a sweep or crash-point search counts as failed.

@@ -7,6 +7,9 @@
 //! (`commands/`); nor the simulation, the experiments or the renderers it calls (the layers
 //! below, in `tests/it/layers.rs`).
 
+pub(crate) mod compare;
+pub(crate) mod crashpoint;
+pub(crate) mod fit;
 pub(crate) mod interrupt;
 pub(crate) mod run;
 
@@ -59,6 +62,20 @@ impl ModelSource {
             .as_ref()
             .map_or(model::BUILTIN_NAME.to_string(), |p| p.display().to_string())
     }
+}
+
+/// How a command that runs a model many times (`compare`, `sweep`, `crashpoint`) runs them:
+/// the resolved form of `cli::ManyRuns` (its `--set` overrides go in [`ModelSource`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ManyRuns {
+    /// Parallel runs (`None`: every core, or the job's share in a Slurm job).
+    pub(crate) jobs: Option<usize>,
+    /// The base seed (`None`: the model's `scenario.seed`).
+    pub(crate) seed: Option<u64>,
+    /// The output folder (`None`: `outputs/<model name>/<command>/`, see [`out_dir`]).
+    pub(crate) out: Option<PathBuf>,
+    /// Run even if a run's estimated event count is absurd.
+    pub(crate) allow_huge: bool,
 }
 
 /// The output folder of `command` for `model`: `--out`, or `outputs/<model name>/<command>/`

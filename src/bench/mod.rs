@@ -169,15 +169,10 @@ impl Workload {
 /// answer.
 fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
     use crate::experiment::crashpoint::{Search, search};
-    // The built-in model, as a file the search can load at each value.
-    let dir = std::env::temp_dir().join(format!("surge-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("ircc-2016.toml");
-    std::fs::write(&path, model::BUILTIN_TEXT)?;
     let wall = Instant::now();
     let cpu0 = process_cpu_s();
     let cp = search(&Search {
-        path: &path,
+        path: None,
         sets: &[],
         key: "tier.web.instances",
         lo: CRASH_POINT_RANGE.0,
@@ -199,7 +194,6 @@ fn crash_point(jobs: usize) -> anyhow::Result<Measure> {
     });
     let wall_s = wall.elapsed().as_secs_f64();
     let cpu_s = process_cpu_s().zip(cpu0).map(|(b, a)| b - a);
-    let _ = std::fs::remove_dir_all(&dir);
     let cp = cp?;
     let interval = cp.ci95.map(|[a, b]| (a, b));
     Ok(Measure {

@@ -29,40 +29,8 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         )));
     }
     let quick = args.quick;
-    let big = if quick { 1_000_000 } else { 10_000_000 };
-    let small = big / 10;
-    let sweep_arrivals = if quick { 20_000 } else { 1_000_000 };
-    let sweep_runs = if quick { 4 } else { 20 };
-    let hold_ops = if quick { 1_000_000 } else { 20_000_000 };
-    let mut plan = vec![
-        Workload::Hold {
-            pending: 1_000,
-            ops: hold_ops,
-        },
-        Workload::Hold {
-            pending: 100_000,
-            ops: hold_ops,
-        },
-        Workload::Mmck { arrivals: big },
-        Workload::Mmck { arrivals: small },
-    ];
-    if !quick {
-        plan.push(Workload::Ircc);
-        plan.extend(night_workloads());
-    }
-    let fit_lines = if quick { 200_000 } else { 2_000_000 };
-    plan.push(Workload::FitRead { lines: fit_lines });
-    plan.push(Workload::FitRead {
-        lines: fit_lines / 10,
-    });
-    for jobs in [1, 2] {
-        plan.push(Workload::Sweep {
-            runs: sweep_runs,
-            arrivals: sweep_arrivals,
-            jobs,
-        });
-    }
-
+    let sizes = Sizes::new(quick);
+    let plan = sizes.plan(quick);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -85,157 +53,13 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             Workload::IrccCrashPoint { .. } => 1,
             _ => args.repeat,
         };
-        let runs: Vec<Measure> = (0..repeat).map(|_| in_child(w)).collect::<Result<_>>()?;
-        let wall = median(&runs.iter().map(|m| m.wall_s).collect::<Vec<_>>());
-        let events = runs[0].events as f64;
-        let work = runs[0].work as f64;
-        let rss = median(
-            &runs
-                .iter()
-                .filter_map(|m| m.peak_rss.map(|b| b as f64))
-                .collect::<Vec<_>>(),
-        );
-        let (work_rate, unit) = match w {
-            Workload::Hold { .. } => (f64::NAN, ""),
-            Workload::Sweep { .. } | Workload::IrccCrashPoint { .. } => (work / wall, " runs/s"),
-            Workload::FitRead { .. } => (work / wall, " lines/s"),
-            _ => (work / wall, " req/s"),
-        };
-        writeln!(
-            out,
-            "{:<38} {:>7.2} s {:>11}/s {:>16} {:>11}",
-            w.label(),
-            wall,
-            if events > 0.0 {
-                rate(events / wall)
-            } else {
-                "-".to_string()
-            },
-            if work_rate.is_finite() {
-                format!("{}{unit}", rate(work_rate))
-            } else {
-                "-".to_string()
-            },
-            if rss.is_finite() {
-                format!("{:.0} MiB", rss / (1024.0 * 1024.0))
-            } else {
-                "n/a".to_string()
-            }
-        )?;
+        let result = measure(w, repeat)?;
+        writeln!(out, "{}", row(&result))?;
         out.flush()?;
-        results.push(BenchResult {
-            workload: *w,
-            label: w.label(),
-            wall_s_median: wall,
-            wall_s: runs.iter().map(|m| m.wall_s).collect(),
-            events: runs[0].events,
-            work: runs[0].work,
-            events_per_s: events / wall,
-            work_per_s: work_rate.is_finite().then_some(work_rate),
-            peak_rss_bytes: rss.is_finite().then_some(rss),
-            interval: runs[0].interval,
-            method: runs[0].method.clone(),
-            cpu_s_median: runs
-                .iter()
-                .all(|m| m.cpu_s.is_some())
-                .then(|| median(&runs.iter().filter_map(|m| m.cpu_s).collect::<Vec<_>>())),
-        });
+        results.push(result);
     }
-
-    // The speed targets (docs/performance.md).
-    let get = |pred: &dyn Fn(&Workload) -> bool, key: Figure| {
-        plan.iter()
-            .zip(&results)
-            .find(|(w, _)| pred(w))
-            .and_then(|(_, r)| finite(key(r)))
-    };
     let simpy = args.simpy_rate.unwrap_or(SIMPY_RATE);
-    let mut targets = Vec::new();
-    let big_w = |w: &Workload| *w == Workload::Mmck { arrivals: big };
-    if let Some(req_s) = get(&big_w, |r: &BenchResult| r.work_per_s) {
-        let x = req_s / simpy;
-        targets.push((
-            format!("M/M/c/K arrivals/s vs SimPy ({} /s): {x:.0}x", rate(simpy)),
-            "100x".to_string(),
-            x >= 100.0,
-        ));
-    }
-    if let (Some(ev), Some(hold)) = (
-        get(&big_w, |r: &BenchResult| Some(r.events_per_s)),
-        get(
-            &|w| matches!(w, Workload::Hold { pending: 1_000, .. }),
-            |r: &BenchResult| Some(r.events_per_s),
-        ),
-    ) {
-        let x = ev / hold;
-        targets.push((
-            format!(
-                "M/M/c/K events/s vs hold model (1,000 pending): {:.0}%",
-                100.0 * x
-            ),
-            "50%".to_string(),
-            x >= 0.5,
-        ));
-    }
-    targets.extend(memory_target(
-        "peak memory, 10x the horizon",
-        get(&big_w, |r: &BenchResult| r.peak_rss_bytes),
-        get(
-            &|w| *w == Workload::Mmck { arrivals: small },
-            |r: &BenchResult| r.peak_rss_bytes,
-        ),
-        (big, small, "arrivals"),
-    ));
-    let sweep_w = |jobs: usize| move |w: &Workload| matches!(w, Workload::Sweep { jobs: j, .. } if *j == jobs);
-    if let (Some(one), Some(two)) = (
-        get(&sweep_w(1), |r: &BenchResult| Some(r.wall_s_median)),
-        get(&sweep_w(2), |r: &BenchResult| Some(r.wall_s_median)),
-    ) {
-        let x = one / two;
-        targets.push((
-            format!("sweep speedup, --jobs 2 over --jobs 1: {x:.2}x"),
-            "1.8x".to_string(),
-            x >= 1.8,
-        ));
-    }
-    if let Some(wall) = get(&|w| *w == Workload::Ircc, |r: &BenchResult| {
-        Some(r.wall_s_median)
-    }) {
-        let cpu = get(&|w| *w == Workload::Ircc, |r: &BenchResult| r.cpu_s_median);
-        targets.push((
-            format!(
-                "IRCC crashing night (the default model): {wall:.1} s{}",
-                cpu_note(cpu)
-            ),
-            "15 s".to_string(),
-            wall < 15.0,
-        ));
-    }
-    let fit_big = |w: &Workload| *w == Workload::FitRead { lines: fit_lines };
-    if let Some(lines_s) = get(&fit_big, |r: &BenchResult| r.work_per_s) {
-        targets.push((
-            format!(
-                "fit: log lines read per second, one core: {}",
-                rate(lines_s)
-            ),
-            "1 M/s".to_string(),
-            lines_s >= 1e6,
-        ));
-    }
-    targets.extend(memory_target(
-        "fit: peak memory, 10x the log",
-        get(&fit_big, |r: &BenchResult| r.peak_rss_bytes),
-        get(
-            &|w| {
-                *w == Workload::FitRead {
-                    lines: fit_lines / 10,
-                }
-            },
-            |r: &BenchResult| r.peak_rss_bytes,
-        ),
-        (fit_lines, fit_lines / 10, "lines"),
-    ));
-    targets.extend(night_targets(&plan, &results));
+    let targets = sizes.targets(&plan, &results, simpy);
     writeln!(out, "targets:")?;
     for (what, target, met) in &targets {
         writeln!(
@@ -261,6 +85,237 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         crate::store::atomic::write_json(path, &serde_json::to_value(&doc)?)?;
     }
     Ok(())
+}
+
+/// The workloads' sizes: full, or small with `--quick`.
+struct Sizes {
+    /// M/M/c/K arrivals of the big run (the small one has a tenth).
+    big: u64,
+    small: u64,
+    /// Log lines of the big fit read (the small one has a tenth).
+    fit_lines: u64,
+}
+
+impl Sizes {
+    fn new(quick: bool) -> Self {
+        let big = if quick { 1_000_000 } else { 10_000_000 };
+        Self {
+            big,
+            small: big / 10,
+            fit_lines: if quick { 200_000 } else { 2_000_000 },
+        }
+    }
+
+    /// The workloads, in the order they run.
+    fn plan(&self, quick: bool) -> Vec<Workload> {
+        let sweep_arrivals = if quick { 20_000 } else { 1_000_000 };
+        let sweep_runs = if quick { 4 } else { 20 };
+        let hold_ops = if quick { 1_000_000 } else { 20_000_000 };
+        let mut plan = vec![
+            Workload::Hold {
+                pending: 1_000,
+                ops: hold_ops,
+            },
+            Workload::Hold {
+                pending: 100_000,
+                ops: hold_ops,
+            },
+            Workload::Mmck { arrivals: self.big },
+            Workload::Mmck {
+                arrivals: self.small,
+            },
+        ];
+        if !quick {
+            plan.push(Workload::Ircc);
+            plan.extend(night_workloads());
+        }
+        plan.push(Workload::FitRead {
+            lines: self.fit_lines,
+        });
+        plan.push(Workload::FitRead {
+            lines: self.fit_lines / 10,
+        });
+        for jobs in [1, 2] {
+            plan.push(Workload::Sweep {
+                runs: sweep_runs,
+                arrivals: sweep_arrivals,
+                jobs,
+            });
+        }
+        plan
+    }
+
+    /// The speed targets (docs/performance.md), each with what was measured and whether met.
+    fn targets(
+        &self,
+        plan: &[Workload],
+        results: &[BenchResult],
+        simpy: f64,
+    ) -> Vec<(String, String, bool)> {
+        // The speed targets (docs/performance.md).
+        let get = |pred: &dyn Fn(&Workload) -> bool, key: Figure| {
+            plan.iter()
+                .zip(results)
+                .find(|(w, _)| pred(w))
+                .and_then(|(_, r)| finite(key(r)))
+        };
+        let mut targets = Vec::new();
+        let big_w = |w: &Workload| *w == Workload::Mmck { arrivals: self.big };
+        if let Some(req_s) = get(&big_w, |r: &BenchResult| r.work_per_s) {
+            let x = req_s / simpy;
+            targets.push((
+                format!("M/M/c/K arrivals/s vs SimPy ({} /s): {x:.0}x", rate(simpy)),
+                "100x".to_string(),
+                x >= 100.0,
+            ));
+        }
+        if let (Some(ev), Some(hold)) = (
+            get(&big_w, |r: &BenchResult| Some(r.events_per_s)),
+            get(
+                &|w| matches!(w, Workload::Hold { pending: 1_000, .. }),
+                |r: &BenchResult| Some(r.events_per_s),
+            ),
+        ) {
+            let x = ev / hold;
+            targets.push((
+                format!(
+                    "M/M/c/K events/s vs hold model (1,000 pending): {:.0}%",
+                    100.0 * x
+                ),
+                "50%".to_string(),
+                x >= 0.5,
+            ));
+        }
+        targets.extend(memory_target(
+            "peak memory, 10x the horizon",
+            get(&big_w, |r: &BenchResult| r.peak_rss_bytes),
+            get(
+                &|w| {
+                    *w == Workload::Mmck {
+                        arrivals: self.small,
+                    }
+                },
+                |r: &BenchResult| r.peak_rss_bytes,
+            ),
+            (self.big, self.small, "arrivals"),
+        ));
+        let sweep_w = |jobs: usize| move |w: &Workload| matches!(w, Workload::Sweep { jobs: j, .. } if *j == jobs);
+        if let (Some(one), Some(two)) = (
+            get(&sweep_w(1), |r: &BenchResult| Some(r.wall_s_median)),
+            get(&sweep_w(2), |r: &BenchResult| Some(r.wall_s_median)),
+        ) {
+            let x = one / two;
+            targets.push((
+                format!("sweep speedup, --jobs 2 over --jobs 1: {x:.2}x"),
+                "1.8x".to_string(),
+                x >= 1.8,
+            ));
+        }
+        if let Some(wall) = get(&|w| *w == Workload::Ircc, |r: &BenchResult| {
+            Some(r.wall_s_median)
+        }) {
+            let cpu = get(&|w| *w == Workload::Ircc, |r: &BenchResult| r.cpu_s_median);
+            targets.push((
+                format!(
+                    "IRCC crashing night (the default model): {wall:.1} s{}",
+                    cpu_note(cpu)
+                ),
+                "15 s".to_string(),
+                wall < 15.0,
+            ));
+        }
+        let fit_big = |w: &Workload| {
+            *w == Workload::FitRead {
+                lines: self.fit_lines,
+            }
+        };
+        if let Some(lines_s) = get(&fit_big, |r: &BenchResult| r.work_per_s) {
+            targets.push((
+                format!(
+                    "fit: log lines read per second, one core: {}",
+                    rate(lines_s)
+                ),
+                "1 M/s".to_string(),
+                lines_s >= 1e6,
+            ));
+        }
+        targets.extend(memory_target(
+            "fit: peak memory, 10x the log",
+            get(&fit_big, |r: &BenchResult| r.peak_rss_bytes),
+            get(
+                &|w| {
+                    *w == Workload::FitRead {
+                        lines: self.fit_lines / 10,
+                    }
+                },
+                |r: &BenchResult| r.peak_rss_bytes,
+            ),
+            (self.fit_lines, self.fit_lines / 10, "lines"),
+        ));
+        targets.extend(night_targets(plan, results));
+        targets
+    }
+}
+
+/// One workload `repeat` times, each in a child process: the medians.
+fn measure(w: &Workload, repeat: u32) -> Result<BenchResult> {
+    let runs: Vec<Measure> = (0..repeat).map(|_| in_child(w)).collect::<Result<_>>()?;
+    let wall = median(&runs.iter().map(|m| m.wall_s).collect::<Vec<_>>());
+    let events = runs[0].events as f64;
+    let work = runs[0].work as f64;
+    let rss = median(
+        &runs
+            .iter()
+            .filter_map(|m| m.peak_rss.map(|b| b as f64))
+            .collect::<Vec<_>>(),
+    );
+    let work_rate = match w {
+        Workload::Hold { .. } => f64::NAN,
+        _ => work / wall,
+    };
+    Ok(BenchResult {
+        workload: *w,
+        label: w.label(),
+        wall_s_median: wall,
+        wall_s: runs.iter().map(|m| m.wall_s).collect(),
+        events: runs[0].events,
+        work: runs[0].work,
+        events_per_s: events / wall,
+        work_per_s: work_rate.is_finite().then_some(work_rate),
+        peak_rss_bytes: rss.is_finite().then_some(rss),
+        interval: runs[0].interval,
+        method: runs[0].method.clone(),
+        cpu_s_median: runs
+            .iter()
+            .all(|m| m.cpu_s.is_some())
+            .then(|| median(&runs.iter().filter_map(|m| m.cpu_s).collect::<Vec<_>>())),
+    })
+}
+
+/// The table's line of one workload: wall time, events and work per second, peak memory.
+fn row(r: &BenchResult) -> String {
+    let unit = match r.workload {
+        Workload::Hold { .. } => "",
+        Workload::Sweep { .. } | Workload::IrccCrashPoint { .. } => " runs/s",
+        Workload::FitRead { .. } => " lines/s",
+        _ => " req/s",
+    };
+    format!(
+        "{:<38} {:>7.2} s {:>11}/s {:>16} {:>11}",
+        r.label,
+        r.wall_s_median,
+        if r.events > 0 {
+            rate(r.events_per_s)
+        } else {
+            "-".to_string()
+        },
+        r.work_per_s
+            .map_or("-".to_string(), |x| format!("{}{unit}", rate(x))),
+        r.peak_rss_bytes.map_or("n/a".to_string(), |b| format!(
+            "{:.0} MiB",
+            b / (1024.0 * 1024.0)
+        ))
+    )
 }
 
 /// One workload's medians, as `--json` writes them under `results`.

@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use crate::analytic;
 use crate::cli::CheckArgs;
+use crate::model::offered::{request_rate, tier_loads};
 use crate::model::{self, Model, SourceKind};
 
 pub fn check(args: &CheckArgs) -> Result<()> {
@@ -49,35 +50,6 @@ pub fn durations_read(text: &str) -> String {
         ));
     }
     s
-}
-
-/// Requests per second offered to the first tier at time `t`, at nominal speed. A trace is
-/// replayed as recorded (no profile, no surge): it offers its mean rate over the horizon at
-/// baseline and its busiest bucket's rate at peak, whatever `t`.
-fn request_rate(model: &Model, t: f64, peak: bool) -> f64 {
-    let factor = if peak { model.surge.factor(t) } else { 1.0 };
-    let (horizon, bucket) = (model.scenario.duration_s, model.scenario.bucket_s);
-    model
-        .sources
-        .iter()
-        .map(|s| {
-            let base = s.baseline * s.profile.at(t) * factor;
-            match s.kind {
-                SourceKind::Requests => base,
-                SourceKind::Trace => s.trace.as_ref().map_or(0.0, |tr| {
-                    if peak {
-                        tr.peak_rate(horizon, bucket)
-                    } else {
-                        tr.mean_rate(horizon)
-                    }
-                }),
-                SourceKind::Users => {
-                    let think = s.think.as_ref().map_or(0.0, |d| d.mean());
-                    base / (model.nominal_response_s() + think)
-                }
-            }
-        })
-        .sum()
 }
 
 /// The text `surge check` prints.
@@ -164,81 +136,6 @@ pub fn describe(model: &Model) -> String {
         crate::experiment::guard::HUGE_EVENTS,
     ));
     s
-}
-
-/// One tier's offered load as `check` prints it: the Erlangs it is offered at baseline and at
-/// the surge peak (each tier sees the share of requests that visit it; a thread is held through
-/// its own service and every later tier's), against its threads.
-pub(crate) struct TierLoad {
-    pub(crate) hold_s: f64,
-    pub(crate) threads: f64,
-    pub(crate) base: f64,
-    pub(crate) peak: f64,
-}
-
-impl TierLoad {
-    /// The share of its threads the tier is offered at the surge peak.
-    pub(crate) fn peak_utilisation(&self) -> f64 {
-        self.peak / self.threads
-    }
-}
-
-/// Every tier's offered load, in the model's order (at the busiest moment of the surge).
-pub(crate) fn tier_loads(model: &Model) -> Vec<TierLoad> {
-    let peak_t = {
-        let [_, top, _, _] = model.surge.breakpoints();
-        top.min(model.scenario.duration_s)
-    };
-    let (base, peak) = (
-        request_rate(model, peak_t, false),
-        request_rate(model, peak_t, true),
-    );
-    (model.tiers.iter().enumerate())
-        .map(|(i, t)| {
-            let hold_s: f64 = t.service.mean()
-                + (model.tiers[i + 1..].iter())
-                    .map(|u| u.visit * u.service.mean())
-                    .sum::<f64>();
-            TierLoad {
-                hold_s,
-                threads: f64::from(t.instances) * f64::from(t.threads),
-                base: base * t.visit * hold_s,
-                peak: peak * t.visit * hold_s,
-            }
-        })
-        .collect()
-}
-
-/// The bottleneck as `check` reads it: the tier offered the largest share of its threads at the
-/// surge peak (the first of equals), and why, in words ("offered 150% of its threads at the
-/// surge peak, the most of the 2 tiers (web 21%)").
-pub(crate) fn bottleneck(model: &Model) -> Option<(usize, String)> {
-    let loads = tier_loads(model);
-    let (i, top) = (loads.iter().enumerate()).reduce(|a, b| {
-        if b.1.peak_utilisation() > a.1.peak_utilisation() {
-            b
-        } else {
-            a
-        }
-    })?;
-    let others: Vec<String> = (model.tiers.iter().zip(&loads).enumerate())
-        .filter(|(j, _)| *j != i)
-        .map(|(_, (t, l))| format!("{} {:.0}%", t.name, 100.0 * l.peak_utilisation()))
-        .collect();
-    let why = if others.is_empty() {
-        format!(
-            "offered {:.0}% of its threads at the surge peak, the model's only tier",
-            100.0 * top.peak_utilisation()
-        )
-    } else {
-        format!(
-            "offered {:.0}% of its threads at the surge peak, the most of the {} tiers ({})",
-            100.0 * top.peak_utilisation(),
-            loads.len(),
-            others.join(", ")
-        )
-    };
-    Some((i, why))
 }
 
 /// Exact predictions where the model is one of the textbook queues, else an explanation.

@@ -1,276 +1,67 @@
-//! `surge compare`: load the baseline and its variants (`experiment::variant`), run them on the
-//! same seeds (`experiment::compare`), write `compare.csv`, `compare.json`, `compare.png` and
-//! `compare.svg`, and print a table ranked by downtime that says what each column measures.
-//! Every finished run is journaled (`compare_journal`) as it ends, so Ctrl-C, a termination
-//! signal (`interrupt`) or a kill loses none, and `--resume` runs only the others.
+//! `surge compare`: the baseline and its variants run on the same seeds, their files written
+//! (`app::compare`, which journals every finished run so that `--resume` runs only the others);
+//! here the flags are resolved and a table ranked by downtime is printed that says what each
+//! column measures, then the checks' verdict.
 
-use anyhow::{Result, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::sync::{Arc, Mutex};
+use anyhow::Result;
 
-use super::compare_journal;
 use super::run::{say, say_verdict};
-use super::{human_count, human_duration, out_dir};
+use super::{human_count, human_duration};
+use crate::app::compare::{CompareOutcome, CompareSettings};
 use crate::cli::CompareArgs;
-use crate::error::BadInput;
-use crate::experiment::compare::{
-    Comparison, Done, KeyStat, VariantResult, run_all, summarise_all,
-};
-use crate::experiment::sweep::Interrupted;
-use crate::experiment::variant::{self, Variant};
-use crate::experiment::{guard, shard};
+use crate::experiment::compare::{Comparison, KeyStat, VariantResult};
 use crate::fmt::format_number;
-use crate::metrics::table::{self, Column, Run};
+use crate::metrics::table;
 use crate::model::Model;
-use crate::output::{chart, points};
-use crate::store::journal::{self, Journal};
+
+/// The comparison `args` ask for.
+pub(crate) fn settings(args: &CompareArgs) -> CompareSettings {
+    CompareSettings {
+        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.sets),
+        variants: args.variants.clone(),
+        reps: args.reps,
+        runs: (&args.runs).into(),
+        asserts: args.asserts.clone(),
+        resume: args.resume,
+        quiet: args.quiet,
+    }
+}
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
-    let baseline = crate::model::load(Some(&args.model), &args.runs.sets)?;
-    let variants: Vec<Variant> = if args.variants.is_empty() {
-        let text = std::fs::read_to_string(&args.model)?;
-        variant::declared(&text, &args.model.display().to_string())?
-    } else {
-        args.variants
-            .iter()
-            .map(|v| variant::parse_cli(v))
-            .collect::<Result<_, _>>()?
-    };
-    if variants.is_empty() {
-        anyhow::bail!(BadInput(format!(
-            "{}: nothing to compare: the model has no [[variant]] and no --variant was given",
-            args.model.display()
-        )));
-    }
-    let all = variant::load_all(Some(&args.model), &args.runs.sets, &variants)?;
-    // A check applies to one variant's means (variants.NAME.KEY) or to every variant's.
-    let names: Vec<String> = (all.iter()).map(|(v, _)| v.name.clone()).collect();
-    let asserts = crate::report::compare::prepare_checks(
-        &args.asserts,
-        &names,
-        &crate::report::compare::metrics_template(all.iter().map(|(_, m)| m)),
-    )?;
-    name_the_variants_lacking(&asserts, &all)?;
-    for (_, m) in &all {
-        guard::check_size(
-            m,
-            u64::from(args.reps),
-            &guard::Limits::default(),
-            args.runs.allow_huge,
-        )?;
-    }
-    let seed = args.runs.seed.unwrap_or(baseline.scenario.seed);
-    let dir = out_dir(&args.runs.out, &baseline, "compare");
-    let _lock = crate::store::lock::lock(&dir)?;
-    let (jobs, _) = shard::jobs(args.runs.jobs, &|k| std::env::var(k).ok());
-
-    let total = (all.len() as u64) * u64::from(args.reps);
-    // What an earlier, interrupted try finished (`--resume`), and the journal of this one.
-    let journal_path = dir.join("compare.partial.csv");
-    let marker = compare_journal::marker(&all, args.reps, seed);
-    let (kept, done) = match args
-        .resume
-        .then(|| compare_journal::read(&journal_path, &marker, &all, args.reps, seed))
-        .transpose()?
-        .flatten()
-    {
-        Some(k) => k,
-        None => {
-            if args.resume && !args.quiet {
-                eprintln!(
-                    "no journal {} to resume from: running every run",
-                    journal_path.display()
-                );
-            }
-            let empty = journal::Contents {
-                marker: marker.clone(),
-                header: None,
-                rows: Vec::new(),
-            };
-            (empty, Done::new())
-        }
-    };
-    if args.resume && !args.quiet && !done.is_empty() {
-        eprintln!(
-            "resuming: {} of {total} runs already done, running the other {}",
-            done.len(),
-            total - done.len() as u64
-        );
-    }
-    let from_journal = done.len() as u64;
-    let journal = Arc::new(Mutex::new(Journal::start(&journal_path, &marker, &kept)?));
-    crate::app::interrupt::watch(
-        format!(
-            "the finished runs are kept in {}: run the same command with --resume to continue",
-            journal_path.display()
-        ),
-        Some(journal.clone()),
-    )?;
-    let header: Vec<String> = compare_journal::HEADER
-        .iter()
-        .map(|h| h.to_string())
-        .collect();
-    let target = if args.quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(Some(total - from_journal), target);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} runs, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(format!("compare {} variants", all.len()));
-    let wall = std::time::Instant::now();
-    let outs = run_all(
-        &all,
-        seed,
-        args.reps,
-        jobs,
-        done,
-        crate::app::interrupt::stop_flag(),
-        &|v, r, out| {
-            let row = compare_journal::row(&all[v].0.name, r, out)?;
-            journal
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .append(&header, &row)?;
-            bar.inc(1);
-            Ok(())
-        },
-    )?;
-    bar.finish_and_clear();
-    let Some(outs) = outs else {
-        let kept = journal::read(&journal_path, "compare")?.map_or(0, |c| c.rows.len());
-        bail!(Interrupted(format!(
-            "interrupted with {kept} of {total} runs done; they are kept in {}: run the same \
-             command with --resume to do only the other {}",
-            journal_path.display(),
-            total - kept as u64
-        )));
-    };
-    let cmp = summarise_all(&all, seed, args.reps, &args.runs.sets, outs);
-    let wall_s = wall.elapsed().as_secs_f64();
-
-    crate::store::atomic::write_atomic(&dir.join("compare.csv"), &csv(&cmp, &all)?)?;
-    crate::store::atomic::write_json(&dir.join("compare.json"), &serde_json::to_value(&cmp)?)?;
-    chart::draw_compare(
-        &chart::CompareChart {
-            comparison: &cmp,
-            start_clock_s: baseline.scenario.start_clock_s,
-            outage_below: baseline.slo.outage_below,
-            window_s: baseline.slo.window_s,
-        },
-        &dir.join("compare.png"),
-        &dir.join("compare.svg"),
-    )?;
-    let folder = crate::report::compare::CompareFolder::read(&dir)?;
-    let checks = crate::report::compare::evaluate_checks(
-        &asserts,
-        &crate::report::compare::variant_docs(&folder.doc),
-    );
-    let mut page = crate::report::compare::build(&folder);
-    page.checks = checks.clone();
-    crate::report::write(&dir, &page)?;
-    journal::remove(&journal_path)?;
-    if !args.quiet {
-        let cpu: f64 = cmp
-            .variants
-            .iter()
-            .flat_map(|v| &v.replications)
-            .map(|s| s.wall_s)
-            .sum();
-        say(&format!(
-            "{}: {} variants x {} replications on the same seeds, {} runs in {} ({} of simulation on {jobs} thread{})\n{}outputs: {}/ (compare.csv, compare.json, compare.png, compare.svg, report.html, report.md)\n",
-            cmp.model,
-            all.len(),
-            args.reps,
-            total,
-            human_duration(wall_s),
-            human_duration(cpu),
-            if jobs == 1 { "" } else { "s" },
-            table_text(&cmp, &baseline),
-            dir.display()
-        ))?;
-    }
-    say_verdict(&checks)
+    let s = settings(args);
+    print(&s, &crate::app::compare::compare(&s)?)
 }
 
-/// A check on every variant whose key only some variants have (a policy's counter) names the
-/// variants that lack it, rather than failing on them after the runs.
-fn name_the_variants_lacking(
-    checks: &[crate::report::compare::VariantCheck],
-    all: &[(Variant, Model)],
-) -> Result<()> {
-    use crate::report::assert;
-    let templates: Vec<serde_json::Value> = all
-        .iter()
-        .map(|(_, m)| assert::summary_template(m))
-        .collect();
-    for c in checks.iter().filter(|c| c.variant.is_none()) {
-        let one = std::slice::from_ref(&c.check);
-        let lacking: Vec<&str> = all
-            .iter()
-            .zip(&templates)
-            .filter(|(_, t)| assert::check_keys(one, t, "").is_err())
-            .map(|((v, _), _)| v.name.as_str())
-            .collect();
-        if !lacking.is_empty() && lacking.len() < all.len() {
-            let having: Vec<&str> = all
-                .iter()
-                .map(|(v, _)| v.name.as_str())
-                .filter(|n| !lacking.contains(n))
-                .collect();
-            anyhow::bail!(BadInput(format!(
-                "--assert {:?}: a check runs on every variant, but the key {:?} is not in the \
-                 summary of {} (only of {}); check a key every variant has, or one variant's \
-                 with variants.NAME.KEY",
-                c.check.expression,
-                c.check.key,
-                quoted(&lacking),
-                quoted(&having)
-            )));
-        }
+/// The summary and the table (unless quiet), then the checks' verdict: an error when any failed.
+pub(crate) fn print(s: &CompareSettings, outcome: &CompareOutcome) -> Result<()> {
+    if !s.quiet {
+        say(&summary_text(outcome, s.reps))?;
     }
-    Ok(())
+    say_verdict(&outcome.checks)
 }
 
-/// "\"a\", \"b\"".
-fn quoted(names: &[&str]) -> String {
-    names
+/// What was run, in how long, the table and where the outputs are.
+fn summary_text(o: &CompareOutcome, reps: u32) -> String {
+    let cmp = &o.comparison;
+    let cpu: f64 = cmp
+        .variants
         .iter()
-        .map(|n| format!("\"{n}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the
-/// metrics of `points.csv` (the baseline's columns in its order, then those only other variants
-/// have: `Comparison::columns`).
-fn csv(cmp: &Comparison, all: &[(Variant, Model)]) -> Result<Vec<u8>> {
-    let columns = cmp.columns();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["variant".to_string(), "rep".into(), "seed".into()];
-    header.extend(columns.iter().map(Column::key));
-    w.write_record(&header)?;
-    for (v, _) in cmp.variants.iter().zip(all) {
-        for (r, (s, down)) in v.replications.iter().zip(&v.down_at_end).enumerate() {
-            let run = Run {
-                summary: s,
-                down_at_end: *down,
-            };
-            let rec = points::Record::of_run(0, &[], r as u32, s.seed, &run, &columns);
-            let mut row = vec![
-                crate::output::csv_text(&v.name).into_owned(),
-                r.to_string(),
-                rec.seed,
-            ];
-            row.extend(rec.cells);
-            w.write_record(&row)?;
-        }
-    }
-    Ok(w.into_inner()?)
+        .flat_map(|v| &v.replications)
+        .map(|s| s.wall_s)
+        .sum();
+    format!(
+        "{}: {} variants x {} replications on the same seeds, {} runs in {} ({} of simulation on {} thread{})\n{}outputs: {}/ (compare.csv, compare.json, compare.png, compare.svg, report.html, report.md)\n",
+        cmp.model,
+        o.variants,
+        reps,
+        o.runs,
+        human_duration(o.wall_s),
+        human_duration(cpu),
+        o.jobs,
+        if o.jobs == 1 { "" } else { "s" },
+        table_text(cmp, &o.baseline),
+        o.dir.display()
+    )
 }
 
 fn duration(x: f64) -> String {

@@ -1,183 +1,76 @@
 //! `surge crashpoint`: where the outage probability (with `--criterion slo`, the probability of
 //! breaking the SLO) crosses 0.5 as one parameter varies, with its interval (a logistic fit's
 //! confidence interval, or the bracket between all-or-nothing values) and the 10% and 90%
-//! points; `crashpoint.json` and a chart. On a terminal each run is printed as it ends.
+//! points; `crashpoint.json` and a chart. On a terminal each run is printed as it ends. The
+//! search and its files are `app::crashpoint`'s; this file resolves the flags and prints the
+//! answer.
 
 use anyhow::Result;
-use serde_json::json;
 
-use super::out_dir;
+use crate::app::crashpoint::{CrashpointOutcome, CrashpointSettings};
 use crate::cli::CrashpointArgs;
-use crate::experiment::crashpoint::{self, CrashPoint, Method, Search, Try};
+use crate::experiment::crashpoint::{self, CrashPoint, Method};
 use crate::fmt::format_number;
-use crate::model::error::BadInput;
-use crate::output::chart;
 use crate::output::stdout::outln;
 
-pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
-    let started = std::time::Instant::now();
-    // Numbers, durations (in seconds) or sizes (in bytes), read as `sweep --vary` reads them;
-    // counts (instances, threads, queue places, attempts...) take whole values.
-    let range = crate::experiment::vary::parse_range(&args.vary)?;
-    let key = range.key.as_str();
-    let words = crashpoint::words(args.failure.criterion);
-    if !(args.confidence > 0.0 && args.confidence < 1.0) {
-        return Err(BadInput(format!(
-            "--confidence must be between 0 and 1, got {}",
-            args.confidence
-        ))
-        .into());
-    }
-    if !(args.tolerance > 0.0 && args.tolerance.is_finite()) {
-        return Err(BadInput(format!(
-            "--tolerance must be a share above 0 (0.03 is 3% of the crash point), got {}",
-            args.tolerance
-        ))
-        .into());
-    }
-    let source = crate::app::ModelSource::new(Some(&args.model), &args.runs.sets);
-    let base = source.load()?;
-    args.failure.criterion.check(&base)?;
-    // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
-    for end in [range.lo, range.hi] {
-        let m = source.load_with(&[format!("{key}={}", format_number(end))])?;
-        crate::experiment::guard::check_run_size(&m, args.runs.allow_huge)?;
-    }
-    let dir = out_dir(&args.runs.out, &base, "crashpoint");
-    let _lock = crate::store::lock::lock(&dir)?;
-    let provenance = source.provenance()?;
-    let search = Search {
-        path: &args.model,
-        sets: &args.runs.sets,
-        key,
-        lo: range.lo,
-        hi: range.hi,
-        integer: range.whole,
+/// The search `args` ask for.
+pub(crate) fn settings(args: &CrashpointArgs) -> CrashpointSettings {
+    CrashpointSettings {
+        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.sets),
+        vary: args.vary.clone(),
         reps: args.reps,
-        seed: args.runs.seed,
+        confidence: args.confidence,
         tolerance: args.tolerance,
         max_runs: args.max_runs,
-        jobs: crate::experiment::shard::jobs(args.runs.jobs, &|_| None).0,
-        confidence: args.confidence,
-        on_try: None,
+        budget: args.budget,
         seeds: args.seeds,
-        journal: Some(&dir.join("crashpoint.partial.csv")),
         resume: args.resume,
+        runs: (&args.runs).into(),
         criterion: args.failure.criterion,
-        deadline: (args.budget).map(|b| started + std::time::Duration::from_secs_f64(b)),
-        stop: Some(crate::app::interrupt::stop_flag()),
-    };
-    crate::app::interrupt::watch(
-        format!(
-            "the finished runs are kept in {}: run the same command with --resume to continue",
-            dir.join("crashpoint.partial.csv").display()
-        ),
-        None,
-    )?;
-    // Each run as it ends, on stderr (a terminal or a CI log alike; silent with --quiet).
-    let count = std::sync::atomic::AtomicU32::new(0);
-    let show = |t: &Try| {
-        let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        eprintln!(
-            "run {n}: {key} = {} -> {}{} ({} elapsed)",
-            format_number(t.value),
-            if t.outages > 0 { "" } else { "no " },
-            words.failure,
-            crate::fmt::human_duration(started.elapsed().as_secs_f64())
-        );
-    };
-    let live = !args.quiet;
-    let search = Search {
-        on_try: live.then_some(&show as &(dyn Fn(&Try) + Sync)),
-        ..search
-    };
-    let cp = crashpoint::search(&search)?;
-    if !args.quiet && cp.runs_from_journal > 0 {
-        eprintln!(
-            "resumed: {} runs read back from the journal, {} simulated now",
-            cp.runs_from_journal, cp.runs_simulated
-        );
+        quiet: args.quiet,
     }
-    let mut doc = json!(cp);
-    doc["provenance"] = serde_json::to_value(&provenance)?;
-    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &doc)?;
-    let title = format!(
-        "{} — {} in {}",
-        base.scenario.name, words.point, cp.parameter
-    );
-    draw(&title, &cp, &dir)?;
-    let model_text = crate::store::provenance::effective_text(Some(&args.model), &args.runs.sets)?;
-    let folder = crate::report::crashpoint::CrashFolder::read(&dir)?;
-    crate::report::write(
-        &dir,
-        &crate::report::crashpoint::build(&folder, Some(&model_text)),
-    )?;
-    if !args.quiet {
-        outln!("{}", answer(&cp));
-        if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
-            outln!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
-        }
-        if cp.budget_reached {
-            outln!(
-                "stopped at --budget {}: no run started after it{} (give more time, or widen \
-                 --tolerance)",
-                crate::fmt::human_duration(args.budget.unwrap_or(0.0)),
-                if cp.max_runs_reached {
-                    "; the interval is not as tight as asked"
-                } else {
-                    ""
-                }
-            );
-        } else if cp.max_runs_reached {
-            outln!(
-                "stopped at --max-runs {}: the interval is not as tight as asked (raise \
-                 --max-runs, or widen --tolerance)",
-                args.max_runs
-            );
-        }
-        outln!(
-            "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg, report.html, report.md)",
-            dir.display()
-        );
-    }
-    Ok(())
 }
 
-/// The chart of a crash-point search (also used by `surge plot`).
-pub fn draw(title: &str, cp: &CrashPoint, dir: &std::path::Path) -> Result<()> {
-    let tries = |ts: &[Try]| -> Vec<chart::CrashTry> {
-        ts.iter()
-            .map(|t| chart::CrashTry {
-                value: t.value,
-                reps: t.reps,
-                outages: t.outages,
-            })
-            .collect()
-    };
-    let curve = cp.logistic.map(|c| move |x: f64| c.probability(x));
-    let w = cp.words();
-    let spec = chart::CrashChart {
-        title,
-        parameter: &cp.parameter,
-        points: &tries(&cp.points),
-        in_order: &tries(&cp.tries),
-        crash_point: cp.crash_point,
-        interval: cp.ci95.map(|c| (c[0], c[1])),
-        interval_name: cp.method.interval_name(cp.confidence),
-        p10: cp.p10,
-        p90: cp.p90,
-        curve: curve.as_ref().map(|c| c as &dyn Fn(f64) -> f64),
-        words: chart::CrashWords {
-            point: w.point,
-            failures: w.failures,
-            probability: w.probability,
-        },
-    };
-    chart::draw_crashpoint(
-        &spec,
-        &dir.join("crashpoint.png"),
-        &dir.join("crashpoint.svg"),
-    )
+pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
+    let s = settings(args);
+    print(&s, &crate::app::crashpoint::crashpoint(&s)?)
+}
+
+/// The answer, the 10% and 90% points, why the search stopped short, and the outputs (nothing
+/// when quiet).
+pub(crate) fn print(s: &CrashpointSettings, outcome: &CrashpointOutcome) -> Result<()> {
+    if s.quiet {
+        return Ok(());
+    }
+    let cp = &outcome.cp;
+    let words = crashpoint::words(s.criterion);
+    outln!("{}", answer(cp));
+    if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
+        outln!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
+    }
+    if cp.budget_reached {
+        outln!(
+            "stopped at --budget {}: no run started after it{} (give more time, or widen \
+             --tolerance)",
+            crate::fmt::human_duration(s.budget.unwrap_or(0.0)),
+            if cp.max_runs_reached {
+                "; the interval is not as tight as asked"
+            } else {
+                ""
+            }
+        );
+    } else if cp.max_runs_reached {
+        outln!(
+            "stopped at --max-runs {}: the interval is not as tight as asked (raise \
+             --max-runs, or widen --tolerance)",
+            s.max_runs
+        );
+    }
+    outln!(
+        "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg, report.html, report.md)",
+        outcome.dir.display()
+    );
+    Ok(())
 }
 
 /// The answer, in one line: the crash point (or SLO-breaking point) with its interval and how
@@ -291,6 +184,7 @@ fn knife_answer(cp: &CrashPoint, k: &crashpoint::KnifeEdge) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::crashpoint::Try;
 
     /// Whole values are written without decimals: the built-in night's answer as recorded in
     /// docs/ (a bracket between 10 and 11 web instances).

@@ -1,16 +1,32 @@
 //! `surge fit FILE...`: read access logs or load-test results, fit arrivals, service time and
-//! contention, and write model.toml, arrivals.csv, fit.json and fit.png/.svg.
+//! contention (`app::fit`), and print what was fitted: these are the flags and the terminal lines.
 
 use anyhow::Result;
 use std::path::PathBuf;
 
+use crate::app;
 use crate::cli::FitArgs;
-use crate::fit::{self, Options, model_toml, report};
+use crate::fit::{Options, report};
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
-use crate::store::atomic::{write_atomic, write_json};
 
 pub fn fit(args: &FitArgs) -> Result<()> {
+    let done = app::fit::fit(&settings(args)?)?;
+    if !args.quiet {
+        let fitted = &done.fit;
+        print_summary(fitted);
+        super::fit_logs::print(fitted);
+        print_population(fitted, done.round_trip_error.as_ref());
+        println!(
+            "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg, report.html, report.md)",
+            done.dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// The flags, checked and resolved: `--bucket` whole seconds, `--session-gap`, `--assets`.
+fn settings(args: &FitArgs) -> Result<app::fit::FitSettings> {
     let bucket_s = parse_duration(&args.bucket).map_err(|e| BadInput(format!("--bucket: {e}")))?;
     if bucket_s < 1.0 || bucket_s.fract() != 0.0 {
         return Err(BadInput(format!(
@@ -19,72 +35,26 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         ))
         .into());
     }
-    let opts = Options {
-        format: args.format,
-        log_format: args.log_format.clone(),
-        bucket_s,
-        endpoints: args.endpoints,
-        threads: args.threads,
-        session_gap_s: super::fit_logs::session_gap(&args.session_gap)?,
-        assets: super::fit_logs::assets(args.assets.as_deref())?,
-    };
-    let readings = fit::read_all(&args.files, &opts)?;
-    let mut fitted = report::analyse(&readings.traffic, &opts);
-    let asked = fit::logs_fit::Asked {
-        service: args.service.clone(),
-        source: args.source,
-    };
-    fit::logs_fit::complete(&mut fitted, &readings, &opts, &asked)?;
-    fit::capacity::without_times(&mut fitted);
-    let files: Vec<String> = readings
-        .traffic
-        .files
-        .iter()
-        .chain(readings.timing.iter().flat_map(|r| r.files.iter()))
-        .map(|f| format!("{} ({})", f.path.display(), f.format))
-        .collect();
-    let model = model_toml::write(&fitted, &files.join(", "), "fitted").map_err(BadInput)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("outputs/fit"));
-    std::fs::create_dir_all(&out)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
-    write_atomic(
-        &out.join("arrivals.csv"),
-        fitted.arrivals.trace_csv().as_bytes(),
-    )?;
-    super::fit_logs::write_pages(&fitted, &out)?;
-    if let Some(s) = fit::service_choice::empirical(&fitted) {
-        write_atomic(
-            &out.join(fit::service_choice::SERVICE_CSV),
-            fit::service_choice::csv(s).as_bytes(),
-        )?;
-    }
-    let round_trip = fit::roundtrip::check(&model, &out, &readings.traffic.collected);
-    if let Ok(rt) = &round_trip {
-        fitted.round_trip = Some(rt.clone());
-    }
-    write_atomic(&out.join("model.toml"), model.as_bytes())?;
-    let doc = serde_json::to_value(&fitted)?;
-    write_json(&out.join("fit.json"), &doc)?;
-    crate::output::chart::draw_fit(
-        &fitted,
-        &format!("surge fit: {}", files.join(", ")),
-        &out.join("fit.png"),
-        &out.join("fit.svg"),
-    )?;
-    crate::report::write(&out, &crate::report::fit::build(&fitted, &model, &out))?;
-    if !args.quiet {
-        print_summary(&fitted);
-        super::fit_logs::print(&fitted);
-        print_population(&fitted, round_trip.as_ref().err());
-        println!(
-            "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg, report.html, report.md)",
-            out.display()
-        );
-    }
-    Ok(())
+    Ok(app::fit::FitSettings {
+        files: args.files.clone(),
+        options: Options {
+            format: args.format,
+            log_format: args.log_format.clone(),
+            bucket_s,
+            endpoints: args.endpoints,
+            threads: args.threads,
+            session_gap_s: super::fit_logs::session_gap(&args.session_gap)?,
+            assets: super::fit_logs::assets(args.assets.as_deref())?,
+        },
+        asked: crate::fit::logs_fit::Asked {
+            service: args.service.clone(),
+            source: args.source,
+        },
+        out: args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(app::fit::DEFAULT_OUT)),
+    })
 }
 
 fn ms(s: f64) -> String {
@@ -213,9 +183,9 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
     }
     let cap = &f.capacity;
     let source = match cap.from {
-        fit::capacity::ThreadsFrom::Flag => "from --threads",
-        fit::capacity::ThreadsFrom::Data => "from the data",
-        fit::capacity::ThreadsFrom::Assumption => "ASSUMED (confirm with --threads N)",
+        crate::fit::capacity::ThreadsFrom::Flag => "from --threads",
+        crate::fit::capacity::ThreadsFrom::Data => "from the data",
+        crate::fit::capacity::ThreadsFrom::Assumption => "ASSUMED (confirm with --threads N)",
     };
     // a log without response times shows no requests in progress (its Little's law reads 0)
     let untimed = !f.files.is_empty()

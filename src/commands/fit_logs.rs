@@ -1,18 +1,13 @@
 //! `surge fit`'s flags and terminal lines for access logs: `--session-gap` and `--assets`
-//! checked, pages.csv written where the model draws pages from the counts, and what the
-//! terminal says of the service (given or ASSUMPTION), of where each figure came from, of the
+//! checked, and what the terminal says of the service (given or ASSUMPTION), of where each figure came from, of the
 //! status codes, the sessions and the source the model uses.
 //!
 //! The fitting is `fit::logs_fit`'s and `fit::sessions_fit`'s; this file only checks and prints.
-
-use anyhow::Result;
-use std::path::Path;
 
 use crate::fit::logs_fit::SourceKind;
 use crate::fit::report::Fit;
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
-use crate::store::atomic::write_atomic;
 
 /// `--session-gap`: a duration of at least 1 s.
 pub(crate) fn session_gap(text: &str) -> Result<f64, BadInput> {
@@ -32,16 +27,6 @@ pub(crate) fn assets(pattern: Option<&str>) -> Result<regex_lite::Regex, BadInpu
         Some(p) => regex_lite::Regex::new(p)
             .map_err(|e| BadInput(format!("--assets `{p}` is not a regular expression: {e}"))),
     }
-}
-
-/// pages.csv, where the model draws pages per session from the counts.
-pub(crate) fn write_pages(fit: &Fit, out: &Path) -> Result<()> {
-    if let Some(s) = &fit.logs.sessions {
-        if fit.logs.model_source.kind == SourceKind::Users && s.pages.model == "empirical" {
-            write_atomic(&out.join("pages.csv"), s.pages_csv().as_bytes())?;
-        }
-    }
-    Ok(())
 }
 
 fn ms(s: f64) -> String {

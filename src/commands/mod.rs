@@ -5,7 +5,6 @@ pub mod bench;
 pub mod check;
 mod check_closed;
 pub mod compare;
-mod compare_journal;
 pub(crate) mod confirm;
 pub mod crashpoint;
 pub mod fit;

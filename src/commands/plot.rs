@@ -101,7 +101,7 @@ fn sweep_from(dir: &Path) -> Result<()> {
 fn crashpoint_from(dir: &Path) -> Result<()> {
     let cp: CrashPoint = read_json(&dir.join("crashpoint.json"))?;
     let title = format!("crash point in {}", cp.parameter);
-    super::crashpoint::draw(&title, &cp, dir)
+    crate::output::crashpoint::draw(&title, &cp, dir)
 }
 
 /// The header, the columns and the first `clock` cell of a `timeseries.csv`.

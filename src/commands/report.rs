@@ -9,7 +9,7 @@ use anyhow::Result;
 use std::time::Instant;
 
 use super::{human_duration, out_dir};
-use crate::cli::{BoundArgs, CompareArgs, CrashpointArgs, ReportArgs, RunArgs};
+use crate::cli::{BoundArgs, ReportArgs, RunArgs};
 use crate::error::BadInput;
 use crate::experiment::sweep::Interrupted;
 use crate::metrics::run_summary::RunSummary;
@@ -33,7 +33,7 @@ struct Step {
 /// largest share of its threads at the surge peak), from 1 up to its count if the run held,
 /// from it up to three times it if the run failed; with why that tier.
 fn default_vary(model: &Model, failed: bool) -> Result<(String, f64, f64, String), String> {
-    let Some((i, why)) = super::check::bottleneck(model) else {
+    let Some((i, why)) = crate::model::offered::bottleneck(model) else {
         return Err("the model has no tier".into());
     };
     let t = &model.tiers[i];
@@ -185,41 +185,32 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             }),
             Some((reps, max_runs)) => {
                 let t1 = Instant::now();
-                let out = dir.join("crashpoint");
-                // The search reads a model file: the built-in model is written out for it.
-                let (path, sets) = match &args.model {
-                    Some(p) => (p.clone(), args.sets.clone()),
-                    None => {
-                        let p = dir.join("model.toml");
-                        crate::store::atomic::write_atomic(&p, model_text.as_bytes())?;
-                        (p, Vec::new())
-                    }
-                };
-                let result = super::crashpoint::crashpoint(&CrashpointArgs {
-                    model: path,
+                let s = crate::app::crashpoint::CrashpointSettings {
+                    source: source.clone(),
                     vary: format!("{key}={lo}..{hi}"),
                     reps,
-                    confidence: crate::cli::CONFIDENCE,
-                    tolerance: crate::cli::TOLERANCE,
+                    confidence: crate::app::crashpoint::CONFIDENCE,
+                    tolerance: crate::app::crashpoint::TOLERANCE,
                     max_runs,
                     budget: None,
                     seeds: crate::experiment::sweep::Seeds::Common,
                     resume: args.resume,
-                    runs: crate::cli::ManyRuns {
+                    runs: crate::app::ManyRuns {
                         jobs: Some(jobs),
-                        sets,
                         seed: args.seed,
-                        out: Some(out.clone()),
+                        out: Some(dir.join("crashpoint")),
                         allow_huge: false,
                     },
-                    failure: crate::cli::Failure { criterion },
+                    criterion,
                     quiet: args.quiet,
-                });
+                };
+                let result = crate::app::crashpoint::crashpoint(&s)
+                    .and_then(|o| super::crashpoint::print(&s, &o).map(|()| o));
                 let took = t1.elapsed().as_secs_f64();
                 let name = format!("crash point in {key} ({lo}..{hi})");
                 match result {
-                    Ok(()) => {
-                        let f = report::crashpoint::CrashFolder::read(&out)?;
+                    Ok(o) => {
+                        let f = o.folder;
                         steps.push(Step {
                             name,
                             result: format!(
@@ -277,41 +268,28 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         }),
         (n, Some(reps)) => {
             let t2 = Instant::now();
-            let out = dir.join("compare");
-            let path = match &args.model {
-                Some(p) => p.clone(),
-                None => dir.join("model.toml"),
-            };
-            if args.model.is_none() {
-                crate::store::atomic::write_atomic(&path, model_text.as_bytes())?;
-            }
-            super::compare::compare(&CompareArgs {
-                model: path,
+            let s = crate::app::compare::CompareSettings {
+                source: source.clone(),
                 variants: Vec::new(),
                 reps,
-                runs: crate::cli::ManyRuns {
-                    out: Some(out.clone()),
+                runs: crate::app::ManyRuns {
+                    out: Some(dir.join("compare")),
                     jobs: Some(jobs),
-                    sets: if args.model.is_some() {
-                        args.sets.clone()
-                    } else {
-                        Vec::new()
-                    },
                     seed: args.seed,
                     allow_huge: false,
                 },
                 asserts: Vec::new(),
                 resume: args.resume,
                 quiet: args.quiet,
-            })?;
+            };
+            let o = crate::app::compare::compare(&s)?;
+            super::compare::print(&s, &o)?;
             steps.push(Step {
                 name: format!("{n} variants and the baseline"),
                 result: format!("done: compare/ ({reps} replications each, common seeds)"),
                 wall_s: Some(t2.elapsed().as_secs_f64()),
             });
-            compare_report = Some(report::compare::build(
-                &report::compare::CompareFolder::read(&out)?,
-            ));
+            compare_report = Some(report::compare::build(&o.folder));
         }
     }
 

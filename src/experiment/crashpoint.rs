@@ -15,7 +15,7 @@ use crate::metrics::slo::Criterion;
 /// One value tried: in `points`, every replication run there; in `tries`, one batch of
 /// replications, in the order the search ran them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Try {
+pub(crate) struct Try {
     pub value: f64,
     pub reps: u32,
     pub outages: u32,
@@ -24,7 +24,7 @@ pub struct Try {
 
 /// How the crash point and its interval were found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Method {
+pub(crate) enum Method {
     /// A logistic curve fitted to the replications (`crate::stats::fit_crossing`): `ci95` is
     /// the profile-likelihood interval of its crossing.
     #[serde(rename = "logistic fit")]
@@ -46,7 +46,7 @@ pub enum Method {
 
 impl Method {
     /// How the interval is named in print and on the chart.
-    pub fn interval_name(self, confidence: f64) -> String {
+    pub(crate) fn interval_name(self, confidence: f64) -> String {
         match self {
             Method::LogisticFit => format!("{}% interval", (confidence * 100.0).round()),
             Method::Bracket => "bracket".to_string(),
@@ -58,20 +58,20 @@ impl Method {
 /// The fitted curve, in the parameter's units: P(outage at x) = 1 / (1 + exp(-(intercept +
 /// slope x))).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Curve {
+pub(crate) struct Curve {
     pub intercept: f64,
     pub slope: f64,
 }
 
 impl Curve {
-    pub fn probability(&self, x: f64) -> f64 {
+    pub(crate) fn probability(&self, x: f64) -> f64 {
         1.0 / (1.0 + (-(self.intercept + self.slope * x)).exp())
     }
 }
 
 /// What `crashpoint.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CrashPoint {
+pub(crate) struct CrashPoint {
     pub parameter: String,
     /// "larger crashes" or "larger saves" (with `--criterion slo`: "larger breaks the SLO" or
     /// "larger keeps the SLO").
@@ -131,12 +131,12 @@ fn criterion_or_metric<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Criteri
 
 impl CrashPoint {
     /// The words for what this search looked for.
-    pub fn words(&self) -> Words {
+    pub(crate) fn words(&self) -> Words {
         words(self.criterion)
     }
 
     /// The runs at `value`: (failures, replications).
-    pub fn at(&self, value: f64) -> (u32, u32) {
+    pub(crate) fn at(&self, value: f64) -> (u32, u32) {
         (self.points.iter())
             .find(|t| t.value == value)
             .map_or((0, 0), |t| (t.outages, t.reps))
@@ -144,7 +144,7 @@ impl CrashPoint {
 
     /// The knife edge, if the search ended on one: its value, the failures and replications
     /// there, and its neighbours on the failing and the holding side.
-    pub fn knife_edge(&self) -> Option<KnifeEdge> {
+    pub(crate) fn knife_edge(&self) -> Option<KnifeEdge> {
         let (Method::KnifeEdge, Some(x), Some([a, b])) = (self.method, self.crash_point, self.ci95)
         else {
             return None;
@@ -164,7 +164,7 @@ impl CrashPoint {
 
 /// A knife edge (`Method::KnifeEdge`) read back from a `CrashPoint`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct KnifeEdge {
+pub(crate) struct KnifeEdge {
     pub value: f64,
     pub failures: u32,
     pub reps: u32,
@@ -176,7 +176,7 @@ pub struct KnifeEdge {
 impl KnifeEdge {
     /// The share of runs failing at the value, and the half-width of its normal interval at
     /// `confidence`.
-    pub fn probability(&self, confidence: f64) -> (f64, f64) {
+    pub(crate) fn probability(&self, confidence: f64) -> (f64, f64) {
         let n = f64::from(self.reps.max(1));
         let p = f64::from(self.failures) / n;
         let z = crate::stats::normal_quantile(0.5 + confidence / 2.0);
@@ -187,7 +187,7 @@ impl KnifeEdge {
 /// How a search names what it looks for, by criterion: an outage and the crash point, or an SLO
 /// breach and the SLO-breaking point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Words {
+pub(crate) struct Words {
     /// "crash point" or "SLO-breaking point".
     pub point: &'static str,
     /// "outage" or "SLO breach".
@@ -245,7 +245,8 @@ fn default_confidence() -> f64 {
 
 /// Search settings.
 pub(crate) struct Search<'a> {
-    pub path: &'a std::path::Path,
+    /// The model's file; `None`: the built-in model.
+    pub path: Option<&'a std::path::Path>,
     pub sets: &'a [String],
     pub key: &'a str,
     pub lo: f64,

@@ -16,6 +16,7 @@ pub(crate) mod durations;
 pub(crate) mod error;
 mod limits;
 mod load;
+pub(crate) mod offered;
 pub(crate) mod overrides;
 mod population;
 pub(crate) mod schema;

@@ -4,6 +4,7 @@
 //! report pages (`report`, which draws with these charts).
 
 pub(crate) mod chart;
+pub(crate) mod crashpoint;
 pub(crate) mod points;
 pub(crate) mod stdout;
 pub(crate) mod sweep;

@@ -57,7 +57,7 @@ pub(crate) fn crash_point(s: &Search) -> Result<CrashPoint> {
             s.key, s.lo, s.hi
         )));
     }
-    let base = model::load(Some(s.path), s.sets)?;
+    let base = model::load(s.path, s.sets)?;
     let seed = s.seed.unwrap_or(base.scenario.seed);
     let plan = Plan {
         lo: s.lo,
@@ -97,7 +97,7 @@ pub(crate) fn crash_point(s: &Search) -> Result<CrashPoint> {
             None => {
                 let mut sets = s.sets.to_vec();
                 sets.push(format!("{}={}", s.key, format_number(id.value())));
-                let m = Arc::new(model::load(Some(s.path), &sets)?);
+                let m = Arc::new(model::load(s.path, &sets)?);
                 models.insert(key, m.clone());
                 m
             }

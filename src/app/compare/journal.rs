@@ -8,7 +8,7 @@
 //! must have, a summary of that seed), and runs only the others.
 //!
 //! Not here: the journal file itself (`store::journal`), running and summarising
-//! (`experiment::compare`).
+//! (`experiment::compare`), the comparison that writes and reads it (`app::compare`).
 
 use anyhow::{Result, bail};
 use std::collections::BTreeMap;
@@ -22,12 +22,13 @@ use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::model::canonical::fnv1a;
 use crate::store::journal;
+use crate::store::json::parse_json;
 
 /// The journal's columns.
-pub(crate) const HEADER: [&str; 5] = ["variant", "rep", "seed", "window_success_rate", "summary"];
+pub(super) const HEADER: [&str; 5] = ["variant", "rep", "seed", "window_success_rate", "summary"];
 
 /// The first line of the journal of this comparison.
-pub(crate) fn marker(all: &[(Variant, Model)], reps: u32, seed: u64) -> String {
+pub(super) fn marker(all: &[(Variant, Model)], reps: u32, seed: u64) -> String {
     let mut text = String::new();
     for (v, m) in all {
         text.push_str(&format!("variant {}\nmodel {}\n", v.name, m.canonical));
@@ -41,7 +42,7 @@ pub(crate) fn marker(all: &[(Variant, Model)], reps: u32, seed: u64) -> String {
 }
 
 /// One finished run as a journal row.
-pub(crate) fn row(variant: &str, rep: u32, out: &RunOutput) -> Result<Vec<String>> {
+pub(super) fn row(variant: &str, rep: u32, out: &RunOutput) -> Result<Vec<String>> {
     let rates: Vec<String> = out
         .series
         .window_success_rate
@@ -58,7 +59,7 @@ pub(crate) fn row(variant: &str, rep: u32, out: &RunOutput) -> Result<Vec<String
 }
 
 /// The runs a journal holds, each checked against this comparison; `None` without a journal.
-pub(crate) fn read(
+pub(super) fn read(
     path: &Path,
     marker: &str,
     all: &[(Variant, Model)],
@@ -133,8 +134,8 @@ fn parse(
     if s.parse::<u64>().ok() != Some(want) {
         return Err(format!("replication {r} has the seed {want}, not `{s}`"));
     }
-    let summary: Summary =
-        serde_json::from_str(summary).map_err(|e| format!("its summary is not one: {e}"))?;
+    let summary: Summary = parse_json(summary, Path::new("summary"))
+        .map_err(|e| format!("its summary is not one: {e}"))?;
     if summary.seed != want {
         return Err(format!("its summary is of the seed {}", summary.seed));
     }

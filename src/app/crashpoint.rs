@@ -1,0 +1,175 @@
+//! The crash-point search of `surge crashpoint` (and of `surge report`): where the outage
+//! probability (with the SLO criterion, the probability of breaking the SLO) crosses 0.5 as one
+//! parameter varies. [`crashpoint`] checks the settings and the model, runs the search
+//! (journaled, resumable, within a budget), and writes `crashpoint.json`, the chart and the
+//! folder's report; it returns the result. Each run is a line on stderr as it ends, unless quiet.
+//!
+//! Not here: the search itself (`experiment::crashpoint`), the chart (`output::crashpoint`), the
+//! answer lines a command prints (`commands::crashpoint`), the flags (`cli`).
+
+use anyhow::Result;
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{ManyRuns, ModelSource, out_dir};
+use crate::error::BadInput;
+use crate::experiment::crashpoint::{self, CrashPoint, Search, Try};
+use crate::experiment::sweep::Seeds;
+use crate::experiment::vary::Range;
+use crate::fmt::format_number;
+use crate::metrics::slo::Criterion;
+use crate::report::crashpoint::CrashFolder;
+
+/// The confidence of the search's interval (`surge crashpoint`'s default, and `surge report`'s).
+pub(crate) const CONFIDENCE: f64 = 0.95;
+/// The width the search stops at, as a share of the crash point (the same two defaults).
+pub(crate) const TOLERANCE: f64 = 0.03;
+
+/// A crash-point search, resolved from the flags.
+#[derive(Debug, Clone)]
+pub(crate) struct CrashpointSettings {
+    pub(crate) source: ModelSource,
+    /// The parameter and its range, `K=LO..HI` (whole values for counts).
+    pub(crate) vary: String,
+    /// Replications per value where one does not tell (see `experiment::crashpoint`).
+    pub(crate) reps: u32,
+    pub(crate) confidence: f64,
+    pub(crate) tolerance: f64,
+    /// At most this many runs in all.
+    pub(crate) max_runs: u32,
+    /// Wall-clock seconds past which no new run starts.
+    pub(crate) budget: Option<f64>,
+    pub(crate) seeds: Seeds,
+    /// Read the journal of an interrupted search back instead of starting over.
+    pub(crate) resume: bool,
+    pub(crate) runs: ManyRuns,
+    pub(crate) criterion: Criterion,
+    /// No line per run and no "resumed:" line on stderr.
+    pub(crate) quiet: bool,
+}
+
+/// What a search found and where it wrote it.
+pub(crate) struct CrashpointOutcome {
+    /// The output folder (`crashpoint.json`, the chart, the report).
+    pub(crate) dir: PathBuf,
+    /// The search's result, as written to `crashpoint.json`.
+    pub(crate) cp: CrashPoint,
+    /// The folder as read back, what its report (and a report's section) is built from.
+    pub(crate) folder: CrashFolder,
+}
+
+/// Search the crash point of `s` (see the module's comment).
+pub(crate) fn crashpoint(s: &CrashpointSettings) -> Result<CrashpointOutcome> {
+    let started = Instant::now();
+    let range = check(s)?;
+    let base = s.source.load()?;
+    s.criterion.check(&base)?;
+    // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
+    for end in [range.lo, range.hi] {
+        let m = (s.source).load_with(&[format!("{}={}", range.key, format_number(end))])?;
+        crate::experiment::guard::check_run_size(&m, s.runs.allow_huge)?;
+    }
+    let dir = out_dir(&s.runs.out, &base, "crashpoint");
+    let _lock = crate::store::lock::lock(&dir)?;
+    let provenance = s.source.provenance()?;
+    let cp = search(s, &range, &dir, started)?;
+    let mut doc = json!(cp);
+    doc["provenance"] = serde_json::to_value(&provenance)?;
+    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &doc)?;
+    let words = crashpoint::words(s.criterion);
+    let title = format!(
+        "{} — {} in {}",
+        base.scenario.name, words.point, cp.parameter
+    );
+    crate::output::crashpoint::draw(&title, &cp, &dir)?;
+    let model_text = s.source.text()?;
+    let folder = CrashFolder::read(&dir)?;
+    crate::report::write(
+        &dir,
+        &crate::report::crashpoint::build(&folder, Some(&model_text)),
+    )?;
+    Ok(CrashpointOutcome { dir, cp, folder })
+}
+
+/// The range of `--vary`, with the confidence and tolerance checked.
+fn check(s: &CrashpointSettings) -> Result<Range> {
+    // Numbers, durations (in seconds) or sizes (in bytes), read as `sweep --vary` reads them;
+    // counts (instances, threads, queue places, attempts...) take whole values.
+    let range = crate::experiment::vary::parse_range(&s.vary)?;
+    if !(s.confidence > 0.0 && s.confidence < 1.0) {
+        return Err(BadInput(format!(
+            "--confidence must be between 0 and 1, got {}",
+            s.confidence
+        ))
+        .into());
+    }
+    if !(s.tolerance > 0.0 && s.tolerance.is_finite()) {
+        return Err(BadInput(format!(
+            "--tolerance must be a share above 0 (0.03 is 3% of the crash point), got {}",
+            s.tolerance
+        ))
+        .into());
+    }
+    Ok(range)
+}
+
+/// The search itself, journaled in `dir`, each run a line on stderr unless quiet.
+fn search(
+    s: &CrashpointSettings,
+    range: &Range,
+    dir: &std::path::Path,
+    started: Instant,
+) -> Result<CrashPoint> {
+    let key = range.key.as_str();
+    let words = crashpoint::words(s.criterion);
+    let journal = dir.join("crashpoint.partial.csv");
+    crate::app::interrupt::watch(
+        format!(
+            "the finished runs are kept in {}: run the same command with --resume to continue",
+            journal.display()
+        ),
+        None,
+    )?;
+    // Each run as it ends, on stderr (a terminal or a CI log alike; silent when quiet).
+    let count = AtomicU32::new(0);
+    let show = |t: &Try| {
+        let n = count.fetch_add(1, Ordering::Relaxed) + 1;
+        eprintln!(
+            "run {n}: {key} = {} -> {}{} ({} elapsed)",
+            format_number(t.value),
+            if t.outages > 0 { "" } else { "no " },
+            words.failure,
+            crate::fmt::human_duration(started.elapsed().as_secs_f64())
+        );
+    };
+    let cp = crashpoint::search(&Search {
+        path: s.source.file.as_deref(),
+        sets: &s.source.sets,
+        key,
+        lo: range.lo,
+        hi: range.hi,
+        integer: range.whole,
+        reps: s.reps,
+        seed: s.runs.seed,
+        tolerance: s.tolerance,
+        max_runs: s.max_runs,
+        jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
+        confidence: s.confidence,
+        on_try: (!s.quiet).then_some(&show as &(dyn Fn(&Try) + Sync)),
+        seeds: s.seeds,
+        journal: Some(&journal),
+        resume: s.resume,
+        criterion: s.criterion,
+        deadline: (s.budget).map(|b| started + Duration::from_secs_f64(b)),
+        stop: Some(crate::app::interrupt::stop_flag()),
+    })?;
+    if !s.quiet && cp.runs_from_journal > 0 {
+        eprintln!(
+            "resumed: {} runs read back from the journal, {} simulated now",
+            cp.runs_from_journal, cp.runs_simulated
+        );
+    }
+    Ok(cp)
+}
