@@ -104,6 +104,15 @@ pub(crate) fn plus_minus(mean: String, half: f64, fmt: &dyn Fn(f64) -> String) -
     }
 }
 
+/// A share as a percentage with one decimal, "<0.1%" for a share too small to show.
+pub(crate) fn pct(x: f64) -> String {
+    if x > 0.0 && x < 0.001 {
+        "<0.1%".into()
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
 /// A size in bytes for people: 512 bytes, 45 KiB, 1.3 GiB, 121 GiB.
 pub(crate) fn human_bytes(x: f64) -> String {
     let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];

@@ -10,7 +10,6 @@ pub mod fit;
 pub(crate) mod fit_logs;
 pub(crate) mod levels;
 pub mod merge;
-pub(crate) mod outage_line;
 pub mod plot;
 pub mod report;
 pub mod run;

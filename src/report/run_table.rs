@@ -5,8 +5,9 @@
 use super::Table;
 use super::levels;
 use super::mean::Mean;
-use super::run::{View, down_at_end};
-use crate::fmt::{human_count, human_duration};
+use super::run::View;
+use super::story::down_at_end;
+use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{SummaryCi, SummaryMeans};
 
 pub(super) type Fmt = fn(f64) -> String;
@@ -71,14 +72,6 @@ pub(super) fn row(label: &str, (mean, ci): (Pick, PickCi), f: Fmt, meaning: &str
         f,
         meaning: meaning.to_string(),
         downtime: false,
-    }
-}
-
-pub(super) fn pct(x: f64) -> String {
-    if x > 0.0 && x < 0.001 {
-        "<0.1%".into()
-    } else {
-        format!("{:.1}%", 100.0 * x)
     }
 }
 
