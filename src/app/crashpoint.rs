@@ -21,10 +21,8 @@ use crate::fmt::format_number;
 use crate::metrics::slo::Criterion;
 use crate::report::crashpoint::CrashFolder;
 
-/// The confidence of the search's interval (`surge crashpoint`'s default, and `surge report`'s).
-pub(crate) const CONFIDENCE: f64 = 0.95;
-/// The width the search stops at, as a share of the crash point (the same two defaults).
-pub(crate) const TOLERANCE: f64 = 0.03;
+/// The search's defaults, written once in `experiment::crashpoint`.
+pub(crate) use crate::experiment::crashpoint::{CONFIDENCE, MAX_RUNS, REPS, TOLERANCE};
 
 /// A crash-point search, resolved from the flags.
 #[derive(Debug, Clone)]
