@@ -6,7 +6,7 @@
 //! DIR/out --quiet` (or `surge check MODEL`) in a fresh temporary folder. `valid_base_model_runs`
 //! is the positive control: without it a broken `BASE` would make every case "pass".
 
-use crate::common::{surge, write_file};
+use crate::common::{FORBIDDEN, refusal_problems, surge, write_file};
 use std::path::Path;
 
 /// A small valid model (line numbers matter: the cases below expect positions in it).
@@ -92,9 +92,6 @@ use cases::CASES;
 /// The model file's name in each case's temporary folder (neutral, so no fragment matches it).
 const MODEL_FILE: &str = "model.toml";
 
-/// Markers of a crash or of internals leaking into a message for people.
-const FORBIDDEN: &[&str] = &["panicked", "backtrace", "struct Raw", "RUST_BACKTRACE"];
-
 /// The model text of a case.
 fn model_text(edits: &[(&str, &str)]) -> Result<String, String> {
     let mut text = BASE.to_string();
@@ -161,41 +158,16 @@ fn run_case(case: &Case) -> Result<(), String> {
     cmd.args(case.args);
     let output = cmd.output().map_err(|e| format!("cannot run surge: {e}"))?;
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let stdout = String::from_utf8_lossy(&output.stdout);
     let shown = file.display().to_string();
-
-    let mut problems = Vec::new();
-    if output.status.code() != Some(2) {
-        problems.push(format!("exit code {:?}, expected 2", output.status.code()));
-    }
-    if !stderr.starts_with("error: ") {
-        problems.push("stderr does not start with `error: `".to_string());
-    }
-    if !stderr.ends_with('\n') || stderr.trim_end_matches('\n').contains('\n') {
-        problems.push("stderr is not exactly one line".to_string());
-    }
-    if !stderr.contains(&shown) {
-        problems.push(format!("stderr does not name the model file {shown}"));
-    }
     // Match fragments against the message with the paths taken out, so that a fragment cannot
     // match by chance inside the temporary folder's name.
     let dir_shown = dir.path().display().to_string();
     let message = stderr
         .replace(&shown, "{file}")
         .replace(&dir_shown, "{dir}");
-    for fragment in case.expect {
-        if !message.contains(fragment) {
-            problems.push(format!("stderr lacks `{fragment}`"));
-        }
-    }
-    let lower = message.to_lowercase();
-    for bad in FORBIDDEN {
-        if lower.contains(&bad.to_lowercase()) {
-            problems.push(format!("stderr contains `{bad}`"));
-        }
-    }
-    if !stdout.is_empty() {
-        problems.push(format!("stdout is not empty: {stdout:?}"));
+    let mut problems = refusal_problems(&output, &shown, &message, case.expect);
+    if !stderr.ends_with('\n') || stderr.trim_end_matches('\n').contains('\n') {
+        problems.push("stderr is not exactly one line".to_string());
     }
     let written = listing(&out);
     if !written.is_empty() {

@@ -32,9 +32,7 @@ pub fn stderr(o: &std::process::Output) -> String {
 
 /// Bad input: exit code 2, no panic, and a message holding every fragment.
 pub fn assert_bad_input(o: &std::process::Output, fragments: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
+    let err = refused(o, "");
     for f in fragments {
         assert!(err.contains(f), "`{f}` not in: {err}");
     }
@@ -432,10 +430,54 @@ pub(crate) fn run_text(model: &str, args: &[&str]) -> (tempfile::TempDir, String
     (dir, String::from_utf8(out.stdout).unwrap())
 }
 
-/// The command was refused as bad input (exit code 2; `what` says which case, may be empty):
-/// its stderr, for the caller's own checks on the message.
+/// The command was refused as bad input (exit code 2, no panic; `what` says which case, may be
+/// empty): its stderr, for the caller's own checks on the message.
 pub(crate) fn refused(o: &std::process::Output, what: &str) -> String {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+    assert!(!err.contains("panicked"), "{what}: {err}");
     err
+}
+
+/// What a bad-input corpus would have said: stderr and stdout must not hold these (a panic, a
+/// backtrace, a Rust type's name).
+pub(crate) const FORBIDDEN: &[&str] = &["panicked", "backtrace", "struct Raw", "RUST_BACKTRACE"];
+
+/// What is wrong with a refusal, as the bad-input corpora list it (empty when nothing): exit
+/// code not 2, stderr not opening with `error: `, the file `file` not named, a fragment of
+/// `expect` missing from `message` (stderr, perhaps with paths taken out), a `FORBIDDEN` word,
+/// anything on stdout.
+pub(crate) fn refusal_problems(
+    o: &std::process::Output,
+    file: &str,
+    message: &str,
+    expect: &[&str],
+) -> Vec<String> {
+    let err = stderr(o);
+    let mut problems = Vec::new();
+    if o.status.code() != Some(2) {
+        problems.push(format!("exit code {:?}, expected 2", o.status.code()));
+    }
+    if !err.starts_with("error: ") {
+        problems.push("stderr does not start with `error: `".to_string());
+    }
+    if !err.contains(file) {
+        problems.push(format!("stderr does not name the file {file}"));
+    }
+    for fragment in expect {
+        if !message.contains(fragment) {
+            problems.push(format!("stderr lacks `{fragment}`"));
+        }
+    }
+    let lower = message.to_lowercase();
+    for bad in FORBIDDEN {
+        if lower.contains(&bad.to_lowercase()) {
+            problems.push(format!("stderr contains `{bad}`"));
+        }
+    }
+    if !o.stdout.is_empty() {
+        let out = String::from_utf8_lossy(&o.stdout);
+        problems.push(format!("stdout is not empty: {out:?}"));
+    }
+    problems
 }
