@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-use crate::app::crashpoint::{CONFIDENCE, TOLERANCE};
+use crate::app::crashpoint::{CONFIDENCE, MAX_RUNS, REPS, TOLERANCE};
 use crate::experiment::sweep::Seeds;
 
 #[derive(Debug, Parser)]
@@ -100,7 +100,7 @@ pub struct CompareArgs {
     #[arg(long = "variant", value_name = "NAME:K=V,...")]
     pub variants: Vec<String>,
     /// Replications of each variant (the same seeds for every variant, as `surge run --reps N`).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, default_value_t = crate::app::compare::REPS, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
     #[command(flatten)]
     pub runs: ManyRuns,
@@ -214,7 +214,7 @@ pub struct CrashpointArgs {
     /// Replications at each end when one each does not tell the direction, and replications added
     /// per value near the crossing while a logistic fit is too wide (the bracket takes one per
     /// value, its two final values enough to tell each from 0.5 at the confidence).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    #[arg(long, default_value_t = REPS, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub reps: u32,
     /// Confidence of the crash point's interval.
     #[arg(long, default_value_t = CONFIDENCE)]
@@ -223,7 +223,7 @@ pub struct CrashpointArgs {
     #[arg(long, default_value_t = TOLERANCE)]
     pub tolerance: f64,
     /// At most this many runs in all.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = MAX_RUNS)]
     pub max_runs: u32,
     /// Wall-clock time for the search (e.g. 20m, 1h): past it no new run is started; the runs
     /// already asked for end, and the answer is the best so far, as at --max-runs, and says so.

@@ -104,6 +104,15 @@ pub(crate) fn plus_minus(mean: String, half: f64, fmt: &dyn Fn(f64) -> String) -
     }
 }
 
+/// A share as a percentage with one decimal, "<0.1%" for a share too small to show.
+pub(crate) fn pct(x: f64) -> String {
+    if x > 0.0 && x < 0.001 {
+        "<0.1%".into()
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
 /// A size in bytes for people: 512 bytes, 45 KiB, 1.3 GiB, 121 GiB.
 pub(crate) fn human_bytes(x: f64) -> String {
     let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -120,6 +129,15 @@ pub(crate) fn human_bytes(x: f64) -> String {
     }
 }
 
+/// A big number for people, two significant figures: 5e9 -> "5.0e9", 1.44e9 -> "1.4e9".
+pub(crate) fn sci(x: f64) -> String {
+    if !x.is_finite() {
+        return "infinitely many".into();
+    }
+    let e = x.abs().max(1.0).log10().floor() as i32;
+    format!("{:.1}e{e}", x / 10f64.powi(e))
+}
+
 /// A number written without noise: 12, 0.25, 1.3333333.
 pub fn format_number(x: f64) -> String {
     let s = format!("{:.9}", x);
@@ -130,6 +148,13 @@ pub fn format_number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn big_numbers() {
+        assert_eq!(sci(5e9), "5.0e9");
+        assert_eq!(sci(1.44e9), "1.4e9");
+        assert_eq!(sci(f64::INFINITY), "infinitely many");
+    }
 
     #[test]
     fn exact_durations() {

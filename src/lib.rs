@@ -1,12 +1,15 @@
 //! surge: a discrete-event capacity simulator for web services under traffic surges.
 //!
 //! The crate is a library with a thin binary (`src/main.rs`) so that tests and benchmarks can
-//! drive each part directly. One folder per concern:
-//! `engine` (events, clock, random streams; knows nothing of web servers), `model` (the TOML
-//! model), `system` (the simulated site), `metrics` (time series, histograms, outages),
-//! `experiment` (runs, replications), `analytic` (exact queueing results), `store` (atomic
-//! writes, locks, journals, provenance), `output` (CSV files and charts), `report` (report.html
-//! and report.md, `--assert` checks), `bench` (the benchmark workloads) and `cli` (commands).
+//! drive each part directly. One folder per concern: `error`, `fmt`, `stats` (bad input, numbers
+//! for people, statistics), `engine` (events, clock, random streams; knows nothing of web
+//! servers), `model` (the TOML model), `metrics` (time series, histograms, outages, summaries),
+//! `system` (the simulated site), `analytic` (exact queueing results), `store` (atomic writes,
+//! locks, journals, provenance, typed reads), `experiment` (runs, replications, sweeps, compare,
+//! the crash-point search), `fit` (logs and load tests to a model), `output` (CSV files and
+//! charts), `report` (report.html and report.md, `--assert` checks), `app` (the service layer:
+//! settings in, typed outcome out), `commands` and `cli` (flags and printing), `bench` (the
+//! benchmark workloads).
 //! The layers between them, and the test that keeps them, are in `tests/it/layers.rs`.
 
 #![deny(unreachable_pub)]

@@ -27,6 +27,9 @@ use crate::report::assert::Outcome;
 use crate::report::compare::{CompareFolder, VariantCheck};
 use crate::store::journal as store_journal;
 
+/// Replications of each variant when none are asked for (`surge compare --reps`).
+pub(crate) const REPS: u32 = 10;
+
 /// A comparison, resolved from the flags.
 #[derive(Debug, Clone)]
 pub(crate) struct CompareSettings {

@@ -8,7 +8,6 @@
 //! answer lines a command prints (`commands::crashpoint`), the flags (`cli`).
 
 use anyhow::Result;
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -22,10 +21,8 @@ use crate::fmt::format_number;
 use crate::metrics::slo::Criterion;
 use crate::report::crashpoint::CrashFolder;
 
-/// The confidence of the search's interval (`surge crashpoint`'s default, and `surge report`'s).
-pub(crate) const CONFIDENCE: f64 = 0.95;
-/// The width the search stops at, as a share of the crash point (the same two defaults).
-pub(crate) const TOLERANCE: f64 = 0.03;
+/// The search's defaults, written once in `experiment::crashpoint`.
+pub(crate) use crate::experiment::crashpoint::{CONFIDENCE, MAX_RUNS, REPS, TOLERANCE};
 
 /// A crash-point search, resolved from the flags.
 #[derive(Debug, Clone)]
@@ -75,9 +72,11 @@ pub(crate) fn crashpoint(s: &CrashpointSettings) -> Result<CrashpointOutcome> {
     let _lock = crate::store::lock::lock(&dir)?;
     let provenance = s.source.provenance()?;
     let cp = search(s, &range, &dir, started)?;
-    let mut doc = json!(cp);
-    doc["provenance"] = serde_json::to_value(&provenance)?;
-    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &doc)?;
+    let doc = crate::store::json::Documented {
+        doc: &cp,
+        provenance: Some(provenance),
+    };
+    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &serde_json::to_value(doc)?)?;
     let words = crashpoint::words(s.criterion);
     let title = format!(
         "{} — {} in {}",

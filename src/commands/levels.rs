@@ -5,19 +5,10 @@
 //! line, from the means over replications (`metrics::replicated`). Not here: the requests line,
 //! the SLO line and the outage lines (`run`), which say their own level.
 
-use crate::fmt::human_count;
+use crate::fmt::{human_count, pct};
 use crate::metrics::replicated::Replicated;
 use crate::metrics::table;
 use crate::model::{Model, SourceKind};
-
-/// A share as a percentage, "<0.1%" for a share too small to show.
-fn pct(x: f64) -> String {
-    if x > 0.0 && x < 0.001 {
-        "<0.1%".into()
-    } else {
-        format!("{:.1}%", 100.0 * x)
-    }
-}
 
 /// Whether the model has a users source (and so a user level).
 pub(crate) fn has_users(model: &Model) -> bool {

@@ -1,5 +1,6 @@
-//! One file per command: each reads its arguments, calls the experiment and output modules,
-//! and prints what a planner needs to see.
+//! One file per command: each resolves its arguments into the settings of `app` (the service
+//! layer, which does the work and returns a typed outcome) and prints what a planner needs to
+//! see. `check`, `plot` and `bench` still do their (small) work here.
 
 pub mod bench;
 pub mod check;
@@ -10,7 +11,6 @@ pub mod fit;
 pub(crate) mod fit_logs;
 pub(crate) mod levels;
 pub mod merge;
-pub(crate) mod outage_line;
 pub mod plot;
 pub mod report;
 pub mod run;

@@ -5,14 +5,17 @@
 
 use anyhow::Result;
 
-use super::{human_count, human_duration, levels, outage_line};
+use super::{human_count, human_duration, levels};
 use crate::app::{self, ModelSource, run::RunSettings};
 use crate::cli::RunArgs;
 use crate::experiment::RunOutput;
+use crate::fmt::pct;
 use crate::metrics::replicated::Replicated;
+use crate::metrics::run_summary::RunSummary;
 use crate::model::Model;
 use crate::output::chart;
 use crate::report::simulated::Simulated;
+use crate::report::story::{Level, Medium, story};
 use crate::stats::mean_ci95;
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -28,7 +31,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
 pub(crate) fn tell(done: &app::run::RunOutcome) -> Result<()> {
     say(&format!(
         "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg, report.html, report.md)\n",
-        report(&done.model, &done.outs),
+        report(&done.model, &done.summary, &done.outs),
         done.dir.display()
     ))
 }
@@ -65,17 +68,9 @@ pub fn say_verdict(checks: &[crate::report::assert::Outcome]) -> Result<()> {
     }
 }
 
-fn pct(x: f64) -> String {
-    if x > 0.0 && x < 0.001 {
-        "<0.1%".into()
-    } else {
-        format!("{:.1}%", 100.0 * x)
-    }
-}
-
 /// The human summary printed after a run: means and 95% intervals over the replications
-/// (`metrics::replicated`).
-pub fn report(model: &Model, outs: &[RunOutput]) -> String {
+/// (`metrics::replicated`), then the outage lines (`report::story`) over the typed summary.
+fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
     let mut s = String::new();
     let n = outs.len();
     let runs: Vec<_> = outs
@@ -97,8 +92,7 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
         Some(_) => chart::clock_label(t, sc.start_clock_s),
         None => format!("t = {}", human_duration(t)),
     };
-    let runs: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
-    let span = Simulated::of(model, &runs);
+    let span = Simulated::of(model, &summary.runs());
     s.push_str(&format!(
         "{}: {}{}, {} events in {:.2} s{} ({:.1} M events/s)\n",
         sc.name,
@@ -181,14 +175,44 @@ pub fn report(model: &Model, outs: &[RunOutput]) -> String {
         ));
     }
     s.push_str(&slo_line(model, outs));
-    let mut levels = vec![outage_line::Level::Requests, outage_line::Level::Calls];
-    if levels::has_users(model) {
-        levels.push(outage_line::Level::Users);
-    }
-    for level in levels {
-        s.push_str(&outage_line::story(model, outs, &span, &label, level));
-    }
+    s.push_str(&outage_lines(model, (summary, outs), &span, &label));
     s
+}
+
+/// The outage lines, one per level (requests, calls, and users where the model has them), told
+/// over the typed summary with the users on the site read from the replications' time series.
+fn outage_lines(
+    model: &Model,
+    (summary, outs): (&RunSummary, &[RunOutput]),
+    span: &Simulated,
+    label: &dyn Fn(f64) -> String,
+) -> String {
+    let mut levels = vec![Level::Requests, Level::Calls];
+    if levels::has_users(model) {
+        levels.push(Level::Users);
+    }
+    let users_at = |r: usize, crash: f64| users_at(&outs[r], crash);
+    let medium = Medium::Terminal {
+        model,
+        span,
+        users_at: &users_at,
+    };
+    let runs = summary.runs();
+    (levels.into_iter())
+        .map(|level| story(&runs, level, label, &medium))
+        .collect()
+}
+
+/// Users on the site as a replication went down at `crash`: the most in the quarter hour before
+/// the crash (once errors begin, users leave fast).
+fn users_at(out: &RunOutput, crash: f64) -> f64 {
+    let series = &out.series;
+    if series.is_empty() {
+        return 0.0;
+    }
+    let b = ((crash / series.bucket_s) as usize).min(series.len() - 1);
+    let from = b.saturating_sub((900.0 / series.bucket_s).ceil() as usize);
+    series.users[from..=b].iter().copied().fold(0.0, f64::max)
 }
 
 /// A tier's instances: the count where it stayed at the model's, else the range over the

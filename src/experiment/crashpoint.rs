@@ -240,8 +240,16 @@ pub(crate) fn words(criterion: Criterion) -> Words {
 }
 
 fn default_confidence() -> f64 {
-    0.95
+    CONFIDENCE
 }
+
+/// The search's defaults (`surge crashpoint`'s, `surge report`'s and the benchmark's), written
+/// once: the confidence of its interval, the width it stops at as a share of the crash point,
+/// the replications per value, and the most runs in all.
+pub(crate) const CONFIDENCE: f64 = 0.95;
+pub(crate) const TOLERANCE: f64 = 0.03;
+pub(crate) const REPS: u32 = 10;
+pub(crate) const MAX_RUNS: u32 = 2000;
 
 /// Search settings.
 pub(crate) struct Search<'a> {

@@ -15,6 +15,7 @@
 
 use std::path::Path;
 
+use crate::fmt::sci;
 use crate::metrics::Summary;
 pub use crate::metrics::summary::EndedBy;
 use crate::model::{Model, ModelError, Place, SourceKind};
@@ -271,15 +272,6 @@ fn try_variants_and_grid(text: &str, base: &Path) {
         }
         _ => {}
     }
-}
-
-/// A big number for people: 5e9 -> "5.0e9".
-fn sci(x: f64) -> String {
-    if !x.is_finite() {
-        return "infinitely many".into();
-    }
-    let e = x.abs().max(1.0).log10().floor() as i32;
-    format!("{:.1}e{e}", x / 10f64.powi(e))
 }
 
 #[cfg(test)]

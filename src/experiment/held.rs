@@ -13,6 +13,7 @@
 //!
 //! Not here: the event-count guard (`guard`), which this one runs beside.
 
+use crate::fmt::sci;
 use crate::model::schema::Discipline;
 use crate::model::{Model, ModelError, Place, SourceKind, Tier};
 
@@ -155,12 +156,6 @@ fn round3(x: f64) -> f64 {
     }
     let e = x.abs().log10().floor() as i32 - 2;
     (x / 10f64.powi(e)).round() * 10f64.powi(e)
-}
-
-/// A big number for people: 1.44e9 -> "1.4e9".
-fn sci(x: f64) -> String {
-    let e = x.abs().max(1.0).log10().floor() as i32;
-    format!("{:.1}e{e}", x / 10f64.powi(e))
 }
 
 #[cfg(test)]

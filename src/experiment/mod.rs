@@ -189,13 +189,16 @@ fn summarise(
     };
     let tiers = tier_summaries(model, world, span_s);
     let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, until_s);
+    // The same analysis at the call and the user levels.
+    let detect =
+        |rates: &[f64]| outage::detect_in(&m.series, rates, &model.slo, sc.warmup_s, until_s);
     let calls = CallCounts {
         made: t.first_attempts + t.calls_unsent,
         succeeded: t.succeeded,
         lost: t.calls_lost,
         success_rate: (t.succeeded + t.calls_lost > 0)
             .then(|| t.succeeded as f64 / (t.succeeded + t.calls_lost) as f64),
-        outage: outage::detect_calls(&m.series, &model.slo, sc.warmup_s, until_s),
+        outage: detect(&m.series.window_call_success_rate),
     };
     let has_users = (model.sources.iter()).any(|s| s.kind == crate::model::SourceKind::Users);
     let room = world.room_summary(span_s);
@@ -212,7 +215,7 @@ fn summarise(
             lost,
             success_rate: (s.completed + lost > 0)
                 .then(|| s.completed as f64 / (s.completed + lost) as f64),
-            outage: outage::detect_users(&m.series, &model.slo, sc.warmup_s, until_s),
+            outage: detect(&m.series.window_user_success_rate),
         }
     });
     let mut summary = Summary {

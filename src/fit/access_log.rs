@@ -476,7 +476,8 @@ impl LineParser for AccessLog {
         let ok = status.is_none_or(|s| s < 400);
         let label = path.unwrap_or("(all)");
         let visit = self.visit(client, agent, status, target);
-        to.push_visit(label, start, time.unwrap_or(f64::NAN), ok, f32::NAN, visit);
+        to.push(label, start, time.unwrap_or(f64::NAN), ok, f32::NAN)
+            .visit = visit;
         Ok(())
     }
 }

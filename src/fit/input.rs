@@ -73,7 +73,8 @@ impl<'a> Requests<'a> {
     }
 
     /// A request of the endpoint `label`: started at `start_s`, answered (or failed) after
-    /// `time_s`, with `concurrency` in flight where the format records it (else NaN).
+    /// `time_s`, with `concurrency` in flight where the format records it (else NaN). Its record
+    /// is returned, for a reader that knows who asked (an access log sets its `visit`).
     pub(crate) fn push(
         &mut self,
         label: &str,
@@ -81,20 +82,7 @@ impl<'a> Requests<'a> {
         time_s: f64,
         ok: bool,
         concurrency: f32,
-    ) {
-        self.push_visit(label, start_s, time_s, ok, concurrency, Default::default());
-    }
-
-    /// A request as [`Requests::push`], with who asked (an access log's client, status, asset).
-    pub(crate) fn push_visit(
-        &mut self,
-        label: &str,
-        start_s: f64,
-        time_s: f64,
-        ok: bool,
-        concurrency: f32,
-        visit: super::sessions::Visit,
-    ) {
+    ) -> &mut Record {
         let endpoint = self.endpoints.id(label);
         self.records.push(Record {
             start_s,
@@ -102,8 +90,10 @@ impl<'a> Requests<'a> {
             ok,
             endpoint,
             concurrency,
-            visit,
+            visit: Default::default(),
         });
+        let last = self.records.len() - 1;
+        &mut self.records[last]
     }
 }
 

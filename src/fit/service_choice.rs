@@ -4,7 +4,7 @@
 //! a bimodal or otherwise odd distribution (a warm-up of slow responses, then fast ones) that no
 //! candidate follows would make the model miss the data it came from.
 //!
-//! It decides and writes the samples; `model_toml` writes the line, `commands::fit` the file.
+//! It decides and writes the samples; `model_toml` writes the line, `app::fit` the file.
 
 use serde::{Deserialize, Serialize};
 

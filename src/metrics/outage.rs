@@ -66,46 +66,14 @@ pub(crate) fn detect(series: &TimeSeries, slo: &Slo, warmup_s: f64, duration_s: 
     )
 }
 
-/// The same analysis at the call level (`window_call_success_rate`: calls that succeeded over
-/// the calls that ended, a call being a request and its retries or a page and its refreshes):
-/// a window is down when fewer than `slo.outage_below` of its calls succeeded, and the site
-/// has recovered once the call success rate meets `slo.success_rate` (and the p95 latency its
-/// target) for `slo.stable`.
-pub(crate) fn detect_calls(
-    series: &TimeSeries,
-    slo: &Slo,
-    warmup_s: f64,
-    duration_s: f64,
-) -> Outage {
-    detect_in(
-        series,
-        &series.window_call_success_rate,
-        slo,
-        warmup_s,
-        duration_s,
-    )
-}
-
-/// The same analysis at the user level (`window_user_success_rate`: sessions that got every
-/// page over the sessions that ended, those turned away or out of patience at the waiting room
-/// among the lost).
-pub(crate) fn detect_users(
-    series: &TimeSeries,
-    slo: &Slo,
-    warmup_s: f64,
-    duration_s: f64,
-) -> Outage {
-    detect_in(
-        series,
-        &series.window_user_success_rate,
-        slo,
-        warmup_s,
-        duration_s,
-    )
-}
-
-/// The analysis over `rates`, one window success rate per bucket.
-fn detect_in(
+/// The analysis over `rates`, one window success rate per bucket: at the call level
+/// (`window_call_success_rate`: calls that succeeded over the calls that ended, a call being a
+/// request and its retries or a page and its refreshes), a window is down when fewer than
+/// `slo.outage_below` of its calls succeeded, and the site has recovered once the call success
+/// rate meets `slo.success_rate` (and the p95 latency its target) for `slo.stable`; at the user
+/// level (`window_user_success_rate`), the same with sessions that got every page over the
+/// sessions that ended, those turned away or out of patience at the waiting room among the lost.
+pub(crate) fn detect_in(
     series: &TimeSeries,
     rates: &[f64],
     slo: &Slo,

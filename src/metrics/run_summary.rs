@@ -77,6 +77,14 @@ impl RunSummary {
         }
     }
 
+    /// The summary of every replication: the document's own for one run.
+    pub(crate) fn runs(&self) -> Vec<&Summary> {
+        match self {
+            RunSummary::One(one) => vec![one],
+            RunSummary::Mean(m) => m.replications.iter().collect(),
+        }
+    }
+
     /// Replications run.
     pub(crate) fn reps(&self) -> usize {
         match self {

@@ -62,7 +62,7 @@ pub struct CallCounts {
     /// `succeeded` / (`succeeded` + `lost`): the share of the calls that ended that succeeded;
     /// `None` when none ended.
     pub success_rate: Option<f64>,
-    /// The outage analysis on the calls' window success rate (`outage::detect_calls`).
+    /// The outage analysis on the calls' window success rate (`outage::detect_in`).
     pub outage: Outage,
 }
 
@@ -86,7 +86,7 @@ pub struct SessionCounts {
     /// `completed` / (`completed` + `lost`): the share of the sessions that ended that got every
     /// page; `None` when none ended.
     pub success_rate: Option<f64>,
-    /// The outage analysis on the sessions' window success rate (`outage::detect_users`).
+    /// The outage analysis on the sessions' window success rate (`outage::detect_in`).
     #[serde(default)]
     pub outage: Outage,
 }

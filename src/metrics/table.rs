@@ -112,6 +112,32 @@ fn count(n: u64) -> Option<f64> {
     Some(n as f64)
 }
 
+/// The mean of a count of the summary, `$group.$field`, which is also its key: e.g.
+/// `counted!(requests.failed, "requests failed", "requests")`.
+macro_rules! counted {
+    ($group:ident . $field:ident, $label:expr, $unit:expr) => {
+        mean(
+            concat!(stringify!($group), ".", stringify!($field)),
+            $label,
+            $unit,
+            |r| count(r.summary.$group.$field),
+        )
+    };
+}
+
+/// A metric of the waiting room, `waiting_room.$field`, read through `$read` (`count` for a
+/// count, `Some` for a mean, `std::convert::identity` for a value it may lack).
+macro_rules! in_room {
+    ($field:ident, $label:expr, $unit:expr, $read:expr) => {
+        room(
+            concat!("waiting_room.", stringify!($field)),
+            $label,
+            $unit,
+            |r| of_room(r, |w| $read(w.$field)),
+        )
+    };
+}
+
 /// What the table reads of one run.
 #[derive(Debug, Clone, Copy)]
 pub struct Run<'a> {
@@ -222,47 +248,22 @@ pub(crate) const BEFORE_TIERS: &[Metric] = &[
         "users",
         |r| Some(r.summary.peak_concurrent_users),
     ),
-    mean("requests.failed", "requests failed", "requests", |r| {
-        count(r.summary.requests.failed)
-    }),
-    mean(
-        "requests.first_attempts",
-        "first attempts",
-        "requests",
-        |r| count(r.summary.requests.first_attempts),
-    ),
-    mean(
-        "requests.in_flight",
+    counted!(requests.failed, "requests failed", "requests"),
+    counted!(requests.first_attempts, "first attempts", "requests"),
+    counted!(
+        requests.in_flight,
         "requests in flight at the end",
-        "requests",
-        |r| count(r.summary.requests.in_flight),
+        "requests"
     ),
-    mean("requests.offered", "requests offered", "requests", |r| {
-        count(r.summary.requests.offered)
-    }),
-    mean("requests.rejected", "requests rejected", "requests", |r| {
-        count(r.summary.requests.rejected)
-    }),
-    mean("requests.retries", "retries", "requests", |r| {
-        count(r.summary.requests.retries)
-    }),
-    mean(
-        "requests.succeeded",
-        "requests succeeded",
-        "requests",
-        |r| count(r.summary.requests.succeeded),
-    ),
-    mean(
-        "requests.timed_out",
-        "requests timed out",
-        "requests",
-        |r| count(r.summary.requests.timed_out),
-    ),
-    mean(
-        "requests.wasted",
+    counted!(requests.offered, "requests offered", "requests"),
+    counted!(requests.rejected, "requests rejected", "requests"),
+    counted!(requests.retries, "retries", "requests"),
+    counted!(requests.succeeded, "requests succeeded", "requests"),
+    counted!(requests.timed_out, "requests timed out", "requests"),
+    counted!(
+        requests.wasted,
         "attempts served after their client left",
-        "requests",
-        |r| count(r.summary.requests.wasted),
+        "requests"
     ),
     mean("sim_time_s", "time simulated", "s", |r| {
         Some(r.summary.sim_time_s)
@@ -303,55 +304,33 @@ pub(crate) const AFTER_TIERS: &[Metric] = &[
         |r| total_cost(r.summary),
         |s| total_cost(s).is_some(),
     ),
-    room(
-        "waiting_room.admitted",
-        "users admitted from the room",
-        "users",
-        |r| of_room(r, |w| count(w.admitted)),
-    ),
-    room(
-        "waiting_room.abandoned",
+    in_room!(admitted, "users admitted from the room", "users", count),
+    in_room!(
+        abandoned,
         "users who left the room before their turn",
         "users",
-        |r| of_room(r, |w| count(w.abandoned)),
+        count
     ),
-    room(
-        "waiting_room.rejected",
-        "users turned away by the room",
-        "users",
-        |r| of_room(r, |w| count(w.rejected)),
-    ),
-    room(
-        "waiting_room.wait_p50_s",
+    in_room!(rejected, "users turned away by the room", "users", count),
+    in_room!(
+        wait_p50_s,
         "p50 wait in the room (users admitted)",
         "s",
-        |r| of_room(r, |w| w.wait_p50_s),
+        std::convert::identity
     ),
-    room(
-        "waiting_room.wait_p95_s",
+    in_room!(
+        wait_p95_s,
         "p95 wait in the room (users admitted)",
         "s",
-        |r| of_room(r, |w| w.wait_p95_s),
+        std::convert::identity
     ),
-    room(
-        "waiting_room.max_waiting",
-        "most users waiting at once",
-        "users",
-        |r| of_room(r, |w| count(w.max_waiting)),
-    ),
-    room(
-        "waiting_room.mean_waiting",
-        "mean users waiting",
-        "users",
-        |r| of_room(r, |w| Some(w.mean_waiting)),
-    ),
+    in_room!(max_waiting, "most users waiting at once", "users", count),
+    in_room!(mean_waiting, "mean users waiting", "users", Some),
     // The call level: a request with its retries, a page with its refreshes.
     mean(CALLS_MADE, "calls made", "calls", |r| {
         count(r.summary.calls.made)
     }),
-    mean("calls.succeeded", "calls succeeded", "calls", |r| {
-        count(r.summary.calls.succeeded)
-    }),
+    counted!(calls.succeeded, "calls succeeded", "calls"),
     mean(
         CALLS_LOST,
         "calls lost (every attempt failed, or turned away at the waiting room)",

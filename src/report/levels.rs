@@ -4,8 +4,8 @@
 //! key-metrics table. Not here: the requests (attempt) level, the SLO and the table itself
 //! (`run`).
 
-use super::run_table::{Fmt, Row, pct, pick, row};
-use crate::fmt::{human_count, human_duration};
+use super::run_table::{Fmt, Row, pick, row};
+use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{OutageMeans, SummaryMeans};
 
 /// The summary has a user level (a users source).

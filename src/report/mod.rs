@@ -21,6 +21,7 @@ pub(crate) mod mean;
 pub(crate) mod run;
 mod run_table;
 pub(crate) mod simulated;
+pub(crate) mod story;
 pub(crate) mod sweep;
 
 use anyhow::Result;

@@ -5,8 +5,9 @@
 use super::Table;
 use super::levels;
 use super::mean::Mean;
-use super::run::{View, down_at_end};
-use crate::fmt::{human_count, human_duration};
+use super::run::View;
+use super::story::down_at_end;
+use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{SummaryCi, SummaryMeans};
 
 pub(super) type Fmt = fn(f64) -> String;
@@ -28,7 +29,8 @@ pub(super) struct Row {
 }
 
 /// The means and half-widths of a field, the same path in both trees: `pick!(slo.success_rate)`,
-/// or under an optional part, `pick!(sessions? lost)`.
+/// under an optional part, `pick!(sessions? lost)`, or of the `i`th of a list of parts,
+/// `pick!(tiers[i] utilization)`.
 macro_rules! pick {
     ($opt:ident ? $($f:ident).+) => {
         (
@@ -37,6 +39,16 @@ macro_rules! pick {
             }) as $crate::report::run_table::Pick,
             Box::new(|c: &$crate::metrics::means::SummaryCi| {
                 c.$opt.as_ref().and_then(|x| x.$($f).+)
+            }) as $crate::report::run_table::PickCi,
+        )
+    };
+    ($list:ident [$i:expr] $f:ident) => {
+        (
+            Box::new(move |m: &$crate::metrics::means::SummaryMeans| {
+                m.$list.get($i).and_then(|x| x.$f)
+            }) as $crate::report::run_table::Pick,
+            Box::new(move |c: &$crate::metrics::means::SummaryCi| {
+                c.$list.get($i).and_then(|x| x.$f)
             }) as $crate::report::run_table::PickCi,
         )
     };
@@ -60,14 +72,6 @@ pub(super) fn row(label: &str, (mean, ci): (Pick, PickCi), f: Fmt, meaning: &str
         f,
         meaning: meaning.to_string(),
         downtime: false,
-    }
-}
-
-pub(super) fn pct(x: f64) -> String {
-    if x > 0.0 && x < 0.001 {
-        "<0.1%".into()
-    } else {
-        format!("{:.1}%", 100.0 * x)
     }
 }
 
@@ -180,37 +184,29 @@ fn request_rows() -> Vec<Row> {
 
 /// The rows of tier `i`, named `name`.
 fn tier_rows(i: usize, name: &str) -> Vec<Row> {
-    type TierPick = fn(&crate::metrics::means::TierMeans) -> Option<f64>;
-    type TierPickCi = fn(&crate::metrics::means::TierCi) -> Option<f64>;
-    let at = |m: TierPick, c: TierPickCi| -> (Pick, PickCi) {
-        (
-            Box::new(move |s: &SummaryMeans| s.tiers.get(i).and_then(m)),
-            Box::new(move |s: &SummaryCi| s.tiers.get(i).and_then(c)),
-        )
-    };
     let (dur, share): (Fmt, Fmt) = (human_duration, pct);
     vec![
         row(
             &format!("{name}: utilisation"),
-            at(|t| t.utilization, |t| t.utilization),
+            pick!(tiers[i] utilization),
             share,
             "busy threads / threads",
         ),
         row(
             &format!("{name}: blocking"),
-            at(|t| t.blocking_probability, |t| t.blocking_probability),
+            pick!(tiers[i] blocking_probability),
             share,
             "arrivals turned away by the tier",
         ),
         row(
             &format!("{name}: mean queue wait"),
-            at(|t| t.mean_queue_wait_s, |t| t.mean_queue_wait_s),
+            pick!(tiers[i] mean_queue_wait_s),
             dur,
             "wait for a thread",
         ),
         row(
             &format!("{name}: instance crashes"),
-            at(|t| t.crashes, |t| t.crashes),
+            pick!(tiers[i] crashes),
             plain,
             "out of memory or failed",
         ),

@@ -13,7 +13,7 @@ use super::events::Event;
 mod timeouts;
 
 /// Server-side work for one request attempt (or one health-check probe).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Attempt {
     pub(super) created: Time,
     pub(super) user: u32,
@@ -44,14 +44,9 @@ impl Attempt {
             user,
             call,
             source,
-            epoch: 0,
-            held: 0,
-            at: 0,
-            waiting: false,
-            client_gone: false,
             probe,
             live: true,
-            deferred: 0,
+            ..Attempt::default()
         }
     }
 
@@ -179,7 +174,7 @@ impl World<'_> {
             return false;
         }
         let tier = &self.tiers[0];
-        let closed = tier.visit >= 1.0 && self.metrics.tiers[0].in_rotation == 0;
+        let closed = tier.spec.visit >= 1.0 && self.metrics.tiers[0].in_rotation == 0;
         debug_assert!(
             !closed || !tier.instances.iter().any(|i| i.routable()),
             "the rotation count of the first tier is out of step with its instances"
@@ -198,7 +193,7 @@ impl World<'_> {
             stats.rejected += 1;
         }
         let tier = &mut self.tiers[0];
-        if tier.balancer != crate::model::Balancer::RoundRobin {
+        if tier.spec.balancer != crate::model::Balancer::RoundRobin {
             let picked = tier.pick();
             debug_assert!(picked.is_none());
         }
@@ -216,7 +211,7 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn advance(&mut self, now: Time, req: u32, from: usize, cal: &mut Calendar<Event>) {
         for t in from..self.n_tiers {
-            let visit = self.tiers[t].visit;
+            let visit = self.tiers[t].spec.visit;
             if visit >= 1.0 || open01(&mut self.tiers[t].rng_visit) < visit {
                 self.enter(now, req, t, cal);
                 return;
@@ -263,23 +258,23 @@ impl World<'_> {
         cal: &mut Calendar<Event>,
     ) -> bool {
         let probe = self.attempts[req as usize].probe;
-        if !probe && self.shortcuts.tier_policies && self.refused_by_limit(now, req, t, i, cal) {
-            return false;
-        }
+        // A policy (the concurrency limit) may turn it away at once (503).
+        let limited = !probe && self.shortcuts.tier_policies && self.limit_refuses(now, t, i);
         let tier = &self.tiers[t];
         let inst = &tier.instances[i as usize];
-        let serve_now = inst.busy < tier.threads;
-        if !serve_now && inst.live_waiting >= tier.queue {
+        let serve_now = inst.busy < tier.spec.threads;
+        if limited || (!serve_now && inst.live_waiting >= tier.queue) {
             if self.metrics.counts(now) && !probe {
                 self.metrics.tiers[t].rejected += 1;
             }
             if !probe {
                 self.instance_result(now, t, i, false, cal);
             }
-            match self.tiers[t].refused_after_s {
-                // The client learns of it later (a proxy's connect timeout on a full backlog):
-                // until then the attempt is live, holds what it held upstream and can time out.
-                Some(d) if !probe => {
+            match self.tiers[t].spec.refused_after_s {
+                // The client learns of a full queue later (a proxy's connect timeout on a full
+                // backlog): until then the attempt is live, holds what it held upstream and can
+                // time out.
+                Some(d) if !probe && !limited => {
                     let epoch = self.attempts[req as usize].epoch;
                     cal.schedule(now.after(d), Event::Refused { req, epoch });
                 }
@@ -317,9 +312,9 @@ impl World<'_> {
             stats.queued.add(now, 1.0);
         }
         // Past its memory limit the process dies, with everything in it.
-        let tier = &self.tiers[t];
-        if let Some(limit) = tier.memory_limit {
-            if tier.memory_base + tier.memory_per_request * f64::from(in_instance) > limit {
+        let spec = self.tiers[t].spec;
+        if let Some(limit) = spec.memory_limit {
+            if spec.memory_base + spec.memory_per_request * f64::from(in_instance) > limit {
                 self.crash(now, t, i, cal);
             }
         }
@@ -349,7 +344,7 @@ impl World<'_> {
         } else {
             draw * tier.slowdown(now, i)
         };
-        let request_timeout = tier.request_timeout_s;
+        let request_timeout = tier.spec.request_timeout_s;
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
@@ -475,7 +470,7 @@ impl World<'_> {
     pub(super) fn next_waiting(&mut self, now: Time, t: usize, i: u32) -> Option<u32> {
         let tier = &mut self.tiers[t];
         let lifo = tier.lifo;
-        let codel = tier.codel;
+        let codel = tier.spec.codel;
         let inst = &mut tier.instances[i as usize];
         loop {
             let (req, epoch) = if lifo {

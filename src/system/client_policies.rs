@@ -7,13 +7,10 @@ use super::World;
 use super::breaker::CircuitBreaker;
 use super::retry_budget::RatioBudget;
 use super::throttle::AdaptiveThrottle;
-use crate::engine::rng::{open01, substream};
+use crate::engine::rng::open01;
 use crate::engine::{Stream, Time};
 use crate::metrics::Outcome;
 use crate::model::Source;
-
-/// The throttles' streams: (THROTTLE, source index, 0), one per source.
-const THROTTLE: u64 = 4;
 
 /// The policies of one source's clients (each absent unless the model sets it).
 pub(super) struct ClientPolicies {
@@ -30,7 +27,7 @@ impl ClientPolicies {
             throttle: c.throttle.map(|t| {
                 (
                     AdaptiveThrottle::new(t),
-                    substream(seed, &[THROTTLE, index as u64, 0]),
+                    super::streams::throttle(seed, index),
                 )
             }),
             ratio_budget: c.retry.and_then(|r| r.ratio_budget).map(RatioBudget::new),

@@ -13,7 +13,7 @@ impl World<'_> {
     /// Instance `i` of tier `t` dies: everything in it fails; it restarts later, or stays down
     /// once rapid-fail protection trips (too many crashes within its window).
     pub(super) fn crash(&mut self, now: Time, t: usize, i: u32, cal: &mut Calendar<Event>) {
-        let restart = self.tiers[t].restart;
+        let restart = self.tiers[t].spec.restart;
         let inst = &mut self.tiers[t].instances[i as usize];
         if !inst.up {
             return;
@@ -36,7 +36,7 @@ impl World<'_> {
             inst.stopped = true;
         }
         let stats = &mut self.metrics.tiers[t];
-        stats.instances_changed(now, self.tiers[t].threads, -1);
+        stats.instances_changed(now, self.tiers[t].spec.threads, -1);
         if self.metrics.counts(now) {
             let stats = &mut self.metrics.tiers[t];
             stats.crashes += 1;
@@ -69,7 +69,7 @@ impl World<'_> {
         i: u32,
         cal: &mut Calendar<Event>,
     ) {
-        let after = self.tiers[t].restart.after_s;
+        let after = self.tiers[t].spec.restart.after_s;
         let inst = &mut self.tiers[t].instances[i as usize];
         inst.restart_epoch = inst.restart_epoch.wrapping_add(1);
         let epoch = inst.restart_epoch;
@@ -85,7 +85,7 @@ impl World<'_> {
 
     /// A health check of instance `i` of tier `t`: a probe that queues like a request.
     pub(super) fn probe(&mut self, now: Time, t: usize, i: u32, cal: &mut Calendar<Event>) {
-        let Some(hc) = self.tiers[t].health_check else {
+        let Some(hc) = self.tiers[t].spec.health_check else {
             return;
         };
         // An instance being scaled in is no longer checked.
@@ -130,7 +130,7 @@ impl World<'_> {
     }
 
     pub(super) fn health_result(&mut self, t: usize, i: u32, ok: bool) {
-        let Some(hc) = self.tiers[t].health_check else {
+        let Some(hc) = self.tiers[t].spec.health_check else {
             return;
         };
         let inst = &mut self.tiers[t].instances[i as usize];

@@ -161,7 +161,10 @@ impl World<'_> {
             return;
         }
         self.advance(now, req, t + 1, cal);
-        self.held_timeouts(now, req, epoch, 1 << t, cal);
+        // Without request timeouts nothing is ever deferred (`deferred` stays 0).
+        if self.shortcuts.request_timeouts {
+            self.held_timeouts(now, req, epoch, 1 << t, cal);
+        }
     }
 
     /// A crashed instance's restart completes (unless superseded or stopped since).
@@ -171,7 +174,7 @@ impl World<'_> {
         if inst.restart_epoch == epoch && !inst.up && !inst.stopped {
             inst.up = true;
             inst.restarted_at = Some(now);
-            let threads = self.tiers[tier].threads;
+            let threads = self.tiers[tier].spec.threads;
             self.metrics.tiers[tier].instances_changed(now, threads, 1);
         }
     }
@@ -194,11 +197,11 @@ impl World<'_> {
         let t = tier as usize;
         let i = self.tiers[t].add_instance(now);
         self.tiers[t].pending -= 1;
-        let threads = self.tiers[t].threads;
+        let threads = self.tiers[t].spec.threads;
         let stats = &mut self.metrics.tiers[t];
         stats.instances_changed(now, threads, 1);
         stats.in_rotation += 1;
-        if let Some(hc) = self.tiers[t].health_check {
+        if let Some(hc) = self.tiers[t].spec.health_check {
             cal.schedule(now.after(hc.interval_s), Event::Probe { tier, instance: i });
         }
     }

@@ -14,9 +14,10 @@
 //! ignored when they no longer match: lazy cancellation, no search in the event set.
 //!
 //! Random numbers: one stream per part and per purpose, named by (part kind, index, purpose)
-//! and the replication's seed (`crate::engine::rng::substream`). Each source has its own
-//! streams for arrival times, session lengths, think times, refreshes, returns, patience,
-//! retry jitter and load shedding; each tier for service times, visits and its balancer. No
+//! and the replication's seed (`crate::engine::rng::substream`; all listed in `streams`). Each
+//! source has its own streams for arrival times, session lengths, think times, refreshes,
+//! returns, patience, retry jitter and load shedding; each tier for service times, visits and
+//! its balancer. No
 //! stream is shared between parts or purposes, and none depends on how many parts there are,
 //! so changing one tier (its instances, threads, queue) leaves every other stream where it
 //! was: the arrivals of two runs that differ only in capacity are the same, draw for draw, and
@@ -53,6 +54,7 @@ mod population;
 pub(crate) mod retry_budget;
 mod scale_in;
 mod shortcuts;
+mod streams;
 pub(crate) mod throttle;
 pub(crate) mod tier;
 mod tier_policies;
@@ -60,7 +62,6 @@ mod users;
 mod waiting_room;
 pub(crate) mod window;
 
-use crate::engine::rng::substream;
 use crate::engine::{Calendar, Time};
 use crate::metrics::Collector;
 use crate::model::{Model, SourceKind};
@@ -70,6 +71,7 @@ use client_policies::ClientPolicies;
 pub(crate) use events::Event;
 pub use observe::Until;
 use operators::Watch;
+use streams::TierUse;
 use tier::TierState;
 pub(crate) use users::PoolKind;
 use users::{SourceState, User};
@@ -89,7 +91,7 @@ pub(crate) struct World<'m> {
     sources: Vec<SourceState>,
     /// Each source's circuit breaker, throttle and ratio retry budget (`client_policies`).
     policies: Vec<ClientPolicies>,
-    tiers: Vec<TierState>,
+    tiers: Vec<TierState<'m>>,
     n_tiers: usize,
     attempts: Vec<Attempt>,
     slots: Vec<Slot>,
@@ -133,36 +135,23 @@ pub(crate) struct World<'m> {
     pub metrics: Collector,
 }
 
-/// Purposes of a tier's random streams: stream (TIER, tier index, purpose). Those of a source
-/// are in `users`.
-const TIER: u64 = 2;
-const SERVICE: u64 = 1;
-const VISIT: u64 = 2;
-const BALANCER: u64 = 3;
-/// A tier's concurrency limiter (only Vegas draws from its stream).
-const LIMIT: u64 = 4;
-/// Whether a service ends in an error (`errors`; drawn only when above 0).
-const ERRORS: u64 = 5;
-/// The waiting room's stream: (ROOM, 0, 0). Kinds 1 (sources) and 4 (client throttles) are
-/// in `users` and `client_policies`.
-const ROOM: u64 = 3;
-
 impl<'m> World<'m> {
     pub(crate) fn new(model: &'m Model, seed: u64) -> World<'m> {
         let sc = &model.scenario;
         let sources: Vec<SourceState> = (0..model.sources.len())
             .map(|i| SourceState::new(model, i, seed))
             .collect();
-        let tiers: Vec<TierState> = model
+        let tiers: Vec<TierState<'m>> = model
             .tiers
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let rng = |purpose: u64| substream(seed, &[TIER, i as u64, purpose]);
-                let mut state = TierState::new(t, [rng(SERVICE), rng(VISIT), rng(BALANCER)]);
+                let rng = |purpose: TierUse| streams::tier(seed, i, purpose);
+                let (service, visit) = (rng(TierUse::Service), rng(TierUse::Visit));
+                let mut state = TierState::new(t, [service, visit, rng(TierUse::Balancer)]);
                 state.limiter = (t.concurrency_limit)
-                    .map(|c| concurrency_limit::TierLimiter::new(c, rng(LIMIT)));
-                state.rng_errors = (t.errors > 0.0).then(|| rng(ERRORS));
+                    .map(|c| concurrency_limit::TierLimiter::new(c, rng(TierUse::Limit)));
+                state.rng_errors = (t.errors > 0.0).then(|| rng(TierUse::Errors));
                 state
             })
             .collect();
@@ -181,8 +170,7 @@ impl<'m> World<'m> {
             sc.start_clock_s,
             &info,
         );
-        let room =
-            (model.waiting_room.as_ref()).map(|r| Room::new(r, substream(seed, &[ROOM, 0, 0])));
+        let room = (model.waiting_room.as_ref()).map(|r| Room::new(r, streams::room(seed)));
         if room.is_some() {
             metrics.with_room();
         }
@@ -259,10 +247,10 @@ impl<'m> World<'m> {
     pub(crate) fn start(&mut self, cal: &mut Calendar<Event>) {
         let mut line_if = |used: bool| if used { cal.add_line() } else { NO_LINE };
         self.line_server = (self.tiers.iter())
-            .map(|t| line_if(t.request_timeout_s.is_some()))
+            .map(|t| line_if(t.spec.request_timeout_s.is_some()))
             .collect();
         self.line_probe = (self.tiers.iter())
-            .map(|t| line_if(t.health_check.is_some()))
+            .map(|t| line_if(t.spec.health_check.is_some()))
             .collect();
         self.arrival_slot = (0..self.sources.len()).map(|_| cal.add_slot()).collect();
         if let Some(room) = &mut self.room {
@@ -299,7 +287,7 @@ impl<'m> World<'m> {
             self.room_start_counting(Time::ZERO);
         }
         for (t, tier) in self.tiers.iter().enumerate() {
-            if let Some(hc) = tier.health_check {
+            if let Some(hc) = tier.spec.health_check {
                 let n = tier.instances.len();
                 for i in 0..n {
                     // Stagger the probes of the instances over one interval.

@@ -23,10 +23,10 @@ pub enum Until {
     /// `slo.success_rate` or a p95 latency above `slo.latency`.
     FirstSloBreach,
     /// Did the site go down by calls? Yes at the first completed window whose call success
-    /// rate is below `slo.outage_below` (`crate::metrics::outage::detect_calls`).
+    /// rate is below `slo.outage_below` (`crate::metrics::outage::detect_in`).
     FirstCallOutage,
     /// Did it go down by users? Yes at the first completed window whose share of sessions that
-    /// got every page is below `slo.outage_below` (`crate::metrics::outage::detect_users`).
+    /// got every page is below `slo.outage_below` (`crate::metrics::outage::detect_in`).
     FirstUserOutage,
 }
 
@@ -49,7 +49,7 @@ impl World<'_> {
         let memory: Vec<(f64, f64)> = self
             .tiers
             .iter()
-            .map(|t| (t.memory_base, t.memory_per_request))
+            .map(|t| (t.spec.memory_base, t.spec.memory_per_request))
             .collect();
         let len_s = now.since(self.bucket_start);
         self.metrics.close_bucket(now, self.bucket_start, &memory);

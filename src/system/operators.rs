@@ -46,11 +46,11 @@ impl World<'_> {
                 let t = op.tier.unwrap_or(0);
                 for _ in 0..op.instances {
                     let i = self.tiers[t].add_instance(now);
-                    let threads = self.tiers[t].threads;
+                    let threads = self.tiers[t].spec.threads;
                     let stats = &mut self.metrics.tiers[t];
                     stats.instances_changed(now, threads, 1);
                     stats.in_rotation += 1;
-                    if let Some(hc) = self.tiers[t].health_check {
+                    if let Some(hc) = self.tiers[t].spec.health_check {
                         cal.schedule(
                             now.after(hc.interval_s),
                             Event::Probe {
@@ -106,7 +106,7 @@ impl World<'_> {
     /// tier, and orders instances (ready after the provisioning delay) above its target.
     pub(super) fn autoscale(&mut self, now: Time, len_s: f64, cal: &mut Calendar<Event>) {
         for (t, tier) in self.tiers.iter_mut().enumerate() {
-            let Some(auto) = tier.autoscale else {
+            let Some(auto) = tier.spec.autoscale else {
                 continue;
             };
             let busy = self.metrics.series.tiers[t]
@@ -115,7 +115,7 @@ impl World<'_> {
                 .copied()
                 .unwrap_or(0.0);
             let up = tier.instances.iter().filter(|i| i.up).count() as f64;
-            let util = busy / (up.max(1.0) * f64::from(tier.threads));
+            let util = busy / (up.max(1.0) * f64::from(tier.spec.threads));
             let total = tier.live_instances() + tier.pending;
             let cooled = tier
                 .last_scaled

@@ -22,7 +22,7 @@ impl World<'_> {
     /// Scale in where the bucket `[start, now)` allows it, and terminate drained instances.
     pub(super) fn scale_in(&mut self, now: Time, start: Time) {
         for t in 0..self.n_tiers {
-            let Some(si) = self.tiers[t].autoscale.and_then(|a| a.scale_in) else {
+            let Some(si) = self.tiers[t].spec.autoscale.and_then(|a| a.scale_in) else {
                 continue;
             };
             for i in 0..self.tiers[t].instances.len() {
@@ -38,7 +38,7 @@ impl World<'_> {
                 .unwrap_or(0.0);
             let tier = &mut self.tiers[t];
             let up = tier.instances.iter().filter(|i| i.up).count();
-            let util = busy / (up.max(1) as f64 * f64::from(tier.threads));
+            let util = busy / (up.max(1) as f64 * f64::from(tier.spec.threads));
             if up == 0 || util >= si.below || tier.pending > 0 {
                 tier.quiet_since = None;
                 continue;
@@ -72,7 +72,7 @@ impl World<'_> {
 
     /// A retired, drained instance is terminated: down for good.
     fn terminate(&mut self, now: Time, t: usize, i: u32) {
-        let threads = self.tiers[t].threads;
+        let threads = self.tiers[t].spec.threads;
         let inst = &mut self.tiers[t].instances[i as usize];
         inst.gone = Some(now);
         inst.stopped = true;

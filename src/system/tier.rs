@@ -6,7 +6,7 @@ use rand_distr::{Distribution, Exp1};
 
 use crate::engine::rng::open01;
 use crate::engine::{Stream, Time};
-use crate::model::{Autoscale, Balancer, Discipline, Dist, HealthCheck, Restart, Tier};
+use crate::model::{Balancer, Discipline, Dist, Restart, Tier};
 
 /// One server process: its threads, its queue, its health.
 #[derive(Debug, Clone, Default)]
@@ -65,39 +65,25 @@ impl Instance {
     }
 }
 
-/// A tier during a run.
-pub(crate) struct TierState {
+/// A tier during a run: its model (`spec`, shared, read-only) and what changes as the run goes.
+/// The few values derived from the model here are the ones the hot path reads per event, or that
+/// `shortcuts` switches off.
+pub(crate) struct TierState<'m> {
+    /// The tier as the model gives it.
+    pub spec: &'m Tier,
     pub instances: Vec<Instance>,
-    pub threads: u32,
     /// Waiting places per instance (`u32::MAX` when unbounded).
     pub queue: u32,
     pub lifo: bool,
-    pub codel: Option<crate::model::Codel>,
-    pub service: Dist,
-    /// The mean of `service` when it is exponential: `draw_service` then samples it inline, the
-    /// same draw as `Dist::sample` without its dispatch.
+    /// The mean of `spec.service` when it is exponential: `draw_service` then samples it inline,
+    /// the same draw as `Dist::sample` without its dispatch.
     pub(super) exponential_mean: Option<f64>,
-    pub contention: f64,
-    pub visit: f64,
-    /// Share of services that end in an error, and its stream (set by `World::new` when above 0).
-    pub errors: f64,
+    /// The stream of `spec.errors` (set by `World::new` when above 0).
     pub rng_errors: Option<Stream>,
-    pub balancer: Balancer,
-    pub memory_base: f64,
-    pub memory_per_request: f64,
-    pub memory_limit: Option<f64>,
     /// An instance can crash (a memory limit): `Instance::active` is kept.
     pub crashes: bool,
-    pub request_timeout_s: Option<f64>,
-    /// A rejection by a full queue reaches the client this long after (`refused_after`).
-    pub refused_after_s: Option<f64>,
-    pub restart: Restart,
-    pub cold_factor: f64,
-    pub cold_warmup_s: f64,
     /// No contention and no cold start: a service time is its draw (`slowdown` is 1).
     pub plain_service: bool,
-    pub health_check: Option<HealthCheck>,
-    pub autoscale: Option<Autoscale>,
     /// Instances ordered by the autoscaler and not ready yet.
     pub pending: u32,
     pub last_scaled: Option<Time>,
@@ -119,40 +105,24 @@ fn cold_start(factor: f64, warmup_s: f64) -> bool {
     factor > 1.0 && warmup_s > 0.0
 }
 
-impl TierState {
+impl<'m> TierState<'m> {
     /// A tier at the start of a run; `streams` are its service, visit and balancer streams.
-    pub(crate) fn new(t: &Tier, streams: [Stream; 3]) -> TierState {
+    pub(crate) fn new(t: &'m Tier, streams: [Stream; 3]) -> TierState<'m> {
         let [rng_service, rng_visit, rng_balancer] = streams;
         TierState {
+            spec: t,
             // Instances up before the run began are warm: their cold start lies in the past.
             instances: (0..t.instances).map(|_| Instance::new(None)).collect(),
-            threads: t.threads,
             queue: t.queue.unwrap_or(u32::MAX),
             lifo: t.discipline == Discipline::Lifo,
-            codel: t.codel,
-            service: t.service.clone(),
             exponential_mean: match t.service {
                 Dist::Exponential { mean } => Some(mean),
                 _ => None,
             },
-            contention: t.contention,
-            visit: t.visit,
-            errors: t.errors,
             rng_errors: None,
-            balancer: t.balancer,
-            memory_base: t.memory_base,
-            memory_per_request: t.memory_per_request,
-            memory_limit: t.memory_limit,
             crashes: t.memory_limit.is_some(),
-            request_timeout_s: t.request_timeout_s,
-            refused_after_s: t.refused_after_s,
-            restart: t.restart,
-            cold_factor: t.restart.cold_factor,
-            cold_warmup_s: t.restart.cold_warmup_s,
             plain_service: t.contention == 0.0
                 && !cold_start(t.restart.cold_factor, t.restart.cold_warmup_s),
-            health_check: t.health_check,
-            autoscale: t.autoscale,
             pending: 0,
             last_scaled: None,
             rng_service,
@@ -176,7 +146,7 @@ impl TierState {
     #[inline]
     pub(crate) fn service_failed(&mut self) -> bool {
         match &mut self.rng_errors {
-            Some(rng) => crate::engine::rng::open01(rng) < self.errors,
+            Some(rng) => crate::engine::rng::open01(rng) < self.spec.errors,
             None => false,
         }
     }
@@ -189,7 +159,7 @@ impl TierState {
                 let e: f64 = Exp1.sample(&mut self.rng_service);
                 e * mean
             }
-            None => self.service.sample(&mut self.rng_service),
+            None => self.spec.service.sample(&mut self.rng_service),
         }
     }
 
@@ -197,14 +167,16 @@ impl TierState {
     /// included) is multiplied by: contention, and the cold start after a restart.
     pub(crate) fn slowdown(&self, now: Time, i: u32) -> f64 {
         let inst = &self.instances[i as usize];
-        let mut factor = 1.0 + self.contention * f64::from(inst.busy);
-        if let (true, Some(started)) = (
-            cold_start(self.cold_factor, self.cold_warmup_s),
-            inst.restarted_at,
-        ) {
+        let mut factor = 1.0 + self.spec.contention * f64::from(inst.busy);
+        let Restart {
+            cold_factor,
+            cold_warmup_s,
+            ..
+        } = self.spec.restart;
+        if let (true, Some(started)) = (cold_start(cold_factor, cold_warmup_s), inst.restarted_at) {
             let since = now.since(started);
-            if since < self.cold_warmup_s {
-                factor *= 1.0 + (self.cold_factor - 1.0) * (1.0 - since / self.cold_warmup_s);
+            if since < cold_warmup_s {
+                factor *= 1.0 + (cold_factor - 1.0) * (1.0 - since / cold_warmup_s);
             }
         }
         factor
@@ -230,7 +202,7 @@ impl TierState {
     fn pick_among_many(&mut self) -> Option<u32> {
         let rng = &mut self.rng_balancer;
         let n = self.instances.len() as u32;
-        match self.balancer {
+        match self.spec.balancer {
             Balancer::RoundRobin => {
                 for _ in 0..n {
                     // Next in turn, wrapping without a division (this runs per request).
@@ -291,7 +263,7 @@ impl TierState {
     /// not change what is drawn later in distribution).
     pub(super) fn skip_empty_picks(&mut self, k: u64) {
         let n = self.instances.len() as u64;
-        if self.balancer == Balancer::LeastConnections && n > 1 {
+        if self.spec.balancer == Balancer::LeastConnections && n > 1 {
             self.next = ((u64::from(self.next) + k) % n) as u32;
         }
     }

@@ -11,25 +11,13 @@ use super::attempts::Attempt;
 use super::events::Event;
 
 impl World<'_> {
-    /// Does a policy of tier `t` turn `req` away at instance `i`? If so it has been refused
-    /// (503, counted) and has ended.
-    pub(super) fn refused_by_limit(
-        &mut self,
-        now: Time,
-        req: u32,
-        t: usize,
-        i: u32,
-        cal: &mut Calendar<Event>,
-    ) -> bool {
+    /// Does a policy of tier `t` turn an attempt away at instance `i`? If so it is counted as
+    /// limited; `admit` then refuses it (503).
+    pub(super) fn limit_refuses(&mut self, now: Time, t: usize, i: u32) -> bool {
         if !self.over_limit(t, i) {
             return false;
         }
         self.count_limited(now, t);
-        if self.metrics.counts(now) {
-            self.metrics.tiers[t].rejected += 1;
-        }
-        self.instance_result(now, t, i, false, cal);
-        self.finish(now, req, Some(Outcome::Rejected), cal);
         true
     }
 

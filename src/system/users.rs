@@ -4,8 +4,9 @@
 //! how a client reacts to an outcome is `client`'s.
 
 use super::arrivals::Arrivals;
+use super::streams::{self, SourceUse};
 use super::{NONE, TOKEN_CAP, World};
-use crate::engine::rng::{open01, substream};
+use crate::engine::rng::open01;
 use crate::engine::{Calendar, Stream, Time};
 use crate::model::{Dist, Model, Population, SourceKind};
 use rand::RngExt;
@@ -67,17 +68,6 @@ pub(super) struct SourceState {
     pub(super) closed: Option<super::population::Closed>,
 }
 
-/// Purposes of a source's random streams: stream (SOURCE, source index, purpose).
-const SOURCE: u64 = 1;
-const ARRIVALS: u64 = 1;
-const SESSIONS: u64 = 2;
-const THINK: u64 = 3;
-const REFRESH: u64 = 4;
-const RETURN: u64 = 5;
-const PATIENCE: u64 = 6;
-const RETRY: u64 = 7;
-const SHED: u64 = 8;
-
 impl SourceState {
     /// Source `i` of `model` at the start of a run seeded with `seed`.
     pub(super) fn new(model: &Model, i: usize, seed: u64) -> SourceState {
@@ -87,7 +77,7 @@ impl SourceState {
             // Sessions begin at users / E[session length] (Little's law).
             SourceKind::Users => s.baseline / model.session_length_s(s),
         };
-        let rng = |purpose: u64| substream(seed, &[SOURCE, i as u64, purpose]);
+        let rng = |purpose: SourceUse| streams::source(seed, i, purpose);
         let pool = |d, purpose, kind| Pool::for_dist(d, rng(purpose), i as u16, kind);
         SourceState {
             kind: s.kind,
@@ -95,21 +85,25 @@ impl SourceState {
                 Some(trace) => Arrivals::replay(trace),
                 None => Arrivals::new(per_s, &s.profile, &model.surge),
             },
-            rng_arrivals: rng(ARRIVALS),
-            rng_sessions: rng(SESSIONS),
-            rng_patience: rng(PATIENCE),
-            rng_retry: rng(RETRY),
-            rng_shed: rng(SHED),
+            rng_arrivals: rng(SourceUse::Arrivals),
+            rng_sessions: rng(SourceUse::Sessions),
+            rng_patience: rng(SourceUse::Patience),
+            rng_retry: rng(SourceUse::Retry),
+            rng_shed: rng(SourceUse::Shed),
             pages: s.pages.clone(),
             think: s.think.clone(),
             tokens: TOKEN_CAP,
-            thinking: pool(s.think.as_ref(), THINK, PoolKind::Thinking),
+            thinking: pool(s.think.as_ref(), SourceUse::Think, PoolKind::Thinking),
             refreshing: pool(
                 s.client.refresh_after.as_ref(),
-                REFRESH,
+                SourceUse::Refresh,
                 PoolKind::Refreshing,
             ),
-            returning: pool(s.client.return_after.as_ref(), RETURN, PoolKind::Returning),
+            returning: pool(
+                s.client.return_after.as_ref(),
+                SourceUse::Return,
+                PoolKind::Returning,
+            ),
             closed: (s.population == Population::Closed)
                 .then(|| super::population::Closed::new(s, &model.surge)),
         }

@@ -41,7 +41,7 @@ pub(super) fn knife_edge(p: &Plan, a: &Asker, larger_crashes: bool, safe: f64, d
     let split = p.split();
     // The failing neighbour of v is one step towards the failing side.
     let towards_failing = if larger_crashes { 1.0 } else { -1.0 };
-    for v in [down, safe] {
+    'values: for v in [down, safe] {
         let (n, k) = a.count(v);
         if n == 0 || k == 0 || k == n || a.side(v, &split) != Side::Unsure {
             continue;
@@ -54,33 +54,17 @@ pub(super) fn knife_edge(p: &Plan, a: &Asker, larger_crashes: bool, safe: f64, d
         if fail_side == Side::Below || hold_side == Side::Above {
             continue;
         }
-        let (nf, nh) = (a.count(fails).0, a.count(holds).0);
         let mut wants = Vec::new();
-        if hold_side == Side::Unsure {
-            if nh >= 2 * split.hold_reps {
-                continue; // near 0.5 itself: not one knife edge
+        for (side, x, reps) in [
+            (hold_side, holds, split.hold_reps),
+            (fail_side, fails, split.fail_reps),
+        ] {
+            if side == Side::Unsure {
+                match neighbour_wants(a.count(x).0, reps) {
+                    Some(r) => wants.push((x, r)),
+                    None => continue 'values, // near 0.5 itself: not one knife edge
+                }
             }
-            wants.push((
-                holds,
-                if nh < split.hold_reps {
-                    split.hold_reps
-                } else {
-                    2 * split.hold_reps
-                },
-            ));
-        }
-        if fail_side == Side::Unsure {
-            if nf >= 2 * split.fail_reps {
-                continue;
-            }
-            wants.push((
-                fails,
-                if nf < split.fail_reps {
-                    split.fail_reps
-                } else {
-                    2 * split.fail_reps
-                },
-            ));
         }
         if n < knife_reps(p) {
             wants.push((v, knife_reps(p)));
@@ -95,4 +79,11 @@ pub(super) fn knife_edge(p: &Plan, a: &Asker, larger_crashes: bool, safe: f64, d
         return Knife::Ask(wants);
     }
     Knife::No
+}
+
+/// The replications in all that an unsure neighbour with `n` so far needs to be told, `reps`
+/// being what its side of a bracket takes: `reps`, then twice that; `None` once it has twice
+/// `reps` and is still unsure.
+fn neighbour_wants(n: u32, reps: u32) -> Option<u32> {
+    (n < 2 * reps).then_some(if n < reps { reps } else { 2 * reps })
 }

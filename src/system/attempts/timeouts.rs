@@ -33,22 +33,7 @@ impl World<'_> {
     /// is deferred to the end of that service, where this is asked again: its event would be
     /// stale when popped (the thread is given back first), so most attempts that visit a later
     /// tier never leave one in the event set.
-    #[inline]
     pub(in crate::system) fn held_timeouts(
-        &mut self,
-        now: Time,
-        req: u32,
-        epoch: u32,
-        ended: u64,
-        cal: &mut Calendar<Event>,
-    ) {
-        // Without request timeouts nothing is ever deferred (`deferred` stays 0).
-        if self.shortcuts.request_timeouts {
-            self.schedule_held_timeouts(now, req, epoch, ended, cal);
-        }
-    }
-
-    fn schedule_held_timeouts(
         &mut self,
         now: Time,
         req: u32,
@@ -71,7 +56,7 @@ impl World<'_> {
         while pending != 0 {
             let t = pending.trailing_zeros() as usize;
             pending &= pending - 1;
-            let Some(rt) = self.tiers[t].request_timeout_s else {
+            let Some(rt) = self.tiers[t].spec.request_timeout_s else {
                 continue;
             };
             let at = self.slots[base + t].started.after(rt);

@@ -1,0 +1,111 @@
+//! Tests of the outage story: both media over the same summaries, and `down_at_end`.
+
+use super::*;
+
+fn clock(t: f64) -> String {
+    format!("t = {}", human_duration(t))
+}
+
+fn words() -> ReportWords {
+    ReportWords {
+        below: "50.0%".into(),
+        window: "5 min".into(),
+        stable_s: Some(120.0),
+        lost: "LOST".into(),
+    }
+}
+
+/// A 40-minute run down from 4 to 16 minutes and back at 18 (two minutes of `slo.stable`).
+fn recovered() -> Summary {
+    let mut s = Summary {
+        sim_time_s: 2400.0,
+        ..Summary::default()
+    };
+    s.slo.window_s = Some(300.0);
+    let o = &mut s.outage;
+    (o.crashed, o.crash_time_s, o.episodes) = (true, Some(240.0), 1);
+    (o.intervals, o.downtime_s) = (vec![[240.0, 960.0]], 720.0);
+    (o.recovered, o.recovered_at_s, o.recovery_time_s) = (Some(true), Some(1080.0), Some(840.0));
+    s
+}
+
+#[test]
+fn the_terminal_and_the_report_tell_one_recovery() {
+    let run = recovered();
+    let runs = [&run];
+    let model = crate::model::load(None, &[]).unwrap();
+    let span = Simulated::of(&model, &runs);
+    let terminal = Medium::Terminal {
+        model: &model,
+        span: &span,
+        users_at: &|_, _| 0.0,
+    };
+    let line = story(&runs, Level::Requests, &clock, &terminal);
+    assert!(
+        line.starts_with(
+            "outage by requests: down at t = 4 min; back at t = 18 min, 14 min later; 1 \
+             outage episode, 12 min down in all; 0 requests lost ("
+        ),
+        "{line}"
+    );
+    let sentence = story(&runs, Level::Requests, &clock, &Medium::Report(words()));
+    assert_eq!(
+        sentence,
+        "By requests: down at t = 4 min, back at t = 18 min, 14 min later; 1 outage \
+         episode, 12 min down in all; LOST."
+    );
+}
+
+/// Recovered, then down again in the last window: its downtime is cut by the horizon, and
+/// it is neither "not confirmed" nor a count below zero.
+#[test]
+fn a_run_down_again_at_the_end_is_cut_not_unconfirmed() {
+    let mut again = recovered();
+    again.outage.intervals.push([2100.0, 2400.0]);
+    again.outage.episodes = 2;
+    let up = Summary {
+        sim_time_s: 2400.0,
+        ..Summary::default()
+    };
+    let sentence = story(
+        &[&again, &up],
+        Level::Requests,
+        &clock,
+        &Medium::Report(words()),
+    );
+    assert!(
+        sentence.starts_with("By requests: down in 1 of 2 replications"),
+        "{sentence}"
+    );
+    assert!(
+        sentence.contains("not recovered by the end in 1 of 1"),
+        "{sentence}"
+    );
+    assert!(!sentence.contains("not confirmed"), "{sentence}");
+}
+
+/// A 20-minute run, 5-minute SLO windows over 1-minute buckets: an episode that reaches the
+/// last window ends at 20 - 2.5 + 0.5 = 18 min; one that ended a window earlier, at 17 min.
+#[test]
+fn an_outage_that_reaches_the_last_window_is_still_on_at_the_end() {
+    let run = |end_s: f64| {
+        let mut s = Summary {
+            sim_time_s: 1200.0,
+            ..Summary::default()
+        };
+        s.slo.window_s = Some(300.0);
+        s.outage.crashed = true;
+        s.outage.intervals = vec![[240.0, end_s]];
+        s
+    };
+    assert!(down_at_end(&run(1080.0)));
+    assert!(!down_at_end(&run(1020.0)));
+    // A partial run ends where it stopped.
+    let mut partial = run(480.0);
+    partial.simulated_until_s = Some(600.0);
+    assert!(down_at_end(&partial));
+    let mut up = run(1080.0);
+    up.outage.crashed = false;
+    up.outage.intervals.clear();
+    assert!(!down_at_end(&up));
+}
