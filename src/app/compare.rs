@@ -101,6 +101,7 @@ pub(crate) fn compare(s: &CompareSettings) -> Result<CompareOutcome> {
         &asserts,
         &crate::report::compare::variant_docs(&folder.doc),
     );
+    crate::report::assert::write_checks(&dir, &checks)?;
     let mut page = crate::report::compare::build(&folder);
     page.checks = checks.clone();
     crate::report::write(&dir, &page)?;

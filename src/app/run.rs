@@ -1,6 +1,7 @@
 //! `app::run`: one model simulated once or over replications, and its output folder written
 //! (`summary.json`, `timeseries.csv`, `timeline.png`, `timeline.svg`, `report.html`,
-//! `report.md`), with the `--assert` checks evaluated on the summary. It shows the model's
+//! `report.md`), with the `--assert` checks evaluated on the summary (their outcomes kept in
+//! `checks.json` for `surge plot`). It shows the model's
 //! warnings and a progress bar on stderr unless `quiet`; it prints nothing on stdout.
 //!
 //! Not here: the flags (`cli::RunArgs`, resolved into [`RunSettings`] by `commands/run.rs`)
@@ -80,6 +81,7 @@ pub(crate) fn run(s: &RunSettings) -> Result<RunOutcome> {
     crate::store::atomic::write_json(&dir.join("summary.json"), &document)?;
     write_timeline(&model, (seed, s.reps), &outs, &dir)?;
     let checks = crate::report::assert::evaluate_all(&asserts, &document);
+    crate::report::assert::write_checks(&dir, &checks)?;
     let model_text = s.source.text()?;
     let page = crate::report::run::build(
         &crate::report::run::RunFolder::read(&dir)?,

@@ -1,6 +1,9 @@
-//! `surge plot DIR`: redraw the charts of a finished sweep or crash-point search from its data
-//! files (`sweep.json`, `crashpoint.json`), or of a run from `timeseries.csv` and
-//! `summary.json`, without simulating again.
+//! `surge plot DIR`: redraw the charts of a finished sweep, crash-point search or comparison
+//! from its data files (`sweep.json`, `crashpoint.json`, `compare.json`), or of a run from
+//! `timeseries.csv` and `summary.json`, without simulating again, and rewrite the folder's
+//! report (with the `--assert` checks kept in `checks.json`). On a `surge report` folder it does
+//! so in each step's folder (`run/`, `crashpoint/`, `compare/`); the report of the whole is not
+//! rewritten (its budget and steps are not kept).
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -24,33 +27,79 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         true => Some(crate::store::lock::lock(dir)?),
         false => None,
     };
-    if dir.join("sweep.json").exists() {
-        sweep_from(dir)?;
-        outln!("redrew the sweep charts in {}", dir.display());
-    } else if dir.join("crashpoint.json").exists() {
-        crashpoint_from(dir)?;
-        outln!("redrew the crash-point chart in {}", dir.display());
-    } else if dir.join("timeseries.csv").exists() {
-        timeline_from(dir)?;
-        outln!("redrew the timeline in {}", dir.display());
-    } else {
+    if let Some(what) = redraw(dir)? {
+        outln!("redrew {what} in {}", dir.display());
+        rewrite_report(dir)?;
+        outln!("rewrote report.html and report.md in {}", dir.display());
+        return Ok(());
+    }
+    // A `surge report` folder: each step's folder in turn.
+    let mut any = false;
+    for sub in REPORT_STEPS {
+        let sub = dir.join(sub);
+        if !sub.is_dir() {
+            continue;
+        }
+        let _lock = crate::store::lock::lock(&sub)?;
+        if let Some(what) = redraw(&sub)? {
+            rewrite_report(&sub)?;
+            outln!(
+                "redrew {what} in {} and rewrote its report.html and report.md",
+                sub.display()
+            );
+            any = true;
+        }
+    }
+    if !any {
         bail!(BadInput(format!(
-            "{} holds no sweep.json, crashpoint.json or timeseries.csv: nothing to plot",
+            "{} holds no sweep.json, crashpoint.json, compare.json or timeseries.csv (nor a \
+             report's run/, crashpoint/ or compare/ holding them): nothing to plot",
             dir.display()
         )));
     }
-    rewrite_report(dir)?;
-    outln!("rewrote report.html and report.md in {}", dir.display());
+    outln!(
+        "left {} as it was: the report of the whole (its budget and steps are not kept in the \
+         data files) embeds the charts drawn then; run surge report again to rebuild it",
+        dir.join("report.html").display()
+    );
     Ok(())
 }
 
-/// The report of the folder again, from its data files and the charts just drawn. The model text
-/// is not among the data files: it is kept from the report.md written by the command, if any.
+/// The step folders of a `surge report` folder.
+const REPORT_STEPS: [&str; 3] = ["run", "crashpoint", "compare"];
+
+/// Redraw the charts of `dir` from its data files; what was redrawn, or `None` when it holds none.
+fn redraw(dir: &Path) -> Result<Option<&'static str>> {
+    Ok(if dir.join("sweep.json").exists() {
+        sweep_from(dir)?;
+        Some("the sweep charts")
+    } else if dir.join("crashpoint.json").exists() {
+        crashpoint_from(dir)?;
+        Some("the crash-point chart")
+    } else if dir.join("compare.json").exists() {
+        compare_from(dir)?;
+        Some(
+            "the comparison chart (compare.png, compare.svg) from compare.json: its outage strips \
+             and key metrics; compare.json keeps no time series, so the success-rate curves are \
+             left out and the time axis is in time since the start",
+        )
+    } else if dir.join("timeseries.csv").exists() {
+        timeline_from(dir)?;
+        Some("the timeline")
+    } else {
+        None
+    })
+}
+
+/// The report of the folder again, from its data files, the charts just drawn and the checks
+/// kept in `checks.json`. The model text is not among the data files: it is kept from the
+/// report.md written by the command, if any.
 fn rewrite_report(dir: &Path) -> Result<()> {
     use crate::report;
     let model_text = std::fs::read_to_string(dir.join("report.md"))
         .ok()
         .and_then(|md| report::markdown::model_text_of(&md));
+    let checks = report::assert::read_checks(dir)?;
     let page = if dir.join("sweep.json").exists() {
         report::sweep::build(&report::sweep::SweepFolder::read(dir)?)
     } else if dir.join("crashpoint.json").exists() {
@@ -58,15 +107,39 @@ fn rewrite_report(dir: &Path) -> Result<()> {
             &report::crashpoint::CrashFolder::read(dir)?,
             model_text.as_deref(),
         )
+    } else if dir.join("compare.json").exists() {
+        let mut page = report::compare::build(&report::compare::CompareFolder::read(dir)?);
+        page.checks = checks;
+        page
     } else {
-        // The checks of the run are not kept: a redrawn report shows none.
         report::run::build(
             &report::run::RunFolder::read(dir)?,
             model_text.as_deref(),
-            Vec::new(),
+            checks,
         )
     };
     report::write(dir, &page)
+}
+
+/// The comparison chart from `compare.json`: the SLO's threshold and window from the baseline's
+/// first replication.
+fn compare_from(dir: &Path) -> Result<()> {
+    let cmp: crate::experiment::compare::Comparison = read_json(&dir.join("compare.json"))?;
+    let slo = cmp
+        .variants
+        .first()
+        .and_then(|v| v.replications.first())
+        .map(|s| s.slo.clone());
+    chart::draw_compare(
+        &chart::CompareChart {
+            comparison: &cmp,
+            start_clock_s: None,
+            outage_below: slo.as_ref().and_then(|s| s.outage_below).unwrap_or(0.5),
+            window_s: slo.as_ref().and_then(|s| s.window_s).unwrap_or(300.0),
+        },
+        &dir.join("compare.png"),
+        &dir.join("compare.svg"),
+    )
 }
 
 fn sweep_from(dir: &Path) -> Result<()> {

@@ -70,7 +70,7 @@ pub(crate) struct Assertion {
 }
 
 /// How a check came out.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub expression: String,
     pub key: String,
@@ -395,6 +395,31 @@ pub(crate) fn evaluate(a: &Assertion, doc: &Value) -> Outcome {
 /// Evaluate every check.
 pub(crate) fn evaluate_all(asserts: &[Assertion], doc: &Value) -> Vec<Outcome> {
     asserts.iter().map(|a| evaluate(a, doc)).collect()
+}
+
+/// Where a folder keeps its checks' outcomes, for `surge plot` to put them back in the report.
+pub(crate) const CHECKS_FILE: &str = "checks.json";
+
+/// Keep the checks' outcomes beside the results (`checks.json`); with no checks, remove the one
+/// an earlier command left there.
+pub(crate) fn write_checks(dir: &std::path::Path, outcomes: &[Outcome]) -> anyhow::Result<()> {
+    let path = dir.join(CHECKS_FILE);
+    if outcomes.is_empty() {
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        };
+    }
+    crate::store::atomic::write_json(&path, &serde_json::to_value(outcomes)?)
+}
+
+/// The checks kept in `dir` (none when it keeps none).
+pub(crate) fn read_checks(dir: &std::path::Path) -> anyhow::Result<Vec<Outcome>> {
+    let path = dir.join(CHECKS_FILE);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    crate::store::json::read_json(&path)
 }
 
 /// The lines printed for the checks, and the error to return when any failed.

@@ -43,7 +43,8 @@ fn the_timeline_draws_every_buckets_offered_rate() {
         "p50",
         "p95",
         "p99",
-        "tier app",
+        "tier app: busy threads",
+        "tier app: queued requests",
         "busy threads",
     ]);
     let panel = chart.panel(
@@ -239,4 +240,129 @@ fn the_crash_point_chart_states_the_answer_and_every_try() {
             "at {v}"
         );
     }
+}
+
+/// A model of requests only, saturated: 150 req/s offered to 10 threads serving 10 req/s each,
+/// so the queue grows by about 50 a second (to thousands) while the busy threads stay at 10.
+const SATURATED: &str = r#"
+[scenario]
+name = "saturated"
+duration = "10m"
+bucket = "1m"
+seed = 5
+[[source]]
+name = "clients"
+kind = "requests"
+rate = 150
+[[tier]]
+name = "server"
+instances = 1
+threads = 10
+queue = 100000
+service = { dist = "exponential", mean = "100ms" }
+"#;
+
+/// A model with users.
+const USERS: &str = r#"
+[scenario]
+name = "users"
+duration = "5m"
+bucket = "1m"
+seed = 5
+[[source]]
+kind = "users"
+users = 100
+pages = { dist = "geometric", mean = 4 }
+think = { dist = "exponential", mean = "5s" }
+[[tier]]
+name = "web"
+instances = 1
+threads = 50
+service = { dist = "exponential", mean = "50ms" }
+"#;
+
+#[test]
+fn the_timeline_of_a_request_only_model_has_no_users_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, text: &str| {
+        let model = write_file(dir.path(), &format!("{name}.toml"), text);
+        let out = dir.path().join(name);
+        surge_ok(&[
+            "run",
+            model.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        Chart::read(&out.join("timeline.svg"))
+    };
+    // Requests only: no users, so no flat "concurrent users" line at 0.
+    let requests = run("requests", SATURATED);
+    let texts = requests.texts();
+    assert!(
+        !texts.iter().any(|t| t.contains("concurrent users")),
+        "a request-only model has no users to draw: {texts:?}"
+    );
+    requests.assert_shows(&["Offered load: attempts per second (first attempts + retries)"]);
+    // A users source keeps its panel.
+    let users = run("users", USERS);
+    users.assert_shows(&["Traffic: concurrent users", "concurrent users", "users"]);
+}
+
+#[test]
+fn a_saturated_tier_draws_its_busy_threads_on_their_own_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_file(dir.path(), "m.toml", SATURATED);
+    let out = dir.path().join("run");
+    surge_ok(&[
+        "run",
+        model.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let chart = Chart::read(&out.join("timeline.svg"));
+    let threads = chart.panel(
+        "tier server: busy threads",
+        &["tier server: queued requests"],
+    );
+    let to_v = threads.y_scale();
+    let per_px = to_v(1.0) - to_v(0.0);
+    // The axis is scaled to the 10 threads, not to the queue: a pixel is well under a thread.
+    assert!(per_px.abs() < 0.1, "1 px = {per_px} threads");
+    let busy = plotted(&threads, "#1F77B4");
+    let top = busy.iter().map(|p| to_v(p.1)).fold(f64::MIN, f64::max);
+    within_px(top, 10.0, per_px, 3.0, "busy threads of the saturated tier");
+    // The queue on its own panel, its highest point the CSV's.
+    let queue = chart.panel("tier server: queued requests", &[]);
+    let to_q = queue.y_scale();
+    let q_px = to_q(1.0) - to_q(0.0);
+    let drawn = plotted(&queue, "#FF7F0E");
+    let drawn_max = drawn.iter().map(|p| to_q(p.1)).fold(f64::MIN, f64::max);
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "server.queued").unwrap();
+    let csv_max = lines
+        .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert!(csv_max > 1000.0, "the queue grows to thousands: {csv_max}");
+    within_px(drawn_max, csv_max, q_px, 2.0, "queued requests");
+}
+
+/// The points of a panel's line in `stroke` inside its plot (not its legend's sample, which lies
+/// right of the x axis's last tick).
+fn plotted(panel: &crate::svg::Panel, stroke: &str) -> Vec<(f64, f64)> {
+    let end = panel
+        .x_labels()
+        .into_iter()
+        .map(|(x, _)| x)
+        .fold(0.0, f64::max);
+    let points: Vec<(f64, f64)> = panel
+        .line(stroke)
+        .into_iter()
+        .filter(|(x, _)| *x <= end + 1.0)
+        .collect();
+    assert!(!points.is_empty(), "no line in {stroke}");
+    points
 }

@@ -31,6 +31,7 @@ mod journal_common;
 mod layers;
 mod levels;
 mod levels_compare;
+mod plot;
 mod policies;
 mod pools;
 mod population;

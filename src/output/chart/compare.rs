@@ -255,6 +255,14 @@ impl CompareChart<'_> {
                 None,
             ));
         }
+        if self.variants().iter().all(|v| v.series.is_empty()) {
+            // Redrawn by `surge plot` from compare.json, which keeps no time series.
+            chart.plotting_area().draw(&Text::new(
+                "no time series: compare.json does not keep them (run surge compare again to draw these curves)",
+                ((x.lo + x.hi) / 2.0, 0.75),
+                style(DESC_SIZE, &TEXT_DIM).pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
+        }
         entries.push(entry(
             Glyph::Line(CRASH, 2, Dash::Dashed),
             &format!("down below {:.0}%", 100.0 * self.outage_below),

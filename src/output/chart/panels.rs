@@ -7,7 +7,7 @@ use super::Timeline;
 use super::scale::TimeAxis;
 use super::theme::*;
 use super::theme::{BLUE, GREEN, RED};
-use crate::metrics::series::TimeSeries;
+use crate::metrics::series::{TierSeries, TimeSeries};
 
 /// Width of the timeline.
 pub(super) const WIDTH: u32 = 1600;
@@ -147,20 +147,28 @@ pub(super) fn build_panels(
     let level = |col: &[f64]| column(ts, col, bucket, 1.0);
     let mut retries = curve("retries", rate(&ts.retries), BROWN);
     retries.dashed = true;
-    let mut traffic = Panel {
-        title: "Traffic: concurrent users".to_string(),
-        y_desc: "users",
-        curves: vec![curve("concurrent users", level(&ts.users), BLUE)],
-        log_if_wide: false,
-        weight: 0.75,
-    };
-    if let Some(room) = &ts.room {
-        traffic.title = "Traffic: users on the site and in the waiting room".to_string();
-        traffic.curves[0].label = "on the site".to_string();
+    // Concurrent users where a source has users (and the waiting room where there is one). A
+    // model of requests only has no users: its panel would be a flat line at 0, so it is left
+    // out rather than replaced by "requests in the site" (the sum over tiers of busy threads and
+    // queued requests counts a request twice while a web thread waits on the database); its
+    // traffic is the offered load below, and what each tier holds is in the tier's panels.
+    let traffic = (ts.has_users || ts.room.is_some()).then(|| {
+        let mut traffic = Panel {
+            title: "Traffic: concurrent users".to_string(),
+            y_desc: "users",
+            curves: vec![curve("concurrent users", level(&ts.users), BLUE)],
+            log_if_wide: false,
+            weight: 0.75,
+        };
+        if let Some(room) = &ts.room {
+            traffic.title = "Traffic: users on the site and in the waiting room".to_string();
+            traffic.curves[0].label = "on the site".to_string();
+            traffic
+                .curves
+                .push(curve("waiting in the room", level(&room.waiting), ORANGE));
+        }
         traffic
-            .curves
-            .push(curve("waiting in the room", level(&room.waiting), ORANGE));
-    }
+    });
     // The clients' own failures, where the model has a breaker or a throttle.
     let mut outcomes = vec![
         curve("succeeded", rate(&ts.succeeded), GREEN),
@@ -174,8 +182,8 @@ pub(super) fn build_panels(
     if ts.has_throttle {
         outcomes.push(curve("throttled", rate(&ts.throttled), BROWN));
     }
-    let mut panels = vec![
-        traffic,
+    let mut panels: Vec<Panel> = traffic.into_iter().collect();
+    panels.extend([
         Panel {
             title: "Offered load: attempts per second (first attempts + retries)".to_string(),
             y_desc: "req/s",
@@ -201,7 +209,7 @@ pub(super) fn build_panels(
             log_if_wide: true,
             weight: 1.0,
         },
-    ];
+    ]);
     // The success rate the SLO and the outage analysis judge, with their levels.
     let mut success = vec![curve(
         "window success rate",
@@ -229,23 +237,36 @@ pub(super) fn build_panels(
         weight: 0.75,
     });
     for tier in &ts.tiers {
-        let capacity = tier
-            .instances_up
-            .iter()
-            .map(|&n| n * tier.threads_per_instance);
-        let mut cap = curve("thread capacity", steps(ts, capacity, bucket), CAPACITY);
-        cap.dashed = true;
-        panels.push(Panel {
-            title: format!("tier {}", tier.name),
-            y_desc: "threads / requests",
-            curves: vec![
-                curve("busy threads", level(&tier.busy_threads), BLUE),
-                curve("queued requests", level(&tier.queued), ORANGE),
-                cap,
-            ],
-            log_if_wide: false,
-            weight: 1.0,
-        });
+        panels.extend(tier_panels(ts, tier, bucket));
     }
     panels
+}
+
+/// Two panels per tier, each on its own scale: busy threads against the thread capacity, then
+/// the queue. On one scale a saturated tier looked idle: its queue (thousands) set the scale
+/// and its busy threads (tens) hugged zero.
+fn tier_panels(ts: &TimeSeries, tier: &TierSeries, bucket: f64) -> [Panel; 2] {
+    let level = |col: &[f64]| column(ts, col, bucket, 1.0);
+    let capacity = tier
+        .instances_up
+        .iter()
+        .map(|&n| n * tier.threads_per_instance);
+    let mut cap = curve("thread capacity", steps(ts, capacity, bucket), CAPACITY);
+    cap.dashed = true;
+    [
+        Panel {
+            title: format!("tier {}: busy threads", tier.name),
+            y_desc: "threads",
+            curves: vec![curve("busy threads", level(&tier.busy_threads), BLUE), cap],
+            log_if_wide: false,
+            weight: 0.75,
+        },
+        Panel {
+            title: format!("tier {}: queued requests", tier.name),
+            y_desc: "requests",
+            curves: vec![curve("queued requests", level(&tier.queued), ORANGE)],
+            log_if_wide: false,
+            weight: 0.5,
+        },
+    ]
 }

@@ -1,8 +1,9 @@
 //! The timeline of one run (or of the mean over replications), for capacity planners.
 //!
-//! [`draw_timeline`] draws stacked panels that share one time axis: concurrent users, offered
-//! load, request outcomes per second, latency percentiles and one panel per tier (busy threads,
-//! queued requests, thread capacity). Outage episodes are shaded in every panel; the start of the
+//! [`draw_timeline`] draws stacked panels that share one time axis: concurrent users (only where
+//! a source has users), offered load, request outcomes per second, latency percentiles, the
+//! window success rate, and two panels per tier on their own scales (busy threads with the
+//! thread capacity; queued requests). Outage episodes are shaded in every panel; the start of the
 //! outage (the site failing its SLO, whether or not anything crashed), its recovery, and the
 //! first crash of an instance in each tier are marked with labelled vertical lines.
 
