@@ -255,7 +255,7 @@ impl CompareChart<'_> {
                 None,
             ));
         }
-        if self.variants().iter().all(|v| v.series.is_empty()) {
+        if (self.variants().iter()).all(|v| v.series.window_success_rate.is_empty()) {
             // Redrawn by `surge plot` from compare.json, which keeps no time series.
             chart.plotting_area().draw(&Text::new(
                 "no time series: compare.json does not keep them (run surge compare again to draw these curves)",
