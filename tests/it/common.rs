@@ -481,3 +481,27 @@ pub(crate) fn refusal_problems(
     }
     problems
 }
+
+/// The small site of the browser tests (tests/browser/small.toml), written into `dir`.
+pub(crate) fn small_model(dir: &Path) -> std::path::PathBuf {
+    write_file(dir, "small.toml", include_str!("../browser/small.toml"))
+}
+
+/// `surge compare` of the small site in `dir` against two app instances (2 replications), with
+/// the check `outage.crashed==false` (the baseline fails it), into `out`.
+pub(crate) fn small_compare(dir: &Path, out: &Path) -> std::process::Output {
+    surge()
+        .arg("compare")
+        .arg(small_model(dir))
+        .args([
+            "--variant",
+            "two:tier.app.instances=2",
+            "--reps",
+            "2",
+            "--quiet",
+        ])
+        .args(["--assert", "outage.crashed==false", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
+}

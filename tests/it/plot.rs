@@ -6,12 +6,8 @@ use crate::common::surge;
 use crate::svg::Chart;
 use std::path::Path;
 
-const SMALL: &str = include_str!("../browser/small.toml");
-
 fn model(dir: &Path) -> std::path::PathBuf {
-    let file = dir.join("small.toml");
-    std::fs::write(&file, SMALL).unwrap();
-    file
+    crate::common::small_model(dir)
 }
 
 /// `surge plot DIR`, which must succeed; its stdout.
@@ -73,22 +69,8 @@ fn plot_keeps_the_checks_of_a_run_made_with_assert() {
 #[test]
 fn plot_redraws_a_comparison_from_compare_json() {
     let dir = tempfile::tempdir().unwrap();
-    let file = model(dir.path());
     let out = dir.path().join("compare");
-    let o = surge()
-        .arg("compare")
-        .arg(&file)
-        .args([
-            "--variant",
-            "two:tier.app.instances=2",
-            "--reps",
-            "2",
-            "--quiet",
-        ])
-        .args(["--assert", "outage.crashed==false", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = crate::common::small_compare(dir.path(), &out);
     assert_eq!(
         o.status.code(),
         Some(1),

@@ -7,12 +7,8 @@
 use crate::common::surge;
 use std::path::Path;
 
-const SMALL: &str = include_str!("../browser/small.toml");
-
 fn model(dir: &Path) -> std::path::PathBuf {
-    let file = dir.join("small.toml");
-    std::fs::write(&file, SMALL).unwrap();
-    file
+    crate::common::small_model(dir)
 }
 
 /// report.html names nothing to fetch and runs nothing; report.md references the PNG files.
@@ -225,24 +221,8 @@ fn sweeps_and_plots_write_reports_and_plot_keeps_the_model() {
 #[test]
 fn compare_writes_a_report_and_checks_every_variant() {
     let dir = tempfile::tempdir().unwrap();
-    let file = model(dir.path());
     let out = dir.path().join("compare");
-    let o = surge()
-        .arg("compare")
-        .arg(&file)
-        .args([
-            "--variant",
-            "two:tier.app.instances=2",
-            "--reps",
-            "2",
-            "--quiet",
-            "--assert",
-            "outage.crashed==false",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = crate::common::small_compare(dir.path(), &out);
     let text = String::from_utf8_lossy(&o.stdout);
     // The baseline (one instance) goes down, two instances hold: one check of two fails.
     assert_eq!(o.status.code(), Some(1), "{text}");
