@@ -2,7 +2,7 @@
 //! values drawn, compared with the run's own CSV and JSON files (a chart that drew the wrong
 //! column, the wrong scale or an empty panel fails here, where a file-size check would pass).
 
-use crate::common::{MEMORY_CRASH, assert_success, read_json, surge, write_file};
+use crate::common::{MEMORY_CRASH, assert_success, column, read_json, surge, write_file};
 use crate::svg::{Chart, parse_elapsed, parse_tick};
 use std::path::Path;
 
@@ -284,18 +284,7 @@ service = { dist = "exponential", mean = "50ms" }
 #[test]
 fn the_timeline_of_a_request_only_model_has_no_users_panel() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |name: &str, text: &str| {
-        let model = write_file(dir.path(), &format!("{name}.toml"), text);
-        let out = dir.path().join(name);
-        surge_ok(&[
-            "run",
-            model.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        Chart::read(&out.join("timeline.svg"))
-    };
+    let run = |name: &str, text: &str| run_timeline(dir.path(), name, text, name);
     // Requests only: no users, so no flat "concurrent users" line at 0.
     let requests = run("requests", SATURATED);
     let texts = requests.texts();
@@ -312,16 +301,8 @@ fn the_timeline_of_a_request_only_model_has_no_users_panel() {
 #[test]
 fn a_saturated_tier_draws_its_busy_threads_on_their_own_scale() {
     let dir = tempfile::tempdir().unwrap();
-    let model = write_file(dir.path(), "m.toml", SATURATED);
-    let out = dir.path().join("run");
-    surge_ok(&[
-        "run",
-        model.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let chart = Chart::read(&out.join("timeline.svg"));
+    // Into `out`, where `common::column` reads timeseries.csv.
+    let chart = run_timeline(dir.path(), "m", SATURATED, "out");
     let threads = chart.panel(
         "tier server: busy threads",
         &["tier server: queued requests"],
@@ -339,15 +320,26 @@ fn a_saturated_tier_draws_its_busy_threads_on_their_own_scale() {
     let q_px = to_q(1.0) - to_q(0.0);
     let drawn = plotted(&queue, "#FF7F0E");
     let drawn_max = drawn.iter().map(|p| to_q(p.1)).fold(f64::MIN, f64::max);
-    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = header.iter().position(|h| *h == "server.queued").unwrap();
-    let csv_max = lines
-        .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
+    let csv_max = column(dir.path(), "server.queued")
+        .into_iter()
         .fold(f64::MIN, f64::max);
     assert!(csv_max > 1000.0, "the queue grows to thousands: {csv_max}");
     within_px(drawn_max, csv_max, q_px, 2.0, "queued requests");
+}
+
+/// `surge run` of the model `text` (written as `name.toml` in `dir`) into `dir/out`: its
+/// timeline chart.
+fn run_timeline(dir: &Path, name: &str, text: &str, out: &str) -> Chart {
+    let model = write_file(dir, &format!("{name}.toml"), text);
+    let out = dir.join(out);
+    surge_ok(&[
+        "run",
+        model.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    Chart::read(&out.join("timeline.svg"))
 }
 
 /// The points of a panel's line in `stroke` inside its plot (not its legend's sample, which lies
