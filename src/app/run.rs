@@ -66,9 +66,9 @@ pub(crate) fn run(s: &RunSettings) -> Result<RunOutcome> {
     let dir = out_dir(&s.out, &model, "run");
     let _lock = crate::store::lock::lock(&dir)?;
     let provenance = s.source.provenance()?;
+    let model_text = s.source.text()?;
     if let Some(file) = &s.save_model {
-        let text = s.source.text()?;
-        crate::store::atomic::write_atomic(file, text.as_bytes())
+        crate::store::atomic::write_atomic(file, model_text.as_bytes())
             .with_context(|| format!("--save-model {}", file.display()))?;
     }
     let outs = simulate(&model, seed, s);
@@ -82,7 +82,6 @@ pub(crate) fn run(s: &RunSettings) -> Result<RunOutcome> {
     write_timeline(&model, (seed, s.reps), &outs, &dir)?;
     let checks = crate::report::assert::evaluate_all(&asserts, &document);
     crate::report::assert::write_checks(&dir, &checks)?;
-    let model_text = s.source.text()?;
     let page = crate::report::run::build(
         &crate::report::run::RunFolder::read(&dir)?,
         Some(&model_text),
