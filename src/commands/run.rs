@@ -132,8 +132,15 @@ fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
             local_share += share(k);
         }
     }
+    // Of the rejected, those the edge rate limit refused (429), where the model has one.
+    let edge = f("requests.rate_limited").map_or(String::new(), |_| {
+        format!(
+            ", {} of them 429s of the edge rate limit",
+            pct(share("rate_limited"))
+        )
+    });
     s.push_str(&format!(
-        "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
+        "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected{edge}, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
         pct(share("succeeded")),
         pct(share("rejected") + share("timed_out") + share("failed") + local_share),

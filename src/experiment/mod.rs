@@ -240,6 +240,7 @@ fn summarise(
             failed: t.failed,
             short_circuited: has(|c| c.breaker.is_some()).then_some(t.short_circuited),
             throttled: has(|c| c.throttle.is_some()).then_some(t.throttled),
+            rate_limited: world.rate_limited(),
             in_flight: t.offered - ended,
             wasted: world.wasted,
         },

@@ -220,7 +220,7 @@ averaged! {
             offered, first_attempts, retries, succeeded, rejected, timed_out, failed, in_flight,
             wasted,
         ],
-        when_present: [short_circuited, throttled],
+        when_present: [short_circuited, throttled, rate_limited],
         nested: [],
         optional: [],
     }

@@ -22,6 +22,9 @@ pub struct RequestCounts {
     /// Rejected locally by the client's adaptive throttle (present when a source has one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttled: Option<u64>,
+    /// Of `rejected`, refused at the edge by a rate limit (429; present when the model has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<u64>,
     pub in_flight: u64,
     /// Attempts the server completed after their client had left (wasted work); not an outcome.
     pub wasted: u64,

@@ -297,6 +297,14 @@ pub(crate) const AFTER_TIERS: &[Metric] = &[
         |r| count(r.summary.requests.lost()),
     ),
     run(
+        "requests.rate_limited",
+        "requests refused by the edge rate limit (429)",
+        "requests",
+        false,
+        |r| r.summary.requests.rate_limited.map(|n| n as f64),
+        |s| s.requests.rate_limited.is_some(),
+    ),
+    run(
         COST,
         "cost of all priced tiers",
         "currency units",

@@ -35,6 +35,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     let operators = operators(raw.operators, &tiers, ctx)?;
     super::population::check_room(&sources, raw.waiting_room.is_some(), ctx)?;
     let waiting_room = super::build_room::build(raw.waiting_room, &sources, ctx)?;
+    let rate_limit = super::rate_limit::build(raw.rate_limit, "rate_limit", ctx)?;
     Ok(Model {
         file: ctx.file.to_string(),
         scenario,
@@ -44,6 +45,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
         slo,
         operators,
         waiting_room,
+        rate_limit,
         client_retry,
         canonical: super::canonical::canonical(ctx.text, ctx.base),
     })
@@ -217,6 +219,8 @@ fn source(
         key,
     )
     .map_err(|(k, m)| ctx.fail(&k, m))?;
+    let rate_limit =
+        super::rate_limit::build(s.rate_limit.clone(), &format!("{key}.rate_limit"), ctx)?;
     let source = Source {
         name,
         kind: s.kind,
@@ -227,6 +231,7 @@ fn source(
         think,
         trace,
         client,
+        rate_limit,
     };
     super::population::check_think(&source, key, ctx)?;
     Ok(source)

@@ -49,6 +49,8 @@ pub(crate) struct RawModel {
     #[allow(dead_code)] // read only so that the key is accepted
     pub variants: Option<serde::de::IgnoredAny>,
     pub waiting_room: Option<super::waiting_room::RawWaitingRoom>,
+    /// The edge rate limit on every source together (`rate_limit`).
+    pub rate_limit: Option<super::rate_limit::RawRateLimit>,
 }
 
 /// Client behaviour: in `[client]` for every source, or inside a `[[source]]` to override keys.
@@ -188,6 +190,8 @@ pub(crate) struct RawSource {
     /// The CSV of a trace source, relative to the model file's folder (read by `build`).
     pub file: Option<String>,
     pub client: Option<RawClient>,
+    /// This source's own edge rate limit (`rate_limit`).
+    pub rate_limit: Option<super::rate_limit::RawRateLimit>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

@@ -150,6 +150,8 @@ pub struct Source {
     /// The recorded arrivals of a trace source.
     pub trace: Option<Trace>,
     pub client: Client,
+    /// This source's own edge rate limit (`[source.rate_limit]`).
+    pub rate_limit: Option<super::RateLimit>,
 }
 
 /// Crash recovery of an instance.
@@ -260,6 +262,8 @@ pub struct Model {
     pub operators: Vec<Operator>,
     /// The site-wide waiting room in front of the users sources, if any.
     pub waiting_room: Option<super::waiting_room::WaitingRoom>,
+    /// The edge rate limit on every source together (`[rate_limit]`).
+    pub rate_limit: Option<super::RateLimit>,
     /// The model declares a site-wide `[client.retry]` (which a users source drops: `warnings`).
     pub(crate) client_retry: bool,
     /// The effective model text (after `--set`) in canonical form (`canonical`): what a sweep's

@@ -463,6 +463,9 @@ pub(crate) fn summary_template(model: &crate::model::Model) -> Value {
         requests: RequestCounts {
             short_circuited: client(|c| c.breaker.is_some()),
             throttled: client(|c| c.throttle.is_some()),
+            rate_limited: (model.rate_limit.is_some()
+                || model.sources.iter().any(|s| s.rate_limit.is_some()))
+            .then_some(0),
             ..Default::default()
         },
         waiting_room: model.waiting_room.as_ref().map(|_| Default::default()),

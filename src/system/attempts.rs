@@ -135,6 +135,11 @@ impl World<'_> {
             self.turned_away(now, &a(), o, cal);
             return;
         }
+        // The edge rate limits answer 429 when their buckets are empty.
+        if self.edge.any && !self.edge_admits(now, source) {
+            self.turned_away(now, &a(), Outcome::Rejected, cal);
+            return;
+        }
         if self.shed_fraction > 0.0
             && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
         {

@@ -19,8 +19,9 @@
 //! of the warm-up, since both end at events); the users level is settled at `end` from its
 //! changes' times (`Level::add_settled`), in time order only when a new peak is possible. Not
 //! here, and not grouped: a source whose refused requests need state of their own (retries, a
-//! breaker or throttle, a refresh or return delay that is not exponential), a model with a
-//! waiting room or whose first tier is not visited by every request, and load shedding while it
+//! breaker or throttle or an edge rate limit, a refresh or return delay that is not
+//! exponential), a model with a waiting room or a site-wide rate limit or whose first tier is
+//! not visited by every request, and load shedding while it
 //! is on; their events stay one by one and bound the windows of the others.
 
 use super::World;
@@ -65,7 +66,10 @@ impl Group {
             .map(|(s, state)| {
                 let c = &s.client;
                 // A closed population's users keep their own events (`population`).
-                let plain = c.breaker.is_none() && c.throttle.is_none() && state.closed.is_none();
+                let plain = c.breaker.is_none()
+                    && c.throttle.is_none()
+                    && s.rate_limit.is_none()
+                    && state.closed.is_none();
                 plain
                     && match s.kind {
                         SourceKind::Users => {
@@ -80,7 +84,10 @@ impl Group {
             .collect();
         let entry = model.tiers.first().is_some_and(|t| t.visit >= 1.0);
         Group {
-            on: entry && model.waiting_room.is_none() && source_ok.iter().any(|&ok| ok),
+            on: entry
+                && model.waiting_room.is_none()
+                && model.rate_limit.is_none()
+                && source_ok.iter().any(|&ok| ok),
             back: vec![Vec::new(); sources.len()],
             source_ok,
             ..Group::default()

@@ -30,7 +30,8 @@
 //! restarts, health checks), `operators` (operators' actions and the autoscaler), `observe`
 //! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
 //! (arrival times), `population` (a closed users source, held at its target) and
-//! `waiting_room` (the room in front of the users sources); the clients'
+//! `waiting_room` (the room in front of the users sources), `rate_limit` (the edge's token
+//! buckets); the clients'
 //! policies: `breaker`, `throttle`, `retry_budget` (`client_policies` where attempts meet
 //! them); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the balancer's
 //! outlier detection), `scale_in` (scaling in and instance-hours) and `tier_policies` (where
@@ -51,6 +52,7 @@ mod observe;
 mod operators;
 mod outlier;
 mod population;
+mod rate_limit;
 pub(crate) mod retry_budget;
 mod scale_in;
 mod shortcuts;
@@ -128,6 +130,8 @@ pub(crate) struct World<'m> {
     group: bulk::Group,
     /// Attempts the server finished after their client had left.
     pub wasted: u64,
+    /// The edge rate limits (`rate_limit`).
+    edge: rate_limit::EdgeLimits,
     /// Tests only: send every attempt through the arena and the balancer, even when the first
     /// tier has no instance in rotation (`attempts::offer`'s shortcut off), to compare the two.
     #[cfg(test)]
@@ -214,6 +218,7 @@ impl<'m> World<'m> {
             shortcuts: shortcuts::Shortcuts::of(model),
             group,
             wasted: 0,
+            edge: rate_limit::EdgeLimits::new(model),
             #[cfg(test)]
             one_by_one: false,
             metrics,

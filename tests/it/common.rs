@@ -169,6 +169,11 @@ pub fn check_invariants(summary: &Value) {
             n("first_attempts") + n("retries"),
             "offered = first attempts + retries: {r}"
         );
+        // The edge rate limit's 429s are rejections.
+        assert!(
+            local("rate_limited") <= n("rejected"),
+            "rate_limited <= rejected: {r}"
+        );
         if let Some(room) = s.get("waiting_room") {
             check_room_balance(room);
         }

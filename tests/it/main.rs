@@ -37,6 +37,7 @@ mod pools;
 mod population;
 mod properties;
 mod queueing;
+mod rate_limit;
 mod recovery;
 mod refused;
 mod report;
