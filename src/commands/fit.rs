@@ -207,10 +207,10 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
             .map(|u| format!(", {u} users recorded"))
             .unwrap_or_default()
     );
-    println!("{}", f.requests.refusals.terminal_line(cap.threads));
     if let Some(w) = &cap.warning {
         println!("WARNING: {w}");
     }
+    println!("{}", f.requests.refusals.terminal_line(cap.threads));
     match (&f.round_trip, round_trip_failed) {
         (Some(rt), _) => {
             println!("{}", rt.line());
