@@ -210,6 +210,7 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
     if let Some(w) = &cap.warning {
         println!("WARNING: {w}");
     }
+    println!("{}", f.requests.refusals.terminal_line(cap.threads));
     match (&f.round_trip, round_trip_failed) {
         (Some(rt), _) => {
             println!("{}", rt.line());

@@ -476,8 +476,9 @@ impl LineParser for AccessLog {
         let ok = status.is_none_or(|s| s < 400);
         let label = path.unwrap_or("(all)");
         let visit = self.visit(client, agent, status, target);
-        to.push(label, start, time.unwrap_or(f64::NAN), ok, f32::NAN)
-            .visit = visit;
+        let r = to.push(label, start, time.unwrap_or(f64::NAN), ok, f32::NAN);
+        r.visit = visit;
+        r.refusal = status.map_or(Default::default(), super::refusals::of_status);
         Ok(())
     }
 }

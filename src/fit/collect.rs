@@ -170,6 +170,8 @@ pub(crate) struct Collected {
     pub anchor_s: Option<i64>,
     /// Concurrency the files record, per second (closed load tests).
     pub users: super::closed::UsersTrack,
+    /// Failures that were requests turned away, or of unknown cause.
+    pub refusals: super::refusals::Refusals,
     rng: Xoshiro256PlusPlus,
 }
 
@@ -188,6 +190,7 @@ impl Default for Collected {
             out_of_span: 0,
             anchor_s: None,
             users: Default::default(),
+            refusals: Default::default(),
             rng: Xoshiro256PlusPlus::seed_from_u64(0x05ee_df17),
         }
     }
@@ -222,6 +225,7 @@ impl Collected {
         };
         *c += 1;
         self.requests += 1;
+        self.refusals.add(r.refusal);
         self.first_s = self.first_s.min(r.start_s);
         self.last_s = self.last_s.max(r.start_s);
         let wkey = sec.div_euclid(WINDOW_S);

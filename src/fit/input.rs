@@ -91,6 +91,7 @@ impl<'a> Requests<'a> {
             endpoint,
             concurrency,
             visit: Default::default(),
+            refusal: Default::default(),
         });
         let last = self.records.len() - 1;
         &mut self.records[last]

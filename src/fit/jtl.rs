@@ -70,7 +70,12 @@ impl LineParser for Jtl {
             None => f32::NAN,
         };
         let label = self.label.map_or("(all)", f);
-        to.push(label, ts / 1000.0, el / 1000.0, ok, concurrency);
+        let r = to.push(label, ts / 1000.0, el / 1000.0, ok, concurrency);
+        if !ok {
+            r.refusal = self.code.map_or(Default::default(), |i| {
+                super::refusals::of_jmeter_code(f(i))
+            });
+        }
         if let Some(i) = self.thread_name {
             self.gaps.sample(f(i), ts / 1000.0, (ts + el) / 1000.0);
         }

@@ -207,7 +207,10 @@ fn sample(
         None => f32::NAN,
     };
     let label = unescape(lb.unwrap_or("(all)"));
-    to.push(&label, ts / 1000.0, t / 1000.0, ok, concurrency);
+    let r = to.push(&label, ts / 1000.0, t / 1000.0, ok, concurrency);
+    if !ok {
+        r.refusal = rc.map_or(Default::default(), super::refusals::of_jmeter_code);
+    }
     if let Some(tn) = tn {
         gaps.sample(tn, ts / 1000.0, (ts + t) / 1000.0);
     }

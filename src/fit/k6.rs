@@ -91,13 +91,22 @@ impl LineParser for K6 {
                     .filter(|s| !s.is_empty())
                     .or_else(|| self.url.map(f))
                     .unwrap_or("(all)");
-                to.push(
+                let r = to.push(
                     path_of(target),
                     end - ms / 1000.0,
                     ms / 1000.0,
                     ok,
                     self.vus,
                 );
+                if !ok {
+                    // status 0: no response (k6's `error` says how the connection failed)
+                    let status = self.status.map(f).and_then(|s| s.parse::<u16>().ok());
+                    r.refusal = match status {
+                        Some(0) => super::refusals::Refusal::TurnedAway,
+                        Some(s) => super::refusals::of_status(s),
+                        None => super::refusals::Refusal::CauseUnknown,
+                    };
+                }
             }
             "http_req_waiting" => {
                 self.waiting_sum += value()?;

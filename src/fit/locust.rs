@@ -146,7 +146,11 @@ impl LineParser for Locust {
             // Failures spread evenly among the row's requests.
             let ok = (k * nf / n) == ((k + 1) * nf / n);
             let start_s = end - if time_s.is_finite() { time_s } else { 0.0 };
-            to.push("(all)", start_s, time_s, ok, users as f32);
+            let r = to.push("(all)", start_s, time_s, ok, users as f32);
+            if !ok {
+                // Locust's history counts failures, not why they failed
+                r.refusal = super::refusals::Refusal::CauseUnknown;
+            }
         }
         Ok(())
     }

@@ -25,6 +25,7 @@ pub(crate) mod locust;
 pub(crate) mod logs_fit;
 pub(crate) mod model_logs;
 pub(crate) mod model_toml;
+pub(crate) mod refusals;
 pub(crate) mod report;
 pub(crate) mod roundtrip;
 pub(crate) mod sanity;
@@ -60,6 +61,8 @@ pub(crate) struct Record {
     pub concurrency: f32,
     /// Who asked, as an access log names it (`sessions::Visit`); all zero for other formats.
     pub visit: sessions::Visit,
+    /// Whether a failure was the request turned away (the queue's evidence).
+    pub refusal: refusals::Refusal,
 }
 
 /// Most endpoints told apart; requests to further paths count as `(other paths)`.

@@ -225,10 +225,13 @@ fn tier(t: &mut String, fit: &Fit, given: Option<&model_logs::GivenLines>) {
         "instances = 1   # ASSUMPTION: all threads in one instance; split threads x instances as your site is",
     );
     p(t, &format!("threads = {threads}   # {why}"));
-    p(
-        t,
-        &format!("queue = {threads}   # ASSUMPTION: as many waiting places as threads"),
-    );
+    for line in fit
+        .requests
+        .refusals
+        .model_lines(fit.requests.total, threads)
+    {
+        p(t, &line);
+    }
     p(t, &format!("service = {service_line}"));
     p(
         t,

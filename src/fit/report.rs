@@ -99,6 +99,9 @@ pub(crate) struct Requests {
     pub failed: u64,
     /// Requests dropped for a time more than 400 days from the others.
     pub out_of_span: u64,
+    /// Failures that were the request turned away (the model's queue follows from them).
+    #[serde(default)]
+    pub refusals: super::refusals::Refusals,
 }
 
 /// fit.json.
@@ -155,6 +158,7 @@ pub(crate) fn analyse(reading: &Reading, opts: &Options) -> Fit {
             succeeded: c.ok,
             failed: c.requests - c.ok,
             out_of_span: c.out_of_span,
+            refusals: c.refusals,
         },
         arrivals,
         service,

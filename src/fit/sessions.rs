@@ -361,6 +361,7 @@ mod tests {
                 status: if ok { 200 } else { 500 },
                 asset,
             },
+            refusal: Default::default(),
         }
     }
 

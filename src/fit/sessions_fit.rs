@@ -388,6 +388,7 @@ mod tests {
                 status,
                 asset: false,
             },
+            refusal: Default::default(),
         }
     }
 

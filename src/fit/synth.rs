@@ -145,6 +145,7 @@ fn record(at: f64, time: f64, concurrency: f32) -> Record {
         endpoint: 0,
         concurrency,
         visit: super::sessions::Visit::default(),
+        refusal: Default::default(),
     }
 }
 

@@ -43,7 +43,14 @@ impl LineParser for Vegeta {
             path_of(url)
         };
         let start_s = (ts / 1_000_000_000) as f64 + (ts % 1_000_000_000) as f64 * 1e-9;
-        to.push(label, start_s, lat as f64 * 1e-9, ok, f32::NAN);
+        let r = to.push(label, start_s, lat as f64 * 1e-9, ok, f32::NAN);
+        if !ok {
+            // code 0: no response (the connection failed; the error column says how)
+            r.refusal = match code {
+                0 => super::refusals::Refusal::TurnedAway,
+                c => super::refusals::of_status(c),
+            };
+        }
         Ok(())
     }
 }

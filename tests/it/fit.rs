@@ -185,6 +185,16 @@ fn recovers_arrivals_and_lognormal_service_from_an_nginx_log() {
     assert_eq!(j["arrivals"]["requests"], reqs.len() as u64);
     let failed = reqs.iter().filter(|r| !r.ok).count() as u64;
     assert_eq!(j["requests"]["failed"], failed);
+    // the failures are 503s: requests turned away, so the model keeps a bounded queue
+    assert_eq!(j["requests"]["refusals"]["turned_away"], failed);
+    let model = std::fs::read_to_string(dir.path().join("out/model.toml")).unwrap();
+    let threads = j["capacity"]["threads"].as_u64().unwrap();
+    assert!(
+        model.contains(&format!(
+            "queue = {threads}   # ASSUMPTION: as many waiting places as threads; the data show {failed} requests turned away"
+        )),
+        "{model}"
+    );
     let s = &j["service"];
     assert_eq!(s["dist"], "lognormal", "{s}");
     within(f(&s["mean_s"]), truth.mean, 0.03, "service mean");
@@ -307,12 +317,20 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
         seed: 21,
     };
     let (dir, log, reqs) = generated_log(&truth);
-    // The README's example is this log: SURGE_FIT_EXAMPLE=access.log keeps a copy.
+    // SURGE_FIT_EXAMPLE=access.log keeps a copy of the generated log.
     if let Ok(keep) = std::env::var("SURGE_FIT_EXAMPLE") {
         std::fs::copy(&log, keep).unwrap();
     }
     let out = dir.path().join("out");
     let j = fit(&[&log], &[], &out);
+    // no request turned away: the model's queue has no bound, and says why
+    assert_eq!(j["requests"]["refusals"]["turned_away"], 0);
+    let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
+    assert!(!model.lines().any(|l| l.starts_with("queue")), "{model}");
+    assert!(
+        model.contains("# queue: no bound (no `queue` key). ASSUMPTION: none of the"),
+        "{model}"
+    );
     // fit's own round trip agrees
     let rt = &j["round_trip"];
     assert_eq!(rt["within"], true, "{rt}");
@@ -330,7 +348,6 @@ fn round_trip_the_written_model_reproduces_throughput_and_latency() {
     within(f(&summary["latency_s"]["p50"]), data_p50, 0.05, "p50");
     within(f(&summary["latency_s"]["p95"]), data_p95, 0.05, "p95");
     // the recorded arrivals replay through a trace source too
-    let model = std::fs::read_to_string(out.join("model.toml")).unwrap();
     let traced = traced(&model, &["requests"], &["rate = ", "profile = "]);
     let traced_file = out.join("traced.toml");
     std::fs::write(&traced_file, traced).unwrap();
