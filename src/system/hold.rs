@@ -165,8 +165,7 @@ fn last_peak(profile: &Profile, surge: &Surge, horizon: f64) -> f64 {
         if at_top(load(profile, surge, y)) {
             return y;
         }
-        if let Some(v) = vertex(profile, surge, x, y).filter(|&v| at_top(load(profile, surge, v)))
-        {
+        if let Some(v) = vertex(profile, surge, x, y).filter(|&v| at_top(load(profile, surge, v))) {
             return v;
         }
         if at_top(load(profile, surge, x)) {
@@ -207,7 +206,8 @@ impl World<'_> {
             Until::FirstCallOutage => s.window_call_success_rate[i],
             Until::FirstUserOutage => s.window_user_success_rate[i],
         };
-        let met = i >= first && crate::metrics::slo::meets(rate, s.window_p95_s[i], &self.model.slo);
+        let met =
+            i >= first && crate::metrics::slo::meets(rate, s.window_p95_s[i], &self.model.slo);
         h.met = if met { h.met + 1 } else { 0 };
         let waiting = self.coming_back();
         let ring = h.pending.len();
@@ -268,7 +268,13 @@ mod tests {
         // 12x from 2 h 30 to 5 h, held to 9 h 30, back to 1 at 15 h 30.
         let h = 3600.0;
         let p = Profile {
-            points: vec![(0.0, 1.0), (6. * h, 1.0), (10. * h, 0.35), (13. * h, 0.6), (16. * h, 1.0)],
+            points: vec![
+                (0.0, 1.0),
+                (6. * h, 1.0),
+                (10. * h, 0.35),
+                (13. * h, 0.6),
+                (16. * h, 1.0),
+            ],
         };
         let s = surge(12.0, 2.5 * h, 2.5 * h, 4.5 * h, 6.0 * h);
         assert_eq!(last_peak(&p, &s, 16. * h), 6. * h);
@@ -286,7 +292,10 @@ mod tests {
         };
         let s = surge(3.0, 0.0, 0.0, 0.0, 1.0);
         let (lo, hi) = extremes(&p, &s, 0.0, 1.0);
-        assert!((hi - 4.0).abs() < 1e-12 && (lo - 3.0).abs() < 1e-12, "{lo} {hi}");
+        assert!(
+            (hi - 4.0).abs() < 1e-12 && (lo - 3.0).abs() < 1e-12,
+            "{lo} {hi}"
+        );
         assert!((last_peak(&p, &s, 1.0) - 0.5).abs() < 1e-12);
     }
 }

@@ -116,7 +116,8 @@ fn compare(model: &Model, seeds: u64, questions: &[Until]) -> Compared {
                 let early = run_bounded(model, seed, &Limits::answer(q)).summary;
                 let (a, b) = (failed(q, &full), failed(q, &early));
                 if a != b {
-                    c.disagreements.push(format!("seed {seed} {q:?}: full {a}, early {b}"));
+                    c.disagreements
+                        .push(format!("seed {seed} {q:?}: full {a}, early {b}"));
                 }
                 c.failing += usize::from(a);
                 if early.ended_by == Some(EndedBy::Held) {
@@ -165,7 +166,11 @@ fn the_hold_rule_agrees_with_full_runs() {
         assert!(c.disagreements.is_empty(), "{:?}", c.disagreements);
         // Near the crash point some runs fail and some hold, and the rule stops every one that
         // holds here (nothing is left pending 30 minutes after this surge).
-        assert!(c.failing > 0 && c.failing < 200, "peak {peak}: {}", c.failing);
+        assert!(
+            c.failing > 0 && c.failing < 200,
+            "peak {peak}: {}",
+            c.failing
+        );
         assert_eq!(c.held, 200 - c.failing, "peak {peak}");
     }
 }
@@ -202,7 +207,10 @@ fn an_outage_after_the_surge_is_not_cut_off() {
     for seed in 1..=5 {
         let full = run_once(&model, seed).summary;
         let early = run_bounded(&model, seed, &Limits::answer(Until::FirstOutage)).summary;
-        let crash = full.outage.crash_time_s.expect("the late rise takes the site down");
+        let crash = full
+            .outage
+            .crash_time_s
+            .expect("the late rise takes the site down");
         assert!(crash > 2.0 * 3600.0, "seed {seed}: down at {crash}");
         assert_eq!(early.ended_by, Some(EndedBy::FirstOutage), "seed {seed}");
         assert_eq!(early.outage.crash_time_s, Some(crash), "seed {seed}");
