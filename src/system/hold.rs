@@ -146,7 +146,7 @@ fn vertex(profile: &Profile, surge: &Surge, x: f64, y: f64) -> Option<f64> {
         return None;
     }
     let u = -(p0 * ds + s0 * dp) / (2.0 * dp * ds);
-    (u > 0.0 && u < 1.0).then(|| x + u * (y - x))
+    (u > 0.0 && u < 1.0).then_some(x + u * (y - x))
 }
 
 /// The last time in [0, `horizon`] at which a source's load is at its highest.
