@@ -218,8 +218,8 @@ fn an_outage_after_the_surge_is_not_cut_off() {
 }
 
 /// The built-in night at three web-server counts around its crash point (between 10 and 11),
-/// three seeds each: the early answer is the full run's, and at 12 servers the rule stops the
-/// night at 01:00 (7 h in: the top of the load ends at 00:00, then an hour of the SLO met).
+/// three seeds each: the early answer is the full run's, and at 12 servers the rule stops every
+/// night, not before 01:00 (7 h in: the top of the load ends at 00:00, then `slo.stable`).
 /// About 10 minutes of CPU: `cargo test --release --test it -- --ignored hold`.
 #[test]
 #[ignore]
@@ -239,7 +239,7 @@ fn the_hold_rule_agrees_with_full_runs_of_the_night() {
         assert!(c.disagreements.is_empty(), "{:?}", c.disagreements);
         if instances == 12 {
             assert_eq!((c.failing, c.held), (0, 3));
-            assert_eq!(c.held_s, 3.0 * 7.0 * 3600.0);
+            assert!(c.held_s >= 3.0 * 7.0 * 3600.0, "{}", c.held_s);
         }
     }
 }
