@@ -67,6 +67,14 @@ pub(crate) fn print(s: &CrashpointSettings, outcome: &CrashpointOutcome) -> Resu
         );
     }
     outln!(
+        "each run answered yes or no only: it stopped at its first {}, or once the hold rule \
+         decided it holds (the surge passed, the SLO met for slo.stable since, nothing pending; \
+         docs/guide.md); no downtime, recovery or totals were measured (`surge run --set {}=...` \
+         measures them)",
+        words.failure,
+        cp.parameter
+    );
+    outln!(
         "outputs: {}/ (crashpoint.json, crashpoint.png, crashpoint.svg, report.html, report.md)",
         outcome.dir.display()
     );

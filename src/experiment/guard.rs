@@ -2,7 +2,8 @@
 //! running so that an absurd model (a rate or a horizon off by a few orders of magnitude) is
 //! refused with a clear message instead of running for days; and the bounds (`--max-events`,
 //! `--max-wall`, and `until`: the first outage or SLO breach, once a yes/no answer is all that
-//! is wanted) that end a run early, cleanly, with its results marked partial.
+//! is wanted, and with `hold` the point where the answer is known to be no) that end a run
+//! early, cleanly, with its results marked partial.
 //!
 //! The estimate is nominal, not a promise: arrivals integrated over the horizon (baseline x
 //! profile x surge; users sources at users / (response + think) pages per second; trace sources
@@ -37,6 +38,11 @@ pub struct Limits {
     /// Stop at the end of the first SLO window that answers this question with yes: whether
     /// the run crashes (or breaks the SLO) is then known and cannot change.
     pub until: Option<Until>,
+    /// With `until`, also stop once the hold rule (`crate::system::hold`) decides the answer
+    /// is no: the surge has passed and the site has met its SLO for `slo.stable` since, with
+    /// nothing pending that can break it. The run is then marked `EndedBy::Held`: its
+    /// whole-horizon figures (downtime, recovery, totals) cover only what it simulated.
+    pub hold: bool,
     /// Stop once this many requests are held at once (`None`: `held::MAX_HELD`, the cap that
     /// keeps a run's memory bounded; tests set a small one).
     pub max_held: Option<u64>,
@@ -48,6 +54,15 @@ impl Limits {
         Limits {
             until: Some(until),
             ..Limits::default()
+        }
+    }
+
+    /// Only the yes/no answer to `until` is wanted: stop at the first failure, or once the hold
+    /// rule decides the run holds (the crash-point search; a comparison may use it too).
+    pub fn answer(until: Until) -> Limits {
+        Limits {
+            hold: true,
+            ..Limits::until(until)
         }
     }
 

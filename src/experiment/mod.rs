@@ -90,7 +90,7 @@ pub fn run_watched(
 ) -> RunOutput {
     let wall = Instant::now();
     let mut world = World::new(model, seed);
-    world.stop_when(limits.until);
+    world.stop_when(limits.until, limits.hold);
     let mut cal = Calendar::with_capacity(4096);
     world.start(&mut cal);
     let ended_by = simulate(&mut world, &mut cal, limits, progress, wall);
@@ -123,8 +123,9 @@ fn simulate(
     while let Some((now, ev)) = cal.pop() {
         world.handle(now, ev, cal);
         if world.finished() {
-            if world.answered_at().is_some() {
+            if let Some((_, yes)) = world.answered_at() {
                 ended_by = Some(match limits.until {
+                    _ if !yes => EndedBy::Held,
                     Some(Until::FirstSloBreach) => EndedBy::FirstSloBreach,
                     Some(Until::FirstCallOutage) => EndedBy::FirstCallOutage,
                     Some(Until::FirstUserOutage) => EndedBy::FirstUserOutage,

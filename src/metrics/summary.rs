@@ -170,7 +170,8 @@ pub struct TierSummary {
 }
 
 /// Why a run ended before its horizon: a guard rail (`--max-events`, `--max-wall`), or the
-/// answer it was run for became known (its first outage, or its first SLO breach).
+/// answer it was run for became known (its first outage, or its first SLO breach: yes; or the
+/// hold rule: no).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndedBy {
@@ -182,6 +183,9 @@ pub enum EndedBy {
     FirstUserOutage,
     /// The run held `experiment::held::MAX_HELD` requests at once (its memory bound).
     MaxHeld,
+    /// The answer to its yes/no question was known to be no (`crate::system::hold`): the surge
+    /// had passed and the site had met its SLO for `slo.stable` since, nothing pending.
+    Held,
 }
 
 impl EndedBy {
@@ -195,6 +199,7 @@ impl EndedBy {
             EndedBy::FirstCallOutage => "--until call-outage",
             EndedBy::FirstUserOutage => "--until user-outage",
             EndedBy::MaxHeld => "the cap of 20,000,000 requests held at once",
+            EndedBy::Held => "the hold rule (surge passed, SLO met for slo.stable since)",
         }
     }
 }

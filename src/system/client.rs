@@ -133,6 +133,7 @@ impl World<'_> {
                     let wait = client.return_after.as_ref().map_or(0.0, |d| {
                         d.sample(&mut self.sources[a.source as usize].returning.rng)
                     });
+                    self.scheduled_back += 1;
                     cal.schedule(now.after(wait), Event::Return { source: a.source });
                 }
             }
@@ -158,6 +159,7 @@ impl World<'_> {
                 let c = &mut self.calls[call as usize];
                 let delay =
                     backoff_delay(&retry, c, &mut self.sources[a.source as usize].rng_retry);
+                self.scheduled_back += 1;
                 cal.schedule(now.after(delay), Event::Retry { call });
             } else {
                 self.metrics.call_lost(a.created);

@@ -88,11 +88,15 @@ impl World<'_> {
                 self.schedule_next(source, cal);
                 self.begin_session(now, source, cal);
             }
-            Event::Return { source } => self.begin_session(now, source, cal),
+            Event::Return { source } => {
+                self.scheduled_back -= 1;
+                self.begin_session(now, source, cal);
+            }
             Event::Population { source } => self.population_changes(now, source, cal),
             Event::Page { user } => self.page_due(now, user, cal),
             Event::Pool { source, pool } => self.pool_fires(now, source, pool, cal),
             Event::Retry { call } => {
+                self.scheduled_back -= 1;
                 let source = self.calls[call as usize].source;
                 self.offer(now, source, NONE, call, true, cal);
             }

@@ -48,6 +48,7 @@ mod clocks;
 mod concurrency_limit;
 mod crashes;
 mod events;
+mod hold;
 mod observe;
 mod operators;
 mod outlier;
@@ -122,6 +123,12 @@ pub(crate) struct World<'m> {
     until: Option<Until>,
     /// Where the run ended because `until` was answered.
     answered_at: Option<Time>,
+    /// The hold rule (`hold`), when the run may be decided "no" before its horizon.
+    hold: Option<hold::Hold>,
+    /// The answer found at `answered_at`: yes (`until` happened) or no (the hold rule).
+    answered_yes: bool,
+    /// Retries and returns scheduled one by one (not in a pool), for the hold rule.
+    scheduled_back: u64,
     /// The waiting room, when the model has one.
     room: Option<Room>,
     /// Features of the request path the model leaves out (`shortcuts`).
@@ -214,6 +221,9 @@ impl<'m> World<'m> {
             line_probe: Vec::new(),
             until: None,
             answered_at: None,
+            hold: None,
+            answered_yes: false,
+            scheduled_back: 0,
             room,
             shortcuts: shortcuts::Shortcuts::of(model),
             group,
@@ -229,15 +239,19 @@ impl<'m> World<'m> {
         self.horizon
     }
 
-    /// End the run at the first bucket end where `until` is answered with yes (set before
-    /// `start`).
-    pub(crate) fn stop_when(&mut self, until: Option<Until>) {
+    /// End the run at the first bucket end where `until` is answered with yes, or, with
+    /// `hold`, where the hold rule answers it with no (`hold`; set before `start`).
+    pub(crate) fn stop_when(&mut self, until: Option<Until>, hold: bool) {
         self.until = until;
+        if let Some(u) = until.filter(|_| hold) {
+            self.hold_when(u);
+        }
     }
 
-    /// Where the run ended because its `until` question was answered, if it did.
-    pub(crate) fn answered_at(&self) -> Option<Time> {
-        self.answered_at
+    /// Where the run ended because its `until` question was answered, if it did, and the
+    /// answer: yes (it failed) or no (the hold rule decided it).
+    pub(crate) fn answered_at(&self) -> Option<(Time, bool)> {
+        self.answered_at.map(|t| (t, self.answered_yes))
     }
 
     /// True once the last bucket has been closed at the horizon.

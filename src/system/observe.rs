@@ -70,6 +70,11 @@ impl World<'_> {
             // The answer cannot change: this bucket's end becomes the horizon.
             self.horizon = now;
             self.answered_at = Some(now);
+            self.answered_yes = true;
+        } else if now < self.horizon && self.holds_for_good(now) {
+            // The hold rule answers no (`hold`): the run ends here too.
+            self.horizon = now;
+            self.answered_at = Some(now);
         }
         if now >= self.horizon {
             self.finished = true;

@@ -15,6 +15,8 @@ pub(super) struct Watch {
     /// Per operator: not before this time may it act again (it acted, and gives its action one
     /// detection period to work before it looks again).
     pub(super) next_look: Vec<Option<Time>>,
+    /// The last time an operator action scheduled so far takes place.
+    pub(super) acting_until: Time,
 }
 
 impl World<'_> {
@@ -97,7 +99,9 @@ impl World<'_> {
             let ready = self.watch.next_look[k].is_none_or(|t| now >= t);
             if ready && now.since(since) >= op.detect_s {
                 self.watch.next_look[k] = Some(now.after(op.delay_s + op.detect_s));
-                cal.schedule(now.after(op.delay_s), Event::Operate { operator: k as u16 });
+                let at = now.after(op.delay_s);
+                self.watch.acting_until = self.watch.acting_until.max(at);
+                cal.schedule(at, Event::Operate { operator: k as u16 });
             }
         }
     }

@@ -449,6 +449,7 @@ impl World<'_> {
                     .return_after
                     .as_ref()
                     .map_or(0.0, |d| d.sample(&mut self.room().rng));
+                self.scheduled_back += 1;
                 cal.schedule(now.after(wait), Event::Return { source: u.source });
             }
         }

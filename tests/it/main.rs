@@ -26,6 +26,7 @@ mod fit_real;
 mod fit_sessions;
 mod fuzz_regressions;
 mod guard;
+mod hold;
 mod honest;
 mod journal_common;
 mod layers;

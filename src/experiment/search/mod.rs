@@ -246,8 +246,9 @@ fn answer(s: &Search, seed: u64, found: Found) -> Result<CrashPoint> {
 }
 
 /// Whether the run fails by `criterion` (an outage, or any break of the SLO, as the model's SLO
-/// section defines them). The run stops at its first failure: the answer cannot change after it.
+/// section defines them). The run stops at its first failure (the answer cannot change after
+/// it), or once the hold rule decides it holds (`crate::system::hold`).
 fn failed(model: &Model, seed: u64, criterion: Criterion) -> bool {
-    let stop = Limits::until(crate::system::Until::first_failure(criterion));
+    let stop = Limits::answer(crate::system::Until::first_failure(criterion));
     criterion.failed(&super::run_bounded(model, seed, &stop).summary)
 }
