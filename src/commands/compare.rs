@@ -21,9 +21,7 @@ pub(crate) fn settings(args: &CompareArgs) -> CompareSettings {
         source: crate::app::ModelSource::new(Some(&args.model), &args.runs.sets),
         variants: args.variants.clone(),
         reps: match args.reps {
-            RepsFlag::Auto => Reps::Auto {
-                max: args.max_reps,
-            },
+            RepsFlag::Auto => Reps::Auto { max: args.max_reps },
             RepsFlag::Count(n) => Reps::Fixed(n),
         },
         confidence: args.confidence,

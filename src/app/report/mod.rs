@@ -25,14 +25,14 @@ use super::crashpoint::{CONFIDENCE, CrashpointOutcome, CrashpointSettings, TOLER
 use super::run::{RunOutcome, RunSettings};
 use super::{ManyRuns, ModelSource, interrupt, out_dir};
 use crate::error::BadInput;
+use crate::experiment::compare::sequential::FIRST_REPS;
+use crate::experiment::compare::{CONFIDENCE as CONFIDENCE_OF_VARIANTS, Reps};
 use crate::experiment::sweep::{Interrupted, Seeds};
 use crate::fmt::human_duration;
 use crate::metrics::run_summary::RunSummary;
 use crate::metrics::slo::Criterion;
 use crate::model::Model;
 use crate::report::{self, Report, assert};
-use crate::experiment::compare::sequential::FIRST_REPS;
-use crate::experiment::compare::{CONFIDENCE as CONFIDENCE_OF_VARIANTS, Reps};
 use plan::{FEWEST_REPS, MOST_REPS};
 
 /// A step just done, for the caller to tell as it happens (the terminal prints what the step's

@@ -101,7 +101,9 @@ impl Rounds<'_> {
         round: Round,
     ) -> Result<Option<Ran>> {
         let k = self.variants.len();
-        let rule = self.reps.rule(self.confidence, (k as u32).saturating_sub(1));
+        let rule = self
+            .reps
+            .rule(self.confidence, (k as u32).saturating_sub(1));
         let mut want = vec![self.reps.first(); k];
         let mut decisions: Vec<Option<Decision>> = vec![None; k];
         let runner = Runner::new(jobs, stop);

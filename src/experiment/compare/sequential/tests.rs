@@ -21,12 +21,18 @@ fn held_every_time_while_the_baseline_fell_is_told_apart_at_two() {
         Some((Verdict::Better, Metric::OutageShare))
     );
     let fell = [pair(1.0, 300.0), pair(1.0, 900.0)];
-    assert_eq!(rule.decide(&fell), Some((Verdict::Worse, Metric::OutageShare)));
+    assert_eq!(
+        rule.decide(&fell),
+        Some((Verdict::Worse, Metric::OutageShare))
+    );
     // One pair alike: not yet (t with one degree of freedom at 1 - 0.05/288 is about 1,833).
     assert_eq!(rule.decide(&[pair(-1.0, -3000.0), pair(0.0, 0.0)]), None);
     // Both fell in every pair: the downtime decides, by the same rule.
     let less = [pair(0.0, -600.0), pair(0.0, -600.0)];
-    assert_eq!(rule.decide(&less), Some((Verdict::Better, Metric::Downtime)));
+    assert_eq!(
+        rule.decide(&less),
+        Some((Verdict::Better, Metric::Downtime))
+    );
     let spread = [pair(0.0, -600.0), pair(0.0, -500.0), pair(0.0, -700.0)];
     // mean -600, s = 100, n = 3: half-width t(1 - 0.05/288, 2) x 57.7 = 53.65 x 57.7 > 600
     // (t with 2 degrees of freedom at 1 - q is (1 - 2q) / sqrt(2q(1 - q)), q = 0.05/288).
@@ -140,8 +146,7 @@ fn outages(base: f64, variant: f64, common: f64) -> impl Fn(u64, usize, u32) -> 
 }
 
 #[test]
-fn outages_on_common_seeds_are_told_apart_on_the_wrong_side_less_than_five_percent_of_the_time()
-{
+fn outages_on_common_seeds_are_told_apart_on_the_wrong_side_less_than_five_percent_of_the_time() {
     // Eight variants on common seeds (80% of the replications share the baseline's night):
     // the baseline falls in 60%; the variants fall in 60% (equal), 40% and 80%.
     for (variant, common) in [(0.6, 0.8), (0.4, 0.8), (0.8, 0.8), (0.0, 0.8)] {
