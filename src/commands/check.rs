@@ -11,7 +11,7 @@ use crate::model::offered::{request_rate, tier_loads};
 use crate::model::{self, Model, SourceKind};
 
 pub fn check(args: &CheckArgs) -> Result<()> {
-    let (model, text) = model::load_with_text(args.model.as_deref(), &args.sets)?;
+    let (model, text) = model::load_with_text(args.model.as_deref(), &args.overrides.list())?;
     super::run::say(&describe(&model))?;
     for w in crate::model::warnings::warnings(&model) {
         super::run::say(&format!("warning: {w}\n"))?;

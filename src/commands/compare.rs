@@ -18,7 +18,7 @@ use crate::model::Model;
 /// The comparison `args` ask for.
 pub(crate) fn settings(args: &CompareArgs) -> CompareSettings {
     CompareSettings {
-        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.sets),
+        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
         variants: args.variants.clone(),
         reps: match args.reps {
             RepsFlag::Auto => Reps::Auto { max: args.max_reps },
