@@ -13,7 +13,7 @@ use crate::journal_common::{rows, run, spawn, wait_for};
 /// 36.7% (Erlang B), a success of 63.3% against an SLO of 62% over one-minute windows, so the
 /// baseline falls in most replications (in both of the first two). Four instances (0.45 erlang
 /// each, 1.3% lost) never fall; a little less load (17.5/s, 35.5% lost) falls nearly as often.
-const MODEL: &str = r#"
+pub(crate) const MODEL: &str = r#"
 [scenario]
 name = "auto-test"
 duration = "30m"
