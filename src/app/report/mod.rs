@@ -220,8 +220,9 @@ fn run_step(cx: &mut Ctx) -> Result<(report::run::RunFolder, f64, bool)> {
     Ok((folder, run_s, failed))
 }
 
-/// 3. The crash point, if it fits in what is left of the budget (after the variants): its report
-/// section. No run starts past the budget less the longest run seen (`END_S` kept).
+/// Step 3, the crash point, if it fits in what is left of the budget (after the variants): its
+/// report section. No run is asked for past the budget less one and a half run times, nor in
+/// the seconds `end_s` keeps.
 fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> {
     let (key, lo, hi, why) = match &cx.s.vary {
         Some(v) => plan::parse_vary(v).map(|(k, lo, hi)| (k, lo, hi, "named by --vary".into()))?,
@@ -297,9 +298,9 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
     }
 }
 
-/// 2. The variants, if the model declares some and their first round fits: `--reps auto`, its
-/// rounds sized from the run times measured as they come in, none started that would end past
-/// the budget (`END_S` kept for writing the report); the comparison's report section.
+/// Step 2, the variants, if the model declares some and their first round fits: `--reps auto`,
+/// its rounds sized from the run times measured as they come in, none started that would end
+/// past the budget (`end_s` kept for writing the report); the comparison's report section.
 fn compare_step(
     cx: &mut Ctx,
     run_s: f64,
