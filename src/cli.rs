@@ -98,9 +98,18 @@ pub struct CompareArgs {
     /// them, e.g. --variant "11 servers:tier.web.instances=11". Repeat for several.
     #[arg(long = "variant", value_name = "NAME:K=V,...")]
     pub variants: Vec<String>,
-    /// Replications of each variant (the same seeds for every variant, as `surge run --reps N`).
-    #[arg(long, default_value_t = crate::app::compare::REPS, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub reps: u32,
+    /// Replications of each variant, on the same seeds for every variant (as `surge run --reps
+    /// N`): `auto` runs 2 of each, then adds one per round to each variant not yet told apart
+    /// from the baseline (outage share, then downtime) at --confidence, up to --max-reps; a
+    /// number runs exactly that many of each.
+    #[arg(long, default_value = "auto", value_name = "auto|N", value_parser = reps_flag)]
+    pub reps: RepsFlag,
+    /// With --reps auto: the most replications of a variant.
+    #[arg(long, default_value_t = crate::app::compare::MAX_REPS, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub max_reps: u32,
+    /// The confidence of telling the variants from the baseline, for the whole comparison.
+    #[arg(long, default_value_t = crate::experiment::compare::CONFIDENCE, value_parser = confidence)]
+    pub confidence: f64,
     #[command(flatten)]
     pub runs: ManyRuns,
     /// A check on the variants' metric means (keys as in compare.csv): on one variant, e.g.
@@ -443,6 +452,30 @@ impl BoundArgs {
             max_wall_s: self.max_wall,
             ..Default::default()
         }
+    }
+}
+
+/// `--reps` of `surge compare`: `auto`, or a count of replications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepsFlag {
+    Auto,
+    Count(u32),
+}
+
+fn reps_flag(s: &str) -> Result<RepsFlag, String> {
+    if s.trim() == "auto" {
+        return Ok(RepsFlag::Auto);
+    }
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(RepsFlag::Count(n)),
+        _ => Err("expected auto or a count of replications from 1 to 100000".into()),
+    }
+}
+
+fn confidence(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(c) if c > 0.5 && c < 1.0 => Ok(c),
+        _ => Err("expected a confidence above 0.5 and below 1, e.g. 0.95".into()),
     }
 }
 

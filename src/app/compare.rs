@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 
 use super::{ManyRuns, ModelSource, out_dir};
 use crate::error::BadInput;
-use crate::experiment::compare::{Comparison, Done, run_all, summarise_all};
+use crate::experiment::compare::{Comparison, Done, Ran, Reps, Rounds, summarise_all};
 use crate::experiment::sweep::Interrupted;
 use crate::experiment::variant::{self, Variant};
-use crate::experiment::{RunOutput, guard, shard};
+use crate::experiment::{guard, shard};
 use crate::metrics::table::{Column, Run};
 use crate::model::Model;
 use crate::output::{chart, points};
@@ -27,8 +27,9 @@ use crate::report::assert::Outcome;
 use crate::report::compare::{CompareFolder, VariantCheck};
 use crate::store::journal as store_journal;
 
-/// Replications of each variant when none are asked for (`surge compare --reps`).
-pub(crate) const REPS: u32 = 10;
+/// The most replications of a variant with `--reps auto` when none are asked for
+/// (`surge compare --max-reps`).
+pub(crate) const MAX_REPS: u32 = 10;
 
 /// A comparison, resolved from the flags.
 #[derive(Debug, Clone)]
@@ -36,8 +37,14 @@ pub(crate) struct CompareSettings {
     pub(crate) source: ModelSource,
     /// `NAME:K=V,...` variants instead of the model's own `[[variant]]` tables (empty: those).
     pub(crate) variants: Vec<String>,
-    /// Replications of each variant, on the same seeds.
-    pub(crate) reps: u32,
+    /// Replications of each variant, on the same seeds: a fixed count, or rounds until told
+    /// apart from the baseline.
+    pub(crate) reps: Reps,
+    /// The confidence of the decisions (told apart or not), for the whole comparison.
+    pub(crate) confidence: f64,
+    /// When the comparison must be over (`surge report`'s budget): no round starts that the
+    /// measured run times say would end after it (the first round always runs).
+    pub(crate) deadline: Option<std::time::Instant>,
     pub(crate) runs: ManyRuns,
     /// Checks on the variants' metric means (`variants.NAME.KEY` or every variant's `KEY`).
     pub(crate) asserts: Vec<String>,
@@ -61,7 +68,7 @@ pub(crate) struct CompareOutcome {
     pub(crate) baseline: Model,
     /// The variants compared, the baseline included.
     pub(crate) variants: usize,
-    /// Runs in all (variants x replications), those read back from the journal included.
+    /// Runs in all (each variant's replications), those read back from the journal included.
     pub(crate) runs: u64,
     /// Parallel runs, and the wall-clock seconds the runs took.
     pub(crate) jobs: usize,
@@ -80,8 +87,15 @@ pub(crate) fn compare(s: &CompareSettings) -> Result<CompareOutcome> {
     let _lock = crate::store::lock::lock(&dir)?;
     let (jobs, _) = shard::jobs(s.runs.jobs, &|k| std::env::var(k).ok());
     let wall = std::time::Instant::now();
-    let outs = run(s, &all, seed, jobs, &dir)?;
-    let cmp = summarise_all(&all, seed, s.reps, &s.source.sets, outs);
+    let rounds = Rounds {
+        variants: &all,
+        seed,
+        reps: s.reps,
+        confidence: s.confidence,
+    };
+    let ran = run(s, &rounds, jobs, &dir)?;
+    let runs = ran.outs.iter().map(|o| o.len() as u64).sum();
+    let cmp = summarise_all(&rounds, &s.source.sets, ran);
     let wall_s = wall.elapsed().as_secs_f64();
 
     crate::store::atomic::write_atomic(&dir.join("compare.csv"), &csv(&cmp, &all)?)?;
@@ -113,7 +127,7 @@ pub(crate) fn compare(s: &CompareSettings) -> Result<CompareOutcome> {
         folder,
         baseline,
         variants: all.len(),
-        runs: (all.len() as u64) * u64::from(s.reps),
+        runs,
         jobs,
         wall_s,
     })
@@ -162,7 +176,8 @@ fn load(s: &CompareSettings) -> Result<Loaded> {
     for (_, m) in &all {
         guard::check_size(
             m,
-            u64::from(s.reps),
+            // With auto, the first round: what surely runs (later rounds only where needed).
+            u64::from(s.reps.first()),
             &guard::Limits::default(),
             s.runs.allow_huge,
         )?;
@@ -184,7 +199,7 @@ fn resumed(
     marker: &str,
 ) -> Result<(store_journal::Contents, Done)> {
     let found = (s.resume)
-        .then(|| journal::read(path, marker, all, s.reps, seed))
+        .then(|| journal::read(path, marker, all, s.reps.most(), seed))
         .transpose()?
         .flatten();
     if let Some(k) = found {
@@ -204,34 +219,40 @@ fn resumed(
     Ok((empty, Done::new()))
 }
 
-/// Every (variant, replication) run not in the journal, each journaled as it ends, with a
-/// progress bar unless quiet: the runs' outputs in order, or `Interrupted`.
-fn run(
-    s: &CompareSettings,
-    all: &[(Variant, Model)],
-    seed: u64,
-    jobs: usize,
-    dir: &Path,
-) -> Result<Vec<RunOutput>> {
-    let total = (all.len() as u64) * u64::from(s.reps);
+/// Every (variant, replication) run of the rounds not in the journal, each journaled as it
+/// ends, with a progress bar unless quiet: the runs, or `Interrupted`.
+fn run(s: &CompareSettings, rounds: &Rounds, jobs: usize, dir: &Path) -> Result<Ran> {
+    let all = rounds.variants;
+    let most = (all.len() as u64) * u64::from(s.reps.most());
     let journal_path = dir.join("compare.partial.csv");
-    let marker = journal::marker(all, s.reps, seed);
-    let (kept, done) = resumed(s, all, seed, &journal_path, &marker)?;
+    let marker = journal::marker(all, s.reps, rounds.seed);
+    let (kept, done) = resumed(s, all, rounds.seed, &journal_path, &marker)?;
+    // With --reps N every run is known in advance; with auto, at most --max-reps of each.
+    let of = |n: usize| match s.reps {
+        Reps::Fixed(_) => format!("{n} of {most}"),
+        Reps::Auto { .. } => format!("{n} (of at most {most})"),
+    };
     if s.resume && !s.quiet && !done.is_empty() {
         eprintln!(
-            "resuming: {} of {total} runs already done, running the other {}",
-            done.len(),
-            total - done.len() as u64
+            "resuming: {} runs already done, running the others",
+            of(done.len())
         );
     }
-    let from_journal = done.len() as u64;
     let writer = super::progress::journal(&journal_path, &marker, &kept)?;
     let header: Vec<String> = journal::HEADER.iter().map(|h| h.to_string()).collect();
-    let bar = progress_bar(s.quiet, total - from_journal, all.len());
-    let outs = run_all(
-        all,
-        seed,
-        s.reps,
+    let bar = progress_bar(s.quiet, 0, all.len());
+    let round = |tasks: &[(usize, u32)], done: &Done, first: bool| {
+        let fits = first
+            || s.deadline.is_none_or(|d| {
+                let need = round_s(tasks, done, jobs);
+                std::time::Instant::now() + std::time::Duration::from_secs_f64(need) <= d
+            });
+        if fits {
+            bar.inc_length(tasks.len() as u64);
+        }
+        fits
+    };
+    let ran = rounds.run(
         jobs,
         done,
         crate::app::interrupt::stop_flag(),
@@ -244,18 +265,46 @@ fn run(
             bar.inc(1);
             Ok(())
         },
+        &round,
     )?;
     bar.finish_and_clear();
-    let Some(outs) = outs else {
+    let Some(ran) = ran else {
         let kept = store_journal::read(&journal_path, "compare")?.map_or(0, |c| c.rows.len());
         bail!(Interrupted(format!(
-            "interrupted with {kept} of {total} runs done; they are kept in {}: run the same \
-             command with --resume to do only the other {}",
+            "interrupted with {} runs done; they are kept in {}: run the same command with \
+             --resume to do only the others",
+            of(kept),
             journal_path.display(),
-            total - kept as u64
         )));
     };
-    Ok(outs)
+    Ok(ran)
+}
+
+/// The seconds a round of `tasks` would take on `jobs` threads, each run as long as the longest
+/// one its variant ran so far (any variant's longest for a variant not yet run), the longest
+/// given first to the thread free soonest.
+fn round_s(tasks: &[(usize, u32)], done: &Done, jobs: usize) -> f64 {
+    let longest = |v: Option<usize>| {
+        (done.iter())
+            .filter(|((w, _), _)| v.is_none_or(|v| v == *w))
+            .map(|(_, o)| o.summary.wall_s)
+            .fold(0.0, f64::max)
+    };
+    let mut each: Vec<f64> = (tasks.iter())
+        .map(|&(v, _)| match longest(Some(v)) {
+            0.0 => longest(None),
+            s => s,
+        })
+        .collect();
+    each.sort_by(|a, b| b.total_cmp(a));
+    let mut threads = vec![0.0_f64; jobs.max(1)];
+    for s in each {
+        let free = (threads.iter_mut()).min_by(|a, b| a.total_cmp(b));
+        if let Some(t) = free {
+            *t += s;
+        }
+    }
+    threads.into_iter().fold(0.0, f64::max)
 }
 
 /// The bar of `runs` runs of `variants` variants on stderr (hidden when quiet).
@@ -312,12 +361,15 @@ fn quoted(names: &[&str]) -> String {
 
 /// `compare.csv`: one row per variant and replication: `variant`, `rep`, `seed`, then the
 /// metrics of `points.csv` (the baseline's columns in its order, then those only other variants
-/// have: `Comparison::columns`).
+/// have: `Comparison::columns`), then the variant's decision against the baseline
+/// (`vs_baseline`: better, worse, not_told_apart; baseline) and the replications it rests on
+/// (`variant_reps`).
 fn csv(cmp: &Comparison, all: &[(Variant, Model)]) -> Result<Vec<u8>> {
     let columns = cmp.columns();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["variant".to_string(), "rep".into(), "seed".into()];
     header.extend(columns.iter().map(Column::key));
+    header.extend(["vs_baseline".to_string(), "variant_reps".into()]);
     w.write_record(&header)?;
     for (v, _) in cmp.variants.iter().zip(all) {
         for (r, (s, down)) in v.replications.iter().zip(&v.down_at_end).enumerate() {
@@ -332,6 +384,14 @@ fn csv(cmp: &Comparison, all: &[(Variant, Model)]) -> Result<Vec<u8>> {
                 rec.seed,
             ];
             row.extend(rec.cells);
+            row.push(match &v.decision {
+                Some(d) => serde_json::to_value(d.verdict)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                None => "baseline".into(),
+            });
+            row.push(v.replications.len().to_string());
             w.write_record(&row)?;
         }
     }

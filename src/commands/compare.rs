@@ -8,7 +8,8 @@ use anyhow::Result;
 use super::run::{say, say_verdict};
 use super::{human_count, human_duration};
 use crate::app::compare::{CompareOutcome, CompareSettings};
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, RepsFlag};
+use crate::experiment::compare::Reps;
 use crate::experiment::compare::{Comparison, KeyStat, VariantResult};
 use crate::fmt::format_number;
 use crate::metrics::table;
@@ -19,7 +20,12 @@ pub(crate) fn settings(args: &CompareArgs) -> CompareSettings {
     CompareSettings {
         source: crate::app::ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
         variants: args.variants.clone(),
-        reps: args.reps,
+        reps: match args.reps {
+            RepsFlag::Auto => Reps::Auto { max: args.max_reps },
+            RepsFlag::Count(n) => Reps::Fixed(n),
+        },
+        confidence: args.confidence,
+        deadline: None,
         runs: (&args.runs).into(),
         asserts: args.asserts.clone(),
         resume: args.resume,
@@ -35,13 +41,26 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
 /// The summary and the table (unless quiet), then the checks' verdict: an error when any failed.
 pub(crate) fn print(s: &CompareSettings, outcome: &CompareOutcome) -> Result<()> {
     if !s.quiet {
-        say(&summary_text(outcome, s.reps))?;
+        say(&summary_text(outcome))?;
     }
     say_verdict(&outcome.checks)
 }
 
+/// How many replications each variant ran, in words.
+fn reps_words(cmp: &Comparison) -> String {
+    if cmp.auto {
+        format!(
+            "2 to {} replications (--reps auto: more only to the variants not yet told from the \
+             baseline)",
+            cmp.max_reps
+        )
+    } else {
+        format!("x {} replications", cmp.reps)
+    }
+}
+
 /// What was run, in how long, the table and where the outputs are.
-fn summary_text(o: &CompareOutcome, reps: u32) -> String {
+fn summary_text(o: &CompareOutcome) -> String {
     let cmp = &o.comparison;
     let cpu: f64 = cmp
         .variants
@@ -50,10 +69,10 @@ fn summary_text(o: &CompareOutcome, reps: u32) -> String {
         .map(|s| s.wall_s)
         .sum();
     format!(
-        "{}: {} variants x {} replications on the same seeds, {} runs in {} ({} of simulation on {} thread{})\n{}outputs: {}/ (compare.csv, compare.json, compare.png, compare.svg, report.html, report.md)\n",
+        "{}: {} variants {} on the same seeds, {} runs in {} ({} of simulation on {} thread{})\n{}outputs: {}/ (compare.csv, compare.json, compare.png, compare.svg, report.html, report.md)\n",
         cmp.model,
         o.variants,
-        reps,
+        reps_words(cmp),
         o.runs,
         human_duration(o.wall_s),
         human_duration(cpu),
@@ -119,6 +138,25 @@ fn difference(v: &VariantResult, key: &str, fmt: &dyn Fn(f64) -> String) -> Stri
     s
 }
 
+/// A variant's decision against the baseline: "better (2)", "not told apart (10)".
+fn verdict(v: &VariantResult) -> String {
+    use crate::experiment::compare::sequential::{Ended, Verdict};
+    let Some(d) = &v.decision else {
+        return format!("baseline ({})", v.replications.len());
+    };
+    let what = match d.verdict {
+        Verdict::Better => "better",
+        Verdict::Worse => "worse",
+        Verdict::NotToldApart => "not told apart",
+    };
+    let budget = if d.ended == Ended::Budget {
+        ", budget"
+    } else {
+        ""
+    };
+    format!("{what} ({}{budget})", d.reps)
+}
+
 fn pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
 }
@@ -139,6 +177,7 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
     let mut rows = vec![vec![
         "rank".to_string(),
         "variant".into(),
+        "vs baseline (reps)".into(),
         "down".into(),
         "downtime".into(),
         "downtime vs baseline".into(),
@@ -182,6 +221,7 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
         let mut row = vec![
             (rank + 1).to_string(),
             v.name.clone(),
+            verdict(v),
             format!("{} of {}", o.with_outage, o.runs),
             cell(v.stat(table::DOWNTIME), &duration),
             difference(v, table::DOWNTIME, &duration),
@@ -225,7 +265,8 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
         s.push('\n');
     }
     s.push_str(&format!(
-        "Ranked by {}. Means per replication with 95% intervals over {} replications; every variant ran the same seeds.\n\
+        "Ranked by {}. Means per replication with 95% intervals over each variant's replications; every variant ran the baseline's seeds.\n\
+         vs baseline (reps): told apart from the baseline on the outage share, then the downtime, at {}% for the whole comparison (paired t intervals, Bonferroni over variants and rounds: docs/guide.md), and the replications it rests on\n\
          down: replications with an outage by requests (the attempts' success rate below {} over a {} window)\n\
          downtime: time down per replication; ≥: some replication was still down at the end, so the mean is a lower bound\n\
          vs baseline: paired difference, replication by replication, with its 95% paired t interval, over the replications where both have a complete value ((k of n): the others left out; n/a: none)\n\
@@ -234,7 +275,7 @@ fn table_text(cmp: &Comparison, model: &Model) -> String {
          success: the share of the calls that ended that succeeded, and of the requests (attempts); p95: latency of successful requests\n\
          inst-h: instances x hours each tier had up over the measured period (vs baseline in brackets); cost: inst-h x price summed over the tiers with a price, where the model sets one\n",
         cmp.ranked_by_words(),
-        cmp.reps,
+        format_number(100.0 * cmp.confidence),
         format_number(100.0 * slo.outage_below) + "%",
         human_duration(slo.window_s),
         human_duration(slo.stable_s),

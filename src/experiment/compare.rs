@@ -10,7 +10,12 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::runner::{Runner, Stop};
+mod rounds;
+pub(crate) mod sequential;
+
+pub(crate) use rounds::{Ran, Reps, Rounds};
+use sequential::Decision;
+
 use super::variant::Variant;
 use super::{RunOutput, mean_series, replication_seed};
 use crate::metrics::outage::OutageCounts;
@@ -20,11 +25,33 @@ use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::stats::Estimate;
 
+/// The confidence of a comparison's decisions when none is asked for (`--confidence`).
+pub(crate) const CONFIDENCE: f64 = 0.95;
+
+fn default_confidence() -> f64 {
+    CONFIDENCE
+}
+
 /// A finished comparison: `compare.json`, and what the chart and the table read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Comparison {
     pub model: String,
+    /// The most replications a variant ran (the baseline's): every variant with `--reps N`.
     pub reps: u32,
+    /// `--reps auto`: replications added in rounds to the variants not yet told apart from the
+    /// baseline (`sequential`), up to `max_reps`; false: `--reps N`, every variant N.
+    #[serde(default)]
+    pub auto: bool,
+    /// The most replications a variant could run.
+    #[serde(default)]
+    pub max_reps: u32,
+    /// The confidence of the decisions, for the whole comparison (every variant, every look).
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+    /// The error level of each look's paired t interval: `(1 - confidence) / (2 metrics x
+    /// variants x looks)`.
+    #[serde(default)]
+    pub per_test_alpha: f64,
     /// The base seed; replication r of every variant uses `seeds[r]`.
     pub seed: u64,
     pub seeds: Vec<u64>,
@@ -59,6 +86,10 @@ pub(crate) struct VariantResult {
     pub replications: Vec<Summary>,
     /// Each replication's outage still on at the end (its downtime a lower bound).
     pub down_at_end: Vec<bool>,
+    /// How it compares with the baseline on the deciding metric, and the replications that
+    /// rests on; absent for the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
     /// The time series averaged over the replications (for the chart; not in compare.json).
     #[serde(skip)]
     pub series: TimeSeries,
@@ -153,32 +184,32 @@ fn key_metrics(columns: &[Column]) -> Vec<KeyMetric> {
     out
 }
 
-/// Run every variant (`variants[0]` is the baseline) `reps` times on `jobs` threads, replication
-/// r with `replication_seed(seed, r)`; `done` is called after each run.
+/// Run every variant (`variants[0]` is the baseline) as `reps` says on `jobs` threads,
+/// replication r with `replication_seed(seed, r)`; `done` is called after each run.
 #[cfg(test)]
 pub(crate) fn compare(
     variants: &[(Variant, Model)],
     seed: u64,
-    reps: u32,
+    reps: Reps,
     jobs: usize,
     overrides: &[String],
     done: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Comparison> {
-    let stop = Stop::new();
-    let outs = run_all(
+    let stop = crate::experiment::runner::Stop::new();
+    let rounds = Rounds {
         variants,
         seed,
         reps,
-        jobs,
-        Done::new(),
-        &stop,
-        &|_, _, _| {
-            done();
-            Ok(())
-        },
-    )?
-    .expect("nothing stops it");
-    Ok(summarise_all(variants, seed, reps, overrides, outs))
+        confidence: CONFIDENCE,
+    };
+    let finished = |_: usize, _: u32, _: &RunOutput| {
+        done();
+        Ok(())
+    };
+    let ran = rounds
+        .run(jobs, Done::new(), &stop, &finished, &|_, _, _| true)?
+        .expect("nothing stops it");
+    Ok(summarise_all(&rounds, overrides, ran))
 }
 
 /// Runs finished before (read back from a journal): (variant, replication) -> what it gave.
@@ -186,7 +217,7 @@ pub(crate) type Done = BTreeMap<(usize, u32), RunOutput>;
 
 /// What a comparison keeps of a run's time series: the SLO windows' success rates (what the chart
 /// and `down_at_end` read), not every column of every run.
-fn kept(out: RunOutput) -> RunOutput {
+pub(super) fn kept(out: RunOutput) -> RunOutput {
     let s = out.series;
     RunOutput {
         summary: out.summary,
@@ -199,52 +230,31 @@ fn kept(out: RunOutput) -> RunOutput {
     }
 }
 
-/// Run the (variant, replication) pairs not in `done` on `jobs` threads; `finished` sees each
-/// run as it ends (to journal it). Once `stop` is set no new run starts and `None` comes back;
-/// else every run, variant by variant and replication by replication.
-pub(crate) fn run_all(
-    variants: &[(Variant, Model)],
-    seed: u64,
-    reps: u32,
-    jobs: usize,
-    mut done: Done,
-    stop: &Stop,
-    finished: &(dyn Fn(usize, u32, &RunOutput) -> anyhow::Result<()> + Sync),
-) -> anyhow::Result<Option<Vec<RunOutput>>> {
-    let tasks: Vec<(usize, u32)> = (0..variants.len())
-        .flat_map(|v| (0..reps).map(move |r| (v, r)))
-        .filter(|t| !done.contains_key(t))
-        .collect();
-    let runner = Runner::new(jobs, stop);
-    let outs = runner.each(&tasks, &|&(v, r)| {
-        let out = kept(runner.run(&variants[v].1, replication_seed(seed, u64::from(r))));
-        finished(v, r, &out)?;
-        Ok(((v, r), out))
-    })?;
-    if outs.iter().any(Option::is_none) {
-        return Ok(None);
-    }
-    done.extend(outs.into_iter().flatten());
-    Ok(Some(done.into_values().collect()))
-}
-
-/// The comparison of every run (`outs`: variant by variant, replication by replication).
-pub(crate) fn summarise_all(
-    variants: &[(Variant, Model)],
-    seed: u64,
-    reps: u32,
-    overrides: &[String],
-    outs: Vec<RunOutput>,
-) -> Comparison {
+/// The comparison of the runs of `rounds` (`ran`: variant by variant, replication by
+/// replication, with each variant's decision).
+pub(crate) fn summarise_all(rounds: &Rounds, overrides: &[String], ran: Ran) -> Comparison {
+    let (variants, seed) = (rounds.variants, rounds.seed);
+    let reps = ran.outs.first().map_or(0, |o| o.len() as u32);
     let seeds: Vec<u64> = (0..reps)
         .map(|r| replication_seed(seed, u64::from(r)))
         .collect();
-    let per_variant: Vec<&[RunOutput]> = outs.chunks(seeds.len().max(1)).collect();
+    let per_variant: Vec<&[RunOutput]> = ran.outs.iter().map(Vec::as_slice).collect();
     let model = &variants[0].1;
-    let results = summarise(variants, &per_variant);
+    let mut results = summarise(variants, &per_variant);
+    for (v, d) in results.iter_mut().zip(ran.decisions) {
+        v.decision = d;
+    }
+    let auto = matches!(rounds.reps, Reps::Auto { .. });
     let mut cmp = Comparison {
         model: model.scenario.name.clone(),
         reps,
+        auto,
+        max_reps: rounds.reps.most(),
+        confidence: rounds.confidence,
+        per_test_alpha: rounds
+            .reps
+            .rule(rounds.confidence, variants.len().saturating_sub(1) as u32)
+            .alpha,
         seed,
         seeds,
         overrides: overrides.to_vec(),
@@ -324,6 +334,7 @@ fn summarise(variants: &[(Variant, Model)], outs: &[&[RunOutput]]) -> Vec<Varian
                 key,
                 replications: rs.iter().map(|r| r.summary.clone()).collect(),
                 down_at_end: rs.iter().map(|r| r.down_at_end).collect(),
+                decision: None,
                 series: if os.is_empty() {
                     TimeSeries::default()
                 } else {
@@ -450,8 +461,8 @@ window = "5m"
                 set: vec!["tier.web.threads=4".into()],
             },
         ]);
-        let one = compare(&vs, 7, 3, 1, &[], &|| ()).unwrap();
-        let two = compare(&vs, 7, 3, 2, &[], &|| ()).unwrap();
+        let one = compare(&vs, 7, Reps::Fixed(3), 1, &[], &|| ()).unwrap();
+        let two = compare(&vs, 7, Reps::Fixed(3), 2, &[], &|| ()).unwrap();
         assert_eq!(one.variants[0].name, BASELINE);
         for (a, b) in one.variants.iter().zip(&two.variants) {
             assert_eq!(a.key, b.key);

@@ -237,17 +237,20 @@ fn ranked(doc: &Comparison) -> (Vec<&VariantResult>, String) {
 /// The answer: the variants ranked, and those up in every replication.
 fn answer(doc: &Comparison, ranked: &[&VariantResult], ranked_by: &str) -> Vec<String> {
     let mut answer = vec![format!(
-        "{} variants on the same {} seeds, ranked by {ranked_by}: {}.",
+        "{} variants on the same seeds ({}), ranked by {ranked_by}: {}.",
         doc.variants.len(),
-        doc.reps,
+        reps_words(doc),
         ranked
             .iter()
             .map(|v| format!(
-                "{} (down in {} of {}{})",
+                "{} (down in {} of {}{}{})",
                 v.name,
                 v.outage.with_outage,
                 v.outage.runs,
-                lost_words(v)
+                lost_words(v),
+                v.decision
+                    .as_ref()
+                    .map_or(String::new(), |d| format!("; {}", d.words()))
             ))
             .collect::<Vec<_>>()
             .join(", ")
@@ -262,6 +265,20 @@ fn answer(doc: &Comparison, ranked: &[&VariantResult], ranked_by: &str) -> Vec<S
         format!("Up in every replication: {}.", held.join(", "))
     });
     answer
+}
+
+/// The replications the variants ran, in words.
+fn reps_words(doc: &Comparison) -> String {
+    if doc.auto {
+        format!(
+            "2 to {} replications each: more only while not told from the baseline at {}% for \
+             the whole comparison",
+            doc.max_reps,
+            crate::fmt::format_number(100.0 * doc.confidence)
+        )
+    } else {
+        format!("{} replications each", doc.reps)
+    }
 }
 
 /// A variant's cell for the key metric `k`: its mean and interval, and the paired difference
@@ -288,13 +305,20 @@ fn cell(v: &VariantResult, k: &KeyStat) -> String {
 /// The table of the variants: each key metric of the first variant, per variant.
 fn variants_table(doc: &Comparison, ranked: &[&VariantResult]) -> Table {
     let keys: &[KeyStat] = doc.variants.first().map_or(&[], |v| &v.key);
-    let mut header = vec!["variant".to_string(), "replications down".to_string()];
+    let mut header = vec![
+        "variant".to_string(),
+        "vs baseline".to_string(),
+        "replications down".to_string(),
+    ];
     header.extend(keys.iter().map(|k| k.label.clone()));
     let rows = ranked
         .iter()
         .map(|v| {
             let mut row = vec![
                 v.name.clone(),
+                v.decision
+                    .as_ref()
+                    .map_or("(the baseline)".into(), |d| d.words()),
                 format!("{} of {}", v.outage.with_outage, v.outage.runs),
             ];
             row.extend(keys.iter().map(|k| cell(v, k)));
@@ -327,7 +351,7 @@ fn provenance(doc: &Comparison) -> Section {
         blocks: vec![Block::Facts(vec![
             ("surge version".into(), doc.surge_version.clone()),
             ("base seed".into(), doc.seed.to_string()),
-            ("replications per variant".into(), doc.reps.to_string()),
+            ("replications per variant".into(), reps_words(doc)),
             ("variants".into(), variants),
             (
                 "command line".into(),
@@ -355,9 +379,9 @@ pub(crate) fn build(f: &CompareFolder) -> Report {
     Report {
         title: format!("{}: surge compare", doc.model),
         subtitle: format!(
-            "surge compare · {} variants x {} replications on common random numbers",
+            "surge compare · {} variants, {} on common random numbers",
             doc.variants.len(),
-            doc.reps
+            reps_words(doc)
         ),
         answer: answer(doc, &ranked, &ranked_by),
         checks: Vec::new(),

@@ -137,13 +137,16 @@ fn a_compare_report_says_at_least_and_not_recovered() {
         ],
     );
     let down = row(&md, "baseline");
-    assert_eq!(down[1], "3 of 3", "{md}");
+    assert_eq!(down[1], "(the baseline)", "{md}");
+    assert_eq!(down[2], "3 of 3", "{md}");
     assert!(
-        down[2].starts_with("at least ") && down[2].ends_with("(3 of 3 still down at the end)"),
+        down[3].starts_with("at least ") && down[3].ends_with("(3 of 3 still down at the end)"),
         "{md}"
     );
-    assert_eq!(down[3], "not recovered in 3 of 3", "{md}");
+    assert_eq!(down[4], "not recovered in 3 of 3", "{md}");
     let calm = row(&md, "calm");
-    assert!(calm[2].starts_with("0 ms (all 3 alike)"), "{md}");
+    // Held in all 3 while the baseline fell in all 3: told apart on the 3 replications.
+    assert_eq!(calm[1], "better: fewer outages (3 replications)", "{md}");
+    assert!(calm[3].starts_with("0 ms (all 3 alike)"), "{md}");
     assert_no_zero_interval(&md);
 }

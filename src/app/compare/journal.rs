@@ -4,7 +4,7 @@
 //! finished (variant, replication): `variant`, `rep`, `seed`, the run's SLO-window success rates
 //! (what the chart and `down_at_end` read of its time series) and its summary as JSON. Ctrl-C, a
 //! termination signal or a kill loses no finished run; `--resume` reads them back, each checked
-//! against the comparison (its variant, a replication within `--reps`, the seed that replication
+//! against the comparison (its variant, a replication within `--reps` or `--max-reps`, the seed that replication
 //! must have, a summary of that seed), and runs only the others.
 //!
 //! Not here: the journal file itself (`store::journal`), running and summarising
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::BadInput;
-use crate::experiment::compare::Done;
+use crate::experiment::compare::{Done, Reps};
 use crate::experiment::variant::Variant;
 use crate::experiment::{RunOutput, replication_seed};
 use crate::metrics::{Summary, TimeSeries};
@@ -28,12 +28,12 @@ use crate::store::json::parse_json;
 pub(super) const HEADER: [&str; 5] = ["variant", "rep", "seed", "window_success_rate", "summary"];
 
 /// The first line of the journal of this comparison.
-pub(super) fn marker(all: &[(Variant, Model)], reps: u32, seed: u64) -> String {
+pub(super) fn marker(all: &[(Variant, Model)], reps: Reps, seed: u64) -> String {
     let mut text = String::new();
     for (v, m) in all {
         text.push_str(&format!("variant {}\nmodel {}\n", v.name, m.canonical));
     }
-    text.push_str(&format!("reps {reps}\nseed {seed}\n"));
+    text.push_str(&format!("{}\nseed {seed}\n", reps.text()));
     format!(
         "surge compare journal: surge_version={} model_hash={:016x}",
         env!("CARGO_PKG_VERSION"),

@@ -1,6 +1,6 @@
 //! The report of the whole `surge report`: the answers first (the run's, the variants', the
-//! crash point's), then what was done within the budget, the run, the search and the
-//! comparison (each section from its own folder's report), and the model and provenance once.
+//! crash point's), then what was done within the budget, the run, the comparison and the
+//! search (each section from its own folder's report), and the model and provenance once.
 //!
 //! Not here: the sections themselves (`report::run`, `report::crashpoint`, `report::compare`),
 //! nor running the steps (`app::report`).
@@ -11,8 +11,8 @@ use crate::model::Model;
 use crate::report::{self, Block, Report, Section, Table};
 use crate::store::provenance::Provenance;
 
-/// The report of the whole: the answers first, then what was done, the run, the search, and the
-/// model and provenance once.
+/// The report of the whole: the answers first, then what was done, the run, the comparison, the
+/// search, and the model and provenance once.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn compose(
     model: &Model,
@@ -27,8 +27,13 @@ pub(crate) fn compose(
     steps: &[Step],
 ) -> Report {
     let mut answer = run.answer.clone();
-    if let Some(c) = &compare {
-        answer.extend(c.answer.iter().cloned());
+    match &compare {
+        Some(c) => answer.extend(c.answer.iter().cloned()),
+        None => {
+            if let Some(s) = steps.iter().find(|s| s.name.contains("variants")) {
+                answer.push(format!("Variants: {}.", s.result));
+            }
+        }
     }
     match &crash {
         Some(c) => answer.extend(c.answer.iter().take(1).cloned()),
@@ -73,11 +78,11 @@ pub(crate) fn compose(
     }];
     let checks = run.checks.clone();
     sections.extend(keep(run, "run", "Run"));
-    if let Some(c) = crash {
-        sections.extend(keep(c, "crashpoint", "Crash point"));
-    }
     if let Some(c) = compare {
         sections.extend(keep(c, "compare", "Variants"));
+    }
+    if let Some(c) = crash {
+        sections.extend(keep(c, "crashpoint", "Crash point"));
     }
     sections.extend(report::model_and_provenance(
         Some(model_text),

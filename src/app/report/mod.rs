@@ -1,9 +1,12 @@
-//! `app::report::report`: the planner's one command. It runs the model (into `run/`), searches
-//! the crash point (by the criterion) in the instances of the bottleneck `surge check` finds, or
-//! in the `--vary` key (into `crashpoint/`), compares the model's variants (into `compare/`),
-//! all within the budget, and writes one report of the whole (`report.html`, `report.md`)
-//! beside them. A step that would not fit in what is left of the budget is skipped, and the
-//! report says so with the time it would have needed. Each step is a call of the service
+//! `app::report::report`: the planner's one command. It runs the model (into `run/`), compares
+//! the model's variants (into `compare/`, `--reps auto`: each variant with the replications
+//! that tell it from the baseline, rounds sized from the run times measured as they come in),
+//! then searches the crash point (by the criterion) in the instances of the bottleneck `surge
+//! check` finds, or in the `--vary` key (into `crashpoint/`), with what is left, and writes one
+//! report of the whole (`report.html`, `report.md`) beside them: the most important answers
+//! first when the budget is short. No run starts that the measured times say would end past the
+//! budget; a step that would not fit is skipped, and the report says so with the time it would
+//! have needed. Each step is a call of the service
 //! below it (`app::run`, `app::crashpoint`, `app::compare`) on the same `ModelSource`: the
 //! built-in model is never written to a file to be searched.
 //!
@@ -15,13 +18,15 @@ mod plan;
 
 use anyhow::Result;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::compare::{CompareOutcome, CompareSettings};
 use super::crashpoint::{CONFIDENCE, CrashpointOutcome, CrashpointSettings, TOLERANCE};
 use super::run::{RunOutcome, RunSettings};
 use super::{ManyRuns, ModelSource, interrupt, out_dir};
 use crate::error::BadInput;
+use crate::experiment::compare::sequential::FIRST_REPS;
+use crate::experiment::compare::{CONFIDENCE as CONFIDENCE_OF_VARIANTS, Reps};
 use crate::experiment::sweep::{Interrupted, Seeds};
 use crate::fmt::human_duration;
 use crate::metrics::run_summary::RunSummary;
@@ -162,9 +167,10 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
     };
     let (run_folder, run_s, failed) = run_step(&mut cx)?;
     stopped("the run")?;
+    let reserve = crash_reserve(&cx, run_s, failed);
+    let compare = compare_step(&mut cx, run_s, variants.len(), reserve)?;
+    stopped("the comparison")?;
     let crash = crash_step(&mut cx, run_s, failed)?;
-    stopped("the crash-point search")?;
-    let compare = compare_step(&mut cx, run_s, variants.len())?;
     let checks = assert::evaluate_all(&asserts, &run_folder.document()?);
     let took_s = started.elapsed().as_secs_f64();
     let page = compose::compose(
@@ -214,7 +220,9 @@ fn run_step(cx: &mut Ctx) -> Result<(report::run::RunFolder, f64, bool)> {
     Ok((folder, run_s, failed))
 }
 
-/// 2. The crash point, if it fits in what is left of the budget: its report section.
+/// Step 3, the crash point, if it fits in what is left of the budget (after the variants): its
+/// report section. No run is asked for past the budget less one and a half run times, nor in
+/// the seconds `end_s` keeps.
 fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> {
     let (key, lo, hi, why) = match &cx.s.vary {
         Some(v) => plan::parse_vary(v).map(|(k, lo, hi)| (k, lo, hi, "named by --vary".into()))?,
@@ -228,7 +236,7 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
         },
     };
     let name = format!("crash point in {key} ({lo}..{hi})");
-    let left = cx.left();
+    let left = cx.left() - end_s(cx.s.budget_s);
     let Some((reps, max_runs)) = plan::plan_search(left, run_s, cx.jobs, lo, hi) else {
         let spent = cx.started.elapsed().as_secs_f64();
         cx.steps.push(Step::new(
@@ -254,7 +262,9 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
         confidence: CONFIDENCE,
         tolerance: TOLERANCE,
         max_runs,
-        budget: None,
+        // A run asked for just before the deadline ends one run later (ASSUMPTION: at most
+        // half as long again as the model's run).
+        budget: Some((left - 1.5 * run_s).max(0.0)),
         seeds: Seeds::Common,
         resume: cx.s.resume,
         runs: cx.many("crashpoint"),
@@ -288,43 +298,50 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
     }
 }
 
-/// 3. The variants, if the model declares some and they fit: the comparison's report section.
-fn compare_step(cx: &mut Ctx, run_s: f64, declared: usize) -> Result<Option<Report>> {
-    let left = cx.left();
-    // Every variant and the baseline run `reps` replications, `jobs` at a time.
-    let compare_s = |reps: u32| {
-        f64::from((declared as u32 + 1) * reps)
-            .div_euclid(cx.jobs as f64)
-            .ceil()
-            * run_s
-    };
-    let fit_reps = (FEWEST_REPS..=MOST_REPS)
-        .rev()
-        .find(|&r| compare_s(r) <= left);
+/// Step 2, the variants, if the model declares some and their first round fits: `--reps auto`,
+/// its rounds sized from the run times measured as they come in, none started that would end
+/// past the budget (`end_s` kept for writing the report); the comparison's report section.
+fn compare_step(
+    cx: &mut Ctx,
+    run_s: f64,
+    declared: usize,
+    reserve_s: f64,
+) -> Result<Option<Report>> {
     let name = format!("{declared} variants and the baseline");
-    let reps = match (declared, fit_reps) {
-        (0, _) => {
-            let none = "none declared ([[variant]]): nothing to compare";
-            cx.steps.push(Step::new("variants", none, None));
-            return Ok(None);
-        }
-        (_, None) => {
-            let why = format!(
-                "skipped for lack of time: {} of the budget left; {FEWEST_REPS} replications of \
-                 each take about {}",
-                human_duration(left.max(0.0)),
-                human_duration(compare_s(FEWEST_REPS))
-            );
-            cx.steps.push(Step::new(name, why, None));
-            return Ok(None);
-        }
-        (_, Some(reps)) => reps,
+    if declared == 0 {
+        let none = "none declared ([[variant]]): nothing to compare";
+        cx.steps.push(Step::new("variants", none, None));
+        return Ok(None);
+    }
+    let all_left = cx.left() - end_s(cx.s.budget_s);
+    // The first round: every variant and the baseline, FIRST_REPS each, `jobs` at a time, each
+    // run as long as the model's run (ASSUMPTION: a variant's run takes no longer, give or take
+    // a quarter; later rounds are sized from their own runs).
+    let first = FIRST_REPS * (declared as u32 + 1);
+    let first_s = f64::from(first.div_ceil(cx.jobs.max(1) as u32)) * run_s * 1.25;
+    // The crash point's first bracket is kept when both fit; else the variants come first.
+    let left = if first_s <= all_left - reserve_s {
+        all_left - reserve_s
+    } else {
+        all_left
     };
+    if first_s > left {
+        let why = format!(
+            "skipped for lack of time: {} of the budget left; the first round ({FIRST_REPS} \
+             replications of each) takes about {}",
+            human_duration(left.max(0.0)),
+            human_duration(first_s)
+        );
+        cx.steps.push(Step::new(name, why, None));
+        return Ok(None);
+    }
     let t2 = Instant::now();
     let settings = CompareSettings {
         source: cx.s.source.clone(),
         variants: Vec::new(),
-        reps,
+        reps: Reps::Auto { max: MOST_REPS },
+        confidence: CONFIDENCE_OF_VARIANTS,
+        deadline: Some(t2 + Duration::from_secs_f64(left.max(0.0))),
         runs: cx.many("compare"),
         asserts: Vec::new(),
         resume: cx.s.resume,
@@ -333,10 +350,63 @@ fn compare_step(cx: &mut Ctx, run_s: f64, declared: usize) -> Result<Option<Repo
     let done = super::compare::compare(&settings)?;
     cx.steps.push(Step::new(
         name,
-        format!("done: compare/ ({reps} replications each, common seeds)"),
+        format!(
+            "done: compare/ ({}; common seeds)",
+            decisions_words(&done.comparison)
+        ),
         Some(t2.elapsed().as_secs_f64()),
     ));
     let section = report::compare::build(&done.folder);
     cx.tell(Done::Compare(&settings, &done))?;
     Ok(Some(section))
+}
+
+/// Seconds the crash point's shortest search would take (its two ends and the bisection steps,
+/// `FEWEST_REPS` replications each, and a run in flight at its deadline): kept from the
+/// comparison's rounds, so that the crash point gets its first bracket; nothing when there is
+/// no search to do.
+fn crash_reserve(cx: &Ctx, run_s: f64, failed: bool) -> f64 {
+    let range = match &cx.s.vary {
+        Some(v) => plan::parse_vary(v).ok().map(|(_, lo, hi)| (lo, hi)),
+        None => plan::default_vary(&cx.model, failed)
+            .ok()
+            .map(|(_, lo, hi, _)| (lo, hi)),
+    };
+    range.map_or(0.0, |(lo, hi)| {
+        let steps = 2 + ((hi - lo).max(1.0)).log2().ceil() as u32;
+        f64::from(steps * FEWEST_REPS.div_ceil(cx.jobs.max(1) as u32)) * run_s + 1.5 * run_s
+    })
+}
+
+/// Seconds of the budget kept for writing the report at the end.
+fn end_s(budget_s: f64) -> f64 {
+    (0.01 * budget_s).clamp(0.5, 5.0)
+}
+
+/// What the comparison told, per variant: "better: a (2 replications); not told apart: b (10)".
+fn decisions_words(cmp: &crate::experiment::compare::Comparison) -> String {
+    use crate::experiment::compare::sequential::{Ended, Verdict};
+    let mut parts = Vec::new();
+    for (label, verdict) in [
+        ("better than the baseline", Verdict::Better),
+        ("worse", Verdict::Worse),
+        ("not told apart", Verdict::NotToldApart),
+    ] {
+        let names: Vec<String> = (cmp.variants.iter())
+            .filter_map(|v| Some((v, v.decision.as_ref()?)))
+            .filter(|(_, d)| d.verdict == verdict)
+            .map(|(v, d)| {
+                let budget = if d.ended == Ended::Budget {
+                    ", stopped by the budget"
+                } else {
+                    ""
+                };
+                format!("{} ({} replications{budget})", v.name, d.reps)
+            })
+            .collect();
+        if !names.is_empty() {
+            parts.push(format!("{label}: {}", names.join(", ")));
+        }
+    }
+    parts.join("; ")
 }

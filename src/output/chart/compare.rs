@@ -154,7 +154,11 @@ impl Figure for CompareChart<'_> {
                 "{}: {} variants, {} replications each on the same seeds",
                 c.model,
                 c.variants.len(),
-                c.reps
+                if c.auto {
+                    format!("2 to {}", c.reps)
+                } else {
+                    c.reps.to_string()
+                }
             ),
             Some("means · whiskers: 95% intervals"),
             FIG_W - PLOT_MARGIN_RIGHT,
