@@ -7,6 +7,7 @@
 //! (`commands/`); nor the simulation, the experiments or the renderers it calls (the layers
 //! below, in `tests/it/layers.rs`).
 
+pub(crate) mod check;
 pub(crate) mod compare;
 pub(crate) mod crashpoint;
 pub(crate) mod fit;
@@ -40,6 +41,12 @@ impl ModelSource {
     /// The model, checked.
     pub(crate) fn load(&self) -> Result<Model, ModelError> {
         model::load(self.file.as_deref(), &self.sets)
+    }
+
+    /// The model, checked, and the effective model text it was read from (the file, or the
+    /// built-in text, with the overrides applied).
+    pub(crate) fn load_with_text(&self) -> Result<(Model, String), ModelError> {
+        model::load_with_text(self.file.as_deref(), &self.sets)
     }
 
     /// The model with `extra` overrides after the source's own.
