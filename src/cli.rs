@@ -65,9 +65,8 @@ pub struct ReportArgs {
     /// skipped, and the report says which and why.
     #[arg(long, default_value = "10m", value_parser = wall_duration)]
     pub budget: f64,
-    /// Override a model value by key path, e.g. --set surge.peak=6.
-    #[arg(long = "set", value_name = "K=V")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: Overrides,
     /// Random seed (default: scenario.seed).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -247,16 +246,36 @@ pub struct CrashpointArgs {
 }
 
 /// The options of the commands that run a model many times (`compare`, `sweep`, `crashpoint`).
+/// `--set` and `--unset`: the model's values changed by key path, for every run (in compare,
+/// every variant, the baseline included).
+#[derive(Debug, Args, Default)]
+pub struct Overrides {
+    /// Override a model value by key path, e.g. --set surge.peak=6 --set tier.web.instances=12
+    /// (in compare: for every variant, the baseline included).
+    #[arg(long = "set", value_name = "K=V")]
+    pub sets: Vec<String>,
+    /// Remove a key or a whole table from the model, e.g. --unset tier.web.autoscale (turns the
+    /// autoscaler off); applied before every --set. A key that is not there is an error.
+    #[arg(long = "unset", value_name = "K")]
+    pub unsets: Vec<String>,
+}
+
+impl Overrides {
+    /// The override list the model is loaded with: every `--unset` (as `unset K`), then every
+    /// `--set`.
+    pub fn list(&self) -> Vec<String> {
+        crate::model::overrides::command_line(&self.sets, &self.unsets)
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ManyRuns {
     /// Parallel runs (default: every core; a compare or sweep in a Slurm job:
     /// SLURM_CPUS_PER_TASK); at most 4 per core (more is capped, with a note on stderr).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub jobs: Option<usize>,
-    /// Override a model value for every run (in compare: every variant, the baseline included),
-    /// e.g. --set tier.web.instances=12.
-    #[arg(long = "set", value_name = "K=V")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: Overrides,
     /// Base seed (default: scenario.seed): every run's seed is derived from it (in compare,
     /// replication r gets the seed `surge run --reps N` gives it).
     #[arg(long)]
@@ -376,9 +395,8 @@ impl From<UntilArg> for crate::experiment::guard::Until {
 pub struct RunArgs {
     /// Model file (TOML); the built-in models/ircc-2016.toml when left out.
     pub model: Option<PathBuf>,
-    /// Override a model value by key path, e.g. --set surge.peak=6 --set tier.web.instances=12.
-    #[arg(long = "set", value_name = "K=V")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: Overrides,
     /// Random seed (default: scenario.seed).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -441,9 +459,8 @@ fn wall_duration(s: &str) -> Result<f64, String> {
 pub struct CheckArgs {
     /// Model file (TOML); the built-in models/ircc-2016.toml when left out.
     pub model: Option<PathBuf>,
-    /// Override a model value by key path, e.g. --set surge.peak=6 --set tier.web.instances=12.
-    #[arg(long = "set", value_name = "K=V")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: Overrides,
 }
 
 #[cfg(test)]

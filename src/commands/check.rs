@@ -16,7 +16,7 @@ use crate::fmt::{exact_duration, human_duration};
 
 pub fn check(args: &CheckArgs) -> Result<()> {
     let settings = CheckSettings {
-        source: ModelSource::new(args.model.as_deref(), &args.sets),
+        source: ModelSource::new(args.model.as_deref(), &args.overrides.list()),
     };
     let outcome = crate::app::check::check(&settings)?;
     super::run::say(&describe(&outcome))?;

@@ -17,7 +17,7 @@ use crate::model::Model;
 /// The comparison `args` ask for.
 pub(crate) fn settings(args: &CompareArgs) -> CompareSettings {
     CompareSettings {
-        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.sets),
+        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
         variants: args.variants.clone(),
         reps: args.reps,
         runs: (&args.runs).into(),

@@ -16,7 +16,7 @@ use crate::output::stdout::outln;
 /// The search `args` ask for.
 pub(crate) fn settings(args: &CrashpointArgs) -> CrashpointSettings {
     CrashpointSettings {
-        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.sets),
+        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
         vary: args.vary.clone(),
         reps: args.reps,
         confidence: args.confidence,

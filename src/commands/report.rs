@@ -19,7 +19,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         Done::Compare(s, o) => super::compare::print(s, o),
     };
     let done = app::report::report(&ReportSettings {
-        source: ModelSource::new(args.model.as_deref(), &args.sets),
+        source: ModelSource::new(args.model.as_deref(), &args.overrides.list()),
         vary: args.vary.clone(),
         criterion: args.failure.criterion,
         budget_s: args.budget,

@@ -40,7 +40,7 @@ pub(crate) fn tell(done: &app::run::RunOutcome) -> Result<()> {
 /// built-in model: `RunArgs` with one replication).
 fn settings(args: &RunArgs) -> RunSettings {
     RunSettings {
-        source: ModelSource::new(args.model.as_deref(), &args.sets),
+        source: ModelSource::new(args.model.as_deref(), &args.overrides.list()),
         seed: args.seed,
         reps: args.reps,
         out: args.out.clone(),

@@ -16,7 +16,7 @@ use crate::output::stdout::{self, outln};
 /// The sweep the flags ask for.
 fn settings(args: &SweepArgs) -> SweepSettings {
     SweepSettings {
-        source: ModelSource::new(Some(&args.model), &args.runs.sets),
+        source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
         vary: args.vary.clone(),
         points: args.points,
         reps: args.reps,

@@ -1,20 +1,23 @@
 //! The variants `surge compare` runs: the model as written (`baseline`), then each alternative,
-//! declared in the model (`[[variant]]` with `name` and `set = { "key.path" = value, ... }`) or
-//! on the command line (`--variant NAME:KEY=VALUE,KEY=VALUE`). A variant's keys are `--set`
-//! overrides (`model::overrides`), so it accepts any key `--set` accepts and is checked the same
-//! way; an error names the variant and the key. Running them is `experiment::compare`.
+//! declared in the model (`[[variant]]` with `name`, `set = { "key.path" = value, ... }` and
+//! `unset = ["key.path", ...]`) or on the command line (`--variant NAME:KEY=VALUE,unset
+//! KEY,...`). A variant's keys are `--set` and `--unset` overrides (`model::overrides`; its
+//! unsets first), so it accepts any key they accept and is checked the same way; an error names
+//! the variant and the key. Running them is `experiment::compare`.
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use toml_edit::{Item, Value};
 
 use crate::error::BadInput;
+use crate::model::overrides::UNSET;
 use crate::model::{self, Model, ModelError, Place};
 
 /// The name of the model as written, the first variant.
 pub const BASELINE: &str = "baseline";
 
-/// One alternative: its name and the keys it changes, each as `--set` takes it (`K=V`).
+/// One alternative: its name and the keys it changes, each as `--set` takes it (`K=V`) or as
+/// an unset (`unset K`, `model::overrides::UNSET`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
     pub name: String,
@@ -52,11 +55,11 @@ pub fn declared(text: &str, file: &str) -> Result<Vec<Variant>, ModelError> {
     for (i, t) in tables.iter().enumerate() {
         let at = format!("variant[{i}]");
         for (k, v) in t.iter() {
-            if k != "name" && k != "set" {
+            if !matches!(k, "name" | "set" | "unset") {
                 return Err(err(
                     v.span().or(t.span()),
                     &format!("{at}.{k}"),
-                    format!("unknown key `{k}`; expected `name` and `set`"),
+                    format!("unknown key `{k}`; expected `name`, `set` and `unset`"),
                 ));
             }
         }
@@ -73,6 +76,21 @@ pub fn declared(text: &str, file: &str) -> Result<Vec<Variant>, ModelError> {
             }
         };
         let mut set = Vec::new();
+        if let Some(u) = t.get("unset") {
+            let keys = u.as_array().and_then(|a| {
+                a.iter()
+                    .map(|k| k.as_str().map(|k| format!("{UNSET}{k}")))
+                    .collect::<Option<Vec<_>>>()
+            });
+            set = keys.ok_or_else(|| {
+                err(
+                    u.span(),
+                    &format!("{at}.unset"),
+                    "`unset` must be a list of key paths, e.g. unset = [\"tier.web.autoscale\"]"
+                        .into(),
+                )
+            })?;
+        }
         match t.get("set") {
             None => {}
             Some(Item::Table(s)) => flatten_table(s, "", &mut set),
@@ -137,7 +155,7 @@ fn flatten_table(t: &toml_edit::Table, prefix: &str, out: &mut Vec<String>) {
 pub fn parse_cli(raw: &str) -> Result<Variant, BadInput> {
     let bad = |why: &str| {
         BadInput(format!(
-            "--variant {raw}: {why}; expected NAME:KEY=VALUE,KEY=VALUE, e.g. \"11 servers:tier.web.instances=11\""
+            "--variant {raw}: {why}; expected NAME:KEY=VALUE,KEY=VALUE (or unset KEY), e.g. \"11 servers:tier.web.instances=11\""
         ))
     };
     let (name, rest) = raw
@@ -154,8 +172,8 @@ pub fn parse_cli(raw: &str) -> Result<Variant, BadInput> {
         if part.is_empty() {
             return Ok(());
         }
-        if !part.contains('=') {
-            return Err(bad(&format!("`{part}` is not KEY=VALUE")));
+        if !part.contains('=') && !part.starts_with(UNSET) {
+            return Err(bad(&format!("`{part}` is not KEY=VALUE (nor unset KEY)")));
         }
         set.push(part.to_string());
         Ok(())
@@ -221,7 +239,8 @@ pub fn load_all(
             )));
         }
         if let Some(k) = v.set.iter().find_map(|kv| {
-            let key = kv.split_once('=').map_or(kv.as_str(), |(k, _)| k).trim();
+            let kv = kv.strip_prefix(UNSET).unwrap_or(kv);
+            let key = kv.split_once('=').map_or(kv, |(k, _)| k).trim();
             UNPAIRED_KEYS.contains(&key).then_some(key)
         }) {
             anyhow::bail!(BadInput(format!(
@@ -268,9 +287,19 @@ name = "same"
 [[variant]]
 name = "dotted"
 set = { tier.web.threads = 4, "client.timeout" = "30s" }
+[[variant]]
+name = "no autoscaler"
+unset = ["tier.web.autoscale"]
+set = { tier.web.instances = 9 }
 "#;
         let v = declared(text, "m.toml").unwrap();
-        assert_eq!(v.len(), 3);
+        assert_eq!(v.len(), 4);
+        assert_eq!(
+            v[3].set,
+            ["unset tier.web.autoscale", "tier.web.instances=9"]
+        );
+        let e = declared("[[variant]]\nname = \"x\"\nunset = \"a.b\"\n", "m.toml").unwrap_err();
+        assert!(e.to_string().contains("a list of key paths"), "{e}");
         assert_eq!(v[0].name, "more");
         assert_eq!(
             v[0].set,
@@ -290,6 +319,9 @@ set = { tier.web.threads = 4, "client.timeout" = "30s" }
 
     #[test]
     fn command_line_variants_split_at_top_level_commas() {
+        let v = parse_cli("bare: unset tier.web.autoscale, tier.web.instances=3").unwrap();
+        assert_eq!(v.set, ["unset tier.web.autoscale", "tier.web.instances=3"]);
+        assert!(parse_cli("bad: tier.web.autoscale").is_err());
         let v = parse_cli("wide: tier.web.instances=12, tier.web.service={ dist = \"exponential\", mean = \"1s\" },x=[1, 2]").unwrap();
         assert_eq!(v.name, "wide");
         assert_eq!(

@@ -20,6 +20,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     let scenario = scenario(raw.scenario, ctx)?;
     let surge = surge(raw.surge, ctx)?;
     let global = raw.client.unwrap_or_default();
+    let client_retry = global.retry.is_some();
     let global_dists = ClientDists::build(&global, "client", ctx)?;
     let sources = sources(
         raw.sources,
@@ -43,6 +44,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
         slo,
         operators,
         waiting_room,
+        client_retry,
         canonical: super::canonical::canonical(ctx.text, ctx.base),
     })
 }

@@ -4,28 +4,59 @@
 //! that has no `[tier.memory]` yet, and `operator.N.action=...` with N the number of operators
 //! adds one (`operator.0` the first, on a model without any). A typo in the last key is caught
 //! afterwards as an unknown key.
+//!
+//! `--unset KEY` removes a key or a whole table (`--unset tier.web.autoscale` turns the
+//! autoscaler off); it travels in the same list as the sets, written `unset KEY` (what
+//! provenance records), and a key that is not there is an error, so a typo is not silently a
+//! no-op. The command line applies every `--unset` before the `--set`s.
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
-/// One parsed `--set`.
+/// One parsed `--set` (a value) or `--unset` (no value).
 #[derive(Debug, Clone)]
 pub(crate) struct Override {
     pub raw: String,
     pub path: Vec<String>,
-    pub value: Value,
+    pub value: Option<Value>,
 }
 
-/// Split `K=V` and read V as a TOML value, or as a string when it is not one (`2h`, `web`).
-pub(crate) fn parse(raw: &str) -> Result<Override, String> {
-    let (k, v) = raw
-        .split_once('=')
-        .ok_or_else(|| format!("`{raw}` is not of the form KEY=VALUE (e.g. surge.peak=12)"))?;
+/// How an `--unset KEY` is written in the list of overrides.
+pub(crate) const UNSET: &str = "unset ";
+
+/// The override list of a command line: every `--unset` (as `unset KEY`), then every `--set`.
+pub(crate) fn command_line(sets: &[String], unsets: &[String]) -> Vec<String> {
+    unsets
+        .iter()
+        .map(|k| format!("{UNSET}{}", k.trim()))
+        .chain(sets.iter().cloned())
+        .collect()
+}
+
+/// The dotted key path `k`, checked.
+fn key_path(k: &str) -> Result<Vec<String>, String> {
     let path: Vec<String> = k.trim().split('.').map(|s| s.trim().to_string()).collect();
     if path.iter().any(|s| s.is_empty()) {
         return Err(format!(
             "`{k}` is not a dotted key path (e.g. tier.web.instances)"
         ));
     }
+    Ok(path)
+}
+
+/// Split `K=V` and read V as a TOML value, or as a string when it is not one (`2h`, `web`);
+/// `unset K` removes K.
+pub(crate) fn parse(raw: &str) -> Result<Override, String> {
+    if let Some(k) = raw.strip_prefix(UNSET) {
+        return Ok(Override {
+            raw: raw.to_string(),
+            path: key_path(k)?,
+            value: None,
+        });
+    }
+    let (k, v) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("`{raw}` is not of the form KEY=VALUE (e.g. surge.peak=12)"))?;
+    let path = key_path(k)?;
     let v = v.trim();
     let value = match v.parse::<Value>() {
         Ok(Value::Datetime(_)) | Err(_) => Value::from(v),
@@ -34,7 +65,7 @@ pub(crate) fn parse(raw: &str) -> Result<Override, String> {
     Ok(Override {
         raw: raw.to_string(),
         path,
-        value,
+        value: Some(value),
     })
 }
 
@@ -42,9 +73,46 @@ pub(crate) fn parse(raw: &str) -> Result<Override, String> {
 pub(crate) fn apply(text: &str, sets: &[Override]) -> Result<String, (String, String)> {
     let mut doc: DocumentMut = text.parse().map_err(|e| (String::new(), format!("{e}")))?;
     for o in sets {
-        set_path(doc.as_table_mut(), &o.path, o.value.clone()).map_err(|e| (o.raw.clone(), e))?;
+        match &o.value {
+            Some(v) => set_path(doc.as_table_mut(), &o.path, v.clone()),
+            None => unset_path(doc.as_table_mut(), &o.path),
+        }
+        .map_err(|e| (o.raw.clone(), e))?;
     }
     Ok(doc.to_string())
+}
+
+/// Remove the key or table at `path` (tiers and sources picked by name or index, as `--set`
+/// picks them); an error when it is not there.
+fn unset_path(table: &mut Table, path: &[String]) -> Result<(), String> {
+    let (head, rest) = path.split_first().expect("path is not empty");
+    let missing = || format!("there is no `{head}` here to unset");
+    if rest.is_empty() {
+        return table.remove(head).map(drop).ok_or_else(missing);
+    }
+    match table.get_mut(head) {
+        Some(Item::ArrayOfTables(arr)) => {
+            let (pick, rest2) = rest.split_first().expect("rest is not empty");
+            let idx = (0..arr.len())
+                .find(|&i| element_name(arr.get(i).expect("in range"), i, head) == *pick)
+                .or_else(|| pick.parse::<usize>().ok().filter(|i| *i < arr.len()))
+                .ok_or_else(|| format!("there is no {head} named `{pick}`"))?;
+            if rest2.is_empty() {
+                arr.remove(idx);
+                return Ok(());
+            }
+            unset_path(arr.get_mut(idx).expect("index checked"), rest2)
+        }
+        Some(Item::Table(t)) => unset_path(t, rest),
+        Some(Item::Value(Value::InlineTable(t))) => {
+            let mut owned = t.clone().into_table();
+            unset_path(&mut owned, rest)?;
+            *table.get_mut(head).expect("present") =
+                Item::Value(Value::InlineTable(owned.into_inline_table()));
+            Ok(())
+        }
+        _ => Err(missing()),
+    }
 }
 
 fn element_name(t: &Table, i: usize, what: &str) -> String {
@@ -194,5 +262,46 @@ mod tests {
         assert!(parse("nonsense").is_err());
         let e = apply(M, &[parse("source.x.rate=5").unwrap()]).unwrap_err();
         assert!(e.1.contains("no [[source]]"), "{e:?}");
+    }
+
+    #[test]
+    fn unset_removes_tables_and_values_and_refuses_what_is_not_there() {
+        let m =
+            format!("{M}[tier.autoscale]\nmin = 1\nmax = 4\n[[operator]]\naction = \"restart\"\n");
+        let all = command_line(
+            &["tier.web.threads=3".into()],
+            &["tier.web.autoscale".into()],
+        );
+        assert_eq!(all, ["unset tier.web.autoscale", "tier.web.threads=3"]);
+        let parsed: Vec<Override> = all.iter().map(|s| parse(s).unwrap()).collect();
+        let v: toml::Table = toml::from_str(&apply(&m, &parsed).unwrap()).unwrap();
+        let web = v["tier"][0].as_table().unwrap();
+        assert!(!web.contains_key("autoscale"), "{web:?}");
+        assert_eq!(web["threads"].as_integer(), Some(3));
+        assert_eq!(web["instances"].as_integer(), Some(2));
+        // A value, an inline table's key, a whole operator.
+        let v: toml::Table = toml::from_str(
+            &apply(
+                &m,
+                &[
+                    parse("unset tier.0.instances").unwrap(),
+                    parse("unset tier.web.service.mean").unwrap(),
+                    parse("unset operator.0").unwrap(),
+                ],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(!v["tier"][0].as_table().unwrap().contains_key("instances"));
+        assert_eq!(v["tier"][0]["service"].as_table().unwrap().len(), 1);
+        // No operator left: nothing of `[[operator]]` is written.
+        assert!(v.get("operator").is_none(), "{v:?}");
+        // What is not there.
+        let e = apply(&m, &[parse("unset tier.web.autoscal").unwrap()]).unwrap_err();
+        assert_eq!(e.0, "unset tier.web.autoscal");
+        assert!(e.1.contains("no `autoscal` here to unset"), "{e:?}");
+        let e = apply(&m, &[parse("unset tier.db.autoscale").unwrap()]).unwrap_err();
+        assert!(e.1.contains("no tier named `db`"), "{e:?}");
+        assert!(parse("unset tier..x").is_err());
     }
 }

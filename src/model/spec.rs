@@ -260,6 +260,8 @@ pub struct Model {
     pub operators: Vec<Operator>,
     /// The site-wide waiting room in front of the users sources, if any.
     pub waiting_room: Option<super::waiting_room::WaitingRoom>,
+    /// The model declares a site-wide `[client.retry]` (which a users source drops: `warnings`).
+    pub(crate) client_retry: bool,
     /// The effective model text (after `--set`) in canonical form (`canonical`): what a sweep's
     /// fingerprint hashes.
     pub canonical: String,

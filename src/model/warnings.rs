@@ -30,10 +30,9 @@ pub(crate) fn warnings(model: &Model) -> Vec<String> {
             human_duration(end)
         ));
     }
-    // The model's `[client.retry]` (read from its canonical form) reaches every source, but a
-    // users source drops it (its own `[source.client.retry]` is an error).
-    let retry = serde_json::from_str::<serde_json::Value>(&model.canonical)
-        .is_ok_and(|v| !v["model"]["client"]["retry"].is_null());
+    // The model's `[client.retry]` reaches every source, but a users source drops it (its own
+    // `[source.client.retry]` is an error).
+    let retry = model.client_retry;
     for s in &model.sources {
         if s.kind == SourceKind::Users && retry {
             out.push(format!(

@@ -16,7 +16,18 @@ fn plot_keeps_the_checks_of_a_run_made_with_assert() {
     let dir = tempfile::tempdir().unwrap();
     let file = small_model(dir.path());
     let out = dir.path().join("run");
-    let o = surge_on("run", &file, &["--quiet", "--assert", "outage.crashed==true", "--assert", "outage.crashed==false"], &out);
+    let o = surge_on(
+        "run",
+        &file,
+        &[
+            "--quiet",
+            "--assert",
+            "outage.crashed==true",
+            "--assert",
+            "outage.crashed==false",
+        ],
+        &out,
+    );
     // The small site goes down: the first check passes, the second fails.
     assert_eq!(
         o.status.code(),

@@ -149,7 +149,18 @@ fn sweeps_and_plots_write_reports_and_plot_keeps_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let file = small_model(dir.path());
     let out = dir.path().join("sweep");
-    let o = surge_on("sweep", &file, &["--vary", "tier.app.instances=1, 2", "--reps", "2", "--quiet"], &out);
+    let o = surge_on(
+        "sweep",
+        &file,
+        &[
+            "--vary",
+            "tier.app.instances=1, 2",
+            "--reps",
+            "2",
+            "--quiet",
+        ],
+        &out,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (html, _) = self_contained(&out);
     assert!(
@@ -240,7 +251,12 @@ fn surge_report_searches_the_bottleneck_check_names_by_the_criterion_asked() {
     let file = dir.path().join("two.toml");
     std::fs::write(&file, TWO_TIERS).unwrap();
     let out = dir.path().join("report");
-    let o = surge_on("report", &file, &["--budget", "10m", "--criterion", "call-outage"], &out);
+    let o = surge_on(
+        "report",
+        &file,
+        &["--budget", "10m", "--criterion", "call-outage"],
+        &out,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
     let cp: serde_json::Value = serde_json::from_str(

@@ -4,7 +4,12 @@
 //! bounds that follow from the definitions; every run is checked for conservation and Little's
 //! law (`common::check_invariants`).
 
-use crate::common::{column, run_model, run_model_keep};
+use serde_json::Value;
+
+use crate::common::{
+    assert_bad_input, column, compare_in_temp, read_json, run_model, run_model_keep, surge,
+    variant, write_file,
+};
 
 /// One instance of `threads` threads, service exponential with mean `service`, Poisson arrivals.
 fn one_instance(rate: f64, threads: u32, service: &str, extra: &str) -> String {
@@ -360,4 +365,74 @@ fn bad_policy_keys_exit_2_naming_the_key_path() {
         assert!(stderr.contains(expect), "{extra}: {stderr}");
         assert!(!dir.path().join("out").exists(), "{extra}: output written");
     }
+}
+
+#[test]
+fn unset_turns_the_autoscaler_off_on_the_command_line_and_in_a_variant() {
+    let model = idle_tier(
+        6,
+        "scale_in_below = 0.3\nmin_instances = 2\nscale_in_after = \"5m\"",
+    );
+    // Without its autoscaler the tier keeps its 6 instances the whole hour: 6 instance-hours.
+    let (dir, s) = run_model_keep(&model, &["--unset", "tier.web.autoscale"]);
+    let tier = &s["tiers"][0];
+    assert!(
+        (tier["instance_hours"].as_f64().unwrap() - 6.0).abs() < 1e-9,
+        "{tier}"
+    );
+    // With it, the tier scales in (the test above: 2.92 instance-hours).
+    assert!(
+        run_model(&model, &[])["tiers"][0]["instance_hours"]
+            .as_f64()
+            .unwrap()
+            < 3.0
+    );
+    assert!(
+        column(dir.path(), "web.instances_up")
+            .iter()
+            .all(|&n| n == 6.0)
+    );
+    // Applied before the --set: the autoscaler is gone and the set holds.
+    let s = run_model(
+        &model,
+        &[
+            "--set",
+            "tier.web.instances=3",
+            "--unset",
+            "tier.web.autoscale",
+        ],
+    );
+    assert!((s["tiers"][0]["instance_hours"].as_f64().unwrap() - 3.0).abs() < 1e-9);
+    // The same as a compare variant, declared and on the command line.
+    let declared =
+        format!("{model}\n[[variant]]\nname = \"fixed\"\nunset = [\"tier.web.autoscale\"]\n");
+    let c = compare_in_temp(
+        &declared,
+        &["--reps", "1", "--variant", "bare:unset tier.web.autoscale"],
+    );
+    let doc = read_json(&c.out.join("compare.json"));
+    // The model's own variants are replaced by --variant; the declared one is run next.
+    assert!((hours_of(&doc, "bare") - 6.0).abs() < 1e-9);
+    assert!(hours_of(&doc, "baseline") < 6.0);
+    let c = compare_in_temp(&declared, &["--reps", "1"]);
+    let doc = read_json(&c.out.join("compare.json"));
+    assert!((hours_of(&doc, "fixed") - 6.0).abs() < 1e-9);
+    // A key that is not there is refused, naming the flag.
+    let dir2 = tempfile::tempdir().unwrap();
+    let file = write_file(dir2.path(), "m.toml", &model);
+    let o = surge()
+        .args(["check", "--unset", "tier.web.autoscal"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_bad_input(
+        &o,
+        &["unset tier.web.autoscal", "no `autoscal` here to unset"],
+    );
+}
+
+fn hours_of(doc: &Value, name: &str) -> f64 {
+    variant(doc, name)["replications"][0]["tiers"][0]["instance_hours"]
+        .as_f64()
+        .unwrap()
 }
