@@ -1,16 +1,20 @@
 //! The service layer: one function per command that does the work (`run`, `sweep`,
-//! `crashpoint`, `compare`, `fit`, `report`), taking settings resolved once from the flags and
-//! returning a typed result; the output folder it writes is part of that result. It prints
-//! nothing but progress (a bar, a line per run on stderr) when its settings ask for it.
+//! `crashpoint`, `compare`, `fit`, `report`, `plot`, `check`, `bench`), taking settings
+//! resolved once from the flags and returning a typed result; the output folder it writes is
+//! part of that result. It prints nothing but progress (a bar, a line per run on stderr) when
+//! its settings ask for it (`bench` tells its caller of each workload's result as it ends).
 //!
 //! Not here: the command line (`cli`), and what a command prints from the result
 //! (`commands/`); nor the simulation, the experiments or the renderers it calls (the layers
 //! below, in `tests/it/layers.rs`).
 
+pub(crate) mod bench;
+pub(crate) mod check;
 pub(crate) mod compare;
 pub(crate) mod crashpoint;
 pub(crate) mod fit;
 pub(crate) mod interrupt;
+pub(crate) mod plot;
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod run;
@@ -40,6 +44,12 @@ impl ModelSource {
     /// The model, checked.
     pub(crate) fn load(&self) -> Result<Model, ModelError> {
         model::load(self.file.as_deref(), &self.sets)
+    }
+
+    /// The model, checked, and the effective model text it was read from (the file, or the
+    /// built-in text, with the overrides applied).
+    pub(crate) fn load_with_text(&self) -> Result<(Model, String), ModelError> {
+        model::load_with_text(self.file.as_deref(), &self.sets)
     }
 
     /// The model with `extra` overrides after the source's own.

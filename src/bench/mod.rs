@@ -5,6 +5,8 @@
 //! child process of its own (so peak memory belongs to that workload alone), repeats it, and
 //! prints medians. `benches/` holds the divan suite over the same workloads, smaller.
 
+pub(crate) mod child;
+
 use std::time::Instant;
 
 use rand::SeedableRng;
@@ -357,6 +359,17 @@ pub fn count(n: u64) -> String {
         format!("{} k", n / 1_000)
     } else {
         n.to_string()
+    }
+}
+
+/// 12345678.0 -> "12.3 M".
+pub(crate) fn rate(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{:.1} M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1} k", x / 1e3)
+    } else {
+        format!("{x:.2}")
     }
 }
 

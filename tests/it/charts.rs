@@ -2,14 +2,9 @@
 //! values drawn, compared with the run's own CSV and JSON files (a chart that drew the wrong
 //! column, the wrong scale or an empty panel fails here, where a file-size check would pass).
 
-use crate::common::{MEMORY_CRASH, assert_success, column, read_json, surge, write_file};
+use crate::common::{MEMORY_CRASH, column, read_json, surge_ok, write_file};
 use crate::svg::{Chart, parse_elapsed, parse_tick};
 use std::path::Path;
-
-fn surge_ok(args: &[&str]) {
-    let o = surge().args(args).output().unwrap();
-    assert_success(&o);
-}
 
 /// Asserts `drawn` is `want` within `px` pixels of the axis whose scale is `per_px` per pixel.
 fn within_px(drawn: f64, want: f64, per_px: f64, px: f64, what: &str) {

@@ -25,6 +25,35 @@ pub fn assert_success(o: &std::process::Output) {
     );
 }
 
+/// `surge ARGS...`, which must succeed.
+pub(crate) fn surge_ok(args: &[&str]) {
+    assert_success(&surge().args(args).output().unwrap());
+}
+
+/// `surge COMMAND FILE ARGS... --out OUT`: its output, whatever its exit code.
+pub(crate) fn surge_on(
+    command: &str,
+    file: &Path,
+    args: &[&str],
+    out: &Path,
+) -> std::process::Output {
+    surge()
+        .arg(command)
+        .arg(file)
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// `surge plot DIR`, which must succeed; its stdout.
+pub(crate) fn plot_ok(dir: &Path) -> String {
+    let o = surge().arg("plot").arg(dir).output().unwrap();
+    assert_success(&o);
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// The stderr of a finished command, as text.
 pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -24,8 +24,9 @@ const LAYERS: &[&[&str]] = &[
     &["fit"],
     &["output"],
     &["report"],
+    &["bench"],
     &["app"],
-    &["commands", "cli", "bench"],
+    &["commands", "cli"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

@@ -2,20 +2,8 @@
 //! report it rewrites; a comparison folder gets its chart redrawn from compare.json (with its
 //! checks); a `surge report` folder gets each step's charts and report redrawn.
 
-use crate::common::surge;
+use crate::common::{plot_ok, small_model, surge, surge_on};
 use crate::svg::Chart;
-use std::path::Path;
-
-fn model(dir: &Path) -> std::path::PathBuf {
-    crate::common::small_model(dir)
-}
-
-/// `surge plot DIR`, which must succeed; its stdout.
-fn plot(dir: &Path) -> String {
-    let o = surge().arg("plot").arg(dir).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// The row of one check in report.html, with its verdict.
 fn check_row(verdict: &str, expr: &str) -> String {
@@ -26,16 +14,20 @@ fn check_row(verdict: &str, expr: &str) -> String {
 #[test]
 fn plot_keeps_the_checks_of_a_run_made_with_assert() {
     let dir = tempfile::tempdir().unwrap();
-    let file = model(dir.path());
+    let file = small_model(dir.path());
     let out = dir.path().join("run");
-    let o = surge()
-        .arg("run")
-        .arg(&file)
-        .args(["--quiet", "--assert", "outage.crashed==true"])
-        .args(["--assert", "outage.crashed==false", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge_on(
+        "run",
+        &file,
+        &[
+            "--quiet",
+            "--assert",
+            "outage.crashed==true",
+            "--assert",
+            "outage.crashed==false",
+        ],
+        &out,
+    );
     // The small site goes down: the first check passes, the second fails.
     assert_eq!(
         o.status.code(),
@@ -44,7 +36,7 @@ fn plot_keeps_the_checks_of_a_run_made_with_assert() {
         String::from_utf8_lossy(&o.stdout)
     );
     std::fs::remove_file(out.join("report.html")).unwrap();
-    plot(&out);
+    plot_ok(&out);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(
         html.contains("1 of 2 checks failed."),
@@ -53,15 +45,9 @@ fn plot_keeps_the_checks_of_a_run_made_with_assert() {
     assert!(html.contains(&check_row("PASSED", "outage.crashed==true")));
     assert!(html.contains(&check_row("FAILED", "outage.crashed==false")));
     // A later run without checks leaves none behind for plot to show.
-    let o = surge()
-        .arg("run")
-        .arg(&file)
-        .args(["--quiet", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge_on("run", &file, &["--quiet"], &out);
     assert!(o.status.success());
-    plot(&out);
+    plot_ok(&out);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!html.contains("Checks (--assert)"), "stale checks shown");
 }
@@ -80,7 +66,7 @@ fn plot_redraws_a_comparison_from_compare_json() {
     for f in ["compare.png", "compare.svg", "report.html"] {
         std::fs::remove_file(out.join(f)).unwrap();
     }
-    let said = plot(&out);
+    let said = plot_ok(&out);
     assert!(said.contains("redrew the comparison chart"), "{said}");
     assert!(out.join("compare.png").exists());
     let chart = Chart::read(&out.join("compare.svg"));
@@ -94,15 +80,9 @@ fn plot_redraws_a_comparison_from_compare_json() {
 #[test]
 fn plot_redraws_each_step_of_a_report_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let file = model(dir.path());
+    let file = small_model(dir.path());
     let out = dir.path().join("report");
-    let o = surge()
-        .arg("report")
-        .arg(&file)
-        .args(["--budget", "10m", "--quiet", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge_on("report", &file, &["--budget", "10m", "--quiet"], &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for f in [
         "run/timeline.svg",
@@ -111,7 +91,7 @@ fn plot_redraws_each_step_of_a_report_folder() {
     ] {
         std::fs::remove_file(out.join(f)).unwrap();
     }
-    let said = plot(&out);
+    let said = plot_ok(&out);
     assert!(said.contains("redrew the timeline in"), "{said}");
     assert!(said.contains("redrew the crash-point chart in"), "{said}");
     assert!(

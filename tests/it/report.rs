@@ -4,12 +4,8 @@
 //! a run and its crash point; `surge plot` redraws the SLO lines from the targets in summary.json.
 //! The browser side (layout, console, screenshots) is tests/browser/run.sh.
 
-use crate::common::surge;
+use crate::common::{plot_ok, small_model, surge, surge_on};
 use std::path::Path;
-
-fn model(dir: &Path) -> std::path::PathBuf {
-    crate::common::small_model(dir)
-}
 
 /// report.html names nothing to fetch and runs nothing; report.md references the PNG files.
 fn self_contained(dir: &Path) -> (String, String) {
@@ -34,15 +30,9 @@ fn self_contained(dir: &Path) -> (String, String) {
 #[test]
 fn a_run_writes_a_report_with_the_answer_the_charts_and_the_model() {
     let dir = tempfile::tempdir().unwrap();
-    let file = model(dir.path());
+    let file = small_model(dir.path());
     let out = dir.path().join("run");
-    let o = surge()
-        .arg("run")
-        .arg(&file)
-        .args(["--set", "surge.peak=3", "--quiet", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge_on("run", &file, &["--set", "surge.peak=3", "--quiet"], &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (html, md) = self_contained(&out);
     // The answer in words, with clock times: down at 18:04, the outage over at 18:37 (the
@@ -74,7 +64,7 @@ fn a_run_writes_a_report_with_the_answer_the_charts_and_the_model() {
 #[test]
 fn checks_pass_fail_and_refuse_bad_expressions() {
     let dir = tempfile::tempdir().unwrap();
-    let file = model(dir.path());
+    let file = small_model(dir.path());
     let out = dir.path().join("run");
     let run = |checks: &[&str]| {
         let mut c = surge();
@@ -113,13 +103,7 @@ fn checks_pass_fail_and_refuse_bad_expressions() {
         ("tiers.web.utilization<0.7", "has no key"),
         ("latency_s.p95<<1", "not a comparison"),
     ] {
-        let o = surge()
-            .arg("run")
-            .arg(&file)
-            .args(["--quiet", "--assert", expr, "--out"])
-            .arg(&fresh)
-            .output()
-            .unwrap();
+        let o = surge_on("run", &file, &["--quiet", "--assert", expr], &fresh);
         let err = crate::common::refused(&o, expr);
         assert!(err.contains(says), "{expr}: {err}");
         assert!(!fresh.exists(), "{expr}: wrote outputs");
@@ -129,15 +113,9 @@ fn checks_pass_fail_and_refuse_bad_expressions() {
 #[test]
 fn surge_report_writes_one_report_of_the_run_and_its_crash_point() {
     let dir = tempfile::tempdir().unwrap();
-    let file = model(dir.path());
+    let file = small_model(dir.path());
     let out = dir.path().join("report");
-    let o = surge()
-        .arg("report")
-        .arg(&file)
-        .args(["--budget", "10m", "--quiet", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge_on("report", &file, &["--budget", "10m", "--quiet"], &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (html, md) = self_contained(&out);
     assert!(html.contains("small-site: capacity report"));
@@ -159,13 +137,7 @@ fn surge_report_writes_one_report_of_the_run_and_its_crash_point() {
     }
     // Too small a budget: the run is done, the search skipped, and the report says why.
     let out = dir.path().join("hurried");
-    let o = surge()
-        .arg("report")
-        .arg(&file)
-        .args(["--budget", "1ms", "--quiet", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge_on("report", &file, &["--budget", "1ms", "--quiet"], &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("skipped for lack of time"), "no skip note");
@@ -175,22 +147,20 @@ fn surge_report_writes_one_report_of_the_run_and_its_crash_point() {
 #[test]
 fn sweeps_and_plots_write_reports_and_plot_keeps_the_model() {
     let dir = tempfile::tempdir().unwrap();
-    let file = model(dir.path());
+    let file = small_model(dir.path());
     let out = dir.path().join("sweep");
-    let o = surge()
-        .arg("sweep")
-        .arg(&file)
-        .args([
+    let o = surge_on(
+        "sweep",
+        &file,
+        &[
             "--vary",
-            "tier.app.instances=1,2",
+            "tier.app.instances=1, 2",
             "--reps",
             "2",
             "--quiet",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
+        ],
+        &out,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (html, _) = self_contained(&out);
     assert!(
@@ -199,17 +169,10 @@ fn sweeps_and_plots_write_reports_and_plot_keeps_the_model() {
     );
     // A run's report redrawn by `surge plot` keeps its model text.
     let run = dir.path().join("run");
-    let o = surge()
-        .arg("run")
-        .arg(&file)
-        .args(["--quiet", "--out"])
-        .arg(&run)
-        .output()
-        .unwrap();
+    let o = surge_on("run", &file, &["--quiet"], &run);
     assert!(o.status.success());
     std::fs::remove_file(run.join("report.html")).unwrap();
-    let o = surge().arg("plot").arg(&run).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    plot_ok(&run);
     let after = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(
         after.contains("name = &quot;small-site&quot;"),
@@ -288,13 +251,12 @@ fn surge_report_searches_the_bottleneck_check_names_by_the_criterion_asked() {
     let file = dir.path().join("two.toml");
     std::fs::write(&file, TWO_TIERS).unwrap();
     let out = dir.path().join("report");
-    let o = surge()
-        .arg("report")
-        .arg(&file)
-        .args(["--budget", "10m", "--criterion", "call-outage", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = surge_on(
+        "report",
+        &file,
+        &["--budget", "10m", "--criterion", "call-outage"],
+        &out,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
     let cp: serde_json::Value = serde_json::from_str(
