@@ -136,6 +136,33 @@ fn offered_lines(o: &CheckOutcome) -> String {
             }
         ));
     }
+    s.push_str(&rate_limit_lines(o));
+    s
+}
+
+/// The edge rate limits, and the share of the first attempts the site's bucket must refuse at
+/// the surge peak (a fluid bound: `1 - rate / offered`; retries of the 429s add to it).
+fn rate_limit_lines(o: &CheckOutcome) -> String {
+    let model = &o.model;
+    let mut s = String::new();
+    if let Some(l) = model.rate_limit {
+        let peak = o.offered.peak;
+        let refused = (1.0 - l.rate / peak.max(1e-12)).max(0.0);
+        s.push_str(&format!(
+            "edge rate limit (every source): {}/s, burst {}; at the surge peak ({peak:.1}/s offered) it refuses at least {:.1}% of the first attempts with 429 (1 - rate / offered; retries add more)\n",
+            l.rate,
+            l.burst,
+            100.0 * refused
+        ));
+    }
+    for src in &model.sources {
+        if let Some(l) = src.rate_limit {
+            s.push_str(&format!(
+                "edge rate limit of source {}: {}/s, burst {}\n",
+                src.name, l.rate, l.burst
+            ));
+        }
+    }
     s
 }
 

@@ -109,3 +109,34 @@ fn clients_retry_a_429_and_the_call_level_shows_it() {
         "calls {per_call} vs attempts {per_attempt}"
     );
 }
+
+#[test]
+fn check_says_what_share_the_site_bucket_must_refuse_at_the_peak() {
+    // 50 requests/s x a 4x surge = 200/s against a site bucket of 100/s: at least half of the
+    // first attempts are 429s at the peak.
+    let dir = tempfile::tempdir().unwrap();
+    let model = format!(
+        "[scenario]\nduration = \"1h\"\n[surge]\npeak = 4\nstart = \"10m\"\nhold = \"20m\"\n\
+         [[source]]\nname = \"api\"\nkind = \"requests\"\nrate = 50\n\
+         rate_limit = {{ rate = 150 }}\n[rate_limit]\nrate = 100\nburst = 200\n{TIER}"
+    );
+    let file = write_file(dir.path(), "model.toml", &model);
+    let o = crate::common::surge()
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    crate::common::assert_success(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "edge rate limit (every source): 100/s, burst 200; at the surge peak (200.0/s \
+             offered) it refuses at least 50.0% of the first attempts with 429"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("edge rate limit of source api: 150/s, burst 150"),
+        "{out}"
+    );
+}
