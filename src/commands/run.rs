@@ -133,10 +133,11 @@ fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
         }
     }
     // Of the rejected, those the edge rate limit refused (429), where the model has one.
-    let edge = f("requests.rate_limited").map_or(String::new(), |_| {
+    let edge = f("requests.rate_limited").map_or(String::new(), |n| {
+        let rejected = f("requests.rejected").unwrap_or(0.0);
         format!(
-            ", {} of them 429s of the edge rate limit",
-            pct(share("rate_limited"))
+            ", {} of those 429s of the edge rate limit",
+            pct(n / rejected.max(1.0))
         )
     });
     s.push_str(&format!(

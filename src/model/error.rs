@@ -36,7 +36,11 @@ impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.place {
             Place::File { line, column } => write!(f, "{}:{line}:{column}", self.file)?,
-            Place::Override(s) => write!(f, "{} (in --set {s})", self.file)?,
+            // An unset travels as `unset KEY` (`overrides::UNSET`): name the flag typed.
+            Place::Override(s) => match s.strip_prefix(super::overrides::UNSET) {
+                Some(k) => write!(f, "{} (in --unset {k})", self.file)?,
+                None => write!(f, "{} (in --set {s})", self.file)?,
+            },
             Place::Vary { key, value } => {
                 write!(f, "{} (in --vary {key}, at the value {value})", self.file)?
             }

@@ -72,6 +72,12 @@ fn a_site_bucket_holds_every_source_together_to_its_rate() {
     check_invariants(&s);
     let (offered, passed, rejected, limited) = counts(&s);
     assert_eq!(rejected, limited, "only the edge refuses");
+    // The terminal says which share of the rejected were 429s: all of them.
+    let (_, text) = crate::common::run_text(&model, &[]);
+    assert!(
+        text.contains("100.0% of those 429s of the edge rate limit"),
+        "{text}"
+    );
     assert_eq!(passed + rejected, offered);
     let cap = 50 * 3600 + 100;
     assert!(

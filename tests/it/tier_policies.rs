@@ -427,7 +427,10 @@ fn unset_turns_the_autoscaler_off_on_the_command_line_and_in_a_variant() {
         .unwrap();
     assert_bad_input(
         &o,
-        &["unset tier.web.autoscal", "no `autoscal` here to unset"],
+        &[
+            "(in --unset tier.web.autoscal)",
+            "no `autoscal` here to unset",
+        ],
     );
 }
 
