@@ -93,10 +93,7 @@ fn unset_path(table: &mut Table, path: &[String]) -> Result<(), String> {
     match table.get_mut(head) {
         Some(Item::ArrayOfTables(arr)) => {
             let (pick, rest2) = rest.split_first().expect("rest is not empty");
-            let idx = (0..arr.len())
-                .find(|&i| element_name(arr.get(i).expect("in range"), i, head) == *pick)
-                .or_else(|| pick.parse::<usize>().ok().filter(|i| *i < arr.len()))
-                .ok_or_else(|| format!("there is no {head} named `{pick}`"))?;
+            let idx = element_index(arr, head, pick)?;
             if rest2.is_empty() {
                 arr.remove(idx);
                 return Ok(());
@@ -113,6 +110,30 @@ fn unset_path(table: &mut Table, path: &[String]) -> Result<(), String> {
         }
         _ => Err(missing()),
     }
+}
+
+/// The index of the `head` entry (a tier, a source, an operator) that `pick` names, by name or
+/// by 0-based index; an error with a "did you mean" and the names there are.
+fn element_index(arr: &toml_edit::ArrayOfTables, head: &str, pick: &str) -> Result<usize, String> {
+    let names: Vec<String> = arr
+        .iter()
+        .enumerate()
+        .map(|(i, t)| element_name(t, i, head))
+        .collect();
+    names
+        .iter()
+        .position(|n| n == pick)
+        .or_else(|| pick.parse::<usize>().ok().filter(|i| *i < names.len()))
+        .ok_or_else(|| {
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let hint = super::error::did_you_mean(pick, &refs)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            format!(
+                "there is no {head} named `{pick}`{hint}; the model has {}",
+                names.join(", ")
+            )
+        })
 }
 
 fn element_name(t: &Table, i: usize, what: &str) -> String {
@@ -149,25 +170,7 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
         if head == "operator" && pick.parse::<usize>().ok() == Some(arr.len()) {
             arr.push(Table::new());
         }
-        let names: Vec<String> = arr
-            .iter()
-            .enumerate()
-            .map(|(i, t)| element_name(t, i, head))
-            .collect();
-        let idx = names
-            .iter()
-            .position(|n| n == pick)
-            .or_else(|| pick.parse::<usize>().ok().filter(|i| *i < names.len()))
-            .ok_or_else(|| {
-                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                let hint = super::error::did_you_mean(pick, &refs)
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                format!(
-                    "there is no {head} named `{pick}`{hint}; the model has {}",
-                    names.join(", ")
-                )
-            })?;
+        let idx = element_index(arr, head, pick)?;
         if rest2.is_empty() {
             return Err(format!(
                 "`{head}.{pick}` is a whole {head}: name a key inside it"
