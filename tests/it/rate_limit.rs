@@ -50,6 +50,9 @@ fn a_source_bucket_passes_its_burst_then_its_rate_exactly() {
         (offered, passed, rejected, limited),
         (6000, 3009, 2991, 2991)
     );
+    // The time series has the 429s per bucket: every arrival falls in the first minute.
+    let per_bucket = crate::common::column(dir.path(), "rate_limited");
+    assert_eq!(per_bucket, vec![2991.0, 0.0]);
     // Nothing reached the tier but what passed: it served those 3,009 in the 2 minutes.
     let served = s["tiers"][0]["departures_per_s"].as_f64().unwrap() * 120.0;
     assert!((served - 3009.0).abs() < 1e-6, "{served}");
