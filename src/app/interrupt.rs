@@ -5,6 +5,10 @@
 //! at once, between two journal rows so that none is torn, with the output folders' lock files
 //! removed (`store::lock`), so that nothing is left that the next command would trip on.
 //!
+//! Embedded in another program (`api`, the Python package), no handler is installed: the host
+//! owns its signals and sets the stop flag itself ([`request_stop`]), clearing it before the
+//! next call ([`clear`]).
+//!
 //! Not here: what each command journals and how it resumes (its own module).
 
 use anyhow::{Context, Result};
@@ -41,11 +45,26 @@ pub(crate) fn stopping() -> bool {
 /// messages, `journal` is locked before a hard exit.
 pub(crate) fn watch(resume: String, journal: Option<Arc<Mutex<Journal>>>) -> Result<()> {
     *WATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(Watch { resume, journal });
+    if super::progress::embedded() {
+        return Ok(());
+    }
     INSTALLED
         .get_or_init(|| ctrlc::set_handler(on_signal).map_err(|e| e.to_string()))
         .clone()
         .map_err(anyhow::Error::msg)
         .context("cannot install the Ctrl-C handler")
+}
+
+/// Ask the runs to stop as the first Ctrl-C does (the host's own signal handling, embedded):
+/// no new run starts.
+pub(crate) fn request_stop() {
+    STOP.set();
+}
+
+/// Forget an earlier stop, before the host's next call (embedded only: the command line stops
+/// once per process).
+pub(crate) fn clear() {
+    STOP.clear();
 }
 
 fn on_signal() {
