@@ -100,7 +100,7 @@ impl From<anyhow::Error> for Error {
 /// Mark the process as embedded and start a call afresh: no Ctrl-C handler, no bar drawn, an
 /// earlier [`request_stop`] and the last call's progress forgotten.
 pub fn begin() {
-    progress::embed();
+    interrupt::embed();
     progress::forget();
     interrupt::clear();
 }
@@ -130,8 +130,9 @@ pub fn model_text(path: Option<&Path>, sets: &[String]) -> Result<String, Error>
         .map_err(|e| anyhow::Error::from(e).into())
 }
 
-/// The command `name` with `args`, read by the command line's parser.
-fn parse(name: &str, args: &[String]) -> Result<Command, Error> {
+/// The command `name` with `args`, read by the command line's parser, and its arguments as
+/// `pick` takes them out of the command.
+fn parse<A>(name: &str, args: &[String], pick: fn(Command) -> Option<A>) -> Result<A, Error> {
     let argv = ["surge", name].into_iter().map(String::from);
     let cli = Cli::try_parse_from(argv.chain(args.iter().cloned())).map_err(|e| Error {
         kind: ErrorKind::BadInput,
@@ -146,11 +147,9 @@ fn parse(name: &str, args: &[String]) -> Result<Command, Error> {
         column: None,
         key: None,
     })?;
-    cli.command.ok_or_else(|| unexpected(name))
-}
-
-fn unexpected(name: &str) -> Error {
-    anyhow::anyhow!("the arguments did not make a `surge {name}` command").into()
+    cli.command.and_then(pick).ok_or_else(|| {
+        anyhow::anyhow!("the arguments did not make a `surge {name}` command").into()
+    })
 }
 
 fn json<T: Serialize>(doc: &T) -> Result<String, Error> {
@@ -168,9 +167,10 @@ fn read_text(path: &Path) -> Result<String, Error> {
 /// `surge check ARGS`: what it prints (`text`), and its figures typed: the offered load, each
 /// tier's, the exact prediction where the model is a textbook queue, the estimated events.
 pub fn check(args: &[String]) -> Result<String, Error> {
-    let Command::Check(a) = parse("check", args)? else {
-        return Err(unexpected("check"));
-    };
+    let a = parse("check", args, |c| match c {
+        Command::Check(a) => Some(a),
+        _ => None,
+    })?;
     let settings = app::check::CheckSettings {
         source: app::ModelSource::new(a.model.as_deref(), &a.overrides.list()),
     };
@@ -231,9 +231,10 @@ struct PredictionDoc<'a> {
 /// `surge run ARGS`: `summary.json` (`summary`, `provenance`), every replication's summary, and
 /// `timeseries.csv` as text; `dir` is the folder it wrote.
 pub fn run(args: &[String]) -> Result<String, Error> {
-    let Command::Run(a) = parse("run", args)? else {
-        return Err(unexpected("run"));
-    };
+    let a = parse("run", args, |c| match c {
+        Command::Run(a) => Some(a),
+        _ => None,
+    })?;
     let settings = crate::commands::run::settings(&a);
     let done = app::run::run(&settings)?;
     let series = crate::experiment::mean_series(&done.outs);
@@ -259,9 +260,10 @@ struct RunDoc<'a> {
 /// `surge sweep ARGS`: `sweep.json` (`sweep`) and `points.csv` as text (`points_csv`), from the
 /// folder it wrote (`dir`). A shard's or a declined sweep is an error here.
 pub fn sweep(args: &[String]) -> Result<String, Error> {
-    let Command::Sweep(a) = parse("sweep", args)? else {
-        return Err(unexpected("sweep"));
-    };
+    let a = parse("sweep", args, |c| match c {
+        Command::Sweep(a) => Some(a),
+        _ => None,
+    })?;
     let done = app::sweep::sweep(&crate::commands::sweep::settings(&a))?;
     let app::sweep::Ending::Finished(files) = &done.ending else {
         return Err(anyhow::anyhow!(
@@ -287,9 +289,10 @@ struct SweepDoc<'a> {
 
 /// `surge crashpoint ARGS`: `crashpoint.json` (`crashpoint`), and the folder it wrote (`dir`).
 pub fn crashpoint(args: &[String]) -> Result<String, Error> {
-    let Command::Crashpoint(a) = parse("crashpoint", args)? else {
-        return Err(unexpected("crashpoint"));
-    };
+    let a = parse("crashpoint", args, |c| match c {
+        Command::Crashpoint(a) => Some(a),
+        _ => None,
+    })?;
     let done = app::crashpoint::crashpoint(&crate::commands::crashpoint::settings(&a))?;
     json(&CrashDoc {
         dir: &done.dir,
@@ -307,9 +310,10 @@ struct CrashDoc<'a> {
 /// paired differences from the baseline) and `compare.csv` as text, from the folder it wrote.
 /// A failed `--assert` is an error, as on the command line.
 pub fn compare(args: &[String]) -> Result<String, Error> {
-    let Command::Compare(a) = parse("compare", args)? else {
-        return Err(unexpected("compare"));
-    };
+    let a = parse("compare", args, |c| match c {
+        Command::Compare(a) => Some(a),
+        _ => None,
+    })?;
     let done = app::compare::compare(&crate::commands::compare::settings(&a))?;
     if let (_, Some(failed)) = crate::report::assert::verdict(&done.checks) {
         return Err(anyhow::Error::from(failed).into());
@@ -331,9 +335,10 @@ struct CompareDoc<'a> {
 /// `surge fit FILES ARGS`: `fit.json` (`fit`), the fitted model's file (`model`), its chart
 /// (`figure`), and why the round trip could not run, when it could not.
 pub fn fit(args: &[String]) -> Result<String, Error> {
-    let Command::Fit(a) = parse("fit", args)? else {
-        return Err(unexpected("fit"));
-    };
+    let a = parse("fit", args, |c| match c {
+        Command::Fit(a) => Some(a),
+        _ => None,
+    })?;
     let done = app::fit::fit(&crate::commands::fit::settings(&a)?)?;
     json(&FitDoc {
         model: done.dir.join("model.toml"),

@@ -73,12 +73,11 @@ fn detached(
             surge::api::request_stop();
             return Err(e);
         }
-        if let Some(cb) = &progress {
-            let now = surge::api::progress();
-            if now.is_some() && now != shown {
-                cb.call1(py, now.expect("checked"))?;
-                shown = now;
-            }
+        if let (Some(cb), Some(now)) = (&progress, surge::api::progress())
+            && shown != Some(now)
+        {
+            cb.call1(py, now)?;
+            shown = Some(now);
         }
     }
 }

@@ -10,7 +10,6 @@ ones left out of the comparisons.
 """
 
 import _thread
-import io
 import json
 import os
 import subprocess

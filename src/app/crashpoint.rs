@@ -162,7 +162,7 @@ fn search(
         max_runs: s.max_runs,
         jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
         confidence: s.confidence,
-        on_try: (!s.quiet || super::progress::embedded())
+        on_try: (!s.quiet || super::interrupt::embedded())
             .then_some(&show as &(dyn Fn(&Try) + Sync)),
         seeds: s.seeds,
         journal: Some(&journal),

@@ -12,6 +12,7 @@
 //! Not here: what each command journals and how it resumes (its own module).
 
 use anyhow::{Context, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::experiment::runner::Stop;
@@ -31,6 +32,19 @@ struct Watch {
 static WATCH: Mutex<Option<Watch>> = Mutex::new(None);
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
 
+/// Set once a host embeds surge (`api`): no signal handler is installed, no bar drawn.
+static EMBEDDED: AtomicBool = AtomicBool::new(false);
+
+/// Mark the process as a host's (see the module's comment).
+pub(crate) fn embed() {
+    EMBEDDED.store(true, Ordering::SeqCst);
+}
+
+/// Whether a host embeds surge.
+pub(crate) fn embedded() -> bool {
+    EMBEDDED.load(Ordering::SeqCst)
+}
+
 /// The flag the run loops read: set once a signal asked to stop.
 pub(crate) fn stop_flag() -> &'static Stop {
     &STOP
@@ -45,7 +59,7 @@ pub(crate) fn stopping() -> bool {
 /// messages, `journal` is locked before a hard exit.
 pub(crate) fn watch(resume: String, journal: Option<Arc<Mutex<Journal>>>) -> Result<()> {
     *WATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(Watch { resume, journal });
-    if super::progress::embedded() {
+    if embedded() {
         return Ok(());
     }
     INSTALLED

@@ -2,37 +2,26 @@
 //! stderr (hidden when quiet), and the journal its finished runs are appended to, which Ctrl-C or
 //! a termination signal flushes (`app::interrupt`) so that `--resume` loses none of them.
 //!
-//! Embedded in another program (`api`), every bar is hidden and the last one made is kept so
-//! that the host can read how far it got ([`observed`]) and show it its own way.
+//! Embedded in another program (`api`, see `interrupt::embed`), every bar is hidden and the last
+//! one made is kept so that the host can read how far it got ([`observed`]) and show it its own
+//! way.
 //!
 //! Not here: what a journal holds and how it is read back (`store::journal`), nor the runs.
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Set once a host embeds surge (`api`): no bar is drawn, no signal handler installed.
-static EMBEDDED: AtomicBool = AtomicBool::new(false);
+use crate::store::journal::{Contents, Journal};
 
 /// The bar of the work in progress, embedded, and what it counts.
 static OBSERVED: Mutex<Option<(ProgressBar, &'static str)>> = Mutex::new(None);
 
-/// Mark the process as a host's (see the module's comment).
-pub(crate) fn embed() {
-    EMBEDDED.store(true, Ordering::SeqCst);
-}
-
-/// Whether a host embeds surge.
-pub(crate) fn embedded() -> bool {
-    EMBEDDED.load(Ordering::SeqCst)
-}
-
 /// Embedded, keep `bar` as the one the host reads; it counts `unit` (runs, replications,
 /// simulated seconds).
 pub(crate) fn observe(bar: &ProgressBar, unit: &'static str) {
-    if embedded() {
+    if super::interrupt::embedded() {
         *OBSERVED.lock().unwrap_or_else(|e| e.into_inner()) = Some((bar.clone(), unit));
     }
 }
@@ -49,11 +38,9 @@ pub(crate) fn forget() {
     *OBSERVED.lock().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
-use crate::store::journal::{Contents, Journal};
-
 /// A bar of `len` runs drawn on stderr with `template` (hidden when `quiet`).
 pub(crate) fn bar(len: u64, quiet: bool, template: &str) -> ProgressBar {
-    let target = if quiet || embedded() {
+    let target = if quiet || super::interrupt::embedded() {
         ProgressDrawTarget::hidden()
     } else {
         ProgressDrawTarget::stderr()

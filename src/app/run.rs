@@ -180,7 +180,7 @@ fn run_with_bar(model: &Model, seed: u64, limits: &guard::Limits, quiet: bool) -
         bar.set_position(t as u64);
         bar.set_message(format!("simulated {} of {total}", human_duration(t)));
     };
-    let out = if bar.is_hidden() && !super::progress::embedded() {
+    let out = if bar.is_hidden() && !super::interrupt::embedded() {
         run_watched(model, seed, limits, None)
     } else {
         run_watched(model, seed, limits, Some(&show))
