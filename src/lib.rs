@@ -9,12 +9,14 @@
 //! the crash-point search), `fit` (logs and load tests to a model), `output` (CSV files and
 //! charts), `report` (report.html and report.md, `--assert` checks), `app` (the service layer:
 //! settings in, typed outcome out), `commands` and `cli` (flags and printing), `bench` (the
-//! benchmark workloads).
+//! benchmark workloads), and `api` (the facade a program embedding surge calls: the Python
+//! package in `python/`).
 //! The layers between them, and the test that keeps them, are in `tests/it/layers.rs`.
 
 #![deny(unreachable_pub)]
 
 pub mod analytic;
+pub mod api;
 pub(crate) mod app;
 pub mod bench;
 pub mod cli;

@@ -131,10 +131,16 @@ fn search(
         ),
         None,
     )?;
-    // Each run as it ends, on stderr (a terminal or a CI log alike; silent when quiet).
+    // Each run as it ends, on stderr (a terminal or a CI log alike; silent when quiet), and on
+    // the bar a host embedding surge reads (hidden; `app::progress`).
     let count = AtomicU32::new(0);
+    let bar = super::progress::bar(u64::from(s.max_runs), true, "{pos}/{len} runs");
     let show = |t: &Try| {
+        bar.inc(u64::from(t.reps));
         let n = count.fetch_add(1, Ordering::Relaxed) + 1;
+        if s.quiet {
+            return;
+        }
         eprintln!(
             "run {n}: {key} = {} -> {}{} ({} elapsed)",
             format_number(t.value),
@@ -156,7 +162,8 @@ fn search(
         max_runs: s.max_runs,
         jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
         confidence: s.confidence,
-        on_try: (!s.quiet).then_some(&show as &(dyn Fn(&Try) + Sync)),
+        on_try: (!s.quiet || super::interrupt::embedded())
+            .then_some(&show as &(dyn Fn(&Try) + Sync)),
         seeds: s.seeds,
         journal: Some(&journal),
         resume: s.resume,

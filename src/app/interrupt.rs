@@ -5,9 +5,14 @@
 //! at once, between two journal rows so that none is torn, with the output folders' lock files
 //! removed (`store::lock`), so that nothing is left that the next command would trip on.
 //!
+//! Embedded in another program (`api`, the Python package), no handler is installed: the host
+//! owns its signals and sets the stop flag itself ([`request_stop`]), clearing it before the
+//! next call ([`clear`]).
+//!
 //! Not here: what each command journals and how it resumes (its own module).
 
 use anyhow::{Context, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::experiment::runner::Stop;
@@ -27,6 +32,19 @@ struct Watch {
 static WATCH: Mutex<Option<Watch>> = Mutex::new(None);
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
 
+/// Set once a host embeds surge (`api`): no signal handler is installed, no bar drawn.
+static EMBEDDED: AtomicBool = AtomicBool::new(false);
+
+/// Mark the process as a host's (see the module's comment).
+pub(crate) fn embed() {
+    EMBEDDED.store(true, Ordering::SeqCst);
+}
+
+/// Whether a host embeds surge.
+pub(crate) fn embedded() -> bool {
+    EMBEDDED.load(Ordering::SeqCst)
+}
+
 /// The flag the run loops read: set once a signal asked to stop.
 pub(crate) fn stop_flag() -> &'static Stop {
     &STOP
@@ -41,11 +59,26 @@ pub(crate) fn stopping() -> bool {
 /// messages, `journal` is locked before a hard exit.
 pub(crate) fn watch(resume: String, journal: Option<Arc<Mutex<Journal>>>) -> Result<()> {
     *WATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(Watch { resume, journal });
+    if embedded() {
+        return Ok(());
+    }
     INSTALLED
         .get_or_init(|| ctrlc::set_handler(on_signal).map_err(|e| e.to_string()))
         .clone()
         .map_err(anyhow::Error::msg)
         .context("cannot install the Ctrl-C handler")
+}
+
+/// Ask the runs to stop as the first Ctrl-C does (the host's own signal handling, embedded):
+/// no new run starts.
+pub(crate) fn request_stop() {
+    STOP.set();
+}
+
+/// Forget an earlier stop, before the host's next call (embedded only: the command line stops
+/// once per process).
+pub(crate) fn clear() {
+    STOP.clear();
 }
 
 fn on_signal() {

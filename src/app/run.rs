@@ -9,7 +9,6 @@
 //! (`commands/run.rs`, from the [`RunOutcome`]).
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 
 use super::{ModelSource, out_dir};
@@ -103,21 +102,15 @@ fn simulate(model: &Model, seed: u64, s: &RunSettings) -> Vec<RunOutput> {
     if s.reps == 1 {
         return vec![run_with_bar(model, seed, &s.limits, s.quiet)];
     }
-    let progress = (!s.quiet).then(|| {
-        let p =
-            ProgressBar::with_draw_target(Some(u64::from(s.reps)), ProgressDrawTarget::stderr());
-        p.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} replications, ETA {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        p.set_message(model.scenario.name.clone());
-        p
-    });
-    let outs = replicate(model, seed, s.reps, &s.limits, progress.as_ref());
-    if let Some(p) = progress {
-        p.finish_and_clear();
-    }
+    let progress = super::progress::bar(
+        u64::from(s.reps),
+        s.quiet,
+        "{msg} [{bar:30}] {pos}/{len} replications, ETA {eta}",
+    );
+    super::progress::observe(&progress, "replications");
+    progress.set_message(model.scenario.name.clone());
+    let outs = replicate(model, seed, s.reps, &s.limits, Some(&progress));
+    progress.finish_and_clear();
     outs
 }
 
@@ -175,24 +168,19 @@ fn write_timeline(
 /// One replication, with a bar over simulated time on a terminal (none on a pipe or `--quiet`).
 fn run_with_bar(model: &Model, seed: u64, limits: &guard::Limits, quiet: bool) -> RunOutput {
     let horizon = model.scenario.duration_s;
-    let target = if quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(Some(horizon.ceil() as u64), target);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {msg}, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = super::progress::bar(
+        horizon.ceil() as u64,
+        quiet,
+        "{prefix} [{bar:30}] {msg}, ETA {eta}",
     );
+    super::progress::observe(&bar, "simulated seconds");
     bar.set_prefix(model.scenario.name.clone());
     let total = human_duration(horizon);
     let show = |t: f64| {
         bar.set_position(t as u64);
         bar.set_message(format!("simulated {} of {total}", human_duration(t)));
     };
-    let out = if bar.is_hidden() {
+    let out = if bar.is_hidden() && !super::interrupt::embedded() {
         run_watched(model, seed, limits, None)
     } else {
         run_watched(model, seed, limits, Some(&show))

@@ -19,17 +19,24 @@ pub fn check(args: &CheckArgs) -> Result<()> {
         source: ModelSource::new(args.model.as_deref(), &args.overrides.list()),
     };
     let outcome = crate::app::check::check(&settings)?;
-    super::run::say(&describe(&outcome))?;
+    super::run::say(&text(&outcome))
+}
+
+/// Everything `surge check` prints: the description, the variants, the warnings, the
+/// durations read.
+pub(crate) fn text(outcome: &CheckOutcome) -> String {
+    let mut s = describe(outcome);
     if !outcome.variants.is_empty() {
-        super::run::say(&format!(
+        s.push_str(&format!(
             "variants: {} (each loads and checks; `surge compare` runs them)\n",
             outcome.variants.join(", ")
-        ))?;
+        ));
     }
     for w in &outcome.warnings {
-        super::run::say(&format!("warning: {w}\n"))?;
+        s.push_str(&format!("warning: {w}\n"));
     }
-    super::run::say(&durations_read(&outcome.durations))
+    s.push_str(&durations_read(&outcome.durations));
+    s
 }
 
 /// Every duration the model states, with its key path, as written and in human units, so that a

@@ -26,7 +26,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
 }
 
 /// The flags, checked and resolved: `--bucket` whole seconds, `--session-gap`, `--assets`.
-fn settings(args: &FitArgs) -> Result<app::fit::FitSettings> {
+pub(crate) fn settings(args: &FitArgs) -> Result<app::fit::FitSettings> {
     let bucket_s = parse_duration(&args.bucket).map_err(|e| BadInput(format!("--bucket: {e}")))?;
     if bucket_s < 1.0 || bucket_s.fract() != 0.0 {
         return Err(BadInput(format!(

@@ -38,7 +38,7 @@ pub(crate) fn tell(done: &app::run::RunOutcome) -> Result<()> {
 
 /// The flags as `app::run` reads them (`surge` with no arguments is a plain run of the
 /// built-in model: `RunArgs` with one replication).
-fn settings(args: &RunArgs) -> RunSettings {
+pub(crate) fn settings(args: &RunArgs) -> RunSettings {
     RunSettings {
         source: ModelSource::new(args.model.as_deref(), &args.overrides.list()),
         seed: args.seed,

@@ -14,7 +14,7 @@ use crate::cli::SweepArgs;
 use crate::output::stdout::{self, outln};
 
 /// The sweep the flags ask for.
-fn settings(args: &SweepArgs) -> SweepSettings {
+pub(crate) fn settings(args: &SweepArgs) -> SweepSettings {
     SweepSettings {
         source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
         vary: args.vary.clone(),

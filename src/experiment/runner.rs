@@ -38,6 +38,11 @@ impl Stop {
         self.0.swap(true, Ordering::SeqCst)
     }
 
+    /// Unset it (a host that embeds surge, before its next call).
+    pub fn clear(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
     /// Whether it is set.
     pub fn is_set(&self) -> bool {
         self.0.load(Ordering::SeqCst)

@@ -523,7 +523,9 @@ fn library_code_never_calls_into_commands() {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        if rel.starts_with("commands/") || rel == "main.rs" {
+        // main.rs and api.rs (the facade a program embedding surge calls, `tests/it/layers.rs`'s
+        // top layer) stand above the commands, whose settings they read.
+        if rel.starts_with("commands/") || rel == "main.rs" || rel == "api.rs" {
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();

@@ -27,6 +27,7 @@ const LAYERS: &[&[&str]] = &[
     &["bench"],
     &["app"],
     &["commands", "cli"],
+    &["api"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

@@ -21,7 +21,7 @@ pub(crate) enum Prediction {
 
 /// A textbook queue with its parameters: `l` arrivals per second, `m` services per second of
 /// one thread, `c` threads, `k` places in all, `a = l / m` Erlangs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub(crate) enum Queue {
     /// M/M/c/c: no queue.
     ErlangB { c: u32, l: f64, m: f64, a: f64 },
