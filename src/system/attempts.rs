@@ -34,6 +34,11 @@ pub(super) struct Attempt {
     /// tier t): its service at a later tier ends before that timeout could ring (see
     /// `Event::Done`).
     pub(super) deferred: u64,
+    /// Waiting for a connection of the pool of the tier it is at (`pool`), to call `callee`.
+    pub(super) pool_waiting: bool,
+    pub(super) callee: u8,
+    /// Tiers whose pool lent it a connection (bit t for tier t), held until it ends.
+    pub(super) pooled: u64,
 }
 
 impl Attempt {
@@ -218,7 +223,12 @@ impl World<'_> {
         for t in from..self.n_tiers {
             let visit = self.tiers[t].spec.visit;
             if visit >= 1.0 || open01(&mut self.tiers[t].rng_visit) < visit {
-                self.enter(now, req, t, cal);
+                // The tier it leaves calls this one through its pool, if it has one.
+                if from > 0 && self.pools[from - 1].is_some() {
+                    self.call_through_pool(now, req, from - 1, t, cal);
+                } else {
+                    self.enter(now, req, t, cal);
+                }
                 return;
             }
         }
@@ -528,6 +538,8 @@ impl World<'_> {
         let b = &mut self.attempts[req as usize];
         b.waiting = false;
         b.held = 0;
+        b.pool_waiting = false;
+        b.pooled = 0;
         // The generation changes first, so queue entries and events of this attempt go stale.
         b.epoch = a.epoch.wrapping_add(1);
         b.live = false;
@@ -536,6 +548,12 @@ impl World<'_> {
             let t = 63 - held.leading_zeros() as usize;
             held &= !(1 << t);
             self.release(now, req, a.probe, t, cal);
+        }
+        if a.pool_waiting {
+            self.leave_pool_line(req, a.at as usize);
+        }
+        if a.pooled != 0 {
+            self.release_connections(now, req, a.pooled, cal);
         }
         self.free_attempts.push(req);
         if a.probe {

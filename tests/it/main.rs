@@ -34,6 +34,7 @@ mod layers;
 mod levels;
 mod levels_compare;
 mod plot;
+mod connection_pools;
 mod policies;
 mod pools;
 mod population;
