@@ -26,6 +26,7 @@ mod fit_hostile;
 mod fit_real;
 mod fit_sessions;
 mod fuzz_regressions;
+mod gallery;
 mod guard;
 mod hold;
 mod honest;
