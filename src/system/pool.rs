@@ -147,7 +147,9 @@ impl World<'_> {
             return;
         }
         if self.metrics.counts(a.created) {
-            let pool = self.pools[tier as usize].as_mut().expect("a tier with a pool");
+            let pool = self.pools[tier as usize]
+                .as_mut()
+                .expect("a tier with a pool");
             pool.timeouts += 1;
         }
         self.finish(now, req, Some(Outcome::Failed), cal);

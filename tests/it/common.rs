@@ -207,10 +207,7 @@ pub fn check_invariants(summary: &Value) {
         let pool_timeouts: u64 = (s["tiers"].as_array().unwrap().iter())
             .filter_map(|t| t["pool_timeouts"].as_u64())
             .sum();
-        assert!(
-            pool_timeouts <= n("failed"),
-            "pool timeouts <= failed: {r}"
-        );
+        assert!(pool_timeouts <= n("failed"), "pool timeouts <= failed: {r}");
         if let Some(room) = s.get("waiting_room") {
             check_room_balance(room);
         }

@@ -54,9 +54,17 @@ fn one_connection_makes_the_callee_a_single_server_queue() {
     assert_exact(&s, "tiers.0.mean_response_s", 0.002001);
     assert_exact(&s, "tiers.1.mean_in_system", 0.5);
     for r in reps(&s) {
-        assert_eq!(count(r, "tiers.1.peak_in_tier"), 1, "one connection, one request");
+        assert_eq!(
+            count(r, "tiers.1.peak_in_tier"),
+            1,
+            "one connection, one request"
+        );
         assert_eq!(count(r, "tiers.0.pool_timeouts"), 0);
-        assert_eq!(at(r, "tiers.1.prob_wait").as_f64(), Some(0.0), "the db never queues");
+        assert_eq!(
+            at(r, "tiers.1.prob_wait").as_f64(),
+            Some(0.0),
+            "the db never queues"
+        );
     }
 }
 
@@ -106,7 +114,10 @@ fn scaling_the_caller_out_doubles_what_hits_the_callee() {
     // Its utilisation: 10 of 16 threads busy at most (62.5%), against nearly all of them.
     let u1 = at(&one, "tiers.1.utilization").as_f64().unwrap();
     let u2 = at(&two, "tiers.1.utilization").as_f64().unwrap();
-    assert!(u1 <= 0.625 && u1 > 0.6, "one app instance: db utilisation {u1}");
+    assert!(
+        u1 <= 0.625 && u1 > 0.6,
+        "one app instance: db utilisation {u1}"
+    );
     assert!(u2 > 0.97, "two app instances: db utilisation {u2}");
 }
 

@@ -34,7 +34,10 @@ fn api_the_pool_is_the_bottleneck_and_scaling_out_moves_it_to_the_database() {
     assert!((0.90..0.98).contains(&ok), "calls succeeded: {ok}");
     let scaled = run("api-three-tier", &["--set", "tier.app.instances=8"]);
     let peak = f(&scaled, "tiers.2.peak_in_tier");
-    assert!(peak > 48.0 && peak <= 80.0, "db peak with 80 connections: {peak}");
+    assert!(
+        peak > 48.0 && peak <= 80.0,
+        "db peak with 80 connections: {peak}"
+    );
     let waited = f(&scaled, "tiers.2.prob_wait");
     assert!(waited > 0.15, "the database's queries queue: {waited}");
     let ok8 = f(&scaled, "calls.success_rate");
@@ -48,10 +51,16 @@ fn shop_a_room_below_the_peak_loses_more_shoppers_than_it_saves() {
     let left = sessions(&room, "left_room");
     assert!((0.05..0.12).contains(&left), "left the room: {left}");
     let errors = sessions(&room, "gave_up");
-    assert!(errors < 0.01, "gave up after errors with the room: {errors}");
+    assert!(
+        errors < 0.01,
+        "gave up after errors with the room: {errors}"
+    );
     let open = run("shop-sale-day", &["--unset", "waiting_room"]);
     let gave_up = sessions(&open, "gave_up");
-    assert!((0.015..0.05).contains(&gave_up), "gave up without the room: {gave_up}");
+    assert!(
+        (0.015..0.05).contains(&gave_up),
+        "gave up without the room: {gave_up}"
+    );
     assert!(sessions(&room, "lost") > sessions(&open, "lost") + 0.02);
     for s in [&room, &open] {
         let n = f(s, "tiers.0.instances_max");
@@ -100,13 +109,19 @@ fn microservice_chain_retry_amplification_at_the_deepest_tier() {
 fn public_service_stays_down_after_the_surge_and_short_queues_avoid_the_crash() {
     let s = run("public-service", &[]);
     let down = f(&s, "outage.crash_time_s");
-    assert!((6_600.0..=7_800.0).contains(&down), "down at {down} s (t = 0 is 17:00)");
+    assert!(
+        (6_600.0..=7_800.0).contains(&down),
+        "down at {down} s (t = 0 is 17:00)"
+    );
     assert!(f(&s, "tiers.0.crashes") > 0.0);
     // Still down at 23:00, an hour after the load came back to normal.
     assert_eq!(at(&s, "outage.down_at_end").as_bool(), Some(true));
     let short = run("public-service", &["--set", "tier.web.queue=100"]);
     assert_eq!(f(&short, "tiers.0.crashes"), 0.0);
-    assert_eq!(at(&short, "sessions.outage.recovered").as_bool(), Some(true));
+    assert_eq!(
+        at(&short, "sessions.outage.recovered").as_bool(),
+        Some(true)
+    );
     let downtime = f(&short, "sessions.outage.downtime_s");
     assert!(downtime < 2.0 * 3_600.0, "users saw it down {downtime} s");
 }
