@@ -39,11 +39,13 @@ pub(super) struct Attempt {
     pub(super) callee: u8,
     /// Tiers whose pool lent it a connection (bit t for tier t), held until it ends.
     pub(super) pooled: u64,
+    /// A requests-source attempt the waiting room let in: it holds a place until it ends.
+    pub(super) roomed: bool,
 }
 
 impl Attempt {
     /// A new attempt created at `now`, in no tier and holding nothing.
-    fn fresh(now: Time, source: u16, user: u32, call: u32, probe: bool) -> Self {
+    pub(super) fn fresh(now: Time, source: u16, user: u32, call: u32, probe: bool) -> Self {
         Attempt {
             created: now,
             user,
@@ -145,6 +147,34 @@ impl World<'_> {
             self.turned_away(now, &a(), Outcome::Rejected, cal);
             return;
         }
+        // A requests-source attempt behind the waiting room waits there for a place.
+        if self.room_requests
+            && user == NONE
+            && self.model.sources[source as usize].kind == crate::model::SourceKind::Requests
+        {
+            self.room_request(now, source, call, cal);
+            return;
+        }
+        self.send(now, now, source, user, call, false, cal);
+    }
+
+    /// Send an attempt that arrived at `created` on to the site (`offer` once the client and the
+    /// edge let it through; the waiting room when it lets a request in, `roomed`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send(
+        &mut self,
+        now: Time,
+        created: Time,
+        source: u16,
+        user: u32,
+        call: u32,
+        roomed: bool,
+        cal: &mut Calendar<Event>,
+    ) {
+        let a = || Attempt {
+            roomed,
+            ..Attempt::fresh(created, source, user, call, false)
+        };
         if self.shed_fraction > 0.0
             && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
         {
@@ -155,7 +185,8 @@ impl World<'_> {
             self.refused_at_door(now, &a(), cal);
             return;
         }
-        let req = self.new_attempt(now, source, user, call, false);
+        let req = self.new_attempt(created, source, user, call, false);
+        self.attempts[req as usize].roomed = roomed;
         let epoch = self.attempts[req as usize].epoch;
         self.advance(now, req, 0, cal);
         let client = &self.model.sources[source as usize].client;
@@ -212,7 +243,16 @@ impl World<'_> {
 
     /// An attempt ends before reaching a server: its outcome is recorded and its client
     /// reacts (what `finish` does for an attempt that holds nothing).
-    fn turned_away(&mut self, now: Time, a: &Attempt, outcome: Outcome, cal: &mut Calendar<Event>) {
+    pub(super) fn turned_away(
+        &mut self,
+        now: Time,
+        a: &Attempt,
+        outcome: Outcome,
+        cal: &mut Calendar<Event>,
+    ) {
+        if a.roomed {
+            self.room_request_left(now, cal);
+        }
         self.metrics.ended(now, a.created, outcome);
         self.react(now, a, outcome, cal);
     }
@@ -554,6 +594,9 @@ impl World<'_> {
         }
         if a.pooled != 0 {
             self.release_connections(now, req, a.pooled, cal);
+        }
+        if a.roomed {
+            self.room_request_left(now, cal);
         }
         self.free_attempts.push(req);
         if a.probe {

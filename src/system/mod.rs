@@ -145,6 +145,8 @@ pub(crate) struct World<'m> {
     /// Connections freed while a hand-over was under way, as (tier, instance) (`pool`).
     handoffs: Vec<(u8, u32)>,
     handing_off: bool,
+    /// The requests sources pass the waiting room too (`waiting_room`).
+    room_requests: bool,
     /// Tests only: send every attempt through the arena and the balancer, even when the first
     /// tier has no instance in rotation (`attempts::offer`'s shortcut off), to compare the two.
     #[cfg(test)]
@@ -240,6 +242,7 @@ impl<'m> World<'m> {
                 .collect(),
             handoffs: Vec::new(),
             handing_off: false,
+            room_requests: model.waiting_room.as_ref().is_some_and(|r| r.requests),
             #[cfg(test)]
             one_by_one: false,
             metrics,

@@ -47,6 +47,7 @@ mod refused;
 mod report;
 mod report_budget;
 mod report_censored;
+mod room_requests;
 mod search;
 mod shard;
 mod snapshots;
