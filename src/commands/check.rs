@@ -99,6 +99,7 @@ fn describe(o: &CheckOutcome) -> String {
             }
         ));
     }
+    s.push_str(&pool_lines(model));
     s.push_str(&super::check_closed::closed_lines(&o.closed_bounds));
     s.push_str(&prediction_text(&o.prediction));
     s.push_str(&format!(
@@ -108,6 +109,43 @@ fn describe(o: &CheckOutcome) -> String {
         EVENTS_PER_S / 1e6,
         HUGE_EVENTS,
     ));
+    s
+}
+
+/// Each connection pool's cap: what the calling tier's instances can have in the tier it calls
+/// at once, against that tier's threads.
+fn pool_lines(model: &crate::model::Model) -> String {
+    let mut s = String::new();
+    for (k, t) in model.tiers.iter().enumerate() {
+        let (Some(p), Some(callee)) = (t.pool, model.tiers.get(k + 1)) else {
+            continue;
+        };
+        let cap = u64::from(p.connections) * u64::from(t.instances);
+        let threads = u64::from(callee.threads) * u64::from(callee.instances);
+        let most = t.autoscale.map_or(String::new(), |a| {
+            format!(
+                ", {} with the autoscaler's {} instances",
+                u64::from(p.connections) * u64::from(a.max_instances),
+                a.max_instances
+            )
+        });
+        s.push_str(&format!(
+            "pool {} -> {}: {} connections per instance x {} = at most {cap} requests of {} in {} at once{most} ({} has {threads} threads{}); a request waits at most {} for a connection, then fails\n",
+            t.name,
+            callee.name,
+            p.connections,
+            plural(t.instances as usize, "instance"),
+            t.name,
+            callee.name,
+            callee.name,
+            if cap > threads {
+                ": the pool lets more in than it can serve at once, the rest queue there"
+            } else {
+                ""
+            },
+            human_duration(p.timeout_s),
+        ));
+    }
     s
 }
 

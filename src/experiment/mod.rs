@@ -321,6 +321,10 @@ fn tier_summaries(model: &Model, world: &World, span_s: f64) -> Vec<TierSummary>
                     .map(|price| price * world.instance_hours(k)),
                 ejections: world.ejections(k),
                 limited: world.limited(k),
+                pool_timeouts: world.pool_timeouts(k),
+                pool_mean_wait_s: world.pool_mean_wait_s(k),
+                pool_peak_connections: world.pool_peak_connections(k),
+                peak_in_tier: world.has_pools().then_some(s.in_tier.peak as u32),
             }
         })
         .collect()

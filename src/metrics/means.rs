@@ -312,7 +312,10 @@ averaged! {
             prob_wait, wait_p50_s, wait_p90_s, wait_p99_s, instance_hours, instances_min,
             instances_max, instances_mean,
         ],
-        when_present: [cost, ejections, limited],
+        when_present: [
+            cost, ejections, limited, pool_timeouts, pool_mean_wait_s, pool_peak_connections,
+            peak_in_tier,
+        ],
         nested: [],
         optional: [],
     }

@@ -167,6 +167,20 @@ pub struct TierSummary {
     /// among the tier's rejections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limited: Option<u64>,
+    /// Requests whose wait for a connection of this tier's pool (to the tier it calls) ran out:
+    /// they failed (attempt level; among `requests.failed`). When the tier has `[tier.pool]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_timeouts: Option<u64>,
+    /// Mean wait for a connection of the pool of the requests that got one, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_mean_wait_s: Option<f64>,
+    /// Most connections of the pool in use at once, all instances together (whole run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_peak_connections: Option<u32>,
+    /// Most requests in the tier at once since the warm-up (waiting, in service or holding a
+    /// thread), present on every tier when the model has a pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_in_tier: Option<u32>,
 }
 
 /// Why a run ended before its horizon: a guard rail (`--max-events`, `--max-wall`), or the

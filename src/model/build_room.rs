@@ -1,5 +1,5 @@
 //! Checking and defaulting the `[waiting_room]` table (`waiting_room`) against the model's
-//! sources (a room needs a users source).
+//! sources (a room needs a users source, or a requests source with `requests = true`).
 //!
 //! Not here: the room's forms (`waiting_room`), what it does with users (`system`).
 
@@ -18,12 +18,19 @@ pub(super) fn build(
     let Some(raw) = raw else {
         return Ok(None);
     };
-    if !sources.iter().any(|s| s.kind == SourceKind::Users) {
+    let requests = raw.requests.unwrap_or(false);
+    let passes =
+        |s: &Source| s.kind == SourceKind::Users || (requests && s.kind == SourceKind::Requests);
+    if !sources.iter().any(passes) {
         return Err(ctx.fail(
             "waiting_room",
-            "a waiting room lets users in, and the model has no source of kind = \"users\" \
-             (requests and trace sources do not pass through it)"
-                .into(),
+            if requests {
+                "a waiting room lets users and requests in, and the model has no source of kind = \"users\" or \"requests\" (trace sources do not pass through it)"
+            } else {
+                "a waiting room lets users in, and the model has no source of kind = \"users\" \
+                 (requests sources pass it only with `requests = true`; trace sources never)"
+            }
+            .into(),
         ));
     }
     if raw.active_users.is_none() && raw.admit_per_minute.is_none() {
@@ -66,5 +73,6 @@ pub(super) fn build(
         session_s,
         method,
         patience,
+        requests,
     }))
 }

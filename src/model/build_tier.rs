@@ -19,6 +19,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
         return Err(ctx.fail("tier", "at most 64 tiers are supported".into()));
     }
     let mut tiers: Vec<Tier> = Vec::new();
+    let n = raw.len();
     for (i, t) in raw.into_iter().enumerate() {
         let key = format!("tier[{i}]");
         let name = t.name.unwrap_or_else(|| format!("tier{}", i + 1));
@@ -75,6 +76,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
             tier_policies::concurrency_limit(t.concurrency_limit.as_ref(), &key, ctx)?;
         let outlier_detection =
             tier_policies::outlier_detection(t.outlier_detection.as_ref(), &key, ctx)?;
+        let pool = super::pool::pool(t.pool.as_ref(), i, n, &key, ctx)?;
         tiers.push(Tier {
             name,
             instances: t.instances.0,
@@ -97,6 +99,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
             autoscale,
             concurrency_limit,
             outlier_detection,
+            pool,
             cost_per_instance_hour: tier_policies::cost(t.cost_per_instance_hour),
         });
     }

@@ -18,6 +18,7 @@ mod limits;
 mod load;
 pub(crate) mod offered;
 pub(crate) mod overrides;
+pub(crate) mod pool;
 mod population;
 pub(crate) mod rate_limit;
 pub(crate) mod schema;
@@ -32,6 +33,7 @@ pub use client_policies::{Breaker, BudgetKind, RetryRatio, Throttle};
 pub use dist::Dist;
 pub use error::{ModelError, Place};
 pub use load::{load, load_with_text, parse_text};
+pub use pool::Pool;
 pub use rate_limit::RateLimit;
 pub use schema::{
     Action, Backoff, Balancer, COUNT_KEYS, Discipline, Jitter, Population, SourceKind,

@@ -240,6 +240,8 @@ pub(crate) struct RawTier {
     pub autoscale: Option<RawAutoscale>,
     pub concurrency_limit: Option<super::tier_policies::RawConcurrencyLimit>,
     pub outlier_detection: Option<super::tier_policies::RawOutlierDetection>,
+    /// Connections each instance holds to the tier it calls (`[tier.pool]`).
+    pub pool: Option<super::pool::RawPool>,
     /// Price of one instance for one hour, any currency (summary.json's `cost`).
     pub cost_per_instance_hour: Option<NonNegative>,
 }

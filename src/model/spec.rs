@@ -228,6 +228,8 @@ pub struct Tier {
     pub autoscale: Option<Autoscale>,
     pub concurrency_limit: Option<super::tier_policies::ConcurrencyLimit>,
     pub outlier_detection: Option<super::tier_policies::OutlierDetection>,
+    /// The connection pool each instance holds to the next tier a request visits.
+    pub pool: Option<super::Pool>,
     pub cost_per_instance_hour: Option<f64>,
 }
 

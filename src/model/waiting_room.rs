@@ -1,4 +1,5 @@
-//! The `[waiting_room]` table: a site-wide waiting room in front of every users source, as
+//! The `[waiting_room]` table: a site-wide waiting room in front of every users source (and,
+//! with `requests = true`, every requests source), as
 //! Cloudflare Waiting Room and Queue-it define one. How it is written (`RawWaitingRoom`) and the
 //! checked form the simulator runs (`WaitingRoom`); checking and defaulting it is `build_room`.
 //! What the room does with users is `crate::system`'s business (its `waiting_room` file).
@@ -31,6 +32,9 @@ pub(crate) struct RawWaitingRoom {
     pub session: Option<Duration>,
     pub method: Option<RoomMethod>,
     pub patience: Option<RawDist>,
+    /// The requests sources pass the room too (each attempt holds a place while it is on the
+    /// site).
+    pub requests: Option<bool>,
 }
 
 /// The checked waiting room.
@@ -45,6 +49,9 @@ pub struct WaitingRoom {
     pub method: RoomMethod,
     /// How long a user waits in the room before leaving (`None`: for ever).
     pub patience: Option<Dist>,
+    /// Every attempt of a `requests` source passes the room too, holding a place from its
+    /// admission until it ends.
+    pub requests: bool,
 }
 
 impl WaitingRoom {

@@ -454,6 +454,10 @@ pub(crate) fn summary_template(model: &crate::model::Model) -> Value {
                 cost: t.cost_per_instance_hour.map(|_| 0.0),
                 ejections: t.outlier_detection.map(|_| 0),
                 limited: t.concurrency_limit.map(|_| 0),
+                pool_timeouts: t.pool.map(|_| 0),
+                pool_mean_wait_s: t.pool.map(|_| 0.0),
+                pool_peak_connections: t.pool.map(|_| 0),
+                peak_in_tier: model.tiers.iter().any(|t| t.pool.is_some()).then_some(0),
                 ..Default::default()
             })
             .collect(),

@@ -10,6 +10,7 @@ use crate::metrics::Outcome;
 
 use super::events::Event;
 
+mod send;
 mod timeouts;
 
 /// Server-side work for one request attempt (or one health-check probe).
@@ -34,11 +35,18 @@ pub(super) struct Attempt {
     /// tier t): its service at a later tier ends before that timeout could ring (see
     /// `Event::Done`).
     pub(super) deferred: u64,
+    /// Waiting for a connection of the pool of the tier it is at (`pool`), to call `callee`.
+    pub(super) pool_waiting: bool,
+    pub(super) callee: u8,
+    /// Tiers whose pool lent it a connection (bit t for tier t), held until it ends.
+    pub(super) pooled: u64,
+    /// A requests-source attempt the waiting room let in: it holds a place until it ends.
+    pub(super) roomed: bool,
 }
 
 impl Attempt {
     /// A new attempt created at `now`, in no tier and holding nothing.
-    fn fresh(now: Time, source: u16, user: u32, call: u32, probe: bool) -> Self {
+    pub(super) fn fresh(now: Time, source: u16, user: u32, call: u32, probe: bool) -> Self {
         Attempt {
             created: now,
             user,
@@ -140,34 +148,15 @@ impl World<'_> {
             self.turned_away(now, &a(), Outcome::Rejected, cal);
             return;
         }
-        if self.shed_fraction > 0.0
-            && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
+        // A requests-source attempt behind the waiting room waits there for a place.
+        if self.room_requests
+            && user == NONE
+            && self.model.sources[source as usize].kind == crate::model::SourceKind::Requests
         {
-            self.turned_away(now, &a(), Outcome::Rejected, cal);
+            self.room_request(now, source, call, cal);
             return;
         }
-        if self.first_tier_closed() {
-            self.refused_at_door(now, &a(), cal);
-            return;
-        }
-        let req = self.new_attempt(now, source, user, call, false);
-        let epoch = self.attempts[req as usize].epoch;
-        self.advance(now, req, 0, cal);
-        let client = &self.model.sources[source as usize].client;
-        // The client's clocks start now, but only an attempt still open needs them: one turned
-        // away at once (a full queue, no instance) would leave a stale timeout behind.
-        if (client.timeout_s.is_none() && client.patience.is_none())
-            || self.attempts[req as usize].epoch != epoch
-        {
-            return;
-        }
-        if let Some(t) = client.timeout_s {
-            self.start_client_clock(source, now.after(t), req, epoch, cal);
-        }
-        if let Some(p) = &client.patience {
-            let wait = p.sample(&mut self.sources[source as usize].rng_patience);
-            cal.schedule(now.after(wait), Event::Abandon { req, epoch });
-        }
+        self.send(now, now, source, user, call, false, cal);
     }
 
     /// Every request visits the first tier and none of its instances is in rotation: the
@@ -207,7 +196,16 @@ impl World<'_> {
 
     /// An attempt ends before reaching a server: its outcome is recorded and its client
     /// reacts (what `finish` does for an attempt that holds nothing).
-    fn turned_away(&mut self, now: Time, a: &Attempt, outcome: Outcome, cal: &mut Calendar<Event>) {
+    pub(super) fn turned_away(
+        &mut self,
+        now: Time,
+        a: &Attempt,
+        outcome: Outcome,
+        cal: &mut Calendar<Event>,
+    ) {
+        if a.roomed {
+            self.room_request_left(now, cal);
+        }
         self.metrics.ended(now, a.created, outcome);
         self.react(now, a, outcome, cal);
     }
@@ -218,7 +216,12 @@ impl World<'_> {
         for t in from..self.n_tiers {
             let visit = self.tiers[t].spec.visit;
             if visit >= 1.0 || open01(&mut self.tiers[t].rng_visit) < visit {
-                self.enter(now, req, t, cal);
+                // The tier it leaves calls this one through its pool, if it has one.
+                if from > 0 && self.pools[from - 1].is_some() {
+                    self.call_through_pool(now, req, from - 1, t, cal);
+                } else {
+                    self.enter(now, req, t, cal);
+                }
                 return;
             }
         }
@@ -528,6 +531,8 @@ impl World<'_> {
         let b = &mut self.attempts[req as usize];
         b.waiting = false;
         b.held = 0;
+        b.pool_waiting = false;
+        b.pooled = 0;
         // The generation changes first, so queue entries and events of this attempt go stale.
         b.epoch = a.epoch.wrapping_add(1);
         b.live = false;
@@ -536,6 +541,15 @@ impl World<'_> {
             let t = 63 - held.leading_zeros() as usize;
             held &= !(1 << t);
             self.release(now, req, a.probe, t, cal);
+        }
+        if a.pool_waiting {
+            self.leave_pool_line(req, a.at as usize);
+        }
+        if a.pooled != 0 {
+            self.release_connections(now, req, a.pooled, cal);
+        }
+        if a.roomed {
+            self.room_request_left(now, cal);
         }
         self.free_attempts.push(req);
         if a.probe {

@@ -35,6 +35,8 @@ pub(crate) enum Event {
     Refused { req: u32, epoch: u32 },
     /// The server stops working on the attempt in `tier` (request_timeout).
     ServerTimeout { req: u32, epoch: u32, tier: u8 },
+    /// An attempt's wait for a connection of `tier`'s pool runs out (`pool`).
+    PoolTimeout { req: u32, epoch: u32, tier: u8 },
     /// A crashed (or operator-restarted) instance is up again.
     Restart { tier: u8, instance: u32, epoch: u32 },
     /// The balancer's health check of an instance.
@@ -118,6 +120,9 @@ impl World<'_> {
                 if a.epoch == epoch && a.held & (1 << tier) != 0 {
                     self.finish(now, req, Some(Outcome::Failed), cal);
                 }
+            }
+            Event::PoolTimeout { req, epoch, tier } => {
+                self.pool_timed_out(now, req, epoch, tier, cal)
             }
             Event::Restart {
                 tier,

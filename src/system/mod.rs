@@ -31,7 +31,7 @@
 //! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
 //! (arrival times), `population` (a closed users source, held at its target) and
 //! `waiting_room` (the room in front of the users sources), `rate_limit` (the edge's token
-//! buckets); the clients'
+//! buckets), `pool` (connection pools between tiers); the clients'
 //! policies: `breaker`, `throttle`, `retry_budget` (`client_policies` where attempts meet
 //! them); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the balancer's
 //! outlier detection), `scale_in` (scaling in and instance-hours) and `tier_policies` (where
@@ -52,6 +52,7 @@ mod hold;
 mod observe;
 mod operators;
 mod outlier;
+mod pool;
 mod population;
 mod rate_limit;
 pub(crate) mod retry_budget;
@@ -139,6 +140,13 @@ pub(crate) struct World<'m> {
     pub wasted: u64,
     /// The edge rate limits (`rate_limit`).
     edge: rate_limit::EdgeLimits,
+    /// Each tier's connection pools to the tier it calls, when it has them (`pool`).
+    pools: Vec<Option<pool::TierPool>>,
+    /// Connections freed while a hand-over was under way, as (tier, instance) (`pool`).
+    handoffs: Vec<(u8, u32)>,
+    handing_off: bool,
+    /// The requests sources pass the waiting room too (`waiting_room`).
+    room_requests: bool,
     /// Tests only: send every attempt through the arena and the balancer, even when the first
     /// tier has no instance in rotation (`attempts::offer`'s shortcut off), to compare the two.
     #[cfg(test)]
@@ -231,6 +239,12 @@ impl<'m> World<'m> {
             group,
             wasted: 0,
             edge: rate_limit::EdgeLimits::new(model),
+            pools: (model.tiers.iter())
+                .map(|t| t.pool.map(|p| pool::TierPool::new(p, t.instances)))
+                .collect(),
+            handoffs: Vec::new(),
+            handing_off: false,
+            room_requests: model.waiting_room.as_ref().is_some_and(|r| r.requests),
             #[cfg(test)]
             one_by_one: false,
             metrics,

@@ -8,23 +8,36 @@
 //! admission until its session ends or it has been idle (no request under way) for `session`.
 //!
 //! Not here: the sessions themselves (`users`), what a client does after a request (`client`),
-//! and the counting (`crate::metrics::room`). Requests and trace sources do not pass the room.
+//! and the counting (`crate::metrics::room`). Trace sources do not pass the room; requests
+//! sources pass it with `requests = true`: each of their attempts (a first attempt or a retry)
+//! is a visitor of its own, let in, kept waiting (its client's clocks not yet started) or turned
+//! away (a rejection its client may retry) as a user would be, holding its place from admission
+//! until the attempt ends (`Attempt::roomed`).
 
 use std::collections::VecDeque;
 
+use super::attempts::Attempt;
 use super::events::Event;
 use super::users::PoolKind;
 use super::{NONE, World};
 use crate::engine::rng::open01;
 use crate::engine::{Calendar, Stream, Time};
+use crate::metrics::Outcome;
 use crate::metrics::room::{RoomFlow, RoomState, RoomSummary};
 use crate::model::{RoomMethod, WaitingRoom};
+
+/// A waiter that is an attempt of a requests source, not a user.
+const REQUEST: u32 = u32::MAX - 1;
 
 /// A user waiting in the room.
 #[derive(Debug, Clone, Copy)]
 struct Waiter {
-    /// The user (index in the users arena, where it stays while it waits).
+    /// The user (index in the users arena, where it stays while it waits); `REQUEST` for an
+    /// attempt of a requests source, `NONE` for a free entry.
     user: u32,
+    /// A request's source and call (`NONE` when its source does not retry).
+    source: u16,
+    call: u32,
     since: Time,
     /// Bumped at each reuse of the entry: events and queue entries of an earlier waiter are
     /// recognised as stale.
@@ -231,8 +244,12 @@ impl World<'_> {
                 cal.set_slot(room.admit_slot, room.next_admit, Event::RoomAdmit);
                 return;
             }
-            let (user, since) = self.pop_waiter(now);
-            self.room_admit(now, user, since, cal);
+            let w = self.pop_waiter(now);
+            if w.user == REQUEST {
+                self.room_admit_request(now, w.source, w.call, w.since, cal);
+            } else {
+                self.room_admit(now, w.user, w.since, cal);
+            }
         }
     }
 
@@ -258,7 +275,13 @@ impl World<'_> {
         // The queue entry (fifo) is left behind and skipped: its generation no longer matches.
         self.free_waiter(now, w);
         self.count(RoomFlow::Abandoned);
-        self.room_gone(now, waiter.user, cal);
+        if waiter.user == REQUEST {
+            // Its client gave up waiting: a timeout, which it may retry.
+            let a = Attempt::fresh(waiter.since, waiter.source, NONE, waiter.call, false);
+            self.turned_away(now, &a, Outcome::TimedOut, cal);
+        } else {
+            self.room_gone(now, waiter.user, cal);
+        }
     }
 
     /// `waiting_room` for `summary.json`, over the measured period `span_s` long.
@@ -280,17 +303,31 @@ impl World<'_> {
 
     /// A user who cannot get in now: turned away (`reject`), or into the room.
     fn room_turn_away_or_wait(&mut self, now: Time, user: u32, cal: &mut Calendar<Event>) {
-        let room = self.room();
-        if room.method == RoomMethod::Reject {
+        if self.room().method == RoomMethod::Reject {
             self.count(RoomFlow::Rejected);
             self.room_gone(now, user, cal);
             return;
         }
+        self.room_wait(now, user, 0, NONE, cal);
+    }
+
+    /// Into the room: a user, or (`user` = `REQUEST`) an attempt of `source` for `call`.
+    fn room_wait(
+        &mut self,
+        now: Time,
+        user: u32,
+        source: u16,
+        call: u32,
+        cal: &mut Calendar<Event>,
+    ) {
+        let room = self.room();
         let w = match room.free_waiters.pop() {
             Some(w) => w,
             None => {
                 room.waiters.push(Waiter {
                     user: NONE,
+                    source: 0,
+                    call: NONE,
                     since: now,
                     generation: 0,
                     pos: 0,
@@ -301,6 +338,8 @@ impl World<'_> {
         let pos = room.order.len() as u32;
         let waiter = &mut room.waiters[w as usize];
         waiter.user = user;
+        waiter.source = source;
+        waiter.call = call;
         waiter.since = now;
         waiter.pos = pos;
         let generation = waiter.generation;
@@ -334,7 +373,7 @@ impl World<'_> {
     }
 
     /// Take the next waiting user out of the room: the first (fifo) or any (random).
-    fn pop_waiter(&mut self, now: Time) -> (u32, Time) {
+    fn pop_waiter(&mut self, now: Time) -> Waiter {
         let room = self.room();
         let w = match room.method {
             RoomMethod::Random => {
@@ -355,7 +394,7 @@ impl World<'_> {
         };
         let waiter = room.waiters[w as usize];
         self.free_waiter(now, w);
-        (waiter.user, waiter.since)
+        waiter
     }
 
     fn free_waiter(&mut self, now: Time, w: u32) {
@@ -452,6 +491,60 @@ impl World<'_> {
                 self.scheduled_back += 1;
                 cal.schedule(now.after(wait), Event::Return { source: u.source });
             }
+        }
+    }
+
+    /// An attempt of a requests source comes to the room: let in at once when a place is
+    /// free, the rate allows and nobody waits; else turned away (`reject`: a rejection its
+    /// client may retry) or kept waiting.
+    pub(super) fn room_request(
+        &mut self,
+        now: Time,
+        source: u16,
+        call: u32,
+        cal: &mut Calendar<Event>,
+    ) {
+        self.count(RoomFlow::Arrived);
+        let room = self.room();
+        if room.waiting == 0 && room.place_free() && room.rate_allows(now) {
+            self.room_admit_request(now, source, call, now, cal);
+        } else if room.method == RoomMethod::Reject {
+            self.count(RoomFlow::Rejected);
+            let a = Attempt::fresh(now, source, NONE, call, false);
+            self.turned_away(now, &a, Outcome::Rejected, cal);
+        } else {
+            self.room_wait(now, REQUEST, source, call, cal);
+        }
+    }
+
+    /// Let in an attempt of a requests source that came at `since`: it takes a place and is
+    /// sent on to the site.
+    fn room_admit_request(
+        &mut self,
+        now: Time,
+        source: u16,
+        call: u32,
+        since: Time,
+        cal: &mut Calendar<Event>,
+    ) {
+        let room = self.room();
+        if let Some(s) = room.spacing_s {
+            room.next_admit = now.after(s);
+        }
+        room.on_site += 1;
+        if let Some(m) = &mut self.metrics.room {
+            m.admitted(now.since(since));
+        }
+        self.send(now, since, source, NONE, call, true, cal);
+    }
+
+    /// An attempt the room let in has ended: its place goes to the next waiter.
+    pub(super) fn room_request_left(&mut self, now: Time, cal: &mut Calendar<Event>) {
+        self.count(RoomFlow::Left);
+        let room = self.room();
+        room.on_site -= 1;
+        if room.waiting > 0 {
+            cal.set_slot(room.admit_slot, room.next_admit.max(now), Event::RoomAdmit);
         }
     }
 

@@ -203,6 +203,11 @@ pub fn check_invariants(summary: &Value) {
             local("rate_limited") <= n("rejected"),
             "rate_limited <= rejected: {r}"
         );
+        // A wait for a pool's connection that runs out fails its request.
+        let pool_timeouts: u64 = (s["tiers"].as_array().unwrap().iter())
+            .filter_map(|t| t["pool_timeouts"].as_u64())
+            .sum();
+        assert!(pool_timeouts <= n("failed"), "pool timeouts <= failed: {r}");
         if let Some(room) = s.get("waiting_room") {
             check_room_balance(room);
         }

@@ -1,0 +1,61 @@
+//! Sending an attempt on to the site once its client and the edge let it through (`offer`),
+//! or once the waiting room lets a requests-source attempt in (`roomed`): load shedding, the
+//! first tier's door, the tiers, and the client's clocks. Not here: the gates before it
+//! (`offer`), what happens in the tiers (`attempts`).
+
+use super::Attempt;
+use crate::engine::rng::open01;
+use crate::engine::{Calendar, Time};
+use crate::metrics::Outcome;
+use crate::system::World;
+use crate::system::events::Event;
+
+impl World<'_> {
+    /// Send an attempt that arrived at `created` on to the site (`offer` once the client and the
+    /// edge let it through; the waiting room when it lets a request in, `roomed`).
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::system) fn send(
+        &mut self,
+        now: Time,
+        created: Time,
+        source: u16,
+        user: u32,
+        call: u32,
+        roomed: bool,
+        cal: &mut Calendar<Event>,
+    ) {
+        let a = || Attempt {
+            roomed,
+            ..Attempt::fresh(created, source, user, call, false)
+        };
+        if self.shed_fraction > 0.0
+            && open01(&mut self.sources[source as usize].rng_shed) < self.shed_fraction
+        {
+            self.turned_away(now, &a(), Outcome::Rejected, cal);
+            return;
+        }
+        if self.first_tier_closed() {
+            self.refused_at_door(now, &a(), cal);
+            return;
+        }
+        let req = self.new_attempt(created, source, user, call, false);
+        self.attempts[req as usize].roomed = roomed;
+        let epoch = self.attempts[req as usize].epoch;
+        self.advance(now, req, 0, cal);
+        let client = &self.model.sources[source as usize].client;
+        // The client's clocks start now, but only an attempt still open needs them: one turned
+        // away at once (a full queue, no instance) would leave a stale timeout behind.
+        if (client.timeout_s.is_none() && client.patience.is_none())
+            || self.attempts[req as usize].epoch != epoch
+        {
+            return;
+        }
+        if let Some(t) = client.timeout_s {
+            self.start_client_clock(source, now.after(t), req, epoch, cal);
+        }
+        if let Some(p) = &client.patience {
+            let wait = p.sample(&mut self.sources[source as usize].rng_patience);
+            cal.schedule(now.after(wait), Event::Abandon { req, epoch });
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Connection pools between tiers (`[tier.pool]`) against what they must do exactly: one
+//! connection in front of a callee with spare threads makes it a single-server queue (M/M/1's
+//! wait, inside a tight interval); the callee never holds more requests than the caller's
+//! instances x connections (its recorded peak equals that cap under saturation); scaling the
+//! caller out doubles what reaches the callee and pushes it past its threads (the cascading
+//! failure); every pool timeout is a failed request. Every run is checked for conservation and
+//! Little's law (`common::run_model`), the waits for a connection included (they hold the
+//! caller's thread, so they are in its time in tier).
+
+use crate::common::{assert_bad_input, assert_exact, at, run_model, surge, write_file};
+use serde_json::Value;
+
+/// An app tier calling a db tier through a pool; `rate` requests a second.
+fn model(rate: f64, app_instances: u32, connections: u32, timeout: &str, db: &str) -> String {
+    format!(
+        "[scenario]\nname = \"pool\"\nduration = \"10m\"\nwarmup = \"30s\"\nseed = 3\nbucket = \"1m\"\n\
+         [[source]]\nkind = \"requests\"\nrate = {rate}\n\
+         [[tier]]\nname = \"app\"\ninstances = {app_instances}\nthreads = 2000\n\
+         service = {{ dist = \"deterministic\", value = \"1us\" }}\n\
+         pool = {{ connections = {connections}, timeout = \"{timeout}\" }}\n\
+         [[tier]]\nname = \"db\"\ninstances = 1\n{db}\n"
+    )
+}
+
+fn reps(s: &Value) -> Vec<&Value> {
+    match s["replications"].as_array() {
+        Some(r) => r.iter().collect(),
+        None => vec![s],
+    }
+}
+
+fn count(v: &Value, path: &str) -> u64 {
+    at(v, path)
+        .as_u64()
+        .unwrap_or_else(|| panic!("{path} is not a count: {v}"))
+}
+
+#[test]
+fn one_connection_makes_the_callee_a_single_server_queue() {
+    // l = 500/s, m = 1000/s behind one connection (the db has 8 threads, 7 never used): the
+    // pool is M/M/1's queue, Wq = r / (m - l) = 1 ms; the app's time per request is its 1 us,
+    // the wait and the db's 1 ms: 2.001 ms.
+    let s = run_model(
+        &model(
+            500.0,
+            1,
+            1,
+            "1h",
+            "threads = 8\nservice = { dist = \"exponential\", mean = \"1ms\" }",
+        ),
+        &["--reps", "20"],
+    );
+    assert_exact(&s, "tiers.0.pool_mean_wait_s", 0.001);
+    assert_exact(&s, "tiers.0.mean_response_s", 0.002001);
+    assert_exact(&s, "tiers.1.mean_in_system", 0.5);
+    for r in reps(&s) {
+        assert_eq!(
+            count(r, "tiers.1.peak_in_tier"),
+            1,
+            "one connection, one request"
+        );
+        assert_eq!(count(r, "tiers.0.pool_timeouts"), 0);
+        assert_eq!(
+            at(r, "tiers.1.prob_wait").as_f64(),
+            Some(0.0),
+            "the db never queues"
+        );
+    }
+}
+
+#[test]
+fn the_pools_cap_the_callees_concurrency_exactly() {
+    // 3 app instances x 4 connections = 12 at most in the db, which has 100 threads: 120
+    // requests a second get through (12 / 100 ms), 200 are offered, so the pools stay full
+    // and waits run out after 2 s. The db's recorded peak is the cap, and each pool timeout is
+    // one failed request (nothing else fails here).
+    let s = run_model(
+        &model(
+            200.0,
+            3,
+            4,
+            "2s",
+            "threads = 100\nservice = { dist = \"exponential\", mean = \"100ms\" }",
+        ),
+        &["--reps", "4"],
+    );
+    for r in reps(&s) {
+        assert_eq!(count(r, "tiers.1.peak_in_tier"), 12, "the cap, reached");
+        assert_eq!(count(r, "tiers.0.pool_peak_connections"), 12);
+        let timeouts = count(r, "tiers.0.pool_timeouts");
+        assert!(timeouts > 10_000, "a saturated pool times out: {timeouts}");
+        assert_eq!(count(r, "requests.failed"), timeouts);
+        // The db serves at most 12 / 100 ms = 120 a second: within 3% (4 sigma of the mean
+        // service over some 60,000 requests is under 2%).
+        let x = at(r, "tiers.1.throughput_per_s").as_f64().unwrap();
+        assert!((x - 120.0).abs() < 0.03 * 120.0, "db throughput {x}/s");
+    }
+}
+
+#[test]
+fn scaling_the_caller_out_doubles_what_hits_the_callee() {
+    // The db has 16 threads of 50 ms (320 a second); each app instance holds 10 connections.
+    // At 400 a second the pools are saturated: with 1 app instance at most 10 requests reach
+    // the db, which never queues; with 2, 20 reach it, 4 more than its threads, and they queue
+    // there: the caller's scaling out pushed the callee past its capacity.
+    let db = "threads = 16\nservice = { dist = \"exponential\", mean = \"50ms\" }";
+    let one = run_model(&model(400.0, 1, 10, "1s", db), &[]);
+    let two = run_model(&model(400.0, 2, 10, "1s", db), &[]);
+    assert_eq!(count(&one, "tiers.1.peak_in_tier"), 10);
+    assert_eq!(count(&two, "tiers.1.peak_in_tier"), 20);
+    assert_eq!(at(&one, "tiers.1.prob_wait").as_f64(), Some(0.0));
+    let waited = at(&two, "tiers.1.prob_wait").as_f64().unwrap();
+    assert!(waited > 0.3, "the db's threads run out: {waited}");
+    // Its utilisation: 10 of 16 threads busy at most (62.5%), against nearly all of them.
+    let u1 = at(&one, "tiers.1.utilization").as_f64().unwrap();
+    let u2 = at(&two, "tiers.1.utilization").as_f64().unwrap();
+    assert!(
+        u1 <= 0.625 && u1 > 0.6,
+        "one app instance: db utilisation {u1}"
+    );
+    assert!(u2 > 0.97, "two app instances: db utilisation {u2}");
+}
+
+#[test]
+fn surge_check_prints_each_pools_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "threads = 16\nservice = { dist = \"exponential\", mean = \"50ms\" }";
+    let file = write_file(dir.path(), "m.toml", &model(400.0, 2, 10, "1s", db));
+    let o = surge().arg("check").arg(&file).output().unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("pool app -> db: 10 connections per instance x 2 instances = at most 20 requests of app in db at once (db has 16 threads: the pool lets more in"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_pool_on_the_last_tier_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[scenario]\nduration = \"1m\"\n[[source]]\nkind = \"requests\"\nrate = 1\n\
+                [[tier]]\nname = \"db\"\ninstances = 1\nthreads = 1\nservice = { dist = \"deterministic\", value = \"1ms\" }\n\
+                pool = { connections = 2 }\n";
+    let file = write_file(dir.path(), "m.toml", text);
+    let o = surge().arg("check").arg(&file).output().unwrap();
+    assert_bad_input(&o, &["tier[0].pool", "the last tier calls no other tier"]);
+}
