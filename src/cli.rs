@@ -65,6 +65,10 @@ pub struct ReportArgs {
     /// the surge peak, from 1 up to its count if the run held, else from it up to 3 times it).
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: Option<String>,
+    /// A key and range to screen after the crash point (`surge sensitivity`'s Morris screening,
+    /// with as many trajectories as the budget leaves, up to 10); repeat for each key.
+    #[arg(long, value_name = "K=LO..HI")]
+    pub sensitivity: Vec<String>,
     #[command(flatten)]
     pub failure: Failure,
     /// Wall-clock time for the whole report (e.g. 10m, 1h); steps that would not fit are

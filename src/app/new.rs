@@ -117,7 +117,12 @@ fn tier_role(name: &str) -> (f64, f64, f64, &'static str) {
     match name {
         "web" => (0.02, 1.0, 1.0, "front servers: TLS, routing, rendering"),
         "app" => (0.08, 1.0, 1.0, "application servers: the business logic"),
-        _ => (0.01, 1.5, 0.6, "the database: 6 requests in 10 query it, the rest hit a cache"),
+        _ => (
+            0.01,
+            1.5,
+            0.6,
+            "the database: 6 requests in 10 query it, the rest hit a cache",
+        ),
     }
 }
 
@@ -295,8 +300,9 @@ pub(crate) fn write(s: &NewSettings) -> Result<PathBuf> {
     }
     let text = model_text(s);
     let base = s.path.parent().unwrap_or(Path::new("."));
-    crate::model::parse_text(&text, &s.path.display().to_string(), base)
-        .map_err(|e| anyhow::anyhow!("internal error: the starter model does not read back: {e}"))?;
+    crate::model::parse_text(&text, &s.path.display().to_string(), base).map_err(|e| {
+        anyhow::anyhow!("internal error: the starter model does not read back: {e}")
+    })?;
     crate::store::atomic::write_atomic(&s.path, text.as_bytes())?;
     Ok(s.path.clone())
 }

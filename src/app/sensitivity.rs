@@ -64,7 +64,11 @@ pub(crate) fn factors(vary: &[String]) -> Result<Vec<Factor>, BadInput> {
                 r.key
             )));
         }
-        let range = raw.split_once('=').map_or("", |(_, v)| v).trim().to_string();
+        let range = raw
+            .split_once('=')
+            .map_or("", |(_, v)| v)
+            .trim()
+            .to_string();
         out.push(Factor {
             range,
             key: r.key,
@@ -129,7 +133,8 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
     let _lock = crate::store::lock::lock(&dir)?;
     let provenance = s.source.provenance()?;
     let model_text = s.source.text()?;
-    let jobs = crate::experiment::shard::jobs(s.runs.jobs, &crate::experiment::shard::process_env).0;
+    let jobs =
+        crate::experiment::shard::jobs(s.runs.jobs, &crate::experiment::shard::process_env).0;
     let tasks: Vec<(usize, u32)> = (0..models.len())
         .flat_map(|p| (0..s.reps).map(move |r| (p, r)))
         .collect();

@@ -51,18 +51,24 @@ fn settings(args: &NewArgs, ask: bool) -> Result<NewSettings> {
     let tiers = match &args.tiers {
         Some(t) => t.iter().map(|x| x.trim().to_string()).collect(),
         None => q
-            .text("tiers, front first (web | web,app | web,app,db)", "web,app,db")?
+            .text(
+                "tiers, front first (web | web,app | web,app,db)",
+                "web,app,db",
+            )?
             .split(',')
             .map(|x| x.trim().to_string())
             .collect::<Vec<_>>(),
     };
     let n = tiers.len().min(3);
-    let counts = |given: &Option<Vec<u32>>, q: &mut Questions, what: &str, dflt: &[u32; 3]| {
-        match given {
+    let counts =
+        |given: &Option<Vec<u32>>, q: &mut Questions, what: &str, dflt: &[u32; 3]| match given {
             Some(v) => Ok(v.clone()),
             None => {
                 let d: Vec<String> = dflt[..n].iter().map(u32::to_string).collect();
-                let raw = q.text(&format!("{what} per tier ({})", tiers.join(",")), &d.join(","))?;
+                let raw = q.text(
+                    &format!("{what} per tier ({})", tiers.join(",")),
+                    &d.join(","),
+                )?;
                 raw.split(',')
                     .map(|x| {
                         x.trim().parse::<u32>().map_err(|_| {
@@ -71,8 +77,7 @@ fn settings(args: &NewArgs, ask: bool) -> Result<NewSettings> {
                     })
                     .collect::<Result<Vec<u32>>>()
             }
-        }
-    };
+        };
     let instances = counts(&args.instances, &mut q, "instances", &INSTANCES)?;
     let threads = counts(&args.threads, &mut q, "threads per instance", &THREADS)?;
     let p95 = match &args.slo_p95 {

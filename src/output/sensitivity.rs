@@ -58,11 +58,12 @@ fn round9(x: f64) -> f64 {
 }
 
 /// Write `sensitivity.json`, `sensitivity.csv` and the tornado chart into `dir`.
-pub(crate) fn write(dir: &Path, doc: &SensitivityDoc, provenance: Option<Provenance>) -> Result<()> {
-    let documented = crate::store::json::Documented {
-        doc,
-        provenance,
-    };
+pub(crate) fn write(
+    dir: &Path,
+    doc: &SensitivityDoc,
+    provenance: Option<Provenance>,
+) -> Result<()> {
+    let documented = crate::store::json::Documented { doc, provenance };
     crate::store::atomic::write_json(
         &dir.join("sensitivity.json"),
         &serde_json::to_value(documented)?,
@@ -71,7 +72,7 @@ pub(crate) fn write(dir: &Path, doc: &SensitivityDoc, provenance: Option<Provena
     draw(dir, doc)
 }
 
-/// The tornado chart of `doc` in `dir` (`surge plot` redraws it from `sensitivity.json`).
+/// The tornado chart of `doc` in `dir`.
 pub(crate) fn draw(dir: &Path, doc: &SensitivityDoc) -> Result<()> {
     super::chart::draw_tornado(doc, &dir.join("tornado.png"), &dir.join("tornado.svg"))
 }

@@ -48,7 +48,10 @@ fn answer(doc: &SensitivityDoc) -> Vec<String> {
             .filter(|(o, e)| {
                 let m = doc.outcomes.iter().position(|x| x == *o).unwrap_or(0);
                 e.mu_star.is_some_and(|v| v > 0.0)
-                    && doc.ranking.iter().all(|k| k.metrics[m].mu_star <= e.mu_star)
+                    && doc
+                        .ranking
+                        .iter()
+                        .all(|k| k.metrics[m].mu_star <= e.mu_star)
             })
             .map(|(o, e)| format!("{} ({})", o.label, effect_words(e, o)))
             .collect();
@@ -82,9 +85,7 @@ pub(crate) fn table(doc: &SensitivityDoc) -> Table {
                 k.rank.to_string(),
                 format!("{} ({})", k.factor.key, k.factor.range),
             ];
-            row.extend(
-                (k.metrics.iter().zip(&doc.outcomes)).map(|(e, o)| effect_words(e, o)),
-            );
+            row.extend((k.metrics.iter().zip(&doc.outcomes)).map(|(e, o)| effect_words(e, o)));
             row
         })
         .collect();

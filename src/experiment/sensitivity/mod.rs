@@ -71,9 +71,21 @@ fn sig3(x: f64) -> f64 {
 pub(crate) fn outcomes(first: &Summary) -> Vec<Outcome> {
     let wanted = [
         (table::DOWNTIME, "downtime", "attempt"),
-        (table::CALLS_SUCCESS_RATE, "share of calls that succeeded", "call"),
-        (table::LATENCY_P95, "p95 latency of successful attempts", "attempt"),
-        (table::USERS_SUCCESS_RATE, "share of sessions served", "user"),
+        (
+            table::CALLS_SUCCESS_RATE,
+            "share of calls that succeeded",
+            "call",
+        ),
+        (
+            table::LATENCY_P95,
+            "p95 latency of successful attempts",
+            "attempt",
+        ),
+        (
+            table::USERS_SUCCESS_RATE,
+            "share of sessions served",
+            "user",
+        ),
         (table::COST, "cost of the priced tiers", "site"),
     ];
     wanted

@@ -84,8 +84,8 @@ pub(crate) use heatmap::draw_heatmap;
 pub(crate) use scale::clock_label;
 pub(crate) use sweep::{Axis, MetricSeries, draw_sweep};
 pub(crate) use theme::register_embedded_font;
-pub(crate) use tornado::draw_tornado;
 pub(crate) use timeline::{InstanceCrash, Timeline, draw_timeline, first_crashes};
+pub(crate) use tornado::draw_tornado;
 
 /// A chart that can be drawn on any plotters backend.
 pub(super) trait Figure {

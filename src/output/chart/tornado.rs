@@ -32,7 +32,11 @@ struct Tornado<'a> {
 }
 
 /// Draw the tornado chart of `doc` to `png` and `svg`.
-pub(crate) fn draw_tornado(doc: &SensitivityDoc, png: &std::path::Path, svg: &std::path::Path) -> Result<()> {
+pub(crate) fn draw_tornado(
+    doc: &SensitivityDoc,
+    png: &std::path::Path,
+    svg: &std::path::Path,
+) -> Result<()> {
     write_figure(&Tornado { doc }, png, svg)
 }
 
@@ -72,7 +76,11 @@ impl Figure for Tornado<'_> {
                 ))?;
             }
             let name_w = |s: &str| text_size(root, s, TICK_SIZE).0;
-            let name = fit_text(&format!("{}. {}", k.rank, k.factor.key), KEYS_W - 24, &name_w);
+            let name = fit_text(
+                &format!("{}. {}", k.rank, k.factor.key),
+                KEYS_W - 24,
+                &name_w,
+            );
             root.draw(&Text::new(
                 name,
                 (16, y + 22),
@@ -168,7 +176,11 @@ where
         } else {
             ORANGE
         };
-        let (a, b) = if mu >= 0.0 { (mid, mid + len) } else { (mid - len, mid) };
+        let (a, b) = if mu >= 0.0 {
+            (mid, mid + len)
+        } else {
+            (mid - len, mid)
+        };
         root.draw(&Rectangle::new([(a, y + 10), (b, y + 32)], colour.filled()))?;
     }
     Ok(())
@@ -235,13 +247,35 @@ mod tests {
             factors: vec![],
             outcomes: vec![
                 outcome("outage.downtime_s", "downtime", "s", "attempt"),
-                outcome("calls.success_rate", "share of calls that succeeded", "", "call"),
-                outcome("latency_s.p95", "p95 latency of successful attempts", "s", "attempt"),
+                outcome(
+                    "calls.success_rate",
+                    "share of calls that succeeded",
+                    "",
+                    "call",
+                ),
+                outcome(
+                    "latency_s.p95",
+                    "p95 latency of successful attempts",
+                    "s",
+                    "attempt",
+                ),
             ],
             ranking: vec![
-                key(1, "tier.web.instances", vec![effect(900.0, -900.0), effect(0.4, 0.4), effect(1.2, -1.1)]),
-                key(2, "tier.web.threads", vec![effect(300.0, -100.0), effect(0.1, 0.08), effect(0.3, -0.3)]),
-                key(3, "tier.web.cost_per_instance_hour", vec![effect(0.0, 0.0), effect(0.0, 0.0), effect(0.0, 0.0)]),
+                key(
+                    1,
+                    "tier.web.instances",
+                    vec![effect(900.0, -900.0), effect(0.4, 0.4), effect(1.2, -1.1)],
+                ),
+                key(
+                    2,
+                    "tier.web.threads",
+                    vec![effect(300.0, -100.0), effect(0.1, 0.08), effect(0.3, -0.3)],
+                ),
+                key(
+                    3,
+                    "tier.web.cost_per_instance_hour",
+                    vec![effect(0.0, 0.0), effect(0.0, 0.0), effect(0.0, 0.0)],
+                ),
             ],
             points: vec![],
             steps: vec![],
