@@ -266,3 +266,49 @@ fn bad_input_exits_2() {
     );
     assert!(!dir.path().join("bad").join("sensitivity.json").exists());
 }
+
+#[test]
+fn the_report_screens_after_the_crash_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_file(dir.path(), "mmc.toml", &mmc(1));
+    let out = dir.path().join("report");
+    let o = surge()
+        .arg("report")
+        .arg(&model)
+        .args([
+            "--vary",
+            "tier.server.threads=4..8",
+            "--budget",
+            "3m",
+            "--quiet",
+        ])
+        .args(["--sensitivity", "tier.server.threads=5..8"])
+        .args(["--sensitivity", "tier.server.request_timeout=100s..200s"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_success(&o);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Sensitivity: Ranking"), "{md}");
+    assert!(
+        md.contains("tier.server.threads moves the outcome most"),
+        "{md}"
+    );
+    assert!(md.contains("sensitivity/tornado.png"), "{md}");
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("sensitivity/sensitivity.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["reps"], 2);
+    assert_eq!(key(&doc, "tier.server.request_timeout")["score"], 0.0);
+    // A bad key is refused before anything runs.
+    let o = surge()
+        .arg("report")
+        .arg(&model)
+        .args(["--sensitivity", "tier.server.threads=8..5", "--out"])
+        .arg(dir.path().join("bad"))
+        .output()
+        .unwrap();
+    assert_bad_input(&o, &["--sensitivity tier.server.threads=8..5"]);
+}

@@ -135,7 +135,9 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
         plan::parse_vary(v)?;
     }
     if !s.sensitivity.is_empty() {
-        super::sensitivity::factors(&s.sensitivity)?;
+        // Its errors name the report's flag.
+        super::sensitivity::factors(&s.sensitivity)
+            .map_err(|e| BadInput(e.0.replace("--vary ", "--sensitivity ")))?;
     }
     let asserts = assert::prepare(
         &s.asserts,

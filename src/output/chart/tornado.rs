@@ -153,7 +153,7 @@ where
         ))?;
         let words = match e.mu_star {
             None => "no value".to_string(),
-            Some(v) if v == 0.0 => "no effect".to_string(),
+            Some(0.0) => "no effect".to_string(),
             Some(v) => match e.sigma {
                 Some(sd) => format!("{}  (σ {})", o.amount(v), o.amount(sd)),
                 None => o.amount(v),
