@@ -65,8 +65,7 @@ pub struct ReportArgs {
     /// the surge peak, from 1 up to its count if the run held, else from it up to 3 times it).
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: Option<String>,
-    /// A key and range to screen after the crash point (`surge sensitivity`'s Morris screening,
-    /// with as many trajectories as the budget leaves, up to 10); repeat for each key.
+    /// A key and range to screen after the crash point, as `surge sensitivity` (repeatable).
     #[arg(long, value_name = "K=LO..HI")]
     pub sensitivity: Vec<String>,
     #[command(flatten)]
@@ -111,14 +110,13 @@ pub struct NewArgs {
     /// The kind of site (asked on a terminal when left out; else api).
     #[arg(long, value_enum)]
     pub kind: Option<SiteKindArg>,
-    /// Requests per second at the peak (api), or user sessions starting per second at the peak
-    /// (shop, public-service).
+    /// Peak requests per second (api), or sessions starting per second (shop, public-service).
     #[arg(long)]
     pub peak: Option<f64>,
     /// The peak over the usual load (e.g. 5: five times the usual traffic).
     #[arg(long)]
     pub surge: Option<f64>,
-    /// The tiers, front first: web, web,app or web,app,db.
+    /// The tiers, front first: web | web,app | web,app,db.
     #[arg(long, value_delimiter = ',')]
     pub tiers: Option<Vec<String>>,
     /// Instances of each tier, comma-separated in --tiers order (e.g. 4,4,2).
@@ -150,8 +148,7 @@ pub enum SiteKindArg {
 pub struct SensitivityArgs {
     /// Model file (TOML).
     pub model: PathBuf,
-    /// A key and the range it is screened over: K=LO..HI (numbers, durations or sizes; whole
-    /// values for counts), e.g. tier.web.instances=4..12. Repeat for each key.
+    /// A key and its range, K=LO..HI (e.g. tier.web.instances=4..12); repeat for each key.
     #[arg(long, value_name = "K=LO..HI", required = true)]
     pub vary: Vec<String>,
     /// Morris trajectories: each moves every key once, from a random start (10 is usual).

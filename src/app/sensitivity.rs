@@ -16,9 +16,9 @@ use crate::experiment::guard::{self, Limits};
 use crate::experiment::sensitivity::design::{self, Factor};
 use crate::experiment::sensitivity::{self as screening, PointMeans, SensitivityDoc};
 use crate::experiment::sweep::{self, Interrupted, Seeds};
-use crate::experiment::vary::parse_range;
+use crate::experiment::vary::{Vary, load_point, parse_range};
 use crate::metrics::table::Run;
-use crate::model::{Model, ModelError, Place};
+use crate::model::Model;
 
 pub(crate) use crate::experiment::sensitivity::design::{LEVELS, TRAJECTORIES};
 
@@ -87,22 +87,16 @@ fn load_points(
     points: &[Vec<f64>],
     allow_huge: bool,
 ) -> Result<Vec<Model>> {
+    let varies: Vec<Vary> = (factors.iter())
+        .map(|f| Vary {
+            key: f.key.clone(),
+            values: Vec::new(),
+        })
+        .collect();
     let mut models = Vec::with_capacity(points.len());
     for p in points {
-        let sets: Vec<String> = (factors.iter().zip(p))
-            .map(|(f, &v)| format!("{}={}", f.key, f.text(v)))
-            .collect();
-        let m = source.load_with(&sets).map_err(|mut e: ModelError| {
-            if let Place::Override(raw) = &e.place {
-                if let Some(i) = sets.iter().position(|s| s == raw) {
-                    e.place = Place::Vary {
-                        key: factors[i].key.clone(),
-                        value: factors[i].text(p[i]),
-                    };
-                }
-            }
-            e
-        })?;
+        let values: Vec<String> = (factors.iter().zip(p)).map(|(f, &v)| f.text(v)).collect();
+        let m = load_point(source.file.as_deref(), &source.sets, &varies, &values)?;
         guard::check_run_size(&m, allow_huge)?;
         models.push(m);
     }

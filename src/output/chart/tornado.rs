@@ -280,9 +280,14 @@ mod tests {
             points: vec![],
             steps: vec![],
         };
-        let svg = crate::output::chart::samples::draw_sample("tornado", |png, svg| {
-            super::draw_tornado(&doc, png, svg)
-        });
+        // A plain chart (bars and text): smaller than the plots `samples::draw_sample` expects.
+        let dir = tempfile::tempdir().unwrap();
+        let (png, svg) = (dir.path().join("t.png"), dir.path().join("t.svg"));
+        super::draw_tornado(&doc, &png, &svg).unwrap();
+        crate::output::chart::samples::keep_sample(&png, &svg, "tornado");
+        assert!(crate::output::chart::samples::size_of(&png) > 20_000);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        let svg = std::fs::read_to_string(&svg).unwrap();
         assert!(svg.contains("tier.web.instances"));
         assert!(svg.contains("s, attempt level"));
         assert!(svg.contains("percentage points, call level"));
