@@ -48,6 +48,12 @@ pub enum Command {
     /// Compare policies on the same random numbers: the model as written (baseline) and its
     /// variants, each over the same replication seeds: compare.csv, compare.json, compare.png.
     Compare(CompareArgs),
+    /// Screen which keys move the outcome most (Morris elementary effects on common random
+    /// numbers): sensitivity.json, sensitivity.csv, tornado.png and a ranked table.
+    Sensitivity(SensitivityArgs),
+    /// Write a starter model (commented TOML) from flags, or from a few questions on a terminal.
+    #[command(alias = "init")]
+    New(NewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +65,9 @@ pub struct ReportArgs {
     /// the surge peak, from 1 up to its count if the run held, else from it up to 3 times it).
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: Option<String>,
+    /// A key and range to screen after the crash point, as `surge sensitivity` (repeatable).
+    #[arg(long, value_name = "K=LO..HI")]
+    pub sensitivity: Vec<String>,
     #[command(flatten)]
     pub failure: Failure,
     /// Wall-clock time for the whole report (e.g. 10m, 1h); steps that would not fit are
@@ -86,6 +95,74 @@ pub struct ReportArgs {
     #[arg(long)]
     pub resume: bool,
     /// Nothing on the terminal but the checks (the report is in the output folder).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Where to write the model.
+    #[arg(default_value = "model.toml")]
+    pub path: PathBuf,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// The kind of site (asked on a terminal when left out; else api).
+    #[arg(long, value_enum)]
+    pub kind: Option<SiteKindArg>,
+    /// Peak requests per second (api), or sessions starting per second (shop, public-service).
+    #[arg(long)]
+    pub peak: Option<f64>,
+    /// The peak over the usual load (e.g. 5: five times the usual traffic).
+    #[arg(long)]
+    pub surge: Option<f64>,
+    /// The tiers, front first: web | web,app | web,app,db.
+    #[arg(long, value_delimiter = ',')]
+    pub tiers: Option<Vec<String>>,
+    /// Instances of each tier, comma-separated in --tiers order (e.g. 4,4,2).
+    #[arg(long, value_delimiter = ',')]
+    pub instances: Option<Vec<u32>>,
+    /// Threads per instance of each tier, comma-separated in --tiers order (e.g. 64,32,20).
+    #[arg(long, value_delimiter = ',')]
+    pub threads: Option<Vec<u32>>,
+    /// The SLO's p95 latency of successes (e.g. 500ms, 2s).
+    #[arg(long, value_name = "DURATION")]
+    pub slo_p95: Option<String>,
+    /// The SLO's share of requests that succeed (e.g. 0.99).
+    #[arg(long, value_name = "SHARE")]
+    pub slo_success: Option<f64>,
+}
+
+/// The kinds of site `surge new` writes a model for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SiteKindArg {
+    /// An API: requests from programs, retried on error.
+    Api,
+    /// An online shop: user sessions; visitors give up after errors.
+    Shop,
+    /// A public-service site: user sessions that refresh on error and come back.
+    PublicService,
+}
+
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    /// Model file (TOML).
+    pub model: PathBuf,
+    /// A key and its range, K=LO..HI (e.g. tier.web.instances=4..12); repeat for each key.
+    #[arg(long, value_name = "K=LO..HI", required = true)]
+    pub vary: Vec<String>,
+    /// Morris trajectories: each moves every key once, from a random start (10 is usual).
+    #[arg(long, default_value_t = crate::app::sensitivity::TRAJECTORIES, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub trajectories: u32,
+    /// Levels of each key's grid (even; a step moves a key half of them).
+    #[arg(long, default_value_t = crate::app::sensitivity::LEVELS, value_parser = clap::value_parser!(u32).range(2..=100))]
+    pub levels: u32,
+    /// Replications of each point, on the same seeds at every point.
+    #[arg(long, default_value_t = crate::app::sensitivity::REPS, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub reps: u32,
+    #[command(flatten)]
+    pub runs: ManyRuns,
+    /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,
 }

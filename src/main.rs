@@ -26,6 +26,8 @@ fn main() {
         Some(Command::Fit(a)) => commands::fit::fit(&a),
         Some(Command::Report(a)) => commands::report::report(&a),
         Some(Command::Compare(a)) => commands::compare::compare(&a),
+        Some(Command::Sensitivity(a)) => commands::sensitivity::sensitivity(&a),
+        Some(Command::New(a)) => commands::new::new(&a),
     };
     std::process::exit(match result {
         Ok(()) => 0,

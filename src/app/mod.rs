@@ -14,10 +14,12 @@ pub(crate) mod compare;
 pub(crate) mod crashpoint;
 pub(crate) mod fit;
 pub(crate) mod interrupt;
+pub(crate) mod new;
 pub(crate) mod plot;
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod run;
+pub(crate) mod sensitivity;
 pub(crate) mod sweep;
 
 use std::path::{Path, PathBuf};

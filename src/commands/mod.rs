@@ -11,9 +11,11 @@ pub mod fit;
 pub(crate) mod fit_logs;
 pub(crate) mod levels;
 pub mod merge;
+pub mod new;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod sensitivity;
 pub mod sweep;
 
 pub use crate::fmt::{human_count, human_duration};

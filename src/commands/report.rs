@@ -21,6 +21,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let done = app::report::report(&ReportSettings {
         source: ModelSource::new(args.model.as_deref(), &args.overrides.list()),
         vary: args.vary.clone(),
+        sensitivity: args.sensitivity.clone(),
         criterion: args.failure.criterion,
         budget_s: args.budget,
         seed: args.seed,

@@ -9,6 +9,7 @@ pub(crate) mod held;
 pub(crate) mod runner;
 pub(crate) mod search;
 pub(crate) mod seeds;
+pub(crate) mod sensitivity;
 pub(crate) mod shard;
 pub mod sweep;
 pub mod variant;

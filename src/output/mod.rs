@@ -6,6 +6,7 @@
 pub(crate) mod chart;
 pub(crate) mod crashpoint;
 pub(crate) mod points;
+pub(crate) mod sensitivity;
 pub(crate) mod stdout;
 pub(crate) mod sweep;
 

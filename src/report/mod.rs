@@ -20,6 +20,7 @@ pub(crate) mod markdown;
 pub(crate) mod mean;
 pub(crate) mod run;
 mod run_table;
+pub(crate) mod sensitivity;
 pub(crate) mod simulated;
 pub(crate) mod story;
 pub(crate) mod sweep;

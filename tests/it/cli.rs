@@ -471,6 +471,8 @@ fn every_option_has_a_help_line() {
         "plot",
         "bench",
         "merge",
+        "sensitivity",
+        "new",
     ] {
         let out = surge().args([cmd, "-h"]).output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);

@@ -24,6 +24,7 @@ pub(crate) fn compose(
     run: Report,
     crash: Option<Report>,
     compare: Option<Report>,
+    sensitivity: Option<Report>,
     steps: &[Step],
 ) -> Report {
     let mut answer = run.answer.clone();
@@ -40,6 +41,14 @@ pub(crate) fn compose(
         None => {
             if let Some(s) = steps.iter().find(|s| s.name.starts_with("crash point")) {
                 answer.push(format!("Crash point: {}.", s.result));
+            }
+        }
+    }
+    match &sensitivity {
+        Some(c) => answer.extend(c.answer.iter().take(1).cloned()),
+        None => {
+            if let Some(s) = steps.iter().find(|s| s.name.starts_with("sensitivity")) {
+                answer.push(format!("Sensitivity: {}.", s.result));
             }
         }
     }
@@ -83,6 +92,9 @@ pub(crate) fn compose(
     }
     if let Some(c) = crash {
         sections.extend(keep(c, "crashpoint", "Crash point"));
+    }
+    if let Some(c) = sensitivity {
+        sections.extend(keep(c, "sensitivity", "Sensitivity"));
     }
     sections.extend(report::model_and_provenance(
         Some(model_text),

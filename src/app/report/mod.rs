@@ -51,6 +51,8 @@ pub(crate) struct ReportSettings<'a> {
     pub(crate) source: ModelSource,
     /// `--vary K=LO..HI`, else the bottleneck's instances.
     pub(crate) vary: Option<String>,
+    /// `--sensitivity K=LO..HI`: the keys screened after the crash point (none: no screening).
+    pub(crate) sensitivity: Vec<String>,
     pub(crate) criterion: Criterion,
     /// Wall-clock seconds for the whole report.
     pub(crate) budget_s: f64,
@@ -132,6 +134,11 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
     if let Some(v) = &s.vary {
         plan::parse_vary(v)?;
     }
+    if !s.sensitivity.is_empty() {
+        // Its errors name the report's flag.
+        super::sensitivity::factors(&s.sensitivity)
+            .map_err(|e| BadInput(e.0.replace("--vary ", "--sensitivity ")))?;
+    }
     let asserts = assert::prepare(
         &s.asserts,
         &assert::summary_template(&model),
@@ -171,6 +178,8 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
     let compare = compare_step(&mut cx, run_s, variants.len(), reserve)?;
     stopped("the comparison")?;
     let crash = crash_step(&mut cx, run_s, failed)?;
+    stopped("the crash point")?;
+    let screening = sensitivity_step(&mut cx, run_s)?;
     let checks = assert::evaluate_all(&asserts, &run_folder.document()?);
     let took_s = started.elapsed().as_secs_f64();
     let page = compose::compose(
@@ -183,6 +192,7 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
         report::run::build(&run_folder, None, checks.clone()),
         crash,
         compare,
+        screening,
         &cx.steps,
     );
     report::write(&cx.dir, &page)?;
@@ -376,6 +386,61 @@ fn crash_reserve(cx: &Ctx, run_s: f64, failed: bool) -> f64 {
         let steps = 2 + ((hi - lo).max(1.0)).log2().ceil() as u32;
         f64::from(steps * FEWEST_REPS.div_ceil(cx.jobs.max(1) as u32)) * run_s + 1.5 * run_s
     })
+}
+
+/// Step 4, the sensitivity screening of the `--sensitivity` keys, with the most trajectories
+/// (2 to 10, 2 replications per point) whose runs fit what is left of the budget; its report
+/// section. Skipped, with the reason, when not even 2 trajectories fit.
+fn sensitivity_step(cx: &mut Ctx, run_s: f64) -> Result<Option<Report>> {
+    if cx.s.sensitivity.is_empty() {
+        return Ok(None);
+    }
+    let keys = cx.s.sensitivity.len() as u32;
+    let name = format!("sensitivity of {keys} keys");
+    let left = cx.left() - end_s(cx.s.budget_s);
+    // ASSUMPTION: a point's run takes as long as the model's run, give or take a quarter; the
+    // trajectories' points are counted without the ones they share.
+    let takes =
+        |r: u32| f64::from((r * (keys + 1) * 2).div_ceil(cx.jobs.max(1) as u32)) * run_s * 1.25;
+    let Some(r) = (2..=super::sensitivity::TRAJECTORIES)
+        .rev()
+        .find(|&r| takes(r) <= left)
+    else {
+        cx.steps.push(Step::new(
+            name,
+            format!(
+                "skipped for lack of time: {} of the budget left; 2 trajectories of {keys} keys \
+                 with 2 replications take about {}",
+                human_duration(left.max(0.0)),
+                human_duration(takes(2))
+            ),
+            None,
+        ));
+        return Ok(None);
+    };
+    let t0 = Instant::now();
+    let settings = super::sensitivity::SensitivitySettings {
+        source: cx.s.source.clone(),
+        vary: cx.s.sensitivity.clone(),
+        trajectories: r,
+        levels: super::sensitivity::LEVELS,
+        reps: 2,
+        runs: cx.many("sensitivity"),
+        quiet: cx.s.quiet,
+    };
+    let done = super::sensitivity::screen(&settings)?;
+    cx.steps.push(Step::new(
+        name,
+        format!(
+            "done: sensitivity/ ({} runs: {r} trajectories, 2 replications per point, common \
+             seeds)",
+            done.doc.runs
+        ),
+        Some(t0.elapsed().as_secs_f64()),
+    ));
+    Ok(Some(report::sensitivity::build(
+        &done.doc, &done.dir, None, None,
+    )))
 }
 
 /// Seconds of the budget kept for writing the report at the end.

@@ -27,6 +27,7 @@ mod scale;
 mod sweep;
 mod theme;
 mod timeline;
+mod tornado;
 
 /// What the chart tests share.
 #[cfg(test)]
@@ -84,6 +85,7 @@ pub(crate) use scale::clock_label;
 pub(crate) use sweep::{Axis, MetricSeries, draw_sweep};
 pub(crate) use theme::register_embedded_font;
 pub(crate) use timeline::{InstanceCrash, Timeline, draw_timeline, first_crashes};
+pub(crate) use tornado::draw_tornado;
 
 /// A chart that can be drawn on any plotters backend.
 pub(super) trait Figure {

@@ -1,0 +1,79 @@
+//! `surge sensitivity`: the flags resolved into `app::sensitivity::SensitivitySettings`, the
+//! screening run by `app::sensitivity::sensitivity`, and the ranked keys printed: each key with
+//! its effect on each metric (mu*, in the metric's unit at its level, the direction and sigma).
+//!
+//! Not here: the work (`app::sensitivity`), the files (`output::sensitivity`), the words of a
+//! cell (`report::sensitivity`, shared with the report).
+
+use anyhow::Result;
+
+use crate::app::sensitivity::SensitivitySettings;
+use crate::app::{ManyRuns, ModelSource};
+use crate::cli::SensitivityArgs;
+use crate::experiment::sensitivity::SensitivityDoc;
+use crate::output::stdout::{self, outln};
+use crate::report::sensitivity::{effect_words, metric_heading};
+
+pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
+    let s = SensitivitySettings {
+        source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
+        vary: args.vary.clone(),
+        trajectories: args.trajectories,
+        levels: args.levels,
+        reps: args.reps,
+        runs: ManyRuns::from(&args.runs),
+        quiet: args.quiet,
+    };
+    let done = crate::app::sensitivity::sensitivity(&s)?;
+    if args.quiet {
+        return Ok(());
+    }
+    stdout::print(&said(&done.doc))?;
+    outln!(
+        "sensitivity.json, sensitivity.csv, tornado.png, report.html in {}",
+        done.dir.display()
+    );
+    Ok(())
+}
+
+/// The ranked keys as the terminal shows them.
+pub(crate) fn said(doc: &SensitivityDoc) -> String {
+    let distinct = doc.points.len();
+    let mut out = format!(
+        "{}: {} trajectories x {} keys on a {}-level grid, {distinct} distinct points x {} \
+         replications = {} runs, common random numbers (seed {})\n",
+        doc.method,
+        doc.trajectories,
+        doc.factors.len(),
+        doc.levels,
+        doc.reps,
+        doc.runs,
+        doc.seed
+    );
+    out.push_str(
+        "effect = mu*, the mean change of the metric as the key moves across its whole range; \
+         the direction from mu; σ = the spread of the effects (interactions, non-linearity)\n",
+    );
+    let width = (doc.outcomes.iter())
+        .map(|o| metric_heading(o).chars().count())
+        .max()
+        .unwrap_or(0);
+    for k in &doc.ranking {
+        out.push_str(&format!(
+            "\n{}. {} ({})   score {:.2}\n",
+            k.rank, k.factor.key, k.factor.range, k.score
+        ));
+        for (o, e) in doc.outcomes.iter().zip(&k.metrics) {
+            out.push_str(&format!(
+                "   {:<width$}  {}\n",
+                metric_heading(o),
+                effect_words(e, o)
+            ));
+        }
+    }
+    out.push_str(
+        "\nscore: the key's largest mu* as a share of the largest on that metric (1 = moves \
+         some metric most)\n",
+    );
+    out
+}

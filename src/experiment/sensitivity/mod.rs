@@ -1,0 +1,292 @@
+//! `surge sensitivity`: which model keys move a run's outcome most, by Morris's elementary
+//! effects (Morris 1991) summed up as mu* (the mean of their absolute values, Campolongo,
+//! Cariboni & Saltelli 2007, "An effective screening design for sensitivity analysis of large
+//! models", Environmental Modelling & Software 22(10)), mu (their signed mean: the direction)
+//! and sigma (their standard deviation: how much the effect depends on where the other keys
+//! are, by interaction or non-linearity). An elementary effect is the change of a metric when
+//! one key moves by `delta` of its range, scaled to the whole range: the metric's units over
+//! the key's range. Every point runs on the same replication seeds (common random numbers), so
+//! the two ends of a step share their randomness and a key that does not touch the simulation
+//! has an effect of exactly 0.
+//!
+//! This module holds the design (`design`), the metrics screened ([`Outcome`]), the effects
+//! computed from each point's means ([`screen`]) and the typed result ([`SensitivityDoc`],
+//! `sensitivity.json`). Not here: running the points (`app::sensitivity`), nor the files and
+//! the chart (`output::sensitivity`).
+
+pub(crate) mod design;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use design::{Factor, Step};
+
+use crate::metrics::Summary;
+use crate::metrics::table::{self, Run};
+
+/// A metric the screening measures at each point, and its level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Outcome {
+    /// The metric's key (as in `points.csv`), e.g. `outage.downtime_s`.
+    pub(crate) key: String,
+    pub(crate) label: String,
+    /// Its unit: `s`, `currency units`; empty for a share.
+    pub(crate) unit: String,
+    /// What it counts: `attempt` (each request sent, retries apart), `call` (a request with its
+    /// retries, a page with its refreshes), `user` (a session) or `site` (the priced tiers).
+    pub(crate) level: String,
+}
+
+impl Outcome {
+    /// An amount of this metric, for people: a duration, percentage points of a share, or a
+    /// number (three significant digits) with its unit.
+    pub(crate) fn amount(&self, x: f64) -> String {
+        match self.unit.as_str() {
+            "s" => crate::fmt::human_duration(x),
+            "" => format!("{:.1} pp", 100.0 * x),
+            u => format!("{} {u}", crate::fmt::format_number(sig3(x))),
+        }
+    }
+
+    /// The unit its effects are written in: `percentage points` for a share.
+    pub(crate) fn unit_words(&self) -> &str {
+        match self.unit.as_str() {
+            "" => "percentage points",
+            u => u,
+        }
+    }
+}
+
+/// `x` rounded to three significant digits.
+fn sig3(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(2 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
+/// The metrics screened, in order: downtime (attempts), the share of calls that succeeded, the
+/// p95 latency of the successful attempts, the share of sessions served (with a users source)
+/// and the cost (when a tier has a price). Which are present is read from a run's summary.
+pub(crate) fn outcomes(first: &Summary) -> Vec<Outcome> {
+    let wanted = [
+        (table::DOWNTIME, "downtime", "attempt"),
+        (
+            table::CALLS_SUCCESS_RATE,
+            "share of calls that succeeded",
+            "call",
+        ),
+        (
+            table::LATENCY_P95,
+            "p95 latency of successful attempts",
+            "attempt",
+        ),
+        (
+            table::USERS_SUCCESS_RATE,
+            "share of sessions served",
+            "user",
+        ),
+        (table::COST, "cost of the priced tiers", "site"),
+    ];
+    wanted
+        .iter()
+        .filter_map(|&(key, label, level)| {
+            let m = table::metric(key)?;
+            (m.present)(first).then(|| Outcome {
+                key: key.to_string(),
+                label: label.to_string(),
+                unit: m.unit.to_string(),
+                level: level.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The value of `outcome` for one run (`None`: the run has none, e.g. no latency without a
+/// success).
+pub(crate) fn value(outcome: &Outcome, run: &Run) -> Option<f64> {
+    table::metric(&outcome.key).and_then(|m| (m.value)(run))
+}
+
+/// The mean of the values that exist; `None` when none does.
+pub(crate) fn mean_of(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    let (sum, n) = values
+        .into_iter()
+        .flatten()
+        .fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / f64::from(n))
+}
+
+/// One key's effect on one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Effect {
+    /// mu*: the mean absolute elementary effect, in the metric's unit over the key's range.
+    pub(crate) mu_star: Option<f64>,
+    /// mu: the mean signed effect (above 0: raising the key raises the metric).
+    pub(crate) mu: Option<f64>,
+    /// sigma: the standard deviation of the elementary effects (`None` with fewer than 2).
+    pub(crate) sigma: Option<f64>,
+    /// The elementary effects computed (a step whose end has no value is left out).
+    pub(crate) effects: u32,
+}
+
+/// A key's effects on every metric, and its place in the ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct KeyEffects {
+    pub(crate) rank: u32,
+    pub(crate) factor: Factor,
+    /// The largest of its mu* as a share of the largest mu* of any key on the same metric: 1
+    /// for the key that moves some metric most.
+    pub(crate) score: f64,
+    /// One per metric, in the order of `SensitivityDoc::outcomes`.
+    pub(crate) metrics: Vec<Effect>,
+    /// Runs at the ends of this key's steps (replications included; a point shared by
+    /// several steps counts in each).
+    pub(crate) runs: u64,
+}
+
+/// One point run: the keys' values (in `factors` order) and each metric's mean over the
+/// replications (in `outcomes` order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PointMeans {
+    pub(crate) values: Vec<f64>,
+    pub(crate) means: Vec<Option<f64>>,
+}
+
+/// `sensitivity.json`: the whole screening and its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SensitivityDoc {
+    pub(crate) surge_version: String,
+    pub(crate) model: String,
+    pub(crate) method: String,
+    pub(crate) reference: String,
+    pub(crate) seed: u64,
+    pub(crate) seeds: String,
+    pub(crate) levels: u32,
+    pub(crate) trajectories: u32,
+    pub(crate) reps: u32,
+    /// Runs in all: distinct points x replications.
+    pub(crate) runs: u64,
+    pub(crate) overrides: Vec<String>,
+    pub(crate) factors: Vec<Factor>,
+    pub(crate) outcomes: Vec<Outcome>,
+    /// The keys, most influential first.
+    pub(crate) ranking: Vec<KeyEffects>,
+    pub(crate) points: Vec<PointMeans>,
+    pub(crate) steps: Vec<Step>,
+}
+
+pub(crate) const METHOD: &str = "Morris elementary effects (mu*, mu, sigma)";
+pub(crate) const REFERENCE: &str = "Morris (1991), Technometrics 33(2):161-174; mu* as in \
+    Campolongo, Cariboni & Saltelli (2007), Environmental Modelling & Software 22(10):1509-1518";
+
+/// Each key's effects on each metric from the points' means, ranked by `score` (ties: the
+/// `--vary` order).
+pub(crate) fn screen(
+    factors: &[Factor],
+    steps: &[Step],
+    points: &[PointMeans],
+    n_outcomes: usize,
+    reps: u32,
+) -> Vec<KeyEffects> {
+    let mut keys: Vec<KeyEffects> = (0..factors.len())
+        .map(|i| {
+            let mine: Vec<&Step> = steps.iter().filter(|s| s.factor == i).collect();
+            let metrics = (0..n_outcomes)
+                .map(|m| effect(&factors[i], i, &mine, points, m))
+                .collect();
+            KeyEffects {
+                rank: 0,
+                factor: factors[i].clone(),
+                score: 0.0,
+                metrics,
+                runs: 2 * mine.len() as u64 * u64::from(reps),
+            }
+        })
+        .collect();
+    let top: Vec<f64> = (0..n_outcomes)
+        .map(|m| {
+            (keys.iter())
+                .filter_map(|k| k.metrics[m].mu_star)
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    for k in &mut keys {
+        k.score = (k.metrics.iter().zip(&top))
+            .filter(|(_, t)| **t > 0.0)
+            .filter_map(|(e, t)| e.mu_star.map(|v| v / t))
+            .fold(0.0, f64::max);
+    }
+    keys.sort_by(|a, b| b.score.total_cmp(&a.score));
+    for (r, k) in keys.iter_mut().enumerate() {
+        k.rank = r as u32 + 1;
+    }
+    keys
+}
+
+/// The effect of key `i` (its steps `mine`) on metric `m`.
+fn effect(f: &Factor, i: usize, mine: &[&Step], points: &[PointMeans], m: usize) -> Effect {
+    let ees: Vec<f64> = mine
+        .iter()
+        .filter_map(|s| {
+            let (a, b) = (&points[s.from], &points[s.to]);
+            let moved = f.share(b.values[i]) - f.share(a.values[i]);
+            Some((b.means[m]? - a.means[m]?) / moved)
+        })
+        .collect();
+    let n = ees.len();
+    let mu = mean_of(ees.iter().map(|&e| Some(e)));
+    let sigma = (n >= 2).then(|| {
+        let mu = mu.unwrap_or(0.0);
+        (ees.iter().map(|e| (e - mu).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    });
+    Effect {
+        mu_star: mean_of(ees.iter().map(|e| Some(e.abs()))),
+        mu,
+        sigma,
+        effects: n as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// y = 3 a + 0 b + a c on [0, 1]^3, exactly: a's effect is 3 + c (between 3 and 4), b's 0,
+    /// c's a (between 0 and 1, with a spread from the interaction).
+    #[test]
+    fn effects_of_a_known_function() {
+        let fs: Vec<Factor> = ["a", "b", "c"]
+            .iter()
+            .map(|k| Factor {
+                key: k.to_string(),
+                lo: 0.0,
+                hi: 1.0,
+                whole: false,
+                range: "0..1".into(),
+            })
+            .collect();
+        let d = design::morris(&fs, 20, 4, 3).unwrap();
+        let points: Vec<PointMeans> = (d.points.iter())
+            .map(|v| PointMeans {
+                values: v.clone(),
+                means: vec![Some(3.0 * v[0] + v[0] * v[2])],
+            })
+            .collect();
+        let keys = screen(&fs, &d.steps, &points, 1, 2);
+        let by = |k: &str| keys.iter().find(|e| e.factor.key == k).unwrap();
+        let a = &by("a").metrics[0];
+        assert!(a.mu_star.unwrap() >= 3.0 && a.mu_star.unwrap() <= 4.0);
+        assert_eq!(a.mu, a.mu_star);
+        assert_eq!(by("b").metrics[0].mu_star, Some(0.0));
+        assert_eq!(by("b").metrics[0].sigma, Some(0.0));
+        assert_eq!(by("b").score, 0.0);
+        let c = &by("c").metrics[0];
+        assert!(c.mu_star.unwrap() <= 1.0 && c.sigma.unwrap() > 0.0);
+        assert_eq!(keys[0].factor.key, "a");
+        assert_eq!((keys[0].rank, keys[0].score), (1, 1.0));
+        assert_eq!(keys[2].factor.key, "b");
+        assert_eq!(by("a").runs, 2 * 20 * 2);
+        assert_eq!(a.effects, 20);
+    }
+}

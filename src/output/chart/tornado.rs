@@ -1,0 +1,297 @@
+//! The tornado chart of `surge sensitivity`: one column per metric, one row per key (most
+//! influential first, as ranked), each bar as long as the key's mu* on that metric (the mean
+//! size of its elementary effects over its whole range, scaled to the metric's largest) and
+//! pointing right when raising the key raises the metric on average (mu > 0), left when it
+//! lowers it; grey when its effects go both ways (|mu| < mu* / 2). Under each bar, mu* with its
+//! unit and sigma (the spread of the effects).
+//!
+//! Not here: the screening (`experiment::sensitivity`), the files (`output::sensitivity`).
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::parts::{draw_title, fit_text, text_size};
+use super::theme::*;
+use super::{Figure, write_figure};
+use crate::experiment::sensitivity::{Effect, Outcome, SensitivityDoc};
+
+/// Width of the column of key names and ranges.
+const KEYS_W: u32 = 330;
+const ROW_H: u32 = 64;
+/// Height of the metrics' headings (label, unit and level on two lines).
+const HEAD_H: u32 = 84;
+/// Height of the note under the rows.
+const FOOT_H: u32 = 76;
+/// Bars of effects of both signs.
+const MIXED: RGBColor = RGBColor(160, 160, 160);
+
+struct Tornado<'a> {
+    doc: &'a SensitivityDoc,
+}
+
+/// Draw the tornado chart of `doc` to `png` and `svg`.
+pub(crate) fn draw_tornado(
+    doc: &SensitivityDoc,
+    png: &std::path::Path,
+    svg: &std::path::Path,
+) -> Result<()> {
+    write_figure(&Tornado { doc }, png, svg)
+}
+
+impl Figure for Tornado<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.doc.ranking.len().max(1) as u32;
+        (FIG_W, TITLE_H + HEAD_H + rows * ROW_H + FOOT_H + BOTTOM_PAD)
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let doc = self.doc;
+        root.fill(&WHITE)?;
+        let title = format!("{}: which keys move the outcome most", doc.model);
+        let note = format!(
+            "Morris screening: {} trajectories x {} replications, {} runs",
+            doc.trajectories, doc.reps, doc.runs
+        );
+        draw_title(root, &title, Some(&note), FIG_W - 20)?;
+        let left = Pos::new(HPos::Left, VPos::Center);
+        let top = TITLE_H as i32;
+        let n = doc.outcomes.len().max(1) as u32;
+        let col_w = (FIG_W - KEYS_W - 20) / n;
+        root.draw(&Text::new(
+            "key (range screened)",
+            (16, top + HEAD_H as i32 / 2),
+            style(DESC_SIZE, &TEXT_DIM).pos(left),
+        ))?;
+        for (r, k) in doc.ranking.iter().enumerate() {
+            let y = top + (HEAD_H + r as u32 * ROW_H) as i32;
+            if r % 2 == 0 {
+                root.draw(&Rectangle::new(
+                    [(8, y), (FIG_W as i32 - 8, y + ROW_H as i32)],
+                    RGBColor(247, 247, 247).filled(),
+                ))?;
+            }
+            let name_w = |s: &str| text_size(root, s, TICK_SIZE).0;
+            let name = fit_text(
+                &format!("{}. {}", k.rank, k.factor.key),
+                KEYS_W - 24,
+                &name_w,
+            );
+            root.draw(&Text::new(
+                name,
+                (16, y + 22),
+                style(TICK_SIZE, &TEXT).pos(left),
+            ))?;
+            root.draw(&Text::new(
+                k.factor.range.clone(),
+                (34, y + 44),
+                style(NOTE_SIZE, &TEXT_DIM).pos(left),
+            ))?;
+        }
+        for (m, o) in doc.outcomes.iter().enumerate() {
+            let x0 = (KEYS_W + m as u32 * col_w) as i32;
+            let effects: Vec<&Effect> = doc.ranking.iter().map(|k| &k.metrics[m]).collect();
+            column(root, (x0, col_w as i32), o, &effects)?;
+        }
+        let foot = top + (HEAD_H + doc.ranking.len().max(1) as u32 * ROW_H) as i32 + 8;
+        for (i, line) in [
+            "bar length: mu*, the mean size of the key's elementary effects, each scaled to the key's whole range",
+            "bar to the right: raising the key raises the metric on average (mu > 0); to the left: lowers it",
+            "grey: effects of both signs (|mu| < mu*/2); sigma: their spread (interactions, non-linearity)",
+        ]
+        .iter()
+        .enumerate()
+        {
+            root.draw(&Text::new(
+                line.to_string(),
+                (16, foot + 12 + 22 * i as i32),
+                style(NOTE_SIZE, &TEXT_DIM).pos(left),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// One metric's column from `x0`, `w` wide: its heading, the zero line and one bar per key.
+fn column<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x0, w): (i32, i32),
+    o: &Outcome,
+    effects: &[&Effect],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let top = TITLE_H as i32;
+    let centre = Pos::new(HPos::Center, VPos::Center);
+    let mid = x0 + w / 2;
+    let head_w = |s: &str| text_size(root, s, NOTE_SIZE + 1.0).0;
+    let mut lines = wrap(&o.label, w as u32 - 12, &head_w);
+    lines.truncate(2);
+    let units = format!("{}, {} level", o.unit_words(), o.level);
+    let first = top + if lines.len() == 1 { 30 } else { 16 };
+    for (i, line) in lines.iter().chain([&units]).enumerate() {
+        let dim = i == lines.len();
+        root.draw(&Text::new(
+            fit_text(line, w as u32 - 12, &head_w),
+            (mid, first + 22 * i as i32),
+            style(NOTE_SIZE + 1.0, if dim { &TEXT_DIM } else { &TEXT }).pos(centre),
+        ))?;
+    }
+    let biggest = effects.iter().filter_map(|e| e.mu_star).fold(0.0, f64::max);
+    let y_top = top + HEAD_H as i32;
+    let half = w / 2 - 14;
+    for (r, e) in effects.iter().enumerate() {
+        let y = y_top + r as i32 * ROW_H as i32;
+        root.draw(&PathElement::new(
+            vec![(mid, y + 6), (mid, y + 36)],
+            AXIS.stroke_width(1),
+        ))?;
+        let words = match e.mu_star {
+            None => "no value".to_string(),
+            Some(0.0) => "no effect".to_string(),
+            Some(v) => match e.sigma {
+                Some(sd) => format!("{}  (σ {})", o.amount(v), o.amount(sd)),
+                None => o.amount(v),
+            },
+        };
+        root.draw(&Text::new(
+            words,
+            (mid, y + 50),
+            style(NOTE_SIZE, &TEXT).pos(centre),
+        ))?;
+        let Some(size) = e.mu_star.filter(|v| *v > 0.0) else {
+            continue;
+        };
+        let len = (f64::from(half) * size / biggest).round().max(2.0) as i32;
+        let mu = e.mu.unwrap_or(0.0);
+        let colour = if mu.abs() < size / 2.0 {
+            MIXED
+        } else if mu > 0.0 {
+            super::theme::BLUE
+        } else {
+            ORANGE
+        };
+        let (a, b) = if mu >= 0.0 {
+            (mid, mid + len)
+        } else {
+            (mid - len, mid)
+        };
+        root.draw(&Rectangle::new([(a, y + 10), (b, y + 32)], colour.filled()))?;
+    }
+    Ok(())
+}
+
+/// `text` cut into lines of at most `max_w` pixels at word boundaries.
+fn wrap(text: &str, max_w: u32, width: &dyn Fn(&str) -> u32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(last) if width(&format!("{last} {word}")) <= max_w => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::experiment::sensitivity::*;
+
+    #[test]
+    fn a_tornado_of_three_keys_and_three_metrics() {
+        let outcome = |key: &str, label: &str, unit: &str, level: &str| Outcome {
+            key: key.into(),
+            label: label.into(),
+            unit: unit.into(),
+            level: level.into(),
+        };
+        let effect = |mu_star: f64, mu: f64| Effect {
+            mu_star: Some(mu_star),
+            mu: Some(mu),
+            sigma: Some(mu_star / 3.0),
+            effects: 10,
+        };
+        let key = |rank: u32, k: &str, ms: Vec<Effect>| KeyEffects {
+            rank,
+            factor: Factor {
+                key: k.into(),
+                lo: 4.0,
+                hi: 12.0,
+                whole: true,
+                range: "4..12".into(),
+            },
+            score: 1.0,
+            metrics: ms,
+            runs: 60,
+        };
+        let doc = SensitivityDoc {
+            surge_version: "0".into(),
+            model: "api".into(),
+            method: METHOD.into(),
+            reference: REFERENCE.into(),
+            seed: 1,
+            seeds: "common".into(),
+            levels: 4,
+            trajectories: 10,
+            reps: 3,
+            runs: 120,
+            overrides: vec![],
+            factors: vec![],
+            outcomes: vec![
+                outcome("outage.downtime_s", "downtime", "s", "attempt"),
+                outcome(
+                    "calls.success_rate",
+                    "share of calls that succeeded",
+                    "",
+                    "call",
+                ),
+                outcome(
+                    "latency_s.p95",
+                    "p95 latency of successful attempts",
+                    "s",
+                    "attempt",
+                ),
+            ],
+            ranking: vec![
+                key(
+                    1,
+                    "tier.web.instances",
+                    vec![effect(900.0, -900.0), effect(0.4, 0.4), effect(1.2, -1.1)],
+                ),
+                key(
+                    2,
+                    "tier.web.threads",
+                    vec![effect(300.0, -100.0), effect(0.1, 0.08), effect(0.3, -0.3)],
+                ),
+                key(
+                    3,
+                    "tier.web.cost_per_instance_hour",
+                    vec![effect(0.0, 0.0), effect(0.0, 0.0), effect(0.0, 0.0)],
+                ),
+            ],
+            points: vec![],
+            steps: vec![],
+        };
+        // A plain chart (bars and text): smaller than the plots `samples::draw_sample` expects.
+        let dir = tempfile::tempdir().unwrap();
+        let (png, svg) = (dir.path().join("t.png"), dir.path().join("t.svg"));
+        super::draw_tornado(&doc, &png, &svg).unwrap();
+        crate::output::chart::samples::keep_sample(&png, &svg, "tornado");
+        assert!(crate::output::chart::samples::size_of(&png) > 20_000);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        let svg = std::fs::read_to_string(&svg).unwrap();
+        assert!(svg.contains("tier.web.instances"));
+        assert!(svg.contains("s, attempt level"));
+        assert!(svg.contains("percentage points, call level"));
+        assert!(svg.contains("15 min"), "900 s of downtime in minutes");
+        assert!(svg.contains("no effect"));
+    }
+}
