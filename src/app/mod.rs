@@ -14,6 +14,7 @@ pub(crate) mod compare;
 pub(crate) mod crashpoint;
 pub(crate) mod fit;
 pub(crate) mod interrupt;
+pub(crate) mod optimize;
 pub(crate) mod plot;
 pub(crate) mod progress;
 pub(crate) mod report;

@@ -11,6 +11,7 @@ pub mod fit;
 pub(crate) mod fit_logs;
 pub(crate) mod levels;
 pub mod merge;
+pub mod optimize;
 pub mod plot;
 pub mod report;
 pub mod run;

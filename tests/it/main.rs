@@ -33,6 +33,7 @@ mod journal_common;
 mod layers;
 mod levels;
 mod levels_compare;
+mod optimize;
 mod plot;
 mod policies;
 mod pools;
