@@ -65,7 +65,16 @@ pub(crate) fn optimize(s: &OptimizeSettings) -> Result<OptimizeOutcome> {
     }
     let source = ModelSource::new(s.source.file.as_deref(), &sets);
     let base = source.load()?;
-    crate::experiment::guard::check_run_size(&base, s.runs.allow_huge)?;
+    s.criterion.check(&base)?;
+    // The grid's two corners (every key at its first value, every key at its last), checked
+    // before any file is written: an unknown key or a bad value is refused there.
+    for corner in [
+        varies.iter().map(|v| v.values[0].clone()).collect::<Vec<_>>(),
+        varies.iter().map(|v| v.values[v.values.len() - 1].clone()).collect(),
+    ] {
+        let m = crate::experiment::vary::load_point(source.file.as_deref(), &source.sets, &varies, &corner)?;
+        crate::experiment::guard::check_run_size(&m, s.runs.allow_huge)?;
+    }
     let dir = out_dir(&s.runs.out, &base, "optimize");
     let _lock = crate::store::lock::lock(&dir)?;
     let journal = dir.join("optimize.partial.csv");

@@ -23,7 +23,7 @@ fn model(dir: &Path) -> std::path::PathBuf {
 
 const GRID: [&str; 4] = [
     "--vary",
-    "tier.app.instances=1..4",
+    "tier.app.instances=1..4:1",
     "--vary",
     "tier.app.threads=2..20:2",
 ];
@@ -101,7 +101,7 @@ fn the_answer_is_the_brute_force_sweeps_with_fewer_runs_than_the_grid() {
         "brute force: {brute:?}"
     );
     // Its cheaper neighbours fail in the brute force too.
-    for &q in o["neighbours"].as_array().unwrap() {
+    for q in o["neighbours"].as_array().unwrap() {
         let v = &o["configs"][q.as_u64().unwrap() as usize]["values"];
         let k = (v[0].as_str().unwrap().parse().unwrap(), v[1].as_str().unwrap().parse().unwrap());
         let (n, f) = fails[&k];
@@ -115,8 +115,8 @@ fn the_answer_is_the_brute_force_sweeps_with_fewer_runs_than_the_grid() {
     }
     // Pruning: 40 configurations, a handful run; fewer runs than one per configuration.
     assert_eq!(o["configs"].as_array().unwrap().len(), 40);
-    assert_eq!(o["configs_run"], 10, "{}", o["configs_run"]);
-    assert_eq!(o["runs"], 27, "{}", o["runs"]);
+    assert_eq!(o["configs_run"], 8, "{}", o["configs_run"]);
+    assert_eq!(o["runs"], 17, "{}", o["runs"]);
     assert_eq!(o["runs_simulated"], o["runs"]);
     assert_eq!(o["contradictions"], serde_json::json!([]));
     let csv = std::fs::read_to_string(dir.path().join("opt/optimize.csv")).unwrap();
@@ -165,9 +165,7 @@ fn a_killed_optimization_resumes_with_the_same_answer() {
     child.wait().unwrap();
     let kept = rows();
     assert!(kept >= 4, "the journal holds {kept} runs");
-    if cut.join("optimize.json").exists() {
-        return; // it finished before the kill: nothing to resume
-    }
+    assert!(!cut.join("optimize.json").exists(), "it finished before the kill");
     let again = optimize(dir.path(), &cut, &["--jobs", "1", "--resume"]);
     assert_eq!(answer(&again), answer(&whole));
     assert_eq!(again["runs_from_journal"], kept as u64);
@@ -218,7 +216,7 @@ fn bad_input_exits_2_with_a_clear_message() {
     };
     let keep = ["--keep", "slo"];
     let cases: [(&[&str], &str); 6] = [
-        (&["--vary", "tier.app.instances=4..1"], "must go up"),
+        (&["--vary", "tier.app.instances=4..1"], "ends (1) before it starts (4)"),
         (&["--vary", "tier.app.nonsense=1..3"], "nonsense"),
         (&["--vary", "tier.app.instances=4,2"], "numbers in increasing order"),
         (&["--vary", "tier.db.instances=1..3"], "no tier named `db`"),
