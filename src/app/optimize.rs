@@ -69,10 +69,21 @@ pub(crate) fn optimize(s: &OptimizeSettings) -> Result<OptimizeOutcome> {
     // The grid's two corners (every key at its first value, every key at its last), checked
     // before any file is written: an unknown key or a bad value is refused there.
     for corner in [
-        varies.iter().map(|v| v.values[0].clone()).collect::<Vec<_>>(),
-        varies.iter().map(|v| v.values[v.values.len() - 1].clone()).collect(),
+        varies
+            .iter()
+            .map(|v| v.values[0].clone())
+            .collect::<Vec<_>>(),
+        varies
+            .iter()
+            .map(|v| v.values[v.values.len() - 1].clone())
+            .collect(),
     ] {
-        let m = crate::experiment::vary::load_point(source.file.as_deref(), &source.sets, &varies, &corner)?;
+        let m = crate::experiment::vary::load_point(
+            source.file.as_deref(),
+            &source.sets,
+            &varies,
+            &corner,
+        )?;
         crate::experiment::guard::check_run_size(&m, s.runs.allow_huge)?;
     }
     let dir = out_dir(&s.runs.out, &base, "optimize");
@@ -119,7 +130,11 @@ pub(crate) fn optimize(s: &OptimizeSettings) -> Result<OptimizeOutcome> {
     };
     crate::store::atomic::write_json(&dir.join("optimize.json"), &serde_json::to_value(doc)?)?;
     write_csv(&dir.join("optimize.csv"), &opt)?;
-    let title = format!("{} — cheapest configuration that keeps {}", base.scenario.name, keep_words(s.criterion));
+    let title = format!(
+        "{} — cheapest configuration that keeps {}",
+        base.scenario.name,
+        keep_words(s.criterion)
+    );
     crate::output::optimize::draw(&title, &opt, keep_words(s.criterion), &dir)?;
     Ok(OptimizeOutcome {
         dir,
@@ -200,7 +215,10 @@ fn write_csv(path: &Path, o: &Optimization) -> Result<()> {
         row.push(c.status.name().to_string());
         row.push(c.runs.len().to_string());
         row.push(c.failures.to_string());
-        row.push(c.share_holding.map_or(String::new(), crate::fmt::format_number));
+        row.push(
+            c.share_holding
+                .map_or(String::new(), crate::fmt::format_number),
+        );
         row.push(c.told.map_or(String::new(), |t| t.to_string()));
         row.push(o.pareto.contains(&c.point).to_string());
         row.push((o.optimum == Some(c.point)).to_string());

@@ -80,7 +80,10 @@ fn evidence(o: &Optimization, c: &Config) -> String {
             if c.told == Some(true) {
                 format!("told from 50% at {}% confidence", o.confidence * 100.0)
             } else {
-                format!("NOT told from 50% (the majority of {n} runs; --max-reps {})", o.max_reps)
+                format!(
+                    "NOT told from 50% (the majority of {n} runs; --max-reps {})",
+                    o.max_reps
+                )
             }
         ),
     }
@@ -90,7 +93,9 @@ fn evidence(o: &Optimization, c: &Config) -> String {
 pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
     let o = &out.opt;
     let keep = keep_words(s.criterion);
-    let surge = s.surge.map_or(String::new(), |x| format!(" under a surge of x{}", format_number(x)));
+    let surge = s.surge.map_or(String::new(), |x| {
+        format!(" under a surge of x{}", format_number(x))
+    });
     match o.optimum {
         Some(p) => {
             let c = &o.configs[p];
@@ -114,7 +119,11 @@ pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
         }
         None => outln!(
             "no configuration of the grid keeps {keep}{surge}{}: widen the ranges",
-            if o.budget_reached { " among those run before --budget" } else { "" }
+            if o.budget_reached {
+                " among those run before --budget"
+            } else {
+                ""
+            }
         ),
     }
     let grid = o.configs.len();

@@ -129,11 +129,20 @@ mod tests {
 
     #[test]
     fn a_price_on_a_key_the_model_does_not_write_is_refused() {
-        let e = model("", "[cost]\n\"tier.db.queue\" = 0.1\n").unwrap_err().to_string();
-        assert!(e.contains("`tier.db.queue` is not written in the model"), "{e}");
-        let e = model("", "[cost]\n\"tier.cache.threads\" = 0.1\n").unwrap_err().to_string();
+        let e = model("", "[cost]\n\"tier.db.queue\" = 0.1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`tier.db.queue` is not written in the model"),
+            "{e}"
+        );
+        let e = model("", "[cost]\n\"tier.cache.threads\" = 0.1\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no tier named `cache`"), "{e}");
-        let e = model("", "[cost]\n\"tier.db.threads\" = -1\n").unwrap_err().to_string();
+        let e = model("", "[cost]\n\"tier.db.threads\" = -1\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("at least 0"), "{e}");
     }
 }

@@ -103,7 +103,10 @@ fn the_answer_is_the_brute_force_sweeps_with_fewer_runs_than_the_grid() {
     // Its cheaper neighbours fail in the brute force too.
     for q in o["neighbours"].as_array().unwrap() {
         let v = &o["configs"][q.as_u64().unwrap() as usize]["values"];
-        let k = (v[0].as_str().unwrap().parse().unwrap(), v[1].as_str().unwrap().parse().unwrap());
+        let k = (
+            v[0].as_str().unwrap().parse().unwrap(),
+            v[1].as_str().unwrap().parse().unwrap(),
+        );
         let (n, f) = fails[&k];
         assert!(2 * f >= n, "{k:?}: {f} of {n} failed");
     }
@@ -126,7 +129,13 @@ fn the_answer_is_the_brute_force_sweeps_with_fewer_runs_than_the_grid() {
 
 /// The parts of the answer that do not depend on the wall clock or the journal.
 fn answer(o: &Value) -> Value {
-    serde_json::json!([o["optimum"], o["neighbours"], o["configs"], o["pareto"], o["runs"]])
+    serde_json::json!([
+        o["optimum"],
+        o["neighbours"],
+        o["configs"],
+        o["pareto"],
+        o["runs"]
+    ])
 }
 
 #[test]
@@ -146,7 +155,15 @@ fn a_killed_optimization_resumes_with_the_same_answer() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_surge"))
         .arg("optimize")
         .arg(model(dir.path()))
-        .args(["--surge", "3", "--keep", "no-outage", "--quiet", "--jobs", "1"])
+        .args([
+            "--surge",
+            "3",
+            "--keep",
+            "no-outage",
+            "--quiet",
+            "--jobs",
+            "1",
+        ])
         .args(GRID)
         .arg("--out")
         .arg(&cut)
@@ -165,7 +182,10 @@ fn a_killed_optimization_resumes_with_the_same_answer() {
     child.wait().unwrap();
     let kept = rows();
     assert!(kept >= 4, "the journal holds {kept} runs");
-    assert!(!cut.join("optimize.json").exists(), "it finished before the kill");
+    assert!(
+        !cut.join("optimize.json").exists(),
+        "it finished before the kill"
+    );
     let again = optimize(dir.path(), &cut, &["--jobs", "1", "--resume"]);
     assert_eq!(answer(&again), answer(&whole));
     assert_eq!(again["runs_from_journal"], kept as u64);
@@ -184,7 +204,12 @@ fn a_queue_that_lets_memory_fill_contradicts_monotonicity_and_is_reported() {
         .arg("optimize")
         .arg(model(dir.path()))
         .args(["--surge", "3", "--keep", "no-outage", "--jobs", "2"])
-        .args(["--vary", "tier.app.queue=10,100,300", "--vary", "tier.app.threads=6..12:2"])
+        .args([
+            "--vary",
+            "tier.app.queue=10,100,300",
+            "--vary",
+            "tier.app.threads=6..12:2",
+        ])
         .arg("--out")
         .arg(dir.path().join("q"))
         .output()
@@ -216,12 +241,29 @@ fn bad_input_exits_2_with_a_clear_message() {
     };
     let keep = ["--keep", "slo"];
     let cases: [(&[&str], &str); 6] = [
-        (&["--vary", "tier.app.instances=4..1"], "ends (1) before it starts (4)"),
+        (
+            &["--vary", "tier.app.instances=4..1"],
+            "ends (1) before it starts (4)",
+        ),
         (&["--vary", "tier.app.nonsense=1..3"], "nonsense"),
-        (&["--vary", "tier.app.instances=4,2"], "numbers in increasing order"),
+        (
+            &["--vary", "tier.app.instances=4,2"],
+            "numbers in increasing order",
+        ),
         (&["--vary", "tier.db.instances=1..3"], "no tier named `db`"),
-        (&["--vary", "tier.app.threads=2..4", "--vary", "tier.app.threads=5..6"], "given twice"),
-        (&["--vary", "tier.app.threads=2..4", "--surge", "0"], "--surge must be"),
+        (
+            &[
+                "--vary",
+                "tier.app.threads=2..4",
+                "--vary",
+                "tier.app.threads=5..6",
+            ],
+            "given twice",
+        ),
+        (
+            &["--vary", "tier.app.threads=2..4", "--surge", "0"],
+            "--surge must be",
+        ),
     ];
     for (args, want) in cases {
         let mut all = keep.to_vec();
@@ -233,14 +275,27 @@ fn bad_input_exits_2_with_a_clear_message() {
     }
     let (code, err) = run(&["--keep", "cheap", "--vary", "tier.app.threads=2..4"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("invalid value 'cheap'") && err.contains("no-outage"), "{err}");
+    assert!(
+        err.contains("invalid value 'cheap'") && err.contains("no-outage"),
+        "{err}"
+    );
     // A model that prices nothing.
     let free = write_file(dir.path(), "free.toml", MEMORY_CRASH);
     let o = surge()
-        .args(["optimize", free.to_str().unwrap(), "--keep", "slo", "--vary"])
+        .args([
+            "optimize",
+            free.to_str().unwrap(),
+            "--keep",
+            "slo",
+            "--vary",
+        ])
         .arg("tier.app.threads=2..4")
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("the model prices nothing"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the model prices nothing"),
+        "{}",
+        stderr(&o)
+    );
 }

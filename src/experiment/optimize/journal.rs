@@ -78,11 +78,18 @@ fn parse(
     };
     let p: usize = p.parse().map_err(|_| format!("`{p}` is not a point"))?;
     if values_of(p).as_deref() != Some(values.as_str()) {
-        return Err(format!("point {p} does not have the values `{values}` here"));
+        return Err(format!(
+            "point {p} does not have the values `{values}` here"
+        ));
     }
-    let rep: u32 = rep.parse().map_err(|_| format!("`{rep}` is not a replication"))?;
+    let rep: u32 = rep
+        .parse()
+        .map_err(|_| format!("`{rep}` is not a replication"))?;
     if seed.parse::<u64>().ok() != Some(seed_of(rep)) {
-        return Err(format!("replication {rep} has the seed {}, not `{seed}`", seed_of(rep)));
+        return Err(format!(
+            "replication {rep} has the seed {}, not `{seed}`",
+            seed_of(rep)
+        ));
     }
     let failed = match failed.as_str() {
         "0" => false,

@@ -62,23 +62,15 @@ impl Lattice {
 
 /// What is known or implied of every point: its own runs' majority, else (on the monotone keys)
 /// a holding point it dominates or a failing point that dominates it.
-pub(crate) fn statuses(
-    lat: &Lattice,
-    own: &[Option<bool>],
-    monotone: &[bool],
-) -> Vec<Status> {
+pub(crate) fn statuses(lat: &Lattice, own: &[Option<bool>], monotone: &[bool]) -> Vec<Status> {
     let holding: Vec<usize> = (0..own.len()).filter(|&p| own[p] == Some(true)).collect();
     let failing: Vec<usize> = (0..own.len()).filter(|&p| own[p] == Some(false)).collect();
     (0..own.len())
         .map(|p| match own[p] {
             Some(true) => Status::Holds,
             Some(false) => Status::Fails,
-            None if holding.iter().any(|&h| lat.dominates(p, h, monotone)) => {
-                Status::ImpliedHolds
-            }
-            None if failing.iter().any(|&f| lat.dominates(f, p, monotone)) => {
-                Status::ImpliedFails
-            }
+            None if holding.iter().any(|&h| lat.dominates(p, h, monotone)) => Status::ImpliedHolds,
+            None if failing.iter().any(|&f| lat.dominates(f, p, monotone)) => Status::ImpliedFails,
             None => Status::NotNeeded,
         })
         .collect()
@@ -177,6 +169,9 @@ mod tests {
         assert_eq!(picks(&lat, &st, &cost, Some(2), Some(1)), [1]);
         assert_eq!(picks(&lat, &st, &cost, Some(2), None), [1]);
         assert_eq!(picks(&lat, &st, &cost, None, Some(1)), [1, 6]);
-        assert_eq!(pareto(&[(0, 1.0, 0.0), (1, 2.0, 1.0), (2, 3.0, 1.0), (3, 2.5, 0.5)]), [0, 1]);
+        assert_eq!(
+            pareto(&[(0, 1.0, 0.0), (1, 2.0, 1.0), (2, 3.0, 1.0), (3, 2.5, 0.5)]),
+            [0, 1]
+        );
     }
 }

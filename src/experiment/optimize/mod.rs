@@ -36,8 +36,13 @@ use crate::model::cost::Line;
 pub(crate) use search::optimize;
 
 /// The last part of a key path that the search assumes monotone: more of it never hurts.
-pub(crate) const MONOTONE_KEYS: [&str; 5] =
-    ["instances", "threads", "queue", "min_instances", "max_instances"];
+pub(crate) const MONOTONE_KEYS: [&str; 5] = [
+    "instances",
+    "threads",
+    "queue",
+    "min_instances",
+    "max_instances",
+];
 
 /// Most configurations one optimization may have (the grid's points).
 pub(crate) const MAX_CONFIGS: usize = 10_000;

@@ -92,7 +92,11 @@ impl Setup<'_> {
 /// Find the cheapest configuration of `pb` that holds (see `super`).
 pub(crate) fn optimize(pb: &Problem) -> Result<Optimization> {
     let s = setup(pb)?;
-    let assumed: Vec<bool> = pb.varies.iter().map(|v| super::assumed_monotone(&v.key)).collect();
+    let assumed: Vec<bool> = pb
+        .varies
+        .iter()
+        .map(|v| super::assumed_monotone(&v.key))
+        .collect();
     let mut monotone = assumed.clone();
     let marker = format!(
         "surge optimize journal: surge_version={} model_hash={} criterion={} max_reps={}",
@@ -165,7 +169,10 @@ fn setup<'a>(pb: &'a Problem<'a>) -> Result<Setup<'a>> {
         )));
     }
     let (points, models) = load_points(pb.path, pb.sets, pb.varies)?;
-    let cost: Vec<f64> = models.iter().map(|m| cost::total(&cost::lines(m))).collect();
+    let cost: Vec<f64> = models
+        .iter()
+        .map(|m| cost::total(&cost::lines(m)))
+        .collect();
     if models.iter().all(|m| cost::lines(m).is_empty()) {
         bail!(BadInput(
             "the model prices nothing, so every configuration costs 0: set \
@@ -247,14 +254,15 @@ fn run_batch(
 /// Check monotonicity on every pair of configurations run on a common seed: where the one with
 /// at least as much of each key failed and the other held, report it (once per pair) and stop
 /// pruning on each key they differ in.
-fn check_monotone(
-    s: &Setup,
-    known: &Known,
-    monotone: &mut [bool],
-    found: &mut Vec<Contradiction>,
-) {
-    let assumed: Vec<bool> = s.pb.varies.iter().map(|v| super::assumed_monotone(&v.key)).collect();
-    let run: Vec<usize> = (0..s.lat.len()).filter(|&p| known.contains_key(&(p, 0))).collect();
+fn check_monotone(s: &Setup, known: &Known, monotone: &mut [bool], found: &mut Vec<Contradiction>) {
+    let assumed: Vec<bool> =
+        s.pb.varies
+            .iter()
+            .map(|v| super::assumed_monotone(&v.key))
+            .collect();
+    let run: Vec<usize> = (0..s.lat.len())
+        .filter(|&p| known.contains_key(&(p, 0)))
+        .collect();
     for &hi in &run {
         for &lo in &run {
             if hi == lo || !s.lat.dominates(hi, lo, &assumed) {

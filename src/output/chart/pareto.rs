@@ -100,7 +100,13 @@ impl Figure for ParetoChart<'_> {
         chart.draw_series(LineSeries::new(steps, BLUE.stroke_width(3)))?;
         for p in self.points {
             let color = if p.holds { GREEN } else { CRASH };
-            draw_marker(&mut chart, (p.cost, p.share), marker_radius(p.runs), color, false)?;
+            draw_marker(
+                &mut chart,
+                (p.cost, p.share),
+                marker_radius(p.runs),
+                color,
+                false,
+            )?;
         }
         if let Some((i, name)) = &self.optimum {
             let p = &self.points[*i];
