@@ -122,7 +122,7 @@ pub(crate) fn optimize(s: &OptimizeSettings) -> Result<OptimizeOutcome> {
         resume: s.resume,
         deadline: s.budget.map(|b| started + Duration::from_secs_f64(b)),
         stop: Some(crate::app::interrupt::stop_flag()),
-        on_run: (!s.quiet).then_some(&show as &(dyn Fn(&[String], u32, bool) + Sync)),
+        on_run: (!s.quiet).then_some(&show as &optimize::OnRun),
     })?;
     let doc = crate::store::json::Documented {
         doc: &opt,

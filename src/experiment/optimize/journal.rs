@@ -11,6 +11,9 @@ use std::path::Path;
 use crate::error::BadInput;
 use crate::store::journal::{self, Journal};
 
+/// Runs read back: (point, replication) -> failed.
+pub(super) type Known = BTreeMap<(usize, u32), bool>;
+
 /// The columns of the journal.
 pub(super) const HEADER: [&str; 5] = ["point", "values", "rep", "seed", "failed"];
 
@@ -28,7 +31,7 @@ pub(super) fn open(
     resume: bool,
     values_of: &dyn Fn(usize) -> Option<String>,
     seed_of: &dyn Fn(u32) -> u64,
-) -> Result<(Journal, BTreeMap<(usize, u32), bool>)> {
+) -> Result<(Journal, Known)> {
     let mut kept = journal::Contents {
         marker: marker.to_string(),
         header: None,

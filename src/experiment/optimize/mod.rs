@@ -11,7 +11,7 @@
 //! much of each holds where a lesser one held, and fails where a greater one failed: those are
 //! implied, not run. The assumption is checked on every pair of configurations run on the same
 //! seeds; a contradiction is reported and the key loses its pruning. With one replication per
-//! configuration the search bisects, along the last monotone key, every line of the grid that
+//! configuration the search bisects, along the monotone key with the most values, every line that
 //! could still hold something cheaper than the best so far; then the best and its cheaper
 //! neighbours (one value down on each key) are replicated until each is told from a 50% failure
 //! probability at the confidence (the crash-point search's `ErrorSplit`), or `max_reps`; if a
@@ -52,6 +52,10 @@ pub(crate) fn assumed_monotone(key: &str) -> bool {
     MONOTONE_KEYS.contains(&key.rsplit('.').next().unwrap_or(""))
 }
 
+/// What sees each run as it ends: the configuration's values, the replication, whether it
+/// failed.
+pub(crate) type OnRun<'a> = dyn Fn(&[String], u32, bool) + Sync + 'a;
+
 /// The question.
 pub(crate) struct Problem<'a> {
     pub(crate) path: Option<&'a Path>,
@@ -72,7 +76,7 @@ pub(crate) struct Problem<'a> {
     pub(crate) deadline: Option<Instant>,
     pub(crate) stop: Option<&'a Stop>,
     /// Sees each run as it ends: the configuration's values, the replication, whether it failed.
-    pub(crate) on_run: Option<&'a (dyn Fn(&[String], u32, bool) + Sync)>,
+    pub(crate) on_run: Option<&'a OnRun<'a>>,
 }
 
 /// What the search knows of a configuration.

@@ -6,7 +6,6 @@
 //! Not here: the lattice geometry (`super::lattice`), the journal's rows (`super::journal`).
 
 use anyhow::{Result, bail};
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::lattice::{self, Lattice};
@@ -17,8 +16,7 @@ use crate::experiment::search::{ErrorSplit, binomial_tail_half, failed};
 use crate::experiment::sweep::{Interrupted, Seeds, fingerprint, load_points};
 use crate::model::{self, Model, cost};
 
-/// Runs so far: (point, replication) -> failed.
-type Known = BTreeMap<(usize, u32), bool>;
+use super::journal::Known;
 
 /// What the search sets up once: the grid's models, costs and seeds.
 struct Setup<'a> {
@@ -206,7 +204,10 @@ fn next_batch(s: &Setup, known: &Known, monotone: &[bool]) -> Vec<(usize, u32)> 
     let own: Vec<Option<bool>> = (0..s.lat.len()).map(|p| s.holds(known, p)).collect();
     let status = lattice::statuses(&s.lat, &own, monotone);
     let best = s.best(known);
-    let line = (0..monotone.len()).rev().find(|&i| monotone[i]);
+    // Bisect along the monotone key with the most values (ties: the later one): the fewest lines.
+    let line = (0..monotone.len())
+        .filter(|&i| monotone[i])
+        .max_by_key(|&i| (s.lat.sizes[i], i));
     let cost = |p: usize| s.cost[p];
     let picks = lattice::picks(&s.lat, &status, &cost, best, line);
     if !picks.is_empty() {
@@ -231,6 +232,13 @@ fn run_batch(
     let runner = Runner::new(s.pb.jobs, stop);
     let header = super::journal::HEADER.map(String::from);
     let done = runner.each(ask, &|&(p, rep)| {
+        // Past the budget no run starts: those of the batch not started are not done.
+        if s.pb
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Ok(None);
+        }
         let seed = s.seed_of(rep);
         let y = failed(&s.models[p], seed, s.pb.criterion);
         if let Some(j) = journal {
@@ -246,9 +254,9 @@ fn run_batch(
         if let Some(show) = s.pb.on_run {
             show(&s.points[p], rep, y);
         }
-        Ok(((p, rep), y))
+        Ok(Some(((p, rep), y)))
     })?;
-    Ok(done.into_iter().flatten().collect())
+    Ok(done.into_iter().flatten().flatten().collect())
 }
 
 /// Check monotonicity on every pair of configurations run on a common seed: where the one with
