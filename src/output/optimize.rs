@@ -27,7 +27,12 @@ pub(crate) fn draw(title: &str, o: &Optimization, keep: &str, dir: &Path) -> Res
         let name: Vec<String> = (o.keys.iter().zip(&o.configs[p].values))
             .map(|(k, v)| format!("{}={v}", k.key))
             .collect();
-        index(p).map(|i| (i, name.join(", ")))
+        let what = if o.budget_reached {
+            "best found before --budget"
+        } else {
+            "cheapest that holds"
+        };
+        index(p).map(|i| (i, format!("{what}: {}", name.join(", "))))
     });
     let spec = chart::ParetoChart {
         title,

@@ -36,7 +36,7 @@ pub(crate) struct ParetoChart<'a> {
     pub(crate) points: &'a [ParetoPoint],
     /// Indices in `points` of the front, cheapest first.
     pub(crate) front: &'a [usize],
-    /// Index in `points` of the optimum, and its name (the varied keys' values).
+    /// Index in `points` of the optimum, and its label (what it is and the varied keys' values).
     pub(crate) optimum: Option<(usize, String)>,
     /// What a run must keep ("the SLO", "no outage").
     pub(crate) keep: &'a str,
@@ -118,7 +118,7 @@ impl Figure for ParetoChart<'_> {
             let anchor = if right { HPos::Left } else { HPos::Right };
             let dx = if right { r + 6 } else { -r - 6 };
             plot_area.draw(&Text::new(
-                format!("cheapest that holds: {name}"),
+                name.clone(),
                 (px - base.0 + dx, py - base.1 + 28),
                 style(LEGEND_SIZE, &TEXT).pos(Pos::new(anchor, VPos::Center)),
             ))?;
