@@ -99,7 +99,9 @@ pub struct CompareArgs {
     /// Model file (TOML); its [[variant]] tables are compared unless --variant is given.
     pub model: PathBuf,
     /// A variant instead of the model's own: NAME:KEY=VALUE,KEY=VALUE with keys as --set takes
-    /// them, e.g. --variant "11 servers:tier.web.instances=11". Repeat for several.
+    /// them, e.g. --variant "11 servers:tier.web.instances=11"; `unset KEY` removes a table as
+    /// --unset does, e.g. --variant "no autoscaler:unset tier.web.autoscale". Repeat for
+    /// several.
     #[arg(long = "variant", value_name = "NAME:K=V,...")]
     pub variants: Vec<String>,
     /// Replications of each variant, on the same seeds for every variant (as `surge run --reps

@@ -20,6 +20,12 @@ pub fn check(args: &CheckArgs) -> Result<()> {
     };
     let outcome = crate::app::check::check(&settings)?;
     super::run::say(&describe(&outcome))?;
+    if !outcome.variants.is_empty() {
+        super::run::say(&format!(
+            "variants: {} (each loads and checks; `surge compare` runs them)\n",
+            outcome.variants.join(", ")
+        ))?;
+    }
     for w in &outcome.warnings {
         super::run::say(&format!("warning: {w}\n"))?;
     }
@@ -140,28 +146,28 @@ fn offered_lines(o: &CheckOutcome) -> String {
     s
 }
 
-/// The edge rate limits, and the share of the first attempts the site's bucket must refuse at
-/// the surge peak (a fluid bound: `1 - rate / offered`; retries of the 429s add to it).
+/// The edge rate limits, and the share of the first attempts each must refuse at the surge
+/// peak (a fluid bound: `1 - rate / offered`; retries of the 429s add to it).
 fn rate_limit_lines(o: &CheckOutcome) -> String {
-    let model = &o.model;
     let mut s = String::new();
-    if let Some(l) = model.rate_limit {
-        let peak = o.offered.peak;
-        let refused = (1.0 - l.rate / peak.max(1e-12)).max(0.0);
+    for l in &o.rate_limits {
+        let whose = match &l.source {
+            None => "edge rate limit (every source)".to_string(),
+            Some(name) => format!("edge rate limit of source {name}"),
+        };
         s.push_str(&format!(
-            "edge rate limit (every source): {}/s, burst {}; at the surge peak ({peak:.1}/s offered) it refuses at least {:.1}% of the first attempts with 429 (1 - rate / offered; retries add more)\n",
+            "{whose}: {}/s, burst {}; at the surge peak ({:.1}/s offered to it) it refuses at least {:.1}% of the first attempts with 429 (1 - rate / offered; retries add more)\n",
             l.rate,
             l.burst,
-            100.0 * refused
+            l.offered_peak,
+            100.0 * l.refused_at_peak
         ));
     }
-    for src in &model.sources {
-        if let Some(l) = src.rate_limit {
-            s.push_str(&format!(
-                "edge rate limit of source {}: {}/s, burst {}\n",
-                src.name, l.rate, l.burst
-            ));
-        }
+    if !o.rate_limits.is_empty() {
+        s.push_str(&format!(
+            "the tier loads below count what the limits let through: {:.1}/s at the surge peak\n",
+            o.offered.admitted_peak
+        ));
     }
     s
 }

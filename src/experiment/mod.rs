@@ -400,6 +400,7 @@ pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
     col!(failed);
     col!(short_circuited);
     col!(throttled);
+    col!(rate_limited);
     col!(p50_s);
     col!(p95_s);
     col!(p99_s);

@@ -45,6 +45,9 @@ pub struct Counts {
     pub failed: u64,
     pub short_circuited: u64,
     pub throttled: u64,
+    /// Of `rejected`, the 429s of the edge rate limits (per bucket; the summary's total is the
+    /// world's). Not an outcome of its own: `ended` counts them as rejected.
+    pub rate_limited: u64,
     /// Calls that ended without success: the client gave up on a request and its retries, or
     /// on a page and its refreshes (every attempt failed), or a user the waiting room turned
     /// away (or who left it) never got the page it came for. A call that succeeded is an
@@ -286,6 +289,13 @@ impl Collector {
         }
     }
 
+    /// An attempt is refused at the edge by a rate limit now (its `Rejected` outcome is
+    /// recorded by `ended`): one counter of the bucket.
+    #[inline]
+    pub fn rate_limited(&mut self, _now: Time) {
+        self.now_bucket.rate_limited += 1;
+    }
+
     /// A call whose last attempt was offered at `offered_at` ends without success: its client
     /// gives up (no retry or refresh left, or none wanted). Two counters, no allocation.
     #[inline]
@@ -360,6 +370,7 @@ impl Collector {
         s.failed.push(c.failed as f64);
         s.short_circuited.push(c.short_circuited as f64);
         s.throttled.push(c.throttled as f64);
+        s.rate_limited.push(c.rate_limited as f64);
         s.calls_lost.push(c.calls_lost as f64);
         s.sessions_completed.push(c.sessions_completed as f64);
         s.sessions_lost.push(c.sessions_lost as f64);

@@ -51,8 +51,12 @@ pub struct TimeSeries {
     /// a throttle: `has_breaker`, `has_throttle`).
     pub short_circuited: Vec<f64>,
     pub throttled: Vec<f64>,
+    /// Of `rejected`, the 429s of the edge rate limits (counts per bucket; written only when
+    /// the model has a rate limit: `has_rate_limit`).
+    pub rate_limited: Vec<f64>,
     pub has_breaker: bool,
     pub has_throttle: bool,
+    pub has_rate_limit: bool,
     /// Calls that ended without success in the bucket (counts): a request whose retries all
     /// failed, a page whose refreshes all failed (the user left), or a user the waiting room
     /// turned away or who left it. A call that succeeded is an attempt that succeeded

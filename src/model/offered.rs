@@ -6,40 +6,65 @@
 //! Not here: exact queueing results (`analytic`), and what a simulation measures (`metrics`):
 //! these are the model's nominal figures, before any queueing.
 
-use super::{Model, SourceKind};
+use super::{Model, Source, SourceKind};
 
 /// Requests per second offered to the first tier at time `t`, at nominal speed. A trace is
 /// replayed as recorded (no profile, no surge): it offers its mean rate over the horizon at
 /// baseline and its busiest bucket's rate at peak, whatever `t`.
 pub(crate) fn request_rate(model: &Model, t: f64, peak: bool) -> f64 {
-    let factor = if peak { model.surge.factor(t) } else { 1.0 };
-    let (horizon, bucket) = (model.scenario.duration_s, model.scenario.bucket_s);
+    (model.sources.iter())
+        .map(|s| request_rate_of(model, s, t, peak))
+        .sum()
+}
+
+/// Requests per second the edge rate limits let through to the first tier at time `t`: each
+/// source's offer capped at its own bucket's rate, then the sum at the site's (a token bucket
+/// admits at most its rate over any long span; its burst only shifts when). Without a limit,
+/// the offer itself. The first attempts a bucket refuses come back as retries, which the
+/// bucket refuses too: they change what is offered, not what is admitted.
+pub(crate) fn admitted_rate(model: &Model, t: f64, peak: bool) -> f64 {
+    let per_source = through_source_limits(model, t, peak);
     model
-        .sources
-        .iter()
+        .rate_limit
+        .map_or(per_source, |l| per_source.min(l.rate))
+}
+
+/// Requests per second the sources' own buckets let through at time `t` (what the site's
+/// bucket, asked after them, is offered).
+pub(crate) fn through_source_limits(model: &Model, t: f64, peak: bool) -> f64 {
+    (model.sources.iter())
         .map(|s| {
-            let base = s.baseline * s.profile.at(t) * factor;
-            match s.kind {
-                SourceKind::Requests => base,
-                SourceKind::Trace => s.trace.as_ref().map_or(0.0, |tr| {
-                    if peak {
-                        tr.peak_rate(horizon, bucket)
-                    } else {
-                        tr.mean_rate(horizon)
-                    }
-                }),
-                SourceKind::Users => {
-                    let think = s.think.as_ref().map_or(0.0, |d| d.mean());
-                    base / (model.nominal_response_s() + think)
-                }
-            }
+            let r = request_rate_of(model, s, t, peak);
+            s.rate_limit.map_or(r, |l| r.min(l.rate))
         })
         .sum()
 }
 
+/// One source's requests per second at time `t` (see `request_rate`).
+pub(crate) fn request_rate_of(model: &Model, s: &Source, t: f64, peak: bool) -> f64 {
+    let factor = if peak { model.surge.factor(t) } else { 1.0 };
+    let (horizon, bucket) = (model.scenario.duration_s, model.scenario.bucket_s);
+    let base = s.baseline * s.profile.at(t) * factor;
+    match s.kind {
+        SourceKind::Requests => base,
+        SourceKind::Trace => s.trace.as_ref().map_or(0.0, |tr| {
+            if peak {
+                tr.peak_rate(horizon, bucket)
+            } else {
+                tr.mean_rate(horizon)
+            }
+        }),
+        SourceKind::Users => {
+            let think = s.think.as_ref().map_or(0.0, |d| d.mean());
+            base / (model.nominal_response_s() + think)
+        }
+    }
+}
+
 /// One tier's offered load as `check` prints it: the Erlangs it is offered at baseline and at
-/// the surge peak (each tier sees the share of requests that visit it; a thread is held through
-/// its own service and every later tier's), against its threads.
+/// the surge peak (each tier sees the share of requests that visit it, of those the edge rate
+/// limits let through; a thread is held through its own service and every later tier's),
+/// against its threads.
 pub(crate) struct TierLoad {
     pub(crate) hold_s: f64,
     pub(crate) threads: f64,
@@ -61,8 +86,8 @@ pub(crate) fn tier_loads(model: &Model) -> Vec<TierLoad> {
         top.min(model.scenario.duration_s)
     };
     let (base, peak) = (
-        request_rate(model, peak_t, false),
-        request_rate(model, peak_t, true),
+        admitted_rate(model, peak_t, false),
+        admitted_rate(model, peak_t, true),
     );
     (model.tiers.iter().enumerate())
         .map(|(i, t)| {

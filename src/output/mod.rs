@@ -98,6 +98,9 @@ fn timeseries_header(s: &TimeSeries) -> Vec<String> {
     if s.has_throttle {
         header.push("throttled".into());
     }
+    if s.has_rate_limit {
+        header.push("rate_limited".into());
+    }
     // Columns of the policies a tier has, only where it has them.
     for t in &s.tiers {
         if !t.concurrency_limit.is_empty() {
@@ -168,6 +171,9 @@ fn timeseries_row(s: &TimeSeries, i: usize) -> Vec<String> {
     }
     if s.has_throttle {
         row.push(cell(s.throttled[i]));
+    }
+    if s.has_rate_limit {
+        row.push(cell(s.rate_limited[i]));
     }
     for t in &s.tiers {
         for col in [&t.concurrency_limit, &t.ejected] {

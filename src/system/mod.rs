@@ -188,6 +188,8 @@ impl<'m> World<'m> {
         let any = |f: fn(&crate::model::Client) -> bool| model.sources.iter().any(|s| f(&s.client));
         metrics.series.has_breaker = any(|c| c.breaker.is_some());
         metrics.series.has_throttle = any(|c| c.throttle.is_some());
+        metrics.series.has_rate_limit =
+            model.rate_limit.is_some() || model.sources.iter().any(|s| s.rate_limit.is_some());
         metrics.series.has_users = (model.sources.iter()).any(|s| s.kind == SourceKind::Users);
         let group = bulk::Group::new(model, &sources);
         World {

@@ -97,6 +97,7 @@ impl World<'_> {
         if self.edge.admit(now, source) {
             return true;
         }
+        self.metrics.rate_limited(now);
         if self.metrics.counts(now) {
             self.edge.rate_limited += 1;
         }

@@ -206,3 +206,42 @@ fn bad_variant_keys_exit_2_naming_the_variant() {
     }
     assert!(!out.join("compare.json").exists());
 }
+
+#[test]
+fn check_loads_every_variant_and_refuses_a_bad_key_in_one() {
+    // A misspelt key in a [[variant]] used to pass `surge check` and `surge run`, and fail only
+    // at `surge compare`.
+    let dir = tempfile::tempdir().unwrap();
+    let model = "[scenario]\nduration = \"10m\"\n[[source]]\nname = \"api\"\nkind = \"requests\"\n\
+                 rate = 5\n[[tier]]\nname = \"web\"\ninstances = 1\nthreads = 4\n\
+                 service = { dist = \"exponential\", mean = \"100ms\" }\n\
+                 [[variant]]\nname = \"two\"\nset = { \"tier.web.instances\" = 2 }\n\
+                 [[variant]]\nname = \"typo\"\nset = { \"tier.web.instancs\" = 3 }\n";
+    let file = crate::common::write_file(dir.path(), "model.toml", model);
+    let o = crate::common::surge()
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    crate::common::assert_bad_input(
+        &o,
+        &[
+            "variant \"typo\"",
+            "unknown key `instancs`",
+            "did you mean `instances`",
+        ],
+    );
+    let good = model.replace("instancs", "instances");
+    let file = crate::common::write_file(dir.path(), "model.toml", &good);
+    let o = crate::common::surge()
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    crate::common::assert_success(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("variants: two, typo (each loads and checks"),
+        "{out}"
+    );
+}

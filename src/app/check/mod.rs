@@ -14,9 +14,12 @@ pub(crate) use predict::{ClosedMiss, Figure, NoPrediction, Prediction, Queue};
 use anyhow::Result;
 
 use super::ModelSource;
+use crate::experiment::variant;
 use crate::model::durations::{WrittenDuration, written_durations};
-use crate::model::offered::{TierLoad, request_rate, tier_loads};
-use crate::model::{Model, Population, SourceKind};
+use crate::model::offered::{
+    TierLoad, admitted_rate, request_rate, request_rate_of, through_source_limits, tier_loads,
+};
+use crate::model::{Model, Population, RateLimit, SourceKind};
 
 /// What `surge check` checks: the model and its overrides.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +46,26 @@ pub(crate) struct CheckOutcome {
     pub(crate) warnings: Vec<String>,
     /// Every duration the model's text states, in file order.
     pub(crate) durations: Vec<DurationRead>,
+    /// The edge rate limits: the site's first, then each source's, in the model's order.
+    pub(crate) rate_limits: Vec<EdgeLimit>,
+    /// The names of the model's `[[variant]]` tables, each loaded and checked as `compare`
+    /// would (a bad key in one is bad input here, not at the comparison).
+    pub(crate) variants: Vec<String>,
+}
+
+/// One edge rate limit (a token bucket) and what it must refuse at the surge peak.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EdgeLimit {
+    /// The source it serves (`None`: the site's, shared by every source).
+    pub(crate) source: Option<String>,
+    /// Tokens per second.
+    pub(crate) rate: f64,
+    pub(crate) burst: u32,
+    /// The requests per second offered to this bucket at the surge peak.
+    pub(crate) offered_peak: f64,
+    /// The share of first attempts it must refuse at the surge peak, a fluid bound
+    /// `1 - rate / offered` (0 when the offer fits; retries of the 429s add more).
+    pub(crate) refused_at_peak: f64,
 }
 
 /// Requests per second offered to the first tier, at nominal speed, at the surge's busiest
@@ -51,6 +74,9 @@ pub(crate) struct CheckOutcome {
 pub(crate) struct Offered {
     pub(crate) base: f64,
     pub(crate) peak: f64,
+    /// Of `peak`, what the edge rate limits let through (`peak` without limits): the tiers'
+    /// loads count this.
+    pub(crate) admitted_peak: f64,
     /// How many sources replay a trace (the surge does not scale them).
     pub(crate) traces: usize,
 }
@@ -93,7 +119,15 @@ const SUSPICIOUS_BARE_S: f64 = 1000.0;
 /// Load and check the model, and compute what `surge check` says of it.
 pub(crate) fn check(settings: &CheckSettings) -> Result<CheckOutcome> {
     let (model, text) = settings.source.load_with_text()?;
+    let declared = variant::declared(&text, &settings.source.file_name())?;
+    let src = &settings.source;
+    let variants = (variant::load_all(src.file.as_deref(), &src.sets, &declared)?.into_iter())
+        .skip(1)
+        .map(|(v, _)| v.name)
+        .collect();
     Ok(CheckOutcome {
+        rate_limits: rate_limits(&model),
+        variants,
         offered: offered(&model),
         tiers: tier_loads(&model),
         closed: (model.sources.iter()).any(|s| s.population == Population::Closed),
@@ -108,17 +142,42 @@ pub(crate) fn check(settings: &CheckSettings) -> Result<CheckOutcome> {
 
 /// The request rates at the busiest moment of the surge (its hold), and the baseline then.
 fn offered(model: &Model) -> Offered {
-    let peak_t = {
-        let [_, top, _, _] = model.surge.breakpoints();
-        top.min(model.scenario.duration_s)
-    };
+    let peak_t = peak_time(model);
     Offered {
         base: request_rate(model, peak_t, false),
         peak: request_rate(model, peak_t, true),
+        admitted_peak: admitted_rate(model, peak_t, true),
         traces: (model.sources.iter())
             .filter(|s| s.kind == SourceKind::Trace)
             .count(),
     }
+}
+
+/// The site's bucket, then each source's, with the share each must refuse at the surge peak.
+fn rate_limits(model: &Model) -> Vec<EdgeLimit> {
+    let t = peak_time(model);
+    let limit = |source: Option<&str>, l: RateLimit, offered_peak: f64| EdgeLimit {
+        source: source.map(str::to_string),
+        rate: l.rate,
+        burst: l.burst,
+        offered_peak,
+        refused_at_peak: (1.0 - l.rate / offered_peak.max(1e-12)).max(0.0),
+    };
+    let sources: Vec<EdgeLimit> = (model.sources.iter())
+        .filter_map(|s| {
+            let offered = request_rate_of(model, s, t, true);
+            s.rate_limit.map(|l| limit(Some(&s.name), l, offered))
+        })
+        .collect();
+    // The site's bucket is asked after each source's own: it is offered what those let through.
+    let site = (model.rate_limit).map(|l| limit(None, l, through_source_limits(model, t, true)));
+    site.into_iter().chain(sources).collect()
+}
+
+/// The busiest moment of the surge (the start of its hold), within the horizon.
+fn peak_time(model: &Model) -> f64 {
+    let [_, top, _, _] = model.surge.breakpoints();
+    top.min(model.scenario.duration_s)
 }
 
 /// One bound per closed source: its users at t = 0 and N / (R0 + Z).
@@ -185,6 +244,7 @@ mod tests {
             Offered {
                 base: 95.0,
                 peak: 95.0,
+                admitted_peak: 95.0,
                 traces: 0
             }
         );

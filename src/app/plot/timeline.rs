@@ -131,6 +131,8 @@ fn time_series(c: &Columns, summary: &Summary) -> TimeSeries {
         has_throttle: c.has("throttled"),
         short_circuited: c.col("short_circuited"),
         throttled: c.col("throttled"),
+        has_rate_limit: c.has("rate_limited"),
+        rate_limited: c.col("rate_limited"),
         p50_s: c.col("p50_s"),
         p95_s: c.col("p95_s"),
         p99_s: c.col("p99_s"),

@@ -182,6 +182,10 @@ pub(super) fn build_panels(
     if ts.has_throttle {
         outcomes.push(curve("throttled", rate(&ts.throttled), BROWN));
     }
+    if ts.has_rate_limit {
+        // A part of `rejected`, drawn beside it: how much of the refusal is the edge's.
+        outcomes.push(curve("429s of rejected", rate(&ts.rate_limited), GREY));
+    }
     let mut panels: Vec<Panel> = traffic.into_iter().collect();
     panels.extend([
         Panel {

@@ -40,6 +40,7 @@ pub(super) const GRID: RGBColor = RGBColor(225, 225, 225);
 pub(super) const AXIS: RGBColor = RGBColor(120, 120, 120);
 pub(super) const BLUE: RGBColor = RGBColor(31, 119, 180);
 pub(super) const BROWN: RGBColor = RGBColor(140, 86, 75);
+pub(super) const GREY: RGBColor = RGBColor(127, 127, 127);
 pub(super) const GREEN: RGBColor = RGBColor(44, 160, 44);
 pub(super) const ORANGE: RGBColor = RGBColor(255, 127, 14);
 pub(super) const PURPLE: RGBColor = RGBColor(148, 103, 189);
