@@ -32,6 +32,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Find where the outage probability crosses 0.5 as one parameter varies.
     Crashpoint(CrashpointArgs),
+    /// The cheapest configuration of the varied keys (instances, threads, any key the model
+    /// prices) that keeps the SLO, or avoids an outage, under a surge: optimize.json,
+    /// optimize.csv, optimize.png.
+    Optimize(OptimizeArgs),
     /// Redraw the charts of a finished run, sweep or crash-point search from its data files.
     Plot(PlotArgs),
     /// Measure speed: the event set alone, an M/M/c/K reference, the IRCC night, a sweep.
@@ -331,6 +335,52 @@ pub struct CrashpointArgs {
     /// Nothing on the terminal (the results are in the output folder).
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// Model file (TOML).
+    pub model: PathBuf,
+    /// The surge's peak multiplier (sets surge.peak), e.g. --surge 12; the model's own when left out.
+    #[arg(long)]
+    pub surge: Option<f64>,
+    /// What the configuration must keep: the SLO (no window below its success target or above
+    /// its latency target) or no outage (no window below slo.outage_below).
+    #[arg(long, value_enum)]
+    pub keep: Keep,
+    /// A key and its values: K=LO..HI (every whole value for counts, 5 values otherwise),
+    /// K=LO..HI:STEP or K=v1,v2,v3. Repeat for a grid, e.g. --vary tier.web.instances=4..12
+    /// --vary tier.web.threads=8..32:8.
+    #[arg(long, value_name = "K=SPEC", required = true)]
+    pub vary: Vec<String>,
+    /// Confidence with which the optimum and its cheaper neighbours are told from a 50%
+    /// failure probability.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Most replications of one configuration.
+    #[arg(long, default_value_t = crate::app::optimize::MAX_REPS, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_reps: u32,
+    /// Wall-clock time for the search (e.g. 20m, 1h): past it no new run starts, and the
+    /// answer is the best found so far, marked as such.
+    #[arg(long, value_parser = wall_duration)]
+    pub budget: Option<f64>,
+    /// Continue an interrupted optimization from its journal in the output folder.
+    #[arg(long)]
+    pub resume: bool,
+    #[command(flatten)]
+    pub runs: ManyRuns,
+    /// Nothing on the terminal (the results are in the output folder).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What `surge optimize` keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Keep {
+    /// No break of the SLO (`--criterion slo`).
+    Slo,
+    /// No outage (`--criterion outage`).
+    NoOutage,
 }
 
 /// The options of the commands that run a model many times (`compare`, `sweep`, `crashpoint`).

@@ -20,6 +20,7 @@ fn main() {
         Some(Command::Check(a)) => commands::check::check(&a),
         Some(Command::Sweep(a)) => commands::sweep::sweep(&a),
         Some(Command::Crashpoint(a)) => commands::crashpoint::crashpoint(&a),
+        Some(Command::Optimize(a)) => commands::optimize::optimize(&a),
         Some(Command::Plot(a)) => commands::plot::plot(&a),
         Some(Command::Bench(a)) => commands::bench::bench(&a),
         Some(Command::Merge(a)) => commands::merge::merge(&a),

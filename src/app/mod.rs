@@ -15,6 +15,7 @@ pub(crate) mod crashpoint;
 pub(crate) mod fit;
 pub(crate) mod interrupt;
 pub(crate) mod new;
+pub(crate) mod optimize;
 pub(crate) mod plot;
 pub(crate) mod progress;
 pub(crate) mod report;

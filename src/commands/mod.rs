@@ -12,6 +12,7 @@ pub(crate) mod fit_logs;
 pub(crate) mod levels;
 pub mod merge;
 pub mod new;
+pub mod optimize;
 pub mod plot;
 pub mod report;
 pub mod run;

@@ -6,6 +6,7 @@ pub(crate) mod crashpoint;
 pub(crate) mod fingerprint;
 pub mod guard;
 pub(crate) mod held;
+pub(crate) mod optimize;
 pub(crate) mod runner;
 pub(crate) mod search;
 pub(crate) mod seeds;

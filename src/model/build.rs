@@ -36,6 +36,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     super::population::check_room(&sources, raw.waiting_room.is_some(), ctx)?;
     let waiting_room = super::build_room::build(raw.waiting_room, &sources, ctx)?;
     let rate_limit = super::rate_limit::build(raw.rate_limit, "rate_limit", ctx)?;
+    let prices = super::cost::build(raw.cost, ctx)?;
     Ok(Model {
         file: ctx.file.to_string(),
         scenario,
@@ -46,6 +47,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
         operators,
         waiting_room,
         rate_limit,
+        prices,
         client_retry,
         canonical: super::canonical::canonical(ctx.text, ctx.base),
     })

@@ -101,6 +101,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
             outlier_detection,
             pool,
             cost_per_instance_hour: tier_policies::cost(t.cost_per_instance_hour),
+            cost_per_thread_hour: tier_policies::cost(t.cost_per_thread_hour),
         });
     }
 

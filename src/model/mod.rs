@@ -10,6 +10,7 @@ mod build_room;
 mod build_tier;
 pub(crate) mod canonical;
 pub(crate) mod client_policies;
+pub(crate) mod cost;
 mod ctx;
 pub(crate) mod dist;
 pub(crate) mod durations;
@@ -30,6 +31,7 @@ pub(crate) mod waiting_room;
 pub(crate) mod warnings;
 
 pub use client_policies::{Breaker, BudgetKind, RetryRatio, Throttle};
+pub use cost::Price;
 pub use dist::Dist;
 pub use error::{ModelError, Place};
 pub use load::{load, load_with_text, parse_text};

@@ -219,6 +219,43 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
     }
 }
 
+/// The number written at the dotted key path `key` in the model text (tiers and sources picked
+/// by name or index, as `--set` picks them): what `[cost]` prices. An error when the key is not
+/// written there or holds no number.
+pub(crate) fn number_at(text: &str, key: &str) -> Result<f64, String> {
+    let doc: DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let path = key_path(key)?;
+    let absent = || format!("`{key}` is not written in the model (price a key it sets)");
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut i = 0;
+    loop {
+        let head = &path[i];
+        let item = table.get(head).ok_or_else(absent)?;
+        if i + 1 == path.len() {
+            return item
+                .as_float()
+                .or_else(|| item.as_integer().map(|n| n as f64))
+                .ok_or_else(|| {
+                    format!("`{key}` holds no number (price a numeric key: a count, a rate)")
+                });
+        }
+        match item {
+            Item::ArrayOfTables(arr) => {
+                let idx = element_index(arr, head, &path[i + 1])?;
+                table = arr.get(idx).ok_or_else(absent)?;
+                i += 2;
+                if i == path.len() {
+                    return Err(absent());
+                }
+            }
+            other => {
+                table = other.as_table_like().ok_or_else(absent)?;
+                i += 1;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,8 @@ pub(crate) struct RawModel {
     pub waiting_room: Option<super::waiting_room::RawWaitingRoom>,
     /// The edge rate limit on every source together (`rate_limit`).
     pub rate_limit: Option<super::rate_limit::RawRateLimit>,
+    /// `[cost]`: a price per unit-hour of any numeric key (`surge optimize`).
+    pub cost: Option<std::collections::BTreeMap<String, NonNegative>>,
 }
 
 /// Client behaviour: in `[client]` for every source, or inside a `[[source]]` to override keys.
@@ -244,6 +246,8 @@ pub(crate) struct RawTier {
     pub pool: Option<super::pool::RawPool>,
     /// Price of one instance for one hour, any currency (summary.json's `cost`).
     pub cost_per_instance_hour: Option<NonNegative>,
+    /// Price of one thread (of one instance) for one hour (`surge optimize`'s cost).
+    pub cost_per_thread_hour: Option<NonNegative>,
 }
 
 #[derive(Debug, Deserialize)]

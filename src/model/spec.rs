@@ -231,6 +231,8 @@ pub struct Tier {
     /// The connection pool each instance holds to the next tier a request visits.
     pub pool: Option<super::Pool>,
     pub cost_per_instance_hour: Option<f64>,
+    /// Price of one thread of one instance for one hour (`surge optimize`).
+    pub cost_per_thread_hour: Option<f64>,
 }
 
 /// Controlled delay (Nichols and Jacobson's CoDel, as servers use it): a waiting request is
@@ -266,6 +268,8 @@ pub struct Model {
     pub waiting_room: Option<super::waiting_room::WaitingRoom>,
     /// The edge rate limit on every source together (`[rate_limit]`).
     pub rate_limit: Option<super::RateLimit>,
+    /// `[cost]`: prices per unit-hour of numeric keys, by key path (`surge optimize`).
+    pub prices: Vec<super::cost::Price>,
     /// The model declares a site-wide `[client.retry]` (which a users source drops: `warnings`).
     pub(crate) client_retry: bool,
     /// The effective model text (after `--set`) in canonical form (`canonical`): what a sweep's

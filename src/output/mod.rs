@@ -5,6 +5,7 @@
 
 pub(crate) mod chart;
 pub(crate) mod crashpoint;
+pub(crate) mod optimize;
 pub(crate) mod points;
 pub(crate) mod sensitivity;
 pub(crate) mod stdout;

@@ -36,6 +36,7 @@ mod layers;
 mod levels;
 mod levels_compare;
 mod new;
+mod optimize;
 mod plot;
 mod policies;
 mod pools;

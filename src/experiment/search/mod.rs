@@ -46,7 +46,7 @@ use crate::model::error::BadInput;
 use crate::model::{self, Model};
 
 use journal::{JOURNAL_HEADER, RowCheck, journal_marker, open_journal};
-pub(crate) use plan::{ErrorSplit, Plan, RunId, Verdict};
+pub(crate) use plan::{ErrorSplit, Plan, RunId, Verdict, binomial_tail_half};
 pub(crate) use run::{Found, Job, find};
 
 /// Find the crash point of `s` (see `super::crashpoint::search`).
@@ -248,7 +248,7 @@ fn answer(s: &Search, seed: u64, found: Found) -> Result<CrashPoint> {
 /// Whether the run fails by `criterion` (an outage, or any break of the SLO, as the model's SLO
 /// section defines them). The run stops at its first failure (the answer cannot change after
 /// it), or once the hold rule decides it holds (`crate::system::hold`).
-fn failed(model: &Model, seed: u64, criterion: Criterion) -> bool {
+pub(crate) fn failed(model: &Model, seed: u64, criterion: Criterion) -> bool {
     let stop = Limits::answer(crate::system::Until::first_failure(criterion));
     criterion.failed(&super::run_bounded(model, seed, &stop).summary)
 }

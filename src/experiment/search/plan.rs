@@ -286,7 +286,7 @@ impl<'a> Asker<'a> {
 
 /// P(X >= k) for X ~ Binomial(n, 1/2): how surprising k or more outages of n would be were
 /// the probability 0.5.
-pub(super) fn binomial_tail_half(n: u32, k: u32) -> f64 {
+pub(crate) fn binomial_tail_half(n: u32, k: u32) -> f64 {
     if k == 0 {
         return 1.0;
     }

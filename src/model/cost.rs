@@ -1,0 +1,148 @@
+//! What a configuration costs per hour (`surge optimize`): each tier's `cost_per_instance_hour`
+//! x its instances, its `cost_per_thread_hour` x instances x threads, and each `[cost]` price x
+//! the value its key has in the model (`[cost] "tier.db.threads" = 0.02` is 0.02 per unit of
+//! `tier.db.threads` per hour). The cost is an explicit sum of lines ([`Line`]), printed as such.
+//!
+//! ASSUMPTION: the configured instances are paid for every hour (an autoscaler's extra instances
+//! are not priced here: `summary.json`'s `cost` prices the instance-hours a run used).
+//!
+//! Not here: the run's own cost from its instance-hours (`experiment::tier_summaries`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::ctx::Ctx;
+use super::units::NonNegative;
+use super::{Model, ModelError};
+
+/// One `[cost]` entry: a key path, its price per unit-hour, and the value the key has here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price {
+    pub key: String,
+    pub per_unit_hour: f64,
+    pub value: f64,
+}
+
+/// Read `[cost]`: each key must be written in the model as a number.
+pub(super) fn build(
+    raw: Option<BTreeMap<String, NonNegative>>,
+    ctx: &Ctx,
+) -> Result<Vec<Price>, ModelError> {
+    let mut prices = Vec::new();
+    for (key, price) in raw.unwrap_or_default() {
+        let value = super::overrides::number_at(ctx.text, &key)
+            .map_err(|why| ctx.fail(&format!("cost.\"{key}\""), format!("[cost]: {why}")))?;
+        prices.push(Price {
+            key,
+            per_unit_hour: price.0,
+            value,
+        });
+    }
+    Ok(prices)
+}
+
+/// One term of a configuration's cost per hour: `quantity` x `unit_price` = `amount`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Line {
+    /// What is priced: `tier.web instances`, `tier.web threads (instances x threads)`, or a
+    /// `[cost]` key.
+    pub(crate) what: String,
+    pub(crate) quantity: f64,
+    /// Price per unit per hour.
+    pub(crate) unit_price: f64,
+    /// quantity x unit_price, per hour.
+    pub(crate) amount: f64,
+}
+
+/// The lines of `model`'s cost per hour (none when it prices nothing).
+pub(crate) fn lines(model: &Model) -> Vec<Line> {
+    let line = |what: String, quantity: f64, unit_price: f64| Line {
+        what,
+        quantity,
+        unit_price,
+        amount: quantity * unit_price,
+    };
+    let mut out = Vec::new();
+    for t in &model.tiers {
+        let n = f64::from(t.instances);
+        if let Some(p) = t.cost_per_instance_hour {
+            out.push(line(format!("tier.{} instances", t.name), n, p));
+        }
+        if let Some(p) = t.cost_per_thread_hour {
+            let threads = n * f64::from(t.threads);
+            out.push(line(
+                format!("tier.{} threads (instances x threads)", t.name),
+                threads,
+                p,
+            ));
+        }
+    }
+    for p in &model.prices {
+        out.push(line(p.key.clone(), p.value, p.per_unit_hour));
+    }
+    out
+}
+
+/// The sum of the lines, per hour.
+pub(crate) fn total(lines: &[Line]) -> f64 {
+    lines.iter().map(|l| l.amount).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(extra_tier: &str, extra: &str) -> Result<Model, ModelError> {
+        let text = format!(
+            "[scenario]\nduration = \"1h\"\n[[source]]\nkind = \"requests\"\nrate = 10\n\
+             [[tier]]\nname = \"web\"\ninstances = 4\nthreads = 8\n\
+             service = {{ dist = \"exponential\", mean = \"100ms\" }}\n{extra_tier}\
+             [[tier]]\nname = \"db\"\ninstances = 2\nthreads = 16\n\
+             service = {{ dist = \"exponential\", mean = \"10ms\" }}\n{extra}"
+        );
+        crate::model::parse_text(&text, "m.toml", std::path::Path::new("."))
+    }
+
+    #[test]
+    fn a_configuration_costs_the_sum_of_its_priced_lines() {
+        let m = model(
+            "cost_per_instance_hour = 0.5\ncost_per_thread_hour = 0.01\n",
+            "[cost]\n\"tier.db.threads\" = 0.02\n\"tier.1.instances\" = 1.5\n",
+        )
+        .unwrap();
+        let l = lines(&m);
+        let got: Vec<(&str, f64, f64)> = (l.iter())
+            .map(|x| (x.what.as_str(), x.quantity, x.amount))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("tier.web instances", 4.0, 2.0),
+                ("tier.web threads (instances x threads)", 32.0, 0.32),
+                ("tier.1.instances", 2.0, 3.0),
+                ("tier.db.threads", 16.0, 0.32),
+            ]
+        );
+        assert!((total(&l) - 5.64).abs() < 1e-12);
+        assert!(lines(&model("", "").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn a_price_on_a_key_the_model_does_not_write_is_refused() {
+        let e = model("", "[cost]\n\"tier.db.queue\" = 0.1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`tier.db.queue` is not written in the model"),
+            "{e}"
+        );
+        let e = model("", "[cost]\n\"tier.cache.threads\" = 0.1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no tier named `cache`"), "{e}");
+        let e = model("", "[cost]\n\"tier.db.threads\" = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least 0"), "{e}");
+    }
+}
