@@ -259,8 +259,8 @@ fn tier(name: &str, instances: u32, threads: u32) -> String {
          name = \"{name}\"\n\
          instances = {instances}           # servers (or pods) of this tier\n\
          threads = {threads}            # requests one instance serves at once (workers, pool size)\n\
-         queue = {}             # waiting places per instance beyond the busy threads; past them, \
-         rejected\n\
+         queue = {}             # ASSUMPTION (4 x threads): waiting places per instance beyond \
+         the busy threads; past them, rejected\n\
          service = {{ dist = \"lognormal\", mean = \"{}ms\", cv = {} }}   # ASSUMPTION: time to \
          serve one request here\n\
          request_timeout = \"30s\" # the server abandons a request that held a thread this long\n\
