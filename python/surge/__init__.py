@@ -279,6 +279,9 @@ def run(
 
     Returns a ``RunResult``: ``.summary`` (a dict, with ``.success_rate``, ``.latency_s``,
     ``.crashed``, ``.downtime_s``...), ``.timeseries``, ``.replications``, ``.provenance``.
+    With ``reps`` > 1 the summary holds the means over the replications: a yes/no figure
+    such as ``.crashed`` is then the share of replications (``1.0``: every one went down),
+    as in ``summary.json``; each replication's own is in ``.replications``.
     The same as ``surge run MODEL --reps N --seed S``, number for number."""
     with _Out(out, "run") as o:
         args = model._args(builtin_ok=True) + ["--reps", str(int(reps)), "--out", o.path, "--quiet"]
