@@ -54,6 +54,13 @@ pub(crate) fn plot_ok(dir: &Path) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `surge check FILE`, which must succeed; its stdout.
+pub(crate) fn check_ok(file: &Path) -> String {
+    let o = surge().arg("check").arg(file).output().unwrap();
+    assert_success(&o);
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// The stderr of a finished command, as text.
 pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -233,13 +233,7 @@ fn check_loads_every_variant_and_refuses_a_bad_key_in_one() {
     );
     let good = model.replace("instancs", "instances");
     let file = crate::common::write_file(dir.path(), "model.toml", &good);
-    let o = crate::common::surge()
-        .arg("check")
-        .arg(&file)
-        .output()
-        .unwrap();
-    crate::common::assert_success(&o);
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = crate::common::check_ok(&file);
     assert!(
         out.contains("variants: two, typo (each loads and checks"),
         "{out}"

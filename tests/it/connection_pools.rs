@@ -126,8 +126,7 @@ fn surge_check_prints_each_pools_cap() {
     let dir = tempfile::tempdir().unwrap();
     let db = "threads = 16\nservice = { dist = \"exponential\", mean = \"50ms\" }";
     let file = write_file(dir.path(), "m.toml", &model(400.0, 2, 10, "1s", db));
-    let o = surge().arg("check").arg(&file).output().unwrap();
-    let text = String::from_utf8(o.stdout).unwrap();
+    let text = crate::common::check_ok(&file);
     assert!(
         text.contains("pool app -> db: 10 connections per instance x 2 instances = at most 20 requests of app in db at once (db has 16 threads: the pool lets more in"),
         "{text}"

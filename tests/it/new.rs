@@ -22,7 +22,7 @@ fn each_kind_is_checked_and_runs() {
         assert_success(&new(&[path.to_str().unwrap(), "--kind", kind]));
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("ASSUMPTION"), "{text}");
-        assert_success(&surge().arg("check").arg(&path).output().unwrap());
+        crate::common::check_ok(&path);
         let out = dir.path().join(format!("{kind}-run"));
         let o = surge()
             .arg("run")

@@ -131,13 +131,7 @@ fn check_says_what_share_each_bucket_must_refuse_at_the_peak() {
          rate_limit = {{ rate = 150 }}\n[rate_limit]\nrate = 100\nburst = 200\n{TIER}"
     );
     let file = write_file(dir.path(), "model.toml", &model);
-    let o = crate::common::surge()
-        .arg("check")
-        .arg(&file)
-        .output()
-        .unwrap();
-    crate::common::assert_success(&o);
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = crate::common::check_ok(&file);
     for line in [
         "edge rate limit (every source): 100/s, burst 200; at the surge peak (150.0/s offered \
          to it) it refuses at least 33.3% of the first attempts with 429",
