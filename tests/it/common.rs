@@ -54,9 +54,14 @@ pub(crate) fn plot_ok(dir: &Path) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `surge check ARGS... FILE`: its output, whatever its exit code.
+pub(crate) fn check_output(file: &Path, args: &[&str]) -> std::process::Output {
+    surge().arg("check").args(args).arg(file).output().unwrap()
+}
+
 /// `surge check FILE`, which must succeed; its stdout.
 pub(crate) fn check_ok(file: &Path) -> String {
-    let o = surge().arg("check").arg(file).output().unwrap();
+    let o = check_output(file, &[]);
     assert_success(&o);
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -77,6 +82,30 @@ pub fn assert_bad_input(o: &std::process::Output, fragments: &[&str]) {
 /// A file of the repository, e.g. `models/mmck.toml`.
 pub fn repo_file(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The M/M/c/K model of the repository, `models/mmck.toml`.
+pub(crate) fn mmck() -> std::path::PathBuf {
+    repo_file("models/mmck.toml")
+}
+
+/// A summary (or any document holding summaries) without the fields that measure the computer
+/// rather than the model, at any depth.
+pub(crate) fn without_wall_clock(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for k in surge::metrics::summary::WALL_CLOCK_FIELDS {
+                    m.remove(*k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
 }
 
 /// Write `text` as the file `name` in `dir`; its path.
@@ -388,18 +417,32 @@ pub fn run_model_keep(model: &str, args: &[&str]) -> (tempfile::TempDir, Value) 
     (dir, s)
 }
 
-/// A column of `timeseries.csv` in a run's output folder.
+/// A column of `timeseries.csv` in a run's output folder (an empty cell is NaN).
 pub fn column(dir: &Path, name: &str) -> Vec<f64> {
     let text = std::fs::read_to_string(dir.join("out").join("timeseries.csv")).unwrap();
-    let mut lines = text.lines();
+    (csv_column(&text, name).iter())
+        .map(|x| x.parse().unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// The cells of the column `name` of a CSV text (no quoted commas), its header aside.
+pub(crate) fn csv_column(csv: &str, name: &str) -> Vec<String> {
+    let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let k = header
         .iter()
         .position(|h| *h == name)
-        .unwrap_or_else(|| panic!("no column {name}"));
+        .unwrap_or_else(|| panic!("no column {name}: {header:?}"));
     lines
-        .map(|l| l.split(',').nth(k).unwrap().parse().unwrap_or(f64::NAN))
+        .map(|l| l.split(',').nth(k).unwrap().to_string())
         .collect()
+}
+
+/// The whole number at a dotted path of a JSON document (`tiers.0.pool_timeouts`).
+pub(crate) fn count(v: &Value, path: &str) -> u64 {
+    at(v, path)
+        .as_u64()
+        .unwrap_or_else(|| panic!("{path} is not a count: {v}"))
 }
 
 /// Mean and 95% half-width over the replications of a quantity computed from each one.
