@@ -1,6 +1,7 @@
 //! `surge fit FILE...`: read access logs or load-test results, fit arrivals, service time and
 //! contention (`app::fit`), and print what was fitted: these are the flags and the terminal lines.
 
+use crate::output::stdout::outln;
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -14,10 +15,10 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     let done = app::fit::fit(&settings(args)?)?;
     if !args.quiet {
         let fitted = &done.fit;
-        print_summary(fitted);
-        super::fit_logs::print(fitted);
-        print_population(fitted, done.round_trip_error.as_ref());
-        println!(
+        print_summary(fitted)?;
+        super::fit_logs::print(fitted)?;
+        print_population(fitted, done.round_trip_error.as_ref())?;
+        outln!(
             "outputs: {}/ (model.toml, arrivals.csv, fit.json, fit.png, fit.svg, report.html, report.md)",
             done.dir.display()
         );
@@ -65,9 +66,9 @@ fn ms(s: f64) -> String {
     }
 }
 
-fn print_summary(f: &report::Fit) {
+fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
     for file in &f.files {
-        println!(
+        outln!(
             "{}: {} — {} lines, {} parsed, {} skipped",
             file.path.display(),
             file.format,
@@ -76,17 +77,17 @@ fn print_summary(f: &report::Fit) {
             file.lines.skipped
         );
         for b in &file.bad_lines {
-            println!("  skipped line {}: {}", b.line, b.why);
+            outln!("  skipped line {}: {}", b.line, b.why);
         }
         if let Some(n) = file.notes.get("nul_bytes_dropped") {
-            println!(
+            outln!(
                 "  dropped {} NUL bytes (the hole a copytruncate log rotation leaves)",
                 super::human_count(*n)
             );
         }
     }
     if f.requests.out_of_span > 0 {
-        println!(
+        outln!(
             "dropped {} requests dated more than {} days from the bulk of the data (the median start of the first {} requests): a stray clock or date, not traffic",
             super::human_count(f.requests.out_of_span as f64),
             crate::fit::collect::MAX_SPAN_S / 86_400,
@@ -94,7 +95,7 @@ fn print_summary(f: &report::Fit) {
         );
     }
     let a = &f.arrivals;
-    println!(
+    outln!(
         "arrivals: {} requests over {} ({} failed); mean {:.2}/s, peak {:.2}/s, median {:.2}/s per {} s bucket: the data hold a {:.2}x surge",
         super::human_count(a.requests as f64),
         super::human_duration(a.span_s),
@@ -106,13 +107,13 @@ fn print_summary(f: &report::Fit) {
         a.surge_in_data
     );
     if a.paced() {
-        println!(
+        outln!(
             "arrivals: sent on a schedule, not by independent clients (dispersion {:.2} of the requests per second; Poisson arrivals give 1): a constant-rate load generator. The model's arrivals are Poisson (ASSUMPTION: what users make), which queue more than these did near capacity",
             a.dispersion.unwrap_or(0.0)
         );
     }
     if let Some(s) = &f.service {
-        println!(
+        outln!(
             "service: {} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",
             s.dist,
             ms(s.mean_s),
@@ -122,7 +123,7 @@ fn print_summary(f: &report::Fit) {
             s.basis
         );
         for c in &s.candidates {
-            println!(
+            outln!(
                 "  {:<12} mean {:>9}  cv {:.2}  AIC {:>12.1}  KS {:.4}",
                 c.dist,
                 ms(c.mean_s),
@@ -131,7 +132,7 @@ fn print_summary(f: &report::Fit) {
                 c.ks
             );
         }
-        println!(
+        outln!(
             "measured: mean {}, cv {:.2}, p50 {}, p95 {}, p99 {}",
             ms(s.observed.mean_s),
             s.observed.cv,
@@ -145,7 +146,7 @@ fn print_summary(f: &report::Fit) {
             (Some(d), Some(m), Some(cv)) => format!(", {d} mean {}, cv {cv:.2}", ms(m)),
             _ => String::new(),
         };
-        println!(
+        outln!(
             "  endpoint {:<30} {:>5.1}% of requests{fit}",
             e.endpoint,
             100.0 * e.share
@@ -154,7 +155,7 @@ fn print_summary(f: &report::Fit) {
     match &f.contention {
         Some(c) => {
             if let (Some(k), Some(se)) = (c.coefficient, c.coefficient_se) {
-                println!(
+                outln!(
                     "contention: {k:.5} +- {se:.5} per request in progress{}; alone a request takes {}",
                     if c.significant {
                         ""
@@ -164,28 +165,30 @@ fn print_summary(f: &report::Fit) {
                     ms(c.low_concurrency_mean_s.unwrap_or(f64::NAN))
                 );
             }
-            println!("concurrency: {}", c.note);
+            outln!("concurrency: {}", c.note);
         }
         None if f.service.is_none() => {}
-        None => println!("contention: too few 10 s windows with responses to tell"),
+        None => outln!("contention: too few 10 s windows with responses to tell"),
     }
+    Ok(())
 }
 
 /// What the load and the threads are and where each figure comes from, and the round trip.
-fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
+fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) -> anyhow::Result<()> {
     if let Some(c) = &f.closed {
-        println!(
+        outln!(
             "users: a closed test, {} users at most ({}; {:.1} on average), each thinking {:.3} s (cv {:.2}) between requests, from {}",
-            c.users, c.users_from, c.mean_users, c.think_mean_s, c.think_cv, c.think_from
+            c.users,
+            c.users_from,
+            c.mean_users,
+            c.think_mean_s,
+            c.think_cv,
+            c.think_from
         );
     }
-    if let Some(w) = f
-        .service
-        .as_ref()
-        .and_then(|s| s.written.as_ref())
-        .filter(|w| w.kind == "empirical")
-    {
-        println!("service in the model: {}", w.why);
+    // Only where the model does draw from the times (not with --service).
+    if let Some(w) = crate::fit::service_choice::empirical(f).and_then(|s| s.written.as_ref()) {
+        outln!("service in the model: {}", w.why);
     }
     let cap = &f.capacity;
     let source = match cap.from {
@@ -206,7 +209,7 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
             cap.in_progress_whole_span
         )
     };
-    println!(
+    outln!(
         "threads: {} {source}; {shown}{}",
         cap.threads,
         cap.recorded_users
@@ -214,17 +217,18 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) {
             .unwrap_or_default()
     );
     if let Some(w) = &cap.warning {
-        println!("WARNING: {w}");
+        outln!("WARNING: {w}");
     }
-    println!("{}", f.requests.refusals.terminal_line(cap.threads));
+    outln!("{}", f.requests.refusals.terminal_line(cap.threads));
     match (&f.round_trip, round_trip_failed) {
         (Some(rt), _) => {
-            println!("{}", rt.line());
+            outln!("{}", rt.line());
             if let Some(w) = rt.warning() {
-                println!("{w}");
+                outln!("{w}");
             }
         }
-        (None, Some(e)) => println!("WARNING: the fitted model could not be simulated: {e}"),
+        (None, Some(e)) => outln!("WARNING: the fitted model could not be simulated: {e}"),
         (None, None) => {}
     }
+    Ok(())
 }

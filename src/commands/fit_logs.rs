@@ -8,6 +8,7 @@ use crate::fit::logs_fit::SourceKind;
 use crate::fit::report::Fit;
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
+use crate::output::stdout::outln;
 
 /// `--session-gap`: a duration of at least 1 s.
 pub(crate) fn session_gap(text: &str) -> Result<f64, BadInput> {
@@ -34,19 +35,19 @@ fn ms(s: f64) -> String {
 }
 
 /// What the terminal says of the service given, the provenance, the sessions and the source.
-pub(crate) fn print(f: &Fit) {
+pub(crate) fn print(f: &Fit) -> anyhow::Result<()> {
     let l = &f.logs;
     if let Some(g) = &l.service_given {
         let s = &g.spec;
         if g.from == "assumption" {
-            println!(
+            outln!(
                 "service: ASSUMPTION {} (mean {}, cv {:.2}): no file records response times and no --service was given; give --service DIST or a load test of the site",
                 s.spec,
                 ms(s.mean_s),
                 s.cv
             );
         } else {
-            println!(
+            outln!(
                 "service: given by --service {} (mean {}, cv {:.2}), not fitted",
                 s.spec,
                 ms(s.mean_s),
@@ -60,7 +61,7 @@ pub(crate) fn print(f: &Fit) {
     } else {
         format!("; sessions: {}", p.sessions.join(", "))
     };
-    println!(
+    outln!(
         "from: arrivals, endpoints, status codes: {}{sessions}; service: {}; contention: {}",
         p.arrivals.join(", "),
         p.service,
@@ -75,27 +76,31 @@ pub(crate) fn print(f: &Fit) {
             .take(8)
             .map(|(c, n)| format!("{c} {:.1}%", 100.0 * **n as f64 / total as f64))
             .collect();
-        println!(
+        outln!(
             "status codes: {}{}",
             shown.join(", "),
             if codes.len() > 8 { ", ..." } else { "" }
         );
     }
     if let Some(s) = &l.sessions {
-        print_sessions(s);
+        print_sessions(s)?;
     }
     let src = &l.model_source;
     match (src.kind, src.users) {
-        (SourceKind::Users, Some(u)) => println!(
+        _ if f.closed.is_some() => outln!(
+            "model source: users, a closed population (the load test's virtual users, below)"
+        ),
+        (SourceKind::Users, Some(u)) => outln!(
             "model source: users, {u:.2} on the site at baseline ({}); --source requests for open arrivals",
             src.why
         ),
-        _ => println!("model source: requests ({})", src.why),
+        _ => outln!("model source: requests ({})", src.why),
     }
+    Ok(())
 }
 
-fn print_sessions(s: &crate::fit::sessions_fit::Sessions) {
-    println!(
+fn print_sessions(s: &crate::fit::sessions_fit::Sessions) -> anyhow::Result<()> {
+    outln!(
         "sessions ({} gap): {} sessions, {} page views, {} assets ({:.2} per page); {} asset-only visits; {} sessions within a gap of either end",
         crate::fmt::human_duration(s.gap_s),
         s.sessions,
@@ -106,9 +111,12 @@ fn print_sessions(s: &crate::fit::sessions_fit::Sessions) {
         s.cut_at_ends
     );
     let st = &s.starts;
-    println!(
+    outln!(
         "  new sessions: median {:.4}/s per {} s bucket, mean {:.4}/s, peak {:.4}/s",
-        st.median_rate_per_s, st.bucket_s, st.mean_rate_per_s, st.peak_rate_per_s
+        st.median_rate_per_s,
+        st.bucket_s,
+        st.mean_rate_per_s,
+        st.peak_rate_per_s
     );
     let shares: Vec<String> = s
         .pages
@@ -123,16 +131,19 @@ fn print_sessions(s: &crate::fit::sessions_fit::Sessions) {
             )
         })
         .collect();
-    println!(
+    outln!(
         "  pages per session: mean {:.2}, cv {:.2}; geometric of that mean: KS {:.4} against the counts, model uses {}",
-        s.pages.mean, s.pages.cv, s.pages.geometric_ks, s.pages.model
+        s.pages.mean,
+        s.pages.cv,
+        s.pages.geometric_ks,
+        s.pages.model
     );
-    println!(
+    outln!(
         "    sessions of n pages, data (geometric): {}",
         shares.join(", ")
     );
     match &s.think {
-        Some(t) => println!(
+        Some(t) => outln!(
             "  think (between the starts of consecutive pages): {} mean {}, cv {:.2}, KS {:.4}, fitted to {} of {} gaps ({} in the same second, read as 0.5 s); data mean {}, cv {:.2}; {:.2}% of the fit lies beyond the gap",
             t.best.dist,
             ms(t.best.mean_s),
@@ -145,10 +156,10 @@ fn print_sessions(s: &crate::fit::sessions_fit::Sessions) {
             t.cv,
             100.0 * t.beyond_gap
         ),
-        None => println!("  think: fewer than 10 gaps between pages, no fit"),
+        None => outln!("  think: fewer than 10 gaps between pages, no fit"),
     }
     let r = &s.returning;
-    println!(
+    outln!(
         "  returning: {:.1}% of sessions from an address seen before{}; {}{}",
         100.0 * r.share,
         r.gap_mean_s
@@ -162,6 +173,7 @@ fn print_sessions(s: &crate::fit::sessions_fit::Sessions) {
         }
     );
     if !s.seen {
-        println!("  no users source: {}", s.why);
+        outln!("  no users source: {}", s.why);
     }
+    Ok(())
 }

@@ -359,10 +359,25 @@ fn fitted_service_comments(t: &mut String, fit: &Fit, s: &super::report::Service
         p(
             t,
             &format!(
-                "# {} failed requests are left out of the service fit; `errors` below fails as many.",
-                fit.requests.failed
+                "# {} failed requests are left out of the service fit; `errors` below fails {}.",
+                fit.requests.failed,
+                match queue_makes_refusals(fit) {
+                    0 => "as many".to_string(),
+                    n => format!("those not turned away ({n} were: the queue makes them)"),
+                }
             ),
         );
+    }
+}
+
+/// The requests turned away that the model's queue makes itself, so that `errors` leaves them
+/// out: all of them when the threads are known (`--threads` or a knee in the data), none when
+/// the threads are an assumption sized so that nothing waits (the queue then never fills, and
+/// `errors` carries every failure).
+fn queue_makes_refusals(fit: &Fit) -> u64 {
+    match fit.capacity.from {
+        super::capacity::ThreadsFrom::Assumption => 0,
+        _ => fit.requests.refusals.turned_away,
     }
 }
 
@@ -453,14 +468,20 @@ fn closed_source(t: &mut String, c: &super::closed::Closed) {
 
 /// The tier's `errors`: the share of the requests that failed, when some did.
 fn errors_line(t: &mut String, fit: &Fit) {
-    if fit.requests.failed == 0 {
+    let failed = fit.requests.failed - queue_makes_refusals(fit).min(fit.requests.failed);
+    if failed == 0 {
         return;
     }
-    let share = fit.requests.failed as f64 / fit.requests.total.max(1) as f64;
+    let share = failed as f64 / fit.requests.total.max(1) as f64;
+    let what = if failed < fit.requests.failed {
+        "failed other than by being turned away"
+    } else {
+        "failed"
+    };
     p(
         t,
         &format!(
-            "errors = {}   # measured: {:.2}% of the requests failed; ASSUMPTION: whatever the load (overload losses come on top)",
+            "errors = {}   # measured: {:.2}% of the requests {what}; ASSUMPTION: whatever the load (overload losses come on top)",
             num(share),
             100.0 * share
         ),

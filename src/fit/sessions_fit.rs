@@ -228,7 +228,14 @@ fn returning(v: &Visits) -> Returning {
         );
         return r;
     };
-    if e.sessions < MIN_ERROR_SESSIONS || r.gap_fit.is_none() {
+    if e.sessions >= MIN_ERROR_SESSIONS && r.gap_fit.is_none() {
+        r.why = format!(
+            "reported only: {} sessions ended in a server error (5xx), but too few users came back to fit the delay before they return (the model's `return`)",
+            e.sessions
+        );
+        return r;
+    }
+    if e.sessions < MIN_ERROR_SESSIONS {
         r.why = format!(
             "reported only: {} sessions ended in a server error (5xx), fewer than {MIN_ERROR_SESSIONS}: too few to tell whether users come back after errors (the model's `return`)",
             e.sessions

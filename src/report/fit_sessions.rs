@@ -39,7 +39,14 @@ pub(super) fn answer(fit: &Fit) -> Vec<String> {
         SourceKind::Requests => "requests",
         SourceKind::Users => "users",
     };
-    out.push(format!("The model's source: {kind} ({}).", m.why));
+    if fit.closed.is_some() {
+        out.push(
+            "The model's source: users, a closed population (the load test's virtual users)."
+                .into(),
+        );
+    } else {
+        out.push(format!("The model's source: {kind} ({}).", m.why));
+    }
     out
 }
 
