@@ -181,6 +181,16 @@ fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
             with_ci(g("mean_queue_wait_s"), c("mean_queue_wait_s"), &human_duration),
             with_ci(g("blocking_probability"), c("blocking_probability"), &pct),
         ));
+        if let Some(per_call) = g("attempts_per_call") {
+            // Retries at a hop: what reaches the tier per call the clients made.
+            let retries = g("retries").unwrap_or(0.0) / g("arrivals").unwrap_or(1.0).max(1.0);
+            s.push_str(&format!(
+                "  {}: {} attempts arrived per call made, {} of them retries of its caller\n",
+                t.name,
+                with_ci(Some(per_call), c("attempts_per_call"), &|x| format!("{x:.3}")),
+                pct(retries),
+            ));
+        }
     }
     s.push_str(&slo_line(model, outs));
     s.push_str(&outage_lines(model, (summary, outs), &span, &label));

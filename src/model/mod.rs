@@ -25,6 +25,7 @@ pub(crate) mod rate_limit;
 pub(crate) mod schema;
 pub(crate) mod spec;
 pub(crate) mod tier_policies;
+pub(crate) mod tier_retry;
 pub(crate) mod trace;
 pub(crate) mod units;
 pub(crate) mod waiting_room;
@@ -44,6 +45,7 @@ pub use spec::{
     Autoscale, Client, Codel, HealthCheck, Model, Operator, Profile, Restart, Retry, Scenario, Slo,
     Source, Surge, Tier,
 };
+pub use tier_retry::{RetryOn, TierRetry};
 pub use tier_policies::{ConcurrencyLimit, LimitAlgorithm, OutlierDetection, ScaleIn};
 pub use trace::Trace;
 pub use waiting_room::{RoomMethod, WaitingRoom};

@@ -244,6 +244,8 @@ pub(crate) struct RawTier {
     pub outlier_detection: Option<super::tier_policies::RawOutlierDetection>,
     /// Connections each instance holds to the tier it calls (`[tier.pool]`).
     pub pool: Option<super::pool::RawPool>,
+    /// Retries of the tier it calls (`[tier.retry]`).
+    pub retry: Option<super::tier_retry::RawTierRetry>,
     /// Price of one instance for one hour, any currency (summary.json's `cost`).
     pub cost_per_instance_hour: Option<NonNegative>,
     /// Price of one thread (of one instance) for one hour (`surge optimize`'s cost).

@@ -49,6 +49,7 @@ mod concurrency_limit;
 mod crashes;
 mod events;
 mod hold;
+mod hop_retry;
 mod observe;
 mod operators;
 mod outlier;
@@ -171,6 +172,8 @@ impl<'m> World<'m> {
                 state.limiter = (t.concurrency_limit)
                     .map(|c| concurrency_limit::TierLimiter::new(c, rng(TierUse::Limit)));
                 state.rng_errors = (t.errors > 0.0).then(|| rng(TierUse::Errors));
+                state.retrying = (t.retry.as_ref())
+                    .map(|r| hop_retry::TierRetrying::new(r, rng(TierUse::Retry)));
                 state
             })
             .collect();

@@ -40,13 +40,14 @@ impl World<'_> {
         }
         let req = self.new_attempt(created, source, user, call, false);
         self.attempts[req as usize].roomed = roomed;
-        let epoch = self.attempts[req as usize].epoch;
+        let epoch = self.attempts[req as usize].born;
         self.advance(now, req, 0, cal);
         let client = &self.model.sources[source as usize].client;
         // The client's clocks start now, but only an attempt still open needs them: one turned
         // away at once (a full queue, no instance) would leave a stale timeout behind.
         if (client.timeout_s.is_none() && client.patience.is_none())
-            || self.attempts[req as usize].epoch != epoch
+            || !self.attempts[req as usize].live
+            || self.attempts[req as usize].born != epoch
         {
             return;
         }
