@@ -159,7 +159,7 @@ fn amplification_lines(o: &CheckOutcome) -> String {
             .collect();
         let last = o.model.tiers.last().map_or("", |t| t.name.as_str());
         s.push_str(&format!(
-            "retries at every hop, source {}: attempts per call (each attempt of a tier counted where it arrives) {}; a call fails {:.4}% of the time; at most {} attempts per call at {last} if every attempt fails (ASSUMPTION: from the tiers' `errors` alone: no tier overloaded, no retry budget spent)\n",
+            "retries at every hop, source {}: attempts per call (each attempt of a tier counted where it arrives) {}; a call fails {:.4}% of the time; at most {} attempts per call at {last} if every attempt fails (ASSUMPTION: from the tiers' `errors` alone: no tier overloaded, no retry budget spent; the tier loads above count one attempt per call)\n",
             a.source,
             tiers.join(", "),
             100.0 * a.call_failure,

@@ -330,8 +330,7 @@ fn tier_summaries(model: &Model, world: &World, span_s: f64, calls: u64) -> Vec<
                 peak_in_tier: world.has_pools().then_some(s.in_tier.peak as u32),
                 arrivals: hops.then_some(s.arrivals),
                 retries: hops.then_some(s.retries),
-                attempts_per_call: (hops && calls > 0)
-                    .then(|| s.arrivals as f64 / calls as f64),
+                attempts_per_call: (hops && calls > 0).then(|| s.arrivals as f64 / calls as f64),
             }
         })
         .collect()

@@ -45,8 +45,8 @@ pub use spec::{
     Autoscale, Client, Codel, HealthCheck, Model, Operator, Profile, Restart, Retry, Scenario, Slo,
     Source, Surge, Tier,
 };
-pub use tier_retry::{RetryOn, TierRetry};
 pub use tier_policies::{ConcurrencyLimit, LimitAlgorithm, OutlierDetection, ScaleIn};
+pub use tier_retry::{RetryOn, TierRetry};
 pub use trace::Trace;
 pub use waiting_room::{RoomMethod, WaitingRoom};
 

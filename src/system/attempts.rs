@@ -169,41 +169,6 @@ impl World<'_> {
         self.send(now, now, source, user, call, false, cal);
     }
 
-    /// Every request visits the first tier and none of its instances is in rotation: the
-    /// balancer has nowhere to send the next one.
-    #[inline]
-    fn first_tier_closed(&self) -> bool {
-        #[cfg(test)]
-        if self.one_by_one {
-            return false;
-        }
-        let tier = &self.tiers[0];
-        let closed = tier.spec.visit >= 1.0 && self.metrics.tiers[0].in_rotation == 0;
-        debug_assert!(
-            !closed || !tier.instances.iter().any(|i| i.routable()),
-            "the rotation count of the first tier is out of step with its instances"
-        );
-        closed
-    }
-
-    /// An attempt refused at once by the first tier's balancer, with no instance in rotation:
-    /// the same counts, draws and reaction as `advance` then `enter` then `finish`, without an
-    /// attempt in the arena. (The balancer still picks, so that its state and random stream
-    /// move as they would; round robin with nothing in rotation comes back where it started.)
-    fn refused_at_door(&mut self, now: Time, a: &Attempt, cal: &mut Calendar<Event>) {
-        if self.metrics.counts(now) {
-            let stats = &mut self.metrics.tiers[0];
-            stats.arrivals += 1;
-            stats.rejected += 1;
-        }
-        let tier = &mut self.tiers[0];
-        if tier.spec.balancer != crate::model::Balancer::RoundRobin {
-            let picked = tier.pick();
-            debug_assert!(picked.is_none());
-        }
-        self.turned_away(now, a, Outcome::Rejected, cal);
-    }
-
     /// An attempt ends before reaching a server: its outcome is recorded and its client
     /// reacts (what `finish` does for an attempt that holds nothing).
     pub(super) fn turned_away(
@@ -496,7 +461,14 @@ impl World<'_> {
             if self.metrics.counts(enter) && !a.probe {
                 self.metrics.tiers[t as usize].rejected += 1;
             }
-            self.fail(now, req, t as usize, RetryOn::Rejected, Outcome::Rejected, cal);
+            self.fail(
+                now,
+                req,
+                t as usize,
+                RetryOn::Rejected,
+                Outcome::Rejected,
+                cal,
+            );
         }
     }
 

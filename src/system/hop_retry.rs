@@ -102,7 +102,10 @@ impl World<'_> {
         if !policy.retries(why) || retries + 1 >= policy.retry.max_attempts {
             return false;
         }
-        let state = self.tiers[c].retrying.as_mut().expect("a tier that retries");
+        let state = self.tiers[c]
+            .retrying
+            .as_mut()
+            .expect("a tier that retries");
         state.budget.as_mut().is_none_or(|b| b.withdraw(now))
     }
 
@@ -128,7 +131,10 @@ impl World<'_> {
             attempts: retries + 1,
             last_delay_s: 0.0,
         };
-        let state = self.tiers[c].retrying.as_mut().expect("a tier that retries");
+        let state = self.tiers[c]
+            .retrying
+            .as_mut()
+            .expect("a tier that retries");
         let delay = backoff_delay(&policy.retry, &mut call, &mut state.rng);
         // The tier `c` called: the first it reached after `c` (`d` or one it holds before `d`).
         let deeper = (a.held | 1 << d) & !((1u64 << (c + 1)) - 1);

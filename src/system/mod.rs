@@ -31,7 +31,8 @@
 //! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
 //! (arrival times), `population` (a closed users source, held at its target) and
 //! `waiting_room` (the room in front of the users sources), `rate_limit` (the edge's token
-//! buckets), `pool` (connection pools between tiers); the clients'
+//! buckets), `pool` (connection pools between tiers), `hop_retry` (a tier's retries of the tier it
+//! calls); the clients'
 //! policies: `breaker`, `throttle`, `retry_budget` (`client_policies` where attempts meet
 //! them); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the balancer's
 //! outlier detection), `scale_in` (scaling in and instance-hours) and `tier_policies` (where

@@ -18,8 +18,8 @@ use super::World;
 use super::events::Event;
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
-use crate::model::RetryOn;
 use crate::model::Pool;
+use crate::model::RetryOn;
 
 /// One instance's connections to the callee.
 #[derive(Debug, Clone, Default)]

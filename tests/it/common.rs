@@ -551,3 +551,18 @@ pub(crate) fn small_compare(dir: &Path, out: &Path) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// A summary's replications, or the summary itself when it is one run.
+pub fn reps(s: &Value) -> Vec<&Value> {
+    match s["replications"].as_array() {
+        Some(r) => r.iter().collect(),
+        None => vec![s],
+    }
+}
+
+/// A count of a summary at `path`.
+pub fn count(v: &Value, path: &str) -> u64 {
+    at(v, path)
+        .as_u64()
+        .unwrap_or_else(|| panic!("{path} is not a count: {v}"))
+}

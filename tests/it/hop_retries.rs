@@ -9,7 +9,7 @@
 //! Little's law (`common::run_model`).
 
 use crate::common::{
-    assert_bad_input, assert_exact, at, column, run_model, surge, write_file,
+    assert_bad_input, assert_exact, at, column, count, reps, run_model, surge, write_file,
 };
 use serde_json::Value;
 
@@ -30,19 +30,6 @@ fn tier(name: &str, service: &str, extra: &str) -> String {
 }
 
 const RETRY_3: &str = "retry = { max_attempts = 3, backoff = \"fixed\", base = \"50ms\" }\n";
-
-fn reps(s: &Value) -> Vec<&Value> {
-    match s["replications"].as_array() {
-        Some(r) => r.iter().collect(),
-        None => vec![s],
-    }
-}
-
-fn count(v: &Value, path: &str) -> u64 {
-    at(v, path)
-        .as_u64()
-        .unwrap_or_else(|| panic!("{path} is not a count: {v}"))
-}
 
 #[test]
 fn one_retrying_hop_makes_one_plus_p_plus_p_squared_attempts() {
@@ -137,7 +124,10 @@ fn a_callee_cut_off_by_its_request_timeout_is_retried_only_when_on_says_so() {
             "on = [{on}]: {got} attempts for {first} calls"
         );
         let retries = count(&s, "tiers.1.retries");
-        assert!(retries.abs_diff((attempts - 1) * first) <= 10, "{retries} retries");
+        assert!(
+            retries.abs_diff((attempts - 1) * first) <= 10,
+            "{retries} retries"
+        );
         assert_eq!(count(&s, "requests.succeeded"), 0);
     }
 }
@@ -180,13 +170,20 @@ fn a_bad_retry_key_names_its_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
-            tier("api", "1ms", "retry = { max_attempts = 3, on = [\"bogus\"] }\n")
-                + &tier("db", "1ms", ""),
+            tier(
+                "api",
+                "1ms",
+                "retry = { max_attempts = 3, on = [\"bogus\"] }\n",
+            ) + &tier("db", "1ms", ""),
             vec!["m.toml", "tier[0].retry", "bogus"],
         ),
         (
             tier("api", "1ms", "") + &tier("db", "1ms", "retry = { max_attempts = 3 }\n"),
-            vec!["m.toml", "tier[1].retry", "the last tier calls no other tier"],
+            vec![
+                "m.toml",
+                "tier[1].retry",
+                "the last tier calls no other tier",
+            ],
         ),
         (
             tier("api", "1ms", "retry = { max_attempts = 3, on = [] }\n") + &tier("db", "1ms", ""),
@@ -206,4 +203,46 @@ fn a_bad_retry_key_names_its_file_and_key() {
         let o = surge().arg("check").arg(&file).output().unwrap();
         assert_bad_input(&o, &fragments);
     }
+}
+
+#[test]
+fn the_timeline_draws_the_attempts_arriving_at_each_tier() {
+    let tiers = tier("api", "10ms", RETRY_3) + &tier("ledger", "20ms", "errors = 0.3\n");
+    let (dir, s) = crate::common::run_model_keep(&model(200.0, &tiers), &[]);
+    let chart = crate::svg::Chart::read(&dir.path().join("out").join("timeline.svg"));
+    // Its panel, with one curve per tier named in the legend.
+    chart.assert_shows(&[
+        "Attempts arriving at each tier per second (each hop's retries included)",
+        "api",
+        "ledger",
+    ]);
+    // And the columns it is drawn from: each bucket's ledger arrivals are the api's plus its
+    // retries (up to the few calls under way at a bucket's end).
+    let (api, ledger) = (
+        column(dir.path(), "api.arrivals"),
+        column(dir.path(), "ledger.arrivals"),
+    );
+    let retries = column(dir.path(), "ledger.retries");
+    for i in 0..api.len() {
+        assert!(
+            (ledger[i] - api[i] - retries[i]).abs() <= 60.0,
+            "bucket {i}"
+        );
+    }
+    assert!(count(&s, "tiers.1.retries") > 0);
+}
+
+#[test]
+fn surge_check_prints_the_amplification_the_keys_predict() {
+    // The model of `two_retrying_hops_multiply`: the same exact figures, before any run.
+    let tiers = tier("edge", "5ms", RETRY_3)
+        + &tier("orders", "10ms", RETRY_3)
+        + &tier("ledger", "20ms", "errors = 0.5\n");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "m.toml", &model(100.0, &tiers));
+    let text = crate::common::check_ok(&file);
+    assert!(
+        text.contains("attempts per call (each attempt of a tier counted where it arrives) edge 1.000, orders 1.141, ledger 1.996; a call fails 0.1953% of the time; at most 9 attempts per call at ledger if every attempt fails"),
+        "{text}"
+    );
 }

@@ -45,7 +45,9 @@ impl World<'_> {
             return false;
         }
         let rt = self.tiers[t].spec.request_timeout_s.unwrap_or(0.0);
-        now >= self.slots[req as usize * self.n_tiers + t].started.after(rt)
+        now >= self.slots[req as usize * self.n_tiers + t]
+            .started
+            .after(rt)
     }
 
     /// A tier retries its callee (`hop_retry`): the request timeouts of the tiers the attempt
