@@ -181,15 +181,19 @@ fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
             with_ci(g("mean_queue_wait_s"), c("mean_queue_wait_s"), &human_duration),
             with_ci(g("blocking_probability"), c("blocking_probability"), &pct),
         ));
-        let per_call = with_ci(g("attempts_per_call"), c("attempts_per_call"), &|x| {
-            format!("{x:.3}")
-        });
+        let key = "attempts_per_call";
+        let per_call = with_ci(g(key), c(key), &three_places);
         let retries = g("retries").filter(|_| k > 0);
         s.push_str(&hop_line(&t.name, &per_call, retries, g("arrivals")));
     }
     s.push_str(&slo_line(model, outs));
     s.push_str(&outage_lines(model, (summary, outs), &span, &label));
     s
+}
+
+/// A number with three decimals (attempts per call).
+fn three_places(x: f64) -> String {
+    format!("{x:.3}")
 }
 
 /// The attempts that reached a tier per call made (`per_call`, worded), when some tier retries

@@ -38,6 +38,7 @@ pub use error::{ModelError, Place};
 pub use load::{load, load_with_text, parse_text};
 pub use pool::Pool;
 pub use rate_limit::RateLimit;
+pub use schema::RetryOn;
 pub use schema::{
     Action, Backoff, Balancer, COUNT_KEYS, Discipline, Jitter, Population, SourceKind,
 };
@@ -46,7 +47,7 @@ pub use spec::{
     Source, Surge, Tier,
 };
 pub use tier_policies::{ConcurrencyLimit, LimitAlgorithm, OutlierDetection, ScaleIn};
-pub use tier_retry::{RetryOn, TierRetry};
+pub use tier_retry::TierRetry;
 pub use trace::Trace;
 pub use waiting_room::{RoomMethod, WaitingRoom};
 

@@ -6,54 +6,11 @@
 //! shared with `[client.retry]` are checked by the same code (`build_client::retry`). What the
 //! simulator does with it is `crate::system::hop_retry`; this file only reads and checks.
 
-use serde::Deserialize;
-
 use super::client_policies::BudgetKind;
 use super::ctx::Ctx;
 use super::error::ModelError;
-use super::schema::{Backoff, Jitter, RawRetry};
+use super::schema::{Jitter, RawRetry, RawTierRetry, RetryOn};
 use super::spec::Retry;
-use super::units::{Count, Duration, NonNegative};
-
-/// A failure of the callee, as `on` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RetryOn {
-    /// The callee turned the call away: a full queue, no instance in rotation, a concurrency
-    /// limit, CoDel.
-    Rejected,
-    /// The callee answered with an error (`errors`), or crashed with the call in it.
-    Error,
-    /// The callee's `request_timeout` cut the call off, or the caller's wait for a connection
-    /// of its `[tier.pool]` ran out.
-    TimedOut,
-}
-
-impl RetryOn {
-    fn bit(self) -> u8 {
-        match self {
-            RetryOn::Rejected => 1,
-            RetryOn::Error => 2,
-            RetryOn::TimedOut => 4,
-        }
-    }
-}
-
-/// `[tier.retry]` as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTierRetry {
-    pub max_attempts: Count,
-    pub backoff: Option<Backoff>,
-    pub base: Option<Duration>,
-    pub cap: Option<Duration>,
-    pub jitter: Option<Jitter>,
-    pub on: Option<Vec<RetryOn>>,
-    pub budget_kind: Option<BudgetKind>,
-    pub ratio: Option<NonNegative>,
-    pub ttl: Option<Duration>,
-    pub min_per_s: Option<NonNegative>,
-}
 
 /// How a tier retries the tier it calls.
 #[derive(Debug, Clone, Copy)]
