@@ -100,6 +100,7 @@ fn describe(o: &CheckOutcome) -> String {
         ));
     }
     s.push_str(&pool_lines(model));
+    s.push_str(&amplification_lines(o));
     s.push_str(&super::check_closed::closed_lines(&o.closed_bounds));
     s.push_str(&prediction_text(&o.prediction));
     s.push_str(&format!(
@@ -144,6 +145,25 @@ fn pool_lines(model: &crate::model::Model) -> String {
                 ""
             },
             human_duration(p.timeout_s),
+        ));
+    }
+    s
+}
+
+/// The retry amplification predicted per source: attempts per call at each tier.
+fn amplification_lines(o: &CheckOutcome) -> String {
+    let mut s = String::new();
+    for a in &o.amplification {
+        let tiers: Vec<String> = (o.model.tiers.iter().zip(&a.attempts_per_call))
+            .map(|(t, x)| format!("{} {x:.3}", t.name))
+            .collect();
+        let last = o.model.tiers.last().map_or("", |t| t.name.as_str());
+        s.push_str(&format!(
+            "retries at every hop, source {}: attempts per call (each attempt of a tier counted where it arrives) {}; a call fails {:.4}% of the time; at most {} attempts per call at {last} if every attempt fails (ASSUMPTION: from the tiers' `errors` alone: no tier overloaded, no retry budget spent; the tier loads above count one attempt per call)\n",
+            a.source,
+            tiers.join(", "),
+            100.0 * a.call_failure,
+            a.worst,
         ));
     }
     s

@@ -181,10 +181,37 @@ fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
             with_ci(g("mean_queue_wait_s"), c("mean_queue_wait_s"), &human_duration),
             with_ci(g("blocking_probability"), c("blocking_probability"), &pct),
         ));
+        let key = "attempts_per_call";
+        let per_call = with_ci(g(key), c(key), &three_places);
+        let retries = g("retries").filter(|_| k > 0);
+        s.push_str(&hop_line(&t.name, &per_call, retries, g("arrivals")));
     }
     s.push_str(&slo_line(model, outs));
     s.push_str(&outage_lines(model, (summary, outs), &span, &label));
     s
+}
+
+/// A number with three decimals (attempts per call).
+fn three_places(x: f64) -> String {
+    format!("{x:.3}")
+}
+
+/// The attempts that reached a tier per call made (`per_call`, worded), when some tier retries
+/// its callee (`[tier.retry]`), and the share of them that were retries of the tier before it
+/// (`retries`: `None` at the first tier, whose caller is the client).
+fn hop_line(name: &str, per_call: &str, retries: Option<f64>, arrivals: Option<f64>) -> String {
+    let Some(a) = arrivals else {
+        return String::new();
+    };
+    match retries {
+        Some(r) => format!(
+            "  {name}: {per_call} attempts arrived per call made, {} of them retries by the tier before it\n",
+            pct(r / a.max(1.0))
+        ),
+        None => format!(
+            "  {name}: {per_call} attempts arrived per call made (the clients' own retries, `requests.retries`)\n"
+        ),
+    }
 }
 
 /// The outage lines, one per level (requests, calls, and users where the model has them), told

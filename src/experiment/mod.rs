@@ -190,7 +190,7 @@ fn summarise(
     let q = |x: f64| {
         (!m.latency.is_empty()).then(|| crate::stats::histogram::quantile_s(&m.latency, x))
     };
-    let tiers = tier_summaries(model, world, span_s);
+    let tiers = tier_summaries(model, world, span_s, t.first_attempts + t.calls_unsent);
     let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, until_s);
     // The same analysis at the call and the user levels.
     let detect =
@@ -273,8 +273,9 @@ fn summarise(
     summary
 }
 
-/// Each tier's figures over the measured span (`span_s`, seconds).
-fn tier_summaries(model: &Model, world: &World, span_s: f64) -> Vec<TierSummary> {
+/// Each tier's figures over the measured span (`span_s`, seconds), with `calls` calls made.
+fn tier_summaries(model: &Model, world: &World, span_s: f64, calls: u64) -> Vec<TierSummary> {
+    let hops = model.tiers.iter().any(|t| t.retry.is_some());
     model
         .tiers
         .iter()
@@ -327,6 +328,9 @@ fn tier_summaries(model: &Model, world: &World, span_s: f64) -> Vec<TierSummary>
                 pool_mean_wait_s: world.pool_mean_wait_s(k),
                 pool_peak_connections: world.pool_peak_connections(k),
                 peak_in_tier: world.has_pools().then_some(s.in_tier.peak as u32),
+                arrivals: hops.then_some(s.arrivals),
+                retries: hops.then_some(s.retries),
+                attempts_per_call: (hops && calls > 0).then(|| s.arrivals as f64 / calls as f64),
             }
         })
         .collect()
@@ -429,6 +433,8 @@ pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
         tcol!(memory_max_bytes);
         tcol!(concurrency_limit);
         tcol!(ejected);
+        tcol!(arrivals);
+        tcol!(retries);
     }
     if s.room.is_some() {
         let all: Vec<_> = outs.iter().filter_map(|o| o.series.room.as_ref()).collect();

@@ -314,7 +314,7 @@ averaged! {
         ],
         when_present: [
             cost, ejections, limited, pool_timeouts, pool_mean_wait_s, pool_peak_connections,
-            peak_in_tier,
+            peak_in_tier, arrivals, retries, attempts_per_call,
         ],
         nested: [],
         optional: [],

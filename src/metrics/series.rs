@@ -24,6 +24,11 @@ pub struct TierSeries {
     /// Instances ejected by outlier detection at the bucket's end (empty without
     /// `[tier.outlier_detection]`).
     pub ejected: Vec<f64>,
+    /// Attempts that arrived at the tier in the bucket, and of them retries of its caller
+    /// (`[tier.retry]` of the tier before it): counts per bucket, on every tier when the model
+    /// has a `[tier.retry]` (empty otherwise).
+    pub arrivals: Vec<f64>,
+    pub retries: Vec<f64>,
 }
 
 /// The whole time series: every `Vec` has one entry per bucket.

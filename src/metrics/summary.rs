@@ -181,6 +181,17 @@ pub struct TierSummary {
     /// thread), present on every tier when the model has a pool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_in_tier: Option<u32>,
+    /// Attempts that arrived at the tier since the warm-up (cohort), and of them the retries of
+    /// its caller (`[tier.retry]` of the tier before it); present on every tier when the model
+    /// has a `[tier.retry]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u64>,
+    /// `arrivals` per call made (`calls.made`): the retry amplification at this tier, attempt
+    /// level over call level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_per_call: Option<f64>,
 }
 
 /// Why a run ended before its horizon: a guard rail (`--max-events`, `--max-wall`), or the

@@ -12,7 +12,7 @@ use super::dist::{Dist, RawDist};
 use super::error::ModelError;
 use super::limits::{MAX_SOURCES, too_many_sources};
 use super::schema::{self, Action, RawClient, SourceKind};
-use super::spec::{Client, Model, Operator, Profile, Retry, Scenario, Slo, Source, Surge, Tier};
+use super::spec::{Client, Model, Operator, Profile, Scenario, Slo, Source, Surge, Tier};
 use super::trace::Trace;
 
 /// Apply defaults and check what spans several keys.
@@ -397,24 +397,7 @@ fn client(
             if kind == SourceKind::Users && own.is_some_and(|o| o.retry.is_some()) {
                 return Err((c("retry"), "automatic retries are for kind = \"requests\"; users refresh instead (`refresh`)".into()));
             }
-            let base_s = r.base.map_or(1.0, |d| d.0);
-            let cap_s = r.cap.map_or(f64::INFINITY, |d| d.0);
-            if cap_s < base_s {
-                return Err((
-                    c("retry.cap"),
-                    format!("the backoff cap ({cap_s} s) is below its base ({base_s} s)"),
-                ));
-            }
-            let (budget, ratio_budget) = super::build_client::retry_budget(r, &c)?;
-            Some(Retry {
-                max_attempts: r.max_attempts.0,
-                backoff: r.backoff.unwrap_or_default(),
-                base_s,
-                cap_s,
-                jitter: r.jitter.unwrap_or_default(),
-                budget,
-                ratio_budget,
-            })
+            Some(super::build_client::retry(r, &c)?)
         }
     };
     let (breaker, throttle) = super::build_client::policies(global, own, &c)?;

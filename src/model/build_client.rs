@@ -81,6 +81,32 @@ pub(super) fn policies(
     Ok((breaker, throttle))
 }
 
+/// A retry policy as checked, with its backoff and budget (`[client.retry]`, and the same
+/// keys of `[tier.retry]`). `c` makes a key path.
+pub(super) fn retry(
+    r: &RawRetry,
+    c: &dyn Fn(&str) -> String,
+) -> Result<super::spec::Retry, (String, String)> {
+    let base_s = r.base.map_or(1.0, |d| d.0);
+    let cap_s = r.cap.map_or(f64::INFINITY, |d| d.0);
+    if cap_s < base_s {
+        return Err((
+            c("retry.cap"),
+            format!("the backoff cap ({cap_s} s) is below its base ({base_s} s)"),
+        ));
+    }
+    let (budget, ratio_budget) = retry_budget(r, c)?;
+    Ok(super::spec::Retry {
+        max_attempts: r.max_attempts.0,
+        backoff: r.backoff.unwrap_or_default(),
+        base_s,
+        cap_s,
+        jitter: r.jitter.unwrap_or_default(),
+        budget,
+        ratio_budget,
+    })
+}
+
 /// The retry budget of `[client.retry]`: the token bucket's tokens per success, or the ratio
 /// budget. `c` makes a key path.
 pub(super) fn retry_budget(

@@ -77,6 +77,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
         let outlier_detection =
             tier_policies::outlier_detection(t.outlier_detection.as_ref(), &key, ctx)?;
         let pool = super::pool::pool(t.pool.as_ref(), i, n, &key, ctx)?;
+        let retry = super::tier_retry::retry(t.retry.as_ref(), i, n, &key, ctx)?;
         tiers.push(Tier {
             name,
             instances: t.instances.0,
@@ -100,6 +101,7 @@ pub(super) fn tiers(raw: Vec<schema::RawTier>, ctx: &Ctx) -> Result<Vec<Tier>, M
             concurrency_limit,
             outlier_detection,
             pool,
+            retry,
             cost_per_instance_hour: tier_policies::cost(t.cost_per_instance_hour),
             cost_per_thread_hour: tier_policies::cost(t.cost_per_thread_hour),
         });

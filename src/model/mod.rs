@@ -25,6 +25,7 @@ pub(crate) mod rate_limit;
 pub(crate) mod schema;
 pub(crate) mod spec;
 pub(crate) mod tier_policies;
+pub(crate) mod tier_retry;
 pub(crate) mod trace;
 pub(crate) mod units;
 pub(crate) mod waiting_room;
@@ -37,6 +38,7 @@ pub use error::{ModelError, Place};
 pub use load::{load, load_with_text, parse_text};
 pub use pool::Pool;
 pub use rate_limit::RateLimit;
+pub use schema::RetryOn;
 pub use schema::{
     Action, Backoff, Balancer, COUNT_KEYS, Discipline, Jitter, Population, SourceKind,
 };
@@ -45,6 +47,7 @@ pub use spec::{
     Source, Surge, Tier,
 };
 pub use tier_policies::{ConcurrencyLimit, LimitAlgorithm, OutlierDetection, ScaleIn};
+pub use tier_retry::TierRetry;
 pub use trace::Trace;
 pub use waiting_room::{RoomMethod, WaitingRoom};
 

@@ -244,6 +244,8 @@ pub(crate) struct RawTier {
     pub outlier_detection: Option<super::tier_policies::RawOutlierDetection>,
     /// Connections each instance holds to the tier it calls (`[tier.pool]`).
     pub pool: Option<super::pool::RawPool>,
+    /// Retries of the tier it calls (`[tier.retry]`).
+    pub retry: Option<RawTierRetry>,
     /// Price of one instance for one hour, any currency (summary.json's `cost`).
     pub cost_per_instance_hour: Option<NonNegative>,
     /// Price of one thread (of one instance) for one hour (`surge optimize`'s cost).
@@ -310,4 +312,44 @@ pub(crate) struct RawSlo {
     pub window: Option<Duration>,
     pub outage_below: Option<Probability>,
     pub stable: Option<Duration>,
+}
+
+/// A failure of the callee, as `on` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryOn {
+    /// The callee turned the call away: a full queue, no instance in rotation, a concurrency
+    /// limit, CoDel.
+    Rejected,
+    /// The callee answered with an error (`errors`), or crashed with the call in it.
+    Error,
+    /// The callee's `request_timeout` cut the call off, or the caller's wait for a connection
+    /// of its `[tier.pool]` ran out.
+    TimedOut,
+}
+
+impl RetryOn {
+    pub(super) fn bit(self) -> u8 {
+        match self {
+            RetryOn::Rejected => 1,
+            RetryOn::Error => 2,
+            RetryOn::TimedOut => 4,
+        }
+    }
+}
+
+/// `[tier.retry]` as written (checked in `tier_retry`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTierRetry {
+    pub max_attempts: Count,
+    pub backoff: Option<Backoff>,
+    pub base: Option<Duration>,
+    pub cap: Option<Duration>,
+    pub jitter: Option<Jitter>,
+    pub on: Option<Vec<RetryOn>>,
+    pub budget_kind: Option<super::client_policies::BudgetKind>,
+    pub ratio: Option<NonNegative>,
+    pub ttl: Option<Duration>,
+    pub min_per_s: Option<NonNegative>,
 }

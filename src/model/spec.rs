@@ -230,6 +230,8 @@ pub struct Tier {
     pub outlier_detection: Option<super::tier_policies::OutlierDetection>,
     /// The connection pool each instance holds to the next tier a request visits.
     pub pool: Option<super::Pool>,
+    /// How it retries the tier it calls (`[tier.retry]`).
+    pub retry: Option<super::TierRetry>,
     pub cost_per_instance_hour: Option<f64>,
     /// Price of one thread of one instance for one hour (`surge optimize`).
     pub cost_per_thread_hour: Option<f64>,

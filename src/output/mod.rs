@@ -110,6 +110,10 @@ fn timeseries_header(s: &TimeSeries) -> Vec<String> {
         if !t.ejected.is_empty() {
             header.push(named(&t.name, "ejected"));
         }
+        if !t.arrivals.is_empty() {
+            header.push(named(&t.name, "arrivals"));
+            header.push(named(&t.name, "retries"));
+        }
     }
     // The call level, then the user level (with a users source), last.
     header.push("calls_lost".into());
@@ -177,7 +181,7 @@ fn timeseries_row(s: &TimeSeries, i: usize) -> Vec<String> {
         row.push(cell(s.rate_limited[i]));
     }
     for t in &s.tiers {
-        for col in [&t.concurrency_limit, &t.ejected] {
+        for col in [&t.concurrency_limit, &t.ejected, &t.arrivals, &t.retries] {
             if !col.is_empty() {
                 row.push(cell(col[i]));
             }

@@ -444,6 +444,7 @@ pub(crate) fn summary_template(model: &crate::model::Model) -> Value {
     let client = |f: fn(&crate::model::Client) -> bool| {
         model.sources.iter().any(|s| f(&s.client)).then_some(0)
     };
+    let hops = model.tiers.iter().any(|t| t.retry.is_some());
     let s = Summary {
         tiers: model
             .tiers
@@ -458,6 +459,9 @@ pub(crate) fn summary_template(model: &crate::model::Model) -> Value {
                 pool_mean_wait_s: t.pool.map(|_| 0.0),
                 pool_peak_connections: t.pool.map(|_| 0),
                 peak_in_tier: model.tiers.iter().any(|t| t.pool.is_some()).then_some(0),
+                arrivals: hops.then_some(0),
+                retries: hops.then_some(0),
+                attempts_per_call: hops.then_some(0.0),
                 ..Default::default()
             })
             .collect(),

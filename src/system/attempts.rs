@@ -7,6 +7,7 @@ use super::{NONE, World};
 use crate::engine::rng::open01;
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
+use crate::model::RetryOn;
 
 use super::events::Event;
 
@@ -42,6 +43,12 @@ pub(super) struct Attempt {
     pub(super) pooled: u64,
     /// A requests-source attempt the waiting room let in: it holds a place until it ends.
     pub(super) roomed: bool,
+    /// Its generation when it was sent: `epoch` also moves when a tier retries its callee
+    /// (`hop_retry`), which makes the deeper tiers' events stale; the events of the attempt as
+    /// a whole (its client's clocks, the request timeouts of the tiers it holds) carry `born`.
+    pub(super) born: u32,
+    /// Sent again by its caller tier (`hop_retry`): its next arrival at a tier is a retry.
+    pub(super) retrying: bool,
 }
 
 impl Attempt {
@@ -80,6 +87,8 @@ pub(super) struct Slot {
     pub(super) done: Time,
     /// Index in the instance's list of attempts holding a thread.
     pub(super) pos: u32,
+    /// Retries this tier has made of its current call to the tier it calls (`hop_retry`).
+    pub(super) retries: u32,
 }
 
 impl World<'_> {
@@ -98,6 +107,7 @@ impl World<'_> {
                 // The generation carries over: events of its last use stay stale.
                 *place = Attempt {
                     epoch: place.epoch,
+                    born: place.epoch,
                     ..Attempt::fresh(now, source, user, call, probe)
                 };
                 i
@@ -159,41 +169,6 @@ impl World<'_> {
         self.send(now, now, source, user, call, false, cal);
     }
 
-    /// Every request visits the first tier and none of its instances is in rotation: the
-    /// balancer has nowhere to send the next one.
-    #[inline]
-    fn first_tier_closed(&self) -> bool {
-        #[cfg(test)]
-        if self.one_by_one {
-            return false;
-        }
-        let tier = &self.tiers[0];
-        let closed = tier.spec.visit >= 1.0 && self.metrics.tiers[0].in_rotation == 0;
-        debug_assert!(
-            !closed || !tier.instances.iter().any(|i| i.routable()),
-            "the rotation count of the first tier is out of step with its instances"
-        );
-        closed
-    }
-
-    /// An attempt refused at once by the first tier's balancer, with no instance in rotation:
-    /// the same counts, draws and reaction as `advance` then `enter` then `finish`, without an
-    /// attempt in the arena. (The balancer still picks, so that its state and random stream
-    /// move as they would; round robin with nothing in rotation comes back where it started.)
-    fn refused_at_door(&mut self, now: Time, a: &Attempt, cal: &mut Calendar<Event>) {
-        if self.metrics.counts(now) {
-            let stats = &mut self.metrics.tiers[0];
-            stats.arrivals += 1;
-            stats.rejected += 1;
-        }
-        let tier = &mut self.tiers[0];
-        if tier.spec.balancer != crate::model::Balancer::RoundRobin {
-            let picked = tier.pick();
-            debug_assert!(picked.is_none());
-        }
-        self.turned_away(now, a, Outcome::Rejected, cal);
-    }
-
     /// An attempt ends before reaching a server: its outcome is recorded and its client
     /// reacts (what `finish` does for an attempt that holds nothing).
     pub(super) fn turned_away(
@@ -216,6 +191,9 @@ impl World<'_> {
         for t in from..self.n_tiers {
             let visit = self.tiers[t].spec.visit;
             if visit >= 1.0 || open01(&mut self.tiers[t].rng_visit) < visit {
+                if from > 0 && self.shortcuts.hop_retries {
+                    self.first_call(now, from - 1);
+                }
                 // The tier it leaves calls this one through its pool, if it has one.
                 if from > 0 && self.pools[from - 1].is_some() {
                     self.call_through_pool(now, req, from - 1, t, cal);
@@ -236,6 +214,9 @@ impl World<'_> {
         if counted {
             self.metrics.tiers[t].arrivals += 1;
         }
+        if self.shortcuts.hop_retries {
+            self.arrives_at(now, req, t);
+        }
         let picked = self.tiers[t].pick();
         match picked {
             Some(i) if self.tiers[t].instances[i as usize].up => {
@@ -249,7 +230,7 @@ impl World<'_> {
                 if let Some(i) = picked {
                     self.instance_result(now, t, i, false, cal);
                 }
-                self.finish(now, req, Some(Outcome::Rejected), cal);
+                self.fail(now, req, t, RetryOn::Rejected, Outcome::Rejected, cal);
             }
         }
     }
@@ -284,9 +265,10 @@ impl World<'_> {
                 // time out.
                 Some(d) if !probe && !limited => {
                     let epoch = self.attempts[req as usize].epoch;
-                    cal.schedule(now.after(d), Event::Refused { req, epoch });
+                    let tier = t as u8;
+                    cal.schedule(now.after(d), Event::Refused { req, epoch, tier });
                 }
-                _ => self.finish(now, req, Some(Outcome::Rejected), cal),
+                _ => self.fail(now, req, t, RetryOn::Rejected, Outcome::Rejected, cal),
             }
             return false;
         }
@@ -305,6 +287,7 @@ impl World<'_> {
             started: now,
             done: now,
             pos: 0,
+            retries: 0,
         };
         self.attempts[req as usize].at = t as u8;
         if serve_now {
@@ -356,7 +339,7 @@ impl World<'_> {
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
-        let (epoch, probe) = (a.epoch, a.probe);
+        let (epoch, born, probe) = (a.epoch, a.born, a.probe);
         let done = now.after(service);
         let slot = &mut self.slots[req as usize * self.n_tiers + t];
         slot.pos = pos;
@@ -376,7 +359,7 @@ impl World<'_> {
         if let (Some(rt), false) = (request_timeout, probe)
             && service >= rt
         {
-            self.schedule_server_timeout(req, epoch, t, now.after(rt), cal);
+            self.schedule_server_timeout(req, born, t, now.after(rt), cal);
         }
     }
 
@@ -407,6 +390,16 @@ impl World<'_> {
         stats.departures += 1;
         stats.departure_time_s += span_s;
         Some(span_s)
+    }
+
+    /// `req` leaves the queue of tier `t` unserved (abandoned, its instance crashed, cut off by
+    /// a timeout upstream, or its caller retries): a departure, not a request served.
+    pub(super) fn leave_queue(&mut self, now: Time, req: u32, t: usize) {
+        let slot = self.slots[req as usize * self.n_tiers + t];
+        let inst = &mut self.tiers[t].instances[slot.instance as usize];
+        inst.live_waiting -= 1;
+        inst.in_instance -= 1;
+        self.leave_tier(now, t, slot.enter, false);
     }
 
     /// Free the thread `req` (a health-check probe if `probe`) holds in tier `t` and give it to
@@ -468,7 +461,14 @@ impl World<'_> {
             if self.metrics.counts(enter) && !a.probe {
                 self.metrics.tiers[t as usize].rejected += 1;
             }
-            self.finish(now, req, Some(Outcome::Rejected), cal);
+            self.fail(
+                now,
+                req,
+                t as usize,
+                RetryOn::Rejected,
+                Outcome::Rejected,
+                cal,
+            );
         }
     }
 
@@ -519,14 +519,7 @@ impl World<'_> {
             self.report_end(now, req, &a, outcome, cal);
         }
         if a.waiting {
-            let t = a.at as usize;
-            let slot = self.slots[req as usize * self.n_tiers + t];
-            let inst = &mut self.tiers[t].instances[slot.instance as usize];
-            inst.live_waiting -= 1;
-            inst.in_instance -= 1;
-            // It leaves the queue unserved (abandoned, its instance crashed, or cut off by a
-            // timeout upstream): a departure, not a request served.
-            self.leave_tier(now, t, slot.enter, false);
+            self.leave_queue(now, req, a.at as usize);
         }
         let b = &mut self.attempts[req as usize];
         b.waiting = false;

@@ -47,7 +47,7 @@ impl World<'_> {
         let front = self.clocks[source as usize].fifo.pop_front();
         if let Some((_, req, epoch)) = front {
             let a = self.attempts[req as usize];
-            if a.epoch == epoch && !a.client_gone {
+            if a.live && a.born == epoch && !a.client_gone {
                 self.attempts[req as usize].client_gone = true;
                 self.client_outcome(now, req, Outcome::TimedOut, cal);
             }
@@ -56,7 +56,7 @@ impl World<'_> {
         let c = &mut self.clocks[source as usize];
         while let Some(&(at, req, epoch)) = c.fifo.front() {
             let a = &attempts[req as usize];
-            if a.epoch == epoch && !a.client_gone {
+            if a.live && a.born == epoch && !a.client_gone {
                 let slot = c.slot.expect("a source with clocks has a slot");
                 cal.set_slot(slot, at, Event::ClientTimeout { source });
                 return;

@@ -6,6 +6,7 @@
 use super::{NONE, World};
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
+use crate::model::RetryOn;
 
 use super::events::Event;
 
@@ -45,12 +46,12 @@ impl World<'_> {
         for (req, epoch) in waiting {
             let a = self.attempts[req as usize];
             if a.epoch == epoch && a.waiting {
-                self.finish(now, req, Some(Outcome::Failed), cal);
+                self.fail(now, req, t, RetryOn::Error, Outcome::Failed, cal);
             }
         }
         for req in active {
             if self.attempts[req as usize].held & (1 << t) != 0 {
-                self.finish(now, req, Some(Outcome::Failed), cal);
+                self.fail(now, req, t, RetryOn::Error, Outcome::Failed, cal);
             }
         }
         let inst = &mut self.tiers[t].instances[i as usize];

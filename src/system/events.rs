@@ -7,6 +7,7 @@ use super::users::PoolKind;
 use super::{NONE, World};
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
+use crate::model::RetryOn;
 
 /// Everything that can happen. Small and `Copy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +32,18 @@ pub(crate) enum Event {
     ClientTimeout { source: u16 },
     /// The client abandons the attempt if it is still waiting for a thread.
     Abandon { req: u32, epoch: u32 },
-    /// A rejection by a full queue reaches the client (`refused_after` after it was turned away).
-    Refused { req: u32, epoch: u32 },
-    /// The server stops working on the attempt in `tier` (request_timeout).
+    /// A rejection by a full queue of `tier` reaches the caller (`refused_after` after it was
+    /// turned away).
+    Refused { req: u32, epoch: u32, tier: u8 },
+    /// Tier `caller` calls `callee` again for attempt `req`, after a backoff (`hop_retry`).
+    HopRetry {
+        req: u32,
+        epoch: u32,
+        caller: u8,
+        callee: u8,
+    },
+    /// The server stops working on the attempt in `tier` (request_timeout). Its `epoch` is the
+    /// attempt's `born`: a tier retrying a deeper one leaves it standing.
     ServerTimeout { req: u32, epoch: u32, tier: u8 },
     /// An attempt's wait for a connection of `tier`'s pool runs out (`pool`).
     PoolTimeout { req: u32, epoch: u32, tier: u8 },
@@ -106,19 +116,26 @@ impl World<'_> {
             Event::ClientTimeout { source } => self.client_clock_rings(now, source, cal),
             Event::Abandon { req, epoch } => {
                 let a = self.attempts[req as usize];
-                if a.epoch == epoch && !a.client_gone && a.waiting {
+                if a.live && a.born == epoch && !a.client_gone && a.waiting {
                     self.finish(now, req, Some(Outcome::TimedOut), cal);
                 }
             }
-            Event::Refused { req, epoch } => {
+            Event::Refused { req, epoch, tier } => {
                 if self.attempts[req as usize].epoch == epoch {
-                    self.finish(now, req, Some(Outcome::Rejected), cal);
+                    let why = RetryOn::Rejected;
+                    self.fail(now, req, tier as usize, why, Outcome::Rejected, cal);
                 }
             }
+            Event::HopRetry {
+                req,
+                epoch,
+                caller,
+                callee,
+            } => self.call_again(now, req, epoch, caller as usize, callee as usize, cal),
             Event::ServerTimeout { req, epoch, tier } => {
-                let a = self.attempts[req as usize];
-                if a.epoch == epoch && a.held & (1 << tier) != 0 {
-                    self.finish(now, req, Some(Outcome::Failed), cal);
+                if self.server_timeout_rings(now, req, epoch, tier as usize) {
+                    let why = RetryOn::TimedOut;
+                    self.fail(now, req, tier as usize, why, Outcome::Failed, cal);
                 }
             }
             Event::PoolTimeout { req, epoch, tier } => {
@@ -166,7 +183,7 @@ impl World<'_> {
         }
         let t = a.at as usize;
         if self.tiers[t].service_failed() {
-            self.finish(now, req, Some(Outcome::Failed), cal);
+            self.fail(now, req, t, RetryOn::Error, Outcome::Failed, cal);
             return;
         }
         self.advance(now, req, t + 1, cal);

@@ -31,7 +31,8 @@
 //! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
 //! (arrival times), `population` (a closed users source, held at its target) and
 //! `waiting_room` (the room in front of the users sources), `rate_limit` (the edge's token
-//! buckets), `pool` (connection pools between tiers); the clients'
+//! buckets), `pool` (connection pools between tiers), `hop_retry` (a tier's retries of the tier it
+//! calls); the clients'
 //! policies: `breaker`, `throttle`, `retry_budget` (`client_policies` where attempts meet
 //! them); a tier's policies: `concurrency_limit` (adaptive limits), `outlier` (the balancer's
 //! outlier detection), `scale_in` (scaling in and instance-hours) and `tier_policies` (where
@@ -49,6 +50,7 @@ mod concurrency_limit;
 mod crashes;
 mod events;
 mod hold;
+mod hop_retry;
 mod observe;
 mod operators;
 mod outlier;
@@ -171,6 +173,8 @@ impl<'m> World<'m> {
                 state.limiter = (t.concurrency_limit)
                     .map(|c| concurrency_limit::TierLimiter::new(c, rng(TierUse::Limit)));
                 state.rng_errors = (t.errors > 0.0).then(|| rng(TierUse::Errors));
+                state.retrying = (t.retry.as_ref())
+                    .map(|r| hop_retry::TierRetrying::new(r, rng(TierUse::Retry)));
                 state
             })
             .collect();

@@ -19,6 +19,7 @@ use super::events::Event;
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
 use crate::model::Pool;
+use crate::model::RetryOn;
 
 /// One instance's connections to the callee.
 #[derive(Debug, Clone, Default)]
@@ -152,7 +153,8 @@ impl World<'_> {
                 .expect("a tier with a pool");
             pool.timeouts += 1;
         }
-        self.finish(now, req, Some(Outcome::Failed), cal);
+        let callee = a.callee as usize;
+        self.fail(now, req, callee, RetryOn::TimedOut, Outcome::Failed, cal);
     }
 
     /// `req` ends while waiting for a connection of its tier's pool: it leaves the line.

@@ -16,6 +16,8 @@ pub(super) struct Shortcuts {
     pub(super) client_policies: bool,
     /// Some tier has a request timeout.
     pub(super) request_timeouts: bool,
+    /// Some tier retries the tier it calls (`hop_retry`).
+    pub(super) hop_retries: bool,
 }
 
 impl Shortcuts {
@@ -27,6 +29,7 @@ impl Shortcuts {
             client_policies: (model.sources.iter())
                 .any(|s| s.client.breaker.is_some() || s.client.throttle.is_some()),
             request_timeouts: tiers.iter().any(|t| t.request_timeout_s.is_some()),
+            hop_retries: tiers.iter().any(|t| t.retry.is_some()),
         }
     }
 }
@@ -43,6 +46,7 @@ mod tests {
             tier_policies: true,
             client_policies: true,
             request_timeouts: true,
+            hop_retries: true,
         };
         for tier in &mut w.tiers {
             tier.plain_service = false;

@@ -31,6 +31,8 @@ pub(super) enum TierUse {
     Limit,
     /// Whether a service ends in an error (`errors`; drawn only when above 0).
     Errors,
+    /// The backoff jitter of its retries of the tier it calls (`[tier.retry]`).
+    Retry,
 }
 
 /// The part kinds.
@@ -80,5 +82,6 @@ mod tests {
         ];
         assert_eq!(tier.map(|u| u as u64), [1, 2, 3, 4]);
         assert_eq!(TierUse::Errors as u64, 5);
+        assert_eq!(TierUse::Retry as u64, 6);
     }
 }

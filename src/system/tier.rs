@@ -96,6 +96,8 @@ pub(crate) struct TierState<'m> {
     /// Start of the bucket since which utilisation has stayed below `scale_in_below`.
     pub quiet_since: Option<Time>,
     pub limiter: Option<super::concurrency_limit::TierLimiter>,
+    /// Its retries of the tier it calls (`[tier.retry]`; set by `World::new`).
+    pub(super) retrying: Option<super::hop_retry::TierRetrying>,
     pub outlier: Option<super::outlier::TierOutlier>,
     next: u32,
 }
@@ -131,6 +133,7 @@ impl<'m> TierState<'m> {
             quiet_since: None,
             // The limiter needs its own random stream: `World::new` sets it.
             limiter: None,
+            retrying: None,
             outlier: t.outlier_detection.map(super::outlier::TierOutlier::new),
             next: 0,
         }

@@ -21,7 +21,8 @@ impl World<'_> {
         true
     }
 
-    /// At a bucket end: the time-series columns of the policies the tiers have.
+    /// At a bucket end: the time-series columns of the policies the tiers have (and, with
+    /// retries at a hop, every tier's arrivals and retries).
     pub(super) fn record_policies(&mut self) {
         for t in 0..self.n_tiers {
             if let Some(limit) = self.tier_limit(t) {
@@ -29,6 +30,14 @@ impl World<'_> {
             }
             if let Some(ejected) = self.tier_ejected(t) {
                 self.metrics.series.tiers[t].ejected.push(ejected);
+            }
+            if self.shortcuts.hop_retries {
+                let stats = &mut self.metrics.tiers[t];
+                let (arrivals, retries) = (stats.bucket_arrivals, stats.bucket_retries);
+                (stats.bucket_arrivals, stats.bucket_retries) = (0, 0);
+                let series = &mut self.metrics.series.tiers[t];
+                series.arrivals.push(arrivals as f64);
+                series.retries.push(retries as f64);
             }
         }
     }

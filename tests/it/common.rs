@@ -594,3 +594,11 @@ pub(crate) fn small_compare(dir: &Path, out: &Path) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// A summary's replications, or the summary itself when it is one run.
+pub(crate) fn reps(s: &Value) -> Vec<&Value> {
+    match s["replications"].as_array() {
+        Some(r) => r.iter().collect(),
+        None => vec![s],
+    }
+}

@@ -7,8 +7,7 @@
 //! Little's law (`common::run_model`), the waits for a connection included (they hold the
 //! caller's thread, so they are in its time in tier).
 
-use crate::common::{assert_bad_input, assert_exact, at, count, run_model, write_file};
-use serde_json::Value;
+use crate::common::{assert_bad_input, assert_exact, at, count, reps, run_model, write_file};
 
 /// An app tier calling a db tier through a pool; `rate` requests a second.
 fn model(rate: f64, app_instances: u32, connections: u32, timeout: &str, db: &str) -> String {
@@ -20,13 +19,6 @@ fn model(rate: f64, app_instances: u32, connections: u32, timeout: &str, db: &st
          pool = {{ connections = {connections}, timeout = \"{timeout}\" }}\n\
          [[tier]]\nname = \"db\"\ninstances = 1\n{db}\n"
     )
-}
-
-fn reps(s: &Value) -> Vec<&Value> {
-    match s["replications"].as_array() {
-        Some(r) => r.iter().collect(),
-        None => vec![s],
-    }
 }
 
 #[test]

@@ -32,6 +32,7 @@ mod gallery;
 mod guard;
 mod hold;
 mod honest;
+mod hop_retries;
 mod journal_common;
 mod layers;
 mod levels;

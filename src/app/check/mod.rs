@@ -7,7 +7,10 @@
 //! Not here: the wording (`commands::check`, `commands::check_closed`), nor the queueing
 //! formulas (`analytic`) and the nominal loads (`model::offered`) it reads.
 
+mod amplification;
 mod predict;
+
+pub(crate) use amplification::Amplification;
 
 pub(crate) use predict::{ClosedMiss, Figure, NoPrediction, Prediction, Queue};
 
@@ -51,6 +54,9 @@ pub(crate) struct CheckOutcome {
     /// The names of the model's `[[variant]]` tables, each loaded and checked as `compare`
     /// would (a bad key in one is bad input here, not at the comparison).
     pub(crate) variants: Vec<String>,
+    /// The retry amplification per requests source, when tiers retry their callees
+    /// (`amplification`).
+    pub(crate) amplification: Vec<Amplification>,
 }
 
 /// One edge rate limit (a token bucket) and what it must refuse at the surge peak.
@@ -136,6 +142,7 @@ pub(crate) fn check(settings: &CheckSettings) -> Result<CheckOutcome> {
         events: crate::experiment::guard::estimate_events(&model),
         warnings: crate::model::warnings::warnings(&model),
         durations: durations_read(&text),
+        amplification: amplification::amplification(&model),
         model,
     })
 }

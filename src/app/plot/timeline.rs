@@ -104,6 +104,8 @@ fn tier_series(c: &Columns, summary: &Summary) -> Vec<TierSeries> {
             memory_max_bytes: of("memory_max_bytes"),
             concurrency_limit: of("concurrency_limit"),
             ejected: of("ejected"),
+            arrivals: of("arrivals"),
+            retries: of("retries"),
         });
     }
     tiers

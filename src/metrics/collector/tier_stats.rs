@@ -19,6 +19,12 @@ pub struct TierStats {
     pub in_tier: Level,
     /// Cohort counts (arrived at the tier after the warm-up).
     pub arrivals: u64,
+    /// Of `arrivals`, retries of the tier's caller (`[tier.retry]` of the tier before it).
+    pub retries: u64,
+    /// Arrivals, and of them retries of its caller, in the current bucket (counted only when
+    /// the model has a `[tier.retry]`).
+    pub bucket_arrivals: u64,
+    pub bucket_retries: u64,
     pub rejected: u64,
     pub served: u64,
     pub response_sum_s: f64,
@@ -58,6 +64,9 @@ impl Default for TierStats {
             queued: Level::default(),
             in_tier: Level::default(),
             arrivals: 0,
+            retries: 0,
+            bucket_arrivals: 0,
+            bucket_retries: 0,
             rejected: 0,
             served: 0,
             response_sum_s: 0.0,

@@ -5,6 +5,22 @@ use super::{INSTANCE_HOURS, TierMetric, count, tier};
 
 /// The metrics of each tier, in column order.
 pub(crate) const TIER: &[TierMetric] = &[
+    TierMetric {
+        key: "arrivals",
+        label: "attempts arrived",
+        unit: "attempts",
+        probability: false,
+        value: |t| t.arrivals.map(|n| n as f64),
+        present: |t| t.arrivals.is_some(),
+    },
+    TierMetric {
+        key: "attempts_per_call",
+        label: "attempts arrived per call made",
+        unit: "attempts per call",
+        probability: false,
+        value: |t| t.attempts_per_call,
+        present: |t| t.attempts_per_call.is_some(),
+    },
     tier(
         "blocking_probability",
         "blocking probability",
@@ -87,6 +103,14 @@ pub(crate) const TIER: &[TierMetric] = &[
     tier("prob_wait", "probability of waiting", "", true, |t| {
         t.prob_wait
     }),
+    TierMetric {
+        key: "retries",
+        label: "retries of its caller",
+        unit: "attempts",
+        probability: false,
+        value: |t| t.retries.map(|n| n as f64),
+        present: |t| t.retries.is_some(),
+    },
     tier("threads", "threads per instance", "threads", false, |t| {
         Some(f64::from(t.threads))
     }),

@@ -214,6 +214,11 @@ pub(super) fn build_panels(
             weight: 1.0,
         },
     ]);
+    if let Some(hops) = hop_panel(ts, bucket) {
+        // After the offered load: what the clients sent, then what reached each tier.
+        let at = panels.len() - 2;
+        panels.insert(at, hops);
+    }
     // The success rate the SLO and the outage analysis judge, with their levels.
     let mut success = vec![curve(
         "window success rate",
@@ -244,6 +249,29 @@ pub(super) fn build_panels(
         panels.extend(tier_panels(ts, tier, bucket));
     }
     panels
+}
+
+/// With retries at every hop (`[tier.retry]`): the attempts arriving at each tier per second,
+/// each tier's retries of its caller among them, on a log scale when the tiers differ widely.
+fn hop_panel(ts: &TimeSeries, bucket: f64) -> Option<Panel> {
+    if ts.tiers.iter().any(|t| t.arrivals.is_empty()) {
+        return None;
+    }
+    const COLORS: [RGBColor; 6] = [BLUE, GREEN, ORANGE, PURPLE, RED, TEAL];
+    let curves = (ts.tiers.iter().enumerate())
+        .map(|(k, t)| {
+            let points = column(ts, &t.arrivals, bucket, bucket);
+            curve(&t.name, points, COLORS[k % COLORS.len()])
+        })
+        .collect();
+    Some(Panel {
+        title: "Attempts arriving at each tier per second (each hop's retries included)"
+            .to_string(),
+        y_desc: "attempts/s",
+        curves,
+        log_if_wide: true,
+        weight: 0.9,
+    })
 }
 
 /// Two panels per tier, each on its own scale: busy threads against the thread capacity, then

@@ -40,13 +40,14 @@ impl World<'_> {
         }
         let req = self.new_attempt(created, source, user, call, false);
         self.attempts[req as usize].roomed = roomed;
-        let epoch = self.attempts[req as usize].epoch;
+        let epoch = self.attempts[req as usize].born;
         self.advance(now, req, 0, cal);
         let client = &self.model.sources[source as usize].client;
         // The client's clocks start now, but only an attempt still open needs them: one turned
         // away at once (a full queue, no instance) would leave a stale timeout behind.
         if (client.timeout_s.is_none() && client.patience.is_none())
-            || self.attempts[req as usize].epoch != epoch
+            || !self.attempts[req as usize].live
+            || self.attempts[req as usize].born != epoch
         {
             return;
         }
@@ -57,5 +58,42 @@ impl World<'_> {
             let wait = p.sample(&mut self.sources[source as usize].rng_patience);
             cal.schedule(now.after(wait), Event::Abandon { req, epoch });
         }
+    }
+}
+
+impl World<'_> {
+    /// Every request visits the first tier and none of its instances is in rotation: the
+    /// balancer has nowhere to send the next one.
+    #[inline]
+    fn first_tier_closed(&self) -> bool {
+        #[cfg(test)]
+        if self.one_by_one {
+            return false;
+        }
+        let tier = &self.tiers[0];
+        let closed = tier.spec.visit >= 1.0 && self.metrics.tiers[0].in_rotation == 0;
+        debug_assert!(
+            !closed || !tier.instances.iter().any(|i| i.routable()),
+            "the rotation count of the first tier is out of step with its instances"
+        );
+        closed
+    }
+
+    /// An attempt refused at once by the first tier's balancer, with no instance in rotation:
+    /// the same counts, draws and reaction as `advance` then `enter` then `finish`, without an
+    /// attempt in the arena. (The balancer still picks, so that its state and random stream
+    /// move as they would; round robin with nothing in rotation comes back where it started.)
+    fn refused_at_door(&mut self, now: Time, a: &Attempt, cal: &mut Calendar<Event>) {
+        if self.metrics.counts(now) {
+            let stats = &mut self.metrics.tiers[0];
+            stats.arrivals += 1;
+            stats.rejected += 1;
+        }
+        let tier = &mut self.tiers[0];
+        if tier.spec.balancer != crate::model::Balancer::RoundRobin {
+            let picked = tier.pick();
+            debug_assert!(picked.is_none());
+        }
+        self.turned_away(now, a, Outcome::Rejected, cal);
     }
 }

@@ -8,11 +8,12 @@ use crate::system::World;
 use crate::system::events::Event;
 
 impl World<'_> {
-    /// Tier `t` abandons the attempt at `at` if it still holds a thread there (request_timeout).
+    /// Tier `t` abandons the attempt at `at` if it still holds a thread there (request_timeout);
+    /// `born` is the attempt's (`Attempt::born`).
     pub(in crate::system) fn schedule_server_timeout(
         &self,
         req: u32,
-        epoch: u32,
+        born: u32,
         t: usize,
         at: Time,
         cal: &mut Calendar<Event>,
@@ -21,8 +22,51 @@ impl World<'_> {
         cal.schedule_line(
             self.line_server[t],
             at,
-            Event::ServerTimeout { req, epoch, tier },
+            Event::ServerTimeout {
+                req,
+                epoch: born,
+                tier,
+            },
         );
+    }
+
+    /// Does tier `t`'s request timeout of attempt `req` (born `born`) ring now? Only while the
+    /// attempt lives, holds a thread there, and has held it for the whole timeout: a tier
+    /// entered again after a retry of its caller (`hop_retry`) started a new clock.
+    pub(in crate::system) fn server_timeout_rings(
+        &self,
+        now: Time,
+        req: u32,
+        born: u32,
+        t: usize,
+    ) -> bool {
+        let a = &self.attempts[req as usize];
+        if !(a.live && a.born == born && a.held & (1 << t) != 0) {
+            return false;
+        }
+        let rt = self.tiers[t].spec.request_timeout_s.unwrap_or(0.0);
+        now >= self.slots[req as usize * self.n_tiers + t]
+            .started
+            .after(rt)
+    }
+
+    /// A tier retries its callee (`hop_retry`): the request timeouts of the tiers the attempt
+    /// still holds, deferred while a later service was known to end first, are scheduled now,
+    /// as nothing deeper is under way. (One already scheduled may be scheduled twice: the second
+    /// finds the attempt gone or its thread given back, `server_timeout_rings`.)
+    pub(in crate::system) fn undefer_timeouts(&mut self, req: u32, cal: &mut Calendar<Event>) {
+        let b = self.attempts[req as usize];
+        let mut held = b.held;
+        let base = req as usize * self.n_tiers;
+        while held != 0 {
+            let t = held.trailing_zeros() as usize;
+            held &= held - 1;
+            if let Some(rt) = self.tiers[t].spec.request_timeout_s {
+                let at = self.slots[base + t].started.after(rt);
+                self.schedule_server_timeout(req, b.born, t, at, cal);
+            }
+        }
+        self.attempts[req as usize].deferred = 0;
     }
 
     /// The attempt `req` (generation `epoch`) has moved on from tier `t` (`ended` is bit t) to
@@ -63,7 +107,7 @@ impl World<'_> {
             if until < at {
                 deferred |= 1 << t;
             } else if now < at {
-                self.schedule_server_timeout(req, epoch, t, at, cal);
+                self.schedule_server_timeout(req, b.born, t, at, cal);
             }
         }
         self.attempts[req as usize].deferred = deferred;
