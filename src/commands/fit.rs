@@ -105,6 +105,12 @@ fn print_summary(f: &report::Fit) {
         a.bucket_s,
         a.surge_in_data
     );
+    if a.paced() {
+        println!(
+            "arrivals: sent on a schedule, not by independent clients (dispersion {:.2} of the requests per second; Poisson arrivals give 1): a constant-rate load generator. The model's arrivals are Poisson (ASSUMPTION: what users make), which queue more than these did near capacity",
+            a.dispersion.unwrap_or(0.0)
+        );
+    }
     if let Some(s) = &f.service {
         println!(
             "service: {} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",

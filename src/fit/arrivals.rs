@@ -9,6 +9,15 @@ use super::collect::Grid;
 
 /// Most knots of the profile.
 pub(crate) const MAX_KNOTS: usize = 24;
+/// Whole seconds the dispersion needs.
+pub(crate) const DISPERSION_SECONDS: usize = 10;
+/// Mean requests a second the dispersion needs: below it, whole seconds are too coarse to tell
+/// a schedule from chance (a request every other second gives counts 0, 1, 0, 1: dispersion 1).
+pub(crate) const DISPERSION_MIN_RATE: f64 = 2.0;
+/// Below this dispersion the arrivals are evenly paced (Poisson's is 1, its standard error
+/// about sqrt(3 / n) over n seconds: 0.55 at 10 seconds, so 0.1 is more than 1.6 standard
+/// errors below 1 there and far more with more seconds).
+pub(crate) const PACED_BELOW: f64 = 0.1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Arrivals {
@@ -30,6 +39,13 @@ pub(crate) struct Arrivals {
     /// that baseline x profile holds exactly the requests counted.
     pub profile: Vec<(f64, f64)>,
     pub profile_scale: f64,
+    /// Index of dispersion of the requests per whole second, from successive differences
+    /// (sum of (c[k+1] - c[k])^2 / 2(n - 1), over the mean count), so a profile's slow trend
+    /// does not count: 1 for Poisson arrivals, 0 for a load generator that sends on a fixed
+    /// schedule, below 1 for closed-loop clients. `None` with fewer than [`DISPERSION_SECONDS`]
+    /// whole seconds or fewer than [`DISPERSION_MIN_RATE`] requests a second.
+    #[serde(default)]
+    pub dispersion: Option<f64>,
     /// Requests per bucket; the last bucket may be partial (`span_s` says how much).
     #[serde(skip)]
     pub counts: Vec<u64>,
@@ -55,6 +71,12 @@ impl Arrivals {
         let last = (self.counts.len().max(1) - 1) as f64 * self.bucket_s;
         s.push_str(&format!("{},0\n", self.span_s.max(last + 1.0)));
         s
+    }
+
+    /// The arrivals were sent on a fixed schedule (a constant-rate load generator), not by
+    /// independent clients: dispersion below [`PACED_BELOW`].
+    pub(crate) fn paced(&self) -> bool {
+        self.dispersion.is_some_and(|d| d < PACED_BELOW)
     }
 
     /// Baseline x profile at `t` seconds after the first arrival (as the model replays it).
@@ -121,6 +143,7 @@ pub(crate) fn from_seconds(
         baseline_rate_per_s: 0.0,
         profile: Vec::new(),
         profile_scale: 1.0,
+        dispersion: dispersion(per_second, first_s, last_s),
         counts,
     };
     // Rates of the whole buckets (a partial last bucket only when it is the only one).
@@ -170,6 +193,31 @@ pub(crate) fn from_seconds(
     a
 }
 
+/// The index of dispersion of the requests per whole second from `first_s` to `last_s` (the
+/// seconds of the first and last request left out: partly covered), from successive
+/// differences (see [`Arrivals::dispersion`]).
+fn dispersion(per_second: &Grid<u32>, first_s: f64, last_s: f64) -> Option<f64> {
+    let (lo, hi) = (first_s.floor() as i64 + 1, last_s.floor() as i64 - 1);
+    let count = |sec: i64| -> f64 {
+        let k = sec - per_second.origin;
+        let c = usize::try_from(k)
+            .ok()
+            .and_then(|k| per_second.cells.get(k));
+        c.map_or(0.0, |&c| f64::from(c))
+    };
+    let n = usize::try_from(hi - lo + 1).ok()?;
+    if n < DISPERSION_SECONDS {
+        return None;
+    }
+    let total: f64 = (lo..=hi).map(count).sum();
+    let mean = total / n as f64;
+    if mean < DISPERSION_MIN_RATE {
+        return None;
+    }
+    let squares: f64 = (lo..hi).map(|s| (count(s + 1) - count(s)).powi(2)).sum();
+    Some(squares / (2.0 * (n - 1) as f64) / mean)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +237,40 @@ mod tests {
         assert_eq!(a.median_rate_per_s, 2.0);
         assert!((integral(&a.profile, a.span_s) * a.baseline_rate_per_s - 1200.0).abs() < 1e-6);
         assert!(a.trace_csv().starts_with("start,count\n0,60\n60,60\n"));
+        // counts that never vary but at the step are a schedule: one jump of 2 over 597 pairs
+        let d = a.dispersion.unwrap();
+        assert!((d - 4.0 / (2.0 * 597.0) / 2.0).abs() < 1e-12, "{d}");
+    }
+
+    /// Counts sent on a schedule have dispersion 0, exactly; Poisson counts about 1 (within
+    /// 4 standard errors of the successive-difference estimator, sqrt(3 / n)); a step in the
+    /// rate hardly moves it (one difference in n).
+    #[test]
+    fn dispersion_tells_a_schedule_from_poisson_arrivals() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Poisson};
+        let grid = |counts: &[u32]| {
+            let mut g = Grid::<u32>::default();
+            for (s, &c) in counts.iter().enumerate() {
+                *g.cell(5000 + s as i64, 100_000).unwrap() = c;
+            }
+            g
+        };
+        let n = 3000;
+        let paced: Vec<u32> = (0..n).map(|s| if s < n / 2 { 20 } else { 34 }).collect();
+        let a = from_seconds(&grid(&paced), 5000.0, 5000.0 + n as f64 - 0.5, 60.0);
+        let d = a.dispersion.unwrap();
+        assert!(d < 0.01, "{d}");
+        assert!(a.paced());
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let po = Poisson::new(20.0).unwrap();
+        let random: Vec<u32> = (0..n).map(|_| po.sample(&mut rng) as u32).collect();
+        let a = from_seconds(&grid(&random), 5000.0, 5000.0 + n as f64 - 0.5, 60.0);
+        let d = a.dispersion.unwrap();
+        assert!((d - 1.0).abs() < 4.0 * (3.0 / n as f64).sqrt(), "{d}");
+        assert!(!a.paced());
+        // nine whole seconds are too few
+        let a = from_seconds(&grid(&paced[..11]), 5000.0, 5010.5, 60.0);
+        assert_eq!(a.dispersion, None);
     }
 }

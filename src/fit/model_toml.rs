@@ -293,6 +293,19 @@ fn requests_source(t: &mut String, a: &super::arrivals::Arrivals) {
         t,
         "# exactly the requests counted. ASSUMPTION: arrivals are Poisson around that rate.",
     );
+    if a.paced() {
+        p(
+            t,
+            &format!(
+                "# The data's requests were sent on a schedule (dispersion {:.2} of the requests per second;",
+                a.dispersion.unwrap_or(0.0)
+            ),
+        );
+        p(
+            t,
+            "# Poisson's is 1): a constant-rate load generator. Poisson arrivals, as users make, wait more.",
+        );
+    }
     p(
         t,
         "# To replay the recorded arrivals per bucket instead, replace this [[source]] by:",

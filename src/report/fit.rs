@@ -101,6 +101,15 @@ fn answer(fit: &Fit) -> Vec<String> {
         json_number(a.bucket_s),
         f(a.surge_in_data)
     )];
+    if a.paced() {
+        answer.push(format!(
+            "The requests were sent on a schedule, not by independent clients (dispersion {:.2} of \
+             the requests per second; Poisson arrivals give 1): a constant-rate load generator. The \
+             model's arrivals are Poisson (an assumption: what users make), which queue more than \
+             these did near capacity.",
+            f(a.dispersion.unwrap_or(0.0))
+        ));
+    }
     if let Some(s) = &fit.service {
         answer.push(format!(
             "Service time: {} with mean {} and cv {:.2} (Kolmogorov-Smirnov distance {:.4}), fitted \

@@ -26,6 +26,7 @@ mod fit_corpus;
 mod fit_hostile;
 mod fit_real;
 mod fit_sessions;
+mod fit_vegeta;
 mod fuzz_regressions;
 mod gallery;
 mod guard;

@@ -1,0 +1,122 @@
+//! `surge fit` on this project's own vegeta runs (tests/fit-data/real/README.md: a real vegeta
+//! attacking a real nginx in front of 4 gunicorn workers whose handler sleeps a lognormal of
+//! mean 100 ms, cv 0.5). vegeta sends on a fixed schedule; `fit` must say so, and the miss of the
+//! 85% run's round trip with the true thread count is taken apart into its two causes, each
+//! measured: the schedule (the model's arrivals are Poisson) and the service fitted from
+//! response times that hold the run's own waiting.
+
+use crate::common::{num, run_file};
+use crate::fit_common::{fit_model, real};
+use std::path::Path;
+
+/// The data's p95 of successful responses, as Python reads the file (README).
+const DATA_P95_85: f64 = 0.212_940_143;
+
+/// The requests of a vegeta CSV sent in order, as a `time` trace: seconds after the first.
+fn send_instants(name: &str) -> String {
+    let text = std::fs::read_to_string(real(name)).unwrap();
+    let mut ns: Vec<i128> = text
+        .lines()
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    ns.sort_unstable();
+    let mut csv = String::from("time\n");
+    for t in &ns {
+        csv.push_str(&format!("{:.9}\n", (t - ns[0]) as f64 / 1e9));
+    }
+    csv
+}
+
+/// model.toml with its requests source replaced by the trace `times.csv` (written beside it).
+fn on_the_data_instants(model: &str, dir: &Path, name: &str) -> std::path::PathBuf {
+    std::fs::write(dir.join("times.csv"), send_instants(name)).unwrap();
+    let mut out = String::new();
+    let mut in_source = false;
+    for line in model.lines() {
+        if line.starts_with("[[source]]") {
+            in_source = true;
+            out.push_str(
+                "[[source]]\nname = \"recorded\"\nkind = \"trace\"\nfile = \"times.csv\"\n",
+            );
+            continue;
+        }
+        if in_source && line.starts_with('[') {
+            in_source = false;
+        }
+        if !in_source {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let path = dir.join("on-instants.toml");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// Every vegeta run is found sent on a schedule (dispersion 0: the same count in every whole
+/// second), said on the terminal and in model.toml; the reality check's nginx log of Locust
+/// users is not (0.3598, as Python computes it: closed-loop clients, smoother than Poisson).
+#[test]
+fn a_constant_rate_load_test_is_told_from_users() {
+    for name in [
+        "vegeta-loopback-50pct.csv",
+        "vegeta-loopback-85pct.csv",
+        "vegeta-loopback-120pct.csv",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, model, stdout) = fit_model(&[&real(name)], &[], &dir.path().join("fit"));
+        assert_eq!(num(&f, "arrivals.dispersion"), 0.0, "{name}");
+        assert!(stdout.contains("sent on a schedule"), "{name}: {stdout}");
+        assert!(model.contains("sent on a schedule"), "{name}");
+        assert_eq!(f["round_trip"]["within"], true, "{name}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let name = "reality-nginx-80pct.log";
+    let (f, model, stdout) =
+        fit_model(&[&real(name)], &["--threads", "4"], &dir.path().join("fit"));
+    let d = num(&f, "arrivals.dispersion");
+    assert!((d - 0.359_834_807_374_268_8).abs() < 1e-9, "{d}");
+    assert!(!stdout.contains("sent on a schedule"));
+    assert!(!model.contains("sent on a schedule"));
+}
+
+/// With the true thread count the 85% run's round trip misses (p95 about 1 s against 213 ms).
+/// The same model fed the run's own send instants still misses (its service, 113 ms, holds the
+/// run's waiting); with the app's true service as well it gives the data's p95 within 10%.
+#[test]
+fn the_85_percent_miss_taken_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "vegeta-loopback-85pct.csv";
+    let (f, model, _) = fit_model(&[&real(name)], &["--threads", "4"], &dir.path().join("fit"));
+    assert_eq!(f["round_trip"]["within"], false);
+    assert!(num(&f, "round_trip.p95_off") > 1.0, "{}", f["round_trip"]);
+    let service = num(&f, "service.mean_s");
+    assert!((0.11..0.117).contains(&service), "{service}");
+
+    let paced = on_the_data_instants(&model, dir.path(), name);
+    let s = run_file(&paced, &dir.path().join("a"), &["--reps", "3"]);
+    let p95 = num(&s, "latency_s.p95");
+    assert!(p95 > 1.25 * DATA_P95_85, "on the data's instants {p95}");
+    assert!(p95 < 0.6, "a schedule queues far less than Poisson: {p95}");
+
+    let truth = std::fs::read_to_string(&paced)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("service =") {
+                "service = { dist = \"lognormal\", mean = \"100ms\", cv = 0.5 }".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let both = dir.path().join("truth.toml");
+    std::fs::write(&both, truth).unwrap();
+    let s = run_file(&both, &dir.path().join("b"), &["--reps", "3"]);
+    let p95 = num(&s, "latency_s.p95");
+    assert!(
+        (p95 / DATA_P95_85 - 1.0).abs() < 0.10,
+        "true service on the data's instants: {p95} against {DATA_P95_85}"
+    );
+}
