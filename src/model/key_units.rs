@@ -1,5 +1,6 @@
 //! The unit of a model key as `--set` and `--vary` name it (`tier.web.request_timeout`: seconds;
-//! `tier.web.threads`: threads; `source.clients.rate`: requests per second; `slo.outage_below`:
+//! `tier.web.threads`: threads; `source.clients.rate`: requests per second (a requests source's
+//! rate; a users source has `users`); `slo.outage_below`:
 //! a share), so that a range of it can be written for people: "5 to 8 threads", "100 s to
 //! 3 min 20 s", "30 to 39 requests/s", "50% to 90%". A key this module does not know is a
 //! plain number.
@@ -7,13 +8,11 @@
 //! Not here: reading or checking values (`units`, `schema`), the durations a file states
 //! (`durations`, whose list of duration keys this reads).
 
-use super::{Model, SourceKind};
-
-/// The unit words of `key` in `model`: `s` for a duration, `share` for a share (0..1),
-/// `bytes` for a size, `×` for a multiplier, what is counted (`threads`, `instances`,
-/// `places`, `attempts`) for a count, `requests/s` or `sessions/s` for a source's rate, a
-/// price per hour; empty for a plain number.
-pub(crate) fn key_unit(key: &str, model: &Model) -> String {
+/// The unit words of `key`: `s` for a duration, `share` for a share (0..1), `bytes` for a size,
+/// `×` for a multiplier, what is counted (`threads`, `instances`, `places`, `attempts`,
+/// `users`) for a count, `requests/s` for a source's rate, a price per hour; empty for a plain
+/// number.
+pub(crate) fn key_unit(key: &str) -> String {
     let parts: Vec<&str> = key.split('.').collect();
     let last = *parts.last().unwrap_or(&"");
     // The key as the lists of keys write it: `tier[].request_timeout`.
@@ -45,18 +44,7 @@ pub(crate) fn key_unit(key: &str, model: &Model) -> String {
         "cost_per_instance_hour" => "currency units per instance-hour",
         "cost_per_thread_hour" => "currency units per thread-hour",
         "users" if pattern == "source[].users" => "users",
-        "rate" if pattern == "source[].rate" => {
-            let name = parts.get(1).copied().unwrap_or("");
-            match model
-                .sources
-                .iter()
-                .find(|s| s.name == name)
-                .map(|s| s.kind)
-            {
-                Some(SourceKind::Users) => "sessions/s",
-                _ => "requests/s",
-            }
-        }
+        "rate" if pattern == "source[].rate" => "requests/s",
         _ => "",
     };
     words.into()
@@ -68,28 +56,18 @@ mod tests {
 
     #[test]
     fn units_of_keys_as_vary_names_them() {
-        let m = crate::model::parse_text(
-            "[scenario]\nduration = \"10m\"\n\n[[source]]\nname = \"api\"\nkind = \"requests\"\n\
-             rate = 5\n\n[[source]]\nname = \"people\"\nkind = \"users\"\nrate = 1\n\
-             think = { dist = \"exponential\", mean = \"5s\" }\n\n[[tier]]\nname = \"web\"\n\
-             instances = 2\nthreads = 4\nservice = { dist = \"exponential\", mean = \"100ms\" }\n",
-            "m.toml",
-            std::path::Path::new("."),
-        )
-        .unwrap();
-        let u = |k: &str| key_unit(k, &m);
-        assert_eq!(u("tier.web.request_timeout"), "s");
-        assert_eq!(u("tier.web.service.mean"), "s");
-        assert_eq!(u("source.api.client.timeout"), "s");
-        assert_eq!(u("client.retry.base"), "s");
-        assert_eq!(u("tier.web.threads"), "threads");
-        assert_eq!(u("tier.web.instances"), "instances");
-        assert_eq!(u("tier.web.queue"), "places");
-        assert_eq!(u("source.api.rate"), "requests/s");
-        assert_eq!(u("source.people.rate"), "sessions/s");
-        assert_eq!(u("slo.outage_below"), "share");
-        assert_eq!(u("tier.web.memory.limit"), "bytes");
-        assert_eq!(u("surge.peak"), "×");
-        assert_eq!(u("tier.web.contention"), "");
+        assert_eq!(key_unit("tier.web.request_timeout"), "s");
+        assert_eq!(key_unit("tier.web.service.mean"), "s");
+        assert_eq!(key_unit("source.api.client.timeout"), "s");
+        assert_eq!(key_unit("client.retry.base"), "s");
+        assert_eq!(key_unit("tier.web.threads"), "threads");
+        assert_eq!(key_unit("tier.web.instances"), "instances");
+        assert_eq!(key_unit("tier.web.queue"), "places");
+        assert_eq!(key_unit("source.api.rate"), "requests/s");
+        assert_eq!(key_unit("source.people.users"), "users");
+        assert_eq!(key_unit("slo.outage_below"), "share");
+        assert_eq!(key_unit("tier.web.memory.limit"), "bytes");
+        assert_eq!(key_unit("surge.peak"), "×");
+        assert_eq!(key_unit("tier.web.contention"), "");
     }
 }

@@ -136,7 +136,7 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
     }
     if !s.sensitivity.is_empty() {
         // Its errors name the report's flag.
-        super::sensitivity::factors(&s.sensitivity, None)
+        super::sensitivity::factors(&s.sensitivity)
             .map_err(|e| BadInput(e.0.replace("--vary ", "--sensitivity ")))?;
     }
     let asserts = assert::prepare(

@@ -53,9 +53,9 @@ pub(crate) struct SensitivityOutcome {
     pub(crate) doc: SensitivityDoc,
 }
 
-/// The keys screened, read from `--vary`: each a range `LO..HI`, no key twice; each key's unit
-/// read from `model` when given (`model::key_units`).
-pub(crate) fn factors(vary: &[String], model: Option<&Model>) -> Result<Vec<Factor>, BadInput> {
+/// The keys screened, read from `--vary`: each a range `LO..HI`, no key twice, with its unit
+/// (`model::key_units`).
+pub(crate) fn factors(vary: &[String]) -> Result<Vec<Factor>, BadInput> {
     if vary.is_empty() {
         return Err(BadInput(
             "name the keys to screen: --vary KEY=LO..HI, once per key (e.g. --vary \
@@ -125,7 +125,7 @@ pub(crate) fn sensitivity(s: &SensitivitySettings) -> Result<SensitivityOutcome>
 /// journal's takes over once the runs start.
 pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
     let started = Instant::now();
-    factors(&s.vary, None)?;
+    let factors = factors(&s.vary)?;
     if s.trajectories < 2 {
         bail!(BadInput(format!(
             "--trajectories {}: the spread of the effects needs 2 or more (10 is usual)",
@@ -133,7 +133,6 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
         )));
     }
     let base = s.source.load()?;
-    let factors = factors(&s.vary, Some(&base))?;
     let seed = s.runs.seed.unwrap_or(base.scenario.seed);
     let design = design::morris(&factors, s.trajectories, s.levels, seed)?;
     let models = load_points(&s.source, &factors, &design.points, s.runs.allow_huge)?;
