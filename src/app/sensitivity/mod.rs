@@ -79,9 +79,7 @@ pub(crate) fn factors(vary: &[String]) -> Result<Vec<Factor>, BadInput> {
             .to_string();
         out.push(Factor {
             range,
-            unit: model.map_or(String::new(), |m| {
-                crate::model::key_units::key_unit(&r.key, m)
-            }),
+            unit: crate::model::key_units::key_unit(&r.key),
             key: r.key,
             lo: r.lo,
             hi: r.hi,
