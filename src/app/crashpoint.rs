@@ -10,15 +10,14 @@
 use anyhow::Result;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::{ManyRuns, ModelSource, out_dir};
+use super::{SearchSettings, out_dir};
 use crate::error::BadInput;
 use crate::experiment::crashpoint::{self, CrashPoint, Search, Try};
 use crate::experiment::sweep::Seeds;
 use crate::experiment::vary::Range;
 use crate::fmt::format_number;
-use crate::metrics::slo::Criterion;
 use crate::report::crashpoint::CrashFolder;
 
 /// The search's defaults, written once in `experiment::crashpoint`.
@@ -27,24 +26,17 @@ pub(crate) use crate::experiment::crashpoint::{CONFIDENCE, MAX_RUNS, REPS, TOLER
 /// A crash-point search, resolved from the flags.
 #[derive(Debug, Clone)]
 pub(crate) struct CrashpointSettings {
-    pub(crate) source: ModelSource,
+    /// The model, the failure criterion, the confidence of the interval, the budget, the
+    /// journal, the runs and quiet: what every search shares.
+    pub(crate) search: SearchSettings,
     /// The parameter and its range, `K=LO..HI` (whole values for counts).
     pub(crate) vary: String,
     /// Replications per value where one does not tell (see `experiment::crashpoint`).
     pub(crate) reps: u32,
-    pub(crate) confidence: f64,
     pub(crate) tolerance: f64,
     /// At most this many runs in all.
     pub(crate) max_runs: u32,
-    /// Wall-clock seconds past which no new run starts.
-    pub(crate) budget: Option<f64>,
     pub(crate) seeds: Seeds,
-    /// Read the journal of an interrupted search back instead of starting over.
-    pub(crate) resume: bool,
-    pub(crate) runs: ManyRuns,
-    pub(crate) criterion: Criterion,
-    /// No line per run and no "resumed:" line on stderr.
-    pub(crate) quiet: bool,
 }
 
 /// What a search found and where it wrote it.
@@ -58,9 +50,10 @@ pub(crate) struct CrashpointOutcome {
 }
 
 /// Search the crash point of `s` (see the module's comment).
-pub(crate) fn crashpoint(s: &CrashpointSettings) -> Result<CrashpointOutcome> {
+pub(crate) fn crashpoint(settings: &CrashpointSettings) -> Result<CrashpointOutcome> {
     let started = Instant::now();
-    let range = check(s)?;
+    let range = check(settings)?;
+    let s = &settings.search;
     let base = s.source.load()?;
     s.criterion.check(&base)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
@@ -71,7 +64,7 @@ pub(crate) fn crashpoint(s: &CrashpointSettings) -> Result<CrashpointOutcome> {
     let dir = out_dir(&s.runs.out, &base, "crashpoint");
     let _lock = crate::store::lock::lock(&dir)?;
     let provenance = s.source.provenance()?;
-    let cp = search(s, &range, &dir, started)?;
+    let cp = search(settings, &range, &dir, started)?;
     let doc = crate::store::json::Documented {
         doc: &cp,
         provenance: Some(provenance),
@@ -97,10 +90,10 @@ fn check(s: &CrashpointSettings) -> Result<Range> {
     // Numbers, durations (in seconds) or sizes (in bytes), read as `sweep --vary` reads them;
     // counts (instances, threads, queue places, attempts...) take whole values.
     let range = crate::experiment::vary::parse_range(&s.vary)?;
-    if !(s.confidence > 0.0 && s.confidence < 1.0) {
+    let confidence = s.search.confidence;
+    if !(confidence > 0.0 && confidence < 1.0) {
         return Err(BadInput(format!(
-            "--confidence must be between 0 and 1, got {}",
-            s.confidence
+            "--confidence must be between 0 and 1, got {confidence}"
         ))
         .into());
     }
@@ -116,25 +109,20 @@ fn check(s: &CrashpointSettings) -> Result<Range> {
 
 /// The search itself, journaled in `dir`, each run a line on stderr unless quiet.
 fn search(
-    s: &CrashpointSettings,
+    settings: &CrashpointSettings,
     range: &Range,
     dir: &std::path::Path,
     started: Instant,
 ) -> Result<CrashPoint> {
+    let s = &settings.search;
     let key = range.key.as_str();
     let words = crashpoint::words(s.criterion);
     let journal = dir.join("crashpoint.partial.csv");
-    crate::app::interrupt::watch(
-        format!(
-            "the finished runs are kept in {}: run the same command with --resume to continue",
-            journal.display()
-        ),
-        None,
-    )?;
+    crate::app::interrupt::watch_journal(&journal)?;
     // Each run as it ends, on stderr (a terminal or a CI log alike; silent when quiet), and on
     // the bar a host embedding surge reads (hidden; `app::progress`).
     let count = AtomicU32::new(0);
-    let bar = super::progress::bar(u64::from(s.max_runs), true, "{pos}/{len} runs");
+    let bar = super::progress::bar(u64::from(settings.max_runs), true, "{pos}/{len} runs");
     let show = |t: &Try| {
         bar.inc(u64::from(t.reps));
         let n = count.fetch_add(1, Ordering::Relaxed) + 1;
@@ -156,19 +144,19 @@ fn search(
         lo: range.lo,
         hi: range.hi,
         integer: range.whole,
-        reps: s.reps,
+        reps: settings.reps,
         seed: s.runs.seed,
-        tolerance: s.tolerance,
-        max_runs: s.max_runs,
+        tolerance: settings.tolerance,
+        max_runs: settings.max_runs,
         jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
         confidence: s.confidence,
         on_try: (!s.quiet || super::interrupt::embedded())
             .then_some(&show as &(dyn Fn(&Try) + Sync)),
-        seeds: s.seeds,
+        seeds: settings.seeds,
         journal: Some(&journal),
         resume: s.resume,
         criterion: s.criterion,
-        deadline: (s.budget).map(|b| started + Duration::from_secs_f64(b)),
+        deadline: s.deadline(started),
         stop: Some(crate::app::interrupt::stop_flag()),
     })?;
     if !s.quiet && cp.runs_from_journal > 0 {

@@ -55,6 +55,18 @@ pub(crate) fn stopping() -> bool {
     STOP.is_set()
 }
 
+/// [`watch`] for a search journaled in `journal`: an interrupt keeps its finished runs there,
+/// for `--resume`.
+pub(crate) fn watch_journal(journal: &std::path::Path) -> Result<()> {
+    watch(
+        format!(
+            "the finished runs are kept in {}: run the same command with --resume to continue",
+            journal.display()
+        ),
+        None,
+    )
+}
+
 /// Install the handler (once per process) and say what the command keeps: `resume` ends both
 /// messages, `journal` is locked before a hard exit.
 pub(crate) fn watch(resume: String, journal: Option<Arc<Mutex<Journal>>>) -> Result<()> {

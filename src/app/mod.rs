@@ -24,7 +24,9 @@ pub(crate) mod sensitivity;
 pub(crate) mod sweep;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use crate::metrics::slo::Criterion;
 use crate::model::{self, Model, ModelError};
 use crate::store::provenance::{self, Provenance};
 
@@ -92,6 +94,32 @@ pub(crate) struct ManyRuns {
     pub(crate) out: Option<PathBuf>,
     /// Run even if a run's estimated event count is absurd.
     pub(crate) allow_huge: bool,
+}
+
+/// What the journaled searches over a model (`crashpoint`, `optimize`) share: the model, what a
+/// run must avoid, how sure the answer must be, how long the search may take, whether it
+/// resumes its journal, how the runs run and whether each is a line on stderr. The settings of
+/// each search hold it beside their own.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchSettings {
+    pub(crate) source: ModelSource,
+    /// When a run counts as failed (for `optimize`: what a configuration must keep).
+    pub(crate) criterion: Criterion,
+    pub(crate) confidence: f64,
+    /// Wall-clock seconds past which no new run starts.
+    pub(crate) budget: Option<f64>,
+    /// Read the journal of an interrupted search back instead of starting over.
+    pub(crate) resume: bool,
+    pub(crate) runs: ManyRuns,
+    /// No line per run and no "resumed:" line on stderr.
+    pub(crate) quiet: bool,
+}
+
+impl SearchSettings {
+    /// The instant past which no new run starts, for a search that began at `started`.
+    pub(crate) fn deadline(&self, started: Instant) -> Option<Instant> {
+        self.budget.map(|b| started + Duration::from_secs_f64(b))
+    }
 }
 
 /// The output folder of `command` for `model`: `--out`, or `outputs/<model name>/<command>/`

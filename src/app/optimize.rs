@@ -11,9 +11,9 @@
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::{ManyRuns, ModelSource, out_dir};
+use super::{ModelSource, SearchSettings, out_dir};
 use crate::error::BadInput;
 use crate::experiment::optimize::{self, Optimization, Problem};
 use crate::experiment::vary::{Vary, parse_vary};
@@ -28,20 +28,14 @@ pub(crate) const POINTS: usize = 5;
 /// An optimization, resolved from the flags.
 #[derive(Debug, Clone)]
 pub(crate) struct OptimizeSettings {
-    pub(crate) source: ModelSource,
+    /// The model, what a configuration must keep (the SLO, or no outage), the confidence, the
+    /// budget, the journal, the runs and quiet: what every search shares.
+    pub(crate) search: SearchSettings,
     /// `--surge X`: the surge's peak multiplier (`surge.peak`), if given.
     pub(crate) surge: Option<f64>,
-    /// What the configuration must keep: the SLO, or no outage.
-    pub(crate) criterion: Criterion,
     /// Each `--vary K=LO..HI[:STEP]` or `K=v1,v2,...`.
     pub(crate) varies: Vec<String>,
-    pub(crate) confidence: f64,
     pub(crate) max_reps: u32,
-    /// Wall-clock seconds past which no new batch of runs starts.
-    pub(crate) budget: Option<f64>,
-    pub(crate) resume: bool,
-    pub(crate) runs: ManyRuns,
-    pub(crate) quiet: bool,
 }
 
 /// What the optimization found and where it wrote it.
@@ -53,11 +47,12 @@ pub(crate) struct OptimizeOutcome {
 }
 
 /// Optimize `s` (see the module's comment).
-pub(crate) fn optimize(s: &OptimizeSettings) -> Result<OptimizeOutcome> {
+pub(crate) fn optimize(settings: &OptimizeSettings) -> Result<OptimizeOutcome> {
     let started = Instant::now();
-    let varies = parse_varies(&s.varies)?;
+    let varies = parse_varies(&settings.varies)?;
+    let s = &settings.search;
     let mut sets = s.source.sets.clone();
-    if let Some(x) = s.surge {
+    if let Some(x) = settings.surge {
         if !(x > 0.0 && x.is_finite()) {
             return Err(BadInput(format!("--surge must be a multiplier above 0, got {x}")).into());
         }
@@ -89,13 +84,7 @@ pub(crate) fn optimize(s: &OptimizeSettings) -> Result<OptimizeOutcome> {
     let dir = out_dir(&s.runs.out, &base, "optimize");
     let _lock = crate::store::lock::lock(&dir)?;
     let journal = dir.join("optimize.partial.csv");
-    crate::app::interrupt::watch(
-        format!(
-            "the finished runs are kept in {}: run the same command with --resume to continue",
-            journal.display()
-        ),
-        None,
-    )?;
+    crate::app::interrupt::watch_journal(&journal)?;
     let count = AtomicU32::new(0);
     let show = |values: &[String], rep: u32, failed: bool| {
         let n = count.fetch_add(1, Ordering::Relaxed) + 1;
@@ -116,11 +105,11 @@ pub(crate) fn optimize(s: &OptimizeSettings) -> Result<OptimizeOutcome> {
         seed: s.runs.seed,
         criterion: s.criterion,
         confidence: s.confidence,
-        max_reps: s.max_reps,
+        max_reps: settings.max_reps,
         jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
         journal: Some(&journal),
         resume: s.resume,
-        deadline: s.budget.map(|b| started + Duration::from_secs_f64(b)),
+        deadline: s.deadline(started),
         stop: Some(crate::app::interrupt::stop_flag()),
         on_run: (!s.quiet).then_some(&show as &optimize::OnRun),
     })?;

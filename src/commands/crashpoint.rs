@@ -8,6 +8,7 @@
 use anyhow::Result;
 
 use crate::app::crashpoint::{CrashpointOutcome, CrashpointSettings};
+use crate::app::{ModelSource, SearchSettings};
 use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method};
 use crate::fmt::format_number;
@@ -16,18 +17,20 @@ use crate::output::stdout::outln;
 /// The search `args` ask for.
 pub(crate) fn settings(args: &CrashpointArgs) -> CrashpointSettings {
     CrashpointSettings {
-        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
+        search: SearchSettings {
+            source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
+            criterion: args.failure.criterion,
+            confidence: args.confidence,
+            budget: args.budget,
+            resume: args.resume,
+            runs: (&args.runs).into(),
+            quiet: args.quiet,
+        },
         vary: args.vary.clone(),
         reps: args.reps,
-        confidence: args.confidence,
         tolerance: args.tolerance,
         max_runs: args.max_runs,
-        budget: args.budget,
         seeds: args.seeds,
-        resume: args.resume,
-        runs: (&args.runs).into(),
-        criterion: args.failure.criterion,
-        quiet: args.quiet,
     }
 }
 
@@ -39,11 +42,11 @@ pub fn crashpoint(args: &CrashpointArgs) -> Result<()> {
 /// The answer, the 10% and 90% points, why the search stopped short, and the outputs (nothing
 /// when quiet).
 pub(crate) fn print(s: &CrashpointSettings, outcome: &CrashpointOutcome) -> Result<()> {
-    if s.quiet {
+    if s.search.quiet {
         return Ok(());
     }
     let cp = &outcome.cp;
-    let words = crashpoint::words(s.criterion);
+    let words = crashpoint::words(s.search.criterion);
     outln!("{}", answer(cp));
     if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
         outln!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
@@ -52,7 +55,7 @@ pub(crate) fn print(s: &CrashpointSettings, outcome: &CrashpointOutcome) -> Resu
         outln!(
             "stopped at --budget {}: no run started after it{} (give more time, or widen \
              --tolerance)",
-            crate::fmt::human_duration(s.budget.unwrap_or(0.0)),
+            crate::fmt::human_duration(s.search.budget.unwrap_or(0.0)),
             if cp.max_runs_reached {
                 "; the interval is not as tight as asked"
             } else {

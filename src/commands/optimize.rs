@@ -6,6 +6,7 @@
 use anyhow::Result;
 
 use crate::app::optimize::{OptimizeOutcome, OptimizeSettings, keep_words};
+use crate::app::{ModelSource, SearchSettings};
 use crate::cli::{Keep, OptimizeArgs};
 use crate::experiment::optimize::{Config, Optimization, Status};
 use crate::fmt::format_number;
@@ -15,26 +16,28 @@ use crate::output::stdout::outln;
 /// The optimization `args` ask for.
 pub(crate) fn settings(args: &OptimizeArgs) -> OptimizeSettings {
     OptimizeSettings {
-        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
-        surge: args.surge,
-        criterion: match args.keep {
-            Keep::Slo => Criterion::Slo,
-            Keep::NoOutage => Criterion::Outage,
+        search: SearchSettings {
+            source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
+            criterion: match args.keep {
+                Keep::Slo => Criterion::Slo,
+                Keep::NoOutage => Criterion::Outage,
+            },
+            confidence: args.confidence,
+            budget: args.budget,
+            resume: args.resume,
+            runs: (&args.runs).into(),
+            quiet: args.quiet,
         },
+        surge: args.surge,
         varies: args.vary.clone(),
-        confidence: args.confidence,
         max_reps: args.max_reps,
-        budget: args.budget,
-        resume: args.resume,
-        runs: (&args.runs).into(),
-        quiet: args.quiet,
     }
 }
 
 pub fn optimize(args: &OptimizeArgs) -> Result<()> {
     let s = settings(args);
     let outcome = crate::app::optimize::optimize(&s)?;
-    if s.quiet {
+    if s.search.quiet {
         return Ok(());
     }
     print(&s, &outcome)
@@ -92,7 +95,7 @@ fn evidence(o: &Optimization, c: &Config) -> String {
 /// The answer (see the module's comment).
 pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
     let o = &out.opt;
-    let keep = keep_words(s.criterion);
+    let keep = keep_words(s.search.criterion);
     let surge = s.surge.map_or(String::new(), |x| {
         format!(" under a surge of x{}", format_number(x))
     });

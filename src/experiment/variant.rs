@@ -212,12 +212,23 @@ pub fn load_all(
     sets: &[String],
     variants: &[Variant],
 ) -> anyhow::Result<Vec<(Variant, Model)>> {
+    load_all_on(model::load(path, sets)?, path, sets, variants)
+}
+
+/// [`load_all`] with the baseline already loaded (`base`: the model of `path` with `sets`), so
+/// a caller that has it does not read the model twice.
+pub(crate) fn load_all_on(
+    base: Model,
+    path: Option<&Path>,
+    sets: &[String],
+    variants: &[Variant],
+) -> anyhow::Result<Vec<(Variant, Model)>> {
     let mut out = vec![(
         Variant {
             name: BASELINE.into(),
             set: Vec::new(),
         },
-        model::load(path, sets)?,
+        base,
     )];
     let file = path.map_or(model::BUILTIN_NAME.to_string(), |p| p.display().to_string());
     for v in variants {

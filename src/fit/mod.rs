@@ -26,6 +26,7 @@ pub(crate) mod logs_fit;
 pub(crate) mod model_logs;
 pub(crate) mod model_toml;
 pub(crate) mod refusals;
+pub(crate) mod repairman;
 pub(crate) mod report;
 pub(crate) mod roundtrip;
 pub(crate) mod sanity;

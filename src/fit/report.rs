@@ -146,7 +146,7 @@ pub(crate) fn analyse(reading: &Reading, opts: &Options) -> Fit {
     let (files, lines) = file_reports(reading);
     let arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, opts.bucket_s);
     let contention = concurrency::analyse(&c.windows, reading.recorded_concurrency, opts.threads);
-    let (basis, what) = service_basis(reading, contention.as_ref());
+    let (basis, what) = service_basis(reading, contention.as_ref(), opts.threads);
     let service = fit_service(basis, what, observed(reading));
     let endpoints = endpoint_fits(reading, opts);
     let (closed, capacity) = population(reading, &arrivals, contention.as_ref(), opts);
@@ -213,7 +213,11 @@ fn file_reports(reading: &Reading) -> (Vec<FileReport>, Lines) {
 
 /// The times the service distribution is fitted on (the sampled successful responses below the
 /// knee, with the wait for threads and the contention taken out), and a sentence saying so.
-fn service_basis(reading: &Reading, contention: Option<&Contention>) -> (Vec<f64>, String) {
+fn service_basis(
+    reading: &Reading,
+    contention: Option<&Contention>,
+    threads_given: Option<u32>,
+) -> (Vec<f64>, String) {
     let c = &reading.collected;
     // Requests in progress of a kept response's window, as the contention fit saw it.
     let conc_of = |s: &Sample| -> Option<f64> {
@@ -225,18 +229,28 @@ fn service_basis(reading: &Reading, contention: Option<&Contention>) -> (Vec<f64
     let threads = contention.and_then(|k| k.waiting_taken_out_for);
     // With the waiting of threads taken out (open arrivals), the share of a response's window
     // mean that is service, and that window's requests in service, as in the fit.
+    // A closed test given its threads: the machine-repairman waiting at the window's users.
+    let closed_threads = threads_given.filter(|_| reading.recorded_concurrency);
     let served = |s: &Sample| -> Option<(f64, f64)> {
-        let t = threads?;
-        if reading.recorded_concurrency {
-            return None;
-        }
         let w = c
             .windows
             .cells
             .get(usize::try_from(s.window - c.windows.origin).ok()?)?;
         let x = f64::from(w.requests) / WINDOW_S as f64;
         let mean = w.sum_time_ok / f64::from(w.timed_ok);
-        let part = concurrency::service_part(t, x, mean);
+        let part = match closed_threads {
+            Some(t) if w.n_conc > 0 => {
+                let users = w.sum_conc / f64::from(w.n_conc);
+                super::repairman::service_part(t, users, x, mean)?
+            }
+            _ => {
+                let t = threads?;
+                if reading.recorded_concurrency {
+                    return None;
+                }
+                concurrency::service_part(t, x, mean)
+            }
+        };
         Some((part / mean, 1.0 + x * part))
     };
     let coef = contention
@@ -259,7 +273,14 @@ fn service_basis(reading: &Reading, contention: Option<&Contention>) -> (Vec<f64
             _ => share * s.time_s,
         });
     }
-    (basis, basis_sentence(knee, threads, coef))
+    let mut what = basis_sentence(knee, threads, coef);
+    if let Some(t) = closed_threads {
+        what.push_str(&format!(
+            ", each scaled by the share of its 10 s window's mean that is service once the wait \
+             of the window's users for {t} threads (machine-repairman M/M/{t}//N) is taken out"
+        ));
+    }
+    (basis, what)
 }
 
 /// What the service fit was fitted on, in words: which responses, and what was taken out.

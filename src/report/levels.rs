@@ -4,7 +4,7 @@
 //! key-metrics table. Not here: the requests (attempt) level, the SLO and the table itself
 //! (`run`).
 
-use super::run_table::{Fmt, Row, pick, row};
+use super::run_table::{Pick, PickCi, Row, pick, row};
 use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{OutageMeans, SummaryMeans};
 
@@ -83,78 +83,84 @@ pub(super) fn sentences(s: &SummaryMeans, reps: u64, clock: &dyn Fn(f64) -> Stri
 
 /// The rows of the call level and, with a users source, the user level.
 pub(super) fn rows(s: &SummaryMeans) -> Vec<Row> {
-    let (count, share, dur): (Fmt, Fmt, Fmt) = (human_count, pct, human_duration);
-    let mut out = vec![
-        row(
+    let mut out = counts([
+        (
             "calls made",
             pick!(calls.made),
-            count,
             "a request with its retries, a page with its refreshes",
         ),
-        row(
+        (
             "calls succeeded",
             pick!(calls.succeeded),
-            count,
             "some attempt of the call succeeded",
         ),
-        row(
+        (
             "calls lost",
             pick!(calls.lost),
-            count,
             "every attempt failed, or turned away at the waiting room",
         ),
-        row(
-            "call success rate",
-            pick!(calls.success_rate),
-            share,
-            "calls succeeded / calls that ended",
-        ),
-        row(
-            "downtime by calls",
-            pick!(calls.outage.downtime_s),
-            dur,
-            "time the call success rate was below the outage line",
-        ),
-    ];
+    ]);
+    out.extend(rate_and_downtime(
+        ("call", "calls"),
+        pick!(calls.success_rate),
+        pick!(calls.outage.downtime_s),
+        "calls succeeded / calls that ended",
+    ));
     if has_users(s) {
-        out.extend([
-            row(
+        out.extend(counts([
+            (
                 "sessions begun",
                 pick!(sessions? arrived),
-                count,
                 "visits and users coming back",
             ),
-            row(
+            (
                 "sessions completed",
                 pick!(sessions? completed),
-                count,
                 "every page served",
             ),
-            row(
+            (
                 "users lost",
                 pick!(sessions? lost),
-                count,
                 "gave up after errors, turned away by or left the waiting room",
             ),
-            row(
+            (
                 "users turned away",
                 pick!(sessions? turned_away),
-                count,
                 "by the waiting room",
             ),
-            row(
-                "user success rate",
-                pick!(sessions? success_rate),
-                share,
-                "sessions completed / sessions that ended",
-            ),
-            row(
-                "downtime by users",
-                pick!(sessions? outage.downtime_s),
-                dur,
-                "time the user success rate was below the outage line",
-            ),
-        ]);
+        ]));
+        out.extend(rate_and_downtime(
+            ("user", "users"),
+            pick!(sessions? success_rate),
+            pick!(sessions? outage.downtime_s),
+            "sessions completed / sessions that ended",
+        ));
     }
     out
+}
+
+/// Rows of counts: each a label, its figure and what it counts.
+fn counts<const N: usize>(rows: [(&str, (Pick, PickCi), &str); N]) -> Vec<Row> {
+    (rows.into_iter())
+        .map(|(label, figure, meaning)| row(label, figure, human_count, meaning))
+        .collect()
+}
+
+/// A level's success rate (`ratio`: of what) and its downtime, the time that rate was below
+/// the outage line; `(one, many)` name the level ("call", "calls").
+fn rate_and_downtime(
+    (one, many): (&str, &str),
+    rate: (Pick, PickCi),
+    downtime: (Pick, PickCi),
+    ratio: &str,
+) -> [Row; 2] {
+    [
+        row(&format!("{one} success rate"), rate, pct, ratio),
+        row(
+            &format!("downtime by {many}"),
+            downtime,
+            human_duration,
+            &format!("time the {one} success rate was below the outage line"),
+        ),
+    ]
 }

@@ -249,18 +249,7 @@ fn valid_base_model_runs() {
         "{summary}"
     );
 
-    let output = surge()
-        .current_dir(dir.path())
-        .arg("check")
-        .arg(&file)
-        .output()
-        .expect("run surge check");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::common::check_ok(&file);
 }
 
 /// `surge sweep MODEL ARGS...` on `BASE` in a fresh folder: (exit code, stdout, stderr).

@@ -8,37 +8,11 @@ use crate::common::{
 use serde_json::Value;
 use std::path::Path;
 
-fn repo(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-/// Drop the fields that measure the computer rather than the model.
-fn without_wall_clock(mut v: Value) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                for k in surge::metrics::summary::WALL_CLOCK_FIELDS {
-                    m.remove(*k);
-                }
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut v);
-    v
-}
+use crate::common::{repo_file as repo, without_wall_clock};
 
 #[test]
 fn check_agrees_with_run_on_the_mmck_model() {
-    let out = surge()
-        .arg("check")
-        .arg(repo("models/mmck.toml"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = crate::common::check_ok(&repo("models/mmck.toml"));
     assert!(text.contains("M/M/10/20"), "{text}");
     let predictions: Vec<(String, f64)> = text
         .lines()
@@ -322,14 +296,7 @@ restart = { after = "1.5 hours" }
 "#,
     )
     .unwrap();
-    let out = surge().arg("check").arg(&model).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = crate::common::check_ok(&model);
     assert!(stdout.contains("horizon 5400 s"), "{stdout}");
     let line = |key: &str| {
         stdout
@@ -386,9 +353,7 @@ service = { dist = "deterministic", value = "10ms" }
 "#,
     )
     .unwrap();
-    let out = surge().arg("check").arg(&model).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    let stdout = crate::common::check_ok(&model);
     // 840 arrivals over 300 s; the busiest minute has 600.
     assert!(
         stdout.contains("2.8/s on average over the horizon, 10.0/s in the busiest 1 min"),

@@ -3,7 +3,7 @@
 //! opening and closing around a crash with a known restart time, the ratio retry budget's bound
 //! on retries (checked from the per-second counts), and bad keys.
 
-use crate::common::{column, run_model, run_model_keep, surge};
+use crate::common::{column, run_model, run_model_keep};
 
 /// One requests source at `rate` per second in front of `tier` (TOML), with `client` (TOML).
 fn model(rate: f64, duration: &str, bucket: &str, client: &str, tier: &str) -> String {
@@ -199,7 +199,7 @@ fn bad_policy_keys_exit_2_naming_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("model.toml");
         std::fs::write(&file, model(5.0, "1m", "10s", client, HEALTHY)).unwrap();
-        let out = surge().arg("check").arg(&file).output().unwrap();
+        let out = crate::common::check_output(&file, &[]);
         let err = crate::common::refused(&out, client);
         assert!(err.contains(key), "{client}: the error names {key}: {err}");
         assert!(!err.contains("panicked"), "{err}");

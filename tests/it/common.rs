@@ -10,14 +10,14 @@ use std::path::Path;
 
 /// The `surge` binary built for these tests, with `RUST_BACKTRACE=1` so that a panic would show
 /// its backtrace in stderr (where the tests look for one).
-pub fn surge() -> Command {
+pub(crate) fn surge() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_surge"));
     cmd.env("RUST_BACKTRACE", "1").env_remove("RUST_LOG");
     cmd
 }
 
 /// The command succeeded; else fail with its stderr.
-pub fn assert_success(o: &std::process::Output) {
+pub(crate) fn assert_success(o: &std::process::Output) {
     assert!(
         o.status.success(),
         "surge failed: {}",
@@ -54,20 +54,25 @@ pub(crate) fn plot_ok(dir: &Path) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `surge check ARGS... FILE`: its output, whatever its exit code.
+pub(crate) fn check_output(file: &Path, args: &[&str]) -> std::process::Output {
+    surge().arg("check").args(args).arg(file).output().unwrap()
+}
+
 /// `surge check FILE`, which must succeed; its stdout.
 pub(crate) fn check_ok(file: &Path) -> String {
-    let o = surge().arg("check").arg(file).output().unwrap();
+    let o = check_output(file, &[]);
     assert_success(&o);
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// The stderr of a finished command, as text.
-pub fn stderr(o: &std::process::Output) -> String {
+pub(crate) fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Bad input: exit code 2, no panic, and a message holding every fragment.
-pub fn assert_bad_input(o: &std::process::Output, fragments: &[&str]) {
+pub(crate) fn assert_bad_input(o: &std::process::Output, fragments: &[&str]) {
     let err = refused(o, "");
     for f in fragments {
         assert!(err.contains(f), "`{f}` not in: {err}");
@@ -75,19 +80,43 @@ pub fn assert_bad_input(o: &std::process::Output, fragments: &[&str]) {
 }
 
 /// A file of the repository, e.g. `models/mmck.toml`.
-pub fn repo_file(path: &str) -> std::path::PathBuf {
+pub(crate) fn repo_file(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// The M/M/c/K model of the repository, `models/mmck.toml`.
+pub(crate) fn mmck() -> std::path::PathBuf {
+    repo_file("models/mmck.toml")
+}
+
+/// A summary (or any document holding summaries) without the fields that measure the computer
+/// rather than the model, at any depth.
+pub(crate) fn without_wall_clock(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for k in surge::metrics::summary::WALL_CLOCK_FIELDS {
+                    m.remove(*k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
 /// Write `text` as the file `name` in `dir`; its path.
-pub fn write_file(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+pub(crate) fn write_file(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let file = dir.join(name);
     std::fs::write(&file, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
     file
 }
 
 /// A JSON file, parsed.
-pub fn read_json(path: &Path) -> Value {
+pub(crate) fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -95,7 +124,7 @@ pub fn read_json(path: &Path) -> Value {
 
 /// What `compare_in_temp` ran: the temp folder (removed when this is dropped), the model file
 /// in it, the output folder and the command's output.
-pub struct Compared {
+pub(crate) struct Compared {
     pub dir: tempfile::TempDir,
     pub file: std::path::PathBuf,
     pub out: std::path::PathBuf,
@@ -104,7 +133,7 @@ pub struct Compared {
 
 /// `surge compare` on `model` (TOML text), written as `model.toml` in a new temp folder, with
 /// `--out FOLDER/cmp` and `args`; checked to succeed.
-pub fn compare_in_temp(model: &str, args: &[&str]) -> Compared {
+pub(crate) fn compare_in_temp(model: &str, args: &[&str]) -> Compared {
     let dir = tempfile::tempdir().unwrap();
     let file = write_file(dir.path(), "model.toml", model);
     let out = dir.path().join("cmp");
@@ -130,14 +159,14 @@ pub(crate) fn compare_output(file: &Path, out: &Path, args: &[&str]) -> std::pro
 }
 
 /// `surge compare FILE --out OUT ARGS`, checked to succeed: its output.
-pub fn run_compare(file: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn run_compare(file: &Path, out: &Path, args: &[&str]) -> std::process::Output {
     let o = compare_output(file, out, args);
     assert_success(&o);
     o
 }
 
 /// The variant `name` of a `compare.json`.
-pub fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["variants"]
         .as_array()
         .unwrap()
@@ -147,7 +176,7 @@ pub fn variant<'a>(doc: &'a Value, name: &str) -> &'a Value {
 }
 
 /// Run `surge run` on `model` (TOML text) with extra arguments; return `summary.json`.
-pub fn run_model(model: &str, args: &[&str]) -> Value {
+pub(crate) fn run_model(model: &str, args: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("model.toml");
     std::fs::write(&file, model).unwrap();
@@ -168,7 +197,7 @@ pub(crate) fn run_output(file: &Path, dir: &Path, args: &[&str]) -> std::process
 }
 
 /// Run `surge run FILE --out DIR/out --quiet ARGS` and return `summary.json`, checking invariants.
-pub fn run_file(file: &Path, dir: &Path, args: &[&str]) -> Value {
+pub(crate) fn run_file(file: &Path, dir: &Path, args: &[&str]) -> Value {
     assert_success(&run_output(file, dir, args));
     let summary = read_json(&dir.join("out").join("summary.json"));
     check_invariants(&summary);
@@ -176,7 +205,7 @@ pub fn run_file(file: &Path, dir: &Path, args: &[&str]) -> Value {
 }
 
 /// Conservation and Little's law, on the summary and on each replication of it.
-pub fn check_invariants(summary: &Value) {
+pub(crate) fn check_invariants(summary: &Value) {
     let reps: Vec<&Value> = match summary["replications"].as_array() {
         Some(r) => r.iter().collect(),
         None => vec![summary],
@@ -260,7 +289,7 @@ pub fn check_invariants(summary: &Value) {
 /// The call and user levels agree with the attempts: each success ends one call; a call begun
 /// after the warm-up has ended (succeeded or lost) or is still going; the users lost are those
 /// who gave up, were turned away by the waiting room or left it, as the room counts them.
-pub fn check_levels(s: &Value) {
+pub(crate) fn check_levels(s: &Value) {
     let c = &s["calls"];
     let n = |v: &Value, k: &str| {
         v[k].as_u64()
@@ -294,7 +323,7 @@ pub fn check_levels(s: &Value) {
 /// Conservation of user sessions through a waiting room: those there when the measured period
 /// starts, plus those that arrived, are there at its end (on the site, waiting, or away after
 /// their place lapsed) or left, abandoned the room, or were turned away.
-pub fn check_room_balance(room: &Value) {
+pub(crate) fn check_room_balance(room: &Value) {
     let n = |k: &str| {
         at(room, k)
             .as_u64()
@@ -312,7 +341,7 @@ pub fn check_room_balance(room: &Value) {
 /// Follow a dotted path (`tiers.0.mean_response_s`) into a JSON value.
 /// The number at a dotted path of object keys (`status_codes.403` is a key, not an index), or
 /// fail naming the path.
-pub fn num(v: &Value, path: &str) -> f64 {
+pub(crate) fn num(v: &Value, path: &str) -> f64 {
     let mut at = v;
     for key in path.split('.') {
         at = &at[key];
@@ -322,14 +351,14 @@ pub fn num(v: &Value, path: &str) -> f64 {
 }
 
 /// `got` lies within `tol` (absolute) of `want`; else fail naming `what`.
-pub fn close(got: f64, want: f64, tol: f64, what: &str) {
+pub(crate) fn close(got: f64, want: f64, tol: f64, what: &str) {
     assert!(
         (got - want).abs() <= tol,
         "{what}: {got} (want {want} +- {tol})"
     );
 }
 
-pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
+pub(crate) fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| match k.parse::<usize>() {
         Ok(i) => &v[i],
         Err(_) => &v[k],
@@ -341,7 +370,7 @@ pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
 /// interval), and the 95% interval is narrower than 3% of the value (no passing by a wide
 /// interval). Not 95%: the suite checks some thirty exact values, and at 95% each, about four
 /// seeds in five would fail one of them by chance alone.
-pub fn assert_exact(summary: &Value, path: &str, exact: f64) {
+pub(crate) fn assert_exact(summary: &Value, path: &str, exact: f64) {
     let mean = at(summary, path)
         .as_f64()
         .unwrap_or_else(|| panic!("{path} missing"));
@@ -364,7 +393,7 @@ pub fn assert_exact(summary: &Value, path: &str, exact: f64) {
 }
 
 /// A one-tier open model: Poisson arrivals at `rate`, `threads` servers, a service distribution.
-pub fn open_queue(
+pub(crate) fn open_queue(
     rate: f64,
     threads: u32,
     queue: Option<u32>,
@@ -380,7 +409,7 @@ pub fn open_queue(
 }
 
 /// Like `run_model`, but keep the output folder (for `timeseries.csv`).
-pub fn run_model_keep(model: &str, args: &[&str]) -> (tempfile::TempDir, Value) {
+pub(crate) fn run_model_keep(model: &str, args: &[&str]) -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("model.toml");
     std::fs::write(&file, model).unwrap();
@@ -388,22 +417,36 @@ pub fn run_model_keep(model: &str, args: &[&str]) -> (tempfile::TempDir, Value) 
     (dir, s)
 }
 
-/// A column of `timeseries.csv` in a run's output folder.
-pub fn column(dir: &Path, name: &str) -> Vec<f64> {
+/// A column of `timeseries.csv` in a run's output folder (an empty cell is NaN).
+pub(crate) fn column(dir: &Path, name: &str) -> Vec<f64> {
     let text = std::fs::read_to_string(dir.join("out").join("timeseries.csv")).unwrap();
-    let mut lines = text.lines();
+    (csv_column(&text, name).iter())
+        .map(|x| x.parse().unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// The cells of the column `name` of a CSV text (no quoted commas), its header aside.
+pub(crate) fn csv_column(csv: &str, name: &str) -> Vec<String> {
+    let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let k = header
         .iter()
         .position(|h| *h == name)
-        .unwrap_or_else(|| panic!("no column {name}"));
+        .unwrap_or_else(|| panic!("no column {name}: {header:?}"));
     lines
-        .map(|l| l.split(',').nth(k).unwrap().parse().unwrap_or(f64::NAN))
+        .map(|l| l.split(',').nth(k).unwrap().to_string())
         .collect()
 }
 
+/// The whole number at a dotted path of a JSON document (`tiers.0.pool_timeouts`).
+pub(crate) fn count(v: &Value, path: &str) -> u64 {
+    at(v, path)
+        .as_u64()
+        .unwrap_or_else(|| panic!("{path} is not a count: {v}"))
+}
+
 /// Mean and 95% half-width over the replications of a quantity computed from each one.
-pub fn over_reps(summary: &Value, f: impl Fn(&Value) -> f64) -> (f64, f64) {
+pub(crate) fn over_reps(summary: &Value, f: impl Fn(&Value) -> f64) -> (f64, f64) {
     let xs: Vec<f64> = summary["replications"]
         .as_array()
         .expect("replications")
@@ -417,7 +460,7 @@ pub fn over_reps(summary: &Value, f: impl Fn(&Value) -> f64) -> (f64, f64) {
 /// m = 10 req/s each (capacity c m = 100 req/s), base load l = 50 req/s, and a memory limit
 /// reached once 200 requests are in it. A surge held for 30 minutes crashes it once the offered
 /// load passes c m: the crash point in `surge.peak` is c m / l = 2.
-pub const MEMORY_CRASH: &str = r#"
+pub(crate) const MEMORY_CRASH: &str = r#"
 [scenario]
 duration = "40m"
 seed = 3

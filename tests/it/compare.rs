@@ -49,16 +49,6 @@ fn write_model(dir: &Path, text: &str) -> std::path::PathBuf {
     write_file(dir, "model.toml", text)
 }
 
-/// A summary without the fields that measure the computer rather than the model.
-fn without_wall_clock(s: &Value) -> String {
-    let mut s = s.clone();
-    let m = s.as_object_mut().unwrap();
-    for k in surge::metrics::summary::WALL_CLOCK_FIELDS {
-        m.remove(*k);
-    }
-    serde_json::to_string(&s).unwrap()
-}
-
 #[test]
 fn variants_share_seeds_baseline_equals_run() {
     let cmp = compare_in_temp(MODEL, &["--reps", "3", "--quiet", "--jobs", "2"]);
@@ -81,7 +71,10 @@ fn variants_share_seeds_baseline_equals_run() {
     assert_eq!(run_reps.len(), 3);
     assert_eq!(cmp_reps.len(), 3);
     for (a, b) in run_reps.iter().zip(cmp_reps) {
-        assert_eq!(without_wall_clock(a), without_wall_clock(b));
+        assert_eq!(
+            crate::common::without_wall_clock(a.clone()),
+            crate::common::without_wall_clock(b.clone())
+        );
     }
     // Every variant ran the seeds of `run --reps 3`, replication by replication.
     let seeds: Vec<&Value> = run_reps.iter().map(|s| &s["seed"]).collect();
@@ -218,11 +211,7 @@ fn check_loads_every_variant_and_refuses_a_bad_key_in_one() {
                  [[variant]]\nname = \"two\"\nset = { \"tier.web.instances\" = 2 }\n\
                  [[variant]]\nname = \"typo\"\nset = { \"tier.web.instancs\" = 3 }\n";
     let file = crate::common::write_file(dir.path(), "model.toml", model);
-    let o = crate::common::surge()
-        .arg("check")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let o = crate::common::check_output(&file, &[]);
     crate::common::assert_bad_input(
         &o,
         &[

@@ -7,7 +7,7 @@
 //! Little's law (`common::run_model`), the waits for a connection included (they hold the
 //! caller's thread, so they are in its time in tier).
 
-use crate::common::{assert_bad_input, assert_exact, at, run_model, surge, write_file};
+use crate::common::{assert_bad_input, assert_exact, at, count, run_model, write_file};
 use serde_json::Value;
 
 /// An app tier calling a db tier through a pool; `rate` requests a second.
@@ -27,12 +27,6 @@ fn reps(s: &Value) -> Vec<&Value> {
         Some(r) => r.iter().collect(),
         None => vec![s],
     }
-}
-
-fn count(v: &Value, path: &str) -> u64 {
-    at(v, path)
-        .as_u64()
-        .unwrap_or_else(|| panic!("{path} is not a count: {v}"))
 }
 
 #[test]
@@ -140,6 +134,6 @@ fn a_pool_on_the_last_tier_is_refused() {
                 [[tier]]\nname = \"db\"\ninstances = 1\nthreads = 1\nservice = { dist = \"deterministic\", value = \"1ms\" }\n\
                 pool = { connections = 2 }\n";
     let file = write_file(dir.path(), "m.toml", text);
-    let o = surge().arg("check").arg(&file).output().unwrap();
+    let o = crate::common::check_output(&file, &[]);
     assert_bad_input(&o, &["tier[0].pool", "the last tier calls no other tier"]);
 }

@@ -139,7 +139,7 @@ fn the_bucket_a_window_refusal_suggests_runs() {
         rate = 100000\n[[tier]]\nname = \"web\"\ninstances = 1\nthreads = 4\n\
         service = { dist = \"exponential\", mean = \"10us\" }\n";
     let file = write_file(dir.path(), "m.toml", model);
-    let o = surge().arg("check").arg(&file).output().unwrap();
+    let o = crate::common::check_output(&file, &[]);
     assert_bad_input(&o, &["spans 1.0 M buckets of 1ns", "above 256 MiB"]);
     let err = stderr(&o);
     let at = err.find("bucket = \"").expect("a suggested bucket") + "bucket = \"".len();
@@ -261,7 +261,7 @@ fn a_hundred_thousand_sources_are_refused_in_one_pass() {
     }
     let file = write_file(dir.path(), "many.toml", &text);
     let started = Instant::now();
-    let o = surge().arg("check").arg(&file).output().unwrap();
+    let o = crate::common::check_output(&file, &[]);
     // The 1,001st source's header: 7 lines of scenario and tier, then 3 lines per source.
     assert_bad_input(
         &o,
@@ -279,7 +279,7 @@ fn a_hundred_thousand_sources_are_refused_in_one_pass() {
         .collect::<Vec<_>>()
         .join("\n");
     let file = write_file(dir.path(), "thousand.toml", &thousand);
-    assert_success(&surge().arg("check").arg(&file).output().unwrap());
+    crate::common::check_ok(&file);
 }
 
 /// The surge binary as a plain `std::process::Command` (whose stdout can be any file).

@@ -5,12 +5,8 @@
 //! charts.
 
 use crate::common::write_file;
-use crate::common::{assert_bad_input, assert_success, read_json, repo_file, stderr, surge};
+use crate::common::{assert_bad_input, assert_success, mmck, read_json, repo_file, stderr, surge};
 use std::path::Path;
-
-fn mmck() -> std::path::PathBuf {
-    repo_file("models/mmck.toml")
-}
 
 /// A short compare of mmck (`--reps 2`, 2 simulated minutes) with `args`, into `out`.
 fn compare(out: &Path, args: &[&str]) -> std::process::Output {

@@ -292,10 +292,5 @@ fn bad_input_exits_2_with_a_clear_message() {
         .arg("tier.app.threads=2..4")
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the model prices nothing"),
-        "{}",
-        stderr(&o)
-    );
+    crate::common::assert_bad_input(&o, &["the model prices nothing"]);
 }

@@ -105,6 +105,5 @@ fn plot_redraws_each_step_of_a_report_folder() {
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let o = surge().arg("plot").arg(&empty).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to plot"));
+    crate::common::assert_bad_input(&o, &["nothing to plot"]);
 }

@@ -4,7 +4,7 @@
 //! a target that doubles and halves, bucket by bucket; and what `surge check` predicts. Every
 //! run is also checked for conservation and Little's law (`run_model`).
 
-use crate::common::{assert_exact, assert_success, column, run_model, run_model_keep, surge};
+use crate::common::{assert_exact, column, run_model, run_model_keep};
 use surge::analytic::FiniteSource;
 
 const REPS: &str = "20";
@@ -166,9 +166,7 @@ fn check_prints_the_finite_source_prediction_and_the_bound() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("closed.toml");
     std::fs::write(&file, closed(100, "1s", 4, "100ms", "20m", "closed")).unwrap();
-    let o = surge().arg("check").arg(&file).output().unwrap();
-    assert_success(&o);
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = crate::common::check_ok(&file);
     for line in [
         "closed population of N = 100 users",
         "at most N / (R0 + Z) = 90.91 pages/s",

@@ -4,7 +4,7 @@
 //! and `surge check` warns when `slo.stable` is longer than what the horizon leaves after the
 //! surge.
 
-use crate::common::{read_json, surge, write_file};
+use crate::common::{read_json, write_file};
 
 /// One server of 20 req/s offered 5 req/s, a 10x surge from 10 to about 22 minutes, a horizon
 /// of one hour: the outage ends with the surge, 38 minutes before the end, short of the default
@@ -76,8 +76,7 @@ fn replications_tell_still_down_from_over() {
 fn check_warns_when_slo_stable_does_not_fit_after_the_surge() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_file(dir.path(), "model.toml", MODEL);
-    let out = surge().arg("check").arg(&file).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = crate::common::check_ok(&file);
     assert!(
         text.contains(
             "warning: slo.stable (1 h 0 min) is longer than the 38 min the horizon leaves after \
@@ -90,6 +89,5 @@ fn check_warns_when_slo_stable_does_not_fit_after_the_surge() {
         "fits.toml",
         &format!("{MODEL}[slo]\nstable = \"30m\"\n"),
     );
-    let out = surge().arg("check").arg(&fits).output().unwrap();
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("warning"));
+    assert!(!crate::common::check_ok(&fits).contains("warning"));
 }

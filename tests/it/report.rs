@@ -276,8 +276,7 @@ fn surge_report_searches_the_bottleneck_check_names_by_the_criterion_asked() {
         "{html}"
     );
     // `surge check` says the same of the two tiers.
-    let o = surge().arg("check").arg(&file).output().unwrap();
-    let check = String::from_utf8_lossy(&o.stdout);
+    let check = crate::common::check_ok(&file);
     assert!(check.contains("1 source, 2 tiers"), "{check}");
     assert!(
         check.contains("15.0 at peak (150.0%) — overloaded at peak"),

@@ -6,7 +6,7 @@
 //! every attempt passes the room, and the room's rejections are the requests' rejections. Every
 //! run is checked for conservation, Little's law and the room's balance (`common::run_model`).
 
-use crate::common::{assert_bad_input, assert_exact, over_reps, run_model, surge, write_file};
+use crate::common::{assert_bad_input, assert_exact, count, over_reps, run_model, write_file};
 use surge::analytic::{Mmc, erlang_b};
 
 /// Requests at `rate` a second behind a room of `places`; a tier with threads to spare and
@@ -19,10 +19,6 @@ fn model(rate: f64, places: u32, method: &str) -> String {
          service = {{ dist = \"exponential\", mean = \"100ms\" }}\n\
          [waiting_room]\nrequests = true\nactive_users = {places}\nmethod = \"{method}\"\n"
     )
-}
-
-fn count(v: &serde_json::Value, a: &str, b: &str) -> u64 {
-    v[a][b].as_u64().unwrap_or_else(|| panic!("{a}.{b}: {v}"))
 }
 
 #[test]
@@ -42,10 +38,10 @@ fn a_rejecting_room_turns_away_erlang_b() {
     for r in s["replications"].as_array().unwrap() {
         // Every rejection is the room's, and every offered attempt passed it.
         assert_eq!(
-            count(r, "requests", "rejected"),
-            count(r, "waiting_room", "rejected")
+            count(r, "requests.rejected"),
+            count(r, "waiting_room.rejected")
         );
-        assert!(count(r, "waiting_room", "arrived") >= count(r, "requests", "offered"));
+        assert!(count(r, "waiting_room.arrived") >= count(r, "requests.offered"));
     }
 }
 
@@ -72,8 +68,8 @@ fn a_fifo_room_is_an_mmc_queue() {
 fn a_room_with_room_to_spare_lets_every_attempt_in_at_once() {
     // 1,000 places for 8 Erlangs: exact counts, nobody waits or is turned away.
     let s = run_model(&model(80.0, 1000, "reject"), &[]);
-    assert_eq!(count(&s, "requests", "rejected"), 0);
-    assert_eq!(count(&s, "waiting_room", "rejected"), 0);
+    assert_eq!(count(&s, "requests.rejected"), 0);
+    assert_eq!(count(&s, "waiting_room.rejected"), 0);
     assert_eq!(s["waiting_room"]["max_waiting"].as_u64(), Some(0));
 }
 
@@ -82,6 +78,6 @@ fn a_room_for_requests_needs_the_key_or_a_users_source() {
     let dir = tempfile::tempdir().unwrap();
     let text = model(1.0, 5, "fifo").replace("requests = true\n", "");
     let file = write_file(dir.path(), "m.toml", &text);
-    let o = surge().arg("check").arg(&file).output().unwrap();
+    let o = crate::common::check_output(&file, &[]);
     assert_bad_input(&o, &["waiting_room", "only with `requests = true`"]);
 }

@@ -4,7 +4,7 @@
 //! conflicting duplicates; a sweep or shard killed midway (SIGKILL or Ctrl-C) resumes without
 //! redoing its finished runs and ends with the same `points.csv` as an uninterrupted one.
 
-use crate::common::{assert_bad_input, assert_success, repo_file, stderr};
+use crate::common::{assert_bad_input, assert_success, mmck, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -22,10 +22,6 @@ const ARRAY_VARS: &[&str] = &[
     "AWS_BATCH_JOB_ARRAY_INDEX",
     "AWS_BATCH_JOB_ARRAY_SIZE",
 ];
-
-fn mmck() -> PathBuf {
-    repo_file("models/mmck.toml")
-}
 
 /// `surge sweep models/mmck.toml` over 5 thread counts, 2 replications, 5 simulated minutes.
 const SWEEP: &[&str] = &[

@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// One drawn element, with the attributes the tests read.
 #[derive(Debug, Clone)]
-pub enum Element {
+pub(crate) enum Element {
     Text {
         x: f64,
         y: f64,
@@ -30,7 +30,7 @@ pub enum Element {
 }
 
 /// A chart read back from its SVG file: its elements in the order they were drawn.
-pub struct Chart {
+pub(crate) struct Chart {
     pub elements: Vec<Element>,
 }
 
@@ -57,7 +57,7 @@ fn unescape(s: &str) -> String {
 }
 
 impl Chart {
-    pub fn read(path: &Path) -> Chart {
+    pub(crate) fn read(path: &Path) -> Chart {
         let svg =
             std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut elements = Vec::new();
@@ -100,7 +100,7 @@ impl Chart {
     }
 
     /// Every text drawn, in order.
-    pub fn texts(&self) -> Vec<&str> {
+    pub(crate) fn texts(&self) -> Vec<&str> {
         self.elements
             .iter()
             .filter_map(|e| match e {
@@ -111,7 +111,7 @@ impl Chart {
     }
 
     /// Fails naming what is missing unless every one of `wanted` is drawn as a text.
-    pub fn assert_shows(&self, wanted: &[&str]) {
+    pub(crate) fn assert_shows(&self, wanted: &[&str]) {
         let texts = self.texts();
         for w in wanted {
             assert!(
@@ -122,7 +122,7 @@ impl Chart {
     }
 
     /// The elements from the text `title` up to the next text in `ends` (or the end): one panel.
-    pub fn panel(&self, title: &str, ends: &[&str]) -> Panel<'_> {
+    pub(crate) fn panel(&self, title: &str, ends: &[&str]) -> Panel<'_> {
         let is_text = |e: &Element, among: &[&str]| matches!(e, Element::Text { content, .. } if among.contains(&content.as_str()));
         let start = self
             .elements
@@ -138,7 +138,7 @@ impl Chart {
 }
 
 /// The elements of one panel of a chart.
-pub struct Panel<'a>(pub &'a [Element]);
+pub(crate) struct Panel<'a>(pub &'a [Element]);
 
 impl Panel<'_> {
     fn ticks(&self, anchor: &str) -> Vec<(f64, f64, &str)> {
@@ -157,7 +157,7 @@ impl Panel<'_> {
     }
 
     /// The labels of the x axis's ticks (texts centred under the plot), left to right.
-    pub fn x_labels(&self) -> Vec<(f64, &str)> {
+    pub(crate) fn x_labels(&self) -> Vec<(f64, &str)> {
         self.ticks("middle")
             .into_iter()
             .map(|(x, _, t)| (x, t))
@@ -166,7 +166,7 @@ impl Panel<'_> {
 
     /// The map from a pixel row to a value, from the y axis's numeric tick labels (texts
     /// right-aligned left of the plot): value = a + b * y, from its lowest and highest tick.
-    pub fn y_scale(&self) -> impl Fn(f64) -> f64 + use<> {
+    pub(crate) fn y_scale(&self) -> impl Fn(f64) -> f64 + use<> {
         let ticks: Vec<(f64, f64)> = self
             .ticks("end")
             .into_iter()
@@ -179,7 +179,10 @@ impl Panel<'_> {
     }
 
     /// The map from a pixel column to a value, from the x axis's numeric tick labels.
-    pub fn x_scale<P: Fn(&str) -> Option<f64>>(&self, parse: P) -> impl Fn(f64) -> f64 + use<P> {
+    pub(crate) fn x_scale<P: Fn(&str) -> Option<f64>>(
+        &self,
+        parse: P,
+    ) -> impl Fn(f64) -> f64 + use<P> {
         let ticks: Vec<(f64, f64)> = self
             .x_labels()
             .into_iter()
@@ -192,7 +195,7 @@ impl Panel<'_> {
     }
 
     /// The points of every line drawn in `stroke`, joined in drawing order.
-    pub fn line(&self, stroke: &str) -> Vec<(f64, f64)> {
+    pub(crate) fn line(&self, stroke: &str) -> Vec<(f64, f64)> {
         self.0
             .iter()
             .filter_map(|e| match e {
@@ -204,7 +207,7 @@ impl Panel<'_> {
     }
 
     /// The centres of the markers filled with `fill` and of radius `r`.
-    pub fn markers(&self, fill: &str, r: f64) -> Vec<(f64, f64)> {
+    pub(crate) fn markers(&self, fill: &str, r: f64) -> Vec<(f64, f64)> {
         self.0
             .iter()
             .filter_map(|e| match e {
@@ -221,7 +224,7 @@ impl Panel<'_> {
 }
 
 /// A tick label as a number: `50`, `0.25`, `-50`, `100k`, `2M`.
-pub fn parse_tick(t: &str) -> Option<f64> {
+pub(crate) fn parse_tick(t: &str) -> Option<f64> {
     let (digits, scale) = match t.chars().last()? {
         'k' => (&t[..t.len() - 1], 1e3),
         'M' => (&t[..t.len() - 1], 1e6),
@@ -231,7 +234,7 @@ pub fn parse_tick(t: &str) -> Option<f64> {
 }
 
 /// A time-axis tick label as seconds: `0`, `5m`, `1h`, `1h30m`, `30s`.
-pub fn parse_elapsed(t: &str) -> Option<f64> {
+pub(crate) fn parse_elapsed(t: &str) -> Option<f64> {
     if t == "0" {
         return Some(0.0);
     }

@@ -2,7 +2,7 @@
 //! replication, a 2-D sweep draws its heatmap, and the crash point of a model whose answer is
 //! known from theory is found within 3%.
 
-use crate::common::{read_json, run_memory_crash, surge};
+use crate::common::{csv_column, read_json, run_memory_crash, surge};
 use serde_json::Value;
 
 // The model is `common::MEMORY_CRASH`: one instance of c = 10 threads at m = 10 req/s each
@@ -225,18 +225,6 @@ fn a_sweep_with_an_absurd_point_is_refused_before_any_run() {
 }
 
 /// Column `name` of every row of a `points.csv`.
-fn column(csv: &str, name: &str) -> Vec<String> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let i = header
-        .iter()
-        .position(|c| *c == name)
-        .unwrap_or_else(|| panic!("points.csv has no column {name}: {header:?}"));
-    lines
-        .map(|l| l.split(',').nth(i).unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least() {
     // Past the crash point the site stays down until the surge ends at 35 min: a 20-minute
@@ -258,9 +246,9 @@ fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least(
         ],
     );
     let csv = std::fs::read_to_string(out.join("points.csv")).unwrap();
-    let recovered = column(&csv, "outage.recovered");
-    let recovery = column(&csv, "outage.recovery_time_s");
-    let down_at_end = column(&csv, "outage.downtime_censored");
+    let recovered = csv_column(&csv, "outage.recovered");
+    let recovery = csv_column(&csv, "outage.recovery_time_s");
+    let down_at_end = csv_column(&csv, "outage.downtime_censored");
     assert!(recovered.iter().all(|r| r == "0"), "{recovered:?}");
     assert!(
         recovery.iter().all(String::is_empty),

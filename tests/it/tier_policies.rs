@@ -7,8 +7,8 @@
 use serde_json::Value;
 
 use crate::common::{
-    assert_bad_input, column, compare_in_temp, read_json, run_model, run_model_keep, surge,
-    variant, write_file,
+    assert_bad_input, column, compare_in_temp, read_json, run_model, run_model_keep, variant,
+    write_file,
 };
 
 /// One instance of `threads` threads, service exponential with mean `service`, Poisson arrivals.
@@ -420,11 +420,7 @@ fn unset_turns_the_autoscaler_off_on_the_command_line_and_in_a_variant() {
     // A key that is not there is refused, naming the flag.
     let dir2 = tempfile::tempdir().unwrap();
     let file = write_file(dir2.path(), "m.toml", &model);
-    let o = surge()
-        .args(["check", "--unset", "tier.web.autoscal"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let o = crate::common::check_output(&file, &["--unset", "tier.web.autoscal"]);
     assert_bad_input(
         &o,
         &[

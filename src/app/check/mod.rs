@@ -121,10 +121,10 @@ pub(crate) fn check(settings: &CheckSettings) -> Result<CheckOutcome> {
     let (model, text) = settings.source.load_with_text()?;
     let declared = variant::declared(&text, &settings.source.file_name())?;
     let src = &settings.source;
-    let variants = (variant::load_all(src.file.as_deref(), &src.sets, &declared)?.into_iter())
-        .skip(1)
-        .map(|(v, _)| v.name)
-        .collect();
+    // Each variant is loaded (and refused with its name) on the baseline already read.
+    let mut all = variant::load_all_on(model, src.file.as_deref(), &src.sets, &declared)?;
+    let variants = all.drain(1..).map(|(v, _)| v.name).collect();
+    let (_, model) = all.pop().expect("load_all_on keeps the baseline first");
     Ok(CheckOutcome {
         rate_limits: rate_limits(&model),
         variants,

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use super::compare::{CompareOutcome, CompareSettings};
 use super::crashpoint::{CONFIDENCE, CrashpointOutcome, CrashpointSettings, TOLERANCE};
 use super::run::{RunOutcome, RunSettings};
-use super::{ManyRuns, ModelSource, interrupt, out_dir};
+use super::{ManyRuns, ModelSource, SearchSettings, interrupt, out_dir};
 use crate::error::BadInput;
 use crate::experiment::compare::sequential::FIRST_REPS;
 use crate::experiment::compare::{CONFIDENCE as CONFIDENCE_OF_VARIANTS, Reps};
@@ -266,20 +266,22 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
     };
     let t1 = Instant::now();
     let settings = CrashpointSettings {
-        source: cx.s.source.clone(),
+        search: SearchSettings {
+            source: cx.s.source.clone(),
+            criterion: cx.s.criterion,
+            confidence: CONFIDENCE,
+            // A run asked for just before the deadline ends one run later (ASSUMPTION: at most
+            // half as long again as the model's run).
+            budget: Some((left - 1.5 * run_s).max(0.0)),
+            resume: cx.s.resume,
+            runs: cx.many("crashpoint"),
+            quiet: cx.s.quiet,
+        },
         vary: format!("{key}={lo}..{hi}"),
         reps,
-        confidence: CONFIDENCE,
         tolerance: TOLERANCE,
         max_runs,
-        // A run asked for just before the deadline ends one run later (ASSUMPTION: at most
-        // half as long again as the model's run).
-        budget: Some((left - 1.5 * run_s).max(0.0)),
         seeds: Seeds::Common,
-        resume: cx.s.resume,
-        runs: cx.many("crashpoint"),
-        criterion: cx.s.criterion,
-        quiet: cx.s.quiet,
     };
     let result = super::crashpoint::crashpoint(&settings);
     let took = Some(t1.elapsed().as_secs_f64());

@@ -1,9 +1,11 @@
-//! `surge fit` on this project's own vegeta runs (tests/fit-data/real/README.md: a real vegeta
-//! attacking a real nginx in front of 4 gunicorn workers whose handler sleeps a lognormal of
-//! mean 100 ms, cv 0.5). vegeta sends on a fixed schedule; `fit` must say so, and the miss of the
-//! 85% run's round trip with the true thread count is taken apart into its two causes, each
-//! measured: the schedule (the model's arrivals are Poisson) and the service fitted from
-//! response times that hold the run's own waiting.
+//! `surge fit` on this project's own vegeta and k6 runs (tests/fit-data/real/README.md: real
+//! load generators attacking a real nginx in front of 4 gunicorn workers whose handler sleeps a
+//! lognormal of mean 100 ms, cv 0.5). vegeta sends on a fixed schedule; `fit` must say so, and
+//! the miss of the 85% run's round trip with the true thread count is taken apart into its two
+//! causes, each measured: the schedule (the model's arrivals are Poisson) and the service fitted
+//! from response times that hold the run's own waiting. k6's closed loop of 30 users saturates
+//! the 4 workers: given the threads, the fit takes the waiting out (machine-repairman model) and
+//! finds the app's service.
 
 use crate::common::{num, run_file};
 use crate::fit_common::{fit_model, real};
@@ -119,4 +121,39 @@ fn the_85_percent_miss_taken_apart() {
         (p95 / DATA_P95_85 - 1.0).abs() < 0.10,
         "true service on the data's instants: {p95} against {DATA_P95_85}"
     );
+}
+
+/// 30 k6 users on 4 workers of 100 ms: the mean response (265.6 ms, Python over the bytes) is
+/// mostly waiting. With `--threads 4` the fit takes each window's machine-repairman waiting out
+/// and finds the app's 100 ms plus the stack's few (108.3 ms measured), and the round trip
+/// passes (it gave a p95 of 1.78 s against 414 ms on the service of 265.6 ms before). The 5-user
+/// run hardly waits: its service stays the response time.
+#[test]
+fn a_saturated_closed_test_given_its_threads_finds_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "k6-loopback-30vus.csv.gz";
+    let (f, model, _) = fit_model(&[&real(name)], &["--threads", "4"], &dir.path().join("fit"));
+    assert_eq!(num(&f, "requests.total"), 3536.0);
+    let service = num(&f, "service.mean_s");
+    assert!((0.100..0.115).contains(&service), "{service}");
+    assert!(
+        f["service"]["basis"]
+            .as_str()
+            .unwrap()
+            .contains("machine-repairman M/M/4//N"),
+        "{}",
+        f["service"]["basis"]
+    );
+    assert_eq!(f["round_trip"]["within"], true, "{}", f["round_trip"]);
+    assert!(model.contains("threads = 4"), "{model}");
+    let think = num(&f, "closed.think_mean_s");
+    assert!((0.5..0.52).contains(&think), "k6 slept 0.5 s: {think}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let name = "k6-loopback-5vus.csv.gz";
+    let (f, _, _) = fit_model(&[&real(name)], &["--threads", "4"], &dir.path().join("fit"));
+    let service = num(&f, "service.mean_s");
+    // Python over the bytes: mean response 102.12 ms; 5 users rarely find 4 workers busy
+    assert!((0.098..0.1022).contains(&service), "{service}");
+    assert_eq!(f["round_trip"]["within"], true, "{}", f["round_trip"]);
 }
