@@ -39,7 +39,8 @@ pub enum Command {
     /// prices) that keeps the SLO, or avoids an outage, under a surge: optimize.json,
     /// optimize.csv, optimize.png.
     Optimize(OptimizeArgs),
-    /// Redraw the charts of a finished run, sweep or crash-point search from its data files.
+    /// Redraw the charts of a finished run, sweep, crash-point search, comparison or sensitivity
+    /// screening from its data files.
     Plot(PlotArgs),
     /// Measure speed: the event set alone, an M/M/c/K reference, the IRCC night, a sweep.
     Bench(BenchArgs),
@@ -226,7 +227,7 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct PlotArgs {
-    /// The output folder of a run, sweep or crashpoint command.
+    /// The output folder of a run, sweep, crashpoint, compare, sensitivity or report command.
     pub dir: PathBuf,
 }
 

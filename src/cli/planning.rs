@@ -70,6 +70,14 @@ pub struct SensitivityArgs {
     /// Replications of each point, on the same seeds at every point.
     #[arg(long, default_value_t = crate::app::sensitivity::REPS, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub reps: u32,
+    /// Wall-clock time for the screening (e.g. 10m, 1h): the trajectories then run one after
+    /// the other, none starts past it (the first always runs), and the effects rest on those
+    /// finished; --resume goes on with the others.
+    #[arg(long, value_parser = wall_duration)]
+    pub budget: Option<f64>,
+    /// Continue an interrupted (or budget-cut) screening from its journal in the output folder.
+    #[arg(long)]
+    pub resume: bool,
     #[command(flatten)]
     pub runs: ManyRuns,
     /// No progress bar and no table.

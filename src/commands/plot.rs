@@ -1,5 +1,5 @@
-//! `surge plot DIR`: redraw the charts of a finished run, sweep, crash-point search or
-//! comparison from its data files and rewrite its report, or do so in each step of a
+//! `surge plot DIR`: redraw the charts of a finished run, sweep, crash-point search,
+//! comparison or sensitivity screening from its data files and rewrite its report, or do so in each step of a
 //! `surge report` folder (`app::plot` does the work); this file says what was done.
 
 use anyhow::Result;
@@ -45,5 +45,6 @@ fn what(charts: Charts) -> &'static str {
              left out and the time axis is in time since the start"
         }
         Charts::Timeline => "the timeline",
+        Charts::Tornado => "the tornado chart (tornado.png, tornado.svg) from sensitivity.json",
     }
 }

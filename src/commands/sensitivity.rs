@@ -12,7 +12,7 @@ use crate::app::{ManyRuns, ModelSource};
 use crate::cli::SensitivityArgs;
 use crate::experiment::sensitivity::SensitivityDoc;
 use crate::output::stdout::{self, outln};
-use crate::report::sensitivity::{effect_words, metric_heading};
+use crate::report::sensitivity::{budget_words, effect_words, metric_heading};
 
 pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let s = SensitivitySettings {
@@ -22,6 +22,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         levels: args.levels,
         reps: args.reps,
         runs: ManyRuns::from(&args.runs),
+        budget: args.budget,
+        resume: args.resume,
         quiet: args.quiet,
     };
     let done = crate::app::sensitivity::sensitivity(&s)?;
@@ -40,16 +42,20 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
 pub(crate) fn said(doc: &SensitivityDoc) -> String {
     let distinct = doc.points.len();
     let mut out = format!(
-        "{}: {} trajectories x {} keys on a {}-level grid, {distinct} distinct points x {} \
-         replications = {} runs, common random numbers (seed {})\n",
+        "{}: {} x {} keys on a {}-level grid, {distinct} distinct points x {} = {} runs, \
+         common random numbers (seed {})\n",
         doc.method,
-        doc.trajectories,
+        doc.trajectories_words(),
         doc.factors.len(),
         doc.levels,
-        doc.reps,
+        doc.reps_words(),
         doc.runs,
         doc.seed
     );
+    if let Some(cut) = budget_words(doc) {
+        out.push_str(&cut);
+        out.push('\n');
+    }
     out.push_str(
         "effect = mu*, the mean change of the metric as the key moves across its whole range; \
          the direction from mu; σ = the spread of the effects (interactions, non-linearity)\n",
@@ -60,8 +66,11 @@ pub(crate) fn said(doc: &SensitivityDoc) -> String {
         .unwrap_or(0);
     for k in &doc.ranking {
         out.push_str(&format!(
-            "\n{}. {} ({})   score {:.2}\n",
-            k.rank, k.factor.key, k.factor.range, k.score
+            "\n{}. {}, {}   score {:.2}\n",
+            k.rank,
+            k.factor.key,
+            k.factor.range_words(),
+            k.score
         ));
         for (o, e) in doc.outcomes.iter().zip(&k.metrics) {
             out.push_str(&format!(

@@ -82,6 +82,15 @@ fn is_duration_key(pattern: &str) -> bool {
     DURATION_KEYS.contains(&p)
 }
 
+/// Whether the key `pattern` (list positions written `[]`: `tier[].service.mean`) is a
+/// duration: a duration key, or a time parameter of a distribution of a time.
+pub(crate) fn is_duration_path(pattern: &str) -> bool {
+    is_duration_key(pattern)
+        || pattern.rsplit_once('.').is_some_and(|(dist, param)| {
+            is_time_distribution(dist) && TIME_PARAMETERS.contains(&param)
+        })
+}
+
 fn is_time_distribution(pattern: &str) -> bool {
     let p = pattern.strip_prefix("source[].").unwrap_or(pattern);
     TIME_DISTRIBUTIONS.contains(&p) || TIME_DISTRIBUTIONS.contains(&pattern)

@@ -15,6 +15,7 @@ mod ctx;
 pub(crate) mod dist;
 pub(crate) mod durations;
 pub(crate) mod error;
+pub(crate) mod key_units;
 mod limits;
 mod load;
 pub(crate) mod offered;

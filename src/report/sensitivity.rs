@@ -40,9 +40,29 @@ pub(crate) fn effect_words(e: &Effect, o: &Outcome) -> String {
     format!("{}, {way}{sigma}", o.amount(size))
 }
 
+/// What the budget left out, when it was reached: how many trajectories of how many the
+/// effects rest on, and how to go on.
+pub(crate) fn budget_words(doc: &SensitivityDoc) -> Option<String> {
+    doc.budget_reached.then(|| {
+        let sigma = if doc.trajectories_done < 2 {
+            "; with one effect per key there is no σ (spread) yet"
+        } else {
+            ""
+        };
+        format!(
+            "budget reached: {} of {} trajectories finished, the effects below rest on those \
+             ({} runs){sigma}; run the same command with --resume to go on with the other {}",
+            doc.trajectories_done,
+            doc.trajectories,
+            doc.runs,
+            doc.trajectories - doc.trajectories_done
+        )
+    })
+}
+
 /// The answer in sentences: the strongest key on each metric, and the keys with no effect.
 fn answer(doc: &SensitivityDoc) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = budget_words(doc).into_iter().collect();
     if let Some(top) = doc.ranking.first().filter(|k| k.score > 0.0) {
         let on: Vec<String> = (doc.outcomes.iter().zip(&top.metrics))
             .filter(|(o, e)| {
@@ -58,7 +78,7 @@ fn answer(doc: &SensitivityDoc) -> Vec<String> {
         out.push(format!(
             "{} moves the outcome most, over {}: the largest effect on {}.",
             top.factor.key,
-            top.factor.range,
+            top.factor.range_words(),
             on.join(", ")
         ));
     }
@@ -77,13 +97,13 @@ fn answer(doc: &SensitivityDoc) -> Vec<String> {
 
 /// The ranked table: rank, key, range, then one column per metric.
 pub(crate) fn table(doc: &SensitivityDoc) -> Table {
-    let mut header = vec!["rank".to_string(), "key (range)".to_string()];
+    let mut header = vec!["rank".to_string(), "key (range screened)".to_string()];
     header.extend(doc.outcomes.iter().map(metric_heading));
     let rows = (doc.ranking.iter())
         .map(|k| {
             let mut row = vec![
                 k.rank.to_string(),
-                format!("{} ({})", k.factor.key, k.factor.range),
+                format!("{} ({})", k.factor.key, k.factor.range_words()),
             ];
             row.extend((k.metrics.iter().zip(&doc.outcomes)).map(|(e, o)| effect_words(e, o)));
             row
@@ -100,7 +120,7 @@ pub(crate) fn table(doc: &SensitivityDoc) -> Table {
 /// What the numbers are, how they were made and what the method cannot see.
 pub(crate) fn method_note(doc: &SensitivityDoc) -> String {
     format!(
-        "{}: {} trajectories on a {}-level grid, {} replications per point on the same seeds \
+        "{}: {} on a {}-level grid, {} of each point on the same seeds \
          (common random numbers), {} runs. mu* is the mean size of the elementary effects (the \
          change of the metric when one key moves two levels, scaled to its whole range), the \
          direction is the sign of their mean, sigma their spread: a large sigma means the key's \
@@ -108,7 +128,12 @@ pub(crate) fn method_note(doc: &SensitivityDoc) -> String {
          linear). It is a screening: it ranks keys, it does not predict the metric; a key \
          outside the ranges screened is held at the model's value. Rank: the largest of a \
          key's mu* as a share of the largest on that metric. {}.",
-        doc.method, doc.trajectories, doc.levels, doc.reps, doc.runs, doc.reference
+        doc.method,
+        doc.trajectories_words(),
+        doc.levels,
+        doc.reps_words(),
+        doc.runs,
+        doc.reference
     )
 }
 

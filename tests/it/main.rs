@@ -54,6 +54,7 @@ mod report_censored;
 mod room_requests;
 mod search;
 mod sensitivity;
+mod sensitivity_checked;
 mod shard;
 mod snapshots;
 mod streams;

@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::common::{assert_bad_input, assert_success, surge, write_file};
 
 /// An M/M/c queue: 40 requests/s, 100 ms mean service, `threads` servers.
-fn mmc(hours: u32) -> String {
+pub(crate) fn mmc(hours: u32) -> String {
     format!(
         "[scenario]\nname = \"mmc\"\nduration = \"{hours}h\"\nwarmup = \"2m\"\nseed = 5\n\
          bucket = \"1m\"\n\n[[source]]\nname = \"clients\"\nkind = \"requests\"\nrate = 40\n\n\

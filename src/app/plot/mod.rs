@@ -1,8 +1,9 @@
-//! `surge plot`'s work: redraw the charts of a finished sweep, crash-point search or comparison
-//! from its data files (`sweep.json`, `crashpoint.json`, `compare.json`), or of a run from
-//! `timeseries.csv` and `summary.json`, without simulating again, and rewrite the folder's report
-//! (with the `--assert` checks kept in `checks.json`). On a `surge report` folder it does so in
-//! each step's folder (`run/`, `crashpoint/`, `compare/`) and leaves the report of the whole as
+//! `surge plot`'s work: redraw the charts of a finished sweep, crash-point search, comparison or
+//! sensitivity screening from its data files (`sweep.json`, `crashpoint.json`, `compare.json`,
+//! `sensitivity.json`), or of a run from `timeseries.csv` and `summary.json`, without simulating
+//! again, and rewrite the folder's report (with the `--assert` checks kept in `checks.json`). On
+//! a `surge report` folder it does so in each step's folder (`run/`, `crashpoint/`, `compare/`,
+//! `sensitivity/`) and leaves the report of the whole as
 //! it was (its budget and steps are not kept in the data files). Each folder is locked while it
 //! is redrawn.
 //!
@@ -17,11 +18,12 @@ use std::path::{Path, PathBuf};
 use crate::error::BadInput;
 use crate::experiment::compare::Comparison;
 use crate::experiment::crashpoint::CrashPoint;
+use crate::experiment::sensitivity::SensitivityDoc;
 use crate::experiment::sweep::Vary;
 use crate::output::chart;
 use crate::output::points::SweepDoc;
 use crate::report;
-use crate::store::json::read_json;
+use crate::store::json::{Documented, read_json};
 use crate::store::lock::lock;
 
 /// What `surge plot` redraws: a result folder, or a `surge report` folder.
@@ -60,10 +62,12 @@ pub(crate) enum Charts {
     Compare,
     /// The timeline, from `timeseries.csv` and `summary.json`.
     Timeline,
+    /// The tornado chart, from `sensitivity.json`.
+    Tornado,
 }
 
 /// The step folders of a `surge report` folder.
-const REPORT_STEPS: [&str; 3] = ["run", "crashpoint", "compare"];
+const REPORT_STEPS: [&str; 4] = ["run", "crashpoint", "compare", "sensitivity"];
 
 /// Redraw the charts of `settings.dir` (or of each step of a report folder) and rewrite their
 /// reports; bad input when there is nothing to plot.
@@ -97,8 +101,9 @@ pub(crate) fn plot(settings: &PlotSettings) -> Result<PlotOutcome> {
     }
     if redrawn.is_empty() {
         bail!(BadInput(format!(
-            "{} holds no sweep.json, crashpoint.json, compare.json or timeseries.csv (nor a \
-             report's run/, crashpoint/ or compare/ holding them): nothing to plot",
+            "{} holds no sweep.json, crashpoint.json, compare.json, sensitivity.json or \
+             timeseries.csv (nor a report's run/, crashpoint/, compare/ or sensitivity/ holding \
+             them): nothing to plot",
             dir.display()
         )));
     }
@@ -119,6 +124,10 @@ fn redraw(dir: &Path) -> Result<Option<Charts>> {
     } else if dir.join("compare.json").exists() {
         compare_from(dir)?;
         Some(Charts::Compare)
+    } else if dir.join("sensitivity.json").exists() {
+        let doc: SensitivityDoc = read_json(&dir.join("sensitivity.json"))?;
+        crate::output::sensitivity::draw(dir, &doc)?;
+        Some(Charts::Tornado)
     } else if dir.join("timeseries.csv").exists() {
         timeline::draw_from(dir)?;
         Some(Charts::Timeline)
@@ -146,6 +155,9 @@ fn rewrite_report(dir: &Path) -> Result<()> {
         let mut page = report::compare::build(&report::compare::CompareFolder::read(dir)?);
         page.checks = checks;
         page
+    } else if dir.join("sensitivity.json").exists() {
+        let d: Documented<SensitivityDoc> = read_json(&dir.join("sensitivity.json"))?;
+        report::sensitivity::build(&d.doc, dir, model_text.as_deref(), d.provenance.as_ref())
     } else {
         report::run::build(
             &report::run::RunFolder::read(dir)?,

@@ -428,6 +428,10 @@ fn sensitivity_step(cx: &mut Ctx, run_s: f64) -> Result<Option<Report>> {
         levels: super::sensitivity::LEVELS,
         reps: 2,
         runs: cx.many("sensitivity"),
+        budget: None,
+        // The trajectories that fit differ from one try to the next (the design with them), so
+        // an earlier try's journal is not this screening's: it starts over.
+        resume: false,
         quiet: cx.s.quiet,
     };
     let done = super::sensitivity::screen(&settings)?;

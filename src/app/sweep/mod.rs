@@ -18,7 +18,7 @@
 
 pub(crate) mod confirm;
 mod merge;
-mod resume;
+pub(crate) mod resume;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -399,8 +399,8 @@ fn write_finished(
     })
 }
 
-/// The header and record of one run.
-fn record(keys: &[&str], points: &[Vec<String>], r: &Row) -> (Header, Record) {
+/// The header and record of one run (a row of `points.csv` and of the journal).
+pub(crate) fn record(keys: &[&str], points: &[Vec<String>], r: &Row) -> (Header, Record) {
     let columns = Column::of(&r.summary);
     (
         Header::new(keys, &columns),

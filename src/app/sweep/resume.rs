@@ -2,6 +2,9 @@
 //! checked against this sweep before any is kept (`--resume`), or the final files of this very
 //! sweep, so that a resumed job array's finished tasks run nothing again.
 //!
+//! The check of a journal's rows ([`resumable`]) is shared with `surge sensitivity`, whose
+//! journal holds rows of the same form.
+//!
 //! Not here: writing the journal (`app::progress::journal`, `store::journal`) or running the
 //! runs that are missing (`super::sweep`).
 
@@ -12,12 +15,13 @@ use std::path::Path;
 
 use super::{Grid, Names, SweepSettings};
 use crate::error::BadInput;
+use crate::experiment::sweep::Seeds;
 use crate::output::points::Record;
 use crate::output::sweep::SweepId;
 use crate::store::journal::{self, Contents};
 
 /// The runs done before, by (point, replication).
-pub(super) type Done = BTreeMap<(usize, u32), Record>;
+pub(crate) type Done = BTreeMap<(usize, u32), Record>;
 
 /// The journal to start with (the runs kept) and the runs done: with `--resume`, those of the
 /// journal left by an earlier try, else none (saying so when a journal is replaced). `None`: the
@@ -38,7 +42,18 @@ pub(super) fn earlier(
     if s.resume {
         match journal::read(&names.journal, "sweep")? {
             Some(c) => {
-                done = resumable(&c, id, &grid.points, tasks, &names.journal)?;
+                let shard = tasks.len() < grid.points.len() * s.reps as usize;
+                let expected = Expected {
+                    marker: id.marker(),
+                    what: if shard { "sweep shard" } else { "sweep" }.into(),
+                    same: "the same model, --set, --vary, --reps, --seed and surge version",
+                    keys: id.vary.len(),
+                    seeds: id.seeds,
+                    seed: id.seed,
+                    points: &grid.points,
+                    tasks,
+                };
+                done = resumable(&c, &expected, &names.journal)?;
                 kept.header = c.header;
                 kept.rows = done.values().map(Record::fields).collect();
             }
@@ -86,47 +101,49 @@ fn already_done(path: &Path, id: &SweepId) -> bool {
         .is_ok_and(|doc| doc.surge_version == id.surge_version && doc.model_hash == id.model_hash)
 }
 
-/// The runs a journal holds, checked against this sweep: same sweep, and only runs of this
-/// sweep (or shard) with the values of their point.
-fn resumable(
-    c: &Contents,
-    id: &SweepId,
-    points: &[Vec<String>],
-    tasks: &[(usize, u32)],
-    path: &Path,
-) -> Result<Done> {
-    if c.marker != id.marker() {
+/// What the rows of a journal must be for `--resume` to keep them: of this work (the journal's
+/// first line is `marker`), runs asked for (`tasks`), each with its point's values and its
+/// replication's seed, every metric a number or empty. A sweep's and a sensitivity
+/// screening's journals are read so.
+pub(crate) struct Expected<'a> {
+    pub(crate) marker: String,
+    /// What the work is, in errors: `sweep`, `sweep shard`, `sensitivity screening`.
+    pub(crate) what: String,
+    /// What must be the same to resume, in errors: "the same model, --set, ...".
+    pub(crate) same: &'static str,
+    /// The varied keys: the values of a point in a row.
+    pub(crate) keys: usize,
+    pub(crate) seeds: Seeds,
+    pub(crate) seed: u64,
+    pub(crate) points: &'a [Vec<String>],
+    pub(crate) tasks: &'a [(usize, u32)],
+}
+
+/// The runs a journal holds, checked against what is `expected` (see [`Expected`]).
+pub(crate) fn resumable(c: &Contents, expected: &Expected, path: &Path) -> Result<Done> {
+    let e = expected;
+    if c.marker != e.marker {
+        let after = |m: &'_ str| m.split_once("journal: ").map_or(m, |(_, x)| x).to_string();
         bail!(BadInput(format!(
-            "{} is the journal of another sweep ({}) than this command's (surge_version={} \
-            model_hash={}): resume with the same model, --set, --vary, --reps, --seed and surge \
-            version, or run without --resume to start over",
+            "{} is the journal of another {} ({}) than this command's ({}): resume with {}, \
+            or run without --resume to start over",
             path.display(),
-            c.marker
-                .strip_prefix("surge sweep journal: ")
-                .unwrap_or(&c.marker),
-            id.surge_version,
-            id.model_hash
+            e.what,
+            after(&c.marker),
+            after(&e.marker),
+            e.same
         )));
     }
-    let wanted: BTreeSet<&(usize, u32)> = tasks.iter().collect();
-    let keys = id.vary.len();
+    let wanted: BTreeSet<&(usize, u32)> = e.tasks.iter().collect();
     let mut done = Done::new();
-    let shard = if tasks.len() < points.len() * id.reps as usize {
-        " shard"
-    } else {
-        ""
-    };
     for fields in &c.rows {
-        // A run of this sweep: its (point, rep) asked for, its point's values, the seed that
-        // replication has, and every metric a number or empty.
-        let rec = Record::parse(fields, keys)
+        let rec = Record::parse(fields, e.keys)
             .filter(|r| {
                 wanted.contains(&(r.point, r.rep))
-                    && points.get(r.point) == Some(&r.values)
+                    && e.points.get(r.point) == Some(&r.values)
                     && r.seed
-                        == id
-                            .seeds
-                            .seed(id.seed, r.point as u64, u64::from(r.rep))
+                        == e.seeds
+                            .seed(e.seed, r.point as u64, u64::from(r.rep))
                             .to_string()
                     && r.cells
                         .iter()
@@ -134,10 +151,11 @@ fn resumable(
             })
             .ok_or_else(|| {
                 BadInput(format!(
-                    "{}: the row `{}` is not a run of this sweep{shard} (its point, values, seed \
-                     or metrics); run without --resume to start over",
+                    "{}: the row `{}` is not a run of this {} (its point, values, seed or \
+                     metrics); run without --resume to start over",
                     path.display(),
                     fields.join(","),
+                    e.what
                 ))
             })?;
         match done.get(&(rec.point, rec.rep)) {

@@ -22,8 +22,12 @@ pub(crate) struct Factor {
     pub(crate) lo: f64,
     pub(crate) hi: f64,
     pub(crate) whole: bool,
-    /// The range as the user wrote it (`5s..30s`), for people.
+    /// The range as the user wrote it (`5s..30s`).
     pub(crate) range: String,
+    /// The key's unit (`model::key_units`): `s`, `share`, `bytes`, `×`, what a count counts
+    /// (`threads`), `requests/s`...; empty for a plain number.
+    #[serde(default)]
+    pub(crate) unit: String,
 }
 
 impl Factor {
@@ -36,6 +40,23 @@ impl Factor {
     /// `value` as a share of the range: 0 at `lo`, 1 at `hi`.
     pub(crate) fn share(&self, value: f64) -> f64 {
         (value - self.lo) / (self.hi - self.lo)
+    }
+
+    /// The range for people, each end in the key's unit: `5 to 8 threads`, `1 min 40 s to
+    /// 3 min 20 s`, `30 to 39 requests/s`, `50% to 90%`; plainly (`0.5 to 2`) without a unit.
+    pub(crate) fn range_words(&self) -> String {
+        let end = |x: f64| match self.unit.as_str() {
+            "s" => crate::fmt::exact_duration(x),
+            "share" => format!("{}%", format_number(100.0 * x)),
+            "bytes" => crate::fmt::human_bytes(x),
+            "×" => format!("{}×", format_number(x)),
+            _ => format_number(x),
+        };
+        let (lo, hi) = (end(self.lo), end(self.hi));
+        match self.unit.as_str() {
+            "" | "s" | "share" | "bytes" | "×" => format!("{lo} to {hi}"),
+            u => format!("{lo} to {hi} {u}"),
+        }
     }
 
     /// `value` as `--set` takes it.
@@ -165,6 +186,7 @@ mod tests {
             hi,
             whole,
             range: format!("{lo}..{hi}"),
+            unit: String::new(),
         }
     }
 
@@ -200,6 +222,27 @@ mod tests {
         }
         assert_eq!(d, morris(&fs, 6, 4, 11).unwrap());
         assert_ne!(d, morris(&fs, 6, 4, 12).unwrap());
+    }
+
+    #[test]
+    fn ranges_read_in_the_keys_units() {
+        let with = |unit: &str, lo: f64, hi: f64| Factor {
+            unit: unit.into(),
+            ..factor("k", lo, hi, false)
+        };
+        assert_eq!(with("threads", 5.0, 8.0).range_words(), "5 to 8 threads");
+        assert_eq!(
+            with("s", 100.0, 200.0).range_words(),
+            "1 min 40 s to 3 min 20 s"
+        );
+        assert_eq!(with("s", 0.05, 0.2).range_words(), "50 ms to 200 ms");
+        assert_eq!(
+            with("requests/s", 30.0, 39.0).range_words(),
+            "30 to 39 requests/s"
+        );
+        assert_eq!(with("share", 0.5, 0.9).range_words(), "50% to 90%");
+        assert_eq!(with("×", 2.0, 12.0).range_words(), "2× to 12×");
+        assert_eq!(with("", 0.5, 2.0).range_words(), "0.5 to 2");
     }
 
     #[test]

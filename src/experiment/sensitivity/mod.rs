@@ -20,8 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use design::{Factor, Step};
 
-use crate::metrics::Summary;
-use crate::metrics::table::{self, Run};
+use crate::metrics::table;
 
 /// A metric the screening measures at each point, and its level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,8 +66,9 @@ fn sig3(x: f64) -> f64 {
 
 /// The metrics screened, in order: downtime (attempts), the share of calls that succeeded, the
 /// p95 latency of the successful attempts, the share of sessions served (with a users source)
-/// and the cost (when a tier has a price). Which are present is read from a run's summary.
-pub(crate) fn outcomes(first: &Summary) -> Vec<Outcome> {
+/// and the cost (when a tier has a price). Which are present is read from the metric columns of
+/// a run's row (`points.csv`'s, as `metrics::table::Column::of` gives them).
+pub(crate) fn outcomes(columns: &[String]) -> Vec<Outcome> {
     let wanted = [
         (table::DOWNTIME, "downtime", "attempt"),
         (
@@ -92,7 +92,7 @@ pub(crate) fn outcomes(first: &Summary) -> Vec<Outcome> {
         .iter()
         .filter_map(|&(key, label, level)| {
             let m = table::metric(key)?;
-            (m.present)(first).then(|| Outcome {
+            columns.iter().any(|c| c == key).then(|| Outcome {
                 key: key.to_string(),
                 label: label.to_string(),
                 unit: m.unit.to_string(),
@@ -100,12 +100,6 @@ pub(crate) fn outcomes(first: &Summary) -> Vec<Outcome> {
             })
         })
         .collect()
-}
-
-/// The value of `outcome` for one run (`None`: the run has none, e.g. no latency without a
-/// success).
-pub(crate) fn value(outcome: &Outcome, run: &Run) -> Option<f64> {
-    table::metric(&outcome.key).and_then(|m| (m.value)(run))
 }
 
 /// The mean of the values that exist; `None` when none does.
@@ -153,6 +147,16 @@ pub(crate) struct PointMeans {
     pub(crate) means: Vec<Option<f64>>,
 }
 
+/// One step of a trajectory and its elementary effect on each metric (in `outcomes` order; `None`
+/// where an end of the step has no value): the change of the metric's mean from `from` to `to`
+/// over the share of the key's range moved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StepEffects {
+    #[serde(flatten)]
+    pub(crate) step: Step,
+    pub(crate) effects: Vec<Option<f64>>,
+}
+
 /// `sensitivity.json`: the whole screening and its answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SensitivityDoc {
@@ -163,38 +167,83 @@ pub(crate) struct SensitivityDoc {
     pub(crate) seed: u64,
     pub(crate) seeds: String,
     pub(crate) levels: u32,
+    /// Trajectories asked for (`--trajectories`).
     pub(crate) trajectories: u32,
+    /// Trajectories whose runs all finished: the effects rest on these (fewer than asked when
+    /// `--budget` was reached).
+    pub(crate) trajectories_done: u32,
+    /// `--budget` was reached before every trajectory ran: a screening of the first
+    /// `trajectories_done`, which `--resume` continues.
+    pub(crate) budget_reached: bool,
     pub(crate) reps: u32,
-    /// Runs in all: distinct points x replications.
+    /// Runs the effects rest on: distinct points of the finished trajectories x replications.
     pub(crate) runs: u64,
     pub(crate) overrides: Vec<String>,
     pub(crate) factors: Vec<Factor>,
     pub(crate) outcomes: Vec<Outcome>,
     /// The keys, most influential first.
     pub(crate) ranking: Vec<KeyEffects>,
+    /// The points of the finished trajectories, in the order the design first visits them.
     pub(crate) points: Vec<PointMeans>,
-    pub(crate) steps: Vec<Step>,
+    pub(crate) steps: Vec<StepEffects>,
+}
+
+impl SensitivityDoc {
+    /// "3 trajectories" ("1 trajectory"): the trajectories the effects rest on.
+    pub(crate) fn trajectories_words(&self) -> String {
+        match self.trajectories_done {
+            1 => "1 trajectory".into(),
+            n => format!("{n} trajectories"),
+        }
+    }
+
+    /// "2 replications" ("1 replication") of each point.
+    pub(crate) fn reps_words(&self) -> String {
+        match self.reps {
+            1 => "1 replication".into(),
+            n => format!("{n} replications"),
+        }
+    }
 }
 
 pub(crate) const METHOD: &str = "Morris elementary effects (mu*, mu, sigma)";
 pub(crate) const REFERENCE: &str = "Morris (1991), Technometrics 33(2):161-174; mu* as in \
     Campolongo, Cariboni & Saltelli (2007), Environmental Modelling & Software 22(10):1509-1518";
 
-/// Each key's effects on each metric from the points' means, ranked by `score` (ties: the
-/// `--vary` order).
-pub(crate) fn screen(
+/// Each step's elementary effects on each of `n_outcomes` metrics, from the points' means.
+pub(crate) fn step_effects(
     factors: &[Factor],
     steps: &[Step],
     points: &[PointMeans],
+    n_outcomes: usize,
+) -> Vec<StepEffects> {
+    (steps.iter())
+        .map(|s| {
+            let (a, b) = (&points[s.from], &points[s.to]);
+            let f = &factors[s.factor];
+            let moved = f.share(b.values[s.factor]) - f.share(a.values[s.factor]);
+            StepEffects {
+                step: *s,
+                effects: (0..n_outcomes)
+                    .map(|m| Some((b.means[m]? - a.means[m]?) / moved))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Each key's effects on each metric from its steps' elementary effects, ranked by `score`
+/// (ties: the `--vary` order).
+pub(crate) fn screen(
+    factors: &[Factor],
+    steps: &[StepEffects],
     n_outcomes: usize,
     reps: u32,
 ) -> Vec<KeyEffects> {
     let mut keys: Vec<KeyEffects> = (0..factors.len())
         .map(|i| {
-            let mine: Vec<&Step> = steps.iter().filter(|s| s.factor == i).collect();
-            let metrics = (0..n_outcomes)
-                .map(|m| effect(&factors[i], i, &mine, points, m))
-                .collect();
+            let mine: Vec<&StepEffects> = steps.iter().filter(|s| s.step.factor == i).collect();
+            let metrics = (0..n_outcomes).map(|m| effect(&mine, m)).collect();
             KeyEffects {
                 rank: 0,
                 factor: factors[i].clone(),
@@ -224,16 +273,10 @@ pub(crate) fn screen(
     keys
 }
 
-/// The effect of key `i` (its steps `mine`) on metric `m`.
-fn effect(f: &Factor, i: usize, mine: &[&Step], points: &[PointMeans], m: usize) -> Effect {
-    let ees: Vec<f64> = mine
-        .iter()
-        .filter_map(|s| {
-            let (a, b) = (&points[s.from], &points[s.to]);
-            let moved = f.share(b.values[i]) - f.share(a.values[i]);
-            Some((b.means[m]? - a.means[m]?) / moved)
-        })
-        .collect();
+/// The effect of a key on metric `m` from its steps `mine`: mu*, mu and sigma of their
+/// elementary effects (a step without a value at an end left out).
+fn effect(mine: &[&StepEffects], m: usize) -> Effect {
+    let ees: Vec<f64> = mine.iter().filter_map(|s| s.effects[m]).collect();
     let n = ees.len();
     let mu = mean_of(ees.iter().map(|&e| Some(e)));
     let sigma = (n >= 2).then(|| {
@@ -264,6 +307,7 @@ mod tests {
                 hi: 1.0,
                 whole: false,
                 range: "0..1".into(),
+                unit: String::new(),
             })
             .collect();
         let d = design::morris(&fs, 20, 4, 3).unwrap();
@@ -273,7 +317,8 @@ mod tests {
                 means: vec![Some(3.0 * v[0] + v[0] * v[2])],
             })
             .collect();
-        let keys = screen(&fs, &d.steps, &points, 1, 2);
+        let steps = step_effects(&fs, &d.steps, &points, 1);
+        let keys = screen(&fs, &steps, 1, 2);
         let by = |k: &str| keys.iter().find(|e| e.factor.key == k).unwrap();
         let a = &by("a").metrics[0];
         assert!(a.mu_star.unwrap() >= 3.0 && a.mu_star.unwrap() <= 4.0);

@@ -22,8 +22,8 @@ const KEYS_W: u32 = 330;
 const ROW_H: u32 = 64;
 /// Height of the metrics' headings (label, unit and level on two lines).
 const HEAD_H: u32 = 84;
-/// Height of the note under the rows.
-const FOOT_H: u32 = 76;
+/// Height of the notes under the rows.
+const FOOT_H: u32 = 98;
 /// Bars of effects of both signs.
 const MIXED: RGBColor = RGBColor(160, 160, 160);
 
@@ -53,11 +53,23 @@ impl Figure for Tornado<'_> {
         let doc = self.doc;
         root.fill(&WHITE)?;
         let title = format!("{}: which keys move the outcome most", doc.model);
+        let cut = if doc.budget_reached {
+            format!(
+                "; budget reached: {} of {} trajectories finished",
+                doc.trajectories_done, doc.trajectories
+            )
+        } else {
+            String::new()
+        };
+        // Under the rows, where it always fits (beside a long title it would not).
         let note = format!(
-            "Morris screening: {} trajectories x {} replications, {} runs",
-            doc.trajectories, doc.reps, doc.runs
+            "Morris screening: {} x {} keys, {} per point, {} runs on common random numbers{cut}",
+            doc.trajectories_words(),
+            doc.factors.len().max(doc.ranking.len()),
+            doc.reps_words(),
+            doc.runs
         );
-        draw_title(root, &title, Some(&note), FIG_W - 20)?;
+        draw_title(root, &title, None, FIG_W - 20)?;
         let left = Pos::new(HPos::Left, VPos::Center);
         let top = TITLE_H as i32;
         let n = doc.outcomes.len().max(1) as u32;
@@ -87,7 +99,9 @@ impl Figure for Tornado<'_> {
                 style(TICK_SIZE, &TEXT).pos(left),
             ))?;
             root.draw(&Text::new(
-                k.factor.range.clone(),
+                fit_text(&k.factor.range_words(), KEYS_W - 42, &|s: &str| {
+                    text_size(root, s, NOTE_SIZE).0
+                }),
                 (34, y + 44),
                 style(NOTE_SIZE, &TEXT_DIM).pos(left),
             ))?;
@@ -99,6 +113,7 @@ impl Figure for Tornado<'_> {
         }
         let foot = top + (HEAD_H + doc.ranking.len().max(1) as u32 * ROW_H) as i32 + 8;
         for (i, line) in [
+            note.as_str(),
             "bar length: mu*, the mean size of the key's elementary effects, each scaled to the key's whole range",
             "bar to the right: raising the key raises the metric on average (mu > 0); to the left: lowers it",
             "grey: effects of both signs (|mu| < mu*/2); sigma: their spread (interactions, non-linearity)",
@@ -109,7 +124,7 @@ impl Figure for Tornado<'_> {
             root.draw(&Text::new(
                 line.to_string(),
                 (16, foot + 12 + 22 * i as i32),
-                style(NOTE_SIZE, &TEXT_DIM).pos(left),
+                style(NOTE_SIZE, if i == 0 { &TEXT } else { &TEXT_DIM }).pos(left),
             ))?;
         }
         Ok(())
@@ -227,6 +242,11 @@ mod tests {
                 hi: 12.0,
                 whole: true,
                 range: "4..12".into(),
+                unit: if k.ends_with("hour") {
+                    "currency units per instance-hour".into()
+                } else {
+                    k.rsplit('.').next().unwrap().into()
+                },
             },
             score: 1.0,
             metrics: ms,
@@ -241,6 +261,8 @@ mod tests {
             seeds: "common".into(),
             levels: 4,
             trajectories: 10,
+            trajectories_done: 10,
+            budget_reached: false,
             reps: 3,
             runs: 120,
             overrides: vec![],
@@ -293,5 +315,10 @@ mod tests {
         assert!(svg.contains("percentage points, call level"));
         assert!(svg.contains("15 min"), "900 s of downtime in minutes");
         assert!(svg.contains("no effect"));
+        assert!(
+            svg.contains("4 to 12 instances"),
+            "the range in the key's unit"
+        );
+        assert!(svg.contains("4 to 12 threads"));
     }
 }

@@ -1,23 +1,26 @@
 //! The work of `surge sensitivity` (and of the sensitivity step of `surge report`): read the
 //! `--vary KEY=LO..HI` ranges, draw the Morris design, run every distinct point on the same
-//! replication seeds (common random numbers) on `jobs` threads, compute each key's effects on
-//! each metric and write `sensitivity.json`, `sensitivity.csv`, the tornado chart and the
-//! folder's report; return the typed result.
+//! replication seeds (common random numbers) on `jobs` threads, journaled and resumable, within
+//! `--budget` if given (`runs`), compute each key's effects on each metric from the trajectories
+//! finished and write `sensitivity.json`, `sensitivity.csv`, the tornado chart and the folder's
+//! report; return the typed result.
 //!
 //! Not here: the design and the effects (`experiment::sensitivity`), the files' formats and the
 //! chart (`output::sensitivity`), the table printed (`commands::sensitivity`), the flags (`cli`).
 
+mod runs;
+
 use anyhow::{Result, bail};
 use std::path::PathBuf;
+use std::time::Instant;
 
 use super::{ManyRuns, ModelSource, out_dir};
 use crate::error::BadInput;
-use crate::experiment::guard::{self, Limits};
+use crate::experiment::guard;
 use crate::experiment::sensitivity::design::{self, Factor};
-use crate::experiment::sensitivity::{self as screening, PointMeans, SensitivityDoc};
-use crate::experiment::sweep::{self, Interrupted, Seeds};
+use crate::experiment::sensitivity::{self as screening, SensitivityDoc};
+use crate::experiment::sweep::{self, Seeds};
 use crate::experiment::vary::{Vary, load_point, parse_range};
-use crate::metrics::table::Run;
 use crate::model::Model;
 
 pub(crate) use crate::experiment::sensitivity::design::{LEVELS, TRAJECTORIES};
@@ -35,6 +38,10 @@ pub(crate) struct SensitivitySettings {
     pub(crate) levels: u32,
     pub(crate) reps: u32,
     pub(crate) runs: ManyRuns,
+    /// Wall-clock seconds past which no new trajectory starts (the first always runs).
+    pub(crate) budget: Option<f64>,
+    /// Keep the runs of the journal an earlier, interrupted try left.
+    pub(crate) resume: bool,
     /// No progress bar.
     pub(crate) quiet: bool,
 }
@@ -46,7 +53,8 @@ pub(crate) struct SensitivityOutcome {
     pub(crate) doc: SensitivityDoc,
 }
 
-/// The keys screened, read from `--vary`: each a range `LO..HI`, no key twice.
+/// The keys screened, read from `--vary`: each a range `LO..HI`, no key twice, with its unit
+/// (`model::key_units`).
 pub(crate) fn factors(vary: &[String]) -> Result<Vec<Factor>, BadInput> {
     if vary.is_empty() {
         return Err(BadInput(
@@ -71,6 +79,7 @@ pub(crate) fn factors(vary: &[String]) -> Result<Vec<Factor>, BadInput> {
             .to_string();
         out.push(Factor {
             range,
+            unit: crate::model::key_units::key_unit(&r.key),
             key: r.key,
             lo: r.lo,
             hi: r.hi,
@@ -103,14 +112,17 @@ fn load_points(
     Ok(models)
 }
 
-/// Screen the keys of `s` (see the module's comment); Ctrl-C stops it (nothing is kept).
+/// Screen the keys of `s` (see the module's comment); Ctrl-C stops it, the finished runs kept
+/// in the journal.
 pub(crate) fn sensitivity(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
-    super::interrupt::watch("nothing is kept: run the command again".into(), None)?;
+    super::interrupt::watch("nothing has run yet: run the command again".into(), None)?;
     screen(s)
 }
 
-/// Screen the keys of `s` under the caller's Ctrl-C handler (`surge report`'s).
+/// Screen the keys of `s` under the caller's Ctrl-C handler (`surge report`'s), which the
+/// journal's takes over once the runs start.
 pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
+    let started = Instant::now();
     let factors = factors(&s.vary)?;
     if s.trajectories < 2 {
         bail!(BadInput(format!(
@@ -127,58 +139,26 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
     let _lock = crate::store::lock::lock(&dir)?;
     let provenance = s.source.provenance()?;
     let model_text = s.source.text()?;
-    let jobs =
-        crate::experiment::shard::jobs(s.runs.jobs, &crate::experiment::shard::process_env).0;
-    let tasks: Vec<(usize, u32)> = (0..models.len())
-        .flat_map(|p| (0..s.reps).map(move |r| (p, r)))
-        .collect();
-    let bar = super::progress::bar(
-        tasks.len() as u64,
-        s.quiet,
-        "sensitivity [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
-    );
-    let rows = sweep::run_tasks(
-        &models,
+    let pts = runs::Points {
+        keys: factors.iter().map(|f| f.key.clone()).collect(),
+        values: (design.points.iter())
+            .map(|p| (factors.iter().zip(p)).map(|(f, &v)| f.text(v)).collect())
+            .collect(),
+        models: &models,
         seed,
-        Seeds::Common,
-        &tasks,
-        jobs,
-        &Limits::default(),
-        super::interrupt::stop_flag(),
-        &|_| {
-            bar.inc(1);
-            Ok(())
-        },
-    )?;
-    bar.finish_and_clear();
-    if rows.len() < tasks.len() {
-        bail!(Interrupted(format!(
-            "interrupted with {} of {} runs done; nothing was written: run the command again",
-            rows.len(),
-            tasks.len()
-        )));
-    }
-    let outcomes = screening::outcomes(&rows[0].summary);
-    let points: Vec<PointMeans> = (design.points.iter().enumerate())
-        .map(|(p, values)| {
-            let mine: Vec<_> = rows.iter().filter(|r| r.point == p).collect();
-            PointMeans {
-                values: values.clone(),
-                means: (outcomes.iter())
-                    .map(|o| {
-                        screening::mean_of(mine.iter().map(|r| {
-                            let run = Run {
-                                summary: &r.summary,
-                                down_at_end: r.down_at_end,
-                            };
-                            screening::value(o, &run)
-                        }))
-                    })
-                    .collect(),
-            }
-        })
+        ends: runs::trajectory_ends(&design.steps, s.trajectories),
+    };
+    let ran = runs::run(s, &pts, &base, &dir, started)?;
+    let done = runs::trajectories_done(&pts.ends, s.reps, &ran.done);
+    let n = (done as usize).checked_sub(1).map_or(0, |t| pts.ends[t]);
+    let outcomes = screening::outcomes(&ran.header.metrics);
+    let points = runs::point_means(&design.points, n, s.reps, &ran.header, &outcomes, &ran.done);
+    let steps: Vec<_> = (design.steps.iter())
+        .filter(|st| st.trajectory < done)
+        .copied()
         .collect();
-    let ranking = screening::screen(&factors, &design.steps, &points, outcomes.len(), s.reps);
+    let steps = screening::step_effects(&factors, &steps, &points, outcomes.len());
+    let ranking = screening::screen(&factors, &steps, outcomes.len(), s.reps);
     let doc = SensitivityDoc {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
         model: base.scenario.name.clone(),
@@ -188,17 +168,23 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
         seeds: Seeds::Common.name().to_string(),
         levels: s.levels,
         trajectories: s.trajectories,
+        trajectories_done: done,
+        budget_reached: ran.budget_reached,
         reps: s.reps,
-        runs: tasks.len() as u64,
+        runs: n as u64 * u64::from(s.reps),
         overrides: s.source.sets.clone(),
         factors,
         outcomes,
         ranking,
         points,
-        steps: design.steps,
+        steps,
     };
     crate::output::sensitivity::write(&dir, &doc, Some(provenance.clone()))?;
     let page = crate::report::sensitivity::build(&doc, &dir, Some(&model_text), Some(&provenance));
     crate::report::write(&dir, &page)?;
+    // A screening cut by its budget keeps its journal for `--resume` to go on.
+    if !ran.budget_reached {
+        crate::store::journal::remove(&ran.journal)?;
+    }
     Ok(SensitivityOutcome { dir, doc })
 }
