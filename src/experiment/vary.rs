@@ -249,7 +249,16 @@ pub fn load_point(
     all.extend(from_vary.iter().cloned());
     model::load(path, &all).map_err(|mut e| {
         if let Place::Override(raw) = &e.place {
-            if let Some(i) = from_vary.iter().position(|s| s == raw) {
+            // A key checked once every override is in (an unknown key, a value out of range)
+            // comes back placed on the last override applied: name the --vary whose key ends
+            // as the offending key path does (`tier.db.eror` for `tier[2].eror`) instead.
+            let last = |k: &str| k.rsplit(['.', ']']).next().unwrap_or("").to_string();
+            let by_key = e
+                .key
+                .as_deref()
+                .map(last)
+                .and_then(|k| varies.iter().position(|v| last(&v.key) == k));
+            if let Some(i) = by_key.or_else(|| from_vary.iter().position(|s| s == raw)) {
                 let v = &varies[i];
                 e.place = Place::Vary {
                     key: v.key.clone(),

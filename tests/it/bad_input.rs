@@ -292,6 +292,20 @@ fn vary_refuses_a_step_that_does_not_divide_the_range() {
         err.contains("(in --vary tier.web.threads, at the value 0)"),
         "{err}"
     );
+    // With two --vary, a key the model checks once every override is in (here unknown) names
+    // the --vary it came from, not the last one applied (a new user's trial found the other).
+    let (code, _, err) = sweep(&[
+        "--vary",
+        "tier.web.eror=0,1",
+        "--vary",
+        "surge.peak=2,4",
+        "--count-points",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("(in --vary tier.web.eror, at the value 0)"),
+        "{err}"
+    );
 }
 
 /// Durations and sizes as ranges: `50ms..200ms:50ms`, `1GiB..4GiB:1GiB`.
