@@ -28,11 +28,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "reality"))
 import stack  # noqa: E402
-
-CONFIG = {
-    "workers": 4, "backlog": 128, "worker_timeout": 30, "nginx_connect_timeout": 0.3,
-    "nginx_read_timeout": 30, "service_mean": 0.1, "service_cv": 0.5, "seed": 23,
-}
+from reality import CONFIG  # noqa: E402  (the reality check's stack, as it runs it)
 
 K6_SCRIPT = """import http from 'k6/http';
 import { sleep } from 'k6';
