@@ -252,13 +252,17 @@ pub fn load_point(
             // A key checked once every override is in (an unknown key, a value out of range)
             // comes back placed on the last override applied: name the --vary whose key ends
             // as the offending key path does (`tier.db.eror` for `tier[2].eror`) instead.
+            // The last override keeps the blame when its own key ends so (two --vary of
+            // `threads` on different tiers).
             let last = |k: &str| k.rsplit(['.', ']']).next().unwrap_or("").to_string();
-            let by_key = e
-                .key
-                .as_deref()
-                .map(last)
-                .and_then(|k| varies.iter().position(|v| last(&v.key) == k));
-            if let Some(i) = by_key.or_else(|| from_vary.iter().position(|s| s == raw)) {
+            let named = from_vary.iter().position(|s| s == raw);
+            let fits = |i: usize| e.key.as_deref().map(last) == Some(last(&varies[i].key));
+            let by_key = (0..varies.len()).find(|&i| fits(i));
+            let chosen = match named {
+                Some(i) if fits(i) || by_key.is_none() => Some(i),
+                _ => by_key.or(named),
+            };
+            if let Some(i) = chosen {
                 let v = &varies[i];
                 e.place = Place::Vary {
                     key: v.key.clone(),

@@ -306,6 +306,19 @@ fn vary_refuses_a_step_that_does_not_divide_the_range() {
         err.contains("(in --vary tier.web.eror, at the value 0)"),
         "{err}"
     );
+    // ... and one placed on its own --vary keeps it.
+    let (code, _, err) = sweep(&[
+        "--vary",
+        "surge.peak=2,4",
+        "--vary",
+        "tier.web.threads=0,2",
+        "--count-points",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("(in --vary tier.web.threads, at the value 0)"),
+        "{err}"
+    );
 }
 
 /// Durations and sizes as ranges: `50ms..200ms:50ms`, `1GiB..4GiB:1GiB`.
