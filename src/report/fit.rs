@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+mod sessions;
+
 use super::{Block, Chart, Report, Section, Table};
 use crate::fit::report::Fit;
 use crate::fmt::{human_count, human_duration};
@@ -55,7 +57,7 @@ pub(crate) fn build(fit: &Fit, model_text: &str, dir: &Path) -> Report {
             blocks: vec![Block::Chart(ch)],
         });
     }
-    sections.extend(super::fit_sessions::section(fit));
+    sections.extend(sessions::section(fit));
     if let Some(c) = &fit.contention {
         sections.push(Section {
             heading: "Concurrency".into(),
@@ -126,7 +128,7 @@ fn answer(fit: &Fit) -> Vec<String> {
             "Service time: fewer than 10 successful responses with a time, so no fit.".into(),
         );
     }
-    answer.extend(super::fit_sessions::answer(fit));
+    answer.extend(sessions::answer(fit));
     let c = fit.contention.as_ref();
     let finite = |x: Option<f64>| x.filter(|x| x.is_finite());
     if let Some((k, se, significant)) = c.and_then(|c| {

@@ -139,7 +139,12 @@ pub(crate) fn build(f: &RunFolder, model_text: Option<&str>, checks: Vec<Outcome
     answer.extend(crash_sentences(&v.m, reps, &clock));
     let mut sections = vec![Section {
         heading: "Key metrics".to_string(),
-        blocks: vec![Block::Table(super::run_table::metrics_table(&v))],
+        blocks: vec![Block::Table(super::run_table::metrics_table(
+            (&v.m, &v.ci),
+            v.runs,
+            v.one,
+            v.reps,
+        ))],
     }];
     sections.push(Section {
         heading: "Timeline".to_string(),
