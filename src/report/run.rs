@@ -193,8 +193,8 @@ fn crash_sentences(m: &SummaryMeans, reps: u64, clock: &dyn Fn(f64) -> String) -
 fn outage_sentences(f: &RunFolder, v: &View, clock: &dyn Fn(f64) -> String) -> Vec<String> {
     let m = &v.m;
     let r = &m.requests;
-    let offered = r.offered.unwrap_or(0.0);
-    let lost = [r.rejected, r.timed_out, r.failed]
+    let offered = r.attempts.offered.unwrap_or(0.0);
+    let lost = [r.attempts.rejected, r.attempts.timed_out, r.attempts.failed]
         .iter()
         .flatten()
         .sum::<f64>();

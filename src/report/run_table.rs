@@ -32,31 +32,31 @@ fn request_rows() -> Vec<Row> {
     vec![
         row(
             "requests offered",
-            pick!(requests.offered),
+            pick!(requests.attempts.offered),
             count,
             "first attempts, retries and refreshes",
         ),
         row(
             "requests succeeded",
-            pick!(requests.succeeded),
+            pick!(requests.attempts.succeeded),
             count,
             "attempts that got an answer in time",
         ),
         row(
             "requests rejected",
-            pick!(requests.rejected),
+            pick!(requests.attempts.rejected),
             count,
             "turned away: queue full or no instance",
         ),
         row(
             "requests timed out",
-            pick!(requests.timed_out),
+            pick!(requests.attempts.timed_out),
             count,
             "the client gave up waiting",
         ),
         row(
             "requests failed",
-            pick!(requests.failed),
+            pick!(requests.attempts.failed),
             count,
             "errors (crashed instance, failed dependency)",
         ),

@@ -428,7 +428,7 @@ mod tests {
             w.metrics.users.value,
             w.metrics.series.offered,
         );
-        (out, w.metrics.totals.rejected)
+        (out, w.metrics.totals.attempts.rejected)
     }
 
     /// Refusals while the first tier has no instance in rotation skip the arena and the
