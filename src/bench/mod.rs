@@ -19,26 +19,13 @@ use crate::experiment::sweep::run_points;
 use crate::model::{self, Model};
 
 /// The M/M/c/K reference: l = 900/s, m = 10/s per thread, c = 100, K = 1,000 (100
-/// threads and 900 waiting places), run until `arrivals` requests are expected.
-pub const MMCK_TEXT: &str = r#"
-[scenario]
-name = "bench-mmck"
-duration = "1h"
-seed = 1
-bucket = "1m"
+/// threads and 900 waiting places): `bench/peers/mmck.toml`, the model SimPy's and Ciw's
+/// scripts beside it simulate and `bench/peers/run.sh` times as `surge run`. `mmck_model`
+/// sets its horizon for the number of arrivals asked for.
+pub const MMCK_TEXT: &str = include_str!("../../bench/peers/mmck.toml");
 
-[[source]]
-name = "clients"
-kind = "requests"
-rate = 900
-
-[[tier]]
-name = "server"
-instances = 1
-threads = 100
-queue = 900
-service = { dist = "exponential", mean = "100ms" }
-"#;
+/// The horizon line of `MMCK_TEXT`, which `mmck_model` replaces.
+const MMCK_DURATION: &str = "duration = \"11111s\"";
 
 /// Arrival rate of the M/M/c/K reference, per second.
 pub const MMCK_RATE: f64 = 900.0;
@@ -315,7 +302,7 @@ fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
 /// The M/M/c/K reference model, with its horizon set for `arrivals` expected arrivals.
 pub fn mmck_model(arrivals: u64) -> anyhow::Result<Model> {
     let horizon = arrivals as f64 / MMCK_RATE;
-    let text = MMCK_TEXT.replace("duration = \"1h\"", &format!("duration = {horizon}"));
+    let text = MMCK_TEXT.replace(MMCK_DURATION, &format!("duration = {horizon}"));
     Ok(model::parse_text(
         &text,
         "bench-mmck",
