@@ -65,13 +65,6 @@ impl Attempt {
         }
     }
 
-    /// Its client still waits for it: the attempt sent as generation `born` (the one the
-    /// client's clocks carry) has not ended, and the client has not given up on it.
-    #[inline]
-    pub(super) fn client_waits(&self, born: u32) -> bool {
-        self.live && self.born == born && !self.client_gone
-    }
-
     /// The tiers it is in (bit t for tier t): those where it holds a thread, and the one where
     /// it waits.
     pub(super) fn occupied(&self) -> u64 {
@@ -201,9 +194,9 @@ impl World<'_> {
                 if from > 0 && self.shortcuts.hop_retries {
                     self.first_call(now, from - 1);
                 }
-                // The tier it leaves calls this one (through its pool, if it has one).
-                if from > 0 {
-                    self.call(now, req, from - 1, t, cal);
+                // The tier it leaves calls this one through its pool, if it has one.
+                if from > 0 && self.pools[from - 1].is_some() {
+                    self.call_through_pool(now, req, from - 1, t, cal);
                 } else {
                     self.enter(now, req, t, cal);
                 }

@@ -23,38 +23,40 @@ pub(super) struct Clocks {
 }
 
 impl World<'_> {
-    /// Start the client's clock of attempt `req` of `source`, as sent (its `born`): it rings at
+    /// Start the client's clock of attempt `req` (generation `epoch`) of `source`: it rings at
     /// `at`, unless the attempt has ended by then.
     pub(super) fn start_client_clock(
         &mut self,
         source: u16,
         at: Time,
         req: u32,
+        epoch: u32,
         cal: &mut Calendar<Event>,
     ) {
-        let born = self.attempts[req as usize].born;
         let c = &mut self.clocks[source as usize];
         let slot = *c.slot.get_or_insert_with(|| cal.add_slot());
         if c.fifo.is_empty() {
             cal.set_slot(slot, at, Event::ClientTimeout { source });
         }
-        c.fifo.push_back((at, req, born));
+        c.fifo.push_back((at, req, epoch));
     }
 
     /// The earliest clock of `source` rings: the client gives up if its attempt is still open;
     /// then the next clock still running, if any, becomes the source's pending event.
     pub(super) fn client_clock_rings(&mut self, now: Time, source: u16, cal: &mut Calendar<Event>) {
         let front = self.clocks[source as usize].fifo.pop_front();
-        if let Some((_, req, born)) = front {
-            if self.attempts[req as usize].client_waits(born) {
+        if let Some((_, req, epoch)) = front {
+            let a = self.attempts[req as usize];
+            if a.live && a.born == epoch && !a.client_gone {
                 self.attempts[req as usize].client_gone = true;
                 self.client_outcome(now, req, Outcome::TimedOut, cal);
             }
         }
         let attempts = &self.attempts;
         let c = &mut self.clocks[source as usize];
-        while let Some(&(at, req, born)) = c.fifo.front() {
-            if attempts[req as usize].client_waits(born) {
+        while let Some(&(at, req, epoch)) = c.fifo.front() {
+            let a = &attempts[req as usize];
+            if a.live && a.born == epoch && !a.client_gone {
                 let slot = c.slot.expect("a source with clocks has a slot");
                 cal.set_slot(slot, at, Event::ClientTimeout { source });
                 return;

@@ -122,43 +122,35 @@ impl World<'_> {
                 let source = self.calls[call as usize].source;
                 self.offer(now, source, NONE, call, true, cal);
             }
-            Event::Done { req, epoch } if self.is_current(req, epoch) => self.done(now, req, cal),
+            Event::Done { req, epoch } => self.done(now, req, epoch, cal),
             Event::ClientTimeout { source } => self.client_clock_rings(now, source, cal),
             Event::Abandon { req, epoch } => {
                 let a = self.attempts[req as usize];
-                if a.client_waits(epoch) && a.waiting {
+                if a.live && a.born == epoch && !a.client_gone && a.waiting {
                     self.finish(now, req, Some(Outcome::TimedOut), cal);
                 }
             }
-            Event::Refused { req, epoch, tier } if self.is_current(req, epoch) => {
-                let why = RetryOn::Rejected;
-                self.fail(now, req, tier as usize, why, Outcome::Rejected, cal);
+            Event::Refused { req, epoch, tier } => {
+                if self.attempts[req as usize].epoch == epoch {
+                    let why = RetryOn::Rejected;
+                    self.fail(now, req, tier as usize, why, Outcome::Rejected, cal);
+                }
             }
             Event::HopRetry {
                 req,
                 epoch,
                 caller,
                 callee,
-            } if self.is_current(req, epoch) => {
-                // The backoff is over: the caller calls again (`hop_retry`), counted as a
-                // retry where it arrives (`arrives_at`).
-                self.attempts[req as usize].retrying = true;
-                self.call(now, req, caller as usize, callee as usize, cal)
-            }
+            } => self.call_again(now, req, epoch, caller as usize, callee as usize, cal),
             Event::ServerTimeout { req, epoch, tier } => {
                 if self.server_timeout_rings(now, req, epoch, tier as usize) {
                     let why = RetryOn::TimedOut;
                     self.fail(now, req, tier as usize, why, Outcome::Failed, cal);
                 }
             }
-            Event::PoolTimeout { req, epoch, tier } if self.is_current(req, epoch) => {
-                self.pool_timed_out(now, req, tier, cal)
+            Event::PoolTimeout { req, epoch, tier } => {
+                self.pool_timed_out(now, req, epoch, tier, cal)
             }
-            // The attempt ended, or a tier retried its callee, since: the event is stale.
-            Event::Done { .. }
-            | Event::Refused { .. }
-            | Event::HopRetry { .. }
-            | Event::PoolTimeout { .. } => {}
             Event::Restart {
                 tier,
                 instance,
@@ -187,20 +179,14 @@ impl World<'_> {
         }
     }
 
-    /// Whether attempt `req` is still in generation `epoch`: the events of an attempt at a
-    /// tier (`Done`, `Refused`, `HopRetry`, `PoolTimeout`) carry it, and are stale once the
-    /// attempt has ended or a tier has retried its callee (`hop_retry`).
+    /// An attempt's service at its tier ends (unless the attempt moved on since): a probe's
+    /// answer, a failed service, or on to the next tier.
     #[inline]
-    fn is_current(&self, req: u32, epoch: u32) -> bool {
-        self.attempts[req as usize].epoch == epoch
-    }
-
-    /// An attempt's service at its tier ends: a probe's answer, a failed service, or on to the
-    /// next tier.
-    #[inline]
-    fn done(&mut self, now: Time, req: u32, cal: &mut Calendar<Event>) {
+    fn done(&mut self, now: Time, req: u32, epoch: u32, cal: &mut Calendar<Event>) {
         let a = &self.attempts[req as usize];
-        let epoch = a.epoch;
+        if a.epoch != epoch {
+            return;
+        }
         if a.probe {
             self.probe_answered(now, req, cal);
             return;
@@ -211,10 +197,9 @@ impl World<'_> {
             return;
         }
         self.advance(now, req, t + 1, cal);
-        // Without request timeouts nothing is ever deferred (`deferred` stays 0); an attempt
-        // that has ended (or was retried past) meanwhile holds no timeout of this service.
-        if self.shortcuts.request_timeouts && self.is_current(req, epoch) {
-            self.held_timeouts(now, req, 1 << t, cal);
+        // Without request timeouts nothing is ever deferred (`deferred` stays 0).
+        if self.shortcuts.request_timeouts {
+            self.held_timeouts(now, req, epoch, 1 << t, cal);
         }
     }
 

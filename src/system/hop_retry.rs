@@ -200,6 +200,29 @@ impl World<'_> {
         }
     }
 
+    /// The backoff is over: tier `caller` calls `callee` again (through its pool if it has
+    /// one), unless the attempt ended or moved on meanwhile.
+    pub(super) fn call_again(
+        &mut self,
+        now: Time,
+        req: u32,
+        epoch: u32,
+        caller: usize,
+        callee: usize,
+        cal: &mut Calendar<Event>,
+    ) {
+        let a = &mut self.attempts[req as usize];
+        if a.epoch != epoch {
+            return;
+        }
+        a.retrying = true;
+        if self.pools[caller].is_some() {
+            self.call_through_pool(now, req, caller, callee, cal);
+        } else {
+            self.enter(now, req, callee, cal);
+        }
+    }
+
     /// Attempt `req` arrives at tier `t`: a retry of its caller is counted as one.
     #[inline]
     pub(super) fn arrives_at(&mut self, now: Time, req: u32, t: usize) {

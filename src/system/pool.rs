@@ -85,11 +85,9 @@ impl TierPool {
 }
 
 impl World<'_> {
-    /// `req`, done at tier `caller`, calls tier `callee`: straight in where `caller` has no
-    /// pool; otherwise through a free connection of its instance's pool at once, or after
-    /// waiting for one (with the pool's timeout).
-    #[inline(always)]
-    pub(super) fn call(
+    /// `req`, done at tier `caller`, calls tier `callee`: through a free connection of its
+    /// instance's pool at once, or after waiting for one (with the pool's timeout).
+    pub(super) fn call_through_pool(
         &mut self,
         now: Time,
         req: u32,
@@ -97,11 +95,8 @@ impl World<'_> {
         callee: usize,
         cal: &mut Calendar<Event>,
     ) {
-        let Some(pool) = self.pools[caller].as_mut() else {
-            self.enter(now, req, callee, cal);
-            return;
-        };
         let i = self.slots[req as usize * self.n_tiers + caller].instance;
+        let pool = self.pools[caller].as_mut().expect("a tier with a pool");
         let (cap, timeout_s) = (pool.spec.connections, pool.spec.timeout_s);
         let p = pool.instance(i);
         if p.in_use < cap && p.live_waiting == 0 {
@@ -139,17 +134,17 @@ impl World<'_> {
         a.pooled |= 1 << caller;
     }
 
-    /// The wait for a connection of `req` at tier `tier` ran out (unless it got one; the
-    /// dispatch has dropped the event if the attempt ended or moved on).
+    /// The wait for a connection of `req` at tier `tier` ran out (unless it got one or ended).
     pub(super) fn pool_timed_out(
         &mut self,
         now: Time,
         req: u32,
+        epoch: u32,
         tier: u8,
         cal: &mut Calendar<Event>,
     ) {
         let a = self.attempts[req as usize];
-        if !a.pool_waiting || a.at != tier {
+        if a.epoch != epoch || !a.pool_waiting || a.at != tier {
             return;
         }
         if self.metrics.counts(a.created) {

@@ -52,7 +52,7 @@ impl World<'_> {
             return;
         }
         if let Some(t) = client.timeout_s {
-            self.start_client_clock(source, now.after(t), req, cal);
+            self.start_client_clock(source, now.after(t), req, epoch, cal);
         }
         if let Some(p) = &client.patience {
             let wait = p.sample(&mut self.sources[source as usize].rng_patience);

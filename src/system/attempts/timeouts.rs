@@ -69,7 +69,7 @@ impl World<'_> {
         self.attempts[req as usize].deferred = 0;
     }
 
-    /// The attempt `req` (still in the generation its service began in) has moved on from tier `t` (`ended` is bit t) to
+    /// The attempt `req` (generation `epoch`) has moved on from tier `t` (`ended` is bit t) to
     /// later tiers, or has ended. Where it still holds a thread, that tier's request timeout
     /// (which `serve` left out, as the service there ended first) now matters, but only if the
     /// attempt may still hold the thread when it rings: it waits in a queue (no known end), or
@@ -81,10 +81,14 @@ impl World<'_> {
         &mut self,
         now: Time,
         req: u32,
+        epoch: u32,
         ended: u64,
         cal: &mut Calendar<Event>,
     ) {
         let b = self.attempts[req as usize];
+        if b.epoch != epoch {
+            return;
+        }
         let mut pending = (b.deferred | ended) & b.held;
         let mut deferred = 0;
         let base = req as usize * self.n_tiers;
