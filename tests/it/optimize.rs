@@ -222,6 +222,53 @@ fn a_queue_that_lets_memory_fill_contradicts_monotonicity_and_is_reported() {
     assert_eq!(j["keys"][0]["monotone_kept"], false);
     assert_eq!(j["keys"][1]["monotone_kept"], true);
     assert_eq!(optimum(&j), ["10", "8"]);
+    // The queue has no price: every queue of 8 threads costs 1.4/h, so "cheapest" along it is
+    // arbitrary, and it is said; threads=8 lies inside 6..12, no edge.
+    assert!(
+        text.contains("NO PRICE: tier.app.queue changes no configuration's cost"),
+        "{text}"
+    );
+    assert_eq!(j["unpriced_keys"], serde_json::json!(["tier.app.queue"]));
+    assert_eq!(j["range_edges"], serde_json::json!([]));
+    assert!(!text.contains("AT THE EDGE"), "{text}");
+}
+
+#[test]
+fn an_optimum_on_the_edge_of_a_range_is_said() {
+    // Threads 2..8 cannot reach the 150 req/s of the surge with one instance (8 x 10 = 80):
+    // the optimum takes 2 instances, the top of 1..2, with 8 threads, the top of 2..8 (2 x 8
+    // x 10 = 160 req/s): more threads with one instance, outside the range, might cost less.
+    let dir = tempfile::tempdir().unwrap();
+    let o = surge()
+        .arg("optimize")
+        .arg(model(dir.path()))
+        .args(["--surge", "3", "--keep", "no-outage", "--jobs", "2"])
+        .args([
+            "--vary",
+            "tier.app.instances=1..2",
+            "--vary",
+            "tier.app.threads=2..8:2",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("e"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let j = read_json(&dir.path().join("e/optimize.json"));
+    assert_eq!(optimum(&j), ["2", "8"]);
+    assert_eq!(
+        j["range_edges"],
+        serde_json::json!([
+            {"key": "tier.app.instances", "value": "2", "end": "high"},
+            {"key": "tier.app.threads", "value": "8", "end": "high"},
+        ])
+    );
+    assert!(
+        text.contains("AT THE EDGE: tier.app.threads=8 is the highest value of its range"),
+        "{text}"
+    );
+    assert_eq!(j["unpriced_keys"], serde_json::json!([]));
 }
 
 #[test]
