@@ -121,8 +121,8 @@ pub(crate) fn of_source(model: &Model, s: &Source, v: &PerVisit) -> (Vec<f64>, f
     for j in 0..n {
         let q = next_is(model, None, j);
         fails += q * v.fails[j];
-        for k in j..n {
-            per_attempt[k] += q * v.attempts[j][k];
+        for (a, x) in per_attempt.iter_mut().zip(&v.attempts[j]).skip(j) {
+            *a += q * x;
         }
     }
     let m = s.client.retry.map_or(1, |r| r.max_attempts);
