@@ -163,6 +163,7 @@ fn write_timeline(
         outages: &outages,
         crash_time_s: first.crash_time_s,
         recovered_at_s: first.recovered_at_s,
+        calls_stayed_up: first.crashed && !outs[0].summary.calls.outage.crashed,
         instance_crashes: chart::first_crashes(&outs[0].summary.tiers),
         slo_lines: Some((model.slo.success_rate, model.slo.outage_below)),
     };

@@ -68,6 +68,42 @@ pub fn say_verdict(checks: &[crate::report::assert::Outcome]) -> Result<()> {
     }
 }
 
+/// Where the clients' rejected attempts were turned away: the share of them the edge rate limit
+/// refused (429), where the model has one, and with more than one tier, the tiers that turned
+/// attempts away, each with the share of the attempts reaching it (its callers' retries
+/// included): a rejection deep in the chain reaches the client as its attempt's rejection.
+fn where_rejected(model: &Model, f: &dyn Fn(&str) -> Option<f64>) -> String {
+    let mut s = f("requests.rate_limited").map_or(String::new(), |n| {
+        let rejected = f("requests.rejected").unwrap_or(0.0);
+        format!(
+            ", {} of those 429s of the edge rate limit",
+            pct(n / rejected.max(1.0))
+        )
+    });
+    if model.tiers.len() < 2 || f("requests.rejected").unwrap_or(0.0) == 0.0 {
+        return s;
+    }
+    let tiers: Vec<String> = (model.tiers.iter())
+        .filter_map(|t| {
+            let b = f(&format!("tiers.{}.blocking_probability", t.name))?;
+            (b > 0.0).then(|| {
+                format!(
+                    "{}, which refused {} of the attempts reaching it (the tiers' retries included)",
+                    t.name,
+                    pct(b)
+                )
+            })
+        })
+        .collect();
+    if !tiers.is_empty() {
+        s.push_str(&format!(
+            ": client attempts turned away at {}",
+            tiers.join("; at ")
+        ));
+    }
+    s
+}
+
 /// The human summary printed after a run: means and 95% intervals over the replications
 /// (`app::run::RunFigures`), then the outage lines (`report::story`) over the typed summary.
 fn report(done: &app::run::RunOutcome) -> String {
@@ -129,14 +165,7 @@ fn report(done: &app::run::RunOutcome) -> String {
             local_share += share(k);
         }
     }
-    // Of the rejected, those the edge rate limit refused (429), where the model has one.
-    let edge = f("requests.rate_limited").map_or(String::new(), |n| {
-        let rejected = f("requests.rejected").unwrap_or(0.0);
-        format!(
-            ", {} of those 429s of the edge rate limit",
-            pct(n / rejected.max(1.0))
-        )
-    });
+    let edge = where_rejected(model, &f);
     s.push_str(&format!(
         "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected{edge}, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
@@ -158,7 +187,7 @@ fn report(done: &app::run::RunOutcome) -> String {
         let g = |k: &str| f(&format!("tiers.{}.{k}", t.name));
         let c = |k: &str| ci(&format!("tiers.{}.{k}", t.name));
         s.push_str(&format!(
-            "tier {}: {} x {} threads, utilisation {}, mean in tier {}, mean wait {}, blocking {}\n",
+            "tier {}: {} x {} threads, utilisation {}, mean in tier {} attempts at once, mean wait {}, blocking {}\n",
             t.name,
             instances_text(t.instances, least, most, mean),
             t.threads,

@@ -46,12 +46,26 @@ impl Outcome {
         }
     }
 
-    /// The unit its effects are written in: `percentage points` for a share.
+    /// The unit its effects are written in: `percentage points` for a share, `time (h, min,
+    /// s, ms)` for seconds, which `amount` writes in human units (not "s").
     pub(crate) fn unit_words(&self) -> &str {
         match self.unit.as_str() {
             "" => "percentage points",
+            "s" => "time (h, min, s, ms)",
             u => u,
         }
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_is_headed_as_the_time_it_is_written_in() {
+        let o = outcomes(&[table::DOWNTIME.to_string()]).remove(0);
+        assert_eq!(o.amount(2460.0), "41 min");
+        assert_eq!(o.unit_words(), "time (h, min, s, ms)");
     }
 }
 
