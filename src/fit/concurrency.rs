@@ -73,8 +73,9 @@ pub(crate) struct Contention {
     pub slope_vs_load_se: Option<f64>,
     /// Whether the slope on the load is significantly above 0 (Student's t, one-sided 2.5%).
     pub significant: bool,
-    /// "significant", "not distinguishable from 0", "cannot be told", or [`FASTER`] (a
-    /// slope significantly below 0: not contention).
+    /// "significant", "not distinguishable from 0", "cannot be told", [`FASTER`] (a slope
+    /// significantly below 0: not contention) or [`BELOW_ONCE_WAITING_IS_OUT`] (the same once
+    /// the waiting for threads was taken out).
     pub verdict: String,
     /// t of the slope on the load (slope / its standard error), and the t it must pass to be
     /// significant (Student's t, bins - 2 degrees of freedom, one-sided 2.5%).
@@ -105,6 +106,10 @@ pub(crate) struct Contention {
 
 /// The verdict on a slope significantly below 0: responses faster under more load.
 pub(crate) const FASTER: &str = "faster under load: not contention";
+/// The verdict on a slope significantly below 0 once the waiting for threads was taken out: the
+/// wait model (M/M/N, exact for exponential service only) took out more than the real wait.
+pub(crate) const BELOW_ONCE_WAITING_IS_OUT: &str =
+    "below 0 once the waiting is taken out: not contention";
 
 impl Contention {
     /// The coefficient as the terminal and the report say it: with its standard error, its t
@@ -121,6 +126,8 @@ impl Contention {
             "significant, the model uses it".to_string()
         } else if self.verdict == FASTER {
             "faster under load: not contention (likely caching or warm-up), the model uses 0".into()
+        } else if self.verdict == BELOW_ONCE_WAITING_IS_OUT {
+            "below 0 once the waiting for threads is taken out: not contention (the wait taken out, exact for exponential service only, exceeded the real one), the model uses 0".into()
         } else if k < 0.0 {
             format!(
                 "{}: a negative slope is not contention, the model uses 0",
@@ -455,6 +462,8 @@ fn judge(c: &mut Contention, fit: Line, used: &[Point], recorded: bool) {
     // window seen by half: it cannot be told.
     c.verdict = if c.significant {
         "significant".into()
+    } else if fit.t() < -bar && coef < 0.0 && c.waiting_taken_out_for.is_some() {
+        BELOW_ONCE_WAITING_IS_OUT.into()
     } else if fit.t() < -bar && coef < 0.0 {
         FASTER.into()
     } else if 2.0 * se * hi > 0.5 {

@@ -408,6 +408,9 @@ fn contention_comment(c: Option<&super::concurrency::Contention>) -> String {
         Some(k) if c.verdict == super::concurrency::FASTER => format!(
             "measured: {k:.5} +- {se:.5} (standard error), faster under load: not contention (likely caching or warm-up), so 0"
         ),
+        Some(k) if c.verdict == super::concurrency::BELOW_ONCE_WAITING_IS_OUT => format!(
+            "measured: {k:.5} +- {se:.5} (standard error), below 0 once the waiting for threads is taken out: not contention, so 0"
+        ),
         _ => format!(
             "ASSUMPTION: 0; contention cannot be told from these data: {}",
             c.note

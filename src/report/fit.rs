@@ -37,13 +37,19 @@ fn json_number(x: f64) -> String {
 /// The report of a fit: `fit` the fit (fit.json), `model_text` the `model.toml` written, `dir`
 /// the folder holding `fit.svg`.
 pub(crate) fn build(fit: &Fit, model_text: &str, dir: &Path) -> Report {
+    let mut read = vec![Block::Table(files_table(fit))];
+    for file in &fit.files {
+        read.extend(
+            file.warnings
+                .iter()
+                .map(|w| Block::Text(format!("WARNING ({}): {w}", file.path.display()))),
+        );
+    }
+    read.push(Block::Table(candidates_table(fit)));
+    read.push(Block::Table(endpoints_table(fit)));
     let mut sections = vec![Section {
         heading: "What was read and fitted".into(),
-        blocks: vec![
-            Block::Table(files_table(fit)),
-            Block::Table(candidates_table(fit)),
-            Block::Table(endpoints_table(fit)),
-        ],
+        blocks: read,
     }];
     if let Some(ch) = Chart::from_dir(
         dir,
