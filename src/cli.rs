@@ -190,7 +190,7 @@ pub struct FitArgs {
     /// The model's source: requests (open arrivals) or users (sessions); the default is users
     /// where the data show sessions.
     #[arg(long, value_enum)]
-    pub source: Option<crate::fit::logs_fit::SourceKind>,
+    pub source: Option<crate::fit::logs_doc::SourceKind>,
 }
 
 #[derive(Debug, Args)]

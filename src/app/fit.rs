@@ -9,7 +9,7 @@
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-use crate::fit::{self, Options, logs_fit::SourceKind, model_toml, report::Fit};
+use crate::fit::{self, Options, logs_doc::SourceKind, model_toml, report::Fit};
 use crate::model::error::BadInput;
 use crate::store::atomic::{write_atomic, write_json};
 
@@ -47,7 +47,7 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
     let readings = fit::read_all(&s.files, opts)?;
     let mut fitted = fit::report::analyse(&readings.traffic, opts);
     fit::logs_fit::complete(&mut fitted, &readings, opts, &s.asked)?;
-    fit::capacity::without_times(&mut fitted);
+    fit::model_logs::without_times(&mut fitted);
     let files: Vec<String> = readings
         .traffic
         .files
@@ -64,10 +64,10 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
         fitted.arrivals.trace_csv().as_bytes(),
     )?;
     write_pages(&fitted, out)?;
-    if let Some(e) = fit::service_choice::empirical(&fitted) {
+    if let Some(e) = fit::report::service_choice::empirical(&fitted) {
         write_atomic(
-            &out.join(fit::service_choice::SERVICE_CSV),
-            fit::service_choice::csv(e).as_bytes(),
+            &out.join(fit::report::service_choice::SERVICE_CSV),
+            fit::report::service_choice::csv(e).as_bytes(),
         )?;
     }
     let round_trip = fit::roundtrip::check(&model, out, &readings.traffic.collected);

@@ -1,5 +1,6 @@
 //! The service layer: one function per command that does the work (`run`, `sweep`,
-//! `crashpoint`, `compare`, `fit`, `report`, `plot`, `check`, `bench`), taking settings
+//! `crashpoint`, `compare`, `optimize`, `sensitivity`, `fit`, `report`, `plot`, `check`,
+//! `bench`, and `new`'s starter models), taking settings
 //! resolved once from the flags and returning a typed result; the output folder it writes is
 //! part of that result. It prints nothing but progress (a bar, a line per run on stderr) when
 //! its settings ask for it (`bench` tells its caller of each workload's result as it ends).

@@ -217,7 +217,7 @@ fn one_run(model: &Model) -> Measure {
     Measure {
         wall_s: out.summary.wall_s,
         events: out.summary.events,
-        work: out.summary.requests.offered,
+        work: out.summary.requests.attempts.offered,
         peak_rss: None,
         interval: None,
         method: None,

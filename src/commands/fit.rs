@@ -123,7 +123,7 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
         );
     }
     if let Some(s) = &f.service {
-        let empirical = crate::fit::service_choice::empirical(f).is_some();
+        let empirical = crate::fit::report::service_choice::empirical(f).is_some();
         outln!(
             "service: {}{} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",
             if empirical {
@@ -198,7 +198,9 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) -> anyh
         );
     }
     // Only where the model does draw from the times (not with --service).
-    if let Some(w) = crate::fit::service_choice::empirical(f).and_then(|s| s.written.as_ref()) {
+    if let Some(w) =
+        crate::fit::report::service_choice::empirical(f).and_then(|s| s.written.as_ref())
+    {
         outln!("service in the model: {}", w.why);
     }
     let cap = &f.capacity;

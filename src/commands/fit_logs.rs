@@ -4,7 +4,7 @@
 //!
 //! The fitting is `fit::logs_fit`'s and `fit::sessions_fit`'s; this file only checks and prints.
 
-use crate::fit::logs_fit::SourceKind;
+use crate::fit::logs_doc::SourceKind;
 use crate::fit::report::Fit;
 use crate::fmt::counted;
 use crate::model::error::BadInput;
@@ -38,7 +38,7 @@ pub(crate) fn assets(pattern: Option<&str>) -> Result<regex_lite::Regex, BadInpu
 }
 
 fn ms(s: f64) -> String {
-    crate::fit::model_toml::ms(s)
+    crate::fit::toml_text::ms(s)
 }
 
 /// What the terminal says of the service given, the provenance, the sessions and the source.

@@ -1,5 +1,8 @@
-//! Running experiments: one replication of a model (`run_once`), several in parallel with
-//! means and 95% intervals (`replicate`), and the seeds that make them reproducible.
+//! Running experiments: one replication of a model (`run_once`), several in parallel
+//! (`replicate`, which returns each run's output; their means and intervals are
+//! `metrics::means`'), and the seeds that make them reproducible; the searches, sweeps and
+//! comparisons built on them live in the child modules. Not here: the simulated site itself
+//! (`system`) and what is written out (`output`, `report`).
 
 pub(crate) mod compare;
 pub(crate) mod crashpoint;
@@ -28,6 +31,10 @@ use crate::model::Model;
 use crate::system::World;
 use guard::{Limits, Until};
 use runner::{Runner, Stop};
+
+/// The confidence of every decision surge makes when none is asked for: the crash point's
+/// interval, a comparison's decisions and optimize's evidence (`--confidence`). Written once.
+pub(crate) const CONFIDENCE: f64 = 0.95;
 
 /// What one replication produces.
 #[derive(Debug, Clone)]
@@ -190,17 +197,22 @@ fn summarise(
     let q = |x: f64| {
         (!m.latency.is_empty()).then(|| crate::stats::histogram::quantile_s(&m.latency, x))
     };
-    let tiers = tier_summaries(model, world, span_s, t.first_attempts + t.calls_unsent);
+    let tiers = tier_summaries(
+        model,
+        world,
+        span_s,
+        t.attempts.first_attempts + t.calls_unsent,
+    );
     let outage = outage::detect(&m.series, &model.slo, sc.warmup_s, until_s);
     // The same analysis at the call and the user levels.
     let detect =
         |rates: &[f64]| outage::detect_in(&m.series, rates, &model.slo, sc.warmup_s, until_s);
     let calls = CallCounts {
-        made: t.first_attempts + t.calls_unsent,
-        succeeded: t.succeeded,
+        made: t.attempts.first_attempts + t.calls_unsent,
+        succeeded: t.attempts.succeeded,
         lost: t.calls_lost,
-        success_rate: (t.succeeded + t.calls_lost > 0)
-            .then(|| t.succeeded as f64 / (t.succeeded + t.calls_lost) as f64),
+        success_rate: (t.attempts.succeeded + t.calls_lost > 0)
+            .then(|| t.attempts.succeeded as f64 / (t.attempts.succeeded + t.calls_lost) as f64),
         outage: detect(&m.series.window_call_success_rate),
     };
     let has_users = (model.sources.iter()).any(|s| s.kind == crate::model::SourceKind::Users);
@@ -234,23 +246,18 @@ fn summarise(
         events_per_s: events as f64 / wall_s.max(1e-9),
         peak_pending_events: cal.peak_heap() as u64,
         requests: RequestCounts {
-            offered: t.offered,
-            first_attempts: t.first_attempts,
-            retries: t.retries,
-            succeeded: t.succeeded,
-            rejected: t.rejected,
-            timed_out: t.timed_out,
-            failed: t.failed,
+            attempts: t.attempts,
             short_circuited: has(|c| c.breaker.is_some()).then_some(t.short_circuited),
             throttled: has(|c| c.throttle.is_some()).then_some(t.throttled),
             rate_limited: world.rate_limited(),
-            in_flight: t.offered - ended,
+            in_flight: t.attempts.offered - ended,
             wasted: world.wasted,
         },
         calls,
         sessions,
         latency_s: Latency {
-            mean: (t.succeeded > 0).then(|| m.latency_sum_s / m.latency.len().max(1) as f64),
+            mean: (t.attempts.succeeded > 0)
+                .then(|| m.latency_sum_s / m.latency.len().max(1) as f64),
             p50: q(0.50),
             p95: q(0.95),
             p99: q(0.99),
@@ -265,7 +272,10 @@ fn summarise(
     summary.slo = crate::metrics::slo::measure(
         &m.series,
         &model.slo,
-        (summary.requests.succeeded, summary.requests.ended()),
+        (
+            summary.requests.attempts.succeeded,
+            summary.requests.ended(),
+        ),
         sc.warmup_s,
         until_s,
     );

@@ -103,22 +103,3 @@ pub(crate) fn decide(
     }
     cap
 }
-
-/// When the data hold no response times and the service is given (`--service`) or assumed,
-/// the threads assumed are enough not to queue at the busiest bucket's rate with that service
-/// (Little's law, `model_logs::threads_by_little`), not the requests in progress the data
-/// cannot show.
-pub(crate) fn without_times(fit: &mut super::report::Fit) {
-    if fit.capacity.from != ThreadsFrom::Assumption || fit.service.is_some() {
-        return;
-    }
-    let Some(given) = super::model_logs::given_service(fit) else {
-        return;
-    };
-    let (threads, why) = super::model_logs::threads_by_little(fit, given.mean_s);
-    fit.capacity.threads = threads as u32;
-    fit.capacity.why = format!(
-        "ASSUMPTION: threads unknown, confirm with --threads N; {}",
-        why.trim_start_matches("ASSUMPTION: ")
-    );
-}

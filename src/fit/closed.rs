@@ -12,45 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::collect::Grid;
-
-/// Per-second means of the concurrency a tool recorded with its requests (8 bytes a second).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct UsersTrack {
-    grid: Grid<(f32, u32)>,
-}
-
-impl UsersTrack {
-    /// One request's recorded concurrency, in the second `sec` (since 1970).
-    pub(crate) fn add(&mut self, sec: i64, users: f32, max_cells: usize) {
-        if let Some(c) = self.grid.cell(sec, max_cells) {
-            c.1 += 1;
-            c.0 += (users - c.0) / c.1 as f32;
-        }
-    }
-
-    /// Users in each second from `origin` for `seconds` seconds: the mean recorded in that
-    /// second, carried over seconds without a request (the first known value before the first).
-    fn per_second(&self, origin: i64, seconds: usize) -> Vec<f64> {
-        let at = |sec: i64| -> Option<f64> {
-            let i = usize::try_from(sec - self.grid.origin).ok()?;
-            let &(mean, n) = self.grid.cells.get(i)?;
-            (n > 0).then_some(f64::from(mean))
-        };
-        let first = (0..seconds as i64)
-            .find_map(|k| at(origin + k))
-            .unwrap_or(0.0);
-        let mut last = first;
-        (0..seconds as i64)
-            .map(|k| {
-                if let Some(v) = at(origin + k) {
-                    last = v;
-                }
-                last
-            })
-            .collect()
-    }
-}
+use super::collect::UsersTrack;
 
 /// Think times measured between one virtual user's consecutive samples.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,7 +119,7 @@ pub(crate) enum Think {
 impl Think {
     /// As a model distribution.
     pub(crate) fn toml(&self) -> String {
-        let secs = |s: f64| format!("\"{}s\"", super::model_toml::num(s));
+        let secs = |s: f64| format!("\"{}s\"", super::toml_text::num(s));
         match *self {
             Think::Deterministic(v) => {
                 format!("{{ dist = \"deterministic\", value = {} }}", secs(v))
@@ -166,7 +128,7 @@ impl Think {
             Think::Gamma { mean, cv } => format!(
                 "{{ dist = \"gamma\", mean = {}, cv = {} }}",
                 secs(mean),
-                super::model_toml::num(cv)
+                super::toml_text::num(cv)
             ),
         }
     }
@@ -205,7 +167,7 @@ pub(crate) fn analyse(
     timed: u64,
     gaps: Option<Gaps>,
 ) -> Option<Closed> {
-    if track.grid.cells.is_empty() || requests == 0 || timed == 0 {
+    if track.is_empty() || requests == 0 || timed == 0 {
         return None;
     }
     let seconds = span_s.max(1.0) as usize;

@@ -59,6 +59,49 @@ impl<T: Default + Clone> Grid<T> {
     }
 }
 
+/// Per-second means of the concurrency a tool recorded with its requests (8 bytes a second).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UsersTrack {
+    grid: Grid<(f32, u32)>,
+}
+
+impl UsersTrack {
+    /// No request recorded its concurrency.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.grid.cells.is_empty()
+    }
+
+    /// One request's recorded concurrency, in the second `sec` (since 1970).
+    pub(crate) fn add(&mut self, sec: i64, users: f32, max_cells: usize) {
+        if let Some(c) = self.grid.cell(sec, max_cells) {
+            c.1 += 1;
+            c.0 += (users - c.0) / c.1 as f32;
+        }
+    }
+
+    /// Users in each second from `origin` for `seconds` seconds: the mean recorded in that
+    /// second, carried over seconds without a request (the first known value before the first).
+    pub(crate) fn per_second(&self, origin: i64, seconds: usize) -> Vec<f64> {
+        let at = |sec: i64| -> Option<f64> {
+            let i = usize::try_from(sec - self.grid.origin).ok()?;
+            let &(mean, n) = self.grid.cells.get(i)?;
+            (n > 0).then_some(f64::from(mean))
+        };
+        let first = (0..seconds as i64)
+            .find_map(|k| at(origin + k))
+            .unwrap_or(0.0);
+        let mut last = first;
+        (0..seconds as i64)
+            .map(|k| {
+                if let Some(v) = at(origin + k) {
+                    last = v;
+                }
+                last
+            })
+            .collect()
+    }
+}
+
 /// Running mean and variance (Welford).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Running {
@@ -169,7 +212,7 @@ pub(crate) struct Collected {
     /// Median start of the first [`ANCHOR_SAMPLE`] requests, whole seconds.
     pub anchor_s: Option<i64>,
     /// Concurrency the files record, per second (closed load tests).
-    pub users: super::closed::UsersTrack,
+    pub users: UsersTrack,
     /// Failures that were requests turned away, or of unknown cause.
     pub refusals: super::refusals::Refusals,
     rng: Xoshiro256PlusPlus,

@@ -23,6 +23,7 @@ pub(crate) mod jtl_xml;
 pub(crate) mod k6;
 pub(crate) mod lines;
 pub(crate) mod locust;
+pub(crate) mod logs_doc;
 pub(crate) mod logs_fit;
 pub(crate) mod model_logs;
 pub(crate) mod model_toml;
@@ -31,13 +32,13 @@ pub(crate) mod repairman;
 pub(crate) mod report;
 pub(crate) mod roundtrip;
 pub(crate) mod sanity;
-pub(crate) mod service_choice;
 pub(crate) mod service_spec;
 pub(crate) mod sessions;
 pub(crate) mod sessions_fit;
 #[cfg(test)]
 pub(crate) mod synth;
 pub(crate) mod timefmt;
+pub(crate) mod toml_text;
 pub(crate) mod vegeta;
 
 use std::collections::HashMap;

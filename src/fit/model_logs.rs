@@ -4,10 +4,10 @@
 //! when no response time was measured (Little's law on the busiest bucket and the service's
 //! mean, an ASSUMPTION). `model_toml` writes the rest and checks that the whole loads.
 
-use super::logs_fit::ServiceGiven;
-use super::model_toml::{ms, num, secs, span};
+use super::logs_doc::ServiceGiven;
 use super::report::Fit;
 use super::sessions_fit::{Sessions, ThinkFit};
+use super::toml_text::{comment_safe, dist_line, ms, num, secs, span};
 
 /// A service given rather than fitted: its comment lines and its distribution.
 pub(crate) struct GivenLines {
@@ -95,7 +95,7 @@ pub(crate) fn users_sources(t: &mut String, fit: &Fit) -> Result<(), String> {
     let src = &fit.logs.model_source;
     let users = src.users.ok_or("a users source needs its users")?;
     let response = src.nominal_response_s.unwrap_or(f64::NAN);
-    let files = super::model_toml::comment_safe(&fit.logs.provenance.sessions.join(", "));
+    let files = comment_safe(&fit.logs.provenance.sessions.join(", "));
     for l in &sessions_comment(s, think, &files, response) {
         push(t, l);
     }
@@ -185,10 +185,7 @@ fn visitors_source(t: &mut String, s: &Sessions, think: &ThinkFit, users: f64) {
         "kind = \"users\"".into(),
         format!("users = {}", num(users.max(1e-6))),
         format!("pages = {}", pages_line(s)),
-        format!(
-            "think = {}",
-            super::model_toml::dist_line(&think.best.fitted)
-        ),
+        format!("think = {}", dist_line(&think.best.fitted)),
         format!("profile = [{}]", knots(st)),
     ];
     for l in &lines {
@@ -203,7 +200,7 @@ fn visitors_source(t: &mut String, s: &Sessions, think: &ThinkFit, users: f64) {
             &format!(
                 "return = {{ probability = {}, after = {} }}",
                 num(q),
-                super::model_toml::dist_line(&g.fitted)
+                dist_line(&g.fitted)
             ),
         );
     }
@@ -250,7 +247,7 @@ pub(crate) fn check_folder(fit: &Fit) -> Result<Option<tempfile::TempDir>, Strin
     let Some(s) = fit.logs.sessions.as_ref() else {
         return Ok(None);
     };
-    if fit.logs.model_source.kind != super::logs_fit::SourceKind::Users
+    if fit.logs.model_source.kind != super::logs_doc::SourceKind::Users
         || s.pages.model != "empirical"
     {
         return Ok(None);
@@ -259,4 +256,23 @@ pub(crate) fn check_folder(fit: &Fit) -> Result<Option<tempfile::TempDir>, Strin
     std::fs::write(dir.path().join("pages.csv"), s.pages_csv())
         .map_err(|e| format!("cannot write a temporary pages.csv: {e}"))?;
     Ok(Some(dir))
+}
+
+/// When the data hold no response times and the service is given (`--service`) or assumed,
+/// the threads assumed are enough not to queue at the busiest bucket's rate with that service
+/// (Little's law, `threads_by_little`), not the requests in progress the data
+/// cannot show.
+pub(crate) fn without_times(fit: &mut Fit) {
+    if fit.capacity.from != super::capacity::ThreadsFrom::Assumption || fit.service.is_some() {
+        return;
+    }
+    let Some(given) = given_service(fit) else {
+        return;
+    };
+    let (threads, why) = threads_by_little(fit, given.mean_s);
+    fit.capacity.threads = threads as u32;
+    fit.capacity.why = format!(
+        "ASSUMPTION: threads unknown, confirm with --threads N; {}",
+        why.trim_start_matches("ASSUMPTION: ")
+    );
 }

@@ -6,85 +6,10 @@
 //! written by `model_logs`; a closed load test's users source here (`closed_source`). The threads
 //! are `capacity`'s.
 
-use super::dists::Fitted;
-use super::logs_fit::SourceKind;
+use super::logs_doc::SourceKind;
 use super::model_logs;
 use super::report::Fit;
-
-/// Seconds as a model duration: `"123.456s"`.
-pub(crate) fn secs(s: f64) -> String {
-    let t = format!("{s:.6}");
-    let t = t.trim_end_matches('0').trim_end_matches('.');
-    format!("\"{t}s\"")
-}
-
-pub(crate) fn num(x: f64) -> String {
-    format!("{x:.6}")
-        .trim_end_matches('0')
-        .trim_end_matches('.')
-        .to_string()
-}
-
-pub(crate) fn dist_line(f: &Fitted) -> String {
-    match *f {
-        Fitted::Exponential { mean } => {
-            format!("{{ dist = \"exponential\", mean = {} }}", secs(mean))
-        }
-        Fitted::LogNormal { mu, sigma } => format!(
-            "{{ dist = \"lognormal\", mu = {}, sigma = {} }}",
-            num(mu),
-            num(sigma)
-        ),
-        Fitted::Gamma { shape, scale } => format!(
-            "{{ dist = \"gamma\", shape = {}, scale = {} }}",
-            num(shape),
-            secs(scale)
-        ),
-        Fitted::Weibull { shape, scale } => format!(
-            "{{ dist = \"weibull\", shape = {}, scale = {} }}",
-            num(shape),
-            secs(scale)
-        ),
-    }
-}
-
-pub(crate) fn ms(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.2} s")
-    } else {
-        format!("{:.1} ms", s * 1000.0)
-    }
-}
-
-/// A bucket or span for a comment: "1 min", "2 h 5 min", "30 s".
-pub(crate) fn span(s: f64) -> String {
-    if s < 60.0 {
-        format!("{s:.0} s")
-    } else if s < 3600.0 {
-        format!("{:.0} min", s / 60.0)
-    } else {
-        format!(
-            "{} h {} min",
-            (s / 3600.0).floor(),
-            ((s % 3600.0) / 60.0).round()
-        )
-    }
-}
-
-/// `text` made safe for a one-line TOML comment: control characters (a newline in a file name
-/// would end the comment and let the rest be read as TOML) are written as escapes.
-pub(crate) fn comment_safe(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
-}
+use super::toml_text::{comment_safe, dist_line, ms, num, secs, span};
 
 /// The model text. `files` names the inputs for the header comment.
 pub(crate) fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
@@ -208,7 +133,7 @@ fn tier(t: &mut String, fit: &Fit, given: Option<&model_logs::GivenLines>) {
                     p(t, &format!("# The model's service: {}.", w.why));
                     format!(
                         "{{ dist = \"empirical\", file = \"{}\" }}",
-                        super::service_choice::SERVICE_CSV
+                        super::report::service_choice::SERVICE_CSV
                     )
                 }
                 _ => dist_line(&s.fitted),
@@ -250,7 +175,7 @@ fn tier(t: &mut String, fit: &Fit, given: Option<&model_logs::GivenLines>) {
 /// empirical service.csv), written to a temporary folder.
 fn check_loads(t: &str, fit: &Fit) -> Result<(), String> {
     let mut folder = model_logs::check_folder(fit)?;
-    if let Some(s) = super::service_choice::empirical(fit) {
+    if let Some(s) = super::report::service_choice::empirical(fit) {
         let dir = match folder {
             Some(d) => d,
             None => {
@@ -258,8 +183,8 @@ fn check_loads(t: &str, fit: &Fit) -> Result<(), String> {
             }
         };
         std::fs::write(
-            dir.path().join(super::service_choice::SERVICE_CSV),
-            super::service_choice::csv(s),
+            dir.path().join(super::report::service_choice::SERVICE_CSV),
+            super::report::service_choice::csv(s),
         )
         .map_err(|e| format!("cannot write a temporary service.csv: {e}"))?;
         folder = Some(dir);

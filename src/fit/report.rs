@@ -5,6 +5,8 @@
 //! none), each divided by 1 + contention x its concurrency when contention is significant: the
 //! time a thread would take alone, which the simulator multiplies back by 1 + contention x busy.
 
+pub(crate) mod service_choice;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -77,7 +79,7 @@ pub(crate) struct Service {
     #[serde(skip)]
     pub sorted: Vec<f64>,
     /// What the model's service is: the best fit, or the times themselves when it misses them.
-    pub written: Option<super::service_choice::Written>,
+    pub written: Option<service_choice::Written>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,7 +128,7 @@ pub(crate) struct Fit {
     pub round_trip: Option<super::roundtrip::RoundTrip>,
     /// Status codes, sessions, a service given rather than fitted, provenance, the source.
     #[serde(flatten)]
-    pub logs: super::logs_fit::LogsFit,
+    pub logs: super::logs_doc::LogsFit,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -353,7 +355,7 @@ fn fit_service(mut basis: Vec<f64>, what: String, observed: Observed) -> Option<
         }
     });
     service.map(|mut s| {
-        s.written = Some(super::service_choice::choose(&s));
+        s.written = Some(service_choice::choose(&s));
         s
     })
 }

@@ -185,8 +185,9 @@ pub(crate) fn check(
     let (mut p50, mut p95, mut with) = (0.0, 0.0, 0u32);
     for o in &outs {
         let r = &o.summary.requests;
-        ok += r.succeeded;
-        ended += r.succeeded + r.rejected + r.timed_out + r.failed;
+        ok += r.attempts.succeeded;
+        ended +=
+            r.attempts.succeeded + r.attempts.rejected + r.attempts.timed_out + r.attempts.failed;
         if let (Some(a), Some(b)) = (o.summary.latency_s.p50, o.summary.latency_s.p95) {
             p50 += a;
             p95 += b;

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 
 use crate::stats::histogram::{new_histogram, quantile_s};
 
+use super::attempts::AttemptCounts;
 pub(crate) use super::level::Level;
 use super::record::Pending;
 use super::room::{RoomSeries, RoomStats};
@@ -33,16 +34,12 @@ pub enum Outcome {
     Throttled,
 }
 
-/// Request counts.
+/// Request counts: the attempts, the outcomes only some clients have, and the calls and
+/// sessions that ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Counts {
-    pub offered: u64,
-    pub first_attempts: u64,
-    pub retries: u64,
-    pub succeeded: u64,
-    pub rejected: u64,
-    pub timed_out: u64,
-    pub failed: u64,
+    /// Attempts offered and their outcomes (what `summary.json` writes under `requests`).
+    pub attempts: AttemptCounts,
     pub short_circuited: u64,
     pub throttled: u64,
     /// Of `rejected`, the 429s of the edge rate limits (per bucket; the summary's total is the
@@ -78,22 +75,17 @@ pub struct Sessions {
 impl Counts {
     fn add_outcome(&mut self, o: Outcome) {
         match o {
-            Outcome::Succeeded => self.succeeded += 1,
-            Outcome::Rejected => self.rejected += 1,
-            Outcome::TimedOut => self.timed_out += 1,
-            Outcome::Failed => self.failed += 1,
+            Outcome::Succeeded => self.attempts.succeeded += 1,
+            Outcome::Rejected => self.attempts.rejected += 1,
+            Outcome::TimedOut => self.attempts.timed_out += 1,
+            Outcome::Failed => self.attempts.failed += 1,
             Outcome::ShortCircuited => self.short_circuited += 1,
             Outcome::Throttled => self.throttled += 1,
         }
     }
 
     pub fn ended(&self) -> u64 {
-        self.succeeded
-            + self.rejected
-            + self.timed_out
-            + self.failed
-            + self.short_circuited
-            + self.throttled
+        self.attempts.succeeded + self.attempts.lost() + self.short_circuited + self.throttled
     }
 }
 
@@ -227,21 +219,9 @@ impl Collector {
     /// An attempt is offered (a first attempt, or a retry or refresh).
     #[inline]
     pub fn offered(&mut self, now: Time, retry: bool) {
-        let c = &mut self.now_bucket;
-        c.offered += 1;
-        if retry {
-            c.retries += 1
-        } else {
-            c.first_attempts += 1
-        }
+        self.now_bucket.attempts.offer(retry);
         if now >= self.warmup {
-            let t = &mut self.totals;
-            t.offered += 1;
-            if retry {
-                t.retries += 1
-            } else {
-                t.first_attempts += 1
-            }
+            self.totals.attempts.offer(retry);
         }
     }
 
@@ -250,20 +230,11 @@ impl Collector {
     /// `offered` then `ended(.., Rejected)`, in one step; `lost` of them end their call (their
     /// client gives up on it).
     pub fn refused_many(&mut self, now: Time, first: u64, retries: u64, lost: u64) {
-        let n = first + retries;
-        let c = &mut self.now_bucket;
-        c.offered += n;
-        c.first_attempts += first;
-        c.retries += retries;
-        c.rejected += n;
-        c.calls_lost += lost;
+        self.now_bucket.attempts.refuse(first, retries);
+        self.now_bucket.calls_lost += lost;
         if now >= self.warmup {
-            let t = &mut self.totals;
-            t.offered += n;
-            t.first_attempts += first;
-            t.retries += retries;
-            t.rejected += n;
-            t.calls_lost += lost;
+            self.totals.attempts.refuse(first, retries);
+            self.totals.calls_lost += lost;
         }
     }
 
@@ -361,13 +332,13 @@ impl Collector {
         s.t_s.push(bucket_start.secs());
         s.users.push(self.users.close_bucket(now, len_s));
         let c = self.now_bucket;
-        s.offered.push(c.offered as f64);
-        s.first_attempts.push(c.first_attempts as f64);
-        s.retries.push(c.retries as f64);
-        s.succeeded.push(c.succeeded as f64);
-        s.rejected.push(c.rejected as f64);
-        s.timed_out.push(c.timed_out as f64);
-        s.failed.push(c.failed as f64);
+        s.offered.push(c.attempts.offered as f64);
+        s.first_attempts.push(c.attempts.first_attempts as f64);
+        s.retries.push(c.attempts.retries as f64);
+        s.succeeded.push(c.attempts.succeeded as f64);
+        s.rejected.push(c.attempts.rejected as f64);
+        s.timed_out.push(c.attempts.timed_out as f64);
+        s.failed.push(c.attempts.failed as f64);
         s.short_circuited.push(c.short_circuited as f64);
         s.throttled.push(c.throttled as f64);
         s.rate_limited.push(c.rate_limited as f64);
@@ -385,11 +356,11 @@ impl Collector {
                 .pop_front()
                 .expect("a full window has buckets");
             let w = &mut self.window_counts;
-            w.offered -= old_c.offered;
-            w.succeeded -= old_c.succeeded;
-            w.rejected -= old_c.rejected;
-            w.timed_out -= old_c.timed_out;
-            w.failed -= old_c.failed;
+            w.attempts.offered -= old_c.attempts.offered;
+            w.attempts.succeeded -= old_c.attempts.succeeded;
+            w.attempts.rejected -= old_c.attempts.rejected;
+            w.attempts.timed_out -= old_c.attempts.timed_out;
+            w.attempts.failed -= old_c.attempts.failed;
             w.short_circuited -= old_c.short_circuited;
             w.throttled -= old_c.throttled;
             w.calls_lost -= old_c.calls_lost;
@@ -414,11 +385,11 @@ impl Collector {
             .add(&self.bucket_hist)
             .expect("histograms share their settings");
         let w = &mut self.window_counts;
-        w.offered += c.offered;
-        w.succeeded += c.succeeded;
-        w.rejected += c.rejected;
-        w.timed_out += c.timed_out;
-        w.failed += c.failed;
+        w.attempts.offered += c.attempts.offered;
+        w.attempts.succeeded += c.attempts.succeeded;
+        w.attempts.rejected += c.attempts.rejected;
+        w.attempts.timed_out += c.attempts.timed_out;
+        w.attempts.failed += c.attempts.failed;
         w.short_circuited += c.short_circuited;
         w.throttled += c.throttled;
         w.calls_lost += c.calls_lost;
@@ -426,18 +397,18 @@ impl Collector {
         w.sessions_lost += c.sessions_lost;
         let ended = w.ended();
         let rate = if ended > 0 {
-            w.succeeded as f64 / ended as f64
-        } else if w.offered > 0 {
+            w.attempts.succeeded as f64 / ended as f64
+        } else if w.attempts.offered > 0 {
             0.0 // work offered and nothing came back: down
         } else {
             f64::NAN // nothing offered: no verdict
         };
         s.window_success_rate.push(rate);
         // Calls: each success ends one; a call lost ended when its client gave up.
-        let calls_ended = w.succeeded + w.calls_lost;
+        let calls_ended = w.attempts.succeeded + w.calls_lost;
         s.window_call_success_rate.push(if calls_ended > 0 {
-            w.succeeded as f64 / calls_ended as f64
-        } else if w.offered > 0 || w.calls_lost > 0 {
+            w.attempts.succeeded as f64 / calls_ended as f64
+        } else if w.attempts.offered > 0 || w.calls_lost > 0 {
             0.0
         } else {
             f64::NAN

@@ -17,7 +17,7 @@ use super::outage::Outage;
 use super::room::{RoomState, RoomSummary};
 use super::slo::SloSummary;
 use super::summary::{
-    CallCounts, EndedBy, Latency, RequestCounts, SessionCounts, Summary, TierSummary,
+    AttemptCounts, CallCounts, EndedBy, Latency, RequestCounts, SessionCounts, Summary, TierSummary,
 };
 
 /// A field that averages as a number; `None` where `summary.json` holds `null` (no value, or
@@ -107,6 +107,7 @@ macro_rules! averaged {
             keep: [$($k:ident: $kt:ty),* $(,)?],
             keep_present: [$($kp:ident: $kpt:ty),* $(,)?],
             flags: [$($f:ident),* $(,)?],
+            $(flat: [$($fl:ident: $flt:ty),* $(,)?],)?
             numbers: [$($n:ident),* $(,)?],
             when_present: [$($p:ident),* $(,)?],
             nested: [$($s:ident: $st:ty),* $(,)?],
@@ -119,6 +120,7 @@ macro_rules! averaged {
             $(pub(crate) $k: $kt,)*
             $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $kp: $kpt,)*
             $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $f: Option<f64>,)*
+            $($(#[serde(flatten)] pub(crate) $fl: <$flt as Averaged>::Mean,)*)?
             $(pub(crate) $n: Option<f64>,)*
             $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $p: Option<f64>,)*
             $(pub(crate) $s: <$st as Averaged>::Mean,)*
@@ -130,6 +132,7 @@ macro_rules! averaged {
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         pub(crate) struct $ci {
             $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $f: Option<f64>,)*
+            $($(#[serde(flatten)] pub(crate) $fl: <$flt as Averaged>::Ci,)*)?
             $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $n: Option<f64>,)*
             $(#[serde(skip_serializing_if = "Option::is_none")] pub(crate) $p: Option<f64>,)*
             $(pub(crate) $s: <$st as Averaged>::Ci,)*
@@ -143,13 +146,16 @@ macro_rules! averaged {
             fn average(items: &[&Self]) -> ($mean, $ci) {
                 let first = items[0];
                 // Every field is listed above: a field added to the type must be listed too.
-                let $ty { $($k: _,)* $($kp: _,)* $($f: _,)* $($n: _,)* $($p: _,)* $($s: _,)*
+                let $ty { $($k: _,)* $($kp: _,)* $($f: _,)* $($($fl: _,)*)? $($n: _,)* $($p: _,)* $($s: _,)*
                     $($o: _,)* } = first;
                 $(let $f = if first.$f {
                     estimate(items.iter().filter(|x| x.$f).map(|_| Some(1.0)))
                 } else {
                     (None, None)
                 };)*
+                $($(let $fl = <$flt as Averaged>::average(
+                    &items.iter().map(|x| &x.$fl).collect::<Vec<_>>(),
+                );)*)?
                 $(let $n = estimate(items.iter().map(|x| x.$n.number()));)*
                 $(let $p = if first.$p.is_some() {
                     estimate(items.iter().map(|x| x.$p.number()))
@@ -173,6 +179,7 @@ macro_rules! averaged {
                         $($k: first.$k.clone(),)*
                         $($kp: first.$kp.clone(),)*
                         $($f: $f.0,)*
+                        $($($fl: $fl.0,)*)?
                         $($n: $n.0,)*
                         $($p: $p.0,)*
                         $($s: $s.0,)*
@@ -180,6 +187,7 @@ macro_rules! averaged {
                     },
                     $ci {
                         $($f: $f.1,)*
+                        $($($fl: $fl.1,)*)?
                         $($n: $n.1,)*
                         $($p: $p.1,)*
                         $($s: $s.1,)*
@@ -216,11 +224,22 @@ averaged! {
         keep: [],
         keep_present: [],
         flags: [],
-        numbers: [
-            offered, first_attempts, retries, succeeded, rejected, timed_out, failed, in_flight,
-            wasted,
-        ],
+        flat: [attempts: AttemptCounts],
+        numbers: [in_flight, wasted],
         when_present: [short_circuited, throttled, rate_limited],
+        nested: [],
+        optional: [],
+    }
+}
+
+averaged! {
+    /// The means of the attempt counts (written in place, at the level of the request counts).
+    AttemptCounts => AttemptMeans, AttemptCi {
+        keep: [],
+        keep_present: [],
+        flags: [],
+        numbers: [offered, first_attempts, retries, succeeded, rejected, timed_out, failed],
+        when_present: [],
         nested: [],
         optional: [],
     }

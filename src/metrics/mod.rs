@@ -2,6 +2,7 @@
 //! levels, the summary of a run, and outage and recovery detection from the SLO. Nothing here
 //! keeps a list of every request: counts, sums and histograms are updated as events happen.
 
+pub(crate) mod attempts;
 pub(crate) mod collector;
 pub(crate) mod level;
 pub(crate) mod means;

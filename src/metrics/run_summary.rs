@@ -143,9 +143,9 @@ mod tests {
             seed: 7,
             ..Summary::default()
         };
-        a.requests.offered = 10;
+        a.requests.attempts.offered = 10;
         let mut b = a.clone();
-        b.requests.offered = 20;
+        b.requests.attempts.offered = 20;
         b.partial = true;
         for doc in [RunSummary::of(&[&a]), RunSummary::of(&[&a, &b])] {
             let text = serde_json::to_string(&doc).unwrap();
@@ -155,7 +155,7 @@ mod tests {
         }
         let two = RunSummary::of(&[&a, &b]);
         assert!(two.partial());
-        assert_eq!(two.means().0.requests.offered, Some(15.0));
+        assert_eq!(two.means().0.requests.attempts.offered, Some(15.0));
         assert_eq!(two.means().0.partial, Some(1.0));
         let e = serde_json::from_str::<RunSummary>(r#"{"replications": 3}"#).unwrap_err();
         assert!(e.to_string().starts_with("at replications: "), "{e}");

@@ -4,18 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::attempts::AttemptCounts;
 use super::outage::Outage;
 use super::slo::{Criterion, SloSummary};
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct RequestCounts {
-    pub offered: u64,
-    pub first_attempts: u64,
-    pub retries: u64,
-    pub succeeded: u64,
-    pub rejected: u64,
-    pub timed_out: u64,
-    pub failed: u64,
+    /// Attempts offered and their outcomes, written at this level (`offered`, ..., `failed`):
+    /// the collector's own counts (`collector::Counts::attempts`).
+    #[serde(flatten)]
+    pub attempts: AttemptCounts,
     /// Failed at the client by an open circuit breaker (present when a source has a breaker).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_circuited: Option<u64>,
@@ -33,17 +31,13 @@ pub struct RequestCounts {
 impl RequestCounts {
     /// Attempts that ended in any outcome.
     pub fn ended(&self) -> u64 {
-        self.succeeded + self.lost()
+        self.attempts.succeeded + self.lost()
     }
 
     /// Attempts that ended without success: rejected, timed out, failed, short-circuited or
     /// throttled.
     pub fn lost(&self) -> u64 {
-        self.rejected
-            + self.timed_out
-            + self.failed
-            + self.short_circuited.unwrap_or(0)
-            + self.throttled.unwrap_or(0)
+        self.attempts.lost() + self.short_circuited.unwrap_or(0) + self.throttled.unwrap_or(0)
     }
 }
 

@@ -115,6 +115,16 @@ fn count(n: u64) -> Option<f64> {
 /// The mean of a count of the summary, `$group.$field`, which is also its key: e.g.
 /// `counted!(requests.failed, "requests failed", "requests")`.
 macro_rules! counted {
+    // A count of a part written in place (`#[serde(flatten)]`): `requests.attempts.failed` is
+    // `requests.failed` in summary.json, and its key here.
+    ($group:ident . $part:ident . $field:ident, $label:expr, $unit:expr) => {
+        mean(
+            concat!(stringify!($group), ".", stringify!($field)),
+            $label,
+            $unit,
+            |r| count(r.summary.$group.$part.$field),
+        )
+    };
     ($group:ident . $field:ident, $label:expr, $unit:expr) => {
         mean(
             concat!(stringify!($group), ".", stringify!($field)),
@@ -248,18 +258,30 @@ pub(crate) const BEFORE_TIERS: &[Metric] = &[
         "users",
         |r| Some(r.summary.peak_concurrent_users),
     ),
-    counted!(requests.failed, "requests failed", "requests"),
-    counted!(requests.first_attempts, "first attempts", "requests"),
+    counted!(requests.attempts.failed, "requests failed", "requests"),
+    counted!(
+        requests.attempts.first_attempts,
+        "first attempts",
+        "requests"
+    ),
     counted!(
         requests.in_flight,
         "requests in flight at the end",
         "requests"
     ),
-    counted!(requests.offered, "requests offered", "requests"),
-    counted!(requests.rejected, "requests rejected", "requests"),
-    counted!(requests.retries, "retries", "requests"),
-    counted!(requests.succeeded, "requests succeeded", "requests"),
-    counted!(requests.timed_out, "requests timed out", "requests"),
+    counted!(requests.attempts.offered, "requests offered", "requests"),
+    counted!(requests.attempts.rejected, "requests rejected", "requests"),
+    counted!(requests.attempts.retries, "retries", "requests"),
+    counted!(
+        requests.attempts.succeeded,
+        "requests succeeded",
+        "requests"
+    ),
+    counted!(
+        requests.attempts.timed_out,
+        "requests timed out",
+        "requests"
+    ),
     counted!(
         requests.wasted,
         "attempts served after their client left",

@@ -457,7 +457,7 @@ fn operators(
             None => None,
             Some(name) => Some(tiers.iter().position(|t| &t.name == name).ok_or_else(|| {
                 let names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
-                let hint = super::error::did_you_mean(name, &names)
+                let hint = super::hint::did_you_mean(name, &names)
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 ctx.fail(

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::hint::did_you_mean;
 pub(crate) use crate::error::BadInput;
 
 /// Where a model error sits.
@@ -62,26 +63,6 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = text[line_start..offset].chars().count() + 1;
     (line, column)
-}
-
-/// The closest candidate to `word`, if any is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    // Close by edits (transpositions count as one), or by Jaro-Winkler for longer words.
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| {
-            let edits = strsim::damerau_levenshtein(word, c);
-            let score = if edits <= limit {
-                2.0 - edits as f64 / 100.0
-            } else {
-                strsim::jaro_winkler(word, c)
-            };
-            (score, *c)
-        })
-        .filter(|(score, _)| *score > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }
 
 /// Names between backticks in a serde message: "unknown field `x`, expected one of `a`, `b`".

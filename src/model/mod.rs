@@ -15,6 +15,7 @@ mod ctx;
 pub(crate) mod dist;
 pub(crate) mod durations;
 pub(crate) mod error;
+mod hint;
 pub(crate) mod key_units;
 mod limits;
 mod load;

@@ -126,7 +126,7 @@ fn element_index(arr: &toml_edit::ArrayOfTables, head: &str, pick: &str) -> Resu
         .or_else(|| pick.parse::<usize>().ok().filter(|i| *i < names.len()))
         .ok_or_else(|| {
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let hint = super::error::did_you_mean(pick, &refs)
+            let hint = super::hint::did_you_mean(pick, &refs)
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             format!(

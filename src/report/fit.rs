@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+mod sessions;
+
 use super::{Block, Chart, Report, Section, Table};
 use crate::fit::report::Fit;
 use crate::fmt::human_duration;
@@ -61,7 +63,7 @@ pub(crate) fn build(fit: &Fit, model_text: &str, dir: &Path) -> Report {
             blocks: vec![Block::Chart(ch)],
         });
     }
-    sections.extend(super::fit_sessions::section(fit));
+    sections.extend(sessions::section(fit));
     if let Some(c) = &fit.contention {
         sections.push(Section {
             heading: "Concurrency".into(),
@@ -116,12 +118,12 @@ fn answer(fit: &Fit) -> Vec<String> {
             f(a.dispersion.unwrap_or(0.0))
         ));
     }
-    if let Some(s) = crate::fit::service_choice::empirical(fit) {
+    if let Some(s) = crate::fit::report::service_choice::empirical(fit) {
         answer.push(format!(
             "Service time in the model: the {} measured times themselves, drawn at random \
              ({}; empirical, mean {}), because {}. They are {}.",
             s.fitted_on,
-            crate::fit::service_choice::SERVICE_CSV,
+            crate::fit::report::service_choice::SERVICE_CSV,
             ms(f(
                 s.mean_s / (1.0 + s.written.as_ref().map_or(0.0, |w| w.mean_off))
             )),
@@ -144,7 +146,7 @@ fn answer(fit: &Fit) -> Vec<String> {
             "Service time: fewer than 10 successful responses with a time, so no fit.".into(),
         );
     }
-    answer.extend(super::fit_sessions::answer(fit));
+    answer.extend(sessions::answer(fit));
     let c = fit.contention.as_ref();
     let finite = |x: Option<f64>| x.filter(|x| x.is_finite());
     if let Some(v) = c

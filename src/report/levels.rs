@@ -4,7 +4,7 @@
 //! key-metrics table. Not here: the requests (attempt) level, the SLO and the table itself
 //! (`run`).
 
-use super::run_table::{Pick, PickCi, Row, pick, row};
+use super::rows::{Pick, PickCi, Row, pick, row};
 use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{OutageMeans, SummaryMeans};
 

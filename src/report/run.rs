@@ -139,7 +139,12 @@ pub(crate) fn build(f: &RunFolder, model_text: Option<&str>, checks: Vec<Outcome
     answer.extend(crash_sentences(&v.m, reps, &clock));
     let mut sections = vec![Section {
         heading: "Key metrics".to_string(),
-        blocks: vec![Block::Table(super::run_table::metrics_table(&v))],
+        blocks: vec![Block::Table(super::run_table::metrics_table(
+            (&v.m, &v.ci),
+            v.runs,
+            v.one,
+            v.reps,
+        ))],
     }];
     sections.push(Section {
         heading: "Timeline".to_string(),
@@ -188,8 +193,8 @@ fn crash_sentences(m: &SummaryMeans, reps: u64, clock: &dyn Fn(f64) -> String) -
 fn outage_sentences(f: &RunFolder, v: &View, clock: &dyn Fn(f64) -> String) -> Vec<String> {
     let m = &v.m;
     let r = &m.requests;
-    let offered = r.offered.unwrap_or(0.0);
-    let lost = [r.rejected, r.timed_out, r.failed]
+    let offered = r.attempts.offered.unwrap_or(0.0);
+    let lost = [r.attempts.rejected, r.attempts.timed_out, r.attempts.failed]
         .iter()
         .flatten()
         .sum::<f64>();

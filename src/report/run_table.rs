@@ -1,79 +1,15 @@
 //! The key-metrics table of a run's report: each figure's mean (one run's value), its 95%
 //! interval over the replications, and what it measures, read from the typed summary
-//! (`run::View`). Not here: the sentences of the answer (`run`, `levels`).
+//! (the means, half-widths and replications of `run::View`). Not here: the sentences of the answer (`run`, `levels`).
 
 use super::Table;
 use super::levels;
 use super::mean::Mean;
-use super::run::View;
+use super::rows::{Fmt, Row, pick, row};
 use super::story::down_at_end;
 use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{SummaryCi, SummaryMeans};
-
-pub(super) type Fmt = fn(f64) -> String;
-
-/// A figure of the summary's means, and of its half-widths.
-pub(super) type Pick = Box<dyn Fn(&SummaryMeans) -> Option<f64>>;
-pub(super) type PickCi = Box<dyn Fn(&SummaryCi) -> Option<f64>>;
-
-/// A row of the key-metrics table: its label, where its figure is, how it is written and what
-/// it measures.
-pub(super) struct Row {
-    pub(super) label: String,
-    pub(super) mean: Pick,
-    pub(super) ci: PickCi,
-    pub(super) f: Fmt,
-    pub(super) meaning: String,
-    /// The downtime by requests: a lower bound where a run was still down at the end.
-    pub(super) downtime: bool,
-}
-
-/// The means and half-widths of a field, the same path in both trees: `pick!(slo.success_rate)`,
-/// under an optional part, `pick!(sessions? lost)`, or of the `i`th of a list of parts,
-/// `pick!(tiers[i] utilization)`.
-macro_rules! pick {
-    ($opt:ident ? $($f:ident).+) => {
-        (
-            Box::new(|m: &$crate::metrics::means::SummaryMeans| {
-                m.$opt.as_ref().and_then(|x| x.$($f).+)
-            }) as $crate::report::run_table::Pick,
-            Box::new(|c: &$crate::metrics::means::SummaryCi| {
-                c.$opt.as_ref().and_then(|x| x.$($f).+)
-            }) as $crate::report::run_table::PickCi,
-        )
-    };
-    ($list:ident [$i:expr] $f:ident) => {
-        (
-            Box::new(move |m: &$crate::metrics::means::SummaryMeans| {
-                m.$list.get($i).and_then(|x| x.$f)
-            }) as $crate::report::run_table::Pick,
-            Box::new(move |c: &$crate::metrics::means::SummaryCi| {
-                c.$list.get($i).and_then(|x| x.$f)
-            }) as $crate::report::run_table::PickCi,
-        )
-    };
-    ($($f:ident).+) => {
-        (
-            Box::new(|m: &$crate::metrics::means::SummaryMeans| m.$($f).+)
-                as $crate::report::run_table::Pick,
-            Box::new(|c: &$crate::metrics::means::SummaryCi| c.$($f).+)
-                as $crate::report::run_table::PickCi,
-        )
-    };
-}
-pub(super) use pick;
-
-/// A row from its label, figure, format and meaning.
-pub(super) fn row(label: &str, (mean, ci): (Pick, PickCi), f: Fmt, meaning: &str) -> Row {
-    Row {
-        label: label.to_string(),
-        mean,
-        ci,
-        f,
-        meaning: meaning.to_string(),
-        downtime: false,
-    }
-}
+use crate::metrics::summary::Summary;
 
 fn plain(x: f64) -> String {
     if x.fract() == 0.0 {
@@ -96,31 +32,31 @@ fn request_rows() -> Vec<Row> {
     vec![
         row(
             "requests offered",
-            pick!(requests.offered),
+            pick!(requests.attempts.offered),
             count,
             "first attempts, retries and refreshes",
         ),
         row(
             "requests succeeded",
-            pick!(requests.succeeded),
+            pick!(requests.attempts.succeeded),
             count,
             "attempts that got an answer in time",
         ),
         row(
             "requests rejected",
-            pick!(requests.rejected),
+            pick!(requests.attempts.rejected),
             count,
             "turned away: queue full or no instance",
         ),
         row(
             "requests timed out",
-            pick!(requests.timed_out),
+            pick!(requests.attempts.timed_out),
             count,
             "the client gave up waiting",
         ),
         row(
             "requests failed",
-            pick!(requests.failed),
+            pick!(requests.attempts.failed),
             count,
             "errors (crashed instance, failed dependency)",
         ),
@@ -214,29 +150,34 @@ fn tier_rows(i: usize, name: &str) -> Vec<Row> {
 }
 
 /// The key metrics with their 95% intervals (over replications; none for one run).
-pub(super) fn metrics_table(v: &View) -> Table {
+pub(super) fn metrics_table(
+    (m, ci): (&SummaryMeans, &SummaryCi),
+    replications: &[Summary],
+    one: Option<&Summary>,
+    reps: u64,
+) -> Table {
     let mut rows_spec = request_rows();
-    rows_spec.extend(levels::rows(&v.m));
-    for (i, t) in v.m.tiers.iter().enumerate() {
+    rows_spec.extend(levels::rows(m));
+    for (i, t) in m.tiers.iter().enumerate() {
         rows_spec.extend(tier_rows(i, &t.name));
     }
-    let reps = v.reps;
     // Each replication's own figures, shaped as the means.
-    let runs: Vec<SummaryMeans> = (v.runs.iter())
+    let runs: Vec<SummaryMeans> = replications
+        .iter()
         .map(|r| crate::metrics::means::over_replications(&[r]).0)
         .collect();
     let cut_downtime = if reps > 1 {
-        v.runs.iter().filter(|r| down_at_end(r)).count() as u32
+        replications.iter().filter(|r| down_at_end(r)).count() as u32
     } else {
-        u32::from(v.one.is_some_and(down_at_end))
+        u32::from(one.is_some_and(down_at_end))
     };
     let rows = rows_spec
         .into_iter()
         .map(|r| {
             let values = runs.iter().filter(|x| (r.mean)(x).is_some()).count() as u32;
             let cut = if r.downtime { cut_downtime } else { 0 };
-            let half = (r.ci)(&v.ci).unwrap_or(f64::NAN);
-            let mean = (r.mean)(&v.m).unwrap_or(f64::NAN);
+            let half = (r.ci)(ci).unwrap_or(f64::NAN);
+            let mean = (r.mean)(m).unwrap_or(f64::NAN);
             let m = Mean::of(mean, half, values.max(1)).censored(cut);
             let f = r.f;
             let interval = match (reps > 1, m.interval(&f)) {

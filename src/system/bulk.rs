@@ -26,7 +26,8 @@
 
 use super::World;
 use super::events::Event;
-use super::users::{Pool, PoolKind, SourceState, User, whole_pages};
+use super::events::PoolKind;
+use super::users::{Pool, SourceState, User, whole_pages};
 use crate::engine::rng::open01;
 use crate::engine::{Calendar, Time};
 use crate::model::{Model, SourceKind};

@@ -10,7 +10,7 @@ use crate::model::{Backoff, Jitter, Retry};
 
 use super::attempts::Attempt;
 use super::events::Event;
-use super::users::PoolKind;
+use super::events::PoolKind;
 use super::{NONE, TOKEN_CAP, World};
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;

@@ -3,11 +3,21 @@
 //! drop stale events; the handlers live with their concern (users, attempts, crashes and probes,
 //! operators, observation, the waiting room).
 
-use super::users::PoolKind;
 use super::{NONE, World};
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
 use crate::model::RetryOn;
+
+/// The pools of users waiting out an exponential delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PoolKind {
+    /// Reading a page (think time): then the next page.
+    Thinking,
+    /// About to press refresh after an error: then the same page again.
+    Refreshing,
+    /// Gone after errors, coming back later: then a new session.
+    Returning,
+}
 
 /// Everything that can happen. Small and `Copy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

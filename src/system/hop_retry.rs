@@ -56,37 +56,35 @@ impl World<'_> {
         outcome: Outcome,
         cal: &mut Calendar<Event>,
     ) {
-        if !(self.shortcuts.hop_retries && self.retry_hop(now, req, d, why, outcome, cal)) {
-            self.finish(now, req, Some(outcome), cal);
+        let retrying = if self.shortcuts.hop_retries {
+            self.retrying_caller(now, req, d, why)
+        } else {
+            None
+        };
+        match retrying {
+            Some(c) => self.retry_from(now, req, c, d, outcome, cal),
+            None => self.finish(now, req, Some(outcome), cal),
         }
     }
 
-    /// The caller of tier `d` retries if it may: true if it does. A caller that gives up (no
-    /// policy for `why`, its attempts spent, its budget empty) fails in turn, and its own caller
-    /// may retry, and so on up the chain.
-    fn retry_hop(
-        &mut self,
-        now: Time,
-        req: u32,
-        d: usize,
-        why: RetryOn,
-        outcome: Outcome,
-        cal: &mut Calendar<Event>,
-    ) -> bool {
+    /// The tier that retries `req` after its failure `why` at tier `d`: the caller of `d` if it
+    /// may. A caller that gives up (no policy for `why`, its attempts spent, its budget empty)
+    /// fails in turn, and its own caller may retry, and so on up the chain; none when every
+    /// caller gives up.
+    fn retrying_caller(&mut self, now: Time, req: u32, d: usize, why: RetryOn) -> Option<usize> {
         let a = self.attempts[req as usize];
         if a.probe {
-            return false;
+            return None;
         }
         let mut failed = d;
         loop {
             let callers = a.held & ((1u64 << failed) - 1);
             if callers == 0 {
-                return false;
+                return None;
             }
             let c = 63 - callers.leading_zeros() as usize;
             if self.may_retry(now, req, c, why) {
-                self.retry_from(now, req, c, d, outcome, cal);
-                return true;
+                return Some(c);
             }
             failed = c;
         }

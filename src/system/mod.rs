@@ -29,7 +29,10 @@
 //! `client` (what a client does after an outcome, retries and backoff), `crashes` (crashes,
 //! restarts, health checks), `operators` (operators' actions and the autoscaler), `observe`
 //! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
-//! (arrival times), `population` (a closed users source, held at its target) and
+//! (arrival times), `users/population` (a closed users source, held at its target), `bulk`
+//! (refused users advanced as a group while no instance is in rotation), `clocks` (the
+//! clients' timeouts), `hold` (the hold rule: a yes/no run stopped once it cannot fail),
+//! `window` (the per-second sliding window the client policies count in) and
 //! `waiting_room` (the room in front of the users sources), `rate_limit` (the edge's token
 //! buckets), `pool` (connection pools between tiers), `hop_retry` (a tier's retries of the tier it
 //! calls); the clients'
@@ -55,7 +58,6 @@ mod observe;
 mod operators;
 mod outlier;
 mod pool;
-mod population;
 mod rate_limit;
 pub(crate) mod retry_budget;
 mod scale_in;
@@ -74,12 +76,11 @@ use crate::model::{Model, SourceKind};
 use attempts::{Attempt, Slot};
 use client::Call;
 use client_policies::ClientPolicies;
-pub(crate) use events::Event;
+pub(crate) use events::{Event, PoolKind};
 pub use observe::Until;
 use operators::Watch;
 use streams::TierUse;
 use tier::TierState;
-pub(crate) use users::PoolKind;
 use users::{SourceState, User};
 use waiting_room::Room;
 
@@ -430,7 +431,7 @@ mod tests {
             w.metrics.users.value,
             w.metrics.series.offered,
         );
-        (out, w.metrics.totals.rejected)
+        (out, w.metrics.totals.attempts.rejected)
     }
 
     /// Refusals while the first tier has no instance in rotation skip the arena and the

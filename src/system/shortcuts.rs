@@ -116,9 +116,12 @@ mod tests {
         }
         // The runs did something: requests were served, turned away and retried.
         let (_, totals) = run(&model, 1, true);
-        assert!(totals.succeeded > 10_000, "{totals:?}");
-        assert!(totals.rejected + totals.timed_out > 100, "{totals:?}");
-        assert!(totals.retries > 100, "{totals:?}");
+        assert!(totals.attempts.succeeded > 10_000, "{totals:?}");
+        assert!(
+            totals.attempts.rejected + totals.attempts.timed_out > 100,
+            "{totals:?}"
+        );
+        assert!(totals.attempts.retries > 100, "{totals:?}");
     }
 
     #[test]

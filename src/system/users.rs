@@ -12,7 +12,7 @@ use crate::model::{Dist, Model, Population, SourceKind};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
-use super::events::Event;
+use super::events::{Event, PoolKind};
 
 /// A user's session state. It lives in the users arena while the user has a request in flight
 /// or an event of its own, and moves by value into a pool while it waits there, so the arena
@@ -65,7 +65,7 @@ pub(super) struct SourceState {
     /// Users who will come back (its stream: whether to come back, and when).
     pub(super) returning: Pool,
     /// A closed population's state (`population`); `None` for an open source.
-    pub(super) closed: Option<super::population::Closed>,
+    pub(super) closed: Option<population::Closed>,
 }
 
 impl SourceState {
@@ -105,7 +105,7 @@ impl SourceState {
                 PoolKind::Returning,
             ),
             closed: (s.population == Population::Closed)
-                .then(|| super::population::Closed::new(s, &model.surge)),
+                .then(|| population::Closed::new(s, &model.surge)),
         }
     }
 }
@@ -118,17 +118,6 @@ impl SourceState {
             PoolKind::Returning => &mut self.returning,
         }
     }
-}
-
-/// The pools of users waiting out an exponential delay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PoolKind {
-    /// Reading a page (think time): then the next page.
-    Thinking,
-    /// About to press refresh after an error: then the same page again.
-    Refreshing,
-    /// Gone after errors, coming back later: then a new session.
-    Returning,
 }
 
 /// Users waiting for an exponential delay, held as one pool instead of one event each: with N
@@ -576,6 +565,8 @@ impl World<'_> {
         self.free_users.push(user);
     }
 }
+
+mod population;
 
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 use super::attempts::Attempt;
 use super::events::Event;
-use super::users::PoolKind;
+use super::events::PoolKind;
 use super::{NONE, World};
 use crate::engine::rng::open01;
 use crate::engine::{Calendar, Stream, Time};

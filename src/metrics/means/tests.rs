@@ -125,7 +125,7 @@ fn full(k: u64) -> Summary {
         }),
         ..Summary::default()
     };
-    s.requests.offered = 100 * k;
+    s.requests.attempts.offered = 100 * k;
     s.requests.short_circuited = Some(k);
     s.requests.throttled = Some(3);
     s.latency_s.p95 = (k != 0).then_some(0.3 * x);
@@ -187,7 +187,7 @@ fn shares_means_and_intervals() {
     let reps = [full(1), full(2), full(3), full(4)];
     let (m, c) = over_replications(&reps.iter().collect::<Vec<_>>());
     assert_eq!(m.outage.crashed, Some(0.5));
-    assert_eq!(m.requests.offered, Some(250.0));
+    assert_eq!(m.requests.attempts.offered, Some(250.0));
     assert_eq!(m.tiers[0].name, "web");
     assert_eq!(m.tiers[0].cost, Some(2.5));
     assert_eq!(m.waiting_room.as_ref().unwrap().at_end.waiting, Some(2.5));

@@ -146,7 +146,7 @@ impl RawDist {
             "hyperexponential" => &["p", "means", "mean", "cv"],
             "empirical" => &["file", "column"],
             other => {
-                let hint = super::super::error::did_you_mean(other, KINDS)
+                let hint = super::super::hint::did_you_mean(other, KINDS)
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 return Err(format!(

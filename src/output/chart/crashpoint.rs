@@ -7,12 +7,13 @@
 use std::ops::Range;
 use std::path::Path;
 
+mod crash_table;
+
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::crash_table::draw_try_table;
 use super::legend::{Dash, Entry, Glyph, draw_legend, entry};
 use super::parts::*;
 use super::scale::*;
@@ -20,6 +21,7 @@ use super::theme::BLUE;
 use super::theme::*;
 use super::{Figure, write_figure};
 use crate::stats::wilson;
+use crash_table::draw_try_table;
 
 /// Band above the crash-point plot holding the labels of its vertical lines (two rows).
 const LINE_LABEL_BAND: u32 = 64;

@@ -2,9 +2,11 @@
 //! panels: the empirical CDF of the times fitted against each candidate's CDF (log time axis),
 //! requests per second per bucket with the profile the model replays, and mean response time
 //! against concurrency with the fitted curve (contention, the wait for the fitted threads where
-//! there are some) and the knee; for an access log with sessions, two more (`fit_sessions`).
+//! there are some) and the knee; for an access log with sessions, two more (`fit::sessions`).
 //! On the shared look (`theme`); plotters' own axes (one of them
 //! logarithmic) rather than `scale`.
+
+mod sessions;
 
 use std::path::Path;
 
@@ -35,10 +37,7 @@ struct FitChart<'a> {
 impl Figure for FitChart<'_> {
     fn size(&self) -> (u32, u32) {
         let body: u32 = heights(self.fit).iter().sum();
-        (
-            FIG_W,
-            60 + body + super::fit_sessions::extra_height(self.fit),
-        )
+        (FIG_W, 60 + body + sessions::extra_height(self.fit))
     }
     fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
@@ -117,11 +116,11 @@ fn panels<DB: DrawingBackend>(root: &Area<DB>, fit: &Fit, title: &str) -> Result
     let (head, body) = root.split_vertically(60);
     head.draw_text(title, &style(TITLE_SIZE, &TEXT), (30, 18))
         .map_err(err)?;
-    let extra = super::fit_sessions::extra_height(fit);
+    let extra = sessions::extra_height(fit);
     let [service_h, arrivals_h, contention_h] = heights(fit);
     let (body, sessions) = body.split_vertically(service_h + arrivals_h + contention_h);
     if extra > 0 {
-        super::fit_sessions::panels(&sessions, fit)?;
+        sessions::panels(&sessions, fit)?;
     }
     let (service, rest) = body.split_vertically(service_h);
     let (arrivals, contention) = rest.split_vertically(arrivals_h);

@@ -15,11 +15,10 @@
 
 mod compare;
 mod contour;
-mod crash_table;
 mod crashpoint;
 mod fit;
-mod fit_sessions;
 mod heatmap;
+mod labels;
 mod legend;
 mod panels;
 mod pareto;

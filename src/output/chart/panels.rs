@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::Timeline;
-use super::scale::TimeAxis;
+use super::scale::{TimeAxis, YAxis};
 use super::theme::*;
 use super::theme::{BLUE, GREEN, RED};
 use crate::metrics::series::{TierSeries, TimeSeries};
@@ -301,4 +301,27 @@ fn tier_panels(ts: &TimeSeries, tier: &TierSeries, bucket: f64) -> [Panel; 2] {
             weight: 0.5,
         },
     ]
+}
+
+impl YAxis {
+    /// Axis for the finite values of `curves`, at least `[0, 1]`, leaving the top `keep_free`
+    /// fraction of the height above the data.
+    pub(super) fn for_curves(curves: &[Curve], log_if_wide: bool, keep_free: f64) -> YAxis {
+        let values = || {
+            curves
+                .iter()
+                .flat_map(|c| c.points.iter().map(|p| p.1))
+                .filter(|v| v.is_finite())
+        };
+        let max = values().fold(0.0_f64, f64::max);
+        let min_pos = values().filter(|&v| v > 0.0).fold(f64::INFINITY, f64::min);
+        let stretch = 1.0 / (1.0 - keep_free.clamp(0.0, 0.9));
+        if log_if_wide && min_pos.is_finite() && max / min_pos >= 20.0 {
+            let lo = min_pos / 1.5;
+            let top = max * 1.3;
+            YAxis::log(lo, lo * (top / lo).powf(stretch))
+        } else {
+            YAxis::linear(max * 1.05 * stretch)
+        }
+    }
 }

@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
 
-use super::panels::Curve;
-use super::parts::{fit_text, fmt_num, sci};
+pub(super) use super::labels::trim_float;
+use super::labels::{fit_text, fmt_num, sci};
 
 /// At most this many ticks on a time axis, and about this many on a value axis.
 pub(super) const MAX_X_TICKS: usize = 12;
@@ -334,27 +334,6 @@ pub(super) struct YAxis {
 }
 
 impl YAxis {
-    /// Axis for the finite values of `curves`, at least `[0, 1]`, leaving the top `keep_free`
-    /// fraction of the height above the data.
-    pub(super) fn for_curves(curves: &[Curve], log_if_wide: bool, keep_free: f64) -> YAxis {
-        let values = || {
-            curves
-                .iter()
-                .flat_map(|c| c.points.iter().map(|p| p.1))
-                .filter(|v| v.is_finite())
-        };
-        let max = values().fold(0.0_f64, f64::max);
-        let min_pos = values().filter(|&v| v > 0.0).fold(f64::INFINITY, f64::min);
-        let stretch = 1.0 / (1.0 - keep_free.clamp(0.0, 0.9));
-        if log_if_wide && min_pos.is_finite() && max / min_pos >= 20.0 {
-            let lo = min_pos / 1.5;
-            let top = max * 1.3;
-            YAxis::log(lo, lo * (top / lo).powf(stretch))
-        } else {
-            YAxis::linear(max * 1.05 * stretch)
-        }
-    }
-
     pub(super) fn linear(top: f64) -> YAxis {
         let top = if top.is_finite() && top > 0.0 {
             top
@@ -461,16 +440,6 @@ pub(super) fn decimals_for(step: f64) -> usize {
             (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
         })
         .unwrap_or(6)
-}
-
-/// `v` with at most `decimals` digits after the point, trailing zeros removed.
-pub(super) fn trim_float(v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
 }
 
 /// Tick / marker label for simulated time `t_s`.

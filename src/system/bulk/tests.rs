@@ -29,9 +29,9 @@ fn run(model: &Model, seed: u64, grouped: bool) -> Run {
         crate::metrics::outage::detect(&w.metrics.series, &model.slo, sc.warmup_s, sc.duration_s);
     let t = &w.metrics.totals;
     Run {
-        offered: t.offered as f64,
-        rejected: t.rejected as f64,
-        succeeded: t.succeeded as f64,
+        offered: t.attempts.offered as f64,
+        rejected: t.attempts.rejected as f64,
+        succeeded: t.attempts.succeeded as f64,
         users_mean: w.metrics.users.mean(span_s),
         users_peak: w.metrics.users.peak,
         downtime_s: outage.downtime_s,

@@ -167,5 +167,9 @@ fn the_population_is_held_at_its_target_and_users_are_conserved() {
     }
     assert_eq!(seen, [true; 3]);
     // Errors happened, so sessions ended by giving up as well as by reading every page.
-    assert!(w.metrics.totals.rejected > 100, "{:?}", w.metrics.totals);
+    assert!(
+        w.metrics.totals.attempts.rejected > 100,
+        "{:?}",
+        w.metrics.totals
+    );
 }

@@ -2,10 +2,10 @@
 //! service given or assumed, which figure came from which file, the sessions fitted (pages,
 //! think, returns, assets) and the source the model uses.
 
-use super::fit::{f, fo};
-use super::{Block, Section, Table};
-use crate::fit::logs_fit::SourceKind;
+use super::{f, fo};
+use crate::fit::logs_doc::SourceKind;
 use crate::fit::report::Fit;
+use crate::report::{Block, Section, Table};
 
 /// Sentences for the report's answer.
 pub(super) fn answer(fit: &Fit) -> Vec<String> {

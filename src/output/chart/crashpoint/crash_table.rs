@@ -8,9 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::crashpoint::CrashTry;
-use super::parts::fmt_sig;
-use super::theme::*;
+use super::CrashTry;
+use crate::output::chart::parts::fmt_sig;
+use crate::output::chart::theme::*;
 
 /// The tries in the order they were made, as a table in the legend column from `top`: number,
 /// value and `outages/reps`. Rows that do not fit are summed up in a last row.

@@ -19,27 +19,27 @@
 //! returning users and no waiting room (all refused when the model is read), and is never
 //! advanced as a group (`bulk`).
 
-use super::events::Event;
-use super::users::{PoolKind, User, whole_pages};
-use super::{NONE, World};
+use super::{User, whole_pages};
 use crate::engine::{Calendar, Time};
 use crate::model::{Profile, Source, Surge};
+use crate::system::events::{Event, PoolKind};
+use crate::system::{NONE, World};
 
 /// A closed source's population.
 #[derive(Debug, Clone)]
-pub(super) struct Closed {
+pub(in crate::system) struct Closed {
     /// Users the source should hold now.
-    pub(super) target: u64,
+    pub(in crate::system) target: u64,
     /// Users of the source on the site now (reading, waiting for a page, about to refresh),
     /// those above the target included until they leave. Never below the target.
-    pub(super) present: u64,
+    pub(in crate::system) present: u64,
     /// The target's next change: exactly when (seconds), and to what.
     next: Option<(f64, u64)>,
     curve: Target,
 }
 
 impl Closed {
-    pub(super) fn new(s: &Source, surge: &Surge) -> Closed {
+    pub(in crate::system) fn new(s: &Source, surge: &Surge) -> Closed {
         let curve = Target::new(s.baseline, &s.profile, surge);
         Closed {
             target: curve.count(0.0),
@@ -52,7 +52,7 @@ impl Closed {
 
 /// The target round(`users` x profile(t) x surge(t)) over time.
 #[derive(Debug, Clone)]
-pub(super) struct Target {
+pub(in crate::system) struct Target {
     users: f64,
     profile: Profile,
     surge: Surge,
@@ -61,7 +61,7 @@ pub(super) struct Target {
 }
 
 impl Target {
-    pub(super) fn new(users: f64, profile: &Profile, surge: &Surge) -> Target {
+    pub(in crate::system) fn new(users: f64, profile: &Profile, surge: &Surge) -> Target {
         let mut cuts: Vec<f64> = profile.points.iter().map(|p| p.0).collect();
         cuts.extend(surge.breakpoints().iter().filter(|x| x.is_finite()));
         cuts.sort_by(f64::total_cmp);
@@ -80,7 +80,7 @@ impl Target {
     }
 
     /// The target at `t`: the nearest whole number of users (a half rounds up).
-    pub(super) fn count(&self, t: f64) -> u64 {
+    pub(in crate::system) fn count(&self, t: f64) -> u64 {
         self.value(t).round() as u64
     }
 
@@ -89,7 +89,12 @@ impl Target {
     /// `users` x (p + p' x)(s + s' x) of x = time - t; the target goes up where it crosses
     /// k + 1/2 upwards and down where it crosses k - 1/2 downwards (a crossing the other way is
     /// the one just made, found again through rounding); at a cut it may jump.
-    pub(super) fn next_change(&self, mut t: f64, k: u64, horizon: f64) -> Option<(f64, u64)> {
+    pub(in crate::system) fn next_change(
+        &self,
+        mut t: f64,
+        k: u64,
+        horizon: f64,
+    ) -> Option<(f64, u64)> {
         while t < horizon {
             let end = (self.cuts.get(self.cuts.partition_point(|c| *c <= t)))
                 .map_or(f64::INFINITY, |c| *c);
@@ -173,7 +178,12 @@ fn surge_slope(s: &Surge, t: f64) -> f64 {
 impl World<'_> {
     /// A closed source at t = 0: its users (placed on the site by `start`, each starting with a
     /// think) counted, and the target's first change scheduled.
-    pub(super) fn start_closed(&mut self, source: u16, users: u64, cal: &mut Calendar<Event>) {
+    pub(in crate::system) fn start_closed(
+        &mut self,
+        source: u16,
+        users: u64,
+        cal: &mut Calendar<Event>,
+    ) {
         let horizon = self.horizon.secs();
         let slot = self.arrival_slot[source as usize];
         let c = self.closed(source);
@@ -186,7 +196,12 @@ impl World<'_> {
 
     /// The target of a closed source changes: new users join at once (each starting with a
     /// think); when it falls, the users above it leave as their thinks end (`closed_page_due`).
-    pub(super) fn population_changes(&mut self, now: Time, source: u16, cal: &mut Calendar<Event>) {
+    pub(in crate::system) fn population_changes(
+        &mut self,
+        now: Time,
+        source: u16,
+        cal: &mut Calendar<Event>,
+    ) {
         let horizon = self.horizon.secs();
         let slot = self.arrival_slot[source as usize];
         let c = self.closed(source);
@@ -211,7 +226,7 @@ impl World<'_> {
 
     /// A user of a closed source is due to ask for a page: it leaves if the source holds more
     /// users than its target (false), else it asks, a new session if its own has ended (true).
-    pub(super) fn closed_page_due(&mut self, now: Time, user: u32) -> bool {
+    pub(in crate::system) fn closed_page_due(&mut self, now: Time, user: u32) -> bool {
         let source = self.users[user as usize].source;
         let c = self.closed(source);
         if c.present > c.target {
@@ -232,7 +247,12 @@ impl World<'_> {
 
     /// A user of a closed source ends its session after errors: it is replaced at once by a
     /// new user who starts with a think.
-    pub(super) fn closed_session_ends(&mut self, now: Time, user: u32, cal: &mut Calendar<Event>) {
+    pub(in crate::system) fn closed_session_ends(
+        &mut self,
+        now: Time,
+        user: u32,
+        cal: &mut Calendar<Event>,
+    ) {
         let u = &mut self.users[user as usize];
         debug_assert!(u.pass == NONE, "a closed population has no waiting room");
         *u = User::arriving(u.source, 0);

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::report::Service;
+use super::Service;
 
 /// The file of the service times when the model draws from them.
 pub(crate) const SERVICE_CSV: &str = "service.csv";
@@ -91,7 +91,7 @@ pub(crate) fn choose(s: &Service) -> Written {
 }
 
 /// The fitted service when the model draws from its times (none given with `--service`).
-pub(crate) fn empirical(fit: &super::report::Fit) -> Option<&Service> {
+pub(crate) fn empirical(fit: &super::Fit) -> Option<&Service> {
     if fit.logs.service_given.is_some() {
         return None;
     }

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::fit::{Area, COLORS, Cdf, axes, cdf_against_fits, err, legend, panel};
+use super::{Area, COLORS, Cdf, axes, cdf_against_fits, err, legend, panel};
 use crate::fit::report::Fit;
 use crate::fit::sessions_fit::Sessions;
 
@@ -56,7 +56,7 @@ fn think_panel<DB: DrawingBackend>(area: &Area<DB>, s: &Sessions) -> Result<()> 
                 format!(
                     "{} mean {} (AIC {:.0}, KS {:.3})",
                     c.dist,
-                    crate::fit::model_toml::ms(c.mean_s),
+                    crate::fit::toml_text::ms(c.mean_s),
                     c.aic,
                     c.ks
                 )
