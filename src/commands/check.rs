@@ -82,7 +82,7 @@ fn describe(o: &CheckOutcome) -> String {
     for (t, l) in model.tiers.iter().zip(&o.tiers) {
         s.push_str(&tier_line(t, l, o.closed));
     }
-    s.push_str(&pool_lines(model));
+    s.push_str(&pool_lines(model, &o.tiers));
     s.push_str(&amplification_lines(o));
     s.push_str(&super::check_closed::closed_lines(&o.closed_bounds));
     s.push_str(&prediction_text(&o.prediction));
@@ -130,8 +130,9 @@ fn tier_line(t: &crate::model::Tier, l: &TierLoad, closed: bool) -> String {
 }
 
 /// Each connection pool's cap: what the calling tier's instances can have in the tier it calls
-/// at once, against that tier's threads.
-fn pool_lines(model: &crate::model::Model) -> String {
+/// at once, against that tier's threads and against the requests the called tier's predicted
+/// load holds there at once (its Erlangs: the pool is the bottleneck when they reach the cap).
+fn pool_lines(model: &crate::model::Model, loads: &[TierLoad]) -> String {
     let mut s = String::new();
     for (k, t) in model.tiers.iter().enumerate() {
         let (Some(p), Some(callee)) = (t.pool, model.tiers.get(k + 1)) else {
@@ -162,6 +163,16 @@ fn pool_lines(model: &crate::model::Model) -> String {
             },
             human_duration(p.timeout_s),
         ));
+        if let Some(l) = loads.get(k + 1).filter(|l| l.peak >= cap as f64) {
+            s.push_str(&format!(
+                "  — pool overloaded at peak: {:.1} requests of {} in {} at once needed ({:.1} at the baseline), the pool lets {cap} in: the rest wait for a connection, and fail after {}\n",
+                l.peak,
+                t.name,
+                callee.name,
+                l.base,
+                human_duration(p.timeout_s),
+            ));
+        }
     }
     s
 }

@@ -267,3 +267,45 @@ fn vegeta_client_timeouts_are_timeouts_not_requests_turned_away() {
         "{stdout}"
     );
 }
+
+/// Response times with no spread at all (a stub that always takes 100 ms) fitted a Weibull
+/// shape of about 10^32, written as an integer model.toml could not hold: the shape is capped
+/// (and the lognormal's sigma floored), so the model fitted to such a file loads and runs.
+#[test]
+fn times_with_no_spread_give_a_model_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut xml =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testResults version=\"1.2\">\n");
+    for i in 0..40u64 {
+        let ts = 1_700_000_000_000 + 1000 * i;
+        xml.push_str(&format!(
+            "<httpSample t=\"100\" ts=\"{ts}\" s=\"true\" lb=\"/ok\" rc=\"200\" tn=\"TG 1-1\"/>\n"
+        ));
+    }
+    xml.push_str("</testResults>\n");
+    let file = dir.path().join("same.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = dir.path().join("fit");
+    let (f, _) = fit_with_stdout(&[&file], &[], &out);
+    assert_eq!(num(&f, "requests.total"), 40.0);
+    let model = out.join("model.toml");
+    let text = std::fs::read_to_string(&model).unwrap();
+    // Every shape written is a number of the model's scale (before: 1125899906842624 for 40
+    // equal times, more for fewer).
+    for line in text.lines().filter(|l| l.starts_with("service =")) {
+        if let Some(rest) = line.split("shape = ").nth(1) {
+            let shape: f64 = rest.split(',').next().unwrap().trim().parse().unwrap();
+            assert!(shape <= 1e4, "{line}");
+        }
+    }
+    let run = crate::common::surge()
+        .args(["run", model.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("run"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

@@ -164,7 +164,7 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
         .copied()
         .collect();
     let steps = screening::step_effects(&factors, &steps, &points, outcomes.len());
-    let ranking = screening::screen(&factors, &steps, outcomes.len(), s.reps);
+    let ranking = screening::screen(&factors, &steps, &outcomes, s.reps);
     let doc = SensitivityDoc {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
         model: base.scenario.name.clone(),

@@ -29,7 +29,8 @@ pub(crate) struct RangeEdge {
     pub(crate) end: End,
 }
 
-/// The priced keys of the optimum at an end of their range (a key of one value is at neither),
+/// The priced keys of the optimum at an end of their range (a key of one value is at neither,
+/// and a low end below which the key allows nothing is no edge),
 /// and the keys whose value changes no configuration's cost, in the order of the keys.
 pub(crate) fn notes(o: &Optimization, lat: &Lattice) -> (Vec<RangeEdge>, Vec<String>) {
     let unpriced: Vec<usize> = (0..o.keys.len())
@@ -44,6 +45,7 @@ pub(crate) fn notes(o: &Optimization, lat: &Lattice) -> (Vec<RangeEdge>, Vec<Str
                 continue;
             }
             let end = match c[i] {
+                0 if nothing_below(&k.key, &k.values[0]) => continue,
                 0 => End::Low,
                 x if x == last => End::High,
                 _ => continue,
@@ -59,6 +61,19 @@ pub(crate) fn notes(o: &Optimization, lat: &Lattice) -> (Vec<RangeEdge>, Vec<Str
     (edges, unpriced)
 }
 
+/// No smaller value of `key` than `value` is allowed (the new-user trial was told "a smaller
+/// one might hold" at 1 instance, which the model refuses to go below): nothing below 0, and
+/// nothing below 1 for a count of instances, threads or connections.
+fn nothing_below(key: &str, value: &str) -> bool {
+    let Ok(x) = value.parse::<f64>() else {
+        return false;
+    };
+    let count = ["instances", "threads", "connections"]
+        .iter()
+        .any(|k| key.ends_with(k));
+    x <= 0.0 || (count && x <= 1.0)
+}
+
 /// Whether some two configurations that differ only in key `i` differ in cost.
 fn priced(o: &Optimization, lat: &Lattice, i: usize) -> bool {
     (0..lat.len()).any(|p| {
@@ -72,4 +87,21 @@ fn priced(o: &Optimization, lat: &Lattice, i: usize) -> bool {
             (o.configs[lat.point(&c)].cost_per_hour - base).abs() > 1e-9 * base.abs().max(1.0)
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nothing_below;
+
+    #[test]
+    fn a_count_at_one_and_anything_at_zero_have_nothing_below() {
+        assert!(nothing_below("tier.front.instances", "1"));
+        assert!(nothing_below("tier.app.pool.connections", "1"));
+        assert!(nothing_below("tier.db.threads", "1"));
+        assert!(nothing_below("tier.db.queue", "0"));
+        assert!(!nothing_below("tier.db.queue", "1"));
+        assert!(!nothing_below("tier.front.instances", "2"));
+        assert!(!nothing_below("tier.db.service.mean", "0.1"));
+        assert!(!nothing_below("tier.db.service.mean", "100ms"));
+    }
 }
