@@ -158,9 +158,9 @@ pub struct FitArgs {
     /// '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time'.
     #[arg(long, value_name = "F")]
     pub log_format: Option<String>,
-    /// Width of the arrival buckets (whole seconds).
-    #[arg(long, default_value = "1m")]
-    pub bucket: String,
+    /// Width of the arrival buckets (whole seconds) [default: 1m, capped to the data's span].
+    #[arg(long)]
+    pub bucket: Option<String>,
     /// The busiest endpoints (path without query string) fitted on their own.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub endpoints: usize,

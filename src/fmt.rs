@@ -69,6 +69,15 @@ pub(crate) fn exact_duration(s: f64) -> String {
 }
 
 /// A count for people: 1,234 / 1.9 M.
+/// A count with its noun, singular for exactly one: "1 request", "2,050 requests".
+pub(crate) fn counted(n: u64, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        human_count(n as f64),
+        if n == 1 { one } else { many }
+    )
+}
+
 pub fn human_count(x: f64) -> String {
     // A difference may be negative: the sign, then the magnitude in the same words.
     if x < 0.0 && x.round() != 0.0 {

@@ -18,6 +18,7 @@ use crate::experiment::crashpoint::{self, CrashPoint, Search, Try};
 use crate::experiment::sweep::Seeds;
 use crate::experiment::vary::Range;
 use crate::fmt::format_number;
+use crate::metrics::slo::Criterion;
 use crate::report::crashpoint::CrashFolder;
 
 /// The search's defaults, written once in `experiment::crashpoint`.
@@ -29,6 +30,10 @@ pub(crate) struct CrashpointSettings {
     /// The model, the failure criterion, the confidence of the interval, the budget, the
     /// journal, the runs and quiet: what every search shares.
     pub(crate) search: SearchSettings,
+    /// When a run counts as failed.
+    pub(crate) criterion: Criterion,
+    /// Two-sided confidence of the interval.
+    pub(crate) confidence: f64,
     /// The parameter and its range, `K=LO..HI` (whole values for counts).
     pub(crate) vary: String,
     /// Replications per value where one does not tell (see `experiment::crashpoint`).
@@ -55,7 +60,7 @@ pub(crate) fn crashpoint(settings: &CrashpointSettings) -> Result<CrashpointOutc
     let range = check(settings)?;
     let s = &settings.search;
     let base = s.source.load()?;
-    s.criterion.check(&base)?;
+    settings.criterion.check(&base)?;
     // The guard rail of `surge run`, at both ends of the range (an absurd run is refused).
     for end in [range.lo, range.hi] {
         let m = (s.source).load_with(&[format!("{}={}", range.key, format_number(end))])?;
@@ -70,7 +75,7 @@ pub(crate) fn crashpoint(settings: &CrashpointSettings) -> Result<CrashpointOutc
         provenance: Some(provenance),
     };
     crate::store::atomic::write_json(&dir.join("crashpoint.json"), &serde_json::to_value(doc)?)?;
-    let words = crashpoint::words(s.criterion);
+    let words = crashpoint::words(settings.criterion);
     let title = format!(
         "{} — {} in {}",
         base.scenario.name, words.point, cp.parameter
@@ -90,7 +95,7 @@ fn check(s: &CrashpointSettings) -> Result<Range> {
     // Numbers, durations (in seconds) or sizes (in bytes), read as `sweep --vary` reads them;
     // counts (instances, threads, queue places, attempts...) take whole values.
     let range = crate::experiment::vary::parse_range(&s.vary)?;
-    let confidence = s.search.confidence;
+    let confidence = s.confidence;
     if !(confidence > 0.0 && confidence < 1.0) {
         return Err(BadInput(format!(
             "--confidence must be between 0 and 1, got {confidence}"
@@ -116,7 +121,7 @@ fn search(
 ) -> Result<CrashPoint> {
     let s = &settings.search;
     let key = range.key.as_str();
-    let words = crashpoint::words(s.criterion);
+    let words = crashpoint::words(settings.criterion);
     let journal = dir.join("crashpoint.partial.csv");
     crate::app::interrupt::watch_journal(&journal)?;
     // Each run as it ends, on stderr (a terminal or a CI log alike; silent when quiet), and on
@@ -149,13 +154,13 @@ fn search(
         tolerance: settings.tolerance,
         max_runs: settings.max_runs,
         jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
-        confidence: s.confidence,
+        confidence: settings.confidence,
         on_try: (!s.quiet || super::interrupt::embedded())
             .then_some(&show as &(dyn Fn(&Try) + Sync)),
         seeds: settings.seeds,
         journal: Some(&journal),
         resume: s.resume,
-        criterion: s.criterion,
+        criterion: settings.criterion,
         deadline: s.deadline(started),
         stop: Some(crate::app::interrupt::stop_flag()),
     })?;

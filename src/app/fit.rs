@@ -37,6 +37,13 @@ pub(crate) struct FitOutcome {
 
 pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
     let opts = &s.options;
+    if s.out.exists() && !s.out.is_dir() {
+        return Err(BadInput(format!(
+            "--out {}: is a file, not a folder: give a folder for the fit's outputs",
+            s.out.display()
+        ))
+        .into());
+    }
     let readings = fit::read_all(&s.files, opts)?;
     let mut fitted = fit::report::analyse(&readings.traffic, opts);
     fit::logs_fit::complete(&mut fitted, &readings, opts, &s.asked)?;
@@ -51,7 +58,7 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
     let model = model_toml::write(&fitted, &files.join(", "), "fitted").map_err(BadInput)?;
     let out = &s.out;
     std::fs::create_dir_all(out)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
+        .map_err(|e| BadInput(format!("--out {}: cannot be created ({e})", out.display())))?;
     write_atomic(
         &out.join("arrivals.csv"),
         fitted.arrivals.trace_csv().as_bytes(),

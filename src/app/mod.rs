@@ -1,5 +1,6 @@
 //! The service layer: one function per command that does the work (`run`, `sweep`,
-//! `crashpoint`, `compare`, `fit`, `report`, `plot`, `check`, `bench`), taking settings
+//! `crashpoint`, `compare`, `optimize`, `sensitivity`, `fit`, `report`, `plot`, `check`,
+//! `bench`, and `new`'s starter models), taking settings
 //! resolved once from the flags and returning a typed result; the output folder it writes is
 //! part of that result. It prints nothing but progress (a bar, a line per run on stderr) when
 //! its settings ask for it (`bench` tells its caller of each workload's result as it ends).
@@ -26,7 +27,6 @@ pub(crate) mod sweep;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::metrics::slo::Criterion;
 use crate::model::{self, Model, ModelError};
 use crate::store::provenance::{self, Provenance};
 
@@ -96,16 +96,13 @@ pub(crate) struct ManyRuns {
     pub(crate) allow_huge: bool,
 }
 
-/// What the journaled searches over a model (`crashpoint`, `optimize`) share: the model, what a
-/// run must avoid, how sure the answer must be, how long the search may take, whether it
-/// resumes its journal, how the runs run and whether each is a line on stderr. The settings of
-/// each search hold it beside their own.
+/// What the journaled many-run commands over a model (`crashpoint`, `optimize`, `sensitivity`)
+/// share: the model, how long they may take, whether they resume their journal, how the runs
+/// run and whether each is a line on stderr. The settings of each hold it beside their own
+/// (what a run must avoid and how sure a verdict must be, for the searches that tell one).
 #[derive(Debug, Clone)]
 pub(crate) struct SearchSettings {
     pub(crate) source: ModelSource,
-    /// When a run counts as failed (for `optimize`: what a configuration must keep).
-    pub(crate) criterion: Criterion,
-    pub(crate) confidence: f64,
     /// Wall-clock seconds past which no new run starts.
     pub(crate) budget: Option<f64>,
     /// Read the journal of an interrupted search back instead of starting over.

@@ -31,6 +31,10 @@ pub(crate) struct OptimizeSettings {
     /// The model, what a configuration must keep (the SLO, or no outage), the confidence, the
     /// budget, the journal, the runs and quiet: what every search shares.
     pub(crate) search: SearchSettings,
+    /// What a configuration must keep (the SLO, or no outage).
+    pub(crate) criterion: Criterion,
+    /// Two-sided confidence of each told verdict.
+    pub(crate) confidence: f64,
     /// `--surge X`: the surge's peak multiplier (`surge.peak`), if given.
     pub(crate) surge: Option<f64>,
     /// Each `--vary K=LO..HI[:STEP]` or `K=v1,v2,...`.
@@ -60,7 +64,7 @@ pub(crate) fn optimize(settings: &OptimizeSettings) -> Result<OptimizeOutcome> {
     }
     let source = ModelSource::new(s.source.file.as_deref(), &sets);
     let base = source.load()?;
-    s.criterion.check(&base)?;
+    settings.criterion.check(&base)?;
     // The grid's two corners (every key at its first value, every key at its last), checked
     // before any file is written: an unknown key or a bad value is refused there.
     for corner in [
@@ -103,8 +107,8 @@ pub(crate) fn optimize(settings: &OptimizeSettings) -> Result<OptimizeOutcome> {
         sets: &source.sets,
         varies: &varies,
         seed: s.runs.seed,
-        criterion: s.criterion,
-        confidence: s.confidence,
+        criterion: settings.criterion,
+        confidence: settings.confidence,
         max_reps: settings.max_reps,
         jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
         journal: Some(&journal),
@@ -122,9 +126,9 @@ pub(crate) fn optimize(settings: &OptimizeSettings) -> Result<OptimizeOutcome> {
     let title = format!(
         "{} — cheapest configuration that keeps {}",
         base.scenario.name,
-        keep_words(s.criterion)
+        keep_words(settings.criterion)
     );
-    crate::output::optimize::draw(&title, &opt, keep_words(s.criterion), &dir)?;
+    crate::output::optimize::draw(&title, &opt, keep_words(settings.criterion), &dir)?;
     Ok(OptimizeOutcome {
         dir,
         opt,

@@ -11,6 +11,10 @@
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
+mod figures;
+
+pub(crate) use figures::{MeanCi, RunFigures, SloFigures};
+
 use super::{ModelSource, out_dir};
 use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
 use crate::fmt::human_duration;
@@ -37,12 +41,14 @@ pub(crate) struct RunSettings {
     pub(crate) quiet: bool,
 }
 
-/// What a run gave: its folder, the model as run, the typed `summary.json`, the checks, and
-/// every replication's output (summary and time series) for the terminal's summary.
+/// What a run gave: its folder, the model as run, the typed `summary.json`, the terminal's
+/// figures over the replications, the checks, and every replication's output (summary and
+/// time series) for the outage story.
 pub(crate) struct RunOutcome {
     pub(crate) dir: PathBuf,
     pub(crate) model: Model,
     pub(crate) summary: RunSummary,
+    pub(crate) figures: RunFigures,
     pub(crate) checks: Vec<Outcome>,
     pub(crate) outs: Vec<RunOutput>,
 }
@@ -87,10 +93,12 @@ pub(crate) fn run(s: &RunSettings) -> Result<RunOutcome> {
         checks.clone(),
     );
     crate::report::write(&dir, &page)?;
+    let figures = RunFigures::of(&model, &outs);
     Ok(RunOutcome {
         dir,
         model,
         summary,
+        figures,
         checks,
         outs,
     })
@@ -155,6 +163,7 @@ fn write_timeline(
         outages: &outages,
         crash_time_s: first.crash_time_s,
         recovered_at_s: first.recovered_at_s,
+        calls_stayed_up: first.crashed && !outs[0].summary.calls.outage.crashed,
         instance_crashes: chart::first_crashes(&outs[0].summary.tiers),
         slo_lines: Some((model.slo.success_rate, model.slo.outage_below)),
     };

@@ -252,6 +252,7 @@ fn fit_read(lines: u64) -> anyhow::Result<Measure> {
         format: crate::fit::Format::Nginx,
         log_format: None,
         bucket_s: 60.0,
+        bucket_given: false,
         endpoints: 5,
         threads: None,
         session_gap_s: 1800.0,

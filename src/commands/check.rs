@@ -13,6 +13,7 @@ use crate::app::check::{
 use crate::cli::CheckArgs;
 use crate::experiment::guard::{EVENTS_PER_S, HUGE_EVENTS};
 use crate::fmt::{exact_duration, human_duration};
+use crate::model::offered::{PerCall, TierLoad};
 
 pub fn check(args: &CheckArgs) -> Result<()> {
     let settings = CheckSettings {
@@ -79,27 +80,9 @@ fn describe(o: &CheckOutcome) -> String {
     );
     s.push_str(&offered_lines(o));
     for (t, l) in model.tiers.iter().zip(&o.tiers) {
-        let (hold, threads, a0, a1) = (l.hold_s, l.threads, l.base, l.peak);
-        s.push_str(&format!(
-            "tier {}: {} x {} threads; mean service {:.4} s (cv {:.2}), thread held {:.4} s; offered load {:.1} Erlangs at baseline (utilisation {:.1}%), {:.1} at peak ({:.1}%){}\n",
-            t.name,
-            plural(t.instances as usize, "instance"),
-            t.threads,
-            t.service.mean(),
-            t.service.cv(),
-            hold,
-            a0,
-            100.0 * a0 / threads,
-            a1,
-            100.0 * a1 / threads,
-            match (a1 >= threads, o.closed) {
-                (false, _) => "",
-                (true, false) => " — overloaded at peak",
-                (true, true) => " — short of threads at peak (closed users then wait, not pile up)",
-            }
-        ));
+        s.push_str(&tier_line(t, l, o.closed));
     }
-    s.push_str(&pool_lines(model));
+    s.push_str(&pool_lines(model, &o.tiers));
     s.push_str(&amplification_lines(o));
     s.push_str(&super::check_closed::closed_lines(&o.closed_bounds));
     s.push_str(&prediction_text(&o.prediction));
@@ -113,9 +96,43 @@ fn describe(o: &CheckOutcome) -> String {
     s
 }
 
+/// One tier's load line: its threads, service, hold, offered Erlangs and what they count per
+/// call.
+fn tier_line(t: &crate::model::Tier, l: &TierLoad, closed: bool) -> String {
+    let (hold, threads, a0, a1) = (l.hold_s, l.threads, l.base, l.peak);
+    let counted = match l.per_call {
+        PerCall::Visits => String::new(),
+        PerCall::Attempts(x) => format!(
+            " (x{} attempts per call from [tier.retry]: retries of the `errors` alone, more under overload)",
+            // Two places, or three where two would read as exactly one.
+            if format!("{x:.2}") == "1.00" { format!("{x:.3}") } else { format!("{x:.2}") }
+        ),
+        PerCall::LoadDependent => " (the load counts one attempt per call: the tiers above retry it only on failures that depend on the load, rejections and timeouts)".to_string(),
+    };
+    format!(
+        "tier {}: {} x {} threads; mean service {:.4} s (cv {:.2}), thread held {:.4} s; offered load {:.1} Erlangs at baseline (utilisation {:.1}%), {:.1} at peak ({:.1}%){counted}{}\n",
+        t.name,
+        plural(t.instances as usize, "instance"),
+        t.threads,
+        t.service.mean(),
+        t.service.cv(),
+        hold,
+        a0,
+        100.0 * a0 / threads,
+        a1,
+        100.0 * a1 / threads,
+        match (a1 >= threads, closed) {
+            (false, _) => "",
+            (true, false) => " — overloaded at peak",
+            (true, true) => " — short of threads at peak (closed users then wait, not pile up)",
+        }
+    )
+}
+
 /// Each connection pool's cap: what the calling tier's instances can have in the tier it calls
-/// at once, against that tier's threads.
-fn pool_lines(model: &crate::model::Model) -> String {
+/// at once, against that tier's threads and against the requests the called tier's predicted
+/// load holds there at once (its Erlangs: the pool is the bottleneck when they reach the cap).
+fn pool_lines(model: &crate::model::Model, loads: &[TierLoad]) -> String {
     let mut s = String::new();
     for (k, t) in model.tiers.iter().enumerate() {
         let (Some(p), Some(callee)) = (t.pool, model.tiers.get(k + 1)) else {
@@ -146,6 +163,16 @@ fn pool_lines(model: &crate::model::Model) -> String {
             },
             human_duration(p.timeout_s),
         ));
+        if let Some(l) = loads.get(k + 1).filter(|l| l.peak >= cap as f64) {
+            s.push_str(&format!(
+                "  — pool overloaded at peak: {:.1} requests of {} in {} at once needed ({:.1} at the baseline), the pool lets {cap} in: the rest wait for a connection, and fail after {}\n",
+                l.peak,
+                t.name,
+                callee.name,
+                l.base,
+                human_duration(p.timeout_s),
+            ));
+        }
     }
     s
 }
@@ -159,7 +186,7 @@ fn amplification_lines(o: &CheckOutcome) -> String {
             .collect();
         let last = o.model.tiers.last().map_or("", |t| t.name.as_str());
         s.push_str(&format!(
-            "retries at every hop, source {}: attempts per call (each attempt of a tier counted where it arrives) {}; a call fails {:.4}% of the time; at most {} attempts per call at {last} if every attempt fails (ASSUMPTION: from the tiers' `errors` alone: no tier overloaded, no retry budget spent; the tier loads above count one attempt per call)\n",
+            "retries at every hop, source {}: attempts per call (each attempt of a tier counted where it arrives) {}; a call fails {:.4}% of the time; at most {} attempts per call at {last} if every attempt fails (ASSUMPTION: from the tiers' `errors` alone: no tier overloaded, no retry budget spent; the tier loads above count these attempts)\n",
             a.source,
             tiers.join(", "),
             100.0 * a.call_failure,

@@ -19,13 +19,13 @@ pub(crate) fn settings(args: &CrashpointArgs) -> CrashpointSettings {
     CrashpointSettings {
         search: SearchSettings {
             source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
-            criterion: args.failure.criterion,
-            confidence: args.confidence,
             budget: args.budget,
             resume: args.resume,
             runs: (&args.runs).into(),
             quiet: args.quiet,
         },
+        criterion: args.failure.criterion,
+        confidence: args.confidence,
         vary: args.vary.clone(),
         reps: args.reps,
         tolerance: args.tolerance,
@@ -46,7 +46,7 @@ pub(crate) fn print(s: &CrashpointSettings, outcome: &CrashpointOutcome) -> Resu
         return Ok(());
     }
     let cp = &outcome.cp;
-    let words = crashpoint::words(s.search.criterion);
+    let words = crashpoint::words(s.criterion);
     outln!("{}", answer(cp));
     if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
         outln!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);

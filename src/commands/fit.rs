@@ -11,6 +11,9 @@ use crate::fit::{Options, report};
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
 
+/// The arrival buckets without `--bucket` (capped to the data's span).
+const DEFAULT_BUCKET: &str = "1m";
+
 pub fn fit(args: &FitArgs) -> Result<()> {
     let done = app::fit::fit(&settings(args)?)?;
     if !args.quiet {
@@ -28,11 +31,11 @@ pub fn fit(args: &FitArgs) -> Result<()> {
 
 /// The flags, checked and resolved: `--bucket` whole seconds, `--session-gap`, `--assets`.
 pub(crate) fn settings(args: &FitArgs) -> Result<app::fit::FitSettings> {
-    let bucket_s = parse_duration(&args.bucket).map_err(|e| BadInput(format!("--bucket: {e}")))?;
+    let bucket = args.bucket.as_deref().unwrap_or(DEFAULT_BUCKET);
+    let bucket_s = parse_duration(bucket).map_err(|e| BadInput(format!("--bucket: {e}")))?;
     if bucket_s < 1.0 || bucket_s.fract() != 0.0 {
         return Err(BadInput(format!(
-            "--bucket must be a whole number of seconds, at least 1 s (got {})",
-            args.bucket
+            "--bucket must be a whole number of seconds, at least 1 s (got {bucket})"
         ))
         .into());
     }
@@ -42,6 +45,7 @@ pub(crate) fn settings(args: &FitArgs) -> Result<app::fit::FitSettings> {
             format: args.format,
             log_format: args.log_format.clone(),
             bucket_s,
+            bucket_given: args.bucket.is_some(),
             endpoints: args.endpoints,
             threads: args.threads,
             session_gap_s: super::fit_logs::session_gap(&args.session_gap)?,
@@ -76,6 +80,9 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
             file.lines.parsed,
             file.lines.skipped
         );
+        for w in &file.warnings {
+            outln!("  WARNING: {w}");
+        }
         for b in &file.bad_lines {
             outln!("  skipped line {}: {}", b.line, b.why);
         }
@@ -96,8 +103,8 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
     }
     let a = &f.arrivals;
     outln!(
-        "arrivals: {} requests over {} ({} failed); mean {:.2}/s, peak {:.2}/s, median {:.2}/s per {} s bucket: the data hold a {:.2}x surge",
-        super::human_count(a.requests as f64),
+        "arrivals: {} over {} ({} failed); mean {:.2}/s, peak {:.2}/s, median {:.2}/s per {} s bucket: the data hold a {:.2}x surge",
+        crate::fmt::counted(a.requests, "request", "requests"),
         super::human_duration(a.span_s),
         super::human_count(f.requests.failed as f64),
         a.mean_rate_per_s,
@@ -106,6 +113,9 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
         a.bucket_s,
         a.surge_in_data
     );
+    if let Some(n) = &a.bucket_note {
+        outln!("arrivals: {n}");
+    }
     if a.paced() {
         outln!(
             "arrivals: sent on a schedule, not by independent clients (dispersion {:.2} of the requests per second; Poisson arrivals give 1): a constant-rate load generator. The model's arrivals are Poisson (ASSUMPTION: what users make), which queue more than these did near capacity",
@@ -113,8 +123,14 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
         );
     }
     if let Some(s) = &f.service {
+        let empirical = crate::fit::report::service_choice::empirical(f).is_some();
         outln!(
-            "service: {} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",
+            "service: {}{} mean {}, cv {:.2} (KS {:.4}), fitted to {} {}",
+            if empirical {
+                "the model draws from the measured times (service.csv, see below); best fit "
+            } else {
+                ""
+            },
             s.dist,
             ms(s.mean_s),
             s.cv,
@@ -154,14 +170,9 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
     }
     match &f.contention {
         Some(c) => {
-            if let (Some(k), Some(se)) = (c.coefficient, c.coefficient_se) {
+            if let Some(v) = c.verdict_line() {
                 outln!(
-                    "contention: {k:.5} +- {se:.5} per request in progress{}; alone a request takes {}",
-                    if c.significant {
-                        ""
-                    } else {
-                        " (not distinguishable from 0: the model uses 0)"
-                    },
+                    "contention: {v}; alone a request takes {}",
                     ms(c.low_concurrency_mean_s.unwrap_or(f64::NAN))
                 );
             }

@@ -6,12 +6,19 @@
 
 use crate::fit::logs_doc::SourceKind;
 use crate::fit::report::Fit;
+use crate::fmt::counted;
 use crate::model::error::BadInput;
 use crate::model::units::parse_duration;
 use crate::output::stdout::outln;
 
 /// `--session-gap`: a duration of at least 1 s.
 pub(crate) fn session_gap(text: &str) -> Result<f64, BadInput> {
+    if text.trim().parse::<f64>().is_ok() {
+        return Err(BadInput(format!(
+            "--session-gap {t}: a plain number has no unit: write {t}m or {t}s",
+            t = text.trim()
+        )));
+    }
     let s = parse_duration(text).map_err(|e| BadInput(format!("--session-gap: {e}")))?;
     if !(1.0..=400.0 * 86_400.0).contains(&s) {
         return Err(BadInput(format!(
@@ -101,14 +108,14 @@ pub(crate) fn print(f: &Fit) -> anyhow::Result<()> {
 
 fn print_sessions(s: &crate::fit::sessions_fit::Sessions) -> anyhow::Result<()> {
     outln!(
-        "sessions ({} gap): {} sessions, {} page views, {} assets ({:.2} per page); {} asset-only visits; {} sessions within a gap of either end",
+        "sessions ({} gap): {}, {}, {} ({:.2} per page); {}; {} within a gap of either end",
         crate::fmt::human_duration(s.gap_s),
-        s.sessions,
-        s.page_views,
-        s.assets,
+        counted(s.sessions, "session", "sessions"),
+        counted(s.page_views, "page view", "page views"),
+        counted(s.assets, "asset", "assets"),
         s.assets_per_page,
-        s.asset_only_visits,
-        s.cut_at_ends
+        counted(s.asset_only_visits, "asset-only visit", "asset-only visits"),
+        counted(s.cut_at_ends, "session", "sessions")
     );
     let st = &s.starts;
     outln!(

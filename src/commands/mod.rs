@@ -1,6 +1,7 @@
 //! One file per command: each resolves its arguments into the settings of `app` (the service
 //! layer, which does the work and returns a typed outcome) and prints what a planner needs to
-//! see. `check`, `plot` and `bench` still do their (small) work here.
+//! see. Not here: the work itself, which is `app`'s (`commands/bench.rs` keeps only the branch
+//! that runs in a benchmark's child process and measures one workload, `bench::child`).
 
 pub mod bench;
 pub mod check;

@@ -8,7 +8,7 @@ use anyhow::Result;
 use crate::app::optimize::{OptimizeOutcome, OptimizeSettings, keep_words};
 use crate::app::{ModelSource, SearchSettings};
 use crate::cli::{Keep, OptimizeArgs};
-use crate::experiment::optimize::{Config, Optimization, Status};
+use crate::experiment::optimize::{Config, End, Optimization, Status};
 use crate::fmt::format_number;
 use crate::metrics::slo::Criterion;
 use crate::output::stdout::outln;
@@ -18,16 +18,16 @@ pub(crate) fn settings(args: &OptimizeArgs) -> OptimizeSettings {
     OptimizeSettings {
         search: SearchSettings {
             source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
-            criterion: match args.keep {
-                Keep::Slo => Criterion::Slo,
-                Keep::NoOutage => Criterion::Outage,
-            },
-            confidence: args.confidence,
             budget: args.budget,
             resume: args.resume,
             runs: (&args.runs).into(),
             quiet: args.quiet,
         },
+        criterion: match args.keep {
+            Keep::Slo => Criterion::Slo,
+            Keep::NoOutage => Criterion::Outage,
+        },
+        confidence: args.confidence,
         surge: args.surge,
         varies: args.vary.clone(),
         max_reps: args.max_reps,
@@ -92,10 +92,38 @@ fn evidence(o: &Optimization, c: &Config) -> String {
     }
 }
 
+/// What the answer cannot see past: the optimum's priced keys at an end of their range, and
+/// the keys with no price.
+pub(crate) fn range_words(o: &Optimization) -> Vec<String> {
+    let mut out: Vec<String> = (o.range_edges.iter())
+        .map(|e| match e.end {
+            End::Low => format!(
+                "AT THE EDGE: {}={} is the lowest value of its range: a smaller one, outside the \
+                 range, might hold too and cost less (widen the range down to know)",
+                e.key, e.value
+            ),
+            End::High => format!(
+                "AT THE EDGE: {}={} is the highest value of its range: more of it with less of \
+                 another key, outside the range, might hold for less (widen the range up to know)",
+                e.key, e.value
+            ),
+        })
+        .collect();
+    for k in &o.unpriced_keys {
+        out.push(format!(
+            "NO PRICE: {k} changes no configuration's cost (it counts 0: price it in the model's \
+             [cost] table, or instances and threads with cost_per_instance_hour and \
+             cost_per_thread_hour); the configurations along it cost the same, so the value \
+             picked is arbitrary among those of that cost that hold"
+        ));
+    }
+    out
+}
+
 /// The answer (see the module's comment).
 pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
     let o = &out.opt;
-    let keep = keep_words(s.search.criterion);
+    let keep = keep_words(s.criterion);
     let surge = s.surge.map_or(String::new(), |x| {
         format!(" under a surge of x{}", format_number(x))
     });
@@ -128,6 +156,9 @@ pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
                 ""
             }
         ),
+    }
+    for line in range_words(o) {
+        outln!("{line}");
     }
     let grid = o.configs.len();
     let told = crate::experiment::search::ErrorSplit::of(o.confidence).hold_reps as usize;

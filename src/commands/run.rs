@@ -1,22 +1,22 @@
 //! `surge run` (and `surge` with no arguments): the flags resolved into `app::run::RunSettings`,
 //! the run done by `app::run` (which writes the folder), and what happened told to the planner:
 //! the summary lines (means and 95% intervals over the replications, the SLO and the outage
-//! lines) and the verdict of the `--assert` checks. Not here: the simulation and the files.
+//! lines) and the verdict of the `--assert` checks. Not here: the simulation, the files, and the
+//! figures over the replications (`app::run::RunFigures`), which it only words.
 
 use anyhow::Result;
 
 use super::{human_count, human_duration, levels};
+use crate::app::run::{MeanCi, SloFigures};
 use crate::app::{self, ModelSource, run::RunSettings};
 use crate::cli::RunArgs;
 use crate::experiment::RunOutput;
 use crate::fmt::pct;
-use crate::metrics::replicated::Replicated;
 use crate::metrics::run_summary::RunSummary;
 use crate::model::Model;
 use crate::output::chart;
 use crate::report::simulated::Simulated;
 use crate::report::story::{Level, Medium, story};
-use crate::stats::mean_ci95;
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let s = settings(args);
@@ -31,7 +31,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
 pub(crate) fn tell(done: &app::run::RunOutcome) -> Result<()> {
     say(&format!(
         "{}outputs: {}/ (summary.json, timeseries.csv, timeline.png, timeline.svg, report.html, report.md)\n",
-        report(&done.model, &done.summary, &done.outs),
+        report(done),
         done.dir.display()
     ))
 }
@@ -68,16 +68,49 @@ pub fn say_verdict(checks: &[crate::report::assert::Outcome]) -> Result<()> {
     }
 }
 
+/// Where the clients' rejected attempts were turned away: the share of them the edge rate limit
+/// refused (429), where the model has one, and with more than one tier, the tiers that turned
+/// attempts away, each with the share of the attempts reaching it (its callers' retries
+/// included): a rejection deep in the chain reaches the client as its attempt's rejection.
+fn where_rejected(model: &Model, f: &dyn Fn(&str) -> Option<f64>) -> String {
+    let mut s = f("requests.rate_limited").map_or(String::new(), |n| {
+        let rejected = f("requests.rejected").unwrap_or(0.0);
+        format!(
+            ", {} of those 429s of the edge rate limit",
+            pct(n / rejected.max(1.0))
+        )
+    });
+    if model.tiers.len() < 2 || f("requests.rejected").unwrap_or(0.0) == 0.0 {
+        return s;
+    }
+    let tiers: Vec<String> = (model.tiers.iter())
+        .filter_map(|t| {
+            let b = f(&format!("tiers.{}.blocking_probability", t.name))?;
+            (b > 0.0).then(|| {
+                format!(
+                    "{}, which refused {} of the attempts reaching it (the tiers' retries included)",
+                    t.name,
+                    pct(b)
+                )
+            })
+        })
+        .collect();
+    if !tiers.is_empty() {
+        s.push_str(&format!(
+            ": client attempts turned away at {}",
+            tiers.join("; at ")
+        ));
+    }
+    s
+}
+
 /// The human summary printed after a run: means and 95% intervals over the replications
-/// (`metrics::replicated`), then the outage lines (`report::story`) over the typed summary.
-fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
+/// (`app::run::RunFigures`), then the outage lines (`report::story`) over the typed summary.
+fn report(done: &app::run::RunOutcome) -> String {
+    let (model, summary, outs) = (&done.model, &done.summary, &done.outs[..]);
     let mut s = String::new();
     let n = outs.len();
-    let runs: Vec<_> = outs
-        .iter()
-        .map(|o| o.as_run(model.slo.outage_below))
-        .collect();
-    let est = Replicated::of(&runs);
+    let est = &done.figures.estimates;
     let f = |key: &str| est.mean(key);
     let ci = |key: &str| est.get(key).and_then(|e| e.ci95);
     let with_ci = |v: Option<f64>, c: Option<f64>, fmt: &dyn Fn(f64) -> String| match (v, c) {
@@ -132,14 +165,7 @@ fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
             local_share += share(k);
         }
     }
-    // Of the rejected, those the edge rate limit refused (429), where the model has one.
-    let edge = f("requests.rate_limited").map_or(String::new(), |n| {
-        let rejected = f("requests.rejected").unwrap_or(0.0);
-        format!(
-            ", {} of those 429s of the edge rate limit",
-            pct(n / rejected.max(1.0))
-        )
-    });
+    let edge = where_rejected(model, &f);
     s.push_str(&format!(
         "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected{edge}, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
@@ -152,29 +178,18 @@ fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
         with_ci(f("latency_s.p95"), ci("latency_s.p95"), &human_duration),
         with_ci(f("latency_s.p99"), ci("latency_s.p99"), &human_duration),
     ));
-    s.push_str(&levels::calls_line(model, &est, n));
-    if let Some(users) = levels::users_line(model, &est, n) {
+    s.push_str(&levels::calls_line(model, est, n));
+    if let Some(users) = levels::users_line(model, est, n) {
         s.push_str(&users);
     }
-    // Over the replications: (a tier's summary) -> one figure, averaged.
-    let tier_mean = |k: usize, f: fn(&crate::metrics::summary::TierSummary) -> f64| {
-        let xs: Vec<f64> = (outs.iter())
-            .filter_map(|o| o.summary.tiers.get(k).map(f))
-            .collect();
-        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
-    };
     for (k, t) in model.tiers.iter().enumerate() {
+        let [least, most, mean] = done.figures.instances[k];
         let g = |k: &str| f(&format!("tiers.{}.{k}", t.name));
         let c = |k: &str| ci(&format!("tiers.{}.{k}", t.name));
         s.push_str(&format!(
-            "tier {}: {} x {} threads, utilisation {}, mean in tier {}, mean wait {}, blocking {}\n",
+            "tier {}: {} x {} threads, utilisation {}, mean in tier {} attempts at once, mean wait {}, blocking {}\n",
             t.name,
-            instances_text(
-                t.instances,
-                tier_mean(k, |s| f64::from(s.instances_min)),
-                tier_mean(k, |s| f64::from(s.instances_max)),
-                tier_mean(k, |s| s.instances_mean)
-            ),
+            instances_text(t.instances, least, most, mean),
             t.threads,
             with_ci(g("utilization"), c("utilization"), &pct),
             with_ci(g("mean_in_system"), c("mean_in_system"), &|x| format!("{x:.2}")),
@@ -186,7 +201,7 @@ fn report(model: &Model, summary: &RunSummary, outs: &[RunOutput]) -> String {
         let retries = g("retries").filter(|_| k > 0);
         s.push_str(&hop_line(&t.name, &per_call, retries, g("arrivals")));
     }
-    s.push_str(&slo_line(model, outs));
+    s.push_str(&slo_line(model, &done.figures.slo));
     s.push_str(&outage_lines(model, (summary, outs), &span, &label));
     s
 }
@@ -273,16 +288,12 @@ fn instances_text(start: u32, min: Option<f64>, max: Option<f64>, mean: Option<f
 
 /// The SLO line: success rate over the measured period, share of windows that met the SLO,
 /// time out of it and error budget used (means and 95% intervals over replications).
-fn slo_line(model: &Model, outs: &[RunOutput]) -> String {
+fn slo_line(model: &Model, figures: &SloFigures) -> String {
     let slo = &model.slo;
-    let est = |f: &dyn Fn(&RunOutput) -> Option<f64>, fmt: &dyn Fn(f64) -> String| {
-        let xs: Vec<f64> = outs.iter().filter_map(f).collect();
-        let (mean, half) = mean_ci95(&xs);
-        match (xs.is_empty(), half.is_finite()) {
-            (true, _) => "-".to_string(),
-            (false, true) => crate::fmt::plus_minus(fmt(mean), half, fmt),
-            (false, false) => fmt(mean),
-        }
+    let est = |x: MeanCi, fmt: &dyn Fn(f64) -> String| match x {
+        None => "-".to_string(),
+        Some((mean, half)) if half.is_finite() => crate::fmt::plus_minus(fmt(mean), half, fmt),
+        Some((mean, _)) => fmt(mean),
     };
     let percent = |x: f64| format!("{:.1}%", 100.0 * x);
     format!(
@@ -290,12 +301,9 @@ fn slo_line(model: &Model, outs: &[RunOutput]) -> String {
         pct(slo.success_rate),
         human_duration(slo.latency_s),
         human_duration(slo.window_s),
-        est(&|o| o.summary.slo.success_rate, &pct),
-        est(&|o| o.summary.slo.windows_met_share, &percent),
-        est(&|o| Some(o.summary.slo.time_out_of_slo_s), &human_duration),
-        est(&|o| o.summary.slo.error_budget_used, &|x| format!(
-            "{:.0}%",
-            100.0 * x
-        )),
+        est(figures.success_rate, &pct),
+        est(figures.windows_met_share, &percent),
+        est(figures.time_out_s, &human_duration),
+        est(figures.error_budget_used, &|x| format!("{:.0}%", 100.0 * x)),
     )
 }

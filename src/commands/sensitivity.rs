@@ -8,7 +8,7 @@
 use anyhow::Result;
 
 use crate::app::sensitivity::SensitivitySettings;
-use crate::app::{ManyRuns, ModelSource};
+use crate::app::{ManyRuns, ModelSource, SearchSettings};
 use crate::cli::SensitivityArgs;
 use crate::experiment::sensitivity::SensitivityDoc;
 use crate::output::stdout::{self, outln};
@@ -16,15 +16,18 @@ use crate::report::sensitivity::{budget_words, effect_words, metric_heading};
 
 pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let s = SensitivitySettings {
-        source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
+        search: SearchSettings {
+            source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
+            budget: args.budget,
+            resume: args.resume,
+            runs: ManyRuns::from(&args.runs),
+            quiet: args.quiet,
+        },
         vary: args.vary.clone(),
         trajectories: args.trajectories,
         levels: args.levels,
         reps: args.reps,
-        runs: ManyRuns::from(&args.runs),
-        budget: args.budget,
-        resume: args.resume,
-        quiet: args.quiet,
+        journal_resumes: true,
     };
     let done = crate::app::sensitivity::sensitivity(&s)?;
     if args.quiet {

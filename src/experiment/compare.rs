@@ -25,8 +25,9 @@ use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::stats::Estimate;
 
-/// The confidence of a comparison's decisions when none is asked for (`--confidence`).
-pub(crate) const CONFIDENCE: f64 = 0.95;
+/// The confidence of a comparison's decisions when none is asked for (`--confidence`): the
+/// one default of every decision (`experiment::CONFIDENCE`).
+pub(crate) use super::CONFIDENCE;
 
 fn default_confidence() -> f64 {
     CONFIDENCE

@@ -245,8 +245,9 @@ fn default_confidence() -> f64 {
 
 /// The search's defaults (`surge crashpoint`'s, `surge report`'s and the benchmark's), written
 /// once: the confidence of its interval, the width it stops at as a share of the crash point,
-/// the replications per value, and the most runs in all.
-pub(crate) const CONFIDENCE: f64 = 0.95;
+/// the replications per value, and the most runs in all (the confidence is every decision's:
+/// `experiment::CONFIDENCE`).
+pub(crate) use super::CONFIDENCE;
 pub(crate) const TOLERANCE: f64 = 0.03;
 pub(crate) const REPS: u32 = 10;
 pub(crate) const MAX_RUNS: u32 = 2000;

@@ -1,5 +1,8 @@
-//! Running experiments: one replication of a model (`run_once`), several in parallel with
-//! means and 95% intervals (`replicate`), and the seeds that make them reproducible.
+//! Running experiments: one replication of a model (`run_once`), several in parallel
+//! (`replicate`, which returns each run's output; their means and intervals are
+//! `metrics::means`'), and the seeds that make them reproducible; the searches, sweeps and
+//! comparisons built on them live in the child modules. Not here: the simulated site itself
+//! (`system`) and what is written out (`output`, `report`).
 
 pub(crate) mod compare;
 pub(crate) mod crashpoint;
@@ -28,6 +31,10 @@ use crate::model::Model;
 use crate::system::World;
 use guard::{Limits, Until};
 use runner::{Runner, Stop};
+
+/// The confidence of every decision surge makes when none is asked for: the crash point's
+/// interval, a comparison's decisions and optimize's evidence (`--confidence`). Written once.
+pub(crate) const CONFIDENCE: f64 = 0.95;
 
 /// What one replication produces.
 #[derive(Debug, Clone)]

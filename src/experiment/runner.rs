@@ -1,6 +1,7 @@
 //! The one parallel runner of many runs: replications (`super::replicate`), sweeps
-//! (`super::sweep::run_tasks`), comparisons (`super::compare::run_all`) and the crash-point
-//! search (`super::search::run::find`). A [`Runner`] holds what they share: how many threads
+//! (`super::sweep::run_tasks`, which sensitivity's trajectories also go through), comparisons
+//! (`super::compare::run_all`), the crash-point search (`super::search::run::find`) and
+//! optimize's search (`super::optimize`). A [`Runner`] holds what they share: how many threads
 //! (`jobs`), the [`Stop`] signal (set by Ctrl-C or by a task that failed: no new task starts,
 //! those running finish), the limits every run ends at, and a progress callback.
 //!

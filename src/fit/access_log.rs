@@ -18,6 +18,8 @@ use super::input::{FormatInfo, LineParser, Requests, path_of};
 use super::sessions::{Visit, client_hash};
 use super::timefmt::{parse_clf, parse_iso};
 
+/// nginx's `combined` format (its default `log_format`), in its own syntax.
+pub(crate) const NGINX_COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 pub(crate) const NGINX_DEFAULT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#;
 /// nginx's combined format followed by `$request_time $upstream_response_time`, as a proxy in
 /// front of an application server logs both times.

@@ -46,6 +46,10 @@ pub(crate) struct Arrivals {
     /// whole seconds or fewer than [`DISPERSION_MIN_RATE`] requests a second.
     #[serde(default)]
     pub dispersion: Option<f64>,
+    /// What became of the bucket asked for: the default capped to the data's span, or a
+    /// `--bucket` longer than the data (kept: one bucket, a flat profile).
+    #[serde(default)]
+    pub bucket_note: Option<String>,
     /// Requests per bucket; the last bucket may be partial (`span_s` says how much).
     #[serde(skip)]
     pub counts: Vec<u64>,
@@ -110,6 +114,46 @@ fn integral(p: &[(f64, f64)], end: f64) -> f64 {
         .sum()
 }
 
+/// Whole seconds from the first arrival's second to the end of the last arrival's.
+fn span_of(first_s: f64, last_s: f64) -> f64 {
+    (last_s.floor() as i64 - first_s.floor() as i64 + 1) as f64
+}
+
+/// The bucket to use and what to say of it: the default (not `--bucket`) capped to the data's
+/// span, so that a short test is not one bucket longer than itself; a `--bucket` longer than
+/// the span kept as given (its `arrivals.csv` still replays: see [`Arrivals::trace_csv`]), with
+/// a warning that the profile is then flat.
+pub(crate) fn bucket_for(
+    first_s: f64,
+    last_s: f64,
+    opts: &super::Options,
+) -> (f64, Option<String>) {
+    let span = span_of(first_s, last_s);
+    let b = opts.bucket_s;
+    if b <= span {
+        return (b, None);
+    }
+    let span_text = crate::fmt::exact_duration(span);
+    if opts.bucket_given {
+        (
+            b,
+            Some(format!(
+                "WARNING: --bucket {} is longer than the data's {span_text} span: all requests fall in one bucket, so the profile is flat and no surge can be seen; give a --bucket shorter than {span_text}",
+                crate::fmt::exact_duration(b)
+            )),
+        )
+    } else {
+        (
+            span,
+            Some(format!(
+                "bucket {} s: the default {} capped to the data's {span_text} span",
+                span,
+                crate::fmt::exact_duration(b)
+            )),
+        )
+    }
+}
+
 /// Buckets and profile from counts per second.
 pub(crate) fn from_seconds(
     per_second: &Grid<u32>,
@@ -144,6 +188,7 @@ pub(crate) fn from_seconds(
         profile: Vec::new(),
         profile_scale: 1.0,
         dispersion: dispersion(per_second, first_s, last_s),
+        bucket_note: None,
         counts,
     };
     // Rates of the whole buckets (a partial last bucket only when it is the only one).

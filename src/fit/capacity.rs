@@ -68,7 +68,8 @@ pub(crate) fn decide(
         cap.why = "from --threads".into();
         if f64::from(n) < whole {
             cap.warning = Some(format!(
-                "--threads {n} is fewer than the {whole:.1} requests in progress on average over the data (Little's law): the site served more at once than that, or the response times include time outside its threads"
+                "--threads {n} is fewer than the {whole:.1} requests in progress on average over the data (Little's law): the other {:.1} waited for a thread, and the fit takes that waiting out of the service time (below). Right for a site that queues; if the response times do not grow with the load (no waiting), the site served more than {n} at once",
+                whole - f64::from(n)
             ));
         }
         return cap;

@@ -73,8 +73,16 @@ pub(crate) struct Contention {
     pub slope_vs_load_se: Option<f64>,
     /// Whether the slope on the load is significantly above 0 (Student's t, one-sided 2.5%).
     pub significant: bool,
-    /// "significant", "not distinguishable from 0" or "cannot be told".
+    /// "significant", "not distinguishable from 0", "cannot be told", [`FASTER`] (a slope
+    /// significantly below 0: not contention) or [`BELOW_ONCE_WAITING_IS_OUT`] (the same once
+    /// the waiting for threads was taken out).
     pub verdict: String,
+    /// t of the slope on the load (slope / its standard error), and the t it must pass to be
+    /// significant (Student's t, bins - 2 degrees of freedom, one-sided 2.5%).
+    #[serde(default)]
+    pub t: Option<f64>,
+    #[serde(default)]
+    pub t_needed: Option<f64>,
     /// Threads whose M/M/N waiting was taken out before the test (`--threads`, or fitted
     /// below a knee); None when waiting was not taken out.
     pub waiting_taken_out_for: Option<u32>,
@@ -94,6 +102,44 @@ pub(crate) struct Contention {
     pub max_load_seen: f64,
     pub note: String,
     pub points: Vec<Point>,
+}
+
+/// The verdict on a slope significantly below 0: responses faster under more load.
+pub(crate) const FASTER: &str = "faster under load: not contention";
+/// The verdict on a slope significantly below 0 once the waiting for threads was taken out: the
+/// wait model (M/M/N, exact for exponential service only) took out more than the real wait.
+pub(crate) const BELOW_ONCE_WAITING_IS_OUT: &str =
+    "below 0 once the waiting is taken out: not contention";
+
+impl Contention {
+    /// The coefficient as the terminal and the report say it: with its standard error, its t
+    /// against the t it needed, and the verdict by that rule; None when it was not estimated.
+    pub(crate) fn verdict_line(&self) -> Option<String> {
+        let (k, se) = (self.coefficient?, self.coefficient_se?);
+        let rule = match (self.t, self.t_needed) {
+            (Some(t), Some(bar)) => format!(
+                " (t = {t:.2}; significant only above t = {bar:.2}, Student's t one-sided 2.5%)"
+            ),
+            _ => String::new(),
+        };
+        let verdict = if self.significant {
+            "significant, the model uses it".to_string()
+        } else if self.verdict == FASTER {
+            "faster under load: not contention (likely caching or warm-up), the model uses 0".into()
+        } else if self.verdict == BELOW_ONCE_WAITING_IS_OUT {
+            "below 0 once the waiting for threads is taken out: not contention (the wait taken out, exact for exponential service only, exceeded the real one), the model uses 0".into()
+        } else if k < 0.0 {
+            format!(
+                "{}: a negative slope is not contention, the model uses 0",
+                self.verdict
+            )
+        } else {
+            format!("{}, the model uses 0", self.verdict)
+        };
+        Some(format!(
+            "{k:.5} +- {se:.5} s.e. per request in progress{rule}: {verdict}"
+        ))
+    }
 }
 
 /// Requests in progress of a window by Little's law, counting the one arriving.
@@ -130,11 +176,15 @@ impl Line {
         self.slope_z / self.se_z
     }
 
+    /// The t a slope must pass: the one-sided 2.5% point of Student's t with `df` degrees.
+    fn bar(&self) -> f64 {
+        StudentsT::new(0.0, 1.0, self.df)
+            .map_or(f64::INFINITY, |t| t.inverse_cdf(SIGNIFICANT_QUANTILE))
+    }
+
     /// Whether the slope on the load is significantly above 0 (see the module doc).
     fn significant(&self) -> bool {
-        let bar = StudentsT::new(0.0, 1.0, self.df)
-            .map_or(f64::INFINITY, |t| t.inverse_cdf(SIGNIFICANT_QUANTILE));
-        self.t() > bar
+        self.t() > self.bar()
     }
 }
 
@@ -212,17 +262,26 @@ fn points(windows: &Grid<Window>, recorded: bool) -> Vec<Point> {
     pts
 }
 
-/// The bins with the M/M/`threads` wait taken out of each mean time: the service part S and
-/// the requests in service 1 + X S.
-fn without_waiting(bins: &[Point], threads: u32) -> Vec<Point> {
+/// The bins with the wait for `threads` threads taken out of each mean time: the service part
+/// S and the requests in service 1 + X S. Open arrivals wait as in M/M/`threads`; the users of
+/// a closed test (`recorded`: the bin's load is its mean users) as in the machine-repairman
+/// model M/M/`threads`//N (`repairman`), the wait `fit` also takes out of the service times,
+/// so that it is taken out once, from both. A closed bin whose figures leave its users no
+/// think time is left out.
+fn without_waiting(bins: &[Point], threads: u32, recorded: bool) -> Vec<Point> {
     bins.iter()
-        .map(|p| {
-            let s = service_part(threads, p.throughput_per_s, p.mean_s);
-            Point {
-                n: 1.0 + p.throughput_per_s * s,
+        .filter_map(|p| {
+            let x = p.throughput_per_s;
+            let s = if recorded {
+                super::repairman::service_part(threads, p.load, x, p.mean_s)?
+            } else {
+                service_part(threads, x, p.mean_s)
+            };
+            Some(Point {
+                n: 1.0 + x * s,
                 mean_s: s,
                 ..*p
-            }
+            })
         })
         .collect()
 }
@@ -258,6 +317,8 @@ pub(crate) fn analyse(
         slope_vs_load_se: None,
         significant: false,
         verdict: "cannot be told".into(),
+        t: None,
+        t_needed: None,
         waiting_taken_out_for: None,
         base_service_s: None,
         low_concurrency_mean_s: None,
@@ -269,7 +330,9 @@ pub(crate) fn analyse(
         note: String::new(),
         points: bins.clone(),
     };
-    let open_given = threads.filter(|_| !recorded);
+    // the waiting of the threads given is taken out of open arrivals (M/M/N) and of a closed
+    // test's users (M/M/N//users) alike
+    let given = threads;
     let Some(whole) = line(&bins) else {
         c.note = format!(
             "the load hardly varies in the data ({} from {min_load:.1} to {max_load:.1}): contention cannot be told from service time",
@@ -286,7 +349,7 @@ pub(crate) fn analyse(
             let below = &bins[..=j];
             let mut fit = line(below).expect("fitted in the knee search");
             let mut n_k = bins[j].n;
-            let waited = match open_given {
+            let waited = match given {
                 Some(t) => Some(t),
                 None if !recorded => fit_threads(below, fit).map(|(t, _)| {
                     c.threads_fitted = Some(t);
@@ -296,7 +359,7 @@ pub(crate) fn analyse(
             };
             let mut used = below.to_vec();
             if let Some(t) = waited {
-                let served = without_waiting(below, t);
+                let served = without_waiting(below, t, recorded);
                 if let Some(f) = line(&served) {
                     fit = f;
                     used = served;
@@ -323,14 +386,15 @@ pub(crate) fn analyse(
             );
             let mut fit = whole;
             let mut used = bins.clone();
-            if let Some(t) = open_given {
-                let served = without_waiting(&bins, t);
+            if let Some(t) = given {
+                let served = without_waiting(&bins, t, recorded);
                 if let Some(f) = line(&served) {
                     fit = f;
                     used = served;
                     c.waiting_taken_out_for = Some(t);
                     c.note.push_str(&format!(
-                        "; the waiting of {t} threads (M/M/{t}, from --threads) is taken out of the times"
+                        "; the waiting of {t} threads ({}, from --threads) is taken out of the times",
+                        if recorded { format!("machine-repairman M/M/{t}//users") } else { format!("M/M/{t}") }
                     ));
                 }
             }
@@ -391,10 +455,17 @@ fn judge(c: &mut Contention, fit: Line, used: &[Point], recorded: bool) {
     c.base_service_s = Some(fit.a);
     c.low_concurrency_mean_s = Some(fit.a + fit.b);
     c.significant = fit.significant() && coef > 0.0;
+    let bar = fit.bar();
+    c.t = Some(fit.t());
+    c.t_needed = Some(bar);
     // Not significant, but the data cannot rule out a contention that slows the busiest
     // window seen by half: it cannot be told.
     c.verdict = if c.significant {
         "significant".into()
+    } else if fit.t() < -bar && coef < 0.0 && c.waiting_taken_out_for.is_some() {
+        BELOW_ONCE_WAITING_IS_OUT.into()
+    } else if fit.t() < -bar && coef < 0.0 {
+        FASTER.into()
     } else if 2.0 * se * hi > 0.5 {
         "cannot be told".into()
     } else {
@@ -460,7 +531,7 @@ fn fit_threads(below: &[Point], as_measured: Line) -> Option<(u32, Line)> {
     let most = below.iter().map(|p| p.n).fold(1.0, f64::max);
     let mut best: Option<(f64, u32, Line)> = None;
     for threads in 1..=(most.ceil() as u32) {
-        let served = without_waiting(below, threads);
+        let served = without_waiting(below, threads, false);
         let Some(fit) = line(&served) else {
             continue;
         };

@@ -158,7 +158,9 @@ pub(crate) fn fit_all(x: &[f64]) -> Option<Vec<Candidate>> {
         Fitted::Exponential { mean },
         Fitted::LogNormal {
             mu: mean_ln,
-            sigma: var_ln.sqrt().max(1e-9),
+            // Times with no spread at all (a stub that always answers alike) keep a sigma that
+            // model.toml writes as a positive number (six decimals).
+            sigma: var_ln.sqrt().max(SIGMA_MIN),
         },
     ];
     let shape = gamma_shape((mean.ln() - mean_ln).max(1e-12));
@@ -225,6 +227,13 @@ fn gamma_shape(s: f64) -> f64 {
     (0.5 * (lo + hi)).exp()
 }
 
+/// The least lognormal sigma and the largest Weibull shape fitted: times with no spread (all
+/// equal) would otherwise drive them to 0 and to infinity (a shape of 10^32 that model.toml
+/// cannot hold); at these bounds the coefficient of variation is about 10^-4 to 10^-6, a
+/// constant for every purpose of the model.
+const SIGMA_MIN: f64 = 1e-6;
+const SHAPE_MAX: f64 = 1e4;
+
 /// Weibull MLE: Newton on the shape k of sum(x^k ln x)/sum(x^k) - 1/k - mean(ln x) = 0, with
 /// the times divided by their geometric mean so that the powers stay in range.
 fn weibull(x: &[f64], mean_ln: f64, var_ln: f64) -> Option<Fitted> {
@@ -245,8 +254,8 @@ fn weibull(x: &[f64], mean_ln: f64, var_ln: f64) -> Option<Fitted> {
         let (a, b, c) = sums(k);
         let g = b / a - 1.0 / k;
         let dg = (c * a - b * b) / (a * a) + 1.0 / (k * k);
-        let mut next = k - g / dg;
-        if next.is_nan() || next <= 0.0 || next.is_infinite() {
+        let mut next = (k - g / dg).min(SHAPE_MAX);
+        if next.is_nan() || next <= 0.0 {
             next = k / 2.0;
         }
         let done = ((next - k) / k).abs() < 1e-12;

@@ -35,6 +35,10 @@ pub(crate) trait LineParser {
     fn notes(&self) -> Vec<(String, f64)> {
         Vec::new()
     }
+    /// What the user must hear about how the file was read (fields read as absent, say).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Whether the format records response times (an access log without `$request_time` or
     /// `%D` does not: its service time comes from elsewhere).
     fn timed(&self) -> bool {
@@ -154,6 +158,9 @@ pub(crate) struct FileReader {
     /// Sum and count of the response times of successful requests, seconds.
     pub ok_time_sum: f64,
     pub ok_timed: u64,
+    /// Requests read, and those that failed (status 400 or above, or the tool's own error).
+    pub requests: u64,
+    pub failed: u64,
     done: bool,
 }
 
@@ -175,6 +182,8 @@ impl FileReader {
             timed: 0,
             ok_time_sum: 0.0,
             ok_timed: 0,
+            requests: 0,
+            failed: 0,
             done: false,
         })
     }
@@ -253,6 +262,8 @@ impl FileReader {
                     self.counts.parsed += 1;
                     for mut r in self.scratch.drain(..) {
                         self.timed += u64::from(r.time_s.is_finite());
+                        self.requests += 1;
+                        self.failed += u64::from(!r.ok);
                         if r.ok && r.time_s.is_finite() {
                             self.ok_time_sum += r.time_s;
                             self.ok_timed += 1;

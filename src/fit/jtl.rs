@@ -5,9 +5,14 @@
 //! This reads CSV with a header (JMeter's default); `jtl_xml` reads JMeter's XML results. With
 //! `threadName`, the gap from the end of a thread's sample to the start of its next one (its
 //! timers and JMeter's own time: the think time of a closed test) is summarised for `closed`.
+//! A transaction controller's parent row (`responseMessage` "Number of samples in transaction
+//! : N, ...") sums children that are rows of their own: it is left out, counted, and warned of.
 
 use super::closed::ThreadGaps;
 use super::input::{FormatInfo, Header, LineParser, Requests, field, split_row};
+
+/// How a transaction controller's parent sample begins its `responseMessage`.
+const TRANSACTION: &str = "Number of samples in transaction";
 
 #[derive(Debug, Default)]
 pub(crate) struct Jtl {
@@ -18,6 +23,9 @@ pub(crate) struct Jtl {
     code: Option<usize>,
     threads: Option<usize>,
     thread_name: Option<usize>,
+    message: Option<usize>,
+    /// Rows of a transaction controller's parent sample, left out (see `parse`).
+    transactions: u64,
     width: usize,
     fields: Vec<(usize, usize)>,
     gaps: ThreadGaps,
@@ -36,16 +44,33 @@ impl LineParser for Jtl {
         self.code = h.find("responseCode");
         self.threads = h.find("allThreads").or_else(|| h.find("grpThreads"));
         self.thread_name = h.find("threadName");
+        self.message = h.find("responseMessage");
         self.width = h.width();
         Ok(true)
     }
     fn notes(&self) -> Vec<(String, f64)> {
-        self.gaps.notes()
+        let mut n = self.gaps.notes();
+        n.push(("transaction_rows_left_out".into(), self.transactions as f64));
+        n
+    }
+    fn warnings(&self) -> Vec<String> {
+        if self.transactions == 0 {
+            return Vec::new();
+        }
+        vec![format!(
+            "{} of a transaction controller's parent sample (responseMessage `{TRANSACTION}...`) left out: each sums its children, which are rows of their own, so they would count every request twice",
+            crate::fmt::counted(self.transactions, "row", "rows")
+        )]
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_row(line, &mut self.fields, self.width)?;
         let fields = &self.fields;
         let f = |i: usize| field(line, fields, i);
+        // A transaction controller's parent: its children are rows of their own.
+        if self.message.is_some_and(|i| f(i).starts_with(TRANSACTION)) {
+            self.transactions += 1;
+            return Ok(());
+        }
         let ts: f64 = f(self.time)
             .parse()
             .map_err(|_| format!("timeStamp `{}` is not a number of ms", f(self.time)))?;

@@ -38,6 +38,12 @@ pub(crate) struct JtlXml {
     partial: String,
     /// Sample elements open around the current position.
     depth: u32,
+    /// Samples nested in another (counted once, in their top-level sample), and the top-level
+    /// samples that hold some.
+    nested: u64,
+    parents: u64,
+    /// Whether the open top-level sample was counted among the parents.
+    counted_parent: bool,
     /// The gaps between a thread's (`tn`) top-level samples: its think time.
     gaps: super::closed::ThreadGaps,
 }
@@ -48,7 +54,20 @@ impl LineParser for JtlXml {
     }
 
     fn notes(&self) -> Vec<(String, f64)> {
-        self.gaps.notes()
+        let mut n = self.gaps.notes();
+        n.push(("nested_samples".into(), self.nested as f64));
+        n
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        if self.nested == 0 {
+            return Vec::new();
+        }
+        vec![format!(
+            "{} nested inside {} (a transaction controller's children, or an HTTP sample's redirects and embedded resources) counted once, in their top-level sample: its time covers them, as JMeter's CSV output counts it",
+            crate::fmt::counted(self.nested, "sample", "samples"),
+            crate::fmt::counted(self.parents, "top-level sample", "top-level samples")
+        )]
     }
 
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
@@ -135,6 +154,15 @@ impl JtlXml {
         if self.depth == 0 {
             let attrs = text[name_end..].trim_end().trim_end_matches('/');
             sample(attrs, to, &mut self.gaps)?;
+        } else {
+            self.nested += 1;
+            if self.depth == 1 && !self.counted_parent {
+                self.parents += 1;
+                self.counted_parent = true;
+            }
+        }
+        if self.depth == 0 {
+            self.counted_parent = false;
         }
         if !self_closing {
             self.depth += 1;

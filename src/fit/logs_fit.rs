@@ -80,7 +80,7 @@ pub(crate) fn complete(
         &traffic.visits,
         c.first_s,
         c.last_s,
-        opts.bucket_s,
+        fit.arrivals.bucket_s,
         opts.assets.as_str(),
     );
     if sessions.is_some() {

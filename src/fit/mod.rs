@@ -16,6 +16,7 @@ pub(crate) mod concurrency;
 #[cfg(test)]
 mod contention_tests;
 pub(crate) mod dists;
+pub(crate) mod extra_fields;
 pub(crate) mod input;
 pub(crate) mod jtl;
 pub(crate) mod jtl_xml;
@@ -44,9 +45,11 @@ use std::collections::HashMap;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
+use crate::fmt::human_count;
 use crate::model::error::BadInput;
 use access_log::AccessLog;
 use collect::Collected;
+use extra_fields::CombinedWithExtra;
 use input::{FileReader, LineCounts, LineParser, Merged};
 
 /// One request as a file records it.
@@ -155,6 +158,8 @@ pub(crate) struct Options {
     pub log_format: Option<String>,
     /// Whole seconds, at least 1.
     pub bucket_s: f64,
+    /// Whether `--bucket` gave it (else the default, capped to the data's span).
+    pub bucket_given: bool,
     /// Busiest endpoints fitted on their own.
     pub endpoints: usize,
     /// Threads x instances as the user knows them (`--threads`), else None: assumed.
@@ -181,6 +186,8 @@ pub(crate) struct FileInfo {
     pub counts: LineCounts,
     pub zero_times: u64,
     pub notes: Vec<(String, f64)>,
+    /// What the reader warns of how it read the file.
+    pub warnings: Vec<String>,
 }
 
 /// The files read and their summaries.
@@ -198,7 +205,8 @@ pub(crate) struct Reading {
 
 /// The parser for `path` under `opts` (auto: told from the first non-blank line).
 fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String> {
-    let log = |p: AccessLog| -> Box<dyn LineParser> { Box::new(p.with_assets(&opts.assets)) };
+    let log_with = |p: AccessLog| p.with_assets(&opts.assets);
+    let log = |p: AccessLog| -> Box<dyn LineParser> { Box::new(log_with(p)) };
     let access = |default: fn() -> AccessLog| -> Result<Box<dyn LineParser>, String> {
         match &opts.log_format {
             Some(f) => Ok(log(AccessLog::compile(f)?)),
@@ -208,6 +216,18 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     match opts.format {
         Format::Nginx => return access(AccessLog::nginx_default),
         Format::Apache => return access(AccessLog::apache_default),
+        Format::Clf | Format::Combined if opts.log_format.is_none() => {
+            let first = first_lines(path)?.0;
+            if let Some(x) = CombinedWithExtra::detect(&first, log_with(AccessLog::combined())) {
+                return Ok(Box::new(x));
+            }
+            let plain = if opts.format == Format::Clf {
+                AccessLog::clf()
+            } else {
+                AccessLog::combined()
+            };
+            return Ok(log(plain));
+        }
         Format::Clf => return access(AccessLog::clf),
         Format::Combined => return access(AccessLog::combined),
         Format::Jtl => {
@@ -268,6 +288,11 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     }
     if nginx.parse(line, &mut to).is_ok() {
         return Ok(log(nginx));
+    }
+    // The combined format with more fields after it: read, counted and warned of (CLF would
+    // swallow them in its byte count, response time and all).
+    if let Some(x) = CombinedWithExtra::detect(line, log_with(AccessLog::combined())) {
+        return Ok(Box::new(x));
     }
     // Without a response time: combined first (the Common Log Format's last field, the byte
     // count, would swallow the combined format's referrer and user agent).
@@ -416,6 +441,14 @@ pub(crate) fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInpu
                 quoted.join("\n")
             )));
         }
+        if f.requests > 0 && f.failed == f.requests {
+            return Err(BadInput(format!(
+                "{}: every request failed ({} of {}: status 400 or above, or the tool's own error), read as {format}: no successful response to fit a service time to, and a model of this run would only fail; fit a run in which the site answered",
+                f.path.display(),
+                human_count(f.failed as f64),
+                human_count(f.requests as f64),
+            )));
+        }
         let mut notes = f.parser.notes();
         if f.nul_bytes() > 0 {
             notes.push(("nul_bytes_dropped".into(), f.nul_bytes() as f64));
@@ -426,6 +459,7 @@ pub(crate) fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInpu
             counts: c.clone(),
             zero_times: f.zero_times,
             notes,
+            warnings: f.parser.warnings(),
         };
         let mean = f.ok_time_sum / f.ok_timed as f64;
         sanity::file(&info, f.timed, mean).map_err(BadInput)?;

@@ -127,8 +127,8 @@ fn sessions_comment(s: &Sessions, think: &ThinkFit, files: &str, response: f64) 
             st.peak_rate_per_s
         ),
         format!(
-            "# profile follows the session starts in {} knots, scaled by {:.4} to hold every session.",
-            st.profile.len(),
+            "# profile follows the session starts in {}, scaled by {:.4} to hold every session.",
+            crate::fmt::counted(st.profile.len() as u64, "knot", "knots"),
             st.profile_scale
         ),
         format!(

@@ -15,9 +15,12 @@ use super::toml_text::{comment_safe, dist_line, ms, num, secs, span};
 pub(crate) fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String> {
     let given = model_logs::given_service(fit);
     if given.is_none() && fit.service.is_none() {
-        return Err(
-            "fewer than 10 successful requests with a response time: no service fit".into(),
-        );
+        return Err(format!(
+            "fewer than 10 successful requests with a response time: no service fit ({} of {} over {} succeeded); a service distribution needs at least 10 response times, and so few requests show neither a rate nor a p95 a model could be checked against. Fit a longer run, or give --service DIST to write a model anyway (its round trip cannot be judged on so few requests)",
+            fit.requests.succeeded,
+            crate::fmt::counted(fit.requests.total, "request", "requests"),
+            crate::fmt::exact_duration(fit.arrivals.span_s)
+        ));
     }
     let users = fit.logs.model_source.kind == SourceKind::Users;
     let mut t = String::new();
@@ -43,12 +46,12 @@ fn header(t: &mut String, fit: &Fit, files: &str, given: bool, users: bool) {
     p(
         t,
         &format!(
-            "# {} requests over {} ({} succeeded, {:.2}% failed), read from {} lines ({} skipped).",
-            fit.requests.total,
+            "# {} over {} ({} succeeded, {:.2}% failed), read from {} ({} skipped).",
+            crate::fmt::counted(fit.requests.total, "request", "requests"),
             span(fit.arrivals.span_s),
             fit.requests.succeeded,
             100.0 * fit.requests.failed as f64 / fit.requests.total.max(1) as f64,
-            fit.lines.read,
+            crate::fmt::counted(fit.lines.read, "line", "lines"),
             fit.lines.skipped
         ),
     );
@@ -208,9 +211,9 @@ fn requests_source(t: &mut String, a: &super::arrivals::Arrivals) {
     p(
         t,
         &format!(
-            "# peak {:.3}/s); the profile follows the buckets in {} knots, scaled by {:.4} so that it holds",
+            "# peak {:.3}/s); the profile follows the buckets in {}, scaled by {:.4} so that it holds",
             a.peak_rate_per_s,
-            a.profile.len(),
+            crate::fmt::counted(a.profile.len() as u64, "knot", "knots"),
             a.profile_scale
         ),
     );
@@ -323,8 +326,16 @@ fn contention_comment(c: Option<&super::concurrency::Contention>) -> String {
             }
         ),
         Some(k) if c.verdict == "not distinguishable from 0" => {
-            format!("measured: {k:.5} +- {se:.5}, not distinguishable from 0, so 0")
+            format!(
+                "measured: {k:.5} +- {se:.5} (standard error), not distinguishable from 0, so 0"
+            )
         }
+        Some(k) if c.verdict == super::concurrency::FASTER => format!(
+            "measured: {k:.5} +- {se:.5} (standard error), faster under load: not contention (likely caching or warm-up), so 0"
+        ),
+        Some(k) if c.verdict == super::concurrency::BELOW_ONCE_WAITING_IS_OUT => format!(
+            "measured: {k:.5} +- {se:.5} (standard error), below 0 once the waiting for threads is taken out: not contention, so 0"
+        ),
         _ => format!(
             "ASSUMPTION: 0; contention cannot be told from these data: {}",
             c.note
@@ -349,8 +360,8 @@ fn closed_source(t: &mut String, c: &super::closed::Closed) {
     p(
         t,
         &format!(
-            "# the profile follows them in {} knots. Little's law over the span, N = X (R + Z): X = {:.3}/s,",
-            c.profile.len(),
+            "# the profile follows them in {}. Little's law over the span, N = X (R + Z): X = {:.3}/s,",
+            crate::fmt::counted(c.profile.len() as u64, "knot", "knots"),
             c.throughput_per_s
         ),
     );

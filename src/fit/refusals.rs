@@ -24,6 +24,22 @@ pub(crate) enum Refusal {
     TurnedAway,
     /// Failed, and the file does not say how (a Locust history's failures).
     CauseUnknown,
+    /// The client gave up waiting (vegeta's `Client.Timeout` error with code 0): the server
+    /// was slow, it did not turn the request away. Not a queue's evidence.
+    TimedOut,
+}
+
+/// What vegeta's code 0 means, from its error column: a timeout of the client (it gave up on a
+/// slow answer: `Client.Timeout exceeded`, `context deadline exceeded`, `i/o timeout`), else a
+/// connection that failed (refused, reset, no such host): turned away.
+pub(crate) fn of_no_response(error: &str) -> Refusal {
+    let e = error.to_ascii_lowercase();
+    if e.contains("client.timeout") || e.contains("deadline exceeded") || e.contains("i/o timeout")
+    {
+        Refusal::TimedOut
+    } else {
+        Refusal::TurnedAway
+    }
 }
 
 /// What an HTTP status says; 0 (no response) is for the callers whose files write 0 for a
@@ -52,6 +68,9 @@ pub(crate) struct Refusals {
     pub turned_away: u64,
     /// Failed without the file saying how (Locust).
     pub cause_unknown: u64,
+    /// The client gave up waiting (vegeta's `Client.Timeout`): failures, not refusals.
+    #[serde(default)]
+    pub timed_out: u64,
 }
 
 impl Refusals {
@@ -60,6 +79,7 @@ impl Refusals {
             Refusal::Answered => {}
             Refusal::TurnedAway => self.turned_away += 1,
             Refusal::CauseUnknown => self.cause_unknown += 1,
+            Refusal::TimedOut => self.timed_out += 1,
         }
     }
 
@@ -90,6 +110,17 @@ impl Refusals {
 
     /// The terminal's line: the queue and why.
     pub(crate) fn terminal_line(&self, threads: u32) -> String {
+        let mut line = self.queue_line(threads);
+        if self.timed_out > 0 {
+            line.push_str(&format!(
+                "; {} timed out at the client (it gave up waiting: failures of a slow server, not turned away)",
+                crate::fmt::counted(self.timed_out, "request", "requests")
+            ));
+        }
+        line
+    }
+
+    fn queue_line(&self, threads: u32) -> String {
         if self.none_seen() {
             "queue: no bound, ASSUMED: no request was turned away (no 429/502/503/504, no failed connection), so the data never saw the queue fill; set `queue` in model.toml to the real bound".into()
         } else {
@@ -103,13 +134,17 @@ impl Refusals {
     fn evidence(&self) -> String {
         match (self.turned_away, self.cause_unknown) {
             (0, u) => format!(
-                "{u} requests failed and the file does not say why (they may have been turned away)"
+                "{} failed and the file does not say why (they may have been turned away)",
+                crate::fmt::counted(u, "request", "requests")
             ),
             (t, 0) => format!(
-                "the data show {t} requests turned away (429/502/503/504 or no connection): the real queue does fill"
+                "the data show {} turned away (429/502/503/504 or no connection): the real queue does fill",
+                crate::fmt::counted(t, "request", "requests")
             ),
             (t, u) => format!(
-                "the data show {t} requests turned away (429/502/503/504 or no connection) and {u} failures of unknown cause"
+                "the data show {} turned away (429/502/503/504 or no connection) and {} of unknown cause",
+                crate::fmt::counted(t, "request", "requests"),
+                crate::fmt::counted(u, "failure", "failures")
             ),
         }
     }
@@ -134,6 +169,16 @@ mod tests {
             Refusal::TurnedAway
         );
         assert_eq!(of_jmeter_code(""), Refusal::Answered);
+        assert_eq!(
+            of_no_response(
+                "Get \"http://x/\": net/http: request canceled (Client.Timeout exceeded while awaiting headers)"
+            ),
+            Refusal::TimedOut
+        );
+        assert_eq!(
+            of_no_response("Get \"http://x/\": dial tcp 127.0.0.1:80: connect: connection refused"),
+            Refusal::TurnedAway
+        );
     }
 
     #[test]
@@ -152,7 +197,7 @@ mod tests {
             lines[0].starts_with("queue = 4   # ASSUMPTION"),
             "{lines:?}"
         );
-        assert!(lines[0].contains("1 requests turned away"), "{lines:?}");
+        assert!(lines[0].contains("1 request turned away"), "{lines:?}");
         let mut unknown = Refusals::default();
         unknown.add(Refusal::CauseUnknown);
         assert!(!unknown.none_seen());

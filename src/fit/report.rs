@@ -41,6 +41,9 @@ pub(crate) struct FileReport {
     /// Responses recorded as 0, read as half the format's resolution.
     pub zero_times: u64,
     pub notes: BTreeMap<String, f64>,
+    /// What the reader warns of how it read the file (extra fields read as absent, say).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,7 +149,9 @@ fn sorted_times(r: &Reservoir) -> Vec<f64> {
 pub(crate) fn analyse(reading: &Reading, opts: &Options) -> Fit {
     let c = &reading.collected;
     let (files, lines) = file_reports(reading);
-    let arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, opts.bucket_s);
+    let (bucket_s, bucket_note) = arrivals::bucket_for(c.first_s, c.last_s, opts);
+    let mut arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, bucket_s);
+    arrivals.bucket_note = bucket_note;
     let contention = concurrency::analyse(&c.windows, reading.recorded_concurrency, opts.threads);
     let (basis, what) = service_basis(reading, contention.as_ref(), opts.threads);
     let service = fit_service(basis, what, observed(reading));
@@ -207,6 +212,7 @@ fn file_reports(reading: &Reading) -> (Vec<FileReport>, Lines) {
                     .collect(),
                 zero_times: f.zero_times,
                 notes: f.notes.iter().cloned().collect(),
+                warnings: f.warnings.clone(),
             }
         })
         .collect();

@@ -22,6 +22,9 @@ const MAX_WALL_S: f64 = 20.0;
 pub(crate) const MAX_SUCCESS_POINTS: f64 = 5.0;
 /// Most relative difference of p95 before a warning.
 pub(crate) const MAX_P95_RATIO: f64 = 0.25;
+/// Fewest requests in the data for the round trip to be judged: a success rate and a p95 of
+/// fewer say little (one request more or less moves the rate of 10 by 10 points).
+pub(crate) const MIN_REQUESTS_JUDGED: f64 = 30.0;
 
 /// One side of the comparison.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,12 +85,22 @@ impl RoundTrip {
             } else {
                 ""
             }
-        )
+        ) + &self.too_few().map(|w| format!("; {w}")).unwrap_or_default()
+    }
+
+    /// Why the round trip cannot be judged: too few requests in the data.
+    fn too_few(&self) -> Option<String> {
+        (self.data.requests < MIN_REQUESTS_JUDGED).then(|| {
+            format!(
+                "it cannot be judged on {} (fewer than {MIN_REQUESTS_JUDGED:.0})",
+                crate::fmt::counted(self.data.requests as u64, "request", "requests")
+            )
+        })
     }
 
     /// The WARNING when the model misses the data, else None.
     pub(crate) fn warning(&self) -> Option<String> {
-        if self.within {
+        if self.within || self.too_few().is_some() {
             return None;
         }
         let mut why = Vec::new();

@@ -41,14 +41,16 @@ fn number(s: &str, what: &str, spec: &str) -> Result<String, String> {
     }
 }
 
-/// A duration as the model writes it (a quoted string, its unit checked by the model).
-fn duration(s: &str) -> String {
+/// A duration as the model writes it (a quoted string, its unit checked by the model); a plain
+/// number is refused: `120` could be seconds or milliseconds, and the two are 1000 times apart.
+fn duration(s: &str, spec: &str) -> Result<String, String> {
     let t = s.trim();
     if t.parse::<f64>().is_ok() {
-        format!("\"{t}s\"")
-    } else {
-        format!("\"{}\"", t.replace(['"', '\\'], ""))
+        return Err(format!(
+            "--service {spec}: `{t}` has no unit: write {t}ms or {t}s (the forms are {FORMS})"
+        ));
     }
+    Ok(format!("\"{}\"", t.replace(['"', '\\'], "")))
 }
 
 /// Parse `--service`: `NAME:A[:B]` as listed in [`FORMS`].
@@ -69,28 +71,31 @@ pub(crate) fn parse(spec: &str) -> Result<ServiceSpec, String> {
     let toml = match name.as_str() {
         "exponential" => {
             want(1)?;
-            format!("{{ dist = \"exponential\", mean = {} }}", duration(args[0]))
+            format!(
+                "{{ dist = \"exponential\", mean = {} }}",
+                duration(args[0], spec)?
+            )
         }
         "deterministic" => {
             want(1)?;
             format!(
                 "{{ dist = \"deterministic\", value = {} }}",
-                duration(args[0])
+                duration(args[0], spec)?
             )
         }
         "uniform" => {
             want(2)?;
             format!(
                 "{{ dist = \"uniform\", min = {}, max = {} }}",
-                duration(args[0]),
-                duration(args[1])
+                duration(args[0], spec)?,
+                duration(args[1], spec)?
             )
         }
         "lognormal" | "gamma" | "weibull" | "normal" | "hyperexponential" => {
             want(2)?;
             format!(
                 "{{ dist = \"{name}\", mean = {}, cv = {} }}",
-                duration(args[0]),
+                duration(args[0], spec)?,
                 number(args[1], "the cv", spec)?
             )
         }
@@ -98,7 +103,7 @@ pub(crate) fn parse(spec: &str) -> Result<ServiceSpec, String> {
             want(2)?;
             format!(
                 "{{ dist = \"erlang\", mean = {}, k = {} }}",
-                duration(args[0]),
+                duration(args[0], spec)?,
                 args[1].trim().parse::<u32>().map_err(|_| format!(
                     "--service {spec}: the phases k `{}` are not a whole number; the forms are {FORMS}",
                     args[1]
@@ -109,7 +114,7 @@ pub(crate) fn parse(spec: &str) -> Result<ServiceSpec, String> {
             want(2)?;
             format!(
                 "{{ dist = \"pareto\", mean = {}, shape = {} }}",
-                duration(args[0]),
+                duration(args[0], spec)?,
                 number(args[1], "the shape", spec)?
             )
         }
@@ -156,7 +161,13 @@ mod tests {
             s.toml,
             r#"{ dist = "lognormal", mean = "120ms", cv = 0.8 }"#
         );
-        assert!((parse("exponential:0.25").unwrap().mean_s - 0.25).abs() < 1e-12);
+        assert!((parse("exponential:0.25s").unwrap().mean_s - 0.25).abs() < 1e-12);
+        assert_eq!(
+            parse("lognormal:120:0.8").unwrap_err(),
+            format!(
+                "--service lognormal:120:0.8: `120` has no unit: write 120ms or 120s (the forms are {FORMS})"
+            )
+        );
         assert!((parse("erlang:1s:4").unwrap().cv - 0.5).abs() < 1e-9);
         assert!((parse("uniform:100ms:300ms").unwrap().mean_s - 0.2).abs() < 1e-12);
         for bad in [
@@ -165,6 +176,8 @@ mod tests {
             "gamma:120ms:x",
             "exponential:12 parsecs",
             "exponential:-1s",
+            "exponential:0.25",
+            "uniform:100ms:300",
             "",
         ] {
             let e = parse(bad).unwrap_err();

@@ -1,7 +1,9 @@
 //! vegeta results written with `vegeta encode --to csv`: no header, one request a line:
 //! `timestamp,code,latency,bytes_out,bytes_in,error,body,attack,seq,method,url,headers`, the
 //! timestamp (when the request was sent) and the latency in nanoseconds. A request is a success
-//! when its code is below 400 and its error empty.
+//! when its code is below 400 and its error empty. A code 0 is no response: a client timeout
+//! (`Client.Timeout exceeded`, the client gave up on a slow server) counts as timed out, any
+//! other error (connection refused, no such host) as turned away (`refusals`).
 
 use super::input::{FormatInfo, LineParser, Requests, field, path_of, split_csv};
 
@@ -47,7 +49,7 @@ impl LineParser for Vegeta {
         if !ok {
             // code 0: no response (the connection failed; the error column says how)
             r.refusal = match code {
-                0 => super::refusals::Refusal::TurnedAway,
+                0 => super::refusals::of_no_response(f(5)),
                 c => super::refusals::of_status(c),
             };
         }

@@ -19,6 +19,19 @@ const DURATION_KEYS: &[&str] = &[
     "client.timeout",
     "client.retry.base",
     "client.retry.cap",
+    "client.retry.ttl",
+    "client.breaker.window",
+    "client.breaker.open_for",
+    "client.throttle.window",
+    "tier[].retry.base",
+    "tier[].retry.cap",
+    "tier[].retry.ttl",
+    "tier[].pool.timeout",
+    "tier[].concurrency_limit.timeout",
+    "tier[].outlier_detection.base_ejection",
+    "tier[].outlier_detection.max_ejection",
+    "tier[].outlier_detection.interval",
+    "tier[].autoscale.scale_in_after",
     "tier[].request_timeout",
     "tier[].refused_after",
     "tier[].codel.target",
@@ -221,5 +234,44 @@ detect = "5m"
         assert!(d[1].bare);
         assert_eq!(d[5].written, "\"10ms\"");
         assert_eq!(d[5].seconds, Some(0.01));
+    }
+
+    #[test]
+    fn the_hop_retry_pool_and_policy_durations_are_read_too() {
+        let text = r#"
+[client.breaker]
+window = "10s"
+open_for = "30s"
+[client.retry]
+max_attempts = 3
+budget_kind = "ratio"
+ttl = "10s"
+[[tier]]
+retry = { max_attempts = 3, base = "25ms", cap = 1 }
+pool = { connections = 4, timeout = "2s" }
+outlier_detection = { base_ejection = "30s", max_ejection = "5m", interval = "10s" }
+autoscale = { scale_in_after = "10m" }
+concurrency_limit = { timeout = "1s" }
+[tier.throttle]
+"#;
+        let keys: Vec<String> = (written_durations(text).into_iter())
+            .map(|w| format!("{}={:?}", w.key, w.seconds))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "client.breaker.window=Some(10.0)",
+                "client.breaker.open_for=Some(30.0)",
+                "client.retry.ttl=Some(10.0)",
+                "tier[0].retry.base=Some(0.025)",
+                "tier[0].retry.cap=Some(1.0)",
+                "tier[0].pool.timeout=Some(2.0)",
+                "tier[0].outlier_detection.base_ejection=Some(30.0)",
+                "tier[0].outlier_detection.max_ejection=Some(300.0)",
+                "tier[0].outlier_detection.interval=Some(10.0)",
+                "tier[0].autoscale.scale_in_after=Some(600.0)",
+                "tier[0].concurrency_limit.timeout=Some(1.0)",
+            ]
+        );
     }
 }

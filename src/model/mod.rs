@@ -4,6 +4,7 @@
 //! states, error messages, the waiting room and the checks of a users source's `population` each
 //! have their own file.
 
+pub(crate) mod amplification;
 mod build;
 mod build_client;
 mod build_room;

@@ -6,7 +6,7 @@
 //! Not here: exact queueing results (`analytic`), and what a simulation measures (`metrics`):
 //! these are the model's nominal figures, before any queueing.
 
-use super::{Model, Source, SourceKind};
+use super::{Model, Source, SourceKind, amplification};
 
 /// Requests per second offered to the first tier at time `t`, at nominal speed. A trace is
 /// replayed as recorded (no profile, no surge): it offers its mean rate over the horizon at
@@ -64,12 +64,31 @@ pub(crate) fn request_rate_of(model: &Model, s: &Source, t: f64, peak: bool) -> 
 /// One tier's offered load as `check` prints it: the Erlangs it is offered at baseline and at
 /// the surge peak (each tier sees the share of requests that visit it, of those the edge rate
 /// limits let through; a thread is held through its own service and every later tier's),
-/// against its threads.
+/// against its threads. When tiers retry their callees (`[tier.retry]`) each call brings the
+/// attempts `amplification` predicts, and a thread is held through the deeper attempts and the
+/// backoffs too.
 pub(crate) struct TierLoad {
     pub(crate) hold_s: f64,
     pub(crate) threads: f64,
     pub(crate) base: f64,
     pub(crate) peak: f64,
+    /// What the loads count per call admitted.
+    pub(crate) per_call: PerCall,
+}
+
+/// What a tier's load counts per call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum PerCall {
+    /// No tier retries its callee: the share of calls that visit the tier, one attempt each
+    /// (the clients' own retries are not counted).
+    Visits,
+    /// Attempts per call at the surge peak, from the retries of the tiers above and of the
+    /// clients, counted from `errors` alone (`amplification`; its ASSUMPTION: no overload).
+    Attempts(f64),
+    /// Tiers above retry it, but it fails nothing whatever the load (or they retry only
+    /// rejections and timeouts): one attempt per call visiting it is counted, whatever the
+    /// retries of its load-dependent failures add.
+    LoadDependent,
 }
 
 impl TierLoad {
@@ -89,6 +108,9 @@ pub(crate) fn tier_loads(model: &Model) -> Vec<TierLoad> {
         admitted_rate(model, peak_t, false),
         admitted_rate(model, peak_t, true),
     );
+    if amplification::hop_retries(model) {
+        return retried_loads(model, peak_t, [base, peak]);
+    }
     (model.tiers.iter().enumerate())
         .map(|(i, t)| {
             let hold_s: f64 = t.service.mean()
@@ -100,6 +122,49 @@ pub(crate) fn tier_loads(model: &Model) -> Vec<TierLoad> {
                 threads: f64::from(t.instances) * f64::from(t.threads),
                 base: base * t.visit * hold_s,
                 peak: peak * t.visit * hold_s,
+                per_call: PerCall::Visits,
+            }
+        })
+        .collect()
+}
+
+/// The loads when tiers retry their callees: `admitted` calls a second (at baseline, at the
+/// peak) times each tier's attempts per call (the sources' own, weighted by what each offers)
+/// times the time a thread is held per attempt.
+fn retried_loads(model: &Model, t: f64, admitted: [f64; 2]) -> Vec<TierLoad> {
+    let v = amplification::per_visit(model);
+    let per_source: Vec<Vec<f64>> = (model.sources.iter())
+        .map(|s| amplification::of_source(model, s, &v).0)
+        .collect();
+    // Attempts per call admitted at tier i, the sources weighted by what they send then.
+    let mean = |i: usize, peak: bool| {
+        let rates = model.sources.iter().map(|s| {
+            let r = request_rate_of(model, s, t, peak);
+            s.rate_limit.map_or(r, |l| r.min(l.rate))
+        });
+        let (sum, weight) =
+            (rates.zip(&per_source)).fold((0.0, 0.0), |(a, w), (r, x)| (a + r * x[i], w + r));
+        if weight > 0.0 { sum / weight } else { 0.0 }
+    };
+    (model.tiers.iter().enumerate())
+        .map(|(i, tier)| {
+            let (at_base, at_peak) = (mean(i, false), mean(i, true));
+            let retried_above = model.tiers[..i].iter().any(|u| u.retry.is_some());
+            // Above one attempt per call visiting by a thousandth at least (a client's retries
+            // of a call failing once in 50,000 are not worth a note).
+            let per_call = if at_peak > tier.visit * (1.0 + 1e-3) {
+                PerCall::Attempts(at_peak)
+            } else if retried_above {
+                PerCall::LoadDependent
+            } else {
+                PerCall::Visits
+            };
+            TierLoad {
+                hold_s: v.hold_s[i],
+                threads: f64::from(tier.instances) * f64::from(tier.threads),
+                base: admitted[0] * at_base * v.hold_s[i],
+                peak: admitted[1] * at_peak * v.hold_s[i],
+                per_call,
             }
         })
         .collect()

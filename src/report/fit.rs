@@ -9,7 +9,7 @@ mod sessions;
 
 use super::{Block, Chart, Report, Section, Table};
 use crate::fit::report::Fit;
-use crate::fmt::{human_count, human_duration};
+use crate::fmt::human_duration;
 
 fn ms(s: f64) -> String {
     if !s.is_finite() {
@@ -39,13 +39,19 @@ fn json_number(x: f64) -> String {
 /// The report of a fit: `fit` the fit (fit.json), `model_text` the `model.toml` written, `dir`
 /// the folder holding `fit.svg`.
 pub(crate) fn build(fit: &Fit, model_text: &str, dir: &Path) -> Report {
+    let mut read = vec![Block::Table(files_table(fit))];
+    for file in &fit.files {
+        read.extend(
+            file.warnings
+                .iter()
+                .map(|w| Block::Text(format!("WARNING ({}): {w}", file.path.display()))),
+        );
+    }
+    read.push(Block::Table(candidates_table(fit)));
+    read.push(Block::Table(endpoints_table(fit)));
     let mut sections = vec![Section {
         heading: "What was read and fitted".into(),
-        blocks: vec![
-            Block::Table(files_table(fit)),
-            Block::Table(candidates_table(fit)),
-            Block::Table(endpoints_table(fit)),
-        ],
+        blocks: read,
     }];
     if let Some(ch) = Chart::from_dir(
         dir,
@@ -94,9 +100,9 @@ pub(crate) fn build(fit: &Fit, model_text: &str, dir: &Path) -> Report {
 fn answer(fit: &Fit) -> Vec<String> {
     let a = &fit.arrivals;
     let mut answer = vec![format!(
-        "{} requests over {}: mean {:.2}/s, peak {:.2}/s per {} s bucket; the data hold a {:.2}x \
+        "{} over {}: mean {:.2}/s, peak {:.2}/s per {} s bucket; the data hold a {:.2}x \
          surge.",
-        human_count(a.requests as f64),
+        crate::fmt::counted(a.requests, "request", "requests"),
         human_duration(f(a.span_s)),
         f(a.mean_rate_per_s),
         f(a.peak_rate_per_s),
@@ -112,7 +118,19 @@ fn answer(fit: &Fit) -> Vec<String> {
             f(a.dispersion.unwrap_or(0.0))
         ));
     }
-    if let Some(s) = &fit.service {
+    if let Some(s) = crate::fit::report::service_choice::empirical(fit) {
+        answer.push(format!(
+            "Service time in the model: the {} measured times themselves, drawn at random \
+             ({}; empirical, mean {}), because {}. They are {}.",
+            s.fitted_on,
+            crate::fit::report::service_choice::SERVICE_CSV,
+            ms(f(
+                s.mean_s / (1.0 + s.written.as_ref().map_or(0.0, |w| w.mean_off))
+            )),
+            s.written.as_ref().map_or("", |w| w.why.as_str()),
+            s.basis
+        ));
+    } else if let Some(s) = &fit.service {
         answer.push(format!(
             "Service time: {} with mean {} and cv {:.2} (Kolmogorov-Smirnov distance {:.4}), fitted \
              to {} {}.",
@@ -131,21 +149,11 @@ fn answer(fit: &Fit) -> Vec<String> {
     answer.extend(sessions::answer(fit));
     let c = fit.contention.as_ref();
     let finite = |x: Option<f64>| x.filter(|x| x.is_finite());
-    if let Some((k, se, significant)) = c.and_then(|c| {
-        Some((
-            finite(c.coefficient)?,
-            finite(c.coefficient_se)?,
-            c.significant,
-        ))
-    }) {
-        answer.push(format!(
-            "Contention: {k:.5} ± {se:.5} per request in progress{}.",
-            if significant {
-                ""
-            } else {
-                " (not distinguishable from 0: the model uses 0)"
-            }
-        ));
+    if let Some(v) = c
+        .filter(|c| finite(c.coefficient).is_some() && finite(c.coefficient_se).is_some())
+        .and_then(|c| c.verdict_line())
+    {
+        answer.push(format!("Contention: {v}."));
     }
     answer.extend(population_answer(fit));
     answer

@@ -187,7 +187,7 @@ fn crash_sentences(m: &SummaryMeans, reps: u64, clock: &dyn Fn(f64) -> String) -
         .collect()
 }
 
-/// "By requests: down at 22:52, back at 07:59, 9 h 7 min later; ...", or the share of
+/// "By requests: down at 22:52, back within the SLO at 07:59, 9 h 7 min after going down; ...", or the share of
 /// replications that went down with mean times and their intervals (`story`), ending with the
 /// requests lost.
 fn outage_sentences(f: &RunFolder, v: &View, clock: &dyn Fn(f64) -> String) -> Vec<String> {

@@ -268,9 +268,7 @@ impl Terminal<'_> {
         let (slo, clock) = (&self.model.slo, self.clock);
         let o = f.outage(0);
         let back = match f.back_at.first().zip(f.back_took.first()) {
-            Some((&at, &took)) => {
-                format!("back at {}, {} later", clock(at), human_duration(took))
-            }
+            Some((&at, &took)) => back_words(&clock(at), &human_duration(took)),
             None if o.down_at_end => format!(
                 "not recovered: still down at the end ({} after the crash, at least)",
                 human_duration(o.recovery_time_s.unwrap_or(0.0))
@@ -357,10 +355,20 @@ fn back_clause(
         return String::new();
     }
     format!(
-        "; back at {}, {} after the crash ({over})",
-        interval(&f.back_at, clock),
-        interval(&f.back_took, &human_duration),
+        "; {} ({over})",
+        back_words(
+            &interval(&f.back_at, clock),
+            &interval(&f.back_took, &human_duration)
+        ),
     )
+}
+
+/// The one wording of a recovery, wherever it is told: "back within the SLO at t = 18 min,
+/// 14 min after going down". Recovery is the start of `slo.stable` of the full SLO, later than
+/// the end of the outage (the downtime counts only the windows below `slo.outage_below`), so
+/// the two durations differ and the words say which is which.
+fn back_words(at: &str, took: &str) -> String {
+    format!("back within the SLO at {at}, {took} after going down")
 }
 
 /// "x", or "x +- h" when there are replications to give an interval.
@@ -397,11 +405,7 @@ fn report_one(f: &Facts, w: &ReportWords, clock: &dyn Fn(f64) -> String) -> Stri
     let crash = o.crash_time_s.unwrap_or(f64::NAN);
     let still = f.cut > 0;
     let back = match (o.recovered, o.recovered_at_s) {
-        (Some(true), Some(at)) => format!(
-            "back at {}, {} later",
-            clock(at),
-            human_duration(at - crash)
-        ),
+        (Some(true), Some(at)) => back_words(&clock(at), &human_duration(at - crash)),
         _ if still => "not back by the end of the run: still down".to_string(),
         _ => over_unconfirmed(o, w, clock),
     };

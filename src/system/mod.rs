@@ -29,7 +29,10 @@
 //! `client` (what a client does after an outcome, retries and backoff), `crashes` (crashes,
 //! restarts, health checks), `operators` (operators' actions and the autoscaler), `observe`
 //! (bucket ends and the end of the run), `tier` (instances and balancers), `arrivals`
-//! (arrival times), `population` (a closed users source, held at its target) and
+//! (arrival times), `users/population` (a closed users source, held at its target), `bulk`
+//! (refused users advanced as a group while no instance is in rotation), `clocks` (the
+//! clients' timeouts), `hold` (the hold rule: a yes/no run stopped once it cannot fail),
+//! `window` (the per-second sliding window the client policies count in) and
 //! `waiting_room` (the room in front of the users sources), `rate_limit` (the edge's token
 //! buckets), `pool` (connection pools between tiers), `hop_retry` (a tier's retries of the tier it
 //! calls); the clients'

@@ -207,7 +207,10 @@ fn bare_surge_runs_the_election_night_model() {
     assert!(summary["tiers"][0]["crashes"].as_u64().unwrap() > 10);
     // The human summary tells it.
     assert!(text.contains("down at 22:"), "{text}");
-    assert!(text.contains("users on the site; back at 0"), "{text}");
+    assert!(
+        text.contains("users on the site; back within the SLO at 0"),
+        "{text}"
+    );
     for f in ["timeseries.csv", "timeline.png", "timeline.svg"] {
         assert!(dir.join(f).exists(), "{f} missing");
     }

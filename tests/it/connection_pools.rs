@@ -119,6 +119,26 @@ fn surge_check_prints_each_pools_cap() {
     );
 }
 
+/// A pool whose cap is below the requests the called tier's load holds there at once is the
+/// bottleneck, and `surge check` says so (from the new-user trial: a pool of 24 against 25.2
+/// needed at peak was not flagged, while the run then failed).
+#[test]
+fn surge_check_flags_a_pool_overloaded_at_peak() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "threads = 32\nservice = { dist = \"exponential\", mean = \"50ms\" }";
+    // 400/s x 50 ms = 20 requests in db at once; one app instance's pool lets 10 in.
+    let file = write_file(dir.path(), "m.toml", &model(400.0, 1, 10, "1s", db));
+    let text = crate::common::check_ok(&file);
+    assert!(
+        text.contains("  — pool overloaded at peak: 20.0 requests of app in db at once needed (20.0 at the baseline), the pool lets 10 in"),
+        "{text}"
+    );
+    // 100/s: 5 at once, under the cap of 20: no such line.
+    let file = write_file(dir.path(), "ok.toml", &model(100.0, 2, 10, "1s", db));
+    let text = crate::common::check_ok(&file);
+    assert!(!text.contains("pool overloaded"), "{text}");
+}
+
 #[test]
 fn a_pool_on_the_last_tier_is_refused() {
     let dir = tempfile::tempdir().unwrap();

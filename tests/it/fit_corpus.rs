@@ -266,12 +266,36 @@ fn the_round_trip_of_every_file_is_as_the_readme_says() {
                 &flags,
             );
             let err = crate::common::refused(&o, name);
-            assert!(
-                err.contains("fewer than 10 successful requests"),
-                "{name} ({successes}): {err}"
+            // the README quotes this message
+            let (ok, span) = match name {
+                "k6-taurus-blazedemo-2021-10.csv" => (2, "45 s"),
+                "k6-taurus-blazedemo-2021-01.csv" => (2, "31 s"),
+                _ => (4, "1 s"),
+            };
+            assert_eq!(
+                err.trim_end(),
+                format!(
+                    "error: fewer than 10 successful requests with a response time: no service fit ({ok} of 4 requests over {span} succeeded); a service distribution needs at least 10 response times, and so few requests show neither a rate nor a p95 a model could be checked against. Fit a longer run, or give --service DIST to write a model anyway (its round trip cannot be judged on so few requests)"
+                ),
+                "{name} ({successes})"
             );
             let mut flags = flags.clone();
             flags.extend(["--service", "lognormal:300ms:0.5"]);
+            let o = crate::fit_common::fit_output(
+                &[&crate::fit_common::real(name)],
+                &dir.path().join("given"),
+                &flags,
+            );
+            crate::common::assert_success(&o);
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                stdout.contains("; it cannot be judged on 4 requests (fewer than 30)"),
+                "{name}: {stdout}"
+            );
+            assert!(
+                !stdout.contains("WARNING: the fitted model"),
+                "{name}: {stdout}"
+            );
             let (f, _) = fit_in(dir.path(), name, &flags);
             refusals_are(&f, &row);
             continue;

@@ -246,3 +246,85 @@ fn surge_check_prints_the_amplification_the_keys_predict() {
         "{text}"
     );
 }
+
+/// `surge check` on `tiers` (the 200/s source of `model`), with `args`: its stdout.
+fn check_text(tiers: &str, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "m.toml", &model(200.0, tiers));
+    let o = crate::common::check_output(&file, args);
+    crate::common::assert_success(&o);
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn surge_check_loads_count_the_attempts_and_the_backoffs() {
+    // The model of `one_retrying_hop_makes_one_plus_p_plus_p_squared_attempts`: the api's
+    // thread is held 10 + 20 x 1.39 + 50 x 0.39 = 57.3 ms per call, 200 x 0.0573 = 11.46
+    // Erlangs (the busy threads that test measures); the ledger gets 1.39 attempts per call,
+    // 200 x 1.39 x 0.020 = 5.56 Erlangs. One attempt per call said 6.0 and 4.0.
+    let tiers = tier("api", "10ms", RETRY_3) + &tier("ledger", "20ms", "errors = 0.3\n");
+    let text = check_text(&tiers, &[]);
+    assert!(
+        text.contains("thread held 0.0573 s; offered load 11.5 Erlangs at baseline (utilisation 0.6%), 11.5 at peak (0.6%)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("thread held 0.0200 s; offered load 5.6 Erlangs at baseline (utilisation 0.3%), 5.6 at peak (0.3%) (x1.39 attempts per call from [tier.retry]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the tier loads above count these attempts"),
+        "{text}"
+    );
+}
+
+#[test]
+fn surge_check_counts_the_gallery_chain_ledger_at_its_attempts() {
+    // The ledger gets 1.4286 attempts per call (gallery.rs measures 1.425): 100/s x 1.4286 x
+    // 100 ms = 14.3 Erlangs of its 24 threads, 28.6 at the 2x peak: overloaded (one attempt
+    // per call said 10.0 and 20.0, which fit).
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/microservice-chain.toml");
+    let o = crate::common::check_output(&file, &[]);
+    crate::common::assert_success(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("tier ledger: 1 instance x 24 threads; mean service 0.1000 s (cv 1.00), thread held 0.1000 s; offered load 14.3 Erlangs at baseline (utilisation 59.5%), 28.6 at peak (119.0%) (x1.43 attempts per call from [tier.retry]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("more under overload) — overloaded at peak\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn surge_check_amplifies_a_tier_only_some_requests_visit() {
+    // The ledger is visited by 60% of the requests and fails 10%: the api makes 1 + 0.1 +
+    // 0.01 = 1.11 attempts per visit, 0.6 x 1.11 = 0.666 per call; 200 x 0.666 x 20 ms =
+    // 2.7 Erlangs. A call fails when all three do: 0.6 x 0.1^3 = 0.06%.
+    let tiers =
+        tier("api", "10ms", RETRY_3) + &tier("ledger", "20ms", "visit = 0.6\nerrors = 0.1\n");
+    let text = check_text(&tiers, &[]);
+    assert!(
+        text.contains("attempts per call (each attempt of a tier counted where it arrives) api 1.000, ledger 0.666; a call fails 0.0600% of the time"),
+        "{text}"
+    );
+    assert!(
+        text.contains("offered load 2.7 Erlangs at baseline (utilisation 0.1%), 2.7 at peak (0.1%) (x0.67 attempts per call"),
+        "{text}"
+    );
+}
+
+#[test]
+fn surge_check_says_a_load_dependent_retry_is_counted_once() {
+    // The api retries rejections only and nothing fails whatever the load: the retries come
+    // with overload, which a nominal load cannot count.
+    let retry = "retry = { max_attempts = 3, on = [\"rejected\"] }\n";
+    let tiers = tier("api", "10ms", retry) + &tier("ledger", "20ms", "errors = 0.3\n");
+    let text = check_text(&tiers, &[]);
+    assert!(
+        text.contains("offered load 4.0 Erlangs at baseline (utilisation 0.2%), 4.0 at peak (0.2%) (the load counts one attempt per call: the tiers above retry it only on failures that depend on the load, rejections and timeouts)"),
+        "{text}"
+    );
+}

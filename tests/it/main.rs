@@ -27,6 +27,7 @@ mod fit_hostile;
 mod fit_loopback;
 mod fit_real;
 mod fit_sessions;
+mod fit_trial;
 mod fuzz_regressions;
 mod gallery;
 mod guard;

@@ -195,33 +195,68 @@ fn a_killed_optimization_resumes_with_the_same_answer() {
     );
 }
 
+/// `surge optimize model.toml --surge 3 --keep no-outage --jobs 2` with a `--vary` each of
+/// `varies`: what it printed, and its optimize.json.
+fn optimize_said(varies: &[&str]) -> (String, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = surge();
+    cmd.arg("optimize").arg(model(dir.path())).args([
+        "--surge",
+        "3",
+        "--keep",
+        "no-outage",
+        "--jobs",
+        "2",
+    ]);
+    for v in varies {
+        cmd.args(["--vary", v]);
+    }
+    let o = cmd.arg("--out").arg(dir.path().join("o")).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    (text, read_json(&dir.path().join("o/optimize.json")))
+}
+
 #[test]
 fn a_queue_that_lets_memory_fill_contradicts_monotonicity_and_is_reported() {
     // A queue of 10 places turns away a third of the surge (no outage at the default
     // outage_below); one of 300 lets the instance fill its memory and crash.
-    let dir = tempfile::tempdir().unwrap();
-    let o = surge()
-        .arg("optimize")
-        .arg(model(dir.path()))
-        .args(["--surge", "3", "--keep", "no-outage", "--jobs", "2"])
-        .args([
-            "--vary",
-            "tier.app.queue=10,100,300",
-            "--vary",
-            "tier.app.threads=6..12:2",
-        ])
-        .arg("--out")
-        .arg(dir.path().join("q"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = String::from_utf8_lossy(&o.stdout);
+    let (text, j) = optimize_said(&["tier.app.queue=10,100,300", "tier.app.threads=6..12:2"]);
     assert!(text.contains("CONTRADICTION of monotonicity"), "{text}");
     assert!(text.contains("no more pruning on tier.app.queue"), "{text}");
-    let j = read_json(&dir.path().join("q/optimize.json"));
     assert_eq!(j["keys"][0]["monotone_kept"], false);
     assert_eq!(j["keys"][1]["monotone_kept"], true);
     assert_eq!(optimum(&j), ["10", "8"]);
+    // The queue has no price: every queue of 8 threads costs 1.4/h, so "cheapest" along it is
+    // arbitrary, and it is said; threads=8 lies inside 6..12, no edge.
+    assert!(
+        text.contains("NO PRICE: tier.app.queue changes no configuration's cost"),
+        "{text}"
+    );
+    assert_eq!(j["unpriced_keys"], serde_json::json!(["tier.app.queue"]));
+    assert_eq!(j["range_edges"], serde_json::json!([]));
+    assert!(!text.contains("AT THE EDGE"), "{text}");
+}
+
+#[test]
+fn an_optimum_on_the_edge_of_a_range_is_said() {
+    // Threads 2..8 cannot reach the 150 req/s of the surge with one instance (8 x 10 = 80):
+    // the optimum takes 2 instances, the top of 1..2, with 8 threads, the top of 2..8 (2 x 8
+    // x 10 = 160 req/s): more threads with one instance, outside the range, might cost less.
+    let (text, j) = optimize_said(&["tier.app.instances=1..2", "tier.app.threads=2..8:2"]);
+    assert_eq!(optimum(&j), ["2", "8"]);
+    assert_eq!(
+        j["range_edges"],
+        serde_json::json!([
+            {"key": "tier.app.instances", "value": "2", "end": "high"},
+            {"key": "tier.app.threads", "value": "8", "end": "high"},
+        ])
+    );
+    assert!(
+        text.contains("AT THE EDGE: tier.app.threads=8 is the highest value of its range"),
+        "{text}"
+    );
+    assert_eq!(j["unpriced_keys"], serde_json::json!([]));
 }
 
 #[test]

@@ -389,7 +389,7 @@ fn plot_redraws_the_tornado_from_sensitivity_json() {
         "Morris screening: 3 trajectories x 3 keys, 1 replication per point",
         "key (range screened)",
         "p95 latency of successful attempts",
-        "s, attempt level",
+        "time (h, min, s, ms), attempt level",
         "percentage points, call level",
         "1. tier.server.threads",
         "5 to 8 threads",

@@ -7,10 +7,9 @@
 //! Not here: the wording (`commands::check`, `commands::check_closed`), nor the queueing
 //! formulas (`analytic`) and the nominal loads (`model::offered`) it reads.
 
-mod amplification;
 mod predict;
 
-pub(crate) use amplification::Amplification;
+pub(crate) use crate::model::amplification::Amplification;
 
 pub(crate) use predict::{ClosedMiss, Figure, NoPrediction, Prediction, Queue};
 
@@ -142,7 +141,7 @@ pub(crate) fn check(settings: &CheckSettings) -> Result<CheckOutcome> {
         events: crate::experiment::guard::estimate_events(&model),
         warnings: crate::model::warnings::warnings(&model),
         durations: durations_read(&text),
-        amplification: amplification::amplification(&model),
+        amplification: crate::model::amplification::amplification(&model),
         model,
     })
 }

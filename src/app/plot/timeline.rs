@@ -176,6 +176,7 @@ pub(super) fn draw_from(dir: &Path) -> Result<()> {
         outages: &outages,
         crash_time_s: o.crash_time_s,
         recovered_at_s: o.recovered_at_s,
+        calls_stayed_up: o.crashed && !summary.calls.outage.crashed,
         instance_crashes: (summary.tiers.iter())
             .filter_map(|t| {
                 Some(chart::InstanceCrash {

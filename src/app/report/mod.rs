@@ -268,8 +268,6 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
     let settings = CrashpointSettings {
         search: SearchSettings {
             source: cx.s.source.clone(),
-            criterion: cx.s.criterion,
-            confidence: CONFIDENCE,
             // A run asked for just before the deadline ends one run later (ASSUMPTION: at most
             // half as long again as the model's run).
             budget: Some((left - 1.5 * run_s).max(0.0)),
@@ -277,6 +275,8 @@ fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> 
             runs: cx.many("crashpoint"),
             quiet: cx.s.quiet,
         },
+        criterion: cx.s.criterion,
+        confidence: CONFIDENCE,
         vary: format!("{key}={lo}..{hi}"),
         reps,
         tolerance: TOLERANCE,
@@ -422,17 +422,20 @@ fn sensitivity_step(cx: &mut Ctx, run_s: f64) -> Result<Option<Report>> {
     };
     let t0 = Instant::now();
     let settings = super::sensitivity::SensitivitySettings {
-        source: cx.s.source.clone(),
+        search: SearchSettings {
+            source: cx.s.source.clone(),
+            budget: None,
+            // The trajectories that fit differ from one try to the next (the design with
+            // them), so an earlier try's journal is not this screening's: it starts over.
+            resume: false,
+            runs: cx.many("sensitivity"),
+            quiet: cx.s.quiet,
+        },
         vary: cx.s.sensitivity.clone(),
         trajectories: r,
         levels: super::sensitivity::LEVELS,
         reps: 2,
-        runs: cx.many("sensitivity"),
-        budget: None,
-        // The trajectories that fit differ from one try to the next (the design with them), so
-        // an earlier try's journal is not this screening's: it starts over.
-        resume: false,
-        quiet: cx.s.quiet,
+        journal_resumes: false,
     };
     let done = super::sensitivity::screen(&settings)?;
     cx.steps.push(Step::new(

@@ -14,7 +14,7 @@ use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::{ManyRuns, ModelSource, out_dir};
+use super::{ModelSource, SearchSettings, out_dir};
 use crate::error::BadInput;
 use crate::experiment::guard;
 use crate::experiment::sensitivity::design::{self, Factor};
@@ -31,19 +31,20 @@ pub(crate) const REPS: u32 = 3;
 /// A screening, as the flags ask for it.
 #[derive(Debug, Clone)]
 pub(crate) struct SensitivitySettings {
-    pub(crate) source: ModelSource,
+    /// The model, the budget (wall-clock seconds past which no new trajectory starts; the
+    /// first always runs), `--resume`, the runs and quiet (no progress bar): what every
+    /// journaled many-run command shares.
+    pub(crate) search: SearchSettings,
     /// `--vary KEY=LO..HI`, one per key screened.
     pub(crate) vary: Vec<String>,
     pub(crate) trajectories: u32,
     pub(crate) levels: u32,
     pub(crate) reps: u32,
-    pub(crate) runs: ManyRuns,
-    /// Wall-clock seconds past which no new trajectory starts (the first always runs).
-    pub(crate) budget: Option<f64>,
-    /// Keep the runs of the journal an earlier, interrupted try left.
-    pub(crate) resume: bool,
-    /// No progress bar.
-    pub(crate) quiet: bool,
+    /// Whether the same command with `--resume` takes the journal back, as `surge
+    /// sensitivity` does; false in `surge report`, whose screening starts over (the
+    /// trajectories that fit depend on the budget left): what an interrupted or replaced
+    /// journal's message tells.
+    pub(crate) journal_resumes: bool,
 }
 
 /// What a screening found, written in `dir`.
@@ -130,15 +131,20 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
             s.trajectories
         )));
     }
-    let base = s.source.load()?;
-    let seed = s.runs.seed.unwrap_or(base.scenario.seed);
+    let base = s.search.source.load()?;
+    let seed = s.search.runs.seed.unwrap_or(base.scenario.seed);
     let design = design::morris(&factors, s.trajectories, s.levels, seed)?;
-    let models = load_points(&s.source, &factors, &design.points, s.runs.allow_huge)?;
+    let models = load_points(
+        &s.search.source,
+        &factors,
+        &design.points,
+        s.search.runs.allow_huge,
+    )?;
     sweep::check_runs(models.len(), s.reps)?;
-    let dir = out_dir(&s.runs.out, &base, "sensitivity");
+    let dir = out_dir(&s.search.runs.out, &base, "sensitivity");
     let _lock = crate::store::lock::lock(&dir)?;
-    let provenance = s.source.provenance()?;
-    let model_text = s.source.text()?;
+    let provenance = s.search.source.provenance()?;
+    let model_text = s.search.source.text()?;
     let pts = runs::Points {
         keys: factors.iter().map(|f| f.key.clone()).collect(),
         values: (design.points.iter())
@@ -158,7 +164,7 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
         .copied()
         .collect();
     let steps = screening::step_effects(&factors, &steps, &points, outcomes.len());
-    let ranking = screening::screen(&factors, &steps, outcomes.len(), s.reps);
+    let ranking = screening::screen(&factors, &steps, &outcomes, s.reps);
     let doc = SensitivityDoc {
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
         model: base.scenario.name.clone(),
@@ -172,7 +178,7 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
         budget_reached: ran.budget_reached,
         reps: s.reps,
         runs: n as u64 * u64::from(s.reps),
-        overrides: s.source.sets.clone(),
+        overrides: s.search.source.sets.clone(),
         factors,
         outcomes,
         ranking,

@@ -97,7 +97,7 @@ pub(super) fn run(
         .collect();
     let (kept, mut done) = earlier(s, pts, &marker, &tasks, &path)?;
     let todo = tasks.len() - done.len();
-    if s.resume && !s.quiet {
+    if s.search.resume && !s.search.quiet {
         eprintln!(
             "resuming: {} of {} runs already done, running the other {todo}",
             done.len(),
@@ -107,14 +107,13 @@ pub(super) fn run(
     let journal = crate::app::progress::journal(&path, &marker, &kept)?;
     let bar = crate::app::progress::bar(
         todo as u64,
-        s.quiet,
+        s.search.quiet,
         "sensitivity [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
     );
     let jobs =
-        crate::experiment::shard::jobs(s.runs.jobs, &crate::experiment::shard::process_env).0;
-    let deadline = s
-        .budget
-        .map(|b| started + std::time::Duration::from_secs_f64(b));
+        crate::experiment::shard::jobs(s.search.runs.jobs, &crate::experiment::shard::process_env)
+            .0;
+    let deadline = s.search.deadline(started);
     // With a budget, one trajectory at a time; without, every point at once.
     let batches: Vec<(usize, usize)> = match deadline {
         Some(_) => (pts.ends.iter().enumerate())
@@ -162,13 +161,11 @@ pub(super) fn run(
         }
         if rows.len() < todo.len() {
             bar.finish_and_clear();
-            bail!(Interrupted(format!(
-                "interrupted with {} of {} runs done; they are kept in {}: run the same command \
-                 with --resume to do only the other {}",
+            bail!(Interrupted(interrupted_words(
+                s,
                 done.len(),
                 tasks.len(),
-                path.display(),
-                tasks.len() - done.len()
+                &path
             )));
         }
     }
@@ -210,7 +207,7 @@ fn earlier(
     };
     let old = journal::read(path, "sensitivity")?;
     match old {
-        Some(c) if s.resume => {
+        Some(c) if s.search.resume => {
             let expected = Expected {
                 marker: marker.to_string(),
                 what: "sensitivity screening".into(),
@@ -227,23 +224,53 @@ fn earlier(
             kept.rows = done.values().map(Record::fields).collect();
             Ok((kept, done))
         }
-        None if s.resume && !s.quiet => {
+        None if s.search.resume && !s.search.quiet => {
             eprintln!(
                 "no journal {} to resume from: running every run",
                 path.display()
             );
             Ok((kept, Done::new()))
         }
-        Some(c) if !s.quiet => {
+        Some(c) if !s.search.quiet => {
             eprintln!(
-                "starting over: the journal {} of an earlier try ({} runs) is replaced; pass \
-                 --resume to keep its runs",
+                "starting over: the journal {} of an earlier try ({} runs) is replaced; {}",
                 path.display(),
-                c.rows.len()
+                c.rows.len(),
+                if s.journal_resumes {
+                    "pass --resume to keep its runs"
+                } else {
+                    "the report's screening always starts over"
+                }
             );
             Ok((kept, Done::new()))
         }
         _ => Ok((kept, Done::new())),
+    }
+}
+
+/// What an interrupted screening says of the `done` of `all` runs its journal `path` keeps:
+/// how to go on where `--resume` takes them back, and that the next try starts over where it
+/// does not (`surge report`).
+pub(super) fn interrupted_words(
+    s: &SensitivitySettings,
+    done: usize,
+    all: usize,
+    path: &Path,
+) -> String {
+    if s.journal_resumes {
+        format!(
+            "interrupted with {done} of {all} runs done; they are kept in {}: run the same \
+             command with --resume to do only the other {}",
+            path.display(),
+            all - done
+        )
+    } else {
+        format!(
+            "interrupted in the sensitivity screening with {done} of {all} runs done; the \
+             report's --resume does not take them back: its screening starts over (the \
+             trajectories that fit depend on the budget left), while the run, the crash-point \
+             search and the comparison resume from their journals"
+        )
     }
 }
 
@@ -280,4 +307,40 @@ pub(super) fn point_means(
                 .collect(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_screening_whose_journal_resumes_offers_resume() {
+        let mut s = SensitivitySettings {
+            search: crate::app::SearchSettings {
+                source: crate::app::ModelSource::default(),
+                budget: None,
+                resume: false,
+                runs: crate::app::ManyRuns::default(),
+                quiet: true,
+            },
+            vary: Vec::new(),
+            trajectories: 2,
+            levels: 4,
+            reps: 2,
+            journal_resumes: true,
+        };
+        let path = Path::new("out/sensitivity/runs.csv");
+        let own = interrupted_words(&s, 7, 24, path);
+        assert_eq!(
+            own,
+            "interrupted with 7 of 24 runs done; they are kept in out/sensitivity/runs.csv: run \
+             the same command with --resume to do only the other 17"
+        );
+        // In `surge report` the screening starts over whatever its --resume: no such hint.
+        s.journal_resumes = false;
+        let report = interrupted_words(&s, 7, 24, path);
+        assert!(report.contains("7 of 24 runs done"), "{report}");
+        assert!(report.contains("does not take them back: its screening starts over"));
+        assert!(!report.contains("--resume to do only"), "{report}");
+    }
 }

@@ -22,6 +22,7 @@
 
 mod journal;
 mod lattice;
+mod notes;
 mod search;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,7 @@ use super::vary::Vary;
 use crate::metrics::slo::Criterion;
 use crate::model::cost::Line;
 
+pub(crate) use notes::{End, RangeEdge};
 pub(crate) use search::optimize;
 
 /// The last part of a key path that the search assumes monotone: more of it never hurts.
@@ -188,4 +190,12 @@ pub(crate) struct Optimization {
     pub(crate) runs_from_journal: u32,
     /// `--budget` passed: the optimum is the best found so far, not shown to be the cheapest.
     pub(crate) budget_reached: bool,
+    /// The priced keys of the optimum at an end of their range: a value outside it might make
+    /// a cheaper configuration that holds (`notes`).
+    #[serde(default)]
+    pub(crate) range_edges: Vec<RangeEdge>,
+    /// The varied keys with no price: configurations along them cost the same (their cost
+    /// counts 0), so the optimum's value of each is arbitrary among those that hold.
+    #[serde(default)]
+    pub(crate) unpriced_keys: Vec<String>,
 }

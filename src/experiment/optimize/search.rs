@@ -336,7 +336,7 @@ fn answer(
         .filter_map(|c| c.share_holding.map(|h| (c.point, c.cost_per_hour, h)))
         .collect();
     let optimum = s.best(known);
-    Optimization {
+    let mut o = Optimization {
         keys: (s.pb.varies.iter().enumerate())
             .map(|(i, v)| Key {
                 key: v.key.clone(),
@@ -361,5 +361,9 @@ fn answer(
         runs_simulated: 0,
         runs_from_journal: 0,
         budget_reached: false,
-    }
+        range_edges: Vec::new(),
+        unpriced_keys: Vec::new(),
+    };
+    (o.range_edges, o.unpriced_keys) = super::notes::notes(&o, &s.lat);
+    o
 }

@@ -46,12 +46,26 @@ impl Outcome {
         }
     }
 
-    /// The unit its effects are written in: `percentage points` for a share.
+    /// The unit its effects are written in: `percentage points` for a share, `time (h, min,
+    /// s, ms)` for seconds, which `amount` writes in human units (not "s").
     pub(crate) fn unit_words(&self) -> &str {
         match self.unit.as_str() {
             "" => "percentage points",
+            "s" => "time (h, min, s, ms)",
             u => u,
         }
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_is_headed_as_the_time_it_is_written_in() {
+        let o = outcomes(&[table::DOWNTIME.to_string()]).remove(0);
+        assert_eq!(o.amount(2460.0), "41 min");
+        assert_eq!(o.unit_words(), "time (h, min, s, ms)");
     }
 }
 
@@ -233,13 +247,14 @@ pub(crate) fn step_effects(
 }
 
 /// Each key's effects on each metric from its steps' elementary effects, ranked by `score`
-/// (ties: the `--vary` order).
+/// (ties: the larger sum of its shares over every metric first, then the `--vary` order).
 pub(crate) fn screen(
     factors: &[Factor],
     steps: &[StepEffects],
-    n_outcomes: usize,
+    outcomes: &[Outcome],
     reps: u32,
 ) -> Vec<KeyEffects> {
+    let n_outcomes = outcomes.len();
     let mut keys: Vec<KeyEffects> = (0..factors.len())
         .map(|i| {
             let mine: Vec<&StepEffects> = steps.iter().filter(|s| s.step.factor == i).collect();
@@ -260,13 +275,28 @@ pub(crate) fn screen(
                 .fold(0.0, f64::max)
         })
         .collect();
-    for k in &mut keys {
-        k.score = (k.metrics.iter().zip(&top))
-            .filter(|(_, t)| **t > 0.0)
-            .filter_map(|(e, t)| e.mu_star.map(|v| v / t))
-            .fold(0.0, f64::max);
+    // Each key's mu* on each metric as a share of the largest: the score is its largest share,
+    // and keys that tie on it (each the top of some metric) are told apart by the sum of their
+    // shares over the site's outcomes, cost left out: the key that moves more of what the site
+    // does comes first (the new-user trial's only priced key, top on cost alone, was ranked
+    // above the pool that moved downtime and calls most).
+    let mut breadth = vec![0.0; keys.len()];
+    for (k, b) in keys.iter_mut().zip(&mut breadth) {
+        let shares: Vec<(usize, f64)> = (k.metrics.iter().zip(&top).enumerate())
+            .filter(|(_, (_, t))| **t > 0.0)
+            .filter_map(|(m, (e, t))| e.mu_star.map(|v| (m, v / t)))
+            .collect();
+        k.score = shares.iter().map(|s| s.1).fold(0.0, f64::max);
+        *b = (shares.iter())
+            .filter(|(m, _)| outcomes[*m].key != table::COST)
+            .map(|s| s.1)
+            .sum::<f64>();
     }
-    keys.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| {
+        (keys[b].score.total_cmp(&keys[a].score)).then(breadth[b].total_cmp(&breadth[a]))
+    });
+    let mut keys: Vec<KeyEffects> = order.into_iter().map(|i| keys[i].clone()).collect();
     for (r, k) in keys.iter_mut().enumerate() {
         k.rank = r as u32 + 1;
     }
@@ -295,6 +325,38 @@ fn effect(mine: &[&StepEffects], m: usize) -> Effect {
 mod tests {
     use super::*;
 
+    /// Two keys each top of one metric tie on the score; the one that moves the site's outcome
+    /// (downtime) more comes first, not the one top on cost alone: downtime = 4 i + 5 p and
+    /// cost = 2 i, with i first in the --vary order.
+    #[test]
+    fn a_tie_goes_to_the_key_that_moves_the_outcome_not_the_cost() {
+        let fs: Vec<Factor> = ["i", "p"]
+            .iter()
+            .map(|k| Factor {
+                key: k.to_string(),
+                lo: 0.0,
+                hi: 1.0,
+                whole: false,
+                range: "0..1".into(),
+                unit: String::new(),
+            })
+            .collect();
+        let d = design::morris(&fs, 10, 4, 5).unwrap();
+        let points: Vec<PointMeans> = (d.points.iter())
+            .map(|v| PointMeans {
+                values: v.clone(),
+                means: vec![Some(4.0 * v[0] + 5.0 * v[1]), Some(2.0 * v[0])],
+            })
+            .collect();
+        let outs = outcomes(&[table::DOWNTIME.to_string(), table::COST.to_string()]);
+        assert_eq!(outs.len(), 2);
+        let steps = step_effects(&fs, &d.steps, &points, 2);
+        let keys = screen(&fs, &steps, &outs, 1);
+        assert_eq!((keys[0].score, keys[1].score), (1.0, 1.0));
+        assert_eq!(keys[0].factor.key, "p");
+        assert_eq!(keys[1].factor.key, "i");
+    }
+
     /// y = 3 a + 0 b + a c on [0, 1]^3, exactly: a's effect is 3 + c (between 3 and 4), b's 0,
     /// c's a (between 0 and 1, with a spread from the interaction).
     #[test]
@@ -318,7 +380,7 @@ mod tests {
             })
             .collect();
         let steps = step_effects(&fs, &d.steps, &points, 1);
-        let keys = screen(&fs, &steps, 1, 2);
+        let keys = screen(&fs, &steps, &outcomes(&[table::DOWNTIME.to_string()]), 2);
         let by = |k: &str| keys.iter().find(|e| e.factor.key == k).unwrap();
         let a = &by("a").metrics[0];
         assert!(a.mu_star.unwrap() >= 3.0 && a.mu_star.unwrap() <= 4.0);

@@ -318,11 +318,20 @@ fn arrivals_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> 
     chart
         .draw_series(LineSeries::new(line, red.stroke_width(3)))
         .map_err(err)?
-        .label(format!(
-            "model: rate {:.2}/s x profile ({} knots)",
-            a.baseline_rate_per_s,
-            a.profile.len()
-        ))
+        .label(match &fit.closed {
+            // a closed test's model has no rate: its users make the requests
+            Some(c) => format!(
+                "requests/s smoothed ({}); the model: {} users (VUs) x profile, thinking {:.2} s",
+                crate::fmt::counted(a.profile.len() as u64, "knot", "knots"),
+                c.users,
+                c.think_mean_s
+            ),
+            None => format!(
+                "model: rate {:.2}/s x profile ({})",
+                a.baseline_rate_per_s,
+                crate::fmt::counted(a.profile.len() as u64, "knot", "knots")
+            ),
+        })
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], red.stroke_width(3)));
     chart
         .draw_series(

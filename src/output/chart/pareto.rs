@@ -1,6 +1,7 @@
 //! The chart of `surge optimize` (`optimize.png`, `optimize.svg`): every configuration run, its
 //! cost per hour across and the share of its runs that held up, holding ones in green and
-//! failing ones in red (a marker's size grows with its runs), the Pareto front of cost against
+//! failing ones in red (a marker's size grows with its runs; configurations of the same cost
+//! and share set side by side), the Pareto front of cost against
 //! that share as a step line, the optimum circled and named.
 //!
 //! Not here: the search or its document (`experiment::optimize`), the files' names
@@ -45,6 +46,26 @@ pub(crate) struct ParetoChart<'a> {
 /// Draw the chart to `png` and `svg`.
 pub(crate) fn draw_pareto(spec: &ParetoChart, png: &Path, svg: &Path) -> Result<()> {
     write_figure(spec, png, svg)
+}
+
+/// Where to draw each point: configurations of the same cost and share (they overlap
+/// exactly) are set side by side across, each group centred on its cost, the widest marker's
+/// width apart (`per_px`: cost units per pixel).
+fn dodged(points: &[ParetoPoint], per_px: f64) -> Vec<(f64, f64)> {
+    let same = |a: &ParetoPoint, b: &ParetoPoint| a.cost == b.cost && a.share == b.share;
+    (0..points.len())
+        .map(|i| {
+            let p = &points[i];
+            let group: Vec<usize> = (0..points.len()).filter(|&j| same(p, &points[j])).collect();
+            let k = group.len();
+            let rank = group.iter().position(|&j| j == i).unwrap_or(0);
+            let step = 2.0
+                * (group.iter().map(|&j| marker_radius(points[j].runs)).max())
+                    .map_or(0.0, |r| f64::from(r) + 1.0);
+            let offset = (rank as f64 - (k as f64 - 1.0) / 2.0) * step * per_px;
+            (p.cost + offset, p.share)
+        })
+        .collect()
 }
 
 impl Figure for ParetoChart<'_> {
@@ -98,21 +119,24 @@ impl Figure for ParetoChart<'_> {
             }
         }
         chart.draw_series(LineSeries::new(steps, BLUE.stroke_width(3)))?;
-        for p in self.points {
+        // Data units per pixel across, to set same-cost points side by side.
+        let per_px = {
+            let (a, b) = (
+                chart.backend_coord(&(lo, 0.0)),
+                chart.backend_coord(&(hi, 0.0)),
+            );
+            (hi - lo) / f64::from((b.0 - a.0).max(1))
+        };
+        let at = dodged(self.points, per_px);
+        for (p, &xy) in self.points.iter().zip(&at) {
             let color = if p.holds { GREEN } else { CRASH };
-            draw_marker(
-                &mut chart,
-                (p.cost, p.share),
-                marker_radius(p.runs),
-                color,
-                false,
-            )?;
+            draw_marker(&mut chart, xy, marker_radius(p.runs), color, false)?;
         }
         if let Some((i, name)) = &self.optimum {
             let p = &self.points[*i];
             let r = marker_radius(p.runs) + 7;
-            chart.draw_series([Circle::new((p.cost, p.share), r, BOUNDARY.stroke_width(3))])?;
-            let (px, py) = chart.backend_coord(&(p.cost, p.share));
+            chart.draw_series([Circle::new(at[*i], r, BOUNDARY.stroke_width(3))])?;
+            let (px, py) = chart.backend_coord(&at[*i]);
             let base = plot_area.get_base_pixel();
             let right = px - base.0 < (FIG_W - WIDE_LEGEND_W) as i32 / 2;
             let anchor = if right { HPos::Left } else { HPos::Right };
@@ -135,6 +159,11 @@ impl Figure for ParetoChart<'_> {
                 Glyph::Marker(BOUNDARY, 8),
                 "optimum (circled)",
                 Some("marker size: runs".into()),
+            ),
+            entry(
+                Glyph::Marker(TEXT, 4),
+                "same cost and share:",
+                Some("set side by side, centred on it".into()),
             ),
         ];
         draw_legend(&legend_area, &entries, 20)?;

@@ -44,6 +44,10 @@ pub(crate) struct Timeline<'a> {
     pub crash_time_s: Option<f64>,
     /// Moment of recovery, simulated seconds.
     pub recovered_at_s: Option<f64>,
+    /// The outages shaded are measured on requests (attempts, each retry one: the SLO's
+    /// level); true when the calls (what clients asked for) had no outage of their own, which
+    /// the labels then say, as the terminal's "outage by calls" line does.
+    pub calls_stayed_up: bool,
     /// The first instance crash of each tier that had one.
     pub instance_crashes: Vec<InstanceCrash>,
     /// The SLO's success-rate target and the outage threshold, drawn as levels on the panel of
@@ -144,7 +148,15 @@ where
     let events: Vec<Event> = [
         t.crash_time_s.map(|s| Event {
             t: s,
-            label: format!("outage {}", layout.x.event_label(s)),
+            label: format!(
+                "outage by requests{} {}",
+                if t.calls_stayed_up {
+                    " (calls stayed up)"
+                } else {
+                    ""
+                },
+                layout.x.event_label(s)
+            ),
             color: CRASH,
         }),
         t.recovered_at_s.map(|s| Event {
@@ -417,7 +429,7 @@ where
         .map(|c| (c.label.as_str(), Key::Line(c.color, c.width, c.dashed)))
         .collect();
     if !ctx.outages.is_empty() {
-        entries.push(("outage", Key::Area));
+        entries.push(("outage by requests", Key::Area));
     }
     let row_h = 26;
     let top = (PANEL_TITLE_H + PLOT_MARGIN_TOP) as i32 + 14;

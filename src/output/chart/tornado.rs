@@ -311,7 +311,8 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
         let svg = std::fs::read_to_string(&svg).unwrap();
         assert!(svg.contains("tier.web.instances"));
-        assert!(svg.contains("s, attempt level"));
+        // A duration's effects are written as times (15 min), and its heading says so.
+        assert!(svg.contains("time (h, min, s, ms), attempt level"));
         assert!(svg.contains("percentage points, call level"));
         assert!(svg.contains("15 min"), "900 s of downtime in minutes");
         assert!(svg.contains("no effect"));

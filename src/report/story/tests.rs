@@ -43,7 +43,8 @@ fn the_terminal_and_the_report_tell_one_recovery() {
     let line = story(&runs, Level::Requests, &clock, &terminal);
     assert!(
         line.starts_with(
-            "outage by requests: down at t = 4 min; back at t = 18 min, 14 min later; 1 \
+            "outage by requests: down at t = 4 min; back within the SLO at t = 18 min, 14 min \
+             after going down; 1 \
              outage episode, 12 min down in all; 0 requests lost ("
         ),
         "{line}"
@@ -51,7 +52,8 @@ fn the_terminal_and_the_report_tell_one_recovery() {
     let sentence = story(&runs, Level::Requests, &clock, &Medium::Report(words()));
     assert_eq!(
         sentence,
-        "By requests: down at t = 4 min, back at t = 18 min, 14 min later; 1 outage \
+        "By requests: down at t = 4 min, back within the SLO at t = 18 min, 14 min after \
+         going down; 1 outage \
          episode, 12 min down in all; LOST."
     );
 }

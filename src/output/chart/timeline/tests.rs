@@ -94,6 +94,7 @@ fn draws_synthetic_timeline() {
         series: &ts,
         outages: &[(5.0 * 3600.0, 14.0 * 3600.0)],
         crash_time_s: Some(5.0 * 3600.0),
+        calls_stayed_up: true,
         recovered_at_s: Some(14.0 * 3600.0),
         instance_crashes: vec![InstanceCrash {
             tier: "web".to_string(),
@@ -106,7 +107,12 @@ fn draws_synthetic_timeline() {
     assert!(size_of(&png) > 50_000, "png is {} bytes", size_of(&png));
     assert!(size_of(&svg) > 50_000, "svg is {} bytes", size_of(&svg));
     let svg_text = std::fs::read_to_string(&svg).unwrap();
-    assert!(svg_text.contains("outage 23:00"));
+    // The shading is the requests' outage (the SLO's level), and the calls had none.
+    assert!(svg_text.contains("outage by requests (calls stayed up) 23:00"));
+    assert!(
+        svg_text.lines().any(|l| l.trim() == "outage by requests"),
+        "the legend names the level"
+    );
     assert!(svg_text.contains("first web instance crash 00:00 (of 3)"));
     assert!(svg_text.contains("recovered 08:00"));
     assert!(svg_text.contains("tier web"));
@@ -135,6 +141,7 @@ fn draws_degenerate_series_without_panicking() {
         series: &empty,
         outages: &[],
         crash_time_s: None,
+        calls_stayed_up: false,
         recovered_at_s: None,
         instance_crashes: Vec::new(),
         slo_lines: None,
@@ -163,6 +170,7 @@ fn draws_degenerate_series_without_panicking() {
         series: &ts,
         outages: &[(-100.0, 50.0), (400.0, 1e9), (f64::NAN, 3.0), (30.0, 10.0)],
         crash_time_s: Some(-5.0),
+        calls_stayed_up: false,
         recovered_at_s: Some(f64::NAN),
         instance_crashes: Vec::new(),
         slo_lines: None,
