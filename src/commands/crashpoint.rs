@@ -8,7 +8,6 @@
 use anyhow::Result;
 
 use crate::app::crashpoint::{CrashpointOutcome, CrashpointSettings};
-use crate::app::{ModelSource, SearchSettings};
 use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method};
 use crate::fmt::format_number;
@@ -17,13 +16,13 @@ use crate::output::stdout::outln;
 /// The search `args` ask for.
 pub(crate) fn settings(args: &CrashpointArgs) -> CrashpointSettings {
     CrashpointSettings {
-        search: SearchSettings {
-            source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
-            budget: args.budget,
-            resume: args.resume,
-            runs: (&args.runs).into(),
-            quiet: args.quiet,
-        },
+        search: super::search_settings(
+            &args.model,
+            &args.runs,
+            args.budget,
+            args.resume,
+            args.quiet,
+        ),
         criterion: args.failure.criterion,
         confidence: args.confidence,
         vary: args.vary.clone(),

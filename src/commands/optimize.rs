@@ -6,7 +6,6 @@
 use anyhow::Result;
 
 use crate::app::optimize::{OptimizeOutcome, OptimizeSettings, keep_words};
-use crate::app::{ModelSource, SearchSettings};
 use crate::cli::{Keep, OptimizeArgs};
 use crate::experiment::optimize::{Config, End, Optimization, Status};
 use crate::fmt::format_number;
@@ -16,13 +15,13 @@ use crate::output::stdout::outln;
 /// The optimization `args` ask for.
 pub(crate) fn settings(args: &OptimizeArgs) -> OptimizeSettings {
     OptimizeSettings {
-        search: SearchSettings {
-            source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
-            budget: args.budget,
-            resume: args.resume,
-            runs: (&args.runs).into(),
-            quiet: args.quiet,
-        },
+        search: super::search_settings(
+            &args.model,
+            &args.runs,
+            args.budget,
+            args.resume,
+            args.quiet,
+        ),
         criterion: match args.keep {
             Keep::Slo => Criterion::Slo,
             Keep::NoOutage => Criterion::Outage,

@@ -8,7 +8,6 @@
 use anyhow::Result;
 
 use crate::app::sensitivity::SensitivitySettings;
-use crate::app::{ManyRuns, ModelSource, SearchSettings};
 use crate::cli::SensitivityArgs;
 use crate::experiment::sensitivity::SensitivityDoc;
 use crate::output::stdout::{self, outln};
@@ -16,13 +15,13 @@ use crate::report::sensitivity::{budget_words, effect_words, metric_heading};
 
 pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let s = SensitivitySettings {
-        search: SearchSettings {
-            source: ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
-            budget: args.budget,
-            resume: args.resume,
-            runs: ManyRuns::from(&args.runs),
-            quiet: args.quiet,
-        },
+        search: super::search_settings(
+            &args.model,
+            &args.runs,
+            args.budget,
+            args.resume,
+            args.quiet,
+        ),
         vary: args.vary.clone(),
         trajectories: args.trajectories,
         levels: args.levels,

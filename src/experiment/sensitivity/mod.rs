@@ -325,13 +325,9 @@ fn effect(mine: &[&StepEffects], m: usize) -> Effect {
 mod tests {
     use super::*;
 
-    /// Two keys each top of one metric tie on the score; the one that moves the site's outcome
-    /// (downtime) more comes first, not the one top on cost alone: downtime = 4 i + 5 p and
-    /// cost = 2 i, with i first in the --vary order.
-    #[test]
-    fn a_tie_goes_to_the_key_that_moves_the_outcome_not_the_cost() {
-        let fs: Vec<Factor> = ["i", "p"]
-            .iter()
+    /// Keys that each range over [0, 1].
+    fn unit_factors(keys: &[&str]) -> Vec<Factor> {
+        (keys.iter())
             .map(|k| Factor {
                 key: k.to_string(),
                 lo: 0.0,
@@ -340,7 +336,15 @@ mod tests {
                 range: "0..1".into(),
                 unit: String::new(),
             })
-            .collect();
+            .collect()
+    }
+
+    /// Two keys each top of one metric tie on the score; the one that moves the site's outcome
+    /// (downtime) more comes first, not the one top on cost alone: downtime = 4 i + 5 p and
+    /// cost = 2 i, with i first in the --vary order.
+    #[test]
+    fn a_tie_goes_to_the_key_that_moves_the_outcome_not_the_cost() {
+        let fs = unit_factors(&["i", "p"]);
         let d = design::morris(&fs, 10, 4, 5).unwrap();
         let points: Vec<PointMeans> = (d.points.iter())
             .map(|v| PointMeans {
@@ -361,17 +365,7 @@ mod tests {
     /// c's a (between 0 and 1, with a spread from the interaction).
     #[test]
     fn effects_of_a_known_function() {
-        let fs: Vec<Factor> = ["a", "b", "c"]
-            .iter()
-            .map(|k| Factor {
-                key: k.to_string(),
-                lo: 0.0,
-                hi: 1.0,
-                whole: false,
-                range: "0..1".into(),
-                unit: String::new(),
-            })
-            .collect();
+        let fs = unit_factors(&["a", "b", "c"]);
         let d = design::morris(&fs, 20, 4, 3).unwrap();
         let points: Vec<PointMeans> = (d.points.iter())
             .map(|v| PointMeans {
