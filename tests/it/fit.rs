@@ -191,7 +191,8 @@ fn recovers_arrivals_and_lognormal_service_from_an_nginx_log() {
     let threads = j["capacity"]["threads"].as_u64().unwrap();
     assert!(
         model.contains(&format!(
-            "queue = {threads}   # ASSUMPTION: as many waiting places as threads; the data show {failed} requests turned away"
+            "queue = {threads}   # ASSUMPTION: as many waiting places as threads; the data show {} requests turned away",
+            thousands(failed)
         )),
         "{model}"
     );
@@ -566,4 +567,17 @@ fn a_proxy_log_with_both_times_is_read_with_its_response_times() {
     // The 30 successes' request times: 10 each of 100, 300 and 200 ms.
     let mean = j["service"]["observed"]["mean_s"].as_f64().unwrap();
     assert!((mean - 0.2).abs() < 1e-9, "mean {mean}");
+}
+
+/// `n` with a comma between thousands, as the model's comments write counts ("8,361").
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
