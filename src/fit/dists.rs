@@ -254,10 +254,12 @@ fn weibull(x: &[f64], mean_ln: f64, var_ln: f64) -> Option<Fitted> {
         let (a, b, c) = sums(k);
         let g = b / a - 1.0 / k;
         let dg = (c * a - b * b) / (a * a) + 1.0 / (k * k);
-        let mut next = (k - g / dg).min(SHAPE_MAX);
+        let mut next = k - g / dg;
         if next.is_nan() || next <= 0.0 {
             next = k / 2.0;
         }
+        // After the NaN check: `f64::min` would turn a NaN step into the cap.
+        next = next.min(SHAPE_MAX);
         let done = ((next - k) / k).abs() < 1e-12;
         k = next;
         if done {
