@@ -224,7 +224,6 @@ fn a_sweep_with_an_absurd_point_is_refused_before_any_run() {
     }
 }
 
-/// Column `name` of every row of a `points.csv`.
 #[test]
 fn runs_that_did_not_recover_have_no_recovery_time_and_cut_downtime_is_at_least() {
     // Past the crash point the site stays down until the surge ends at 35 min: a 20-minute
