@@ -121,7 +121,13 @@ fn load_points(
 fn level_named(mut e: ModelError, factors: &[Factor], point: &[f64], levels: u32) -> ModelError {
     if let Place::Vary { key, value } = &mut e.place {
         if let Some(i) = factors.iter().position(|f| f.key == *key) {
+            let exact = factors[i].text(point[i]);
             *value = factors[i].value_words(point[i], levels);
+            // The model's own words quote the value it read ("got 1.033333333"): rounded too.
+            if *value != exact {
+                let short = crate::fmt::significant(point[i], 3);
+                e.message = e.message.replace(&exact, &short);
+            }
         }
     }
     e
@@ -232,7 +238,7 @@ mod tests {
                 value: value.into(),
             },
             key: Some("tier.db.service".into()),
-            message: "refused".into(),
+            message: format!("refused, got {value}"),
         };
         let at = 2.0 + 8.0 / 3.0;
         let got = level_named(e(&f.text(at)), std::slice::from_ref(&f), &[at], 4).to_string();
@@ -240,6 +246,7 @@ mod tests {
             got.contains("(in --vary tier.db.service.mean, at the value 4.67 (rounded: level 2 of 4 on 2..10))"),
             "{got}"
         );
+        assert!(got.ends_with("refused, got 4.67"), "{got}");
         // An end of the range is written as it was.
         let got = level_named(e("10"), std::slice::from_ref(&f), &[10.0], 4).to_string();
         assert!(got.contains("at the value 10)"), "{got}");

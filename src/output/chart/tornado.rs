@@ -364,13 +364,18 @@ mod tests {
             "the range in the key's unit"
         );
         assert!(svg.contains("4 to 12 threads"));
-        // The cost's cell, its unit under the heading, inside the chart: the new-user trial's
-        // "0.123 currency units  (σ 0.0412 currency units)" ran off the right edge.
+        fits_with_a_legend(&svg);
+    }
+
+    /// Every text of the chart inside it, the cost's cell with its unit under the heading (the
+    /// new-user trial's "0.123 currency units  (σ 0.0412 currency units)" ran off the right
+    /// edge), and a legend of the colours in words of the key's low and high values.
+    fn fits_with_a_legend(svg: &str) {
         assert!(svg.contains("currency units, site level"));
         assert!(svg.contains("0.123  (σ 0.0412)"), "{svg}");
-        for (x, anchor, text) in texts(&svg) {
-            // At most 0.6 of the font's size per character (the estimate the chart falls back
-            // on): the text's extent from its anchor.
+        for (x, anchor, text) in texts(svg) {
+            // About 0.55 of the font's size per character (a sans-serif's mean advance): the
+            // text's extent from its anchor.
             let w = text.chars().count() as f64 * 16.0 * 0.55;
             let (l, r) = match anchor.as_str() {
                 "middle" => (x - w / 2.0, x + w / 2.0),
