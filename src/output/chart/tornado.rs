@@ -145,7 +145,7 @@ impl Figure for Tornado<'_> {
         for (i, (colour, words)) in LEGEND.iter().enumerate() {
             let y = foot + 12 + LINE_H * (i as i32 + 1);
             root.draw(&Rectangle::new([(16, y - 7), (40, y + 7)], colour.filled()))?;
-            root.draw(&Text::new(fit(*words, 50), (50, y), dim.clone()))?;
+            root.draw(&Text::new(fit(words, 50), (50, y), dim.clone()))?;
         }
         for (i, line) in [
             "bar length: mu*, the mean size of the key's elementary effects, each scaled to the key's whole range; under it, mu* and sigma",
