@@ -13,9 +13,8 @@ use std::collections::BTreeMap;
 
 use super::ctx::Ctx;
 use super::error::Place;
-use super::spec::Tier;
 use super::units::NonNegative;
-use super::{Model, ModelError};
+use super::{Model, ModelError, Tier};
 
 /// One `[cost]` entry: a key path, its price per unit-hour, and the value the key has here.
 #[derive(Debug, Clone, PartialEq)]
