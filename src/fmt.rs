@@ -147,6 +147,40 @@ pub(crate) fn sci(x: f64) -> String {
     format!("{:.1}e{e}", x / 10f64.powi(e))
 }
 
+/// `x` to `digits` significant digits, written without noise: 0.000123456 -> "0.000123",
+/// 1234.5 -> "1230"; a number too small or too large for plain digits in scientific form
+/// (1.23e-9, 4.56e15), never a long run of zeros; 0 as "0".
+pub(crate) fn significant(x: f64, digits: u32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x.is_nan() {
+            "-".into()
+        } else {
+            format_number(x)
+        };
+    }
+    let e = x.abs().log10().floor() as i32;
+    if !(-4..15).contains(&e) {
+        let d = digits.saturating_sub(1) as usize;
+        let m = format!("{:.d$e}", x);
+        // "1.20e-9" -> "1.2e-9": the mantissa without trailing zeros.
+        return match m.split_once('e') {
+            Some((mant, exp)) if mant.contains('.') => {
+                format!("{}e{exp}", mant.trim_end_matches('0').trim_end_matches('.'))
+            }
+            _ => m,
+        };
+    }
+    let scale = 10f64.powi(digits as i32 - 1 - e);
+    let r = (x * scale).round() / scale;
+    let decimals = (digits as i32 - 1 - e).max(0) as usize;
+    let s = format!("{r:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// A number written without noise: 12, 0.25, 1.3333333.
 pub fn format_number(x: f64) -> String {
     let s = format!("{:.9}", x);
@@ -191,6 +225,20 @@ mod tests {
         let pct = |x: f64| format!("{:.1}%", 100.0 * x);
         assert_eq!(plus_minus(pct(0.773), 0.0001, &pct), "77.3%");
         assert_eq!(plus_minus(pct(0.773), f64::NAN, &pct), "77.3%");
+    }
+
+    #[test]
+    fn significant_digits_never_print_a_run_of_zeros() {
+        assert_eq!(significant(0.0, 3), "0");
+        assert_eq!(significant(1.23456e-9, 3), "1.23e-9");
+        assert_eq!(significant(1.0e-9, 3), "1e-9");
+        assert_eq!(significant(0.000123456, 3), "0.000123");
+        assert_eq!(significant(0.125, 3), "0.125");
+        assert_eq!(significant(2.0 / 3.0, 3), "0.667");
+        assert_eq!(significant(-5.3333333, 3), "-5.33");
+        assert_eq!(significant(1234.5, 3), "1230");
+        assert_eq!(significant(12.0, 3), "12");
+        assert_eq!(significant(4.56e15, 3), "4.56e15");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `surge optimize`: resolves the flags into `app::optimize`'s settings and prints the answer:
 //! the cheapest configuration that keeps the SLO (or avoids an outage) with its cost as a sum,
-//! its runs, its cheaper neighbours and theirs, how much the monotonicity pruning saved, any
+//! its runs, its strictly cheaper neighbours and theirs, the configurations of the same cost, how much the monotonicity pruning saved, any
 //! contradiction of it, and the outputs.
 
 use anyhow::Result;
@@ -91,6 +91,51 @@ fn evidence(o: &Optimization, c: &Config) -> String {
     }
 }
 
+/// The optimum's evidence below it: each neighbour one value down on a key that costs strictly
+/// less, with its runs (or that there is none); then the configurations that cost the same,
+/// as such (equally cheap alternatives, not cheaper ones).
+pub(crate) fn neighbour_lines(o: &Optimization) -> Vec<String> {
+    let Some(p) = o.optimum else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = (o.neighbours.iter())
+        .map(|&q| {
+            let n = &o.configs[q];
+            format!(
+                "one step cheaper, {} (cost {}/h): {}",
+                name(o, n),
+                format_number(n.cost_per_hour),
+                evidence(o, n)
+            )
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(
+            "no cheaper neighbour: no configuration one value down on a key costs less (each \
+             key is at the bottom of its range, or one value down costs the same)"
+                .into(),
+        );
+    }
+    const SHOWN: usize = 5;
+    for &q in o.same_cost.iter().take(SHOWN) {
+        let n = &o.configs[q];
+        out.push(format!(
+            "same cost, not cheaper, {} (cost {}/h): {}",
+            name(o, n),
+            format_number(n.cost_per_hour),
+            evidence(o, n)
+        ));
+    }
+    if o.same_cost.len() > SHOWN {
+        out.push(format!(
+            "... and {} more configurations of the same cost {}/h (optimize.json, same_cost)",
+            o.same_cost.len() - SHOWN,
+            format_number(o.configs[p].cost_per_hour)
+        ));
+    }
+    out
+}
+
 /// What the answer cannot see past: the optimum's priced keys at an end of their range, and
 /// the keys with no price.
 pub(crate) fn range_words(o: &Optimization) -> Vec<String> {
@@ -137,14 +182,8 @@ pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
             outln!("{marked} that keeps {keep}{surge}: {}", name(o, c));
             outln!("  cost per hour (as provisioned): {}", cost_sum(c));
             outln!("  its runs: {}", evidence(o, c));
-            for &q in &o.neighbours {
-                let n = &o.configs[q];
-                outln!(
-                    "  one step cheaper, {} (cost {}/h): {}",
-                    name(o, n),
-                    format_number(n.cost_per_hour),
-                    evidence(o, n)
-                );
+            for line in neighbour_lines(o) {
+                outln!("  {line}");
             }
         }
         None => outln!(
@@ -206,4 +245,79 @@ pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
         crate::fmt::human_duration(out.wall_s)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::optimize::Key;
+
+    /// Instances 1..2 (priced) x a queue of 10, 100 (unpriced): the optimum (2, 100) has one
+    /// cheaper neighbour (1, 100) and one of the same cost (2, 10), said as such.
+    #[test]
+    fn a_same_cost_neighbour_is_not_called_cheaper() {
+        let config = |point: usize, v: [&str; 2], cost: f64, status: Status| Config {
+            point,
+            values: v.iter().map(|s| s.to_string()).collect(),
+            cost_per_hour: cost,
+            cost_lines: Vec::new(),
+            status,
+            runs: Vec::new(),
+            failures: 0,
+            share_holding: None,
+            told: None,
+        };
+        let key = |k: &str, v: [&str; 2]| Key {
+            key: k.into(),
+            values: v.iter().map(|s| s.to_string()).collect(),
+            monotone_assumed: true,
+            monotone_kept: true,
+        };
+        let mut o = Optimization {
+            keys: vec![
+                key("tier.app.instances", ["1", "2"]),
+                key("tier.app.queue", ["10", "100"]),
+            ],
+            criterion: Criterion::Outage,
+            seed: 1,
+            seeds: "common".into(),
+            confidence: 0.95,
+            max_reps: 12,
+            cost_basis: String::new(),
+            optimum: Some(3),
+            neighbours: vec![1],
+            same_cost: vec![2],
+            configs: vec![
+                config(0, ["1", "10"], 1.0, Status::ImpliedFails),
+                config(1, ["1", "100"], 1.0, Status::ImpliedFails),
+                config(2, ["2", "10"], 2.0, Status::ImpliedFails),
+                config(3, ["2", "100"], 2.0, Status::ImpliedHolds),
+            ],
+            pareto: Vec::new(),
+            contradictions: Vec::new(),
+            configs_run: 0,
+            runs: 0,
+            runs_simulated: 0,
+            runs_from_journal: 0,
+            budget_reached: false,
+            range_edges: Vec::new(),
+            unpriced_keys: Vec::new(),
+        };
+        let lines = neighbour_lines(&o);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].starts_with(
+                "one step cheaper, tier.app.instances=1 tier.app.queue=100 (cost 1/h)"
+            ),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with(
+                "same cost, not cheaper, tier.app.instances=2 tier.app.queue=10 (cost 2/h)"
+            ),
+            "{lines:?}"
+        );
+        o.neighbours.clear();
+        assert!(neighbour_lines(&o)[0].starts_with("no cheaper neighbour"));
+    }
 }

@@ -187,7 +187,7 @@ fn refuse_huge(model: &Model, runs: u64, boundable: bool) -> Result<(), ModelErr
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| format!("source[{i}]"));
+        .map(|(i, _)| format!("source.{}", model.sources[i].name));
     Err(ModelError {
         file: model.file.clone(),
         place: Place::Whole,

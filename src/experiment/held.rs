@@ -130,7 +130,7 @@ pub(crate) fn check_held(model: &Model) -> Result<(), ModelError> {
     Err(ModelError {
         file: model.file.clone(),
         place: Place::Whole,
-        key: Some(format!("tier[{}].queue", b.tier)),
+        key: Some(format!("tier.{}.queue", tier.name)),
         message: format!(
             "tier `{}` would hold about {} requests at once ({} per second arriving at the peak \
              against a capacity of {} per second, its queue unbounded), about {} of memory, \

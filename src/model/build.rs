@@ -36,7 +36,7 @@ pub(super) fn build(raw: schema::RawModel, ctx: &Ctx) -> Result<Model, ModelErro
     super::population::check_room(&sources, raw.waiting_room.is_some(), ctx)?;
     let waiting_room = super::build_room::build(raw.waiting_room, &sources, ctx)?;
     let rate_limit = super::rate_limit::build(raw.rate_limit, "rate_limit", ctx)?;
-    let prices = super::cost::build(raw.cost, ctx)?;
+    let prices = super::cost::build(raw.cost, &tiers, ctx)?;
     Ok(Model {
         file: ctx.file.to_string(),
         scenario,

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::ctx::Ctx;
+use super::error::Place;
 use super::units::NonNegative;
-use super::{Model, ModelError};
+use super::{Model, ModelError, Tier};
 
 /// One `[cost]` entry: a key path, its price per unit-hour, and the value the key has here.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,15 +24,23 @@ pub struct Price {
     pub value: f64,
 }
 
-/// Read `[cost]`: each key must be written in the model as a number.
+/// Read `[cost]`: each key must be written in the model as a number, and priced once (a
+/// tier's instances priced by both its `cost_per_instance_hour` and a `[cost]` entry, or its
+/// threads by both `cost_per_thread_hour` and an entry, is refused: which price is meant is the
+/// planner's to say, and charging both would double the cost). Errors are placed at the entry's
+/// line and column.
 pub(super) fn build(
     raw: Option<BTreeMap<String, NonNegative>>,
+    tiers: &[Tier],
     ctx: &Ctx,
 ) -> Result<Vec<Price>, ModelError> {
     let mut prices = Vec::new();
     for (key, price) in raw.unwrap_or_default() {
-        let value = super::overrides::number_at(ctx.text, &key)
-            .map_err(|why| ctx.fail(&format!("cost.\"{key}\""), format!("[cost]: {why}")))?;
+        let fail = |why: String| cost_error(ctx, &key, why);
+        let value = super::overrides::number_at(ctx.text, &key).map_err(&fail)?;
+        if let Some(why) = priced_twice(&key, tiers, ctx) {
+            return Err(fail(why));
+        }
         prices.push(Price {
             key,
             per_unit_hour: price.0,
@@ -39,6 +48,49 @@ pub(super) fn build(
         });
     }
     Ok(prices)
+}
+
+/// An error at the `[cost]` entry `key`, placed at its line and column.
+fn cost_error(ctx: &Ctx, key: &str, why: String) -> ModelError {
+    let place = super::error::locate_entry(ctx.text, "cost", key)
+        .map_or(Place::Whole, |(line, column)| Place::File { line, column });
+    ModelError {
+        file: ctx.file.to_string(),
+        place,
+        key: Some(format!("cost.\"{key}\"")),
+        message: format!("[cost]: {why}"),
+    }
+}
+
+/// Why the `[cost]` entry `key` prices what a tier's own price already does: `tier.X.instances`
+/// on a tier with `cost_per_instance_hour`, `tier.X.threads` on one with `cost_per_thread_hour`
+/// (tiers picked by name or index, as `--set` picks them).
+fn priced_twice(key: &str, tiers: &[Tier], ctx: &Ctx) -> Option<String> {
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    let [head, pick, what] = parts[..] else {
+        return None;
+    };
+    if head != "tier" {
+        return None;
+    }
+    let i = (tiers.iter().position(|t| t.name == pick))
+        .or_else(|| pick.parse::<usize>().ok().filter(|&i| i < tiers.len()))?;
+    let t = &tiers[i];
+    let (own, price) = match what {
+        "instances" => ("cost_per_instance_hour", t.cost_per_instance_hour?),
+        "threads" => ("cost_per_thread_hour", t.cost_per_thread_hour?),
+        _ => return None,
+    };
+    let at = super::error::locate(ctx.text, &format!("tier[{i}].{own}"))
+        .map_or(String::new(), |(line, column)| {
+            format!(" ({}:{line}:{column})", ctx.file)
+        });
+    Some(format!(
+        "`{key}` is priced here and by tier `{}`'s `{own} = {}`{at}: its {what} would be \
+         charged twice; keep one of the two prices (docs/model.md, \"Cost\")",
+        t.name,
+        crate::fmt::format_number(price)
+    ))
 }
 
 /// One term of a configuration's cost per hour: `quantity` x `unit_price` = `amount`.
@@ -140,9 +192,52 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("no tier named `cache`"), "{e}");
+        // Placed at the entry's line and column, as other model errors are.
+        let e = model("", "[cost]\n\"tier.db.queue\" = 0.1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("m.toml:17:1: at key `cost.\"tier.db.queue\"`"),
+            "{e}"
+        );
         let e = model("", "[cost]\n\"tier.db.threads\" = -1\n")
             .unwrap_err()
             .to_string();
         assert!(e.contains("at least 0"), "{e}");
+    }
+
+    #[test]
+    fn a_tier_priced_twice_is_refused_naming_both_places() {
+        // tier.web's instances by its cost_per_instance_hour (line 11) and by [cost] (line 18).
+        let e = model(
+            "cost_per_instance_hour = 0.5\n",
+            "[cost]\n\"tier.web.instances\" = 1\n",
+        )
+        .unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.starts_with("m.toml:18:1: at key `cost.\"tier.web.instances\"`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("by tier `web`'s `cost_per_instance_hour = 0.5` (m.toml:11:"),
+            "{e}"
+        );
+        assert!(e.contains("charged twice"), "{e}");
+        // By index too, and threads priced both ways.
+        let e = model(
+            "cost_per_thread_hour = 0.01\n",
+            "[cost]\n\"tier.0.threads\" = 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`cost_per_thread_hour = 0.01`"), "{e}");
+        // Pricing another tier's instances, or another key, is no double charge.
+        let m = model(
+            "cost_per_instance_hour = 0.5\n",
+            "[cost]\n\"tier.db.instances\" = 1\n\"tier.web.threads\" = 0.1\n",
+        )
+        .unwrap();
+        assert_eq!(lines(&m).len(), 3);
     }
 }

@@ -20,14 +20,15 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// An error about `key`, placed at its line and column in the text when it is there.
+    /// An error about `key` (`tier[1].threads`), placed at its line and column in the text
+    /// when it is there, and naming it as the planner writes it (`tier.app.threads`).
     pub(super) fn fail(&self, key: &str, message: String) -> ModelError {
         let place = locate(self.text, key)
             .map_or(Place::Whole, |(line, column)| Place::File { line, column });
         ModelError {
             file: self.file.to_string(),
             place,
-            key: Some(key.to_string()),
+            key: Some(super::error::named_path(self.text, key)),
             message,
         }
     }

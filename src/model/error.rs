@@ -28,7 +28,8 @@ pub struct ModelError {
     /// The model file as the user named it.
     pub file: String,
     pub place: Place,
-    /// Dotted key path of the offending value, when known (`tier[0].threads`).
+    /// Dotted key path of the offending value, when known, tiers and sources named by their
+    /// names as `--set` takes them (`tier.app.threads`: `named_path`).
     pub key: Option<String>,
     pub message: String,
 }
@@ -121,6 +122,67 @@ pub(crate) fn humanize(msg: &str) -> String {
     msg.replace('\n', " ")
 }
 
+/// The key path `key` as a planner writes it (and `--set` takes it): a tier or a source named
+/// by its name, `tier.app.threads` for `tier[1].threads`, `source.shoppers.rate` for
+/// `source[0].rate` (an unnamed one by the name the model gives it, `tier2`); by its index,
+/// `tier.1.threads`, where that name would not pick it (two tiers of one name, a name with a
+/// dot). Any other key path is returned as it is.
+pub(crate) fn named_path(text: &str, key: &str) -> String {
+    let Some((head, rest)) = key.split_once('[') else {
+        return key.to_string();
+    };
+    if !matches!(head, "tier" | "source") {
+        return key.to_string();
+    }
+    let Some((idx, tail)) = rest.split_once(']') else {
+        return key.to_string();
+    };
+    let Ok(i) = idx.parse::<usize>() else {
+        return key.to_string();
+    };
+    let names: Vec<String> = toml_edit::Document::parse(text.to_string())
+        .ok()
+        .and_then(|doc| {
+            let list = doc.as_item().get(head)?;
+            let n = match list {
+                toml_edit::Item::ArrayOfTables(a) => a.len(),
+                toml_edit::Item::Value(toml_edit::Value::Array(a)) => a.len(),
+                _ => return None,
+            };
+            Some(
+                (0..n)
+                    .map(|j| {
+                        (list.get(j).and_then(|t| t.get("name")))
+                            .and_then(|n| n.as_str())
+                            .map_or_else(|| format!("{head}{}", j + 1), str::to_string)
+                    })
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    let pick = match names.get(i) {
+        Some(n)
+            if !n.is_empty()
+                && !n.contains(['.', ' ', '=', '['])
+                && names.iter().filter(|m| *m == n).count() == 1 =>
+        {
+            n.clone()
+        }
+        _ => i.to_string(),
+    };
+    format!("{head}.{pick}{tail}")
+}
+
+/// Line and column of the entry `entry` of the top-level table `table` (`[cost]`'s
+/// `"tier.db.threads"`, a key with dots in it that `locate` would split), if it is there.
+pub(crate) fn locate_entry(text: &str, table: &str, entry: &str) -> Option<(usize, usize)> {
+    let doc: toml_edit::Document<String> = toml_edit::Document::parse(text.to_string()).ok()?;
+    let t = doc.as_table().get(table)?.as_table_like()?;
+    let (key, item) = t.get_key_value(entry)?;
+    let span = key.span().or_else(|| item.span())?;
+    Some(line_column(text, span.start))
+}
+
 /// Line and column of a key path such as `tier[1].threads` in the model text, if it is there.
 pub(crate) fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
     let doc: toml_edit::Document<String> = toml_edit::Document::parse(text.to_string()).ok()?;
@@ -153,6 +215,27 @@ mod tests {
         assert_eq!(line_column(t, 0), (1, 1));
         assert_eq!(line_column(t, 6), (2, 1));
         assert_eq!(line_column(t, 11), (2, 6));
+    }
+
+    #[test]
+    fn tiers_and_sources_are_named_by_their_names() {
+        let t = "[[tier]]\nname = \"web\"\n[[tier]]\nname = \"app\"\n[[tier]]\n\
+                 [[source]]\nname = \"shoppers\"\n";
+        assert_eq!(named_path(t, "tier[1].threads"), "tier.app.threads");
+        assert_eq!(named_path(t, "tier[0]"), "tier.web");
+        assert_eq!(
+            named_path(t, "tier[2].service.means[0]"),
+            "tier.tier3.service.means[0]"
+        );
+        assert_eq!(named_path(t, "source[0].rate"), "source.shoppers.rate");
+        assert_eq!(named_path(t, "operator[0].at"), "operator[0].at");
+        assert_eq!(named_path(t, "scenario.duration"), "scenario.duration");
+        // Two tiers of one name: the index picks it.
+        let twice = "[[tier]]\nname = \"a\"\n[[tier]]\nname = \"a\"\n";
+        assert_eq!(named_path(twice, "tier[1].name"), "tier.1.name");
+        // Inline arrays too.
+        let inline = "tier = [{ name = \"x\" }, { name = \"y\" }]\n";
+        assert_eq!(named_path(inline, "tier[1].threads"), "tier.y.threads");
     }
 
     #[test]

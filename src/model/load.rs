@@ -107,7 +107,7 @@ pub fn parse_text(text: &str, file: &str, base: &Path) -> Result<Model, ModelErr
         ModelError {
             file: file.to_string(),
             place: at(inner.span().map(|s| s.start)),
-            key: (path != ".").then_some(path),
+            key: (path != ".").then(|| error::named_path(text, &path)),
             message: error::humanize(inner.message()),
         }
     })?;

@@ -42,8 +42,8 @@ pub(super) fn population(
                     "`return` does not apply to {}, whose population is \"closed\": a user who \
                      leaves is replaced at once, so none comes back later{}",
                     match &s.name {
-                        Some(name) => format!("source `{name}` ({key})"),
-                        None => key.to_string(),
+                        Some(name) => format!("source `{name}`"),
+                        None => super::error::named_path(ctx.text, key),
                     },
                     if own {
                         ""
@@ -82,7 +82,7 @@ pub(super) fn check_room(sources: &[Source], has_room: bool, ctx: &Ctx) -> Resul
         Some(i) if has_room => Err(ctx.fail(
             "waiting_room",
             format!(
-                "a waiting room cannot stand in front of a closed population (source[{i}], `{}`): \
+                "a waiting room cannot stand in front of a closed population (source `{}`): \
                  its users are held at the target and replaced at once, so none would wait; \
                  remove [waiting_room] or use population = \"open\"",
                 sources[i].name

@@ -98,7 +98,7 @@ mod tests {
         let e = parse("rate_limit = { rate = 5, burst = 0 }\n", "")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("source[0].rate_limit.burst"), "{e}");
+        assert!(e.contains("source.api.rate_limit.burst"), "{e}");
         let e = parse("", "[rate_limit]\nrate = 5\nbucket = 3\n")
             .unwrap_err()
             .to_string();

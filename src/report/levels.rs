@@ -9,7 +9,7 @@ use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{OutageMeans, SummaryMeans};
 
 /// The summary has a user level (a users source).
-fn has_users(s: &SummaryMeans) -> bool {
+pub(super) fn has_users(s: &SummaryMeans) -> bool {
     s.sessions.is_some()
 }
 

@@ -19,8 +19,10 @@ fn plain(x: f64) -> String {
     }
 }
 
-/// The rows of the request level, the SLO and the outage by requests.
-fn request_rows() -> Vec<Row> {
+/// The rows of the request level, the SLO and the outage by requests; the peak of users on
+/// the site only where the model has a users source (a requests-only model has no users, not
+/// "0 users").
+fn request_rows(users: bool) -> Vec<Row> {
     let (count, dur, share): (Fmt, Fmt, Fmt) = (human_count, human_duration, pct);
     let mut downtime = row(
         "downtime",
@@ -29,7 +31,7 @@ fn request_rows() -> Vec<Row> {
         "time below the outage line",
     );
     downtime.downtime = true;
-    vec![
+    let mut rows = vec![
         row(
             "requests offered",
             pick!(requests.attempts.offered),
@@ -109,13 +111,16 @@ fn request_rows() -> Vec<Row> {
             "times the success rate fell below the outage line",
         ),
         downtime,
-        row(
+    ];
+    if users {
+        rows.push(row(
             "peak users on the site",
             pick!(peak_concurrent_users),
             count,
             "after the warm-up",
-        ),
-    ]
+        ));
+    }
+    rows
 }
 
 /// The rows of tier `i`, named `name`.
@@ -156,7 +161,7 @@ pub(super) fn metrics_table(
     one: Option<&Summary>,
     reps: u64,
 ) -> Table {
-    let mut rows_spec = request_rows();
+    let mut rows_spec = request_rows(levels::has_users(m));
     rows_spec.extend(levels::rows(m));
     for (i, t) in m.tiers.iter().enumerate() {
         rows_spec.extend(tier_rows(i, &t.name));

@@ -311,9 +311,9 @@ restart = { after = "1.5 hours" }
     assert!(line("scenario.duration").contains("1 h 30 min"), "{stdout}");
     assert!(line("scenario.warmup").contains("10 s"), "{stdout}");
     assert!(line("scenario.bucket").contains("2 min"), "{stdout}");
-    assert!(line("tier[0].service.mean").contains("500 ms"), "{stdout}");
+    assert!(line("tier.web.service.mean").contains("500 ms"), "{stdout}");
     assert!(
-        line("tier[0].restart.after").contains("1 h 30 min"),
+        line("tier.web.restart.after").contains("1 h 30 min"),
         "{stdout}"
     );
     let timeout = line("client.timeout");

@@ -147,5 +147,5 @@ fn a_pool_on_the_last_tier_is_refused() {
                 pool = { connections = 2 }\n";
     let file = write_file(dir.path(), "m.toml", text);
     let o = crate::common::check_output(&file, &[]);
-    assert_bad_input(&o, &["tier[0].pool", "the last tier calls no other tier"]);
+    assert_bad_input(&o, &["tier.db.pool", "the last tier calls no other tier"]);
 }

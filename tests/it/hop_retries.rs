@@ -175,19 +175,19 @@ fn a_bad_retry_key_names_its_file_and_key() {
                 "1ms",
                 "retry = { max_attempts = 3, on = [\"bogus\"] }\n",
             ) + &tier("db", "1ms", ""),
-            vec!["m.toml", "tier[0].retry", "bogus"],
+            vec!["m.toml", "tier.api.retry", "bogus"],
         ),
         (
             tier("api", "1ms", "") + &tier("db", "1ms", "retry = { max_attempts = 3 }\n"),
             vec![
                 "m.toml",
-                "tier[1].retry",
+                "tier.db.retry",
                 "the last tier calls no other tier",
             ],
         ),
         (
             tier("api", "1ms", "retry = { max_attempts = 3, on = [] }\n") + &tier("db", "1ms", ""),
-            vec!["m.toml", "tier[0].retry.on", "at least one outcome"],
+            vec!["m.toml", "tier.api.retry.on", "at least one outcome"],
         ),
         (
             tier(
@@ -195,7 +195,7 @@ fn a_bad_retry_key_names_its_file_and_key() {
                 "1ms",
                 "retry = { max_attempts = 3, base = \"2s\", cap = \"1s\" }\n",
             ) + &tier("db", "1ms", ""),
-            vec!["m.toml", "tier[0].retry.cap", "below its base"],
+            vec!["m.toml", "tier.api.retry.cap", "below its base"],
         ),
     ];
     for (tiers, fragments) in cases {

@@ -329,3 +329,67 @@ fn bad_input_exits_2_with_a_clear_message() {
         .unwrap();
     crate::common::assert_bad_input(&o, &["the model prices nothing"]);
 }
+
+/// The new-user trial's "one step cheaper" point cost the same as the optimum: one value down
+/// on an unpriced queue. Only a strictly cheaper neighbour is evidence; the other is listed as
+/// costing the same. (30 req/s x2.5 on 4-thread instances of 100 ms, 1 per instance-hour:
+/// 2 instances with a queue of 50 keep the SLO; without a queue they turn requests away.)
+#[test]
+fn a_neighbour_of_the_same_cost_is_not_called_cheaper() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "o.toml",
+        "[scenario]\nduration = \"20m\"\nseed = 3\n[[source]]\nname = \"api\"\n\
+         kind = \"requests\"\nrate = 30\n[[tier]]\nname = \"app\"\ninstances = 2\nthreads = 4\n\
+         queue = 50\ncost_per_instance_hour = 1\n\
+         service = { dist = \"exponential\", mean = \"100ms\" }\n",
+    );
+    let o = surge()
+        .arg("optimize")
+        .arg(&file)
+        .args(["--surge", "2.5", "--keep", "slo", "--jobs", "2"])
+        .args([
+            "--vary",
+            "tier.app.instances=1..4",
+            "--vary",
+            "tier.app.queue=0,50",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let j = read_json(&dir.path().join("o/optimize.json"));
+    assert_eq!(optimum(&j), ["2", "50"]);
+    let said = |start: &str| {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with(start))
+            .count()
+    };
+    assert_eq!(said("one step cheaper"), 1, "{text}");
+    assert!(
+        text.contains("one step cheaper, tier.app.instances=1 tier.app.queue=50 (cost 1/h)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("same cost, not cheaper, tier.app.instances=2 tier.app.queue=0 (cost 2/h)"),
+        "{text}"
+    );
+    let values = |i: &Value| j["configs"][i.as_u64().unwrap() as usize]["values"].clone();
+    let neighbours: Vec<Value> = j["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(values)
+        .collect();
+    assert_eq!(neighbours, [serde_json::json!(["1", "50"])]);
+    let same: Vec<Value> = j["same_cost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(values)
+        .collect();
+    assert_eq!(same, [serde_json::json!(["2", "0"])]);
+}

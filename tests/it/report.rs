@@ -46,6 +46,9 @@ fn a_run_writes_a_report_with_the_answer_the_charts_and_the_model() {
         "{html}"
     );
     assert!(html.contains("requests lost (rejected, timed out or failed)"));
+    // A requests-only model has no users: no "peak users on the site 0" row.
+    assert!(!html.contains("peak users"), "{html}");
+    assert!(!md.contains("peak users"), "{md}");
     // The chart inline, scaled to the page; its PNG in the Markdown.
     assert_eq!(html.matches("<svg ").count(), 1);
     assert!(md.contains("![Timeline"), "{md}");

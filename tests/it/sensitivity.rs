@@ -264,6 +264,26 @@ fn bad_input_exits_2() {
         &run(&["--vary", "tier.server.threads=5.5..8"]),
         &["whole numbers"],
     );
+    // A level between the ends refused by the model (with seed 2 the design loads the level
+    // 1.0333333 of 0.1..1.5 first): named as a planner would write it, rounded and said so.
+    let o = run(&[
+        "--vary",
+        "slo.outage_below=0.1..1.5",
+        "--vary",
+        "tier.server.threads=5..8",
+        "--trajectories",
+        "2",
+        "--seed",
+        "2",
+    ]);
+    assert_bad_input(
+        &o,
+        &[
+            "(in --vary slo.outage_below, at the value 1.03 (rounded: level 3 of 4 on 0.1..1.5))",
+            "got 1.03",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("1.0333"));
     assert!(!dir.path().join("bad").join("sensitivity.json").exists());
 }
 

@@ -213,7 +213,7 @@ fn a_sweep_with_an_absurd_point_is_refused_before_any_run() {
             .unwrap();
         let err = crate::common::refused(&o, &format!("{cmd:?}"));
         assert!(
-            err.contains("source[0]") && err.contains("--allow-huge"),
+            err.contains("source.clients") && err.contains("--allow-huge"),
             "{err}"
         );
         assert!(

@@ -303,52 +303,52 @@ fn bad_policy_keys_exit_2_naming_the_key_path() {
     let cases = [
         (
             "[tier.concurrency_limit]\nalgorithm = \"bbr\"".to_string(),
-            "tier[0].concurrency_limit.algorithm",
+            "tier.web.concurrency_limit.algorithm",
             "expected one of `aimd`, `gradient2`, `vegas`",
         ),
         (
             "[tier.concurrency_limit]\nalgorithm = \"vegas\"\nbackoff_ratio = 0.8".into(),
-            "tier[0].concurrency_limit.backoff_ratio",
+            "tier.web.concurrency_limit.backoff_ratio",
             "does not apply to algorithm = \"vegas\"",
         ),
         (
             "[tier.concurrency_limit]\nalgorithm = \"aimd\"\ninitial_limit = 5".into(),
-            "tier[0].concurrency_limit.initial_limit",
+            "tier.web.concurrency_limit.initial_limit",
             "must lie within [min_limit, max_limit] = [20, 200]",
         ),
         (
             "[tier.concurrency_limit]\nalgorithm = \"aimd\"\nbackoff_ratio = 0.3".into(),
-            "tier[0].concurrency_limit.backoff_ratio",
+            "tier.web.concurrency_limit.backoff_ratio",
             "in [0.5, 1)",
         ),
         (
             "[tier.outlier_detection]\nconsecutive_500 = 3".into(),
-            "tier[0].outlier_detection.consecutive_500",
+            "tier.web.outlier_detection.consecutive_500",
             "did you mean `consecutive_5xx`?",
         ),
         (
             "[tier.outlier_detection]\nmax_ejection_percent = 150".into(),
-            "tier[0].outlier_detection.max_ejection_percent",
+            "tier.web.outlier_detection.max_ejection_percent",
             "at most 100",
         ),
         (
             format!("{autoscale}scale_in_below = 0.7"),
-            "tier[0].autoscale.scale_in_below",
+            "tier.web.autoscale.scale_in_below",
             "must be under target_utilization (0.6)",
         ),
         (
             format!("{autoscale}scale_in_below = 0.2\nmin_instances = 3"),
-            "tier[0].autoscale.min_instances",
+            "tier.web.autoscale.min_instances",
             "min_instances (3) is above the starting instances (2)",
         ),
         (
             format!("{autoscale}min_instances = 1"),
-            "tier[0].autoscale.min_instances",
+            "tier.web.autoscale.min_instances",
             "needs `scale_in_below`",
         ),
         (
             "cost_per_instance_hour = -1".into(),
-            "tier[0].cost_per_instance_hour",
+            "tier.web.cost_per_instance_hour",
             "at least 0",
         ),
     ];

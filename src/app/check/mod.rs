@@ -207,10 +207,12 @@ fn closed_bounds(model: &Model) -> Vec<ClosedBound> {
 }
 
 /// Every duration the model `text` states, with what its unit calls for, so that a unit
-/// mistake (`timeout = 30000` meant as milliseconds) shows.
+/// mistake (`timeout = 30000` meant as milliseconds) shows; each named by its key path as the
+/// planner writes it (`tier.web.service.mean`).
 fn durations_read(text: &str) -> Vec<DurationRead> {
     (written_durations(text).into_iter())
-        .map(|d| {
+        .map(|mut d| {
+            d.key = crate::model::error::named_path(text, &d.key);
             let unit = match d.seconds {
                 Some(v) if d.bare && v >= SUSPICIOUS_BARE_S => UnitNote::MaybeMilliseconds,
                 Some(v) if d.bare && v != 0.0 => UnitNote::BareSeconds,

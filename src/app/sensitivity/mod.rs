@@ -22,6 +22,7 @@ use crate::experiment::sensitivity::{self as screening, SensitivityDoc};
 use crate::experiment::sweep::{self, Seeds};
 use crate::experiment::vary::{Vary, load_point, parse_range};
 use crate::model::Model;
+use crate::model::error::{ModelError, Place};
 
 pub(crate) use crate::experiment::sensitivity::design::{LEVELS, TRAJECTORIES};
 
@@ -90,11 +91,12 @@ pub(crate) fn factors(vary: &[String]) -> Result<Vec<Factor>, BadInput> {
     Ok(out)
 }
 
-/// The model at each point of the design, checked; an error names the `--vary` of the value.
+/// The model at each point of the design, checked; an error names the `--vary` of the value
+/// and the value as the planner would write it (`level_named`).
 fn load_points(
     source: &ModelSource,
     factors: &[Factor],
-    points: &[Vec<f64>],
+    (points, levels): (&[Vec<f64>], u32),
     allow_huge: bool,
 ) -> Result<Vec<Model>> {
     let varies: Vec<Vary> = (factors.iter())
@@ -106,11 +108,29 @@ fn load_points(
     let mut models = Vec::with_capacity(points.len());
     for p in points {
         let values: Vec<String> = (factors.iter().zip(p)).map(|(f, &v)| f.text(v)).collect();
-        let m = load_point(source.file.as_deref(), &source.sets, &varies, &values)?;
+        let m = load_point(source.file.as_deref(), &source.sets, &varies, &values)
+            .map_err(|e| level_named(e, factors, p, levels))?;
         guard::check_run_size(&m, allow_huge)?;
         models.push(m);
     }
     Ok(models)
+}
+
+/// A model error at a `--vary` value of `point` names the value as the planner would write it:
+/// a level between the ends (`5.333333333` on `2..10`) rounded and said so, with its level.
+fn level_named(mut e: ModelError, factors: &[Factor], point: &[f64], levels: u32) -> ModelError {
+    if let Place::Vary { key, value } = &mut e.place {
+        if let Some(i) = factors.iter().position(|f| f.key == *key) {
+            let exact = factors[i].text(point[i]);
+            *value = factors[i].value_words(point[i], levels);
+            // The model's own words quote the value it read ("got 1.033333333"): rounded too.
+            if *value != exact {
+                let short = crate::fmt::significant(point[i], 3);
+                e.message = e.message.replace(&exact, &short);
+            }
+        }
+    }
+    e
 }
 
 /// Screen the keys of `s` (see the module's comment); Ctrl-C stops it, the finished runs kept
@@ -137,7 +157,7 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
     let models = load_points(
         &s.search.source,
         &factors,
-        &design.points,
+        (&design.points, s.levels),
         s.search.runs.allow_huge,
     )?;
     sweep::check_runs(models.len(), s.reps)?;
@@ -193,4 +213,42 @@ pub(crate) fn screen(s: &SensitivitySettings) -> Result<SensitivityOutcome> {
         crate::store::journal::remove(&ran.journal)?;
     }
     Ok(SensitivityOutcome { dir, doc })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The new-user trial read "at the value 5.333333333": a level between the ends of the
+    /// range, not a value they wrote.
+    #[test]
+    fn an_error_at_a_level_names_it_rounded_with_its_level() {
+        let f = Factor {
+            key: "tier.db.service.mean".into(),
+            lo: 2.0,
+            hi: 10.0,
+            whole: false,
+            range: "2..10".into(),
+            unit: "s".into(),
+        };
+        let e = |value: &str| ModelError {
+            file: "m.toml".into(),
+            place: Place::Vary {
+                key: f.key.clone(),
+                value: value.into(),
+            },
+            key: Some("tier.db.service".into()),
+            message: format!("refused, got {value}"),
+        };
+        let at = 2.0 + 8.0 / 3.0;
+        let got = level_named(e(&f.text(at)), std::slice::from_ref(&f), &[at], 4).to_string();
+        assert!(
+            got.contains("(in --vary tier.db.service.mean, at the value 4.67 (rounded: level 2 of 4 on 2..10))"),
+            "{got}"
+        );
+        assert!(got.ends_with("refused, got 4.67"), "{got}");
+        // An end of the range is written as it was.
+        let got = level_named(e("10"), std::slice::from_ref(&f), &[10.0], 4).to_string();
+        assert!(got.contains("at the value 10)"), "{got}");
+    }
 }

@@ -113,6 +113,34 @@ pub(crate) fn picks(
     out
 }
 
+/// Whether two costs per hour are the same but for rounding (to a billionth).
+fn same_cost(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The evidence around the optimum `b`: its neighbours one value down on a key that cost
+/// strictly less (a step down an unpriced key costs the same: no evidence that nothing cheaper
+/// holds), and the points that cost the same as `b`, but for rounding, and hold (own runs or
+/// implied) or are one value down from it: equally cheap alternatives. Both in grid order.
+pub(crate) fn evidence(
+    lat: &Lattice,
+    cost: &dyn Fn(usize) -> f64,
+    status: &[Status],
+    b: usize,
+) -> (Vec<usize>, Vec<usize>) {
+    let below = lat.below(b);
+    let cheaper = (below.iter().copied())
+        .filter(|&q| cost(q) < cost(b) && !same_cost(cost(q), cost(b)))
+        .collect();
+    let same = (0..lat.len())
+        .filter(|&p| p != b && same_cost(cost(p), cost(b)))
+        .filter(|&p| {
+            matches!(status[p], Status::Holds | Status::ImpliedHolds) || below.contains(&p)
+        })
+        .collect();
+    (cheaper, same)
+}
+
 /// The Pareto front of cost against the share of runs holding, among `tried` (point, cost,
 /// share): no other tried point is at most as dear and holds at least as often, one of them
 /// strictly. In order of cost.
@@ -173,5 +201,31 @@ mod tests {
             pareto(&[(0, 1.0, 0.0), (1, 2.0, 1.0), (2, 3.0, 1.0), (3, 2.5, 0.5)]),
             [0, 1]
         );
+    }
+
+    /// The new-user trial's "one step cheaper" point cost the same as the optimum: one value
+    /// down on an unpriced key. It is no evidence that nothing cheaper holds, so it is listed
+    /// as costing the same, with the configurations of that cost that hold.
+    #[test]
+    fn a_step_down_an_unpriced_key_is_not_cheaper() {
+        // Instances 1..3 (1 per hour each) x a queue of 10, 100 (no price).
+        let lat = Lattice { sizes: vec![3, 2] };
+        let cost = |p: usize| (lat.coords(p)[0] + 1) as f64;
+        let mut own = vec![None; 6];
+        own[2] = Some(false); // (1, 0): 2 instances, queue 10, fails
+        own[3] = Some(true); // (1, 1): 2 instances, queue 100, holds: the optimum
+        own[1] = Some(false); // (0, 1) fails
+        let st = statuses(&lat, &own, &[true, false]);
+        let (cheaper, same) = evidence(&lat, &cost, &st, 3);
+        assert_eq!(cheaper, [1], "only (0, 1) costs less");
+        assert_eq!(same, [2], "(1, 0) costs the same");
+        // A holding point of the same cost elsewhere in the grid is an alternative too; one
+        // dearer is neither.
+        let cost2 = |p: usize| [1.0, 1.0, 2.0, 2.0, 2.0 + 1e-12, 3.0][p];
+        own[4] = Some(true);
+        let st = statuses(&lat, &own, &[true, false]);
+        assert_eq!(evidence(&lat, &cost2, &st, 3), (vec![1], vec![2, 4]));
+        // The bottom of every range: nothing below.
+        assert_eq!(evidence(&lat, &cost, &st, 0), (vec![], vec![]));
     }
 }

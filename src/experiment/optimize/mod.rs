@@ -12,8 +12,8 @@
 //! implied, not run. The assumption is checked on every pair of configurations run on the same
 //! seeds; a contradiction is reported and the key loses its pruning. With one replication per
 //! configuration the search bisects, along the monotone key with the most values, every line that
-//! could still hold something cheaper than the best so far; then the best and its cheaper
-//! neighbours (one value down on each key) are replicated until each is told from a 50% failure
+//! could still hold something cheaper than the best so far; then the best and its neighbours
+//! below (one value down on each key) are replicated until each is told from a 50% failure
 //! probability at the confidence (the crash-point search's `ErrorSplit`), or `max_reps`; if a
 //! verdict changes, the search goes on.
 //!
@@ -175,8 +175,15 @@ pub(crate) struct Optimization {
     pub(crate) cost_basis: String,
     /// The cheapest configuration that holds (its index in `configs`), if any does.
     pub(crate) optimum: Option<usize>,
-    /// Its cheaper neighbours (one value down on each key), indices in `configs`.
+    /// Its cheaper neighbours: one value down on each key, where that costs strictly less
+    /// (one value down on an unpriced key costs the same: it is in `same_cost`), indices in
+    /// `configs`.
     pub(crate) neighbours: Vec<usize>,
+    /// The configurations that cost the same as the optimum (to a billionth) and hold, or are
+    /// one value down on a key from it: equally cheap alternatives, not cheaper ones; indices in
+    /// `configs`, in grid order.
+    #[serde(default)]
+    pub(crate) same_cost: Vec<usize>,
     /// Every configuration of the grid, in grid order.
     pub(crate) configs: Vec<Config>,
     /// The Pareto front of cost against the share of runs holding, among those run, cheapest

@@ -336,6 +336,9 @@ fn answer(
         .filter_map(|c| c.share_holding.map(|h| (c.point, c.cost_per_hour, h)))
         .collect();
     let optimum = s.best(known);
+    let (neighbours, same_cost) = optimum.map_or((Vec::new(), Vec::new()), |b| {
+        lattice::evidence(&s.lat, &|p| s.cost[p], &status, b)
+    });
     let mut o = Optimization {
         keys: (s.pb.varies.iter().enumerate())
             .map(|(i, v)| Key {
@@ -352,7 +355,8 @@ fn answer(
         max_reps: s.pb.max_reps,
         cost_basis: "per hour, of the configuration as provisioned (model::cost)".into(),
         optimum,
-        neighbours: optimum.map_or(Vec::new(), |b| s.lat.below(b)),
+        neighbours,
+        same_cost,
         configs_run: tried.len(),
         runs: known.len() as u32,
         pareto: lattice::pareto(&tried),
@@ -364,6 +368,9 @@ fn answer(
         range_edges: Vec::new(),
         unpriced_keys: Vec::new(),
     };
-    (o.range_edges, o.unpriced_keys) = super::notes::notes(&o, &s.lat);
+    let at = optimum.map(|p| s.points[p].clone()).unwrap_or_default();
+    let pb = s.pb;
+    let nothing_below = |i: usize| super::notes::refused_below(pb.path, pb.sets, pb.varies, &at, i);
+    (o.range_edges, o.unpriced_keys) = super::notes::notes(&o, &s.lat, &nothing_below);
     o
 }

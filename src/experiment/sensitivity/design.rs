@@ -59,6 +59,23 @@ impl Factor {
         }
     }
 
+    /// `value`, a level of the grid, for people: as `text` where that is short ("4", "0.25"),
+    /// else rounded to three significant digits and said so, with its level and the range the
+    /// levels divide (`5.33 (rounded: level 2 of 4 on 2..10)`): not "5.333333333".
+    pub(crate) fn value_words(&self, value: f64, levels: u32) -> String {
+        let exact = self.text(value);
+        let short = crate::fmt::significant(value, 3);
+        if exact.len() <= short.len() + 1 || self.whole {
+            return exact;
+        }
+        let j = (self.share(value) * f64::from(levels - 1)).round() as u32;
+        format!(
+            "{short} (rounded: level {} of {levels} on {})",
+            j + 1,
+            self.range
+        )
+    }
+
     /// `value` as `--set` takes it.
     pub(crate) fn text(&self, value: f64) -> String {
         if self.whole {

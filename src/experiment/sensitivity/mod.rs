@@ -42,7 +42,17 @@ impl Outcome {
         match self.unit.as_str() {
             "s" => crate::fmt::human_duration(x),
             "" => format!("{:.1} pp", 100.0 * x),
-            u => format!("{} {u}", crate::fmt::format_number(sig3(x))),
+            u => format!("{} {u}", crate::fmt::significant(x, 3)),
+        }
+    }
+
+    /// An amount of this metric without its unit where the unit is a word (a chart's cell,
+    /// under a heading that names it): "0.137" for 0.137 currency units; a duration and a share
+    /// as `amount` writes them ("15 min", "3.0 pp").
+    pub(crate) fn figure(&self, x: f64) -> String {
+        match self.unit.as_str() {
+            "s" | "" => self.amount(x),
+            _ => crate::fmt::significant(x, 3),
         }
     }
 
@@ -67,15 +77,29 @@ mod unit_tests {
         assert_eq!(o.amount(2460.0), "41 min");
         assert_eq!(o.unit_words(), "time (h, min, s, ms)");
     }
-}
 
-/// `x` rounded to three significant digits.
-fn sig3(x: f64) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
+    /// The new-user trial read "σ 0.000000001 currency units": rounding noise, written as if
+    /// it were a number. Tiny amounts are written in significant digits, and a spread of
+    /// effects alike but for rounding is 0.
+    #[test]
+    fn a_spread_of_rounding_noise_is_no_spread() {
+        let o = outcomes(&[table::COST.to_string()]).remove(0);
+        assert_eq!(o.amount(1.234e-9), "1.23e-9 currency units");
+        assert_eq!(o.amount(0.0), "0 currency units");
+        assert_eq!(o.amount(12.345), "12.3 currency units");
+        let step = |e: f64| StepEffects {
+            step: Step {
+                trajectory: 0,
+                factor: 0,
+                from: 0,
+                to: 1,
+            },
+            effects: vec![Some(e)],
+        };
+        let steps = [step(0.3), step(0.1 + 0.2), step(0.3)];
+        let e = effect(&steps.iter().collect::<Vec<_>>(), 0);
+        assert_eq!(e.sigma, Some(0.0));
     }
-    let scale = 10f64.powi(2 - x.abs().log10().floor() as i32);
-    (x * scale).round() / scale
 }
 
 /// The metrics screened, in order: downtime (attempts), the share of calls that succeeded, the
@@ -309,9 +333,13 @@ fn effect(mine: &[&StepEffects], m: usize) -> Effect {
     let ees: Vec<f64> = mine.iter().filter_map(|s| s.effects[m]).collect();
     let n = ees.len();
     let mu = mean_of(ees.iter().map(|&e| Some(e)));
+    // Effects alike but for floating-point rounding (a price x a count, summed in another
+    // order) have no spread: below a billionth of their size it is rounding, not a spread.
+    let size = ees.iter().fold(0.0f64, |m, e| m.max(e.abs()));
     let sigma = (n >= 2).then(|| {
         let mu = mu.unwrap_or(0.0);
-        (ees.iter().map(|e| (e - mu).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        let sd = (ees.iter().map(|e| (e - mu).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        if sd <= 1e-9 * size { 0.0 } else { sd }
     });
     Effect {
         mu_star: mean_of(ees.iter().map(|e| Some(e.abs()))),

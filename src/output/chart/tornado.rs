@@ -2,8 +2,9 @@
 //! influential first, as ranked), each bar as long as the key's mu* on that metric (the mean
 //! size of its elementary effects over its whole range, scaled to the metric's largest) and
 //! pointing right when raising the key raises the metric on average (mu > 0), left when it
-//! lowers it; grey when its effects go both ways (|mu| < mu* / 2). Under each bar, mu* with its
-//! unit and sigma (the spread of the effects).
+//! lowers it; grey when its effects go both ways (|mu| < mu* / 2), the colours explained in a
+//! legend in words of the key's low and high values. Under each bar, mu* and sigma (the spread
+//! of the effects), their unit under the column's heading; every text cut to fit its column.
 //!
 //! Not here: the screening (`experiment::sensitivity`), the files (`output::sensitivity`).
 
@@ -22,10 +23,27 @@ const KEYS_W: u32 = 330;
 const ROW_H: u32 = 64;
 /// Height of the metrics' headings (label, unit and level on two lines).
 const HEAD_H: u32 = 84;
-/// Height of the notes under the rows.
-const FOOT_H: u32 = 98;
+/// Height of the notes and the legend under the rows (six lines).
+const FOOT_H: u32 = 164;
+/// Height of one line of the notes.
+const LINE_H: i32 = 24;
 /// Bars of effects of both signs.
 const MIXED: RGBColor = RGBColor(160, 160, 160);
+/// The legend of the bars' colours, in the words of a key's low and high values.
+const LEGEND: [(RGBColor, &str); 3] = [
+    (
+        super::theme::BLUE,
+        "from the key's low value to its high value the metric goes up, on average (mu > 0): bar to the right",
+    ),
+    (
+        ORANGE,
+        "from the key's low value to its high value the metric goes down, on average (mu < 0): bar to the left",
+    ),
+    (
+        MIXED,
+        "from low to high the metric goes up at some points and down at others (|mu| < mu*/2)",
+    ),
+];
 
 struct Tornado<'a> {
     doc: &'a SensitivityDoc,
@@ -112,20 +130,32 @@ impl Figure for Tornado<'_> {
             column(root, (x0, col_w as i32), o, &effects)?;
         }
         let foot = top + (HEAD_H + doc.ranking.len().max(1) as u32 * ROW_H) as i32 + 8;
+        let dim = style(NOTE_SIZE, &TEXT_DIM).pos(left);
+        let fit = |s: &str, x: i32| {
+            fit_text(s, FIG_W - x as u32 - 16, &|t: &str| {
+                text_size(root, t, NOTE_SIZE).0
+            })
+        };
+        root.draw(&Text::new(
+            fit(note.as_str(), 16),
+            (16, foot + 12),
+            style(NOTE_SIZE, &TEXT).pos(left),
+        ))?;
+        // The legend: what each colour says of going from the key's low value to its high one.
+        for (i, (colour, words)) in LEGEND.iter().enumerate() {
+            let y = foot + 12 + LINE_H * (i as i32 + 1);
+            root.draw(&Rectangle::new([(16, y - 7), (40, y + 7)], colour.filled()))?;
+            root.draw(&Text::new(fit(words, 50), (50, y), dim.clone()))?;
+        }
         for (i, line) in [
-            note.as_str(),
-            "bar length: mu*, the mean size of the key's elementary effects, each scaled to the key's whole range",
-            "bar to the right: raising the key raises the metric on average (mu > 0); to the left: lowers it",
-            "grey: effects of both signs (|mu| < mu*/2); sigma: their spread (interactions, non-linearity)",
+            "bar length: mu*, the mean size of the key's elementary effects, each scaled to the key's whole range; under it, mu* and sigma",
+            "sigma: the spread of the effects (interactions, non-linearity); each column's unit is under its heading",
         ]
         .iter()
         .enumerate()
         {
-            root.draw(&Text::new(
-                line.to_string(),
-                (16, foot + 12 + 22 * i as i32),
-                style(NOTE_SIZE, if i == 0 { &TEXT } else { &TEXT_DIM }).pos(left),
-            ))?;
+            let y = foot + 12 + LINE_H * (i as i32 + 1 + LEGEND.len() as i32);
+            root.draw(&Text::new(fit(line, 16), (16, y), dim.clone()))?;
         }
         Ok(())
     }
@@ -169,13 +199,15 @@ where
         let words = match e.mu_star {
             None => "no value".to_string(),
             Some(0.0) => "no effect".to_string(),
+            // The unit is under the column's heading: the numbers alone, so that they fit.
             Some(v) => match e.sigma {
-                Some(sd) => format!("{}  (σ {})", o.amount(v), o.amount(sd)),
-                None => o.amount(v),
+                Some(sd) => format!("{}  (σ {})", o.figure(v), o.figure(sd)),
+                None => o.figure(v),
             },
         };
+        let cell_w = |t: &str| text_size(root, t, NOTE_SIZE).0;
         root.draw(&Text::new(
-            words,
+            fit_text(&words, w as u32 - 12, &cell_w),
             (mid, y + 50),
             style(NOTE_SIZE, &TEXT).pos(centre),
         ))?;
@@ -281,22 +313,33 @@ mod tests {
                     "s",
                     "attempt",
                 ),
+                outcome("cost", "cost of the priced tiers", "currency units", "site"),
             ],
             ranking: vec![
                 key(
                     1,
                     "tier.web.instances",
-                    vec![effect(900.0, -900.0), effect(0.4, 0.4), effect(1.2, -1.1)],
+                    vec![
+                        effect(900.0, -900.0),
+                        effect(0.4, 0.4),
+                        effect(1.2, -1.1),
+                        effect(0.123456, 0.123456),
+                    ],
                 ),
                 key(
                     2,
                     "tier.web.threads",
-                    vec![effect(300.0, -100.0), effect(0.1, 0.08), effect(0.3, -0.3)],
+                    vec![
+                        effect(300.0, -100.0),
+                        effect(0.1, 0.08),
+                        effect(0.3, -0.3),
+                        effect(0.0, 0.0),
+                    ],
                 ),
                 key(
                     3,
                     "tier.web.cost_per_instance_hour",
-                    vec![effect(0.0, 0.0), effect(0.0, 0.0), effect(0.0, 0.0)],
+                    vec![effect(0.0, 0.0); 4],
                 ),
             ],
             points: vec![],
@@ -321,5 +364,55 @@ mod tests {
             "the range in the key's unit"
         );
         assert!(svg.contains("4 to 12 threads"));
+        fits_with_a_legend(&svg);
+    }
+
+    /// Every text of the chart inside it, the cost's cell with its unit under the heading (the
+    /// new-user trial's "0.123 currency units  (σ 0.0412 currency units)" ran off the right
+    /// edge), and a legend of the colours in words of the key's low and high values.
+    fn fits_with_a_legend(svg: &str) {
+        assert!(svg.contains("currency units, site level"));
+        assert!(svg.contains("0.123  (σ 0.0412)"), "{svg}");
+        for (x, anchor, text) in texts(svg) {
+            // About 0.55 of the font's size per character (a sans-serif's mean advance): the
+            // text's extent from its anchor.
+            let w = text.chars().count() as f64 * 16.0 * 0.55;
+            let (l, r) = match anchor.as_str() {
+                "middle" => (x - w / 2.0, x + w / 2.0),
+                "end" => (x - w, x),
+                _ => (x, x + w),
+            };
+            assert!(l >= 0.0 && r <= 1400.0, "{text:?} runs off: {l}..{r}");
+        }
+        // The legend of the colours, in words of the key's low and high values.
+        assert!(svg.contains("low value to its high value the metric goes up"));
+        assert!(svg.contains("low value to its high value the metric goes down"));
+        assert!(svg.contains("goes up at some points and down at others"));
+        for colour in ["#1F77B4", "#FF7F0E", "#A0A0A0"] {
+            assert!(svg.to_uppercase().contains(colour), "a swatch of {colour}");
+        }
+    }
+
+    /// Each `<text>` of `svg`: its x, its anchor and its content.
+    fn texts(svg: &str) -> Vec<(f64, String, String)> {
+        let attr = |tag: &str, name: &str| {
+            let key = format!(" {name}=\"");
+            let start = tag.find(&key)? + key.len();
+            let end = tag[start..].find('"')? + start;
+            Some(tag[start..end].to_string())
+        };
+        let mut out = Vec::new();
+        let mut rest = svg;
+        while let Some(open) = rest.find("<text ") {
+            rest = &rest[open..];
+            let close = rest.find('>').unwrap();
+            let tag = &rest[..close];
+            let end = rest.find("</text>").unwrap();
+            let content = rest[close + 1..end].trim().replace("&amp;", "&");
+            let x = attr(tag, "x").and_then(|v| v.parse().ok()).unwrap();
+            out.push((x, attr(tag, "text-anchor").unwrap_or_default(), content));
+            rest = &rest[end..];
+        }
+        out
     }
 }
