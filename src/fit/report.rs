@@ -44,6 +44,10 @@ pub(crate) struct FileReport {
     /// What the reader warns of how it read the file (extra fields read as absent, say).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// What the fit took from this file, where files without response times were given with
+    /// files that have them (None: everything, from all the files together).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +130,10 @@ pub(crate) struct Fit {
     /// The fitted model simulated against the data (filled in by `surge fit` once the model
     /// is written).
     pub round_trip: Option<super::roundtrip::RoundTrip>,
+    /// The requests of the files with response times given beside files without them (their
+    /// service and contention are fitted; their failures are not the model's `errors`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing_requests: Option<Requests>,
     /// Status codes, sessions, a service given rather than fitted, provenance, the source.
     #[serde(flatten)]
     pub logs: super::logs_doc::LogsFit,
@@ -174,6 +182,7 @@ pub(crate) fn analyse(reading: &Reading, opts: &Options) -> Fit {
         closed,
         capacity,
         round_trip: None,
+        timing_requests: None,
         logs: Default::default(),
     }
 }
@@ -213,6 +222,7 @@ fn file_reports(reading: &Reading) -> (Vec<FileReport>, Lines) {
                 zero_times: f.zero_times,
                 notes: f.notes.iter().cloned().collect(),
                 warnings: f.warnings.clone(),
+                used_for: None,
             }
         })
         .collect();
