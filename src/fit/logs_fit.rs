@@ -60,11 +60,9 @@ pub(crate) fn complete(
         for f in &mut fit.files {
             f.used_for = Some(TRAFFIC_FIGURES.into());
         }
+        // (`fit.lines` stays the traffic's: the lines its requests were read from)
         for mut f in t.files {
             f.used_for = Some(TIMING_FIGURES.into());
-            fit.lines.read += f.lines.read;
-            fit.lines.parsed += f.lines.parsed;
-            fit.lines.skipped += f.lines.skipped;
             fit.files.push(f);
         }
         fit.timing_requests = Some(t.requests);

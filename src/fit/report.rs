@@ -291,7 +291,8 @@ fn service_basis(
             _ => share * s.time_s,
         });
     }
-    let mut what = basis_sentence(knee, threads, coef);
+    // a closed test given its threads says its own waiting (machine-repairman), once
+    let mut what = basis_sentence(knee, threads.filter(|_| closed_threads.is_none()), coef);
     if let Some(t) = closed_threads {
         what.push_str(&format!(
             ", each scaled by the share of its 10 s window's mean that is service once the wait \

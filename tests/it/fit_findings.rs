@@ -311,3 +311,69 @@ fn contention_fitted_without_the_threads_is_said_to_be_maybe_waiting_and_more_lo
     assert!(j["round_trip"]["more_load"].is_null());
     assert!(!stdout.contains("at 1.3x"), "{stdout}");
 }
+
+#[test]
+fn a_log_fitted_with_a_load_test_reports_both_files_and_what_each_gave() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = real("semicomplete-combined-2822.log");
+    let jtl = real("jmeter-taurus-slow-stdev.csv");
+    let (j, model, stdout) = fit_model(&[&log, &jtl], &[], &dir.path().join("two"));
+    let files = j["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{}", j["files"]);
+    assert_eq!(
+        files[0]["used_for"],
+        "arrivals, profile, surge, endpoints, status codes, errors, sessions"
+    );
+    assert_eq!(
+        files[1]["used_for"],
+        "service time, contention, knee (and the round trip's p95); not its arrivals nor its errors"
+    );
+    assert_eq!(num(&files[1], "lines.parsed"), 599.0);
+    // the requests and their lines are the log's
+    assert_eq!(num(&j, "requests.total"), 2822.0);
+    assert_eq!(num(&j, "lines.read"), 2822.0);
+    assert_eq!(num(&j, "timing_requests.failed"), 63.0);
+    let jtl_line = format!(
+        "{}: jtl (JMeter CSV results with a header) — 599 lines, 599 parsed, 0 skipped\n  used for: service time",
+        jtl.display()
+    );
+    assert!(stdout.contains(&jtl_line), "{stdout}");
+    // the round trip's p95 is the load test's, said so
+    let rt = &j["round_trip"];
+    assert_eq!(rt["times_from"], jtl.display().to_string());
+    within(num(rt, "data.p95_s"), 2.69, 0.01, "the load test's p95");
+    assert!(!stdout.contains("no response times"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("vs 2.69 s in {} (at its own load)", jtl.display())),
+        "{stdout}"
+    );
+    // the errors are the log's, as when the log is fitted alone
+    let (_, alone, _) = fit_model(&[&log], &[], &dir.path().join("one"));
+    let errors = |m: &str| {
+        m.lines()
+            .find(|l| l.starts_with("errors = "))
+            .map(str::to_string)
+    };
+    assert_eq!(errors(&model), errors(&alone));
+    assert!(
+        errors(&model).unwrap().starts_with("errors = 0.019135"),
+        "{model}"
+    );
+    assert!(
+        model.contains("# 63 failed requests of the files with response times are left out of the service fit; `errors` below is the share of the traffic's files, not theirs."),
+        "{model}"
+    );
+}
+
+#[test]
+fn a_closed_test_given_its_threads_says_its_waiting_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let jtl = crate::common::repo_file("tests/fit-data/results.jtl");
+    let (j, _) = fit_with_stdout(&[&jtl], &["--threads", "4", "--quiet"], dir.path());
+    let basis = j["service"]["basis"].as_str().unwrap();
+    assert_eq!(basis.matches("is taken out").count(), 1, "{basis}");
+    assert!(
+        basis.ends_with("once the wait of the window's users for 4 threads (machine-repairman M/M/4//N) is taken out"),
+        "{basis}"
+    );
+}
