@@ -105,37 +105,7 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
             crate::fit::collect::ANCHOR_SAMPLE
         );
     }
-    let a = &f.arrivals;
-    outln!(
-        "arrivals: {} over {} ({} failed); mean {:.2}/s, peak {:.2}/s, median {:.2}/s per {} s bucket; {}",
-        crate::fmt::counted(a.requests, "request", "requests"),
-        super::human_duration(a.span_s),
-        super::human_count(f.requests.failed as f64),
-        a.mean_rate_per_s,
-        a.peak_rate_per_s,
-        a.median_rate_per_s,
-        a.bucket_s,
-        crate::fit::surge::said(a.surge.as_ref())
-    );
-    if let Some(n) = &a.partial_bucket_note {
-        outln!("arrivals: {n}");
-    }
-    if let Some(n) = &a.bucket_note {
-        outln!("arrivals: {n}");
-    }
-    if a.paced() {
-        outln!(
-            "arrivals: sent on a schedule, not by independent clients (dispersion {:.2} of the requests per second; Poisson arrivals give 1): a constant-rate load generator or clients in a loop. {}",
-            a.dispersion.unwrap_or(0.0),
-            match &f.closed {
-                Some(c) => format!(
-                    "The model is a closed population of {} users ({}), each sending its next request after the last one's response and a think time, not Poisson arrivals",
-                    c.users, c.users_from
-                ),
-                None => "The model's arrivals are Poisson (ASSUMPTION: what users make), which queue more than these did near capacity".into(),
-            }
-        );
-    }
+    print_arrivals(f)?;
     if let Some(s) = &f.service {
         let empirical = crate::fit::report::service_choice::empirical(f).is_some();
         outln!(
@@ -194,6 +164,42 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
         }
         None if f.service.is_none() => {}
         None => outln!("contention: too few 10 s windows with responses to tell"),
+    }
+    Ok(())
+}
+
+/// The arrivals: counts, rates per bucket, the surge, the bucket's notes, a schedule.
+fn print_arrivals(f: &report::Fit) -> anyhow::Result<()> {
+    let a = &f.arrivals;
+    outln!(
+        "arrivals: {} over {} ({} failed); mean {:.2}/s, peak {:.2}/s, median {:.2}/s per {} s bucket; {}",
+        crate::fmt::counted(a.requests, "request", "requests"),
+        super::human_duration(a.span_s),
+        super::human_count(f.requests.failed as f64),
+        a.mean_rate_per_s,
+        a.peak_rate_per_s,
+        a.median_rate_per_s,
+        a.bucket_s,
+        crate::fit::surge::said(a.surge.as_ref())
+    );
+    if let Some(n) = &a.partial_bucket_note {
+        outln!("arrivals: {n}");
+    }
+    if let Some(n) = &a.bucket_note {
+        outln!("arrivals: {n}");
+    }
+    if a.paced() {
+        outln!(
+            "arrivals: sent on a schedule, not by independent clients (dispersion {:.2} of the requests per second; Poisson arrivals give 1): a constant-rate load generator or clients in a loop. {}",
+            a.dispersion.unwrap_or(0.0),
+            match &f.closed {
+                Some(c) => format!(
+                    "The model is a closed population of {} users ({}), each sending its next request after the last one's response and a think time, not Poisson arrivals",
+                    c.users, c.users_from
+                ),
+                None => "The model's arrivals are Poisson (ASSUMPTION: what users make), which queue more than these did near capacity".into(),
+            }
+        );
     }
     Ok(())
 }
