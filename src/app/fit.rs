@@ -70,7 +70,30 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
             fit::report::service_choice::csv(e).as_bytes(),
         )?;
     }
-    let round_trip = fit::roundtrip::check(&model, out, &readings.traffic.collected);
+    let timing_names = readings.timing.as_ref().map(|r| {
+        r.files
+            .iter()
+            .map(|f| f.path.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let timing = readings
+        .timing
+        .as_ref()
+        .zip(timing_names.as_deref())
+        .map(|(r, n)| (n, &r.collected));
+    // contention fitted to open arrivals without the threads may be waiting: show what the
+    // model makes of more load
+    let extrapolates = fitted.contention.as_ref().is_some_and(|c| {
+        c.significant && c.waiting_taken_out_for.is_none() && c.load_from.starts_with("arrivals")
+    });
+    let round_trip = fit::roundtrip::check(
+        &model,
+        out,
+        &readings.traffic.collected,
+        timing,
+        extrapolates.then_some(fit::roundtrip::MORE_LOAD),
+    );
     if let Ok(rt) = &round_trip {
         fitted.round_trip = Some(rt.clone());
     }

@@ -257,6 +257,7 @@ fn fit_read(lines: u64) -> anyhow::Result<Measure> {
         threads: None,
         session_gap_s: 1800.0,
         assets: crate::fit::default_assets(),
+        source: None,
     };
     let cpu0 = thread_cpu_s();
     let wall = Instant::now();

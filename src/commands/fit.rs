@@ -50,6 +50,7 @@ pub(crate) fn settings(args: &FitArgs) -> Result<app::fit::FitSettings> {
             threads: args.threads,
             session_gap_s: super::fit_logs::session_gap(&args.session_gap)?,
             assets: super::fit_logs::assets(args.assets.as_deref())?,
+            source: args.source,
         },
         asked: crate::fit::logs_fit::Asked {
             service: args.service.clone(),
@@ -80,6 +81,9 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
             file.lines.parsed,
             file.lines.skipped
         );
+        if let Some(u) = &file.used_for {
+            outln!("  used for: {u}");
+        }
         for w in &file.warnings {
             outln!("  WARNING: {w}");
         }
@@ -101,27 +105,7 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
             crate::fit::collect::ANCHOR_SAMPLE
         );
     }
-    let a = &f.arrivals;
-    outln!(
-        "arrivals: {} over {} ({} failed); mean {:.2}/s, peak {:.2}/s, median {:.2}/s per {} s bucket: the data hold a {:.2}x surge",
-        crate::fmt::counted(a.requests, "request", "requests"),
-        super::human_duration(a.span_s),
-        super::human_count(f.requests.failed as f64),
-        a.mean_rate_per_s,
-        a.peak_rate_per_s,
-        a.median_rate_per_s,
-        a.bucket_s,
-        a.surge_in_data
-    );
-    if let Some(n) = &a.bucket_note {
-        outln!("arrivals: {n}");
-    }
-    if a.paced() {
-        outln!(
-            "arrivals: sent on a schedule, not by independent clients (dispersion {:.2} of the requests per second; Poisson arrivals give 1): a constant-rate load generator. The model's arrivals are Poisson (ASSUMPTION: what users make), which queue more than these did near capacity",
-            a.dispersion.unwrap_or(0.0)
-        );
-    }
+    print_arrivals(f)?;
     if let Some(s) = &f.service {
         let empirical = crate::fit::report::service_choice::empirical(f).is_some();
         outln!(
@@ -184,6 +168,42 @@ fn print_summary(f: &report::Fit) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The arrivals: counts, rates per bucket, the surge, the bucket's notes, a schedule.
+fn print_arrivals(f: &report::Fit) -> anyhow::Result<()> {
+    let a = &f.arrivals;
+    outln!(
+        "arrivals: {} over {} ({} failed); mean {:.2}/s, peak {:.2}/s, median {:.2}/s per {} s bucket; {}",
+        crate::fmt::counted(a.requests, "request", "requests"),
+        super::human_duration(a.span_s),
+        super::human_count(f.requests.failed as f64),
+        a.mean_rate_per_s,
+        a.peak_rate_per_s,
+        a.median_rate_per_s,
+        a.bucket_s,
+        crate::fit::surge::said(a.surge.as_ref())
+    );
+    if let Some(n) = &a.partial_bucket_note {
+        outln!("arrivals: {n}");
+    }
+    if let Some(n) = &a.bucket_note {
+        outln!("arrivals: {n}");
+    }
+    if a.paced() {
+        outln!(
+            "arrivals: sent on a schedule, not by independent clients (dispersion {:.2} of the requests per second; Poisson arrivals give 1): a constant-rate load generator or clients in a loop. {}",
+            a.dispersion.unwrap_or(0.0),
+            match &f.closed {
+                Some(c) => format!(
+                    "The model is a closed population of {} users ({}), each sending its next request after the last one's response and a think time, not Poisson arrivals",
+                    c.users, c.users_from
+                ),
+                None => "The model's arrivals are Poisson (ASSUMPTION: what users make), which queue more than these did near capacity".into(),
+            }
+        );
+    }
+    Ok(())
+}
+
 /// What the load and the threads are and where each figure comes from, and the round trip.
 fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) -> anyhow::Result<()> {
     if let Some(c) = &f.closed {
@@ -238,6 +258,9 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) -> anyh
             outln!("{}", rt.line());
             if let Some(w) = rt.warning() {
                 outln!("{w}");
+            }
+            if let Some(m) = rt.more_load_line() {
+                outln!("{m}");
             }
         }
         (None, Some(e)) => outln!("WARNING: the fitted model could not be simulated: {e}"),

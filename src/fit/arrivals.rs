@@ -1,11 +1,14 @@
 //! Arrivals of the data: exact requests per bucket (aligned on the first request's second),
 //! written as the `start,count` trace a `kind = "trace"` source replays, and summarised as a
 //! baseline rate (the median bucket's) with a profile of at most 24 knots that follows the
-//! buckets; the busiest bucket against the median one is the surge the data already hold.
+//! buckets. A partial last bucket counts at its rate over the seconds it covers (so the peak
+//! bucket is never below the mean). The surge the data already hold is `surge`'s: over a window
+//! of fixed length, not the bucket's.
 
 use serde::{Deserialize, Serialize};
 
 use super::collect::Grid;
+use super::surge::{self, Surge};
 
 /// Most knots of the profile.
 pub(crate) const MAX_KNOTS: usize = 24;
@@ -31,8 +34,14 @@ pub(crate) struct Arrivals {
     pub mean_rate_per_s: f64,
     pub peak_rate_per_s: f64,
     pub median_rate_per_s: f64,
-    /// Busiest bucket over the median one.
+    /// The surge the data hold ([`Surge::factor`]; 1 when the data are too short to tell).
     pub surge_in_data: f64,
+    /// How it was measured: the window, the base, the uncertainty (None: too short).
+    #[serde(default)]
+    pub surge: Option<Surge>,
+    /// What was made of a partial last bucket (None: the last bucket is whole).
+    #[serde(default)]
+    pub partial_bucket_note: Option<String>,
     /// The model's `rate`: the median bucket's rate.
     pub baseline_rate_per_s: f64,
     /// `[seconds since the first arrival, factor]`, factors scaled (see `profile_scale`) so
@@ -184,6 +193,8 @@ pub(crate) fn from_seconds(
         peak_rate_per_s: 0.0,
         median_rate_per_s: 0.0,
         surge_in_data: 1.0,
+        surge: surge::measure(per_second, first_s, last_s),
+        partial_bucket_note: None,
         baseline_rate_per_s: 0.0,
         profile: Vec::new(),
         profile_scale: 1.0,
@@ -191,12 +202,19 @@ pub(crate) fn from_seconds(
         bucket_note: None,
         counts,
     };
-    // Rates of the whole buckets (a partial last bucket only when it is the only one).
-    let whole: Vec<f64> = (0..n)
-        .filter(|&i| a.covered(i) >= bucket_s || n == 1)
-        .map(|i| a.rate(i))
-        .collect();
-    let mut sorted = whole.clone();
+    // Rates of every bucket, a partial last one at its count over the seconds it covers: the
+    // mean is their average weighted by those seconds, so the peak is never below it.
+    let covered_last = a.covered(n - 1);
+    if n > 1 && covered_last < bucket_s {
+        a.partial_bucket_note = Some(format!(
+            "the last bucket covers {} of {}: its rate is its {} over those {}",
+            crate::fmt::exact_duration(covered_last),
+            crate::fmt::exact_duration(bucket_s),
+            crate::fmt::counted(a.counts[n - 1], "request", "requests"),
+            crate::fmt::exact_duration(covered_last),
+        ));
+    }
+    let mut sorted: Vec<f64> = (0..n).map(|i| a.rate(i)).collect();
     sorted.sort_by(f64::total_cmp);
     a.peak_rate_per_s = sorted.last().copied().unwrap_or(a.mean_rate_per_s);
     a.median_rate_per_s = if sorted.is_empty() {
@@ -212,7 +230,7 @@ pub(crate) fn from_seconds(
         a.mean_rate_per_s
     };
     a.baseline_rate_per_s = base;
-    a.surge_in_data = a.peak_rate_per_s / base;
+    a.surge_in_data = a.surge.as_ref().map_or(1.0, |s| s.factor);
     // Knots: the mean rate of each of at most 24 runs of buckets, at the middle of the run.
     let groups = n.min(MAX_KNOTS);
     let mut knots = Vec::new();
@@ -285,6 +303,34 @@ mod tests {
         // counts that never vary but at the step are a schedule: one jump of 2 over 597 pairs
         let d = a.dispersion.unwrap();
         assert!((d - 4.0 / (2.0 * 597.0) / 2.0).abs() < 1e-12, "{d}");
+    }
+
+    /// A partial last bucket counts at its rate over the seconds it covers, said so: 10
+    /// requests in a whole first minute, 100 in the 10 s after it: the peak is the last bucket's
+    /// 10/s, above the mean (110 over 70 s), not the first's 0.17/s below it.
+    #[test]
+    fn a_partial_last_bucket_counts_at_its_rate_and_the_peak_is_not_below_the_mean() {
+        let mut g = Grid::<u32>::default();
+        for s in 0..60 {
+            *g.cell(1000 + s, 10_000).unwrap() = u32::from(s % 6 == 0);
+        }
+        for s in 60..70 {
+            *g.cell(1000 + s, 10_000).unwrap() = 10;
+        }
+        let a = from_seconds(&g, 1000.0, 1069.5, 60.0);
+        assert_eq!(a.counts, vec![10, 100]);
+        assert_eq!(a.peak_rate_per_s, 10.0);
+        assert!(a.peak_rate_per_s >= a.mean_rate_per_s);
+        assert!((a.mean_rate_per_s - 110.0 / 70.0).abs() < 1e-12);
+        assert_eq!(
+            a.partial_bucket_note.as_deref(),
+            Some(
+                "the last bucket covers 10 s of 1 min: its rate is its 100 requests over those 10 s"
+            )
+        );
+        // a whole last bucket: nothing said
+        let a = from_seconds(&g, 1000.0, 1059.5, 60.0);
+        assert_eq!(a.partial_bucket_note, None);
     }
 
     /// Counts sent on a schedule have dispersion 0, exactly; Poisson counts about 1 (within

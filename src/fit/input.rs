@@ -398,8 +398,18 @@ pub(crate) struct Header<'l> {
 
 impl<'l> Header<'l> {
     pub(crate) fn of(line: &'l str, what: &'static str, hint: &'static str) -> Header<'l> {
+        Header::separated(line, b',', what, hint)
+    }
+
+    /// A header whose fields are separated by `sep` (a JMeter CSV may use `;` or a tab).
+    pub(crate) fn separated(
+        line: &'l str,
+        sep: u8,
+        what: &'static str,
+        hint: &'static str,
+    ) -> Header<'l> {
         let mut fields = Vec::new();
-        split_csv(line, &mut fields);
+        split_by(line, sep, &mut fields);
         Header {
             line,
             cols: fields.iter().map(|&(s, e)| &line[s..e]).collect(),
@@ -442,7 +452,17 @@ pub(crate) fn split_row(
     out: &mut Vec<(usize, usize)>,
     width: usize,
 ) -> Result<(), String> {
-    split_csv(line, out);
+    split_row_by(line, b',', out, width)
+}
+
+/// `split_row` with fields separated by `sep`.
+pub(crate) fn split_row_by(
+    line: &str,
+    sep: u8,
+    out: &mut Vec<(usize, usize)>,
+    width: usize,
+) -> Result<(), String> {
+    split_by(line, sep, out);
     if out.len() != width {
         return Err(format!(
             "{} fields where the header has {}",
@@ -457,6 +477,11 @@ pub(crate) fn split_row(
 /// as byte ranges of `line` without the quotes (a quoted field's `""` stays doubled: the fields
 /// read by number never hold quotes).
 pub(crate) fn split_csv(line: &str, out: &mut Vec<(usize, usize)>) {
+    split_by(line, b',', out);
+}
+
+/// `split_csv` with fields separated by `sep` rather than a comma.
+pub(crate) fn split_by(line: &str, sep: u8, out: &mut Vec<(usize, usize)>) {
     out.clear();
     let b = line.as_bytes();
     let mut i = 0;
@@ -477,7 +502,7 @@ pub(crate) fn split_csv(line: &str, out: &mut Vec<(usize, usize)>) {
             out.push((start, j.min(b.len())));
             // skip the closing quote and anything up to the comma
             let mut k = (j + 1).min(b.len());
-            while k < b.len() && b[k] != b',' {
+            while k < b.len() && b[k] != sep {
                 k += 1;
             }
             if k >= b.len() {
@@ -487,7 +512,7 @@ pub(crate) fn split_csv(line: &str, out: &mut Vec<(usize, usize)>) {
         } else {
             let start = i;
             let mut j = i;
-            while j < b.len() && b[j] != b',' {
+            while j < b.len() && b[j] != sep {
                 j += 1;
             }
             out.push((start, j));

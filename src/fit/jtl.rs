@@ -2,14 +2,16 @@
 //! responseCode,...,success,...,allThreads,...,Latency`), then one sample a line. `timeStamp`
 //! is when the sample started, in ms since 1970; `elapsed` its response time in ms; `success`
 //! `true` or `false`; `allThreads` the threads active in every thread group (the concurrency).
-//! This reads CSV with a header (JMeter's default); `jtl_xml` reads JMeter's XML results. With
+//! This reads CSV with a header (JMeter's default), its fields separated by commas or, where the
+//! header has none but has `;` or tabs (`jmeter.save.saveservice.default_delimiter`), by those;
+//! `jtl_xml` reads JMeter's XML results. With
 //! `threadName`, the gap from the end of a thread's sample to the start of its next one (its
 //! timers and JMeter's own time: the think time of a closed test) is summarised for `closed`.
 //! A transaction controller's parent row (`responseMessage` "Number of samples in transaction
 //! : N, ...") sums children that are rows of their own: it is left out, counted, and warned of.
 
 use super::closed::ThreadGaps;
-use super::input::{FormatInfo, Header, LineParser, Requests, field, split_row};
+use super::input::{FormatInfo, Header, LineParser, Requests, field, split_row_by};
 
 /// How a transaction controller's parent sample begins its `responseMessage`.
 const TRANSACTION: &str = "Number of samples in transaction";
@@ -27,16 +29,43 @@ pub(crate) struct Jtl {
     /// Rows of a transaction controller's parent sample, left out (see `parse`).
     transactions: u64,
     width: usize,
+    /// The field separator, told from the header.
+    sep: u8,
     fields: Vec<(usize, usize)>,
     gaps: ThreadGaps,
 }
 
+/// The separator of a JTL header: a comma, else `;` or a tab where the header has no comma but
+/// splits into a `timeStamp` column and more on one of them.
+fn separator(header: &str) -> u8 {
+    if header.contains(',') {
+        return b',';
+    }
+    [b';', b'\t']
+        .into_iter()
+        .find(|&c| header.as_bytes().contains(&c))
+        .unwrap_or(b',')
+}
+
 impl LineParser for Jtl {
     fn format(&self) -> FormatInfo {
-        FormatInfo::new("jtl (JMeter CSV results with a header)", 1e-3)
+        FormatInfo::new(
+            match self.sep {
+                b';' => "jtl (JMeter CSV results with a header, separated by `;`)",
+                b'\t' => "jtl (JMeter CSV results with a header, separated by tabs)",
+                _ => "jtl (JMeter CSV results with a header)",
+            },
+            1e-3,
+        )
     }
     fn header(&mut self, line: &str) -> Result<bool, String> {
-        let h = Header::of(line, "a JTL header", " (JMeter CSV with fieldNames=true)");
+        self.sep = separator(line);
+        let h = Header::separated(
+            line,
+            self.sep,
+            "a JTL header",
+            " (JMeter CSV with fieldNames=true; fields separated by `,`, `;` or a tab)",
+        );
         self.time = h.need("timeStamp")?;
         self.elapsed = h.need("elapsed")?;
         self.label = h.find("label");
@@ -63,7 +92,7 @@ impl LineParser for Jtl {
         )]
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
-        split_row(line, &mut self.fields, self.width)?;
+        split_row_by(line, self.sep, &mut self.fields, self.width)?;
         let fields = &self.fields;
         let f = |i: usize| field(line, fields, i);
         // A transaction controller's parent: its children are rows of their own.

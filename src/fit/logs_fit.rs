@@ -13,6 +13,13 @@ use super::sessions_fit::{self, Sessions};
 use super::{Options, Reading, Readings};
 use crate::model::error::BadInput;
 
+/// What the fit takes from the files without response times, given with files that have them.
+pub(crate) const TRAFFIC_FIGURES: &str =
+    "arrivals, profile, surge, endpoints, status codes, errors, sessions";
+/// What it takes from the files with response times given beside them.
+pub(crate) const TIMING_FIGURES: &str =
+    "service time, contention, knee (and the round trip's p95); not its arrivals nor its errors";
+
 /// What `surge fit` was asked about the service and the source.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Asked {
@@ -49,6 +56,16 @@ pub(crate) fn complete(
         fit.service = t.service;
         fit.contention = t.contention;
         timed_from = Some(names(timing).join(", "));
+        // every file's parse summary, each saying what the fit took from it
+        for f in &mut fit.files {
+            f.used_for = Some(TRAFFIC_FIGURES.into());
+        }
+        // (`fit.lines` stays the traffic's: the lines its requests were read from)
+        for mut f in t.files {
+            f.used_for = Some(TIMING_FIGURES.into());
+            fit.files.push(f);
+        }
+        fit.timing_requests = Some(t.requests);
     }
     let given = match &asked.service {
         Some(s) => Some(ServiceGiven {
@@ -90,7 +107,11 @@ pub(crate) fn complete(
         Some(g) => g.spec.mean_s,
         None => fit.service.as_ref().map_or(f64::NAN, |s| s.fitted.mean()),
     };
-    let source = choose_source(sessions.as_ref(), asked.source, response_s)?;
+    let source = choose_source(
+        sessions.as_ref(),
+        asked.source.filter(|_| fit.closed.is_none()),
+        response_s,
+    )?;
     fit.logs = LogsFit {
         status_codes: Sessions::statuses(&traffic.visits),
         sessions,

@@ -35,6 +35,7 @@ pub(crate) mod sanity;
 pub(crate) mod service_spec;
 pub(crate) mod sessions;
 pub(crate) mod sessions_fit;
+pub(crate) mod surge;
 #[cfg(test)]
 pub(crate) mod synth;
 pub(crate) mod timefmt;
@@ -168,6 +169,9 @@ pub(crate) struct Options {
     pub session_gap_s: f64,
     /// Targets of asset requests (not pages) in access logs.
     pub assets: regex_lite::Regex,
+    /// `--source`: for a load test, `requests` sets its recorded users aside (open arrivals)
+    /// and `users` keeps them where the k6 executor looks open.
+    pub source: Option<logs_doc::SourceKind>,
 }
 
 /// The default `--assets` pattern, compiled.
@@ -422,6 +426,7 @@ pub(crate) fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInpu
     }
     visits.finish();
     let mut infos = Vec::new();
+    let mut open_because = Vec::new();
     for f in &merged.files {
         let c = &f.counts;
         let format = f.parser.format().name;
@@ -453,17 +458,29 @@ pub(crate) fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInpu
         if f.nul_bytes() > 0 {
             notes.push(("nul_bytes_dropped".into(), f.nul_bytes() as f64));
         }
+        let mut warnings = f.parser.warnings();
+        if format.starts_with("k6") && recorded_concurrency {
+            let (open, w) = k6_executor(&notes, opts.source);
+            if open {
+                open_because.push(f.path.clone());
+            }
+            warnings.push(w);
+        }
         let info = FileInfo {
             path: f.path.clone(),
             format,
             counts: c.clone(),
             zero_times: f.zero_times,
             notes,
-            warnings: f.parser.warnings(),
+            warnings,
         };
         let mean = f.ok_time_sum / f.ok_timed as f64;
         sanity::file(&info, f.timed, mean).map_err(BadInput)?;
         infos.push(info);
+    }
+    if !open_because.is_empty() || opts.source == Some(logs_doc::SourceKind::Requests) {
+        // open arrivals: the VUs recorded are a pool, not the users in the loop
+        recorded_concurrency = false;
     }
     if collected.requests == 0 {
         return Err(BadInput(format!(
@@ -483,6 +500,38 @@ pub(crate) fn read(files: &[PathBuf], opts: &Options) -> Result<Reading, BadInpu
         visits,
         timed,
     })
+}
+
+/// Whether a k6 file's run was open (an arrival-rate executor) as the fit reads it, and what
+/// the terminal says of it: k6 records no executor, so it is told from the VUs' time in
+/// iterations and `dropped_iterations` (`k6::open_reason`), and `--source` overrides it.
+fn k6_executor(notes: &[(String, f64)], source: Option<logs_doc::SourceKind>) -> (bool, String) {
+    use logs_doc::SourceKind;
+    let busy = notes
+        .iter()
+        .find(|(n, _)| n == k6::BUSY_NOTE)
+        .map(|(_, v)| *v);
+    match (k6::open_reason(notes), source) {
+        (Some(why), Some(SourceKind::Users)) => (
+            false,
+            format!("k6 records no executor; the run looks open ({why}), but --source users keeps it a closed test of its VUs"),
+        ),
+        (Some(why), _) => (
+            true,
+            format!("k6 records no executor; read as open arrivals (the VUs are a pool, not users in a loop): {why}; --source users fits a closed test of the VUs instead"),
+        ),
+        (None, Some(SourceKind::Requests)) => (
+            true,
+            "k6 records no executor; --source requests: read as open arrivals, the VUs set aside".into(),
+        ),
+        (None, _) => (
+            false,
+            match busy {
+                Some(b) => format!("k6 records no executor; read as a closed test of its VUs: they spent {:.0}% of their time in iterations, as a closed executor's do (an arrival-rate executor's idle between iterations); --source requests fits open arrivals instead", 100.0 * b),
+                None => "k6 records no executor and this file has no `iteration_duration` or `vus` to tell it by: ASSUMED a closed test of its VUs; --source requests fits open arrivals instead".into(),
+            },
+        ),
+    }
 }
 
 /// The files of one `surge fit` as read: the traffic (arrivals, endpoints, sessions) and,

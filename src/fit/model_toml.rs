@@ -99,9 +99,8 @@ fn scenario(t: &mut String, fit: &Fit, name: &str) {
     p(
         t,
         &format!(
-            "# peak = 3.0   # the data already hold a {:.2}x surge (busiest {} bucket over the median one)",
-            a.surge_in_data,
-            span(a.bucket_s)
+            "# peak = 3.0   # {}",
+            crate::fit::surge::said(a.surge.as_ref())
         ),
     );
     p(t, "# start = \"10m\"");
@@ -283,7 +282,15 @@ fn fitted_service_comments(t: &mut String, fit: &Fit, s: &super::report::Service
             s.observed.responses
         ),
     );
-    if fit.requests.failed > 0 {
+    if let Some(r) = &fit.timing_requests {
+        p(
+            t,
+            &format!(
+                "# {} failed requests of the files with response times are left out of the service fit; `errors` below is the share of the traffic's files, not theirs.",
+                r.failed
+            ),
+        );
+    } else if fit.requests.failed > 0 {
         p(
             t,
             &format!(
@@ -319,7 +326,9 @@ fn contention_comment(c: Option<&super::concurrency::Contention>) -> String {
         Some(k) if c.significant => format!(
             "measured: time = s x (1 + {k:.5} x n), n requests in progress, standard error {se:.5}; tested against the {}{}",
             c.load_from,
-            if c.waiting_taken_out_for.is_none() {
+            if c.waiting_taken_out_for.is_none() && c.load_from.starts_with("arrivals") {
+                " (ASSUMPTION: all of it contention, none waiting for threads: without the thread count the fit cannot tell queueing from contention, and contention grows more slowly than a queue past the load seen, so the model is optimistic above it; give `surge fit --threads N`, threads x instances from your config)"
+            } else if c.waiting_taken_out_for.is_none() {
                 " (ASSUMPTION: all of it contention, none waiting for threads)"
             } else {
                 ""

@@ -44,6 +44,10 @@ pub(crate) struct FileReport {
     /// What the reader warns of how it read the file (extra fields read as absent, say).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// What the fit took from this file, where files without response times were given with
+    /// files that have them (None: everything, from all the files together).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +130,10 @@ pub(crate) struct Fit {
     /// The fitted model simulated against the data (filled in by `surge fit` once the model
     /// is written).
     pub round_trip: Option<super::roundtrip::RoundTrip>,
+    /// The requests of the files with response times given beside files without them (their
+    /// service and contention are fitted; their failures are not the model's `errors`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing_requests: Option<Requests>,
     /// Status codes, sessions, a service given rather than fitted, provenance, the source.
     #[serde(flatten)]
     pub logs: super::logs_doc::LogsFit,
@@ -174,6 +182,7 @@ pub(crate) fn analyse(reading: &Reading, opts: &Options) -> Fit {
         closed,
         capacity,
         round_trip: None,
+        timing_requests: None,
         logs: Default::default(),
     }
 }
@@ -213,6 +222,7 @@ fn file_reports(reading: &Reading) -> (Vec<FileReport>, Lines) {
                 zero_times: f.zero_times,
                 notes: f.notes.iter().cloned().collect(),
                 warnings: f.warnings.clone(),
+                used_for: None,
             }
         })
         .collect();
@@ -281,7 +291,8 @@ fn service_basis(
             _ => share * s.time_s,
         });
     }
-    let mut what = basis_sentence(knee, threads, coef);
+    // a closed test given its threads says its own waiting (machine-repairman), once
+    let mut what = basis_sentence(knee, threads.filter(|_| closed_threads.is_none()), coef);
     if let Some(t) = closed_threads {
         what.push_str(&format!(
             ", each scaled by the share of its 10 s window's mean that is service once the wait \

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::collect::{Collected, WINDOW_S};
 use crate::experiment::{self, guard::Limits};
 
+/// The load factor the model is also simulated at where it extrapolates (contention fitted
+/// to open arrivals without the threads).
+pub(crate) const MORE_LOAD: f64 = 1.3;
 /// Replications simulated.
 pub(crate) const REPLICATIONS: u32 = 3;
 /// Events one replication may take (about a second of CPU).
@@ -57,9 +60,37 @@ pub(crate) struct RoundTrip {
     pub within: bool,
     /// Whether a replication was cut short by the wall-clock bound.
     pub partial: bool,
+    /// The model at more than the data's load (`surge.peak`), where the fit cannot tell
+    /// contention from waiting for threads: what the model extrapolates, with nothing to hold
+    /// it against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub more_load: Option<MoreLoad>,
+    /// Where the data's p50 and p95 come from when not from the files of the arrivals: the
+    /// files with response times given beside a log without them (measured at their own load).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times_from: Option<String>,
+}
+
+/// The fitted model simulated at `factor` x the data's load.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MoreLoad {
+    pub factor: f64,
+    pub simulated: Side,
 }
 
 impl RoundTrip {
+    /// What the model predicts at more load, and why it is said (None: not simulated).
+    pub(crate) fn more_load_line(&self) -> Option<String> {
+        let m = self.more_load.as_ref()?;
+        Some(format!(
+            "at {:.1}x the data's load the fitted model predicts {:.1}% success, p95 {} (p95 {} at 1x): an extrapolation the data cannot check, and optimistic if the growth of the times with the load was waiting for threads rather than contention; give --threads N to tell them apart",
+            m.factor,
+            100.0 * m.simulated.success_rate,
+            secs(m.simulated.p95_s),
+            secs(self.simulated.p95_s)
+        ))
+    }
+
     /// "simulated on the fitted model: 88.0% success vs 89.0% in the data; p95 2.9 s vs 2.7 s".
     pub(crate) fn line(&self) -> String {
         let span = if self.whole_span {
@@ -75,9 +106,10 @@ impl RoundTrip {
             100.0 * self.simulated.success_rate,
             100.0 * self.data.success_rate,
             secs(self.simulated.p95_s),
-            match self.data.p95_s {
-                Some(_) => secs(self.data.p95_s),
-                None => "none (the data hold no response times)".into(),
+            match (self.data.p95_s, &self.times_from) {
+                (Some(_), Some(f)) => format!("{} in {f} (at its own load)", secs(self.data.p95_s)),
+                (Some(_), None) => secs(self.data.p95_s),
+                (None, _) => "none (the data hold no response times)".into(),
             },
             self.replications,
             if self.partial {
@@ -142,11 +174,16 @@ fn secs(s: Option<f64>) -> String {
     }
 }
 
-/// Simulate `model_text` (as written, `base` its folder) against the data kept in `collected`.
+/// Simulate `model_text` (as written, `base` its folder) against the data kept in `collected`;
+/// `timing`: the files with response times given beside them (their names and what they
+/// hold), whose p50 and p95 the simulated ones are set beside; `more_load`: a load factor
+/// (1.3) to simulate the model at too, over the same span, where the fit extrapolates.
 pub(crate) fn check(
     model_text: &str,
     base: &std::path::Path,
     collected: &Collected,
+    timing: Option<(&str, &Collected)>,
+    more_load: Option<f64>,
 ) -> Result<RoundTrip, String> {
     let load =
         |text: &str| crate::model::parse_text(text, "model.toml", base).map_err(|e| e.to_string());
@@ -162,49 +199,40 @@ pub(crate) fn check(
             * WINDOW_S as f64;
     }
     let whole_span = horizon >= span;
+    let mut sets = Vec::new();
+    if !whole_span {
+        sets.push(crate::model::overrides::parse(&format!(
+            "scenario.duration={horizon}s"
+        ))?);
+        sets.push(crate::model::overrides::parse(&format!(
+            "scenario.bucket={}s",
+            full.scenario.bucket_s.min(horizon)
+        ))?);
+    }
+    let seed = full.scenario.seed;
     let model = if whole_span {
         full
     } else {
-        let sets = [
-            crate::model::overrides::parse(&format!("scenario.duration={horizon}s"))?,
-            crate::model::overrides::parse(&format!(
-                "scenario.bucket={}s",
-                full.scenario.bucket_s.min(horizon)
-            ))?,
-        ];
         let text = crate::model::overrides::apply(model_text, &sets).map_err(|(_, e)| e)?;
         load(&text)?
     };
-    let limits = Limits {
-        max_wall_s: Some(MAX_WALL_S),
-        ..Limits::default()
-    };
-    let seed = model.scenario.seed;
-    let outs = experiment::replicate(&model, seed, REPLICATIONS, &limits, None);
-    let (mut ok, mut ended) = (0u64, 0u64);
-    let (mut p50, mut p95, mut with) = (0.0, 0.0, 0u32);
-    for o in &outs {
-        let r = &o.summary.requests;
-        ok += r.attempts.succeeded;
-        ended +=
-            r.attempts.succeeded + r.attempts.rejected + r.attempts.timed_out + r.attempts.failed;
-        if let (Some(a), Some(b)) = (o.summary.latency_s.p50, o.summary.latency_s.p95) {
-            p50 += a;
-            p95 += b;
-            with += 1;
+    let (simulated, partial) = simulate(&model);
+    let more_load = match more_load {
+        Some(k) => {
+            sets.push(crate::model::overrides::parse(&format!("surge.peak={k}"))?);
+            let text = crate::model::overrides::apply(model_text, &sets).map_err(|(_, e)| e)?;
+            Some(MoreLoad {
+                factor: k,
+                simulated: simulate(&load(&text)?).0,
+            })
         }
-    }
-    let simulated = Side {
-        requests: ended as f64 / outs.len() as f64,
-        success_rate: if ended > 0 {
-            ok as f64 / ended as f64
-        } else {
-            0.0
-        },
-        p50_s: (with > 0).then(|| p50 / f64::from(with)),
-        p95_s: (with > 0).then(|| p95 / f64::from(with)),
+        None => None,
     };
-    let data = data_side(collected, horizon, whole_span);
+    let mut data = data_side(collected, horizon, whole_span);
+    if let Some((_, t)) = timing {
+        let times = data_side(t, 0.0, true);
+        (data.p50_s, data.p95_s) = (times.p50_s, times.p95_s);
+    }
     let success_points = 100.0 * (simulated.success_rate - data.success_rate);
     let p95_off = match (simulated.p95_s, data.p95_s) {
         (Some(s), Some(d)) if d > 0.0 => Some(s / d - 1.0),
@@ -223,8 +251,43 @@ pub(crate) fn check(
         success_points,
         p95_off,
         within,
-        partial: outs.iter().any(|o| o.summary.partial),
+        partial,
+        more_load,
+        times_from: timing.map(|(names, _)| names.to_string()),
     })
+}
+
+/// `model` simulated: the pooled outcome, and whether a replication was cut short.
+fn simulate(model: &crate::model::Model) -> (Side, bool) {
+    let limits = Limits {
+        max_wall_s: Some(MAX_WALL_S),
+        ..Limits::default()
+    };
+    let outs = experiment::replicate(model, model.scenario.seed, REPLICATIONS, &limits, None);
+    let (mut ok, mut ended) = (0u64, 0u64);
+    let (mut p50, mut p95, mut with) = (0.0, 0.0, 0u32);
+    for o in &outs {
+        let r = &o.summary.requests;
+        ok += r.attempts.succeeded;
+        ended +=
+            r.attempts.succeeded + r.attempts.rejected + r.attempts.timed_out + r.attempts.failed;
+        if let (Some(a), Some(b)) = (o.summary.latency_s.p50, o.summary.latency_s.p95) {
+            p50 += a;
+            p95 += b;
+            with += 1;
+        }
+    }
+    let side = Side {
+        requests: ended as f64 / outs.len() as f64,
+        success_rate: if ended > 0 {
+            ok as f64 / ended as f64
+        } else {
+            0.0
+        },
+        p50_s: (with > 0).then(|| p50 / f64::from(with)),
+        p95_s: (with > 0).then(|| p95 / f64::from(with)),
+    };
+    (side, outs.iter().any(|o| o.summary.partial))
 }
 
 /// The data over its first `horizon` seconds (all of it when `whole`).

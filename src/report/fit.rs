@@ -100,16 +100,22 @@ pub(crate) fn build(fit: &Fit, model_text: &str, dir: &Path) -> Report {
 fn answer(fit: &Fit) -> Vec<String> {
     let a = &fit.arrivals;
     let mut answer = vec![format!(
-        "{} over {}: mean {:.2}/s, peak {:.2}/s per {} s bucket; the data hold a {:.2}x \
-         surge.",
+        "{} over {}: mean {:.2}/s, peak {:.2}/s per {} s bucket; {}.",
         crate::fmt::counted(a.requests, "request", "requests"),
         human_duration(f(a.span_s)),
         f(a.mean_rate_per_s),
         f(a.peak_rate_per_s),
         json_number(a.bucket_s),
-        f(a.surge_in_data)
+        crate::fit::surge::said(a.surge.as_ref())
     )];
-    if a.paced() {
+    if a.paced() && fit.closed.is_some() {
+        answer.push(format!(
+            "The requests came evenly (dispersion {:.2} of the requests per second; Poisson \
+             arrivals give 1): the model is the closed population of the test's users, each \
+             sending its next request after the last one's response and a think time.",
+            f(a.dispersion.unwrap_or(0.0))
+        ));
+    } else if a.paced() {
         answer.push(format!(
             "The requests were sent on a schedule, not by independent clients (dispersion {:.2} of \
              the requests per second; Poisson arrivals give 1): a constant-rate load generator. The \

@@ -15,33 +15,33 @@ use std::path::{Path, PathBuf};
 
 /// A generated request.
 #[derive(Debug, Clone)]
-struct Req {
-    start: f64,
-    time: f64,
-    ok: bool,
-    path: &'static str,
+pub(crate) struct Req {
+    pub(crate) start: f64,
+    pub(crate) time: f64,
+    pub(crate) ok: bool,
+    pub(crate) path: &'static str,
 }
 
 /// Known parameters of generated traffic.
-struct Truth {
+pub(crate) struct Truth {
     /// Requests per second at t seconds.
-    rate: fn(f64) -> f64,
-    max_rate: f64,
-    duration: f64,
-    mean: f64,
-    cv: f64,
-    contention: f64,
-    error_rate: f64,
+    pub(crate) rate: fn(f64) -> f64,
+    pub(crate) max_rate: f64,
+    pub(crate) duration: f64,
+    pub(crate) mean: f64,
+    pub(crate) cv: f64,
+    pub(crate) contention: f64,
+    pub(crate) error_rate: f64,
     /// Threads serving first come, first served (0: as many as needed, no waiting).
-    threads: usize,
-    seed: u64,
+    pub(crate) threads: usize,
+    pub(crate) seed: u64,
 }
 
-const EPOCH: f64 = 1_700_000_000.0; // 2023-11-14 22:13:20 UTC
+pub(crate) const EPOCH: f64 = 1_700_000_000.0; // 2023-11-14 22:13:20 UTC
 
 /// Poisson arrivals (thinning) served without queueing, each taking s x (1 + contention x n)
 /// with n the requests in progress counting itself, as the simulator does.
-fn generate(t: &Truth) -> Vec<Req> {
+pub(crate) fn generate(t: &Truth) -> Vec<Req> {
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(t.seed);
     let s2 = (1.0 + t.cv * t.cv).ln();
     let ln = LogNormal::new(t.mean.ln() - s2 / 2.0, s2.sqrt()).unwrap();
@@ -120,7 +120,7 @@ pub(crate) fn clf(epoch: f64) -> String {
 }
 
 /// nginx combined + $request_time, one line per request written when it ends (in end order).
-fn nginx_log(reqs: &[Req]) -> String {
+pub(crate) fn nginx_log(reqs: &[Req]) -> String {
     let mut by_end: Vec<&Req> = reqs.iter().collect();
     by_end.sort_by(|a, b| (a.start + a.time).total_cmp(&(b.start + b.time)));
     let mut s = String::with_capacity(reqs.len() * 150);
@@ -139,7 +139,7 @@ fn nginx_log(reqs: &[Req]) -> String {
 }
 
 /// Requests generated from `truth`, written as an nginx log `access.log` in a fresh folder.
-fn generated_log(truth: &Truth) -> (tempfile::TempDir, PathBuf, Vec<Req>) {
+pub(crate) fn generated_log(truth: &Truth) -> (tempfile::TempDir, PathBuf, Vec<Req>) {
     let reqs = generate(truth);
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("access.log");

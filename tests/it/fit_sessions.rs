@@ -339,13 +339,24 @@ fn bad_service_and_source_flags_are_refused_with_the_flag_named() {
             .assert();
         assert_bad_input(a.get_output(), &[frag]);
     }
-    // users from a load test that names no clients
+    // users from a load test that names no clients and records no users
     let a = surge()
         .arg("fit")
-        .arg(repo_file("tests/fit-data/results.jtl"))
+        .arg(repo_file("tests/fit-data/vegeta.csv"))
         .args(["--source", "users", "--out"])
         .arg(dir.path().join("out"))
         .assert();
     assert_bad_input(a.get_output(), &["--source users", "no clients"]);
     assert!(!dir.path().join("out/model.toml").exists());
+    // a load test that records its users: they are the users source (a closed population)
+    let a = surge()
+        .arg("fit")
+        .arg(repo_file("tests/fit-data/results.jtl"))
+        .args(["--source", "users", "--quiet", "--out"])
+        .arg(dir.path().join("closed"))
+        .assert()
+        .success();
+    drop(a);
+    let model = std::fs::read_to_string(dir.path().join("closed/model.toml")).unwrap();
+    assert!(model.contains("population = \"closed\""), "{model}");
 }

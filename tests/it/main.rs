@@ -23,6 +23,7 @@ mod fit;
 mod fit_closed;
 mod fit_common;
 mod fit_corpus;
+mod fit_findings;
 mod fit_hostile;
 mod fit_loopback;
 mod fit_real;

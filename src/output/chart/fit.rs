@@ -304,8 +304,16 @@ fn arrivals_panel<DB: DrawingBackend>(area: &Area<DB>, fit: &Fit) -> Result<()> 
         }))
         .map_err(err)?
         .label(format!(
-            "data (peak {:.2}/s, median {:.2}/s: a {:.2}x surge)",
-            a.peak_rate_per_s, a.median_rate_per_s, a.surge_in_data
+            "data (peak {:.2}/s, median {:.2}/s per bucket; {:.2}x surge over {})",
+            a.peak_rate_per_s,
+            a.median_rate_per_s,
+            a.surge_in_data,
+            a.surge
+                .as_ref()
+                .map_or("too short a span".into(), |s| format!(
+                    "{} windows",
+                    crate::fmt::exact_duration(s.window_s)
+                ))
         ))
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], bar.filled()));
     let red = COLORS[1];
