@@ -113,7 +113,10 @@ fn a_pool_that_limits_is_named_as_the_bottleneck() {
     assert!(!csv_column(&csv, "app.pool_waiting").is_empty());
     // The report: the answer names the pool, the table has its rows.
     let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
-    assert!(md.contains("The bottleneck was the app -> db pool"), "{md}");
+    assert!(
+        md.contains("The bottleneck was the app -\\> db pool"),
+        "{md}"
+    );
     assert!(
         md.contains("app: requests that waited for a connection"),
         "{md}"
@@ -161,10 +164,14 @@ fn surge_report_searches_the_pool_that_limits() {
         "{md}"
     );
     assert!(
-        md.contains("the app -> db pool, the bottleneck the run measured"),
+        md.contains("searched in the app -\\> db pool, the bottleneck the run measured (its connections all in use while db had threads to spare"),
         "{md}"
     );
     assert!(!md.contains("crash point in tier.db.instances"), "{md}");
+    assert!(
+        md.contains("Crash point at ") && md.contains(" tier.app.pool.connections, "),
+        "{md}"
+    );
 }
 
 #[test]

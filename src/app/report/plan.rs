@@ -58,7 +58,9 @@ fn pool_vary(
     let n = f64::from(t.pool?.connections);
     let key = format!("tier.{}.pool.connections", t.name);
     let why = format!(
-        "the {} -> {} pool, the bottleneck the run measured (its connections all in use while          {} had threads to spare: more {} instances would not help; the pool's size is these          connections x {}'s instances)",
+        "the {} -> {} pool, the bottleneck the run measured (its connections all in use while \
+         {} had threads to spare: more {} instances would not help; the pool's size is these \
+         connections x {}'s instances)",
         t.name, callee.name, callee.name, callee.name, t.name
     );
     Some(if failed {
@@ -67,7 +69,8 @@ fn pool_vary(
         Ok((key, 1.0, n, why))
     } else {
         Err(format!(
-            "{why}; it has 1 connection per instance and the run held, so there is nothing to              search below it; name a key with --vary"
+            "{why}; it has 1 connection per instance and the run held, so there is nothing to \
+             search below it; name a key with --vary"
         ))
     })
 }
