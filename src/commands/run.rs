@@ -12,6 +12,7 @@ use crate::app::{self, ModelSource, run::RunSettings};
 use crate::cli::RunArgs;
 use crate::experiment::RunOutput;
 use crate::fmt::pct;
+use crate::metrics::pool_verdict;
 use crate::metrics::run_summary::RunSummary;
 use crate::model::Model;
 use crate::output::chart;
@@ -165,7 +166,18 @@ fn report(done: &app::run::RunOutcome) -> String {
             local_share += share(k);
         }
     }
-    let edge = where_rejected(model, &f);
+    let tiers = summary.means().0.tiers;
+    let mut edge = where_rejected(model, &f);
+    if let (Some(k), true) = (
+        pool_verdict::bottleneck(&tiers),
+        edge.contains("turned away at"),
+    ) {
+        edge.push_str(&format!(
+            " (waits for the {} -> {} pool's connections behind them: see the bottleneck line)",
+            tiers[k].name,
+            tiers[k + 1].name
+        ));
+    }
     s.push_str(&format!(
         "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected{edge}, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
         human_count(offered),
@@ -178,6 +190,9 @@ fn report(done: &app::run::RunOutcome) -> String {
         with_ci(f("latency_s.p95"), ci("latency_s.p95"), &human_duration),
         with_ci(f("latency_s.p99"), ci("latency_s.p99"), &human_duration),
     ));
+    if let Some(words) = pool_verdict::bottleneck_words(&tiers) {
+        s.push_str(&format!("bottleneck: {words}\n"));
+    }
     s.push_str(&levels::calls_line(model, est, n));
     if let Some(users) = levels::users_line(model, est, n) {
         s.push_str(&users);
@@ -187,11 +202,13 @@ fn report(done: &app::run::RunOutcome) -> String {
         let g = |k: &str| f(&format!("tiers.{}.{k}", t.name));
         let c = |k: &str| ci(&format!("tiers.{}.{k}", t.name));
         s.push_str(&format!(
-            "tier {}: {} x {} threads, utilisation {}, mean in tier {} attempts at once, mean wait {}, blocking {}\n",
+            "tier {}: {} x {} threads, utilisation {} mean over the run ({} in its busiest {} bucket), mean in tier {} attempts at once, mean wait {}, blocking {}\n",
             t.name,
             instances_text(t.instances, least, most, mean),
             t.threads,
             with_ci(g("utilization"), c("utilization"), &pct),
+            done.figures.peak_utilisation[k].map_or("-".into(), pct),
+            human_duration(sc.bucket_s),
             with_ci(g("mean_in_system"), c("mean_in_system"), &|x| format!("{x:.2}")),
             with_ci(g("mean_queue_wait_s"), c("mean_queue_wait_s"), &human_duration),
             with_ci(g("blocking_probability"), c("blocking_probability"), &pct),
@@ -200,6 +217,9 @@ fn report(done: &app::run::RunOutcome) -> String {
         let per_call = with_ci(g(key), c(key), &three_places);
         let retries = g("retries").filter(|_| k > 0);
         s.push_str(&hop_line(&t.name, &per_call, retries, g("arrivals")));
+        if let Some(line) = pool_verdict::pool_line(&tiers, k) {
+            s.push_str(&format!("  {line}\n"));
+        }
     }
     s.push_str(&slo_line(model, &done.figures.slo));
     s.push_str(&outage_lines(model, (summary, outs), &span, &label));

@@ -286,12 +286,14 @@ fn summarise(
 /// Each tier's figures over the measured span (`span_s`, seconds), with `calls` calls made.
 fn tier_summaries(model: &Model, world: &World, span_s: f64, calls: u64) -> Vec<TierSummary> {
     let hops = model.tiers.iter().any(|t| t.retry.is_some());
+    let warmup_s = model.scenario.warmup_s;
     model
         .tiers
         .iter()
         .zip(&world.metrics.tiers)
         .enumerate()
         .map(|(k, (tier, s))| {
+            let pool = world.pool_measures(k, span_s);
             TierSummary {
                 name: tier.name.clone(),
                 threads: tier.threads,
@@ -337,6 +339,25 @@ fn tier_summaries(model: &Model, world: &World, span_s: f64, calls: u64) -> Vec<
                 pool_timeouts: world.pool_timeouts(k),
                 pool_mean_wait_s: world.pool_mean_wait_s(k),
                 pool_peak_connections: world.pool_peak_connections(k),
+                pool_connections: pool.map(|p| p.connections),
+                pool_requests: pool.map(|p| p.asked),
+                pool_waited: pool.map(|p| p.waited),
+                pool_mean_in_use: pool.map(|p| p.mean_in_use),
+                pool_mean_waiting: pool.map(|p| p.mean_waiting),
+                pool_full_share: pool.map(|p| {
+                    let instance_s = world.instance_hours(k) * 3600.0;
+                    if instance_s > 0.0 {
+                        (p.full_s / instance_s).min(1.0)
+                    } else {
+                        0.0
+                    }
+                }),
+                utilization_peak_bucket: world.has_pools().then(|| {
+                    let series = &world.metrics.series;
+                    (series.tiers[k])
+                        .peak_bucket_utilization(&series.t_s, warmup_s)
+                        .unwrap_or(0.0)
+                }),
                 peak_in_tier: world.has_pools().then_some(s.in_tier.peak as u32),
                 arrivals: hops.then_some(s.arrivals),
                 retries: hops.then_some(s.retries),
@@ -443,6 +464,8 @@ pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
         tcol!(memory_max_bytes);
         tcol!(concurrency_limit);
         tcol!(ejected);
+        tcol!(pool_in_use);
+        tcol!(pool_waiting);
         tcol!(arrivals);
         tcol!(retries);
     }

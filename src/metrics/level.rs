@@ -61,14 +61,14 @@ impl Level {
     }
 
     /// Close the bucket ending at `now`: its time average.
-    pub(super) fn close_bucket(&mut self, now: Time, length_s: f64) -> f64 {
+    pub(crate) fn close_bucket(&mut self, now: Time, length_s: f64) -> f64 {
         self.advance(now);
         let avg = self.bucket_area / NANOS_PER_S / length_s;
         self.bucket_area = 0.0;
         avg
     }
 
-    pub(super) fn start_counting(&mut self, now: Time) {
+    pub(crate) fn start_counting(&mut self, now: Time) {
         self.advance(now);
         self.counting = true;
         self.total_area = 0.0;

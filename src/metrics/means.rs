@@ -333,7 +333,9 @@ averaged! {
         ],
         when_present: [
             cost, ejections, limited, pool_timeouts, pool_mean_wait_s, pool_peak_connections,
-            peak_in_tier, arrivals, retries, attempts_per_call,
+            pool_connections, pool_requests, pool_waited, pool_mean_in_use, pool_mean_waiting,
+            pool_full_share, utilization_peak_bucket, peak_in_tier, arrivals, retries,
+            attempts_per_call,
         ],
         nested: [],
         optional: [],

@@ -7,6 +7,7 @@ pub(crate) mod collector;
 pub(crate) mod level;
 pub(crate) mod means;
 pub(crate) mod outage;
+pub(crate) mod pool_verdict;
 mod record;
 pub(crate) mod replicated;
 pub(crate) mod room;

@@ -29,6 +29,28 @@ pub struct TierSeries {
     /// has a `[tier.retry]` (empty otherwise).
     pub arrivals: Vec<f64>,
     pub retries: Vec<f64>,
+    /// Connections of the tier's pool (`[tier.pool]`, to the tier it calls) in use, and
+    /// requests waiting for one, time-averaged over the bucket, all instances together (empty
+    /// without a pool).
+    pub pool_in_use: Vec<f64>,
+    pub pool_waiting: Vec<f64>,
+    /// Connections per instance of the pool (0 without one), to draw its size.
+    pub pool_connections: f64,
+}
+
+impl TierSeries {
+    /// The utilisation of the busiest bucket that starts at or after `from_s` (of those whose
+    /// start times are `t_s`): its time-averaged busy threads over the threads of the instances
+    /// up at its end, at most 1; `None` without such a bucket.
+    pub fn peak_bucket_utilization(&self, t_s: &[f64], from_s: f64) -> Option<f64> {
+        (t_s.iter().zip(&self.busy_threads).zip(&self.instances_up))
+            .filter(|((t, _), _)| **t + 1e-9 >= from_s)
+            .filter_map(|((_, busy), up)| {
+                let threads = up * self.threads_per_instance;
+                (threads > 0.0).then(|| (busy / threads).min(1.0))
+            })
+            .reduce(f64::max)
+    }
 }
 
 /// The whole time series: every `Vec` has one entry per bucket.

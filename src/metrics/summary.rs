@@ -171,6 +171,31 @@ pub struct TierSummary {
     /// Most connections of the pool in use at once, all instances together (whole run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool_peak_connections: Option<u32>,
+    /// Connections per instance of the pool (`[tier.pool].connections`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_connections: Option<u32>,
+    /// Requests (attempts, cohort) that asked for a connection of the pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_requests: Option<u64>,
+    /// Requests (attempts, cohort) that found no free connection and waited for one (among
+    /// them the `pool_timeouts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_waited: Option<u64>,
+    /// Time-averaged connections in use and requests waiting for one since the warm-up, all
+    /// instances together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_mean_in_use: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_mean_waiting: Option<f64>,
+    /// Share of the tier's instance-time (`instance_hours`) whose pool had every connection in
+    /// use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_full_share: Option<f64>,
+    /// The tier's utilisation in its busiest bucket since the warm-up (busy threads over the
+    /// threads of the instances up at the bucket's end), present on every tier when the model
+    /// has a pool: the callee's threads were the limit when it reached 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_peak_bucket: Option<f64>,
     /// Most requests in the tier at once since the warm-up (waiting, in service or holding a
     /// thread), present on every tier when the model has a pool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,6 +211,28 @@ pub struct TierSummary {
     /// level over call level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts_per_call: Option<f64>,
+}
+
+impl TierSummary {
+    /// A tier's summary with zeros in the keys of a pool, where the tier has one (`has_pool`)
+    /// and where the model has one (`model_has_pool`), for `--assert` to know the keys.
+    pub(crate) fn pool_template(has_pool: bool, model_has_pool: bool) -> TierSummary {
+        let zero = |x| has_pool.then_some(x);
+        TierSummary {
+            pool_timeouts: has_pool.then_some(0),
+            pool_mean_wait_s: zero(0.0),
+            pool_peak_connections: has_pool.then_some(0),
+            pool_connections: has_pool.then_some(0),
+            pool_requests: has_pool.then_some(0),
+            pool_waited: has_pool.then_some(0),
+            pool_mean_in_use: zero(0.0),
+            pool_mean_waiting: zero(0.0),
+            pool_full_share: zero(0.0),
+            utilization_peak_bucket: model_has_pool.then_some(0.0),
+            peak_in_tier: model_has_pool.then_some(0),
+            ..Default::default()
+        }
+    }
 }
 
 /// Why a run ended before its horizon: a guard rail (`--max-events`, `--max-wall`), or the

@@ -28,6 +28,7 @@ pub const COUNT_KEYS: &[&str] = &[
     "max_limit",
     "consecutive_5xx",
     "max_ejection_percent",
+    "connections",
 ];
 
 #[derive(Debug, Deserialize)]

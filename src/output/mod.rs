@@ -114,6 +114,10 @@ fn timeseries_header(s: &TimeSeries) -> Vec<String> {
             header.push(named(&t.name, "arrivals"));
             header.push(named(&t.name, "retries"));
         }
+        if !t.pool_in_use.is_empty() {
+            header.push(named(&t.name, "pool_in_use"));
+            header.push(named(&t.name, "pool_waiting"));
+        }
     }
     // The call level, then the user level (with a users source), last.
     header.push("calls_lost".into());
@@ -181,7 +185,14 @@ fn timeseries_row(s: &TimeSeries, i: usize) -> Vec<String> {
         row.push(cell(s.rate_limited[i]));
     }
     for t in &s.tiers {
-        for col in [&t.concurrency_limit, &t.ejected, &t.arrivals, &t.retries] {
+        for col in [
+            &t.concurrency_limit,
+            &t.ejected,
+            &t.arrivals,
+            &t.retries,
+            &t.pool_in_use,
+            &t.pool_waiting,
+        ] {
             if !col.is_empty() {
                 row.push(cell(col[i]));
             }

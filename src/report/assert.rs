@@ -445,6 +445,7 @@ pub(crate) fn summary_template(model: &crate::model::Model) -> Value {
         model.sources.iter().any(|s| f(&s.client)).then_some(0)
     };
     let hops = model.tiers.iter().any(|t| t.retry.is_some());
+    let pooled = model.tiers.iter().any(|t| t.pool.is_some());
     let s = Summary {
         tiers: model
             .tiers
@@ -455,14 +456,10 @@ pub(crate) fn summary_template(model: &crate::model::Model) -> Value {
                 cost: t.cost_per_instance_hour.map(|_| 0.0),
                 ejections: t.outlier_detection.map(|_| 0),
                 limited: t.concurrency_limit.map(|_| 0),
-                pool_timeouts: t.pool.map(|_| 0),
-                pool_mean_wait_s: t.pool.map(|_| 0.0),
-                pool_peak_connections: t.pool.map(|_| 0),
-                peak_in_tier: model.tiers.iter().any(|t| t.pool.is_some()).then_some(0),
                 arrivals: hops.then_some(0),
                 retries: hops.then_some(0),
                 attempts_per_call: hops.then_some(0.0),
-                ..Default::default()
+                ..TierSummary::pool_template(t.pool.is_some(), pooled)
             })
             .collect(),
         sessions: (model.sources.iter())

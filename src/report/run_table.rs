@@ -123,15 +123,15 @@ fn request_rows(users: bool) -> Vec<Row> {
     rows
 }
 
-/// The rows of tier `i`, named `name`.
-fn tier_rows(i: usize, name: &str) -> Vec<Row> {
+/// The rows of tier `i`, named `name` (with its pool's when it has one).
+fn tier_rows(i: usize, name: &str, pooled: bool) -> Vec<Row> {
     let (dur, share): (Fmt, Fmt) = (human_duration, pct);
-    vec![
+    let mut rows = vec![
         row(
             &format!("{name}: utilisation"),
             pick!(tiers[i] utilization),
             share,
-            "busy threads / threads",
+            "busy threads / threads, mean over the run",
         ),
         row(
             &format!("{name}: blocking"),
@@ -151,6 +151,53 @@ fn tier_rows(i: usize, name: &str) -> Vec<Row> {
             plain,
             "out of memory or failed",
         ),
+    ];
+    if pooled {
+        rows.extend(pool_rows(i, name));
+    }
+    rows
+}
+
+/// The rows of tier `i`'s connection pool (`[tier.pool]`, to the tier it calls).
+fn pool_rows(i: usize, name: &str) -> Vec<Row> {
+    let (dur, share, count): (Fmt, Fmt, Fmt) = (human_duration, pct, human_count);
+    vec![
+        row(
+            &format!("{name}: pool connections per instance"),
+            pick!(tiers[i] pool_connections),
+            plain,
+            "the pool's size is this x the instances",
+        ),
+        row(
+            &format!("{name}: requests that waited for a connection"),
+            pick!(tiers[i] pool_waited),
+            count,
+            "found every connection of their instance's pool in use",
+        ),
+        row(
+            &format!("{name}: mean wait for a connection"),
+            pick!(tiers[i] pool_mean_wait_s),
+            dur,
+            "of the requests that got one",
+        ),
+        row(
+            &format!("{name}: pool timeouts"),
+            pick!(tiers[i] pool_timeouts),
+            count,
+            "requests that failed waiting for a connection",
+        ),
+        row(
+            &format!("{name}: peak connections in use"),
+            pick!(tiers[i] pool_peak_connections),
+            count,
+            "all instances together, at any instant",
+        ),
+        row(
+            &format!("{name}: pool full"),
+            pick!(tiers[i] pool_full_share),
+            share,
+            "share of the instance-time with every connection in use",
+        ),
     ]
 }
 
@@ -164,7 +211,15 @@ pub(super) fn metrics_table(
     let mut rows_spec = request_rows(levels::has_users(m));
     rows_spec.extend(levels::rows(m));
     for (i, t) in m.tiers.iter().enumerate() {
-        rows_spec.extend(tier_rows(i, &t.name));
+        rows_spec.extend(tier_rows(i, &t.name, t.pool_connections.is_some()));
+        if t.utilization_peak_bucket.is_some() {
+            rows_spec.push(row(
+                &format!("{}: utilisation in its busiest bucket", t.name),
+                pick!(tiers[i] utilization_peak_bucket),
+                pct,
+                "busy threads / threads, the busiest bucket after the warm-up",
+            ));
+        }
     }
     // Each replication's own figures, shaped as the means.
     let runs: Vec<SummaryMeans> = replications

@@ -536,7 +536,7 @@ impl World<'_> {
             self.release(now, req, a.probe, t, cal);
         }
         if a.pool_waiting {
-            self.leave_pool_line(req, a.at as usize);
+            self.leave_pool_line(now, req, a.at as usize);
         }
         if a.pooled != 0 {
             self.release_connections(now, req, a.pooled, cal);

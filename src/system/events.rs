@@ -170,6 +170,7 @@ impl World<'_> {
             Event::Warmup => {
                 self.metrics.start_counting(now);
                 self.room_start_counting(now);
+                self.pools_start_counting(now);
             }
             Event::RoomAdmit => self.room_admit_waiting(now, cal),
             Event::RoomLapse { pass, epoch } => self.room_lapse(now, pass, epoch, cal),

@@ -189,7 +189,7 @@ impl World<'_> {
             self.release(now, req, false, t, cal);
         }
         if a.pool_waiting {
-            self.leave_pool_line(req, a.at as usize);
+            self.leave_pool_line(now, req, a.at as usize);
         }
         let connections = a.pooled & !(kept >> 1);
         if connections != 0 {

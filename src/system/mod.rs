@@ -325,6 +325,7 @@ impl<'m> World<'m> {
         if self.metrics.counts(Time::ZERO) {
             // No warm-up: the measured period starts with the users placed above.
             self.room_start_counting(Time::ZERO);
+            self.pools_start_counting(Time::ZERO);
         }
         for (t, tier) in self.tiers.iter().enumerate() {
             if let Some(hc) = tier.spec.health_check {

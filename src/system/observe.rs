@@ -62,6 +62,7 @@ impl World<'_> {
                 .unwrap_or(0);
         }
         self.record_policies();
+        self.record_pools(now, len_s);
         self.autoscale(now, len_s, cal);
         self.scale_in(now, self.bucket_start);
         self.watch_outage(now, cal);
@@ -79,6 +80,7 @@ impl World<'_> {
         if now >= self.horizon {
             self.finished = true;
             self.metrics.finish(now);
+            self.pools_finish(now);
             self.count_visits_at_horizon(now);
         } else {
             cal.schedule_first(
@@ -120,6 +122,7 @@ impl World<'_> {
         } else {
             self.finished = true;
             self.metrics.finish(now);
+            self.pools_finish(now);
             self.count_visits_at_horizon(now);
         }
     }

@@ -43,6 +43,7 @@ mod new;
 mod optimize;
 mod plot;
 mod policies;
+mod pool_bottleneck;
 mod pools;
 mod population;
 mod properties;

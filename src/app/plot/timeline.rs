@@ -90,9 +90,8 @@ fn tier_series(c: &Columns, summary: &Summary) -> Vec<TierSeries> {
         let Some(name) = h.strip_suffix(".busy_threads") else {
             continue;
         };
-        let threads = (summary.tiers.iter())
-            .find(|t| t.name == name)
-            .map_or(f64::NAN, |t| f64::from(t.threads));
+        let tier = summary.tiers.iter().find(|t| t.name == name);
+        let threads = tier.map_or(f64::NAN, |t| f64::from(t.threads));
         let of = |what: &str| c.col(&format!("{name}.{what}"));
         tiers.push(TierSeries {
             name: name.to_string(),
@@ -106,6 +105,9 @@ fn tier_series(c: &Columns, summary: &Summary) -> Vec<TierSeries> {
             ejected: of("ejected"),
             arrivals: of("arrivals"),
             retries: of("retries"),
+            pool_in_use: of("pool_in_use"),
+            pool_waiting: of("pool_waiting"),
+            pool_connections: (tier.and_then(|t| t.pool_connections)).map_or(0.0, f64::from),
         });
     }
     tiers

@@ -103,6 +103,8 @@ struct Ctx<'a> {
     started: Instant,
     jobs: usize,
     steps: Vec<Step>,
+    /// The run's tiers as it measured them (for the crash point's default key).
+    measured: Vec<crate::metrics::means::TierMeans>,
 }
 
 impl Ctx<'_> {
@@ -171,8 +173,10 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
         started,
         jobs,
         steps: Vec::new(),
+        measured: Vec::new(),
     };
     let (run_folder, run_s, failed) = run_step(&mut cx)?;
+    cx.measured = run_folder.summary.means().0.tiers;
     stopped("the run")?;
     let reserve = crash_reserve(&cx, run_s, failed);
     let compare = compare_step(&mut cx, run_s, variants.len(), reserve)?;
@@ -236,7 +240,7 @@ fn run_step(cx: &mut Ctx) -> Result<(report::run::RunFolder, f64, bool)> {
 fn crash_step(cx: &mut Ctx, run_s: f64, failed: bool) -> Result<Option<Report>> {
     let (key, lo, hi, why) = match &cx.s.vary {
         Some(v) => plan::parse_vary(v).map(|(k, lo, hi)| (k, lo, hi, "named by --vary".into()))?,
-        None => match plan::default_vary(&cx.model, failed) {
+        None => match plan::default_vary(&cx.model, failed, &cx.measured) {
             Ok(v) => v,
             Err(why) => {
                 cx.steps
@@ -380,7 +384,7 @@ fn compare_step(
 fn crash_reserve(cx: &Ctx, run_s: f64, failed: bool) -> f64 {
     let range = match &cx.s.vary {
         Some(v) => plan::parse_vary(v).ok().map(|(_, lo, hi)| (lo, hi)),
-        None => plan::default_vary(&cx.model, failed)
+        None => plan::default_vary(&cx.model, failed, &cx.measured)
             .ok()
             .map(|(_, lo, hi, _)| (lo, hi)),
     };

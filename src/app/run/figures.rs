@@ -21,6 +21,9 @@ pub(crate) struct RunFigures {
     /// Per tier of the model: its fewest and most instances over the measured period and their
     /// time-average, each a mean over the replications (`None` when no replication has the tier).
     pub(crate) instances: Vec<[Option<f64>; 3]>,
+    /// Per tier: its utilisation in its busiest bucket after the warm-up (busy threads over
+    /// the threads of the instances up), a mean over the replications.
+    pub(crate) peak_utilisation: Vec<Option<f64>>,
     pub(crate) slo: SloFigures,
 }
 
@@ -57,6 +60,18 @@ impl RunFigures {
                 ]
             })
             .collect();
+        let warmup_s = model.scenario.warmup_s;
+        let peak_utilisation = (0..model.tiers.len())
+            .map(|k| {
+                let xs: Vec<f64> = (outs.iter())
+                    .filter_map(|o| {
+                        let ts = o.series.tiers.get(k)?;
+                        ts.peak_bucket_utilization(&o.series.t_s, warmup_s)
+                    })
+                    .collect();
+                (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+            })
+            .collect();
         let over = |f: &dyn Fn(&RunOutput) -> Option<f64>| {
             let xs: Vec<f64> = outs.iter().filter_map(f).collect();
             (!xs.is_empty()).then(|| mean_ci95(&xs))
@@ -70,6 +85,7 @@ impl RunFigures {
         RunFigures {
             estimates: Replicated::of(&runs),
             instances,
+            peak_utilisation,
             slo,
         }
     }

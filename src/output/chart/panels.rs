@@ -245,10 +245,39 @@ pub(super) fn build_panels(
         log_if_wide: false,
         weight: 0.75,
     });
-    for tier in &ts.tiers {
+    for (k, tier) in ts.tiers.iter().enumerate() {
         panels.extend(tier_panels(ts, tier, bucket));
+        let callee = ts.tiers.get(k + 1).map_or("", |t| t.name.as_str());
+        panels.extend(pool_panel(ts, tier, callee, bucket));
     }
     panels
+}
+
+/// With a connection pool (`[tier.pool]`): its connections in use against its size (the
+/// connections per instance x the instances up), and the requests waiting for one.
+fn pool_panel(ts: &TimeSeries, tier: &TierSeries, callee: &str, bucket: f64) -> Option<Panel> {
+    if tier.pool_in_use.is_empty() {
+        return None;
+    }
+    let level = |col: &[f64]| column(ts, col, bucket, 1.0);
+    let size = (tier.instances_up.iter()).map(|&n| n * tier.pool_connections);
+    let mut size = curve("pool size", steps(ts, size, bucket), CAPACITY);
+    size.dashed = true;
+    Some(Panel {
+        title: format!("tier {}: its pool of connections to {callee}", tier.name),
+        y_desc: "connections",
+        curves: vec![
+            curve("connections in use", level(&tier.pool_in_use), BLUE),
+            size,
+            curve(
+                "waiting for a connection",
+                level(&tier.pool_waiting),
+                ORANGE,
+            ),
+        ],
+        log_if_wide: false,
+        weight: 0.75,
+    })
 }
 
 /// With retries at every hop (`[tier.retry]`): the attempts arriving at each tier per second,
