@@ -9,6 +9,7 @@ use crate::metrics::Outcome;
 use crate::model::RetryOn;
 
 use super::events::Event;
+use super::stamp::Stamp;
 
 impl World<'_> {
     /// Instance `i` of tier `t` dies: everything in it fails; it restarts later, or stays down
@@ -43,10 +44,10 @@ impl World<'_> {
             stats.crashes += 1;
             stats.first_crash.get_or_insert(now);
         }
-        for (req, epoch) in waiting {
-            let a = self.attempts[req as usize];
-            if a.epoch == epoch && a.waiting {
-                self.fail(now, req, t, RetryOn::Error, Outcome::Failed, cal);
+        for stamp in waiting {
+            let a = self.attempts[stamp.slot()];
+            if !stamp.hop_stale(&a) && a.waiting {
+                self.fail(now, stamp.req, t, RetryOn::Error, Outcome::Failed, cal);
             }
         }
         for req in active {
@@ -105,13 +106,13 @@ impl World<'_> {
             return;
         }
         let req = self.new_attempt(now, 0, NONE, NONE, true);
-        let epoch = self.attempts[req as usize].epoch;
+        let stamp = Stamp::hop(req, &self.attempts[req as usize]);
         if self.admit(now, req, t, i, cal) {
-            if self.attempts[req as usize].epoch == epoch {
+            if !stamp.hop_stale(&self.attempts[req as usize]) {
                 cal.schedule_line(
                     self.line_probe[t],
                     now.after(hc.timeout_s),
-                    Event::ProbeTimeout { req, epoch },
+                    Event::ProbeTimeout { stamp },
                 );
             }
         } else {

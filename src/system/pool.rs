@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 
 use super::World;
 use super::events::Event;
+use super::stamp::Stamp;
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
 use crate::model::Pool;
@@ -26,7 +27,7 @@ use crate::model::RetryOn;
 struct InstancePool {
     in_use: u32,
     /// Waiting attempts as (attempt, generation); stale entries are skipped when popped.
-    waiting: VecDeque<(u32, u32)>,
+    waiting: VecDeque<Stamp>,
     live_waiting: u32,
 }
 
@@ -107,17 +108,11 @@ impl World<'_> {
         let a = &mut self.attempts[req as usize];
         a.pool_waiting = true;
         a.callee = callee as u8;
-        let epoch = a.epoch;
-        p.waiting.push_back((req, epoch));
+        let stamp = Stamp::hop(req, a);
+        p.waiting.push_back(stamp);
         p.live_waiting += 1;
-        cal.schedule(
-            now.after(timeout_s),
-            Event::PoolTimeout {
-                req,
-                epoch,
-                tier: caller as u8,
-            },
-        );
+        let tier = caller as u8;
+        cal.schedule(now.after(timeout_s), Event::PoolTimeout { stamp, tier });
     }
 
     /// `req` gets a connection of instance `i` of tier `caller`, having waited since `since`.
@@ -138,13 +133,12 @@ impl World<'_> {
     pub(super) fn pool_timed_out(
         &mut self,
         now: Time,
-        req: u32,
-        epoch: u32,
+        hop: Stamp,
         tier: u8,
         cal: &mut Calendar<Event>,
     ) {
-        let a = self.attempts[req as usize];
-        if a.epoch != epoch || !a.pool_waiting || a.at != tier {
+        let (req, a) = (hop.req, self.attempts[hop.slot()]);
+        if hop.hop_stale(&a) || !a.pool_waiting || a.at != tier {
             return;
         }
         if self.metrics.counts(a.created) {
@@ -207,11 +201,11 @@ impl World<'_> {
         if p.in_use >= cap {
             return None;
         }
-        while let Some((req, epoch)) = p.waiting.pop_front() {
-            let a = &self.attempts[req as usize];
-            if a.epoch == epoch && a.pool_waiting && a.at as usize == t {
+        while let Some(stamp) = p.waiting.pop_front() {
+            let a = &self.attempts[stamp.slot()];
+            if !stamp.hop_stale(a) && a.pool_waiting && a.at as usize == t {
                 p.live_waiting -= 1;
-                return Some(req);
+                return Some(stamp.req);
             }
         }
         None

@@ -9,6 +9,7 @@ use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
 use crate::system::World;
 use crate::system::events::Event;
+use crate::system::stamp::Stamp;
 
 impl World<'_> {
     /// Send an attempt that arrived at `created` on to the site (`offer` once the client and the
@@ -40,23 +41,22 @@ impl World<'_> {
         }
         let req = self.new_attempt(created, source, user, call, false);
         self.attempts[req as usize].roomed = roomed;
-        let epoch = self.attempts[req as usize].born;
+        let whole = Stamp::whole(req, &self.attempts[req as usize]);
         self.advance(now, req, 0, cal);
         let client = &self.model.sources[source as usize].client;
         // The client's clocks start now, but only an attempt still open needs them: one turned
         // away at once (a full queue, no instance) would leave a stale timeout behind.
         if (client.timeout_s.is_none() && client.patience.is_none())
-            || !self.attempts[req as usize].live
-            || self.attempts[req as usize].born != epoch
+            || whole.whole_stale(&self.attempts[req as usize])
         {
             return;
         }
         if let Some(t) = client.timeout_s {
-            self.start_client_clock(source, now.after(t), req, epoch, cal);
+            self.start_client_clock(source, now.after(t), whole, cal);
         }
         if let Some(p) = &client.patience {
             let wait = p.sample(&mut self.sources[source as usize].rng_patience);
-            cal.schedule(now.after(wait), Event::Abandon { req, epoch });
+            cal.schedule(now.after(wait), Event::Abandon { stamp: whole });
         }
     }
 }
