@@ -5,7 +5,7 @@
 use super::Table;
 use super::levels;
 use super::mean::Mean;
-use super::rows::{Fmt, Row, pick, row};
+use super::rows::{Fmt, Row, pick, row, rows};
 use super::story::down_at_end;
 use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{SummaryCi, SummaryMeans};
@@ -22,130 +22,46 @@ fn plain(x: f64) -> String {
 /// The rows of the request level, the SLO and the outage by requests.
 fn request_rows() -> Vec<Row> {
     let (count, dur, share): (Fmt, Fmt, Fmt) = (human_count, human_duration, pct);
-    let mut downtime = row(
+    let mut rows = rows![
+        "requests offered", pick!(requests.attempts.offered), count, "first attempts, retries and refreshes";
+        "requests succeeded", pick!(requests.attempts.succeeded), count, "attempts that got an answer in time";
+        "requests rejected", pick!(requests.attempts.rejected), count, "turned away: queue full or no instance";
+        "requests timed out", pick!(requests.attempts.timed_out), count, "the client gave up waiting";
+        "requests failed", pick!(requests.attempts.failed), count, "errors (crashed instance, failed dependency)";
+        "latency p50", pick!(latency_s.p50), dur, "of successful requests";
+        "latency p95", pick!(latency_s.p95), dur, "of successful requests";
+        "latency p99", pick!(latency_s.p99), dur, "of successful requests";
+        "SLO success rate", pick!(slo.success_rate), share, "succeeded / ended, measured period";
+        "SLO windows met", pick!(slo.windows_met_share), share, "windows meeting success rate and latency";
+        "time out of SLO", pick!(slo.time_out_of_slo_s), dur, "windows that broke the SLO";
+        "error budget used", pick!(slo.error_budget_used), share, "failures over those the target allows";
+        "outage episodes", pick!(outage.episodes), plain, "times the success rate fell below the outage line";
+    ];
+    // The downtime by requests: a lower bound where a run was still down at the end.
+    let downtime = row(
         "downtime",
         pick!(outage.downtime_s),
         dur,
         "time below the outage line",
     );
-    downtime.downtime = true;
-    vec![
-        row(
-            "requests offered",
-            pick!(requests.attempts.offered),
-            count,
-            "first attempts, retries and refreshes",
-        ),
-        row(
-            "requests succeeded",
-            pick!(requests.attempts.succeeded),
-            count,
-            "attempts that got an answer in time",
-        ),
-        row(
-            "requests rejected",
-            pick!(requests.attempts.rejected),
-            count,
-            "turned away: queue full or no instance",
-        ),
-        row(
-            "requests timed out",
-            pick!(requests.attempts.timed_out),
-            count,
-            "the client gave up waiting",
-        ),
-        row(
-            "requests failed",
-            pick!(requests.attempts.failed),
-            count,
-            "errors (crashed instance, failed dependency)",
-        ),
-        row(
-            "latency p50",
-            pick!(latency_s.p50),
-            dur,
-            "of successful requests",
-        ),
-        row(
-            "latency p95",
-            pick!(latency_s.p95),
-            dur,
-            "of successful requests",
-        ),
-        row(
-            "latency p99",
-            pick!(latency_s.p99),
-            dur,
-            "of successful requests",
-        ),
-        row(
-            "SLO success rate",
-            pick!(slo.success_rate),
-            share,
-            "succeeded / ended, measured period",
-        ),
-        row(
-            "SLO windows met",
-            pick!(slo.windows_met_share),
-            share,
-            "windows meeting success rate and latency",
-        ),
-        row(
-            "time out of SLO",
-            pick!(slo.time_out_of_slo_s),
-            dur,
-            "windows that broke the SLO",
-        ),
-        row(
-            "error budget used",
-            pick!(slo.error_budget_used),
-            share,
-            "failures over those the target allows",
-        ),
-        row(
-            "outage episodes",
-            pick!(outage.episodes),
-            plain,
-            "times the success rate fell below the outage line",
-        ),
-        downtime,
-        row(
-            "peak users on the site",
-            pick!(peak_concurrent_users),
-            count,
-            "after the warm-up",
-        ),
-    ]
+    rows.push(Row {
+        downtime: true,
+        ..downtime
+    });
+    rows.extend(rows![
+        "peak users on the site", pick!(peak_concurrent_users), count, "after the warm-up";
+    ]);
+    rows
 }
 
 /// The rows of tier `i`, named `name`.
 fn tier_rows(i: usize, name: &str) -> Vec<Row> {
     let (dur, share): (Fmt, Fmt) = (human_duration, pct);
-    vec![
-        row(
-            &format!("{name}: utilisation"),
-            pick!(tiers[i] utilization),
-            share,
-            "busy threads / threads",
-        ),
-        row(
-            &format!("{name}: blocking"),
-            pick!(tiers[i] blocking_probability),
-            share,
-            "arrivals turned away by the tier",
-        ),
-        row(
-            &format!("{name}: mean queue wait"),
-            pick!(tiers[i] mean_queue_wait_s),
-            dur,
-            "wait for a thread",
-        ),
-        row(
-            &format!("{name}: instance crashes"),
-            pick!(tiers[i] crashes),
-            plain,
-            "out of memory or failed",
-        ),
+    rows![
+        format!("{name}: utilisation"), pick!(tiers[i] utilization), share, "busy threads / threads";
+        format!("{name}: blocking"), pick!(tiers[i] blocking_probability), share, "arrivals turned away by the tier";
+        format!("{name}: mean queue wait"), pick!(tiers[i] mean_queue_wait_s), dur, "wait for a thread";
+        format!("{name}: instance crashes"), pick!(tiers[i] crashes), plain, "out of memory or failed";
     ]
 }
 
