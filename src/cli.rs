@@ -532,27 +532,4 @@ pub struct CheckArgs {
 }
 
 #[cfg(test)]
-mod defaults {
-    use super::*;
-    use clap::Parser;
-
-    fn crashpoint_args() -> CrashpointArgs {
-        match Cli::try_parse_from(["surge", "crashpoint", "m.toml", "--vary", "k=1..2"]) {
-            Ok(Cli {
-                command: Some(Command::Crashpoint(a)),
-                ..
-            }) => a,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_confidence_is_the_one_default() {
-        assert_eq!(crashpoint_args().confidence, CONFIDENCE);
-    }
-
-    #[test]
-    fn the_tolerance_is_the_one_default() {
-        assert_eq!(crashpoint_args().tolerance, TOLERANCE);
-    }
-}
+mod defaults;

@@ -58,7 +58,7 @@ pub enum SiteKindArg {
 /// runs (one trajectory after the other), which the other searches' `--budget` does not.
 const SENSITIVITY_BUDGET: &str = "Wall-clock time for the screening (e.g. 10m, 1h): the \
     trajectories then run one after the other, none starts past it (the first always runs), and \
-    the effects rest on those finished; --resume goes on with the others.";
+    the effects rest on those finished; --resume goes on with the others";
 
 #[derive(Debug, Args)]
 #[command(mut_arg("budget", |a| a.help(SENSITIVITY_BUDGET)))]
