@@ -66,6 +66,30 @@ impl Attempt {
         }
     }
 
+    /// Its stamp as `req` on the hop it is on now (see `Stamp`).
+    #[inline]
+    pub(super) fn hop_stamp(&self, req: u32) -> Stamp {
+        Stamp::new(req, self.epoch)
+    }
+
+    /// Its stamp as `req` as a whole, whatever hop it is on (see `Stamp`).
+    #[inline]
+    pub(super) fn whole_stamp(&self, req: u32) -> Stamp {
+        Stamp::new(req, self.born)
+    }
+
+    /// `hop` (a `hop_stamp` of this slot) is stale: served, retried by its caller, or ended since.
+    #[inline]
+    pub(super) fn moved_on_from(&self, hop: Stamp) -> bool {
+        self.epoch != hop.epoch
+    }
+
+    /// `whole` (a `whole_stamp` of this slot) is stale: the attempt has ended since.
+    #[inline]
+    pub(super) fn ended_since(&self, whole: Stamp) -> bool {
+        !(self.live && self.born == whole.epoch)
+    }
+
     /// The tiers it is in (bit t for tier t): those where it holds a thread, and the one where
     /// it waits.
     pub(super) fn occupied(&self) -> u64 {
@@ -265,7 +289,7 @@ impl World<'_> {
                 // backlog): until then the attempt is live, holds what it held upstream and can
                 // time out.
                 Some(d) if !probe && !limited => {
-                    let stamp = Stamp::hop(req, &self.attempts[req as usize]);
+                    let stamp = self.attempts[req as usize].hop_stamp(req);
                     let tier = t as u8;
                     cal.schedule(now.after(d), Event::Refused { stamp, tier });
                 }
@@ -296,7 +320,7 @@ impl World<'_> {
         } else {
             let a = &mut self.attempts[req as usize];
             a.waiting = true;
-            inst.waiting.push_back(Stamp::hop(req, a));
+            inst.waiting.push_back(a.hop_stamp(req));
             if inst.live_waiting == 0 {
                 inst.queued_since = now;
             }
@@ -340,7 +364,7 @@ impl World<'_> {
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
-        let (hop, whole, probe) = (Stamp::hop(req, a), Stamp::whole(req, a), a.probe);
+        let (hop, whole, probe) = (a.hop_stamp(req), a.whole_stamp(req), a.probe);
         let done = now.after(service);
         let slot = &mut self.slots[req as usize * self.n_tiers + t];
         slot.pos = pos;
@@ -455,7 +479,7 @@ impl World<'_> {
     pub(super) fn drop_late(&mut self, now: Time, cal: &mut Calendar<Event>) {
         while let Some((stamp, t)) = self.late.pop() {
             let (req, a) = (stamp.req, self.attempts[stamp.slot()]);
-            if stamp.hop_stale(&a) || !a.waiting {
+            if a.moved_on_from(stamp) || !a.waiting {
                 continue;
             }
             let enter = self.slots[req as usize * self.n_tiers + t as usize].enter;
@@ -488,7 +512,7 @@ impl World<'_> {
                 inst.waiting.pop_front()?
             };
             let (req, a) = (stamp.req, &self.attempts[stamp.slot()]);
-            if !stamp.hop_stale(a) && a.waiting {
+            if !a.moved_on_from(stamp) && a.waiting {
                 if let Some(c) = codel {
                     // A queue that has not emptied for an interval is a standing queue: then
                     // only `target` of waiting is allowed, else a whole interval.

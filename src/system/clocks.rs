@@ -17,7 +17,7 @@ use crate::metrics::Outcome;
 /// The running client clocks of one source, in the order they ring.
 #[derive(Debug, Default)]
 pub(super) struct Clocks {
-    /// (rings at, the attempt as a whole: `Stamp::whole`).
+    /// (rings at, the attempt as a whole: `Attempt::whole_stamp`).
     fifo: VecDeque<(Time, Stamp)>,
     /// The calendar slot of the earliest clock (`None` until the source first starts one).
     slot: Option<usize>,
@@ -47,7 +47,7 @@ impl World<'_> {
         let front = self.clocks[source as usize].fifo.pop_front();
         if let Some((_, whole)) = front {
             let a = self.attempts[whole.slot()];
-            if !whole.whole_stale(&a) && !a.client_gone {
+            if !a.ended_since(whole) && !a.client_gone {
                 self.attempts[whole.slot()].client_gone = true;
                 self.client_outcome(now, whole.req, Outcome::TimedOut, cal);
             }
@@ -56,7 +56,7 @@ impl World<'_> {
         let c = &mut self.clocks[source as usize];
         while let Some(&(at, whole)) = c.fifo.front() {
             let a = &attempts[whole.slot()];
-            if !whole.whole_stale(a) && !a.client_gone {
+            if !a.ended_since(whole) && !a.client_gone {
                 let slot = c.slot.expect("a source with clocks has a slot");
                 cal.set_slot(slot, at, Event::ClientTimeout { source });
                 return;

@@ -9,7 +9,6 @@ use crate::metrics::Outcome;
 use crate::model::RetryOn;
 
 use super::events::Event;
-use super::stamp::Stamp;
 
 impl World<'_> {
     /// Instance `i` of tier `t` dies: everything in it fails; it restarts later, or stays down
@@ -46,7 +45,7 @@ impl World<'_> {
         }
         for stamp in waiting {
             let a = self.attempts[stamp.slot()];
-            if !stamp.hop_stale(&a) && a.waiting {
+            if !a.moved_on_from(stamp) && a.waiting {
                 self.fail(now, stamp.req, t, RetryOn::Error, Outcome::Failed, cal);
             }
         }
@@ -106,9 +105,9 @@ impl World<'_> {
             return;
         }
         let req = self.new_attempt(now, 0, NONE, NONE, true);
-        let stamp = Stamp::hop(req, &self.attempts[req as usize]);
+        let stamp = self.attempts[req as usize].hop_stamp(req);
         if self.admit(now, req, t, i, cal) {
-            if !stamp.hop_stale(&self.attempts[req as usize]) {
+            if !self.attempts[req as usize].moved_on_from(stamp) {
                 cal.schedule_line(
                     self.line_probe[t],
                     now.after(hc.timeout_s),

@@ -3,8 +3,7 @@
 //! drop stale events; the handlers live with their concern (users, attempts, crashes and probes,
 //! operators, observation, the waiting room).
 
-use super::hop_retry::TierCall;
-use super::stamp::Stamp;
+use super::stamp::{Stamp, TierCall};
 use super::{NONE, World};
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
@@ -50,7 +49,7 @@ pub(crate) enum Event {
     /// A tier calls a deeper one again for the attempt, after a backoff (`hop_retry`).
     HopRetry { stamp: Stamp, call: TierCall },
     /// The server stops working on the attempt in `tier` (request_timeout). Its stamp is of
-    /// the attempt as a whole (`Stamp::whole`): a tier retrying a deeper one leaves it standing.
+    /// the attempt as a whole (`Attempt::whole_stamp`): a tier retrying a deeper one leaves it standing.
     ServerTimeout { stamp: Stamp, tier: u8 },
     /// An attempt's wait for a connection of `tier`'s pool runs out (`pool`).
     PoolTimeout { stamp: Stamp, tier: u8 },
@@ -123,12 +122,12 @@ impl World<'_> {
             Event::ClientTimeout { source } => self.client_clock_rings(now, source, cal),
             Event::Abandon { stamp } => {
                 let a = self.attempts[stamp.slot()];
-                if !stamp.whole_stale(&a) && !a.client_gone && a.waiting {
+                if !a.ended_since(stamp) && !a.client_gone && a.waiting {
                     self.finish(now, stamp.req, Some(Outcome::TimedOut), cal);
                 }
             }
             Event::Refused { stamp, tier } => {
-                if !stamp.hop_stale(&self.attempts[stamp.slot()]) {
+                if !self.attempts[stamp.slot()].moved_on_from(stamp) {
                     let why = RetryOn::Rejected;
                     self.fail(now, stamp.req, tier as usize, why, Outcome::Rejected, cal);
                 }
@@ -174,7 +173,7 @@ impl World<'_> {
     #[inline]
     fn done(&mut self, now: Time, stamp: Stamp, cal: &mut Calendar<Event>) {
         let (req, a) = (stamp.req, &self.attempts[stamp.slot()]);
-        if stamp.hop_stale(a) {
+        if a.moved_on_from(stamp) {
             return;
         }
         if a.probe {
@@ -209,7 +208,7 @@ impl World<'_> {
     #[inline]
     fn probe_timed_out(&mut self, stamp: Stamp) {
         let a = self.attempts[stamp.slot()];
-        if !stamp.hop_stale(&a) && !a.client_gone {
+        if !a.moved_on_from(stamp) && !a.client_gone {
             self.attempts[stamp.slot()].client_gone = true;
             let t = a.at as usize;
             let i = self.slots[stamp.slot() * self.n_tiers + t].instance;

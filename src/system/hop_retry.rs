@@ -21,19 +21,10 @@ use super::attempts::Attempt;
 use super::client::{Call, backoff_delay};
 use super::events::Event;
 use super::retry_budget::RatioBudget;
-use super::stamp::Stamp;
+use super::stamp::{Stamp, TierCall};
 use crate::engine::{Calendar, Stream, Time};
 use crate::metrics::Outcome;
 use crate::model::RetryOn;
-
-/// A tier's call to a deeper one that it makes again after a failure: `caller` retries,
-/// `callee` (the first tier the attempt reached after `caller`) is called again. Carried by
-/// `Event::HopRetry` through the backoff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TierCall {
-    pub(super) caller: u8,
-    pub(super) callee: u8,
-}
 
 /// What a tier that retries its callee keeps during a run.
 #[derive(Debug, Clone)]
@@ -150,7 +141,7 @@ impl World<'_> {
             .expect("a tier that retries");
         let delay = backoff_delay(&policy.retry, &mut client_call, &mut state.rng);
         self.let_go_below(now, req, &a, c, outcome, cal);
-        let stamp = Stamp::hop(req, &self.attempts[req as usize]);
+        let stamp = self.attempts[req as usize].hop_stamp(req);
         cal.schedule(now.after(delay), Event::HopRetry { stamp, call });
     }
 
@@ -214,7 +205,7 @@ impl World<'_> {
         cal: &mut Calendar<Event>,
     ) {
         let (req, a) = (hop.req, &mut self.attempts[hop.slot()]);
-        if hop.hop_stale(a) {
+        if a.moved_on_from(hop) {
             return;
         }
         a.retrying = true;

@@ -108,7 +108,7 @@ impl World<'_> {
         let a = &mut self.attempts[req as usize];
         a.pool_waiting = true;
         a.callee = callee as u8;
-        let stamp = Stamp::hop(req, a);
+        let stamp = a.hop_stamp(req);
         p.waiting.push_back(stamp);
         p.live_waiting += 1;
         let tier = caller as u8;
@@ -138,7 +138,7 @@ impl World<'_> {
         cal: &mut Calendar<Event>,
     ) {
         let (req, a) = (hop.req, self.attempts[hop.slot()]);
-        if hop.hop_stale(&a) || !a.pool_waiting || a.at != tier {
+        if a.moved_on_from(hop) || !a.pool_waiting || a.at != tier {
             return;
         }
         if self.metrics.counts(a.created) {
@@ -203,7 +203,7 @@ impl World<'_> {
         }
         while let Some(stamp) = p.waiting.pop_front() {
             let a = &self.attempts[stamp.slot()];
-            if !stamp.hop_stale(a) && a.pool_waiting && a.at as usize == t {
+            if !a.moved_on_from(stamp) && a.pool_waiting && a.at as usize == t {
                 p.live_waiting -= 1;
                 return Some(stamp.req);
             }

@@ -12,7 +12,7 @@ use crate::model::{Balancer, Discipline, Dist, Restart, Tier};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Instance {
     pub busy: u32,
-    /// Waiting attempts, stamped with their hop (`Stamp::hop`); entries whose attempt has
+    /// Waiting attempts, stamped with their hop (`Attempt::hop_stamp`); entries whose attempt has
     /// moved on are stale and skipped when popped.
     pub waiting: VecDeque<super::stamp::Stamp>,
     /// Waiting attempts that are still live.

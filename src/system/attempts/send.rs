@@ -9,7 +9,6 @@ use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
 use crate::system::World;
 use crate::system::events::Event;
-use crate::system::stamp::Stamp;
 
 impl World<'_> {
     /// Send an attempt that arrived at `created` on to the site (`offer` once the client and the
@@ -41,13 +40,13 @@ impl World<'_> {
         }
         let req = self.new_attempt(created, source, user, call, false);
         self.attempts[req as usize].roomed = roomed;
-        let whole = Stamp::whole(req, &self.attempts[req as usize]);
+        let whole = self.attempts[req as usize].whole_stamp(req);
         self.advance(now, req, 0, cal);
         let client = &self.model.sources[source as usize].client;
         // The client's clocks start now, but only an attempt still open needs them: one turned
         // away at once (a full queue, no instance) would leave a stale timeout behind.
         if (client.timeout_s.is_none() && client.patience.is_none())
-            || whole.whole_stale(&self.attempts[req as usize])
+            || self.attempts[req as usize].ended_since(whole)
         {
             return;
         }

@@ -10,7 +10,7 @@ use crate::system::stamp::Stamp;
 
 impl World<'_> {
     /// Tier `t` abandons the attempt at `at` if it still holds a thread there (request_timeout);
-    /// `whole` stamps the attempt as a whole (`Stamp::whole`).
+    /// `whole` stamps the attempt as a whole (`Attempt::whole_stamp`).
     pub(in crate::system) fn schedule_server_timeout(
         &self,
         whole: Stamp,
@@ -33,7 +33,7 @@ impl World<'_> {
         t: usize,
     ) -> bool {
         let a = &self.attempts[whole.slot()];
-        if whole.whole_stale(a) || a.held & (1 << t) == 0 {
+        if a.ended_since(whole) || a.held & (1 << t) == 0 {
             return false;
         }
         let rt = self.tiers[t].spec.request_timeout_s.unwrap_or(0.0);
@@ -50,7 +50,7 @@ impl World<'_> {
         let b = self.attempts[req as usize];
         let mut held = b.held;
         let base = req as usize * self.n_tiers;
-        let whole = Stamp::whole(req, &b);
+        let whole = b.whole_stamp(req);
         while held != 0 {
             let t = held.trailing_zeros() as usize;
             held &= held - 1;
@@ -78,13 +78,13 @@ impl World<'_> {
         cal: &mut Calendar<Event>,
     ) {
         let (req, b) = (hop.req, self.attempts[hop.slot()]);
-        if hop.hop_stale(&b) {
+        if b.moved_on_from(hop) {
             return;
         }
         let mut pending = (b.deferred | ended) & b.held;
         let mut deferred = 0;
         let base = req as usize * self.n_tiers;
-        let whole = Stamp::whole(req, &b);
+        let whole = b.whole_stamp(req);
         let until = if b.waiting {
             Time(u64::MAX)
         } else {
