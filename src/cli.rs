@@ -94,10 +94,8 @@ pub struct ReportArgs {
     /// their own files in run/ and crashpoint/ inside it.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// A check on the run's summary.json keys, e.g. --assert 'slo.success_rate>=0.99'
-    /// (repeatable; exit code 1 when any fails).
-    #[arg(long = "assert", value_name = "EXPR")]
-    pub asserts: Vec<String>,
+    #[command(flatten)]
+    pub checks: SummaryChecks,
     /// Continue an interrupted report: its crash-point search and comparison resume from their
     /// journals (the run is done again).
     #[arg(long)]
@@ -233,8 +231,8 @@ pub struct PlotArgs {
 
 #[derive(Debug, Args)]
 pub struct CrashpointArgs {
-    /// Model file (TOML).
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub search: SearchArgs,
     /// The parameter and the range to search: K=LO..HI (integers for counts), e.g. surge.peak=2..20.
     #[arg(long, value_name = "K=LO..HI")]
     pub vary: String,
@@ -252,22 +250,32 @@ pub struct CrashpointArgs {
     /// At most this many runs in all.
     #[arg(long, default_value_t = MAX_RUNS)]
     pub max_runs: u32,
-    /// Wall-clock time for the search (e.g. 20m, 1h): past it no new run is started; the runs
-    /// already asked for end, and the answer is the best so far, as at --max-runs, and says so.
-    #[arg(long, value_parser = wall_duration)]
-    pub budget: Option<f64>,
     /// Replication r's seed: the same at every value tried (common, paired comparisons) or one
     /// of its own per value (independent).
     #[arg(long, value_enum, default_value = "common")]
     pub seeds: Seeds,
-    /// Continue an interrupted search from its journal in the output folder, running only the
-    /// runs it does not hold.
+    #[command(flatten)]
+    pub failure: Failure,
+}
+
+/// The options of the searches over many runs (`crashpoint`, `optimize`, `sensitivity`), which
+/// mean the same in each: the model, the wall-clock budget, resuming from the journal, the runs'
+/// options and quiet.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Model file (TOML).
+    pub model: PathBuf,
+    /// Wall-clock time for the search (e.g. 20m, 1h): past it no new run starts (the runs
+    /// already started end), and the answer is the best so far, from the runs that finished,
+    /// and says so; --resume goes on with the others.
+    #[arg(long, value_parser = wall_duration)]
+    pub budget: Option<f64>,
+    /// Continue an interrupted (or budget-cut) search from its journal in the output folder,
+    /// running only the runs it does not hold.
     #[arg(long)]
     pub resume: bool,
     #[command(flatten)]
     pub runs: ManyRuns,
-    #[command(flatten)]
-    pub failure: Failure,
     /// Nothing on the terminal (the results are in the output folder).
     #[arg(long)]
     pub quiet: bool,
@@ -440,13 +448,21 @@ pub struct RunArgs {
     /// Also write the effective model (after --set) to this file, as TOML `surge run` reads.
     #[arg(long, value_name = "FILE")]
     pub save_model: Option<PathBuf>,
-    /// A check on summary.json's keys, e.g. --assert 'slo.success_rate>=0.99' --assert
+    #[command(flatten)]
+    pub checks: SummaryChecks,
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+}
+
+/// `--assert` of the commands that check a run's summary.json (`run`, and `report` of its run):
+/// the same keys and the same checks. (`compare` checks other keys, its variants' means.)
+#[derive(Debug, Args, Default)]
+pub struct SummaryChecks {
+    /// A check on the run's summary.json keys, e.g. --assert 'slo.success_rate>=0.99' --assert
     /// 'tiers.web.utilization<0.7' (repeatable): each is printed passed or failed with the actual
     /// value, and the exit code is 1 when any fails.
     #[arg(long = "assert", value_name = "EXPR")]
     pub asserts: Vec<String>,
-    #[command(flatten)]
-    pub bounds: BoundArgs,
 }
 
 /// Guard rails of a run (see `experiment::guard`).
@@ -516,27 +532,4 @@ pub struct CheckArgs {
 }
 
 #[cfg(test)]
-mod defaults {
-    use super::*;
-    use clap::Parser;
-
-    fn crashpoint_args() -> CrashpointArgs {
-        match Cli::try_parse_from(["surge", "crashpoint", "m.toml", "--vary", "k=1..2"]) {
-            Ok(Cli {
-                command: Some(Command::Crashpoint(a)),
-                ..
-            }) => a,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_confidence_is_the_one_default() {
-        assert_eq!(crashpoint_args().confidence, CONFIDENCE);
-    }
-
-    #[test]
-    fn the_tolerance_is_the_one_default() {
-        assert_eq!(crashpoint_args().tolerance, TOLERANCE);
-    }
-}
+mod defaults;

@@ -6,7 +6,7 @@
 use clap::Args;
 use std::path::PathBuf;
 
-use super::{ManyRuns, confidence, wall_duration};
+use super::{SearchArgs, confidence};
 use crate::app::crashpoint::CONFIDENCE;
 
 #[derive(Debug, Args)]
@@ -54,10 +54,17 @@ pub enum SiteKindArg {
     PublicService,
 }
 
+/// `--budget` of `surge sensitivity`: its own words, as a budget changes how the screening
+/// runs (one trajectory after the other), which the other searches' `--budget` does not.
+const SENSITIVITY_BUDGET: &str = "Wall-clock time for the screening (e.g. 10m, 1h): the \
+    trajectories then run one after the other, none starts past it (the first always runs), and \
+    the effects rest on those finished; --resume goes on with the others";
+
 #[derive(Debug, Args)]
+#[command(mut_arg("budget", |a| a.help(SENSITIVITY_BUDGET)))]
 pub struct SensitivityArgs {
-    /// Model file (TOML).
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub search: SearchArgs,
     /// A key and its range, K=LO..HI (e.g. tier.web.instances=4..12); repeat for each key.
     #[arg(long, value_name = "K=LO..HI", required = true)]
     pub vary: Vec<String>,
@@ -70,25 +77,12 @@ pub struct SensitivityArgs {
     /// Replications of each point, on the same seeds at every point.
     #[arg(long, default_value_t = crate::app::sensitivity::REPS, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub reps: u32,
-    /// Wall-clock time for the screening (e.g. 10m, 1h): the trajectories then run one after
-    /// the other, none starts past it (the first always runs), and the effects rest on those
-    /// finished; --resume goes on with the others.
-    #[arg(long, value_parser = wall_duration)]
-    pub budget: Option<f64>,
-    /// Continue an interrupted (or budget-cut) screening from its journal in the output folder.
-    #[arg(long)]
-    pub resume: bool,
-    #[command(flatten)]
-    pub runs: ManyRuns,
-    /// No progress bar and no table.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
-    /// Model file (TOML).
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub search: SearchArgs,
     /// The surge's peak multiplier (sets surge.peak), e.g. --surge 12; the model's own when left out.
     #[arg(long)]
     pub surge: Option<f64>,
@@ -108,18 +102,6 @@ pub struct OptimizeArgs {
     /// Most replications of one configuration.
     #[arg(long, default_value_t = crate::app::optimize::MAX_REPS, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_reps: u32,
-    /// Wall-clock time for the search (e.g. 20m, 1h): past it no new run starts, and the
-    /// answer is the best found so far, marked as such.
-    #[arg(long, value_parser = wall_duration)]
-    pub budget: Option<f64>,
-    /// Continue an interrupted optimization from its journal in the output folder.
-    #[arg(long)]
-    pub resume: bool,
-    #[command(flatten)]
-    pub runs: ManyRuns,
-    /// Nothing on the terminal (the results are in the output folder).
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 /// What `surge optimize` keeps.

@@ -16,13 +16,7 @@ use crate::output::stdout::outln;
 /// The search `args` ask for.
 pub(crate) fn settings(args: &CrashpointArgs) -> CrashpointSettings {
     CrashpointSettings {
-        search: super::search_settings(
-            &args.model,
-            &args.runs,
-            args.budget,
-            args.resume,
-            args.quiet,
-        ),
+        search: super::search_settings(&args.search),
         criterion: args.failure.criterion,
         confidence: args.confidence,
         vary: args.vary.clone(),

@@ -24,18 +24,12 @@ pub use crate::fmt::{human_count, human_duration};
 
 /// The settings every search shares (crashpoint, optimize, sensitivity), from its flags: the
 /// model with its `--set`s, the runs' flags, `--budget`, `--resume` and `--quiet`.
-pub(crate) fn search_settings(
-    model: &std::path::Path,
-    runs: &crate::cli::ManyRuns,
-    budget: Option<f64>,
-    resume: bool,
-    quiet: bool,
-) -> crate::app::SearchSettings {
+pub(crate) fn search_settings(args: &crate::cli::SearchArgs) -> crate::app::SearchSettings {
     crate::app::SearchSettings {
-        source: crate::app::ModelSource::new(Some(model), &runs.overrides.list()),
-        budget,
-        resume,
-        runs: runs.into(),
-        quiet,
+        source: crate::app::ModelSource::new(Some(&args.model), &args.runs.overrides.list()),
+        budget: args.budget,
+        resume: args.resume,
+        runs: (&args.runs).into(),
+        quiet: args.quiet,
     }
 }

@@ -15,13 +15,7 @@ use crate::output::stdout::outln;
 /// The optimization `args` ask for.
 pub(crate) fn settings(args: &OptimizeArgs) -> OptimizeSettings {
     OptimizeSettings {
-        search: super::search_settings(
-            &args.model,
-            &args.runs,
-            args.budget,
-            args.resume,
-            args.quiet,
-        ),
+        search: super::search_settings(&args.search),
         criterion: match args.keep {
             Keep::Slo => Criterion::Slo,
             Keep::NoOutage => Criterion::Outage,

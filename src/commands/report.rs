@@ -27,7 +27,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         seed: args.seed,
         jobs: args.jobs,
         out: args.out.clone(),
-        asserts: args.asserts.clone(),
+        asserts: args.checks.asserts.clone(),
         resume: args.resume,
         quiet: args.quiet,
         on_done: Some(&tell),

@@ -46,7 +46,7 @@ pub(crate) fn settings(args: &RunArgs) -> RunSettings {
         reps: args.reps,
         out: args.out.clone(),
         save_model: args.save_model.clone(),
-        asserts: args.asserts.clone(),
+        asserts: args.checks.asserts.clone(),
         limits: args.bounds.limits(),
         allow_huge: args.bounds.allow_huge,
         quiet: args.quiet,

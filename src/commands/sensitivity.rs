@@ -15,13 +15,7 @@ use crate::report::sensitivity::{budget_words, effect_words, metric_heading};
 
 pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let s = SensitivitySettings {
-        search: super::search_settings(
-            &args.model,
-            &args.runs,
-            args.budget,
-            args.resume,
-            args.quiet,
-        ),
+        search: super::search_settings(&args.search),
         vary: args.vary.clone(),
         trajectories: args.trajectories,
         levels: args.levels,
@@ -29,7 +23,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         journal_resumes: true,
     };
     let done = crate::app::sensitivity::sensitivity(&s)?;
-    if args.quiet {
+    if args.search.quiet {
         return Ok(());
     }
     stdout::print(&said(&done.doc))?;

@@ -38,7 +38,25 @@ pub(crate) struct Metric<V = fn(&Run) -> Option<f64>, P = fn(&Summary) -> bool> 
 }
 
 /// One metric of each tier; its column is `tiers.<tier>.<key>`.
-pub(crate) type TierMetric = Metric<fn(&TierSummary) -> Option<f64>, fn(&TierSummary) -> bool>;
+pub(crate) type TierMetric = Metric<fn(&TierSummary) -> Option<f64>, TierPresence>;
+
+/// Which tiers have a tier metric's column: every tier, or only those where it has a value (a
+/// metric of a part the model may leave out: a tier's price, its caller's retries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TierPresence {
+    Always,
+    WithValue,
+}
+
+impl TierMetric {
+    /// Tier `t` has this column.
+    pub(crate) fn present_in(&self, t: &TierSummary) -> bool {
+        match self.present {
+            TierPresence::Always => true,
+            TierPresence::WithValue => (self.value)(t).is_some(),
+        }
+    }
+}
 
 /// A metric of the run.
 const fn run(
@@ -85,7 +103,21 @@ const fn tier(
         unit,
         probability,
         value,
-        present: |_| true,
+        present: TierPresence::Always,
+    }
+}
+
+/// A metric of each tier that only some models have: its column exists only where the tier has
+/// a value (`TierPresence::WithValue`).
+const fn optional_tier(
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    value: fn(&TierSummary) -> Option<f64>,
+) -> TierMetric {
+    TierMetric {
+        present: TierPresence::WithValue,
+        ..tier(key, label, unit, false, value)
     }
 }
 
@@ -457,7 +489,7 @@ impl Column {
         for t in &s.tiers {
             out.extend(
                 TIER.iter()
-                    .filter(|m| (m.present)(t))
+                    .filter(|m| m.present_in(t))
                     .map(|m| Column::Tier(t.name.clone(), m)),
             );
         }

@@ -4,7 +4,7 @@
 //! key-metrics table. Not here: the requests (attempt) level, the SLO and the table itself
 //! (`run`).
 
-use super::rows::{Pick, PickCi, Row, pick, row};
+use super::rows::{Fmt, Pick, PickCi, Row, pick, row, rows};
 use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{OutageMeans, SummaryMeans};
 
@@ -83,23 +83,12 @@ pub(super) fn sentences(s: &SummaryMeans, reps: u64, clock: &dyn Fn(f64) -> Stri
 
 /// The rows of the call level and, with a users source, the user level.
 pub(super) fn rows(s: &SummaryMeans) -> Vec<Row> {
-    let mut out = counts([
-        (
-            "calls made",
-            pick!(calls.made),
-            "a request with its retries, a page with its refreshes",
-        ),
-        (
-            "calls succeeded",
-            pick!(calls.succeeded),
-            "some attempt of the call succeeded",
-        ),
-        (
-            "calls lost",
-            pick!(calls.lost),
-            "every attempt failed, or turned away at the waiting room",
-        ),
-    ]);
+    let count: Fmt = human_count;
+    let mut out = rows![
+        "calls made", pick!(calls.made), count, "a request with its retries, a page with its refreshes";
+        "calls succeeded", pick!(calls.succeeded), count, "some attempt of the call succeeded";
+        "calls lost", pick!(calls.lost), count, "every attempt failed, or turned away at the waiting room";
+    ];
     out.extend(rate_and_downtime(
         ("call", "calls"),
         pick!(calls.success_rate),
@@ -107,28 +96,12 @@ pub(super) fn rows(s: &SummaryMeans) -> Vec<Row> {
         "calls succeeded / calls that ended",
     ));
     if has_users(s) {
-        out.extend(counts([
-            (
-                "sessions begun",
-                pick!(sessions? arrived),
-                "visits and users coming back",
-            ),
-            (
-                "sessions completed",
-                pick!(sessions? completed),
-                "every page served",
-            ),
-            (
-                "users lost",
-                pick!(sessions? lost),
-                "gave up after errors, turned away by or left the waiting room",
-            ),
-            (
-                "users turned away",
-                pick!(sessions? turned_away),
-                "by the waiting room",
-            ),
-        ]));
+        out.extend(rows![
+            "sessions begun", pick!(sessions? arrived), count, "visits and users coming back";
+            "sessions completed", pick!(sessions? completed), count, "every page served";
+            "users lost", pick!(sessions? lost), count, "gave up after errors, turned away by or left the waiting room";
+            "users turned away", pick!(sessions? turned_away), count, "by the waiting room";
+        ]);
         out.extend(rate_and_downtime(
             ("user", "users"),
             pick!(sessions? success_rate),
@@ -137,13 +110,6 @@ pub(super) fn rows(s: &SummaryMeans) -> Vec<Row> {
         ));
     }
     out
-}
-
-/// Rows of counts: each a label, its figure and what it counts.
-fn counts<const N: usize>(rows: [(&str, (Pick, PickCi), &str); N]) -> Vec<Row> {
-    (rows.into_iter())
-        .map(|(label, figure, meaning)| row(label, figure, human_count, meaning))
-        .collect()
 }
 
 /// A level's success rate (`ratio`: of what) and its downtime, the time that rate was below

@@ -1,6 +1,7 @@
 //! A row of a run's key-metrics table as its parts declare it: the label, where its figure is
-//! in the summary's means and half-widths (`pick!`), how it is written and what it measures.
-//! Not the table itself (`run_table`) nor the rows of the levels (`levels`).
+//! in the summary's means and half-widths (`pick!`), how it is written and what it measures;
+//! and `rows!`, the one way the tables declare their rows, one a line. Not the table itself
+//! (`run_table`) nor which rows the levels have (`levels`).
 
 use crate::metrics::means::{SummaryCi, SummaryMeans};
 
@@ -56,6 +57,14 @@ macro_rules! pick {
     };
 }
 pub(super) use pick;
+
+/// Rows of the key-metrics table, one a line: `label, figure (pick!), format, meaning;`.
+macro_rules! rows {
+    ($($label:expr, $figure:expr, $f:expr, $meaning:expr;)+) => {
+        vec![$($crate::report::rows::row(&$label, $figure, $f, &$meaning)),+]
+    };
+}
+pub(super) use rows;
 
 /// A row from its label, figure, format and meaning.
 pub(super) fn row(label: &str, (mean, ci): (Pick, PickCi), f: Fmt, meaning: &str) -> Row {

@@ -5,7 +5,7 @@
 use super::Table;
 use super::levels;
 use super::mean::Mean;
-use super::rows::{Fmt, Row, pick, row};
+use super::rows::{Fmt, Row, pick, row, rows};
 use super::story::down_at_end;
 use crate::fmt::{human_count, human_duration, pct};
 use crate::metrics::means::{SummaryCi, SummaryMeans};
@@ -24,101 +24,36 @@ fn plain(x: f64) -> String {
 /// "0 users").
 fn request_rows(users: bool) -> Vec<Row> {
     let (count, dur, share): (Fmt, Fmt, Fmt) = (human_count, human_duration, pct);
-    let mut downtime = row(
+    let mut rows = rows![
+        "requests offered", pick!(requests.attempts.offered), count, "first attempts, retries and refreshes";
+        "requests succeeded", pick!(requests.attempts.succeeded), count, "attempts that got an answer in time";
+        "requests rejected", pick!(requests.attempts.rejected), count, "turned away: queue full or no instance";
+        "requests timed out", pick!(requests.attempts.timed_out), count, "the client gave up waiting";
+        "requests failed", pick!(requests.attempts.failed), count, "errors (crashed instance, failed dependency)";
+        "latency p50", pick!(latency_s.p50), dur, "of successful requests";
+        "latency p95", pick!(latency_s.p95), dur, "of successful requests";
+        "latency p99", pick!(latency_s.p99), dur, "of successful requests";
+        "SLO success rate", pick!(slo.success_rate), share, "succeeded / ended, measured period";
+        "SLO windows met", pick!(slo.windows_met_share), share, "windows meeting success rate and latency";
+        "time out of SLO", pick!(slo.time_out_of_slo_s), dur, "windows that broke the SLO";
+        "error budget used", pick!(slo.error_budget_used), share, "failures over those the target allows";
+        "outage episodes", pick!(outage.episodes), plain, "times the success rate fell below the outage line";
+    ];
+    // The downtime by requests: a lower bound where a run was still down at the end.
+    let downtime = row(
         "downtime",
         pick!(outage.downtime_s),
         dur,
         "time below the outage line",
     );
-    downtime.downtime = true;
-    let mut rows = vec![
-        row(
-            "requests offered",
-            pick!(requests.attempts.offered),
-            count,
-            "first attempts, retries and refreshes",
-        ),
-        row(
-            "requests succeeded",
-            pick!(requests.attempts.succeeded),
-            count,
-            "attempts that got an answer in time",
-        ),
-        row(
-            "requests rejected",
-            pick!(requests.attempts.rejected),
-            count,
-            "turned away: queue full or no instance",
-        ),
-        row(
-            "requests timed out",
-            pick!(requests.attempts.timed_out),
-            count,
-            "the client gave up waiting",
-        ),
-        row(
-            "requests failed",
-            pick!(requests.attempts.failed),
-            count,
-            "errors (crashed instance, failed dependency)",
-        ),
-        row(
-            "latency p50",
-            pick!(latency_s.p50),
-            dur,
-            "of successful requests",
-        ),
-        row(
-            "latency p95",
-            pick!(latency_s.p95),
-            dur,
-            "of successful requests",
-        ),
-        row(
-            "latency p99",
-            pick!(latency_s.p99),
-            dur,
-            "of successful requests",
-        ),
-        row(
-            "SLO success rate",
-            pick!(slo.success_rate),
-            share,
-            "succeeded / ended, measured period",
-        ),
-        row(
-            "SLO windows met",
-            pick!(slo.windows_met_share),
-            share,
-            "windows meeting success rate and latency",
-        ),
-        row(
-            "time out of SLO",
-            pick!(slo.time_out_of_slo_s),
-            dur,
-            "windows that broke the SLO",
-        ),
-        row(
-            "error budget used",
-            pick!(slo.error_budget_used),
-            share,
-            "failures over those the target allows",
-        ),
-        row(
-            "outage episodes",
-            pick!(outage.episodes),
-            plain,
-            "times the success rate fell below the outage line",
-        ),
-        downtime,
-    ];
+    rows.push(Row {
+        downtime: true,
+        ..downtime
+    });
     if users {
-        rows.push(row(
-            "peak users on the site",
-            pick!(peak_concurrent_users),
-            count,
-            "after the warm-up",
-        ));
+        rows.extend(rows![
+            "peak users on the site", pick!(peak_concurrent_users), count, "after the warm-up";
+        ]);
     }
     rows
 }
@@ -126,31 +61,11 @@ fn request_rows(users: bool) -> Vec<Row> {
 /// The rows of tier `i`, named `name` (with its pool's when it has one).
 fn tier_rows(i: usize, name: &str, pooled: bool) -> Vec<Row> {
     let (dur, share): (Fmt, Fmt) = (human_duration, pct);
-    let mut rows = vec![
-        row(
-            &format!("{name}: utilisation"),
-            pick!(tiers[i] utilization),
-            share,
-            "busy threads / threads, mean over the run",
-        ),
-        row(
-            &format!("{name}: blocking"),
-            pick!(tiers[i] blocking_probability),
-            share,
-            "arrivals turned away by the tier",
-        ),
-        row(
-            &format!("{name}: mean queue wait"),
-            pick!(tiers[i] mean_queue_wait_s),
-            dur,
-            "wait for a thread",
-        ),
-        row(
-            &format!("{name}: instance crashes"),
-            pick!(tiers[i] crashes),
-            plain,
-            "out of memory or failed",
-        ),
+    let mut rows = rows![
+        format!("{name}: utilisation"), pick!(tiers[i] utilization), share, "busy threads / threads, mean over the run";
+        format!("{name}: blocking"), pick!(tiers[i] blocking_probability), share, "arrivals turned away by the tier";
+        format!("{name}: mean queue wait"), pick!(tiers[i] mean_queue_wait_s), dur, "wait for a thread";
+        format!("{name}: instance crashes"), pick!(tiers[i] crashes), plain, "out of memory or failed";
     ];
     if pooled {
         rows.extend(pool_rows(i, name));
@@ -161,43 +76,13 @@ fn tier_rows(i: usize, name: &str, pooled: bool) -> Vec<Row> {
 /// The rows of tier `i`'s connection pool (`[tier.pool]`, to the tier it calls).
 fn pool_rows(i: usize, name: &str) -> Vec<Row> {
     let (dur, share, count): (Fmt, Fmt, Fmt) = (human_duration, pct, human_count);
-    vec![
-        row(
-            &format!("{name}: pool connections per instance"),
-            pick!(tiers[i] pool_connections),
-            plain,
-            "the pool's size is this x the instances",
-        ),
-        row(
-            &format!("{name}: requests that waited for a connection"),
-            pick!(tiers[i] pool_waited),
-            count,
-            "found every connection of their instance's pool in use",
-        ),
-        row(
-            &format!("{name}: mean wait for a connection"),
-            pick!(tiers[i] pool_mean_wait_s),
-            dur,
-            "of the requests that got one",
-        ),
-        row(
-            &format!("{name}: pool timeouts"),
-            pick!(tiers[i] pool_timeouts),
-            count,
-            "requests that failed waiting for a connection",
-        ),
-        row(
-            &format!("{name}: peak connections in use"),
-            pick!(tiers[i] pool_peak_connections),
-            count,
-            "all instances together, at any instant",
-        ),
-        row(
-            &format!("{name}: pool full"),
-            pick!(tiers[i] pool_full_share),
-            share,
-            "share of the instance-time with every connection in use",
-        ),
+    rows![
+        format!("{name}: pool connections per instance"), pick!(tiers[i] pool_connections), plain, "the pool's size is this x the instances";
+        format!("{name}: requests that waited for a connection"), pick!(tiers[i] pool_waited), count, "found every connection of their instance's pool in use";
+        format!("{name}: mean wait for a connection"), pick!(tiers[i] pool_mean_wait_s), dur, "of the requests that got one";
+        format!("{name}: pool timeouts"), pick!(tiers[i] pool_timeouts), count, "requests that failed waiting for a connection";
+        format!("{name}: peak connections in use"), pick!(tiers[i] pool_peak_connections), count, "all instances together, at any instant";
+        format!("{name}: pool full"), pick!(tiers[i] pool_full_share), share, "share of the instance-time with every connection in use";
     ]
 }
 
@@ -213,12 +98,10 @@ pub(super) fn metrics_table(
     for (i, t) in m.tiers.iter().enumerate() {
         rows_spec.extend(tier_rows(i, &t.name, t.pool_connections.is_some()));
         if t.utilization_peak_bucket.is_some() {
-            rows_spec.push(row(
-                &format!("{}: utilisation in its busiest bucket", t.name),
-                pick!(tiers[i] utilization_peak_bucket),
-                pct,
-                "busy threads / threads, the busiest bucket after the warm-up",
-            ));
+            let name = &t.name;
+            rows_spec.extend(rows![
+                format!("{name}: utilisation in its busiest bucket"), pick!(tiers[i] utilization_peak_bucket), pct, "busy threads / threads, the busiest bucket after the warm-up";
+            ]);
         }
     }
     // Each replication's own figures, shaped as the means.

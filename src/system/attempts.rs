@@ -10,6 +10,7 @@ use crate::metrics::Outcome;
 use crate::model::RetryOn;
 
 use super::events::Event;
+use super::stamp::Stamp;
 
 mod send;
 mod timeouts;
@@ -63,6 +64,30 @@ impl Attempt {
             live: true,
             ..Attempt::default()
         }
+    }
+
+    /// Its stamp as `req` on the hop it is on now (see `Stamp`).
+    #[inline]
+    pub(super) fn hop_stamp(&self, req: u32) -> Stamp {
+        Stamp::new(req, self.epoch)
+    }
+
+    /// Its stamp as `req` as a whole, whatever hop it is on (see `Stamp`).
+    #[inline]
+    pub(super) fn whole_stamp(&self, req: u32) -> Stamp {
+        Stamp::new(req, self.born)
+    }
+
+    /// `hop` (a `hop_stamp` of this slot) is stale: served, retried by its caller, or ended since.
+    #[inline]
+    pub(super) fn moved_on_from(&self, hop: Stamp) -> bool {
+        self.epoch != hop.epoch
+    }
+
+    /// `whole` (a `whole_stamp` of this slot) is stale: the attempt has ended since.
+    #[inline]
+    pub(super) fn ended_since(&self, whole: Stamp) -> bool {
+        !(self.live && self.born == whole.epoch)
     }
 
     /// The tiers it is in (bit t for tier t): those where it holds a thread, and the one where
@@ -264,9 +289,9 @@ impl World<'_> {
                 // backlog): until then the attempt is live, holds what it held upstream and can
                 // time out.
                 Some(d) if !probe && !limited => {
-                    let epoch = self.attempts[req as usize].epoch;
+                    let stamp = self.attempts[req as usize].hop_stamp(req);
                     let tier = t as u8;
-                    cal.schedule(now.after(d), Event::Refused { req, epoch, tier });
+                    cal.schedule(now.after(d), Event::Refused { stamp, tier });
                 }
                 _ => self.fail(now, req, t, RetryOn::Rejected, Outcome::Rejected, cal),
             }
@@ -295,7 +320,7 @@ impl World<'_> {
         } else {
             let a = &mut self.attempts[req as usize];
             a.waiting = true;
-            inst.waiting.push_back((req, a.epoch));
+            inst.waiting.push_back(a.hop_stamp(req));
             if inst.live_waiting == 0 {
                 inst.queued_since = now;
             }
@@ -339,7 +364,7 @@ impl World<'_> {
         let a = &mut self.attempts[req as usize];
         a.held |= 1 << t;
         a.waiting = false;
-        let (epoch, born, probe) = (a.epoch, a.born, a.probe);
+        let (hop, whole, probe) = (a.hop_stamp(req), a.whole_stamp(req), a.probe);
         let done = now.after(service);
         let slot = &mut self.slots[req as usize * self.n_tiers + t];
         slot.pos = pos;
@@ -352,14 +377,14 @@ impl World<'_> {
         if counted {
             stats.record_wait(Time(now.0 - enter.0));
         }
-        cal.schedule(done, Event::Done { req, epoch });
+        cal.schedule(done, Event::Done { stamp: hop });
         // A service that ends before the request timeout cannot be cut off by it unless the
         // attempt then holds this thread while later tiers work: that case schedules the
         // timeout when it arises (`Event::Done`), so most requests never leave a stale one.
         if let (Some(rt), false) = (request_timeout, probe)
             && service >= rt
         {
-            self.schedule_server_timeout(req, born, t, now.after(rt), cal);
+            self.schedule_server_timeout(whole, t, now.after(rt), cal);
         }
     }
 
@@ -452,9 +477,9 @@ impl World<'_> {
 
     /// CoDel: turn away (503) the attempts `next_waiting` found had waited too long.
     pub(super) fn drop_late(&mut self, now: Time, cal: &mut Calendar<Event>) {
-        while let Some((req, epoch, t)) = self.late.pop() {
-            let a = self.attempts[req as usize];
-            if a.epoch != epoch || !a.waiting {
+        while let Some((stamp, t)) = self.late.pop() {
+            let (req, a) = (stamp.req, self.attempts[stamp.slot()]);
+            if a.moved_on_from(stamp) || !a.waiting {
                 continue;
             }
             let enter = self.slots[req as usize * self.n_tiers + t as usize].enter;
@@ -481,13 +506,13 @@ impl World<'_> {
         let codel = tier.spec.codel;
         let inst = &mut tier.instances[i as usize];
         loop {
-            let (req, epoch) = if lifo {
+            let stamp = if lifo {
                 inst.waiting.pop_back()?
             } else {
                 inst.waiting.pop_front()?
             };
-            let a = &self.attempts[req as usize];
-            if a.epoch == epoch && a.waiting {
+            let (req, a) = (stamp.req, &self.attempts[stamp.slot()]);
+            if !a.moved_on_from(stamp) && a.waiting {
                 if let Some(c) = codel {
                     // A queue that has not emptied for an interval is a standing queue: then
                     // only `target` of waiting is allowed, else a whole interval.
@@ -495,7 +520,7 @@ impl World<'_> {
                     let allowed = if standing { c.target_s } else { c.interval_s };
                     let enter = self.slots[req as usize * self.n_tiers + t].enter;
                     if now.since(enter) > allowed {
-                        self.late.push((req, epoch, t as u8));
+                        self.late.push((stamp, t as u8));
                         continue;
                     }
                 }

@@ -10,27 +10,27 @@ use std::collections::VecDeque;
 
 use super::World;
 use super::events::Event;
+use super::stamp::Stamp;
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
 
 /// The running client clocks of one source, in the order they ring.
 #[derive(Debug, Default)]
 pub(super) struct Clocks {
-    /// (rings at, attempt, its generation when the clock started).
-    fifo: VecDeque<(Time, u32, u32)>,
+    /// (rings at, the attempt as a whole: `Attempt::whole_stamp`).
+    fifo: VecDeque<(Time, Stamp)>,
     /// The calendar slot of the earliest clock (`None` until the source first starts one).
     slot: Option<usize>,
 }
 
 impl World<'_> {
-    /// Start the client's clock of attempt `req` (generation `epoch`) of `source`: it rings at
-    /// `at`, unless the attempt has ended by then.
+    /// Start the client's clock of the attempt `whole` stamps, of `source`: it rings at `at`,
+    /// unless the attempt has ended by then.
     pub(super) fn start_client_clock(
         &mut self,
         source: u16,
         at: Time,
-        req: u32,
-        epoch: u32,
+        whole: Stamp,
         cal: &mut Calendar<Event>,
     ) {
         let c = &mut self.clocks[source as usize];
@@ -38,25 +38,25 @@ impl World<'_> {
         if c.fifo.is_empty() {
             cal.set_slot(slot, at, Event::ClientTimeout { source });
         }
-        c.fifo.push_back((at, req, epoch));
+        c.fifo.push_back((at, whole));
     }
 
     /// The earliest clock of `source` rings: the client gives up if its attempt is still open;
     /// then the next clock still running, if any, becomes the source's pending event.
     pub(super) fn client_clock_rings(&mut self, now: Time, source: u16, cal: &mut Calendar<Event>) {
         let front = self.clocks[source as usize].fifo.pop_front();
-        if let Some((_, req, epoch)) = front {
-            let a = self.attempts[req as usize];
-            if a.live && a.born == epoch && !a.client_gone {
-                self.attempts[req as usize].client_gone = true;
-                self.client_outcome(now, req, Outcome::TimedOut, cal);
+        if let Some((_, whole)) = front {
+            let a = self.attempts[whole.slot()];
+            if !a.ended_since(whole) && !a.client_gone {
+                self.attempts[whole.slot()].client_gone = true;
+                self.client_outcome(now, whole.req, Outcome::TimedOut, cal);
             }
         }
         let attempts = &self.attempts;
         let c = &mut self.clocks[source as usize];
-        while let Some(&(at, req, epoch)) = c.fifo.front() {
-            let a = &attempts[req as usize];
-            if a.live && a.born == epoch && !a.client_gone {
+        while let Some(&(at, whole)) = c.fifo.front() {
+            let a = &attempts[whole.slot()];
+            if !a.ended_since(whole) && !a.client_gone {
                 let slot = c.slot.expect("a source with clocks has a slot");
                 cal.set_slot(slot, at, Event::ClientTimeout { source });
                 return;

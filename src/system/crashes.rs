@@ -43,10 +43,10 @@ impl World<'_> {
             stats.crashes += 1;
             stats.first_crash.get_or_insert(now);
         }
-        for (req, epoch) in waiting {
-            let a = self.attempts[req as usize];
-            if a.epoch == epoch && a.waiting {
-                self.fail(now, req, t, RetryOn::Error, Outcome::Failed, cal);
+        for stamp in waiting {
+            let a = self.attempts[stamp.slot()];
+            if !a.moved_on_from(stamp) && a.waiting {
+                self.fail(now, stamp.req, t, RetryOn::Error, Outcome::Failed, cal);
             }
         }
         for req in active {
@@ -105,13 +105,13 @@ impl World<'_> {
             return;
         }
         let req = self.new_attempt(now, 0, NONE, NONE, true);
-        let epoch = self.attempts[req as usize].epoch;
+        let stamp = self.attempts[req as usize].hop_stamp(req);
         if self.admit(now, req, t, i, cal) {
-            if self.attempts[req as usize].epoch == epoch {
+            if !self.attempts[req as usize].moved_on_from(stamp) {
                 cal.schedule_line(
                     self.line_probe[t],
                     now.after(hc.timeout_s),
-                    Event::ProbeTimeout { req, epoch },
+                    Event::ProbeTimeout { stamp },
                 );
             }
         } else {

@@ -3,6 +3,7 @@
 //! drop stale events; the handlers live with their concern (users, attempts, crashes and probes,
 //! operators, observation, the waiting room).
 
+use super::stamp::{Stamp, TierCall};
 use super::{NONE, World};
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
@@ -37,32 +38,27 @@ pub(crate) enum Event {
     /// An automatic retry of a requests-source call.
     Retry { call: u32 },
     /// An attempt's service at its current tier is complete.
-    Done { req: u32, epoch: u32 },
+    Done { stamp: Stamp },
     /// The earliest running client clock of a source rings (see `clocks`).
     ClientTimeout { source: u16 },
     /// The client abandons the attempt if it is still waiting for a thread.
-    Abandon { req: u32, epoch: u32 },
+    Abandon { stamp: Stamp },
     /// A rejection by a full queue of `tier` reaches the caller (`refused_after` after it was
     /// turned away).
-    Refused { req: u32, epoch: u32, tier: u8 },
-    /// Tier `caller` calls `callee` again for attempt `req`, after a backoff (`hop_retry`).
-    HopRetry {
-        req: u32,
-        epoch: u32,
-        caller: u8,
-        callee: u8,
-    },
-    /// The server stops working on the attempt in `tier` (request_timeout). Its `epoch` is the
-    /// attempt's `born`: a tier retrying a deeper one leaves it standing.
-    ServerTimeout { req: u32, epoch: u32, tier: u8 },
+    Refused { stamp: Stamp, tier: u8 },
+    /// A tier calls a deeper one again for the attempt, after a backoff (`hop_retry`).
+    HopRetry { stamp: Stamp, call: TierCall },
+    /// The server stops working on the attempt in `tier` (request_timeout). Its stamp is of
+    /// the attempt as a whole (`Attempt::whole_stamp`): a tier retrying a deeper one leaves it standing.
+    ServerTimeout { stamp: Stamp, tier: u8 },
     /// An attempt's wait for a connection of `tier`'s pool runs out (`pool`).
-    PoolTimeout { req: u32, epoch: u32, tier: u8 },
+    PoolTimeout { stamp: Stamp, tier: u8 },
     /// A crashed (or operator-restarted) instance is up again.
     Restart { tier: u8, instance: u32, epoch: u32 },
     /// The balancer's health check of an instance.
     Probe { tier: u8, instance: u32 },
     /// A health-check probe gets no answer in time.
-    ProbeTimeout { req: u32, epoch: u32 },
+    ProbeTimeout { stamp: Stamp },
     /// An instance ordered by the autoscaler is ready.
     Provisioned { tier: u8 },
     /// An instance's ejection by outlier detection ends.
@@ -122,42 +118,35 @@ impl World<'_> {
                 let source = self.calls[call as usize].source;
                 self.offer(now, source, NONE, call, true, cal);
             }
-            Event::Done { req, epoch } => self.done(now, req, epoch, cal),
+            Event::Done { stamp } => self.done(now, stamp, cal),
             Event::ClientTimeout { source } => self.client_clock_rings(now, source, cal),
-            Event::Abandon { req, epoch } => {
-                let a = self.attempts[req as usize];
-                if a.live && a.born == epoch && !a.client_gone && a.waiting {
-                    self.finish(now, req, Some(Outcome::TimedOut), cal);
+            Event::Abandon { stamp } => {
+                let a = self.attempts[stamp.slot()];
+                if !a.ended_since(stamp) && !a.client_gone && a.waiting {
+                    self.finish(now, stamp.req, Some(Outcome::TimedOut), cal);
                 }
             }
-            Event::Refused { req, epoch, tier } => {
-                if self.attempts[req as usize].epoch == epoch {
+            Event::Refused { stamp, tier } => {
+                if !self.attempts[stamp.slot()].moved_on_from(stamp) {
                     let why = RetryOn::Rejected;
-                    self.fail(now, req, tier as usize, why, Outcome::Rejected, cal);
+                    self.fail(now, stamp.req, tier as usize, why, Outcome::Rejected, cal);
                 }
             }
-            Event::HopRetry {
-                req,
-                epoch,
-                caller,
-                callee,
-            } => self.call_again(now, req, epoch, caller as usize, callee as usize, cal),
-            Event::ServerTimeout { req, epoch, tier } => {
-                if self.server_timeout_rings(now, req, epoch, tier as usize) {
+            Event::HopRetry { stamp, call } => self.call_again(now, stamp, call, cal),
+            Event::ServerTimeout { stamp, tier } => {
+                if self.server_timeout_rings(now, stamp, tier as usize) {
                     let why = RetryOn::TimedOut;
-                    self.fail(now, req, tier as usize, why, Outcome::Failed, cal);
+                    self.fail(now, stamp.req, tier as usize, why, Outcome::Failed, cal);
                 }
             }
-            Event::PoolTimeout { req, epoch, tier } => {
-                self.pool_timed_out(now, req, epoch, tier, cal)
-            }
+            Event::PoolTimeout { stamp, tier } => self.pool_timed_out(now, stamp, tier, cal),
             Event::Restart {
                 tier,
                 instance,
                 epoch,
             } => self.restarted(now, tier as usize, instance, epoch),
             Event::Probe { tier, instance } => self.probe(now, tier as usize, instance, cal),
-            Event::ProbeTimeout { req, epoch } => self.probe_timed_out(req, epoch),
+            Event::ProbeTimeout { stamp } => self.probe_timed_out(stamp),
             Event::Provisioned { tier } => self.provisioned(now, tier, cal),
             Event::Uneject { tier, instance } => self.uneject(now, tier as usize, instance),
             Event::Operate { operator } => self.operate(now, operator as usize, cal),
@@ -183,9 +172,9 @@ impl World<'_> {
     /// An attempt's service at its tier ends (unless the attempt moved on since): a probe's
     /// answer, a failed service, or on to the next tier.
     #[inline]
-    fn done(&mut self, now: Time, req: u32, epoch: u32, cal: &mut Calendar<Event>) {
-        let a = &self.attempts[req as usize];
-        if a.epoch != epoch {
+    fn done(&mut self, now: Time, stamp: Stamp, cal: &mut Calendar<Event>) {
+        let (req, a) = (stamp.req, &self.attempts[stamp.slot()]);
+        if a.moved_on_from(stamp) {
             return;
         }
         if a.probe {
@@ -200,7 +189,7 @@ impl World<'_> {
         self.advance(now, req, t + 1, cal);
         // Without request timeouts nothing is ever deferred (`deferred` stays 0).
         if self.shortcuts.request_timeouts {
-            self.held_timeouts(now, req, epoch, 1 << t, cal);
+            self.held_timeouts(now, stamp, 1 << t, cal);
         }
     }
 
@@ -218,12 +207,12 @@ impl World<'_> {
 
     /// A health-check probe got no answer in time: the check fails.
     #[inline]
-    fn probe_timed_out(&mut self, req: u32, epoch: u32) {
-        let a = self.attempts[req as usize];
-        if a.epoch == epoch && !a.client_gone {
-            self.attempts[req as usize].client_gone = true;
+    fn probe_timed_out(&mut self, stamp: Stamp) {
+        let a = self.attempts[stamp.slot()];
+        if !a.moved_on_from(stamp) && !a.client_gone {
+            self.attempts[stamp.slot()].client_gone = true;
             let t = a.at as usize;
-            let i = self.slots[req as usize * self.n_tiers + t].instance;
+            let i = self.slots[stamp.slot() * self.n_tiers + t].instance;
             self.health_result(t, i, false);
         }
     }

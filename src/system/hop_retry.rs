@@ -9,7 +9,8 @@
 //!
 //! The attempt stays one object in the arena. A retry makes the events of the part it leaves
 //! (the deeper tiers' services, queue places, refusals, pool waits, retries) stale by moving the
-//! attempt's `epoch`; those of the attempt as a whole carry its `born` (see `Attempt`).
+//! attempt's `epoch`; those of the attempt as a whole carry its `born` (see `Attempt`, and
+//! `Stamp`, which the events carry).
 //!
 //! Counted at the tier called: every arrival (`arrivals`), and of them those that are a retry
 //! of its caller (`retries`), in the summary and per bucket. Not here: the client's retries of a
@@ -20,6 +21,7 @@ use super::attempts::Attempt;
 use super::client::{Call, backoff_delay};
 use super::events::Event;
 use super::retry_budget::RatioBudget;
+use super::stamp::{Stamp, TierCall};
 use crate::engine::{Calendar, Stream, Time};
 use crate::metrics::Outcome;
 use crate::model::RetryOn;
@@ -62,16 +64,16 @@ impl World<'_> {
             None
         };
         match retrying {
-            Some(c) => self.retry_from(now, req, c, d, outcome, cal),
+            Some(call) => self.retry_from(now, req, call, outcome, cal),
             None => self.finish(now, req, Some(outcome), cal),
         }
     }
 
-    /// The tier that retries `req` after its failure `why` at tier `d`: the caller of `d` if it
-    /// may. A caller that gives up (no policy for `why`, its attempts spent, its budget empty)
-    /// fails in turn, and its own caller may retry, and so on up the chain; none when every
-    /// caller gives up.
-    fn retrying_caller(&mut self, now: Time, req: u32, d: usize, why: RetryOn) -> Option<usize> {
+    /// The call that is made again after `req`'s failure `why` at tier `d`: by the caller of
+    /// `d` if it may. A caller that gives up (no policy for `why`, its attempts spent, its
+    /// budget empty) fails in turn, and its own caller may retry, and so on up the chain; none
+    /// when every caller gives up.
+    fn retrying_caller(&mut self, now: Time, req: u32, d: usize, why: RetryOn) -> Option<TierCall> {
         let a = self.attempts[req as usize];
         if a.probe {
             return None;
@@ -84,7 +86,12 @@ impl World<'_> {
             }
             let c = 63 - callers.leading_zeros() as usize;
             if self.may_retry(now, req, c, why) {
-                return Some(c);
+                // The tier `c` called: the first it reached after `c` (`d` or one it holds
+                // before `d`).
+                let deeper = (a.held | 1 << d) & !((1u64 << (c + 1)) - 1);
+                let callee = deeper.trailing_zeros() as u8;
+                let caller = c as u8;
+                return Some(TierCall { caller, callee });
             }
             failed = c;
         }
@@ -107,24 +114,23 @@ impl World<'_> {
         state.budget.as_mut().is_none_or(|b| b.withdraw(now))
     }
 
-    /// Tier `c` retries: what `req` holds deeper is let go, and the call to its callee (the
-    /// first tier it reached after `c` on its way to `d`, where it failed) is made again after
-    /// the backoff.
+    /// The caller of `call` retries: what `req` holds deeper is let go, and the call is made
+    /// again after the backoff.
     fn retry_from(
         &mut self,
         now: Time,
         req: u32,
-        c: usize,
-        d: usize,
+        call: TierCall,
         outcome: Outcome,
         cal: &mut Calendar<Event>,
     ) {
         let a = self.attempts[req as usize];
+        let c = call.caller as usize;
         let policy = self.model.tiers[c].retry.expect("a tier that retries");
         let slot = req as usize * self.n_tiers + c;
         let retries = self.slots[slot].retries;
         self.slots[slot].retries = retries + 1;
-        let mut call = Call {
+        let mut client_call = Call {
             source: a.source,
             attempts: retries + 1,
             last_delay_s: 0.0,
@@ -133,41 +139,30 @@ impl World<'_> {
             .retrying
             .as_mut()
             .expect("a tier that retries");
-        let delay = backoff_delay(&policy.retry, &mut call, &mut state.rng);
-        // The tier `c` called: the first it reached after `c` (`d` or one it holds before `d`).
-        let deeper = (a.held | 1 << d) & !((1u64 << (c + 1)) - 1);
-        let callee = deeper.trailing_zeros() as u8;
-        self.let_go_below(now, req, c, outcome, cal);
-        let epoch = self.attempts[req as usize].epoch;
-        cal.schedule(
-            now.after(delay),
-            Event::HopRetry {
-                req,
-                epoch,
-                caller: c as u8,
-                callee,
-            },
-        );
+        let delay = backoff_delay(&policy.retry, &mut client_call, &mut state.rng);
+        self.let_go_below(now, req, &a, c, outcome, cal);
+        let stamp = self.attempts[req as usize].hop_stamp(req);
+        cal.schedule(now.after(delay), Event::HopRetry { stamp, call });
     }
 
-    /// Attempt `req` gives back all it holds deeper than tier `c` (threads, its queue place,
-    /// connections, its place in a pool's line), as `finish` does for the whole attempt; the
-    /// tiers it leaves hear of `outcome` (limiters, outlier detection). Its events there go
-    /// stale; it waits at `c`, holding its thread there.
+    /// Attempt `req` (`a`, as it is now) gives back all it holds deeper than tier `c` (threads,
+    /// its queue place, connections, its place in a pool's line), as `finish` does for the whole
+    /// attempt; the tiers it leaves hear of `outcome` (limiters, outlier detection). Its events
+    /// there go stale; it waits at `c`, holding its thread there.
     fn let_go_below(
         &mut self,
         now: Time,
         req: u32,
+        a: &Attempt,
         c: usize,
         outcome: Outcome,
         cal: &mut Calendar<Event>,
     ) {
-        let a = self.attempts[req as usize];
         let kept = (1u64 << (c + 1)) - 1;
         if self.shortcuts.tier_policies {
             let below = Attempt {
                 held: a.held & !kept,
-                ..a
+                ..*a
             };
             self.report_end(now, req, &below, Some(outcome), cal);
         }
@@ -200,22 +195,21 @@ impl World<'_> {
         }
     }
 
-    /// The backoff is over: tier `caller` calls `callee` again (through its pool if it has
-    /// one), unless the attempt ended or moved on meanwhile.
+    /// The backoff is over: the call is made again (through the caller's pool if it has one),
+    /// unless the attempt ended or moved on meanwhile.
     pub(super) fn call_again(
         &mut self,
         now: Time,
-        req: u32,
-        epoch: u32,
-        caller: usize,
-        callee: usize,
+        hop: Stamp,
+        call: TierCall,
         cal: &mut Calendar<Event>,
     ) {
-        let a = &mut self.attempts[req as usize];
-        if a.epoch != epoch {
+        let (req, a) = (hop.req, &mut self.attempts[hop.slot()]);
+        if a.moved_on_from(hop) {
             return;
         }
         a.retrying = true;
+        let (caller, callee) = (call.caller as usize, call.callee as usize);
         if self.pools[caller].is_some() {
             self.call_through_pool(now, req, caller, callee, cal);
         } else {

@@ -62,6 +62,7 @@ mod rate_limit;
 pub(crate) mod retry_budget;
 mod scale_in;
 mod shortcuts;
+mod stamp;
 mod streams;
 pub(crate) mod throttle;
 pub(crate) mod tier;
@@ -115,7 +116,7 @@ pub(crate) struct World<'m> {
     /// Calendar slot of each source's next arrival (request or session).
     arrival_slot: Vec<usize>,
     /// Waiting attempts CoDel turns away, as (attempt, generation, tier).
-    late: Vec<(u32, u32, u8)>,
+    late: Vec<(stamp::Stamp, u8)>,
     /// Client timeouts, per source (see `clocks`).
     clocks: Vec<clocks::Clocks>,
     /// Delay lines of the calendar: server and probe timeouts per tier (each a fixed delay, so

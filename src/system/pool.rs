@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 
 use super::World;
 use super::events::Event;
+use super::stamp::Stamp;
 use crate::engine::{Calendar, Time};
 use crate::metrics::Outcome;
 use crate::metrics::level::Level;
@@ -38,7 +39,7 @@ pub(crate) struct PoolMeasures {
 struct InstancePool {
     in_use: u32,
     /// Waiting attempts as (attempt, generation); stale entries are skipped when popped.
-    waiting: VecDeque<(u32, u32)>,
+    waiting: VecDeque<Stamp>,
     live_waiting: u32,
 }
 
@@ -166,19 +167,13 @@ impl World<'_> {
         let a = &mut self.attempts[req as usize];
         a.pool_waiting = true;
         a.callee = callee as u8;
-        let epoch = a.epoch;
-        p.waiting.push_back((req, epoch));
+        let stamp = a.hop_stamp(req);
+        p.waiting.push_back(stamp);
         p.live_waiting += 1;
         pool.waiting.add(now, 1.0);
         pool.waited += u64::from(counted);
-        cal.schedule(
-            now.after(timeout_s),
-            Event::PoolTimeout {
-                req,
-                epoch,
-                tier: caller as u8,
-            },
-        );
+        let tier = caller as u8;
+        cal.schedule(now.after(timeout_s), Event::PoolTimeout { stamp, tier });
     }
 
     /// `req` gets a connection of instance `i` of tier `caller`, having waited since `since`.
@@ -199,13 +194,12 @@ impl World<'_> {
     pub(super) fn pool_timed_out(
         &mut self,
         now: Time,
-        req: u32,
-        epoch: u32,
+        hop: Stamp,
         tier: u8,
         cal: &mut Calendar<Event>,
     ) {
-        let a = self.attempts[req as usize];
-        if a.epoch != epoch || !a.pool_waiting || a.at != tier {
+        let (req, a) = (hop.req, self.attempts[hop.slot()]);
+        if a.moved_on_from(hop) || !a.pool_waiting || a.at != tier {
             return;
         }
         if self.metrics.counts(a.created) {
@@ -268,12 +262,12 @@ impl World<'_> {
         if p.in_use >= cap {
             return None;
         }
-        while let Some((req, epoch)) = p.waiting.pop_front() {
-            let a = &self.attempts[req as usize];
-            if a.epoch == epoch && a.pool_waiting && a.at as usize == t {
+        while let Some(stamp) = p.waiting.pop_front() {
+            let a = &self.attempts[stamp.slot()];
+            if !a.moved_on_from(stamp) && a.pool_waiting && a.at as usize == t {
                 p.live_waiting -= 1;
                 pool.waiting.add(now, -1.0);
-                return Some(req);
+                return Some(stamp.req);
             }
         }
         None

@@ -12,9 +12,9 @@ use crate::model::{Balancer, Discipline, Dist, Restart, Tier};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Instance {
     pub busy: u32,
-    /// Waiting attempts as (attempt, generation); entries whose attempt has moved on are stale
-    /// and skipped when popped.
-    pub waiting: VecDeque<(u32, u32)>,
+    /// Waiting attempts, stamped with their hop (`Attempt::hop_stamp`); entries whose attempt has
+    /// moved on are stale and skipped when popped.
+    pub waiting: VecDeque<super::stamp::Stamp>,
     /// Waiting attempts that are still live.
     pub live_waiting: u32,
     /// Attempts holding a thread here, kept only where the tier can crash (`TierState::crashes`):

@@ -1,26 +1,19 @@
 //! The columns of each tier in points.csv, compare.csv and the tables (one `TierMetric` per
 //! column, in column order). Not the columns of the whole run (`table.rs`).
 
-use super::{INSTANCE_HOURS, TierMetric, count, tier};
+use super::{INSTANCE_HOURS, TierMetric, count, optional_tier, tier};
 
 /// The metrics of each tier, in column order.
 pub(crate) const TIER: &[TierMetric] = &[
-    TierMetric {
-        key: "arrivals",
-        label: "attempts arrived",
-        unit: "attempts",
-        probability: false,
-        value: |t| t.arrivals.map(|n| n as f64),
-        present: |t| t.arrivals.is_some(),
-    },
-    TierMetric {
-        key: "attempts_per_call",
-        label: "attempts arrived per call made",
-        unit: "attempts per call",
-        probability: false,
-        value: |t| t.attempts_per_call,
-        present: |t| t.attempts_per_call.is_some(),
-    },
+    optional_tier("arrivals", "attempts arrived", "attempts", |t| {
+        t.arrivals.map(|n| n as f64)
+    }),
+    optional_tier(
+        "attempts_per_call",
+        "attempts arrived per call made",
+        "attempts per call",
+        |t| t.attempts_per_call,
+    ),
     tier(
         "blocking_probability",
         "blocking probability",
@@ -28,14 +21,7 @@ pub(crate) const TIER: &[TierMetric] = &[
         true,
         |t| t.blocking_probability,
     ),
-    TierMetric {
-        key: "cost",
-        label: "cost",
-        unit: "currency units",
-        probability: false,
-        value: |t| t.cost,
-        present: |t| t.cost.is_some(),
-    },
+    optional_tier("cost", "cost", "currency units", |t| t.cost),
     tier("crashes", "instance crashes", "crashes", false, |t| {
         count(t.crashes)
     }),
@@ -103,14 +89,9 @@ pub(crate) const TIER: &[TierMetric] = &[
     tier("prob_wait", "probability of waiting", "", true, |t| {
         t.prob_wait
     }),
-    TierMetric {
-        key: "retries",
-        label: "retries of its caller",
-        unit: "attempts",
-        probability: false,
-        value: |t| t.retries.map(|n| n as f64),
-        present: |t| t.retries.is_some(),
-    },
+    optional_tier("retries", "retries of its caller", "attempts", |t| {
+        t.retries.map(|n| n as f64)
+    }),
     tier("threads", "threads per instance", "threads", false, |t| {
         Some(f64::from(t.threads))
     }),

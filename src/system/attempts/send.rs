@@ -40,23 +40,22 @@ impl World<'_> {
         }
         let req = self.new_attempt(created, source, user, call, false);
         self.attempts[req as usize].roomed = roomed;
-        let epoch = self.attempts[req as usize].born;
+        let whole = self.attempts[req as usize].whole_stamp(req);
         self.advance(now, req, 0, cal);
         let client = &self.model.sources[source as usize].client;
         // The client's clocks start now, but only an attempt still open needs them: one turned
         // away at once (a full queue, no instance) would leave a stale timeout behind.
         if (client.timeout_s.is_none() && client.patience.is_none())
-            || !self.attempts[req as usize].live
-            || self.attempts[req as usize].born != epoch
+            || self.attempts[req as usize].ended_since(whole)
         {
             return;
         }
         if let Some(t) = client.timeout_s {
-            self.start_client_clock(source, now.after(t), req, epoch, cal);
+            self.start_client_clock(source, now.after(t), whole, cal);
         }
         if let Some(p) = &client.patience {
             let wait = p.sample(&mut self.sources[source as usize].rng_patience);
-            cal.schedule(now.after(wait), Event::Abandon { req, epoch });
+            cal.schedule(now.after(wait), Event::Abandon { stamp: whole });
         }
     }
 }

@@ -6,46 +6,38 @@
 use crate::engine::{Calendar, Time};
 use crate::system::World;
 use crate::system::events::Event;
+use crate::system::stamp::Stamp;
 
 impl World<'_> {
     /// Tier `t` abandons the attempt at `at` if it still holds a thread there (request_timeout);
-    /// `born` is the attempt's (`Attempt::born`).
+    /// `whole` stamps the attempt as a whole (`Attempt::whole_stamp`).
     pub(in crate::system) fn schedule_server_timeout(
         &self,
-        req: u32,
-        born: u32,
+        whole: Stamp,
         t: usize,
         at: Time,
         cal: &mut Calendar<Event>,
     ) {
         let tier = t as u8;
-        cal.schedule_line(
-            self.line_server[t],
-            at,
-            Event::ServerTimeout {
-                req,
-                epoch: born,
-                tier,
-            },
-        );
+        let ev = Event::ServerTimeout { stamp: whole, tier };
+        cal.schedule_line(self.line_server[t], at, ev);
     }
 
-    /// Does tier `t`'s request timeout of attempt `req` (born `born`) ring now? Only while the
+    /// Does tier `t`'s request timeout of the attempt `whole` stamps ring now? Only while the
     /// attempt lives, holds a thread there, and has held it for the whole timeout: a tier
     /// entered again after a retry of its caller (`hop_retry`) started a new clock.
     pub(in crate::system) fn server_timeout_rings(
         &self,
         now: Time,
-        req: u32,
-        born: u32,
+        whole: Stamp,
         t: usize,
     ) -> bool {
-        let a = &self.attempts[req as usize];
-        if !(a.live && a.born == born && a.held & (1 << t) != 0) {
+        let a = &self.attempts[whole.slot()];
+        if a.ended_since(whole) || a.held & (1 << t) == 0 {
             return false;
         }
         let rt = self.tiers[t].spec.request_timeout_s.unwrap_or(0.0);
-        now >= self.slots[req as usize * self.n_tiers + t]
+        now >= self.slots[whole.slot() * self.n_tiers + t]
             .started
             .after(rt)
     }
@@ -58,18 +50,19 @@ impl World<'_> {
         let b = self.attempts[req as usize];
         let mut held = b.held;
         let base = req as usize * self.n_tiers;
+        let whole = b.whole_stamp(req);
         while held != 0 {
             let t = held.trailing_zeros() as usize;
             held &= held - 1;
             if let Some(rt) = self.tiers[t].spec.request_timeout_s {
                 let at = self.slots[base + t].started.after(rt);
-                self.schedule_server_timeout(req, b.born, t, at, cal);
+                self.schedule_server_timeout(whole, t, at, cal);
             }
         }
         self.attempts[req as usize].deferred = 0;
     }
 
-    /// The attempt `req` (generation `epoch`) has moved on from tier `t` (`ended` is bit t) to
+    /// The attempt `hop` stamps has moved on from tier `t` (`ended` is bit t) to
     /// later tiers, or has ended. Where it still holds a thread, that tier's request timeout
     /// (which `serve` left out, as the service there ended first) now matters, but only if the
     /// attempt may still hold the thread when it rings: it waits in a queue (no known end), or
@@ -80,18 +73,18 @@ impl World<'_> {
     pub(in crate::system) fn held_timeouts(
         &mut self,
         now: Time,
-        req: u32,
-        epoch: u32,
+        hop: Stamp,
         ended: u64,
         cal: &mut Calendar<Event>,
     ) {
-        let b = self.attempts[req as usize];
-        if b.epoch != epoch {
+        let (req, b) = (hop.req, self.attempts[hop.slot()]);
+        if b.moved_on_from(hop) {
             return;
         }
         let mut pending = (b.deferred | ended) & b.held;
         let mut deferred = 0;
         let base = req as usize * self.n_tiers;
+        let whole = b.whole_stamp(req);
         let until = if b.waiting {
             Time(u64::MAX)
         } else {
@@ -107,7 +100,7 @@ impl World<'_> {
             if until < at {
                 deferred |= 1 << t;
             } else if now < at {
-                self.schedule_server_timeout(req, b.born, t, at, cal);
+                self.schedule_server_timeout(whole, t, at, cal);
             }
         }
         self.attempts[req as usize].deferred = deferred;
