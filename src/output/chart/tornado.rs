@@ -266,7 +266,8 @@ mod tests {
             sigma: Some(mu_star / 3.0),
             effects: 10,
         };
-        let key = |rank: u32, k: &str, ms: Vec<Effect>| KeyEffects {
+        // A key's rank, name and (mu*, mu) per outcome.
+        let key = |rank: u32, k: &str, ms: &[(f64, f64)]| KeyEffects {
             rank,
             factor: Factor {
                 key: k.into(),
@@ -281,7 +282,7 @@ mod tests {
                 },
             },
             score: 1.0,
-            metrics: ms,
+            metrics: ms.iter().map(|&(star, mu)| effect(star, mu)).collect(),
             runs: 60,
         };
         let doc = SensitivityDoc {
@@ -319,28 +320,19 @@ mod tests {
                 key(
                     1,
                     "tier.web.instances",
-                    vec![
-                        effect(900.0, -900.0),
-                        effect(0.4, 0.4),
-                        effect(1.2, -1.1),
-                        effect(0.123456, 0.123456),
+                    &[
+                        (900.0, -900.0),
+                        (0.4, 0.4),
+                        (1.2, -1.1),
+                        (0.123456, 0.123456),
                     ],
                 ),
                 key(
                     2,
                     "tier.web.threads",
-                    vec![
-                        effect(300.0, -100.0),
-                        effect(0.1, 0.08),
-                        effect(0.3, -0.3),
-                        effect(0.0, 0.0),
-                    ],
+                    &[(300.0, -100.0), (0.1, 0.08), (0.3, -0.3), (0.0, 0.0)],
                 ),
-                key(
-                    3,
-                    "tier.web.cost_per_instance_hour",
-                    vec![effect(0.0, 0.0); 4],
-                ),
+                key(3, "tier.web.cost_per_instance_hour", &[(0.0, 0.0); 4]),
             ],
             points: vec![],
             steps: vec![],
