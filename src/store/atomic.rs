@@ -1,14 +1,16 @@
 //! Whole files written atomically: to a temporary file in the same folder, synced, then renamed
 //! into place, so an interrupted command never leaves a half-written file; its mode is 0666 less
-//! the umask, as any file the user makes.
+//! the umask, as any file the user makes. Charts, which plotters writes itself, go the same way
+//! through `write_atomically` (drawn onto the temporary path).
 //!
 //! Not here: what goes into the files (`output` renders CSV and charts, `metrics::summary` and
 //! the experiment documents serialise themselves), the journals appended to as runs end
 //! (`store::journal`).
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Write `bytes` to `path` atomically: to a temporary file in the same folder (`tempfile`), synced,
 /// then renamed over `path` (`persist`); on any failure the temporary file is removed and `path`
@@ -67,5 +69,74 @@ mod tests {
         // A folder that does not exist: an error naming the file, nothing written.
         let err = write_atomic(&dir.path().join("no/such.json"), b"x").unwrap_err();
         assert!(format!("{err:#}").contains("such.json"), "{err:#}");
+    }
+}
+
+/// Runs `draw` on a temporary path in the same directory as `path` and with the same extension
+/// (`.timeline.png.tmp-<pid>-<n>.png`, so that plotters picks the right format from it), then
+/// syncs it and renames it over `path`, as [`write_atomic`] does for bytes (the charts: plotters
+/// writes its backends' files itself). If `draw` fails (or panics) the temporary file is
+/// removed and `path` is left as it was.
+pub(crate) fn write_atomically(path: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("{} does not name a file", path.display()))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut tmp_name = format!(".{file_name}.tmp-{}-{n}", std::process::id());
+    if let Some(ext) = path.extension() {
+        tmp_name.push('.');
+        tmp_name.push_str(&ext.to_string_lossy());
+    }
+    let tmp = TempFile(dir.join(tmp_name));
+    draw(&tmp.0).with_context(|| format!("drawing {}", path.display()))?;
+    if !tmp.0.is_file() {
+        bail!("drawing {} produced no file", path.display());
+    }
+    std::fs::File::open(&tmp.0)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("syncing {}", tmp.0.display()))?;
+    std::fs::rename(&tmp.0, path)
+        .with_context(|| format!("renaming {} to {}", tmp.0.display(), path.display()))?;
+    std::mem::forget(tmp);
+    Ok(())
+}
+
+/// Removes the file when dropped (unless forgotten).
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod drawn_tests {
+    use super::*;
+
+    #[test]
+    fn write_atomically_keeps_target_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("x.png");
+        std::fs::write(&target, b"old").unwrap();
+        let err = write_atomically(&target, |p| {
+            assert_eq!(p.extension().unwrap(), "png");
+            std::fs::write(p, b"partial")?;
+            bail!("boom")
+        });
+        assert!(err.is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        write_atomically(&target, |p| Ok(std::fs::write(p, b"new")?)).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

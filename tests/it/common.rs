@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::Path;
 
 mod invariants;
-pub(crate) use invariants::{check_invariants, check_levels, check_room_balance};
+pub(crate) use invariants::check_invariants;
 
 /// The `surge` binary built for these tests, with `RUST_BACKTRACE=1` so that a panic would show
 /// its backtrace in stderr (where the tests look for one).

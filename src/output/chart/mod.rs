@@ -6,7 +6,7 @@
 //! boundary's geometry (`contour`).
 //!
 //! Each chart is written as a PNG and as an SVG of the same layout, each atomically
-//! ([`write_atomically`]). The font (DejaVu Sans) is embedded in the binary and registered with
+//! (`store::atomic::write_atomically`). The font (DejaVu Sans) is embedded in the binary and registered with
 //! plotters under the family name `sans-serif` ([`register_embedded_font`]), so no system fonts
 //! are needed at run time; SVG files name the family `sans-serif`. Odd data (empty vectors, NaN,
 //! a single point, equal values, ragged lengths) draws a sparse or empty chart; it never panics.
@@ -29,51 +29,11 @@ mod theme;
 mod timeline;
 mod tornado;
 
-/// What the chart tests share.
-#[cfg(test)]
-mod samples {
-    use std::path::{Path, PathBuf};
+use std::path::Path;
 
-    pub(super) fn size_of(p: &Path) -> u64 {
-        std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
-    }
+use anyhow::Result;
 
-    /// Copies `png` (and the SVG next to it) to `$SURGE_SWEEP_SAMPLES/<name>.png` when set, to
-    /// look at.
-    pub(super) fn keep_sample(png: &Path, svg: &Path, name: &str) {
-        if let Some(dir) = std::env::var_os("SURGE_SWEEP_SAMPLES") {
-            let dir = PathBuf::from(dir);
-            std::fs::copy(png, dir.join(format!("{name}.png"))).unwrap();
-            std::fs::copy(svg, dir.join(format!("{name}.svg"))).unwrap();
-        }
-    }
-
-    /// Draws a full-sized sample chart with `draw(png, svg)` in a temporary folder: both files
-    /// must be full-sized (PNG over 30 kB, SVG over 20 kB) and nothing else left behind. Keeps
-    /// it as `name` (`keep_sample`) and returns the SVG's text.
-    pub(super) fn draw_sample(
-        name: &str,
-        draw: impl FnOnce(&Path, &Path) -> anyhow::Result<()>,
-    ) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let (png, svg) = (
-            dir.path().join(format!("{name}.png")),
-            dir.path().join(format!("{name}.svg")),
-        );
-        draw(&png, &svg).unwrap();
-        assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
-        assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
-        // No temporary files left behind.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
-        keep_sample(&png, &svg, name);
-        std::fs::read_to_string(&svg).unwrap()
-    }
-}
-
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use anyhow::{Context, Result, bail};
+use crate::store::atomic::write_atomically;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -115,67 +75,43 @@ pub(super) fn write_figure(fig: &impl Figure, png: &Path, svg: &Path) -> Result<
     Ok(())
 }
 
-/// Runs `draw` on a temporary path in the same directory as `path` and with the same extension
-/// (`.timeline.png.tmp-<pid>-<n>.png`, so that plotters picks the right format from it), then
-/// renames the temporary file over `path`. If `draw` fails (or panics) the temporary file is
-/// removed and `path` is left as it was.
-pub(crate) fn write_atomically(path: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} does not name a file", path.display()))?
-        .to_string_lossy()
-        .into_owned();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut tmp_name = format!(".{file_name}.tmp-{}-{n}", std::process::id());
-    if let Some(ext) = path.extension() {
-        tmp_name.push('.');
-        tmp_name.push_str(&ext.to_string_lossy());
-    }
-    let tmp = TempFile(dir.join(tmp_name));
-    draw(&tmp.0).with_context(|| format!("drawing {}", path.display()))?;
-    if !tmp.0.is_file() {
-        bail!("drawing {} produced no file", path.display());
-    }
-    std::fs::rename(&tmp.0, path)
-        .with_context(|| format!("renaming {} to {}", tmp.0.display(), path.display()))?;
-    std::mem::forget(tmp);
-    Ok(())
-}
-
-/// Removes the file when dropped (unless forgotten).
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
+/// What the chart tests share.
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod samples {
+    use std::path::{Path, PathBuf};
 
-    #[test]
-    fn write_atomically_keeps_target_on_failure() {
+    pub(super) fn size_of(p: &Path) -> u64 {
+        std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Copies `png` (and the SVG next to it) to `$SURGE_SWEEP_SAMPLES/<name>.png` when set, to
+    /// look at.
+    pub(super) fn keep_sample(png: &Path, svg: &Path, name: &str) {
+        if let Some(dir) = std::env::var_os("SURGE_SWEEP_SAMPLES") {
+            let dir = PathBuf::from(dir);
+            std::fs::copy(png, dir.join(format!("{name}.png"))).unwrap();
+            std::fs::copy(svg, dir.join(format!("{name}.svg"))).unwrap();
+        }
+    }
+
+    /// Draws a full-sized sample chart with `draw(png, svg)` in a temporary folder: both files
+    /// must be full-sized (PNG over 30 kB, SVG over 20 kB) and nothing else left behind. Keeps
+    /// it as `name` (`keep_sample`) and returns the SVG's text.
+    pub(super) fn draw_sample(
+        name: &str,
+        draw: impl FnOnce(&Path, &Path) -> anyhow::Result<()>,
+    ) -> String {
         let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("x.png");
-        std::fs::write(&target, b"old").unwrap();
-        let err = write_atomically(&target, |p| {
-            assert_eq!(p.extension().unwrap(), "png");
-            std::fs::write(p, b"partial")?;
-            bail!("boom")
-        });
-        assert!(err.is_err());
-        assert_eq!(std::fs::read(&target).unwrap(), b"old");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-
-        write_atomically(&target, |p| Ok(std::fs::write(p, b"new")?)).unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let (png, svg) = (
+            dir.path().join(format!("{name}.png")),
+            dir.path().join(format!("{name}.svg")),
+        );
+        draw(&png, &svg).unwrap();
+        assert!(size_of(&png) > 30_000, "png is {} bytes", size_of(&png));
+        assert!(size_of(&svg) > 20_000, "svg is {} bytes", size_of(&svg));
+        // No temporary files left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        keep_sample(&png, &svg, name);
+        std::fs::read_to_string(&svg).unwrap()
     }
 }

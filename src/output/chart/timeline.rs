@@ -21,8 +21,8 @@ use super::parts::themed_mesh;
 use super::scale::{TimeAxis, YAxis, elapsed_label, lin_map};
 use super::theme::RED;
 use super::theme::*;
-use super::write_atomically;
 use crate::metrics::series::TimeSeries;
+use crate::store::atomic::write_atomically;
 
 const EVENT_SIZE: f64 = 16.0;
 const OUTAGE: RGBAColor = RGBAColor(214, 39, 40, 0.13);

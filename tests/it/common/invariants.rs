@@ -91,7 +91,7 @@ pub(crate) fn check_invariants(summary: &Value) {
 /// The call and user levels agree with the attempts: each success ends one call; a call begun
 /// after the warm-up has ended (succeeded or lost) or is still going; the users lost are those
 /// who gave up, were turned away by the waiting room or left it, as the room counts them.
-pub(crate) fn check_levels(s: &Value) {
+fn check_levels(s: &Value) {
     let c = &s["calls"];
     let n = |v: &Value, k: &str| {
         v[k].as_u64()
@@ -125,7 +125,7 @@ pub(crate) fn check_levels(s: &Value) {
 /// Conservation of user sessions through a waiting room: those there when the measured period
 /// starts, plus those that arrived, are there at its end (on the site, waiting, or away after
 /// their place lapsed) or left, abandoned the room, or were turned away.
-pub(crate) fn check_room_balance(room: &Value) {
+fn check_room_balance(room: &Value) {
     let n = |k: &str| {
         at(room, k)
             .as_u64()
