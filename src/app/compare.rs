@@ -148,11 +148,7 @@ struct Loaded {
 fn load(s: &CompareSettings) -> Result<Loaded> {
     let baseline = s.source.load()?;
     let variants: Vec<Variant> = if s.variants.is_empty() {
-        let text = match &s.source.file {
-            Some(path) => std::fs::read_to_string(path)?,
-            None => crate::model::BUILTIN_TEXT.to_string(),
-        };
-        variant::declared(&text, &s.source.file_name())?
+        variant::declared(&s.source.written_text()?, &s.source.file_name())?
     } else {
         (s.variants.iter())
             .map(|v| variant::parse_cli(v))

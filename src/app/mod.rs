@@ -74,6 +74,19 @@ impl ModelSource {
         Provenance::of(self.file.as_deref(), &self.sets)
     }
 
+    /// The model's text as written (the file, or the built-in text), before any override: where
+    /// its `[[variant]]` tables are declared.
+    pub(crate) fn written_text(&self) -> anyhow::Result<String> {
+        match &self.file {
+            Some(path) => {
+                use anyhow::Context;
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))
+            }
+            None => Ok(model::BUILTIN_TEXT.to_string()),
+        }
+    }
+
     /// The model's file as the user named it, or the built-in model's name.
     pub(crate) fn file_name(&self) -> String {
         self.file
