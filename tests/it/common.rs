@@ -95,19 +95,14 @@ pub(crate) fn mmck() -> std::path::PathBuf {
 /// A summary (or any document holding summaries) without the fields that measure the computer
 /// rather than the model, at any depth.
 pub(crate) fn without_wall_clock(mut v: Value) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                for k in surge::metrics::summary::WALL_CLOCK_FIELDS {
-                    m.remove(*k);
-                }
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut v);
+    wall_clock_fields(&mut v, None);
+    v
+}
+
+/// The same document with those fields kept but their values replaced by `[wall clock]` (a
+/// snapshot then still shows that they are there).
+pub(crate) fn wall_clock_marked(mut v: Value) -> Value {
+    wall_clock_fields(&mut v, Some("[wall clock]"));
     v
 }
 
@@ -116,6 +111,28 @@ pub(crate) fn write_file(dir: &Path, name: &str, text: &str) -> std::path::PathB
     let file = dir.join(name);
     std::fs::write(&file, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
     file
+}
+
+/// Remove every wall-clock field at any depth, or with `mark`, replace its value by it.
+fn wall_clock_fields(v: &mut Value, mark: Option<&str>) {
+    match v {
+        Value::Object(m) => {
+            for k in surge::metrics::summary::WALL_CLOCK_FIELDS {
+                match (mark, m.get_mut(*k)) {
+                    (Some(mark), Some(value)) => *value = Value::String(mark.into()),
+                    (None, Some(_)) => drop(m.remove(*k)),
+                    (_, None) => {}
+                }
+            }
+            for (k, value) in m.iter_mut() {
+                if !surge::metrics::summary::WALL_CLOCK_FIELDS.contains(&k.as_str()) {
+                    wall_clock_fields(value, mark);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| wall_clock_fields(x, mark)),
+        _ => {}
+    }
 }
 
 /// A JSON file, parsed.

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use std::path::Path;
 
-use crate::common::{assert_bad_input, assert_success, surge, write_file};
+use crate::common::{assert_bad_input, assert_success, read_json, surge, surge_on, write_file};
 
 /// An M/M/c queue: 40 requests/s, 100 ms mean service, `threads` servers.
 pub(crate) fn mmc(hours: u32) -> String {
@@ -19,18 +19,10 @@ pub(crate) fn mmc(hours: u32) -> String {
     )
 }
 
+/// `surge sensitivity MODEL ARGS --out OUT`, checked to succeed: its `sensitivity.json`.
 fn screen(model: &Path, out: &Path, args: &[&str]) -> Value {
-    let o = surge()
-        .arg("sensitivity")
-        .arg(model)
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert_success(&o);
-    let text = std::fs::read_to_string(out.join("sensitivity.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    assert_success(&surge_on("sensitivity", model, args, out));
+    read_json(&out.join("sensitivity.json"))
 }
 
 fn key<'a>(doc: &'a Value, k: &str) -> &'a Value {

@@ -14,10 +14,9 @@
 //! `cargo-insta` is installed). Without `INSTA_UPDATE=always` a mismatch fails the test and
 //! leaves the new value beside the old one as a `.snap.new` file.
 
-use crate::common::surge;
+use crate::common::{read_json, surge, wall_clock_marked};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use surge::metrics::summary::WALL_CLOCK_FIELDS;
 
 /// The repository root: models are named relative to it.
 fn root() -> &'static Path {
@@ -43,26 +42,7 @@ fn run(model: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
 
 /// `summary.json` of a run, with every wall-clock field (at any depth) replaced by a marker.
 fn summary(out: &Path) -> Value {
-    let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
-    let mut summary: Value = serde_json::from_str(&text).unwrap();
-    redact_wall_clock(&mut summary);
-    summary
-}
-
-fn redact_wall_clock(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            for (key, value) in map.iter_mut() {
-                if WALL_CLOCK_FIELDS.contains(&key.as_str()) {
-                    *value = Value::String("[wall clock]".into());
-                } else {
-                    redact_wall_clock(value);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_wall_clock),
-        _ => {}
-    }
+    wall_clock_marked(read_json(&out.join("summary.json")))
 }
 
 /// The text `surge check MODEL` prints.
