@@ -21,6 +21,9 @@ use super::journal::Known;
 /// The SLO figures of the runs that held and were simulated by this try.
 type Figures = std::collections::BTreeMap<(usize, u32), RunSlo>;
 
+/// A run done: (configuration, replication), whether it failed, its SLO figures if it held.
+type Done = ((usize, u32), bool, Option<RunSlo>);
+
 /// What the search sets up once: the grid's models, costs and seeds.
 struct Setup<'a> {
     pb: &'a Problem<'a>,
@@ -235,7 +238,7 @@ fn run_batch(
     ask: &[(usize, u32)],
     journal: Option<&Mutex<crate::store::journal::Journal>>,
     stop: &Stop,
-) -> Result<Vec<((usize, u32), bool, Option<RunSlo>)>> {
+) -> Result<Vec<Done>> {
     let runner = Runner::new(s.pb.jobs, stop);
     let header = super::journal::HEADER.map(String::from);
     let done = runner.each(ask, &|&(p, rep)| {
