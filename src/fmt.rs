@@ -113,6 +113,25 @@ pub(crate) fn plus_minus(mean: String, half: f64, fmt: &dyn Fn(f64) -> String) -
     }
 }
 
+/// A share (0 to 1) and the half-width of its 95% interval: `plus_minus` in percent, unless the
+/// interval reaches past 0% or 100% (few replications that differ much): then the interval
+/// clipped to shares, and that it is too wide to say much ("51.5% (95% interval 0.0% to
+/// 100.0%, clipped: too wide to say much; more replications narrow it)"), never "51.5% ±
+/// 77.0%".
+pub(crate) fn share_plus_minus(mean: f64, half: f64) -> String {
+    if half.is_finite() && half > 0.0 && (mean - half < 0.0 || mean + half > 1.0) {
+        format!(
+            "{} (95% interval {} to {}, clipped: too wide to say much; more replications \
+             narrow it)",
+            pct(mean),
+            pct((mean - half).max(0.0)),
+            pct((mean + half).min(1.0))
+        )
+    } else {
+        plus_minus(pct(mean), half, &pct)
+    }
+}
+
 /// A share as a percentage with one decimal, "<0.1%" for a share too small to show.
 pub(crate) fn pct(x: f64) -> String {
     if x > 0.0 && x < 0.001 {
@@ -225,6 +244,17 @@ mod tests {
         let pct = |x: f64| format!("{:.1}%", 100.0 * x);
         assert_eq!(plus_minus(pct(0.773), 0.0001, &pct), "77.3%");
         assert_eq!(plus_minus(pct(0.773), f64::NAN, &pct), "77.3%");
+        // A share's interval is never printed past 0% or 100% (issue 29: "51.5% ± 77.0%").
+        assert_eq!(
+            share_plus_minus(0.515, 0.77),
+            "51.5% (95% interval 0.0% to 100.0%, clipped: too wide to say much; more \
+             replications narrow it)"
+        );
+        assert_eq!(
+            share_plus_minus(0.95, 0.08),
+            "95.0% (95% interval 87.0% to 100.0%, clipped: too wide to say much; more replications narrow it)"
+        );
+        assert_eq!(share_plus_minus(0.515, 0.02), "51.5% ± 2.0%");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub(crate) fn calls_line(model: &Model, est: &Replicated, reps: usize) -> String
     let rate = est.get(table::CALLS_SUCCESS_RATE);
     let share = match rate {
         Some(e) => match e.ci95.filter(|_| reps > 1) {
-            Some(h) => crate::fmt::plus_minus(pct(e.mean), h, &pct),
+            Some(h) => crate::fmt::share_plus_minus(e.mean, h),
             None => pct(e.mean),
         },
         None => "-".into(),

@@ -85,6 +85,46 @@ fn evidence(o: &Optimization, c: &Config) -> String {
     }
 }
 
+/// Under `--keep no-outage`, the optimum's SLO figures and losses (means over its runs that
+/// held and were simulated now), so that "keeps no outage" is not read as "fine".
+pub(crate) fn slo_line(c: &Config) -> String {
+    let figs: Vec<&crate::experiment::optimize::RunSlo> =
+        c.runs.iter().filter_map(|r| r.slo.as_ref()).collect();
+    if figs.is_empty() {
+        return "its SLO figures: not known (no run of it that held was simulated now: those \
+                read from the journal keep only held or failed)"
+            .into();
+    }
+    let mean = |f: &dyn Fn(&crate::experiment::optimize::RunSlo) -> Option<f64>| {
+        let xs: Vec<f64> = figs.iter().filter_map(|r| f(r)).collect();
+        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+    };
+    let out = mean(&|r| Some(r.time_out_of_slo_s)).unwrap_or(0.0);
+    let lost = |x: Option<f64>| x.map_or("-".into(), |x| crate::fmt::pct(1.0 - x));
+    let kept = if out > 0.0 {
+        format!("the SLO was broken for {}", crate::fmt::human_duration(out))
+    } else {
+        "the SLO held".into()
+    };
+    format!(
+        "its SLO figures (means of {} of its runs{}): {kept}; {} of attempts and {} of calls \
+         were lost{}",
+        figs.len(),
+        if figs.iter().any(|r| r.partial) {
+            ", each up to where the search stopped it"
+        } else {
+            ""
+        },
+        lost(mean(&|r| r.success_rate)),
+        lost(mean(&|r| r.call_success_rate)),
+        if out > 0.0 {
+            ": no outage, but not the SLO (--keep slo asks for it)"
+        } else {
+            ""
+        }
+    )
+}
+
 /// The optimum's evidence below it: each neighbour one value down on a key that costs strictly
 /// less, with its runs (or that there is none); then the configurations that cost the same,
 /// as such (equally cheap alternatives, not cheaper ones).
@@ -176,6 +216,9 @@ pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
             outln!("{marked} that keeps {keep}{surge}: {}", name(o, c));
             outln!("  cost per hour (as provisioned): {}", cost_sum(c));
             outln!("  its runs: {}", evidence(o, c));
+            if s.criterion == Criterion::Outage {
+                outln!("  {}", slo_line(c));
+            }
             for line in neighbour_lines(o) {
                 outln!("  {line}");
             }
@@ -313,5 +356,48 @@ mod tests {
         );
         o.neighbours.clear();
         assert!(neighbour_lines(&o)[0].starts_with("no cheaper neighbour"));
+    }
+
+    /// Under --keep no-outage the optimum's SLO figures and losses are told: a configuration
+    /// that keeps no outage but broke its SLO is not read as fine (issue 29).
+    #[test]
+    fn the_optimum_of_no_outage_tells_its_slo_and_losses() {
+        use crate::experiment::optimize::{RunRecord, RunSlo};
+        let run = |rep: u32, out: f64, ok: f64, calls: f64| RunRecord {
+            rep,
+            seed: u64::from(rep),
+            failed: false,
+            slo: Some(RunSlo {
+                time_out_of_slo_s: out,
+                success_rate: Some(ok),
+                call_success_rate: Some(calls),
+                partial: false,
+            }),
+        };
+        let mut c = Config {
+            point: 0,
+            values: vec!["1".into()],
+            cost_per_hour: 1.0,
+            cost_lines: Vec::new(),
+            status: Status::Holds,
+            runs: vec![run(0, 1200.0, 0.6, 0.8), run(1, 1440.0, 0.58, 0.84)],
+            failures: 0,
+            share_holding: Some(1.0),
+            told: Some(true),
+        };
+        assert_eq!(
+            slo_line(&c),
+            "its SLO figures (means of 2 of its runs): the SLO was broken for 22 min; 41.0% of \
+             attempts and 18.0% of calls were lost: no outage, but not the SLO (--keep slo asks \
+             for it)"
+        );
+        c.runs = vec![run(0, 0.0, 1.0, 1.0)];
+        assert!(
+            slo_line(&c).contains("the SLO held; 0.0% of attempts"),
+            "{}",
+            slo_line(&c)
+        );
+        c.runs[0].slo = None;
+        assert!(slo_line(&c).contains("not known"));
     }
 }

@@ -190,7 +190,9 @@ fn report(done: &app::run::RunOutcome) -> String {
         with_ci(f("latency_s.p95"), ci("latency_s.p95"), &human_duration),
         with_ci(f("latency_s.p99"), ci("latency_s.p99"), &human_duration),
     ));
-    if let Some(words) = pool_verdict::bottleneck_words(&tiers) {
+    if let Some(words) =
+        pool_verdict::bottleneck_words(&tiers).or_else(|| pool_verdict::saturated_words(&tiers))
+    {
         s.push_str(&format!("bottleneck: {words}\n"));
     }
     s.push_str(&levels::calls_line(model, est, n));
@@ -315,14 +317,18 @@ fn slo_line(model: &Model, figures: &SloFigures) -> String {
         Some((mean, half)) if half.is_finite() => crate::fmt::plus_minus(fmt(mean), half, fmt),
         Some((mean, _)) => fmt(mean),
     };
-    let percent = |x: f64| format!("{:.1}%", 100.0 * x);
+    let share = |x: MeanCi| match x {
+        None => "-".to_string(),
+        Some((mean, half)) if half.is_finite() => crate::fmt::share_plus_minus(mean, half),
+        Some((mean, _)) => pct(mean),
+    };
     format!(
         "SLO (success rate at least {}, p95 at most {}, over {} windows): success rate {} of the requests that ended in the measured period; {} of windows met the SLO, {} out of it; error budget used {}\n",
         pct(slo.success_rate),
         human_duration(slo.latency_s),
         human_duration(slo.window_s),
-        est(figures.success_rate, &pct),
-        est(figures.windows_met_share, &percent),
+        share(figures.success_rate),
+        share(figures.windows_met_share),
         est(figures.time_out_s, &human_duration),
         est(figures.error_budget_used, &|x| format!("{:.0}%", 100.0 * x)),
     )

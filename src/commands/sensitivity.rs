@@ -11,7 +11,7 @@ use crate::app::sensitivity::SensitivitySettings;
 use crate::cli::SensitivityArgs;
 use crate::experiment::sensitivity::SensitivityDoc;
 use crate::output::stdout::{self, outln};
-use crate::report::sensitivity::{budget_words, effect_words, metric_heading};
+use crate::report::sensitivity::{budget_words, effect_words, metric_heading, zero_words};
 
 pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let s = SensitivitySettings {
@@ -80,5 +80,8 @@ pub(crate) fn said(doc: &SensitivityDoc) -> String {
         "\nscore: the key's largest mu* as a share of the largest on that metric (1 = moves \
          some metric most)\n",
     );
+    if let Some(w) = zero_words(doc) {
+        out.push_str(&format!("0: {w}\n"));
+    }
     out
 }

@@ -8,6 +8,9 @@
 //! A request that waits for a connection holds its thread at the caller, so the caller and the
 //! tiers before it queue and turn attempts away: their refusals are the pool's doing.
 //!
+//! When no pool was the bottleneck but a tier's threads were all busy in its busiest bucket,
+//! that tier is named ([`saturated_words`]).
+//!
 //! Not here: the measuring (`crate::system::pool`), where the words are printed
 //! (`commands::run`, `report::run`, `app::report`).
 
@@ -20,6 +23,9 @@ const WAITED_AT_LEAST: f64 = 0.01;
 const FULL_AT_LEAST: f64 = 0.05;
 /// The callee's utilisation in its busiest bucket below which it had threads to spare.
 const CALLEE_SPARE_BELOW: f64 = 0.95;
+/// A tier's utilisation in its busiest bucket at or above which all its threads were busy: it
+/// ran at its limit (`saturated_words`).
+const SATURATED_AT_LEAST: f64 = 0.99;
 
 /// A pool's figures, read from the caller's means (over replications: means of each figure).
 struct Figures {
@@ -154,6 +160,48 @@ pub(crate) fn bottleneck_words(tiers: &[TierMeans]) -> Option<String> {
     ))
 }
 
+/// When no pool was the bottleneck: the deepest tier whose threads were all busy in its busiest
+/// bucket (at least `SATURATED_AT_LEAST`, measured; a full tier holds the threads of the tiers
+/// calling it, so they fill too and the deepest full one is the limit), and the tiers up to it
+/// that turned attempts away: "db, all threads busy in its busiest bucket (100.0%); attempts
+/// were turned away upstream at api". `None` when a pool was the bottleneck, no tier was full,
+/// or the run did not measure the busiest bucket (it does in a model with a pool).
+pub(crate) fn saturated_words(tiers: &[TierMeans]) -> Option<String> {
+    if bottleneck(tiers).is_some() {
+        return None;
+    }
+    let peak = |t: &TierMeans| {
+        t.utilization_peak_bucket
+            .filter(|&u| u >= SATURATED_AT_LEAST)
+    };
+    let k = (0..tiers.len())
+        .rev()
+        .find(|&k| peak(&tiers[k]).is_some())?;
+    let refused = |t: &&TierMeans| t.blocking_probability.unwrap_or(0.0) > 0.0;
+    let names = |ts: &[TierMeans]| -> Vec<String> {
+        ts.iter().filter(refused).map(|t| t.name.clone()).collect()
+    };
+    let (before, at) = (names(&tiers[..k]), names(&tiers[k..=k]));
+    let away = match (before.is_empty(), at.is_empty()) {
+        (true, true) => String::new(),
+        (true, false) => format!("; attempts were turned away at {}", tiers[k].name),
+        (false, true) => format!(
+            "; attempts were turned away upstream at {}",
+            before.join(", ")
+        ),
+        (false, false) => format!(
+            "; attempts were turned away at {} and upstream at {}",
+            tiers[k].name,
+            before.join(", ")
+        ),
+    };
+    Some(format!(
+        "{}, all threads busy in its busiest bucket ({}){away}",
+        tiers[k].name,
+        pct(peak(&tiers[k]).unwrap_or(1.0))
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +265,25 @@ mod tests {
     #[test]
     fn a_pool_rarely_full_is_not_blamed() {
         assert_eq!(bottleneck(&tiers(0.01, 0.5)), None);
+    }
+
+    /// No pool blamed, the db's threads all busy in its busiest bucket and the app refusing
+    /// attempts: the db is named the bottleneck, with the refusals upstream (issue 29).
+    #[test]
+    fn a_full_tier_behind_no_blamed_pool_is_the_bottleneck() {
+        let mut t = tiers(0.9, 1.0);
+        t[0].blocking_probability = Some(0.3);
+        assert_eq!(
+            saturated_words(&t).as_deref(),
+            Some(
+                "db, all threads busy in its busiest bucket (100.0%); attempts were turned away \
+                 upstream at app"
+            )
+        );
+        // A pool that was the bottleneck is said instead; a db with threads to spare is none.
+        assert_eq!(saturated_words(&tiers(0.9, 0.5)), None);
+        let mut spare = tiers(0.01, 0.9);
+        spare[0].utilization_peak_bucket = Some(0.5);
+        assert_eq!(saturated_words(&spare), None);
     }
 }

@@ -56,9 +56,14 @@ pub(super) fn sentences(s: &SummaryMeans, reps: u64, clock: &dyn Fn(f64) -> Stri
     let count = |x: Option<f64>| x.map_or("-".into(), human_count);
     let share = |x: Option<f64>| x.map_or("-".into(), pct);
     let c = &s.calls;
+    let room = if s.waiting_room.is_some() {
+        ", or the waiting room turned the user away"
+    } else {
+        ""
+    };
     let mut out = vec![format!(
-        "By calls{per}: {} made, {} of those that ended succeeded, {} lost (every attempt failed, \
-         or the waiting room turned the user away); {}.",
+        "By calls{per}: {} made, {} of those that ended succeeded, {} lost (every attempt \
+         failed{room}); {}.",
         count(c.made),
         share(c.success_rate),
         count(c.lost),
@@ -84,10 +89,15 @@ pub(super) fn sentences(s: &SummaryMeans, reps: u64, clock: &dyn Fn(f64) -> Stri
 /// The rows of the call level and, with a users source, the user level.
 pub(super) fn rows(s: &SummaryMeans) -> Vec<Row> {
     let count: Fmt = human_count;
+    let lost = if s.waiting_room.is_some() {
+        "every attempt failed, or turned away at the waiting room"
+    } else {
+        "every attempt failed"
+    };
     let mut out = rows![
         "calls made", pick!(calls.made), count, "a request with its retries, a page with its refreshes";
         "calls succeeded", pick!(calls.succeeded), count, "some attempt of the call succeeded";
-        "calls lost", pick!(calls.lost), count, "every attempt failed, or turned away at the waiting room";
+        "calls lost", pick!(calls.lost), count, lost;
     ];
     out.extend(rate_and_downtime(
         ("call", "calls"),

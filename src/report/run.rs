@@ -134,7 +134,10 @@ pub(crate) fn build(f: &RunFolder, model_text: Option<&str>, checks: Vec<Outcome
     }
     answer.push(super::levels::levels_sentence(&v.m));
     answer.extend(outage_sentences(f, &v, &clock));
-    if let Some(words) = crate::metrics::pool_verdict::bottleneck_words(&v.m.tiers) {
+    use crate::metrics::pool_verdict::{bottleneck_words, saturated_words};
+    if let Some(words) = bottleneck_words(&v.m.tiers) {
+        answer.push(format!("The bottleneck was {words}."));
+    } else if let Some(words) = saturated_words(&v.m.tiers) {
         answer.push(format!("The bottleneck was {words}."));
     }
     answer.extend(super::levels::sentences(&v.m, reps, &clock));

@@ -17,14 +17,16 @@ pub(crate) fn metric_heading(o: &Outcome) -> String {
     format!("{} ({}; {} level)", o.label, o.unit_words(), o.level)
 }
 
-/// One cell: mu*, the direction (from mu) and sigma: "17 min, lowers it (σ 4 min)"; "no
-/// effect" for exactly 0; "no value" when no step had a value at both ends.
+/// One cell: mu*, the direction (from mu) and sigma: "17 min, lowers it (σ 4 min)"; "0: none
+/// measured in this design" for exactly 0 (not "no effect": another key may cap this one, and
+/// few trajectories see few combinations: [`zero_words`]); "no value" when no step had a value
+/// at both ends.
 pub(crate) fn effect_words(e: &Effect, o: &Outcome) -> String {
     let Some(size) = e.mu_star else {
         return "no value".into();
     };
     if size == 0.0 {
-        return "no effect (0)".into();
+        return "0: none measured in this design".into();
     }
     let mu = e.mu.unwrap_or(0.0);
     let way = if mu.abs() < size / 2.0 {
@@ -38,6 +40,22 @@ pub(crate) fn effect_words(e: &Effect, o: &Outcome) -> String {
         .sigma
         .map_or(String::new(), |s| format!(" (σ {})", o.amount(s)));
     format!("{}, {way}{sigma}", o.amount(size))
+}
+
+/// Why an effect measured 0 is not "no effect": another key may cap this one over the ranges
+/// screened, and the design saw few combinations of the other keys. `None` when no effect was 0.
+pub(crate) fn zero_words(doc: &SensitivityDoc) -> Option<String> {
+    let any = (doc.ranking.iter()).any(|k| k.metrics.iter().any(|e| e.mu_star == Some(0.0)));
+    any.then(|| {
+        format!(
+            "an effect of 0 means none was measured in this design, not that the key has none: \
+             another key may cap it over the ranges screened (a tier's threads behind a \
+             connection pool or a smaller tier in front never fill), and {} see few \
+             combinations of the other keys; screen it again with the capping key at a higher \
+             value (--set) or with more --trajectories",
+            doc.trajectories_words()
+        )
+    })
 }
 
 /// What the budget left out, when it was reached: how many trajectories of how many the
@@ -88,11 +106,20 @@ fn answer(doc: &SensitivityDoc) -> Vec<String> {
         .collect();
     if !idle.is_empty() {
         out.push(format!(
-            "No effect on any metric screened, on the same random numbers: {}.",
-            idle.join(", ")
+            "No effect measured in this design on any metric screened, on the same random \
+             numbers: {}. {}.",
+            idle.join(", "),
+            zero_words(doc).map_or(String::new(), |w| capitalised(&w))
         ));
     }
     out
+}
+
+/// `w` with its first letter upper case.
+fn capitalised(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
 /// The ranked table: rank, key, range, then one column per metric.

@@ -69,6 +69,16 @@ fn a_key_with_no_effect_gets_zero_and_the_driver_ranks_first() {
         assert_eq!(e["mu_star"], 0.0, "{e}");
         assert_eq!(e["sigma"], 0.0, "{e}");
     }
+    // A 0 is "none measured in this design", with why, never a flat "no effect" (issue 29).
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("No effect measured in this design on any metric screened")
+            && md.contains("another key may cap it")
+            && md.contains("4 trajectories see few combinations"),
+        "{md}"
+    );
+    assert!(md.contains("0: none measured in this design"), "{md}");
+    assert!(!md.contains("no effect (0)"), "{md}");
     let p95 = metric_index(&doc, "latency_s.p95");
     let top = &doc["ranking"][0];
     assert_eq!(top["factor"]["key"], "tier.server.threads");

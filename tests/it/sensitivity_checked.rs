@@ -395,7 +395,7 @@ fn plot_redraws_the_tornado_from_sensitivity_json() {
         "5 to 8 threads",
         "30 to 39 requests/s",
         "1 min 40 s to 3 min 10 s",
-        "no effect",
+        "0 in this design",
     ] {
         assert!(svg.contains(text), "{text} not in the chart");
     }

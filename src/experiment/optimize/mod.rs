@@ -115,6 +115,34 @@ pub(crate) struct RunRecord {
     pub(crate) rep: u32,
     pub(crate) seed: u64,
     pub(crate) failed: bool,
+    /// Its SLO figures, for a run that held and was simulated by this try (a failed run stopped
+    /// at its failure; a run read back from the journal has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) slo: Option<RunSlo>,
+}
+
+/// The SLO figures of a run that held, so that "keeps no outage" is not read as "fine": the time
+/// out of SLO and the success rates at attempt and call level, over the measured period up to
+/// where the search stopped the run (`partial`: before the horizon, once it held).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RunSlo {
+    pub(crate) time_out_of_slo_s: f64,
+    /// Attempts that succeeded over those that ended (`slo.success_rate`).
+    pub(crate) success_rate: Option<f64>,
+    /// Calls that succeeded over those that ended (`calls.success_rate`).
+    pub(crate) call_success_rate: Option<f64>,
+    pub(crate) partial: bool,
+}
+
+impl RunSlo {
+    pub(crate) fn of(s: &crate::metrics::Summary) -> RunSlo {
+        RunSlo {
+            time_out_of_slo_s: s.slo.time_out_of_slo_s,
+            success_rate: s.slo.success_rate,
+            call_success_rate: s.calls.success_rate,
+            partial: s.partial,
+        }
+    }
 }
 
 /// One configuration of the grid.

@@ -9,14 +9,20 @@ use anyhow::{Result, bail};
 use std::sync::Mutex;
 
 use super::lattice::{self, Lattice};
-use super::{Config, Contradiction, Key, Optimization, Problem, RunRecord};
+use super::{Config, Contradiction, Key, Optimization, Problem, RunRecord, RunSlo};
 use crate::error::BadInput;
 use crate::experiment::runner::{Runner, Stop};
-use crate::experiment::search::{ErrorSplit, binomial_tail_half, failed};
+use crate::experiment::search::{ErrorSplit, binomial_tail_half};
 use crate::experiment::sweep::{Interrupted, Seeds, fingerprint, load_points};
 use crate::model::{self, Model, cost};
 
 use super::journal::Known;
+
+/// The SLO figures of the runs that held and were simulated by this try.
+type Figures = std::collections::BTreeMap<(usize, u32), RunSlo>;
+
+/// A run done: (configuration, replication), whether it failed, its SLO figures if it held.
+type Done = ((usize, u32), bool, Option<RunSlo>);
 
 /// What the search sets up once: the grid's models, costs and seeds.
 struct Setup<'a> {
@@ -118,6 +124,7 @@ pub(crate) fn optimize(pb: &Problem) -> Result<Optimization> {
     let mut simulated = 0u32;
     let mut contradictions = Vec::new();
     let mut budget_reached = false;
+    let mut figures = Figures::new();
     loop {
         check_monotone(&s, &known, &mut monotone, &mut contradictions);
         let ask = next_batch(&s, &known, &monotone);
@@ -130,7 +137,10 @@ pub(crate) fn optimize(pb: &Problem) -> Result<Optimization> {
         }
         let done = run_batch(&s, &ask, journal.as_ref(), stop)?;
         simulated += done.len() as u32;
-        known.extend(done);
+        for (at, y, slo) in done {
+            known.insert(at, y);
+            figures.extend(slo.map(|f| (at, f)));
+        }
         if stop.is_set() {
             let keep = pb.journal.map_or(String::new(), |p| {
                 format!(
@@ -147,7 +157,7 @@ pub(crate) fn optimize(pb: &Problem) -> Result<Optimization> {
     if let Some(path) = pb.journal {
         crate::store::journal::remove(path)?;
     }
-    let mut o = answer(&s, &known, &monotone, &assumed, contradictions);
+    let mut o = answer(&s, (&known, &figures), &monotone, &assumed, contradictions);
     o.runs_simulated = simulated;
     o.runs_from_journal = from_journal;
     o.budget_reached = budget_reached;
@@ -228,7 +238,7 @@ fn run_batch(
     ask: &[(usize, u32)],
     journal: Option<&Mutex<crate::store::journal::Journal>>,
     stop: &Stop,
-) -> Result<Vec<((usize, u32), bool)>> {
+) -> Result<Vec<Done>> {
     let runner = Runner::new(s.pb.jobs, stop);
     let header = super::journal::HEADER.map(String::from);
     let done = runner.each(ask, &|&(p, rep)| {
@@ -240,7 +250,7 @@ fn run_batch(
             return Ok(None);
         }
         let seed = s.seed_of(rep);
-        let y = failed(&s.models[p], seed, s.pb.criterion);
+        let (y, slo) = run_one(&s.models[p], seed, s.pb.criterion);
         if let Some(j) = journal {
             let row = [
                 p.to_string(),
@@ -254,9 +264,23 @@ fn run_batch(
         if let Some(show) = s.pb.on_run {
             show(&s.points[p], rep, y);
         }
-        Ok(Some(((p, rep), y)))
+        Ok(Some(((p, rep), y, slo)))
     })?;
     Ok(done.into_iter().flatten().flatten().collect())
+}
+
+/// One run, stopped at its first failure or once it holds (`search::failed`): whether it
+/// failed, and the SLO figures of one that held.
+fn run_one(
+    model: &Model,
+    seed: u64,
+    criterion: crate::metrics::slo::Criterion,
+) -> (bool, Option<RunSlo>) {
+    let stop =
+        crate::experiment::guard::Limits::answer(crate::system::Until::first_failure(criterion));
+    let summary = crate::experiment::run_bounded(model, seed, &stop).summary;
+    let failed = criterion.failed(&summary);
+    (failed, (!failed).then(|| RunSlo::of(&summary)))
 }
 
 /// Check monotonicity on every pair of configurations run on a common seed: where the one with
@@ -302,7 +326,7 @@ fn check_monotone(s: &Setup, known: &Known, monotone: &mut [bool], found: &mut V
 /// The answer from the runs `known`.
 fn answer(
     s: &Setup,
-    known: &Known,
+    (known, figures): (&Known, &Figures),
     monotone: &[bool],
     assumed: &[bool],
     contradictions: Vec<Contradiction>,
@@ -317,6 +341,7 @@ fn answer(
                     rep,
                     seed: s.seed_of(rep),
                     failed: known[&(p, rep)],
+                    slo: figures.get(&(p, rep)).cloned(),
                 })
                 .collect();
             Config {

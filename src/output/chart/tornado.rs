@@ -198,7 +198,7 @@ where
         ))?;
         let words = match e.mu_star {
             None => "no value".to_string(),
-            Some(0.0) => "no effect".to_string(),
+            Some(0.0) => "0 in this design".to_string(),
             // The unit is under the column's heading: the numbers alone, so that they fit.
             Some(v) => match e.sigma {
                 Some(sd) => format!("{}  (σ {})", o.figure(v), o.figure(sd)),
@@ -350,7 +350,7 @@ mod tests {
         assert!(svg.contains("time (h, min, s, ms), attempt level"));
         assert!(svg.contains("percentage points, call level"));
         assert!(svg.contains("15 min"), "900 s of downtime in minutes");
-        assert!(svg.contains("no effect"));
+        assert!(svg.contains("0 in this design"));
         assert!(
             svg.contains("4 to 12 instances"),
             "the range in the key's unit"

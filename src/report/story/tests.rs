@@ -111,3 +111,63 @@ fn an_outage_that_reaches_the_last_window_is_still_on_at_the_end() {
     up.outage.intervals.clear();
     assert!(!down_at_end(&up));
 }
+
+/// A run that broke its SLO for 22 minutes and lost 40% of its attempts without falling below
+/// the outage line: both media say the SLO was broken, with the losses, before "no outage", and
+/// neither says the site "stayed up" (issue 29).
+#[test]
+fn a_broken_slo_is_told_before_no_outage() {
+    let mut run = Summary {
+        sim_time_s: 2100.0,
+        ..Summary::default()
+    };
+    (run.slo.broken, run.slo.time_out_of_slo_s) = (true, 1320.0);
+    let a = &mut run.requests.attempts;
+    (a.offered, a.succeeded, a.rejected, a.timed_out) = (1000, 600, 300, 100);
+    (run.calls.made, run.calls.succeeded, run.calls.lost) = (800, 640, 160);
+    let runs = [&run, &run];
+    let sentence = story(&runs, Level::Requests, &clock, &Medium::Report(words()));
+    assert_eq!(
+        sentence,
+        "By requests: the SLO was broken for 22 min; 40.0% of attempts and 20.0% of calls were \
+         lost (means of 2 replications); no outage in all 2 replications: the success rate never \
+         fell below the outage line of 50.0% over a 5 min window; LOST."
+    );
+    let one = story(
+        &runs[..1],
+        Level::Requests,
+        &clock,
+        &Medium::Report(words()),
+    );
+    assert!(
+        one.starts_with(
+            "By requests: the SLO was broken for 22 min; 40.0% of attempts and 20.0% of calls \
+             were lost; no outage: "
+        ),
+        "{one}"
+    );
+    let model = crate::model::load(None, &[]).unwrap();
+    let span = Simulated::of(&model, &runs);
+    let terminal = Medium::Terminal {
+        model: &model,
+        span: &span,
+        users_at: &|_, _| 0.0,
+    };
+    let line = story(&runs, Level::Requests, &clock, &terminal);
+    assert!(
+        line.starts_with(
+            "outage by requests: the SLO was broken for 22 min; 40.0% of attempts and 20.0% of \
+             calls were lost (means of 2 replications); no outage in all 2 replications: the \
+             success rate never fell below the outage line of "
+        ),
+        "{line}"
+    );
+    let calls = story(&runs, Level::Calls, &clock, &terminal);
+    assert!(
+        calls.starts_with("outage by calls: no outage in all 2 replications"),
+        "{calls}"
+    );
+    for s in [sentence, one, line, calls] {
+        assert!(!s.contains("stayed up"), "{s}");
+    }
+}
