@@ -81,7 +81,12 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
         .timing
         .as_ref()
         .zip(timing_names.as_deref())
-        .map(|(r, n)| (n, &r.collected));
+        .map(|(r, names)| fit::roundtrip::Timing {
+            names,
+            collected: &r.collected,
+            // the model at the test's own load, to set its p95 beside the test's
+            at_its_load: model_toml::at_load_of(&model, &fit::report::analyse(r, opts)),
+        });
     // contention fitted to open arrivals without the threads may be waiting: show what the
     // model makes of more load
     let extrapolates = fitted.contention.as_ref().is_some_and(|c| {
@@ -91,11 +96,16 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
         &model,
         out,
         &readings.traffic.collected,
-        timing,
+        timing.as_ref(),
         extrapolates.then_some(fit::roundtrip::MORE_LOAD),
     );
     if let Ok(rt) = &round_trip {
-        fitted.round_trip = Some(rt.clone());
+        let mut rt = rt.clone();
+        rt.by_construction = fit::roundtrip::by_construction(
+            fitted.closed.as_ref(),
+            fitted.capacity.from != fit::capacity::ThreadsFrom::Assumption,
+        );
+        fitted.round_trip = Some(rt);
     }
     write_atomic(&out.join("model.toml"), model.as_bytes())?;
     write_json(&out.join("fit.json"), &serde_json::to_value(&fitted)?)?;

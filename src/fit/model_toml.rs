@@ -41,6 +41,29 @@ pub(crate) fn write(fit: &Fit, files: &str, name: &str) -> Result<String, String
 
 /// The header comment: where the data came from, how much there was, what was measured and
 /// what is given or assumed.
+/// The model `model_text` (as `write` wrote it) at the load of a load test given beside its
+/// log (`test`: that test fitted on its own): the test's scenario and source (its closed users
+/// and think time, or its arrivals) before the model's own tiers; and the load in words. The
+/// round trip sets its p95 beside the test's, each at the test's load. None when the model text
+/// has no tier.
+pub(crate) fn at_load_of(model_text: &str, test: &Fit) -> Option<(String, String)> {
+    let tiers = model_text.find("\n[[tier]]")?;
+    let mut t = String::new();
+    scenario(&mut t, test, "at the load test's load");
+    let load = match &test.closed {
+        Some(c) => {
+            closed_source(&mut t, c);
+            format!("{} closed users, think {:.3} s", c.users, c.think_mean_s)
+        }
+        None => {
+            requests_source(&mut t, &test.arrivals);
+            format!("{:.2}/s", test.arrivals.mean_rate_per_s)
+        }
+    };
+    t.push_str(&model_text[tiers..]);
+    Some((t, load))
+}
+
 fn header(t: &mut String, fit: &Fit, files: &str, given: bool, users: bool) {
     p(t, &format!("# Fitted by `surge fit` from {files}."));
     p(
@@ -294,26 +317,41 @@ fn fitted_service_comments(t: &mut String, fit: &Fit, s: &super::report::Service
         p(
             t,
             &format!(
-                "# {} failed requests are left out of the service fit; `errors` below fails {}.",
+                "# {} failed requests are left out of the service fit; {}.",
                 fit.requests.failed,
-                match queue_makes_refusals(fit) {
-                    0 => "as many".to_string(),
-                    n => format!("those not turned away ({n} were: the queue makes them)"),
-                }
+                refusals_said(fit)
             ),
         );
     }
 }
 
-/// The requests turned away that the model's queue makes itself, so that `errors` leaves them
-/// out: all of them when the threads are known (`--threads` or a knee in the data), none when
-/// the threads are an assumption sized so that nothing waits (the queue then never fills, and
-/// `errors` carries every failure).
-fn queue_makes_refusals(fit: &Fit) -> u64 {
-    match fit.capacity.from {
-        super::capacity::ThreadsFrom::Assumption => 0,
-        _ => fit.requests.refusals.turned_away,
+/// What `errors` below does with the failures: fail them all, those not turned away, or none.
+fn refusals_said(fit: &Fit) -> String {
+    let (n, failed) = (queue_makes_refusals(fit), fit.requests.failed);
+    let assumed = if fit.capacity.from == super::capacity::ThreadsFrom::Assumption {
+        "; at the ASSUMED threads, sized so that nothing waits, the model's queue may fill less often than the site's did: give --threads N"
+    } else {
+        ""
+    };
+    match n {
+        0 => "`errors` below fails as many".into(),
+        n if n >= failed => format!(
+            "no `errors` below: all {n} were turned away, and the queue makes them, not `errors`{assumed}"
+        ),
+        n => format!(
+            "`errors` below fails those not turned away ({n} were: the queue makes them, not `errors`{assumed})"
+        ),
     }
+}
+
+/// The requests turned away that the model's queue makes itself, so that `errors` leaves them
+/// out: all of them, whether the threads are known or assumed. The refusals are the evidence
+/// that a queue fills (they give the tier its `queue`); counted in `errors` too, they would be
+/// failed twice, once whatever the load and once more when the queue fills. Where the threads
+/// are an assumption sized so that nothing waits, the model's queue may then turn away fewer
+/// than the data did: the comment and the round trip say so.
+fn queue_makes_refusals(fit: &Fit) -> u64 {
+    fit.requests.refusals.turned_away
 }
 
 /// The comment after `contention = `: measured, not distinguishable from 0, or not told.

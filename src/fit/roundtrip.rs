@@ -69,6 +69,44 @@ pub(crate) struct RoundTrip {
     /// files with response times given beside a log without them (measured at their own load).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times_from: Option<String>,
+    /// Why the agreement checks nothing about capacity, where it holds by construction: a
+    /// closed test at one concurrency fitted without the threads, whose service time absorbs
+    /// the waiting (then the line says so and a WARNING follows, however close the numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_construction: Option<String>,
+    /// Where the simulated p50 and p95 were taken beside those of `times_from`: the model at
+    /// the load test's own load (its closed users and think time, or its rate), in words. None
+    /// with `times_from`: the model was not simulated at the test's load, and the p95 are not
+    /// compared (the log's load and the test's differ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times_at: Option<String>,
+}
+
+/// The files with response times given beside a log without them: their names, what they
+/// hold, and the model at their load (model text, load in words) where it could be written.
+pub(crate) struct Timing<'a> {
+    pub(crate) names: &'a str,
+    pub(crate) collected: &'a Collected,
+    pub(crate) at_its_load: Option<(String, String)>,
+}
+
+/// Why a closed test's round trip agrees by construction: it ran at one concurrency (every
+/// knot of its users profile within 10% of the most users) and the threads were neither given
+/// nor found at a knee, so the fitted service time holds whatever waiting for threads the site
+/// had, and the model returns the data's times at that concurrency whatever the threads.
+/// None: the test ramped its users, or the threads are known.
+pub(crate) fn by_construction(
+    closed: Option<&super::closed::Closed>,
+    threads_known: bool,
+) -> Option<String> {
+    let c = closed?;
+    let least = c.profile.iter().map(|k| k.1).fold(f64::INFINITY, f64::min);
+    (!threads_known && least >= 0.9).then(|| {
+        format!(
+            "the test ran at one concurrency ({} users throughout) and no --threads was given: at one concurrency the data cannot tell service from waiting for threads, so the fitted service time absorbs the waiting and the model returns the data's times whatever its threads; the agreement checks nothing about capacity: give --threads N (the server's threads x instances) or a test that ramps its users",
+            c.users
+        )
+    })
 }
 
 /// The fitted model simulated at `factor` x the data's load.
@@ -105,11 +143,22 @@ impl RoundTrip {
             "simulated on the fitted model: {:.1}% success vs {:.1}% in the data; p95 {} vs {} ({} replications over {span}{})",
             100.0 * self.simulated.success_rate,
             100.0 * self.data.success_rate,
-            secs(self.simulated.p95_s),
-            match (self.data.p95_s, &self.times_from) {
-                (Some(_), Some(f)) => format!("{} in {f} (at its own load)", secs(self.data.p95_s)),
-                (Some(_), None) => secs(self.data.p95_s),
-                (None, _) => "none (the data hold no response times)".into(),
+            match (&self.times_from, &self.times_at) {
+                (Some(_), Some(at)) => format!(
+                    "{} at the load test's load ({at})",
+                    secs(self.simulated.p95_s)
+                ),
+                (Some(_), None) => format!("{} at the log's load", secs(self.simulated.p95_s)),
+                (None, _) => secs(self.simulated.p95_s),
+            },
+            match (self.data.p95_s, &self.times_from, &self.times_at) {
+                (Some(_), Some(f), Some(_)) => format!("{} in {f}", secs(self.data.p95_s)),
+                (Some(_), Some(f), None) => format!(
+                    "{} in {f} at its own load: not comparable, the loads differ, so the p95 is not judged",
+                    secs(self.data.p95_s)
+                ),
+                (Some(_), None, _) => secs(self.data.p95_s),
+                (None, _, _) => "none (the data hold no response times)".into(),
             },
             self.replications,
             if self.partial {
@@ -118,6 +167,11 @@ impl RoundTrip {
                 ""
             }
         ) + &self.too_few().map(|w| format!("; {w}")).unwrap_or_default()
+            + if self.by_construction.is_some() {
+                "; they agree by construction, not as a check (see the WARNING)"
+            } else {
+                ""
+            }
     }
 
     /// Why the round trip cannot be judged: too few requests in the data.
@@ -132,6 +186,11 @@ impl RoundTrip {
 
     /// The WARNING when the model misses the data, else None.
     pub(crate) fn warning(&self) -> Option<String> {
+        if let Some(why) = &self.by_construction {
+            return Some(format!(
+                "WARNING: the round trip proves nothing here: {why}"
+            ));
+        }
         if self.within || self.too_few().is_some() {
             return None;
         }
@@ -154,7 +213,9 @@ impl RoundTrip {
                 if off > 0.0 { "above" } else { "below" },
                 100.0 * MAX_P95_RATIO
             )),
-            None if self.data.p95_s.is_some() => {
+            None if self.data.p95_s.is_some()
+                && (self.times_from.is_none() || self.times_at.is_some()) =>
+            {
                 why.push("no successful response in the simulation to take a p95 of".into())
             }
             _ => {}
@@ -182,40 +243,15 @@ pub(crate) fn check(
     model_text: &str,
     base: &std::path::Path,
     collected: &Collected,
-    timing: Option<(&str, &Collected)>,
+    timing: Option<&Timing>,
     more_load: Option<f64>,
 ) -> Result<RoundTrip, String> {
     let load =
         |text: &str| crate::model::parse_text(text, "model.toml", base).map_err(|e| e.to_string());
     let full = load(model_text)?;
-    let span = full.scenario.duration_s;
-    let events = experiment::guard::estimate_events(&full).max(1.0);
-    let mut horizon = span;
-    if events > EVENT_BUDGET {
-        // a whole number of 10 s windows, so that the data's side is cut where the model's is
-        horizon = ((span * EVENT_BUDGET / events) / WINDOW_S as f64)
-            .floor()
-            .max(1.0)
-            * WINDOW_S as f64;
-    }
-    let whole_span = horizon >= span;
-    let mut sets = Vec::new();
-    if !whole_span {
-        sets.push(crate::model::overrides::parse(&format!(
-            "scenario.duration={horizon}s"
-        ))?);
-        sets.push(crate::model::overrides::parse(&format!(
-            "scenario.bucket={}s",
-            full.scenario.bucket_s.min(horizon)
-        ))?);
-    }
     let seed = full.scenario.seed;
-    let model = if whole_span {
-        full
-    } else {
-        let text = crate::model::overrides::apply(model_text, &sets).map_err(|(_, e)| e)?;
-        load(&text)?
-    };
+    let (model, horizon, mut sets) = cut(full, model_text, &load)?;
+    let whole_span = sets.is_empty();
     let (simulated, partial) = simulate(&model);
     let more_load = match more_load {
         Some(k) => {
@@ -229,18 +265,31 @@ pub(crate) fn check(
         None => None,
     };
     let mut data = data_side(collected, horizon, whole_span);
-    if let Some((_, t)) = timing {
-        let times = data_side(t, 0.0, true);
+    let mut simulated = simulated;
+    let mut times_at = None;
+    let mut comparable = true;
+    if let Some(t) = timing {
+        let times = data_side(t.collected, 0.0, true);
         (data.p50_s, data.p95_s) = (times.p50_s, times.p95_s);
+        comparable = false;
+        if let Some((text, at)) = &t.at_its_load {
+            let there = simulate(&cut(load(text)?, text, &load)?.0).0;
+            (simulated.p50_s, simulated.p95_s) = (there.p50_s, there.p95_s);
+            times_at = Some(at.clone());
+            comparable = true;
+        }
     }
     let success_points = 100.0 * (simulated.success_rate - data.success_rate);
     let p95_off = match (simulated.p95_s, data.p95_s) {
-        (Some(s), Some(d)) if d > 0.0 => Some(s / d - 1.0),
+        (Some(s), Some(d)) if d > 0.0 && comparable => Some(s / d - 1.0),
         _ => None,
     };
-    // Data without response times (a log without them) are compared on success alone.
+    // Data without response times (a log without them), or whose times were measured at
+    // another load, are compared on success alone.
     let within = success_points.abs() <= MAX_SUCCESS_POINTS
-        && (data.p95_s.is_none() || p95_off.is_some_and(|o| o.abs() <= MAX_P95_RATIO));
+        && (data.p95_s.is_none()
+            || !comparable
+            || p95_off.is_some_and(|o| o.abs() <= MAX_P95_RATIO));
     Ok(RoundTrip {
         horizon_s: horizon,
         whole_span,
@@ -253,8 +302,49 @@ pub(crate) fn check(
         within,
         partial,
         more_load,
-        times_from: timing.map(|(names, _)| names.to_string()),
+        times_from: timing.map(|t| t.names.to_string()),
+        by_construction: None,
+        times_at,
     })
+}
+
+/// `full` (loaded from `text`) over its whole span, or, when that would take more events than
+/// [`EVENT_BUDGET`], over its first whole 10 s windows: the model, the seconds simulated and the
+/// overrides that cut it (none: the whole span).
+fn cut(
+    full: crate::model::Model,
+    text: &str,
+    load: &dyn Fn(&str) -> Result<crate::model::Model, String>,
+) -> Result<
+    (
+        crate::model::Model,
+        f64,
+        Vec<crate::model::overrides::Override>,
+    ),
+    String,
+> {
+    let span = full.scenario.duration_s;
+    let events = experiment::guard::estimate_events(&full).max(1.0);
+    if events <= EVENT_BUDGET {
+        return Ok((full, span, Vec::new()));
+    }
+    // a whole number of 10 s windows, so that the data's side is cut where the model's is
+    let horizon = ((span * EVENT_BUDGET / events) / WINDOW_S as f64)
+        .floor()
+        .max(1.0)
+        * WINDOW_S as f64;
+    if horizon >= span {
+        return Ok((full, span, Vec::new()));
+    }
+    let sets = vec![
+        crate::model::overrides::parse(&format!("scenario.duration={horizon}s"))?,
+        crate::model::overrides::parse(&format!(
+            "scenario.bucket={}s",
+            full.scenario.bucket_s.min(horizon)
+        ))?,
+    ];
+    let cut_text = crate::model::overrides::apply(text, &sets).map_err(|(_, e)| e)?;
+    Ok((load(&cut_text)?, horizon, sets))
 }
 
 /// `model` simulated: the pooled outcome, and whether a replication was cut short.

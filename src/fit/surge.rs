@@ -1,7 +1,13 @@
 //! The surge the data already hold, measured so that `--bucket` does not change it: the busiest
 //! window of a fixed length (sliding in whole seconds) over the median rate of the disjoint
-//! windows of that length, with the Poisson standard error of the busiest window's count and
-//! the factor that chance alone would show on a flat rate over as many windows.
+//! windows of that length, with the standard error of the busiest window's count and the factor
+//! that chance alone would show on a flat rate over as many windows. Both start from Poisson
+//! counts and are scaled by the dispersion the data show: real traffic comes in clumps (a page
+//! and its assets, a session's pages), so its window counts vary more than Poisson ones (18x
+//! the mean off-peak on a day of sessions), and the Poisson error alone would be far too small.
+//! The dispersion is the variance of the disjoint window counts over their median, the variance
+//! taken from the median of the squared differences of neighbouring windows, so that neither
+//! the surge nor a slow daily swing inflates it; never below 1 (Poisson).
 //!
 //! The window is the shortest of 10 s, 30 s, 1 min, 5 min, 15 min and 1 h that holds at least
 //! [`MIN_COUNT`] requests at the data's mean rate (so that one window's Poisson noise is at most
@@ -26,8 +32,12 @@ pub(crate) const MIN_WINDOWS: f64 = 10.0;
 pub(crate) struct Surge {
     /// The busiest window's rate over the base.
     pub factor: f64,
-    /// Its standard error (the Poisson noise of the busiest window's count).
+    /// Its standard error (the noise of the busiest window's count: Poisson, times the
+    /// square root of `dispersion`).
     pub se: f64,
+    /// The variance of the window counts over their mean, as the data show it (1: Poisson).
+    #[serde(default = "poisson")]
+    pub dispersion: f64,
     /// The window's length, seconds.
     pub window_s: f64,
     /// Requests a second in the busiest window (sliding in whole seconds).
@@ -39,16 +49,28 @@ pub(crate) struct Surge {
     /// Disjoint windows the base is the median of.
     pub windows: usize,
     /// The factor that Poisson noise alone would give the busiest of that many windows on a
-    /// flat rate at the base (1 + sqrt(2 ln windows) / sqrt(base count)).
+    /// flat rate at the base (1 + sqrt(2 ln windows) x sqrt(dispersion / base count)).
     pub chance_factor: f64,
+}
+
+fn poisson() -> f64 {
+    1.0
 }
 
 impl Surge {
     /// "a 4.80x surge (busiest 5 min over the median 5 min, +- 0.21; chance alone would show 1.35x)".
     pub(crate) fn phrase(&self) -> String {
         let w = crate::fmt::exact_duration(self.window_s);
+        let clumps = if self.dispersion > 1.05 {
+            format!(
+                "; the window counts vary {:.1}x as much as Poisson ones (requests come in clumps: pages, assets, sessions), and both figures allow for it",
+                self.dispersion
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "a {:.2}x surge (busiest {w} window over the median {w}, +- {:.2} s.e.; on a flat rate chance alone would show {:.2}x)",
+            "a {:.2}x surge (busiest {w} window over the median {w}, +- {:.2} s.e.; on a flat rate chance alone would show {:.2}x{clumps})",
             self.factor, self.se, self.chance_factor
         )
     }
@@ -99,9 +121,10 @@ pub(crate) fn measure(per_second: &Grid<u32>, first_s: f64, last_s: f64) -> Opti
             (peak, peak_at) = (sum, s);
         }
     }
-    let mut disjoint: Vec<u64> = (0..span / w)
+    let in_order: Vec<u64> = (0..span / w)
         .map(|k| (k * w..(k + 1) * w).map(count).sum())
         .collect();
+    let mut disjoint = in_order.clone();
     disjoint.sort_unstable();
     let n = disjoint.len();
     let median = if n % 2 == 1 {
@@ -115,16 +138,35 @@ pub(crate) fn measure(per_second: &Grid<u32>, first_s: f64, last_s: f64) -> Opti
         total as f64 * w as f64 / span as f64
     };
     let factor = peak as f64 / base;
+    let d = dispersion(&in_order, base);
     Some(Surge {
         factor,
-        se: factor / (peak.max(1) as f64).sqrt(),
+        se: factor * (d / peak.max(1) as f64).sqrt(),
+        dispersion: d,
         window_s: w as f64,
         peak_rate_per_s: peak as f64 / w as f64,
         peak_at_s: peak_at as f64,
         base_rate_per_s: base / w as f64,
         windows: n,
-        chance_factor: 1.0 + (2.0 * (n as f64).ln()).sqrt() / base.sqrt(),
+        chance_factor: 1.0 + (2.0 * (n as f64).ln()).sqrt() * (d / base).sqrt(),
     })
+}
+
+/// The variance of the window counts `in_order` over `base` (their median), at least 1: the
+/// variance from the median of the squared differences of neighbours (a difference of two
+/// normal counts has twice their variance, and its square over that a chi-square of one degree,
+/// whose median is 0.455), which the few windows at the edges of a surge do not move.
+fn dispersion(in_order: &[u64], base: f64) -> f64 {
+    let mut sq: Vec<f64> = in_order
+        .windows(2)
+        .map(|p| (p[1] as f64 - p[0] as f64).powi(2))
+        .collect();
+    if sq.len() < 3 || base <= 0.0 {
+        return 1.0;
+    }
+    sq.sort_by(f64::total_cmp);
+    let median = sq[sq.len() / 2];
+    (median / (2.0 * 0.4549) / base).max(1.0)
 }
 
 #[cfg(test)]
@@ -157,8 +199,42 @@ mod tests {
         assert_eq!(m.peak_at_s, 3000.0);
         assert_eq!(m.windows, 120);
         assert!((m.se - 4.0 / 480f64.sqrt()).abs() < 1e-12);
+        assert_eq!(m.dispersion, 1.0);
         assert!(m.phrase().starts_with(
             "a 4.00x surge (busiest 1 min window over the median 1 min, +- 0.18 s.e.;"
         ));
+    }
+
+    #[test]
+    fn clumped_counts_widen_the_error_and_the_chance() {
+        // 2 hours of 1 min windows alternating 100 and 140 with a 480 minute in place of a 100
+        // (the median is 140; neighbours 40 apart: 1600 / 2 / 0.4549 / 140 = 12.6x Poisson)
+        let mut g = Grid::<u32>::default();
+        for s in 0..7200 {
+            let minute = s / 60;
+            let per_min: i64 = if minute == 60 {
+                480
+            } else if minute % 2 == 0 {
+                100
+            } else {
+                140
+            };
+            let count = per_min / 60 + i64::from(s % 60 < per_min % 60);
+            *g.cell(s, 10_000).unwrap() = count as u32;
+        }
+        let m = measure(&g, 0.5, 7199.5).unwrap();
+        assert_eq!(m.window_s, 60.0);
+        let d = 1600.0 / (2.0 * 0.4549) / 140.0;
+        assert!((m.dispersion - d).abs() < 1e-9, "{}", m.dispersion);
+        assert!((m.se - m.factor * (d / 480.0).sqrt()).abs() < 1e-12);
+        let n = m.windows as f64;
+        assert!(
+            (m.chance_factor - (1.0 + (2.0 * n.ln()).sqrt() * (d / 140.0).sqrt())).abs() < 1e-12
+        );
+        assert!(
+            m.phrase().contains("vary 12.6x as much as Poisson ones"),
+            "{}",
+            m.phrase()
+        );
     }
 }

@@ -271,10 +271,12 @@ fn population_answer(fit: &Fit) -> Vec<String> {
             100.0 * f(rt.data.success_rate),
             p95(rt.simulated.p95_s),
             p95(rt.data.p95_s),
-            if rt.within {
-                ""
+            if let Some(why) = &rt.by_construction {
+                format!(": WARNING, they agree by construction and the agreement checks nothing about capacity: {why}")
+            } else if rt.within {
+                String::new()
             } else {
-                ": WARNING, the model does not reproduce the data (more than 5 points of success or 25% of p95 apart)"
+                ": WARNING, the model does not reproduce the data (more than 5 points of success or 25% of p95 apart)".into()
             }
         ));
     }

@@ -313,6 +313,15 @@ fn the_round_trip_of_every_file_is_as_the_readme_says() {
                 "{name}"
             );
         }
+        if row.verdict.starts_with("misses") {
+            // its refusals go to the queue, which the ASSUMED threads never fill (the README)
+            assert_eq!(
+                f["round_trip"]["within"], false,
+                "{name}: {}",
+                f["round_trip"]
+            );
+            continue;
+        }
         assert_eq!(row.verdict, "passes", "{name}: the table's verdict");
         round_trip_holds(&f, name);
     }

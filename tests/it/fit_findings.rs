@@ -343,8 +343,14 @@ fn a_log_fitted_with_a_load_test_reports_both_files_and_what_each_gave() {
     assert_eq!(rt["times_from"], jtl.display().to_string());
     within(num(rt, "data.p95_s"), 2.69, 0.01, "the load test's p95");
     assert!(!stdout.contains("no response times"), "{stdout}");
+    // the model's p95 is taken at the load test's own load, not at the log's (issue 24 item 5)
+    let at = rt["times_at"].as_str().unwrap_or_default();
+    assert!(!at.is_empty(), "{rt}");
     assert!(
-        stdout.contains(&format!("vs 2.69 s in {} (at its own load)", jtl.display())),
+        stdout.contains(&format!(
+            " at the load test's load ({at}) vs 2.69 s in {}",
+            jtl.display()
+        )),
         "{stdout}"
     );
     // the errors are the log's, as when the log is fitted alone

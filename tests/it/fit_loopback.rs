@@ -70,7 +70,9 @@ fn a_constant_rate_load_test_is_told_from_users() {
         assert_eq!(num(&f, "arrivals.dispersion"), 0.0, "{name}");
         assert!(stdout.contains("sent on a schedule"), "{name}: {stdout}");
         assert!(model.contains("sent on a schedule"), "{name}");
-        assert_eq!(f["round_trip"]["within"], true, "{name}");
+        // the 120% run's 397 refusals go to the queue, which its ASSUMED threads never fill
+        let overloaded = name == "vegeta-loopback-120pct.csv";
+        assert_eq!(f["round_trip"]["within"], !overloaded, "{name}");
     }
     let dir = tempfile::tempdir().unwrap();
     let name = "reality-nginx-80pct.log";

@@ -26,6 +26,7 @@ mod fit_corpus;
 mod fit_findings;
 mod fit_hostile;
 mod fit_loopback;
+mod fit_proof;
 mod fit_real;
 mod fit_sessions;
 mod fit_trial;
