@@ -29,18 +29,23 @@ fn recovered() -> Summary {
     s
 }
 
-#[test]
-fn the_terminal_and_the_report_tell_one_recovery() {
-    let run = recovered();
-    let runs = [&run];
+/// The terminal's outage line at `level` for `runs`, on the built-in model.
+fn terminal_line(runs: &[&Summary], level: Level) -> String {
     let model = crate::model::load(None, &[]).unwrap();
-    let span = Simulated::of(&model, &runs);
+    let span = Simulated::of(&model, runs);
     let terminal = Medium::Terminal {
         model: &model,
         span: &span,
         users_at: &|_, _| 0.0,
     };
-    let line = story(&runs, Level::Requests, &clock, &terminal);
+    story(runs, level, &clock, &terminal)
+}
+
+#[test]
+fn the_terminal_and_the_report_tell_one_recovery() {
+    let run = recovered();
+    let runs = [&run];
+    let line = terminal_line(&runs, Level::Requests);
     assert!(
         line.starts_with(
             "outage by requests: down at t = 4 min; back within the SLO at t = 18 min, 14 min \
@@ -146,14 +151,7 @@ fn a_broken_slo_is_told_before_no_outage() {
         ),
         "{one}"
     );
-    let model = crate::model::load(None, &[]).unwrap();
-    let span = Simulated::of(&model, &runs);
-    let terminal = Medium::Terminal {
-        model: &model,
-        span: &span,
-        users_at: &|_, _| 0.0,
-    };
-    let line = story(&runs, Level::Requests, &clock, &terminal);
+    let line = terminal_line(&runs, Level::Requests);
     assert!(
         line.starts_with(
             "outage by requests: the SLO was broken for 22 min; 40.0% of attempts and 20.0% of \
@@ -162,7 +160,7 @@ fn a_broken_slo_is_told_before_no_outage() {
         ),
         "{line}"
     );
-    let calls = story(&runs, Level::Calls, &clock, &terminal);
+    let calls = terminal_line(&runs, Level::Calls);
     assert!(
         calls.starts_with("outage by calls: no outage in all 2 replications"),
         "{calls}"
