@@ -116,8 +116,10 @@ pub(crate) struct RunRecord {
     pub(crate) seed: u64,
     pub(crate) failed: bool,
     /// Its SLO figures, for a run that held and was simulated by this try (a failed run stopped
-    /// at its failure; a run read back from the journal has none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// at its failure; a run read back from the journal has none). Kept for the terminal's line
+    /// and not written to optimize.json: the journal does not hold them, and a resumed search
+    /// must write the same document as a whole one.
+    #[serde(skip)]
     pub(crate) slo: Option<RunSlo>,
 }
 
