@@ -86,12 +86,7 @@ pub(crate) fn draw_timeline(t: &Timeline, png: &Path, svg: &Path) -> Result<()> 
     }
     let layout = Layout::new(t);
     let size = (WIDTH, layout.height);
-    write_atomically(png, |p| {
-        let root = BitMapBackend::new(p, size).into_drawing_area();
-        render(&root, t, &layout)?;
-        root.present()?;
-        Ok(())
-    })?;
+    super::write_png(png, size, |root| render(root, t, &layout))?;
     write_atomically(svg, |p| {
         let root = SVGBackend::new(p, size).into_drawing_area();
         render(&root, t, &layout)?;
