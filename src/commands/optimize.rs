@@ -180,7 +180,8 @@ pub(crate) fn headroom_words(h: &Headroom, c: Criterion) -> String {
     );
     if h.holds {
         format!(
-            "headroom: holds up to at least x{tried}, 10% above the x{asked} asked ({} of {}              runs held there, {seeds})",
+            "headroom: holds up to at least x{tried}, 10% above the x{asked} asked ({} of {} \
+             runs held there, {seeds})",
             h.runs - h.failures,
             h.runs
         )
@@ -190,7 +191,8 @@ pub(crate) fn headroom_words(h: &Headroom, c: Criterion) -> String {
             _ => "it has an outage",
         };
         format!(
-            "NO HEADROOM: holds at x{asked}; at x{tried} (10% more) {breaks} ({} of {} runs              failed, {seeds}): a slightly bigger surge than asked is not covered",
+            "NO HEADROOM: holds at x{asked}; at x{tried} (10% more) {breaks} ({} of {} runs \
+             failed, {seeds}): a slightly bigger surge than asked is not covered",
             h.failures, h.runs
         )
     }

@@ -260,7 +260,10 @@ fn an_optimum_on_the_edge_of_a_range_is_said() {
     // No margin: 2 x 8 threads serve 160 req/s, the x3 surge offers 150 and x3.3 offers 165,
     // so memory fills and the instance crashes there: said, with the runs on its seeds.
     let h = &j["headroom"];
-    assert_eq!((h["surge"].as_f64(), h["tried"].as_f64()), (Some(3.0), Some(3.3)));
+    assert_eq!(
+        (h["surge"].as_f64(), h["tried"].as_f64()),
+        (Some(3.0), Some(3.3))
+    );
     assert_eq!(h["holds"], false, "{h}");
     assert_eq!(h["failures"], h["runs"], "{h}");
     assert!(
