@@ -8,7 +8,8 @@ use anyhow::Result;
 
 use crate::app::ModelSource;
 use crate::app::check::{
-    CheckOutcome, CheckSettings, DurationRead, Figure, NoPrediction, Prediction, Queue, UnitNote,
+    CheckOutcome, CheckSettings, DurationRead, Figure, NoPrediction, PoolLoad, Prediction, Queue,
+    UnitNote,
 };
 use crate::cli::CheckArgs;
 use crate::experiment::guard::{EVENTS_PER_S, HUGE_EVENTS};
@@ -79,10 +80,11 @@ fn describe(o: &CheckOutcome) -> String {
         sc.duration_s
     );
     s.push_str(&offered_lines(o));
-    for (t, l) in model.tiers.iter().zip(&o.tiers) {
+    for (k, (t, l)) in model.tiers.iter().zip(&o.tiers).enumerate() {
         s.push_str(&tier_line(t, l, o.closed));
+        s.push_str(&pool_effect_lines(model, &o.pools, k));
     }
-    s.push_str(&pool_lines(model, &o.tiers));
+    s.push_str(&pool_lines(model, &o.pools));
     s.push_str(&amplification_lines(o));
     s.push_str(&super::check_closed::closed_lines(&o.closed_bounds));
     s.push_str(&prediction_text(&o.prediction));
@@ -129,10 +131,62 @@ fn tier_line(t: &crate::model::Tier, l: &TierLoad, closed: bool) -> String {
     )
 }
 
+/// What the connection pools did to tier `k`'s load line: capped as a callee ("capped by
+/// app's pool: ..."), grown as a caller or above one ("of which ... held waiting for a db
+/// connection").
+fn pool_effect_lines(model: &crate::model::Model, pools: &[PoolLoad], k: usize) -> String {
+    let name = |i: usize| model.tiers[i].name.as_str();
+    let mut s = String::new();
+    for p in pools
+        .iter()
+        .filter(|p| p.caller + 1 == k && p.capped_at_peak())
+    {
+        s.push_str(&format!(
+            "  capped by {}'s pool: {:.1} Erlangs offered at peak ({:.1} at baseline), but at \
+             most {} requests in {} at once (the rest wait for a connection in {})\n",
+            name(p.caller),
+            p.uncapped[1],
+            p.uncapped[0],
+            p.cap,
+            name(k),
+            name(p.caller)
+        ));
+    }
+    for p in pools.iter().filter(|p| p.caller >= k && p.held[1] > 0.0) {
+        let wait = |w: Option<f64>| {
+            w.map_or_else(
+                || {
+                    format!(
+                        "up to the {} timeout (the pool is overloaded)",
+                        human_duration(model.tiers[p.caller].pool.map_or(0.0, |x| x.timeout_s))
+                    )
+                },
+                |w| format!("{} on average (M/M/{}, Erlang C)", human_duration(w), p.cap),
+            )
+        };
+        s.push_str(&format!(
+            "  of which {:.1} Erlangs at peak ({:.1} at baseline) are threads held waiting for a \
+             {} connection{}: {} at peak, {} at baseline\n",
+            p.held[1],
+            p.held[0],
+            name(p.caller + 1),
+            if p.caller == k {
+                String::new()
+            } else {
+                format!(" in {}", name(p.caller))
+            },
+            wait(p.wait_s[1]),
+            wait(p.wait_s[0]),
+        ));
+    }
+    s
+}
+
 /// Each connection pool's cap: what the calling tier's instances can have in the tier it calls
 /// at once, against that tier's threads and against the requests the called tier's predicted
-/// load holds there at once (its Erlangs: the pool is the bottleneck when they reach the cap).
-fn pool_lines(model: &crate::model::Model, loads: &[TierLoad]) -> String {
+/// load would hold there at once (its Erlangs before the cap: the pool is the bottleneck when
+/// they reach it).
+fn pool_lines(model: &crate::model::Model, pools: &[PoolLoad]) -> String {
     let mut s = String::new();
     for (k, t) in model.tiers.iter().enumerate() {
         let (Some(p), Some(callee)) = (t.pool, model.tiers.get(k + 1)) else {
@@ -163,13 +217,13 @@ fn pool_lines(model: &crate::model::Model, loads: &[TierLoad]) -> String {
             },
             human_duration(p.timeout_s),
         ));
-        if let Some(l) = loads.get(k + 1).filter(|l| l.peak >= cap as f64) {
+        if let Some(l) = (pools.iter()).find(|q| q.caller == k && q.capped_at_peak()) {
             s.push_str(&format!(
                 "  — pool overloaded at peak: {:.1} requests of {} in {} at once needed ({:.1} at the baseline), the pool lets {cap} in: the rest wait for a connection, and fail after {}\n",
-                l.peak,
+                l.uncapped[1],
                 t.name,
                 callee.name,
-                l.base,
+                l.uncapped[0],
                 human_duration(p.timeout_s),
             ));
         }

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::app::optimize::{OptimizeOutcome, OptimizeSettings, keep_words};
 use crate::cli::{Keep, OptimizeArgs};
-use crate::experiment::optimize::{Config, End, Optimization, Status};
+use crate::experiment::optimize::{Config, End, Headroom, Optimization, Status};
 use crate::fmt::format_number;
 use crate::metrics::slo::Criterion;
 use crate::output::stdout::outln;
@@ -170,6 +170,34 @@ pub(crate) fn neighbour_lines(o: &Optimization) -> Vec<String> {
     out
 }
 
+/// The optimum's headroom in words: "headroom: holds up to at least x6.6 (...)", or "NO
+/// HEADROOM: holds at x6; at x6.6 it breaks the SLO (...)".
+pub(crate) fn headroom_words(h: &Headroom, c: Criterion) -> String {
+    let (asked, tried) = (format_number(h.surge), format_number(h.tried));
+    let seeds = format!(
+        "on its seeds, replications 0 to {}",
+        h.runs.saturating_sub(1)
+    );
+    if h.holds {
+        format!(
+            "headroom: holds up to at least x{tried}, 10% above the x{asked} asked ({} of {} \
+             runs held there, {seeds})",
+            h.runs - h.failures,
+            h.runs
+        )
+    } else {
+        let breaks = match c {
+            Criterion::Slo => "it breaks the SLO",
+            _ => "it has an outage",
+        };
+        format!(
+            "NO HEADROOM: holds at x{asked}; at x{tried} (10% more) {breaks} ({} of {} runs \
+             failed, {seeds}): a slightly bigger surge than asked is not covered",
+            h.failures, h.runs
+        )
+    }
+}
+
 /// What the answer cannot see past: the optimum's priced keys at an end of their range, and
 /// the keys with no price.
 pub(crate) fn range_words(o: &Optimization) -> Vec<String> {
@@ -216,6 +244,9 @@ pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
             outln!("{marked} that keeps {keep}{surge}: {}", name(o, c));
             outln!("  cost per hour (as provisioned): {}", cost_sum(c));
             outln!("  its runs: {}", evidence(o, c));
+            if let Some(h) = &o.headroom {
+                outln!("  {}", headroom_words(h, s.criterion));
+            }
             if s.criterion == Criterion::Outage {
                 outln!("  {}", slo_line(c));
             }
@@ -339,6 +370,7 @@ mod tests {
             budget_reached: false,
             range_edges: Vec::new(),
             unpriced_keys: Vec::new(),
+            headroom: None,
         };
         let lines = neighbour_lines(&o);
         assert_eq!(lines.len(), 2, "{lines:?}");
@@ -399,5 +431,30 @@ mod tests {
         );
         c.runs[0].slo = None;
         assert!(slo_line(&c).contains("not known"));
+    }
+
+    /// The optimum's headroom is said either way: a margin of 10%, or none (issue 29).
+    #[test]
+    fn the_optimums_headroom_is_said() {
+        let mut h = Headroom {
+            surge: 6.0,
+            tried: 6.6,
+            runs: 4,
+            failures: 3,
+            holds: false,
+        };
+        assert_eq!(
+            headroom_words(&h, Criterion::Slo),
+            "NO HEADROOM: holds at x6; at x6.6 (10% more) it breaks the SLO (3 of 4 runs \
+             failed, on its seeds, replications 0 to 3): a slightly bigger surge than asked is \
+             not covered"
+        );
+        assert!(headroom_words(&h, Criterion::Outage).contains("it has an outage"));
+        (h.failures, h.holds) = (0, true);
+        assert_eq!(
+            headroom_words(&h, Criterion::Slo),
+            "headroom: holds up to at least x6.6, 10% above the x6 asked (4 of 4 runs held \
+             there, on its seeds, replications 0 to 3)"
+        );
     }
 }

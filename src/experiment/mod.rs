@@ -352,7 +352,8 @@ fn tier_summaries(model: &Model, world: &World, span_s: f64, calls: u64) -> Vec<
                         0.0
                     }
                 }),
-                utilization_peak_bucket: world.has_pools().then(|| {
+                // Every model: one pass over the per-bucket series already kept.
+                utilization_peak_bucket: Some({
                     let series = &world.metrics.series;
                     (series.tiers[k])
                         .peak_bucket_utilization(&series.t_s, warmup_s)

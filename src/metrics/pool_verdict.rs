@@ -165,7 +165,7 @@ pub(crate) fn bottleneck_words(tiers: &[TierMeans]) -> Option<String> {
 /// calling it, so they fill too and the deepest full one is the limit), and the tiers up to it
 /// that turned attempts away: "db, all threads busy in its busiest bucket (100.0%); attempts
 /// were turned away upstream at api". `None` when a pool was the bottleneck, no tier was full,
-/// or the run did not measure the busiest bucket (it does in a model with a pool).
+/// or the summary has no busiest bucket (one written before every run measured it).
 pub(crate) fn saturated_words(tiers: &[TierMeans]) -> Option<String> {
     if bottleneck(tiers).is_some() {
         return None;

@@ -192,8 +192,8 @@ pub struct TierSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool_full_share: Option<f64>,
     /// The tier's utilisation in its busiest bucket since the warm-up (busy threads over the
-    /// threads of the instances up at the bucket's end), present on every tier when the model
-    /// has a pool: the callee's threads were the limit when it reached 1.
+    /// threads of the instances up at the bucket's end), present on every tier of every model
+    /// (read from the per-bucket series): the tier's threads were the limit when it reached 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utilization_peak_bucket: Option<f64>,
     /// Most requests in the tier at once since the warm-up (waiting, in service or holding a
@@ -228,7 +228,7 @@ impl TierSummary {
             pool_mean_in_use: zero(0.0),
             pool_mean_waiting: zero(0.0),
             pool_full_share: zero(0.0),
-            utilization_peak_bucket: model_has_pool.then_some(0.0),
+            utilization_peak_bucket: Some(0.0),
             peak_in_tier: model_has_pool.then_some(0),
             ..Default::default()
         }

@@ -470,6 +470,22 @@ fn total_cost(s: &Summary) -> Option<f64> {
     s.tiers.iter().filter_map(|t| t.cost).reduce(|a, b| a + b)
 }
 
+/// Metrics labelled without the waiting room, for a run `s` with none (`labelled_for`; issue 29).
+const WITHOUT_ROOM: &[Metric] = &[
+    mean(
+        CALLS_LOST,
+        "calls lost (every attempt failed)",
+        "calls",
+        |r| count(r.summary.calls.lost),
+    ),
+    users!(USERS_LOST, "users lost (gave up after errors)", lost),
+];
+
+fn labelled_for(m: &'static Metric, s: &Summary) -> &'static Metric {
+    let plain = (WITHOUT_ROOM.iter()).find(|w| w.key == m.key && s.waiting_room.is_none());
+    plain.unwrap_or(m)
+}
+
 /// A column of `points.csv`: a metric of the run, or a metric of one tier.
 #[derive(Debug, Clone)]
 pub(crate) enum Column {
@@ -497,7 +513,7 @@ impl Column {
             AFTER_TIERS
                 .iter()
                 .filter(|m| (m.present)(s))
-                .map(Column::Run),
+                .map(|m| Column::Run(labelled_for(m, s))),
         );
         out
     }

@@ -12,17 +12,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::ctx::Ctx;
+use super::error::ModelError;
 use super::error::Place;
+use super::spec::{Model, Price, Tier};
 use super::units::NonNegative;
-use super::{Model, ModelError, Tier};
-
-/// One `[cost]` entry: a key path, its price per unit-hour, and the value the key has here.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Price {
-    pub key: String,
-    pub per_unit_hour: f64,
-    pub value: f64,
-}
 
 /// Read `[cost]`: each key must be written in the model as a number, and priced once (a
 /// tier's instances priced by both its `cost_per_instance_hour` and a `[cost]` entry, or its

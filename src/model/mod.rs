@@ -35,7 +35,6 @@ pub(crate) mod waiting_room;
 pub(crate) mod warnings;
 
 pub use client_policies::{Breaker, BudgetKind, RetryRatio, Throttle};
-pub use cost::Price;
 pub use dist::Dist;
 pub use error::{ModelError, Place};
 pub use load::{load, load_with_text, parse_text};
@@ -46,8 +45,8 @@ pub use schema::{
     Action, Backoff, Balancer, COUNT_KEYS, Discipline, Jitter, Population, SourceKind,
 };
 pub use spec::{
-    Autoscale, Client, Codel, HealthCheck, Model, Operator, Profile, Restart, Retry, Scenario, Slo,
-    Source, Surge, Tier,
+    Autoscale, Client, Codel, HealthCheck, Model, Operator, Price, Profile, Restart, Retry,
+    Scenario, Slo, Source, Surge, Tier,
 };
 pub use tier_policies::{ConcurrencyLimit, LimitAlgorithm, OutlierDetection, ScaleIn};
 pub use tier_retry::TierRetry;

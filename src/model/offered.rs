@@ -67,6 +67,7 @@ pub(crate) fn request_rate_of(model: &Model, s: &Source, t: f64, peak: bool) -> 
 /// against its threads. When tiers retry their callees (`[tier.retry]`) each call brings the
 /// attempts `amplification` predicts, and a thread is held through the deeper attempts and the
 /// backoffs too.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TierLoad {
     pub(crate) hold_s: f64,
     pub(crate) threads: f64,

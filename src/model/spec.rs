@@ -271,12 +271,21 @@ pub struct Model {
     /// The edge rate limit on every source together (`[rate_limit]`).
     pub rate_limit: Option<super::RateLimit>,
     /// `[cost]`: prices per unit-hour of numeric keys, by key path (`surge optimize`).
-    pub prices: Vec<super::cost::Price>,
+    pub prices: Vec<Price>,
     /// The model declares a site-wide `[client.retry]` (which a users source drops: `warnings`).
     pub(crate) client_retry: bool,
     /// The effective model text (after `--set`) in canonical form (`canonical`): what a sweep's
     /// fingerprint hashes.
     pub canonical: String,
+}
+
+/// One `[cost]` entry: a key path, its price per unit-hour, and the value the key has here
+/// (`cost` reads and checks them; it names this file, never the other way round).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price {
+    pub key: String,
+    pub per_unit_hour: f64,
+    pub value: f64,
 }
 
 impl Model {

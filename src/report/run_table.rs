@@ -86,6 +86,26 @@ fn pool_rows(i: usize, name: &str) -> Vec<Row> {
     ]
 }
 
+/// A row whose value is a share that cannot leave 0-100% (a rate, a utilisation: written in
+/// percent), so an interval past either end is shown clipped, as the terminal does. The error
+/// budget used is a share that can pass 100%, so it is not one.
+fn bounded_share(r: &Row) -> bool {
+    (r.f)(0.5) == pct(0.5) && !r.label.starts_with("error budget")
+}
+
+/// The interval of a bounded share that reaches past 0% or 100%, cut to the shares possible and
+/// saying so ("5.0% to 100.0% (clipped to 0-100%: too wide to say much)"); `None` for any
+/// other row or interval.
+fn clipped_interval(r: &Row, mean: f64, half: f64) -> Option<String> {
+    (bounded_share(r) && half > 0.0 && (mean - half < 0.0 || mean + half > 1.0)).then(|| {
+        format!(
+            "{} to {} (clipped to 0-100%: too wide to say much)",
+            pct((mean - half).max(0.0)),
+            pct((mean + half).min(1.0))
+        )
+    })
+}
+
 /// The key metrics with their 95% intervals (over replications; none for one run).
 pub(super) fn metrics_table(
     (m, ci): (&SummaryMeans, &SummaryCi),
@@ -114,7 +134,8 @@ pub(super) fn metrics_table(
     } else {
         u32::from(one.is_some_and(down_at_end))
     };
-    let rows = rows_spec
+    let clipped = std::cell::Cell::new(false);
+    let rows: Vec<Vec<String>> = rows_spec
         .into_iter()
         .map(|r| {
             let values = runs.iter().filter(|x| (r.mean)(x).is_some()).count() as u32;
@@ -125,7 +146,13 @@ pub(super) fn metrics_table(
             let f = r.f;
             let interval = match (reps > 1, m.interval(&f)) {
                 (false, _) => "one run".to_string(),
-                (true, Some(h)) => h,
+                (true, Some(h)) => match clipped_interval(&r, mean, half) {
+                    Some(c) => {
+                        clipped.set(true);
+                        c
+                    }
+                    None => h,
+                },
                 (true, None) if m.alike() => format!("none: all {} alike", m.values),
                 (true, None) if cut > 0 => "none: a lower bound".to_string(),
                 (true, None) => "-".to_string(),
@@ -148,12 +175,43 @@ pub(super) fn metrics_table(
             "what it measures".into(),
         ],
         rows,
-        note: Some(
+        note: Some(format!(
             "Counts cover the attempts offered after the warm-up; \"-\" is a value that does not \
              exist (no successes, so no latency); \"all n alike\": every replication gave the \
              same value, so there is no interval; \"at least\": the outage was still on at the \
-             end, so the downtime is cut by the horizon."
-                .into(),
-        ),
+             end, so the downtime is cut by the horizon.{}",
+            if clipped.get() {
+                " \"clipped to 0-100%\": the interval of a share reached past 0% or 100% (few \
+                 replications that differ much), so it is shown cut to the shares possible; \
+                 more replications narrow it."
+            } else {
+                ""
+            }
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_interval_past_100_percent_is_shown_clipped_as_the_terminal_does() {
+        let rate = row("SLO success rate", pick!(slo.success_rate), pct, "");
+        assert_eq!(
+            clipped_interval(&rate, 0.9, 0.2).as_deref(),
+            Some("70.0% to 100.0% (clipped to 0-100%: too wide to say much)")
+        );
+        assert_eq!(
+            clipped_interval(&rate, 0.1, 0.3).as_deref(),
+            Some("0.0% to 40.0% (clipped to 0-100%: too wide to say much)")
+        );
+        // Inside 0-100%: the plain half-width stays.
+        assert_eq!(clipped_interval(&rate, 0.9, 0.05), None);
+        // The error budget can pass 100%, and a duration is no share.
+        let budget = row("error budget used", pick!(slo.error_budget_used), pct, "");
+        assert_eq!(clipped_interval(&budget, 0.9, 0.2), None);
+        let p95 = row("latency p95", pick!(latency_s.p95), human_duration, "");
+        assert_eq!(clipped_interval(&p95, 0.9, 0.2), None);
     }
 }

@@ -149,3 +149,57 @@ fn a_pool_on_the_last_tier_is_refused() {
     let o = crate::common::check_output(&file, &[]);
     assert_bad_input(&o, &["tier.db.pool", "the last tier calls no other tier"]);
 }
+
+/// The load `surge check` predicts for `tier` ("offered load X Erlangs at baseline").
+fn check_erlangs(text: &str, tier: &str) -> f64 {
+    let line = (text.lines())
+        .find(|l| l.starts_with(&format!("tier {tier}:")))
+        .unwrap_or_else(|| panic!("no line for {tier}: {text}"));
+    let after = line.split("offered load ").nth(1).expect("an offered load");
+    after.split(' ').next().unwrap().parse().unwrap()
+}
+
+/// `surge check` counts the waits for a connection in the caller's load (issue 29: it predicted
+/// an api tier 24.6% busy that the run measured full, its threads held waiting for a db
+/// connection). Under the cap the pool is an M/M/P queue: one connection, 500/s, a 1 ms db is
+/// M/M/1, Wq = 1 ms, so the app holds 500 x (1 us + 1 ms + 1 ms) = 1.0005 threads; the run's
+/// mean busy threads within 5% of it. Over the cap (400/s x 50 ms = 20 needed, 10 let in,
+/// a 1 s timeout) the db is capped at 10, not overloaded, and the app holds 400/s x 1 s waiting
+/// plus the 10 in the db: about 410; the run within 5%.
+#[test]
+fn surge_check_counts_the_waits_for_a_connection_in_the_callers_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "threads = 8\nservice = { dist = \"exponential\", mean = \"1ms\" }";
+    let text = model(500.0, 1, 1, "1h", db);
+    let file = write_file(dir.path(), "mm1.toml", &text);
+    let said = crate::common::check_ok(&file);
+    let predicted = check_erlangs(&said, "app");
+    assert!((predicted - 1.0005).abs() < 1e-3, "{predicted}: {said}");
+    assert!(
+        said.contains("held waiting for a db connection: 1 ms on average (M/M/1, Erlang C)"),
+        "{said}"
+    );
+    let s = run_model(&text, &["--reps", "4"]);
+    let busy = at(&s, "tiers.0.mean_busy_threads").as_f64().unwrap();
+    assert!(
+        (busy - predicted).abs() < 0.05 * predicted,
+        "run {busy}, check {predicted}"
+    );
+
+    let db = "threads = 32\nservice = { dist = \"exponential\", mean = \"50ms\" }";
+    let text = model(400.0, 1, 10, "1s", db);
+    let file = write_file(dir.path(), "over.toml", &text);
+    let said = crate::common::check_ok(&file);
+    let predicted = check_erlangs(&said, "app");
+    assert!((predicted - 410.02).abs() < 0.1, "{predicted}: {said}");
+    assert!((check_erlangs(&said, "db") - 10.0).abs() < 1e-9, "{said}");
+    assert!(said.contains("capped by app's pool"), "{said}");
+    let db_line = said.lines().find(|l| l.starts_with("tier db:")).unwrap();
+    assert!(!db_line.contains("overloaded"), "{db_line}");
+    let s = run_model(&text, &["--reps", "2"]);
+    let busy = at(&s, "tiers.0.mean_busy_threads").as_f64().unwrap();
+    assert!(
+        (busy - predicted).abs() < 0.05 * predicted,
+        "run {busy}, check {predicted}"
+    );
+}

@@ -257,6 +257,26 @@ fn an_optimum_on_the_edge_of_a_range_is_said() {
         "{text}"
     );
     assert_eq!(j["unpriced_keys"], serde_json::json!([]));
+    // No margin: 2 x 8 threads serve 160 req/s, the x3 surge offers 150 and x3.3 offers 165,
+    // so memory fills and the instance crashes there: said, with the runs on its seeds.
+    let h = &j["headroom"];
+    assert_eq!(
+        (h["surge"].as_f64(), h["tried"].as_f64()),
+        (Some(3.0), Some(3.3))
+    );
+    assert_eq!(h["holds"], false, "{h}");
+    assert_eq!(h["failures"], h["runs"], "{h}");
+    assert!(
+        text.contains("NO HEADROOM: holds at x3; at x3.3 (10% more) it has an outage"),
+        "{text}"
+    );
+    // 3 instances of 18 threads (540 req/s), the cheapest of this grid, hold at x3.3.
+    let (text, j) = optimize_said(&["tier.app.instances=3..4", "tier.app.threads=18..20:2"]);
+    assert_eq!(j["headroom"]["holds"], true, "{}", j["headroom"]);
+    assert!(
+        text.contains("headroom: holds up to at least x3.3, 10% above the x3 asked"),
+        "{text}"
+    );
 }
 
 #[test]

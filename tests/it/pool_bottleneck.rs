@@ -189,3 +189,22 @@ fn the_pool_rule_runs_over_replications() {
     let (_dir, text) = run_text(&checkout(6, 48), &["--reps", "2"]);
     assert!(text.contains("bottleneck: the app -> db pool"), "{text}");
 }
+
+/// Without any pool the busiest bucket is measured too, so a db whose threads are all busy is
+/// named the bottleneck on the terminal (issue 29: the rule worked only in models with a pool).
+#[test]
+fn a_saturated_tier_is_named_in_a_model_without_pools() {
+    let model = checkout(30, 24).replace("pool = { connections = 30, timeout = \"1s\" }\n", "");
+    assert!(!model.contains("pool"), "{model}");
+    let (dir, text) = run_text(&model, &[]);
+    let s: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let db_peak = at(&s, "tiers.2.utilization_peak_bucket").as_f64().unwrap();
+    assert!(db_peak >= 0.99, "db's busiest bucket {db_peak}");
+    assert!(
+        text.contains("bottleneck: db, all threads busy in its busiest bucket ("),
+        "{text}"
+    );
+}

@@ -7,10 +7,12 @@
 //! Not here: the wording (`commands::check`, `commands::check_closed`), nor the queueing
 //! formulas (`analytic`) and the nominal loads (`model::offered`) it reads.
 
+mod pools;
 mod predict;
 
 pub(crate) use crate::model::amplification::Amplification;
 
+pub(crate) use pools::PoolLoad;
 pub(crate) use predict::{ClosedMiss, Figure, NoPrediction, Prediction, Queue};
 
 use anyhow::Result;
@@ -34,8 +36,11 @@ pub(crate) struct CheckOutcome {
     /// The checked model (its name, sources, tiers, horizon and surge).
     pub(crate) model: Model,
     pub(crate) offered: Offered,
-    /// Each tier's offered load, in the model's order.
+    /// Each tier's offered load, in the model's order, its connection pools applied (`pools`):
+    /// a callee's capped at the pool, a caller's grown by the requests held waiting.
     pub(crate) tiers: Vec<TierLoad>,
+    /// What each connection pool does to those loads, from the deepest pool up.
+    pub(crate) pools: Vec<PoolLoad>,
     /// Whether any source is a closed population (a tier short of threads then makes users
     /// wait rather than pile up).
     pub(crate) closed: bool,
@@ -130,11 +135,14 @@ pub(crate) fn check(settings: &CheckSettings) -> Result<CheckOutcome> {
     let mut all = variant::load_all_on(model, src.file.as_deref(), &src.sets, &declared)?;
     let variants = all.drain(1..).map(|(v, _)| v.name).collect();
     let (_, model) = all.pop().expect("load_all_on keeps the baseline first");
+    let mut tiers = tier_loads(&model);
+    let pools = pools::apply(&model, &mut tiers);
     Ok(CheckOutcome {
         rate_limits: rate_limits(&model),
         variants,
         offered: offered(&model),
-        tiers: tier_loads(&model),
+        tiers,
+        pools,
         closed: (model.sources.iter()).any(|s| s.population == Population::Closed),
         closed_bounds: closed_bounds(&model),
         prediction: predict::prediction(&model),

@@ -20,6 +20,7 @@
 //! Not here: pricing a configuration (`model::cost`), the files, chart and printing
 //! (`app::optimize`, `output::optimize`, `commands::optimize`).
 
+mod headroom;
 mod journal;
 mod lattice;
 mod notes;
@@ -34,6 +35,7 @@ use super::vary::Vary;
 use crate::metrics::slo::Criterion;
 use crate::model::cost::Line;
 
+pub(crate) use headroom::Headroom;
 pub(crate) use notes::{End, RangeEdge};
 pub(crate) use search::optimize;
 
@@ -115,10 +117,9 @@ pub(crate) struct RunRecord {
     pub(crate) rep: u32,
     pub(crate) seed: u64,
     pub(crate) failed: bool,
-    /// Its SLO figures, for a run that held and was simulated by this try (a failed run stopped
-    /// at its failure; a run read back from the journal has none). Kept for the terminal's line
-    /// and not written to optimize.json: the journal does not hold them, and a resumed search
-    /// must write the same document as a whole one.
+    /// Its SLO figures, for a run that held (a failed run stopped at its failure), journaled
+    /// with the run so a resumed search has them too. Kept for the terminal's line and not
+    /// written to optimize.json (which keeps its columns).
     #[serde(skip)]
     pub(crate) slo: Option<RunSlo>,
 }
@@ -235,4 +236,8 @@ pub(crate) struct Optimization {
     /// counts 0), so the optimum's value of each is arbitrary among those that hold.
     #[serde(default)]
     pub(crate) unpriced_keys: Vec<String>,
+    /// The optimum run again at the surge's peak x 1.1 on its seeds: whether it still holds
+    /// (`headroom`); none without an optimum, or past `--budget`.
+    #[serde(default)]
+    pub(crate) headroom: Option<Headroom>,
 }

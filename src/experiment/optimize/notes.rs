@@ -1,5 +1,6 @@
 //! What the answer of `surge optimize` cannot see past: an optimum on the edge of a `--vary`
-//! range (a value outside it, smaller or larger, might make a cheaper configuration that holds),
+//! range (a value outside it, smaller or larger, might make a cheaper configuration that holds;
+//! the high end of an unpriced key such as `tier.X.pool.connections` too),
 //! and a varied key with no price (its cost counts 0, so the configurations along it cost the
 //! same and which of them is "cheapest" is arbitrary).
 //!
@@ -22,7 +23,8 @@ pub(crate) enum End {
     High,
 }
 
-/// A priced key of the optimum at an end of its range.
+/// A key of the optimum at an end of its range (the high end whatever its price: more
+/// connections, unpriced, may let fewer priced instances hold).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct RangeEdge {
     pub(crate) key: String,
@@ -30,8 +32,9 @@ pub(crate) struct RangeEdge {
     pub(crate) end: End,
 }
 
-/// The priced keys of the optimum at an end of their range (a key of one value is at neither,
-/// and a low end below which the model allows nothing, `nothing_below(key index)`, is no edge),
+/// The keys of the optimum at an end of their range (a key of one value is at neither; a low
+/// end below which the model allows nothing, `nothing_below(key index)`, is no edge, nor is an
+/// unpriced key's low end, as a smaller value costs the same; a high end is one priced or not),
 /// and the keys whose value changes no configuration's cost, in the order of the keys.
 pub(crate) fn notes(
     o: &Optimization,
@@ -46,11 +49,12 @@ pub(crate) fn notes(
         let c = lat.coords(p);
         for (i, k) in o.keys.iter().enumerate() {
             let last = k.values.len() - 1;
-            if last == 0 || unpriced.contains(&i) {
+            if last == 0 {
                 continue;
             }
             let end = match c[i] {
-                0 if nothing_below(i) => continue,
+                // An unpriced key's smaller value costs the same: no cheaper answer below.
+                0 if nothing_below(i) || unpriced.contains(&i) => continue,
                 0 => End::Low,
                 x if x == last => End::High,
                 _ => continue,
@@ -128,6 +132,82 @@ fn priced(o: &Optimization, lat: &Lattice, i: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::optimize::{Config, Key, Status};
+    use crate::metrics::slo::Criterion;
+
+    /// Instances 1, 2 at 1/h each x connections 5, 10 (unpriced), the optimum at `optimum`.
+    fn optimization(optimum: usize) -> Optimization {
+        let config = |point: usize, v: [&str; 2], cost: f64| Config {
+            point,
+            values: v.iter().map(|s| s.to_string()).collect(),
+            cost_per_hour: cost,
+            cost_lines: Vec::new(),
+            status: Status::ImpliedHolds,
+            runs: Vec::new(),
+            failures: 0,
+            share_holding: None,
+            told: None,
+        };
+        let key = |k: &str, v: [&str; 2]| Key {
+            key: k.into(),
+            values: v.iter().map(|s| s.to_string()).collect(),
+            monotone_assumed: true,
+            monotone_kept: true,
+        };
+        Optimization {
+            keys: vec![
+                key("tier.app.instances", ["1", "2"]),
+                key("tier.app.pool.connections", ["5", "10"]),
+            ],
+            criterion: Criterion::Outage,
+            seed: 1,
+            seeds: "common".into(),
+            confidence: 0.95,
+            max_reps: 12,
+            cost_basis: String::new(),
+            optimum: Some(optimum),
+            neighbours: Vec::new(),
+            same_cost: Vec::new(),
+            configs: vec![
+                config(0, ["1", "5"], 1.0),
+                config(1, ["1", "10"], 1.0),
+                config(2, ["2", "5"], 2.0),
+                config(3, ["2", "10"], 2.0),
+            ],
+            pareto: Vec::new(),
+            contradictions: Vec::new(),
+            configs_run: 0,
+            runs: 0,
+            runs_simulated: 0,
+            runs_from_journal: 0,
+            budget_reached: false,
+            range_edges: Vec::new(),
+            unpriced_keys: Vec::new(),
+            headroom: None,
+        }
+    }
+
+    /// An unpriced key (a pool's connections) at the top of its range is at the edge as a
+    /// priced one is (more connections might let fewer instances hold); at the bottom it is
+    /// not (a smaller pool costs the same). It is also said to have no price (issue 29).
+    #[test]
+    fn an_unpriced_key_at_the_top_of_its_range_is_at_the_edge() {
+        let lat = Lattice { sizes: vec![2, 2] };
+        let (edges, unpriced) = notes(&optimization(1), &lat, &|_| false);
+        assert_eq!(unpriced, ["tier.app.pool.connections"]);
+        let got: Vec<(&str, &str, End)> = (edges.iter())
+            .map(|e| (e.key.as_str(), e.value.as_str(), e.end))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("tier.app.instances", "1", End::Low),
+                ("tier.app.pool.connections", "10", End::High),
+            ]
+        );
+        let (edges, _) = notes(&optimization(0), &lat, &|_| true);
+        assert!(edges.is_empty(), "{edges:?}");
+    }
 
     #[test]
     fn the_values_tried_below_a_range() {

@@ -16,10 +16,7 @@ use crate::experiment::search::{ErrorSplit, binomial_tail_half};
 use crate::experiment::sweep::{Interrupted, Seeds, fingerprint, load_points};
 use crate::model::{self, Model, cost};
 
-use super::journal::Known;
-
-/// The SLO figures of the runs that held and were simulated by this try.
-type Figures = std::collections::BTreeMap<(usize, u32), RunSlo>;
+use super::journal::{Figures, Known};
 
 /// A run done: (configuration, replication), whether it failed, its SLO figures if it held.
 type Done = ((usize, u32), bool, Option<RunSlo>);
@@ -111,12 +108,12 @@ pub(crate) fn optimize(pb: &Problem) -> Result<Optimization> {
     );
     let values_of = |p: usize| s.points.get(p).map(|v| super::journal::joined(v));
     let seed_of = |rep: u32| s.seed_of(rep);
-    let (journal, mut known) = match pb.journal {
+    let (journal, mut known, mut figures) = match pb.journal {
         Some(path) => {
-            let (j, k) = super::journal::open(path, &marker, pb.resume, &values_of, &seed_of)?;
-            (Some(Mutex::new(j)), k)
+            let (j, k, f) = super::journal::open(path, &marker, pb.resume, &values_of, &seed_of)?;
+            (Some(Mutex::new(j)), k, f)
         }
-        None => (None, Known::new()),
+        None => (None, Known::new(), Figures::new()),
     };
     let from_journal = known.len() as u32;
     let never = Stop::new();
@@ -124,7 +121,6 @@ pub(crate) fn optimize(pb: &Problem) -> Result<Optimization> {
     let mut simulated = 0u32;
     let mut contradictions = Vec::new();
     let mut budget_reached = false;
-    let mut figures = Figures::new();
     loop {
         check_monotone(&s, &known, &mut monotone, &mut contradictions);
         let ask = next_batch(&s, &known, &monotone);
@@ -161,6 +157,13 @@ pub(crate) fn optimize(pb: &Problem) -> Result<Optimization> {
     o.runs_simulated = simulated;
     o.runs_from_journal = from_journal;
     o.budget_reached = budget_reached;
+    if let Some(p) = o.optimum.filter(|_| !budget_reached) {
+        let reps = o.configs[p].runs.len() as u32;
+        let surge = s.models[p].surge.peak;
+        let seed_of = |rep: u32| s.seed_of(rep);
+        let run = |m: &Model, seed: u64| run_one(m, seed, pb.criterion).0;
+        o.headroom = super::headroom::check(pb, (&s.points[p], surge, reps), &seed_of, &run)?;
+    }
     Ok(o)
 }
 
@@ -252,13 +255,7 @@ fn run_batch(
         let seed = s.seed_of(rep);
         let (y, slo) = run_one(&s.models[p], seed, s.pb.criterion);
         if let Some(j) = journal {
-            let row = [
-                p.to_string(),
-                super::journal::joined(&s.points[p]),
-                rep.to_string(),
-                seed.to_string(),
-                u8::from(y).to_string(),
-            ];
+            let row = super::journal::row(p, &s.points[p], (rep, seed), y, slo.as_ref());
             j.lock().expect("journal lock").append(&header, &row)?;
         }
         if let Some(show) = s.pb.on_run {
@@ -392,6 +389,7 @@ fn answer(
         budget_reached: false,
         range_edges: Vec::new(),
         unpriced_keys: Vec::new(),
+        headroom: None,
     };
     let at = optimum.map(|p| s.points[p].clone()).unwrap_or_default();
     let pb = s.pb;

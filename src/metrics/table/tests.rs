@@ -110,3 +110,32 @@ fn recovery_time_only_for_runs_that_recovered() {
     assert_eq!(get(&s, false, RECOVERY_TIME), Some(200.0));
     assert_eq!(get(&s, false, DOWNTIME_CENSORED), Some(0.0));
 }
+
+/// A run without a waiting room labels its lost calls and users without naming one (issue 29);
+/// with a room, the labels say what it adds.
+#[test]
+fn labels_name_the_waiting_room_only_where_there_is_one() {
+    let label = |s: &Summary, key: &str| {
+        (Column::of(s).into_iter())
+            .find(|c| c.key() == key)
+            .map(|c| c.label())
+            .unwrap_or_else(|| panic!("no column {key}"))
+    };
+    let plain = Summary::default();
+    assert_eq!(
+        label(&plain, CALLS_LOST),
+        "calls lost (every attempt failed)"
+    );
+    let roomy = Summary {
+        waiting_room: Some(RoomSummary::default()),
+        ..Summary::default()
+    };
+    assert_eq!(
+        label(&roomy, CALLS_LOST),
+        "calls lost (every attempt failed, or turned away at the waiting room)"
+    );
+    let no_room_anywhere = Column::of(&plain)
+        .iter()
+        .all(|c| !c.label().contains("waiting room"));
+    assert!(no_room_anywhere);
+}
