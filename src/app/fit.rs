@@ -101,10 +101,15 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
     );
     if let Ok(rt) = &round_trip {
         let mut rt = rt.clone();
+        // only where the service was fitted to the same data's times (not given, not taken
+        // from another file at another load)
+        let own_times = rt.data.p95_s.is_some() && rt.times_from.is_none();
         rt.by_construction = fit::roundtrip::by_construction(
             fitted.closed.as_ref(),
+            &fitted.arrivals,
             fitted.capacity.from != fit::capacity::ThreadsFrom::Assumption,
-        );
+        )
+        .filter(|_| own_times);
         fitted.round_trip = Some(rt);
     }
     write_atomic(&out.join("model.toml"), model.as_bytes())?;

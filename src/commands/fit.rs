@@ -252,7 +252,12 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) -> anyh
     if let Some(w) = &cap.warning {
         outln!("WARNING: {w}");
     }
-    outln!("{}", f.requests.refusals.terminal_line(cap.threads));
+    outln!(
+        "{}",
+        f.requests
+            .refusals
+            .terminal_line(cap.threads, cap.queue.as_ref())
+    );
     match (&f.round_trip, round_trip_failed) {
         (Some(rt), _) => {
             outln!("{}", rt.line());

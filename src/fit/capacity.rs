@@ -39,6 +39,10 @@ pub(crate) struct Capacity {
     pub recorded_users: Option<u32>,
     /// Said when `--threads` is fewer than the requests the data show in progress.
     pub warning: Option<String>,
+    /// The queue's places fitted to the data (open arrivals with requests turned away and
+    /// threads not assumed; see `queue_fit`); None: the queue is an assumption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<super::queue_fit::QueueFit>,
 }
 
 /// The thread count for the model. `sum_time_s` is the sum of the response times of every
@@ -61,6 +65,7 @@ pub(crate) fn decide(
         in_progress_peak_window: peak,
         recorded_users: recorded,
         warning: None,
+        queue: None,
     };
     if let Some(n) = flag {
         cap.threads = n;

@@ -183,6 +183,8 @@ pub(crate) struct Window {
     /// Sum and count of recorded concurrency.
     pub sum_conc: f64,
     pub n_conc: u32,
+    /// Requests turned away (429/502/503/504, no connection).
+    pub refused: u32,
 }
 
 /// Per-endpoint summaries.
@@ -278,6 +280,9 @@ impl Collected {
             .cell(wkey, (MAX_SPAN_S / WINDOW_S + 2) as usize)
         {
             w.requests += 1;
+            if r.refusal == super::refusals::Refusal::TurnedAway {
+                w.refused += 1;
+            }
             if timed {
                 w.sum_time_all += r.time_s;
                 w.timed_all += 1;

@@ -45,6 +45,14 @@ pub(crate) const BUSY_NOTE: &str = "k6_vus_busy_share";
 pub(crate) const DROPPED_NOTE: &str = "k6_dropped_iterations";
 
 impl K6 {
+    /// A reader fed samples one at a time, without a CSV header (k6's JSON output).
+    pub(crate) fn without_header() -> K6 {
+        K6 {
+            vus: f32::NAN,
+            ..K6::default()
+        }
+    }
+
     /// A sample at timestamp `t` (unparsed ones are the request rows' business).
     fn seen_at(&mut self, t: &str) {
         if let Some(t) = t.parse::<f64>().ok().or_else(|| parse_iso(t)) {
@@ -121,19 +129,49 @@ impl LineParser for K6 {
     }
     fn parse(&mut self, line: &str, to: &mut Requests) -> Result<(), String> {
         split_row(line, &mut self.fields, self.width)?;
-        let fields = &self.fields;
-        let f = |i: usize| field(line, fields, i);
-        let metric = f(self.metric);
+        let fields = std::mem::take(&mut self.fields);
+        let f = |i: usize| field(line, &fields, i);
+        let point = Point {
+            metric: f(self.metric),
+            time: f(self.time),
+            value: f(self.value),
+            status: self.status.map(f),
+            expected: self.expected.map(f),
+            name: self.name.map(f),
+            url: self.url.map(f),
+        };
+        let r = self.point(&point, to);
+        self.fields = fields;
+        r
+    }
+}
+
+/// One metric sample, from a CSV row or a JSON `Point` line: the metric's name, its timestamp
+/// and value as written, and the tags a request's sample carries.
+#[derive(Debug, Default)]
+pub(crate) struct Point<'a> {
+    pub(crate) metric: &'a str,
+    pub(crate) time: &'a str,
+    pub(crate) value: &'a str,
+    pub(crate) status: Option<&'a str>,
+    pub(crate) expected: Option<&'a str>,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) url: Option<&'a str>,
+}
+
+impl K6 {
+    /// Read one sample, whichever output wrote it.
+    pub(crate) fn point(&mut self, p: &Point<'_>, to: &mut Requests) -> Result<(), String> {
         let value = || -> Result<f64, String> {
-            f(self.value)
+            p.value
                 .parse::<f64>()
                 .ok()
                 .filter(|x| x.is_finite())
-                .ok_or_else(|| format!("metric_value `{}` is not a number", f(self.value)))
+                .ok_or_else(|| format!("metric_value `{}` is not a number", p.value))
         };
-        match metric {
+        match p.metric {
             "http_req_duration" => {
-                let t = f(self.time);
+                let t = p.time;
                 let end = t
                     .parse::<f64>()
                     .ok()
@@ -142,20 +180,16 @@ impl LineParser for K6 {
                         format!("timestamp `{t}` is neither seconds since 1970 nor RFC 3339")
                     })?;
                 let ms = value()?;
-                let ok = match self.expected.map(f) {
+                let status = p.status.and_then(|s| s.parse::<u16>().ok());
+                let ok = match p.expected {
                     Some("true") => true,
                     Some("false") => false,
-                    _ => self
-                        .status
-                        .map(f)
-                        .and_then(|s| s.parse::<u16>().ok())
-                        .is_none_or(|s| (1..400).contains(&s)),
+                    _ => status.is_none_or(|s| (1..400).contains(&s)),
                 };
-                let target = self
+                let target = p
                     .name
-                    .map(f)
                     .filter(|s| !s.is_empty())
-                    .or_else(|| self.url.map(f))
+                    .or(p.url)
                     .unwrap_or("(all)");
                 let r = to.push(
                     path_of(target),
@@ -166,7 +200,6 @@ impl LineParser for K6 {
                 );
                 if !ok {
                     // status 0: no response (k6's `error` says how the connection failed)
-                    let status = self.status.map(f).and_then(|s| s.parse::<u16>().ok());
                     r.refusal = match status {
                         Some(0) => super::refusals::Refusal::TurnedAway,
                         Some(s) => super::refusals::of_status(s),
@@ -183,12 +216,12 @@ impl LineParser for K6 {
                 self.vus = v as f32;
                 self.vus_sum += v;
                 self.vus_n += 1;
-                self.seen_at(f(self.time));
+                self.seen_at(p.time);
             }
             "iteration_duration" => {
                 self.iteration_ms += value()?;
                 self.iterations += 1;
-                self.seen_at(f(self.time));
+                self.seen_at(p.time);
             }
             "dropped_iterations" => self.dropped += value()?.max(0.0) as u64,
             "" => return Err("no metric_name".into()),

@@ -21,12 +21,14 @@ pub(crate) mod input;
 pub(crate) mod jtl;
 pub(crate) mod jtl_xml;
 pub(crate) mod k6;
+pub(crate) mod k6_json;
 pub(crate) mod lines;
 pub(crate) mod locust;
 pub(crate) mod logs_doc;
 pub(crate) mod logs_fit;
 pub(crate) mod model_logs;
 pub(crate) mod model_toml;
+pub(crate) mod queue_fit;
 pub(crate) mod refusals;
 pub(crate) mod repairman;
 pub(crate) mod report;
@@ -35,6 +37,7 @@ pub(crate) mod sanity;
 pub(crate) mod service_spec;
 pub(crate) mod sessions;
 pub(crate) mod sessions_fit;
+pub(crate) mod spread;
 pub(crate) mod surge;
 #[cfg(test)]
 pub(crate) mod synth;
@@ -148,6 +151,8 @@ pub enum Format {
     Combined,
     Jtl,
     K6,
+    /// k6's `--out json` (one JSON object a line).
+    K6json,
     Locust,
     Vegeta,
 }
@@ -241,7 +246,14 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
                 Box::new(jtl::Jtl::default())
             });
         }
-        Format::K6 => return Ok(Box::new(k6::K6::default())),
+        Format::K6 => {
+            return Ok(if k6_json::detect(&first_lines(path)?.0) {
+                Box::new(k6_json::K6Json::default())
+            } else {
+                Box::new(k6::K6::default())
+            });
+        }
+        Format::K6json => return Ok(Box::new(k6_json::K6Json::default())),
         Format::Locust => return Ok(Box::new(locust::Locust::default())),
         Format::Vegeta => return Ok(Box::new(vegeta::Vegeta::default())),
         Format::Auto => {}
@@ -262,6 +274,9 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     }
     if line.starts_with("metric_name") {
         return Ok(Box::new(k6::K6::default()));
+    }
+    if k6_json::detect(line) {
+        return Ok(Box::new(k6_json::K6Json::default()));
     }
     if line.contains("User Count") && line.contains("Timestamp") {
         return Ok(Box::new(locust::Locust::default()));
@@ -307,7 +322,7 @@ fn parser_for(path: &Path, opts: &Options) -> Result<Box<dyn LineParser>, String
     }
     let shown: String = line.chars().take(160).collect();
     Err(format!(
-        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL (CSV header or XML) or k6 CSV header, a Locust stats history, vegeta CSV, or an nginx/Apache log line (combined followed by the request time, combined, or Common Log Format); give --format (and --log-format for another log layout)",
+        "{}: cannot tell the format from its first line `{shown}`: it is not a JMeter JTL (CSV header or XML) or k6 CSV header or JSON line, a Locust stats history, vegeta CSV, or an nginx/Apache log line (combined followed by the request time, combined, or Common Log Format); give --format (and --log-format for another log layout)",
         path.display()
     ))
 }

@@ -91,7 +91,15 @@ impl Refusals {
 
     /// model.toml's lines for the tier's queue (`threads`: the tier's threads), each ending in
     /// its reason; comment lines only when the model has no bound.
-    pub(crate) fn model_lines(&self, requests: u64, threads: u32) -> Vec<String> {
+    pub(crate) fn model_lines(
+        &self,
+        requests: u64,
+        threads: u32,
+        fitted: Option<&super::queue_fit::QueueFit>,
+    ) -> Vec<String> {
+        if let Some(q) = fitted.filter(|_| !self.none_seen()) {
+            return vec![format!("queue = {}   # {}", q.places, q.why())];
+        }
         if self.none_seen() {
             return vec![
                 format!(
@@ -109,8 +117,20 @@ impl Refusals {
     }
 
     /// The terminal's line: the queue and why.
-    pub(crate) fn terminal_line(&self, threads: u32) -> String {
-        let mut line = self.queue_line(threads);
+    pub(crate) fn terminal_line(
+        &self,
+        threads: u32,
+        fitted: Option<&super::queue_fit::QueueFit>,
+    ) -> String {
+        let mut line = match fitted.filter(|_| !self.none_seen()) {
+            Some(q) => format!(
+                "queue: {} places, {}; {}",
+                q.places,
+                q.why(),
+                self.evidence()
+            ),
+            None => self.queue_line(threads),
+        };
         if self.timed_out > 0 {
             line.push_str(&format!(
                 "; {} timed out at the client (it gave up waiting: failures of a slow server, not turned away)",
@@ -184,14 +204,14 @@ mod tests {
     #[test]
     fn the_queue_follows_the_refusals() {
         let none = Refusals::default();
-        let lines = none.model_lines(3245, 4);
+        let lines = none.model_lines(3245, 4, None);
         assert!(lines.iter().all(|l| l.starts_with('#')), "{lines:?}");
         assert!(lines[0].contains("none of the 3245 requests"), "{lines:?}");
         let mut seen = Refusals::default();
         seen.add(Refusal::TurnedAway);
         seen.add(Refusal::Answered);
         assert_eq!(seen.turned_away, 1);
-        let lines = seen.model_lines(10, 4);
+        let lines = seen.model_lines(10, 4, None);
         assert_eq!(lines.len(), 1);
         assert!(
             lines[0].starts_with("queue = 4   # ASSUMPTION"),
@@ -201,6 +221,6 @@ mod tests {
         let mut unknown = Refusals::default();
         unknown.add(Refusal::CauseUnknown);
         assert!(!unknown.none_seen());
-        assert!(unknown.model_lines(10, 4)[0].contains("does not say why"));
+        assert!(unknown.model_lines(10, 4, None)[0].contains("does not say why"));
     }
 }

@@ -16,6 +16,7 @@ use super::arrivals::{self, Arrivals};
 use super::collect::{Reservoir, Sample, WINDOW_S};
 use super::concurrency::{self, Contention};
 use super::dists::{Candidate, Fitted, fit_all};
+use super::spread;
 use super::{Options, Reading};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,7 +165,10 @@ pub(crate) fn analyse(reading: &Reading, opts: &Options) -> Fit {
     let (basis, what) = service_basis(reading, contention.as_ref(), opts.threads);
     let service = fit_service(basis, what, observed(reading));
     let endpoints = endpoint_fits(reading, opts);
-    let (closed, capacity) = population(reading, &arrivals, contention.as_ref(), opts);
+    let (closed, mut capacity) = population(reading, &arrivals, contention.as_ref(), opts);
+    if capacity.from != super::capacity::ThreadsFrom::Assumption && !reading.recorded_concurrency {
+        capacity.queue = super::queue_fit::fit(&c.windows, capacity.threads);
+    }
     Fit {
         files,
         lines,
@@ -249,6 +253,14 @@ fn service_basis(
     // mean that is service, and that window's requests in service, as in the fit.
     // A closed test given its threads: the machine-repairman waiting at the window's users.
     let closed_threads = threads_given.filter(|_| reading.recorded_concurrency);
+    let below_knee = |s: &Sample| match (knee, conc_of(s)) {
+        (Some(k), Some(n)) => n <= k,
+        _ => true,
+    };
+    // open arrivals given their threads: the service's spread, deconvolved (see `spread`)
+    let cv2 = threads
+        .filter(|_| closed_threads.is_none() && !reading.recorded_concurrency)
+        .and_then(|t| spread_of(c, t, &below_knee));
     let served = |s: &Sample| -> Option<(f64, f64)> {
         let w = c
             .windows
@@ -266,7 +278,7 @@ fn service_basis(
                 if reading.recorded_concurrency {
                     return None;
                 }
-                concurrency::service_part(t, x, mean)
+                spread::service_mean(t, x, mean, cv2.unwrap_or(1.0))
             }
         };
         Some((part / mean, 1.0 + x * part))
@@ -276,12 +288,10 @@ fn service_basis(
         .and_then(|k| k.coefficient);
     let mut basis: Vec<f64> = Vec::with_capacity(c.sample.items.len());
     for s in &c.sample.items {
-        let n = conc_of(s);
-        if let (Some(k), Some(n)) = (knee, n) {
-            if n > k {
-                continue;
-            }
+        if !below_knee(s) {
+            continue;
         }
+        let n = conc_of(s);
         let (share, n) = match served(s) {
             Some((share, in_service)) => (share, Some(in_service)),
             None => (1.0, n),
@@ -291,8 +301,17 @@ fn service_basis(
             _ => share * s.time_s,
         });
     }
+    if let Some(k) = cv2 {
+        spread::reshape(&mut basis, k);
+    }
     // a closed test given its threads says its own waiting (machine-repairman), once
     let mut what = basis_sentence(knee, threads.filter(|_| closed_threads.is_none()), coef);
+    if let Some(k) = cv2 {
+        what.push_str(&format!(
+            ", their spread set to the service's cv {:.2} that the responses' second moment leaves once the M/G/N wait (Allen-Cunneen) of each window below 90% busy is taken out",
+            k.sqrt()
+        ));
+    }
     if let Some(t) = closed_threads {
         what.push_str(&format!(
             ", each scaled by the share of its 10 s window's mean that is service once the wait \
@@ -300,6 +319,31 @@ fn service_basis(
         ));
     }
     (basis, what)
+}
+
+/// The squared cv of the service of open arrivals given their threads: the responses sampled
+/// below the knee, each window's count and sum of squares (see `spread`).
+fn spread_of(
+    c: &super::collect::Collected,
+    threads: u32,
+    keep: &dyn Fn(&Sample) -> bool,
+) -> Option<f64> {
+    let mut obs: BTreeMap<i64, spread::Obs> = BTreeMap::new();
+    for s in c.sample.items.iter().filter(|s| keep(s)) {
+        let Some(w) = usize::try_from(s.window - c.windows.origin)
+            .ok()
+            .and_then(|i| c.windows.cells.get(i))
+        else {
+            continue;
+        };
+        let o = obs.entry(s.window).or_default();
+        o.x = f64::from(w.requests) / WINDOW_S as f64;
+        o.mean = w.sum_time_ok / f64::from(w.timed_ok);
+        o.n += 1.0;
+        o.sum_sq += s.time_s * s.time_s;
+    }
+    let obs: Vec<spread::Obs> = obs.into_values().collect();
+    spread::fit_cv2(threads, &obs)
 }
 
 /// What the service fit was fitted on, in words: which responses, and what was taken out.

@@ -70,8 +70,9 @@ pub(crate) struct RoundTrip {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times_from: Option<String>,
     /// Why the agreement checks nothing about capacity, where it holds by construction: a
-    /// closed test at one concurrency fitted without the threads, whose service time absorbs
-    /// the waiting (then the line says so and a WARNING follows, however close the numbers).
+    /// closed test at one concurrency, or open arrivals at one steady rate, fitted without the
+    /// threads, whose service time absorbs the waiting (then the line says so and a WARNING
+    /// follows, however close the numbers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_construction: Option<String>,
     /// Where the simulated p50 and p95 were taken beside those of `times_from`: the model at
@@ -90,24 +91,49 @@ pub(crate) struct Timing<'a> {
     pub(crate) at_its_load: Option<(String, String)>,
 }
 
-/// Why a closed test's round trip agrees by construction: it ran at one concurrency (every
-/// knot of its users profile within 10% of the most users) and the threads were neither given
-/// nor found at a knee, so the fitted service time holds whatever waiting for threads the site
-/// had, and the model returns the data's times at that concurrency whatever the threads.
-/// None: the test ramped its users, or the threads are known.
+/// Why a round trip agrees by construction, where the threads were neither given nor found at
+/// a knee: a closed test at one concurrency (every knot of its users profile within 10% of the
+/// most users), or open arrivals at one steady rate (every knot of the arrivals profile within
+/// 10% of the busiest, a partial last bucket left out). At one load the data cannot tell
+/// service from waiting for threads, so the fitted service time holds whatever waiting the site
+/// had, and the model returns the data's times at that load whatever the threads. None: the
+/// load varied, or the threads are known.
 pub(crate) fn by_construction(
     closed: Option<&super::closed::Closed>,
+    arrivals: &super::arrivals::Arrivals,
     threads_known: bool,
 ) -> Option<String> {
-    let c = closed?;
+    if threads_known {
+        return None;
+    }
+    let Some(c) = closed else {
+        // a partial last bucket's knot is its few seconds' count: left out
+        let whole = match arrivals.partial_bucket_note {
+            Some(_) => &arrivals.profile[..arrivals.profile.len().saturating_sub(1)],
+            None => &arrivals.profile[..],
+        };
+        let most = whole.iter().map(|k| k.1).fold(0.0, f64::max);
+        let least = whole.iter().map(|k| k.1).fold(f64::INFINITY, f64::min);
+        return (most > 0.0 && least >= STEADY * most).then(|| {
+            format!(
+                "the arrivals came at one steady rate (every {} bucket within 10% of the busiest, {:.2}/s to {:.2}/s) and no --threads was given: at one rate the data cannot tell service from waiting for threads, so the fitted service time absorbs the waiting and the model returns the data's times whatever its threads; the agreement checks nothing about capacity: give --threads N (the server's threads x instances) or data whose rate varies",
+                crate::fmt::human_duration(arrivals.bucket_s),
+                least * arrivals.baseline_rate_per_s,
+                most * arrivals.baseline_rate_per_s,
+            )
+        });
+    };
     let least = c.profile.iter().map(|k| k.1).fold(f64::INFINITY, f64::min);
-    (!threads_known && least >= 0.9).then(|| {
+    (least >= STEADY).then(|| {
         format!(
             "the test ran at one concurrency ({} users throughout) and no --threads was given: at one concurrency the data cannot tell service from waiting for threads, so the fitted service time absorbs the waiting and the model returns the data's times whatever its threads; the agreement checks nothing about capacity: give --threads N (the server's threads x instances) or a test that ramps its users",
             c.users
         )
     })
 }
+
+/// A load within this share of its highest throughout is one load.
+const STEADY: f64 = 0.9;
 
 /// The fitted model simulated at `factor` x the data's load.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ mod fit_common;
 mod fit_corpus;
 mod fit_findings;
 mod fit_hostile;
+mod fit_leftovers;
 mod fit_loopback;
 mod fit_proof;
 mod fit_real;
