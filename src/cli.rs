@@ -332,6 +332,7 @@ impl From<&ManyRuns> for crate::app::ManyRuns {
             seed: r.seed,
             out: r.out.clone(),
             allow_huge: r.allow_huge,
+            notes: crate::commands::stderr_notes(),
         }
     }
 }
@@ -439,6 +440,10 @@ pub struct RunArgs {
     /// Replications: means and 95% confidence intervals over this many independent runs.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub reps: u32,
+    /// Parallel replications (default: every core); at most 4 per core. The results are the
+    /// same for any number: replication r always has its own seed.
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub jobs: Option<usize>,
     /// Output folder (default: outputs/<model name>/run/).
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -80,7 +80,7 @@ pub(crate) fn bench(
         results,
     };
     if let Some(path) = &s.json {
-        crate::store::atomic::write_json(path, &serde_json::to_value(&outcome)?)?;
+        crate::store::atomic::write_json(path, &outcome)?;
     }
     Ok(outcome)
 }

@@ -85,7 +85,9 @@ pub(crate) fn compare(s: &CompareSettings) -> Result<CompareOutcome> {
     let seed = s.runs.seed.unwrap_or(baseline.scenario.seed);
     let dir = out_dir(&s.runs.out, &baseline, "compare");
     let _lock = crate::store::lock::lock(&dir)?;
-    let (jobs, _) = shard::jobs(s.runs.jobs, &|k| std::env::var(k).ok());
+    let (jobs, _) = shard::jobs(s.runs.jobs, &|k| std::env::var(k).ok(), &|n| {
+        s.runs.notes.note(n)
+    });
     let wall = std::time::Instant::now();
     let rounds = Rounds {
         variants: &all,
@@ -99,7 +101,7 @@ pub(crate) fn compare(s: &CompareSettings) -> Result<CompareOutcome> {
     let wall_s = wall.elapsed().as_secs_f64();
 
     crate::store::atomic::write_atomic(&dir.join("compare.csv"), &csv(&cmp, &all)?)?;
-    crate::store::atomic::write_json(&dir.join("compare.json"), &serde_json::to_value(&cmp)?)?;
+    crate::store::atomic::write_json(&dir.join("compare.json"), &cmp)?;
     chart::draw_compare(
         &chart::CompareChart {
             comparison: &cmp,
@@ -202,10 +204,10 @@ fn resumed(
         return Ok(k);
     }
     if s.resume && !s.quiet {
-        eprintln!(
+        s.runs.notes.note(&format!(
             "no journal {} to resume from: running every run",
             path.display()
-        );
+        ));
     }
     let empty = store_journal::Contents {
         marker: marker.to_string(),
@@ -229,10 +231,10 @@ fn run(s: &CompareSettings, rounds: &Rounds, jobs: usize, dir: &Path) -> Result<
         Reps::Auto { .. } => format!("{n} (of at most {most})"),
     };
     if s.resume && !s.quiet && !done.is_empty() {
-        eprintln!(
+        s.runs.notes.note(&format!(
             "resuming: {} runs already done, running the others",
             of(done.len())
-        );
+        ));
     }
     let writer = super::progress::journal(&journal_path, &marker, &kept)?;
     let header: Vec<String> = journal::HEADER.iter().map(|h| h.to_string()).collect();

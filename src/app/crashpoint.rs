@@ -52,6 +52,9 @@ pub(crate) struct CrashpointOutcome {
     pub(crate) cp: CrashPoint,
     /// The folder as read back, what its report (and a report's section) is built from.
     pub(crate) folder: CrashFolder,
+    /// How the search split its error between the failing and the holding claims at its
+    /// confidence (the terminal's bracket line says both errors).
+    pub(crate) split: crate::experiment::search::ErrorSplit,
 }
 
 /// Search the crash point of `s` (see the module's comment).
@@ -74,7 +77,7 @@ pub(crate) fn crashpoint(settings: &CrashpointSettings) -> Result<CrashpointOutc
         doc: &cp,
         provenance: Some(provenance),
     };
-    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &serde_json::to_value(doc)?)?;
+    crate::store::atomic::write_json(&dir.join("crashpoint.json"), &doc)?;
     let words = crashpoint::words(settings.criterion);
     let title = format!(
         "{} — {} in {}",
@@ -87,7 +90,13 @@ pub(crate) fn crashpoint(settings: &CrashpointSettings) -> Result<CrashpointOutc
         &dir,
         &crate::report::crashpoint::build(&folder, Some(&model_text)),
     )?;
-    Ok(CrashpointOutcome { dir, cp, folder })
+    let split = crate::experiment::search::ErrorSplit::of(cp.confidence);
+    Ok(CrashpointOutcome {
+        dir,
+        cp,
+        folder,
+        split,
+    })
 }
 
 /// The range of `--vary`, with the confidence and tolerance checked.
@@ -134,13 +143,13 @@ fn search(
         if s.quiet {
             return;
         }
-        eprintln!(
+        s.runs.notes.note(&format!(
             "run {n}: {key} = {} -> {}{} ({} elapsed)",
             format_number(t.value),
             if t.outages > 0 { "" } else { "no " },
             words.failure,
             crate::fmt::human_duration(started.elapsed().as_secs_f64())
-        );
+        ));
     };
     let cp = crashpoint::search(&Search {
         path: s.source.file.as_deref(),
@@ -153,7 +162,7 @@ fn search(
         seed: s.runs.seed,
         tolerance: settings.tolerance,
         max_runs: settings.max_runs,
-        jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
+        jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None, &|n| s.runs.notes.note(n)).0,
         confidence: settings.confidence,
         on_try: (!s.quiet || super::interrupt::embedded())
             .then_some(&show as &(dyn Fn(&Try) + Sync)),
@@ -165,10 +174,10 @@ fn search(
         stop: Some(crate::app::interrupt::stop_flag()),
     })?;
     if !s.quiet && cp.runs_from_journal > 0 {
-        eprintln!(
+        s.runs.notes.note(&format!(
             "resumed: {} runs read back from the journal, {} simulated now",
             cp.runs_from_journal, cp.runs_simulated
-        );
+        ));
     }
     Ok(cp)
 }

@@ -113,7 +113,7 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
         fitted.round_trip = Some(rt);
     }
     write_atomic(&out.join("model.toml"), model.as_bytes())?;
-    write_json(&out.join("fit.json"), &serde_json::to_value(&fitted)?)?;
+    write_json(&out.join("fit.json"), &fitted)?;
     crate::output::chart::draw_fit(
         &fitted,
         &format!("surge fit: {}", files.join(", ")),

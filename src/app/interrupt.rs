@@ -1,5 +1,5 @@
 //! Ctrl-C, SIGTERM and SIGHUP for the commands that do many runs (`sweep`, `compare`,
-//! `crashpoint`, `report`): one handler for the process, installed once. The first signal asks
+//! `crashpoint`, `report`, `run --reps N`): one handler for the process, installed once. The first signal asks
 //! the command to stop: no new run starts, the runs in progress finish and are journaled, and
 //! the command ends with `Interrupted` (exit code 130) saying how to resume. A second signal stops
 //! at once, between two journal rows so that none is torn, with the output folders' lock files

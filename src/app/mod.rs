@@ -16,6 +16,7 @@ pub(crate) mod crashpoint;
 pub(crate) mod fit;
 pub(crate) mod interrupt;
 pub(crate) mod new;
+pub(crate) mod notes;
 pub(crate) mod optimize;
 pub(crate) mod plot;
 pub(crate) mod progress;
@@ -107,6 +108,9 @@ pub(crate) struct ManyRuns {
     pub(crate) out: Option<PathBuf>,
     /// Run even if a run's estimated event count is absurd.
     pub(crate) allow_huge: bool,
+    /// Where the notes go as they arise (a capped `--jobs`, what a resumed journal held, a
+    /// line per run): see `notes`.
+    pub(crate) notes: notes::Notes,
 }
 
 /// What the journaled many-run commands over a model (`crashpoint`, `optimize`, `sensitivity`)

@@ -46,6 +46,9 @@ pub(crate) struct OptimizeSettings {
 pub(crate) struct OptimizeOutcome {
     pub(crate) dir: PathBuf,
     pub(crate) opt: Optimization,
+    /// Holding runs, all alike, that tell a configuration from 50% at the confidence (the
+    /// search's `ErrorSplit`): what a brute-force sweep would need of each configuration.
+    pub(crate) told_reps: u32,
     /// Wall-clock seconds the command took.
     pub(crate) wall_s: f64,
 }
@@ -95,12 +98,12 @@ pub(crate) fn optimize(settings: &OptimizeSettings) -> Result<OptimizeOutcome> {
         let at: Vec<String> = (varies.iter().zip(values))
             .map(|(v, x)| format!("{}={x}", v.key))
             .collect();
-        eprintln!(
+        s.runs.notes.note(&format!(
             "run {n}: {} replication {rep} -> {} ({} elapsed)",
             at.join(" "),
             if failed { "fails" } else { "holds" },
             crate::fmt::human_duration(started.elapsed().as_secs_f64())
-        );
+        ));
     };
     let opt = optimize::optimize(&Problem {
         path: source.file.as_deref(),
@@ -110,7 +113,7 @@ pub(crate) fn optimize(settings: &OptimizeSettings) -> Result<OptimizeOutcome> {
         criterion: settings.criterion,
         confidence: settings.confidence,
         max_reps: settings.max_reps,
-        jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None).0,
+        jobs: crate::experiment::shard::jobs(s.runs.jobs, &|_| None, &|n| s.runs.notes.note(n)).0,
         journal: Some(&journal),
         resume: s.resume,
         deadline: s.deadline(started),
@@ -121,7 +124,7 @@ pub(crate) fn optimize(settings: &OptimizeSettings) -> Result<OptimizeOutcome> {
         doc: &opt,
         provenance: Some(source.provenance()?),
     };
-    crate::store::atomic::write_json(&dir.join("optimize.json"), &serde_json::to_value(doc)?)?;
+    crate::store::atomic::write_json(&dir.join("optimize.json"), &doc)?;
     write_csv(&dir.join("optimize.csv"), &opt)?;
     let title = format!(
         "{} — cheapest configuration that keeps {}",
@@ -129,9 +132,11 @@ pub(crate) fn optimize(settings: &OptimizeSettings) -> Result<OptimizeOutcome> {
         keep_words(settings.criterion)
     );
     crate::output::optimize::draw(&title, &opt, keep_words(settings.criterion), &dir)?;
+    let told_reps = crate::experiment::search::ErrorSplit::of(opt.confidence).hold_reps;
     Ok(OptimizeOutcome {
         dir,
         opt,
+        told_reps,
         wall_s: started.elapsed().as_secs_f64(),
     })
 }

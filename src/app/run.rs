@@ -8,14 +8,19 @@
 //! and the summary a planner reads on the terminal, nor the verdict of the checks
 //! (`commands/run.rs`, from the [`RunOutcome`]).
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 mod figures;
 
-pub(crate) use figures::{MeanCi, RunFigures, SloFigures};
+pub(crate) use figures::{
+    CallFigures, MeanCi, RequestFigures, RunFigures, SloFigures, UserFigures,
+};
 
 use super::{ModelSource, out_dir};
+use crate::experiment::runner::{Runner, Stop};
+use crate::experiment::shard::jobs;
+use crate::experiment::sweep::Interrupted;
 use crate::experiment::{RunOutput, guard, mean_series, replicate, run_watched};
 use crate::fmt::human_duration;
 use crate::metrics::run_summary::RunSummary;
@@ -26,19 +31,23 @@ use crate::report::simulated::Simulated;
 use crate::store::json::Documented;
 
 /// What `surge run` was asked: the model, the seed (the model's when `None`), the replications,
-/// the folder (`outputs/<model>/run/` when `None`), where to save the effective model, the
+/// the parallel replications, the folder (`outputs/<model>/run/` when `None`), where to save the effective model, the
 /// `--assert` checks, the guard rails, and whether to show progress and warnings.
 #[derive(Debug, Clone)]
 pub(crate) struct RunSettings {
     pub(crate) source: ModelSource,
     pub(crate) seed: Option<u64>,
     pub(crate) reps: u32,
+    /// Parallel replications (`--jobs`; every core when `None`).
+    pub(crate) jobs: Option<usize>,
     pub(crate) out: Option<PathBuf>,
     pub(crate) save_model: Option<PathBuf>,
     pub(crate) asserts: Vec<String>,
     pub(crate) limits: guard::Limits,
     pub(crate) allow_huge: bool,
     pub(crate) quiet: bool,
+    /// Where the model's warnings go (`app::notes`), unless `quiet`.
+    pub(crate) notes: super::notes::Notes,
 }
 
 /// What a run gave: its folder, the model as run, the typed `summary.json`, the terminal's
@@ -58,7 +67,7 @@ pub(crate) fn run(s: &RunSettings) -> Result<RunOutcome> {
     let model = s.source.load()?;
     if !s.quiet {
         for w in model::warnings::warnings(&model) {
-            eprintln!("warning: {w}");
+            s.notes.note(&format!("warning: {w}"));
         }
     }
     guard::check_size(&model, u64::from(s.reps), &s.limits, s.allow_huge)?;
@@ -76,7 +85,14 @@ pub(crate) fn run(s: &RunSettings) -> Result<RunOutcome> {
         crate::store::atomic::write_atomic(file, model_text.as_bytes())
             .with_context(|| format!("--save-model {}", file.display()))?;
     }
-    let outs = simulate(&model, seed, s);
+    if s.reps > 1 {
+        // A first Ctrl-C lets the replications in progress finish, then the run ends.
+        super::interrupt::watch(
+            "nothing is written: run the same command again".into(),
+            None,
+        )?;
+    }
+    let outs = simulate(&model, seed, s, super::interrupt::stop_flag())?;
     let summaries: Vec<&crate::metrics::Summary> = outs.iter().map(|o| &o.summary).collect();
     let summary = RunSummary::of(&summaries);
     let document = serde_json::to_value(Documented {
@@ -104,11 +120,12 @@ pub(crate) fn run(s: &RunSettings) -> Result<RunOutcome> {
     })
 }
 
-/// The replications, with a bar over them on stderr (over simulated time for one), unless
-/// `quiet`.
-fn simulate(model: &Model, seed: u64, s: &RunSettings) -> Vec<RunOutput> {
+/// The replications on `--jobs` threads, with a bar over them on stderr (over simulated time
+/// for one), unless `quiet`. Once `stop` is set (a signal, or the host's `api::request_stop`)
+/// no new replication starts, and the run ends `Interrupted` with nothing written.
+fn simulate(model: &Model, seed: u64, s: &RunSettings, stop: &Stop) -> Result<Vec<RunOutput>> {
     if s.reps == 1 {
-        return vec![run_with_bar(model, seed, &s.limits, s.quiet)];
+        return Ok(vec![run_with_bar(model, seed, &s.limits, s.quiet)]);
     }
     let progress = super::progress::bar(
         u64::from(s.reps),
@@ -117,9 +134,23 @@ fn simulate(model: &Model, seed: u64, s: &RunSettings) -> Vec<RunOutput> {
     );
     super::progress::observe(&progress, "replications");
     progress.set_message(model.scenario.name.clone());
-    let outs = replicate(model, seed, s.reps, &s.limits, Some(&progress));
+    let tick = || progress.inc(1);
+    let runner = Runner {
+        limits: s.limits,
+        progress: Some(&tick),
+        ..Runner::new(jobs(s.jobs, &|_| None, &|n| s.notes.note(n)).0, stop)
+    };
+    let outs = replicate(model, seed, s.reps, &runner);
     progress.finish_and_clear();
-    outs
+    if outs.len() < s.reps as usize {
+        bail!(Interrupted(format!(
+            "interrupted with {} of {} replications done; nothing is written: run the same \
+             command again",
+            outs.len(),
+            s.reps
+        )));
+    }
+    Ok(outs)
 }
 
 /// `timeseries.csv` (the mean series over the replications) and the timeline chart, with
@@ -196,4 +227,76 @@ fn run_with_bar(model: &Model, seed: u64, limits: &guard::Limits, quiet: bool) -
     };
     bar.finish_and_clear();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two minutes of M/M/c/K, four replications on `jobs` threads.
+    fn mmck(jobs: usize) -> (Model, RunSettings) {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mmck.toml");
+        let source = ModelSource::new(Some(&file), &["scenario.duration=2m".to_string()]);
+        let s = RunSettings {
+            source: source.clone(),
+            seed: None,
+            reps: 4,
+            jobs: Some(jobs),
+            out: None,
+            save_model: None,
+            asserts: Vec::new(),
+            limits: Default::default(),
+            allow_huge: false,
+            quiet: true,
+            notes: Default::default(),
+        };
+        (source.load().unwrap(), s)
+    }
+
+    /// A replication's summary as JSON, less the wall-clock time it took.
+    fn figures(o: &RunOutput) -> String {
+        let mut s = o.summary.clone();
+        (s.wall_s, s.events_per_s) = (0.0, 0.0);
+        serde_json::to_string(&s).unwrap()
+    }
+
+    #[test]
+    fn replications_are_the_same_on_one_thread_or_two() {
+        let stop = Stop::new();
+        let (model, one) = mmck(1);
+        let (_, two) = mmck(2);
+        let a = simulate(&model, 7, &one, &stop).unwrap();
+        let b = simulate(&model, 7, &two, &stop).unwrap();
+        assert_eq!(a.len(), 4);
+        let (a, b): (Vec<_>, Vec<_>) = (
+            a.iter().map(figures).collect(),
+            b.iter().map(figures).collect(),
+        );
+        assert_eq!(a, b);
+        assert_ne!(a[0], a[1], "each replication has its own seed");
+    }
+
+    #[test]
+    fn a_stop_ends_the_replications_early_and_the_run_is_interrupted() {
+        let (model, s) = mmck(1);
+        let stop = Stop::new();
+        stop.set();
+        let e = simulate(&model, 7, &s, &stop).unwrap_err();
+        assert!(e.downcast_ref::<Interrupted>().is_some(), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "interrupted with 0 of 4 replications done; nothing is written: run the same \
+             command again"
+        );
+        // Asked while they run: the one running ends, no other starts.
+        let stop = Stop::new();
+        let ask = || {
+            stop.set();
+        };
+        let runner = Runner {
+            progress: Some(&ask),
+            ..Runner::new(1, &stop)
+        };
+        assert_eq!(replicate(&model, 7, 4, &runner).len(), 1);
+    }
 }

@@ -10,6 +10,7 @@ use anyhow::Result;
 use crate::app::crashpoint::{CrashpointOutcome, CrashpointSettings};
 use crate::cli::CrashpointArgs;
 use crate::experiment::crashpoint::{self, CrashPoint, Method};
+use crate::experiment::search::ErrorSplit;
 use crate::fmt::format_number;
 use crate::output::stdout::outln;
 
@@ -40,7 +41,7 @@ pub(crate) fn print(s: &CrashpointSettings, outcome: &CrashpointOutcome) -> Resu
     }
     let cp = &outcome.cp;
     let words = crashpoint::words(s.criterion);
-    outln!("{}", answer(cp));
+    outln!("{}", answer(cp, &outcome.split));
     if let (Some(p10), Some(p90)) = (cp.p10, cp.p90) {
         outln!("{} 10% at {p10:.3}, 90% at {p90:.3}", words.probability);
     }
@@ -79,7 +80,7 @@ pub(crate) fn print(s: &CrashpointSettings, outcome: &CrashpointOutcome) -> Resu
 
 /// The answer, in one line: the crash point (or SLO-breaking point) with its interval and how
 /// it was found.
-fn answer(cp: &CrashPoint) -> String {
+fn answer(cp: &CrashPoint, split: &ErrorSplit) -> String {
     let w = cp.words();
     // Three decimals, without trailing zeros: "between 10 and 11" for a count, 1.975 for a peak.
     let num = |v: f64| {
@@ -122,7 +123,6 @@ fn answer(cp: &CrashPoint) -> String {
                     .map_or((0, 0), |t| (t.outages, t.reps))
             };
             let ((ka, na), (kb, nb)) = (at(a), at(b));
-            let split = crate::experiment::search::ErrorSplit::of(cp.confidence);
             // Two adjacent whole values: the answer is the first that holds, not a midpoint
             // ("28.5 threads").
             let whole = a.fract() == 0.0 && b.fract() == 0.0 && b - a == 1.0;
@@ -197,7 +197,7 @@ mod tests {
         let cp: CrashPoint =
             serde_json::from_str(include_str!("../../docs/ircc-instances-crashpoint.json"))
                 .unwrap();
-        let text = answer(&cp);
+        let text = answer(&cp, &ErrorSplit::of(cp.confidence));
         assert!(
             text.contains(
                 "between 10 and 11 (bracket at 95%: outages in 6 of 6 runs at 10, 0 of 5 at 11;"
@@ -241,7 +241,7 @@ mod tests {
             runs_unused: 0,
             criterion: crate::metrics::slo::Criterion::Slo,
         };
-        let text = answer(&cp);
+        let text = answer(&cp, &ErrorSplit::of(cp.confidence));
         assert!(
             text.starts_with(
                 "SLO-breaking point of tier.db.threads: 29, a knife edge: at 29, 49% ± 3% of \

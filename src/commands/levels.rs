@@ -2,12 +2,11 @@
 //! retries and refreshes included), calls (what a client asked for: a request with its retries,
 //! or a page with its refreshes, which succeeded if any attempt did) and users (sessions: a
 //! visit, completed or lost). The line that names the levels, the calls line and the users
-//! line, from the means over replications (`metrics::replicated`). Not here: the requests line,
+//! line, from the means over replications (`app::run::RunFigures`). Not here: the requests line,
 //! the SLO line and the outage lines (`run`), which say their own level.
 
+use crate::app::run::{CallFigures, UserFigures};
 use crate::fmt::{human_count, pct};
-use crate::metrics::replicated::Replicated;
-use crate::metrics::table;
 use crate::model::{Model, SourceKind};
 
 /// Whether the model has a users source (and so a user level).
@@ -31,13 +30,10 @@ pub(crate) fn levels_line(model: &Model) -> String {
 }
 
 /// "calls: 108,251 made; 82.8% of those that ended succeeded, 17.2% lost (...)".
-pub(crate) fn calls_line(model: &Model, est: &Replicated, reps: usize) -> String {
-    let f = |k: &str| est.mean(k).unwrap_or(0.0);
-    let made = f(table::CALLS_MADE);
-    let (ok, lost) = (f("calls.succeeded"), f(table::CALLS_LOST));
+pub(crate) fn calls_line(model: &Model, c: &CallFigures, reps: usize) -> String {
+    let (made, ok, lost) = (c.made, c.succeeded, c.lost);
     let ended = ok + lost;
-    let rate = est.get(table::CALLS_SUCCESS_RATE);
-    let share = match rate {
+    let share = match c.success_rate {
         Some(e) => match e.ci95.filter(|_| reps > 1) {
             Some(h) => crate::fmt::share_plus_minus(e.mean, h),
             None => pct(e.mean),
@@ -66,31 +62,28 @@ pub(crate) fn calls_line(model: &Model, est: &Replicated, reps: usize) -> String
 
 /// "users: 591,837 sessions begun; 72.1% of the ... that ended got every page, 27.9% lost
 /// (...)", for a model with a users source.
-pub(crate) fn users_line(model: &Model, est: &Replicated, reps: usize) -> Option<String> {
-    if !has_users(model) {
-        return None;
-    }
-    let f = |k: &str| est.mean(k).unwrap_or(0.0);
-    let completed = f("sessions.completed");
-    let lost = f(table::USERS_LOST);
+pub(crate) fn users_line(
+    model: &Model,
+    users: Option<&UserFigures>,
+    reps: usize,
+) -> Option<String> {
+    let u = users.filter(|_| has_users(model))?;
+    let (completed, lost) = (u.completed, u.lost);
     let ended = (completed + lost).max(1.0);
-    let mut why = vec![format!(
-        "{} gave up after errors",
-        pct(f("sessions.gave_up") / ended)
-    )];
+    let mut why = vec![format!("{} gave up after errors", pct(u.gave_up / ended))];
     if model.waiting_room.is_some() {
         why.push(format!(
             "{} turned away by the waiting room",
-            pct(f("sessions.turned_away") / ended)
+            pct(u.turned_away / ended)
         ));
         why.push(format!(
             "{} left the waiting room before their turn",
-            pct(f("sessions.left_room") / ended)
+            pct(u.left_room / ended)
         ));
     }
     Some(format!(
         "users: {} sessions begun{}; {} of the {} that ended got every page, {} lost ({})\n",
-        human_count(f("sessions.arrived")),
+        human_count(u.arrived),
         if reps > 1 { " per replication" } else { "" },
         pct(completed / ended),
         human_count(completed + lost),

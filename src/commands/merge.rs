@@ -14,6 +14,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         dirs: args.dirs.clone(),
         out: args.out.clone(),
         quiet: args.quiet,
+        notes: super::stderr_notes(),
     })?;
     if args.quiet {
         return Ok(());

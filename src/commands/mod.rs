@@ -22,6 +22,12 @@ pub mod sweep;
 
 pub use crate::fmt::{human_count, human_duration};
 
+/// Notes that print each line on stderr as it comes, as the commands show the service
+/// layer's notes (`app::notes`).
+pub(crate) fn stderr_notes() -> crate::app::notes::Notes {
+    crate::app::notes::Notes::new(|n| eprintln!("{n}"))
+}
+
 /// The settings every search shares (crashpoint, optimize, sensitivity), from its flags: the
 /// model with its `--set`s, the runs' flags, `--budget`, `--resume` and `--quiet`.
 pub(crate) fn search_settings(args: &crate::cli::SearchArgs) -> crate::app::SearchSettings {

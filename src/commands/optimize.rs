@@ -267,7 +267,7 @@ pub(crate) fn print(s: &OptimizeSettings, out: &OptimizeOutcome) -> Result<()> {
         outln!("{line}");
     }
     let grid = o.configs.len();
-    let told = crate::experiment::search::ErrorSplit::of(o.confidence).hold_reps as usize;
+    let told = out.told_reps as usize;
     outln!(
         "configurations run: {} of the grid's {grid}; runs: {} ({} simulated now, {} from the \
          journal); a brute-force sweep of the grid takes {grid} runs at one replication each, \

@@ -31,6 +31,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         resume: args.resume,
         quiet: args.quiet,
         on_done: Some(&tell),
+        notes: super::stderr_notes(),
     })?;
     if !args.quiet {
         for s in &done.steps {

@@ -7,11 +7,12 @@
 use anyhow::Result;
 
 use super::{human_count, human_duration, levels};
-use crate::app::run::{MeanCi, SloFigures};
+use crate::app::run::{MeanCi, RequestFigures, SloFigures};
 use crate::app::{self, ModelSource, run::RunSettings};
 use crate::cli::RunArgs;
 use crate::experiment::RunOutput;
 use crate::fmt::pct;
+use crate::metrics::means::TierMeans;
 use crate::metrics::pool_verdict;
 use crate::metrics::run_summary::RunSummary;
 use crate::model::Model;
@@ -44,12 +45,14 @@ pub(crate) fn settings(args: &RunArgs) -> RunSettings {
         source: ModelSource::new(args.model.as_deref(), &args.overrides.list()),
         seed: args.seed,
         reps: args.reps,
+        jobs: args.jobs,
         out: args.out.clone(),
         save_model: args.save_model.clone(),
         asserts: args.checks.asserts.clone(),
         limits: args.bounds.limits(),
         allow_huge: args.bounds.allow_huge,
         quiet: args.quiet,
+        notes: super::stderr_notes(),
     }
 }
 
@@ -73,20 +76,19 @@ pub fn say_verdict(checks: &[crate::report::assert::Outcome]) -> Result<()> {
 /// refused (429), where the model has one, and with more than one tier, the tiers that turned
 /// attempts away, each with the share of the attempts reaching it (its callers' retries
 /// included): a rejection deep in the chain reaches the client as its attempt's rejection.
-fn where_rejected(model: &Model, f: &dyn Fn(&str) -> Option<f64>) -> String {
-    let mut s = f("requests.rate_limited").map_or(String::new(), |n| {
-        let rejected = f("requests.rejected").unwrap_or(0.0);
+fn where_rejected(model: &Model, r: &RequestFigures) -> String {
+    let mut s = r.rate_limited.map_or(String::new(), |n| {
         format!(
             ", {} of those 429s of the edge rate limit",
-            pct(n / rejected.max(1.0))
+            pct(n / r.rejected.max(1.0))
         )
     });
-    if model.tiers.len() < 2 || f("requests.rejected").unwrap_or(0.0) == 0.0 {
+    if model.tiers.len() < 2 || r.rejected == 0.0 {
         return s;
     }
-    let tiers: Vec<String> = (model.tiers.iter())
-        .filter_map(|t| {
-            let b = f(&format!("tiers.{}.blocking_probability", t.name))?;
+    let tiers: Vec<String> = (model.tiers.iter().zip(&r.blocking))
+        .filter_map(|(t, &b)| {
+            let b = b?;
             (b > 0.0).then(|| {
                 format!(
                     "{}, which refused {} of the attempts reaching it (the tiers' retries included)",
@@ -152,51 +154,20 @@ fn report(done: &app::run::RunOutcome) -> String {
         );
     }
     s.push_str(&levels::levels_line(model));
-    let offered = f("requests.offered").unwrap_or(0.0);
-    let share = |k: &str| f(&format!("requests.{k}")).unwrap_or(0.0) / offered.max(1.0);
-    // The clients' own failures, where the model has a breaker or a throttle.
-    let mut local = String::new();
-    let mut local_share = 0.0;
-    for (k, what) in [
-        ("short_circuited", "short-circuited"),
-        ("throttled", "throttled"),
-    ] {
-        if f(&format!("requests.{k}")).is_some() {
-            local.push_str(&format!(", {} {what}", pct(share(k))));
-            local_share += share(k);
-        }
-    }
     let tiers = summary.means().0.tiers;
-    let mut edge = where_rejected(model, &f);
-    if let (Some(k), true) = (
-        pool_verdict::bottleneck(&tiers),
-        edge.contains("turned away at"),
-    ) {
-        edge.push_str(&format!(
-            " (waits for the {} -> {} pool's connections behind them: see the bottleneck line)",
-            tiers[k].name,
-            tiers[k + 1].name
-        ));
-    }
-    s.push_str(&format!(
-        "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected{edge}, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
-        human_count(offered),
-        pct(share("succeeded")),
-        pct(share("rejected") + share("timed_out") + share("failed") + local_share),
-        pct(share("rejected")),
-        pct(share("timed_out")),
-        pct(share("failed")),
-        with_ci(f("latency_s.p50"), ci("latency_s.p50"), &human_duration),
-        with_ci(f("latency_s.p95"), ci("latency_s.p95"), &human_duration),
-        with_ci(f("latency_s.p99"), ci("latency_s.p99"), &human_duration),
+    s.push_str(&requests_line(
+        model,
+        &done.figures.requests,
+        &tiers,
+        &with_ci,
     ));
     if let Some(words) =
         pool_verdict::bottleneck_words(&tiers).or_else(|| pool_verdict::saturated_words(&tiers))
     {
         s.push_str(&format!("bottleneck: {words}\n"));
     }
-    s.push_str(&levels::calls_line(model, est, n));
-    if let Some(users) = levels::users_line(model, est, n) {
+    s.push_str(&levels::calls_line(model, &done.figures.calls, n));
+    if let Some(users) = levels::users_line(model, done.figures.users.as_ref(), n) {
         s.push_str(&users);
     }
     for (k, t) in model.tiers.iter().enumerate() {
@@ -226,6 +197,57 @@ fn report(done: &app::run::RunOutcome) -> String {
     s.push_str(&slo_line(model, &done.figures.slo));
     s.push_str(&outage_lines(model, (summary, outs), &span, &label));
     s
+}
+
+/// "requests: 1,234 offered; of the offered, ...; latency p50 ..., p95 ..., p99 ...", from the
+/// typed figures; `with_ci` words a mean with its interval.
+fn requests_line(
+    model: &Model,
+    r: &RequestFigures,
+    tiers: &[TierMeans],
+    with_ci: &dyn Fn(Option<f64>, Option<f64>, &dyn Fn(f64) -> String) -> String,
+) -> String {
+    let offered = r.offered;
+    let share = |n: f64| n / offered.max(1.0);
+    // The clients' own failures, where the model has a breaker or a throttle.
+    let mut local = String::new();
+    let mut local_share = 0.0;
+    for (n, what) in [
+        (r.short_circuited, "short-circuited"),
+        (r.throttled, "throttled"),
+    ] {
+        if let Some(n) = n {
+            local.push_str(&format!(", {} {what}", pct(share(n))));
+            local_share += share(n);
+        }
+    }
+    let mut edge = where_rejected(model, r);
+    let latency = |q: usize| {
+        let e = r.latency[q];
+        with_ci(e.map(|e| e.mean), e.and_then(|e| e.ci95), &human_duration)
+    };
+    if let (Some(k), true) = (
+        pool_verdict::bottleneck(&tiers),
+        edge.contains("turned away at"),
+    ) {
+        edge.push_str(&format!(
+            " (waits for the {} -> {} pool's connections behind them: see the bottleneck line)",
+            tiers[k].name,
+            tiers[k + 1].name
+        ));
+    }
+    format!(
+        "requests: {} offered; of the offered, {} succeeded and {} were lost ({} rejected{edge}, {} timed out, {} failed{local}); latency p50 {}, p95 {}, p99 {}\n",
+        human_count(offered),
+        pct(share(r.succeeded)),
+        pct(share(r.rejected) + share(r.timed_out) + share(r.failed) + local_share),
+        pct(share(r.rejected)),
+        pct(share(r.timed_out)),
+        pct(share(r.failed)),
+        latency(0),
+        latency(1),
+        latency(2),
+    )
 }
 
 /// A number with three decimals (attempts per call).

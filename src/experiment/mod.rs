@@ -30,7 +30,7 @@ use crate::metrics::{Summary, TimeSeries};
 use crate::model::Model;
 use crate::system::World;
 use guard::{Limits, Until};
-use runner::{Runner, Stop};
+use runner::Runner;
 
 /// The confidence of every decision surge makes when none is asked for: the crash point's
 /// interval, a comparison's decisions and optimize's evidence (`--confidence`). Written once.
@@ -377,27 +377,12 @@ fn wait_q(s: &crate::metrics::collector::TierStats, q: f64) -> Option<f64> {
     Some(if v <= 1 { 0.0 } else { v as f64 / 1e9 })
 }
 
-/// Several replications, in parallel (as many threads as the machine has), each with its own
-/// derived seed. The result is the same for any number of threads: replication r always uses
-/// `replication_seed(seed, r)`.
-pub fn replicate(
-    model: &Model,
-    seed: u64,
-    reps: u32,
-    limits: &Limits,
-    progress: Option<&indicatif::ProgressBar>,
-) -> Vec<RunOutput> {
-    let stop = Stop::new();
-    let tick = || {
-        if let Some(p) = progress {
-            p.inc(1);
-        }
-    };
-    let runner = Runner {
-        limits: *limits,
-        progress: Some(&tick),
-        ..Runner::new(rayon::current_num_threads(), &stop)
-    };
+/// Several replications on `runner` (its threads, its stop, its limits, its progress), each
+/// with its own derived seed. The result is the same for any number of threads: replication r
+/// always uses `replication_seed(seed, r)`. Once the runner's stop is set no new replication
+/// starts: fewer than `reps` come back (those that ended, in the order of their index), and the
+/// caller says the run was interrupted.
+pub(crate) fn replicate(model: &Model, seed: u64, reps: u32, runner: &Runner) -> Vec<RunOutput> {
     let reps: Vec<u32> = (0..reps).collect();
     let run = |&r: &u32| Ok(runner.run(model, replication_seed(seed, u64::from(r))));
     let outs = runner.each(&reps, &run);

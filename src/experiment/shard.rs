@@ -215,15 +215,17 @@ pub(crate) fn resolve(
 }
 
 /// Parallel runs: `--jobs`, else the CPUs Slurm granted the task (`SLURM_CPUS_PER_TASK`), else
-/// every core. The second value says where the number came from.
+/// every core. The second value says where the number came from. A `--jobs` capped at
+/// [`JOBS_PER_CORE`] per core is said to `note`.
 pub(crate) fn jobs(
     flag: Option<usize>,
     env: &dyn Fn(&str) -> Option<String>,
+    note: &dyn Fn(&str),
 ) -> (usize, &'static str) {
     if let Some(j) = flag {
-        let (j, note) = cap_jobs(j, cores());
-        if let Some(n) = note {
-            eprintln!("{n}");
+        let (j, capped) = cap_jobs(j, cores());
+        if let Some(n) = capped {
+            note(&n);
         }
         return (j, "--jobs");
     }
@@ -354,9 +356,9 @@ mod tests {
     #[test]
     fn slurm_grants_the_threads() {
         let slurm = env(&[("SLURM_CPUS_PER_TASK", "3")]);
-        assert_eq!(jobs(None, &slurm), (3, "SLURM_CPUS_PER_TASK"));
-        assert_eq!(jobs(Some(5), &slurm), (5, "--jobs"));
+        assert_eq!(jobs(None, &slurm, &|_| ()), (3, "SLURM_CPUS_PER_TASK"));
+        assert_eq!(jobs(Some(5), &slurm, &|_| ()), (5, "--jobs"));
         let bad = env(&[("SLURM_CPUS_PER_TASK", "lots")]);
-        assert_eq!(jobs(None, &bad).1, "every core");
+        assert_eq!(jobs(None, &bad, &|_| ()).1, "every core");
     }
 }

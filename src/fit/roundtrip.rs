@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::collect::{Collected, WINDOW_S};
+use crate::experiment::runner::{Runner, Stop};
 use crate::experiment::{self, guard::Limits};
 
 /// The load factor the model is also simulated at where it extrapolates (contention fitted
@@ -379,7 +380,15 @@ fn simulate(model: &crate::model::Model) -> (Side, bool) {
         max_wall_s: Some(MAX_WALL_S),
         ..Limits::default()
     };
-    let outs = experiment::replicate(model, model.scenario.seed, REPLICATIONS, &limits, None);
+    // Three short replications bounded by wall time, on every core: `surge fit` has no
+    // `--jobs`, and a stop would leave the comparison on fewer replications than it says, so
+    // its stop is its own and never set.
+    let stop = Stop::new();
+    let runner = Runner {
+        limits,
+        ..Runner::new(crate::experiment::shard::cores(), &stop)
+    };
+    let outs = experiment::replicate(model, model.scenario.seed, REPLICATIONS, &runner);
     let (mut ok, mut ended) = (0u64, 0u64);
     let (mut p50, mut p95, mut with) = (0.0, 0.0, 0u32);
     for o in &outs {

@@ -64,10 +64,7 @@ pub(crate) fn write(
     provenance: Option<Provenance>,
 ) -> Result<()> {
     let documented = crate::store::json::Documented { doc, provenance };
-    crate::store::atomic::write_json(
-        &dir.join("sensitivity.json"),
-        &serde_json::to_value(documented)?,
-    )?;
+    crate::store::atomic::write_json(&dir.join("sensitivity.json"), &documented)?;
     crate::store::atomic::write_atomic(&dir.join("sensitivity.csv"), &csv(doc)?)?;
     draw(dir, doc)
 }

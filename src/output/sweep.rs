@@ -110,7 +110,7 @@ pub(crate) fn write_outputs(
         criterion: id.criterion,
         surge_version: id.surge_version.clone(),
     };
-    crate::store::atomic::write_json(&dir.join("sweep.json"), &serde_json::to_value(&doc)?)?;
+    crate::store::atomic::write_json(&dir.join("sweep.json"), &doc)?;
     let title = format!(
         "{} — {} points x {} replications",
         id.model,

@@ -410,7 +410,7 @@ pub(crate) fn write_checks(dir: &std::path::Path, outcomes: &[Outcome]) -> anyho
             _ => Ok(()),
         };
     }
-    crate::store::atomic::write_json(&path, &serde_json::to_value(outcomes)?)
+    crate::store::atomic::write_json(&path, &outcomes)
 }
 
 /// The checks kept in `dir` (none when it keeps none).

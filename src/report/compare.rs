@@ -434,11 +434,7 @@ mod tests {
         let metrics = json!({"a": {"mean": 1.0}, "a.b": {"mean": 2.0}, "a.c.d": {"mean": 3.0}});
         let doc = comparison(vec![variant("a", metrics.clone()), variant("a.b", metrics)]);
         let dir = tempfile::tempdir().unwrap();
-        crate::store::atomic::write_json(
-            &dir.path().join("compare.json"),
-            &serde_json::to_value(&doc).unwrap(),
-        )
-        .unwrap();
+        crate::store::atomic::write_json(&dir.path().join("compare.json"), &doc).unwrap();
         let folder = CompareFolder::read(dir.path()).unwrap();
         let page = build(&folder);
         assert!(

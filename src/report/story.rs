@@ -301,7 +301,8 @@ impl Terminal<'_> {
         let back = match f.back_at.first().zip(f.back_took.first()) {
             Some((&at, &took)) => back_words(&clock(at), &human_duration(took)),
             None if o.down_at_end => format!(
-                "not recovered: still down at the end ({} after the crash, at least)",
+                "{} ({} after the crash, at least)",
+                still_down(None),
                 human_duration(o.recovery_time_s.unwrap_or(0.0))
             ),
             None => format!(
@@ -343,10 +344,7 @@ impl Terminal<'_> {
         let over = format!("mean over the {} recovered", f.back_at.len());
         s.push_str(&back_clause(f, &with_interval, clock, &over));
         if f.still > 0 {
-            s.push_str(&format!(
-                "; not recovered in {} of {down} by the end (still down)",
-                f.still
-            ));
+            s.push_str(&format!("; {}", still_down(Some((f.still, down)))));
         }
         if !f.unconfirmed.is_empty() {
             s.push_str(&format!(
@@ -470,7 +468,7 @@ fn report_one(f: &Facts, w: &ReportWords, clock: &dyn Fn(f64) -> String) -> Stri
     let still = f.cut > 0;
     let back = match (o.recovered, o.recovered_at_s) {
         (Some(true), Some(at)) => back_words(&clock(at), &human_duration(at - crash)),
-        _ if still => "not back by the end of the run: still down".to_string(),
+        _ if still => still_down(None),
         _ => over_unconfirmed(o, w, clock),
     };
     let downtime = Some(o.downtime_s).filter(|d| d.is_finite()).unwrap_or(0.0);
@@ -524,10 +522,7 @@ fn report_replications(f: &Facts, w: &ReportWords, clock: &dyn Fn(f64) -> String
             .text(&human_duration),
     ));
     if f.cut > 0 {
-        sentence.push_str(&format!(
-            "; not recovered by the end in {} of {down} (still down)",
-            f.cut
-        ));
+        sentence.push_str(&format!("; {}", still_down(Some((f.cut as usize, down)))));
     }
     let unconfirmed = down.saturating_sub(f.back_at.len() + f.cut as usize);
     if unconfirmed > 0 {
@@ -553,6 +548,17 @@ fn over_unconfirmed(o: &Outage, w: &ReportWords, clock: &dyn Fn(f64) -> String) 
         "the outage over at {}; recovery not confirmed: {held}",
         end.map_or("-".into(), clock),
     )
+}
+
+/// The runs still down at the end (their downtime cut by the horizon: a lower bound), in the
+/// words of every outage story, the terminal's and the report's: "not recovered: still down at
+/// the end" for one run, "not recovered in 2 of 3: still down at the end" over replications
+/// (`Some((still, down))`: of the `down` that went down).
+pub(crate) fn still_down(of: Option<(usize, usize)>) -> String {
+    match of {
+        None => "not recovered: still down at the end".into(),
+        Some((still, down)) => format!("not recovered in {still} of {down}: still down at the end"),
+    }
 }
 
 /// How long the SLO held at the end of a run whose outage was over but not recovered: "the SLO

@@ -43,9 +43,14 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write().with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Serialise `value` as pretty JSON into `path`, atomically.
-pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value)?;
+/// Serialise the document `value` (its own type) as pretty JSON into `path`, atomically, with a
+/// final newline. Every object's keys are in alphabetical order whatever the order of the
+/// type's fields: the document goes through `serde_json::Value`, whose maps are sorted, as every
+/// document surge wrote so far did (the files stay byte-identical).
+pub(crate) fn write_json<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let value =
+        serde_json::to_value(value).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut text = serde_json::to_string_pretty(&value)?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
 }
@@ -138,5 +143,27 @@ mod drawn_tests {
         write_atomically(&target, |p| Ok(std::fs::write(p, b"new")?)).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_typed_document_is_written_with_its_keys_in_alphabetical_order() {
+        #[derive(serde::Serialize)]
+        struct Doc {
+            zeta: f64,
+            alpha: Vec<u32>,
+            nan: f64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("doc.json");
+        let doc = Doc {
+            zeta: 0.1,
+            alpha: vec![1, 2],
+            nan: f64::NAN,
+        };
+        write_json(&target, &doc).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "{\n  \"alpha\": [\n    1,\n    2\n  ],\n  \"nan\": null,\n  \"zeta\": 0.1\n}\n"
+        );
     }
 }

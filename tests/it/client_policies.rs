@@ -205,3 +205,34 @@ fn bad_policy_keys_exit_2_naming_the_key() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// The requests line counts the throttle's local rejections among the lost, with their share
+/// (read from the typed figures; they were once looked up under a key no figure has, and left
+/// out).
+#[test]
+fn the_requests_line_says_the_throttled_share_and_counts_it_lost() {
+    let throttle = "[client.throttle]\nk = 2\nwindow = \"2m\"";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.toml");
+    std::fs::write(&file, model(20.0, "10m", "10s", throttle, DEAD)).unwrap();
+    let out = crate::common::surge()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    crate::common::assert_success(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let s = crate::common::read_json(&dir.path().join("out/summary.json"));
+    let r = &s["requests"];
+    let n = |k: &str| r[k].as_f64().unwrap();
+    let share = |x: f64| format!("{:.1}%", 100.0 * x / n("offered"));
+    let lost = n("rejected") + n("timed_out") + n("failed") + n("throttled");
+    let line = text.lines().find(|l| l.starts_with("requests:")).unwrap();
+    assert!(
+        line.contains(&format!("{} were lost (", share(lost)))
+            && line.contains(&format!(", {} throttled);", share(n("throttled")))),
+        "{line}"
+    );
+}

@@ -111,7 +111,8 @@ fn recovery_is_averaged_over_recovered_replications_only() {
         .find(|l| l.starts_with("outage by requests: down "))
         .unwrap();
     assert!(
-        line.contains("not recovered in 3 of 3 by the end") && !line.contains("back at"),
+        line.contains("not recovered in 3 of 3: still down at the end")
+            && !line.contains("back at"),
         "{line}"
     );
     assert!(

@@ -54,7 +54,7 @@ fn an_outage_over_before_the_end_is_over_and_its_recovery_not_confirmed() {
     );
     let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
     assert!(md.contains("the outage over at t = 2"), "{md}");
-    assert!(!md.contains("not back by the end"), "{md}");
+    assert!(!md.contains("still down at the end"), "{md}");
 }
 
 #[test]

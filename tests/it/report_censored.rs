@@ -101,7 +101,10 @@ fn a_replicated_run_report_says_at_least() {
         "{md}"
     );
     assert_eq!(down[2], "none: a lower bound", "{md}");
-    assert!(md.contains("not recovered by the end in 3 of 3"), "{md}");
+    assert!(
+        md.contains("not recovered in 3 of 3: still down at the end"),
+        "{md}"
+    );
     assert_no_zero_interval(&md);
     assert!(
         row(&md, "outage episodes")[2] == "none: all 3 alike",
@@ -118,7 +121,7 @@ fn a_single_run_report_says_at_least() {
         down[1].starts_with("at least ") && down[1].ends_with("(still down at the end)"),
         "{md}"
     );
-    assert!(md.contains("not back by the end of the run"), "{md}");
+    assert!(md.contains("not recovered: still down at the end"), "{md}");
 }
 
 #[test]

@@ -241,12 +241,14 @@ mod tests {
             source: ModelSource::new(Some(&file), &sets),
             seed: Some(1),
             reps: 1,
+            jobs: None,
             out: Some(out.to_path_buf()),
             save_model: None,
             asserts: Vec::new(),
             limits: Default::default(),
             allow_huge: false,
             quiet: true,
+            notes: Default::default(),
         })
         .unwrap();
     }

@@ -62,6 +62,8 @@ pub(crate) struct ReportSettings<'a> {
     pub(crate) asserts: Vec<String>,
     pub(crate) resume: bool,
     pub(crate) quiet: bool,
+    /// Where the notes of its steps go (`app::notes`).
+    pub(crate) notes: super::notes::Notes,
     /// Called as each step ends.
     pub(crate) on_done: Option<OnDone<'a>>,
 }
@@ -125,6 +127,7 @@ impl Ctx<'_> {
             seed: self.s.seed,
             out: Some(self.dir.join(sub)),
             allow_huge: false,
+            notes: self.s.notes.clone(),
         }
     }
 }
@@ -165,7 +168,7 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
         }
         Ok(())
     };
-    let jobs = crate::experiment::shard::jobs(s.jobs, &|_| None).0;
+    let jobs = crate::experiment::shard::jobs(s.jobs, &|_| None, &|n| s.notes.note(n)).0;
     let mut cx = Ctx {
         s,
         model,
@@ -215,12 +218,14 @@ fn run_step(cx: &mut Ctx) -> Result<(report::run::RunFolder, f64, bool)> {
         source: cx.s.source.clone(),
         seed: cx.s.seed,
         reps: 1,
+        jobs: None,
         out: Some(cx.dir.join("run")),
         save_model: None,
         asserts: Vec::new(),
         limits: Default::default(),
         allow_huge: false,
         quiet: cx.s.quiet,
+        notes: cx.s.notes.clone(),
     })?;
     let run_s = t0.elapsed().as_secs_f64();
     cx.steps.push(Step::new("run", "done: run/", Some(run_s)));

@@ -98,11 +98,11 @@ pub(super) fn run(
     let (kept, mut done) = earlier(s, pts, &marker, &tasks, &path)?;
     let todo = tasks.len() - done.len();
     if s.search.resume && !s.search.quiet {
-        eprintln!(
+        s.search.runs.notes.note(&format!(
             "resuming: {} of {} runs already done, running the other {todo}",
             done.len(),
             tasks.len()
-        );
+        ));
     }
     let journal = crate::app::progress::journal(&path, &marker, &kept)?;
     let bar = crate::app::progress::bar(
@@ -110,9 +110,12 @@ pub(super) fn run(
         s.search.quiet,
         "sensitivity [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
     );
-    let jobs =
-        crate::experiment::shard::jobs(s.search.runs.jobs, &crate::experiment::shard::process_env)
-            .0;
+    let jobs = crate::experiment::shard::jobs(
+        s.search.runs.jobs,
+        &crate::experiment::shard::process_env,
+        &|n| s.search.runs.notes.note(n),
+    )
+    .0;
     let deadline = s.search.deadline(started);
     // With a budget, one trajectory at a time; without, every point at once.
     let batches: Vec<(usize, usize)> = match deadline {
@@ -225,14 +228,14 @@ fn earlier(
             Ok((kept, done))
         }
         None if s.search.resume && !s.search.quiet => {
-            eprintln!(
+            s.search.runs.notes.note(&format!(
                 "no journal {} to resume from: running every run",
                 path.display()
-            );
+            ));
             Ok((kept, Done::new()))
         }
         Some(c) if !s.search.quiet => {
-            eprintln!(
+            s.search.runs.notes.note(&format!(
                 "starting over: the journal {} of an earlier try ({} runs) is replaced; {}",
                 path.display(),
                 c.rows.len(),
@@ -241,7 +244,7 @@ fn earlier(
                 } else {
                     "the report's screening always starts over"
                 }
-            );
+            ));
             Ok((kept, Done::new()))
         }
         _ => Ok((kept, Done::new())),

@@ -26,6 +26,8 @@ pub(crate) struct MergeSettings {
     pub(crate) out: Option<PathBuf>,
     /// No line on stderr.
     pub(crate) quiet: bool,
+    /// Where the line that says what is merged goes (`app::notes`), unless `quiet`.
+    pub(crate) notes: crate::app::notes::Notes,
 }
 
 /// The shards found, by index: each with its copies (same bytes, or an error).
@@ -197,10 +199,10 @@ pub(crate) fn merge(s: &MergeSettings) -> Result<SweepFiles> {
     let out = s.out.clone().unwrap_or_else(|| s.dirs[0].clone());
     let _lock = crate::store::lock::lock(&out)?;
     if !s.quiet {
-        eprintln!(
+        s.notes.note(&format!(
             "merging {} shards of {} ({} points x {} replications, model hash {})",
             m0.shard.count, m0.sweep.model, m0.points, m0.sweep.reps, m0.sweep.model_hash
-        );
+        ));
     }
     super::write_finished(&out, m0.sweep.clone(), &header, &records)
 }

@@ -183,7 +183,8 @@ pub(crate) fn sweep(s: &SweepSettings) -> Result<SweepOutcome> {
     sweep::check_runs(mine.len(), s.reps)?;
     let base = &grid.models[0];
     let seed = s.runs.seed.unwrap_or(base.scenario.seed);
-    let (jobs, jobs_from) = shard::jobs(s.runs.jobs, &shard::process_env);
+    let (jobs, jobs_from) =
+        shard::jobs(s.runs.jobs, &shard::process_env, &|n| s.runs.notes.note(n));
     let id = sweep_id(s, &grid, seed);
     let dir = out_dir(&s.runs.out, base, "sweep");
     let mine_models: Vec<&Model> = mine.iter().map(|&p| &grid.models[p]).collect();
@@ -296,17 +297,17 @@ fn announce(
             tasks.len() / s.reps as usize
         )
     });
-    eprintln!(
+    s.runs.notes.note(&format!(
         "sweep: {} points x {} replications{share}, on {jobs} thread{} ({jobs_from})",
         grid.points.len(),
         s.reps,
         if jobs == 1 { "" } else { "s" }
-    );
+    ));
     if s.resume {
-        eprintln!(
+        s.runs.notes.note(&format!(
             "resuming: {done} of {} runs already done, running the other {todo}",
             tasks.len(),
-        );
+        ));
     }
 }
 
@@ -377,7 +378,7 @@ fn write(
         rows: records.len(),
         file,
     };
-    crate::store::atomic::write_json(&names.done, &serde_json::to_value(&manifest)?)?;
+    crate::store::atomic::write_json(&names.done, &manifest)?;
     Ok(Ending::Shard(manifest))
 }
 

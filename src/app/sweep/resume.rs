@@ -59,31 +59,31 @@ pub(super) fn earlier(
             }
             None if already_done(&names.done, id) => {
                 if !s.quiet {
-                    eprintln!(
+                    s.runs.notes.note(&format!(
                         "{} is already complete for this sweep (same model hash); nothing to resume",
                         names.done.display()
-                    );
+                    ));
                 }
                 return Ok(None);
             }
             None => {
                 if !s.quiet {
-                    eprintln!(
+                    s.runs.notes.note(&format!(
                         "no journal {} to resume from: running every run",
                         names.journal.display()
-                    );
+                    ));
                 }
             }
         }
     }
     if !s.resume && !s.quiet {
         if let Ok(Some(old)) = journal::read(&names.journal, "sweep") {
-            eprintln!(
+            s.runs.notes.note(&format!(
                 "starting over: the journal {} of an earlier try ({} runs) is replaced; pass \
                  --resume to keep its runs",
                 names.journal.display(),
                 old.rows.len()
-            );
+            ));
         }
     }
     Ok(Some((kept, done)))

@@ -85,7 +85,7 @@ fn a_run_down_again_at_the_end_is_cut_not_unconfirmed() {
         "{sentence}"
     );
     assert!(
-        sentence.contains("not recovered by the end in 1 of 1"),
+        sentence.contains("not recovered in 1 of 1: still down at the end"),
         "{sentence}"
     );
     assert!(!sentence.contains("not confirmed"), "{sentence}");
