@@ -63,17 +63,6 @@ delay = "5m"
 window = "5m"
 stable = "30m"
 
-[[variant]]
-name = "three servers"
-set = { "tier.web.instances" = 3 }
-
-[[variant]]
-name = "near the crash point"
-set = { "surge.peak" = 14 }
-
-[[variant]]
-name = "a small surge"
-set = { "surge.peak" = 6 }
 "#;
 
 fn run(vs: &[(Variant, Model)], hold: bool) -> Comparison {
@@ -99,7 +88,17 @@ fn the_hold_rule_decides_a_comparison_as_full_runs_do() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("night.toml");
     std::fs::write(&file, NIGHT).unwrap();
-    let vs = variant::load_all(Some(&file), &[], &[]).unwrap();
+    let v = |name: &str, set: &str| Variant {
+        name: name.into(),
+        set: vec![set.into()],
+    };
+    let extra = [
+        v("three servers", "tier.web.instances=3"),
+        v("near the crash point", "surge.peak=14"),
+        v("a small surge", "surge.peak=6"),
+    ];
+    let vs = variant::load_all(Some(&file), &[], &extra).unwrap();
+    assert_eq!(vs.len(), 4);
     let (early, full) = (run(&vs, true), run(&vs, false));
     assert!(early.hold_rule && !full.hold_rule);
     assert_eq!(early.ranking, full.ranking);
