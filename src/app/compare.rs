@@ -94,6 +94,7 @@ pub(crate) fn compare(s: &CompareSettings) -> Result<CompareOutcome> {
         seed,
         reps: s.reps,
         confidence: s.confidence,
+        hold: matches!(s.reps, Reps::Auto { .. }),
     };
     let ran = run(s, &rounds, jobs, &dir)?;
     let runs = ran.outs.iter().map(|o| o.len() as u64).sum();

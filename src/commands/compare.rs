@@ -78,8 +78,46 @@ fn summary_text(o: &CompareOutcome) -> String {
         human_duration(cpu),
         o.jobs,
         if o.jobs == 1 { "" } else { "s" },
-        table_text(cmp, &o.baseline),
+        table_text(cmp, &o.baseline) + &held_text(cmp, &o.baseline),
         o.dir.display()
+    )
+}
+
+/// Which replications the hold rule stopped early, and what that means for their figures
+/// (empty when none was).
+fn held_text(cmp: &Comparison, model: &Model) -> String {
+    let each: Vec<String> = (cmp.variants.iter())
+        .filter_map(|v| {
+            let n = v.held.iter().filter(|&&h| h).count();
+            let ran: Vec<f64> = (v.replications.iter().zip(&v.held))
+                .filter(|&(_, &h)| h)
+                .map(|(s, _)| s.sim_time_s)
+                .collect();
+            let (lo, hi) = ran
+                .iter()
+                .fold((f64::INFINITY, 0.0_f64), |(a, b), &x| (a.min(x), b.max(x)));
+            let span = if lo == hi {
+                human_duration(lo)
+            } else {
+                format!("{} to {}", human_duration(lo), human_duration(hi))
+            };
+            (n > 0).then(|| {
+                format!(
+                    "{} {} of {} (after {span})",
+                    v.name,
+                    n,
+                    v.replications.len()
+                )
+            })
+        })
+        .collect();
+    if each.is_empty() {
+        return String::new();
+    }
+    format!(
+        "held early (hold rule, --reps auto): {}. A replication stops once the surge has passed and the SLO has held for {} with every server up and nothing pending: by the rule no outage follows, so its outage, downtime and recovery are the whole night's; its lost, success, p95 and inst-h cover only the span it ran (compare.json: `held`, `shortened`)\n",
+        each.join(", "),
+        human_duration(model.slo.stable_s),
     )
 }
 

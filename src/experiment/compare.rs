@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+#[cfg(test)]
+mod hold_tests;
 mod rounds;
 pub(crate) mod sequential;
 
@@ -68,6 +70,23 @@ pub(crate) struct Comparison {
     /// What the ranking orders by, in words.
     #[serde(default)]
     pub ranked_by: String,
+    /// The hold rule stopped replications early (`--reps auto`): a replication that holds
+    /// stops once the surge has passed and the SLO has held for `slo.stable` with nothing
+    /// pending (`system::hold`); each variant's `held` says which.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hold_rule: bool,
+}
+
+fn is_false(x: &bool) -> bool {
+    !x
+}
+
+fn none_held(x: &[bool]) -> bool {
+    !x.contains(&true)
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
 }
 
 /// One variant's results.
@@ -87,6 +106,12 @@ pub(crate) struct VariantResult {
     pub replications: Vec<Summary>,
     /// Each replication's outage still on at the end (its downtime a lower bound).
     pub down_at_end: Vec<bool>,
+    /// Each replication stopped by the hold rule (`ended_by: held`): by the rule no outage
+    /// follows (a night that fell had recovered), so its outage, downtime and recovery are the
+    /// whole night's; its other figures (requests and calls lost, success rates, p95,
+    /// instance-hours, cost) over the span it ran, not the whole horizon. Absent when none was.
+    #[serde(default, skip_serializing_if = "none_held")]
+    pub held: Vec<bool>,
     /// How it compares with the baseline on the deciding metric, and the replications that
     /// rests on; absent for the baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,6 +138,11 @@ pub(crate) struct KeyStat {
     pub censored: u32,
     /// The mean is only a lower bound (some value in it is).
     pub lower_bound: bool,
+    /// Values from replications stopped by the hold rule, over the span they ran (a count of
+    /// events or a rate there, not over the whole horizon); 0 for downtime and recovery, which
+    /// are the whole night's (by the rule no outage follows the stop). Absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shortened: u32,
     /// The paired difference (this variant minus the baseline, replication by replication),
     /// over the replications where both have a complete value; absent for the baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,6 +232,7 @@ pub(crate) fn compare(
         seed,
         reps,
         confidence: CONFIDENCE,
+        hold: matches!(reps, Reps::Auto { .. }),
     };
     let finished = |_: usize, _: u32, _: &RunOutput| {
         done();
@@ -263,6 +294,7 @@ pub(crate) fn summarise_all(rounds: &Rounds, overrides: &[String], ran: Ran) -> 
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
         ranking: Vec::new(),
         ranked_by: String::new(),
+        hold_rule: rounds.hold,
     };
     cmp.ranking = (cmp.ranking().into_iter())
         .map(|i| cmp.variants[i].name.clone())
@@ -323,6 +355,11 @@ fn summarise(variants: &[(Variant, Model)], outs: &[&[RunOutput]]) -> Vec<Varian
                         censored,
                         // Downtime keeps its censored values: the mean is then a lower bound.
                         lower_bound: censored > 0 && k.column.key() == table::DOWNTIME,
+                        shortened: if decided_by_hold(&k.column.key()) {
+                            0
+                        } else {
+                            rs.iter().filter(|r| held(r.summary)).count() as u32
+                        },
                         difference,
                     }
                 })
@@ -335,6 +372,7 @@ fn summarise(variants: &[(Variant, Model)], outs: &[&[RunOutput]]) -> Vec<Varian
                 key,
                 replications: rs.iter().map(|r| r.summary.clone()).collect(),
                 down_at_end: rs.iter().map(|r| r.down_at_end).collect(),
+                held: rs.iter().map(|r| held(r.summary)).collect(),
                 decision: None,
                 series: if os.is_empty() {
                     TimeSeries::default()
@@ -344,6 +382,17 @@ fn summarise(variants: &[(Variant, Model)], outs: &[&[RunOutput]]) -> Vec<Varian
             }
         })
         .collect()
+}
+
+/// Whether a replication was stopped by the hold rule.
+pub(crate) fn held(s: &Summary) -> bool {
+    s.ended_by == Some(super::guard::EndedBy::Held)
+}
+
+/// The key metrics a held replication has as the whole night would (by the rule no outage
+/// follows the stop): downtime and recovery.
+fn decided_by_hold(key: &str) -> bool {
+    key == table::DOWNTIME || key == table::RECOVERY_TIME
 }
 
 fn outage_counts(rs: &[Run]) -> OutageCounts {

@@ -43,6 +43,11 @@ pub struct Limits {
     /// nothing pending that can break it. The run is then marked `EndedBy::Held`: its
     /// whole-horizon figures (downtime, recovery, totals) cover only what it simulated.
     pub hold: bool,
+    /// The hold rule alone, for this question: no stop at a failure; a stop (`EndedBy::Held`)
+    /// once the rule says no failure can follow, whether or not one came before (a night that
+    /// fell and recovered). A comparison's replications use it: what follows the stop adds no
+    /// downtime, by the rule, while a night still down needs its horizon for its downtime.
+    pub hold_only: Option<Until>,
     /// Stop once this many requests are held at once (`None`: `held::MAX_HELD`, the cap that
     /// keeps a run's memory bounded; tests set a small one).
     pub max_held: Option<u64>,

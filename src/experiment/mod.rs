@@ -100,6 +100,9 @@ pub fn run_watched(
     let wall = Instant::now();
     let mut world = World::new(model, seed);
     world.stop_when(limits.until, limits.hold);
+    if let Some(u) = limits.hold_only {
+        world.hold_alone(u);
+    }
     let mut cal = Calendar::with_capacity(4096);
     world.start(&mut cal);
     let ended_by = simulate(&mut world, &mut cal, limits, progress, wall);
@@ -394,15 +397,22 @@ pub(crate) fn replicate(model: &Model, seed: u64, reps: u32, runner: &Runner) ->
 
 /// The time series averaged over replications, bucket by bucket (NaN-aware for latencies).
 pub fn mean_series(outs: &[RunOutput]) -> TimeSeries {
-    let mut s = outs[0].series.clone();
+    // The first of the longest series gives the columns that are not averaged (the times).
+    let size = |o: &RunOutput| o.series.t_s.len().max(o.series.window_success_rate.len());
+    let first = (outs.iter()).fold(&outs[0], |a, o| if size(o) > size(a) { o } else { a });
+    let mut s = first.series.clone();
     if outs.len() == 1 {
         return s;
     }
+    // Series of different lengths (a replication stopped by the hold rule ends early): each
+    // bucket's mean is over the replications that reached it.
     fn avg(cols: Vec<&Vec<f64>>) -> Vec<f64> {
-        let n = cols[0].len();
+        let n = cols.iter().map(|c| c.len()).max().unwrap_or(0);
         (0..n)
             .map(|i| {
-                let vals: Vec<f64> = cols.iter().map(|c| c[i]).filter(|x| !x.is_nan()).collect();
+                let vals: Vec<f64> = (cols.iter().filter_map(|c| c.get(i).copied()))
+                    .filter(|x| !x.is_nan())
+                    .collect();
                 if vals.is_empty() {
                     f64::NAN
                 } else {

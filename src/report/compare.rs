@@ -264,6 +264,19 @@ fn answer(doc: &Comparison, ranked: &[&VariantResult], ranked_by: &str) -> Vec<S
     } else {
         format!("Up in every replication: {}.", held.join(", "))
     });
+    let stopped: Vec<String> = (doc.variants.iter())
+        .filter_map(|v| {
+            let n = v.held.iter().filter(|&&h| h).count();
+            (n > 0).then(|| format!("{} ({n} of {})", v.name, v.replications.len()))
+        })
+        .collect();
+    if !stopped.is_empty() {
+        answer.push(format!(
+            "Stopped early by the hold rule (surge passed, SLO met since, nothing pending): {}; \
+             by the rule no outage follows, so their outage, downtime and recovery are the whole night's; their other figures cover the span they ran.",
+            stopped.join(", ")
+        ));
+    }
     answer
 }
 

@@ -270,6 +270,12 @@ impl<'m> World<'m> {
         }
     }
 
+    /// The hold rule alone for `until` (set before `start`): the run stops where it decides the
+    /// answer is no, and runs on at a yes.
+    pub(crate) fn hold_alone(&mut self, until: Until) {
+        self.hold_when(until);
+    }
+
     /// Where the run ended because its `until` question was answered, if it did, and the
     /// answer: yes (it failed) or no (the hold rule decided it).
     pub(crate) fn answered_at(&self) -> Option<(Time, bool)> {

@@ -34,6 +34,10 @@ pub(super) fn marker(all: &[(Variant, Model)], reps: Reps, seed: u64) -> String 
         text.push_str(&format!("variant {}\nmodel {}\n", v.name, m.canonical));
     }
     text.push_str(&format!("{}\nseed {seed}\n", reps.text()));
+    if matches!(reps, Reps::Auto { .. }) {
+        // Its replications stop by the hold rule: a journal of full runs is another comparison.
+        text.push_str("hold rule\n");
+    }
     format!(
         "surge compare journal: surge_version={} model_hash={:016x}",
         env!("CARGO_PKG_VERSION"),

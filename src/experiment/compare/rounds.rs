@@ -87,6 +87,9 @@ pub(crate) struct Rounds<'a> {
     pub(crate) seed: u64,
     pub(crate) reps: Reps,
     pub(crate) confidence: f64,
+    /// Stop each replication that holds by the hold rule (`guard::Limits::hold_only`, outage
+    /// by requests): `--reps auto`, not `--reps N` (whose runs are full runs).
+    pub(crate) hold: bool,
 }
 
 impl Rounds<'_> {
@@ -106,7 +109,10 @@ impl Rounds<'_> {
             .rule(self.confidence, (k as u32).saturating_sub(1));
         let mut want = vec![self.reps.first(); k];
         let mut decisions: Vec<Option<Decision>> = vec![None; k];
-        let runner = Runner::new(jobs, stop);
+        let mut runner = Runner::new(jobs, stop);
+        if self.hold {
+            runner.limits.hold_only = Some(crate::system::Until::FirstOutage);
+        }
         for n in 0.. {
             want[0] = want.iter().skip(1).copied().max().unwrap_or(want[0]);
             let tasks: Vec<(usize, u32)> = (0..k)
