@@ -12,7 +12,9 @@ pub(crate) fn warnings(model: &Model) -> Vec<String> {
     let surge = &model.surge;
     let stable = model.slo.stable_s;
     let measured = sc.duration_s - sc.warmup_s;
-    let end = surge.breakpoints()[3];
+    // The load starts to fall when the surge's peak ends: a site that recovers then (during the
+    // decay, as the 2016 site did) is confirmed if `stable` fits before the horizon.
+    let peak_end = surge.breakpoints()[2];
     if stable > measured {
         out.push(format!(
             "slo.stable ({}) is longer than the measured horizon ({}): no recovery can be \
@@ -20,14 +22,14 @@ pub(crate) fn warnings(model: &Model) -> Vec<String> {
             human_duration(stable),
             human_duration(measured)
         ));
-    } else if surge.peak != 1.0 && end < sc.duration_s && stable > sc.duration_s - end {
+    } else if surge.peak != 1.0 && peak_end < sc.duration_s && stable > sc.duration_s - peak_end {
         out.push(format!(
-            "slo.stable ({}) is longer than the {} the horizon leaves after the surge ends (at \
-             {}): a recovery after the surge cannot be confirmed; lengthen scenario.duration or \
-             shorten slo.stable",
+            "slo.stable ({}) is longer than the {} the horizon leaves after the surge's peak \
+             (it ends at {}): a recovery once the load falls cannot be confirmed; lengthen \
+             scenario.duration or shorten slo.stable",
             human_duration(stable),
-            human_duration(sc.duration_s - end),
-            human_duration(end)
+            human_duration(sc.duration_s - peak_end),
+            human_duration(peak_end)
         ));
     }
     // The model's `[client.retry]` reaches every source, but a users source drops it (its own
@@ -64,23 +66,27 @@ mod tests {
 
     #[test]
     fn a_stable_longer_than_what_follows_the_surge_is_warned() {
-        // The surge ends at 2 h 30 min: 30 min left, against 1 h of slo.stable.
-        let m = model("[surge]\npeak = 4\nstart = \"1h\"\nhold = \"1h\"\ndecay = \"30m\"\n");
+        // The peak ends at 2 h 30 min: 30 min left, against 1 h of slo.stable.
+        let m = model("[surge]\npeak = 4\nstart = \"1h\"\nhold = \"1h30m\"\ndecay = \"5m\"\n");
         let w = warnings(&m);
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(
             w[0].contains(
                 "slo.stable (1 h 0 min) is longer than the 30 min the horizon leaves \
-                           after the surge ends (at 2 h 30 min)"
+                 after the surge's peak (it ends at 2 h 30 min)"
             ),
             "{w:?}"
         );
         // 20 minutes of slo.stable fit.
         let m = model(
-            "[surge]\npeak = 4\nstart = \"1h\"\nhold = \"1h\"\ndecay = \"30m\"\n\
+            "[surge]\npeak = 4\nstart = \"1h\"\nhold = \"1h30m\"\ndecay = \"5m\"\n\
              [slo]\nstable = \"20m\"\n",
         );
         assert!(warnings(&m).is_empty());
+        // The surge ends 30 min before the horizon but its peak 1 h before: a recovery as the
+        // load falls (the 2016 night's) can be confirmed, so no warning.
+        let m = model("[surge]\npeak = 4\nstart = \"1h\"\nhold = \"1h\"\ndecay = \"30m\"\n");
+        assert!(warnings(&m).is_empty(), "{:?}", warnings(&m));
         // Longer than the horizon itself.
         let m = model("[slo]\nstable = \"4h\"\n");
         assert!(warnings(&m)[0].contains("longer than the measured horizon (3 h 0 min)"));

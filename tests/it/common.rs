@@ -107,6 +107,21 @@ pub(crate) fn wall_clock_marked(mut v: Value) -> Value {
 }
 
 /// Write `text` as the file `name` in `dir`; its path.
+/// A `[[tier]]` table: `name`, (instances, threads, queue), a service time of distribution
+/// `dist`, mean `mean` (a duration) and coefficient of variation `cv`; one line of code, so
+/// that the model texts built from it do not repeat the same six lines.
+pub(crate) fn tier(
+    name: &str,
+    (n, threads, queue): (u32, u32, u32),
+    dist: &str,
+    mean: &str,
+    cv: f64,
+) -> String {
+    format!(
+        "[[tier]]\nname = \"{name}\"\ninstances = {n}\nthreads = {threads}\nqueue = {queue}\nservice = {{ dist = \"{dist}\", mean = \"{mean}\", cv = {cv:?} }}\n"
+    )
+}
+
 pub(crate) fn write_file(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let file = dir.join(name);
     std::fs::write(&file, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));

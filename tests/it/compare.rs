@@ -6,6 +6,7 @@ use serde_json::Value;
 use std::path::Path;
 
 use crate::common::{compare_in_temp, read_json, run_compare, surge, variant, write_file};
+use crate::svg::{Chart, Element, parse_tick};
 
 /// One web tier of 2 threads, no queue, 40 requests/s of 100 ms: offered load 4 erlangs on 2
 /// servers loses 8/13 of the requests (Erlang B), so the site is down throughout; round robin
@@ -107,8 +108,45 @@ fn variants_share_seeds_baseline_equals_run() {
         csv,
         std::fs::read_to_string(one.join("compare.csv")).unwrap()
     );
-    for f in ["compare.png", "compare.svg"] {
-        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 1000, "{f}");
+    assert!(std::fs::metadata(out.join("compare.png")).unwrap().len() > 1000);
+    shows_the_comparison(&out.join("compare.svg"));
+}
+
+/// The chart of `MODEL`'s comparison over 3 replications: its title, axes and variants, and
+/// the instance-hours bars, known exactly: 1, 4, 1 and 2 instances over half an hour.
+fn shows_the_comparison(svg: &Path) {
+    let chart = Chart::read(svg);
+    let variants = ["baseline", "4 instances", "unchanged", "2 instances"];
+    chart.assert_shows(&[
+        "compare-test: 4 variants, 3 replications each on the same seeds",
+        "success rate over a 5 min window (mean over the replications)",
+        "time since start",
+        "success rate",
+        "down below 50%",
+        "downtime (min)",
+        "p95 latency (s)",
+        "web: instance-hours",
+    ]);
+    chart.assert_shows(&variants);
+    let panel = chart.panel("web: instance-hours", &[]);
+    let names: Vec<&str> = (panel.0.iter())
+        .filter_map(|e| match e {
+            Element::Text { content, .. } if variants.contains(&content.as_str()) => {
+                Some(content.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, variants, "one row per variant, in order");
+    let to_hours = panel.x_scale(parse_tick);
+    let bars = panel.bars();
+    assert_eq!(bars.len(), 4, "{bars:?}");
+    for ((left, right, _), want) in bars.iter().zip([0.5, 2.0, 0.5, 1.0]) {
+        let got = to_hours(*right) - to_hours(*left);
+        assert!(
+            (got - want).abs() < 0.02,
+            "a bar of {got} instance-hours, want {want}"
+        );
     }
 }
 

@@ -37,6 +37,31 @@ pub(crate) struct Truth {
     pub(crate) seed: u64,
 }
 
+impl Truth {
+    /// Arrivals at `rate` (at most `max_rate`) for `duration` seconds, served by `threads`
+    /// threads (0: no waiting) in a lognormal time of mean `mean` and cv 1, without contention
+    /// or errors, from `seed`.
+    pub(crate) fn served(
+        (rate, max_rate): (fn(f64) -> f64, f64),
+        duration: f64,
+        mean: f64,
+        threads: usize,
+        seed: u64,
+    ) -> Truth {
+        Truth {
+            rate,
+            max_rate,
+            duration,
+            mean,
+            cv: 1.0,
+            contention: 0.0,
+            error_rate: 0.0,
+            threads,
+            seed,
+        }
+    }
+}
+
 pub(crate) const EPOCH: f64 = 1_700_000_000.0; // 2023-11-14 22:13:20 UTC
 
 /// Poisson arrivals (thinning) served without queueing, each taking s x (1 + contention x n)
@@ -167,15 +192,9 @@ fn daily(t: f64) -> f64 {
 #[test]
 fn recovers_arrivals_and_lognormal_service_from_an_nginx_log() {
     let truth = Truth {
-        rate: daily,
-        max_rate: 60.0,
-        duration: 3600.0,
-        mean: 0.120,
         cv: 1.5,
-        contention: 0.0,
         error_rate: 0.05,
-        threads: 0,
-        seed: 11,
+        ..Truth::served((daily, 60.0), 3600.0, 0.120, 0, 11)
     };
     let (dir, log, reqs) = generated_log(&truth);
     let j = fit(&[&log], &[], &dir.path().join("out"));
@@ -222,21 +241,53 @@ fn recovers_arrivals_and_lognormal_service_from_an_nginx_log() {
         .map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(total, reqs.len() as u64);
-    assert!(dir.path().join("out/fit.png").exists() && dir.path().join("out/fit.svg").exists());
+    assert!(dir.path().join("out/fit.png").exists());
+    // The chart: its title names the log, its panels and axes, and its legends the responses
+    // fitted (at most the 100,000 of the reservoir), the model's rate and profile of fit.json,
+    // and each candidate with its AIC and KS.
+    let chart = crate::svg::Chart::read(&dir.path().join("out/fit.svg"));
+    let title = format!("surge fit: {} (nginx", log.display());
+    assert!(
+        chart.texts().iter().any(|t| t.starts_with(&title)),
+        "{:?}",
+        chart.texts()
+    );
+    let ok = format!(
+        "data ({} responses)",
+        (reqs.len() - failed as usize).min(100_000)
+    );
+    let rate = format!(
+        "model: rate {:.2}/s x profile ({} knots)",
+        base,
+        j["arrivals"]["profile"].as_array().unwrap().len()
+    );
+    chart.assert_shows(&[
+        "Service time: empirical CDF against the fitted candidates (lowest AIC first)",
+        "time (s, log scale)",
+        "share of responses at or below",
+        &ok,
+        "minutes since the first request",
+        "requests per second",
+        &rate,
+        "Response time against requests in progress (10 s windows pooled by load)",
+        "mean response time (ms)",
+    ]);
+    for c in s["candidates"].as_array().unwrap() {
+        let label = format!(
+            "{} (AIC {:.0}, KS {:.3})",
+            c["dist"].as_str().unwrap(),
+            f(&c["aic"]),
+            f(&c["ks"])
+        );
+        chart.assert_shows(&[&label]);
+    }
 }
 
 #[test]
 fn recovers_contention_and_the_knee_is_absent_below_saturation() {
     let truth = Truth {
-        rate: |t| 10.0 + 290.0 * t / 3600.0,
-        max_rate: 300.0,
-        duration: 3600.0,
-        mean: 0.050,
-        cv: 1.0,
         contention: 0.02,
-        error_rate: 0.0,
-        threads: 0,
-        seed: 5,
+        ..Truth::served((|t| 10.0 + 290.0 * t / 3600.0, 300.0), 3600.0, 0.050, 0, 5)
     };
     let (dir, log, _) = generated_log(&truth);
     let j = fit(&[&log], &[], &dir.path().join("out"));
@@ -259,17 +310,7 @@ fn recovers_contention_and_the_knee_is_absent_below_saturation() {
 #[test]
 fn the_knee_is_found_where_throughput_stops_growing() {
     // 10 threads of 100 ms: 100 requests/s at most; the arrivals ramp from 20/s to 120/s
-    let truth = Truth {
-        rate: |t| 20.0 + 100.0 * t / 1200.0,
-        max_rate: 120.0,
-        duration: 1200.0,
-        mean: 0.100,
-        cv: 1.0,
-        contention: 0.0,
-        error_rate: 0.0,
-        threads: 10,
-        seed: 8,
-    };
+    let truth = Truth::served((|t| 20.0 + 100.0 * t / 1200.0, 120.0), 1200.0, 0.100, 10, 8);
     let (dir, log, _) = generated_log(&truth);
     let j = fit(&[&log], &[], &dir.path().join("out"));
     let c = &j["contention"];
@@ -307,15 +348,8 @@ fn the_knee_is_found_where_throughput_stops_growing() {
 #[test]
 fn round_trip_the_written_model_reproduces_throughput_and_latency() {
     let truth = Truth {
-        rate: daily,
-        max_rate: 60.0,
-        duration: 3600.0,
-        mean: 0.120,
         cv: 1.5,
-        contention: 0.0,
-        error_rate: 0.0,
-        threads: 0,
-        seed: 21,
+        ..Truth::served((daily, 60.0), 3600.0, 0.120, 0, 21)
     };
     let (dir, log, reqs) = generated_log(&truth);
     // SURGE_FIT_EXAMPLE=access.log keeps a copy of the generated log.

@@ -267,17 +267,7 @@ fn a_semicolon_separated_jmeter_csv_reads_as_the_comma_one() {
 #[test]
 fn contention_fitted_without_the_threads_is_said_to_be_maybe_waiting_and_more_load_is_shown() {
     // 4 threads of 80 ms (50/s at most), arrivals from 20/s to 42/s: waiting, no contention
-    let truth = Truth {
-        rate: |t| 20.0 + 22.0 * t / 1800.0,
-        max_rate: 42.0,
-        duration: 1800.0,
-        mean: 0.080,
-        cv: 1.0,
-        contention: 0.0,
-        error_rate: 0.0,
-        threads: 4,
-        seed: 13,
-    };
+    let truth = Truth::served((|t| 20.0 + 22.0 * t / 1800.0, 42.0), 1800.0, 0.080, 4, 13);
     let (dir, log, _) = generated_log(&truth);
     let (j, model, stdout) = fit_model(&[&log], &[], &dir.path().join("out"));
     let c = &j["contention"];

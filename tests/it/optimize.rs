@@ -9,6 +9,7 @@
 //! i x (1 + 0.05 t) per hour, and holds once i x t x 10 req/s clears 150 req/s with room.
 
 use crate::common::{MEMORY_CRASH, read_json, stderr, surge, write_file};
+use crate::svg::{Chart, Element};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -125,6 +126,38 @@ fn the_answer_is_the_brute_force_sweeps_with_fewer_runs_than_the_grid() {
     let csv = std::fs::read_to_string(dir.path().join("opt/optimize.csv")).unwrap();
     assert_eq!(csv.lines().count(), 41);
     assert!(csv.starts_with("config,tier.app.instances,tier.app.threads,cost_per_hour,status,"));
+    shows_the_search(&dir.path().join("opt/optimize.svg"), &o);
+}
+
+/// The Pareto chart of `o`: its title, axes and legend, the optimum named with its values, and
+/// one marker per configuration run, green where it holds and red where it fails.
+fn shows_the_search(svg: &Path, o: &Value) {
+    let chart = Chart::read(svg);
+    let [i, t] = &optimum(o)[..] else {
+        panic!("two keys")
+    };
+    let named = format!("cheapest that holds: tier.app.instances={i}, tier.app.threads={t}");
+    chart.assert_shows(&[
+        "model — cheapest configuration that keeps no outage",
+        "cost per hour (as provisioned)",
+        "share of runs that kept no outage",
+        "holds (most runs)",
+        "fails (half or more)",
+        "Pareto front",
+        "optimum (circled)",
+        &named,
+    ]);
+    let run: Vec<&Value> = (o["configs"].as_array().unwrap().iter())
+        .filter(|c| !c["runs"].as_array().unwrap().is_empty())
+        .collect();
+    let markers = |fill: &str| {
+        (chart.elements.iter())
+            .filter(|e| matches!(e, Element::Circle { fill: f, r, .. } if f == fill && *r != 8.0))
+            .count()
+    };
+    let holding = run.iter().filter(|c| c["status"] == "holds").count();
+    assert_eq!(markers("#2CA02C"), holding, "green: holds");
+    assert_eq!(markers("#B2182B"), run.len() - holding, "red: fails");
 }
 
 /// The parts of the answer that do not depend on the wall clock or the journal.

@@ -6,11 +6,14 @@
 //! searches the pool's connections for the crash point. Where the db's threads are the
 //! bottleneck (a pool of 4 x 30 = 120 in front of 24 threads) the pool is not blamed.
 
-use crate::common::{at, count, csv_column, run_text, surge_on, write_file};
+use crate::common::{at, count, csv_column, run_text, surge_on, tier, write_file};
 
 /// The trial's site: `connections` per app instance to a db of `db_threads` 40 ms threads;
 /// 200 requests a second, 4x at the surge (800 a second: 32 db requests at once needed).
 fn checkout(connections: u32, db_threads: u32) -> String {
+    let front = tier("front", (1, 200, 50), "lognormal", "2ms", 0.5);
+    let app = tier("app", (4, 32, 20), "lognormal", "5ms", 1.0);
+    let db = tier("db", (1, db_threads, 200), "lognormal", "40ms", 1.0);
     format!(
         r#"[scenario]
 name = "checkout"
@@ -31,26 +34,8 @@ rate = 200
 timeout = "5s"
 [client.retry]
 max_attempts = 3
-[[tier]]
-name = "front"
-instances = 1
-threads = 200
-queue = 50
-service = {{ dist = "lognormal", mean = "2ms", cv = 0.5 }}
-[[tier]]
-name = "app"
-instances = 4
-threads = 32
-queue = 20
-service = {{ dist = "lognormal", mean = "5ms", cv = 1.0 }}
-pool = {{ connections = {connections}, timeout = "1s" }}
-[[tier]]
-name = "db"
-instances = 1
-threads = {db_threads}
-queue = 200
-service = {{ dist = "lognormal", mean = "40ms", cv = 1.0 }}
-[slo]
+{front}{app}pool = {{ connections = {connections}, timeout = "1s" }}
+{db}[slo]
 window = "30s"
 stable = "1m"
 "#

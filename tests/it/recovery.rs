@@ -2,7 +2,7 @@
 //! does not fit in what is left of the run: "outage over at ...; recovery not confirmed: the
 //! SLO held for ... of the 1 h slo.stable before the end", never "not recovered ... at least";
 //! and `surge check` warns when `slo.stable` is longer than what the horizon leaves after the
-//! surge.
+//! surge's peak.
 
 use crate::common::{read_json, write_file};
 
@@ -79,8 +79,8 @@ fn check_warns_when_slo_stable_does_not_fit_after_the_surge() {
     let text = crate::common::check_ok(&file);
     assert!(
         text.contains(
-            "warning: slo.stable (1 h 0 min) is longer than the 38 min the horizon leaves after \
-             the surge ends (at 22 min)"
+            "warning: slo.stable (1 h 0 min) is longer than the 39 min the horizon leaves after \
+             the surge's peak (it ends at 21 min)"
         ),
         "{text}"
     );

@@ -27,6 +27,13 @@ pub(crate) enum Element {
         r: f64,
         fill: String,
     },
+    /// A filled rectangle (a bar), its left edge at `x`.
+    Rect {
+        x: f64,
+        y: f64,
+        width: f64,
+        fill: String,
+    },
 }
 
 /// A chart read back from its SVG file: its elements in the order they were drawn.
@@ -87,6 +94,13 @@ impl Chart {
                     .collect();
                 let stroke = attr(tag, "stroke").unwrap_or("").to_string();
                 elements.push(Element::Line { stroke, points });
+            } else if tag.starts_with("<rect ") {
+                elements.push(Element::Rect {
+                    x: num(tag, "x"),
+                    y: num(tag, "y"),
+                    width: num(tag, "width"),
+                    fill: attr(tag, "fill").unwrap_or("").to_string(),
+                });
             } else if tag.starts_with("<circle ") {
                 elements.push(Element::Circle {
                     cx: num(tag, "cx"),
@@ -204,6 +218,22 @@ impl Panel<'_> {
             })
             .flatten()
             .collect()
+    }
+
+    /// The bars (filled rectangles), top to bottom: (left edge, right edge, fill).
+    pub(crate) fn bars(&self) -> Vec<(f64, f64, &str)> {
+        let mut bars: Vec<(f64, f64, f64, &str)> = self
+            .0
+            .iter()
+            .filter_map(|e| match e {
+                Element::Rect { x, y, width, fill } if fill != "none" => {
+                    Some((*y, *x, x + width, fill.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        bars.sort_by(|a, b| a.0.total_cmp(&b.0));
+        bars.into_iter().map(|(_, a, b, f)| (a, b, f)).collect()
     }
 
     /// The centres of the markers filled with `fill` and of radius `r`.
