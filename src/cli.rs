@@ -324,6 +324,12 @@ pub struct ManyRuns {
     pub allow_huge: bool,
 }
 
+/// The service layer's notes (`app::notes`), printed on stderr as they come: the command line's
+/// side of them (commands/ hands the same to every `app` call).
+pub(crate) fn stderr_notes() -> crate::app::notes::Notes {
+    crate::app::notes::Notes::new(|n| eprintln!("{n}"))
+}
+
 impl From<&ManyRuns> for crate::app::ManyRuns {
     /// The resolved options (the `--set` overrides go in the command's `app::ModelSource`).
     fn from(r: &ManyRuns) -> Self {
@@ -332,7 +338,7 @@ impl From<&ManyRuns> for crate::app::ManyRuns {
             seed: r.seed,
             out: r.out.clone(),
             allow_huge: r.allow_huge,
-            notes: crate::commands::stderr_notes(),
+            notes: stderr_notes(),
         }
     }
 }

@@ -130,10 +130,11 @@ pub(crate) fn fit(s: &FitSettings) -> Result<FitOutcome> {
 
 /// pages.csv, where the model draws pages per session from the counts.
 fn write_pages(fit: &Fit, out: &Path) -> Result<()> {
-    if let Some(s) = &fit.logs.sessions {
-        if fit.logs.model_source.kind == SourceKind::Users && s.pages.model == "empirical" {
-            write_atomic(&out.join("pages.csv"), s.pages_csv().as_bytes())?;
-        }
+    if let Some(s) = &fit.logs.sessions
+        && fit.logs.model_source.kind == SourceKind::Users
+        && s.pages.model == "empirical"
+    {
+        write_atomic(&out.join("pages.csv"), s.pages_csv().as_bytes())?;
     }
     Ok(())
 }

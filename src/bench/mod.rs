@@ -342,9 +342,9 @@ pub fn peak_rss() -> Option<u64> {
 
 /// 10000000 -> "10 M", 100000 -> "100 k".
 pub fn count(n: u64) -> String {
-    if n >= 1_000_000 && n % 1_000_000 == 0 {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{} M", n / 1_000_000)
-    } else if n >= 1_000 && n % 1_000 == 0 {
+    } else if n >= 1_000 && n.is_multiple_of(1_000) {
         format!("{} k", n / 1_000)
     } else {
         n.to_string()

@@ -256,7 +256,7 @@ fn print_population(f: &report::Fit, round_trip_failed: Option<&String>) -> anyh
         "{}",
         f.requests
             .refusals
-            .terminal_line(cap.threads, cap.queue.as_ref())
+            .terminal_line(cap.threads, cap.queue.as_ref().map(|q| (q.places, q.why())))
     );
     match (&f.round_trip, round_trip_failed) {
         (Some(rt), _) => {

@@ -24,9 +24,7 @@ pub use crate::fmt::{human_count, human_duration};
 
 /// Notes that print each line on stderr as it comes, as the commands show the service
 /// layer's notes (`app::notes`).
-pub(crate) fn stderr_notes() -> crate::app::notes::Notes {
-    crate::app::notes::Notes::new(|n| eprintln!("{n}"))
-}
+pub(crate) use crate::cli::stderr_notes;
 
 /// The settings every search shares (crashpoint, optimize, sensitivity), from its flags: the
 /// model with its `--set`s, the runs' flags, `--budget`, `--resume` and `--quiet`.

@@ -199,13 +199,16 @@ fn report(done: &app::run::RunOutcome) -> String {
     s
 }
 
+/// Words a mean (and its interval's half-width) with a formatter: "24.8% +- 0.3%".
+type WithCi<'a> = dyn Fn(Option<f64>, Option<f64>, &dyn Fn(f64) -> String) -> String + 'a;
+
 /// "requests: 1,234 offered; of the offered, ...; latency p50 ..., p95 ..., p99 ...", from the
 /// typed figures; `with_ci` words a mean with its interval.
 fn requests_line(
     model: &Model,
     r: &RequestFigures,
     tiers: &[TierMeans],
-    with_ci: &dyn Fn(Option<f64>, Option<f64>, &dyn Fn(f64) -> String) -> String,
+    with_ci: &WithCi<'_>,
 ) -> String {
     let offered = r.offered;
     let share = |n: f64| n / offered.max(1.0);
@@ -227,7 +230,7 @@ fn requests_line(
         with_ci(e.map(|e| e.mean), e.and_then(|e| e.ci95), &human_duration)
     };
     if let (Some(k), true) = (
-        pool_verdict::bottleneck(&tiers),
+        pool_verdict::bottleneck(tiers),
         edge.contains("turned away at"),
     ) {
         edge.push_str(&format!(

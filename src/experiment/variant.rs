@@ -269,10 +269,10 @@ pub(crate) fn load_all_on(
         }
         let all: Vec<String> = sets.iter().chain(&v.set).cloned().collect();
         let m = model::load(path, &all).map_err(|mut e| {
-            if let Place::Override(raw) = &e.place {
-                if v.set.contains(raw) {
-                    e.place = Place::Variant(format!("variant \"{}\", at {raw}", v.name));
-                }
+            if let Place::Override(raw) = &e.place
+                && v.set.contains(raw)
+            {
+                e.place = Place::Variant(format!("variant \"{}\", at {raw}", v.name));
             }
             e
         })?;

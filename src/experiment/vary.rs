@@ -120,18 +120,16 @@ pub fn parse_vary(raw: &str, points: usize) -> Result<Vary, BadInput> {
                     .collect()
             }
         };
-        if whole {
-            if let Some(x) = xs.iter().find(|x| (*x - x.round()).abs() > 1e-9) {
-                let how = if step.is_some() {
-                    "use whole ends and a whole step".to_string()
-                } else {
-                    format!(
-                        "--points {points} gives {}; give a whole step instead, e.g. {a}..{b}:1",
-                        format_number(*x)
-                    )
-                };
-                return Err(bad(format!("`{last}` takes whole numbers: {how}")));
-            }
+        if whole && let Some(x) = xs.iter().find(|x| (*x - x.round()).abs() > 1e-9) {
+            let how = if step.is_some() {
+                "use whole ends and a whole step".to_string()
+            } else {
+                format!(
+                    "--points {points} gives {}; give a whole step instead, e.g. {a}..{b}:1",
+                    format_number(*x)
+                )
+            };
+            return Err(bad(format!("`{last}` takes whole numbers: {how}")));
         }
         let mut out: Vec<String> = xs
             .iter()

@@ -527,11 +527,11 @@ pub(crate) fn split_by(line: &str, sep: u8, out: &mut Vec<(usize, usize)>) {
 /// The path of a URL or request target, without scheme, host or query string.
 pub(crate) fn path_of(target: &str) -> &str {
     let mut t = target;
-    if !t.starts_with('/') {
-        if let Some(p) = t.find("://") {
-            t = &t[p + 3..];
-            t = t.find('/').map_or("/", |s| &t[s..]);
-        }
+    if !t.starts_with('/')
+        && let Some(p) = t.find("://")
+    {
+        t = &t[p + 3..];
+        t = t.find('/').map_or("/", |s| &t[s..]);
     }
     let end = t
         .bytes()

@@ -175,11 +175,11 @@ fn tier(t: &mut String, fit: &Fit, given: Option<&model_logs::GivenLines>) {
         "instances = 1   # ASSUMPTION: all threads in one instance; split threads x instances as your site is",
     );
     p(t, &format!("threads = {threads}   # {why}"));
-    for line in
-        fit.requests
-            .refusals
-            .model_lines(fit.requests.total, threads, fit.capacity.queue.as_ref())
-    {
+    for line in fit.requests.refusals.model_lines(
+        fit.requests.total,
+        threads,
+        fit.capacity.queue.as_ref().map(|q| (q.places, q.why())),
+    ) {
         p(t, &line);
     }
     p(t, &format!("service = {service_line}"));

@@ -70,7 +70,7 @@ pub(crate) fn fit(windows: &Grid<Window>, threads: u32) -> Option<QueueFit> {
     let (mut sum, mut n) = (0.0, 0.0);
     for w in cells.iter().filter(|w| w.refused == 0 && w.timed_ok > 0) {
         let m = w.sum_time_ok / f64::from(w.timed_ok);
-        let s = spread::service_mean(threads, x(w), m, 1.0);
+        let s = spread::service_mean(threads, x(w), m, 1.0, 1.0);
         if x(w) * s < 0.9 * f64::from(threads) {
             sum += s * f64::from(w.timed_ok);
             n += f64::from(w.timed_ok);

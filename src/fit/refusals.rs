@@ -90,15 +90,16 @@ impl Refusals {
     }
 
     /// model.toml's lines for the tier's queue (`threads`: the tier's threads), each ending in
-    /// its reason; comment lines only when the model has no bound.
+    /// its reason; comment lines only when the model has no bound. `fitted`: the queue fitted
+    /// (`queue_fit`: its places and why), where the data told it.
     pub(crate) fn model_lines(
         &self,
         requests: u64,
         threads: u32,
-        fitted: Option<&super::queue_fit::QueueFit>,
+        fitted: Option<(u32, String)>,
     ) -> Vec<String> {
-        if let Some(q) = fitted.filter(|_| !self.none_seen()) {
-            return vec![format!("queue = {}   # {}", q.places, q.why())];
+        if let Some((places, why)) = fitted.filter(|_| !self.none_seen()) {
+            return vec![format!("queue = {places}   # {why}")];
         }
         if self.none_seen() {
             return vec![
@@ -117,18 +118,9 @@ impl Refusals {
     }
 
     /// The terminal's line: the queue and why.
-    pub(crate) fn terminal_line(
-        &self,
-        threads: u32,
-        fitted: Option<&super::queue_fit::QueueFit>,
-    ) -> String {
+    pub(crate) fn terminal_line(&self, threads: u32, fitted: Option<(u32, String)>) -> String {
         let mut line = match fitted.filter(|_| !self.none_seen()) {
-            Some(q) => format!(
-                "queue: {} places, {}; {}",
-                q.places,
-                q.why(),
-                self.evidence()
-            ),
+            Some((places, why)) => format!("queue: {places} places, {why}; {}", self.evidence()),
             None => self.queue_line(threads),
         };
         if self.timed_out > 0 {

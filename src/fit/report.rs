@@ -162,7 +162,9 @@ pub(crate) fn analyse(reading: &Reading, opts: &Options) -> Fit {
     let mut arrivals = arrivals::from_seconds(&c.per_second, c.first_s, c.last_s, bucket_s);
     arrivals.bucket_note = bucket_note;
     let contention = concurrency::analyse(&c.windows, reading.recorded_concurrency, opts.threads);
-    let (basis, what) = service_basis(reading, contention.as_ref(), opts.threads);
+    // the arrivals' variability (index of dispersion per second) enters the wait taken out
+    let ca2 = arrivals.dispersion.unwrap_or(1.0).clamp(0.05, 4.0);
+    let (basis, what) = service_basis(reading, contention.as_ref(), opts.threads, ca2);
     let service = fit_service(basis, what, observed(reading));
     let endpoints = endpoint_fits(reading, opts);
     let (closed, mut capacity) = population(reading, &arrivals, contention.as_ref(), opts);
@@ -239,6 +241,7 @@ fn service_basis(
     reading: &Reading,
     contention: Option<&Contention>,
     threads_given: Option<u32>,
+    ca2: f64,
 ) -> (Vec<f64>, String) {
     let c = &reading.collected;
     // Requests in progress of a kept response's window, as the contention fit saw it.
@@ -260,7 +263,7 @@ fn service_basis(
     // open arrivals given their threads: the service's spread, deconvolved (see `spread`)
     let cv2 = threads
         .filter(|_| closed_threads.is_none() && !reading.recorded_concurrency)
-        .and_then(|t| spread_of(c, t, &below_knee));
+        .and_then(|t| spread_of(c, t, ca2, &below_knee));
     let served = |s: &Sample| -> Option<(f64, f64)> {
         let w = c
             .windows
@@ -278,7 +281,7 @@ fn service_basis(
                 if reading.recorded_concurrency {
                     return None;
                 }
-                spread::service_mean(t, x, mean, cv2.unwrap_or(1.0))
+                concurrency::service_part(t, x, mean)
             }
         };
         Some((part / mean, 1.0 + x * part))
@@ -308,7 +311,7 @@ fn service_basis(
     let mut what = basis_sentence(knee, threads.filter(|_| closed_threads.is_none()), coef);
     if let Some(k) = cv2 {
         what.push_str(&format!(
-            ", their spread set to the service's cv {:.2} that the responses' second moment leaves once the M/G/N wait (Allen-Cunneen) of each window below 90% busy is taken out",
+            ", their spread set to the service's cv {:.2} that the responses' second moment leaves once the G/G/N wait (Allen-Cunneen, the arrivals' squared cv {ca2:.2} from their dispersion per second) of each window below 90% busy is taken out",
             k.sqrt()
         ));
     }
@@ -326,6 +329,7 @@ fn service_basis(
 fn spread_of(
     c: &super::collect::Collected,
     threads: u32,
+    ca2: f64,
     keep: &dyn Fn(&Sample) -> bool,
 ) -> Option<f64> {
     let mut obs: BTreeMap<i64, spread::Obs> = BTreeMap::new();
@@ -343,7 +347,7 @@ fn spread_of(
         o.sum_sq += s.time_s * s.time_s;
     }
     let obs: Vec<spread::Obs> = obs.into_values().collect();
-    spread::fit_cv2(threads, &obs)
+    spread::fit_cv2(threads, &obs, ca2)
 }
 
 /// What the service fit was fitted on, in words: which responses, and what was taken out.

@@ -3,9 +3,11 @@
 //! the service but not its spread (the waiting of a busy window is much the same for all its
 //! requests, so the scaled times vary too little). Here the spread is deconvolved by moments:
 //! a response is its wait plus its service, independent under first come first served, so
-//! E[R^2] = E[S^2] + 2 E[S] E[W] + E[W^2], with the wait of M/G/N at the window's load by the
-//! Allen-Cunneen approximation (the M/M/N wait, Erlang C, times (1 + cv^2) / 2, conditionally
-//! exponential). The squared cv of the service and each window's mean service are solved
+//! E[R^2] = E[S^2] + 2 E[S] E[W] + E[W^2], with the wait of G/G/N at the window's load by the
+//! Allen-Cunneen approximation (the M/M/N wait, Erlang C, times (ca^2 + cv^2) / 2, conditionally
+//! exponential; ca^2 the arrivals' index of dispersion per second: 1 for Poisson, about 0.5 for
+//! the closed Locust users of tests/fit-data/real/reality-nginx-80pct.log, where a Poisson wait
+//! left a service cv of 0.12 against the handler's true 0.5). The squared cv of the service and each window's mean service are solved
 //! together (fixed point). Windows at 90% of the threads' capacity or more are left out of the
 //! spread: their queues are transient, or bounded, and no steady formula holds there.
 //!
@@ -21,22 +23,24 @@ const MIN_SAMPLES: usize = 30;
 /// Bounds of the squared cv estimated (a service time from nearly constant to very skewed).
 const CV2_BOUNDS: (f64, f64) = (0.01, 16.0);
 
-/// Mean wait in M/G/`threads` with `x` arrivals a second, a mean service of `s` and a squared
-/// cv of the service `cv2` (Allen-Cunneen); and the probability of waiting (Erlang C).
-fn mgn_wait(threads: u32, x: f64, s: f64, cv2: f64) -> (f64, f64) {
+/// Mean wait in G/G/`threads` with `x` arrivals a second of squared cv `ca2`, a mean service of
+/// `s` and a squared cv of the service `cv2` (Allen-Cunneen); and the probability of waiting
+/// (Erlang C). `ca2` is 1 for Poisson arrivals; the users of a closed load test arrive more
+/// evenly (below 1), and taking out a Poisson wait there leaves too little spread.
+fn mgn_wait(threads: u32, x: f64, s: f64, cv2: f64, ca2: f64) -> (f64, f64) {
     let mm = mmn_wait(threads, x, s);
     let free = f64::from(threads) - x * s;
     let c = if s > 0.0 { mm * free / s } else { 0.0 };
-    (0.5 * (1.0 + cv2) * mm, c)
+    (0.5 * (ca2 + cv2) * mm, c)
 }
 
 /// The mean service of a window whose mean response is `m` at `x` arrivals a second: the S
 /// with S + wait(S) = m (bisection; the wait grows with S).
-pub(crate) fn service_mean(threads: u32, x: f64, m: f64, cv2: f64) -> f64 {
+pub(crate) fn service_mean(threads: u32, x: f64, m: f64, cv2: f64, ca2: f64) -> f64 {
     let (mut lo, mut hi) = (0.0, m);
     while hi - lo > m * f64::EPSILON * 4.0 {
         let s = 0.5 * (lo + hi);
-        if s + mgn_wait(threads, x, s, cv2).0 > m {
+        if s + mgn_wait(threads, x, s, cv2, ca2).0 > m {
             hi = s;
         } else {
             lo = s;
@@ -57,17 +61,17 @@ pub(crate) struct Obs {
 
 /// The squared cv of the service that the responses' second moment leaves once the M/G/N wait
 /// of each window is taken out; None with too few responses in windows below [`MAX_LOAD`].
-pub(crate) fn fit_cv2(threads: u32, obs: &[Obs]) -> Option<f64> {
+pub(crate) fn fit_cv2(threads: u32, obs: &[Obs], ca2: f64) -> Option<f64> {
     let mut k = 1.0;
     for _ in 0..200 {
         let (mut r2, mut s2, mut rest, mut used) = (0.0, 0.0, 0.0, 0.0);
         for o in obs {
-            let s = service_mean(threads, o.x, o.mean, k);
+            let s = service_mean(threads, o.x, o.mean, k, ca2);
             let a = o.x * s;
             if s <= 0.0 || a >= MAX_LOAD * f64::from(threads) {
                 continue;
             }
-            let (ew, c) = mgn_wait(threads, o.x, s, k);
+            let (ew, c) = mgn_wait(threads, o.x, s, k, ca2);
             let theta = if c > 0.0 { ew / c } else { 0.0 };
             r2 += o.sum_sq;
             s2 += o.n * s * s;
@@ -149,7 +153,7 @@ mod tests {
             n: 200.0,
             sum_sq: 100.0 * (0.05 * 0.05 + 0.15 * 0.15),
         }];
-        let k = fit_cv2(100, &obs).unwrap();
+        let k = fit_cv2(100, &obs, 1.0).unwrap();
         assert!((k - 0.25).abs() < 1e-6, "{k}");
     }
 }

@@ -98,10 +98,10 @@ pub(crate) fn humanize(msg: &str) -> String {
             }
         }
     }
-    if let Some(rest) = msg.strip_prefix("missing field") {
-        if let Some(name) = backticked(rest).first() {
-            return format!("missing required key `{name}`");
-        }
+    if let Some(rest) = msg.strip_prefix("missing field")
+        && let Some(name) = backticked(rest).first()
+    {
+        return format!("missing required key `{name}`");
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         let rest = rest

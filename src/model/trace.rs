@@ -203,12 +203,12 @@ fn read_buckets(rdr: &mut csv::Reader<std::fs::File>, shown: &str) -> Result<Tra
                 "{shown}:{line}: count {count} is absurdly large (at most 1e12 in a bucket)"
             ));
         }
-        if let Some(&(prev, _, _)) = starts.last() {
-            if start <= prev {
-                return Err(format!(
-                    "{shown}:{line}: bucket start {start} s is not after the one above it ({prev} s): starts must increase"
-                ));
-            }
+        if let Some(&(prev, _, _)) = starts.last()
+            && start <= prev
+        {
+            return Err(format!(
+                "{shown}:{line}: bucket start {start} s is not after the one above it ({prev} s): starts must increase"
+            ));
         }
         starts.push((start, count as u64, line));
     }

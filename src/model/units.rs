@@ -53,10 +53,10 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
         rest = rest[unit_len..].trim_start();
         // "1 hour, 30 minutes" and "1 hour and 30 minutes" read as "1 hour 30 minutes".
         rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
-        if let Some(after) = rest.strip_prefix("and") {
-            if after.starts_with(|c: char| c.is_whitespace() || c.is_ascii_digit()) {
-                rest = after.trim_start();
-            }
+        if let Some(after) = rest.strip_prefix("and")
+            && after.starts_with(|c: char| c.is_whitespace() || c.is_ascii_digit())
+        {
+            rest = after.trim_start();
         }
     }
     if total.is_infinite() {

@@ -238,10 +238,8 @@ fn number(v: &str, key: &str) -> Result<f64, String> {
         return Ok(x);
     }
     let in_seconds = key.rsplit('.').any(|part| part.ends_with("_s"));
-    if in_seconds {
-        if let Ok(x) = crate::model::units::parse_duration(v) {
-            return Ok(x);
-        }
+    if in_seconds && let Ok(x) = crate::model::units::parse_duration(v) {
+        return Ok(x);
     }
     Err(format!(
         "{v:?} is not a number, a percentage, true, false or null{}",

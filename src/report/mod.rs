@@ -137,10 +137,8 @@ pub(crate) fn inline_svg(text: &str, label: &str) -> String {
             }
         }
     }
-    if !has_viewbox {
-        if let (Some(w), Some(h)) = (&width, &height) {
-            attrs.push(format!("viewBox=\"0 0 {w} {h}\""));
-        }
+    if !has_viewbox && let (Some(w), Some(h)) = (&width, &height) {
+        attrs.push(format!("viewBox=\"0 0 {w} {h}\""));
     }
     format!(
         "<svg {} role=\"img\" aria-label=\"{}\"{}",

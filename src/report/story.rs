@@ -472,13 +472,16 @@ fn report_one(f: &Facts, w: &ReportWords, clock: &dyn Fn(f64) -> String) -> Stri
         _ => over_unconfirmed(o, w, clock),
     };
     let downtime = Some(o.downtime_s).filter(|d| d.is_finite()).unwrap_or(0.0);
-    let down = Mean::of(downtime, f64::NAN, 1).censored(f.cut);
+    // The sentence has said it was still down at the end: the downtime is a lower bound.
+    let down = match still {
+        true => format!("at least {}", human_duration(downtime)),
+        false => human_duration(downtime),
+    };
     format!(
-        "By requests: down at {}, {back}; {} outage episode{}, {} down in all; {lost}.",
+        "By requests: down at {}, {back}; {} outage episode{}, {down} down in all; {lost}.",
         clock(crash),
         o.episodes,
         if o.episodes == 1 { "" } else { "s" },
-        down.value(&human_duration)
     )
 }
 

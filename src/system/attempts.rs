@@ -329,10 +329,10 @@ impl World<'_> {
         }
         // Past its memory limit the process dies, with everything in it.
         let spec = self.tiers[t].spec;
-        if let Some(limit) = spec.memory_limit {
-            if spec.memory_base + spec.memory_per_request * f64::from(in_instance) > limit {
-                self.crash(now, t, i, cal);
-            }
+        if let Some(limit) = spec.memory_limit
+            && spec.memory_base + spec.memory_per_request * f64::from(in_instance) > limit
+        {
+            self.crash(now, t, i, cal);
         }
         true
     }

@@ -41,10 +41,10 @@ impl World<'_> {
     #[inline]
     pub(super) fn client_gate(&mut self, now: Time, source: u16) -> Option<Outcome> {
         let p = &mut self.policies[source as usize];
-        if let Some(b) = &mut p.breaker {
-            if !b.permit(now) {
-                return Some(Outcome::ShortCircuited);
-            }
+        if let Some(b) = &mut p.breaker
+            && !b.permit(now)
+        {
+            return Some(Outcome::ShortCircuited);
         }
         if let Some((t, rng)) = &mut p.throttle {
             let reject = t.reject_probability(now);

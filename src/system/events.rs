@@ -86,11 +86,10 @@ impl World<'_> {
         // While no instance is in rotation, users' events advance them all as a group (`bulk`).
         if let Event::Arrival { source } | Event::Session { source } | Event::Pool { source, .. } =
             ev
+            && self.grouped(source)
         {
-            if self.grouped(source) {
-                self.advance_group(now, ev, cal);
-                return;
-            }
+            self.advance_group(now, ev, cal);
+            return;
         }
         match ev {
             Event::Arrival { source } => {

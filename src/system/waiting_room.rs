@@ -150,10 +150,10 @@ impl World<'_> {
 
     /// The measured period starts now: the sessions in each state then.
     pub(super) fn room_start_counting(&mut self, now: Time) {
-        if let Some(state) = self.room.as_ref().map(Room::state) {
-            if let Some(r) = &mut self.metrics.room {
-                r.start_counting(now, state);
-            }
+        if let Some(state) = self.room.as_ref().map(Room::state)
+            && let Some(r) = &mut self.metrics.room
+        {
+            r.start_counting(now, state);
         }
     }
 

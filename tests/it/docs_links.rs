@@ -95,10 +95,10 @@ fn every_relative_link_in_the_docs_points_at_a_file_that_exists() {
             let name = file.strip_prefix(repo_file("")).unwrap_or(&file).display();
             if !to.exists() {
                 dangling.push(format!("{name}: ({target}): no such file"));
-            } else if let Some(a) = anchor.filter(|_| to.extension().is_some_and(|e| e == "md")) {
-                if !anchors(&to).iter().any(|h| h == a) {
-                    dangling.push(format!("{name}: ({target}): no such heading"));
-                }
+            } else if let Some(a) = anchor.filter(|_| to.extension().is_some_and(|e| e == "md"))
+                && !anchors(&to).iter().any(|h| h == a)
+            {
+                dangling.push(format!("{name}: ({target}): no such heading"));
             }
         }
     }

@@ -24,6 +24,7 @@ mod fit_closed;
 mod fit_common;
 mod fit_corpus;
 mod fit_findings;
+mod fit_formats;
 mod fit_hostile;
 mod fit_leftovers;
 mod fit_loopback;

@@ -199,10 +199,10 @@ fn sweep_from(dir: &Path) -> Result<()> {
         .map(|k| {
             let mut values: Vec<String> = Vec::new();
             for p in &doc.points {
-                if let Some(v) = p.values.get(k).map(|v| v.text()) {
-                    if !values.contains(&v) {
-                        values.push(v);
-                    }
+                if let Some(v) = p.values.get(k).map(|v| v.text())
+                    && !values.contains(&v)
+                {
+                    values.push(v);
                 }
             }
             Vary {

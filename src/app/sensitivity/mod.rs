@@ -119,15 +119,15 @@ fn load_points(
 /// A model error at a `--vary` value of `point` names the value as the planner would write it:
 /// a level between the ends (`5.333333333` on `2..10`) rounded and said so, with its level.
 fn level_named(mut e: ModelError, factors: &[Factor], point: &[f64], levels: u32) -> ModelError {
-    if let Place::Vary { key, value } = &mut e.place {
-        if let Some(i) = factors.iter().position(|f| f.key == *key) {
-            let exact = factors[i].text(point[i]);
-            *value = factors[i].value_words(point[i], levels);
-            // The model's own words quote the value it read ("got 1.033333333"): rounded too.
-            if *value != exact {
-                let short = crate::fmt::significant(point[i], 3);
-                e.message = e.message.replace(&exact, &short);
-            }
+    if let Place::Vary { key, value } = &mut e.place
+        && let Some(i) = factors.iter().position(|f| f.key == *key)
+    {
+        let exact = factors[i].text(point[i]);
+        *value = factors[i].value_words(point[i], levels);
+        // The model's own words quote the value it read ("got 1.033333333"): rounded too.
+        if *value != exact {
+            let short = crate::fmt::significant(point[i], 3);
+            e.message = e.message.replace(&exact, &short);
         }
     }
     e

@@ -76,15 +76,16 @@ pub(super) fn earlier(
             }
         }
     }
-    if !s.resume && !s.quiet {
-        if let Ok(Some(old)) = journal::read(&names.journal, "sweep") {
-            s.runs.notes.note(&format!(
-                "starting over: the journal {} of an earlier try ({} runs) is replaced; pass \
+    if !s.resume
+        && !s.quiet
+        && let Ok(Some(old)) = journal::read(&names.journal, "sweep")
+    {
+        s.runs.notes.note(&format!(
+            "starting over: the journal {} of an earlier try ({} runs) is replaced; pass \
                  --resume to keep its runs",
-                names.journal.display(),
-                old.rows.len()
-            ));
-        }
+            names.journal.display(),
+            old.rows.len()
+        ));
     }
     Ok(Some((kept, done)))
 }

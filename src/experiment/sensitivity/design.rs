@@ -122,7 +122,7 @@ pub(crate) fn morris(
     levels: u32,
     seed: u64,
 ) -> Result<Design, BadInput> {
-    if levels < 2 || levels % 2 != 0 {
+    if levels < 2 || !levels.is_multiple_of(2) {
         return Err(BadInput(format!(
             "--levels {levels}: the Morris grid needs an even number of levels, 2 or more (4 \
              is usual)"

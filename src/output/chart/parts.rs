@@ -366,7 +366,7 @@ pub(super) fn place_line_labels(
             return None;
         }
         let row = (option / 2) as i32;
-        let right = (option % 2 == 0) == l.right;
+        let right = option.is_multiple_of(2) == l.right;
         let y1 = bottom - row * (l.h + 4);
         let x0 = if right { l.x + 3 } else { l.x - 3 - l.w };
         Some(PxBox {
