@@ -141,16 +141,27 @@ pub(crate) fn bottleneck_words(tiers: &[TierMeans]) -> Option<String> {
     let k = bottleneck(tiers)?;
     let f = Figures::of(&tiers[k])?;
     let (caller, callee) = (&tiers[k].name, &tiers[k + 1].name);
-    let upstream = if k == 0 {
-        format!("{caller} queues and turns attempts away")
-    } else {
-        format!("{caller} and the tiers before it queue and turn attempts away")
+    // Where nothing was turned away up to the pool, its waits only added latency.
+    let refused = tiers[..=k]
+        .iter()
+        .any(|t| t.blocking_probability.is_some_and(|b| b > 0.0));
+    let upstream = match (refused, k) {
+        (false, _) => {
+            "; no attempt was turned away in this run: the waits added latency only".to_string()
+        }
+        (true, 0) => {
+            format!(", so {caller} queues and turns attempts away: their refusals are the pool's")
+        }
+        (true, _) => format!(
+            ", so {caller} and the tiers before it queue and turn attempts away: their refusals \
+             are the pool's"
+        ),
     };
     Some(format!(
         "the {caller} -> {callee} pool ({}): every connection of an instance's pool in use {} \
          of the instance-time while {callee} had threads to spare ({} busy in its busiest \
-         bucket); {}. A request waiting for a connection holds its thread at {caller}, so \
-         {upstream}: their refusals are the pool's. More {callee} capacity does not help; \
+         bucket); {}. A request waiting for a connection holds its thread at {caller}\
+         {upstream}. More {callee} capacity does not help; \
          more connections (tier.{caller}.pool.connections) or more {caller} instances do, \
          while {callee}'s threads keep up",
         f.size(),
@@ -285,5 +296,19 @@ mod tests {
         let mut spare = tiers(0.01, 0.9);
         spare[0].utilization_peak_bucket = Some(0.5);
         assert_eq!(saturated_words(&spare), None);
+    }
+
+    /// A pool that set the pace of a run that turned nothing away: its waits are told as
+    /// latency, never as refusals (issue 29's trial).
+    #[test]
+    fn a_blamed_pool_without_refusals_says_latency_only() {
+        let mut t = tiers(0.9, 0.5);
+        t[0].blocking_probability = Some(0.0);
+        let words = bottleneck_words(&t).unwrap();
+        assert!(words.contains("holds its thread at app; no attempt was turned away in this run: the waits added latency only. More db"), "{words}");
+        assert!(!words.contains("refusals"), "{words}");
+        t[0].blocking_probability = Some(0.2);
+        let words = bottleneck_words(&t).unwrap();
+        assert!(words.contains("holds its thread at app, so app queues and turns attempts away: their refusals are the pool's. More db"), "{words}");
     }
 }

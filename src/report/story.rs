@@ -69,10 +69,11 @@ impl Level {
                 "calls lost (every attempt failed, or the waiting room turned the user away)".into()
             }
             Level::Calls => "calls lost (every attempt failed)".into(),
-            Level::Users => {
+            Level::Users if model.waiting_room.is_some() => {
                 "users lost (gave up after errors, turned away by the waiting room or left it)"
                     .into()
             }
+            Level::Users => "users lost (gave up after errors)".into(),
         }
     }
 }
