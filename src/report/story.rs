@@ -170,9 +170,8 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// The outage story of `runs` (one replication, or several) at `level`, with times written by
-/// `clock`, as `medium` tells it: one line of the terminal (ending in a line break), or the
-/// report's sentence.
+/// The outage story of `runs` (one or several) at `level`, times written by `clock`, as
+/// `medium` tells it: one line of the terminal (ending in a line break), or the report's sentence.
 pub(crate) fn story(
     runs: &[&Summary],
     level: Level,
@@ -216,9 +215,8 @@ impl Terminal<'_> {
         format!("outage by {}: ", f.level.name())
     }
 
-    /// No replication went down (in the simulated time). Where the SLO was broken, the
-    /// requests line says so first, with the losses ([`slo_broken`]), and no level calls the
-    /// site "up".
+    /// No replication went down (in the simulated time). Where the SLO was broken, the requests
+    /// line says so first, with the losses ([`slo_broken`]); no level calls the site "up".
     fn stayed_up(&self, f: &Facts) -> String {
         let (slo, n, head) = (&self.model.slo, f.runs.len(), self.head(f));
         let all = if n > 1 {
@@ -409,9 +407,8 @@ fn with_interval(xs: &[f64], fmt: &dyn Fn(f64) -> String) -> String {
 
 /// "the SLO was broken for 22 min; 40.6% of attempts and 18.1% of calls were lost", when some
 /// replication broke the SLO (means over replications, said so when more than one): told before
-/// "no outage", so a run that lost much without falling below the outage line is not read as
-/// fine. The shares are of those that ended, in the measured period. `None` when every
-/// replication kept the SLO.
+/// "no outage", so a run that lost much but stayed above the outage line is not read as fine.
+/// The shares are of those that ended, in the measured period. `None`: every run kept the SLO.
 fn slo_broken(runs: &[&Summary]) -> Option<String> {
     if !runs.iter().any(|s| s.slo.broken) {
         return None;
@@ -473,7 +470,6 @@ fn report_one(f: &Facts, w: &ReportWords, clock: &dyn Fn(f64) -> String) -> Stri
         _ => over_unconfirmed(o, w, clock),
     };
     let downtime = Some(o.downtime_s).filter(|d| d.is_finite()).unwrap_or(0.0);
-    // The sentence has said it was still down at the end: the downtime is a lower bound.
     let down = match still {
         true => format!("at least {}", human_duration(downtime)),
         false => human_duration(downtime),
