@@ -50,6 +50,26 @@ pub(crate) struct RunSettings {
     pub(crate) notes: super::notes::Notes,
 }
 
+impl RunSettings {
+    /// One quiet replication of `source` into `out`, with no check and the guard rails as they
+    /// are: what the report and the tests run, the rest set with `..RunSettings::one(..)`.
+    pub(crate) fn one(source: ModelSource, out: Option<PathBuf>) -> Self {
+        RunSettings {
+            source,
+            seed: None,
+            reps: 1,
+            jobs: None,
+            out,
+            save_model: None,
+            asserts: Vec::new(),
+            limits: Default::default(),
+            allow_huge: false,
+            quiet: true,
+            notes: Default::default(),
+        }
+    }
+}
+
 /// What a run gave: its folder, the model as run, the typed `summary.json`, the terminal's
 /// figures over the replications, the checks, and every replication's output (summary and
 /// time series) for the outage story.
@@ -238,17 +258,9 @@ mod tests {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mmck.toml");
         let source = ModelSource::new(Some(&file), &["scenario.duration=2m".to_string()]);
         let s = RunSettings {
-            source: source.clone(),
-            seed: None,
             reps: 4,
             jobs: Some(jobs),
-            out: None,
-            save_model: None,
-            asserts: Vec::new(),
-            limits: Default::default(),
-            allow_huge: false,
-            quiet: true,
-            notes: Default::default(),
+            ..RunSettings::one(source.clone(), None)
         };
         (source.load().unwrap(), s)
     }

@@ -324,23 +324,10 @@ mod tests {
     /// cheaper neighbour (1, 100) and one of the same cost (2, 10), said as such.
     #[test]
     fn a_same_cost_neighbour_is_not_called_cheaper() {
-        let config = |point: usize, v: [&str; 2], cost: f64, status: Status| Config {
-            point,
-            values: v.iter().map(|s| s.to_string()).collect(),
-            cost_per_hour: cost,
-            cost_lines: Vec::new(),
-            status,
-            runs: Vec::new(),
-            failures: 0,
-            share_holding: None,
-            told: None,
+        let config = |point: usize, v: [&str; 2], cost: f64, status: Status| {
+            Config::unrun(point, &v, cost, status)
         };
-        let key = |k: &str, v: [&str; 2]| Key {
-            key: k.into(),
-            values: v.iter().map(|s| s.to_string()).collect(),
-            monotone_assumed: true,
-            monotone_kept: true,
-        };
+        let key = |k: &str, v: [&str; 2]| Key::monotone(k, &v);
         let mut o = Optimization {
             keys: vec![
                 key("tier.app.instances", ["1", "2"]),

@@ -238,17 +238,11 @@ mod tests {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mmck.toml");
         let sets = ["scenario.duration=10m".to_string()];
         run(&RunSettings {
-            source: ModelSource::new(Some(&file), &sets),
             seed: Some(1),
-            reps: 1,
-            jobs: None,
-            out: Some(out.to_path_buf()),
-            save_model: None,
-            asserts: Vec::new(),
-            limits: Default::default(),
-            allow_huge: false,
-            quiet: true,
-            notes: Default::default(),
+            ..RunSettings::one(
+                ModelSource::new(Some(&file), &sets),
+                Some(out.to_path_buf()),
+            )
         })
         .unwrap();
     }

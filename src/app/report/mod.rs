@@ -215,17 +215,10 @@ pub(crate) fn report(s: &ReportSettings) -> Result<ReportOutcome> {
 fn run_step(cx: &mut Ctx) -> Result<(report::run::RunFolder, f64, bool)> {
     let t0 = Instant::now();
     let done = super::run::run(&RunSettings {
-        source: cx.s.source.clone(),
         seed: cx.s.seed,
-        reps: 1,
-        jobs: None,
-        out: Some(cx.dir.join("run")),
-        save_model: None,
-        asserts: Vec::new(),
-        limits: Default::default(),
-        allow_huge: false,
         quiet: cx.s.quiet,
         notes: cx.s.notes.clone(),
+        ..RunSettings::one(cx.s.source.clone(), Some(cx.dir.join("run")))
     })?;
     let run_s = t0.elapsed().as_secs_f64();
     cx.steps.push(Step::new("run", "done: run/", Some(run_s)));

@@ -180,6 +180,37 @@ pub(crate) struct Key {
     pub(crate) monotone_kept: bool,
 }
 
+/// The tests' configurations and keys: a configuration not run, at `cost` an hour; a key
+/// assumed and kept monotone.
+#[cfg(test)]
+impl Config {
+    pub(crate) fn unrun(point: usize, values: &[&str], cost: f64, status: Status) -> Config {
+        Config {
+            point,
+            values: values.iter().map(|s| s.to_string()).collect(),
+            cost_per_hour: cost,
+            cost_lines: Vec::new(),
+            status,
+            runs: Vec::new(),
+            failures: 0,
+            share_holding: None,
+            told: None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Key {
+    pub(crate) fn monotone(key: &str, values: &[&str]) -> Key {
+        Key {
+            key: key.into(),
+            values: values.iter().map(|s| s.to_string()).collect(),
+            monotone_assumed: true,
+            monotone_kept: true,
+        }
+    }
+}
+
 /// Runs that contradict monotonicity: on the same seed, a configuration that has at least as
 /// much of each key failed where one with less held.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -137,23 +137,10 @@ mod tests {
 
     /// Instances 1, 2 at 1/h each x connections 5, 10 (unpriced), the optimum at `optimum`.
     fn optimization(optimum: usize) -> Optimization {
-        let config = |point: usize, v: [&str; 2], cost: f64| Config {
-            point,
-            values: v.iter().map(|s| s.to_string()).collect(),
-            cost_per_hour: cost,
-            cost_lines: Vec::new(),
-            status: Status::ImpliedHolds,
-            runs: Vec::new(),
-            failures: 0,
-            share_holding: None,
-            told: None,
+        let config = |point: usize, v: [&str; 2], cost: f64| {
+            Config::unrun(point, &v, cost, Status::ImpliedHolds)
         };
-        let key = |k: &str, v: [&str; 2]| Key {
-            key: k.into(),
-            values: v.iter().map(|s| s.to_string()).collect(),
-            monotone_assumed: true,
-            monotone_kept: true,
-        };
+        let key = |k: &str, v: [&str; 2]| Key::monotone(k, &v);
         Optimization {
             keys: vec![
                 key("tier.app.instances", ["1", "2"]),
